@@ -1,0 +1,1 @@
+"""Utility Portal: one app for a city utility's residents, field technicians and customer-service staff."""

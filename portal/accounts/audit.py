@@ -1,0 +1,57 @@
+"""The audit trail: one row for every change of money, orders and account status, written in the same
+transaction as the change it describes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .actor import Actor
+from .models import AuditEvent
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    *,
+    account_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        origin=actor.origin,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        account_id=account_id,
+        before=_plain(before) if before is not None else None,
+        after=_plain(after) if after is not None else None,
+        ip=actor.ip,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,183 @@
+"""The money ledger: post an entry once per source key, reverse an entry once, and sum for a balance.
+
+Entries are never updated or deleted. This module offers no way to do either, the ORM refuses to flush such a
+change, and the database refuses it with a trigger (see the first migration).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from . import audit
+from .actor import Actor
+from .errors import Conflict
+from .models import LedgerEntry, LedgerKind
+
+
+class LedgerIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_ledger_changes(session: Session, _ctx: object, _instances: object) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, LedgerEntry) and session.is_modified(obj):
+            raise LedgerIsAppendOnly("ledger entries are append-only: post a reversal instead")
+    for obj in session.deleted:
+        if isinstance(obj, LedgerEntry):
+            raise LedgerIsAppendOnly("ledger entries are append-only: post a reversal instead")
+
+
+@dataclass(frozen=True)
+class Posting:
+    entry: LedgerEntry
+    created: bool  # False when the source key had already been posted: a replay changed nothing
+
+
+async def post(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    account_id: int,
+    kind: LedgerKind,
+    amount_cents: int,
+    source_key: str,
+    effective_on: dt.date,
+    memo: str = "",
+    bill_id: int | None = None,
+) -> Posting:
+    """Post one entry keyed by its source. Posting the same key again returns the first entry untouched;
+    the same key with a different account or amount is a conflict, never silently accepted."""
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool):
+        raise TypeError("amount_cents must be an int")
+    existing = await _by_key(session, source_key)
+    if existing is None:
+        entry = LedgerEntry(
+            account_id=account_id,
+            kind=kind,
+            amount_cents=amount_cents,
+            source_key=source_key,
+            effective_on=effective_on,
+            memo=memo[:300],
+            bill_id=bill_id,
+            created_by_id=actor.user_id,
+            origin=actor.origin,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(entry)
+                await session.flush()
+        except IntegrityError:
+            # Another transaction posted the same key between our look-up and insert.
+            existing = await _by_key(session, source_key)
+            if existing is None:
+                raise
+        else:
+            await audit.record(
+                session,
+                actor,
+                "ledger.post",
+                "ledger_entry",
+                entry.id,
+                account_id=account_id,
+                after={"kind": kind, "amount_cents": amount_cents, "source_key": source_key, "memo": memo},
+            )
+            return Posting(entry, created=True)
+    if existing.account_id != account_id or existing.amount_cents != amount_cents or existing.kind != kind:
+        raise Conflict(f"source key {source_key} was already posted with different details", code="key_reused")
+    return Posting(existing, created=False)
+
+
+async def reverse(
+    session: AsyncSession,
+    actor: Actor,
+    entry_id: int,
+    *,
+    reason: str,
+    effective_on: dt.date,
+    source_key: str | None = None,
+) -> Posting:
+    """Cancel an entry's effect with an equal and opposite one. An entry can be reversed once; a reversal itself
+    cannot be reversed (post a new entry instead)."""
+    original = await session.get(LedgerEntry, entry_id)
+    if original is None:
+        raise Conflict("no such ledger entry", code="not_found")
+    if original.kind == LedgerKind.REVERSAL:
+        raise Conflict("a reversal cannot itself be reversed", code="reversal_of_reversal")
+    key = source_key or f"reversal:{original.id}"
+    already = await session.scalar(select(LedgerEntry).where(LedgerEntry.reverses_id == original.id))
+    if already is not None:
+        return Posting(already, created=False)
+    entry = LedgerEntry(
+        account_id=original.account_id,
+        kind=LedgerKind.REVERSAL,
+        amount_cents=-original.amount_cents,
+        source_key=key,
+        effective_on=effective_on,
+        memo=reason[:300],
+        bill_id=original.bill_id,
+        reverses_id=original.id,
+        created_by_id=actor.user_id,
+        origin=actor.origin,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(entry)
+            await session.flush()
+    except IntegrityError:
+        already = await session.scalar(select(LedgerEntry).where(LedgerEntry.reverses_id == original.id))
+        if already is None:
+            raise
+        return Posting(already, created=False)
+    await audit.record(
+        session,
+        actor,
+        "ledger.reverse",
+        "ledger_entry",
+        entry.id,
+        account_id=original.account_id,
+        before={"entry_id": original.id, "amount_cents": original.amount_cents, "kind": original.kind},
+        after={"amount_cents": entry.amount_cents, "reason": reason},
+    )
+    return Posting(entry, created=True)
+
+
+async def balance(session: AsyncSession, account_id: int, *, as_of: dt.date | None = None) -> int:
+    """What the account owes in cents (negative: a credit). Always the sum of the ledger, never a stored total."""
+    query = select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(LedgerEntry.account_id == account_id)
+    if as_of is not None:
+        query = query.where(LedgerEntry.effective_on <= as_of)
+    return int(await session.scalar(query) or 0)
+
+
+async def balances(session: AsyncSession, account_ids: list[int]) -> dict[int, int]:
+    if not account_ids:
+        return {}
+    rows = await session.execute(
+        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
+        .where(LedgerEntry.account_id.in_(account_ids))
+        .group_by(LedgerEntry.account_id)
+    )
+    found = {account_id: int(total) for account_id, total in rows}
+    return {account_id: found.get(account_id, 0) for account_id in account_ids}
+
+
+async def entries(session: AsyncSession, account_id: int, *, limit: int | None = None) -> list[LedgerEntry]:
+    query = (
+        select(LedgerEntry)
+        .where(LedgerEntry.account_id == account_id)
+        .order_by(LedgerEntry.effective_on.desc(), LedgerEntry.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(await session.scalars(query))
+
+
+async def _by_key(session: AsyncSession, source_key: str) -> LedgerEntry | None:
+    return await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == source_key))

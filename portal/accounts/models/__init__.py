@@ -1,0 +1,72 @@
+"""The shared account model (DESIGN.md section 2): every side reads and writes these tables."""
+
+from .accounts import Account, Service
+from .base import (
+    STAFF_ROLES,
+    AccountClass,
+    AccountStatus,
+    BankDraftStatus,
+    Base,
+    DepositStatus,
+    ExtensionStatus,
+    LedgerKind,
+    MeterKind,
+    Origin,
+    ReadSource,
+    Role,
+    ServiceKind,
+    Tender,
+    WorkOrderKind,
+    WorkOrderStatus,
+    utcnow,
+)
+from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
+from .orders import Photo, SyncMutation, WorkOrder
+from .people import Customer, Passkey, SignInCode, User, UserAccount
+from .places import Meter, MeterRead, Premise
+from .system import AuditEvent, MailMessage, ThrottleHit
+
+__all__ = [
+    "STAFF_ROLES",
+    "Account",
+    "AccountClass",
+    "AccountStatus",
+    "AuditEvent",
+    "BankDraft",
+    "BankDraftStatus",
+    "Base",
+    "Bill",
+    "BillLine",
+    "CashDrawer",
+    "Counter",
+    "Customer",
+    "Deposit",
+    "DepositStatus",
+    "ExtensionStatus",
+    "LedgerEntry",
+    "LedgerKind",
+    "MailMessage",
+    "Meter",
+    "MeterKind",
+    "MeterRead",
+    "Origin",
+    "Passkey",
+    "PaymentExtension",
+    "Photo",
+    "Premise",
+    "ReadSource",
+    "Receipt",
+    "Role",
+    "Service",
+    "ServiceKind",
+    "SignInCode",
+    "SyncMutation",
+    "Tender",
+    "ThrottleHit",
+    "User",
+    "UserAccount",
+    "WorkOrder",
+    "WorkOrderKind",
+    "WorkOrderStatus",
+    "utcnow",
+]

@@ -1,0 +1,107 @@
+"""Settings read once from environment variables, with safe defaults for the embedded demo."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", "var"))
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, or one generated once and kept under ./var/ for the demo."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=lambda: f"sqlite+aiosqlite:///{VAR_DIR / 'portal.db'}")
+    secret_key: str = field(default_factory=_secret_key)
+    public_url: str = "http://localhost:8000"
+    demo: bool = False
+    debug: bool = False
+    redis_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Utility Portal <no-reply@utility.example>"
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_publishable_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    photo_store: str = field(default_factory=lambda: f"file:{VAR_DIR / 'photos'}")
+    utility_name: str = "City of Riverton Utilities"
+    timezone: str = "America/Chicago"
+    session_max_age: int = 60 * 60 * 12
+    secure_cookies: bool = False
+
+    @property
+    def rp_id(self) -> str:
+        """WebAuthn relying-party id: the host of PUBLIC_URL."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.public_url).hostname or "localhost"
+
+    @property
+    def origin(self) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {}
+        mapping = {
+            "database_url": "DATABASE_URL",
+            "public_url": "PUBLIC_URL",
+            "redis_url": "REDIS_URL",
+            "smtp_host": "SMTP_HOST",
+            "smtp_user": "SMTP_USER",
+            "smtp_password": "SMTP_PASSWORD",
+            "mail_from": "MAIL_FROM",
+            "stripe_api_key": "STRIPE_API_KEY",
+            "stripe_api_base": "STRIPE_API_BASE",
+            "stripe_publishable_key": "STRIPE_PUBLISHABLE_KEY",
+            "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
+            "stripe_js_url": "STRIPE_JS_URL",
+            "photo_store": "PHOTO_STORE",
+            "utility_name": "UTILITY_NAME",
+            "timezone": "UTILITY_TIMEZONE",
+        }
+        for attr, name in mapping.items():
+            if env.get(name):
+                values[attr] = env[name]
+        if env.get("SMTP_PORT"):
+            values["smtp_port"] = int(env["SMTP_PORT"])
+        values["demo"] = _bool("PORTAL_DEMO")
+        values["debug"] = _bool("PORTAL_DEBUG")
+        values["secure_cookies"] = _bool("SECURE_COOKIES", default=str(values.get("public_url", "")).startswith("https"))
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
