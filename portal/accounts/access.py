@@ -1,0 +1,85 @@
+"""Who may see which account: a resident sees only the accounts linked to their login; staff see all."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.i18n import gettext as _
+
+from . import numbers
+from .errors import NotFound
+from .models import STAFF_ROLES, Account, Customer, Premise, Role, UserAccount
+
+
+async def linked_accounts(session: AsyncSession, user_id: int) -> list[Account]:
+    query = (
+        select(Account)
+        .join(UserAccount, UserAccount.account_id == Account.id)
+        .where(UserAccount.user_id == user_id)
+        .order_by(UserAccount.linked_at)
+    )
+    return list(await session.scalars(query))
+
+
+async def account_for(session: AsyncSession, user_id: int, role: Role, number: str) -> Account:
+    """The account with this number if this user may see it. Someone else's account answers exactly like a
+    missing one, so a resident cannot learn which numbers exist."""
+    try:
+        number = numbers.normalize(number)
+    except numbers.InvalidAccountNumber:
+        raise NotFound(_("We could not find that account.")) from None
+    account = await session.scalar(select(Account).where(Account.number == number))
+    if account is None:
+        raise NotFound(_("We could not find that account."))
+    if role in STAFF_ROLES:
+        return account
+    if role == Role.CUSTOMER:
+        link = await session.get(UserAccount, (user_id, account.id))
+        if link is not None:
+            return account
+    raise NotFound(_("We could not find that account."))
+
+
+def _clean_name(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+async def match_account(session: AsyncSession, number: str, zip_code: str, last_name: str | None = None) -> Account | None:
+    """The account whose number, service ZIP and (when given) customer last name all match, else None.
+
+    The caller counts failures (rate limit) and never says which part did not match."""
+    try:
+        number = numbers.normalize(number)
+    except numbers.InvalidAccountNumber:
+        return None
+    row = (
+        await session.execute(
+            select(Account, Premise.zip, Customer.last_name, Customer.business_name)
+            .join(Premise, Premise.id == Account.premise_id)
+            .join(Customer, Customer.id == Account.customer_id)
+            .where(Account.number == number)
+        )
+    ).first()
+    if row is None:
+        return None
+    account, premise_zip, customer_last, business = row
+    if premise_zip[:5] != zip_code.strip()[:5]:
+        return None
+    if last_name is not None:
+        typed = _clean_name(last_name)
+        if not typed or typed not in {_clean_name(customer_last or ""), _clean_name(business or "")}:
+            return None
+    return account
+
+
+async def link(session: AsyncSession, user_id: int, account_id: int) -> bool:
+    """Link an account to a login; False when it was already linked."""
+    exists = await session.scalar(
+        select(func.count()).where(UserAccount.user_id == user_id, UserAccount.account_id == account_id)
+    )
+    if exists:
+        return False
+    session.add(UserAccount(user_id=user_id, account_id=account_id))
+    await session.flush()
+    return True

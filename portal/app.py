@@ -1,0 +1,149 @@
+"""The application factory: one Litestar app serving residents, technicians and staff from one database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from portal import mail
+from portal.auth.controllers import SettingsController, SignInController, SignUpController, signout
+from portal.auth.demo import DemoController
+from portal.customer.controllers import ROUTES as CUSTOMER_ROUTES
+from portal.db import make_engine, make_sessionmaker
+from portal.field.controllers import ROUTES as FIELD_ROUTES
+from portal.settings import Settings
+from portal.staff.controllers import ROUTES as STAFF_ROUTES
+from portal.web import errors, pages, templating
+from portal.web.assets import Assets
+from portal.web.identity import IdentityMiddleware
+from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware, content_security_policy
+
+log = logging.getLogger("portal")
+
+# Signed webhooks prove themselves with their signature; they are the only routes without a CSRF token.
+CSRF_EXEMPT = ["/payments/webhook"]
+
+
+def _key(secret: str, purpose: str) -> bytes:
+    return hashlib.sha256(f"{purpose}:{secret}".encode()).digest()
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    assets = Assets()
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_maker=sessionmaker,
+        before_send_handler="autocommit_include_redirects",
+        session_dependency_key="db_session",
+        create_all=False,
+    )
+    template_config = TemplateConfig(engine=templating.make_engine(settings, assets))
+    sessions = CookieBackendConfig(
+        secret=_key(settings.secret_key, "session"),
+        key="portal_session",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_max_age,
+        exclude=["/static", "/sw.js", "/manifest.webmanifest", "/healthz"],
+    )
+    stripe_origins = [o for o in {_origin(settings.stripe_js_url)} if o]
+    csp = content_security_policy(
+        extra_script=stripe_origins,
+        extra_frame=stripe_origins + (["https://hooks.stripe.com"] if "stripe.com" in settings.stripe_js_url else []),
+        extra_connect=[o for o in {_origin(settings.stripe_api_base) or "https://api.stripe.com"} if o],
+    )
+
+    route_handlers = [
+        SignInController,
+        SignUpController,
+        SettingsController,
+        signout,
+        *pages.ROUTES,
+        *CUSTOMER_ROUTES,
+        *FIELD_ROUTES,
+        *STAFF_ROUTES,
+        create_static_files_router(
+            path="/static",
+            directories=[assets.root],
+            cache_control=CacheControlHeader(max_age=31536000, public=True),
+            include_in_schema=False,
+        ),
+    ]
+    if settings.demo:
+        route_handlers.append(DemoController)
+
+    @contextlib.asynccontextmanager
+    async def mail_sender(app: Litestar) -> AsyncIterator[None]:
+        """Deliver queued mail every few seconds when SMTP is configured (several instances may do this)."""
+        if not settings.smtp_host:
+            yield
+            return
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await mail.deliver_pending(sessionmaker, settings)
+                except Exception:  # noqa: BLE001 - a mail hiccup must not stop the loop
+                    log.exception("mail delivery failed")
+                await asyncio.sleep(5)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        template_config=template_config,
+        csrf_config=CSRFConfig(
+            secret=_key(settings.secret_key, "csrf").hex(),
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            exclude=CSRF_EXEMPT,
+        ),
+        middleware=[
+            DefineMiddleware(LocaleMiddleware),
+            DefineMiddleware(SecurityHeadersMiddleware, csp=csp, hsts=settings.secure_cookies),
+            sessions.middleware,
+            DefineMiddleware(IdentityMiddleware, exclude=["^/static/", "^/sw.js", "^/manifest.webmanifest", "^/healthz"]),
+        ],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+        lifespan=[mail_sender],
+        debug=settings.debug,
+        openapi_config=None,
+    )
+    app.state.settings = settings
+    app.state.assets = assets
+    app.state.sessionmaker = sessionmaker
+    app.state.engine = engine
+    return app

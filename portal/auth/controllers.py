@@ -1,0 +1,297 @@
+"""Sign-in pages and the passkey JSON endpoints."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from portal.web.flash import flash
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts import access, throttle
+from portal.accounts.errors import DomainError
+from portal.accounts.models import Account, Role, User
+from portal.i18n import gettext as _
+from portal.settings import Settings
+from portal.web import guards
+from portal.web.identity import actor_of, client_ip, home_for, safe_next, sign_in, sign_out
+
+from . import passkeys, services
+from .forms import EmailCodeForm, EmailCodeRequestForm, SignUpForm
+
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+CHALLENGE = "webauthn_challenge"
+
+
+def _json_error(message: str, status: int = 400, code: str = "invalid") -> Response:
+    return Response({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _put_challenge(request: Request, purpose: str, challenge: bytes) -> None:
+    request.session[CHALLENGE] = {"purpose": purpose, "value": base64.b64encode(challenge).decode()}
+
+
+def _take_challenge(request: Request, purpose: str) -> bytes | None:
+    """A challenge is good for one attempt only."""
+    stored = request.session.pop(CHALLENGE, None)
+    if not stored or stored.get("purpose") != purpose:
+        return None
+    return base64.b64decode(stored["value"])
+
+
+class SignInController(Controller):
+    path = "/signin"
+
+    @get("/", name="signin")
+    async def page(self, request: Request, next: str | None = None) -> Template | Redirect:  # noqa: A002
+        if request.user is not None:
+            return Redirect(safe_next(next, request.user.home_url))
+        return Template("auth/signin.html", context={"form": EmailCodeRequestForm(), "next": safe_next(next, "")})
+
+    @post("/passkey/options")
+    async def passkey_options(self, request: Request, settings: Settings) -> Response:
+        options, challenge = passkeys.authentication_options(settings)
+        _put_challenge(request, "signin", challenge)
+        return Response(options, media_type="application/json")
+
+    @post("/passkey")
+    async def passkey_verify(self, request: Request, db_session: AsyncSession, settings: Settings) -> Response:
+        maker = request.app.state.sessionmaker
+        ip = client_ip(request)
+        if await throttle.is_limited(maker, "passkey_fail", ip, limit=20, window=HOUR):
+            return _json_error(_("Too many attempts. Wait a while and try again."), 429, "rate_limited")
+        challenge = _take_challenge(request, "signin")
+        failed = _("That passkey did not work here. Try again, or sign in with an email code.")
+        if challenge is None:
+            return _json_error(_("This page had expired. Try again."), 400, "expired")
+        try:
+            credential = passkeys.parse(await request.body())
+            stored = await services.passkey_by_credential(db_session, passkeys.credential_id_of(credential))
+            if stored is None:
+                raise passkeys.PasskeyError("unknown credential")
+            new_count = passkeys.verify_authentication(
+                settings, credential, challenge, public_key=stored.public_key, sign_count=stored.sign_count
+            )
+        except passkeys.PasskeyError:
+            await throttle.hit(maker, "passkey_fail", ip)
+            return _json_error(failed, 400, "passkey_failed")
+        user = await services.passkey_used(db_session, stored, new_count)
+        if not user.active:
+            return _json_error(failed, 400, "passkey_failed")
+        sign_in(request, user)
+        target = safe_next(request.query_params.get("next"), home_for(user.role))
+        return Response({"redirect": target})
+
+    @post("/code")
+    async def request_code(self, request: Request, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
+        form = await EmailCodeRequestForm.from_request(request)
+        next_ = safe_next((await request.form()).get("next"), "")
+        if not form.validate():
+            return Template("auth/signin.html", context={"form": form, "next": next_}, status_code=400)
+        email = services.normalize_email(form.email.data)
+        maker = request.app.state.sessionmaker
+        ip = client_ip(request)
+        if await throttle.is_limited(maker, "code_send", email, limit=5, window=HOUR) or await throttle.is_limited(
+            maker, "code_send_ip", ip, limit=30, window=HOUR
+        ):
+            form.add_error("email", _("Too many codes were asked for. Wait an hour and try again."))
+            return Template("auth/signin.html", context={"form": form, "next": next_}, status_code=429)
+        await throttle.hit(maker, "code_send", email)
+        await throttle.hit(maker, "code_send_ip", ip)
+        user = await services.user_by_email(db_session, email)
+        if user is not None and user.active:
+            code = await services.issue_code(db_session, settings, email, purpose="signin")
+            services.send_code(db_session, settings, email, code)
+        # The same answer whether or not the address has a login: the page reveals nobody's email.
+        request.session["code_email"] = email
+        return Redirect(f"/signin/code?next={next_}" if next_ else "/signin/code")
+
+    @get("/code")
+    async def code_page(self, request: Request, next: str | None = None) -> Template:  # noqa: A002
+        form = EmailCodeForm(data={"email": request.session.get("code_email", "")})
+        return Template("auth/code.html", context={"form": form, "next": safe_next(next, ""), "purpose": "signin"})
+
+    @post("/code/verify")
+    async def verify_code(self, request: Request, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
+        form = await EmailCodeForm.from_request(request)
+        next_ = safe_next((await request.form()).get("next"), "")
+        context: dict[str, Any] = {"form": form, "next": next_, "purpose": "signin"}
+        if not form.validate():
+            return Template("auth/code.html", context=context, status_code=400)
+        email = services.normalize_email(form.email.data)
+        if await _code_attempts_exceeded(request, email):
+            form.add_error("code", _("Too many wrong codes. Ask for a new code in an hour."))
+            return Template("auth/code.html", context=context, status_code=429)
+        try:
+            await services.redeem_code(db_session, settings, email, form.code.data, purpose="signin")
+        except services.InvalidCode as exc:
+            await _count_code_failure(request, email, "signin")
+            form.add_error("code", exc.message)
+            return Template("auth/code.html", context=context, status_code=400)
+        user = await services.user_by_email(db_session, email)
+        if user is None or not user.active:
+            form.add_error("code", _("That code is not right or has expired. Check the latest email or ask for a new code."))
+            return Template("auth/code.html", context=context, status_code=400)
+        user.last_sign_in_at = dt.datetime.now(dt.UTC)
+        sign_in(request, user)
+        request.session.pop("code_email", None)
+        has_passkey = bool(await services.passkeys_of(db_session, user.id))
+        if not has_passkey:
+            flash(request, _("You are signed in. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "info")
+            return Redirect("/settings#passkeys")
+        return Redirect(safe_next(next_, home_for(user.role)))
+
+
+async def _code_attempts_exceeded(request: Request, email: str) -> bool:
+    maker = request.app.state.sessionmaker
+    return await throttle.is_limited(maker, "code_fail", email, limit=10, window=HOUR) or await throttle.is_limited(
+        maker, "code_fail_ip", client_ip(request), limit=30, window=HOUR
+    )
+
+
+async def _count_code_failure(request: Request, email: str, purpose: str) -> None:
+    maker = request.app.state.sessionmaker
+    await throttle.hit(maker, "code_fail", email)
+    await throttle.hit(maker, "code_fail_ip", client_ip(request))
+    async with maker() as session, session.begin():
+        await services.count_wrong_attempt(session, email, purpose)
+
+
+
+
+@post("/signout", name="signout")
+async def signout(request: Request) -> Redirect:
+    sign_out(request)
+    flash(request, _("You are signed out."), "info")
+    return Redirect("/")
+
+
+class SignUpController(Controller):
+    """A resident makes a login by proving they hold an account (number + service ZIP + last name) and an email."""
+
+    path = "/signup"
+
+    @get("/")
+    async def page(self) -> Template:
+        return Template("auth/signup.html", context={"form": SignUpForm()})
+
+    @post("/")
+    async def submit(self, request: Request, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
+        form = await SignUpForm.from_request(request)
+        if not form.validate():
+            return Template("auth/signup.html", context={"form": form}, status_code=400)
+        maker = request.app.state.sessionmaker
+        ip = client_ip(request)
+        number = "".join(ch for ch in form.account_number.data if ch.isdigit())
+        if await throttle.is_limited(maker, "link_fail_ip", ip, limit=10, window=HOUR) or await throttle.is_limited(
+            maker, "link_fail_acct", number, limit=6, window=DAY
+        ):
+            form.add_error("account_number", _("Too many tries. For your security, wait and try again tomorrow, or call us."))
+            return Template("auth/signup.html", context={"form": form}, status_code=429)
+        account = await access.match_account(db_session, number, form.zip_code.data, form.last_name.data)
+        if account is None:
+            await throttle.hit(maker, "link_fail_ip", ip)
+            await throttle.hit(maker, "link_fail_acct", number)
+            form.add_error(
+                "account_number",
+                _("We could not match those details. Check the account number, the service ZIP code and the last name as they appear on your bill."),
+            )
+            return Template("auth/signup.html", context={"form": form}, status_code=400)
+        email = services.normalize_email(form.email.data)
+        code = await services.issue_code(db_session, settings, email, purpose="signup", payload={"account_id": account.id})
+        services.send_code(db_session, settings, email, code)
+        request.session["code_email"] = email
+        return Redirect("/signup/verify")
+
+    @get("/verify")
+    async def verify_page(self, request: Request) -> Template:
+        form = EmailCodeForm(data={"email": request.session.get("code_email", "")})
+        return Template("auth/code.html", context={"form": form, "next": "", "purpose": "signup"})
+
+    @post("/verify")
+    async def verify(self, request: Request, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
+        form = await EmailCodeForm.from_request(request)
+        context: dict[str, Any] = {"form": form, "next": "", "purpose": "signup"}
+        if not form.validate():
+            return Template("auth/code.html", context=context, status_code=400)
+        email = services.normalize_email(form.email.data)
+        if await _code_attempts_exceeded(request, email):
+            form.add_error("code", _("Too many wrong codes. Ask for a new code in an hour."))
+            return Template("auth/code.html", context=context, status_code=429)
+        try:
+            redeemed = await services.redeem_code(db_session, settings, email, form.code.data, purpose="signup")
+        except services.InvalidCode as exc:
+            await _count_code_failure(request, email, "signup")
+            form.add_error("code", exc.message)
+            return Template("auth/code.html", context=context, status_code=400)
+        account = await db_session.get(Account, (redeemed.payload or {}).get("account_id"))
+        if account is None:
+            raise NotFoundException()
+        try:
+            user = await services.create_customer_login(db_session, actor_of(request), email, account)
+        except DomainError as exc:
+            form.add_error("email", exc.message)
+            return Template("auth/code.html", context=context, status_code=409)
+        sign_in(request, user)
+        request.session.pop("code_email", None)
+        flash(request, _("Your account is linked. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "success")
+        return Redirect("/settings#passkeys")
+
+
+class SettingsController(Controller):
+    """Every signed-in person's own settings: passkeys, sign-out everywhere (residents' billing preferences are
+    added by the resident side)."""
+
+    path = "/settings"
+    guards = [guards.signed_in]
+
+    @get("/")
+    async def page(self, request: Request, db_session: AsyncSession) -> Template:
+        keys = await services.passkeys_of(db_session, request.user.id)
+        return Template("auth/settings.html", context={"passkeys": keys})
+
+    @post("/passkeys/options")
+    async def register_options(self, request: Request, db_session: AsyncSession, settings: Settings) -> Response:
+        user = await db_session.get(User, request.user.id)
+        assert user is not None
+        existing = [p.credential_id for p in await services.passkeys_of(db_session, user.id)]
+        options, challenge = passkeys.registration_options(
+            settings, user_handle=user.webauthn_handle, user_name=user.email, display_name=user.display_name, existing=existing
+        )
+        _put_challenge(request, "register", challenge)
+        return Response(options, media_type="application/json")
+
+    @post("/passkeys")
+    async def register(self, request: Request, db_session: AsyncSession, settings: Settings) -> Response:
+        challenge = _take_challenge(request, "register")
+        if challenge is None:
+            return _json_error(_("This page had expired. Try again."), 400, "expired")
+        try:
+            body = passkeys.parse(await request.body())
+            new = passkeys.verify_registration(settings, body.get("credential") or {}, challenge)
+        except passkeys.PasskeyError:
+            return _json_error(_("Your device could not create a passkey here. Try again."), 400, "passkey_failed")
+        user = await db_session.get(User, request.user.id)
+        assert user is not None
+        nickname = str(body.get("nickname") or "")[:80] or _("Passkey")
+        await services.add_passkey(db_session, actor_of(request), user, new, nickname)
+        flash(request, _("Passkey added. Next time, choose “Sign in with a passkey”."), "success")
+        return Response({"redirect": "/settings#passkeys"})
+
+    @post("/passkeys/{passkey_id:int}/delete")
+    async def remove(self, request: Request, db_session: AsyncSession, passkey_id: int) -> Redirect:
+        await services.remove_passkey(db_session, actor_of(request), request.user.id, passkey_id)
+        flash(request, _("Passkey removed."), "success")
+        return Redirect("/settings#passkeys")
+
+    @post("/signout-everywhere")
+    async def signout_everywhere(self, request: Request, db_session: AsyncSession) -> Redirect:
+        await services.sign_out_everywhere(db_session, actor_of(request), request.user.id)
+        sign_out(request)
+        flash(request, _("You are signed out on every device."), "info")
+        return Redirect("/signin")

@@ -1,0 +1,36 @@
+"""Demo-only routes: sign in as a seeded persona without passkey hardware, and read the mail the demo "sent".
+
+Registered only when the app runs with PORTAL_DEMO=1; production never has these routes.
+"""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts.models import MailMessage, User
+from portal.seed import PERSONAS
+from portal.web.identity import home_for, sign_in
+
+
+
+class DemoController(Controller):
+    path = "/demo"
+
+    @post("/signin/{persona:str}")
+    async def sign_in_as(self, request: Request, db_session: AsyncSession, persona: str) -> Redirect:
+        if persona not in PERSONAS:
+            raise NotFoundException()
+        user = await db_session.scalar(select(User).where(User.email == PERSONAS[persona][0]))
+        if user is None:
+            raise NotFoundException()
+        sign_in(request, user)
+        return Redirect(home_for(user.role))
+
+    @get("/mailbox")
+    async def mailbox(self, db_session: AsyncSession) -> Template:
+        messages = list(await db_session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(100)))
+        return Template("auth/mailbox.html", context={"messages": messages})

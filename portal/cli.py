@@ -1,0 +1,130 @@
+"""The `portal` command: demo, serve, migrate, seed, create-staff (and the jobs the other issues add)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import sys
+import time
+
+import click
+
+from portal.settings import VAR_DIR, Settings
+
+
+def _echo(message: str) -> None:
+    click.echo(message)
+
+
+@click.group()
+def main() -> None:
+    """Utility Portal: residents, field technicians and customer-service staff on one app."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run any time)."""
+    from portal.migrate import upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    _echo("Database is up to date.")
+
+
+async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bool:
+    from portal import seed as seeding
+    from portal.db import make_engine, make_sessionmaker, transaction
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            if not force and not await seeding.is_empty(session):
+                _echo("The database already has accounts: not seeding (use --force on an empty database only).")
+                return False
+            started = time.perf_counter()
+            _echo(f"Seeding a small city of {premises:,} premises...")
+            rows = seeding.build(dt.date.today(), premises=premises, seed=seed)
+            await seeding.load(session, rows, _echo)
+            _echo(f"Seeded in {time.perf_counter() - started:.1f} s.")
+            return True
+    finally:
+        await engine.dispose()
+
+
+@main.command()
+@click.option("--premises", default=2000, show_default=True, help="How many premises (and accounts) to create.")
+@click.option("--seed", "seed_number", default=42, show_default=True, help="Random seed: the same number gives the same city.")
+@click.option("--force", is_flag=True, help="Seed even if accounts exist (ids may clash: for empty databases).")
+def seed(premises: int, seed_number: int, force: bool) -> None:
+    """Fill an empty database with realistic demo data."""
+    asyncio.run(_seed(Settings.from_env(), premises, seed_number, force))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=1, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app (configure with environment variables; see the README)."""
+    import uvicorn
+
+    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True)
+def demo(port: int) -> None:
+    """One command for a fresh machine: migrate, seed a demo city, serve on http://localhost:PORT."""
+    import uvicorn
+
+    from portal.migrate import upgrade
+    from portal.seed import PERSONAS
+
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ["PORTAL_DEMO"] = "1"
+    os.environ.setdefault("PUBLIC_URL", f"http://localhost:{port}")
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    asyncio.run(_seed(settings, 2000, 42, force=False))
+    url = f"http://localhost:{port}"
+    _echo("")
+    _echo(f"Utility Portal demo: {url}")
+    _echo("Sign in at /signin with the demo buttons, as:")
+    for key, (email, label) in PERSONAS.items():
+        _echo(f"  {str(label):<40} {email}  ({key})")
+    _echo(f"Sign-in codes and notices land in the demo mailbox: {url}/demo/mailbox")
+    _echo("Passkeys work on http://localhost (browsers refuse them on 127.0.0.1).")
+    _echo("")
+    sys.stdout.flush()
+    uvicorn.run("portal.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning")
+
+
+@main.command("create-staff")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name as colleagues know it.")
+@click.option("--role", type=click.Choice(["field", "csr", "supervisor", "admin"]), required=True)
+def create_staff(email: str, name: str, role: str) -> None:
+    """Create a staff login; they sign in with an emailed code and then add a passkey."""
+    from portal.accounts.actor import Actor
+    from portal.accounts.errors import Conflict
+    from portal.accounts.models import Role
+    from portal.auth import services
+    from portal.db import make_engine, make_sessionmaker, transaction
+
+    async def run() -> None:
+        engine = make_engine(Settings.from_env().database_url)
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                user = await services.create_staff(session, Actor.cli("create-staff"), email, name, Role(role))
+                _echo(f"Created {role} login {user.email} (id {user.id}). They sign in at /signin with an email code.")
+        except Conflict as exc:
+            raise click.ClickException(exc.message) from exc
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

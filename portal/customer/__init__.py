@@ -1,0 +1,1 @@
+"""The resident side: landing page, account home and self-service."""

@@ -1,0 +1,1 @@
+"""The field side: technicians' orders, offline work and sync."""

@@ -1,0 +1,110 @@
+"""English and Spanish: the request's locale lives in a context variable that gettext, templates and
+formatting read, so a rule's message is in the resident's language wherever it is produced."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, dates, numbers
+from babel.support import LazyProxy, NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+SUPPORTED = ("en", "es")
+DEFAULT = "en"
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+# Formatting locales: US conventions for both languages ($1,234.56; 11/24/2026 reads naturally to both).
+_FORMAT_LOCALE = {"en": "en_US", "es": "es_US"}
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("locale", default=DEFAULT)
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    if locale == DEFAULT:
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+
+
+def current() -> str:
+    return _current.get()
+
+
+def set_locale(locale: str) -> contextvars.Token[str]:
+    return _current.set(locale if locale in SUPPORTED else DEFAULT)
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    token = set_locale(locale)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = translations(current()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = translations(current()).ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+def lazy_gettext(message: str, **variables: object) -> LazyProxy:
+    """For messages defined at import time (form labels, choices): translated when shown."""
+    return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+_ = gettext
+
+
+def negotiate(accept_language: str | None) -> str:
+    if not accept_language:
+        return DEFAULT
+    preferred = []
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().replace("-", "_")
+        if tag and tag != "*":
+            preferred.append(tag)
+    found = Locale.negotiate(preferred, list(SUPPORTED), sep="_") if preferred else None
+    if found is None:
+        for tag in preferred:
+            if tag.split("_")[0].lower() in SUPPORTED:
+                return tag.split("_")[0].lower()
+        return DEFAULT
+    return str(found.language)
+
+
+def format_money(cents: int | None, *, signed: bool = False) -> str:
+    if cents is None:
+        return ""
+    text = numbers.format_currency(abs(cents) / 100, "USD", locale=_FORMAT_LOCALE[current()])
+    if cents < 0:
+        return f"−{text}" if signed else f"-{text}"
+    return f"+{text}" if signed and cents > 0 else text
+
+
+def format_date(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return dates.format_date(value, style, locale=_FORMAT_LOCALE[current()])
+
+
+def format_datetime(value: dt.datetime | None, tz: str = "America/Chicago", style: str = "short") -> str:
+    if value is None:
+        return ""
+    return dates.format_datetime(value, style, tzinfo=dates.get_timezone(tz), locale=_FORMAT_LOCALE[current()])
+
+
+def format_number(value: float | int) -> str:
+    return numbers.format_decimal(value, locale=_FORMAT_LOCALE[current()])

@@ -1,0 +1,1 @@
+"""Web plumbing every side shares: templates, sessions, guards, forms, errors, security headers."""

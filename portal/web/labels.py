@@ -1,0 +1,61 @@
+"""Words for stored codes (statuses, kinds), translated where shown: templates use the `label` filter."""
+
+from __future__ import annotations
+
+import enum
+
+from portal.i18n import gettext, lazy_gettext as _
+
+LABELS: dict[str, object] = {
+    # account status
+    "pending": _("Pending"),
+    "active": _("Active"),
+    "final": _("Final"),
+    "closed": _("Closed"),
+    "collections": _("In collections"),
+    # account class
+    "residential": _("Residential"),
+    "commercial": _("Commercial"),
+    # services
+    "water": _("Water"),
+    "sewer": _("Sewer"),
+    "solid_waste": _("Solid waste"),
+    "stormwater": _("Stormwater"),
+    "electric": _("Electric"),
+    "gas": _("Gas"),
+    # work orders
+    "start": _("Start service"),
+    "stop": _("Stop service"),
+    "transfer_read": _("Transfer read"),
+    "disconnect": _("Disconnect for non-pay"),
+    "restore": _("Restore service"),
+    "read": _("Meter read"),
+    "check_read": _("Check read"),
+    "meter_test": _("Meter test"),
+    "leak_check": _("Leak check"),
+    "meter_change": _("Meter change"),
+    "investigate": _("Investigate"),
+    "open": _("Open"),
+    "assigned": _("Assigned"),
+    "completed": _("Completed"),
+    "cancelled": _("Cancelled"),
+    # ledger
+    "charge": _("Charge"),
+    "payment": _("Payment"),
+    "adjustment": _("Adjustment"),
+    "late_fee": _("Late fee"),
+    "deposit_billed": _("Deposit billed"),
+    "deposit_paid": _("Deposit paid"),
+    "deposit_applied": _("Deposit applied"),
+    "deposit_refunded": _("Deposit refunded"),
+    "refund": _("Refund"),
+    "fee": _("Fee"),
+    "reversal": _("Reversal"),
+    "transfer": _("Balance transfer"),
+}
+
+
+def label(value: object) -> str:
+    key = value.value if isinstance(value, enum.Enum) else str(value)
+    found = LABELS.get(key)
+    return str(found) if found is not None else gettext(key.replace("_", " ").capitalize())

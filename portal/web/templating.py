@@ -1,0 +1,92 @@
+"""The Jinja environment: i18n, money and date filters, hashed static URLs, per-role navigation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+from portal import i18n
+from portal.accounts import numbers
+from portal.accounts.models import Role
+from portal.settings import Settings
+
+from .assets import Assets
+from .labels import label
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+# (path, label) per role: the label is translated when the menu renders.
+NAVIGATION: dict[Role | None, list[tuple[str, str]]] = {
+    None: [("/", "Home"), ("/signin", "Sign in")],
+    Role.CUSTOMER: [("/my", "My account"), ("/settings", "Settings")],
+    Role.FIELD: [("/field", "Today's orders"), ("/settings", "Settings")],
+    Role.CSR: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],
+    Role.SUPERVISOR: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],
+    Role.ADMIN: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],
+}
+
+
+def navigation_for(user: Any) -> list[tuple[str, str]]:
+    role = getattr(user, "role", None)
+    return [(path, i18n.gettext(label)) for path, label in NAVIGATION.get(role, NAVIGATION[None])]
+
+
+def _demo_personas() -> dict[str, tuple[str, object]]:
+    from portal.seed import PERSONAS
+
+    return PERSONAS
+
+
+def user_of(request: Any) -> Any:
+    """The signed-in user, or None (also on pages the identity middleware never saw, such as a 404)."""
+    return request.scope.get("user") if request is not None else None
+
+
+def flashes(request: Any) -> list[dict[str, str]]:
+    session = request.scope.get("session") if request is not None else None
+    if not isinstance(session, dict):
+        return []
+    return session.pop("_messages", [])
+
+
+def make_environment(settings: Settings, assets: Assets) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml", "svg", "js"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined if settings.debug else Environment().undefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: i18n.gettext(message),
+        lambda singular, plural, n: i18n.translations(i18n.current()).ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    env.filters.update(
+        money=i18n.format_money,
+        date=i18n.format_date,
+        datetime=lambda value, style="short": i18n.format_datetime(value, settings.timezone, style),
+        number=i18n.format_number,
+        account_number=numbers.display,
+        label=label,
+    )
+    env.globals.update(
+        static_url=assets.url,
+        current_locale=i18n.current,
+        languages=i18n.LANGUAGE_NAMES,
+        navigation_for=navigation_for,
+        user_of=user_of,
+        get_flashes=flashes,
+        utility_name=settings.utility_name,
+        demo_mode=settings.demo,
+        demo_personas=_demo_personas() if settings.demo else {},
+    )
+    return env
+
+
+def make_engine(settings: Settings, assets: Assets) -> JinjaTemplateEngine:
+    return JinjaTemplateEngine.from_environment(make_environment(settings, assets))
