@@ -10,15 +10,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from portal.web.flash import flash
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access, throttle
 from portal.accounts.errors import DomainError
 from portal.accounts.models import Account, Role, User
 from portal.i18n import gettext as _
-from portal.settings import Settings
 from portal.web import guards
 from portal.web.identity import actor_of, client_ip, home_for, safe_next, sign_in, sign_out
+from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 
 from . import passkeys, services
 from .forms import EmailCodeForm, EmailCodeRequestForm, SignUpForm
@@ -48,19 +47,19 @@ class SignInController(Controller):
     path = "/signin"
 
     @get("/", name="signin")
-    async def page(self, request: Request, next: str | None = None) -> Template | Redirect:  # noqa: A002
+    async def page(self, request: Request, next: FromQuery[str | None] = None) -> Template | Redirect:  # noqa: A002
         if request.user is not None:
             return Redirect(safe_next(next, request.user.home_url))
         return Template("auth/signin.html", context={"form": EmailCodeRequestForm(), "next": safe_next(next, "")})
 
     @post("/passkey/options")
-    async def passkey_options(self, request: Request, settings: Settings) -> Response:
+    async def passkey_options(self, request: Request, settings: AppSettings) -> Response:
         options, challenge = passkeys.authentication_options(settings)
         _put_challenge(request, "signin", challenge)
         return Response(options, media_type="application/json")
 
     @post("/passkey")
-    async def passkey_verify(self, request: Request, db_session: AsyncSession, settings: Settings) -> Response:
+    async def passkey_verify(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         maker = request.app.state.sessionmaker
         ip = client_ip(request)
         if await throttle.is_limited(maker, "passkey_fail", ip, limit=20, window=HOUR):
@@ -88,7 +87,7 @@ class SignInController(Controller):
         return Response({"redirect": target})
 
     @post("/code")
-    async def request_code(self, request: Request, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
+    async def request_code(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeRequestForm.from_request(request)
         next_ = safe_next((await request.form()).get("next"), "")
         if not form.validate():
@@ -112,12 +111,12 @@ class SignInController(Controller):
         return Redirect(f"/signin/code?next={next_}" if next_ else "/signin/code")
 
     @get("/code")
-    async def code_page(self, request: Request, next: str | None = None) -> Template:  # noqa: A002
+    async def code_page(self, request: Request, next: FromQuery[str | None] = None) -> Template:  # noqa: A002
         form = EmailCodeForm(data={"email": request.session.get("code_email", "")})
         return Template("auth/code.html", context={"form": form, "next": safe_next(next, ""), "purpose": "signin"})
 
     @post("/code/verify")
-    async def verify_code(self, request: Request, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
+    async def verify_code(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeForm.from_request(request)
         next_ = safe_next((await request.form()).get("next"), "")
         context: dict[str, Any] = {"form": form, "next": next_, "purpose": "signin"}
@@ -181,7 +180,7 @@ class SignUpController(Controller):
         return Template("auth/signup.html", context={"form": SignUpForm()})
 
     @post("/")
-    async def submit(self, request: Request, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
+    async def submit(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await SignUpForm.from_request(request)
         if not form.validate():
             return Template("auth/signup.html", context={"form": form}, status_code=400)
@@ -214,7 +213,7 @@ class SignUpController(Controller):
         return Template("auth/code.html", context={"form": form, "next": "", "purpose": "signup"})
 
     @post("/verify")
-    async def verify(self, request: Request, db_session: AsyncSession, settings: Settings) -> Template | Redirect:
+    async def verify(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeForm.from_request(request)
         context: dict[str, Any] = {"form": form, "next": "", "purpose": "signup"}
         if not form.validate():
@@ -251,12 +250,12 @@ class SettingsController(Controller):
     guards = [guards.signed_in]
 
     @get("/")
-    async def page(self, request: Request, db_session: AsyncSession) -> Template:
+    async def page(self, request: Request, db_session: DbSession) -> Template:
         keys = await services.passkeys_of(db_session, request.user.id)
         return Template("auth/settings.html", context={"passkeys": keys})
 
     @post("/passkeys/options")
-    async def register_options(self, request: Request, db_session: AsyncSession, settings: Settings) -> Response:
+    async def register_options(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         user = await db_session.get(User, request.user.id)
         assert user is not None
         existing = [p.credential_id for p in await services.passkeys_of(db_session, user.id)]
@@ -267,7 +266,7 @@ class SettingsController(Controller):
         return Response(options, media_type="application/json")
 
     @post("/passkeys")
-    async def register(self, request: Request, db_session: AsyncSession, settings: Settings) -> Response:
+    async def register(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         challenge = _take_challenge(request, "register")
         if challenge is None:
             return _json_error(_("This page had expired. Try again."), 400, "expired")
@@ -284,13 +283,13 @@ class SettingsController(Controller):
         return Response({"redirect": "/settings#passkeys"})
 
     @post("/passkeys/{passkey_id:int}/delete")
-    async def remove(self, request: Request, db_session: AsyncSession, passkey_id: int) -> Redirect:
+    async def remove(self, request: Request, db_session: DbSession, passkey_id: FromPath[int]) -> Redirect:
         await services.remove_passkey(db_session, actor_of(request), request.user.id, passkey_id)
         flash(request, _("Passkey removed."), "success")
         return Redirect("/settings#passkeys")
 
     @post("/signout-everywhere")
-    async def signout_everywhere(self, request: Request, db_session: AsyncSession) -> Redirect:
+    async def signout_everywhere(self, request: Request, db_session: DbSession) -> Redirect:
         await services.sign_out_everywhere(db_session, actor_of(request), request.user.id)
         sign_out(request)
         flash(request, _("You are signed out on every device."), "info")

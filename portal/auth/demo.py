@@ -9,11 +9,11 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import MailMessage, User
 from portal.seed import PERSONAS
 from portal.web.identity import home_for, sign_in
+from portal.web.deps import DbSession, FromPath
 
 
 
@@ -21,7 +21,7 @@ class DemoController(Controller):
     path = "/demo"
 
     @post("/signin/{persona:str}")
-    async def sign_in_as(self, request: Request, db_session: AsyncSession, persona: str) -> Redirect:
+    async def sign_in_as(self, request: Request, db_session: DbSession, persona: FromPath[str]) -> Redirect:
         if persona not in PERSONAS:
             raise NotFoundException()
         user = await db_session.scalar(select(User).where(User.email == PERSONAS[persona][0]))
@@ -31,6 +31,6 @@ class DemoController(Controller):
         return Redirect(home_for(user.role))
 
     @get("/mailbox")
-    async def mailbox(self, db_session: AsyncSession) -> Template:
+    async def mailbox(self, db_session: DbSession) -> Template:
         messages = list(await db_session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(100)))
         return Template("auth/mailbox.html", context={"messages": messages})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from litestar import Controller, Request, get
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access, ledger, summary
 from portal.web import guards
+from portal.web.deps import DbSession, FromPath
 
 
 @get("/", name="landing")
@@ -22,14 +22,14 @@ class MyAccountController(Controller):
     guards = [guards.customer]
 
     @get("/")
-    async def home(self, request: Request, db_session: AsyncSession) -> Template:
+    async def home(self, request: Request, db_session: DbSession) -> Template:
         accounts = await access.linked_accounts(db_session, request.user.id)
         balances = await ledger.balances(db_session, [a.id for a in accounts])
         summaries = [await summary.summarize(db_session, a) for a in accounts]
         return Template("customer/home.html", context={"summaries": summaries, "balances": balances})
 
     @get("/accounts/{number:str}")
-    async def account(self, request: Request, db_session: AsyncSession, number: str) -> Template:
+    async def account(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         return Template(
             "customer/account.html",

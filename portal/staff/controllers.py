@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from litestar import Controller, Request, get
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access, summary
 from portal.web import guards
+from portal.web.deps import DbSession, FromPath, FromQuery
 
 from . import services
 
@@ -21,12 +21,12 @@ class ConsoleController(Controller):
         return Template("staff/home.html")
 
     @get("/accounts")
-    async def search(self, db_session: AsyncSession, q: str = "") -> Template:
+    async def search(self, db_session: DbSession, q: FromQuery[str] = "") -> Template:
         results = await services.search(db_session, q)
         return Template("staff/search.html", context={"q": q, "results": results})
 
     @get("/accounts/{number:str}")
-    async def account(self, request: Request, db_session: AsyncSession, number: str) -> Template:
+    async def account(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         return Template(
             "staff/account.html",

@@ -56,6 +56,8 @@ def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
 
 
 def permission_denied(request: Request, exc: PermissionDeniedException) -> Response:
+    if "csrf" in str(exc.detail).lower():
+        return http_error(request, exc)
     if wants_json(request):
         return _json_error("forbidden", _("You do not have access to this."), 403)
     return _page(request, 403, _("Not available to you"), _("You do not have access to this page."))

@@ -8,9 +8,9 @@ from litestar import Request, Response, get
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import i18n
+from portal.web.deps import DbSession, FromPath, FromQuery
 
 from .assets import Assets
 from .identity import safe_next
@@ -22,7 +22,7 @@ SHELL_PAGES = ["/offline"]
 
 
 @get("/lang/{code:str}", name="language")
-async def switch_language(request: Request, code: str, next: str | None = None) -> Redirect:  # noqa: A002
+async def switch_language(request: Request, code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:  # noqa: A002
     code = code if code in i18n.SUPPORTED else i18n.DEFAULT
     referer_path = None
     referer = request.headers.get("referer", "")
@@ -77,7 +77,7 @@ async def manifest(request: Request) -> Response:
 
 
 @get("/healthz", include_in_schema=False)
-async def health(db_session: AsyncSession) -> dict[str, str]:
+async def health(db_session: DbSession) -> dict[str, str]:
     await db_session.execute(text("SELECT 1"))
     return {"status": "ok"}
 

@@ -1,0 +1,111 @@
+"""CSRF on every form, role and ownership guards, sessions across app instances, security headers."""
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+
+from portal.accounts.models import MailMessage, Passkey, WorkOrderKind
+from portal.app import create_app
+from tests import factories
+from tests.http.helpers import post_form, sign_in
+
+
+async def test_a_post_without_a_csrf_token_is_refused_and_changes_nothing(client, session, resident) -> None:
+    await client.get("/signin")
+    response = await client.post("/signin/code", data={"email": resident.user.email}, follow_redirects=False)
+    assert response.status_code == 403
+    assert await session.scalar(select(func.count()).select_from(MailMessage)) == 0
+
+
+async def test_a_json_post_without_the_csrf_header_is_refused(client, session, resident) -> None:
+    await sign_in(client, session, resident.user)
+    response = await client.post("/settings/passkeys/options", json={}, headers={"accept": "application/json"})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf"
+
+
+async def test_a_resident_cannot_open_another_residents_account(client, session, resident, other_resident) -> None:
+    await sign_in(client, session, resident.user)
+    own = await client.get(f"/my/accounts/{resident.account.number}")
+    assert own.status_code == 200
+    other = await client.get(f"/my/accounts/{other_resident.account.number}")
+    assert other.status_code == 404
+    assert "Nguyen" not in other.text and "76502" not in other.text
+
+
+async def test_a_technician_cannot_open_the_staff_console(client, session, technician) -> None:
+    await sign_in(client, session, technician)
+    assert (await client.get("/field")).status_code == 200
+    response = await client.get("/staff")
+    assert response.status_code == 403
+    assert "You do not have access" in response.text
+    assert (await client.get("/staff/accounts?q=Lopez")).status_code == 403
+
+
+async def test_a_technician_sees_only_their_own_orders(client, session, technician, resident) -> None:
+    from portal.accounts.models import Role
+
+    other_tech = await factories.make_user(session, Role.FIELD, email="tech2@riverton.example")
+    mine = await factories.make_order(session, resident.account, kind=WorkOrderKind.READ, assignee=technician)
+    theirs = await factories.make_order(session, resident.account, kind=WorkOrderKind.LEAK_CHECK, assignee=other_tech)
+    await session.commit()
+    await sign_in(client, session, technician)
+    today = await client.get("/field")
+    assert f"/field/orders/{mine.id}" in today.text and f"/field/orders/{theirs.id}" not in today.text
+    assert (await client.get(f"/field/orders/{mine.id}")).status_code == 200
+    assert (await client.get(f"/field/orders/{theirs.id}")).status_code == 404
+
+
+async def test_a_resident_cannot_open_field_or_staff_pages(client, session, resident) -> None:
+    await sign_in(client, session, resident.user)
+    assert (await client.get("/field")).status_code == 403
+    assert (await client.get("/staff")).status_code == 403
+
+
+async def test_a_csr_can_open_any_account_in_the_console(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    found = await client.get(f"/staff/accounts?q={resident.account.number}")
+    assert resident.account.number in found.text.replace("-", "")
+    page = await client.get(f"/staff/accounts/{resident.account.number}")
+    assert page.status_code == 200 and "María Lopez" in page.text
+
+
+async def test_a_visitor_is_sent_to_sign_in_and_back(client) -> None:
+    response = await client.get("/my/accounts/123456789", follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["location"] == "/signin?next=/my/accounts/123456789"
+
+
+async def test_a_session_keeps_working_on_another_app_instance(client, session, settings, resident) -> None:
+    await sign_in(client, session, resident.user)
+    second = create_app(settings)  # another instance behind the same load balancer: same secret, same database
+    async with AsyncTestClient(app=second, base_url="http://portal.test") as other_instance:
+        other_instance.cookies = client.cookies
+        response = await other_instance.get("/my")
+        assert response.status_code == 200 and "María Lopez" in response.text
+
+
+async def test_signing_out_everywhere_ends_other_sessions(client, session, settings, resident) -> None:
+    await sign_in(client, session, resident.user)
+    stolen = dict(client.cookies)
+    await post_form(client, "/settings/signout-everywhere")
+    async with AsyncTestClient(app=create_app(settings), base_url="http://portal.test") as thief:
+        thief.cookies = stolen
+        response = await thief.get("/my", follow_redirects=False)
+        assert response.status_code == 302
+
+
+async def test_pages_carry_security_headers(client) -> None:
+    response = await client.get("/signin")
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    session_cookie = [c for c in response.headers.get_list("set-cookie") if c.startswith("portal_session")]
+    for cookie in session_cookie:
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+async def test_demo_routes_do_not_exist_outside_demo_mode(client, session) -> None:
+    assert (await post_form(client, "/demo/signin/resident")).status_code == 404
+    assert (await client.get("/demo/mailbox")).status_code == 404
+    assert "Demo sign-in" not in (await client.get("/signin")).text
+    assert await session.scalar(select(func.count()).select_from(Passkey)) == 0
