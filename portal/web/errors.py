@@ -33,22 +33,27 @@ def _json_error(code: str, message: str, status: int, **extra: object) -> Respon
     return Response({"error": {"code": code, "message": message, **extra}}, status_code=status, media_type=MediaType.JSON)
 
 
-def _page(request: Request, status: int, title: str, message: str) -> Template:
+def _ensure_locale(request: Request) -> None:
     if "locale" not in request.scope.get("state", {}):
         # No route matched, so no middleware ran: pick the language here.
         set_locale(locale_for(request.scope))
+
+
+def _page(request: Request, status: int, title: str, message: str) -> Template:
     return Template(
         "errors/problem.html", context={"title": title, "message": message, "status": status}, status_code=status
     )
 
 
 def domain_error(request: Request, exc: DomainError) -> Response:
+    _ensure_locale(request)
     if wants_json(request):
         return _json_error(exc.code, exc.message, exc.status_code, field=exc.field)
     return _page(request, exc.status_code, _("We could not do that"), exc.message)
 
 
 def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+    _ensure_locale(request)
     if wants_json(request):
         return _json_error("signin_required", _("Please sign in."), 401)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -56,6 +61,7 @@ def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
 
 
 def permission_denied(request: Request, exc: PermissionDeniedException) -> Response:
+    _ensure_locale(request)
     if "csrf" in str(exc.detail).lower():
         return http_error(request, exc)
     if wants_json(request):
@@ -64,6 +70,7 @@ def permission_denied(request: Request, exc: PermissionDeniedException) -> Respo
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
+    _ensure_locale(request)
     status = exc.status_code
     if status == 404:
         title, message = _("Page not found"), _("We could not find that page. Check the address or go back.")
@@ -83,6 +90,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 
 
 def server_error(request: Request, exc: Exception) -> Response:
+    _ensure_locale(request)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = _("Something went wrong on our side. Nothing was changed. Please try again in a moment.")
     if wants_json(request):
