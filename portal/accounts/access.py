@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +44,9 @@ async def account_for(session: AsyncSession, user_id: int, role: Role, number: s
 
 
 def _clean_name(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())
+    """García-Pérez, garcia perez and GARCIA PEREZ are the same name to a person typing on a phone."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
 
 
 async def match_account(session: AsyncSession, number: str, zip_code: str, last_name: str | None = None) -> Account | None:

@@ -1,0 +1,44 @@
+"""The demo seed builds a believable city whose balances are the sums of its ledgers."""
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from portal import seed
+from portal.accounts import ledger
+from portal.accounts.models import Account, Bill, Customer, LedgerEntry, Role, User, UserAccount, WorkOrder, WorkOrderKind
+
+TODAY = dt.date(2026, 11, 24)
+
+
+async def test_a_small_seed_loads_with_personas_history_and_todays_orders(session) -> None:
+    rows = seed.build(TODAY, premises=150, seed=3)
+    counts = await seed.load(session, rows)
+    await session.commit()
+    assert counts["account"] == await session.scalar(select(func.count()).select_from(Account))
+    assert counts["bill"] > counts["account"] * 20  # about two years of monthly bills
+
+    roles = dict((await session.execute(select(User.role, func.count()).group_by(User.role))).all())
+    assert roles[Role.FIELD] == 3 and roles[Role.CSR] == 2 and roles[Role.SUPERVISOR] == 1
+
+    for key in ("resident", "resident-late"):
+        email = seed.PERSONAS[key][0]
+        user = await session.scalar(select(User).where(User.email == email))
+        linked = await session.scalar(select(UserAccount.account_id).where(UserAccount.user_id == user.id))
+        balance = await ledger.balance(session, linked)
+        assert (balance > 5000) if key == "resident-late" else (balance <= 15000)
+
+    orders = list(await session.scalars(select(WorkOrder).where(WorkOrder.due_on == TODAY)))
+    assert {o.assigned_to_id for o in orders} and any(o.kind == WorkOrderKind.DISCONNECT for o in orders)
+
+    # Every bill's charge is in the ledger, keyed by the bill: the ledger, not the bill table, holds the money.
+    charged = await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key.like("bill:%")))
+    assert charged == await session.scalar(select(func.count()).select_from(Bill).where(Bill.bill_date <= TODAY))
+    assert await session.scalar(select(func.count()).select_from(Customer).where(Customer.medical_alert_until.is_not(None))) >= 0
+
+
+async def test_the_same_seed_number_gives_the_same_city() -> None:
+    first = seed.build(TODAY, premises=60, seed=9)
+    second = seed.build(TODAY, premises=60, seed=9)
+    assert first.data[Account] == second.data[Account]
+    assert first.data[LedgerEntry] == second.data[LedgerEntry]
