@@ -26,6 +26,7 @@ from portal.auth.demo import DemoController
 from portal.customer.controllers import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
 from portal.field.controllers import ROUTES as FIELD_ROUTES
+from portal.payments.controllers import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.staff.controllers import ROUTES as STAFF_ROUTES
 from portal.web import errors, pages, templating
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *pages.ROUTES,
         *CUSTOMER_ROUTES,
         *FIELD_ROUTES,
+        *PAYMENT_ROUTES,
         *STAFF_ROUTES,
         create_static_files_router(
             path="/static",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import os
 import sys
 import time
@@ -125,6 +126,31 @@ def create_staff(email: str, name: str, role: str) -> None:
 
     asyncio.run(run())
 
+
+# Each side adds its jobs (bill-run, draft-run, cutoff-list...) as click commands in `portal/<side>/commands.py`,
+# listed in that module's COMMANDS; they appear here as `portal <name>`.
+SIDE_COMMANDS = (
+    "portal.accounts.commands",
+    "portal.customer.commands",
+    "portal.field.commands",
+    "portal.payments.commands",
+    "portal.staff.commands",
+)
+
+
+def _register_side_commands() -> None:
+    for module_name in SIDE_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        for command in getattr(module, "COMMANDS", []):
+            main.add_command(command)
+
+
+_register_side_commands()
 
 if __name__ == "__main__":
     main()

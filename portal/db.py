@@ -46,5 +46,14 @@ async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[
         yield session
 
 
+async def run_job(database_url: str, job):  # noqa: ANN001, ANN201
+    """Run `await job(sessionmaker)` with an engine made for it (CLI commands), and dispose of the engine after."""
+    engine = make_engine(database_url)
+    try:
+        return await job(make_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
 def is_sqlite_engine(engine: AsyncEngine | Engine) -> bool:
     return engine.dialect.name == "sqlite"

@@ -1,0 +1,165 @@
+"""Every number the business rules use, in one object (DESIGN.md section 4). Rules are pure functions that take
+this policy and plain values; nothing else in the code hard-codes a rate, a limit or a day count.
+
+Defaults are drawn from published city policies. A city changes them with environment variables
+(`POLICY_<FIELD>=value`, e.g. POLICY_LATE_FEE_PERCENT=5) without touching code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Policy:
+    # ---- billing -------------------------------------------------------------------------------------------
+    days_until_due: int = 21
+    late_fee_percent: int = 10
+    late_fee_minimum_cents: int = 500
+    max_consecutive_estimates: int = 3
+    proration_days_per_month: int = 30
+    winter_months: tuple[int, ...] = (12, 1, 2)
+    residential_sewer_cap_gallons: int = 12_000
+
+    # ---- read validation -------------------------------------------------------------------------------------
+    high_read_factor: float = 2.5
+    low_read_factor: float = 0.3
+
+    # ---- deposits --------------------------------------------------------------------------------------------
+    deposit_average_multiple: int = 2
+    deposit_new_premise_small_cents: int = 15_000  # meters up to 3/4"
+    deposit_new_premise_large_cents: int = 20_000  # meters above 3/4"
+    deposit_rounding_cents: int = 500
+    deposit_commercial_minimum_cents: int = 17_500
+    deposit_refund_after_on_time_payments: int = 12
+    letter_of_credit_months_required: int = 12
+    letter_of_credit_window_months: int = 18
+    letter_of_credit_max_late_payments: int = 2
+
+    # ---- payment extensions and arrangements -----------------------------------------------------------------
+    extensions_per_12_months: int = 1
+    extension_max_days: int = 14
+    extension_no_return_months: int = 6
+    arrangement_down_payment_percent: int = 50
+    arrangement_max_instalments: int = 4
+    arrangements_per_12_months: int = 1
+
+    # ---- cut-off and reconnection ----------------------------------------------------------------------------
+    cutoff_days_past_due: int = 30
+    cutoff_minimum_past_due_cents: int = 5_000
+    cutoff_notice_days_before: int = 10
+    courtesy_contact_hours_before: int = 24
+    medical_certificate_days: int = 30
+    medical_certificate_renewals: int = 2
+    weather_hold_low_f: int = 32
+    weather_hold_high_f: int = 95
+    payment_accepted_until: dt.time = dt.time(7, 30)
+    reconnect_same_day_cutoff: dt.time = dt.time(15, 0)
+    reconnect_fee_cents: int = 5_000
+    reconnect_after_hours_fee_cents: int = 10_000
+
+    # ---- adjustments -----------------------------------------------------------------------------------------
+    leak_adjustments_per_12_months: int = 1
+    pool_fill_adjustments_per_year: int = 1
+    vacation_garbage_min_months: int = 3
+    billing_error_max_months_back: int = 12
+    adjustment_supervisor_threshold_cents: int = 25_000
+
+    # ---- bank draft ------------------------------------------------------------------------------------------
+    draft_days_before_due: int = 0
+    returned_payment_fee_cents: int = 3_000
+    returns_to_suspend_autopay: int = 2
+    autopay_authorization_retention_years: int = 2
+
+    # ---- guest pay and sign-in -------------------------------------------------------------------------------
+    guest_lookup_failures_per_account_per_day: int = 6
+    guest_lookup_failures_per_ip_per_hour: int = 6
+
+    # ---- cash drawer -----------------------------------------------------------------------------------------
+    drawer_shortage_flag_cents: int = 2_500
+
+    # ---- calendar --------------------------------------------------------------------------------------------
+    holidays: tuple[dt.date, ...] = field(default_factory=tuple)
+
+    def is_business_day(self, day: dt.date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays
+
+    def next_business_day(self, day: dt.date) -> dt.date:
+        """The day itself if it is a business day, else the next one (weekends and holidays move forward)."""
+        while not self.is_business_day(day):
+            day += dt.timedelta(days=1)
+        return day
+
+
+def _coerce(kind: type | str, raw: str) -> object:
+    text = str(kind)
+    if "int" in text and "tuple" not in text:
+        return int(raw)
+    if "float" in text:
+        return float(raw)
+    if "time" in text and "tuple" not in text:
+        hour, minute = raw.split(":")
+        return dt.time(int(hour), int(minute))
+    if "tuple[dt.date" in text:
+        return tuple(dt.date.fromisoformat(part.strip()) for part in raw.split(",") if part.strip())
+    if "tuple[int" in text:
+        return tuple(int(part) for part in raw.split(",") if part.strip())
+    return raw
+
+
+def policy_from_env(env: dict[str, str] | None = None) -> Policy:
+    env = dict(os.environ if env is None else env)
+    overrides = {}
+    for item in dataclasses.fields(Policy):
+        raw = env.get(f"POLICY_{item.name.upper()}")
+        if raw is not None:
+            overrides[item.name] = _coerce(item.type, raw)
+    if "holidays" not in overrides:
+        overrides["holidays"] = us_holidays(range(2020, 2036))
+    return Policy(**overrides)
+
+
+@cache
+def current_policy() -> Policy:
+    return policy_from_env()
+
+
+def us_holidays(years: range) -> tuple[dt.date, ...]:
+    """The usual municipal holidays (observed on the nearest weekday when they fall on a weekend)."""
+
+    def nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+        day = dt.date(year, month, 1)
+        day += dt.timedelta(days=(weekday - day.weekday()) % 7)
+        return day + dt.timedelta(weeks=n - 1)
+
+    def last_weekday(year: int, month: int, weekday: int) -> dt.date:
+        day = dt.date(year, month + 1, 1) - dt.timedelta(days=1) if month < 12 else dt.date(year, 12, 31)
+        return day - dt.timedelta(days=(day.weekday() - weekday) % 7)
+
+    def observed(day: dt.date) -> dt.date:
+        if day.weekday() == 5:
+            return day - dt.timedelta(days=1)
+        if day.weekday() == 6:
+            return day + dt.timedelta(days=1)
+        return day
+
+    days: list[dt.date] = []
+    for year in years:
+        days += [
+            observed(dt.date(year, 1, 1)),
+            nth_weekday(year, 1, 0, 3),  # Martin Luther King Jr. Day
+            nth_weekday(year, 2, 0, 3),  # Presidents' Day
+            last_weekday(year, 5, 0),  # Memorial Day
+            observed(dt.date(year, 6, 19)),
+            observed(dt.date(year, 7, 4)),
+            nth_weekday(year, 9, 0, 1),  # Labor Day
+            observed(dt.date(year, 11, 11)),
+            nth_weekday(year, 11, 3, 4),  # Thanksgiving
+            nth_weekday(year, 11, 3, 4) + dt.timedelta(days=1),
+            observed(dt.date(year, 12, 25)),
+        ]
+    return tuple(sorted(set(days)))
