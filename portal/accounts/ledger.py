@@ -69,15 +69,11 @@ async def post(
             created_by_id=actor.user_id,
             origin=actor.origin,
         )
-        try:
-            async with session.begin_nested():
-                session.add(entry)
-                await session.flush()
-        except IntegrityError:
+        if not await _insert(session, entry):
             # Another transaction posted the same key between our look-up and insert.
             existing = await _by_key(session, source_key)
             if existing is None:
-                raise
+                raise Conflict(f"could not post {source_key}", code="insert_failed")
         else:
             await audit.record(
                 session,
@@ -126,14 +122,10 @@ async def reverse(
         created_by_id=actor.user_id,
         origin=actor.origin,
     )
-    try:
-        async with session.begin_nested():
-            session.add(entry)
-            await session.flush()
-    except IntegrityError:
+    if not await _insert(session, entry):
         already = await session.scalar(select(LedgerEntry).where(LedgerEntry.reverses_id == original.id))
         if already is None:
-            raise
+            raise Conflict(f"could not reverse entry {original.id}", code="insert_failed")
         return Posting(already, created=False)
     await audit.record(
         session,
@@ -177,6 +169,17 @@ async def entries(session: AsyncSession, account_id: int, *, limit: int | None =
     if limit:
         query = query.limit(limit)
     return list(await session.scalars(query))
+
+
+async def _insert(session: AsyncSession, entry: LedgerEntry) -> bool:
+    """Insert inside a savepoint; False when a unique key (source key, reversal) was already taken."""
+    try:
+        async with session.begin_nested():
+            session.add(entry)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 async def _by_key(session: AsyncSession, source_key: str) -> LedgerEntry | None:

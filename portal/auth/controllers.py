@@ -10,10 +10,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from portal.web.flash import flash
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access, throttle
 from portal.accounts.errors import DomainError
-from portal.accounts.models import Account, Role, User
+from portal.accounts.models import Account, Role, SignInCode, User
+from portal.settings import Settings
 from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.identity import actor_of, client_ip, home_for, safe_next, sign_in, sign_out
@@ -120,18 +122,10 @@ class SignInController(Controller):
         form = await EmailCodeForm.from_request(request)
         next_ = safe_next((await request.form()).get("next"), "")
         context: dict[str, Any] = {"form": form, "next": next_, "purpose": "signin"}
-        if not form.validate():
-            return Template("auth/code.html", context=context, status_code=400)
-        email = services.normalize_email(form.email.data)
-        if await _code_attempts_exceeded(request, email):
-            form.add_error("code", _("Too many wrong codes. Ask for a new code in an hour."))
-            return Template("auth/code.html", context=context, status_code=429)
-        try:
-            await services.redeem_code(db_session, settings, email, form.code.data, purpose="signin")
-        except services.InvalidCode as exc:
-            await _count_code_failure(request, email, "signin")
-            form.add_error("code", exc.message)
-            return Template("auth/code.html", context=context, status_code=400)
+        redeemed = await _redeem(request, db_session, settings, form, "signin")
+        if isinstance(redeemed, int):
+            return Template("auth/code.html", context=context, status_code=redeemed)
+        email = redeemed.email
         user = await services.user_by_email(db_session, email)
         if user is None or not user.active:
             form.add_error("code", _("That code is not right or has expired. Check the latest email or ask for a new code."))
@@ -144,6 +138,24 @@ class SignInController(Controller):
             flash(request, _("You are signed in. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "info")
             return Redirect("/settings#passkeys")
         return Redirect(safe_next(next_, home_for(user.role)))
+
+
+async def _redeem(
+    request: Request, db_session: AsyncSession, settings: Settings, form: EmailCodeForm, purpose: str
+) -> SignInCode | int:
+    """Check the typed code; answer the used code, or the HTTP status for the form re-shown with its error."""
+    if not form.validate():
+        return 400
+    email = services.normalize_email(form.email.data)
+    if await _code_attempts_exceeded(request, email):
+        form.add_error("code", _("Too many wrong codes. Ask for a new code in an hour."))
+        return 429
+    try:
+        return await services.redeem_code(db_session, settings, email, form.code.data, purpose=purpose)
+    except services.InvalidCode as exc:
+        await _count_code_failure(request, email, purpose)
+        form.add_error("code", exc.message)
+        return 400
 
 
 async def _code_attempts_exceeded(request: Request, email: str) -> bool:
@@ -216,18 +228,10 @@ class SignUpController(Controller):
     async def verify(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeForm.from_request(request)
         context: dict[str, Any] = {"form": form, "next": "", "purpose": "signup"}
-        if not form.validate():
-            return Template("auth/code.html", context=context, status_code=400)
-        email = services.normalize_email(form.email.data)
-        if await _code_attempts_exceeded(request, email):
-            form.add_error("code", _("Too many wrong codes. Ask for a new code in an hour."))
-            return Template("auth/code.html", context=context, status_code=429)
-        try:
-            redeemed = await services.redeem_code(db_session, settings, email, form.code.data, purpose="signup")
-        except services.InvalidCode as exc:
-            await _count_code_failure(request, email, "signup")
-            form.add_error("code", exc.message)
-            return Template("auth/code.html", context=context, status_code=400)
+        redeemed = await _redeem(request, db_session, settings, form, "signup")
+        if isinstance(redeemed, int):
+            return Template("auth/code.html", context=context, status_code=redeemed)
+        email = redeemed.email
         account = await db_session.get(Account, (redeemed.payload or {}).get("account_id"))
         if account is None:
             raise NotFoundException()

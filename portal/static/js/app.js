@@ -1,10 +1,35 @@
-// Progressive enhancements every page gets: service worker, error-summary focus, confirm buttons.
+// Progressive enhancements every page gets: service worker, offline notice, error-summary focus, confirm buttons.
 
 if ("serviceWorker" in navigator) {
   window.addEventListener("load", () => {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   });
 }
+
+// Signing out also clears the pages this device kept for offline reading (a counter tablet is shared).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches && form.matches('form[action="/signout"], form[action="/settings/signout-everywhere"]')) {
+    navigator.serviceWorker?.controller?.postMessage("clear-pages");
+  }
+});
+
+// Offline: say so, and say how old the page is (the server stamps each page with the time it was made).
+function showOfflineNotice() {
+  if (navigator.onLine || document.getElementById("offline-notice")) return;
+  const made = document.querySelector('meta[name="generated-at"]')?.content;
+  const notice = document.createElement("p");
+  notice.id = "offline-notice";
+  notice.className = "notice notice--warning";
+  notice.setAttribute("role", "status");
+  const when = made ? new Date(made).toLocaleString(document.documentElement.lang) : "";
+  const template = document.documentElement.dataset.offlineText || "Offline";
+  notice.textContent = when ? `${template} ${when}` : template;
+  document.querySelector("main")?.prepend(notice);
+}
+window.addEventListener("offline", showOfflineNotice);
+window.addEventListener("online", () => document.getElementById("offline-notice")?.remove());
+showOfflineNotice();
 
 // Move focus to the error summary so screen readers announce what went wrong.
 const summary = document.querySelector("[data-autofocus]");
