@@ -133,10 +133,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=CSRF_EXEMPT,
         ),
         middleware=[
-            DefineMiddleware(LocaleMiddleware),
             DefineMiddleware(SecurityHeadersMiddleware, csp=csp, hsts=settings.secure_cookies),
             sessions.middleware,
             DefineMiddleware(IdentityMiddleware, exclude=["^/static/", "^/sw.js", "^/manifest.webmanifest", "^/healthz"]),
+            DefineMiddleware(LocaleMiddleware),
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]

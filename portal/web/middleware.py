@@ -33,14 +33,19 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def locale_for(scope: Scope) -> str:
+    """This device's explicit choice, else the signed-in person's saved language, else the browser's."""
     chosen = _cookie(scope, LANG_COOKIE)
     if chosen in i18n.SUPPORTED:
         return chosen
+    saved = getattr(scope.get("user"), "locale", None)
+    if saved in i18n.SUPPORTED:
+        return saved
     return i18n.negotiate(_header(scope, b"accept-language"))
 
 
 class LocaleMiddleware:
-    """Sets the locale for everything this request runs: handlers, templates, error pages."""
+    """Sets the locale for everything this request runs: handlers, templates, error pages.
+    Runs after the identity middleware so a signed-in person's saved language counts."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

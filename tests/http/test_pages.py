@@ -70,3 +70,16 @@ async def test_static_assets_are_cacheable_and_compressed(client) -> None:
 
 async def test_the_health_check_touches_the_database(client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_a_signed_in_resident_sees_their_saved_language(client, session, resident) -> None:
+    from tests.http.helpers import sign_in
+
+    resident.user.locale = "es"
+    session.add(resident.user)
+    await session.commit()
+    await sign_in(client, session, resident.user)
+    page = await client.get("/my")
+    assert '<html lang="es">' in page.text and "Hola, María Lopez" in page.text
+    await client.get("/lang/en")
+    assert "Hello, María Lopez" in (await client.get("/my")).text  # this device's explicit choice wins
