@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -33,3 +35,15 @@ class Assets:
         """One hash over all assets: the service worker's cache name changes whenever any asset does."""
         joined = "".join(f"{name}:{digest};" for name, digest in sorted(self.hashes.items()))
         return hashlib.sha256(joined.encode()).hexdigest()[:12]
+
+    @cached_property
+    def import_map(self) -> str:
+        """An import map that sends every module import (``import "./csrf.js"``) to the hashed URL, so a module is
+        loaded once per page and never served stale from a year-long cache."""
+        imports = {f"/static/{name}": self.url(name) for name in self.hashes if name.endswith(".js") and name != "js/sw.js"}
+        return json.dumps({"imports": imports}, separators=(",", ":"), sort_keys=True)
+
+    @cached_property
+    def import_map_csp_hash(self) -> str:
+        digest = hashlib.sha256(self.import_map.encode()).digest()
+        return f"'sha256-{base64.b64encode(digest).decode()}'"

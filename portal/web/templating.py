@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,8 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
     )
     env.globals.update(
         static_url=assets.url,
+        import_map=assets.import_map,
+        generated_at=lambda: datetime.now(UTC).isoformat(timespec="seconds"),
         current_locale=i18n.current,
         languages=i18n.LANGUAGE_NAMES,
         navigation_for=navigation_for,

@@ -42,11 +42,8 @@ async def _add_passkey(page: Page, nickname: str) -> None:
     async with page.expect_response(_is_registration) as registration:
         await page.get_by_role("button", name="Add a passkey").click()
     answer = await registration.value
-    assert answer.ok, await answer.text()
-    assert (await answer.json())["redirect"] == "/settings#passkeys"
-    # passkey.js "redirects" to the URL the page is already on (/settings#passkeys), which only scrolls: the list
-    # is not refreshed (see the xfail test below). Open the page again as the resident would.
-    await page.goto("/settings")
+    assert answer.ok
+    await expect(page.get_by_role("status")).to_contain_text("Passkey added.")  # the page reloaded by itself
     await expect(page.locator("#passkeys li", has_text=nickname)).to_contain_text("Added")
 
 
@@ -130,7 +127,7 @@ async def test_a_removed_passkey_no_longer_signs_in(page: Page, session: AsyncSe
     await sign_in_with_code(page, session, resident.user.email)
     await _add_passkey(page, "Old phone")
 
-    page.on("dialog", lambda dialog: dialog.accept())  # "Remove this passkey?" (asked twice: see the xfail below)
+    page.on("dialog", lambda dialog: dialog.accept())  # "Remove this passkey?"
     await page.locator("#passkeys li", has_text="Old phone").get_by_role("button", name="Remove").click()
     await expect(page.get_by_role("status")).to_contain_text("Passkey removed.")
     assert await _passkeys_of(session, resident.user) == []
@@ -143,12 +140,6 @@ async def test_a_removed_passkey_no_longer_signs_in(page: Page, session: AsyncSe
     await expect(page.get_by_role("button", name="Sign out", exact=True)).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG in portal/static/js/passkey.js: after adding a passkey it calls location.assign('/settings#passkeys') "
-    "while already on /settings#passkeys, a same-document fragment navigation, so the page is not reloaded: the new "
-    "passkey and the 'Passkey added' notice do not appear and the button stays disabled",
-)
 async def test_adding_a_passkey_shows_it_on_the_settings_page_at_once(page: Page, session: AsyncSession, resident: Resident) -> None:
     await add_virtual_authenticator(page)
     await sign_in_with_code(page, session, resident.user.email)
@@ -159,12 +150,6 @@ async def test_adding_a_passkey_shows_it_on_the_settings_page_at_once(page: Page
     await expect(page.get_by_role("status")).to_contain_text("Passkey added.", timeout=1000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG: on pages that load passkey.js, app.js runs twice (base.html loads /static/js/app.js?v=HASH, "
-    "passkey.js imports './app.js' without the hash: two module URLs), so every data-confirm question is asked twice "
-    "and cancelling the second one cancels the action",
-)
 async def test_removing_a_passkey_asks_once(page: Page, session: AsyncSession, resident: Resident) -> None:
     session.add(Passkey(user_id=resident.user.id, credential_id=b"cred-1", public_key=b"key", nickname="Old phone"))
     await session.commit()
@@ -184,12 +169,6 @@ async def test_removing_a_passkey_asks_once(page: Page, session: AsyncSession, r
     assert questions == ["Remove this passkey?"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN GAP in portal/templates/auth/signin.html: passkey.js shows section.dataset.cancelled when the browser "
-    "answers NotAllowedError (cancelled, or no passkey for this site), but the section has no data-cancelled "
-    "attribute, so people see Chromium's technical English message with a w3.org link (in Spanish too)",
-)
 async def test_a_passkey_sign_in_that_finds_no_passkey_says_what_to_do(page: Page, live_server: LiveServer) -> None:
     await add_virtual_authenticator(page)  # this phone holds no passkey for the portal
     await page.goto("/signin")

@@ -7,21 +7,21 @@ async def test_the_landing_page_offers_sign_in_and_sign_up(client) -> None:
     page = await client.get("/")
     assert page.status_code == 200
     assert 'href="/signin"' in page.text and 'href="/signup"' in page.text
-    assert '<html lang="en">' in page.text
+    assert '<html lang="en"' in page.text
 
 
 async def test_switching_to_spanish_sets_the_lang_attribute_and_the_words(client) -> None:
     switched = await client.get("/lang/es?next=/signin", follow_redirects=False)
     assert switched.status_code == 302 and switched.headers["location"] == "/signin"
     page = await client.get("/signin")
-    assert '<html lang="es">' in page.text
+    assert '<html lang="es"' in page.text
     assert "Iniciar sesión" in page.text and "Enviarme un código" in page.text
     assert 'hreflang="en"' in page.text  # the way back to English
 
 
 async def test_a_spanish_browser_gets_spanish_without_choosing(client) -> None:
     page = await client.get("/signin", headers={"accept-language": "es-MX,es;q=0.9"})
-    assert '<html lang="es">' in page.text
+    assert '<html lang="es"' in page.text
 
 
 async def test_form_errors_are_in_spanish_on_a_spanish_page(client) -> None:
@@ -80,6 +80,21 @@ async def test_a_signed_in_resident_sees_their_saved_language(client, session, r
     await session.commit()
     await sign_in(client, session, resident.user)
     page = await client.get("/my")
-    assert '<html lang="es">' in page.text and "Hola, María Lopez" in page.text
+    assert '<html lang="es"' in page.text and "Hola, María Lopez" in page.text
     await client.get("/lang/en")
     assert "Hello, María Lopez" in (await client.get("/my")).text  # this device's explicit choice wins
+
+
+async def test_module_imports_go_to_hashed_urls_through_an_import_map_the_csp_allows(client) -> None:
+    import base64
+    import hashlib
+    import json
+    import re
+
+    page = await client.get("/signin")
+    found = re.search(r'<script type="importmap">(.*?)</script>', page.text)
+    assert found, "no import map on the page"
+    imports = json.loads(found.group(1))["imports"]
+    assert re.fullmatch(r"/static/js/csrf\.js\?v=[0-9a-f]{10}", imports["/static/js/csrf.js"])
+    allowed = "'sha256-" + base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode() + "'"
+    assert allowed in page.headers["content-security-policy"]

@@ -1,5 +1,5 @@
 // Passkeys: sign in with a discoverable credential (no username) and add a passkey on the settings page.
-import { csrfToken } from "./app.js";
+import { csrfToken } from "./csrf.js";
 
 const b64url = {
   decode(text) {
@@ -63,6 +63,18 @@ function showError(section, message) {
   box.hidden = false;
 }
 
+// Follow a redirect; when it only differs by a fragment from this page, assigning it would not reload.
+function go(target) {
+  const url = new URL(target, window.location.href);
+  const here = new URL(window.location.href);
+  if (url.pathname === here.pathname && url.search === here.search) {
+    if (url.hash !== here.hash) window.history.replaceState(null, "", url);
+    window.location.reload();
+  } else {
+    window.location.assign(url);
+  }
+}
+
 const supported = typeof window.PublicKeyCredential === "function";
 
 const signinButton = document.querySelector("[data-passkey-signin]");
@@ -76,7 +88,7 @@ if (signinButton && supported) {
       const credential = await navigator.credentials.get({ publicKey: requestOptions(options) });
       const next = signinButton.dataset.next ? `?next=${encodeURIComponent(signinButton.dataset.next)}` : "";
       const result = await postJSON(`/signin/passkey${next}`, credentialJSON(credential));
-      window.location.assign(result.redirect);
+      go(result.redirect);
     } catch (error) {
       showError(section, error.name === "NotAllowedError" ? section.dataset.cancelled || error.message : error.message);
       signinButton.disabled = false;
@@ -95,9 +107,9 @@ if (registerButton && supported) {
       const credential = await navigator.credentials.create({ publicKey: creationOptions(options) });
       const nickname = document.getElementById("passkey-nickname")?.value || "";
       const result = await postJSON("/settings/passkeys", { credential: credentialJSON(credential), nickname });
-      window.location.assign(result.redirect);
+      go(result.redirect);
     } catch (error) {
-      showError(section, error.message);
+      showError(section, error.name === "NotAllowedError" ? section.dataset.cancelled || error.message : error.message);
       registerButton.disabled = false;
     }
   });
