@@ -104,3 +104,19 @@ async def test_amounts_must_be_integer_cents(session) -> None:
     account = await factories.make_account(session)
     with pytest.raises(TypeError):
         await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=10.5, source_key="c:4", effective_on=DAY)  # type: ignore[arg-type]
+
+
+async def test_arrears_come_from_the_ledger_and_the_bills_due_dates(session) -> None:
+    from portal.accounts.arrears import arrears
+    from portal.accounts.models import Bill
+
+    account = await factories.make_account(session)
+    bill = Bill(account_id=account.id, period_start=dt.date(2026, 9, 1), period_end=dt.date(2026, 9, 30),
+                bill_date=dt.date(2026, 10, 1), due_date=dt.date(2026, 10, 22), total_cents=8000, document={})
+    session.add(bill)
+    await session.flush()
+    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=8000, source_key="bill:a", effective_on=dt.date(2026, 10, 1), bill_id=bill.id)
+    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-3000, source_key="pi_a", effective_on=dt.date(2026, 10, 5))
+    assert (await arrears(session, account.id, dt.date(2026, 10, 22))).past_due_cents == 0
+    late = await arrears(session, account.id, dt.date(2026, 10, 23))
+    assert late.past_due_cents == 5000 and late.oldest_past_due_on == dt.date(2026, 10, 22)

@@ -1,0 +1,94 @@
+"""What an account owes that is past due, and since when: late fees, extensions, cut-off lists, payments that clear
+arrears and the aged-receivables report all ask the same question, answered here once.
+
+Credits (payments, adjustments, reversals of charges) pay the oldest charges first. A bill's charges fall due on the
+bill's due date; any other charge (a fee) is due the day it is posted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import Bill, LedgerEntry
+
+
+@dataclass(frozen=True)
+class Arrears:
+    balance_cents: int
+    past_due_cents: int
+    oldest_past_due_on: dt.date | None  # the due date of the oldest charge still unpaid after its due date
+    unpaid: tuple[tuple[dt.date, int], ...]  # (due date, cents still unpaid), oldest first
+
+    def days_past_due(self, on: dt.date) -> int:
+        return (on - self.oldest_past_due_on).days if self.oldest_past_due_on else 0
+
+    def aged(self, on: dt.date, buckets: Iterable[int] = (30, 60, 90)) -> dict[str, int]:
+        """Past-due cents by age: "current" (not yet due), "1-30", "31-60", "61-90", "90+" for the default buckets."""
+        edges = list(buckets)
+        names = ["current"] + [f"{lo + 1}-{hi}" for lo, hi in zip([0, *edges], edges, strict=False)] + [f"{edges[-1]}+"]
+        totals = dict.fromkeys(names, 0)
+        for due_on, cents in self.unpaid:
+            age = (on - due_on).days
+            if age <= 0:
+                totals["current"] += cents
+                continue
+            for index, edge in enumerate(edges):
+                if age <= edge:
+                    totals[names[index + 1]] += cents
+                    break
+            else:
+                totals[names[-1]] += cents
+        return totals
+
+
+def allocate(charges: Iterable[tuple[dt.date, int]], credits_cents: int, on: dt.date) -> Arrears:
+    """charges: (due date, positive cents); credits_cents: the sum of all credits as a positive number."""
+    remaining = credits_cents
+    unpaid: list[tuple[dt.date, int]] = []
+    total_charges = 0
+    for due_on, cents in sorted(charges):
+        total_charges += cents
+        paid = min(cents, remaining)
+        remaining -= paid
+        if cents - paid > 0:
+            unpaid.append((due_on, cents - paid))
+    past = [(d, c) for d, c in unpaid if d < on]
+    return Arrears(
+        balance_cents=total_charges - credits_cents,
+        past_due_cents=sum(c for _, c in past),
+        oldest_past_due_on=past[0][0] if past else None,
+        unpaid=tuple(unpaid),
+    )
+
+
+async def arrears_many(session: AsyncSession, account_ids: list[int], on: dt.date) -> dict[int, Arrears]:
+    """Arrears as of the end of `on` for many accounts in two queries (entries effective after `on` are ignored)."""
+    if not account_ids:
+        return {}
+    due_on = func.coalesce(Bill.due_date, LedgerEntry.effective_on)
+    charge_rows = await session.execute(
+        select(LedgerEntry.account_id, due_on, func.sum(LedgerEntry.amount_cents))
+        .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
+        .where(LedgerEntry.account_id.in_(account_ids), LedgerEntry.amount_cents > 0, LedgerEntry.effective_on <= on)
+        .group_by(LedgerEntry.account_id, due_on)
+    )
+    credit_rows = await session.execute(
+        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
+        .where(LedgerEntry.account_id.in_(account_ids), LedgerEntry.amount_cents < 0, LedgerEntry.effective_on <= on)
+        .group_by(LedgerEntry.account_id)
+    )
+    charges: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for account_id, due, cents in charge_rows:
+        charges[account_id].append((due, int(cents)))
+    credits = {account_id: -int(cents) for account_id, cents in credit_rows}
+    return {a: allocate(charges.get(a, []), credits.get(a, 0), on) for a in account_ids}
+
+
+async def arrears(session: AsyncSession, account_id: int, on: dt.date) -> Arrears:
+    return (await arrears_many(session, [account_id], on))[account_id]
