@@ -28,6 +28,20 @@ class Policy:
     # ---- read validation -------------------------------------------------------------------------------------
     high_read_factor: float = 2.5
     low_read_factor: float = 0.3
+    # What a meter of each size can pass in a day running flat out (gallons): above it a read is high whatever the
+    # history says. "size:gallons" pairs, e.g. POLICY_READ_CEILING_GALLONS_PER_DAY="5/8:14400,1:36000".
+    read_ceiling_gallons_per_day: str = "5/8:14400,3/4:21600,1:36000,1.5:72000,2:115200,3:230400,4:360000"
+    read_history_days: int = 365  # reads this far back make the average daily usage
+
+    # ---- field photos ----------------------------------------------------------------------------------------
+    photo_max_bytes: int = 12_000_000
+    photo_max_side_px: int = 8_000  # larger is refused (decompression bombs, panoramas)
+    photo_min_side_px: int = 64
+    photo_stored_side_px: int = 1_600  # what is kept: the phone sends at most this already
+    photo_jpeg_quality: int = 85
+
+    # ---- field sync ------------------------------------------------------------------------------------------
+    sync_batch_max: int = 50
 
     # ---- deposits --------------------------------------------------------------------------------------------
     deposit_average_multiple: int = 2
@@ -84,6 +98,14 @@ class Policy:
 
     # ---- calendar --------------------------------------------------------------------------------------------
     holidays: tuple[dt.date, ...] = field(default_factory=tuple)
+
+    def read_ceiling_per_day(self, meter_size: str) -> int | None:
+        """Gallons a meter of this size can pass in a day; None for a size the table does not list."""
+        for pair in self.read_ceiling_gallons_per_day.split(","):
+            size, _, gallons = pair.strip().partition(":")
+            if size == meter_size and gallons.strip().isdigit():
+                return int(gallons)
+        return None
 
     def is_business_day(self, day: dt.date) -> bool:
         return day.weekday() < 5 and day not in self.holidays

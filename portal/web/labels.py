@@ -10,6 +10,7 @@ LABELS: dict[str, object] = {
     # account status
     "pending": _("Pending"),
     "active": _("Active"),
+    "disconnected": _("Disconnected"),
     "final": _("Final"),
     "closed": _("Closed"),
     "collections": _("In collections"),

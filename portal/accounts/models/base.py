@@ -99,6 +99,7 @@ class AccountClass(enum.StrEnum):
 class AccountStatus(enum.StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
+    DISCONNECTED = "disconnected"  # service shut off for non-payment; a restore order brings it back
     FINAL = "final"
     CLOSED = "closed"
     COLLECTIONS = "collections"

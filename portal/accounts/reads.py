@@ -1,0 +1,196 @@
+"""Meter reads: the validation rule of DESIGN.md section 4 as pure functions, the history it needs, and recording a
+read (with its audit row). The field side checks on the phone with the same numbers, sent with each order.
+
+A register value is what the dials show; usage in gallons is the difference times the meter's multiplier. A read
+lower than the last one is never taken silently: the dials may have rolled over, or someone misread them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.i18n import gettext as _
+
+from .actor import Actor
+from .audit import record
+from .models import Meter, MeterRead, ReadSource
+from .policy import Policy
+
+DAY_SECONDS = 86_400
+
+
+class ReadFlag(enum.StrEnum):
+    HIGH = "high"
+    LOW = "low"
+    NEGATIVE = "negative"  # lower than the last read
+    ROLLOVER = "rollover"  # ... and a wrap-around of the dials would give a believable usage
+    RE_ENTERED = "re_entered"  # the reader typed it twice to confirm
+
+
+@dataclass(frozen=True)
+class MeterFacts:
+    size: str
+    dials: int
+    multiplier: int
+
+
+@dataclass(frozen=True)
+class ReadHistory:
+    previous_value: int | None
+    previous_at: dt.datetime | None
+    average_daily: float | None  # gallons a day over the history window; None without two reads
+
+
+@dataclass(frozen=True)
+class ReadCheck:
+    value: int
+    usage: int | None  # gallons since the previous read (after a rollover when that is what it looks like)
+    days: float
+    flags: tuple[str, ...]
+    expected_low: int | None  # register values the read was expected between
+    expected_high: int | None
+    reason: str  # for the reader: why it was flagged, or "" when it was not
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+
+def _days(since: dt.datetime, until: dt.datetime) -> float:
+    return max((until - since).total_seconds() / DAY_SECONDS, 1.0)
+
+
+def _limits(policy: Policy, meter: MeterFacts, history: ReadHistory, days: float) -> tuple[float | None, float | None]:
+    """(low, high) usage in gallons for this many days: high is the smaller of the history's and the meter size's."""
+    ceiling = policy.read_ceiling_per_day(meter.size)
+    highs = [c * days for c in (ceiling,) if c is not None]
+    low = None
+    if history.average_daily is not None and history.average_daily > 0:
+        highs.append(policy.high_read_factor * history.average_daily * days)
+        low = policy.low_read_factor * history.average_daily * days
+    return low, (min(highs) if highs else None)
+
+
+def expected_range(policy: Policy, meter: MeterFacts, history: ReadHistory, on: dt.datetime) -> tuple[int | None, int | None]:
+    """The register values a read taken at `on` should fall between (either end None when unknown)."""
+    if history.previous_value is None or history.previous_at is None:
+        return None, None
+    low, high = _limits(policy, meter, history, _days(history.previous_at, on))
+    modulus = 10**meter.dials
+    as_value = lambda gallons: (history.previous_value + int(gallons // meter.multiplier)) % modulus  # noqa: E731
+    return (as_value(low) if low is not None else None, as_value(high) if high is not None else None)
+
+
+def check_read(policy: Policy, meter: MeterFacts, history: ReadHistory, value: int, read_at: dt.datetime) -> ReadCheck:
+    """Flag a read high, low or negative (DESIGN.md section 4); a flagged read is re-entered and photographed."""
+    if history.previous_value is None or history.previous_at is None:
+        return ReadCheck(value, None, 0.0, (), None, None, "")
+    days = _days(history.previous_at, read_at)
+    low, high = _limits(policy, meter, history, days)
+    expected_low, expected_high = expected_range(policy, meter, history, read_at)
+    previous = history.previous_value
+    flags: list[str] = []
+    if value < previous:
+        wrapped = (10**meter.dials - previous + value) * meter.multiplier
+        flags.append(ReadFlag.NEGATIVE)
+        if high is None or wrapped <= high:
+            flags.append(ReadFlag.ROLLOVER)
+            reason = _("Lower than the last read (%(previous)s): the dials may have rolled over (%(usage)s gal), or the "
+                       "read is wrong. Check the meter and enter the read again.") % {"previous": previous, "usage": f"{wrapped:,}"}
+            return ReadCheck(value, wrapped, days, tuple(flags), expected_low, expected_high, reason)
+        reason = _("Lower than the last read (%(previous)s). Check the meter and enter the read again.") % {"previous": previous}
+        return ReadCheck(value, None, days, tuple(flags), expected_low, expected_high, reason)
+    usage = (value - previous) * meter.multiplier
+    reason = ""
+    if high is not None and usage > high:
+        flags.append(ReadFlag.HIGH)
+        reason = _("Higher than expected (%(usage)s gal in %(days)s days). Check for a leak, then enter the read again.") % {
+            "usage": f"{usage:,}", "days": round(days)}
+    elif low is not None and usage < low:
+        flags.append(ReadFlag.LOW)
+        reason = _("Lower than expected (%(usage)s gal in %(days)s days). Check the meter is turning, then enter the read "
+                   "again.") % {"usage": f"{usage:,}", "days": round(days)}
+    return ReadCheck(value, usage, days, tuple(flags), expected_low, expected_high, reason)
+
+
+def average_daily(reads: Sequence[tuple[dt.datetime, int]], meter: MeterFacts) -> float | None:
+    """Gallons a day across consecutive reads (oldest first), counting a wrap-around of the dials as one turn."""
+    if len(reads) < 2:
+        return None
+    gallons = 0
+    for (_, before), (_, after) in zip(reads, reads[1:], strict=False):
+        step = after - before
+        gallons += (step if step >= 0 else step + 10**meter.dials) * meter.multiplier
+    days = _days(reads[0][0], reads[-1][0])
+    return gallons / days
+
+
+def facts_of(meter: Meter) -> MeterFacts:
+    return MeterFacts(size=meter.size, dials=meter.dials, multiplier=meter.multiplier)
+
+
+async def histories(session: AsyncSession, policy: Policy, meters: Iterable[Meter], before: dt.datetime) -> dict[int, ReadHistory]:
+    """Each meter's last read and average daily usage, from reads in the policy's window (one query for all)."""
+    by_id = {m.id: m for m in meters}
+    if not by_id:
+        return {}
+    since = before - dt.timedelta(days=policy.read_history_days)
+    rows = await session.execute(
+        select(MeterRead.meter_id, MeterRead.read_at, MeterRead.value)
+        .where(MeterRead.meter_id.in_(list(by_id)), MeterRead.read_at < before, MeterRead.read_at >= since,
+               MeterRead.source != ReadSource.ESTIMATED)
+        .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id)
+    )
+    found: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
+    for meter_id, read_at, value in rows:
+        found[meter_id].append((read_at, value))
+    out = {}
+    for meter_id, meter in by_id.items():
+        reads = found.get(meter_id, [])
+        last = reads[-1] if reads else (None, None)
+        out[meter_id] = ReadHistory(last[1], last[0], average_daily(reads, facts_of(meter)))
+    return out
+
+
+async def history(session: AsyncSession, policy: Policy, meter: Meter, before: dt.datetime) -> ReadHistory:
+    return (await histories(session, policy, [meter], before))[meter.id]
+
+
+async def record_read(
+    session: AsyncSession,
+    actor: Actor,
+    meter: Meter,
+    *,
+    value: int,
+    read_at: dt.datetime,
+    flags: Iterable[str] = (),
+    source: ReadSource = ReadSource.FIELD,
+    work_order_id: int | None = None,
+    note: str | None = None,
+) -> MeterRead:
+    """Store one read with its flags and an audit row, in the caller's transaction."""
+    if value < 0 or value >= 10**meter.dials:
+        raise ValueError(f"read {value} does not fit a {meter.dials}-dial register")
+    read = MeterRead(
+        meter_id=meter.id,
+        value=value,
+        read_at=read_at,
+        source=source,
+        flags=sorted(set(flags)),
+        reader_id=actor.user_id,
+        work_order_id=work_order_id,
+        note=(note or None) and note[:500],
+    )
+    session.add(read)
+    await session.flush()
+    await record(session, actor, "meter_read.record", "meter_read", read.id,
+                 after={"meter_id": meter.id, "value": value, "read_at": read_at, "flags": read.flags,
+                        "source": source, "work_order_id": work_order_id})
+    return read

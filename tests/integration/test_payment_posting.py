@@ -1,0 +1,112 @@
+"""The one payment-posting function: one entry per key, and what clearing the arrears does to work orders."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts import ledger, payments
+from portal.accounts.actor import Actor
+from portal.accounts.errors import Conflict
+from portal.accounts.models import AccountStatus, AuditEvent, LedgerEntry, LedgerKind, WorkOrder, WorkOrderKind, WorkOrderStatus
+from portal.accounts.policy import Policy, us_holidays
+from tests import factories
+
+JOB = Actor.job("test")
+TZ = "America/Chicago"
+POLICY = Policy(holidays=us_holidays(range(2026, 2027)))
+TUESDAY = dt.date(2026, 11, 24)
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), ZoneInfo(TZ))
+
+
+async def overdue_account(session, cents: int = 12_000, **kwargs):  # noqa: ANN001, ANN201
+    account = await factories.make_account(session, **kwargs)
+    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
+                      source_key=f"test-charge:{account.id}", effective_on=TUESDAY - dt.timedelta(days=45))
+    return account
+
+
+async def pay(session, account, cents: int, key: str, when: dt.datetime | None = None, method: str = "card"):  # noqa: ANN001, ANN201
+    return await payments.post_payment(session, JOB, account_id=account.id, amount_cents=cents, source_key=key,
+                                       method=method, paid_at=when or at(TUESDAY, 10, 42), timezone=TZ,
+                                       reference="PAY-1", policy=POLICY)
+
+
+async def test_posting_the_same_key_twice_posts_one_entry_and_applies_effects_once(session) -> None:
+    account = await overdue_account(session)
+    order = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
+    first = await pay(session, account, 12_000, "pi_123")
+    second = await pay(session, account, 12_000, "pi_123")
+    assert first.created and not second.created and second.entry.id == first.entry.id
+    assert first.cancelled_order_ids == (order.id,) and second.cancelled_order_ids == ()
+    assert await ledger.balance(session, account.id) == 0
+    count = await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key == "pi_123"))
+    assert count == 1
+
+
+async def test_the_same_key_with_another_amount_is_refused(session) -> None:
+    account = await overdue_account(session)
+    await pay(session, account, 5_000, "rcpt-77")
+    with pytest.raises(Conflict):
+        await pay(session, account, 6_000, "rcpt-77")
+
+
+async def test_clearing_the_past_due_cancels_the_open_disconnect_with_a_reason_for_the_technician(session) -> None:
+    account = await overdue_account(session)
+    order = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
+    result = await pay(session, account, 12_000, "pi_clear")
+    await session.refresh(order)
+    assert result.cancelled_order_ids == (order.id,) and result.restore_order_id is None
+    assert order.status == WorkOrderStatus.CANCELLED
+    assert "$120.00" in order.cancel_reason and "10:42" in order.cancel_reason and "PAY-1" in order.cancel_reason
+    actions = (await session.scalars(select(AuditEvent.action).where(AuditEvent.account_id == account.id))).all()
+    assert "work_order.cancel" in actions and "payment.cleared_arrears" in actions
+
+
+async def test_a_partial_payment_leaves_the_disconnect_open(session) -> None:
+    account = await overdue_account(session)
+    order = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
+    result = await pay(session, account, 11_999, "pi_partial")
+    await session.refresh(order)
+    assert result.created and result.cancelled_order_ids == ()
+    assert order.status == WorkOrderStatus.OPEN
+
+
+async def test_paying_a_disconnected_account_before_three_asks_for_a_restore_today(session) -> None:
+    account = await overdue_account(session, status=AccountStatus.DISCONNECTED)
+    result = await pay(session, account, 12_000, "pi_restore", when=at(TUESDAY, 14, 30))
+    order = await session.get(WorkOrder, result.restore_order_id)
+    assert order.kind == WorkOrderKind.RESTORE and order.due_on == TUESDAY and order.status == WorkOrderStatus.OPEN
+    assert order.premise_id == account.premise_id
+
+
+async def test_paying_a_disconnected_account_after_three_asks_for_a_restore_next_business_day(session) -> None:
+    account = await overdue_account(session, status=AccountStatus.DISCONNECTED)
+    result = await pay(session, account, 12_000, "pi_late", when=at(TUESDAY, 15, 5))
+    order = await session.get(WorkOrder, result.restore_order_id)
+    assert order.due_on == dt.date(2026, 11, 25)
+
+
+async def test_a_completed_disconnect_counts_as_service_off_and_a_second_payment_adds_no_second_restore(session) -> None:
+    account = await overdue_account(session)
+    disconnect = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
+    disconnect.status = WorkOrderStatus.COMPLETED
+    disconnect.completed_at = at(TUESDAY, 9, 0)
+    await session.flush()
+    first = await pay(session, account, 12_000, "rcpt-1", method="cash")
+    second = await pay(session, account, 1_000, "rcpt-2", method="cash")
+    assert first.restore_order_id is not None and second.restore_order_id == first.restore_order_id
+    restores = await session.scalar(select(func.count()).select_from(WorkOrder).where(
+        WorkOrder.account_id == account.id, WorkOrder.kind == WorkOrderKind.RESTORE))
+    assert restores == 1
+
+
+async def test_an_account_with_no_arrears_gets_no_orders(session) -> None:
+    account = await factories.make_account(session)
+    result = await pay(session, account, 2_500, "pi_credit")
+    assert result.created and result.cancelled_order_ids == () and result.restore_order_id is None
+    assert await ledger.balance(session, account.id) == -2_500
