@@ -1,7 +1,7 @@
 """online payments, stripe events, refunds
 
 Revision ID: 0200
-Revises: 0001
+Revises: 0500
 Create Date: 2026-11-26 08:41:59.011757
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0200'
-down_revision = '0001'
+down_revision = '0500'
 branch_labels = None
 depends_on = None
 
