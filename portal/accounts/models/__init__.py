@@ -21,6 +21,7 @@ from .base import (
     utcnow,
 )
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
+from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise
@@ -50,9 +51,11 @@ __all__ = [
     "Meter",
     "MeterKind",
     "MeterRead",
+    "OnlinePayment",
     "Origin",
     "Passkey",
     "PaymentExtension",
+    "PaymentRefund",
     "Photo",
     "Premise",
     "ReadSource",
@@ -61,6 +64,7 @@ __all__ = [
     "Service",
     "ServiceKind",
     "SignInCode",
+    "StripeEvent",
     "SyncMutation",
     "Tender",
     "ThrottleHit",
