@@ -85,6 +85,12 @@ LABELS: dict[str, object] = {
     "card": _("Card"),
     "cutoff_notice": _("Cut-off notice"),
     "courtesy_call": _("Courtesy call"),
+    "duplicate": _("Already posted"),
+    "counter": _("Counter"),
+    "lockbox": _("Lockbox"),
+    "online": _("Online"),
+    "autopay": _("Autopay"),
+    "other": _("Other"),
 }
 
 
