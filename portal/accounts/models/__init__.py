@@ -25,6 +25,7 @@ from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise
 from .system import AuditEvent, MailMessage, ThrottleHit
+from .requests import RequestKind, RequestStatus, ServiceRequest  # noqa: F401
 from .staff import AccountNote, Adjustment, AdjustmentKind, AdjustmentStatus, ArrangementStatus, CollectionContact, ContactKind, LockboxBatch, PaymentArrangement  # noqa: F401, E501
 
 __all__ = [
