@@ -24,6 +24,7 @@ from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, Ledg
 from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise
+from .rates import RateScheduleRecord
 from .system import AuditEvent, MailMessage, ThrottleHit
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "Photo",
     "Premise",
     "ReadSource",
+    "RateScheduleRecord",
     "Receipt",
     "Role",
     "Service",
