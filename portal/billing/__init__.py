@@ -1,0 +1,1 @@
+"""Billing: rate schedules, bill computation, the bill run and late fees."""

@@ -1,0 +1,376 @@
+"""A bill from plain values: reads -> usage -> lines per service and tier -> total. Pure: no database, no clock.
+
+Every amount is rounded once, in the line that charges it. Every line carries the message (key and numbers) that
+explains it, so the bill can say in the reader's language how it was worked out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from portal.accounts.policy import Policy
+
+from .wording import MESSAGES
+from .rates import RateBook, RateError, RateSchedule, Segment
+
+# Billing units are gallons; meters may count in other units.
+GALLONS_PER_UNIT = {"gal": Decimal(1), "cf": Decimal("7.48052"), "ccf": Decimal("748.052"), "kgal": Decimal(1000)}
+ACTUAL_SOURCES = frozenset({"field", "customer", "check", "office"})
+
+Message = tuple[str, dict[str, Any]]
+
+
+class BillHeld(Exception):  # noqa: N818 - a decision, not a failure
+    """This account cannot be billed now; `reason` says why (a code) and `needs_read` asks for a read order."""
+
+    def __init__(self, reason: str, *, needs_read: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.needs_read = needs_read
+
+
+@dataclass(frozen=True)
+class Read:
+    value: int
+    on: dt.date
+    source: str = "field"
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class MeterInfo:
+    size: str = "5/8"
+    dials: int = 6
+    multiplier: int = 1
+    unit: str = "gal"
+
+    @property
+    def capacity(self) -> int:
+        return 10**self.dials
+
+    @property
+    def gallons_per_register_unit(self) -> Decimal:
+        return GALLONS_PER_UNIT[self.unit] * self.multiplier
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    kind: str  # water, sewer, solid_waste, stormwater
+    rate_code: str
+    quantity: int = 1
+    started_on: dt.date = dt.date(2000, 1, 1)
+    ended_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class PastUsage:
+    """An earlier actual period: for estimates and the winter average."""
+
+    end: dt.date
+    days: int
+    gallons: int
+
+
+@dataclass(frozen=True)
+class BillInput:
+    period_start: dt.date
+    period_end: dt.date
+    services: tuple[ServiceInfo, ...]
+    residential: bool = True
+    meter: MeterInfo | None = None
+    prev_read: Read | None = None
+    curr_read: Read | None = None  # None: no read this period, estimate
+    history: tuple[PastUsage, ...] = ()
+    consecutive_estimates: int = 0
+    share: tuple[int, int] | None = None  # master meter: (this unit's index, number of units)
+    final: bool = False
+
+    @property
+    def days(self) -> int:
+        return (self.period_end - self.period_start).days + 1
+
+
+@dataclass(frozen=True)
+class Line:
+    service_kind: str
+    text: Message
+    amount_cents: int
+    quantity: Decimal | None = None
+    unit: str | None = None
+    rate_cents: int | None = None  # per unit of quantity (per 1,000 gallons for volume lines)
+    notes: tuple[Message, ...] = ()
+
+
+@dataclass(frozen=True)
+class Usage:
+    gallons: int
+    register_units: int  # meter units consumed (before multiplier and conversion)
+    estimated: bool
+    estimated_read: Read | None = None  # the estimated reading to record when estimated
+    notes: tuple[Message, ...] = ()
+    needs_read_order: bool = False
+    master_gallons: int | None = None  # the whole master meter's use when this bill is a share of it
+
+
+@dataclass(frozen=True)
+class Bill:
+    period_start: dt.date
+    period_end: dt.date
+    usage: Usage
+    lines: tuple[Line, ...]
+    final: bool = False
+    notes: tuple[Message, ...] = field(default_factory=tuple)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
+
+    @property
+    def days(self) -> int:
+        return (self.period_end - self.period_start).days + 1
+
+
+def cents(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# ---- usage ------------------------------------------------------------------------------------------------------
+
+
+def register_delta(meter: MeterInfo, prev: int, curr: int) -> tuple[int, bool]:
+    """Units the meter moved, and whether it rolled over. A backwards read that is not a plausible rollover (more
+    than half the dial's range) is an error and holds the bill: it is never billed silently."""
+    if curr >= prev:
+        return curr - prev, False
+    rolled = curr + meter.capacity - prev
+    if rolled > meter.capacity // 2:
+        raise BillHeld("negative_usage")
+    return rolled, True
+
+
+def to_gallons(meter: MeterInfo, units: int) -> int:
+    return cents(meter.gallons_per_register_unit * units)
+
+
+def split_evenly(total: int, count: int) -> list[int]:
+    """Whole gallons per unit that add up to the total (the first units take the remainder)."""
+    base, extra = divmod(total, count)
+    return [base + (1 if index < extra else 0) for index in range(count)]
+
+
+def estimate_daily(history: Sequence[PastUsage], period_end: dt.date) -> tuple[Decimal, str]:
+    """Average gallons a day: the same period last year when known, else the last three periods."""
+    last_year = period_end - dt.timedelta(days=365)
+    near = [h for h in history if abs((h.end - last_year).days) <= 20 and h.days > 0]
+    if near:
+        best = min(near, key=lambda h: abs((h.end - last_year).days))
+        return Decimal(best.gallons) / best.days, "basis_last_year"
+    recent = sorted((h for h in history if h.days > 0 and h.end < period_end), key=lambda h: h.end)[-3:]
+    if recent:
+        return Decimal(sum(h.gallons for h in recent)) / sum(h.days for h in recent), "basis_recent"
+    return Decimal(0), "basis_none"
+
+
+def winter_daily(history: Sequence[PastUsage], period_end: dt.date, policy: Policy) -> Decimal | None:
+    """Average gallons a day over the winter periods of the last 12 months, or None without any."""
+    year_ago = period_end - dt.timedelta(days=366)
+    winter = [h for h in history if h.end.month in policy.winter_months and year_ago < h.end < period_end and h.days > 0]
+    if not winter:
+        return None
+    return Decimal(sum(h.gallons for h in winter)) / sum(h.days for h in winter)
+
+
+def measure(data: BillInput, policy: Policy) -> Usage:
+    meter = data.meter
+    if meter is None or data.prev_read is None:
+        return Usage(0, 0, estimated=False)
+    notes: list[Message] = []
+    estimated_read = None
+    needs_read_order = False
+    if data.curr_read is not None:
+        units, rolled = register_delta(meter, data.prev_read.value, data.curr_read.value)
+        notes.append(("usage_actual", {"prev": data.prev_read.value, "prev_on": data.prev_read.on.isoformat(),
+                                       "curr": data.curr_read.value, "curr_on": data.curr_read.on.isoformat()}))
+        if rolled:
+            notes.append(("usage_rollover", {}))
+        estimated = data.curr_read.source not in ACTUAL_SOURCES
+    else:
+        if data.consecutive_estimates >= policy.max_consecutive_estimates:
+            raise BillHeld("estimate_limit", needs_read=True)
+        daily, basis = estimate_daily(data.history, data.period_end)
+        gallons_wanted = daily * data.days
+        units = cents(gallons_wanted / meter.gallons_per_register_unit)
+        estimated_read = Read((data.prev_read.value + units) % meter.capacity, data.period_end, "estimated")
+        estimated = True
+        needs_read_order = data.consecutive_estimates + 1 >= policy.max_consecutive_estimates
+        notes.append(("usage_estimated", {"basis": [basis]}))
+    if meter.multiplier != 1:
+        notes.append(("usage_multiplier", {"multiplier": meter.multiplier}))
+    if meter.unit != "gal":
+        notes.append(("usage_unit", {"unit": meter.unit, "gallons": float(GALLONS_PER_UNIT[meter.unit])}))
+    gallons = to_gallons(meter, units)
+    master = None
+    if data.share is not None:
+        index, count = data.share
+        master = gallons
+        gallons = split_evenly(gallons, count)[index]
+        notes.append(("note_share", {"count": count, "total": master}))
+    if needs_read_order:
+        notes.append(("read_order", {}))
+    return Usage(gallons, units, estimated, estimated_read, tuple(notes), needs_read_order, master)
+
+
+# ---- charges ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The days a service ran in this period, and the share of a month's fixed charge they earn."""
+
+    start: dt.date
+    end: dt.date
+    fixed_factor: Decimal
+    prorated: bool
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def service_window(service: ServiceInfo, data: BillInput, policy: Policy) -> _Window | None:
+    start = max(data.period_start, service.started_on)
+    end = min(data.period_end, service.ended_on) if service.ended_on else data.period_end
+    if end < start:
+        return None
+    days = (end - start).days + 1
+    started_now = service.started_on >= data.period_start
+    stopped_now = service.ended_on is not None and service.ended_on <= data.period_end
+    if not (started_now or stopped_now):
+        return _Window(start, end, Decimal(1), prorated=False)
+    factor = min(Decimal(1), Decimal(days) / policy.proration_days_per_month)
+    return _Window(start, end, factor, prorated=True)
+
+
+def _rate_part_note(segment: Segment, window: _Window, split: bool) -> list[Message]:
+    if not split:
+        return []
+    return [("note_rate_part", {"start_on": segment.start.isoformat(), "end_on": segment.end.isoformat(),
+                                "days": segment.days, "period_days": window.days})]
+
+
+def _segment_notes(segment: Segment, window: _Window, split: bool, policy: Policy) -> list[Message]:
+    notes = _rate_part_note(segment, window, split)
+    if window.prorated:
+        notes.append(("note_prorated", {"days": window.days, "per_month": policy.proration_days_per_month}))
+    return notes
+
+
+def _fixed(kind: str, text: Message, monthly_cents: int, segment: Segment, window: _Window, split: bool,
+           policy: Policy, quantity: int | None = None, unit: str | None = None) -> Line:
+    share = Decimal(segment.days) / window.days * window.fixed_factor
+    return Line(kind, text, cents(monthly_cents * share), Decimal(quantity) if quantity is not None else None, unit,
+                None, tuple(_segment_notes(segment, window, split, policy)))
+
+
+def _volume(kind: str, text: Message, gallons: Decimal, rate_cents: int, notes: list[Message]) -> Line:
+    amount = cents(gallons * rate_cents / 1000)
+    shown = gallons.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return Line(kind, text, amount, shown, "gal", rate_cents, tuple(notes))
+
+
+def water_lines(schedule: RateSchedule, meter: MeterInfo, gallons: int, segment: Segment, window: _Window,
+                split: bool, policy: Policy) -> list[Line]:
+    lines = [_fixed("water", ("water_base", {"size": meter.size}), schedule.base_for_size(meter.size), segment,
+                    window, split, policy)]
+    # Tiers are monthly blocks: a stretch of the period under one schedule gets its share of the use and of the
+    # blocks, so splitting a period by a rate change never moves use into a higher tier.
+    fraction = Decimal(segment.days) / window.days
+    remaining = Decimal(gallons) * fraction
+    floor = 0
+    for tier in schedule.tiers:
+        if remaining <= 0:
+            break
+        if tier.up_to_gallons is None:
+            block = remaining
+            text: Message = ("water_tier_top", {"low": floor})
+        else:
+            block = min(remaining, (tier.up_to_gallons - floor) * fraction)
+            text = ("water_tier", {"low": floor + 1 if floor else 0, "high": tier.up_to_gallons})
+        notes = _rate_part_note(segment, window, split)
+        lines.append(_volume("water", text, block, tier.cents_per_kgal, notes))
+        remaining -= block
+        floor = tier.up_to_gallons or floor
+    return lines
+
+
+def sewer_billed_gallons(data: BillInput, water_gallons: int, policy: Policy) -> tuple[int, list[Message]]:
+    billed = water_gallons
+    notes: list[Message] = [("note_sewer_actual", {})]
+    daily = winter_daily(data.history, data.period_end, policy)
+    if daily is not None and data.period_end.month not in policy.winter_months:
+        cap = cents(daily * data.days)
+        if cap < billed:
+            billed = cap
+            notes = [("note_sewer_winter", {"daily": int(cents(daily)), "days": data.days, "water": water_gallons})]
+    if data.residential and billed > policy.residential_sewer_cap_gallons:
+        billed = policy.residential_sewer_cap_gallons
+        notes.append(("note_sewer_cap", {"cap": policy.residential_sewer_cap_gallons}))
+    return billed, notes
+
+
+def sewer_lines(schedule: RateSchedule, billed: int, basis: list[Message], segment: Segment, window: _Window,
+                split: bool, policy: Policy) -> list[Line]:
+    lines = [_fixed("sewer", ("sewer_base", {}), schedule.base_cents, segment, window, split, policy)]
+    fraction = Decimal(segment.days) / window.days
+    notes = _rate_part_note(segment, window, split) + basis
+    if billed:
+        lines.append(_volume("sewer", ("sewer_volume", {}), Decimal(billed) * fraction, schedule.cents_per_kgal, notes))
+    return lines
+
+
+def unit_lines(service: ServiceInfo, schedule: RateSchedule, segment: Segment, window: _Window, split: bool,
+               policy: Policy) -> list[Line]:
+    key = f"per_unit_{service.kind}"
+    text = (key if key in MESSAGES else "per_unit",
+            {"name": schedule.name, "quantity": service.quantity, "unit": schedule.unit_name})
+    return [_fixed(service.kind, text, schedule.base_cents * service.quantity, segment, window, split, policy,
+                   quantity=service.quantity, unit=schedule.unit_name)]
+
+
+def compute(data: BillInput, rates: RateBook, policy: Policy) -> Bill:
+    """The bill for one account and period. Raises BillHeld when it cannot be billed now (and says why)."""
+    if data.period_end < data.period_start:
+        raise BillHeld("empty_period")
+    usage = measure(data, policy)
+    lines: list[Line] = []
+    sewer_gallons: tuple[int, list[Message]] | None = None
+    for service in sorted(data.services, key=lambda s: SERVICE_ORDER.get(s.kind, 9)):
+        window = service_window(service, data, policy)
+        if window is None:
+            continue
+        try:
+            segments = rates.segments(service.rate_code, window.start, window.end)
+        except (RateError, KeyError) as exc:
+            raise BillHeld(f"no_rate:{service.rate_code}") from exc
+        split = len(segments) > 1
+        for segment in segments:
+            schedule = segment.schedule
+            if schedule.kind == "metered_water":
+                if data.meter is None:
+                    raise BillHeld("no_meter")
+                lines += water_lines(schedule, data.meter, usage.gallons, segment, window, split, policy)
+            elif schedule.kind == "sewer":
+                if sewer_gallons is None:
+                    sewer_gallons = sewer_billed_gallons(data, usage.gallons, policy)
+                lines += sewer_lines(schedule, sewer_gallons[0], sewer_gallons[1], segment, window, split, policy)
+            else:
+                lines += unit_lines(service, schedule, segment, window, split, policy)
+    notes: list[Message] = [("final_bill", {})] if data.final else []
+    return Bill(data.period_start, data.period_end, usage, tuple(lines), data.final, tuple(notes))
+
+
+SERVICE_ORDER = {"water": 0, "sewer": 1, "solid_waste": 2, "stormwater": 3}
