@@ -1,7 +1,7 @@
 """field sync: sync exceptions on applied mutations, an index for a phone's changes since its cursor
 
 Revision ID: 0300
-Revises: 0001
+Revises: 0200
 Create Date: 2026-11-26 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0300"
-down_revision = "0001"
+down_revision = "0200"
 branch_labels = None
 depends_on = None
 
