@@ -91,6 +91,11 @@ class Policy:
     returned_payment_fee_cents: int = 3_000
     returns_to_suspend_autopay: int = 2
     autopay_authorization_retention_years: int = 2
+    autopay_returns_window_days: int = 365
+
+    # ---- online payments -------------------------------------------------------------------------------------
+    online_payment_minimum_cents: int = 100
+    online_payment_maximum_cents: int = 1_000_000
 
     # ---- guest pay and sign-in -------------------------------------------------------------------------------
     guest_lookup_failures_per_account_per_day: int = 6

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from portal.accounts.models import Base
 from portal.accounts.models.base import UTCDateTime
 from portal.db import make_engine
+from portal.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -38,6 +39,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

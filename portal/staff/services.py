@@ -1,44 +1,143 @@
-"""Console look-ups: find an account by number, name, address, phone or meter serial."""
+"""Console services: what the account page shows, and the small actions taken from it (notes, medical alert).
+Each action is one transaction with its audit row."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import numbers
-from portal.accounts.models import Account, AuditEvent, Customer, Meter, Premise
+from portal.accounts import arrears, audit, summary
+from portal.accounts.actor import Actor
+from portal.accounts.errors import DomainError
+from portal.accounts.models import (
+    Account,
+    AccountNote,
+    Adjustment,
+    AuditEvent,
+    BankDraft,
+    Bill,
+    Customer,
+    Deposit,
+    Meter,
+    MeterRead,
+    PaymentArrangement,
+    PaymentExtension,
+    User,
+    WorkOrder,
+)
+from portal.accounts.policy import Policy
+from portal.i18n import gettext as _
 
 
-async def search(session: AsyncSession, query: str, limit: int = 25) -> list[tuple[Account, Customer, Premise]]:
-    text = (query or "").strip()
-    if not text:
-        return []
-    base = (
-        select(Account, Customer, Premise)
-        .join(Customer, Customer.id == Account.customer_id)
-        .join(Premise, Premise.id == Account.premise_id)
-    )
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if numbers.is_valid(text):
-        condition = Account.number == numbers.normalize(text)
-    else:
-        like = f"%{text.lower()}%"
-        condition = or_(
-            func.lower(Customer.last_name).like(like),
-            func.lower(Customer.first_name + " " + Customer.last_name).like(like),
-            func.lower(Customer.business_name).like(like),
-            func.lower(Premise.address).like(like),
-            Account.number.like(f"{digits}%") if len(digits) >= 4 else False,
-            Customer.phone.like(f"%{digits[-7:]}%") if len(digits) >= 7 else False,
-            Premise.id.in_(select(Meter.premise_id).where(Meter.serial == text.upper())),
+@dataclass(frozen=True)
+class AccountView:
+    summary: summary.AccountSummary
+    arrears: arrears.Arrears
+    lines: list[summary.LedgerLine]
+    bills: list[Bill]
+    reads: list[tuple[MeterRead, Meter]]
+    orders: list[WorkOrder]
+    extensions: list[PaymentExtension]
+    arrangements: list[PaymentArrangement]
+    deposits: list[Deposit]
+    drafts: list[BankDraft]
+    adjustments: list[Adjustment]
+    notes: list[tuple[AccountNote, str]]
+    history: list[AuditEvent]
+    medical_alert_until: dt.date | None
+    medical_alert_active: bool
+
+
+async def account_view(session: AsyncSession, account: Account, today: dt.date) -> AccountView:
+    """Everything the account page shows, newest first, each list bounded."""
+
+    async def newest(model: type, order: object, limit: int = 24) -> list:
+        return list(await session.scalars(select(model).where(model.account_id == account.id).order_by(order).limit(limit)))
+
+    head = await summary.summarize(session, account)
+    reads = [
+        (read, meter)
+        for read, meter in await session.execute(
+            select(MeterRead, Meter)
+            .join(Meter, Meter.id == MeterRead.meter_id)
+            .where(Meter.premise_id == account.premise_id)
+            .order_by(MeterRead.read_at.desc())
+            .limit(13)
         )
-    rows = await session.execute(base.where(condition).order_by(Premise.address).limit(limit))
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    ]
+    notes = [
+        (note, name or _("System"))
+        for note, name in await session.execute(
+            select(AccountNote, User.display_name)
+            .outerjoin(User, User.id == AccountNote.author_id)
+            .where(AccountNote.account_id == account.id)
+            .order_by(AccountNote.created_at.desc(), AccountNote.id.desc())
+            .limit(50)
+        )
+    ]
+    until = head.customer.medical_alert_until
+    return AccountView(
+        summary=head,
+        arrears=await arrears.arrears(session, account.id, today),
+        lines=await summary.ledger_with_running_balance(session, account.id, limit=60),
+        bills=await newest(Bill, Bill.period_end.desc(), 13),
+        reads=reads,
+        orders=await newest(WorkOrder, WorkOrder.created_at.desc(), 20),
+        extensions=await newest(PaymentExtension, PaymentExtension.requested_on.desc(), 10),
+        arrangements=await newest(PaymentArrangement, PaymentArrangement.created_at.desc(), 10),
+        deposits=await newest(Deposit, Deposit.created_at.desc(), 5),
+        drafts=await newest(BankDraft, BankDraft.created_at.desc(), 5),
+        adjustments=await newest(Adjustment, Adjustment.created_at.desc(), 20),
+        notes=notes,
+        history=await audit_history(session, account.id),
+        medical_alert_until=until,
+        medical_alert_active=until is not None and until >= today,
+    )
 
 
 async def audit_history(session: AsyncSession, account_id: int, limit: int = 50) -> list[AuditEvent]:
     return list(
         await session.scalars(
-            select(AuditEvent).where(AuditEvent.account_id == account_id).order_by(AuditEvent.at.desc()).limit(limit)
+            select(AuditEvent)
+            .where(AuditEvent.account_id == account_id)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(limit)
         )
     )
+
+
+async def add_note(session: AsyncSession, actor: Actor, account: Account, body: str) -> AccountNote:
+    body = body.strip()
+    if not body:
+        raise DomainError(_("Write the note first."), field="body")
+    note = AccountNote(account_id=account.id, author_id=actor.user_id, body=body[:4000])
+    session.add(note)
+    await session.flush()
+    await audit.record(session, actor, "account.note", "account_note", note.id, account_id=account.id, after={"body": note.body})
+    return note
+
+
+def medical_certificate_until(policy: Policy, certified_on: dt.date) -> dt.date:
+    """A medical certification holds off disconnection for the policy's number of days from the doctor's date."""
+    return certified_on + dt.timedelta(days=policy.medical_certificate_days)
+
+
+async def certify_medical(
+    session: AsyncSession, actor: Actor, account: Account, policy: Policy, certified_on: dt.date, today: dt.date
+) -> dt.date:
+    if certified_on > today:
+        raise DomainError(_("The certificate date cannot be in the future."), field="certified_on")
+    until = medical_certificate_until(policy, certified_on)
+    if until < today:
+        raise DomainError(_("That certificate has already expired."), field="certified_on")
+    customer = await session.get(Customer, account.customer_id)
+    assert customer is not None
+    before = customer.medical_alert_until
+    customer.medical_alert_until = until
+    await session.flush()
+    await audit.record(session, actor, "customer.medical_alert", "customer", customer.id, account_id=account.id,
+                       before={"medical_alert_until": before}, after={"medical_alert_until": until, "certified_on": certified_on})
+    return until

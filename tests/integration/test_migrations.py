@@ -7,11 +7,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from portal.accounts.models import Base
-from portal.migrate import downgrade, upgrade
+from portal.migrate import downgrade, include_object, upgrade
 
 
 def _diff(connection):  # noqa: ANN001, ANN202
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
     return compare_metadata(context, Base.metadata)
 
 

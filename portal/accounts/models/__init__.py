@@ -21,11 +21,13 @@ from .base import (
     utcnow,
 )
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
+from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise
 from .rates import RateScheduleRecord
 from .system import AuditEvent, MailMessage, ThrottleHit
+from .staff import AccountNote, Adjustment, AdjustmentKind, AdjustmentStatus, ArrangementStatus, CollectionContact, ContactKind, LockboxBatch, PaymentArrangement  # noqa: F401, E501
 
 __all__ = [
     "STAFF_ROLES",
@@ -50,9 +52,11 @@ __all__ = [
     "Meter",
     "MeterKind",
     "MeterRead",
+    "OnlinePayment",
     "Origin",
     "Passkey",
     "PaymentExtension",
+    "PaymentRefund",
     "Photo",
     "Premise",
     "ReadSource",
@@ -62,6 +66,7 @@ __all__ = [
     "Service",
     "ServiceKind",
     "SignInCode",
+    "StripeEvent",
     "SyncMutation",
     "Tender",
     "ThrottleHit",

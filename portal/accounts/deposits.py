@@ -1,0 +1,293 @@
+"""The deposit a new account must pay (DESIGN.md section 4, Deposit): the rule as a pure function with its reason in
+words, the letter-of-credit waiver, and the services that look up a premise's bill history and record the deposit.
+
+Start service (resident and staff) and the staff console's deposit pages call these; the numbers live in policy.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.i18n import format_money
+from portal.i18n import gettext as _
+
+from . import audit, ledger
+from .actor import Actor
+from .models import Account, AccountClass, Bill, Deposit, DepositStatus, LedgerEntry, LedgerKind, Meter
+from .policy import Policy
+
+# The rule names stored on the deposit row (what set the amount).
+RULE_AVERAGE = "average_12m"
+RULE_NEW_PREMISE_SMALL = "new_premise_small_meter"
+RULE_NEW_PREMISE_LARGE = "new_premise_large_meter"
+RULE_COMMERCIAL_AVERAGE = "commercial_average"
+RULE_COMMERCIAL_MINIMUM = "commercial_minimum"
+RULE_LETTER_OF_CREDIT = "letter_of_credit"
+
+
+# ---- pure rules ----------------------------------------------------------------------------------------------
+
+
+def meter_inches(size: str | None) -> Fraction:
+    """'5/8' -> 5/8, '1.5' -> 3/2, '1 1/2' -> 3/2; an unknown size counts as the smallest (the cheaper deposit)."""
+    text = (size or "").replace('"', "").strip()
+    try:
+        return sum((Fraction(part) for part in text.split()), Fraction(0)) if text else Fraction(5, 8)
+    except (ValueError, ZeroDivisionError):
+        return Fraction(5, 8)
+
+
+def round_to(cents: int, step: int) -> int:
+    """Nearest multiple of step, halves up ($47.50 -> $50 with a $5 step)."""
+    if step <= 1:
+        return cents
+    return (cents + step // 2) // step * step
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from start to end (Jan 15 -> Mar 14 is 1, -> Mar 15 is 2)."""
+    if end < start:
+        return 0
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
+        months -= 1
+    return max(months, 0)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+@dataclass(frozen=True)
+class LetterOfCredit:
+    """What a letter from the applicant's previous utility says."""
+
+    utility: str
+    service_from: dt.date
+    service_to: dt.date | None  # None: still served there
+    late_payments: int
+    disconnects: int
+    returned_payments: int
+
+
+@dataclass(frozen=True)
+class LetterCheck:
+    accepted: bool
+    months_in_window: int
+    problems: tuple[str, ...]  # why it does not waive the deposit, in words
+
+
+def check_letter(policy: Policy, letter: LetterOfCredit, today: dt.date) -> LetterCheck:
+    """A letter waives the deposit with N months of service in the last M, at most K late payments, and no
+    disconnects or returned payments."""
+    window_start = add_months(today, -policy.letter_of_credit_window_months)
+    served_from = max(letter.service_from, window_start)
+    served_to = min(letter.service_to or today, today)
+    months = months_between(served_from, served_to) if served_to >= served_from else 0
+    problems: list[str] = []
+    if months < policy.letter_of_credit_months_required:
+        problems.append(
+            _("The letter shows %(months)s months of service in the last %(window)s; %(needed)s are needed.",
+              months=months, window=policy.letter_of_credit_window_months, needed=policy.letter_of_credit_months_required)
+        )
+    if letter.late_payments > policy.letter_of_credit_max_late_payments:
+        problems.append(
+            _("The letter shows %(late)s late payments; at most %(max)s are allowed.",
+              late=letter.late_payments, max=policy.letter_of_credit_max_late_payments)
+        )
+    if letter.disconnects > 0:
+        problems.append(_("The letter shows a disconnection for non-payment."))
+    if letter.returned_payments > 0:
+        problems.append(_("The letter shows a returned payment."))
+    return LetterCheck(not problems, months, tuple(problems))
+
+
+@dataclass(frozen=True)
+class DepositDecision:
+    required_cents: int  # what is owed: 0 when waived
+    computed_cents: int  # what the rule computed before any waiver
+    rule: str
+    reason: str  # the rule's reason in words, as the resident sees it
+    waived: bool = False
+    letter: LetterCheck | None = None
+
+
+def average_monthly_cents(monthly_bills_cents: Sequence[int]) -> int | None:
+    bills = [c for c in monthly_bills_cents if c > 0]
+    if not bills:
+        return None
+    return round(sum(bills) / len(bills))
+
+
+def compute_deposit(
+    policy: Policy,
+    *,
+    account_class: AccountClass,
+    monthly_bills_cents: Sequence[int],
+    meter_size: str | None,
+    letter: LetterOfCredit | None = None,
+    today: dt.date,
+) -> DepositDecision:
+    """The deposit for a new account at a premise, from the premise's bills in the last 12 months.
+
+    Residential: twice the average monthly bill; a premise without 12-month history pays a flat amount by meter size.
+    Commercial: twice the average, never less than the commercial minimum. Rounded to the policy's step.
+    A qualifying letter of credit from a prior utility waives it.
+    """
+    average = average_monthly_cents(monthly_bills_cents)
+    multiple = policy.deposit_average_multiple
+    step = policy.deposit_rounding_cents
+    if account_class == AccountClass.COMMERCIAL:
+        computed = round_to(multiple * (average or 0), step)
+        if computed >= policy.deposit_commercial_minimum_cents:
+            rule = RULE_COMMERCIAL_AVERAGE
+            reason = _("%(multiple)s times the average monthly bill at this address over the last 12 months (%(average)s), "
+                       "rounded to the nearest %(step)s.", multiple=multiple, average=format_money(average or 0),
+                       step=format_money(step))
+        else:
+            computed = policy.deposit_commercial_minimum_cents
+            rule = RULE_COMMERCIAL_MINIMUM
+            reason = _("The minimum deposit for a business account (%(minimum)s): %(multiple)s times the average monthly "
+                       "bill at this address is less.", minimum=format_money(computed), multiple=multiple)
+    elif average is None:
+        small = meter_inches(meter_size) <= Fraction(3, 4)
+        computed = round_to(policy.deposit_new_premise_small_cents if small else policy.deposit_new_premise_large_cents, step)
+        rule = RULE_NEW_PREMISE_SMALL if small else RULE_NEW_PREMISE_LARGE
+        if small:
+            reason = _("This address has no bills in the last 12 months, so the deposit is the flat amount for a meter "
+                       "of 3/4 inch or smaller (%(amount)s).", amount=format_money(computed))
+        else:
+            reason = _("This address has no bills in the last 12 months, so the deposit is the flat amount for a meter "
+                       "larger than 3/4 inch (%(amount)s).", amount=format_money(computed))
+    else:
+        computed = round_to(multiple * average, step)
+        rule = RULE_AVERAGE
+        reason = _("%(multiple)s times the average monthly bill at this address over the last 12 months (%(average)s), "
+                   "rounded to the nearest %(step)s.", multiple=multiple, average=format_money(average),
+                   step=format_money(step))
+    if letter is None:
+        return DepositDecision(computed, computed, rule, reason)
+    check = check_letter(policy, letter, today)
+    if check.accepted:
+        return DepositDecision(
+            0, computed, RULE_LETTER_OF_CREDIT,
+            _("Waived: your letter of credit from %(utility)s shows %(months)s months of service with a good payment "
+              "record. Without it the deposit would be %(amount)s.", utility=letter.utility, months=check.months_in_window,
+              amount=format_money(computed)),
+            waived=True, letter=check,
+        )
+    return DepositDecision(computed, computed, rule, reason + " " + _("Your letter of credit does not waive it:") + " "
+                           + " ".join(check.problems), letter=check)
+
+
+# ---- services ------------------------------------------------------------------------------------------------
+
+
+async def premise_monthly_bills(session: AsyncSession, premise_id: int, today: dt.date) -> list[int]:
+    """Bill totals at this premise (whoever was the customer) dated in the last 12 months, final bills left out."""
+    since = add_months(today, -12)
+    rows = await session.scalars(
+        select(Bill.total_cents)
+        .join(Account, Account.id == Bill.account_id)
+        .where(Account.premise_id == premise_id, Bill.bill_date > since, Bill.bill_date <= today, Bill.final.is_(False))
+    )
+    return [int(c) for c in rows]
+
+
+async def premise_meter_size(session: AsyncSession, premise_id: int) -> str | None:
+    return await session.scalar(
+        select(Meter.size).where(Meter.premise_id == premise_id, Meter.removed_on.is_(None)).order_by(Meter.id.desc()).limit(1)
+    )
+
+
+async def quote(
+    session: AsyncSession,
+    policy: Policy,
+    *,
+    premise_id: int,
+    account_class: AccountClass,
+    today: dt.date,
+    letter: LetterOfCredit | None = None,
+) -> DepositDecision:
+    return compute_deposit(
+        policy,
+        account_class=account_class,
+        monthly_bills_cents=await premise_monthly_bills(session, premise_id, today),
+        meter_size=await premise_meter_size(session, premise_id),
+        letter=letter,
+        today=today,
+    )
+
+
+def _letter_note(letter: LetterOfCredit, check: LetterCheck) -> str:
+    return (
+        f"Letter of credit from {letter.utility}: service {letter.service_from.isoformat()} to "
+        f"{letter.service_to.isoformat() if letter.service_to else 'present'} ({check.months_in_window} months in window), "
+        f"{letter.late_payments} late, {letter.disconnects} disconnects, {letter.returned_payments} returned. "
+        "To be verified against the letter."
+    )
+
+
+async def require(
+    session: AsyncSession,
+    actor: Actor,
+    account: Account,
+    decision: DepositDecision,
+    *,
+    today: dt.date,
+    letter: LetterOfCredit | None = None,
+) -> Deposit:
+    """Record the deposit on a new account. A required deposit is billed to the ledger once (keyed by the deposit)."""
+    deposit = Deposit(
+        account_id=account.id,
+        required_cents=decision.required_cents,
+        rule=decision.rule,
+        reason=decision.reason[:300],
+        status=DepositStatus.WAIVED if decision.waived else DepositStatus.REQUIRED,
+        waiver_note=_letter_note(letter, decision.letter) if letter and decision.letter else None,
+        paid_cents=0,
+        interest_cents=0,
+    )
+    session.add(deposit)
+    await session.flush()
+    await audit.record(session, actor, "deposit.require", "deposit", deposit.id, account_id=account.id,
+                       after={"required_cents": deposit.required_cents, "computed_cents": decision.computed_cents,
+                              "rule": deposit.rule, "status": deposit.status, "waiver_note": deposit.waiver_note})
+    if decision.required_cents > 0:
+        await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.DEPOSIT_BILLED,
+                          amount_cents=decision.required_cents, source_key=f"deposit:{deposit.id}:billed",
+                          effective_on=today, memo="Service deposit")
+    return deposit
+
+
+async def withdraw(session: AsyncSession, actor: Actor, deposit: Deposit, *, reason: str, today: dt.date) -> None:
+    """A start request was cancelled before service began: reverse the billed deposit (nothing was paid yet)."""
+    billed = await session.scalar(
+        select(func.min(LedgerEntry.id)).where(LedgerEntry.source_key == f"deposit:{deposit.id}:billed")
+    )
+    if billed is not None:
+        await ledger.reverse(session, actor, billed, reason=reason, effective_on=today)
+    before = {"status": deposit.status}
+    deposit.status = DepositStatus.WAIVED
+    deposit.waiver_note = ((deposit.waiver_note or "") + f" Withdrawn: {reason}").strip()[:2000]
+    deposit.settled_on = today
+    await session.flush()
+    await audit.record(session, actor, "deposit.withdraw", "deposit", deposit.id, account_id=deposit.account_id,
+                       before=before, after={"status": deposit.status, "reason": reason})
+
+
+async def for_account(session: AsyncSession, account_id: int) -> Deposit | None:
+    return await session.scalar(select(Deposit).where(Deposit.account_id == account_id).order_by(Deposit.id.desc()).limit(1))

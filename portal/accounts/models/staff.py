@@ -1,0 +1,118 @@
+"""What customer-service staff record on an account: adjustments (with their approval), notes, payment
+arrangements, collection contacts (cut-off notices, courtesy calls) and imported lockbox files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, CreatedMixin, IdMixin, str_enum
+
+
+class AdjustmentKind(enum.StrEnum):
+    LEAK = "leak"
+    POOL_FILL = "pool_fill"
+    VACATION_GARBAGE = "vacation_garbage"
+    BILLING_ERROR = "billing_error"
+    FEE_WAIVER = "fee_waiver"
+
+
+class AdjustmentStatus(enum.StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    POSTED = "posted"
+    REJECTED = "rejected"
+
+
+class ArrangementStatus(enum.StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class ContactKind(enum.StrEnum):
+    CUTOFF_NOTICE = "cutoff_notice"
+    COURTESY_CALL = "courtesy_call"
+
+
+class Adjustment(IdMixin, CreatedMixin, Base):
+    """A correction to an account computed by a rule (portal.staff.rules) and explained in words. Over the
+    supervisor threshold it waits for a supervisor who is not the requester; once posted it points at its entry."""
+
+    __tablename__ = "adjustment"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    kind: Mapped[AdjustmentKind] = mapped_column(str_enum(AdjustmentKind))
+    status: Mapped[AdjustmentStatus] = mapped_column(str_enum(AdjustmentStatus), index=True)
+    amount_cents: Mapped[int]  # ledger sign: negative is a credit to the customer
+    reason: Mapped[str] = mapped_column(String(500))  # the CSR's words
+    explanation: Mapped[str] = mapped_column(String(500))  # the rule's working, in words
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what the calculator was given
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"))
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[dt.datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(String(300))
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+
+
+class AccountNote(IdMixin, CreatedMixin, Base):
+    __tablename__ = "account_note"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class PaymentArrangement(IdMixin, CreatedMixin, Base):
+    """A CSR-granted plan for a larger balance: a down payment, then instalments with the current bills."""
+
+    __tablename__ = "payment_arrangement"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    status: Mapped[ArrangementStatus] = mapped_column(str_enum(ArrangementStatus), index=True)
+    total_cents: Mapped[int]
+    down_payment_cents: Mapped[int]
+    # [{"due_on": "2026-12-15", "amount_cents": 12345}, ...]
+    instalments: Mapped[list[Any]] = mapped_column(default=list)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class CollectionContact(IdMixin, CreatedMixin, Base):
+    """A cut-off notice sent or a courtesy call made: the cut-off rule needs both, at the right distance."""
+
+    __tablename__ = "collection_contact"
+    __table_args__ = (Index("ix_collection_contact_account_kind", "account_id", "kind", "contacted_at"),)
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind))
+    contacted_at: Mapped[dt.datetime]
+    outcome: Mapped[str] = mapped_column(String(32))  # sent, reached, voicemail, no_answer, wrong_number, promised
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    mail_message_id: Mapped[int | None] = mapped_column(ForeignKey("mail_message.id"))
+
+
+class LockboxBatch(IdMixin, CreatedMixin, Base):
+    """One imported bank/lockbox payment file. Each line posts under its own key, so a file imported twice posts
+    each payment once; this row keeps what the import did, line by line."""
+
+    __tablename__ = "lockbox_batch"
+
+    file_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    posted: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    posted_cents: Mapped[int] = mapped_column(default=0)
+    report: Mapped[list[Any]] = mapped_column(default=list)  # [{"line": 2, "key": ..., "outcome": ..., "message": ...}]

@@ -1,0 +1,135 @@
+"""The CSR console: who may open it, account search, the account page, notes and the medical alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts import numbers
+from portal.accounts.models import AccountNote, AuditEvent, Customer, LedgerKind
+from portal.accounts.actor import Actor
+from portal.accounts import ledger
+from tests.http.helpers import post_form, sign_in
+
+
+async def test_a_technician_cannot_open_the_console(client, session, technician) -> None:
+    await sign_in(client, session, technician)
+    for path in ("/staff", "/staff/accounts?q=lopez"):
+        assert (await client.get(path)).status_code == 403
+
+
+async def test_a_resident_cannot_open_the_console_or_an_account_there(client, session, resident) -> None:
+    await sign_in(client, session, resident.user)
+    assert (await client.get("/staff")).status_code == 403
+    assert (await client.get(f"/staff/accounts/{resident.account.number}")).status_code == 403
+
+
+async def test_a_visitor_is_sent_to_sign_in(client) -> None:
+    response = await client.get("/staff/accounts", follow_redirects=False)
+    assert response.status_code in (302, 303) and response.headers["location"].startswith("/signin")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["number", "display number", "Lopez", "maría lop", "oak st", "phone", "phone digits", "serial"],
+)
+async def test_a_csr_finds_an_account_by_any_detail(client, session, csr, resident, other_resident, query) -> None:
+    account = resident.account
+    customer = await session.get(Customer, account.customer_id)
+    from portal.accounts.models import Meter, Premise
+
+    premise = await session.get(Premise, account.premise_id)
+    meter = await session.scalar(select(Meter).where(Meter.premise_id == premise.id))
+    typed = {
+        "number": account.number,
+        "display number": numbers.display(account.number),
+        "phone": customer.phone,
+        "phone digits": customer.phone.replace("-", "")[-7:],
+        "serial": meter.serial.lower(),
+        "oak st": premise.address.split(" ", 1)[1].lower(),
+    }.get(query, query)
+    await sign_in(client, session, csr)
+    page = await client.get("/staff/accounts", params={"q": typed})
+    assert page.status_code == 200
+    assert f'href="/staff/accounts/{account.number}"' in page.text, typed
+    if query in ("number", "serial", "phone"):
+        assert f'href="/staff/accounts/{other_resident.account.number}"' not in page.text
+
+
+async def test_a_search_too_short_to_mean_anything_says_so(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    page = await client.get("/staff/accounts", params={"q": "Lo"})
+    assert "Type at least 3 letters" in page.text and "/staff/accounts/" + resident.account.number not in page.text
+
+
+async def test_the_home_page_and_the_results_share_one_search_form(client, session, csr) -> None:
+    await sign_in(client, session, csr)
+    for path in ("/staff", "/staff/accounts?q=zzz"):
+        page = await client.get(path)
+        assert page.text.count('role="search"') == 1 and 'id="q-hint"' in page.text
+
+
+async def test_the_account_page_shows_the_ledger_with_a_running_balance(client, session, csr, resident) -> None:
+    actor = Actor.job("test")
+    account = resident.account
+    await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=12_345,
+                      source_key="t:1", effective_on=dt.date(2026, 1, 5), memo="January bill")
+    await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-2_345,
+                      source_key="t:2", effective_on=dt.date(2026, 1, 20), memo="Payment thanks")
+    await session.commit()
+    await sign_in(client, session, csr)
+    page = await client.get(f"/staff/accounts/{account.number}")
+    assert page.status_code == 200
+    text = page.text
+    assert "January bill" in text and "$123.45" in text and "$100.00" in text
+    for section in ('id="bills"', 'id="reads"', 'id="orders"', 'id="plans"', 'id="deposit"', 'id="autopay"', 'id="notes"', 'id="history"', 'id="medical"'):
+        assert section in text
+    assert "ledger.post" in text  # the audit history
+
+
+async def test_an_unknown_account_number_is_a_404(client, session, csr) -> None:
+    await sign_in(client, session, csr)
+    assert (await client.get("/staff/accounts/123456789")).status_code == 404
+
+
+async def test_a_note_is_kept_with_its_author_and_audited(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    url = f"/staff/accounts/{resident.account.number}"
+    response = await post_form(client, f"{url}/notes", {"body": "Called about a high bill; leak fixed 11/20."})
+    assert response.status_code == 303
+    page = await client.get(url)
+    assert "Angela Ruiz: Called about a high bill" in page.text
+    await session.commit()
+    assert await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "account.note")) == 1
+
+
+async def test_an_empty_note_is_refused_and_nothing_is_written(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    response = await post_form(client, f"/staff/accounts/{resident.account.number}/notes", {"body": "  "})
+    assert response.status_code == 400 and "There is a problem" in response.text and 'href="#body"' in response.text
+    await session.commit()
+    assert await session.scalar(select(func.count()).select_from(AccountNote)) == 0
+
+
+async def test_a_medical_certificate_holds_off_disconnection_for_the_policy_days(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    url = f"/staff/accounts/{resident.account.number}/medical-alert"
+    today = dt.date.today()
+    future = await post_form(client, url, {"certified_on": (today + dt.timedelta(days=3)).isoformat()})
+    assert future.status_code == 400 and "cannot be in the future" in future.text
+    response = await post_form(client, url, {"certified_on": today.isoformat()})
+    assert response.status_code == 303
+    await session.commit()
+    customer = await session.get(Customer, resident.account.customer_id)
+    await session.refresh(customer)
+    assert customer.medical_alert_until == today + dt.timedelta(days=30)
+    page = await client.get(f"/staff/accounts/{resident.account.number}")
+    assert "no disconnection for non-payment until then" in page.text
+
+
+async def test_the_csrf_token_is_required_to_add_a_note(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    response = await client.post(f"/staff/accounts/{resident.account.number}/notes", data={"body": "x"})
+    assert response.status_code == 403

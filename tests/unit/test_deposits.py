@@ -1,0 +1,108 @@
+"""The deposit rule: every branch and every reason a letter of credit does not waive it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from portal.accounts import deposits
+from portal.accounts.deposits import LetterOfCredit, compute_deposit
+from portal.accounts.models import AccountClass
+from portal.accounts.policy import Policy
+
+TODAY = dt.date(2026, 11, 20)
+POLICY = Policy()
+
+
+def decide(bills, *, cls=AccountClass.RESIDENTIAL, size="5/8", letter=None, policy=POLICY):
+    return compute_deposit(policy, account_class=cls, monthly_bills_cents=bills, meter_size=size, letter=letter, today=TODAY)
+
+
+def good_letter(**changes) -> LetterOfCredit:
+    values = dict(utility="Temple Water", service_from=dt.date(2024, 1, 1), service_to=dt.date(2026, 10, 31),
+                  late_payments=1, disconnects=0, returned_payments=0)
+    values.update(changes)
+    return LetterOfCredit(**values)
+
+
+def test_residential_is_twice_the_average_rounded_to_five_dollars() -> None:
+    # average of 12 bills = $61.20 -> 2x = $122.40 -> $120
+    decision = decide([6120] * 12)
+    assert decision.required_cents == 12_000
+    assert decision.rule == deposits.RULE_AVERAGE
+    assert "$61.20" in decision.reason and "$5.00" in decision.reason
+
+
+def test_rounding_goes_to_the_nearest_five_dollars_halves_up() -> None:
+    assert decide([6125]).required_cents == 12_500  # 2 x 61.25 = 122.50 -> 125
+    assert decide([6124]).required_cents == 12_000  # 122.48 -> 120
+    assert deposits.round_to(4750, 500) == 5000
+
+
+def test_a_premise_without_bills_pays_the_small_meter_flat_amount() -> None:
+    for size in ("5/8", "3/4", None, "odd"):
+        decision = decide([], size=size)
+        assert decision.required_cents == 15_000
+        assert decision.rule == deposits.RULE_NEW_PREMISE_SMALL
+        assert "3/4" in decision.reason
+
+
+def test_a_premise_without_bills_and_a_larger_meter_pays_more() -> None:
+    for size in ("1", "1.5", "2", "1 1/2"):
+        decision = decide([], size=size)
+        assert decision.required_cents == 20_000, size
+        assert decision.rule == deposits.RULE_NEW_PREMISE_LARGE
+
+
+def test_commercial_is_twice_the_average_with_a_minimum() -> None:
+    assert decide([40_000] * 12, cls=AccountClass.COMMERCIAL).required_cents == 80_000
+    low = decide([5_000] * 12, cls=AccountClass.COMMERCIAL)
+    assert low.required_cents == 17_500
+    assert low.rule == deposits.RULE_COMMERCIAL_MINIMUM
+    assert "$175.00" in low.reason
+    assert decide([], cls=AccountClass.COMMERCIAL).required_cents == 17_500
+
+
+def test_policy_numbers_drive_the_rule() -> None:
+    policy = Policy(deposit_average_multiple=3, deposit_rounding_cents=1000)
+    assert decide([6120], policy=policy).required_cents == 18_000  # 183.60 -> 180
+
+
+def test_a_good_letter_of_credit_waives_the_deposit_and_says_what_it_would_have_been() -> None:
+    decision = decide([6120] * 12, letter=good_letter())
+    assert decision.waived and decision.required_cents == 0 and decision.computed_cents == 12_000
+    assert decision.rule == deposits.RULE_LETTER_OF_CREDIT
+    assert "Temple Water" in decision.reason and "$120.00" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"service_from": dt.date(2026, 1, 1)}, "months of service"),  # 10 months only
+        ({"service_to": dt.date(2025, 9, 1)}, "months of service"),  # ended too long ago: 4 months in the window
+        ({"late_payments": 3}, "late payments"),
+        ({"disconnects": 1}, "disconnection"),
+        ({"returned_payments": 1}, "returned payment"),
+    ],
+)
+def test_a_letter_that_falls_short_keeps_the_deposit_with_the_reason(changes, words) -> None:
+    decision = decide([6120] * 12, letter=good_letter(**changes))
+    assert not decision.waived and decision.required_cents == 12_000
+    assert words in decision.reason
+    assert decision.letter is not None and not decision.letter.accepted
+
+
+def test_twelve_months_within_eighteen_counts_only_the_window() -> None:
+    letter = good_letter(service_from=dt.date(2020, 1, 1), service_to=dt.date(2025, 11, 20))
+    check = deposits.check_letter(POLICY, letter, TODAY)
+    assert check.months_in_window == 6  # window starts 2025-05-20
+    assert not check.accepted
+    assert deposits.check_letter(POLICY, good_letter(service_from=dt.date(2025, 11, 20), service_to=None), TODAY).months_in_window == 12
+
+
+def test_month_arithmetic() -> None:
+    assert deposits.months_between(dt.date(2026, 1, 15), dt.date(2026, 3, 14)) == 1
+    assert deposits.months_between(dt.date(2026, 1, 15), dt.date(2026, 3, 15)) == 2
+    assert deposits.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert deposits.add_months(dt.date(2026, 3, 31), -13) == dt.date(2025, 2, 28)
