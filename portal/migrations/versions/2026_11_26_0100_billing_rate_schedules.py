@@ -1,7 +1,7 @@
 """billing: rate schedules as effective-dated data; bills found by due date
 
 Revision ID: 0100
-Revises: 0001
+Revises: 0300
 Create Date: 2026-11-26 08:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0100"
-down_revision = "0001"
+down_revision = "0300"
 branch_labels = None
 depends_on = None
 
