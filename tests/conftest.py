@@ -112,3 +112,4 @@ async def client(app):  # noqa: ANN001, ANN201
 
 
 from tests.personas import *  # noqa: E402, F403 - persona fixtures
+from tests.stripe_harness import *  # noqa: E402, F403 - the Stripe stand-in fixtures

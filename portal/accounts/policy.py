@@ -24,6 +24,9 @@ class Policy:
     proration_days_per_month: int = 30
     winter_months: tuple[int, ...] = (12, 1, 2)
     residential_sewer_cap_gallons: int = 12_000
+    bill_read_window_days: int = 7  # an actual read this close to the period end bills it; older: estimate
+    late_fee_lookback_days: int = 30  # a late-fee run considers bills that fell past due this recently
+    bill_run_chunk: int = 1000  # accounts per transaction in the bill run
 
     # ---- read validation -------------------------------------------------------------------------------------
     high_read_factor: float = 2.5
@@ -93,6 +96,11 @@ class Policy:
     returned_payment_fee_cents: int = 3_000
     returns_to_suspend_autopay: int = 2
     autopay_authorization_retention_years: int = 2
+    autopay_returns_window_days: int = 365
+
+    # ---- online payments -------------------------------------------------------------------------------------
+    online_payment_minimum_cents: int = 100
+    online_payment_maximum_cents: int = 1_000_000
 
     # ---- guest pay and sign-in -------------------------------------------------------------------------------
     guest_lookup_failures_per_account_per_day: int = 6

@@ -1,5 +1,326 @@
-"""Payment pages and the Stripe webhook (built by the payments issue)."""
+"""Payment pages (pay a bill signed in or as a guest, checkout with Stripe.js, receipt), bank draft enrolment, and
+the Stripe webhook. Handlers parse, call a service, and render or redirect."""
 
 from __future__ import annotations
 
-ROUTES: list[object] = []
+import datetime as dt
+import json
+import logging
+import secrets
+from typing import Any
+
+import stripe
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts import access, numbers, throttle
+from portal.accounts.errors import NotFound
+from portal.accounts.models import Account, BankDraftStatus, Customer, OnlinePayment, Role
+from portal.accounts.policy import current_policy
+from portal.i18n import gettext as _
+from portal.settings import Settings
+from portal.web import guards
+from portal.web.deps import AppSettings, DbSession, FromPath
+from portal.web.flash import flash
+from portal.web.identity import actor_of, client_ip
+
+from . import autopay, services
+from .forms import AutopayForm, GuestLookupForm, PayForm
+from .gateway import Gateway, PaymentsUnavailable
+
+log = logging.getLogger("portal.payments")
+
+GUEST_SESSION = "guest_pay"
+STARTED_SESSION = "payments"
+GUEST_MINUTES = 30
+DAY = dt.timedelta(days=1)
+HOUR = dt.timedelta(hours=1)
+
+_contexts: dict[tuple[object, ...], services.Context] = {}
+
+
+def payments_context(settings: Settings) -> services.Context:
+    """One Stripe client per configuration (PaymentsUnavailable when no key is set)."""
+    key = (settings.stripe_api_key, settings.stripe_api_base, settings.stripe_publishable_key,
+           settings.stripe_webhook_secret, settings.stripe_js_url, settings.timezone, settings.utility_name,
+           settings.public_url)
+    found = _contexts.get(key)
+    if found is None:
+        found = _contexts[key] = services.Context.of(Gateway.from_settings(settings), settings)
+    return found
+
+
+def _stripe_page_context(settings: Settings) -> dict[str, Any]:
+    return {"stripe_js_url": settings.stripe_js_url}
+
+
+def _json(value: dict[str, Any]) -> str:
+    """JSON for a <script type="application/json"> block: no "</script>" can end it early."""
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+def _unavailable() -> Template:
+    return Template("payments/unavailable.html", status_code=503)
+
+
+async def _account_for_payer(request: Request, db: AsyncSession, number: str) -> tuple[Account, bool]:
+    """The account this visitor may pay: a resident's own, or the one a guest just looked up. (account, is_guest)."""
+    user = request.user
+    if user is not None and user.role == Role.CUSTOMER:
+        return await access.account_for(db, user.id, user.role, number), False
+    guest = request.session.get(GUEST_SESSION) if isinstance(request.session, dict) else None
+    if guest and user is None:
+        fresh = dt.datetime.now(dt.UTC).timestamp() - guest.get("at", 0) < GUEST_MINUTES * 60
+        account = await db.get(Account, guest.get("account"))
+        if fresh and account is not None and numbers.normalize(number) == account.number:
+            return account, True
+    raise NotFound(_("We could not find that account."))
+
+
+def _may_see(request: Request, payment: OnlinePayment, linked: bool) -> bool:
+    started = request.session.get(STARTED_SESSION, []) if isinstance(request.session, dict) else []
+    user = request.user
+    return linked or payment.confirmation in started or (user is not None and user.is_staff)
+
+
+async def _payment_for(request: Request, db: AsyncSession, confirmation: str) -> OnlinePayment:
+    payment = await services.payment_by_confirmation(db, confirmation)
+    if payment is None:
+        raise NotFound(_("We could not find that payment."))
+    linked = False
+    if request.user is not None and request.user.role == Role.CUSTOMER:
+        account = await db.get(Account, payment.account_id)
+        try:
+            await access.account_for(db, request.user.id, request.user.role, account.number if account else "")
+            linked = True
+        except NotFound:
+            linked = False
+    if not _may_see(request, payment, linked):
+        raise NotFound(_("We could not find that payment."))
+    return payment
+
+
+class PayController(Controller):
+    path = "/pay"
+
+    @get("/", name="pay")
+    async def start(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        user = request.user
+        if user is not None and user.role != Role.CUSTOMER:
+            return Redirect(user.home_url, status_code=303)
+        if user is not None:
+            accounts = await access.linked_accounts(db_session, user.id)
+            if len(accounts) == 1:
+                return Redirect(f"/pay/{accounts[0].number}", status_code=303)
+            dues = {a.id: await services.amount_due(db_session, a.id) for a in accounts}
+            return Template("payments/choose.html", context={"accounts": accounts, "dues": dues})
+        return Template("payments/guest.html", context={"form": GuestLookupForm()})
+
+    @post("/guest")
+    async def guest_lookup(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        form = await GuestLookupForm.from_request(request)
+        if not form.validate():
+            return Template("payments/guest.html", context={"form": form}, status_code=400)
+        policy = current_policy()
+        maker = request.app.state.sessionmaker
+        number = numbers.normalize(form.account_number.data)
+        ip = client_ip(request)
+        if await throttle.is_limited(maker, "guest_pay_acct", number, limit=policy.guest_lookup_failures_per_account_per_day, window=DAY) \
+                or await throttle.is_limited(maker, "guest_pay_ip", ip, limit=policy.guest_lookup_failures_per_ip_per_hour, window=HOUR):
+            form.add_error("account_number", _("Too many tries. For your security, look-ups are paused: try again later or call us."))
+            return Template("payments/guest.html", context={"form": form}, status_code=429)
+        account = await access.match_account(db_session, number, form.zip_code.data)
+        if account is None:
+            await throttle.hit(maker, "guest_pay_acct", number)
+            await throttle.hit(maker, "guest_pay_ip", ip)
+            form.add_error("account_number", _("That account number and ZIP code do not match our records. Check both and try again."))
+            return Template("payments/guest.html", context={"form": form}, status_code=400)
+        request.session[GUEST_SESSION] = {"account": account.id, "at": dt.datetime.now(dt.UTC).timestamp()}
+        return Redirect(f"/pay/{account.number}", status_code=303)
+
+    @get("/{number:str}")
+    async def form_page(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Template:
+        account, guest = await _account_for_payer(request, db_session, number)
+        due = await services.amount_due(db_session, account.id)
+        form = PayForm(amount=f"{due / 100:.2f}" if due else "", claim=secrets.token_urlsafe(16))
+        return Template("payments/pay.html", context=await self._pay_context(db_session, account, guest, due, form))
+
+    @post("/{number:str}")
+    async def submit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
+        account, guest = await _account_for_payer(request, db_session, number)
+        due = await services.amount_due(db_session, account.id)
+        form = await PayForm.from_request(request)
+        valid = form.validate()
+        if guest and not form.email.data:
+            form.add_error("email", _("Enter an email address for your receipt."))
+            valid = False
+        if not form.claim.data:
+            form.claim.data = secrets.token_urlsafe(16)
+        if not valid:
+            return Template("payments/pay.html", context=await self._pay_context(db_session, account, guest, due, form), status_code=400)
+        try:
+            ctx = payments_context(settings)
+        except PaymentsUnavailable:
+            return _unavailable()
+        try:
+            payment = await services.start_payment(
+                db_session, ctx, actor_of(request), account=account, amount_cents=form.amount_cents,
+                method=form.method.data, channel="guest" if guest else "signed_in",
+                claim_key=f"web:{form.claim.data}", receipt_email=form.email.data or None)
+        except services.PaymentProblem as problem:
+            form.add_error(problem.field or "amount", problem.message)
+            return Template("payments/pay.html", context=await self._pay_context(db_session, account, guest, due, form), status_code=400)
+        started = list(request.session.get(STARTED_SESSION, []))[-9:]
+        request.session[STARTED_SESSION] = [*started, payment.confirmation]
+        return Redirect(f"/payments/{payment.confirmation}/checkout", status_code=303)
+
+    async def _pay_context(self, db: AsyncSession, account: Account, guest: bool, due: int, form: PayForm) -> dict[str, Any]:
+        context: dict[str, Any] = {"account": account, "guest": guest, "due": due, "form": form}
+        if not guest:
+            customer = await db.get(Customer, account.customer_id)
+            if form.email.data is None and customer is not None:
+                form.email.data = customer.email
+        return context
+
+
+class PaymentController(Controller):
+    path = "/payments"
+
+    @get("/{confirmation:str}/checkout")
+    async def checkout(self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]) -> Template | Redirect:
+        payment = await _payment_for(request, db_session, confirmation)
+        if payment.status in ("succeeded", "processing", "returned"):
+            return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+        try:
+            ctx = payments_context(settings)
+            secret = await services.client_secret(ctx, payment)
+        except (PaymentsUnavailable, stripe.StripeError):
+            return _unavailable()
+        config = {
+            "publishableKey": ctx.gateway.publishable_key,
+            "clientSecret": secret,
+            "method": payment.method,
+            "returnUrl": f"/payments/{payment.confirmation}/return",
+            "messages": {
+                "failed": _("The payment did not go through: %(reason)s"),
+                "working": _("Paying…"),
+                "agree": _("Tick the box to authorize the debit."),
+                "bank": _("Enter the routing number (9 digits) and the account number."),
+            },
+        }
+        account = await db_session.get(Account, payment.account_id)
+        return Template("payments/checkout.html", context={
+            "payment": payment, "account": account, "config": _json(config), **_stripe_page_context(settings)})
+
+    @get("/{confirmation:str}/return")
+    async def returned(self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]) -> Redirect:
+        payment = await _payment_for(request, db_session, confirmation)
+        try:
+            ctx = payments_context(settings)
+        except PaymentsUnavailable:
+            return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+        if payment.intent_id:
+            await services.sync_intent(db_session, ctx, actor_of(request), payment.intent_id)
+        if payment.status in ("failed", "requires_payment_method"):
+            flash(request, _("The payment did not go through: %(reason)s", reason=payment.failure_message or _("declined")), "error")
+            return Redirect(f"/payments/{payment.confirmation}/checkout", status_code=303)
+        return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+
+    @get("/{confirmation:str}")
+    async def receipt(self, request: Request, db_session: DbSession, confirmation: FromPath[str]) -> Template:
+        payment = await _payment_for(request, db_session, confirmation)
+        account = await db_session.get(Account, payment.account_id)
+        return Template("payments/receipt.html", context={"payment": payment, "account": account})
+
+    @post("/webhook", exclude_from_csrf=True)
+    async def webhook(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
+        try:
+            ctx = payments_context(settings)
+        except PaymentsUnavailable:
+            return Response({"error": "payments are not configured"}, status_code=503)
+        payload = await request.body()
+        try:
+            event = ctx.gateway.verify_event(payload, request.headers.get("stripe-signature"))
+        except (ValueError, stripe.SignatureVerificationError):
+            return Response({"error": "bad signature"}, status_code=400)
+        outcome = await services.handle_event(db_session, ctx, event)
+        log.info("stripe event %s %s: %s", event["id"], event["type"], outcome)
+        return Response({"received": True, "outcome": outcome}, status_code=200)
+
+
+class AutopayController(Controller):
+    path = "/autopay"
+    guards = [guards.customer]
+
+    @get("/{number:str}")
+    async def page(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
+        account = await access.account_for(db_session, request.user.id, request.user.role, number)
+        draft = await autopay.current_draft(db_session, account.id)
+        try:
+            text = autopay.authorization_text(payments_context(settings), account.number)
+        except PaymentsUnavailable:
+            return _unavailable()
+        return Template("payments/autopay.html", context={"account": account, "draft": draft, "text": text, "form": AutopayForm()})
+
+    @post("/{number:str}")
+    async def enrol(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
+        account = await access.account_for(db_session, request.user.id, request.user.role, number)
+        try:
+            ctx = payments_context(settings)
+        except PaymentsUnavailable:
+            return _unavailable()
+        text = autopay.authorization_text(ctx, account.number)
+        form = await AutopayForm.from_request(request)
+        if not form.validate():
+            draft = await autopay.current_draft(db_session, account.id)
+            return Template("payments/autopay.html", context={"account": account, "draft": draft, "text": text, "form": form}, status_code=400)
+        draft, _secret = await autopay.start_enrolment(db_session, ctx, actor_of(request), account=account, text=text, ip=client_ip(request))
+        return Redirect(f"/autopay/{account.number}/bank/{draft.id}", status_code=303)
+
+    @get("/{number:str}/bank/{draft_id:int}")
+    async def bank(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str], draft_id: FromPath[int]) -> Template | Redirect:
+        account = await access.account_for(db_session, request.user.id, request.user.role, number)
+        draft = await autopay.current_draft(db_session, account.id)
+        if draft is None or draft.id != draft_id:
+            raise NotFoundException()
+        if draft.status != BankDraftStatus.PENDING:
+            return Redirect(f"/autopay/{account.number}", status_code=303)
+        try:
+            ctx = payments_context(settings)
+            setup = await ctx.gateway.retrieve_setup_intent(draft.stripe_setup_intent_id or "")
+        except (PaymentsUnavailable, stripe.StripeError):
+            return _unavailable()
+        config = {
+            "publishableKey": ctx.gateway.publishable_key,
+            "clientSecret": setup.client_secret,
+            "method": "us_bank_account",
+            "mode": "setup",
+            "returnUrl": f"/autopay/{account.number}/return/{draft.id}",
+            "messages": {"failed": _("We could not set up that bank account: %(reason)s"), "working": _("Saving…"),
+                         "agree": "", "bank": _("Enter the routing number (9 digits) and the account number.")},
+        }
+        return Template("payments/autopay_bank.html", context={
+            "account": account, "draft": draft, "config": _json(config), **_stripe_page_context(settings)})
+
+    @get("/{number:str}/return/{draft_id:int}")
+    async def enrolled(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str], draft_id: FromPath[int]) -> Redirect:
+        account = await access.account_for(db_session, request.user.id, request.user.role, number)
+        draft = await autopay.current_draft(db_session, account.id)
+        if draft is not None and draft.id == draft_id and draft.stripe_setup_intent_id:
+            draft = await autopay.sync_setup_intent(db_session, payments_context(settings), actor_of(request), draft.stripe_setup_intent_id)
+            if draft is not None and draft.status == BankDraftStatus.ACTIVE:
+                flash(request, _("Automatic bank draft is on. Each bill will be drafted on its due date."), "success")
+        return Redirect(f"/autopay/{account.number}", status_code=303)
+
+    @post("/{number:str}/cancel")
+    async def cancel(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
+        account = await access.account_for(db_session, request.user.id, request.user.role, number)
+        draft = await autopay.current_draft(db_session, account.id)
+        if draft is not None and await autopay.cancel(db_session, actor_of(request), draft):
+            flash(request, _("Automatic bank draft is cancelled. Pay each bill yourself from now on."), "success")
+        return Redirect(f"/autopay/{account.number}", status_code=303)
+
+
+ROUTES: list[object] = [PayController, PaymentController, AutopayController]

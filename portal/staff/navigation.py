@@ -13,9 +13,12 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
     links: list[tuple[str, str, str]] = [
         ("/staff/accounts", _("Accounts"), _("Search, see and act on an account.")),
     ]
+    if role in SUPERVISORS:
+        links.append(("/staff/approvals", _("Approvals"), _("Adjustments over the limit waiting for a supervisor.")))
     return links
 
 
 def account_actions(role: Role, account: Account) -> list[tuple[str, str]]:
     """(path, label) buttons on an account page."""
-    return []
+    base = f"/staff/accounts/{account.number}"
+    return [(f"{base}/adjustments/new", _("Adjustment"))]

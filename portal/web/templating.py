@@ -21,8 +21,8 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 # (path, label) per role: the label is translated when the menu renders.
 NAVIGATION: dict[Role | None, list[tuple[str, str]]] = {
-    None: [("/", "Home"), ("/signin", "Sign in")],
-    Role.CUSTOMER: [("/my", "My account"), ("/settings", "Settings")],
+    None: [("/", "Home"), ("/pay", "Pay a bill"), ("/signin", "Sign in")],
+    Role.CUSTOMER: [("/my", "My account"), ("/pay", "Pay a bill"), ("/settings", "Settings")],
     Role.FIELD: [("/field", "Today's orders"), ("/settings", "Settings")],
     Role.CSR: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],
     Role.SUPERVISOR: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],

@@ -21,9 +21,11 @@ from .base import (
     utcnow,
 )
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
+from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise
+from .rates import RateScheduleRecord
 from .system import AuditEvent, MailMessage, ThrottleHit
 from .requests import RequestKind, RequestStatus, ServiceRequest  # noqa: F401
 from .staff import AccountNote, Adjustment, AdjustmentKind, AdjustmentStatus, ArrangementStatus, CollectionContact, ContactKind, LockboxBatch, PaymentArrangement  # noqa: F401, E501
@@ -51,17 +53,21 @@ __all__ = [
     "Meter",
     "MeterKind",
     "MeterRead",
+    "OnlinePayment",
     "Origin",
     "Passkey",
     "PaymentExtension",
+    "PaymentRefund",
     "Photo",
     "Premise",
     "ReadSource",
+    "RateScheduleRecord",
     "Receipt",
     "Role",
     "Service",
     "ServiceKind",
     "SignInCode",
+    "StripeEvent",
     "SyncMutation",
     "Tender",
     "ThrottleHit",

@@ -1,0 +1,66 @@
+"""The payment forms: guest look-up, how much and how to pay, and the bank-draft authorization."""
+
+from __future__ import annotations
+
+import wtforms
+from wtforms import validators
+
+from portal import i18n
+from portal.web.forms import AccountNumber, Form, Zip
+
+from . import rules
+
+_ = i18n.lazy_gettext
+
+
+class GuestLookupForm(Form):
+    account_number = wtforms.StringField(
+        _("Account number"),
+        description=_("The 9 digits at the top of your bill."),
+        validators=[validators.InputRequired(message=_("Enter your account number.")), AccountNumber()],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    zip_code = wtforms.StringField(
+        _("Service ZIP code"),
+        description=_("The ZIP code of the address where you get service."),
+        validators=[validators.InputRequired(message=_("Enter the ZIP code of the service address.")), Zip()],
+        render_kw={"inputmode": "numeric", "autocomplete": "postal-code"},
+    )
+
+
+class Amount:
+    def __call__(self, form: wtforms.Form, field: wtforms.Field) -> None:
+        if rules.parse_amount(field.data or "") is None:
+            raise wtforms.validators.ValidationError(i18n.gettext("Enter an amount in dollars and cents, like 84.50."))
+
+
+class PayForm(Form):
+    amount = wtforms.StringField(
+        _("Amount to pay"),
+        description=_("In dollars, for example 84.50."),
+        validators=[validators.InputRequired(message=_("Enter the amount to pay.")), Amount()],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    method = wtforms.RadioField(
+        _("Pay by"),
+        choices=[("card", _("Debit or credit card")), ("us_bank_account", _("Bank account (checking or savings)"))],
+        default="card",
+        validators=[validators.InputRequired(message=_("Choose card or bank account."))],
+    )
+    email = wtforms.EmailField(
+        _("Email for the receipt"),
+        validators=[validators.Optional(), validators.Email(message=_("Enter an email address like name@example.com."))],
+        render_kw={"autocomplete": "email"},
+    )
+    claim = wtforms.HiddenField()
+
+    @property
+    def amount_cents(self) -> int:
+        return rules.parse_amount(self.amount.data or "") or 0
+
+
+class AutopayForm(Form):
+    agree = wtforms.BooleanField(
+        _("I agree to the authorization above"),
+        validators=[validators.InputRequired(message=_("Tick the box to agree to the authorization."))],
+    )

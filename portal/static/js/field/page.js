@@ -1,0 +1,1 @@
+// Field pages: offline outbox and sync (filled in by the phone-side work).

@@ -1,0 +1,198 @@
+"""Payment routes through the test client with CSRF on: guest look-up and its limits, pay, checkout, return page,
+receipt, webhook (signature, replays, order, racing the return page), declines, ownership."""
+
+import asyncio
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts import ledger
+from portal.accounts.actor import Actor
+from portal.accounts.models import LedgerEntry, LedgerKind, OnlinePayment, StripeEvent
+from portal.settings import Settings
+from tests.http.helpers import post_form, sign_in
+from tests.stripe_harness import confirm_card, event_for, signed, stripe_settings_for
+
+JOB = Actor.job("test")
+
+
+@pytest.fixture
+def settings(database_url: str, stripe_clean: str) -> Settings:
+    base = Settings(database_url=database_url, secret_key="test-secret-key-0123456789abcdef0123456789",
+                    public_url="http://portal.test", demo=False, utility_name="City of Riverton Utilities")
+    return stripe_settings_for(base, stripe_clean)
+
+
+async def owe(session, account, cents: int = 8_450) -> None:  # noqa: ANN001
+    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
+                      source_key=f"charge:{account.id}:{cents}", effective_on=dt.date.today() - dt.timedelta(days=40))
+    await session.commit()
+
+
+async def guest_in(client, account, zip_code: str = "76501"):  # noqa: ANN001, ANN201
+    return await post_form(client, "/pay/guest", {"account_number": account.number, "zip_code": zip_code})
+
+
+async def start_card_payment(client, account, amount: str = "84.50", email: str = "payer@example.com") -> str:  # noqa: ANN001
+    response = await post_form(client, f"/pay/{account.number}", {"amount": amount, "method": "card", "email": email, "claim": "c1"})
+    assert response.status_code == 303, response.text
+    found = re.fullmatch(r"/payments/([A-Z0-9]{8})/checkout", response.headers["location"])
+    assert found, response.headers["location"]
+    return found.group(1)
+
+
+async def payment_row(session, confirmation: str) -> OnlinePayment:  # noqa: ANN001
+    await session.commit()
+    return await session.scalar(select(OnlinePayment).where(OnlinePayment.confirmation == confirmation).execution_options(populate_existing=True))
+
+
+async def entry_count(session, key: str) -> int:  # noqa: ANN001
+    await session.commit()
+    return int(await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key == key)))
+
+
+async def test_a_guest_sees_only_the_amount_due_never_a_name_or_address(client, session, resident) -> None:
+    await owe(session, resident.account)
+    assert (await client.get("/pay")).status_code == 200
+    response = await guest_in(client, resident.account)
+    assert response.status_code == 303 and response.headers["location"] == f"/pay/{resident.account.number}"
+    page = (await client.get(response.headers["location"])).text
+    assert "$84.50" in page
+    assert "Lopez" not in page and "María" not in page and "Oak St" not in page and "76501" not in page
+
+
+async def test_a_visitor_who_did_not_look_the_account_up_cannot_open_its_pay_page(client, session, resident) -> None:
+    await owe(session, resident.account)
+    assert (await client.get(f"/pay/{resident.account.number}")).status_code == 404
+
+
+async def test_guest_look_up_is_locked_after_6_failures_for_that_account(client, session, resident) -> None:
+    for _ in range(6):
+        response = await guest_in(client, resident.account, zip_code="99999")
+        assert response.status_code == 400 and "do not match" in response.text
+    response = await guest_in(client, resident.account)  # the right ZIP, too late
+    assert response.status_code == 429 and "Too many tries" in response.text
+    assert (await client.get(f"/pay/{resident.account.number}")).status_code == 404
+
+
+async def test_guest_look_up_is_locked_after_6_failures_from_one_address(client, session, resident, other_resident) -> None:
+    for _ in range(6):
+        assert (await guest_in(client, other_resident.account, zip_code="11111")).status_code == 400
+    assert (await guest_in(client, resident.account)).status_code == 429
+
+
+async def test_a_guest_must_give_an_email_for_the_receipt(client, session, resident) -> None:
+    await owe(session, resident.account)
+    await guest_in(client, resident.account)
+    response = await post_form(client, f"/pay/{resident.account.number}", {"amount": "84.50", "method": "card", "email": ""})
+    assert response.status_code == 400 and "receipt" in response.text
+
+
+async def test_a_bad_amount_is_refused_with_a_message_and_nothing_is_started(client, session, resident) -> None:
+    await sign_in(client, session, resident.user)
+    for amount, message in [("abc", "dollars and cents"), ("0.50", "smallest online payment")]:
+        response = await post_form(client, f"/pay/{resident.account.number}", {"amount": amount, "method": "card"})
+        assert response.status_code == 400 and message in response.text
+    assert await session.scalar(select(func.count()).select_from(OnlinePayment)) == 0
+
+
+async def test_a_resident_pays_by_card_and_gets_a_receipt_page_and_one_entry(client, session, resident, payments_ctx) -> None:
+    await owe(session, resident.account)
+    await sign_in(client, session, resident.user)
+    assert (await client.get("/pay", follow_redirects=False)).headers["location"] == f"/pay/{resident.account.number}"
+    confirmation = await start_card_payment(client, resident.account)
+    checkout = await client.get(f"/payments/{confirmation}/checkout")
+    assert checkout.status_code == 200 and "/js.stripe.com/v3/" in checkout.text and "_secret_" in checkout.text
+    assert "card-element" in checkout.text
+    payment = await payment_row(session, confirmation)
+    await confirm_card(payments_ctx, payment.intent_id)
+    response = await client.get(f"/payments/{confirmation}/return", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/payments/{confirmation}"
+    receipt = await client.get(f"/payments/{confirmation}")
+    assert "Payment received" in receipt.text and confirmation in receipt.text
+    assert await entry_count(session, payment.intent_id) == 1
+    assert await ledger.balance(session, resident.account.id) == 0
+
+
+async def test_someone_else_cannot_pay_for_or_see_a_residents_payment(client, session, resident, other_resident) -> None:
+    await owe(session, resident.account)
+    await sign_in(client, session, resident.user)
+    confirmation = await start_card_payment(client, resident.account)
+    client.cookies.clear()  # a visitor who never started it
+    assert (await client.get(f"/payments/{confirmation}")).status_code == 404
+    await sign_in(client, session, other_resident.user)
+    assert (await client.get(f"/pay/{resident.account.number}")).status_code == 404
+    assert (await client.get(f"/payments/{confirmation}")).status_code == 404
+    assert (await client.get(f"/payments/{confirmation}/checkout")).status_code == 404
+
+
+async def test_a_declined_card_shows_a_clear_message_and_posts_nothing(client, session, resident, payments_ctx) -> None:
+    import stripe
+
+    await owe(session, resident.account)
+    await sign_in(client, session, resident.user)
+    confirmation = await start_card_payment(client, resident.account)
+    payment = await payment_row(session, confirmation)
+    with pytest.raises(stripe.CardError):
+        await confirm_card(payments_ctx, payment.intent_id, "pm_card_chargeCustomerFail")
+    response = await client.get(f"/payments/{confirmation}/return", follow_redirects=False)
+    assert response.headers["location"] == f"/payments/{confirmation}/checkout"
+    page = await client.get(response.headers["location"])
+    assert "The payment did not go through: Your card was declined." in page.text
+    assert await entry_count(session, payment.intent_id) == 0
+    assert await ledger.balance(session, resident.account.id) == 8_450
+
+
+async def _post_event(client, event) -> object:  # noqa: ANN001
+    body, signature = signed(event)
+    return await client.post("/payments/webhook", content=body, headers={"stripe-signature": signature, "content-type": "application/json"})
+
+
+async def test_a_webhook_replayed_3_times_and_out_of_order_posts_one_entry(client, session, resident, payments_ctx) -> None:
+    await owe(session, resident.account)
+    await sign_in(client, session, resident.user)
+    confirmation = await start_card_payment(client, resident.account)
+    payment = await payment_row(session, confirmation)
+    created = await payments_ctx.gateway.retrieve_intent(payment.intent_id)  # the intent as it was: no payment yet
+    await confirm_card(payments_ctx, payment.intent_id)
+    succeeded = event_for(await payments_ctx.gateway.retrieve_intent(payment.intent_id), "payment_intent.succeeded", "evt_ok")
+    stale_failed = event_for(created, "payment_intent.payment_failed", "evt_old_fail")
+    stale_processing = event_for(created, "payment_intent.processing", "evt_old_proc")
+    answers = []
+    for event in (succeeded, succeeded, stale_failed, succeeded, stale_processing):
+        response = await _post_event(client, event)
+        assert response.status_code == 200, response.text
+        answers.append(response.json()["outcome"])
+    assert answers == ["succeeded", "duplicate", "succeeded", "duplicate", "succeeded"]
+    assert await entry_count(session, payment.intent_id) == 1
+    assert (await payment_row(session, confirmation)).status == "succeeded"
+    assert await session.scalar(select(func.count()).select_from(StripeEvent)) == 3
+
+
+async def test_a_webhook_with_a_bad_signature_is_refused_and_stores_nothing(client, session, resident) -> None:
+    body, signature = signed(event_for({"id": "pi_x", "object": "payment_intent"}, "payment_intent.succeeded"), secret="whsec_wrong")
+    response = await client.post("/payments/webhook", content=body, headers={"stripe-signature": signature})
+    assert response.status_code == 400
+    response = await client.post("/payments/webhook", content=body)
+    assert response.status_code == 400
+    assert await session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+async def test_the_return_page_and_the_webhook_racing_post_one_entry(client, session, resident, payments_ctx) -> None:
+    await owe(session, resident.account)
+    await sign_in(client, session, resident.user)
+    confirmation = await start_card_payment(client, resident.account)
+    payment = await payment_row(session, confirmation)
+    intent = await confirm_card(payments_ctx, payment.intent_id)
+    event = event_for(intent, "payment_intent.succeeded")
+    page, hook, hook_again = await asyncio.gather(
+        client.get(f"/payments/{confirmation}/return", follow_redirects=False),
+        _post_event(client, event),
+        _post_event(client, {**event, "id": event["id"] + "_2"}),
+    )
+    assert page.status_code == 303 and hook.status_code == 200 and hook_again.status_code == 200
+    assert await entry_count(session, payment.intent_id) == 1
+    receipts = (await session.scalars(select(OnlinePayment.receipt_sent))).all()
+    assert receipts == [True]
