@@ -1,7 +1,7 @@
 """resident service requests: start, stop, move and problem reports with the work orders they created
 
 Revision ID: 0400
-Revises: 0500
+Revises: 0100
 Create Date: 2026-11-26 08:55:15.252696
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0400'
-down_revision = '0500'
+down_revision = '0100'
 branch_labels = None
 depends_on = None
 
