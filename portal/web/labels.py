@@ -85,6 +85,15 @@ LABELS: dict[str, object] = {
     "card": _("Card"),
     "cutoff_notice": _("Cut-off notice"),
     "courtesy_call": _("Courtesy call"),
+    # resident requests and problem reports
+    "request_start": _("Start service"),
+    "request_stop": _("Stop service"),
+    "request_move": _("Move"),
+    "request_problem": _("Problem report"),
+    "in_progress": _("In progress"),
+    "no_water": _("No water"),
+    "meter_damage": _("Meter damage"),
+    "lid_damage": _("Meter box lid damage"),
 }
 
 
