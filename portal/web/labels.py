@@ -91,6 +91,15 @@ LABELS: dict[str, object] = {
     "online": _("Online"),
     "autopay": _("Autopay"),
     "other": _("Other"),
+    # resident requests and problem reports
+    "request_start": _("Start service"),
+    "request_stop": _("Stop service"),
+    "request_move": _("Move"),
+    "request_problem": _("Problem report"),
+    "in_progress": _("In progress"),
+    "no_water": _("No water"),
+    "meter_damage": _("Meter damage"),
+    "lid_damage": _("Meter box lid damage"),
 }
 
 
