@@ -131,6 +131,7 @@ def create_staff(email: str, name: str, role: str) -> None:
 # listed in that module's COMMANDS; they appear here as `portal <name>`.
 SIDE_COMMANDS = (
     "portal.accounts.commands",
+    "portal.billing.commands",
     "portal.customer.commands",
     "portal.field.commands",
     "portal.payments.commands",

@@ -10,7 +10,7 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.accounts.models import MailMessage, utcnow
@@ -23,6 +23,17 @@ def queue(session: AsyncSession, to: str, subject: str, text: str, html: str | N
     message = MailMessage(to_addr=to, subject=subject[:200], text_body=text, html_body=html)
     session.add(message)
     return message
+
+
+async def queue_many(session: AsyncSession, messages: list[tuple[str, str, str, str | None]]) -> int:
+    """Queue many messages (to, subject, text, html) with one statement: for jobs that notify thousands."""
+    if not messages:
+        return 0
+    now = utcnow()
+    rows = [{"to_addr": to, "subject": subject[:200], "text_body": text, "html_body": html, "created_at": now}
+            for to, subject, text, html in messages]
+    await session.execute(insert(MailMessage.__table__), rows)
+    return len(rows)
 
 
 def _send_one(settings: Settings, message: MailMessage) -> None:

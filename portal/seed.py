@@ -389,4 +389,7 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
                 await session.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
                 )
+    from portal.staff.seed import seed as seed_staff  # noqa: PLC0415 - each side seeds after the bulk load
+
+    await seed_staff(session)
     return counts

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Bill, LedgerEntry
+from .models import Bill, LedgerEntry, LedgerKind
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,19 @@ class Arrears:
         return totals
 
 
-def allocate(charges: Iterable[tuple[dt.date, int]], credits_cents: int, on: dt.date) -> Arrears:
-    """charges: (due date, positive cents); credits_cents: the sum of all credits as a positive number."""
+def allocate(charges: Iterable[tuple[dt.date, int] | tuple[dt.date, int, bool]], credits_cents: int, on: dt.date) -> Arrears:
+    """charges: (due date, positive cents) or (due date, cents, counted); credits_cents: the sum of all credits as a
+    positive number. A charge with counted=False (a late fee, when working out the next late fee) takes its share of
+    the credits like any other but is left out of what is unpaid and past due."""
     remaining = credits_cents
     unpaid: list[tuple[dt.date, int]] = []
     total_charges = 0
-    for due_on, cents in sorted(charges):
+    for item in sorted(charges):
+        due_on, cents = item[0], item[1]
         total_charges += cents
         paid = min(cents, remaining)
         remaining -= paid
-        if cents - paid > 0:
+        if cents - paid > 0 and (len(item) < 3 or item[2]):
             unpaid.append((due_on, cents - paid))
     past = [(d, c) for d, c in unpaid if d < on]
     return Arrears(
@@ -67,25 +70,33 @@ def allocate(charges: Iterable[tuple[dt.date, int]], credits_cents: int, on: dt.
     )
 
 
-async def arrears_many(session: AsyncSession, account_ids: list[int], on: dt.date) -> dict[int, Arrears]:
-    """Arrears as of the end of `on` for many accounts in two queries (entries effective after `on` are ignored)."""
+async def arrears_many(
+    session: AsyncSession, account_ids: list[int], on: dt.date, *, not_counted: Collection[LedgerKind] = ()
+) -> dict[int, Arrears]:
+    """Arrears as of the end of `on` for many accounts in two queries (entries effective after `on` are ignored).
+    Charges of the `not_counted` kinds are paid off in turn but never counted as unpaid (a late fee is never
+    charged on a late fee)."""
     if not account_ids:
         return {}
     due_on = func.coalesce(Bill.due_date, LedgerEntry.effective_on)
+    groups = [LedgerEntry.account_id, due_on]
+    if not_counted:
+        groups.append(case((LedgerEntry.kind.in_(list(not_counted)), 0), else_=1))
     charge_rows = await session.execute(
-        select(LedgerEntry.account_id, due_on, func.sum(LedgerEntry.amount_cents))
+        select(*groups, func.sum(LedgerEntry.amount_cents))
         .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
         .where(LedgerEntry.account_id.in_(account_ids), LedgerEntry.amount_cents > 0, LedgerEntry.effective_on <= on)
-        .group_by(LedgerEntry.account_id, due_on)
+        .group_by(*groups)
     )
     credit_rows = await session.execute(
         select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
         .where(LedgerEntry.account_id.in_(account_ids), LedgerEntry.amount_cents < 0, LedgerEntry.effective_on <= on)
         .group_by(LedgerEntry.account_id)
     )
-    charges: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    for account_id, due, cents in charge_rows:
-        charges[account_id].append((due, int(cents)))
+    charges: dict[int, list[tuple[dt.date, int, bool]]] = defaultdict(list)
+    for row in charge_rows:
+        account_id, due, cents = row[0], row[1], row[-1]
+        charges[account_id].append((due, int(cents), bool(row[2]) if not_counted else True))
     credits = {account_id: -int(cents) for account_id, cents in credit_rows}
     return {a: allocate(charges.get(a, []), credits.get(a, 0), on) for a in account_ids}
 

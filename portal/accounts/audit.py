@@ -8,10 +8,11 @@ import enum
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .actor import Actor
-from .models import AuditEvent
+from .models import AuditEvent, utcnow
 
 
 def _plain(value: Any) -> Any:
@@ -55,3 +56,29 @@ async def record(
     )
     session.add(event)
     return event
+
+
+async def record_many(session: AsyncSession, actor: Actor, events: list[dict[str, Any]]) -> int:
+    """Many audit rows in one statement (jobs): each dict has action, entity_type, entity_id and optionally
+    account_id, before, after. Same rows as `record`, written with one executemany."""
+    if not events:
+        return 0
+    at = utcnow()
+    rows = [
+        {
+            "at": at,
+            "actor_id": actor.user_id,
+            "actor_label": actor.label,
+            "origin": actor.origin,
+            "action": event["action"],
+            "entity_type": event["entity_type"],
+            "entity_id": str(event["entity_id"]),
+            "account_id": event.get("account_id"),
+            "before": _plain(event["before"]) if event.get("before") is not None else None,
+            "after": _plain(event["after"]) if event.get("after") is not None else None,
+            "ip": actor.ip,
+        }
+        for event in events
+    ]
+    await session.execute(insert(AuditEvent.__table__), rows)
+    return len(rows)

@@ -7,9 +7,11 @@ change, and the database refuses it with a trigger (see the first migration).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -88,6 +90,71 @@ async def post(
     if existing.account_id != account_id or existing.amount_cents != amount_cents or existing.kind != kind:
         raise Conflict(f"source key {source_key} was already posted with different details", code="key_reused")
     return Posting(existing, created=False)
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    account_id: int
+    kind: LedgerKind
+    amount_cents: int
+    source_key: str
+    effective_on: dt.date
+    memo: str = ""
+    bill_id: int | None = None
+
+
+async def post_many(session: AsyncSession, actor: Actor, items: Sequence[NewEntry]) -> dict[str, int]:
+    """Post many entries in one statement (bill runs, late fees), each once per source key: a key already posted
+    is skipped, as `post` does. Returns {source_key: entry id} for the entries this call created, and writes their
+    audit rows the same way."""
+    if not items:
+        return {}
+    for item in items:
+        if not isinstance(item.amount_cents, int) or isinstance(item.amount_cents, bool):
+            raise TypeError("amount_cents must be an int")
+    dialect = session.bind.dialect.name
+    make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {
+            "account_id": item.account_id,
+            "kind": item.kind,
+            "amount_cents": item.amount_cents,
+            "source_key": item.source_key,
+            "effective_on": item.effective_on,
+            "memo": item.memo[:300],
+            "bill_id": item.bill_id,
+            "reverses_id": None,
+            "created_by_id": actor.user_id,
+            "origin": actor.origin,
+            "created_at": now,
+        }
+        for item in items
+    ]
+    table = LedgerEntry.__table__
+    statement = (
+        make_insert(table)
+        .on_conflict_do_nothing(index_elements=["source_key"])
+        .returning(table.c.id, table.c.source_key)
+    )
+    created = {key: entry_id for entry_id, key in (await session.execute(statement, rows)).all()}
+    by_key = {item.source_key: item for item in items}
+    await audit.record_many(
+        session,
+        actor,
+        [
+            {
+                "action": "ledger.post",
+                "entity_type": "ledger_entry",
+                "entity_id": entry_id,
+                "account_id": by_key[key].account_id,
+                "after": {"kind": by_key[key].kind, "amount_cents": by_key[key].amount_cents, "source_key": key,
+                          "memo": by_key[key].memo},
+            }
+            for key, entry_id in created.items()
+        ],
+    )
+    return created
 
 
 async def reverse(

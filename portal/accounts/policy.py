@@ -24,6 +24,9 @@ class Policy:
     proration_days_per_month: int = 30
     winter_months: tuple[int, ...] = (12, 1, 2)
     residential_sewer_cap_gallons: int = 12_000
+    bill_read_window_days: int = 7  # an actual read this close to the period end bills it; older: estimate
+    late_fee_lookback_days: int = 30  # a late-fee run considers bills that fell past due this recently
+    bill_run_chunk: int = 1000  # accounts per transaction in the bill run
 
     # ---- read validation -------------------------------------------------------------------------------------
     high_read_factor: float = 2.5
@@ -61,6 +64,11 @@ class Policy:
     arrangement_down_payment_percent: int = 50
     arrangement_max_instalments: int = 4
     arrangements_per_12_months: int = 1
+
+    # ---- start / stop / move service -------------------------------------------------------------------------
+    service_request_max_days_ahead: int = 90  # the latest start or stop date a request may ask for
+    high_use_alert_factor: float = 2.0  # a bill period's use above this x the same period's usual use: possible leak
+    continuous_use_alert_days: int = 3  # reads showing use every day, never zero, for this many days: possible leak
 
     # ---- cut-off and reconnection ----------------------------------------------------------------------------
     cutoff_days_past_due: int = 30

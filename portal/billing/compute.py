@@ -39,6 +39,7 @@ class Read:
     on: dt.date
     source: str = "field"
     id: int | None = None
+    flags: tuple[str, ...] = ()  # from read validation: "rollover" means the reader confirmed the dials wrapped
 
 
 @dataclass(frozen=True)
@@ -141,13 +142,14 @@ def cents(value: Decimal) -> int:
 # ---- usage ------------------------------------------------------------------------------------------------------
 
 
-def register_delta(meter: MeterInfo, prev: int, curr: int) -> tuple[int, bool]:
-    """Units the meter moved, and whether it rolled over. A backwards read that is not a plausible rollover (more
-    than half the dial's range) is an error and holds the bill: it is never billed silently."""
+def register_delta(meter: MeterInfo, prev: int, curr: int, flags: tuple[str, ...] = ()) -> tuple[int, bool]:
+    """Units the meter moved, and whether it rolled over. A backwards read is a rollover when the reader confirmed
+    it (flag "rollover") or the wrap is plausible (at most half the dials' range); anything else is an error that
+    holds the bill: it is never billed silently."""
     if curr >= prev:
         return curr - prev, False
     rolled = curr + meter.capacity - prev
-    if rolled > meter.capacity // 2:
+    if rolled > meter.capacity // 2 and "rollover" not in flags:
         raise BillHeld("negative_usage")
     return rolled, True
 
@@ -192,7 +194,7 @@ def measure(data: BillInput, policy: Policy) -> Usage:
     estimated_read = None
     needs_read_order = False
     if data.curr_read is not None:
-        units, rolled = register_delta(meter, data.prev_read.value, data.curr_read.value)
+        units, rolled = register_delta(meter, data.prev_read.value, data.curr_read.value, data.curr_read.flags)
         notes.append(("usage_actual", {"prev": data.prev_read.value, "prev_on": data.prev_read.on.isoformat(),
                                        "curr": data.curr_read.value, "curr_on": data.curr_read.on.isoformat()}))
         if rolled:

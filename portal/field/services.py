@@ -1,14 +1,18 @@
-"""What a technician sees: their own orders (never another technician's)."""
+"""What a technician sees: their own orders (never another technician's), a read checked before it is saved, and
+where photos are kept."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.accounts import photos, reads
 from portal.accounts.errors import NotFound
-from portal.accounts.models import Premise, WorkOrder, WorkOrderStatus
+from portal.accounts.models import Meter, Premise, WorkOrder, WorkOrderStatus
+from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
 
@@ -26,10 +30,30 @@ async def orders_for(session: AsyncSession, user_id: int, day: dt.date) -> list[
     return [(order, premise) for order, premise in rows]
 
 
-async def order_for(session: AsyncSession, user_id: int, order_id: int) -> tuple[WorkOrder, Premise]:
-    order = await session.get(WorkOrder, order_id)
+async def order_for(session: AsyncSession, user_id: int, order_id: int, *, any_status: bool = True) -> tuple[WorkOrder, Premise]:
+    """The order if it is assigned to this technician; anyone else's answers exactly like a missing one."""
+    order = await session.get(WorkOrder, order_id, populate_existing=True)
     if order is None or order.assigned_to_id != user_id:
         raise NotFound(_("This order is not assigned to you."))
     premise = await session.get(Premise, order.premise_id)
     assert premise is not None
     return order, premise
+
+
+async def preview_read(session: AsyncSession, policy: Policy, order: WorkOrder, raw: str) -> reads.ReadCheck | None:
+    """The read check for a value typed on the page, before anything is saved (None when it is not a number)."""
+    meter = await session.get(Meter, order.meter_id) if order.meter_id else None
+    if meter is None or not raw.strip().isdigit():
+        return None
+    now = dt.datetime.now(dt.UTC)
+    history = await reads.history(session, policy, meter, now)
+    return reads.check_read(policy, reads.facts_of(meter), history, int(raw.strip()), now)
+
+
+def photo_store(app: Any, settings: Any) -> photos.PhotoStore:
+    """One store per app (an S3 client is worth keeping)."""
+    store = getattr(app.state, "photo_store", None)
+    if store is None:
+        store = photos.store_from_setting(settings.photo_store)
+        app.state.photo_store = store
+    return store

@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
-from portal.accounts import access
-from portal.accounts.models import Account
+from sqlalchemy import select
+
+from portal.accounts import access, numbers, summary
+from portal.accounts.errors import Conflict, DomainError, NotFound
+from portal.accounts.models import Account, AdjustmentKind, AdjustmentStatus, CashDrawer, LockboxBatch, Tender
 from portal.accounts.policy import current_policy
+from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 from portal.settings import Settings
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.identity import actor_of
+from portal.web.labels import label
 
-from . import navigation, services
+from . import adjustments, cashier, lockbox, navigation, rules, services
 from . import search as account_search
-from .forms import MedicalAlertForm, NoteForm
+from .forms import (
+    KIND_FIELD,
+    AdjustmentForm,
+    CloseDrawerForm,
+    CounterPaymentForm,
+    DecisionForm,
+    MedicalAlertForm,
+    NoteForm,
+    OpenDrawerForm,
+    VoidForm,
+    cents,
+)
 
 
 def local_today(settings: Settings) -> dt.date:
@@ -97,4 +115,269 @@ class ConsoleController(Controller):
         return Redirect(f"/staff/accounts/{account.number}#medical", status_code=303)
 
 
-ROUTES = [ConsoleController]
+def _adjustment_form_choices(form: AdjustmentForm, facts: adjustments.Facts) -> None:
+    form.bill_id.choices = [
+        (bill.id, f"{format_date(bill.period_start)} – {format_date(bill.period_end)} · {bill.usage:,} gal · {format_money(bill.total_cents)}")
+        for bill in facts.bills
+    ]
+    form.entry_id.choices = [
+        (entry.id, f"{format_date(entry.effective_on)} · {entry.memo or label(entry.kind)} · {format_money(entry.amount_cents)}")
+        for entry in facts.fees
+    ]
+
+
+class AdjustmentController(Controller):
+    path = "/staff/accounts/{number:str}/adjustments"
+    guards = [guards.staff]
+
+    async def _page(
+        self, db_session: DbSession, account: Account, kind: str | None, form: AdjustmentForm,
+        preview: object = None, status_code: int = 200,
+    ) -> Template:
+        facts = await adjustments.facts(db_session, account)
+        _adjustment_form_choices(form, facts)
+        return Template(
+            "staff/adjustment.html",
+            context={"account": account, "kind": kind, "kinds": list(AdjustmentKind), "form": form, "facts": facts,
+                     "preview": preview, "threshold_cents": current_policy().adjustment_supervisor_threshold_cents},
+            status_code=status_code,
+        )
+
+    @get("/new")
+    async def new(self, request: Request, db_session: DbSession, number: FromPath[str], kind: FromQuery[str | None] = None) -> Template:
+        account = await staff_account(request, db_session, number)
+        kind = kind if kind in {k.value for k in AdjustmentKind} else None
+        return await self._page(db_session, account, kind, AdjustmentForm(data={"kind": kind}))
+
+    @post("/")
+    async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
+        account = await staff_account(request, db_session, number)
+        form = await AdjustmentForm.from_request(request)
+        kind_value = form.kind.data if form.kind.data in {k.value for k in AdjustmentKind} else None
+        if kind_value is None:
+            return await self._page(db_session, account, None, AdjustmentForm(), status_code=400)
+        kind = AdjustmentKind(kind_value)
+        data = await request.form()
+        submitting = data.get("action") == "submit"
+        form.validate()
+        if not submitting:
+            form.reason.errors = []
+        if form.errors:
+            return await self._page(db_session, account, kind_value, form, status_code=400)
+        today, policy = local_today(settings), current_policy()
+        try:
+            if not submitting:
+                result, _inputs, _bill = await adjustments.calculate(db_session, account, kind, form.data_for_rule(), today, policy)
+                return await self._page(db_session, account, kind_value, form,
+                                        preview={"result": result, "needs_approval": rules.needs_approval(policy, result.amount_cents)})
+            adjustment = await adjustments.request(
+                db_session, actor_of(request), account, kind, form.data_for_rule(), form.reason.data, today, policy
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field and hasattr(form, exc.field) else KIND_FIELD[kind_value], exc.message)
+            return await self._page(db_session, account, kind_value, form, status_code=exc.status_code)
+        if adjustment.status == AdjustmentStatus.PENDING_APPROVAL:
+            flash(request, _("Over the limit: sent to a supervisor for approval."), "warning")
+        else:
+            flash(request, _("Adjustment posted: %(amount)s.", amount=format_money(adjustment.amount_cents)), "success")
+        return Redirect(f"/staff/accounts/{account.number}#adjustments", status_code=303)
+
+
+class ApprovalController(Controller):
+    path = "/staff/approvals"
+    guards = [guards.supervisor]
+
+    @get("/")
+    async def queue(self, request: Request, db_session: DbSession) -> Template:
+        return Template("staff/approvals.html", context={
+            "waiting": await adjustments.waiting(db_session),
+            "flagged": await cashier.flagged_drawers(db_session),
+            "form": DecisionForm(),
+        })
+
+    @post("/{adjustment_id:int}/{decision:str}")
+    async def decide(
+        self, request: Request, db_session: DbSession, settings: AppSettings, adjustment_id: FromPath[int], decision: FromPath[str]
+    ) -> Redirect:
+        if decision not in ("approve", "reject"):
+            raise NotFound(_("No such decision."))
+        form = await DecisionForm.from_request(request)
+        adjustment = await adjustments.decide(
+            db_session, actor_of(request), adjustment_id, approve=decision == "approve", note=form.note.data or "",
+            today=local_today(settings),
+        )
+        if adjustment.status == AdjustmentStatus.POSTED:
+            flash(request, _("Approved and posted: %(amount)s.", amount=format_money(adjustment.amount_cents)), "success")
+        else:
+            flash(request, _("Rejected."), "info")
+        return Redirect("/staff/approvals", status_code=303)
+
+
+class CounterController(Controller):
+    path = "/staff/drawer"
+    guards = [guards.staff]
+
+    async def _page(self, request: Request, db_session: DbSession, status_code: int = 200, **forms: object) -> Template:
+        drawer = await cashier.open_drawer_of(db_session, request.user.id)
+        receipts = await cashier.receipts_in(db_session, drawer.id) if drawer else []
+        context = {
+            "drawer": drawer,
+            "receipts": receipts,
+            "open_form": OpenDrawerForm(data={"opening_float": Decimal("100.00")}),
+            "pay_form": CounterPaymentForm(),
+            "close_form": CloseDrawerForm(),
+            "kept_total": sum(r.amount_cents for r, _a, _c in receipts if r.voided_at is None),
+            **forms,
+        }
+        return Template("staff/drawer.html", context=context, status_code=status_code)
+
+    @get("/")
+    async def page(self, request: Request, db_session: DbSession) -> Template:
+        return await self._page(request, db_session)
+
+    @post("/open")
+    async def open(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        form = await OpenDrawerForm.from_request(request)
+        if not form.validate():
+            return await self._page(request, db_session, 400, open_form=form)
+        await cashier.open_drawer(db_session, actor_of(request), cents(form.opening_float.data))
+        flash(request, _("Drawer open."), "success")
+        return Redirect("/staff/drawer", status_code=303)
+
+    @post("/payments")
+    async def pay(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
+        form = await CounterPaymentForm.from_request(request)
+        drawer = await cashier.open_drawer_of(db_session, request.user.id)
+        if form.validate() and drawer is not None:
+            account = await db_session.scalar(select(Account).where(Account.number == numbers.normalize(form.account_number.data)))
+            if account is None:
+                form.add_error("account_number", _("No account has this number."))
+            else:
+                try:
+                    receipt = await cashier.take_payment(
+                        db_session, actor_of(request), drawer, account, tender=Tender(form.tender.data),
+                        amount_cents=cents(form.amount.data), check_number=form.check_number.data, timezone=settings.timezone,
+                    )
+                except DomainError as exc:
+                    form.add_error(exc.field if exc.field and hasattr(form, exc.field) else "amount", exc.message)
+                    return await self._page(request, db_session, exc.status_code, pay_form=form)
+                else:
+                    flash(request, _("Payment taken: receipt %(number)s.", number=receipt.number), "success")
+                    return Redirect(f"/staff/drawer/receipts/{receipt.number}", status_code=303)
+        return await self._page(request, db_session, 400, pay_form=form)
+
+    @get("/receipts/{number:int}")
+    async def receipt(self, db_session: DbSession, number: FromPath[int]) -> Template:
+        receipt = await cashier.receipt_by_number(db_session, number)
+        account = await db_session.get(Account, receipt.account_id)
+        head = await summary.summarize(db_session, account) if account else None
+        return Template("staff/receipt.html", context={"receipt": receipt, "account": account, "summary": head, "void_form": VoidForm()})
+
+    @post("/receipts/{number:int}/void")
+    async def void(self, request: Request, db_session: DbSession, number: FromPath[int]) -> Template | Redirect:
+        form = await VoidForm.from_request(request)
+        if not form.validate():
+            receipt = await cashier.receipt_by_number(db_session, number)
+            account = await db_session.get(Account, receipt.account_id)
+            head = await summary.summarize(db_session, account) if account else None
+            return Template("staff/receipt.html", context={"receipt": receipt, "account": account, "summary": head, "void_form": form},
+                            status_code=400)
+        await cashier.request_void(db_session, actor_of(request), number, form.reason.data)
+        flash(request, _("Void asked for: a second person must confirm it."), "warning")
+        return Redirect("/staff/drawer/voids", status_code=303)
+
+    @get("/voids")
+    async def voids(self, db_session: DbSession) -> Template:
+        return Template("staff/voids.html", context={"pending": await cashier.pending_voids(db_session)})
+
+    @post("/receipts/{number:int}/void/confirm")
+    async def confirm_void(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[int]) -> Redirect:
+        await cashier.confirm_void(db_session, actor_of(request), number, local_today(settings))
+        flash(request, _("Receipt %(number)s is void; the payment was reversed.", number=number), "success")
+        return Redirect("/staff/drawer/voids", status_code=303)
+
+    @post("/close")
+    async def close(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        form = await CloseDrawerForm.from_request(request)
+        drawer = await cashier.open_drawer_of(db_session, request.user.id)
+        if drawer is None:
+            raise Conflict(_("You have no open drawer."))
+        if form.validate():
+            counted = {"cash": cents(form.cash.data), "check": cents(form.check.data), "card": cents(form.card.data)}
+            try:
+                await cashier.close_drawer(db_session, actor_of(request), current_policy(), drawer, counted, form.reason.data or "")
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field and hasattr(form, exc.field) else "cash", exc.message)
+                return await self._page(request, db_session, exc.status_code, close_form=form)
+            return Redirect(f"/staff/drawer/{drawer.id}", status_code=303)
+        return await self._page(request, db_session, 400, close_form=form)
+
+    @get("/{drawer_id:int}")
+    async def closed(self, db_session: DbSession, drawer_id: FromPath[int]) -> Template:
+        drawer = await db_session.get(CashDrawer, drawer_id)
+        if drawer is None:
+            raise NotFound(_("No such drawer."))
+        return Template("staff/drawer_closed.html", context={"drawer": drawer, "receipts": await cashier.receipts_in(db_session, drawer.id)})
+
+
+class CollectionsController(Controller):
+    path = "/staff/collections"
+    guards = [guards.staff]
+
+    @get("/")
+    async def report(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Template:
+        when = _parse_day(day, settings)
+        return Template("staff/collections.html", context={"c": await cashier.collections(db_session, when, settings.timezone)})
+
+    @get("/deposit-slip")
+    async def deposit_slip(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Template:
+        when = _parse_day(day, settings)
+        return Template("staff/deposit_slip.html", context={"c": await cashier.collections(db_session, when, settings.timezone)})
+
+
+def _parse_day(raw: str | None, settings: Settings) -> dt.date:
+    if not raw:
+        return local_today(settings)
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise DomainError(_("Give the day as YYYY-MM-DD."), field="day") from None
+
+
+class LockboxController(Controller):
+    path = "/staff/lockbox"
+    guards = [guards.staff]
+
+    async def _page(self, db_session: DbSession, error: str | None = None, status_code: int = 200) -> Template:
+        batches = list(await db_session.scalars(select(LockboxBatch).order_by(LockboxBatch.id.desc()).limit(20)))
+        return Template("staff/lockbox.html", context={"batches": batches, "error": error}, status_code=status_code)
+
+    @get("/")
+    async def page(self, db_session: DbSession) -> Template:
+        return await self._page(db_session)
+
+    @post("/", request_max_body_size=lockbox.MAX_BYTES + 64 * 1024)
+    async def upload(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
+        data = await request.form()
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return await self._page(db_session, _("Choose the bank's CSV file."), 400)
+        content = await upload.read()
+        try:
+            batch = await lockbox.import_file(db_session, actor_of(request), current_policy(), file_name=upload.filename,
+                                              content=content, timezone=settings.timezone)
+        except DomainError as exc:
+            return await self._page(db_session, exc.message, 400)
+        flash(request, _("%(posted)d payments posted, %(duplicates)d already posted, %(rejected)d refused.",
+                         posted=batch.posted, duplicates=batch.duplicates, rejected=batch.rejected), "success")
+        return Redirect(f"/staff/lockbox/{batch.id}", status_code=303)
+
+    @get("/{batch_id:int}")
+    async def batch(self, db_session: DbSession, batch_id: FromPath[int]) -> Template:
+        batch = await db_session.get(LockboxBatch, batch_id)
+        if batch is None:
+            raise NotFound(_("No such import."))
+        return Template("staff/lockbox_batch.html", context={"batch": batch})
+
+
+ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController]

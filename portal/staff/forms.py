@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from decimal import Decimal
 
+from wtforms import BooleanField, DateField, DecimalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal import i18n
 from portal.accounts.policy import current_policy
 from portal.i18n import lazy_gettext as _
-from portal.web.forms import Form
+from portal.web.forms import AccountNumber, Form
 
 
 class NoteForm(Form):
@@ -25,3 +28,94 @@ class MedicalAlertForm(Form):
         validators=[DataRequired(_("Enter the date on the certificate, like 2026-11-20."))],
         description=_("Holds off disconnection for %(days)d days from this date.", days=current_policy().medical_certificate_days),
     )
+
+
+KIND_FIELD = {
+    "leak": "bill_id",
+    "pool_fill": "bill_id",
+    "vacation_garbage": "vacant_from",
+    "billing_error": "error_from",
+    "fee_waiver": "entry_id",
+}
+
+
+class AdjustmentForm(Form):
+    kind = HiddenField()
+    bill_id = SelectField(_("Bill"), coerce=int, validate_choice=False)
+    proof_of_repair = BooleanField(_("The customer showed proof of repair"))
+    repair_note = StringField(_("Proof of repair"), validators=[Optional(), Length(max=200)],
+                              description=_("For example: plumber's invoice 4471, 11/20."))
+    vacant_from = DateField(_("Vacant from"), validators=[Optional()])
+    vacant_until = DateField(_("Vacant until"), validators=[Optional()])
+    error_from = DateField(_("The error started on"), validators=[Optional()])
+    amount = DecimalField(_("Wrong by, on each bill ($)"), places=2, validators=[Optional(), NumberRange(min=0.01, max=100000)],
+                          render_kw={"inputmode": "decimal"})
+    direction = RadioField(_("The customer was"), choices=[("overcharged", _("Overcharged (credit)")), ("undercharged", _("Undercharged (charge)"))],
+                           default="overcharged", validators=[Optional()])
+    entry_id = SelectField(_("Fee"), coerce=int, validate_choice=False)
+    reason = TextAreaField(_("Reason"), validators=[DataRequired(_("Say why, in words the customer would understand.")), Length(max=500)],
+                           description=_("Shown on the account and, for adjustments over the limit, to the supervisor."),
+                           render_kw={"rows": "2"})
+
+    def data_for_rule(self) -> dict:
+        return {
+            "bill_id": self.bill_id.data,
+            "proof_of_repair": self.proof_of_repair.data,
+            "repair_note": self.repair_note.data,
+            "vacant_from": self.vacant_from.data,
+            "vacant_until": self.vacant_until.data,
+            "error_from": self.error_from.data,
+            "amount_cents": int(self.amount.data * 100) if self.amount.data is not None else None,
+            "direction": self.direction.data,
+            "entry_id": self.entry_id.data,
+        }
+
+
+class DecisionForm(Form):
+    note = StringField(_("Note (optional)"), validators=[Optional(), Length(max=300)])
+
+
+class WholeCents:
+    """Dollars with at most two decimals (a cashier typing 12.345 made a mistake)."""
+
+    def __call__(self, form: Form, field: DecimalField) -> None:
+        if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+            raise ValidationError(i18n.gettext("Enter dollars and cents, like 45.10."))
+
+
+def cents(value: Decimal | None) -> int:
+    return int((value or Decimal(0)) * 100)
+
+
+def _dollars(label: object, *, minimum: Decimal = Decimal(0)) -> DecimalField:
+    too_small = _("Enter an amount above zero.") if minimum > 0 else _("The amount cannot be negative.")
+    return DecimalField(
+        label,
+        places=2,
+        validators=[InputRequired(_("Enter an amount, like 45.10.")), WholeCents(), NumberRange(min=minimum, max=Decimal(1_000_000), message=too_small)],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+
+
+class OpenDrawerForm(Form):
+    opening_float = _dollars(_("Opening float ($)"))
+
+
+class CounterPaymentForm(Form):
+    account_number = StringField(_("Account number"), validators=[DataRequired(_("Enter the account number.")), AccountNumber()],
+                                 render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    tender = RadioField(_("Paid with"), choices=[("cash", _("Cash")), ("check", _("Check")), ("card", _("Card (present)"))],
+                        validators=[DataRequired(_("Choose how the customer paid."))], default="cash")
+    amount = _dollars(_("Amount ($)"), minimum=Decimal("0.01"))
+    check_number = StringField(_("Check number"), validators=[Optional(), Length(max=32)], render_kw={"autocomplete": "off"})
+
+
+class VoidForm(Form):
+    reason = StringField(_("Why void it?"), validators=[DataRequired(_("Say why the receipt is voided.")), Length(max=300)])
+
+
+class CloseDrawerForm(Form):
+    cash = _dollars(_("Cash counted, float included ($)"))
+    check = _dollars(_("Checks counted ($)"))
+    card = _dollars(_("Card slips counted ($)"))
+    reason = StringField(_("Reason for any over or short"), validators=[Optional(), Length(max=300)])

@@ -12,10 +12,16 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
     """(path, label, hint) for the console home."""
     links: list[tuple[str, str, str]] = [
         ("/staff/accounts", _("Accounts"), _("Search, see and act on an account.")),
+        ("/staff/drawer", _("Cash drawer"), _("Open a drawer, take payments, void, close with counts.")),
+        ("/staff/collections", _("Daily collections"), _("The day's payments by drawer and channel, and the deposit slip.")),
+        ("/staff/lockbox", _("Lockbox import"), _("Post the bank's file of mailed payments, each once.")),
     ]
+    if role in SUPERVISORS:
+        links.append(("/staff/approvals", _("Approvals"), _("Adjustments over the limit waiting for a supervisor.")))
     return links
 
 
 def account_actions(role: Role, account: Account) -> list[tuple[str, str]]:
     """(path, label) buttons on an account page."""
-    return []
+    base = f"/staff/accounts/{account.number}"
+    return [(f"{base}/adjustments/new", _("Adjustment"))]

@@ -85,6 +85,21 @@ LABELS: dict[str, object] = {
     "card": _("Card"),
     "cutoff_notice": _("Cut-off notice"),
     "courtesy_call": _("Courtesy call"),
+    "duplicate": _("Already posted"),
+    "counter": _("Counter"),
+    "lockbox": _("Lockbox"),
+    "online": _("Online"),
+    "autopay": _("Autopay"),
+    "other": _("Other"),
+    # resident requests and problem reports
+    "request_start": _("Start service"),
+    "request_stop": _("Stop service"),
+    "request_move": _("Move"),
+    "request_problem": _("Problem report"),
+    "in_progress": _("In progress"),
+    "no_water": _("No water"),
+    "meter_damage": _("Meter damage"),
+    "lid_damage": _("Meter box lid damage"),
 }
 
 

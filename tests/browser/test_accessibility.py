@@ -155,7 +155,7 @@ async def test_technician_today(page: Page, session: AsyncSession, technician: U
 
     await page.get_by_role("link", name=re.compile("417 Birch Ln")).click()  # the order itself
     await _heading(page, re.compile("417 Birch Ln"))
-    await expect(page.locator(".facts")).to_contain_text("Dog in the back yard")
+    await expect(page.get_by_role("region", name="Safety")).to_contain_text("Dog in the back yard")
     await assert_accessible(page)
 
 

@@ -25,7 +25,9 @@ from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise
+from .rates import RateScheduleRecord
 from .system import AuditEvent, MailMessage, ThrottleHit
+from .requests import RequestKind, RequestStatus, ServiceRequest  # noqa: F401
 from .staff import AccountNote, Adjustment, AdjustmentKind, AdjustmentStatus, ArrangementStatus, CollectionContact, ContactKind, LockboxBatch, PaymentArrangement  # noqa: F401, E501
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "Photo",
     "Premise",
     "ReadSource",
+    "RateScheduleRecord",
     "Receipt",
     "Role",
     "Service",

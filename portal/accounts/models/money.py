@@ -57,7 +57,7 @@ class Bill(IdMixin, CreatedMixin, Base):
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
     bill_date: Mapped[dt.date] = mapped_column(Date)
-    due_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date, index=True)  # late fees look bills up by due date
     prev_read_id: Mapped[int | None] = mapped_column(ForeignKey("meter_read.id"))
     curr_read_id: Mapped[int | None] = mapped_column(ForeignKey("meter_read.id"))
     usage: Mapped[int] = mapped_column(default=0)  # billing units (gallons for water)

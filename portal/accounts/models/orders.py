@@ -13,7 +13,10 @@ from .base import Base, CreatedMixin, IdMixin, WorkOrderKind, WorkOrderStatus, s
 
 class WorkOrder(IdMixin, CreatedMixin, Base):
     __tablename__ = "work_order"
-    __table_args__ = (Index("ix_work_order_assignee_status", "assigned_to_id", "status", "due_on"),)
+    __table_args__ = (
+        Index("ix_work_order_assignee_status", "assigned_to_id", "status", "due_on"),
+        Index("ix_work_order_assignee_updated", "assigned_to_id", "updated_at"),  # a phone's "what changed since"
+    )
 
     kind: Mapped[WorkOrderKind] = mapped_column(str_enum(WorkOrderKind))
     status: Mapped[WorkOrderStatus] = mapped_column(str_enum(WorkOrderStatus), default=WorkOrderStatus.OPEN)
@@ -71,4 +74,9 @@ class SyncMutation(IdMixin, Base):
     status: Mapped[str] = mapped_column(String(16))  # applied | rejected
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # what staff wrote when they resolved the exception
+    # A sync exception for dispatch (e.g. "order_cancelled": a disconnect done after the customer paid); staff
+    # list the open ones (exception_code set, exception_resolved_at empty) and resolve them.
+    exception_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    exception_resolved_at: Mapped[dt.datetime | None]
+    exception_resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

@@ -1,0 +1,40 @@
+"""Sync exceptions: field facts that could not move an order (a disconnect reported after the customer paid and the
+order was cancelled, an order completed twice). The field side records them on the applied-mutation row; dispatch
+lists the open ones and resolves each with a note."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.i18n import gettext as _
+
+from .actor import Actor
+from .audit import record
+from .errors import NotFound
+from .models import SyncMutation, utcnow
+
+
+async def open_exceptions(session: AsyncSession, *, limit: int = 200) -> list[SyncMutation]:
+    """Oldest first: the ones dispatch has not resolved yet."""
+    query = (
+        select(SyncMutation)
+        .where(SyncMutation.exception_code.is_not(None), SyncMutation.exception_resolved_at.is_(None))
+        .order_by(SyncMutation.received_at, SyncMutation.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+async def resolve(session: AsyncSession, actor: Actor, exception_id: int, note: str) -> SyncMutation:
+    row = await session.get(SyncMutation, exception_id)
+    if row is None or row.exception_code is None:
+        raise NotFound(_("We could not find that sync exception."))
+    if row.exception_resolved_at is None:
+        row.exception_resolved_at = utcnow()
+        row.exception_resolved_by_id = actor.user_id
+        row.note = note[:2000]
+        await session.flush()
+        await record(session, actor, "sync_exception.resolve", "sync_mutation", row.id,
+                     after={"code": row.exception_code, "work_order_id": row.work_order_id, "note": row.note})
+    return row

@@ -1,0 +1,572 @@
+"""The bill run: bill every account of a cycle for the period ending on a date, once.
+
+Safe to repeat and to run on several machines at once (DESIGN.md section 6): accounts are taken in chunks, each in
+its own transaction; on PostgreSQL a chunk's accounts are locked with FOR UPDATE SKIP LOCKED so two runs never work
+on the same account; a bill is unique per account and period end and its ledger charge per source key
+`bill:<account>:<period end>`, so a second run, or the rest of a run that was stopped, bills only who is left.
+Each chunk loads what it needs in a few queries and writes with a few multi-row statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal import i18n, mail
+from portal.accounts import audit, ledger, workorders
+from portal.accounts.actor import Actor
+from portal.accounts.models import (
+    Account,
+    AccountClass,
+    AccountStatus,
+    Bill,
+    BillLine,
+    Customer,
+    Deposit,
+    DepositStatus,
+    LedgerKind,
+    Meter,
+    MeterKind,
+    MeterRead,
+    Premise,
+    RateScheduleRecord,
+    ReadSource,
+    Service,
+    WorkOrder,
+    WorkOrderKind,
+)
+from portal.accounts.policy import Policy
+
+from . import compute as c
+from . import rates as r
+from .wording import render_english
+
+BILLABLE = (AccountStatus.ACTIVE, AccountStatus.DISCONNECTED, AccountStatus.FINAL)
+HISTORY_DAYS = 400  # reads this far back: a year of periods for estimates, the winter average and the comparison
+ACTOR = Actor.job("bill-run")
+
+
+@dataclass
+class RunResult:
+    considered: int = 0
+    billed: int = 0
+    final: int = 0
+    estimated: int = 0
+    held: Counter[str] = field(default_factory=Counter)
+    read_orders: int = 0
+    emailed: int = 0
+    charged_cents: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: RunResult) -> None:
+        for name in ("considered", "billed", "final", "estimated", "read_orders", "emailed", "charged_cents"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.held.update(other.held)
+
+    def summary(self) -> str:
+        held = ", ".join(f"{reason} {count}" for reason, count in sorted(self.held.items())) or "none"
+        rate = self.billed / self.seconds if self.seconds else 0
+        return (f"{self.billed:,} bills ({self.final:,} final, {self.estimated:,} estimated), "
+                f"{self.charged_cents / 100:,.2f} charged, held: {held}, read orders: {self.read_orders:,}, "
+                f"bill emails: {self.emailed:,}; {self.seconds:.1f} s ({rate:,.0f} bills/s)")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    cycle: int
+    on: dt.date  # period end and bill date
+    due_on: dt.date
+    rates: r.RateBook
+    policy: Policy
+    public_url: str
+
+
+async def load_rates(session: AsyncSession) -> r.RateBook:
+    rows = await session.execute(select(RateScheduleRecord.rate_code, RateScheduleRecord.effective_on, RateScheduleRecord.data))
+    return r.RateBook(r.parse(code, on, data) for code, on, data in rows)
+
+
+def due_date(bill_date: dt.date, policy: Policy) -> dt.date:
+    """21 days after the bill date; a weekend or holiday moves it to the next business day."""
+    return policy.next_business_day(bill_date + dt.timedelta(days=policy.days_until_due))
+
+
+def bill_key(account_id: int, period_end: dt.date) -> str:
+    return f"bill:{account_id}:{period_end.isoformat()}"
+
+
+# ---- choosing accounts --------------------------------------------------------------------------------------------
+
+
+async def candidates(session: AsyncSession, cycle: int, on: dt.date, worker: tuple[int, int] = (0, 1)) -> list[int]:
+    """Accounts of the cycle that have no bill for this period yet (or, when final, no final bill yet)."""
+    billed = select(Bill.id).where(Bill.account_id == Account.id, (Bill.period_end == on) | Bill.final)
+    query = (
+        select(Account.id)
+        .join(Premise, Premise.id == Account.premise_id)
+        .where(Premise.cycle == cycle, Account.status.in_(BILLABLE), ~billed.exists(),
+               (Account.opened_on.is_(None)) | (Account.opened_on <= on))
+        .order_by(Account.id)
+    )
+    index, count = worker
+    if count > 1:
+        query = query.where(Account.id % count == index)
+    return list(await session.scalars(query))
+
+
+async def claim(session: AsyncSession, ids: list[int], on: dt.date) -> list[int]:
+    """Lock this chunk's accounts (PostgreSQL: skipping those another run holds) and drop any billed meanwhile."""
+    if session.bind.dialect.name == "postgresql":
+        locked = select(Account.id).where(Account.id.in_(ids)).with_for_update(skip_locked=True)
+        ids = list(await session.scalars(locked))
+    if not ids:
+        return []
+    done = set(await session.scalars(
+        select(Bill.account_id).where(Bill.account_id.in_(ids), (Bill.period_end == on) | Bill.final)))
+    return [i for i in ids if i not in done]
+
+
+# ---- loading a chunk ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Chunk:
+    accounts: dict[int, Any] = field(default_factory=dict)
+    premises: dict[int, Any] = field(default_factory=dict)
+    customers: dict[int, Any] = field(default_factory=dict)
+    services: dict[int, list[c.ServiceInfo]] = field(default_factory=lambda: defaultdict(list))
+    meter_of_premise: dict[int, Any] = field(default_factory=dict)
+    reads: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))  # meter id -> reads, oldest first
+    read_by_id: dict[int, Any] = field(default_factory=dict)
+    last_bill: dict[int, Any] = field(default_factory=dict)
+    units_of_parent: dict[int, list[int]] = field(default_factory=dict)  # parent premise -> account ids in order
+    balances: dict[int, int] = field(default_factory=dict)
+    deposits: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> Chunk:
+    chunk = Chunk()
+    rows = await session.execute(
+        select(Account.id, Account.number, Account.account_class, Account.status, Account.premise_id, Account.opened_on,
+               Account.consecutive_estimates, Account.customer_id, Account.closed_on).where(Account.id.in_(ids)))
+    chunk.accounts = {row.id: row for row in rows}
+    premise_ids = {a.premise_id for a in chunk.accounts.values()}
+    chunk.premises = {p.id: p for p in await session.execute(
+        select(Premise.id, Premise.parent_id, Premise.cycle).where(Premise.id.in_(premise_ids)))}
+    customer_ids = {a.customer_id for a in chunk.accounts.values()}
+    chunk.customers = {row.id: row for row in await session.execute(
+        select(Customer.id, Customer.first_name, Customer.email, Customer.language, Customer.paperless,
+               Customer.notify_email).where(Customer.id.in_(customer_ids)))}
+    for row in await session.execute(
+            select(Service.account_id, Service.kind, Service.rate_code, Service.quantity, Service.started_on,
+                   Service.ended_on).where(Service.account_id.in_(ids)).order_by(Service.id)):
+        chunk.services[row.account_id].append(
+            c.ServiceInfo(str(row.kind), row.rate_code, row.quantity, row.started_on, row.ended_on))
+    parents = {p.parent_id for p in chunk.premises.values() if p.parent_id}
+    meter_rows = await session.execute(
+        select(Meter.id, Meter.premise_id, Meter.size, Meter.dials, Meter.multiplier, Meter.unit, Meter.serial)
+        .where(Meter.premise_id.in_(premise_ids | parents), Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
+        .order_by(Meter.id))
+    for meter in meter_rows:
+        chunk.meter_of_premise.setdefault(meter.premise_id, meter)
+    # Units of a building billed from the master meter: every billable account under the parent, in account order.
+    shared_parents = [p for p in parents if p in chunk.meter_of_premise]
+    if shared_parents:
+        unit_rows = await session.execute(
+            select(Premise.parent_id, Account.id).join(Account, Account.premise_id == Premise.id)
+            .where(Premise.parent_id.in_(shared_parents), Account.status.in_(BILLABLE)).order_by(Account.id))
+        for parent_id, account_id in unit_rows:
+            chunk.units_of_parent.setdefault(parent_id, []).append(account_id)
+    latest = (select(Bill.account_id, func.max(Bill.period_end).label("end"))
+              .where(Bill.account_id.in_(ids), Bill.period_end < ctx.on).group_by(Bill.account_id).subquery())
+    for row in await session.execute(
+            select(Bill.account_id, Bill.period_end, Bill.curr_read_id)
+            .join(latest, and_(latest.c.account_id == Bill.account_id, latest.c.end == Bill.period_end))):
+        chunk.last_bill[row.account_id] = row
+    meter_ids = [m.id for m in chunk.meter_of_premise.values()]
+    if meter_ids:
+        since = dt.datetime.combine(ctx.on - dt.timedelta(days=HISTORY_DAYS), dt.time(), dt.UTC)
+        until = dt.datetime.combine(ctx.on + dt.timedelta(days=1), dt.time(), dt.UTC)
+        for read in await session.execute(
+                select(MeterRead.id, MeterRead.meter_id, MeterRead.value, MeterRead.read_at, MeterRead.source,
+                       MeterRead.flags)
+                .where(MeterRead.meter_id.in_(meter_ids), MeterRead.read_at >= since, MeterRead.read_at < until)
+                .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id)):
+            chunk.reads[read.meter_id].append(read)
+            chunk.read_by_id[read.id] = read
+        missing = [b.curr_read_id for b in chunk.last_bill.values() if b.curr_read_id and b.curr_read_id not in chunk.read_by_id]
+        if missing:
+            for read in await session.execute(
+                    select(MeterRead.id, MeterRead.meter_id, MeterRead.value, MeterRead.read_at, MeterRead.source,
+                           MeterRead.flags).where(MeterRead.id.in_(missing))):
+                chunk.read_by_id[read.id] = read
+    chunk.balances = await ledger.balances(session, ids)
+    finals = [a.id for a in chunk.accounts.values() if a.status == AccountStatus.FINAL]
+    if finals:
+        for deposit in await session.scalars(
+                select(Deposit).where(Deposit.account_id.in_(finals), Deposit.status == DepositStatus.HELD)):
+            chunk.deposits[deposit.account_id].append(deposit)
+    return chunk
+
+
+# ---- one account's input ----------------------------------------------------------------------------------------
+
+
+def _read(row: Any) -> c.Read:
+    return c.Read(row.value, row.read_at.date(), str(row.source), row.id, tuple(row.flags or ()))
+
+
+def history_of(reads: Iterable[Any], meter: c.MeterInfo, until: dt.datetime | None) -> tuple[c.PastUsage, ...]:
+    """Actual periods between consecutive actual reads (estimated reads are skipped over), up to `until`."""
+    actual = [x for x in reads if str(x.source) != ReadSource.ESTIMATED and (until is None or x.read_at <= until)]
+    out = []
+    for before, after in zip(actual, actual[1:], strict=False):
+        days = (after.read_at.date() - before.read_at.date()).days
+        if days <= 0:
+            continue
+        try:
+            units, _ = c.register_delta(meter, before.value, after.value, tuple(after.flags or ()))
+        except c.BillHeld:
+            continue
+        out.append(c.PastUsage(after.read_at.date(), days, c.to_gallons(meter, units)))
+    return tuple(out)
+
+
+def bill_input(account_id: int, chunk: Chunk, ctx: RunContext) -> c.BillInput:
+    account = chunk.accounts[account_id]
+    premise = chunk.premises[account.premise_id]
+    services = tuple(chunk.services.get(account_id, ()))
+    final = account.status == AccountStatus.FINAL
+    period_end = ctx.on
+    if final:
+        ends = [s.ended_on for s in services if s.ended_on]
+        period_end = min(ctx.on, max(ends) if ends else (account.closed_on or ctx.on))
+    last = chunk.last_bill.get(account_id)
+    starts = [s.started_on for s in services] + ([account.opened_on] if account.opened_on else [])
+    started = min(starts) if starts else None
+    # A first bill covers about a month (or less after a start): from the day after the last read a month back.
+    month_back = period_end - dt.timedelta(days=28)
+    if last is not None:
+        period_start = last.period_end + dt.timedelta(days=1)
+    else:
+        period_start = max(started, month_back) if started else month_back
+    meter_row = chunk.meter_of_premise.get(account.premise_id)
+    share = None
+    if meter_row is None and premise.parent_id and premise.parent_id in chunk.meter_of_premise:
+        meter_row = chunk.meter_of_premise[premise.parent_id]
+        units = chunk.units_of_parent.get(premise.parent_id, [account_id])
+        share = (units.index(account_id) if account_id in units else 0, len(units))
+    meter = None
+    prev = curr = None
+    history: tuple[c.PastUsage, ...] = ()
+    metered = any(s.kind == "water" for s in services)
+    if meter_row is not None and metered:
+        meter = c.MeterInfo(meter_row.size, meter_row.dials, meter_row.multiplier, meter_row.unit)
+        reads = chunk.reads.get(meter_row.id, [])
+        prev_row = chunk.read_by_id.get(last.curr_read_id) if last is not None and last.curr_read_id else None
+        if prev_row is None:
+            before = [x for x in reads if x.read_at.date() <= period_start]
+            prev_row = before[-1] if before else (reads[0] if reads else None)
+            if prev_row is not None and last is None:
+                read_on = prev_row.read_at.date()
+                period_start = read_on if started and read_on == started else read_on + dt.timedelta(days=1)
+                if started and period_start < started:
+                    period_start = started
+        if prev_row is None:
+            raise c.BillHeld("no_reads", needs_read=True)
+        window_start = period_end - dt.timedelta(days=ctx.policy.bill_read_window_days)
+        actual_now = [x for x in reads if x.read_at > prev_row.read_at and window_start <= x.read_at.date() <= period_end
+                      and str(x.source) != ReadSource.ESTIMATED]
+        curr = _read(actual_now[-1]) if actual_now else None
+        prev = _read(prev_row)
+        history = history_of(reads, meter, prev_row.read_at)
+    return c.BillInput(
+        period_start=period_start,
+        period_end=period_end,
+        services=services,
+        residential=account.account_class == AccountClass.RESIDENTIAL,
+        meter=meter,
+        prev_read=prev,
+        curr_read=curr,
+        history=history,
+        consecutive_estimates=account.consecutive_estimates or 0,
+        share=share,
+        final=final,
+    )
+
+
+# ---- the bill document --------------------------------------------------------------------------------------------
+
+
+def document(data: c.BillInput, bill: c.Bill, delivery: str) -> dict[str, Any]:
+    """What the bill page and PDF show, frozen at bill time (numbers only; words are rendered when shown)."""
+    last_year_end = bill.period_end - dt.timedelta(days=365)
+    near = [h for h in data.history if abs((h.end - last_year_end).days) <= 20]
+    last_year = min(near, key=lambda h: abs((h.end - last_year_end).days)) if near else None
+    history = [[h.end.isoformat(), h.gallons, h.days] for h in data.history[-12:]]
+    return {
+        "v": 1,
+        "days": bill.days,
+        "lines": [[line.text[0], line.text[1], [list(n) for n in line.notes]] for line in bill.lines],
+        "usage_notes": [list(n) for n in bill.usage.notes],
+        "notes": [list(n) for n in bill.notes],
+        "history": history,
+        "last_year": [last_year.end.isoformat(), last_year.gallons, last_year.days] if last_year else None,
+        "meter_size": data.meter.size if data.meter else None,
+        "delivery": delivery,
+    }
+
+
+@lru_cache(maxsize=4096)
+def _english(key: str, frozen: tuple[tuple[str, Any], ...]) -> str:
+    return render_english(key, dict(frozen))
+
+
+def english(message: c.Message) -> str:
+    key, params = message
+    return _english(key, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+
+
+def bill_email(customer: Any, number: str, bill_id: int, amount_cents: int, due_on: dt.date, ctx: RunContext) -> tuple[str, str, str, None]:
+    with i18n.use_locale(customer.language or "en"):
+        subject = i18n.gettext("Your utility bill is ready")
+        text = i18n.gettext(
+            "Hello %(name)s,\n\nYour bill for account %(number)s is ready: %(amount)s due %(due)s.\n"
+            "See it, with your usage and how each charge was worked out, at %(url)s\n\n%(utility)s",
+            name=customer.first_name, number=number, amount=i18n.format_money(amount_cents),
+            due=i18n.format_date(due_on), url=f"{ctx.public_url.rstrip('/')}/my/bills/{bill_id}",
+            utility=i18n.gettext("Customer service: 555-0100, Monday to Friday, 8 a.m. to 5 p.m."),
+        )
+    return customer.email, subject, text, None
+
+
+# ---- one chunk ------------------------------------------------------------------------------------------------
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> RunResult:  # noqa: PLR0912, PLR0915
+    result = RunResult()
+    ids = await claim(session, ids, ctx.on)
+    result.considered = len(ids)
+    if not ids:
+        return result
+    chunk = await load_chunk(session, ids, ctx)
+    computed: list[tuple[int, c.BillInput, c.Bill]] = []
+    needs_read: list[int] = []
+    for account_id in ids:
+        try:
+            data = bill_input(account_id, chunk, ctx)
+            computed.append((account_id, data, c.compute(data, ctx.rates, ctx.policy)))
+        except c.BillHeld as held:
+            result.held[held.reason.split(":")[0]] += 1
+            if held.needs_read:
+                needs_read.append(account_id)
+    now = dt.datetime.now(dt.UTC)
+    bill_rows = []
+    for account_id, data, bill in computed:
+        account = chunk.accounts[account_id]
+        customer = chunk.customers.get(account.customer_id)
+        delivery = "email" if customer is not None and customer.email and customer.paperless else "paper"
+        bill_rows.append({
+            "account_id": account_id, "cycle": ctx.cycle, "period_start": bill.period_start,
+            "period_end": bill.period_end, "bill_date": ctx.on, "due_date": ctx.due_on,
+            "prev_read_id": data.prev_read.id if data.prev_read else None,
+            "curr_read_id": data.curr_read.id if data.curr_read else None,
+            "usage": bill.usage.gallons, "estimated": bill.usage.estimated, "final": bill.final,
+            "previous_balance_cents": chunk.balances.get(account_id, 0), "total_cents": bill.total_cents,
+            "document": document(data, bill, delivery), "created_at": now,
+        })
+    created: dict[int, int] = {}
+    if bill_rows:
+        statement = (_insert(session, Bill.__table__)
+                     .on_conflict_do_nothing(index_elements=["account_id", "period_end"])
+                     .returning(Bill.__table__.c.id, Bill.__table__.c.account_id))
+        created = {account_id: bill_id for bill_id, account_id in (await session.execute(statement, bill_rows)).all()}
+    line_rows: list[dict[str, Any]] = []
+    charges: list[ledger.NewEntry] = []
+    estimated_reads: list[tuple[int, dict[str, Any]]] = []
+    estimate_counts: list[dict[str, Any]] = []
+    mails = []
+    read_order_accounts: list[int] = list(needs_read)
+    deposit_entries: list[tuple[Any, ledger.NewEntry]] = []
+    for account_id, data, bill in computed:
+        bill_id = created.get(account_id)
+        if bill_id is None:
+            continue  # billed by someone else meanwhile
+        account = chunk.accounts[account_id]
+        result.billed += 1
+        result.final += bill.final
+        result.charged_cents += bill.total_cents
+        for sort, line in enumerate(bill.lines):
+            line_rows.append({
+                "bill_id": bill_id, "service_kind": line.service_kind, "description": english(line.text)[:200],
+                "quantity": line.quantity, "unit": line.unit,
+                "rate": Decimal(line.rate_cents) / 100 if line.rate_cents is not None else None,
+                "amount_cents": line.amount_cents, "sort": sort,
+            })
+        if bill.total_cents:
+            charges.append(ledger.NewEntry(
+                account_id, LedgerKind.CHARGE, bill.total_cents, bill_key(account_id, bill.period_end), ctx.on,
+                f"{'Final bill' if bill.final else 'Bill'} {bill.period_start.isoformat()} to {bill.period_end.isoformat()}",
+                bill_id))
+        if bill.usage.estimated and bill.usage.estimated_read is not None:
+            result.estimated += 1
+            meter_row = chunk.meter_of_premise.get(chunk.accounts[account_id].premise_id)
+            if meter_row is not None and data.share is None:
+                estimated_reads.append((bill_id, {
+                    "meter_id": meter_row.id, "value": bill.usage.estimated_read.value,
+                    "read_at": dt.datetime.combine(bill.period_end, dt.time(12), dt.UTC),
+                    "source": ReadSource.ESTIMATED, "flags": [], "created_at": now,
+                    "note": f"estimated for bill {bill_id}",
+                }))
+        new_count = (account.consecutive_estimates or 0) + 1 if bill.usage.estimated else 0
+        if new_count != (account.consecutive_estimates or 0):
+            estimate_counts.append({"b_id": account_id, "b_count": new_count})
+        if bill.usage.needs_read_order:
+            read_order_accounts.append(account_id)
+        for deposit in chunk.deposits.get(account_id, []) if bill.final else []:
+            amount = deposit.paid_cents + deposit.interest_cents
+            if amount > 0:
+                deposit_entries.append((deposit, ledger.NewEntry(
+                    account_id, LedgerKind.DEPOSIT_APPLIED, -amount, f"deposit-applied:{deposit.id}", ctx.on,
+                    "Deposit applied to the final bill", bill_id)))
+        customer = chunk.customers.get(account.customer_id)
+        if customer is not None and customer.email and customer.paperless and customer.notify_email:
+            due_total = chunk.balances.get(account_id, 0) + bill.total_cents
+            mails.append(bill_email(customer, account.number, bill_id, due_total, ctx.due_on, ctx))
+    if line_rows:
+        await session.execute(insert(BillLine.__table__), line_rows)
+    if estimated_reads:
+        statement = insert(MeterRead.__table__).returning(MeterRead.__table__.c.id, sort_by_parameter_order=True)
+        read_ids = list((await session.scalars(statement, [row for _, row in estimated_reads])).all())
+        await session.execute(
+            update(Bill.__table__).where(Bill.__table__.c.id == _bind("b_bill")).values(curr_read_id=_bind("b_read")),
+            [{"b_bill": bill_id, "b_read": read_id} for (bill_id, _), read_id in zip(estimated_reads, read_ids, strict=True)])
+    if estimate_counts:
+        await session.execute(
+            update(Account.__table__).where(Account.__table__.c.id == _bind("b_id"))
+            .values(consecutive_estimates=_bind("b_count")), estimate_counts)
+    await ledger.post_many(session, ACTOR, charges)
+    if deposit_entries:
+        posted = await ledger.post_many(session, ACTOR, [entry for _, entry in deposit_entries])
+        for deposit, entry in deposit_entries:
+            if entry.source_key in posted:
+                deposit.status = DepositStatus.APPLIED
+                deposit.settled_on = ctx.on
+                await audit.record(session, ACTOR, "deposit.apply", "deposit", deposit.id, account_id=deposit.account_id,
+                                   before={"status": DepositStatus.HELD}, after={"status": DepositStatus.APPLIED,
+                                                                                 "applied_cents": -entry.amount_cents})
+    result.read_orders = await order_reads(session, read_order_accounts, chunk, ctx)
+    result.emailed = await mail.queue_many(session, mails)
+    return result
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+async def order_reads(session: AsyncSession, account_ids: list[int], chunk: Chunk, ctx: RunContext) -> int:
+    """A read order for each account that needs an actual read, unless one is already open."""
+    if not account_ids:
+        return 0
+    open_orders = set(await session.scalars(
+        select(WorkOrder.account_id).where(WorkOrder.account_id.in_(account_ids), WorkOrder.kind == WorkOrderKind.READ,
+                                           WorkOrder.status.in_(workorders.OPEN_STATUSES))))
+    made = 0
+    for account_id in dict.fromkeys(account_ids):
+        if account_id in open_orders:
+            continue
+        account = chunk.accounts[account_id]
+        meter = chunk.meter_of_premise.get(account.premise_id)
+        await workorders.create(
+            session, ACTOR, kind=WorkOrderKind.READ, premise_id=account.premise_id, account_id=account_id,
+            meter_id=meter.id if meter else None, due_on=ctx.policy.next_business_day(ctx.on + dt.timedelta(days=1)),
+            instructions=render_english("read_order"))
+        made += 1
+    return made
+
+
+# ---- the run ------------------------------------------------------------------------------------------------------
+
+
+async def bill_run(
+    maker: async_sessionmaker[AsyncSession],
+    cycle: int,
+    on: dt.date,
+    policy: Policy,
+    *,
+    public_url: str = "http://localhost:8000",
+    worker: tuple[int, int] = (0, 1),
+    chunk_size: int | None = None,
+    max_chunks: int | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> RunResult:
+    """Bill the cycle for the period ending `on` (also the bill date). `max_chunks` stops early (tests of a run
+    that was interrupted); `worker` = (index, count) takes every count-th account (several processes)."""
+    started = time.perf_counter()
+    async with maker() as session:
+        book = await load_rates(session)
+        ids = await candidates(session, cycle, on, worker)
+    ctx = RunContext(cycle, on, due_date(on, policy), book, policy, public_url)
+    size = chunk_size or policy.bill_run_chunk
+    total = RunResult()
+    for number, offset in enumerate(range(0, len(ids), size)):
+        if max_chunks is not None and number >= max_chunks:
+            break
+        async with maker() as session, session.begin():
+            total.add(await bill_chunk(session, ids[offset:offset + size], ctx))
+        progress(f"cycle {cycle} worker {worker[0] + 1}/{worker[1]}: {min(offset + size, len(ids)):,} of "
+                 f"{len(ids):,} accounts, {total.billed:,} billed")
+    total.seconds = time.perf_counter() - started
+    return total
+
+
+def _worker_main(database_url: str, cycle: int, on: dt.date, policy: Policy, public_url: str, worker: tuple[int, int],
+                 chunk_size: int | None) -> RunResult:
+    from portal.db import make_engine, make_sessionmaker
+
+    async def go() -> RunResult:
+        engine = make_engine(database_url)
+        try:
+            return await bill_run(make_sessionmaker(engine), cycle, on, policy, public_url=public_url, worker=worker,
+                                  chunk_size=chunk_size, progress=print)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def run_processes(database_url: str, cycle: int, on: dt.date, policy: Policy, *, jobs: int, public_url: str,
+                  chunk_size: int | None = None) -> RunResult:
+    """The run split over `jobs` processes (PostgreSQL only: SQLite has one writer, so it runs in one)."""
+    import concurrent.futures
+    import multiprocessing
+
+    if jobs <= 1 or database_url.startswith("sqlite"):
+        return _worker_main(database_url, cycle, on, policy, public_url, (0, 1), chunk_size)
+    started = time.perf_counter()
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(_worker_main, database_url, cycle, on, policy, public_url, (k, jobs), chunk_size)
+                   for k in range(jobs)]
+        total = RunResult()
+        for future in futures:
+            total.add(future.result())
+    total.seconds = time.perf_counter() - started
+    return total

@@ -1,0 +1,56 @@
+"""The demo city's rate schedules (modelled on published Texas city rates) and loading them into the database.
+
+The same schedules serve the demo, the tests and the benchmark; a city replaces them on the supervisor's rates page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts.models import RateScheduleRecord, ServiceKind
+
+from . import rates
+
+SIZES_RES = {"5/8": 1250, "3/4": 1500, "1": 2200, "1.5": 3800, "2": 6000}
+SIZES_COM = {"5/8": 1600, "3/4": 1900, "1": 2800, "1.5": 5200, "2": 8200, "3": 16500, "4": 25800}
+
+DEMO_RATES: list[tuple[str, ServiceKind, dict[str, Any]]] = [
+    ("W-RES", ServiceKind.WATER, {
+        "kind": "metered_water", "name": "Water, residential", "base_cents_by_size": SIZES_RES,
+        "tiers": [{"up_to_gallons": 3000, "cents_per_kgal": 310}, {"up_to_gallons": 10000, "cents_per_kgal": 425},
+                  {"up_to_gallons": None, "cents_per_kgal": 590}],
+    }),
+    ("W-COM", ServiceKind.WATER, {
+        "kind": "metered_water", "name": "Water, commercial", "base_cents_by_size": SIZES_COM,
+        "tiers": [{"up_to_gallons": 50000, "cents_per_kgal": 445}, {"up_to_gallons": None, "cents_per_kgal": 495}],
+    }),
+    ("S-RES", ServiceKind.SEWER, {"kind": "sewer", "name": "Sewer, residential", "base_cents": 1400, "cents_per_kgal": 480}),
+    ("S-COM", ServiceKind.SEWER, {"kind": "sewer", "name": "Sewer, commercial", "base_cents": 2500, "cents_per_kgal": 520}),
+    ("SW-CART", ServiceKind.SOLID_WASTE, {"kind": "per_unit", "name": "Solid waste", "base_cents": 2150, "unit_name": "cart"}),
+    ("SW-ERU", ServiceKind.STORMWATER, {"kind": "per_unit", "name": "Stormwater", "base_cents": 600, "unit_name": "ERU"}),
+]
+
+DEMO_EFFECTIVE_ON = dt.date(2020, 1, 1)
+
+
+def demo_book(effective_on: dt.date = DEMO_EFFECTIVE_ON) -> rates.RateBook:
+    return rates.RateBook(rates.parse(code, effective_on, data) for code, _kind, data in DEMO_RATES)
+
+
+async def seed_rates(session: AsyncSession, effective_on: dt.date = DEMO_EFFECTIVE_ON) -> int:
+    """Insert the demo schedules that are not there yet (by code and date); returns how many were added."""
+    existing = set(await session.execute(select(RateScheduleRecord.rate_code, RateScheduleRecord.effective_on)))
+    added = 0
+    for code, kind, data in DEMO_RATES:
+        if (code, effective_on) in existing:
+            continue
+        rates.parse(code, effective_on, data)  # never store a schedule the computation would refuse
+        session.add(RateScheduleRecord(rate_code=code, service_kind=kind, effective_on=effective_on, data=data,
+                                       note="Demo rates"))
+        added += 1
+    await session.flush()
+    return added

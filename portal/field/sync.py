@@ -1,0 +1,256 @@
+"""Applying a phone's outbox (DESIGN.md section 5): each mutation at most once, in its own transaction, with its id
+stored in the same transaction as its effect; the answer is applied, duplicate, rejected or retry_later.
+
+The web forms (no JavaScript) go through the same `apply_one` with an id made on the server, so an action has one
+path whichever way it arrives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.accounts import reads, workorders
+from portal.accounts.actor import Actor
+from portal.accounts.audit import record
+from portal.accounts.errors import Conflict
+from portal.accounts.models import Account, AccountStatus, Meter, SyncMutation, WorkOrder, WorkOrderKind
+from portal.accounts.policy import Policy
+from portal.i18n import format_datetime
+from portal.i18n import gettext as _
+
+from . import rules
+
+log = logging.getLogger("portal.field.sync")
+SCHEMA = 1
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Mutation:
+    mutation_id: str
+    device_id: str
+    seq: int
+    kind: str
+    order_id: int | None
+    base_version: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    photo_ids: tuple[str, ...] = ()
+
+    def digest(self) -> str:
+        """What makes two sends of one id the same action (device and seq are where it came from, not what)."""
+        body = {"kind": self.kind, "order_id": self.order_id, "payload": self.payload, "photo_ids": list(self.photo_ids)}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Context:
+    policy: Policy
+    actor: Actor
+    timezone: str
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+
+# Tests put a hook here to stop the server between two mutations, as a crash would.
+after_commit: Callable[[Mutation], Awaitable[None]] | None = None
+
+
+def _order_state(order: WorkOrder | None) -> dict[str, Any] | None:
+    if order is None:
+        return None
+    return {
+        "order_id": order.id,
+        "status": str(order.status),
+        "version": order.version,
+        "cancelled_at": order.cancelled_at.isoformat() if order.cancelled_at else None,
+        "cancel_reason": order.cancel_reason,
+        "completed_at": order.completed_at.isoformat() if order.completed_at else None,
+    }
+
+
+def _local(ctx: Context, when: dt.datetime | None) -> str:
+    return format_datetime(when, ctx.timezone, "short") if when else ""
+
+
+def _rejected(m: Mutation, code: str, message: str, order: WorkOrder | None = None, **state: Any) -> dict[str, Any]:
+    server_state = _order_state(order)
+    if server_state is not None or state:
+        server_state = {**(server_state or {}), **state}
+    return {"mutation_id": m.mutation_id, "seq": m.seq, "status": "rejected", "code": code, "message": message,
+            "server_state": server_state}
+
+
+def _conflict_message(ctx: Context, m: Mutation, order: WorkOrder, decision: rules.Decision, done_at: dt.datetime) -> str:
+    action = str(rules.ACTION_NAMES.get(m.kind, m.kind))
+    if decision.code == "order_cancelled":
+        message = _("Order %(id)s was cancelled at %(when)s: %(reason)s. Your %(action)s at %(done)s was logged.") % {
+            "id": order.id, "when": _local(ctx, order.cancelled_at), "reason": order.cancel_reason or _("no reason given"),
+            "action": action, "done": _local(ctx, done_at)}
+        if decision.restore_offer:
+            message += " " + _("Restore now?")
+        return message
+    return _("Order %(id)s was already completed at %(when)s. Your %(action)s at %(done)s was logged for the office.") % {
+        "id": order.id, "when": _local(ctx, order.completed_at), "action": action, "done": _local(ctx, done_at)}
+
+
+async def _record_meter_read(session: AsyncSession, ctx: Context, order: WorkOrder, facts: dict[str, Any]) -> dict[str, Any]:
+    meter = await session.get(Meter, order.meter_id) if order.meter_id else None
+    if meter is None:
+        raise rules.InvalidAction(_("This order has no meter: call dispatch."))
+    if facts["value"] >= 10**meter.dials:
+        raise rules.InvalidAction(_("This meter has %(n)s dials: check the read.") % {"n": meter.dials})
+    history = await reads.history(session, ctx.policy, meter, facts["at"])
+    check = reads.check_read(ctx.policy, reads.facts_of(meter), history, facts["value"], facts["at"])
+    flags = list(check.flags) + ([reads.ReadFlag.RE_ENTERED] if facts.get("confirmed") else [])
+    read = await reads.record_read(session, ctx.actor, meter, value=facts["value"], read_at=facts["at"], flags=flags,
+                                   work_order_id=order.id, note=facts.get("note"))
+    return {"read": facts["value"], "read_id": read.id, "flags": read.flags, "usage": check.usage}
+
+
+def _result(facts: dict[str, Any], m: Mutation, extra: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in facts.items() if v is not None and k not in ("confirmed", "value", "at")}
+    return {"action": m.kind, "at": facts["at"].isoformat(), "mutation_id": m.mutation_id, **kept, **extra}
+
+
+async def _apply(session: AsyncSession, ctx: Context, m: Mutation, order: WorkOrder, facts: dict[str, Any]) -> dict[str, Any]:
+    """The effect of an accepted action; returns what the answer says about it."""
+    extra: dict[str, Any] = {}
+    if m.kind == "add_note":
+        notes = [*order.result.get("notes", []), {"text": facts["note"], "at": facts["at"].isoformat(), "by": ctx.actor.user_id}]
+        before = {"notes": len(notes) - 1}
+        order.result = {**order.result, "notes": notes}
+        await session.flush()
+        await record(session, ctx.actor, "work_order.note", "work_order", order.id, account_id=order.account_id,
+                     before=before, after={"note": facts["note"]})
+        return {}
+    if m.kind == "request_restore":
+        existing = await workorders.for_account(session, order.account_id, kinds=[WorkOrderKind.RESTORE]) if order.account_id else []
+        restore = existing[0] if existing else await workorders.create(
+            session, ctx.actor, kind=WorkOrderKind.RESTORE, premise_id=order.premise_id, account_id=order.account_id,
+            meter_id=order.meter_id, assignee_id=ctx.actor.user_id, due_on=facts["at"].astimezone(ZoneInfo(ctx.timezone)).date(),
+            priority=1, instructions=_("Restore after the disconnect on order %(id)s.") % {"id": order.id})
+        return {"restore_order_id": restore.id}
+    if m.kind in ("record_read", "disconnect_done", "restore_done") or (m.kind == "complete_order" and facts.get("value") is not None):
+        extra = await _record_meter_read(session, ctx, order, facts)
+    result = _result(facts, m, extra)
+    if order.result.get("notes"):  # notes added before the order was finished stay with it
+        result["notes"] = order.result["notes"]
+    await workorders.complete(session, ctx.actor, order, result, completed_at=facts["at"])
+    if m.kind in ("disconnect_done", "restore_done") and order.account_id:
+        await _set_service_state(session, ctx, order, off=m.kind == "disconnect_done")
+    return extra
+
+
+async def _set_service_state(session: AsyncSession, ctx: Context, order: WorkOrder, *, off: bool) -> None:
+    """A disconnect turns the account's service off (payments then order a restore); a restore turns it back on."""
+    account = await session.get(Account, order.account_id)
+    if account is None:
+        return
+    target = AccountStatus.DISCONNECTED if off else AccountStatus.ACTIVE
+    if off and account.status not in (AccountStatus.ACTIVE, AccountStatus.COLLECTIONS):
+        return
+    if not off and account.status != AccountStatus.DISCONNECTED:
+        return
+    before = account.status
+    account.status = target
+    await session.flush()
+    await record(session, ctx.actor, "account.status", "account", account.id, account_id=account.id,
+                 before={"status": before}, after={"status": target, "work_order_id": order.id})
+
+
+async def _lock_order(session: AsyncSession, order_id: int | None) -> WorkOrder | None:
+    if order_id is None:
+        return None
+    query = select(WorkOrder).where(WorkOrder.id == order_id)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+def _duplicate(stored: SyncMutation, m: Mutation, ctx: Context) -> dict[str, Any]:
+    if stored.payload_sha256 != m.digest() or stored.user_id != ctx.actor.user_id:
+        return _rejected(m, "id_reused", _("This action's id was already used for a different action. It was not applied."))
+    return {**stored.result, "mutation_id": m.mutation_id, "seq": m.seq, "status": "duplicate",
+            "original_status": stored.status}
+
+
+async def _attempt(maker: async_sessionmaker[AsyncSession], ctx: Context, m: Mutation) -> dict[str, Any]:
+    async with maker() as session, session.begin():
+        stored = await session.scalar(select(SyncMutation).where(SyncMutation.mutation_id == m.mutation_id))
+        if stored is not None:
+            return _duplicate(stored, m, ctx)
+        order = await _lock_order(session, m.order_id)
+        exception_code = None
+        status = "rejected"
+        if order is None or order.assigned_to_id != ctx.actor.user_id:
+            # Another technician's order answers like a missing one.
+            answer = _rejected(m, "not_found", _("Order %(id)s is not assigned to you.") % {"id": m.order_id})
+            order = None
+        else:
+            try:
+                facts = rules.facts(m.kind, m.payload, list(m.photo_ids), ctx.now())
+                decision = rules.decide(m.kind, order.kind, order.status)
+                if decision.apply:
+                    async with session.begin_nested():
+                        extra = await _apply(session, ctx, m, order, facts)
+                    status = "applied"
+                    answer = {"mutation_id": m.mutation_id, "seq": m.seq, "status": "applied",
+                              "order": _order_state(order), **extra}
+                elif decision.code in ("order_cancelled", "already_completed"):
+                    exception_code = decision.code
+                    answer = _rejected(m, decision.code, _conflict_message(ctx, m, order, decision, facts["at"]), order,
+                                       restore_offer=decision.restore_offer)
+                    await record(session, ctx.actor, "work_order.field_conflict", "work_order", order.id,
+                                 account_id=order.account_id, after={"code": decision.code, "action": m.kind,
+                                                                     "mutation_id": m.mutation_id, "facts": facts})
+                else:
+                    answer = _rejected(m, decision.code or "invalid", _("This action does not fit order %(id)s (%(kind)s).")
+                                       % {"id": order.id, "kind": order.kind}, order)
+            except (rules.InvalidAction, Conflict) as problem:
+                answer = _rejected(m, "invalid", problem.message, order)
+        session.add(SyncMutation(
+            mutation_id=m.mutation_id, device_id=m.device_id[:64], seq=m.seq, user_id=ctx.actor.user_id, kind=m.kind[:32],
+            work_order_id=order.id if order else None, payload={"order_id": m.order_id, "base_version": m.base_version,
+                                                                "payload": m.payload, "photo_ids": list(m.photo_ids)},
+            payload_sha256=m.digest(), status=status, result=answer, exception_code=exception_code,
+        ))
+    return answer
+
+
+async def apply_one(maker: async_sessionmaker[AsyncSession], ctx: Context, m: Mutation) -> dict[str, Any]:
+    """Apply one mutation in its own transaction, or answer what was stored for its id."""
+    for attempt in range(ATTEMPTS):
+        try:
+            answer = await _attempt(maker, ctx, m)
+        except IntegrityError:
+            continue  # the same id committed by a concurrent request: the next attempt answers `duplicate`
+        except (StaleDataError, DBAPIError) as problem:  # a lock timeout, a deadlock, a version race
+            log.warning("mutation %s attempt %s: %s", m.mutation_id, attempt + 1, problem)
+            continue
+        if after_commit is not None:
+            await after_commit(m)
+        return answer
+    return {"mutation_id": m.mutation_id, "seq": m.seq, "status": "retry_later",
+            "message": _("The server is busy. This action will be sent again.")}
+
+
+async def apply_batch(maker: async_sessionmaker[AsyncSession], ctx: Context, mutations: list[Mutation]) -> list[dict[str, Any]]:
+    """Answers in order; a `retry_later` stops the batch (what follows it is not answered, so it is sent again)."""
+    answers = []
+    for m in sorted(mutations, key=lambda item: (item.device_id, item.seq)):
+        answer = await apply_one(maker, ctx, m)
+        answers.append(answer)
+        if answer["status"] == "retry_later":
+            break
+    return answers

@@ -1,0 +1,320 @@
+"""Adjustments: gather the facts a rule needs from the account, run the rule, and record the result; post it to the
+ledger at once, or hold it for a supervisor when it is over the threshold. One transaction per action, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts import audit, ledger
+from portal.accounts.actor import Actor
+from portal.accounts.errors import Conflict, DomainError, NotFound
+from portal.accounts.models import (
+    Account,
+    Adjustment,
+    AdjustmentKind,
+    AdjustmentStatus,
+    Bill,
+    BillLine,
+    Customer,
+    LedgerEntry,
+    LedgerKind,
+    Role,
+    ServiceKind,
+    User,
+)
+from portal.accounts.models.base import utcnow
+from portal.accounts.policy import Policy
+from portal.i18n import gettext as _
+from portal.web.labels import label
+
+from . import rules
+from .rules import Adjusted, AdjustmentDenied, VolumePrices
+
+FEE_KINDS = (LedgerKind.LATE_FEE, LedgerKind.FEE)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the calculator form offers to pick from."""
+
+    bills: list[Bill]
+    fees: list[LedgerEntry]
+    garbage_monthly_cents: int
+
+
+async def facts(session: AsyncSession, account: Account) -> Facts:
+    bills = list(await session.scalars(select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(13)))
+    waived_ids = {
+        int(entry_id)
+        for entry_id in await session.scalars(
+            select(Adjustment.inputs["entry_id"].as_integer()).where(
+                Adjustment.account_id == account.id,
+                Adjustment.kind == AdjustmentKind.FEE_WAIVER,
+                Adjustment.status != AdjustmentStatus.REJECTED,
+            )
+        )
+        if entry_id is not None
+    }
+    reversed_ids = select(LedgerEntry.reverses_id).where(
+        LedgerEntry.account_id == account.id, LedgerEntry.reverses_id.is_not(None)
+    )
+    candidates = await session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.account_id == account.id, LedgerEntry.kind.in_(FEE_KINDS), LedgerEntry.id.not_in(reversed_ids))
+        .order_by(LedgerEntry.effective_on.desc())
+        .limit(24)
+    )
+    fees = [entry for entry in candidates if entry.id not in waived_ids][:12]
+    return Facts(bills, fees, await garbage_monthly_cents(session, account))
+
+
+async def garbage_monthly_cents(session: AsyncSession, account: Account) -> int:
+    """The monthly solid-waste charge on the latest bill (what a vacancy saves each month)."""
+    latest = await session.scalar(select(Bill.id).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(1))
+    if latest is None:
+        return 0
+    total = await session.scalar(
+        select(func.coalesce(func.sum(BillLine.amount_cents), 0)).where(
+            BillLine.bill_id == latest, BillLine.service_kind == ServiceKind.SOLID_WASTE
+        )
+    )
+    return int(total or 0)
+
+
+async def average_usage(session: AsyncSession, account_id: int, before: Bill) -> int:
+    """Average billed usage over up to 12 bills before this one."""
+    usages = list(
+        await session.scalars(
+            select(Bill.usage)
+            .where(Bill.account_id == account_id, Bill.period_end < before.period_end)
+            .order_by(Bill.period_end.desc())
+            .limit(12)
+        )
+    )
+    return sum(usages) // len(usages) if usages else 0
+
+
+async def prices_for(session: AsyncSession, bill: Bill) -> VolumePrices:
+    """Volume prices from the bill's own lines (gallons and cents per 1,000 gallons). Bills without them (history
+    imported as amounts only) fall back to the bill's average price per gallon, on its whole usage."""
+    lines = list(await session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.sort, BillLine.id)))
+
+    def volume(kind: ServiceKind) -> list[BillLine]:
+        return [line for line in lines if line.service_kind == kind and line.unit == "gal" and line.rate is not None and line.quantity]
+
+    water, sewer = volume(ServiceKind.WATER), volume(ServiceKind.SEWER)
+    if water:
+        tiers: list[tuple[int | None, int]] = []
+        floor = 0
+        for index, line in enumerate(water):
+            top = None if index == len(water) - 1 else floor + int(Decimal(line.quantity or 0))
+            tiers.append((top, int(line.rate or 0)))
+            floor = top or floor
+    else:
+        water_volume = sum(line.amount_cents for line in lines if line.service_kind == ServiceKind.WATER and "base" not in line.description.lower())
+        tiers = [(None, round(water_volume * 1000 / bill.usage) if bill.usage else 0)]
+    if sewer:
+        sewer_gallons = int(sum(Decimal(line.quantity or 0) for line in sewer))
+        sewer_rate = int(sewer[-1].rate or 0)
+    else:
+        sewer_volume = sum(line.amount_cents for line in lines if line.service_kind == ServiceKind.SEWER and "base" not in line.description.lower())
+        sewer_gallons = bill.usage
+        sewer_rate = round(sewer_volume * 1000 / bill.usage) if bill.usage else 0
+    return VolumePrices(tuple(tiers), sewer_rate, sewer_gallons)
+
+
+async def _earlier(session: AsyncSession, account_id: int, kind: AdjustmentKind) -> list[dt.date]:
+    rows = await session.scalars(
+        select(Adjustment.effective_on).where(
+            Adjustment.account_id == account_id, Adjustment.kind == kind, Adjustment.status != AdjustmentStatus.REJECTED
+        )
+    )
+    return list(rows)
+
+
+async def _bill(session: AsyncSession, account: Account, bill_id: int | None) -> Bill:
+    bill = await session.get(Bill, bill_id) if bill_id else None
+    if bill is None or bill.account_id != account.id:
+        raise DomainError(_("Choose one of this account's bills."), field="bill_id")
+    return bill
+
+
+async def calculate(
+    session: AsyncSession, account: Account, kind: AdjustmentKind, data: dict[str, Any], today: dt.date, policy: Policy
+) -> tuple[Adjusted, dict[str, Any], int | None]:
+    """Run the rule for this kind on the account's facts. Returns the result, the inputs to keep, and the bill."""
+    inputs: dict[str, Any] = {}
+    bill_id: int | None = None
+    if kind in (AdjustmentKind.LEAK, AdjustmentKind.POOL_FILL):
+        bill = await _bill(session, account, data.get("bill_id"))
+        bill_id = bill.id
+        average = await average_usage(session, account.id, bill)
+        prices = await prices_for(session, bill)
+        inputs = {"bill_id": bill.id, "usage_gallons": bill.usage, "average_gallons": average,
+                  "water_tiers": [list(t) for t in prices.water_tiers], "sewer_cents_per_kgal": prices.sewer_cents_per_kgal,
+                  "sewer_billed_gallons": prices.sewer_billed_gallons}
+        if kind == AdjustmentKind.LEAK:
+            inputs["repair_note"] = data.get("repair_note") or ""
+            result = rules.leak(policy, today=today, usage_gallons=bill.usage, average_gallons=average, prices=prices,
+                                proof_of_repair=bool(data.get("proof_of_repair")),
+                                earlier_leak_adjustments=await _earlier(session, account.id, kind))
+        else:
+            result = rules.pool_fill(policy, today=today, usage_gallons=bill.usage, average_gallons=average, prices=prices,
+                                     earlier_pool_adjustments=await _earlier(session, account.id, kind))
+    elif kind == AdjustmentKind.VACATION_GARBAGE:
+        monthly = await garbage_monthly_cents(session, account)
+        if monthly <= 0:
+            raise AdjustmentDenied(_("This account has no garbage charge to credit."))
+        vacant_from, vacant_until = data.get("vacant_from"), data.get("vacant_until")
+        if not vacant_from or not vacant_until:
+            raise AdjustmentDenied(_("Enter when the vacancy starts and ends."), field="vacant_from")
+        inputs = {"vacant_from": vacant_from, "vacant_until": vacant_until, "monthly_cents": monthly, "requested_on": today}
+        result = rules.vacation_garbage(policy, requested_on=today, vacant_from=vacant_from, vacant_until=vacant_until, monthly_cents=monthly)
+    elif kind == AdjustmentKind.BILLING_ERROR:
+        error_from, per_bill = data.get("error_from"), data.get("amount_cents")
+        if not error_from:
+            raise AdjustmentDenied(_("Enter the date the error started."), field="error_from")
+        dates = list(await session.scalars(select(Bill.bill_date).where(Bill.account_id == account.id)))
+        overcharged = data.get("direction", "overcharged") != "undercharged"
+        inputs = {"error_from": error_from, "per_bill_cents": per_bill or 0, "overcharged": overcharged}
+        result = rules.billing_error(policy, today=today, error_from=error_from, per_bill_cents=per_bill or 0,
+                                     bill_dates=dates, overcharged=overcharged)
+    elif kind == AdjustmentKind.FEE_WAIVER:
+        entry = await session.get(LedgerEntry, data.get("entry_id")) if data.get("entry_id") else None
+        if entry is None or entry.account_id != account.id:
+            raise AdjustmentDenied(_("Choose the fee to waive."), field="entry_id")
+        waived = await session.scalar(
+            select(func.count()).where(
+                Adjustment.account_id == account.id, Adjustment.kind == AdjustmentKind.FEE_WAIVER,
+                Adjustment.status != AdjustmentStatus.REJECTED, Adjustment.inputs["entry_id"].as_integer() == entry.id,
+            )
+        )
+        reversed_ = await session.scalar(select(func.count()).where(LedgerEntry.reverses_id == entry.id))
+        inputs = {"entry_id": entry.id, "fee_cents": entry.amount_cents, "memo": entry.memo}
+        bill_id = entry.bill_id
+        result = rules.fee_waiver(fee_cents=entry.amount_cents, fee_kind=entry.kind.value, already_waived=bool(waived or reversed_))
+    else:  # pragma: no cover - the form offers only the kinds above
+        raise AdjustmentDenied(_("Choose a kind of adjustment."))
+    return result, inputs, bill_id
+
+
+async def request(
+    session: AsyncSession,
+    actor: Actor,
+    account: Account,
+    kind: AdjustmentKind,
+    data: dict[str, Any],
+    reason: str,
+    today: dt.date,
+    policy: Policy,
+) -> Adjustment:
+    """Compute and record an adjustment: posted now, or waiting for a supervisor when over the threshold."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why, in words the customer would understand."), field="reason")
+    result, inputs, bill_id = await calculate(session, account, kind, data, today, policy)
+    pending = rules.needs_approval(policy, result.amount_cents)
+    adjustment = Adjustment(
+        account_id=account.id,
+        kind=kind,
+        status=AdjustmentStatus.PENDING_APPROVAL if pending else AdjustmentStatus.POSTED,
+        amount_cents=result.amount_cents,
+        reason=reason[:500],
+        explanation=result.explanation[:500],
+        inputs=_plain(inputs),
+        bill_id=bill_id,
+        effective_on=today,
+        requested_by_id=actor.user_id,
+    )
+    session.add(adjustment)
+    await session.flush()
+    await audit.record(session, actor, "adjustment.request", "adjustment", adjustment.id, account_id=account.id,
+                       after={"kind": kind, "amount_cents": result.amount_cents, "status": adjustment.status, "reason": reason})
+    if not pending:
+        await _post(session, actor, adjustment, today)
+    return adjustment
+
+
+async def _post(session: AsyncSession, actor: Actor, adjustment: Adjustment, today: dt.date) -> None:
+    posting = await ledger.post(
+        session,
+        actor,
+        account_id=adjustment.account_id,
+        kind=LedgerKind.ADJUSTMENT,
+        amount_cents=adjustment.amount_cents,
+        source_key=f"adjustment:{adjustment.id}",
+        effective_on=today,
+        memo=f"{_label(adjustment.kind)}: {adjustment.reason}",
+        bill_id=adjustment.bill_id,
+    )
+    adjustment.ledger_entry_id = posting.entry.id
+    adjustment.status = AdjustmentStatus.POSTED
+    await session.flush()
+
+
+def _label(kind: AdjustmentKind) -> str:
+    return label(kind)
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if isinstance(value, dt.date) else value for key, value in values.items()}
+
+
+async def decide(
+    session: AsyncSession, actor: Actor, adjustment_id: int, *, approve: bool, note: str, today: dt.date
+) -> Adjustment:
+    """A supervisor other than the requester approves (posts) or rejects a waiting adjustment, once."""
+    query = select(Adjustment).where(Adjustment.id == adjustment_id)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    adjustment = await session.scalar(query)
+    if adjustment is None:
+        raise NotFound(_("No such adjustment."))
+    refusal = rules.may_decide(
+        approver_id=actor.user_id or 0,
+        approver_is_supervisor=actor.role in (Role.SUPERVISOR, Role.ADMIN),
+        requester_id=adjustment.requested_by_id,
+    )
+    if refusal:
+        raise AdjustmentDenied(refusal)
+    if adjustment.status != AdjustmentStatus.PENDING_APPROVAL:
+        raise Conflict(_("This adjustment was already decided."))
+    before = {"status": adjustment.status}
+    adjustment.decided_by_id = actor.user_id
+    adjustment.decided_at = utcnow()
+    adjustment.decision_note = note.strip()[:300] or None
+    if approve:
+        await _post(session, actor, adjustment, today)
+    else:
+        adjustment.status = AdjustmentStatus.REJECTED
+        await session.flush()
+    await audit.record(session, actor, "adjustment.approve" if approve else "adjustment.reject", "adjustment", adjustment.id,
+                       account_id=adjustment.account_id, before=before,
+                       after={"status": adjustment.status, "note": adjustment.decision_note})
+    return adjustment
+
+
+@dataclass(frozen=True)
+class Waiting:
+    adjustment: Adjustment
+    account: Account
+    customer: Customer
+    requester: str
+
+
+async def waiting(session: AsyncSession) -> list[Waiting]:
+    rows = await session.execute(
+        select(Adjustment, Account, Customer, User.display_name)
+        .join(Account, Account.id == Adjustment.account_id)
+        .join(Customer, Customer.id == Account.customer_id)
+        .join(User, User.id == Adjustment.requested_by_id)
+        .where(Adjustment.status == AdjustmentStatus.PENDING_APPROVAL)
+        .order_by(Adjustment.created_at, Adjustment.id)
+    )
+    return [Waiting(*row) for row in rows]

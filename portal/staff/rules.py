@@ -1,0 +1,270 @@
+"""Staff business rules as pure functions (DESIGN.md section 4): adjustments (leak, pool fill, vacation garbage,
+billing error, fee waiver), who approves them, and the cash drawer's balance. Plain values in, a decision out;
+`today` is passed in and every number comes from the policy.
+
+Amounts follow the ledger's sign: negative is a credit to the customer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from portal.accounts.errors import DomainError
+from portal.accounts.policy import Policy
+from portal.i18n import gettext as _
+
+
+class AdjustmentDenied(DomainError):
+    """The rule does not allow this adjustment; the message says why, for the CSR to read out."""
+
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    amount_cents: int  # ledger sign: negative credits the customer
+    explanation: str
+
+
+@dataclass(frozen=True)
+class VolumePrices:
+    """What a bill charged per 1,000 gallons: water in tiers (up to N gallons, None for the top tier) and sewer at one
+    rate on `sewer_billed_gallons` (the bill's sewer basis, which may already be capped)."""
+
+    water_tiers: tuple[tuple[int | None, int], ...]  # ((up_to_gallons or None, cents per 1,000 gal), ...)
+    sewer_cents_per_kgal: int
+    sewer_billed_gallons: int
+
+
+def _cents(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def money(cents: int) -> str:
+    return f"${abs(cents) / 100:,.2f}"
+
+
+def water_cost(tiers: Sequence[tuple[int | None, int]], gallons: int) -> int:
+    """Volume charge for `gallons` through inclining tiers (each tier's price applies to the gallons inside it)."""
+    total = Decimal(0)
+    floor = 0
+    remaining = gallons
+    for up_to, cents_per_kgal in tiers:
+        if remaining <= 0:
+            break
+        block = remaining if up_to is None else min(remaining, up_to - floor)
+        total += Decimal(block) * cents_per_kgal / 1000
+        remaining -= block
+        floor = up_to if up_to is not None else floor
+    return _cents(total)
+
+
+def sewer_cost(cents_per_kgal: int, gallons: int) -> int:
+    return _cents(Decimal(gallons) * cents_per_kgal / 1000)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def whole_months(start: dt.date, end: dt.date) -> int:
+    """Whole calendar months from start up to end (Jan 15 -> Apr 15 is 3, Jan 15 -> Apr 14 is 2)."""
+    if end < start:
+        return 0
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, months) > end:
+        months -= 1
+    return max(0, months)
+
+
+def _recent(dates: Iterable[dt.date], since: dt.date) -> int:
+    return sum(1 for day in dates if day > since)
+
+
+def leak(
+    policy: Policy,
+    *,
+    today: dt.date,
+    usage_gallons: int,
+    average_gallons: int,
+    prices: VolumePrices,
+    proof_of_repair: bool,
+    earlier_leak_adjustments: Iterable[dt.date] = (),
+) -> Adjusted:
+    """Bill the average usage plus half the excess for water, and sewer on the average alone."""
+    if not proof_of_repair:
+        raise AdjustmentDenied(_("A leak adjustment needs proof of repair (a plumber's invoice or parts receipt)."))
+    if _recent(earlier_leak_adjustments, add_months(today, -12)) >= policy.leak_adjustments_per_12_months:
+        raise AdjustmentDenied(_("This account already had a leak adjustment in the last 12 months."))
+    if average_gallons <= 0:
+        raise AdjustmentDenied(_("There is no usage history to average yet."))
+    if usage_gallons <= average_gallons:
+        raise AdjustmentDenied(_("This bill's usage is not above the average: there is nothing to adjust."))
+    excess = usage_gallons - average_gallons
+    rebilled = average_gallons + excess // 2
+    water_credit = water_cost(prices.water_tiers, usage_gallons) - water_cost(prices.water_tiers, rebilled)
+    sewer_basis = min(prices.sewer_billed_gallons, average_gallons)
+    sewer_credit = sewer_cost(prices.sewer_cents_per_kgal, prices.sewer_billed_gallons) - sewer_cost(
+        prices.sewer_cents_per_kgal, sewer_basis
+    )
+    credit = water_credit + max(0, sewer_credit)
+    explanation = _(
+        "Leak: used %(usage)s gal against a 12-month average of %(average)s gal. Water rebilled on %(rebilled)s gal "
+        "(average plus half the excess): %(water)s back. Sewer rebilled on %(sewer_basis)s gal: %(sewer)s back.",
+        usage=f"{usage_gallons:,}",
+        average=f"{average_gallons:,}",
+        rebilled=f"{rebilled:,}",
+        water=money(water_credit),
+        sewer_basis=f"{sewer_basis:,}",
+        sewer=money(max(0, sewer_credit)),
+    )
+    return Adjusted(-credit, explanation)
+
+
+def pool_fill(
+    policy: Policy,
+    *,
+    today: dt.date,
+    usage_gallons: int,
+    average_gallons: int,
+    prices: VolumePrices,
+    earlier_pool_adjustments: Iterable[dt.date] = (),
+) -> Adjusted:
+    """Sewer credit for the water above the average that went into a pool, not the sewer; once a calendar year."""
+    this_year = sum(1 for day in earlier_pool_adjustments if day.year == today.year)
+    if this_year >= policy.pool_fill_adjustments_per_year:
+        raise AdjustmentDenied(_("This account already had a pool-fill adjustment this year."))
+    if usage_gallons <= average_gallons:
+        raise AdjustmentDenied(_("This bill's usage is not above the average: there is nothing to adjust."))
+    basis = min(prices.sewer_billed_gallons, average_gallons)
+    credit = sewer_cost(prices.sewer_cents_per_kgal, prices.sewer_billed_gallons) - sewer_cost(prices.sewer_cents_per_kgal, basis)
+    if credit <= 0:
+        raise AdjustmentDenied(_("Sewer on this bill was already charged on no more than the average."))
+    explanation = _(
+        "Pool fill: sewer rebilled on the average of %(average)s gal instead of %(billed)s gal: %(credit)s back.",
+        average=f"{basis:,}",
+        billed=f"{prices.sewer_billed_gallons:,}",
+        credit=money(credit),
+    )
+    return Adjusted(-credit, explanation)
+
+
+def vacation_garbage(
+    policy: Policy, *, requested_on: dt.date, vacant_from: dt.date, vacant_until: dt.date, monthly_cents: int
+) -> Adjusted:
+    """Solid-waste credit for a vacancy of at least the policy's months, counted from the request (never earlier)."""
+    if vacant_until <= vacant_from:
+        raise AdjustmentDenied(_("The vacancy must end after it starts."), field="vacant_until")
+    if whole_months(vacant_from, vacant_until) < policy.vacation_garbage_min_months:
+        raise AdjustmentDenied(
+            _("A vacancy must last at least %(months)d months for a garbage credit.", months=policy.vacation_garbage_min_months)
+        )
+    start = max(vacant_from, requested_on)
+    months = whole_months(start, vacant_until)
+    if months <= 0:
+        raise AdjustmentDenied(_("No credit is given for time before the request."))
+    credit = months * monthly_cents
+    explanation = _(
+        "Vacation garbage: %(months)d whole months from %(start)s to %(end)s at %(monthly)s a month (no credit before "
+        "the request on %(requested)s).",
+        months=months,
+        start=start.isoformat(),
+        end=vacant_until.isoformat(),
+        monthly=money(monthly_cents),
+        requested=requested_on.isoformat(),
+    )
+    return Adjusted(-credit, explanation)
+
+
+def billing_error(
+    policy: Policy, *, today: dt.date, error_from: dt.date, per_bill_cents: int, bill_dates: Iterable[dt.date], overcharged: bool
+) -> Adjusted:
+    """Correct each bill since the error, going back no further than the policy's months, whichever is shorter."""
+    if error_from > today:
+        raise AdjustmentDenied(_("The error date cannot be in the future."), field="error_from")
+    if per_bill_cents <= 0:
+        raise AdjustmentDenied(_("Enter how much each bill was wrong by."), field="amount")
+    window_start = max(error_from, add_months(today, -policy.billing_error_max_months_back))
+    bills = sorted(day for day in bill_dates if window_start <= day <= today)
+    if not bills:
+        raise AdjustmentDenied(_("No bill falls between the error date and today."))
+    total = per_bill_cents * len(bills)
+    explanation = _(
+        "Billing error: %(count)d bills from %(start)s, %(each)s each (back to the error date or %(months)d months, "
+        "whichever is shorter).",
+        count=len(bills),
+        start=window_start.isoformat(),
+        each=money(per_bill_cents),
+        months=policy.billing_error_max_months_back,
+    )
+    return Adjusted(-total if overcharged else total, explanation)
+
+
+def fee_waiver(*, fee_cents: int, fee_kind: str, already_waived: bool) -> Adjusted:
+    if fee_kind not in ("late_fee", "fee"):
+        raise AdjustmentDenied(_("Only a fee can be waived."))
+    if fee_cents <= 0:
+        raise AdjustmentDenied(_("Only a fee can be waived."))
+    if already_waived:
+        raise AdjustmentDenied(_("This fee was already waived."))
+    return Adjusted(-fee_cents, _("Fee waived: %(amount)s.", amount=money(fee_cents)))
+
+
+# ---- approval ---------------------------------------------------------------------------------------------------
+
+
+def needs_approval(policy: Policy, amount_cents: int) -> bool:
+    return abs(amount_cents) > policy.adjustment_supervisor_threshold_cents
+
+
+def may_decide(*, approver_id: int, approver_is_supervisor: bool, requester_id: int) -> str | None:
+    """Why this person may not approve or reject, or None when they may."""
+    if not approver_is_supervisor:
+        return _("Only a supervisor can approve an adjustment over the limit.")
+    if approver_id == requester_id:
+        return _("Someone other than the person who asked must approve it.")
+    return None
+
+
+# ---- cash drawer ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrawerBalance:
+    expected: dict[str, int]  # cents by tender, float included in cash
+    counted: dict[str, int]
+    over_short: dict[str, int]  # counted - expected, by tender
+    over_short_cents: int  # the total: negative is short
+    flagged: bool  # a shortage beyond the policy's limit goes to a supervisor
+    needs_reason: bool
+
+
+TENDERS = ("cash", "check", "card")
+
+
+def balance_drawer(
+    policy: Policy, *, opening_float_cents: int, receipts: Iterable[tuple[str, int]], counted: Mapping[str, int]
+) -> DrawerBalance:
+    """Compare what was counted, by tender, with the float plus the drawer's receipts (voided ones left out)."""
+    expected = dict.fromkeys(TENDERS, 0)
+    expected["cash"] = opening_float_cents
+    for tender, cents in receipts:
+        expected[tender] += cents
+    counted_all = {tender: int(counted.get(tender, 0)) for tender in TENDERS}
+    over_short = {tender: counted_all[tender] - expected[tender] for tender in TENDERS}
+    total = sum(over_short.values())
+    return DrawerBalance(
+        expected=expected,
+        counted=counted_all,
+        over_short=over_short,
+        over_short_cents=total,
+        flagged=total < -policy.drawer_shortage_flag_cents,
+        needs_reason=total != 0,
+    )

@@ -1,0 +1,45 @@
+"""Demo data for the console: notes on a few accounts, a posted adjustment and one waiting for the supervisor.
+Runs after the bulk load, through the same services the console uses (so the audit history is real)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts.actor import Actor
+from portal.accounts.models import Account, AdjustmentKind, Origin, User, UserAccount
+from portal.accounts.policy import current_policy
+
+from . import adjustments, services
+
+
+async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
+    today = today or dt.date.today()
+    staff = {user.email: user for user in await session.scalars(select(User).where(User.email.like("%@riverton.example")))}
+    csr1, csr2 = staff.get("csr1@riverton.example"), staff.get("csr2@riverton.example")
+    if csr1 is None or csr2 is None:
+        return
+    first = Actor(csr1.id, csr1.email, Origin.CLI, csr1.role)
+    second = Actor(csr2.id, csr2.email, Origin.CLI, csr2.role)
+    late = await session.scalar(
+        select(Account).join(UserAccount, UserAccount.account_id == Account.id).join(User, User.id == UserAccount.user_id)
+        .where(User.email == "james.late@example.com")
+    )
+    others = list(await session.scalars(select(Account).order_by(Account.id).offset(40).limit(3)))
+    if late is not None:
+        await services.add_note(session, first, late, "Called about the past-due balance; customer expects to pay Friday.")
+    if len(others) == 3:
+        await services.add_note(session, second, others[0], "Customer asked about a high bill; suggested a leak check.")
+        policy = current_policy()
+        await adjustments.request(
+            session, second, others[1], AdjustmentKind.BILLING_ERROR,
+            {"error_from": today - dt.timedelta(days=70), "amount_cents": 450, "direction": "overcharged"},
+            "Wrong stormwater ERU count since the last meter change", today, policy,
+        )
+        await adjustments.request(
+            session, first, others[2], AdjustmentKind.BILLING_ERROR,
+            {"error_from": today - dt.timedelta(days=330), "amount_cents": 3_500, "direction": "overcharged"},
+            "Commercial rate applied to a residence for most of the year", today, policy,
+        )

@@ -1,0 +1,116 @@
+"""Field pages as plain HTML forms (no JavaScript): today's list, an order, each action posting and redirecting;
+a flagged read asks to be typed again with a photo; another technician's order is not found."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from portal.accounts import workorders
+from portal.accounts.actor import Actor
+from portal.accounts.models import MeterRead, Photo, Role, WorkOrder, WorkOrderKind, WorkOrderStatus
+from tests import factories
+from tests.field_world import LAST_READ, make_field_order
+from tests.http.helpers import csrf, sign_in
+from tests.unit.test_photos import jpeg
+
+
+async def _post(client, url: str, data: dict, files: dict | None = None):  # noqa: ANN001, ANN201
+    token = await csrf(client)
+    return await client.post(url, data={**data, "_csrf_token": token}, files=files, follow_redirects=False)
+
+
+async def test_today_lists_my_orders_with_safety_notes_and_the_order_page_shows_the_expected_range(client, session, technician) -> None:
+    order = await make_field_order(session, technician, WorkOrderKind.DISCONNECT, medical=True)
+    other = await make_field_order(session, await factories.make_user(session, Role.FIELD))
+    await session.commit()
+    await sign_in(client, session, technician)
+    today = await client.get("/field")
+    assert f"/field/orders/{order.id}" in today.text and f"/field/orders/{other.id}" not in today.text
+    page = await client.get(f"/field/orders/{order.id}")
+    assert page.status_code == 200
+    assert "Medical alert on file" in page.text and "Seal number" in page.text and 'id="order-data"' in page.text
+    assert (await client.get(f"/field/orders/{other.id}")).status_code == 404
+
+
+async def test_a_read_posts_and_redirects_and_sending_the_form_twice_records_one_read(client, session, technician) -> None:
+    order = await make_field_order(session, technician)
+    await session.commit()
+    await sign_in(client, session, technician)
+    form = {"mutation_id": str(uuid.uuid4()), "value": str(LAST_READ + 6_000)}
+    first = await _post(client, f"/field/orders/{order.id}/actions/record_read", form)
+    assert first.status_code == 303 and first.headers["location"] == "/field"
+    second = await _post(client, f"/field/orders/{order.id}/actions/record_read", form)
+    assert second.status_code == 303
+    await session.commit()
+    assert await session.scalar(select(func.count()).select_from(MeterRead).where(MeterRead.work_order_id == order.id)) == 1
+
+
+async def test_a_flagged_read_must_be_typed_again_with_a_photo(client, session, technician, app, tmp_path) -> None:
+    from portal.accounts.photos import LocalPhotoStore
+
+    app.state.photo_store = LocalPhotoStore(tmp_path)
+    order = await make_field_order(session, technician)
+    await session.commit()
+    await sign_in(client, session, technician)
+    url = f"/field/orders/{order.id}/actions/record_read"
+    page_id = str(uuid.uuid4())
+    high = str(LAST_READ + 60_000)
+    asked = await _post(client, url, {"mutation_id": page_id, "value": high})
+    assert asked.status_code == 400 and "Higher than expected" in asked.text and "Take a photo" in asked.text
+    done = await _post(client, url, {"mutation_id": page_id, "value": high, "confirm_value": high},
+                       files={"photo": ("meter.jpg", jpeg(), "image/jpeg")})
+    assert done.status_code == 303, done.text
+    await session.commit()
+    read = await session.scalar(select(MeterRead).where(MeterRead.work_order_id == order.id))
+    assert read.flags == ["high", "re_entered"]
+    assert await session.scalar(select(func.count()).select_from(Photo).where(Photo.work_order_id == order.id)) == 1
+
+
+async def test_a_disconnect_on_a_cancelled_order_shows_the_reason_and_a_restore_button(client, session, technician, app, tmp_path) -> None:
+    from portal.accounts.photos import LocalPhotoStore
+
+    app.state.photo_store = LocalPhotoStore(tmp_path)
+    order = await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
+    await session.commit()
+    await sign_in(client, session, technician)
+    page = await client.get(f"/field/orders/{order.id}")  # loaded before the customer paid
+    assert "Record disconnect" in page.text
+    await workorders.cancel(session, Actor.job("payments"), order, "Customer paid at 10:42")
+    await session.commit()
+    answer = await _post(client, f"/field/orders/{order.id}/actions/disconnect_done",
+                         {"mutation_id": str(uuid.uuid4()), "value": str(LAST_READ + 6_000), "seal": "S-77"},
+                         files={"photo": ("meter.jpg", jpeg(), "image/jpeg")})
+    assert answer.status_code == 409 and "was cancelled" in answer.text and "Restore now" in answer.text
+    restore = await _post(client, f"/field/orders/{order.id}/actions/request_restore", {"mutation_id": str(uuid.uuid4())})
+    assert restore.status_code == 303 and restore.headers["location"].startswith("/field/orders/")
+    await session.commit()
+    new = await session.scalar(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.RESTORE))
+    assert new.assigned_to_id == technician.id and new.status == WorkOrderStatus.ASSIGNED
+
+
+async def test_skip_note_and_leak_check_forms_work_without_javascript(client, session, technician) -> None:
+    read_order = await make_field_order(session, technician)
+    leak = await make_field_order(session, technician, WorkOrderKind.LEAK_CHECK)
+    await session.commit()
+    await sign_in(client, session, technician)
+    note = await _post(client, f"/field/orders/{read_order.id}/actions/add_note", {"mutation_id": str(uuid.uuid4()), "note": "Dog loose"})
+    assert note.status_code == 303
+    skip = await _post(client, f"/field/orders/{read_order.id}/actions/skip_read", {"mutation_id": str(uuid.uuid4()), "code": "dog"})
+    assert skip.status_code == 303
+    done = await _post(client, f"/field/orders/{leak.id}/actions/complete_order", {"mutation_id": str(uuid.uuid4()), "leak_found": "no"})
+    assert done.status_code == 303
+    await session.commit()
+    read_order = await session.get(WorkOrder, read_order.id, populate_existing=True)
+    assert read_order.result["code"] == "dog" and read_order.result["notes"][0]["text"] == "Dog loose"
+    leak = await session.get(WorkOrder, leak.id, populate_existing=True)
+    assert leak.status == WorkOrderStatus.COMPLETED and leak.result["leak_found"] is False
+
+
+async def test_staff_and_residents_cannot_open_field_pages(client, session, csr, technician) -> None:
+    order = await make_field_order(session, technician)
+    await session.commit()
+    await sign_in(client, session, csr)
+    assert (await client.get("/field")).status_code == 403
+    assert (await _post(client, f"/field/orders/{order.id}/actions/add_note", {"note": "x"})).status_code == 403
