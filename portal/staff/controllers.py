@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
@@ -25,7 +25,7 @@ from portal.web.flash import flash
 from portal.web.identity import actor_of
 from portal.web.labels import label
 
-from . import adjustments, cashier, lockbox, navigation, rules, services
+from . import adjustments, cashier, lockbox, navigation, reports, rules, services, walkin
 from . import search as account_search
 from .forms import (
     KIND_FIELD,
@@ -37,6 +37,7 @@ from .forms import (
     NoteForm,
     OpenDrawerForm,
     VoidForm,
+    WalkinPayForm,
     cents,
 )
 
@@ -380,4 +381,99 @@ class LockboxController(Controller):
         return Template("staff/lockbox_batch.html", context={"batch": batch})
 
 
-ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController]
+def _report_period(start: str | None, end: str | None, today: dt.date) -> reports.Period:
+    try:
+        last = dt.date.fromisoformat(end) if end else today
+        first = dt.date.fromisoformat(start) if start else last.replace(day=1)
+    except ValueError:
+        raise DomainError(_("Give the dates as YYYY-MM-DD."), field="start") from None
+    if first > last:
+        raise DomainError(_("The period must start before it ends."), field="start")
+    if (last - first).days > 366:
+        raise DomainError(_("Choose a period of at most a year."), field="start")
+    return reports.Period(first, last)
+
+
+class ReportController(Controller):
+    path = "/staff/reports"
+    guards = [guards.staff]
+
+    @get("/")
+    async def index(self) -> Template:
+        return Template("staff/reports.html", context={"reports": reports.REPORTS})
+
+    @get("/{name:str}")
+    async def report(
+        self, db_session: DbSession, settings: AppSettings, name: FromPath[str],
+        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
+    ) -> Template | Response:
+        as_csv = name.endswith(".csv")
+        key = name.removesuffix(".csv")
+        if key not in reports.REPORTS:
+            raise NotFound(_("No such report."))
+        period = _report_period(start, end, local_today(settings))
+        built = await reports.REPORTS[key][2](db_session, period, local_today(settings), settings.timezone)
+        if as_csv:
+            filename = f"{key}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+            return Response(built.csv(), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Template("staff/report.html", context={"report": built, "period": period, "key": key})
+
+
+class WalkinController(Controller):
+    """The counter tablet's practice account: state in the CSR's session only; nothing here writes the database."""
+
+    path = "/staff/walkin"
+    guards = [guards.staff]
+
+    def _state(self, request: Request) -> dict:
+        return walkin.current_state(request.session.get(walkin.SESSION_KEY), dt.datetime.now(dt.UTC))
+
+    def _save(self, request: Request, state: dict) -> None:
+        request.session[walkin.SESSION_KEY] = state
+
+    def _page(self, request: Request, settings: Settings, state: dict, form: WalkinPayForm | None = None, status_code: int = 200) -> Template:
+        box = walkin.sandbox(state, local_today(settings))
+        chart = walkin.usage_chart(box, _("Water use, last 12 months"), _("gallons"), lambda day, pattern: format_date(day, pattern))
+        form = form or WalkinPayForm(data={"amount": Decimal(box.balance_cents) / 100})
+        return Template("staff/walkin.html", context={"box": box, "chart": chart, "form": form}, status_code=status_code)
+
+    @get("/")
+    async def page(self, request: Request, settings: AppSettings) -> Template:
+        state = self._state(request)
+        self._save(request, state)
+        return self._page(request, settings, state)
+
+    @post("/pay")
+    async def pay(self, request: Request, settings: AppSettings) -> Template | Redirect:
+        state = self._state(request)
+        form = await WalkinPayForm.from_request(request)
+        if form.validate():
+            try:
+                state = walkin.pay(state, cents(form.amount.data), dt.datetime.now(dt.UTC), local_today(settings))
+            except ValueError:
+                form.add_error("amount", _("In the practice account, pay up to the balance shown."))
+            else:
+                self._save(request, state)
+                flash(request, _("Practice payment made. No money moved and no real account changed."), "success")
+                return Redirect("/staff/walkin", status_code=303)
+        return self._page(request, settings, state, form, 400)
+
+    @post("/paperless")
+    async def paperless(self, request: Request) -> Redirect:
+        self._save(request, walkin.toggle_paperless(self._state(request), dt.datetime.now(dt.UTC)))
+        return Redirect("/staff/walkin#paperless", status_code=303)
+
+    @post("/reset")
+    async def reset(self, request: Request) -> Redirect:
+        self._save(request, walkin.fresh_state(dt.datetime.now(dt.UTC)))
+        flash(request, _("The practice account is back to its start."), "info")
+        return Redirect("/staff/walkin", status_code=303)
+
+    @get("/qr")
+    async def qr(self, settings: AppSettings) -> Template:
+        url = settings.public_url.rstrip("/") + "/signup"
+        return Template("staff/walkin_qr.html", context={"url": url, "svg": walkin.signup_qr_svg(url, _("QR code: sign up on your phone"))})
+
+
+ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController]

@@ -119,3 +119,7 @@ class CloseDrawerForm(Form):
     check = _dollars(_("Checks counted ($)"))
     card = _dollars(_("Card slips counted ($)"))
     reason = StringField(_("Reason for any over or short"), validators=[Optional(), Length(max=300)])
+
+
+class WalkinPayForm(Form):
+    amount = _dollars(_("Amount to pay ($)"), minimum=Decimal("0.01"))
