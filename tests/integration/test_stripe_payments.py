@@ -207,3 +207,9 @@ async def test_reconciliation_lists_every_difference_with_stripe(session, paymen
     assert paid.intent_id not in by_intent
     assert by_intent[unposted.intent_id].problem == "in Stripe, not in the ledger"
     assert by_intent[unposted.intent_id].stripe_cents == 3_000
+
+
+async def test_nothing_in_the_suite_can_reach_live_stripe(payments_ctx, stripe_stand_in) -> None:
+    assert stripe.api_base == stripe_stand_in
+    assert payments_ctx.gateway.client._requestor.base_addresses["api"] == stripe_stand_in
+    assert payments_ctx.gateway.client._requestor.api_key.startswith("sk_test_")
