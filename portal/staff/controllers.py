@@ -12,12 +12,22 @@ from litestar.response import Redirect, Template
 
 from sqlalchemy import select
 
-from portal.accounts import access, numbers, summary
+from portal.accounts import access, numbers, summary, sync_exceptions
 from portal.accounts.errors import Conflict, DomainError, NotFound
-from portal.accounts.models import Account, AdjustmentKind, AdjustmentStatus, CashDrawer, LockboxBatch, Tender
-from portal.accounts.policy import current_policy
+from portal.accounts.models import (
+    Account,
+    AdjustmentKind,
+    AdjustmentStatus,
+    CashDrawer,
+    LockboxBatch,
+    Tender,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
+from portal.accounts.policy import Policy, current_policy
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
+from portal.i18n import ngettext
 from portal.settings import Settings
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
@@ -25,7 +35,7 @@ from portal.web.flash import flash
 from portal.web.identity import actor_of
 from portal.web.labels import label
 
-from . import adjustments, cashier, lockbox, navigation, reports, rules, services, walkin
+from . import adjustments, cashier, cutoff, dispatch, lockbox, navigation, reports, rules, services, walkin
 from . import search as account_search
 from .forms import (
     KIND_FIELD,
@@ -476,4 +486,123 @@ class WalkinController(Controller):
         return Template("staff/walkin_qr.html", context={"url": url, "svg": walkin.signup_qr_svg(url, _("QR code: sign up on your phone"))})
 
 
-ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController]
+class CutoffController(Controller):
+    path = "/staff/cutoff"
+    guards = [guards.staff]
+
+    async def _page(self, db_session: DbSession, settings: Settings, day: dt.date, forecast: int | None,
+                    status_code: int = 200) -> Template:
+        policy = current_policy()
+        listing = await cutoff.build(db_session, policy, day, settings.timezone, forecast)
+        return Template("staff/cutoff.html", context={
+            "listing": listing, "forecast": forecast, "outcomes": cutoff.COURTESY_OUTCOMES,
+            "notice_cutoff_on": _notice_cutoff_on(policy, local_today(settings)),
+        }, status_code=status_code)
+
+    @get("/")
+    async def page(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None,
+                   forecast_high: FromQuery[str | None] = None) -> Template:
+        return await self._page(db_session, settings, _parse_day(day, settings), _forecast(forecast_high))
+
+    @post("/notices")
+    async def notices(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
+        policy, today = current_policy(), local_today(settings)
+        sent = await cutoff.send_notices(db_session, actor_of(request), policy, today, settings.timezone, _notice_cutoff_on(policy, today))
+        flash(request, ngettext("%(num)d cut-off notice sent.", "%(num)d cut-off notices sent.", sent), "success")
+        return Redirect("/staff/cutoff", status_code=303)
+
+    @post("/orders")
+    async def orders(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
+        data = await request.form()
+        day = _parse_day(data.get("day"), settings)
+        created = await cutoff.create_orders(db_session, actor_of(request), current_policy(), day, settings.timezone,
+                                             _forecast(data.get("forecast_high")))
+        flash(request, ngettext("%(num)d disconnect order created.", "%(num)d disconnect orders created.", len(created)), "success")
+        return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
+
+    @post("/recheck")
+    async def recheck(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
+        data = await request.form()
+        day = _parse_day(data.get("day"), settings)
+        cancelled = await cutoff.recheck(db_session, actor_of(request), current_policy(), day, settings.timezone)
+        flash(request, ngettext("Recheck: %(num)d order cancelled.", "Recheck: %(num)d orders cancelled.", len(cancelled)), "success")
+        return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
+
+    @post("/calls/{number:str}")
+    async def call(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        await cutoff.record_courtesy_call(db_session, actor_of(request), account, str(data.get("outcome", "")), str(data.get("note", "")))
+        flash(request, _("Call recorded for %(number)s.", number=numbers.display(account.number)), "success")
+        return Redirect(f"/staff/cutoff?day={data.get('day', '')}#calls", status_code=303)
+
+
+def _forecast(raw: object) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise DomainError(_("Give the forecast high as a whole number of degrees."), field="forecast_high") from None
+
+
+def _notice_cutoff_on(policy: Policy, today: dt.date) -> dt.date:
+    """The first day a notice sent today allows a disconnection: the policy's days later, on a business day."""
+    return policy.next_business_day(today + dt.timedelta(days=policy.cutoff_notice_days_before))
+
+
+class DispatchController(Controller):
+    path = "/staff/dispatch"
+    guards = [guards.staff]
+
+    @get("/")
+    async def page(
+        self, db_session: DbSession, settings: AppSettings, status: FromQuery[str] = "active", kind: FromQuery[str] = "",
+        route: FromQuery[str] = "", due_by: FromQuery[str] = "", technician: FromQuery[str] = "",
+    ) -> Template:
+        filters = dispatch.Filters(status=status, kind=kind, route=route, due_by=_parse_day(due_by, settings) if due_by else None,
+                                   technician_id=int(technician) if technician.isdigit() else None)
+        return Template("staff/dispatch.html", context={
+            "filters": filters, "rows": await dispatch.orders(db_session, filters),
+            "technicians": await dispatch.technicians(db_session), "routes": await dispatch.routes(db_session),
+            "kinds": list(WorkOrderKind), "statuses": list(WorkOrderStatus), "creatable": dispatch.CREATABLE,
+            "exceptions": await sync_exceptions.open_exceptions(db_session), "today": local_today(settings),
+        })
+
+    @post("/orders/{order_id:int}/assign")
+    async def assign(self, request: Request, db_session: DbSession, order_id: FromPath[int]) -> Redirect:
+        data = await request.form()
+        raw = str(data.get("technician_id", ""))
+        order = await dispatch.assign(db_session, actor_of(request), order_id, int(raw) if raw.isdigit() else None)
+        flash(request, _("Order %(id)s assigned.", id=order.id) if order.assigned_to_id else _("Order %(id)s unassigned.", id=order.id), "success")
+        return Redirect("/staff/dispatch", status_code=303)
+
+    @post("/orders")
+    async def create(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
+        data = await request.form()
+        try:
+            number = numbers.normalize(str(data.get("account_number", "")))
+            kind = WorkOrderKind(str(data.get("kind", "")))
+            due_on = dt.date.fromisoformat(str(data.get("due_on", "")))
+        except (numbers.InvalidAccountNumber, ValueError):
+            raise DomainError(_("Enter a valid account number, a kind and a due date.")) from None
+        account = await db_session.scalar(select(Account).where(Account.number == number))
+        if account is None:
+            raise NotFound(_("No account has this number."))
+        order = await dispatch.create(db_session, actor_of(request), account, kind, due_on, str(data.get("instructions", "")),
+                                      local_today(settings))
+        flash(request, _("Order %(id)s created.", id=order.id), "success")
+        return Redirect("/staff/dispatch", status_code=303)
+
+    @post("/exceptions/{exception_id:int}/resolve")
+    async def resolve(self, request: Request, db_session: DbSession, exception_id: FromPath[int]) -> Redirect:
+        data = await request.form()
+        note = str(data.get("note", "")).strip()
+        if not note:
+            raise DomainError(_("Say how the exception was resolved."), field="note")
+        await sync_exceptions.resolve(db_session, actor_of(request), exception_id, note)
+        flash(request, _("Exception resolved."), "success")
+        return Redirect("/staff/dispatch#exceptions", status_code=303)
+
+
+ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController]

@@ -90,3 +90,21 @@ async def test_a_csr_serves_a_customer_at_the_counter(page: Page, session: Async
     await expect(page.locator("figure.qr svg")).to_be_visible()
     await expect(page.locator("figure.qr")).to_contain_text("/signup")
     await assert_accessible(page)
+
+
+async def test_the_cutoff_list_dispatch_and_approvals_are_accessible(page: Page, session: AsyncSession, supervisor: User,
+                                                                       technician: User, resident: Resident) -> None:
+    from tests import factories
+    from tests.browser.flows import sign_in_by_request
+
+    await factories.make_order(session, resident.account, assignee=technician)
+    await ledger.post(session, Actor.job("browser-test"), account_id=resident.account.id, kind=LedgerKind.CHARGE,
+                      amount_cents=9_000, source_key="bill:cutoff-browser", effective_on=dt.date.today() - dt.timedelta(days=60))
+    await session.commit()
+    await sign_in_by_request(page.context, session, supervisor.email)
+    for path, heading in (("/staff/cutoff", re.compile("Cut-off list")), ("/staff/dispatch", "Dispatch"),
+                          ("/staff/approvals", "Adjustments waiting for approval"), ("/staff/lockbox", "Lockbox import"),
+                          ("/staff/reports", "Reports")):
+        await page.goto(path)
+        await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        await assert_accessible(page)
