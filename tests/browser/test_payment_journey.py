@@ -44,7 +44,7 @@ async def overdue_account(session):  # noqa: ANN001, ANN201
     return account, order
 
 
-async def checkout_as_guest(page, account, check_accessibility: bool = False) -> None:  # noqa: ANN001
+async def checkout_as_guest(page, account, check_accessibility: bool = False, bank: bool = False) -> None:  # noqa: ANN001
     await page.goto("/pay")
     if check_accessibility:
         await assert_accessible(page)
@@ -56,6 +56,8 @@ async def checkout_as_guest(page, account, check_accessibility: bool = False) ->
     if check_accessibility:
         await assert_accessible(page)
     await page.get_by_label("Email for the receipt").fill("payer@example.com")
+    if bank:
+        await page.get_by_label("Bank account (checking or savings)").check()
     await page.get_by_role("button", name="Continue to payment").click()
     await expect(page).to_have_url(re.compile(r"/payments/[A-Z0-9]{8}/checkout$"))
 
@@ -106,3 +108,27 @@ async def test_a_declined_card_says_so_and_posts_nothing(page, session, live_ser
     await expect(page.get_by_role("button", name="Pay $84.50")).to_be_enabled()
     await session.commit()
     assert await ledger.balance(session, account.id) == 8_450
+
+
+async def test_a_guest_pays_from_a_bank_account_which_settles_later(page, session, live_server) -> None:  # noqa: ANN001
+    account, _order = await overdue_account(session)
+    await checkout_as_guest(page, account, bank=True)
+    await page.get_by_label("Name on the bank account").fill("María Lopez")
+    await page.get_by_label("Routing number").fill("110000000")
+    await page.get_by_label("Bank account number").fill("000123456789")
+    await page.get_by_role("button", name="Pay $84.50").click()
+    await expect(page.get_by_role("alert")).to_have_text("Tick the box to authorize the debit.")
+    await page.get_by_label("I authorize this debit").check()
+    await assert_accessible(page)
+    await page.get_by_role("button", name="Pay $84.50").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Payment on its way")
+    await session.commit()
+    assert await ledger.balance(session, account.id) == 8_450  # processing: not posted yet
+    for _ in range(40):  # the stand-in settles ACH half a second later and sends payment_intent.succeeded
+        await asyncio.sleep(0.25)
+        await session.commit()
+        if await ledger.balance(session, account.id) == 0:
+            break
+    assert await ledger.balance(session, account.id) == 0
+    await page.reload()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Payment received")
