@@ -35,7 +35,7 @@ from portal.web.flash import flash
 from portal.web.identity import actor_of
 from portal.web.labels import label
 
-from . import adjustments, cashier, cutoff, dispatch, lockbox, navigation, reports, rules, services, walkin
+from . import account_actions, adjustments, cashier, cutoff, dispatch, lockbox, navigation, reports, rules, services, walkin
 from . import search as account_search
 from .forms import (
     KIND_FIELD,
@@ -605,4 +605,67 @@ class DispatchController(Controller):
         return Redirect("/staff/dispatch#exceptions", status_code=303)
 
 
-ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController]
+class AccountActionController(Controller):
+    """Holds, collections referral, arrangements, balance transfer and deposit actions from the account page. Each
+    posts and comes back to the page; a refusal shows its reason and changes nothing."""
+
+    path = "/staff/accounts/{number:str}"
+    guards = [guards.staff]
+
+    @post("/holds/{hold:str}")
+    async def hold(self, request: Request, db_session: DbSession, number: FromPath[str], hold: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        on = data.get("on") == "1"
+        await account_actions.set_hold(db_session, actor_of(request), account, hold, on, str(data.get("reason", "")))
+        flash(request, _("Hold placed.") if on else _("Hold lifted."), "success")
+        return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
+
+    @post("/collections")
+    async def collections(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        await account_actions.refer_to_collections(db_session, actor_of(request), account, str(data.get("reason", "")), local_today(settings))
+        flash(request, _("Referred to collections."), "success")
+        return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
+
+    @post("/arrangements")
+    async def arrangement(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        raw = str(data.get("instalments", ""))
+        if not raw.isdigit():
+            raise DomainError(_("Choose from 1 to %(max)d instalments.", max=current_policy().arrangement_max_instalments), field="instalments")
+        plan = await account_actions.grant_arrangement(db_session, actor_of(request), current_policy(), account,
+                                                       instalments=int(raw), reason=str(data.get("reason", "")), today=local_today(settings))
+        flash(request, _("Arrangement granted: %(down)s down, then %(count)d monthly instalments.",
+                         down=format_money(plan.down_payment_cents), count=len(plan.instalments)), "success")
+        return Redirect(f"/staff/accounts/{account.number}#plans", status_code=303)
+
+    @post("/transfer")
+    async def transfer(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        source = await staff_account(request, db_session, number)
+        data = await request.form()
+        target = await staff_account(request, db_session, str(data.get("target", "")))
+        amount = await account_actions.transfer_balance(db_session, actor_of(request), source, target, str(data.get("reason", "")),
+                                                        local_today(settings))
+        flash(request, _("%(amount)s moved to account %(number)s.", amount=format_money(amount), number=numbers.display(target.number)), "success")
+        return Redirect(f"/staff/accounts/{source.number}#ledger", status_code=303)
+
+    @post("/deposit/waive")
+    async def waive_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        await account_actions.waive_deposit(db_session, actor_of(request), account, str(data.get("letter", "")), local_today(settings))
+        flash(request, _("Deposit waived."), "success")
+        return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+
+    @post("/deposit/apply")
+    async def apply_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        amount = await account_actions.apply_deposit(db_session, actor_of(request), account, local_today(settings))
+        flash(request, _("Deposit of %(amount)s applied to the balance.", amount=format_money(amount)), "success")
+        return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+
+
+ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, AccountActionController]

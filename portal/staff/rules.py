@@ -371,3 +371,43 @@ def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at:
         reasons.append(_("No courtesy contact at least %(hours)d hours before.", hours=policy.courtesy_contact_hours_before))
     return CutoffDecision(facts.account_id, not reasons, tuple(reasons), tuple(codes), needs_notice=not notice_ok,
                           needs_courtesy_call=not courtesy_ok)
+
+
+# ---- payment arrangements ---------------------------------------------------------------------------------------
+
+
+class ArrangementRefused(DomainError):
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class ArrangementPlan:
+    total_cents: int
+    down_payment_cents: int
+    instalments: tuple[tuple[dt.date, int], ...]  # (due on, cents)
+
+
+def arrangement_plan(
+    policy: Policy,
+    *,
+    today: dt.date,
+    past_due_cents: int,
+    instalments: int,
+    earlier_arrangements: Iterable[dt.date] = (),
+    account_in_collections: bool = False,
+) -> ArrangementPlan:
+    """Half down (the policy's percent, rounded up to the cent), the rest in equal monthly instalments alongside the
+    current bills; at most the policy's number of instalments and of arrangements in 12 months."""
+    if past_due_cents <= 0:
+        raise ArrangementRefused(_("Nothing is past due: there is nothing to arrange."))
+    if account_in_collections:
+        raise ArrangementRefused(_("An account in collections cannot get an arrangement."))
+    if not 1 <= instalments <= policy.arrangement_max_instalments:
+        raise ArrangementRefused(_("Choose from 1 to %(max)d instalments.", max=policy.arrangement_max_instalments), field="instalments")
+    if _recent(earlier_arrangements, add_months(today, -12)) >= policy.arrangements_per_12_months:
+        raise ArrangementRefused(_("This account already had a payment arrangement in the last 12 months."))
+    down = -(-past_due_cents * policy.arrangement_down_payment_percent // 100)
+    rest = past_due_cents - down
+    base, extra = divmod(rest, instalments)
+    plan = tuple((add_months(today, n + 1), base + (1 if n < extra else 0)) for n in range(instalments))
+    return ArrangementPlan(past_due_cents, down, plan)
