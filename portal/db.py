@@ -19,10 +19,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
+def _sqlite_begin_before_savepoint(connection, _name) -> None:  # noqa: ANN001
+    """The sqlite3 driver opens a transaction before INSERT/UPDATE/DELETE but not before a SAVEPOINT, so a savepoint
+    that was a transaction's first write would commit on release and survive a later rollback. Open it ourselves.
+    (Only here: taking SQLAlchemy's full BEGIN recipe would turn every read into a snapshot transaction, whose later
+    write fails at once with SQLITE_BUSY_SNAPSHOT when another request committed in between.)"""
+    raw = connection.connection.dbapi_connection
+    driver = getattr(raw, "_connection", raw)  # aiosqlite's adapter wraps the sqlite3 connection
+    if not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)  # type: ignore[arg-type]
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)

@@ -120,3 +120,19 @@ async def test_arrears_come_from_the_ledger_and_the_bills_due_dates(session) -> 
     assert (await arrears(session, account.id, dt.date(2026, 10, 22))).past_due_cents == 0
     late = await arrears(session, account.id, dt.date(2026, 10, 23))
     assert late.past_due_cents == 5000 and late.oldest_past_due_on == dt.date(2026, 10, 22)
+
+
+async def test_a_savepoint_that_was_the_first_write_is_undone_when_the_transaction_rolls_back(engine) -> None:
+    """SQLite's driver starts no transaction before a SAVEPOINT; without our BEGIN the entry below would survive."""
+    from portal.db import make_sessionmaker
+
+    maker = make_sessionmaker(engine)
+    async with maker() as session:
+        account = await factories.make_account(session)
+        await session.commit()
+    async with maker() as session:
+        async with session.begin_nested():
+            session.add(LedgerEntry(account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-100, source_key="sp-1", effective_on=DAY))
+        await session.rollback()
+    async with maker() as session:
+        assert await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key == "sp-1")) == 0
