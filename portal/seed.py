@@ -348,7 +348,9 @@ def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa
         rows.add(UserAccount, user_id=user_id, account_id=account_id, linked_at=dt.datetime(2024, 1, 1, tzinfo=UTC))
 
     resident(PERSONAS["resident"][0], good[0], "María", "Lopez", "es")
-    resident(PERSONAS["resident-late"][0], delinquent[0], "James", "Whitaker", "en")
+    # the past-due persona is a household (payment extensions and the cut-off rules are about homes)
+    late_home = next((a for a in delinquent if rows.data[Account][a - 1]["account_class"] == AccountClass.RESIDENTIAL), delinquent[0])
+    resident(PERSONAS["resident-late"][0], late_home, "James", "Whitaker", "en")
 
     # ---- today's field orders -------------------------------------------------------------------------------------
     technicians = [i + 1 for i, (_e, _n, role) in enumerate(STAFF) if role == Role.FIELD]
@@ -392,4 +394,7 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
     from portal.staff.seed import seed as seed_staff  # noqa: PLC0415 - each side seeds after the bulk load
 
     await seed_staff(session)
+    from portal.customer.seed import seed as seed_residents  # noqa: PLC0415
+
+    await seed_residents(session)
     return counts

@@ -149,7 +149,7 @@ class MyAccountController(Controller):
         months = await services.usage_months(db_session, current, local_today(settings))
         points = [
             ChartPoint(format_date(m.month, "MMM"), format_date(m.month, "MMMM yyyy"), m.gallons,
-                       highlight=index == len(months) - 1, estimated=m.estimated)
+                       highlight=index == len(months) - 1, estimated=m.estimated, previous=m.last_year)
             for index, m in enumerate(months)
         ]
         chart = bar_chart(points, title=_("Water use by month, last %(count)s months", count=len(points)),
