@@ -19,7 +19,7 @@ from portal.accounts import access, deposits, extensions, photos, summary, tenan
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import Account, AccountClass, Premise
 from portal.accounts.policy import Policy, current_policy
-from portal.i18n import format_date, format_money, format_number
+from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 from portal.settings import Settings
 from portal.web import guards
@@ -546,4 +546,3 @@ class MyAccountController(Controller):
 
 ROUTES = [landing, MyAccountController]
 
-__all__ = ["ROUTES", "format_number"]

@@ -16,7 +16,6 @@ from portal.accounts import ledger, numbers, tenancy
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     AccountStatus,
-    Bill,
     Customer,
     ExtensionStatus,
     LedgerKind,
