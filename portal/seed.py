@@ -392,4 +392,7 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
     from portal.staff.seed import seed as seed_staff  # noqa: PLC0415 - each side seeds after the bulk load
 
     await seed_staff(session)
+    from portal.field.seed import seed as seed_field  # noqa: PLC0415
+
+    await seed_field(session)
     return counts
