@@ -407,4 +407,7 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
 
     await seed_staff(session)
     await seed_billing(session)
+    from portal.field.seed import seed as seed_field  # noqa: PLC0415
+
+    await seed_field(session)
     return counts

@@ -65,6 +65,11 @@ class Policy:
     arrangement_max_instalments: int = 4
     arrangements_per_12_months: int = 1
 
+    # ---- start / stop / move service -------------------------------------------------------------------------
+    service_request_max_days_ahead: int = 90  # the latest start or stop date a request may ask for
+    high_use_alert_factor: float = 2.0  # a bill period's use above this x the same period's usual use: possible leak
+    continuous_use_alert_days: int = 3  # reads showing use every day, never zero, for this many days: possible leak
+
     # ---- cut-off and reconnection ----------------------------------------------------------------------------
     cutoff_days_past_due: int = 30
     cutoff_minimum_past_due_cents: int = 5_000

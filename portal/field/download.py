@@ -88,7 +88,8 @@ async def serialize(session: AsyncSession, policy: Policy, orders: list[WorkOrde
                              "multiplier": meter.multiplier, "unit": meter.unit, "location": meter.location_note}
             item["reads"] = {"previous": history.previous_value, "previous_at": _iso(history.previous_at),
                              "average_daily": round(history.average_daily, 1) if history.average_daily is not None else None,
-                             "ceiling_daily": policy.read_ceiling_per_day(meter.size), "low": low, "high": high}
+                             "ceiling_daily": policy.read_ceiling_per_day(meter.size), "low": low, "high": high,
+                             "high_factor": policy.high_read_factor, "low_factor": policy.low_read_factor}
         if order.account_id in accounts:
             account, customer = accounts[order.account_id]
             arrears = owed[account.id]

@@ -22,7 +22,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 # (path, label) per role: the label is translated when the menu renders.
 NAVIGATION: dict[Role | None, list[tuple[str, str]]] = {
     None: [("/", "Home"), ("/pay", "Pay a bill"), ("/signin", "Sign in")],
-    Role.CUSTOMER: [("/my", "My account"), ("/pay", "Pay a bill"), ("/settings", "Settings")],
+    Role.CUSTOMER: [("/my", "My account"), ("/my/bills", "Bills"), ("/pay", "Pay a bill"), ("/my/requests", "My requests"), ("/settings", "Settings")],
     Role.FIELD: [("/field", "Today's orders"), ("/settings", "Settings")],
     Role.CSR: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],
     Role.SUPERVISOR: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],

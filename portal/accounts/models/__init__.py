@@ -27,6 +27,7 @@ from .people import Customer, Passkey, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise
 from .rates import RateScheduleRecord
 from .system import AuditEvent, MailMessage, ThrottleHit
+from .requests import RequestKind, RequestStatus, ServiceRequest  # noqa: F401
 from .staff import AccountNote, Adjustment, AdjustmentKind, AdjustmentStatus, ArrangementStatus, CollectionContact, ContactKind, LockboxBatch, PaymentArrangement  # noqa: F401, E501
 
 __all__ = [

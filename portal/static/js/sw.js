@@ -20,6 +20,24 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   // Sign-out clears what this device kept of the signed-in person's pages.
   if (event.data === "clear-pages") event.waitUntil(caches.delete(PAGE_CACHE));
+  // A technician saved today's orders: keep their pages and the modules they need for working offline.
+  if (event.data && event.data.type === "keep-for-offline") {
+    const { pages = [], assets = [] } = event.data;
+    const reply = () => event.ports[0]?.postMessage("kept");
+    event.waitUntil(Promise.all([
+      caches.open(PAGE_CACHE).then((cache) => Promise.allSettled(pages.map((url) => cache.add(url)))),
+      caches.open(STATIC_CACHE).then((cache) => Promise.allSettled(assets.map((url) => cache.add(url)))),
+    ]).then(reply, reply));
+  }
+});
+
+// Background Sync (where the browser has it): the field outbox lives in the page's modules, so the worker asks an
+// open field page to run a sync; with none open, the next app start syncs.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "field-outbox") return;
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then((clients) => {
+    for (const client of clients) client.postMessage({ type: "field-sync" });
+  }));
 });
 
 function withTimeout(promise, ms) {
@@ -33,12 +51,12 @@ async function networkFirst(request) {
   const cache = await caches.open(PAGE_CACHE);
   try {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
-    if (response.ok && response.headers.get("content-type")?.includes("text/html")) {
+    if (response.ok && !response.redirected && response.headers.get("content-type")?.includes("text/html")) {
       cache.put(request, response.clone());
     }
     return response;
   } catch (error) {
-    const cached = await cache.match(request);
+    const cached = await cache.match(request, { ignoreVary: true });
     if (cached) return cached;
     return (await caches.match("/offline")) || Response.error();
   }
@@ -50,7 +68,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/static/")) {
-    event.respondWith(caches.match(request).then((hit) => hit || fetch(request).then((response) => {
+    event.respondWith(caches.match(request, { ignoreVary: true }).then((hit) => hit || fetch(request).then((response) => {
       if (response.ok) caches.open(STATIC_CACHE).then((cache) => cache.put(request, response.clone()));
       return response;
     })));

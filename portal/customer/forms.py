@@ -1,0 +1,155 @@
+"""Resident forms: every label, hint and message in English and Spanish; validation that a person can act on."""
+
+from __future__ import annotations
+
+from wtforms import BooleanField, DateField, EmailField, FileField, IntegerField, RadioField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+from portal.i18n import lazy_gettext as _
+from portal.web.forms import AccountNumber, Form, Zip
+
+PHONE = Regexp(r"^[\d\s().+-]{7,20}$", message=_("Enter a phone number like 254-555-0123."))
+
+
+class LinkAccountForm(Form):
+    account_number = StringField(
+        _("Account number"),
+        validators=[DataRequired(_("Enter your account number.")), AccountNumber()],
+        description=_("9 digits, at the top of your bill."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    zip_code = StringField(
+        _("ZIP code of the service address"),
+        validators=[DataRequired(_("Enter the ZIP code of the service address.")), Zip()],
+        render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"},
+    )
+    last_name = StringField(
+        _("Last name on the account (or business name)"),
+        validators=[DataRequired(_("Enter the last name on the account.")), Length(max=160)],
+        render_kw={"autocomplete": "family-name"},
+    )
+
+
+class AddressSearchForm(Form):
+    q = StringField(
+        _("Street address"),
+        validators=[DataRequired(_("Enter the street address, for example 120 Oak St.")), Length(max=120)],
+        description=_("The house number and street are enough."),
+        render_kw={"autocomplete": "street-address"},
+    )
+    zip = StringField(_("ZIP code (optional)"), validators=[Optional(), Zip()],
+                      render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"})
+
+
+class ChooseAddressForm(Form):
+    premise_id = RadioField(_("Choose the address"), coerce=int,
+                            validators=[InputRequired(_("Choose an address from the list."))])
+
+
+class StartDateForm(Form):
+    start_on = DateField(_("Start date"), validators=[InputRequired(_("Enter the date you want service to start."))],
+                         description=_("A weekday, from the next business day."))
+
+
+class MoveDatesForm(Form):
+    stop_on = DateField(_("Last day at your current address"),
+                        validators=[InputRequired(_("Enter the date you want service to stop."))],
+                        description=_("We read the meter that day for your final bill."))
+    start_on = DateField(_("First day at your new address"),
+                         validators=[InputRequired(_("Enter the date you want service to start."))],
+                         description=_("A weekday, from the next business day."))
+
+
+class ContactForm(Form):
+    phone = TelField(_("Phone number"), validators=[DataRequired(_("Enter a phone number we can call on the day.")), PHONE],
+                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    email = EmailField(_("Email address"), validators=[DataRequired(_("Enter your email address.")),
+                                                       Email(_("Enter an email address like name@example.com."))],
+                       render_kw={"autocomplete": "email", "inputmode": "email"})
+
+
+class DepositForm(Form):
+    option = RadioField(
+        _("How do you want to handle the deposit?"),
+        choices=[("pay", _("I will pay the deposit")), ("letter", _("I have a letter of credit from my previous utility"))],
+        validators=[InputRequired(_("Choose how you want to handle the deposit."))],
+    )
+    utility = StringField(_("Name of your previous utility"), validators=[Optional(), Length(max=120)])
+    service_from = DateField(_("Service there started on"), validators=[Optional()])
+    service_to = DateField(_("Service there ended on"), validators=[Optional()],
+                           description=_("Leave empty if you still have service there."))
+    late_payments = IntegerField(_("Late payments the letter shows"), default=0,
+                                 validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
+                                 render_kw={"inputmode": "numeric"})
+    disconnects = IntegerField(_("Disconnections for non-payment the letter shows"), default=0,
+                               validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
+                               render_kw={"inputmode": "numeric"})
+    returned_payments = IntegerField(_("Returned payments the letter shows"), default=0,
+                                     validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
+                                     render_kw={"inputmode": "numeric"})
+
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        ok = super().validate(extra_validators)
+        if self.option.data == "letter":
+            if not (self.utility.data or "").strip():
+                self.add_error("utility", str(_("Enter the name of the utility that wrote the letter.")))
+                ok = False
+            if self.service_from.data is None:
+                self.add_error("service_from", str(_("Enter the date your service there started.")))
+                ok = False
+            elif self.service_to.data is not None and self.service_to.data < self.service_from.data:
+                self.add_error("service_to", str(_("The end date must be after the start date.")))
+                ok = False
+        return ok
+
+
+class StopForm(Form):
+    stop_on = DateField(_("Last day of service"), validators=[InputRequired(_("Enter the date you want service to stop."))],
+                        description=_("We read the meter that day for your final bill."))
+    forwarding_address = TextAreaField(
+        _("Where should we send your final bill?"),
+        validators=[DataRequired(_("Enter the address where we should send your final bill.")), Length(max=500)],
+        description=_("Street, city, state and ZIP code. Any deposit and credit left are refunded there too."),
+        render_kw={"autocomplete": "street-address", "rows": "3"},
+    )
+
+
+class CancelRequestForm(Form):
+    reason = StringField(_("Why are you cancelling? (optional)"), validators=[Optional(), Length(max=200)])
+
+
+class ExtensionForm(Form):
+    promised_on = DateField(_("I will pay the past-due amount by"),
+                            validators=[InputRequired(_("Enter the date you will pay by."))])
+
+
+class ProblemForm(Form):
+    kind = RadioField(
+        _("What is the problem?"),
+        choices=[("leak", _("A leak (water running or pooling)")), ("no_water", _("No water")),
+                 ("meter_damage", _("The meter is damaged")), ("lid_damage", _("The meter box lid is damaged or missing"))],
+        validators=[InputRequired(_("Choose what the problem is."))],
+    )
+    description = TextAreaField(_("Tell us more"), validators=[DataRequired(_("Tell us what you see and where.")), Length(max=1000)],
+                                description=_("Where is it, and since when? For a leak: is it before or after the meter?"),
+                                render_kw={"rows": "4"})
+    phone = TelField(_("Phone number for the crew (optional)"), validators=[Optional(), PHONE],
+                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    photo = FileField(_("Photo (optional)"), description=_("A JPEG, PNG or WebP photo, up to 12 MB."),
+                      render_kw={"accept": "image/jpeg,image/png,image/webp"})
+
+
+class PreferencesForm(Form):
+    paperless = BooleanField(_("Paperless billing: email me my bills instead of mailing paper"))
+    notify_email = BooleanField(_("Send notices by email (bill ready, past due, service requests)"))
+    notify_sms = BooleanField(_("Send notices by text message"), description=_("Text messages need a mobile number below."))
+    phone = TelField(_("Mobile number"), validators=[Optional(), PHONE], render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    language = RadioField(_("Language for the website, bills and notices"), choices=[("en", "English"), ("es", "Español")],
+                          validators=[InputRequired(_("Choose a language."))])
+
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        ok = super().validate(extra_validators)
+        if self.notify_sms.data and not (self.phone.data or "").strip():
+            self.add_error("phone", str(_("Enter a mobile number for text messages.")))
+            ok = False
+        return ok

@@ -1,0 +1,155 @@
+"""The technician's offline day in Chromium at a phone size: save today's orders, lose signal (the service worker's
+own fetches cut too), enter a read, a flagged read (typed twice, with a photo) and a disconnect with a photo, reload
+while offline, come back and sync: exactly one row per action, and the photos' checksums match the phone's."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from PIL import Image
+from playwright.async_api import BrowserContext, Page, Route, expect
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts.models import MeterRead, Photo, SyncMutation, User, WorkOrder, WorkOrderKind, WorkOrderStatus
+from tests.browser.conftest import PHONE, LiveServer
+from tests.browser.flows import sign_in_by_request
+from tests.field_world import LAST_READ, make_field_order
+
+pytestmark = pytest.mark.browser
+
+
+class Signal:
+    """Offline for the page (context.set_offline) and for the service worker (its requests aborted)."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.context = context
+        self.offline = False
+
+    async def install(self) -> None:
+        async def handle(route: Route) -> None:
+            if self.offline:
+                await route.abort("internetdisconnected")
+            else:
+                await route.continue_()
+
+        await self.context.route("**/*", handle)
+
+    async def set(self, offline: bool) -> None:
+        self.offline = offline
+        await self.context.set_offline(offline)
+
+
+def photo_file(tmp_path, name: str) -> str:  # noqa: ANN001
+    path = tmp_path / name
+    image = Image.new("RGB", (2400, 1800), (90, 120, 160))
+    image.paste((220, 200, 40), (300, 300, 900, 900))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    path.write_bytes(out.getvalue())
+    return str(path)
+
+
+async def phone_photos(page: Page) -> list[dict]:
+    return await page.evaluate("""() => new Promise((resolve, reject) => {
+        const req = indexedDB.open("field");
+        req.onsuccess = () => {
+            const tx = req.result.transaction("photos", "readonly");
+            const all = tx.objectStore("photos").getAll();
+            all.onsuccess = () => resolve(all.result.map((p) => ({id: p.id, sha256: p.sha256, size: p.size, width: p.width, height: p.height})));
+            all.onerror = () => reject(all.error);
+        };
+        req.onerror = () => reject(req.error);
+    })""")
+
+
+async def test_a_day_offline_syncs_each_action_exactly_once(browser, live_server: LiveServer, session: AsyncSession,
+                                                           technician: User, tmp_path) -> None:  # noqa: ANN001
+    read_order = await make_field_order(session, technician)
+    flagged_order = await make_field_order(session, technician)
+    disconnect = await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
+    await session.commit()
+
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", service_workers="allow", **PHONE)
+    context.set_default_timeout(15_000)
+    try:
+        signal = Signal(context)
+        await signal.install()
+        await sign_in_by_request(context, session, technician.email)
+        page = await context.new_page()
+        await page.goto("/field")
+        await page.evaluate("() => navigator.serviceWorker.ready")
+        if not await page.evaluate("() => navigator.serviceWorker.controller !== null"):
+            await page.reload()  # the worker claims the page; a reload makes sure every request goes through it
+        assert await page.evaluate("() => navigator.serviceWorker.controller !== null")
+        await page.get_by_role("button", name="Save today's orders on this phone").click()
+        await expect(page.locator("[data-sync-text]")).to_have_text("Orders saved on this phone: 3")
+
+        print("CACHES", await page.evaluate("""async () => { const out = {}; for (const k of await caches.keys()) { const c = await caches.open(k); out[k] = (await c.keys()).map(r => r.url); } return out; }"""))
+        await signal.set(True)
+
+        print("FETCH", await page.evaluate("""async () => { try { const r = await fetch("/field/orders/1"); return [r.status, (await r.text()).length]; } catch (e) { return String(e); } }"""))
+        page.on("console", lambda m: print("CONSOLE", m.text))
+        # A read in range.
+        await page.goto(f"/field/orders/{read_order.id}")
+        await page.get_by_label("Read", exact=True).fill(str(LAST_READ + 6_000))
+        await page.get_by_role("button", name="Save read").click()
+        await expect(page.locator("main > [data-local-state]")).to_contain_text("Saved on this phone")
+
+        # A flagged read: the phone asks for it again and for a photo.
+        await page.goto(f"/field/orders/{flagged_order.id}")
+        await page.get_by_label("Read", exact=True).fill(str(LAST_READ + 60_000))
+        await page.get_by_role("button", name="Save read").click()
+        await expect(page.locator("[data-read-warning]")).to_contain_text("Higher than expected")
+        await page.get_by_label("Enter the read again to confirm").fill(str(LAST_READ + 60_000))
+        await page.get_by_role("button", name="Save read").click()
+        await expect(page.locator("[data-form-error]")).to_contain_text("photo")
+        await page.get_by_label("Photo of the meter").set_input_files(photo_file(tmp_path, "flagged.jpg"))
+        await page.get_by_role("button", name="Save read").click()
+        await expect(page.locator("main > [data-local-state]")).to_contain_text("Saved on this phone")
+
+        # A disconnect with its seal, final read and photo.
+        await page.goto(f"/field/orders/{disconnect.id}")
+        await page.get_by_label("Final read").fill(str(LAST_READ + 6_100))
+        await page.get_by_label("Seal number").fill("S-40917")
+        await page.get_by_label("Photo of the locked meter").set_input_files(photo_file(tmp_path, "seal.jpg"))
+        await page.get_by_role("button", name="Record disconnect").click()
+        await expect(page.locator("main > [data-local-state]")).to_contain_text("Saved on this phone")
+
+        # Reload with no signal: the page comes from the phone, the actions are still waiting.
+        await page.reload()
+        await expect(page.locator("[data-sync-count]")).to_have_text("5")  # 3 actions + 2 photos
+        await expect(page.locator("main > [data-local-state]")).to_contain_text("Saved on this phone")
+        kept = await phone_photos(page)
+        assert len(kept) == 2 and all(max(p["width"], p["height"]) <= 1600 for p in kept)
+        await page.goto("/field")
+        await expect(page.locator("[data-sync-text]")).to_contain_text("3 waiting to send")
+
+        # Signal again: sync.
+        await signal.set(False)
+        await page.get_by_role("button", name="Sync now").click()
+        await expect(page.locator("[data-sync-count]")).to_have_text("0", timeout=20_000)
+        await expect(page.locator("[data-sync-text]")).to_have_text("Everything is sent.")
+        assert await phone_photos(page) == []  # deleted only after the server confirmed each checksum
+        await page.get_by_role("button", name="Sync now").click()  # a second round changes nothing
+        await expect(page.locator("[data-sync-text]")).to_have_text("Everything is sent.")
+    finally:
+        await context.close()
+
+    await session.commit()
+    ids = [read_order.id, flagged_order.id, disconnect.id]
+    reads = (await session.execute(select(MeterRead.work_order_id, MeterRead.value, MeterRead.flags)
+                                   .where(MeterRead.work_order_id.in_(ids)).order_by(MeterRead.work_order_id))).all()
+    assert [(r.work_order_id, r.value) for r in reads] == [(read_order.id, LAST_READ + 6_000), (flagged_order.id, LAST_READ + 60_000),
+                                                           (disconnect.id, LAST_READ + 6_100)]
+    assert reads[1].flags == ["high", "re_entered"]
+    assert await session.scalar(select(func.count()).select_from(SyncMutation)) == 3
+    statuses = (await session.scalars(select(WorkOrder.status).where(WorkOrder.id.in_(ids)))).all()
+    assert set(statuses) == {WorkOrderStatus.COMPLETED}
+    stored = {p.client_id: p for p in (await session.scalars(select(Photo))).all()}
+    assert {p["id"]: p["sha256"] for p in kept} == {cid: p.sha256 for cid, p in stored.items()}
+    assert {p.work_order_id for p in stored.values()} == {flagged_order.id, disconnect.id}
+    done = await session.get(WorkOrder, disconnect.id, populate_existing=True)
+    assert done.result["seal"] == "S-40917" and len(done.result["photo_ids"]) == 1

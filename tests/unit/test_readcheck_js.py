@@ -1,0 +1,52 @@
+"""The phone's read check (static/js/field/readcheck.js) flags exactly what the server's rule flags, for the numbers
+the server sends with each order. Runs the module in Node (skipped where Node is missing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from portal.accounts.policy import Policy
+from portal.accounts.reads import MeterFacts, ReadHistory, check_read
+
+MODULE = Path(__file__).resolve().parents[2] / "portal" / "static" / "js" / "field" / "readcheck.js"
+POLICY = Policy()
+LAST = dt.datetime(2026, 10, 27, 15, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 11, 26, 15, tzinfo=dt.UTC)
+
+
+def cases() -> list[dict]:
+    out = []
+    for size, dials, multiplier in [("5/8", 6, 1), ("2", 7, 10)]:
+        for average in (None, 0.0, 200.0, 5_000.0):
+            for previous in (0, 100_000, 999_000):
+                for value in (0, 1_000, 100_500, 101_800, 106_000, 115_000, 115_001, 300_000, 999_999):
+                    out.append({"size": size, "dials": dials, "multiplier": multiplier, "average": average,
+                                "previous": previous, "value": value})
+    return out
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed")
+def test_the_phone_flags_reads_exactly_as_the_server_does(tmp_path: Path) -> None:
+    items = cases()
+    orders = [{"meter": {"dials": c["dials"], "multiplier": c["multiplier"]},
+               "reads": {"previous": c["previous"], "previous_at": LAST.isoformat(), "average_daily": c["average"],
+                         "ceiling_daily": POLICY.read_ceiling_per_day(c["size"]),
+                         "high_factor": POLICY.high_read_factor, "low_factor": POLICY.low_read_factor}} for c in items]
+    script = tmp_path / "run.mjs"
+    script.write_text(
+        f"import {{ checkRead }} from {json.dumps(MODULE.as_uri())};\n"
+        f"const orders = {json.dumps(orders)};\nconst values = {json.dumps([c['value'] for c in items])};\n"
+        f"const at = new Date({json.dumps(NOW.isoformat())});\n"
+        "console.log(JSON.stringify(orders.map((o, i) => checkRead(o, values[i], at).flags)));\n"
+    )
+    phone = json.loads(subprocess.run(["node", str(script)], capture_output=True, text=True, check=True, timeout=60).stdout)
+    for case, flags in zip(items, phone, strict=True):
+        server = check_read(POLICY, MeterFacts(case["size"], case["dials"], case["multiplier"]),
+                            ReadHistory(case["previous"], LAST, case["average"]), case["value"], NOW)
+        assert list(server.flags) == flags, case
