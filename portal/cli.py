@@ -85,6 +85,9 @@ def demo(port: int) -> None:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     os.environ["PORTAL_DEMO"] = "1"
     os.environ.setdefault("PUBLIC_URL", f"http://localhost:{port}")
+    from portal.payments.stand_in import start_for_demo
+
+    start_for_demo(port, _echo)  # a local Stripe stand-in when no STRIPE_API_KEY is set
     settings = Settings.from_env()
     upgrade(settings.database_url)
     asyncio.run(_seed(settings, 2000, 42, force=False))

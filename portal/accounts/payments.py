@@ -178,3 +178,15 @@ async def post_payment(
             after={"source_key": source_key, "cancelled_orders": cancelled, "restore_order": restore_id},
         )
     return PaymentPosted(posting.entry, created=True, cancelled_order_ids=tuple(cancelled), restore_order_id=restore_id)
+
+
+async def accounts_with_payment_pending(session: AsyncSession, account_ids: list[int]) -> set[int]:
+    """Accounts with an online payment still on its way (a bank payment processing): cut-off lists skip them."""
+    from .models import OnlinePayment
+
+    if not account_ids:
+        return set()
+    rows = await session.scalars(
+        select(OnlinePayment.account_id).where(OnlinePayment.account_id.in_(account_ids), OnlinePayment.status == "processing")
+    )
+    return set(rows)

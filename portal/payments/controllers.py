@@ -222,7 +222,12 @@ class PaymentController(Controller):
         except PaymentsUnavailable:
             return Redirect(f"/payments/{payment.confirmation}", status_code=303)
         if payment.intent_id:
-            await services.sync_intent(db_session, ctx, actor_of(request), payment.intent_id)
+            try:
+                await services.sync_intent(db_session, ctx, actor_of(request), payment.intent_id)
+            except stripe.StripeError:
+                # Stripe is unreachable: the webhook will settle it; the receipt shows what we know now.
+                log.warning("could not reach Stripe for %s on the return page", payment.intent_id)
+                return Redirect(f"/payments/{payment.confirmation}", status_code=303)
         if payment.status in ("failed", "requires_payment_method"):
             flash(request, _("The payment did not go through: %(reason)s", reason=payment.failure_message or _("declined")), "error")
             return Redirect(f"/payments/{payment.confirmation}/checkout", status_code=303)
@@ -245,7 +250,12 @@ class PaymentController(Controller):
             event = ctx.gateway.verify_event(payload, request.headers.get("stripe-signature"))
         except (ValueError, stripe.SignatureVerificationError):
             return Response({"error": "bad signature"}, status_code=400)
-        outcome = await services.handle_event(db_session, ctx, event)
+        try:
+            outcome = await services.handle_event(db_session, ctx, event)
+        except stripe.StripeError:
+            # We could not look the object up: answer an error so Stripe sends the event again later.
+            await db_session.rollback()
+            return Response({"error": "stripe unreachable, retry"}, status_code=503)
         log.info("stripe event %s %s: %s", event["id"], event["type"], outcome)
         return Response({"received": True, "outcome": outcome}, status_code=200)
 

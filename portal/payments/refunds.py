@@ -85,6 +85,16 @@ async def refund(
     return RefundResult(made, sum(r.amount_cents for r in made if r.status == "succeeded"))
 
 
+async def refund_credit_balance(session: AsyncSession, ctx: Context, actor: Actor, *, account_id: int, claim_key: str,
+                                reason: str = "credit balance") -> RefundResult:
+    """Refund whatever the account is owed (a negative balance) to the payments on file; nothing when it owes."""
+    credit = -await ledger.balance(session, account_id)
+    if credit <= 0:
+        return RefundResult([], 0)
+    return await refund(session, ctx, actor, account_id=account_id, kind="credit", amount_cents=credit, reason=reason,
+                        claim_key=claim_key)
+
+
 async def _post_refund(session: AsyncSession, actor: Actor, row: PaymentRefund, answer: Any) -> None:
     row.status = "succeeded" if answer.status == "succeeded" else ("failed" if answer.status in ("failed", "canceled") else "pending")
     if row.status != "succeeded" or row.ledger_entry_id is not None:

@@ -296,10 +296,20 @@ async def _disputed(session: AsyncSession, ctx: Context, actor: Actor, dispute_i
 
 
 async def record_event(session: AsyncSession, event_id: str, kind: str, object_id_: str | None) -> bool:
-    """Store the event id before handling it; False when it was already stored (a replay)."""
+    """Store the event id before handling it, in the handler's transaction; False when it was already stored (a
+    replay). If handling fails, the row rolls back with it and Stripe's retry is handled afresh."""
+    if await session.get(StripeEvent, event_id) is not None:
+        return False
+    row = StripeEvent(id=event_id, type=kind, object_id=object_id_)
+    if session.bind.dialect.name == "sqlite":
+        # pysqlite opens no transaction before a SAVEPOINT, so releasing one that is the transaction's first write
+        # would commit it at once; SQLite serialises writers, so a plain insert is enough here.
+        session.add(row)
+        await session.flush()
+        return True
     try:
-        async with session.begin_nested():
-            session.add(StripeEvent(id=event_id, type=kind, object_id=object_id_))
+        async with session.begin_nested():  # a concurrent delivery of the same event: the unique id decides
+            session.add(row)
             await session.flush()
     except IntegrityError:
         return False

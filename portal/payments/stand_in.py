@@ -506,6 +506,30 @@ def register_webhook(base_url: str, endpoint_url: str, secret: str, name: str = 
         pass
 
 
+def start_for_demo(app_port: int, echo: Any = print) -> subprocess.Popen[bytes] | None:
+    """`portal demo` without STRIPE_API_KEY: start the stand-in, point this process's settings at it and its
+    webhooks at the demo app. None (payments off) when a key is set or localstripe is not installed."""
+    import atexit
+    import os
+
+    if os.environ.get("STRIPE_API_KEY"):
+        return None
+    if not available():
+        echo("Payments are off: no STRIPE_API_KEY and localstripe is not installed (pip install -e '.[demo]').")
+        return None
+    process, url = start()
+    atexit.register(process.terminate)
+    secret = "whsec_demo_" + hashlib.sha256(url.encode()).hexdigest()[:16]
+    os.environ.update({
+        "STRIPE_API_KEY": "sk_test_demo", "STRIPE_PUBLISHABLE_KEY": "pk_test_demo", "STRIPE_API_BASE": url,
+        "STRIPE_JS_URL": f"{url}/js.stripe.com/v3/", "STRIPE_WEBHOOK_SECRET": secret,
+    })
+    register_webhook(url, f"http://127.0.0.1:{app_port}/payments/webhook", secret)
+    echo(f"Payments go to a local Stripe stand-in at {url} (card 4242 4242 4242 4242 pays, 4000 0000 0000 0341 "
+         "is declined; bank routing 110000000, account 000123456789).")
+    return process
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8420)

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
-from portal.accounts import access
-from portal.accounts.errors import DomainError, NotFound
-from portal.accounts.models import Account, AdjustmentKind, AdjustmentStatus
-from portal.accounts.policy import current_policy
+from sqlalchemy import select
+
+from portal.accounts import access, numbers, summary, sync_exceptions
+from portal.accounts.errors import Conflict, DomainError, NotFound
+from portal.accounts.models import (
+    Account,
+    AdjustmentKind,
+    AdjustmentStatus,
+    CashDrawer,
+    LockboxBatch,
+    Tender,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
+from portal.accounts.policy import Policy, current_policy
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
+from portal.i18n import ngettext
 from portal.settings import Settings
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
@@ -21,9 +35,21 @@ from portal.web.flash import flash
 from portal.web.identity import actor_of
 from portal.web.labels import label
 
-from . import adjustments, navigation, rules, services
+from . import account_actions, adjustments, cashier, cutoff, dispatch, lockbox, navigation, reports, rules, services, walkin
 from . import search as account_search
-from .forms import KIND_FIELD, AdjustmentForm, DecisionForm, MedicalAlertForm, NoteForm
+from .forms import (
+    KIND_FIELD,
+    AdjustmentForm,
+    CloseDrawerForm,
+    CounterPaymentForm,
+    DecisionForm,
+    MedicalAlertForm,
+    NoteForm,
+    OpenDrawerForm,
+    VoidForm,
+    WalkinPayForm,
+    cents,
+)
 
 
 def local_today(settings: Settings) -> dt.date:
@@ -174,7 +200,11 @@ class ApprovalController(Controller):
 
     @get("/")
     async def queue(self, request: Request, db_session: DbSession) -> Template:
-        return Template("staff/approvals.html", context={"waiting": await adjustments.waiting(db_session), "form": DecisionForm()})
+        return Template("staff/approvals.html", context={
+            "waiting": await adjustments.waiting(db_session),
+            "flagged": await cashier.flagged_drawers(db_session),
+            "form": DecisionForm(),
+        })
 
     @post("/{adjustment_id:int}/{decision:str}")
     async def decide(
@@ -194,4 +224,448 @@ class ApprovalController(Controller):
         return Redirect("/staff/approvals", status_code=303)
 
 
-ROUTES = [ConsoleController, AdjustmentController, ApprovalController]
+class CounterController(Controller):
+    path = "/staff/drawer"
+    guards = [guards.staff]
+
+    async def _page(self, request: Request, db_session: DbSession, status_code: int = 200, **forms: object) -> Template:
+        drawer = await cashier.open_drawer_of(db_session, request.user.id)
+        receipts = await cashier.receipts_in(db_session, drawer.id) if drawer else []
+        context = {
+            "drawer": drawer,
+            "receipts": receipts,
+            "open_form": OpenDrawerForm(data={"opening_float": Decimal("100.00")}),
+            "pay_form": CounterPaymentForm(),
+            "close_form": CloseDrawerForm(),
+            "kept_total": sum(r.amount_cents for r, _a, _c in receipts if r.voided_at is None),
+            **forms,
+        }
+        return Template("staff/drawer.html", context=context, status_code=status_code)
+
+    @get("/")
+    async def page(self, request: Request, db_session: DbSession) -> Template:
+        return await self._page(request, db_session)
+
+    @post("/open")
+    async def open(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        form = await OpenDrawerForm.from_request(request)
+        if not form.validate():
+            return await self._page(request, db_session, 400, open_form=form)
+        await cashier.open_drawer(db_session, actor_of(request), cents(form.opening_float.data))
+        flash(request, _("Drawer open."), "success")
+        return Redirect("/staff/drawer", status_code=303)
+
+    @post("/payments")
+    async def pay(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
+        form = await CounterPaymentForm.from_request(request)
+        drawer = await cashier.open_drawer_of(db_session, request.user.id)
+        if form.validate() and drawer is not None:
+            account = await db_session.scalar(select(Account).where(Account.number == numbers.normalize(form.account_number.data)))
+            if account is None:
+                form.add_error("account_number", _("No account has this number."))
+            else:
+                try:
+                    receipt = await cashier.take_payment(
+                        db_session, actor_of(request), drawer, account, tender=Tender(form.tender.data),
+                        amount_cents=cents(form.amount.data), check_number=form.check_number.data, timezone=settings.timezone,
+                    )
+                except DomainError as exc:
+                    form.add_error(exc.field if exc.field and hasattr(form, exc.field) else "amount", exc.message)
+                    return await self._page(request, db_session, exc.status_code, pay_form=form)
+                else:
+                    flash(request, _("Payment taken: receipt %(number)s.", number=receipt.number), "success")
+                    return Redirect(f"/staff/drawer/receipts/{receipt.number}", status_code=303)
+        return await self._page(request, db_session, 400, pay_form=form)
+
+    @get("/receipts/{number:int}")
+    async def receipt(self, db_session: DbSession, number: FromPath[int]) -> Template:
+        receipt = await cashier.receipt_by_number(db_session, number)
+        account = await db_session.get(Account, receipt.account_id)
+        head = await summary.summarize(db_session, account) if account else None
+        return Template("staff/receipt.html", context={"receipt": receipt, "account": account, "summary": head, "void_form": VoidForm()})
+
+    @post("/receipts/{number:int}/void")
+    async def void(self, request: Request, db_session: DbSession, number: FromPath[int]) -> Template | Redirect:
+        form = await VoidForm.from_request(request)
+        if not form.validate():
+            receipt = await cashier.receipt_by_number(db_session, number)
+            account = await db_session.get(Account, receipt.account_id)
+            head = await summary.summarize(db_session, account) if account else None
+            return Template("staff/receipt.html", context={"receipt": receipt, "account": account, "summary": head, "void_form": form},
+                            status_code=400)
+        await cashier.request_void(db_session, actor_of(request), number, form.reason.data)
+        flash(request, _("Void asked for: a second person must confirm it."), "warning")
+        return Redirect("/staff/drawer/voids", status_code=303)
+
+    @get("/voids")
+    async def voids(self, db_session: DbSession) -> Template:
+        return Template("staff/voids.html", context={"pending": await cashier.pending_voids(db_session)})
+
+    @post("/receipts/{number:int}/void/confirm")
+    async def confirm_void(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[int]) -> Redirect:
+        await cashier.confirm_void(db_session, actor_of(request), number, local_today(settings))
+        flash(request, _("Receipt %(number)s is void; the payment was reversed.", number=number), "success")
+        return Redirect("/staff/drawer/voids", status_code=303)
+
+    @post("/close")
+    async def close(self, request: Request, db_session: DbSession) -> Template | Redirect:
+        form = await CloseDrawerForm.from_request(request)
+        drawer = await cashier.open_drawer_of(db_session, request.user.id)
+        if drawer is None:
+            raise Conflict(_("You have no open drawer."))
+        if form.validate():
+            counted = {"cash": cents(form.cash.data), "check": cents(form.check.data), "card": cents(form.card.data)}
+            try:
+                await cashier.close_drawer(db_session, actor_of(request), current_policy(), drawer, counted, form.reason.data or "")
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field and hasattr(form, exc.field) else "cash", exc.message)
+                return await self._page(request, db_session, exc.status_code, close_form=form)
+            return Redirect(f"/staff/drawer/{drawer.id}", status_code=303)
+        return await self._page(request, db_session, 400, close_form=form)
+
+    @get("/{drawer_id:int}")
+    async def closed(self, db_session: DbSession, drawer_id: FromPath[int]) -> Template:
+        drawer = await db_session.get(CashDrawer, drawer_id)
+        if drawer is None:
+            raise NotFound(_("No such drawer."))
+        return Template("staff/drawer_closed.html", context={"drawer": drawer, "receipts": await cashier.receipts_in(db_session, drawer.id)})
+
+
+class CollectionsController(Controller):
+    path = "/staff/collections"
+    guards = [guards.staff]
+
+    @get("/")
+    async def report(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Template:
+        when = _parse_day(day, settings)
+        return Template("staff/collections.html", context={"c": await cashier.collections(db_session, when, settings.timezone)})
+
+    @get("/deposit-slip")
+    async def deposit_slip(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Template:
+        when = _parse_day(day, settings)
+        return Template("staff/deposit_slip.html", context={"c": await cashier.collections(db_session, when, settings.timezone)})
+
+
+def _parse_day(raw: str | None, settings: Settings) -> dt.date:
+    if not raw:
+        return local_today(settings)
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise DomainError(_("Give the day as YYYY-MM-DD."), field="day") from None
+
+
+class LockboxController(Controller):
+    path = "/staff/lockbox"
+    guards = [guards.staff]
+
+    async def _page(self, db_session: DbSession, error: str | None = None, status_code: int = 200) -> Template:
+        batches = list(await db_session.scalars(select(LockboxBatch).order_by(LockboxBatch.id.desc()).limit(20)))
+        return Template("staff/lockbox.html", context={"batches": batches, "error": error}, status_code=status_code)
+
+    @get("/")
+    async def page(self, db_session: DbSession) -> Template:
+        return await self._page(db_session)
+
+    @post("/", request_max_body_size=lockbox.MAX_BYTES + 64 * 1024)
+    async def upload(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
+        data = await request.form()
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return await self._page(db_session, _("Choose the bank's CSV file."), 400)
+        content = await upload.read()
+        try:
+            batch = await lockbox.import_file(db_session, actor_of(request), current_policy(), file_name=upload.filename,
+                                              content=content, timezone=settings.timezone)
+        except DomainError as exc:
+            return await self._page(db_session, exc.message, 400)
+        flash(request, _("%(posted)d payments posted, %(duplicates)d already posted, %(rejected)d refused.",
+                         posted=batch.posted, duplicates=batch.duplicates, rejected=batch.rejected), "success")
+        return Redirect(f"/staff/lockbox/{batch.id}", status_code=303)
+
+    @get("/{batch_id:int}")
+    async def batch(self, db_session: DbSession, batch_id: FromPath[int]) -> Template:
+        batch = await db_session.get(LockboxBatch, batch_id)
+        if batch is None:
+            raise NotFound(_("No such import."))
+        return Template("staff/lockbox_batch.html", context={"batch": batch})
+
+
+def _report_period(start: str | None, end: str | None, today: dt.date) -> reports.Period:
+    try:
+        last = dt.date.fromisoformat(end) if end else today
+        first = dt.date.fromisoformat(start) if start else last.replace(day=1)
+    except ValueError:
+        raise DomainError(_("Give the dates as YYYY-MM-DD."), field="start") from None
+    if first > last:
+        raise DomainError(_("The period must start before it ends."), field="start")
+    if (last - first).days > 366:
+        raise DomainError(_("Choose a period of at most a year."), field="start")
+    return reports.Period(first, last)
+
+
+class ReportController(Controller):
+    path = "/staff/reports"
+    guards = [guards.staff]
+
+    @get("/")
+    async def index(self) -> Template:
+        return Template("staff/reports.html", context={"reports": reports.REPORTS})
+
+    @get("/{name:str}")
+    async def report(
+        self, db_session: DbSession, settings: AppSettings, name: FromPath[str],
+        start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
+    ) -> Template | Response:
+        as_csv = name.endswith(".csv")
+        key = name.removesuffix(".csv")
+        if key not in reports.REPORTS:
+            raise NotFound(_("No such report."))
+        period = _report_period(start, end, local_today(settings))
+        built = await reports.REPORTS[key][2](db_session, period, local_today(settings), settings.timezone)
+        if as_csv:
+            filename = f"{key}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+            return Response(built.csv(), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Template("staff/report.html", context={"report": built, "period": period, "key": key})
+
+
+class WalkinController(Controller):
+    """The counter tablet's practice account: state in the CSR's session only; nothing here writes the database."""
+
+    path = "/staff/walkin"
+    guards = [guards.staff]
+
+    def _state(self, request: Request) -> dict:
+        return walkin.current_state(request.session.get(walkin.SESSION_KEY), dt.datetime.now(dt.UTC))
+
+    def _save(self, request: Request, state: dict) -> None:
+        request.session[walkin.SESSION_KEY] = state
+
+    def _page(self, request: Request, settings: Settings, state: dict, form: WalkinPayForm | None = None, status_code: int = 200) -> Template:
+        box = walkin.sandbox(state, local_today(settings))
+        chart = walkin.usage_chart(box, _("Water use, last 12 months"), _("gallons"), lambda day, pattern: format_date(day, pattern))
+        form = form or WalkinPayForm(data={"amount": Decimal(box.balance_cents) / 100})
+        return Template("staff/walkin.html", context={"box": box, "chart": chart, "form": form}, status_code=status_code)
+
+    @get("/")
+    async def page(self, request: Request, settings: AppSettings) -> Template:
+        state = self._state(request)
+        self._save(request, state)
+        return self._page(request, settings, state)
+
+    @post("/pay")
+    async def pay(self, request: Request, settings: AppSettings) -> Template | Redirect:
+        state = self._state(request)
+        form = await WalkinPayForm.from_request(request)
+        if form.validate():
+            try:
+                state = walkin.pay(state, cents(form.amount.data), dt.datetime.now(dt.UTC), local_today(settings))
+            except ValueError:
+                form.add_error("amount", _("In the practice account, pay up to the balance shown."))
+            else:
+                self._save(request, state)
+                flash(request, _("Practice payment made. No money moved and no real account changed."), "success")
+                return Redirect("/staff/walkin", status_code=303)
+        return self._page(request, settings, state, form, 400)
+
+    @post("/paperless")
+    async def paperless(self, request: Request) -> Redirect:
+        self._save(request, walkin.toggle_paperless(self._state(request), dt.datetime.now(dt.UTC)))
+        return Redirect("/staff/walkin#paperless", status_code=303)
+
+    @post("/reset")
+    async def reset(self, request: Request) -> Redirect:
+        self._save(request, walkin.fresh_state(dt.datetime.now(dt.UTC)))
+        flash(request, _("The practice account is back to its start."), "info")
+        return Redirect("/staff/walkin", status_code=303)
+
+    @get("/qr")
+    async def qr(self, settings: AppSettings) -> Template:
+        url = settings.public_url.rstrip("/") + "/signup"
+        return Template("staff/walkin_qr.html", context={"url": url, "svg": walkin.signup_qr_svg(url, _("QR code: sign up on your phone"))})
+
+
+class CutoffController(Controller):
+    path = "/staff/cutoff"
+    guards = [guards.staff]
+
+    async def _page(self, db_session: DbSession, settings: Settings, day: dt.date, forecast: int | None,
+                    status_code: int = 200) -> Template:
+        policy = current_policy()
+        listing = await cutoff.build(db_session, policy, day, settings.timezone, forecast)
+        return Template("staff/cutoff.html", context={
+            "listing": listing, "forecast": forecast, "outcomes": cutoff.COURTESY_OUTCOMES,
+            "notice_cutoff_on": _notice_cutoff_on(policy, local_today(settings)),
+        }, status_code=status_code)
+
+    @get("/")
+    async def page(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None,
+                   forecast_high: FromQuery[str | None] = None) -> Template:
+        return await self._page(db_session, settings, _parse_day(day, settings), _forecast(forecast_high))
+
+    @post("/notices")
+    async def notices(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
+        policy, today = current_policy(), local_today(settings)
+        sent = await cutoff.send_notices(db_session, actor_of(request), policy, today, settings.timezone, _notice_cutoff_on(policy, today))
+        flash(request, ngettext("%(num)d cut-off notice sent.", "%(num)d cut-off notices sent.", sent), "success")
+        return Redirect("/staff/cutoff", status_code=303)
+
+    @post("/orders")
+    async def orders(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
+        data = await request.form()
+        day = _parse_day(data.get("day"), settings)
+        created = await cutoff.create_orders(db_session, actor_of(request), current_policy(), day, settings.timezone,
+                                             _forecast(data.get("forecast_high")))
+        flash(request, ngettext("%(num)d disconnect order created.", "%(num)d disconnect orders created.", len(created)), "success")
+        return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
+
+    @post("/recheck")
+    async def recheck(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
+        data = await request.form()
+        day = _parse_day(data.get("day"), settings)
+        cancelled = await cutoff.recheck(db_session, actor_of(request), current_policy(), day, settings.timezone)
+        flash(request, ngettext("Recheck: %(num)d order cancelled.", "Recheck: %(num)d orders cancelled.", len(cancelled)), "success")
+        return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
+
+    @post("/calls/{number:str}")
+    async def call(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        await cutoff.record_courtesy_call(db_session, actor_of(request), account, str(data.get("outcome", "")), str(data.get("note", "")))
+        flash(request, _("Call recorded for %(number)s.", number=numbers.display(account.number)), "success")
+        return Redirect(f"/staff/cutoff?day={data.get('day', '')}#calls", status_code=303)
+
+
+def _forecast(raw: object) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise DomainError(_("Give the forecast high as a whole number of degrees."), field="forecast_high") from None
+
+
+def _notice_cutoff_on(policy: Policy, today: dt.date) -> dt.date:
+    """The first day a notice sent today allows a disconnection: the policy's days later, on a business day."""
+    return policy.next_business_day(today + dt.timedelta(days=policy.cutoff_notice_days_before))
+
+
+class DispatchController(Controller):
+    path = "/staff/dispatch"
+    guards = [guards.staff]
+
+    @get("/")
+    async def page(
+        self, db_session: DbSession, settings: AppSettings, status: FromQuery[str] = "active", kind: FromQuery[str] = "",
+        route: FromQuery[str] = "", due_by: FromQuery[str] = "", technician: FromQuery[str] = "",
+    ) -> Template:
+        filters = dispatch.Filters(status=status, kind=kind, route=route, due_by=_parse_day(due_by, settings) if due_by else None,
+                                   technician_id=int(technician) if technician.isdigit() else None)
+        return Template("staff/dispatch.html", context={
+            "filters": filters, "rows": await dispatch.orders(db_session, filters),
+            "technicians": await dispatch.technicians(db_session), "routes": await dispatch.routes(db_session),
+            "kinds": list(WorkOrderKind), "statuses": list(WorkOrderStatus), "creatable": dispatch.CREATABLE,
+            "exceptions": await sync_exceptions.open_exceptions(db_session), "today": local_today(settings),
+        })
+
+    @post("/orders/{order_id:int}/assign")
+    async def assign(self, request: Request, db_session: DbSession, order_id: FromPath[int]) -> Redirect:
+        data = await request.form()
+        raw = str(data.get("technician_id", ""))
+        order = await dispatch.assign(db_session, actor_of(request), order_id, int(raw) if raw.isdigit() else None)
+        flash(request, _("Order %(id)s assigned.", id=order.id) if order.assigned_to_id else _("Order %(id)s unassigned.", id=order.id), "success")
+        return Redirect("/staff/dispatch", status_code=303)
+
+    @post("/orders")
+    async def create(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
+        data = await request.form()
+        try:
+            number = numbers.normalize(str(data.get("account_number", "")))
+            kind = WorkOrderKind(str(data.get("kind", "")))
+            due_on = dt.date.fromisoformat(str(data.get("due_on", "")))
+        except (numbers.InvalidAccountNumber, ValueError):
+            raise DomainError(_("Enter a valid account number, a kind and a due date.")) from None
+        account = await db_session.scalar(select(Account).where(Account.number == number))
+        if account is None:
+            raise NotFound(_("No account has this number."))
+        order = await dispatch.create(db_session, actor_of(request), account, kind, due_on, str(data.get("instructions", "")),
+                                      local_today(settings))
+        flash(request, _("Order %(id)s created.", id=order.id), "success")
+        return Redirect("/staff/dispatch", status_code=303)
+
+    @post("/exceptions/{exception_id:int}/resolve")
+    async def resolve(self, request: Request, db_session: DbSession, exception_id: FromPath[int]) -> Redirect:
+        data = await request.form()
+        note = str(data.get("note", "")).strip()
+        if not note:
+            raise DomainError(_("Say how the exception was resolved."), field="note")
+        await sync_exceptions.resolve(db_session, actor_of(request), exception_id, note)
+        flash(request, _("Exception resolved."), "success")
+        return Redirect("/staff/dispatch#exceptions", status_code=303)
+
+
+class AccountActionController(Controller):
+    """Holds, collections referral, arrangements, balance transfer and deposit actions from the account page. Each
+    posts and comes back to the page; a refusal shows its reason and changes nothing."""
+
+    path = "/staff/accounts/{number:str}"
+    guards = [guards.staff]
+
+    @post("/holds/{hold:str}")
+    async def hold(self, request: Request, db_session: DbSession, number: FromPath[str], hold: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        on = data.get("on") == "1"
+        await account_actions.set_hold(db_session, actor_of(request), account, hold, on, str(data.get("reason", "")))
+        flash(request, _("Hold placed.") if on else _("Hold lifted."), "success")
+        return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
+
+    @post("/collections")
+    async def collections(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        await account_actions.refer_to_collections(db_session, actor_of(request), account, str(data.get("reason", "")), local_today(settings))
+        flash(request, _("Referred to collections."), "success")
+        return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
+
+    @post("/arrangements")
+    async def arrangement(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        raw = str(data.get("instalments", ""))
+        if not raw.isdigit():
+            raise DomainError(_("Choose from 1 to %(max)d instalments.", max=current_policy().arrangement_max_instalments), field="instalments")
+        plan = await account_actions.grant_arrangement(db_session, actor_of(request), current_policy(), account,
+                                                       instalments=int(raw), reason=str(data.get("reason", "")), today=local_today(settings))
+        flash(request, _("Arrangement granted: %(down)s down, then %(count)d monthly instalments.",
+                         down=format_money(plan.down_payment_cents), count=len(plan.instalments)), "success")
+        return Redirect(f"/staff/accounts/{account.number}#plans", status_code=303)
+
+    @post("/transfer")
+    async def transfer(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        source = await staff_account(request, db_session, number)
+        data = await request.form()
+        target = await staff_account(request, db_session, str(data.get("target", "")))
+        amount = await account_actions.transfer_balance(db_session, actor_of(request), source, target, str(data.get("reason", "")),
+                                                        local_today(settings))
+        flash(request, _("%(amount)s moved to account %(number)s.", amount=format_money(amount), number=numbers.display(target.number)), "success")
+        return Redirect(f"/staff/accounts/{source.number}#ledger", status_code=303)
+
+    @post("/deposit/waive")
+    async def waive_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        await account_actions.waive_deposit(db_session, actor_of(request), account, str(data.get("letter", "")), local_today(settings))
+        flash(request, _("Deposit waived."), "success")
+        return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+
+    @post("/deposit/apply")
+    async def apply_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        account = await staff_account(request, db_session, number)
+        amount = await account_actions.apply_deposit(db_session, actor_of(request), account, local_today(settings))
+        flash(request, _("Deposit of %(amount)s applied to the balance.", amount=format_money(amount)), "success")
+        return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+
+
+ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, AccountActionController]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, DecimalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from decimal import Decimal
 
+from wtforms import BooleanField, DateField, DecimalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal import i18n
 from portal.accounts.policy import current_policy
 from portal.i18n import lazy_gettext as _
-from portal.web.forms import Form
+from portal.web.forms import AccountNumber, Form
 
 
 class NoteForm(Form):
@@ -70,3 +73,53 @@ class AdjustmentForm(Form):
 
 class DecisionForm(Form):
     note = StringField(_("Note (optional)"), validators=[Optional(), Length(max=300)])
+
+
+class WholeCents:
+    """Dollars with at most two decimals (a cashier typing 12.345 made a mistake)."""
+
+    def __call__(self, form: Form, field: DecimalField) -> None:
+        if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+            raise ValidationError(i18n.gettext("Enter dollars and cents, like 45.10."))
+
+
+def cents(value: Decimal | None) -> int:
+    return int((value or Decimal(0)) * 100)
+
+
+def _dollars(label: object, *, minimum: Decimal = Decimal(0)) -> DecimalField:
+    too_small = _("Enter an amount above zero.") if minimum > 0 else _("The amount cannot be negative.")
+    return DecimalField(
+        label,
+        places=2,
+        validators=[InputRequired(_("Enter an amount, like 45.10.")), WholeCents(), NumberRange(min=minimum, max=Decimal(1_000_000), message=too_small)],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+
+
+class OpenDrawerForm(Form):
+    opening_float = _dollars(_("Opening float ($)"))
+
+
+class CounterPaymentForm(Form):
+    account_number = StringField(_("Account number"), validators=[DataRequired(_("Enter the account number.")), AccountNumber()],
+                                 render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    tender = RadioField(_("Paid with"), choices=[("cash", _("Cash")), ("check", _("Check")), ("card", _("Card (present)"))],
+                        validators=[DataRequired(_("Choose how the customer paid."))], default="cash")
+    amount = _dollars(_("Amount ($)"), minimum=Decimal("0.01"))
+    check_number = StringField(_("Check number"), validators=[Optional(), Length(max=32)], render_kw={"autocomplete": "off"})
+
+
+class VoidForm(Form):
+    reason = StringField(_("Why void it?"), validators=[DataRequired(_("Say why the receipt is voided.")), Length(max=300)])
+
+
+class CloseDrawerForm(Form):
+    cash = _dollars(_("Cash counted, float included ($)"))
+    check = _dollars(_("Checks counted ($)"))
+    card = _dollars(_("Card slips counted ($)"))
+    reason = StringField(_("Reason for any over or short"), validators=[Optional(), Length(max=300)])
+
+
+class WalkinPayForm(Form):
+    amount = _dollars(_("Amount to pay ($)"), minimum=Decimal("0.01"))

@@ -12,9 +12,17 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
     """(path, label, hint) for the console home."""
     links: list[tuple[str, str, str]] = [
         ("/staff/accounts", _("Accounts"), _("Search, see and act on an account.")),
+        ("/staff/drawer", _("Cash drawer"), _("Open a drawer, take payments, void, close with counts.")),
+        ("/staff/collections", _("Daily collections"), _("The day's payments by drawer and channel, and the deposit slip.")),
+        ("/staff/lockbox", _("Lockbox import"), _("Post the bank's file of mailed payments, each once.")),
+        ("/staff/cutoff", _("Cut-off list"), _("Who may be disconnected on a day, and why the others may not.")),
+        ("/staff/dispatch", _("Dispatch"), _("Orders by status, kind, route and due date; assign; sync exceptions.")),
+        ("/staff/walkin", _("Walk-in demo"), _("Show self-service on a practice account; a QR code for sign-up.")),
+        ("/staff/reports", _("Reports"), _("Collections, aged receivables, orders, adjustments, extensions, returns, reads.")),
     ]
     if role in SUPERVISORS:
         links.append(("/staff/approvals", _("Approvals"), _("Adjustments over the limit waiting for a supervisor.")))
+        links.append(("/staff/rates", _("Rates"), _("Rate schedules: see them and set new prices from a date.")))
     return links
 
 

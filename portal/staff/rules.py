@@ -268,3 +268,146 @@ def balance_drawer(
         flagged=total < -policy.drawer_shortage_flag_cents,
         needs_reason=total != 0,
     )
+
+
+# ---- cut-off list -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CutoffFacts:
+    """What the cut-off rule needs to know about one delinquent account on the cut-off day."""
+
+    account_id: int
+    past_due_cents: int
+    oldest_past_due_on: dt.date | None
+    active: bool  # account status allows a disconnect (active)
+    last_notice_at: dt.datetime | None  # the latest cut-off notice for these arrears
+    last_courtesy_at: dt.datetime | None  # the latest courtesy contact attempt
+    medical_alert_until: dt.date | None
+    extension_hold: bool
+    arrangement_active: bool
+    payment_pending: bool
+    dispute_pending: bool
+    bankruptcy_hold: bool
+
+
+@dataclass(frozen=True)
+class CutoffDecision:
+    account_id: int
+    eligible: bool
+    reasons: tuple[str, ...]  # why it is off the list (empty when eligible), in words
+    codes: tuple[str, ...] = ()  # the same reasons as stable codes (inactive, too_recent, medical, no_notice...)
+    needs_notice: bool = False
+    needs_courtesy_call: bool = False
+
+
+def disconnect_day_refusal(policy: Policy, day: dt.date, forecast_high_f: int | None = None) -> str | None:
+    """Why no disconnection may happen on this day at all, or None when it may."""
+    if day.weekday() == 4:
+        return _("No disconnections on Fridays.")
+    if day.weekday() >= 5:
+        return _("No disconnections on weekends.")
+    if day in policy.holidays:
+        return _("No disconnections on holidays.")
+    if (day + dt.timedelta(days=1)) in policy.holidays:
+        return _("No disconnections on the day before a holiday.")
+    if forecast_high_f is not None and forecast_high_f <= policy.weather_hold_low_f:
+        return _("Weather hold: the forecast high is %(temp)d °F or colder.", temp=policy.weather_hold_low_f)
+    if forecast_high_f is not None and forecast_high_f >= policy.weather_hold_high_f:
+        return _("Weather hold: the forecast high is %(temp)d °F or hotter.", temp=policy.weather_hold_high_f)
+    return None
+
+
+def cutoff_minimum_cents(policy: Policy) -> int:
+    """Never cut off for less than it costs to reconnect."""
+    return max(policy.cutoff_minimum_past_due_cents, policy.reconnect_fee_cents)
+
+
+def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at: dt.datetime) -> CutoffDecision:
+    """Whether this account may be disconnected on `day` (work starting at `cutoff_at`), with every reason it may not."""
+    reasons: list[str] = []
+    codes: list[str] = []
+    days_late = (day - facts.oldest_past_due_on).days if facts.oldest_past_due_on else 0
+    if not facts.active:
+        codes.append("inactive")
+        reasons.append(_("The account is not active."))
+    if days_late < policy.cutoff_days_past_due:
+        codes.append("too_recent")
+        reasons.append(_("Past due %(days)d days; the rule needs %(needed)d.", days=days_late, needed=policy.cutoff_days_past_due))
+    if facts.past_due_cents < cutoff_minimum_cents(policy):
+        codes.append("too_small")
+        reasons.append(_("Past due %(amount)s; the rule needs %(needed)s.", amount=money(facts.past_due_cents),
+                         needed=money(cutoff_minimum_cents(policy))))
+    if facts.medical_alert_until and facts.medical_alert_until >= day:
+        codes.append("medical")
+        reasons.append(_("Medical certification on file until %(date)s.", date=facts.medical_alert_until.isoformat()))
+    if facts.extension_hold:
+        codes.append("extension")
+        reasons.append(_("An active payment extension."))
+    if facts.arrangement_active:
+        codes.append("arrangement")
+        reasons.append(_("An active payment arrangement."))
+    if facts.payment_pending:
+        codes.append("payment_pending")
+        reasons.append(_("A payment is pending."))
+    if facts.dispute_pending:
+        codes.append("dispute")
+        reasons.append(_("A dispute is pending."))
+    if facts.bankruptcy_hold:
+        codes.append("bankruptcy")
+        reasons.append(_("Bankruptcy hold."))
+    notice_by = dt.datetime.combine(day - dt.timedelta(days=policy.cutoff_notice_days_before), dt.time(23, 59, 59), cutoff_at.tzinfo)
+    notice_ok = facts.last_notice_at is not None and facts.last_notice_at <= notice_by and (
+        facts.oldest_past_due_on is None or facts.last_notice_at.date() >= facts.oldest_past_due_on
+    )
+    if not notice_ok:
+        codes.append("no_notice")
+        reasons.append(_("No cut-off notice sent at least %(days)d days before.", days=policy.cutoff_notice_days_before))
+    courtesy_ok = facts.last_courtesy_at is not None and facts.last_courtesy_at <= cutoff_at - dt.timedelta(
+        hours=policy.courtesy_contact_hours_before
+    )
+    if not courtesy_ok:
+        codes.append("no_courtesy")
+        reasons.append(_("No courtesy contact at least %(hours)d hours before.", hours=policy.courtesy_contact_hours_before))
+    return CutoffDecision(facts.account_id, not reasons, tuple(reasons), tuple(codes), needs_notice=not notice_ok,
+                          needs_courtesy_call=not courtesy_ok)
+
+
+# ---- payment arrangements ---------------------------------------------------------------------------------------
+
+
+class ArrangementRefused(DomainError):
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class ArrangementPlan:
+    total_cents: int
+    down_payment_cents: int
+    instalments: tuple[tuple[dt.date, int], ...]  # (due on, cents)
+
+
+def arrangement_plan(
+    policy: Policy,
+    *,
+    today: dt.date,
+    past_due_cents: int,
+    instalments: int,
+    earlier_arrangements: Iterable[dt.date] = (),
+    account_in_collections: bool = False,
+) -> ArrangementPlan:
+    """Half down (the policy's percent, rounded up to the cent), the rest in equal monthly instalments alongside the
+    current bills; at most the policy's number of instalments and of arrangements in 12 months."""
+    if past_due_cents <= 0:
+        raise ArrangementRefused(_("Nothing is past due: there is nothing to arrange."))
+    if account_in_collections:
+        raise ArrangementRefused(_("An account in collections cannot get an arrangement."))
+    if not 1 <= instalments <= policy.arrangement_max_instalments:
+        raise ArrangementRefused(_("Choose from 1 to %(max)d instalments.", max=policy.arrangement_max_instalments), field="instalments")
+    if _recent(earlier_arrangements, add_months(today, -12)) >= policy.arrangements_per_12_months:
+        raise ArrangementRefused(_("This account already had a payment arrangement in the last 12 months."))
+    down = -(-past_due_cents * policy.arrangement_down_payment_percent // 100)
+    rest = past_due_cents - down
+    base, extra = divmod(rest, instalments)
+    plan = tuple((add_months(today, n + 1), base + (1 if n < extra else 0)) for n in range(instalments))
+    return ArrangementPlan(past_due_cents, down, plan)

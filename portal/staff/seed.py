@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.actor import Actor
-from portal.accounts.models import Account, AdjustmentKind, Origin, User, UserAccount
+from portal.accounts.models import Account, AdjustmentKind, CollectionContact, ContactKind, Origin, User, UserAccount
 from portal.accounts.policy import current_policy
 
-from . import adjustments, services
+from . import adjustments, cutoff, services
 
 
 async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
@@ -43,3 +43,21 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
             {"error_from": today - dt.timedelta(days=330), "amount_cents": 3_500, "direction": "overcharged"},
             "Commercial rate applied to a residence for most of the year", today, policy,
         )
+    await _collections(session, first, today)
+
+
+async def _collections(session: AsyncSession, actor: Actor, today: dt.date) -> None:
+    """Cut-off notices sent 12 days ago and courtesy calls 2 days ago for a few delinquent accounts, so the demo's
+    cut-off list has people on it (and others still waiting for a call)."""
+    from portal.settings import Settings
+
+    listing = await cutoff.build(session, current_policy(), today, Settings.from_env().timezone)
+    ready = [row for row in listing.rows if set(row.decision.codes) <= {"no_notice", "no_courtesy"}]
+    now = dt.datetime.now(dt.UTC)
+    for index, row in enumerate(ready[:8]):
+        session.add(CollectionContact(account_id=row.account.id, kind=ContactKind.CUTOFF_NOTICE, contacted_at=now - dt.timedelta(days=12),
+                                      outcome="letter", created_by_id=actor.user_id))
+        if index % 4 != 3:  # a few still need their courtesy call
+            session.add(CollectionContact(account_id=row.account.id, kind=ContactKind.COURTESY_CALL, contacted_at=now - dt.timedelta(days=2),
+                                          outcome="voicemail", created_by_id=actor.user_id))
+    await session.flush()

@@ -125,8 +125,9 @@ def _free_socket() -> socket.socket:
 
 
 @contextlib.contextmanager
-def serve(database_url: str) -> Iterator[LiveServer]:
-    """Run the app with uvicorn in a thread with its own event loop; stop it and dispose of its engine after."""
+def serve(database_url: str, **settings_overrides: object) -> Iterator[LiveServer]:
+    """Run the app with uvicorn in a thread with its own event loop; stop it and dispose of its engine after.
+    settings_overrides: extra Settings fields (e.g. the Stripe stand-in's keys and URLs)."""
     sock = _free_socket()
     port = sock.getsockname()[1]
     settings = Settings(
@@ -135,6 +136,7 @@ def serve(database_url: str) -> Iterator[LiveServer]:
         public_url=f"http://localhost:{port}",
         demo=False,
         utility_name="City of Riverton Utilities",
+        **settings_overrides,  # type: ignore[arg-type]
     )
     app = create_app(settings)
     sent: list[Sent] = []

@@ -196,3 +196,28 @@ async def test_the_return_page_and_the_webhook_racing_post_one_entry(client, ses
     assert await entry_count(session, payment.intent_id) == 1
     receipts = (await session.scalars(select(OnlinePayment.receipt_sent))).all()
     assert receipts == [True]
+
+
+async def test_a_webhook_we_cannot_check_with_stripe_is_refused_so_stripe_sends_it_again(session, settings) -> None:
+    import dataclasses
+
+    from litestar.testing import AsyncTestClient
+
+    from portal.app import create_app
+
+    unreachable = dataclasses.replace(settings, stripe_api_base="http://127.0.0.1:9")
+    async with AsyncTestClient(app=create_app(unreachable), base_url="http://portal.test") as offline:
+        session.add(OnlinePayment(account_id=(await _any_account(session)), claim_key="web:z", confirmation="OFFLINE2",
+                                  intent_id="pi_offline", method="card", channel="guest", amount_cents=100))
+        await session.commit()
+        response = await _post_event(offline, event_for({"id": "pi_offline", "object": "payment_intent"}, "payment_intent.succeeded"))
+    assert response.status_code == 503
+    assert await session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+async def _any_account(session) -> int:  # noqa: ANN001
+    from tests import factories
+
+    account = await factories.make_account(session)
+    await session.commit()
+    return account.id

@@ -110,3 +110,14 @@ async def test_an_account_with_no_arrears_gets_no_orders(session) -> None:
     result = await pay(session, account, 2_500, "pi_credit")
     assert result.created and result.cancelled_order_ids == () and result.restore_order_id is None
     assert await ledger.balance(session, account.id) == -2_500
+
+
+async def test_a_bank_payment_processing_marks_the_account_payment_pending(session) -> None:
+    from portal.accounts.models import OnlinePayment
+
+    account = await overdue_account(session)
+    other = await overdue_account(session)
+    session.add(OnlinePayment(account_id=account.id, claim_key="web:p", confirmation="PENDING2", method="us_bank_account",
+                              channel="signed_in", amount_cents=12_000, status="processing"))
+    await session.flush()
+    assert await payments.accounts_with_payment_pending(session, [account.id, other.id]) == {account.id}

@@ -44,3 +44,17 @@ async def test_the_same_seed_number_gives_the_same_city() -> None:
     second = seed.build(TODAY, premises=60, seed=9)
     assert first.data[Account] == second.data[Account]
     assert first.data[LedgerEntry] == second.data[LedgerEntry]
+
+
+async def test_the_seed_has_rate_schedules_and_its_latest_bills_come_from_the_billing_engine(session) -> None:
+    from portal.accounts.models import BillLine, RateScheduleRecord
+
+    rows = seed.build(TODAY, premises=60, seed=5)
+    await seed.load(session, rows)
+    await session.commit()
+    codes = set(await session.scalars(select(RateScheduleRecord.rate_code)))
+    assert {"W-RES", "W-COM", "S-RES", "S-COM", "SW-CART", "SW-ERU"} <= codes
+    latest = await session.scalar(select(Bill).order_by(Bill.period_end.desc(), Bill.id).limit(1))
+    assert latest.document["lines"][0][0] == "water_base"
+    lines = list(await session.scalars(select(BillLine).where(BillLine.bill_id == latest.id)))
+    assert sum(line.amount_cents for line in lines) == latest.total_cents

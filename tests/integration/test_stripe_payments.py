@@ -207,3 +207,21 @@ async def test_reconciliation_lists_every_difference_with_stripe(session, paymen
     assert paid.intent_id not in by_intent
     assert by_intent[unposted.intent_id].problem == "in Stripe, not in the ledger"
     assert by_intent[unposted.intent_id].stripe_cents == 3_000
+
+
+async def test_nothing_in_the_suite_can_reach_live_stripe(payments_ctx, stripe_stand_in) -> None:
+    assert stripe.api_base == stripe_stand_in
+    assert payments_ctx.gateway.client._requestor.base_addresses["api"] == stripe_stand_in
+    assert payments_ctx.gateway.client._requestor.api_key.startswith("sk_test_")
+
+
+async def test_a_credit_balance_refund_refunds_what_is_owed_back_and_nothing_twice(session, payments_ctx) -> None:
+    account = await owing(session, cents=1_000)
+    payment = await start(session, payments_ctx, account, cents=3_500)
+    await confirm_card(payments_ctx, payment.intent_id)
+    await services.sync_intent(session, payments_ctx, WEB, payment.intent_id)
+    first = await refunds.refund_credit_balance(session, payments_ctx, JOB, account_id=account.id, claim_key="staff:9")
+    second = await refunds.refund_credit_balance(session, payments_ctx, JOB, account_id=account.id, claim_key="staff:10")
+    await session.commit()
+    assert first.refunded_cents == 2_500 and second.refunded_cents == 0
+    assert await ledger.balance(session, account.id) == 0

@@ -1,0 +1,133 @@
+"""What a CSR does to an account's standing: holds (bankruptcy, dispute), referral to collections, a payment
+arrangement, moving a balance to another account, and the deposit (waive with a letter of credit, apply to the
+balance). One transaction per action, each with its audit row; money moves only through the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts import arrears, audit, deposits, ledger
+from portal.accounts.actor import Actor
+from portal.accounts.errors import Conflict, DomainError
+from portal.accounts.models import (
+    Account,
+    AccountStatus,
+    ArrangementStatus,
+    Deposit,
+    DepositStatus,
+    LedgerEntry,
+    LedgerKind,
+    PaymentArrangement,
+)
+from portal.accounts.policy import Policy
+from portal.i18n import gettext as _
+
+from . import rules
+
+HOLDS = {"bankruptcy": "bankruptcy_hold", "dispute": "dispute_pending"}
+
+
+async def set_hold(session: AsyncSession, actor: Actor, account: Account, hold: str, on: bool, reason: str) -> None:
+    if hold not in HOLDS:
+        raise DomainError(_("No such hold."))
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why."), field="reason")
+    column = HOLDS[hold]
+    before = getattr(account, column)
+    setattr(account, column, on)
+    await session.flush()
+    await audit.record(session, actor, f"account.{hold}_hold", "account", account.id, account_id=account.id,
+                       before={column: before}, after={column: on, "reason": reason})
+
+
+async def refer_to_collections(session: AsyncSession, actor: Actor, account: Account, reason: str, today: dt.date) -> None:
+    """A closed-out account that still owes goes to the collection agency; an active one must be finaled first."""
+    if account.status not in (AccountStatus.FINAL, AccountStatus.CLOSED):
+        raise Conflict(_("Only a final or closed account can be referred to collections."))
+    balance = await ledger.balance(session, account.id, as_of=today)
+    if balance <= 0:
+        raise Conflict(_("This account owes nothing."))
+    before = account.status
+    account.status = AccountStatus.COLLECTIONS
+    await session.flush()
+    await audit.record(session, actor, "account.status", "account", account.id, account_id=account.id,
+                       before={"status": before}, after={"status": account.status, "reason": reason.strip(), "balance_cents": balance})
+
+
+async def grant_arrangement(session: AsyncSession, actor: Actor, policy: Policy, account: Account, *, instalments: int,
+                            reason: str, today: dt.date) -> PaymentArrangement:
+    owed = await arrears.arrears(session, account.id, today)
+    earlier = list(await session.scalars(select(PaymentArrangement.starts_on).where(
+        PaymentArrangement.account_id == account.id, PaymentArrangement.status != ArrangementStatus.CANCELLED)))
+    plan = rules.arrangement_plan(policy, today=today, past_due_cents=owed.past_due_cents, instalments=instalments,
+                                  earlier_arrangements=earlier, account_in_collections=account.status == AccountStatus.COLLECTIONS)
+    arrangement = PaymentArrangement(
+        account_id=account.id, status=ArrangementStatus.ACTIVE, total_cents=plan.total_cents,
+        down_payment_cents=plan.down_payment_cents, starts_on=today, granted_by_id=actor.user_id,
+        instalments=[{"due_on": day.isoformat(), "amount_cents": cents} for day, cents in plan.instalments],
+        reason=reason.strip()[:300] or None,
+    )
+    session.add(arrangement)
+    await session.flush()
+    await audit.record(session, actor, "arrangement.grant", "payment_arrangement", arrangement.id, account_id=account.id,
+                       after={"total_cents": plan.total_cents, "down_payment_cents": plan.down_payment_cents,
+                              "instalments": arrangement.instalments, "reason": arrangement.reason})
+    return arrangement
+
+
+async def transfer_balance(session: AsyncSession, actor: Actor, source: Account, target: Account, reason: str, today: dt.date) -> int:
+    """Move what a closed-out account owes (or its credit) onto another account of the same customer, as a pair of
+    transfer entries keyed together so a double submit moves nothing twice."""
+    if source.id == target.id:
+        raise DomainError(_("Choose a different account."), field="target")
+    if source.customer_id != target.customer_id:
+        raise Conflict(_("A balance moves only between accounts of the same customer."))
+    if source.status not in (AccountStatus.FINAL, AccountStatus.CLOSED):
+        raise Conflict(_("Final the account before moving its balance."))
+    amount = await ledger.balance(session, source.id)
+    if amount == 0:
+        raise Conflict(_("This account has no balance to move."))
+    done = await session.scalar(select(func.count()).where(
+        LedgerEntry.source_key.like(f"transfer:{source.id}:%")))
+    key = f"transfer:{source.id}:{target.id}:{done // 2 + 1}"
+    memo_out = _("Balance moved to account %(number)s", number=target.number)
+    memo_in = _("Balance moved from account %(number)s", number=source.number)
+    await ledger.post(session, actor, account_id=source.id, kind=LedgerKind.TRANSFER, amount_cents=-amount,
+                      source_key=f"{key}:out", effective_on=today, memo=memo_out)
+    await ledger.post(session, actor, account_id=target.id, kind=LedgerKind.TRANSFER, amount_cents=amount,
+                      source_key=f"{key}:in", effective_on=today, memo=memo_in)
+    await audit.record(session, actor, "account.balance_transfer", "account", source.id, account_id=source.id,
+                       after={"to_account": target.number, "amount_cents": amount, "reason": reason.strip()})
+    return amount
+
+
+async def waive_deposit(session: AsyncSession, actor: Actor, account: Account, letter_note: str, today: dt.date) -> Deposit:
+    """A letter of credit from a prior utility waives a deposit not yet paid: the billed deposit is reversed."""
+    deposit = await deposits.for_account(session, account.id)
+    if deposit is None or deposit.status != DepositStatus.REQUIRED or deposit.paid_cents > 0:
+        raise Conflict(_("Only a required deposit that is not paid yet can be waived."))
+    if not letter_note.strip():
+        raise DomainError(_("Describe the letter of credit: which utility, what it shows."), field="letter")
+    await deposits.withdraw(session, actor, deposit, reason=_("Waived: letter of credit. %(note)s", note=letter_note.strip()), today=today)
+    return deposit
+
+
+async def apply_deposit(session: AsyncSession, actor: Actor, account: Account, today: dt.date) -> int:
+    """Apply a held (paid) deposit to the balance; any credit left is refunded by the payments side."""
+    deposit = await deposits.for_account(session, account.id)
+    if deposit is None or deposit.status != DepositStatus.HELD or deposit.paid_cents <= 0:
+        raise Conflict(_("There is no paid deposit to apply."))
+    amount = deposit.paid_cents + deposit.interest_cents
+    await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.DEPOSIT_APPLIED, amount_cents=-amount,
+                      source_key=f"deposit:{deposit.id}:applied", effective_on=today, memo=_("Deposit applied to the balance"))
+    before = deposit.status
+    deposit.status = DepositStatus.APPLIED
+    deposit.settled_on = today
+    await session.flush()
+    await audit.record(session, actor, "deposit.apply", "deposit", deposit.id, account_id=account.id,
+                       before={"status": before}, after={"status": deposit.status, "amount_cents": amount})
+    return amount

@@ -1,0 +1,321 @@
+"""The counter: cash drawers, receipts numbered without gaps, voids confirmed by a second person, closing counts by
+tender with over/short, the day's collections and deposit slip.
+
+A receipt's number comes from the `counter` row, incremented in the same transaction as the receipt and its
+payment: if anything fails, all three roll back together, so the sequence never skips (DESIGN.md section 4).
+Every payment goes through portal.accounts.payments.post_payment keyed `receipt:<number>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts import audit, ledger
+from portal.accounts.actor import Actor
+from portal.accounts.errors import Conflict, DomainError, NotFound
+from portal.accounts.models import Account, CashDrawer, Counter, Customer, LedgerEntry, LedgerKind, Receipt, Tender, User
+from portal.accounts.models.base import utcnow
+from portal.accounts.payments import post_payment
+from portal.accounts.policy import Policy
+from portal.i18n import gettext as _
+
+from . import rules
+
+RECEIPT_COUNTER = "receipt"
+
+
+async def next_number(session: AsyncSession, name: str = RECEIPT_COUNTER) -> int:
+    """Take the next number of a gap-free sequence inside the caller's transaction (the row stays locked until it
+    commits or rolls back, so two cashiers never get the same number and a rolled-back payment leaves no hole)."""
+    result = await session.execute(
+        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+    )
+    value = result.scalar_one_or_none()
+    if value is not None:
+        return int(value)
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(Counter).values(name=name, value=1))
+        return 1
+    except IntegrityError:  # another transaction created the row first: take the next one after it
+        result = await session.execute(
+            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+        )
+        return int(result.scalar_one())
+
+
+async def open_drawer_of(session: AsyncSession, user_id: int) -> CashDrawer | None:
+    return await session.scalar(
+        select(CashDrawer).where(CashDrawer.opened_by_id == user_id, CashDrawer.closed_at.is_(None)).order_by(CashDrawer.id.desc()).limit(1)
+    )
+
+
+async def open_drawer(session: AsyncSession, actor: Actor, opening_float_cents: int) -> CashDrawer:
+    if opening_float_cents < 0:
+        raise DomainError(_("The opening float cannot be negative."), field="opening_float")
+    if await open_drawer_of(session, actor.user_id or 0) is not None:
+        raise Conflict(_("You already have an open drawer: close it first."))
+    drawer = CashDrawer(opened_by_id=actor.user_id, opened_at=utcnow(), opening_float_cents=opening_float_cents)
+    session.add(drawer)
+    await session.flush()
+    await audit.record(session, actor, "drawer.open", "cash_drawer", drawer.id, after={"opening_float_cents": opening_float_cents})
+    return drawer
+
+
+async def take_payment(
+    session: AsyncSession,
+    actor: Actor,
+    drawer: CashDrawer,
+    account: Account,
+    *,
+    tender: Tender,
+    amount_cents: int,
+    check_number: str | None,
+    timezone: str,
+    policy: Policy | None = None,
+) -> Receipt:
+    if drawer.closed_at is not None or drawer.opened_by_id != actor.user_id:
+        raise Conflict(_("Open your own drawer before taking payments."))
+    if amount_cents <= 0:
+        raise DomainError(_("Enter an amount above zero."), field="amount")
+    if tender == Tender.CHECK and not (check_number or "").strip():
+        raise DomainError(_("Enter the check number."), field="check_number")
+    number = await next_number(session)
+    posted = await post_payment(
+        session,
+        actor,
+        account_id=account.id,
+        amount_cents=amount_cents,
+        source_key=f"receipt:{number}",
+        method=tender.value,
+        paid_at=utcnow(),
+        timezone=timezone,
+        reference=_("receipt %(number)s", number=number),
+        policy=policy,
+    )
+    if not posted.created:  # pragma: no cover - a fresh number is never already posted
+        raise Conflict(_("This receipt number was already used."))
+    receipt = Receipt(
+        number=number,
+        drawer_id=drawer.id,
+        account_id=account.id,
+        tender=tender,
+        amount_cents=amount_cents,
+        check_number=(check_number or "").strip() or None if tender == Tender.CHECK else None,
+        created_by_id=actor.user_id,
+    )
+    session.add(receipt)
+    await session.flush()
+    await audit.record(session, actor, "receipt.create", "receipt", number, account_id=account.id,
+                       after={"tender": tender, "amount_cents": amount_cents, "drawer_id": drawer.id})
+    return receipt
+
+
+async def receipt_by_number(session: AsyncSession, number: int) -> Receipt:
+    receipt = await session.scalar(select(Receipt).where(Receipt.number == number))
+    if receipt is None:
+        raise NotFound(_("No such receipt."))
+    return receipt
+
+
+async def request_void(session: AsyncSession, actor: Actor, number: int, reason: str) -> Receipt:
+    """The cashier asks for a void; nothing changes in the money until a second person confirms it."""
+    receipt = await receipt_by_number(session, number)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the receipt is voided."), field="reason")
+    if receipt.voided_at is not None:
+        raise Conflict(_("This receipt is already void."))
+    drawer = await session.get(CashDrawer, receipt.drawer_id)
+    if drawer is None or drawer.closed_at is not None:
+        raise Conflict(_("This drawer is closed: a payment from a closed drawer is reversed, not voided."))
+    receipt.voided_by_id = actor.user_id
+    receipt.void_reason = reason[:300]
+    await session.flush()
+    await audit.record(session, actor, "receipt.void_requested", "receipt", number, account_id=receipt.account_id,
+                       after={"reason": receipt.void_reason})
+    return receipt
+
+
+async def confirm_void(session: AsyncSession, actor: Actor, number: int, today: dt.date) -> Receipt:
+    """A second person confirms: the payment is reversed in the ledger and the receipt leaves the drawer's total."""
+    query = select(Receipt).where(Receipt.number == number)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    receipt = await session.scalar(query)
+    if receipt is None:
+        raise NotFound(_("No such receipt."))
+    if receipt.voided_at is not None:
+        raise Conflict(_("This receipt is already void."))
+    if receipt.voided_by_id is None:
+        raise Conflict(_("Nobody asked for this receipt to be voided."))
+    if receipt.voided_by_id == actor.user_id:
+        raise DomainError(_("A second person must confirm a void."), code="same_person")
+    entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"receipt:{number}"))
+    if entry is not None:
+        await ledger.reverse(session, actor, entry.id, reason=_("Void of receipt %(number)s: %(reason)s", number=number,
+                                                                  reason=receipt.void_reason or ""), effective_on=today)
+    receipt.voided_at = utcnow()
+    receipt.void_approved_by_id = actor.user_id
+    await session.flush()
+    await audit.record(session, actor, "receipt.void", "receipt", number, account_id=receipt.account_id,
+                       after={"requested_by": receipt.voided_by_id, "reason": receipt.void_reason})
+    return receipt
+
+
+async def receipts_in(session: AsyncSession, drawer_id: int) -> list[tuple[Receipt, Account, Customer]]:
+    rows = await session.execute(
+        select(Receipt, Account, Customer)
+        .join(Account, Account.id == Receipt.account_id)
+        .join(Customer, Customer.id == Account.customer_id)
+        .where(Receipt.drawer_id == drawer_id)
+        .order_by(Receipt.number)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def expected_balance(session: AsyncSession, policy: Policy, drawer: CashDrawer, counted: dict[str, int]) -> rules.DrawerBalance:
+    kept = await session.execute(
+        select(Receipt.tender, Receipt.amount_cents).where(Receipt.drawer_id == drawer.id, Receipt.voided_at.is_(None))
+    )
+    return rules.balance_drawer(policy, opening_float_cents=drawer.opening_float_cents,
+                                receipts=[(tender.value, cents) for tender, cents in kept], counted=counted)
+
+
+async def close_drawer(
+    session: AsyncSession, actor: Actor, policy: Policy, drawer: CashDrawer, counted: dict[str, int], reason: str
+) -> rules.DrawerBalance:
+    if drawer.closed_at is not None:
+        raise Conflict(_("This drawer is already closed."))
+    if drawer.opened_by_id != actor.user_id:
+        raise Conflict(_("Only the person who opened a drawer can close it."))
+    pending = await session.scalar(
+        select(func.count()).where(Receipt.drawer_id == drawer.id, Receipt.voided_by_id.is_not(None), Receipt.voided_at.is_(None))
+    )
+    if pending:
+        raise Conflict(_("A void is waiting for a second person: confirm it before closing."))
+    balance = await expected_balance(session, policy, drawer, counted)
+    reason = reason.strip()
+    if balance.needs_reason and not reason:
+        raise DomainError(_("The count is over or short: say why."), field="reason")
+    drawer.closed_at = utcnow()
+    drawer.closed_by_id = actor.user_id
+    drawer.counted = balance.counted
+    drawer.expected = balance.expected
+    drawer.over_short_cents = balance.over_short_cents
+    drawer.over_short_reason = reason[:300] or None
+    drawer.flagged = balance.flagged
+    await session.flush()
+    await audit.record(session, actor, "drawer.close", "cash_drawer", drawer.id,
+                       after={"counted": balance.counted, "expected": balance.expected,
+                              "over_short_cents": balance.over_short_cents, "flagged": balance.flagged, "reason": reason})
+    return balance
+
+
+async def pending_voids(session: AsyncSession) -> list[tuple[Receipt, Account, str]]:
+    rows = await session.execute(
+        select(Receipt, Account, User.display_name)
+        .join(Account, Account.id == Receipt.account_id)
+        .join(User, User.id == Receipt.voided_by_id)
+        .where(Receipt.voided_by_id.is_not(None), Receipt.voided_at.is_(None))
+        .order_by(Receipt.number)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def flagged_drawers(session: AsyncSession) -> list[tuple[CashDrawer, str]]:
+    rows = await session.execute(
+        select(CashDrawer, User.display_name).join(User, User.id == CashDrawer.opened_by_id)
+        .where(CashDrawer.flagged.is_(True)).order_by(CashDrawer.closed_at.desc()).limit(50)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+# ---- the day's collections and the deposit slip ------------------------------------------------------------------
+
+
+@dataclass
+class DrawerDay:
+    drawer: CashDrawer
+    cashier: str
+    by_tender: dict[str, int] = field(default_factory=dict)
+    receipts: int = 0
+    voided: int = 0
+
+
+@dataclass
+class Collections:
+    day: dt.date
+    drawers: list[DrawerDay]
+    counter_by_tender: dict[str, int]
+    other_channels: dict[str, int]  # payments posted that day not at the counter, by memo-derived channel
+    checks: list[tuple[int, str | None, int]]  # (receipt number, check number, cents) for the deposit slip
+    cash_to_deposit: int  # counted cash less the float, for closed drawers
+
+    @property
+    def counter_total(self) -> int:
+        return sum(self.counter_by_tender.values())
+
+    @property
+    def other_total(self) -> int:
+        return sum(self.other_channels.values())
+
+    @property
+    def checks_total(self) -> int:
+        return sum(cents for _n, _c, cents in self.checks)
+
+
+def _day_bounds(day: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    zone = ZoneInfo(timezone)
+    start = dt.datetime.combine(day, dt.time(0), zone)
+    return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
+
+
+def channel_of(source_key: str) -> str:
+    """Which way a payment came in, from its unique key's prefix (receipt:, lockbox:, pi_..., draft:...)."""
+    prefix = source_key.split(":", 1)[0] if ":" in source_key else source_key[:3]
+    return {"receipt": "counter", "lockbox": "lockbox", "pi_": "online", "draft": "autopay"}.get(prefix, "other")
+
+
+async def collections(session: AsyncSession, day: dt.date, timezone: str) -> Collections:
+    start, end = _day_bounds(day, timezone)
+    drawers = list(
+        await session.execute(
+            select(CashDrawer, User.display_name).join(User, User.id == CashDrawer.opened_by_id)
+            .where(CashDrawer.opened_at >= start, CashDrawer.opened_at < end).order_by(CashDrawer.id)
+        )
+    )
+    by_drawer = {drawer.id: DrawerDay(drawer, name, dict.fromkeys(rules.TENDERS, 0)) for drawer, name in drawers}
+    counter = dict.fromkeys(rules.TENDERS, 0)
+    checks: list[tuple[int, str | None, int]] = []
+    if by_drawer:
+        for receipt in await session.scalars(select(Receipt).where(Receipt.drawer_id.in_(list(by_drawer))).order_by(Receipt.number)):
+            day_row = by_drawer[receipt.drawer_id]
+            if receipt.voided_at is not None:
+                day_row.voided += 1
+                continue
+            day_row.receipts += 1
+            day_row.by_tender[receipt.tender.value] += receipt.amount_cents
+            counter[receipt.tender.value] += receipt.amount_cents
+            if receipt.tender == Tender.CHECK:
+                checks.append((receipt.number, receipt.check_number, receipt.amount_cents))
+    other: dict[str, int] = {}
+    payments = await session.execute(
+        select(LedgerEntry.source_key, LedgerEntry.amount_cents).where(
+            LedgerEntry.kind == LedgerKind.PAYMENT, LedgerEntry.effective_on == day
+        )
+    )
+    for key, cents in payments:
+        channel = channel_of(key)
+        if channel != "counter":
+            other[channel] = other.get(channel, 0) - cents
+    cash_to_deposit = sum(
+        int((d.drawer.counted or {}).get("cash", 0)) - d.drawer.opening_float_cents for d in by_drawer.values() if d.drawer.closed_at
+    )
+    return Collections(day, list(by_drawer.values()), counter, other, checks, cash_to_deposit)

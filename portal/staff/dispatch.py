@@ -1,0 +1,95 @@
+"""Dispatch: the field's work orders by status, kind, route and due date; assigning technicians; creating check
+reads, meter tests and meter changes; and resolving the sync exceptions the field side raises."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from portal.accounts import workorders
+from portal.accounts.actor import Actor
+from portal.accounts.errors import DomainError, NotFound
+from portal.accounts.models import Account, Meter, Premise, Role, User, WorkOrder, WorkOrderKind, WorkOrderStatus
+from portal.i18n import gettext as _
+
+# What dispatch may create by hand; starts, stops and disconnects come from their own flows.
+CREATABLE = (WorkOrderKind.CHECK_READ, WorkOrderKind.METER_TEST, WorkOrderKind.METER_CHANGE, WorkOrderKind.LEAK_CHECK,
+             WorkOrderKind.READ, WorkOrderKind.INVESTIGATE)
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = "active"  # active (open + assigned), or one status
+    kind: str = ""
+    route: str = ""
+    due_by: dt.date | None = None
+    technician_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order: WorkOrder
+    premise: Premise
+    account_number: str | None
+    technician: str | None
+
+
+async def technicians(session: AsyncSession) -> list[User]:
+    return list(await session.scalars(select(User).where(User.role == Role.FIELD, User.active.is_(True)).order_by(User.display_name)))
+
+
+async def routes(session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(Premise.route).distinct().order_by(Premise.route)))
+
+
+async def orders(session: AsyncSession, filters: Filters, limit: int = 200) -> list[OrderRow]:
+    tech = aliased(User)
+    query = (
+        select(WorkOrder, Premise, Account.number, tech.display_name)
+        .join(Premise, Premise.id == WorkOrder.premise_id)
+        .outerjoin(Account, Account.id == WorkOrder.account_id)
+        .outerjoin(tech, tech.id == WorkOrder.assigned_to_id)
+    )
+    if filters.status == "active" or not filters.status:
+        query = query.where(WorkOrder.status.in_(workorders.OPEN_STATUSES))
+    elif filters.status in {s.value for s in WorkOrderStatus}:
+        query = query.where(WorkOrder.status == WorkOrderStatus(filters.status))
+    if filters.kind in {k.value for k in WorkOrderKind}:
+        query = query.where(WorkOrder.kind == WorkOrderKind(filters.kind))
+    if filters.route:
+        query = query.where(Premise.route == filters.route)
+    if filters.due_by:
+        query = query.where(WorkOrder.due_on <= filters.due_by)
+    if filters.technician_id:
+        query = query.where(WorkOrder.assigned_to_id == filters.technician_id)
+    query = query.order_by(WorkOrder.due_on, WorkOrder.priority, Premise.route, Premise.address).limit(limit)
+    return [OrderRow(*row) for row in await session.execute(query)]
+
+
+async def assign(session: AsyncSession, actor: Actor, order_id: int, technician_id: int | None) -> WorkOrder:
+    order = await session.get(WorkOrder, order_id)
+    if order is None:
+        raise NotFound(_("No such order."))
+    technician = None
+    if technician_id:
+        technician = await session.get(User, technician_id)
+        if technician is None or technician.role != Role.FIELD or not technician.active:
+            raise DomainError(_("Choose a field technician."), field="technician_id")
+    return await workorders.assign(session, actor, order, technician)
+
+
+async def create(session: AsyncSession, actor: Actor, account: Account, kind: WorkOrderKind, due_on: dt.date,
+                 instructions: str, today: dt.date) -> WorkOrder:
+    if kind not in CREATABLE:
+        raise DomainError(_("Choose a kind of order dispatch can create."), field="kind")
+    if due_on < today:
+        raise DomainError(_("The due date cannot be in the past."), field="due_on")
+    meter_id = await session.scalar(
+        select(Meter.id).where(Meter.premise_id == account.premise_id, Meter.removed_on.is_(None)).order_by(Meter.id.desc()).limit(1)
+    )
+    return await workorders.create(session, actor, kind=kind, premise_id=account.premise_id, account_id=account.id,
+                                   meter_id=meter_id, due_on=due_on, instructions=instructions.strip()[:2000] or None)

@@ -1,0 +1,177 @@
+"""Import a bank lockbox (mailed checks) payment file: one CSV line per payment, each posted exactly once.
+
+Each line's key is the bank's item id when the file has one (`item_id`, `trace` or `sequence` column), else a hash
+of the line's own facts plus how many identical lines came before it in the file, so two equal checks in one file
+stay two payments while the same file imported again posts nothing new.
+
+Expected columns (header row, any order, case-insensitive): account_number, amount, paid_on (YYYY-MM-DD or
+MM/DD/YYYY), optional check_number, optional item_id/trace/sequence.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts import audit, numbers
+from portal.accounts.actor import Actor
+from portal.accounts.errors import Conflict, DomainError
+from portal.accounts.models import Account, LockboxBatch
+from portal.accounts.payments import post_payment
+from portal.accounts.policy import Policy
+from portal.i18n import gettext as _
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_LINES = 20_000
+ITEM_COLUMNS = ("item_id", "trace", "sequence")
+
+
+@dataclass(frozen=True)
+class Line:
+    line: int
+    account_number: str
+    amount_cents: int
+    paid_on: dt.date
+    check_number: str
+    key: str
+
+
+@dataclass(frozen=True)
+class BadLine:
+    line: int
+    message: str
+
+
+def _date(raw: str) -> dt.date:
+    raw = raw.strip()
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y"):
+        try:
+            return dt.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(raw)
+
+
+def _cents(raw: str) -> int:
+    value = Decimal(raw.strip().replace("$", "").replace(",", ""))
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidOperation(raw)
+    return int(value * 100)
+
+
+def parse(content: bytes) -> tuple[list[Line], list[BadLine]]:
+    """Lines and refusals from a lockbox CSV (pure: no database). A file that is not a CSV with the needed columns
+    is refused whole."""
+    if len(content) > MAX_BYTES:
+        raise DomainError(_("The file is larger than 2 MB."), field="file")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError(_("The file is not a text CSV file."), field="file") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = {name.strip().lower(): name for name in (reader.fieldnames or []) if name}
+    missing = [column for column in ("account_number", "amount", "paid_on") if column not in header]
+    if missing:
+        raise DomainError(_("The file needs the columns account_number, amount and paid_on."), field="file")
+    item_column = next((header[c] for c in ITEM_COLUMNS if c in header), None)
+    good: list[Line] = []
+    bad: list[BadLine] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(reader, start=2):  # line 1 is the header
+        if index > MAX_LINES + 1:
+            raise DomainError(_("The file has more than %(count)d lines.", count=MAX_LINES), field="file")
+        get = lambda column: (row.get(header.get(column, ""), "") or "").strip()  # noqa: E731
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            continue  # a blank line
+        raw_number = get("account_number")
+        try:
+            number = numbers.normalize(raw_number)
+        except numbers.InvalidAccountNumber:
+            bad.append(BadLine(index, _("Account number %(number)s is not valid.", number=raw_number or "—")))
+            continue
+        try:
+            cents = _cents(get("amount"))
+        except (InvalidOperation, ValueError):
+            bad.append(BadLine(index, _("Amount %(amount)s is not a number of dollars and cents.", amount=get("amount") or "—")))
+            continue
+        if cents <= 0:
+            bad.append(BadLine(index, _("The amount must be above zero.")))
+            continue
+        try:
+            paid_on = _date(get("paid_on"))
+        except ValueError:
+            bad.append(BadLine(index, _("Date %(date)s is not a date.", date=get("paid_on") or "—")))
+            continue
+        check = get("check_number")
+        if item_column:
+            item = (row.get(item_column) or "").strip()
+            if not item:
+                bad.append(BadLine(index, _("The line has no bank item id.")))
+                continue
+            key = f"lockbox:{item}"
+        else:
+            facts = f"{number}|{cents}|{paid_on.isoformat()}|{check}"
+            seen[facts] = seen.get(facts, 0) + 1
+            key = "lockbox:" + hashlib.sha256(f"{facts}|{seen[facts]}".encode()).hexdigest()[:40]
+        good.append(Line(index, number, cents, paid_on, check, key))
+    return good, bad
+
+
+async def import_file(
+    session: AsyncSession, actor: Actor, policy: Policy, *, file_name: str, content: bytes, timezone: str
+) -> LockboxBatch:
+    lines, bad = parse(content)
+    report: list[dict[str, object]] = [{"line": b.line, "outcome": "rejected", "message": b.message} for b in bad]
+    accounts = {
+        a.number: a for a in await session.scalars(select(Account).where(Account.number.in_({line.account_number for line in lines})))
+    } if lines else {}
+    posted = duplicates = 0
+    posted_cents = 0
+    noon = dt.time(12)
+    for line in lines:
+        account = accounts.get(line.account_number)
+        if account is None:
+            report.append({"line": line.line, "outcome": "rejected", "message": _("No account %(number)s.", number=numbers.display(line.account_number))})
+            continue
+        try:
+            async with session.begin_nested():
+                result = await post_payment(
+                    session, actor, account_id=account.id, amount_cents=line.amount_cents, source_key=line.key, method="lockbox",
+                    paid_at=dt.datetime.combine(line.paid_on, noon, dt.UTC), timezone=timezone,
+                    reference=_("check %(number)s", number=line.check_number) if line.check_number else "", policy=policy,
+                )
+        except Conflict as exc:
+            report.append({"line": line.line, "outcome": "rejected", "message": exc.message})
+            continue
+        if result.created:
+            posted += 1
+            posted_cents += line.amount_cents
+            report.append({"line": line.line, "outcome": "posted", "account": line.account_number, "amount_cents": line.amount_cents})
+        else:
+            duplicates += 1
+            report.append({"line": line.line, "outcome": "duplicate", "account": line.account_number, "amount_cents": line.amount_cents})
+    report.sort(key=lambda item: int(item["line"]))  # type: ignore[arg-type]
+    batch = LockboxBatch(
+        file_name=file_name[:200] or "lockbox.csv",
+        sha256=hashlib.sha256(content).hexdigest(),
+        imported_by_id=actor.user_id,
+        lines=len(lines) + len(bad),
+        posted=posted,
+        duplicates=duplicates,
+        rejected=len(report) - posted - duplicates,
+        posted_cents=posted_cents,
+        report=report,
+    )
+    session.add(batch)
+    await session.flush()
+    await audit.record(session, actor, "lockbox.import", "lockbox_batch", batch.id,
+                       after={"file": batch.file_name, "posted": posted, "duplicates": duplicates, "rejected": batch.rejected,
+                              "posted_cents": posted_cents})
+    return batch

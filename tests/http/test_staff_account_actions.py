@@ -1,0 +1,129 @@
+"""Account actions: holds, collections referral, arrangements, balance transfer, deposit waiver and application."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from portal.accounts import ledger, numbers
+from portal.accounts.actor import Actor
+from portal.accounts.models import (
+    Account,
+    AccountStatus,
+    ArrangementStatus,
+    AuditEvent,
+    Bill,
+    Deposit,
+    DepositStatus,
+    LedgerKind,
+    PaymentArrangement,
+)
+from tests import factories
+from tests.http.helpers import post_form, sign_in
+
+JOB = Actor.job("test")
+TODAY = dt.date.today()
+
+
+async def _owe(session, account, cents: int, days_late: int = 40) -> None:
+    due = TODAY - dt.timedelta(days=days_late)
+    bill = Bill(account_id=account.id, period_start=due - dt.timedelta(days=50), period_end=due - dt.timedelta(days=21),
+                bill_date=due - dt.timedelta(days=21), due_date=due, usage=5000, total_cents=cents, document={})
+    session.add(bill)
+    await session.flush()
+    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
+                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+
+
+async def test_a_bankruptcy_hold_is_placed_and_lifted_with_a_reason(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    url = f"/staff/accounts/{resident.account.number}/holds/bankruptcy"
+    assert (await post_form(client, url, {"on": "1", "reason": ""})).status_code == 400
+    assert (await post_form(client, url, {"on": "1", "reason": "Chapter 13 filing 26-1234"})).status_code == 303
+    await session.refresh(resident.account)
+    assert resident.account.bankruptcy_hold
+    assert "Bankruptcy hold" in (await client.get(f"/staff/accounts/{resident.account.number}")).text
+    assert (await post_form(client, url, {"on": "0", "reason": "Case dismissed"})).status_code == 303
+    await session.refresh(resident.account)
+    assert not resident.account.bankruptcy_hold
+
+
+async def test_an_arrangement_takes_half_down_and_only_one_a_year(client, session, csr, resident) -> None:
+    await _owe(session, resident.account, 40_000)
+    await session.commit()
+    await sign_in(client, session, csr)
+    url = f"/staff/accounts/{resident.account.number}/arrangements"
+    assert (await post_form(client, url, {"instalments": "4", "reason": "Lost job, back at work in January"})).status_code == 303
+    plan = await session.scalar(select(PaymentArrangement))
+    assert plan.status == ArrangementStatus.ACTIVE and plan.down_payment_cents == 20_000
+    assert [i["amount_cents"] for i in plan.instalments] == [5_000] * 4
+    again = await post_form(client, url, {"instalments": "2"})
+    assert again.status_code == 422 and "last 12 months" in again.text
+
+
+async def test_a_final_balance_moves_to_the_customers_new_account_once(client, session, csr, resident) -> None:
+    await _owe(session, resident.account, 7_500)
+    resident.account.status = AccountStatus.FINAL
+    new = Account(number=numbers.with_check_digit(59_999_999), customer_id=resident.account.customer_id,
+                  premise_id=resident.account.premise_id, status=AccountStatus.ACTIVE)
+    session.add(new)
+    await session.commit()
+    await sign_in(client, session, csr)
+    url = f"/staff/accounts/{resident.account.number}/transfer"
+    assert (await post_form(client, url, {"target": new.number, "reason": "Moved across town"})).status_code == 303
+    assert await ledger.balance(session, resident.account.id) == 0
+    assert await ledger.balance(session, new.id) == 7_500
+    assert (await post_form(client, url, {"target": new.number})).status_code == 409  # nothing left to move
+
+
+async def test_a_balance_does_not_move_to_another_customer(client, session, csr, resident, other_resident) -> None:
+    await _owe(session, resident.account, 7_500)
+    resident.account.status = AccountStatus.FINAL
+    await session.commit()
+    await sign_in(client, session, csr)
+    response = await post_form(client, f"/staff/accounts/{resident.account.number}/transfer", {"target": other_resident.account.number})
+    assert response.status_code == 409 and "same customer" in response.text
+    assert await ledger.balance(session, other_resident.account.id) == 0
+
+
+async def test_a_final_account_that_owes_is_referred_to_collections(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    url = f"/staff/accounts/{resident.account.number}/collections"
+    active = await post_form(client, url, {"reason": "Skipped town"})
+    assert active.status_code == 409
+    await _owe(session, resident.account, 3_000)
+    resident.account.status = AccountStatus.FINAL
+    await session.commit()
+    assert (await post_form(client, url, {"reason": "No payment 90 days after the final bill"})).status_code == 303
+    await session.refresh(resident.account)
+    assert resident.account.status == AccountStatus.COLLECTIONS
+    assert await session.scalar(select(AuditEvent).where(AuditEvent.action == "account.status"))
+
+
+async def test_a_deposit_is_waived_with_a_letter_or_applied_when_held(client, session, csr, resident, other_resident) -> None:
+    required = Deposit(account_id=resident.account.id, required_cents=15_000, rule="new_premise", reason="New premise", status=DepositStatus.REQUIRED)
+    session.add(required)
+    await session.flush()
+    await ledger.post(session, JOB, account_id=resident.account.id, kind=LedgerKind.DEPOSIT_BILLED, amount_cents=15_000,
+                      source_key=f"deposit:{required.id}:billed", effective_on=TODAY)
+    held = Deposit(account_id=other_resident.account.id, required_cents=15_000, rule="new_premise", reason="New premise",
+                   status=DepositStatus.HELD, paid_cents=15_000)
+    session.add(held)
+    await session.commit()
+    await sign_in(client, session, csr)
+    waive = await post_form(client, f"/staff/accounts/{resident.account.number}/deposit/waive", {"letter": "Oncor: 14 months, no late payments"})
+    assert waive.status_code == 303
+    assert await ledger.balance(session, resident.account.id) == 0
+    await session.refresh(required)
+    assert required.status == DepositStatus.WAIVED
+    applied = await post_form(client, f"/staff/accounts/{other_resident.account.number}/deposit/apply")
+    assert applied.status_code == 303
+    assert await ledger.balance(session, other_resident.account.id) == -15_000
+    assert (await post_form(client, f"/staff/accounts/{other_resident.account.number}/deposit/apply")).status_code == 409
+
+
+async def test_a_technician_cannot_act_on_an_account(client, session, technician, resident) -> None:
+    await sign_in(client, session, technician)
+    response = await post_form(client, f"/staff/accounts/{resident.account.number}/holds/dispute", {"on": "1", "reason": "x"})
+    assert response.status_code == 403

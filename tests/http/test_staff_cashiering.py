@@ -1,0 +1,178 @@
+"""The counter: drawers, gap-free receipts, voids by a second person, closing to the cent, the day's collections,
+and lockbox files posting each payment once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.accounts import ledger, numbers
+from portal.accounts.models import AuditEvent, CashDrawer, Counter, LedgerEntry, LedgerKind, LockboxBatch, Receipt, Role
+from tests import factories
+from tests.http.helpers import post_form, sign_in
+
+
+async def _open(client, float_dollars: str = "100.00") -> None:
+    response = await post_form(client, "/staff/drawer/open", {"opening_float": float_dollars})
+    assert response.status_code == 303, response.text
+
+
+async def _pay(client, account, tender: str, amount: str, check: str = "") -> int:
+    response = await post_form(client, "/staff/drawer/payments",
+                               {"account_number": numbers.display(account.number), "tender": tender, "amount": amount, "check_number": check})
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+async def _fresh(session):
+    await session.commit()
+    return session
+
+
+async def test_receipts_are_numbered_without_gaps_and_post_once_each(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    await _open(client)
+    first = await _pay(client, resident.account, "cash", "45.10")
+    bad = await post_form(client, "/staff/drawer/payments",
+                          {"account_number": resident.account.number, "tender": "check", "amount": "20.00", "check_number": ""})
+    assert bad.status_code == 400 and "Enter the check number." in bad.text
+    second = await _pay(client, resident.account, "check", "20.00", "1042")
+    third = await _pay(client, resident.account, "card", "0.01")
+    assert (first, second, third) == (1, 2, 3)  # the refused check used no number
+    await _fresh(session)
+    keys = set(await session.scalars(select(LedgerEntry.source_key).where(LedgerEntry.kind == LedgerKind.PAYMENT)))
+    assert keys == {"receipt:1", "receipt:2", "receipt:3"}
+    assert await ledger.balance(session, resident.account.id) == -(4510 + 2000 + 1)
+    assert (await session.get(Counter, "receipt")).value == 3
+    page = await client.get("/staff/drawer/receipts/2")
+    assert "#1042" in page.text and "$20.00" in page.text
+
+
+async def test_a_payment_needs_an_open_drawer_and_a_real_account(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    closed = await post_form(client, "/staff/drawer/payments", {"account_number": resident.account.number, "tender": "cash", "amount": "5"})
+    assert closed.status_code == 400
+    await _open(client)
+    typo = resident.account.number[:-1] + str((int(resident.account.number[-1]) + 1) % 10)
+    wrong = await post_form(client, "/staff/drawer/payments", {"account_number": typo, "tender": "cash", "amount": "5"})
+    assert wrong.status_code == 400 and 'href="#account_number"' in wrong.text
+    cents = await post_form(client, "/staff/drawer/payments", {"account_number": resident.account.number, "tender": "cash", "amount": "5.005"})
+    assert cents.status_code == 400
+    await _fresh(session)
+    assert await session.scalar(select(func.count()).select_from(Receipt)) == 0
+
+
+async def test_a_void_needs_a_second_person_and_reverses_the_payment(client, session, csr, resident) -> None:
+    colleague = await factories.make_user(session, Role.CSR, email="csr2@riverton.example", name="Tom Becker")
+    await session.commit()
+    await sign_in(client, session, csr)
+    await _open(client)
+    number = await _pay(client, resident.account, "cash", "60.00")
+    asked = await post_form(client, f"/staff/drawer/receipts/{number}/void", {"reason": "Wrong account"})
+    assert asked.status_code == 303
+    own = await post_form(client, f"/staff/drawer/receipts/{number}/void/confirm")
+    assert own.status_code == 400 and "second person" in own.text
+    await _fresh(session)
+    assert await ledger.balance(session, resident.account.id) == -6000
+    blocked = await post_form(client, "/staff/drawer/close", {"cash": "160.00", "check": "0", "card": "0"})
+    assert blocked.status_code == 409  # a void is waiting
+
+    client.cookies.clear()
+    await sign_in(client, session, colleague)
+    assert "Wrong account" in (await client.get("/staff/drawer/voids")).text
+    assert (await post_form(client, f"/staff/drawer/receipts/{number}/void/confirm")).status_code == 303
+    await _fresh(session)
+    assert await ledger.balance(session, resident.account.id) == 0
+    receipt = await session.scalar(select(Receipt).where(Receipt.number == number))
+    assert receipt.voided_at is not None and receipt.void_approved_by_id == colleague.id
+    assert (await post_form(client, f"/staff/drawer/receipts/{number}/void/confirm")).status_code == 409
+
+
+async def test_the_drawer_balances_to_the_cent_and_a_shortage_needs_a_reason(client, session, csr, resident, other_resident) -> None:
+    await sign_in(client, session, csr)
+    await _open(client, "150.00")
+    await _pay(client, resident.account, "cash", "45.37")
+    await _pay(client, other_resident.account, "cash", "0.63")
+    await _pay(client, resident.account, "check", "112.50", "5521")
+    await _pay(client, other_resident.account, "card", "19.99")
+    short = await post_form(client, "/staff/drawer/close", {"cash": "195.99", "check": "112.50", "card": "19.99"})
+    assert short.status_code == 400 and "say why" in short.text  # one cent short, no reason
+    done = await post_form(client, "/staff/drawer/close", {"cash": "196.00", "check": "112.50", "card": "19.99"})
+    assert done.status_code == 303
+    await _fresh(session)
+    drawer = await session.scalar(select(CashDrawer))
+    assert drawer.expected == {"cash": 19_600, "check": 11_250, "card": 1_999}
+    assert drawer.over_short_cents == 0 and not drawer.flagged and drawer.closed_at is not None
+    page = await client.get(f"/staff/drawer/{drawer.id}")
+    assert "$196.00" in page.text
+
+
+async def test_a_shortage_over_25_dollars_is_flagged_to_a_supervisor(client, session, csr, supervisor, resident) -> None:
+    await sign_in(client, session, csr)
+    await _open(client, "100.00")
+    await _pay(client, resident.account, "cash", "80.00")
+    done = await post_form(client, "/staff/drawer/close", {"cash": "154.99", "check": "0", "card": "0", "reason": "Gave wrong change?"})
+    assert done.status_code == 303
+    await _fresh(session)
+    drawer = await session.scalar(select(CashDrawer))
+    assert drawer.over_short_cents == -2501 and drawer.flagged and drawer.over_short_reason == "Gave wrong change?"
+    assert await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "drawer.close")) == 1
+    client.cookies.clear()
+    await sign_in(client, session, supervisor)
+    assert "Gave wrong change?" in (await client.get("/staff/approvals")).text
+
+
+async def test_the_days_collections_and_deposit_slip_add_up(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    await _open(client, "100.00")
+    await _pay(client, resident.account, "cash", "10.00")
+    await _pay(client, resident.account, "check", "25.00", "777")
+    await post_form(client, "/staff/drawer/close", {"cash": "110.00", "check": "25.00", "card": "0"})
+    report = await client.get("/staff/collections")
+    assert report.status_code == 200 and "$35.00" in report.text
+    slip = await client.get("/staff/collections/deposit-slip")
+    assert slip.status_code == 200 and "777" in slip.text and "$35.00" in slip.text  # $10 cash + $25 check
+
+
+LOCKBOX = """account_number,amount,paid_on,check_number
+{a},45.10,2026-11-20,1001
+{b},"1,200.00",11/21/2026,1002
+{a},45.10,2026-11-20,1001
+{a},abc,2026-11-20,1003
+123456789,5.00,2026-11-20,1004
+"""
+
+
+async def test_a_lockbox_file_imported_twice_posts_each_payment_once(client, session, csr, resident, other_resident) -> None:
+    await sign_in(client, session, csr)
+    content = LOCKBOX.format(a=resident.account.number, b=other_resident.account.number).encode()
+    token = client.cookies.get("csrftoken") or (await client.get("/staff/lockbox")).cookies.get("csrftoken") or client.cookies["csrftoken"]
+    first = await client.post("/staff/lockbox", files={"file": ("lockbox-1120.csv", content, "text/csv")},
+                              data={"_csrf_token": token}, follow_redirects=False)
+    assert first.status_code == 303, first.text
+    report = await client.get(first.headers["location"])
+    assert "is not a number" in report.text and "is not valid" in report.text
+    again = await client.post("/staff/lockbox", files={"file": ("lockbox-1120.csv", content, "text/csv")},
+                              data={"_csrf_token": token}, follow_redirects=False)
+    assert again.status_code == 303
+    await _fresh(session)
+    batches = list(await session.scalars(select(LockboxBatch).order_by(LockboxBatch.id)))
+    assert [(b.posted, b.duplicates, b.rejected) for b in batches] == [(3, 0, 2), (0, 3, 2)]
+    # two identical lines in one file are two payments; the second import added nothing
+    assert await ledger.balance(session, resident.account.id) == -9020
+    assert await ledger.balance(session, other_resident.account.id) == -120000
+
+
+async def test_a_file_that_is_not_a_lockbox_csv_is_refused_whole(client, session, csr) -> None:
+    await sign_in(client, session, csr)
+    await client.get("/staff/lockbox")
+    response = await client.post("/staff/lockbox", files={"file": ("photo.csv", b"\xff\xd8\xff\xe0garbage", "text/csv")},
+                                 data={"_csrf_token": client.cookies["csrftoken"]}, follow_redirects=False)
+    assert response.status_code == 400 and "not a text CSV" in response.text
+    await _fresh(session)
+    assert await session.scalar(select(func.count()).select_from(LockboxBatch)) == 0
+
+
+async def test_a_technician_cannot_reach_the_counter(client, session, technician) -> None:
+    await sign_in(client, session, technician)
+    for path in ("/staff/drawer", "/staff/drawer/voids", "/staff/collections", "/staff/lockbox"):
+        assert (await client.get(path)).status_code == 403, path

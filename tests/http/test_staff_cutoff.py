@@ -1,0 +1,131 @@
+"""The cut-off list page, notices, courtesy calls, bulk disconnect orders, the day-of recheck, and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+from sqlalchemy import func, select
+
+from portal.accounts import ledger
+from portal.accounts.actor import Actor
+from portal.accounts.models import (
+    Bill,
+    CollectionContact,
+    ContactKind,
+    Customer,
+    LedgerKind,
+    MailMessage,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
+from tests import factories
+from tests.http.helpers import post_form, sign_in
+
+DAY = dt.date(2026, 12, 8)  # a Tuesday, not near a holiday
+JOB = Actor.job("test")
+
+
+async def _delinquent(session, last_name: str, *, notice: bool = True, call: bool = True, cents: int = 12_000):
+    account = await factories.make_account(session, last_name=last_name)
+    due = DAY - dt.timedelta(days=45)
+    bill = Bill(account_id=account.id, period_start=due - dt.timedelta(days=50), period_end=due - dt.timedelta(days=21),
+                bill_date=due - dt.timedelta(days=21), due_date=due, usage=5000, total_cents=cents, document={})
+    session.add(bill)
+    await session.flush()
+    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
+                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+    start = dt.datetime.combine(DAY, dt.time(13, 30), dt.UTC)
+    if notice:
+        session.add(CollectionContact(account_id=account.id, kind=ContactKind.CUTOFF_NOTICE, contacted_at=start - dt.timedelta(days=12), outcome="emailed"))
+    if call:
+        session.add(CollectionContact(account_id=account.id, kind=ContactKind.COURTESY_CALL, contacted_at=start - dt.timedelta(days=2), outcome="voicemail"))
+    await session.flush()
+    return account
+
+
+async def test_the_list_shows_who_qualifies_and_why_others_do_not(client, session, csr) -> None:
+    due = await _delinquent(session, "Cutright")
+    medical = await _delinquent(session, "Medina")
+    customer = await session.get(Customer, medical.customer_id)
+    customer.medical_alert_until = DAY + dt.timedelta(days=20)
+    await _delinquent(session, "Newman", notice=False)
+    await session.commit()
+    await sign_in(client, session, csr)
+    page = await client.get(f"/staff/cutoff?day={DAY.isoformat()}")
+    assert page.status_code == 200
+    eligible = page.text.split('id="eligible-title"')[1].split('id="calls"')[0]
+    assert due.number in eligible and medical.number not in eligible
+    assert "Medical certification on file until" in page.text and "No cut-off notice sent at least 10 days before." in page.text
+    friday = await client.get("/staff/cutoff?day=2026-12-11")
+    assert "No disconnections on Fridays." in friday.text
+
+
+async def test_orders_are_created_once_and_the_recheck_cancels_those_that_paid(client, session, csr) -> None:
+    first = await _delinquent(session, "Able")
+    second = await _delinquent(session, "Baker")
+    await session.commit()
+    await sign_in(client, session, csr)
+    assert (await post_form(client, "/staff/cutoff/orders", {"day": DAY.isoformat()})).status_code == 303
+    assert (await post_form(client, "/staff/cutoff/orders", {"day": DAY.isoformat()})).status_code == 303  # twice: nothing new
+    await session.commit()
+    orders = list(await session.scalars(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.DISCONNECT)))
+    assert sorted(o.account_id for o in orders) == sorted([first.id, second.id])
+    # The first pays before the crews leave: payments' own effect may already cancel it; the recheck catches the rest.
+    await ledger.post(session, JOB, account_id=first.id, kind=LedgerKind.PAYMENT, amount_cents=-12_000,
+                      source_key="pay:first", effective_on=DAY - dt.timedelta(days=1))
+    await session.commit()
+    assert (await post_form(client, "/staff/cutoff/recheck", {"day": DAY.isoformat()})).status_code == 303
+    await session.commit()
+    for order in orders:
+        await session.refresh(order)
+    by_account = {o.account_id: o for o in orders}
+    assert by_account[first.id].status == WorkOrderStatus.CANCELLED and "paid" in by_account[first.id].cancel_reason
+    assert by_account[second.id].status in (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED)
+
+
+async def test_notices_are_emailed_once_and_a_courtesy_call_is_recorded(client, session, csr) -> None:
+    account = await _delinquent(session, "Noticeme", notice=False, call=False)
+    await session.commit()
+    await sign_in(client, session, csr)
+    assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
+    assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
+    await session.commit()
+    notices = await session.scalar(select(func.count()).select_from(CollectionContact).where(CollectionContact.kind == ContactKind.CUTOFF_NOTICE))
+    assert notices == 1
+    mail = await session.scalar(select(MailMessage).order_by(MailMessage.id.desc()))
+    assert "disconnect" in mail.text_body.lower()
+    response = await post_form(client, f"/staff/cutoff/calls/{account.number}", {"outcome": "reached", "note": "Will pay Friday", "day": DAY.isoformat()})
+    assert response.status_code == 303
+    await session.commit()
+    call = await session.scalar(select(CollectionContact).where(CollectionContact.kind == ContactKind.COURTESY_CALL))
+    assert call.outcome == "reached" and call.note == "Will pay Friday"
+    bad = await post_form(client, f"/staff/cutoff/calls/{account.number}", {"outcome": "shouted"})
+    assert bad.status_code == 400
+
+
+async def test_a_technician_cannot_see_the_cutoff_list(client, session, technician) -> None:
+    await sign_in(client, session, technician)
+    assert (await client.get("/staff/cutoff")).status_code == 403
+
+
+def _portal(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40}
+    return subprocess.run([sys.executable, "-m", "portal.cli", *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+async def test_the_cli_prints_the_list_and_creates_orders_once(session, database_url) -> None:
+    account = await _delinquent(session, "Clinton")
+    await session.commit()
+    result = _portal(database_url, "cutoff-list", "--date", DAY.isoformat(), "--create-orders")
+    assert result.returncode == 0, result.stderr
+    assert "1 eligible" in result.stdout and "Created 1 disconnect orders." in result.stdout
+    again = _portal(database_url, "cutoff-list", "--date", DAY.isoformat(), "--create-orders")
+    assert "Created 0 disconnect orders." in again.stdout
+    weather = _portal(database_url, "cutoff-list", "--date", DAY.isoformat(), "--forecast-high", "20")
+    assert "Weather hold" in weather.stdout
+    await session.commit()
+    assert await session.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.account_id == account.id)) == 1

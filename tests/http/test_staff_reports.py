@@ -1,0 +1,90 @@
+"""Reports: every report as a page and as CSV, with the same figures; role refusals."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from portal.accounts import ledger
+from portal.accounts.actor import Actor
+from portal.accounts.models import Bill, LedgerKind
+from portal.staff.reports import REPORTS
+from tests.http.helpers import sign_in
+
+TODAY = dt.date.today()
+
+
+async def _past_due(session, account, cents: int, days: int) -> None:
+    due = TODAY - dt.timedelta(days=days)
+    bill = Bill(account_id=account.id, period_start=due - dt.timedelta(days=50), period_end=due - dt.timedelta(days=21),
+                bill_date=due - dt.timedelta(days=21), due_date=due, usage=5000, total_cents=cents, document={})
+    session.add(bill)
+    await session.flush()
+    await ledger.post(session, Actor.job("t"), account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
+                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+async def test_every_report_opens_as_a_page_and_a_csv(client, session, csr, name) -> None:
+    await sign_in(client, session, csr)
+    page = await client.get(f"/staff/reports/{name}")
+    assert page.status_code == 200 and "<table>" in page.text
+    download = await client.get(f"/staff/reports/{name}.csv")
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    assert "attachment" in download.headers["content-disposition"]
+    assert next(csv.reader(io.StringIO(download.text)))  # a header row
+
+
+async def test_aged_receivables_put_each_charge_in_its_age_bucket(client, session, csr, resident, other_resident) -> None:
+    await _past_due(session, resident.account, 10_000, 95)
+    await _past_due(session, resident.account, 5_050, 45)
+    await _past_due(session, other_resident.account, 2_500, 10)
+    await session.commit()
+    await sign_in(client, session, csr)
+    rows = list(csv.DictReader(io.StringIO((await client.get("/staff/reports/aged.csv")).text)))
+    by_account = {row["Account"]: row for row in rows}
+    mine = by_account[resident.account.number]
+    assert mine["Over 90 days"] == "100.00" and mine["31–60 days"] == "50.50" and mine["Balance"] == "150.50"
+    assert by_account[other_resident.account.number]["1–30 days"] == "25.00"
+    assert rows[-1]["Account"] == "Total" and rows[-1]["Balance"] == "175.50"
+    page = await client.get("/staff/reports/aged")
+    assert "$150.50" in page.text and "$175.50" in page.text
+
+
+async def test_a_bad_period_is_a_clear_error(client, session, csr) -> None:
+    await sign_in(client, session, csr)
+    response = await client.get("/staff/reports/orders?start=2026-12-01&end=2026-01-01")
+    assert response.status_code == 400 and "start before it ends" in response.text
+    assert (await client.get("/staff/reports/nope")).status_code == 404
+
+
+async def test_a_technician_or_a_resident_cannot_see_reports(client, session, technician, resident) -> None:
+    await sign_in(client, session, technician)
+    assert (await client.get("/staff/reports/aged")).status_code == 403
+    client.cookies.clear()
+    await sign_in(client, session, resident.user)
+    assert (await client.get("/staff/reports/aged.csv")).status_code == 403
+
+
+async def test_read_exceptions_list_flagged_reads_and_skipped_orders(client, session, csr, resident) -> None:
+    from sqlalchemy import select
+
+    from portal.accounts.models import Meter, MeterRead, WorkOrderKind, WorkOrderStatus
+    from tests import factories
+
+    meter = await session.scalar(select(Meter).where(Meter.premise_id == resident.account.premise_id))
+    now = dt.datetime.now(dt.UTC)
+    session.add(MeterRead(meter_id=meter.id, value=99_999, read_at=now, flags=["high", "re_entered"]))
+    session.add(MeterRead(meter_id=meter.id, value=10, read_at=now - dt.timedelta(hours=1), flags=[]))
+    order = await factories.make_order(session, resident.account, kind=WorkOrderKind.READ)
+    order.status, order.completed_at = WorkOrderStatus.COMPLETED, now
+    order.result = {"action": "skip_read", "code": "locked_gate"}
+    await session.commit()
+    await sign_in(client, session, csr)
+    rows = list(csv.DictReader(io.StringIO((await client.get("/staff/reports/read-exceptions.csv")).text)))
+    assert [row["Exception"] for row in rows] == ["High, Re-entered", "Skipped: Locked gate"] or \
+        sorted(row["Exception"] for row in rows) == ["High, Re-entered", "Skipped: Locked gate"]
+    assert all(row["Reading"] != "10" for row in rows)

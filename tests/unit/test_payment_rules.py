@@ -1,0 +1,46 @@
+"""Payment rules: amounts as typed, online limits, draft dates, when returns suspend autopay, confirmation numbers."""
+
+import datetime as dt
+
+import pytest
+
+from portal.accounts.policy import Policy, us_holidays
+from portal.payments import rules
+
+POLICY = Policy(holidays=us_holidays(range(2026, 2027)))
+
+
+@pytest.mark.parametrize(("typed", "cents"), [("84.50", 8450), ("$1,234.5", 123450), ("80", 8000), (" 0.07 ", 7), (".5", 50)])
+def test_amounts_are_read_as_people_type_them(typed: str, cents: int) -> None:
+    assert rules.parse_amount(typed) == cents
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "1.234", "1.2.3", "-5", "12,34.5x"])
+def test_things_that_are_not_amounts_are_refused(typed: str) -> None:
+    assert rules.parse_amount(typed) is None
+
+
+def test_online_payments_have_a_minimum_and_a_maximum() -> None:
+    assert rules.amount_problem(99, POLICY) == "minimum"
+    assert rules.amount_problem(100, POLICY) is None
+    assert rules.amount_problem(POLICY.online_payment_maximum_cents + 1, POLICY) == "maximum"
+
+
+def test_a_bill_is_drafted_on_its_due_date_by_default() -> None:
+    assert rules.draft_date(dt.date(2026, 12, 8), POLICY) == dt.date(2026, 12, 8)
+
+
+def test_drafting_days_before_due_moves_back_to_a_business_day() -> None:
+    early = Policy(holidays=POLICY.holidays, draft_days_before_due=3)
+    assert rules.draft_date(dt.date(2026, 11, 30), early) == dt.date(2026, 11, 25)  # Fri 27 is a holiday, 28 Sat
+
+
+def test_the_second_return_in_the_window_suspends_autopay() -> None:
+    assert not rules.suspends_autopay(1, POLICY)
+    assert rules.suspends_autopay(2, POLICY)
+
+
+def test_confirmation_numbers_avoid_look_alike_characters() -> None:
+    numbers = {rules.new_confirmation() for _ in range(200)}
+    assert len(numbers) == 200
+    assert all(len(n) == 8 and not set(n) & set("01OI") for n in numbers)

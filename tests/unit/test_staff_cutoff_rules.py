@@ -1,0 +1,75 @@
+"""The cut-off rule (DESIGN.md section 4): thresholds, notice and courtesy contact timing, exclusions, and days."""
+
+import datetime as dt
+
+from portal.accounts.policy import Policy, us_holidays
+from portal.staff import rules
+from portal.staff.rules import CutoffFacts
+
+POLICY = Policy(holidays=us_holidays(range(2026, 2028)))
+DAY = dt.date(2026, 12, 8)  # a Tuesday
+START = dt.datetime(2026, 12, 8, 13, 30, tzinfo=dt.UTC)
+
+
+def facts(**changes) -> CutoffFacts:
+    base = dict(account_id=1, past_due_cents=12_000, oldest_past_due_on=DAY - dt.timedelta(days=45), active=True,
+                last_notice_at=START - dt.timedelta(days=12), last_courtesy_at=START - dt.timedelta(hours=30),
+                medical_alert_until=None, extension_hold=False, arrangement_active=False, payment_pending=False,
+                dispute_pending=False, bankruptcy_hold=False)
+    return CutoffFacts(**{**base, **changes})
+
+
+def test_an_account_meeting_every_condition_is_on_the_list() -> None:
+    decision = rules.cutoff_decision(POLICY, facts(), DAY, START)
+    assert decision.eligible and decision.reasons == ()
+
+
+def test_too_recent_or_too_small_arrears_stay_off_with_the_reason() -> None:
+    young = rules.cutoff_decision(POLICY, facts(oldest_past_due_on=DAY - dt.timedelta(days=29)), DAY, START)
+    assert not young.eligible and "29 days" in young.reasons[0]
+    small = rules.cutoff_decision(POLICY, facts(past_due_cents=4_999), DAY, START)
+    assert not small.eligible and "$50.00" in small.reasons[0]
+
+
+def test_the_minimum_is_never_below_the_reconnect_fee() -> None:
+    policy = Policy(cutoff_minimum_past_due_cents=2_000, reconnect_fee_cents=5_000)
+    assert rules.cutoff_minimum_cents(policy) == 5_000
+
+
+def test_the_notice_must_be_10_days_old_and_the_courtesy_call_24_hours() -> None:
+    late_notice = rules.cutoff_decision(POLICY, facts(last_notice_at=START - dt.timedelta(days=9)), DAY, START)
+    assert late_notice.needs_notice and not late_notice.eligible
+    old_notice = rules.cutoff_decision(POLICY, facts(last_notice_at=DAY - dt.timedelta(days=60) and START - dt.timedelta(days=60)), DAY, START)
+    assert old_notice.needs_notice  # sent before these arrears began
+    fresh_call = rules.cutoff_decision(POLICY, facts(last_courtesy_at=START - dt.timedelta(hours=23)), DAY, START)
+    assert fresh_call.needs_courtesy_call and not fresh_call.eligible
+    no_call = rules.cutoff_decision(POLICY, facts(last_courtesy_at=None), DAY, START)
+    assert no_call.reasons == ("No courtesy contact at least 24 hours before.",)
+
+
+def test_each_exclusion_keeps_the_account_off_and_says_why() -> None:
+    cases = {
+        "medical_alert_until": (DAY + dt.timedelta(days=3), "Medical certification"),
+        "extension_hold": (True, "extension"),
+        "arrangement_active": (True, "arrangement"),
+        "payment_pending": (True, "payment is pending"),
+        "dispute_pending": (True, "dispute"),
+        "bankruptcy_hold": (True, "Bankruptcy"),
+        "active": (False, "not active"),
+    }
+    for field, (value, words) in cases.items():
+        decision = rules.cutoff_decision(POLICY, facts(**{field: value}), DAY, START)
+        assert not decision.eligible and any(words in reason for reason in decision.reasons), field
+    expired = rules.cutoff_decision(POLICY, facts(medical_alert_until=DAY - dt.timedelta(days=1)), DAY, START)
+    assert expired.eligible
+
+
+def test_no_disconnections_on_fridays_weekends_holidays_their_eves_or_in_extreme_weather() -> None:
+    assert rules.disconnect_day_refusal(POLICY, DAY) is None
+    assert "Fridays" in rules.disconnect_day_refusal(POLICY, dt.date(2026, 12, 11))
+    assert "weekends" in rules.disconnect_day_refusal(POLICY, dt.date(2026, 12, 12))
+    assert "holidays" in rules.disconnect_day_refusal(POLICY, dt.date(2026, 11, 26))  # Thanksgiving
+    assert "day before a holiday" in rules.disconnect_day_refusal(POLICY, dt.date(2026, 11, 25))
+    assert "32" in rules.disconnect_day_refusal(POLICY, DAY, forecast_high_f=32)
+    assert rules.disconnect_day_refusal(POLICY, DAY, forecast_high_f=33) is None
+    assert "95" in rules.disconnect_day_refusal(POLICY, DAY, forecast_high_f=95)
