@@ -23,6 +23,7 @@ from litestar.template import TemplateConfig
 from portal import mail
 from portal.auth.controllers import SettingsController, SignInController, SignUpController, signout
 from portal.auth.demo import DemoController
+from portal.billing.controllers import ROUTES as BILLING_ROUTES
 from portal.customer.controllers import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
 from portal.field.controllers import ROUTES as FIELD_ROUTES
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *FIELD_ROUTES,
         *PAYMENT_ROUTES,
         *STAFF_ROUTES,
+        *BILLING_ROUTES,
         create_static_files_router(
             path="/static",
             directories=[assets.root],

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event
+import json
+from typing import Any
+
+from sqlalchemy import JSON, Table, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -69,3 +72,23 @@ async def run_job(database_url: str, job):  # noqa: ANN001, ANN201
 
 def is_sqlite_engine(engine: AsyncEngine | Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows that have no unique key to respect (bill lines, audit rows, mail): COPY on PostgreSQL,
+    several times faster than INSERT for jobs that write hundreds of thousands; a multi-row INSERT elsewhere.
+    Every row must name the same columns, including any NOT NULL column without a server default."""
+    if not rows:
+        return
+    if session.bind.dialect.name != "postgresql":
+        await session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    records = [
+        tuple(json.dumps(row[name]) if name in as_json and row[name] is not None else row[name] for name in columns)
+        for row in rows
+    ]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)

@@ -10,10 +10,11 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.accounts.models import MailMessage, utcnow
+from portal.db import copy_rows
 from portal.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ async def queue_many(session: AsyncSession, messages: list[tuple[str, str, str, 
     now = utcnow()
     rows = [{"to_addr": to, "subject": subject[:200], "text_body": text, "html_body": html, "created_at": now}
             for to, subject, text, html in messages]
-    await session.execute(insert(MailMessage.__table__), rows)
+    await copy_rows(session, MailMessage.__table__, rows)
     return len(rows)
 
 

@@ -43,6 +43,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
+from portal.billing.seed import demo_bill
 from portal.i18n import lazy_gettext
 
 UTC = dt.UTC
@@ -283,6 +284,7 @@ def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa
             good.append(account_id)
         register = rnd.randint(0, 400_000)
         winter: list[int] = []
+        periods: list[tuple[dt.date, int, int]] = []  # (end, days, gallons) of earlier bills
         last_read_id = rows.add(MeterRead, meter_id=meter_id, value=register, read_at=dt.datetime.combine(start.replace(day=_cycle_day(premise["cycle"])), dt.time(10), UTC),
                                 source=ReadSource.FIELD, flags=[], created_at=dt.datetime.combine(start, dt.time(10), UTC))
         unpaid_from = 24 - rnd.randint(2, 3) if behaviour == "delinquent" else None
@@ -295,6 +297,7 @@ def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa
             usage = daily * days * _seasonal(period_end.month) * rnd.uniform(0.88, 1.12)
             if leak_month is not None and leak_month <= m <= leak_month + 1:
                 usage += rnd.uniform(300, 800) * days
+            prev_read = (register, period_start - dt.timedelta(days=1))
             usage_units = int(usage) // multiplier
             register = (register + usage_units) % (10 ** (7 if multiplier == 10 else 6))
             gallons = usage_units * multiplier
@@ -308,14 +311,24 @@ def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa
             due = bill_date + dt.timedelta(days=21)
             while due.weekday() >= 5:
                 due += dt.timedelta(days=1)
-            charges = placeholder_charges(size, gallons, winter_avg, not is_business, premise["solid_waste_carts"] or 1, premise["stormwater_erus"])
-            total = sum(c for _k, _d, c in charges)
+            if period_end > today - dt.timedelta(days=62):  # the last two bills come from the billing engine
+                line_rows, total, document = demo_bill(
+                    period_start=period_start, period_end=period_end, size=size, multiplier=multiplier,
+                    dials=7 if multiplier == 10 else 6, prev=prev_read, curr=(register, period_end), history=periods[-13:],
+                    residential=not is_business, carts=premise["solid_waste_carts"] or 1, erus=premise["stormwater_erus"],
+                    started_on=opened)
+            else:
+                charges = placeholder_charges(size, gallons, winter_avg, not is_business, premise["solid_waste_carts"] or 1, premise["stormwater_erus"])
+                total = sum(c for _k, _d, c in charges)
+                line_rows = [{"service_kind": k, "description": d, "amount_cents": c, "sort": n} for n, (k, d, c) in enumerate(charges)]
+                document = {"seeded": True}
+            periods.append((period_end, days, gallons))
             bill_id = rows.add(Bill, account_id=account_id, cycle=premise["cycle"], period_start=period_start, period_end=period_end,
                                bill_date=bill_date, due_date=due, prev_read_id=last_read_id, curr_read_id=read_id, usage=gallons,
                                estimated=False, final=False, previous_balance_cents=0, total_cents=total,
-                               document={"seeded": True}, created_at=dt.datetime.combine(bill_date, dt.time(6), UTC))
-            for sort, (service_kind, description, cents) in enumerate(charges):
-                rows.add(BillLine, bill_id=bill_id, service_kind=service_kind, description=description, amount_cents=cents, sort=sort)
+                               document=document, created_at=dt.datetime.combine(bill_date, dt.time(6), UTC))
+            for line in line_rows:
+                rows.add(BillLine, bill_id=bill_id, **line)
             if bill_date <= today:
                 post(account_id, LedgerKind.CHARGE, total, bill_date, f"Bill for {period_start:%b %d} - {period_end:%b %d, %Y}", f"bill:{bill_id}", bill_id)
                 paid = True
@@ -348,7 +361,9 @@ def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa
         rows.add(UserAccount, user_id=user_id, account_id=account_id, linked_at=dt.datetime(2024, 1, 1, tzinfo=UTC))
 
     resident(PERSONAS["resident"][0], good[0], "María", "Lopez", "es")
-    resident(PERSONAS["resident-late"][0], delinquent[0], "James", "Whitaker", "en")
+    # the past-due persona is a household (payment extensions and the cut-off rules are about homes)
+    late_home = next((a for a in delinquent if rows.data[Account][a - 1]["account_class"] == AccountClass.RESIDENTIAL), delinquent[0])
+    resident(PERSONAS["resident-late"][0], late_home, "James", "Whitaker", "en")
 
     # ---- today's field orders -------------------------------------------------------------------------------------
     technicians = [i + 1 for i, (_e, _n, role) in enumerate(STAFF) if role == Role.FIELD]
@@ -389,7 +404,15 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
                 await session.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
                 )
+    from portal.billing.seed import seed as seed_billing  # noqa: PLC0415
     from portal.staff.seed import seed as seed_staff  # noqa: PLC0415 - each side seeds after the bulk load
 
     await seed_staff(session)
+    await seed_billing(session)
+    from portal.field.seed import seed as seed_field  # noqa: PLC0415
+
+    await seed_field(session)
+    from portal.customer.seed import seed as seed_residents  # noqa: PLC0415
+
+    await seed_residents(session)
     return counts

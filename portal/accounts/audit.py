@@ -8,8 +8,9 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.db import copy_rows
 
 from .actor import Actor
 from .models import AuditEvent, utcnow
@@ -80,5 +81,5 @@ async def record_many(session: AsyncSession, actor: Actor, events: list[dict[str
         }
         for event in events
     ]
-    await session.execute(insert(AuditEvent.__table__), rows)
+    await copy_rows(session, AuditEvent.__table__, rows)
     return len(rows)

@@ -319,6 +319,14 @@ async def held_account_ids(session: AsyncSession, account_ids: Iterable[int] | N
     return set(await session.scalars(query))
 
 
+async def review_queue(session: AsyncSession, limit: int = 200) -> list[PaymentExtension]:
+    """Requests waiting for a CSR (the staff console's queue), oldest first; each carries the rule's reasons."""
+    return list(await session.scalars(
+        select(PaymentExtension).where(PaymentExtension.status == ExtensionStatus.PENDING_REVIEW)
+        .order_by(PaymentExtension.requested_on, PaymentExtension.id).limit(limit)
+    ))
+
+
 async def for_account(session: AsyncSession, account_id: int) -> list[PaymentExtension]:
     return list(await session.scalars(
         select(PaymentExtension).where(PaymentExtension.account_id == account_id)

@@ -155,6 +155,8 @@ def register_delta(meter: MeterInfo, prev: int, curr: int, flags: tuple[str, ...
 
 
 def to_gallons(meter: MeterInfo, units: int) -> int:
+    if meter.unit == "gal":
+        return units * meter.multiplier
     return cents(meter.gallons_per_register_unit * units)
 
 

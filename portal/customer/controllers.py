@@ -19,7 +19,7 @@ from portal.accounts import access, deposits, extensions, photos, summary, tenan
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import Account, AccountClass, Premise
 from portal.accounts.policy import Policy, current_policy
-from portal.i18n import format_date, format_money, format_number
+from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 from portal.settings import Settings
 from portal.web import guards
@@ -149,7 +149,7 @@ class MyAccountController(Controller):
         months = await services.usage_months(db_session, current, local_today(settings))
         points = [
             ChartPoint(format_date(m.month, "MMM"), format_date(m.month, "MMMM yyyy"), m.gallons,
-                       highlight=index == len(months) - 1, estimated=m.estimated)
+                       highlight=index == len(months) - 1, estimated=m.estimated, previous=m.last_year)
             for index, m in enumerate(months)
         ]
         chart = bar_chart(points, title=_("Water use by month, last %(count)s months", count=len(points)),
@@ -546,4 +546,3 @@ class MyAccountController(Controller):
 
 ROUTES = [landing, MyAccountController]
 
-__all__ = ["ROUTES", "format_number"]

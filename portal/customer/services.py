@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import access, arrears, audit, extensions, ledger, tenancy, workorders
+from portal.accounts import access, arrears, audit, extensions, tenancy, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import NotFound
 from portal.accounts.models import (
@@ -306,4 +306,3 @@ async def work_order(session: AsyncSession, order_id: int) -> WorkOrder | None:
     return await session.get(WorkOrder, order_id)
 
 
-__all__ = ["SESSION_ACCOUNT", "Alert", "Home", "UsageMonth", "ledger"]

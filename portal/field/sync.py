@@ -62,7 +62,7 @@ class Context:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
 
-# Tests put a hook here to stop the server between two mutations, as a crash would.
+# Tests put a hook here to stop the server between two mutations (after each one is done), as a crash would.
 after_commit: Callable[[Mutation], Awaitable[None]] | None = None
 
 
@@ -104,12 +104,21 @@ def _conflict_message(ctx: Context, m: Mutation, order: WorkOrder, decision: rul
         "id": order.id, "when": _local(ctx, order.completed_at), "action": action, "done": _local(ctx, done_at)}
 
 
-async def _record_meter_read(session: AsyncSession, ctx: Context, order: WorkOrder, facts: dict[str, Any]) -> dict[str, Any]:
-    meter = await session.get(Meter, order.meter_id) if order.meter_id else None
+def _needs_read(m: Mutation, facts: dict[str, Any]) -> bool:
+    return m.kind in ("record_read", "disconnect_done", "restore_done") or (m.kind == "complete_order" and facts.get("value") is not None)
+
+
+def _check_meter(m: Mutation, meter: Meter | None, facts: dict[str, Any]) -> None:
+    """Everything that could refuse the action, checked before anything is written (no savepoint needed)."""
+    if not _needs_read(m, facts):
+        return
     if meter is None:
         raise rules.InvalidAction(_("This order has no meter: call dispatch."))
     if facts["value"] >= 10**meter.dials:
         raise rules.InvalidAction(_("This meter has %(n)s dials: check the read.") % {"n": meter.dials})
+
+
+async def _record_meter_read(session: AsyncSession, ctx: Context, order: WorkOrder, meter: Meter, facts: dict[str, Any]) -> dict[str, Any]:
     history = await reads.history(session, ctx.policy, meter, facts["at"])
     check = reads.check_read(ctx.policy, reads.facts_of(meter), history, facts["value"], facts["at"])
     flags = list(check.flags) + ([reads.ReadFlag.RE_ENTERED] if facts.get("confirmed") else [])
@@ -123,7 +132,8 @@ def _result(facts: dict[str, Any], m: Mutation, extra: dict[str, Any]) -> dict[s
     return {"action": m.kind, "at": facts["at"].isoformat(), "mutation_id": m.mutation_id, **kept, **extra}
 
 
-async def _apply(session: AsyncSession, ctx: Context, m: Mutation, order: WorkOrder, facts: dict[str, Any]) -> dict[str, Any]:
+async def _apply(session: AsyncSession, ctx: Context, m: Mutation, order: WorkOrder, meter: Meter | None,
+                 facts: dict[str, Any]) -> dict[str, Any]:
     """The effect of an accepted action; returns what the answer says about it."""
     extra: dict[str, Any] = {}
     if m.kind == "add_note":
@@ -141,8 +151,9 @@ async def _apply(session: AsyncSession, ctx: Context, m: Mutation, order: WorkOr
             meter_id=order.meter_id, assignee_id=ctx.actor.user_id, due_on=facts["at"].astimezone(ZoneInfo(ctx.timezone)).date(),
             priority=1, instructions=_("Restore after the disconnect on order %(id)s.") % {"id": order.id})
         return {"restore_order_id": restore.id}
-    if m.kind in ("record_read", "disconnect_done", "restore_done") or (m.kind == "complete_order" and facts.get("value") is not None):
-        extra = await _record_meter_read(session, ctx, order, facts)
+    if _needs_read(m, facts):
+        assert meter is not None  # _check_meter ran first
+        extra = await _record_meter_read(session, ctx, order, meter, facts)
     result = _result(facts, m, extra)
     if order.result.get("notes"):  # notes added before the order was finished stay with it
         result["notes"] = order.result["notes"]
@@ -169,13 +180,15 @@ async def _set_service_state(session: AsyncSession, ctx: Context, order: WorkOrd
                  before={"status": before}, after={"status": target, "work_order_id": order.id})
 
 
-async def _lock_order(session: AsyncSession, order_id: int | None) -> WorkOrder | None:
+async def _lock_order(session: AsyncSession, order_id: int | None) -> tuple[WorkOrder | None, Meter | None]:
+    """The order (row-locked on PostgreSQL, so two phones acting on it take turns) and its meter, in one query."""
     if order_id is None:
-        return None
-    query = select(WorkOrder).where(WorkOrder.id == order_id)
+        return None, None
+    query = select(WorkOrder, Meter).outerjoin(Meter, Meter.id == WorkOrder.meter_id).where(WorkOrder.id == order_id)
     if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return await session.scalar(query)
+        query = query.with_for_update(of=WorkOrder)
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def _duplicate(stored: SyncMutation, m: Mutation, ctx: Context) -> dict[str, Any]:
@@ -187,44 +200,79 @@ def _duplicate(stored: SyncMutation, m: Mutation, ctx: Context) -> dict[str, Any
 
 async def _attempt(maker: async_sessionmaker[AsyncSession], ctx: Context, m: Mutation) -> dict[str, Any]:
     async with maker() as session, session.begin():
+        return await apply_in(session, ctx, m)
+
+
+@dataclass
+class Prefetched:
+    """A batch's stored mutations and locked orders (with meters), read in two queries instead of two per action."""
+
+    stored: dict[str, SyncMutation]
+    orders: dict[int, tuple[WorkOrder, Meter | None]]
+
+
+async def prefetch(session: AsyncSession, mutations: list[Mutation]) -> Prefetched:
+    order_ids = sorted({m.order_id for m in mutations if m.order_id is not None})  # sorted: locks taken in one order
+    orders: dict[int, tuple[WorkOrder, Meter | None]] = {}
+    if order_ids:
+        query = (select(WorkOrder, Meter).outerjoin(Meter, Meter.id == WorkOrder.meter_id)
+                 .where(WorkOrder.id.in_(order_ids)).order_by(WorkOrder.id))
+        if session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(of=WorkOrder)
+        orders = {order.id: (order, meter) for order, meter in (await session.execute(query)).all()}
+    # After the locks: a request that held them and committed the same ids is seen now, not after a failed commit.
+    ids = [m.mutation_id for m in mutations]
+    stored = {row.mutation_id: row for row in await session.scalars(select(SyncMutation).where(SyncMutation.mutation_id.in_(ids)))}
+    return Prefetched(stored, orders)
+
+
+async def apply_in(session: AsyncSession, ctx: Context, m: Mutation, known: Prefetched | None = None) -> dict[str, Any]:
+    """One mutation inside the caller's transaction: its id, its effect or its rejection, and its answer, together."""
+    if known is not None and m.mutation_id in known.stored:
+        stored: SyncMutation | None = known.stored[m.mutation_id]
+    else:
+        # Without a prefetch, or an id the prefetch did not see (sent twice in one batch: the first is pending here).
         stored = await session.scalar(select(SyncMutation).where(SyncMutation.mutation_id == m.mutation_id))
-        if stored is not None:
-            return _duplicate(stored, m, ctx)
-        order = await _lock_order(session, m.order_id)
-        exception_code = None
-        status = "rejected"
-        if order is None or order.assigned_to_id != ctx.actor.user_id:
-            # Another technician's order answers like a missing one.
-            answer = _rejected(m, "not_found", _("Order %(id)s is not assigned to you.") % {"id": m.order_id})
-            order = None
-        else:
-            try:
-                facts = rules.facts(m.kind, m.payload, list(m.photo_ids), ctx.now())
-                decision = rules.decide(m.kind, order.kind, order.status)
-                if decision.apply:
-                    async with session.begin_nested():
-                        extra = await _apply(session, ctx, m, order, facts)
-                    status = "applied"
-                    answer = {"mutation_id": m.mutation_id, "seq": m.seq, "status": "applied",
-                              "order": _order_state(order), **extra}
-                elif decision.code in ("order_cancelled", "already_completed"):
-                    exception_code = decision.code
-                    answer = _rejected(m, decision.code, _conflict_message(ctx, m, order, decision, facts["at"]), order,
-                                       restore_offer=decision.restore_offer)
-                    await record(session, ctx.actor, "work_order.field_conflict", "work_order", order.id,
-                                 account_id=order.account_id, after={"code": decision.code, "action": m.kind,
-                                                                     "mutation_id": m.mutation_id, "facts": facts})
-                else:
-                    answer = _rejected(m, decision.code or "invalid", _("This action does not fit order %(id)s (%(kind)s).")
-                                       % {"id": order.id, "kind": order.kind}, order)
-            except (rules.InvalidAction, Conflict) as problem:
-                answer = _rejected(m, "invalid", problem.message, order)
-        session.add(SyncMutation(
-            mutation_id=m.mutation_id, device_id=m.device_id[:64], seq=m.seq, user_id=ctx.actor.user_id, kind=m.kind[:32],
-            work_order_id=order.id if order else None, payload={"order_id": m.order_id, "base_version": m.base_version,
-                                                                "payload": m.payload, "photo_ids": list(m.photo_ids)},
-            payload_sha256=m.digest(), status=status, result=answer, exception_code=exception_code,
-        ))
+    if stored is not None:
+        return _duplicate(stored, m, ctx)
+    if known is not None:
+        order, meter = known.orders.get(m.order_id, (None, None)) if m.order_id is not None else (None, None)
+    else:
+        order, meter = await _lock_order(session, m.order_id)
+    exception_code = None
+    status = "rejected"
+    if order is None or order.assigned_to_id != ctx.actor.user_id:
+        # Another technician's order answers like a missing one.
+        answer = _rejected(m, "not_found", _("Order %(id)s is not assigned to you.") % {"id": m.order_id})
+        order = None
+    else:
+        try:
+            facts = rules.facts(m.kind, m.payload, list(m.photo_ids), ctx.now())
+            decision = rules.decide(m.kind, order.kind, order.status)
+            if decision.apply:
+                _check_meter(m, meter, facts)
+                extra = await _apply(session, ctx, m, order, meter, facts)
+                status = "applied"
+                answer = {"mutation_id": m.mutation_id, "seq": m.seq, "status": "applied",
+                          "order": _order_state(order), **extra}
+            elif decision.code in ("order_cancelled", "already_completed"):
+                exception_code = decision.code
+                answer = _rejected(m, decision.code, _conflict_message(ctx, m, order, decision, facts["at"]), order,
+                                   restore_offer=decision.restore_offer)
+                await record(session, ctx.actor, "work_order.field_conflict", "work_order", order.id,
+                             account_id=order.account_id, after={"code": decision.code, "action": m.kind,
+                                                                 "mutation_id": m.mutation_id, "facts": facts})
+            else:
+                answer = _rejected(m, decision.code or "invalid", _("This action does not fit order %(id)s (%(kind)s).")
+                                   % {"id": order.id, "kind": order.kind}, order)
+        except (rules.InvalidAction, Conflict) as problem:
+            answer = _rejected(m, "invalid", problem.message, order)
+    session.add(SyncMutation(
+        mutation_id=m.mutation_id, device_id=m.device_id[:64], seq=m.seq, user_id=ctx.actor.user_id, kind=m.kind[:32],
+        work_order_id=order.id if order else None, payload={"order_id": m.order_id, "base_version": m.base_version,
+                                                            "payload": m.payload, "photo_ids": list(m.photo_ids)},
+        payload_sha256=m.digest(), status=status, result=answer, exception_code=exception_code,
+    ))
     return answer
 
 
@@ -246,9 +294,25 @@ async def apply_one(maker: async_sessionmaker[AsyncSession], ctx: Context, m: Mu
 
 
 async def apply_batch(maker: async_sessionmaker[AsyncSession], ctx: Context, mutations: list[Mutation]) -> list[dict[str, Any]]:
-    """Answers in order; a `retry_later` stops the batch (what follows it is not answered, so it is sent again)."""
+    """Answers in order; a `retry_later` stops the batch (what follows it is not answered, so it is sent again).
+
+    Fast path: the whole batch in one transaction (each mutation's id still commits with its effect, and every check
+    that can refuse an action runs before it writes anything). Any failure rolls the batch back and the batch is
+    applied again one transaction per mutation, so one bad action cannot hold up the others."""
+    ordered = sorted(mutations, key=lambda item: (item.device_id, item.seq))
+    try:
+        async with maker() as session, session.begin():
+            known = await prefetch(session, ordered)
+            answers = []
+            for m in ordered:
+                answers.append(await apply_in(session, ctx, m, known))
+                if after_commit is not None:
+                    await after_commit(m)
+        return answers
+    except (IntegrityError, StaleDataError, DBAPIError) as problem:
+        log.info("batch of %s fell back to one transaction per mutation: %s", len(ordered), problem)
     answers = []
-    for m in sorted(mutations, key=lambda item: (item.device_id, item.seq)):
+    for m in ordered:
         answer = await apply_one(maker, ctx, m)
         answers.append(answer)
         if answer["status"] == "retry_later":

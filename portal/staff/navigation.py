@@ -22,6 +22,7 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
     ]
     if role in SUPERVISORS:
         links.append(("/staff/approvals", _("Approvals"), _("Adjustments over the limit waiting for a supervisor.")))
+        links.append(("/staff/rates", _("Rates"), _("Rate schedules: see them and set new prices from a date.")))
     return links
 
 

@@ -25,6 +25,7 @@ class ChartPoint:
     value: float
     highlight: bool = False  # the current period
     estimated: bool = False
+    previous: float | None = None  # the same period a year before: drawn as a lighter bar beside this one
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class Bar:
     width: float
     height: float
     label_x: float
+    # the same period a year before, beside the bar (None when the point has none)
+    previous_x: float | None = None
+    previous_y: float | None = None
+    previous_height: float | None = None
+    previous_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class BarChart:
     plot_right: float
     label_y: float
     any_estimated: bool
+    any_previous: bool = False
 
     @property
     def empty(self) -> bool:
@@ -91,7 +98,8 @@ def bar_chart(
     top, bottom, left, right = 10.0, 24.0, 44.0, 6.0
     plot_height = height - top - bottom
     plot_width = width - left - right
-    maximum = max((p.value for p in points), default=0)
+    any_previous = any(p.previous is not None for p in points)
+    maximum = max([p.value for p in points] + [p.previous for p in points if p.previous is not None], default=0)
     step = nice_step(maximum)
     scale_top = step * max(1, math.ceil(maximum / step)) if maximum > 0 else step
     gridlines = []
@@ -101,11 +109,17 @@ def bar_chart(
         gridlines.append(Gridline(round(y, 1), _fmt(value)))
         value += step
     slot = plot_width / max(1, len(points))
-    bar_width = max(2.0, slot * 0.7)
+    # With a year-before comparison each slot holds two bars side by side: last year's (left), this year's.
+    bar_width = max(2.0, slot * (0.4 if any_previous else 0.7))
     bars = []
     for index, point in enumerate(points):
         bar_height = plot_height * max(0.0, point.value) / scale_top
-        x = left + index * slot + (slot - bar_width) / 2
+        x = left + index * slot + (slot - bar_width) / 2 + (bar_width / 2 if any_previous else 0)
+        previous: dict[str, float | str | None] = {}
+        if point.previous is not None:
+            previous_height = plot_height * max(0.0, point.previous) / scale_top
+            previous = {"previous_x": round(x - bar_width, 1), "previous_y": round(top + plot_height - previous_height, 1),
+                        "previous_height": round(previous_height, 1), "previous_text": f"{_fmt(point.previous)} {unit}"}
         bars.append(
             Bar(
                 point,
@@ -114,7 +128,8 @@ def bar_chart(
                 round(top + plot_height - bar_height, 1),
                 round(bar_width, 1),
                 round(bar_height, 1),
-                round(x + bar_width / 2, 1),
+                round(x + bar_width / 2 - (bar_width / 2 if any_previous else 0), 1),
+                **previous,  # type: ignore[arg-type]
             )
         )
     description = ""
@@ -142,4 +157,5 @@ def bar_chart(
         plot_right=width - right,
         label_y=height - 8,
         any_estimated=any(p.estimated for p in points),
+        any_previous=any_previous,
     )

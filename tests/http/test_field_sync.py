@@ -7,6 +7,7 @@ import hashlib
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from portal.accounts import sync_exceptions, workorders
 from portal.accounts.actor import Actor
@@ -201,28 +202,43 @@ class Killed(Exception):
 
 
 async def test_a_server_stopped_mid_batch_loses_nothing_and_doubles_nothing(client, session, technician, monkeypatch) -> None:
-    """The process dies after committing the second of four actions; restarted, it gets the whole batch again."""
-    orders = [await make_field_order(session, technician) for _ in range(4)]
+    """The process dies after the second of four actions. On the fast path (one transaction per batch) nothing was
+    committed; on the one-transaction-per-mutation path two were. Either way the phone sends the whole batch again
+    and each action ends applied exactly once."""
+    orders = [await make_field_order(session, technician) for _ in range(8)]
     await session.commit()
     await sign_in(client, session, technician)
-    phone = Phone()
-    batch = phone.batch(*[phone.action("record_read", o.id, {"value": LAST_READ + 6_000}) for o in orders])
-    applied: list[str] = []
+    ids = [o.id for o in orders]
 
-    async def crash_after_two(m: sync.Mutation) -> None:
-        applied.append(m.mutation_id)
-        if len(applied) == 2:
-            raise Killed  # what a kill looks like to the phone: no answers, nothing after the second
+    async def reads_and_rows() -> tuple[int, int]:
+        return (await _count(session, MeterRead, MeterRead.work_order_id.in_(ids)), await _count(session, SyncMutation))
 
-    monkeypatch.setattr(sync, "after_commit", crash_after_two)
-    response = await post_json(client, "/field/sync", batch)
-    assert response.status_code == 500 and "answers" not in response.json()
-    assert await _count(session, MeterRead, MeterRead.work_order_id.in_([o.id for o in orders])) == 2
-    monkeypatch.setattr(sync, "after_commit", None)
-    answers = (await post_json(client, "/field/sync", batch)).json()["answers"]
-    assert [a["status"] for a in answers] == ["duplicate", "duplicate", "applied", "applied"]
-    assert await _count(session, MeterRead, MeterRead.work_order_id.in_([o.id for o in orders])) == 4
-    assert await _count(session, SyncMutation) == 4
+    for path, (batch_orders, committed_before_crash) in {"batch": (orders[:4], 0), "per-mutation": (orders[4:], 2)}.items():
+        phone = Phone()
+        batch = phone.batch(*[phone.action("record_read", o.id, {"value": LAST_READ + 6_000}) for o in batch_orders])
+        done: list[str] = []
+
+        async def crash_after_two(m: sync.Mutation) -> None:
+            done.append(m.mutation_id)
+            if len(done) == 2:
+                raise Killed  # what a kill looks like to the phone: no answers, nothing after the second
+
+        monkeypatch.setattr(sync, "after_commit", crash_after_two)
+        if path == "per-mutation":
+            async def lock_timeout(*_args: object) -> None:
+                raise DBAPIError("SELECT ... FOR UPDATE", {}, Exception("lock timeout"))
+
+            monkeypatch.setattr(sync, "prefetch", lock_timeout)
+        before = await reads_and_rows()
+        response = await post_json(client, "/field/sync", batch)
+        assert response.status_code == 500 and "answers" not in response.json(), path
+        after_crash = await reads_and_rows()
+        assert after_crash == (before[0] + committed_before_crash, before[1] + committed_before_crash), path
+        monkeypatch.setattr(sync, "after_commit", None)
+        answers = (await post_json(client, "/field/sync", batch)).json()["answers"]
+        expected = ["duplicate"] * committed_before_crash + ["applied"] * (4 - committed_before_crash)
+        assert [a["status"] for a in answers] == expected, path
+        assert await reads_and_rows() == (before[0] + 4, before[1] + 4), path
 
 
 async def test_a_photo_uploads_once_per_client_id_and_a_damaged_upload_is_refused(client, app, session, technician, tmp_path) -> None:

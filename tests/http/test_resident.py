@@ -16,7 +16,6 @@ from portal.accounts import ledger, numbers, tenancy
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     AccountStatus,
-    Bill,
     Customer,
     ExtensionStatus,
     LedgerKind,
@@ -34,6 +33,7 @@ from portal.accounts.models import (
 from portal.accounts.policy import current_policy
 from tests import factories
 from tests.http.helpers import post_form, sign_in
+from tests.resident_data import bills_for
 
 JOB = Actor.job("test")
 PAGES = ["/my", "/my/bills", "/my/usage", "/my/requests", "/my/extension", "/my/report", "/my/preferences", "/my/link",
@@ -46,30 +46,6 @@ def today() -> dt.date:
 
 def earliest() -> dt.date:
     return tenancy.earliest_date(current_policy(), today())
-
-
-async def bills_for(session, account, *, past_due: bool = True) -> None:  # noqa: ANN001
-    """An older bill past due (unpaid) and a new bill not yet due; 14 months of usage before them."""
-    t = today()
-    for months_back in range(14, 0, -1):
-        end = t - dt.timedelta(days=30 * months_back + 3)
-        session.add(Bill(account_id=account.id, period_start=end - dt.timedelta(days=30), period_end=end,
-                         bill_date=end + dt.timedelta(days=2), due_date=end + dt.timedelta(days=23),
-                         usage=5_000 + 100 * months_back, total_cents=6_000, document={}))
-    await session.flush()
-    old = Bill(account_id=account.id, period_start=t - dt.timedelta(days=70), period_end=t - dt.timedelta(days=40),
-               bill_date=t - dt.timedelta(days=38), due_date=t - dt.timedelta(days=17), usage=6_100, total_cents=9_500, document={})
-    new = Bill(account_id=account.id, period_start=t - dt.timedelta(days=39), period_end=t - dt.timedelta(days=9),
-               bill_date=t - dt.timedelta(days=7), due_date=t + dt.timedelta(days=14), usage=6_300, total_cents=8_800, document={})
-    session.add_all([old, new])
-    await session.flush()
-    for bill in (old, new):
-        await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=bill.total_cents,
-                          source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
-    if not past_due:
-        await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-9_500,
-                          source_key=f"pay:{old.id}", effective_on=old.due_date - dt.timedelta(days=3))
-    await session.commit()
 
 
 def error_summary_links(html: str) -> list[str]:

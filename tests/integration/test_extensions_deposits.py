@@ -110,6 +110,7 @@ async def test_an_ineligible_request_goes_to_a_csr_with_the_reason(session, csr)
     assert not result.granted and result.extension.status == ExtensionStatus.PENDING_REVIEW
     assert "returned" in (result.extension.reason or "")
     assert await extensions.held_account_ids(session, None, TODAY) == set()
+    assert [e.id for e in await extensions.review_queue(session)] == [result.extension.id]
     staff = Actor(user_id=csr.id, label=csr.email, origin=JOB.origin)
     await extensions.decide(session, staff, result.extension, approve=True, note="Customer called; hardship", today=TODAY)
     assert result.extension.status == ExtensionStatus.ACTIVE and result.extension.decided_by_id == csr.id

@@ -124,3 +124,21 @@ async def test_two_requests_racing_with_the_same_action_apply_it_once(engine) ->
     assert sorted(a["status"] for a in answers) == ["applied", "duplicate", "duplicate", "duplicate"]
     async with maker() as session:
         assert await session.scalar(select(func.count()).select_from(MeterRead).where(MeterRead.work_order_id == order.id)) == 1
+
+
+async def test_the_same_batch_sent_three_times_at_once_applies_each_action_once(engine) -> None:
+    maker = make_sessionmaker(engine)
+    async with maker() as session:
+        tech = await factories.make_user(session, Role.FIELD)
+        orders = [await make_field_order(session, tech, WorkOrderKind.READ) for _ in range(3)]
+        await session.commit()
+    ctx = sync.Context(policy=Policy(), actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago")
+    batch = [sync.Mutation(mutation_id=str(uuid.uuid4()), device_id="d", seq=i, kind="record_read", order_id=o.id,
+                           payload={"value": LAST_READ + 6_000}) for i, o in enumerate(orders, start=1)]
+    results = await asyncio.gather(*[sync.apply_batch(maker, ctx, batch) for _ in range(3)])
+    for answers in results:
+        assert [a["status"] in ("applied", "duplicate") for a in answers] == [True] * 3
+    assert sum(a["status"] == "applied" for answers in results for a in answers) == 3
+    async with maker() as session:
+        ids = [o.id for o in orders]
+        assert await session.scalar(select(func.count()).select_from(MeterRead).where(MeterRead.work_order_id.in_(ids))) == 3

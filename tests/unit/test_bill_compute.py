@@ -296,3 +296,10 @@ def test_every_line_renders_in_the_readers_language() -> None:
     assert spanish[1] == "Agua, de 0 a 3,000 galones"
     assert "150 galones al día durante 30 días" in note
     assert wording.render_english(*bill.usage.notes[0]).startswith("Meter read 100,000 on Jun 3, 2026")
+
+
+def test_a_backwards_read_the_reader_confirmed_as_a_rollover_is_billed() -> None:
+    base = dict(period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("water",)),
+                meter=MeterInfo("5/8", dials=6), prev_read=Read(400_000, D(2026, 6, 3)))
+    confirmed = compute(BillInput(**base, curr_read=Read(100, D(2026, 7, 3), flags=("rollover",))), book(), POLICY)
+    assert confirmed.usage.gallons == 600_100

@@ -59,3 +59,16 @@ def test_the_component_draws_an_svg_with_a_name_and_a_table_with_the_same_figure
 def test_an_empty_chart_says_so() -> None:
     chart = bar_chart([], title="Water use", unit="gallons")
     assert chart.empty and chart.description == ""
+
+
+def test_a_year_before_comparison_draws_a_second_bar_beside_and_a_table_column() -> None:
+    compared = [ChartPoint("Jan", "January 2026", 4000, previous=5000), ChartPoint("Feb", "February 2026", 3000)]
+    chart = bar_chart(compared, title="Water use", unit="gallons", width=360, height=180)
+    first, second = chart.bars
+    assert chart.any_previous and first.previous_height is not None and second.previous_height is None
+    assert first.previous_x + first.width <= first.x + 0.1  # side by side, last year on the left
+    assert first.previous_height > first.height  # 5,000 is taller than 4,000 on the same scale
+    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), extensions=["jinja2.ext.i18n"], autoescape=True)
+    env.install_null_translations(newstyle=True)
+    html = env.from_string('{% from "components/charts.html" import usage_chart %}{{ usage_chart(chart, "u") }}').render(chart=chart)
+    assert "chart__bar--previous" in html and "A year before" in html and "5,000 gallons" in html

@@ -1,0 +1,239 @@
+"""Benchmark the bill run: N synthetic accounts with 13 months of reads, billed by `portal bill-run`.
+
+    python bench/bill_run.py --accounts 100000 --db postgres --jobs 2
+    python bench/bill_run.py --accounts 100000 --db sqlite
+
+Builds a fresh database (SQLite file under /tmp, or the PostgreSQL database named by --url, dropped and created),
+loads the accounts (PostgreSQL: COPY), then times `portal bill-run` in a child process exactly as cron would run it,
+and prints accounts, seconds, bills per second and the peak memory of any one process (the run's own processes, not
+this script's data generation). It then runs the bill run again to show the second run bills nobody.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from portal.accounts import numbers  # noqa: E402
+from portal.accounts.models import Account, Customer, Meter, MeterRead, Premise, Service  # noqa: E402
+
+ON = dt.date(2026, 7, 3)
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_billing"
+SERVICES = [("water", "W-RES"), ("sewer", "S-RES"), ("solid_waste", "SW-CART"), ("stormwater", "SW-ERU")]
+SEASON = {1: 0.85, 2: 0.85, 3: 0.95, 4: 1.05, 5: 1.2, 6: 1.45, 7: 1.65, 8: 1.6, 9: 1.3, 10: 1.05, 11: 0.9, 12: 0.85}
+
+
+def month_back(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, day.day)
+
+
+def generate(n: int, seed: int = 7) -> dict[Any, list[dict[str, Any]]]:
+    """Rows per model: every account residential on cycle 1 with four services and a meter read monthly for 13
+    months (2% of meters missed this month's read, so their bills are estimated)."""
+    rnd = random.Random(seed)
+    now = dt.datetime.now(dt.UTC)
+    opened = dt.date(2019, 5, 1)
+    rows: dict[Any, list[dict[str, Any]]] = {m: [] for m in (Customer, Premise, Account, Service, Meter, MeterRead)}
+    read_id = 0
+    service_id = 0
+    for i in range(1, n + 1):
+        paperless = rnd.random() < 0.3
+        rows[Customer].append({"id": i, "first_name": "Pat", "last_name": f"Bench{i}", "email": f"bench{i}@example.com" if paperless or rnd.random() < 0.5 else None,
+                               "language": "es" if rnd.random() < 0.2 else "en", "paperless": paperless, "notify_email": True,
+                               "notify_sms": False, "created_at": now})
+        rows[Premise].append({"id": i, "address": f"{100 + i} Bench St", "city": "Riverton", "state": "TX", "zip": "76501",
+                              "route": "R01", "cycle": 1, "solid_waste_carts": 1, "stormwater_erus": 1, "created_at": now})
+        rows[Account].append({"id": i, "number": numbers.with_check_digit(20_000_000 + i), "customer_id": i, "premise_id": i,
+                              "account_class": "residential", "status": "active", "opened_on": opened,
+                              "dispute_pending": False, "bankruptcy_hold": False, "consecutive_estimates": 0, "created_at": now})
+        for kind, code in SERVICES:
+            service_id += 1
+            rows[Service].append({"id": service_id, "account_id": i, "kind": kind, "rate_code": code, "quantity": 1,
+                                  "started_on": opened, "created_at": now})
+        rows[Meter].append({"id": i, "serial": f"B{i:09d}", "kind": "water", "size": "5/8" if rnd.random() < 0.85 else "3/4",
+                            "dials": 6, "multiplier": 1, "unit": "gal", "premise_id": i, "installed_on": opened, "created_at": now})
+        daily = rnd.uniform(120, 330)
+        value = rnd.randint(0, 900_000)
+        missed = rnd.random() < 0.02
+        for back in range(13, -1, -1):  # 14 reads: 13 months of use up to this period's read
+            if back == 0 and missed:
+                break
+            day = month_back(ON, back)
+            if back < 13:
+                value = (value + int(daily * 30 * SEASON[day.month] * rnd.uniform(0.85, 1.15))) % 1_000_000
+            read_id += 1
+            rows[MeterRead].append({"id": read_id, "meter_id": i, "value": value,
+                                    "read_at": dt.datetime.combine(day, dt.time(9 + rnd.randint(0, 7)), dt.UTC),
+                                    "source": "field", "flags": [], "created_at": now})
+    return rows
+
+
+def complete(model: Any, items: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and tuples, filling any other NOT NULL column from its Python default (columns other sides add)."""
+    table = model.__table__
+    columns = list(items[0])
+    for column in table.columns:
+        if column.name in columns or column.nullable:
+            continue
+        if column.default is not None and not callable(column.default.arg):
+            value = column.default.arg
+            for item in items:
+                item[column.name] = value
+            columns.append(column.name)
+    return columns, [tuple(item[c] for c in columns) for item in items]
+
+
+async def load_postgres(url: str, rows: dict[Any, list[dict[str, Any]]]) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(dsn)
+    try:
+        for model, items in rows.items():
+            for item in items:
+                if "flags" in item:
+                    item["flags"] = json.dumps(item["flags"])
+            columns, records = complete(model, items)
+            await conn.copy_records_to_table(model.__tablename__, records=records, columns=columns)
+            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{model.__tablename__}', 'id'), {len(items) + 1}, false)")
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+def load_sqlite(url: str, rows: dict[Any, list[dict[str, Any]]]) -> None:
+    from sqlalchemy import create_engine, insert
+
+    engine = create_engine(url.replace("sqlite+aiosqlite", "sqlite"))
+    with engine.begin() as conn:
+        for model, items in rows.items():
+            complete(model, items)
+            for offset in range(0, len(items), 20_000):
+                conn.execute(insert(model.__table__), items[offset:offset + 20_000])
+        conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
+async def reset_postgres(url: str) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    name = dsn.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+async def seed_rates(url: str) -> None:
+    from portal.billing.seed import seed_rates as seed
+    from portal.db import make_engine, make_sessionmaker, transaction
+
+    engine = make_engine(url)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            await seed(session)
+    finally:
+        await engine.dispose()
+
+
+async def counts(url: str) -> dict[str, int]:
+    from sqlalchemy import text
+
+    from portal.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return {t: int(await conn.scalar(text(f"SELECT count(*) FROM {t}")))
+                    for t in ("bill", "bill_line", "ledger_entry", "audit_event", "mail_message", "work_order")}
+    finally:
+        await engine.dispose()
+
+
+# A small launcher runs the command and reports the peak memory of the run's processes: measured from this script,
+# a forked child would count the pages it shares with this (large) process before it execs.
+LAUNCHER = """
+import resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+seconds = time.perf_counter() - started
+sys.stdout.write(done.stdout)
+sys.stderr.write(done.stderr)
+print(f"@@ {seconds:.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}")
+sys.exit(done.returncode)
+"""
+
+
+def bill_run(url: str, jobs: int) -> tuple[float, float, str]:
+    """(seconds, peak MB of the largest process of the run, the command's summary line)."""
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench" * 8, "PUBLIC_URL": "https://portal.example"}
+    done = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-m", "portal.cli", "bill-run", "--cycle", "1",
+                           "--date", ON.isoformat(), "--jobs", str(jobs)], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"bill-run failed:\n{done.stdout}\n{done.stderr}")
+    lines = done.stdout.strip().splitlines()
+    _, seconds, peak = lines[-1].split()
+    return float(seconds), float(peak), lines[-2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--url", default=None, help=f"PostgreSQL database to (re)create (default {DEFAULT_PG})")
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default 2 on PostgreSQL, 1 on SQLite)")
+    args = parser.parse_args()
+    jobs = args.jobs or (2 if args.db == "postgres" else 1)
+    from portal.migrate import upgrade
+
+    if args.db == "postgres":
+        url = args.url or DEFAULT_PG
+        asyncio.run(reset_postgres(url))
+    else:
+        path = Path("/tmp/bench_bill_run.db")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    started = time.perf_counter()
+    rows = generate(args.accounts)
+    reads = len(rows[MeterRead])
+    if args.db == "postgres":
+        asyncio.run(load_postgres(url, rows))
+    else:
+        load_sqlite(url, rows)
+    del rows
+    asyncio.run(seed_rates(url))
+    print(f"loaded {args.accounts:,} accounts and {reads:,} reads in {time.perf_counter() - started:.1f} s")
+    print(f"load before the run: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores")
+
+    seconds, peak_mb, summary = bill_run(url, jobs)
+    found = asyncio.run(counts(url))
+    print(summary)
+    print(f"rows written: {found}")
+    again, _, again_summary = bill_run(url, jobs)
+    print(f"second run (bills nobody): {again:.1f} s: {again_summary}")
+    print(f"load after the runs: {os.getloadavg()[0]:.2f} (1 min)")
+    print()
+    print(f"accounts {args.accounts:,} | db {args.db} | jobs {jobs} | seconds {seconds:.1f} | "
+          f"bills/s {found['bill'] / seconds:,.0f} | peak memory {peak_mb:,.0f} MB (largest process of the run)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Demo data for the resident side, made through the same services the pages use (so orders, deposits and audit rows
+are real): a problem report and an old kept extension for the demo resident, and for other residents a few pending
+start/stop/move requests and payment extensions granted, waiting for a CSR, kept and broken."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts import arrears, extensions, tenancy
+from portal.accounts.actor import Actor
+from portal.accounts.errors import DomainError
+from portal.accounts.models import (
+    Account,
+    AccountClass,
+    AccountStatus,
+    ExtensionStatus,
+    Origin,
+    PaymentExtension,
+    Premise,
+    User,
+    UserAccount,
+)
+from portal.accounts.policy import current_policy
+
+from . import services
+
+RESIDENT = "maria.resident@example.com"
+
+
+async def _persona_account(session: AsyncSession, email: str) -> tuple[User | None, Account | None]:
+    row = (await session.execute(
+        select(User, Account).join(UserAccount, UserAccount.user_id == User.id).join(Account, Account.id == UserAccount.account_id)
+        .where(User.email == email)
+    )).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
+    today = today or dt.date.today()
+    policy = current_policy()
+    user, account = await _persona_account(session, RESIDENT)
+    if user is not None and account is not None:
+        actor = Actor(user.id, user.email, Origin.WEB, user.role)
+        await services.report_problem(session, actor, policy, account, kind="lid_damage",
+                                      description="The meter box lid by the curb is cracked in two.", phone=None, today=today)
+        session.add(PaymentExtension(
+            account_id=account.id, amount_cents=8_450, requested_on=today - dt.timedelta(days=400),
+            promised_on=today - dt.timedelta(days=390), status=ExtensionStatus.KEPT, granted_by_rule=True,
+            reason="Granted: every condition is met.", closed_on=today - dt.timedelta(days=392)))
+
+    job = Actor.cli("seed")
+    residential = select(Account).where(Account.account_class == AccountClass.RESIDENTIAL,
+                                        Account.status == AccountStatus.ACTIVE).order_by(Account.id)
+    linked = select(UserAccount.account_id)
+    plain = list(await session.scalars(residential.where(Account.id.not_in(linked)).offset(20).limit(400)))
+    if len(plain) < 12:
+        return
+    vacant = list(await session.scalars(select(Premise).where(Premise.parent_id.is_not(None)).order_by(Premise.id.desc()).limit(3)))
+    start_on = tenancy.earliest_date(policy, today)
+    try:
+        await tenancy.stop_service(session, job, policy, plain[0], stop_on=start_on + dt.timedelta(days=7),
+                                   forwarding_address="2200 Guadalupe St Apt 4, Austin, TX 78705", today=today)
+        if vacant:
+            await tenancy.move_service(session, job, policy, plain[1], stop_on=start_on, premise_id=vacant[0].id,
+                                       start_on=start_on, today=today)
+            await tenancy.start_service(session, job, policy, premise_id=vacant[-1].id, start_on=start_on, today=today,
+                                        identity=tenancy.Identity("Keisha", "Washington", "keisha.w@example.com", "254-555-0190"))
+    except DomainError:
+        pass  # a holiday-heavy week or an odd seed: the demo goes on without these
+
+    # extensions on accounts with a past-due balance: one granted, two for a CSR to decide, one kept, one broken
+    figures = await arrears.arrears_many(session, [a.id for a in plain], today)
+    owing = [a for a in plain if figures[a.id].past_due_cents > 0]
+    if not owing:
+        return
+    granted, queued = owing[0], owing[1:2]
+    facts = await extensions.facts_for(session, policy, granted, today)
+    latest = extensions.latest_promise_on(policy, today, facts.next_due_on)
+    plans = ([(granted, latest)] if latest > today else []) + [(a, today + dt.timedelta(days=20)) for a in queued]
+    for account, promised_on in plans:
+        try:
+            await extensions.request(session, job, policy, account, promised_on=promised_on, today=today)
+        except DomainError:
+            continue
+    for account, status in zip(owing[3:5], (ExtensionStatus.KEPT, ExtensionStatus.BROKEN), strict=False):
+        session.add(PaymentExtension(
+            account_id=account.id, amount_cents=figures[account.id].past_due_cents, requested_on=today - dt.timedelta(days=40),
+            promised_on=today - dt.timedelta(days=30), status=status, granted_by_rule=True,
+            reason="Granted: every condition is met.", closed_on=today - dt.timedelta(days=29)))
+    await session.flush()

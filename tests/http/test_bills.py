@@ -1,0 +1,173 @@
+"""The resident's bill page and PDF, and the supervisor's rates page, through the HTTP client with CSRF on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from portal.accounts.models import AuditEvent, Bill, RateScheduleRecord
+from portal.accounts.policy import Policy
+from portal.billing.run import bill_run
+from portal.db import make_sessionmaker
+from tests.http.helpers import post_form, sign_in
+from tests.integration.billing_helpers import SERVICES, at, meter_of, monthly_reads, with_rates
+
+ON = dt.date(2026, 7, 3)
+
+
+def pdf_text(body: bytes) -> bytes:
+    """The PDF with its compressed streams inflated (the catalogue may sit in an object stream)."""
+    import re
+    import zlib
+
+    parts = [body]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S):
+        try:
+            parts.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            pass
+    return b"\n".join(parts)
+
+
+async def billed(session, engine, account) -> Bill:  # noqa: ANN001
+    """Give the persona's account services and a year of reads, then run the bill run for July and the months before."""
+    from portal.accounts.models import MeterRead, ReadSource, Service
+
+    await with_rates(session)
+    for kind, code in SERVICES:
+        session.add(Service(account_id=account.id, kind=kind, rate_code=code, quantity=1, started_on=dt.date(2020, 1, 15)))
+    meter = await meter_of(session, account)
+    for day, value in monthly_reads(ON, 13, per_month=5_000):
+        session.add(MeterRead(meter_id=meter.id, value=value, read_at=at(day), source=ReadSource.FIELD, flags=[]))
+    await session.commit()
+    maker = make_sessionmaker(engine)
+    for month in range(1, 7):  # bills for Jan..Jun 2026 so the chart has history
+        await bill_run(maker, 1, dt.date(2026, month, 3), Policy())
+    await bill_run(maker, 1, ON, Policy())
+    return await session.scalar(select(Bill).where(Bill.account_id == account.id, Bill.period_end == ON))
+
+
+async def test_a_resident_reads_their_bill_with_usage_chart_table_and_explained_charges(client, session, engine, resident) -> None:
+    bill = await billed(session, engine, resident.account)
+    await sign_in(client, session, resident.user)
+    page = await client.get(f"/my/bills/{bill.id}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Water base charge, 5/8-inch meter" in text
+    assert "Water, 3,001 to 10,000 gallons" in text and "2,000 gallons × $4.25 per 1,000 gallons" in text
+    assert 'role="img"' in text and text.count("<rect ") == 7
+    assert "Show these figures as a table" in text
+    assert "5,000 gallons in 30 days" in text
+    assert f"/my/bills/{bill.id}/pdf" in text
+    assert "Amount due" in text
+
+
+async def test_the_bill_page_is_in_spanish_for_a_spanish_reader(client, session, engine, resident) -> None:
+    bill = await billed(session, engine, resident.account)
+    await sign_in(client, session, resident.user)
+    await client.get("/lang/es")
+    page = await client.get(f"/my/bills/{bill.id}")
+    assert '<html lang="es"' in page.text
+    assert "Cargo básico de agua" in page.text and "Cargos" in page.text
+
+
+async def test_a_resident_cannot_open_another_residents_bill(client, session, engine, resident, other_resident) -> None:
+    bill = await billed(session, engine, resident.account)
+    await sign_in(client, session, other_resident.user)
+    page = await client.get(f"/my/bills/{bill.id}")
+    assert page.status_code == 404
+    assert (await client.get(f"/my/bills/{bill.id}/pdf")).status_code == 404
+    assert (await client.get("/my/bills/999999")).status_code == 404
+
+
+async def test_staff_may_read_a_bill_and_a_technician_may_not(client, session, engine, resident, csr, technician) -> None:
+    bill = await billed(session, engine, resident.account)
+    await sign_in(client, session, csr)
+    page = await client.get(f"/my/bills/{bill.id}")
+    assert page.status_code == 200 and f"/staff/accounts/{resident.account.number}" in page.text
+    client.cookies.clear()
+    await sign_in(client, session, technician)
+    assert (await client.get(f"/my/bills/{bill.id}")).status_code == 403
+
+
+async def test_a_visitor_is_sent_to_sign_in(client, session, engine, resident) -> None:
+    bill = await billed(session, engine, resident.account)
+    response = await client.get(f"/my/bills/{bill.id}", follow_redirects=False)
+    assert response.status_code in (302, 303) and response.headers["location"].startswith("/signin")
+
+
+async def test_the_pdf_is_the_same_bill_with_a_title_and_a_language(client, session, engine, resident) -> None:
+    bill = await billed(session, engine, resident.account)
+    await sign_in(client, session, resident.user)
+    response = await client.get(f"/my/bills/{bill.id}/pdf")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    body = response.content
+    assert body.startswith(b"%PDF")
+    text = pdf_text(body)
+    assert b"/Lang (en)" in text and b"/Title" in text and b"/StructTreeRoot" in text  # tagged, for screen readers
+    assert len(body) > 5_000
+
+
+async def test_the_account_page_links_to_the_latest_bill(client, session, engine, resident) -> None:
+    bill = await billed(session, engine, resident.account)
+    await sign_in(client, session, resident.user)
+    page = await client.get(f"/my/accounts/{resident.account.number}")
+    assert f'href="/my/bills/{bill.id}"' in page.text
+
+
+# ---- supervisor's rates page ---------------------------------------------------------------------------------------
+
+
+async def test_a_supervisor_sees_the_rates_and_adds_a_future_version(client, session, supervisor) -> None:
+    await with_rates(session)
+    await session.commit()
+    await sign_in(client, session, supervisor)
+    page = await client.get("/staff/rates")
+    assert page.status_code == 200 and "W-RES" in page.text and "$4.25 per 1,000 gal" in page.text
+    form = await client.get("/staff/rates/S-RES/new")
+    assert form.status_code == 200 and 'value="4.80"' in form.text
+    tomorrow = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    response = await post_form(client, "/staff/rates/S-RES", {"effective_on": tomorrow, "base": "15.00", "per_kgal": "5.10",
+                                                               "note": "Ordinance 2026-41"})
+    assert response.status_code == 303, response.text
+    await session.commit()
+    record = await session.scalar(select(RateScheduleRecord).where(RateScheduleRecord.rate_code == "S-RES",
+                                                                   RateScheduleRecord.effective_on == dt.date.fromisoformat(tomorrow)))
+    assert record.data == {"kind": "sewer", "name": "Sewer, residential", "base_cents": 1500, "cents_per_kgal": 510}
+    assert await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "rates.add")) == 1
+    page = await client.get("/staff/rates")
+    assert "Scheduled" in page.text and "Ordinance 2026-41" in page.text
+
+
+async def test_bad_rates_are_refused_with_messages_and_nothing_is_saved(client, session, supervisor) -> None:
+    await with_rates(session)
+    await session.commit()
+    await sign_in(client, session, supervisor)
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    data = {"effective_on": yesterday, "base_0": "abc", "tier_up_to_0": "3000", "tier_price_0": "3.10",
+            "tier_up_to_1": "2000", "tier_price_1": "4.25", "tier_price_2": "5.90"}
+    response = await post_form(client, "/staff/rates/W-RES", data)
+    assert response.status_code == 400
+    assert "There is a problem" in response.text and 'href="#effective_on"' in response.text and 'href="#base_0"' in response.text
+    await session.commit()
+    assert await session.scalar(select(func.count()).select_from(RateScheduleRecord).where(RateScheduleRecord.rate_code == "W-RES")) == 1
+    future = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    sizes = {f"base_{i}": "12.50" for i in range(5)}
+    bad_tiers = await post_form(client, "/staff/rates/W-RES", {**sizes, "effective_on": future, **{k: v for k, v in data.items() if k.startswith("tier")}})
+    assert bad_tiers.status_code == 400 and "Tier limits must go up" in bad_tiers.text
+
+
+async def test_only_supervisors_reach_the_rates_page(client, session, csr) -> None:
+    await with_rates(session)
+    await session.commit()
+    await sign_in(client, session, csr)
+    assert (await client.get("/staff/rates")).status_code == 403
+    response = await post_form(client, "/staff/rates/S-RES", {"effective_on": "2030-01-01", "base": "1", "per_kgal": "1"})
+    assert response.status_code == 403
+    assert (await client.get("/staff/rates/NOPE/new")).status_code == 403
+
+
+async def test_an_unknown_schedule_is_a_404_for_a_supervisor(client, session, supervisor) -> None:
+    await sign_in(client, session, supervisor)
+    assert (await client.get("/staff/rates/NOPE/new")).status_code == 404

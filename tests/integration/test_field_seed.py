@@ -1,0 +1,30 @@
+"""The demo's technicians have something to show on every field screen."""
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from portal import seed
+from portal.accounts import sync_exceptions
+from portal.accounts.models import Account, AccountStatus, Customer, Premise, User, WorkOrder, WorkOrderKind, WorkOrderStatus
+
+TODAY = dt.date(2026, 11, 24)
+
+
+async def test_the_seed_gives_luis_a_dog_a_medical_alert_and_a_restore_and_dispatch_a_sync_exception(session) -> None:
+    await seed.load(session, seed.build(TODAY, premises=150, seed=3))
+    await session.commit()
+    luis = await session.scalar(select(User).where(User.email == "tech1@riverton.example"))
+    mine = list(await session.scalars(select(WorkOrder).where(WorkOrder.assigned_to_id == luis.id,
+                                                             WorkOrder.status == WorkOrderStatus.ASSIGNED)))
+    hazards = [(await session.get(Premise, o.premise_id)).hazards or "" for o in mine]
+    assert any("Dog" in h for h in hazards)
+    medical = [o for o in mine if o.kind == WorkOrderKind.DISCONNECT
+               and (await session.get(Customer, (await session.get(Account, o.account_id)).customer_id)).medical_alert_until]
+    assert medical
+    restore = [o for o in mine if o.kind == WorkOrderKind.RESTORE]
+    assert restore and restore[0].due_on == TODAY
+    assert (await session.get(Account, restore[0].account_id)).status == AccountStatus.DISCONNECTED
+    exceptions = await sync_exceptions.open_exceptions(session)
+    assert [e.exception_code for e in exceptions] == ["order_cancelled"]
+    assert "was cancelled" in exceptions[0].result["message"] and exceptions[0].result["server_state"]["restore_offer"]
