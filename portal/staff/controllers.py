@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from sqlalchemy import select
 
-from portal.accounts import access, numbers, summary, sync_exceptions
+from portal.accounts import access, numbers, summary, sync_exceptions, tenancy
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
     Account,
@@ -666,6 +666,20 @@ class AccountActionController(Controller):
         amount = await account_actions.apply_deposit(db_session, actor_of(request), account, local_today(settings))
         flash(request, _("Deposit of %(amount)s applied to the balance.", amount=format_money(amount)), "success")
         return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+
+    @post("/stop")
+    async def stop(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        """Stop service for the customer at the counter or on the phone: the same request the resident side makes."""
+        account = await staff_account(request, db_session, number)
+        data = await request.form()
+        try:
+            stop_on = dt.date.fromisoformat(str(data.get("stop_on", "")))
+        except ValueError:
+            raise DomainError(_("Give the stop date as YYYY-MM-DD."), field="stop_on") from None
+        await tenancy.stop_service(db_session, actor_of(request), current_policy(), account, stop_on=stop_on,
+                                   forwarding_address=str(data.get("forwarding_address", "")), today=local_today(settings))
+        flash(request, _("Stop of service requested for %(date)s; the final read is ordered.", date=format_date(stop_on)), "success")
+        return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
 
 
 ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, AccountActionController]

@@ -127,3 +127,20 @@ async def test_a_technician_cannot_act_on_an_account(client, session, technician
     await sign_in(client, session, technician)
     response = await post_form(client, f"/staff/accounts/{resident.account.number}/holds/dispute", {"on": "1", "reason": "x"})
     assert response.status_code == 403
+
+
+async def test_a_csr_stops_service_through_the_residents_own_request(client, session, csr, resident) -> None:
+    from portal.accounts.models import WorkOrder, WorkOrderKind
+
+    await sign_in(client, session, csr)
+    url = f"/staff/accounts/{resident.account.number}/stop"
+    day = TODAY + dt.timedelta(days=7)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    short = await post_form(client, url, {"stop_on": day.isoformat(), "forwarding_address": "x"})
+    assert short.status_code in (400, 422)
+    done = await post_form(client, url, {"stop_on": day.isoformat(), "forwarding_address": "88 New Home Rd, Austin TX 78701"})
+    assert done.status_code == 303, done.text
+    await session.commit()
+    order = await session.scalar(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.STOP))
+    assert order.account_id == resident.account.id and order.due_on == day
