@@ -26,7 +26,9 @@ class EmailCodeForm(Form):
     )
 
 
-class SignUpForm(Form):
+class LinkAccountForm(Form):
+    """Proof that a person holds an account: used to sign up and, signed in, to link more accounts."""
+
     account_number = StringField(
         _("Account number"),
         validators=[DataRequired(_("Enter your account number.")), AccountNumber()],
@@ -43,6 +45,9 @@ class SignUpForm(Form):
         validators=[DataRequired(_("Enter the last name on the account.")), Length(max=160)],
         render_kw={"autocomplete": "family-name"},
     )
+
+
+class SignUpForm(LinkAccountForm):
     email = EmailField(
         _("Your email address"),
         validators=[DataRequired(_("Enter your email address.")), Email(_("Enter an email address like name@example.com."))],

@@ -5,29 +5,11 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, EmailField, FileField, IntegerField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
+from portal.auth.forms import LinkAccountForm  # noqa: F401 - the same proof as at sign-up
 from portal.i18n import lazy_gettext as _
 from portal.web.forms import AccountNumber, Form, Zip
 
 PHONE = Regexp(r"^[\d\s().+-]{7,20}$", message=_("Enter a phone number like 254-555-0123."))
-
-
-class LinkAccountForm(Form):
-    account_number = StringField(
-        _("Account number"),
-        validators=[DataRequired(_("Enter your account number.")), AccountNumber()],
-        description=_("9 digits, at the top of your bill."),
-        render_kw={"inputmode": "numeric", "autocomplete": "off"},
-    )
-    zip_code = StringField(
-        _("ZIP code of the service address"),
-        validators=[DataRequired(_("Enter the ZIP code of the service address.")), Zip()],
-        render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"},
-    )
-    last_name = StringField(
-        _("Last name on the account (or business name)"),
-        validators=[DataRequired(_("Enter the last name on the account.")), Length(max=160)],
-        render_kw={"autocomplete": "family-name"},
-    )
 
 
 class AddressSearchForm(Form):
