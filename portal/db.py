@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import collections
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, Table, event, insert
+from sqlalchemy import JSON, ColumnElement, Executable, Table, any_, bindparam, event, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -74,21 +78,63 @@ def is_sqlite_engine(engine: AsyncEngine | Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]] | list[tuple[Any, ...]],
+                    columns: list[str] | None = None) -> None:
     """Insert many rows that have no unique key to respect (bill lines, audit rows, mail): COPY on PostgreSQL,
     several times faster than INSERT for jobs that write hundreds of thousands; a multi-row INSERT elsewhere.
-    Every row must name the same columns, including any NOT NULL column without a server default."""
+    Rows are dicts naming the same columns, or tuples in the order of `columns`; either way they must include any
+    NOT NULL column without a server default."""
     if not rows:
         return
+    if columns is None:
+        columns = list(rows[0])
+        tuples = [tuple(row[name] for name in columns) for row in rows]  # type: ignore[call-overload]
+    else:
+        tuples = rows  # type: ignore[assignment]
     if session.bind.dialect.name != "postgresql":
-        await session.execute(insert(table), rows)
+        await session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in tuples])
         return
-    columns = list(rows[0])
-    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    records = [
-        tuple(json.dumps(row[name]) if name in as_json and row[name] is not None else row[name] for name in columns)
-        for row in rows
-    ]
+    json_at = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+    if json_at:
+        tuples = [tuple(json.dumps(value) if index in json_at and value is not None else value
+                        for index, value in enumerate(row)) for row in tuples]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)
+    await raw.driver_connection.copy_records_to_table(table.name, records=tuples, columns=columns)
+
+
+def member_of(session: AsyncSession, column: Any, values: list[Any]) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL as `= ANY($1)` with one array parameter, so a job's statement is the same
+    text for every chunk (asyncpg prepares it once) instead of a thousand bind parameters rendered per call."""
+    if session.bind.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+@functools.lru_cache(maxsize=256)
+def _row_type(names: tuple[str, ...]) -> type:
+    return collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]
+
+
+async def fetch_rows(session: AsyncSession, statement: Executable, make: Callable[..., Any] | None = None) -> list[Any]:
+    """All rows of a Core SELECT for jobs that read hundreds of thousands (the bill run). On PostgreSQL the compiled
+    statement goes straight to asyncpg, whose C decoder builds the rows: SQLAlchemy's result layer costs several times
+    the query itself at that volume. Values come back as the driver gives them (enums as their string values,
+    timestamps already aware), so select plain columns and casts. Rows answer `row.name`, or are `make(*columns)`.
+    Pending ORM changes are flushed first, as `session.execute` would (the raw path would not see them otherwise;
+    with nothing written yet, a read outside the not-yet-begun transaction sees what a read inside it would)."""
+    await session.flush()
+    connection = await session.connection()
+    if session.bind.dialect.name != "postgresql":
+        rows = (await connection.execute(statement)).all()
+        return list(rows) if make is None else [make(*row) for row in rows]
+    compiled = statement.compile(dialect=session.bind.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    args = [params[name] for name in compiled.positiontup or ()]
+    raw = await connection.get_raw_connection()
+    records = await raw.driver_connection.fetch(str(compiled), *args)
+    if not records:
+        return []
+    if make is None:
+        make = _row_type(tuple(records[0].keys()))
+    return [make(*record) for record in records]

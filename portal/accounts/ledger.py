@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from portal.db import fetch_rows, member_of
+
 from . import audit
 from .actor import Actor
 from .errors import Conflict
@@ -218,11 +220,11 @@ async def balance(session: AsyncSession, account_id: int, *, as_of: dt.date | No
 async def balances(session: AsyncSession, account_ids: list[int]) -> dict[int, int]:
     if not account_ids:
         return {}
-    rows = await session.execute(
+    rows = await fetch_rows(session, (
         select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
-        .where(LedgerEntry.account_id.in_(account_ids))
+        .where(member_of(session, LedgerEntry.account_id, account_ids))
         .group_by(LedgerEntry.account_id)
-    )
+    ))
     found = {account_id: int(total) for account_id, total in rows}
     return {account_id: found.get(account_id, 0) for account_id in account_ids}
 

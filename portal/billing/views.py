@@ -28,6 +28,7 @@ from portal.i18n import gettext as _
 from portal.web.charts import BarChart, ChartPoint, bar_chart
 from portal.web.labels import label
 
+from .compute import same_period_last_year
 from .wording import MESSAGES, render
 
 
@@ -153,10 +154,9 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
     ]
     chart = bar_chart(points, title=_("Water use by bill, in gallons"), unit=_("gallons"))
     last_year = None
-    target = bill.period_end - dt.timedelta(days=365)
-    near = [h for h in history if abs((h.period_end - target).days) <= 20]
-    if near:
-        best = min(near, key=lambda h: abs((h.period_end - target).days))
+    index = same_period_last_year([h.period_end for h in history], bill.period_end)
+    if index is not None:
+        best = history[index]
         last_year = Comparison(best.usage, (best.period_end - best.period_start).days + 1, best.period_end)
     return BillView(
         bill=bill, account=account, premise=premise, customer=customer, services=services,

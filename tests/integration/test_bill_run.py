@@ -28,8 +28,9 @@ from portal.accounts.models import (
     WorkOrderKind,
 )
 from portal.accounts.policy import Policy, us_holidays
-from portal.billing.run import bill_run, due_date
+from portal.billing.run import bill_run, due_date, insert_bills
 from portal.db import make_engine, make_sessionmaker
+from tests import factories
 from tests.integration.billing_helpers import billable_account, monthly_reads, with_rates
 
 ON = dt.date(2026, 7, 3)
@@ -84,6 +85,25 @@ async def test_a_run_stopped_half_way_finishes_the_rest_when_run_again(session, 
     for account in accounts:
         assert await count(session, Bill, Bill.account_id == account.id) == 1
         assert await count(session, LedgerEntry, LedgerEntry.account_id == account.id) == 1
+
+
+async def test_inserting_bills_skips_one_already_there_and_keeps_the_others(session) -> None:
+    """The bulk insert (COPY on PostgreSQL) must not fail a chunk over one bill already stored: it falls back to
+    skipping that one, as the run's ON CONFLICT path does."""
+    first = await factories.make_account(session)
+    second = await factories.make_account(session)
+    row = {"cycle": 1, "period_start": dt.date(2026, 6, 4), "period_end": ON, "bill_date": ON,
+           "due_date": dt.date(2026, 7, 24), "prev_read_id": None, "curr_read_id": None, "usage": 0,
+           "estimated": False, "final": False, "previous_balance_cents": 0, "total_cents": 100,
+           "document": {"v": 1}, "created_at": dt.datetime.now(dt.UTC)}
+    already = await insert_bills(session, [{**row, "account_id": first.id}])
+    assert list(already) == [first.id]
+
+    created = await insert_bills(session, [{**row, "account_id": first.id, "total_cents": 999},
+                                           {**row, "account_id": second.id}])
+    assert list(created) == [second.id]
+    assert await session.scalar(select(Bill.total_cents).where(Bill.account_id == first.id)) == 100
+    assert await count(session, Bill, Bill.account_id.in_([first.id, second.id])) == 2
 
 
 @pytest.mark.postgres_only
@@ -249,7 +269,6 @@ async def test_the_portal_commands_bill_a_cycle_and_charge_late_fees(session, da
 async def test_post_many_posts_each_source_key_once(session) -> None:
     from portal.accounts import ledger
     from portal.accounts.actor import Actor
-    from tests import factories
 
     account = await factories.make_account(session)
     items = [ledger.NewEntry(account.id, LedgerKind.CHARGE, 100 * n, f"k:{n}", ON, "x") for n in range(1, 4)]
