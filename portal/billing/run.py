@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -601,15 +603,34 @@ async def bill_run(
     ctx = RunContext(cycle, on, due_date(on, policy), book, policy, public_url)
     size = chunk_size or policy.bill_run_chunk
     total = RunResult()
-    for number, offset in enumerate(range(0, len(ids), size)):
-        if max_chunks is not None and number >= max_chunks:
-            break
-        async with maker() as session, session.begin():
-            total.add(await bill_chunk(session, ids[offset:offset + size], ctx))
-        progress(f"cycle {cycle} worker {worker[0] + 1}/{worker[1]}: {min(offset + size, len(ids)):,} of "
-                 f"{len(ids):,} accounts, {total.billed:,} billed")
+    with collect_between_chunks() as collect:
+        for number, offset in enumerate(range(0, len(ids), size)):
+            if max_chunks is not None and number >= max_chunks:
+                break
+            async with maker() as session, session.begin():
+                total.add(await bill_chunk(session, ids[offset:offset + size], ctx))
+            collect()
+            progress(f"cycle {cycle} worker {worker[0] + 1}/{worker[1]}: {min(offset + size, len(ids)):,} of "
+                     f"{len(ids):,} accounts, {total.billed:,} billed")
     total.seconds = time.perf_counter() - started
     return total
+
+
+@contextmanager
+def collect_between_chunks() -> Iterator[Callable[[], None]]:
+    """A chunk makes millions of short-lived objects that reference counting frees; Python's cyclic collector,
+    started by allocation counts, would walk the live ones again and again (a quarter of the run's CPU, measured).
+    So it is paused during a chunk and run once after each, with what existed before the run frozen out of it."""
+    if not gc.isenabled():
+        yield lambda: None
+        return
+    gc.freeze()
+    gc.disable()
+    try:
+        yield gc.collect
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 def _worker_main(database_url: str, cycle: int, on: dt.date, policy: Policy, public_url: str, worker: tuple[int, int],
