@@ -97,8 +97,15 @@ async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, An
     json_at = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     if json_at:
         encode = _JSON.encode  # msgspec: the same JSON as json.dumps for these plain values, ten times quicker
-        tuples = [tuple(encode(value).decode() if index in json_at and value is not None else value
-                        for index, value in enumerate(row)) for row in tuples]
+
+        def with_json(row: tuple[Any, ...]) -> list[Any]:
+            values = list(row)
+            for index in json_at:
+                if values[index] is not None:
+                    values[index] = encode(values[index]).decode()
+            return values
+
+        tuples = [with_json(row) for row in tuples]  # type: ignore[misc]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(table.name, records=tuples, columns=columns)
