@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
-from . import arrears, ledger, workorders
+from . import arrears, deposits, ledger, workorders
 from .actor import Actor
 from .audit import record
 from .errors import Conflict
@@ -121,6 +121,7 @@ async def post_payment(
     )
     if not posting.created:
         return PaymentPosted(posting.entry, created=False)
+    await deposits.record_paid_for_account(session, actor, account_id, on=local.date())
 
     account = await session.get(Account, account_id)
     if account is None:  # pragma: no cover - the ledger's foreign key refuses this first

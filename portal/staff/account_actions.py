@@ -117,17 +117,8 @@ async def waive_deposit(session: AsyncSession, actor: Actor, account: Account, l
 
 
 async def apply_deposit(session: AsyncSession, actor: Actor, account: Account, today: dt.date) -> int:
-    """Apply a held (paid) deposit to the balance; any credit left is refunded by the payments side."""
+    """Apply a held (paid) deposit to the balance; any credit left is refunded from the refund screen."""
     deposit = await deposits.for_account(session, account.id)
     if deposit is None or deposit.status != DepositStatus.HELD or deposit.paid_cents <= 0:
         raise Conflict(_("There is no paid deposit to apply."))
-    amount = deposit.paid_cents + deposit.interest_cents
-    await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.DEPOSIT_APPLIED, amount_cents=-amount,
-                      source_key=f"deposit:{deposit.id}:applied", effective_on=today, memo=_("Deposit applied to the balance"))
-    before = deposit.status
-    deposit.status = DepositStatus.APPLIED
-    deposit.settled_on = today
-    await session.flush()
-    await audit.record(session, actor, "deposit.apply", "deposit", deposit.id, account_id=account.id,
-                       before={"status": before}, after={"status": deposit.status, "amount_cents": amount})
-    return amount
+    return await deposits.apply_to_balance(session, actor, deposit, today=today, memo=_("Deposit applied to the balance"))
