@@ -13,12 +13,11 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from portal.i18n import format_money
 from portal.i18n import gettext as _
 
-from . import audit, ledger
+from . import arrears, audit, ledger
 from .actor import Actor
 from .models import Account, AccountClass, AccountStatus, Bill, Deposit, DepositStatus, LedgerEntry, LedgerKind, Meter
 from .policy import Policy
@@ -333,25 +332,6 @@ def good_record_refund_due(policy: Policy, *, streak: int) -> bool:
     return streak >= policy.deposit_refund_after_on_time_payments
 
 
-async def _settled_entries(session: AsyncSession, account_ids: Sequence[int], on: dt.date) -> dict[int, list[tuple[dt.date, int, int, bool]]]:
-    """Each account's entries up to `on` as (due date, entry id, cents, is a bill charge), leaving out every entry
-    that was reversed together with its reversal: a returned payment never paid anything."""
-    reversal = aliased(LedgerEntry)
-    rows = await session.execute(
-        select(LedgerEntry.account_id, func.coalesce(Bill.due_date, LedgerEntry.effective_on), LedgerEntry.id,
-               LedgerEntry.amount_cents, LedgerEntry.bill_id.is_not(None), LedgerEntry.effective_on)
-        .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
-        .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
-        .where(LedgerEntry.account_id.in_(list(account_ids)), LedgerEntry.effective_on <= on,
-               LedgerEntry.reverses_id.is_(None), reversal.id.is_(None))
-    )
-    found: dict[int, list[tuple[dt.date, int, int, bool]]] = {a: [] for a in account_ids}
-    for account_id, due_on, entry_id, cents, is_bill, effective_on in rows:
-        # a charge is due on its due date; a credit counts from the day it was posted
-        found[account_id].append((due_on if cents > 0 else effective_on, entry_id, int(cents), bool(is_bill)))
-    return found
-
-
 def _deposit_state(deposit: Deposit) -> dict[str, object]:
     return {"status": deposit.status, "paid_cents": deposit.paid_cents}
 
@@ -366,15 +346,14 @@ async def record_paid(session: AsyncSession, actor: Actor, deposits_: Sequence[D
     billed = dict((await session.execute(
         select(LedgerEntry.source_key, LedgerEntry.id)
         .where(LedgerEntry.source_key.in_([f"deposit:{d.id}:billed" for d in open_])))).all())
-    entries = await _settled_entries(session, sorted({d.account_id for d in open_}), on)
+    entries = await arrears.settled_entries(session, sorted({d.account_id for d in open_}), on)
     changed = []
     for deposit in open_:
         entry_id = billed.get(f"deposit:{deposit.id}:billed")
         if entry_id is None:
             continue  # recorded before deposits were billed to the ledger: nothing to follow
         rows = entries[deposit.account_id]
-        covered = deposit_covered_cents([(due, i, c) for due, i, c, _b in rows if c > 0],
-                                        -sum(c for _d, _i, c, _b in rows if c < 0), entry_id)
+        covered = deposit_covered_cents([row for row in rows if row[2] > 0], -sum(c for _d, _i, c in rows if c < 0), entry_id)
         covered = min(covered, deposit.required_cents)
         status = DepositStatus.HELD if covered >= deposit.required_cents else DepositStatus.REQUIRED
         if covered == deposit.paid_cents and status == deposit.status:
@@ -418,9 +397,8 @@ async def good_record_streak(session: AsyncSession, deposit: Deposit, on: dt.dat
     since = deposit.created_at.date()
     due_dates = list(await session.scalars(
         select(Bill.due_date).where(Bill.account_id == deposit.account_id, Bill.due_date >= since, Bill.due_date < on)))
-    rows = (await _settled_entries(session, [deposit.account_id], on))[deposit.account_id]
-    return on_time_streak(due_dates, [(due, c) for due, _i, c, _b in rows if c > 0],
-                          [(day, -c) for day, _i, c, _b in rows if c < 0])
+    rows = (await arrears.settled_entries(session, [deposit.account_id], on))[deposit.account_id]
+    return on_time_streak(due_dates, [(due, c) for due, _i, c in rows if c > 0], [(day, -c) for day, _i, c in rows if c < 0])
 
 
 @dataclass

@@ -64,6 +64,7 @@ class Policy:
     arrangement_down_payment_percent: int = 50
     arrangement_max_instalments: int = 4
     arrangements_per_12_months: int = 1
+    arrangement_down_payment_days: int = 2  # the down payment is due this many days after the grant
 
     # ---- start / stop / move service -------------------------------------------------------------------------
     service_request_max_days_ahead: int = 90  # the latest start or stop date a request may ask for

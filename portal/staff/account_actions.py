@@ -67,7 +67,8 @@ async def grant_arrangement(session: AsyncSession, actor: Actor, policy: Policy,
                                   earlier_arrangements=earlier, account_in_collections=account.status == AccountStatus.COLLECTIONS)
     arrangement = PaymentArrangement(
         account_id=account.id, status=ArrangementStatus.ACTIVE, total_cents=plan.total_cents,
-        down_payment_cents=plan.down_payment_cents, starts_on=today, granted_by_id=actor.user_id,
+        down_payment_cents=plan.down_payment_cents, starts_on=today,
+        down_payment_due_on=today + dt.timedelta(days=policy.arrangement_down_payment_days), granted_by_id=actor.user_id,
         instalments=[{"due_on": day.isoformat(), "amount_cents": cents} for day, cents in plan.instalments],
         reason=reason.strip()[:300] or None,
     )
@@ -75,6 +76,7 @@ async def grant_arrangement(session: AsyncSession, actor: Actor, policy: Policy,
     await session.flush()
     await audit.record(session, actor, "arrangement.grant", "payment_arrangement", arrangement.id, account_id=account.id,
                        after={"total_cents": plan.total_cents, "down_payment_cents": plan.down_payment_cents,
+                              "down_payment_due_on": arrangement.down_payment_due_on,
                               "instalments": arrangement.instalments, "reason": arrangement.reason})
     return arrangement
 

@@ -411,3 +411,53 @@ def arrangement_plan(
     base, extra = divmod(rest, instalments)
     plan = tuple((add_months(today, n + 1), base + (1 if n < extra else 0)) for n in range(instalments))
     return ArrangementPlan(past_due_cents, down, plan)
+
+
+@dataclass(frozen=True)
+class ArrangementFacts:
+    """What an arrangement's outcome depends on. Amounts are positive cents."""
+
+    starts_on: dt.date
+    down_payment_cents: int
+    down_payment_due_on: dt.date
+    instalments: tuple[tuple[dt.date, int], ...]  # (due on, cents)
+    current_charges: tuple[tuple[dt.date, int], ...]  # (due on, cents): the bills that were not yet past due at the start
+    credits: tuple[tuple[dt.date, int], ...]  # (posted on, cents) from the start on, returned payments left out
+    returned_on: dt.date | None = None  # the first payment returned by the bank (or charged back) since the start
+
+
+@dataclass(frozen=True)
+class ArrangementOutcome:
+    status: str | None  # "completed", "broken", or None while it runs
+    note: str = ""
+    missed_on: dt.date | None = None
+
+
+def arrangement_outcome(facts: ArrangementFacts, on: dt.date) -> ArrangementOutcome:
+    """Broken by a returned payment, or by a missed payment: on each due date that has passed, the credits since the
+    start must cover the down payment and instalments due by then and the current bills (which are paid alongside
+    the instalments) due by then. Completed once the arranged total and the current bills due so far are paid."""
+    if facts.returned_on is not None:
+        return ArrangementOutcome("broken", _("A payment was returned on %(date)s.", date=facts.returned_on.isoformat()),
+                                  facts.returned_on)
+    arranged = ((facts.down_payment_due_on, facts.down_payment_cents), *facts.instalments)
+    for day in sorted({d for d, _c in arranged} | {d for d, _c in facts.current_charges}):
+        if day >= on:
+            break
+        owed = sum(c for d, c in arranged if d <= day) + sum(c for d, c in facts.current_charges if d <= day)
+        paid = sum(c for d, c in facts.credits if d <= day)
+        if paid >= owed:
+            continue
+        due_today = sum(c for d, c in arranged if d == day)
+        if day == facts.down_payment_due_on:
+            note = _("The down payment of %(amount)s due %(date)s was not paid.", amount=money(facts.down_payment_cents),
+                     date=day.isoformat())
+        elif due_today:
+            note = _("The instalment of %(amount)s due %(date)s was not paid.", amount=money(due_today), date=day.isoformat())
+        else:
+            note = _("The bill due %(date)s was not paid with the instalments.", date=day.isoformat())
+        return ArrangementOutcome("broken", note, day)
+    total = sum(c for _d, c in arranged) + sum(c for d, c in facts.current_charges if d < on)
+    if sum(c for d, c in facts.credits if d <= on) >= total:
+        return ArrangementOutcome("completed", _("Paid in full: %(amount)s.", amount=money(sum(c for _d, c in arranged))))
+    return ArrangementOutcome(None)

@@ -31,6 +31,8 @@ from portal.accounts.models import (
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
+from . import arrangements
+
 
 @dataclass(frozen=True)
 class AccountView:
@@ -42,6 +44,7 @@ class AccountView:
     orders: list[WorkOrder]
     extensions: list[PaymentExtension]
     arrangements: list[PaymentArrangement]
+    arrangement_lines: dict[int, list[arrangements.ScheduleLine]]
     deposits: list[Deposit]
     drafts: list[BankDraft]
     adjustments: list[Adjustment]
@@ -58,6 +61,7 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
         return list(await session.scalars(select(model).where(model.account_id == account.id).order_by(order).limit(limit)))
 
     head = await summary.summarize(session, account)
+    plans = await newest(PaymentArrangement, PaymentArrangement.created_at.desc(), 10)
     reads = [
         (read, meter)
         for read, meter in await session.execute(
@@ -87,7 +91,8 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
         reads=reads,
         orders=await newest(WorkOrder, WorkOrder.created_at.desc(), 20),
         extensions=await newest(PaymentExtension, PaymentExtension.requested_on.desc(), 10),
-        arrangements=await newest(PaymentArrangement, PaymentArrangement.created_at.desc(), 10),
+        arrangements=plans,
+        arrangement_lines={plan.id: arrangements.schedule_lines(plan, today) for plan in plans},
         deposits=await newest(Deposit, Deposit.created_at.desc(), 5),
         drafts=await newest(BankDraft, BankDraft.created_at.desc(), 5),
         adjustments=await newest(Adjustment, Adjustment.created_at.desc(), 20),

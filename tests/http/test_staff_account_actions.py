@@ -20,7 +20,7 @@ from portal.accounts.models import (
     PaymentArrangement,
 )
 from tests import factories
-from tests.http.helpers import post_form, sign_in
+from tests.http.helpers import local_today, post_form, sign_in
 
 JOB = Actor.job("test")
 TODAY = dt.date.today()
@@ -144,3 +144,20 @@ async def test_a_csr_stops_service_through_the_residents_own_request(client, ses
     await session.commit()
     order = await session.scalar(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.STOP))
     assert order.account_id == resident.account.id and order.due_on == day
+
+
+async def test_the_account_page_shows_the_plan_and_why_it_broke(client, session, csr, resident) -> None:
+    from portal.staff import arrangements
+
+    await _owe(session, resident.account, 40_000)
+    await session.commit()
+    await sign_in(client, session, csr)
+    today = local_today()
+    granted = await post_form(client, f"/staff/accounts/{resident.account.number}/arrangements", {"instalments": "2", "reason": "Hardship"})
+    assert granted.status_code == 303
+    page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
+    assert "Down payment" in page and page.count("Instalment ·") == 2 and "$200.00" in page
+    await arrangements.check(session, JOB, on=today + dt.timedelta(days=3))
+    await session.commit()
+    page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
+    assert "Broken" in page and "The down payment of $200.00 due" in page and "back on the cut-off list" in page

@@ -11,7 +11,7 @@ from portal.accounts import numbers
 from portal.accounts.models import AccountNote, AuditEvent, Customer, LedgerKind
 from portal.accounts.actor import Actor
 from portal.accounts import ledger
-from tests.http.helpers import post_form, sign_in
+from tests.http.helpers import local_today, post_form, sign_in
 
 
 async def test_a_technician_cannot_open_the_console(client, session, technician) -> None:
@@ -116,7 +116,7 @@ async def test_an_empty_note_is_refused_and_nothing_is_written(client, session, 
 async def test_a_medical_certificate_holds_off_disconnection_for_the_policy_days(client, session, csr, resident) -> None:
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/medical-alert"
-    today = dt.date.today()
+    today = local_today()
     future = await post_form(client, url, {"certified_on": (today + dt.timedelta(days=3)).isoformat()})
     assert future.status_code == 400 and "cannot be in the future" in future.text
     response = await post_form(client, url, {"certified_on": today.isoformat()})

@@ -81,9 +81,12 @@ class PaymentArrangement(IdMixin, CreatedMixin, Base):
     # [{"due_on": "2026-12-15", "amount_cents": 12345}, ...]
     instalments: Mapped[list[Any]] = mapped_column(default=list)
     starts_on: Mapped[dt.date] = mapped_column(Date)
+    down_payment_due_on: Mapped[dt.date | None] = mapped_column(Date)  # None: due on the start date
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(300))
+    # Why it ended (completed or broken), in words: "The instalment of $50.00 due 2027-01-15 was not paid."
+    outcome_note: Mapped[str | None] = mapped_column(String(300))
 
 
 class CollectionContact(IdMixin, CreatedMixin, Base):
