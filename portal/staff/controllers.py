@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from sqlalchemy import select
 
-from portal.accounts import access, numbers, summary, sync_exceptions, tenancy
+from portal.accounts import access, extensions, numbers, summary, sync_exceptions, tenancy
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
     Account,
@@ -20,6 +20,7 @@ from portal.accounts.models import (
     AdjustmentStatus,
     CashDrawer,
     LockboxBatch,
+    PaymentExtension,
     Tender,
     WorkOrderKind,
     WorkOrderStatus,
@@ -222,6 +223,39 @@ class ApprovalController(Controller):
         else:
             flash(request, _("Rejected."), "info")
         return Redirect("/staff/approvals", status_code=303)
+
+
+class ExtensionQueueController(Controller):
+    """Residents' payment-extension requests the rule could not grant, waiting for a CSR's decision."""
+
+    path = "/staff/extensions"
+    guards = [guards.staff]
+
+    @get("/")
+    async def queue(self, db_session: DbSession, settings: AppSettings) -> Template:
+        return Template("staff/extensions.html", context={
+            "queue": await services.extension_queue(db_session, local_today(settings)), "form": DecisionForm()})
+
+    @post("/{extension_id:int}/{decision:str}")
+    async def decide(
+        self, request: Request, db_session: DbSession, settings: AppSettings, extension_id: FromPath[int], decision: FromPath[str]
+    ) -> Redirect:
+        if decision not in ("approve", "deny"):
+            raise NotFound(_("No such decision."))
+        extension = await db_session.get(PaymentExtension, extension_id)
+        if extension is None:
+            raise NotFound(_("No such request."))
+        form = await DecisionForm.from_request(request)
+        if not form.validate():
+            raise DomainError(form.error_list[0][1], field="note")
+        await extensions.decide(db_session, actor_of(request), extension, approve=decision == "approve",
+                                note=form.note.data or "", today=local_today(settings))
+        if decision == "approve":
+            flash(request, _("Extension granted until %(date)s: the account is held off the cut-off list until then.",
+                             date=format_date(extension.promised_on)), "success")
+        else:
+            flash(request, _("Extension denied."), "info")
+        return Redirect("/staff/extensions", status_code=303)
 
 
 class CounterController(Controller):
@@ -682,4 +716,4 @@ class AccountActionController(Controller):
         return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
 
 
-ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, AccountActionController]
+ROUTES = [ConsoleController, AdjustmentController, ApprovalController, ExtensionQueueController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, AccountActionController]

@@ -15,6 +15,7 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
         ("/staff/drawer", _("Cash drawer"), _("Open a drawer, take payments, void, close with counts.")),
         ("/staff/collections", _("Daily collections"), _("The day's payments by drawer and channel, and the deposit slip.")),
         ("/staff/lockbox", _("Lockbox import"), _("Post the bank's file of mailed payments, each once.")),
+        ("/staff/extensions", _("Extension requests"), _("Payment extensions the rule sent to a person: grant or deny.")),
         ("/staff/cutoff", _("Cut-off list"), _("Who may be disconnected on a day, and why the others may not.")),
         ("/staff/dispatch", _("Dispatch"), _("Orders by status, kind, route and due date; assign; sync exceptions.")),
         ("/staff/walkin", _("Walk-in demo"), _("Show self-service on a practice account; a QR code for sign-up.")),

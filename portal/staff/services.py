@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, audit, summary
+from portal.accounts import arrears, audit, extensions, summary
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.models import (
@@ -146,3 +146,23 @@ async def certify_medical(
     await audit.record(session, actor, "customer.medical_alert", "customer", customer.id, account_id=account.id,
                        before={"medical_alert_until": before}, after={"medical_alert_until": until, "certified_on": certified_on})
     return until
+
+
+@dataclass(frozen=True)
+class QueuedExtension:
+    extension: PaymentExtension
+    account: Account
+    customer: Customer
+    past_due_cents: int  # today, which may differ from the amount asked about
+
+
+async def extension_queue(session: AsyncSession, today: dt.date) -> list[QueuedExtension]:
+    """Residents' extension requests the rule routed to a CSR, oldest first, with the account and its arrears now."""
+    queue = await extensions.review_queue(session)
+    if not queue:
+        return []
+    found = {account.id: (account, customer) for account, customer in await session.execute(
+        select(Account, Customer).join(Customer, Customer.id == Account.customer_id)
+        .where(Account.id.in_({e.account_id for e in queue})))}
+    owed = await arrears.arrears_many(session, list(found), today)
+    return [QueuedExtension(e, *found[e.account_id], owed[e.account_id].past_due_cents) for e in queue]
