@@ -67,6 +67,7 @@ async def _account_page(
     view = await services.account_view(db_session, account, local_today(settings))
     context = {
         "view": view,
+        "medical": await services.medical_standing(db_session, current_policy(), account, local_today(settings)),
         "today": local_today(settings),
         "actions": navigation.account_actions(request.user.role, account),
         "note_form": NoteForm(),
@@ -113,16 +114,14 @@ class ConsoleController(Controller):
         account = await staff_account(request, db_session, number)
         form = await MedicalAlertForm.from_request(request)
         if form.validate():
-            today = local_today(settings)
-            if form.certified_on.data > today:
-                form.add_error("certified_on", _("The certificate date cannot be in the future."))
-            elif services.medical_certificate_until(current_policy(), form.certified_on.data) < today:
-                form.add_error("certified_on", _("That certificate has already expired."))
+            try:
+                until = await services.certify_medical(
+                    db_session, actor_of(request), account, current_policy(), form.certified_on.data, local_today(settings)
+                )
+            except DomainError as exc:
+                form.add_error("certified_on", exc.message)
         if form.errors:
             return await _account_page(request, db_session, settings, account, 400, medical_form=form)
-        until = await services.certify_medical(
-            db_session, actor_of(request), account, current_policy(), form.certified_on.data, local_today(settings)
-        )
         flash(request, _("Medical alert on file until %(date)s.", date=until.isoformat()), "success")
         return Redirect(f"/staff/accounts/{account.number}#medical", status_code=303)
 

@@ -373,6 +373,33 @@ def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at:
                           needs_courtesy_call=not courtesy_ok)
 
 
+def medical_certificate_until(policy: Policy, certified_on: dt.date) -> dt.date:
+    """A medical certification holds off disconnection for the policy's number of days from the doctor's date."""
+    return certified_on + dt.timedelta(days=policy.medical_certificate_days)
+
+
+def medical_certification_refusal(
+    policy: Policy, *, today: dt.date, certified_on: dt.date, arrears_since: dt.date | None, earlier_for_these_arrears: int
+) -> str | None:
+    """Why this certificate cannot be recorded, or None. For the same arrears (the same oldest past-due date) a
+    certification may be renewed the policy's number of times: 1 + 2 certificates in all by default. Without
+    arrears nothing is counted."""
+    if certified_on > today:
+        return _("The certificate date cannot be in the future.")
+    if medical_certificate_until(policy, certified_on) < today:
+        return _("That certificate has already expired.")
+    if arrears_since is not None and earlier_for_these_arrears >= medical_certificates_allowed(policy):
+        return _("A medical certification was already renewed %(renewals)d times for these arrears (past due since "
+                 "%(date)s): it cannot hold off disconnection again until they are paid.",
+                 renewals=policy.medical_certificate_renewals, date=arrears_since.isoformat())
+    return None
+
+
+def medical_certificates_allowed(policy: Policy) -> int:
+    """Certificates that may hold off disconnection for the same arrears: the first and its renewals."""
+    return 1 + policy.medical_certificate_renewals
+
+
 # ---- payment arrangements ---------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import arrears, audit, extensions, summary
@@ -21,6 +21,7 @@ from portal.accounts.models import (
     Bill,
     Customer,
     Deposit,
+    MedicalCertification,
     Meter,
     MeterRead,
     PaymentArrangement,
@@ -31,7 +32,7 @@ from portal.accounts.models import (
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
-from . import arrangements
+from . import arrangements, rules
 
 
 @dataclass(frozen=True)
@@ -125,26 +126,54 @@ async def add_note(session: AsyncSession, actor: Actor, account: Account, body: 
     return note
 
 
-def medical_certificate_until(policy: Policy, certified_on: dt.date) -> dt.date:
-    """A medical certification holds off disconnection for the policy's number of days from the doctor's date."""
-    return certified_on + dt.timedelta(days=policy.medical_certificate_days)
+@dataclass(frozen=True)
+class MedicalStanding:
+    """The account's medical certifications and how many the current arrears have used."""
+
+    certifications: list[MedicalCertification]
+    arrears_since: dt.date | None
+    used_for_these_arrears: int
+    allowed: int
+
+
+async def medical_standing(session: AsyncSession, policy: Policy, account: Account, today: dt.date) -> MedicalStanding:
+    owed = await arrears.arrears(session, account.id, today)
+    since = owed.oldest_past_due_on
+    certifications = list(await session.scalars(
+        select(MedicalCertification).where(MedicalCertification.account_id == account.id)
+        .order_by(MedicalCertification.certified_on.desc(), MedicalCertification.id.desc()).limit(20)))
+    used = 0
+    if since is not None:
+        used = int(await session.scalar(select(func.count()).select_from(MedicalCertification).where(
+            MedicalCertification.account_id == account.id, MedicalCertification.arrears_since == since)) or 0)
+    return MedicalStanding(certifications, since, used, rules.medical_certificates_allowed(policy))
 
 
 async def certify_medical(
     session: AsyncSession, actor: Actor, account: Account, policy: Policy, certified_on: dt.date, today: dt.date
 ) -> dt.date:
-    if certified_on > today:
-        raise DomainError(_("The certificate date cannot be in the future."), field="certified_on")
-    until = medical_certificate_until(policy, certified_on)
-    if until < today:
-        raise DomainError(_("That certificate has already expired."), field="certified_on")
+    """Record a doctor's certificate: the customer's accounts are held off disconnection until it lapses, unless
+    the current arrears have used up their renewals."""
+    standing = await medical_standing(session, policy, account, today)
+    refusal = rules.medical_certification_refusal(policy, today=today, certified_on=certified_on,
+                                                  arrears_since=standing.arrears_since,
+                                                  earlier_for_these_arrears=standing.used_for_these_arrears)
+    if refusal:
+        raise DomainError(refusal, field="certified_on")
+    until = rules.medical_certificate_until(policy, certified_on)
     customer = await session.get(Customer, account.customer_id)
     assert customer is not None
     before = customer.medical_alert_until
     customer.medical_alert_until = until
+    certification = MedicalCertification(customer_id=customer.id, account_id=account.id, certified_on=certified_on,
+                                         holds_until=until, arrears_since=standing.arrears_since,
+                                         recorded_by_id=actor.user_id)
+    session.add(certification)
     await session.flush()
     await audit.record(session, actor, "customer.medical_alert", "customer", customer.id, account_id=account.id,
-                       before={"medical_alert_until": before}, after={"medical_alert_until": until, "certified_on": certified_on})
+                       before={"medical_alert_until": before},
+                       after={"medical_alert_until": until, "certified_on": certified_on, "arrears_since": standing.arrears_since,
+                              "certificate": standing.used_for_these_arrears + 1, "certification_id": certification.id})
     return until
 
 

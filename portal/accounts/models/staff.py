@@ -104,6 +104,22 @@ class CollectionContact(IdMixin, CreatedMixin, Base):
     mail_message_id: Mapped[int | None] = mapped_column(ForeignKey("mail_message.id"))
 
 
+class MedicalCertification(IdMixin, CreatedMixin, Base):
+    """A doctor's certificate that disconnection would endanger someone in the home. It holds off disconnection for
+    the policy's days; for the same arrears (the same oldest past-due date) it may be renewed only the policy's
+    number of times."""
+
+    __tablename__ = "medical_certification"
+    __table_args__ = (Index("ix_medical_certification_account_arrears", "account_id", "arrears_since"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    certified_on: Mapped[dt.date] = mapped_column(Date)  # the date on the certificate
+    holds_until: Mapped[dt.date] = mapped_column(Date)
+    arrears_since: Mapped[dt.date | None] = mapped_column(Date)  # the oldest past-due date when it was recorded
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
 class LockboxBatch(IdMixin, CreatedMixin, Base):
     """One imported bank/lockbox payment file. Each line posts under its own key, so a file imported twice posts
     each payment once; this row keeps what the import did, line by line."""

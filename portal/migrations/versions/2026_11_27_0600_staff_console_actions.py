@@ -1,4 +1,4 @@
-"""staff console actions: arrangement outcomes (down-payment due date, why it ended)
+"""staff console actions: arrangement outcomes (down-payment due date, why it ended), medical certifications
 
 Revision ID: 0600
 Revises: 0400
@@ -21,8 +21,30 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('down_payment_due_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('outcome_note', sa.String(length=300), nullable=True))
 
+    op.create_table('medical_certification',
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('certified_on', sa.Date(), nullable=False),
+    sa.Column('holds_until', sa.Date(), nullable=False),
+    sa.Column('arrears_since', sa.Date(), nullable=True),
+    sa.Column('recorded_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_medical_certification_account_id_account')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_medical_certification_customer_id_customer')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['app_user.id'], name=op.f('fk_medical_certification_recorded_by_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_medical_certification'))
+    )
+    with op.batch_alter_table('medical_certification', schema=None) as batch_op:
+        batch_op.create_index('ix_medical_certification_account_arrears', ['account_id', 'arrears_since'], unique=False)
+        batch_op.create_index(batch_op.f('ix_medical_certification_customer_id'), ['customer_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('medical_certification', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_medical_certification_customer_id'))
+        batch_op.drop_index('ix_medical_certification_account_arrears')
+    op.drop_table('medical_certification')
     with op.batch_alter_table('payment_arrangement', schema=None) as batch_op:
         batch_op.drop_column('outcome_note')
         batch_op.drop_column('down_payment_due_on')
