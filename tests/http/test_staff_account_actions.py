@@ -160,4 +160,4 @@ async def test_the_account_page_shows_the_plan_and_why_it_broke(client, session,
     await arrangements.check(session, JOB, on=today + dt.timedelta(days=3))
     await session.commit()
     page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
-    assert "Broken" in page and "The down payment of $200.00 due" in page and "back on the cut-off list" in page
+    assert "Broken" in page and "The down payment of $200.00 due" in page and "The cut-off rules apply to the account again." in page
