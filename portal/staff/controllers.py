@@ -12,15 +12,17 @@ from litestar.response import Redirect, Template
 
 from sqlalchemy import select
 
-from portal.accounts import access, extensions, numbers, summary, sync_exceptions, tenancy
+from portal.accounts import access, deposits, extensions, numbers, summary, sync_exceptions, tenancy
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
     Account,
+    AccountClass,
     AdjustmentKind,
     AdjustmentStatus,
     CashDrawer,
     LockboxBatch,
     PaymentExtension,
+    Premise,
     Tender,
     WorkOrderKind,
     WorkOrderStatus,
@@ -33,6 +35,7 @@ from portal.settings import Settings
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
+from portal.web.forms import AddressSearchForm
 from portal.web.identity import actor_of
 from portal.web.labels import label
 
@@ -45,8 +48,10 @@ from .forms import (
     CounterPaymentForm,
     DecisionForm,
     MedicalAlertForm,
+    MoveServiceForm,
     NoteForm,
     OpenDrawerForm,
+    StartServiceForm,
     VoidForm,
     WalkinPayForm,
     cents,
@@ -638,6 +643,150 @@ class DispatchController(Controller):
         return Redirect("/staff/dispatch#exceptions", status_code=303)
 
 
+async def _address_search(db_session: DbSession, q: str | None, zip_code: str | None) -> tuple[AddressSearchForm, list[Premise], int]:
+    search = AddressSearchForm(data={"q": q or "", "zip": zip_code or ""})
+    if q is None:
+        return search, [], 200
+    if not search.validate():
+        return search, [], 400
+    return search, await tenancy.find_premises(db_session, search.q.data, search.zip.data or None, limit=20), 200
+
+
+async def _premise(db_session: DbSession, premise_id: int) -> Premise:
+    premise = await db_session.get(Premise, premise_id)
+    if premise is None:
+        raise NotFound(_("We could not find that address."))
+    return premise
+
+
+def _refusal_field(form: object, exc: DomainError, fallback: str) -> str:
+    return exc.field if exc.field and hasattr(form, exc.field) else fallback
+
+
+class StartServiceController(Controller):
+    """Start service for a customer at the counter or on the phone: find the address, then one form. The same
+    `tenancy.start_service` as the resident's own start: a pending account with its services, the deposit by its
+    rule (billed once, or waived by a letter of credit), and a start order for the field."""
+
+    path = "/staff/start"
+    guards = [guards.staff]
+
+    @get("/")
+    async def search(self, db_session: DbSession, q: FromQuery[str | None] = None, zip: FromQuery[str | None] = None,  # noqa: A002
+                     customer: FromQuery[str] = "") -> Template:
+        search, results, status = await _address_search(db_session, q, zip)
+        suffix = f"?customer={numbers.normalize(customer)}" if customer and numbers.is_valid(customer) else ""
+        return Template("staff/address_search.html", context={
+            "title": _("Start service"), "heading": _("Where should service start?"), "action": "/staff/start",
+            "search": search, "results": results, "searched": q is not None,
+            "links": [(f"/staff/start/{p.id}{suffix}", p) for p in results], "customer": customer,
+        }, status_code=status)
+
+    async def _page(self, db_session: DbSession, settings: Settings, premise: Premise, form: StartServiceForm,
+                    status_code: int = 200) -> Template:
+        policy, today = current_policy(), local_today(settings)
+        quotes = [(cls, await deposits.quote(db_session, policy, premise_id=premise.id, account_class=cls, today=today))
+                  for cls in AccountClass]
+        return Template("staff/start.html", context={
+            "premise": premise, "form": form, "quotes": quotes, "earliest": tenancy.earliest_date(policy, today),
+        }, status_code=status_code)
+
+    @get("/{premise_id:int}")
+    async def new(self, db_session: DbSession, settings: AppSettings, premise_id: FromPath[int], customer: FromQuery[str] = "") -> Template:
+        premise = await _premise(db_session, premise_id)
+        form = StartServiceForm(data={"customer_account": customer,
+                                      "start_on": tenancy.earliest_date(current_policy(), local_today(settings))})
+        return await self._page(db_session, settings, premise, form)
+
+    @post("/{premise_id:int}")
+    async def create(self, request: Request, db_session: DbSession, settings: AppSettings, premise_id: FromPath[int]) -> Template | Redirect:
+        premise = await _premise(db_session, premise_id)
+        form = await StartServiceForm.from_request(request)
+        customer = None
+        if form.validate() and (form.customer_account.data or "").strip():
+            customer = await services.customer_by_account_number(db_session, form.customer_account.data)
+            if customer is None:
+                form.add_error("customer_account", _("No account has this number."))
+        if not form.errors:
+            identity = None if customer else tenancy.Identity(
+                first_name=form.first_name.data or "", last_name=form.last_name.data or "",
+                email=(form.email.data or "").strip() or None, phone=(form.phone.data or "").strip() or None,
+                business_name=form.business_name.data or None, language=form.language.data)
+            try:
+                result = await tenancy.start_service(
+                    db_session, actor_of(request), current_policy(), premise_id=premise.id, start_on=form.start_on.data,
+                    today=local_today(settings), customer=customer, identity=identity,
+                    account_class=AccountClass(form.account_class.data), letter=form.letter_or_none(),
+                    link_user_id=await services.resident_login(db_session, customer_id=customer.id) if customer else None)
+            except DomainError as exc:
+                form.add_error(_refusal_field(form, exc, "customer_account" if exc.field == "premise_id" else "start_on"), exc.message)
+            else:
+                flash(request, _("Service at %(address)s starts on %(date)s: account %(number)s is pending, deposit %(deposit)s.",
+                                 address=premise.one_line, date=format_date(result.order.due_on),
+                                 number=numbers.display(result.account.number),
+                                 deposit=format_money(result.decision.required_cents)), "success")
+                return Redirect(f"/staff/accounts/{result.account.number}#orders", status_code=303)
+        return await self._page(db_session, settings, premise, form, 400)
+
+
+class MoveServiceController(Controller):
+    """Transfer service: the customer leaves this account's address for another. `tenancy.move_service`, as the
+    resident's move: a stop order here (final bill to the new address) and a start at the new address, one request."""
+
+    path = "/staff/accounts/{number:str}/move"
+    guards = [guards.staff]
+
+    @get("/")
+    async def search(self, request: Request, db_session: DbSession, number: FromPath[str], q: FromQuery[str | None] = None,
+                     zip: FromQuery[str | None] = None) -> Template:  # noqa: A002
+        account = await staff_account(request, db_session, number)
+        search, results, status = await _address_search(db_session, q, zip)
+        return Template("staff/address_search.html", context={
+            "title": _("Transfer service"), "heading": _("Where is the customer moving to?"),
+            "action": f"/staff/accounts/{account.number}/move", "search": search, "results": results,
+            "searched": q is not None, "account": account,
+            "links": [(f"/staff/accounts/{account.number}/move/{p.id}", p) for p in results if p.id != account.premise_id],
+        }, status_code=status)
+
+    async def _page(self, db_session: DbSession, settings: Settings, account: Account, premise: Premise,
+                    form: MoveServiceForm, status_code: int = 200) -> Template:
+        policy, today = current_policy(), local_today(settings)
+        quote = await deposits.quote(db_session, policy, premise_id=premise.id, account_class=account.account_class, today=today)
+        return Template("staff/move.html", context={
+            "account": account, "summary": await summary.summarize(db_session, account), "premise": premise,
+            "form": form, "quotes": [(account.account_class, quote)], "earliest": tenancy.earliest_date(policy, today),
+        }, status_code=status_code)
+
+    @get("/{premise_id:int}")
+    async def new(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str],
+                  premise_id: FromPath[int]) -> Template:
+        account = await staff_account(request, db_session, number)
+        earliest = tenancy.earliest_date(current_policy(), local_today(settings))
+        return await self._page(db_session, settings, account, await _premise(db_session, premise_id),
+                                MoveServiceForm(data={"stop_on": earliest, "start_on": earliest}))
+
+    @post("/{premise_id:int}")
+    async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str],
+                     premise_id: FromPath[int]) -> Template | Redirect:
+        account = await staff_account(request, db_session, number)
+        premise = await _premise(db_session, premise_id)
+        form = await MoveServiceForm.from_request(request)
+        if form.validate():
+            try:
+                result = await tenancy.move_service(
+                    db_session, actor_of(request), current_policy(), account, stop_on=form.stop_on.data, premise_id=premise.id,
+                    start_on=form.start_on.data, today=local_today(settings), letter=form.letter_or_none(),
+                    link_user_id=await services.resident_login(db_session, account_id=account.id, customer_id=account.customer_id))
+            except DomainError as exc:
+                form.add_error(_refusal_field(form, exc, "stop_on"), exc.message)
+            else:
+                flash(request, _("Service moves to %(address)s: stop here on %(stop)s, start there on %(start)s (account %(number)s).",
+                                 address=premise.one_line, stop=format_date(form.stop_on.data), start=format_date(form.start_on.data),
+                                 number=numbers.display(result.account.number)), "success")
+                return Redirect(f"/staff/accounts/{result.account.number}#orders", status_code=303)
+        return await self._page(db_session, settings, account, premise, form, 400)
+
+
 class AccountActionController(Controller):
     """Holds, collections referral, arrangements, balance transfer and deposit actions from the account page. Each
     posts and comes back to the page; a refusal shows its reason and changes nothing."""
@@ -715,4 +864,4 @@ class AccountActionController(Controller):
         return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
 
 
-ROUTES = [ConsoleController, AdjustmentController, ApprovalController, ExtensionQueueController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, AccountActionController]
+ROUTES = [ConsoleController, AdjustmentController, ApprovalController, ExtensionQueueController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, StartServiceController, MoveServiceController, AccountActionController]

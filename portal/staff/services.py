@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, audit, extensions, summary
+from portal.accounts import arrears, audit, extensions, numbers, summary
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.models import (
@@ -26,7 +26,9 @@ from portal.accounts.models import (
     MeterRead,
     PaymentArrangement,
     PaymentExtension,
+    Role,
     User,
+    UserAccount,
     WorkOrder,
 )
 from portal.accounts.policy import Policy
@@ -195,3 +197,27 @@ async def extension_queue(session: AsyncSession, today: dt.date) -> list[QueuedE
         .where(Account.id.in_({e.account_id for e in queue})))}
     owed = await arrears.arrears_many(session, list(found), today)
     return [QueuedExtension(e, *found[e.account_id], owed[e.account_id].past_due_cents) for e in queue]
+
+
+async def customer_by_account_number(session: AsyncSession, number: str) -> Customer | None:
+    """The customer behind an account number (a start for an existing customer names one of their accounts)."""
+    try:
+        normalized = numbers.normalize(number)
+    except numbers.InvalidAccountNumber:
+        return None
+    return await session.scalar(select(Customer).join(Account, Account.customer_id == Customer.id)
+                                .where(Account.number == normalized))
+
+
+async def resident_login(session: AsyncSession, *, customer_id: int | None = None, account_id: int | None = None) -> int | None:
+    """The resident login that should see a new account: one linked to the account the customer is leaving, else
+    one belonging to the customer. None when they have no login."""
+    if account_id is not None:
+        linked = await session.scalar(select(UserAccount.user_id).join(User, User.id == UserAccount.user_id).where(
+            UserAccount.account_id == account_id, User.role == Role.CUSTOMER).order_by(UserAccount.linked_at).limit(1))
+        if linked is not None:
+            return linked
+    if customer_id is not None:
+        return await session.scalar(select(User.id).where(User.customer_id == customer_id, User.role == Role.CUSTOMER)
+                                    .order_by(User.id).limit(1))
+    return None
