@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -28,14 +29,16 @@ from portal.accounts.models import (
     WorkOrderStatus,
 )
 from portal.accounts.policy import Policy, current_policy
+from portal import i18n
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
-from portal.i18n import ngettext
+from portal.i18n import ngettext, use_locale
 from portal.settings import Settings
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.forms import AddressSearchForm
+from portal.web.pdf import render_pdf
 from portal.web.identity import actor_of
 from portal.web.labels import label
 
@@ -532,9 +535,11 @@ class CutoffController(Controller):
                     status_code: int = 200) -> Template:
         policy = current_policy()
         listing = await cutoff.build(db_session, policy, day, settings.timezone, forecast)
+        today = local_today(settings)
         return Template("staff/cutoff.html", context={
             "listing": listing, "forecast": forecast, "outcomes": cutoff.COURTESY_OUTCOMES,
-            "notice_cutoff_on": _notice_cutoff_on(policy, local_today(settings)),
+            "notice_cutoff_on": _notice_cutoff_on(policy, today),
+            "letter_days": await cutoff.recent_letter_days(db_session, settings.timezone, today - dt.timedelta(days=30)),
         }, status_code=status_code)
 
     @get("/")
@@ -566,6 +571,23 @@ class CutoffController(Controller):
         flash(request, ngettext("Recheck: %(num)d order cancelled.", "Recheck: %(num)d orders cancelled.", len(cancelled)), "success")
         return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
 
+    @get("/letters/{contact_id:int}/pdf")
+    async def letter(self, request: Request, db_session: DbSession, settings: AppSettings, contact_id: FromPath[int]) -> Response:
+        """One notice as a printable letter in the customer's language (any notice can be printed again)."""
+        found = await cutoff.letters(db_session, contact_id=contact_id)
+        if not found:
+            raise NotFound(_("No such notice."))
+        return await _letters_response(request, settings, found, f"cutoff-notice-{found[0].account.number}-{found[0].sent_on.isoformat()}.pdf")
+
+    @get("/letters/pdf")
+    async def letters(self, request: Request, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Response:
+        """The day's notices that go by mail (customers without email), one letter a page, each in its language."""
+        when = _parse_day(day, settings)
+        found = await cutoff.letters(db_session, day=when, timezone=settings.timezone)
+        if not found:
+            raise NotFound(_("No letters were sent by mail that day."))
+        return await _letters_response(request, settings, found, f"cutoff-letters-{when.isoformat()}.pdf")
+
     @post("/calls/{number:str}")
     async def call(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
@@ -573,6 +595,26 @@ class CutoffController(Controller):
         await cutoff.record_courtesy_call(db_session, actor_of(request), account, str(data.get("outcome", "")), str(data.get("note", "")))
         flash(request, _("Call recorded for %(number)s.", number=numbers.display(account.number)), "success")
         return Redirect(f"/staff/cutoff?day={data.get('day', '')}#calls", status_code=303)
+
+
+async def _letters_response(request: Request, settings: Settings, found: list[cutoff.Letter], filename: str) -> Response:
+    """Render each letter in its customer's language, then the document (in that language when there is one letter)."""
+    engine = request.app.template_engine
+    sections = []
+    for letter in found:
+        with use_locale(letter.language):
+            subject, paragraphs = cutoff.notice_wording(letter.account, letter.premise, letter.amount_cents,
+                                                        letter.cutoff_on or letter.sent_on)
+            sections.append(engine.get_template("staff/cutoff_letter.html").render(
+                letter=letter, subject=subject, paragraphs=paragraphs, public_url=settings.public_url))
+    lang = found[0].language if len(found) == 1 else i18n.current()
+    with use_locale(lang):
+        title = (_("Service disconnection notice for account %(number)s", number=numbers.display(found[0].account.number))
+                 if len(found) == 1 else _("Cut-off letters to mail, %(count)d", count=len(found)))
+        html = engine.get_template("staff/cutoff_letters_pdf.html").render(sections=sections, title=title, lang=lang)
+    document = await asyncio.to_thread(render_pdf, html)
+    return Response(document, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"})
 
 
 def _forecast(raw: object) -> int | None:

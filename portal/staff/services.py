@@ -19,6 +19,7 @@ from portal.accounts.models import (
     AuditEvent,
     BankDraft,
     Bill,
+    CollectionContact,
     Customer,
     Deposit,
     MedicalCertification,
@@ -52,6 +53,7 @@ class AccountView:
     drafts: list[BankDraft]
     adjustments: list[Adjustment]
     notes: list[tuple[AccountNote, str]]
+    contacts: list[CollectionContact]
     history: list[AuditEvent]
     medical_alert_until: dt.date | None
     medical_alert_active: bool
@@ -100,6 +102,9 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
         drafts=await newest(BankDraft, BankDraft.created_at.desc(), 5),
         adjustments=await newest(Adjustment, Adjustment.created_at.desc(), 20),
         notes=notes,
+        contacts=list(await session.scalars(
+            select(CollectionContact).where(CollectionContact.account_id == account.id)
+            .order_by(CollectionContact.contacted_at.desc(), CollectionContact.id.desc()).limit(20))),
         history=await audit_history(session, account.id),
         medical_alert_until=until,
         medical_alert_active=until is not None and until >= today,

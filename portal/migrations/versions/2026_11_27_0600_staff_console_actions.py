@@ -1,4 +1,4 @@
-"""staff console actions: arrangement outcomes (down-payment due date, why it ended), medical certifications
+"""staff console actions: arrangement outcomes (down-payment due date, why it ended), medical certifications, the amount a cut-off notice named
 
 Revision ID: 0600
 Revises: 0400
@@ -20,6 +20,9 @@ def upgrade() -> None:
     with op.batch_alter_table('payment_arrangement', schema=None) as batch_op:
         batch_op.add_column(sa.Column('down_payment_due_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('outcome_note', sa.String(length=300), nullable=True))
+
+    with op.batch_alter_table('collection_contact', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('amount_cents', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
 
     op.create_table('medical_certification',
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -45,6 +48,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_medical_certification_customer_id'))
         batch_op.drop_index('ix_medical_certification_account_arrears')
     op.drop_table('medical_certification')
+    with op.batch_alter_table('collection_contact', schema=None) as batch_op:
+        batch_op.drop_column('amount_cents')
     with op.batch_alter_table('payment_arrangement', schema=None) as batch_op:
         batch_op.drop_column('outcome_note')
         batch_op.drop_column('down_payment_due_on')
