@@ -84,6 +84,8 @@ class Policy:
     reconnect_same_day_cutoff: dt.time = dt.time(15, 0)
     reconnect_fee_cents: int = 5_000
     reconnect_after_hours_fee_cents: int = 10_000
+    business_hours_start: dt.time = dt.time(8, 0)  # a reconnection between these on a business day: the usual fee
+    business_hours_end: dt.time = dt.time(17, 0)
 
     # ---- adjustments -----------------------------------------------------------------------------------------
     leak_adjustments_per_12_months: int = 1

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from sqlalchemy import select
 
-from portal.accounts import access, deposits, extensions, numbers, summary, sync_exceptions, tenancy
+from portal.accounts import access, deposits, extensions, numbers, reconnect, summary, sync_exceptions, tenancy
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
     Account,
@@ -61,8 +61,13 @@ from .forms import (
 )
 
 
+def clock() -> dt.datetime:
+    """Now (tests replace it to stand at a given hour)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def local_today(settings: Settings) -> dt.date:
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    return clock().astimezone(ZoneInfo(settings.timezone)).date()
 
 
 async def staff_account(request: Request, db_session: DbSession, number: str) -> Account:
@@ -890,6 +895,17 @@ class AccountActionController(Controller):
         amount = await account_actions.apply_deposit(db_session, actor_of(request), account, local_today(settings))
         flash(request, _("Deposit of %(amount)s applied to the balance.", amount=format_money(amount)), "success")
         return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+
+    @post("/restore-after-hours")
+    async def restore_after_hours(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        """The customer paid and wants service back tonight: the restore moves to today at the after-hours fee."""
+        account = await staff_account(request, db_session, number)
+        policy = current_policy()
+        order = await reconnect.restore_after_hours(db_session, actor_of(request), policy, account,
+                                                    now_local=clock().astimezone(ZoneInfo(settings.timezone)))
+        flash(request, _("Restore order %(id)s is due tonight; the after-hours reconnection fee of %(fee)s replaces the usual one.",
+                         id=order.id, fee=format_money(policy.reconnect_after_hours_fee_cents)), "success")
+        return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
 
     @post("/stop")
     async def stop(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
