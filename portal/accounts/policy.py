@@ -93,6 +93,7 @@ class Policy:
     vacation_garbage_min_months: int = 3
     billing_error_max_months_back: int = 12
     adjustment_supervisor_threshold_cents: int = 25_000
+    refund_supervisor_threshold_cents: int = 25_000  # a refund above this waits for a supervisor who did not ask
 
     # ---- bank draft ------------------------------------------------------------------------------------------
     draft_days_before_due: int = 0

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from sqlalchemy import select
 
-from portal.accounts import access, deposits, extensions, numbers, reconnect, summary, sync_exceptions, tenancy
+from portal.accounts import access, deposits, extensions, numbers, reconnect, refund_queue, summary, sync_exceptions, tenancy
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
     Account,
@@ -215,6 +215,7 @@ class ApprovalController(Controller):
     async def queue(self, request: Request, db_session: DbSession) -> Template:
         return Template("staff/approvals.html", context={
             "waiting": await adjustments.waiting(db_session),
+            "refunds": await refund_queue.waiting(db_session),
             "flagged": await cashier.flagged_drawers(db_session),
             "form": DecisionForm(),
         })

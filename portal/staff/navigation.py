@@ -23,7 +23,7 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
         ("/staff/reports", _("Reports"), _("Collections, aged receivables, orders, adjustments, extensions, returns, reads.")),
     ]
     if role in SUPERVISORS:
-        links.append(("/staff/approvals", _("Approvals"), _("Adjustments over the limit waiting for a supervisor.")))
+        links.append(("/staff/approvals", _("Approvals"), _("Adjustments and refunds over the limit waiting for a supervisor.")))
         links.append(("/staff/rates", _("Rates"), _("Rate schedules: see them and set new prices from a date.")))
     return links
 

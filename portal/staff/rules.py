@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from portal.accounts import approval
 from portal.accounts.errors import DomainError
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
@@ -224,13 +225,7 @@ def needs_approval(policy: Policy, amount_cents: int) -> bool:
     return abs(amount_cents) > policy.adjustment_supervisor_threshold_cents
 
 
-def may_decide(*, approver_id: int, approver_is_supervisor: bool, requester_id: int) -> str | None:
-    """Why this person may not approve or reject, or None when they may."""
-    if not approver_is_supervisor:
-        return _("Only a supervisor can approve an adjustment over the limit.")
-    if approver_id == requester_id:
-        return _("Someone other than the person who asked must approve it.")
-    return None
+may_decide = approval.may_decide  # who approves an adjustment over the limit: portal/accounts/approval.py
 
 
 # ---- cash drawer ------------------------------------------------------------------------------------------------

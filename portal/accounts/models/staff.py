@@ -34,6 +34,12 @@ class ArrangementStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class RefundStatus(enum.StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    SENT = "sent"  # refunded through Stripe, or a check posted to the ledger
+    REJECTED = "rejected"
+
+
 class ContactKind(enum.StrEnum):
     CUTOFF_NOTICE = "cutoff_notice"
     COURTESY_CALL = "courtesy_call"
@@ -136,3 +142,26 @@ class LockboxBatch(IdMixin, CreatedMixin, Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     posted_cents: Mapped[int] = mapped_column(default=0)
     report: Mapped[list[Any]] = mapped_column(default=list)  # [{"line": 2, "key": ..., "outcome": ..., "message": ...}]
+
+
+class RefundRequest(IdMixin, CreatedMixin, Base):
+    """A credit balance sent back to the customer from the console (what is left after a deposit is applied, an
+    overpayment): to the card or bank account they paid with (portal.payments.refunds) or by check. Over the policy's
+    limit it waits for a supervisor who is not the requester. `claim_key` is the form's one-time key: a double
+    submit finds the first request."""
+
+    __tablename__ = "refund_request"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    claim_key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # deposit | credit (which ledger kind the refund posts)
+    method: Mapped[str] = mapped_column(String(16))  # online | check
+    amount_cents: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus), index=True)
+    mail_to: Mapped[str | None] = mapped_column(Text)  # a check: where it is mailed
+    check_number: Mapped[str | None] = mapped_column(String(32))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[dt.datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(String(300))
