@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import approval, audit, deposits, ledger
@@ -112,8 +113,12 @@ async def request_refund(
         status=RefundStatus.PENDING_APPROVAL, mail_to=found.mail_to if method == "check" else None,
         check_number=check_number.strip()[:32] or None, requested_by_id=actor.user_id or 0,
     )
-    session.add(request)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(request)
+            await session.flush()
+    except IntegrityError:  # the same form sent twice at the same moment: the other request is the one
+        return await session.scalar(select(RefundRequest).where(RefundRequest.claim_key == claim_key))
     await audit.record(session, actor, "refund.request", "refund_request", request.id, account_id=account.id,
                        after={**_state(request), "reason": request.reason, "mail_to": request.mail_to})
     if not rules.refund_needs_approval(policy, amount_cents):
