@@ -171,3 +171,18 @@ async def test_a_letter_that_does_not_exist_answers_not_found(client, session, c
     await sign_in(client, session, csr)
     assert (await client.get("/staff/cutoff/letters/99999/pdf")).status_code == 404
     assert (await client.get("/staff/cutoff/letters/pdf?day=2020-01-01")).status_code == 404
+
+
+async def test_a_notice_recorded_before_notices_kept_their_amount_prints_with_what_was_past_due(client, session, csr) -> None:
+    from portal.staff import cutoff
+
+    account = await _delinquent(session, "Older", notice=False, call=False, cents=7_700)
+    contact = CollectionContact(account_id=account.id, kind=ContactKind.CUTOFF_NOTICE, outcome="letter",
+                                contacted_at=dt.datetime.combine(DAY, dt.time(15), dt.UTC))
+    session.add(contact)
+    await session.commit()
+    [letter] = await cutoff.letters(session, contact_id=contact.id)
+    assert (letter.amount_cents, letter.cutoff_on) == (7_700, None)
+    await sign_in(client, session, csr)
+    response = await client.get(f"/staff/cutoff/letters/{contact.id}/pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
