@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from .models import Bill, LedgerEntry, LedgerKind
 
@@ -103,3 +104,22 @@ async def arrears_many(
 
 async def arrears(session: AsyncSession, account_id: int, on: dt.date) -> Arrears:
     return (await arrears_many(session, [account_id], on))[account_id]
+
+
+async def settled_entries(session: AsyncSession, account_ids: Sequence[int], on: dt.date) -> dict[int, list[tuple[dt.date, int, int]]]:
+    """Each account's entries effective by `on` as (day, entry id, cents): a charge on the day it falls due, a credit
+    on the day it was posted. Every entry that was reversed is left out together with its reversal: a returned
+    payment never paid anything, a reversed charge was never owed."""
+    reversal = aliased(LedgerEntry)
+    rows = await session.execute(
+        select(LedgerEntry.account_id, func.coalesce(Bill.due_date, LedgerEntry.effective_on), LedgerEntry.id,
+               LedgerEntry.amount_cents, LedgerEntry.effective_on)
+        .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
+        .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
+        .where(LedgerEntry.account_id.in_(list(account_ids)), LedgerEntry.effective_on <= on,
+               LedgerEntry.reverses_id.is_(None), reversal.id.is_(None))
+    )
+    found: dict[int, list[tuple[dt.date, int, int]]] = {a: [] for a in account_ids}
+    for account_id, due_on, entry_id, cents, effective_on in rows:
+        found[account_id].append((due_on if cents > 0 else effective_on, entry_id, int(cents)))
+    return found

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.i18n import format_money
 from portal.i18n import gettext as _
 
-from . import audit, ledger
+from . import arrears, audit, ledger
 from .actor import Actor
-from .models import Account, AccountClass, Bill, Deposit, DepositStatus, LedgerEntry, LedgerKind, Meter
+from .models import Account, AccountClass, AccountStatus, Bill, Deposit, DepositStatus, LedgerEntry, LedgerKind, Meter
 from .policy import Policy
 
 # The rule names stored on the deposit row (what set the amount).
@@ -291,3 +291,153 @@ async def withdraw(session: AsyncSession, actor: Actor, deposit: Deposit, *, rea
 
 async def for_account(session: AsyncSession, account_id: int) -> Deposit | None:
     return await session.scalar(select(Deposit).where(Deposit.account_id == account_id).order_by(Deposit.id.desc()).limit(1))
+
+
+# ---- paid, held, returned after a good record ------------------------------------------------------------------
+#
+# A required deposit is billed as a charge (`deposit:<id>:billed`) and paid like any other charge: credits pay the
+# oldest charges first. When credits cover the deposit charge the deposit is held (`paid_cents` = what is covered);
+# a payment the bank returns un-pays it again. After the policy's run of bills paid on time, a held deposit is
+# applied to the balance, and any credit that leaves is refunded from the staff console.
+
+
+def deposit_covered_cents(charges: Sequence[tuple[dt.date, int, int]], credits_cents: int, deposit_entry_id: int) -> int:
+    """How much of the billed deposit (the charge whose entry id is `deposit_entry_id`) the account's credits have
+    paid. charges: (due date, entry id, positive cents); credits pay the oldest first (as `arrears.allocate` does),
+    charges due the same day in the order they were posted."""
+    remaining = max(credits_cents, 0)
+    for _due_on, entry_id, cents in sorted(charges):
+        paid = min(cents, remaining)
+        if entry_id == deposit_entry_id:
+            return paid
+        remaining -= paid
+    return 0
+
+
+def on_time_streak(due_dates: Sequence[dt.date], charges: Sequence[tuple[dt.date, int]],
+                   credits: Sequence[tuple[dt.date, int]]) -> int:
+    """How many of the latest bills in a row were paid on time: by each bill's due date, the credits posted so far
+    covered every charge due by then. charges: (due date, cents); credits: (effective date, positive cents)."""
+    streak = 0
+    for due in sorted(set(due_dates), reverse=True):
+        owed = sum(cents for day, cents in charges if day <= due)
+        paid = sum(cents for day, cents in credits if day <= due)
+        if paid < owed:
+            break
+        streak += 1
+    return streak
+
+
+def good_record_refund_due(policy: Policy, *, streak: int) -> bool:
+    return streak >= policy.deposit_refund_after_on_time_payments
+
+
+def _deposit_state(deposit: Deposit) -> dict[str, object]:
+    return {"status": deposit.status, "paid_cents": deposit.paid_cents}
+
+
+async def record_paid(session: AsyncSession, actor: Actor, deposits_: Sequence[Deposit], *, on: dt.date) -> list[Deposit]:
+    """Bring each required or held deposit's `paid_cents` and status in line with the ledger as of `on`: held once
+    the deposit charge is paid in full, required again when a returned payment un-pays it. Returns the deposits that
+    changed (each with its audit row); a second call changes nothing."""
+    open_ = [d for d in deposits_ if d.status in (DepositStatus.REQUIRED, DepositStatus.HELD) and d.required_cents > 0]
+    if not open_:
+        return []
+    billed = dict((await session.execute(
+        select(LedgerEntry.source_key, LedgerEntry.id)
+        .where(LedgerEntry.source_key.in_([f"deposit:{d.id}:billed" for d in open_])))).all())
+    entries = await arrears.settled_entries(session, sorted({d.account_id for d in open_}), on)
+    changed = []
+    for deposit in open_:
+        entry_id = billed.get(f"deposit:{deposit.id}:billed")
+        if entry_id is None:
+            continue  # recorded before deposits were billed to the ledger: nothing to follow
+        rows = entries[deposit.account_id]
+        covered = deposit_covered_cents([row for row in rows if row[2] > 0], -sum(c for _d, _i, c in rows if c < 0), entry_id)
+        covered = min(covered, deposit.required_cents)
+        status = DepositStatus.HELD if covered >= deposit.required_cents else DepositStatus.REQUIRED
+        if covered == deposit.paid_cents and status == deposit.status:
+            continue
+        before = _deposit_state(deposit)
+        deposit.paid_cents = covered
+        deposit.status = status
+        await session.flush()
+        await audit.record(session, actor, "deposit.paid", "deposit", deposit.id, account_id=deposit.account_id,
+                           before=before, after=_deposit_state(deposit))
+        changed.append(deposit)
+    return changed
+
+
+async def record_paid_for_account(session: AsyncSession, actor: Actor, account_id: int, *, on: dt.date) -> list[Deposit]:
+    """After a payment: the account's open deposit, if its charge is now paid (every payment channel calls this)."""
+    deposit = await for_account(session, account_id)
+    return await record_paid(session, actor, [deposit], on=on) if deposit is not None else []
+
+
+async def apply_to_balance(session: AsyncSession, actor: Actor, deposit: Deposit, *, today: dt.date, memo: str,
+                           action: str = "deposit.apply") -> int:
+    """Apply a held deposit (and its interest) to the account's balance as one credit, once; any credit it leaves is
+    refunded from the staff console. Returns the cents applied."""
+    amount = deposit.paid_cents + deposit.interest_cents
+    if deposit.status != DepositStatus.HELD or amount <= 0:
+        return 0
+    await ledger.post(session, actor, account_id=deposit.account_id, kind=LedgerKind.DEPOSIT_APPLIED, amount_cents=-amount,
+                      source_key=f"deposit:{deposit.id}:applied", effective_on=today, memo=memo)
+    before = {"status": deposit.status}
+    deposit.status = DepositStatus.APPLIED
+    deposit.settled_on = today
+    await session.flush()
+    await audit.record(session, actor, action, "deposit", deposit.id, account_id=deposit.account_id,
+                       before=before, after={"status": deposit.status, "amount_cents": amount})
+    return amount
+
+
+async def good_record_streak(session: AsyncSession, deposit: Deposit, on: dt.date) -> int:
+    """Bills since the deposit was required, paid on time in a row (latest first), as of `on`."""
+    since = deposit.created_at.date()
+    due_dates = list(await session.scalars(
+        select(Bill.due_date).where(Bill.account_id == deposit.account_id, Bill.due_date >= since, Bill.due_date < on)))
+    rows = (await arrears.settled_entries(session, [deposit.account_id], on))[deposit.account_id]
+    return on_time_streak(due_dates, [(due, c) for due, _i, c in rows if c > 0], [(day, -c) for day, _i, c in rows if c < 0])
+
+
+@dataclass
+class DepositCheck:
+    checked: int = 0
+    now_held: int = 0
+    unpaid_again: int = 0
+    returned: int = 0
+    returned_cents: int = 0
+
+
+async def check(session: AsyncSession, actor: Actor, policy: Policy, *, on: dt.date) -> DepositCheck:
+    """The daily deposit job (`portal deposits-check`): follow payments of billed deposits (and bank returns), then
+    apply each held deposit whose account paid the policy's number of bills on time in a row. Safe to run twice:
+    a deposit changes only when the ledger says it must, and an applied deposit is applied once by its key."""
+    tally = DepositCheck()
+    query = select(Deposit).where(Deposit.status.in_([DepositStatus.REQUIRED, DepositStatus.HELD])).order_by(Deposit.id)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    open_ = list(await session.scalars(query))
+    tally.checked = len(open_)
+    for start in range(0, len(open_), 500):
+        for deposit in await record_paid(session, actor, open_[start:start + 500], on=on):
+            if deposit.status == DepositStatus.HELD:
+                tally.now_held += 1
+            else:
+                tally.unpaid_again += 1
+    active = set(await session.scalars(select(Account.id).where(
+        Account.id.in_([d.account_id for d in open_ if d.status == DepositStatus.HELD]), Account.status == AccountStatus.ACTIVE)))
+    for deposit in open_:
+        if deposit.status != DepositStatus.HELD or deposit.account_id not in active:
+            continue
+        streak = await good_record_streak(session, deposit, on)
+        if not good_record_refund_due(policy, streak=streak):
+            continue
+        amount = await apply_to_balance(
+            session, actor, deposit, today=on, action="deposit.good_record",
+            memo=_("Deposit returned after %(count)s bills paid on time", count=streak))
+        if amount:
+            tally.returned += 1
+            tally.returned_cents += amount
+    return tally

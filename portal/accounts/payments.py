@@ -1,6 +1,7 @@
 """THE one way a payment reaches the ledger (Stripe card or bank, counter cash/check, lockbox line, bank draft), and
 what a payment changes on the other sides: an open disconnect order is cancelled with a reason the technician reads,
-or, when service is already off, a restore order is created (same business day when paid before the cut-off hour).
+or, when service is already off, a restore order is created (same business day when paid before the cut-off hour)
+with its reconnection fee (portal/accounts/reconnect.py).
 
 Every payment carries one unique key from start to ledger (the Stripe PaymentIntent id, the receipt number, the
 lockbox file's line key). Posting the same key again is "already posted": it succeeds and changes nothing.
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
-from . import arrears, ledger, workorders
+from . import arrears, deposits, ledger, reconnect, workorders
 from .actor import Actor
 from .audit import record
 from .errors import Conflict
@@ -121,6 +122,7 @@ async def post_payment(
     )
     if not posting.created:
         return PaymentPosted(posting.entry, created=False)
+    await deposits.record_paid_for_account(session, actor, account_id, on=local.date())
 
     account = await session.get(Account, account_id)
     if account is None:  # pragma: no cover - the ledger's foreign key refuses this first
@@ -166,6 +168,7 @@ async def post_payment(
                 ),
             )
             restore_id = order.id
+            await reconnect.charge_fee(session, actor, policy, order, on=local.date())
 
     if cancelled or restore_id is not None:
         await record(

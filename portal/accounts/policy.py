@@ -64,6 +64,7 @@ class Policy:
     arrangement_down_payment_percent: int = 50
     arrangement_max_instalments: int = 4
     arrangements_per_12_months: int = 1
+    arrangement_down_payment_days: int = 2  # the down payment is due this many days after the grant
 
     # ---- start / stop / move service -------------------------------------------------------------------------
     service_request_max_days_ahead: int = 90  # the latest start or stop date a request may ask for
@@ -83,6 +84,8 @@ class Policy:
     reconnect_same_day_cutoff: dt.time = dt.time(15, 0)
     reconnect_fee_cents: int = 5_000
     reconnect_after_hours_fee_cents: int = 10_000
+    business_hours_start: dt.time = dt.time(8, 0)  # a reconnection between these on a business day: the usual fee
+    business_hours_end: dt.time = dt.time(17, 0)
 
     # ---- adjustments -----------------------------------------------------------------------------------------
     leak_adjustments_per_12_months: int = 1
@@ -90,6 +93,7 @@ class Policy:
     vacation_garbage_min_months: int = 3
     billing_error_max_months_back: int = 12
     adjustment_supervisor_threshold_cents: int = 25_000
+    refund_supervisor_threshold_cents: int = 25_000  # a refund above this waits for a supervisor who did not ask
 
     # ---- bank draft ------------------------------------------------------------------------------------------
     draft_days_before_due: int = 0

@@ -15,6 +15,7 @@ from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.identity import actor_of
+from portal.web.pdf import render_pdf
 
 from . import rate_admin, views
 
@@ -47,13 +48,6 @@ class BillController(Controller):
         filename = f"bill-{view.account.number}-{bill.bill_date.isoformat()}.pdf"
         return Response(document, media_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"})
-
-
-def render_pdf(html: str) -> bytes:
-    """The bill's HTML as a tagged PDF (title and language from the document, for screen readers)."""
-    import weasyprint
-
-    return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def _today(settings: object) -> dt.date:

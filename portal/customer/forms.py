@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, EmailField, FileField, IntegerField, RadioField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, DateField, EmailField, FileField, RadioField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from portal.auth.forms import LinkAccountForm  # noqa: F401 - the same proof as at sign-up
 from portal.i18n import lazy_gettext as _
-from portal.web.forms import AccountNumber, Form, Zip
-
-PHONE = Regexp(r"^[\d\s().+-]{7,20}$", message=_("Enter a phone number like 254-555-0123."))
-
-
-class AddressSearchForm(Form):
-    q = StringField(
-        _("Street address"),
-        validators=[DataRequired(_("Enter the street address, for example 120 Oak St.")), Length(max=120)],
-        description=_("The house number and street are enough."),
-        render_kw={"autocomplete": "street-address"},
-    )
-    zip = StringField(_("ZIP code (optional)"), validators=[Optional(), Zip()],
-                      render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"})
+from portal.web.forms import PHONE, AddressSearchForm, Form, LetterOfCreditForm  # noqa: F401 - shared with the console
 
 
 class ChooseAddressForm(Form):
@@ -50,39 +37,16 @@ class ContactForm(Form):
                        render_kw={"autocomplete": "email", "inputmode": "email"})
 
 
-class DepositForm(Form):
+class DepositForm(LetterOfCreditForm):
     option = RadioField(
         _("How do you want to handle the deposit?"),
         choices=[("pay", _("I will pay the deposit")), ("letter", _("I have a letter of credit from my previous utility"))],
         validators=[InputRequired(_("Choose how you want to handle the deposit."))],
     )
-    utility = StringField(_("Name of your previous utility"), validators=[Optional(), Length(max=120)])
-    service_from = DateField(_("Service there started on"), validators=[Optional()])
-    service_to = DateField(_("Service there ended on"), validators=[Optional()],
-                           description=_("Leave empty if you still have service there."))
-    late_payments = IntegerField(_("Late payments the letter shows"), default=0,
-                                 validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
-                                 render_kw={"inputmode": "numeric"})
-    disconnects = IntegerField(_("Disconnections for non-payment the letter shows"), default=0,
-                               validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
-                               render_kw={"inputmode": "numeric"})
-    returned_payments = IntegerField(_("Returned payments the letter shows"), default=0,
-                                     validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
-                                     render_kw={"inputmode": "numeric"})
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
         ok = super().validate(extra_validators)
-        if self.option.data == "letter":
-            if not (self.utility.data or "").strip():
-                self.add_error("utility", str(_("Enter the name of the utility that wrote the letter.")))
-                ok = False
-            if self.service_from.data is None:
-                self.add_error("service_from", str(_("Enter the date your service there started.")))
-                ok = False
-            elif self.service_to.data is not None and self.service_to.data < self.service_from.data:
-                self.add_error("service_to", str(_("The end date must be after the start date.")))
-                ok = False
-        return ok
+        return self.check_letter() and ok if self.option.data == "letter" else ok
 
 
 class StopForm(Form):

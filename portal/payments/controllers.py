@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import secrets
+from decimal import Decimal
 from typing import Any
 
 import stripe
@@ -15,10 +16,11 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import access, numbers, throttle
-from portal.accounts.errors import NotFound
-from portal.accounts.models import Account, BankDraftStatus, Customer, OnlinePayment, Role
+from portal.accounts import access, numbers, refund_queue, throttle
+from portal.accounts.errors import DomainError, NotFound
+from portal.accounts.models import Account, BankDraftStatus, Customer, OnlinePayment, RefundStatus, Role
 from portal.accounts.policy import current_policy
+from portal.i18n import format_money
 from portal.i18n import gettext as _
 from portal.settings import Settings
 from portal.web import guards
@@ -26,8 +28,8 @@ from portal.web.deps import AppSettings, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.identity import actor_of, client_ip
 
-from . import autopay, services
-from .forms import AutopayForm, GuestLookupForm, PayForm
+from . import autopay, refund_requests, services
+from .forms import AutopayForm, GuestLookupForm, PayForm, StaffRefundForm
 from .gateway import Gateway, PaymentsUnavailable
 
 log = logging.getLogger("portal.payments")
@@ -333,4 +335,78 @@ class AutopayController(Controller):
         return Redirect(f"/autopay/{account.number}", status_code=303)
 
 
-ROUTES: list[object] = [PayController, PaymentController, AutopayController]
+_supervisors = guards.supervisor  # the class body's `guards` list hides the module below
+
+
+class StaffRefundController(Controller):
+    """The console's refund screen (refunds belong to the payments side): a credit balance back to the customer,
+    with a reason; over the policy's limit a supervisor who did not ask sends it from /staff/approvals."""
+
+    path = "/staff"
+    guards = [guards.staff]
+
+    async def _page(self, request: Request, db: AsyncSession, settings: Settings, account: Account, form: StaffRefundForm,
+                    status_code: int = 200) -> Template:
+        return Template("payments/staff_refund.html", context={
+            "facts": await refund_requests.facts(db, account), "form": form, "online": _online(settings),
+            "requests": await refund_queue.for_account(db, account.id),
+            "threshold_cents": current_policy().refund_supervisor_threshold_cents,
+        }, status_code=status_code)
+
+    @get("/accounts/{number:str}/refund")
+    async def page(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
+        account = await access.account_for(db_session, request.user.id, request.user.role, number)
+        found = await refund_requests.facts(db_session, account)
+        method = "online" if _online(settings) and found.refundable_online_cents >= found.credit_cents > 0 else "check"
+        form = StaffRefundForm(data={"amount": Decimal(found.credit_cents) / 100, "method": method, "claim": secrets.token_urlsafe(16)})
+        return await self._page(request, db_session, settings, account, form)
+
+    @post("/accounts/{number:str}/refund")
+    async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
+        account = await access.account_for(db_session, request.user.id, request.user.role, number)
+        form = await StaffRefundForm.from_request(request)
+        if not form.claim.data:
+            form.claim.data = secrets.token_urlsafe(16)
+        if form.validate():
+            try:
+                refund = await refund_requests.request_refund(
+                    db_session, _context_or_none(settings), actor_of(request), current_policy(), account,
+                    amount_cents=form.amount_cents, method=form.method.data, reason=form.reason.data,
+                    check_number=form.check_number.data or "", claim_key=f"staff:{form.claim.data}")
+            except DomainError as problem:
+                form.add_error(problem.field if problem.field and hasattr(form, problem.field) else "amount", problem.message)
+            else:
+                if refund.status == RefundStatus.PENDING_APPROVAL:
+                    flash(request, _("Over the limit: the refund waits for a supervisor's approval."), "warning")
+                else:
+                    flash(request, _("Refund of %(amount)s sent.", amount=format_money(refund.amount_cents)), "success")
+                return Redirect(f"/staff/accounts/{account.number}#ledger", status_code=303)
+        return await self._page(request, db_session, settings, account, form, 400)
+
+    @post("/refunds/{request_id:int}/{decision:str}", guards=[_supervisors])
+    async def decide(self, request: Request, db_session: DbSession, settings: AppSettings, request_id: FromPath[int],
+                     decision: FromPath[str]) -> Redirect:
+        if decision not in ("approve", "reject"):
+            raise NotFound(_("No such decision."))
+        note = str((await request.form()).get("note", ""))
+        refund = await refund_requests.decide(db_session, _context_or_none(settings), actor_of(request), request_id,
+                                              approve=decision == "approve", note=note)
+        if refund.status == RefundStatus.SENT:
+            flash(request, _("Refund of %(amount)s sent.", amount=format_money(refund.amount_cents)), "success")
+        else:
+            flash(request, _("Refund rejected."), "info")
+        return Redirect("/staff/approvals", status_code=303)
+
+
+def _online(settings: Settings) -> bool:
+    return bool(settings.stripe_api_key)
+
+
+def _context_or_none(settings: Settings) -> services.Context | None:
+    try:
+        return payments_context(settings)
+    except PaymentsUnavailable:
+        return None
+
+
+ROUTES: list[object] = [PayController, PaymentController, AutopayController, StaffRefundController]

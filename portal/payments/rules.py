@@ -6,6 +6,8 @@ import datetime as dt
 import secrets
 
 from portal.accounts.policy import Policy
+from portal.i18n import format_money
+from portal.i18n import gettext as _
 
 # No 0/O or 1/I: a confirmation number read over the phone is not misheard.
 CONFIRMATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -48,3 +50,34 @@ def draft_date(due_date: dt.date, policy: Policy) -> dt.date:
 
 def suspends_autopay(returns_in_window: int, policy: Policy) -> bool:
     return returns_in_window >= policy.returns_to_suspend_autopay
+
+
+# ---- refunds of a credit balance from the console -------------------------------------------------------------------
+
+REFUND_METHODS = ("online", "check")
+
+
+def refund_refusal(*, amount_cents: int, credit_cents: int, method: str, refundable_online_cents: int) -> str | None:
+    """Why this refund cannot be made as asked, or None. A refund sends back a credit balance, never more; online
+    it goes to the payments on file, so they must cover it (otherwise a check)."""
+    if credit_cents <= 0:
+        return _("This account has no credit balance to refund.")
+    if amount_cents <= 0:
+        return _("Enter an amount above zero.")
+    if amount_cents > credit_cents:
+        return _("The credit balance is %(credit)s: refund at most that.", credit=format_money(credit_cents))
+    if method == "online" and amount_cents > refundable_online_cents:
+        return _("Card and bank payments on file cover only %(amount)s of this refund: send a check instead.",
+                 amount=format_money(refundable_online_cents))
+    if method not in REFUND_METHODS:
+        return _("Choose how the refund is sent.")
+    return None
+
+
+def refund_needs_approval(policy: Policy, amount_cents: int) -> bool:
+    return amount_cents > policy.refund_supervisor_threshold_cents
+
+
+def refund_kind(*, deposit_applied_cents: int, amount_cents: int) -> str:
+    """What the refund posts as: the rest of a deposit applied to the balance, or a plain credit refund."""
+    return "deposit" if 0 < amount_cents <= deposit_applied_cents else "credit"

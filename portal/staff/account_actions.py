@@ -67,7 +67,8 @@ async def grant_arrangement(session: AsyncSession, actor: Actor, policy: Policy,
                                   earlier_arrangements=earlier, account_in_collections=account.status == AccountStatus.COLLECTIONS)
     arrangement = PaymentArrangement(
         account_id=account.id, status=ArrangementStatus.ACTIVE, total_cents=plan.total_cents,
-        down_payment_cents=plan.down_payment_cents, starts_on=today, granted_by_id=actor.user_id,
+        down_payment_cents=plan.down_payment_cents, starts_on=today,
+        down_payment_due_on=today + dt.timedelta(days=policy.arrangement_down_payment_days), granted_by_id=actor.user_id,
         instalments=[{"due_on": day.isoformat(), "amount_cents": cents} for day, cents in plan.instalments],
         reason=reason.strip()[:300] or None,
     )
@@ -75,6 +76,7 @@ async def grant_arrangement(session: AsyncSession, actor: Actor, policy: Policy,
     await session.flush()
     await audit.record(session, actor, "arrangement.grant", "payment_arrangement", arrangement.id, account_id=account.id,
                        after={"total_cents": plan.total_cents, "down_payment_cents": plan.down_payment_cents,
+                              "down_payment_due_on": arrangement.down_payment_due_on,
                               "instalments": arrangement.instalments, "reason": arrangement.reason})
     return arrangement
 
@@ -117,17 +119,8 @@ async def waive_deposit(session: AsyncSession, actor: Actor, account: Account, l
 
 
 async def apply_deposit(session: AsyncSession, actor: Actor, account: Account, today: dt.date) -> int:
-    """Apply a held (paid) deposit to the balance; any credit left is refunded by the payments side."""
+    """Apply a held (paid) deposit to the balance; any credit left is refunded from the refund screen."""
     deposit = await deposits.for_account(session, account.id)
     if deposit is None or deposit.status != DepositStatus.HELD or deposit.paid_cents <= 0:
         raise Conflict(_("There is no paid deposit to apply."))
-    amount = deposit.paid_cents + deposit.interest_cents
-    await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.DEPOSIT_APPLIED, amount_cents=-amount,
-                      source_key=f"deposit:{deposit.id}:applied", effective_on=today, memo=_("Deposit applied to the balance"))
-    before = deposit.status
-    deposit.status = DepositStatus.APPLIED
-    deposit.settled_on = today
-    await session.flush()
-    await audit.record(session, actor, "deposit.apply", "deposit", deposit.id, account_id=account.id,
-                       before={"status": before}, after={"status": deposit.status, "amount_cents": amount})
-    return amount
+    return await deposits.apply_to_balance(session, actor, deposit, today=today, memo=_("Deposit applied to the balance"))

@@ -1,4 +1,5 @@
-"""Staff jobs for cron or a person at a terminal: `portal cutoff-list --date D` (safe to run twice)."""
+"""Staff jobs for cron or a person at a terminal: `portal cutoff-list --date D` and `portal arrangements-check
+--date D` (each safe to run twice)."""
 
 from __future__ import annotations
 
@@ -58,4 +59,26 @@ def cutoff_list(day: dt.datetime | None, forecast_high: int | None, create_order
     asyncio.run(run_job(settings.database_url, job))
 
 
-COMMANDS = [cutoff_list]
+@click.command("arrangements-check")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The day to check as (default: today).")
+def arrangements_check(day: dt.datetime | None) -> None:
+    """Mark payment arrangements completed (paid) or broken (a missed payment or a returned one) and notify each
+    customer; a broken arrangement's account goes back on the cut-off list."""
+    from portal.accounts.actor import Actor
+    from portal.db import run_job, transaction
+
+    from . import arrangements
+
+    settings = Settings.from_env()
+    when = day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date()
+
+    async def job(maker) -> arrangements.CheckTally:  # noqa: ANN001
+        async with transaction(maker) as session:
+            return await arrangements.check(session, Actor.job("arrangements-check"), on=when)
+
+    tally = asyncio.run(run_job(settings.database_url, job))
+    click.echo(f"Arrangements checked on {when.isoformat()}: {tally.checked} active, {tally.completed} completed, "
+               f"{tally.broken} broken, {tally.notified} customers notified.")
+
+
+COMMANDS = [cutoff_list, arrangements_check]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -12,26 +13,32 @@ from litestar.response import Redirect, Template
 
 from sqlalchemy import select
 
-from portal.accounts import access, numbers, summary, sync_exceptions, tenancy
+from portal.accounts import access, deposits, extensions, numbers, reconnect, refund_queue, summary, sync_exceptions, tenancy
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
     Account,
+    AccountClass,
     AdjustmentKind,
     AdjustmentStatus,
     CashDrawer,
     LockboxBatch,
+    PaymentExtension,
+    Premise,
     Tender,
     WorkOrderKind,
     WorkOrderStatus,
 )
 from portal.accounts.policy import Policy, current_policy
+from portal import i18n
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
-from portal.i18n import ngettext
+from portal.i18n import ngettext, use_locale
 from portal.settings import Settings
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
+from portal.web.forms import AddressSearchForm
+from portal.web.pdf import render_pdf
 from portal.web.identity import actor_of
 from portal.web.labels import label
 
@@ -44,16 +51,23 @@ from .forms import (
     CounterPaymentForm,
     DecisionForm,
     MedicalAlertForm,
+    MoveServiceForm,
     NoteForm,
     OpenDrawerForm,
+    StartServiceForm,
     VoidForm,
     WalkinPayForm,
     cents,
 )
 
 
+def clock() -> dt.datetime:
+    """Now (tests replace it to stand at a given hour)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def local_today(settings: Settings) -> dt.date:
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    return clock().astimezone(ZoneInfo(settings.timezone)).date()
 
 
 async def staff_account(request: Request, db_session: DbSession, number: str) -> Account:
@@ -66,6 +80,7 @@ async def _account_page(
     view = await services.account_view(db_session, account, local_today(settings))
     context = {
         "view": view,
+        "medical": await services.medical_standing(db_session, current_policy(), account, local_today(settings)),
         "today": local_today(settings),
         "actions": navigation.account_actions(request.user.role, account),
         "note_form": NoteForm(),
@@ -112,16 +127,14 @@ class ConsoleController(Controller):
         account = await staff_account(request, db_session, number)
         form = await MedicalAlertForm.from_request(request)
         if form.validate():
-            today = local_today(settings)
-            if form.certified_on.data > today:
-                form.add_error("certified_on", _("The certificate date cannot be in the future."))
-            elif services.medical_certificate_until(current_policy(), form.certified_on.data) < today:
-                form.add_error("certified_on", _("That certificate has already expired."))
+            try:
+                until = await services.certify_medical(
+                    db_session, actor_of(request), account, current_policy(), form.certified_on.data, local_today(settings)
+                )
+            except DomainError as exc:
+                form.add_error("certified_on", exc.message)
         if form.errors:
             return await _account_page(request, db_session, settings, account, 400, medical_form=form)
-        until = await services.certify_medical(
-            db_session, actor_of(request), account, current_policy(), form.certified_on.data, local_today(settings)
-        )
         flash(request, _("Medical alert on file until %(date)s.", date=until.isoformat()), "success")
         return Redirect(f"/staff/accounts/{account.number}#medical", status_code=303)
 
@@ -202,6 +215,7 @@ class ApprovalController(Controller):
     async def queue(self, request: Request, db_session: DbSession) -> Template:
         return Template("staff/approvals.html", context={
             "waiting": await adjustments.waiting(db_session),
+            "refunds": await refund_queue.waiting(db_session),
             "flagged": await cashier.flagged_drawers(db_session),
             "form": DecisionForm(),
         })
@@ -222,6 +236,39 @@ class ApprovalController(Controller):
         else:
             flash(request, _("Rejected."), "info")
         return Redirect("/staff/approvals", status_code=303)
+
+
+class ExtensionQueueController(Controller):
+    """Residents' payment-extension requests the rule could not grant, waiting for a CSR's decision."""
+
+    path = "/staff/extensions"
+    guards = [guards.staff]
+
+    @get("/")
+    async def queue(self, db_session: DbSession, settings: AppSettings) -> Template:
+        return Template("staff/extensions.html", context={
+            "queue": await services.extension_queue(db_session, local_today(settings)), "form": DecisionForm()})
+
+    @post("/{extension_id:int}/{decision:str}")
+    async def decide(
+        self, request: Request, db_session: DbSession, settings: AppSettings, extension_id: FromPath[int], decision: FromPath[str]
+    ) -> Redirect:
+        if decision not in ("approve", "deny"):
+            raise NotFound(_("No such decision."))
+        extension = await db_session.get(PaymentExtension, extension_id)
+        if extension is None:
+            raise NotFound(_("No such request."))
+        form = await DecisionForm.from_request(request)
+        if not form.validate():
+            raise DomainError(form.error_list[0][1], field="note")
+        await extensions.decide(db_session, actor_of(request), extension, approve=decision == "approve",
+                                note=form.note.data or "", today=local_today(settings))
+        if decision == "approve":
+            flash(request, _("Extension granted until %(date)s: the account is held off the cut-off list until then.",
+                             date=format_date(extension.promised_on)), "success")
+        else:
+            flash(request, _("Extension denied."), "info")
+        return Redirect("/staff/extensions", status_code=303)
 
 
 class CounterController(Controller):
@@ -494,9 +541,11 @@ class CutoffController(Controller):
                     status_code: int = 200) -> Template:
         policy = current_policy()
         listing = await cutoff.build(db_session, policy, day, settings.timezone, forecast)
+        today = local_today(settings)
         return Template("staff/cutoff.html", context={
             "listing": listing, "forecast": forecast, "outcomes": cutoff.COURTESY_OUTCOMES,
-            "notice_cutoff_on": _notice_cutoff_on(policy, local_today(settings)),
+            "notice_cutoff_on": _notice_cutoff_on(policy, today),
+            "letter_days": await cutoff.recent_letter_days(db_session, settings.timezone, today - dt.timedelta(days=30)),
         }, status_code=status_code)
 
     @get("/")
@@ -528,6 +577,23 @@ class CutoffController(Controller):
         flash(request, ngettext("Recheck: %(num)d order cancelled.", "Recheck: %(num)d orders cancelled.", len(cancelled)), "success")
         return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
 
+    @get("/letters/{contact_id:int}/pdf")
+    async def letter(self, request: Request, db_session: DbSession, settings: AppSettings, contact_id: FromPath[int]) -> Response:
+        """One notice as a printable letter in the customer's language (any notice can be printed again)."""
+        found = await cutoff.letters(db_session, contact_id=contact_id)
+        if not found:
+            raise NotFound(_("No such notice."))
+        return await _letters_response(request, settings, found, f"cutoff-notice-{found[0].account.number}-{found[0].sent_on.isoformat()}.pdf")
+
+    @get("/letters/pdf")
+    async def letters(self, request: Request, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Response:
+        """The day's notices that go by mail (customers without email), one letter a page, each in its language."""
+        when = _parse_day(day, settings)
+        found = await cutoff.letters(db_session, day=when, timezone=settings.timezone)
+        if not found:
+            raise NotFound(_("No letters were sent by mail that day."))
+        return await _letters_response(request, settings, found, f"cutoff-letters-{when.isoformat()}.pdf")
+
     @post("/calls/{number:str}")
     async def call(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
@@ -535,6 +601,26 @@ class CutoffController(Controller):
         await cutoff.record_courtesy_call(db_session, actor_of(request), account, str(data.get("outcome", "")), str(data.get("note", "")))
         flash(request, _("Call recorded for %(number)s.", number=numbers.display(account.number)), "success")
         return Redirect(f"/staff/cutoff?day={data.get('day', '')}#calls", status_code=303)
+
+
+async def _letters_response(request: Request, settings: Settings, found: list[cutoff.Letter], filename: str) -> Response:
+    """Render each letter in its customer's language, then the document (in that language when there is one letter)."""
+    engine = request.app.template_engine
+    sections = []
+    for letter in found:
+        with use_locale(letter.language):
+            subject, paragraphs = cutoff.notice_wording(letter.account, letter.premise, letter.amount_cents,
+                                                        letter.cutoff_on or letter.sent_on)
+            sections.append(engine.get_template("staff/cutoff_letter.html").render(
+                letter=letter, subject=subject, paragraphs=paragraphs, public_url=settings.public_url))
+    lang = found[0].language if len(found) == 1 else i18n.current()
+    with use_locale(lang):
+        title = (_("Service disconnection notice for account %(number)s", number=numbers.display(found[0].account.number))
+                 if len(found) == 1 else _("Cut-off letters to mail, %(count)d", count=len(found)))
+        html = engine.get_template("staff/cutoff_letters_pdf.html").render(sections=sections, title=title, lang=lang)
+    document = await asyncio.to_thread(render_pdf, html)
+    return Response(document, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"})
 
 
 def _forecast(raw: object) -> int | None:
@@ -605,6 +691,150 @@ class DispatchController(Controller):
         return Redirect("/staff/dispatch#exceptions", status_code=303)
 
 
+async def _address_search(db_session: DbSession, q: str | None, zip_code: str | None) -> tuple[AddressSearchForm, list[Premise], int]:
+    search = AddressSearchForm(data={"q": q or "", "zip": zip_code or ""})
+    if q is None:
+        return search, [], 200
+    if not search.validate():
+        return search, [], 400
+    return search, await tenancy.find_premises(db_session, search.q.data, search.zip.data or None, limit=20), 200
+
+
+async def _premise(db_session: DbSession, premise_id: int) -> Premise:
+    premise = await db_session.get(Premise, premise_id)
+    if premise is None:
+        raise NotFound(_("We could not find that address."))
+    return premise
+
+
+def _refusal_field(form: object, exc: DomainError, fallback: str) -> str:
+    return exc.field if exc.field and hasattr(form, exc.field) else fallback
+
+
+class StartServiceController(Controller):
+    """Start service for a customer at the counter or on the phone: find the address, then one form. The same
+    `tenancy.start_service` as the resident's own start: a pending account with its services, the deposit by its
+    rule (billed once, or waived by a letter of credit), and a start order for the field."""
+
+    path = "/staff/start"
+    guards = [guards.staff]
+
+    @get("/")
+    async def search(self, db_session: DbSession, q: FromQuery[str | None] = None, zip: FromQuery[str | None] = None,  # noqa: A002
+                     customer: FromQuery[str] = "") -> Template:
+        search, results, status = await _address_search(db_session, q, zip)
+        suffix = f"?customer={numbers.normalize(customer)}" if customer and numbers.is_valid(customer) else ""
+        return Template("staff/address_search.html", context={
+            "title": _("Start service"), "heading": _("Where should service start?"), "action": "/staff/start",
+            "search": search, "results": results, "searched": q is not None,
+            "links": [(f"/staff/start/{p.id}{suffix}", p) for p in results], "customer": customer,
+        }, status_code=status)
+
+    async def _page(self, db_session: DbSession, settings: Settings, premise: Premise, form: StartServiceForm,
+                    status_code: int = 200) -> Template:
+        policy, today = current_policy(), local_today(settings)
+        quotes = [(cls, await deposits.quote(db_session, policy, premise_id=premise.id, account_class=cls, today=today))
+                  for cls in AccountClass]
+        return Template("staff/start.html", context={
+            "premise": premise, "form": form, "quotes": quotes, "earliest": tenancy.earliest_date(policy, today),
+        }, status_code=status_code)
+
+    @get("/{premise_id:int}")
+    async def new(self, db_session: DbSession, settings: AppSettings, premise_id: FromPath[int], customer: FromQuery[str] = "") -> Template:
+        premise = await _premise(db_session, premise_id)
+        form = StartServiceForm(data={"customer_account": customer,
+                                      "start_on": tenancy.earliest_date(current_policy(), local_today(settings))})
+        return await self._page(db_session, settings, premise, form)
+
+    @post("/{premise_id:int}")
+    async def create(self, request: Request, db_session: DbSession, settings: AppSettings, premise_id: FromPath[int]) -> Template | Redirect:
+        premise = await _premise(db_session, premise_id)
+        form = await StartServiceForm.from_request(request)
+        customer = None
+        if form.validate() and (form.customer_account.data or "").strip():
+            customer = await services.customer_by_account_number(db_session, form.customer_account.data)
+            if customer is None:
+                form.add_error("customer_account", _("No account has this number."))
+        if not form.errors:
+            identity = None if customer else tenancy.Identity(
+                first_name=form.first_name.data or "", last_name=form.last_name.data or "",
+                email=(form.email.data or "").strip() or None, phone=(form.phone.data or "").strip() or None,
+                business_name=form.business_name.data or None, language=form.language.data)
+            try:
+                result = await tenancy.start_service(
+                    db_session, actor_of(request), current_policy(), premise_id=premise.id, start_on=form.start_on.data,
+                    today=local_today(settings), customer=customer, identity=identity,
+                    account_class=AccountClass(form.account_class.data), letter=form.letter_or_none(),
+                    link_user_id=await services.resident_login(db_session, customer_id=customer.id) if customer else None)
+            except DomainError as exc:
+                form.add_error(_refusal_field(form, exc, "customer_account" if exc.field == "premise_id" else "start_on"), exc.message)
+            else:
+                flash(request, _("Service at %(address)s starts on %(date)s: account %(number)s is pending, deposit %(deposit)s.",
+                                 address=premise.one_line, date=format_date(result.order.due_on),
+                                 number=numbers.display(result.account.number),
+                                 deposit=format_money(result.decision.required_cents)), "success")
+                return Redirect(f"/staff/accounts/{result.account.number}#orders", status_code=303)
+        return await self._page(db_session, settings, premise, form, 400)
+
+
+class MoveServiceController(Controller):
+    """Transfer service: the customer leaves this account's address for another. `tenancy.move_service`, as the
+    resident's move: a stop order here (final bill to the new address) and a start at the new address, one request."""
+
+    path = "/staff/accounts/{number:str}/move"
+    guards = [guards.staff]
+
+    @get("/")
+    async def search(self, request: Request, db_session: DbSession, number: FromPath[str], q: FromQuery[str | None] = None,
+                     zip: FromQuery[str | None] = None) -> Template:  # noqa: A002
+        account = await staff_account(request, db_session, number)
+        search, results, status = await _address_search(db_session, q, zip)
+        return Template("staff/address_search.html", context={
+            "title": _("Transfer service"), "heading": _("Where is the customer moving to?"),
+            "action": f"/staff/accounts/{account.number}/move", "search": search, "results": results,
+            "searched": q is not None, "account": account,
+            "links": [(f"/staff/accounts/{account.number}/move/{p.id}", p) for p in results if p.id != account.premise_id],
+        }, status_code=status)
+
+    async def _page(self, db_session: DbSession, settings: Settings, account: Account, premise: Premise,
+                    form: MoveServiceForm, status_code: int = 200) -> Template:
+        policy, today = current_policy(), local_today(settings)
+        quote = await deposits.quote(db_session, policy, premise_id=premise.id, account_class=account.account_class, today=today)
+        return Template("staff/move.html", context={
+            "account": account, "summary": await summary.summarize(db_session, account), "premise": premise,
+            "form": form, "quotes": [(account.account_class, quote)], "earliest": tenancy.earliest_date(policy, today),
+        }, status_code=status_code)
+
+    @get("/{premise_id:int}")
+    async def new(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str],
+                  premise_id: FromPath[int]) -> Template:
+        account = await staff_account(request, db_session, number)
+        earliest = tenancy.earliest_date(current_policy(), local_today(settings))
+        return await self._page(db_session, settings, account, await _premise(db_session, premise_id),
+                                MoveServiceForm(data={"stop_on": earliest, "start_on": earliest}))
+
+    @post("/{premise_id:int}")
+    async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str],
+                     premise_id: FromPath[int]) -> Template | Redirect:
+        account = await staff_account(request, db_session, number)
+        premise = await _premise(db_session, premise_id)
+        form = await MoveServiceForm.from_request(request)
+        if form.validate():
+            try:
+                result = await tenancy.move_service(
+                    db_session, actor_of(request), current_policy(), account, stop_on=form.stop_on.data, premise_id=premise.id,
+                    start_on=form.start_on.data, today=local_today(settings), letter=form.letter_or_none(),
+                    link_user_id=await services.resident_login(db_session, account_id=account.id, customer_id=account.customer_id))
+            except DomainError as exc:
+                form.add_error(_refusal_field(form, exc, "stop_on"), exc.message)
+            else:
+                flash(request, _("Service moves to %(address)s: stop here on %(stop)s, start there on %(start)s (account %(number)s).",
+                                 address=premise.one_line, stop=format_date(form.stop_on.data), start=format_date(form.start_on.data),
+                                 number=numbers.display(result.account.number)), "success")
+                return Redirect(f"/staff/accounts/{result.account.number}#orders", status_code=303)
+        return await self._page(db_session, settings, account, premise, form, 400)
+
+
 class AccountActionController(Controller):
     """Holds, collections referral, arrangements, balance transfer and deposit actions from the account page. Each
     posts and comes back to the page; a refusal shows its reason and changes nothing."""
@@ -667,6 +897,17 @@ class AccountActionController(Controller):
         flash(request, _("Deposit of %(amount)s applied to the balance.", amount=format_money(amount)), "success")
         return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
 
+    @post("/restore-after-hours")
+    async def restore_after_hours(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
+        """The customer paid and wants service back tonight: the restore moves to today at the after-hours fee."""
+        account = await staff_account(request, db_session, number)
+        policy = current_policy()
+        order = await reconnect.restore_after_hours(db_session, actor_of(request), policy, account,
+                                                    now_local=clock().astimezone(ZoneInfo(settings.timezone)))
+        flash(request, _("Restore order %(id)s is due tonight; the after-hours reconnection fee of %(fee)s replaces the usual one.",
+                         id=order.id, fee=format_money(policy.reconnect_after_hours_fee_cents)), "success")
+        return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
+
     @post("/stop")
     async def stop(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         """Stop service for the customer at the counter or on the phone: the same request the resident side makes."""
@@ -682,4 +923,4 @@ class AccountActionController(Controller):
         return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
 
 
-ROUTES = [ConsoleController, AdjustmentController, ApprovalController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, AccountActionController]
+ROUTES = [ConsoleController, AdjustmentController, ApprovalController, ExtensionQueueController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, StartServiceController, MoveServiceController, AccountActionController]

@@ -34,6 +34,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.models.base import utcnow
 from portal.accounts.policy import Policy
+from portal.i18n import format_date
 from portal.i18n import gettext as _
 from portal.i18n import use_locale
 
@@ -155,27 +156,99 @@ async def send_notices(session: AsyncSession, actor: Actor, policy: Policy, day:
         message_id = None
         if row.customer.email:
             with use_locale(row.customer.language or "en"):
-                subject = _("Service disconnection notice for account %(number)s", number=numbers.display(row.account.number))
-                body = _(
-                    "Your account %(number)s at %(address)s is past due by %(amount)s. Unless it is paid, or you contact us "
-                    "to arrange payment, water service may be disconnected on or after %(date)s. If someone in the home "
-                    "has a medical condition that disconnection would endanger, call us: a doctor's certificate holds "
-                    "off disconnection.",
-                    number=numbers.display(row.account.number), address=row.premise.one_line,
-                    amount=rules.money(row.past_due_cents), date=planned_cutoff_on.isoformat(),
-                )
-            message = mail.queue(session, row.customer.email, subject, body)
+                subject, paragraphs = notice_wording(row.account, row.premise, row.past_due_cents, planned_cutoff_on)
+            message = mail.queue(session, row.customer.email, subject, "\n\n".join(paragraphs))
             await session.flush()
             message_id = message.id
         contact = CollectionContact(account_id=row.account.id, kind=ContactKind.CUTOFF_NOTICE, contacted_at=now,
                                     outcome="emailed" if message_id else "letter", created_by_id=actor.user_id,
-                                    mail_message_id=message_id, note=planned_cutoff_on.isoformat())
+                                    mail_message_id=message_id, note=planned_cutoff_on.isoformat(),
+                                    amount_cents=row.past_due_cents)
         session.add(contact)
         await session.flush()
         await audit.record(session, actor, "cutoff.notice", "collection_contact", contact.id, account_id=row.account.id,
                            after={"past_due_cents": row.past_due_cents, "planned_cutoff_on": planned_cutoff_on})
         sent += 1
     return sent
+
+
+def notice_wording(account: Account, premise: Premise, past_due_cents: int, cutoff_on: dt.date) -> tuple[str, list[str]]:
+    """The cut-off notice in the current language: (subject, paragraphs), the same words in the email and the
+    printed letter. Call it inside `use_locale(customer's language)`."""
+    number = numbers.display(account.number)
+    subject = _("Service disconnection notice for account %(number)s", number=number)
+    paragraphs = [
+        _("Your account %(number)s at %(address)s is past due by %(amount)s. Unless it is paid, or you contact us "
+          "to arrange payment, water service may be disconnected on or after %(date)s. If someone in the home "
+          "has a medical condition that disconnection would endanger, call us: a doctor's certificate holds "
+          "off disconnection.",
+          number=number, address=premise.one_line, amount=rules.money(past_due_cents), date=format_date(cutoff_on)),
+        _("Pay online, by phone at 555-0100, or at our office, Monday to Friday, 8 a.m. to 5 p.m. Ask us about a "
+          "payment arrangement or more time to pay. If you have already paid, thank you: please ignore this notice."),
+    ]
+    return str(subject), [str(p) for p in paragraphs]
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A cut-off notice to print and mail, with everything the letter shows."""
+
+    contact: CollectionContact
+    account: Account
+    customer: Customer
+    premise: Premise
+    amount_cents: int
+    cutoff_on: dt.date | None
+
+    @property
+    def language(self) -> str:
+        return self.customer.language or "en"
+
+    @property
+    def sent_on(self) -> dt.date:
+        return self.contact.contacted_at.date()
+
+
+async def letters(session: AsyncSession, *, contact_id: int | None = None, day: dt.date | None = None,
+                  timezone: str = "UTC", mailed_only: bool = True) -> list[Letter]:
+    """Cut-off notices as letters: one by its contact id (any notice can be printed again), or the notices recorded
+    on a day (in the utility's time zone) that go by mail because there is no email."""
+    query = (select(CollectionContact, Account, Customer, Premise)
+             .join(Account, Account.id == CollectionContact.account_id)
+             .join(Customer, Customer.id == Account.customer_id)
+             .join(Premise, Premise.id == Account.premise_id)
+             .where(CollectionContact.kind == ContactKind.CUTOFF_NOTICE))
+    if contact_id is not None:
+        query = query.where(CollectionContact.id == contact_id)
+    if day is not None:
+        start = dt.datetime.combine(day, dt.time(0), ZoneInfo(timezone))
+        query = query.where(CollectionContact.contacted_at >= start, CollectionContact.contacted_at < start + dt.timedelta(days=1))
+    if mailed_only and contact_id is None:
+        query = query.where(CollectionContact.outcome == "letter")
+    found = []
+    for contact, account, customer, premise in await session.execute(query.order_by(Premise.zip, Premise.address, CollectionContact.id)):
+        amount = contact.amount_cents
+        if amount is None:  # recorded before notices kept their amount: what was past due that day
+            amount = (await arrears.arrears(session, account.id, contact.contacted_at.date())).past_due_cents
+        try:
+            cutoff_on = dt.date.fromisoformat(contact.note or "")
+        except ValueError:
+            cutoff_on = None
+        found.append(Letter(contact, account, customer, premise, amount, cutoff_on))
+    return found
+
+
+async def recent_letter_days(session: AsyncSession, timezone: str, since: dt.date) -> list[tuple[dt.date, int]]:
+    """(day, letters) for the days since `since` on which notices went out by mail, newest first."""
+    zone = ZoneInfo(timezone)
+    rows = await session.scalars(select(CollectionContact.contacted_at).where(
+        CollectionContact.kind == ContactKind.CUTOFF_NOTICE, CollectionContact.outcome == "letter",
+        CollectionContact.contacted_at >= dt.datetime.combine(since, dt.time(0), zone)))
+    counts: dict[dt.date, int] = {}
+    for at in rows:
+        day = at.astimezone(zone).date()
+        counts[day] = counts.get(day, 0) + 1
+    return sorted(counts.items(), reverse=True)
 
 
 async def record_courtesy_call(session: AsyncSession, actor: Actor, account: Account, outcome: str, note: str) -> CollectionContact:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from wtforms import BooleanField, DateField, DecimalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateField, DecimalField, EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal import i18n
 from portal.accounts.policy import current_policy
 from portal.i18n import lazy_gettext as _
-from portal.web.forms import AccountNumber, Form
+from portal.web.forms import PHONE, AccountNumber, Form, LetterOfCreditForm
 
 
 class NoteForm(Form):
@@ -123,3 +123,68 @@ class CloseDrawerForm(Form):
 
 class WalkinPayForm(Form):
     amount = _dollars(_("Amount to pay ($)"), minimum=Decimal("0.01"))
+
+
+# ---- start and transfer of service (portal.accounts.tenancy, the same services the resident side uses) ------------
+
+
+class ServiceDepositForm(LetterOfCreditForm):
+    deposit_option = RadioField(
+        _("Deposit"),
+        choices=[("pay", _("The customer pays the deposit")),
+                 ("letter", _("The customer has a letter of credit from a prior utility"))],
+        default="pay", validators=[InputRequired(_("Choose how the deposit is handled."))],
+    )
+
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        ok = super().validate(extra_validators)
+        return self.check_letter() and ok if self.deposit_option.data == "letter" else ok
+
+    def letter_or_none(self):  # noqa: ANN201
+        return self.letter() if self.deposit_option.data == "letter" else None
+
+
+class StartServiceForm(ServiceDepositForm):
+    start_on = DateField(_("Start date"), validators=[InputRequired(_("Enter the date service should start."))],
+                         description=_("A weekday, from the next business day."))
+    account_class = RadioField(_("Kind of account"), choices=[("residential", _("Home (residential)")),
+                                                              ("commercial", _("Business (commercial)"))],
+                               default="residential", validators=[InputRequired(_("Choose the kind of account."))])
+    customer_account = StringField(
+        _("Existing customer: one of their account numbers"), validators=[Optional(), AccountNumber()],
+        description=_("Leave empty for a new customer and fill in who they are below."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    first_name = StringField(_("First name"), validators=[Optional(), Length(max=80)], render_kw={"autocomplete": "off"})
+    last_name = StringField(_("Last name"), validators=[Optional(), Length(max=80)], render_kw={"autocomplete": "off"})
+    business_name = StringField(_("Business name (business accounts)"), validators=[Optional(), Length(max=160)],
+                                render_kw={"autocomplete": "off"})
+    phone = TelField(_("Phone number"), validators=[Optional(), PHONE], render_kw={"inputmode": "tel", "autocomplete": "off"})
+    email = EmailField(_("Email address"), validators=[Optional(), Email(_("Enter an email address like name@example.com."))],
+                       render_kw={"inputmode": "email", "autocomplete": "off"})
+    language = RadioField(_("Language for bills and notices"), choices=[("en", "English"), ("es", "Español")], default="en",
+                          validators=[InputRequired(_("Choose a language."))])
+
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        ok = super().validate(extra_validators)
+        if (self.customer_account.data or "").strip():
+            return ok
+        if self.account_class.data == "commercial" and not (self.business_name.data or "").strip():
+            self.add_error("business_name", str(_("Enter the business name.")))
+            ok = False
+        if self.account_class.data != "commercial" or not (self.business_name.data or "").strip():
+            for name, message in (("first_name", _("Enter the customer's first name.")),
+                                  ("last_name", _("Enter the customer's last name."))):
+                if not (getattr(self, name).data or "").strip():
+                    self.add_error(name, str(message))
+                    ok = False
+        if not (self.phone.data or "").strip() and not (self.email.data or "").strip():
+            self.add_error("phone", str(_("Enter a phone number or an email address, so the crew and the office can reach them.")))
+            ok = False
+        return ok
+
+
+class MoveServiceForm(ServiceDepositForm):
+    stop_on = DateField(_("Last day at the current address"), validators=[InputRequired(_("Enter the date service should stop."))],
+                        description=_("The meter is read that day for the final bill, which goes to the new address."))
+    start_on = DateField(_("First day at the new address"), validators=[InputRequired(_("Enter the date service should start."))],
+                         description=_("A weekday, from the next business day."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.accounts.models import Account, Role
+from portal.accounts.models import Account, AccountStatus, Role
 from portal.i18n import gettext as _
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
@@ -12,16 +12,18 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
     """(path, label, hint) for the console home."""
     links: list[tuple[str, str, str]] = [
         ("/staff/accounts", _("Accounts"), _("Search, see and act on an account.")),
+        ("/staff/start", _("Start service"), _("A new customer, or one moving in: address, date, deposit.")),
         ("/staff/drawer", _("Cash drawer"), _("Open a drawer, take payments, void, close with counts.")),
         ("/staff/collections", _("Daily collections"), _("The day's payments by drawer and channel, and the deposit slip.")),
         ("/staff/lockbox", _("Lockbox import"), _("Post the bank's file of mailed payments, each once.")),
+        ("/staff/extensions", _("Extension requests"), _("Payment extensions the rule sent to a person: grant or deny.")),
         ("/staff/cutoff", _("Cut-off list"), _("Who may be disconnected on a day, and why the others may not.")),
         ("/staff/dispatch", _("Dispatch"), _("Orders by status, kind, route and due date; assign; sync exceptions.")),
         ("/staff/walkin", _("Walk-in demo"), _("Show self-service on a practice account; a QR code for sign-up.")),
         ("/staff/reports", _("Reports"), _("Collections, aged receivables, orders, adjustments, extensions, returns, reads.")),
     ]
     if role in SUPERVISORS:
-        links.append(("/staff/approvals", _("Approvals"), _("Adjustments over the limit waiting for a supervisor.")))
+        links.append(("/staff/approvals", _("Approvals"), _("Adjustments and refunds over the limit waiting for a supervisor.")))
         links.append(("/staff/rates", _("Rates"), _("Rate schedules: see them and set new prices from a date.")))
     return links
 
@@ -29,4 +31,8 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
 def account_actions(role: Role, account: Account) -> list[tuple[str, str]]:
     """(path, label) buttons on an account page."""
     base = f"/staff/accounts/{account.number}"
-    return [(f"{base}/adjustments/new", _("Adjustment"))]
+    actions = [(f"{base}/adjustments/new", _("Adjustment"))]
+    if account.status in (AccountStatus.ACTIVE, AccountStatus.DISCONNECTED):
+        actions.append((f"{base}/move", _("Transfer service to a new address")))
+    actions.append((f"/staff/start?customer={account.number}", _("Start service elsewhere for this customer")))
+    return actions

@@ -16,12 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts import arrears
 from portal.accounts.models import (
     Account,
+    AccountStatus,
     Adjustment,
+    ArrangementStatus,
     Customer,
     ExtensionStatus,
     LedgerEntry,
     Meter,
     MeterRead,
+    PaymentArrangement,
     PaymentExtension,
     Premise,
     User,
@@ -268,6 +271,48 @@ async def read_exceptions(session: AsyncSession, period: Period, today: dt.date,
     return Report("read-exceptions", _("Read exceptions"), columns, rows)
 
 
+async def credit_balances(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
+    """Accounts the utility owes money to as of the period's end (a deposit left over after the final bill, an
+    overpayment): the refund screen's work list. Final and closed accounts first: nothing will use up their credit."""
+    rows = []
+    for account_id, credit in await session.execute(
+            select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents)).where(LedgerEntry.effective_on <= period.end)
+            .group_by(LedgerEntry.account_id).having(func.sum(LedgerEntry.amount_cents) < 0)):
+        rows.append({"account_id": account_id, "credit": -int(credit)})
+    if rows:
+        people = {account_id: (number, business or name, status) for account_id, number, name, business, status in await session.execute(
+            select(Account.id, Account.number, Customer.last_name + ", " + Customer.first_name, Customer.business_name, Account.status)
+            .join(Customer, Customer.id == Account.customer_id).where(Account.id.in_([r["account_id"] for r in rows])))}
+        for row in rows:
+            number, name, status = people[row["account_id"]]
+            row.update(account=number, name=name, status=label(status), closing=status in (AccountStatus.FINAL, AccountStatus.CLOSED))
+    rows.sort(key=lambda r: (not r["closing"], -r["credit"]))
+    columns = [Column("account", _("Account")), Column("name", _("Name")), Column("status", _("Status")),
+               Column("credit", _("Credit"), MONEY)]
+    return Report("credits", _("Credit balances to refund"), columns, rows, {"account": _("Total"), "credit": sum(r["credit"] for r in rows)},
+                  note=_("As of %(date)s.", date=period.end.isoformat()))
+
+
+async def arrangements(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
+    """Payment arrangements that ended in the period (completed or broken, with why) and those still running."""
+    rows = [
+        {"granted": plan.starts_on, "account": number, "total": plan.total_cents, "status": label(plan.status),
+         "closed": plan.closed_on, "note": plan.outcome_note or ""}
+        for plan, number in await session.execute(
+            select(PaymentArrangement, Account.number).join(Account, Account.id == PaymentArrangement.account_id)
+            .where((PaymentArrangement.closed_on.between(period.start, period.end))
+                   | (PaymentArrangement.status == ArrangementStatus.ACTIVE))
+            .order_by(PaymentArrangement.starts_on, PaymentArrangement.id))
+    ]
+    counts = {status: sum(1 for r in rows if r["status"] == label(status))
+              for status in (ArrangementStatus.COMPLETED, ArrangementStatus.BROKEN, ArrangementStatus.ACTIVE)}
+    columns = [Column("granted", _("Granted"), DATE), Column("account", _("Account")), Column("total", _("Arranged"), MONEY),
+               Column("status", _("Status")), Column("closed", _("Ended"), DATE), Column("note", _("Why"))]
+    return Report("arrangements", _("Payment arrangements"), columns, rows,
+                  note=_("%(completed)d completed, %(broken)d broken, %(active)d running.", completed=counts[ArrangementStatus.COMPLETED],
+                         broken=counts[ArrangementStatus.BROKEN], active=counts[ArrangementStatus.ACTIVE]))
+
+
 REPORTS: dict[str, tuple[object, object, Builder]] = {
     "collections": (lazy_gettext("Daily collections"), lazy_gettext("Payments by day and channel."), daily_collections),
     "aged": (lazy_gettext("Aged receivables"), lazy_gettext("What is owed, by age: 30, 60, 90 days and more."), aged_receivables),
@@ -276,5 +321,8 @@ REPORTS: dict[str, tuple[object, object, Builder]] = {
     "extensions": (lazy_gettext("Extensions kept and broken"), lazy_gettext("Payment extensions due in the period."), extensions),
     "autopay-returns": (lazy_gettext("Autopay returns"), lazy_gettext("Returned bank payments and their fees."), autopay_returns),
     "read-exceptions": (lazy_gettext("Read exceptions"), lazy_gettext("Flagged reads and skipped reads."), read_exceptions),
+    "arrangements": (lazy_gettext("Payment arrangements"), lazy_gettext("Completed, broken and running arrangements."), arrangements),
+    "credits": (lazy_gettext("Credit balances to refund"), lazy_gettext("Accounts we owe money to: leftover deposits, overpayments."),
+                credit_balances),
 }
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from portal.accounts import approval
 from portal.accounts.errors import DomainError
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
@@ -224,13 +225,7 @@ def needs_approval(policy: Policy, amount_cents: int) -> bool:
     return abs(amount_cents) > policy.adjustment_supervisor_threshold_cents
 
 
-def may_decide(*, approver_id: int, approver_is_supervisor: bool, requester_id: int) -> str | None:
-    """Why this person may not approve or reject, or None when they may."""
-    if not approver_is_supervisor:
-        return _("Only a supervisor can approve an adjustment over the limit.")
-    if approver_id == requester_id:
-        return _("Someone other than the person who asked must approve it.")
-    return None
+may_decide = approval.may_decide  # who approves an adjustment over the limit: portal/accounts/approval.py
 
 
 # ---- cash drawer ------------------------------------------------------------------------------------------------
@@ -373,6 +368,33 @@ def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at:
                           needs_courtesy_call=not courtesy_ok)
 
 
+def medical_certificate_until(policy: Policy, certified_on: dt.date) -> dt.date:
+    """A medical certification holds off disconnection for the policy's number of days from the doctor's date."""
+    return certified_on + dt.timedelta(days=policy.medical_certificate_days)
+
+
+def medical_certification_refusal(
+    policy: Policy, *, today: dt.date, certified_on: dt.date, arrears_since: dt.date | None, earlier_for_these_arrears: int
+) -> str | None:
+    """Why this certificate cannot be recorded, or None. For the same arrears (the same oldest past-due date) a
+    certification may be renewed the policy's number of times: 1 + 2 certificates in all by default. Without
+    arrears nothing is counted."""
+    if certified_on > today:
+        return _("The certificate date cannot be in the future.")
+    if medical_certificate_until(policy, certified_on) < today:
+        return _("That certificate has already expired.")
+    if arrears_since is not None and earlier_for_these_arrears >= medical_certificates_allowed(policy):
+        return _("A medical certification was already renewed %(renewals)d times for these arrears (past due since "
+                 "%(date)s): it cannot hold off disconnection again until they are paid.",
+                 renewals=policy.medical_certificate_renewals, date=arrears_since.isoformat())
+    return None
+
+
+def medical_certificates_allowed(policy: Policy) -> int:
+    """Certificates that may hold off disconnection for the same arrears: the first and its renewals."""
+    return 1 + policy.medical_certificate_renewals
+
+
 # ---- payment arrangements ---------------------------------------------------------------------------------------
 
 
@@ -411,3 +433,53 @@ def arrangement_plan(
     base, extra = divmod(rest, instalments)
     plan = tuple((add_months(today, n + 1), base + (1 if n < extra else 0)) for n in range(instalments))
     return ArrangementPlan(past_due_cents, down, plan)
+
+
+@dataclass(frozen=True)
+class ArrangementFacts:
+    """What an arrangement's outcome depends on. Amounts are positive cents."""
+
+    starts_on: dt.date
+    down_payment_cents: int
+    down_payment_due_on: dt.date
+    instalments: tuple[tuple[dt.date, int], ...]  # (due on, cents)
+    current_charges: tuple[tuple[dt.date, int], ...]  # (due on, cents): the bills that were not yet past due at the start
+    credits: tuple[tuple[dt.date, int], ...]  # (posted on, cents) from the start on, returned payments left out
+    returned_on: dt.date | None = None  # the first payment returned by the bank (or charged back) since the start
+
+
+@dataclass(frozen=True)
+class ArrangementOutcome:
+    status: str | None  # "completed", "broken", or None while it runs
+    note: str = ""
+    missed_on: dt.date | None = None
+
+
+def arrangement_outcome(facts: ArrangementFacts, on: dt.date) -> ArrangementOutcome:
+    """Broken by a returned payment, or by a missed payment: on each due date that has passed, the credits since the
+    start must cover the down payment and instalments due by then and the current bills (which are paid alongside
+    the instalments) due by then. Completed once the arranged total and the current bills due so far are paid."""
+    if facts.returned_on is not None:
+        return ArrangementOutcome("broken", _("A payment was returned on %(date)s.", date=facts.returned_on.isoformat()),
+                                  facts.returned_on)
+    arranged = ((facts.down_payment_due_on, facts.down_payment_cents), *facts.instalments)
+    for day in sorted({d for d, _c in arranged} | {d for d, _c in facts.current_charges}):
+        if day >= on:
+            break
+        owed = sum(c for d, c in arranged if d <= day) + sum(c for d, c in facts.current_charges if d <= day)
+        paid = sum(c for d, c in facts.credits if d <= day)
+        if paid >= owed:
+            continue
+        due_today = sum(c for d, c in arranged if d == day)
+        if day == facts.down_payment_due_on:
+            note = _("The down payment of %(amount)s due %(date)s was not paid.", amount=money(facts.down_payment_cents),
+                     date=day.isoformat())
+        elif due_today:
+            note = _("The instalment of %(amount)s due %(date)s was not paid.", amount=money(due_today), date=day.isoformat())
+        else:
+            note = _("The bill due %(date)s was not paid with the instalments.", date=day.isoformat())
+        return ArrangementOutcome("broken", note, day)
+    total = sum(c for _d, c in arranged) + sum(c for d, c in facts.current_charges if d < on)
+    if sum(c for d, c in facts.credits if d <= on) >= total:
+        return ArrangementOutcome("completed", _("Paid in full: %(amount)s.", amount=money(sum(c for _d, c in arranged))))
+    return ArrangementOutcome(None)

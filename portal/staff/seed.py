@@ -1,4 +1,5 @@
-"""Demo data for the console: notes on a few accounts, a posted adjustment and one waiting for the supervisor.
+"""Demo data for the console: notes on a few accounts, a posted adjustment and one waiting for the supervisor, a
+business's extension request waiting for a CSR, cut-off notices and calls.
 Runs after the bulk load, through the same services the console uses (so the audit history is real)."""
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.actor import Actor
-from portal.accounts.models import Account, AdjustmentKind, CollectionContact, ContactKind, Origin, User, UserAccount
+from portal.accounts import extensions
+from portal.accounts.models import Account, AccountClass, AdjustmentKind, CollectionContact, ContactKind, Origin, User, UserAccount
 from portal.accounts.policy import current_policy
 
 from . import adjustments, cutoff, services
@@ -52,7 +54,13 @@ async def _collections(session: AsyncSession, actor: Actor, today: dt.date) -> N
     from portal.settings import Settings
 
     listing = await cutoff.build(session, current_policy(), today, Settings.from_env().timezone)
-    ready = [row for row in listing.rows if set(row.decision.codes) <= {"no_notice", "no_courtesy"}]
+    business = next((row.account for row in listing.rows if row.account.account_class == AccountClass.COMMERCIAL), None)
+    if business is not None:  # a business asks for more time: the rule is for homes, so it waits in /staff/extensions
+        try:
+            await extensions.request(session, actor, current_policy(), business, promised_on=today + dt.timedelta(days=7), today=today)
+        except extensions.ExtensionRefused:
+            pass
+    ready = [row for row in listing.rows if set(row.decision.codes) <= {"no_notice", "no_courtesy"} and row.account is not business]
     now = dt.datetime.now(dt.UTC)
     for index, row in enumerate(ready[:8]):
         session.add(CollectionContact(account_id=row.account.id, kind=ContactKind.CUTOFF_NOTICE, contacted_at=now - dt.timedelta(days=12),

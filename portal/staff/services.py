@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, audit, summary
+from portal.accounts import arrears, audit, extensions, numbers, summary
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.models import (
@@ -19,17 +19,23 @@ from portal.accounts.models import (
     AuditEvent,
     BankDraft,
     Bill,
+    CollectionContact,
     Customer,
     Deposit,
+    MedicalCertification,
     Meter,
     MeterRead,
     PaymentArrangement,
     PaymentExtension,
+    Role,
     User,
+    UserAccount,
     WorkOrder,
 )
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
+
+from . import arrangements, rules
 
 
 @dataclass(frozen=True)
@@ -42,10 +48,12 @@ class AccountView:
     orders: list[WorkOrder]
     extensions: list[PaymentExtension]
     arrangements: list[PaymentArrangement]
+    arrangement_lines: dict[int, list[arrangements.ScheduleLine]]
     deposits: list[Deposit]
     drafts: list[BankDraft]
     adjustments: list[Adjustment]
     notes: list[tuple[AccountNote, str]]
+    contacts: list[CollectionContact]
     history: list[AuditEvent]
     medical_alert_until: dt.date | None
     medical_alert_active: bool
@@ -58,6 +66,7 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
         return list(await session.scalars(select(model).where(model.account_id == account.id).order_by(order).limit(limit)))
 
     head = await summary.summarize(session, account)
+    plans = await newest(PaymentArrangement, PaymentArrangement.created_at.desc(), 10)
     reads = [
         (read, meter)
         for read, meter in await session.execute(
@@ -87,11 +96,15 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
         reads=reads,
         orders=await newest(WorkOrder, WorkOrder.created_at.desc(), 20),
         extensions=await newest(PaymentExtension, PaymentExtension.requested_on.desc(), 10),
-        arrangements=await newest(PaymentArrangement, PaymentArrangement.created_at.desc(), 10),
+        arrangements=plans,
+        arrangement_lines={plan.id: arrangements.schedule_lines(plan, today) for plan in plans},
         deposits=await newest(Deposit, Deposit.created_at.desc(), 5),
         drafts=await newest(BankDraft, BankDraft.created_at.desc(), 5),
         adjustments=await newest(Adjustment, Adjustment.created_at.desc(), 20),
         notes=notes,
+        contacts=list(await session.scalars(
+            select(CollectionContact).where(CollectionContact.account_id == account.id)
+            .order_by(CollectionContact.contacted_at.desc(), CollectionContact.id.desc()).limit(20))),
         history=await audit_history(session, account.id),
         medical_alert_until=until,
         medical_alert_active=until is not None and until >= today,
@@ -120,24 +133,96 @@ async def add_note(session: AsyncSession, actor: Actor, account: Account, body: 
     return note
 
 
-def medical_certificate_until(policy: Policy, certified_on: dt.date) -> dt.date:
-    """A medical certification holds off disconnection for the policy's number of days from the doctor's date."""
-    return certified_on + dt.timedelta(days=policy.medical_certificate_days)
+@dataclass(frozen=True)
+class MedicalStanding:
+    """The account's medical certifications and how many the current arrears have used."""
+
+    certifications: list[MedicalCertification]
+    arrears_since: dt.date | None
+    used_for_these_arrears: int
+    allowed: int
+
+
+async def medical_standing(session: AsyncSession, policy: Policy, account: Account, today: dt.date) -> MedicalStanding:
+    owed = await arrears.arrears(session, account.id, today)
+    since = owed.oldest_past_due_on
+    certifications = list(await session.scalars(
+        select(MedicalCertification).where(MedicalCertification.account_id == account.id)
+        .order_by(MedicalCertification.certified_on.desc(), MedicalCertification.id.desc()).limit(20)))
+    used = 0
+    if since is not None:
+        used = int(await session.scalar(select(func.count()).select_from(MedicalCertification).where(
+            MedicalCertification.account_id == account.id, MedicalCertification.arrears_since == since)) or 0)
+    return MedicalStanding(certifications, since, used, rules.medical_certificates_allowed(policy))
 
 
 async def certify_medical(
     session: AsyncSession, actor: Actor, account: Account, policy: Policy, certified_on: dt.date, today: dt.date
 ) -> dt.date:
-    if certified_on > today:
-        raise DomainError(_("The certificate date cannot be in the future."), field="certified_on")
-    until = medical_certificate_until(policy, certified_on)
-    if until < today:
-        raise DomainError(_("That certificate has already expired."), field="certified_on")
+    """Record a doctor's certificate: the customer's accounts are held off disconnection until it lapses, unless
+    the current arrears have used up their renewals."""
+    standing = await medical_standing(session, policy, account, today)
+    refusal = rules.medical_certification_refusal(policy, today=today, certified_on=certified_on,
+                                                  arrears_since=standing.arrears_since,
+                                                  earlier_for_these_arrears=standing.used_for_these_arrears)
+    if refusal:
+        raise DomainError(refusal, field="certified_on")
+    until = rules.medical_certificate_until(policy, certified_on)
     customer = await session.get(Customer, account.customer_id)
     assert customer is not None
     before = customer.medical_alert_until
     customer.medical_alert_until = until
+    certification = MedicalCertification(customer_id=customer.id, account_id=account.id, certified_on=certified_on,
+                                         holds_until=until, arrears_since=standing.arrears_since,
+                                         recorded_by_id=actor.user_id)
+    session.add(certification)
     await session.flush()
     await audit.record(session, actor, "customer.medical_alert", "customer", customer.id, account_id=account.id,
-                       before={"medical_alert_until": before}, after={"medical_alert_until": until, "certified_on": certified_on})
+                       before={"medical_alert_until": before},
+                       after={"medical_alert_until": until, "certified_on": certified_on, "arrears_since": standing.arrears_since,
+                              "certificate": standing.used_for_these_arrears + 1, "certification_id": certification.id})
     return until
+
+
+@dataclass(frozen=True)
+class QueuedExtension:
+    extension: PaymentExtension
+    account: Account
+    customer: Customer
+    past_due_cents: int  # today, which may differ from the amount asked about
+
+
+async def extension_queue(session: AsyncSession, today: dt.date) -> list[QueuedExtension]:
+    """Residents' extension requests the rule routed to a CSR, oldest first, with the account and its arrears now."""
+    queue = await extensions.review_queue(session)
+    if not queue:
+        return []
+    found = {account.id: (account, customer) for account, customer in await session.execute(
+        select(Account, Customer).join(Customer, Customer.id == Account.customer_id)
+        .where(Account.id.in_({e.account_id for e in queue})))}
+    owed = await arrears.arrears_many(session, list(found), today)
+    return [QueuedExtension(e, *found[e.account_id], owed[e.account_id].past_due_cents) for e in queue]
+
+
+async def customer_by_account_number(session: AsyncSession, number: str) -> Customer | None:
+    """The customer behind an account number (a start for an existing customer names one of their accounts)."""
+    try:
+        normalized = numbers.normalize(number)
+    except numbers.InvalidAccountNumber:
+        return None
+    return await session.scalar(select(Customer).join(Account, Account.customer_id == Customer.id)
+                                .where(Account.number == normalized))
+
+
+async def resident_login(session: AsyncSession, *, customer_id: int | None = None, account_id: int | None = None) -> int | None:
+    """The resident login that should see a new account: one linked to the account the customer is leaving, else
+    one belonging to the customer. None when they have no login."""
+    if account_id is not None:
+        linked = await session.scalar(select(UserAccount.user_id).join(User, User.id == UserAccount.user_id).where(
+            UserAccount.account_id == account_id, User.role == Role.CUSTOMER).order_by(UserAccount.linked_at).limit(1))
+        if linked is not None:
+            return linked
+    if customer_id is not None:
+        return await session.scalar(select(User.id).where(User.customer_id == customer_id, User.role == Role.CUSTOMER)
+                                    .order_by(User.id).limit(1))
+    return None

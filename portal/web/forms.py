@@ -10,10 +10,12 @@ from typing import Any, Self
 
 import wtforms
 from litestar import Request
+from wtforms import DateField, IntegerField, StringField
 from wtforms.i18n import get_translations
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from portal import i18n
-from portal.accounts import numbers
+from portal.accounts import deposits, numbers
 
 _ = i18n.lazy_gettext
 
@@ -85,3 +87,56 @@ class Zip:
         value = (field.data or "").strip()
         if not (len(value) in (5, 10) and value[:5].isdigit()):
             raise wtforms.validators.ValidationError(i18n.gettext("Enter the 5-digit ZIP code of the service address."))
+
+
+PHONE = Regexp(r"^[\d\s().+-]{7,20}$", message=_("Enter a phone number like 254-555-0123."))
+
+
+class AddressSearchForm(Form):
+    """Find a service address among the premises (a resident's start or move, and the console's)."""
+
+    q = StringField(
+        _("Street address"),
+        validators=[DataRequired(_("Enter the street address, for example 120 Oak St.")), Length(max=120)],
+        description=_("The house number and street are enough."),
+        render_kw={"autocomplete": "street-address"},
+    )
+    zip = StringField(_("ZIP code (optional)"), validators=[Optional(), Zip()],
+                      render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"})
+
+
+class LetterOfCreditForm(Form):
+    """What a letter of credit from a prior utility shows (the deposit rule checks it): the resident's deposit step
+    and the console's start and move forms. `check_letter` validates these fields when the letter is offered."""
+
+    utility = StringField(_("Name of your previous utility"), validators=[Optional(), Length(max=120)])
+    service_from = DateField(_("Service there started on"), validators=[Optional()])
+    service_to = DateField(_("Service there ended on"), validators=[Optional()],
+                           description=_("Leave empty if you still have service there."))
+    late_payments = IntegerField(_("Late payments the letter shows"), default=0,
+                                 validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
+                                 render_kw={"inputmode": "numeric"})
+    disconnects = IntegerField(_("Disconnections for non-payment the letter shows"), default=0,
+                               validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
+                               render_kw={"inputmode": "numeric"})
+    returned_payments = IntegerField(_("Returned payments the letter shows"), default=0,
+                                     validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
+                                     render_kw={"inputmode": "numeric"})
+
+    def check_letter(self) -> bool:
+        ok = True
+        if not (self.utility.data or "").strip():
+            self.add_error("utility", str(_("Enter the name of the utility that wrote the letter.")))
+            ok = False
+        if self.service_from.data is None:
+            self.add_error("service_from", str(_("Enter the date your service there started.")))
+            ok = False
+        elif self.service_to.data is not None and self.service_to.data < self.service_from.data:
+            self.add_error("service_to", str(_("The end date must be after the start date.")))
+            ok = False
+        return ok
+
+    def letter(self) -> deposits.LetterOfCredit:
+        return deposits.LetterOfCredit(
+            (self.utility.data or "").strip(), self.service_from.data, self.service_to.data,
+            self.late_payments.data or 0, self.disconnects.data or 0, self.returned_payments.data or 0)

@@ -89,6 +89,7 @@ LABELS: dict[str, object] = {
     "counter": _("Counter"),
     "lockbox": _("Lockbox"),
     "online": _("Online"),
+    "sent": _("Sent"),
     "autopay": _("Autopay"),
     "other": _("Other"),
     "reached": _("Reached"),

@@ -108,3 +108,47 @@ async def test_the_cutoff_list_dispatch_and_approvals_are_accessible(page: Page,
         await page.goto(path)
         await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         await assert_accessible(page)
+
+
+async def test_a_csr_starts_service_and_the_new_console_pages_are_accessible(page: Page, session: AsyncSession, csr: User,
+                                                                             resident: Resident) -> None:
+    """Start service for a walk-in (a refused form first, then the account), and axe on the transfer, refund,
+    extension-queue and account pages."""
+    from portal.accounts.models import Meter, Premise
+    from tests.browser.flows import sign_in_by_request
+
+    premise = Premise(address="742 Evergreen Ter", city="Riverton", state="TX", zip="76501", route="R02", cycle=1)
+    session.add(premise)
+    await session.flush()
+    session.add(Meter(serial="WT88800001", size="5/8", premise_id=premise.id, installed_on=dt.date(2020, 1, 1)))
+    await ledger.post(session, Actor.job("browser-test"), account_id=resident.account.id, kind=LedgerKind.PAYMENT,
+                      amount_cents=-4_000, source_key="over:browser", effective_on=dt.date.today() - dt.timedelta(days=2))
+    await session.commit()
+    await sign_in_by_request(page.context, session, csr.email)
+
+    await page.goto("/staff/start")
+    await page.get_by_label("Street address").fill("742 evergreen")
+    await page.get_by_role("button", name="Find the address").click()
+    await assert_accessible(page)
+    await page.get_by_role("link", name=re.compile("742 Evergreen Ter")).click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Start service at 742 Evergreen Ter")
+    await page.get_by_role("button", name="Start service").click()  # nobody named: the errors, linked to the fields
+    await expect(page.get_by_role("alert")).to_contain_text("Enter the customer's first name.")
+    await assert_accessible(page)
+    await page.get_by_label("First name").fill("Rosa")
+    await page.get_by_label("Last name", exact=True).fill("Delgado")
+    await page.get_by_label("Phone number").fill("254-555-0199")
+    await page.get_by_role("button", name="Start service").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Rosa Delgado")
+    await expect(page.locator("#orders")).to_contain_text("Start service")
+    await assert_accessible(page)
+
+    number = resident.account.number
+    for path, heading in ((f"/staff/accounts/{number}/move?q=evergreen", "Where is the customer moving to?"),
+                          (f"/staff/accounts/{number}/move/{premise.id}", "Transfer service for María Lopez"),
+                          (f"/staff/accounts/{number}/refund", "Refund the credit balance"),
+                          ("/staff/extensions", "Extension requests waiting for a decision"),
+                          (f"/staff/accounts/{number}", re.compile("María Lopez"))):
+        await page.goto(path)
+        await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        await assert_accessible(page)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import MailMessage, User
+
+
+def local_today() -> dt.date:
+    """The utility's date (the app's default time zone), which the console uses for "today"."""
+    return dt.datetime.now(ZoneInfo("America/Chicago")).date()
 
 
 async def csrf(client) -> str:  # noqa: ANN001

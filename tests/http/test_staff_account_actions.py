@@ -20,7 +20,7 @@ from portal.accounts.models import (
     PaymentArrangement,
 )
 from tests import factories
-from tests.http.helpers import post_form, sign_in
+from tests.http.helpers import local_today, post_form, sign_in
 
 JOB = Actor.job("test")
 TODAY = dt.date.today()
@@ -144,3 +144,54 @@ async def test_a_csr_stops_service_through_the_residents_own_request(client, ses
     await session.commit()
     order = await session.scalar(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.STOP))
     assert order.account_id == resident.account.id and order.due_on == day
+
+
+async def test_the_account_page_shows_the_plan_and_why_it_broke(client, session, csr, resident) -> None:
+    from portal.staff import arrangements
+
+    await _owe(session, resident.account, 40_000)
+    await session.commit()
+    await sign_in(client, session, csr)
+    today = local_today()
+    granted = await post_form(client, f"/staff/accounts/{resident.account.number}/arrangements", {"instalments": "2", "reason": "Hardship"})
+    assert granted.status_code == 303
+    page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
+    assert "Down payment" in page and page.count("Instalment ·") == 2 and "$200.00" in page
+    await arrangements.check(session, JOB, on=today + dt.timedelta(days=3))
+    await session.commit()
+    page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
+    assert "Broken" in page and "The down payment of $200.00 due" in page and "The cut-off rules apply to the account again." in page
+
+
+async def test_a_paid_up_customer_is_reconnected_tonight_at_the_after_hours_fee(client, session, csr, resident, monkeypatch) -> None:
+    from zoneinfo import ZoneInfo
+
+    from portal.accounts.models import LedgerEntry, WorkOrder, WorkOrderKind
+    from portal.accounts.payments import post_payment
+    from portal.staff import controllers
+
+    tuesday = dt.date(2026, 11, 24)
+    evening = dt.datetime(2026, 11, 24, 18, 15, tzinfo=ZoneInfo("America/Chicago"))
+    resident.account.status = AccountStatus.DISCONNECTED
+    await ledger.post(session, JOB, account_id=resident.account.id, kind=LedgerKind.CHARGE, amount_cents=9_000,
+                      source_key="old-bill", effective_on=tuesday - dt.timedelta(days=60))
+    paid = await post_payment(session, JOB, account_id=resident.account.id, amount_cents=9_000, source_key="receipt:9",
+                              method="cash", paid_at=evening - dt.timedelta(hours=2, minutes=30), timezone="America/Chicago")
+    await session.commit()
+    await sign_in(client, session, csr)
+    page = await client.get(f"/staff/accounts/{resident.account.number}")
+    assert "Reconnect tonight, at the after-hours fee" in page.text
+    assert await ledger.balance(session, resident.account.id) == 5_000
+    monkeypatch.setattr(controllers, "clock", lambda: evening)
+    response = await post_form(client, f"/staff/accounts/{resident.account.number}/restore-after-hours")
+    assert response.status_code == 303
+    await session.commit()
+    order = await session.get(WorkOrder, paid.restore_order_id)
+    await session.refresh(order)
+    assert order.kind == WorkOrderKind.RESTORE and order.due_on == tuesday
+    assert await ledger.balance(session, resident.account.id) == 10_000
+    assert await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"reconnect:{order.id}:after_hours"))
+    monkeypatch.setattr(controllers, "clock", lambda: evening.replace(hour=10))
+    again = await post_form(client, f"/staff/accounts/{resident.account.number}/restore-after-hours")
+    assert again.status_code == 409
+    assert await ledger.balance(session, resident.account.id) == 10_000

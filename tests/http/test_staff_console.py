@@ -11,7 +11,7 @@ from portal.accounts import numbers
 from portal.accounts.models import AccountNote, AuditEvent, Customer, LedgerKind
 from portal.accounts.actor import Actor
 from portal.accounts import ledger
-from tests.http.helpers import post_form, sign_in
+from tests.http.helpers import local_today, post_form, sign_in
 
 
 async def test_a_technician_cannot_open_the_console(client, session, technician) -> None:
@@ -116,7 +116,7 @@ async def test_an_empty_note_is_refused_and_nothing_is_written(client, session, 
 async def test_a_medical_certificate_holds_off_disconnection_for_the_policy_days(client, session, csr, resident) -> None:
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/medical-alert"
-    today = dt.date.today()
+    today = local_today()
     future = await post_form(client, url, {"certified_on": (today + dt.timedelta(days=3)).isoformat()})
     assert future.status_code == 400 and "cannot be in the future" in future.text
     response = await post_form(client, url, {"certified_on": today.isoformat()})
@@ -127,6 +127,41 @@ async def test_a_medical_certificate_holds_off_disconnection_for_the_policy_days
     assert customer.medical_alert_until == today + dt.timedelta(days=30)
     page = await client.get(f"/staff/accounts/{resident.account.number}")
     assert "no disconnection for non-payment until then" in page.text
+
+
+async def test_a_certification_is_renewed_at_most_twice_for_the_same_arrears(client, session, csr, resident) -> None:
+    from portal.accounts.models import Bill, MedicalCertification
+
+    today = local_today()
+    due = today - dt.timedelta(days=45)
+    bill = Bill(account_id=resident.account.id, period_start=due - dt.timedelta(days=51), period_end=due - dt.timedelta(days=22),
+                bill_date=due - dt.timedelta(days=21), due_date=due, total_cents=9_000, document={})
+    session.add(bill)
+    await session.flush()
+    await ledger.post(session, Actor.job("test"), account_id=resident.account.id, kind=LedgerKind.CHARGE, amount_cents=9_000,
+                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+    await session.commit()
+    await sign_in(client, session, csr)
+    url = f"/staff/accounts/{resident.account.number}/medical-alert"
+    for days_ago in (20, 10, 0):
+        assert (await post_form(client, url, {"certified_on": (today - dt.timedelta(days=days_ago)).isoformat()})).status_code == 303
+    page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
+    assert "3 of 3 certifications used" in page
+    refused = await post_form(client, url, {"certified_on": today.isoformat()})
+    assert refused.status_code == 400 and "There is a problem" in refused.text and "renewed 2 times for these arrears" in refused.text
+    await session.commit()
+    rows = list(await session.scalars(select(MedicalCertification).order_by(MedicalCertification.id)))
+    assert len(rows) == 3 and {r.arrears_since for r in rows} == {due}
+    customer = await session.get(Customer, resident.account.customer_id)
+    await session.refresh(customer)
+    assert customer.medical_alert_until == today + dt.timedelta(days=30)  # the third certificate's, unchanged by the refusal
+    # Once those arrears are paid, new arrears start a new count.
+    await ledger.post(session, Actor.job("test"), account_id=resident.account.id, kind=LedgerKind.PAYMENT, amount_cents=-9_000,
+                      source_key="paid-up", effective_on=today)
+    await session.commit()
+    assert (await post_form(client, url, {"certified_on": today.isoformat()})).status_code == 303
+    await session.commit()
+    assert (await session.scalars(select(MedicalCertification).order_by(MedicalCertification.id.desc()))).first().arrears_since is None
 
 
 async def test_the_csrf_token_is_required_to_add_a_note(client, session, csr, resident) -> None:

@@ -129,3 +129,60 @@ async def test_the_cli_prints_the_list_and_creates_orders_once(session, database
     assert "Weather hold" in weather.stdout
     await session.commit()
     assert await session.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.account_id == account.id)) == 1
+
+
+async def test_a_customer_without_email_gets_a_printable_letter_in_their_language(client, session, csr) -> None:
+    from tests.http.test_bills import pdf_text
+
+    english = await _delinquent(session, "Lettered", notice=False, call=False)
+    spanish = await _delinquent(session, "Carta", notice=False, call=False, cents=9_900)
+    for account, language in ((english, "en"), (spanish, "es")):
+        customer = await session.get(Customer, account.customer_id)
+        customer.email, customer.language = None, language
+    await session.commit()
+    await sign_in(client, session, csr)
+    assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
+    await session.commit()
+    contacts = {c.account_id: c for c in await session.scalars(select(CollectionContact))}
+    assert {c.outcome for c in contacts.values()} == {"letter"}
+    assert contacts[spanish.id].amount_cents == 9_900
+    assert await session.scalar(select(func.count()).where(MailMessage.subject.like("%disconnection%"))) == 0
+    page = await client.get("/staff/cutoff")
+    day = contacts[spanish.id].contacted_at.astimezone(__import__("zoneinfo").ZoneInfo("America/Chicago")).date()
+    assert f'href="/staff/cutoff/letters/pdf?day={day.isoformat()}"' in page.text and "2 letters sent on" in page.text
+    batch = await client.get(f"/staff/cutoff/letters/pdf?day={day.isoformat()}")
+    assert batch.status_code == 200 and batch.headers["content-type"] == "application/pdf"
+    text = pdf_text(batch.content)
+    assert b"/Title (Cut-off letters to mail, 2)" in text and b"/StructTreeRoot" in text and b"/Lang (en)" in text
+    assert b"/Title (Service disconnection notice for account" in text  # the English letter's heading
+    assert "Aviso".encode("utf-16-be").hex().encode() in text  # and the Spanish one's, in Spanish
+    one = await client.get(f"/staff/cutoff/letters/{contacts[spanish.id].id}/pdf")
+    assert one.status_code == 200 and b"/Lang (es)" in pdf_text(one.content) and b"/Lang (en)" not in pdf_text(one.content)
+    account_page = await client.get(f"/staff/accounts/{spanish.number}")
+    assert f'href="/staff/cutoff/letters/{contacts[spanish.id].id}/pdf"' in account_page.text
+
+
+async def test_a_technician_cannot_print_letters(client, session, technician) -> None:
+    await sign_in(client, session, technician)
+    assert (await client.get("/staff/cutoff/letters/pdf")).status_code == 403
+
+
+async def test_a_letter_that_does_not_exist_answers_not_found(client, session, csr) -> None:
+    await sign_in(client, session, csr)
+    assert (await client.get("/staff/cutoff/letters/99999/pdf")).status_code == 404
+    assert (await client.get("/staff/cutoff/letters/pdf?day=2020-01-01")).status_code == 404
+
+
+async def test_a_notice_recorded_before_notices_kept_their_amount_prints_with_what_was_past_due(client, session, csr) -> None:
+    from portal.staff import cutoff
+
+    account = await _delinquent(session, "Older", notice=False, call=False, cents=7_700)
+    contact = CollectionContact(account_id=account.id, kind=ContactKind.CUTOFF_NOTICE, outcome="letter",
+                                contacted_at=dt.datetime.combine(DAY, dt.time(15), dt.UTC))
+    session.add(contact)
+    await session.commit()
+    [letter] = await cutoff.letters(session, contact_id=contact.id)
+    assert (letter.amount_cents, letter.cutoff_on) == (7_700, None)
+    await sign_in(client, session, csr)
+    response = await client.get(f"/staff/cutoff/letters/{contact.id}/pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")

@@ -12,7 +12,7 @@ from portal.accounts import ledger
 from portal.accounts.actor import Actor
 from portal.accounts.models import Bill, LedgerKind
 from portal.staff.reports import REPORTS
-from tests.http.helpers import sign_in
+from tests.http.helpers import local_today, sign_in
 
 TODAY = dt.date.today()
 
@@ -75,8 +75,10 @@ async def test_read_exceptions_list_flagged_reads_and_skipped_orders(client, ses
     from portal.accounts.models import Meter, MeterRead, WorkOrderKind, WorkOrderStatus
     from tests import factories
 
+    from zoneinfo import ZoneInfo
+
     meter = await session.scalar(select(Meter).where(Meter.premise_id == resident.account.premise_id))
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.combine(local_today(), dt.time(12), ZoneInfo("America/Chicago"))  # within the report's default day
     session.add(MeterRead(meter_id=meter.id, value=99_999, read_at=now, flags=["high", "re_entered"]))
     session.add(MeterRead(meter_id=meter.id, value=10, read_at=now - dt.timedelta(hours=1), flags=[]))
     order = await factories.make_order(session, resident.account, kind=WorkOrderKind.READ)
@@ -88,3 +90,29 @@ async def test_read_exceptions_list_flagged_reads_and_skipped_orders(client, ses
     assert [row["Exception"] for row in rows] == ["High, Re-entered", "Skipped: Locked gate"] or \
         sorted(row["Exception"] for row in rows) == ["High, Re-entered", "Skipped: Locked gate"]
     assert all(row["Reading"] != "10" for row in rows)
+
+
+async def test_credit_balances_list_final_accounts_first_with_what_we_owe(client, session, csr, resident, other_resident) -> None:
+    from portal.accounts.models import AccountStatus
+
+    for account, cents in ((resident.account, -2_000), (other_resident.account, -9_000)):
+        await ledger.post(session, Actor.job("t"), account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=cents,
+                          source_key=f"over:{account.id}", effective_on=local_today())
+    resident.account.status = AccountStatus.FINAL
+    await session.commit()
+    await sign_in(client, session, csr)
+    rows = list(csv.reader(io.StringIO((await client.get("/staff/reports/credits.csv")).text)))
+    assert [r[0] for r in rows[1:3]] == [resident.account.number, other_resident.account.number]
+    assert rows[1][3] == "20.00" and rows[-1][3] == "110.00"
+
+
+async def test_the_arrangements_report_shows_why_one_broke(client, session, csr, resident) -> None:
+    from portal.accounts.models import ArrangementStatus, PaymentArrangement
+
+    session.add(PaymentArrangement(account_id=resident.account.id, status=ArrangementStatus.BROKEN, total_cents=40_000,
+                                   down_payment_cents=20_000, starts_on=local_today() - dt.timedelta(days=40), closed_on=local_today(),
+                                   instalments=[], outcome_note="The instalment of $100.00 due 2026-12-16 was not paid."))
+    await session.commit()
+    await sign_in(client, session, csr)
+    page = await client.get("/staff/reports/arrangements")
+    assert "The instalment of $100.00 due 2026-12-16 was not paid." in page.text and "0 completed, 1 broken, 0 running." in page.text

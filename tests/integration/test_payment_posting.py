@@ -121,3 +121,33 @@ async def test_a_bank_payment_processing_marks_the_account_payment_pending(sessi
                               channel="signed_in", amount_cents=12_000, status="processing"))
     await session.flush()
     assert await payments.accounts_with_payment_pending(session, [account.id, other.id]) == {account.id}
+
+
+async def test_a_restore_ordered_by_a_payment_charges_the_business_hours_reconnection_fee_once(session) -> None:
+    account = await overdue_account(session, status=AccountStatus.DISCONNECTED)
+    result = await pay(session, account, 12_000, "pi_fee", when=at(TUESDAY, 16, 30))
+    fee = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"reconnect:{result.restore_order_id}"))
+    assert (fee.kind, fee.amount_cents) == (LedgerKind.FEE, 5_000)
+    await pay(session, account, 12_000, "pi_fee", when=at(TUESDAY, 16, 30))  # replayed
+    await pay(session, account, 2_000, "pi_more", when=at(TUESDAY, 16, 40))  # the same restore still open
+    fees = await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == LedgerKind.FEE))
+    assert fees == 1 and await ledger.balance(session, account.id) == 5_000 - 2_000
+
+
+async def test_a_restore_tonight_swaps_the_fee_for_the_after_hours_one(session) -> None:
+    from portal.accounts import reconnect
+    from portal.accounts.errors import Conflict as Refused
+
+    account = await overdue_account(session, status=AccountStatus.DISCONNECTED)
+    result = await pay(session, account, 12_000, "pi_night", when=at(TUESDAY, 15, 30))
+    order = await session.get(WorkOrder, result.restore_order_id)
+    assert order.due_on == dt.date(2026, 11, 25)
+    with pytest.raises(Refused):
+        await reconnect.restore_after_hours(session, JOB, POLICY, account, now_local=at(TUESDAY, 16, 0))  # still business hours
+    await reconnect.restore_after_hours(session, JOB, POLICY, account, now_local=at(TUESDAY, 18, 15))
+    assert order.due_on == TUESDAY and order.priority == 0 and "After hours" in order.instructions
+    assert await ledger.balance(session, account.id) == 10_000  # $50 reversed, $100 charged
+    with pytest.raises(Refused):
+        await reconnect.restore_after_hours(session, JOB, POLICY, account, now_local=at(TUESDAY, 18, 20))
+    assert await ledger.balance(session, account.id) == 10_000
+    assert await session.scalar(select(func.count()).where(AuditEvent.action == "work_order.after_hours")) == 1

@@ -106,3 +106,59 @@ def test_month_arithmetic() -> None:
     assert deposits.months_between(dt.date(2026, 1, 15), dt.date(2026, 3, 15)) == 2
     assert deposits.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
     assert deposits.add_months(dt.date(2026, 3, 31), -13) == dt.date(2025, 2, 28)
+
+
+# ---- paid, and returned after a good record ---------------------------------------------------------------------
+
+D = dt.date
+
+
+def test_the_deposit_is_paid_only_once_the_older_charges_are() -> None:
+    charges = [(D(2026, 9, 1), 1, 4_000), (D(2026, 10, 1), 2, 15_000), (D(2026, 11, 1), 3, 6_000)]
+    assert deposits.deposit_covered_cents(charges, 3_000, 2) == 0
+    assert deposits.deposit_covered_cents(charges, 10_000, 2) == 6_000
+    assert deposits.deposit_covered_cents(charges, 19_000, 2) == 15_000
+    assert deposits.deposit_covered_cents(charges, 99_000, 2) == 15_000
+
+
+def test_charges_due_the_same_day_are_paid_in_the_order_they_were_posted() -> None:
+    same_day = [(D(2026, 10, 1), 8, 15_000), (D(2026, 10, 1), 7, 5_000)]
+    assert deposits.deposit_covered_cents(same_day, 5_000, 8) == 0
+    assert deposits.deposit_covered_cents(same_day, 12_000, 8) == 7_000
+
+
+def test_a_deposit_charge_that_is_not_there_counts_as_unpaid() -> None:
+    assert deposits.deposit_covered_cents([(D(2026, 10, 1), 1, 500)], 10_000, 99) == 0
+
+
+def monthly(count: int, late: set[int] = frozenset()) -> tuple[list, list, list]:  # noqa: B006
+    """`count` monthly bills of $40 due on the 20th, each paid on the 15th or, for the indexes in `late`, on the 25th."""
+    dues, charges, credits = [], [], []
+    for n in range(count):
+        due = deposits.add_months(D(2025, 1, 20), n)
+        dues.append(due)
+        charges.append((due, 4_000))
+        credits.append((due.replace(day=25 if n in late else 15), 4_000))
+    return dues, charges, credits
+
+
+def test_twelve_bills_paid_by_their_due_dates_make_a_streak_of_twelve() -> None:
+    assert deposits.on_time_streak(*monthly(12)) == 12
+    assert deposits.good_record_refund_due(POLICY, streak=12)
+    assert not deposits.good_record_refund_due(POLICY, streak=11)
+
+
+def test_a_late_payment_restarts_the_count_after_it() -> None:
+    assert deposits.on_time_streak(*monthly(14, late={3})) == 10
+    assert deposits.on_time_streak(*monthly(12, late={11})) == 0
+
+
+def test_a_partial_payment_is_not_on_time_even_if_made_early() -> None:
+    dues, charges, credits = monthly(12)
+    credits[-1] = (credits[-1][0], 3_999)
+    assert deposits.on_time_streak(dues, charges, credits) == 0
+
+
+def test_paying_ahead_keeps_later_bills_on_time() -> None:
+    dues, charges, _credits = monthly(12)
+    assert deposits.on_time_streak(dues, charges, [(D(2025, 1, 2), 48_000)]) == 12

@@ -73,3 +73,34 @@ def test_no_disconnections_on_fridays_weekends_holidays_their_eves_or_in_extreme
     assert "32" in rules.disconnect_day_refusal(POLICY, DAY, forecast_high_f=32)
     assert rules.disconnect_day_refusal(POLICY, DAY, forecast_high_f=33) is None
     assert "95" in rules.disconnect_day_refusal(POLICY, DAY, forecast_high_f=95)
+
+
+# ---- medical certification: 30 days, renewable twice for the same arrears ----------------------------------------
+
+def _medical(**kwargs) -> str | None:  # noqa: ANN003
+    values = {"today": dt.date(2026, 11, 20), "certified_on": dt.date(2026, 11, 18), "arrears_since": dt.date(2026, 10, 1),
+              "earlier_for_these_arrears": 0}
+    return rules.medical_certification_refusal(Policy(), **{**values, **kwargs})
+
+
+def test_a_certificate_holds_for_thirty_days_from_its_date() -> None:
+    assert rules.medical_certificate_until(Policy(), dt.date(2026, 11, 18)) == dt.date(2026, 12, 18)
+
+
+def test_the_first_certificate_and_two_renewals_are_allowed_for_the_same_arrears() -> None:
+    assert [_medical(earlier_for_these_arrears=n) for n in (0, 1, 2)] == [None, None, None]
+    refusal = _medical(earlier_for_these_arrears=3)
+    assert refusal and "renewed 2 times" in refusal and "2026-10-01" in refusal
+
+
+def test_without_arrears_nothing_is_counted() -> None:
+    assert _medical(arrears_since=None, earlier_for_these_arrears=7) is None
+
+
+def test_a_future_or_expired_certificate_is_refused() -> None:
+    assert "future" in _medical(certified_on=dt.date(2026, 11, 21))
+    assert "expired" in _medical(certified_on=dt.date(2026, 10, 1))
+
+
+def test_the_renewals_are_a_setting() -> None:
+    assert rules.medical_certificates_allowed(Policy(medical_certificate_renewals=0)) == 1

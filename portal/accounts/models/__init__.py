@@ -28,7 +28,7 @@ from .places import Meter, MeterRead, Premise
 from .rates import RateScheduleRecord
 from .system import AuditEvent, MailMessage, ThrottleHit
 from .requests import RequestKind, RequestStatus, ServiceRequest  # noqa: F401
-from .staff import AccountNote, Adjustment, AdjustmentKind, AdjustmentStatus, ArrangementStatus, CollectionContact, ContactKind, LockboxBatch, PaymentArrangement  # noqa: F401, E501
+from .staff import AccountNote, Adjustment, AdjustmentKind, AdjustmentStatus, ArrangementStatus, CollectionContact, ContactKind, LockboxBatch, MedicalCertification, PaymentArrangement, RefundRequest, RefundStatus  # noqa: F401, E501
 
 __all__ = [
     "STAFF_ROLES",

@@ -34,6 +34,12 @@ class ArrangementStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class RefundStatus(enum.StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    SENT = "sent"  # refunded through Stripe, or a check posted to the ledger
+    REJECTED = "rejected"
+
+
 class ContactKind(enum.StrEnum):
     CUTOFF_NOTICE = "cutoff_notice"
     COURTESY_CALL = "courtesy_call"
@@ -81,9 +87,12 @@ class PaymentArrangement(IdMixin, CreatedMixin, Base):
     # [{"due_on": "2026-12-15", "amount_cents": 12345}, ...]
     instalments: Mapped[list[Any]] = mapped_column(default=list)
     starts_on: Mapped[dt.date] = mapped_column(Date)
+    down_payment_due_on: Mapped[dt.date | None] = mapped_column(Date)  # None: due on the start date
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(300))
+    # Why it ended (completed or broken), in words: "The instalment of $50.00 due 2027-01-15 was not paid."
+    outcome_note: Mapped[str | None] = mapped_column(String(300))
 
 
 class CollectionContact(IdMixin, CreatedMixin, Base):
@@ -95,10 +104,27 @@ class CollectionContact(IdMixin, CreatedMixin, Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind))
     contacted_at: Mapped[dt.datetime]
-    outcome: Mapped[str] = mapped_column(String(32))  # sent, reached, voicemail, no_answer, wrong_number, promised
+    outcome: Mapped[str] = mapped_column(String(32))  # emailed, letter; reached, voicemail, no_answer, wrong_number, promised
     note: Mapped[str | None] = mapped_column(String(300))
+    amount_cents: Mapped[int | None]  # a notice: the past-due amount it told the customer about
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     mail_message_id: Mapped[int | None] = mapped_column(ForeignKey("mail_message.id"))
+
+
+class MedicalCertification(IdMixin, CreatedMixin, Base):
+    """A doctor's certificate that disconnection would endanger someone in the home. It holds off disconnection for
+    the policy's days; for the same arrears (the same oldest past-due date) it may be renewed only the policy's
+    number of times."""
+
+    __tablename__ = "medical_certification"
+    __table_args__ = (Index("ix_medical_certification_account_arrears", "account_id", "arrears_since"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    certified_on: Mapped[dt.date] = mapped_column(Date)  # the date on the certificate
+    holds_until: Mapped[dt.date] = mapped_column(Date)
+    arrears_since: Mapped[dt.date | None] = mapped_column(Date)  # the oldest past-due date when it was recorded
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
 
 class LockboxBatch(IdMixin, CreatedMixin, Base):
@@ -116,3 +142,26 @@ class LockboxBatch(IdMixin, CreatedMixin, Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     posted_cents: Mapped[int] = mapped_column(default=0)
     report: Mapped[list[Any]] = mapped_column(default=list)  # [{"line": 2, "key": ..., "outcome": ..., "message": ...}]
+
+
+class RefundRequest(IdMixin, CreatedMixin, Base):
+    """A credit balance sent back to the customer from the console (what is left after a deposit is applied, an
+    overpayment): to the card or bank account they paid with (portal.payments.refunds) or by check. Over the policy's
+    limit it waits for a supervisor who is not the requester. `claim_key` is the form's one-time key: a double
+    submit finds the first request."""
+
+    __tablename__ = "refund_request"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    claim_key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # deposit | credit (which ledger kind the refund posts)
+    method: Mapped[str] = mapped_column(String(16))  # online | check
+    amount_cents: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus), index=True)
+    mail_to: Mapped[str | None] = mapped_column(Text)  # a check: where it is mailed
+    check_number: Mapped[str | None] = mapped_column(String(32))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[dt.datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(String(300))

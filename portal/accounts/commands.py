@@ -1,0 +1,38 @@
+"""Account jobs for cron: `portal deposits-check --date D` (safe to run twice, or on two machines at once)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import click
+
+from portal.settings import Settings
+
+
+@click.command("deposits-check")
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to check as (YYYY-MM-DD); today when left out.")
+def deposits_check(on: dt.datetime | None) -> None:
+    """Mark billed deposits paid (held) or unpaid again after a bank return, and apply each held deposit whose
+    account paid its bills on time for the policy's run (12 by default) to the balance."""
+    from portal.accounts import deposits
+    from portal.accounts.actor import Actor
+    from portal.accounts.policy import current_policy
+    from portal.db import run_job, transaction
+
+    settings = Settings.from_env()
+    when = on.date() if on else dt.datetime.now(ZoneInfo(settings.timezone)).date()
+
+    async def job(maker) -> deposits.DepositCheck:  # noqa: ANN001
+        async with transaction(maker) as session:
+            return await deposits.check(session, Actor.job("deposits-check"), current_policy(), on=when)
+
+    tally = asyncio.run(run_job(settings.database_url, job))
+    click.echo(f"Deposits checked on {when.isoformat()}: {tally.checked} open, {tally.now_held} now held, "
+               f"{tally.unpaid_again} unpaid again, {tally.returned} returned after a good record "
+               f"(${tally.returned_cents / 100:,.2f} applied to balances).")
+
+
+COMMANDS = [deposits_check]
