@@ -16,7 +16,12 @@ from .actor import Actor
 from .models import AuditEvent, utcnow
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most values, answered without the checks below (enums are str and int subclasses)
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dt.datetime | dt.date):
