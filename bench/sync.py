@@ -213,6 +213,9 @@ async def main() -> None:
             per_tech.setdefault(tech_id, []).append((order_id, last[meter_id] + rnd.randint(5_000, 7_000)))
 
         # ---- push: every phone at once ---------------------------------------------------------------------------
+        # Each phone pulls first, as its sync loop does (this also opens the server's database connections, which a
+        # server that has been running already has; the push is timed from here).
+        await asyncio.gather(*[c.get("/field/sync", headers={"accept": "application/json"}) for c in clients[:-1]])
         t0 = time.perf_counter()
         applied = await asyncio.gather(*[device(c, per_tech[t], args.batch) for c, t in zip(clients[:-1], techs[:-1], strict=True)])
         elapsed = time.perf_counter() - t0

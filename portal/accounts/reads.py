@@ -14,13 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
 from .actor import Actor
-from .audit import record, record_many
+from .audit import AuditLater, record
 from .models import Meter, MeterRead, ReadSource, utcnow
 from .policy import Policy
 
@@ -146,11 +146,11 @@ def history_from(reads: Sequence[tuple[dt.datetime, int]], meter: MeterFacts, po
     return ReadHistory(last[1], last[0], average_daily(window, meter))
 
 
-def history_query(meter_ids: list[int], since: dt.datetime) -> Select[tuple[int, dt.datetime, int]]:
-    """Actual reads of these meters from `since` on, per meter oldest first (what `history_from` takes)."""
-    return (select(MeterRead.meter_id, MeterRead.read_at, MeterRead.value)
-            .where(MeterRead.meter_id.in_(meter_ids), MeterRead.read_at >= since, MeterRead.source != ReadSource.ESTIMATED)
-            .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id))
+# Actual reads of some meters (`meter_ids`) from `since` on, per meter oldest first: what `history_from` takes.
+HISTORY = (select(MeterRead.meter_id, MeterRead.read_at, MeterRead.value)
+           .where(MeterRead.meter_id.in_(bindparam("meter_ids", expanding=True)), MeterRead.read_at >= bindparam("since"),
+                  MeterRead.source != ReadSource.ESTIMATED)
+           .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id))
 
 
 async def histories(session: AsyncSession, policy: Policy, meters: Iterable[Meter], before: dt.datetime) -> dict[int, ReadHistory]:
@@ -160,7 +160,7 @@ async def histories(session: AsyncSession, policy: Policy, meters: Iterable[Mete
         return {}
     since = before - dt.timedelta(days=policy.read_history_days)
     found: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    for meter_id, read_at, value in await session.execute(history_query(list(by_id), since)):
+    for meter_id, read_at, value in await session.execute(HISTORY, {"meter_ids": list(by_id), "since": since}):
         found[meter_id].append((read_at, value))
     return {meter_id: history_from(found.get(meter_id, []), facts_of(meter), policy, before) for meter_id, meter in by_id.items()}
 
@@ -187,9 +187,8 @@ def new_read(
             "reader_id": actor.user_id, "work_order_id": work_order_id, "note": (note or None) and note[:500]}
 
 
-def _audit_of(row: dict[str, Any], read_id: int) -> dict[str, Any]:
-    return {"action": "meter_read.record", "entity_type": "meter_read", "entity_id": read_id,
-            "after": {k: row[k] for k in ("meter_id", "value", "read_at", "flags", "source", "work_order_id")}}
+def _audit_after(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("meter_id", "value", "read_at", "flags", "source", "work_order_id")}
 
 
 async def record_read(session: AsyncSession, actor: Actor, meter: Meter, **facts: Any) -> MeterRead:
@@ -198,18 +197,18 @@ async def record_read(session: AsyncSession, actor: Actor, meter: Meter, **facts
     read = MeterRead(**row)
     session.add(read)
     await session.flush()
-    event = _audit_of(row, read.id)
-    await record(session, actor, event["action"], event["entity_type"], read.id, after=event["after"])
+    await record(session, actor, "meter_read.record", "meter_read", read.id, after=_audit_after(row))
     return read
 
 
-async def record_reads(session: AsyncSession, actor: Actor, rows: list[dict[str, Any]]) -> list[int]:
-    """Store many reads (rows from `new_read`) and their audit rows, each with one multi-row statement, in the caller's
-    transaction; their ids, in order."""
+async def record_reads(session: AsyncSession, audit: AuditLater, rows: list[dict[str, Any]]) -> list[int]:
+    """Store many reads (rows from `new_read`) with one multi-row INSERT in the caller's transaction, their audit rows
+    added to `audit` (which the caller writes); their ids, in order."""
     if not rows:
         return []
     now = utcnow()
     statement = insert(MeterRead.__table__).returning(MeterRead.__table__.c.id, sort_by_parameter_order=True)
     ids = list(await session.scalars(statement, [{**row, "created_at": now} for row in rows]))
-    await record_many(session, actor, [_audit_of(row, read_id) for row, read_id in zip(rows, ids, strict=True)])
+    for row, read_id in zip(rows, ids, strict=True):
+        audit.add("meter_read.record", "meter_read", read_id, after=_audit_after(row))
     return ids

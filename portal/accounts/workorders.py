@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.i18n import gettext as _
 
 from .actor import Actor
-from .audit import record, record_many
+from .audit import AuditLater, record
 from .errors import Conflict
 from .models import Account, User, WorkOrder, WorkOrderKind, WorkOrderStatus
 from .models.base import utcnow
@@ -100,14 +100,13 @@ async def cancel(session: AsyncSession, actor: Actor, order: WorkOrder, reason: 
 class OrderChanges:
     """Changes to orders made in memory and written together: one UPDATE for all of them that changes each row only if
     it still has the version it was read with (anything else raises StaleDataError and the caller's transaction rolls
-    back), and their audit rows in one statement. The ORM objects are kept as the database will have them, so the
-    session does not write them again. Used for a field sync batch; `complete` is the same for one order."""
+    back); their audit rows go to `audit`, which the caller writes. The ORM objects are kept as the database will have
+    them, so the session does not write them again. Used for a field sync batch; `complete` is the same for one order."""
 
-    def __init__(self, actor: Actor) -> None:
-        self.actor = actor
+    def __init__(self, audit: AuditLater) -> None:
+        self.audit = audit
         self._read_version: dict[int, int] = {}
         self._orders: dict[int, WorkOrder] = {}
-        self._events: list[dict[str, Any]] = []
 
     def _change(self, order: WorkOrder, **values: Any) -> None:
         self._read_version.setdefault(order.id, order.version)
@@ -118,20 +117,18 @@ class OrderChanges:
     def note(self, order: WorkOrder, note: dict[str, Any]) -> None:
         notes = [*order.result.get("notes", []), note]
         self._change(order, result={**order.result, "notes": notes})
-        self._events.append({"action": "work_order.note", "entity_type": "work_order", "entity_id": order.id,
-                             "account_id": order.account_id, "before": {"notes": len(notes) - 1},
-                             "after": {"note": note["text"]}})
+        self.audit.add("work_order.note", "work_order", order.id, account_id=order.account_id,
+                       before={"notes": len(notes) - 1}, after={"note": note["text"]})
 
     def complete(self, order: WorkOrder, result: dict[str, Any], *, completed_at: dt.datetime | None = None) -> None:
         if order.status == WorkOrderStatus.COMPLETED:
             raise Conflict(_("This order was already completed."))
         before = _state(order)
         self._change(order, status=WorkOrderStatus.COMPLETED, result=dict(result), completed_at=completed_at or utcnow(),
-                     completed_by_id=self.actor.user_id)
-        # The result is referenced, not copied: a caller may still fill in a value it learns at write time.
-        self._events.append({"action": "work_order.complete", "entity_type": "work_order", "entity_id": order.id,
-                             "account_id": order.account_id, "before": before,
-                             "after": {**_state(order), "result": order.result}})
+                     completed_by_id=self.audit.actor.user_id)
+        # The result is referenced, not copied: a caller may still fill in a value it learns before writing.
+        self.audit.add("work_order.complete", "work_order", order.id, account_id=order.account_id, before=before,
+                       after={**_state(order), "result": order.result})
 
     async def write(self, session: AsyncSession) -> None:
         if not self._orders:
@@ -151,9 +148,7 @@ class OrderChanges:
             changed = (await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])).rowcount
         if changed != len(rows):
             raise StaleDataError(f"{len(rows) - changed} of {len(rows)} work orders changed since they were read")
-        await record_many(session, self.actor, self._events)
         self._orders.clear()
-        self._events.clear()
         self._read_version.clear()
 
 
@@ -179,9 +174,11 @@ async def complete(
     session: AsyncSession, actor: Actor, order: WorkOrder, result: dict[str, Any], *, completed_at: dt.datetime | None = None
 ) -> WorkOrder:
     await session.flush()  # the order's pending changes first, so the version checked is the row's
-    changes = OrderChanges(actor)
+    audit = AuditLater(actor)
+    changes = OrderChanges(audit)
     changes.complete(order, result, completed_at=completed_at)
     await changes.write(session)
+    await audit.write(session)
     return order
 
 

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts import reads, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.audit import record
+from portal.accounts.audit import AuditLater, record
 from portal.accounts.errors import Conflict
 from portal.accounts.models import Account, AccountStatus, Meter, SyncMutation, WorkOrder, WorkOrderKind
 from portal.accounts.policy import Policy
@@ -152,6 +152,17 @@ class Stored:
     result: dict[str, Any]
 
 
+# Built once (statements cost more to build than to run): the orders as ORM objects, which the rarer effects use,
+# their meters as plain columns; locked on PostgreSQL, in id order, so two phones acting on one order take turns.
+_ORDERS = (select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier)
+           .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
+           .where(WorkOrder.id.in_(bindparam("order_ids", expanding=True))).order_by(WorkOrder.id))
+_ORDERS_LOCKED = _ORDERS.with_for_update(of=WorkOrder)
+_STORED = (select(SyncMutation.mutation_id, SyncMutation.payload_sha256, SyncMutation.user_id, SyncMutation.status,
+                  SyncMutation.result)
+           .where(SyncMutation.mutation_id.in_(bindparam("mutation_ids", expanding=True))))
+
+
 class Batch:
     """Mutations applied in one transaction. What they need is read up front in a few queries (their orders with
     meters, locked on PostgreSQL; the ids already stored; the meters' read history), and their usual effects (reads,
@@ -165,7 +176,8 @@ class Batch:
         self.orders: dict[int, tuple[WorkOrder, MeterInfo | None]] = {}
         self.facts: dict[int, dict[str, Any] | rules.InvalidAction] = {}  # by id() of the mutation
         self.read_history: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)  # meter -> (at, order, value)
-        self.order_changes = workorders.OrderChanges(ctx.actor)
+        self.audit = AuditLater(ctx.actor)
+        self.order_changes = workorders.OrderChanges(self.audit)
         self.new_reads: list[dict[str, Any]] = []
         self.read_id_targets: list[list[dict[str, Any]]] = []  # per new read: the dicts whose "read_id" it fills
         self.mutation_rows: list[dict[str, Any]] = []
@@ -175,18 +187,12 @@ class Batch:
         session = self.session
         order_ids = sorted({m.order_id for m in mutations if m.order_id is not None})  # sorted: locks taken in one order
         if order_ids:
-            # The orders as ORM objects (the rarer effects use them); their meters as plain columns, which costs less.
-            query = (select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier)
-                     .outerjoin(Meter, Meter.id == WorkOrder.meter_id).where(WorkOrder.id.in_(order_ids)).order_by(WorkOrder.id))
-            if session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(of=WorkOrder)
+            query = _ORDERS_LOCKED if session.bind.dialect.name == "postgresql" else _ORDERS
             self.orders = {order.id: (order, MeterInfo(meter_id, size, dials, multiplier) if meter_id is not None else None)
-                           for order, meter_id, size, dials, multiplier in (await session.execute(query)).all()}
+                           for order, meter_id, size, dials, multiplier
+                           in (await session.execute(query, {"order_ids": order_ids})).all()}
         # After the locks: a request that held them and committed the same ids is seen now, not after a failed commit.
-        ids = [m.mutation_id for m in mutations]
-        rows = await session.execute(select(SyncMutation.mutation_id, SyncMutation.payload_sha256, SyncMutation.user_id,
-                                            SyncMutation.status, SyncMutation.result)
-                                     .where(SyncMutation.mutation_id.in_(ids)))
+        rows = await session.execute(_STORED, {"mutation_ids": [m.mutation_id for m in mutations]})
         self.stored = {row.mutation_id: Stored(row.payload_sha256, row.user_id, row.status, row.result) for row in rows}
         now = self.ctx.now()
         for m in mutations:
@@ -201,7 +207,7 @@ class Batch:
         if reading:
             since = min(at for _meter, at in reading) - dt.timedelta(days=self.ctx.policy.read_history_days)
             meter_ids = sorted({meter.id for meter, _at in reading})
-            for meter_id, read_at, value in await session.execute(reads.history_query(meter_ids, since)):
+            for meter_id, read_at, value in await session.execute(reads.HISTORY, {"meter_ids": meter_ids, "since": since}):
                 self.read_history[meter_id].append((read_at, 0, value))
 
     def _history(self, meter: MeterInfo, before: dt.datetime) -> reads.ReadHistory:
@@ -283,9 +289,9 @@ class Batch:
                     exception_code = decision.code
                     answer = _rejected(m, decision.code, _conflict_message(ctx, m, order, decision, facts["at"]), order,
                                        restore_offer=decision.restore_offer)
-                    await record(self.session, ctx.actor, "work_order.field_conflict", "work_order", order.id,
-                                 account_id=order.account_id, after={"code": decision.code, "action": m.kind,
-                                                                     "mutation_id": m.mutation_id, "facts": facts})
+                    self.audit.add("work_order.field_conflict", "work_order", order.id, account_id=order.account_id,
+                                   after={"code": decision.code, "action": m.kind, "mutation_id": m.mutation_id,
+                                          "facts": facts})
                 else:
                     answer = _rejected(m, decision.code or "invalid", _("This action does not fit order %(id)s (%(kind)s).")
                                        % {"id": order.id, "kind": order.kind}, order)
@@ -306,11 +312,12 @@ class Batch:
         """Everything the batch's mutations did that is not written yet: reads first (their ids go into the answers
         and order results), then the orders (version-checked), then the mutation rows."""
         session = self.session
-        read_ids = await reads.record_reads(session, self.ctx.actor, self.new_reads)
+        read_ids = await reads.record_reads(session, self.audit, self.new_reads)
         for read_id, targets in zip(read_ids, self.read_id_targets, strict=True):
             for target in targets:
                 target["read_id"] = read_id
         await self.order_changes.write(session)
+        await self.audit.write(session)
         if self.mutation_rows:
             now = dt.datetime.now(dt.UTC)
             await session.execute(insert(SyncMutation.__table__), [{**row, "received_at": now} for row in self.mutation_rows])
