@@ -246,11 +246,11 @@ class Batch:
             assert meter is not None  # _check_meter ran first
             extra = self._record_meter_read(order, meter, facts)
         result = _result(facts, m, extra)
-        if extra:
-            self.read_id_targets[-1].append(result)
         if order.result.get("notes"):  # notes added before the order was finished stay with it
             result["notes"] = order.result["notes"]
         self.order_changes.complete(order, result, completed_at=facts["at"])
+        if extra:
+            self.read_id_targets[-1].append(order.result)  # the order's own copy, which its audit row shows too
         if m.kind in ("disconnect_done", "restore_done") and order.account_id:
             await _set_service_state(session, ctx, order, off=m.kind == "disconnect_done")
         return extra
