@@ -23,11 +23,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.accounts import reads, workorders
+from portal.accounts import reads, service_state, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.audit import AuditLater, record
+from portal.accounts.audit import AuditLater
 from portal.accounts.errors import Conflict
-from portal.accounts.models import Account, AccountStatus, Meter, SyncMutation, WorkOrder, WorkOrderKind
+from portal.accounts.models import Meter, SyncMutation, WorkOrder, WorkOrderKind
 from portal.accounts.policy import Policy
 from portal.i18n import format_datetime
 from portal.i18n import gettext as _
@@ -251,8 +251,9 @@ class Batch:
         self.order_changes.complete(order, result, completed_at=facts["at"])
         if extra:
             self.read_id_targets[-1].append(order.result)  # the order's own copy, which its audit row shows too
-        if m.kind in ("disconnect_done", "restore_done") and order.account_id:
-            await _set_service_state(session, ctx, order, off=m.kind == "disconnect_done")
+        if order.kind in service_state.KINDS:
+            day = facts["at"].astimezone(ZoneInfo(ctx.timezone)).date()
+            await service_state.order_completed(session, ctx.actor, order, action=m.kind, day=day)
         return extra
 
     async def apply(self, m: Mutation) -> dict[str, Any]:
@@ -324,23 +325,6 @@ class Batch:
         for answer, stored, m in self.echoes:
             answer.update(_duplicate(stored, m, self.ctx))
         self.new_reads, self.read_id_targets, self.mutation_rows, self.echoes = [], [], [], []
-
-
-async def _set_service_state(session: AsyncSession, ctx: Context, order: WorkOrder, *, off: bool) -> None:
-    """A disconnect turns the account's service off (payments then order a restore); a restore turns it back on."""
-    account = await session.get(Account, order.account_id)
-    if account is None:
-        return
-    target = AccountStatus.DISCONNECTED if off else AccountStatus.ACTIVE
-    if off and account.status not in (AccountStatus.ACTIVE, AccountStatus.COLLECTIONS):
-        return
-    if not off and account.status != AccountStatus.DISCONNECTED:
-        return
-    before = account.status
-    account.status = target
-    await session.flush()
-    await record(session, ctx.actor, "account.status", "account", account.id, account_id=account.id,
-                 before={"status": before}, after={"status": target, "work_order_id": order.id})
 
 
 async def prefetch(session: AsyncSession, ctx: Context, mutations: list[Mutation]) -> Batch:
