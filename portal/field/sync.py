@@ -1,8 +1,10 @@
-"""Applying a phone's outbox (DESIGN.md section 5): each mutation at most once, in its own transaction, with its id
-stored in the same transaction as its effect; the answer is applied, duplicate, rejected or retry_later.
+"""Applying a phone's outbox (DESIGN.md section 5): each mutation at most once, with its id stored in the same
+transaction as its effect; the answer is applied, duplicate, rejected or retry_later.
 
-The web forms (no JavaScript) go through the same `apply_one` with an id made on the server, so an action has one
-path whichever way it arrives.
+A batch runs in one transaction (`Batch`: a few queries up front, a few multi-row statements at the end); any
+failure rolls it back and it runs again one transaction per mutation (`apply_one`, a batch of one). The web forms
+(no JavaScript) go through the same `apply_one` with an id made on the server, so an action has one path whichever
+way it arrives. What a completed order does to its account is `portal.accounts.service_state`.
 """
 
 from __future__ import annotations
