@@ -126,7 +126,8 @@ class OrderChanges:
         before = _state(order)
         self._change(order, status=WorkOrderStatus.COMPLETED, result=dict(result), completed_at=completed_at or utcnow(),
                      completed_by_id=self.audit.actor.user_id)
-        # The result is referenced, not copied: a caller may still fill in a value it learns before writing.
+        # The audit row refers to the order's own result dict: a caller may still fill in a value it learns before
+        # the rows are written (a new read's id).
         self.audit.add("work_order.complete", "work_order", order.id, account_id=order.account_id, before=before,
                        after={**_state(order), "result": order.result})
 

@@ -177,7 +177,8 @@ class Batch:
         self.stored: dict[str, Stored] = {}
         self.orders: dict[int, tuple[WorkOrder, MeterInfo | None]] = {}
         self.facts: dict[int, dict[str, Any] | rules.InvalidAction] = {}  # by id() of the mutation
-        self.read_history: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)  # meter -> (at, order, value)
+        # meter -> (read at, 0 for stored reads or n for this batch's n-th, value), in the order history_from takes them
+        self.read_history: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
         self.audit = AuditLater(ctx.actor)
         self.order_changes = workorders.OrderChanges(self.audit)
         self.new_reads: list[dict[str, Any]] = []
