@@ -38,7 +38,7 @@ class Change:
 
 def change_for(kind: WorkOrderKind, action: str, status: AccountStatus, day: dt.date) -> Change | None:
     """How completing an order of this kind with this action changes an account in this status (None: it does not).
-    `day` is the local date the technician did the work."""
+    `day` is the date of the technician's read, as billing dates reads."""
     if action not in DONE:
         return None
     starting = kind == WorkOrderKind.START or (kind == WorkOrderKind.TRANSFER_READ and status == A.PENDING)

@@ -119,7 +119,7 @@ async def test_staff_and_residents_cannot_open_field_pages(client, session, csr,
     assert (await _post(client, f"/field/orders/{order.id}/actions/add_note", {"note": "x"})).status_code == 403
 
 
-async def test_a_start_read_from_the_plain_form_turns_the_pending_account_on_today(client, session, technician) -> None:
+async def test_a_start_read_from_the_plain_form_turns_the_pending_account_on_the_reads_day(client, session, technician) -> None:
     before = await factories.make_account(session, status=AccountStatus.CLOSED)
     asked_on = local_today() - dt.timedelta(days=10)
     started = await tenancy.start_service(
@@ -136,5 +136,6 @@ async def test_a_start_read_from_the_plain_form_turns_the_pending_account_on_tod
     await session.commit()
     account = await session.get(Account, started.account.id, populate_existing=True)
     services = list(await session.scalars(select(Service).where(Service.account_id == account.id)))
-    assert account.status == AccountStatus.ACTIVE and account.opened_on == local_today()
-    assert services and {s.started_on for s in services} == {local_today()}
+    read_day = (await session.scalar(select(MeterRead.read_at).where(MeterRead.work_order_id == started.order.id))).date()
+    assert account.status == AccountStatus.ACTIVE and account.opened_on == read_day
+    assert services and {s.started_on for s in services} == {read_day}

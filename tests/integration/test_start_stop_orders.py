@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.accounts import tenancy, workorders
@@ -38,17 +39,18 @@ TODAY = dt.datetime.now(dt.UTC).date()
 POLICY = Policy(holidays=us_holidays(range(TODAY.year - 1, TODAY.year + 2)))
 OFFICE = Actor.job("test")
 NOON_IN_RIVERTON = 18  # 18:00 UTC is midday in America/Chicago: the read's local and UTC dates agree
+EVENING_IN_RIVERTON = 1  # 01:00 UTC is 7 p.m. the evening before: the bill run dates the read by its UTC date
 
 
-def _read(order: WorkOrder, value: int, day: dt.date) -> sync.Mutation:
+def _read(order: WorkOrder, value: int, when: dt.datetime) -> sync.Mutation:
     return sync.Mutation(mutation_id=str(uuid.uuid4()), device_id="phone", seq=1, kind="record_read", order_id=order.id,
-                         base_version=order.version,
-                         payload={"value": value, "at": at(day, NOON_IN_RIVERTON).isoformat(), "confirmed": True})
+                         base_version=order.version, payload={"value": value, "at": when.isoformat(), "confirmed": True})
 
 
-async def _complete_in_the_field(maker, tech, order: WorkOrder, value: int, day: dt.date) -> dict:  # noqa: ANN001
+async def _complete_in_the_field(maker, tech, order: WorkOrder, value: int, day: dt.date,  # noqa: ANN001
+                                 hour: int = NOON_IN_RIVERTON) -> dict:
     ctx = sync.Context(policy=POLICY, actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago")
-    [answer] = await sync.apply_batch(maker, ctx, [_read(order, value, day)])
+    [answer] = await sync.apply_batch(maker, ctx, [_read(order, value, at(day, hour))])
     assert answer["status"] == "applied", answer
     return answer
 
@@ -58,7 +60,9 @@ async def _count(session, model, *where) -> int:  # noqa: ANN001
     return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
 
 
-async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with_the_deposit_applied(engine, session) -> None:
+@pytest.mark.parametrize("hour", [NOON_IN_RIVERTON, EVENING_IN_RIVERTON])
+async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with_the_deposit_applied(engine, session,
+                                                                                                     hour: int) -> None:
     maker = make_sessionmaker(engine)
     stop_day = TODAY - dt.timedelta(days=5)
     month_back = stop_day - dt.timedelta(days=30)
@@ -76,7 +80,7 @@ async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with
     await workorders.assign(session, OFFICE, order, tech)
     await session.commit()
 
-    answer = await _complete_in_the_field(maker, tech, order, 10_000 + 2 * 6_000 + 3_100, stop_day)
+    answer = await _complete_in_the_field(maker, tech, order, 10_000 + 2 * 6_000 + 3_100, stop_day, hour)
 
     await session.refresh(account)
     assert account.status == AccountStatus.FINAL and account.closed_on == stop_day
