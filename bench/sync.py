@@ -5,17 +5,27 @@ in process, CSRF and sessions included), then the route download a phone makes f
     .venv/bin/python bench/sync.py --devices 4 --actions 50 --url sqlite+aiosqlite:///var/bench_sync.db
 
 Prints actions applied per second (target >= 1,000/s on PostgreSQL) and the compressed size of `GET /field/sync`
-for a technician with 200 orders (target <= 100 KB). Every action is a meter read that completes its order, each in
-its own transaction with its mutation id, exactly as a phone's outbox sends them; afterwards the script checks that
-each action left exactly one read and one applied-mutation row.
+for a technician with 200 orders (target <= 100 KB). Every action is a meter read that completes its order, each
+with its own mutation id, in batches of 50 in seq order, exactly as a phone's outbox sends them (each phone pulls
+first, as its sync loop does); afterwards the script checks that each action left exactly one read and one
+applied-mutation row.
 
-Where the time goes (measured on the shared 2-core machine, load average about 3): 250-320 actions/s in process,
-so the 1,000/s target is not met. One action is 8 statements (mutation lookup and order lock, prefetched per batch;
-the read history; the read insert; the order update with its version check; two audit rows; the mutation row),
-and even an empty two-statement ORM transaction measured about 450-580 per second here, so one transaction per
-mutation cannot reach the target; a batch now runs in one transaction (falling back to one per mutation on any
-failure). What is left is ORM flush and statement overhead: batching the read and audit inserts across a batch and
-running several `portal serve --workers` on a machine with free cores are the next steps.
+Where the time went, and what was done (the shared 2-core machine, with other engineers' test suites running):
+one action used to cost 8 statements with an ORM flush per read, per order and per audit row, plus a mutation-id
+look-up each; 250-320 actions/s in process (195/s at load 3 when this was measured again). Now a batch of 50 runs
+in one transaction with a fixed number of statements whatever its size: three reads up front (its orders, locked,
+with their meters; the ids already stored; the read history of all its meters, so later reads of a meter in the
+batch are checked against earlier ones) and one statement each at the end for the reads (INSERT ... RETURNING), the
+orders (one UPDATE ... FROM jsonb_to_recordset, each row only at the version it was read with), the audit rows (COPY)
+and the mutation rows; statements are built once. Measured on PostgreSQL, each run's load average in brackets:
+
+    .venv/bin/python bench/sync.py              1,412 [3.3]  1,564 [3.2]  1,001 [3.1] actions/s (client in the same process)
+    .venv/bin/python bench/sync.py --workers 1  1,523 [3.0] actions/s
+    .venv/bin/python bench/sync.py --workers 2  1,726 [3.0]  1,824 [3.0] actions/s
+
+What is left per batch: each commit's WAL flush (about 5 ms on this disk; concurrent batches share flushes), the
+identity look-up of every request, and PostgreSQL's own work on the rows and their indexes. In process, the phones'
+HTTP client shares the one Python core with the server, so that figure is the lower one and swings with the load.
 """
 
 from __future__ import annotations
@@ -213,6 +223,9 @@ async def main() -> None:
             per_tech.setdefault(tech_id, []).append((order_id, last[meter_id] + rnd.randint(5_000, 7_000)))
 
         # ---- push: every phone at once ---------------------------------------------------------------------------
+        # Each phone pulls first, as its sync loop does (this also opens the server's database connections, which a
+        # server that has been running already has; the push is timed from here).
+        await asyncio.gather(*[c.get("/field/sync", headers={"accept": "application/json"}) for c in clients[:-1]])
         t0 = time.perf_counter()
         applied = await asyncio.gather(*[device(c, per_tech[t], args.batch) for c, t in zip(clients[:-1], techs[:-1], strict=True)])
         elapsed = time.perf_counter() - t0

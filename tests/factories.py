@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from portal.accounts.models import (
 )
 
 _seq = itertools.count(1)
+UTILITY_TZ = ZoneInfo("America/Chicago")  # the test settings' timezone (the default)
 
 
 async def make_account(
@@ -84,7 +86,7 @@ async def make_order(
         account_id=account.id,
         premise_id=account.premise_id,
         assigned_to_id=assignee.id if assignee else None,
-        due_on=due_on or dt.date.today(),
+        due_on=due_on or dt.datetime.now(UTILITY_TZ).date(),  # the utility's today, as the field pages count it
     )
     session.add(order)
     await session.flush()

@@ -16,11 +16,11 @@ from .actor import Actor
 from .models import AuditEvent, utcnow
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+_AS_IS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
-    if type(value) in _SCALARS:
+    if type(value) in _AS_IS:  # most values, answered without the checks below (enums are str and int subclasses)
         return value
     if isinstance(value, enum.Enum):
         return value.value
@@ -88,3 +88,22 @@ async def record_many(session: AsyncSession, actor: Actor, events: list[dict[str
     ]
     await copy_rows(session, AuditEvent.__table__, rows)
     return len(rows)
+
+
+class AuditLater:
+    """Audit rows gathered while a transaction does many changes, written with one statement (`write`) before it
+    commits: a field sync batch's reads, order changes and conflicts together."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.events: list[dict[str, Any]] = []
+
+    def add(self, action: str, entity_type: str, entity_id: object, *, account_id: int | None = None,
+            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+        """Values are converted when written: a dict passed here may still be filled in until then."""
+        self.events.append({"action": action, "entity_type": entity_type, "entity_id": entity_id,
+                            "account_id": account_id, "before": before, "after": after})
+
+    async def write(self, session: AsyncSession) -> None:
+        await record_many(session, self.actor, self.events)
+        self.events = []

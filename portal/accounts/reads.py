@@ -12,15 +12,16 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
 from .actor import Actor
-from .audit import record
-from .models import Meter, MeterRead, ReadSource
+from .audit import AuditLater, record
+from .models import Meter, MeterRead, ReadSource, utcnow
 from .policy import Policy
 
 DAY_SECONDS = 86_400
@@ -136,35 +137,39 @@ def facts_of(meter: Meter) -> MeterFacts:
     return MeterFacts(size=meter.size, dials=meter.dials, multiplier=meter.multiplier)
 
 
+def history_from(reads: Sequence[tuple[dt.datetime, int]], meter: MeterFacts, policy: Policy, before: dt.datetime) -> ReadHistory:
+    """The history a read taken at `before` is checked against, from a meter's actual reads (oldest first): the last
+    one before it and the average daily usage over the policy's window."""
+    since = before - dt.timedelta(days=policy.read_history_days)
+    window = [(at, value) for at, value in reads if since <= at < before]
+    last = window[-1] if window else (None, None)
+    return ReadHistory(last[1], last[0], average_daily(window, meter))
+
+
+# Actual reads of some meters (`meter_ids`) from `since` on, per meter oldest first: what `history_from` takes.
+HISTORY = (select(MeterRead.meter_id, MeterRead.read_at, MeterRead.value)
+           .where(MeterRead.meter_id.in_(bindparam("meter_ids", expanding=True)), MeterRead.read_at >= bindparam("since"),
+                  MeterRead.source != ReadSource.ESTIMATED)
+           .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id))
+
+
 async def histories(session: AsyncSession, policy: Policy, meters: Iterable[Meter], before: dt.datetime) -> dict[int, ReadHistory]:
     """Each meter's last read and average daily usage, from reads in the policy's window (one query for all)."""
     by_id = {m.id: m for m in meters}
     if not by_id:
         return {}
     since = before - dt.timedelta(days=policy.read_history_days)
-    rows = await session.execute(
-        select(MeterRead.meter_id, MeterRead.read_at, MeterRead.value)
-        .where(MeterRead.meter_id.in_(list(by_id)), MeterRead.read_at < before, MeterRead.read_at >= since,
-               MeterRead.source != ReadSource.ESTIMATED)
-        .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id)
-    )
     found: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    for meter_id, read_at, value in rows:
+    for meter_id, read_at, value in await session.execute(HISTORY, {"meter_ids": list(by_id), "since": since}):
         found[meter_id].append((read_at, value))
-    out = {}
-    for meter_id, meter in by_id.items():
-        reads = found.get(meter_id, [])
-        last = reads[-1] if reads else (None, None)
-        out[meter_id] = ReadHistory(last[1], last[0], average_daily(reads, facts_of(meter)))
-    return out
+    return {meter_id: history_from(found.get(meter_id, []), facts_of(meter), policy, before) for meter_id, meter in by_id.items()}
 
 
 async def history(session: AsyncSession, policy: Policy, meter: Meter, before: dt.datetime) -> ReadHistory:
     return (await histories(session, policy, [meter], before))[meter.id]
 
 
-async def record_read(
-    session: AsyncSession,
+def new_read(
     actor: Actor,
     meter: Meter,
     *,
@@ -174,23 +179,36 @@ async def record_read(
     source: ReadSource = ReadSource.FIELD,
     work_order_id: int | None = None,
     note: str | None = None,
-) -> MeterRead:
-    """Store one read with its flags and an audit row, in the caller's transaction."""
+) -> dict[str, Any]:
+    """One read's row, checked against the meter's register."""
     if value < 0 or value >= 10**meter.dials:
         raise ValueError(f"read {value} does not fit a {meter.dials}-dial register")
-    read = MeterRead(
-        meter_id=meter.id,
-        value=value,
-        read_at=read_at,
-        source=source,
-        flags=sorted(set(flags)),
-        reader_id=actor.user_id,
-        work_order_id=work_order_id,
-        note=(note or None) and note[:500],
-    )
+    return {"meter_id": meter.id, "value": value, "read_at": read_at, "source": source, "flags": sorted(set(flags)),
+            "reader_id": actor.user_id, "work_order_id": work_order_id, "note": (note or None) and note[:500]}
+
+
+def _audit_after(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("meter_id", "value", "read_at", "flags", "source", "work_order_id")}
+
+
+async def record_read(session: AsyncSession, actor: Actor, meter: Meter, **facts: Any) -> MeterRead:
+    """Store one read with its flags and an audit row, in the caller's transaction (facts as for `new_read`)."""
+    row = new_read(actor, meter, **facts)
+    read = MeterRead(**row)
     session.add(read)
     await session.flush()
-    await record(session, actor, "meter_read.record", "meter_read", read.id,
-                 after={"meter_id": meter.id, "value": value, "read_at": read_at, "flags": read.flags,
-                        "source": source, "work_order_id": work_order_id})
+    await record(session, actor, "meter_read.record", "meter_read", read.id, after=_audit_after(row))
     return read
+
+
+async def record_reads(session: AsyncSession, audit: AuditLater, rows: list[dict[str, Any]]) -> list[int]:
+    """Store many reads (rows from `new_read`) with one multi-row INSERT in the caller's transaction, their audit rows
+    added to `audit` (which the caller writes); their ids, in order."""
+    if not rows:
+        return []
+    now = utcnow()
+    statement = insert(MeterRead.__table__).returning(MeterRead.__table__.c.id, sort_by_parameter_order=True)
+    ids = list(await session.scalars(statement, [{**row, "created_at": now} for row in rows]))
+    for row, read_id in zip(rows, ids, strict=True):
+        audit.add("meter_read.record", "meter_read", read_id, after=_audit_after(row))
+    return ids

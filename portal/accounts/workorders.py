@@ -4,16 +4,19 @@ ask for restores, staff dispatch them, technicians complete them. Each change wr
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.i18n import gettext as _
 
 from .actor import Actor
-from .audit import record
+from .audit import AuditLater, record
 from .errors import Conflict
 from .models import Account, User, WorkOrder, WorkOrderKind, WorkOrderStatus
 from .models.base import utcnow
@@ -94,19 +97,89 @@ async def cancel(session: AsyncSession, actor: Actor, order: WorkOrder, reason: 
     return True
 
 
+class OrderChanges:
+    """Changes to orders made in memory and written together: one UPDATE for all of them that changes each row only if
+    it still has the version it was read with (anything else raises StaleDataError and the caller's transaction rolls
+    back); their audit rows go to `audit`, which the caller writes. The ORM objects are kept as the database will have
+    them, so the session does not write them again. Used for a field sync batch; `complete` is the same for one order."""
+
+    def __init__(self, audit: AuditLater) -> None:
+        self.audit = audit
+        self._read_version: dict[int, int] = {}
+        self._orders: dict[int, WorkOrder] = {}
+
+    def _change(self, order: WorkOrder, **values: Any) -> None:
+        self._read_version.setdefault(order.id, order.version)
+        self._orders[order.id] = order
+        for name, value in {**values, "version": order.version + 1, "updated_at": utcnow()}.items():
+            set_committed_value(order, name, value)
+
+    def note(self, order: WorkOrder, note: dict[str, Any]) -> None:
+        notes = [*order.result.get("notes", []), note]
+        self._change(order, result={**order.result, "notes": notes})
+        self.audit.add("work_order.note", "work_order", order.id, account_id=order.account_id,
+                       before={"notes": len(notes) - 1}, after={"note": note["text"]})
+
+    def complete(self, order: WorkOrder, result: dict[str, Any], *, completed_at: dt.datetime | None = None) -> None:
+        if order.status == WorkOrderStatus.COMPLETED:
+            raise Conflict(_("This order was already completed."))
+        before = _state(order)
+        self._change(order, status=WorkOrderStatus.COMPLETED, result=dict(result), completed_at=completed_at or utcnow(),
+                     completed_by_id=self.audit.actor.user_id)
+        # The audit row refers to the order's own result dict: a caller may still fill in a value it learns before
+        # the rows are written (a new read's id).
+        self.audit.add("work_order.complete", "work_order", order.id, account_id=order.account_id, before=before,
+                       after={**_state(order), "result": order.result})
+
+    async def write(self, session: AsyncSession) -> None:
+        if not self._orders:
+            return
+        rows = [{"id": o.id, "read_version": self._read_version[o.id], "version": o.version, "status": o.status.value,
+                 "result": o.result, "completed_at": o.completed_at, "completed_by_id": o.completed_by_id,
+                 "updated_at": o.updated_at} for o in self._orders.values()]
+        if session.bind.dialect.name == "postgresql":
+            # One statement whatever the number of rows (one prepared statement), the rows as one JSON parameter.
+            changed = len((await session.execute(_UPDATE_FROM_JSON, {"rows": json.dumps(rows, default=_json_value)})).all())
+        else:
+            # SQLite: one executemany; its row count is the sum over the rows, and each row can match at most one.
+            table = WorkOrder.__table__
+            statement = (update(table).where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_read_version"))
+                         .values({name: bindparam(f"b_{name}") for name in ("version", "status", "result", "completed_at",
+                                                                             "completed_by_id", "updated_at")}))
+            changed = (await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])).rowcount
+        if changed != len(rows):
+            raise StaleDataError(f"{len(rows) - changed} of {len(rows)} work orders changed since they were read")
+        self._orders.clear()
+        self._read_version.clear()
+
+
+_UPDATE_FROM_JSON = text("""
+UPDATE work_order AS w
+SET version = v.version, status = v.status, result = v.result, completed_at = v.completed_at,
+    completed_by_id = v.completed_by_id, updated_at = v.updated_at
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, read_version integer, version integer, status text,
+                                                   result json, completed_at timestamptz, completed_by_id bigint,
+                                                   updated_at timestamptz)
+WHERE w.id = v.id AND w.version = v.read_version
+RETURNING w.id
+""")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in a work order change")
+
+
 async def complete(
     session: AsyncSession, actor: Actor, order: WorkOrder, result: dict[str, Any], *, completed_at: dt.datetime | None = None
 ) -> WorkOrder:
-    if order.status == WorkOrderStatus.COMPLETED:
-        raise Conflict(_("This order was already completed."))
-    before = _state(order)
-    order.status = WorkOrderStatus.COMPLETED
-    order.result = dict(result)
-    order.completed_at = completed_at or utcnow()
-    order.completed_by_id = actor.user_id
-    await session.flush()
-    await record(session, actor, "work_order.complete", "work_order", order.id, account_id=order.account_id,
-                 before=before, after={**_state(order), "result": order.result})
+    await session.flush()  # the order's pending changes first, so the version checked is the row's
+    audit = AuditLater(actor)
+    changes = OrderChanges(audit)
+    changes.complete(order, result, completed_at=completed_at)
+    await changes.write(session)
+    await audit.write(session)
     return order
 
 

@@ -1,8 +1,10 @@
-"""Applying a phone's outbox (DESIGN.md section 5): each mutation at most once, in its own transaction, with its id
-stored in the same transaction as its effect; the answer is applied, duplicate, rejected or retry_later.
+"""Applying a phone's outbox (DESIGN.md section 5): each mutation at most once, with its id stored in the same
+transaction as its effect; the answer is applied, duplicate, rejected or retry_later.
 
-The web forms (no JavaScript) go through the same `apply_one` with an id made on the server, so an action has one
-path whichever way it arrives.
+A batch runs in one transaction (`Batch`: a few queries up front, a few multi-row statements at the end); any
+failure rolls it back and it runs again one transaction per mutation (`apply_one`, a batch of one). The web forms
+(no JavaScript) go through the same `apply_one` with an id made on the server, so an action has one path whichever
+way it arrives. What a completed order does to its account is `portal.accounts.service_state`.
 """
 
 from __future__ import annotations
@@ -11,21 +13,23 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from bisect import insort
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.accounts import reads, workorders
+from portal.accounts import reads, service_state, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.audit import record
+from portal.accounts.audit import AuditLater
 from portal.accounts.errors import Conflict
-from portal.accounts.models import Account, AccountStatus, Meter, SyncMutation, WorkOrder, WorkOrderKind
+from portal.accounts.models import Meter, SyncMutation, WorkOrder, WorkOrderKind
 from portal.accounts.policy import Policy
 from portal.i18n import format_datetime
 from portal.i18n import gettext as _
@@ -108,7 +112,7 @@ def _needs_read(m: Mutation, facts: dict[str, Any]) -> bool:
     return m.kind in ("record_read", "disconnect_done", "restore_done") or (m.kind == "complete_order" and facts.get("value") is not None)
 
 
-def _check_meter(m: Mutation, meter: Meter | None, facts: dict[str, Any]) -> None:
+def _check_meter(m: Mutation, meter: MeterInfo | None, facts: dict[str, Any]) -> None:
     """Everything that could refuse the action, checked before anything is written (no savepoint needed)."""
     if not _needs_read(m, facts):
         return
@@ -118,162 +122,235 @@ def _check_meter(m: Mutation, meter: Meter | None, facts: dict[str, Any]) -> Non
         raise rules.InvalidAction(_("This meter has %(n)s dials: check the read.") % {"n": meter.dials})
 
 
-async def _record_meter_read(session: AsyncSession, ctx: Context, order: WorkOrder, meter: Meter, facts: dict[str, Any]) -> dict[str, Any]:
-    history = await reads.history(session, ctx.policy, meter, facts["at"])
-    check = reads.check_read(ctx.policy, reads.facts_of(meter), history, facts["value"], facts["at"])
-    flags = list(check.flags) + ([reads.ReadFlag.RE_ENTERED] if facts.get("confirmed") else [])
-    read = await reads.record_read(session, ctx.actor, meter, value=facts["value"], read_at=facts["at"], flags=flags,
-                                   work_order_id=order.id, note=facts.get("note"))
-    return {"read": facts["value"], "read_id": read.id, "flags": read.flags, "usage": check.usage}
-
-
 def _result(facts: dict[str, Any], m: Mutation, extra: dict[str, Any]) -> dict[str, Any]:
     kept = {k: v for k, v in facts.items() if v is not None and k not in ("confirmed", "value", "at")}
     return {"action": m.kind, "at": facts["at"].isoformat(), "mutation_id": m.mutation_id, **kept, **extra}
 
 
-async def _apply(session: AsyncSession, ctx: Context, m: Mutation, order: WorkOrder, meter: Meter | None,
-                 facts: dict[str, Any]) -> dict[str, Any]:
-    """The effect of an accepted action; returns what the answer says about it."""
-    extra: dict[str, Any] = {}
-    if m.kind == "add_note":
-        notes = [*order.result.get("notes", []), {"text": facts["note"], "at": facts["at"].isoformat(), "by": ctx.actor.user_id}]
-        before = {"notes": len(notes) - 1}
-        order.result = {**order.result, "notes": notes}
-        await session.flush()
-        await record(session, ctx.actor, "work_order.note", "work_order", order.id, account_id=order.account_id,
-                     before=before, after={"note": facts["note"]})
-        return {}
-    if m.kind == "request_restore":
-        existing = await workorders.for_account(session, order.account_id, kinds=[WorkOrderKind.RESTORE]) if order.account_id else []
-        restore = existing[0] if existing else await workorders.create(
-            session, ctx.actor, kind=WorkOrderKind.RESTORE, premise_id=order.premise_id, account_id=order.account_id,
-            meter_id=order.meter_id, assignee_id=ctx.actor.user_id, due_on=facts["at"].astimezone(ZoneInfo(ctx.timezone)).date(),
-            priority=1, instructions=_("Restore after the disconnect on order %(id)s.") % {"id": order.id})
-        return {"restore_order_id": restore.id}
-    if _needs_read(m, facts):
-        assert meter is not None  # _check_meter ran first
-        extra = await _record_meter_read(session, ctx, order, meter, facts)
-    result = _result(facts, m, extra)
-    if order.result.get("notes"):  # notes added before the order was finished stay with it
-        result["notes"] = order.result["notes"]
-    await workorders.complete(session, ctx.actor, order, result, completed_at=facts["at"])
-    if m.kind in ("disconnect_done", "restore_done") and order.account_id:
-        await _set_service_state(session, ctx, order, off=m.kind == "disconnect_done")
-    return extra
-
-
-async def _set_service_state(session: AsyncSession, ctx: Context, order: WorkOrder, *, off: bool) -> None:
-    """A disconnect turns the account's service off (payments then order a restore); a restore turns it back on."""
-    account = await session.get(Account, order.account_id)
-    if account is None:
-        return
-    target = AccountStatus.DISCONNECTED if off else AccountStatus.ACTIVE
-    if off and account.status not in (AccountStatus.ACTIVE, AccountStatus.COLLECTIONS):
-        return
-    if not off and account.status != AccountStatus.DISCONNECTED:
-        return
-    before = account.status
-    account.status = target
-    await session.flush()
-    await record(session, ctx.actor, "account.status", "account", account.id, account_id=account.id,
-                 before={"status": before}, after={"status": target, "work_order_id": order.id})
-
-
-async def _lock_order(session: AsyncSession, order_id: int | None) -> tuple[WorkOrder | None, Meter | None]:
-    """The order (row-locked on PostgreSQL, so two phones acting on it take turns) and its meter, in one query."""
-    if order_id is None:
-        return None, None
-    query = select(WorkOrder, Meter).outerjoin(Meter, Meter.id == WorkOrder.meter_id).where(WorkOrder.id == order_id)
-    if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(of=WorkOrder)
-    row = (await session.execute(query)).first()
-    return (row[0], row[1]) if row else (None, None)
-
-
-def _duplicate(stored: SyncMutation, m: Mutation, ctx: Context) -> dict[str, Any]:
+def _duplicate(stored: Stored, m: Mutation, ctx: Context) -> dict[str, Any]:
     if stored.payload_sha256 != m.digest() or stored.user_id != ctx.actor.user_id:
         return _rejected(m, "id_reused", _("This action's id was already used for a different action. It was not applied."))
     return {**stored.result, "mutation_id": m.mutation_id, "seq": m.seq, "status": "duplicate",
             "original_status": stored.status}
 
 
-async def _attempt(maker: async_sessionmaker[AsyncSession], ctx: Context, m: Mutation) -> dict[str, Any]:
-    async with maker() as session, session.begin():
-        return await apply_in(session, ctx, m)
+@dataclass(frozen=True)
+class MeterInfo:
+    """What an action needs of its order's meter."""
+
+    id: int
+    size: str
+    dials: int
+    multiplier: int
 
 
 @dataclass
-class Prefetched:
-    """A batch's stored mutations and locked orders (with meters), read in two queries instead of two per action."""
+class Stored:
+    """What a mutation id answered: read from the table, or given earlier in this transaction."""
 
-    stored: dict[str, SyncMutation]
-    orders: dict[int, tuple[WorkOrder, Meter | None]]
-
-
-async def prefetch(session: AsyncSession, mutations: list[Mutation]) -> Prefetched:
-    order_ids = sorted({m.order_id for m in mutations if m.order_id is not None})  # sorted: locks taken in one order
-    orders: dict[int, tuple[WorkOrder, Meter | None]] = {}
-    if order_ids:
-        query = (select(WorkOrder, Meter).outerjoin(Meter, Meter.id == WorkOrder.meter_id)
-                 .where(WorkOrder.id.in_(order_ids)).order_by(WorkOrder.id))
-        if session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(of=WorkOrder)
-        orders = {order.id: (order, meter) for order, meter in (await session.execute(query)).all()}
-    # After the locks: a request that held them and committed the same ids is seen now, not after a failed commit.
-    ids = [m.mutation_id for m in mutations]
-    stored = {row.mutation_id: row for row in await session.scalars(select(SyncMutation).where(SyncMutation.mutation_id.in_(ids)))}
-    return Prefetched(stored, orders)
+    payload_sha256: str
+    user_id: int
+    status: str
+    result: dict[str, Any]
 
 
-async def apply_in(session: AsyncSession, ctx: Context, m: Mutation, known: Prefetched | None = None) -> dict[str, Any]:
+# Built once (statements cost more to build than to run): the orders as ORM objects, which the rarer effects use,
+# their meters as plain columns; locked on PostgreSQL, in id order, so two phones acting on one order take turns.
+_ORDERS = (select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier)
+           .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
+           .where(WorkOrder.id.in_(bindparam("order_ids", expanding=True))).order_by(WorkOrder.id))
+_ORDERS_LOCKED = _ORDERS.with_for_update(of=WorkOrder)
+_STORED = (select(SyncMutation.mutation_id, SyncMutation.payload_sha256, SyncMutation.user_id, SyncMutation.status,
+                  SyncMutation.result)
+           .where(SyncMutation.mutation_id.in_(bindparam("mutation_ids", expanding=True))))
+
+
+class Batch:
+    """Mutations applied in one transaction. What they need is read up front in a few queries (their orders with
+    meters, locked on PostgreSQL; the ids already stored; the meters' read history), and their usual effects (reads,
+    order changes, audit rows, mutation rows) are written at the end with a few multi-row statements. Rarer effects
+    (a restore order, an account's status) go through the ORM as they happen, in the same transaction."""
+
+    def __init__(self, session: AsyncSession, ctx: Context) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.stored: dict[str, Stored] = {}
+        self.orders: dict[int, tuple[WorkOrder, MeterInfo | None]] = {}
+        self.facts: dict[int, dict[str, Any] | rules.InvalidAction] = {}  # by id() of the mutation
+        # meter -> (read at, 0 for stored reads or n for this batch's n-th, value), in the order history_from takes them
+        self.read_history: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
+        self.audit = AuditLater(ctx.actor)
+        self.order_changes = workorders.OrderChanges(self.audit)
+        self.new_reads: list[dict[str, Any]] = []
+        self.read_id_targets: list[list[dict[str, Any]]] = []  # per new read: the dicts whose "read_id" it fills
+        self.mutation_rows: list[dict[str, Any]] = []
+        self.echoes: list[tuple[dict[str, Any], Stored, Mutation]] = []  # duplicates of ids first seen in this batch
+
+    async def load(self, mutations: list[Mutation]) -> None:
+        session = self.session
+        order_ids = sorted({m.order_id for m in mutations if m.order_id is not None})  # sorted: locks taken in one order
+        if order_ids:
+            query = _ORDERS_LOCKED if session.bind.dialect.name == "postgresql" else _ORDERS
+            self.orders = {order.id: (order, MeterInfo(meter_id, size, dials, multiplier) if meter_id is not None else None)
+                           for order, meter_id, size, dials, multiplier
+                           in (await session.execute(query, {"order_ids": order_ids})).all()}
+        # After the locks: a request that held them and committed the same ids is seen now, not after a failed commit.
+        rows = await session.execute(_STORED, {"mutation_ids": [m.mutation_id for m in mutations]})
+        self.stored = {row.mutation_id: Stored(row.payload_sha256, row.user_id, row.status, row.result) for row in rows}
+        now = self.ctx.now()
+        for m in mutations:
+            try:
+                self.facts[id(m)] = rules.facts(m.kind, m.payload, list(m.photo_ids), now)
+            except rules.InvalidAction as problem:
+                self.facts[id(m)] = problem
+        # One query for the read history of every meter a read in this batch is checked against.
+        reading = [(self.orders[m.order_id][1], facts["at"]) for m in mutations
+                   if isinstance(facts := self.facts[id(m)], dict) and m.order_id in self.orders
+                   and self.orders[m.order_id][1] is not None and _needs_read(m, facts)]
+        if reading:
+            since = min(at for _meter, at in reading) - dt.timedelta(days=self.ctx.policy.read_history_days)
+            meter_ids = sorted({meter.id for meter, _at in reading})
+            for meter_id, read_at, value in await session.execute(reads.HISTORY, {"meter_ids": meter_ids, "since": since}):
+                self.read_history[meter_id].append((read_at, 0, value))
+
+    def _history(self, meter: MeterInfo, before: dt.datetime) -> reads.ReadHistory:
+        known = [(at, value) for at, _order, value in self.read_history[meter.id]]
+        return reads.history_from(known, reads.facts_of(meter), self.ctx.policy, before)
+
+    def _record_meter_read(self, order: WorkOrder, meter: MeterInfo, facts: dict[str, Any]) -> dict[str, Any]:
+        ctx = self.ctx
+        check = reads.check_read(ctx.policy, reads.facts_of(meter), self._history(meter, facts["at"]), facts["value"],
+                                 facts["at"])
+        flags = list(check.flags) + ([reads.ReadFlag.RE_ENTERED] if facts.get("confirmed") else [])
+        row = reads.new_read(ctx.actor, meter, value=facts["value"], read_at=facts["at"], flags=flags,
+                             work_order_id=order.id, note=facts.get("note"))
+        self.new_reads.append(row)
+        # Later reads of the same meter in this batch are checked against this one (after the ones stored before).
+        insort(self.read_history[meter.id], (facts["at"], len(self.new_reads), facts["value"]))
+        extra = {"read": facts["value"], "read_id": None, "flags": row["flags"], "usage": check.usage}
+        self.read_id_targets.append([extra])
+        return extra
+
+    async def _apply(self, m: Mutation, order: WorkOrder, meter: MeterInfo | None, facts: dict[str, Any]) -> dict[str, Any]:
+        """The effect of an accepted action; returns what the answer says about it."""
+        ctx, session = self.ctx, self.session
+        extra: dict[str, Any] = {}
+        if m.kind == "add_note":
+            self.order_changes.note(order, {"text": facts["note"], "at": facts["at"].isoformat(), "by": ctx.actor.user_id})
+            return {}
+        if m.kind == "request_restore":
+            existing = await workorders.for_account(session, order.account_id, kinds=[WorkOrderKind.RESTORE]) if order.account_id else []
+            restore = existing[0] if existing else await workorders.create(
+                session, ctx.actor, kind=WorkOrderKind.RESTORE, premise_id=order.premise_id, account_id=order.account_id,
+                meter_id=order.meter_id, assignee_id=ctx.actor.user_id, due_on=facts["at"].astimezone(ZoneInfo(ctx.timezone)).date(),
+                priority=1, instructions=_("Restore after the disconnect on order %(id)s.") % {"id": order.id})
+            return {"restore_order_id": restore.id}
+        if _needs_read(m, facts):
+            assert meter is not None  # _check_meter ran first
+            extra = self._record_meter_read(order, meter, facts)
+        result = _result(facts, m, extra)
+        if order.result.get("notes"):  # notes added before the order was finished stay with it
+            result["notes"] = order.result["notes"]
+        self.order_changes.complete(order, result, completed_at=facts["at"])
+        if extra:
+            self.read_id_targets[-1].append(order.result)  # the order's own copy, which its audit row shows too
+        if order.kind in service_state.KINDS:
+            # The read's day as the bill run dates reads (UTC), so a final bill ends on its own final read and a first
+            # bill starts at the start read whatever the hour: after 6 p.m. in Riverton that is the next day's date.
+            day = facts["at"].astimezone(dt.UTC).date()
+            await service_state.order_completed(session, ctx.actor, order, action=m.kind, day=day)
+        return extra
+
+    async def apply(self, m: Mutation) -> dict[str, Any]:
+        """One mutation: its id, its effect or its rejection, and its answer, together in this transaction."""
+        ctx = self.ctx
+        stored = self.stored.get(m.mutation_id)
+        if stored is not None:
+            answer = _duplicate(stored, m, ctx)
+            if answer["status"] == "duplicate" and any(row["mutation_id"] == m.mutation_id for row in self.mutation_rows):
+                self.echoes.append((answer, stored, m))  # its answer is complete only once the batch is written
+            return answer
+        order, meter = self.orders.get(m.order_id, (None, None)) if m.order_id is not None else (None, None)
+        exception_code = None
+        status = "rejected"
+        if order is None or order.assigned_to_id != ctx.actor.user_id:
+            # Another technician's order answers like a missing one.
+            answer = _rejected(m, "not_found", _("Order %(id)s is not assigned to you.") % {"id": m.order_id})
+            order = None
+        else:
+            try:
+                facts = self.facts[id(m)]
+                if isinstance(facts, rules.InvalidAction):
+                    raise facts
+                decision = rules.decide(m.kind, order.kind, order.status)
+                if decision.apply:
+                    _check_meter(m, meter, facts)
+                    extra = await self._apply(m, order, meter, facts)
+                    status = "applied"
+                    answer = {"mutation_id": m.mutation_id, "seq": m.seq, "status": "applied",
+                              "order": _order_state(order), **extra}
+                    if "read_id" in extra:
+                        self.read_id_targets[-1].append(answer)
+                elif decision.code in ("order_cancelled", "already_completed"):
+                    exception_code = decision.code
+                    answer = _rejected(m, decision.code, _conflict_message(ctx, m, order, decision, facts["at"]), order,
+                                       restore_offer=decision.restore_offer)
+                    self.audit.add("work_order.field_conflict", "work_order", order.id, account_id=order.account_id,
+                                   after={"code": decision.code, "action": m.kind, "mutation_id": m.mutation_id,
+                                          "facts": facts})
+                else:
+                    answer = _rejected(m, decision.code or "invalid", _("This action does not fit order %(id)s (%(kind)s).")
+                                       % {"id": order.id, "kind": order.kind}, order)
+            except (rules.InvalidAction, Conflict) as problem:
+                answer = _rejected(m, "invalid", problem.message, order)
+        digest = m.digest()
+        self.mutation_rows.append({
+            "mutation_id": m.mutation_id, "device_id": m.device_id[:64], "seq": m.seq, "user_id": ctx.actor.user_id,
+            "kind": m.kind[:32], "work_order_id": order.id if order else None,
+            "payload": {"order_id": m.order_id, "base_version": m.base_version, "payload": m.payload,
+                        "photo_ids": list(m.photo_ids)},
+            "payload_sha256": digest, "status": status, "result": answer, "exception_code": exception_code,
+        })
+        self.stored[m.mutation_id] = Stored(digest, ctx.actor.user_id, status, answer)
+        return answer
+
+    async def write(self) -> None:
+        """Everything the batch's mutations did that is not written yet: reads first (their ids go into the answers
+        and order results), then the orders (version-checked), then the mutation rows."""
+        session = self.session
+        read_ids = await reads.record_reads(session, self.audit, self.new_reads)
+        for read_id, targets in zip(read_ids, self.read_id_targets, strict=True):
+            for target in targets:
+                target["read_id"] = read_id
+        await self.order_changes.write(session)
+        await self.audit.write(session)
+        if self.mutation_rows:
+            now = dt.datetime.now(dt.UTC)
+            await session.execute(insert(SyncMutation.__table__), [{**row, "received_at": now} for row in self.mutation_rows])
+        for answer, stored, m in self.echoes:
+            answer.update(_duplicate(stored, m, self.ctx))
+        self.new_reads, self.read_id_targets, self.mutation_rows, self.echoes = [], [], [], []
+
+
+async def prefetch(session: AsyncSession, ctx: Context, mutations: list[Mutation]) -> Batch:
+    """A batch's reads, done once for all its mutations (a lock timeout here sends the batch down the slow path)."""
+    batch = Batch(session, ctx)
+    await batch.load(mutations)
+    return batch
+
+
+async def apply_in(session: AsyncSession, ctx: Context, m: Mutation) -> dict[str, Any]:
     """One mutation inside the caller's transaction: its id, its effect or its rejection, and its answer, together."""
-    if known is not None and m.mutation_id in known.stored:
-        stored: SyncMutation | None = known.stored[m.mutation_id]
-    else:
-        # Without a prefetch, or an id the prefetch did not see (sent twice in one batch: the first is pending here).
-        stored = await session.scalar(select(SyncMutation).where(SyncMutation.mutation_id == m.mutation_id))
-    if stored is not None:
-        return _duplicate(stored, m, ctx)
-    if known is not None:
-        order, meter = known.orders.get(m.order_id, (None, None)) if m.order_id is not None else (None, None)
-    else:
-        order, meter = await _lock_order(session, m.order_id)
-    exception_code = None
-    status = "rejected"
-    if order is None or order.assigned_to_id != ctx.actor.user_id:
-        # Another technician's order answers like a missing one.
-        answer = _rejected(m, "not_found", _("Order %(id)s is not assigned to you.") % {"id": m.order_id})
-        order = None
-    else:
-        try:
-            facts = rules.facts(m.kind, m.payload, list(m.photo_ids), ctx.now())
-            decision = rules.decide(m.kind, order.kind, order.status)
-            if decision.apply:
-                _check_meter(m, meter, facts)
-                extra = await _apply(session, ctx, m, order, meter, facts)
-                status = "applied"
-                answer = {"mutation_id": m.mutation_id, "seq": m.seq, "status": "applied",
-                          "order": _order_state(order), **extra}
-            elif decision.code in ("order_cancelled", "already_completed"):
-                exception_code = decision.code
-                answer = _rejected(m, decision.code, _conflict_message(ctx, m, order, decision, facts["at"]), order,
-                                   restore_offer=decision.restore_offer)
-                await record(session, ctx.actor, "work_order.field_conflict", "work_order", order.id,
-                             account_id=order.account_id, after={"code": decision.code, "action": m.kind,
-                                                                 "mutation_id": m.mutation_id, "facts": facts})
-            else:
-                answer = _rejected(m, decision.code or "invalid", _("This action does not fit order %(id)s (%(kind)s).")
-                                   % {"id": order.id, "kind": order.kind}, order)
-        except (rules.InvalidAction, Conflict) as problem:
-            answer = _rejected(m, "invalid", problem.message, order)
-    session.add(SyncMutation(
-        mutation_id=m.mutation_id, device_id=m.device_id[:64], seq=m.seq, user_id=ctx.actor.user_id, kind=m.kind[:32],
-        work_order_id=order.id if order else None, payload={"order_id": m.order_id, "base_version": m.base_version,
-                                                            "payload": m.payload, "photo_ids": list(m.photo_ids)},
-        payload_sha256=m.digest(), status=status, result=answer, exception_code=exception_code,
-    ))
+    batch = Batch(session, ctx)
+    await batch.load([m])
+    answer = await batch.apply(m)
+    await batch.write()
     return answer
+
+
+async def _attempt(maker: async_sessionmaker[AsyncSession], ctx: Context, m: Mutation) -> dict[str, Any]:
+    async with maker() as session, session.begin():
+        return await apply_in(session, ctx, m)
 
 
 async def apply_one(maker: async_sessionmaker[AsyncSession], ctx: Context, m: Mutation) -> dict[str, Any]:
@@ -302,12 +379,13 @@ async def apply_batch(maker: async_sessionmaker[AsyncSession], ctx: Context, mut
     ordered = sorted(mutations, key=lambda item: (item.device_id, item.seq))
     try:
         async with maker() as session, session.begin():
-            known = await prefetch(session, ordered)
+            batch = await prefetch(session, ctx, ordered)
             answers = []
             for m in ordered:
-                answers.append(await apply_in(session, ctx, m, known))
+                answers.append(await batch.apply(m))
                 if after_commit is not None:
                     await after_commit(m)
+            await batch.write()
         return answers
     except (IntegrityError, StaleDataError, DBAPIError) as problem:
         log.info("batch of %s fell back to one transaction per mutation: %s", len(ordered), problem)

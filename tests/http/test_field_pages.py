@@ -3,15 +3,18 @@ a flagged read asks to be typed again with a photo; another technician's order i
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from sqlalchemy import func, select
 
-from portal.accounts import workorders
+from portal.accounts import tenancy, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.models import MeterRead, Photo, Role, WorkOrder, WorkOrderKind, WorkOrderStatus
+from portal.accounts.models import (Account, AccountStatus, MeterRead, Photo, Role, Service, WorkOrder, WorkOrderKind,
+                                    WorkOrderStatus)
+from portal.accounts.policy import Policy
 from tests import factories
-from tests.field_world import LAST_READ, make_field_order
+from tests.field_world import LAST_READ, local_today, make_field_order
 from tests.http.helpers import csrf, sign_in
 from tests.unit.test_photos import jpeg
 
@@ -114,3 +117,25 @@ async def test_staff_and_residents_cannot_open_field_pages(client, session, csr,
     await sign_in(client, session, csr)
     assert (await client.get("/field")).status_code == 403
     assert (await _post(client, f"/field/orders/{order.id}/actions/add_note", {"note": "x"})).status_code == 403
+
+
+async def test_a_start_read_from_the_plain_form_turns_the_pending_account_on_the_reads_day(client, session, technician) -> None:
+    before = await factories.make_account(session, status=AccountStatus.CLOSED)
+    asked_on = local_today() - dt.timedelta(days=10)
+    started = await tenancy.start_service(
+        session, Actor.job("test"), Policy(), premise_id=before.premise_id, start_on=tenancy.earliest_date(Policy(), asked_on),
+        today=asked_on, identity=tenancy.Identity(first_name="Ana", last_name="Reyes", email=None, phone=None))
+    await workorders.assign(session, Actor.job("test"), started.order, technician)
+    await session.commit()
+    await sign_in(client, session, technician)
+    page = await client.get(f"/field/orders/{started.order.id}")
+    assert page.status_code == 200 and 'name="value"' in page.text
+    answer = await _post(client, f"/field/orders/{started.order.id}/actions/record_read",
+                         {"mutation_id": str(uuid.uuid4()), "value": "20000"})
+    assert answer.status_code == 303
+    await session.commit()
+    account = await session.get(Account, started.account.id, populate_existing=True)
+    services = list(await session.scalars(select(Service).where(Service.account_id == account.id)))
+    read_day = (await session.scalar(select(MeterRead.read_at).where(MeterRead.work_order_id == started.order.id))).date()
+    assert account.status == AccountStatus.ACTIVE and account.opened_on == read_day
+    assert services and {s.started_on for s in services} == {read_day}

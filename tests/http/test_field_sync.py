@@ -3,19 +3,21 @@ pull lists only the technician's own orders, photos upload once per client id, c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from portal.accounts import sync_exceptions, workorders
+from portal.accounts import sync_exceptions, tenancy, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.models import (Account, AccountStatus, MeterRead, Photo, Role, SyncMutation, WorkOrder,
+from portal.accounts.models import (Account, AccountStatus, MeterRead, Photo, Role, Service, SyncMutation, WorkOrder,
                                     WorkOrderKind, WorkOrderStatus)
+from portal.accounts.policy import Policy
 from portal.field import sync
 from tests import factories
-from tests.field_world import LAST_READ, Phone, make_field_order
+from tests.field_world import LAST_READ, Phone, local_today, make_field_order
 from tests.http.helpers import csrf, post_json, sign_in
 from tests.unit.test_photos import jpeg
 
@@ -275,3 +277,25 @@ async def test_the_sync_api_needs_a_csrf_token(client, session, technician) -> N
     phone = Phone()
     response = await client.post("/field/sync", json=phone.batch(), headers={"accept": "application/json"})
     assert response.status_code == 403
+
+
+async def test_a_stop_read_sent_from_the_phone_ends_service_on_that_day(client, session, technician) -> None:
+    account = await factories.make_account(session)
+    asked_on = local_today() - dt.timedelta(days=10)
+    request = await tenancy.stop_service(session, Actor.job("test"), Policy(), account,
+                                         stop_on=tenancy.earliest_date(Policy(), asked_on),
+                                         forwarding_address="900 Lake Dr, Austin, TX 78701", today=asked_on)
+    session.add(Service(account_id=account.id, kind="water", rate_code="W-RES", quantity=1, started_on=dt.date(2020, 1, 15)))
+    order = await session.get(WorkOrder, request.stop_order_id)
+    await workorders.assign(session, Actor.job("test"), order, technician)
+    await session.commit()
+    await sign_in(client, session, technician)
+    phone = Phone()
+    read_day = local_today() - dt.timedelta(days=2)
+    answer = (await post_json(client, "/field/sync", phone.batch(phone.action(
+        "record_read", order.id, {"value": 48_213, "at": f"{read_day.isoformat()}T18:00:00Z", "confirmed": True})))).json()
+    assert answer["answers"][0]["status"] == "applied"
+    await session.commit()
+    account = await session.get(Account, account.id, populate_existing=True)
+    service = await session.scalar(select(Service).where(Service.account_id == account.id))
+    assert account.status == AccountStatus.FINAL and account.closed_on == read_day and service.ended_on == read_day

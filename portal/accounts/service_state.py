@@ -1,0 +1,100 @@
+"""What a completed field order does to its account (DESIGN.md section 3): a start turns service on (pending ->
+active, services started on the day of the start read), a stop ends it (services end on the day of the final read,
+the account becomes final, and the next bill run sends the final bill with the held deposit applied), a disconnect
+turns it off and a restore back on. A transfer read is the read at a change of customers: it starts a pending account
+and stops an active one.
+
+The field sync calls `order_completed` in the transaction that completes the order; the decision is the pure
+`change_for`, which the tests check case by case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .actor import Actor
+from .audit import record
+from .models import Account, AccountStatus, Service, WorkOrder, WorkOrderKind
+
+A = AccountStatus
+# The kinds of order whose completion can change the account (the others never look it up).
+KINDS = frozenset({WorkOrderKind.START, WorkOrderKind.STOP, WorkOrderKind.TRANSFER_READ, WorkOrderKind.DISCONNECT,
+                   WorkOrderKind.RESTORE})
+# Actions that mean the work was done: a skipped read ("locked gate") completes the order but turns nothing on or off.
+DONE = frozenset({"record_read", "complete_order", "disconnect_done", "restore_done"})
+
+
+@dataclass(frozen=True)
+class Change:
+    status: AccountStatus  # the account's new status
+    starts_on: dt.date | None = None  # service (and the account) start on this day
+    ends_on: dt.date | None = None  # service ends on this day (the account's closed_on)
+
+
+def change_for(kind: WorkOrderKind, action: str, status: AccountStatus, day: dt.date) -> Change | None:
+    """How completing an order of this kind with this action changes an account in this status (None: it does not).
+    `day` is the date of the technician's read, as billing dates reads."""
+    if action not in DONE:
+        return None
+    starting = kind == WorkOrderKind.START or (kind == WorkOrderKind.TRANSFER_READ and status == A.PENDING)
+    stopping = kind == WorkOrderKind.STOP or (kind == WorkOrderKind.TRANSFER_READ and status != A.PENDING)
+    if starting:
+        return Change(A.ACTIVE, starts_on=day) if status == A.PENDING else None
+    if stopping:
+        return Change(A.FINAL, ends_on=day) if status in (A.ACTIVE, A.DISCONNECTED) else None
+    if kind == WorkOrderKind.DISCONNECT:
+        return Change(A.DISCONNECTED) if status in (A.ACTIVE, A.COLLECTIONS) else None
+    if kind == WorkOrderKind.RESTORE:
+        return Change(A.ACTIVE) if status == A.DISCONNECTED else None
+    return None
+
+
+def service_dates(change: Change, started_on: dt.date, ended_on: dt.date | None) -> tuple[dt.date, dt.date | None]:
+    """A service's (started_on, ended_on) after the change: a start moves the start to the day service was turned on;
+    a stop ends a running service that day, never before it began. A service that already ended is left alone."""
+    if ended_on is not None:
+        return started_on, ended_on
+    if change.starts_on is not None:
+        return change.starts_on, None
+    if change.ends_on is not None:
+        return started_on, max(change.ends_on, started_on)
+    return started_on, None
+
+
+async def order_completed(session: AsyncSession, actor: Actor, order: WorkOrder, *, action: str, day: dt.date) -> Change | None:
+    """Apply what completing `order` with `action` on `day` does to its account, with an `account.status` audit row
+    (services' dates included), in the caller's transaction."""
+    if order.account_id is None:
+        return None
+    account = await session.get(Account, order.account_id)
+    if account is None:
+        return None
+    change = change_for(order.kind, action, account.status, day)
+    if change is None:
+        return None
+    before: dict[str, Any] = {"status": account.status}
+    after: dict[str, Any] = {"status": change.status, "work_order_id": order.id}
+    if change.starts_on is not None or change.ends_on is not None:
+        moved = []
+        for service in await session.scalars(select(Service).where(Service.account_id == account.id).order_by(Service.id)):
+            started, ended = service_dates(change, service.started_on, service.ended_on)
+            if (started, ended) != (service.started_on, service.ended_on):
+                moved.append({"service_id": service.id, "kind": service.kind, "started_on": started, "ended_on": ended,
+                              "was": {"started_on": service.started_on, "ended_on": service.ended_on}})
+                service.started_on, service.ended_on = started, ended
+        after["services"] = moved
+    if change.starts_on is not None and account.opened_on != change.starts_on:
+        before["opened_on"], after["opened_on"] = account.opened_on, change.starts_on
+        account.opened_on = change.starts_on
+    if change.ends_on is not None:
+        before["closed_on"], after["closed_on"] = account.closed_on, change.ends_on
+        account.closed_on = change.ends_on
+    account.status = change.status
+    await session.flush()
+    await record(session, actor, "account.status", "account", account.id, account_id=account.id, before=before, after=after)
+    return change
