@@ -1,4 +1,5 @@
-"""Account jobs for cron: `portal deposits-check --date D` (safe to run twice, or on two machines at once)."""
+"""Account jobs for cron: `portal deposits-check --date D`, `portal close-settled` (each safe to run twice, or on two
+machines at once)."""
 
 from __future__ import annotations
 
@@ -35,4 +36,23 @@ def deposits_check(on: dt.datetime | None) -> None:
                f"(${tally.returned_cents / 100:,.2f} applied to balances).")
 
 
-COMMANDS = [deposits_check]
+@click.command("close-settled")
+def close_settled() -> None:
+    """Close every final account whose final bill has gone out and whose balance is zero (payments, refunds,
+    adjustments and transfers close them as they happen; this catches any other way a balance reached zero)."""
+    from portal.accounts import service_state
+    from portal.accounts.actor import Actor
+    from portal.db import run_job, transaction
+
+    settings = Settings.from_env()
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+
+    async def job(maker) -> list[int]:  # noqa: ANN001
+        async with transaction(maker) as session:
+            return await service_state.close_settled(session, Actor.job("close-settled"), today=today)
+
+    closed = asyncio.run(run_job(settings.database_url, job))
+    click.echo(f"Closed {len(closed):,} settled final account(s).")
+
+
+COMMANDS = [deposits_check, close_settled]

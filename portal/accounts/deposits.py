@@ -374,6 +374,23 @@ async def record_paid_for_account(session: AsyncSession, actor: Actor, account_i
     return await record_paid(session, actor, [deposit], on=on) if deposit is not None else []
 
 
+def applied_key(deposit_id: int) -> str:
+    """The one ledger key of a deposit's application (at the final bill, after a good record, or by staff)."""
+    return f"deposit:{deposit_id}:applied"
+
+
+def unbilled_key(deposit_id: int) -> str:
+    return f"deposit:{deposit_id}:unbilled"
+
+
+def final_settlement(required_cents: int, paid_cents: int, interest_cents: int, *, billed: bool) -> tuple[int, int]:
+    """At the final bill a deposit secures nothing more: what was paid of it (with interest) is applied to the bill,
+    and the part of a billed deposit never paid is taken off the balance, since it is not owed once service ends.
+    Returns (applied, unbilled) in cents."""
+    paid = max(min(paid_cents, required_cents), 0)
+    return paid + max(interest_cents, 0), (required_cents - paid if billed else 0)
+
+
 async def apply_to_balance(session: AsyncSession, actor: Actor, deposit: Deposit, *, today: dt.date, memo: str,
                            action: str = "deposit.apply") -> int:
     """Apply a held deposit (and its interest) to the account's balance as one credit, once; any credit it leaves is
@@ -382,7 +399,7 @@ async def apply_to_balance(session: AsyncSession, actor: Actor, deposit: Deposit
     if deposit.status != DepositStatus.HELD or amount <= 0:
         return 0
     await ledger.post(session, actor, account_id=deposit.account_id, kind=LedgerKind.DEPOSIT_APPLIED, amount_cents=-amount,
-                      source_key=f"deposit:{deposit.id}:applied", effective_on=today, memo=memo)
+                      source_key=applied_key(deposit.id), effective_on=today, memo=memo)
     before = {"status": deposit.status}
     deposit.status = DepositStatus.APPLIED
     deposit.settled_on = today

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
-from . import arrears, deposits, ledger, reconnect, workorders
+from . import arrears, deposits, ledger, reconnect, service_state, workorders
 from .actor import Actor
 from .audit import record
 from .errors import Conflict
@@ -127,6 +127,8 @@ async def post_payment(
     account = await session.get(Account, account_id)
     if account is None:  # pragma: no cover - the ledger's foreign key refuses this first
         raise Conflict("no such account", code="not_found")
+    if account.status == AccountStatus.FINAL:
+        await service_state.close_settled(session, actor, [account_id], today=local.date())
     owed = await arrears.arrears(session, account_id, local.date())
     if owed.past_due_cents > 0:
         return PaymentPosted(posting.entry, created=True)

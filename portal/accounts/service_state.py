@@ -5,7 +5,8 @@ turns it off and a restore back on. A transfer read is the read at a change of c
 and stops an active one.
 
 The field sync calls `order_completed` in the transaction that completes the order; the decision is the pure
-`change_for`, which the tests check case by case.
+`change_for`, which the tests check case by case. After the final bill, a final account closes once it owes nothing
+and is owed nothing (`close_settled`, called wherever money moves on a final account, and by `portal close-settled`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import ledger
 from .actor import Actor
 from .audit import record
-from .models import Account, AccountStatus, Service, WorkOrder, WorkOrderKind
+from .models import Account, AccountStatus, Bill, Service, WorkOrder, WorkOrderKind
 
 A = AccountStatus
 # The kinds of order whose completion can change the account (the others never look it up).
@@ -98,3 +100,38 @@ async def order_completed(session: AsyncSession, actor: Actor, order: WorkOrder,
     await session.flush()
     await record(session, actor, "account.status", "account", account.id, account_id=account.id, before=before, after=after)
     return change
+
+
+def settles(status: AccountStatus, *, final_billed: bool, balance_cents: int) -> bool:
+    """A final account closes when its final bill has gone out and its balance is exactly zero (a credit is refunded
+    first, a debt paid or moved first)."""
+    return status == AccountStatus.FINAL and final_billed and balance_cents == 0
+
+
+async def close_settled(session: AsyncSession, actor: Actor, account_ids: list[int] | None = None, *,
+                        today: dt.date) -> list[int]:
+    """Close the final accounts among `account_ids` (None: every final account) that `settles`; returns their ids.
+    Safe to call again: a closed account is not final any more."""
+    query = select(Account).where(Account.status == AccountStatus.FINAL)
+    if account_ids is not None:
+        if not account_ids:
+            return []
+        query = query.where(Account.id.in_(account_ids))
+    accounts = list(await session.scalars(query.order_by(Account.id).with_for_update()
+                                          if session.bind.dialect.name == "postgresql" else query.order_by(Account.id)))
+    if not accounts:
+        return []
+    ids = [a.id for a in accounts]
+    billed = set(await session.scalars(select(Bill.account_id).where(Bill.account_id.in_(ids), Bill.final)))
+    balances = await ledger.balances(session, ids)
+    closed = []
+    for account in accounts:
+        if not settles(account.status, final_billed=account.id in billed, balance_cents=balances[account.id]):
+            continue
+        account.status = AccountStatus.CLOSED
+        await session.flush()
+        await record(session, actor, "account.status", "account", account.id, account_id=account.id,
+                     before={"status": AccountStatus.FINAL}, after={"status": AccountStatus.CLOSED, "on": today,
+                                                                   "reason": "final bill settled"})
+        closed.append(account.id)
+    return closed

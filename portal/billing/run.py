@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal import i18n, mail
-from portal.accounts import audit, ledger, workorders
+from portal.accounts import audit, deposits, ledger, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Account,
@@ -37,6 +37,7 @@ from portal.accounts.models import (
     Customer,
     Deposit,
     DepositStatus,
+    LedgerEntry,
     LedgerKind,
     Meter,
     MeterKind,
@@ -158,7 +159,8 @@ class Chunk:
     last_bill: dict[int, Any] = field(default_factory=dict)
     units_of_parent: dict[int, list[int]] = field(default_factory=dict)  # parent premise -> account ids in order
     balances: dict[int, int] = field(default_factory=dict)
-    deposits: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    deposits: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))  # final accounts' open deposits
+    billed_deposits: set[int] = field(default_factory=set)  # of those, the ones charged to the ledger
 
 
 class ReadRow(NamedTuple):
@@ -239,9 +241,13 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
     chunk.balances = await ledger.balances(session, ids)
     finals = [a.id for a in chunk.accounts.values() if a.status == AccountStatus.FINAL]
     if finals:
-        for deposit in await session.scalars(
-                select(Deposit).where(Deposit.account_id.in_(finals), Deposit.status == DepositStatus.HELD)):
+        for deposit in await session.scalars(select(Deposit).where(
+                Deposit.account_id.in_(finals), Deposit.status.in_([DepositStatus.REQUIRED, DepositStatus.HELD]))):
             chunk.deposits[deposit.account_id].append(deposit)
+        billed_keys = {f"deposit:{d.id}:billed": d.id for ds in chunk.deposits.values() for d in ds}
+        if billed_keys:
+            chunk.billed_deposits = {billed_keys[key] for key in await session.scalars(
+                select(LedgerEntry.source_key).where(LedgerEntry.source_key.in_(list(billed_keys))))}
     return chunk
 
 
@@ -449,7 +455,8 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
     estimate_counts: list[dict[str, Any]] = []
     mails = []
     read_order_accounts: list[int] = list(needs_read)
-    deposit_entries: list[tuple[Any, ledger.NewEntry]] = []
+    deposit_entries: list[tuple[Any, list[ledger.NewEntry]]] = []
+    finals_billed: list[int] = []
     for account_id, data, bill in computed:
         bill_id = created.get(account_id)
         if bill_id is None:
@@ -482,11 +489,19 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         if bill.usage.needs_read_order:
             read_order_accounts.append(account_id)
         for deposit in chunk.deposits.get(account_id, []) if bill.final else []:
-            amount = deposit.paid_cents + deposit.interest_cents
-            if amount > 0:
-                deposit_entries.append((deposit, ledger.NewEntry(
-                    account_id, LedgerKind.DEPOSIT_APPLIED, -amount, f"deposit-applied:{deposit.id}", ctx.on,
-                    "Deposit applied to the final bill", bill_id)))
+            applied, unbilled = deposits.final_settlement(deposit.required_cents, deposit.paid_cents,
+                                                          deposit.interest_cents, billed=deposit.id in chunk.billed_deposits)
+            entries = []
+            if applied > 0:
+                entries.append(ledger.NewEntry(account_id, LedgerKind.DEPOSIT_APPLIED, -applied,
+                                               deposits.applied_key(deposit.id), ctx.on, "Deposit applied to the final bill",
+                                               bill_id))
+            if unbilled > 0:
+                entries.append(ledger.NewEntry(account_id, LedgerKind.ADJUSTMENT, -unbilled, deposits.unbilled_key(deposit.id),
+                                               ctx.on, "Unpaid part of the deposit: not owed once service ends", bill_id))
+            deposit_entries.append((deposit, entries))
+        if bill.final:
+            finals_billed.append(account_id)
         customer = chunk.customers.get(account.customer_id)
         if customer is not None and customer.email and customer.paperless and customer.notify_email:
             due_total = chunk.balances.get(account_id, 0) + bill.total_cents
@@ -505,14 +520,19 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
             .values(consecutive_estimates=_bind("b_count")), estimate_counts)
     await ledger.post_many(session, ACTOR, charges)
     if deposit_entries:
-        posted = await ledger.post_many(session, ACTOR, [entry for _, entry in deposit_entries])
-        for deposit, entry in deposit_entries:
-            if entry.source_key in posted:
-                deposit.status = DepositStatus.APPLIED
-                deposit.settled_on = ctx.on
-                await audit.record(session, ACTOR, "deposit.apply", "deposit", deposit.id, account_id=deposit.account_id,
-                                   before={"status": DepositStatus.HELD}, after={"status": DepositStatus.APPLIED,
-                                                                                 "applied_cents": -entry.amount_cents})
+        posted = await ledger.post_many(session, ACTOR, [entry for _, entries in deposit_entries for entry in entries])
+        for deposit, entries in deposit_entries:
+            if entries and not any(entry.source_key in posted for entry in entries):
+                continue  # settled by someone else meanwhile
+            before = {"status": deposit.status, "paid_cents": deposit.paid_cents}
+            deposit.status = DepositStatus.APPLIED
+            deposit.settled_on = ctx.on
+            await audit.record(session, ACTOR, "deposit.apply", "deposit", deposit.id, account_id=deposit.account_id,
+                               before=before, after={"status": DepositStatus.APPLIED,
+                                                     **{("applied_cents" if e.kind == LedgerKind.DEPOSIT_APPLIED else
+                                                         "unbilled_cents"): -e.amount_cents for e in entries}})
+    if finals_billed:
+        await service_state.close_settled(session, ACTOR, finals_billed, today=ctx.on)
     result.read_orders = await order_reads(session, read_order_accounts, chunk, ctx)
     result.emailed = await mail.queue_many(session, mails)
     return result

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import approval, audit, deposits, ledger
+from portal.accounts import approval, audit, deposits, ledger, service_state
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -88,6 +88,7 @@ async def _send(session: AsyncSession, ctx: Context | None, actor: Actor, reques
                           amount_cents=request.amount_cents, source_key=f"refund-request:{request.id}:check",
                           effective_on=dt.datetime.now(dt.UTC).date(),
                           memo=f"{request.kind.capitalize()} refund by check{number} mailed to {request.mail_to}")
+        await service_state.close_settled(session, actor, [request.account_id], today=dt.datetime.now(dt.UTC).date())
     request.status = RefundStatus.SENT
     await session.flush()
 

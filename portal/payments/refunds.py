@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from portal.accounts import audit, ledger
+from portal.accounts import audit, ledger, service_state
 from portal.accounts.actor import Actor
 from portal.accounts.models import LedgerEntry, LedgerKind, OnlinePayment, PaymentRefund
 from portal.i18n import format_money
@@ -111,6 +111,7 @@ async def _post_refund(session: AsyncSession, actor: Actor, row: PaymentRefund, 
         payment.refunded_cents += row.amount_cents
         await audit.record(session, actor, "payment.refund", "payment_refund", row.id, account_id=row.account_id,
                            after={"stripe_refund": answer.id, "amount_cents": row.amount_cents, "kind": row.kind})
+        await service_state.close_settled(session, actor, [row.account_id], today=posting.entry.effective_on)
 
 
 async def sync_refunds(session: AsyncSession, ctx: Context, actor: Actor, charge_id: str) -> str:

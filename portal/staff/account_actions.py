@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, audit, deposits, ledger
+from portal.accounts import arrears, audit, deposits, ledger, service_state
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError
 from portal.accounts.models import (
@@ -104,6 +104,7 @@ async def transfer_balance(session: AsyncSession, actor: Actor, source: Account,
                       source_key=f"{key}:in", effective_on=today, memo=memo_in)
     await audit.record(session, actor, "account.balance_transfer", "account", source.id, account_id=source.id,
                        after={"to_account": target.number, "amount_cents": amount, "reason": reason.strip()})
+    await service_state.close_settled(session, actor, [source.id, target.id], today=today)
     return amount
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger
+from portal.accounts import audit, ledger, service_state
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -256,6 +256,7 @@ async def _post(session: AsyncSession, actor: Actor, adjustment: Adjustment, tod
     adjustment.ledger_entry_id = posting.entry.id
     adjustment.status = AdjustmentStatus.POSTED
     await session.flush()
+    await service_state.close_settled(session, actor, [adjustment.account_id], today=today)
 
 
 def _label(kind: AdjustmentKind) -> str:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts import ledger
+from portal.accounts import deposits, ledger
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     AccountStatus,
@@ -62,7 +62,7 @@ async def _final_with_applied_deposit(session, account, cents: int = 30_000) -> 
     session.add(deposit)
     await session.flush()
     await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.DEPOSIT_APPLIED, amount_cents=-cents,
-                      source_key=f"deposit-applied:{deposit.id}", effective_on=dt.date.today())
+                      source_key=deposits.applied_key(deposit.id), effective_on=dt.date.today())
     await session.commit()
     return deposit
 

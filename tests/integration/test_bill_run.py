@@ -194,6 +194,104 @@ async def test_a_final_bill_is_prorated_to_the_stop_and_the_held_deposit_is_appl
     assert await count(session, LedgerEntry, LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED) == 1
 
 
+async def test_a_final_bill_applies_what_was_paid_of_a_deposit_and_drops_the_unpaid_part(session, engine) -> None:
+    from portal.accounts import ledger, payments
+    from portal.accounts.actor import Actor
+
+    office = Actor.job("test")
+    await with_rates(session)
+    account = await billable_account(session, monthly_reads(dt.date(2026, 6, 3), 2) + [(dt.date(2026, 6, 20), 22_500)])
+    deposit = Deposit(account_id=account.id, required_cents=20_000, rule="new_premise", reason="New premise",
+                      status=DepositStatus.REQUIRED)
+    session.add(deposit)
+    await session.flush()
+    await ledger.post(session, office, account_id=account.id, kind=LedgerKind.DEPOSIT_BILLED, amount_cents=20_000,
+                      source_key=f"deposit:{deposit.id}:billed", effective_on=dt.date(2026, 5, 1))
+    await payments.post_payment(session, office, account_id=account.id, amount_cents=5_000, source_key="test:part",
+                                method="cash", paid_at=dt.datetime(2026, 5, 2, 15, tzinfo=dt.UTC), timezone="UTC")
+    await session.refresh(deposit)
+    assert (deposit.status, deposit.paid_cents) == (DepositStatus.REQUIRED, 5_000)
+    account.status = AccountStatus.FINAL
+    for service in await session.scalars(select(Service).where(Service.account_id == account.id)):
+        service.ended_on = dt.date(2026, 6, 20)
+    await session.commit()
+
+    assert (await run(engine)).final == 1
+    bill = await session.scalar(select(Bill).where(Bill.account_id == account.id))
+    entries = {e.source_key: e.amount_cents for e in await session.scalars(
+        select(LedgerEntry).where(LedgerEntry.account_id == account.id))}
+    assert entries[f"deposit:{deposit.id}:applied"] == -5_000
+    assert entries[f"deposit:{deposit.id}:unbilled"] == -15_000
+    # the deposit charge is gone, and the $50 paid towards it counts against the final bill
+    assert sum(entries.values()) == bill.total_cents - 5_000
+    await session.refresh(deposit)
+    assert deposit.status == DepositStatus.APPLIED
+    assert (await run(engine)).billed == 0
+    assert await count(session, LedgerEntry, LedgerEntry.account_id == account.id) == len(entries)
+
+
+async def test_a_final_account_closes_when_its_final_bill_is_paid_off(session, engine) -> None:
+    from portal.accounts import payments
+    from portal.accounts.actor import Actor
+
+    await with_rates(session)
+    account = await billable_account(session, monthly_reads(dt.date(2026, 6, 3), 2) + [(dt.date(2026, 6, 20), 22_500)])
+    account.status = AccountStatus.FINAL
+    for service in await session.scalars(select(Service).where(Service.account_id == account.id)):
+        service.ended_on = dt.date(2026, 6, 20)
+    await session.commit()
+    await run(engine)
+    bill = await session.scalar(select(Bill).where(Bill.account_id == account.id))
+    await session.refresh(account)
+    assert account.status == AccountStatus.FINAL  # it still owes the final bill
+
+    paid_at = dt.datetime(2026, 7, 6, 15, tzinfo=dt.UTC)
+    await payments.post_payment(session, Actor.job("test"), account_id=account.id, amount_cents=bill.total_cents - 1,
+                                source_key="test:most", method="cash", paid_at=paid_at, timezone="UTC")
+    await session.refresh(account)
+    assert account.status == AccountStatus.FINAL  # a cent short
+    await payments.post_payment(session, Actor.job("test"), account_id=account.id, amount_cents=1,
+                                source_key="test:rest", method="cash", paid_at=paid_at, timezone="UTC")
+    await session.refresh(account)
+    assert account.status == AccountStatus.CLOSED
+    audited = await session.scalar(select(AuditEvent.after).where(AuditEvent.action == "account.status",
+                                                                  AuditEvent.account_id == account.id))
+    assert audited["status"] == "closed"
+
+
+async def test_portal_close_settled_closes_final_accounts_at_zero_once(session, engine, database_url) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from portal.accounts import ledger
+    from portal.accounts.actor import Actor
+
+    await with_rates(session)
+    settled = await billable_account(session, monthly_reads(dt.date(2026, 6, 3), 2) + [(dt.date(2026, 6, 20), 22_500)])
+    owing = await billable_account(session, monthly_reads(dt.date(2026, 6, 3), 2) + [(dt.date(2026, 6, 20), 22_500)])
+    for account in (settled, owing):
+        account.status = AccountStatus.FINAL
+        for service in await session.scalars(select(Service).where(Service.account_id == account.id)):
+            service.ended_on = dt.date(2026, 6, 20)
+    await session.commit()
+    await run(engine)
+    bill = await session.scalar(select(Bill).where(Bill.account_id == settled.id))
+    # money that reached zero some other way than the services that close accounts as they go (a raw adjustment)
+    await ledger.post(session, Actor.job("test"), account_id=settled.id, kind=LedgerKind.ADJUSTMENT,
+                      amount_cents=-bill.total_cents, source_key="test:write-off", effective_on=dt.date(2026, 7, 10))
+    await session.commit()
+
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40}
+    for expected in ("Closed 1 settled", "Closed 0 settled"):
+        done = subprocess.run([sys.executable, "-m", "portal.cli", "close-settled"], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0 and expected in done.stdout, done.stderr
+    await session.refresh(settled)
+    await session.refresh(owing)
+    assert (settled.status, owing.status) == (AccountStatus.CLOSED, AccountStatus.FINAL)
+
+
 async def test_paperless_customers_get_a_bill_ready_email_in_their_language(session, engine) -> None:
     await with_rates(session)
     paperless = await billable_account(session, monthly_reads(ON, 2))

@@ -102,7 +102,7 @@ async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with
     assert entries[LedgerKind.CHARGE].source_key == bill_key(account.id, stop_day)
     assert entries[LedgerKind.CHARGE].amount_cents == bill.total_cents > 0
     applied = entries[LedgerKind.DEPOSIT_APPLIED]
-    assert applied.amount_cents == -15_120 and applied.source_key == f"deposit-applied:{deposit.id}"
+    assert applied.amount_cents == -15_120 and applied.source_key == f"deposit:{deposit.id}:applied"
     await session.refresh(deposit)
     assert deposit.status == DepositStatus.APPLIED
 

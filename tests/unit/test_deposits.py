@@ -162,3 +162,16 @@ def test_a_partial_payment_is_not_on_time_even_if_made_early() -> None:
 def test_paying_ahead_keeps_later_bills_on_time() -> None:
     dues, charges, _credits = monthly(12)
     assert deposits.on_time_streak(dues, charges, [(D(2025, 1, 2), 48_000)]) == 12
+
+
+def test_final_settlement_applies_a_paid_deposit_with_its_interest() -> None:
+    assert deposits.final_settlement(15_000, 15_000, 120, billed=True) == (15_120, 0)
+
+
+def test_final_settlement_drops_the_unpaid_part_of_a_billed_deposit() -> None:
+    assert deposits.final_settlement(20_000, 5_000, 0, billed=True) == (5_000, 15_000)
+    assert deposits.final_settlement(20_000, 0, 0, billed=True) == (0, 20_000)
+
+
+def test_final_settlement_leaves_a_deposit_never_billed_alone() -> None:
+    assert deposits.final_settlement(20_000, 0, 0, billed=False) == (0, 0)

@@ -6,7 +6,7 @@ import pytest
 
 from portal.accounts.models import AccountStatus as A
 from portal.accounts.models import WorkOrderKind as K
-from portal.accounts.service_state import Change, change_for, service_dates
+from portal.accounts.service_state import Change, change_for, service_dates, settles
 
 DAY = dt.date(2026, 11, 24)
 
@@ -59,3 +59,11 @@ def test_service_dates_follow_the_start_and_stop_and_leave_ended_services_alone(
     assert service_dates(Change(A.FINAL, ends_on=DAY), later, None) == (later, later)  # never ends before it began
     assert service_dates(Change(A.FINAL, ends_on=DAY), earlier, earlier) == (earlier, earlier)
     assert service_dates(Change(A.DISCONNECTED), earlier, None) == (earlier, None)
+
+
+def test_a_final_account_settles_only_at_exactly_zero_after_its_final_bill() -> None:
+    assert settles(A.FINAL, final_billed=True, balance_cents=0)
+    assert not settles(A.FINAL, final_billed=True, balance_cents=1)
+    assert not settles(A.FINAL, final_billed=True, balance_cents=-1)  # a credit is refunded first
+    assert not settles(A.FINAL, final_billed=False, balance_cents=0)  # the final bill has not gone out
+    assert not settles(A.ACTIVE, final_billed=True, balance_cents=0)
