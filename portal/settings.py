@@ -32,6 +32,8 @@ def _secret_key() -> str:
     return key
 
 
+DEFAULT_TIMEZONE = "America/Chicago"  # the utility's clock: its days, due dates and read dates
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=lambda: f"sqlite+aiosqlite:///{VAR_DIR / 'portal.db'}")
@@ -52,7 +54,7 @@ class Settings:
     stripe_js_url: str = "https://js.stripe.com/v3/"
     photo_store: str = field(default_factory=lambda: f"file:{VAR_DIR / 'photos'}")
     utility_name: str = "City of Riverton Utilities"
-    timezone: str = "America/Chicago"
+    timezone: str = DEFAULT_TIMEZONE
     session_max_age: int = 60 * 60 * 12
     secure_cookies: bool = False
 

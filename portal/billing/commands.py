@@ -30,7 +30,7 @@ def bill_run_command(cycle: int, on: str | None, jobs: int) -> None:
 
     settings = Settings.from_env()
     result = run_processes(settings.database_url, cycle, _date(on), current_policy(), jobs=jobs,
-                           public_url=settings.public_url)
+                           public_url=settings.public_url, timezone=settings.timezone)
     click.echo(f"Bill run, cycle {cycle}, {_date(on).isoformat()}: {result.summary()}")
 
 

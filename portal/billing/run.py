@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import gc
 import time
 from collections import Counter, defaultdict
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -51,6 +53,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.policy import Policy
 from portal.db import copy_rows, fetch_rows, member_of
+from portal.settings import DEFAULT_TIMEZONE
 
 from . import compute as c
 from . import rates as r
@@ -97,6 +100,11 @@ class RunContext:
     rates: r.RateBook
     policy: Policy
     public_url: str
+    zone: ZoneInfo = ZoneInfo(DEFAULT_TIMEZONE)  # reads are dated by the utility's clock, as its customers count days
+
+    def midnight(self, day: dt.date) -> dt.datetime:
+        """The utility's midnight starting `day`, as a UTC bound for stored read times."""
+        return dt.datetime.combine(day, dt.time(), self.zone).astimezone(dt.UTC)
 
 
 async def load_rates(session: AsyncSession) -> r.RateBook:
@@ -175,9 +183,11 @@ class ReadRow(NamedTuple):
     rollover: bool  # only "rollover" of the read's flags matters to billing
 
 
-def _read_row(read_id: int, meter_id: int, value: int, read_at: dt.datetime, source: str, flags: str | None) -> ReadRow:
+def _read_row(zone: ZoneInfo, read_id: int, meter_id: int, value: int, read_at: dt.datetime, source: str,
+              flags: str | None) -> ReadRow:
     # Flags come as JSON text so 100,000s of reads are not decoded.
-    return ReadRow(read_id, meter_id, value, read_at, read_at.date(), source, bool(flags) and "rollover" in flags)
+    return ReadRow(read_id, meter_id, value, read_at, read_at.astimezone(zone).date(), source,
+                   bool(flags) and "rollover" in flags)
 
 
 READ_COLUMNS = (MeterRead.id, MeterRead.meter_id, MeterRead.value, MeterRead.read_at, SOURCE_TEXT, FLAGS_TEXT)
@@ -227,16 +237,17 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         chunk.last_bill[row.account_id] = row
     meter_ids = [m.id for m in chunk.meter_of_premise.values()]
     if meter_ids:
-        since = dt.datetime.combine(ctx.on - dt.timedelta(days=HISTORY_DAYS), dt.time(), dt.UTC)
-        until = dt.datetime.combine(ctx.on + dt.timedelta(days=1), dt.time(), dt.UTC)
+        since = ctx.midnight(ctx.on - dt.timedelta(days=HISTORY_DAYS))
+        until = ctx.midnight(ctx.on + dt.timedelta(days=1))
+        make_read = functools.partial(_read_row, ctx.zone)
         for read in await fetch_rows(session, select(*READ_COLUMNS).where(
                 among(MeterRead.meter_id, meter_ids), MeterRead.read_at >= since, MeterRead.read_at < until)
-                .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id), _read_row):
+                .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id), make_read):
             chunk.reads[read.meter_id].append(read)
             chunk.read_by_id[read.id] = read
         missing = [b.curr_read_id for b in chunk.last_bill.values() if b.curr_read_id and b.curr_read_id not in chunk.read_by_id]
         if missing:
-            for read in await fetch_rows(session, select(*READ_COLUMNS).where(among(MeterRead.id, missing)), _read_row):
+            for read in await fetch_rows(session, select(*READ_COLUMNS).where(among(MeterRead.id, missing)), make_read):
                 chunk.read_by_id[read.id] = read
     chunk.balances = await ledger.balances(session, ids)
     finals = [a.id for a in chunk.accounts.values() if a.status == AccountStatus.FINAL]
@@ -479,7 +490,7 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
             if meter_row is not None and data.share is None:
                 estimated_reads.append((bill_id, {
                     "meter_id": meter_row.id, "value": bill.usage.estimated_read.value,
-                    "read_at": dt.datetime.combine(bill.period_end, dt.time(12), dt.UTC),
+                    "read_at": dt.datetime.combine(bill.period_end, dt.time(12), ctx.zone).astimezone(dt.UTC),
                     "source": ReadSource.ESTIMATED, "flags": [], "created_at": now,
                     "note": f"estimated for bill {bill_id}",
                 }))
@@ -609,6 +620,7 @@ async def bill_run(
     policy: Policy,
     *,
     public_url: str = "http://localhost:8000",
+    timezone: str = DEFAULT_TIMEZONE,
     worker: tuple[int, int] = (0, 1),
     chunk_size: int | None = None,
     max_chunks: int | None = None,
@@ -620,7 +632,7 @@ async def bill_run(
     async with maker() as session:
         book = await load_rates(session)
         ids = await candidates(session, cycle, on, worker)
-    ctx = RunContext(cycle, on, due_date(on, policy), book, policy, public_url)
+    ctx = RunContext(cycle, on, due_date(on, policy), book, policy, public_url, ZoneInfo(timezone))
     size = chunk_size or policy.bill_run_chunk
     total = RunResult()
     with collect_between_chunks() as collect:
@@ -653,14 +665,15 @@ def collect_between_chunks() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
-def _worker_main(database_url: str, cycle: int, on: dt.date, policy: Policy, public_url: str, worker: tuple[int, int],
-                 chunk_size: int | None) -> RunResult:
+def _worker_main(database_url: str, cycle: int, on: dt.date, policy: Policy, public_url: str, timezone: str,
+                 worker: tuple[int, int], chunk_size: int | None) -> RunResult:
     from portal.db import make_engine, make_sessionmaker
 
     async def go() -> RunResult:
         engine = make_engine(database_url)
         try:
-            return await bill_run(make_sessionmaker(engine), cycle, on, policy, public_url=public_url, worker=worker,
+            return await bill_run(make_sessionmaker(engine), cycle, on, policy, public_url=public_url, timezone=timezone,
+                                  worker=worker,
                                   chunk_size=chunk_size, progress=print)
         finally:
             await engine.dispose()
@@ -669,17 +682,17 @@ def _worker_main(database_url: str, cycle: int, on: dt.date, policy: Policy, pub
 
 
 def run_processes(database_url: str, cycle: int, on: dt.date, policy: Policy, *, jobs: int, public_url: str,
-                  chunk_size: int | None = None) -> RunResult:
+                  timezone: str = DEFAULT_TIMEZONE, chunk_size: int | None = None) -> RunResult:
     """The run split over `jobs` processes (PostgreSQL only: SQLite has one writer, so it runs in one)."""
     import concurrent.futures
     import multiprocessing
 
     if jobs <= 1 or database_url.startswith("sqlite"):
-        return _worker_main(database_url, cycle, on, policy, public_url, (0, 1), chunk_size)
+        return _worker_main(database_url, cycle, on, policy, public_url, timezone, (0, 1), chunk_size)
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(_worker_main, database_url, cycle, on, policy, public_url, (k, jobs), chunk_size)
+        futures = [pool.submit(_worker_main, database_url, cycle, on, policy, public_url, timezone, (k, jobs), chunk_size)
                    for k in range(jobs)]
         total = RunResult()
         for future in futures:

@@ -255,9 +255,9 @@ class Batch:
         if extra:
             self.read_id_targets[-1].append(order.result)  # the order's own copy, which its audit row shows too
         if order.kind in service_state.KINDS:
-            # The read's day as the bill run dates reads (UTC), so a final bill ends on its own final read and a first
-            # bill starts at the start read whatever the hour: after 6 p.m. in Riverton that is the next day's date.
-            day = facts["at"].astimezone(dt.UTC).date()
+            # The read's day on the utility's clock, as the bill run dates reads, so a final bill ends on its own
+            # final read and a first bill starts at the start read whatever the hour.
+            day = facts["at"].astimezone(ZoneInfo(ctx.timezone)).date()
             await service_state.order_completed(session, ctx.actor, order, action=m.kind, day=day)
         return extra
 

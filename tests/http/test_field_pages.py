@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -136,6 +137,7 @@ async def test_a_start_read_from_the_plain_form_turns_the_pending_account_on_the
     await session.commit()
     account = await session.get(Account, started.account.id, populate_existing=True)
     services = list(await session.scalars(select(Service).where(Service.account_id == account.id)))
-    read_day = (await session.scalar(select(MeterRead.read_at).where(MeterRead.work_order_id == started.order.id))).date()
+    read_at = await session.scalar(select(MeterRead.read_at).where(MeterRead.work_order_id == started.order.id))
+    read_day = read_at.astimezone(ZoneInfo("America/Chicago")).date()  # the utility's day, as it bills
     assert account.status == AccountStatus.ACTIVE and account.opened_on == read_day
     assert services and {s.started_on for s in services} == {read_day}

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -38,8 +40,16 @@ from tests.integration.billing_helpers import at, billable_account, meter_of, mo
 TODAY = dt.datetime.now(dt.UTC).date()
 POLICY = Policy(holidays=us_holidays(range(TODAY.year - 1, TODAY.year + 2)))
 OFFICE = Actor.job("test")
-NOON_IN_RIVERTON = 18  # 18:00 UTC is midday in America/Chicago: the read's local and UTC dates agree
-EVENING_IN_RIVERTON = 1  # 01:00 UTC is 7 p.m. the evening before: the bill run dates the read by its UTC date
+RIVERTON = ZoneInfo("America/Chicago")
+
+
+def noon(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(12), RIVERTON)
+
+
+def evening(day: dt.date) -> dt.datetime:
+    """7 p.m. in Riverton: already the next day in UTC, and still `day` on the utility's clock, by which it bills."""
+    return dt.datetime.combine(day, dt.time(19), RIVERTON)
 
 
 def _read(order: WorkOrder, value: int, when: dt.datetime) -> sync.Mutation:
@@ -48,9 +58,9 @@ def _read(order: WorkOrder, value: int, when: dt.datetime) -> sync.Mutation:
 
 
 async def _complete_in_the_field(maker, tech, order: WorkOrder, value: int, day: dt.date,  # noqa: ANN001
-                                 hour: int = NOON_IN_RIVERTON) -> dict:
+                                 when: Callable[[dt.date], dt.datetime] = noon) -> dict:
     ctx = sync.Context(policy=POLICY, actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago")
-    [answer] = await sync.apply_batch(maker, ctx, [_read(order, value, at(day, hour))])
+    [answer] = await sync.apply_batch(maker, ctx, [_read(order, value, when(day))])
     assert answer["status"] == "applied", answer
     return answer
 
@@ -60,9 +70,9 @@ async def _count(session, model, *where) -> int:  # noqa: ANN001
     return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
 
 
-@pytest.mark.parametrize("hour", [NOON_IN_RIVERTON, EVENING_IN_RIVERTON])
+@pytest.mark.parametrize("when", [noon, evening])
 async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with_the_deposit_applied(engine, session,
-                                                                                                     hour: int) -> None:
+                                                                                                     when) -> None:  # noqa: ANN001
     maker = make_sessionmaker(engine)
     stop_day = TODAY - dt.timedelta(days=5)
     month_back = stop_day - dt.timedelta(days=30)
@@ -80,7 +90,7 @@ async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with
     await workorders.assign(session, OFFICE, order, tech)
     await session.commit()
 
-    answer = await _complete_in_the_field(maker, tech, order, 10_000 + 2 * 6_000 + 3_100, stop_day, hour)
+    answer = await _complete_in_the_field(maker, tech, order, 10_000 + 2 * 6_000 + 3_100, stop_day, when)
 
     await session.refresh(account)
     assert account.status == AccountStatus.FINAL and account.closed_on == stop_day
