@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
 import random
 import subprocess
@@ -26,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import fresh_database, load_rows  # noqa: E402
 from portal.accounts import numbers  # noqa: E402
 from portal.accounts.models import Account, Customer, Meter, MeterRead, Premise, Service  # noqa: E402
 
@@ -79,65 +79,6 @@ def generate(n: int, seed: int = 7) -> dict[Any, list[dict[str, Any]]]:
                                     "read_at": dt.datetime.combine(day, dt.time(9 + rnd.randint(0, 7)), dt.UTC),
                                     "source": "field", "flags": [], "created_at": now})
     return rows
-
-
-def complete(model: Any, items: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and tuples, filling any other NOT NULL column from its Python default (columns other sides add)."""
-    table = model.__table__
-    columns = list(items[0])
-    for column in table.columns:
-        if column.name in columns or column.nullable:
-            continue
-        if column.default is not None and not callable(column.default.arg):
-            value = column.default.arg
-            for item in items:
-                item[column.name] = value
-            columns.append(column.name)
-    return columns, [tuple(item[c] for c in columns) for item in items]
-
-
-async def load_postgres(url: str, rows: dict[Any, list[dict[str, Any]]]) -> None:
-    import asyncpg
-
-    dsn = url.replace("postgresql+asyncpg", "postgresql")
-    conn = await asyncpg.connect(dsn)
-    try:
-        for model, items in rows.items():
-            for item in items:
-                if "flags" in item:
-                    item["flags"] = json.dumps(item["flags"])
-            columns, records = complete(model, items)
-            await conn.copy_records_to_table(model.__tablename__, records=records, columns=columns)
-            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{model.__tablename__}', 'id'), {len(items) + 1}, false)")
-        await conn.execute("ANALYZE")
-    finally:
-        await conn.close()
-
-
-def load_sqlite(url: str, rows: dict[Any, list[dict[str, Any]]]) -> None:
-    from sqlalchemy import create_engine, insert
-
-    engine = create_engine(url.replace("sqlite+aiosqlite", "sqlite"))
-    with engine.begin() as conn:
-        for model, items in rows.items():
-            complete(model, items)
-            for offset in range(0, len(items), 20_000):
-                conn.execute(insert(model.__table__), items[offset:offset + 20_000])
-        conn.exec_driver_sql("ANALYZE")
-    engine.dispose()
-
-
-async def reset_postgres(url: str) -> None:
-    import asyncpg
-
-    dsn = url.replace("postgresql+asyncpg", "postgresql")
-    name = dsn.rsplit("/", 1)[1]
-    admin = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
 
 
 async def seed_rates(url: str) -> None:
@@ -200,24 +141,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default 2 on PostgreSQL, 1 on SQLite)")
     args = parser.parse_args()
     jobs = args.jobs or (2 if args.db == "postgres" else 1)
-    from portal.migrate import upgrade
-
-    if args.db == "postgres":
-        url = args.url or DEFAULT_PG
-        asyncio.run(reset_postgres(url))
-    else:
-        path = Path("/tmp/bench_bill_run.db")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url)
+    url = (args.url or DEFAULT_PG) if args.db == "postgres" else "sqlite+aiosqlite:////tmp/bench_bill_run.db"
+    asyncio.run(fresh_database(url))
     started = time.perf_counter()
     rows = generate(args.accounts)
     reads = len(rows[MeterRead])
-    if args.db == "postgres":
-        asyncio.run(load_postgres(url, rows))
-    else:
-        load_sqlite(url, rows)
+    asyncio.run(load_rows(url, rows))
     del rows
     asyncio.run(seed_rates(url))
     print(f"loaded {args.accounts:,} accounts and {reads:,} reads in {time.perf_counter() - started:.1f} s")

@@ -20,13 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from bench.common import fresh_database, load_rows  # noqa: E402
 from portal.accounts import numbers  # noqa: E402
 from portal.accounts.models import Account, AccountStatus, Customer, Meter, Premise  # noqa: E402
 from portal.db import make_engine, make_sessionmaker  # noqa: E402
-from portal.migrate import upgrade  # noqa: E402
 from portal.seed import FIRST, LAST, STREETS  # noqa: E402
 from portal.staff.search import search  # noqa: E402
 
@@ -34,25 +32,6 @@ DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_search"
 EXTRA_STREETS = [f"{name} {kind}" for name in ("Maple", "Birch", "Aspen", "Juniper", "Sycamore", "Walnut", "Redbud",
                                                 "Chisholm", "Frontier", "Canyon", "Harvest", "Pioneer", "Lantana")
                  for kind in ("St", "Ave", "Dr", "Ln", "Ct", "Way", "Trl", "Cir")]
-
-
-async def reset(url: str) -> None:
-    if url.startswith("postgresql"):
-        base, name = url.rsplit("/", 1)
-        admin = create_async_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-            if not exists:
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        await admin.dispose()
-        engine = create_async_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-    elif url.startswith("sqlite"):
-        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
-    await asyncio.to_thread(upgrade, url)
 
 
 def city(count: int, rnd: random.Random) -> dict[type, list[dict]]:
@@ -73,23 +52,6 @@ def city(count: int, rnd: random.Random) -> dict[type, list[dict]]:
                               "account_class": "residential", "status": AccountStatus.ACTIVE if rnd.random() < 0.9 else AccountStatus.CLOSED,
                               "dispute_pending": False, "bankruptcy_hold": False, "consecutive_estimates": 0})
     return rows
-
-
-async def load(url: str, rows: dict[type, list[dict]]) -> None:
-    import datetime as dt
-
-    now = dt.datetime.now(dt.UTC)
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        for model, items in rows.items():
-            for offset in range(0, len(items), 10_000):
-                chunk = [{**item, "created_at": now} for item in items[offset : offset + 10_000]]
-                await conn.execute(insert(model), chunk)
-        if url.startswith("postgresql"):
-            await conn.execute(text("ANALYZE"))
-        else:
-            await conn.execute(text("ANALYZE"))
-    await engine.dispose()
 
 
 def queries(rows: dict[type, list[dict]], n: int, rnd: random.Random) -> dict[str, list[str]]:
@@ -137,8 +99,8 @@ async def main() -> None:
     rows = city(args.accounts, rnd)
     if not args.reuse:
         started = time.perf_counter()
-        await reset(args.url)
-        await load(args.url, rows)
+        await fresh_database(args.url)
+        await load_rows(args.url, rows)
         print(f"generated {args.accounts:,} accounts in {time.perf_counter() - started:.1f} s ({args.url.split('://')[0]})")
     await measure(args.url, queries(rows, args.queries, rnd))
 

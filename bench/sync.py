@@ -47,38 +47,19 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
+from bench.common import fresh_database, load_rows  # noqa: E402
 from portal.accounts import numbers  # noqa: E402
 from portal.accounts.models import (  # noqa: E402
     Account, Customer, LedgerEntry, MailMessage, Meter, MeterRead, Premise, Role, SyncMutation, User, WorkOrder,
 )
 from portal.db import make_engine, make_sessionmaker  # noqa: E402
-from portal.migrate import upgrade  # noqa: E402
 from portal.seed import FIRST, HAZARDS, LAST, STREETS  # noqa: E402
 from portal.settings import Settings  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_sync"
 UTC = dt.UTC
-
-
-async def reset(url: str) -> None:
-    if url.startswith("postgresql"):
-        base, name = url.rsplit("/", 1)
-        admin = create_async_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            if not await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        await admin.dispose()
-        engine = create_async_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-    elif url.startswith("sqlite"):
-        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
-    await asyncio.to_thread(upgrade, url)
 
 
 def world(technicians: list[int], per_tech: list[int], today: dt.date, rnd: random.Random) -> dict[type, list[dict]]:
@@ -121,20 +102,6 @@ def world(technicians: list[int], per_tech: list[int], today: dt.date, rnd: rand
                                     "result": {}, "version": 1, "updated_at": now,
                                     "instructions": "Collect payment or disconnect; leave door hanger." if kind == "disconnect" else None})
     return rows
-
-
-async def load(url: str, rows: dict[type, list[dict]]) -> None:
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        for model, items in rows.items():
-            for offset in range(0, len(items), 5000):
-                await conn.execute(insert(model), items[offset : offset + 5000])
-        if url.startswith("postgresql"):
-            for model in rows:
-                table = model.__tablename__
-                await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                        f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"))
-    await engine.dispose()
 
 
 async def signed_in(app, email: str, maker, base_url: str | None) -> httpx.AsyncClient:  # noqa: ANN001
@@ -184,14 +151,14 @@ async def main() -> None:
 
     print(f"database: {args.url.split('@')[-1]}")
     started = time.perf_counter()
-    await reset(args.url)
+    await fresh_database(args.url)
     from portal.app import create_app
 
     settings = Settings(database_url=args.url, secret_key="bench-secret-key-0123456789abcdef0123456789",
                         public_url="http://localhost:8000", demo=False)
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
     techs = list(range(1, args.devices + 2))  # the last one carries the route measured for its download size
-    await load(args.url, world(techs, [args.actions] * args.devices + [args.route], today, rnd))
+    await load_rows(args.url, world(techs, [args.actions] * args.devices + [args.route], today, rnd))
     print(f"loaded {args.devices * args.actions + args.route:,} orders with a year of reads in {time.perf_counter() - started:.1f} s")
 
     app = create_app(settings)
