@@ -7,6 +7,15 @@ Builds a fresh database (SQLite file under /tmp, or the PostgreSQL database name
 loads the accounts (PostgreSQL: COPY), then times `portal bill-run` in a child process exactly as cron would run it,
 and prints accounts, seconds, bills per second and the peak memory of any one process (the run's own processes, not
 this script's data generation). It then runs the bill run again to show the second run bills nobody.
+
+Measured on this 2-core machine with nothing else running (target: 100,000 accounts on PostgreSQL in at most 50 s,
+2,000 bills/s, under 500 MB):
+
+    --accounts 100000 --db postgres --jobs 2    26.8 s   3,737 bills/s   97 MB   (52.5 s, 1,906 bills/s before)
+    --accounts 100000 --db postgres --jobs 3    29.8 s   3,361 bills/s   96 MB
+    --accounts 100000 --db sqlite               56.7 s   1,764 bills/s  106 MB
+
+About 0.34 ms of Python and 0.22 ms of PostgreSQL CPU a bill; the README's billing section says where the rest went.
 """
 
 from __future__ import annotations
