@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import BindParameter, ColumnElement, Select, String, bindparam, literal_column, select, union
+from sqlalchemy import BindParameter, ColumnElement, Select, String, bindparam, literal_column, select, text, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import numbers
@@ -126,6 +126,11 @@ async def search(session: AsyncSession, raw: str, limit: int = 25) -> Results:
     branches = _account_ids(p, cap=limit + 1)
     if not branches:
         return Results(p, [], more=False)
+    if session.bind.dialect.name == "postgresql":
+        # asyncpg prepares statements, and after five runs PostgreSQL may switch to a generic plan that cannot see the
+        # pattern: it guesses 500 rows for the LIKE and scans the table (measured 70-190 ms on 100,000 accounts, against
+        # 14-20 ms for a plan made for each pattern from the trigram index). Plan each search for its own pattern.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     ids = union(*branches).subquery()
     query = (
         select(Account, Customer, Premise)
