@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger, service_state
+from portal.accounts import approval, audit, ledger, service_state
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -21,12 +21,10 @@ from portal.accounts.models import (
     AdjustmentStatus,
     Bill,
     BillLine,
-    Customer,
     LedgerEntry,
     LedgerKind,
     Role,
     ServiceKind,
-    User,
 )
 from portal.accounts.models.base import utcnow
 from portal.accounts.policy import Policy
@@ -301,21 +299,5 @@ async def decide(
     return adjustment
 
 
-@dataclass(frozen=True)
-class Waiting:
-    adjustment: Adjustment
-    account: Account
-    customer: Customer
-    requester: str
-
-
-async def waiting(session: AsyncSession) -> list[Waiting]:
-    rows = await session.execute(
-        select(Adjustment, Account, Customer, User.display_name)
-        .join(Account, Account.id == Adjustment.account_id)
-        .join(Customer, Customer.id == Account.customer_id)
-        .join(User, User.id == Adjustment.requested_by_id)
-        .where(Adjustment.status == AdjustmentStatus.PENDING_APPROVAL)
-        .order_by(Adjustment.created_at, Adjustment.id)
-    )
-    return [Waiting(*row) for row in rows]
+async def waiting(session: AsyncSession) -> list[approval.Waiting]:
+    return await approval.waiting(session, Adjustment, AdjustmentStatus.PENDING_APPROVAL)
