@@ -28,7 +28,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
-from portal.accounts.policy import Policy, current_policy
+from portal.accounts.policy import current_policy
 from portal import i18n
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
@@ -198,7 +198,7 @@ class AdjustmentController(Controller):
                 db_session, actor_of(request), account, kind, form.data_for_rule(), form.reason.data, today, policy
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field and hasattr(form, exc.field) else KIND_FIELD[kind_value], exc.message)
+            form.add_error(_refusal_field(form, exc, KIND_FIELD[kind_value]), exc.message)
             return await self._page(db_session, account, kind_value, form, status_code=exc.status_code)
         if adjustment.status == AdjustmentStatus.PENDING_APPROVAL:
             flash(request, _("Over the limit: sent to a supervisor for approval."), "warning")
@@ -317,7 +317,7 @@ class CounterController(Controller):
                         amount_cents=cents(form.amount.data), check_number=form.check_number.data, timezone=settings.timezone,
                     )
                 except DomainError as exc:
-                    form.add_error(exc.field if exc.field and hasattr(form, exc.field) else "amount", exc.message)
+                    form.add_error(_refusal_field(form, exc, "amount"), exc.message)
                     return await self._page(request, db_session, exc.status_code, pay_form=form)
                 else:
                     flash(request, _("Payment taken: receipt %(number)s.", number=receipt.number), "success")
@@ -365,7 +365,7 @@ class CounterController(Controller):
             try:
                 await cashier.close_drawer(db_session, actor_of(request), current_policy(), drawer, counted, form.reason.data or "")
             except DomainError as exc:
-                form.add_error(exc.field if exc.field and hasattr(form, exc.field) else "cash", exc.message)
+                form.add_error(_refusal_field(form, exc, "cash"), exc.message)
                 return await self._page(request, db_session, exc.status_code, close_form=form)
             return Redirect(f"/staff/drawer/{drawer.id}", status_code=303)
         return await self._page(request, db_session, 400, close_form=form)
@@ -544,7 +544,7 @@ class CutoffController(Controller):
         today = local_today(settings)
         return Template("staff/cutoff.html", context={
             "listing": listing, "forecast": forecast, "outcomes": cutoff.COURTESY_OUTCOMES,
-            "notice_cutoff_on": _notice_cutoff_on(policy, today),
+            "notice_cutoff_on": rules.notice_cutoff_on(policy, today),
             "letter_days": await cutoff.recent_letter_days(db_session, settings.timezone, today - dt.timedelta(days=30)),
         }, status_code=status_code)
 
@@ -556,7 +556,7 @@ class CutoffController(Controller):
     @post("/notices")
     async def notices(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
         policy, today = current_policy(), local_today(settings)
-        sent = await cutoff.send_notices(db_session, actor_of(request), policy, today, settings.timezone, _notice_cutoff_on(policy, today))
+        sent = await cutoff.send_notices(db_session, actor_of(request), policy, today, settings.timezone, rules.notice_cutoff_on(policy, today))
         flash(request, ngettext("%(num)d cut-off notice sent.", "%(num)d cut-off notices sent.", sent), "success")
         return Redirect("/staff/cutoff", status_code=303)
 
@@ -632,11 +632,6 @@ def _forecast(raw: object) -> int | None:
         raise DomainError(_("Give the forecast high as a whole number of degrees."), field="forecast_high") from None
 
 
-def _notice_cutoff_on(policy: Policy, today: dt.date) -> dt.date:
-    """The first day a notice sent today allows a disconnection: the policy's days later, on a business day."""
-    return policy.next_business_day(today + dt.timedelta(days=policy.cutoff_notice_days_before))
-
-
 class DispatchController(Controller):
     path = "/staff/dispatch"
     guards = [guards.staff]
@@ -708,6 +703,7 @@ async def _premise(db_session: DbSession, premise_id: int) -> Premise:
 
 
 def _refusal_field(form: object, exc: DomainError, fallback: str) -> str:
+    """The form field a refusal belongs to: the one it names when the form has it, else `fallback`."""
     return exc.field if exc.field and hasattr(form, exc.field) else fallback
 
 

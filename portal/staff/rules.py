@@ -318,6 +318,12 @@ def cutoff_minimum_cents(policy: Policy) -> int:
     return max(policy.cutoff_minimum_past_due_cents, policy.reconnect_fee_cents)
 
 
+def notice_cutoff_on(policy: Policy, sent_on: dt.date) -> dt.date:
+    """The first day a cut-off notice sent on `sent_on` allows a disconnection: the policy's days later (10), moved
+    to a business day. The notice tells the customer this date."""
+    return policy.next_business_day(sent_on + dt.timedelta(days=policy.cutoff_notice_days_before))
+
+
 def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at: dt.datetime) -> CutoffDecision:
     """Whether this account may be disconnected on `day` (work starting at `cutoff_at`), with every reason it may not."""
     reasons: list[str] = []

@@ -104,3 +104,10 @@ def test_a_future_or_expired_certificate_is_refused() -> None:
 
 def test_the_renewals_are_a_setting() -> None:
     assert rules.medical_certificates_allowed(Policy(medical_certificate_renewals=0)) == 1
+
+
+def test_a_notice_allows_a_cutoff_ten_days_later_on_a_business_day() -> None:
+    policy = Policy(holidays=us_holidays([2026]))
+    assert rules.notice_cutoff_on(policy, dt.date(2026, 11, 2)) == dt.date(2026, 11, 12)  # a Thursday
+    assert rules.notice_cutoff_on(policy, dt.date(2026, 11, 4)) == dt.date(2026, 11, 16)  # Saturday -> Monday
+    assert rules.notice_cutoff_on(policy, dt.date(2026, 11, 16)) == dt.date(2026, 11, 30)  # Thanksgiving and the day after
