@@ -126,7 +126,7 @@ def average_daily(reads: Sequence[tuple[dt.datetime, int]], meter: MeterFacts) -
     if len(reads) < 2:
         return None
     gallons = 0
-    for (_, before), (_, after) in zip(reads, reads[1:], strict=False):
+    for (_at, before), (_later, after) in zip(reads, reads[1:], strict=False):
         step = after - before
         gallons += (step if step >= 0 else step + 10**meter.dials) * meter.multiplier
     days = _days(reads[0][0], reads[-1][0])
