@@ -127,6 +127,8 @@ async def test_a_technician_cannot_act_on_an_account(client, session, technician
     await sign_in(client, session, technician)
     response = await post_form(client, f"/staff/accounts/{resident.account.number}/holds/dispute", {"on": "1", "reason": "x"})
     assert response.status_code == 403
+    await session.refresh(resident.account)
+    assert resident.account.dispute_pending is False
 
 
 async def test_a_csr_stops_service_through_the_residents_own_request(client, session, csr, resident) -> None:

@@ -168,3 +168,5 @@ async def test_the_csrf_token_is_required_to_add_a_note(client, session, csr, re
     await sign_in(client, session, csr)
     response = await client.post(f"/staff/accounts/{resident.account.number}/notes", data={"body": "x"})
     assert response.status_code == 403
+    await session.commit()
+    assert await session.scalar(select(func.count()).select_from(AccountNote)) == 0
