@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.i18n import gettext as _
 
+from . import routes
 from .actor import Actor
 from .audit import AuditLater, record
 from .errors import Conflict
@@ -41,6 +42,10 @@ async def create(
     priority: int = 3,
     instructions: str | None = None,
 ) -> WorkOrder:
+    """Every order is made here, whoever asks (a resident's move, a CSR, a job, a payment, the field), so every order
+    goes to its route's owner unless the creator chose someone (routes.assignee_for)."""
+    if assignee_id is None:
+        assignee_id = routes.assignee_for(None, await routes.owner_of_premise(session, premise_id))
     order = WorkOrder(
         kind=kind,
         status=WorkOrderStatus.ASSIGNED if assignee_id else WorkOrderStatus.OPEN,

@@ -97,9 +97,10 @@ class FieldController(Controller):
     async def today(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template:
         today = _today(settings)
         orders = await services.orders_for(db_session, request.user.id, today)
-        return Template("field/today.html", context={"orders": orders, "today": today})
+        upcoming = await services.upcoming_for(db_session, request.user.id, today)
+        return Template("field/today.html", context={"orders": orders, "upcoming": upcoming, "today": today})
 
-    @get("/orders/{order_id:int}")
+    @get("/orders/{order_id:int}", name="field.order")
     async def order(self, request: Request, db_session: DbSession, settings: AppSettings, order_id: FromPath[int]) -> Template:
         return Template("field/order.html", context=await self._order_context(request, db_session, settings, order_id))
 

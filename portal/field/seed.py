@@ -1,6 +1,6 @@
 """Demo data for the technicians' screens, made through the same services the field side uses (so the audit trail is
-real): a dog warning and a medical alert on Luis's route, a restore after yesterday's disconnect, and one sync
-exception for dispatch (a disconnect reported after the customer paid and the order was cancelled)."""
+real): an owning technician for every route, a dog warning and a medical alert on Luis's route, a restore after
+yesterday's disconnect, and one sync exception for dispatch (a disconnect reported after the customer paid and the order was cancelled)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import workorders
+from portal.accounts import routes, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Account, AccountClass, AccountStatus, Customer, MeterRead, Origin, Premise, Role, User, WorkOrder, WorkOrderKind, WorkOrderStatus,
@@ -36,6 +36,9 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     if luis is None or dana is None:
         return
     office = Actor.cli("seed")
+    # Every route has an owner, so the orders residents, staff and jobs make in the demo reach a technician's list.
+    for n, code in enumerate(await routes.codes(session)):
+        await routes.set_owner(session, office, code, (luis, dana)[n % 2].id)
 
     reads = await _orders(session, luis, WorkOrderKind.READ)
     if reads:

@@ -30,6 +30,22 @@ async def orders_for(session: AsyncSession, user_id: int, day: dt.date) -> list[
     return [(order, premise) for order, premise in rows]
 
 
+async def upcoming_for(session: AsyncSession, user_id: int, day: dt.date, days: int = 14) -> list[tuple[WorkOrder, Premise]]:
+    """Orders assigned to this technician due after today (a move's stop and start): seen ahead, worked on the day."""
+    rows = await session.execute(
+        select(WorkOrder, Premise)
+        .join(Premise, Premise.id == WorkOrder.premise_id)
+        .where(
+            WorkOrder.assigned_to_id == user_id,
+            WorkOrder.status.in_([WorkOrderStatus.ASSIGNED, WorkOrderStatus.OPEN]),
+            WorkOrder.due_on > day,
+            WorkOrder.due_on <= day + dt.timedelta(days=days),
+        )
+        .order_by(WorkOrder.due_on, WorkOrder.priority, Premise.route, Premise.address)
+    )
+    return [(order, premise) for order, premise in rows]
+
+
 async def order_for(session: AsyncSession, user_id: int, order_id: int, *, any_status: bool = True) -> tuple[WorkOrder, Premise]:
     """The order if it is assigned to this technician; anyone else's answers exactly like a missing one."""
     order = await session.get(WorkOrder, order_id, populate_existing=True)

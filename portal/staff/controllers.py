@@ -636,7 +636,7 @@ class DispatchController(Controller):
     path = "/staff/dispatch"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.dispatch")
     async def page(
         self, db_session: DbSession, settings: AppSettings, status: FromQuery[str] = "active", kind: FromQuery[str] = "",
         route: FromQuery[str] = "", due_by: FromQuery[str] = "", technician: FromQuery[str] = "",
@@ -644,8 +644,9 @@ class DispatchController(Controller):
         filters = dispatch.Filters(status=status, kind=kind, route=route, due_by=_parse_day(due_by, settings) if due_by else None,
                                    technician_id=int(technician) if technician.isdigit() else None)
         return Template("staff/dispatch.html", context={
-            "filters": filters, "rows": await dispatch.orders(db_session, filters),
+            "filters": filters, "rows": await dispatch.orders(db_session, filters, today=local_today(settings)),
             "technicians": await dispatch.technicians(db_session), "routes": await dispatch.routes(db_session),
+            "route_owners": await dispatch.route_owners(db_session),
             "kinds": list(WorkOrderKind), "statuses": list(WorkOrderStatus), "creatable": dispatch.CREATABLE,
             "exceptions": await sync_exceptions.open_exceptions(db_session), "today": local_today(settings),
         })
@@ -657,6 +658,18 @@ class DispatchController(Controller):
         order = await dispatch.assign(db_session, actor_of(request), order_id, int(raw) if raw.isdigit() else None)
         flash(request, _("Order %(id)s assigned.", id=order.id) if order.assigned_to_id else _("Order %(id)s unassigned.", id=order.id), "success")
         return Redirect("/staff/dispatch", status_code=303)
+
+    @post("/routes/owner", name="staff.dispatch.route_owner")
+    async def route_owner(self, request: Request, db_session: DbSession) -> Redirect:
+        data = await request.form()
+        raw = str(data.get("technician_id", ""))
+        technician_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
+        if raw and technician_id is None:
+            raise DomainError(_("Choose a field technician."), field="technician_id")
+        route = await dispatch.set_route_owner(db_session, actor_of(request), str(data.get("route", ""))[:64], technician_id)
+        flash(request, _("Route %(code)s now belongs to the technician chosen.", code=route.code) if route.technician_id
+              else _("Route %(code)s has no owner now.", code=route.code), "success")
+        return Redirect(request.url_for("staff.dispatch") + "#routes", status_code=303)
 
     @post("/orders")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:

@@ -1,15 +1,17 @@
 """Dispatch: the field's work orders by status, kind, route and due date; assigning technicians; creating check
-reads, meter tests and meter changes; and resolving the sync exceptions the field side raises."""
+reads, meter tests and meter changes; setting each route's owning technician; and resolving the sync exceptions the
+field side raises."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from portal.accounts import routes as field_routes
 from portal.accounts import workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError, NotFound
@@ -43,10 +45,34 @@ async def technicians(session: AsyncSession) -> list[User]:
 
 
 async def routes(session: AsyncSession) -> list[str]:
-    return list(await session.scalars(select(Premise.route).distinct().order_by(Premise.route)))
+    return await field_routes.codes(session)
 
 
-async def orders(session: AsyncSession, filters: Filters, limit: int = 200) -> list[OrderRow]:
+@dataclass(frozen=True)
+class RouteRow:
+    code: str
+    technician_id: int | None
+
+
+async def route_owners(session: AsyncSession) -> list[RouteRow]:
+    owners = await field_routes.owners(session)
+    return [RouteRow(code, owners.get(code)) for code in await field_routes.codes(session)]
+
+
+def urgency(unassigned: bool, overdue: bool) -> int:
+    """Dispatch's list, most urgent first: unassigned and overdue, unassigned, overdue, the rest (then by due date).
+    An unassigned order reaches nobody's phone, so it comes before an overdue one someone already has."""
+    return (0 if unassigned else 2) + (0 if overdue else 1)
+
+
+def _urgency_column(today: dt.date):  # noqa: ANN202 - a SQL expression
+    unassigned = WorkOrder.assigned_to_id.is_(None)
+    overdue = WorkOrder.due_on < today
+    return case(*[(and_(unassigned if u else ~unassigned, overdue if o else ~overdue), urgency(u, o))
+                  for u in (True, False) for o in (True, False)], else_=urgency(False, False))
+
+
+async def orders(session: AsyncSession, filters: Filters, limit: int = 200, *, today: dt.date | None = None) -> list[OrderRow]:
     tech = aliased(User)
     query = (
         select(WorkOrder, Premise, Account.number, tech.display_name)
@@ -66,7 +92,9 @@ async def orders(session: AsyncSession, filters: Filters, limit: int = 200) -> l
         query = query.where(WorkOrder.due_on <= filters.due_by)
     if filters.technician_id:
         query = query.where(WorkOrder.assigned_to_id == filters.technician_id)
-    query = query.order_by(WorkOrder.due_on, WorkOrder.priority, Premise.route, Premise.address).limit(limit)
+    still_open = filters.status in ("active", "", WorkOrderStatus.OPEN.value, WorkOrderStatus.ASSIGNED.value)
+    first = [_urgency_column(today)] if today is not None and still_open else []
+    query = query.order_by(*first, WorkOrder.due_on, WorkOrder.priority, Premise.route, Premise.address).limit(limit)
     return [OrderRow(*row) for row in await session.execute(query)]
 
 
@@ -80,6 +108,11 @@ async def assign(session: AsyncSession, actor: Actor, order_id: int, technician_
         if technician is None or technician.role != Role.FIELD or not technician.active:
             raise DomainError(_("Choose a field technician."), field="technician_id")
     return await workorders.assign(session, actor, order, technician)
+
+
+async def set_route_owner(session: AsyncSession, actor: Actor, code: str, technician_id: int | None) -> RouteRow:
+    route = await field_routes.set_owner(session, actor, code, technician_id)
+    return RouteRow(route.code, route.technician_id)
 
 
 async def create(session: AsyncSession, actor: Actor, account: Account, kind: WorkOrderKind, due_on: dt.date,

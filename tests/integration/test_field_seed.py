@@ -28,3 +28,9 @@ async def test_the_seed_gives_luis_a_dog_a_medical_alert_and_a_restore_and_dispa
     exceptions = await sync_exceptions.open_exceptions(session)
     assert [e.exception_code for e in exceptions] == ["order_cancelled"]
     assert "was cancelled" in exceptions[0].result["message"] and exceptions[0].result["server_state"]["restore_offer"]
+    # Every route has an owning technician, so orders made in the demo reach someone's list.
+    from portal.accounts import routes
+
+    owners = await routes.owners(session)
+    assert set(owners) == set(await routes.codes(session)) and None not in owners.values()
+    assert set(owners.values()) == {luis.id, (await session.scalar(select(User).where(User.email == "tech2@riverton.example"))).id}

@@ -24,7 +24,7 @@ from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, Ledg
 from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, SignInCode, User, UserAccount
-from .places import Meter, MeterRead, Premise
+from .places import Meter, MeterRead, Premise, Route
 from .rates import RateScheduleRecord
 from .system import AuditEvent, MailMessage, ThrottleHit
 from .requests import RequestKind, RequestStatus, ServiceRequest  # noqa: F401
@@ -64,6 +64,7 @@ __all__ = [
     "RateScheduleRecord",
     "Receipt",
     "Role",
+    "Route",
     "Service",
     "ServiceKind",
     "SignInCode",

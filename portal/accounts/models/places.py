@@ -1,4 +1,4 @@
-"""Premises, meters and meter reads."""
+"""Premises, their routes, meters and meter reads."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ class Premise(IdMixin, CreatedMixin, Base):
     def one_line(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         return f"{self.address}{unit}, {self.city}, {self.state} {self.zip}"
+
+
+class Route(IdMixin, CreatedMixin, Base):
+    """A field route (the code premises carry in `Premise.route`) and its owning technician: every order at a premise
+    on the route is assigned to the owner when it is created (portal/accounts/routes.py). Dispatch sets the owner."""
+
+    __tablename__ = "route"
+
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
 
 class Meter(IdMixin, CreatedMixin, Base):
