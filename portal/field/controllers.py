@@ -109,8 +109,9 @@ class FieldController(Controller):
         order, premise = await services.order_for(db_session, request.user.id, order_id)
         policy = current_policy()
         item = (await download.serialize(db_session, policy, [order], dt.datetime.now(dt.UTC), _today(settings)))[0]
+        hold = await sync.disconnect_refusal(db_session, _context(request, settings, Origin.WEB), order)
         return {"order": order, "premise": premise, "item": item, "skip_codes": rules.SKIP_CODES,
-                "mutation_id": str(uuid.uuid4()), "errors": [], "values": {}, **extra}
+                "mutation_id": str(uuid.uuid4()), "errors": [], "values": {}, "hold": hold, **extra}
 
     @post("/orders/{order_id:int}/actions/{action:str}", request_max_body_size=MAX_BODY)
     async def act(self, request: Request, db_session: DbSession, settings: AppSettings, order_id: FromPath[int],
@@ -128,15 +129,19 @@ class FieldController(Controller):
         errors: list[tuple[str, str]] = []
         payload: dict[str, Any] = {k: values[k] for k in ("value", "seal", "code", "note", "leak_found") if values.get(k)}
         still_open = order.status in (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED)
-        if action == "record_read" and values.get("value") and still_open:
+        if action == "disconnect_done" and still_open and (refusal := await sync.disconnect_refusal(db_session, ctx, order)):
+            # Refused before anything is kept, photos included: there is nothing to record.
+            context = await self._order_context(request, db_session, settings, order_id, answer=refusal, values=values)
+            return Template("field/order.html", context=context, status_code=409)
+        if action in rules.READ_ACTIONS and values.get("value") and still_open:
             check = await services.preview_read(db_session, ctx.policy, order, values["value"])
-            if check is not None and check.flagged:
+            if check is not None and rules.needs_confirmation(action, check.flags):
                 if values.get("confirm_value") != values["value"]:
                     errors.append(("confirm_value", check.reason or _("Enter the read again to confirm it.")))
                 payload["confirmed"] = True
         photo_ids: list[str] = []
         uploads = [u for u in form.getall("photo", []) if isinstance(u, UploadFile) and u.filename]
-        needs_photo = still_open and (action in rules.PHOTO_REQUIRED or (action == "record_read" and "confirmed" in payload))
+        needs_photo = still_open and (action in rules.PHOTO_REQUIRED or "confirmed" in payload)
         if needs_photo and not uploads:
             errors.append(("photo", _("Take a photo of the meter before finishing.")))
         if errors:

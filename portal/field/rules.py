@@ -27,6 +27,7 @@ ACTION_KINDS: dict[str, frozenset[K]] = {
     "add_note": frozenset(K),
     "request_restore": frozenset({K.DISCONNECT}),
 }
+READ_ACTIONS = frozenset({"record_read", "disconnect_done", "restore_done", "complete_order"})  # actions that carry a read
 COMPLETING = frozenset({"record_read", "skip_read", "disconnect_done", "restore_done", "complete_order"})
 PHOTO_REQUIRED = frozenset({"disconnect_done", "restore_done"})
 SKIP_CODES = {
@@ -78,6 +79,14 @@ def decide(action: str, order_kind: K, order_status: S) -> Decision:
     if order_status == S.COMPLETED:
         return Decision(False, "already_completed", exception=True)
     return Decision(True)
+
+
+def needs_confirmation(action: str, flags: tuple[str, ...] | list[str]) -> bool:
+    """Must the technician type this read again before it is saved? Any flag the read check raises, except a low
+    read at a restore: the meter was off since the disconnect, so little or no use is what it should show."""
+    if action == "restore_done":
+        return any(flag != "low" for flag in flags)
+    return bool(flags)
 
 
 def _text(payload: dict[str, Any], name: str, limit: int) -> str | None:
@@ -145,9 +154,10 @@ def facts(action: str, payload: dict[str, Any], photo_ids: list[str], now: dt.da
                            "note": _text(payload, "note", 500)}
     if action in PHOTO_REQUIRED and not photo_ids:
         raise InvalidAction(_("Take a photo of the meter before finishing."))
+    # A read the read check flags is saved only when the technician typed it again ("confirmed").
+    out["confirmed"] = bool(payload.get("confirmed"))
     if action == "record_read":
         out["value"] = _register(payload, "value", required=True)
-        out["confirmed"] = bool(payload.get("confirmed"))
     elif action == "skip_read":
         code = payload.get("code")
         if code not in SKIP_CODES:

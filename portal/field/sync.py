@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.accounts import reads, service_state, workorders
+from portal.accounts import holds, reads, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.audit import AuditLater
 from portal.accounts.errors import Conflict
@@ -122,6 +122,14 @@ def _check_meter(m: Mutation, meter: MeterInfo | None, facts: dict[str, Any]) ->
         raise rules.InvalidAction(_("This meter has %(n)s dials: check the read.") % {"n": meter.dials})
 
 
+class ReadNotConfirmed(Exception):
+    """A read the read check flags, sent without the technician having typed it again."""
+
+    def __init__(self, check: reads.ReadCheck) -> None:
+        super().__init__(check.reason)
+        self.check = check
+
+
 def _result(facts: dict[str, Any], m: Mutation, extra: dict[str, Any]) -> dict[str, Any]:
     kept = {k: v for k, v in facts.items() if v is not None and k not in ("confirmed", "value", "at")}
     return {"action": m.kind, "at": facts["at"].isoformat(), "mutation_id": m.mutation_id, **kept, **extra}
@@ -185,6 +193,7 @@ class Batch:
         self.read_id_targets: list[list[dict[str, Any]]] = []  # per new read: the dicts whose "read_id" it fills
         self.mutation_rows: list[dict[str, Any]] = []
         self.echoes: list[tuple[dict[str, Any], Stored, Mutation]] = []  # duplicates of ids first seen in this batch
+        self.holds: dict[int, holds.HoldFacts] = {}  # by account: what holds it off disconnection
 
     async def load(self, mutations: list[Mutation]) -> None:
         session = self.session
@@ -203,6 +212,10 @@ class Batch:
                 self.facts[id(m)] = rules.facts(m.kind, m.payload, list(m.photo_ids), now)
             except rules.InvalidAction as problem:
                 self.facts[id(m)] = problem
+        # What holds the accounts off disconnection, read now, so a medical alert recorded after the order went out counts.
+        self.holds = await holds.hold_facts(session, [
+            order.account_id for m in mutations if m.kind == "disconnect_done" and m.order_id in self.orders
+            and (order := self.orders[m.order_id][0]).account_id is not None])
         # One query for the read history of every meter a read in this batch is checked against.
         reading = [(self.orders[m.order_id][1], facts["at"]) for m in mutations
                    if isinstance(facts := self.facts[id(m)], dict) and m.order_id in self.orders
@@ -217,11 +230,21 @@ class Batch:
         known = [(at, value) for at, _order, value in self.read_history[meter.id]]
         return reads.history_from(known, reads.facts_of(meter), self.ctx.policy, before)
 
+    def _check_read(self, meter: MeterInfo, facts: dict[str, Any]) -> reads.ReadCheck:
+        return reads.check_read(self.ctx.policy, reads.facts_of(meter), self._history(meter, facts["at"]), facts["value"],
+                                facts["at"])
+
+    def _hold(self, m: Mutation, order: WorkOrder) -> str | None:
+        """Why this disconnect must not be done (a medical alert, an extension, an arrangement), or None."""
+        if m.kind != "disconnect_done" or order.account_id is None:
+            return None
+        today = self.ctx.now().astimezone(ZoneInfo(self.ctx.timezone)).date()
+        return holds.disconnect_hold(self.holds.get(order.account_id, holds.HoldFacts()), today)
+
     def _record_meter_read(self, order: WorkOrder, meter: MeterInfo, facts: dict[str, Any]) -> dict[str, Any]:
         ctx = self.ctx
-        check = reads.check_read(ctx.policy, reads.facts_of(meter), self._history(meter, facts["at"]), facts["value"],
-                                 facts["at"])
-        flags = list(check.flags) + ([reads.ReadFlag.RE_ENTERED] if facts.get("confirmed") else [])
+        check = self._check_read(meter, facts)
+        flags = list(check.flags) + ([reads.ReadFlag.RE_ENTERED] if facts.get("confirmed") and check.flagged else [])
         row = reads.new_read(ctx.actor, meter, value=facts["value"], read_at=facts["at"], flags=flags,
                              work_order_id=order.id, note=facts.get("note"))
         self.new_reads.append(row)
@@ -283,8 +306,18 @@ class Batch:
                 if isinstance(facts, rules.InvalidAction):
                     raise facts
                 decision = rules.decide(m.kind, order.kind, order.status)
-                if decision.apply:
+                hold = self._hold(m, order) if decision.apply else None
+                if hold is not None:
+                    # Refused before anything is written; dispatch sees it, and only dispatch can decide otherwise.
+                    exception_code = "disconnect_hold"
+                    answer = _rejected(m, "disconnect_hold", holds.hold_message(
+                        hold, order.id, self.holds.get(order.account_id, holds.HoldFacts())), order, hold=hold)
+                elif decision.apply:
                     _check_meter(m, meter, facts)
+                    if _needs_read(m, facts) and not facts.get("confirmed"):
+                        check = self._check_read(meter, facts)
+                        if rules.needs_confirmation(m.kind, check.flags):
+                            raise ReadNotConfirmed(check)
                     extra = await self._apply(m, order, meter, facts)
                     status = "applied"
                     answer = {"mutation_id": m.mutation_id, "seq": m.seq, "status": "applied",
@@ -301,6 +334,11 @@ class Batch:
                 else:
                     answer = _rejected(m, decision.code or "invalid", _("This action does not fit order %(id)s (%(kind)s).")
                                        % {"id": order.id, "kind": order.kind}, order)
+            except ReadNotConfirmed as problem:
+                check = problem.check
+                answer = _rejected(m, "confirm_read", check.reason + " " + _("Nothing was saved."), order,
+                                   read=check.value, flags=list(check.flags), expected_low=check.expected_low,
+                                   expected_high=check.expected_high)
             except (rules.InvalidAction, Conflict) as problem:
                 answer = _rejected(m, "invalid", problem.message, order)
         digest = m.digest()
@@ -330,6 +368,19 @@ class Batch:
         for answer, stored, m in self.echoes:
             answer.update(_duplicate(stored, m, self.ctx))
         self.new_reads, self.read_id_targets, self.mutation_rows, self.echoes = [], [], [], []
+
+
+async def disconnect_refusal(session: AsyncSession, ctx: Context, order: WorkOrder) -> dict[str, Any] | None:
+    """The answer a disconnect on this order gets now if something holds the account off disconnection (the order
+    page shows it instead of the disconnect form, and the plain form is refused before its photos are kept)."""
+    if order.kind != WorkOrderKind.DISCONNECT or order.account_id is None:
+        return None
+    facts = (await holds.hold_facts(session, [order.account_id]))[order.account_id]
+    code = holds.disconnect_hold(facts, ctx.now().astimezone(ZoneInfo(ctx.timezone)).date())
+    if code is None:
+        return None
+    return {"status": "rejected", "code": "disconnect_hold", "message": holds.hold_message(code, order.id, facts),
+            "server_state": {**(_order_state(order) or {}), "hold": code}}
 
 
 async def prefetch(session: AsyncSession, ctx: Context, mutations: list[Mutation]) -> Batch:

@@ -50,3 +50,20 @@ def test_the_phone_flags_reads_exactly_as_the_server_does(tmp_path: Path) -> Non
         server = check_read(POLICY, MeterFacts(case["size"], case["dials"], case["multiplier"]),
                             ReadHistory(case["previous"], LAST, case["average"]), case["value"], NOW)
         assert list(server.flags) == flags, case
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed")
+def test_the_phone_asks_for_a_read_again_exactly_when_the_server_would_refuse_it(tmp_path: Path) -> None:
+    from portal.field.rules import needs_confirmation
+
+    cases = [(kind, flags) for kind in ("record_read", "disconnect_done", "restore_done", "complete_order")
+             for flags in ([], ["low"], ["high"], ["negative"], ["negative", "rollover"])]
+    script = tmp_path / "confirm.mjs"
+    script.write_text(
+        f"import {{ needsConfirmation }} from {json.dumps(MODULE.as_uri())};\n"
+        f"const cases = {json.dumps(cases)};\n"
+        "console.log(JSON.stringify(cases.map(([kind, flags]) => needsConfirmation(kind, flags))));\n"
+    )
+    phone = json.loads(subprocess.run(["node", str(script)], capture_output=True, text=True, check=True, timeout=60).stdout)
+    assert phone == [needs_confirmation(kind, flags) for kind, flags in cases]
+    assert needs_confirmation("disconnect_done", ["low"]) and not needs_confirmation("restore_done", ["low"])

@@ -3,7 +3,7 @@
 // same forms post to the server directly.
 
 import * as db from "./db.js";
-import { checkRead } from "./readcheck.js";
+import { checkRead, needsConfirmation } from "./readcheck.js";
 import { preparePhoto } from "./photo.js";
 import * as queue from "./queue.js";
 import { nextDelay, pull, syncNow } from "./sync.js";
@@ -228,17 +228,20 @@ async function onSubmit(event) {
   const files = fileInput ? [...fileInput.files] : [];
   let needsPhoto = fileInput?.required || false;
 
-  if (kind === "record_read" && order) {
+  // Every form with a read (a read, a disconnect's final read, a restore, a completion) asks again for a flagged
+  // one, as the server does (a low read at a restore is expected: the meter was off).
+  const confirmField = form.querySelector("[data-confirm-field]");
+  if (payload.value != null && order && confirmField) {
     const check = checkRead(order, payload.value);
     const warning = form.querySelector("[data-read-warning]");
-    const confirmField = form.querySelector("[data-confirm-field]");
     const confirm = form.querySelector('[name="confirm_value"]');
-    if (check.flags.length) {
+    if (needsConfirmation(kind, check.flags)) {
       if (confirmField.hidden) {
         warning.hidden = false;
         warning.textContent = form.dataset[`text${check.reason[0].toUpperCase()}${check.reason.slice(1)}`] || check.reason;
         confirmField.hidden = false;
-        form.querySelector("[data-photo-field]").hidden = false;
+        const photoField = form.querySelector("[data-photo-field]");
+        if (photoField) photoField.hidden = false;
         confirm.focus();
         return;
       }

@@ -27,3 +27,10 @@ export function checkRead(order, value, at = new Date()) {
   if (low != null && usage < low) return { flags: ["low"], usage, reason: "low" };
   return { flags: [], usage, reason: null };
 }
+
+// The same as portal/field/rules.py needs_confirmation: any flag asks for the read again, except a low read at a
+// restore (the meter was off since the disconnect).
+export function needsConfirmation(kind, flags) {
+  if (kind === "restore_done") return flags.some((flag) => flag !== "low");
+  return flags.length > 0;
+}
