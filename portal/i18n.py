@@ -106,5 +106,12 @@ def format_datetime(value: dt.datetime | None, tz: str = "America/Chicago", styl
     return dates.format_datetime(value, style, tzinfo=dates.get_timezone(tz), locale=_FORMAT_LOCALE[current()])
 
 
+def format_time(value: dt.datetime | None, tz: str = "America/Chicago", style: str = "short") -> str:
+    """A time of day in the reader's format, to sit beside format_datetime's ("12:22 AM", never "00:22" next to it)."""
+    if value is None:
+        return ""
+    return dates.format_time(value, style, tzinfo=dates.get_timezone(tz), locale=_FORMAT_LOCALE[current()])
+
+
 def format_number(value: float | int) -> str:
     return numbers.format_decimal(value, locale=_FORMAT_LOCALE[current()])

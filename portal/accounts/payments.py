@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.i18n import format_date, format_time
 from portal.i18n import gettext as _
 
 from . import arrears, deposits, ledger, reconnect, service_state, workorders
@@ -47,6 +48,22 @@ class PaymentPosted:
     created: bool  # False: this key had already been posted; nothing changed
     cancelled_order_ids: tuple[int, ...] = field(default_factory=tuple)
     restore_order_id: int | None = None
+
+
+def paid_reason(paid: dict[str, object], timezone: str) -> str:
+    """Why a disconnect order was cancelled by a payment, in the reader's language and time format. `paid` is what the
+    order keeps (`result["paid"]`), so a technician reading it later sees it in their own language, with the whole
+    confirmation reference."""
+    paid_at = dt.datetime.fromisoformat(str(paid["paid_at"]))
+    reason = _(
+        "Cancelled: customer paid %(amount)s by %(method)s at %(time)s; past-due balance cleared.",
+        amount=_money(int(paid["amount_cents"])),  # type: ignore[call-overload]
+        method=method_label(str(paid["method"])),
+        time=format_time(paid_at, timezone),
+    )
+    if paid.get("reference"):
+        reason += " " + _("Confirmation %(reference)s.", reference=paid["reference"])
+    return reason
 
 
 def restore_due_on(policy: Policy, paid_local: dt.datetime) -> dt.date:
@@ -134,16 +151,10 @@ async def post_payment(
         return PaymentPosted(posting.entry, created=True)
 
     cancelled: list[int] = []
-    reason = _(
-        "Cancelled: customer paid %(amount)s by %(method)s at %(time)s; past-due balance cleared.",
-        amount=_money(amount_cents),
-        method=label,
-        time=local.strftime("%H:%M"),
-    )
-    if reference:
-        reason += " " + _("Confirmation %(reference)s.", reference=reference)
+    paid = {"amount_cents": amount_cents, "method": method, "paid_at": local.isoformat(), "reference": reference}
+    reason = paid_reason(paid, timezone)
     for order in await workorders.for_account(session, account_id, kinds=[WorkOrderKind.DISCONNECT]):
-        if await workorders.cancel(session, actor, order, reason):
+        if await workorders.cancel(session, actor, order, reason, paid=paid):
             cancelled.append(order.id)
 
     restore_id: int | None = None
@@ -165,8 +176,8 @@ async def post_payment(
                     "Restore service: customer paid %(amount)s by %(method)s at %(time)s on %(date)s.",
                     amount=_money(amount_cents),
                     method=label,
-                    time=local.strftime("%H:%M"),
-                    date=local.date().isoformat(),
+                    time=format_time(local, timezone),
+                    date=format_date(local.date()),
                 ),
             )
             restore_id = order.id

@@ -88,14 +88,18 @@ async def assign(session: AsyncSession, actor: Actor, order: WorkOrder, technici
     return order
 
 
-async def cancel(session: AsyncSession, actor: Actor, order: WorkOrder, reason: str) -> bool:
-    """Cancel an open order with a reason the technician will read. False when it was already closed."""
+async def cancel(session: AsyncSession, actor: Actor, order: WorkOrder, reason: str, *,
+                 paid: dict[str, Any] | None = None) -> bool:
+    """Cancel an open order with a reason the technician will read. False when it was already closed. `paid`: the
+    payment that cancelled it, kept on the order so the reason can be told again in the reader's own language."""
     if order.status not in OPEN_STATUSES:
         return False
     before = _state(order)
     order.status = WorkOrderStatus.CANCELLED
     order.cancelled_at = utcnow()
     order.cancel_reason = reason[:300]
+    if paid is not None:
+        order.result = {**order.result, "paid": paid}
     await session.flush()
     await record(session, actor, "work_order.cancel", "work_order", order.id, account_id=order.account_id,
                  before=before, after={**_state(order), "cancel_reason": order.cancel_reason})

@@ -110,6 +110,9 @@ class FieldController(Controller):
         policy = current_policy()
         item = (await download.serialize(db_session, policy, [order], dt.datetime.now(dt.UTC), _today(settings)))[0]
         hold = await sync.disconnect_refusal(db_session, _context(request, settings, Origin.WEB), order)
+        if "answer" not in extra:
+            # A conflict the phone sent earlier still offers its restore here, where the technician asks, too.
+            extra["answer"] = await services.restore_offer(db_session, request.user.id, order)
         return {"order": order, "premise": premise, "item": item, "skip_codes": rules.SKIP_CODES,
                 "mutation_id": str(uuid.uuid4()), "errors": [], "values": {}, "hold": hold, **extra}
 

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import photos, reads
+from portal.accounts import photos, reads, workorders
 from portal.accounts.errors import NotFound
-from portal.accounts.models import Meter, Premise, WorkOrder, WorkOrderStatus
+from portal.accounts.models import Meter, Premise, SyncMutation, WorkOrder, WorkOrderKind, WorkOrderStatus
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
@@ -54,6 +54,23 @@ async def order_for(session: AsyncSession, user_id: int, order_id: int, *, any_s
     premise = await session.get(Premise, order.premise_id)
     assert premise is not None
     return order, premise
+
+
+async def restore_offer(session: AsyncSession, user_id: int, order: WorkOrder) -> dict[str, Any] | None:
+    """The answer this technician got when their disconnect met the order already cancelled (customer paid), while
+    it still offers a restore: none is open for the account yet. The order page shows it with its Restore now."""
+    if order.kind != WorkOrderKind.DISCONNECT or order.status != WorkOrderStatus.CANCELLED or order.account_id is None:
+        return None
+    if await workorders.for_account(session, order.account_id, kinds=[WorkOrderKind.RESTORE]):
+        return None
+    stored = await session.scalar(
+        select(SyncMutation)
+        .where(SyncMutation.work_order_id == order.id, SyncMutation.user_id == user_id, SyncMutation.status == "rejected",
+               SyncMutation.exception_code == "order_cancelled")
+        .order_by(SyncMutation.id.desc()).limit(1))
+    if stored is None or not (stored.result.get("server_state") or {}).get("restore_offer"):
+        return None
+    return stored.result
 
 
 async def preview_read(session: AsyncSession, policy: Policy, order: WorkOrder, raw: str) -> reads.ReadCheck | None:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.accounts import holds, reads, service_state, workorders
+from portal.accounts import holds, payments, reads, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.audit import AuditLater
 from portal.accounts.errors import Conflict
@@ -95,11 +95,20 @@ def _rejected(m: Mutation, code: str, message: str, order: WorkOrder | None = No
             "server_state": server_state}
 
 
+def _sentence(text: str) -> str:
+    """A reason as a sentence that ends once ("... RDDJ38AT." and never "... RDDJ38AT..")."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _conflict_message(ctx: Context, m: Mutation, order: WorkOrder, decision: rules.Decision, done_at: dt.datetime) -> str:
     action = str(rules.ACTION_NAMES.get(m.kind, m.kind))
     if decision.code == "order_cancelled":
-        message = _("Order %(id)s was cancelled at %(when)s: %(reason)s. Your %(action)s at %(done)s was logged.") % {
-            "id": order.id, "when": _local(ctx, order.cancelled_at), "reason": order.cancel_reason or _("no reason given"),
+        # A payment's reason is told again in the technician's language and time format, whole (its reference too).
+        paid = order.result.get("paid") if isinstance(order.result, dict) else None
+        reason = payments.paid_reason(paid, ctx.timezone) if paid else (order.cancel_reason or _("no reason given"))
+        message = _("Order %(id)s was cancelled at %(when)s: %(reason)s Your %(action)s at %(done)s was logged.") % {
+            "id": order.id, "when": _local(ctx, order.cancelled_at), "reason": _sentence(reason),
             "action": action, "done": _local(ctx, done_at)}
         if decision.restore_offer:
             message += " " + _("Restore now?")

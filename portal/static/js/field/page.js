@@ -100,8 +100,10 @@ async function renderLocalState() {
     const order = orders.find((o) => o.id === pageOrder);
     const notice = document.querySelector("[data-local-state]");
     const words = order && stateText(order);
+    // A rejection is shown once, by its conflict card (with its Restore now), not again in this notice.
+    const shownAsConflict = order?.local?.state === "rejected" && document.querySelector("[data-conflicts] .notice");
     if (notice) {
-      notice.hidden = !words;
+      notice.hidden = !words || Boolean(shownAsConflict);
       notice.textContent = words || "";
       notice.className = `notice ${order?.local?.state === "rejected" ? "notice--error" : "notice--success"}`;
     }
@@ -119,8 +121,13 @@ async function renderConflicts() {
   const box = document.querySelector("[data-conflicts]");
   if (!box) return;
   const rejected = await db.entriesWithStatus("rejected");
+  // On an order's page: that order's conflicts only, with the same Restore now as today's list (unless the server
+  // already shows that answer on the page).
+  const onlyOrder = box.dataset.conflictsOrder ? Number(box.dataset.conflictsOrder) : null;
   box.replaceChildren();
   for (const entry of rejected) {
+    if (onlyOrder != null && entry.order_id !== onlyOrder) continue;
+    if (document.querySelector(`[data-conflict-for="${entry.mutation_id}"]`)) continue;
     const card = document.createElement("div");
     card.className = "notice notice--error";
     card.setAttribute("role", "alert");
