@@ -100,6 +100,7 @@ LABELS: dict[str, object] = {
     "emailed": _("Emailed"),
     "letter": _("Letter"),
     "order_cancelled": _("Order was cancelled"),
+    "disconnect_hold": _("Disconnect refused: account on hold"),
     # resident requests and problem reports
     "request_start": _("Start service"),
     "request_stop": _("Stop service"),

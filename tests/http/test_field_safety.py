@@ -76,7 +76,7 @@ async def test_the_plain_form_refuses_a_disconnect_on_a_medical_alert_and_writes
     await _nothing_written(session, order)
 
 
-async def test_the_sync_api_refuses_a_disconnect_on_a_medical_alert_and_tells_dispatch(client, session, technician) -> None:
+async def test_the_sync_api_refuses_a_disconnect_on_a_medical_alert_and_tells_dispatch(client, session, technician, csr) -> None:
     order = await make_field_order(session, technician, WorkOrderKind.DISCONNECT, medical=True)
     await session.commit()
     await sign_in(client, session, technician)
@@ -87,7 +87,13 @@ async def test_the_sync_api_refuses_a_disconnect_on_a_medical_alert_and_tells_di
     assert answer["server_state"]["hold"] == "medical_alert" and "medical alert" in answer["message"]
     await _nothing_written(session, order)
     stored = await session.scalar(select(SyncMutation))
-    assert stored.status == "rejected" and stored.exception_code == "disconnect_hold"  # dispatch sees it
+    assert stored.status == "rejected" and stored.exception_code == "disconnect_hold"
+    client.cookies.clear()
+    await sign_in(client, session, csr)
+    dispatch = (await client.get("/staff/dispatch")).text.split('id="exceptions"')[1]
+    assert "Disconnect refused: account on hold" in dispatch and "medical alert" in dispatch  # dispatch sees it
+    client.cookies.clear()
+    await sign_in(client, session, technician)
 
     await _spanish(session, technician)
     again = phone.action("disconnect_done", order.id, {"value": LAST_READ + 6_000, "seal": "S-9"}, photo_ids=[str(uuid.uuid4())])
