@@ -153,3 +153,58 @@ async def test_a_day_offline_syncs_each_action_exactly_once(browser, live_server
     assert {p.work_order_id for p in stored.values()} == {flagged_order.id, disconnect.id}
     done = await session.get(WorkOrder, disconnect.id, populate_existing=True)
     assert done.result["seal"] == "S-40917" and len(done.result["photo_ids"]) == 1
+
+
+async def test_a_disconnect_after_the_customer_paid_offers_restore_now_on_the_order_page(
+        browser, live_server: LiveServer, session: AsyncSession, technician: User, tmp_path) -> None:  # noqa: ANN001
+    from portal.accounts import workorders
+    from portal.accounts.actor import Actor
+
+    disconnect = await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
+    low = await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
+    await session.commit()
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", service_workers="allow", **PHONE)
+    context.set_default_timeout(15_000)
+    try:
+        await sign_in_by_request(context, session, technician.email)
+        page = await context.new_page()
+        await page.goto(f"/field/orders/{disconnect.id}")  # loaded before the customer paid
+        await workorders.cancel(session, Actor.job("payments"), disconnect, "Cancelled: customer paid $120.00 by card.")
+        await session.commit()
+        await page.get_by_label("Final read").fill(str(LAST_READ + 6_100))
+        await page.get_by_label("Seal number").fill("S-40917")
+        await page.get_by_label("Photo of the locked meter").set_input_files(photo_file(tmp_path, "seal.jpg"))
+        await page.get_by_role("button", name="Record disconnect").click()
+        await expect(page.locator("main > [data-local-state]")).to_contain_text("Saved on this phone")
+        await page.get_by_role("button", name="Sync now").click()
+        await expect(page.locator("[data-sync-count]")).to_have_text("0", timeout=20_000)
+        await expect(page.get_by_role("button", name="Restore now")).to_have_count(1)  # the phone's answer, here
+        await page.reload()
+        restore_buttons = page.get_by_role("button", name="Restore now")
+        await expect(restore_buttons).to_have_count(1)  # on the page that asks, once
+        await expect(page.get_by_text(f"Order {disconnect.id} was cancelled")).to_have_count(1)
+        await restore_buttons.click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Restore")
+        await session.commit()
+        restore = await session.scalar(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.RESTORE))
+        assert restore.assigned_to_id == technician.id and restore.status == WorkOrderStatus.ASSIGNED
+
+        # A disconnect's final read far below the expected range is asked again on the phone too.
+        await page.goto(f"/field/orders/{low.id}")
+        await page.get_by_label("Final read").fill(str(LAST_READ + 100))
+        await page.get_by_label("Seal number").fill("S-40918")
+        await page.get_by_label("Photo of the locked meter").set_input_files(photo_file(tmp_path, "low.jpg"))
+        await page.get_by_role("button", name="Record disconnect").click()
+        await expect(page.locator("[data-read-warning]")).to_contain_text("Lower than expected")
+        await page.get_by_label("Enter the read again to confirm").fill(str(LAST_READ + 100))
+        await page.get_by_role("button", name="Record disconnect").click()
+        await expect(page.locator("main > [data-local-state]")).to_contain_text("Saved on this phone")
+        await page.get_by_role("button", name="Sync now").click()
+        await expect(page.locator("[data-sync-count]")).to_have_text("0", timeout=20_000)
+        await session.commit()
+        sent = await session.scalar(select(SyncMutation).where(SyncMutation.work_order_id == low.id))
+        assert sent is not None and sent.status == "applied", sent and sent.result
+        read = await session.scalar(select(MeterRead).where(MeterRead.work_order_id == low.id))
+        assert read is not None and read.flags == ["low", "re_entered"]
+    finally:
+        await context.close()

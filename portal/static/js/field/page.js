@@ -101,10 +101,10 @@ async function renderLocalState() {
     const notice = document.querySelector("[data-local-state]");
     const words = order && stateText(order);
     // A rejection is shown once, by its conflict card (with its Restore now), not again in this notice.
-    const shownAsConflict = order?.local?.state === "rejected" && document.querySelector("[data-conflicts] .notice");
+    const shownAsConflict = order?.local?.state === "rejected" && document.querySelector("[data-conflicts] .notice, [data-conflict-for]");
     if (notice) {
       notice.hidden = !words || Boolean(shownAsConflict);
-      notice.textContent = words || "";
+      notice.textContent = notice.hidden ? "" : words;
       notice.className = `notice ${order?.local?.state === "rejected" ? "notice--error" : "notice--success"}`;
     }
     if (order && order.local && order.local.state !== "rejected") {
