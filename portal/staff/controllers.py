@@ -643,10 +643,11 @@ class DispatchController(Controller):
     ) -> Template:
         filters = dispatch.Filters(status=status, kind=kind, route=route, due_by=_parse_day(due_by, settings) if due_by else None,
                                    technician_id=int(technician) if technician.isdigit() else None)
+        owners = await dispatch.route_owners(db_session)
         return Template("staff/dispatch.html", context={
             "filters": filters, "rows": await dispatch.orders(db_session, filters, today=local_today(settings)),
-            "technicians": await dispatch.technicians(db_session), "routes": await dispatch.routes(db_session),
-            "route_owners": await dispatch.route_owners(db_session),
+            "technicians": await dispatch.technicians(db_session), "routes": [r.code for r in owners],
+            "route_owners": owners,
             "kinds": list(WorkOrderKind), "statuses": list(WorkOrderStatus), "creatable": dispatch.CREATABLE,
             "exceptions": await sync_exceptions.open_exceptions(db_session), "today": local_today(settings),
         })

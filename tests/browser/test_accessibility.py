@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal import i18n
 from portal.accounts import ledger, numbers
 from portal.accounts.actor import Actor
-from portal.accounts.models import LedgerKind, Premise, User
+from portal.accounts.models import LedgerKind, Premise, User, WorkOrderKind
 from tests import factories
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import LiveServer
@@ -193,3 +193,33 @@ async def test_the_axe_check_catches_violations(page: Page, live_server: LiveSer
     for rule in ("label", "html-has-lang", "color-contrast"):
         assert f"- {rule} (" in message, message
     assert "#email" in message  # the offending node's target is printed
+
+
+async def test_technician_coming_up_and_a_held_disconnect(page: Page, session: AsyncSession, technician: User) -> None:
+    from tests.field_world import make_field_order
+
+    held = await make_field_order(session, technician, WorkOrderKind.DISCONNECT, medical=True)
+    later = await factories.make_account(session, address="88 Elm Ct")
+    await factories.make_order(session, later, assignee=technician, due_on=held.due_on + dt.timedelta(days=3))
+    await session.commit()
+    await sign_in_by_request(page.context, session, technician.email)
+    await page.goto("/field")
+    await expect(page.get_by_role("heading", name="Coming up")).to_be_visible()
+    await expect(page.get_by_role("link", name=re.compile("88 Elm Ct"))).to_be_visible()
+    await assert_accessible(page)
+    await page.goto(f"/field/orders/{held.id}")
+    await expect(page.get_by_role("heading", name="Do not disconnect")).to_be_visible()
+    await expect(page.get_by_role("button", name="Record disconnect")).to_have_count(0)
+    await assert_accessible(page)
+
+
+async def test_dispatch_with_route_owners(page: Page, session: AsyncSession, csr: User, technician: User, resident: Resident) -> None:
+    await factories.make_order(session, resident.account)
+    await session.commit()
+    await sign_in_by_request(page.context, session, csr.email)
+    await page.goto("/staff/dispatch")
+    await _heading(page, "Dispatch")
+    await page.get_by_label("Technician for route R01").select_option(label=technician.display_name)
+    await page.get_by_role("button", name="Set owner").click()
+    await expect(page.get_by_label("Technician for route R01")).to_have_value(str(technician.id))
+    await assert_accessible(page)
