@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -50,14 +51,14 @@ class PaymentPosted:
     restore_order_id: int | None = None
 
 
-def paid_reason(paid: dict[str, object], timezone: str) -> str:
+def paid_reason(paid: dict[str, Any], timezone: str) -> str:
     """Why a disconnect order was cancelled by a payment, in the reader's language and time format. `paid` is what the
     order keeps (`result["paid"]`), so a technician reading it later sees it in their own language, with the whole
     confirmation reference."""
     paid_at = dt.datetime.fromisoformat(str(paid["paid_at"]))
     reason = _(
         "Cancelled: customer paid %(amount)s by %(method)s at %(time)s; past-due balance cleared.",
-        amount=_money(int(paid["amount_cents"])),  # type: ignore[call-overload]
+        amount=_money(int(paid["amount_cents"])),
         method=method_label(str(paid["method"])),
         time=format_time(paid_at, timezone),
     )

@@ -250,9 +250,10 @@ class Batch:
         today = self.ctx.now().astimezone(ZoneInfo(self.ctx.timezone)).date()
         return holds.disconnect_hold(self.holds.get(order.account_id, holds.HoldFacts()), today)
 
-    def _record_meter_read(self, order: WorkOrder, meter: MeterInfo, facts: dict[str, Any]) -> dict[str, Any]:
+    def _record_meter_read(self, order: WorkOrder, meter: MeterInfo, facts: dict[str, Any],
+                           check: reads.ReadCheck | None = None) -> dict[str, Any]:
         ctx = self.ctx
-        check = self._check_read(meter, facts)
+        check = check or self._check_read(meter, facts)
         flags = list(check.flags) + ([reads.ReadFlag.RE_ENTERED] if facts.get("confirmed") and check.flagged else [])
         row = reads.new_read(ctx.actor, meter, value=facts["value"], read_at=facts["at"], flags=flags,
                              work_order_id=order.id, note=facts.get("note"))
@@ -263,7 +264,8 @@ class Batch:
         self.read_id_targets.append([extra])
         return extra
 
-    async def _apply(self, m: Mutation, order: WorkOrder, meter: MeterInfo | None, facts: dict[str, Any]) -> dict[str, Any]:
+    async def _apply(self, m: Mutation, order: WorkOrder, meter: MeterInfo | None, facts: dict[str, Any],
+                     check: reads.ReadCheck | None = None) -> dict[str, Any]:
         """The effect of an accepted action; returns what the answer says about it."""
         ctx, session = self.ctx, self.session
         extra: dict[str, Any] = {}
@@ -279,7 +281,7 @@ class Batch:
             return {"restore_order_id": restore.id}
         if _needs_read(m, facts):
             assert meter is not None  # _check_meter ran first
-            extra = self._record_meter_read(order, meter, facts)
+            extra = self._record_meter_read(order, meter, facts, check)
         result = _result(facts, m, extra)
         if order.result.get("notes"):  # notes added before the order was finished stay with it
             result["notes"] = order.result["notes"]
@@ -323,11 +325,10 @@ class Batch:
                         hold, order.id, self.holds.get(order.account_id, holds.HoldFacts())), order, hold=hold)
                 elif decision.apply:
                     _check_meter(m, meter, facts)
-                    if _needs_read(m, facts) and not facts.get("confirmed"):
-                        check = self._check_read(meter, facts)
-                        if rules.needs_confirmation(m.kind, check.flags):
-                            raise ReadNotConfirmed(check)
-                    extra = await self._apply(m, order, meter, facts)
+                    check = self._check_read(meter, facts) if _needs_read(m, facts) else None
+                    if check is not None and not facts.get("confirmed") and rules.needs_confirmation(m.kind, check.flags):
+                        raise ReadNotConfirmed(check)
+                    extra = await self._apply(m, order, meter, facts, check)
                     status = "applied"
                     answer = {"mutation_id": m.mutation_id, "seq": m.seq, "status": "applied",
                               "order": _order_state(order), **extra}
