@@ -390,7 +390,7 @@ async def disconnect_refusal(session: AsyncSession, ctx: Context, order: WorkOrd
     if code is None:
         return None
     return {"status": "rejected", "code": "disconnect_hold", "message": holds.hold_message(code, order.id, facts),
-            "server_state": {**(_order_state(order) or {}), "hold": code}}
+            "server_state": {**(_order_state(order) or {}), "hold": code, "restore_offer": False}}
 
 
 async def prefetch(session: AsyncSession, ctx: Context, mutations: list[Mutation]) -> Batch:
