@@ -33,7 +33,7 @@ from portal.staff.controllers import ROUTES as STAFF_ROUTES
 from portal.web import errors, pages, templating
 from portal.web.assets import Assets
 from portal.web.identity import IdentityMiddleware
-from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware, content_security_policy
+from portal.web.middleware import LocaleMiddleware, SecurityHeaders, content_security_policy
 
 log = logging.getLogger("portal")
 
@@ -135,12 +135,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=CSRF_EXEMPT,
         ),
         middleware=[
-            DefineMiddleware(SecurityHeadersMiddleware, csp=csp, hsts=settings.secure_cookies),
             sessions.middleware,
             DefineMiddleware(IdentityMiddleware, exclude=["^/static/", "^/sw.js", "^/manifest.webmanifest", "^/healthz"]),
             DefineMiddleware(LocaleMiddleware),
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        before_send=[SecurityHeaders(csp=csp, hsts=settings.secure_cookies)],
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
         lifespan=[mail_sender],
         debug=settings.debug,

@@ -109,3 +109,26 @@ async def test_demo_routes_do_not_exist_outside_demo_mode(client, session) -> No
     assert (await client.get("/demo/mailbox")).status_code == 404
     assert "Demo sign-in" not in (await client.get("/signin")).text
     assert await session.scalar(select(func.count()).select_from(Passkey)) == 0
+
+
+async def test_an_unrouted_404_and_a_static_file_carry_the_security_headers(client) -> None:
+    missing = await client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert missing.headers["x-content-type-options"] == "nosniff" and missing.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in missing.headers["content-security-policy"]  # the 404 page is HTML
+    assert missing.headers["cache-control"] == "no-store"
+    page = await client.get("/signin")
+    css = next(part.split('"')[0] for part in page.text.split('href="')[1:] if part.startswith("/static/") and ".css" in part.split('"')[0])
+    static = await client.get(css)
+    assert static.status_code == 200
+    assert static.headers["x-content-type-options"] == "nosniff" and static.headers["referrer-policy"] == "same-origin"
+    assert "content-security-policy" not in static.headers  # a stylesheet is no document: no CSP
+    assert "max-age=31536000" in static.headers["cache-control"]  # assets stay cacheable
+
+
+async def test_signed_in_pages_are_never_stored_by_a_browser_or_proxy(client, session, resident) -> None:
+    await sign_in(client, session, resident.user)
+    for url in ("/my", f"/my/accounts/{resident.account.number}", "/my/bills", "/settings"):
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["cache-control"] == "no-store", url
