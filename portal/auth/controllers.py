@@ -176,8 +176,8 @@ async def _count_code_failure(request: Request, email: str, purpose: str) -> Non
 
 
 @post("/signout", name="signout")
-async def signout(request: Request) -> Redirect:
-    sign_out(request)
+async def signout(request: Request, db_session: DbSession) -> Redirect:
+    await sign_out(request, db_session)
     flash(request, _("You are signed out."), "info")
     return Redirect("/")
 
@@ -295,6 +295,6 @@ class SettingsController(Controller):
     @post("/signout-everywhere")
     async def signout_everywhere(self, request: Request, db_session: DbSession) -> Redirect:
         await services.sign_out_everywhere(db_session, actor_of(request), request.user.id)
-        sign_out(request)
+        await sign_out(request, db_session)
         flash(request, _("You are signed out on every device."), "info")
         return Redirect("/signin")

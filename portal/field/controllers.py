@@ -25,6 +25,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
+from portal.web.identity import client_ip
 
 from . import download, rules, services, sync
 
@@ -38,7 +39,7 @@ def _today(settings: Any) -> dt.date:
 def _actor(request: Request, origin: Origin = Origin.SYNC) -> Actor:
     user = request.user
     return Actor(user_id=user.id, label=user.email, origin=origin, role=Role.FIELD,
-                 ip=request.client.host if request.client else None)
+                 ip=client_ip(request))
 
 
 def _context(request: Request, settings: Any, origin: Origin = Origin.SYNC) -> sync.Context:
