@@ -138,11 +138,12 @@ async def test_a_plain_sign_out_ends_every_copy_of_the_session_on_every_instance
     await sign_in(client, session, resident.user)
     copied = dict(client.cookies)  # a copy taken before sign-out (a shared computer, a stolen cookie)
     assert (await post_form(client, "/signout")).status_code in (302, 303)
-    for instance in (client.app, create_app(settings)):  # this instance and another behind the same load balancer
-        async with AsyncTestClient(app=instance, base_url="http://portal.test") as thief:
+    async with AsyncTestClient(app=create_app(settings), base_url="http://portal.test") as other_instance:
+        for thief in (client, other_instance):  # this instance and another behind the same load balancer
             thief.cookies = copied
             response = await thief.get("/my", follow_redirects=False)
             assert response.status_code == 302 and response.headers["location"].startswith("/signin")
+    client.cookies.clear()
     await session.commit()
     assert await session.scalar(select(func.count()).select_from(RevokedSession)) == 1
     # signing in again starts a new session that works, however the old one ended
