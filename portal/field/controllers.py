@@ -149,7 +149,7 @@ class FieldController(Controller):
             client_id = str(uuid.uuid5(uuid.UUID(mutation_id), upload.filename or "photo"))
             photo, _created = await photos.save_photo(db_session, store, ctx.policy, ctx.actor, client_id=client_id, data=data,
                                                       sha256=photos.sha256_of(data), content_type=upload.content_type,
-                                                      work_order_id=order.id)
+                                                      work_order_id=order.id, keep_location=True)
             photo_ids.append(photo.client_id)
         await db_session.commit()  # the photos stay even if the action is refused: they are evidence
         mutation = sync.Mutation(mutation_id=mutation_id, device_id="web", seq=0, kind=action, order_id=order_id,
@@ -193,7 +193,8 @@ class FieldController(Controller):
         try:
             photo, created = await photos.save_photo(
                 db_session, services.photo_store(request.app, settings), ctx.policy, ctx.actor, client_id=client_id,
-                data=data, sha256=sha256, content_type=request.headers.get("content-type"), work_order_id=order.id)
+                data=data, sha256=sha256, content_type=request.headers.get("content-type"), work_order_id=order.id,
+                keep_location=True)  # where a technician's work photo was taken is part of the work record
         except DomainError as problem:
             return Response({"error": {"code": problem.code, "message": problem.message}}, status_code=problem.status_code)
         return Response({"client_id": photo.client_id, "sha256": photo.sha256, "stored": created})
