@@ -142,6 +142,7 @@ async def test_a_resident_pays_by_card_and_gets_a_receipt_page_and_one_entry(cli
     checkout = await client.get(f"/payments/{confirmation}/checkout")
     assert checkout.status_code == 200 and "/js.stripe.com/v3/" in checkout.text and "_secret_" in checkout.text
     assert "card-element" in checkout.text
+    assert checkout.headers["cache-control"] == "no-store"  # it holds the PaymentIntent's client secret
     payment = await payment_row(session, confirmation)
     await confirm_card(payments_ctx, payment.intent_id)
     response = await client.get(f"/payments/{confirmation}/return", follow_redirects=False)
@@ -257,3 +258,12 @@ async def _any_account(session) -> int:  # noqa: ANN001
     account = await factories.make_account(session)
     await session.commit()
     return account.id
+
+
+async def test_a_guests_checkout_page_is_never_stored(client, session, resident) -> None:
+    await owe(session, resident.account)
+    await guest_in(client, resident.account)
+    confirmation = await start_card_payment(client, resident.account)
+    checkout = await client.get(f"/payments/{confirmation}/checkout")
+    assert checkout.status_code == 200 and "_secret_" in checkout.text
+    assert checkout.headers["cache-control"] == "no-store"
