@@ -17,6 +17,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.types import Message, Scope
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.accounts.actor import Actor
@@ -111,10 +112,12 @@ async def sign_out(connection: ASGIConnection, db: AsyncSession) -> None:
         now = dt.datetime.now(dt.UTC)
         lifetime = connection.app.state.settings.session_lifetime
         await db.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))  # no copy of these works anyway
-        if await db.get(RevokedSession, session_id) is None:
-            db.add(RevokedSession(session_id=session_id, user_id=session.get(SESSION_USER), revoked_at=now,
-                                  expires_at=dt.datetime.fromtimestamp(started + lifetime, dt.UTC)))
-            await db.flush()
+        try:
+            async with db.begin_nested():  # two tabs signing out at once: the first row is the one that counts
+                db.add(RevokedSession(session_id=session_id, user_id=session.get(SESSION_USER), revoked_at=now,
+                                      expires_at=dt.datetime.fromtimestamp(started + lifetime, dt.UTC)))
+        except IntegrityError:
+            pass
     connection.clear_session()
 
 
