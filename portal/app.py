@@ -32,8 +32,8 @@ from portal.settings import Settings
 from portal.staff.controllers import ROUTES as STAFF_ROUTES
 from portal.web import errors, pages, templating
 from portal.web.assets import Assets
-from portal.web.identity import IdentityMiddleware
-from portal.web.middleware import LocaleMiddleware, SecurityHeadersMiddleware, content_security_policy
+from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies
+from portal.web.middleware import LocaleMiddleware, SecurityHeaders, content_security_policy
 
 log = logging.getLogger("portal")
 
@@ -54,6 +54,7 @@ def _origin(url: str | None) -> str | None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    parse_trusted_proxies(settings.trusted_proxies)  # a mistyped TRUSTED_PROXIES stops the start, not a request
     assets = Assets()
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
@@ -79,6 +80,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         extra_script=[assets.import_map_csp_hash, *stripe_origins],
         extra_frame=stripe_origins + (["https://hooks.stripe.com"] if "stripe.com" in settings.stripe_js_url else []),
         extra_connect=[o for o in {_origin(settings.stripe_api_base) or "https://api.stripe.com"} if o],
+    )
+
+    csrf_config = CSRFConfig(
+        secret=_key(settings.secret_key, "csrf").hex(),
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        exclude=CSRF_EXEMPT,
     )
 
     route_handlers = [
@@ -128,19 +136,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
         plugins=[SQLAlchemyPlugin(config=db_config)],
         template_config=template_config,
-        csrf_config=CSRFConfig(
-            secret=_key(settings.secret_key, "csrf").hex(),
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="lax",
-            exclude=CSRF_EXEMPT,
-        ),
+        csrf_config=csrf_config,
         middleware=[
-            DefineMiddleware(SecurityHeadersMiddleware, csp=csp, hsts=settings.secure_cookies),
             sessions.middleware,
             DefineMiddleware(IdentityMiddleware, exclude=["^/static/", "^/sw.js", "^/manifest.webmanifest", "^/healthz"]),
             DefineMiddleware(LocaleMiddleware),
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        before_send=[SecurityHeaders(csp=csp, hsts=settings.secure_cookies), CsrfRotation(csrf_config)],
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
         lifespan=[mail_sender],
         debug=settings.debug,

@@ -70,7 +70,11 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the app (configure with environment variables; see the README)."""
     import uvicorn
 
-    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    # Forwarded headers count only from TRUSTED_PROXIES (the app applies the same rule to rate limits and audit rows):
+    # uvicorn's own default would believe anyone connecting from 127.0.0.1.
+    trusted = os.environ.get("TRUSTED_PROXIES", "").strip()
+    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 
 @main.command()
@@ -101,7 +105,8 @@ def demo(port: int) -> None:
     _echo("Passkeys work on http://localhost (browsers refuse them on 127.0.0.1).")
     _echo("")
     sys.stdout.flush()
-    uvicorn.run("portal.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run("portal.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning",
+                proxy_headers=False)
 
 
 @main.command("create-staff")

@@ -57,6 +57,11 @@ class Settings:
     timezone: str = DEFAULT_TIMEZONE
     session_max_age: int = 60 * 60 * 12
     secure_cookies: bool = False
+    # Longest a session lives after sign-in, however active (the cookie's own 12 hours slide with use); a signed-out
+    # session's id is remembered as revoked for this long.
+    session_lifetime: int = 60 * 60 * 24 * 7
+    # Load balancers and proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs; none by default).
+    trusted_proxies: str = ""
 
     @property
     def rp_id(self) -> str:
@@ -96,6 +101,7 @@ class Settings:
             "photo_store": "PHOTO_STORE",
             "utility_name": "UTILITY_NAME",
             "timezone": "UTILITY_TIMEZONE",
+            "trusted_proxies": "TRUSTED_PROXIES",
         }
         for attr, name in mapping.items():
             if env.get(name):

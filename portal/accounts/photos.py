@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,6 +90,21 @@ def _taken_at(exif: Image.Exif) -> dt.datetime | None:
         return None
 
 
+def _incomplete() -> str:
+    return _("Only part of this photo arrived (the file is cut off), so we cannot use it. Send it again, or take a new one.")
+
+
+def _ends_in_fill(image: Image.Image) -> bool:
+    """A baseline JPEG cut short and closed with an end marker decodes without error, its missing blocks filled with
+    flat mid-grey: the last block decoded (bottom right) being exactly that grey is the tell. (A progressive JPEG
+    cut short loses detail, not area, and passes.)"""
+    if image.format != "JPEG" or image.info.get("progressive") or image.info.get("progression"):
+        return False
+    width, height = image.size
+    corner = image.crop((max(width - 8, 0), max(height - 8, 0), width, height)).convert("RGB")
+    return corner.getextrema() == ((128, 128), (128, 128), (128, 128))
+
+
 def clean_image(policy: Policy, data: bytes, declared_type: str | None = None) -> CleanPhoto:
     """Refuse what is not a real image within limits; return it re-encoded without metadata (EXIF, XMP, ICC
     comments), turned upright, and no larger than the stored size."""
@@ -101,6 +116,9 @@ def clean_image(policy: Policy, data: bytes, declared_type: str | None = None) -
     if declared_type and declared_type.split(";")[0].strip().lower() not in ALLOWED.values():
         raise PhotoRejected(_("Send a JPEG, PNG or WebP photo."), code="photo_type")
     limit = policy.photo_max_side_px
+    # weasyprint turns this on for the whole process when it is first imported (bill PDFs); with it on, a cut-off
+    # upload decodes "successfully" with its missing part painted grey. A photo must decode whole.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -118,9 +136,15 @@ def clean_image(policy: Policy, data: bytes, declared_type: str | None = None) -
                 exif = image.getexif()
                 taken_at, (lat, lon) = _taken_at(exif), _gps(exif)
                 image.load()
+                if _ends_in_fill(image):
+                    raise PhotoRejected(_incomplete(), code="photo_incomplete")
                 upright = ImageOps.exif_transpose(image)
     except PhotoRejected:
         raise
+    except OSError as exc:
+        if "truncated" in str(exc):
+            raise PhotoRejected(_incomplete(), code="photo_incomplete") from None
+        raise PhotoRejected(_("That file is not a photo we can read. Take it again."), code="photo_unreadable") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoRejected(_("That file is not a photo we can read. Take it again."), code="photo_unreadable") from None
     rgb = upright.convert("RGB")
@@ -218,8 +242,12 @@ async def save_photo(
     taken_at: dt.datetime | None = None,
     lat: float | None = None,
     lon: float | None = None,
+    keep_location: bool = False,
 ) -> tuple[Photo, bool]:
     """Keep one photo; (photo, True) when stored now, (the stored one, False) when this id was already kept.
+
+    Where it was taken is kept only with `keep_location` (a technician's work photo; a resident who ticked the box):
+    otherwise the location is dropped here, and the stored image never carries EXIF at all.
 
     `sha256` is the client's checksum of the bytes it sent: a mismatch means the upload was damaged on the way. The
     row keeps that checksum (what the client confirms before deleting its copy); the store keeps the cleaned image.
@@ -251,8 +279,8 @@ async def save_photo(
         width=clean.width,
         height=clean.height,
         taken_at=clean.taken_at or taken_at,
-        lat=clean.lat if clean.lat is not None else lat,
-        lon=clean.lon if clean.lon is not None else lon,
+        lat=(clean.lat if clean.lat is not None else lat) if keep_location else None,
+        lon=(clean.lon if clean.lon is not None else lon) if keep_location else None,
         storage_key=key,
         uploaded_by_id=actor.user_id,
     )

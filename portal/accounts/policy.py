@@ -107,8 +107,12 @@ class Policy:
     online_payment_maximum_cents: int = 1_000_000
 
     # ---- guest pay and sign-in -------------------------------------------------------------------------------
-    guest_lookup_failures_per_account_per_day: int = 6
-    guest_lookup_failures_per_ip_per_hour: int = 6
+    # A household gets this many wrong tries on one account (per client address) before a 1-hour pause, with a
+    # warning before the last; the account as a whole (every address) and one address across all accounts have
+    # higher caps, so a family or an office behind one address is not refused for someone else's typos.
+    guest_lookup_failures_per_client_per_hour: int = 6
+    guest_lookup_failures_per_account_per_day: int = 20
+    guest_lookup_failures_per_ip_per_hour: int = 30
 
     # ---- cash drawer -----------------------------------------------------------------------------------------
     drawer_shortage_flag_cents: int = 2_500

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import secrets
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -95,18 +96,13 @@ class SignInController(Controller):
         if not form.validate():
             return Template("auth/signin.html", context={"form": form, "next": next_}, status_code=400)
         email = services.normalize_email(form.email.data)
-        maker = request.app.state.sessionmaker
-        ip = client_ip(request)
-        if await throttle.is_limited(maker, "code_send", email, limit=5, window=HOUR) or await throttle.is_limited(
-            maker, "code_send_ip", ip, limit=30, window=HOUR
-        ):
+        if await _code_requests_exceeded(request, email):
             form.add_error("email", _("Too many codes were asked for. Wait an hour and try again."))
             return Template("auth/signin.html", context={"form": form, "next": next_}, status_code=429)
-        await throttle.hit(maker, "code_send", email)
-        await throttle.hit(maker, "code_send_ip", ip)
+        await _count_code_request(request, email)
         user = await services.user_by_email(db_session, email)
         if user is not None and user.active:
-            code = await services.issue_code(db_session, settings, email, purpose="signin")
+            code = await services.issue_code(db_session, settings, email, requester=_requester(request), purpose="signin")
             services.send_code(db_session, settings, email, code)
         # The same answer whether or not the address has a login: the page reveals nobody's email.
         request.session["code_email"] = email
@@ -150,34 +146,66 @@ async def _redeem(
     if await _code_attempts_exceeded(request, email):
         form.add_error("code", _("Too many wrong codes. Ask for a new code in an hour."))
         return 429
+    requester = _requester(request)
     try:
-        return await services.redeem_code(db_session, settings, email, form.code.data, purpose=purpose)
+        return await services.redeem_code(db_session, settings, email, form.code.data, purpose=purpose, requester=requester)
     except services.InvalidCode as exc:
-        await _count_code_failure(request, email, purpose)
+        await _count_code_failure(request, email, purpose, requester)
         form.add_error("code", exc.message)
         return 400
 
 
+# Limits on email codes count what the asker does (per address and client IP, and per client IP), never what others
+# did to the same address: someone asking for or guessing at another person's codes wears out only their own.
+# Guessing stays bounded by each code's 5 tries and the per-address cap on codes sent (which also stops mail floods).
+CODE_REQUESTS_PER_ASKER = 5
+CODE_REQUESTS_PER_IP = 30
+CODES_SENT_PER_ADDRESS = 20
+CODE_FAILURES_PER_ASKER = 10
+CODE_FAILURES_PER_IP = 30
+
+
+def _requester(request: Request) -> str:
+    """This browser's code-asking identity: a random nonce in its signed session (made on first use)."""
+    nonce = request.session.get("code_nonce")
+    if not isinstance(nonce, str):
+        nonce = request.session["code_nonce"] = secrets.token_urlsafe(24)
+    return services.requester_of(nonce)
+
+
+async def _code_requests_exceeded(request: Request, email: str) -> bool:
+    maker, ip = request.app.state.sessionmaker, client_ip(request)
+    return (await throttle.is_limited(maker, "code_send", f"{email}|{ip}", limit=CODE_REQUESTS_PER_ASKER, window=HOUR)
+            or await throttle.is_limited(maker, "code_send_ip", ip, limit=CODE_REQUESTS_PER_IP, window=HOUR)
+            or await throttle.is_limited(maker, "code_send_all", email, limit=CODES_SENT_PER_ADDRESS, window=HOUR))
+
+
+async def _count_code_request(request: Request, email: str) -> None:
+    maker, ip = request.app.state.sessionmaker, client_ip(request)
+    await throttle.hit(maker, "code_send", f"{email}|{ip}")
+    await throttle.hit(maker, "code_send_ip", ip)
+    await throttle.hit(maker, "code_send_all", email)
+
+
 async def _code_attempts_exceeded(request: Request, email: str) -> bool:
-    maker = request.app.state.sessionmaker
-    return await throttle.is_limited(maker, "code_fail", email, limit=10, window=HOUR) or await throttle.is_limited(
-        maker, "code_fail_ip", client_ip(request), limit=30, window=HOUR
-    )
+    maker, ip = request.app.state.sessionmaker, client_ip(request)
+    return (await throttle.is_limited(maker, "code_fail", f"{email}|{ip}", limit=CODE_FAILURES_PER_ASKER, window=HOUR)
+            or await throttle.is_limited(maker, "code_fail_ip", ip, limit=CODE_FAILURES_PER_IP, window=HOUR))
 
 
-async def _count_code_failure(request: Request, email: str, purpose: str) -> None:
-    maker = request.app.state.sessionmaker
-    await throttle.hit(maker, "code_fail", email)
-    await throttle.hit(maker, "code_fail_ip", client_ip(request))
+async def _count_code_failure(request: Request, email: str, purpose: str, requester: str) -> None:
+    maker, ip = request.app.state.sessionmaker, client_ip(request)
+    await throttle.hit(maker, "code_fail", f"{email}|{ip}")
+    await throttle.hit(maker, "code_fail_ip", ip)
     async with maker() as session, session.begin():
-        await services.count_wrong_attempt(session, email, purpose)
+        await services.count_wrong_attempt(session, email, purpose, requester)
 
 
 
 
 @post("/signout", name="signout")
-async def signout(request: Request) -> Redirect:
-    sign_out(request)
+async def signout(request: Request, db_session: DbSession) -> Redirect:
+    await sign_out(request, db_session)
     flash(request, _("You are signed out."), "info")
     return Redirect("/")
 
@@ -214,7 +242,8 @@ class SignUpController(Controller):
             )
             return Template("auth/signup.html", context={"form": form}, status_code=400)
         email = services.normalize_email(form.email.data)
-        code = await services.issue_code(db_session, settings, email, purpose="signup", payload={"account_id": account.id})
+        code = await services.issue_code(db_session, settings, email, requester=_requester(request), purpose="signup",
+                                         payload={"account_id": account.id})
         services.send_code(db_session, settings, email, code)
         request.session["code_email"] = email
         return Redirect("/signup/verify")
@@ -295,6 +324,6 @@ class SettingsController(Controller):
     @post("/signout-everywhere")
     async def signout_everywhere(self, request: Request, db_session: DbSession) -> Redirect:
         await services.sign_out_everywhere(db_session, actor_of(request), request.user.id)
-        sign_out(request)
+        await sign_out(request, db_session)
         flash(request, _("You are signed out on every device."), "info")
         return Redirect("/signin")

@@ -90,15 +90,23 @@ async def passkey_used(session: AsyncSession, passkey: Passkey, new_sign_count: 
 # ---- one-time codes ------------------------------------------------------------------------------------------
 
 
+def requester_of(nonce: str) -> str:
+    """What a code row keeps of the asking browser's nonce (kept in that browser's signed session)."""
+    return hashlib.sha256(f"code-requester:{nonce}".encode()).hexdigest()
+
+
 async def issue_code(
-    session: AsyncSession, settings: Settings, email: str, *, purpose: str = "signin", payload: dict | None = None
+    session: AsyncSession, settings: Settings, email: str, *, requester: str, purpose: str = "signin",
+    payload: dict | None = None,
 ) -> str:
     email = normalize_email(email)
     code = f"{secrets.randbelow(1_000_000):06d}"
-    # A new code replaces any earlier one for the same purpose.
+    # A new code replaces the earlier one this browser asked for; codes other browsers asked for (perhaps the
+    # address's owner, perhaps someone else) stay good, so nobody can spend another person's code by asking.
     await session.execute(
         update(SignInCode)
-        .where(SignInCode.email == email, SignInCode.purpose == purpose, SignInCode.used_at.is_(None))
+        .where(SignInCode.email == email, SignInCode.purpose == purpose, SignInCode.used_at.is_(None),
+               SignInCode.requester == requester)
         .values(used_at=utcnow())
     )
     session.add(
@@ -108,20 +116,24 @@ async def issue_code(
             code_hash=_hash_code(settings, email, code),
             payload=payload,
             expires_at=utcnow() + CODE_TTL,
+            requester=requester,
         )
     )
     await session.flush()
     return code
 
 
-async def redeem_code(session: AsyncSession, settings: Settings, email: str, code: str, *, purpose: str) -> SignInCode:
-    """Use a code once. Wrong, expired and used codes all give the same answer."""
+async def redeem_code(
+    session: AsyncSession, settings: Settings, email: str, code: str, *, purpose: str, requester: str
+) -> SignInCode:
+    """Use a code once, in the browser that asked for it. Wrong, expired and used codes all give the same answer."""
     email = normalize_email(email)
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     pending = await session.scalar(
         select(SignInCode)
-        .where(SignInCode.email == email, SignInCode.purpose == purpose, SignInCode.used_at.is_(None))
-        .order_by(SignInCode.created_at.desc())
+        .where(SignInCode.email == email, SignInCode.purpose == purpose, SignInCode.used_at.is_(None),
+               SignInCode.requester == requester)
+        .order_by(SignInCode.created_at.desc(), SignInCode.id.desc())
         .limit(1)
     )
     wrong = InvalidCode(_("That code is not right or has expired. Check the latest email or ask for a new code."), field="code")
@@ -133,10 +145,12 @@ async def redeem_code(session: AsyncSession, settings: Settings, email: str, cod
     return pending
 
 
-async def count_wrong_attempt(session: AsyncSession, email: str, purpose: str) -> None:
+async def count_wrong_attempt(session: AsyncSession, email: str, purpose: str, requester: str) -> None:
+    """A wrong guess wears out only the guessing browser's code, never the one the address's owner is typing."""
     await session.execute(
         update(SignInCode)
-        .where(SignInCode.email == normalize_email(email), SignInCode.purpose == purpose, SignInCode.used_at.is_(None))
+        .where(SignInCode.email == normalize_email(email), SignInCode.purpose == purpose, SignInCode.used_at.is_(None),
+               SignInCode.requester == requester)
         .values(attempts=SignInCode.attempts + 1)
     )
 

@@ -516,7 +516,8 @@ class MyAccountController(Controller):
             request.app.state.photo_store = store
         await services.report_problem(db_session, actor_of(request), _policy(), current, kind=form.kind.data,
                                       description=form.description.data, phone=(form.phone.data or "").strip() or None,
-                                      today=local_today(settings), photo=photo, photo_store=store)
+                                      today=local_today(settings), photo=photo, photo_store=store,
+                                      keep_photo_location=bool(form.share_location.data))
         flash(request, _("Thank you. We have sent a crew request; you can follow it on this page."), "success")
         return _see_other("/my/requests")
 

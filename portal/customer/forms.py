@@ -83,6 +83,12 @@ class ProblemForm(Form):
                      render_kw={"autocomplete": "tel", "inputmode": "tel"})
     photo = FileField(_("Photo (optional)"), description=_("A JPEG, PNG or WebP photo, up to 12 MB."),
                       render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    share_location = BooleanField(
+        _("Keep the place where the photo was taken with my report"),
+        description=_("Only if your phone saved it in the photo. It helps our crew find the problem. Staff see it; other "
+                      "residents never do. Leave this unticked and we remove the location from the photo."),
+        default=False,
+    )
 
 
 class PreferencesForm(Form):

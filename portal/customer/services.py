@@ -256,8 +256,10 @@ PROBLEM_WORDS = {
 async def report_problem(
     session: AsyncSession, actor: Actor, policy: Policy, account: Account, *, kind: str, description: str,
     phone: str | None, today: dt.date, photo: tuple[bytes, str | None] | None = None, photo_store: object = None,
+    keep_photo_location: bool = False,
 ) -> ServiceRequest:
-    """A work order for the field (no water first), the resident's words and optional photo on it."""
+    """A work order for the field (no water first), the resident's words and optional photo on it (its location
+    kept only when the resident ticked the box)."""
     order_kind, priority = PROBLEM_ORDERS[kind]
     meter = await session.scalar(
         select(Meter).where(Meter.premise_id == account.premise_id, Meter.removed_on.is_(None)).order_by(Meter.id.desc()).limit(1)
@@ -277,8 +279,10 @@ async def report_problem(
         data, content_type = photo
         saved, _created = await photos.save_photo(
             session, photo_store, policy, actor, client_id=str(uuid.uuid4()), data=data,
-            sha256=hashlib.sha256(data).hexdigest(), content_type=content_type, work_order_id=order.id)
+            sha256=hashlib.sha256(data).hexdigest(), content_type=content_type, work_order_id=order.id,
+            keep_location=keep_photo_location)
         details["photo_id"] = saved.id
+        details["photo_location_kept"] = keep_photo_location
     request = ServiceRequest(kind=RequestKind.PROBLEM, status=RequestStatus.PENDING, customer_id=account.customer_id,
                              requested_by_id=actor.user_id, from_account_id=account.id, problem_order_id=order.id,
                              details=details)

@@ -25,6 +25,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
+from portal.web.identity import client_ip
 
 from . import download, rules, services, sync
 
@@ -38,7 +39,7 @@ def _today(settings: Any) -> dt.date:
 def _actor(request: Request, origin: Origin = Origin.SYNC) -> Actor:
     user = request.user
     return Actor(user_id=user.id, label=user.email, origin=origin, role=Role.FIELD,
-                 ip=request.client.host if request.client else None)
+                 ip=client_ip(request))
 
 
 def _context(request: Request, settings: Any, origin: Origin = Origin.SYNC) -> sync.Context:
@@ -157,7 +158,7 @@ class FieldController(Controller):
             client_id = str(uuid.uuid5(uuid.UUID(mutation_id), upload.filename or "photo"))
             photo, _created = await photos.save_photo(db_session, store, ctx.policy, ctx.actor, client_id=client_id, data=data,
                                                       sha256=photos.sha256_of(data), content_type=upload.content_type,
-                                                      work_order_id=order.id)
+                                                      work_order_id=order.id, keep_location=True)
             photo_ids.append(photo.client_id)
         await db_session.commit()  # the photos stay even if the action is refused: they are evidence
         mutation = sync.Mutation(mutation_id=mutation_id, device_id="web", seq=0, kind=action, order_id=order_id,
@@ -201,7 +202,8 @@ class FieldController(Controller):
         try:
             photo, created = await photos.save_photo(
                 db_session, services.photo_store(request.app, settings), ctx.policy, ctx.actor, client_id=client_id,
-                data=data, sha256=sha256, content_type=request.headers.get("content-type"), work_order_id=order.id)
+                data=data, sha256=sha256, content_type=request.headers.get("content-type"), work_order_id=order.id,
+                keep_location=True)  # where a technician's work photo was taken is part of the work record
         except DomainError as problem:
             return Response({"error": {"code": problem.code, "message": problem.message}}, status_code=problem.status_code)
         return Response({"client_id": photo.client_id, "sha256": photo.sha256, "stored": created})

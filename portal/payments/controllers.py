@@ -28,7 +28,7 @@ from portal.web.deps import AppSettings, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.identity import actor_of, client_ip
 
-from . import autopay, refund_requests, services
+from . import autopay, refund_requests, rules, services
 from .forms import AutopayForm, GuestLookupForm, PayForm, StaffRefundForm
 from .gateway import Gateway, PaymentsUnavailable
 
@@ -104,6 +104,21 @@ async def _payment_for(request: Request, db: AsyncSession, confirmation: str) ->
     return payment
 
 
+async def _guest_limit(maker: Any, policy: Any, number: str, ip: str) -> rules.GuestLookupLimit:
+    return rules.guest_lookup_limit(
+        policy,
+        client_account_failures=await throttle.count(maker, "guest_pay_client", f"{ip}|{number}", HOUR),
+        account_failures=await throttle.count(maker, "guest_pay_acct", number, DAY),
+        client_failures=await throttle.count(maker, "guest_pay_ip", ip, HOUR),
+    )
+
+
+def _paused(pause: str) -> str:
+    if pause == "day":
+        return _("Too many tries. For your security, look-ups for this account are paused for a day. Sign in, or call us.")
+    return _("Too many tries. For your security, look-ups are paused for an hour. Try again later, sign in, or call us.")
+
+
 class PayController(Controller):
     path = "/pay"
 
@@ -129,15 +144,23 @@ class PayController(Controller):
         maker = request.app.state.sessionmaker
         number = numbers.normalize(form.account_number.data)
         ip = client_ip(request)
-        if await throttle.is_limited(maker, "guest_pay_acct", number, limit=policy.guest_lookup_failures_per_account_per_day, window=DAY) \
-                or await throttle.is_limited(maker, "guest_pay_ip", ip, limit=policy.guest_lookup_failures_per_ip_per_hour, window=HOUR):
-            form.add_error("account_number", _("Too many tries. For your security, look-ups are paused: try again later or call us."))
+        limit = await _guest_limit(maker, policy, number, ip)
+        if limit.locked:
+            form.add_form_error(_paused(limit.pause))
             return Template("payments/guest.html", context={"form": form}, status_code=429)
         account = await access.match_account(db_session, number, form.zip_code.data)
         if account is None:
+            await throttle.hit(maker, "guest_pay_client", f"{ip}|{number}")
             await throttle.hit(maker, "guest_pay_acct", number)
             await throttle.hit(maker, "guest_pay_ip", ip)
-            form.add_error("account_number", _("That account number and ZIP code do not match our records. Check both and try again."))
+            # One message for the form, never "the ZIP is wrong": that would tell anyone the account number exists.
+            form.add_form_error(_("That account number and ZIP code do not match our records. Check both and try again."))
+            limit = await _guest_limit(maker, policy, number, ip)
+            if limit.locked:
+                form.add_form_error(_paused(limit.pause))
+            elif limit.warn:
+                form.add_form_error(_("One try left before a 1-hour pause.") if limit.pause == "hour"
+                                    else _("One try left before a 1-day pause."))
             return Template("payments/guest.html", context={"form": form}, status_code=400)
         request.session[GUEST_SESSION] = {"account": account.id, "at": dt.datetime.now(dt.UTC).timestamp()}
         return Redirect(f"/pay/{account.number}", status_code=303)

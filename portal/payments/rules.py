@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 from portal.accounts.policy import Policy
 from portal.i18n import format_money
@@ -81,3 +82,31 @@ def refund_needs_approval(policy: Policy, amount_cents: int) -> bool:
 def refund_kind(*, deposit_applied_cents: int, amount_cents: int) -> str:
     """What the refund posts as: the rest of a deposit applied to the balance, or a plain credit refund."""
     return "deposit" if 0 < amount_cents <= deposit_applied_cents else "credit"
+
+
+@dataclass(frozen=True)
+class GuestLookupLimit:
+    """Where a guest stands against the look-up limits: paused, or how many wrong tries are left and how long the
+    pause after the last one would be ("hour" or "day")."""
+
+    locked: bool
+    tries_left: int
+    pause: str
+
+    @property
+    def warn(self) -> bool:
+        return not self.locked and self.tries_left == 1
+
+
+def guest_lookup_limit(policy: Policy, *, client_account_failures: int, account_failures: int,
+                       client_failures: int) -> GuestLookupLimit:
+    """The nearest of the three limits decides (failures counted: this client address on this account in the last
+    hour, this account from anywhere in the last day, this client address on any account in the last hour); on a
+    tie the longer pause is the one to warn about."""
+    limits = [
+        (policy.guest_lookup_failures_per_client_per_hour - client_account_failures, "hour"),
+        (policy.guest_lookup_failures_per_account_per_day - account_failures, "day"),
+        (policy.guest_lookup_failures_per_ip_per_hour - client_failures, "hour"),
+    ]
+    left, pause = min(limits, key=lambda limit: (limit[0], limit[1] != "day"))
+    return GuestLookupLimit(locked=left <= 0, tries_left=max(left, 0), pause=pause)

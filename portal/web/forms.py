@@ -66,10 +66,17 @@ class Form(wtforms.Form):
         getattr(self, field).errors = [*getattr(self, field).errors, message]
         self._errors = None  # WTForms caches .errors
 
+    def add_form_error(self, message: str) -> None:
+        """An error about the form as a whole (one that must not say which field was wrong)."""
+        self.form_errors.append(message)
+        self._errors = None
+
     @property
     def error_list(self) -> list[tuple[str, str]]:
-        """(field id, message) pairs for the error summary at the top of the page."""
-        return [(name, message) for name, messages in self.errors.items() for message in messages]
+        """(field id, message) pairs for the error summary at the top of the page; a whole-form error links to the
+        first field, where the person starts again."""
+        first = next(iter(self._fields), "")
+        return [(name or first, message) for name, messages in self.errors.items() for message in messages]
 
 
 class AccountNumber:

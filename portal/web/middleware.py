@@ -84,11 +84,18 @@ def content_security_policy(extra_script: list[str], extra_frame: list[str], ext
     )
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, csp: str, hsts: bool) -> None:
-        self.app = app
+STATIC_PREFIXES = ("/static/",)  # content-hashed assets: their own long Cache-Control, never personal
+
+
+class SecurityHeaders:
+    """A before-send hook, so every response carries the headers: routed pages, static files, and the 404 or 405
+    the router answers before any middleware runs. The CSP applies to HTML documents only. A response nobody marked
+    cacheable, and anything answered to a signed-in person, is `no-store`: no browser or proxy keeps a copy of a
+    bill, a balance or a Stripe client secret."""
+
+    def __init__(self, csp: str, hsts: bool) -> None:
+        self.csp = csp
         self.headers = {
-            "Content-Security-Policy": csp,
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "same-origin",
             "X-Frame-Options": "DENY",
@@ -98,20 +105,18 @@ class SecurityHeadersMiddleware:
         if hsts:
             self.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+    async def __call__(self, message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or scope.get("type") != "http":
             return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in self.headers.items():
-                    if name not in headers:
-                        headers[name] = value
-                vary = headers.get("Vary")
-                if vary is None:
-                    headers["Vary"] = "Cookie, Accept-Language"
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in self.headers.items():
+            if name not in headers:
+                headers[name] = value
+        if (headers.get("Content-Type") or "").startswith("text/html") and "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = self.csp
+        if headers.get("Vary") is None:
+            headers["Vary"] = "Cookie, Accept-Language"
+        if not str(scope.get("path", "")).startswith(STATIC_PREFIXES):
+            signed_in = scope.get("user") is not None
+            if signed_in or "Cache-Control" not in headers:
+                headers["Cache-Control"] = "no-store"

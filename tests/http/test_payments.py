@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts import ledger
+from portal.accounts import ledger, numbers
 from portal.accounts.actor import Actor
 from portal.accounts.models import LedgerEntry, LedgerKind, OnlinePayment, StripeEvent
 from portal.settings import Settings
@@ -68,19 +68,55 @@ async def test_a_visitor_who_did_not_look_the_account_up_cannot_open_its_pay_pag
     assert (await client.get(f"/pay/{resident.account.number}")).status_code == 404
 
 
-async def test_guest_look_up_is_locked_after_6_failures_for_that_account(client, session, resident) -> None:
-    for _ in range(6):
+async def test_guest_look_up_warns_before_the_last_try_then_pauses_for_an_hour(client, session, resident) -> None:
+    for attempt in range(1, 7):
         response = await guest_in(client, resident.account, zip_code="99999")
         assert response.status_code == 400 and "do not match" in response.text
+        assert ("One try left before a 1-hour pause." in response.text) == (attempt == 5), attempt
+    assert "paused for an hour" in response.text  # the sixth wrong try says so at once
     response = await guest_in(client, resident.account)  # the right ZIP, too late
-    assert response.status_code == 429 and "Too many tries" in response.text
+    assert response.status_code == 429 and "Too many tries" in response.text and "an hour" in response.text
     assert (await client.get(f"/pay/{resident.account.number}")).status_code == 404
 
 
-async def test_guest_look_up_is_locked_after_6_failures_from_one_address(client, session, resident, other_resident) -> None:
-    for _ in range(6):
-        assert (await guest_in(client, other_resident.account, zip_code="11111")).status_code == 400
-    assert (await guest_in(client, resident.account)).status_code == 429
+async def test_a_wrong_zip_is_told_on_the_form_never_on_one_field(client, session, resident) -> None:
+    wrong_zip = await guest_in(client, resident.account, zip_code="99999")
+    unknown = await post_form(client, "/pay/guest", {"account_number": numbers.with_check_digit(12_345_678), "zip_code": "76501"})
+    for response in (wrong_zip, unknown):
+        assert response.status_code == 400
+        assert 'id="lookup-error"' in response.text and "do not match our records" in response.text
+        assert 'aria-invalid="true"' not in response.text  # neither field is singled out
+        assert 'id="account_number-error"' not in response.text and 'id="zip_code-error"' not in response.text
+    # a number that cannot be an account (its check digit is wrong) says so on its field: that reveals nothing
+    valid = numbers.with_check_digit(12_345_678)
+    typo_number = valid[:-1] + str((int(valid[-1]) + 1) % 10)
+    typo = await post_form(client, "/pay/guest", {"account_number": typo_number, "zip_code": "76501"})
+    assert typo.status_code == 400 and 'id="account_number-error"' in typo.text
+
+
+async def test_a_household_on_one_address_can_still_pay_its_own_bill(client, session, resident, other_resident) -> None:
+    await owe(session, resident.account)
+    for _ in range(6):  # someone at home locked themselves out of another account
+        assert (await guest_in(client, other_resident.account, zip_code="11111")).status_code in (400, 429)
+    assert (await guest_in(client, other_resident.account)).status_code == 429
+    response = await guest_in(client, resident.account)
+    assert response.status_code == 303 and response.headers["location"] == f"/pay/{resident.account.number}"
+
+
+async def test_one_client_address_trying_many_accounts_is_paused_but_not_its_neighbours(settings, session, resident) -> None:
+    from tests.http.behind_proxy import as_client, balanced_client
+
+    await owe(session, resident.account)
+    async with balanced_client(settings) as prober, balanced_client(settings) as neighbour:
+        prober.headers.update(as_client("198.51.100.9"))
+        neighbour.headers.update(as_client("198.51.100.10"))  # behind the same load balancer
+        for n in range(30):
+            number = numbers.with_check_digit(20_000_000 + n)
+            assert (await post_form(prober, "/pay/guest", {"account_number": number, "zip_code": "76501"})).status_code == 400
+        refused = await post_form(prober, "/pay/guest", {"account_number": resident.account.number, "zip_code": "76501"})
+        assert refused.status_code == 429
+        response = await post_form(neighbour, "/pay/guest", {"account_number": resident.account.number, "zip_code": "76501"})
+        assert response.status_code == 303
 
 
 async def test_a_guest_must_give_an_email_for_the_receipt(client, session, resident) -> None:
@@ -106,6 +142,7 @@ async def test_a_resident_pays_by_card_and_gets_a_receipt_page_and_one_entry(cli
     checkout = await client.get(f"/payments/{confirmation}/checkout")
     assert checkout.status_code == 200 and "/js.stripe.com/v3/" in checkout.text and "_secret_" in checkout.text
     assert "card-element" in checkout.text
+    assert checkout.headers["cache-control"] == "no-store"  # it holds the PaymentIntent's client secret
     payment = await payment_row(session, confirmation)
     await confirm_card(payments_ctx, payment.intent_id)
     response = await client.get(f"/payments/{confirmation}/return", follow_redirects=False)
@@ -221,3 +258,12 @@ async def _any_account(session) -> int:  # noqa: ANN001
     account = await factories.make_account(session)
     await session.commit()
     return account.id
+
+
+async def test_a_guests_checkout_page_is_never_stored(client, session, resident) -> None:
+    await owe(session, resident.account)
+    await guest_in(client, resident.account)
+    confirmation = await start_card_payment(client, resident.account)
+    checkout = await client.get(f"/payments/{confirmation}/checkout")
+    assert checkout.status_code == 200 and "_secret_" in checkout.text
+    assert checkout.headers["cache-control"] == "no-store"

@@ -3,10 +3,10 @@
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
-from portal.accounts.models import MailMessage, Passkey, WorkOrderKind
+from portal.accounts.models import MailMessage, Passkey, RevokedSession, WorkOrderKind
 from portal.app import create_app
 from tests import factories
-from tests.http.helpers import post_form, sign_in
+from tests.http.helpers import csrf, latest_code, post_form, post_json, sign_in
 
 
 async def test_a_post_without_a_csrf_token_is_refused_and_changes_nothing(client, session, resident) -> None:
@@ -109,3 +109,105 @@ async def test_demo_routes_do_not_exist_outside_demo_mode(client, session) -> No
     assert (await client.get("/demo/mailbox")).status_code == 404
     assert "Demo sign-in" not in (await client.get("/signin")).text
     assert await session.scalar(select(func.count()).select_from(Passkey)) == 0
+
+
+async def test_an_unrouted_404_and_a_static_file_carry_the_security_headers(client) -> None:
+    missing = await client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert missing.headers["x-content-type-options"] == "nosniff" and missing.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in missing.headers["content-security-policy"]  # the 404 page is HTML
+    assert missing.headers["cache-control"] == "no-store"
+    page = await client.get("/signin")
+    css = next(part.split('"')[0] for part in page.text.split('href="')[1:] if part.startswith("/static/") and ".css" in part.split('"')[0])
+    static = await client.get(css)
+    assert static.status_code == 200
+    assert static.headers["x-content-type-options"] == "nosniff" and static.headers["referrer-policy"] == "same-origin"
+    assert "content-security-policy" not in static.headers  # a stylesheet is no document: no CSP
+    assert "max-age=31536000" in static.headers["cache-control"]  # assets stay cacheable
+
+
+async def test_signed_in_pages_are_never_stored_by_a_browser_or_proxy(client, session, resident) -> None:
+    await sign_in(client, session, resident.user)
+    for url in ("/my", f"/my/accounts/{resident.account.number}", "/my/bills", "/settings"):
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["cache-control"] == "no-store", url
+
+
+async def test_a_plain_sign_out_ends_every_copy_of_the_session_on_every_instance(client, session, settings, resident) -> None:
+    await sign_in(client, session, resident.user)
+    copied = dict(client.cookies)  # a copy taken before sign-out (a shared computer, a stolen cookie)
+    assert (await post_form(client, "/signout")).status_code in (302, 303)
+    async with AsyncTestClient(app=create_app(settings), base_url="http://portal.test") as other_instance:
+        for thief in (client, other_instance):  # this instance and another behind the same load balancer
+            thief.cookies = copied
+            response = await thief.get("/my", follow_redirects=False)
+            assert response.status_code == 302 and response.headers["location"].startswith("/signin")
+    client.cookies.clear()
+    await session.commit()
+    assert await session.scalar(select(func.count()).select_from(RevokedSession)) == 1
+    # signing in again starts a new session that works, however the old one ended
+    await sign_in(client, session, resident.user)
+    assert (await client.get("/my")).status_code == 200
+
+
+async def test_a_session_past_its_lifetime_is_refused_however_active(client, session, settings, resident) -> None:
+    from dataclasses import replace
+
+    await sign_in(client, session, resident.user)
+    async with AsyncTestClient(app=create_app(replace(settings, session_lifetime=0)), base_url="http://portal.test") as later:
+        later.cookies = dict(client.cookies)
+        assert (await later.get("/my", follow_redirects=False)).status_code == 302
+
+
+async def _csrf_cookie_after(response) -> str | None:  # noqa: ANN001
+    for header in response.headers.get_list("set-cookie"):
+        if header.startswith("csrftoken="):
+            return header.split(";")[0].removeprefix("csrftoken=")
+    return None
+
+
+async def test_the_csrf_token_changes_when_someone_signs_in_with_an_email_code(client, session, resident) -> None:
+    before = await csrf(client)
+    await post_form(client, "/signin/code", {"email": resident.user.email})
+    code = await latest_code(session, resident.user.email)
+    response = await post_form(client, "/signin/code/verify", {"email": resident.user.email, "code": code})
+    after = await _csrf_cookie_after(response)
+    assert after is not None and after != before
+    assert client.cookies["csrftoken"] == after
+    # the old token is no good with the new cookie; the new one is
+    refused = await client.post("/settings/signout-everywhere", data={"_csrf_token": before}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert (await post_form(client, "/signout")).status_code in (302, 303)
+
+
+async def test_the_csrf_token_changes_when_someone_signs_in_with_a_passkey(client, session, resident) -> None:
+    from tests.http.test_passkeys import _register
+    from tests.webauthn_device import SoftPasskey
+
+    device = SoftPasskey()
+    await sign_in(client, session, resident.user)
+    await _register(client, device)
+    await post_form(client, "/signout")
+    before = client.cookies["csrftoken"]
+    options = (await post_json(client, "/signin/passkey/options")).json()
+    answer = await post_json(client, "/signin/passkey", device.get(options))
+    assert answer.status_code == 201, answer.text
+    after = await _csrf_cookie_after(answer)
+    assert after is not None and after != before
+
+
+async def test_the_csrf_token_changes_when_someone_signs_in_with_the_demo_button(session, settings) -> None:
+    from dataclasses import replace
+
+    from portal.accounts.models import Role
+    from portal.seed import PERSONAS
+
+    await factories.make_user(session, Role.CSR, email=PERSONAS["csr"][0])
+    await session.commit()
+    async with AsyncTestClient(app=create_app(replace(settings, demo=True)), base_url="http://portal.test") as demo:
+        before = await csrf(demo)
+        response = await post_form(demo, "/demo/signin/csr")
+        assert response.status_code in (302, 303)
+        after = await _csrf_cookie_after(response)
+        assert after is not None and after != before

@@ -93,3 +93,53 @@ async def test_signing_out_ends_the_session(client, session, resident) -> None:
 
 async def test_the_csrf_cookie_is_set_on_the_sign_in_page(client) -> None:
     assert await csrf(client)
+
+
+async def test_someone_asking_codes_for_my_address_does_not_lock_me_out(settings, session, resident) -> None:
+    from tests.http.behind_proxy import as_client, balanced_client
+
+    email = resident.user.email
+    async with balanced_client(settings) as me, balanced_client(settings) as stranger:
+        me.headers.update(as_client("203.0.113.7"))
+        stranger.headers.update(as_client("198.51.100.9"))
+        assert (await post_form(me, "/signin/code", {"email": email})).status_code == 302
+        my_code = await latest_code(session, email)
+        for _ in range(6):  # more than the five that used to lock the address for an hour
+            await post_form(stranger, "/signin/code", {"email": email})
+        assert (await post_form(stranger, "/signin/code", {"email": email})).status_code == 429  # the asker is limited
+        for _ in range(5):  # and guessing wears out only the stranger's own code
+            await post_form(stranger, "/signin/code/verify", {"email": email, "code": "000000"})
+        # my latest code still works, and I could still ask for another
+        response = await post_form(me, "/signin/code/verify", {"email": email, "code": my_code})
+        assert response.status_code == 302 and response.headers["location"] in ("/my", "/settings#passkeys")
+        assert (await me.get("/my")).status_code == 200
+    await session.commit()
+    # five were mailed to the address (the stranger's sixth and seventh were refused): the owner sees them
+    assert await session.scalar(select(func.count()).select_from(MailMessage).where(MailMessage.to_addr == email)) == 6
+
+
+async def test_a_code_works_only_in_the_browser_that_asked_for_it(client, session, settings, resident) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from portal.app import create_app
+
+    await post_form(client, "/signin/code", {"email": resident.user.email})
+    code = await latest_code(session, resident.user.email)
+    async with AsyncTestClient(app=create_app(settings), base_url="http://portal.test") as elsewhere:
+        response = await post_form(elsewhere, "/signin/code/verify", {"email": resident.user.email, "code": code})
+        assert response.status_code == 400
+    assert (await post_form(client, "/signin/code/verify", {"email": resident.user.email, "code": code})).status_code == 302
+
+
+async def test_code_requests_are_also_limited_per_client_ip(settings, session, resident, other_resident) -> None:
+    from tests.http.behind_proxy import as_client, balanced_client
+
+    async with balanced_client(settings) as client:
+        client.headers.update(as_client("198.51.100.9"))
+        for n in range(30):
+            await post_form(client, "/signin/code", {"email": f"someone{n}@example.com"})
+        response = await post_form(client, "/signin/code", {"email": resident.user.email})
+        assert response.status_code == 429
+    async with balanced_client(settings) as neighbour:  # another client behind the same balancer is not affected
+        neighbour.headers.update(as_client("198.51.100.10"))
+        assert (await post_form(neighbour, "/signin/code", {"email": resident.user.email})).status_code == 302

@@ -47,7 +47,7 @@ async def test_a_photo_is_kept_once_per_client_id_and_a_different_photo_under_th
     digest = hashlib.sha256(data).hexdigest()
     client_id = str(uuid.uuid4())
     photo, created = await photos.save_photo(session, store, POLICY, actor, client_id=client_id, data=data, sha256=digest,
-                                             content_type="image/jpeg")
+                                             content_type="image/jpeg", keep_location=True)
     assert created and photo.sha256 == digest and photo.lat == pytest.approx(31.09)
     assert store.get(photo.storage_key)[:2] == b"\xff\xd8"
     again, created = await photos.save_photo(session, store, POLICY, actor, client_id=client_id, data=data, sha256=digest)
@@ -61,3 +61,16 @@ async def test_a_photo_is_kept_once_per_client_id_and_a_different_photo_under_th
     assert caught.value.code == "photo_checksum"
     assert await session.scalar(select(func.count()).select_from(Photo)) == 1
     assert len(list(tmp_path.rglob("*.jpg"))) == 1
+
+
+async def test_a_photos_location_is_dropped_unless_it_is_to_be_kept(session, tmp_path) -> None:
+    store = photos.LocalPhotoStore(tmp_path)
+    data = jpeg(gps=True)
+    photo, _created = await photos.save_photo(session, store, POLICY, Actor.job("test"), client_id=str(uuid.uuid4()),
+                                              data=data, sha256=hashlib.sha256(data).hexdigest(), lat=31.1, lon=-97.4)
+    assert photo.lat is None and photo.lon is None  # neither the EXIF location nor the one passed along
+    from PIL import Image
+    import io
+
+    with Image.open(io.BytesIO(store.get(photo.storage_key))) as stored:
+        assert len(stored.getexif().get_ifd(0x8825)) == 0 and "exif" not in stored.info

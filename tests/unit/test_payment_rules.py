@@ -44,3 +44,28 @@ def test_confirmation_numbers_avoid_look_alike_characters() -> None:
     numbers = {rules.new_confirmation() for _ in range(200)}
     assert len(numbers) == 200
     assert all(len(n) == 8 and not set(n) & set("01OI") for n in numbers)
+
+
+def test_guest_look_up_warns_only_before_the_last_try_of_the_nearest_limit() -> None:
+    from portal.payments.rules import guest_lookup_limit
+
+    policy = Policy()  # 6 per client and account an hour, 20 per account a day, 30 per client address an hour
+    fresh = guest_lookup_limit(policy, client_account_failures=0, account_failures=0, client_failures=0)
+    assert not fresh.locked and not fresh.warn and fresh.tries_left == 6
+    five = guest_lookup_limit(policy, client_account_failures=5, account_failures=5, client_failures=5)
+    assert five.warn and five.pause == "hour"
+    six = guest_lookup_limit(policy, client_account_failures=6, account_failures=6, client_failures=6)
+    assert six.locked and not six.warn
+    # the account was tried from many addresses: the day's cap is nearest, and its pause is a day
+    busy = guest_lookup_limit(policy, client_account_failures=0, account_failures=19, client_failures=0)
+    assert busy.warn and busy.pause == "day"
+    # one address trying many accounts: paused although this account was never tried from it
+    prober = guest_lookup_limit(policy, client_account_failures=0, account_failures=0, client_failures=30)
+    assert prober.locked and prober.pause == "hour"
+
+
+def test_on_a_tie_the_longer_pause_is_the_one_to_warn_about() -> None:
+    from portal.payments.rules import guest_lookup_limit
+
+    policy = Policy(guest_lookup_failures_per_client_per_hour=6, guest_lookup_failures_per_account_per_day=6)
+    assert guest_lookup_limit(policy, client_account_failures=5, account_failures=5, client_failures=5).pause == "day"

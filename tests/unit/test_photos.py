@@ -103,3 +103,38 @@ def test_the_s3_store_puts_and_gets_through_boto3() -> None:
         assert store.get("2026/11/b.jpg") == b"bytes"
         listed = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="photos")["Contents"]
         assert [o["Key"] for o in listed] == ["field/2026/11/b.jpg"]
+
+
+def _noisy_jpeg(progressive: bool = False) -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise((640, 480), 50).convert("RGB").save(out, "JPEG", quality=90, progressive=progressive)
+    return out.getvalue()
+
+
+def test_a_cut_off_jpeg_is_refused_even_when_another_library_turned_truncated_loading_on() -> None:
+    from PIL import ImageFile
+
+    whole = _noisy_jpeg()
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # what importing weasyprint does to the whole process
+    try:
+        with pytest.raises(PhotoRejected) as caught:
+            clean_image(POLICY, whole[: len(whole) // 2], "image/jpeg")
+        assert caught.value.code == "photo_incomplete" and "Only part of this photo arrived" in caught.value.message
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+def test_a_cut_off_jpeg_closed_with_an_end_marker_is_refused() -> None:
+    whole = _noisy_jpeg()
+    for fraction in (0.3, 0.6, 0.95):
+        with pytest.raises(PhotoRejected) as caught:
+            clean_image(POLICY, whole[: int(len(whole) * fraction)] + b"\xff\xd9", "image/jpeg")
+        assert caught.value.code == "photo_incomplete"
+
+
+def test_a_whole_photo_with_a_grey_corner_is_still_accepted() -> None:
+    image = Image.effect_noise((640, 480), 50).convert("RGB")
+    image.paste((120, 120, 120), (600, 440, 640, 480))  # a grey patch, but not the decoder's exact fill
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    assert clean_image(POLICY, out.getvalue(), "image/jpeg").width == 640

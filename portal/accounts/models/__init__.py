@@ -23,7 +23,7 @@ from .base import (
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
 from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
-from .people import Customer, Passkey, SignInCode, User, UserAccount
+from .people import Customer, Passkey, RevokedSession, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise, Route
 from .rates import RateScheduleRecord
 from .system import AuditEvent, MailMessage, ThrottleHit
@@ -61,6 +61,7 @@ __all__ = [
     "Photo",
     "Premise",
     "ReadSource",
+    "RevokedSession",
     "RateScheduleRecord",
     "Receipt",
     "Role",

@@ -101,3 +101,18 @@ class SignInCode(IdMixin, CreatedMixin, Base):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    # A hash of the asking browser's nonce: a code works (and counts wrong guesses) only in the browser that asked,
+    # so someone asking codes for another person's address cannot spend or replace that person's code.
+    requester: Mapped[str | None] = mapped_column(String(64))
+
+
+class RevokedSession(Base):
+    """A signed-out session's id: every copy of that cookie is refused on every instance until it would have
+    expired anyway (session cookies are client-side, so ending one means remembering it here)."""
+
+    __tablename__ = "revoked_session"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    revoked_at: Mapped[dt.datetime] = mapped_column(default=lambda: dt.datetime.now(dt.UTC))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
