@@ -45,13 +45,8 @@ class DepositForm(LetterOfCreditForm):
     )
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
-        if self.option.data == "letter":
-            ok = super().validate(extra_validators)
-            return self.check_letter() and ok
-        # The letter's fields are shown only with that choice (hidden, they still post what was typed before the
-        # resident changed their mind): without it they are no answer, so nothing in them can block paying.
-        self._errors = None
-        return self.option.validate(self, (extra_validators or {}).get("option", ()))
+        ok = super().validate(extra_validators)
+        return self.check_letter() and ok if self.option.data == "letter" else self.ignore_letter()
 
 
 class StopForm(Form):

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.accounts.models import AccountStatus, ServiceRequest
+from portal.accounts.models import AccountStatus, Deposit, ServiceRequest
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 from tests.http.test_resident import earliest, error_summary_links
@@ -28,7 +28,7 @@ async def test_the_letter_fields_are_inside_the_letter_choice_which_starts_uncho
     page = (await client.get("/my/start/deposit")).text
     choice = re.search(r'<div class="radio radio--reveals">(.*?)</fieldset>\s*</div>', page, re.S)
     assert choice, page
-    assert 'value="letter"' in choice.group(1) and 'id="letter-fields"' in choice.group(1)
+    assert 'value="letter"' in choice.group(1) and 'id="option-letter"' in choice.group(1)
     for name in ("utility", "service_from", "service_to", "late_payments", "disconnects", "returned_payments"):
         assert f'name="{name}"' in choice.group(1)
     assert re.search(r'<input[^>]*checked[^>]*value="pay"|<input[^>]*value="pay"[^>]*checked', page)
@@ -58,3 +58,20 @@ async def test_choosing_the_letter_still_requires_its_fields_and_checks_them(cli
     nothing = await post_form(client, "/my/start/deposit", {"utility": "Temple Water"})
     assert nothing.status_code == 400 and error_summary_links(nothing.text) == ["option"]
     assert await session.scalar(select(ServiceRequest)) is None
+
+
+async def test_the_console_start_form_also_ignores_the_letter_unless_it_is_chosen(client, session, csr) -> None:
+    from tests.http.test_staff_start_move import NEW_CUSTOMER, _day, _vacant
+
+    premise = await _vacant(session)
+    await sign_in(client, session, csr)
+    page = (await client.get(f"/staff/start/{premise.id}")).text
+    assert 'id="deposit_option-letter"' in page  # the letter's fields inside the letter's choice
+    answer = await post_form(client, f"/staff/start/{premise.id}", {
+        **NEW_CUSTOMER, "start_on": _day().isoformat(), "late_payments": "abc", "service_from": "soon"})
+    assert answer.status_code == 303, answer.text
+    deposit = await session.scalar(select(Deposit))
+    assert deposit is not None and deposit.required_cents == 15_000
+    refused = await post_form(client, f"/staff/start/{premise.id}", {
+        **NEW_CUSTOMER, "deposit_option": "letter", "start_on": _day().isoformat(), "late_payments": "abc"})
+    assert refused.status_code == 400 and {"utility", "service_from", "late_payments"} <= set(error_summary_links(refused.text))
