@@ -30,8 +30,13 @@ TROUBLE = re.compile(
 )
 
 
+# pip's note that an index directory named in this machine's pip configuration has no copy of a package (pip then
+# finds it in the next one): about the machine, not the demo, and printed only while a fresh .venv is being filled.
+PIP_INDEX_NOTE = re.compile(r"^WARNING: Location '[^']*' is ignored: it is neither a file nor a directory\.$")
+
+
 def trouble_in(log: str) -> list[str]:
-    return [line for line in log.splitlines() if TROUBLE.search(line)]
+    return [line for line in log.splitlines() if TROUBLE.search(line) and not PIP_INDEX_NOTE.match(line)]
 
 
 def demo_log() -> str:
