@@ -77,6 +77,19 @@ def serve(host: str, port: int, workers: int) -> None:
                 proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 
+def _port_free_or_exit(port: int) -> None:
+    """A second demo (or anything else) on the port: say so plainly instead of uvicorn's bind error at the end."""
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"Port {port} is in use (another demo?): stop it, or start this one with --port, e.g. --port {port + 1}."
+            ) from exc
+
+
 @main.command()
 @click.option("--port", default=8000, show_default=True)
 def demo(port: int) -> None:
@@ -86,6 +99,7 @@ def demo(port: int) -> None:
     from portal.migrate import upgrade
     from portal.seed import PERSONAS
 
+    _port_free_or_exit(port)  # before a minute of seeding, not after it
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     os.environ["PORTAL_DEMO"] = "1"
     os.environ.setdefault("PUBLIC_URL", f"http://localhost:{port}")

@@ -79,7 +79,7 @@ HAZARDS = ["Dog in yard", "Aggressive dog: call first", "Meter box lid cracked",
 
 # Demo personas: the sign-in page offers these as buttons in demo mode (see portal.auth.demo).
 PERSONAS: dict[str, tuple[str, Any]] = {
-    "resident": ("maria.resident@example.com", lazy_gettext("Resident (María Lopez)")),
+    "resident": ("maria.resident@example.com", lazy_gettext("Resident (María Lopez, prefers Spanish)")),
     "resident-late": ("james.late@example.com", lazy_gettext("Resident with a past-due balance")),
     "technician": ("tech1@riverton.example", lazy_gettext("Field technician")),
     "csr": ("csr1@riverton.example", lazy_gettext("Customer-service representative")),

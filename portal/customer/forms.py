@@ -46,7 +46,7 @@ class DepositForm(LetterOfCreditForm):
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
         ok = super().validate(extra_validators)
-        return self.check_letter() and ok if self.option.data == "letter" else ok
+        return self.check_letter() and ok if self.option.data == "letter" else self.ignore_letter()
 
 
 class StopForm(Form):

@@ -138,7 +138,7 @@ class ServiceDepositForm(LetterOfCreditForm):
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
         ok = super().validate(extra_validators)
-        return self.check_letter() and ok if self.deposit_option.data == "letter" else ok
+        return self.check_letter() and ok if self.deposit_option.data == "letter" else self.ignore_letter()
 
     def letter_or_none(self):  # noqa: ANN201
         return self.letter() if self.deposit_option.data == "letter" else None

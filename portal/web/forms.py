@@ -112,6 +112,9 @@ class AddressSearchForm(Form):
                       render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"})
 
 
+LETTER_FIELDS = ("utility", "service_from", "service_to", "late_payments", "disconnects", "returned_payments")
+
+
 class LetterOfCreditForm(Form):
     """What a letter of credit from a prior utility shows (the deposit rule checks it): the resident's deposit step
     and the console's start and move forms. `check_letter` validates these fields when the letter is offered."""
@@ -129,6 +132,14 @@ class LetterOfCreditForm(Form):
     returned_payments = IntegerField(_("Returned payments the letter shows"), default=0,
                                      validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
                                      render_kw={"inputmode": "numeric"})
+
+    def ignore_letter(self) -> bool:
+        """The letter was not chosen: its fields are hidden then and may still post what was typed before the choice
+        changed, which is no answer. Forget their errors; True when no other field has one."""
+        for name in LETTER_FIELDS:
+            getattr(self, name).errors = []
+        self._errors = None
+        return not self.errors
 
     def check_letter(self) -> bool:
         ok = True

@@ -16,6 +16,7 @@ from portal.settings import Settings
 
 from .assets import Assets
 from .labels import label
+from .language_note import language_note
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -84,6 +85,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         navigation_for=navigation_for,
         user_of=user_of,
         get_flashes=flashes,
+        language_note=language_note,
         utility_name=settings.utility_name,
         demo_mode=settings.demo,
         demo_personas=_demo_personas() if settings.demo else {},

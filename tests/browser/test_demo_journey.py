@@ -1,0 +1,94 @@
+"""The demo as a newcomer meets it: `scripts/demo` started from the checkout (by scripts/check-demo, which sets
+DEMO_URL and DEMO_LOG), then a resident signs in with the demo button on a phone and pays a bill by card through the
+local Stripe stand-in. Skipped unless DEMO_URL is set: the rest of the suite serves the app itself.
+
+The demo's own log is part of the product: a line saying a feature is off or missing, a warning or a traceback
+fails the run, so a dependency left out of the `demo` extra is caught here and not by the first person to try it."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.conftest import PHONE
+
+DEMO_URL = os.environ.get("DEMO_URL", "")
+DEMO_LOG = os.environ.get("DEMO_LOG", "")
+
+pytestmark = pytest.mark.skipif(not (DEMO_URL and DEMO_LOG), reason="drives a running demo: scripts/check-demo sets DEMO_URL and DEMO_LOG")
+
+# Words a healthy demo never prints: a feature switched off or a package missing, pip's complaint about an extra,
+# a warning, an error or a traceback.
+TROUBLE = re.compile(
+    r"\b(off|missing|disabled|unavailable|not installed|does not provide|warning|error|exception|traceback|failed)\b",
+    re.IGNORECASE,
+)
+
+
+# pip's note that an index directory named in this machine's pip configuration has no copy of a package (pip then
+# finds it in the next one): about the machine, not the demo, and printed only while a fresh .venv is being filled.
+PIP_INDEX_NOTE = re.compile(r"^WARNING: Location '[^']*' is ignored: it is neither a file nor a directory\.$")
+
+
+def trouble_in(log: str) -> list[str]:
+    return [line for line in log.splitlines() if TROUBLE.search(line) and not PIP_INDEX_NOTE.match(line)]
+
+
+def demo_log() -> str:
+    return Path(DEMO_LOG).read_text(errors="replace")
+
+
+@pytest.fixture
+async def demo_page(browser) -> AsyncIterator[object]:  # noqa: ANN001
+    context = await browser.new_context(base_url=DEMO_URL, locale="en-US", **PHONE)
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+def test_the_demo_started_with_payments_and_nothing_off_or_missing() -> None:
+    log = demo_log()
+    assert "Payments go to a local Stripe stand-in" in log, log
+    assert "Utility Portal demo:" in log, log
+    assert trouble_in(log) == [], log
+
+
+async def test_a_resident_signs_in_with_the_demo_button_and_pays_a_bill_by_card(demo_page) -> None:  # noqa: ANN001
+    page = demo_page
+    await page.goto("/signin")
+    await page.get_by_role("button", name="Resident with a past-due balance").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+    balance = page.locator("#balance-title + .big")
+    assert (await balance.inner_text()).strip() != "$0.00"
+
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Pay a bill").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Pay a bill")
+    amount = await page.get_by_label("Amount to pay").input_value()
+    assert float(amount) > 0
+    await page.get_by_role("button", name="Continue to payment").click()
+    await expect(page).to_have_url(re.compile(r"/payments/[A-Z0-9]{8}/checkout$"))
+
+    # The stand-in's Stripe.js card element (portal/payments/stand_in.py labels its inputs).
+    await page.get_by_label("Card number").fill("4242424242424242")
+    await page.get_by_label("Expiry month (MM)").fill("12")
+    await page.get_by_label("Expiry year (YY)").fill("30")
+    await page.get_by_label("Security code (CVC)").fill("123")
+    await page.get_by_label("Billing ZIP code").fill("76501")
+    await page.get_by_role("button", name=re.compile(r"^Pay \$")).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Payment received")
+    confirmation = re.search(r"/payments/([A-Z0-9]{8})$", page.url).group(1)
+    await expect(page.get_by_text(confirmation)).to_be_visible()
+    paid = f"${float(amount):,.2f}"
+    await expect(page.get_by_role("status")).to_contain_text(paid)
+
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="My account").click()
+    await expect(balance).to_have_text("$0.00")
+    await expect(page.locator(".facts")).to_contain_text(paid)
+    # Nothing went wrong behind the pages either (the webhook, the receipt email).
+    assert trouble_in(demo_log()) == [], demo_log()
