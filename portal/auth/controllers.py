@@ -54,13 +54,13 @@ class SignInController(Controller):
             return Redirect(safe_next(next, request.user.home_url))
         return Template("auth/signin.html", context={"form": EmailCodeRequestForm(), "next": safe_next(next, "")})
 
-    @post("/passkey/options")
+    @post("/passkey/options", name="signin.passkey.options")
     async def passkey_options(self, request: Request, settings: AppSettings) -> Response:
         options, challenge = passkeys.authentication_options(settings)
         _put_challenge(request, "signin", challenge)
         return Response(options, media_type="application/json")
 
-    @post("/passkey")
+    @post("/passkey", name="signin.passkey")
     async def passkey_verify(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         maker = request.app.state.sessionmaker
         ip = client_ip(request)
@@ -88,7 +88,7 @@ class SignInController(Controller):
         target = safe_next(request.query_params.get("next"), home_for(user.role))
         return Response({"redirect": target})
 
-    @post("/code")
+    @post("/code", name="signin.code.request")
     async def request_code(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeRequestForm.from_request(request)
         next_ = safe_next((await request.form()).get("next"), "")
@@ -112,12 +112,12 @@ class SignInController(Controller):
         request.session["code_email"] = email
         return Redirect(f"/signin/code?next={next_}" if next_ else "/signin/code")
 
-    @get("/code")
+    @get("/code", name="signin.code")
     async def code_page(self, request: Request, next: FromQuery[str | None] = None) -> Template:  # noqa: A002
         form = EmailCodeForm(data={"email": request.session.get("code_email", "")})
         return Template("auth/code.html", context={"form": form, "next": safe_next(next, ""), "purpose": "signin"})
 
-    @post("/code/verify")
+    @post("/code/verify", name="signin.code.verify")
     async def verify_code(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeForm.from_request(request)
         next_ = safe_next((await request.form()).get("next"), "")
@@ -187,11 +187,11 @@ class SignUpController(Controller):
 
     path = "/signup"
 
-    @get("/")
+    @get("/", name="signup")
     async def page(self) -> Template:
         return Template("auth/signup.html", context={"form": SignUpForm()})
 
-    @post("/")
+    @post("/", name="signup.submit")
     async def submit(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await SignUpForm.from_request(request)
         if not form.validate():
@@ -219,12 +219,12 @@ class SignUpController(Controller):
         request.session["code_email"] = email
         return Redirect("/signup/verify")
 
-    @get("/verify")
+    @get("/verify", name="signup.verify")
     async def verify_page(self, request: Request) -> Template:
         form = EmailCodeForm(data={"email": request.session.get("code_email", "")})
         return Template("auth/code.html", context={"form": form, "next": "", "purpose": "signup"})
 
-    @post("/verify")
+    @post("/verify", name="signup.verify.submit")
     async def verify(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeForm.from_request(request)
         context: dict[str, Any] = {"form": form, "next": "", "purpose": "signup"}
@@ -253,12 +253,12 @@ class SettingsController(Controller):
     path = "/settings"
     guards = [guards.signed_in]
 
-    @get("/")
+    @get("/", name="settings")
     async def page(self, request: Request, db_session: DbSession) -> Template:
         keys = await services.passkeys_of(db_session, request.user.id)
         return Template("auth/settings.html", context={"passkeys": keys})
 
-    @post("/passkeys/options")
+    @post("/passkeys/options", name="settings.passkeys.options")
     async def register_options(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         user = await db_session.get(User, request.user.id)
         assert user is not None
@@ -269,7 +269,7 @@ class SettingsController(Controller):
         _put_challenge(request, "register", challenge)
         return Response(options, media_type="application/json")
 
-    @post("/passkeys")
+    @post("/passkeys", name="settings.passkeys.register")
     async def register(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         challenge = _take_challenge(request, "register")
         if challenge is None:
@@ -286,13 +286,13 @@ class SettingsController(Controller):
         flash(request, _("Passkey added. Next time, choose “Sign in with a passkey”."), "success")
         return Response({"redirect": "/settings#passkeys"})
 
-    @post("/passkeys/{passkey_id:int}/delete")
+    @post("/passkeys/{passkey_id:int}/delete", name="settings.passkeys.delete")
     async def remove(self, request: Request, db_session: DbSession, passkey_id: FromPath[int]) -> Redirect:
         await services.remove_passkey(db_session, actor_of(request), request.user.id, passkey_id)
         flash(request, _("Passkey removed."), "success")
         return Redirect("/settings#passkeys")
 
-    @post("/signout-everywhere")
+    @post("/signout-everywhere", name="settings.signout_everywhere")
     async def signout_everywhere(self, request: Request, db_session: DbSession) -> Redirect:
         await services.sign_out_everywhere(db_session, actor_of(request), request.user.id)
         sign_out(request)

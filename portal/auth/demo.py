@@ -20,7 +20,7 @@ from portal.web.deps import DbSession, FromPath
 class DemoController(Controller):
     path = "/demo"
 
-    @post("/signin/{persona:str}")
+    @post("/signin/{persona:str}", name="demo.signin")
     async def sign_in_as(self, request: Request, db_session: DbSession, persona: FromPath[str]) -> Redirect:
         if persona not in PERSONAS:
             raise NotFoundException()
@@ -30,7 +30,7 @@ class DemoController(Controller):
         sign_in(request, user)
         return Redirect(home_for(user.role))
 
-    @get("/mailbox")
+    @get("/mailbox", name="demo.mailbox")
     async def mailbox(self, db_session: DbSession) -> Template:
         messages = list(await db_session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(100)))
         return Template("auth/mailbox.html", context={"messages": messages})

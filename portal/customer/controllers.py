@@ -75,7 +75,7 @@ class MyAccountController(Controller):
 
     # ---- home and accounts -------------------------------------------------------------------------------------
 
-    @get("/")
+    @get("/", name="customer.home")
     async def home(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template:
         accounts, current = await services.accounts_in_view(db_session, request.user.id, request.session.get(SESSION_ACCOUNT))
         if current is None:
@@ -84,7 +84,7 @@ class MyAccountController(Controller):
         return Template("customer/home.html", context={
             "accounts": accounts, "view": view, "premises": await services.premises_of(db_session, accounts)})
 
-    @post("/accounts/switch")
+    @post("/accounts/switch", name="customer.switch")
     async def switch(self, request: Request, db_session: DbSession) -> Redirect:
         number = str((await request.form()).get("account", ""))
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
@@ -92,7 +92,7 @@ class MyAccountController(Controller):
         target = str((await request.form()).get("next") or "/my")
         return _see_other(target if target.startswith("/my") and not target.startswith("//") else "/my")
 
-    @get("/accounts/{number:str}")
+    @get("/accounts/{number:str}", name="customer.account")
     async def account(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         return Template(
@@ -103,11 +103,11 @@ class MyAccountController(Controller):
             },
         )
 
-    @get("/link")
+    @get("/link", name="customer.link")
     async def link_page(self) -> Template:
         return Template("customer/link.html", context={"form": forms.LinkAccountForm()})
 
-    @post("/link")
+    @post("/link", name="customer.link.submit")
     async def link(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await forms.LinkAccountForm.from_request(request)
         if not form.validate():
@@ -137,13 +137,13 @@ class MyAccountController(Controller):
 
     # ---- bills and usage ---------------------------------------------------------------------------------------
 
-    @get("/bills")
+    @get("/bills", name="customer.bills")
     async def bills(self, request: Request, db_session: DbSession) -> Template:
         accounts, current = await _in_view(request, db_session)
         return Template("customer/bills.html", context={
             "accounts": accounts, "account": current, "bills": await services.bills(db_session, current.id)})
 
-    @get("/usage")
+    @get("/usage", name="customer.usage")
     async def usage(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template:
         accounts, current = await _in_view(request, db_session)
         months = await services.usage_months(db_session, current, local_today(settings))
@@ -179,7 +179,7 @@ class MyAccountController(Controller):
             context["from_premise"] = await db_session.get(Premise, current.premise_id)
         return context
 
-    @get("/{kind:str}")
+    @get("/{kind:str}", name="customer.flow")
     async def flow_start(self, request: Request, db_session: DbSession, kind: FromPath[str],
                          q: FromQuery[str | None] = None, zip: FromQuery[str | None] = None) -> Template:  # noqa: A002
         if kind not in FLOW_KINDS:
@@ -199,7 +199,7 @@ class MyAccountController(Controller):
         context.update(search=search, choose=choose, results=results, searched=searched)
         return Template("customer/flow_address.html", context=context)
 
-    @post("/{kind:str}/address")
+    @post("/{kind:str}/address", name="customer.flow.address")
     async def flow_address(self, request: Request, db_session: DbSession, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         form = await forms.ChooseAddressForm.from_request(request)
@@ -216,7 +216,7 @@ class MyAccountController(Controller):
         self._save_flow(request, flow)
         return _see_other(f"/my/{kind}/date")
 
-    @get("/{kind:str}/date")
+    @get("/{kind:str}/date", name="customer.flow.date")
     async def flow_date_page(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "premise_id" not in flow:
@@ -228,7 +228,7 @@ class MyAccountController(Controller):
                        earliest=tenancy.earliest_date(_policy(), local_today(settings)))
         return Template("customer/flow_date.html", context=context)
 
-    @post("/{kind:str}/date")
+    @post("/{kind:str}/date", name="customer.flow.date.save")
     async def flow_date(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "premise_id" not in flow:
@@ -255,7 +255,7 @@ class MyAccountController(Controller):
         self._save_flow(request, flow)
         return _see_other(f"/my/{kind}/contact")
 
-    @get("/{kind:str}/contact")
+    @get("/{kind:str}/contact", name="customer.flow.contact")
     async def flow_contact_page(self, request: Request, db_session: DbSession, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "start_on" not in flow:
@@ -266,7 +266,7 @@ class MyAccountController(Controller):
         context.update(form=form, customer=customer)
         return Template("customer/flow_contact.html", context=context)
 
-    @post("/{kind:str}/contact")
+    @post("/{kind:str}/contact", name="customer.flow.contact.save")
     async def flow_contact(self, request: Request, db_session: DbSession, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "start_on" not in flow:
@@ -301,7 +301,7 @@ class MyAccountController(Controller):
             dt.date.fromisoformat(data["service_to"]) if data.get("service_to") else None,
             int(data.get("late_payments") or 0), int(data.get("disconnects") or 0), int(data.get("returned_payments") or 0))
 
-    @get("/{kind:str}/deposit")
+    @get("/{kind:str}/deposit", name="customer.flow.deposit")
     async def flow_deposit_page(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
@@ -314,7 +314,7 @@ class MyAccountController(Controller):
         context.update(form=form, quote=quote, premise=await db_session.get(Premise, flow["premise_id"]))
         return Template("customer/flow_deposit.html", context=context)
 
-    @post("/{kind:str}/deposit")
+    @post("/{kind:str}/deposit", name="customer.flow.deposit.save")
     async def flow_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
@@ -337,7 +337,7 @@ class MyAccountController(Controller):
         self._save_flow(request, flow)
         return _see_other(f"/my/{kind}/check")
 
-    @get("/{kind:str}/check")
+    @get("/{kind:str}/check", name="customer.flow.check")
     async def flow_check_page(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
@@ -350,7 +350,7 @@ class MyAccountController(Controller):
                        stop_on=dt.date.fromisoformat(flow["stop_on"]) if flow.get("stop_on") else None)
         return Template("customer/flow_check.html", context=context)
 
-    @post("/{kind:str}/check")
+    @post("/{kind:str}/check", name="customer.flow.submit")
     async def flow_submit(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
@@ -394,11 +394,11 @@ class MyAccountController(Controller):
         return Template("customer/stop.html", context={"form": form or forms.StopForm(), "account": current,
                                                         "accounts": accounts, "premise": premise}, status_code=status)
 
-    @get("/stop")
+    @get("/stop", name="customer.stop")
     async def stop_page(self, request: Request, db_session: DbSession) -> Template:
         return await self._stop_page(request, db_session)
 
-    @post("/stop")
+    @post("/stop", name="customer.stop.submit")
     async def stop(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await forms.StopForm.from_request(request)
         if not form.validate():
@@ -417,7 +417,7 @@ class MyAccountController(Controller):
 
     # ---- requests ----------------------------------------------------------------------------------------------
 
-    @get("/requests")
+    @get("/requests", name="customer.requests")
     async def requests(self, request: Request, db_session: DbSession) -> Template:
         accounts = await access.linked_accounts(db_session, request.user.id)
         ids = [a.id for a in accounts]
@@ -430,7 +430,7 @@ class MyAccountController(Controller):
             "items": items, "premises": premises, "extensions": extension_rows, "accounts_by_id": by_id,
             "cancel_form": forms.CancelRequestForm()})
 
-    @post("/requests/{request_id:int}/cancel")
+    @post("/requests/{request_id:int}/cancel", name="customer.requests.cancel")
     async def cancel(self, request: Request, db_session: DbSession, settings: AppSettings, request_id: FromPath[int]) -> Redirect:
         accounts = await access.linked_accounts(db_session, request.user.id)
         row = await tenancy.request_for(db_session, request_id, [a.id for a in accounts])
@@ -451,13 +451,13 @@ class MyAccountController(Controller):
         return {"accounts": accounts, "account": current, "facts": facts, "verdict": verdict, "history": history,
                 "rules": extensions.rules_in_words(_policy()), "today": today}
 
-    @get("/extension")
+    @get("/extension", name="customer.extension")
     async def extension_page(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template:
         context = await self._extension_context(request, db_session, local_today(settings))
         context["form"] = forms.ExtensionForm(data={"promised_on": context["verdict"].latest_promise_on})
         return Template("customer/extension.html", context=context)
 
-    @post("/extension")
+    @post("/extension", name="customer.extension.ask")
     async def extension(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         today = local_today(settings)
         form = await forms.ExtensionForm.from_request(request)
@@ -480,14 +480,14 @@ class MyAccountController(Controller):
 
     # ---- report a problem --------------------------------------------------------------------------------------
 
-    @get("/report")
+    @get("/report", name="customer.report")
     async def report_page(self, request: Request, db_session: DbSession, kind: FromQuery[str | None] = None) -> Template:
         accounts, current = await _in_view(request, db_session)
         form = forms.ProblemForm(data={"kind": kind} if kind in services.PROBLEM_ORDERS else None)
         return Template("customer/report.html", context={"form": form, "account": current, "accounts": accounts,
                                                           "premise": await db_session.get(Premise, current.premise_id)})
 
-    @post("/report")
+    @post("/report", name="customer.report.submit")
     async def report(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         accounts, current = await _in_view(request, db_session)
         form = await forms.ProblemForm.from_request(request)
@@ -522,7 +522,7 @@ class MyAccountController(Controller):
 
     # ---- preferences -------------------------------------------------------------------------------------------
 
-    @get("/preferences")
+    @get("/preferences", name="customer.preferences")
     async def preferences_page(self, request: Request, db_session: DbSession) -> Template:
         customer = await services.customer_of(db_session, request.user.id)
         form = forms.PreferencesForm(data={"paperless": customer.paperless, "notify_email": customer.notify_email,
@@ -530,7 +530,7 @@ class MyAccountController(Controller):
                                            "language": customer.language or "en"})
         return Template("customer/preferences.html", context={"form": form})
 
-    @post("/preferences")
+    @post("/preferences", name="customer.preferences.save")
     async def preferences(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await forms.PreferencesForm.from_request(request)
         if not form.validate():

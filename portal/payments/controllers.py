@@ -24,11 +24,11 @@ from portal.i18n import format_money
 from portal.i18n import gettext as _
 from portal.settings import Settings
 from portal.web import guards
-from portal.web.deps import AppSettings, DbSession, FromPath
+from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.identity import actor_of, client_ip
 
-from . import autopay, refund_requests, services
+from . import autopay, refund_requests, rules, services
 from .forms import AutopayForm, GuestLookupForm, PayForm, StaffRefundForm
 from .gateway import Gateway, PaymentsUnavailable
 
@@ -120,7 +120,7 @@ class PayController(Controller):
             return Template("payments/choose.html", context={"accounts": accounts, "dues": dues})
         return Template("payments/guest.html", context={"form": GuestLookupForm()})
 
-    @post("/guest")
+    @post("/guest", name="pay.guest")
     async def guest_lookup(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await GuestLookupForm.from_request(request)
         if not form.validate():
@@ -142,14 +142,19 @@ class PayController(Controller):
         request.session[GUEST_SESSION] = {"account": account.id, "at": dt.datetime.now(dt.UTC).timestamp()}
         return Redirect(f"/pay/{account.number}", status_code=303)
 
-    @get("/{number:str}")
-    async def form_page(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Template:
+    @get("/{number:str}", name="pay.account")
+    async def form_page(self, request: Request, db_session: DbSession, number: FromPath[str],
+                        bill: FromQuery[str | None] = None) -> Template:
         account, guest = await _account_for_payer(request, db_session, number)
         due = await services.amount_due(db_session, account.id)
-        form = PayForm(amount=f"{due / 100:.2f}" if due else "", claim=secrets.token_urlsafe(16))
-        return Template("payments/pay.html", context=await self._pay_context(db_session, account, guest, due, form))
+        # "Pay this bill" on a bill page: offer that bill's amount (a bill of another account is ignored).
+        paying = await services.bill_of_account(db_session, account.id, rules.parse_id(bill))
+        amount = rules.bill_amount_to_pay(paying.previous_balance_cents + paying.total_cents, due) if paying else due
+        form = PayForm(amount=f"{amount / 100:.2f}" if amount else "", claim=secrets.token_urlsafe(16))
+        context = await self._pay_context(db_session, account, guest, due, form)
+        return Template("payments/pay.html", context={**context, "bill": paying})
 
-    @post("/{number:str}")
+    @post("/{number:str}", name="pay.account.submit")
     async def submit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
         account, guest = await _account_for_payer(request, db_session, number)
         due = await services.amount_due(db_session, account.id)
@@ -190,7 +195,7 @@ class PayController(Controller):
 class PaymentController(Controller):
     path = "/payments"
 
-    @get("/{confirmation:str}/checkout")
+    @get("/{confirmation:str}/checkout", name="payments.checkout")
     async def checkout(self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]) -> Template | Redirect:
         payment = await _payment_for(request, db_session, confirmation)
         if payment.status in ("succeeded", "processing", "returned"):
@@ -216,7 +221,7 @@ class PaymentController(Controller):
         return Template("payments/checkout.html", context={
             "payment": payment, "account": account, "config": _json(config), **_stripe_page_context(settings)})
 
-    @get("/{confirmation:str}/return")
+    @get("/{confirmation:str}/return", name="payments.returned")
     async def returned(self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]) -> Redirect:
         payment = await _payment_for(request, db_session, confirmation)
         try:
@@ -235,13 +240,13 @@ class PaymentController(Controller):
             return Redirect(f"/payments/{payment.confirmation}/checkout", status_code=303)
         return Redirect(f"/payments/{payment.confirmation}", status_code=303)
 
-    @get("/{confirmation:str}")
+    @get("/{confirmation:str}", name="payments.receipt")
     async def receipt(self, request: Request, db_session: DbSession, confirmation: FromPath[str]) -> Template:
         payment = await _payment_for(request, db_session, confirmation)
         account = await db_session.get(Account, payment.account_id)
         return Template("payments/receipt.html", context={"payment": payment, "account": account})
 
-    @post("/webhook", exclude_from_csrf=True)
+    @post("/webhook", exclude_from_csrf=True, name="payments.webhook")
     async def webhook(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         try:
             ctx = payments_context(settings)
@@ -266,7 +271,7 @@ class AutopayController(Controller):
     path = "/autopay"
     guards = [guards.customer]
 
-    @get("/{number:str}")
+    @get("/{number:str}", name="payments.autopay")
     async def page(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
@@ -276,7 +281,7 @@ class AutopayController(Controller):
             return _unavailable()
         return Template("payments/autopay.html", context={"account": account, "draft": draft, "text": text, "form": AutopayForm()})
 
-    @post("/{number:str}")
+    @post("/{number:str}", name="payments.autopay.enrol")
     async def enrol(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         try:
@@ -291,7 +296,7 @@ class AutopayController(Controller):
         draft, _secret = await autopay.start_enrolment(db_session, ctx, actor_of(request), account=account, text=text, ip=client_ip(request))
         return Redirect(f"/autopay/{account.number}/bank/{draft.id}", status_code=303)
 
-    @get("/{number:str}/bank/{draft_id:int}")
+    @get("/{number:str}/bank/{draft_id:int}", name="payments.autopay.bank")
     async def bank(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str], draft_id: FromPath[int]) -> Template | Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
@@ -316,7 +321,7 @@ class AutopayController(Controller):
         return Template("payments/autopay_bank.html", context={
             "account": account, "draft": draft, "config": _json(config), **_stripe_page_context(settings)})
 
-    @get("/{number:str}/return/{draft_id:int}")
+    @get("/{number:str}/return/{draft_id:int}", name="payments.autopay.enrolled")
     async def enrolled(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str], draft_id: FromPath[int]) -> Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
@@ -326,7 +331,7 @@ class AutopayController(Controller):
                 flash(request, _("Automatic bank draft is on. Each bill will be drafted on its due date."), "success")
         return Redirect(f"/autopay/{account.number}", status_code=303)
 
-    @post("/{number:str}/cancel")
+    @post("/{number:str}/cancel", name="payments.autopay.cancel")
     async def cancel(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
@@ -353,7 +358,7 @@ class StaffRefundController(Controller):
             "threshold_cents": current_policy().refund_supervisor_threshold_cents,
         }, status_code=status_code)
 
-    @get("/accounts/{number:str}/refund")
+    @get("/accounts/{number:str}/refund", name="staff.refund")
     async def page(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         found = await refund_requests.facts(db_session, account)
@@ -361,7 +366,7 @@ class StaffRefundController(Controller):
         form = StaffRefundForm(data={"amount": Decimal(found.credit_cents) / 100, "method": method, "claim": secrets.token_urlsafe(16)})
         return await self._page(request, db_session, settings, account, form)
 
-    @post("/accounts/{number:str}/refund")
+    @post("/accounts/{number:str}/refund", name="staff.refund.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         form = await StaffRefundForm.from_request(request)
@@ -383,7 +388,7 @@ class StaffRefundController(Controller):
                 return Redirect(f"/staff/accounts/{account.number}#ledger", status_code=303)
         return await self._page(request, db_session, settings, account, form, 400)
 
-    @post("/refunds/{request_id:int}/{decision:str}", guards=[_supervisors])
+    @post("/refunds/{request_id:int}/{decision:str}", guards=[_supervisors], name="staff.refunds.decide")
     async def decide(self, request: Request, db_session: DbSession, settings: AppSettings, request_id: FromPath[int],
                      decision: FromPath[str]) -> Redirect:
         if decision not in ("approve", "reject"):

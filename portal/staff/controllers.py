@@ -94,21 +94,21 @@ class ConsoleController(Controller):
     path = "/staff"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.home")
     async def home(self, request: Request) -> Template:
         return Template("staff/home.html", context={"links": navigation.console_links(request.user.role)})
 
-    @get("/accounts")
+    @get("/accounts", name="staff.accounts")
     async def search(self, db_session: DbSession, q: FromQuery[str] = "") -> Template:
         results = await account_search.search(db_session, q[:200])
         return Template("staff/search.html", context={"q": q, "results": results})
 
-    @get("/accounts/{number:str}")
+    @get("/accounts/{number:str}", name="staff.account")
     async def account(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
         account = await staff_account(request, db_session, number)
         return await _account_page(request, db_session, settings, account)
 
-    @post("/accounts/{number:str}/notes")
+    @post("/accounts/{number:str}/notes", name="staff.account.note")
     async def add_note(
         self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
     ) -> Template | Redirect:
@@ -120,7 +120,7 @@ class ConsoleController(Controller):
         flash(request, _("Note added."), "success")
         return Redirect(f"/staff/accounts/{account.number}#notes", status_code=303)
 
-    @post("/accounts/{number:str}/medical-alert")
+    @post("/accounts/{number:str}/medical-alert", name="staff.account.medical_alert")
     async def medical_alert(
         self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
     ) -> Template | Redirect:
@@ -167,13 +167,13 @@ class AdjustmentController(Controller):
             status_code=status_code,
         )
 
-    @get("/new")
+    @get("/new", name="staff.adjustment.new")
     async def new(self, request: Request, db_session: DbSession, number: FromPath[str], kind: FromQuery[str | None] = None) -> Template:
         account = await staff_account(request, db_session, number)
         kind = kind if kind in {k.value for k in AdjustmentKind} else None
         return await self._page(db_session, account, kind, AdjustmentForm(data={"kind": kind}))
 
-    @post("/")
+    @post("/", name="staff.adjustment.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
         account = await staff_account(request, db_session, number)
         form = await AdjustmentForm.from_request(request)
@@ -211,7 +211,7 @@ class ApprovalController(Controller):
     path = "/staff/approvals"
     guards = [guards.supervisor]
 
-    @get("/")
+    @get("/", name="staff.approvals")
     async def queue(self, request: Request, db_session: DbSession) -> Template:
         return Template("staff/approvals.html", context={
             "waiting": await adjustments.waiting(db_session),
@@ -220,7 +220,7 @@ class ApprovalController(Controller):
             "form": DecisionForm(),
         })
 
-    @post("/{adjustment_id:int}/{decision:str}")
+    @post("/{adjustment_id:int}/{decision:str}", name="staff.approvals.decide")
     async def decide(
         self, request: Request, db_session: DbSession, settings: AppSettings, adjustment_id: FromPath[int], decision: FromPath[str]
     ) -> Redirect:
@@ -244,12 +244,12 @@ class ExtensionQueueController(Controller):
     path = "/staff/extensions"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.extensions")
     async def queue(self, db_session: DbSession, settings: AppSettings) -> Template:
         return Template("staff/extensions.html", context={
             "queue": await services.extension_queue(db_session, local_today(settings)), "form": DecisionForm()})
 
-    @post("/{extension_id:int}/{decision:str}")
+    @post("/{extension_id:int}/{decision:str}", name="staff.extensions.decide")
     async def decide(
         self, request: Request, db_session: DbSession, settings: AppSettings, extension_id: FromPath[int], decision: FromPath[str]
     ) -> Redirect:
@@ -289,11 +289,11 @@ class CounterController(Controller):
         }
         return Template("staff/drawer.html", context=context, status_code=status_code)
 
-    @get("/")
+    @get("/", name="staff.drawer")
     async def page(self, request: Request, db_session: DbSession) -> Template:
         return await self._page(request, db_session)
 
-    @post("/open")
+    @post("/open", name="staff.drawer.open")
     async def open(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await OpenDrawerForm.from_request(request)
         if not form.validate():
@@ -302,7 +302,7 @@ class CounterController(Controller):
         flash(request, _("Drawer open."), "success")
         return Redirect("/staff/drawer", status_code=303)
 
-    @post("/payments")
+    @post("/payments", name="staff.drawer.pay")
     async def pay(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await CounterPaymentForm.from_request(request)
         drawer = await cashier.open_drawer_of(db_session, request.user.id)
@@ -324,14 +324,14 @@ class CounterController(Controller):
                     return Redirect(f"/staff/drawer/receipts/{receipt.number}", status_code=303)
         return await self._page(request, db_session, 400, pay_form=form)
 
-    @get("/receipts/{number:int}")
+    @get("/receipts/{number:int}", name="staff.receipt")
     async def receipt(self, db_session: DbSession, number: FromPath[int]) -> Template:
         receipt = await cashier.receipt_by_number(db_session, number)
         account = await db_session.get(Account, receipt.account_id)
         head = await summary.summarize(db_session, account) if account else None
         return Template("staff/receipt.html", context={"receipt": receipt, "account": account, "summary": head, "void_form": VoidForm()})
 
-    @post("/receipts/{number:int}/void")
+    @post("/receipts/{number:int}/void", name="staff.receipt.void")
     async def void(self, request: Request, db_session: DbSession, number: FromPath[int]) -> Template | Redirect:
         form = await VoidForm.from_request(request)
         if not form.validate():
@@ -344,17 +344,17 @@ class CounterController(Controller):
         flash(request, _("Void asked for: a second person must confirm it."), "warning")
         return Redirect("/staff/drawer/voids", status_code=303)
 
-    @get("/voids")
+    @get("/voids", name="staff.drawer.voids")
     async def voids(self, db_session: DbSession) -> Template:
         return Template("staff/voids.html", context={"pending": await cashier.pending_voids(db_session)})
 
-    @post("/receipts/{number:int}/void/confirm")
+    @post("/receipts/{number:int}/void/confirm", name="staff.receipt.void_confirm")
     async def confirm_void(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[int]) -> Redirect:
         await cashier.confirm_void(db_session, actor_of(request), number, local_today(settings))
         flash(request, _("Receipt %(number)s is void; the payment was reversed.", number=number), "success")
         return Redirect("/staff/drawer/voids", status_code=303)
 
-    @post("/close")
+    @post("/close", name="staff.drawer.close")
     async def close(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await CloseDrawerForm.from_request(request)
         drawer = await cashier.open_drawer_of(db_session, request.user.id)
@@ -370,7 +370,7 @@ class CounterController(Controller):
             return Redirect(f"/staff/drawer/{drawer.id}", status_code=303)
         return await self._page(request, db_session, 400, close_form=form)
 
-    @get("/{drawer_id:int}")
+    @get("/{drawer_id:int}", name="staff.drawer.closed")
     async def closed(self, db_session: DbSession, drawer_id: FromPath[int]) -> Template:
         drawer = await db_session.get(CashDrawer, drawer_id)
         if drawer is None:
@@ -382,12 +382,12 @@ class CollectionsController(Controller):
     path = "/staff/collections"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.collections")
     async def report(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Template:
         when = _parse_day(day, settings)
         return Template("staff/collections.html", context={"c": await cashier.collections(db_session, when, settings.timezone)})
 
-    @get("/deposit-slip")
+    @get("/deposit-slip", name="staff.collections.deposit_slip")
     async def deposit_slip(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Template:
         when = _parse_day(day, settings)
         return Template("staff/deposit_slip.html", context={"c": await cashier.collections(db_session, when, settings.timezone)})
@@ -410,11 +410,11 @@ class LockboxController(Controller):
         batches = list(await db_session.scalars(select(LockboxBatch).order_by(LockboxBatch.id.desc()).limit(20)))
         return Template("staff/lockbox.html", context={"batches": batches, "error": error}, status_code=status_code)
 
-    @get("/")
+    @get("/", name="staff.lockbox")
     async def page(self, db_session: DbSession) -> Template:
         return await self._page(db_session)
 
-    @post("/", request_max_body_size=lockbox.MAX_BYTES + 64 * 1024)
+    @post("/", request_max_body_size=lockbox.MAX_BYTES + 64 * 1024, name="staff.lockbox.upload")
     async def upload(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         data = await request.form()
         upload = data.get("file")
@@ -430,7 +430,7 @@ class LockboxController(Controller):
                          posted=batch.posted, duplicates=batch.duplicates, rejected=batch.rejected), "success")
         return Redirect(f"/staff/lockbox/{batch.id}", status_code=303)
 
-    @get("/{batch_id:int}")
+    @get("/{batch_id:int}", name="staff.lockbox.batch")
     async def batch(self, db_session: DbSession, batch_id: FromPath[int]) -> Template:
         batch = await db_session.get(LockboxBatch, batch_id)
         if batch is None:
@@ -455,11 +455,11 @@ class ReportController(Controller):
     path = "/staff/reports"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.reports")
     async def index(self) -> Template:
         return Template("staff/reports.html", context={"reports": reports.REPORTS})
 
-    @get("/{name:str}")
+    @get("/{name:str}", name="staff.report")
     async def report(
         self, db_session: DbSession, settings: AppSettings, name: FromPath[str],
         start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
@@ -495,13 +495,13 @@ class WalkinController(Controller):
         form = form or WalkinPayForm(data={"amount": Decimal(box.balance_cents) / 100})
         return Template("staff/walkin.html", context={"box": box, "chart": chart, "form": form}, status_code=status_code)
 
-    @get("/")
+    @get("/", name="staff.walkin")
     async def page(self, request: Request, settings: AppSettings) -> Template:
         state = self._state(request)
         self._save(request, state)
         return self._page(request, settings, state)
 
-    @post("/pay")
+    @post("/pay", name="staff.walkin.pay")
     async def pay(self, request: Request, settings: AppSettings) -> Template | Redirect:
         state = self._state(request)
         form = await WalkinPayForm.from_request(request)
@@ -516,18 +516,18 @@ class WalkinController(Controller):
                 return Redirect("/staff/walkin", status_code=303)
         return self._page(request, settings, state, form, 400)
 
-    @post("/paperless")
+    @post("/paperless", name="staff.walkin.paperless")
     async def paperless(self, request: Request) -> Redirect:
         self._save(request, walkin.toggle_paperless(self._state(request), dt.datetime.now(dt.UTC)))
         return Redirect("/staff/walkin#paperless", status_code=303)
 
-    @post("/reset")
+    @post("/reset", name="staff.walkin.reset")
     async def reset(self, request: Request) -> Redirect:
         self._save(request, walkin.fresh_state(dt.datetime.now(dt.UTC)))
         flash(request, _("The practice account is back to its start."), "info")
         return Redirect("/staff/walkin", status_code=303)
 
-    @get("/qr")
+    @get("/qr", name="staff.walkin.qr")
     async def qr(self, settings: AppSettings) -> Template:
         url = settings.public_url.rstrip("/") + "/signup"
         return Template("staff/walkin_qr.html", context={"url": url, "svg": walkin.signup_qr_svg(url, _("QR code: sign up on your phone"))})
@@ -548,19 +548,19 @@ class CutoffController(Controller):
             "letter_days": await cutoff.recent_letter_days(db_session, settings.timezone, today - dt.timedelta(days=30)),
         }, status_code=status_code)
 
-    @get("/")
+    @get("/", name="staff.cutoff")
     async def page(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None,
                    forecast_high: FromQuery[str | None] = None) -> Template:
         return await self._page(db_session, settings, _parse_day(day, settings), _forecast(forecast_high))
 
-    @post("/notices")
+    @post("/notices", name="staff.cutoff.notices")
     async def notices(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
         policy, today = current_policy(), local_today(settings)
         sent = await cutoff.send_notices(db_session, actor_of(request), policy, today, settings.timezone, rules.notice_cutoff_on(policy, today))
         flash(request, ngettext("%(num)d cut-off notice sent.", "%(num)d cut-off notices sent.", sent), "success")
         return Redirect("/staff/cutoff", status_code=303)
 
-    @post("/orders")
+    @post("/orders", name="staff.cutoff.orders")
     async def orders(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
         data = await request.form()
         day = _parse_day(data.get("day"), settings)
@@ -569,7 +569,7 @@ class CutoffController(Controller):
         flash(request, ngettext("%(num)d disconnect order created.", "%(num)d disconnect orders created.", len(created)), "success")
         return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
 
-    @post("/recheck")
+    @post("/recheck", name="staff.cutoff.recheck")
     async def recheck(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
         data = await request.form()
         day = _parse_day(data.get("day"), settings)
@@ -577,7 +577,7 @@ class CutoffController(Controller):
         flash(request, ngettext("Recheck: %(num)d order cancelled.", "Recheck: %(num)d orders cancelled.", len(cancelled)), "success")
         return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
 
-    @get("/letters/{contact_id:int}/pdf")
+    @get("/letters/{contact_id:int}/pdf", name="staff.cutoff.letter")
     async def letter(self, request: Request, db_session: DbSession, settings: AppSettings, contact_id: FromPath[int]) -> Response:
         """One notice as a printable letter in the customer's language (any notice can be printed again)."""
         found = await cutoff.letters(db_session, contact_id=contact_id)
@@ -585,7 +585,7 @@ class CutoffController(Controller):
             raise NotFound(_("No such notice."))
         return await _letters_response(request, settings, found, f"cutoff-notice-{found[0].account.number}-{found[0].sent_on.isoformat()}.pdf")
 
-    @get("/letters/pdf")
+    @get("/letters/pdf", name="staff.cutoff.letters")
     async def letters(self, request: Request, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Response:
         """The day's notices that go by mail (customers without email), one letter a page, each in its language."""
         when = _parse_day(day, settings)
@@ -594,7 +594,7 @@ class CutoffController(Controller):
             raise NotFound(_("No letters were sent by mail that day."))
         return await _letters_response(request, settings, found, f"cutoff-letters-{when.isoformat()}.pdf")
 
-    @post("/calls/{number:str}")
+    @post("/calls/{number:str}", name="staff.cutoff.call")
     async def call(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
@@ -636,7 +636,7 @@ class DispatchController(Controller):
     path = "/staff/dispatch"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.dispatch")
     async def page(
         self, db_session: DbSession, settings: AppSettings, status: FromQuery[str] = "active", kind: FromQuery[str] = "",
         route: FromQuery[str] = "", due_by: FromQuery[str] = "", technician: FromQuery[str] = "",
@@ -650,7 +650,7 @@ class DispatchController(Controller):
             "exceptions": await sync_exceptions.open_exceptions(db_session), "today": local_today(settings),
         })
 
-    @post("/orders/{order_id:int}/assign")
+    @post("/orders/{order_id:int}/assign", name="staff.dispatch.assign")
     async def assign(self, request: Request, db_session: DbSession, order_id: FromPath[int]) -> Redirect:
         data = await request.form()
         raw = str(data.get("technician_id", ""))
@@ -658,7 +658,7 @@ class DispatchController(Controller):
         flash(request, _("Order %(id)s assigned.", id=order.id) if order.assigned_to_id else _("Order %(id)s unassigned.", id=order.id), "success")
         return Redirect("/staff/dispatch", status_code=303)
 
-    @post("/orders")
+    @post("/orders", name="staff.dispatch.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
         data = await request.form()
         try:
@@ -675,7 +675,7 @@ class DispatchController(Controller):
         flash(request, _("Order %(id)s created.", id=order.id), "success")
         return Redirect("/staff/dispatch", status_code=303)
 
-    @post("/exceptions/{exception_id:int}/resolve")
+    @post("/exceptions/{exception_id:int}/resolve", name="staff.dispatch.resolve")
     async def resolve(self, request: Request, db_session: DbSession, exception_id: FromPath[int]) -> Redirect:
         data = await request.form()
         note = str(data.get("note", "")).strip()
@@ -715,7 +715,7 @@ class StartServiceController(Controller):
     path = "/staff/start"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.start")
     async def search(self, db_session: DbSession, q: FromQuery[str | None] = None, zip: FromQuery[str | None] = None,  # noqa: A002
                      customer: FromQuery[str] = "") -> Template:
         search, results, status = await _address_search(db_session, q, zip)
@@ -735,14 +735,14 @@ class StartServiceController(Controller):
             "premise": premise, "form": form, "quotes": quotes, "earliest": tenancy.earliest_date(policy, today),
         }, status_code=status_code)
 
-    @get("/{premise_id:int}")
+    @get("/{premise_id:int}", name="staff.start.new")
     async def new(self, db_session: DbSession, settings: AppSettings, premise_id: FromPath[int], customer: FromQuery[str] = "") -> Template:
         premise = await _premise(db_session, premise_id)
         form = StartServiceForm(data={"customer_account": customer,
                                       "start_on": tenancy.earliest_date(current_policy(), local_today(settings))})
         return await self._page(db_session, settings, premise, form)
 
-    @post("/{premise_id:int}")
+    @post("/{premise_id:int}", name="staff.start.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings, premise_id: FromPath[int]) -> Template | Redirect:
         premise = await _premise(db_session, premise_id)
         form = await StartServiceForm.from_request(request)
@@ -780,7 +780,7 @@ class MoveServiceController(Controller):
     path = "/staff/accounts/{number:str}/move"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.move")
     async def search(self, request: Request, db_session: DbSession, number: FromPath[str], q: FromQuery[str | None] = None,
                      zip: FromQuery[str | None] = None) -> Template:  # noqa: A002
         account = await staff_account(request, db_session, number)
@@ -801,7 +801,7 @@ class MoveServiceController(Controller):
             "form": form, "quotes": [(account.account_class, quote)], "earliest": tenancy.earliest_date(policy, today),
         }, status_code=status_code)
 
-    @get("/{premise_id:int}")
+    @get("/{premise_id:int}", name="staff.move.new")
     async def new(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str],
                   premise_id: FromPath[int]) -> Template:
         account = await staff_account(request, db_session, number)
@@ -809,7 +809,7 @@ class MoveServiceController(Controller):
         return await self._page(db_session, settings, account, await _premise(db_session, premise_id),
                                 MoveServiceForm(data={"stop_on": earliest, "start_on": earliest}))
 
-    @post("/{premise_id:int}")
+    @post("/{premise_id:int}", name="staff.move.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str],
                      premise_id: FromPath[int]) -> Template | Redirect:
         account = await staff_account(request, db_session, number)
@@ -838,7 +838,7 @@ class AccountActionController(Controller):
     path = "/staff/accounts/{number:str}"
     guards = [guards.staff]
 
-    @post("/holds/{hold:str}")
+    @post("/holds/{hold:str}", name="staff.account.hold")
     async def hold(self, request: Request, db_session: DbSession, number: FromPath[str], hold: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
@@ -847,7 +847,7 @@ class AccountActionController(Controller):
         flash(request, _("Hold placed.") if on else _("Hold lifted."), "success")
         return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
 
-    @post("/collections")
+    @post("/collections", name="staff.account.collections")
     async def collections(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
@@ -855,7 +855,7 @@ class AccountActionController(Controller):
         flash(request, _("Referred to collections."), "success")
         return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
 
-    @post("/arrangements")
+    @post("/arrangements", name="staff.account.arrangement")
     async def arrangement(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
@@ -868,7 +868,7 @@ class AccountActionController(Controller):
                          down=format_money(plan.down_payment_cents), count=len(plan.instalments)), "success")
         return Redirect(f"/staff/accounts/{account.number}#plans", status_code=303)
 
-    @post("/transfer")
+    @post("/transfer", name="staff.account.transfer")
     async def transfer(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         source = await staff_account(request, db_session, number)
         data = await request.form()
@@ -878,7 +878,7 @@ class AccountActionController(Controller):
         flash(request, _("%(amount)s moved to account %(number)s.", amount=format_money(amount), number=numbers.display(target.number)), "success")
         return Redirect(f"/staff/accounts/{source.number}#ledger", status_code=303)
 
-    @post("/deposit/waive")
+    @post("/deposit/waive", name="staff.account.deposit_waive")
     async def waive_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
@@ -886,14 +886,14 @@ class AccountActionController(Controller):
         flash(request, _("Deposit waived."), "success")
         return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
 
-    @post("/deposit/apply")
+    @post("/deposit/apply", name="staff.account.deposit_apply")
     async def apply_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         amount = await account_actions.apply_deposit(db_session, actor_of(request), account, local_today(settings))
         flash(request, _("Deposit of %(amount)s applied to the balance.", amount=format_money(amount)), "success")
         return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
 
-    @post("/restore-after-hours")
+    @post("/restore-after-hours", name="staff.account.restore_after_hours")
     async def restore_after_hours(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         """The customer paid and wants service back tonight: the restore moves to today at the after-hours fee."""
         account = await staff_account(request, db_session, number)
@@ -904,7 +904,7 @@ class AccountActionController(Controller):
                          id=order.id, fee=format_money(policy.reconnect_after_hours_fee_cents)), "success")
         return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
 
-    @post("/stop")
+    @post("/stop", name="staff.account.stop")
     async def stop(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         """Stop service for the customer at the counter or on the phone: the same request the resident side makes."""
         account = await staff_account(request, db_session, number)

@@ -40,7 +40,7 @@ async def offline_page() -> Template:
     return Template("offline.html")
 
 
-@get("/sw.js", include_in_schema=False)
+@get("/sw.js", include_in_schema=False, name="service_worker")
 async def service_worker(request: Request) -> Response:
     assets: Assets = request.app.state.assets
     precache = [assets.url(name) for name in SHELL_ASSETS if name in assets.hashes] + SHELL_PAGES
@@ -53,7 +53,7 @@ async def service_worker(request: Request) -> Response:
     )
 
 
-@get("/manifest.webmanifest", include_in_schema=False)
+@get("/manifest.webmanifest", include_in_schema=False, name="manifest")
 async def manifest(request: Request) -> Response:
     assets: Assets = request.app.state.assets
     settings = request.app.state.settings
@@ -76,7 +76,7 @@ async def manifest(request: Request) -> Response:
     return Response(body, media_type="application/manifest+json", headers={"Cache-Control": "public, max-age=3600"})
 
 
-@get("/healthz", include_in_schema=False)
+@get("/healthz", include_in_schema=False, name="health")
 async def health(db_session: DbSession) -> dict[str, str]:
     await db_session.execute(text("SELECT 1"))
     return {"status": "ok"}

@@ -16,6 +16,7 @@ from portal.settings import Settings
 
 from .assets import Assets
 from .labels import label
+from .urls import template_url
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -77,6 +78,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
     )
     env.globals.update(
         static_url=assets.url,
+        url=template_url,
         import_map=assets.import_map,
         generated_at=lambda: datetime.now(UTC).isoformat(timespec="seconds"),
         current_locale=i18n.current,

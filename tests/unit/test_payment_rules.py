@@ -44,3 +44,14 @@ def test_confirmation_numbers_avoid_look_alike_characters() -> None:
     numbers = {rules.new_confirmation() for _ in range(200)}
     assert len(numbers) == 200
     assert all(len(n) == 8 and not set(n) & set("01OI") for n in numbers)
+
+
+def test_pay_this_bill_offers_the_bill_but_never_more_than_is_owed_now() -> None:
+    assert rules.bill_amount_to_pay(8_450, 10_000) == 8_450
+    assert rules.bill_amount_to_pay(8_450, 2_000) == 2_000  # part paid since the bill
+    assert rules.bill_amount_to_pay(8_450, 0) == 0
+
+
+def test_an_id_in_a_query_string_is_a_number_the_column_can_hold_or_nothing() -> None:
+    assert rules.parse_id("42") == 42
+    assert [rules.parse_id(t) for t in (None, "", "x", "-1", "1e3", "9" * 19)] == [None] * 6
