@@ -59,6 +59,7 @@ from .forms import (
     WalkinPayForm,
     cents,
 )
+from portal.web.urls import redirect_to, url
 
 
 def clock() -> dt.datetime:
@@ -118,7 +119,7 @@ class ConsoleController(Controller):
             return await _account_page(request, db_session, settings, account, 400, note_form=form)
         await services.add_note(db_session, actor_of(request), account, form.body.data)
         flash(request, _("Note added."), "success")
-        return Redirect(f"/staff/accounts/{account.number}#notes", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="notes")
 
     @post("/accounts/{number:str}/medical-alert", name="staff.account.medical_alert")
     async def medical_alert(
@@ -136,7 +137,7 @@ class ConsoleController(Controller):
         if form.errors:
             return await _account_page(request, db_session, settings, account, 400, medical_form=form)
         flash(request, _("Medical alert on file until %(date)s.", date=until.isoformat()), "success")
-        return Redirect(f"/staff/accounts/{account.number}#medical", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="medical")
 
 
 def _adjustment_form_choices(form: AdjustmentForm, facts: adjustments.Facts) -> None:
@@ -204,7 +205,7 @@ class AdjustmentController(Controller):
             flash(request, _("Over the limit: sent to a supervisor for approval."), "warning")
         else:
             flash(request, _("Adjustment posted: %(amount)s.", amount=format_money(adjustment.amount_cents)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#adjustments", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="adjustments")
 
 
 class ApprovalController(Controller):
@@ -235,7 +236,7 @@ class ApprovalController(Controller):
             flash(request, _("Approved and posted: %(amount)s.", amount=format_money(adjustment.amount_cents)), "success")
         else:
             flash(request, _("Rejected."), "info")
-        return Redirect("/staff/approvals", status_code=303)
+        return redirect_to("staff.approvals")
 
 
 class ExtensionQueueController(Controller):
@@ -268,7 +269,7 @@ class ExtensionQueueController(Controller):
                              date=format_date(extension.promised_on)), "success")
         else:
             flash(request, _("Extension denied."), "info")
-        return Redirect("/staff/extensions", status_code=303)
+        return redirect_to("staff.extensions")
 
 
 class CounterController(Controller):
@@ -300,7 +301,7 @@ class CounterController(Controller):
             return await self._page(request, db_session, 400, open_form=form)
         await cashier.open_drawer(db_session, actor_of(request), cents(form.opening_float.data))
         flash(request, _("Drawer open."), "success")
-        return Redirect("/staff/drawer", status_code=303)
+        return redirect_to("staff.drawer")
 
     @post("/payments", name="staff.drawer.pay")
     async def pay(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
@@ -321,7 +322,7 @@ class CounterController(Controller):
                     return await self._page(request, db_session, exc.status_code, pay_form=form)
                 else:
                     flash(request, _("Payment taken: receipt %(number)s.", number=receipt.number), "success")
-                    return Redirect(f"/staff/drawer/receipts/{receipt.number}", status_code=303)
+                    return redirect_to("staff.receipt", number=receipt.number)
         return await self._page(request, db_session, 400, pay_form=form)
 
     @get("/receipts/{number:int}", name="staff.receipt")
@@ -342,7 +343,7 @@ class CounterController(Controller):
                             status_code=400)
         await cashier.request_void(db_session, actor_of(request), number, form.reason.data)
         flash(request, _("Void asked for: a second person must confirm it."), "warning")
-        return Redirect("/staff/drawer/voids", status_code=303)
+        return redirect_to("staff.drawer.voids")
 
     @get("/voids", name="staff.drawer.voids")
     async def voids(self, db_session: DbSession) -> Template:
@@ -352,7 +353,7 @@ class CounterController(Controller):
     async def confirm_void(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[int]) -> Redirect:
         await cashier.confirm_void(db_session, actor_of(request), number, local_today(settings))
         flash(request, _("Receipt %(number)s is void; the payment was reversed.", number=number), "success")
-        return Redirect("/staff/drawer/voids", status_code=303)
+        return redirect_to("staff.drawer.voids")
 
     @post("/close", name="staff.drawer.close")
     async def close(self, request: Request, db_session: DbSession) -> Template | Redirect:
@@ -367,7 +368,7 @@ class CounterController(Controller):
             except DomainError as exc:
                 form.add_error(_refusal_field(form, exc, "cash"), exc.message)
                 return await self._page(request, db_session, exc.status_code, close_form=form)
-            return Redirect(f"/staff/drawer/{drawer.id}", status_code=303)
+            return redirect_to("staff.drawer.closed", drawer_id=drawer.id)
         return await self._page(request, db_session, 400, close_form=form)
 
     @get("/{drawer_id:int}", name="staff.drawer.closed")
@@ -428,7 +429,7 @@ class LockboxController(Controller):
             return await self._page(db_session, exc.message, 400)
         flash(request, _("%(posted)d payments posted, %(duplicates)d already posted, %(rejected)d refused.",
                          posted=batch.posted, duplicates=batch.duplicates, rejected=batch.rejected), "success")
-        return Redirect(f"/staff/lockbox/{batch.id}", status_code=303)
+        return redirect_to("staff.lockbox.batch", batch_id=batch.id)
 
     @get("/{batch_id:int}", name="staff.lockbox.batch")
     async def batch(self, db_session: DbSession, batch_id: FromPath[int]) -> Template:
@@ -513,24 +514,24 @@ class WalkinController(Controller):
             else:
                 self._save(request, state)
                 flash(request, _("Practice payment made. No money moved and no real account changed."), "success")
-                return Redirect("/staff/walkin", status_code=303)
+                return redirect_to("staff.walkin")
         return self._page(request, settings, state, form, 400)
 
     @post("/paperless", name="staff.walkin.paperless")
     async def paperless(self, request: Request) -> Redirect:
         self._save(request, walkin.toggle_paperless(self._state(request), dt.datetime.now(dt.UTC)))
-        return Redirect("/staff/walkin#paperless", status_code=303)
+        return redirect_to("staff.walkin", anchor="paperless")
 
     @post("/reset", name="staff.walkin.reset")
     async def reset(self, request: Request) -> Redirect:
         self._save(request, walkin.fresh_state(dt.datetime.now(dt.UTC)))
         flash(request, _("The practice account is back to its start."), "info")
-        return Redirect("/staff/walkin", status_code=303)
+        return redirect_to("staff.walkin")
 
     @get("/qr", name="staff.walkin.qr")
-    async def qr(self, settings: AppSettings) -> Template:
-        url = settings.public_url.rstrip("/") + "/signup"
-        return Template("staff/walkin_qr.html", context={"url": url, "svg": walkin.signup_qr_svg(url, _("QR code: sign up on your phone"))})
+    async def qr(self, request: Request, settings: AppSettings) -> Template:
+        address = settings.public_url.rstrip("/") + url(request, "signup")
+        return Template("staff/walkin_qr.html", context={"signup_url": address, "svg": walkin.signup_qr_svg(address, _("QR code: sign up on your phone"))})
 
 
 class CutoffController(Controller):
@@ -558,7 +559,7 @@ class CutoffController(Controller):
         policy, today = current_policy(), local_today(settings)
         sent = await cutoff.send_notices(db_session, actor_of(request), policy, today, settings.timezone, rules.notice_cutoff_on(policy, today))
         flash(request, ngettext("%(num)d cut-off notice sent.", "%(num)d cut-off notices sent.", sent), "success")
-        return Redirect("/staff/cutoff", status_code=303)
+        return redirect_to("staff.cutoff")
 
     @post("/orders", name="staff.cutoff.orders")
     async def orders(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
@@ -567,7 +568,7 @@ class CutoffController(Controller):
         created = await cutoff.create_orders(db_session, actor_of(request), current_policy(), day, settings.timezone,
                                              _forecast(data.get("forecast_high")))
         flash(request, ngettext("%(num)d disconnect order created.", "%(num)d disconnect orders created.", len(created)), "success")
-        return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
+        return redirect_to("staff.cutoff", query={"day": day.isoformat()})
 
     @post("/recheck", name="staff.cutoff.recheck")
     async def recheck(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
@@ -575,7 +576,7 @@ class CutoffController(Controller):
         day = _parse_day(data.get("day"), settings)
         cancelled = await cutoff.recheck(db_session, actor_of(request), current_policy(), day, settings.timezone)
         flash(request, ngettext("Recheck: %(num)d order cancelled.", "Recheck: %(num)d orders cancelled.", len(cancelled)), "success")
-        return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
+        return redirect_to("staff.cutoff", query={"day": day.isoformat()})
 
     @get("/letters/{contact_id:int}/pdf", name="staff.cutoff.letter")
     async def letter(self, request: Request, db_session: DbSession, settings: AppSettings, contact_id: FromPath[int]) -> Response:
@@ -600,7 +601,7 @@ class CutoffController(Controller):
         data = await request.form()
         await cutoff.record_courtesy_call(db_session, actor_of(request), account, str(data.get("outcome", "")), str(data.get("note", "")))
         flash(request, _("Call recorded for %(number)s.", number=numbers.display(account.number)), "success")
-        return Redirect(f"/staff/cutoff?day={data.get('day', '')}#calls", status_code=303)
+        return redirect_to("staff.cutoff", query={"day": data.get('day', '')}, anchor="calls")
 
 
 async def _letters_response(request: Request, settings: Settings, found: list[cutoff.Letter], filename: str) -> Response:
@@ -656,7 +657,7 @@ class DispatchController(Controller):
         raw = str(data.get("technician_id", ""))
         order = await dispatch.assign(db_session, actor_of(request), order_id, int(raw) if raw.isdigit() else None)
         flash(request, _("Order %(id)s assigned.", id=order.id) if order.assigned_to_id else _("Order %(id)s unassigned.", id=order.id), "success")
-        return Redirect("/staff/dispatch", status_code=303)
+        return redirect_to("staff.dispatch")
 
     @post("/orders", name="staff.dispatch.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
@@ -673,7 +674,7 @@ class DispatchController(Controller):
         order = await dispatch.create(db_session, actor_of(request), account, kind, due_on, str(data.get("instructions", "")),
                                       local_today(settings))
         flash(request, _("Order %(id)s created.", id=order.id), "success")
-        return Redirect("/staff/dispatch", status_code=303)
+        return redirect_to("staff.dispatch")
 
     @post("/exceptions/{exception_id:int}/resolve", name="staff.dispatch.resolve")
     async def resolve(self, request: Request, db_session: DbSession, exception_id: FromPath[int]) -> Redirect:
@@ -683,7 +684,7 @@ class DispatchController(Controller):
             raise DomainError(_("Say how the exception was resolved."), field="note")
         await sync_exceptions.resolve(db_session, actor_of(request), exception_id, note)
         flash(request, _("Exception resolved."), "success")
-        return Redirect("/staff/dispatch#exceptions", status_code=303)
+        return redirect_to("staff.dispatch", anchor="exceptions")
 
 
 async def _address_search(db_session: DbSession, q: str | None, zip_code: str | None) -> tuple[AddressSearchForm, list[Premise], int]:
@@ -716,14 +717,14 @@ class StartServiceController(Controller):
     guards = [guards.staff]
 
     @get("/", name="staff.start")
-    async def search(self, db_session: DbSession, q: FromQuery[str | None] = None, zip: FromQuery[str | None] = None,  # noqa: A002
-                     customer: FromQuery[str] = "") -> Template:
+    async def search(self, request: Request, db_session: DbSession, q: FromQuery[str | None] = None,
+                     zip: FromQuery[str | None] = None, customer: FromQuery[str] = "") -> Template:  # noqa: A002
         search, results, status = await _address_search(db_session, q, zip)
-        suffix = f"?customer={numbers.normalize(customer)}" if customer and numbers.is_valid(customer) else ""
+        query = {"customer": numbers.normalize(customer)} if customer and numbers.is_valid(customer) else None
         return Template("staff/address_search.html", context={
-            "title": _("Start service"), "heading": _("Where should service start?"), "action": "/staff/start",
+            "title": _("Start service"), "heading": _("Where should service start?"), "action": url(request, "staff.start"),
             "search": search, "results": results, "searched": q is not None,
-            "links": [(f"/staff/start/{p.id}{suffix}", p) for p in results], "customer": customer,
+            "links": [(url(request, "staff.start.new", premise_id=p.id, query=query), p) for p in results], "customer": customer,
         }, status_code=status)
 
     async def _page(self, db_session: DbSession, settings: Settings, premise: Premise, form: StartServiceForm,
@@ -769,7 +770,7 @@ class StartServiceController(Controller):
                                  address=premise.one_line, date=format_date(result.order.due_on),
                                  number=numbers.display(result.account.number),
                                  deposit=format_money(result.decision.required_cents)), "success")
-                return Redirect(f"/staff/accounts/{result.account.number}#orders", status_code=303)
+                return redirect_to("staff.account", number=result.account.number, anchor="orders")
         return await self._page(db_session, settings, premise, form, 400)
 
 
@@ -787,9 +788,10 @@ class MoveServiceController(Controller):
         search, results, status = await _address_search(db_session, q, zip)
         return Template("staff/address_search.html", context={
             "title": _("Transfer service"), "heading": _("Where is the customer moving to?"),
-            "action": f"/staff/accounts/{account.number}/move", "search": search, "results": results,
+            "action": url(request, "staff.move", number=account.number), "search": search, "results": results,
             "searched": q is not None, "account": account,
-            "links": [(f"/staff/accounts/{account.number}/move/{p.id}", p) for p in results if p.id != account.premise_id],
+            "links": [(url(request, "staff.move.new", number=account.number, premise_id=p.id), p)
+                      for p in results if p.id != account.premise_id],
         }, status_code=status)
 
     async def _page(self, db_session: DbSession, settings: Settings, account: Account, premise: Premise,
@@ -827,7 +829,7 @@ class MoveServiceController(Controller):
                 flash(request, _("Service moves to %(address)s: stop here on %(stop)s, start there on %(start)s (account %(number)s).",
                                  address=premise.one_line, stop=format_date(form.stop_on.data), start=format_date(form.start_on.data),
                                  number=numbers.display(result.account.number)), "success")
-                return Redirect(f"/staff/accounts/{result.account.number}#orders", status_code=303)
+                return redirect_to("staff.account", number=result.account.number, anchor="orders")
         return await self._page(db_session, settings, account, premise, form, 400)
 
 
@@ -845,7 +847,7 @@ class AccountActionController(Controller):
         on = data.get("on") == "1"
         await account_actions.set_hold(db_session, actor_of(request), account, hold, on, str(data.get("reason", "")))
         flash(request, _("Hold placed.") if on else _("Hold lifted."), "success")
-        return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="actions")
 
     @post("/collections", name="staff.account.collections")
     async def collections(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
@@ -853,7 +855,7 @@ class AccountActionController(Controller):
         data = await request.form()
         await account_actions.refer_to_collections(db_session, actor_of(request), account, str(data.get("reason", "")), local_today(settings))
         flash(request, _("Referred to collections."), "success")
-        return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="actions")
 
     @post("/arrangements", name="staff.account.arrangement")
     async def arrangement(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
@@ -866,7 +868,7 @@ class AccountActionController(Controller):
                                                        instalments=int(raw), reason=str(data.get("reason", "")), today=local_today(settings))
         flash(request, _("Arrangement granted: %(down)s down, then %(count)d monthly instalments.",
                          down=format_money(plan.down_payment_cents), count=len(plan.instalments)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#plans", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="plans")
 
     @post("/transfer", name="staff.account.transfer")
     async def transfer(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
@@ -876,7 +878,7 @@ class AccountActionController(Controller):
         amount = await account_actions.transfer_balance(db_session, actor_of(request), source, target, str(data.get("reason", "")),
                                                         local_today(settings))
         flash(request, _("%(amount)s moved to account %(number)s.", amount=format_money(amount), number=numbers.display(target.number)), "success")
-        return Redirect(f"/staff/accounts/{source.number}#ledger", status_code=303)
+        return redirect_to("staff.account", number=source.number, anchor="ledger")
 
     @post("/deposit/waive", name="staff.account.deposit_waive")
     async def waive_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
@@ -884,14 +886,14 @@ class AccountActionController(Controller):
         data = await request.form()
         await account_actions.waive_deposit(db_session, actor_of(request), account, str(data.get("letter", "")), local_today(settings))
         flash(request, _("Deposit waived."), "success")
-        return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="deposit")
 
     @post("/deposit/apply", name="staff.account.deposit_apply")
     async def apply_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         amount = await account_actions.apply_deposit(db_session, actor_of(request), account, local_today(settings))
         flash(request, _("Deposit of %(amount)s applied to the balance.", amount=format_money(amount)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="deposit")
 
     @post("/restore-after-hours", name="staff.account.restore_after_hours")
     async def restore_after_hours(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
@@ -902,7 +904,7 @@ class AccountActionController(Controller):
                                                     now_local=clock().astimezone(ZoneInfo(settings.timezone)))
         flash(request, _("Restore order %(id)s is due tonight; the after-hours reconnection fee of %(fee)s replaces the usual one.",
                          id=order.id, fee=format_money(policy.reconnect_after_hours_fee_cents)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="orders")
 
     @post("/stop", name="staff.account.stop")
     async def stop(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
@@ -916,7 +918,7 @@ class AccountActionController(Controller):
         await tenancy.stop_service(db_session, actor_of(request), current_policy(), account, stop_on=stop_on,
                                    forwarding_address=str(data.get("forwarding_address", "")), today=local_today(settings))
         flash(request, _("Stop of service requested for %(date)s; the final read is ordered.", date=format_date(stop_on)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="orders")
 
 
 ROUTES = [ConsoleController, AdjustmentController, ApprovalController, ExtensionQueueController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, StartServiceController, MoveServiceController, AccountActionController]
