@@ -27,6 +27,7 @@ from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 
 from . import download, rules, services, sync
+from portal.web.urls import redirect_to
 
 MAX_BODY = 16 * 1024 * 1024
 
@@ -157,7 +158,7 @@ class FieldController(Controller):
         if answer["status"] in ("applied", "duplicate") and answer.get("original_status", "applied") == "applied":
             flash(request, _("Saved: order %(id)s.") % {"id": order_id}, "success")
             restore = answer.get("restore_order_id")
-            return Redirect(f"/field/orders/{restore}" if restore else "/field", status_code=303)
+            return redirect_to("field.order", order_id=restore) if restore else redirect_to("field.today")
         context = await self._order_context(request, db_session, settings, order_id, answer=answer, values=values)
         return Template("field/order.html", context=context, status_code=409 if answer["status"] == "rejected" else 503)
 
