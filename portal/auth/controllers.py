@@ -18,11 +18,12 @@ from portal.accounts.models import Account, Role, SignInCode, User
 from portal.settings import Settings
 from portal.i18n import gettext as _
 from portal.web import guards
-from portal.web.identity import actor_of, client_ip, home_for, safe_next, sign_in, sign_out
+from portal.web.identity import actor_of, client_ip, home_route, safe_next, sign_in, sign_out
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 
 from . import passkeys, services
 from .forms import EmailCodeForm, EmailCodeRequestForm, SignUpForm
+from portal.web.urls import redirect_to, url
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -51,7 +52,7 @@ class SignInController(Controller):
     @get("/", name="signin")
     async def page(self, request: Request, next: FromQuery[str | None] = None) -> Template | Redirect:  # noqa: A002
         if request.user is not None:
-            return Redirect(safe_next(next, request.user.home_url))
+            return Redirect(safe_next(next, url(request, request.user.home_route)))
         return Template("auth/signin.html", context={"form": EmailCodeRequestForm(), "next": safe_next(next, "")})
 
     @post("/passkey/options", name="signin.passkey.options")
@@ -85,7 +86,7 @@ class SignInController(Controller):
         if not user.active:
             return _json_error(failed, 400, "passkey_failed")
         sign_in(request, user)
-        target = safe_next(request.query_params.get("next"), home_for(user.role))
+        target = safe_next(request.query_params.get("next"), url(request, home_route(user.role)))
         return Response({"redirect": target})
 
     @post("/code", name="signin.code.request")
@@ -110,7 +111,7 @@ class SignInController(Controller):
             services.send_code(db_session, settings, email, code)
         # The same answer whether or not the address has a login: the page reveals nobody's email.
         request.session["code_email"] = email
-        return Redirect(f"/signin/code?next={next_}" if next_ else "/signin/code")
+        return redirect_to("signin.code", query={"next": next_} if next_ else None, status_code=302)
 
     @get("/code", name="signin.code")
     async def code_page(self, request: Request, next: FromQuery[str | None] = None) -> Template:  # noqa: A002
@@ -136,8 +137,8 @@ class SignInController(Controller):
         has_passkey = bool(await services.passkeys_of(db_session, user.id))
         if not has_passkey:
             flash(request, _("You are signed in. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "info")
-            return Redirect("/settings#passkeys")
-        return Redirect(safe_next(next_, home_for(user.role)))
+            return redirect_to("settings", anchor="passkeys", status_code=302)
+        return Redirect(safe_next(next_, url(request, home_route(user.role))))
 
 
 async def _redeem(
@@ -179,7 +180,7 @@ async def _count_code_failure(request: Request, email: str, purpose: str) -> Non
 async def signout(request: Request) -> Redirect:
     sign_out(request)
     flash(request, _("You are signed out."), "info")
-    return Redirect("/")
+    return redirect_to("landing", status_code=302)
 
 
 class SignUpController(Controller):
@@ -217,7 +218,7 @@ class SignUpController(Controller):
         code = await services.issue_code(db_session, settings, email, purpose="signup", payload={"account_id": account.id})
         services.send_code(db_session, settings, email, code)
         request.session["code_email"] = email
-        return Redirect("/signup/verify")
+        return redirect_to("signup.verify", status_code=302)
 
     @get("/verify", name="signup.verify")
     async def verify_page(self, request: Request) -> Template:
@@ -243,7 +244,7 @@ class SignUpController(Controller):
         sign_in(request, user)
         request.session.pop("code_email", None)
         flash(request, _("Your account is linked. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "success")
-        return Redirect("/settings#passkeys")
+        return redirect_to("settings", anchor="passkeys", status_code=302)
 
 
 class SettingsController(Controller):
@@ -284,17 +285,17 @@ class SettingsController(Controller):
         nickname = str(body.get("nickname") or "")[:80] or _("Passkey")
         await services.add_passkey(db_session, actor_of(request), user, new, nickname)
         flash(request, _("Passkey added. Next time, choose “Sign in with a passkey”."), "success")
-        return Response({"redirect": "/settings#passkeys"})
+        return Response({"redirect": url(request, "settings", anchor="passkeys")})
 
     @post("/passkeys/{passkey_id:int}/delete", name="settings.passkeys.delete")
     async def remove(self, request: Request, db_session: DbSession, passkey_id: FromPath[int]) -> Redirect:
         await services.remove_passkey(db_session, actor_of(request), request.user.id, passkey_id)
         flash(request, _("Passkey removed."), "success")
-        return Redirect("/settings#passkeys")
+        return redirect_to("settings", anchor="passkeys", status_code=302)
 
     @post("/signout-everywhere", name="settings.signout_everywhere")
     async def signout_everywhere(self, request: Request, db_session: DbSession) -> Redirect:
         await services.sign_out_everywhere(db_session, actor_of(request), request.user.id)
         sign_out(request)
         flash(request, _("You are signed out on every device."), "info")
-        return Redirect("/signin")
+        return redirect_to("signin", status_code=302)

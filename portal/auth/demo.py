@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from portal.accounts.models import MailMessage, User
 from portal.seed import PERSONAS
-from portal.web.identity import home_for, sign_in
+from portal.web.identity import home_route, sign_in
 from portal.web.deps import DbSession, FromPath
+from portal.web.urls import redirect_to
 
 
 
@@ -28,7 +29,7 @@ class DemoController(Controller):
         if user is None:
             raise NotFoundException()
         sign_in(request, user)
-        return Redirect(home_for(user.role))
+        return redirect_to(home_route(user.role), status_code=302)
 
     @get("/mailbox", name="demo.mailbox")
     async def mailbox(self, db_session: DbSession) -> Template:

@@ -18,12 +18,13 @@ from portal.web.identity import actor_of
 from portal.web.pdf import render_pdf
 
 from . import rate_admin, views
+from portal.web.urls import redirect_to, url
 
 readers = guards.roles(Role.CUSTOMER, *STAFF_ROLES)
 
 
 def _back_url(request: Request, number: str) -> str:
-    return f"/staff/accounts/{number}" if request.user.role in STAFF_ROLES else f"/my/accounts/{number}"
+    return url(request, "staff.account" if request.user.role in STAFF_ROLES else "customer.account", number=number)
 
 
 class BillController(Controller):
@@ -79,7 +80,7 @@ class RatesController(Controller):
             return Template("billing/rate_form.html", context={"form": form}, status_code=400)
         flash(request, _("New %(code)s rates take effect on %(date)s.", code=code,
                          date=form.values["effective_on"]), "success")
-        return Redirect("/staff/rates", status_code=303)
+        return redirect_to("staff.rates")
 
 
 ROUTES = [BillController, RatesController]

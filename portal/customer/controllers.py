@@ -31,6 +31,7 @@ from portal.web.middleware import LANG_COOKIE
 
 from . import forms, services
 from .services import SESSION_ACCOUNT
+from portal.web.urls import redirect_to, url
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -54,7 +55,7 @@ def _policy() -> Policy:
 @get("/", name="landing")
 async def landing(request: Request) -> Template | Redirect:
     if request.user is not None:
-        return _see_other(request.user.home_url)
+        return redirect_to(request.user.home_route)
     return Template("customer/landing.html")
 
 
@@ -89,8 +90,9 @@ class MyAccountController(Controller):
         number = str((await request.form()).get("account", ""))
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         request.session[SESSION_ACCOUNT] = account.number
-        target = str((await request.form()).get("next") or "/my")
-        return _see_other(target if target.startswith("/my") and not target.startswith("//") else "/my")
+        home = url(request, "customer.home")
+        target = str((await request.form()).get("next") or home)
+        return _see_other(target if target.startswith(home) and not target.startswith("//") else home)
 
     @get("/accounts/{number:str}", name="customer.account")
     async def account(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Template:
@@ -133,7 +135,7 @@ class MyAccountController(Controller):
         else:
             flash(request, _("That account was already linked to your login."), "info")
         request.session[SESSION_ACCOUNT] = account.number
-        return _see_other("/my")
+        return redirect_to("customer.home")
 
     # ---- bills and usage ---------------------------------------------------------------------------------------
 
@@ -214,13 +216,13 @@ class MyAccountController(Controller):
             return _form_page("customer/flow_address.html", context)
         flow["premise_id"] = premise.id
         self._save_flow(request, flow)
-        return _see_other(f"/my/{kind}/date")
+        return redirect_to("customer.flow.date", kind=kind)
 
     @get("/{kind:str}/date", name="customer.flow.date")
     async def flow_date_page(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "premise_id" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         form_class = forms.MoveDatesForm if kind == "move" else forms.StartDateForm
         data = {k: dt.date.fromisoformat(flow[k]) for k in ("start_on", "stop_on") if flow.get(k)}
         context = await self._flow_context(request, db_session, kind)
@@ -232,7 +234,7 @@ class MyAccountController(Controller):
     async def flow_date(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "premise_id" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         form_class = forms.MoveDatesForm if kind == "move" else forms.StartDateForm
         form = await form_class.from_request(request)
         today = local_today(settings)
@@ -253,13 +255,13 @@ class MyAccountController(Controller):
         if kind == "move":
             flow["stop_on"] = form.stop_on.data.isoformat()
         self._save_flow(request, flow)
-        return _see_other(f"/my/{kind}/contact")
+        return redirect_to("customer.flow.contact", kind=kind)
 
     @get("/{kind:str}/contact", name="customer.flow.contact")
     async def flow_contact_page(self, request: Request, db_session: DbSession, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "start_on" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         customer = await services.customer_of(db_session, request.user.id)
         form = forms.ContactForm(data={"phone": flow.get("phone") or customer.phone, "email": flow.get("email") or customer.email or request.user.email})
         context = await self._flow_context(request, db_session, kind)
@@ -270,7 +272,7 @@ class MyAccountController(Controller):
     async def flow_contact(self, request: Request, db_session: DbSession, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "start_on" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         form = await forms.ContactForm.from_request(request)
         if not form.validate():
             context = await self._flow_context(request, db_session, kind)
@@ -278,7 +280,7 @@ class MyAccountController(Controller):
             return _form_page("customer/flow_contact.html", context)
         flow.update(phone=form.phone.data.strip(), email=form.email.data.strip())
         self._save_flow(request, flow)
-        return _see_other(f"/my/{kind}/deposit")
+        return redirect_to("customer.flow.deposit", kind=kind)
 
     async def _quote(self, db_session: Any, flow: dict[str, Any], today: dt.date, letter: deposits.LetterOfCredit | None,
                      account_class: AccountClass) -> deposits.DepositDecision:
@@ -305,7 +307,7 @@ class MyAccountController(Controller):
     async def flow_deposit_page(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         quote = await self._quote(db_session, flow, local_today(settings), None, await self._account_class(request, db_session, kind))
         letter = flow.get("letter") or {}
         form = forms.DepositForm(data={"option": "letter" if letter else "pay", **{
@@ -318,7 +320,7 @@ class MyAccountController(Controller):
     async def flow_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         form = await forms.DepositForm.from_request(request)
         if not form.validate():
             quote = await self._quote(db_session, flow, local_today(settings), None, await self._account_class(request, db_session, kind))
@@ -335,13 +337,13 @@ class MyAccountController(Controller):
         else:
             flow.pop("letter", None)
         self._save_flow(request, flow)
-        return _see_other(f"/my/{kind}/check")
+        return redirect_to("customer.flow.check", kind=kind)
 
     @get("/{kind:str}/check", name="customer.flow.check")
     async def flow_check_page(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         quote = await self._quote(db_session, flow, local_today(settings), self._letter(flow),
                                   await self._account_class(request, db_session, kind))
         context = await self._flow_context(request, db_session, kind)
@@ -354,7 +356,7 @@ class MyAccountController(Controller):
     async def flow_submit(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         actor = actor_of(request)
         today = local_today(settings)
         customer = await services.customer_of(db_session, request.user.id)
@@ -376,7 +378,7 @@ class MyAccountController(Controller):
         except tenancy.RequestRefused as exc:
             flash(request, exc.message, "error")
             step = {"start_on": "date", "stop_on": "date", "premise_id": "", "forwarding_address": "date"}.get(exc.field or "", "")
-            return _see_other(f"/my/{kind}/{step}".rstrip("/"))
+            return redirect_to(f"customer.flow.{step}" if step else "customer.flow", kind=kind)
         request.session.pop(FLOW, None)
         if result.decision.required_cents:
             flash(request, _("Request received. A deposit of %(amount)s is due before service starts on %(date)s.",
@@ -384,7 +386,7 @@ class MyAccountController(Controller):
         else:
             flash(request, _("Request received. No deposit is due. Service starts on %(date)s.",
                              date=format_date(result.order.due_on)), "success")
-        return _see_other(f"/my/requests#request-{result.request.id}")
+        return redirect_to("customer.requests", anchor=f"request-{result.request.id}")
 
     # ---- stop --------------------------------------------------------------------------------------------------
 
@@ -413,7 +415,7 @@ class MyAccountController(Controller):
             return await self._stop_page(request, db_session, form, 400)
         flash(request, _("Stop requested for %(date)s. We will read the meter that day and send your final bill.",
                          date=format_date(form.stop_on.data)), "success")
-        return _see_other("/my/requests")
+        return redirect_to("customer.requests")
 
     # ---- requests ----------------------------------------------------------------------------------------------
 
@@ -439,7 +441,7 @@ class MyAccountController(Controller):
         await tenancy.cancel_request(db_session, actor_of(request), row, reason=(form.reason.data or "").strip()[:200]
                                      or "Cancelled by the customer online", today=local_today(settings))
         flash(request, _("Request cancelled."), "success")
-        return _see_other("/my/requests")
+        return redirect_to("customer.requests")
 
     # ---- payment extension -------------------------------------------------------------------------------------
 
@@ -476,7 +478,7 @@ class MyAccountController(Controller):
         else:
             flash(request, _("Your request was sent to our staff for review, because: %(reason)s We will contact you within one business day.",
                              reason=result.eligibility.reason_text), "info")
-        return _see_other("/my/extension")
+        return redirect_to("customer.extension")
 
     # ---- report a problem --------------------------------------------------------------------------------------
 
@@ -518,7 +520,7 @@ class MyAccountController(Controller):
                                       description=form.description.data, phone=(form.phone.data or "").strip() or None,
                                       today=local_today(settings), photo=photo, photo_store=store)
         flash(request, _("Thank you. We have sent a crew request; you can follow it on this page."), "success")
-        return _see_other("/my/requests")
+        return redirect_to("customer.requests")
 
     # ---- preferences -------------------------------------------------------------------------------------------
 
@@ -540,7 +542,7 @@ class MyAccountController(Controller):
                                         phone=(form.phone.data or "").strip() or None, language=form.language.data)
         flash(request, _("Preferences saved."), "success")
         # This device switches now; other devices follow the saved language when they have not chosen one.
-        return _see_other("/my/preferences", cookies=[Cookie(key=LANG_COOKIE, value=form.language.data, max_age=365 * 24 * 3600,
+        return redirect_to("customer.preferences", cookies=[Cookie(key=LANG_COOKIE, value=form.language.data, max_age=365 * 24 * 3600,
                                                             samesite="lax", httponly=False)])
 
 

@@ -31,6 +31,7 @@ from portal.web.identity import actor_of, client_ip
 from . import autopay, refund_requests, rules, services
 from .forms import AutopayForm, GuestLookupForm, PayForm, StaffRefundForm
 from .gateway import Gateway, PaymentsUnavailable
+from portal.web.urls import redirect_to, url
 
 log = logging.getLogger("portal.payments")
 
@@ -111,11 +112,11 @@ class PayController(Controller):
     async def start(self, request: Request, db_session: DbSession) -> Template | Redirect:
         user = request.user
         if user is not None and user.role != Role.CUSTOMER:
-            return Redirect(user.home_url, status_code=303)
+            return redirect_to(user.home_route)
         if user is not None:
             accounts = await access.linked_accounts(db_session, user.id)
             if len(accounts) == 1:
-                return Redirect(f"/pay/{accounts[0].number}", status_code=303)
+                return redirect_to("pay.account", number=accounts[0].number)
             dues = {a.id: await services.amount_due(db_session, a.id) for a in accounts}
             return Template("payments/choose.html", context={"accounts": accounts, "dues": dues})
         return Template("payments/guest.html", context={"form": GuestLookupForm()})
@@ -140,7 +141,7 @@ class PayController(Controller):
             form.add_error("account_number", _("That account number and ZIP code do not match our records. Check both and try again."))
             return Template("payments/guest.html", context={"form": form}, status_code=400)
         request.session[GUEST_SESSION] = {"account": account.id, "at": dt.datetime.now(dt.UTC).timestamp()}
-        return Redirect(f"/pay/{account.number}", status_code=303)
+        return redirect_to("pay.account", number=account.number)
 
     @get("/{number:str}", name="pay.account")
     async def form_page(self, request: Request, db_session: DbSession, number: FromPath[str],
@@ -181,7 +182,7 @@ class PayController(Controller):
             return Template("payments/pay.html", context=await self._pay_context(db_session, account, guest, due, form), status_code=400)
         started = list(request.session.get(STARTED_SESSION, []))[-9:]
         request.session[STARTED_SESSION] = [*started, payment.confirmation]
-        return Redirect(f"/payments/{payment.confirmation}/checkout", status_code=303)
+        return redirect_to("payments.checkout", confirmation=payment.confirmation)
 
     async def _pay_context(self, db: AsyncSession, account: Account, guest: bool, due: int, form: PayForm) -> dict[str, Any]:
         context: dict[str, Any] = {"account": account, "guest": guest, "due": due, "form": form}
@@ -199,7 +200,7 @@ class PaymentController(Controller):
     async def checkout(self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]) -> Template | Redirect:
         payment = await _payment_for(request, db_session, confirmation)
         if payment.status in ("succeeded", "processing", "returned"):
-            return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+            return redirect_to("payments.receipt", confirmation=payment.confirmation)
         try:
             ctx = payments_context(settings)
             secret = await services.client_secret(ctx, payment)
@@ -209,7 +210,7 @@ class PaymentController(Controller):
             "publishableKey": ctx.gateway.publishable_key,
             "clientSecret": secret,
             "method": payment.method,
-            "returnUrl": f"/payments/{payment.confirmation}/return",
+            "returnUrl": url(request, "payments.returned", confirmation=payment.confirmation),
             "messages": {
                 "failed": _("The payment did not go through: %(reason)s"),
                 "working": _("Paying…"),
@@ -227,18 +228,18 @@ class PaymentController(Controller):
         try:
             ctx = payments_context(settings)
         except PaymentsUnavailable:
-            return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+            return redirect_to("payments.receipt", confirmation=payment.confirmation)
         if payment.intent_id:
             try:
                 await services.sync_intent(db_session, ctx, actor_of(request), payment.intent_id)
             except stripe.StripeError:
                 # Stripe is unreachable: the webhook will settle it; the receipt shows what we know now.
                 log.warning("could not reach Stripe for %s on the return page", payment.intent_id)
-                return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+                return redirect_to("payments.receipt", confirmation=payment.confirmation)
         if payment.status in ("failed", "requires_payment_method"):
             flash(request, _("The payment did not go through: %(reason)s", reason=payment.failure_message or _("declined")), "error")
-            return Redirect(f"/payments/{payment.confirmation}/checkout", status_code=303)
-        return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+            return redirect_to("payments.checkout", confirmation=payment.confirmation)
+        return redirect_to("payments.receipt", confirmation=payment.confirmation)
 
     @get("/{confirmation:str}", name="payments.receipt")
     async def receipt(self, request: Request, db_session: DbSession, confirmation: FromPath[str]) -> Template:
@@ -294,7 +295,7 @@ class AutopayController(Controller):
             draft = await autopay.current_draft(db_session, account.id)
             return Template("payments/autopay.html", context={"account": account, "draft": draft, "text": text, "form": form}, status_code=400)
         draft, _secret = await autopay.start_enrolment(db_session, ctx, actor_of(request), account=account, text=text, ip=client_ip(request))
-        return Redirect(f"/autopay/{account.number}/bank/{draft.id}", status_code=303)
+        return redirect_to("payments.autopay.bank", number=account.number, draft_id=draft.id)
 
     @get("/{number:str}/bank/{draft_id:int}", name="payments.autopay.bank")
     async def bank(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str], draft_id: FromPath[int]) -> Template | Redirect:
@@ -303,7 +304,7 @@ class AutopayController(Controller):
         if draft is None or draft.id != draft_id:
             raise NotFoundException()
         if draft.status != BankDraftStatus.PENDING:
-            return Redirect(f"/autopay/{account.number}", status_code=303)
+            return redirect_to("payments.autopay", number=account.number)
         try:
             ctx = payments_context(settings)
             setup = await ctx.gateway.retrieve_setup_intent(draft.stripe_setup_intent_id or "")
@@ -314,7 +315,7 @@ class AutopayController(Controller):
             "clientSecret": setup.client_secret,
             "method": "us_bank_account",
             "mode": "setup",
-            "returnUrl": f"/autopay/{account.number}/return/{draft.id}",
+            "returnUrl": url(request, "payments.autopay.enrolled", number=account.number, draft_id=draft.id),
             "messages": {"failed": _("We could not set up that bank account: %(reason)s"), "working": _("Saving…"),
                          "agree": "", "bank": _("Enter the routing number (9 digits) and the account number.")},
         }
@@ -329,7 +330,7 @@ class AutopayController(Controller):
             draft = await autopay.sync_setup_intent(db_session, payments_context(settings), actor_of(request), draft.stripe_setup_intent_id)
             if draft is not None and draft.status == BankDraftStatus.ACTIVE:
                 flash(request, _("Automatic bank draft is on. Each bill will be drafted on its due date."), "success")
-        return Redirect(f"/autopay/{account.number}", status_code=303)
+        return redirect_to("payments.autopay", number=account.number)
 
     @post("/{number:str}/cancel", name="payments.autopay.cancel")
     async def cancel(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
@@ -337,7 +338,7 @@ class AutopayController(Controller):
         draft = await autopay.current_draft(db_session, account.id)
         if draft is not None and await autopay.cancel(db_session, actor_of(request), draft):
             flash(request, _("Automatic bank draft is cancelled. Pay each bill yourself from now on."), "success")
-        return Redirect(f"/autopay/{account.number}", status_code=303)
+        return redirect_to("payments.autopay", number=account.number)
 
 
 _supervisors = guards.supervisor  # the class body's `guards` list hides the module below
@@ -385,7 +386,7 @@ class StaffRefundController(Controller):
                     flash(request, _("Over the limit: the refund waits for a supervisor's approval."), "warning")
                 else:
                     flash(request, _("Refund of %(amount)s sent.", amount=format_money(refund.amount_cents)), "success")
-                return Redirect(f"/staff/accounts/{account.number}#ledger", status_code=303)
+                return redirect_to("staff.account", number=account.number, anchor="ledger")
         return await self._page(request, db_session, settings, account, form, 400)
 
     @post("/refunds/{request_id:int}/{decision:str}", guards=[_supervisors], name="staff.refunds.decide")
@@ -400,7 +401,7 @@ class StaffRefundController(Controller):
             flash(request, _("Refund of %(amount)s sent.", amount=format_money(refund.amount_cents)), "success")
         else:
             flash(request, _("Refund rejected."), "info")
-        return Redirect("/staff/approvals", status_code=303)
+        return redirect_to("staff.approvals")
 
 
 def _online(settings: Settings) -> bool:

@@ -15,6 +15,7 @@ from portal.web.deps import DbSession, FromPath, FromQuery
 from .assets import Assets
 from .identity import safe_next
 from .middleware import LANG_COOKIE
+from .urls import url
 
 # What the service worker keeps for offline use: the shell every page needs. The field side adds its own.
 SHELL_ASSETS = ["css/app.css", "js/app.js", "js/passkey.js", "icons/icon.svg", "icons/icon-192.png"]
@@ -28,7 +29,7 @@ async def switch_language(request: Request, code: FromPath[str], next: FromQuery
     referer = request.headers.get("referer", "")
     if referer.startswith(str(request.base_url).rstrip("/")):
         referer_path = referer[len(str(request.base_url).rstrip("/")) :] or "/"
-    target = safe_next(next or referer_path, "/")
+    target = safe_next(next or referer_path, url(request, "landing"))
     return Redirect(
         target,
         cookies=[Cookie(key=LANG_COOKIE, value=code, max_age=365 * 24 * 3600, samesite="lax", httponly=False)],

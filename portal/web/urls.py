@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -11,6 +12,14 @@ from litestar import Litestar, Request
 from litestar.exceptions import NoRouteMatchFoundException
 from litestar.response import Redirect
 from litestar.types.internal_types import PathParameterDefinition
+
+
+@dataclass(frozen=True)
+class RouteLink:
+    """A link named by a service that knows no paths; the page builds it: ``url(link.name, **link.params)``."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def reverse(app: Litestar, route_name: str, /, *, query: Mapping[str, Any] | None = None, anchor: str = "",
@@ -34,7 +43,8 @@ def reverse(app: Litestar, route_name: str, /, *, query: Mapping[str, Any] | Non
             parts.append(component.strip("/"))
     path = "/" + "/".join(p for p in parts if p)
     if query:
-        path += "?" + urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)
+        # "/" stays readable in a query value (?next=/my/bills), as quote() leaves it.
+        path += "?" + urlencode({k: v for k, v in query.items() if v is not None}, doseq=True, safe="/", quote_via=quote)
     return path + (f"#{anchor}" if anchor else "")
 
 
