@@ -20,10 +20,10 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.identity import actor_of, client_ip, home_route, safe_next, sign_in, sign_out
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
+from portal.web.urls import redirect_to, url
 
 from . import passkeys, services
 from .forms import EmailCodeForm, EmailCodeRequestForm, SignUpForm
-from portal.web.urls import redirect_to, url
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)

@@ -16,9 +16,9 @@ from portal.web.deps import AppSettings, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.identity import actor_of
 from portal.web.pdf import render_pdf
+from portal.web.urls import redirect_to, url
 
 from . import rate_admin, views
-from portal.web.urls import redirect_to, url
 
 readers = guards.roles(Role.CUSTOMER, *STAFF_ROLES)
 

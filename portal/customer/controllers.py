@@ -28,10 +28,10 @@ from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.identity import actor_of, client_ip
 from portal.web.middleware import LANG_COOKIE
+from portal.web.urls import redirect_to, url
 
 from . import forms, services
 from .services import SESSION_ACCOUNT
-from portal.web.urls import redirect_to, url
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)

@@ -33,9 +33,9 @@ from portal.accounts.models import (
 )
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
+from portal.web.urls import RouteLink
 
 from . import rules
-from portal.web.urls import RouteLink
 
 SESSION_ACCOUNT = "acct"
 

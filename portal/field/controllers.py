@@ -25,9 +25,9 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
+from portal.web.urls import redirect_to
 
 from . import download, rules, services, sync
-from portal.web.urls import redirect_to
 
 MAX_BODY = 16 * 1024 * 1024
 

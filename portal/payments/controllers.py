@@ -27,11 +27,11 @@ from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.identity import actor_of, client_ip
+from portal.web.urls import redirect_to, url
 
 from . import autopay, refund_requests, rules, services
 from .forms import AutopayForm, GuestLookupForm, PayForm, StaffRefundForm
 from .gateway import Gateway, PaymentsUnavailable
-from portal.web.urls import redirect_to, url
 
 log = logging.getLogger("portal.payments")
 

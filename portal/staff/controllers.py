@@ -41,6 +41,7 @@ from portal.web.forms import AddressSearchForm
 from portal.web.pdf import render_pdf
 from portal.web.identity import actor_of
 from portal.web.labels import label
+from portal.web.urls import redirect_to, url
 
 from . import account_actions, adjustments, cashier, cutoff, dispatch, lockbox, navigation, reports, rules, services, walkin
 from . import search as account_search
@@ -59,7 +60,6 @@ from .forms import (
     WalkinPayForm,
     cents,
 )
-from portal.web.urls import redirect_to, url
 
 
 def clock() -> dt.datetime:
