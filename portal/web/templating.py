@@ -16,7 +16,7 @@ from portal.settings import Settings
 
 from .assets import Assets
 from .labels import label
-from .urls import reverse, template_url
+from .urls import reverse, template_pattern, template_url
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -82,6 +82,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
     env.globals.update(
         static_url=assets.url,
         url=template_url,
+        url_pattern=template_pattern,
         import_map=assets.import_map,
         generated_at=lambda: datetime.now(UTC).isoformat(timespec="seconds"),
         current_locale=i18n.current,

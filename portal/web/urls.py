@@ -48,6 +48,17 @@ def reverse(app: Litestar, route_name: str, /, *, query: Mapping[str, Any] | Non
     return path + (f"#{anchor}" if anchor else "")
 
 
+def pattern(app: Litestar, route_name: str, /) -> str:
+    """The path of a route with its parameters left as ``{name}`` (``/field/orders/{order_id}``), for a script that
+    fills them in: pages hand it to scripts in a ``data-url-*`` attribute."""
+    index = app.get_handler_index_by_name(route_name)
+    if index is None:
+        raise NoRouteMatchFoundException(f"no route named {route_name!r}")
+    route = max(app.asgi_router.route_mapping[index["identifier"]], key=lambda r: len(r.path_parameters))
+    parts = [f"{{{c.name}}}" if isinstance(c, PathParameterDefinition) else c.strip("/") for c in route.path_components]
+    return "/" + "/".join(p for p in parts if p)
+
+
 def url(request: Request, route_name: str, /, **params: Any) -> str:
     """``reverse`` for a handler or a service holding the request."""
     return reverse(request.app, route_name, **params)
@@ -57,6 +68,12 @@ def url(request: Request, route_name: str, /, **params: Any) -> str:
 def template_url(context: Mapping[str, Any], route_name: str, /, **params: Any) -> str:
     """The Jinja global ``url(name, **params)``: ``{{ url("billing.bill.pdf", bill_id=bill.id) }}``."""
     return reverse(context["request"].app, route_name, **params)
+
+
+@pass_context
+def template_pattern(context: Mapping[str, Any], route_name: str, /) -> str:
+    """The Jinja global ``url_pattern(name)``: ``data-url-order="{{ url_pattern('field.order') }}"``."""
+    return pattern(context["request"].app, route_name)
 
 
 class RouteRedirect(Redirect):

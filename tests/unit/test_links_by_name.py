@@ -20,6 +20,18 @@ SOURCES = sorted(p for p in PORTAL.rglob("*.py") if "migrations" not in p.parts)
 # A path written into an attribute, or handed to the post_button macro; static files go through static_url().
 LITERAL_IN_TEMPLATE = re.compile(r"""\b(?:href|action|formaction|src|data-[\w-]*url)=["']/(?!static/)|post_button\(\s*["']/""")
 LITERAL_IN_PYTHON = re.compile(r"""\b(?:Redirect|_see_other)\(\s*f?["']/""")
+SCRIPTS = sorted((PORTAL / "static" / "js").rglob("*.js"))
+# Fixed by design: the service worker is served at the root (its scope) and precaches the offline page; the shared
+# script recognises the header's sign-out forms (a selector, not a link) to clear this phone's cached pages.
+SCRIPT_EXCEPTIONS = {("sw.js", "/offline"), ("app.js", "/sw.js"), ("app.js", "/signout"), ("app.js", "/settings")}
+
+
+def literal_paths_in_script(text: str, areas: set[str]) -> list[str]:
+    """Quoted paths that start with one of the app's first path segments (/field, /my, /signout...)."""
+    found = re.findall(r"""["'`=]\s*(/[\w.-]+)(?=[/"'`?$])""", text)
+    return [path for path in found if path.lstrip("/") in areas]
+
+
 NAME_IN_TEMPLATE = re.compile(r"""\burl\(\s*["']([\w.]+)["']""")
 NAME_IN_PYTHON = re.compile(r"""\b(?:redirect_to|RouteLink)\(\s*["']([\w.]+)["']|\burl\(\s*request,\s*["']([\w.]+)["']""")
 
@@ -35,6 +47,12 @@ def route_names(app) -> set[str]:  # noqa: ANN001
     return {h.name for route in app.routes for h in route.route_handlers if h.name}
 
 
+@pytest.fixture(scope="module")
+def route_areas(app) -> set[str]:  # noqa: ANN001
+    """The first path segments of the app's routes (field, my, staff, signout, sw.js...), static files aside."""
+    return {route.path.strip("/").split("/")[0] for route in app.routes} - {"", "static"}
+
+
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(TEMPLATE_DIR)))
 def test_no_template_writes_an_internal_path_by_hand(template: Path) -> None:
     found = [line.strip() for line in template.read_text().splitlines() if LITERAL_IN_TEMPLATE.search(line)]
@@ -47,12 +65,22 @@ def test_no_handler_redirects_to_a_path_written_by_hand(source: Path) -> None:
     assert not found, f"use redirect_to(name, ...) instead of a literal path: {found}"
 
 
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_no_script_writes_an_internal_path_by_hand(script: Path, route_areas: set[str]) -> None:
+    found = [p for p in literal_paths_in_script(script.read_text(), route_areas) if (script.name, p) not in SCRIPT_EXCEPTIONS]
+    assert not found, f"read the path from a data-url-* attribute the page builds with url(): {found}"
+
+
 def test_the_check_catches_a_literal_link() -> None:
     assert LITERAL_IN_TEMPLATE.search('<a href="/my/bills/{{ b.id }}.pdf">')
     assert LITERAL_IN_TEMPLATE.search('<form method="post" action="/staff/drawer/open">')
     assert not LITERAL_IN_TEMPLATE.search('<a href="{{ url("billing.bill.pdf", bill_id=b.id) }}">')
     assert not LITERAL_IN_TEMPLATE.search('<script src="/static/js/app.js">')
     assert LITERAL_IN_PYTHON.search('return Redirect(f"/staff/accounts/{n}", status_code=303)')
+    areas = {"field", "my"}
+    assert literal_paths_in_script('link.href = `/field/orders/${order.id}`;', areas) == ["/field"]
+    assert literal_paths_in_script('fetch("/my")', areas) == ["/my"]
+    assert not literal_paths_in_script('link.href = route("order", { order_id: order.id }); x.includes("/js/field/")', areas)
 
 
 def test_every_route_handler_has_a_name(app) -> None:  # noqa: ANN001
