@@ -34,6 +34,7 @@ PER_ROUTE = 20  # URLs per route name: only the language switch (one per page, ?
 
 # Where each role's links may not lead (whole path segments). Staff read a resident's bill on the bill page itself.
 FORBIDDEN = {
+    "visitor": ("/staff", "/field", "/my"),
     "resident": ("/staff", "/field"),
     "resident_with_bill": ("/staff", "/field"),
     "technician": ("/staff", "/my"),
@@ -42,7 +43,7 @@ FORBIDDEN = {
 }
 SHARED = {"billing.bill", "billing.bill.pdf"}
 SEARCH = "Oak"  # every address the factories make is on Oak St
-HOME = {"resident": "/my", "resident_with_bill": "/my", "technician": "/field", "csr": "/staff", "supervisor": "/staff"}
+HOME = {"visitor": "/", "resident": "/my", "resident_with_bill": "/my", "technician": "/field", "csr": "/staff", "supervisor": "/staff"}
 
 LOCKBOX = "account_number,amount,paid_on,check_number\n{a},12.34,2026-11-20,5001\n"
 
@@ -247,9 +248,10 @@ def report_line(request: pytest.FixtureRequest):  # noqa: ANN201
 async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
         role, app, client, session, engine, resident, other_resident, technician, csr, supervisor, report_line) -> None:  # noqa: ANN001
     await _city(client, session, engine, resident, other_resident, technician, csr, supervisor)
-    person = {"resident": other_resident.user, "resident_with_bill": resident.user, "technician": technician,
-              "csr": csr, "supervisor": supervisor}[role]
-    await sign_in(client, session, person)
+    person = {"visitor": None, "resident": other_resident.user, "resident_with_bill": resident.user,
+              "technician": technician, "csr": csr, "supervisor": supervisor}[role]
+    if person is not None:
+        await sign_in(client, session, person)
     fetched, per_route, problems = await crawl(client, Routes.of(app), role)
     left = per_route.pop("(left by the per-route cap)", 0)
     report_line(role, f"crawl {os.environ.get('TEST_DB', 'sqlite')} {role}: {fetched} pages over {len(per_route)} routes"
@@ -257,6 +259,7 @@ async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
     assert not problems, "\n".join(problems)
     # The crawl really went through the role's pages, ids included.
     expected = {
+        "visitor": {"landing", "signin", "signup", "pay", "language"},
         "resident": {"customer.home", "customer.bills", "customer.requests", "settings"},
         "resident_with_bill": {"customer.home", "billing.bill", "billing.bill.pdf", "pay.account", "customer.usage",
                                "customer.extension", "payments.autopay"},
