@@ -19,8 +19,9 @@ from portal.accounts.models import Account, Role, SignInCode, User
 from portal.settings import Settings
 from portal.i18n import gettext as _
 from portal.web import guards
-from portal.web.identity import actor_of, client_ip, home_for, safe_next, sign_in, sign_out
+from portal.web.identity import actor_of, client_ip, home_route, safe_next, sign_in, sign_out
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
+from portal.web.urls import redirect_to, url
 
 from . import passkeys, services
 from .forms import EmailCodeForm, EmailCodeRequestForm, SignUpForm
@@ -52,16 +53,16 @@ class SignInController(Controller):
     @get("/", name="signin")
     async def page(self, request: Request, next: FromQuery[str | None] = None) -> Template | Redirect:  # noqa: A002
         if request.user is not None:
-            return Redirect(safe_next(next, request.user.home_url))
+            return Redirect(safe_next(next, url(request, request.user.home_route)))
         return Template("auth/signin.html", context={"form": EmailCodeRequestForm(), "next": safe_next(next, "")})
 
-    @post("/passkey/options")
+    @post("/passkey/options", name="signin.passkey.options")
     async def passkey_options(self, request: Request, settings: AppSettings) -> Response:
         options, challenge = passkeys.authentication_options(settings)
         _put_challenge(request, "signin", challenge)
         return Response(options, media_type="application/json")
 
-    @post("/passkey")
+    @post("/passkey", name="signin.passkey")
     async def passkey_verify(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         maker = request.app.state.sessionmaker
         ip = client_ip(request)
@@ -86,10 +87,10 @@ class SignInController(Controller):
         if not user.active:
             return _json_error(failed, 400, "passkey_failed")
         sign_in(request, user)
-        target = safe_next(request.query_params.get("next"), home_for(user.role))
+        target = safe_next(request.query_params.get("next"), url(request, home_route(user.role)))
         return Response({"redirect": target})
 
-    @post("/code")
+    @post("/code", name="signin.code.request")
     async def request_code(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeRequestForm.from_request(request)
         next_ = safe_next((await request.form()).get("next"), "")
@@ -106,14 +107,14 @@ class SignInController(Controller):
             services.send_code(db_session, settings, email, code)
         # The same answer whether or not the address has a login: the page reveals nobody's email.
         request.session["code_email"] = email
-        return Redirect(f"/signin/code?next={next_}" if next_ else "/signin/code")
+        return redirect_to("signin.code", query={"next": next_} if next_ else None, status_code=302)
 
-    @get("/code")
+    @get("/code", name="signin.code")
     async def code_page(self, request: Request, next: FromQuery[str | None] = None) -> Template:  # noqa: A002
         form = EmailCodeForm(data={"email": request.session.get("code_email", "")})
         return Template("auth/code.html", context={"form": form, "next": safe_next(next, ""), "purpose": "signin"})
 
-    @post("/code/verify")
+    @post("/code/verify", name="signin.code.verify")
     async def verify_code(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeForm.from_request(request)
         next_ = safe_next((await request.form()).get("next"), "")
@@ -132,8 +133,8 @@ class SignInController(Controller):
         has_passkey = bool(await services.passkeys_of(db_session, user.id))
         if not has_passkey:
             flash(request, _("You are signed in. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "info")
-            return Redirect("/settings#passkeys")
-        return Redirect(safe_next(next_, home_for(user.role)))
+            return redirect_to("settings", anchor="passkeys", status_code=302)
+        return Redirect(safe_next(next_, url(request, home_route(user.role))))
 
 
 async def _redeem(
@@ -207,7 +208,7 @@ async def _count_code_failure(request: Request, email: str, purpose: str, reques
 async def signout(request: Request, db_session: DbSession) -> Redirect:
     await sign_out(request, db_session)
     flash(request, _("You are signed out."), "info")
-    return Redirect("/")
+    return redirect_to("landing", status_code=302)
 
 
 class SignUpController(Controller):
@@ -215,11 +216,11 @@ class SignUpController(Controller):
 
     path = "/signup"
 
-    @get("/")
+    @get("/", name="signup")
     async def page(self) -> Template:
         return Template("auth/signup.html", context={"form": SignUpForm()})
 
-    @post("/")
+    @post("/", name="signup.submit")
     async def submit(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await SignUpForm.from_request(request)
         if not form.validate():
@@ -246,14 +247,14 @@ class SignUpController(Controller):
                                          payload={"account_id": account.id})
         services.send_code(db_session, settings, email, code)
         request.session["code_email"] = email
-        return Redirect("/signup/verify")
+        return redirect_to("signup.verify", status_code=302)
 
-    @get("/verify")
+    @get("/verify", name="signup.verify")
     async def verify_page(self, request: Request) -> Template:
         form = EmailCodeForm(data={"email": request.session.get("code_email", "")})
         return Template("auth/code.html", context={"form": form, "next": "", "purpose": "signup"})
 
-    @post("/verify")
+    @post("/verify", name="signup.verify.submit")
     async def verify(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await EmailCodeForm.from_request(request)
         context: dict[str, Any] = {"form": form, "next": "", "purpose": "signup"}
@@ -272,7 +273,7 @@ class SignUpController(Controller):
         sign_in(request, user)
         request.session.pop("code_email", None)
         flash(request, _("Your account is linked. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "success")
-        return Redirect("/settings#passkeys")
+        return redirect_to("settings", anchor="passkeys", status_code=302)
 
 
 class SettingsController(Controller):
@@ -282,12 +283,12 @@ class SettingsController(Controller):
     path = "/settings"
     guards = [guards.signed_in]
 
-    @get("/")
+    @get("/", name="settings")
     async def page(self, request: Request, db_session: DbSession) -> Template:
         keys = await services.passkeys_of(db_session, request.user.id)
         return Template("auth/settings.html", context={"passkeys": keys})
 
-    @post("/passkeys/options")
+    @post("/passkeys/options", name="settings.passkeys.options")
     async def register_options(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         user = await db_session.get(User, request.user.id)
         assert user is not None
@@ -298,7 +299,7 @@ class SettingsController(Controller):
         _put_challenge(request, "register", challenge)
         return Response(options, media_type="application/json")
 
-    @post("/passkeys")
+    @post("/passkeys", name="settings.passkeys.register")
     async def register(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         challenge = _take_challenge(request, "register")
         if challenge is None:
@@ -313,17 +314,17 @@ class SettingsController(Controller):
         nickname = str(body.get("nickname") or "")[:80] or _("Passkey")
         await services.add_passkey(db_session, actor_of(request), user, new, nickname)
         flash(request, _("Passkey added. Next time, choose “Sign in with a passkey”."), "success")
-        return Response({"redirect": "/settings#passkeys"})
+        return Response({"redirect": url(request, "settings", anchor="passkeys")})
 
-    @post("/passkeys/{passkey_id:int}/delete")
+    @post("/passkeys/{passkey_id:int}/delete", name="settings.passkeys.delete")
     async def remove(self, request: Request, db_session: DbSession, passkey_id: FromPath[int]) -> Redirect:
         await services.remove_passkey(db_session, actor_of(request), request.user.id, passkey_id)
         flash(request, _("Passkey removed."), "success")
-        return Redirect("/settings#passkeys")
+        return redirect_to("settings", anchor="passkeys", status_code=302)
 
-    @post("/signout-everywhere")
+    @post("/signout-everywhere", name="settings.signout_everywhere")
     async def signout_everywhere(self, request: Request, db_session: DbSession) -> Redirect:
         await services.sign_out_everywhere(db_session, actor_of(request), request.user.id)
         await sign_out(request, db_session)
         flash(request, _("You are signed out on every device."), "info")
-        return Redirect("/signin")
+        return redirect_to("signin", status_code=302)

@@ -12,15 +12,16 @@ from sqlalchemy import select
 
 from portal.accounts.models import MailMessage, User
 from portal.seed import PERSONAS
-from portal.web.identity import home_for, sign_in
+from portal.web.identity import home_route, sign_in
 from portal.web.deps import DbSession, FromPath
+from portal.web.urls import redirect_to
 
 
 
 class DemoController(Controller):
     path = "/demo"
 
-    @post("/signin/{persona:str}")
+    @post("/signin/{persona:str}", name="demo.signin")
     async def sign_in_as(self, request: Request, db_session: DbSession, persona: FromPath[str]) -> Redirect:
         if persona not in PERSONAS:
             raise NotFoundException()
@@ -28,9 +29,9 @@ class DemoController(Controller):
         if user is None:
             raise NotFoundException()
         sign_in(request, user)
-        return Redirect(home_for(user.role))
+        return redirect_to(home_route(user.role), status_code=302)
 
-    @get("/mailbox")
+    @get("/mailbox", name="demo.mailbox")
     async def mailbox(self, db_session: DbSession) -> Template:
         messages = list(await db_session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(100)))
         return Template("auth/mailbox.html", context={"messages": messages})

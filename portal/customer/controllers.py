@@ -28,6 +28,7 @@ from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.identity import actor_of, client_ip
 from portal.web.middleware import LANG_COOKIE
+from portal.web.urls import redirect_to, url
 
 from . import forms, services
 from .services import SESSION_ACCOUNT
@@ -54,7 +55,7 @@ def _policy() -> Policy:
 @get("/", name="landing")
 async def landing(request: Request) -> Template | Redirect:
     if request.user is not None:
-        return _see_other(request.user.home_url)
+        return redirect_to(request.user.home_route)
     return Template("customer/landing.html")
 
 
@@ -75,7 +76,7 @@ class MyAccountController(Controller):
 
     # ---- home and accounts -------------------------------------------------------------------------------------
 
-    @get("/")
+    @get("/", name="customer.home")
     async def home(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template:
         accounts, current = await services.accounts_in_view(db_session, request.user.id, request.session.get(SESSION_ACCOUNT))
         if current is None:
@@ -84,15 +85,16 @@ class MyAccountController(Controller):
         return Template("customer/home.html", context={
             "accounts": accounts, "view": view, "premises": await services.premises_of(db_session, accounts)})
 
-    @post("/accounts/switch")
+    @post("/accounts/switch", name="customer.switch")
     async def switch(self, request: Request, db_session: DbSession) -> Redirect:
         number = str((await request.form()).get("account", ""))
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         request.session[SESSION_ACCOUNT] = account.number
-        target = str((await request.form()).get("next") or "/my")
-        return _see_other(target if target.startswith("/my") and not target.startswith("//") else "/my")
+        home = url(request, "customer.home")
+        target = str((await request.form()).get("next") or home)
+        return _see_other(target if target.startswith(home) and not target.startswith("//") else home)
 
-    @get("/accounts/{number:str}")
+    @get("/accounts/{number:str}", name="customer.account")
     async def account(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         return Template(
@@ -103,11 +105,11 @@ class MyAccountController(Controller):
             },
         )
 
-    @get("/link")
+    @get("/link", name="customer.link")
     async def link_page(self) -> Template:
         return Template("customer/link.html", context={"form": forms.LinkAccountForm()})
 
-    @post("/link")
+    @post("/link", name="customer.link.submit")
     async def link(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await forms.LinkAccountForm.from_request(request)
         if not form.validate():
@@ -133,17 +135,17 @@ class MyAccountController(Controller):
         else:
             flash(request, _("That account was already linked to your login."), "info")
         request.session[SESSION_ACCOUNT] = account.number
-        return _see_other("/my")
+        return redirect_to("customer.home")
 
     # ---- bills and usage ---------------------------------------------------------------------------------------
 
-    @get("/bills")
+    @get("/bills", name="customer.bills")
     async def bills(self, request: Request, db_session: DbSession) -> Template:
         accounts, current = await _in_view(request, db_session)
         return Template("customer/bills.html", context={
             "accounts": accounts, "account": current, "bills": await services.bills(db_session, current.id)})
 
-    @get("/usage")
+    @get("/usage", name="customer.usage")
     async def usage(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template:
         accounts, current = await _in_view(request, db_session)
         months = await services.usage_months(db_session, current, local_today(settings))
@@ -179,7 +181,7 @@ class MyAccountController(Controller):
             context["from_premise"] = await db_session.get(Premise, current.premise_id)
         return context
 
-    @get("/{kind:str}")
+    @get("/{kind:str}", name="customer.flow")
     async def flow_start(self, request: Request, db_session: DbSession, kind: FromPath[str],
                          q: FromQuery[str | None] = None, zip: FromQuery[str | None] = None) -> Template:  # noqa: A002
         if kind not in FLOW_KINDS:
@@ -199,7 +201,7 @@ class MyAccountController(Controller):
         context.update(search=search, choose=choose, results=results, searched=searched)
         return Template("customer/flow_address.html", context=context)
 
-    @post("/{kind:str}/address")
+    @post("/{kind:str}/address", name="customer.flow.address")
     async def flow_address(self, request: Request, db_session: DbSession, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         form = await forms.ChooseAddressForm.from_request(request)
@@ -214,13 +216,13 @@ class MyAccountController(Controller):
             return _form_page("customer/flow_address.html", context)
         flow["premise_id"] = premise.id
         self._save_flow(request, flow)
-        return _see_other(f"/my/{kind}/date")
+        return redirect_to("customer.flow.date", kind=kind)
 
-    @get("/{kind:str}/date")
+    @get("/{kind:str}/date", name="customer.flow.date")
     async def flow_date_page(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "premise_id" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         form_class = forms.MoveDatesForm if kind == "move" else forms.StartDateForm
         data = {k: dt.date.fromisoformat(flow[k]) for k in ("start_on", "stop_on") if flow.get(k)}
         context = await self._flow_context(request, db_session, kind)
@@ -228,11 +230,11 @@ class MyAccountController(Controller):
                        earliest=tenancy.earliest_date(_policy(), local_today(settings)))
         return Template("customer/flow_date.html", context=context)
 
-    @post("/{kind:str}/date")
+    @post("/{kind:str}/date", name="customer.flow.date.save")
     async def flow_date(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "premise_id" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         form_class = forms.MoveDatesForm if kind == "move" else forms.StartDateForm
         form = await form_class.from_request(request)
         today = local_today(settings)
@@ -253,24 +255,24 @@ class MyAccountController(Controller):
         if kind == "move":
             flow["stop_on"] = form.stop_on.data.isoformat()
         self._save_flow(request, flow)
-        return _see_other(f"/my/{kind}/contact")
+        return redirect_to("customer.flow.contact", kind=kind)
 
-    @get("/{kind:str}/contact")
+    @get("/{kind:str}/contact", name="customer.flow.contact")
     async def flow_contact_page(self, request: Request, db_session: DbSession, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "start_on" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         customer = await services.customer_of(db_session, request.user.id)
         form = forms.ContactForm(data={"phone": flow.get("phone") or customer.phone, "email": flow.get("email") or customer.email or request.user.email})
         context = await self._flow_context(request, db_session, kind)
         context.update(form=form, customer=customer)
         return Template("customer/flow_contact.html", context=context)
 
-    @post("/{kind:str}/contact")
+    @post("/{kind:str}/contact", name="customer.flow.contact.save")
     async def flow_contact(self, request: Request, db_session: DbSession, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "start_on" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         form = await forms.ContactForm.from_request(request)
         if not form.validate():
             context = await self._flow_context(request, db_session, kind)
@@ -278,7 +280,7 @@ class MyAccountController(Controller):
             return _form_page("customer/flow_contact.html", context)
         flow.update(phone=form.phone.data.strip(), email=form.email.data.strip())
         self._save_flow(request, flow)
-        return _see_other(f"/my/{kind}/deposit")
+        return redirect_to("customer.flow.deposit", kind=kind)
 
     async def _quote(self, db_session: Any, flow: dict[str, Any], today: dt.date, letter: deposits.LetterOfCredit | None,
                      account_class: AccountClass) -> deposits.DepositDecision:
@@ -301,11 +303,11 @@ class MyAccountController(Controller):
             dt.date.fromisoformat(data["service_to"]) if data.get("service_to") else None,
             int(data.get("late_payments") or 0), int(data.get("disconnects") or 0), int(data.get("returned_payments") or 0))
 
-    @get("/{kind:str}/deposit")
+    @get("/{kind:str}/deposit", name="customer.flow.deposit")
     async def flow_deposit_page(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         quote = await self._quote(db_session, flow, local_today(settings), None, await self._account_class(request, db_session, kind))
         letter = flow.get("letter") or {}
         form = forms.DepositForm(data={"option": "letter" if letter else "pay", **{
@@ -314,11 +316,11 @@ class MyAccountController(Controller):
         context.update(form=form, quote=quote, premise=await db_session.get(Premise, flow["premise_id"]))
         return Template("customer/flow_deposit.html", context=context)
 
-    @post("/{kind:str}/deposit")
+    @post("/{kind:str}/deposit", name="customer.flow.deposit.save")
     async def flow_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         form = await forms.DepositForm.from_request(request)
         if not form.validate():
             quote = await self._quote(db_session, flow, local_today(settings), None, await self._account_class(request, db_session, kind))
@@ -335,13 +337,13 @@ class MyAccountController(Controller):
         else:
             flow.pop("letter", None)
         self._save_flow(request, flow)
-        return _see_other(f"/my/{kind}/check")
+        return redirect_to("customer.flow.check", kind=kind)
 
-    @get("/{kind:str}/check")
+    @get("/{kind:str}/check", name="customer.flow.check")
     async def flow_check_page(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         quote = await self._quote(db_session, flow, local_today(settings), self._letter(flow),
                                   await self._account_class(request, db_session, kind))
         context = await self._flow_context(request, db_session, kind)
@@ -350,11 +352,11 @@ class MyAccountController(Controller):
                        stop_on=dt.date.fromisoformat(flow["stop_on"]) if flow.get("stop_on") else None)
         return Template("customer/flow_check.html", context=context)
 
-    @post("/{kind:str}/check")
+    @post("/{kind:str}/check", name="customer.flow.submit")
     async def flow_submit(self, request: Request, db_session: DbSession, settings: AppSettings, kind: FromPath[str]) -> Template | Redirect:
         flow = self._flow(request, kind)
         if "email" not in flow:
-            return _see_other(f"/my/{kind}")
+            return redirect_to("customer.flow", kind=kind)
         actor = actor_of(request)
         today = local_today(settings)
         customer = await services.customer_of(db_session, request.user.id)
@@ -376,7 +378,7 @@ class MyAccountController(Controller):
         except tenancy.RequestRefused as exc:
             flash(request, exc.message, "error")
             step = {"start_on": "date", "stop_on": "date", "premise_id": "", "forwarding_address": "date"}.get(exc.field or "", "")
-            return _see_other(f"/my/{kind}/{step}".rstrip("/"))
+            return redirect_to(f"customer.flow.{step}" if step else "customer.flow", kind=kind)
         request.session.pop(FLOW, None)
         if result.decision.required_cents:
             flash(request, _("Request received. A deposit of %(amount)s is due before service starts on %(date)s.",
@@ -384,7 +386,7 @@ class MyAccountController(Controller):
         else:
             flash(request, _("Request received. No deposit is due. Service starts on %(date)s.",
                              date=format_date(result.order.due_on)), "success")
-        return _see_other(f"/my/requests#request-{result.request.id}")
+        return redirect_to("customer.requests", anchor=f"request-{result.request.id}")
 
     # ---- stop --------------------------------------------------------------------------------------------------
 
@@ -394,11 +396,11 @@ class MyAccountController(Controller):
         return Template("customer/stop.html", context={"form": form or forms.StopForm(), "account": current,
                                                         "accounts": accounts, "premise": premise}, status_code=status)
 
-    @get("/stop")
+    @get("/stop", name="customer.stop")
     async def stop_page(self, request: Request, db_session: DbSession) -> Template:
         return await self._stop_page(request, db_session)
 
-    @post("/stop")
+    @post("/stop", name="customer.stop.submit")
     async def stop(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await forms.StopForm.from_request(request)
         if not form.validate():
@@ -413,11 +415,11 @@ class MyAccountController(Controller):
             return await self._stop_page(request, db_session, form, 400)
         flash(request, _("Stop requested for %(date)s. We will read the meter that day and send your final bill.",
                          date=format_date(form.stop_on.data)), "success")
-        return _see_other("/my/requests")
+        return redirect_to("customer.requests")
 
     # ---- requests ----------------------------------------------------------------------------------------------
 
-    @get("/requests")
+    @get("/requests", name="customer.requests")
     async def requests(self, request: Request, db_session: DbSession) -> Template:
         accounts = await access.linked_accounts(db_session, request.user.id)
         ids = [a.id for a in accounts]
@@ -430,7 +432,7 @@ class MyAccountController(Controller):
             "items": items, "premises": premises, "extensions": extension_rows, "accounts_by_id": by_id,
             "cancel_form": forms.CancelRequestForm()})
 
-    @post("/requests/{request_id:int}/cancel")
+    @post("/requests/{request_id:int}/cancel", name="customer.requests.cancel")
     async def cancel(self, request: Request, db_session: DbSession, settings: AppSettings, request_id: FromPath[int]) -> Redirect:
         accounts = await access.linked_accounts(db_session, request.user.id)
         row = await tenancy.request_for(db_session, request_id, [a.id for a in accounts])
@@ -439,7 +441,7 @@ class MyAccountController(Controller):
         await tenancy.cancel_request(db_session, actor_of(request), row, reason=(form.reason.data or "").strip()[:200]
                                      or "Cancelled by the customer online", today=local_today(settings))
         flash(request, _("Request cancelled."), "success")
-        return _see_other("/my/requests")
+        return redirect_to("customer.requests")
 
     # ---- payment extension -------------------------------------------------------------------------------------
 
@@ -451,13 +453,13 @@ class MyAccountController(Controller):
         return {"accounts": accounts, "account": current, "facts": facts, "verdict": verdict, "history": history,
                 "rules": extensions.rules_in_words(_policy()), "today": today}
 
-    @get("/extension")
+    @get("/extension", name="customer.extension")
     async def extension_page(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template:
         context = await self._extension_context(request, db_session, local_today(settings))
         context["form"] = forms.ExtensionForm(data={"promised_on": context["verdict"].latest_promise_on})
         return Template("customer/extension.html", context=context)
 
-    @post("/extension")
+    @post("/extension", name="customer.extension.ask")
     async def extension(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         today = local_today(settings)
         form = await forms.ExtensionForm.from_request(request)
@@ -476,18 +478,18 @@ class MyAccountController(Controller):
         else:
             flash(request, _("Your request was sent to our staff for review, because: %(reason)s We will contact you within one business day.",
                              reason=result.eligibility.reason_text), "info")
-        return _see_other("/my/extension")
+        return redirect_to("customer.extension")
 
     # ---- report a problem --------------------------------------------------------------------------------------
 
-    @get("/report")
+    @get("/report", name="customer.report")
     async def report_page(self, request: Request, db_session: DbSession, kind: FromQuery[str | None] = None) -> Template:
         accounts, current = await _in_view(request, db_session)
         form = forms.ProblemForm(data={"kind": kind} if kind in services.PROBLEM_ORDERS else None)
         return Template("customer/report.html", context={"form": form, "account": current, "accounts": accounts,
                                                           "premise": await db_session.get(Premise, current.premise_id)})
 
-    @post("/report")
+    @post("/report", name="customer.report.submit")
     async def report(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         accounts, current = await _in_view(request, db_session)
         form = await forms.ProblemForm.from_request(request)
@@ -519,11 +521,11 @@ class MyAccountController(Controller):
                                       today=local_today(settings), photo=photo, photo_store=store,
                                       keep_photo_location=bool(form.share_location.data))
         flash(request, _("Thank you. We have sent a crew request; you can follow it on this page."), "success")
-        return _see_other("/my/requests")
+        return redirect_to("customer.requests")
 
     # ---- preferences -------------------------------------------------------------------------------------------
 
-    @get("/preferences")
+    @get("/preferences", name="customer.preferences")
     async def preferences_page(self, request: Request, db_session: DbSession) -> Template:
         customer = await services.customer_of(db_session, request.user.id)
         form = forms.PreferencesForm(data={"paperless": customer.paperless, "notify_email": customer.notify_email,
@@ -531,7 +533,7 @@ class MyAccountController(Controller):
                                            "language": customer.language or "en"})
         return Template("customer/preferences.html", context={"form": form})
 
-    @post("/preferences")
+    @post("/preferences", name="customer.preferences.save")
     async def preferences(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await forms.PreferencesForm.from_request(request)
         if not form.validate():
@@ -541,7 +543,7 @@ class MyAccountController(Controller):
                                         phone=(form.phone.data or "").strip() or None, language=form.language.data)
         flash(request, _("Preferences saved."), "success")
         # This device switches now; other devices follow the saved language when they have not chosen one.
-        return _see_other("/my/preferences", cookies=[Cookie(key=LANG_COOKIE, value=form.language.data, max_age=365 * 24 * 3600,
+        return redirect_to("customer.preferences", cookies=[Cookie(key=LANG_COOKIE, value=form.language.data, max_age=365 * 24 * 3600,
                                                             samesite="lax", httponly=False)])
 
 

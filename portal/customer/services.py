@@ -33,6 +33,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
+from portal.web.urls import RouteLink
 
 from . import rules
 
@@ -61,7 +62,7 @@ class Alert:
     kind: str  # bill_ready, past_due, leak, extension
     level: str  # info, warning, error
     message: str
-    link: str | None = None
+    link: RouteLink | None = None
     link_text: str | None = None
 
 
@@ -130,13 +131,13 @@ async def home(session: AsyncSession, policy: Policy, account: Account, today: d
             _("%(amount)s is past due.", amount=format_money(owed.past_due_cents)) + " "
             + (_("Your payment extension runs until %(date)s.", date=format_date(open_extension.promised_on)) if held
                else _("Pay now to avoid a late fee or a disconnection, or ask for more time.")),
-            None if held else "/my/extension", None if held else _("Ask for more time to pay")))
+            None if held else RouteLink("customer.extension"), None if held else _("Ask for more time to pay")))
     if last_bill is not None and owed.balance_cents > 0 and rules.bill_is_new(last_bill.bill_date, today):
         view.alerts.append(Alert(
             "bill_ready", "info",
             _("Your bill of %(amount)s is ready. It is due %(date)s.", amount=format_money(last_bill.total_cents),
               date=format_date(last_bill.due_date)),
-            f"/my/bills/{last_bill.id}", _("See the bill")))
+            RouteLink("billing.bill", {"bill_id": last_bill.id}), _("See the bill")))
     signal = await leak_signal(session, policy, account.premise_id, now)
     if signal is not None:
         if signal.kind == "continuous":
@@ -146,7 +147,7 @@ async def home(session: AsyncSession, policy: Policy, account: Account, today: d
             words = _("Possible leak: you used about %(gallons)s gallons a day since %(date)s, much more than your usual "
                       "%(usual)s.", gallons=format_number(round(signal.gallons_per_day)), date=format_date(signal.since),
                       usual=format_number(round(signal.usual_per_day or 0)))
-        view.alerts.append(Alert("leak", "warning", words, "/my/report?kind=leak", _("Report a leak")))
+        view.alerts.append(Alert("leak", "warning", words, RouteLink("customer.report", {"query": {"kind": "leak"}}), _("Report a leak")))
     return view
 
 

@@ -26,6 +26,7 @@ from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.identity import client_ip
+from portal.web.urls import redirect_to
 
 from . import download, rules, services, sync
 
@@ -94,7 +95,7 @@ class FieldController(Controller):
     path = "/field"
     guards = [guards.field]
 
-    @get("/")
+    @get("/", name="field.today")
     async def today(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template:
         today = _today(settings)
         orders = await services.orders_for(db_session, request.user.id, today)
@@ -117,7 +118,7 @@ class FieldController(Controller):
         return {"order": order, "premise": premise, "item": item, "skip_codes": rules.SKIP_CODES,
                 "mutation_id": str(uuid.uuid4()), "errors": [], "values": {}, "hold": hold, **extra}
 
-    @post("/orders/{order_id:int}/actions/{action:str}", request_max_body_size=MAX_BODY)
+    @post("/orders/{order_id:int}/actions/{action:str}", request_max_body_size=MAX_BODY, name="field.order.act")
     async def act(self, request: Request, db_session: DbSession, settings: AppSettings, order_id: FromPath[int],
                   action: FromPath[str]) -> Template | Redirect:
         """The no-JavaScript path: one form per action; a flagged read is asked again with a photo."""
@@ -167,19 +168,19 @@ class FieldController(Controller):
         if answer["status"] in ("applied", "duplicate") and answer.get("original_status", "applied") == "applied":
             flash(request, _("Saved: order %(id)s.") % {"id": order_id}, "success")
             restore = answer.get("restore_order_id")
-            return Redirect(f"/field/orders/{restore}" if restore else "/field", status_code=303)
+            return redirect_to("field.order", order_id=restore) if restore else redirect_to("field.today")
         context = await self._order_context(request, db_session, settings, order_id, answer=answer, values=values)
         return Template("field/order.html", context=context, status_code=409 if answer["status"] == "rejected" else 503)
 
     # ---- the phone's API ---------------------------------------------------------------------------------------
 
-    @get("/sync")
+    @get("/sync", name="field.sync.pull")
     async def pull(self, request: Request, db_session: DbSession, settings: AppSettings,
                    cursor: FromQuery[str | None] = None) -> Response:
         body = await download.changes(db_session, current_policy(), request.user.id, cursor, _today(settings))
         return Response(body, headers={"Cache-Control": "no-store"})
 
-    @post("/sync", request_max_body_size=MAX_BODY)
+    @post("/sync", request_max_body_size=MAX_BODY, name="field.sync.push")
     async def push(self, request: Request, settings: AppSettings) -> Response:
         try:
             body = await request.json()
@@ -193,7 +194,7 @@ class FieldController(Controller):
         answers += await sync.apply_batch(request.app.state.sessionmaker, _context(request, settings), mutations)
         return Response({"schema": sync.SCHEMA, "answers": answers}, headers={"Cache-Control": "no-store"})
 
-    @put("/photos/{client_id:str}", request_max_body_size=MAX_BODY, status_code=200)
+    @put("/photos/{client_id:str}", request_max_body_size=MAX_BODY, status_code=200, name="field.photo.upload")
     async def upload_photo(self, request: Request, db_session: DbSession, settings: AppSettings, client_id: FromPath[str],
                            order_id: FromQuery[int], sha256: FromQuery[str]) -> Response:
         order, _premise = await services.order_for(db_session, request.user.id, order_id, any_status=True)
@@ -208,7 +209,7 @@ class FieldController(Controller):
             return Response({"error": {"code": problem.code, "message": problem.message}}, status_code=problem.status_code)
         return Response({"client_id": photo.client_id, "sha256": photo.sha256, "stored": created})
 
-    @get("/photos/{client_id:str}")
+    @get("/photos/{client_id:str}", name="field.photo.status")
     async def photo_status(self, request: Request, db_session: DbSession, client_id: FromPath[str]) -> Response:
         photo = await photos.photo_by_client_id(db_session, _uuid(client_id) or "")
         if photo is None or photo.uploaded_by_id != request.user.id:

@@ -24,9 +24,10 @@ from portal.i18n import format_money
 from portal.i18n import gettext as _
 from portal.settings import Settings
 from portal.web import guards
-from portal.web.deps import AppSettings, DbSession, FromPath
+from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.identity import actor_of, client_ip
+from portal.web.urls import redirect_to, url
 
 from . import autopay, refund_requests, rules, services
 from .forms import AutopayForm, GuestLookupForm, PayForm, StaffRefundForm
@@ -126,16 +127,16 @@ class PayController(Controller):
     async def start(self, request: Request, db_session: DbSession) -> Template | Redirect:
         user = request.user
         if user is not None and user.role != Role.CUSTOMER:
-            return Redirect(user.home_url, status_code=303)
+            return redirect_to(user.home_route)
         if user is not None:
             accounts = await access.linked_accounts(db_session, user.id)
             if len(accounts) == 1:
-                return Redirect(f"/pay/{accounts[0].number}", status_code=303)
+                return redirect_to("pay.account", number=accounts[0].number)
             dues = {a.id: await services.amount_due(db_session, a.id) for a in accounts}
             return Template("payments/choose.html", context={"accounts": accounts, "dues": dues})
         return Template("payments/guest.html", context={"form": GuestLookupForm()})
 
-    @post("/guest")
+    @post("/guest", name="pay.guest")
     async def guest_lookup(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await GuestLookupForm.from_request(request)
         if not form.validate():
@@ -163,16 +164,21 @@ class PayController(Controller):
                                     else _("One try left before a 1-day pause."))
             return Template("payments/guest.html", context={"form": form}, status_code=400)
         request.session[GUEST_SESSION] = {"account": account.id, "at": dt.datetime.now(dt.UTC).timestamp()}
-        return Redirect(f"/pay/{account.number}", status_code=303)
+        return redirect_to("pay.account", number=account.number)
 
-    @get("/{number:str}")
-    async def form_page(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Template:
+    @get("/{number:str}", name="pay.account")
+    async def form_page(self, request: Request, db_session: DbSession, number: FromPath[str],
+                        bill: FromQuery[str | None] = None) -> Template:
         account, guest = await _account_for_payer(request, db_session, number)
         due = await services.amount_due(db_session, account.id)
-        form = PayForm(amount=f"{due / 100:.2f}" if due else "", claim=secrets.token_urlsafe(16))
-        return Template("payments/pay.html", context=await self._pay_context(db_session, account, guest, due, form))
+        # "Pay this bill" on a bill page: offer that bill's amount (a bill of another account is ignored).
+        paying = await services.bill_of_account(db_session, account.id, rules.parse_id(bill))
+        amount = rules.bill_amount_to_pay(paying.previous_balance_cents + paying.total_cents, due) if paying else due
+        form = PayForm(amount=f"{amount / 100:.2f}" if amount else "", claim=secrets.token_urlsafe(16))
+        context = await self._pay_context(db_session, account, guest, due, form)
+        return Template("payments/pay.html", context={**context, "bill": paying})
 
-    @post("/{number:str}")
+    @post("/{number:str}", name="pay.account.submit")
     async def submit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
         account, guest = await _account_for_payer(request, db_session, number)
         due = await services.amount_due(db_session, account.id)
@@ -199,7 +205,7 @@ class PayController(Controller):
             return Template("payments/pay.html", context=await self._pay_context(db_session, account, guest, due, form), status_code=400)
         started = list(request.session.get(STARTED_SESSION, []))[-9:]
         request.session[STARTED_SESSION] = [*started, payment.confirmation]
-        return Redirect(f"/payments/{payment.confirmation}/checkout", status_code=303)
+        return redirect_to("payments.checkout", confirmation=payment.confirmation)
 
     async def _pay_context(self, db: AsyncSession, account: Account, guest: bool, due: int, form: PayForm) -> dict[str, Any]:
         context: dict[str, Any] = {"account": account, "guest": guest, "due": due, "form": form}
@@ -213,11 +219,11 @@ class PayController(Controller):
 class PaymentController(Controller):
     path = "/payments"
 
-    @get("/{confirmation:str}/checkout")
+    @get("/{confirmation:str}/checkout", name="payments.checkout")
     async def checkout(self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]) -> Template | Redirect:
         payment = await _payment_for(request, db_session, confirmation)
         if payment.status in ("succeeded", "processing", "returned"):
-            return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+            return redirect_to("payments.receipt", confirmation=payment.confirmation)
         try:
             ctx = payments_context(settings)
             secret = await services.client_secret(ctx, payment)
@@ -227,7 +233,7 @@ class PaymentController(Controller):
             "publishableKey": ctx.gateway.publishable_key,
             "clientSecret": secret,
             "method": payment.method,
-            "returnUrl": f"/payments/{payment.confirmation}/return",
+            "returnUrl": url(request, "payments.returned", confirmation=payment.confirmation),
             "messages": {
                 "failed": _("The payment did not go through: %(reason)s"),
                 "working": _("Paying…"),
@@ -239,32 +245,32 @@ class PaymentController(Controller):
         return Template("payments/checkout.html", context={
             "payment": payment, "account": account, "config": _json(config), **_stripe_page_context(settings)})
 
-    @get("/{confirmation:str}/return")
+    @get("/{confirmation:str}/return", name="payments.returned")
     async def returned(self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]) -> Redirect:
         payment = await _payment_for(request, db_session, confirmation)
         try:
             ctx = payments_context(settings)
         except PaymentsUnavailable:
-            return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+            return redirect_to("payments.receipt", confirmation=payment.confirmation)
         if payment.intent_id:
             try:
                 await services.sync_intent(db_session, ctx, actor_of(request), payment.intent_id)
             except stripe.StripeError:
                 # Stripe is unreachable: the webhook will settle it; the receipt shows what we know now.
                 log.warning("could not reach Stripe for %s on the return page", payment.intent_id)
-                return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+                return redirect_to("payments.receipt", confirmation=payment.confirmation)
         if payment.status in ("failed", "requires_payment_method"):
             flash(request, _("The payment did not go through: %(reason)s", reason=payment.failure_message or _("declined")), "error")
-            return Redirect(f"/payments/{payment.confirmation}/checkout", status_code=303)
-        return Redirect(f"/payments/{payment.confirmation}", status_code=303)
+            return redirect_to("payments.checkout", confirmation=payment.confirmation)
+        return redirect_to("payments.receipt", confirmation=payment.confirmation)
 
-    @get("/{confirmation:str}")
+    @get("/{confirmation:str}", name="payments.receipt")
     async def receipt(self, request: Request, db_session: DbSession, confirmation: FromPath[str]) -> Template:
         payment = await _payment_for(request, db_session, confirmation)
         account = await db_session.get(Account, payment.account_id)
         return Template("payments/receipt.html", context={"payment": payment, "account": account})
 
-    @post("/webhook", exclude_from_csrf=True)
+    @post("/webhook", exclude_from_csrf=True, name="payments.webhook")
     async def webhook(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
         try:
             ctx = payments_context(settings)
@@ -289,7 +295,7 @@ class AutopayController(Controller):
     path = "/autopay"
     guards = [guards.customer]
 
-    @get("/{number:str}")
+    @get("/{number:str}", name="payments.autopay")
     async def page(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
@@ -299,7 +305,7 @@ class AutopayController(Controller):
             return _unavailable()
         return Template("payments/autopay.html", context={"account": account, "draft": draft, "text": text, "form": AutopayForm()})
 
-    @post("/{number:str}")
+    @post("/{number:str}", name="payments.autopay.enrol")
     async def enrol(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         try:
@@ -312,16 +318,16 @@ class AutopayController(Controller):
             draft = await autopay.current_draft(db_session, account.id)
             return Template("payments/autopay.html", context={"account": account, "draft": draft, "text": text, "form": form}, status_code=400)
         draft, _secret = await autopay.start_enrolment(db_session, ctx, actor_of(request), account=account, text=text, ip=client_ip(request))
-        return Redirect(f"/autopay/{account.number}/bank/{draft.id}", status_code=303)
+        return redirect_to("payments.autopay.bank", number=account.number, draft_id=draft.id)
 
-    @get("/{number:str}/bank/{draft_id:int}")
+    @get("/{number:str}/bank/{draft_id:int}", name="payments.autopay.bank")
     async def bank(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str], draft_id: FromPath[int]) -> Template | Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
         if draft is None or draft.id != draft_id:
             raise NotFoundException()
         if draft.status != BankDraftStatus.PENDING:
-            return Redirect(f"/autopay/{account.number}", status_code=303)
+            return redirect_to("payments.autopay", number=account.number)
         try:
             ctx = payments_context(settings)
             setup = await ctx.gateway.retrieve_setup_intent(draft.stripe_setup_intent_id or "")
@@ -332,14 +338,14 @@ class AutopayController(Controller):
             "clientSecret": setup.client_secret,
             "method": "us_bank_account",
             "mode": "setup",
-            "returnUrl": f"/autopay/{account.number}/return/{draft.id}",
+            "returnUrl": url(request, "payments.autopay.enrolled", number=account.number, draft_id=draft.id),
             "messages": {"failed": _("We could not set up that bank account: %(reason)s"), "working": _("Saving…"),
                          "agree": "", "bank": _("Enter the routing number (9 digits) and the account number.")},
         }
         return Template("payments/autopay_bank.html", context={
             "account": account, "draft": draft, "config": _json(config), **_stripe_page_context(settings)})
 
-    @get("/{number:str}/return/{draft_id:int}")
+    @get("/{number:str}/return/{draft_id:int}", name="payments.autopay.enrolled")
     async def enrolled(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str], draft_id: FromPath[int]) -> Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
@@ -347,15 +353,15 @@ class AutopayController(Controller):
             draft = await autopay.sync_setup_intent(db_session, payments_context(settings), actor_of(request), draft.stripe_setup_intent_id)
             if draft is not None and draft.status == BankDraftStatus.ACTIVE:
                 flash(request, _("Automatic bank draft is on. Each bill will be drafted on its due date."), "success")
-        return Redirect(f"/autopay/{account.number}", status_code=303)
+        return redirect_to("payments.autopay", number=account.number)
 
-    @post("/{number:str}/cancel")
+    @post("/{number:str}/cancel", name="payments.autopay.cancel")
     async def cancel(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
         if draft is not None and await autopay.cancel(db_session, actor_of(request), draft):
             flash(request, _("Automatic bank draft is cancelled. Pay each bill yourself from now on."), "success")
-        return Redirect(f"/autopay/{account.number}", status_code=303)
+        return redirect_to("payments.autopay", number=account.number)
 
 
 _supervisors = guards.supervisor  # the class body's `guards` list hides the module below
@@ -376,7 +382,7 @@ class StaffRefundController(Controller):
             "threshold_cents": current_policy().refund_supervisor_threshold_cents,
         }, status_code=status_code)
 
-    @get("/accounts/{number:str}/refund")
+    @get("/accounts/{number:str}/refund", name="staff.refund")
     async def page(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         found = await refund_requests.facts(db_session, account)
@@ -384,7 +390,7 @@ class StaffRefundController(Controller):
         form = StaffRefundForm(data={"amount": Decimal(found.credit_cents) / 100, "method": method, "claim": secrets.token_urlsafe(16)})
         return await self._page(request, db_session, settings, account, form)
 
-    @post("/accounts/{number:str}/refund")
+    @post("/accounts/{number:str}/refund", name="staff.refund.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         form = await StaffRefundForm.from_request(request)
@@ -403,10 +409,10 @@ class StaffRefundController(Controller):
                     flash(request, _("Over the limit: the refund waits for a supervisor's approval."), "warning")
                 else:
                     flash(request, _("Refund of %(amount)s sent.", amount=format_money(refund.amount_cents)), "success")
-                return Redirect(f"/staff/accounts/{account.number}#ledger", status_code=303)
+                return redirect_to("staff.account", number=account.number, anchor="ledger")
         return await self._page(request, db_session, settings, account, form, 400)
 
-    @post("/refunds/{request_id:int}/{decision:str}", guards=[_supervisors])
+    @post("/refunds/{request_id:int}/{decision:str}", guards=[_supervisors], name="staff.refunds.decide")
     async def decide(self, request: Request, db_session: DbSession, settings: AppSettings, request_id: FromPath[int],
                      decision: FromPath[str]) -> Redirect:
         if decision not in ("approve", "reject"):
@@ -418,7 +424,7 @@ class StaffRefundController(Controller):
             flash(request, _("Refund of %(amount)s sent.", amount=format_money(refund.amount_cents)), "success")
         else:
             flash(request, _("Refund rejected."), "info")
-        return Redirect("/staff/approvals", status_code=303)
+        return redirect_to("staff.approvals")
 
 
 def _online(settings: Settings) -> bool:

@@ -41,6 +41,19 @@ def parse_amount(text: str) -> int | None:
     return int(whole or "0") * 100 + int((fraction + "00")[:2])
 
 
+def bill_amount_to_pay(bill_due_cents: int, account_due_cents: int) -> int:
+    """What "Pay this bill" offers: the bill's amount due, never more than the account owes now (a payment made
+    since the bill lowers it) and never below zero."""
+    return max(min(bill_due_cents, account_due_cents), 0)
+
+
+def parse_id(text: str | None) -> int | None:
+    """A database id typed in a query string, or None (a larger number than the column holds is no id)."""
+    if not text or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
 def draft_date(due_date: dt.date, policy: Policy) -> dt.date:
     """The day a bill is drafted: N days before its due date (0 by default), moved back to a business day."""
     day = due_date - dt.timedelta(days=policy.draft_days_before_due)

@@ -24,6 +24,7 @@ from portal.accounts.models import (
     Account,
     BankDraft,
     BankDraftStatus,
+    Bill,
     Customer,
     LedgerKind,
     OnlinePayment,
@@ -68,6 +69,12 @@ async def _locked(session: AsyncSession, query: Any) -> Any:
 
 async def amount_due(session: AsyncSession, account_id: int) -> int:
     return max(await ledger.balance(session, account_id), 0)
+
+
+async def bill_of_account(session: AsyncSession, account_id: int, bill_id: int | None) -> Bill | None:
+    if bill_id is None:
+        return None
+    return await session.scalar(select(Bill).where(Bill.id == bill_id, Bill.account_id == account_id))
 
 
 async def payment_by_confirmation(session: AsyncSession, confirmation: str) -> OnlinePayment | None:

@@ -41,6 +41,7 @@ from portal.web.forms import AddressSearchForm
 from portal.web.pdf import render_pdf
 from portal.web.identity import actor_of
 from portal.web.labels import label
+from portal.web.urls import redirect_to, url
 
 from . import account_actions, adjustments, cashier, cutoff, dispatch, lockbox, navigation, reports, rules, services, walkin
 from . import search as account_search
@@ -94,21 +95,21 @@ class ConsoleController(Controller):
     path = "/staff"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.home")
     async def home(self, request: Request) -> Template:
         return Template("staff/home.html", context={"links": navigation.console_links(request.user.role)})
 
-    @get("/accounts")
+    @get("/accounts", name="staff.accounts")
     async def search(self, db_session: DbSession, q: FromQuery[str] = "") -> Template:
         results = await account_search.search(db_session, q[:200])
         return Template("staff/search.html", context={"q": q, "results": results})
 
-    @get("/accounts/{number:str}")
+    @get("/accounts/{number:str}", name="staff.account")
     async def account(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
         account = await staff_account(request, db_session, number)
         return await _account_page(request, db_session, settings, account)
 
-    @post("/accounts/{number:str}/notes")
+    @post("/accounts/{number:str}/notes", name="staff.account.note")
     async def add_note(
         self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
     ) -> Template | Redirect:
@@ -118,9 +119,9 @@ class ConsoleController(Controller):
             return await _account_page(request, db_session, settings, account, 400, note_form=form)
         await services.add_note(db_session, actor_of(request), account, form.body.data)
         flash(request, _("Note added."), "success")
-        return Redirect(f"/staff/accounts/{account.number}#notes", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="notes")
 
-    @post("/accounts/{number:str}/medical-alert")
+    @post("/accounts/{number:str}/medical-alert", name="staff.account.medical_alert")
     async def medical_alert(
         self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
     ) -> Template | Redirect:
@@ -136,7 +137,7 @@ class ConsoleController(Controller):
         if form.errors:
             return await _account_page(request, db_session, settings, account, 400, medical_form=form)
         flash(request, _("Medical alert on file until %(date)s.", date=until.isoformat()), "success")
-        return Redirect(f"/staff/accounts/{account.number}#medical", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="medical")
 
 
 def _adjustment_form_choices(form: AdjustmentForm, facts: adjustments.Facts) -> None:
@@ -167,13 +168,13 @@ class AdjustmentController(Controller):
             status_code=status_code,
         )
 
-    @get("/new")
+    @get("/new", name="staff.adjustment.new")
     async def new(self, request: Request, db_session: DbSession, number: FromPath[str], kind: FromQuery[str | None] = None) -> Template:
         account = await staff_account(request, db_session, number)
         kind = kind if kind in {k.value for k in AdjustmentKind} else None
         return await self._page(db_session, account, kind, AdjustmentForm(data={"kind": kind}))
 
-    @post("/")
+    @post("/", name="staff.adjustment.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
         account = await staff_account(request, db_session, number)
         form = await AdjustmentForm.from_request(request)
@@ -204,14 +205,14 @@ class AdjustmentController(Controller):
             flash(request, _("Over the limit: sent to a supervisor for approval."), "warning")
         else:
             flash(request, _("Adjustment posted: %(amount)s.", amount=format_money(adjustment.amount_cents)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#adjustments", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="adjustments")
 
 
 class ApprovalController(Controller):
     path = "/staff/approvals"
     guards = [guards.supervisor]
 
-    @get("/")
+    @get("/", name="staff.approvals")
     async def queue(self, request: Request, db_session: DbSession) -> Template:
         return Template("staff/approvals.html", context={
             "waiting": await adjustments.waiting(db_session),
@@ -220,7 +221,7 @@ class ApprovalController(Controller):
             "form": DecisionForm(),
         })
 
-    @post("/{adjustment_id:int}/{decision:str}")
+    @post("/{adjustment_id:int}/{decision:str}", name="staff.approvals.decide")
     async def decide(
         self, request: Request, db_session: DbSession, settings: AppSettings, adjustment_id: FromPath[int], decision: FromPath[str]
     ) -> Redirect:
@@ -235,7 +236,7 @@ class ApprovalController(Controller):
             flash(request, _("Approved and posted: %(amount)s.", amount=format_money(adjustment.amount_cents)), "success")
         else:
             flash(request, _("Rejected."), "info")
-        return Redirect("/staff/approvals", status_code=303)
+        return redirect_to("staff.approvals")
 
 
 class ExtensionQueueController(Controller):
@@ -244,12 +245,12 @@ class ExtensionQueueController(Controller):
     path = "/staff/extensions"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.extensions")
     async def queue(self, db_session: DbSession, settings: AppSettings) -> Template:
         return Template("staff/extensions.html", context={
             "queue": await services.extension_queue(db_session, local_today(settings)), "form": DecisionForm()})
 
-    @post("/{extension_id:int}/{decision:str}")
+    @post("/{extension_id:int}/{decision:str}", name="staff.extensions.decide")
     async def decide(
         self, request: Request, db_session: DbSession, settings: AppSettings, extension_id: FromPath[int], decision: FromPath[str]
     ) -> Redirect:
@@ -268,7 +269,7 @@ class ExtensionQueueController(Controller):
                              date=format_date(extension.promised_on)), "success")
         else:
             flash(request, _("Extension denied."), "info")
-        return Redirect("/staff/extensions", status_code=303)
+        return redirect_to("staff.extensions")
 
 
 class CounterController(Controller):
@@ -289,20 +290,20 @@ class CounterController(Controller):
         }
         return Template("staff/drawer.html", context=context, status_code=status_code)
 
-    @get("/")
+    @get("/", name="staff.drawer")
     async def page(self, request: Request, db_session: DbSession) -> Template:
         return await self._page(request, db_session)
 
-    @post("/open")
+    @post("/open", name="staff.drawer.open")
     async def open(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await OpenDrawerForm.from_request(request)
         if not form.validate():
             return await self._page(request, db_session, 400, open_form=form)
         await cashier.open_drawer(db_session, actor_of(request), cents(form.opening_float.data))
         flash(request, _("Drawer open."), "success")
-        return Redirect("/staff/drawer", status_code=303)
+        return redirect_to("staff.drawer")
 
-    @post("/payments")
+    @post("/payments", name="staff.drawer.pay")
     async def pay(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         form = await CounterPaymentForm.from_request(request)
         drawer = await cashier.open_drawer_of(db_session, request.user.id)
@@ -321,17 +322,17 @@ class CounterController(Controller):
                     return await self._page(request, db_session, exc.status_code, pay_form=form)
                 else:
                     flash(request, _("Payment taken: receipt %(number)s.", number=receipt.number), "success")
-                    return Redirect(f"/staff/drawer/receipts/{receipt.number}", status_code=303)
+                    return redirect_to("staff.receipt", number=receipt.number)
         return await self._page(request, db_session, 400, pay_form=form)
 
-    @get("/receipts/{number:int}")
+    @get("/receipts/{number:int}", name="staff.receipt")
     async def receipt(self, db_session: DbSession, number: FromPath[int]) -> Template:
         receipt = await cashier.receipt_by_number(db_session, number)
         account = await db_session.get(Account, receipt.account_id)
         head = await summary.summarize(db_session, account) if account else None
         return Template("staff/receipt.html", context={"receipt": receipt, "account": account, "summary": head, "void_form": VoidForm()})
 
-    @post("/receipts/{number:int}/void")
+    @post("/receipts/{number:int}/void", name="staff.receipt.void")
     async def void(self, request: Request, db_session: DbSession, number: FromPath[int]) -> Template | Redirect:
         form = await VoidForm.from_request(request)
         if not form.validate():
@@ -342,19 +343,19 @@ class CounterController(Controller):
                             status_code=400)
         await cashier.request_void(db_session, actor_of(request), number, form.reason.data)
         flash(request, _("Void asked for: a second person must confirm it."), "warning")
-        return Redirect("/staff/drawer/voids", status_code=303)
+        return redirect_to("staff.drawer.voids")
 
-    @get("/voids")
+    @get("/voids", name="staff.drawer.voids")
     async def voids(self, db_session: DbSession) -> Template:
         return Template("staff/voids.html", context={"pending": await cashier.pending_voids(db_session)})
 
-    @post("/receipts/{number:int}/void/confirm")
+    @post("/receipts/{number:int}/void/confirm", name="staff.receipt.void_confirm")
     async def confirm_void(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[int]) -> Redirect:
         await cashier.confirm_void(db_session, actor_of(request), number, local_today(settings))
         flash(request, _("Receipt %(number)s is void; the payment was reversed.", number=number), "success")
-        return Redirect("/staff/drawer/voids", status_code=303)
+        return redirect_to("staff.drawer.voids")
 
-    @post("/close")
+    @post("/close", name="staff.drawer.close")
     async def close(self, request: Request, db_session: DbSession) -> Template | Redirect:
         form = await CloseDrawerForm.from_request(request)
         drawer = await cashier.open_drawer_of(db_session, request.user.id)
@@ -367,10 +368,10 @@ class CounterController(Controller):
             except DomainError as exc:
                 form.add_error(_refusal_field(form, exc, "cash"), exc.message)
                 return await self._page(request, db_session, exc.status_code, close_form=form)
-            return Redirect(f"/staff/drawer/{drawer.id}", status_code=303)
+            return redirect_to("staff.drawer.closed", drawer_id=drawer.id)
         return await self._page(request, db_session, 400, close_form=form)
 
-    @get("/{drawer_id:int}")
+    @get("/{drawer_id:int}", name="staff.drawer.closed")
     async def closed(self, db_session: DbSession, drawer_id: FromPath[int]) -> Template:
         drawer = await db_session.get(CashDrawer, drawer_id)
         if drawer is None:
@@ -382,12 +383,12 @@ class CollectionsController(Controller):
     path = "/staff/collections"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.collections")
     async def report(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Template:
         when = _parse_day(day, settings)
         return Template("staff/collections.html", context={"c": await cashier.collections(db_session, when, settings.timezone)})
 
-    @get("/deposit-slip")
+    @get("/deposit-slip", name="staff.collections.deposit_slip")
     async def deposit_slip(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Template:
         when = _parse_day(day, settings)
         return Template("staff/deposit_slip.html", context={"c": await cashier.collections(db_session, when, settings.timezone)})
@@ -410,11 +411,11 @@ class LockboxController(Controller):
         batches = list(await db_session.scalars(select(LockboxBatch).order_by(LockboxBatch.id.desc()).limit(20)))
         return Template("staff/lockbox.html", context={"batches": batches, "error": error}, status_code=status_code)
 
-    @get("/")
+    @get("/", name="staff.lockbox")
     async def page(self, db_session: DbSession) -> Template:
         return await self._page(db_session)
 
-    @post("/", request_max_body_size=lockbox.MAX_BYTES + 64 * 1024)
+    @post("/", request_max_body_size=lockbox.MAX_BYTES + 64 * 1024, name="staff.lockbox.upload")
     async def upload(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template | Redirect:
         data = await request.form()
         upload = data.get("file")
@@ -428,9 +429,9 @@ class LockboxController(Controller):
             return await self._page(db_session, exc.message, 400)
         flash(request, _("%(posted)d payments posted, %(duplicates)d already posted, %(rejected)d refused.",
                          posted=batch.posted, duplicates=batch.duplicates, rejected=batch.rejected), "success")
-        return Redirect(f"/staff/lockbox/{batch.id}", status_code=303)
+        return redirect_to("staff.lockbox.batch", batch_id=batch.id)
 
-    @get("/{batch_id:int}")
+    @get("/{batch_id:int}", name="staff.lockbox.batch")
     async def batch(self, db_session: DbSession, batch_id: FromPath[int]) -> Template:
         batch = await db_session.get(LockboxBatch, batch_id)
         if batch is None:
@@ -455,11 +456,11 @@ class ReportController(Controller):
     path = "/staff/reports"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.reports")
     async def index(self) -> Template:
         return Template("staff/reports.html", context={"reports": reports.REPORTS})
 
-    @get("/{name:str}")
+    @get("/{name:str}", name="staff.report")
     async def report(
         self, db_session: DbSession, settings: AppSettings, name: FromPath[str],
         start: FromQuery[str | None] = None, end: FromQuery[str | None] = None,
@@ -495,13 +496,13 @@ class WalkinController(Controller):
         form = form or WalkinPayForm(data={"amount": Decimal(box.balance_cents) / 100})
         return Template("staff/walkin.html", context={"box": box, "chart": chart, "form": form}, status_code=status_code)
 
-    @get("/")
+    @get("/", name="staff.walkin")
     async def page(self, request: Request, settings: AppSettings) -> Template:
         state = self._state(request)
         self._save(request, state)
         return self._page(request, settings, state)
 
-    @post("/pay")
+    @post("/pay", name="staff.walkin.pay")
     async def pay(self, request: Request, settings: AppSettings) -> Template | Redirect:
         state = self._state(request)
         form = await WalkinPayForm.from_request(request)
@@ -513,24 +514,24 @@ class WalkinController(Controller):
             else:
                 self._save(request, state)
                 flash(request, _("Practice payment made. No money moved and no real account changed."), "success")
-                return Redirect("/staff/walkin", status_code=303)
+                return redirect_to("staff.walkin")
         return self._page(request, settings, state, form, 400)
 
-    @post("/paperless")
+    @post("/paperless", name="staff.walkin.paperless")
     async def paperless(self, request: Request) -> Redirect:
         self._save(request, walkin.toggle_paperless(self._state(request), dt.datetime.now(dt.UTC)))
-        return Redirect("/staff/walkin#paperless", status_code=303)
+        return redirect_to("staff.walkin", anchor="paperless")
 
-    @post("/reset")
+    @post("/reset", name="staff.walkin.reset")
     async def reset(self, request: Request) -> Redirect:
         self._save(request, walkin.fresh_state(dt.datetime.now(dt.UTC)))
         flash(request, _("The practice account is back to its start."), "info")
-        return Redirect("/staff/walkin", status_code=303)
+        return redirect_to("staff.walkin")
 
-    @get("/qr")
-    async def qr(self, settings: AppSettings) -> Template:
-        url = settings.public_url.rstrip("/") + "/signup"
-        return Template("staff/walkin_qr.html", context={"url": url, "svg": walkin.signup_qr_svg(url, _("QR code: sign up on your phone"))})
+    @get("/qr", name="staff.walkin.qr")
+    async def qr(self, request: Request, settings: AppSettings) -> Template:
+        address = settings.public_url.rstrip("/") + url(request, "signup")
+        return Template("staff/walkin_qr.html", context={"signup_url": address, "svg": walkin.signup_qr_svg(address, _("QR code: sign up on your phone"))})
 
 
 class CutoffController(Controller):
@@ -548,36 +549,36 @@ class CutoffController(Controller):
             "letter_days": await cutoff.recent_letter_days(db_session, settings.timezone, today - dt.timedelta(days=30)),
         }, status_code=status_code)
 
-    @get("/")
+    @get("/", name="staff.cutoff")
     async def page(self, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None,
                    forecast_high: FromQuery[str | None] = None) -> Template:
         return await self._page(db_session, settings, _parse_day(day, settings), _forecast(forecast_high))
 
-    @post("/notices")
+    @post("/notices", name="staff.cutoff.notices")
     async def notices(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
         policy, today = current_policy(), local_today(settings)
         sent = await cutoff.send_notices(db_session, actor_of(request), policy, today, settings.timezone, rules.notice_cutoff_on(policy, today))
         flash(request, ngettext("%(num)d cut-off notice sent.", "%(num)d cut-off notices sent.", sent), "success")
-        return Redirect("/staff/cutoff", status_code=303)
+        return redirect_to("staff.cutoff")
 
-    @post("/orders")
+    @post("/orders", name="staff.cutoff.orders")
     async def orders(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
         data = await request.form()
         day = _parse_day(data.get("day"), settings)
         created = await cutoff.create_orders(db_session, actor_of(request), current_policy(), day, settings.timezone,
                                              _forecast(data.get("forecast_high")))
         flash(request, ngettext("%(num)d disconnect order created.", "%(num)d disconnect orders created.", len(created)), "success")
-        return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
+        return redirect_to("staff.cutoff", query={"day": day.isoformat()})
 
-    @post("/recheck")
+    @post("/recheck", name="staff.cutoff.recheck")
     async def recheck(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
         data = await request.form()
         day = _parse_day(data.get("day"), settings)
         cancelled = await cutoff.recheck(db_session, actor_of(request), current_policy(), day, settings.timezone)
         flash(request, ngettext("Recheck: %(num)d order cancelled.", "Recheck: %(num)d orders cancelled.", len(cancelled)), "success")
-        return Redirect(f"/staff/cutoff?day={day.isoformat()}", status_code=303)
+        return redirect_to("staff.cutoff", query={"day": day.isoformat()})
 
-    @get("/letters/{contact_id:int}/pdf")
+    @get("/letters/{contact_id:int}/pdf", name="staff.cutoff.letter")
     async def letter(self, request: Request, db_session: DbSession, settings: AppSettings, contact_id: FromPath[int]) -> Response:
         """One notice as a printable letter in the customer's language (any notice can be printed again)."""
         found = await cutoff.letters(db_session, contact_id=contact_id)
@@ -585,7 +586,7 @@ class CutoffController(Controller):
             raise NotFound(_("No such notice."))
         return await _letters_response(request, settings, found, f"cutoff-notice-{found[0].account.number}-{found[0].sent_on.isoformat()}.pdf")
 
-    @get("/letters/pdf")
+    @get("/letters/pdf", name="staff.cutoff.letters")
     async def letters(self, request: Request, db_session: DbSession, settings: AppSettings, day: FromQuery[str | None] = None) -> Response:
         """The day's notices that go by mail (customers without email), one letter a page, each in its language."""
         when = _parse_day(day, settings)
@@ -594,13 +595,13 @@ class CutoffController(Controller):
             raise NotFound(_("No letters were sent by mail that day."))
         return await _letters_response(request, settings, found, f"cutoff-letters-{when.isoformat()}.pdf")
 
-    @post("/calls/{number:str}")
+    @post("/calls/{number:str}", name="staff.cutoff.call")
     async def call(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
         await cutoff.record_courtesy_call(db_session, actor_of(request), account, str(data.get("outcome", "")), str(data.get("note", "")))
         flash(request, _("Call recorded for %(number)s.", number=numbers.display(account.number)), "success")
-        return Redirect(f"/staff/cutoff?day={data.get('day', '')}#calls", status_code=303)
+        return redirect_to("staff.cutoff", query={"day": data.get('day', '')}, anchor="calls")
 
 
 async def _letters_response(request: Request, settings: Settings, found: list[cutoff.Letter], filename: str) -> Response:
@@ -652,13 +653,13 @@ class DispatchController(Controller):
             "exceptions": await sync_exceptions.open_exceptions(db_session), "today": local_today(settings),
         })
 
-    @post("/orders/{order_id:int}/assign")
+    @post("/orders/{order_id:int}/assign", name="staff.dispatch.assign")
     async def assign(self, request: Request, db_session: DbSession, order_id: FromPath[int]) -> Redirect:
         data = await request.form()
         raw = str(data.get("technician_id", ""))
         order = await dispatch.assign(db_session, actor_of(request), order_id, int(raw) if raw.isdigit() else None)
         flash(request, _("Order %(id)s assigned.", id=order.id) if order.assigned_to_id else _("Order %(id)s unassigned.", id=order.id), "success")
-        return Redirect("/staff/dispatch", status_code=303)
+        return redirect_to("staff.dispatch")
 
     @post("/routes/owner", name="staff.dispatch.route_owner")
     async def route_owner(self, request: Request, db_session: DbSession) -> Redirect:
@@ -672,7 +673,7 @@ class DispatchController(Controller):
               else _("Route %(code)s has no owner now.", code=route.code), "success")
         return Redirect(request.url_for("staff.dispatch") + "#routes", status_code=303)
 
-    @post("/orders")
+    @post("/orders", name="staff.dispatch.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
         data = await request.form()
         try:
@@ -687,9 +688,9 @@ class DispatchController(Controller):
         order = await dispatch.create(db_session, actor_of(request), account, kind, due_on, str(data.get("instructions", "")),
                                       local_today(settings))
         flash(request, _("Order %(id)s created.", id=order.id), "success")
-        return Redirect("/staff/dispatch", status_code=303)
+        return redirect_to("staff.dispatch")
 
-    @post("/exceptions/{exception_id:int}/resolve")
+    @post("/exceptions/{exception_id:int}/resolve", name="staff.dispatch.resolve")
     async def resolve(self, request: Request, db_session: DbSession, exception_id: FromPath[int]) -> Redirect:
         data = await request.form()
         note = str(data.get("note", "")).strip()
@@ -697,7 +698,7 @@ class DispatchController(Controller):
             raise DomainError(_("Say how the exception was resolved."), field="note")
         await sync_exceptions.resolve(db_session, actor_of(request), exception_id, note)
         flash(request, _("Exception resolved."), "success")
-        return Redirect("/staff/dispatch#exceptions", status_code=303)
+        return redirect_to("staff.dispatch", anchor="exceptions")
 
 
 async def _address_search(db_session: DbSession, q: str | None, zip_code: str | None) -> tuple[AddressSearchForm, list[Premise], int]:
@@ -729,15 +730,15 @@ class StartServiceController(Controller):
     path = "/staff/start"
     guards = [guards.staff]
 
-    @get("/")
-    async def search(self, db_session: DbSession, q: FromQuery[str | None] = None, zip: FromQuery[str | None] = None,  # noqa: A002
-                     customer: FromQuery[str] = "") -> Template:
+    @get("/", name="staff.start")
+    async def search(self, request: Request, db_session: DbSession, q: FromQuery[str | None] = None,
+                     zip: FromQuery[str | None] = None, customer: FromQuery[str] = "") -> Template:  # noqa: A002
         search, results, status = await _address_search(db_session, q, zip)
-        suffix = f"?customer={numbers.normalize(customer)}" if customer and numbers.is_valid(customer) else ""
+        query = {"customer": numbers.normalize(customer)} if customer and numbers.is_valid(customer) else None
         return Template("staff/address_search.html", context={
-            "title": _("Start service"), "heading": _("Where should service start?"), "action": "/staff/start",
+            "title": _("Start service"), "heading": _("Where should service start?"), "action": url(request, "staff.start"),
             "search": search, "results": results, "searched": q is not None,
-            "links": [(f"/staff/start/{p.id}{suffix}", p) for p in results], "customer": customer,
+            "links": [(url(request, "staff.start.new", premise_id=p.id, query=query), p) for p in results], "customer": customer,
         }, status_code=status)
 
     async def _page(self, db_session: DbSession, settings: Settings, premise: Premise, form: StartServiceForm,
@@ -749,14 +750,14 @@ class StartServiceController(Controller):
             "premise": premise, "form": form, "quotes": quotes, "earliest": tenancy.earliest_date(policy, today),
         }, status_code=status_code)
 
-    @get("/{premise_id:int}")
+    @get("/{premise_id:int}", name="staff.start.new")
     async def new(self, db_session: DbSession, settings: AppSettings, premise_id: FromPath[int], customer: FromQuery[str] = "") -> Template:
         premise = await _premise(db_session, premise_id)
         form = StartServiceForm(data={"customer_account": customer,
                                       "start_on": tenancy.earliest_date(current_policy(), local_today(settings))})
         return await self._page(db_session, settings, premise, form)
 
-    @post("/{premise_id:int}")
+    @post("/{premise_id:int}", name="staff.start.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings, premise_id: FromPath[int]) -> Template | Redirect:
         premise = await _premise(db_session, premise_id)
         form = await StartServiceForm.from_request(request)
@@ -783,7 +784,7 @@ class StartServiceController(Controller):
                                  address=premise.one_line, date=format_date(result.order.due_on),
                                  number=numbers.display(result.account.number),
                                  deposit=format_money(result.decision.required_cents)), "success")
-                return Redirect(f"/staff/accounts/{result.account.number}#orders", status_code=303)
+                return redirect_to("staff.account", number=result.account.number, anchor="orders")
         return await self._page(db_session, settings, premise, form, 400)
 
 
@@ -794,16 +795,17 @@ class MoveServiceController(Controller):
     path = "/staff/accounts/{number:str}/move"
     guards = [guards.staff]
 
-    @get("/")
+    @get("/", name="staff.move")
     async def search(self, request: Request, db_session: DbSession, number: FromPath[str], q: FromQuery[str | None] = None,
                      zip: FromQuery[str | None] = None) -> Template:  # noqa: A002
         account = await staff_account(request, db_session, number)
         search, results, status = await _address_search(db_session, q, zip)
         return Template("staff/address_search.html", context={
             "title": _("Transfer service"), "heading": _("Where is the customer moving to?"),
-            "action": f"/staff/accounts/{account.number}/move", "search": search, "results": results,
+            "action": url(request, "staff.move", number=account.number), "search": search, "results": results,
             "searched": q is not None, "account": account,
-            "links": [(f"/staff/accounts/{account.number}/move/{p.id}", p) for p in results if p.id != account.premise_id],
+            "links": [(url(request, "staff.move.new", number=account.number, premise_id=p.id), p)
+                      for p in results if p.id != account.premise_id],
         }, status_code=status)
 
     async def _page(self, db_session: DbSession, settings: Settings, account: Account, premise: Premise,
@@ -815,7 +817,7 @@ class MoveServiceController(Controller):
             "form": form, "quotes": [(account.account_class, quote)], "earliest": tenancy.earliest_date(policy, today),
         }, status_code=status_code)
 
-    @get("/{premise_id:int}")
+    @get("/{premise_id:int}", name="staff.move.new")
     async def new(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str],
                   premise_id: FromPath[int]) -> Template:
         account = await staff_account(request, db_session, number)
@@ -823,7 +825,7 @@ class MoveServiceController(Controller):
         return await self._page(db_session, settings, account, await _premise(db_session, premise_id),
                                 MoveServiceForm(data={"stop_on": earliest, "start_on": earliest}))
 
-    @post("/{premise_id:int}")
+    @post("/{premise_id:int}", name="staff.move.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str],
                      premise_id: FromPath[int]) -> Template | Redirect:
         account = await staff_account(request, db_session, number)
@@ -841,7 +843,7 @@ class MoveServiceController(Controller):
                 flash(request, _("Service moves to %(address)s: stop here on %(stop)s, start there on %(start)s (account %(number)s).",
                                  address=premise.one_line, stop=format_date(form.stop_on.data), start=format_date(form.start_on.data),
                                  number=numbers.display(result.account.number)), "success")
-                return Redirect(f"/staff/accounts/{result.account.number}#orders", status_code=303)
+                return redirect_to("staff.account", number=result.account.number, anchor="orders")
         return await self._page(db_session, settings, account, premise, form, 400)
 
 
@@ -852,24 +854,24 @@ class AccountActionController(Controller):
     path = "/staff/accounts/{number:str}"
     guards = [guards.staff]
 
-    @post("/holds/{hold:str}")
+    @post("/holds/{hold:str}", name="staff.account.hold")
     async def hold(self, request: Request, db_session: DbSession, number: FromPath[str], hold: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
         on = data.get("on") == "1"
         await account_actions.set_hold(db_session, actor_of(request), account, hold, on, str(data.get("reason", "")))
         flash(request, _("Hold placed.") if on else _("Hold lifted."), "success")
-        return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="actions")
 
-    @post("/collections")
+    @post("/collections", name="staff.account.collections")
     async def collections(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
         await account_actions.refer_to_collections(db_session, actor_of(request), account, str(data.get("reason", "")), local_today(settings))
         flash(request, _("Referred to collections."), "success")
-        return Redirect(f"/staff/accounts/{account.number}#actions", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="actions")
 
-    @post("/arrangements")
+    @post("/arrangements", name="staff.account.arrangement")
     async def arrangement(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
@@ -880,9 +882,9 @@ class AccountActionController(Controller):
                                                        instalments=int(raw), reason=str(data.get("reason", "")), today=local_today(settings))
         flash(request, _("Arrangement granted: %(down)s down, then %(count)d monthly instalments.",
                          down=format_money(plan.down_payment_cents), count=len(plan.instalments)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#plans", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="plans")
 
-    @post("/transfer")
+    @post("/transfer", name="staff.account.transfer")
     async def transfer(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         source = await staff_account(request, db_session, number)
         data = await request.form()
@@ -890,24 +892,24 @@ class AccountActionController(Controller):
         amount = await account_actions.transfer_balance(db_session, actor_of(request), source, target, str(data.get("reason", "")),
                                                         local_today(settings))
         flash(request, _("%(amount)s moved to account %(number)s.", amount=format_money(amount), number=numbers.display(target.number)), "success")
-        return Redirect(f"/staff/accounts/{source.number}#ledger", status_code=303)
+        return redirect_to("staff.account", number=source.number, anchor="ledger")
 
-    @post("/deposit/waive")
+    @post("/deposit/waive", name="staff.account.deposit_waive")
     async def waive_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
         await account_actions.waive_deposit(db_session, actor_of(request), account, str(data.get("letter", "")), local_today(settings))
         flash(request, _("Deposit waived."), "success")
-        return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="deposit")
 
-    @post("/deposit/apply")
+    @post("/deposit/apply", name="staff.account.deposit_apply")
     async def apply_deposit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         account = await staff_account(request, db_session, number)
         amount = await account_actions.apply_deposit(db_session, actor_of(request), account, local_today(settings))
         flash(request, _("Deposit of %(amount)s applied to the balance.", amount=format_money(amount)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#deposit", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="deposit")
 
-    @post("/restore-after-hours")
+    @post("/restore-after-hours", name="staff.account.restore_after_hours")
     async def restore_after_hours(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         """The customer paid and wants service back tonight: the restore moves to today at the after-hours fee."""
         account = await staff_account(request, db_session, number)
@@ -916,9 +918,9 @@ class AccountActionController(Controller):
                                                     now_local=clock().astimezone(ZoneInfo(settings.timezone)))
         flash(request, _("Restore order %(id)s is due tonight; the after-hours reconnection fee of %(fee)s replaces the usual one.",
                          id=order.id, fee=format_money(policy.reconnect_after_hours_fee_cents)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="orders")
 
-    @post("/stop")
+    @post("/stop", name="staff.account.stop")
     async def stop(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Redirect:
         """Stop service for the customer at the counter or on the phone: the same request the resident side makes."""
         account = await staff_account(request, db_session, number)
@@ -930,7 +932,7 @@ class AccountActionController(Controller):
         await tenancy.stop_service(db_session, actor_of(request), current_policy(), account, stop_on=stop_on,
                                    forwarding_address=str(data.get("forwarding_address", "")), today=local_today(settings))
         flash(request, _("Stop of service requested for %(date)s; the final read is ordered.", date=format_date(stop_on)), "success")
-        return Redirect(f"/staff/accounts/{account.number}#orders", status_code=303)
+        return redirect_to("staff.account", number=account.number, anchor="orders")
 
 
 ROUTES = [ConsoleController, AdjustmentController, ApprovalController, ExtensionQueueController, CounterController, CollectionsController, LockboxController, ReportController, WalkinController, CutoffController, DispatchController, StartServiceController, MoveServiceController, AccountActionController]

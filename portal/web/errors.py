@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from portal.accounts.errors import DomainError
@@ -15,6 +14,7 @@ from portal.i18n import gettext as _
 from portal.i18n import set_locale
 
 from .middleware import locale_for
+from .urls import redirect_to
 
 log = logging.getLogger("portal")
 
@@ -57,7 +57,7 @@ def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     if wants_json(request):
         return _json_error("signin_required", _("Please sign in."), 401)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Redirect(f"/signin?next={quote(target)}")
+    return redirect_to("signin", query={"next": target}, status_code=302)
 
 
 def permission_denied(request: Request, exc: PermissionDeniedException) -> Response:

@@ -54,20 +54,21 @@ class CurrentUser:
         return self.role == Role.CUSTOMER
 
     @property
-    def home_url(self) -> str:
-        return home_for(self.role)
+    def home_route(self) -> str:
+        return home_route(self.role)
 
     @classmethod
     def of(cls, user: User) -> CurrentUser:
         return cls(user.id, user.email, user.display_name, user.role, user.customer_id, user.locale)
 
 
-def home_for(role: Role) -> str:
+def home_route(role: Role) -> str:
+    """The name of the route a person lands on after signing in."""
     if role == Role.FIELD:
-        return "/field"
+        return "field.today"
     if role in STAFF_ROLES:
-        return "/staff"
-    return "/my"
+        return "staff.home"
+    return "customer.home"
 
 
 class IdentityMiddleware(AbstractAuthenticationMiddleware):

@@ -15,6 +15,7 @@ from portal.web.deps import DbSession, FromPath, FromQuery
 from .assets import Assets
 from .identity import safe_next
 from .middleware import LANG_COOKIE
+from .urls import url
 
 # What the service worker keeps for offline use: the shell every page needs. The field side adds its own.
 SHELL_ASSETS = ["css/app.css", "js/app.js", "js/passkey.js", "icons/icon.svg", "icons/icon-192.png"]
@@ -28,7 +29,7 @@ async def switch_language(request: Request, code: FromPath[str], next: FromQuery
     referer = request.headers.get("referer", "")
     if referer.startswith(str(request.base_url).rstrip("/")):
         referer_path = referer[len(str(request.base_url).rstrip("/")) :] or "/"
-    target = safe_next(next or referer_path, "/")
+    target = safe_next(next or referer_path, url(request, "landing"))
     return Redirect(
         target,
         cookies=[Cookie(key=LANG_COOKIE, value=code, max_age=365 * 24 * 3600, samesite="lax", httponly=False)],
@@ -40,7 +41,7 @@ async def offline_page() -> Template:
     return Template("offline.html")
 
 
-@get("/sw.js", include_in_schema=False)
+@get("/sw.js", include_in_schema=False, name="service_worker")
 async def service_worker(request: Request) -> Response:
     assets: Assets = request.app.state.assets
     precache = [assets.url(name) for name in SHELL_ASSETS if name in assets.hashes] + SHELL_PAGES
@@ -53,7 +54,7 @@ async def service_worker(request: Request) -> Response:
     )
 
 
-@get("/manifest.webmanifest", include_in_schema=False)
+@get("/manifest.webmanifest", include_in_schema=False, name="manifest")
 async def manifest(request: Request) -> Response:
     assets: Assets = request.app.state.assets
     settings = request.app.state.settings
@@ -76,7 +77,7 @@ async def manifest(request: Request) -> Response:
     return Response(body, media_type="application/manifest+json", headers={"Cache-Control": "public, max-age=3600"})
 
 
-@get("/healthz", include_in_schema=False)
+@get("/healthz", include_in_schema=False, name="health")
 async def health(db_session: DbSession) -> dict[str, str]:
     await db_session.execute(text("SELECT 1"))
     return {"status": "ok"}

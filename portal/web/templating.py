@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from portal import i18n
@@ -17,23 +17,27 @@ from portal.settings import Settings
 from .assets import Assets
 from .labels import label
 from .language_note import language_note
+from .urls import reverse, template_pattern, template_url
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
-# (path, label) per role: the label is translated when the menu renders.
+# (route name, label) per role: the path is built and the label translated when the menu renders.
 NAVIGATION: dict[Role | None, list[tuple[str, str]]] = {
-    None: [("/", "Home"), ("/pay", "Pay a bill"), ("/signin", "Sign in")],
-    Role.CUSTOMER: [("/my", "My account"), ("/my/bills", "Bills"), ("/pay", "Pay a bill"), ("/my/requests", "My requests"), ("/settings", "Settings")],
-    Role.FIELD: [("/field", "Today's orders"), ("/settings", "Settings")],
-    Role.CSR: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],
-    Role.SUPERVISOR: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],
-    Role.ADMIN: [("/staff", "Console"), ("/staff/accounts", "Accounts"), ("/settings", "Settings")],
+    None: [("landing", "Home"), ("pay", "Pay a bill"), ("signin", "Sign in")],
+    Role.CUSTOMER: [("customer.home", "My account"), ("customer.bills", "Bills"), ("pay", "Pay a bill"), ("customer.requests", "My requests"), ("settings", "Settings")],
+    Role.FIELD: [("field.today", "Today's orders"), ("settings", "Settings")],
+    Role.CSR: [("staff.home", "Console"), ("staff.accounts", "Accounts"), ("settings", "Settings")],
+    Role.SUPERVISOR: [("staff.home", "Console"), ("staff.accounts", "Accounts"), ("settings", "Settings")],
+    Role.ADMIN: [("staff.home", "Console"), ("staff.accounts", "Accounts"), ("settings", "Settings")],
 }
 
 
-def navigation_for(user: Any) -> list[tuple[str, str]]:
+@pass_context
+def navigation_for(context: Any, user: Any) -> list[tuple[str, str]]:
+    """(path, label) for the header menu of this person's role."""
     role = getattr(user, "role", None)
-    return [(path, i18n.gettext(label)) for path, label in NAVIGATION.get(role, NAVIGATION[None])]
+    app = context["request"].app
+    return [(reverse(app, name), i18n.gettext(label)) for name, label in NAVIGATION.get(role, NAVIGATION[None])]
 
 
 def _demo_personas() -> dict[str, tuple[str, object]]:
@@ -78,6 +82,8 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
     )
     env.globals.update(
         static_url=assets.url,
+        url=template_url,
+        url_pattern=template_pattern,
         import_map=assets.import_map,
         generated_at=lambda: datetime.now(UTC).isoformat(timespec="seconds"),
         current_locale=i18n.current,

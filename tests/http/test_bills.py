@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 from sqlalchemy import func, select
 
@@ -171,3 +173,48 @@ async def test_only_supervisors_reach_the_rates_page(client, session, csr) -> No
 async def test_an_unknown_schedule_is_a_404_for_a_supervisor(client, session, supervisor) -> None:
     await sign_in(client, session, supervisor)
     assert (await client.get("/staff/rates/NOPE/new")).status_code == 404
+
+
+async def test_the_bills_list_links_each_bill_to_its_pdf_and_the_link_opens_it(client, session, engine, resident) -> None:
+    bill = await billed(session, engine, resident.account)
+    await sign_in(client, session, resident.user)
+    page = await client.get("/my/bills")
+    assert page.status_code == 200
+    links = re.findall(r'href="([^"]*pdf[^"]*)"', page.text)
+    assert f"/my/bills/{bill.id}/pdf" in links
+    for link in links:
+        answer = await client.get(link)
+        assert answer.status_code == 200, link
+        assert answer.headers["content-type"] == "application/pdf"
+
+
+async def test_pay_this_bill_opens_the_pay_form_for_that_bill_and_its_amount(client, session, engine, resident) -> None:
+    bill = await billed(session, engine, resident.account)
+    await sign_in(client, session, resident.user)
+    page = await client.get(f"/my/bills/{bill.id}")
+    found = re.search(r'<a class="button button--primary" href="([^"]+)">Pay this bill</a>', page.text)
+    assert found, page.text
+    href = html.unescape(found.group(1))
+    assert href == f"/pay/{resident.account.number}?bill={bill.id}"
+    form = await client.get(href)
+    assert form.status_code == 200
+    assert f'data-paying-bill="{bill.id}"' in form.text
+    owed = bill.previous_balance_cents + bill.total_cents
+    assert f'value="{owed / 100:.2f}"' in form.text
+
+
+async def test_the_pay_form_ignores_a_bill_of_another_account(client, session, engine, resident, other_resident) -> None:
+    bill = await billed(session, engine, other_resident.account)
+    await sign_in(client, session, resident.user)
+    for query in (f"?bill={bill.id}", "?bill=99999999999999999999", "?bill=x"):
+        form = await client.get(f"/pay/{resident.account.number}{query}")
+        assert form.status_code == 200, query
+        assert "data-paying-bill" not in form.text
+
+
+async def test_staff_reading_a_bill_get_no_pay_button_that_leads_nowhere(client, session, engine, resident, csr) -> None:
+    bill = await billed(session, engine, resident.account)
+    await sign_in(client, session, csr)
+    page = await client.get(f"/my/bills/{bill.id}")
+    assert page.status_code == 200
+    assert "Pay this bill" not in page.text

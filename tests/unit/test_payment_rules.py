@@ -69,3 +69,14 @@ def test_on_a_tie_the_longer_pause_is_the_one_to_warn_about() -> None:
 
     policy = Policy(guest_lookup_failures_per_client_per_hour=6, guest_lookup_failures_per_account_per_day=6)
     assert guest_lookup_limit(policy, client_account_failures=5, account_failures=5, client_failures=5).pause == "day"
+
+
+def test_pay_this_bill_offers_the_bill_but_never_more_than_is_owed_now() -> None:
+    assert rules.bill_amount_to_pay(8_450, 10_000) == 8_450
+    assert rules.bill_amount_to_pay(8_450, 2_000) == 2_000  # part paid since the bill
+    assert rules.bill_amount_to_pay(8_450, 0) == 0
+
+
+def test_an_id_in_a_query_string_is_a_number_the_column_can_hold_or_nothing() -> None:
+    assert rules.parse_id("42") == 42
+    assert [rules.parse_id(t) for t in (None, "", "x", "-1", "1e3", "9" * 19)] == [None] * 6

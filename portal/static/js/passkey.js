@@ -84,10 +84,10 @@ if (signinButton && supported) {
   signinButton.addEventListener("click", async () => {
     signinButton.disabled = true;
     try {
-      const options = await postJSON("/signin/passkey/options");
+      const options = await postJSON(signinButton.dataset.optionsUrl);
       const credential = await navigator.credentials.get({ publicKey: requestOptions(options) });
       const next = signinButton.dataset.next ? `?next=${encodeURIComponent(signinButton.dataset.next)}` : "";
-      const result = await postJSON(`/signin/passkey${next}`, credentialJSON(credential));
+      const result = await postJSON(`${signinButton.dataset.verifyUrl}${next}`, credentialJSON(credential));
       go(result.redirect);
     } catch (error) {
       showError(section, error.name === "NotAllowedError" ? section.dataset.cancelled || error.message : error.message);
@@ -103,10 +103,10 @@ if (registerButton && supported) {
   registerButton.addEventListener("click", async () => {
     registerButton.disabled = true;
     try {
-      const options = await postJSON("/settings/passkeys/options");
+      const options = await postJSON(registerButton.dataset.optionsUrl);
       const credential = await navigator.credentials.create({ publicKey: creationOptions(options) });
       const nickname = document.getElementById("passkey-nickname")?.value || "";
-      const result = await postJSON("/settings/passkeys", { credential: credentialJSON(credential), nickname });
+      const result = await postJSON(registerButton.dataset.registerUrl, { credential: credentialJSON(credential), nickname });
       go(result.redirect);
     } catch (error) {
       showError(section, error.name === "NotAllowedError" ? section.dataset.cancelled || error.message : error.message);

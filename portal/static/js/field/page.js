@@ -6,6 +6,7 @@ import * as db from "./db.js";
 import { checkRead, needsConfirmation } from "./readcheck.js";
 import { preparePhoto } from "./photo.js";
 import * as queue from "./queue.js";
+import { route } from "./routes.js";
 import { nextDelay, pull, syncNow } from "./sync.js";
 
 const bar = document.querySelector("[data-sync-bar]");
@@ -88,7 +89,7 @@ async function renderLocalState() {
       li.className = "card order";
       li.dataset.orderId = String(order.id);
       const link = document.createElement("a");
-      link.href = `/field/orders/${order.id}`;
+      link.href = route("order", { order_id: order.id });
       link.textContent = `${order.kind} · ${order.premise.address}`;
       li.append(link);
       list.append(li);
@@ -296,7 +297,7 @@ function assetUrls() {
 
 // Keep the pages themselves for offline use (the service worker serves them when there is no signal).
 async function keepPages(orderIds) {
-  const pages = ["/field", ...orderIds.map((id) => `/field/orders/${id}`)];
+  const pages = [route("today"), ...orderIds.map((id) => route("order", { order_id: id }))];
   const worker = navigator.serviceWorker?.controller;
   if (worker) {
     await new Promise((resolve) => {
@@ -346,7 +347,7 @@ document.addEventListener("submit", onSubmit);
 // the phone forgets the technician's orders. Capture phase: before the shared handler clears the page cache.
 window.addEventListener("submit", async (event) => {
   const form = event.target;
-  if (!form.matches || !form.matches('form[action="/signout"]') || form.dataset.cleared) return;
+  if (!form.matches || !form.matches(`form[action="${route("signout")}"]`) || form.dataset.cleared) return;
   event.preventDefault();
   event.stopImmediatePropagation();
   const { waiting, photos } = await db.counts();

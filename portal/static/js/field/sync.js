@@ -5,6 +5,7 @@
 import { csrfToken } from "../csrf.js";
 import * as db from "./db.js";
 import * as queue from "./queue.js";
+import { route } from "./routes.js";
 
 const LOCK = "field-sync";
 let failures = 0;
@@ -28,7 +29,7 @@ async function withLock(work) {
 
 export async function pull({ full = false } = {}) {
   const cursor = full ? null : await db.getMeta("cursor");
-  const url = cursor ? `/field/sync?cursor=${encodeURIComponent(cursor)}` : "/field/sync";
+  const url = cursor ? `${route("sync")}?cursor=${encodeURIComponent(cursor)}` : route("sync");
   const response = await fetch(url, { headers: { accept: "application/json" }, credentials: "same-origin", cache: "no-store" });
   const body = await queue.readAnswer(response);
   if (!body) throw new Error("no answer");
@@ -42,7 +43,7 @@ async function push(deviceId) {
   for (;;) {
     const entries = queue.nextBatch(await db.pendingEntries(queue.BATCH_MAX));
     if (!entries.length) return;
-    const response = await fetch("/field/sync", {
+    const response = await fetch(route("sync"), {
       method: "POST",
       credentials: "same-origin",
       headers: { "content-type": "application/json", accept: "application/json", "x-csrftoken": csrfToken() },
@@ -60,7 +61,7 @@ async function push(deviceId) {
 function upload(photo, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("PUT", `/field/photos/${photo.id}?order_id=${photo.order_id}&sha256=${photo.sha256}`);
+    xhr.open("PUT", `${route("photo", { client_id: photo.id })}?order_id=${photo.order_id}&sha256=${photo.sha256}`);
     xhr.setRequestHeader("x-csrftoken", csrfToken());
     xhr.setRequestHeader("content-type", "image/jpeg");
     xhr.setRequestHeader("accept", "application/json");

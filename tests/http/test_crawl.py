@@ -1,0 +1,272 @@
+"""Every link a person can reach works: sign in as each role, start from that role's home and follow every link,
+redirect and form target breadth-first, over a small city holding one real row of each kind (bills, a counter
+receipt, an open and a closed drawer, a lockbox batch, a cut-off letter, orders on a technician's list, rates).
+
+Fails on a 404, 405 or 5xx answer, on a link answered "bad request" (400/422), on a page a role is shown but may not
+open (401/403), on a form whose action is no
+route for its method, and on a link into another role's area. The pages crawled per role are printed in the
+terminal summary (and with -s)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urlencode, urljoin, urlsplit
+
+import pytest
+from portal.accounts import tenancy
+from portal.accounts.models import WorkOrderKind
+from portal.accounts.policy import current_policy
+from portal.settings import Settings
+from tests import factories
+from tests.field_world import make_field_order
+from tests.http.helpers import csrf, local_today, post_form, sign_in
+from tests.integration.billing_helpers import with_rates
+from tests.resident_data import bills_for
+from tests.stripe_harness import stripe_settings_for
+
+PAGE_CAP = 400  # pages fetched per role at most
+PER_ROUTE = 20  # URLs per route name: only the language switch (one per page, ?next=) reaches it
+
+# Where each role's links may not lead (whole path segments). Staff read a resident's bill on the bill page itself.
+FORBIDDEN = {
+    "visitor": ("/staff", "/field", "/my"),
+    "resident": ("/staff", "/field"),
+    "resident_with_bill": ("/staff", "/field"),
+    "technician": ("/staff", "/my"),
+    "csr": ("/field", "/my"),
+    "supervisor": ("/field", "/my"),
+}
+SHARED = {"billing.bill", "billing.bill.pdf"}
+SEARCH = "Oak"  # every address the factories make is on Oak St
+HOME = {"visitor": "/", "resident": "/my", "resident_with_bill": "/my", "technician": "/field", "csr": "/staff", "supervisor": "/staff"}
+
+LOCKBOX = "account_number,amount,paid_on,check_number\n{a},12.34,2026-11-20,5001\n"
+
+
+@pytest.fixture
+def settings(settings: Settings, stripe_clean: str) -> Settings:
+    """Payments on (the local Stripe stand-in), so the pay, autopay and checkout pages answer as in production."""
+    return stripe_settings_for(settings, stripe_clean)
+
+
+class Links(HTMLParser):
+    """The targets on a page: (kind, method, url) for <a href>, <form action> and <button formaction>. A search form
+    (method get) is followed as sent empty and as sent with SEARCH typed into its search box, so the pages behind a
+    search (an address found for a start or a move) are reached too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str, str]] = []
+        self._form: tuple[str, str] | None = None
+        self._fields: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "a" and "href" in a:
+            self.found.append(("link", "GET", a["href"]))
+        elif tag == "form":
+            self._form = ((a.get("method") or "get").upper(), a.get("action", ""))
+            self._fields = []
+            self.found.append(("form", *self._form))
+        elif tag == "button" and "formaction" in a and self._form:
+            self.found.append(("form", self._form[0], a["formaction"]))
+        elif tag == "input" and self._form and a.get("name"):
+            wanted = a["name"] == "q" and not a.get("value")  # the search box; other fields keep what the page gave
+            self._fields.append((a["name"], SEARCH if wanted else a.get("value", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._form:
+            method, action = self._form
+            if method == "GET" and any(value == SEARCH for _name, value in self._fields):
+                self.found.append(("search", "GET", f"{action.split('?')[0]}?{urlencode(self._fields)}"))
+            self._form = None
+
+
+@dataclass
+class Routes:
+    """The app's routes as (regex, methods, name), to tell which route a path and method reach."""
+
+    table: list[tuple[re.Pattern[str], set[str], str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, app) -> Routes:  # noqa: ANN001
+        table = []
+        for route in app.routes:
+            pattern = re.sub(r"\{\w+:path\}", ".+", route.path)
+            pattern = re.sub(r"\{\w+:\w+\}", "[^/]+", pattern)
+            for handler in route.route_handlers:
+                methods = set(getattr(handler, "http_methods", ())) - {"OPTIONS"}
+                if methods:
+                    table.append((re.compile(f"^{pattern}$"), methods, handler.name or route.path))
+        # literal routes before parameter routes, as Litestar matches them
+        table.sort(key=lambda row: row[0].pattern.count("[^/]+") + row[0].pattern.count(".+"))
+        return cls(table)
+
+    def name(self, path: str, method: str) -> str | None:
+        return next((name for regex, methods, name in self.table if method in methods and regex.match(path)), None)
+
+
+def _in_area(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
+async def crawl(client, routes: Routes, role: str) -> tuple[int, Counter[str], list[str]]:  # noqa: ANN001
+    """Breadth-first from the role's home. Returns pages fetched, fetches per route name, and the problems found."""
+    queue: deque[tuple[str, str]] = deque([(HOME[role], "start")])
+    seen: set[str] = set()
+    per_route: Counter[str] = Counter()
+    problems: list[str] = []
+    fetched = 0
+    while queue and fetched < PAGE_CAP:
+        url, source = queue.popleft()
+        if url in seen:
+            continue
+        seen.add(url)
+        path = urlsplit(url).path
+        name = routes.name(path, "GET")
+        if name is None:
+            problems.append(f"{url} (from {source}): no GET route")
+            continue
+        if per_route[name] >= PER_ROUTE:
+            per_route["(left by the per-route cap)"] += 1
+            continue
+        per_route[name] += 1
+        answer = await client.get(url, follow_redirects=False)
+        fetched += 1
+        status = answer.status_code
+        if status in (400, 401, 403, 404, 405, 422) or status >= 500:
+            problems.append(f"{url} (from {source}): {status}")
+            continue
+        targets: list[tuple[str, str, str]] = []
+        if 300 <= status < 400:
+            targets.append(("redirect", "GET", answer.headers["location"]))
+        elif answer.headers.get("content-type", "").startswith("text/html"):
+            parser = Links()
+            parser.feed(answer.text)
+            targets += parser.found
+        for kind, method, target in targets:
+            target, _fragment = urldefrag(urljoin(f"http://portal.test{url}", target))
+            parts = urlsplit(target)
+            if parts.netloc != "portal.test":
+                continue  # another site (Stripe's, a map): not ours to crawl
+            if parts.scheme not in ("http", "https"):
+                continue  # mailto:, tel:
+            target_path = parts.path
+            if target_path.startswith("/static/"):
+                continue
+            target_name = routes.name(target_path, method)
+            if _in_area(target_path, FORBIDDEN[role]) and target_name not in SHARED:
+                problems.append(f"{url}: {kind} into another role's area: {method} {target}")
+                continue
+            if kind == "form" and method == "POST":
+                if target_name is None:
+                    problems.append(f"{url}: form posts to {target}, which is no POST route")
+                continue  # a form is not sent: it may change things; its target exists for its method
+            relative = target_path + (f"?{parts.query}" if parts.query else "")
+            if relative not in seen:
+                queue.append((relative, url))
+    return fetched, per_route, problems
+
+
+async def _city(client, session, engine, resident, other_resident, technician, csr, supervisor) -> None:  # noqa: ANN001
+    """One row of each kind a link can carry an id of."""
+    await bills_for(session, resident.account)  # 16 bills, one past due
+    await with_rates(session)
+    await make_field_order(session, technician, account=resident.account)
+    await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
+    await factories.make_order(session, other_resident.account, kind=WorkOrderKind.LEAK_CHECK)  # unassigned: dispatch
+    await session.commit()
+    # A resident's own requests: an extension too far out (a CSR decides it) and a stop (an order for the field).
+    await sign_in(client, session, resident.user)
+    asked = await post_form(client, "/my/extension", {"promised_on": (local_today() + dt.timedelta(days=14)).isoformat()})
+    assert asked.status_code == 303, asked.text
+    client.cookies.clear()
+    await sign_in(client, session, other_resident.user)
+    stop_on = tenancy.earliest_date(current_policy(), local_today())
+    stopped = await post_form(client, "/my/stop", {"stop_on": stop_on.isoformat(), "forwarding_address": "900 Lake Dr, Austin, TX 78701"})
+    assert stopped.status_code == 303, stopped.text
+    client.cookies.clear()
+    # Counter work through the app itself: a closed drawer with a receipt, a lockbox batch, a cut-off notice.
+    await sign_in(client, session, csr)
+    assert (await post_form(client, "/staff/drawer/open", {"opening_float": "100.00"})).status_code == 303
+    paid = await post_form(client, "/staff/drawer/payments", {"account_number": resident.account.number,
+                                                              "tender": "cash", "amount": "20.00", "check_number": ""})
+    assert paid.status_code == 303, paid.text
+    closed = await post_form(client, "/staff/drawer/close", {"cash": "120.00", "check": "0", "card": "0"})
+    assert closed.status_code == 303, closed.text
+    token = await csrf(client)
+    batch = await client.post("/staff/lockbox", data={"_csrf_token": token}, follow_redirects=False,
+                              files={"file": ("lockbox.csv", LOCKBOX.format(a=other_resident.account.number).encode(), "text/csv")})
+    assert batch.status_code == 303, batch.text
+    assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
+    big = await post_form(client, f"/staff/accounts/{resident.account.number}/adjustments", {
+        "kind": "billing_error", "error_from": (local_today() - dt.timedelta(days=200)).isoformat(), "amount": "300.00",
+        "direction": "overcharged", "reason": "Meter multiplier was wrong", "action": "submit"})
+    assert big.status_code == 303, big.text  # over the CSR's limit: waits for the supervisor
+    client.cookies.clear()
+    # The supervisor's drawer stays open with a receipt on it, so the open drawer's links are crawled too.
+    await sign_in(client, session, supervisor)
+    assert (await post_form(client, "/staff/drawer/open", {"opening_float": "50.00"})).status_code == 303
+    paid = await post_form(client, "/staff/drawer/payments", {"account_number": resident.account.number,
+                                                              "tender": "check", "amount": "10.00", "check_number": "1234"})
+    assert paid.status_code == 303, paid.text
+    client.cookies.clear()
+
+
+_SUMMARY: dict[str, str] = {}
+
+
+class _Report:
+    """Adds the pages crawled per role to pytest's terminal summary."""
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:  # noqa: ANN001
+        if _SUMMARY:
+            terminalreporter.section("links crawled")
+            for line in _SUMMARY.values():
+                terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def report_line(request: pytest.FixtureRequest):  # noqa: ANN201
+    plugins = request.config.pluginmanager
+    if not plugins.has_plugin("links-crawl-report"):
+        plugins.register(_Report(), "links-crawl-report")
+
+    def write(key: str, line: str) -> None:
+        _SUMMARY[key] = line
+        print(line)
+
+    return write
+
+
+@pytest.mark.parametrize("role", list(HOME))
+async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
+        role, app, client, session, engine, resident, other_resident, technician, csr, supervisor, report_line) -> None:  # noqa: ANN001
+    await _city(client, session, engine, resident, other_resident, technician, csr, supervisor)
+    person = {"visitor": None, "resident": other_resident.user, "resident_with_bill": resident.user,
+              "technician": technician, "csr": csr, "supervisor": supervisor}[role]
+    if person is not None:
+        await sign_in(client, session, person)
+    fetched, per_route, problems = await crawl(client, Routes.of(app), role)
+    left = per_route.pop("(left by the per-route cap)", 0)
+    report_line(role, f"crawl {os.environ.get('TEST_DB', 'sqlite')} {role}: {fetched} pages over {len(per_route)} routes"
+                      f"{f', {left} links left by the per-route cap' if left else ''}")
+    assert not problems, "\n".join(problems)
+    # The crawl really went through the role's pages, ids included.
+    expected = {
+        "visitor": {"landing", "signin", "signup", "pay", "language"},
+        "resident": {"customer.home", "customer.bills", "customer.requests", "settings"},
+        "resident_with_bill": {"customer.home", "billing.bill", "billing.bill.pdf", "pay.account", "customer.usage",
+                               "customer.extension", "payments.autopay"},
+        "technician": {"field.today", "field.order", "settings"},
+        "csr": {"staff.home", "staff.account", "staff.drawer.closed", "staff.lockbox.batch", "staff.cutoff.letter",
+                "staff.collections", "staff.dispatch", "staff.extensions", "staff.adjustment.new", "staff.start.new",
+                "staff.move.new"},
+        "supervisor": {"staff.home", "staff.receipt", "staff.rates", "staff.rates.new", "staff.approvals", "staff.account"},
+    }[role]
+    assert expected <= set(per_route), sorted(expected - set(per_route))
