@@ -101,9 +101,10 @@ class SignInController(Controller):
             form.add_error("email", _("Too many codes were asked for. Wait an hour and try again."))
             return Template("auth/signin.html", context={"form": form, "next": next_}, status_code=429)
         await _count_code_request(request, email)
+        requester = _requester(request)  # for every address, so the session cookie says nothing about which exist
         user = await services.user_by_email(db_session, email)
         if user is not None and user.active:
-            code = await services.issue_code(db_session, settings, email, requester=_requester(request), purpose="signin")
+            code = await services.issue_code(db_session, settings, email, requester=requester, purpose="signin")
             services.send_code(db_session, settings, email, code)
         # The same answer whether or not the address has a login: the page reveals nobody's email.
         request.session["code_email"] = email

@@ -143,3 +143,15 @@ async def test_code_requests_are_also_limited_per_client_ip(settings, session, r
     async with balanced_client(settings) as neighbour:  # another client behind the same balancer is not affected
         neighbour.headers.update(as_client("198.51.100.10"))
         assert (await post_form(neighbour, "/signin/code", {"email": resident.user.email})).status_code == 302
+
+
+async def test_the_session_cookie_after_asking_a_code_does_not_tell_which_addresses_have_a_login(client, session, resident) -> None:
+    def session_cookie_size(response) -> int:  # noqa: ANN001
+        return sum(len(h) for h in response.headers.get_list("set-cookie") if h.startswith("portal_session"))
+
+    known = await post_form(client, "/signin/code", {"email": resident.user.email})
+    client.cookies.delete("portal_session")
+    nobody = "x" * (len(resident.user.email) - len("@example.com")) + "@example.com"  # the same length: no login
+    unknown = await post_form(client, "/signin/code", {"email": nobody})
+    assert known.status_code == unknown.status_code == 302
+    assert session_cookie_size(known) == session_cookie_size(unknown) > 0
