@@ -23,21 +23,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import extensions, ledger, service_state, workorders
+from portal.accounts import extensions, ledger, reads, service_state, tenancy, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.models import (
     Account,
+    AccountClass,
     Bill,
     ExtensionStatus,
     LedgerEntry,
+    Meter,
+    MeterRead,
     Origin,
     Premise,
     Role,
     User,
+    WorkOrder,
     WorkOrderKind,
 )
-from portal.accounts.payments import post_payment
+from portal.accounts.payments import NewPayment, post_payments
 from portal.accounts.policy import Policy, current_policy
 from portal.billing import late_fees
 from portal.billing import run as bill_run
@@ -104,11 +108,14 @@ class History:
         self.stops: dict[int, dt.date] = {}
         self.extension_plans: dict[int, str] = {}  # account -> "kept" / "broken": asks for more time once
         self.disconnect_plans: set[int] = set()
+        self.hold_until: dict[int, dt.date] = {}  # no payment from this account before that day
         self.arrangement_plans: set[int] = set()
         self.pending_disconnects: dict[dt.date, list[int]] = defaultdict(list)
         self.pending_restores: dict[dt.date, list[int]] = defaultdict(list)
         self.pending_extensions: dict[dt.date, list[tuple[int, dt.date, str]]] = defaultdict(list)
         self.pending_arrangements: dict[dt.date, list[int]] = defaultdict(list)
+        self.moves: dict[dt.date, list[tuple[int, dt.date]]] = defaultdict(list)
+        self.order_days: dict[dt.date, list[int]] = defaultdict(list)  # start and stop orders done that day
         self.active_extensions = 0
         self.active_arrangements = 0
 
@@ -124,15 +131,32 @@ class History:
             habit = self.habits[account_id]
             if habit.kind == "delinquent":
                 self.stops[account_id] = self.today - dt.timedelta(days=self.rnd.randint(62, 80))
-        late = [a for a in sorted(self.habits) if self.habits[a].kind == "late"]
+        homes = set(await self.session.scalars(select(Account.id).where(Account.account_class == AccountClass.RESIDENTIAL)))
+        # households that are late once in a while (or pay on time but for once are not): a few ask for more time,
+        # a few are cut off for a day
+        late = [a for a in sorted(self.habits) if self.habits[a].kind == "late" and a in homes]
+        punctual = [a for a in sorted(self.habits) if self.habits[a] == Habit("card", "ontime") and a in homes]
         self.rnd.shuffle(late)
-        for account_id in late[:4]:
+        self.rnd.shuffle(punctual)
+        pool = late + punctual[:10]
+        for account_id in pool[:4]:
             self.extension_plans[account_id] = "kept"
-        for account_id in late[4:6]:
+        for account_id in pool[4:7]:
             self.extension_plans[account_id] = "broken"
-        self.disconnect_plans = set(late[6:10])
-        skippers = [a for a in sorted(self.habits) if self.habits[a].kind == "skipper"]
+        self.disconnect_plans = set(pool[7:11])
+        skippers = [a for a in sorted(self.habits) if self.habits[a].kind == "skipper" and a in homes]
         self.arrangement_plans = set(skippers[:3])
+        # about one household in a hundred (and one business) changes hands: a stop, a start, a deposit by the rule
+        households = sorted(set(punctual + late) - set(pool[:11]))
+        shops = [a for a in sorted(self.habits) if a not in homes and self.habits[a].kind == "ontime"]
+        movers = self.rnd.sample(households, min(len(households), max(2, len(households) // 100))) + shops[:1]
+        cycle_of = dict((await self.session.execute(
+            select(Account.id, Premise.cycle).join(Premise, Premise.id == Account.premise_id)
+            .where(Account.id.in_(movers)))).all())
+        for account_id in movers:
+            month = add_months(self.today.replace(day=1), -self.rnd.randint(3, 9))
+            stop_on = self.policy.next_business_day(month.replace(day=CYCLE_DAYS[cycle_of[account_id]]) + dt.timedelta(days=8))
+            self.moves[stop_on - dt.timedelta(days=14)].append((account_id, stop_on))
 
     # ---- one day, in the order the schedule runs things ----------------------------------------------------------
 
@@ -157,6 +181,10 @@ class History:
             await self.ask_extension(account_id, day, promised_on, outcome)
         for account_id in self.pending_arrangements.pop(day, []):
             await self.grant_arrangement(account_id, day)
+        for account_id, stop_on in self.moves.pop(day, []):
+            await self.move_out_and_in(account_id, day, stop_on)
+        for order_id in self.order_days.pop(day, []):
+            await self.complete_order(order_id, day)
         for account_id in self.pending_disconnects.pop(day, []):
             await self.disconnect(account_id, day)
         await self.pay(day)
@@ -204,6 +232,7 @@ class History:
             self.pending_disconnects[cut].append(account_id)
             on = cut + dt.timedelta(days=1)
             self.pending_restores[on].append(account_id)
+            self.hold_until[account_id] = on  # the next bill is not paid before then either
         elif account_id in self.arrangement_plans and months_left in (7, 8):
             if months_left == 8:
                 return  # skips this bill and the next; a CSR grants an arrangement after the second
@@ -215,14 +244,17 @@ class History:
             amount = -rnd.randint(40, 80)  # that percentage of what is owed
         elif habit.kind == "skipper" and rnd.random() < 0.15:
             return  # forgot this one; the next bill's payment covers both
+        on = max(on, self.hold_until.get(account_id, on))
         if on <= self.today:
             self.payments[on].append(Payment(account_id, way, amount, bill_id))
 
     async def pay(self, day: dt.date) -> None:
+        """The day's payments, in one call of the real posting (a round per account, as one call after another)."""
         todays = self.payments.pop(day, [])
         if not todays:
             return
         owed = await ledger.balances(self.session, sorted({p.account_id for p in todays}))
+        batch = []
         for payment in todays:
             balance = owed.get(payment.account_id, 0)
             amount = payment.amount_cents
@@ -234,19 +266,22 @@ class History:
                 amount = min(amount, balance)  # a draft takes the bill, never more than is owed
             if amount <= 0:
                 continue
-            await self.post(payment, day, amount)
+            batch.append(await self.payment(payment, day, amount))
             owed[payment.account_id] = balance - amount
+        await post_payments(self.session, self.job, batch, timezone=self.timezone, policy=self.policy)
+        self.counts["payment"] += len(batch)
 
-    async def post(self, payment: Payment, day: dt.date, amount: int, *, way: str | None = None) -> None:
-        way = way or payment.way
+    async def payment(self, payment: Payment, day: dt.date, amount: int) -> NewPayment:
+        """The payment as its channel would post it: its key, method and time of day."""
         self.serial += 1
         rnd = self.rnd
+        way = payment.way
         if way == "autopay":
             key, method, at = f"draft:{payment.bill_id}", "draft", dt.time(5, rnd.randint(0, 59))
         elif way == "counter":
             from portal.staff import cashier
 
-            number = await cashier.next_number(self.session)
+            number = await cashier.next_number(self.session)  # the cashiers' own gap-free sequence
             key, method, at = f"receipt:{number}", rnd.choice(("cash", "check")), dt.time(rnd.randint(8, 16), rnd.randint(0, 59))
         elif way == "lockbox":
             key, method, at = f"lockbox:seed-{self.serial}", "lockbox", dt.time(12)
@@ -254,10 +289,7 @@ class History:
             key = f"pi_seed{self.serial:07d}{rnd.getrandbits(32):08x}"
             method = "card" if way == "card" else "us_bank_account"
             at = dt.time(rnd.randint(7, 22), rnd.randint(0, 59))
-        await post_payment(self.session, self.job, account_id=payment.account_id, amount_cents=amount, source_key=key,
-                           method=method, paid_at=dt.datetime.combine(day, at, self.zone), timezone=self.timezone,
-                           policy=self.policy)
-        self.counts["payment"] += 1
+        return NewPayment(payment.account_id, amount, key, method, dt.datetime.combine(day, at, self.zone))
 
     # ---- the rarer stories -------------------------------------------------------------------------------------
 
@@ -291,6 +323,51 @@ class History:
             if due_on <= self.today:
                 self.payments[due_on].append(Payment(account_id, self.habits[account_id].way, None, 0))
 
+    async def move_out_and_in(self, account_id: int, day: dt.date, stop_on: dt.date) -> None:
+        """A customer asks to stop service two weeks ahead; a new one asks to start the next day at that address and
+        is quoted a deposit by the rule from the address's bills. The orders are done on their days."""
+        account = await self.session.get(Account, account_id)
+        start_on = self.policy.next_business_day(stop_on + dt.timedelta(days=1))
+        first, last = self.rnd.choice(NEW_FIRST), self.rnd.choice(NEW_LAST)
+        identity = tenancy.Identity(first, last, f"{first}.{last}.{account_id}@example.com".lower(), f"254-555-{account_id % 10000:04d}",
+                                    business_name=None if account.account_class == AccountClass.RESIDENTIAL else f"{last} Supply Co.")
+        try:
+            async with self.session.begin_nested():
+                stop = await tenancy.stop_service(self.session, self.job, self.policy, account, stop_on=stop_on,
+                                                  forwarding_address="1400 Lavaca St Apt 12, Austin, TX 78701", today=day)
+                start = await tenancy.start_service(self.session, self.job, self.policy, premise_id=account.premise_id,
+                                                    start_on=start_on, today=day, identity=identity,
+                                                    account_class=account.account_class)
+        except DomainError:
+            return  # a holiday in the way: this one stays
+        self.order_days[stop_on].append(stop.stop_order_id)
+        self.order_days[start_on].append(start.order.id)
+        self.habits[start.account.id] = Habit("card", "ontime")
+        self.counts["move"] += 1
+
+    async def complete_order(self, order_id: int, day: dt.date) -> None:
+        """The technician's visit: a stop takes the final read (between the month's reads on the meter's register),
+        a start turns service on; the account's status and service dates follow from the order."""
+        order = await self.session.get(WorkOrder, order_id)
+        tech = await self.session.get(User, self.technicians[order_id % len(self.technicians)]) if self.technicians else None
+        actor = Actor(tech.id, tech.email, Origin.SYNC, tech.role) if tech else self.job
+        at = dt.datetime.combine(day, dt.time(11, 15), self.zone).astimezone(dt.UTC)
+        result: dict[str, object] = {"action": "complete_order"}
+        if order.kind == WorkOrderKind.STOP and order.meter_id is not None:
+            meter = await self.session.get(Meter, order.meter_id)
+            before = (await self.session.execute(select(MeterRead.value, MeterRead.read_at).where(
+                MeterRead.meter_id == meter.id, MeterRead.read_at < at).order_by(MeterRead.read_at.desc()).limit(1))).first()
+            after = (await self.session.execute(select(MeterRead.value, MeterRead.read_at).where(
+                MeterRead.meter_id == meter.id, MeterRead.read_at > at).order_by(MeterRead.read_at).limit(1))).first()
+            value = before.value if before else 0
+            if before and after and after.value >= before.value:
+                share = (at - before.read_at) / (after.read_at - before.read_at)
+                value = before.value + int((after.value - before.value) * share)
+            await reads.record_read(self.session, actor, meter, value=value, read_at=at, work_order_id=order.id)
+            result = {"action": "record_read", "value": value}
+        await workorders.complete(self.session, actor, order, result, completed_at=at)
+        await service_state.order_completed(self.session, actor, order, action=str(result["action"]), day=day)
+
     async def disconnect(self, account_id: int, day: dt.date) -> None:
         account = await self.session.get(Account, account_id)
         tech = self.technicians[account_id % len(self.technicians)] if self.technicians else None
@@ -314,7 +391,14 @@ class History:
         self.counts["restore"] += 1
 
 
-CYCLE_DAYS = {1: 3, 2: 10, 3: 17, 4: 24}  # the read (and bill) day of each cycle, as the seeded reads are taken
+CYCLE_DAYS = {1: 3, 2: 10, 3: 17, 4: 24}
+NEW_FIRST = ["Ashley", "Diego", "Hannah", "Marco", "Tanya", "Oscar", "Mei", "Andre", "Lucía", "Grace"]
+NEW_LAST = ["Alvarez", "Bennett", "Chen", "Dominguez", "Ellis", "Fuentes", "Grant", "Holloway", "Ibarra", "Jensen"]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return day.replace(year=index // 12, month=index % 12 + 1)  # the read (and bill) day of each cycle, as the seeded reads are taken
 
 
 async def ledger_sum(session: AsyncSession, account_id: int, before_entry_id: int) -> int:

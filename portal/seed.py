@@ -321,6 +321,10 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
     orders and each side's demo data."""
     order = [Premise, Customer, Account, Service, Meter, User, UserAccount, MeterRead]
     counts = {}
+    if session.bind.dialect.name == "sqlite":
+        # The whole history is one transaction: let SQLite keep its pages in memory (256 MB at most) rather than
+        # reading them back from the write-ahead log (this connection only; the pool's others keep the default).
+        await session.execute(text("PRAGMA cache_size = -262144"))
     for model in order:
         items = rows.data.get(model, [])
         for offset in range(0, len(items), 5000):
