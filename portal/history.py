@@ -60,7 +60,7 @@ class Habit:
 
 
 def choose_habit(rnd: random.Random, business: bool) -> Habit:
-    way = rnd.choices(WAYS, [10, 30, 15, 15, 30] if business else [20, 35, 15, 12, 18])[0]
+    way = rnd.choices(WAYS, [10, 30, 20, 10, 30] if business else [22, 37, 17, 6, 18])[0]
     kind = rnd.choices(KINDS, [82, 8, 3, 4, 3])[0]
     if way == "autopay" and kind != "delinquent":
         kind = "ontime"  # the bank pays on the due date
@@ -215,7 +215,7 @@ class History:
         stop = self.stops.get(account_id)
         if stop is not None and bill_date >= stop:
             return
-        way = habit.way if rnd.random() < 0.9 else rnd.choice(("card", "counter", "lockbox"))
+        way = habit.way if rnd.random() < 0.92 else rnd.choice(("card", "counter", "lockbox"))
         on, amount = bill_date + dt.timedelta(days=rnd.randint(4, 18)), None
         months_left = (self.today - bill_date).days // 30
         if habit.way == "autopay":

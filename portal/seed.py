@@ -248,7 +248,12 @@ def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa
                      created_at=dt.datetime.combine(opened, dt.time(9), UTC))
 
         # usage profile: a monthly read on the cycle's day, seasonal, a few leaks
-        daily = rnd.uniform(2500, 9000) if is_business else rnd.uniform(120, 330)
+        # gallons a day: a household 120-330; most businesses 300-1,500 (an office, a diner), one in four a heavy
+        # user (a laundromat, a car wash, a nursing center) 1,500-6,000
+        if is_business:
+            daily = rnd.uniform(300, 1500) if rnd.random() < 0.75 else rnd.uniform(1500, 6000)
+        else:
+            daily = rnd.uniform(120, 330)
         leak_month = rnd.randint(3, HISTORY_MONTHS - 1) if rnd.random() < 0.03 else None
         habit = history.choose_habit(rnd, is_business)
         rows.habits[account_id] = habit

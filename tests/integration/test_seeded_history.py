@@ -34,8 +34,8 @@ from portal.accounts.policy import current_policy
 TODAY = dt.date(2026, 11, 24)
 
 # Realistic ranges, in cents, for the demo city (README "How the demo history is made" states them).
-MONTHLY_BILL = {AccountClass.RESIDENTIAL: (3_500, 45_000), AccountClass.COMMERCIAL: (20_000, 400_000)}
-DEPOSIT = {AccountClass.RESIDENTIAL: (7_000, 90_000), AccountClass.COMMERCIAL: (17_500, 800_000)}
+MONTHLY_BILL = {AccountClass.RESIDENTIAL: (4_000, 50_000), AccountClass.COMMERCIAL: (10_000, 300_000)}
+DEPOSIT = {AccountClass.RESIDENTIAL: (15_000, 100_000), AccountClass.COMMERCIAL: (17_500, 600_000)}
 
 
 @pytest.fixture
