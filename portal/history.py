@@ -101,7 +101,6 @@ class History:
         self.counts: dict[str, int] = defaultdict(int)
         self.payments: dict[dt.date, list[Payment]] = defaultdict(list)
         self.due_days: set[dt.date] = set()
-        self.cycle_days: dict[int, list[int]] = {}
         self.serial = 0
         self.job = Actor.job("seed-history")
         # the last months' unpaid accounts stop paying two or three bills before today (the cut-off list's people)
@@ -112,7 +111,7 @@ class History:
         self.arrangement_plans: set[int] = set()
         self.pending_disconnects: dict[dt.date, list[int]] = defaultdict(list)
         self.pending_restores: dict[dt.date, list[int]] = defaultdict(list)
-        self.pending_extensions: dict[dt.date, list[tuple[int, dt.date, str]]] = defaultdict(list)
+        self.pending_extensions: dict[dt.date, list[tuple[int, dt.date]]] = defaultdict(list)
         self.pending_arrangements: dict[dt.date, list[int]] = defaultdict(list)
         self.moves: dict[dt.date, list[tuple[int, dt.date]]] = defaultdict(list)
         self.order_days: dict[dt.date, list[int]] = defaultdict(list)  # start and stop orders done that day
@@ -177,8 +176,8 @@ class History:
 
             tally = await arrangements.check(self.session, self.job, on=day)
             self.active_arrangements -= tally.completed + tally.broken
-        for account_id, promised_on, outcome in self.pending_extensions.pop(day, []):
-            await self.ask_extension(account_id, day, promised_on, outcome)
+        for account_id, promised_on in self.pending_extensions.pop(day, []):
+            await self.ask_extension(account_id, day, promised_on)
         for account_id in self.pending_arrangements.pop(day, []):
             await self.grant_arrangement(account_id, day)
         for account_id, stop_on in self.moves.pop(day, []):
@@ -224,7 +223,7 @@ class History:
             # late this time: asks for more time three days after the due date, then keeps the promise or not
             outcome = self.extension_plans[account_id]
             promised_on = due + dt.timedelta(days=10)
-            self.pending_extensions[due + dt.timedelta(days=3)].append((account_id, promised_on, outcome))
+            self.pending_extensions[due + dt.timedelta(days=3)].append((account_id, promised_on))
             on = due + dt.timedelta(days=8) if outcome == "kept" else due + dt.timedelta(days=26)
         elif account_id in self.disconnect_plans and months_left == 6:
             # very late this time: service is cut off for non-payment, paid the next day, restored
@@ -293,7 +292,9 @@ class History:
 
     # ---- the rarer stories -------------------------------------------------------------------------------------
 
-    async def ask_extension(self, account_id: int, day: dt.date, promised_on: dt.date, outcome: str) -> None:
+    async def ask_extension(self, account_id: int, day: dt.date, promised_on: dt.date) -> None:
+        """Asked through the rule as a resident would; kept or broken is then up to the planned payment's day and
+        the real extension check."""
         account = await self.session.get(Account, account_id)
         try:
             result = await extensions.request(self.session, self.job, self.policy, account, promised_on=promised_on, today=day)

@@ -1,9 +1,10 @@
-"""A realistic small city for the demo and for trying things out: about 2,000 premises and accounts, 24 months of
-seasonal reads with a few leaks, bills and payments in the ledger, some delinquent accounts, medical-alert customers,
-technicians with today's orders, CSRs and a supervisor.
+"""A realistic small city for the demo and for trying things out: about 1,500 premises and accounts, 14 months of
+seasonal reads with a few leaks, billed and paid month by month by the real engine (portal/history.py), some
+delinquent accounts, medical-alert customers, technicians with today's orders, CSRs and a supervisor.
 
-Deterministic for a given seed number. Rows are bulk-inserted with explicit ids (the database is empty), then
-PostgreSQL's id sequences are moved past them.
+Deterministic for a given seed number. The city's people, places, meters and reads are bulk-inserted with explicit
+ids (the database is empty), PostgreSQL's id sequences are moved past them, and then its history is made by the
+bill run, the late-fee job and the payment, extension, arrangement, order and tenancy services.
 """
 
 from __future__ import annotations
@@ -23,15 +24,10 @@ from portal.accounts.models import (
     AccountClass,
     AccountStatus,
     Base,
-    Bill,
-    BillLine,
     Customer,
-    LedgerEntry,
-    LedgerKind,
     Meter,
     MeterKind,
     MeterRead,
-    Origin,
     Premise,
     ReadSource,
     Role,
@@ -95,6 +91,7 @@ STAFF = [
     ("admin@riverton.example", "System Administrator", Role.ADMIN),
 ]
 
+DEMO_PREMISES = 1500  # the demo's city: big enough for every screen, made with its history in under a minute
 HISTORY_MONTHS = 14  # months of reads before today: 13 or 14 monthly bills per account, by its cycle
 
 
@@ -120,7 +117,7 @@ class Rows:
 
 
 def _cycle_day(cycle: int) -> int:
-    return {1: 3, 2: 10, 3: 17, 4: 24}[cycle]
+    return history.CYCLE_DAYS[cycle]
 
 
 def _seasonal(month: int) -> float:
@@ -132,7 +129,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=day.year + month // 12, month=month % 12 + 1, day=min(day.day, 28))
 
 
-def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa: PLR0915 - one linear story
+def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows:  # noqa: PLR0915 - one linear story
     rnd = random.Random(seed)
     rows = Rows(today=today, seed=seed)
 
