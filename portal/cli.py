@@ -54,7 +54,7 @@ async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bo
 
 
 @main.command()
-@click.option("--premises", default=2000, show_default=True, help="How many premises (and accounts) to create.")
+@click.option("--premises", default=1500, show_default=True, help="How many premises (and accounts) to create.")
 @click.option("--seed", "seed_number", default=42, show_default=True, help="Random seed: the same number gives the same city.")
 @click.option("--force", is_flag=True, help="Seed even if accounts exist (ids may clash: for empty databases).")
 def seed(premises: int, seed_number: int, force: bool) -> None:
@@ -108,7 +108,9 @@ def demo(port: int) -> None:
     start_for_demo(port, _echo)  # a local Stripe stand-in when no STRIPE_API_KEY is set
     settings = Settings.from_env()
     upgrade(settings.database_url)
-    asyncio.run(_seed(settings, 2000, 42, force=False))
+    from portal.seed import DEMO_PREMISES
+
+    asyncio.run(_seed(settings, DEMO_PREMISES, 42, force=False))
     url = f"http://localhost:{port}"
     _echo("")
     _echo(f"Utility Portal demo: {url}")

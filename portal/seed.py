@@ -1,9 +1,10 @@
-"""A realistic small city for the demo and for trying things out: about 2,000 premises and accounts, 24 months of
-seasonal reads with a few leaks, bills and payments in the ledger, some delinquent accounts, medical-alert customers,
-technicians with today's orders, CSRs and a supervisor.
+"""A realistic small city for the demo and for trying things out: about 1,500 premises and accounts, 14 months of
+seasonal reads with a few leaks, billed and paid month by month by the real engine (portal/history.py), some
+delinquent accounts, medical-alert customers, technicians with today's orders, CSRs and a supervisor.
 
-Deterministic for a given seed number. Rows are bulk-inserted with explicit ids (the database is empty), then
-PostgreSQL's id sequences are moved past them.
+Deterministic for a given seed number. The city's people, places, meters and reads are bulk-inserted with explicit
+ids (the database is empty), PostgreSQL's id sequences are moved past them, and then its history is made by the
+bill run, the late-fee job and the payment, extension, arrangement, order and tenancy services.
 """
 
 from __future__ import annotations
@@ -23,15 +24,10 @@ from portal.accounts.models import (
     AccountClass,
     AccountStatus,
     Base,
-    Bill,
-    BillLine,
     Customer,
-    LedgerEntry,
-    LedgerKind,
     Meter,
     MeterKind,
     MeterRead,
-    Origin,
     Premise,
     ReadSource,
     Role,
@@ -43,7 +39,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
-from portal.billing.seed import demo_bill
+from portal import history
 from portal.i18n import lazy_gettext
 
 UTC = dt.UTC
@@ -95,11 +91,8 @@ STAFF = [
     ("admin@riverton.example", "System Administrator", Role.ADMIN),
 ]
 
-# Placeholder monthly charges for seeded history only; the billing engine's rate schedules replace this.
-WATER_BASE = {"5/8": 1250, "3/4": 1500, "1": 2200, "1.5": 3800, "2": 6000}
-WATER_TIERS = [(3000, 310), (10000, 425), (None, 590)]  # (up to gallons, cents per 1,000 gal)
-SEWER_BASE, SEWER_PER_KGAL, SEWER_RES_CAP = 1400, 480, 12000
-TRASH_PER_CART, STORM_PER_ERU = 2150, 600
+DEMO_PREMISES = 1500  # the demo's city: big enough for every screen, made with its history in under a minute
+HISTORY_MONTHS = 14  # months of reads before today: 13 or 14 monthly bills per account, by its cycle
 
 
 @dataclass
@@ -108,6 +101,9 @@ class Rows:
 
     data: dict[type[Base], list[dict[str, Any]]] = field(default_factory=dict)
     next_id: dict[type[Base], int] = field(default_factory=dict)
+    habits: dict[int, history.Habit] = field(default_factory=dict)  # account id -> how it pays (history.py)
+    today: dt.date | None = None
+    seed: int = 0
 
     def add(self, model: type[Base], **values: Any) -> int:
         if "id" not in values and "id" in model.__table__.c:
@@ -121,32 +117,11 @@ class Rows:
 
 
 def _cycle_day(cycle: int) -> int:
-    return {1: 3, 2: 10, 3: 17, 4: 24}[cycle]
+    return history.CYCLE_DAYS[cycle]
 
 
 def _seasonal(month: int) -> float:
     return {1: 0.85, 2: 0.85, 3: 0.95, 4: 1.05, 5: 1.2, 6: 1.45, 7: 1.65, 8: 1.6, 9: 1.3, 10: 1.05, 11: 0.9, 12: 0.85}[month]
-
-
-def placeholder_charges(size: str, usage: int, winter_avg: int, residential: bool, carts: int, erus: int) -> list[tuple[ServiceKind, str, int]]:
-    lines = [(ServiceKind.WATER, f"Water base charge ({size}\" meter)", WATER_BASE.get(size, 6000))]
-    remaining, floor = usage, 0
-    for ceiling, rate in WATER_TIERS:
-        if remaining <= 0:
-            break
-        span = remaining if ceiling is None else min(remaining, ceiling - floor)
-        lines.append((ServiceKind.WATER, f"Water {floor // 1000}-{'' if ceiling is None else ceiling // 1000} kgal", round(span * rate / 1000)))
-        remaining -= span
-        floor = ceiling or floor
-    billed_sewer = min(usage, winter_avg or usage)
-    if residential:
-        billed_sewer = min(billed_sewer, SEWER_RES_CAP)
-    lines.append((ServiceKind.SEWER, "Sewer base charge", SEWER_BASE))
-    lines.append((ServiceKind.SEWER, "Sewer volume", round(billed_sewer * SEWER_PER_KGAL / 1000)))
-    if residential:
-        lines.append((ServiceKind.SOLID_WASTE, f"Solid waste ({carts} cart)", TRASH_PER_CART * carts))
-    lines.append((ServiceKind.STORMWATER, f"Stormwater ({erus} ERU)", STORM_PER_ERU * erus))
-    return lines
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -154,14 +129,9 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=day.year + month // 12, month=month % 12 + 1, day=min(day.day, 28))
 
 
-def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa: PLR0915 - one linear story
+def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows:  # noqa: PLR0915 - one linear story
     rnd = random.Random(seed)
-    rows = Rows()
-    ledger_key = 0
-
-    def post(account_id: int, kind: LedgerKind, cents: int, on: dt.date, memo: str, key: str, bill_id: int | None = None) -> None:
-        rows.add(LedgerEntry, account_id=account_id, kind=kind, amount_cents=cents, effective_on=on, memo=memo,
-                 source_key=key, bill_id=bill_id, origin=Origin.JOB, created_at=dt.datetime.combine(on, dt.time(12), UTC))
+    rows = Rows(today=today, seed=seed)
 
     # ---- premises ---------------------------------------------------------------------------------------------
     plan: list[tuple[str, int | None, str | None]] = []  # (kind, parent index, unit)
@@ -206,8 +176,8 @@ def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa
             )
         )
 
-    # ---- customers, accounts, services, meters, reads, bills, ledger -----------------------------------------
-    start = _add_months(today.replace(day=1), -24)
+    # ---- customers, accounts, services, meters and their reads (bills and money come from the engine: history.py)
+    start = _add_months(today.replace(day=1), -HISTORY_MONTHS)
     account_seq = 10_000_000
     delinquent: list[int] = []
     good: list[int] = []
@@ -274,78 +244,38 @@ def build(today: dt.date, premises: int = 2000, seed: int = 42) -> Rows:  # noqa
             rows.add(Service, account_id=account_id, kind=service_kind, rate_code=rate, quantity=qty, started_on=opened,
                      created_at=dt.datetime.combine(opened, dt.time(9), UTC))
 
-        # usage profile
-        daily = rnd.uniform(2500, 9000) if is_business else rnd.uniform(120, 330)
-        leak_month = rnd.randint(4, 22) if rnd.random() < 0.03 else None
-        behaviour = rnd.choices(["ontime", "late", "delinquent"], [90, 7, 3])[0]
-        if behaviour == "delinquent":
+        # usage profile: a monthly read on the cycle's day, seasonal, a few leaks
+        # gallons a day: a household 120-330; most businesses 300-1,500 (an office, a diner), one in four a heavy
+        # user (a laundromat, a car wash, a nursing center) 1,500-6,000
+        if is_business:
+            daily = rnd.uniform(300, 1500) if rnd.random() < 0.75 else rnd.uniform(1500, 6000)
+        else:
+            daily = rnd.uniform(120, 330)
+        leak_month = rnd.randint(3, HISTORY_MONTHS - 1) if rnd.random() < 0.03 else None
+        habit = history.choose_habit(rnd, is_business)
+        rows.habits[account_id] = habit
+        if habit.kind == "delinquent":
             delinquent.append(account_id)
-        elif behaviour == "ontime" and not is_business:
+        elif habit.kind == "ontime" and not is_business:
             good.append(account_id)
         register = rnd.randint(0, 400_000)
-        winter: list[int] = []
-        periods: list[tuple[dt.date, int, int]] = []  # (end, days, gallons) of earlier bills
-        last_read_id = rows.add(MeterRead, meter_id=meter_id, value=register, read_at=dt.datetime.combine(start.replace(day=_cycle_day(premise["cycle"])), dt.time(10), UTC),
-                                source=ReadSource.FIELD, flags=[], created_at=dt.datetime.combine(start, dt.time(10), UTC))
-        unpaid_from = 24 - rnd.randint(2, 3) if behaviour == "delinquent" else None
-        for m in range(1, 25):
+        modulus = 10 ** (7 if multiplier == 10 else 6)
+        first_read = dt.datetime.combine(start.replace(day=_cycle_day(premise["cycle"])), dt.time(15), UTC)
+        rows.add(MeterRead, meter_id=meter_id, value=register, read_at=first_read, source=ReadSource.FIELD, flags=[],
+                 created_at=first_read)
+        for m in range(1, HISTORY_MONTHS + 2):
             period_end = _add_months(start, m).replace(day=_cycle_day(premise["cycle"]))
             if period_end > today:
                 break
-            period_start = _add_months(start, m - 1).replace(day=_cycle_day(premise["cycle"])) + dt.timedelta(days=1)
-            days = (period_end - period_start).days + 1
+            days = (period_end - _add_months(start, m - 1).replace(day=_cycle_day(premise["cycle"]))).days
             usage = daily * days * _seasonal(period_end.month) * rnd.uniform(0.88, 1.12)
             if leak_month is not None and leak_month <= m <= leak_month + 1:
                 usage += rnd.uniform(300, 800) * days
-            prev_read = (register, period_start - dt.timedelta(days=1))
-            usage_units = int(usage) // multiplier
-            register = (register + usage_units) % (10 ** (7 if multiplier == 10 else 6))
-            gallons = usage_units * multiplier
-            read_at = dt.datetime.combine(period_end, dt.time(9 + rnd.randint(0, 6), rnd.randint(0, 59)), UTC)
-            read_id = rows.add(MeterRead, meter_id=meter_id, value=register, read_at=read_at, source=ReadSource.FIELD,
-                               flags=["high"] if leak_month == m else [], created_at=read_at)
-            if period_end.month in (12, 1, 2):
-                winter.append(gallons)
-            winter_avg = int(sum(winter[-3:]) / len(winter[-3:])) if winter else 0
-            bill_date = period_end + dt.timedelta(days=2)
-            due = bill_date + dt.timedelta(days=21)
-            while due.weekday() >= 5:
-                due += dt.timedelta(days=1)
-            if period_end > today - dt.timedelta(days=62):  # the last two bills come from the billing engine
-                line_rows, total, document = demo_bill(
-                    period_start=period_start, period_end=period_end, size=size, multiplier=multiplier,
-                    dials=7 if multiplier == 10 else 6, prev=prev_read, curr=(register, period_end), history=periods[-13:],
-                    residential=not is_business, carts=premise["solid_waste_carts"] or 1, erus=premise["stormwater_erus"],
-                    started_on=opened)
-            else:
-                charges = placeholder_charges(size, gallons, winter_avg, not is_business, premise["solid_waste_carts"] or 1, premise["stormwater_erus"])
-                total = sum(c for _k, _d, c in charges)
-                line_rows = [{"service_kind": k, "description": d, "amount_cents": c, "sort": n} for n, (k, d, c) in enumerate(charges)]
-                document = {"seeded": True}
-            periods.append((period_end, days, gallons))
-            bill_id = rows.add(Bill, account_id=account_id, cycle=premise["cycle"], period_start=period_start, period_end=period_end,
-                               bill_date=bill_date, due_date=due, prev_read_id=last_read_id, curr_read_id=read_id, usage=gallons,
-                               estimated=False, final=False, previous_balance_cents=0, total_cents=total,
-                               document=document, created_at=dt.datetime.combine(bill_date, dt.time(6), UTC))
-            for line in line_rows:
-                rows.add(BillLine, bill_id=bill_id, **line)
-            if bill_date <= today:
-                post(account_id, LedgerKind.CHARGE, total, bill_date, f"Bill for {period_start:%b %d} - {period_end:%b %d, %Y}", f"bill:{bill_id}", bill_id)
-                paid = True
-                if unpaid_from is not None and m >= unpaid_from:
-                    paid = False
-                if paid:
-                    late = behaviour == "late" and rnd.random() < 0.35
-                    pay_on = due + dt.timedelta(days=rnd.randint(3, 20)) if late else bill_date + dt.timedelta(days=rnd.randint(3, 19))
-                    if late and due + dt.timedelta(days=1) <= today:
-                        fee = max(500, round(total * 0.10))
-                        post(account_id, LedgerKind.LATE_FEE, fee, due + dt.timedelta(days=1), "Late fee", f"latefee:{bill_id}", bill_id)
-                        total += fee
-                    if pay_on <= today and pay_on < period_end + dt.timedelta(days=28):
-                        ledger_key += 1
-                        method = rnd.choice(["card", "bank", "autopay", "counter", "mail"])
-                        post(account_id, LedgerKind.PAYMENT, -total, pay_on, f"Payment ({method})", f"seed-payment:{ledger_key}")
-            last_read_id = read_id
+            register = (register + int(usage) // multiplier) % modulus
+            # 14:00-20:59 UTC: the same day on the utility's clock, which is how billing dates a read
+            read_at = dt.datetime.combine(period_end, dt.time(14 + rnd.randint(0, 6), rnd.randint(0, 59)), UTC)
+            rows.add(MeterRead, meter_id=meter_id, value=register, read_at=read_at, source=ReadSource.FIELD,
+                     flags=["high"] if leak_month == m else [], created_at=read_at)
 
     # ---- people ------------------------------------------------------------------------------------------------
     for email, name, role in STAFF:
@@ -388,9 +318,15 @@ async def is_empty(session: AsyncSession) -> bool:
 
 
 async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
-    """Insert in dependency order, in chunks; then move PostgreSQL sequences past the explicit ids."""
-    order = [Premise, Customer, Account, Service, Meter, User, UserAccount, MeterRead, Bill, BillLine, LedgerEntry, WorkOrder]
+    """Insert the city (people, places, meters, reads) in dependency order, in chunks; move PostgreSQL's sequences
+    past the explicit ids; make its history with the real jobs and services (portal/history.py); then today's
+    orders and each side's demo data."""
+    order = [Premise, Customer, Account, Service, Meter, User, UserAccount, MeterRead]
     counts = {}
+    if session.bind.dialect.name == "sqlite":
+        # The whole history is one transaction: let SQLite keep its pages in memory (256 MB at most) rather than
+        # reading them back from the write-ahead log (this connection only; the pool's others keep the default).
+        await session.execute(text("PRAGMA cache_size = -262144"))
     for model in order:
         items = rows.data.get(model, [])
         for offset in range(0, len(items), 5000):
@@ -407,12 +343,21 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
     from portal.billing.seed import seed as seed_billing  # noqa: PLC0415
     from portal.staff.seed import seed as seed_staff  # noqa: PLC0415 - each side seeds after the bulk load
 
-    await seed_staff(session)
-    await seed_billing(session)
+    await seed_billing(session)  # the rate schedules, before the first bill run
+    today = rows.today or dt.date.today()
+    made = await history.make(session, rows.habits, start=_add_months(today.replace(day=1), -HISTORY_MONTHS), today=today,
+                              seed=rows.seed, progress=progress)
+    counts.update(made)
+    # Today's orders come after the history, so no payment in it cancels them; their ids come from the sequence.
+    orders = [{k: v for k, v in row.items() if k != "id"} for row in rows.data.get(WorkOrder, [])]
+    if orders:
+        await session.execute(insert(WorkOrder).execution_options(render_nulls=True), orders)
+    counts["work_order"] = len(orders)
+    await seed_staff(session, today)
     from portal.field.seed import seed as seed_field  # noqa: PLC0415
 
-    await seed_field(session)
+    await seed_field(session, today)
     from portal.customer.seed import seed as seed_residents  # noqa: PLC0415
 
-    await seed_residents(session)
+    await seed_residents(session, today)
     return counts

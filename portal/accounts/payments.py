@@ -10,11 +10,12 @@ lockbox file's line key). Posting the same key again is "already posted": it suc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import format_date, format_time
@@ -24,7 +25,7 @@ from . import arrears, deposits, ledger, reconnect, service_state, workorders
 from .actor import Actor
 from .audit import record
 from .errors import Conflict
-from .models import Account, AccountStatus, LedgerEntry, LedgerKind, WorkOrder, WorkOrderKind, WorkOrderStatus
+from .models import Account, AccountStatus, Deposit, LedgerEntry, LedgerKind, WorkOrder, WorkOrderKind, WorkOrderStatus
 from .policy import Policy, current_policy
 
 METHODS = ("card", "us_bank_account", "cash", "check", "lockbox", "draft")
@@ -85,23 +86,17 @@ def _money(cents: int) -> str:
     return f"${cents / 100:,.2f}"
 
 
-async def _service_is_off(session: AsyncSession, account: Account) -> bool:
-    """Off when the account says so, or when its latest completed disconnect has no completed restore after it."""
-    if account.status == AccountStatus.DISCONNECTED:
-        return True
-    latest = (
-        await session.execute(
-            select(WorkOrder.kind)
-            .where(
-                WorkOrder.account_id == account.id,
-                WorkOrder.status == WorkOrderStatus.COMPLETED,
-                WorkOrder.kind.in_([WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE]),
-            )
-            .order_by(WorkOrder.completed_at.desc(), WorkOrder.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    return latest == WorkOrderKind.DISCONNECT
+@dataclass(frozen=True)
+class NewPayment:
+    """One payment to post: `amount_cents` positive, `source_key` its one key from start to ledger."""
+
+    account_id: int
+    amount_cents: int
+    source_key: str
+    method: str
+    paid_at: dt.datetime
+    reference: str = ""
+    memo: str = ""
 
 
 async def post_payment(
@@ -123,43 +118,157 @@ async def post_payment(
     Runs inside the caller's transaction. A replay of the same key returns the first entry with created=False and
     applies nothing again; the same key with another account or amount raises Conflict.
     """
-    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
-        raise ValueError("a payment is a positive number of cents")
+    payment = NewPayment(account_id, amount_cents, source_key, method, paid_at, reference, memo)
+    return (await post_payments(session, actor, [payment], timezone=timezone, policy=policy))[0]
+
+
+async def post_payments(
+    session: AsyncSession, actor: Actor, payments: Sequence[NewPayment], *, timezone: str, policy: Policy | None = None
+) -> list[PaymentPosted]:
+    """Post many payments with what `post_payment` does for each, in order, with a few queries for the lot (a
+    lockbox file, a day of the demo city's history). Payments are taken in rounds in which no account and no key
+    appears twice, so each one sees the effects of those before it exactly as one call after another would."""
+    for payment in payments:
+        amount = payment.amount_cents
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise ValueError("a payment is a positive number of cents")
+        _local(payment.paid_at, timezone)
     policy = policy or current_policy()
-    local = _local(paid_at, timezone)
-    label = method_label(method)
-    posting = await ledger.post(
-        session,
-        actor,
-        account_id=account_id,
-        kind=LedgerKind.PAYMENT,
-        amount_cents=-amount_cents,
-        source_key=source_key,
-        effective_on=local.date(),
-        memo=memo or f"Payment by {label}" + (f" ({reference})" if reference else ""),
-    )
-    if not posting.created:
-        return PaymentPosted(posting.entry, created=False)
-    await deposits.record_paid_for_account(session, actor, account_id, on=local.date())
+    results: dict[int, PaymentPosted] = {}
+    waiting = list(enumerate(payments))
+    while waiting:
+        round_: list[tuple[int, NewPayment]] = []
+        later: list[tuple[int, NewPayment]] = []
+        accounts: set[int] = set()  # of this round and of those put off (a later one of theirs waits too)
+        keys: set[str] = set()
+        for index, payment in waiting:
+            taken = payment.account_id in accounts or payment.source_key in keys
+            accounts.add(payment.account_id)
+            keys.add(payment.source_key)
+            (later if taken else round_).append((index, payment))
+        results.update(await _post_round(session, actor, round_, timezone, policy))
+        waiting = later
+    return [results[index] for index in range(len(payments))]
 
-    account = await session.get(Account, account_id)
-    if account is None:  # pragma: no cover - the ledger's foreign key refuses this first
-        raise Conflict("no such account", code="not_found")
-    if account.status == AccountStatus.FINAL:
-        await service_state.close_settled(session, actor, [account_id], today=local.date())
-    owed = await arrears.arrears(session, account_id, local.date())
-    if owed.past_due_cents > 0:
-        return PaymentPosted(posting.entry, created=True)
 
+def _check_same(entry: LedgerEntry, payment: NewPayment) -> None:
+    if entry.account_id != payment.account_id or entry.amount_cents != -payment.amount_cents or entry.kind != LedgerKind.PAYMENT:
+        raise Conflict(f"source key {payment.source_key} was already posted with different details", code="key_reused")
+
+
+async def _post_round(
+    session: AsyncSession, actor: Actor, round_: list[tuple[int, NewPayment]], timezone: str, policy: Policy
+) -> dict[int, PaymentPosted]:
+    """Payments of distinct accounts and keys: the ledger entries in one statement, then each effect for all."""
+    results: dict[int, PaymentPosted] = {}
+    existing = {e.source_key: e for e in await session.scalars(
+        select(LedgerEntry).where(LedgerEntry.source_key.in_([p.source_key for _i, p in round_])))}
+    fresh: list[tuple[int, NewPayment]] = []
+    for index, payment in round_:
+        entry = existing.get(payment.source_key)
+        if entry is not None:
+            _check_same(entry, payment)
+            results[index] = PaymentPosted(entry, created=False)
+        else:
+            fresh.append((index, payment))
+    if not fresh:
+        return results
+    created = await ledger.post_many(session, actor, [
+        ledger.NewEntry(p.account_id, LedgerKind.PAYMENT, -p.amount_cents, p.source_key, _local(p.paid_at, timezone).date(),
+                        p.memo or f"Payment by {method_label(p.method)}" + (f" ({p.reference})" if p.reference else ""))
+        for _i, p in fresh])
+    entries = {e.source_key: e for e in await session.scalars(
+        select(LedgerEntry).where(LedgerEntry.source_key.in_([p.source_key for _i, p in fresh])))}
+    posted: list[tuple[int, NewPayment, LedgerEntry]] = []
+    for index, payment in fresh:
+        entry = entries.get(payment.source_key)
+        if entry is None:  # pragma: no cover - the insert either made it or found it
+            raise Conflict(f"could not post {payment.source_key}", code="insert_failed")
+        if payment.source_key not in created:  # another transaction posted the same key meanwhile
+            _check_same(entry, payment)
+            results[index] = PaymentPosted(entry, created=False)
+        else:
+            posted.append((index, payment, entry))
+    if not posted:
+        return results
+
+    by_day: dict[dt.date, list[int]] = {}
+    for _index, payment, _entry in posted:
+        by_day.setdefault(_local(payment.paid_at, timezone).date(), []).append(payment.account_id)
+    latest_deposit = (select(Deposit.account_id, func.max(Deposit.id).label("id"))
+                      .where(Deposit.account_id.in_([p.account_id for _i, p, _e in posted])).group_by(Deposit.account_id).subquery())
+    deposit_of = {d.account_id: d for d in await session.scalars(select(Deposit).join(latest_deposit, latest_deposit.c.id == Deposit.id))}
+    for day, ids in by_day.items():
+        found = [deposit_of[a] for a in ids if a in deposit_of]
+        if found:
+            await deposits.record_paid(session, actor, found, on=day)
+
+    account_of = {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_([p.account_id for _i, p, _e in posted])))}
+    for day, ids in by_day.items():
+        finals = [a for a in ids if account_of[a].status == AccountStatus.FINAL]
+        if finals:
+            await service_state.close_settled(session, actor, finals, today=day)
+    owed: dict[int, arrears.Arrears] = {}
+    for day, ids in by_day.items():
+        owed.update(await arrears.arrears_many(session, ids, day))
+    cleared = [(i, p, e) for i, p, e in posted if owed[p.account_id].past_due_cents <= 0]
+    for index, _payment, entry in posted:
+        results[index] = PaymentPosted(entry, created=True)
+    if not cleared:
+        return results
+
+    cleared_ids = [p.account_id for _i, p, _e in cleared]
+    disconnects: dict[int, list[WorkOrder]] = {}
+    for order in await session.scalars(
+            select(WorkOrder).where(WorkOrder.account_id.in_(cleared_ids), WorkOrder.kind == WorkOrderKind.DISCONNECT,
+                                    WorkOrder.status.in_(workorders.OPEN_STATUSES)).order_by(WorkOrder.due_on, WorkOrder.id)):
+        disconnects.setdefault(order.account_id, []).append(order)
+    off = await _services_off(session, [account_of[a] for a in cleared_ids])
+    for index, payment, entry in cleared:
+        account = account_of[payment.account_id]
+        if not disconnects.get(account.id) and account.id not in off:
+            continue
+        results[index] = await _after_arrears_cleared(session, actor, policy, account, payment, entry, timezone,
+                                                      disconnects.get(account.id, []), off=account.id in off)
+    return results
+
+
+async def _services_off(session: AsyncSession, accounts: list[Account]) -> set[int]:
+    """Which accounts have service off: the account says so, or its latest completed disconnect has no completed
+    restore after it."""
+    off = {a.id for a in accounts if a.status == AccountStatus.DISCONNECTED}
+    rest = [a.id for a in accounts if a.id not in off]
+    if rest:
+        rows = await session.execute(
+            select(WorkOrder.account_id, WorkOrder.kind)
+            .where(WorkOrder.account_id.in_(rest), WorkOrder.status == WorkOrderStatus.COMPLETED,
+                   WorkOrder.kind.in_([WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE]))
+            .order_by(WorkOrder.account_id, WorkOrder.completed_at.desc(), WorkOrder.id.desc()))
+        latest: dict[int, WorkOrderKind] = {}
+        for account_id, kind in rows:
+            latest.setdefault(account_id, kind)
+        off |= {a for a, kind in latest.items() if kind == WorkOrderKind.DISCONNECT}
+    return off
+
+
+async def _after_arrears_cleared(
+    session: AsyncSession, actor: Actor, policy: Policy, account: Account, payment: NewPayment, entry: LedgerEntry,
+    timezone: str, disconnects: list[WorkOrder], *, off: bool,
+) -> PaymentPosted:
+    """A payment that cleared the past-due balance: open disconnect orders are cancelled; service that is off gets
+    a restore order (with its reconnection fee)."""
+    local = _local(payment.paid_at, timezone)
+    label = method_label(payment.method)
     cancelled: list[int] = []
-    paid = {"amount_cents": amount_cents, "method": method, "paid_at": local.isoformat(), "reference": reference}
+    paid = {"amount_cents": payment.amount_cents, "method": payment.method, "paid_at": local.isoformat(),
+            "reference": payment.reference}
     reason = paid_reason(paid, timezone)
-    for order in await workorders.for_account(session, account_id, kinds=[WorkOrderKind.DISCONNECT]):
+    for order in disconnects:
         if await workorders.cancel(session, actor, order, reason, paid=paid):
             cancelled.append(order.id)
 
     restore_id: int | None = None
-    if await _service_is_off(session, account):
+    if off:
         existing = await workorders.open_for(session, account, WorkOrderKind.RESTORE)
         if existing is not None:
             restore_id = existing.id
@@ -175,7 +284,7 @@ async def post_payment(
                 priority=1,
                 instructions=_(
                     "Restore service: customer paid %(amount)s by %(method)s at %(time)s on %(date)s.",
-                    amount=_money(amount_cents),
+                    amount=_money(payment.amount_cents),
                     method=label,
                     time=format_time(local, timezone),
                     date=format_date(local.date()),
@@ -190,11 +299,11 @@ async def post_payment(
             actor,
             "payment.cleared_arrears",
             "ledger_entry",
-            posting.entry.id,
-            account_id=account_id,
-            after={"source_key": source_key, "cancelled_orders": cancelled, "restore_order": restore_id},
+            entry.id,
+            account_id=account.id,
+            after={"source_key": payment.source_key, "cancelled_orders": cancelled, "restore_order": restore_id},
         )
-    return PaymentPosted(posting.entry, created=True, cancelled_order_ids=tuple(cancelled), restore_order_id=restore_id)
+    return PaymentPosted(entry, created=True, cancelled_order_ids=tuple(cancelled), restore_order_id=restore_id)
 
 
 async def accounts_with_payment_pending(session: AsyncSession, account_ids: list[int]) -> set[int]:

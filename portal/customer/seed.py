@@ -1,6 +1,6 @@
 """Demo data for the resident side, made through the same services the pages use (so orders, deposits and audit rows
-are real): a problem report and an old kept extension for the demo resident, and for other residents a few pending
-start/stop/move requests and payment extensions granted, waiting for a CSR, kept and broken."""
+are real): a problem report for the demo resident, and for other residents a few pending start/stop/move requests
+and payment extensions granted or waiting for a CSR."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ from portal.accounts.models import (
     Account,
     AccountClass,
     AccountStatus,
-    ExtensionStatus,
     Origin,
-    PaymentExtension,
     Premise,
     User,
     UserAccount,
@@ -46,10 +44,6 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
         actor = Actor(user.id, user.email, Origin.WEB, user.role)
         await services.report_problem(session, actor, policy, account, kind="lid_damage",
                                       description="The meter box lid by the curb is cracked in two.", phone=None, today=today)
-        session.add(PaymentExtension(
-            account_id=account.id, amount_cents=8_450, requested_on=today - dt.timedelta(days=400),
-            promised_on=today - dt.timedelta(days=390), status=ExtensionStatus.KEPT, granted_by_rule=True,
-            reason="Granted: every condition is met.", closed_on=today - dt.timedelta(days=392)))
 
     job = Actor.cli("seed")
     residential = select(Account).where(Account.account_class == AccountClass.RESIDENTIAL,
@@ -71,7 +65,8 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     except DomainError:
         pass  # a holiday-heavy week or an odd seed: the demo goes on without these
 
-    # extensions on accounts with a past-due balance: one granted, two for a CSR to decide, one kept, one broken
+    # extensions asked today on accounts with a past-due balance: one granted, others for a CSR to decide (kept and
+    # broken ones come from the history, portal/history.py, decided by the real extension check)
     figures = await arrears.arrears_many(session, [a.id for a in plain], today)
     owing = [a for a in plain if figures[a.id].past_due_cents > 0]
     if not owing:
@@ -85,9 +80,4 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
             await extensions.request(session, job, policy, account, promised_on=promised_on, today=today)
         except DomainError:
             continue
-    for account, status in zip(owing[3:5], (ExtensionStatus.KEPT, ExtensionStatus.BROKEN), strict=False):
-        session.add(PaymentExtension(
-            account_id=account.id, amount_cents=figures[account.id].past_due_cents, requested_on=today - dt.timedelta(days=40),
-            promised_on=today - dt.timedelta(days=30), status=status, granted_by_rule=True,
-            reason="Granted: every condition is met.", closed_on=today - dt.timedelta(days=29)))
     await session.flush()

@@ -151,3 +151,51 @@ async def test_a_restore_tonight_swaps_the_fee_for_the_after_hours_one(session) 
         await reconnect.restore_after_hours(session, JOB, POLICY, account, now_local=at(TUESDAY, 18, 20))
     assert await ledger.balance(session, account.id) == 10_000
     assert await session.scalar(select(func.count()).where(AuditEvent.action == "work_order.after_hours")) == 1
+
+
+def new(account, cents: int, key: str, hour: int = 10):  # noqa: ANN001, ANN201
+    return payments.NewPayment(account.id, cents, key, "lockbox", at(TUESDAY, hour))
+
+
+async def test_many_payments_at_once_do_what_one_call_after_another_would(session) -> None:
+    """Two payments of one account in one batch: the second sees the first (it clears the arrears, not the first);
+    a key repeated in the batch is posted once; other accounts' effects are their own."""
+    split = await overdue_account(session)
+    split_order = await factories.make_order(session, split, kind=WorkOrderKind.DISCONNECT)
+    whole = await overdue_account(session, zip_code="76502")
+    whole_order = await factories.make_order(session, whole, kind=WorkOrderKind.DISCONNECT)
+    short = await overdue_account(session, zip_code="76504")
+    short_order = await factories.make_order(session, short, kind=WorkOrderKind.DISCONNECT)
+    results = await payments.post_payments(session, JOB, [
+        new(split, 7_000, "lockbox:a"), new(whole, 12_000, "lockbox:b"), new(split, 5_000, "lockbox:c", 11),
+        new(short, 4_000, "lockbox:d"), new(split, 5_000, "lockbox:c", 11),
+    ], timezone=TZ, policy=POLICY)
+    assert [r.created for r in results] == [True, True, True, True, False]
+    assert results[4].entry.id == results[2].entry.id
+    assert results[0].cancelled_order_ids == () and results[2].cancelled_order_ids == (split_order.id,)
+    assert results[1].cancelled_order_ids == (whole_order.id,) and results[3].cancelled_order_ids == ()
+    assert [await ledger.balance(session, a.id) for a in (split, whole, short)] == [0, 0, 8_000]
+    await session.refresh(short_order)
+    assert short_order.status != WorkOrderStatus.CANCELLED
+    audits = await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "ledger.post",
+                                                                                    AuditEvent.account_id == split.id))
+    assert audits == 3  # the test charge and two payments
+
+
+async def test_a_batch_refuses_a_key_reused_with_other_details_and_posts_nothing_in_its_round(session) -> None:
+    account = await overdue_account(session)
+    other = await overdue_account(session, zip_code="76502")
+    await pay(session, account, 5_000, "lockbox:used")
+    with pytest.raises(Conflict):
+        await payments.post_payments(session, JOB, [new(other, 3_000, "lockbox:fresh"), new(other, 6_000, "lockbox:used")],
+                                     timezone=TZ, policy=POLICY)
+
+
+async def test_a_batch_payment_that_clears_a_disconnected_account_orders_the_restore_with_its_fee(session) -> None:
+    account = await overdue_account(session)
+    account.status = AccountStatus.DISCONNECTED
+    await session.flush()
+    [result] = await payments.post_payments(session, JOB, [new(account, 12_000, "lockbox:r")], timezone=TZ, policy=POLICY)
+    restore = await session.get(WorkOrder, result.restore_order_id)
+    assert restore.kind == WorkOrderKind.RESTORE and restore.due_on == TUESDAY
+    assert await ledger.balance(session, account.id) == POLICY.reconnect_fee_cents

@@ -1,12 +1,15 @@
 """The demo seed builds a believable city whose balances are the sums of its ledgers."""
 
 import datetime as dt
+import shutil
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal import seed
 from portal.accounts import ledger
-from portal.accounts.models import Account, AccountStatus, Bill, Customer, LedgerEntry, Role, User, UserAccount, WorkOrder, WorkOrderKind
+from portal.accounts.models import (
+    Account, AccountStatus, Bill, Customer, LedgerEntry, MeterRead, Role, User, UserAccount, WorkOrder, WorkOrderKind,
+)
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -15,10 +18,10 @@ async def test_a_small_seed_loads_with_personas_history_and_todays_orders(sessio
     rows = seed.build(TODAY, premises=150, seed=3)
     counts = await seed.load(session, rows)
     await session.commit()
-    # side seeds open pending accounts for demo start/move requests on top of the bulk-loaded ones
-    assert counts["account"] == await session.scalar(
+    # the history's moves open accounts (and close others); side seeds open pending ones for today's requests
+    assert counts["account"] + counts["move"] == await session.scalar(
         select(func.count()).select_from(Account).where(Account.status != AccountStatus.PENDING))
-    assert counts["bill"] > counts["account"] * 20  # about two years of monthly bills
+    assert counts["bill"] >= counts["account"] * 13  # 13 or 14 monthly bills each, made by the bill run
 
     roles = dict((await session.execute(select(User.role, func.count()).group_by(User.role))).all())
     assert roles[Role.FIELD] == 3 and roles[Role.CSR] == 2 and roles[Role.SUPERVISOR] == 1
@@ -39,11 +42,46 @@ async def test_a_small_seed_loads_with_personas_history_and_todays_orders(sessio
     assert await session.scalar(select(func.count()).select_from(Customer).where(Customer.medical_alert_until.is_not(None))) >= 0
 
 
-async def test_the_same_seed_number_gives_the_same_city() -> None:
+async def test_the_same_seed_number_gives_the_same_city(session) -> None:
     first = seed.build(TODAY, premises=60, seed=9)
     second = seed.build(TODAY, premises=60, seed=9)
     assert first.data[Account] == second.data[Account]
-    assert first.data[LedgerEntry] == second.data[LedgerEntry]
+    assert first.data[MeterRead] == second.data[MeterRead]
+    assert first.habits == second.habits
+    assert seed.build(TODAY, premises=60, seed=10).habits != first.habits
+
+
+async def _history(session) -> list[tuple]:
+    entries = await session.execute(select(LedgerEntry.account_id, LedgerEntry.kind, LedgerEntry.amount_cents,
+                                           LedgerEntry.source_key, LedgerEntry.effective_on).order_by(LedgerEntry.id))
+    bills = await session.execute(select(Bill.account_id, Bill.period_end, Bill.previous_balance_cents, Bill.total_cents)
+                                  .order_by(Bill.id))
+    return [tuple(row) for row in entries] + [tuple(row) for row in bills]
+
+
+async def test_the_same_seed_number_gives_the_same_history(session, migrated_template, tmp_path) -> None:
+    """Seeded twice into empty databases, the same bills, payments, fees and keys come out."""
+    from portal.db import make_engine, make_sessionmaker
+    from tests.conftest import _TABLES, TEST_DB
+
+    await seed.load(session, seed.build(TODAY, premises=40, seed=9))
+    await session.commit()
+    first = await _history(session)
+    if TEST_DB == "postgres":
+        await session.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+        await session.commit()
+        url = migrated_template
+    else:
+        shutil.copy(migrated_template, tmp_path / "again.db")
+        url = f"sqlite+aiosqlite:///{tmp_path / 'again.db'}"
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as again:
+            await seed.load(again, seed.build(TODAY, premises=40, seed=9))
+            await again.commit()
+            assert await _history(again) == first and len(first) > 40 * 26
+    finally:
+        await engine.dispose()
 
 
 async def test_the_seed_has_rate_schedules_and_its_latest_bills_come_from_the_billing_engine(session) -> None:
