@@ -1,6 +1,7 @@
 """The demo as a newcomer meets it: `scripts/demo` started from the checkout (by scripts/check-demo, which sets
 DEMO_URL and DEMO_LOG), then a resident signs in with the demo button on a phone and pays a bill by card through the
-local Stripe stand-in. Skipped unless DEMO_URL is set: the rest of the suite serves the app itself.
+local Stripe stand-in; María (in Spanish) sets up autopay and overpays, and a CSR refunds the credit. Skipped unless
+DEMO_URL is set: the rest of the suite serves the app itself.
 
 The demo's own log is part of the product: a line saying a feature is off or missing, a warning or a traceback
 fails the run, so a dependency left out of the `demo` extra is caught here and not by the first person to try it."""
