@@ -82,6 +82,8 @@ def _port_free_or_exit(port: int) -> None:
     import socket
 
     with socket.socket() as sock:
+        # As uvicorn binds: connections of a demo just stopped (TIME_WAIT) do not hold the port, a listener does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
