@@ -1,11 +1,11 @@
-"""Every link a person can reach works: sign in as each role, start from that role's home and follow every link,
-redirect and form target breadth-first, over a small city holding one real row of each kind (bills, a counter
-receipt, an open and a closed drawer, a lockbox batch, a cut-off letter, orders on a technician's list, rates).
+"""Every link a person can reach works: sign in as each role (or stay signed out), start from that role's home and
+follow every link, redirect and form target breadth-first, over a small city holding one real row of each kind (bills,
+a counter receipt, an open and a closed drawer, a lockbox batch, a cut-off letter, orders on a technician's list, a
+pending extension, a stop request, an adjustment waiting for approval, rates).
 
 Fails on a 404, 405 or 5xx answer, on a link answered "bad request" (400/422), on a page a role is shown but may not
-open (401/403), on a form whose action is no
-route for its method, and on a link into another role's area. The pages crawled per role are printed in the
-terminal summary (and with -s)."""
+open (401/403), on a form whose action is no route for its method, and on a link into another role's area. The pages
+crawled per role are printed in the terminal summary (and with -s)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urlencode, urljoin, urlsplit
 
 import pytest
+
 from portal.accounts import tenancy
 from portal.accounts.models import WorkOrderKind
 from portal.accounts.policy import current_policy
@@ -173,7 +174,7 @@ async def crawl(client, routes: Routes, role: str) -> tuple[int, Counter[str], l
     return fetched, per_route, problems
 
 
-async def _city(client, session, engine, resident, other_resident, technician, csr, supervisor) -> None:  # noqa: ANN001
+async def _city(client, session, resident, other_resident, technician, csr, supervisor) -> None:  # noqa: ANN001
     """One row of each kind a link can carry an id of."""
     await bills_for(session, resident.account)  # 16 bills, one past due
     await with_rates(session)
@@ -246,8 +247,8 @@ def report_line(request: pytest.FixtureRequest):  # noqa: ANN201
 
 @pytest.mark.parametrize("role", list(HOME))
 async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
-        role, app, client, session, engine, resident, other_resident, technician, csr, supervisor, report_line) -> None:  # noqa: ANN001
-    await _city(client, session, engine, resident, other_resident, technician, csr, supervisor)
+        role, app, client, session, resident, other_resident, technician, csr, supervisor, report_line) -> None:  # noqa: ANN001
+    await _city(client, session, resident, other_resident, technician, csr, supervisor)
     person = {"visitor": None, "resident": other_resident.user, "resident_with_bill": resident.user,
               "technician": technician, "csr": csr, "supervisor": supervisor}[role]
     if person is not None:
