@@ -4,7 +4,6 @@ same function the demo uses (`seed.build` + `seed.load`)."""
 import datetime as dt
 from collections import defaultdict
 
-import pytest
 from sqlalchemy import func, select
 
 from portal import seed
@@ -38,13 +37,6 @@ MONTHLY_BILL = {AccountClass.RESIDENTIAL: (4_000, 50_000), AccountClass.COMMERCI
 DEPOSIT = {AccountClass.RESIDENTIAL: (15_000, 100_000), AccountClass.COMMERCIAL: (17_500, 600_000)}
 
 
-@pytest.fixture
-async def city(session):
-    counts = await seed.load(session, seed.build(TODAY, premises=150, seed=3))
-    await session.commit()
-    return counts
-
-
 async def _persona(session, key: str) -> tuple[User, Account]:
     user = await session.scalar(select(User).where(User.email == seed.PERSONAS[key][0]))
     account = await session.scalar(select(Account).join(UserAccount, UserAccount.account_id == Account.id)
@@ -52,7 +44,7 @@ async def _persona(session, key: str) -> tuple[User, Account]:
     return user, account
 
 
-async def test_every_bills_previous_balance_is_the_ledger_balance_just_before_it(session, city) -> None:
+async def check_every_bills_previous_balance_is_the_ledger_balance_just_before_it(session) -> None:
     bills = {(b.account_id, b.period_end): b for b in await session.scalars(select(Bill))}
     running: dict[int, int] = defaultdict(int)
     checked = 0
@@ -70,7 +62,7 @@ async def test_every_bills_previous_balance_is_the_ledger_balance_just_before_it
     assert sum(1 for p in previous if p > 0) > len(previous) * 0.01
 
 
-async def test_every_accounts_balance_is_its_ledger_sum_wherever_it_is_read(session, city) -> None:
+async def check_every_accounts_balance_is_its_ledger_sum_wherever_it_is_read(session) -> None:
     sums = dict((await session.execute(select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
                                        .group_by(LedgerEntry.account_id))).all())
     ids = list(await session.scalars(select(Account.id)))
@@ -89,7 +81,7 @@ async def test_every_accounts_balance_is_its_ledger_sum_wherever_it_is_read(sess
         assert bill.previous_balance_cents + bill.total_cents + after == balances[account_id]
 
 
-async def test_monthly_bills_and_deposits_fall_in_the_ranges_for_the_account_class(session, city) -> None:
+async def check_monthly_bills_and_deposits_fall_in_the_ranges_for_the_account_class(session) -> None:
     rows = await session.execute(select(Account.account_class, Bill.total_cents).join(Account, Account.id == Bill.account_id)
                                  .where(Bill.final.is_(False), Bill.estimated.is_(False)))
     seen = defaultdict(list)
@@ -113,7 +105,7 @@ async def test_monthly_bills_and_deposits_fall_in_the_ranges_for_the_account_cla
         assert low <= cents <= high
 
 
-async def test_the_history_has_every_kind_of_payment_late_fees_and_the_rarer_stories(session, city) -> None:
+async def check_the_history_has_every_kind_of_payment_late_fees_and_the_rarer_stories(session) -> None:
     keys = list(await session.scalars(select(LedgerEntry.source_key).where(LedgerEntry.kind == LedgerKind.PAYMENT)))
     prefixes = {k.split(":")[0] if ":" in k else k[:3] for k in keys}
     assert {"pi_", "receipt", "lockbox", "draft"} <= prefixes
@@ -134,7 +126,7 @@ async def test_the_history_has_every_kind_of_payment_late_fees_and_the_rarer_sto
     assert reconnect_fees == len(restores)
 
 
-async def test_the_demo_personas_are_what_the_demo_promises(session, city) -> None:
+async def check_the_demo_personas_are_what_the_demo_promises(session) -> None:
     policy = current_policy()
     maria, account = await _persona(session, "resident")
     assert maria.locale == "es" and (await session.get(Customer, account.customer_id)).language == "es"
@@ -163,3 +155,17 @@ async def test_the_demo_personas_are_what_the_demo_promises(session, city) -> No
     figures = await arrears.arrears_many(session, [o.account_id for o in disconnects], TODAY)
     assert disconnects and all(f.past_due_cents > 0 for f in figures.values())
     assert await session.scalar(select(func.count()).select_from(Customer).where(Customer.medical_alert_until.is_not(None))) >= 1
+
+
+async def test_the_seeded_city_holds_every_invariant(session) -> None:
+    """One city for all the checks: seeding it is most of the time (minutes on a busy machine), so it is made once."""
+    await seed.load(session, seed.build(TODAY, premises=150, seed=3))
+    await session.commit()
+    for check in (
+        check_every_bills_previous_balance_is_the_ledger_balance_just_before_it,
+        check_every_accounts_balance_is_its_ledger_sum_wherever_it_is_read,
+        check_monthly_bills_and_deposits_fall_in_the_ranges_for_the_account_class,
+        check_the_history_has_every_kind_of_payment_late_fees_and_the_rarer_stories,
+        check_the_demo_personas_are_what_the_demo_promises,
+    ):
+        await check(session)
