@@ -86,9 +86,10 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
+        photo_store=f"file:{tmp_path / 'photos'}",  # never the checkout's var/, which the demo uses
         secret_key="test-secret-key-0123456789abcdef0123456789",
         public_url="http://portal.test",
         demo=False,

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -130,6 +131,8 @@ def serve(database_url: str, **settings_overrides: object) -> Iterator[LiveServe
     settings_overrides: extra Settings fields (e.g. the Stripe stand-in's keys and URLs)."""
     sock = _free_socket()
     port = sock.getsockname()[1]
+    # Photos in a directory of this server's own, never the checkout's var/ (the demo's).
+    settings_overrides.setdefault("photo_store", f"file:{tempfile.mkdtemp(prefix='portal-photos-')}")
     settings = Settings(
         database_url=database_url,
         secret_key=SECRET_KEY,
