@@ -58,6 +58,8 @@ def registration_options(
 
 
 def verify_registration(settings: Settings, credential: dict, challenge: bytes) -> NewPasskey:
+    if not isinstance(credential, dict):
+        raise PasskeyError("malformed credential")
     try:
         verified = verify_registration_response(
             credential=credential,

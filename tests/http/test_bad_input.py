@@ -5,6 +5,7 @@ written. The bounds themselves are in portal/web/params.py."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -191,3 +192,21 @@ async def test_a_report_date_outside_1900_to_2100_is_refused(client, session, cs
     assert response.status_code == 400 and "Give the dates as YYYY-MM-DD." in response.text
     day = await client.get("/staff/collections", params={"day": "9999-12-31"})
     assert day.status_code == 400 and "Give the day as YYYY-MM-DD." in day.text
+
+
+@pytest.mark.parametrize("credential", [{}, [{}], "x", {"id": {}}])
+async def test_a_malformed_passkey_credential_is_a_failed_passkey(client, session, resident, credential) -> None:
+    await sign_in(client, session, resident.user)
+    headers = {"x-csrftoken": await csrf(client), "accept": "application/json"}
+    assert (await client.post("/settings/passkeys/options", headers=headers)).status_code in (200, 201)
+    response = await client.post("/settings/passkeys", json={"credential": credential, "nickname": "phone"}, headers=headers)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "passkey_failed"
+
+
+async def test_a_form_sent_to_a_json_endpoint_is_refused_not_left_waiting(client, session) -> None:
+    token = await csrf(client)
+    assert (await client.post("/signin/passkey/options", headers={"x-csrftoken": token})).status_code in (200, 201)
+    # The CSRF check reads the multipart form from the stream; the handler then reads the raw body.
+    response = await asyncio.wait_for(client.post("/signin/passkey", data={"_csrf_token": token},
+                                                  files={"file": ("a.csv", b"x", "text/csv")}), timeout=20)
+    assert response.status_code == 400
