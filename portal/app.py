@@ -30,7 +30,7 @@ from portal.field.controllers import ROUTES as FIELD_ROUTES
 from portal.payments.controllers import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.staff.controllers import ROUTES as STAFF_ROUTES
-from portal.web import errors, pages, templating
+from portal.web import errors, pages, params, templating
 from portal.web.assets import Assets
 from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies
 from portal.web.middleware import LocaleMiddleware, SecurityHeaders, content_security_policy
@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             task.cancel()
 
+    params.bound_int_path_params()  # before the routes are built: an id no row can have is a 404, not a 500
     app = Litestar(
         route_handlers=route_handlers,
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         before_send=[SecurityHeaders(csp=csp, hsts=settings.secure_cookies), CsrfRotation(csrf_config)],
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+        before_request=params.refuse_nul,
         lifespan=[mail_sender],
         debug=settings.debug,
         openapi_config=None,

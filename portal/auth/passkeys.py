@@ -14,7 +14,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -58,6 +58,8 @@ def registration_options(
 
 
 def verify_registration(settings: Settings, credential: dict, challenge: bytes) -> NewPasskey:
+    if not isinstance(credential, dict):
+        raise PasskeyError("malformed credential")
     try:
         verified = verify_registration_response(
             credential=credential,
@@ -66,7 +68,7 @@ def verify_registration(settings: Settings, credential: dict, challenge: bytes) 
             expected_origin=settings.origin,
             require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, KeyError, ValueError, TypeError) as exc:
+    except (WebAuthnException, KeyError, ValueError, TypeError) as exc:  # a malformed credential is a failed one
         raise PasskeyError(str(exc)) from exc
     transports = credential.get("response", {}).get("transports") or []
     return NewPasskey(
@@ -108,7 +110,7 @@ def verify_authentication(
             credential_current_sign_count=sign_count,
             require_user_verification=True,
         )
-    except (InvalidAuthenticationResponse, KeyError, ValueError, TypeError) as exc:
+    except (WebAuthnException, KeyError, ValueError, TypeError) as exc:
         raise PasskeyError(str(exc)) from exc
     return verified.new_sign_count
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -20,10 +19,13 @@ from portal.accounts.actor import Actor
 from portal.accounts.errors import NotFound
 from portal.accounts.models import RateScheduleRecord
 from portal.i18n import gettext as _
+from portal.web import params
 
 from . import rates
 
 MAX_TIERS = 5
+MAX_PRICE_CENTS = 10_000_000  # $100,000.00: no charge or price per 1,000 gallons comes near it
+MAX_TIER_GALLONS = 10**9
 
 
 @dataclass
@@ -151,27 +153,23 @@ async def blank_form(session: AsyncSession, code: str, today: dt.date) -> RateFo
 
 
 def _cents(form: RateForm, name: str, *, required: bool = True) -> int | None:
-    raw = form.values.get(name, "").replace("$", "").replace(",", "")
+    raw = form.values.get(name, "").strip()
     if not raw:
         if required:
             form.error(name, _("Enter an amount in dollars, like 12.50."))
         return None
     try:
-        amount = Decimal(raw)
-    except InvalidOperation:
-        form.error(name, _("Enter an amount in dollars, like 12.50."))
-        return None
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount > 100_000:
+        return params.parse_cents(raw, maximum=MAX_PRICE_CENTS)
+    except params.BadValue:
         form.error(name, _("Enter an amount in dollars and cents, from 0.00 to 100,000.00."))
         return None
-    return int(amount * 100)
 
 
 def to_data(form: RateForm, today: dt.date) -> tuple[dt.date | None, dict[str, Any] | None]:
     """Check the form; (effective date, stored data) or Nones with the form's errors filled."""
     effective_on = None
     try:
-        effective_on = dt.date.fromisoformat(form.values.get("effective_on", ""))
+        effective_on = params.parse_date(form.values.get("effective_on", ""))
         if effective_on <= today:
             form.error("effective_on", _("New rates must start after today: bills already issued never change."))
     except ValueError:
@@ -189,7 +187,7 @@ def to_data(form: RateForm, today: dt.date) -> tuple[dt.date | None, dict[str, A
                 form.error(f"tier_price_{i}", _("Enter the price per 1,000 gallons for this tier."))
             up_to = None
             if up_raw:
-                if not up_raw.isdigit() or int(up_raw) <= 0:
+                if not up_raw.isdigit() or not up_raw.isascii() or not 0 < int(up_raw) <= MAX_TIER_GALLONS:
                     form.error(f"tier_up_to_{i}", _("Enter the tier's upper limit in whole gallons, or leave it empty for the top tier."))
                 else:
                     up_to = int(up_raw)

@@ -22,7 +22,7 @@ from portal.accounts.policy import Policy, current_policy
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 from portal.settings import Settings
-from portal.web import guards
+from portal.web import guards, params
 from portal.web.charts import ChartPoint, bar_chart
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
@@ -206,7 +206,8 @@ class MyAccountController(Controller):
         flow = self._flow(request, kind)
         form = await forms.ChooseAddressForm.from_request(request)
         raw = (await request.form()).get("premise_id")
-        premise = await db_session.get(Premise, int(raw)) if raw and str(raw).isdigit() else None
+        premise_id = params.id_or_none(raw)
+        premise = await db_session.get(Premise, premise_id) if premise_id else None
         form.premise_id.choices = [(premise.id, premise.one_line)] if premise else []
         if premise is None or not form.validate():
             context = await self._flow_context(request, db_session, kind)

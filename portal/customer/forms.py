@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, EmailField, FileField, RadioField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, FileField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from portal.auth.forms import LinkAccountForm  # noqa: F401 - the same proof as at sign-up
 from portal.i18n import lazy_gettext as _
-from portal.web.forms import PHONE, AddressSearchForm, Form, LetterOfCreditForm  # noqa: F401 - shared with the console
+from portal.web.forms import PHONE, AddressSearchForm, DateField, Form, LetterOfCreditForm  # noqa: F401 - shared with the console
 
 
 class ChooseAddressForm(Form):

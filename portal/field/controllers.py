@@ -22,7 +22,7 @@ from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import Origin, Role, WorkOrderStatus
 from portal.accounts.policy import current_policy
 from portal.i18n import gettext as _
-from portal.web import guards
+from portal.web import guards, params
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.identity import client_ip
@@ -196,7 +196,7 @@ class FieldController(Controller):
 
     @put("/photos/{client_id:str}", request_max_body_size=MAX_BODY, status_code=200, name="field.photo.upload")
     async def upload_photo(self, request: Request, db_session: DbSession, settings: AppSettings, client_id: FromPath[str],
-                           order_id: FromQuery[int], sha256: FromQuery[str]) -> Response:
+                           order_id: params.QueryId, sha256: FromQuery[str]) -> Response:
         order, _premise = await services.order_for(db_session, request.user.id, order_id, any_status=True)
         ctx = _context(request, settings)
         data = await request.body()

@@ -33,8 +33,8 @@ def make_cursor(when: dt.datetime) -> str:
 
 
 def parse_cursor(cursor: str | None) -> dt.datetime | None:
-    if not cursor or not cursor.isdigit():
-        return None  # no cursor or a mangled one: a full download is always safe
+    if not cursor or not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
+        return None  # no cursor or a mangled one (18 digits of microseconds reach past 2100): a full download is always safe
     return dt.datetime.fromtimestamp(int(cursor) / 1_000_000, dt.UTC)
 
 

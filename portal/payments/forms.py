@@ -6,7 +6,7 @@ import wtforms
 from wtforms import validators
 
 from portal import i18n
-from portal.web.forms import AccountNumber, Form, Zip
+from portal.web.forms import AccountNumber, DollarsField, Form, Zip
 
 from . import rules
 
@@ -69,8 +69,8 @@ class AutopayForm(Form):
 class StaffRefundForm(Form):
     """The console's refund of a credit balance."""
 
-    amount = wtforms.DecimalField(
-        _("Amount to refund ($)"), places=2,
+    amount = DollarsField(
+        _("Amount to refund ($)"),
         validators=[validators.InputRequired(message=_("Enter an amount, like 45.10.")),
                     validators.NumberRange(min=0.01, max=1_000_000, message=_("Enter an amount above zero."))],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},

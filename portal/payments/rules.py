@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from portal.accounts.policy import Policy
 from portal.i18n import format_money
 from portal.i18n import gettext as _
+from portal.web.params import MAX_CENTS
 
 # No 0/O or 1/I: a confirmation number read over the phone is not misheard.
 CONFIRMATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -28,6 +29,10 @@ def amount_problem(amount_cents: int, policy: Policy) -> str | None:
     return None
 
 
+# The most one online payment takes: the portal's bound for any amount typed ($1,000,000.00).
+MAX_PAYMENT_CENTS = MAX_CENTS
+
+
 def parse_amount(text: str) -> int | None:
     """Dollars as a person types them ("$1,234.5", "80") to cents; None when it is not an amount."""
     cleaned = text.strip().replace("$", "").replace(",", "").replace(" ", "")
@@ -38,7 +43,10 @@ def parse_amount(text: str) -> int | None:
         return None
     if fraction and (not fraction.isdigit() or len(fraction) > 2):
         return None
-    return int(whole or "0") * 100 + int((fraction + "00")[:2])
+    if not cleaned.isascii():
+        return None  # digits of other scripts, which int() would accept
+    cents = int(whole or "0") * 100 + int((fraction + "00")[:2])
+    return cents if cents <= MAX_PAYMENT_CENTS else None
 
 
 def bill_amount_to_pay(bill_due_cents: int, account_due_cents: int) -> int:

@@ -34,7 +34,7 @@ from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 from portal.i18n import ngettext, use_locale
 from portal.settings import Settings
-from portal.web import guards
+from portal.web import guards, params
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
 from portal.web.flash import flash
 from portal.web.forms import AddressSearchForm
@@ -398,8 +398,8 @@ def _parse_day(raw: str | None, settings: Settings) -> dt.date:
     if not raw:
         return local_today(settings)
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
+        return params.parse_date(raw)
+    except params.BadValue:
         raise DomainError(_("Give the day as YYYY-MM-DD."), field="day") from None
 
 
@@ -441,9 +441,9 @@ class LockboxController(Controller):
 
 def _report_period(start: str | None, end: str | None, today: dt.date) -> reports.Period:
     try:
-        last = dt.date.fromisoformat(end) if end else today
-        first = dt.date.fromisoformat(start) if start else last.replace(day=1)
-    except ValueError:
+        last = params.parse_date(end) if end else today
+        first = params.parse_date(start) if start else last.replace(day=1)
+    except params.BadValue:
         raise DomainError(_("Give the dates as YYYY-MM-DD."), field="start") from None
     if first > last:
         raise DomainError(_("The period must start before it ends."), field="start")
@@ -633,6 +633,16 @@ def _forecast(raw: object) -> int | None:
         raise DomainError(_("Give the forecast high as a whole number of degrees."), field="forecast_high") from None
 
 
+def _technician_id(raw: str) -> int | None:
+    """A technician chosen from the list; empty is nobody (unassigned, or any technician in the filter)."""
+    if not raw.strip():
+        return None
+    try:
+        return params.parse_id(raw)
+    except params.BadValue:
+        raise DomainError(_("Choose a technician from the list."), field="technician") from None
+
+
 class DispatchController(Controller):
     path = "/staff/dispatch"
     guards = [guards.staff]
@@ -643,7 +653,7 @@ class DispatchController(Controller):
         route: FromQuery[str] = "", due_by: FromQuery[str] = "", technician: FromQuery[str] = "",
     ) -> Template:
         filters = dispatch.Filters(status=status, kind=kind, route=route, due_by=_parse_day(due_by, settings) if due_by else None,
-                                   technician_id=int(technician) if technician.isdigit() else None)
+                                   technician_id=_technician_id(technician))
         owners = await dispatch.route_owners(db_session)
         return Template("staff/dispatch.html", context={
             "filters": filters, "rows": await dispatch.orders(db_session, filters, today=local_today(settings)),
@@ -656,22 +666,18 @@ class DispatchController(Controller):
     @post("/orders/{order_id:int}/assign", name="staff.dispatch.assign")
     async def assign(self, request: Request, db_session: DbSession, order_id: FromPath[int]) -> Redirect:
         data = await request.form()
-        raw = str(data.get("technician_id", ""))
-        order = await dispatch.assign(db_session, actor_of(request), order_id, int(raw) if raw.isdigit() else None)
+        order = await dispatch.assign(db_session, actor_of(request), order_id, _technician_id(str(data.get("technician_id", ""))))
         flash(request, _("Order %(id)s assigned.", id=order.id) if order.assigned_to_id else _("Order %(id)s unassigned.", id=order.id), "success")
         return redirect_to("staff.dispatch")
 
     @post("/routes/owner", name="staff.dispatch.route_owner")
     async def route_owner(self, request: Request, db_session: DbSession) -> Redirect:
         data = await request.form()
-        raw = str(data.get("technician_id", ""))
-        technician_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
-        if raw and technician_id is None:
-            raise DomainError(_("Choose a field technician."), field="technician_id")
+        technician_id = _technician_id(str(data.get("technician_id", "")))
         route = await dispatch.set_route_owner(db_session, actor_of(request), str(data.get("route", ""))[:64], technician_id)
         flash(request, _("Route %(code)s now belongs to the technician chosen.", code=route.code) if route.technician_id
               else _("Route %(code)s has no owner now.", code=route.code), "success")
-        return Redirect(request.url_for("staff.dispatch") + "#routes", status_code=303)
+        return redirect_to("staff.dispatch", anchor="routes")
 
     @post("/orders", name="staff.dispatch.create")
     async def create(self, request: Request, db_session: DbSession, settings: AppSettings) -> Redirect:
@@ -679,7 +685,7 @@ class DispatchController(Controller):
         try:
             number = numbers.normalize(str(data.get("account_number", "")))
             kind = WorkOrderKind(str(data.get("kind", "")))
-            due_on = dt.date.fromisoformat(str(data.get("due_on", "")))
+            due_on = params.parse_date(data.get("due_on", ""))
         except (numbers.InvalidAccountNumber, ValueError):
             raise DomainError(_("Enter a valid account number, a kind and a due date.")) from None
         account = await db_session.scalar(select(Account).where(Account.number == number))
@@ -926,8 +932,8 @@ class AccountActionController(Controller):
         account = await staff_account(request, db_session, number)
         data = await request.form()
         try:
-            stop_on = dt.date.fromisoformat(str(data.get("stop_on", "")))
-        except ValueError:
+            stop_on = params.parse_date(data.get("stop_on", ""))
+        except params.BadValue:
             raise DomainError(_("Give the stop date as YYYY-MM-DD."), field="stop_on") from None
         await tenancy.stop_service(db_session, actor_of(request), current_policy(), account, stop_on=stop_on,
                                    forwarding_address=str(data.get("forwarding_address", "")), today=local_today(settings))

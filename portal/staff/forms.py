@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from wtforms import BooleanField, DateField, DecimalField, EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal import i18n
 from portal.accounts.policy import current_policy
 from portal.i18n import lazy_gettext as _
-from portal.web.forms import PHONE, AccountNumber, Form, LetterOfCreditForm
+from portal.web.forms import PHONE, AccountNumber, DateField, DollarsField, Form, LetterOfCreditForm
 
 
 class NoteForm(Form):
@@ -48,7 +48,7 @@ class AdjustmentForm(Form):
     vacant_from = DateField(_("Vacant from"), validators=[Optional()])
     vacant_until = DateField(_("Vacant until"), validators=[Optional()])
     error_from = DateField(_("The error started on"), validators=[Optional()])
-    amount = DecimalField(_("Wrong by, on each bill ($)"), places=2, validators=[Optional(), NumberRange(min=0.01, max=100000)],
+    amount = DollarsField(_("Wrong by, on each bill ($)"), validators=[Optional(), NumberRange(min=0.01, max=100000)],
                           render_kw={"inputmode": "decimal"})
     direction = RadioField(_("The customer was"), choices=[("overcharged", _("Overcharged (credit)")), ("undercharged", _("Undercharged (charge)"))],
                            default="overcharged", validators=[Optional()])
@@ -78,7 +78,7 @@ class DecisionForm(Form):
 class WholeCents:
     """Dollars with at most two decimals (a cashier typing 12.345 made a mistake)."""
 
-    def __call__(self, form: Form, field: DecimalField) -> None:
+    def __call__(self, form: Form, field: DollarsField) -> None:
         if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
             raise ValidationError(i18n.gettext("Enter dollars and cents, like 45.10."))
 
@@ -87,11 +87,10 @@ def cents(value: Decimal | None) -> int:
     return int((value or Decimal(0)) * 100)
 
 
-def _dollars(label: object, *, minimum: Decimal = Decimal(0)) -> DecimalField:
+def _dollars(label: object, *, minimum: Decimal = Decimal(0)) -> DollarsField:
     too_small = _("Enter an amount above zero.") if minimum > 0 else _("The amount cannot be negative.")
-    return DecimalField(
+    return DollarsField(
         label,
-        places=2,
         validators=[InputRequired(_("Enter an amount, like 45.10.")), WholeCents(), NumberRange(min=minimum, max=Decimal(1_000_000), message=too_small)],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )

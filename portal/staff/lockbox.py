@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import io
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,11 +25,14 @@ from portal.accounts.errors import Conflict, DomainError
 from portal.accounts.models import Account, LockboxBatch
 from portal.accounts.payments import post_payment
 from portal.accounts.policy import Policy
+from portal.i18n import format_money
 from portal.i18n import gettext as _
+from portal.web import params
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_LINES = 20_000
 ITEM_COLUMNS = ("item_id", "trace", "sequence")
+MAX_ITEM_ID = 64  # the payment's key, "lockbox:<item id>", must fit the ledger's source key column
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,15 @@ def _date(raw: str) -> dt.date:
     raw = raw.strip()
     for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y"):
         try:
-            return dt.datetime.strptime(raw, fmt).date()
+            return params.check_date(dt.datetime.strptime(raw, fmt).date())
         except ValueError:
             continue
     raise ValueError(raw)
 
 
 def _cents(raw: str) -> int:
-    value = Decimal(raw.strip().replace("$", "").replace(",", ""))
-    if value != value.quantize(Decimal("0.01")):
-        raise InvalidOperation(raw)
-    return int(value * 100)
+    """Dollars and cents up to params.MAX_DOLLARS: a larger amount is a misread line, not a check."""
+    return params.parse_cents(raw, maximum=params.MAX_CENTS)
 
 
 def parse(content: bytes) -> tuple[list[Line], list[BadLine]]:
@@ -75,7 +75,18 @@ def parse(content: bytes) -> tuple[list[Line], list[BadLine]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DomainError(_("The file is not a text CSV file."), field="file") from None
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": a quoted field may hold a line break or a stray CR (the csv module's own reading of it).
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    read = [1]  # the last record read (1 is the header)
+    try:
+        return _lines(reader, read)
+    except csv.Error as exc:
+        # A broken quote: the rest of the file cannot be trusted, so none of it is posted.
+        raise DomainError(_("Line %(line)d cannot be read as CSV (%(reason)s); nothing was posted.",
+                            line=read[0] + 1, reason=str(exc)), field="file") from None
+
+
+def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[BadLine]]:
     header = {name.strip().lower(): name for name in (reader.fieldnames or []) if name}
     missing = [column for column in ("account_number", "amount", "paid_on") if column not in header]
     if missing:
@@ -85,11 +96,15 @@ def parse(content: bytes) -> tuple[list[Line], list[BadLine]]:
     bad: list[BadLine] = []
     seen: dict[str, int] = {}
     for index, row in enumerate(reader, start=2):  # line 1 is the header
+        read[0] = index
         if index > MAX_LINES + 1:
             raise DomainError(_("The file has more than %(count)d lines.", count=MAX_LINES), field="file")
         get = lambda column: (row.get(header.get(column, ""), "") or "").strip()  # noqa: E731
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue  # a blank line
+        if any(params.has_nul(value) for value in row.values()):
+            bad.append(BadLine(index, _("The line holds a control character (NUL).")))
+            continue
         raw_number = get("account_number")
         try:
             number = numbers.normalize(raw_number)
@@ -98,8 +113,9 @@ def parse(content: bytes) -> tuple[list[Line], list[BadLine]]:
             continue
         try:
             cents = _cents(get("amount"))
-        except (InvalidOperation, ValueError):
-            bad.append(BadLine(index, _("Amount %(amount)s is not a number of dollars and cents.", amount=get("amount") or "—")))
+        except params.BadValue:
+            bad.append(BadLine(index, _("Amount %(amount)s is not a number of dollars and cents up to %(max)s.",
+                                        amount=get("amount")[:40] or "—", max=format_money(params.MAX_CENTS))))
             continue
         if cents <= 0:
             bad.append(BadLine(index, _("The amount must be above zero.")))
@@ -107,13 +123,16 @@ def parse(content: bytes) -> tuple[list[Line], list[BadLine]]:
         try:
             paid_on = _date(get("paid_on"))
         except ValueError:
-            bad.append(BadLine(index, _("Date %(date)s is not a date.", date=get("paid_on") or "—")))
+            bad.append(BadLine(index, _("Date %(date)s is not a date between 1900 and 2100.", date=get("paid_on")[:40] or "—")))
             continue
-        check = get("check_number")
+        check = " ".join(get("check_number").split())[:32]  # a line break inside the quotes is not part of the number
         if item_column:
             item = (row.get(item_column) or "").strip()
             if not item:
                 bad.append(BadLine(index, _("The line has no bank item id.")))
+                continue
+            if len(item) > MAX_ITEM_ID:
+                bad.append(BadLine(index, _("The bank item id is longer than %(count)d characters.", count=MAX_ITEM_ID)))
                 continue
             key = f"lockbox:{item}"
         else:

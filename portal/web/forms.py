@@ -6,16 +6,19 @@ Litestar checks the CSRF token before a handler runs, so WTForms' own CSRF stays
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, Self
 
 import wtforms
 from litestar import Request
-from wtforms import DateField, IntegerField, StringField
+from wtforms import StringField
 from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from portal import i18n
 from portal.accounts import deposits, numbers
+
+from . import params
 
 _ = i18n.lazy_gettext
 
@@ -62,6 +65,15 @@ class Form(wtforms.Form):
         data = await request.form()
         return cls(formdata=_FormData(data), **kwargs)
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        # PostgreSQL text cannot hold a NUL (urlencoded forms are refused before the handler; multipart ones land here).
+        for name, field in self._fields.items():
+            if any(params.has_nul(value) for value in (field.raw_data or [])):
+                self.add_error(name, i18n.gettext("Remove the control character (NUL) from this field."))
+                ok = False
+        return ok
+
     def add_error(self, field: str, message: str) -> None:
         getattr(self, field).errors = [*getattr(self, field).errors, message]
         self._errors = None  # WTForms caches .errors
@@ -77,6 +89,48 @@ class Form(wtforms.Form):
         first field, where the person starts again."""
         first = next(iter(self._fields), "")
         return [(name or first, message) for name, messages in self.errors.items() for message in messages]
+
+
+class DateField(wtforms.DateField):
+    """A date within params.DATE_MIN .. DATE_MAX (1900..2100): a later date would overflow the date arithmetic."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            try:
+                params.check_date(self.data)
+            except params.BadValue:
+                self.data = None
+                raise ValueError(i18n.gettext("Enter a date between %(first)s and %(last)s.", first=params.DATE_MIN.year,
+                                              last=params.DATE_MAX.year)) from None
+
+
+class IntegerField(wtforms.IntegerField):
+    """A whole number within a 64-bit column (the range validators then say what the field allows)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and abs(self.data) > params.ID_MAX:
+            self.data = None
+            raise ValueError(i18n.gettext("Enter a smaller number."))
+
+
+class DollarsField(wtforms.DecimalField):
+    """Dollars and cents as people type them ("1,234.50", "$80"): finite, at most 2 decimals, at most
+    params.MAX_DOLLARS; "1e308", "NaN" and "Infinity" are refused here rather than reaching a comparison."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, places=2, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return
+        try:
+            self.data = Decimal(params.parse_cents(valuelist[0])) / 100
+        except params.BadValue:
+            raise ValueError(i18n.gettext("Enter an amount in dollars and cents, like 45.10, up to %(max)s.",
+                                          max=i18n.format_money(params.MAX_CENTS))) from None
 
 
 class AccountNumber:
