@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.i18n import format_date
 from portal.i18n import gettext as _
 
 from .models import Account, ArrangementStatus, Customer, ExtensionStatus, PaymentArrangement, PaymentExtension
@@ -42,7 +43,7 @@ def hold_message(code: str, order_id: int, facts: HoldFacts) -> str:
     if code == "extension":
         return _("Order %(id)s: this account has a payment extension until %(date)s, so it must not be disconnected. "
                  "Nothing was recorded. Call dispatch.", id=order_id,
-                 date=facts.extension_until.isoformat() if facts.extension_until else "")
+                 date=format_date(facts.extension_until) if facts.extension_until else "")
     return _("Order %(id)s: this account has a payment arrangement, so it must not be disconnected. Nothing was "
              "recorded. Call dispatch.", id=order_id)
 
@@ -53,7 +54,7 @@ async def hold_facts(session: AsyncSession, account_ids: list[int]) -> dict[int,
     ids = sorted(set(account_ids))
     medical = dict((await session.execute(
         select(Account.id, Customer.medical_alert_until).join(Customer, Customer.id == Account.customer_id)
-        .where(Account.id.in_(ids)))).tuples().all())
+        .where(Account.id.in_(ids)))).all())
     extensions: dict[int, dt.date] = {}
     for account_id, promised_on in await session.execute(
             select(PaymentExtension.account_id, PaymentExtension.promised_on)

@@ -16,7 +16,7 @@ class InvalidAccountNumber(ValueError):
 
 def with_check_digit(body: int | str) -> str:
     body = str(body).zfill(BODY_DIGITS)
-    if len(body) != BODY_DIGITS or not body.isdigit():
+    if len(body) != BODY_DIGITS or not (body.isascii() and body.isdigit()):
         raise ValueError(f"account number body must be {BODY_DIGITS} digits")
     return body + damm.calc_check_digit(body)
 
@@ -24,7 +24,7 @@ def with_check_digit(body: int | str) -> str:
 def normalize(raw: str) -> str:
     """Strip the spaces and dashes people type and check the digit; raise InvalidAccountNumber if it is wrong."""
     digits = re.sub(r"[\s\-.]", "", raw or "")
-    if len(digits) != BODY_DIGITS + 1 or not digits.isdigit() or not damm.is_valid(digits):
+    if len(digits) != BODY_DIGITS + 1 or not (digits.isascii() and digits.isdigit()) or not damm.is_valid(digits):
         raise InvalidAccountNumber(raw)
     return digits
 

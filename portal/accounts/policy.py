@@ -124,7 +124,7 @@ class Policy:
         """Gallons a meter of this size can pass in a day; None for a size the table does not list."""
         for pair in self.read_ceiling_gallons_per_day.split(","):
             size, _, gallons = pair.strip().partition(":")
-            if size == meter_size and gallons.strip().isdigit():
+            if size == meter_size and gallons.strip().isascii() and gallons.strip().isdigit():
                 return int(gallons)
         return None
 

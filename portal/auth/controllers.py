@@ -228,7 +228,7 @@ class SignUpController(Controller):
             return Template("auth/signup.html", context={"form": form}, status_code=400)
         maker = request.app.state.sessionmaker
         ip = client_ip(request)
-        number = "".join(ch for ch in form.account_number.data if ch.isdigit())
+        number = "".join(ch for ch in form.account_number.data if "0" <= ch <= "9")
         if await throttle.is_limited(maker, "link_fail_ip", ip, limit=10, window=HOUR) or await throttle.is_limited(
             maker, "link_fail_acct", number, limit=6, window=DAY
         ):

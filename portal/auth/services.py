@@ -128,7 +128,7 @@ async def redeem_code(
 ) -> SignInCode:
     """Use a code once, in the browser that asked for it. Wrong, expired and used codes all give the same answer."""
     email = normalize_email(email)
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    code = "".join(ch for ch in (code or "") if "0" <= ch <= "9")
     pending = await session.scalar(
         select(SignInCode)
         .where(SignInCode.email == email, SignInCode.purpose == purpose, SignInCode.used_at.is_(None),

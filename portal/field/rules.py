@@ -98,13 +98,18 @@ def _text(payload: dict[str, Any], name: str, limit: int) -> str | None:
     return value.strip()[:limit] or None
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() also takes "²" and other scripts' digits, which int() refuses; a dial shows 0-9 only.
+    return text.isascii() and text.isdigit() and len(text) <= 10
+
+
 def _register(payload: dict[str, Any], name: str, *, required: bool) -> int | None:
     value = payload.get(name)
     if value is None or value == "":
         if required:
             raise InvalidAction(_("Enter the read: the numbers on the meter's dials."))
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+    if isinstance(value, bool) or not isinstance(value, int | str) or not _ascii_digits(str(value).strip()):
         raise InvalidAction(_("A read is whole numbers only, as the dials show it."))
     number = int(str(value).strip())
     if number >= 10**10:

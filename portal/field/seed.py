@@ -39,6 +39,14 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     # Every route has an owner, so the orders residents, staff and jobs make in the demo reach a technician's list.
     for n, code in enumerate(await routes.codes(session)):
         await routes.set_owner(session, office, code, (luis, dana)[n % 2].id)
+    # The bulk load planned today's orders before routes had owners: each goes to its route's owner, as new ones do,
+    # so dispatch's route table and the technicians' lists agree.
+    owner_of = await routes.owners(session)
+    planned = await session.execute(
+        select(WorkOrder, Premise.route).join(Premise, Premise.id == WorkOrder.premise_id)
+        .where(WorkOrder.status == WorkOrderStatus.ASSIGNED, WorkOrder.due_on == today))
+    for order, route in planned:
+        order.assigned_to_id = owner_of.get(route) or order.assigned_to_id
 
     reads = await _orders(session, luis, WorkOrderKind.READ)
     if reads:

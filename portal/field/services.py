@@ -68,7 +68,7 @@ async def restore_offer(session: AsyncSession, user_id: int, order: WorkOrder) -
 async def preview_read(session: AsyncSession, policy: Policy, order: WorkOrder, raw: str) -> reads.ReadCheck | None:
     """The read check for a value typed on the page, before anything is saved (None when it is not a number)."""
     meter = await session.get(Meter, order.meter_id) if order.meter_id else None
-    if meter is None or not raw.strip().isdigit():
+    if meter is None or not (raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) <= 10):
         return None
     now = dt.datetime.now(dt.UTC)
     history = await reads.history(session, policy, meter, now)

@@ -39,9 +39,9 @@ def parse_amount(text: str) -> int | None:
     if not cleaned or cleaned.count(".") > 1:
         return None
     whole, _, fraction = cleaned.partition(".")
-    if not whole.isdigit() and not (whole == "" and fraction):
+    if not (whole.isascii() and whole.isdigit()) and not (whole == "" and fraction):
         return None
-    if fraction and (not fraction.isdigit() or len(fraction) > 2):
+    if fraction and (not (fraction.isascii() and fraction.isdigit()) or len(fraction) > 2):
         return None
     if not cleaned.isascii():
         return None  # digits of other scripts, which int() would accept
@@ -57,7 +57,7 @@ def bill_amount_to_pay(bill_due_cents: int, account_due_cents: int) -> int:
 
 def parse_id(text: str | None) -> int | None:
     """A database id typed in a query string, or None (a larger number than the column holds is no id)."""
-    if not text or not text.isdigit() or len(text) > 18:
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
     return int(text)
 

@@ -882,7 +882,7 @@ class AccountActionController(Controller):
         account = await staff_account(request, db_session, number)
         data = await request.form()
         raw = str(data.get("instalments", ""))
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
             raise DomainError(_("Choose from 1 to %(max)d instalments.", max=current_policy().arrangement_max_instalments), field="instalments")
         plan = await account_actions.grant_arrangement(db_session, actor_of(request), current_policy(), account,
                                                        instalments=int(raw), reason=str(data.get("reason", "")), today=local_today(settings))

@@ -66,7 +66,7 @@ def plan(raw: str) -> Plan:
     if numbers.is_valid(text):
         return Plan("number", number=numbers.normalize(text))
     compact = _SEPARATORS.sub("", text)
-    if compact.isdigit():
+    if compact.isascii() and compact.isdigit():
         if len(compact) < MIN_DIGITS:
             return Plan("too_short")
         # A US number typed with its country code still matches the stored ten digits.

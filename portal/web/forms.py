@@ -146,7 +146,7 @@ class AccountNumber:
 class Zip:
     def __call__(self, form: wtforms.Form, field: wtforms.Field) -> None:
         value = (field.data or "").strip()
-        if not (len(value) in (5, 10) and value[:5].isdigit()):
+        if not (len(value) in (5, 10) and (value[:5].isascii() and value[:5].isdigit())):
             raise wtforms.validators.ValidationError(i18n.gettext("Enter the 5-digit ZIP code of the service address."))
 
 

@@ -75,7 +75,9 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
     env.filters.update(
         money=i18n.format_money,
         date=i18n.format_date,
-        datetime=lambda value, style="short": i18n.format_datetime(value, settings.timezone, style),
+        # a stored ISO string too (a phone's "as of" stamp, in UTC): shown on the utility's clock, in the reader's format
+        datetime=lambda value, style="short": i18n.format_datetime(
+            datetime.fromisoformat(value) if isinstance(value, str) else value, settings.timezone, style),
         number=i18n.format_number,
         account_number=numbers.display,
         label=label,

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.accounts import ledger
-from portal.accounts.models import AuditEvent, CashDrawer, LedgerEntry, LockboxBatch, RateScheduleRecord, Receipt, RefundRequest
-from tests.field_world import make_field_order
+from portal.accounts.models import (
+    AuditEvent, CashDrawer, LedgerEntry, LockboxBatch, MeterRead, RateScheduleRecord, Receipt, RefundRequest,
+)
+from tests.field_world import Phone, make_field_order
 from tests.integration.billing_helpers import with_rates
-from tests.http.helpers import csrf, local_today, post_form, sign_in
+from tests.http.helpers import csrf, local_today, post_form, post_json, sign_in
 
 TOO_BIG = str(2**63)
 NOT_MONEY = ["1e308", "NaN", "Infinity", "-Infinity", "99999999999999999999.99", "1000000.01"]
@@ -210,3 +213,38 @@ async def test_a_form_sent_to_a_json_endpoint_is_refused_not_left_waiting(client
     response = await asyncio.wait_for(client.post("/signin/passkey", data={"_csrf_token": token},
                                                   files={"file": ("a.csv", b"x", "text/csv")}), timeout=20)
     assert response.status_code == 400
+
+
+# str.isdigit() is true for "²" and for other scripts' digits, and for a 5,000-digit string, all of which int() refuses:
+# each place that took a number by isdigit() answered 500.
+OTHER_DIGITS = ["²", "１２", "9" * 5000]
+
+
+async def test_digits_int_refuses_are_no_bill_to_pay_and_no_500(client, session, resident) -> None:
+    await sign_in(client, session, resident.user)
+    for raw in OTHER_DIGITS:
+        response = await client.get(f"/pay/{resident.account.number}", params={"bill": raw})
+        assert response.status_code == 200 and "Paying your bill of" not in response.text, raw
+
+
+async def test_a_read_in_digits_a_dial_cannot_show_is_refused_and_not_saved(client, session, technician) -> None:
+    order = await make_field_order(session, technician)
+    await session.commit()
+    await sign_in(client, session, technician)
+    before = await _count(session, MeterRead)
+    for raw in OTHER_DIGITS:
+        response = await post_form(client, f"/field/orders/{order.id}/actions/record_read",
+                                   {"mutation_id": str(uuid.uuid4()), "value": raw})
+        assert 400 <= response.status_code < 500 and "whole numbers" in response.text, raw
+        phone = Phone()
+        answer = await post_json(client, "/field/sync", phone.batch(phone.action("record_read", order.id, {"value": raw})))
+        assert answer.status_code < 500 and answer.json()["answers"][0]["status"] == "rejected", answer.text
+    assert await _count(session, MeterRead) == before
+
+
+async def test_instalments_in_digits_int_refuses_are_a_field_error(client, session, csr, resident) -> None:
+    await sign_in(client, session, csr)
+    for raw in OTHER_DIGITS:
+        response = await post_form(client, f"/staff/accounts/{resident.account.number}/arrangements",
+                                   {"instalments": raw, "reason": "Hardship"})
+        assert 400 <= response.status_code < 500 and "instalments" in response.text, raw

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import (Account, AccountStatus, ExtensionStatus, MeterRead, PaymentExtension, Photo, SyncMutation,
                                     User, WorkOrder, WorkOrderKind, WorkOrderStatus)
+from portal.i18n import format_date
 from tests.field_world import LAST_READ, Phone, local_today, make_field_order
 from tests.http.helpers import csrf, post_json, sign_in
 from tests.unit.test_photos import jpeg
@@ -112,7 +113,7 @@ async def test_an_active_payment_extension_also_holds_off_a_disconnect(client, s
     phone = Phone()
     answer = (await post_json(client, "/field/sync", phone.batch(phone.action(
         "disconnect_done", order.id, {"value": LAST_READ + 6_000, "seal": "S-9"}, photo_ids=[str(uuid.uuid4())])))).json()["answers"][0]
-    assert answer["code"] == "disconnect_hold" and promised.isoformat() in answer["message"]
+    assert answer["code"] == "disconnect_hold" and format_date(promised) in answer["message"]
     await _nothing_written(session, order)
     assert 'data-disconnect-hold="extension"' in (await client.get(f"/field/orders/{order.id}")).text
 

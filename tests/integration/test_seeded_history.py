@@ -7,7 +7,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from portal import seed
-from portal.accounts import arrears, deposits, ledger
+from portal.accounts import arrears, deposits, ledger, routes
 from portal.accounts.models import (
     Account,
     AccountClass,
@@ -21,6 +21,7 @@ from portal.accounts.models import (
     LedgerKind,
     PaymentArrangement,
     PaymentExtension,
+    Premise,
     Role,
     User,
     UserAccount,
@@ -136,7 +137,7 @@ async def check_the_demo_personas_are_what_the_demo_promises(session) -> None:
     _james, late = await _persona(session, "resident-late")
     assert late.account_class == AccountClass.RESIDENTIAL
     owed = await arrears.arrears(session, late.id, TODAY)
-    assert owed.past_due_cents >= policy.cutoff_min_past_due_cents if hasattr(policy, "cutoff_min_past_due_cents") else owed.past_due_cents > 0
+    assert owed.past_due_cents >= policy.cutoff_minimum_past_due_cents
     last = await session.scalar(select(Bill).where(Bill.account_id == late.id).order_by(Bill.period_end.desc()).limit(1))
     assert last.previous_balance_cents > 0
     assert last.previous_balance_cents == await ledger.balance(session, late.id) - last.total_cents - await session.scalar(
@@ -157,6 +158,16 @@ async def check_the_demo_personas_are_what_the_demo_promises(session) -> None:
     assert await session.scalar(select(func.count()).select_from(Customer).where(Customer.medical_alert_until.is_not(None))) >= 1
 
 
+async def check_todays_orders_are_on_their_route_owners_lists(session) -> None:
+    owner_of = await routes.owners(session)
+    assert owner_of and all(owner_of.values())
+    rows = (await session.execute(
+        select(WorkOrder.id, WorkOrder.assigned_to_id, Premise.route).join(Premise, Premise.id == WorkOrder.premise_id)
+        .where(WorkOrder.status == WorkOrderStatus.ASSIGNED, WorkOrder.due_on == TODAY))).all()
+    assert len(rows) > 20
+    assert [r for r in rows if r.assigned_to_id != owner_of[r.route]] == []
+
+
 async def test_the_seeded_city_holds_every_invariant(session) -> None:
     """One city for all the checks: seeding it is most of the time (minutes on a busy machine), so it is made once."""
     await seed.load(session, seed.build(TODAY, premises=150, seed=3))
@@ -167,5 +178,6 @@ async def test_the_seeded_city_holds_every_invariant(session) -> None:
         check_monthly_bills_and_deposits_fall_in_the_ranges_for_the_account_class,
         check_the_history_has_every_kind_of_payment_late_fees_and_the_rarer_stories,
         check_the_demo_personas_are_what_the_demo_promises,
+        check_todays_orders_are_on_their_route_owners_lists,
     ):
         await check(session)
