@@ -86,7 +86,7 @@ class SignInController(Controller):
         user = await services.passkey_used(db_session, stored, new_count)
         if not user.active:
             return _json_error(failed, 400, "passkey_failed")
-        sign_in(request, user)
+        await sign_in(request, db_session, user)
         target = safe_next(request.query_params.get("next"), url(request, home_route(user.role)))
         return Response({"redirect": target})
 
@@ -129,7 +129,7 @@ class SignInController(Controller):
             form.add_error("code", _("That code is not right or has expired. Check the latest email or ask for a new code."))
             return Template("auth/code.html", context=context, status_code=400)
         user.last_sign_in_at = dt.datetime.now(dt.UTC)
-        sign_in(request, user)
+        await sign_in(request, db_session, user)
         request.session.pop("code_email", None)
         has_passkey = bool(await services.passkeys_of(db_session, user.id))
         if not has_passkey:
@@ -271,7 +271,7 @@ class SignUpController(Controller):
         except DomainError as exc:
             form.add_error("email", exc.message)
             return Template("auth/code.html", context=context, status_code=409)
-        sign_in(request, user)
+        await sign_in(request, db_session, user)
         request.session.pop("code_email", None)
         flash(request, _("Your account is linked. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "success")
         return redirect_to("settings", anchor="passkeys", status_code=302)

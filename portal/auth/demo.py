@@ -28,7 +28,7 @@ class DemoController(Controller):
         user = await db_session.scalar(select(User).where(User.email == PERSONAS[persona][0]))
         if user is None:
             raise NotFoundException()
-        sign_in(request, user)
+        await sign_in(request, db_session, user)
         return redirect_to(home_route(user.role), status_code=302)
 
     @get("/mailbox", name="demo.mailbox")

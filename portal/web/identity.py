@@ -94,9 +94,11 @@ class IdentityMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=CurrentUser.of(user), auth=None)
 
 
-def sign_in(connection: ASGIConnection, user: User) -> None:
+async def sign_in(connection: ASGIConnection, db: AsyncSession, user: User) -> None:
     """Start a fresh session for this user (nothing from the visitor's session carries over but the language), with
-    a new session id and a new CSRF token: nothing a visitor's browser held before sign-in is good after it."""
+    a new session id and a new CSRF token: nothing a visitor's browser held before sign-in is good after it. A
+    session already signed in on this browser (someone who never signed out) is revoked as a sign-out would."""
+    await _revoke(connection, db)
     keep = {k: v for k, v in connection.session.items() if k in {"lang"}}
     connection.clear_session()
     connection.set_session({**keep, SESSION_USER: user.id, SESSION_VERSION: user.session_version,
@@ -107,6 +109,11 @@ def sign_in(connection: ASGIConnection, user: User) -> None:
 async def sign_out(connection: ASGIConnection, db: AsyncSession) -> None:
     """End this session everywhere it was copied: its id is revoked in the database every instance reads, then
     this browser's cookie is cleared."""
+    await _revoke(connection, db)
+    connection.clear_session()
+
+
+async def _revoke(connection: ASGIConnection, db: AsyncSession) -> None:
     session = connection.session if isinstance(connection.scope.get("session"), dict) else {}
     session_id, started = session.get(SESSION_ID), session.get(SESSION_STARTED)
     if isinstance(session_id, str) and isinstance(started, int | float):
@@ -119,7 +126,6 @@ async def sign_out(connection: ASGIConnection, db: AsyncSession) -> None:
                                       expires_at=dt.datetime.fromtimestamp(started + lifetime, dt.UTC)))
         except IntegrityError:
             pass
-    connection.clear_session()
 
 
 ROTATE_CSRF = "rotate_csrf"
