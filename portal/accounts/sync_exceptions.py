@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
+from . import workorders
 from .actor import Actor
 from .audit import record
-from .errors import NotFound
-from .models import SyncMutation, utcnow
+from .errors import DomainError, NotFound
+from .models import SyncMutation, WorkOrder, utcnow
 
 
 async def open_exceptions(session: AsyncSession, *, limit: int = 200) -> list[SyncMutation]:
@@ -38,3 +39,17 @@ async def resolve(session: AsyncSession, actor: Actor, exception_id: int, note: 
         await record(session, actor, "sync_exception.resolve", "sync_mutation", row.id,
                      after={"code": row.exception_code, "work_order_id": row.work_order_id, "note": row.note})
     return row
+
+
+async def override_hold(session: AsyncSession, actor: Actor, exception_id: int, reason: str) -> SyncMutation:
+    """A refused disconnect (`disconnect_hold`) that dispatch lets go ahead: the order carries the override and the
+    exception is resolved with the reason, both audited."""
+    row = await session.get(SyncMutation, exception_id)
+    if row is None or row.exception_code != "disconnect_hold" or row.work_order_id is None:
+        raise NotFound(_("We could not find that sync exception."))
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise DomainError(_("Say why the hold does not apply (at least 10 characters)."), field="reason")
+    order = await session.get(WorkOrder, row.work_order_id)
+    await workorders.override_hold(session, actor, order, reason)
+    return await resolve(session, actor, exception_id, _("Hold overridden: %(reason)s", reason=reason))

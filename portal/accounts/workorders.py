@@ -106,6 +106,23 @@ async def cancel(session: AsyncSession, actor: Actor, order: WorkOrder, reason: 
     return True
 
 
+async def override_hold(session: AsyncSession, actor: Actor, order: WorkOrder, reason: str) -> WorkOrder:
+    """Dispatch lets a held disconnect go ahead (the hold is wrong or has lapsed), with its reason audited: the one
+    way past a hold, which the technician's phone cannot take."""
+    if order.kind != WorkOrderKind.DISCONNECT or order.status not in OPEN_STATUSES:
+        raise Conflict(_("Only an open disconnect order can have its hold overridden."))
+    order.result = {**order.result, "hold_override": {"by": actor.user_id, "reason": reason[:300],
+                                                      "at": utcnow().isoformat(timespec="seconds")}}
+    await session.flush()
+    await record(session, actor, "work_order.hold_override", "work_order", order.id, account_id=order.account_id,
+                 after={"reason": reason[:300]})
+    return order
+
+
+def hold_overridden(order: WorkOrder) -> bool:
+    return bool((order.result or {}).get("hold_override"))
+
+
 class OrderChanges:
     """Changes to orders made in memory and written together: one UPDATE for all of them that changes each row only if
     it still has the version it was read with (anything else raises StaleDataError and the caller's transaction rolls

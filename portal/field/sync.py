@@ -245,7 +245,7 @@ class Batch:
 
     def _hold(self, m: Mutation, order: WorkOrder) -> str | None:
         """Why this disconnect must not be done (a medical alert, an extension, an arrangement), or None."""
-        if m.kind != "disconnect_done" or order.account_id is None:
+        if m.kind != "disconnect_done" or order.account_id is None or workorders.hold_overridden(order):
             return None
         today = self.ctx.now().astimezone(ZoneInfo(self.ctx.timezone)).date()
         return holds.disconnect_hold(self.holds.get(order.account_id, holds.HoldFacts()), today)
@@ -383,7 +383,7 @@ class Batch:
 async def disconnect_refusal(session: AsyncSession, ctx: Context, order: WorkOrder) -> dict[str, Any] | None:
     """The answer a disconnect on this order gets now if something holds the account off disconnection (the order
     page shows it instead of the disconnect form, and the plain form is refused before its photos are kept)."""
-    if order.kind != WorkOrderKind.DISCONNECT or order.account_id is None:
+    if order.kind != WorkOrderKind.DISCONNECT or order.account_id is None or workorders.hold_overridden(order):
         return None
     facts = (await holds.hold_facts(session, [order.account_id]))[order.account_id]
     code = holds.disconnect_hold(facts, ctx.now().astimezone(ZoneInfo(ctx.timezone)).date())

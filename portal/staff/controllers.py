@@ -706,6 +706,13 @@ class DispatchController(Controller):
         flash(request, _("Exception resolved."), "success")
         return redirect_to("staff.dispatch", anchor="exceptions")
 
+    @post("/exceptions/{exception_id:int}/override-hold", name="staff.dispatch.override_hold")
+    async def override_hold(self, request: Request, db_session: DbSession, exception_id: FromPath[int]) -> Redirect:
+        data = await request.form()
+        row = await sync_exceptions.override_hold(db_session, actor_of(request), exception_id, str(data.get("reason", ""))[:300])
+        flash(request, _("Hold overridden: order %(id)s may be disconnected.", id=row.work_order_id), "success")
+        return redirect_to("staff.dispatch", anchor="exceptions")
+
 
 async def _address_search(db_session: DbSession, q: str | None, zip_code: str | None) -> tuple[AddressSearchForm, list[Premise], int]:
     search = AddressSearchForm(data={"q": q or "", "zip": zip_code or ""})

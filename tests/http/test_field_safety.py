@@ -164,3 +164,43 @@ async def test_a_flagged_read_from_the_phone_is_refused_until_it_comes_confirmed
     assert confirmed["status"] == "applied" and confirmed["flags"] == ["low", "re_entered"]
     await session.refresh(order)
     assert order.status == WorkOrderStatus.COMPLETED
+
+
+async def test_only_dispatch_overrides_a_hold_with_an_audited_reason_and_then_the_disconnect_goes_ahead(
+        client, session, technician, csr) -> None:
+    from portal.accounts.models import AuditEvent
+
+    order = await make_field_order(session, technician, WorkOrderKind.DISCONNECT, medical=True)
+    await session.commit()
+    await sign_in(client, session, technician)
+    phone = Phone()
+    first = phone.action("disconnect_done", order.id, {"value": LAST_READ + 6_000, "seal": "S-9"}, photo_ids=[str(uuid.uuid4())])
+    assert (await post_json(client, "/field/sync", phone.batch(first))).json()["answers"][0]["code"] == "disconnect_hold"
+    exception = await session.scalar(select(SyncMutation).where(SyncMutation.exception_code == "disconnect_hold"))
+    # the technician cannot override it
+    assert (await _post(client, f"/staff/dispatch/exceptions/{exception.id}/override-hold",
+                        {"reason": "Certificate expired last week"})).status_code == 403
+    client.cookies.clear()
+    await sign_in(client, session, csr)
+    page = (await client.get("/staff/dispatch")).text
+    assert f"/staff/dispatch/exceptions/{exception.id}/override-hold" in page
+    short = await _post(client, f"/staff/dispatch/exceptions/{exception.id}/override-hold", {"reason": "ok"})
+    assert short.status_code == 400 and "at least 10 characters" in short.text
+    await _nothing_written(session, order)
+    done = await _post(client, f"/staff/dispatch/exceptions/{exception.id}/override-hold",
+                       {"reason": "Certificate was withdrawn by the clinic"})
+    assert done.status_code == 303
+    audit = await session.scalar(select(AuditEvent).where(AuditEvent.action == "work_order.hold_override"))
+    assert audit is not None and audit.actor_id == csr.id and audit.after["reason"] == "Certificate was withdrawn by the clinic"
+    await session.refresh(exception)
+    assert exception.exception_resolved_at is not None and "Certificate was withdrawn" in exception.note
+
+    client.cookies.clear()
+    await sign_in(client, session, technician)
+    await session.refresh(order)
+    again = phone.action("disconnect_done", order.id, {"value": LAST_READ + 6_000, "seal": "S-9"},
+                         photo_ids=[str(uuid.uuid4())], base_version=order.version)
+    answer = (await post_json(client, "/field/sync", phone.batch(again))).json()["answers"][0]
+    assert answer["status"] == "applied", answer
+    await session.refresh(order)
+    assert order.status == WorkOrderStatus.COMPLETED
