@@ -134,8 +134,11 @@ async def test_maria_in_spanish_sets_up_autopay_and_overpays_and_a_csr_refunds_i
     await expect(page).to_have_url(re.compile(f"/autopay/{number}$"))
     await expect(page.locator("main p.notice--success")).to_contain_text("6789")
 
+    # Overpay by $25.00 whatever her seeded history left owing, so a $25.00 credit is there to refund.
+    await page.goto("/my")
+    owing = float((await page.locator("#balance-title + .big").inner_text()).strip().lstrip("$").replace(",", ""))
     await page.goto(f"/pay/{number}")
-    await page.locator("input[name=amount]").fill("25.00")
+    await page.locator("input[name=amount]").fill(f"{owing + 25:.2f}")
     await page.locator("form[action^='/pay/'] button[type=submit]").click()
     await expect(page).to_have_url(re.compile(r"/checkout$"))
     await card(page)
