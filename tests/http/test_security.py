@@ -213,14 +213,15 @@ async def test_the_csrf_token_changes_when_someone_signs_in_with_the_demo_button
         assert after is not None and after != before
 
 
-async def test_signing_in_over_a_session_nobody_signed_out_of_ends_that_session(client, session, resident, other_resident) -> None:
+async def test_signing_in_over_a_session_nobody_signed_out_of_ends_that_session(client, session, settings, resident,
+                                                                              other_resident) -> None:
     """A shared computer: the first person never signed out and the next signs in on the same browser. A copy of the
     first person's cookie (taken before) must stop working then, as a sign-out would have made it."""
     await sign_in(client, session, resident.user)
     copied = dict(client.cookies)
     await sign_in(client, session, other_resident.user)
     assert (await client.get("/my")).status_code == 200  # the new person is in
-    async with AsyncTestClient(app=client.app, base_url="http://portal.test") as thief:
+    async with AsyncTestClient(app=create_app(settings), base_url="http://portal.test") as thief:  # another instance
         thief.cookies = copied
         response = await thief.get("/my", follow_redirects=False)
         assert response.status_code == 302 and response.headers["location"].startswith("/signin")
