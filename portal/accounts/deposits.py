@@ -1,5 +1,5 @@
-"""The deposit a new account must pay (DESIGN.md section 4, Deposit): the rule as a pure function with its reason in
-words, the letter-of-credit waiver, and the services that look up a premise's bill history and record the deposit.
+"""The deposit a new account must pay (docs/design.md, section 4, Deposit): the rule as a pure function with its reason
+in words, the letter-of-credit waiver, and the services that look up a premise's bill history and record the deposit.
 
 Start service (resident and staff) and the staff console's deposit pages call these; the numbers live in policy.py.
 """

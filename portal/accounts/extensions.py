@@ -1,5 +1,5 @@
-"""Payment extensions (DESIGN.md section 4): who may have one (a pure rule with every reason in words), granting it
-at once or routing it to a CSR's queue, a CSR's decision, the cut-off hold, and the daily kept/broken check.
+"""Payment extensions (docs/design.md, section 4): who may have one (a pure rule with every reason in words), granting
+it at once or routing it to a CSR's queue, a CSR's decision, the cut-off hold, and the daily kept/broken check.
 
 The resident's extension page, the staff console's queue and `portal extensions-check` all call this module.
 """

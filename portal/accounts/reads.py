@@ -1,5 +1,5 @@
-"""Meter reads: the validation rule of DESIGN.md section 4 as pure functions, the history it needs, and recording a
-read (with its audit row). The field side checks on the phone with the same numbers, sent with each order.
+"""Meter reads: the validation rule of docs/design.md (section 4) as pure functions, the history it needs, and recording
+a read (with its audit row). The field side checks on the phone with the same numbers, sent with each order.
 
 A register value is what the dials show; usage in gallons is the difference times the meter's multiplier. A read
 lower than the last one is never taken silently: the dials may have rolled over, or someone misread them.
@@ -90,7 +90,7 @@ def expected_range(policy: Policy, meter: MeterFacts, history: ReadHistory, on: 
 
 
 def check_read(policy: Policy, meter: MeterFacts, history: ReadHistory, value: int, read_at: dt.datetime) -> ReadCheck:
-    """Flag a read high, low or negative (DESIGN.md section 4); a flagged read is re-entered and photographed."""
+    """Flag a read high, low or negative (docs/design.md, section 4); a flagged read is re-entered and photographed."""
     if history.previous_value is None or history.previous_at is None:
         return ReadCheck(value, None, 0.0, (), None, None, "")
     days = _days(history.previous_at, read_at)

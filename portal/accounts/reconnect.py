@@ -1,4 +1,4 @@
-"""The reconnection fee (DESIGN.md section 4, Reconnection): $50 for a restore done in business hours, $100 after
+"""The reconnection fee (docs/design.md, section 4, Reconnection): $50 for a restore done in business hours, $100 after
 hours. Paying off the arrears of a disconnected account orders a restore on the next business-hours slot and
 charges the business-hours fee once, keyed by the restore order; a customer who asks for the restore tonight (after
 hours) has that fee reversed and the after-hours fee charged instead."""

@@ -1,4 +1,4 @@
-"""Late fees: 10% of the past-due amount, at least $5, once per bill, never on a late fee (DESIGN.md section 4).
+"""Late fees: 10% of the past-due amount, at least $5, once per bill, never on a late fee (docs/design.md, section 4).
 
 `late_fee_run` looks at bills that fell past due in the last few weeks (their due date, already moved off weekends
 and holidays at bill time, is before the run date), takes each account's latest such bill, and charges one fee keyed

@@ -1,6 +1,6 @@
 """The bill run: bill every account of a cycle for the period ending on a date, once.
 
-Safe to repeat and to run on several machines at once (DESIGN.md section 6): accounts are taken in chunks, each in
+Safe to repeat and to run on several machines at once (docs/design.md, section 6): accounts are taken in chunks, each in
 its own transaction; on PostgreSQL a chunk's accounts are locked with FOR UPDATE SKIP LOCKED so two runs never work
 on the same account; a bill is unique per account and period end and its ledger charge per source key
 `bill:<account>:<period end>`, so a second run, or the rest of a run that was stopped, bills only who is left.

@@ -2,7 +2,7 @@
 tender with over/short, the day's collections and deposit slip.
 
 A receipt's number comes from the `counter` row, incremented in the same transaction as the receipt and its
-payment: if anything fails, all three roll back together, so the sequence never skips (DESIGN.md section 4).
+payment: if anything fails, all three roll back together, so the sequence never skips (docs/design.md, section 4).
 Every payment goes through portal.accounts.payments.post_payment keyed `receipt:<number>`.
 """
 

@@ -1,4 +1,4 @@
-"""Staff business rules as pure functions (DESIGN.md section 4): adjustments (leak, pool fill, vacation garbage,
+"""Staff business rules as pure functions (docs/design.md, section 4): adjustments (leak, pool fill, vacation garbage,
 billing error, fee waiver), who approves them, and the cash drawer's balance. Plain values in, a decision out;
 `today` is passed in and every number comes from the policy.
 

@@ -1,4 +1,5 @@
-"""The policy object: defaults from DESIGN.md, overrides from the environment, the business-day calendar."""
+"""The policy object: defaults from docs/design.md (section 4), overrides from the environment, the business-day
+calendar."""
 
 import datetime as dt
 

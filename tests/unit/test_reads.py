@@ -1,4 +1,5 @@
-"""Read validation (DESIGN.md section 4): high, low, negative/rollover, the meter-size ceiling, the history average."""
+"""Read validation (docs/design.md, section 4): high, low, negative/rollover, the meter-size ceiling, the history
+average."""
 
 import datetime as dt
 

@@ -1,4 +1,5 @@
-"""The cut-off rule (DESIGN.md section 4): thresholds, notice and courtesy contact timing, exclusions, and days."""
+"""The cut-off rule (docs/design.md, section 4): thresholds, notice and courtesy contact timing, exclusions, and
+days."""
 
 import datetime as dt
 

@@ -1,5 +1,5 @@
-// The read check on the phone (DESIGN.md section 4), the same rule as portal/accounts/reads.py check_read with the
-// numbers the server sent with the order: high above 2.5 x the average daily usage x days (or the meter size's
+// The read check on the phone (docs/design.md, section 4), the same rule as portal/accounts/reads.py check_read with
+// the numbers the server sent with the order: high above 2.5 x the average daily usage x days (or the meter size's
 // ceiling), low below 0.3 x, and a read lower than the last one is never taken silently.
 
 const DAY_MS = 86_400_000;
