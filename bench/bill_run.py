@@ -60,20 +60,75 @@ def generate(n: int, seed: int = 7) -> dict[Any, list[dict[str, Any]]]:
     service_id = 0
     for i in range(1, n + 1):
         paperless = rnd.random() < 0.3
-        rows[Customer].append({"id": i, "first_name": "Pat", "last_name": f"Bench{i}", "email": f"bench{i}@example.com" if paperless or rnd.random() < 0.5 else None,
-                               "language": "es" if rnd.random() < 0.2 else "en", "paperless": paperless, "notify_email": True,
-                               "notify_sms": False, "created_at": now})
-        rows[Premise].append({"id": i, "address": f"{100 + i} Bench St", "city": "Riverton", "state": "TX", "zip": "76501",
-                              "route": "R01", "cycle": 1, "solid_waste_carts": 1, "stormwater_erus": 1, "created_at": now})
-        rows[Account].append({"id": i, "number": numbers.with_check_digit(20_000_000 + i), "customer_id": i, "premise_id": i,
-                              "account_class": "residential", "status": "active", "opened_on": opened,
-                              "dispute_pending": False, "bankruptcy_hold": False, "consecutive_estimates": 0, "created_at": now})
+        rows[Customer].append(
+            {
+                "id": i,
+                "first_name": "Pat",
+                "last_name": f"Bench{i}",
+                "email": f"bench{i}@example.com" if paperless or rnd.random() < 0.5 else None,
+                "language": "es" if rnd.random() < 0.2 else "en",
+                "paperless": paperless,
+                "notify_email": True,
+                "notify_sms": False,
+                "created_at": now,
+            }
+        )
+        rows[Premise].append(
+            {
+                "id": i,
+                "address": f"{100 + i} Bench St",
+                "city": "Riverton",
+                "state": "TX",
+                "zip": "76501",
+                "route": "R01",
+                "cycle": 1,
+                "solid_waste_carts": 1,
+                "stormwater_erus": 1,
+                "created_at": now,
+            }
+        )
+        rows[Account].append(
+            {
+                "id": i,
+                "number": numbers.with_check_digit(20_000_000 + i),
+                "customer_id": i,
+                "premise_id": i,
+                "account_class": "residential",
+                "status": "active",
+                "opened_on": opened,
+                "dispute_pending": False,
+                "bankruptcy_hold": False,
+                "consecutive_estimates": 0,
+                "created_at": now,
+            }
+        )
         for kind, code in SERVICES:
             service_id += 1
-            rows[Service].append({"id": service_id, "account_id": i, "kind": kind, "rate_code": code, "quantity": 1,
-                                  "started_on": opened, "created_at": now})
-        rows[Meter].append({"id": i, "serial": f"B{i:09d}", "kind": "water", "size": "5/8" if rnd.random() < 0.85 else "3/4",
-                            "dials": 6, "multiplier": 1, "unit": "gal", "premise_id": i, "installed_on": opened, "created_at": now})
+            rows[Service].append(
+                {
+                    "id": service_id,
+                    "account_id": i,
+                    "kind": kind,
+                    "rate_code": code,
+                    "quantity": 1,
+                    "started_on": opened,
+                    "created_at": now,
+                }
+            )
+        rows[Meter].append(
+            {
+                "id": i,
+                "serial": f"B{i:09d}",
+                "kind": "water",
+                "size": "5/8" if rnd.random() < 0.85 else "3/4",
+                "dials": 6,
+                "multiplier": 1,
+                "unit": "gal",
+                "premise_id": i,
+                "installed_on": opened,
+                "created_at": now,
+            }
+        )
         daily = rnd.uniform(120, 330)
         value = rnd.randint(0, 900_000)
         missed = rnd.random() < 0.02
@@ -84,9 +139,17 @@ def generate(n: int, seed: int = 7) -> dict[Any, list[dict[str, Any]]]:
             if back < 13:
                 value = (value + int(daily * 30 * SEASON[day.month] * rnd.uniform(0.85, 1.15))) % 1_000_000
             read_id += 1
-            rows[MeterRead].append({"id": read_id, "meter_id": i, "value": value,
-                                    "read_at": dt.datetime.combine(day, dt.time(9 + rnd.randint(0, 7)), dt.UTC),
-                                    "source": "field", "flags": [], "created_at": now})
+            rows[MeterRead].append(
+                {
+                    "id": read_id,
+                    "meter_id": i,
+                    "value": value,
+                    "read_at": dt.datetime.combine(day, dt.time(9 + rnd.randint(0, 7)), dt.UTC),
+                    "source": "field",
+                    "flags": [],
+                    "created_at": now,
+                }
+            )
     return rows
 
 
@@ -110,8 +173,10 @@ async def counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            return {t: int(await conn.scalar(text(f"SELECT count(*) FROM {t}")))
-                    for t in ("bill", "bill_line", "ledger_entry", "audit_event", "mail_message", "work_order")}
+            return {
+                t: int(await conn.scalar(text(f"SELECT count(*) FROM {t}")))
+                for t in ("bill", "bill_line", "ledger_entry", "audit_event", "mail_message", "work_order")
+            }
     finally:
         await engine.dispose()
 
@@ -133,8 +198,27 @@ sys.exit(done.returncode)
 def bill_run(url: str, jobs: int) -> tuple[float, float, str]:
     """(seconds, peak MB of the largest process of the run, the command's summary line)."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench" * 8, "PUBLIC_URL": "https://portal.example"}
-    done = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-m", "portal.cli", "bill-run", "--cycle", "1",
-                           "--date", ON.isoformat(), "--jobs", str(jobs)], env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LAUNCHER,
+            sys.executable,
+            "-m",
+            "portal.cli",
+            "bill-run",
+            "--cycle",
+            "1",
+            "--date",
+            ON.isoformat(),
+            "--jobs",
+            str(jobs),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         sys.exit(f"bill-run failed:\n{done.stdout}\n{done.stderr}")
     lines = done.stdout.strip().splitlines()
@@ -147,7 +231,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--url", default=None, help=f"PostgreSQL database to (re)create (default {DEFAULT_PG})")
-    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default 2 on PostgreSQL, 1 on SQLite)")
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="worker processes (default 2 on PostgreSQL, 1 on SQLite)"
+    )
     args = parser.parse_args()
     jobs = args.jobs or (2 if args.db == "postgres" else 1)
     url = (args.url or DEFAULT_PG) if args.db == "postgres" else "sqlite+aiosqlite:////tmp/bench_bill_run.db"
@@ -169,8 +255,10 @@ def main() -> None:
     print(f"second run (bills nobody): {again:.1f} s: {again_summary}")
     print(f"load after the runs: {os.getloadavg()[0]:.2f} (1 min)")
     print()
-    print(f"accounts {args.accounts:,} | db {args.db} | jobs {jobs} | seconds {seconds:.1f} | "
-          f"bills/s {found['bill'] / seconds:,.0f} | peak memory {peak_mb:,.0f} MB (largest process of the run)")
+    print(
+        f"accounts {args.accounts:,} | db {args.db} | jobs {jobs} | seconds {seconds:.1f} | "
+        f"bills/s {found['bill'] / seconds:,.0f} | peak memory {peak_mb:,.0f} MB (largest process of the run)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """What the benchmarks share: a fresh, migrated database and a fast bulk load of generated rows.
 
-    await fresh_database(url)         # PostgreSQL: the database dropped and made again; SQLite: the file removed
-    await load_rows(url, rows)        # {Model: [row dicts]}: COPY on PostgreSQL, multi-row INSERT on SQLite
+await fresh_database(url)         # PostgreSQL: the database dropped and made again; SQLite: the file removed
+await load_rows(url, rows)        # {Model: [row dicts]}: COPY on PostgreSQL, multi-row INSERT on SQLite
 """
 
 from __future__ import annotations
@@ -72,12 +72,16 @@ async def load_rows(url: str, rows: dict[Any, list[dict[str, Any]]]) -> None:
                     continue
                 columns = complete(model, items)
                 as_json = {c.name for c in model.__table__.columns if isinstance(c.type, JSON)}
-                records = [tuple(json.dumps(item[c]) if c in as_json and item[c] is not None else item[c] for c in columns)
-                           for item in items]
+                records = [
+                    tuple(json.dumps(item[c]) if c in as_json and item[c] is not None else item[c] for c in columns)
+                    for item in items
+                ]
                 table = model.__tablename__
                 await conn.copy_records_to_table(table, records=records, columns=columns)
-                await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                   f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+                await conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                )
             await conn.execute("ANALYZE")
         finally:
             await conn.close()
@@ -92,7 +96,7 @@ async def load_rows(url: str, rows: dict[Any, list[dict[str, Any]]]) -> None:
                     continue
                 complete(model, items)
                 for offset in range(0, len(items), 20_000):
-                    conn.execute(insert(model.__table__), items[offset:offset + 20_000])
+                    conn.execute(insert(model.__table__), items[offset : offset + 20_000])
             conn.exec_driver_sql("ANALYZE")
     finally:
         engine.dispose()

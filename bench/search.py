@@ -30,9 +30,25 @@ from portal.seed import FIRST, LAST, STREETS  # noqa: E402
 from portal.staff.search import search  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_search"
-EXTRA_STREETS = [f"{name} {kind}" for name in ("Maple", "Birch", "Aspen", "Juniper", "Sycamore", "Walnut", "Redbud",
-                                                "Chisholm", "Frontier", "Canyon", "Harvest", "Pioneer", "Lantana")
-                 for kind in ("St", "Ave", "Dr", "Ln", "Ct", "Way", "Trl", "Cir")]
+EXTRA_STREETS = [
+    f"{name} {kind}"
+    for name in (
+        "Maple",
+        "Birch",
+        "Aspen",
+        "Juniper",
+        "Sycamore",
+        "Walnut",
+        "Redbud",
+        "Chisholm",
+        "Frontier",
+        "Canyon",
+        "Harvest",
+        "Pioneer",
+        "Lantana",
+    )
+    for kind in ("St", "Ave", "Dr", "Ln", "Ct", "Way", "Trl", "Cir")
+]
 
 
 def city(count: int, rnd: random.Random) -> dict[type, list[dict]]:
@@ -40,18 +56,59 @@ def city(count: int, rnd: random.Random) -> dict[type, list[dict]]:
     rows: dict[type, list[dict]] = {Premise: [], Customer: [], Meter: [], Account: []}
     for i in range(1, count + 1):
         street = streets[i % len(streets)]
-        rows[Premise].append({"id": i, "address": f"{100 + (i // len(streets)) * 2} {street}",
-                              "unit": None, "city": "Riverton", "state": "TX", "zip": rnd.choice(["76501", "76502", "76504"]),
-                              "route": f"R{i % 40 + 1:02d}", "cycle": i % 4 + 1, "solid_waste_carts": 1, "stormwater_erus": 1})
-        rows[Customer].append({"id": i, "first_name": rnd.choice(FIRST), "last_name": rnd.choice(LAST) + ("" if rnd.random() < 0.7 else f"-{rnd.choice(LAST)}"),
-                               "business_name": None, "email": None,
-                               "phone": f"{rnd.choice(['254', '512', '737'])}-{rnd.randint(200, 999)}-{rnd.randint(0, 9999):04d}",
-                               "language": "en", "paperless": False, "notify_email": True, "notify_sms": False})
-        rows[Meter].append({"id": i, "serial": f"W{30000000 + i:08d}", "kind": "water", "size": "5/8", "dials": 6,
-                            "multiplier": 1, "unit": "gal", "premise_id": i})
-        rows[Account].append({"id": i, "number": numbers.with_check_digit(20_000_000 + i), "customer_id": i, "premise_id": i,
-                              "account_class": "residential", "status": AccountStatus.ACTIVE if rnd.random() < 0.9 else AccountStatus.CLOSED,
-                              "dispute_pending": False, "bankruptcy_hold": False, "consecutive_estimates": 0})
+        rows[Premise].append(
+            {
+                "id": i,
+                "address": f"{100 + (i // len(streets)) * 2} {street}",
+                "unit": None,
+                "city": "Riverton",
+                "state": "TX",
+                "zip": rnd.choice(["76501", "76502", "76504"]),
+                "route": f"R{i % 40 + 1:02d}",
+                "cycle": i % 4 + 1,
+                "solid_waste_carts": 1,
+                "stormwater_erus": 1,
+            }
+        )
+        rows[Customer].append(
+            {
+                "id": i,
+                "first_name": rnd.choice(FIRST),
+                "last_name": rnd.choice(LAST) + ("" if rnd.random() < 0.7 else f"-{rnd.choice(LAST)}"),
+                "business_name": None,
+                "email": None,
+                "phone": f"{rnd.choice(['254', '512', '737'])}-{rnd.randint(200, 999)}-{rnd.randint(0, 9999):04d}",
+                "language": "en",
+                "paperless": False,
+                "notify_email": True,
+                "notify_sms": False,
+            }
+        )
+        rows[Meter].append(
+            {
+                "id": i,
+                "serial": f"W{30000000 + i:08d}",
+                "kind": "water",
+                "size": "5/8",
+                "dials": 6,
+                "multiplier": 1,
+                "unit": "gal",
+                "premise_id": i,
+            }
+        )
+        rows[Account].append(
+            {
+                "id": i,
+                "number": numbers.with_check_digit(20_000_000 + i),
+                "customer_id": i,
+                "premise_id": i,
+                "account_class": "residential",
+                "status": AccountStatus.ACTIVE if rnd.random() < 0.9 else AccountStatus.CLOSED,
+                "dispute_pending": False,
+                "bankruptcy_hold": False,
+                "consecutive_estimates": 0,
+            }
+        )
     return rows
 
 
@@ -88,7 +145,9 @@ async def measure(url: str, batches: dict[str, list[str]]) -> None:
                 found.append(len(results))
         timings.sort()
         p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
-        print(f"{kind:<20} {statistics.median(timings):8.1f} {p95:8.1f} {timings[-1]:8.1f} {statistics.mean(found):9.1f}")
+        print(
+            f"{kind:<20} {statistics.median(timings):8.1f} {p95:8.1f} {timings[-1]:8.1f} {statistics.mean(found):9.1f}"
+        )
     await engine.dispose()
 
 
@@ -106,7 +165,9 @@ async def main() -> None:
         started = time.perf_counter()
         await fresh_database(args.url)
         await load_rows(args.url, rows)
-        print(f"generated {args.accounts:,} accounts in {time.perf_counter() - started:.1f} s ({args.url.split('://')[0]})")
+        print(
+            f"generated {args.accounts:,} accounts in {time.perf_counter() - started:.1f} s ({args.url.split('://')[0]})"
+        )
     await measure(args.url, queries(rows, args.queries, rnd))
 
 

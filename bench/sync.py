@@ -34,8 +34,8 @@ import argparse
 import asyncio
 import datetime as dt
 import gzip
-import random
 import os
+import random
 import re
 import subprocess
 import sys
@@ -52,7 +52,17 @@ from sqlalchemy import func, select  # noqa: E402
 from bench.common import fresh_database, load_rows  # noqa: E402
 from portal.accounts import numbers  # noqa: E402
 from portal.accounts.models import (  # noqa: E402
-    Account, Customer, LedgerEntry, MailMessage, Meter, MeterRead, Premise, Role, SyncMutation, User, WorkOrder,
+    Account,
+    Customer,
+    LedgerEntry,
+    MailMessage,
+    Meter,
+    MeterRead,
+    Premise,
+    Role,
+    SyncMutation,
+    User,
+    WorkOrder,
 )
 from portal.db import make_engine, make_sessionmaker  # noqa: E402
 from portal.seed import FIRST, HAZARDS, LAST, STREETS  # noqa: E402
@@ -64,10 +74,21 @@ UTC = dt.UTC
 
 def world(technicians: list[int], per_tech: list[int], today: dt.date, rnd: random.Random) -> dict[type, list[dict]]:
     """Premises, customers, meters with a year of reads, accounts with a bill's worth of ledger, and orders."""
-    rows: dict[type, list[dict]] = {k: [] for k in (User, Premise, Customer, Meter, Account, MeterRead, LedgerEntry, WorkOrder)}
+    rows: dict[type, list[dict]] = {
+        k: [] for k in (User, Premise, Customer, Meter, Account, MeterRead, LedgerEntry, WorkOrder)
+    }
     for tech_id in technicians:
-        rows[User].append({"id": tech_id, "email": f"tech{tech_id}@bench.example", "display_name": f"Tech {tech_id}",
-                           "role": Role.FIELD, "active": True, "session_version": 1, "webauthn_handle": rnd.randbytes(32)})
+        rows[User].append(
+            {
+                "id": tech_id,
+                "email": f"tech{tech_id}@bench.example",
+                "display_name": f"Tech {tech_id}",
+                "role": Role.FIELD,
+                "active": True,
+                "session_version": 1,
+                "webauthn_handle": rnd.randbytes(32),
+            }
+        )
     now = dt.datetime.now(UTC)
     n = 0
     read_id = 0
@@ -75,32 +96,111 @@ def world(technicians: list[int], per_tech: list[int], today: dt.date, rnd: rand
         for _ in range(count):
             n += 1
             street = STREETS[n % len(STREETS)]
-            rows[Premise].append({"id": n, "address": f"{100 + n} {street}", "unit": None, "city": "Riverton", "state": "TX",
-                                  "zip": "76501", "route": f"R{tech_id:02d}", "cycle": 1, "lat": 31.09 + rnd.uniform(-0.04, 0.04),
-                                  "lon": -97.36 + rnd.uniform(-0.05, 0.05), "solid_waste_carts": 1, "stormwater_erus": 1,
-                                  "hazards": rnd.choice(HAZARDS) if rnd.random() < 0.1 else None})
-            rows[Customer].append({"id": n, "first_name": rnd.choice(FIRST), "last_name": rnd.choice(LAST), "language": "en",
-                                   "paperless": False, "notify_email": True, "notify_sms": False,
-                                   "medical_alert_until": today + dt.timedelta(days=30) if rnd.random() < 0.01 else None})
-            rows[Meter].append({"id": n, "serial": f"B{40000000 + n:08d}", "kind": "water", "size": "5/8", "dials": 6,
-                                "multiplier": 1, "unit": "gal", "premise_id": n, "location_note": "Front yard near curb"})
-            rows[Account].append({"id": n, "number": numbers.with_check_digit(30_000_000 + n), "customer_id": n, "premise_id": n,
-                                  "account_class": "residential", "status": "active", "dispute_pending": False,
-                                  "bankruptcy_hold": False, "consecutive_estimates": 0})
+            rows[Premise].append(
+                {
+                    "id": n,
+                    "address": f"{100 + n} {street}",
+                    "unit": None,
+                    "city": "Riverton",
+                    "state": "TX",
+                    "zip": "76501",
+                    "route": f"R{tech_id:02d}",
+                    "cycle": 1,
+                    "lat": 31.09 + rnd.uniform(-0.04, 0.04),
+                    "lon": -97.36 + rnd.uniform(-0.05, 0.05),
+                    "solid_waste_carts": 1,
+                    "stormwater_erus": 1,
+                    "hazards": rnd.choice(HAZARDS) if rnd.random() < 0.1 else None,
+                }
+            )
+            rows[Customer].append(
+                {
+                    "id": n,
+                    "first_name": rnd.choice(FIRST),
+                    "last_name": rnd.choice(LAST),
+                    "language": "en",
+                    "paperless": False,
+                    "notify_email": True,
+                    "notify_sms": False,
+                    "medical_alert_until": today + dt.timedelta(days=30) if rnd.random() < 0.01 else None,
+                }
+            )
+            rows[Meter].append(
+                {
+                    "id": n,
+                    "serial": f"B{40000000 + n:08d}",
+                    "kind": "water",
+                    "size": "5/8",
+                    "dials": 6,
+                    "multiplier": 1,
+                    "unit": "gal",
+                    "premise_id": n,
+                    "location_note": "Front yard near curb",
+                }
+            )
+            rows[Account].append(
+                {
+                    "id": n,
+                    "number": numbers.with_check_digit(30_000_000 + n),
+                    "customer_id": n,
+                    "premise_id": n,
+                    "account_class": "residential",
+                    "status": "active",
+                    "dispute_pending": False,
+                    "bankruptcy_hold": False,
+                    "consecutive_estimates": 0,
+                }
+            )
             register = rnd.randint(0, 500_000)
             for months_back in range(12, 0, -1):
                 read_id += 1
                 register += rnd.randint(4_000, 8_000)
-                rows[MeterRead].append({"id": read_id, "meter_id": n, "value": register, "source": "field", "flags": [],
-                                        "read_at": now - dt.timedelta(days=30 * months_back)})
-            rows[LedgerEntry].append({"id": n, "account_id": n, "kind": "charge", "amount_cents": rnd.randint(4_000, 20_000),
-                                      "effective_on": today - dt.timedelta(days=40), "source_key": f"bench:{n}", "memo": "Bill",
-                                      "origin": "job"})
-            kind = rnd.choices(["read", "check_read", "disconnect", "leak_check"], [80, 8, 8, 4])[0] if tech_id == technicians[-1] else "read"
-            rows[WorkOrder].append({"id": n, "kind": kind, "status": "assigned", "account_id": n, "premise_id": n, "meter_id": n,
-                                    "assigned_to_id": tech_id, "due_on": today, "priority": 1 if kind == "disconnect" else 3,
-                                    "result": {}, "version": 1, "updated_at": now,
-                                    "instructions": "Collect payment or disconnect; leave door hanger." if kind == "disconnect" else None})
+                rows[MeterRead].append(
+                    {
+                        "id": read_id,
+                        "meter_id": n,
+                        "value": register,
+                        "source": "field",
+                        "flags": [],
+                        "read_at": now - dt.timedelta(days=30 * months_back),
+                    }
+                )
+            rows[LedgerEntry].append(
+                {
+                    "id": n,
+                    "account_id": n,
+                    "kind": "charge",
+                    "amount_cents": rnd.randint(4_000, 20_000),
+                    "effective_on": today - dt.timedelta(days=40),
+                    "source_key": f"bench:{n}",
+                    "memo": "Bill",
+                    "origin": "job",
+                }
+            )
+            kind = (
+                rnd.choices(["read", "check_read", "disconnect", "leak_check"], [80, 8, 8, 4])[0]
+                if tech_id == technicians[-1]
+                else "read"
+            )
+            rows[WorkOrder].append(
+                {
+                    "id": n,
+                    "kind": kind,
+                    "status": "assigned",
+                    "account_id": n,
+                    "premise_id": n,
+                    "meter_id": n,
+                    "assigned_to_id": tech_id,
+                    "due_on": today,
+                    "priority": 1 if kind == "disconnect" else 3,
+                    "result": {},
+                    "version": 1,
+                    "updated_at": now,
+                    "instructions": "Collect payment or disconnect; leave door hanger."
+                    if kind == "disconnect"
+                    else None,
+                }
+            )
     return rows
 
 
@@ -114,7 +214,9 @@ async def signed_in(app, email: str, maker, base_url: str | None) -> httpx.Async
     sent = await client.post("/signin/code", data={"email": email, "_csrf_token": token})
     assert sent.status_code in (302, 303), (sent.status_code, sent.text[:300])
     async with maker() as session:
-        body = await session.scalar(select(MailMessage.text_body).where(MailMessage.to_addr == email).order_by(MailMessage.id.desc()))
+        body = await session.scalar(
+            select(MailMessage.text_body).where(MailMessage.to_addr == email).order_by(MailMessage.id.desc())
+        )
     code = re.search(r"\b(\d{6})\b", body).group(1)
     answer = await client.post("/signin/code/verify", data={"email": email, "code": code, "_csrf_token": token})
     assert answer.status_code in (302, 303), answer.text
@@ -124,9 +226,18 @@ async def signed_in(app, email: str, maker, base_url: str | None) -> httpx.Async
 async def device(client: httpx.AsyncClient, orders: list[tuple[int, int]], batch: int) -> int:
     """One phone: its actions in seq order, batches of `batch`, each batch sent after the previous answer."""
     device_id = f"bench-{uuid.uuid4().hex[:10]}"
-    mutations = [{"mutation_id": str(uuid.uuid4()), "seq": seq, "kind": "record_read", "order_id": order_id,
-                  "base_version": 1, "payload": {"value": value, "confirmed": True}, "photo_ids": []}
-                 for seq, (order_id, value) in enumerate(orders, start=1)]
+    mutations = [
+        {
+            "mutation_id": str(uuid.uuid4()),
+            "seq": seq,
+            "kind": "record_read",
+            "order_id": order_id,
+            "base_version": 1,
+            "payload": {"value": value, "confirmed": True},
+            "photo_ids": [],
+        }
+        for seq, (order_id, value) in enumerate(orders, start=1)
+    ]
     applied = 0
     headers = {"x-csrftoken": client.cookies["csrftoken"], "accept": "application/json"}
     for offset in range(0, len(mutations), batch):
@@ -144,8 +255,9 @@ async def main() -> None:
     parser.add_argument("--actions", type=int, default=100)
     parser.add_argument("--route", type=int, default=200, help="orders in the measured route download")
     parser.add_argument("--batch", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=0,
-                        help="serve with `portal serve --workers N` on loopback instead of in process")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="serve with `portal serve --workers N` on loopback instead of in process"
+    )
     args = parser.parse_args()
     rnd = random.Random(7)
 
@@ -154,12 +266,18 @@ async def main() -> None:
     await fresh_database(args.url)
     from portal.app import create_app
 
-    settings = Settings(database_url=args.url, secret_key="bench-secret-key-0123456789abcdef0123456789",
-                        public_url="http://localhost:8000", demo=False)
+    settings = Settings(
+        database_url=args.url,
+        secret_key="bench-secret-key-0123456789abcdef0123456789",
+        public_url="http://localhost:8000",
+        demo=False,
+    )
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
     techs = list(range(1, args.devices + 2))  # the last one carries the route measured for its download size
     await load_rows(args.url, world(techs, [args.actions] * args.devices + [args.route], today, rnd))
-    print(f"loaded {args.devices * args.actions + args.route:,} orders with a year of reads in {time.perf_counter() - started:.1f} s")
+    print(
+        f"loaded {args.devices * args.actions + args.route:,} orders with a year of reads in {time.perf_counter() - started:.1f} s"
+    )
 
     app = create_app(settings)
     server = None
@@ -167,10 +285,19 @@ async def main() -> None:
     if args.workers:
         port = 8765
         base_url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "DATABASE_URL": args.url, "SECRET_KEY": settings.secret_key, "PUBLIC_URL": f"http://localhost:{port}"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": args.url,
+            "SECRET_KEY": settings.secret_key,
+            "PUBLIC_URL": f"http://localhost:{port}",
+        }
         portal = Path(sys.executable).with_name("portal")
-        server = subprocess.Popen([str(portal), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [str(portal), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 httpx.get(f"{base_url}/healthz", timeout=1).raise_for_status()
@@ -182,9 +309,20 @@ async def main() -> None:
     async with app.lifespan():  # the database plugin starts with the app
         clients = [await signed_in(app, f"tech{t}@bench.example", maker, base_url) for t in techs]
         async with maker() as session:
-            rows = (await session.execute(select(WorkOrder.id, WorkOrder.assigned_to_id, Meter.id)
-                                          .join(Meter, Meter.id == WorkOrder.meter_id).order_by(WorkOrder.id))).all()
-            last = dict((await session.execute(select(MeterRead.meter_id, func.max(MeterRead.value)).group_by(MeterRead.meter_id))).all())
+            rows = (
+                await session.execute(
+                    select(WorkOrder.id, WorkOrder.assigned_to_id, Meter.id)
+                    .join(Meter, Meter.id == WorkOrder.meter_id)
+                    .order_by(WorkOrder.id)
+                )
+            ).all()
+            last = dict(
+                (
+                    await session.execute(
+                        select(MeterRead.meter_id, func.max(MeterRead.value)).group_by(MeterRead.meter_id)
+                    )
+                ).all()
+            )
         per_tech: dict[int, list[tuple[int, int]]] = {}
         for order_id, tech_id, meter_id in rows:
             per_tech.setdefault(tech_id, []).append((order_id, last[meter_id] + rnd.randint(5_000, 7_000)))
@@ -194,28 +332,46 @@ async def main() -> None:
         # server that has been running already has; the push is timed from here).
         await asyncio.gather(*[c.get("/field/sync", headers={"accept": "application/json"}) for c in clients[:-1]])
         t0 = time.perf_counter()
-        applied = await asyncio.gather(*[device(c, per_tech[t], args.batch) for c, t in zip(clients[:-1], techs[:-1], strict=True)])
+        applied = await asyncio.gather(
+            *[device(c, per_tech[t], args.batch) for c, t in zip(clients[:-1], techs[:-1], strict=True)]
+        )
         elapsed = time.perf_counter() - t0
         total = sum(applied)
-        print(f"push: {args.devices} devices x {args.actions} actions, batches of {args.batch}: {total:,} applied in {elapsed:.2f} s "
-              f"= {total / elapsed:,.0f} actions/s (target >= 1,000/s)")
+        print(
+            f"push: {args.devices} devices x {args.actions} actions, batches of {args.batch}: {total:,} applied in {elapsed:.2f} s "
+            f"= {total / elapsed:,.0f} actions/s (target >= 1,000/s)"
+        )
         # Replaying every batch (lost acknowledgements) must change nothing.
         async with maker() as session:
-            reads = await session.scalar(select(func.count()).select_from(MeterRead).where(MeterRead.work_order_id.is_not(None)))
-            mutations = await session.scalar(select(func.count()).select_from(SyncMutation).where(SyncMutation.status == "applied"))
+            reads = await session.scalar(
+                select(func.count()).select_from(MeterRead).where(MeterRead.work_order_id.is_not(None))
+            )
+            mutations = await session.scalar(
+                select(func.count()).select_from(SyncMutation).where(SyncMutation.status == "applied")
+            )
         expected = args.devices * args.actions
-        print(f"check: {reads:,} reads and {mutations:,} applied mutations for {expected:,} actions "
-              f"({'exactly once' if reads == mutations == expected else 'MISMATCH'})")
+        print(
+            f"check: {reads:,} reads and {mutations:,} applied mutations for {expected:,} actions "
+            f"({'exactly once' if reads == mutations == expected else 'MISMATCH'})"
+        )
 
         # ---- pull: the route download --------------------------------------------------------------------------
         route_client = clients[-1]
-        answer = await route_client.get("/field/sync", headers={"accept": "application/json", "accept-encoding": "gzip"})
+        answer = await route_client.get(
+            "/field/sync", headers={"accept": "application/json", "accept-encoding": "gzip"}
+        )
         answer.raise_for_status()
         raw = answer.content
-        wire = answer.num_bytes_downloaded if answer.headers.get("content-encoding") == "gzip" else len(gzip.compress(raw, 6))
+        wire = (
+            answer.num_bytes_downloaded
+            if answer.headers.get("content-encoding") == "gzip"
+            else len(gzip.compress(raw, 6))
+        )
         count = len(answer.json()["orders"])
-        print(f"pull: {count} orders = {len(raw) / 1024:,.1f} KB JSON, {wire / 1024:,.1f} KB compressed on the wire "
-              f"(target <= 100 KB)")
+        print(
+            f"pull: {count} orders = {len(raw) / 1024:,.1f} KB JSON, {wire / 1024:,.1f} KB compressed on the wire "
+            f"(target <= 100 KB)"
+        )
         for client in clients:
             await client.aclose()
     await app.state.engine.dispose()

@@ -140,7 +140,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf_config,
         middleware=[
             sessions.middleware,
-            DefineMiddleware(IdentityMiddleware, exclude=["^/static/", "^/sw.js", "^/manifest.webmanifest", "^/healthz"]),
+            DefineMiddleware(
+                IdentityMiddleware, exclude=["^/static/", "^/sw.js", "^/manifest.webmanifest", "^/healthz"]
+            ),
             DefineMiddleware(LocaleMiddleware),
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),

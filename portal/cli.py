@@ -55,7 +55,9 @@ async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bo
 
 @main.command()
 @click.option("--premises", default=1500, show_default=True, help="How many premises (and accounts) to create.")
-@click.option("--seed", "seed_number", default=42, show_default=True, help="Random seed: the same number gives the same city.")
+@click.option(
+    "--seed", "seed_number", default=42, show_default=True, help="Random seed: the same number gives the same city."
+)
 @click.option("--force", is_flag=True, help="Seed even if accounts exist (ids may clash: for empty databases).")
 def seed(premises: int, seed_number: int, force: bool) -> None:
     """Fill an empty database with realistic demo data."""
@@ -73,8 +75,15 @@ def serve(host: str, port: int, workers: int) -> None:
     # Forwarded headers count only from TRUSTED_PROXIES (the app applies the same rule to rate limits and audit rows):
     # uvicorn's own default would believe anyone connecting from 127.0.0.1.
     trusted = os.environ.get("TRUSTED_PROXIES", "").strip()
-    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
+    uvicorn.run(
+        "portal.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )
 
 
 def _port_free_or_exit(port: int) -> None:
@@ -123,8 +132,9 @@ def demo(port: int) -> None:
     _echo("Passkeys work on http://localhost (browsers refuse them on 127.0.0.1).")
     _echo("")
     sys.stdout.flush()
-    uvicorn.run("portal.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning",
-                proxy_headers=False)
+    uvicorn.run(
+        "portal.app:create_app", factory=True, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+    )
 
 
 @main.command("create-staff")

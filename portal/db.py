@@ -78,8 +78,12 @@ def is_sqlite_engine(engine: AsyncEngine | Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]] | list[tuple[Any, ...]],
-                    columns: list[str] | None = None) -> None:
+async def copy_rows(
+    session: AsyncSession,
+    table: Table,
+    rows: list[dict[str, Any]] | list[tuple[Any, ...]],
+    columns: list[str] | None = None,
+) -> None:
     """Insert many rows that have no unique key to respect (bill lines, audit rows, mail): COPY on PostgreSQL,
     several times faster than INSERT for jobs that write hundreds of thousands; a multi-row INSERT elsewhere.
     Rows are dicts naming the same columns, or tuples in the order of `columns`; either way they must include any

@@ -75,9 +75,17 @@ class Payment:
     bill_id: int
 
 
-async def make(session: AsyncSession, habits: dict[int, Habit], *, start: dt.date, today: dt.date, seed: int,
-               progress: Callable[[str], None] = lambda _m: None, policy: Policy | None = None,
-               timezone: str = DEFAULT_TIMEZONE) -> dict[str, int]:
+async def make(
+    session: AsyncSession,
+    habits: dict[int, Habit],
+    *,
+    start: dt.date,
+    today: dt.date,
+    seed: int,
+    progress: Callable[[str], None] = lambda _m: None,
+    policy: Policy | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> dict[str, int]:
     """Run the city from `start` (its first reads) to `today`, in the caller's transaction. Returns counts."""
     policy = policy or current_policy()
     maker = History(session, habits, policy, timezone, random.Random(seed * 7919 + 17), today)
@@ -87,16 +95,32 @@ async def make(session: AsyncSession, habits: dict[int, Habit], *, start: dt.dat
     while day <= today:
         await maker.day(day)
         if day.day == 1:
-            progress(f"  history: {day:%B %Y}, {maker.counts['bill']:,} bills, {maker.counts['payment']:,} payments "
-                     f"({time.perf_counter() - started:.1f} s)")
+            progress(
+                f"  history: {day:%B %Y}, {maker.counts['bill']:,} bills, {maker.counts['payment']:,} payments "
+                f"({time.perf_counter() - started:.1f} s)"
+            )
         day += dt.timedelta(days=1)
     return dict(maker.counts)
 
 
 class History:
-    def __init__(self, session: AsyncSession, habits: dict[int, Habit], policy: Policy, timezone: str,
-                 rnd: random.Random, today: dt.date) -> None:
-        self.session, self.habits, self.policy, self.timezone, self.rnd, self.today = session, habits, policy, timezone, rnd, today
+    def __init__(
+        self,
+        session: AsyncSession,
+        habits: dict[int, Habit],
+        policy: Policy,
+        timezone: str,
+        rnd: random.Random,
+        today: dt.date,
+    ) -> None:
+        self.session, self.habits, self.policy, self.timezone, self.rnd, self.today = (
+            session,
+            habits,
+            policy,
+            timezone,
+            rnd,
+            today,
+        )
         self.zone = ZoneInfo(timezone)
         self.counts: dict[str, int] = defaultdict(int)
         self.payments: dict[dt.date, list[Payment]] = defaultdict(list)
@@ -119,18 +143,24 @@ class History:
         self.active_arrangements = 0
 
     async def prepare(self) -> None:
-        rows = await self.session.execute(select(Premise.cycle, Account.id).join(Account, Account.premise_id == Premise.id))
+        rows = await self.session.execute(
+            select(Premise.cycle, Account.id).join(Account, Account.premise_id == Premise.id)
+        )
         cycles: dict[int, list[int]] = defaultdict(list)
         for cycle, account_id in rows:
             cycles[cycle].append(account_id)
         self.cycles = sorted(cycles)
-        self.technicians = list(await self.session.scalars(select(User.id).where(User.role == Role.FIELD).order_by(User.id)))
+        self.technicians = list(
+            await self.session.scalars(select(User.id).where(User.role == Role.FIELD).order_by(User.id))
+        )
         self.csr = await self.session.scalar(select(User).where(User.role == Role.CSR).order_by(User.id).limit(1))
         for account_id in sorted(self.habits):
             habit = self.habits[account_id]
             if habit.kind == "delinquent":
                 self.stops[account_id] = self.today - dt.timedelta(days=self.rnd.randint(62, 80))
-        homes = set(await self.session.scalars(select(Account.id).where(Account.account_class == AccountClass.RESIDENTIAL)))
+        homes = set(
+            await self.session.scalars(select(Account.id).where(Account.account_class == AccountClass.RESIDENTIAL))
+        )
         # households that are late once in a while (or pay on time but for once are not): a few ask for more time,
         # a few are cut off for a day
         late = [a for a in sorted(self.habits) if self.habits[a].kind == "late" and a in homes]
@@ -149,12 +179,20 @@ class History:
         households = sorted(set(punctual + late) - set(pool[:11]))
         shops = [a for a in sorted(self.habits) if a not in homes and self.habits[a].kind == "ontime"]
         movers = self.rnd.sample(households, min(len(households), max(2, len(households) // 100))) + shops[:1]
-        cycle_of = dict((await self.session.execute(
-            select(Account.id, Premise.cycle).join(Premise, Premise.id == Account.premise_id)
-            .where(Account.id.in_(movers)))).all())
+        cycle_of = dict(
+            (
+                await self.session.execute(
+                    select(Account.id, Premise.cycle)
+                    .join(Premise, Premise.id == Account.premise_id)
+                    .where(Account.id.in_(movers))
+                )
+            ).all()
+        )
         for account_id in movers:
             month = add_months(self.today.replace(day=1), -self.rnd.randint(3, 9))
-            stop_on = self.policy.next_business_day(month.replace(day=CYCLE_DAYS[cycle_of[account_id]]) + dt.timedelta(days=8))
+            stop_on = self.policy.next_business_day(
+                month.replace(day=CYCLE_DAYS[cycle_of[account_id]]) + dt.timedelta(days=8)
+            )
             self.moves[stop_on - dt.timedelta(days=14)].append((account_id, stop_on))
 
     # ---- one day, in the order the schedule runs things ----------------------------------------------------------
@@ -192,17 +230,20 @@ class History:
 
     async def bill(self, cycle: int, day: dt.date) -> None:
         book = await bill_run.load_rates(self.session)
-        ctx = bill_run.RunContext(cycle, day, bill_run.due_date(day, self.policy), book, self.policy,
-                                  "http://localhost:8000", self.zone)
+        ctx = bill_run.RunContext(
+            cycle, day, bill_run.due_date(day, self.policy), book, self.policy, "http://localhost:8000", self.zone
+        )
         ids = await bill_run.candidates(self.session, cycle, day)
         size = self.policy.bill_run_chunk
         for offset in range(0, len(ids), size):
-            result = await bill_run.bill_chunk(self.session, ids[offset:offset + size], ctx)
+            result = await bill_run.bill_chunk(self.session, ids[offset : offset + size], ctx)
             self.counts["bill"] += result.billed
         self.due_days.add(ctx.due_on)
         rows = await self.session.execute(
             select(Bill.id, Bill.account_id, Bill.total_cents, Bill.due_date)
-            .where(Bill.bill_date == day, Bill.cycle == cycle).order_by(Bill.account_id))
+            .where(Bill.bill_date == day, Bill.cycle == cycle)
+            .order_by(Bill.account_id)
+        )
         for bill_id, account_id, total, due in rows:
             self.plan_payment(account_id, bill_id, day, due, total)
 
@@ -281,7 +322,11 @@ class History:
             from portal.staff import cashier
 
             number = await cashier.next_number(self.session)  # the cashiers' own gap-free sequence
-            key, method, at = f"receipt:{number}", rnd.choice(("cash", "check")), dt.time(rnd.randint(8, 16), rnd.randint(0, 59))
+            key, method, at = (
+                f"receipt:{number}",
+                rnd.choice(("cash", "check")),
+                dt.time(rnd.randint(8, 16), rnd.randint(0, 59)),
+            )
         elif way == "lockbox":
             key, method, at = f"lockbox:seed-{self.serial}", "lockbox", dt.time(12)
         else:
@@ -297,7 +342,9 @@ class History:
         the real extension check."""
         account = await self.session.get(Account, account_id)
         try:
-            result = await extensions.request(self.session, self.job, self.policy, account, promised_on=promised_on, today=day)
+            result = await extensions.request(
+                self.session, self.job, self.policy, account, promised_on=promised_on, today=day
+            )
         except DomainError:
             return
         if result.extension.status == ExtensionStatus.ACTIVE:
@@ -310,8 +357,15 @@ class History:
         account = await self.session.get(Account, account_id)
         actor = Actor(self.csr.id, self.csr.email, Origin.WEB, self.csr.role) if self.csr else self.job
         try:
-            arrangement = await account_actions.grant_arrangement(self.session, actor, self.policy, account, instalments=3,
-                                                                  reason="Lost hours at work; pays half now", today=day)
+            arrangement = await account_actions.grant_arrangement(
+                self.session,
+                actor,
+                self.policy,
+                account,
+                instalments=3,
+                reason="Lost hours at work; pays half now",
+                today=day,
+            )
         except DomainError:
             return
         self.active_arrangements += 1
@@ -330,15 +384,34 @@ class History:
         account = await self.session.get(Account, account_id)
         start_on = self.policy.next_business_day(stop_on + dt.timedelta(days=1))
         first, last = self.rnd.choice(NEW_FIRST), self.rnd.choice(NEW_LAST)
-        identity = tenancy.Identity(first, last, f"{first}.{last}.{account_id}@example.com".lower(), f"254-555-{account_id % 10000:04d}",
-                                    business_name=None if account.account_class == AccountClass.RESIDENTIAL else f"{last} Supply Co.")
+        identity = tenancy.Identity(
+            first,
+            last,
+            f"{first}.{last}.{account_id}@example.com".lower(),
+            f"254-555-{account_id % 10000:04d}",
+            business_name=None if account.account_class == AccountClass.RESIDENTIAL else f"{last} Supply Co.",
+        )
         try:
             async with self.session.begin_nested():
-                stop = await tenancy.stop_service(self.session, self.job, self.policy, account, stop_on=stop_on,
-                                                  forwarding_address="1400 Lavaca St Apt 12, Austin, TX 78701", today=day)
-                start = await tenancy.start_service(self.session, self.job, self.policy, premise_id=account.premise_id,
-                                                    start_on=start_on, today=day, identity=identity,
-                                                    account_class=account.account_class)
+                stop = await tenancy.stop_service(
+                    self.session,
+                    self.job,
+                    self.policy,
+                    account,
+                    stop_on=stop_on,
+                    forwarding_address="1400 Lavaca St Apt 12, Austin, TX 78701",
+                    today=day,
+                )
+                start = await tenancy.start_service(
+                    self.session,
+                    self.job,
+                    self.policy,
+                    premise_id=account.premise_id,
+                    start_on=start_on,
+                    today=day,
+                    identity=identity,
+                    account_class=account.account_class,
+                )
         except DomainError:
             return  # a holiday in the way: this one stays
         self.order_days[stop_on].append(stop.stop_order_id)
@@ -350,16 +423,32 @@ class History:
         """The technician's visit: a stop takes the final read (between the month's reads on the meter's register),
         a start turns service on; the account's status and service dates follow from the order."""
         order = await self.session.get(WorkOrder, order_id)
-        tech = await self.session.get(User, self.technicians[order_id % len(self.technicians)]) if self.technicians else None
+        tech = (
+            await self.session.get(User, self.technicians[order_id % len(self.technicians)])
+            if self.technicians
+            else None
+        )
         actor = Actor(tech.id, tech.email, Origin.SYNC, tech.role) if tech else self.job
         at = dt.datetime.combine(day, dt.time(11, 15), self.zone).astimezone(dt.UTC)
         result: dict[str, object] = {"action": "complete_order"}
         if order.kind == WorkOrderKind.STOP and order.meter_id is not None:
             meter = await self.session.get(Meter, order.meter_id)
-            before = (await self.session.execute(select(MeterRead.value, MeterRead.read_at).where(
-                MeterRead.meter_id == meter.id, MeterRead.read_at < at).order_by(MeterRead.read_at.desc()).limit(1))).first()
-            after = (await self.session.execute(select(MeterRead.value, MeterRead.read_at).where(
-                MeterRead.meter_id == meter.id, MeterRead.read_at > at).order_by(MeterRead.read_at).limit(1))).first()
+            before = (
+                await self.session.execute(
+                    select(MeterRead.value, MeterRead.read_at)
+                    .where(MeterRead.meter_id == meter.id, MeterRead.read_at < at)
+                    .order_by(MeterRead.read_at.desc())
+                    .limit(1)
+                )
+            ).first()
+            after = (
+                await self.session.execute(
+                    select(MeterRead.value, MeterRead.read_at)
+                    .where(MeterRead.meter_id == meter.id, MeterRead.read_at > at)
+                    .order_by(MeterRead.read_at)
+                    .limit(1)
+                )
+            ).first()
             value = before.value if before else 0
             if before and after and after.value >= before.value:
                 share = (at - before.read_at) / (after.read_at - before.read_at)
@@ -372,12 +461,25 @@ class History:
     async def disconnect(self, account_id: int, day: dt.date) -> None:
         account = await self.session.get(Account, account_id)
         tech = self.technicians[account_id % len(self.technicians)] if self.technicians else None
-        order = await workorders.create(self.session, self.job, kind=WorkOrderKind.DISCONNECT, premise_id=account.premise_id,
-                                        account_id=account_id, assignee_id=tech, due_on=day, priority=1,
-                                        instructions="Collect payment or disconnect; leave door hanger.")
+        order = await workorders.create(
+            self.session,
+            self.job,
+            kind=WorkOrderKind.DISCONNECT,
+            premise_id=account.premise_id,
+            account_id=account_id,
+            assignee_id=tech,
+            due_on=day,
+            priority=1,
+            instructions="Collect payment or disconnect; leave door hanger.",
+        )
         at = dt.datetime.combine(day, dt.time(10, 30), self.zone).astimezone(dt.UTC)
-        await workorders.complete(self.session, self.job, order, {"action": "disconnect_done", "seal": f"S-{30000 + order.id}"},
-                                  completed_at=at)
+        await workorders.complete(
+            self.session,
+            self.job,
+            order,
+            {"action": "disconnect_done", "seal": f"S-{30000 + order.id}"},
+            completed_at=at,
+        )
         await service_state.order_completed(self.session, self.job, order, action="disconnect_done", day=day)
         self.counts["disconnect"] += 1
 
@@ -399,11 +501,18 @@ NEW_LAST = ["Alvarez", "Bennett", "Chen", "Dominguez", "Ellis", "Fuentes", "Gran
 
 def add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
-    return day.replace(year=index // 12, month=index % 12 + 1)  # the read (and bill) day of each cycle, as the seeded reads are taken
+    return day.replace(
+        year=index // 12, month=index % 12 + 1
+    )  # the read (and bill) day of each cycle, as the seeded reads are taken
 
 
 async def ledger_sum(session: AsyncSession, account_id: int, before_entry_id: int) -> int:
     """What the account owed just before one of its entries was posted (posting order)."""
-    return int(await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-        LedgerEntry.account_id == account_id, LedgerEntry.id < before_entry_id)) or 0)
-
+    return int(
+        await session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+                LedgerEntry.account_id == account_id, LedgerEntry.id < before_entry_id
+            )
+        )
+        or 0
+    )

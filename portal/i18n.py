@@ -18,7 +18,10 @@ SUPPORTED = ("en", "es")
 DEFAULT = "en"
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 # Formatting locales: US conventions for both languages ($1,234.56; 11/24/2026 reads naturally to both).
-_FORMAT_LOCALE = {"en": Locale.parse("en_US"), "es": Locale.parse("es_US")}  # parsed once: Babel parses strings each call
+_FORMAT_LOCALE = {
+    "en": Locale.parse("en_US"),
+    "es": Locale.parse("es_US"),
+}  # parsed once: Babel parses strings each call
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("locale", default=DEFAULT)
 

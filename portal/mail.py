@@ -31,8 +31,10 @@ async def queue_many(session: AsyncSession, messages: list[tuple[str, str, str, 
     if not messages:
         return 0
     now = utcnow()
-    rows = [{"to_addr": to, "subject": subject[:200], "text_body": text, "html_body": html, "created_at": now}
-            for to, subject, text, html in messages]
+    rows = [
+        {"to_addr": to, "subject": subject[:200], "text_body": text, "html_body": html, "created_at": now}
+        for to, subject, text, html in messages
+    ]
     await copy_rows(session, MailMessage.__table__, rows)
     return len(rows)
 

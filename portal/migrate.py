@@ -16,7 +16,9 @@ DIALECT_ONLY_INDEX_SUFFIX = "_search"
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    return not (type_ == "index" and reflected and compare_to is None and (name or "").endswith(DIALECT_ONLY_INDEX_SUFFIX))
+    return not (
+        type_ == "index" and reflected and compare_to is None and (name or "").endswith(DIALECT_ONLY_INDEX_SUFFIX)
+    )
 
 
 def alembic_config(database_url: str) -> Config:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal import history
 from portal.accounts import numbers
 from portal.accounts.models import (
     Account,
@@ -39,39 +40,166 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
-from portal import history
 from portal.i18n import lazy_gettext
 
 UTC = dt.UTC
 CITY, STATE = "Riverton", "TX"
 ZIPS = ["76501", "76502", "76504"]
 STREETS = [
-    "Oak St", "Elm St", "Pecan Ave", "Live Oak Dr", "Mesquite Ln", "Bluebonnet Dr", "Cedar Ridge Rd", "Main St",
-    "Church St", "Mill Creek Dr", "Riverside Dr", "Sunset Blvd", "Lamar Ave", "Travis St", "Houston St",
-    "Bowie Ct", "Crockett Ln", "Sam Rayburn Dr", "Willow Bend", "Cottonwood Trl", "Hackberry St", "Magnolia Way",
-    "Post Oak Rd", "Prairie View Dr", "Indian Trail", "Lakeview Dr", "Meadowbrook Ln", "Hillcrest Dr",
-    "San Jacinto Ave", "Guadalupe St", "Brazos Dr", "Colorado Ave", "Pleasant Hill Rd", "Ranch Rd 12",
+    "Oak St",
+    "Elm St",
+    "Pecan Ave",
+    "Live Oak Dr",
+    "Mesquite Ln",
+    "Bluebonnet Dr",
+    "Cedar Ridge Rd",
+    "Main St",
+    "Church St",
+    "Mill Creek Dr",
+    "Riverside Dr",
+    "Sunset Blvd",
+    "Lamar Ave",
+    "Travis St",
+    "Houston St",
+    "Bowie Ct",
+    "Crockett Ln",
+    "Sam Rayburn Dr",
+    "Willow Bend",
+    "Cottonwood Trl",
+    "Hackberry St",
+    "Magnolia Way",
+    "Post Oak Rd",
+    "Prairie View Dr",
+    "Indian Trail",
+    "Lakeview Dr",
+    "Meadowbrook Ln",
+    "Hillcrest Dr",
+    "San Jacinto Ave",
+    "Guadalupe St",
+    "Brazos Dr",
+    "Colorado Ave",
+    "Pleasant Hill Rd",
+    "Ranch Rd 12",
 ]
 FIRST = [
-    "María", "José", "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
-    "Elizabeth", "Juan", "Guadalupe", "Carlos", "Rosa", "Luis", "Ana", "William", "Barbara", "Richard", "Susan",
-    "Joseph", "Jessica", "Thomas", "Sarah", "Daniel", "Karen", "Miguel", "Sofía", "Jorge", "Carmen", "Kevin",
-    "Nancy", "Brian", "Lisa", "Alejandro", "Verónica", "Tyrone", "Keisha", "Minh", "Linh", "Priya", "Raj",
+    "María",
+    "José",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "Juan",
+    "Guadalupe",
+    "Carlos",
+    "Rosa",
+    "Luis",
+    "Ana",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Daniel",
+    "Karen",
+    "Miguel",
+    "Sofía",
+    "Jorge",
+    "Carmen",
+    "Kevin",
+    "Nancy",
+    "Brian",
+    "Lisa",
+    "Alejandro",
+    "Verónica",
+    "Tyrone",
+    "Keisha",
+    "Minh",
+    "Linh",
+    "Priya",
+    "Raj",
 ]
 LAST = [
-    "Garcia", "Smith", "Martinez", "Johnson", "Hernandez", "Williams", "Lopez", "Brown", "Gonzalez", "Jones",
-    "Rodriguez", "Davis", "Perez", "Miller", "Sanchez", "Wilson", "Ramirez", "Anderson", "Torres", "Taylor",
-    "Flores", "Thomas", "Rivera", "Moore", "Gomez", "Jackson", "Diaz", "White", "Reyes", "Harris", "Nguyen",
-    "Tran", "Patel", "Washington", "Cruz", "Ortiz", "Morales", "Castillo", "Baker", "Green", "Okafor", "Kim",
+    "Garcia",
+    "Smith",
+    "Martinez",
+    "Johnson",
+    "Hernandez",
+    "Williams",
+    "Lopez",
+    "Brown",
+    "Gonzalez",
+    "Jones",
+    "Rodriguez",
+    "Davis",
+    "Perez",
+    "Miller",
+    "Sanchez",
+    "Wilson",
+    "Ramirez",
+    "Anderson",
+    "Torres",
+    "Taylor",
+    "Flores",
+    "Thomas",
+    "Rivera",
+    "Moore",
+    "Gomez",
+    "Jackson",
+    "Diaz",
+    "White",
+    "Reyes",
+    "Harris",
+    "Nguyen",
+    "Tran",
+    "Patel",
+    "Washington",
+    "Cruz",
+    "Ortiz",
+    "Morales",
+    "Castillo",
+    "Baker",
+    "Green",
+    "Okafor",
+    "Kim",
 ]
 BUSINESSES = [
-    "Riverton Diner", "Lone Star Laundromat", "Brazos Dental Clinic", "Main Street Hardware", "Sunrise Bakery",
-    "Pecan Grove Apartments", "Riverton ISD Elementary", "Car Wash Express", "El Rancho Taqueria",
-    "Bluebonnet Nursing Center", "Quick Stop #12", "First Baptist Church", "Riverton Family Medicine",
-    "Westside Auto Repair", "Tejas Tortilleria", "Heart of Texas Fitness", "Hilltop Veterinary", "Green Leaf Cafe",
+    "Riverton Diner",
+    "Lone Star Laundromat",
+    "Brazos Dental Clinic",
+    "Main Street Hardware",
+    "Sunrise Bakery",
+    "Pecan Grove Apartments",
+    "Riverton ISD Elementary",
+    "Car Wash Express",
+    "El Rancho Taqueria",
+    "Bluebonnet Nursing Center",
+    "Quick Stop #12",
+    "First Baptist Church",
+    "Riverton Family Medicine",
+    "Westside Auto Repair",
+    "Tejas Tortilleria",
+    "Heart of Texas Fitness",
+    "Hilltop Veterinary",
+    "Green Leaf Cafe",
 ]
-HAZARDS = ["Dog in yard", "Aggressive dog: call first", "Meter box lid cracked", "Locked gate: code 4412",
-           "Meter behind fence", "Bees in meter box last visit", "Steep driveway: park on street"]
+HAZARDS = [
+    "Dog in yard",
+    "Aggressive dog: call first",
+    "Meter box lid cracked",
+    "Locked gate: code 4412",
+    "Meter behind fence",
+    "Bees in meter box last visit",
+    "Steep driveway: park on street",
+]
 
 # Demo personas: the sign-in page offers these as buttons in demo mode (see portal.auth.demo).
 PERSONAS: dict[str, tuple[str, Any]] = {
@@ -121,7 +249,9 @@ def _cycle_day(cycle: int) -> int:
 
 
 def _seasonal(month: int) -> float:
-    return {1: 0.85, 2: 0.85, 3: 0.95, 4: 1.05, 5: 1.2, 6: 1.45, 7: 1.65, 8: 1.6, 9: 1.3, 10: 1.05, 11: 0.9, 12: 0.85}[month]
+    return {1: 0.85, 2: 0.85, 3: 0.95, 4: 1.05, 5: 1.2, 6: 1.45, 7: 1.65, 8: 1.6, 9: 1.3, 10: 1.05, 11: 0.9, 12: 0.85}[
+        month
+    ]
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -136,7 +266,7 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
     # ---- premises ---------------------------------------------------------------------------------------------
     plan: list[tuple[str, int | None, str | None]] = []  # (kind, parent index, unit)
     buildings = 8
-    for b in range(buildings):
+    for _building in range(buildings):
         parent_index = len(plan)
         plan.append(("building", None, None))
         for u in range(rnd.randint(6, 12)):
@@ -151,7 +281,12 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
         number = 100 + (index // len(STREETS)) * 4 + rnd.randint(0, 3)
         if kind == "unit":
             parent_row = rows.data[Premise][parent]  # type: ignore[index]
-            address, zip_code, route, cycle = parent_row["address"], parent_row["zip"], parent_row["route"], parent_row["cycle"]
+            address, zip_code, route, cycle = (
+                parent_row["address"],
+                parent_row["zip"],
+                parent_row["route"],
+                parent_row["cycle"],
+            )
         else:
             address, zip_code = f"{number} {street}", ZIPS[(index // 300) % len(ZIPS)]
             route = f"R{(index % 20) + 1:02d}"
@@ -190,19 +325,44 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
         premise = rows.data[Premise][premise_id - 1]
         is_business = kind == "commercial"
         first, last = rnd.choice(FIRST), rnd.choice(LAST)
-        spanish = first in {"María", "José", "Juan", "Guadalupe", "Carlos", "Rosa", "Luis", "Ana", "Miguel", "Sofía", "Jorge", "Carmen", "Alejandro", "Verónica"} and rnd.random() < 0.6
+        spanish = (
+            first
+            in {
+                "María",
+                "José",
+                "Juan",
+                "Guadalupe",
+                "Carlos",
+                "Rosa",
+                "Luis",
+                "Ana",
+                "Miguel",
+                "Sofía",
+                "Jorge",
+                "Carmen",
+                "Alejandro",
+                "Verónica",
+            }
+            and rnd.random() < 0.6
+        )
         customer_id = rows.add(
             Customer,
             first_name=first,
             last_name=last,
             business_name=BUSINESSES[index % len(BUSINESSES)] if is_business else None,
-            email=f"{first.lower()}.{last.lower()}{index}@example.com".replace("í", "i").replace("é", "e").replace("á", "a") if rnd.random() < 0.65 else None,
+            email=f"{first.lower()}.{last.lower()}{index}@example.com".replace("í", "i")
+            .replace("é", "e")
+            .replace("á", "a")
+            if rnd.random() < 0.65
+            else None,
             phone=f"254-555-{1000 + index:04d}",
             language="es" if spanish else "en",
             paperless=rnd.random() < 0.3,
             notify_email=True,
             notify_sms=rnd.random() < 0.2,
-            medical_alert_until=today + dt.timedelta(days=rnd.randint(20, 300)) if (not is_business and rnd.random() < 0.006) else None,
+            medical_alert_until=today + dt.timedelta(days=rnd.randint(20, 300))
+            if (not is_business and rnd.random() < 0.006)
+            else None,
             created_at=dt.datetime(2015, 1, 1, tzinfo=UTC),
         )
         account_seq += 1
@@ -237,12 +397,20 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
             created_at=dt.datetime.combine(opened, dt.time(9), UTC),
         )
         account_meter[account_id] = meter_id
-        for service_kind, rate, qty in [(ServiceKind.WATER, f"W-{'COM' if is_business else 'RES'}", 1),
-                                        (ServiceKind.SEWER, f"S-{'COM' if is_business else 'RES'}", 1),
-                                        (ServiceKind.STORMWATER, "SW-ERU", premise["stormwater_erus"])] + (
-                                            [] if is_business else [(ServiceKind.SOLID_WASTE, "SW-CART", premise["solid_waste_carts"])]):
-            rows.add(Service, account_id=account_id, kind=service_kind, rate_code=rate, quantity=qty, started_on=opened,
-                     created_at=dt.datetime.combine(opened, dt.time(9), UTC))
+        for service_kind, rate, qty in [
+            (ServiceKind.WATER, f"W-{'COM' if is_business else 'RES'}", 1),
+            (ServiceKind.SEWER, f"S-{'COM' if is_business else 'RES'}", 1),
+            (ServiceKind.STORMWATER, "SW-ERU", premise["stormwater_erus"]),
+        ] + ([] if is_business else [(ServiceKind.SOLID_WASTE, "SW-CART", premise["solid_waste_carts"])]):
+            rows.add(
+                Service,
+                account_id=account_id,
+                kind=service_kind,
+                rate_code=rate,
+                quantity=qty,
+                started_on=opened,
+                created_at=dt.datetime.combine(opened, dt.time(9), UTC),
+            )
 
         # usage profile: a monthly read on the cycle's day, seasonal, a few leaks
         # gallons a day: a household 120-330; most businesses 300-1,500 (an office, a diner), one in four a heavy
@@ -261,8 +429,15 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
         register = rnd.randint(0, 400_000)
         modulus = 10 ** (7 if multiplier == 10 else 6)
         first_read = dt.datetime.combine(start.replace(day=_cycle_day(premise["cycle"])), dt.time(15), UTC)
-        rows.add(MeterRead, meter_id=meter_id, value=register, read_at=first_read, source=ReadSource.FIELD, flags=[],
-                 created_at=first_read)
+        rows.add(
+            MeterRead,
+            meter_id=meter_id,
+            value=register,
+            read_at=first_read,
+            source=ReadSource.FIELD,
+            flags=[],
+            created_at=first_read,
+        )
         for m in range(1, HISTORY_MONTHS + 2):
             period_end = _add_months(start, m).replace(day=_cycle_day(premise["cycle"]))
             if period_end > today:
@@ -274,25 +449,52 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
             register = (register + int(usage) // multiplier) % modulus
             # 14:00-20:59 UTC: the same day on the utility's clock, which is how billing dates a read
             read_at = dt.datetime.combine(period_end, dt.time(14 + rnd.randint(0, 6), rnd.randint(0, 59)), UTC)
-            rows.add(MeterRead, meter_id=meter_id, value=register, read_at=read_at, source=ReadSource.FIELD,
-                     flags=["high"] if leak_month == m else [], created_at=read_at)
+            rows.add(
+                MeterRead,
+                meter_id=meter_id,
+                value=register,
+                read_at=read_at,
+                source=ReadSource.FIELD,
+                flags=["high"] if leak_month == m else [],
+                created_at=read_at,
+            )
 
     # ---- people ------------------------------------------------------------------------------------------------
     for email, name, role in STAFF:
-        rows.add(User, email=email, display_name=name, role=role, active=True, session_version=1, webauthn_handle=rnd.randbytes(32),
-                 created_at=dt.datetime(2024, 1, 1, tzinfo=UTC))
+        rows.add(
+            User,
+            email=email,
+            display_name=name,
+            role=role,
+            active=True,
+            session_version=1,
+            webauthn_handle=rnd.randbytes(32),
+            created_at=dt.datetime(2024, 1, 1, tzinfo=UTC),
+        )
 
     def resident(email: str, account_id: int, first: str, last: str, lang: str) -> None:
         account = rows.data[Account][account_id - 1]
         customer = rows.data[Customer][account["customer_id"] - 1]
         customer.update(first_name=first, last_name=last, email=email, language=lang, medical_alert_until=None)
-        user_id = rows.add(User, email=email, display_name=f"{first} {last}", role=Role.CUSTOMER, customer_id=customer["id"], locale=lang,
-                           active=True, session_version=1, webauthn_handle=rnd.randbytes(32), created_at=dt.datetime(2024, 1, 1, tzinfo=UTC))
+        user_id = rows.add(
+            User,
+            email=email,
+            display_name=f"{first} {last}",
+            role=Role.CUSTOMER,
+            customer_id=customer["id"],
+            locale=lang,
+            active=True,
+            session_version=1,
+            webauthn_handle=rnd.randbytes(32),
+            created_at=dt.datetime(2024, 1, 1, tzinfo=UTC),
+        )
         rows.add(UserAccount, user_id=user_id, account_id=account_id, linked_at=dt.datetime(2024, 1, 1, tzinfo=UTC))
 
     resident(PERSONAS["resident"][0], good[0], "María", "Lopez", "es")
     # the past-due persona is a household (payment extensions and the cut-off rules are about homes)
-    late_home = next((a for a in delinquent if rows.data[Account][a - 1]["account_class"] == AccountClass.RESIDENTIAL), delinquent[0])
+    late_home = next(
+        (a for a in delinquent if rows.data[Account][a - 1]["account_class"] == AccountClass.RESIDENTIAL), delinquent[0]
+    )
     resident(PERSONAS["resident-late"][0], late_home, "James", "Whitaker", "en")
 
     # ---- today's field orders -------------------------------------------------------------------------------------
@@ -300,16 +502,34 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
     orderable = [a for a in account_premise if a not in delinquent]
     rnd.shuffle(orderable)
     plan_orders: list[tuple[WorkOrderKind, int]] = [(WorkOrderKind.DISCONNECT, a) for a in delinquent[1:7]]
-    kinds = [WorkOrderKind.READ] * 12 + [WorkOrderKind.CHECK_READ] * 5 + [WorkOrderKind.LEAK_CHECK] * 3 + [
-        WorkOrderKind.START] * 2 + [WorkOrderKind.STOP] * 2 + [WorkOrderKind.METER_TEST] * 2
+    kinds = (
+        [WorkOrderKind.READ] * 12
+        + [WorkOrderKind.CHECK_READ] * 5
+        + [WorkOrderKind.LEAK_CHECK] * 3
+        + [WorkOrderKind.START] * 2
+        + [WorkOrderKind.STOP] * 2
+        + [WorkOrderKind.METER_TEST] * 2
+    )
     plan_orders += list(zip(kinds, orderable, strict=False))
     for n, (kind, account_id) in enumerate(plan_orders):
-        rows.add(WorkOrder, kind=kind, status=WorkOrderStatus.ASSIGNED, account_id=account_id, premise_id=account_premise[account_id],
-                 meter_id=account_meter[account_id], assigned_to_id=technicians[n % len(technicians)], due_on=today,
-                 priority=1 if kind == WorkOrderKind.DISCONNECT else 3, result={}, version=1,
-                 instructions="Collect payment or disconnect; leave door hanger." if kind == WorkOrderKind.DISCONNECT else None,
-                 created_at=dt.datetime.combine(today - dt.timedelta(days=1), dt.time(15), UTC),
-                 updated_at=dt.datetime.combine(today - dt.timedelta(days=1), dt.time(15), UTC))
+        rows.add(
+            WorkOrder,
+            kind=kind,
+            status=WorkOrderStatus.ASSIGNED,
+            account_id=account_id,
+            premise_id=account_premise[account_id],
+            meter_id=account_meter[account_id],
+            assigned_to_id=technicians[n % len(technicians)],
+            due_on=today,
+            priority=1 if kind == WorkOrderKind.DISCONNECT else 3,
+            result={},
+            version=1,
+            instructions="Collect payment or disconnect; leave door hanger."
+            if kind == WorkOrderKind.DISCONNECT
+            else None,
+            created_at=dt.datetime.combine(today - dt.timedelta(days=1), dt.time(15), UTC),
+            updated_at=dt.datetime.combine(today - dt.timedelta(days=1), dt.time(15), UTC),
+        )
     return rows
 
 
@@ -338,15 +558,23 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
             if "id" in model.__table__.c:
                 table = model.__tablename__
                 await session.execute(
-                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                    )
                 )
     from portal.billing.seed import seed as seed_billing  # noqa: PLC0415
     from portal.staff.seed import seed as seed_staff  # noqa: PLC0415 - each side seeds after the bulk load
 
     await seed_billing(session)  # the rate schedules, before the first bill run
     today = rows.today or dt.date.today()
-    made = await history.make(session, rows.habits, start=_add_months(today.replace(day=1), -HISTORY_MONTHS), today=today,
-                              seed=rows.seed, progress=progress)
+    made = await history.make(
+        session,
+        rows.habits,
+        start=_add_months(today.replace(day=1), -HISTORY_MONTHS),
+        today=today,
+        seed=rows.seed,
+        progress=progress,
+    )
     counts.update(made)
     # Today's orders come after the history, so no payment in it cancels them; their ids come from the sequence.
     orders = [{k: v for k, v in row.items() if k != "id"} for row in rows.data.get(WorkOrder, [])]

@@ -34,6 +34,7 @@ def _secret_key() -> str:
 
 DEFAULT_TIMEZONE = "America/Chicago"  # the utility's clock: its days, due dates and read dates
 
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=lambda: f"sqlite+aiosqlite:///{VAR_DIR / 'portal.db'}")
@@ -110,6 +111,8 @@ class Settings:
             values["smtp_port"] = int(env["SMTP_PORT"])
         values["demo"] = _bool("PORTAL_DEMO")
         values["debug"] = _bool("PORTAL_DEBUG")
-        values["secure_cookies"] = _bool("SECURE_COOKIES", default=str(values.get("public_url", "")).startswith("https"))
+        values["secure_cookies"] = _bool(
+            "SECURE_COOKIES", default=str(values.get("public_url", "")).startswith("https")
+        )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

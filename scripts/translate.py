@@ -1,8 +1,8 @@
 """Keep the Spanish catalogue in step: extract messages, merge them into es/messages.po, compile the .mo.
 
-    python scripts/translate.py            # extract + update + compile
-    python scripts/translate.py --check    # fail if a message has no Spanish or the .mo is stale (the tests do this)
-    python scripts/translate.py --fill F   # merge translations from a Python file defining ES = {msgid: msgstr}
+python scripts/translate.py            # extract + update + compile
+python scripts/translate.py --check    # fail if a message has no Spanish or the .mo is stale (the tests do this)
+python scripts/translate.py --fill F   # merge translations from a Python file defining ES = {msgid: msgstr}
 """
 
 from __future__ import annotations

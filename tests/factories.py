@@ -41,8 +41,12 @@ async def make_account(
     opened_on: dt.date = dt.date(2020, 1, 15),
 ) -> Account:
     n = next(_seq)
-    customer = Customer(first_name=first_name, last_name=last_name, email=f"customer{n}@example.com", phone=f"254-555-{n:04d}")
-    premise = Premise(address=address or f"{100 + n} Oak St", city="Riverton", state="TX", zip=zip_code, route="R01", cycle=1)
+    customer = Customer(
+        first_name=first_name, last_name=last_name, email=f"customer{n}@example.com", phone=f"254-555-{n:04d}"
+    )
+    premise = Premise(
+        address=address or f"{100 + n} Oak St", city="Riverton", state="TX", zip=zip_code, route="R01", cycle=1
+    )
     session.add_all([customer, premise])
     await session.flush()
     session.add(Meter(serial=f"WT{n:08d}", size=meter_size, premise_id=premise.id, installed_on=opened_on))
@@ -59,7 +63,14 @@ async def make_account(
     return account
 
 
-async def make_user(session: AsyncSession, role: Role, *, email: str | None = None, name: str = "Test Person", customer_id: int | None = None) -> User:
+async def make_user(
+    session: AsyncSession,
+    role: Role,
+    *,
+    email: str | None = None,
+    name: str = "Test Person",
+    customer_id: int | None = None,
+) -> User:
     n = next(_seq)
     user = User(email=email or f"{role.value}{n}@example.com", display_name=name, role=role, customer_id=customer_id)
     session.add(user)

@@ -22,7 +22,9 @@ class Resident:
 @pytest.fixture
 async def resident(session: AsyncSession) -> Resident:
     account = await factories.make_account(session, last_name="Lopez", first_name="María")
-    user = await factories.make_user(session, Role.CUSTOMER, email="maria@example.com", name="María Lopez", customer_id=account.customer_id)
+    user = await factories.make_user(
+        session, Role.CUSTOMER, email="maria@example.com", name="María Lopez", customer_id=account.customer_id
+    )
     await factories.link(session, user, account)
     await session.commit()
     return Resident(user, account)
@@ -31,7 +33,9 @@ async def resident(session: AsyncSession) -> Resident:
 @pytest.fixture
 async def other_resident(session: AsyncSession) -> Resident:
     account = await factories.make_account(session, last_name="Nguyen", first_name="Linh", zip_code="76502")
-    user = await factories.make_user(session, Role.CUSTOMER, email="linh@example.com", name="Linh Nguyen", customer_id=account.customer_id)
+    user = await factories.make_user(
+        session, Role.CUSTOMER, email="linh@example.com", name="Linh Nguyen", customer_id=account.customer_id
+    )
     await factories.link(session, user, account)
     await session.commit()
     return Resident(user, account)

@@ -81,23 +81,35 @@ def sdk(ctx: Context) -> stripe.StripeClient:
 
 async def confirm_card(ctx: Context, intent_id: str, payment_method: str = "pm_card_visa") -> Any:
     """What Stripe.js does when the resident presses Pay with a card."""
-    return await asyncio.to_thread(sdk(ctx).v1.payment_intents.confirm, intent_id, params={"payment_method": payment_method})
+    return await asyncio.to_thread(
+        sdk(ctx).v1.payment_intents.confirm, intent_id, params={"payment_method": payment_method}
+    )
 
 
 async def confirm_bank(ctx: Context, intent_id: str, bank: dict[str, str] = BANK) -> Any:
     """What Stripe.js's confirmUsBankAccountPayment does: a us_bank_account method and an online mandate."""
     return await asyncio.to_thread(
-        sdk(ctx).v1.payment_intents.confirm, intent_id,
-        params={"payment_method_data": {"type": "us_bank_account", "us_bank_account": bank,
-                                        "billing_details": {"name": "María Lopez"}},
-                "mandate_data": {"customer_acceptance": {"type": "online",
-                                                         "online": {"ip_address": "203.0.113.9", "user_agent": "test"}}}})
+        sdk(ctx).v1.payment_intents.confirm,
+        intent_id,
+        params={
+            "payment_method_data": {
+                "type": "us_bank_account",
+                "us_bank_account": bank,
+                "billing_details": {"name": "María Lopez"},
+            },
+            "mandate_data": {
+                "customer_acceptance": {"type": "online", "online": {"ip_address": "203.0.113.9", "user_agent": "test"}}
+            },
+        },
+    )
 
 
 async def confirm_bank_setup(ctx: Context, setup_intent_id: str, bank: dict[str, str] = BANK) -> Any:
     return await asyncio.to_thread(
-        sdk(ctx).v1.setup_intents.confirm, setup_intent_id,
-        params={"payment_method_data": {"type": "us_bank_account", "us_bank_account": bank}})
+        sdk(ctx).v1.setup_intents.confirm,
+        setup_intent_id,
+        params={"payment_method_data": {"type": "us_bank_account", "us_bank_account": bank}},
+    )
 
 
 def control(base_url: str, path: str, **form: str) -> dict[str, Any]:
@@ -119,9 +131,13 @@ async def wait_for(ctx: Context, intent_id: str, status: str, timeout: float = 5
 
 
 def event_for(obj: Any, kind: str, event_id: str | None = None) -> dict[str, Any]:
-    return {"id": event_id or f"evt_{hashlib.sha1(f'{kind}{time.time_ns()}'.encode()).hexdigest()[:16]}",
-            "object": "event", "type": kind, "created": int(time.time()),
-            "data": {"object": obj if isinstance(obj, dict) else obj.to_dict()}}
+    return {
+        "id": event_id or f"evt_{hashlib.sha1(f'{kind}{time.time_ns()}'.encode()).hexdigest()[:16]}",
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "data": {"object": obj if isinstance(obj, dict) else obj.to_dict()},
+    }
 
 
 def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, str]:

@@ -49,7 +49,9 @@ def _clean_name(name: str) -> str:
     return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
 
 
-async def match_account(session: AsyncSession, number: str, zip_code: str, last_name: str | None = None) -> Account | None:
+async def match_account(
+    session: AsyncSession, number: str, zip_code: str, last_name: str | None = None
+) -> Account | None:
     """The account whose number, service ZIP and (when given) customer last name all match, else None.
 
     The caller counts failures (rate limit) and never says which part did not match."""

@@ -39,5 +39,6 @@ async def waiting(session: AsyncSession, model: Any, pending: Any) -> list[Waiti
         .join(Customer, Customer.id == Account.customer_id)
         .join(User, User.id == model.requested_by_id)
         .where(model.status == pending)
-        .order_by(model.created_at, model.id))
+        .order_by(model.created_at, model.id)
+    )
     return [Waiting(*row) for row in rows]

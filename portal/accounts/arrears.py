@@ -48,7 +48,9 @@ class Arrears:
         return totals
 
 
-def allocate(charges: Iterable[tuple[dt.date, int] | tuple[dt.date, int, bool]], credits_cents: int, on: dt.date) -> Arrears:
+def allocate(
+    charges: Iterable[tuple[dt.date, int] | tuple[dt.date, int, bool]], credits_cents: int, on: dt.date
+) -> Arrears:
     """charges: (due date, positive cents) or (due date, cents, counted); credits_cents: the sum of all credits as a
     positive number. A charge with counted=False (a late fee, when working out the next late fee) takes its share of
     the credits like any other but is left out of what is unpaid and past due."""
@@ -106,18 +108,29 @@ async def arrears(session: AsyncSession, account_id: int, on: dt.date) -> Arrear
     return (await arrears_many(session, [account_id], on))[account_id]
 
 
-async def settled_entries(session: AsyncSession, account_ids: Sequence[int], on: dt.date) -> dict[int, list[tuple[dt.date, int, int]]]:
+async def settled_entries(
+    session: AsyncSession, account_ids: Sequence[int], on: dt.date
+) -> dict[int, list[tuple[dt.date, int, int]]]:
     """Each account's entries effective by `on` as (day, entry id, cents): a charge on the day it falls due, a credit
     on the day it was posted. Every entry that was reversed is left out together with its reversal: a returned
     payment never paid anything, a reversed charge was never owed."""
     reversal = aliased(LedgerEntry)
     rows = await session.execute(
-        select(LedgerEntry.account_id, func.coalesce(Bill.due_date, LedgerEntry.effective_on), LedgerEntry.id,
-               LedgerEntry.amount_cents, LedgerEntry.effective_on)
+        select(
+            LedgerEntry.account_id,
+            func.coalesce(Bill.due_date, LedgerEntry.effective_on),
+            LedgerEntry.id,
+            LedgerEntry.amount_cents,
+            LedgerEntry.effective_on,
+        )
         .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
         .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
-        .where(LedgerEntry.account_id.in_(list(account_ids)), LedgerEntry.effective_on <= on,
-               LedgerEntry.reverses_id.is_(None), reversal.id.is_(None))
+        .where(
+            LedgerEntry.account_id.in_(list(account_ids)),
+            LedgerEntry.effective_on <= on,
+            LedgerEntry.reverses_id.is_(None),
+            reversal.id.is_(None),
+        )
     )
     found: dict[int, list[tuple[dt.date, int, int]]] = {a: [] for a in account_ids}
     for account_id, due_on, entry_id, cents, effective_on in rows:

@@ -15,7 +15,6 @@ from portal.db import copy_rows
 from .actor import Actor
 from .models import AuditEvent, utcnow
 
-
 _AS_IS = frozenset({str, int, float, bool, type(None)})
 
 
@@ -98,11 +97,27 @@ class AuditLater:
         self.actor = actor
         self.events: list[dict[str, Any]] = []
 
-    def add(self, action: str, entity_type: str, entity_id: object, *, account_id: int | None = None,
-            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+    def add(
+        self,
+        action: str,
+        entity_type: str,
+        entity_id: object,
+        *,
+        account_id: int | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
         """Values are converted when written: a dict passed here may still be filled in until then."""
-        self.events.append({"action": action, "entity_type": entity_type, "entity_id": entity_id,
-                            "account_id": account_id, "before": before, "after": after})
+        self.events.append(
+            {
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "account_id": account_id,
+                "before": before,
+                "after": after,
+            }
+        )
 
     async def write(self, session: AsyncSession) -> None:
         await record_many(session, self.actor, self.events)

@@ -13,8 +13,13 @@ from portal.settings import Settings
 
 
 @click.command("deposits-check")
-@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="The day to check as (YYYY-MM-DD); today when left out.")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day to check as (YYYY-MM-DD); today when left out.",
+)
 def deposits_check(on: dt.datetime | None) -> None:
     """Mark billed deposits paid (held) or unpaid again after a bank return, and apply each held deposit whose
     account paid its bills on time for the policy's run (12 by default) to the balance."""
@@ -31,9 +36,11 @@ def deposits_check(on: dt.datetime | None) -> None:
             return await deposits.check(session, Actor.job("deposits-check"), current_policy(), on=when)
 
     tally = asyncio.run(run_job(settings.database_url, job))
-    click.echo(f"Deposits checked on {when.isoformat()}: {tally.checked} open, {tally.now_held} now held, "
-               f"{tally.unpaid_again} unpaid again, {tally.returned} returned after a good record "
-               f"(${tally.returned_cents / 100:,.2f} applied to balances).")
+    click.echo(
+        f"Deposits checked on {when.isoformat()}: {tally.checked} open, {tally.now_held} now held, "
+        f"{tally.unpaid_again} unpaid again, {tally.returned} returned after a good record "
+        f"(${tally.returned_cents / 100:,.2f} applied to balances)."
+    )
 
 
 @click.command("close-settled")

@@ -100,13 +100,20 @@ def check_letter(policy: Policy, letter: LetterOfCredit, today: dt.date) -> Lett
     problems: list[str] = []
     if months < policy.letter_of_credit_months_required:
         problems.append(
-            _("The letter shows %(months)s months of service in the last %(window)s; %(needed)s are needed.",
-              months=months, window=policy.letter_of_credit_window_months, needed=policy.letter_of_credit_months_required)
+            _(
+                "The letter shows %(months)s months of service in the last %(window)s; %(needed)s are needed.",
+                months=months,
+                window=policy.letter_of_credit_window_months,
+                needed=policy.letter_of_credit_months_required,
+            )
         )
     if letter.late_payments > policy.letter_of_credit_max_late_payments:
         problems.append(
-            _("The letter shows %(late)s late payments; at most %(max)s are allowed.",
-              late=letter.late_payments, max=policy.letter_of_credit_max_late_payments)
+            _(
+                "The letter shows %(late)s late payments; at most %(max)s are allowed.",
+                late=letter.late_payments,
+                max=policy.letter_of_credit_max_late_payments,
+            )
         )
     if letter.disconnects > 0:
         problems.append(_("The letter shows a disconnection for non-payment."))
@@ -154,43 +161,75 @@ def compute_deposit(
         computed = round_to(multiple * (average or 0), step)
         if computed >= policy.deposit_commercial_minimum_cents:
             rule = RULE_COMMERCIAL_AVERAGE
-            reason = _("%(multiple)s times the average monthly bill at this address over the last 12 months (%(average)s), "
-                       "rounded to the nearest %(step)s.", multiple=multiple, average=format_money(average or 0),
-                       step=format_money(step))
+            reason = _(
+                "%(multiple)s times the average monthly bill at this address over the last 12 months (%(average)s), "
+                "rounded to the nearest %(step)s.",
+                multiple=multiple,
+                average=format_money(average or 0),
+                step=format_money(step),
+            )
         else:
             computed = policy.deposit_commercial_minimum_cents
             rule = RULE_COMMERCIAL_MINIMUM
-            reason = _("The minimum deposit for a business account (%(minimum)s): %(multiple)s times the average monthly "
-                       "bill at this address is less.", minimum=format_money(computed), multiple=multiple)
+            reason = _(
+                "The minimum deposit for a business account (%(minimum)s): %(multiple)s times the average monthly "
+                "bill at this address is less.",
+                minimum=format_money(computed),
+                multiple=multiple,
+            )
     elif average is None:
         small = meter_inches(meter_size) <= Fraction(3, 4)
-        computed = round_to(policy.deposit_new_premise_small_cents if small else policy.deposit_new_premise_large_cents, step)
+        computed = round_to(
+            policy.deposit_new_premise_small_cents if small else policy.deposit_new_premise_large_cents, step
+        )
         rule = RULE_NEW_PREMISE_SMALL if small else RULE_NEW_PREMISE_LARGE
         if small:
-            reason = _("This address has no bills in the last 12 months, so the deposit is the flat amount for a meter "
-                       "of 3/4 inch or smaller (%(amount)s).", amount=format_money(computed))
+            reason = _(
+                "This address has no bills in the last 12 months, so the deposit is the flat amount for a meter "
+                "of 3/4 inch or smaller (%(amount)s).",
+                amount=format_money(computed),
+            )
         else:
-            reason = _("This address has no bills in the last 12 months, so the deposit is the flat amount for a meter "
-                       "larger than 3/4 inch (%(amount)s).", amount=format_money(computed))
+            reason = _(
+                "This address has no bills in the last 12 months, so the deposit is the flat amount for a meter "
+                "larger than 3/4 inch (%(amount)s).",
+                amount=format_money(computed),
+            )
     else:
         computed = round_to(multiple * average, step)
         rule = RULE_AVERAGE
-        reason = _("%(multiple)s times the average monthly bill at this address over the last 12 months (%(average)s), "
-                   "rounded to the nearest %(step)s.", multiple=multiple, average=format_money(average),
-                   step=format_money(step))
+        reason = _(
+            "%(multiple)s times the average monthly bill at this address over the last 12 months (%(average)s), "
+            "rounded to the nearest %(step)s.",
+            multiple=multiple,
+            average=format_money(average),
+            step=format_money(step),
+        )
     if letter is None:
         return DepositDecision(computed, computed, rule, reason)
     check = check_letter(policy, letter, today)
     if check.accepted:
         return DepositDecision(
-            0, computed, RULE_LETTER_OF_CREDIT,
-            _("Waived: your letter of credit from %(utility)s shows %(months)s months of service with a good payment "
-              "record. Without it the deposit would be %(amount)s.", utility=letter.utility, months=check.months_in_window,
-              amount=format_money(computed)),
-            waived=True, letter=check,
+            0,
+            computed,
+            RULE_LETTER_OF_CREDIT,
+            _(
+                "Waived: your letter of credit from %(utility)s shows %(months)s months of service with a good payment "
+                "record. Without it the deposit would be %(amount)s.",
+                utility=letter.utility,
+                months=check.months_in_window,
+                amount=format_money(computed),
+            ),
+            waived=True,
+            letter=check,
         )
-    return DepositDecision(computed, computed, rule, reason + " " + _("Your letter of credit does not waive it:") + " "
-                           + " ".join(check.problems), letter=check)
+    return DepositDecision(
+        computed,
+        computed,
+        rule,
+        reason + " " + _("Your letter of credit does not waive it:") + " " + " ".join(check.problems),
+        letter=check,
+    )
 
 
 # ---- services ------------------------------------------------------------------------------------------------
@@ -209,7 +248,10 @@ async def premise_monthly_bills(session: AsyncSession, premise_id: int, today: d
 
 async def premise_meter_size(session: AsyncSession, premise_id: int) -> str | None:
     return await session.scalar(
-        select(Meter.size).where(Meter.premise_id == premise_id, Meter.removed_on.is_(None)).order_by(Meter.id.desc()).limit(1)
+        select(Meter.size)
+        .where(Meter.premise_id == premise_id, Meter.removed_on.is_(None))
+        .order_by(Meter.id.desc())
+        .limit(1)
     )
 
 
@@ -263,13 +305,32 @@ async def require(
     )
     session.add(deposit)
     await session.flush()
-    await audit.record(session, actor, "deposit.require", "deposit", deposit.id, account_id=account.id,
-                       after={"required_cents": deposit.required_cents, "computed_cents": decision.computed_cents,
-                              "rule": deposit.rule, "status": deposit.status, "waiver_note": deposit.waiver_note})
+    await audit.record(
+        session,
+        actor,
+        "deposit.require",
+        "deposit",
+        deposit.id,
+        account_id=account.id,
+        after={
+            "required_cents": deposit.required_cents,
+            "computed_cents": decision.computed_cents,
+            "rule": deposit.rule,
+            "status": deposit.status,
+            "waiver_note": deposit.waiver_note,
+        },
+    )
     if decision.required_cents > 0:
-        await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.DEPOSIT_BILLED,
-                          amount_cents=decision.required_cents, source_key=f"deposit:{deposit.id}:billed",
-                          effective_on=today, memo="Service deposit")
+        await ledger.post(
+            session,
+            actor,
+            account_id=account.id,
+            kind=LedgerKind.DEPOSIT_BILLED,
+            amount_cents=decision.required_cents,
+            source_key=f"deposit:{deposit.id}:billed",
+            effective_on=today,
+            memo="Service deposit",
+        )
     return deposit
 
 
@@ -285,12 +346,22 @@ async def withdraw(session: AsyncSession, actor: Actor, deposit: Deposit, *, rea
     deposit.waiver_note = ((deposit.waiver_note or "") + f" Withdrawn: {reason}").strip()[:2000]
     deposit.settled_on = today
     await session.flush()
-    await audit.record(session, actor, "deposit.withdraw", "deposit", deposit.id, account_id=deposit.account_id,
-                       before=before, after={"status": deposit.status, "reason": reason})
+    await audit.record(
+        session,
+        actor,
+        "deposit.withdraw",
+        "deposit",
+        deposit.id,
+        account_id=deposit.account_id,
+        before=before,
+        after={"status": deposit.status, "reason": reason},
+    )
 
 
 async def for_account(session: AsyncSession, account_id: int) -> Deposit | None:
-    return await session.scalar(select(Deposit).where(Deposit.account_id == account_id).order_by(Deposit.id.desc()).limit(1))
+    return await session.scalar(
+        select(Deposit).where(Deposit.account_id == account_id).order_by(Deposit.id.desc()).limit(1)
+    )
 
 
 # ---- paid, held, returned after a good record ------------------------------------------------------------------
@@ -301,7 +372,9 @@ async def for_account(session: AsyncSession, account_id: int) -> Deposit | None:
 # applied to the balance, and any credit that leaves is refunded from the staff console.
 
 
-def deposit_covered_cents(charges: Sequence[tuple[dt.date, int, int]], credits_cents: int, deposit_entry_id: int) -> int:
+def deposit_covered_cents(
+    charges: Sequence[tuple[dt.date, int, int]], credits_cents: int, deposit_entry_id: int
+) -> int:
     """How much of the billed deposit (the charge whose entry id is `deposit_entry_id`) the account's credits have
     paid. charges: (due date, entry id, positive cents); credits pay the oldest first (as `arrears.allocate` does),
     charges due the same day in the order they were posted."""
@@ -314,8 +387,9 @@ def deposit_covered_cents(charges: Sequence[tuple[dt.date, int, int]], credits_c
     return 0
 
 
-def on_time_streak(due_dates: Sequence[dt.date], charges: Sequence[tuple[dt.date, int]],
-                   credits: Sequence[tuple[dt.date, int]]) -> int:
+def on_time_streak(
+    due_dates: Sequence[dt.date], charges: Sequence[tuple[dt.date, int]], credits: Sequence[tuple[dt.date, int]]
+) -> int:
     """How many of the latest bills in a row were paid on time: by each bill's due date, the credits posted so far
     covered every charge due by then. charges: (due date, cents); credits: (effective date, positive cents)."""
     streak = 0
@@ -336,16 +410,24 @@ def _deposit_state(deposit: Deposit) -> dict[str, object]:
     return {"status": deposit.status, "paid_cents": deposit.paid_cents}
 
 
-async def record_paid(session: AsyncSession, actor: Actor, deposits_: Sequence[Deposit], *, on: dt.date) -> list[Deposit]:
+async def record_paid(
+    session: AsyncSession, actor: Actor, deposits_: Sequence[Deposit], *, on: dt.date
+) -> list[Deposit]:
     """Bring each required or held deposit's `paid_cents` and status in line with the ledger as of `on`: held once
     the deposit charge is paid in full, required again when a returned payment un-pays it. Returns the deposits that
     changed (each with its audit row); a second call changes nothing."""
     open_ = [d for d in deposits_ if d.status in (DepositStatus.REQUIRED, DepositStatus.HELD) and d.required_cents > 0]
     if not open_:
         return []
-    billed = dict((await session.execute(
-        select(LedgerEntry.source_key, LedgerEntry.id)
-        .where(LedgerEntry.source_key.in_([f"deposit:{d.id}:billed" for d in open_])))).all())
+    billed = dict(
+        (
+            await session.execute(
+                select(LedgerEntry.source_key, LedgerEntry.id).where(
+                    LedgerEntry.source_key.in_([f"deposit:{d.id}:billed" for d in open_])
+                )
+            )
+        ).all()
+    )
     entries = await arrears.settled_entries(session, sorted({d.account_id for d in open_}), on)
     changed = []
     for deposit in open_:
@@ -353,7 +435,9 @@ async def record_paid(session: AsyncSession, actor: Actor, deposits_: Sequence[D
         if entry_id is None:
             continue  # recorded before deposits were billed to the ledger: nothing to follow
         rows = entries[deposit.account_id]
-        covered = deposit_covered_cents([row for row in rows if row[2] > 0], -sum(c for _d, _i, c in rows if c < 0), entry_id)
+        covered = deposit_covered_cents(
+            [row for row in rows if row[2] > 0], -sum(c for _d, _i, c in rows if c < 0), entry_id
+        )
         covered = min(covered, deposit.required_cents)
         status = DepositStatus.HELD if covered >= deposit.required_cents else DepositStatus.REQUIRED
         if covered == deposit.paid_cents and status == deposit.status:
@@ -362,13 +446,23 @@ async def record_paid(session: AsyncSession, actor: Actor, deposits_: Sequence[D
         deposit.paid_cents = covered
         deposit.status = status
         await session.flush()
-        await audit.record(session, actor, "deposit.paid", "deposit", deposit.id, account_id=deposit.account_id,
-                           before=before, after=_deposit_state(deposit))
+        await audit.record(
+            session,
+            actor,
+            "deposit.paid",
+            "deposit",
+            deposit.id,
+            account_id=deposit.account_id,
+            before=before,
+            after=_deposit_state(deposit),
+        )
         changed.append(deposit)
     return changed
 
 
-async def record_paid_for_account(session: AsyncSession, actor: Actor, account_id: int, *, on: dt.date) -> list[Deposit]:
+async def record_paid_for_account(
+    session: AsyncSession, actor: Actor, account_id: int, *, on: dt.date
+) -> list[Deposit]:
     """After a payment: the account's open deposit, if its charge is now paid (every payment channel calls this)."""
     deposit = await for_account(session, account_id)
     return await record_paid(session, actor, [deposit], on=on) if deposit is not None else []
@@ -391,31 +485,55 @@ def final_settlement(required_cents: int, paid_cents: int, interest_cents: int, 
     return paid + max(interest_cents, 0), (required_cents - paid if billed else 0)
 
 
-async def apply_to_balance(session: AsyncSession, actor: Actor, deposit: Deposit, *, today: dt.date, memo: str,
-                           action: str = "deposit.apply") -> int:
+async def apply_to_balance(
+    session: AsyncSession, actor: Actor, deposit: Deposit, *, today: dt.date, memo: str, action: str = "deposit.apply"
+) -> int:
     """Apply a held deposit (and its interest) to the account's balance as one credit, once; any credit it leaves is
     refunded from the staff console. Returns the cents applied."""
     amount = deposit.paid_cents + deposit.interest_cents
     if deposit.status != DepositStatus.HELD or amount <= 0:
         return 0
-    await ledger.post(session, actor, account_id=deposit.account_id, kind=LedgerKind.DEPOSIT_APPLIED, amount_cents=-amount,
-                      source_key=applied_key(deposit.id), effective_on=today, memo=memo)
+    await ledger.post(
+        session,
+        actor,
+        account_id=deposit.account_id,
+        kind=LedgerKind.DEPOSIT_APPLIED,
+        amount_cents=-amount,
+        source_key=applied_key(deposit.id),
+        effective_on=today,
+        memo=memo,
+    )
     before = {"status": deposit.status}
     deposit.status = DepositStatus.APPLIED
     deposit.settled_on = today
     await session.flush()
-    await audit.record(session, actor, action, "deposit", deposit.id, account_id=deposit.account_id,
-                       before=before, after={"status": deposit.status, "amount_cents": amount})
+    await audit.record(
+        session,
+        actor,
+        action,
+        "deposit",
+        deposit.id,
+        account_id=deposit.account_id,
+        before=before,
+        after={"status": deposit.status, "amount_cents": amount},
+    )
     return amount
 
 
 async def good_record_streak(session: AsyncSession, deposit: Deposit, on: dt.date) -> int:
     """Bills since the deposit was required, paid on time in a row (latest first), as of `on`."""
     since = deposit.created_at.date()
-    due_dates = list(await session.scalars(
-        select(Bill.due_date).where(Bill.account_id == deposit.account_id, Bill.due_date >= since, Bill.due_date < on)))
+    due_dates = list(
+        await session.scalars(
+            select(Bill.due_date).where(
+                Bill.account_id == deposit.account_id, Bill.due_date >= since, Bill.due_date < on
+            )
+        )
+    )
     rows = (await arrears.settled_entries(session, [deposit.account_id], on))[deposit.account_id]
-    return on_time_streak(due_dates, [(due, c) for due, _i, c in rows if c > 0], [(day, -c) for day, _i, c in rows if c < 0])
+    return on_time_streak(
+        due_dates, [(due, c) for due, _i, c in rows if c > 0], [(day, -c) for day, _i, c in rows if c < 0]
+    )
 
 
 @dataclass
@@ -438,13 +556,19 @@ async def check(session: AsyncSession, actor: Actor, policy: Policy, *, on: dt.d
     open_ = list(await session.scalars(query))
     tally.checked = len(open_)
     for start in range(0, len(open_), 500):
-        for deposit in await record_paid(session, actor, open_[start:start + 500], on=on):
+        for deposit in await record_paid(session, actor, open_[start : start + 500], on=on):
             if deposit.status == DepositStatus.HELD:
                 tally.now_held += 1
             else:
                 tally.unpaid_again += 1
-    active = set(await session.scalars(select(Account.id).where(
-        Account.id.in_([d.account_id for d in open_ if d.status == DepositStatus.HELD]), Account.status == AccountStatus.ACTIVE)))
+    active = set(
+        await session.scalars(
+            select(Account.id).where(
+                Account.id.in_([d.account_id for d in open_ if d.status == DepositStatus.HELD]),
+                Account.status == AccountStatus.ACTIVE,
+            )
+        )
+    )
     for deposit in open_:
         if deposit.status != DepositStatus.HELD or deposit.account_id not in active:
             continue
@@ -452,8 +576,13 @@ async def check(session: AsyncSession, actor: Actor, policy: Policy, *, on: dt.d
         if not good_record_refund_due(policy, streak=streak):
             continue
         amount = await apply_to_balance(
-            session, actor, deposit, today=on, action="deposit.good_record",
-            memo=_("Deposit returned after %(count)s bills paid on time", count=streak))
+            session,
+            actor,
+            deposit,
+            today=on,
+            action="deposit.good_record",
+            memo=_("Deposit returned after %(count)s bills paid on time", count=streak),
+        )
         if amount:
             tally.returned += 1
             tally.returned_cents += amount

@@ -126,7 +126,9 @@ def next_due_on(due_dates: Iterable[dt.date], today: dt.date, policy: Policy) ->
     return policy.next_business_day(following)
 
 
-def eligibility(policy: Policy, facts: ExtensionFacts, today: dt.date, promised_on: dt.date | None = None) -> Eligibility:
+def eligibility(
+    policy: Policy, facts: ExtensionFacts, today: dt.date, promised_on: dt.date | None = None
+) -> Eligibility:
     """Every reason this account cannot have an extension now (none: granted at once). Without a promised date,
     the date checks are left out (the page explains them before the resident picks a date)."""
     latest = latest_promise_on(policy, today, facts.next_due_on)
@@ -142,27 +144,55 @@ def eligibility(policy: Policy, facts: ExtensionFacts, today: dt.date, promised_
     if facts.account_status == AccountStatus.COLLECTIONS:
         add(Reason.COLLECTIONS, _("The account has been sent to collections."))
     elif facts.account_status != AccountStatus.ACTIVE:
-        add(Reason.NOT_ACTIVE, _("Extensions are for active accounts; this one is %(status)s.",
-                                 status=_status_words(facts.account_status)))
+        add(
+            Reason.NOT_ACTIVE,
+            _(
+                "Extensions are for active accounts; this one is %(status)s.",
+                status=_status_words(facts.account_status),
+            ),
+        )
     if facts.account_class != AccountClass.RESIDENTIAL:
         add(Reason.NOT_RESIDENTIAL, _("Extensions online are for residential accounts."))
     if facts.granted_in_12_months >= policy.extensions_per_12_months:
-        add(Reason.TOO_MANY, _("The account already had %(count)s extension(s) in the last 12 months; the limit is %(max)s.",
-                               count=facts.granted_in_12_months, max=policy.extensions_per_12_months))
+        add(
+            Reason.TOO_MANY,
+            _(
+                "The account already had %(count)s extension(s) in the last 12 months; the limit is %(max)s.",
+                count=facts.granted_in_12_months,
+                max=policy.extensions_per_12_months,
+            ),
+        )
     if facts.broken_in_12_months:
         add(Reason.BROKEN_RECENTLY, _("An extension on this account was not kept in the last 12 months."))
     if facts.returned_payment_in_6_months:
-        add(Reason.RETURNED_PAYMENT, _("A payment on this account was returned by the bank in the last %(months)s months.",
-                                       months=policy.extension_no_return_months))
+        add(
+            Reason.RETURNED_PAYMENT,
+            _(
+                "A payment on this account was returned by the bank in the last %(months)s months.",
+                months=policy.extension_no_return_months,
+            ),
+        )
     if promised_on is not None:
         if promised_on <= today:
             add(Reason.DATE_NOT_AHEAD, _("Choose a date after today."))
         elif promised_on > today + dt.timedelta(days=policy.extension_max_days):
-            add(Reason.TOO_LONG, _("The date is more than %(days)s days away; the latest is %(latest)s.",
-                                   days=policy.extension_max_days, latest=format_date(latest)))
+            add(
+                Reason.TOO_LONG,
+                _(
+                    "The date is more than %(days)s days away; the latest is %(latest)s.",
+                    days=policy.extension_max_days,
+                    latest=format_date(latest),
+                ),
+            )
         elif facts.next_due_on is not None and promised_on >= facts.next_due_on:
-            add(Reason.AFTER_NEXT_DUE, _("The date must be before your next bill is due (%(due)s); the latest is %(latest)s.",
-                                         due=format_date(facts.next_due_on), latest=format_date(latest)))
+            add(
+                Reason.AFTER_NEXT_DUE,
+                _(
+                    "The date must be before your next bill is due (%(due)s); the latest is %(latest)s.",
+                    due=format_date(facts.next_due_on),
+                    latest=format_date(latest),
+                ),
+            )
     return Eligibility(tuple(found), latest)
 
 
@@ -190,12 +220,19 @@ def rules_in_words(policy: Policy) -> list[str]:
     return [
         _("You can ask for more time to pay a past-due balance on an active home (residential) account."),
         _("You can have %(count)s extension in any 12 months.", count=policy.extensions_per_12_months),
-        _("The date you promise must be within %(days)s days and before your next bill is due.",
-          days=policy.extension_max_days),
-        _("You cannot get one if an extension was not kept in the last 12 months, if the account is in collections, or "
-          "if a payment was returned by the bank in the last %(months)s months.", months=policy.extension_no_return_months),
-        _("If you qualify, it is granted at once and your service will not be cut off for this balance until the date. "
-          "Otherwise a member of our staff reviews your request and contacts you."),
+        _(
+            "The date you promise must be within %(days)s days and before your next bill is due.",
+            days=policy.extension_max_days,
+        ),
+        _(
+            "You cannot get one if an extension was not kept in the last 12 months, if the account is in collections, or "
+            "if a payment was returned by the bank in the last %(months)s months.",
+            months=policy.extension_no_return_months,
+        ),
+        _(
+            "If you qualify, it is granted at once and your service will not be cut off for this balance until the date. "
+            "Otherwise a member of our staff reviews your request and contacts you."
+        ),
         _("If the amount is not paid by the date, the extension is broken and the usual collection steps resume."),
     ]
 
@@ -209,8 +246,12 @@ async def _returned_payment_since(session: AsyncSession, account_id: int, since:
         select(func.count())
         .select_from(LedgerEntry)
         .join(original, original.id == LedgerEntry.reverses_id)
-        .where(LedgerEntry.account_id == account_id, LedgerEntry.kind == LedgerKind.REVERSAL,
-               original.kind == LedgerKind.PAYMENT, LedgerEntry.effective_on > since)
+        .where(
+            LedgerEntry.account_id == account_id,
+            LedgerEntry.kind == LedgerKind.REVERSAL,
+            original.kind == LedgerKind.PAYMENT,
+            LedgerEntry.effective_on > since,
+        )
     )
     return bool(found)
 
@@ -218,11 +259,16 @@ async def _returned_payment_since(session: AsyncSession, account_id: int, since:
 async def facts_for(session: AsyncSession, policy: Policy, account: Account, today: dt.date) -> ExtensionFacts:
     owed = await arrears.arrears(session, account.id, today)
     year_ago = add_months(today, -12)
-    recent = list(await session.scalars(
-        select(PaymentExtension).where(PaymentExtension.account_id == account.id, PaymentExtension.requested_on > year_ago)
-    ))
+    recent = list(
+        await session.scalars(
+            select(PaymentExtension).where(
+                PaymentExtension.account_id == account.id, PaymentExtension.requested_on > year_ago
+            )
+        )
+    )
     any_open = await session.scalar(
-        select(func.count()).select_from(PaymentExtension)
+        select(func.count())
+        .select_from(PaymentExtension)
         .where(PaymentExtension.account_id == account.id, PaymentExtension.status.in_(OPEN))
     )
     due_dates = await session.scalars(select(Bill.due_date).where(Bill.account_id == account.id))
@@ -234,7 +280,8 @@ async def facts_for(session: AsyncSession, policy: Policy, account: Account, tod
         granted_in_12_months=sum(1 for e in recent if e.status in GRANTED),
         broken_in_12_months=any(e.status == ExtensionStatus.BROKEN for e in recent),
         returned_payment_in_6_months=await _returned_payment_since(
-            session, account.id, add_months(today, -policy.extension_no_return_months)),
+            session, account.id, add_months(today, -policy.extension_no_return_months)
+        ),
         open_extension=bool(any_open),
     )
 
@@ -247,8 +294,12 @@ class ExtensionResult:
 
 
 def _state(extension: PaymentExtension) -> dict[str, object]:
-    return {"status": extension.status, "amount_cents": extension.amount_cents, "promised_on": extension.promised_on,
-            "reason": extension.reason}
+    return {
+        "status": extension.status,
+        "amount_cents": extension.amount_cents,
+        "promised_on": extension.promised_on,
+        "reason": extension.reason,
+    }
 
 
 async def request(
@@ -272,9 +323,15 @@ async def request(
     )
     session.add(extension)
     await session.flush()
-    await audit.record(session, actor, "extension.grant" if verdict.eligible else "extension.queue", "payment_extension",
-                       extension.id, account_id=account.id,
-                       after={**_state(extension), "reasons": [f.code for f in verdict.findings]})
+    await audit.record(
+        session,
+        actor,
+        "extension.grant" if verdict.eligible else "extension.queue",
+        "payment_extension",
+        extension.id,
+        account_id=account.id,
+        after={**_state(extension), "reasons": [f.code for f in verdict.findings]},
+    )
     return ExtensionResult(extension, verdict.eligible, verdict)
 
 
@@ -291,12 +348,22 @@ async def decide(
     if not approve:
         extension.closed_on = today
     await session.flush()
-    await audit.record(session, actor, "extension.approve" if approve else "extension.deny", "payment_extension",
-                       extension.id, account_id=extension.account_id, before=before, after=_state(extension))
+    await audit.record(
+        session,
+        actor,
+        "extension.approve" if approve else "extension.deny",
+        "payment_extension",
+        extension.id,
+        account_id=extension.account_id,
+        before=before,
+        after=_state(extension),
+    )
     return extension
 
 
-async def cancel(session: AsyncSession, actor: Actor, extension: PaymentExtension, *, reason: str, today: dt.date) -> bool:
+async def cancel(
+    session: AsyncSession, actor: Actor, extension: PaymentExtension, *, reason: str, today: dt.date
+) -> bool:
     if extension.status not in OPEN:
         return False
     before = _state(extension)
@@ -304,8 +371,16 @@ async def cancel(session: AsyncSession, actor: Actor, extension: PaymentExtensio
     extension.reason = reason[:300]
     extension.closed_on = today
     await session.flush()
-    await audit.record(session, actor, "extension.cancel", "payment_extension", extension.id,
-                       account_id=extension.account_id, before=before, after=_state(extension))
+    await audit.record(
+        session,
+        actor,
+        "extension.cancel",
+        "payment_extension",
+        extension.id,
+        account_id=extension.account_id,
+        before=before,
+        after=_state(extension),
+    )
     return True
 
 
@@ -321,35 +396,57 @@ async def held_account_ids(session: AsyncSession, account_ids: Iterable[int] | N
 
 async def review_queue(session: AsyncSession, limit: int = 200) -> list[PaymentExtension]:
     """Requests waiting for a CSR (the staff console's queue), oldest first; each carries the rule's reasons."""
-    return list(await session.scalars(
-        select(PaymentExtension).where(PaymentExtension.status == ExtensionStatus.PENDING_REVIEW)
-        .order_by(PaymentExtension.requested_on, PaymentExtension.id).limit(limit)
-    ))
+    return list(
+        await session.scalars(
+            select(PaymentExtension)
+            .where(PaymentExtension.status == ExtensionStatus.PENDING_REVIEW)
+            .order_by(PaymentExtension.requested_on, PaymentExtension.id)
+            .limit(limit)
+        )
+    )
 
 
 async def for_account(session: AsyncSession, account_id: int) -> list[PaymentExtension]:
-    return list(await session.scalars(
-        select(PaymentExtension).where(PaymentExtension.account_id == account_id)
-        .order_by(PaymentExtension.requested_on.desc(), PaymentExtension.id.desc())
-    ))
+    return list(
+        await session.scalars(
+            select(PaymentExtension)
+            .where(PaymentExtension.account_id == account_id)
+            .order_by(PaymentExtension.requested_on.desc(), PaymentExtension.id.desc())
+        )
+    )
 
 
 async def paid_towards(session: AsyncSession, extension: PaymentExtension, on: dt.date) -> int:
     """Payments from the request date to the promised date (and not after `on`), less any the bank returned."""
     until = min(extension.promised_on, on)
-    window = and_(LedgerEntry.account_id == extension.account_id, LedgerEntry.effective_on >= extension.requested_on,
-                  LedgerEntry.effective_on <= until)
-    paid = -int(await session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(window, LedgerEntry.kind == LedgerKind.PAYMENT)
-    ) or 0)
+    window = and_(
+        LedgerEntry.account_id == extension.account_id,
+        LedgerEntry.effective_on >= extension.requested_on,
+        LedgerEntry.effective_on <= until,
+    )
+    paid = -int(
+        await session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+                window, LedgerEntry.kind == LedgerKind.PAYMENT
+            )
+        )
+        or 0
+    )
     original = aliased(LedgerEntry)
-    returned = int(await session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
-        .join(original, original.id == LedgerEntry.reverses_id)
-        .where(LedgerEntry.account_id == extension.account_id, LedgerEntry.kind == LedgerKind.REVERSAL,
-               original.kind == LedgerKind.PAYMENT, original.effective_on >= extension.requested_on,
-               LedgerEntry.effective_on <= on)
-    ) or 0)
+    returned = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+            .join(original, original.id == LedgerEntry.reverses_id)
+            .where(
+                LedgerEntry.account_id == extension.account_id,
+                LedgerEntry.kind == LedgerKind.REVERSAL,
+                original.kind == LedgerKind.PAYMENT,
+                original.effective_on >= extension.requested_on,
+                LedgerEntry.effective_on <= on,
+            )
+        )
+        or 0
+    )
     return paid - returned
 
 
@@ -357,15 +454,23 @@ def _notice(extension: PaymentExtension, customer: Customer, status: ExtensionSt
     with use_locale(customer.language or "en"):
         if status == ExtensionStatus.KEPT:
             subject = _("Your payment extension is complete")
-            body = _("Thank you, %(name)s. We received the %(amount)s you promised by %(date)s, so your payment extension "
-                     "is complete.", name=customer.display_name, amount=format_money(extension.amount_cents),
-                     date=format_date(extension.promised_on))
+            body = _(
+                "Thank you, %(name)s. We received the %(amount)s you promised by %(date)s, so your payment extension "
+                "is complete.",
+                name=customer.display_name,
+                amount=format_money(extension.amount_cents),
+                date=format_date(extension.promised_on),
+            )
         else:
             subject = _("Your payment extension was not kept")
-            body = _("%(name)s, we did not receive the %(amount)s you promised by %(date)s, so the payment extension has "
-                     "ended and the usual collection steps resume, which can lead to a service disconnection. Please pay "
-                     "now or call us at 555-0100.", name=customer.display_name,
-                     amount=format_money(extension.amount_cents), date=format_date(extension.promised_on))
+            body = _(
+                "%(name)s, we did not receive the %(amount)s you promised by %(date)s, so the payment extension has "
+                "ended and the usual collection steps resume, which can lead to a service disconnection. Please pay "
+                "now or call us at 555-0100.",
+                name=customer.display_name,
+                amount=format_money(extension.amount_cents),
+                date=format_date(extension.promised_on),
+            )
         return str(subject), str(body)
 
 
@@ -381,7 +486,9 @@ async def check(session: AsyncSession, actor: Actor, *, on: dt.date) -> CheckTal
     """Mark active extensions kept (paid) or broken (date passed unpaid) and notify the resident. Running it twice
     changes nothing the second time: only active extensions are looked at, and each is locked while decided."""
     tally = CheckTally()
-    query = select(PaymentExtension).where(PaymentExtension.status == ExtensionStatus.ACTIVE).order_by(PaymentExtension.id)
+    query = (
+        select(PaymentExtension).where(PaymentExtension.status == ExtensionStatus.ACTIVE).order_by(PaymentExtension.id)
+    )
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for extension in list(await session.scalars(query)):
@@ -393,8 +500,16 @@ async def check(session: AsyncSession, actor: Actor, *, on: dt.date) -> CheckTal
         extension.status = status
         extension.closed_on = on
         await session.flush()
-        await audit.record(session, actor, f"extension.{status.value}", "payment_extension", extension.id,
-                           account_id=extension.account_id, before=before, after=_state(extension))
+        await audit.record(
+            session,
+            actor,
+            f"extension.{status.value}",
+            "payment_extension",
+            extension.id,
+            account_id=extension.account_id,
+            before=before,
+            after=_state(extension),
+        )
         if status == ExtensionStatus.KEPT:
             tally.kept += 1
         else:

@@ -150,8 +150,12 @@ async def post_many(session: AsyncSession, actor: Actor, items: Sequence[NewEntr
                 "entity_type": "ledger_entry",
                 "entity_id": entry_id,
                 "account_id": by_key[key].account_id,
-                "after": {"kind": by_key[key].kind, "amount_cents": by_key[key].amount_cents, "source_key": key,
-                          "memo": by_key[key].memo},
+                "after": {
+                    "kind": by_key[key].kind,
+                    "amount_cents": by_key[key].amount_cents,
+                    "source_key": key,
+                    "memo": by_key[key].memo,
+                },
             }
             for key, entry_id in created.items()
         ],
@@ -220,11 +224,14 @@ async def balance(session: AsyncSession, account_id: int, *, as_of: dt.date | No
 async def balances(session: AsyncSession, account_ids: list[int]) -> dict[int, int]:
     if not account_ids:
         return {}
-    rows = await fetch_rows(session, (
-        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
-        .where(member_of(session, LedgerEntry.account_id, account_ids))
-        .group_by(LedgerEntry.account_id)
-    ))
+    rows = await fetch_rows(
+        session,
+        (
+            select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
+            .where(member_of(session, LedgerEntry.account_id, account_ids))
+            .group_by(LedgerEntry.account_id)
+        ),
+    )
     found = {account_id: int(total) for account_id, total in rows}
     return {account_id: found.get(account_id, 0) for account_id in account_ids}
 

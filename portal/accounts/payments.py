@@ -152,7 +152,11 @@ async def post_payments(
 
 
 def _check_same(entry: LedgerEntry, payment: NewPayment) -> None:
-    if entry.account_id != payment.account_id or entry.amount_cents != -payment.amount_cents or entry.kind != LedgerKind.PAYMENT:
+    if (
+        entry.account_id != payment.account_id
+        or entry.amount_cents != -payment.amount_cents
+        or entry.kind != LedgerKind.PAYMENT
+    ):
         raise Conflict(f"source key {payment.source_key} was already posted with different details", code="key_reused")
 
 
@@ -161,8 +165,12 @@ async def _post_round(
 ) -> dict[int, PaymentPosted]:
     """Payments of distinct accounts and keys: the ledger entries in one statement, then each effect for all."""
     results: dict[int, PaymentPosted] = {}
-    existing = {e.source_key: e for e in await session.scalars(
-        select(LedgerEntry).where(LedgerEntry.source_key.in_([p.source_key for _i, p in round_])))}
+    existing = {
+        e.source_key: e
+        for e in await session.scalars(
+            select(LedgerEntry).where(LedgerEntry.source_key.in_([p.source_key for _i, p in round_]))
+        )
+    }
     fresh: list[tuple[int, NewPayment]] = []
     for index, payment in round_:
         entry = existing.get(payment.source_key)
@@ -173,12 +181,27 @@ async def _post_round(
             fresh.append((index, payment))
     if not fresh:
         return results
-    created = await ledger.post_many(session, actor, [
-        ledger.NewEntry(p.account_id, LedgerKind.PAYMENT, -p.amount_cents, p.source_key, _local(p.paid_at, timezone).date(),
-                        p.memo or f"Payment by {method_label(p.method)}" + (f" ({p.reference})" if p.reference else ""))
-        for _i, p in fresh])
-    entries = {e.source_key: e for e in await session.scalars(
-        select(LedgerEntry).where(LedgerEntry.source_key.in_([p.source_key for _i, p in fresh])))}
+    created = await ledger.post_many(
+        session,
+        actor,
+        [
+            ledger.NewEntry(
+                p.account_id,
+                LedgerKind.PAYMENT,
+                -p.amount_cents,
+                p.source_key,
+                _local(p.paid_at, timezone).date(),
+                p.memo or f"Payment by {method_label(p.method)}" + (f" ({p.reference})" if p.reference else ""),
+            )
+            for _i, p in fresh
+        ],
+    )
+    entries = {
+        e.source_key: e
+        for e in await session.scalars(
+            select(LedgerEntry).where(LedgerEntry.source_key.in_([p.source_key for _i, p in fresh]))
+        )
+    }
     posted: list[tuple[int, NewPayment, LedgerEntry]] = []
     for index, payment in fresh:
         entry = entries.get(payment.source_key)
@@ -195,15 +218,25 @@ async def _post_round(
     by_day: dict[dt.date, list[int]] = {}
     for _index, payment, _entry in posted:
         by_day.setdefault(_local(payment.paid_at, timezone).date(), []).append(payment.account_id)
-    latest_deposit = (select(Deposit.account_id, func.max(Deposit.id).label("id"))
-                      .where(Deposit.account_id.in_([p.account_id for _i, p, _e in posted])).group_by(Deposit.account_id).subquery())
-    deposit_of = {d.account_id: d for d in await session.scalars(select(Deposit).join(latest_deposit, latest_deposit.c.id == Deposit.id))}
+    latest_deposit = (
+        select(Deposit.account_id, func.max(Deposit.id).label("id"))
+        .where(Deposit.account_id.in_([p.account_id for _i, p, _e in posted]))
+        .group_by(Deposit.account_id)
+        .subquery()
+    )
+    deposit_of = {
+        d.account_id: d
+        for d in await session.scalars(select(Deposit).join(latest_deposit, latest_deposit.c.id == Deposit.id))
+    }
     for day, ids in by_day.items():
         found = [deposit_of[a] for a in ids if a in deposit_of]
         if found:
             await deposits.record_paid(session, actor, found, on=day)
 
-    account_of = {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_([p.account_id for _i, p, _e in posted])))}
+    account_of = {
+        a.id: a
+        for a in await session.scalars(select(Account).where(Account.id.in_([p.account_id for _i, p, _e in posted])))
+    }
     for day, ids in by_day.items():
         finals = [a for a in ids if account_of[a].status == AccountStatus.FINAL]
         if finals:
@@ -220,16 +253,31 @@ async def _post_round(
     cleared_ids = [p.account_id for _i, p, _e in cleared]
     disconnects: dict[int, list[WorkOrder]] = {}
     for order in await session.scalars(
-            select(WorkOrder).where(WorkOrder.account_id.in_(cleared_ids), WorkOrder.kind == WorkOrderKind.DISCONNECT,
-                                    WorkOrder.status.in_(workorders.OPEN_STATUSES)).order_by(WorkOrder.due_on, WorkOrder.id)):
+        select(WorkOrder)
+        .where(
+            WorkOrder.account_id.in_(cleared_ids),
+            WorkOrder.kind == WorkOrderKind.DISCONNECT,
+            WorkOrder.status.in_(workorders.OPEN_STATUSES),
+        )
+        .order_by(WorkOrder.due_on, WorkOrder.id)
+    ):
         disconnects.setdefault(order.account_id, []).append(order)
     off = await _services_off(session, [account_of[a] for a in cleared_ids])
     for index, payment, entry in cleared:
         account = account_of[payment.account_id]
         if not disconnects.get(account.id) and account.id not in off:
             continue
-        results[index] = await _after_arrears_cleared(session, actor, policy, account, payment, entry, timezone,
-                                                      disconnects.get(account.id, []), off=account.id in off)
+        results[index] = await _after_arrears_cleared(
+            session,
+            actor,
+            policy,
+            account,
+            payment,
+            entry,
+            timezone,
+            disconnects.get(account.id, []),
+            off=account.id in off,
+        )
     return results
 
 
@@ -241,9 +289,13 @@ async def _services_off(session: AsyncSession, accounts: list[Account]) -> set[i
     if rest:
         rows = await session.execute(
             select(WorkOrder.account_id, WorkOrder.kind)
-            .where(WorkOrder.account_id.in_(rest), WorkOrder.status == WorkOrderStatus.COMPLETED,
-                   WorkOrder.kind.in_([WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE]))
-            .order_by(WorkOrder.account_id, WorkOrder.completed_at.desc(), WorkOrder.id.desc()))
+            .where(
+                WorkOrder.account_id.in_(rest),
+                WorkOrder.status == WorkOrderStatus.COMPLETED,
+                WorkOrder.kind.in_([WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE]),
+            )
+            .order_by(WorkOrder.account_id, WorkOrder.completed_at.desc(), WorkOrder.id.desc())
+        )
         latest: dict[int, WorkOrderKind] = {}
         for account_id, kind in rows:
             latest.setdefault(account_id, kind)
@@ -252,16 +304,28 @@ async def _services_off(session: AsyncSession, accounts: list[Account]) -> set[i
 
 
 async def _after_arrears_cleared(
-    session: AsyncSession, actor: Actor, policy: Policy, account: Account, payment: NewPayment, entry: LedgerEntry,
-    timezone: str, disconnects: list[WorkOrder], *, off: bool,
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    payment: NewPayment,
+    entry: LedgerEntry,
+    timezone: str,
+    disconnects: list[WorkOrder],
+    *,
+    off: bool,
 ) -> PaymentPosted:
     """A payment that cleared the past-due balance: open disconnect orders are cancelled; service that is off gets
     a restore order (with its reconnection fee)."""
     local = _local(payment.paid_at, timezone)
     label = method_label(payment.method)
     cancelled: list[int] = []
-    paid = {"amount_cents": payment.amount_cents, "method": payment.method, "paid_at": local.isoformat(),
-            "reference": payment.reference}
+    paid = {
+        "amount_cents": payment.amount_cents,
+        "method": payment.method,
+        "paid_at": local.isoformat(),
+        "reference": payment.reference,
+    }
     reason = paid_reason(paid, timezone)
     for order in disconnects:
         if await workorders.cancel(session, actor, order, reason, paid=paid):
@@ -313,6 +377,8 @@ async def accounts_with_payment_pending(session: AsyncSession, account_ids: list
     if not account_ids:
         return set()
     rows = await session.scalars(
-        select(OnlinePayment.account_id).where(OnlinePayment.account_id.in_(account_ids), OnlinePayment.status == "processing")
+        select(OnlinePayment.account_id).where(
+            OnlinePayment.account_id.in_(account_ids), OnlinePayment.status == "processing"
+        )
     )
     return set(rows)

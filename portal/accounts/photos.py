@@ -65,6 +65,7 @@ def _gps(exif: Image.Exif) -> tuple[float | None, float | None]:
     except Exception:  # noqa: BLE001 - a broken GPS block is simply no location
         return None, None
     try:
+
         def degrees(parts: object, ref: object, negative: str) -> float:
             d, m, s = (_rational(p) for p in parts)  # type: ignore[union-attr]
             value = d + m / 60 + s / 3600
@@ -91,7 +92,9 @@ def _taken_at(exif: Image.Exif) -> dt.datetime | None:
 
 
 def _incomplete() -> str:
-    return _("Only part of this photo arrived (the file is cut off), so we cannot use it. Send it again, or take a new one.")
+    return _(
+        "Only part of this photo arrived (the file is cut off), so we cannot use it. Send it again, or take a new one."
+    )
 
 
 def _ends_in_fill(image: Image.Image) -> bool:
@@ -111,8 +114,10 @@ def clean_image(policy: Policy, data: bytes, declared_type: str | None = None) -
     if not data:
         raise PhotoRejected(_("The photo is empty. Take it again."), code="photo_empty")
     if len(data) > policy.photo_max_bytes:
-        raise PhotoRejected(_("The photo is too large (at most %(mb)s MB).") % {"mb": policy.photo_max_bytes // 1_000_000},
-                            code="photo_too_large")
+        raise PhotoRejected(
+            _("The photo is too large (at most %(mb)s MB).") % {"mb": policy.photo_max_bytes // 1_000_000},
+            code="photo_too_large",
+        )
     if declared_type and declared_type.split(";")[0].strip().lower() not in ALLOWED.values():
         raise PhotoRejected(_("Send a JPEG, PNG or WebP photo."), code="photo_type")
     limit = policy.photo_max_side_px
@@ -127,8 +132,10 @@ def clean_image(policy: Policy, data: bytes, declared_type: str | None = None) -
                     raise PhotoRejected(_("Send a JPEG, PNG or WebP photo."), code="photo_type")
                 width, height = probe.size
                 if max(width, height) > limit or width * height > limit * limit:
-                    raise PhotoRejected(_("The photo is too big (at most %(px)s pixels a side).") % {"px": limit},
-                                        code="photo_dimensions")
+                    raise PhotoRejected(
+                        _("The photo is too big (at most %(px)s pixels a side).") % {"px": limit},
+                        code="photo_dimensions",
+                    )
                 if min(width, height) < policy.photo_min_side_px:
                     raise PhotoRejected(_("The photo is too small to show anything."), code="photo_dimensions")
                 probe.verify()  # structure and checksums, before decoding any pixels
@@ -144,9 +151,19 @@ def clean_image(policy: Policy, data: bytes, declared_type: str | None = None) -
     except OSError as exc:
         if "truncated" in str(exc):
             raise PhotoRejected(_incomplete(), code="photo_incomplete") from None
-        raise PhotoRejected(_("That file is not a photo we can read. Take it again."), code="photo_unreadable") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRejected(_("That file is not a photo we can read. Take it again."), code="photo_unreadable") from None
+        raise PhotoRejected(
+            _("That file is not a photo we can read. Take it again."), code="photo_unreadable"
+        ) from None
+    except (
+        UnidentifiedImageError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
+        raise PhotoRejected(
+            _("That file is not a photo we can read. Take it again."), code="photo_unreadable"
+        ) from None
     rgb = upright.convert("RGB")
     rgb.thumbnail((policy.photo_stored_side_px, policy.photo_stored_side_px), Image.Resampling.LANCZOS)
     out = io.BytesIO()
@@ -188,7 +205,9 @@ class LocalPhotoStore:
 class S3PhotoStore:
     """An S3-compatible bucket (AWS, MinIO, Ceph...) through boto3, installed with the `s3` extra."""
 
-    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str | None = None) -> None:
+    def __init__(
+        self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str | None = None
+    ) -> None:
         import boto3  # optional dependency: only a city that keeps photos in a bucket needs it
 
         self.bucket, self.prefix = bucket, prefix.strip("/")
@@ -295,6 +314,12 @@ async def save_photo(
         if existing.sha256 != sha256:
             raise Conflict(_("A different photo was already sent under this id."), code="photo_id_reused") from None
         return existing, False
-    await record(session, actor, "photo.store", "photo", photo.id,
-                 after={"client_id": client_id, "sha256": sha256, "work_order_id": work_order_id, "bytes": len(clean.data)})
+    await record(
+        session,
+        actor,
+        "photo.store",
+        "photo",
+        photo.id,
+        after={"client_id": client_id, "sha256": sha256, "work_order_id": work_order_id, "bytes": len(clean.data)},
+    )
     return photo, True

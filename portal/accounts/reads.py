@@ -79,7 +79,9 @@ def _limits(policy: Policy, meter: MeterFacts, history: ReadHistory, days: float
     return low, (min(highs) if highs else None)
 
 
-def expected_range(policy: Policy, meter: MeterFacts, history: ReadHistory, on: dt.datetime) -> tuple[int | None, int | None]:
+def expected_range(
+    policy: Policy, meter: MeterFacts, history: ReadHistory, on: dt.datetime
+) -> tuple[int | None, int | None]:
     """The register values a read taken at `on` should fall between (either end None when unknown)."""
     if history.previous_value is None or history.previous_at is None:
         return None, None
@@ -103,21 +105,28 @@ def check_read(policy: Policy, meter: MeterFacts, history: ReadHistory, value: i
         flags.append(ReadFlag.NEGATIVE)
         if high is None or wrapped <= high:
             flags.append(ReadFlag.ROLLOVER)
-            reason = _("Lower than the last read (%(previous)s): the dials may have rolled over (%(usage)s gal), or the "
-                       "read is wrong. Check the meter and enter the read again.") % {"previous": previous, "usage": f"{wrapped:,}"}
+            reason = _(
+                "Lower than the last read (%(previous)s): the dials may have rolled over (%(usage)s gal), or the "
+                "read is wrong. Check the meter and enter the read again."
+            ) % {"previous": previous, "usage": f"{wrapped:,}"}
             return ReadCheck(value, wrapped, days, tuple(flags), expected_low, expected_high, reason)
-        reason = _("Lower than the last read (%(previous)s). Check the meter and enter the read again.") % {"previous": previous}
+        reason = _("Lower than the last read (%(previous)s). Check the meter and enter the read again.") % {
+            "previous": previous
+        }
         return ReadCheck(value, None, days, tuple(flags), expected_low, expected_high, reason)
     usage = (value - previous) * meter.multiplier
     reason = ""
     if high is not None and usage > high:
         flags.append(ReadFlag.HIGH)
-        reason = _("Higher than expected (%(usage)s gal in %(days)s days). Check for a leak, then enter the read again.") % {
-            "usage": f"{usage:,}", "days": round(days)}
+        reason = _(
+            "Higher than expected (%(usage)s gal in %(days)s days). Check for a leak, then enter the read again."
+        ) % {"usage": f"{usage:,}", "days": round(days)}
     elif low is not None and usage < low:
         flags.append(ReadFlag.LOW)
-        reason = _("Lower than expected (%(usage)s gal in %(days)s days). Check the meter is turning, then enter the read "
-                   "again.") % {"usage": f"{usage:,}", "days": round(days)}
+        reason = _(
+            "Lower than expected (%(usage)s gal in %(days)s days). Check the meter is turning, then enter the read "
+            "again."
+        ) % {"usage": f"{usage:,}", "days": round(days)}
     return ReadCheck(value, usage, days, tuple(flags), expected_low, expected_high, reason)
 
 
@@ -137,7 +146,9 @@ def facts_of(meter: Meter) -> MeterFacts:
     return MeterFacts(size=meter.size, dials=meter.dials, multiplier=meter.multiplier)
 
 
-def history_from(reads: Sequence[tuple[dt.datetime, int]], meter: MeterFacts, policy: Policy, before: dt.datetime) -> ReadHistory:
+def history_from(
+    reads: Sequence[tuple[dt.datetime, int]], meter: MeterFacts, policy: Policy, before: dt.datetime
+) -> ReadHistory:
     """The history a read taken at `before` is checked against, from a meter's actual reads (oldest first): the last
     one before it and the average daily usage over the policy's window."""
     since = before - dt.timedelta(days=policy.read_history_days)
@@ -147,13 +158,20 @@ def history_from(reads: Sequence[tuple[dt.datetime, int]], meter: MeterFacts, po
 
 
 # Actual reads of some meters (`meter_ids`) from `since` on, per meter oldest first: what `history_from` takes.
-HISTORY = (select(MeterRead.meter_id, MeterRead.read_at, MeterRead.value)
-           .where(MeterRead.meter_id.in_(bindparam("meter_ids", expanding=True)), MeterRead.read_at >= bindparam("since"),
-                  MeterRead.source != ReadSource.ESTIMATED)
-           .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id))
+HISTORY = (
+    select(MeterRead.meter_id, MeterRead.read_at, MeterRead.value)
+    .where(
+        MeterRead.meter_id.in_(bindparam("meter_ids", expanding=True)),
+        MeterRead.read_at >= bindparam("since"),
+        MeterRead.source != ReadSource.ESTIMATED,
+    )
+    .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id)
+)
 
 
-async def histories(session: AsyncSession, policy: Policy, meters: Iterable[Meter], before: dt.datetime) -> dict[int, ReadHistory]:
+async def histories(
+    session: AsyncSession, policy: Policy, meters: Iterable[Meter], before: dt.datetime
+) -> dict[int, ReadHistory]:
     """Each meter's last read and average daily usage, from reads in the policy's window (one query for all)."""
     by_id = {m.id: m for m in meters}
     if not by_id:
@@ -162,7 +180,10 @@ async def histories(session: AsyncSession, policy: Policy, meters: Iterable[Mete
     found: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
     for meter_id, read_at, value in await session.execute(HISTORY, {"meter_ids": list(by_id), "since": since}):
         found[meter_id].append((read_at, value))
-    return {meter_id: history_from(found.get(meter_id, []), facts_of(meter), policy, before) for meter_id, meter in by_id.items()}
+    return {
+        meter_id: history_from(found.get(meter_id, []), facts_of(meter), policy, before)
+        for meter_id, meter in by_id.items()
+    }
 
 
 async def history(session: AsyncSession, policy: Policy, meter: Meter, before: dt.datetime) -> ReadHistory:
@@ -183,8 +204,16 @@ def new_read(
     """One read's row, checked against the meter's register."""
     if value < 0 or value >= 10**meter.dials:
         raise ValueError(f"read {value} does not fit a {meter.dials}-dial register")
-    return {"meter_id": meter.id, "value": value, "read_at": read_at, "source": source, "flags": sorted(set(flags)),
-            "reader_id": actor.user_id, "work_order_id": work_order_id, "note": (note or None) and note[:500]}
+    return {
+        "meter_id": meter.id,
+        "value": value,
+        "read_at": read_at,
+        "source": source,
+        "flags": sorted(set(flags)),
+        "reader_id": actor.user_id,
+        "work_order_id": work_order_id,
+        "note": (note or None) and note[:500],
+    }
 
 
 def _audit_after(row: dict[str, Any]) -> dict[str, Any]:

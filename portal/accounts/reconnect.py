@@ -18,17 +18,23 @@ from .errors import Conflict
 from .models import Account, LedgerEntry, LedgerKind, WorkOrder, WorkOrderKind
 from .policy import Policy
 
-
 # ---- pure rules ----------------------------------------------------------------------------------------------
 
 
 def in_business_hours(policy: Policy, at_local: dt.datetime) -> bool:
-    return policy.is_business_day(at_local.date()) and policy.business_hours_start <= at_local.time() < policy.business_hours_end
+    return (
+        policy.is_business_day(at_local.date())
+        and policy.business_hours_start <= at_local.time() < policy.business_hours_end
+    )
 
 
 def fee_cents(policy: Policy, restore_at_local: dt.datetime) -> int:
     """What reconnecting at this local time costs."""
-    return policy.reconnect_fee_cents if in_business_hours(policy, restore_at_local) else policy.reconnect_after_hours_fee_cents
+    return (
+        policy.reconnect_fee_cents
+        if in_business_hours(policy, restore_at_local)
+        else policy.reconnect_after_hours_fee_cents
+    )
 
 
 def business_hours_start(policy: Policy, day: dt.date) -> dt.datetime:
@@ -42,17 +48,27 @@ def fee_key(order: WorkOrder, after_hours: bool = False) -> str:
     return f"reconnect:{order.id}" + (":after_hours" if after_hours else "")
 
 
-async def charge_fee(session: AsyncSession, actor: Actor, policy: Policy, order: WorkOrder, *, on: dt.date) -> LedgerEntry:
+async def charge_fee(
+    session: AsyncSession, actor: Actor, policy: Policy, order: WorkOrder, *, on: dt.date
+) -> LedgerEntry:
     """The business-hours fee for a restore scheduled on its due date (a business day), once per restore order."""
     cents = fee_cents(policy, business_hours_start(policy, order.due_on))
-    posting = await ledger.post(session, actor, account_id=order.account_id, kind=LedgerKind.FEE, amount_cents=cents,
-                                source_key=fee_key(order), effective_on=on,
-                                memo=f"Reconnection fee, restore order {order.id} (business hours)")
+    posting = await ledger.post(
+        session,
+        actor,
+        account_id=order.account_id,
+        kind=LedgerKind.FEE,
+        amount_cents=cents,
+        source_key=fee_key(order),
+        effective_on=on,
+        memo=f"Reconnection fee, restore order {order.id} (business hours)",
+    )
     return posting.entry
 
 
-async def restore_after_hours(session: AsyncSession, actor: Actor, policy: Policy, account: Account, *,
-                              now_local: dt.datetime) -> WorkOrder:
+async def restore_after_hours(
+    session: AsyncSession, actor: Actor, policy: Policy, account: Account, *, now_local: dt.datetime
+) -> WorkOrder:
     """The customer asks to be reconnected now, outside business hours: the open restore order is due today, its
     business-hours fee is reversed and the after-hours fee charged. Refused in business hours (the normal restore
     is already due the same day) and when no restore is waiting."""
@@ -66,17 +82,38 @@ async def restore_after_hours(session: AsyncSession, actor: Actor, policy: Polic
     today = now_local.date()
     business = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == fee_key(order)))
     if business is not None:
-        await ledger.reverse(session, actor, business.id, effective_on=today,
-                             reason=f"Reconnection after hours instead (restore order {order.id})")
-    await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.FEE,
-                      amount_cents=policy.reconnect_after_hours_fee_cents, source_key=fee_key(order, after_hours=True),
-                      effective_on=today, memo=f"Reconnection fee, restore order {order.id} (after hours)")
+        await ledger.reverse(
+            session,
+            actor,
+            business.id,
+            effective_on=today,
+            reason=f"Reconnection after hours instead (restore order {order.id})",
+        )
+    await ledger.post(
+        session,
+        actor,
+        account_id=account.id,
+        kind=LedgerKind.FEE,
+        amount_cents=policy.reconnect_after_hours_fee_cents,
+        source_key=fee_key(order, after_hours=True),
+        effective_on=today,
+        memo=f"Reconnection fee, restore order {order.id} (after hours)",
+    )
     before = {"due_on": order.due_on, "priority": order.priority}
     order.due_on = today
     order.priority = 0
-    order.instructions = ((order.instructions or "") + " " + _("After hours: the customer asked to be reconnected tonight.")).strip()
+    order.instructions = (
+        (order.instructions or "") + " " + _("After hours: the customer asked to be reconnected tonight.")
+    ).strip()
     await session.flush()
-    await audit.record(session, actor, "work_order.after_hours", "work_order", order.id, account_id=account.id,
-                       before=before, after={"due_on": order.due_on, "priority": order.priority,
-                                             "fee_cents": policy.reconnect_after_hours_fee_cents})
+    await audit.record(
+        session,
+        actor,
+        "work_order.after_hours",
+        "work_order",
+        order.id,
+        account_id=account.id,
+        before=before,
+        after={"due_on": order.due_on, "priority": order.priority, "fee_cents": policy.reconnect_after_hours_fee_cents},
+    )
     return order

@@ -15,5 +15,11 @@ async def waiting(session: AsyncSession) -> list[approval.Waiting]:
 
 
 async def for_account(session: AsyncSession, account_id: int) -> list[RefundRequest]:
-    return list(await session.scalars(select(RefundRequest).where(RefundRequest.account_id == account_id)
-                                      .order_by(RefundRequest.created_at.desc(), RefundRequest.id.desc()).limit(20)))
+    return list(
+        await session.scalars(
+            select(RefundRequest)
+            .where(RefundRequest.account_id == account_id)
+            .order_by(RefundRequest.created_at.desc(), RefundRequest.id.desc())
+            .limit(20)
+        )
+    )

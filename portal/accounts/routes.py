@@ -36,12 +36,14 @@ def assignee_for(chosen_id: int | None, owner: Owner | None) -> int | None:
 
 
 async def owner_of_premise(session: AsyncSession, premise_id: int) -> Owner | None:
-    row = (await session.execute(
-        select(User.id, User.role, User.active)
-        .join(Route, Route.technician_id == User.id)
-        .join(Premise, Premise.route == Route.code)
-        .where(Premise.id == premise_id)
-    )).first()
+    row = (
+        await session.execute(
+            select(User.id, User.role, User.active)
+            .join(Route, Route.technician_id == User.id)
+            .join(Premise, Premise.route == Route.code)
+            .where(Premise.id == premise_id)
+        )
+    ).first()
     return Owner(row.id, row.role, row.active) if row else None
 
 
@@ -52,7 +54,9 @@ async def codes(session: AsyncSession) -> list[str]:
 
 
 async def owners(session: AsyncSession) -> dict[str, int | None]:
-    return {code: technician_id for code, technician_id in await session.execute(select(Route.code, Route.technician_id))}
+    return {
+        code: technician_id for code, technician_id in await session.execute(select(Route.code, Route.technician_id))
+    }
 
 
 async def set_owner(session: AsyncSession, actor: Actor, code: str, technician_id: int | None) -> Route:
@@ -73,6 +77,13 @@ async def set_owner(session: AsyncSession, actor: Actor, code: str, technician_i
     before = {"technician_id": route.technician_id}
     route.technician_id = technician_id
     await session.flush()
-    await record(session, actor, "route.owner", "route", route.id, before=before,
-                 after={"code": code, "technician_id": technician_id})
+    await record(
+        session,
+        actor,
+        "route.owner",
+        "route",
+        route.id,
+        before=before,
+        after={"code": code, "technician_id": technician_id},
+    )
     return route

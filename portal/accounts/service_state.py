@@ -25,8 +25,15 @@ from .models import Account, AccountStatus, Bill, Service, WorkOrder, WorkOrderK
 
 A = AccountStatus
 # The kinds of order whose completion can change the account (the others never look it up).
-KINDS = frozenset({WorkOrderKind.START, WorkOrderKind.STOP, WorkOrderKind.TRANSFER_READ, WorkOrderKind.DISCONNECT,
-                   WorkOrderKind.RESTORE})
+KINDS = frozenset(
+    {
+        WorkOrderKind.START,
+        WorkOrderKind.STOP,
+        WorkOrderKind.TRANSFER_READ,
+        WorkOrderKind.DISCONNECT,
+        WorkOrderKind.RESTORE,
+    }
+)
 # Actions that mean the work was done: a skipped read ("locked gate") completes the order but turns nothing on or off.
 DONE = frozenset({"record_read", "complete_order", "disconnect_done", "restore_done"})
 
@@ -68,7 +75,9 @@ def service_dates(change: Change, started_on: dt.date, ended_on: dt.date | None)
     return started_on, None
 
 
-async def order_completed(session: AsyncSession, actor: Actor, order: WorkOrder, *, action: str, day: dt.date) -> Change | None:
+async def order_completed(
+    session: AsyncSession, actor: Actor, order: WorkOrder, *, action: str, day: dt.date
+) -> Change | None:
     """Apply what completing `order` with `action` on `day` does to its account, with an `account.status` audit row
     (services' dates included), in the caller's transaction."""
     if order.account_id is None:
@@ -83,11 +92,20 @@ async def order_completed(session: AsyncSession, actor: Actor, order: WorkOrder,
     after: dict[str, Any] = {"status": change.status, "work_order_id": order.id}
     if change.starts_on is not None or change.ends_on is not None:
         moved = []
-        for service in await session.scalars(select(Service).where(Service.account_id == account.id).order_by(Service.id)):
+        for service in await session.scalars(
+            select(Service).where(Service.account_id == account.id).order_by(Service.id)
+        ):
             started, ended = service_dates(change, service.started_on, service.ended_on)
             if (started, ended) != (service.started_on, service.ended_on):
-                moved.append({"service_id": service.id, "kind": service.kind, "started_on": started, "ended_on": ended,
-                              "was": {"started_on": service.started_on, "ended_on": service.ended_on}})
+                moved.append(
+                    {
+                        "service_id": service.id,
+                        "kind": service.kind,
+                        "started_on": started,
+                        "ended_on": ended,
+                        "was": {"started_on": service.started_on, "ended_on": service.ended_on},
+                    }
+                )
                 service.started_on, service.ended_on = started, ended
         after["services"] = moved
     if change.starts_on is not None and account.opened_on != change.starts_on:
@@ -98,7 +116,9 @@ async def order_completed(session: AsyncSession, actor: Actor, order: WorkOrder,
         account.closed_on = change.ends_on
     account.status = change.status
     await session.flush()
-    await record(session, actor, "account.status", "account", account.id, account_id=account.id, before=before, after=after)
+    await record(
+        session, actor, "account.status", "account", account.id, account_id=account.id, before=before, after=after
+    )
     return change
 
 
@@ -108,8 +128,9 @@ def settles(status: AccountStatus, *, final_billed: bool, balance_cents: int) ->
     return status == AccountStatus.FINAL and final_billed and balance_cents == 0
 
 
-async def close_settled(session: AsyncSession, actor: Actor, account_ids: list[int] | None = None, *,
-                        today: dt.date) -> list[int]:
+async def close_settled(
+    session: AsyncSession, actor: Actor, account_ids: list[int] | None = None, *, today: dt.date
+) -> list[int]:
     """Close the final accounts among `account_ids` (None: every final account) that `settles`; returns their ids.
     Safe to call again: a closed account is not final any more."""
     query = select(Account).where(Account.status == AccountStatus.FINAL)
@@ -117,8 +138,13 @@ async def close_settled(session: AsyncSession, actor: Actor, account_ids: list[i
         if not account_ids:
             return []
         query = query.where(Account.id.in_(account_ids))
-    accounts = list(await session.scalars(query.order_by(Account.id).with_for_update()
-                                          if session.bind.dialect.name == "postgresql" else query.order_by(Account.id)))
+    accounts = list(
+        await session.scalars(
+            query.order_by(Account.id).with_for_update()
+            if session.bind.dialect.name == "postgresql"
+            else query.order_by(Account.id)
+        )
+    )
     if not accounts:
         return []
     ids = [a.id for a in accounts]
@@ -130,8 +156,15 @@ async def close_settled(session: AsyncSession, actor: Actor, account_ids: list[i
             continue
         account.status = AccountStatus.CLOSED
         await session.flush()
-        await record(session, actor, "account.status", "account", account.id, account_id=account.id,
-                     before={"status": AccountStatus.FINAL}, after={"status": AccountStatus.CLOSED, "on": today,
-                                                                   "reason": "final bill settled"})
+        await record(
+            session,
+            actor,
+            "account.status",
+            "account",
+            account.id,
+            account_id=account.id,
+            before={"status": AccountStatus.FINAL},
+            after={"status": AccountStatus.CLOSED, "on": today, "reason": "final bill settled"},
+        )
         closed.append(account.id)
     return closed

@@ -36,8 +36,14 @@ async def resolve(session: AsyncSession, actor: Actor, exception_id: int, note: 
         row.exception_resolved_by_id = actor.user_id
         row.note = note[:2000]
         await session.flush()
-        await record(session, actor, "sync_exception.resolve", "sync_mutation", row.id,
-                     after={"code": row.exception_code, "work_order_id": row.work_order_id, "note": row.note})
+        await record(
+            session,
+            actor,
+            "sync_exception.resolve",
+            "sync_mutation",
+            row.id,
+            after={"code": row.exception_code, "work_order_id": row.work_order_id, "note": row.note},
+        )
     return row
 
 

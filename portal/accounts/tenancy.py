@@ -66,8 +66,10 @@ def date_problem(policy: Policy, today: dt.date, day: dt.date) -> str | None:
     if day < earliest:
         return _("Choose %(date)s or later: we need a business day's notice.", date=format_date(earliest))
     if not policy.is_business_day(day):
-        return _("Choose a weekday that is not a holiday: our crews do not start or stop service on %(date)s.",
-                 date=format_date(day))
+        return _(
+            "Choose a weekday that is not a holiday: our crews do not start or stop service on %(date)s.",
+            date=format_date(day),
+        )
     if day > latest_date(policy, today):
         return _("Choose a date within %(days)s days.", days=policy.service_request_max_days_ahead)
     return None
@@ -98,7 +100,9 @@ def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[^0-9A-Za-zÀ-ÿ]+", text or "") if w]
 
 
-async def find_premises(session: AsyncSession, query: str, zip_code: str | None = None, limit: int = 10) -> list[Premise]:
+async def find_premises(
+    session: AsyncSession, query: str, zip_code: str | None = None, limit: int = 10
+) -> list[Premise]:
     """Service addresses matching every word typed ("120 oak"), never a building's master premise. Shows addresses
     only: nothing about who lives there."""
     words = _words(query)[:6]
@@ -108,7 +112,9 @@ async def find_premises(session: AsyncSession, query: str, zip_code: str | None 
     stmt = select(Premise).where(Premise.id.not_in(has_units))
     for word in words:
         pattern = f"%{word.lower()}%"
-        stmt = stmt.where(or_(func.lower(Premise.address).like(pattern), func.lower(func.coalesce(Premise.unit, "")).like(pattern)))
+        stmt = stmt.where(
+            or_(func.lower(Premise.address).like(pattern), func.lower(func.coalesce(Premise.unit, "")).like(pattern))
+        )
     if zip_code:
         stmt = stmt.where(Premise.zip.like(f"{zip_code.strip()[:5]}%"))
     return list(await session.scalars(stmt.order_by(Premise.address, Premise.unit).limit(limit)))
@@ -122,7 +128,10 @@ async def _next_account_number(session: AsyncSession) -> str:
 
 async def _current_meter(session: AsyncSession, premise_id: int) -> Meter | None:
     return await session.scalar(
-        select(Meter).where(Meter.premise_id == premise_id, Meter.removed_on.is_(None)).order_by(Meter.id.desc()).limit(1)
+        select(Meter)
+        .where(Meter.premise_id == premise_id, Meter.removed_on.is_(None))
+        .order_by(Meter.id.desc())
+        .limit(1)
     )
 
 
@@ -152,33 +161,61 @@ class StartResult:
 
 def _services_for(premise: Premise, account_class: AccountClass) -> list[tuple[ServiceKind, str, int]]:
     suffix = "COM" if account_class == AccountClass.COMMERCIAL else "RES"
-    services = [(ServiceKind.WATER, f"W-{suffix}", 1), (ServiceKind.SEWER, f"S-{suffix}", 1),
-                (ServiceKind.STORMWATER, "SW-ERU", premise.stormwater_erus or 1)]
+    services = [
+        (ServiceKind.WATER, f"W-{suffix}", 1),
+        (ServiceKind.SEWER, f"S-{suffix}", 1),
+        (ServiceKind.STORMWATER, "SW-ERU", premise.stormwater_erus or 1),
+    ]
     if account_class == AccountClass.RESIDENTIAL:
         services.append((ServiceKind.SOLID_WASTE, "SW-CART", premise.solid_waste_carts or 1))
     return services
 
 
-async def _customer(session: AsyncSession, actor: Actor, customer: Customer | None, identity: Identity | None) -> Customer:
+async def _customer(
+    session: AsyncSession, actor: Actor, customer: Customer | None, identity: Identity | None
+) -> Customer:
     if customer is not None:
         return customer
     if identity is None:
         raise ValueError("a start needs a customer or an identity")
-    created = Customer(first_name=identity.first_name.strip(), last_name=identity.last_name.strip(),
-                       business_name=(identity.business_name or "").strip() or None, email=identity.email,
-                       phone=identity.phone, language=identity.language)
+    created = Customer(
+        first_name=identity.first_name.strip(),
+        last_name=identity.last_name.strip(),
+        business_name=(identity.business_name or "").strip() or None,
+        email=identity.email,
+        phone=identity.phone,
+        language=identity.language,
+    )
     session.add(created)
     await session.flush()
-    await audit.record(session, actor, "customer.create", "customer", created.id,
-                       after={"name": created.display_name, "email": created.email, "phone": created.phone})
+    await audit.record(
+        session,
+        actor,
+        "customer.create",
+        "customer",
+        created.id,
+        after={"name": created.display_name, "email": created.email, "phone": created.phone},
+    )
     return created
 
 
-async def _open_account(session: AsyncSession, actor: Actor, customer: Customer, premise: Premise,
-                        account_class: AccountClass, start_on: dt.date) -> Account:
+async def _open_account(
+    session: AsyncSession,
+    actor: Actor,
+    customer: Customer,
+    premise: Premise,
+    account_class: AccountClass,
+    start_on: dt.date,
+) -> Account:
     for _attempt in range(5):  # two starts at once may pick the same next number: the unique index decides
-        account = Account(number=await _next_account_number(session), customer_id=customer.id, premise_id=premise.id,
-                          account_class=account_class, status=AccountStatus.PENDING, opened_on=start_on)
+        account = Account(
+            number=await _next_account_number(session),
+            customer_id=customer.id,
+            premise_id=premise.id,
+            account_class=account_class,
+            status=AccountStatus.PENDING,
+            opened_on=start_on,
+        )
         try:
             async with session.begin_nested():
                 session.add(account)
@@ -189,18 +226,42 @@ async def _open_account(session: AsyncSession, actor: Actor, customer: Customer,
     else:
         raise Conflict(_("We could not open the account just now. Please try again."))
     for kind, rate_code, quantity in _services_for(premise, account_class):
-        session.add(Service(account_id=account.id, kind=kind, rate_code=rate_code, quantity=quantity, started_on=start_on))
+        session.add(
+            Service(account_id=account.id, kind=kind, rate_code=rate_code, quantity=quantity, started_on=start_on)
+        )
     await session.flush()
-    await audit.record(session, actor, "account.open", "account", account.id, account_id=account.id,
-                       after={"number": account.number, "status": account.status, "premise_id": premise.id,
-                              "customer_id": customer.id, "class": account_class, "opened_on": start_on})
+    await audit.record(
+        session,
+        actor,
+        "account.open",
+        "account",
+        account.id,
+        account_id=account.id,
+        after={
+            "number": account.number,
+            "status": account.status,
+            "premise_id": premise.id,
+            "customer_id": customer.id,
+            "class": account_class,
+            "opened_on": start_on,
+        },
+    )
     return account
 
 
 async def _start(
-    session: AsyncSession, actor: Actor, policy: Policy, *, premise_id: int, start_on: dt.date, today: dt.date,
-    customer: Customer | None, identity: Identity | None, account_class: AccountClass,
-    letter: deposits.LetterOfCredit | None, link_user_id: int | None,
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    *,
+    premise_id: int,
+    start_on: dt.date,
+    today: dt.date,
+    customer: Customer | None,
+    identity: Identity | None,
+    account_class: AccountClass,
+    letter: deposits.LetterOfCredit | None,
+    link_user_id: int | None,
 ) -> tuple[Account, WorkOrder, Deposit, deposits.DepositDecision, Customer]:
     premise = await session.get(Premise, premise_id)
     if premise is None:
@@ -210,27 +271,47 @@ async def _start(
         raise RequestRefused(problem, field="start_on", code="start_date")
     if customer is not None:
         pending_here = await session.scalar(
-            select(func.count()).select_from(Account).where(
-                Account.customer_id == customer.id, Account.premise_id == premise.id,
-                Account.status.in_([AccountStatus.PENDING, AccountStatus.ACTIVE]))
+            select(func.count())
+            .select_from(Account)
+            .where(
+                Account.customer_id == customer.id,
+                Account.premise_id == premise.id,
+                Account.status.in_([AccountStatus.PENDING, AccountStatus.ACTIVE]),
+            )
         )
         if pending_here:
-            raise RequestRefused(_("You already have service at this address, or a start there is pending."),
-                                 field="premise_id", code="already_here")
+            raise RequestRefused(
+                _("You already have service at this address, or a start there is pending."),
+                field="premise_id",
+                code="already_here",
+            )
     who = await _customer(session, actor, customer, identity)
     account = await _open_account(session, actor, who, premise, account_class, start_on)
-    decision = await deposits.quote(session, policy, premise_id=premise.id, account_class=account_class, today=today,
-                                    letter=letter)
+    decision = await deposits.quote(
+        session, policy, premise_id=premise.id, account_class=account_class, today=today, letter=letter
+    )
     deposit = await deposits.require(session, actor, account, decision, today=today, letter=letter)
     meter = await _current_meter(session, premise.id)
     order = await workorders.create(
-        session, actor, kind=WorkOrderKind.START, premise_id=premise.id, account_id=account.id,
-        meter_id=meter.id if meter else None, due_on=start_on,
+        session,
+        actor,
+        kind=WorkOrderKind.START,
+        premise_id=premise.id,
+        account_id=account.id,
+        meter_id=meter.id if meter else None,
+        due_on=start_on,
         instructions=f"Start service for {who.display_name}: read the meter and turn on.",
     )
     if link_user_id is not None and await access.link(session, link_user_id, account.id):
-        await audit.record(session, actor, "account.link", "account", account.id, account_id=account.id,
-                           after={"user_id": link_user_id})
+        await audit.record(
+            session,
+            actor,
+            "account.link",
+            "account",
+            account.id,
+            account_id=account.id,
+            after={"user_id": link_user_id},
+        )
     return account, order, deposit, decision, who
 
 
@@ -249,15 +330,39 @@ async def start_service(
     link_user_id: int | None = None,
 ) -> StartResult:
     account, order, deposit, decision, who = await _start(
-        session, actor, policy, premise_id=premise_id, start_on=start_on, today=today, customer=customer,
-        identity=identity, account_class=account_class, letter=letter, link_user_id=link_user_id)
-    request = ServiceRequest(kind=RequestKind.START, status=RequestStatus.PENDING, customer_id=who.id,
-                             requested_by_id=actor.user_id, to_account_id=account.id, start_order_id=order.id,
-                             start_on=start_on, details={"deposit_cents": decision.required_cents, "deposit_rule": decision.rule})
+        session,
+        actor,
+        policy,
+        premise_id=premise_id,
+        start_on=start_on,
+        today=today,
+        customer=customer,
+        identity=identity,
+        account_class=account_class,
+        letter=letter,
+        link_user_id=link_user_id,
+    )
+    request = ServiceRequest(
+        kind=RequestKind.START,
+        status=RequestStatus.PENDING,
+        customer_id=who.id,
+        requested_by_id=actor.user_id,
+        to_account_id=account.id,
+        start_order_id=order.id,
+        start_on=start_on,
+        details={"deposit_cents": decision.required_cents, "deposit_rule": decision.rule},
+    )
     session.add(request)
     await session.flush()
-    await audit.record(session, actor, "request.start", "service_request", request.id, account_id=account.id,
-                       after={"start_on": start_on, "premise_id": premise_id, "deposit_cents": decision.required_cents})
+    await audit.record(
+        session,
+        actor,
+        "request.start",
+        "service_request",
+        request.id,
+        account_id=account.id,
+        after={"start_on": start_on, "premise_id": premise_id, "deposit_cents": decision.required_cents},
+    )
     return StartResult(request, account, order, deposit, decision)
 
 
@@ -265,80 +370,164 @@ async def _check_stoppable(session: AsyncSession, account: Account) -> None:
     if account.status not in (AccountStatus.ACTIVE, AccountStatus.DISCONNECTED):
         raise RequestRefused(_("Service on this account is not on, so there is nothing to stop."), code="not_active")
     open_stop = await session.scalar(
-        select(func.count()).select_from(ServiceRequest).where(
-            ServiceRequest.from_account_id == account.id, ServiceRequest.status == RequestStatus.PENDING,
-            ServiceRequest.kind.in_([RequestKind.STOP, RequestKind.MOVE]))
+        select(func.count())
+        .select_from(ServiceRequest)
+        .where(
+            ServiceRequest.from_account_id == account.id,
+            ServiceRequest.status == RequestStatus.PENDING,
+            ServiceRequest.kind.in_([RequestKind.STOP, RequestKind.MOVE]),
+        )
     )
     if open_stop:
         raise RequestRefused(_("A stop of service is already requested for this account."), code="already_stopping")
 
 
-async def _stop(session: AsyncSession, actor: Actor, policy: Policy, account: Account, *, stop_on: dt.date,
-                forwarding_address: str, today: dt.date) -> WorkOrder:
+async def _stop(
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    *,
+    stop_on: dt.date,
+    forwarding_address: str,
+    today: dt.date,
+) -> WorkOrder:
     problem = date_problem(policy, today, stop_on)
     if problem:
         raise RequestRefused(problem, field="stop_on", code="stop_date")
     address = (forwarding_address or "").strip()
     if len(address) < 8:
-        raise RequestRefused(_("Enter the full address where we should send your final bill."),
-                             field="forwarding_address", code="forwarding")
+        raise RequestRefused(
+            _("Enter the full address where we should send your final bill."),
+            field="forwarding_address",
+            code="forwarding",
+        )
     await _check_stoppable(session, account)
     customer = await session.get(Customer, account.customer_id)
     assert customer is not None
     before = {"mailing_address": customer.mailing_address}
     customer.mailing_address = address[:500]
-    await audit.record(session, actor, "customer.mailing_address", "customer", customer.id, account_id=account.id,
-                       before=before, after={"mailing_address": customer.mailing_address})
+    await audit.record(
+        session,
+        actor,
+        "customer.mailing_address",
+        "customer",
+        customer.id,
+        account_id=account.id,
+        before=before,
+        after={"mailing_address": customer.mailing_address},
+    )
     meter = await _current_meter(session, account.premise_id)
     return await workorders.create(
-        session, actor, kind=WorkOrderKind.STOP, premise_id=account.premise_id, account_id=account.id,
-        meter_id=meter.id if meter else None, due_on=stop_on,
+        session,
+        actor,
+        kind=WorkOrderKind.STOP,
+        premise_id=account.premise_id,
+        account_id=account.id,
+        meter_id=meter.id if meter else None,
+        due_on=stop_on,
         instructions="Stop service: take the final read. Final bill goes to the forwarding address.",
     )
 
 
 async def stop_service(
-    session: AsyncSession, actor: Actor, policy: Policy, account: Account, *, stop_on: dt.date,
-    forwarding_address: str, today: dt.date,
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    *,
+    stop_on: dt.date,
+    forwarding_address: str,
+    today: dt.date,
 ) -> ServiceRequest:
-    order = await _stop(session, actor, policy, account, stop_on=stop_on, forwarding_address=forwarding_address, today=today)
-    request = ServiceRequest(kind=RequestKind.STOP, status=RequestStatus.PENDING, customer_id=account.customer_id,
-                             requested_by_id=actor.user_id, from_account_id=account.id, stop_order_id=order.id,
-                             stop_on=stop_on, forwarding_address=forwarding_address.strip()[:500], details={})
+    order = await _stop(
+        session, actor, policy, account, stop_on=stop_on, forwarding_address=forwarding_address, today=today
+    )
+    request = ServiceRequest(
+        kind=RequestKind.STOP,
+        status=RequestStatus.PENDING,
+        customer_id=account.customer_id,
+        requested_by_id=actor.user_id,
+        from_account_id=account.id,
+        stop_order_id=order.id,
+        stop_on=stop_on,
+        forwarding_address=forwarding_address.strip()[:500],
+        details={},
+    )
     session.add(request)
     await session.flush()
-    await audit.record(session, actor, "request.stop", "service_request", request.id, account_id=account.id,
-                       after={"stop_on": stop_on})
+    await audit.record(
+        session, actor, "request.stop", "service_request", request.id, account_id=account.id, after={"stop_on": stop_on}
+    )
     return request
 
 
 async def move_service(
-    session: AsyncSession, actor: Actor, policy: Policy, account: Account, *, stop_on: dt.date, premise_id: int,
-    start_on: dt.date, today: dt.date, letter: deposits.LetterOfCredit | None = None, link_user_id: int | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    *,
+    stop_on: dt.date,
+    premise_id: int,
+    start_on: dt.date,
+    today: dt.date,
+    letter: deposits.LetterOfCredit | None = None,
+    link_user_id: int | None = None,
 ) -> StartResult:
     """Stop here and start there, one request. The final bill goes to the new address."""
     if premise_id == account.premise_id:
-        raise RequestRefused(_("Choose the address you are moving to, not the one you are leaving."),
-                             field="premise_id", code="same_premise")
+        raise RequestRefused(
+            _("Choose the address you are moving to, not the one you are leaving."),
+            field="premise_id",
+            code="same_premise",
+        )
     premise = await session.get(Premise, premise_id)
     if premise is None:
         raise RequestRefused(_("Choose an address from the list."), field="premise_id", code="no_premise")
     customer = await session.get(Customer, account.customer_id)
     assert customer is not None
-    stop_order = await _stop(session, actor, policy, account, stop_on=stop_on, forwarding_address=premise.one_line,
-                             today=today)
+    stop_order = await _stop(
+        session, actor, policy, account, stop_on=stop_on, forwarding_address=premise.one_line, today=today
+    )
     new_account, start_order, deposit, decision, _who = await _start(
-        session, actor, policy, premise_id=premise_id, start_on=start_on, today=today, customer=customer, identity=None,
-        account_class=account.account_class, letter=letter, link_user_id=link_user_id)
-    request = ServiceRequest(kind=RequestKind.MOVE, status=RequestStatus.PENDING, customer_id=customer.id,
-                             requested_by_id=actor.user_id, from_account_id=account.id, to_account_id=new_account.id,
-                             stop_order_id=stop_order.id, start_order_id=start_order.id, stop_on=stop_on, start_on=start_on,
-                             forwarding_address=customer.mailing_address,
-                             details={"deposit_cents": decision.required_cents, "deposit_rule": decision.rule})
+        session,
+        actor,
+        policy,
+        premise_id=premise_id,
+        start_on=start_on,
+        today=today,
+        customer=customer,
+        identity=None,
+        account_class=account.account_class,
+        letter=letter,
+        link_user_id=link_user_id,
+    )
+    request = ServiceRequest(
+        kind=RequestKind.MOVE,
+        status=RequestStatus.PENDING,
+        customer_id=customer.id,
+        requested_by_id=actor.user_id,
+        from_account_id=account.id,
+        to_account_id=new_account.id,
+        stop_order_id=stop_order.id,
+        start_order_id=start_order.id,
+        stop_on=stop_on,
+        start_on=start_on,
+        forwarding_address=customer.mailing_address,
+        details={"deposit_cents": decision.required_cents, "deposit_rule": decision.rule},
+    )
     session.add(request)
     await session.flush()
-    await audit.record(session, actor, "request.move", "service_request", request.id, account_id=account.id,
-                       after={"stop_on": stop_on, "start_on": start_on, "to_account_id": new_account.id})
+    await audit.record(
+        session,
+        actor,
+        "request.move",
+        "service_request",
+        request.id,
+        account_id=account.id,
+        after={"stop_on": stop_on, "start_on": start_on, "to_account_id": new_account.id},
+    )
     return StartResult(request, new_account, start_order, deposit, decision)
 
 
@@ -349,12 +538,18 @@ async def orders_of(session: AsyncSession, requests: list[ServiceRequest]) -> di
     return {o.id: o for o in await session.scalars(select(WorkOrder).where(WorkOrder.id.in_(ids)))}
 
 
-async def cancel_request(session: AsyncSession, actor: Actor, request: ServiceRequest, *, reason: str, today: dt.date) -> None:
+async def cancel_request(
+    session: AsyncSession, actor: Actor, request: ServiceRequest, *, reason: str, today: dt.date
+) -> None:
     """Cancel a request nothing has been done on yet: its orders with the reason, a pending new account closed and
     its billed deposit reversed."""
     orders = await orders_of(session, [request])
     if not cancellable(request, orders):
-        raise Conflict(_("This request can no longer be cancelled: work on it has started or it is closed. Call us if you need to change it."))
+        raise Conflict(
+            _(
+                "This request can no longer be cancelled: work on it has started or it is closed. Call us if you need to change it."
+            )
+        )
     reason = reason.strip() or "Cancelled by the customer"
     for order_id in (request.stop_order_id, request.start_order_id):
         if order_id and order_id in orders:
@@ -364,8 +559,16 @@ async def cancel_request(session: AsyncSession, actor: Actor, request: ServiceRe
         if account is not None and account.status == AccountStatus.PENDING:
             account.status = AccountStatus.CLOSED
             account.closed_on = today
-            await audit.record(session, actor, "account.status", "account", account.id, account_id=account.id,
-                               before={"status": AccountStatus.PENDING}, after={"status": AccountStatus.CLOSED, "reason": reason})
+            await audit.record(
+                session,
+                actor,
+                "account.status",
+                "account",
+                account.id,
+                account_id=account.id,
+                before={"status": AccountStatus.PENDING},
+                after={"status": AccountStatus.CLOSED, "reason": reason},
+            )
             deposit = await deposits.for_account(session, account.id)
             if deposit is not None and deposit.paid_cents == 0:
                 await deposits.withdraw(session, actor, deposit, reason=f"Start cancelled: {reason}", today=today)
@@ -373,19 +576,29 @@ async def cancel_request(session: AsyncSession, actor: Actor, request: ServiceRe
     request.cancel_reason = reason[:300]
     request.cancelled_at = utcnow()
     await session.flush()
-    await audit.record(session, actor, "request.cancel", "service_request", request.id,
-                       account_id=request.from_account_id or request.to_account_id,
-                       before={"status": RequestStatus.PENDING}, after={"status": request.status, "reason": request.cancel_reason})
+    await audit.record(
+        session,
+        actor,
+        "request.cancel",
+        "service_request",
+        request.id,
+        account_id=request.from_account_id or request.to_account_id,
+        before={"status": RequestStatus.PENDING},
+        after={"status": request.status, "reason": request.cancel_reason},
+    )
 
 
 async def requests_for_accounts(session: AsyncSession, account_ids: list[int], limit: int = 50) -> list[ServiceRequest]:
     if not account_ids:
         return []
-    return list(await session.scalars(
-        select(ServiceRequest)
-        .where(or_(ServiceRequest.from_account_id.in_(account_ids), ServiceRequest.to_account_id.in_(account_ids)))
-        .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc()).limit(limit)
-    ))
+    return list(
+        await session.scalars(
+            select(ServiceRequest)
+            .where(or_(ServiceRequest.from_account_id.in_(account_ids), ServiceRequest.to_account_id.in_(account_ids)))
+            .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 async def request_for(session: AsyncSession, request_id: int, account_ids: list[int]) -> ServiceRequest:

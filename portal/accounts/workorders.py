@@ -60,8 +60,15 @@ async def create(
     )
     session.add(order)
     await session.flush()
-    await record(session, actor, "work_order.create", "work_order", order.id, account_id=account_id,
-                 after={"kind": kind, **_state(order), "instructions": instructions})
+    await record(
+        session,
+        actor,
+        "work_order.create",
+        "work_order",
+        order.id,
+        account_id=account_id,
+        after={"kind": kind, **_state(order), "instructions": instructions},
+    )
     return order
 
 
@@ -83,13 +90,22 @@ async def assign(session: AsyncSession, actor: Actor, order: WorkOrder, technici
     order.assigned_to_id = technician.id if technician else None
     order.status = WorkOrderStatus.ASSIGNED if technician else WorkOrderStatus.OPEN
     await session.flush()
-    await record(session, actor, "work_order.assign", "work_order", order.id, account_id=order.account_id,
-                 before=before, after=_state(order))
+    await record(
+        session,
+        actor,
+        "work_order.assign",
+        "work_order",
+        order.id,
+        account_id=order.account_id,
+        before=before,
+        after=_state(order),
+    )
     return order
 
 
-async def cancel(session: AsyncSession, actor: Actor, order: WorkOrder, reason: str, *,
-                 paid: dict[str, Any] | None = None) -> bool:
+async def cancel(
+    session: AsyncSession, actor: Actor, order: WorkOrder, reason: str, *, paid: dict[str, Any] | None = None
+) -> bool:
     """Cancel an open order with a reason the technician will read. False when it was already closed. `paid`: the
     payment that cancelled it, kept on the order so the reason can be told again in the reader's own language."""
     if order.status not in OPEN_STATUSES:
@@ -101,8 +117,16 @@ async def cancel(session: AsyncSession, actor: Actor, order: WorkOrder, reason: 
     if paid is not None:
         order.result = {**order.result, "paid": paid}
     await session.flush()
-    await record(session, actor, "work_order.cancel", "work_order", order.id, account_id=order.account_id,
-                 before=before, after={**_state(order), "cancel_reason": order.cancel_reason})
+    await record(
+        session,
+        actor,
+        "work_order.cancel",
+        "work_order",
+        order.id,
+        account_id=order.account_id,
+        before=before,
+        after={**_state(order), "cancel_reason": order.cancel_reason},
+    )
     return True
 
 
@@ -111,11 +135,20 @@ async def override_hold(session: AsyncSession, actor: Actor, order: WorkOrder, r
     way past a hold, which the technician's phone cannot take."""
     if order.kind != WorkOrderKind.DISCONNECT or order.status not in OPEN_STATUSES:
         raise Conflict(_("Only an open disconnect order can have its hold overridden."))
-    order.result = {**order.result, "hold_override": {"by": actor.user_id, "reason": reason[:300],
-                                                      "at": utcnow().isoformat(timespec="seconds")}}
+    order.result = {
+        **order.result,
+        "hold_override": {"by": actor.user_id, "reason": reason[:300], "at": utcnow().isoformat(timespec="seconds")},
+    }
     await session.flush()
-    await record(session, actor, "work_order.hold_override", "work_order", order.id, account_id=order.account_id,
-                 after={"reason": reason[:300]})
+    await record(
+        session,
+        actor,
+        "work_order.hold_override",
+        "work_order",
+        order.id,
+        account_id=order.account_id,
+        after={"reason": reason[:300]},
+    )
     return order
 
 
@@ -143,36 +176,74 @@ class OrderChanges:
     def note(self, order: WorkOrder, note: dict[str, Any]) -> None:
         notes = [*order.result.get("notes", []), note]
         self._change(order, result={**order.result, "notes": notes})
-        self.audit.add("work_order.note", "work_order", order.id, account_id=order.account_id,
-                       before={"notes": len(notes) - 1}, after={"note": note["text"]})
+        self.audit.add(
+            "work_order.note",
+            "work_order",
+            order.id,
+            account_id=order.account_id,
+            before={"notes": len(notes) - 1},
+            after={"note": note["text"]},
+        )
 
     def complete(self, order: WorkOrder, result: dict[str, Any], *, completed_at: dt.datetime | None = None) -> None:
         if order.status == WorkOrderStatus.COMPLETED:
             raise Conflict(_("This order was already completed."))
         before = _state(order)
-        self._change(order, status=WorkOrderStatus.COMPLETED, result=dict(result), completed_at=completed_at or utcnow(),
-                     completed_by_id=self.audit.actor.user_id)
+        self._change(
+            order,
+            status=WorkOrderStatus.COMPLETED,
+            result=dict(result),
+            completed_at=completed_at or utcnow(),
+            completed_by_id=self.audit.actor.user_id,
+        )
         # The audit row refers to the order's own result dict: a caller may still fill in a value it learns before
         # the rows are written (a new read's id).
-        self.audit.add("work_order.complete", "work_order", order.id, account_id=order.account_id, before=before,
-                       after={**_state(order), "result": order.result})
+        self.audit.add(
+            "work_order.complete",
+            "work_order",
+            order.id,
+            account_id=order.account_id,
+            before=before,
+            after={**_state(order), "result": order.result},
+        )
 
     async def write(self, session: AsyncSession) -> None:
         if not self._orders:
             return
-        rows = [{"id": o.id, "read_version": self._read_version[o.id], "version": o.version, "status": o.status.value,
-                 "result": o.result, "completed_at": o.completed_at, "completed_by_id": o.completed_by_id,
-                 "updated_at": o.updated_at} for o in self._orders.values()]
+        rows = [
+            {
+                "id": o.id,
+                "read_version": self._read_version[o.id],
+                "version": o.version,
+                "status": o.status.value,
+                "result": o.result,
+                "completed_at": o.completed_at,
+                "completed_by_id": o.completed_by_id,
+                "updated_at": o.updated_at,
+            }
+            for o in self._orders.values()
+        ]
         if session.bind.dialect.name == "postgresql":
             # One statement whatever the number of rows (one prepared statement), the rows as one JSON parameter.
-            changed = len((await session.execute(_UPDATE_FROM_JSON, {"rows": json.dumps(rows, default=_json_value)})).all())
+            changed = len(
+                (await session.execute(_UPDATE_FROM_JSON, {"rows": json.dumps(rows, default=_json_value)})).all()
+            )
         else:
             # SQLite: one executemany; its row count is the sum over the rows, and each row can match at most one.
             table = WorkOrder.__table__
-            statement = (update(table).where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_read_version"))
-                         .values({name: bindparam(f"b_{name}") for name in ("version", "status", "result", "completed_at",
-                                                                             "completed_by_id", "updated_at")}))
-            changed = (await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])).rowcount
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_read_version"))
+                .values(
+                    {
+                        name: bindparam(f"b_{name}")
+                        for name in ("version", "status", "result", "completed_at", "completed_by_id", "updated_at")
+                    }
+                )
+            )
+            changed = (
+                await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+            ).rowcount
         if changed != len(rows):
             raise StaleDataError(f"{len(rows) - changed} of {len(rows)} work orders changed since they were read")
         self._orders.clear()
@@ -198,7 +269,12 @@ def _json_value(value: Any) -> Any:
 
 
 async def complete(
-    session: AsyncSession, actor: Actor, order: WorkOrder, result: dict[str, Any], *, completed_at: dt.datetime | None = None
+    session: AsyncSession,
+    actor: Actor,
+    order: WorkOrder,
+    result: dict[str, Any],
+    *,
+    completed_at: dt.datetime | None = None,
 ) -> WorkOrder:
     await session.flush()  # the order's pending changes first, so the version checked is the row's
     audit = AuditLater(actor)

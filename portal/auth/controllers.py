@@ -9,18 +9,18 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from portal.web.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access, throttle
 from portal.accounts.errors import DomainError
-from portal.accounts.models import Account, Role, SignInCode, User
-from portal.settings import Settings
+from portal.accounts.models import Account, SignInCode, User
 from portal.i18n import gettext as _
+from portal.settings import Settings
 from portal.web import guards
-from portal.web.identity import actor_of, client_ip, home_route, safe_next, sign_in, sign_out
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
+from portal.web.flash import flash
+from portal.web.identity import actor_of, client_ip, home_route, safe_next, sign_in, sign_out
 from portal.web.urls import redirect_to, url
 
 from . import passkeys, services
@@ -126,14 +126,22 @@ class SignInController(Controller):
         email = redeemed.email
         user = await services.user_by_email(db_session, email)
         if user is None or not user.active:
-            form.add_error("code", _("That code is not right or has expired. Check the latest email or ask for a new code."))
+            form.add_error(
+                "code", _("That code is not right or has expired. Check the latest email or ask for a new code.")
+            )
             return Template("auth/code.html", context=context, status_code=400)
         user.last_sign_in_at = dt.datetime.now(dt.UTC)
         await sign_in(request, db_session, user)
         request.session.pop("code_email", None)
         has_passkey = bool(await services.passkeys_of(db_session, user.id))
         if not has_passkey:
-            flash(request, _("You are signed in. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "info")
+            flash(
+                request,
+                _(
+                    "You are signed in. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."
+                ),
+                "info",
+            )
             return redirect_to("settings", anchor="passkeys", status_code=302)
         return Redirect(safe_next(next_, url(request, home_route(user.role))))
 
@@ -150,7 +158,9 @@ async def _redeem(
         return 429
     requester = _requester(request)
     try:
-        return await services.redeem_code(db_session, settings, email, form.code.data, purpose=purpose, requester=requester)
+        return await services.redeem_code(
+            db_session, settings, email, form.code.data, purpose=purpose, requester=requester
+        )
     except services.InvalidCode as exc:
         await _count_code_failure(request, email, purpose, requester)
         form.add_error("code", exc.message)
@@ -177,9 +187,11 @@ def _requester(request: Request) -> str:
 
 async def _code_requests_exceeded(request: Request, email: str) -> bool:
     maker, ip = request.app.state.sessionmaker, client_ip(request)
-    return (await throttle.is_limited(maker, "code_send", f"{email}|{ip}", limit=CODE_REQUESTS_PER_ASKER, window=HOUR)
-            or await throttle.is_limited(maker, "code_send_ip", ip, limit=CODE_REQUESTS_PER_IP, window=HOUR)
-            or await throttle.is_limited(maker, "code_send_all", email, limit=CODES_SENT_PER_ADDRESS, window=HOUR))
+    return (
+        await throttle.is_limited(maker, "code_send", f"{email}|{ip}", limit=CODE_REQUESTS_PER_ASKER, window=HOUR)
+        or await throttle.is_limited(maker, "code_send_ip", ip, limit=CODE_REQUESTS_PER_IP, window=HOUR)
+        or await throttle.is_limited(maker, "code_send_all", email, limit=CODES_SENT_PER_ADDRESS, window=HOUR)
+    )
 
 
 async def _count_code_request(request: Request, email: str) -> None:
@@ -191,8 +203,9 @@ async def _count_code_request(request: Request, email: str) -> None:
 
 async def _code_attempts_exceeded(request: Request, email: str) -> bool:
     maker, ip = request.app.state.sessionmaker, client_ip(request)
-    return (await throttle.is_limited(maker, "code_fail", f"{email}|{ip}", limit=CODE_FAILURES_PER_ASKER, window=HOUR)
-            or await throttle.is_limited(maker, "code_fail_ip", ip, limit=CODE_FAILURES_PER_IP, window=HOUR))
+    return await throttle.is_limited(
+        maker, "code_fail", f"{email}|{ip}", limit=CODE_FAILURES_PER_ASKER, window=HOUR
+    ) or await throttle.is_limited(maker, "code_fail_ip", ip, limit=CODE_FAILURES_PER_IP, window=HOUR)
 
 
 async def _count_code_failure(request: Request, email: str, purpose: str, requester: str) -> None:
@@ -201,8 +214,6 @@ async def _count_code_failure(request: Request, email: str, purpose: str, reques
     await throttle.hit(maker, "code_fail_ip", ip)
     async with maker() as session, session.begin():
         await services.count_wrong_attempt(session, email, purpose, requester)
-
-
 
 
 @post("/signout", name="signout")
@@ -232,7 +243,9 @@ class SignUpController(Controller):
         if await throttle.is_limited(maker, "link_fail_ip", ip, limit=10, window=HOUR) or await throttle.is_limited(
             maker, "link_fail_acct", number, limit=6, window=DAY
         ):
-            form.add_error("account_number", _("Too many tries. For your security, wait and try again tomorrow, or call us."))
+            form.add_error(
+                "account_number", _("Too many tries. For your security, wait and try again tomorrow, or call us.")
+            )
             return Template("auth/signup.html", context={"form": form}, status_code=429)
         account = await access.match_account(db_session, number, form.zip_code.data, form.last_name.data)
         if account is None:
@@ -240,12 +253,20 @@ class SignUpController(Controller):
             await throttle.hit(maker, "link_fail_acct", number)
             form.add_error(
                 "account_number",
-                _("We could not match those details. Check the account number, the service ZIP code and the last name as they appear on your bill."),
+                _(
+                    "We could not match those details. Check the account number, the service ZIP code and the last name as they appear on your bill."
+                ),
             )
             return Template("auth/signup.html", context={"form": form}, status_code=400)
         email = services.normalize_email(form.email.data)
-        code = await services.issue_code(db_session, settings, email, requester=_requester(request), purpose="signup",
-                                         payload={"account_id": account.id})
+        code = await services.issue_code(
+            db_session,
+            settings,
+            email,
+            requester=_requester(request),
+            purpose="signup",
+            payload={"account_id": account.id},
+        )
         services.send_code(db_session, settings, email, code)
         request.session["code_email"] = email
         return redirect_to("signup.verify", status_code=302)
@@ -273,7 +294,13 @@ class SignUpController(Controller):
             return Template("auth/code.html", context=context, status_code=409)
         await sign_in(request, db_session, user)
         request.session.pop("code_email", None)
-        flash(request, _("Your account is linked. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."), "success")
+        flash(
+            request,
+            _(
+                "Your account is linked. Add a passkey so next time you can sign in with your fingerprint, face or screen lock."
+            ),
+            "success",
+        )
         return redirect_to("settings", anchor="passkeys", status_code=302)
 
 
@@ -295,7 +322,11 @@ class SettingsController(Controller):
         assert user is not None
         existing = [p.credential_id for p in await services.passkeys_of(db_session, user.id)]
         options, challenge = passkeys.registration_options(
-            settings, user_handle=user.webauthn_handle, user_name=user.email, display_name=user.display_name, existing=existing
+            settings,
+            user_handle=user.webauthn_handle,
+            user_name=user.email,
+            display_name=user.display_name,
+            existing=existing,
         )
         _put_challenge(request, "register", challenge)
         return Response(options, media_type="application/json")

@@ -12,10 +12,9 @@ from sqlalchemy import select
 
 from portal.accounts.models import MailMessage, User
 from portal.seed import PERSONAS
-from portal.web.identity import home_route, sign_in
 from portal.web.deps import DbSession, FromPath
+from portal.web.identity import home_route, sign_in
 from portal.web.urls import redirect_to
-
 
 
 class DemoController(Controller):

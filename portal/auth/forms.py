@@ -12,7 +12,10 @@ from portal.web.forms import AccountNumber, Form, Zip
 class EmailCodeRequestForm(Form):
     email = EmailField(
         _("Email address"),
-        validators=[DataRequired(_("Enter your email address.")), Email(_("Enter an email address like name@example.com."))],
+        validators=[
+            DataRequired(_("Enter your email address.")),
+            Email(_("Enter an email address like name@example.com.")),
+        ],
         render_kw={"autocomplete": "username webauthn", "inputmode": "email"},
     )
 
@@ -21,7 +24,10 @@ class EmailCodeForm(Form):
     email = EmailField(_("Email address"), validators=[DataRequired(_("Enter your email address."))])
     code = StringField(
         _("6-digit code"),
-        validators=[DataRequired(_("Enter the code from the email.")), Regexp(r"^\s*\d{6}\s*$", message=_("The code is 6 digits."))],
+        validators=[
+            DataRequired(_("Enter the code from the email.")),
+            Regexp(r"^\s*\d{6}\s*$", message=_("The code is 6 digits.")),
+        ],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "6"},
     )
 
@@ -50,7 +56,10 @@ class LinkAccountForm(Form):
 class SignUpForm(LinkAccountForm):
     email = EmailField(
         _("Your email address"),
-        validators=[DataRequired(_("Enter your email address.")), Email(_("Enter an email address like name@example.com."))],
+        validators=[
+            DataRequired(_("Enter your email address.")),
+            Email(_("Enter an email address like name@example.com.")),
+        ],
         description=_("We send a code to confirm it. Bills and notices can go here too."),
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )

@@ -96,7 +96,12 @@ def requester_of(nonce: str) -> str:
 
 
 async def issue_code(
-    session: AsyncSession, settings: Settings, email: str, *, requester: str, purpose: str = "signin",
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    *,
+    requester: str,
+    purpose: str = "signin",
     payload: dict | None = None,
 ) -> str:
     email = normalize_email(email)
@@ -105,8 +110,12 @@ async def issue_code(
     # address's owner, perhaps someone else) stay good, so nobody can spend another person's code by asking.
     await session.execute(
         update(SignInCode)
-        .where(SignInCode.email == email, SignInCode.purpose == purpose, SignInCode.used_at.is_(None),
-               SignInCode.requester == requester)
+        .where(
+            SignInCode.email == email,
+            SignInCode.purpose == purpose,
+            SignInCode.used_at.is_(None),
+            SignInCode.requester == requester,
+        )
         .values(used_at=utcnow())
     )
     session.add(
@@ -131,12 +140,18 @@ async def redeem_code(
     code = "".join(ch for ch in (code or "") if "0" <= ch <= "9")
     pending = await session.scalar(
         select(SignInCode)
-        .where(SignInCode.email == email, SignInCode.purpose == purpose, SignInCode.used_at.is_(None),
-               SignInCode.requester == requester)
+        .where(
+            SignInCode.email == email,
+            SignInCode.purpose == purpose,
+            SignInCode.used_at.is_(None),
+            SignInCode.requester == requester,
+        )
         .order_by(SignInCode.created_at.desc(), SignInCode.id.desc())
         .limit(1)
     )
-    wrong = InvalidCode(_("That code is not right or has expired. Check the latest email or ask for a new code."), field="code")
+    wrong = InvalidCode(
+        _("That code is not right or has expired. Check the latest email or ask for a new code."), field="code"
+    )
     if pending is None or pending.expires_at < utcnow() or pending.attempts >= CODE_MAX_ATTEMPTS:
         raise wrong
     if not hmac.compare_digest(pending.code_hash, _hash_code(settings, email, code)):
@@ -149,8 +164,12 @@ async def count_wrong_attempt(session: AsyncSession, email: str, purpose: str, r
     """A wrong guess wears out only the guessing browser's code, never the one the address's owner is typing."""
     await session.execute(
         update(SignInCode)
-        .where(SignInCode.email == normalize_email(email), SignInCode.purpose == purpose, SignInCode.used_at.is_(None),
-               SignInCode.requester == requester)
+        .where(
+            SignInCode.email == normalize_email(email),
+            SignInCode.purpose == purpose,
+            SignInCode.used_at.is_(None),
+            SignInCode.requester == requester,
+        )
         .values(attempts=SignInCode.attempts + 1)
     )
 
@@ -190,7 +209,9 @@ async def create_customer_login(session: AsyncSession, actor: Actor, email: str,
         )
         session.add(user)
         await session.flush()
-        await audit.record(session, actor, "user.create", "user", user.id, after={"email": email, "role": Role.CUSTOMER})
+        await audit.record(
+            session, actor, "user.create", "user", user.id, after={"email": email, "role": Role.CUSTOMER}
+        )
     elif user.role != Role.CUSTOMER:
         raise Conflict(_("This email belongs to a staff login. Use a personal email to manage your account."))
     if await access.link(session, user.id, account.id):

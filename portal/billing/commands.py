@@ -20,8 +20,13 @@ def _date(value: str | None) -> dt.date:
 @click.command("bill-run")
 @click.option("--cycle", type=click.IntRange(1, 31), required=True, help="Billing cycle (premises' read cycle).")
 @click.option("--date", "on", default=None, help="Period end and bill date, YYYY-MM-DD (default today).")
-@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
-              help="Worker processes (PostgreSQL; SQLite always runs one).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Worker processes (PostgreSQL; SQLite always runs one).",
+)
 def bill_run_command(cycle: int, on: str | None, jobs: int) -> None:
     """Bill every account of a cycle once for the period ending on DATE (running it again bills nobody twice)."""
     from portal.accounts.policy import current_policy
@@ -29,8 +34,15 @@ def bill_run_command(cycle: int, on: str | None, jobs: int) -> None:
     from .run import run_processes
 
     settings = Settings.from_env()
-    result = run_processes(settings.database_url, cycle, _date(on), current_policy(), jobs=jobs,
-                           public_url=settings.public_url, timezone=settings.timezone)
+    result = run_processes(
+        settings.database_url,
+        cycle,
+        _date(on),
+        current_policy(),
+        jobs=jobs,
+        public_url=settings.public_url,
+        timezone=settings.timezone,
+    )
     click.echo(f"Bill run, cycle {cycle}, {_date(on).isoformat()}: {result.summary()}")
 
 
@@ -44,8 +56,9 @@ def late_fees_command(on: str | None) -> None:
     from .late_fees import late_fee_run
 
     settings = Settings.from_env()
-    result = asyncio.run(run_job(settings.database_url,
-                                 lambda maker: late_fee_run(maker, _date(on), current_policy(), click.echo)))
+    result = asyncio.run(
+        run_job(settings.database_url, lambda maker: late_fee_run(maker, _date(on), current_policy(), click.echo))
+    )
     click.echo(f"Late fees, {_date(on).isoformat()}: {result.summary()}")
 
 

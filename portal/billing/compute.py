@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 from portal.accounts.policy import Policy
 
-from .wording import MESSAGES
 from .rates import RateBook, RateError, RateSchedule, Segment
+from .wording import MESSAGES
 
 # Billing units are gallons; meters may count in other units.
 GALLONS_PER_UNIT = {"gal": Decimal(1), "cf": Decimal("7.48052"), "ccf": Decimal("748.052"), "kgal": Decimal(1000)}
@@ -196,7 +196,9 @@ def estimate_daily(history: Sequence[PastUsage], period_end: dt.date) -> tuple[D
 def winter_daily(history: Sequence[PastUsage], period_end: dt.date, policy: Policy) -> Decimal | None:
     """Average gallons a day over the winter periods of the last 12 months, or None without any."""
     year_ago = period_end - dt.timedelta(days=366)
-    winter = [h for h in history if h.end.month in policy.winter_months and year_ago < h.end < period_end and h.days > 0]
+    winter = [
+        h for h in history if h.end.month in policy.winter_months and year_ago < h.end < period_end and h.days > 0
+    ]
     if not winter:
         return None
     return Decimal(sum(h.gallons for h in winter)) / sum(h.days for h in winter)
@@ -211,8 +213,17 @@ def measure(data: BillInput, policy: Policy) -> Usage:
     needs_read_order = False
     if data.curr_read is not None:
         units, rolled = register_delta(meter, data.prev_read.value, data.curr_read.value, data.curr_read.flags)
-        notes.append(("usage_actual", {"prev": data.prev_read.value, "prev_on": data.prev_read.on.isoformat(),
-                                       "curr": data.curr_read.value, "curr_on": data.curr_read.on.isoformat()}))
+        notes.append(
+            (
+                "usage_actual",
+                {
+                    "prev": data.prev_read.value,
+                    "prev_on": data.prev_read.on.isoformat(),
+                    "curr": data.curr_read.value,
+                    "curr_on": data.curr_read.on.isoformat(),
+                },
+            )
+        )
         if rolled:
             notes.append(("usage_rollover", {}))
         estimated = data.curr_read.source not in ACTUAL_SOURCES
@@ -276,8 +287,17 @@ def service_window(service: ServiceInfo, data: BillInput, policy: Policy) -> _Wi
 def _rate_part_note(segment: Segment, window: _Window, split: bool) -> list[Message]:
     if not split:
         return []
-    return [("note_rate_part", {"start_on": segment.start.isoformat(), "end_on": segment.end.isoformat(),
-                                "days": segment.days, "period_days": window.days})]
+    return [
+        (
+            "note_rate_part",
+            {
+                "start_on": segment.start.isoformat(),
+                "end_on": segment.end.isoformat(),
+                "days": segment.days,
+                "period_days": window.days,
+            },
+        )
+    ]
 
 
 def _segment_notes(segment: Segment, window: _Window, split: bool, policy: Policy) -> list[Message]:
@@ -287,11 +307,27 @@ def _segment_notes(segment: Segment, window: _Window, split: bool, policy: Polic
     return notes
 
 
-def _fixed(kind: str, text: Message, monthly_cents: int, segment: Segment, window: _Window, split: bool,
-           policy: Policy, quantity: int | None = None, unit: str | None = None) -> Line:
+def _fixed(
+    kind: str,
+    text: Message,
+    monthly_cents: int,
+    segment: Segment,
+    window: _Window,
+    split: bool,
+    policy: Policy,
+    quantity: int | None = None,
+    unit: str | None = None,
+) -> Line:
     share = Decimal(segment.days) / window.days * window.fixed_factor
-    return Line(kind, text, cents(monthly_cents * share), Decimal(quantity) if quantity is not None else None, unit,
-                None, tuple(_segment_notes(segment, window, split, policy)))
+    return Line(
+        kind,
+        text,
+        cents(monthly_cents * share),
+        Decimal(quantity) if quantity is not None else None,
+        unit,
+        None,
+        tuple(_segment_notes(segment, window, split, policy)),
+    )
 
 
 def _volume(kind: str, text: Message, gallons: Decimal, rate_cents: int, notes: list[Message]) -> Line:
@@ -300,10 +336,26 @@ def _volume(kind: str, text: Message, gallons: Decimal, rate_cents: int, notes: 
     return Line(kind, text, amount, shown, "gal", rate_cents, tuple(notes))
 
 
-def water_lines(schedule: RateSchedule, meter: MeterInfo, gallons: int, segment: Segment, window: _Window,
-                split: bool, policy: Policy) -> list[Line]:
-    lines = [_fixed("water", ("water_base", {"size": meter.size}), schedule.base_for_size(meter.size), segment,
-                    window, split, policy)]
+def water_lines(
+    schedule: RateSchedule,
+    meter: MeterInfo,
+    gallons: int,
+    segment: Segment,
+    window: _Window,
+    split: bool,
+    policy: Policy,
+) -> list[Line]:
+    lines = [
+        _fixed(
+            "water",
+            ("water_base", {"size": meter.size}),
+            schedule.base_for_size(meter.size),
+            segment,
+            window,
+            split,
+            policy,
+        )
+    ]
     # Tiers are monthly blocks: a stretch of the period under one schedule gets its share of the use and of the
     # blocks, so splitting a period by a rate change never moves use into a higher tier.
     fraction = Decimal(segment.days) / window.days
@@ -340,8 +392,15 @@ def sewer_billed_gallons(data: BillInput, water_gallons: int, policy: Policy) ->
     return billed, notes
 
 
-def sewer_lines(schedule: RateSchedule, billed: int, basis: list[Message], segment: Segment, window: _Window,
-                split: bool, policy: Policy) -> list[Line]:
+def sewer_lines(
+    schedule: RateSchedule,
+    billed: int,
+    basis: list[Message],
+    segment: Segment,
+    window: _Window,
+    split: bool,
+    policy: Policy,
+) -> list[Line]:
     lines = [_fixed("sewer", ("sewer_base", {}), schedule.base_cents, segment, window, split, policy)]
     fraction = Decimal(segment.days) / window.days
     notes = _rate_part_note(segment, window, split) + basis
@@ -350,13 +409,27 @@ def sewer_lines(schedule: RateSchedule, billed: int, basis: list[Message], segme
     return lines
 
 
-def unit_lines(service: ServiceInfo, schedule: RateSchedule, segment: Segment, window: _Window, split: bool,
-               policy: Policy) -> list[Line]:
+def unit_lines(
+    service: ServiceInfo, schedule: RateSchedule, segment: Segment, window: _Window, split: bool, policy: Policy
+) -> list[Line]:
     key = f"per_unit_{service.kind}"
-    text = (key if key in MESSAGES else "per_unit",
-            {"name": schedule.name, "quantity": service.quantity, "unit": schedule.unit_name})
-    return [_fixed(service.kind, text, schedule.base_cents * service.quantity, segment, window, split, policy,
-                   quantity=service.quantity, unit=schedule.unit_name)]
+    text = (
+        key if key in MESSAGES else "per_unit",
+        {"name": schedule.name, "quantity": service.quantity, "unit": schedule.unit_name},
+    )
+    return [
+        _fixed(
+            service.kind,
+            text,
+            schedule.base_cents * service.quantity,
+            segment,
+            window,
+            split,
+            policy,
+            quantity=service.quantity,
+            unit=schedule.unit_name,
+        )
+    ]
 
 
 def compute(data: BillInput, rates: RateBook, policy: Policy) -> Bill:

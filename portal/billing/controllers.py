@@ -36,20 +36,32 @@ class BillController(Controller):
         bill = await views.bill_for(db_session, request.user.id, request.user.role, bill_id)
         view = await views.bill_view(db_session, bill)
         others = [b for b in await views.bills_of(db_session, bill.account_id, limit=13) if b.id != bill.id][:12]
-        return Template("billing/bill.html", context={
-            "view": view, "others": others, "back_url": _back_url(request, view.account.number),
-            "payer": request.user.role == Role.CUSTOMER})
+        return Template(
+            "billing/bill.html",
+            context={
+                "view": view,
+                "others": others,
+                "back_url": _back_url(request, view.account.number),
+                "payer": request.user.role == Role.CUSTOMER,
+            },
+        )
 
     @get("/{bill_id:int}/pdf", name="billing.bill.pdf")
-    async def pdf(self, request: Request, db_session: DbSession, settings: AppSettings, bill_id: FromPath[int]) -> Response:
+    async def pdf(
+        self, request: Request, db_session: DbSession, settings: AppSettings, bill_id: FromPath[int]
+    ) -> Response:
         bill = await views.bill_for(db_session, request.user.id, request.user.role, bill_id)
         view = await views.bill_view(db_session, bill)
         html = request.app.template_engine.get_template("billing/bill_pdf.html").render(
-            view=view, public_url=settings.public_url)
+            view=view, public_url=settings.public_url
+        )
         document = await asyncio.to_thread(render_pdf, html)
         filename = f"bill-{view.account.number}-{bill.bill_date.isoformat()}.pdf"
-        return Response(document, media_type="application/pdf", headers={
-            "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"})
+        return Response(
+            document,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"},
+        )
 
 
 def _today(settings: object) -> dt.date:
@@ -62,8 +74,10 @@ class RatesController(Controller):
 
     @get("/", name="staff.rates")
     async def index(self, db_session: DbSession, settings: AppSettings) -> Template:
-        return Template("billing/rates.html", context={
-            "schedules": await rate_admin.overview(db_session, _today(settings)), "today": _today(settings)})
+        return Template(
+            "billing/rates.html",
+            context={"schedules": await rate_admin.overview(db_session, _today(settings)), "today": _today(settings)},
+        )
 
     @get("/{code:str}/new", name="staff.rates.new")
     async def new(self, db_session: DbSession, settings: AppSettings, code: FromPath[str]) -> Template:
@@ -71,15 +85,20 @@ class RatesController(Controller):
         return Template("billing/rate_form.html", context={"form": form})
 
     @post("/{code:str}", name="staff.rates.create")
-    async def create(self, request: Request, db_session: DbSession, settings: AppSettings, code: FromPath[str]) -> Template | Redirect:
+    async def create(
+        self, request: Request, db_session: DbSession, settings: AppSettings, code: FromPath[str]
+    ) -> Template | Redirect:
         data = await request.form()
         form = await rate_admin.blank_form(db_session, code, _today(settings))
         form.fill(dict(data))
         saved = await rate_admin.save(db_session, actor_of(request), form, _today(settings))
         if not saved:
             return Template("billing/rate_form.html", context={"form": form}, status_code=400)
-        flash(request, _("New %(code)s rates take effect on %(date)s.", code=code,
-                         date=form.values["effective_on"]), "success")
+        flash(
+            request,
+            _("New %(code)s rates take effect on %(date)s.", code=code, date=form.values["effective_on"]),
+            "success",
+        )
         return redirect_to("staff.rates")
 
 

@@ -48,30 +48,44 @@ class LateFeeResult:
 
     def summary(self) -> str:
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none"
-        return (f"{self.charged:,} late fees, {self.charged_cents / 100:,.2f} charged, of {self.considered:,} bills "
-                f"past due; skipped: {skipped}; {self.seconds:.1f} s")
+        return (
+            f"{self.charged:,} late fees, {self.charged_cents / 100:,.2f} charged, of {self.considered:,} bills "
+            f"past due; skipped: {skipped}; {self.seconds:.1f} s"
+        )
 
 
 async def past_due_bills(session: AsyncSession, on: dt.date, policy: Policy) -> dict[int, int]:
     """{account id: bill id} for each account's latest bill that fell due in the look-back window before `on`."""
     since = on - dt.timedelta(days=policy.late_fee_lookback_days)
-    latest = (select(Bill.account_id, func.max(Bill.due_date).label("due"))
-              .where(Bill.due_date < on, Bill.due_date >= since).group_by(Bill.account_id).subquery())
+    latest = (
+        select(Bill.account_id, func.max(Bill.due_date).label("due"))
+        .where(Bill.due_date < on, Bill.due_date >= since)
+        .group_by(Bill.account_id)
+        .subquery()
+    )
     rows = await session.execute(
         select(Bill.account_id, func.max(Bill.id))
         .join(latest, (latest.c.account_id == Bill.account_id) & (latest.c.due == Bill.due_date))
-        .group_by(Bill.account_id).order_by(Bill.account_id))
+        .group_by(Bill.account_id)
+        .order_by(Bill.account_id)
+    )
     return {account_id: bill_id for account_id, bill_id in rows}
 
 
 async def fee_chunk(session: AsyncSession, bills: dict[int, int], on: dt.date, policy: Policy) -> LateFeeResult:
     result = LateFeeResult(considered=len(bills))
     keys = {fee_key(b): a for a, b in bills.items()} | {f"latefee:{b}": a for a, b in bills.items()}
-    charged_already = {keys[k] for k in await session.scalars(
-        select(LedgerEntry.source_key).where(LedgerEntry.source_key.in_(list(keys))))}
-    extended = set(await session.scalars(
-        select(PaymentExtension.account_id).where(PaymentExtension.account_id.in_(list(bills)),
-                                                  PaymentExtension.status == ExtensionStatus.ACTIVE)))
+    charged_already = {
+        keys[k]
+        for k in await session.scalars(select(LedgerEntry.source_key).where(LedgerEntry.source_key.in_(list(keys))))
+    }
+    extended = set(
+        await session.scalars(
+            select(PaymentExtension.account_id).where(
+                PaymentExtension.account_id.in_(list(bills)), PaymentExtension.status == ExtensionStatus.ACTIVE
+            )
+        )
+    )
     owed = await arrears.arrears_many(session, list(bills), on, not_counted=(LedgerKind.LATE_FEE,))
     entries = []
     for account_id, bill_id in bills.items():
@@ -85,8 +99,16 @@ async def fee_chunk(session: AsyncSession, bills: dict[int, int], on: dt.date, p
         if fee == 0:
             result.skipped["nothing_past_due"] += 1
             continue
-        entries.append(ledger.NewEntry(account_id, LedgerKind.LATE_FEE, fee, fee_key(bill_id), on,
-                                       f"Late fee: {policy.late_fee_percent}% of {owed[account_id].past_due_cents / 100:.2f} past due"))
+        entries.append(
+            ledger.NewEntry(
+                account_id,
+                LedgerKind.LATE_FEE,
+                fee,
+                fee_key(bill_id),
+                on,
+                f"Late fee: {policy.late_fee_percent}% of {owed[account_id].past_due_cents / 100:.2f} past due",
+            )
+        )
     created = await ledger.post_many(session, ACTOR, entries)
     for entry in entries:
         if entry.source_key in created:
@@ -97,8 +119,9 @@ async def fee_chunk(session: AsyncSession, bills: dict[int, int], on: dt.date, p
     return result
 
 
-async def late_fee_run(maker: async_sessionmaker[AsyncSession], on: dt.date, policy: Policy,
-                       progress=lambda _m: None) -> LateFeeResult:  # noqa: ANN001
+async def late_fee_run(
+    maker: async_sessionmaker[AsyncSession], on: dt.date, policy: Policy, progress=lambda _m: None
+) -> LateFeeResult:  # noqa: ANN001
     started = time.perf_counter()
     async with maker() as session:
         bills = await past_due_bills(session, on, policy)
@@ -106,7 +129,7 @@ async def late_fee_run(maker: async_sessionmaker[AsyncSession], on: dt.date, pol
     items = list(bills.items())
     for offset in range(0, len(items), CHUNK):
         async with maker() as session, session.begin():
-            part = await fee_chunk(session, dict(items[offset:offset + CHUNK]), on, policy)
+            part = await fee_chunk(session, dict(items[offset : offset + CHUNK]), on, policy)
         total.considered += part.considered
         total.charged += part.charged
         total.charged_cents += part.charged_cents

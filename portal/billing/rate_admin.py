@@ -42,19 +42,35 @@ class Version:
         s = self.schedule
         money = i18n.format_money
         if s.kind == "metered_water":
-            out = [_("Base: %(sizes)s", sizes=", ".join(f'{size}" {money(c)}' for size, c in s.base_cents_by_size.items()))]
+            out = [
+                _("Base: %(sizes)s", sizes=", ".join(f'{size}" {money(c)}' for size, c in s.base_cents_by_size.items()))
+            ]
             floor = 0
             for tier in s.tiers:
                 if tier.up_to_gallons is None:
-                    out.append(_("Over %(low)s gal: %(price)s per 1,000 gal", low=i18n.format_number(floor), price=money(tier.cents_per_kgal)))
+                    out.append(
+                        _(
+                            "Over %(low)s gal: %(price)s per 1,000 gal",
+                            low=i18n.format_number(floor),
+                            price=money(tier.cents_per_kgal),
+                        )
+                    )
                 else:
-                    out.append(_("%(low)s to %(high)s gal: %(price)s per 1,000 gal", low=i18n.format_number(floor),
-                                 high=i18n.format_number(tier.up_to_gallons), price=money(tier.cents_per_kgal)))
+                    out.append(
+                        _(
+                            "%(low)s to %(high)s gal: %(price)s per 1,000 gal",
+                            low=i18n.format_number(floor),
+                            high=i18n.format_number(tier.up_to_gallons),
+                            price=money(tier.cents_per_kgal),
+                        )
+                    )
                     floor = tier.up_to_gallons
             return out
         if s.kind == "sewer":
-            return [_("Base: %(base)s", base=money(s.base_cents)),
-                    _("Volume: %(price)s per 1,000 gal", price=money(s.cents_per_kgal))]
+            return [
+                _("Base: %(base)s", base=money(s.base_cents)),
+                _("Volume: %(price)s per 1,000 gal", price=money(s.cents_per_kgal)),
+            ]
         return [_("%(price)s per %(unit)s a month", price=money(s.base_cents), unit=s.unit_name)]
 
 
@@ -79,8 +95,16 @@ async def overview(session: AsyncSession, today: dt.date) -> list[Schedule]:
     out = []
     for code, records in by_code.items():
         current = max((r.effective_on for r in records if r.effective_on <= today), default=None)
-        versions = [Version(r.effective_on, rates.parse(code, r.effective_on, r.data), r.effective_on == current,
-                            r.effective_on > today, r.note) for r in records]
+        versions = [
+            Version(
+                r.effective_on,
+                rates.parse(code, r.effective_on, r.data),
+                r.effective_on == current,
+                r.effective_on > today,
+                r.note,
+            )
+            for r in records
+        ]
         out.append(Schedule(code, versions[-1].schedule.name, versions))
     return out
 
@@ -142,7 +166,9 @@ async def blank_form(session: AsyncSession, code: str, today: dt.date) -> RateFo
             form.values[f"base_{i}"] = _dollars(current.base_cents_by_size[size])
         for i in range(MAX_TIERS):
             tier = current.tiers[i] if i < len(current.tiers) else None
-            form.values[f"tier_up_to_{i}"] = "" if tier is None or tier.up_to_gallons is None else str(tier.up_to_gallons)
+            form.values[f"tier_up_to_{i}"] = (
+                "" if tier is None or tier.up_to_gallons is None else str(tier.up_to_gallons)
+            )
             form.values[f"tier_price_{i}"] = "" if tier is None else _dollars(tier.cents_per_kgal)
     elif current.kind == "sewer":
         form.values["base"] = _dollars(current.base_cents)
@@ -188,7 +214,10 @@ def to_data(form: RateForm, today: dt.date) -> tuple[dt.date | None, dict[str, A
             up_to = None
             if up_raw:
                 if not up_raw.isdigit() or not up_raw.isascii() or not 0 < int(up_raw) <= MAX_TIER_GALLONS:
-                    form.error(f"tier_up_to_{i}", _("Enter the tier's upper limit in whole gallons, or leave it empty for the top tier."))
+                    form.error(
+                        f"tier_up_to_{i}",
+                        _("Enter the tier's upper limit in whole gallons, or leave it empty for the top tier."),
+                    )
                 else:
                     up_to = int(up_raw)
             tiers.append({"up_to_gallons": up_to, "cents_per_kgal": price})
@@ -204,7 +233,9 @@ def to_data(form: RateForm, today: dt.date) -> tuple[dt.date | None, dict[str, A
     try:
         rates.parse(form.code, effective_on or today, data)
     except rates.RateError:
-        form.error("tier_up_to_0", _("Tier limits must go up from one tier to the next, and only the last tier has no limit."))
+        form.error(
+            "tier_up_to_0", _("Tier limits must go up from one tier to the next, and only the last tier has no limit.")
+        )
         return None, None
     return effective_on, data
 
@@ -213,8 +244,11 @@ async def save(session: AsyncSession, actor: Actor, form: RateForm, today: dt.da
     effective_on, data = to_data(form, today)
     if effective_on is None or data is None:
         return False
-    existing = await session.scalar(select(RateScheduleRecord).where(
-        RateScheduleRecord.rate_code == form.code, RateScheduleRecord.effective_on == effective_on))
+    existing = await session.scalar(
+        select(RateScheduleRecord).where(
+            RateScheduleRecord.rate_code == form.code, RateScheduleRecord.effective_on == effective_on
+        )
+    )
     before = None
     note = form.values.get("note", "")[:300]
     if existing is not None:  # only a future version can be here (the date is after today): replace it
@@ -224,10 +258,23 @@ async def save(session: AsyncSession, actor: Actor, form: RateForm, today: dt.da
         existing.created_by_id = actor.user_id
         record = existing
     else:
-        record = RateScheduleRecord(rate_code=form.code, service_kind=form.service_kind, effective_on=effective_on,
-                                    data=data, note=note, created_by_id=actor.user_id)
+        record = RateScheduleRecord(
+            rate_code=form.code,
+            service_kind=form.service_kind,
+            effective_on=effective_on,
+            data=data,
+            note=note,
+            created_by_id=actor.user_id,
+        )
         session.add(record)
     await session.flush()
-    await audit.record(session, actor, "rates.replace" if before else "rates.add", "rate_schedule", record.id,
-                       before=before, after={"rate_code": form.code, "effective_on": effective_on, **data})
+    await audit.record(
+        session,
+        actor,
+        "rates.replace" if before else "rates.add",
+        "rate_schedule",
+        record.id,
+        before=before,
+        after={"rate_code": form.code, "effective_on": effective_on, **data},
+    )
     return True

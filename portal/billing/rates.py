@@ -44,7 +44,7 @@ class RateSchedule:
     def base_for_size(self, size: str) -> int:
         if size in self.base_cents_by_size:
             return self.base_cents_by_size[size]
-        raise RateError(f"{self.rate_code}: no base charge for a {size}\" meter")
+        raise RateError(f'{self.rate_code}: no base charge for a {size}" meter')
 
     def as_data(self) -> dict[str, Any]:
         """The JSON form stored in the database (effective date and code are columns of their own)."""
@@ -94,18 +94,27 @@ def parse(rate_code: str, effective_on: dt.date, data: Mapping[str, Any]) -> Rat
         if not tiers or tiers[-1].up_to_gallons is not None:
             raise RateError(f"{rate_code}: the last tier must be open-ended")
         return RateSchedule(
-            rate_code, effective_on, kind, name,
+            rate_code,
+            effective_on,
+            kind,
+            name,
             base_cents_by_size={str(k): _int(v, "base charge") for k, v in sizes.items()},
             tiers=tuple(tiers),
         )
     if kind == "sewer":
         return RateSchedule(
-            rate_code, effective_on, kind, name,
+            rate_code,
+            effective_on,
+            kind,
+            name,
             base_cents=_int(data.get("base_cents", 0), "base charge"),
             cents_per_kgal=_int(data.get("cents_per_kgal", 0), "volume price"),
         )
     return RateSchedule(
-        rate_code, effective_on, kind, name,
+        rate_code,
+        effective_on,
+        kind,
+        name,
         base_cents=_int(data.get("base_cents", 0), "unit charge"),
         unit_name=str(data.get("unit_name") or "unit"),
     )

@@ -87,9 +87,11 @@ class RunResult:
     def summary(self) -> str:
         held = ", ".join(f"{reason} {count}" for reason, count in sorted(self.held.items())) or "none"
         rate = self.billed / self.seconds if self.seconds else 0
-        return (f"{self.billed:,} bills ({self.final:,} final, {self.estimated:,} estimated), "
-                f"{self.charged_cents / 100:,.2f} charged, held: {held}, read orders: {self.read_orders:,}, "
-                f"bill emails: {self.emailed:,}; {self.seconds:.1f} s ({rate:,.0f} bills/s)")
+        return (
+            f"{self.billed:,} bills ({self.final:,} final, {self.estimated:,} estimated), "
+            f"{self.charged_cents / 100:,.2f} charged, held: {held}, read orders: {self.read_orders:,}, "
+            f"bill emails: {self.emailed:,}; {self.seconds:.1f} s ({rate:,.0f} bills/s)"
+        )
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,9 @@ class RunContext:
 
 
 async def load_rates(session: AsyncSession) -> r.RateBook:
-    rows = await session.execute(select(RateScheduleRecord.rate_code, RateScheduleRecord.effective_on, RateScheduleRecord.data))
+    rows = await session.execute(
+        select(RateScheduleRecord.rate_code, RateScheduleRecord.effective_on, RateScheduleRecord.data)
+    )
     return r.RateBook(r.parse(code, on, data) for code, on, data in rows)
 
 
@@ -130,8 +134,12 @@ async def candidates(session: AsyncSession, cycle: int, on: dt.date, worker: tup
     query = (
         select(Account.id)
         .join(Premise, Premise.id == Account.premise_id)
-        .where(Premise.cycle == cycle, Account.status.in_(BILLABLE), ~billed.exists(),
-               (Account.opened_on.is_(None)) | (Account.opened_on <= on))
+        .where(
+            Premise.cycle == cycle,
+            Account.status.in_(BILLABLE),
+            ~billed.exists(),
+            (Account.opened_on.is_(None)) | (Account.opened_on <= on),
+        )
         .order_by(Account.id)
     )
     index, count = worker
@@ -147,8 +155,13 @@ async def claim(session: AsyncSession, ids: list[int], on: dt.date) -> list[int]
         ids = list(await session.scalars(locked))
     if not ids:
         return []
-    done = set(await session.scalars(
-        select(Bill.account_id).where(member_of(session, Bill.account_id, ids), (Bill.period_end == on) | Bill.final)))
+    done = set(
+        await session.scalars(
+            select(Bill.account_id).where(
+                member_of(session, Bill.account_id, ids), (Bill.period_end == on) | Bill.final
+            )
+        )
+    )
     return [i for i in ids if i not in done]
 
 
@@ -183,11 +196,13 @@ class ReadRow(NamedTuple):
     rollover: bool  # only "rollover" of the read's flags matters to billing
 
 
-def _read_row(zone: ZoneInfo, read_id: int, meter_id: int, value: int, read_at: dt.datetime, source: str,
-              flags: str | None) -> ReadRow:
+def _read_row(
+    zone: ZoneInfo, read_id: int, meter_id: int, value: int, read_at: dt.datetime, source: str, flags: str | None
+) -> ReadRow:
     # Flags come as JSON text so 100,000s of reads are not decoded.
-    return ReadRow(read_id, meter_id, value, read_at, read_at.astimezone(zone).date(), source,
-                   bool(flags) and "rollover" in flags)
+    return ReadRow(
+        read_id, meter_id, value, read_at, read_at.astimezone(zone).date(), source, bool(flags) and "rollover" in flags
+    )
 
 
 READ_COLUMNS = (MeterRead.id, MeterRead.meter_id, MeterRead.value, MeterRead.read_at, SOURCE_TEXT, FLAGS_TEXT)
@@ -201,64 +216,134 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
     def among(column: Any, values: Iterable[Any]) -> Any:
         return member_of(session, column, list(values))
 
-    chunk.accounts = {row.id: row for row in await fetch_rows(session, select(
-        Account.id, Account.number, Account.account_class, Account.status, Account.premise_id, Account.opened_on,
-        Account.consecutive_estimates, Account.customer_id, Account.closed_on).where(among(Account.id, ids)))}
+    chunk.accounts = {
+        row.id: row
+        for row in await fetch_rows(
+            session,
+            select(
+                Account.id,
+                Account.number,
+                Account.account_class,
+                Account.status,
+                Account.premise_id,
+                Account.opened_on,
+                Account.consecutive_estimates,
+                Account.customer_id,
+                Account.closed_on,
+            ).where(among(Account.id, ids)),
+        )
+    }
     premise_ids = {a.premise_id for a in chunk.accounts.values()}
-    chunk.premises = {p.id: p for p in await fetch_rows(session, select(
-        Premise.id, Premise.parent_id, Premise.cycle).where(among(Premise.id, premise_ids)))}
+    chunk.premises = {
+        p.id: p
+        for p in await fetch_rows(
+            session, select(Premise.id, Premise.parent_id, Premise.cycle).where(among(Premise.id, premise_ids))
+        )
+    }
     customer_ids = {a.customer_id for a in chunk.accounts.values()}
-    chunk.customers = {row.id: row for row in await fetch_rows(session, select(
-        Customer.id, Customer.first_name, Customer.email, Customer.language, Customer.paperless,
-        Customer.notify_email).where(among(Customer.id, customer_ids)))}
-    for row in await fetch_rows(session, select(
-            Service.account_id, cast(Service.kind, String).label("kind"), Service.rate_code, Service.quantity,
-            Service.started_on, Service.ended_on).where(among(Service.account_id, ids)).order_by(Service.id)):
+    chunk.customers = {
+        row.id: row
+        for row in await fetch_rows(
+            session,
+            select(
+                Customer.id,
+                Customer.first_name,
+                Customer.email,
+                Customer.language,
+                Customer.paperless,
+                Customer.notify_email,
+            ).where(among(Customer.id, customer_ids)),
+        )
+    }
+    for row in await fetch_rows(
+        session,
+        select(
+            Service.account_id,
+            cast(Service.kind, String).label("kind"),
+            Service.rate_code,
+            Service.quantity,
+            Service.started_on,
+            Service.ended_on,
+        )
+        .where(among(Service.account_id, ids))
+        .order_by(Service.id),
+    ):
         chunk.services[row.account_id].append(
-            c.ServiceInfo(row.kind, row.rate_code, row.quantity, row.started_on, row.ended_on))
+            c.ServiceInfo(row.kind, row.rate_code, row.quantity, row.started_on, row.ended_on)
+        )
     parents = {p.parent_id for p in chunk.premises.values() if p.parent_id}
-    for meter in await fetch_rows(session, select(
-            Meter.id, Meter.premise_id, Meter.size, Meter.dials, Meter.multiplier, Meter.unit, Meter.serial)
-            .where(among(Meter.premise_id, premise_ids | parents), Meter.kind == MeterKind.WATER,
-                   Meter.removed_on.is_(None)).order_by(Meter.id)):
+    for meter in await fetch_rows(
+        session,
+        select(Meter.id, Meter.premise_id, Meter.size, Meter.dials, Meter.multiplier, Meter.unit, Meter.serial)
+        .where(
+            among(Meter.premise_id, premise_ids | parents), Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None)
+        )
+        .order_by(Meter.id),
+    ):
         chunk.meter_of_premise.setdefault(meter.premise_id, meter)
     # Units of a building billed from the master meter: every billable account under the parent, in account order.
     shared_parents = [p for p in parents if p in chunk.meter_of_premise]
     if shared_parents:
-        for row in await fetch_rows(session, select(Premise.parent_id, Account.id.label("account_id"))
-                                    .join(Account, Account.premise_id == Premise.id)
-                                    .where(among(Premise.parent_id, shared_parents), Account.status.in_(BILLABLE))
-                                    .order_by(Account.id)):
+        for row in await fetch_rows(
+            session,
+            select(Premise.parent_id, Account.id.label("account_id"))
+            .join(Account, Account.premise_id == Premise.id)
+            .where(among(Premise.parent_id, shared_parents), Account.status.in_(BILLABLE))
+            .order_by(Account.id),
+        ):
             chunk.units_of_parent.setdefault(row.parent_id, []).append(row.account_id)
-    latest = (select(Bill.account_id, func.max(Bill.period_end).label("end"))
-              .where(among(Bill.account_id, ids), Bill.period_end < ctx.on).group_by(Bill.account_id).subquery())
-    for row in await fetch_rows(session, select(Bill.account_id, Bill.period_end, Bill.curr_read_id)
-                                .join(latest, and_(latest.c.account_id == Bill.account_id, latest.c.end == Bill.period_end))):
+    latest = (
+        select(Bill.account_id, func.max(Bill.period_end).label("end"))
+        .where(among(Bill.account_id, ids), Bill.period_end < ctx.on)
+        .group_by(Bill.account_id)
+        .subquery()
+    )
+    for row in await fetch_rows(
+        session,
+        select(Bill.account_id, Bill.period_end, Bill.curr_read_id).join(
+            latest, and_(latest.c.account_id == Bill.account_id, latest.c.end == Bill.period_end)
+        ),
+    ):
         chunk.last_bill[row.account_id] = row
     meter_ids = [m.id for m in chunk.meter_of_premise.values()]
     if meter_ids:
         since = ctx.midnight(ctx.on - dt.timedelta(days=HISTORY_DAYS))
         until = ctx.midnight(ctx.on + dt.timedelta(days=1))
         make_read = functools.partial(_read_row, ctx.zone)
-        for read in await fetch_rows(session, select(*READ_COLUMNS).where(
-                among(MeterRead.meter_id, meter_ids), MeterRead.read_at >= since, MeterRead.read_at < until)
-                .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id), make_read):
+        for read in await fetch_rows(
+            session,
+            select(*READ_COLUMNS)
+            .where(among(MeterRead.meter_id, meter_ids), MeterRead.read_at >= since, MeterRead.read_at < until)
+            .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id),
+            make_read,
+        ):
             chunk.reads[read.meter_id].append(read)
             chunk.read_by_id[read.id] = read
-        missing = [b.curr_read_id for b in chunk.last_bill.values() if b.curr_read_id and b.curr_read_id not in chunk.read_by_id]
+        missing = [
+            b.curr_read_id
+            for b in chunk.last_bill.values()
+            if b.curr_read_id and b.curr_read_id not in chunk.read_by_id
+        ]
         if missing:
             for read in await fetch_rows(session, select(*READ_COLUMNS).where(among(MeterRead.id, missing)), make_read):
                 chunk.read_by_id[read.id] = read
     chunk.balances = await ledger.balances(session, ids)
     finals = [a.id for a in chunk.accounts.values() if a.status == AccountStatus.FINAL]
     if finals:
-        for deposit in await session.scalars(select(Deposit).where(
-                Deposit.account_id.in_(finals), Deposit.status.in_([DepositStatus.REQUIRED, DepositStatus.HELD]))):
+        for deposit in await session.scalars(
+            select(Deposit).where(
+                Deposit.account_id.in_(finals), Deposit.status.in_([DepositStatus.REQUIRED, DepositStatus.HELD])
+            )
+        ):
             chunk.deposits[deposit.account_id].append(deposit)
         billed_keys = {f"deposit:{d.id}:billed": d.id for ds in chunk.deposits.values() for d in ds}
         if billed_keys:
-            chunk.billed_deposits = {billed_keys[key] for key in await session.scalars(
-                select(LedgerEntry.source_key).where(LedgerEntry.source_key.in_(list(billed_keys))))}
+            chunk.billed_deposits = {
+                billed_keys[key]
+                for key in await session.scalars(
+                    select(LedgerEntry.source_key).where(LedgerEntry.source_key.in_(list(billed_keys)))
+                )
+            }
     return chunk
 
 
@@ -281,7 +366,9 @@ def history_of(reads: Iterable[ReadRow], meter: c.MeterInfo, until: dt.datetime 
             days = (read.on - before.on).days
             if days > 0:
                 try:
-                    units, _ = c.register_delta(meter, before.value, read.value, ("rollover",) if read.rollover else no_flags)
+                    units, _ = c.register_delta(
+                        meter, before.value, read.value, ("rollover",) if read.rollover else no_flags
+                    )
                 except c.BillHeld:
                     units = None
                 if units is not None:
@@ -400,12 +487,20 @@ def english(message: c.Message) -> str:
     return text
 
 
-def bill_email(customer: Any, number: str, bill_id: int, amount_cents: int, due_on: dt.date, ctx: RunContext) -> tuple[str, str, str, None]:
+def bill_email(
+    customer: Any, number: str, bill_id: int, amount_cents: int, due_on: dt.date, ctx: RunContext
+) -> tuple[str, str, str, None]:
     language = customer.language or "en"
     subject, template, due, utility = _email_parts(language, due_on)
     with i18n.use_locale(language):
-        text = template % {"name": customer.first_name, "number": number, "amount": i18n.format_money(amount_cents),
-                           "due": due, "url": f"{ctx.public_url.rstrip('/')}/my/bills/{bill_id}", "utility": utility}
+        text = template % {
+            "name": customer.first_name,
+            "number": number,
+            "amount": i18n.format_money(amount_cents),
+            "due": due,
+            "url": f"{ctx.public_url.rstrip('/')}/my/bills/{bill_id}",
+            "utility": utility,
+        }
     return customer.email, subject, text, None
 
 
@@ -413,11 +508,15 @@ def bill_email(customer: Any, number: str, bill_id: int, amount_cents: int, due_
 def _email_parts(language: str, due_on: dt.date) -> tuple[str, str, str, str]:
     """What every bill-ready email of a run shares in one language (a run sends tens of thousands)."""
     with i18n.use_locale(language):
-        return (i18n.gettext("Your utility bill is ready"),
-                i18n.gettext("Hello %(name)s,\n\nYour bill for account %(number)s is ready: %(amount)s due %(due)s.\n"
-                             "See it, with your usage and how each charge was worked out, at %(url)s\n\n%(utility)s"),
-                i18n.format_date(due_on),
-                i18n.gettext("Customer service: 555-0100, Monday to Friday, 8 a.m. to 5 p.m."))
+        return (
+            i18n.gettext("Your utility bill is ready"),
+            i18n.gettext(
+                "Hello %(name)s,\n\nYour bill for account %(number)s is ready: %(amount)s due %(due)s.\n"
+                "See it, with your usage and how each charge was worked out, at %(url)s\n\n%(utility)s"
+            ),
+            i18n.format_date(due_on),
+            i18n.gettext("Customer service: 555-0100, Monday to Friday, 8 a.m. to 5 p.m."),
+        )
 
 
 # ---- one chunk ------------------------------------------------------------------------------------------------
@@ -450,15 +549,25 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         account = chunk.accounts[account_id]
         customer = chunk.customers.get(account.customer_id)
         delivery = "email" if customer is not None and customer.email and customer.paperless else "paper"
-        bill_rows.append({
-            "account_id": account_id, "cycle": ctx.cycle, "period_start": bill.period_start,
-            "period_end": bill.period_end, "bill_date": ctx.on, "due_date": ctx.due_on,
-            "prev_read_id": data.prev_read.id if data.prev_read else None,
-            "curr_read_id": data.curr_read.id if data.curr_read else None,
-            "usage": bill.usage.gallons, "estimated": bill.usage.estimated, "final": bill.final,
-            "previous_balance_cents": chunk.balances.get(account_id, 0), "total_cents": bill.total_cents,
-            "document": document(data, bill, delivery), "created_at": now,
-        })
+        bill_rows.append(
+            {
+                "account_id": account_id,
+                "cycle": ctx.cycle,
+                "period_start": bill.period_start,
+                "period_end": bill.period_end,
+                "bill_date": ctx.on,
+                "due_date": ctx.due_on,
+                "prev_read_id": data.prev_read.id if data.prev_read else None,
+                "curr_read_id": data.curr_read.id if data.curr_read else None,
+                "usage": bill.usage.gallons,
+                "estimated": bill.usage.estimated,
+                "final": bill.final,
+                "previous_balance_cents": chunk.balances.get(account_id, 0),
+                "total_cents": bill.total_cents,
+                "document": document(data, bill, delivery),
+                "created_at": now,
+            }
+        )
     created = await insert_bills(session, bill_rows)
     line_rows: list[tuple[Any, ...]] = []
     charges: list[ledger.NewEntry] = []
@@ -477,39 +586,85 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         result.final += bill.final
         result.charged_cents += bill.total_cents
         for sort, line in enumerate(bill.lines):
-            line_rows.append((bill_id, line.service_kind, english(line.text)[:200], line.quantity, line.unit,
-                              _rate(line.rate_cents), line.amount_cents, sort))
+            line_rows.append(
+                (
+                    bill_id,
+                    line.service_kind,
+                    english(line.text)[:200],
+                    line.quantity,
+                    line.unit,
+                    _rate(line.rate_cents),
+                    line.amount_cents,
+                    sort,
+                )
+            )
         if bill.total_cents:
-            charges.append(ledger.NewEntry(
-                account_id, LedgerKind.CHARGE, bill.total_cents, bill_key(account_id, bill.period_end), ctx.on,
-                f"{'Final bill' if bill.final else 'Bill'} {bill.period_start.isoformat()} to {bill.period_end.isoformat()}",
-                bill_id))
+            charges.append(
+                ledger.NewEntry(
+                    account_id,
+                    LedgerKind.CHARGE,
+                    bill.total_cents,
+                    bill_key(account_id, bill.period_end),
+                    ctx.on,
+                    f"{'Final bill' if bill.final else 'Bill'} {bill.period_start.isoformat()} to {bill.period_end.isoformat()}",
+                    bill_id,
+                )
+            )
         if bill.usage.estimated and bill.usage.estimated_read is not None:
             result.estimated += 1
             meter_row = chunk.meter_of_premise.get(chunk.accounts[account_id].premise_id)
             if meter_row is not None and data.share is None:
-                estimated_reads.append((bill_id, {
-                    "meter_id": meter_row.id, "value": bill.usage.estimated_read.value,
-                    "read_at": dt.datetime.combine(bill.period_end, dt.time(12), ctx.zone).astimezone(dt.UTC),
-                    "source": ReadSource.ESTIMATED, "flags": [], "created_at": now,
-                    "note": f"estimated for bill {bill_id}",
-                }))
+                estimated_reads.append(
+                    (
+                        bill_id,
+                        {
+                            "meter_id": meter_row.id,
+                            "value": bill.usage.estimated_read.value,
+                            "read_at": dt.datetime.combine(bill.period_end, dt.time(12), ctx.zone).astimezone(dt.UTC),
+                            "source": ReadSource.ESTIMATED,
+                            "flags": [],
+                            "created_at": now,
+                            "note": f"estimated for bill {bill_id}",
+                        },
+                    )
+                )
         new_count = (account.consecutive_estimates or 0) + 1 if bill.usage.estimated else 0
         if new_count != (account.consecutive_estimates or 0):
             estimate_counts.append({"b_id": account_id, "b_count": new_count})
         if bill.usage.needs_read_order:
             read_order_accounts.append(account_id)
         for deposit in chunk.deposits.get(account_id, []) if bill.final else []:
-            applied, unbilled = deposits.final_settlement(deposit.required_cents, deposit.paid_cents,
-                                                          deposit.interest_cents, billed=deposit.id in chunk.billed_deposits)
+            applied, unbilled = deposits.final_settlement(
+                deposit.required_cents,
+                deposit.paid_cents,
+                deposit.interest_cents,
+                billed=deposit.id in chunk.billed_deposits,
+            )
             entries = []
             if applied > 0:
-                entries.append(ledger.NewEntry(account_id, LedgerKind.DEPOSIT_APPLIED, -applied,
-                                               deposits.applied_key(deposit.id), ctx.on, "Deposit applied to the final bill",
-                                               bill_id))
+                entries.append(
+                    ledger.NewEntry(
+                        account_id,
+                        LedgerKind.DEPOSIT_APPLIED,
+                        -applied,
+                        deposits.applied_key(deposit.id),
+                        ctx.on,
+                        "Deposit applied to the final bill",
+                        bill_id,
+                    )
+                )
             if unbilled > 0:
-                entries.append(ledger.NewEntry(account_id, LedgerKind.ADJUSTMENT, -unbilled, deposits.unbilled_key(deposit.id),
-                                               ctx.on, "Unpaid part of the deposit: not owed once service ends", bill_id))
+                entries.append(
+                    ledger.NewEntry(
+                        account_id,
+                        LedgerKind.ADJUSTMENT,
+                        -unbilled,
+                        deposits.unbilled_key(deposit.id),
+                        ctx.on,
+                        "Unpaid part of the deposit: not owed once service ends",
+                        bill_id,
+                    )
+                )
             deposit_entries.append((deposit, entries))
         if bill.final:
             finals_billed.append(account_id)
@@ -524,11 +679,18 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         read_ids = list((await session.scalars(statement, [row for _, row in estimated_reads])).all())
         await session.execute(
             update(Bill.__table__).where(Bill.__table__.c.id == _bind("b_bill")).values(curr_read_id=_bind("b_read")),
-            [{"b_bill": bill_id, "b_read": read_id} for (bill_id, _), read_id in zip(estimated_reads, read_ids, strict=True)])
+            [
+                {"b_bill": bill_id, "b_read": read_id}
+                for (bill_id, _), read_id in zip(estimated_reads, read_ids, strict=True)
+            ],
+        )
     if estimate_counts:
         await session.execute(
-            update(Account.__table__).where(Account.__table__.c.id == _bind("b_id"))
-            .values(consecutive_estimates=_bind("b_count")), estimate_counts)
+            update(Account.__table__)
+            .where(Account.__table__.c.id == _bind("b_id"))
+            .values(consecutive_estimates=_bind("b_count")),
+            estimate_counts,
+        )
     await ledger.post_many(session, ACTOR, charges)
     if deposit_entries:
         posted = await ledger.post_many(session, ACTOR, [entry for _, entries in deposit_entries for entry in entries])
@@ -538,10 +700,22 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
             before = {"status": deposit.status, "paid_cents": deposit.paid_cents}
             deposit.status = DepositStatus.APPLIED
             deposit.settled_on = ctx.on
-            await audit.record(session, ACTOR, "deposit.apply", "deposit", deposit.id, account_id=deposit.account_id,
-                               before=before, after={"status": DepositStatus.APPLIED,
-                                                     **{("applied_cents" if e.kind == LedgerKind.DEPOSIT_APPLIED else
-                                                         "unbilled_cents"): -e.amount_cents for e in entries}})
+            await audit.record(
+                session,
+                ACTOR,
+                "deposit.apply",
+                "deposit",
+                deposit.id,
+                account_id=deposit.account_id,
+                before=before,
+                after={
+                    "status": DepositStatus.APPLIED,
+                    **{
+                        ("applied_cents" if e.kind == LedgerKind.DEPOSIT_APPLIED else "unbilled_cents"): -e.amount_cents
+                        for e in entries
+                    },
+                },
+            )
     if finals_billed:
         await service_state.close_settled(session, ACTOR, finals_billed, today=ctx.on)
     result.read_orders = await order_reads(session, read_order_accounts, chunk, ctx)
@@ -560,17 +734,26 @@ async def insert_bills(session: AsyncSession, rows: list[dict[str, Any]]) -> dic
         # unique index refuses the copy, the savepoint undoes it and the plain path below skips that bill.
         import asyncpg
 
-        ids = list(await session.scalars(
-            select(func.nextval(func.pg_get_serial_sequence("bill", "id"))).select_from(func.generate_series(1, len(rows)))))
+        ids = list(
+            await session.scalars(
+                select(func.nextval(func.pg_get_serial_sequence("bill", "id"))).select_from(
+                    func.generate_series(1, len(rows))
+                )
+            )
+        )
         try:
             async with session.begin_nested():
-                await copy_rows(session, Bill.__table__, [{"id": bill_id, **row} for bill_id, row in zip(ids, rows, strict=True)])
+                await copy_rows(
+                    session, Bill.__table__, [{"id": bill_id, **row} for bill_id, row in zip(ids, rows, strict=True)]
+                )
             return {row["account_id"]: bill_id for bill_id, row in zip(ids, rows, strict=True)}
         except asyncpg.UniqueViolationError:
             pass
-    statement = (_insert(session, Bill.__table__)
-                 .on_conflict_do_nothing(index_elements=["account_id", "period_end"])
-                 .returning(Bill.__table__.c.id, Bill.__table__.c.account_id))
+    statement = (
+        _insert(session, Bill.__table__)
+        .on_conflict_do_nothing(index_elements=["account_id", "period_end"])
+        .returning(Bill.__table__.c.id, Bill.__table__.c.account_id)
+    )
     return {account_id: bill_id for bill_id, account_id in (await session.execute(statement, rows)).all()}
 
 
@@ -593,9 +776,15 @@ async def order_reads(session: AsyncSession, account_ids: list[int], chunk: Chun
     """A read order for each account that needs an actual read, unless one is already open."""
     if not account_ids:
         return 0
-    open_orders = set(await session.scalars(
-        select(WorkOrder.account_id).where(WorkOrder.account_id.in_(account_ids), WorkOrder.kind == WorkOrderKind.READ,
-                                           WorkOrder.status.in_(workorders.OPEN_STATUSES))))
+    open_orders = set(
+        await session.scalars(
+            select(WorkOrder.account_id).where(
+                WorkOrder.account_id.in_(account_ids),
+                WorkOrder.kind == WorkOrderKind.READ,
+                WorkOrder.status.in_(workorders.OPEN_STATUSES),
+            )
+        )
+    )
     made = 0
     for account_id in dict.fromkeys(account_ids):
         if account_id in open_orders:
@@ -603,9 +792,15 @@ async def order_reads(session: AsyncSession, account_ids: list[int], chunk: Chun
         account = chunk.accounts[account_id]
         meter = chunk.meter_of_premise.get(account.premise_id)
         await workorders.create(
-            session, ACTOR, kind=WorkOrderKind.READ, premise_id=account.premise_id, account_id=account_id,
-            meter_id=meter.id if meter else None, due_on=ctx.policy.next_business_day(ctx.on + dt.timedelta(days=1)),
-            instructions=render_english("read_order"))
+            session,
+            ACTOR,
+            kind=WorkOrderKind.READ,
+            premise_id=account.premise_id,
+            account_id=account_id,
+            meter_id=meter.id if meter else None,
+            due_on=ctx.policy.next_business_day(ctx.on + dt.timedelta(days=1)),
+            instructions=render_english("read_order"),
+        )
         made += 1
     return made
 
@@ -640,10 +835,12 @@ async def bill_run(
             if max_chunks is not None and number >= max_chunks:
                 break
             async with maker() as session, session.begin():
-                total.add(await bill_chunk(session, ids[offset:offset + size], ctx))
+                total.add(await bill_chunk(session, ids[offset : offset + size], ctx))
             collect()
-            progress(f"cycle {cycle} worker {worker[0] + 1}/{worker[1]}: {min(offset + size, len(ids)):,} of "
-                     f"{len(ids):,} accounts, {total.billed:,} billed")
+            progress(
+                f"cycle {cycle} worker {worker[0] + 1}/{worker[1]}: {min(offset + size, len(ids)):,} of "
+                f"{len(ids):,} accounts, {total.billed:,} billed"
+            )
     total.seconds = time.perf_counter() - started
     return total
 
@@ -665,24 +862,49 @@ def collect_between_chunks() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
-def _worker_main(database_url: str, cycle: int, on: dt.date, policy: Policy, public_url: str, timezone: str,
-                 worker: tuple[int, int], chunk_size: int | None) -> RunResult:
+def _worker_main(
+    database_url: str,
+    cycle: int,
+    on: dt.date,
+    policy: Policy,
+    public_url: str,
+    timezone: str,
+    worker: tuple[int, int],
+    chunk_size: int | None,
+) -> RunResult:
     from portal.db import make_engine, make_sessionmaker
 
     async def go() -> RunResult:
         engine = make_engine(database_url)
         try:
-            return await bill_run(make_sessionmaker(engine), cycle, on, policy, public_url=public_url, timezone=timezone,
-                                  worker=worker,
-                                  chunk_size=chunk_size, progress=print)
+            return await bill_run(
+                make_sessionmaker(engine),
+                cycle,
+                on,
+                policy,
+                public_url=public_url,
+                timezone=timezone,
+                worker=worker,
+                chunk_size=chunk_size,
+                progress=print,
+            )
         finally:
             await engine.dispose()
 
     return asyncio.run(go())
 
 
-def run_processes(database_url: str, cycle: int, on: dt.date, policy: Policy, *, jobs: int, public_url: str,
-                  timezone: str = DEFAULT_TIMEZONE, chunk_size: int | None = None) -> RunResult:
+def run_processes(
+    database_url: str,
+    cycle: int,
+    on: dt.date,
+    policy: Policy,
+    *,
+    jobs: int,
+    public_url: str,
+    timezone: str = DEFAULT_TIMEZONE,
+    chunk_size: int | None = None,
+) -> RunResult:
     """The run split over `jobs` processes (PostgreSQL only: SQLite has one writer, so it runs in one)."""
     import concurrent.futures
     import multiprocessing
@@ -692,8 +914,10 @@ def run_processes(database_url: str, cycle: int, on: dt.date, policy: Policy, *,
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(_worker_main, database_url, cycle, on, policy, public_url, timezone, (k, jobs), chunk_size)
-                   for k in range(jobs)]
+        futures = [
+            pool.submit(_worker_main, database_url, cycle, on, policy, public_url, timezone, (k, jobs), chunk_size)
+            for k in range(jobs)
+        ]
         total = RunResult()
         for future in futures:
             total.add(future.result())

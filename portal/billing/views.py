@@ -85,8 +85,11 @@ class BillView:
 
     @property
     def title(self) -> str:
-        return _("Bill of %(date)s, account %(number)s", date=i18n.format_date(self.bill.bill_date),
-                 number=self.account.number)
+        return _(
+            "Bill of %(date)s, account %(number)s",
+            date=i18n.format_date(self.bill.bill_date),
+            number=self.account.number,
+        )
 
 
 async def bill_for(session: AsyncSession, user_id: int, role: Role, bill_id: int) -> Bill:
@@ -118,8 +121,9 @@ def _detail(line: BillLine) -> str:
     quantity = i18n.format_number(int(line.quantity) if line.quantity == int(line.quantity) else float(line.quantity))
     if line.rate is not None and line.unit == "gal":
         rate_cents = int((Decimal(line.rate) * 100).to_integral_value())
-        return _("%(quantity)s gallons × %(rate)s per 1,000 gallons", quantity=quantity,
-                 rate=i18n.format_money(rate_cents))
+        return _(
+            "%(quantity)s gallons × %(rate)s per 1,000 gallons", quantity=quantity, rate=i18n.format_money(rate_cents)
+        )
     return ""
 
 
@@ -129,7 +133,9 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
     premise = await session.get(Premise, account.premise_id)
     customer = await session.get(Customer, account.customer_id)
     assert premise is not None and customer is not None
-    rows = list(await session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.sort, BillLine.id)))
+    rows = list(
+        await session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.sort, BillLine.id))
+    )
     document = bill.document or {}
     stored = document.get("lines") or []
     grouped: dict[str, list[LineView]] = {}
@@ -139,17 +145,33 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
             notes = tuple(filter(None, (_message(n) for n in stored[index][2]))) if len(stored[index]) > 2 else ()
         else:
             description, notes = row.description, ()
-        grouped.setdefault(str(row.service_kind), []).append(LineView(description, _detail(row), notes, row.amount_cents))
-    services = tuple(ServiceView(label(kind), tuple(lines), sum(x.amount_cents for x in lines)) for kind, lines in grouped.items())
-    deposit = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-        LedgerEntry.bill_id == bill.id, LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED))
-    history = list(await session.execute(
-        select(Bill.id, Bill.period_start, Bill.period_end, Bill.usage, Bill.estimated)
-        .where(Bill.account_id == bill.account_id, Bill.period_end <= bill.period_end)
-        .order_by(Bill.period_end.desc()).limit(13)))[::-1]
+        grouped.setdefault(str(row.service_kind), []).append(
+            LineView(description, _detail(row), notes, row.amount_cents)
+        )
+    services = tuple(
+        ServiceView(label(kind), tuple(lines), sum(x.amount_cents for x in lines)) for kind, lines in grouped.items()
+    )
+    deposit = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.bill_id == bill.id, LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED
+        )
+    )
+    history = list(
+        await session.execute(
+            select(Bill.id, Bill.period_start, Bill.period_end, Bill.usage, Bill.estimated)
+            .where(Bill.account_id == bill.account_id, Bill.period_end <= bill.period_end)
+            .order_by(Bill.period_end.desc())
+            .limit(13)
+        )
+    )[::-1]
     points = [
-        ChartPoint(dates.format_date(end, "MMM", locale=_locale()), dates.format_date(end, "MMMM y", locale=_locale()),
-                   usage, highlight=bill_id == bill.id, estimated=bool(estimated))
+        ChartPoint(
+            dates.format_date(end, "MMM", locale=_locale()),
+            dates.format_date(end, "MMMM y", locale=_locale()),
+            usage,
+            highlight=bill_id == bill.id,
+            estimated=bool(estimated),
+        )
         for bill_id, _start, end, usage, estimated in history
     ]
     chart = bar_chart(points, title=_("Water use by bill, in gallons"), unit=_("gallons"))
@@ -159,13 +181,22 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
         best = history[index]
         last_year = Comparison(best.usage, (best.period_end - best.period_start).days + 1, best.period_end)
     return BillView(
-        bill=bill, account=account, premise=premise, customer=customer, services=services,
+        bill=bill,
+        account=account,
+        premise=premise,
+        customer=customer,
+        services=services,
         usage_notes=tuple(filter(None, (_message(n) for n in document.get("usage_notes", [])))),
         notes=tuple(filter(None, (_message(n) for n in document.get("notes", [])))),
-        chart=chart, last_year=last_year, deposit_applied_cents=int(deposit or 0),
+        chart=chart,
+        last_year=last_year,
+        deposit_applied_cents=int(deposit or 0),
     )
 
 
 async def bills_of(session: AsyncSession, account_id: int, limit: int = 24) -> list[Bill]:
-    return list(await session.scalars(
-        select(Bill).where(Bill.account_id == account_id).order_by(Bill.period_end.desc()).limit(limit)))
+    return list(
+        await session.scalars(
+            select(Bill).where(Bill.account_id == account_id).order_by(Bill.period_end.desc()).limit(limit)
+        )
+    )

@@ -21,13 +21,20 @@ async def _extensions_check(settings: Settings, on: dt.date) -> None:
             tally = await extensions.check(session, Actor.job("extensions-check"), on=on)
     finally:
         await engine.dispose()
-    click.echo(f"Extensions checked on {on.isoformat()}: {tally.checked} active, {tally.kept} kept, "
-               f"{tally.broken} broken, {tally.notified} residents notified.")
+    click.echo(
+        f"Extensions checked on {on.isoformat()}: {tally.checked} active, {tally.kept} kept, "
+        f"{tally.broken} broken, {tally.notified} residents notified."
+    )
 
 
 @click.command("extensions-check")
-@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="The day to check as (YYYY-MM-DD); today when left out.")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day to check as (YYYY-MM-DD); today when left out.",
+)
 def extensions_check(on: dt.datetime | None) -> None:
     """Mark payment extensions kept (paid) or broken (date passed unpaid) and notify each resident."""
     asyncio.run(_extensions_check(Settings.from_env(), on.date() if on else dt.date.today()))

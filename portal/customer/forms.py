@@ -11,36 +11,55 @@ from portal.web.forms import PHONE, AddressSearchForm, DateField, Form, LetterOf
 
 
 class ChooseAddressForm(Form):
-    premise_id = RadioField(_("Choose the address"), coerce=int,
-                            validators=[InputRequired(_("Choose an address from the list."))])
+    premise_id = RadioField(
+        _("Choose the address"), coerce=int, validators=[InputRequired(_("Choose an address from the list."))]
+    )
 
 
 class StartDateForm(Form):
-    start_on = DateField(_("Start date"), validators=[InputRequired(_("Enter the date you want service to start."))],
-                         description=_("A weekday, from the next business day."))
+    start_on = DateField(
+        _("Start date"),
+        validators=[InputRequired(_("Enter the date you want service to start."))],
+        description=_("A weekday, from the next business day."),
+    )
 
 
 class MoveDatesForm(Form):
-    stop_on = DateField(_("Last day at your current address"),
-                        validators=[InputRequired(_("Enter the date you want service to stop."))],
-                        description=_("We read the meter that day for your final bill."))
-    start_on = DateField(_("First day at your new address"),
-                         validators=[InputRequired(_("Enter the date you want service to start."))],
-                         description=_("A weekday, from the next business day."))
+    stop_on = DateField(
+        _("Last day at your current address"),
+        validators=[InputRequired(_("Enter the date you want service to stop."))],
+        description=_("We read the meter that day for your final bill."),
+    )
+    start_on = DateField(
+        _("First day at your new address"),
+        validators=[InputRequired(_("Enter the date you want service to start."))],
+        description=_("A weekday, from the next business day."),
+    )
 
 
 class ContactForm(Form):
-    phone = TelField(_("Phone number"), validators=[DataRequired(_("Enter a phone number we can call on the day.")), PHONE],
-                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
-    email = EmailField(_("Email address"), validators=[DataRequired(_("Enter your email address.")),
-                                                       Email(_("Enter an email address like name@example.com."))],
-                       render_kw={"autocomplete": "email", "inputmode": "email"})
+    phone = TelField(
+        _("Phone number"),
+        validators=[DataRequired(_("Enter a phone number we can call on the day.")), PHONE],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    email = EmailField(
+        _("Email address"),
+        validators=[
+            DataRequired(_("Enter your email address.")),
+            Email(_("Enter an email address like name@example.com.")),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
 
 
 class DepositForm(LetterOfCreditForm):
     option = RadioField(
         _("How do you want to handle the deposit?"),
-        choices=[("pay", _("I will pay the deposit")), ("letter", _("I have a letter of credit from my previous utility"))],
+        choices=[
+            ("pay", _("I will pay the deposit")),
+            ("letter", _("I have a letter of credit from my previous utility")),
+        ],
         validators=[InputRequired(_("Choose how you want to handle the deposit."))],
     )
 
@@ -50,8 +69,11 @@ class DepositForm(LetterOfCreditForm):
 
 
 class StopForm(Form):
-    stop_on = DateField(_("Last day of service"), validators=[InputRequired(_("Enter the date you want service to stop."))],
-                        description=_("We read the meter that day for your final bill."))
+    stop_on = DateField(
+        _("Last day of service"),
+        validators=[InputRequired(_("Enter the date you want service to stop."))],
+        description=_("We read the meter that day for your final bill."),
+    )
     forwarding_address = TextAreaField(
         _("Where should we send your final bill?"),
         validators=[DataRequired(_("Enter the address where we should send your final bill.")), Length(max=500)],
@@ -65,28 +87,44 @@ class CancelRequestForm(Form):
 
 
 class ExtensionForm(Form):
-    promised_on = DateField(_("I will pay the past-due amount by"),
-                            validators=[InputRequired(_("Enter the date you will pay by."))])
+    promised_on = DateField(
+        _("I will pay the past-due amount by"), validators=[InputRequired(_("Enter the date you will pay by."))]
+    )
 
 
 class ProblemForm(Form):
     kind = RadioField(
         _("What is the problem?"),
-        choices=[("leak", _("A leak (water running or pooling)")), ("no_water", _("No water")),
-                 ("meter_damage", _("The meter is damaged")), ("lid_damage", _("The meter box lid is damaged or missing"))],
+        choices=[
+            ("leak", _("A leak (water running or pooling)")),
+            ("no_water", _("No water")),
+            ("meter_damage", _("The meter is damaged")),
+            ("lid_damage", _("The meter box lid is damaged or missing")),
+        ],
         validators=[InputRequired(_("Choose what the problem is."))],
     )
-    description = TextAreaField(_("Tell us more"), validators=[DataRequired(_("Tell us what you see and where.")), Length(max=1000)],
-                                description=_("Where is it, and since when? For a leak: is it before or after the meter?"),
-                                render_kw={"rows": "4"})
-    phone = TelField(_("Phone number for the crew (optional)"), validators=[Optional(), PHONE],
-                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
-    photo = FileField(_("Photo (optional)"), description=_("A JPEG, PNG or WebP photo, up to 12 MB."),
-                      render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    description = TextAreaField(
+        _("Tell us more"),
+        validators=[DataRequired(_("Tell us what you see and where.")), Length(max=1000)],
+        description=_("Where is it, and since when? For a leak: is it before or after the meter?"),
+        render_kw={"rows": "4"},
+    )
+    phone = TelField(
+        _("Phone number for the crew (optional)"),
+        validators=[Optional(), PHONE],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    photo = FileField(
+        _("Photo (optional)"),
+        description=_("A JPEG, PNG or WebP photo, up to 12 MB."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
     share_location = BooleanField(
         _("Keep the place where the photo was taken with my report"),
-        description=_("Only if your phone saved it in the photo. It helps our crew find the problem. Staff see it; other "
-                      "residents never do. Leave this unticked and we remove the location from the photo."),
+        description=_(
+            "Only if your phone saved it in the photo. It helps our crew find the problem. Staff see it; other "
+            "residents never do. Leave this unticked and we remove the location from the photo."
+        ),
         default=False,
     )
 
@@ -94,10 +132,17 @@ class ProblemForm(Form):
 class PreferencesForm(Form):
     paperless = BooleanField(_("Paperless billing: email me my bills instead of mailing paper"))
     notify_email = BooleanField(_("Send notices by email (bill ready, past due, service requests)"))
-    notify_sms = BooleanField(_("Send notices by text message"), description=_("Text messages need a mobile number below."))
-    phone = TelField(_("Mobile number"), validators=[Optional(), PHONE], render_kw={"autocomplete": "tel", "inputmode": "tel"})
-    language = RadioField(_("Language for the website, bills and notices"), choices=[("en", "English"), ("es", "Español")],
-                          validators=[InputRequired(_("Choose a language."))])
+    notify_sms = BooleanField(
+        _("Send notices by text message"), description=_("Text messages need a mobile number below.")
+    )
+    phone = TelField(
+        _("Mobile number"), validators=[Optional(), PHONE], render_kw={"autocomplete": "tel", "inputmode": "tel"}
+    )
+    language = RadioField(
+        _("Language for the website, bills and notices"),
+        choices=[("en", "English"), ("es", "Español")],
+        validators=[InputRequired(_("Choose a language."))],
+    )
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
         ok = super().validate(extra_validators)

@@ -59,7 +59,9 @@ def leak_signal(policy: Policy, spans: Sequence[Interval], now: dt.datetime) -> 
         hourly.append(span)
     if hourly:
         covered = hourly[0].end - hourly[-1].start
-        if covered >= dt.timedelta(days=policy.continuous_use_alert_days) and now - hourly[0].end < dt.timedelta(days=2):
+        if covered >= dt.timedelta(days=policy.continuous_use_alert_days) and now - hourly[0].end < dt.timedelta(
+            days=2
+        ):
             total = sum(s.gallons for s in hourly)
             return LeakSignal("continuous", total / (covered.total_seconds() / 86400), None, hourly[-1].start)
     billing = [s for s in spans if (s.end - s.start) >= dt.timedelta(days=20)]

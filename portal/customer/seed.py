@@ -29,10 +29,14 @@ RESIDENT = "maria.resident@example.com"
 
 
 async def _persona_account(session: AsyncSession, email: str) -> tuple[User | None, Account | None]:
-    row = (await session.execute(
-        select(User, Account).join(UserAccount, UserAccount.user_id == User.id).join(Account, Account.id == UserAccount.account_id)
-        .where(User.email == email)
-    )).first()
+    row = (
+        await session.execute(
+            select(User, Account)
+            .join(UserAccount, UserAccount.user_id == User.id)
+            .join(Account, Account.id == UserAccount.account_id)
+            .where(User.email == email)
+        )
+    ).first()
     return (row[0], row[1]) if row else (None, None)
 
 
@@ -42,26 +46,63 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     user, account = await _persona_account(session, RESIDENT)
     if user is not None and account is not None:
         actor = Actor(user.id, user.email, Origin.WEB, user.role)
-        await services.report_problem(session, actor, policy, account, kind="lid_damage",
-                                      description="The meter box lid by the curb is cracked in two.", phone=None, today=today)
+        await services.report_problem(
+            session,
+            actor,
+            policy,
+            account,
+            kind="lid_damage",
+            description="The meter box lid by the curb is cracked in two.",
+            phone=None,
+            today=today,
+        )
 
     job = Actor.cli("seed")
-    residential = select(Account).where(Account.account_class == AccountClass.RESIDENTIAL,
-                                        Account.status == AccountStatus.ACTIVE).order_by(Account.id)
+    residential = (
+        select(Account)
+        .where(Account.account_class == AccountClass.RESIDENTIAL, Account.status == AccountStatus.ACTIVE)
+        .order_by(Account.id)
+    )
     linked = select(UserAccount.account_id)
     plain = list(await session.scalars(residential.where(Account.id.not_in(linked)).offset(20).limit(400)))
     if len(plain) < 12:
         return
-    vacant = list(await session.scalars(select(Premise).where(Premise.parent_id.is_not(None)).order_by(Premise.id.desc()).limit(3)))
+    vacant = list(
+        await session.scalars(
+            select(Premise).where(Premise.parent_id.is_not(None)).order_by(Premise.id.desc()).limit(3)
+        )
+    )
     start_on = tenancy.earliest_date(policy, today)
     try:
-        await tenancy.stop_service(session, job, policy, plain[0], stop_on=start_on + dt.timedelta(days=7),
-                                   forwarding_address="2200 Guadalupe St Apt 4, Austin, TX 78705", today=today)
+        await tenancy.stop_service(
+            session,
+            job,
+            policy,
+            plain[0],
+            stop_on=start_on + dt.timedelta(days=7),
+            forwarding_address="2200 Guadalupe St Apt 4, Austin, TX 78705",
+            today=today,
+        )
         if vacant:
-            await tenancy.move_service(session, job, policy, plain[1], stop_on=start_on, premise_id=vacant[0].id,
-                                       start_on=start_on, today=today)
-            await tenancy.start_service(session, job, policy, premise_id=vacant[-1].id, start_on=start_on, today=today,
-                                        identity=tenancy.Identity("Keisha", "Washington", "keisha.w@example.com", "254-555-0190"))
+            await tenancy.move_service(
+                session,
+                job,
+                policy,
+                plain[1],
+                stop_on=start_on,
+                premise_id=vacant[0].id,
+                start_on=start_on,
+                today=today,
+            )
+            await tenancy.start_service(
+                session,
+                job,
+                policy,
+                premise_id=vacant[-1].id,
+                start_on=start_on,
+                today=today,
+                identity=tenancy.Identity("Keisha", "Washington", "keisha.w@example.com", "254-555-0190"),
+            )
     except DomainError:
         pass  # a holiday-heavy week or an odd seed: the demo goes on without these
 

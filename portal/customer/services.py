@@ -40,7 +40,9 @@ from . import rules
 SESSION_ACCOUNT = "acct"
 
 
-async def accounts_in_view(session: AsyncSession, user_id: int, chosen: str | None) -> tuple[list[Account], Account | None]:
+async def accounts_in_view(
+    session: AsyncSession, user_id: int, chosen: str | None
+) -> tuple[list[Account], Account | None]:
     """The login's linked accounts and the one in view (the one chosen in this session, else the first)."""
     accounts = await access.linked_accounts(session, user_id)
     current = next((a for a in accounts if a.number == chosen), accounts[0] if accounts else None)
@@ -81,20 +83,28 @@ class Home:
     alerts: list[Alert] = field(default_factory=list)
 
 
-async def _reads(session: AsyncSession, premise_id: int, since: dt.datetime) -> tuple[Meter | None, list[tuple[dt.datetime, int]]]:
+async def _reads(
+    session: AsyncSession, premise_id: int, since: dt.datetime
+) -> tuple[Meter | None, list[tuple[dt.datetime, int]]]:
     meter = await session.scalar(
-        select(Meter).where(Meter.premise_id == premise_id, Meter.removed_on.is_(None)).order_by(Meter.id.desc()).limit(1)
+        select(Meter)
+        .where(Meter.premise_id == premise_id, Meter.removed_on.is_(None))
+        .order_by(Meter.id.desc())
+        .limit(1)
     )
     if meter is None:
         return None, []
     rows = await session.execute(
-        select(MeterRead.read_at, MeterRead.value).where(MeterRead.meter_id == meter.id, MeterRead.read_at >= since)
+        select(MeterRead.read_at, MeterRead.value)
+        .where(MeterRead.meter_id == meter.id, MeterRead.read_at >= since)
         .order_by(MeterRead.read_at)
     )
     return meter, [(at, int(value)) for at, value in rows]
 
 
-async def leak_signal(session: AsyncSession, policy: Policy, premise_id: int, now: dt.datetime) -> rules.LeakSignal | None:
+async def leak_signal(
+    session: AsyncSession, policy: Policy, premise_id: int, now: dt.datetime
+) -> rules.LeakSignal | None:
     meter, reads = await _reads(session, premise_id, now - dt.timedelta(days=400))
     if meter is None:
         return None
@@ -114,40 +124,83 @@ async def home(session: AsyncSession, policy: Policy, account: Account, today: d
         select(BankDraft).where(BankDraft.account_id == account.id).order_by(BankDraft.id.desc()).limit(1)
     )
     last_payment = await session.scalar(
-        select(LedgerEntry).where(LedgerEntry.account_id == account.id, LedgerEntry.kind == LedgerKind.PAYMENT)
-        .order_by(LedgerEntry.effective_on.desc(), LedgerEntry.id.desc()).limit(1)
+        select(LedgerEntry)
+        .where(LedgerEntry.account_id == account.id, LedgerEntry.kind == LedgerKind.PAYMENT)
+        .order_by(LedgerEntry.effective_on.desc(), LedgerEntry.id.desc())
+        .limit(1)
     )
     requests = await tenancy.requests_for_accounts(session, [account.id], limit=20)
     orders = await tenancy.orders_of(session, requests)
     open_requests = [r for r in requests if tenancy.request_state(r, orders) in ("pending", "in_progress")]
-    open_extension = next((e for e in await extensions.for_account(session, account.id) if e.status in extensions.OPEN), None)
+    open_extension = next(
+        (e for e in await extensions.for_account(session, account.id) if e.status in extensions.OPEN), None
+    )
     due_on = last_bill.due_date if last_bill and owed.balance_cents > 0 else None
-    view = Home(account, premise, owed.balance_cents, owed.past_due_cents, due_on, last_bill, autopay, last_payment,
-                open_requests, open_extension)
+    view = Home(
+        account,
+        premise,
+        owed.balance_cents,
+        owed.past_due_cents,
+        due_on,
+        last_bill,
+        autopay,
+        last_payment,
+        open_requests,
+        open_extension,
+    )
     if owed.past_due_cents > 0:
         held = open_extension is not None and open_extension.status == "active"
-        view.alerts.append(Alert(
-            "past_due", "warning" if held else "error",
-            _("%(amount)s is past due.", amount=format_money(owed.past_due_cents)) + " "
-            + (_("Your payment extension runs until %(date)s.", date=format_date(open_extension.promised_on)) if held
-               else _("Pay now to avoid a late fee or a disconnection, or ask for more time.")),
-            None if held else RouteLink("customer.extension"), None if held else _("Ask for more time to pay")))
+        view.alerts.append(
+            Alert(
+                "past_due",
+                "warning" if held else "error",
+                _("%(amount)s is past due.", amount=format_money(owed.past_due_cents))
+                + " "
+                + (
+                    _("Your payment extension runs until %(date)s.", date=format_date(open_extension.promised_on))
+                    if held
+                    else _("Pay now to avoid a late fee or a disconnection, or ask for more time.")
+                ),
+                None if held else RouteLink("customer.extension"),
+                None if held else _("Ask for more time to pay"),
+            )
+        )
     if last_bill is not None and owed.balance_cents > 0 and rules.bill_is_new(last_bill.bill_date, today):
-        view.alerts.append(Alert(
-            "bill_ready", "info",
-            _("Your bill of %(amount)s is ready. It is due %(date)s.", amount=format_money(last_bill.total_cents),
-              date=format_date(last_bill.due_date)),
-            RouteLink("billing.bill", {"bill_id": last_bill.id}), _("See the bill")))
+        view.alerts.append(
+            Alert(
+                "bill_ready",
+                "info",
+                _(
+                    "Your bill of %(amount)s is ready. It is due %(date)s.",
+                    amount=format_money(last_bill.total_cents),
+                    date=format_date(last_bill.due_date),
+                ),
+                RouteLink("billing.bill", {"bill_id": last_bill.id}),
+                _("See the bill"),
+            )
+        )
     signal = await leak_signal(session, policy, account.premise_id, now)
     if signal is not None:
         if signal.kind == "continuous":
-            words = _("Possible leak: your meter has shown water running every hour since %(date)s (about %(gallons)s "
-                      "gallons a day).", date=format_date(signal.since), gallons=format_number(round(signal.gallons_per_day)))
+            words = _(
+                "Possible leak: your meter has shown water running every hour since %(date)s (about %(gallons)s "
+                "gallons a day).",
+                date=format_date(signal.since),
+                gallons=format_number(round(signal.gallons_per_day)),
+            )
         else:
-            words = _("Possible leak: you used about %(gallons)s gallons a day since %(date)s, much more than your usual "
-                      "%(usual)s.", gallons=format_number(round(signal.gallons_per_day)), date=format_date(signal.since),
-                      usual=format_number(round(signal.usual_per_day or 0)))
-        view.alerts.append(Alert("leak", "warning", words, RouteLink("customer.report", {"query": {"kind": "leak"}}), _("Report a leak")))
+            words = _(
+                "Possible leak: you used about %(gallons)s gallons a day since %(date)s, much more than your usual "
+                "%(usual)s.",
+                gallons=format_number(round(signal.gallons_per_day)),
+                date=format_date(signal.since),
+                usual=format_number(round(signal.usual_per_day or 0)),
+            )
+        view.alerts.append(
+            Alert(
+                "leak", "warning", words, RouteLink("customer.report", {"query": {"kind": "leak"}}), _("Report a leak")
+            )
+        )
     return view
 
 
@@ -155,9 +208,11 @@ async def home(session: AsyncSession, policy: Policy, account: Account, today: d
 
 
 async def bills(session: AsyncSession, account_id: int, limit: int = 24) -> list[Bill]:
-    return list(await session.scalars(
-        select(Bill).where(Bill.account_id == account_id).order_by(Bill.period_end.desc()).limit(limit)
-    ))
+    return list(
+        await session.scalars(
+            select(Bill).where(Bill.account_id == account_id).order_by(Bill.period_end.desc()).limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -195,8 +250,9 @@ async def usage_months(session: AsyncSession, account: Account, today: dt.date, 
 async def link_account(session: AsyncSession, actor: Actor, user_id: int, account: Account) -> bool:
     linked = await access.link(session, user_id, account.id)
     if linked:
-        await audit.record(session, actor, "account.link", "account", account.id, account_id=account.id,
-                           after={"user_id": user_id})
+        await audit.record(
+            session, actor, "account.link", "account", account.id, account_id=account.id, after={"user_id": user_id}
+        )
     return linked
 
 
@@ -209,33 +265,61 @@ async def customer_of(session: AsyncSession, user_id: int) -> Customer:
     return customer
 
 
-async def save_preferences(session: AsyncSession, actor: Actor, user_id: int, *, paperless: bool, notify_email: bool,
-                           notify_sms: bool, phone: str | None, language: str) -> Customer:
+async def save_preferences(
+    session: AsyncSession,
+    actor: Actor,
+    user_id: int,
+    *,
+    paperless: bool,
+    notify_email: bool,
+    notify_sms: bool,
+    phone: str | None,
+    language: str,
+) -> Customer:
     customer = await customer_of(session, user_id)
     user = await session.get(User, user_id)
     assert user is not None
-    before = {"paperless": customer.paperless, "notify_email": customer.notify_email, "notify_sms": customer.notify_sms,
-              "phone": customer.phone, "language": customer.language}
+    before = {
+        "paperless": customer.paperless,
+        "notify_email": customer.notify_email,
+        "notify_sms": customer.notify_sms,
+        "phone": customer.phone,
+        "language": customer.language,
+    }
     customer.paperless, customer.notify_email, customer.notify_sms = paperless, notify_email, notify_sms
     if phone:
         customer.phone = phone
     customer.language = language
     user.locale = language
-    after = {"paperless": paperless, "notify_email": notify_email, "notify_sms": notify_sms, "phone": customer.phone,
-             "language": language}
+    after = {
+        "paperless": paperless,
+        "notify_email": notify_email,
+        "notify_sms": notify_sms,
+        "phone": customer.phone,
+        "language": language,
+    }
     if after != before:
         await audit.record(session, actor, "customer.preferences", "customer", customer.id, before=before, after=after)
     await session.flush()
     return customer
 
 
-async def update_contact(session: AsyncSession, actor: Actor, customer: Customer, *, email: str | None, phone: str | None) -> None:
+async def update_contact(
+    session: AsyncSession, actor: Actor, customer: Customer, *, email: str | None, phone: str | None
+) -> None:
     before = {"email": customer.email, "phone": customer.phone}
     customer.email = email or customer.email
     customer.phone = phone or customer.phone
     if {"email": customer.email, "phone": customer.phone} != before:
-        await audit.record(session, actor, "customer.contact", "customer", customer.id, before=before,
-                           after={"email": customer.email, "phone": customer.phone})
+        await audit.record(
+            session,
+            actor,
+            "customer.contact",
+            "customer",
+            customer.id,
+            before=before,
+            after={"email": customer.email, "phone": customer.phone},
+        )
 
 
 # ---- problem reports -----------------------------------------------------------------------------------------
@@ -255,21 +339,41 @@ PROBLEM_WORDS = {
 
 
 async def report_problem(
-    session: AsyncSession, actor: Actor, policy: Policy, account: Account, *, kind: str, description: str,
-    phone: str | None, today: dt.date, photo: tuple[bytes, str | None] | None = None, photo_store: object = None,
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    *,
+    kind: str,
+    description: str,
+    phone: str | None,
+    today: dt.date,
+    photo: tuple[bytes, str | None] | None = None,
+    photo_store: object = None,
     keep_photo_location: bool = False,
 ) -> ServiceRequest:
     """A work order for the field (no water first), the resident's words and optional photo on it (its location
     kept only when the resident ticked the box)."""
     order_kind, priority = PROBLEM_ORDERS[kind]
     meter = await session.scalar(
-        select(Meter).where(Meter.premise_id == account.premise_id, Meter.removed_on.is_(None)).order_by(Meter.id.desc()).limit(1)
+        select(Meter)
+        .where(Meter.premise_id == account.premise_id, Meter.removed_on.is_(None))
+        .order_by(Meter.id.desc())
+        .limit(1)
     )
     due = today if kind == "no_water" else policy.next_business_day(today + dt.timedelta(days=1))
     text = f"{PROBLEM_WORDS[kind]}: {description.strip()}" + (f" Call back: {phone}" if phone else "")
-    order = await workorders.create(session, actor, kind=order_kind, premise_id=account.premise_id, account_id=account.id,
-                                    meter_id=meter.id if meter else None, due_on=due, priority=priority,
-                                    instructions=text[:2000])
+    order = await workorders.create(
+        session,
+        actor,
+        kind=order_kind,
+        premise_id=account.premise_id,
+        account_id=account.id,
+        meter_id=meter.id if meter else None,
+        due_on=due,
+        priority=priority,
+        instructions=text[:2000],
+    )
     details: dict[str, object] = {"problem": kind, "description": description.strip()[:1000], "phone": phone}
     if photo is not None and photo_store is not None:
         import hashlib
@@ -279,35 +383,63 @@ async def report_problem(
 
         data, content_type = photo
         saved, _created = await photos.save_photo(
-            session, photo_store, policy, actor, client_id=str(uuid.uuid4()), data=data,
-            sha256=hashlib.sha256(data).hexdigest(), content_type=content_type, work_order_id=order.id,
-            keep_location=keep_photo_location)
+            session,
+            photo_store,
+            policy,
+            actor,
+            client_id=str(uuid.uuid4()),
+            data=data,
+            sha256=hashlib.sha256(data).hexdigest(),
+            content_type=content_type,
+            work_order_id=order.id,
+            keep_location=keep_photo_location,
+        )
         details["photo_id"] = saved.id
         details["photo_location_kept"] = keep_photo_location
-    request = ServiceRequest(kind=RequestKind.PROBLEM, status=RequestStatus.PENDING, customer_id=account.customer_id,
-                             requested_by_id=actor.user_id, from_account_id=account.id, problem_order_id=order.id,
-                             details=details)
+    request = ServiceRequest(
+        kind=RequestKind.PROBLEM,
+        status=RequestStatus.PENDING,
+        customer_id=account.customer_id,
+        requested_by_id=actor.user_id,
+        from_account_id=account.id,
+        problem_order_id=order.id,
+        details=details,
+    )
     session.add(request)
     await session.flush()
-    await audit.record(session, actor, "request.problem", "service_request", request.id, account_id=account.id,
-                       after={"problem": kind, "order_id": order.id})
+    await audit.record(
+        session,
+        actor,
+        "request.problem",
+        "service_request",
+        request.id,
+        account_id=account.id,
+        after={"problem": kind, "order_id": order.id},
+    )
     return request
 
 
-async def requests_page(session: AsyncSession, account_ids: list[int]) -> tuple[list[ServiceRequest], dict[int, WorkOrder],
-                                                                                 dict[int, Account], list[PaymentExtension]]:
+async def requests_page(
+    session: AsyncSession, account_ids: list[int]
+) -> tuple[list[ServiceRequest], dict[int, WorkOrder], dict[int, Account], list[PaymentExtension]]:
     requests = await tenancy.requests_for_accounts(session, account_ids)
     orders = await tenancy.orders_of(session, requests)
     ids = {i for r in requests for i in (r.from_account_id, r.to_account_id) if i} | set(account_ids)
     accounts = {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(ids)))} if ids else {}
-    extension_rows = list(await session.scalars(
-        select(PaymentExtension).where(PaymentExtension.account_id.in_(account_ids))
-        .order_by(PaymentExtension.requested_on.desc(), PaymentExtension.id.desc()).limit(20)
-    )) if account_ids else []
+    extension_rows = (
+        list(
+            await session.scalars(
+                select(PaymentExtension)
+                .where(PaymentExtension.account_id.in_(account_ids))
+                .order_by(PaymentExtension.requested_on.desc(), PaymentExtension.id.desc())
+                .limit(20)
+            )
+        )
+        if account_ids
+        else []
+    )
     return requests, orders, accounts, extension_rows
 
 
 async def work_order(session: AsyncSession, order_id: int) -> WorkOrder | None:
     return await session.get(WorkOrder, order_id)
-
-

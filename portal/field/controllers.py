@@ -39,8 +39,7 @@ def _today(settings: Any) -> dt.date:
 
 def _actor(request: Request, origin: Origin = Origin.SYNC) -> Actor:
     user = request.user
-    return Actor(user_id=user.id, label=user.email, origin=origin, role=Role.FIELD,
-                 ip=client_ip(request))
+    return Actor(user_id=user.id, label=user.email, origin=origin, role=Role.FIELD, ip=client_ip(request))
 
 
 def _context(request: Request, settings: Any, origin: Origin = Origin.SYNC) -> sync.Context:
@@ -75,19 +74,39 @@ def parse_batch(body: object, limit: int) -> tuple[list[sync.Mutation], list[dic
             return _("Every action needs a valid id.")
         seq, kind, order_id = item.get("seq"), item.get("kind"), item.get("order_id")
         photo_ids = item.get("photo_ids") or []
-        if (not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(kind, str)
-                or not (order_id is None or (isinstance(order_id, int) and not isinstance(order_id, bool)))
-                or not isinstance(photo_ids, list) or any(_uuid(p) is None for p in photo_ids)
-                or not isinstance(item.get("payload", {}), dict)):
-            answers.append({"mutation_id": mutation_id, "seq": seq, "status": "rejected", "code": "invalid",
-                            "message": _("This action could not be read. It was not applied."), "server_state": None})
+        if (
+            not isinstance(seq, int)
+            or isinstance(seq, bool)
+            or not isinstance(kind, str)
+            or not (order_id is None or (isinstance(order_id, int) and not isinstance(order_id, bool)))
+            or not isinstance(photo_ids, list)
+            or any(_uuid(p) is None for p in photo_ids)
+            or not isinstance(item.get("payload", {}), dict)
+        ):
+            answers.append(
+                {
+                    "mutation_id": mutation_id,
+                    "seq": seq,
+                    "status": "rejected",
+                    "code": "invalid",
+                    "message": _("This action could not be read. It was not applied."),
+                    "server_state": None,
+                }
+            )
             continue
         base_version = item.get("base_version")
-        mutations.append(sync.Mutation(
-            mutation_id=mutation_id, device_id=device[:64], seq=seq, kind=kind, order_id=order_id,
-            base_version=base_version if isinstance(base_version, int) else None,
-            payload=item.get("payload") or {}, photo_ids=tuple(_uuid(p) for p in photo_ids),
-        ))
+        mutations.append(
+            sync.Mutation(
+                mutation_id=mutation_id,
+                device_id=device[:64],
+                seq=seq,
+                kind=kind,
+                order_id=order_id,
+                base_version=base_version if isinstance(base_version, int) else None,
+                payload=item.get("payload") or {},
+                photo_ids=tuple(_uuid(p) for p in photo_ids),
+            )
+        )
     return mutations, answers
 
 
@@ -103,11 +122,14 @@ class FieldController(Controller):
         return Template("field/today.html", context={"orders": orders, "upcoming": upcoming, "today": today})
 
     @get("/orders/{order_id:int}", name="field.order")
-    async def order(self, request: Request, db_session: DbSession, settings: AppSettings, order_id: FromPath[int]) -> Template:
+    async def order(
+        self, request: Request, db_session: DbSession, settings: AppSettings, order_id: FromPath[int]
+    ) -> Template:
         return Template("field/order.html", context=await self._order_context(request, db_session, settings, order_id))
 
-    async def _order_context(self, request: Request, db_session: DbSession, settings: Any, order_id: int,
-                             **extra: Any) -> dict[str, Any]:
+    async def _order_context(
+        self, request: Request, db_session: DbSession, settings: Any, order_id: int, **extra: Any
+    ) -> dict[str, Any]:
         order, premise = await services.order_for(db_session, request.user.id, order_id)
         policy = current_policy()
         item = (await download.serialize(db_session, policy, [order], dt.datetime.now(dt.UTC), _today(settings)))[0]
@@ -115,12 +137,27 @@ class FieldController(Controller):
         if "answer" not in extra:
             # A conflict the phone sent earlier still offers its restore here, where the technician asks, too.
             extra["answer"] = await services.restore_offer(db_session, request.user.id, order)
-        return {"order": order, "premise": premise, "item": item, "skip_codes": rules.SKIP_CODES,
-                "mutation_id": str(uuid.uuid4()), "errors": [], "values": {}, "hold": hold, **extra}
+        return {
+            "order": order,
+            "premise": premise,
+            "item": item,
+            "skip_codes": rules.SKIP_CODES,
+            "mutation_id": str(uuid.uuid4()),
+            "errors": [],
+            "values": {},
+            "hold": hold,
+            **extra,
+        }
 
     @post("/orders/{order_id:int}/actions/{action:str}", request_max_body_size=MAX_BODY, name="field.order.act")
-    async def act(self, request: Request, db_session: DbSession, settings: AppSettings, order_id: FromPath[int],
-                  action: FromPath[str]) -> Template | Redirect:
+    async def act(
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        order_id: FromPath[int],
+        action: FromPath[str],
+    ) -> Template | Redirect:
         """The no-JavaScript path: one form per action; a flagged read is asked again with a photo."""
         if action not in rules.ACTION_KINDS:
             raise NotFound(_("That action is not available here."))
@@ -132,9 +169,15 @@ class FieldController(Controller):
         mutation_id = str(uuid.uuid5(uuid.UUID(page_id), action))
         ctx = _context(request, settings, Origin.WEB)
         errors: list[tuple[str, str]] = []
-        payload: dict[str, Any] = {k: values[k] for k in ("value", "seal", "code", "note", "leak_found") if values.get(k)}
+        payload: dict[str, Any] = {
+            k: values[k] for k in ("value", "seal", "code", "note", "leak_found") if values.get(k)
+        }
         still_open = order.status in (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED)
-        if action == "disconnect_done" and still_open and (refusal := await sync.disconnect_refusal(db_session, ctx, order)):
+        if (
+            action == "disconnect_done"
+            and still_open
+            and (refusal := await sync.disconnect_refusal(db_session, ctx, order))
+        ):
             # Refused before anything is kept, photos included: there is nothing to record.
             context = await self._order_context(request, db_session, settings, order_id, answer=refusal, values=values)
             return Template("field/order.html", context=context, status_code=409)
@@ -150,20 +193,45 @@ class FieldController(Controller):
         if needs_photo and not uploads:
             errors.append(("photo", _("Take a photo of the meter before finishing.")))
         if errors:
-            context = await self._order_context(request, db_session, settings, order_id, errors=errors, values=values,
-                                                action=action, mutation_id=page_id)
+            context = await self._order_context(
+                request,
+                db_session,
+                settings,
+                order_id,
+                errors=errors,
+                values=values,
+                action=action,
+                mutation_id=page_id,
+            )
             return Template("field/order.html", context=context, status_code=400)
         store = services.photo_store(request.app, settings)
         for upload in uploads:
             data = await upload.read()
             client_id = str(uuid.uuid5(uuid.UUID(mutation_id), upload.filename or "photo"))
-            photo, _created = await photos.save_photo(db_session, store, ctx.policy, ctx.actor, client_id=client_id, data=data,
-                                                      sha256=photos.sha256_of(data), content_type=upload.content_type,
-                                                      work_order_id=order.id, keep_location=True)
+            photo, _created = await photos.save_photo(
+                db_session,
+                store,
+                ctx.policy,
+                ctx.actor,
+                client_id=client_id,
+                data=data,
+                sha256=photos.sha256_of(data),
+                content_type=upload.content_type,
+                work_order_id=order.id,
+                keep_location=True,
+            )
             photo_ids.append(photo.client_id)
         await db_session.commit()  # the photos stay even if the action is refused: they are evidence
-        mutation = sync.Mutation(mutation_id=mutation_id, device_id="web", seq=0, kind=action, order_id=order_id,
-                                 base_version=order.version, payload=payload, photo_ids=tuple(photo_ids))
+        mutation = sync.Mutation(
+            mutation_id=mutation_id,
+            device_id="web",
+            seq=0,
+            kind=action,
+            order_id=order_id,
+            base_version=order.version,
+            payload=payload,
+            photo_ids=tuple(photo_ids),
+        )
         answer = await sync.apply_one(request.app.state.sessionmaker, ctx, mutation)
         if answer["status"] in ("applied", "duplicate") and answer.get("original_status", "applied") == "applied":
             flash(request, _("Saved: order %(id)s.") % {"id": order_id}, "success")
@@ -175,8 +243,9 @@ class FieldController(Controller):
     # ---- the phone's API ---------------------------------------------------------------------------------------
 
     @get("/sync", name="field.sync.pull")
-    async def pull(self, request: Request, db_session: DbSession, settings: AppSettings,
-                   cursor: FromQuery[str | None] = None) -> Response:
+    async def pull(
+        self, request: Request, db_session: DbSession, settings: AppSettings, cursor: FromQuery[str | None] = None
+    ) -> Response:
         body = await download.changes(db_session, current_policy(), request.user.id, cursor, _today(settings))
         return Response(body, headers={"Cache-Control": "no-store"})
 
@@ -195,18 +264,35 @@ class FieldController(Controller):
         return Response({"schema": sync.SCHEMA, "answers": answers}, headers={"Cache-Control": "no-store"})
 
     @put("/photos/{client_id:str}", request_max_body_size=MAX_BODY, status_code=200, name="field.photo.upload")
-    async def upload_photo(self, request: Request, db_session: DbSession, settings: AppSettings, client_id: FromPath[str],
-                           order_id: params.QueryId, sha256: FromQuery[str]) -> Response:
+    async def upload_photo(
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        client_id: FromPath[str],
+        order_id: params.QueryId,
+        sha256: FromQuery[str],
+    ) -> Response:
         order, _premise = await services.order_for(db_session, request.user.id, order_id, any_status=True)
         ctx = _context(request, settings)
         data = await request.body()
         try:
             photo, created = await photos.save_photo(
-                db_session, services.photo_store(request.app, settings), ctx.policy, ctx.actor, client_id=client_id,
-                data=data, sha256=sha256, content_type=request.headers.get("content-type"), work_order_id=order.id,
-                keep_location=True)  # where a technician's work photo was taken is part of the work record
+                db_session,
+                services.photo_store(request.app, settings),
+                ctx.policy,
+                ctx.actor,
+                client_id=client_id,
+                data=data,
+                sha256=sha256,
+                content_type=request.headers.get("content-type"),
+                work_order_id=order.id,
+                keep_location=True,
+            )  # where a technician's work photo was taken is part of the work record
         except DomainError as problem:
-            return Response({"error": {"code": problem.code, "message": problem.message}}, status_code=problem.status_code)
+            return Response(
+                {"error": {"code": problem.code, "message": problem.message}}, status_code=problem.status_code
+            )
         return Response({"client_id": photo.client_id, "sha256": photo.sha256, "stored": created})
 
     @get("/photos/{client_id:str}", name="field.photo.status")

@@ -46,17 +46,23 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def serialize(session: AsyncSession, policy: Policy, orders: list[WorkOrder], now: dt.datetime, today: dt.date) -> list[dict[str, Any]]:
+async def serialize(
+    session: AsyncSession, policy: Policy, orders: list[WorkOrder], now: dt.datetime, today: dt.date
+) -> list[dict[str, Any]]:
     if not orders:
         return []
-    premises = {p.id: p for p in await session.scalars(select(Premise).where(Premise.id.in_({o.premise_id for o in orders})))}
+    premises = {
+        p.id: p for p in await session.scalars(select(Premise).where(Premise.id.in_({o.premise_id for o in orders})))
+    }
     meter_ids = {o.meter_id for o in orders if o.meter_id}
     meters = {m.id: m for m in await session.scalars(select(Meter).where(Meter.id.in_(meter_ids)))} if meter_ids else {}
     account_ids = {o.account_id for o in orders if o.account_id}
     accounts: dict[int, tuple[Account, Customer]] = {}
     if account_ids:
         rows = await session.execute(
-            select(Account, Customer).join(Customer, Customer.id == Account.customer_id).where(Account.id.in_(account_ids))
+            select(Account, Customer)
+            .join(Customer, Customer.id == Account.customer_id)
+            .where(Account.id.in_(account_ids))
         )
         accounts = {a.id: (a, c) for a, c in rows}
     histories = await reads.histories(session, policy, meters.values(), now)
@@ -75,8 +81,15 @@ async def serialize(session: AsyncSession, policy: Policy, orders: list[WorkOrde
             "cancelled_at": _iso(order.cancelled_at),
             "cancel_reason": order.cancel_reason,
             "completed_at": _iso(order.completed_at),
-            "premise": {"address": premise.address, "unit": premise.unit, "city": premise.city, "zip": premise.zip,
-                        "lat": premise.lat, "lon": premise.lon, "route": premise.route},
+            "premise": {
+                "address": premise.address,
+                "unit": premise.unit,
+                "city": premise.city,
+                "zip": premise.zip,
+                "lat": premise.lat,
+                "lon": premise.lon,
+                "route": premise.route,
+            },
             "safety": {"medical_alert": False, "dog": _has_dog(premise.hazards), "hazards": premise.hazards},
             "as_of": now.isoformat(timespec="seconds"),
         }
@@ -84,24 +97,50 @@ async def serialize(session: AsyncSession, policy: Policy, orders: list[WorkOrde
         if meter is not None:
             history = histories[meter.id]
             low, high = reads.expected_range(policy, reads.facts_of(meter), history, now)
-            item["meter"] = {"id": meter.id, "serial": meter.serial, "size": meter.size, "dials": meter.dials,
-                             "multiplier": meter.multiplier, "unit": meter.unit, "location": meter.location_note}
-            item["reads"] = {"previous": history.previous_value, "previous_at": _iso(history.previous_at),
-                             "average_daily": round(history.average_daily, 1) if history.average_daily is not None else None,
-                             "ceiling_daily": policy.read_ceiling_per_day(meter.size), "low": low, "high": high,
-                             "high_factor": policy.high_read_factor, "low_factor": policy.low_read_factor}
+            item["meter"] = {
+                "id": meter.id,
+                "serial": meter.serial,
+                "size": meter.size,
+                "dials": meter.dials,
+                "multiplier": meter.multiplier,
+                "unit": meter.unit,
+                "location": meter.location_note,
+            }
+            item["reads"] = {
+                "previous": history.previous_value,
+                "previous_at": _iso(history.previous_at),
+                "average_daily": round(history.average_daily, 1) if history.average_daily is not None else None,
+                "ceiling_daily": policy.read_ceiling_per_day(meter.size),
+                "low": low,
+                "high": high,
+                "high_factor": policy.high_read_factor,
+                "low_factor": policy.low_read_factor,
+            }
         if order.account_id in accounts:
             account, customer = accounts[order.account_id]
             arrears = owed[account.id]
-            item["safety"]["medical_alert"] = bool(customer.medical_alert_until and customer.medical_alert_until >= today)
-            item["account"] = {"number": account.number, "name": customer.display_name, "status": str(account.status),
-                               "balance_cents": arrears.balance_cents, "past_due_cents": arrears.past_due_cents}
+            item["safety"]["medical_alert"] = bool(
+                customer.medical_alert_until and customer.medical_alert_until >= today
+            )
+            item["account"] = {
+                "number": account.number,
+                "name": customer.display_name,
+                "status": str(account.status),
+                "balance_cents": arrears.balance_cents,
+                "past_due_cents": arrears.past_due_cents,
+            }
         out.append(item)
     return out
 
 
-async def changes(session: AsyncSession, policy: Policy, user_id: int, cursor: str | None, today: dt.date,
-                  now: dt.datetime | None = None) -> dict[str, Any]:
+async def changes(
+    session: AsyncSession,
+    policy: Policy,
+    user_id: int,
+    cursor: str | None,
+    today: dt.date,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     now = now or dt.datetime.now(dt.UTC)
     since = parse_cursor(cursor)
     mine = WorkOrder.assigned_to_id == user_id

@@ -27,7 +27,9 @@ ACTION_KINDS: dict[str, frozenset[K]] = {
     "add_note": frozenset(K),
     "request_restore": frozenset({K.DISCONNECT}),
 }
-READ_ACTIONS = frozenset({"record_read", "disconnect_done", "restore_done", "complete_order"})  # actions that carry a read
+READ_ACTIONS = frozenset(
+    {"record_read", "disconnect_done", "restore_done", "complete_order"}
+)  # actions that carry a read
 COMPLETING = frozenset({"record_read", "skip_read", "disconnect_done", "restore_done", "complete_order"})
 PHOTO_REQUIRED = frozenset({"disconnect_done", "restore_done"})
 SKIP_CODES = {
@@ -155,8 +157,12 @@ def facts(action: str, payload: dict[str, Any], photo_ids: list[str], now: dt.da
         raise InvalidAction(_("This action arrived without its details."))
     if len(photo_ids) > MAX_PHOTOS:
         raise InvalidAction(_("At most %(n)s photos per action.") % {"n": MAX_PHOTOS})
-    out: dict[str, Any] = {"at": _when(payload, now), "location": _location(payload), "photo_ids": list(photo_ids),
-                           "note": _text(payload, "note", 500)}
+    out: dict[str, Any] = {
+        "at": _when(payload, now),
+        "location": _location(payload),
+        "photo_ids": list(photo_ids),
+        "note": _text(payload, "note", 500),
+    }
     if action in PHOTO_REQUIRED and not photo_ids:
         raise InvalidAction(_("Take a photo of the meter before finishing."))
     # A read the read check flags is saved only when the technician typed it again ("confirmed").

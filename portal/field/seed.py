@@ -13,7 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts import routes, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
-    Account, AccountClass, AccountStatus, Customer, MeterRead, Origin, Premise, Role, User, WorkOrder, WorkOrderKind, WorkOrderStatus,
+    Account,
+    AccountClass,
+    AccountStatus,
+    Customer,
+    MeterRead,
+    Origin,
+    Premise,
+    Role,
+    User,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
 )
 from portal.accounts.policy import current_policy
 
@@ -23,8 +34,13 @@ TECHS = ("tech1@riverton.example", "tech2@riverton.example")
 
 
 async def _orders(session: AsyncSession, user: User, kind: WorkOrderKind) -> list[WorkOrder]:
-    query = (select(WorkOrder).where(WorkOrder.assigned_to_id == user.id, WorkOrder.kind == kind,
-                                     WorkOrder.status == WorkOrderStatus.ASSIGNED).order_by(WorkOrder.id))
+    query = (
+        select(WorkOrder)
+        .where(
+            WorkOrder.assigned_to_id == user.id, WorkOrder.kind == kind, WorkOrder.status == WorkOrderStatus.ASSIGNED
+        )
+        .order_by(WorkOrder.id)
+    )
     return list(await session.scalars(query))
 
 
@@ -43,8 +59,10 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     # so dispatch's route table and the technicians' lists agree.
     owner_of = await routes.owners(session)
     planned = await session.execute(
-        select(WorkOrder, Premise.route).join(Premise, Premise.id == WorkOrder.premise_id)
-        .where(WorkOrder.status == WorkOrderStatus.ASSIGNED, WorkOrder.due_on == today))
+        select(WorkOrder, Premise.route)
+        .join(Premise, Premise.id == WorkOrder.premise_id)
+        .where(WorkOrder.status == WorkOrderStatus.ASSIGNED, WorkOrder.due_on == today)
+    )
     for order, route in planned:
         order.assigned_to_id = owner_of.get(route) or order.assigned_to_id
 
@@ -53,7 +71,9 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
         premise = await session.get(Premise, reads[0].premise_id)
         premise.hazards = "Dog in yard: call first"
     disconnects = await _orders(session, luis, WorkOrderKind.DISCONNECT)
-    homes = [o for o in disconnects if (await session.get(Account, o.account_id)).account_class == AccountClass.RESIDENTIAL]
+    homes = [
+        o for o in disconnects if (await session.get(Account, o.account_id)).account_class == AccountClass.RESIDENTIAL
+    ]
     disconnects = homes[:1] + [o for o in disconnects if o not in homes[:1]]
     if disconnects:
         account = await session.get(Account, disconnects[0].account_id)
@@ -63,33 +83,67 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     # Yesterday's disconnect (any technician's), paid this morning: Luis restores it today.
     dana_disconnects = await _orders(session, dana, WorkOrderKind.DISCONNECT)
     taken = {o.id for o in disconnects[:1] + dana_disconnects[:1]}
-    candidates = [o for o in await session.scalars(
-        select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.DISCONNECT, WorkOrder.status == WorkOrderStatus.ASSIGNED)
-        .order_by(WorkOrder.id)) if o.id not in taken]
+    candidates = [
+        o
+        for o in await session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.kind == WorkOrderKind.DISCONNECT, WorkOrder.status == WorkOrderStatus.ASSIGNED)
+            .order_by(WorkOrder.id)
+        )
+        if o.id not in taken
+    ]
     if candidates:
         done = candidates[0]
-        await workorders.complete(session, office, done, {"action": "disconnect_done", "seal": "S-40877"},
-                                  completed_at=dt.datetime.combine(today - dt.timedelta(days=1), dt.time(16, 20), dt.UTC))
+        await workorders.complete(
+            session,
+            office,
+            done,
+            {"action": "disconnect_done", "seal": "S-40877"},
+            completed_at=dt.datetime.combine(today - dt.timedelta(days=1), dt.time(16, 20), dt.UTC),
+        )
         done.due_on = today - dt.timedelta(days=1)
         account = await session.get(Account, done.account_id)
         account.status = AccountStatus.DISCONNECTED
-        await workorders.create(session, office, kind=WorkOrderKind.RESTORE, premise_id=done.premise_id, account_id=done.account_id,
-                                meter_id=done.meter_id, assignee_id=luis.id, due_on=today, priority=1,
-                                instructions="Restore service: customer paid at the counter this morning.")
+        await workorders.create(
+            session,
+            office,
+            kind=WorkOrderKind.RESTORE,
+            premise_id=done.premise_id,
+            account_id=done.account_id,
+            meter_id=done.meter_id,
+            assignee_id=luis.id,
+            due_on=today,
+            priority=1,
+            instructions="Restore service: customer paid at the counter this morning.",
+        )
 
     # Dana disconnected a meter the office had cancelled twenty minutes earlier: a sync exception for dispatch.
     if dana_disconnects:
         order = dana_disconnects[0]
-        await workorders.cancel(session, office, order, "Cancelled: customer paid $184.20 by card; past-due balance cleared.")
+        await workorders.cancel(
+            session, office, order, "Cancelled: customer paid $184.20 by card; past-due balance cleared."
+        )
         now = dt.datetime.now(dt.UTC)
         order.cancelled_at = now - dt.timedelta(minutes=20)
         await session.flush()
         last = await session.scalar(select(func.max(MeterRead.value)).where(MeterRead.meter_id == order.meter_id)) or 0
-        ctx = sync.Context(policy=current_policy(), actor=Actor(dana.id, dana.email, Origin.SYNC, Role.FIELD),
-                           timezone="America/Chicago")
-        await sync.apply_in(session, ctx, sync.Mutation(
-            mutation_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"seed-disconnect-{order.id}")), device_id="seed-phone-dana", seq=1,
-            kind="disconnect_done", order_id=order.id, base_version=1,
-            payload={"value": last + 4_180, "seal": "S-40912", "at": now.isoformat()},
-            photo_ids=(str(uuid.uuid5(uuid.NAMESPACE_URL, f"seed-photo-{order.id}")),)))
+        ctx = sync.Context(
+            policy=current_policy(),
+            actor=Actor(dana.id, dana.email, Origin.SYNC, Role.FIELD),
+            timezone="America/Chicago",
+        )
+        await sync.apply_in(
+            session,
+            ctx,
+            sync.Mutation(
+                mutation_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"seed-disconnect-{order.id}")),
+                device_id="seed-phone-dana",
+                seq=1,
+                kind="disconnect_done",
+                order_id=order.id,
+                base_version=1,
+                payload={"value": last + 4_180, "seal": "S-40912", "at": now.isoformat()},
+                photo_ids=(str(uuid.uuid5(uuid.NAMESPACE_URL, f"seed-photo-{order.id}")),),
+            ),
+        )
     await session.flush()

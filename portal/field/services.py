@@ -16,29 +16,44 @@ from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
 
-async def _open_orders_of(session: AsyncSession, user_id: int, *when: Any, order_by: tuple[Any, ...]) -> list[tuple[WorkOrder, Premise]]:
+async def _open_orders_of(
+    session: AsyncSession, user_id: int, *when: Any, order_by: tuple[Any, ...]
+) -> list[tuple[WorkOrder, Premise]]:
     rows = await session.execute(
         select(WorkOrder, Premise)
         .join(Premise, Premise.id == WorkOrder.premise_id)
-        .where(WorkOrder.assigned_to_id == user_id,
-               WorkOrder.status.in_([WorkOrderStatus.ASSIGNED, WorkOrderStatus.OPEN]), *when)
+        .where(
+            WorkOrder.assigned_to_id == user_id,
+            WorkOrder.status.in_([WorkOrderStatus.ASSIGNED, WorkOrderStatus.OPEN]),
+            *when,
+        )
         .order_by(*order_by)
     )
     return [(order, premise) for order, premise in rows]
 
 
 async def orders_for(session: AsyncSession, user_id: int, day: dt.date) -> list[tuple[WorkOrder, Premise]]:
-    return await _open_orders_of(session, user_id, WorkOrder.due_on <= day,
-                                 order_by=(WorkOrder.priority, Premise.route, Premise.address))
+    return await _open_orders_of(
+        session, user_id, WorkOrder.due_on <= day, order_by=(WorkOrder.priority, Premise.route, Premise.address)
+    )
 
 
-async def upcoming_for(session: AsyncSession, user_id: int, day: dt.date, days: int = 14) -> list[tuple[WorkOrder, Premise]]:
+async def upcoming_for(
+    session: AsyncSession, user_id: int, day: dt.date, days: int = 14
+) -> list[tuple[WorkOrder, Premise]]:
     """Orders assigned to this technician due after today (a move's stop and start): seen ahead, worked on the day."""
-    return await _open_orders_of(session, user_id, WorkOrder.due_on > day, WorkOrder.due_on <= day + dt.timedelta(days=days),
-                                 order_by=(WorkOrder.due_on, WorkOrder.priority, Premise.route, Premise.address))
+    return await _open_orders_of(
+        session,
+        user_id,
+        WorkOrder.due_on > day,
+        WorkOrder.due_on <= day + dt.timedelta(days=days),
+        order_by=(WorkOrder.due_on, WorkOrder.priority, Premise.route, Premise.address),
+    )
 
 
-async def order_for(session: AsyncSession, user_id: int, order_id: int, *, any_status: bool = True) -> tuple[WorkOrder, Premise]:
+async def order_for(
+    session: AsyncSession, user_id: int, order_id: int, *, any_status: bool = True
+) -> tuple[WorkOrder, Premise]:
     """The order if it is assigned to this technician; anyone else's answers exactly like a missing one."""
     order = await session.get(WorkOrder, order_id, populate_existing=True)
     if order is None or order.assigned_to_id != user_id:
@@ -57,9 +72,15 @@ async def restore_offer(session: AsyncSession, user_id: int, order: WorkOrder) -
         return None
     stored = await session.scalar(
         select(SyncMutation)
-        .where(SyncMutation.work_order_id == order.id, SyncMutation.user_id == user_id, SyncMutation.status == "rejected",
-               SyncMutation.exception_code == "order_cancelled")
-        .order_by(SyncMutation.id.desc()).limit(1))
+        .where(
+            SyncMutation.work_order_id == order.id,
+            SyncMutation.user_id == user_id,
+            SyncMutation.status == "rejected",
+            SyncMutation.exception_code == "order_cancelled",
+        )
+        .order_by(SyncMutation.id.desc())
+        .limit(1)
+    )
     if stored is None or not (stored.result.get("server_state") or {}).get("restore_offer"):
         return None
     return stored.result

@@ -54,7 +54,12 @@ class Mutation:
 
     def digest(self) -> str:
         """What makes two sends of one id the same action (device and seq are where it came from, not what)."""
-        body = {"kind": self.kind, "order_id": self.order_id, "payload": self.payload, "photo_ids": list(self.photo_ids)}
+        body = {
+            "kind": self.kind,
+            "order_id": self.order_id,
+            "payload": self.payload,
+            "photo_ids": list(self.photo_ids),
+        }
         return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
@@ -91,8 +96,14 @@ def _rejected(m: Mutation, code: str, message: str, order: WorkOrder | None = No
     server_state = _order_state(order)
     if server_state is not None or state:
         server_state = {**(server_state or {}), **state}
-    return {"mutation_id": m.mutation_id, "seq": m.seq, "status": "rejected", "code": code, "message": message,
-            "server_state": server_state}
+    return {
+        "mutation_id": m.mutation_id,
+        "seq": m.seq,
+        "status": "rejected",
+        "code": code,
+        "message": message,
+        "server_state": server_state,
+    }
 
 
 def _sentence(text: str) -> str:
@@ -101,24 +112,33 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _conflict_message(ctx: Context, m: Mutation, order: WorkOrder, decision: rules.Decision, done_at: dt.datetime) -> str:
+def _conflict_message(
+    ctx: Context, m: Mutation, order: WorkOrder, decision: rules.Decision, done_at: dt.datetime
+) -> str:
     action = str(rules.ACTION_NAMES.get(m.kind, m.kind))
     if decision.code == "order_cancelled":
         # A payment's reason is told again in the technician's language and time format, whole (its reference too).
         paid = order.result.get("paid") if isinstance(order.result, dict) else None
         reason = payments.paid_reason(paid, ctx.timezone) if paid else (order.cancel_reason or _("no reason given"))
         message = _("Order %(id)s was cancelled at %(when)s: %(reason)s Your %(action)s at %(done)s was logged.") % {
-            "id": order.id, "when": _local(ctx, order.cancelled_at), "reason": _sentence(reason),
-            "action": action, "done": _local(ctx, done_at)}
+            "id": order.id,
+            "when": _local(ctx, order.cancelled_at),
+            "reason": _sentence(reason),
+            "action": action,
+            "done": _local(ctx, done_at),
+        }
         if decision.restore_offer:
             message += " " + _("Restore now?")
         return message
-    return _("Order %(id)s was already completed at %(when)s. Your %(action)s at %(done)s was logged for the office.") % {
-        "id": order.id, "when": _local(ctx, order.completed_at), "action": action, "done": _local(ctx, done_at)}
+    return _(
+        "Order %(id)s was already completed at %(when)s. Your %(action)s at %(done)s was logged for the office."
+    ) % {"id": order.id, "when": _local(ctx, order.completed_at), "action": action, "done": _local(ctx, done_at)}
 
 
 def _needs_read(m: Mutation, facts: dict[str, Any]) -> bool:
-    return m.kind in ("record_read", "disconnect_done", "restore_done") or (m.kind == "complete_order" and facts.get("value") is not None)
+    return m.kind in ("record_read", "disconnect_done", "restore_done") or (
+        m.kind == "complete_order" and facts.get("value") is not None
+    )
 
 
 def _check_meter(m: Mutation, meter: MeterInfo | None, facts: dict[str, Any]) -> None:
@@ -146,9 +166,16 @@ def _result(facts: dict[str, Any], m: Mutation, extra: dict[str, Any]) -> dict[s
 
 def _duplicate(stored: Stored, m: Mutation, ctx: Context) -> dict[str, Any]:
     if stored.payload_sha256 != m.digest() or stored.user_id != ctx.actor.user_id:
-        return _rejected(m, "id_reused", _("This action's id was already used for a different action. It was not applied."))
-    return {**stored.result, "mutation_id": m.mutation_id, "seq": m.seq, "status": "duplicate",
-            "original_status": stored.status}
+        return _rejected(
+            m, "id_reused", _("This action's id was already used for a different action. It was not applied.")
+        )
+    return {
+        **stored.result,
+        "mutation_id": m.mutation_id,
+        "seq": m.seq,
+        "status": "duplicate",
+        "original_status": stored.status,
+    }
 
 
 @dataclass(frozen=True)
@@ -173,13 +200,20 @@ class Stored:
 
 # Built once (statements cost more to build than to run): the orders as ORM objects, which the rarer effects use,
 # their meters as plain columns; locked on PostgreSQL, in id order, so two phones acting on one order take turns.
-_ORDERS = (select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier)
-           .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
-           .where(WorkOrder.id.in_(bindparam("order_ids", expanding=True))).order_by(WorkOrder.id))
+_ORDERS = (
+    select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier)
+    .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
+    .where(WorkOrder.id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(WorkOrder.id)
+)
 _ORDERS_LOCKED = _ORDERS.with_for_update(of=WorkOrder)
-_STORED = (select(SyncMutation.mutation_id, SyncMutation.payload_sha256, SyncMutation.user_id, SyncMutation.status,
-                  SyncMutation.result)
-           .where(SyncMutation.mutation_id.in_(bindparam("mutation_ids", expanding=True))))
+_STORED = select(
+    SyncMutation.mutation_id,
+    SyncMutation.payload_sha256,
+    SyncMutation.user_id,
+    SyncMutation.status,
+    SyncMutation.result,
+).where(SyncMutation.mutation_id.in_(bindparam("mutation_ids", expanding=True)))
 
 
 class Batch:
@@ -206,12 +240,17 @@ class Batch:
 
     async def load(self, mutations: list[Mutation]) -> None:
         session = self.session
-        order_ids = sorted({m.order_id for m in mutations if m.order_id is not None})  # sorted: locks taken in one order
+        order_ids = sorted(
+            {m.order_id for m in mutations if m.order_id is not None}
+        )  # sorted: locks taken in one order
         if order_ids:
             query = _ORDERS_LOCKED if session.bind.dialect.name == "postgresql" else _ORDERS
-            self.orders = {order.id: (order, MeterInfo(meter_id, size, dials, multiplier) if meter_id is not None else None)
-                           for order, meter_id, size, dials, multiplier
-                           in (await session.execute(query, {"order_ids": order_ids})).all()}
+            self.orders = {
+                order.id: (order, MeterInfo(meter_id, size, dials, multiplier) if meter_id is not None else None)
+                for order, meter_id, size, dials, multiplier in (
+                    await session.execute(query, {"order_ids": order_ids})
+                ).all()
+            }
         # After the locks: a request that held them and committed the same ids is seen now, not after a failed commit.
         rows = await session.execute(_STORED, {"mutation_ids": [m.mutation_id for m in mutations]})
         self.stored = {row.mutation_id: Stored(row.payload_sha256, row.user_id, row.status, row.result) for row in rows}
@@ -222,17 +261,31 @@ class Batch:
             except rules.InvalidAction as problem:
                 self.facts[id(m)] = problem
         # What holds the accounts off disconnection, read now, so a medical alert recorded after the order went out counts.
-        self.holds = await holds.hold_facts(session, [
-            order.account_id for m in mutations if m.kind == "disconnect_done" and m.order_id in self.orders
-            and (order := self.orders[m.order_id][0]).account_id is not None])
+        self.holds = await holds.hold_facts(
+            session,
+            [
+                order.account_id
+                for m in mutations
+                if m.kind == "disconnect_done"
+                and m.order_id in self.orders
+                and (order := self.orders[m.order_id][0]).account_id is not None
+            ],
+        )
         # One query for the read history of every meter a read in this batch is checked against.
-        reading = [(self.orders[m.order_id][1], facts["at"]) for m in mutations
-                   if isinstance(facts := self.facts[id(m)], dict) and m.order_id in self.orders
-                   and self.orders[m.order_id][1] is not None and _needs_read(m, facts)]
+        reading = [
+            (self.orders[m.order_id][1], facts["at"])
+            for m in mutations
+            if isinstance(facts := self.facts[id(m)], dict)
+            and m.order_id in self.orders
+            and self.orders[m.order_id][1] is not None
+            and _needs_read(m, facts)
+        ]
         if reading:
             since = min(at for _meter, at in reading) - dt.timedelta(days=self.ctx.policy.read_history_days)
             meter_ids = sorted({meter.id for meter, _at in reading})
-            for meter_id, read_at, value in await session.execute(reads.HISTORY, {"meter_ids": meter_ids, "since": since}):
+            for meter_id, read_at, value in await session.execute(
+                reads.HISTORY, {"meter_ids": meter_ids, "since": since}
+            ):
                 self.read_history[meter_id].append((read_at, 0, value))
 
     def _history(self, meter: MeterInfo, before: dt.datetime) -> reads.ReadHistory:
@@ -240,8 +293,9 @@ class Batch:
         return reads.history_from(known, reads.facts_of(meter), self.ctx.policy, before)
 
     def _check_read(self, meter: MeterInfo, facts: dict[str, Any]) -> reads.ReadCheck:
-        return reads.check_read(self.ctx.policy, reads.facts_of(meter), self._history(meter, facts["at"]), facts["value"],
-                                facts["at"])
+        return reads.check_read(
+            self.ctx.policy, reads.facts_of(meter), self._history(meter, facts["at"]), facts["value"], facts["at"]
+        )
 
     def _hold(self, m: Mutation, order: WorkOrder) -> str | None:
         """Why this disconnect must not be done (a medical alert, an extension, an arrangement), or None."""
@@ -250,13 +304,21 @@ class Batch:
         today = self.ctx.now().astimezone(ZoneInfo(self.ctx.timezone)).date()
         return holds.disconnect_hold(self.holds.get(order.account_id, holds.HoldFacts()), today)
 
-    def _record_meter_read(self, order: WorkOrder, meter: MeterInfo, facts: dict[str, Any],
-                           check: reads.ReadCheck | None = None) -> dict[str, Any]:
+    def _record_meter_read(
+        self, order: WorkOrder, meter: MeterInfo, facts: dict[str, Any], check: reads.ReadCheck | None = None
+    ) -> dict[str, Any]:
         ctx = self.ctx
         check = check or self._check_read(meter, facts)
         flags = list(check.flags) + ([reads.ReadFlag.RE_ENTERED] if facts.get("confirmed") and check.flagged else [])
-        row = reads.new_read(ctx.actor, meter, value=facts["value"], read_at=facts["at"], flags=flags,
-                             work_order_id=order.id, note=facts.get("note"))
+        row = reads.new_read(
+            ctx.actor,
+            meter,
+            value=facts["value"],
+            read_at=facts["at"],
+            flags=flags,
+            work_order_id=order.id,
+            note=facts.get("note"),
+        )
         self.new_reads.append(row)
         # Later reads of the same meter in this batch are checked against this one (after the ones stored before).
         insort(self.read_history[meter.id], (facts["at"], len(self.new_reads), facts["value"]))
@@ -264,20 +326,44 @@ class Batch:
         self.read_id_targets.append([extra])
         return extra
 
-    async def _apply(self, m: Mutation, order: WorkOrder, meter: MeterInfo | None, facts: dict[str, Any],
-                     check: reads.ReadCheck | None = None) -> dict[str, Any]:
+    async def _apply(
+        self,
+        m: Mutation,
+        order: WorkOrder,
+        meter: MeterInfo | None,
+        facts: dict[str, Any],
+        check: reads.ReadCheck | None = None,
+    ) -> dict[str, Any]:
         """The effect of an accepted action; returns what the answer says about it."""
         ctx, session = self.ctx, self.session
         extra: dict[str, Any] = {}
         if m.kind == "add_note":
-            self.order_changes.note(order, {"text": facts["note"], "at": facts["at"].isoformat(), "by": ctx.actor.user_id})
+            self.order_changes.note(
+                order, {"text": facts["note"], "at": facts["at"].isoformat(), "by": ctx.actor.user_id}
+            )
             return {}
         if m.kind == "request_restore":
-            existing = await workorders.for_account(session, order.account_id, kinds=[WorkOrderKind.RESTORE]) if order.account_id else []
-            restore = existing[0] if existing else await workorders.create(
-                session, ctx.actor, kind=WorkOrderKind.RESTORE, premise_id=order.premise_id, account_id=order.account_id,
-                meter_id=order.meter_id, assignee_id=ctx.actor.user_id, due_on=facts["at"].astimezone(ZoneInfo(ctx.timezone)).date(),
-                priority=1, instructions=_("Restore after the disconnect on order %(id)s.") % {"id": order.id})
+            existing = (
+                await workorders.for_account(session, order.account_id, kinds=[WorkOrderKind.RESTORE])
+                if order.account_id
+                else []
+            )
+            restore = (
+                existing[0]
+                if existing
+                else await workorders.create(
+                    session,
+                    ctx.actor,
+                    kind=WorkOrderKind.RESTORE,
+                    premise_id=order.premise_id,
+                    account_id=order.account_id,
+                    meter_id=order.meter_id,
+                    assignee_id=ctx.actor.user_id,
+                    due_on=facts["at"].astimezone(ZoneInfo(ctx.timezone)).date(),
+                    priority=1,
+                    instructions=_("Restore after the disconnect on order %(id)s.") % {"id": order.id},
+                )
+            )
             return {"restore_order_id": restore.id}
         if _needs_read(m, facts):
             assert meter is not None  # _check_meter ran first
@@ -301,7 +387,9 @@ class Batch:
         stored = self.stored.get(m.mutation_id)
         if stored is not None:
             answer = _duplicate(stored, m, ctx)
-            if answer["status"] == "duplicate" and any(row["mutation_id"] == m.mutation_id for row in self.mutation_rows):
+            if answer["status"] == "duplicate" and any(
+                row["mutation_id"] == m.mutation_id for row in self.mutation_rows
+            ):
                 self.echoes.append((answer, stored, m))  # its answer is complete only once the batch is written
             return answer
         order, meter = self.orders.get(m.order_id, (None, None)) if m.order_id is not None else (None, None)
@@ -321,44 +409,91 @@ class Batch:
                 if hold is not None:
                     # Refused before anything is written; dispatch sees it, and only dispatch can decide otherwise.
                     exception_code = "disconnect_hold"
-                    answer = _rejected(m, "disconnect_hold", holds.hold_message(
-                        hold, order.id, self.holds.get(order.account_id, holds.HoldFacts())), order, hold=hold)
+                    answer = _rejected(
+                        m,
+                        "disconnect_hold",
+                        holds.hold_message(hold, order.id, self.holds.get(order.account_id, holds.HoldFacts())),
+                        order,
+                        hold=hold,
+                    )
                 elif decision.apply:
                     _check_meter(m, meter, facts)
                     check = self._check_read(meter, facts) if _needs_read(m, facts) else None
-                    if check is not None and not facts.get("confirmed") and rules.needs_confirmation(m.kind, check.flags):
+                    if (
+                        check is not None
+                        and not facts.get("confirmed")
+                        and rules.needs_confirmation(m.kind, check.flags)
+                    ):
                         raise ReadNotConfirmed(check)
                     extra = await self._apply(m, order, meter, facts, check)
                     status = "applied"
-                    answer = {"mutation_id": m.mutation_id, "seq": m.seq, "status": "applied",
-                              "order": _order_state(order), **extra}
+                    answer = {
+                        "mutation_id": m.mutation_id,
+                        "seq": m.seq,
+                        "status": "applied",
+                        "order": _order_state(order),
+                        **extra,
+                    }
                     if "read_id" in extra:
                         self.read_id_targets[-1].append(answer)
                 elif decision.code in ("order_cancelled", "already_completed"):
                     exception_code = decision.code
-                    answer = _rejected(m, decision.code, _conflict_message(ctx, m, order, decision, facts["at"]), order,
-                                       restore_offer=decision.restore_offer)
-                    self.audit.add("work_order.field_conflict", "work_order", order.id, account_id=order.account_id,
-                                   after={"code": decision.code, "action": m.kind, "mutation_id": m.mutation_id,
-                                          "facts": facts})
+                    answer = _rejected(
+                        m,
+                        decision.code,
+                        _conflict_message(ctx, m, order, decision, facts["at"]),
+                        order,
+                        restore_offer=decision.restore_offer,
+                    )
+                    self.audit.add(
+                        "work_order.field_conflict",
+                        "work_order",
+                        order.id,
+                        account_id=order.account_id,
+                        after={"code": decision.code, "action": m.kind, "mutation_id": m.mutation_id, "facts": facts},
+                    )
                 else:
-                    answer = _rejected(m, decision.code or "invalid", _("This action does not fit order %(id)s (%(kind)s).")
-                                       % {"id": order.id, "kind": order.kind}, order)
+                    answer = _rejected(
+                        m,
+                        decision.code or "invalid",
+                        _("This action does not fit order %(id)s (%(kind)s).") % {"id": order.id, "kind": order.kind},
+                        order,
+                    )
             except ReadNotConfirmed as problem:
                 check = problem.check
-                answer = _rejected(m, "confirm_read", check.reason + " " + _("Nothing was saved."), order,
-                                   read=check.value, flags=list(check.flags), expected_low=check.expected_low,
-                                   expected_high=check.expected_high)
+                answer = _rejected(
+                    m,
+                    "confirm_read",
+                    check.reason + " " + _("Nothing was saved."),
+                    order,
+                    read=check.value,
+                    flags=list(check.flags),
+                    expected_low=check.expected_low,
+                    expected_high=check.expected_high,
+                )
             except (rules.InvalidAction, Conflict) as problem:
                 answer = _rejected(m, "invalid", problem.message, order)
         digest = m.digest()
-        self.mutation_rows.append({
-            "mutation_id": m.mutation_id, "device_id": m.device_id[:64], "seq": m.seq, "user_id": ctx.actor.user_id,
-            "kind": m.kind[:32], "work_order_id": order.id if order else None,
-            "payload": {"order_id": m.order_id, "base_version": m.base_version, "payload": m.payload,
-                        "photo_ids": list(m.photo_ids)},
-            "payload_sha256": digest, "status": status, "result": answer, "exception_code": exception_code,
-        })
+        self.mutation_rows.append(
+            {
+                "mutation_id": m.mutation_id,
+                "device_id": m.device_id[:64],
+                "seq": m.seq,
+                "user_id": ctx.actor.user_id,
+                "kind": m.kind[:32],
+                "work_order_id": order.id if order else None,
+                "payload": {
+                    "order_id": m.order_id,
+                    "base_version": m.base_version,
+                    "payload": m.payload,
+                    "photo_ids": list(m.photo_ids),
+                },
+                "payload_sha256": digest,
+                "status": status,
+                "result": answer,
+                "exception_code": exception_code,
+            }
+        )
         self.stored[m.mutation_id] = Stored(digest, ctx.actor.user_id, status, answer)
         return answer
 
@@ -374,7 +509,9 @@ class Batch:
         await self.audit.write(session)
         if self.mutation_rows:
             now = dt.datetime.now(dt.UTC)
-            await session.execute(insert(SyncMutation.__table__), [{**row, "received_at": now} for row in self.mutation_rows])
+            await session.execute(
+                insert(SyncMutation.__table__), [{**row, "received_at": now} for row in self.mutation_rows]
+            )
         for answer, stored, m in self.echoes:
             answer.update(_duplicate(stored, m, self.ctx))
         self.new_reads, self.read_id_targets, self.mutation_rows, self.echoes = [], [], [], []
@@ -389,8 +526,12 @@ async def disconnect_refusal(session: AsyncSession, ctx: Context, order: WorkOrd
     code = holds.disconnect_hold(facts, ctx.now().astimezone(ZoneInfo(ctx.timezone)).date())
     if code is None:
         return None
-    return {"status": "rejected", "code": "disconnect_hold", "message": holds.hold_message(code, order.id, facts),
-            "server_state": {**(_order_state(order) or {}), "hold": code, "restore_offer": False}}
+    return {
+        "status": "rejected",
+        "code": "disconnect_hold",
+        "message": holds.hold_message(code, order.id, facts),
+        "server_state": {**(_order_state(order) or {}), "hold": code, "restore_offer": False},
+    }
 
 
 async def prefetch(session: AsyncSession, ctx: Context, mutations: list[Mutation]) -> Batch:
@@ -427,11 +568,17 @@ async def apply_one(maker: async_sessionmaker[AsyncSession], ctx: Context, m: Mu
         if after_commit is not None:
             await after_commit(m)
         return answer
-    return {"mutation_id": m.mutation_id, "seq": m.seq, "status": "retry_later",
-            "message": _("The server is busy. This action will be sent again.")}
+    return {
+        "mutation_id": m.mutation_id,
+        "seq": m.seq,
+        "status": "retry_later",
+        "message": _("The server is busy. This action will be sent again."),
+    }
 
 
-async def apply_batch(maker: async_sessionmaker[AsyncSession], ctx: Context, mutations: list[Mutation]) -> list[dict[str, Any]]:
+async def apply_batch(
+    maker: async_sessionmaker[AsyncSession], ctx: Context, mutations: list[Mutation]
+) -> list[dict[str, Any]]:
     """Answers in order; a `retry_later` stops the batch (what follows it is not answered, so it is sent again).
 
     Fast path: the whole batch in one transaction (each mutation's id still commits with its effect, and every check

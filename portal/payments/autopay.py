@@ -7,6 +7,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
 import stripe
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,28 +27,40 @@ from .services import Context, PaymentProblem, _locked, sync_intent
 def authorization_text(ctx: Context, account_number: str) -> str:
     """The NACHA WEB authorization the resident reads and agrees to; stored verbatim as shown."""
     days = ctx.policy.draft_days_before_due
-    when = (_("on each bill's due date") if days == 0
-            else _("%(days)s days before each bill's due date", days=days))
-    return " ".join([
-        _("I authorize %(utility)s to electronically debit the bank account I enter below for the amount of each "
-          "utility bill on account %(account)s, %(when)s, until I cancel.",
-          utility=ctx.utility_name, account=account_number, when=when),
-        _("Each bill, sent at least 10 days before the debit, is my notice of the amount and date."),
-        _("I can cancel at any time on this page; a cancellation made at least 3 business days before a debit "
-          "stops that debit."),
-        _("If my bank returns a debit, a returned-payment fee of %(fee)s is added to my account, and automatic "
-          "debits stop after %(count)s returns in 12 months.",
-          fee=format_money(ctx.policy.returned_payment_fee_cents), count=ctx.policy.returns_to_suspend_autopay),
-        _("This authorization complies with U.S. law and the NACHA Operating Rules."),
-    ])
+    when = _("on each bill's due date") if days == 0 else _("%(days)s days before each bill's due date", days=days)
+    return " ".join(
+        [
+            _(
+                "I authorize %(utility)s to electronically debit the bank account I enter below for the amount of each "
+                "utility bill on account %(account)s, %(when)s, until I cancel.",
+                utility=ctx.utility_name,
+                account=account_number,
+                when=when,
+            ),
+            _("Each bill, sent at least 10 days before the debit, is my notice of the amount and date."),
+            _(
+                "I can cancel at any time on this page; a cancellation made at least 3 business days before a debit "
+                "stops that debit."
+            ),
+            _(
+                "If my bank returns a debit, a returned-payment fee of %(fee)s is added to my account, and automatic "
+                "debits stop after %(count)s returns in 12 months.",
+                fee=format_money(ctx.policy.returned_payment_fee_cents),
+                count=ctx.policy.returns_to_suspend_autopay,
+            ),
+            _("This authorization complies with U.S. law and the NACHA Operating Rules."),
+        ]
+    )
 
 
 async def current_draft(session: AsyncSession, account_id: int) -> BankDraft | None:
     """The account's live enrolment (active, suspended or waiting for the bank), newest first."""
     return await session.scalar(
         select(BankDraft)
-        .where(BankDraft.account_id == account_id,
-               BankDraft.status.in_([BankDraftStatus.PENDING, BankDraftStatus.ACTIVE, BankDraftStatus.SUSPENDED]))
+        .where(
+            BankDraft.account_id == account_id,
+            BankDraft.status.in_([BankDraftStatus.PENDING, BankDraftStatus.ACTIVE, BankDraftStatus.SUSPENDED]),
+        )
         .order_by(BankDraft.id.desc())
         .limit(1)
     )
@@ -64,11 +77,17 @@ async def start_enrolment(
     try:
         stripe_customer = await ctx.gateway.create_customer(
             {"email": customer.email or "", "name": customer.display_name, "metadata": {"account": account.number}},
-            idempotency_key=f"draft-customer:{account.id}:{nonce}")
+            idempotency_key=f"draft-customer:{account.id}:{nonce}",
+        )
         setup = await ctx.gateway.create_setup_intent(
-            {"customer": stripe_customer.id, "payment_method_types": ["us_bank_account"], "usage": "off_session",
-             "metadata": {"account": account.number}},
-            idempotency_key=f"draft-setup:{account.id}:{nonce}")
+            {
+                "customer": stripe_customer.id,
+                "payment_method_types": ["us_bank_account"],
+                "usage": "off_session",
+                "metadata": {"account": account.number},
+            },
+            idempotency_key=f"draft-setup:{account.id}:{nonce}",
+        )
     except stripe.StripeError as exc:
         raise PaymentProblem(_("We could not start the bank draft enrolment. Please try again in a minute.")) from exc
     draft = BankDraft(
@@ -82,12 +101,21 @@ async def start_enrolment(
     )
     session.add(draft)
     await session.flush()
-    await audit.record(session, actor, "bank_draft.authorize", "bank_draft", draft.id, account_id=account.id,
-                       after={"setup_intent": setup.id, "ip": ip, "authorization_text": text})
+    await audit.record(
+        session,
+        actor,
+        "bank_draft.authorize",
+        "bank_draft",
+        draft.id,
+        account_id=account.id,
+        after={"setup_intent": setup.id, "ip": ip, "authorization_text": text},
+    )
     return draft, str(setup.client_secret)
 
 
-async def sync_setup_intent(session: AsyncSession, ctx: Context, actor: Actor, setup_intent_id: str) -> BankDraft | None:
+async def sync_setup_intent(
+    session: AsyncSession, ctx: Context, actor: Actor, setup_intent_id: str
+) -> BankDraft | None:
     """Activate the enrolment once Stripe says the bank account is set up (return page or webhook, in any order)."""
     draft = await _locked(session, select(BankDraft).where(BankDraft.stripe_setup_intent_id == setup_intent_id))
     if draft is None:
@@ -103,9 +131,13 @@ async def sync_setup_intent(session: AsyncSession, ctx: Context, actor: Actor, s
         draft.bank_name = (value_of(bank, "bank_name") or "")[:80] or None
         draft.last4 = value_of(bank, "last4")
     # One enrolment per account: a new one replaces the old.
-    for older in await session.scalars(select(BankDraft).where(
-            BankDraft.account_id == draft.account_id, BankDraft.id != draft.id,
-            BankDraft.status.in_([BankDraftStatus.ACTIVE, BankDraftStatus.SUSPENDED, BankDraftStatus.PENDING]))):
+    for older in await session.scalars(
+        select(BankDraft).where(
+            BankDraft.account_id == draft.account_id,
+            BankDraft.id != draft.id,
+            BankDraft.status.in_([BankDraftStatus.ACTIVE, BankDraftStatus.SUSPENDED, BankDraftStatus.PENDING]),
+        )
+    ):
         await _set_status(session, actor, older, BankDraftStatus.CANCELLED, "replaced by a new enrolment")
     await _set_status(session, actor, draft, BankDraftStatus.ACTIVE, "bank account set up")
     return draft
@@ -115,8 +147,13 @@ async def sync_mandate(session: AsyncSession, ctx: Context, actor: Actor, mandat
     mandate = await ctx.gateway.retrieve_mandate(mandate_id)
     if mandate.status == "active":
         return "mandate active"
-    drafts = list(await session.scalars(select(BankDraft).where(
-        BankDraft.stripe_mandate_id == mandate_id, BankDraft.status == BankDraftStatus.ACTIVE)))
+    drafts = list(
+        await session.scalars(
+            select(BankDraft).where(
+                BankDraft.stripe_mandate_id == mandate_id, BankDraft.status == BankDraftStatus.ACTIVE
+            )
+        )
+    )
     for draft in drafts:
         await _set_status(session, actor, draft, BankDraftStatus.SUSPENDED, f"mandate {mandate.status}")
     return f"mandate {mandate.status}: {len(drafts)} suspended"
@@ -135,8 +172,16 @@ async def _set_status(session: AsyncSession, actor: Actor, draft: BankDraft, sta
     if status == BankDraftStatus.CANCELLED:
         draft.cancelled_at = utcnow()
     await session.flush()
-    await audit.record(session, actor, f"bank_draft.{status.value}", "bank_draft", draft.id, account_id=draft.account_id,
-                       before={"status": before}, after={"status": status, "reason": why})
+    await audit.record(
+        session,
+        actor,
+        f"bank_draft.{status.value}",
+        "bank_draft",
+        draft.id,
+        account_id=draft.account_id,
+        before={"status": before},
+        after={"status": status, "reason": why},
+    )
 
 
 # ---- the draft run ------------------------------------------------------------------------------------------------
@@ -152,10 +197,18 @@ class DraftRunReport:
 async def _due_drafts(session: AsyncSession, ctx: Context, day: dt.date) -> list[tuple[BankDraft, Bill]]:
     """Active enrolments whose latest bill's draft date has come and that bill is not yet past due."""
     found: list[tuple[BankDraft, Bill]] = []
-    drafts = list(await session.scalars(select(BankDraft).where(BankDraft.status == BankDraftStatus.ACTIVE).order_by(BankDraft.id)))
+    drafts = list(
+        await session.scalars(
+            select(BankDraft).where(BankDraft.status == BankDraftStatus.ACTIVE).order_by(BankDraft.id)
+        )
+    )
     for draft in drafts:
-        bill = await session.scalar(select(Bill).where(Bill.account_id == draft.account_id)
-                                    .order_by(Bill.due_date.desc(), Bill.id.desc()).limit(1))
+        bill = await session.scalar(
+            select(Bill)
+            .where(Bill.account_id == draft.account_id)
+            .order_by(Bill.due_date.desc(), Bill.id.desc())
+            .limit(1)
+        )
         if bill is not None and rules.draft_date(bill.due_date, ctx.policy) <= day <= bill.due_date:
             found.append((draft, bill))
     return found
@@ -171,7 +224,10 @@ async def draft_run(
     actor = Actor.job("draft-run")
     report = DraftRunReport()
     async with maker() as session:
-        due = [(draft.id, draft.account_id, bill.id, bill.total_cents) for draft, bill in await _due_drafts(session, ctx, day)]
+        due = [
+            (draft.id, draft.account_id, bill.id, bill.total_cents)
+            for draft, bill in await _due_drafts(session, ctx, day)
+        ]
     echo(f"{len(due)} enrolled account(s) have a bill to draft on {day.isoformat()}")
     for draft_id, account_id, bill_id, bill_total in due:
         key = f"draft:{bill_id}"
@@ -186,9 +242,17 @@ async def draft_run(
                 if amount < ctx.policy.online_payment_minimum_cents:
                     report.skipped.append(f"account {account_id}: nothing to draft (balance {format_money(balance)})")
                     continue
-                claim = OnlinePayment(account_id=account_id, claim_key=key, confirmation=rules.new_confirmation(),
-                                      method="us_bank_account", channel="draft", amount_cents=amount, status="created",
-                                      bill_id=bill_id, bank_draft_id=draft_id)
+                claim = OnlinePayment(
+                    account_id=account_id,
+                    claim_key=key,
+                    confirmation=rules.new_confirmation(),
+                    method="us_bank_account",
+                    channel="draft",
+                    amount_cents=amount,
+                    status="created",
+                    bill_id=bill_id,
+                    bank_draft_id=draft_id,
+                )
                 try:
                     async with session.begin_nested():
                         session.add(claim)
@@ -208,28 +272,55 @@ async def draft_run(
             assert account is not None
             try:
                 intent = await ctx.gateway.create_intent(
-                    {"amount": payment.amount_cents, "currency": "usd", "customer": draft.stripe_customer_id,
-                     "payment_method": draft.stripe_payment_method_id, "payment_method_types": ["us_bank_account"],
-                     "mandate": draft.stripe_mandate_id, "confirm": True, "off_session": True,
-                     "description": f"{ctx.utility_name} account {account.number} bank draft",
-                     "metadata": {"account": account.number, "payment": str(payment.id), "bill": str(bill_id),
-                                  "confirmation": payment.confirmation}},
-                    idempotency_key=key)
+                    {
+                        "amount": payment.amount_cents,
+                        "currency": "usd",
+                        "customer": draft.stripe_customer_id,
+                        "payment_method": draft.stripe_payment_method_id,
+                        "payment_method_types": ["us_bank_account"],
+                        "mandate": draft.stripe_mandate_id,
+                        "confirm": True,
+                        "off_session": True,
+                        "description": f"{ctx.utility_name} account {account.number} bank draft",
+                        "metadata": {
+                            "account": account.number,
+                            "payment": str(payment.id),
+                            "bill": str(bill_id),
+                            "confirmation": payment.confirmation,
+                        },
+                    },
+                    idempotency_key=key,
+                )
             except stripe.StripeError as exc:
                 payment.status = "failed"
                 payment.failure_message = (exc.user_message or str(exc))[:300]
                 report.failed.append(f"account {account_id}: {payment.failure_message}")
-                await audit.record(session, actor, "payment.draft_failed", "online_payment", payment.id,
-                                   account_id=account_id, after={"error": payment.failure_message})
+                await audit.record(
+                    session,
+                    actor,
+                    "payment.draft_failed",
+                    "online_payment",
+                    payment.id,
+                    account_id=account_id,
+                    after={"error": payment.failure_message},
+                )
                 continue
             payment.intent_id = intent.id
             payment.status = intent.status
-            await audit.record(session, actor, "payment.draft", "online_payment", payment.id, account_id=account_id,
-                               after={"intent": intent.id, "amount_cents": payment.amount_cents, "bill": bill_id})
+            await audit.record(
+                session,
+                actor,
+                "payment.draft",
+                "online_payment",
+                payment.id,
+                account_id=account_id,
+                after={"intent": intent.id, "amount_cents": payment.amount_cents, "bill": bill_id},
+            )
             await session.flush()
             await sync_intent(session, ctx, actor, intent.id)
             report.charged.append(payment.confirmation)
-            echo(f"  account {account.number}: drafted {format_money(payment.amount_cents)} ({payment.confirmation}, {intent.status})")
+            echo(
+                f"  account {account.number}: drafted {format_money(payment.amount_cents)} ({payment.confirmation}, {intent.status})"
+            )
     echo(f"Drafted {len(report.charged)}, skipped {len(report.skipped)}, failed {len(report.failed)}.")
     return report
-

@@ -46,9 +46,16 @@ _contexts: dict[tuple[object, ...], services.Context] = {}
 
 def payments_context(settings: Settings) -> services.Context:
     """One Stripe client per configuration (PaymentsUnavailable when no key is set)."""
-    key = (settings.stripe_api_key, settings.stripe_api_base, settings.stripe_publishable_key,
-           settings.stripe_webhook_secret, settings.stripe_js_url, settings.timezone, settings.utility_name,
-           settings.public_url)
+    key = (
+        settings.stripe_api_key,
+        settings.stripe_api_base,
+        settings.stripe_publishable_key,
+        settings.stripe_webhook_secret,
+        settings.stripe_js_url,
+        settings.timezone,
+        settings.utility_name,
+        settings.public_url,
+    )
     found = _contexts.get(key)
     if found is None:
         found = _contexts[key] = services.Context.of(Gateway.from_settings(settings), settings)
@@ -116,8 +123,12 @@ async def _guest_limit(maker: Any, policy: Any, number: str, ip: str) -> rules.G
 
 def _paused(pause: str) -> str:
     if pause == "day":
-        return _("Too many tries. For your security, look-ups for this account are paused for a day. Sign in, or call us.")
-    return _("Too many tries. For your security, look-ups are paused for an hour. Try again later, sign in, or call us.")
+        return _(
+            "Too many tries. For your security, look-ups for this account are paused for a day. Sign in, or call us."
+        )
+    return _(
+        "Too many tries. For your security, look-ups are paused for an hour. Try again later, sign in, or call us."
+    )
 
 
 class PayController(Controller):
@@ -155,20 +166,26 @@ class PayController(Controller):
             await throttle.hit(maker, "guest_pay_acct", number)
             await throttle.hit(maker, "guest_pay_ip", ip)
             # One message for the form, never "the ZIP is wrong": that would tell anyone the account number exists.
-            form.add_form_error(_("That account number and ZIP code do not match our records. Check both and try again."))
+            form.add_form_error(
+                _("That account number and ZIP code do not match our records. Check both and try again.")
+            )
             limit = await _guest_limit(maker, policy, number, ip)
             if limit.locked:
                 form.add_form_error(_paused(limit.pause))
             elif limit.warn:
-                form.add_form_error(_("One try left before a 1-hour pause.") if limit.pause == "hour"
-                                    else _("One try left before a 1-day pause."))
+                form.add_form_error(
+                    _("One try left before a 1-hour pause.")
+                    if limit.pause == "hour"
+                    else _("One try left before a 1-day pause.")
+                )
             return Template("payments/guest.html", context={"form": form}, status_code=400)
         request.session[GUEST_SESSION] = {"account": account.id, "at": dt.datetime.now(dt.UTC).timestamp()}
         return redirect_to("pay.account", number=account.number)
 
     @get("/{number:str}", name="pay.account")
-    async def form_page(self, request: Request, db_session: DbSession, number: FromPath[str],
-                        bill: FromQuery[str | None] = None) -> Template:
+    async def form_page(
+        self, request: Request, db_session: DbSession, number: FromPath[str], bill: FromQuery[str | None] = None
+    ) -> Template:
         account, guest = await _account_for_payer(request, db_session, number)
         due = await services.amount_due(db_session, account.id)
         # "Pay this bill" on a bill page: offer that bill's amount (a bill of another account is ignored).
@@ -179,7 +196,9 @@ class PayController(Controller):
         return Template("payments/pay.html", context={**context, "bill": paying})
 
     @post("/{number:str}", name="pay.account.submit")
-    async def submit(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
+    async def submit(
+        self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
+    ) -> Template | Redirect:
         account, guest = await _account_for_payer(request, db_session, number)
         due = await services.amount_due(db_session, account.id)
         form = await PayForm.from_request(request)
@@ -190,24 +209,41 @@ class PayController(Controller):
         if not form.claim.data:
             form.claim.data = secrets.token_urlsafe(16)
         if not valid:
-            return Template("payments/pay.html", context=await self._pay_context(db_session, account, guest, due, form), status_code=400)
+            return Template(
+                "payments/pay.html",
+                context=await self._pay_context(db_session, account, guest, due, form),
+                status_code=400,
+            )
         try:
             ctx = payments_context(settings)
         except PaymentsUnavailable:
             return _unavailable()
         try:
             payment = await services.start_payment(
-                db_session, ctx, actor_of(request), account=account, amount_cents=form.amount_cents,
-                method=form.method.data, channel="guest" if guest else "signed_in",
-                claim_key=f"web:{form.claim.data}", receipt_email=form.email.data or None)
+                db_session,
+                ctx,
+                actor_of(request),
+                account=account,
+                amount_cents=form.amount_cents,
+                method=form.method.data,
+                channel="guest" if guest else "signed_in",
+                claim_key=f"web:{form.claim.data}",
+                receipt_email=form.email.data or None,
+            )
         except services.PaymentProblem as problem:
             form.add_error(problem.field or "amount", problem.message)
-            return Template("payments/pay.html", context=await self._pay_context(db_session, account, guest, due, form), status_code=400)
+            return Template(
+                "payments/pay.html",
+                context=await self._pay_context(db_session, account, guest, due, form),
+                status_code=400,
+            )
         started = list(request.session.get(STARTED_SESSION, []))[-9:]
         request.session[STARTED_SESSION] = [*started, payment.confirmation]
         return redirect_to("payments.checkout", confirmation=payment.confirmation)
 
-    async def _pay_context(self, db: AsyncSession, account: Account, guest: bool, due: int, form: PayForm) -> dict[str, Any]:
+    async def _pay_context(
+        self, db: AsyncSession, account: Account, guest: bool, due: int, form: PayForm
+    ) -> dict[str, Any]:
         context: dict[str, Any] = {"account": account, "guest": guest, "due": due, "form": form}
         if not guest:
             customer = await db.get(Customer, account.customer_id)
@@ -220,7 +256,9 @@ class PaymentController(Controller):
     path = "/payments"
 
     @get("/{confirmation:str}/checkout", name="payments.checkout")
-    async def checkout(self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]) -> Template | Redirect:
+    async def checkout(
+        self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]
+    ) -> Template | Redirect:
         payment = await _payment_for(request, db_session, confirmation)
         if payment.status in ("succeeded", "processing", "returned"):
             return redirect_to("payments.receipt", confirmation=payment.confirmation)
@@ -242,11 +280,15 @@ class PaymentController(Controller):
             },
         }
         account = await db_session.get(Account, payment.account_id)
-        return Template("payments/checkout.html", context={
-            "payment": payment, "account": account, "config": _json(config), **_stripe_page_context(settings)})
+        return Template(
+            "payments/checkout.html",
+            context={"payment": payment, "account": account, "config": _json(config), **_stripe_page_context(settings)},
+        )
 
     @get("/{confirmation:str}/return", name="payments.returned")
-    async def returned(self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]) -> Redirect:
+    async def returned(
+        self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]
+    ) -> Redirect:
         payment = await _payment_for(request, db_session, confirmation)
         try:
             ctx = payments_context(settings)
@@ -260,7 +302,11 @@ class PaymentController(Controller):
                 log.warning("could not reach Stripe for %s on the return page", payment.intent_id)
                 return redirect_to("payments.receipt", confirmation=payment.confirmation)
         if payment.status in ("failed", "requires_payment_method"):
-            flash(request, _("The payment did not go through: %(reason)s", reason=payment.failure_message or _("declined")), "error")
+            flash(
+                request,
+                _("The payment did not go through: %(reason)s", reason=payment.failure_message or _("declined")),
+                "error",
+            )
             return redirect_to("payments.checkout", confirmation=payment.confirmation)
         return redirect_to("payments.receipt", confirmation=payment.confirmation)
 
@@ -296,17 +342,23 @@ class AutopayController(Controller):
     guards = [guards.customer]
 
     @get("/{number:str}", name="payments.autopay")
-    async def page(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
+    async def page(
+        self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
+    ) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
         try:
             text = autopay.authorization_text(payments_context(settings), account.number)
         except PaymentsUnavailable:
             return _unavailable()
-        return Template("payments/autopay.html", context={"account": account, "draft": draft, "text": text, "form": AutopayForm()})
+        return Template(
+            "payments/autopay.html", context={"account": account, "draft": draft, "text": text, "form": AutopayForm()}
+        )
 
     @post("/{number:str}", name="payments.autopay.enrol")
-    async def enrol(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
+    async def enrol(
+        self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
+    ) -> Template | Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         try:
             ctx = payments_context(settings)
@@ -316,12 +368,25 @@ class AutopayController(Controller):
         form = await AutopayForm.from_request(request)
         if not form.validate():
             draft = await autopay.current_draft(db_session, account.id)
-            return Template("payments/autopay.html", context={"account": account, "draft": draft, "text": text, "form": form}, status_code=400)
-        draft, _secret = await autopay.start_enrolment(db_session, ctx, actor_of(request), account=account, text=text, ip=client_ip(request))
+            return Template(
+                "payments/autopay.html",
+                context={"account": account, "draft": draft, "text": text, "form": form},
+                status_code=400,
+            )
+        draft, _secret = await autopay.start_enrolment(
+            db_session, ctx, actor_of(request), account=account, text=text, ip=client_ip(request)
+        )
         return redirect_to("payments.autopay.bank", number=account.number, draft_id=draft.id)
 
     @get("/{number:str}/bank/{draft_id:int}", name="payments.autopay.bank")
-    async def bank(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str], draft_id: FromPath[int]) -> Template | Redirect:
+    async def bank(
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        number: FromPath[str],
+        draft_id: FromPath[int],
+    ) -> Template | Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
         if draft is None or draft.id != draft_id:
@@ -339,18 +404,33 @@ class AutopayController(Controller):
             "method": "us_bank_account",
             "mode": "setup",
             "returnUrl": url(request, "payments.autopay.enrolled", number=account.number, draft_id=draft.id),
-            "messages": {"failed": _("We could not set up that bank account: %(reason)s"), "working": _("Saving…"),
-                         "agree": "", "bank": _("Enter the routing number (9 digits) and the account number.")},
+            "messages": {
+                "failed": _("We could not set up that bank account: %(reason)s"),
+                "working": _("Saving…"),
+                "agree": "",
+                "bank": _("Enter the routing number (9 digits) and the account number."),
+            },
         }
-        return Template("payments/autopay_bank.html", context={
-            "account": account, "draft": draft, "config": _json(config), **_stripe_page_context(settings)})
+        return Template(
+            "payments/autopay_bank.html",
+            context={"account": account, "draft": draft, "config": _json(config), **_stripe_page_context(settings)},
+        )
 
     @get("/{number:str}/return/{draft_id:int}", name="payments.autopay.enrolled")
-    async def enrolled(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str], draft_id: FromPath[int]) -> Redirect:
+    async def enrolled(
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        number: FromPath[str],
+        draft_id: FromPath[int],
+    ) -> Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
         if draft is not None and draft.id == draft_id and draft.stripe_setup_intent_id:
-            draft = await autopay.sync_setup_intent(db_session, payments_context(settings), actor_of(request), draft.stripe_setup_intent_id)
+            draft = await autopay.sync_setup_intent(
+                db_session, payments_context(settings), actor_of(request), draft.stripe_setup_intent_id
+            )
             if draft is not None and draft.status == BankDraftStatus.ACTIVE:
                 flash(request, _("Automatic bank draft is on. Each bill will be drafted on its due date."), "success")
         return redirect_to("payments.autopay", number=account.number)
@@ -374,24 +454,43 @@ class StaffRefundController(Controller):
     path = "/staff"
     guards = [guards.staff]
 
-    async def _page(self, request: Request, db: AsyncSession, settings: Settings, account: Account, form: StaffRefundForm,
-                    status_code: int = 200) -> Template:
-        return Template("payments/staff_refund.html", context={
-            "facts": await refund_requests.facts(db, account), "form": form, "online": _online(settings),
-            "requests": await refund_queue.for_account(db, account.id),
-            "threshold_cents": current_policy().refund_supervisor_threshold_cents,
-        }, status_code=status_code)
+    async def _page(
+        self,
+        request: Request,
+        db: AsyncSession,
+        settings: Settings,
+        account: Account,
+        form: StaffRefundForm,
+        status_code: int = 200,
+    ) -> Template:
+        return Template(
+            "payments/staff_refund.html",
+            context={
+                "facts": await refund_requests.facts(db, account),
+                "form": form,
+                "online": _online(settings),
+                "requests": await refund_queue.for_account(db, account.id),
+                "threshold_cents": current_policy().refund_supervisor_threshold_cents,
+            },
+            status_code=status_code,
+        )
 
     @get("/accounts/{number:str}/refund", name="staff.refund")
-    async def page(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template:
+    async def page(
+        self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
+    ) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         found = await refund_requests.facts(db_session, account)
         method = "online" if _online(settings) and found.refundable_online_cents >= found.credit_cents > 0 else "check"
-        form = StaffRefundForm(data={"amount": Decimal(found.credit_cents) / 100, "method": method, "claim": secrets.token_urlsafe(16)})
+        form = StaffRefundForm(
+            data={"amount": Decimal(found.credit_cents) / 100, "method": method, "claim": secrets.token_urlsafe(16)}
+        )
         return await self._page(request, db_session, settings, account, form)
 
     @post("/accounts/{number:str}/refund", name="staff.refund.create")
-    async def create(self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]) -> Template | Redirect:
+    async def create(
+        self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
+    ) -> Template | Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         form = await StaffRefundForm.from_request(request)
         if not form.claim.data:
@@ -399,11 +498,21 @@ class StaffRefundController(Controller):
         if form.validate():
             try:
                 refund = await refund_requests.request_refund(
-                    db_session, _context_or_none(settings), actor_of(request), current_policy(), account,
-                    amount_cents=form.amount_cents, method=form.method.data, reason=form.reason.data,
-                    check_number=form.check_number.data or "", claim_key=f"staff:{form.claim.data}")
+                    db_session,
+                    _context_or_none(settings),
+                    actor_of(request),
+                    current_policy(),
+                    account,
+                    amount_cents=form.amount_cents,
+                    method=form.method.data,
+                    reason=form.reason.data,
+                    check_number=form.check_number.data or "",
+                    claim_key=f"staff:{form.claim.data}",
+                )
             except DomainError as problem:
-                form.add_error(problem.field if problem.field and hasattr(form, problem.field) else "amount", problem.message)
+                form.add_error(
+                    problem.field if problem.field and hasattr(form, problem.field) else "amount", problem.message
+                )
             else:
                 if refund.status == RefundStatus.PENDING_APPROVAL:
                     flash(request, _("Over the limit: the refund waits for a supervisor's approval."), "warning")
@@ -413,13 +522,25 @@ class StaffRefundController(Controller):
         return await self._page(request, db_session, settings, account, form, 400)
 
     @post("/refunds/{request_id:int}/{decision:str}", guards=[_supervisors], name="staff.refunds.decide")
-    async def decide(self, request: Request, db_session: DbSession, settings: AppSettings, request_id: FromPath[int],
-                     decision: FromPath[str]) -> Redirect:
+    async def decide(
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        request_id: FromPath[int],
+        decision: FromPath[str],
+    ) -> Redirect:
         if decision not in ("approve", "reject"):
             raise NotFound(_("No such decision."))
         note = str((await request.form()).get("note", ""))
-        refund = await refund_requests.decide(db_session, _context_or_none(settings), actor_of(request), request_id,
-                                              approve=decision == "approve", note=note)
+        refund = await refund_requests.decide(
+            db_session,
+            _context_or_none(settings),
+            actor_of(request),
+            request_id,
+            approve=decision == "approve",
+            note=note,
+        )
         if refund.status == RefundStatus.SENT:
             flash(request, _("Refund of %(amount)s sent.", amount=format_money(refund.amount_cents)), "success")
         else:

@@ -49,7 +49,10 @@ class PayForm(Form):
     )
     email = wtforms.EmailField(
         _("Email for the receipt"),
-        validators=[validators.Optional(), validators.Email(message=_("Enter an email address like name@example.com."))],
+        validators=[
+            validators.Optional(),
+            validators.Email(message=_("Enter an email address like name@example.com.")),
+        ],
         render_kw={"autocomplete": "email"},
     )
     claim = wtforms.HiddenField()
@@ -71,20 +74,34 @@ class StaffRefundForm(Form):
 
     amount = DollarsField(
         _("Amount to refund ($)"),
-        validators=[validators.InputRequired(message=_("Enter an amount, like 45.10.")),
-                    validators.NumberRange(min=0.01, max=1_000_000, message=_("Enter an amount above zero."))],
+        validators=[
+            validators.InputRequired(message=_("Enter an amount, like 45.10.")),
+            validators.NumberRange(min=0.01, max=1_000_000, message=_("Enter an amount above zero.")),
+        ],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     method = wtforms.RadioField(
-        _("Send it"), choices=[("online", _("Back to the card or bank account they paid with")), ("check", _("By check in the mail"))],
-        validators=[validators.InputRequired(message=_("Choose how the refund is sent."))], default="online",
+        _("Send it"),
+        choices=[
+            ("online", _("Back to the card or bank account they paid with")),
+            ("check", _("By check in the mail")),
+        ],
+        validators=[validators.InputRequired(message=_("Choose how the refund is sent."))],
+        default="online",
     )
-    check_number = wtforms.StringField(_("Check number (if already written)"), validators=[validators.Optional(), validators.Length(max=32)],
-                                       render_kw={"autocomplete": "off"})
+    check_number = wtforms.StringField(
+        _("Check number (if already written)"),
+        validators=[validators.Optional(), validators.Length(max=32)],
+        render_kw={"autocomplete": "off"},
+    )
     reason = wtforms.TextAreaField(
-        _("Reason"), validators=[validators.DataRequired(message=_("Say why the money goes back, in words the customer would understand.")),
-                                 validators.Length(max=300)],
-        description=_("For example: deposit left over after the final bill."), render_kw={"rows": "2"},
+        _("Reason"),
+        validators=[
+            validators.DataRequired(message=_("Say why the money goes back, in words the customer would understand.")),
+            validators.Length(max=300),
+        ],
+        description=_("For example: deposit left over after the final bill."),
+        render_kw={"rows": "2"},
     )
     claim = wtforms.HiddenField()
 

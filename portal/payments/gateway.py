@@ -32,15 +32,18 @@ class Gateway:
             raise PaymentsUnavailable("STRIPE_API_KEY is not set")
         base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
         client = stripe.StripeClient(settings.stripe_api_key, base_addresses=base, max_network_retries=2)  # type: ignore[arg-type]
-        return cls(client, settings.stripe_publishable_key or "", settings.stripe_webhook_secret, settings.stripe_js_url)
+        return cls(
+            client, settings.stripe_publishable_key or "", settings.stripe_webhook_secret, settings.stripe_js_url
+        )
 
     async def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(func, *args, **kwargs)
 
     # ---- payment intents --------------------------------------------------------------------------------------
     async def create_intent(self, params: dict[str, Any], idempotency_key: str) -> Any:
-        return await self._call(self.client.v1.payment_intents.create, params=params,
-                                options={"idempotency_key": idempotency_key})
+        return await self._call(
+            self.client.v1.payment_intents.create, params=params, options={"idempotency_key": idempotency_key}
+        )
 
     async def retrieve_intent(self, intent_id: str) -> Any:
         return await self._call(self.client.v1.payment_intents.retrieve, intent_id)
@@ -68,11 +71,14 @@ class Gateway:
 
     # ---- customers, setup intents, mandates -------------------------------------------------------------------
     async def create_customer(self, params: dict[str, Any], idempotency_key: str) -> Any:
-        return await self._call(self.client.v1.customers.create, params=params, options={"idempotency_key": idempotency_key})
+        return await self._call(
+            self.client.v1.customers.create, params=params, options={"idempotency_key": idempotency_key}
+        )
 
     async def create_setup_intent(self, params: dict[str, Any], idempotency_key: str) -> Any:
-        return await self._call(self.client.v1.setup_intents.create, params=params,
-                                options={"idempotency_key": idempotency_key})
+        return await self._call(
+            self.client.v1.setup_intents.create, params=params, options={"idempotency_key": idempotency_key}
+        )
 
     async def retrieve_setup_intent(self, setup_intent_id: str) -> Any:
         return await self._call(self.client.v1.setup_intents.retrieve, setup_intent_id)
@@ -85,7 +91,9 @@ class Gateway:
 
     # ---- refunds ----------------------------------------------------------------------------------------------
     async def create_refund(self, params: dict[str, Any], idempotency_key: str) -> Any:
-        return await self._call(self.client.v1.refunds.create, params=params, options={"idempotency_key": idempotency_key})
+        return await self._call(
+            self.client.v1.refunds.create, params=params, options={"idempotency_key": idempotency_key}
+        )
 
     # ---- webhooks ---------------------------------------------------------------------------------------------
     def verify_event(self, payload: bytes, signature: str | None) -> Any:

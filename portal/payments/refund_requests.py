@@ -47,8 +47,12 @@ class RefundFacts:
     mail_to: str  # where a check goes
 
     def refusal(self, amount_cents: int, method: str) -> str | None:
-        return rules.refund_refusal(amount_cents=amount_cents, credit_cents=self.credit_cents, method=method,
-                                    refundable_online_cents=self.refundable_online_cents)
+        return rules.refund_refusal(
+            amount_cents=amount_cents,
+            credit_cents=self.credit_cents,
+            method=method,
+            refundable_online_cents=self.refundable_online_cents,
+        )
 
 
 async def facts(session: AsyncSession, account: Account) -> RefundFacts:
@@ -59,10 +63,18 @@ async def facts(session: AsyncSession, account: Account) -> RefundFacts:
     deposit = await deposits.for_account(session, account.id)
     applied = 0
     if deposit is not None and deposit.status == DepositStatus.APPLIED:
-        applied = -int(await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-            LedgerEntry.account_id == account.id, LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED)) or 0)
+        applied = -int(
+            await session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+                    LedgerEntry.account_id == account.id, LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED
+                )
+            )
+            or 0
+        )
     return RefundFacts(
-        account=account, customer=customer, premise=premise,
+        account=account,
+        customer=customer,
+        premise=premise,
         credit_cents=max(0, -await ledger.balance(session, account.id)),
         refundable_online_cents=sum(p.amount_cents - p.refunded_cents for p in rows),
         deposit_applied_cents=applied,
@@ -71,7 +83,12 @@ async def facts(session: AsyncSession, account: Account) -> RefundFacts:
 
 
 def _state(request: RefundRequest) -> dict[str, object]:
-    return {"status": request.status, "amount_cents": request.amount_cents, "method": request.method, "kind": request.kind}
+    return {
+        "status": request.status,
+        "amount_cents": request.amount_cents,
+        "method": request.method,
+        "kind": request.kind,
+    }
 
 
 async def _send(session: AsyncSession, ctx: Context | None, actor: Actor, request: RefundRequest) -> None:
@@ -79,23 +96,48 @@ async def _send(session: AsyncSession, ctx: Context | None, actor: Actor, reques
     reason = f"Refund request {request.id}: {request.reason}"
     if request.method == "online":
         if ctx is None:
-            raise DomainError(_("Card and bank refunds are not available right now: send a check instead."), field="method")
-        await refunds.refund(session, ctx, actor, account_id=request.account_id, kind=request.kind,
-                             amount_cents=request.amount_cents, reason=reason, claim_key=f"refund-request:{request.id}")
+            raise DomainError(
+                _("Card and bank refunds are not available right now: send a check instead."), field="method"
+            )
+        await refunds.refund(
+            session,
+            ctx,
+            actor,
+            account_id=request.account_id,
+            kind=request.kind,
+            amount_cents=request.amount_cents,
+            reason=reason,
+            claim_key=f"refund-request:{request.id}",
+        )
     else:
         number = f" {request.check_number}" if request.check_number else ""
-        await ledger.post(session, actor, account_id=request.account_id, kind=refunds.KINDS[request.kind],
-                          amount_cents=request.amount_cents, source_key=f"refund-request:{request.id}:check",
-                          effective_on=dt.datetime.now(dt.UTC).date(),
-                          memo=f"{request.kind.capitalize()} refund by check{number} mailed to {request.mail_to}")
+        await ledger.post(
+            session,
+            actor,
+            account_id=request.account_id,
+            kind=refunds.KINDS[request.kind],
+            amount_cents=request.amount_cents,
+            source_key=f"refund-request:{request.id}:check",
+            effective_on=dt.datetime.now(dt.UTC).date(),
+            memo=f"{request.kind.capitalize()} refund by check{number} mailed to {request.mail_to}",
+        )
         await service_state.close_settled(session, actor, [request.account_id], today=dt.datetime.now(dt.UTC).date())
     request.status = RefundStatus.SENT
     await session.flush()
 
 
 async def request_refund(
-    session: AsyncSession, ctx: Context | None, actor: Actor, policy: Policy, account: Account, *, amount_cents: int,
-    method: str, reason: str, check_number: str, claim_key: str,
+    session: AsyncSession,
+    ctx: Context | None,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    *,
+    amount_cents: int,
+    method: str,
+    reason: str,
+    check_number: str,
+    claim_key: str,
 ) -> RefundRequest:
     """Ask for a refund; send it at once when within the limit, else queue it for a supervisor."""
     existing = await session.scalar(select(RefundRequest).where(RefundRequest.claim_key == claim_key))
@@ -109,10 +151,16 @@ async def request_refund(
     if refusal:
         raise DomainError(refusal, field="method" if "check instead" in refusal else "amount")
     request = RefundRequest(
-        account_id=account.id, claim_key=claim_key, amount_cents=amount_cents, method=method, reason=reason[:300],
+        account_id=account.id,
+        claim_key=claim_key,
+        amount_cents=amount_cents,
+        method=method,
+        reason=reason[:300],
         kind=rules.refund_kind(deposit_applied_cents=found.deposit_applied_cents, amount_cents=amount_cents),
-        status=RefundStatus.PENDING_APPROVAL, mail_to=found.mail_to if method == "check" else None,
-        check_number=check_number.strip()[:32] or None, requested_by_id=actor.user_id or 0,
+        status=RefundStatus.PENDING_APPROVAL,
+        mail_to=found.mail_to if method == "check" else None,
+        check_number=check_number.strip()[:32] or None,
+        requested_by_id=actor.user_id or 0,
     )
     try:
         async with session.begin_nested():
@@ -120,16 +168,26 @@ async def request_refund(
             await session.flush()
     except IntegrityError:  # the same form sent twice at the same moment: the other request is the one
         return await session.scalar(select(RefundRequest).where(RefundRequest.claim_key == claim_key))
-    await audit.record(session, actor, "refund.request", "refund_request", request.id, account_id=account.id,
-                       after={**_state(request), "reason": request.reason, "mail_to": request.mail_to})
+    await audit.record(
+        session,
+        actor,
+        "refund.request",
+        "refund_request",
+        request.id,
+        account_id=account.id,
+        after={**_state(request), "reason": request.reason, "mail_to": request.mail_to},
+    )
     if not rules.refund_needs_approval(policy, amount_cents):
         await _send(session, ctx, actor, request)
-        await audit.record(session, actor, "refund.send", "refund_request", request.id, account_id=account.id,
-                           after=_state(request))
+        await audit.record(
+            session, actor, "refund.send", "refund_request", request.id, account_id=account.id, after=_state(request)
+        )
     return request
 
 
-async def decide(session: AsyncSession, ctx: Context | None, actor: Actor, request_id: int, *, approve: bool, note: str) -> RefundRequest:
+async def decide(
+    session: AsyncSession, ctx: Context | None, actor: Actor, request_id: int, *, approve: bool, note: str
+) -> RefundRequest:
     """A supervisor other than the requester sends (approves) or rejects a waiting refund, once. The credit is
     checked again: the balance may have changed since the request."""
     query = select(RefundRequest).where(RefundRequest.id == request_id)
@@ -138,8 +196,11 @@ async def decide(session: AsyncSession, ctx: Context | None, actor: Actor, reque
     request = await session.scalar(query)
     if request is None:
         raise NotFound(_("No such refund."))
-    refusal = approval.may_decide(approver_id=actor.user_id or 0, approver_is_supervisor=actor.role in (Role.SUPERVISOR, Role.ADMIN),
-                                  requester_id=request.requested_by_id)
+    refusal = approval.may_decide(
+        approver_id=actor.user_id or 0,
+        approver_is_supervisor=actor.role in (Role.SUPERVISOR, Role.ADMIN),
+        requester_id=request.requested_by_id,
+    )
     if refusal:
         raise DomainError(refusal, code="not_allowed")
     if request.status != RefundStatus.PENDING_APPROVAL:
@@ -158,6 +219,14 @@ async def decide(session: AsyncSession, ctx: Context | None, actor: Actor, reque
     else:
         request.status = RefundStatus.REJECTED
         await session.flush()
-    await audit.record(session, actor, "refund.approve" if approve else "refund.reject", "refund_request", request.id,
-                       account_id=request.account_id, before=before, after={**_state(request), "note": request.decision_note})
+    await audit.record(
+        session,
+        actor,
+        "refund.approve" if approve else "refund.reject",
+        "refund_request",
+        request.id,
+        account_id=request.account_id,
+        before=before,
+        after={**_state(request), "note": request.decision_note},
+    )
     return request

@@ -64,53 +64,103 @@ async def refund(
         plan.append((payment, take))
         left -= take
     if left > 0:
-        raise PaymentProblem(_("Online payments on file cover only %(amount)s of this refund: send a check instead.",
-                               amount=format_money(amount_cents - left)))
+        raise PaymentProblem(
+            _(
+                "Online payments on file cover only %(amount)s of this refund: send a check instead.",
+                amount=format_money(amount_cents - left),
+            )
+        )
     made: list[PaymentRefund] = []
     for index, (payment, cents) in enumerate(plan):
-        row = PaymentRefund(account_id=account_id, claim_key=f"{claim_key}#{index}", kind=kind, amount_cents=cents,
-                            payment_id=payment.id, status="pending", requested_by_id=actor.user_id, reason=reason[:300])
+        row = PaymentRefund(
+            account_id=account_id,
+            claim_key=f"{claim_key}#{index}",
+            kind=kind,
+            amount_cents=cents,
+            payment_id=payment.id,
+            status="pending",
+            requested_by_id=actor.user_id,
+            reason=reason[:300],
+        )
         session.add(row)
         await session.flush()
         try:
             answer = await ctx.gateway.create_refund(
-                {"payment_intent": payment.intent_id, "amount": cents, "reason": "requested_by_customer",
-                 "metadata": {"refund": str(row.id), "kind": kind}},
-                idempotency_key=row.claim_key)
+                {
+                    "payment_intent": payment.intent_id,
+                    "amount": cents,
+                    "reason": "requested_by_customer",
+                    "metadata": {"refund": str(row.id), "kind": kind},
+                },
+                idempotency_key=row.claim_key,
+            )
         except stripe.StripeError as exc:
-            raise PaymentProblem(_("Stripe refused the refund: %(message)s", message=exc.user_message or str(exc))) from exc
+            raise PaymentProblem(
+                _("Stripe refused the refund: %(message)s", message=exc.user_message or str(exc))
+            ) from exc
         row.stripe_refund_id = answer.id
         await _post_refund(session, actor, row, answer)
         made.append(row)
     return RefundResult(made, sum(r.amount_cents for r in made if r.status == "succeeded"))
 
 
-async def refund_credit_balance(session: AsyncSession, ctx: Context, actor: Actor, *, account_id: int, claim_key: str,
-                                reason: str = "credit balance") -> RefundResult:
+async def refund_credit_balance(
+    session: AsyncSession,
+    ctx: Context,
+    actor: Actor,
+    *,
+    account_id: int,
+    claim_key: str,
+    reason: str = "credit balance",
+) -> RefundResult:
     """Refund whatever the account is owed (a negative balance) to the payments on file; nothing when it owes."""
     credit = -await ledger.balance(session, account_id)
     if credit <= 0:
         return RefundResult([], 0)
-    return await refund(session, ctx, actor, account_id=account_id, kind="credit", amount_cents=credit, reason=reason,
-                        claim_key=claim_key)
+    return await refund(
+        session,
+        ctx,
+        actor,
+        account_id=account_id,
+        kind="credit",
+        amount_cents=credit,
+        reason=reason,
+        claim_key=claim_key,
+    )
 
 
 async def _post_refund(session: AsyncSession, actor: Actor, row: PaymentRefund, answer: Any) -> None:
-    row.status = "succeeded" if answer.status == "succeeded" else ("failed" if answer.status in ("failed", "canceled") else "pending")
+    row.status = (
+        "succeeded"
+        if answer.status == "succeeded"
+        else ("failed" if answer.status in ("failed", "canceled") else "pending")
+    )
     if row.status != "succeeded" or row.ledger_entry_id is not None:
         return
     payment = await session.get(OnlinePayment, row.payment_id)
     assert payment is not None
     posting = await ledger.post(
-        session, actor, account_id=row.account_id, kind=KINDS[row.kind], amount_cents=row.amount_cents,
-        source_key=answer.id, effective_on=dt.datetime.now(dt.UTC).date(),
+        session,
+        actor,
+        account_id=row.account_id,
+        kind=KINDS[row.kind],
+        amount_cents=row.amount_cents,
+        source_key=answer.id,
+        effective_on=dt.datetime.now(dt.UTC).date(),
         memo=f"{row.kind.capitalize()} refund to {payment.method.replace('_', ' ')} ({payment.confirmation})",
     )
     row.ledger_entry_id = posting.entry.id
     if posting.created:
         payment.refunded_cents += row.amount_cents
-        await audit.record(session, actor, "payment.refund", "payment_refund", row.id, account_id=row.account_id,
-                           after={"stripe_refund": answer.id, "amount_cents": row.amount_cents, "kind": row.kind})
+        await audit.record(
+            session,
+            actor,
+            "payment.refund",
+            "payment_refund",
+            row.id,
+            account_id=row.account_id,
+            after={"stripe_refund": answer.id, "amount_cents": row.amount_cents, "kind": row.kind},
+        )
         await service_state.close_settled(session, actor, [row.account_id], today=posting.entry.effective_on)
 
 
@@ -124,9 +174,15 @@ async def sync_refunds(session: AsyncSession, ctx: Context, actor: Actor, charge
     for answer in await ctx.gateway.list_refunds(charge_id):
         row = await session.scalar(select(PaymentRefund).where(PaymentRefund.stripe_refund_id == answer.id))
         if row is None:
-            row = PaymentRefund(account_id=payment.account_id, claim_key=f"stripe:{answer.id}#0", kind="credit",
-                                amount_cents=int(answer.amount), payment_id=payment.id, stripe_refund_id=answer.id,
-                                reason="refunded in Stripe")
+            row = PaymentRefund(
+                account_id=payment.account_id,
+                claim_key=f"stripe:{answer.id}#0",
+                kind="credit",
+                amount_cents=int(answer.amount),
+                payment_id=payment.id,
+                stripe_refund_id=answer.id,
+                reason="refunded in Stripe",
+            )
             session.add(row)
             await session.flush()
         before = row.ledger_entry_id
@@ -154,12 +210,14 @@ async def reconcile(session: AsyncSession, ctx: Context, day: dt.date) -> tuple[
     start = dt.datetime.combine(day, dt.time(0), zone)
     end = start + dt.timedelta(days=1)
     reversal = aliased(LedgerEntry)
-    rows = (await session.execute(
-        select(OnlinePayment.intent_id, LedgerEntry.amount_cents)
-        .join(LedgerEntry, OnlinePayment.ledger_entry_id == LedgerEntry.id)
-        .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
-        .where(OnlinePayment.created_at >= start, OnlinePayment.created_at < end, reversal.id.is_(None))
-    )).all()
+    rows = (
+        await session.execute(
+            select(OnlinePayment.intent_id, LedgerEntry.amount_cents)
+            .join(LedgerEntry, OnlinePayment.ledger_entry_id == LedgerEntry.id)
+            .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
+            .where(OnlinePayment.created_at >= start, OnlinePayment.created_at < end, reversal.id.is_(None))
+        )
+    ).all()
     ours = {key: -int(cents) for key, cents in rows}
     charges = await ctx.gateway.list_charges_since(int(start.timestamp()) - 1)
     theirs: dict[str, int] = {}

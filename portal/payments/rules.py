@@ -89,8 +89,10 @@ def refund_refusal(*, amount_cents: int, credit_cents: int, method: str, refunda
     if amount_cents > credit_cents:
         return _("The credit balance is %(credit)s: refund at most that.", credit=format_money(credit_cents))
     if method == "online" and amount_cents > refundable_online_cents:
-        return _("Card and bank payments on file cover only %(amount)s of this refund: send a check instead.",
-                 amount=format_money(refundable_online_cents))
+        return _(
+            "Card and bank payments on file cover only %(amount)s of this refund: send a check instead.",
+            amount=format_money(refundable_online_cents),
+        )
     if method not in REFUND_METHODS:
         return _("Choose how the refund is sent.")
     return None
@@ -119,8 +121,9 @@ class GuestLookupLimit:
         return not self.locked and self.tries_left == 1
 
 
-def guest_lookup_limit(policy: Policy, *, client_account_failures: int, account_failures: int,
-                       client_failures: int) -> GuestLookupLimit:
+def guest_lookup_limit(
+    policy: Policy, *, client_account_failures: int, account_failures: int, client_failures: int
+) -> GuestLookupLimit:
     """The nearest of the three limits decides (failures counted: this client address on this account in the last
     hour, this account from anywhere in the last day, this client address on any account in the last hour); on a
     tie the longer pause is the one to warn about."""

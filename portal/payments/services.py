@@ -107,9 +107,21 @@ async def start_payment(
         raise PaymentProblem(_("Choose card or bank account."), field="method")
     problem = rules.amount_problem(amount_cents, ctx.policy)
     if problem == "minimum":
-        raise PaymentProblem(_("The smallest online payment is %(amount)s.", amount=format_money(ctx.policy.online_payment_minimum_cents)), field="amount")
+        raise PaymentProblem(
+            _(
+                "The smallest online payment is %(amount)s.",
+                amount=format_money(ctx.policy.online_payment_minimum_cents),
+            ),
+            field="amount",
+        )
     if problem == "maximum":
-        raise PaymentProblem(_("The largest online payment is %(amount)s. Call us to pay more.", amount=format_money(ctx.policy.online_payment_maximum_cents)), field="amount")
+        raise PaymentProblem(
+            _(
+                "The largest online payment is %(amount)s. Call us to pay more.",
+                amount=format_money(ctx.policy.online_payment_maximum_cents),
+            ),
+            field="amount",
+        )
     payment = OnlinePayment(
         account_id=account.id,
         claim_key=claim_key,
@@ -130,16 +142,29 @@ async def start_payment(
                 "currency": "usd",
                 "payment_method_types": [method],
                 "description": f"{ctx.utility_name} account {account.number}",
-                "metadata": {"account": account.number, "payment": str(payment.id), "confirmation": payment.confirmation},
+                "metadata": {
+                    "account": account.number,
+                    "payment": str(payment.id),
+                    "confirmation": payment.confirmation,
+                },
             },
             idempotency_key=claim_key,
         )
     except stripe.StripeError as exc:
-        raise PaymentProblem(_("We could not start the payment. Nothing was charged. Please try again in a minute.")) from exc
+        raise PaymentProblem(
+            _("We could not start the payment. Nothing was charged. Please try again in a minute.")
+        ) from exc
     payment.intent_id = intent.id
     payment.status = intent.status
-    await audit.record(session, actor, "payment.start", "online_payment", payment.id, account_id=account.id,
-                       after={"intent": intent.id, "amount_cents": amount_cents, "method": method, "channel": channel})
+    await audit.record(
+        session,
+        actor,
+        "payment.start",
+        "online_payment",
+        payment.id,
+        account_id=account.id,
+        after={"intent": intent.id, "amount_cents": amount_cents, "method": method, "channel": channel},
+    )
     return payment
 
 
@@ -219,17 +244,19 @@ async def _mail_receipt(session: AsyncSession, ctx: Context, payment: OnlinePaym
     if not to:
         return
     method = _("card") if payment.method == "card" else _("bank account")
-    text = "\n".join([
-        _("Thank you. We received your payment."),
-        "",
-        _("Confirmation number: %(number)s", number=payment.confirmation),
-        _("Amount: %(amount)s", amount=format_money(payment.amount_cents)),
-        _("Paid by: %(method)s", method=method),
-        _("Account: %(number)s", number=account.number),
-        "",
-        _("Receipt: %(url)s", url=f"{ctx.public_url}/payments/{payment.confirmation}"),
-        ctx.utility_name,
-    ])
+    text = "\n".join(
+        [
+            _("Thank you. We received your payment."),
+            "",
+            _("Confirmation number: %(number)s", number=payment.confirmation),
+            _("Amount: %(amount)s", amount=format_money(payment.amount_cents)),
+            _("Paid by: %(method)s", method=method),
+            _("Account: %(number)s", number=account.number),
+            "",
+            _("Receipt: %(url)s", url=f"{ctx.public_url}/payments/{payment.confirmation}"),
+            ctx.utility_name,
+        ]
+    )
     mail.queue(session, to, _("Payment received: %(number)s", number=payment.confirmation), text)
 
 
@@ -238,13 +265,22 @@ async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: 
     today = dt.datetime.now(dt.UTC).date()
     code = value_of(charge, "failure_code") or "return"
     reversal = await ledger.reverse(
-        session, actor, payment.ledger_entry_id or 0,
-        reason=f"Returned payment {payment.confirmation} ({code})", effective_on=today, source_key=f"return:{charge.id}",
+        session,
+        actor,
+        payment.ledger_entry_id or 0,
+        reason=f"Returned payment {payment.confirmation} ({code})",
+        effective_on=today,
+        source_key=f"return:{charge.id}",
     )
     await ledger.post(
-        session, actor, account_id=payment.account_id, kind=LedgerKind.FEE,
-        amount_cents=ctx.policy.returned_payment_fee_cents, source_key=f"return-fee:{charge.id}",
-        effective_on=today, memo=f"Returned payment fee ({payment.confirmation})",
+        session,
+        actor,
+        account_id=payment.account_id,
+        kind=LedgerKind.FEE,
+        amount_cents=ctx.policy.returned_payment_fee_cents,
+        source_key=f"return-fee:{charge.id}",
+        effective_on=today,
+        memo=f"Returned payment fee ({payment.confirmation})",
     )
     if not reversal.created and payment.status == "returned":
         return
@@ -253,31 +289,67 @@ async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: 
     payment.failure_message = (value_of(charge, "failure_message") or code)[:300]
     await session.flush()
     since = utcnow() - dt.timedelta(days=ctx.policy.autopay_returns_window_days)
-    returns = int(await session.scalar(select(func.count()).select_from(OnlinePayment).where(
-        OnlinePayment.account_id == payment.account_id, OnlinePayment.returned_at >= since)) or 0)
+    returns = int(
+        await session.scalar(
+            select(func.count())
+            .select_from(OnlinePayment)
+            .where(OnlinePayment.account_id == payment.account_id, OnlinePayment.returned_at >= since)
+        )
+        or 0
+    )
     suspended = False
-    drafts = list(await session.scalars(select(BankDraft).where(
-        BankDraft.account_id == payment.account_id, BankDraft.status == BankDraftStatus.ACTIVE)))
+    drafts = list(
+        await session.scalars(
+            select(BankDraft).where(
+                BankDraft.account_id == payment.account_id, BankDraft.status == BankDraftStatus.ACTIVE
+            )
+        )
+    )
     for draft in drafts:
         draft.returns_count += 1
         if rules.suspends_autopay(returns, ctx.policy):
             draft.status = BankDraftStatus.SUSPENDED
             suspended = True
-            await audit.record(session, actor, "bank_draft.suspend", "bank_draft", draft.id, account_id=draft.account_id,
-                               before={"status": "active"}, after={"status": "suspended", "returns_in_window": returns})
-    await audit.record(session, actor, "payment.returned", "online_payment", payment.id, account_id=payment.account_id,
-                       after={"charge": charge.id, "code": code, "returns_in_window": returns})
+            await audit.record(
+                session,
+                actor,
+                "bank_draft.suspend",
+                "bank_draft",
+                draft.id,
+                account_id=draft.account_id,
+                before={"status": "active"},
+                after={"status": "suspended", "returns_in_window": returns},
+            )
+    await audit.record(
+        session,
+        actor,
+        "payment.returned",
+        "online_payment",
+        payment.id,
+        account_id=payment.account_id,
+        after={"charge": charge.id, "code": code, "returns_in_window": returns},
+    )
     account, customer = await _customer_of(session, payment.account_id)
     if customer.email:
         lines = [
-            _("Your bank returned your payment %(number)s of %(amount)s (%(code)s).", number=payment.confirmation,
-              amount=format_money(payment.amount_cents), code=code),
-            _("We have added it back to your balance with a returned-payment fee of %(fee)s.",
-              fee=format_money(ctx.policy.returned_payment_fee_cents)),
+            _(
+                "Your bank returned your payment %(number)s of %(amount)s (%(code)s).",
+                number=payment.confirmation,
+                amount=format_money(payment.amount_cents),
+                code=code,
+            ),
+            _(
+                "We have added it back to your balance with a returned-payment fee of %(fee)s.",
+                fee=format_money(ctx.policy.returned_payment_fee_cents),
+            ),
         ]
         if suspended:
-            lines.append(_("Automatic bank draft is suspended after %(count)s returned payments in 12 months. Please pay another way.",
-                           count=returns))
+            lines.append(
+                _(
+                    "Automatic bank draft is suspended after %(count)s returned payments in 12 months. Please pay another way.",
+                    count=returns,
+                )
+            )
         lines += ["", _("Account: %(number)s", number=account.number), ctx.utility_name]
         mail.queue(session, customer.email, _("Returned payment on your account"), "\n".join(lines))
 
@@ -290,12 +362,29 @@ async def _disputed(session: AsyncSession, ctx: Context, actor: Actor, dispute_i
         return "not ours"
     if payment.disputed_at is None:
         payment.disputed_at = utcnow()
-        await audit.record(session, actor, "payment.disputed", "online_payment", payment.id, account_id=payment.account_id,
-                           after={"dispute": dispute.id, "reason": value_of(dispute, "reason"), "amount_cents": value_of(dispute, "amount")})
+        await audit.record(
+            session,
+            actor,
+            "payment.disputed",
+            "online_payment",
+            payment.id,
+            account_id=payment.account_id,
+            after={
+                "dispute": dispute.id,
+                "reason": value_of(dispute, "reason"),
+                "amount_cents": value_of(dispute, "amount"),
+            },
+        )
     if payment.ledger_entry_id is not None:
         # The bank took the money back when the dispute opened: the payment no longer counts.
-        await ledger.reverse(session, actor, payment.ledger_entry_id, reason=f"Disputed payment {payment.confirmation}",
-                             effective_on=dt.datetime.now(dt.UTC).date(), source_key=f"dispute:{dispute.id}")
+        await ledger.reverse(
+            session,
+            actor,
+            payment.ledger_entry_id,
+            reason=f"Disputed payment {payment.confirmation}",
+            effective_on=dt.datetime.now(dt.UTC).date(),
+            source_key=f"dispute:{dispute.id}",
+        )
     return "disputed"
 
 
@@ -361,12 +450,17 @@ async def handle_event(session: AsyncSession, ctx: Context, event: Any) -> str:
 
 async def refund_payment_rows(session: AsyncSession, account_id: int) -> list[OnlinePayment]:
     """Succeeded payments with money left to refund, newest first."""
-    return list(await session.scalars(
-        select(OnlinePayment)
-        .where(OnlinePayment.account_id == account_id, OnlinePayment.status == "succeeded",
-               OnlinePayment.refunded_cents < OnlinePayment.amount_cents)
-        .order_by(OnlinePayment.succeeded_at.desc(), OnlinePayment.id.desc())
-    ))
+    return list(
+        await session.scalars(
+            select(OnlinePayment)
+            .where(
+                OnlinePayment.account_id == account_id,
+                OnlinePayment.status == "succeeded",
+                OnlinePayment.refunded_cents < OnlinePayment.amount_cents,
+            )
+            .order_by(OnlinePayment.succeeded_at.desc(), OnlinePayment.id.desc())
+        )
+    )
 
 
 __all__ = ["Context", "PaymentProblem", "PaymentRefund", "amount_due", "handle_event", "start_payment", "sync_intent"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import json
 import re
 import socket
 import subprocess
@@ -83,8 +82,14 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
     # ---- us_bank_account payment methods ----------------------------------------------------------------------
     pm_init = r.PaymentMethod.__init__
 
-    def payment_method_init(self: Any, type: str | None = None, billing_details: Any = None,  # noqa: A002
-                            us_bank_account: Any = None, metadata: Any = None, **kwargs: Any) -> None:
+    def payment_method_init(
+        self: Any,
+        type: str | None = None,
+        billing_details: Any = None,  # noqa: A002
+        us_bank_account: Any = None,
+        metadata: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if type != "us_bank_account":
             pm_init(self, type=type, billing_details=billing_details, metadata=metadata, **kwargs)
             return
@@ -122,8 +127,14 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
     pm_list = r.PaymentMethod._api_list_all.__func__  # type: ignore[attr-defined]
 
     @classmethod  # type: ignore[misc]
-    def list_payment_methods(cls: Any, url: str, customer: Any = None, type: Any = None, limit: Any = None,  # noqa: A002
-                             starting_after: Any = None) -> Any:
+    def list_payment_methods(
+        cls: Any,
+        url: str,
+        customer: Any = None,
+        type: Any = None,
+        limit: Any = None,  # noqa: A002
+        starting_after: Any = None,
+    ) -> Any:
         if type == "us_bank_account":
             li = r.StripeObject._api_list_all.__func__(cls, url, limit=limit, starting_after=starting_after)
             li._list = [pm for pm in li._list if pm.customer == customer and pm.type == type]
@@ -143,7 +154,9 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
         pm = r.PaymentMethod._api_retrieve(self.payment_method)
         self.status = "failed"
         if pm.type == "us_bank_account":
-            self.failure_code, self.failure_message = ACH_FAILURES.get(pm._ach_account, ("generic", "The payment failed."))
+            self.failure_code, self.failure_message = ACH_FAILURES.get(
+                pm._ach_account, ("generic", "The payment failed.")
+            )
         else:
             self.failure_code = "card_declined"
             self.failure_message = "Your card was declined."
@@ -160,8 +173,15 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
             await asyncio.sleep(ACH_SETTLE_SECONDS)
             if self.status == "failed":  # returned before it settled
                 return
-            txn = r.BalanceTransaction(amount=self.amount, currency=self.currency, description=self.description,
-                                       exchange_rate=1.0, reporting_category="charge", source=self.id, type="charge")
+            txn = r.BalanceTransaction(
+                amount=self.amount,
+                currency=self.currency,
+                description=self.description,
+                exchange_rate=1.0,
+                reporting_category="charge",
+                source=self.id,
+                type="charge",
+            )
             self.balance_transaction = txn.id
             self.status = "succeeded"
             event("charge.succeeded", self)
@@ -177,9 +197,16 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
     # ---- payment intents: payment_method_types kept, mandates, processing event -------------------------------
     pi_init = r.PaymentIntent.__init__
 
-    def payment_intent_init(self: Any, payment_method_types: Any = None, mandate: Any = None, description: Any = None,
-                            receipt_email: Any = None, setup_future_usage: Any = None, mandate_data: Any = None,
-                            **kwargs: Any) -> None:
+    def payment_intent_init(
+        self: Any,
+        payment_method_types: Any = None,
+        mandate: Any = None,
+        description: Any = None,
+        receipt_email: Any = None,
+        setup_future_usage: Any = None,
+        mandate_data: Any = None,
+        **kwargs: Any,
+    ) -> None:
         types = payment_method_types or ["card"]
         if not isinstance(types, list) or not all(t in ("card", "us_bank_account") for t in types):
             raise UserError(400, "Invalid payment_method_types")
@@ -196,8 +223,11 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
     def payment_intent_create_charge(self: Any, on_failure_now: Any) -> None:
         pm = r.PaymentMethod._api_retrieve(self.payment_method)
         if pm.type not in self.payment_method_types:
-            raise UserError(400, f"This PaymentIntent does not accept {pm.type}.",
-                            {"code": "payment_intent_incompatible_payment_method"})
+            raise UserError(
+                400,
+                f"This PaymentIntent does not accept {pm.type}.",
+                {"code": "payment_intent_incompatible_payment_method"},
+            )
         if pm.type == "us_bank_account" and not self.mandate:
             self.mandate = Mandate(pm.id, (self._mandate_data or {}).get("customer_acceptance")).id
         create_charge(self, on_failure_now)
@@ -209,16 +239,31 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
     # ---- refunds: capped at what is left, and charge.refunded -------------------------------------------------
     refund_init = r.Refund.__init__
 
-    def refund_init_capped(self: Any, charge: Any = None, payment_intent: Any = None, amount: Any = None,
-                           metadata: Any = None, reason: Any = None, **kwargs: Any) -> None:
-        charge_obj = (r.PaymentIntent._api_retrieve(payment_intent).latest_charge if payment_intent
-                      else r.Charge._api_retrieve(charge) if charge else None)
+    def refund_init_capped(
+        self: Any,
+        charge: Any = None,
+        payment_intent: Any = None,
+        amount: Any = None,
+        metadata: Any = None,
+        reason: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        charge_obj = (
+            r.PaymentIntent._api_retrieve(payment_intent).latest_charge
+            if payment_intent
+            else r.Charge._api_retrieve(charge)
+            if charge
+            else None
+        )
         if charge_obj is not None:
             left = charge_obj.amount - charge_obj.amount_refunded
             wanted = r.try_convert_to_int(amount) if amount is not None else left
             if not isinstance(wanted, int) or wanted > left or left <= 0:
-                raise UserError(400, "Refund amount is greater than the amount left on the charge.",
-                                {"code": "charge_already_refunded" if left <= 0 else "amount_too_large"})
+                raise UserError(
+                    400,
+                    "Refund amount is greater than the amount left on the charge.",
+                    {"code": "charge_already_refunded" if left <= 0 else "amount_too_large"},
+                )
         refund_init(self, charge=charge, payment_intent=payment_intent, amount=amount, metadata=metadata, **kwargs)
         self.reason = reason
         if charge_obj is not None:
@@ -256,20 +301,30 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
         pm_data = data.get("payment_method_data")
         if isinstance(pm_data, dict):
             if pm_data.get("type") not in types:
-                raise UserError(400, "Payment method type not allowed here.",
-                                {"code": "payment_intent_incompatible_payment_method"})
+                raise UserError(
+                    400, "Payment method type not allowed here.", {"code": "payment_intent_incompatible_payment_method"}
+                )
             return r.PaymentMethod(**pm_data)
         return None
 
     def acceptance(request: web.Request, data: dict[str, Any]) -> dict[str, Any]:
-        given = ((data.get("mandate_data") or {}).get("customer_acceptance")) if isinstance(data.get("mandate_data"), dict) else None
-        return given or {"type": "online", "online": {"ip_address": request.remote, "user_agent": request.headers.get("User-Agent", "")}}
+        given = (
+            ((data.get("mandate_data") or {}).get("customer_acceptance"))
+            if isinstance(data.get("mandate_data"), dict)
+            else None
+        )
+        return given or {
+            "type": "online",
+            "online": {"ip_address": request.remote, "user_agent": request.headers.get("User-Agent", "")},
+        }
 
     async def confirm_payment_intent(request: web.Request, data: dict[str, Any]) -> Any:
         pi = r.PaymentIntent._api_retrieve(request.match_info["id"])
         authenticated(request, data, pi.client_secret)
         if pi.status not in ("requires_payment_method", "requires_confirmation"):
-            raise UserError(400, f"This PaymentIntent's status is {pi.status}.", {"code": "payment_intent_unexpected_state"})
+            raise UserError(
+                400, f"This PaymentIntent's status is {pi.status}.", {"code": "payment_intent_unexpected_state"}
+            )
         pm = payment_method_from(data, pi.payment_method_types)
         if pm is not None:
             pi.payment_method = pm.id
@@ -348,10 +403,21 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
                 first_fingerprint, status, payload = answered[key]
                 if first_fingerprint != fingerprint:
                     return server.json_response(
-                        {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests can only "
-                                   "be used with the same parameters they were first used with."}}, status=400)
-                return web.Response(body=payload, status=status, content_type="application/json",
-                                    headers={"Idempotent-Replayed": "true"})
+                        {
+                            "error": {
+                                "type": "idempotency_error",
+                                "message": "Keys for idempotent requests can only "
+                                "be used with the same parameters they were first used with.",
+                            }
+                        },
+                        status=400,
+                    )
+                return web.Response(
+                    body=payload,
+                    status=status,
+                    content_type="application/json",
+                    headers={"Idempotent-Replayed": "true"},
+                )
             response = await dispatch(request, handler)
             if isinstance(response, web.Response) and response.status < 500:
                 answered[key] = (fingerprint, response.status, response.body or b"")
@@ -478,11 +544,14 @@ def available() -> bool:
     return True
 
 
-def start(port: int | None = None, *, log: Any = subprocess.DEVNULL, timeout: float = 20.0) -> tuple[subprocess.Popen[bytes], str]:
+def start(
+    port: int | None = None, *, log: Any = subprocess.DEVNULL, timeout: float = 20.0
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start the stand-in in its own process on localhost; answer (process, base URL) once it serves."""
     port = port or free_port()
-    process = subprocess.Popen([sys.executable, "-m", "portal.payments.stand_in", "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.payments.stand_in", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -520,13 +589,20 @@ def start_for_demo(app_port: int, echo: Any = print) -> subprocess.Popen[bytes] 
     process, url = start()
     atexit.register(process.terminate)
     secret = "whsec_demo_" + hashlib.sha256(url.encode()).hexdigest()[:16]
-    os.environ.update({
-        "STRIPE_API_KEY": "sk_test_demo", "STRIPE_PUBLISHABLE_KEY": "pk_test_demo", "STRIPE_API_BASE": url,
-        "STRIPE_JS_URL": f"{url}/js.stripe.com/v3/", "STRIPE_WEBHOOK_SECRET": secret,
-    })
+    os.environ.update(
+        {
+            "STRIPE_API_KEY": "sk_test_demo",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_demo",
+            "STRIPE_API_BASE": url,
+            "STRIPE_JS_URL": f"{url}/js.stripe.com/v3/",
+            "STRIPE_WEBHOOK_SECRET": secret,
+        }
+    )
     register_webhook(url, f"http://127.0.0.1:{app_port}/payments/webhook", secret)
-    echo(f"Payments go to a local Stripe stand-in at {url} (card 4242 4242 4242 4242 pays, 4000 0000 0000 0341 "
-         "is declined; bank routing 110000000, account 000123456789).")
+    echo(
+        f"Payments go to a local Stripe stand-in at {url} (card 4242 4242 4242 4242 pays, 4000 0000 0000 0341 "
+        "is declined; bank routing 110000000, account 000123456789)."
+    )
     return process
 
 

@@ -40,11 +40,21 @@ async def set_hold(session: AsyncSession, actor: Actor, account: Account, hold: 
     before = getattr(account, column)
     setattr(account, column, on)
     await session.flush()
-    await audit.record(session, actor, f"account.{hold}_hold", "account", account.id, account_id=account.id,
-                       before={column: before}, after={column: on, "reason": reason})
+    await audit.record(
+        session,
+        actor,
+        f"account.{hold}_hold",
+        "account",
+        account.id,
+        account_id=account.id,
+        before={column: before},
+        after={column: on, "reason": reason},
+    )
 
 
-async def refer_to_collections(session: AsyncSession, actor: Actor, account: Account, reason: str, today: dt.date) -> None:
+async def refer_to_collections(
+    session: AsyncSession, actor: Actor, account: Account, reason: str, today: dt.date
+) -> None:
     """A closed-out account that still owes goes to the collection agency; an active one must be finaled first."""
     if account.status not in (AccountStatus.FINAL, AccountStatus.CLOSED):
         raise Conflict(_("Only a final or closed account can be referred to collections."))
@@ -54,34 +64,78 @@ async def refer_to_collections(session: AsyncSession, actor: Actor, account: Acc
     before = account.status
     account.status = AccountStatus.COLLECTIONS
     await session.flush()
-    await audit.record(session, actor, "account.status", "account", account.id, account_id=account.id,
-                       before={"status": before}, after={"status": account.status, "reason": reason.strip(), "balance_cents": balance})
+    await audit.record(
+        session,
+        actor,
+        "account.status",
+        "account",
+        account.id,
+        account_id=account.id,
+        before={"status": before},
+        after={"status": account.status, "reason": reason.strip(), "balance_cents": balance},
+    )
 
 
-async def grant_arrangement(session: AsyncSession, actor: Actor, policy: Policy, account: Account, *, instalments: int,
-                            reason: str, today: dt.date) -> PaymentArrangement:
+async def grant_arrangement(
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    *,
+    instalments: int,
+    reason: str,
+    today: dt.date,
+) -> PaymentArrangement:
     owed = await arrears.arrears(session, account.id, today)
-    earlier = list(await session.scalars(select(PaymentArrangement.starts_on).where(
-        PaymentArrangement.account_id == account.id, PaymentArrangement.status != ArrangementStatus.CANCELLED)))
-    plan = rules.arrangement_plan(policy, today=today, past_due_cents=owed.past_due_cents, instalments=instalments,
-                                  earlier_arrangements=earlier, account_in_collections=account.status == AccountStatus.COLLECTIONS)
+    earlier = list(
+        await session.scalars(
+            select(PaymentArrangement.starts_on).where(
+                PaymentArrangement.account_id == account.id, PaymentArrangement.status != ArrangementStatus.CANCELLED
+            )
+        )
+    )
+    plan = rules.arrangement_plan(
+        policy,
+        today=today,
+        past_due_cents=owed.past_due_cents,
+        instalments=instalments,
+        earlier_arrangements=earlier,
+        account_in_collections=account.status == AccountStatus.COLLECTIONS,
+    )
     arrangement = PaymentArrangement(
-        account_id=account.id, status=ArrangementStatus.ACTIVE, total_cents=plan.total_cents,
-        down_payment_cents=plan.down_payment_cents, starts_on=today,
-        down_payment_due_on=today + dt.timedelta(days=policy.arrangement_down_payment_days), granted_by_id=actor.user_id,
+        account_id=account.id,
+        status=ArrangementStatus.ACTIVE,
+        total_cents=plan.total_cents,
+        down_payment_cents=plan.down_payment_cents,
+        starts_on=today,
+        down_payment_due_on=today + dt.timedelta(days=policy.arrangement_down_payment_days),
+        granted_by_id=actor.user_id,
         instalments=[{"due_on": day.isoformat(), "amount_cents": cents} for day, cents in plan.instalments],
         reason=reason.strip()[:300] or None,
     )
     session.add(arrangement)
     await session.flush()
-    await audit.record(session, actor, "arrangement.grant", "payment_arrangement", arrangement.id, account_id=account.id,
-                       after={"total_cents": plan.total_cents, "down_payment_cents": plan.down_payment_cents,
-                              "down_payment_due_on": arrangement.down_payment_due_on,
-                              "instalments": arrangement.instalments, "reason": arrangement.reason})
+    await audit.record(
+        session,
+        actor,
+        "arrangement.grant",
+        "payment_arrangement",
+        arrangement.id,
+        account_id=account.id,
+        after={
+            "total_cents": plan.total_cents,
+            "down_payment_cents": plan.down_payment_cents,
+            "down_payment_due_on": arrangement.down_payment_due_on,
+            "instalments": arrangement.instalments,
+            "reason": arrangement.reason,
+        },
+    )
     return arrangement
 
 
-async def transfer_balance(session: AsyncSession, actor: Actor, source: Account, target: Account, reason: str, today: dt.date) -> int:
+async def transfer_balance(
+    session: AsyncSession, actor: Actor, source: Account, target: Account, reason: str, today: dt.date
+) -> int:
     """Move what a closed-out account owes (or its credit) onto another account of the same customer, as a pair of
     transfer entries keyed together so a double submit moves nothing twice."""
     if source.id == target.id:
@@ -93,29 +147,55 @@ async def transfer_balance(session: AsyncSession, actor: Actor, source: Account,
     amount = await ledger.balance(session, source.id)
     if amount == 0:
         raise Conflict(_("This account has no balance to move."))
-    done = await session.scalar(select(func.count()).where(
-        LedgerEntry.source_key.like(f"transfer:{source.id}:%")))
+    done = await session.scalar(select(func.count()).where(LedgerEntry.source_key.like(f"transfer:{source.id}:%")))
     key = f"transfer:{source.id}:{target.id}:{done // 2 + 1}"
     memo_out = _("Balance moved to account %(number)s", number=target.number)
     memo_in = _("Balance moved from account %(number)s", number=source.number)
-    await ledger.post(session, actor, account_id=source.id, kind=LedgerKind.TRANSFER, amount_cents=-amount,
-                      source_key=f"{key}:out", effective_on=today, memo=memo_out)
-    await ledger.post(session, actor, account_id=target.id, kind=LedgerKind.TRANSFER, amount_cents=amount,
-                      source_key=f"{key}:in", effective_on=today, memo=memo_in)
-    await audit.record(session, actor, "account.balance_transfer", "account", source.id, account_id=source.id,
-                       after={"to_account": target.number, "amount_cents": amount, "reason": reason.strip()})
+    await ledger.post(
+        session,
+        actor,
+        account_id=source.id,
+        kind=LedgerKind.TRANSFER,
+        amount_cents=-amount,
+        source_key=f"{key}:out",
+        effective_on=today,
+        memo=memo_out,
+    )
+    await ledger.post(
+        session,
+        actor,
+        account_id=target.id,
+        kind=LedgerKind.TRANSFER,
+        amount_cents=amount,
+        source_key=f"{key}:in",
+        effective_on=today,
+        memo=memo_in,
+    )
+    await audit.record(
+        session,
+        actor,
+        "account.balance_transfer",
+        "account",
+        source.id,
+        account_id=source.id,
+        after={"to_account": target.number, "amount_cents": amount, "reason": reason.strip()},
+    )
     await service_state.close_settled(session, actor, [source.id, target.id], today=today)
     return amount
 
 
-async def waive_deposit(session: AsyncSession, actor: Actor, account: Account, letter_note: str, today: dt.date) -> Deposit:
+async def waive_deposit(
+    session: AsyncSession, actor: Actor, account: Account, letter_note: str, today: dt.date
+) -> Deposit:
     """A letter of credit from a prior utility waives a deposit not yet paid: the billed deposit is reversed."""
     deposit = await deposits.for_account(session, account.id)
     if deposit is None or deposit.status != DepositStatus.REQUIRED or deposit.paid_cents > 0:
         raise Conflict(_("Only a required deposit that is not paid yet can be waived."))
     if not letter_note.strip():
         raise DomainError(_("Describe the letter of credit: which utility, what it shows."), field="letter")
-    await deposits.withdraw(session, actor, deposit, reason=_("Waived: letter of credit. %(note)s", note=letter_note.strip()), today=today)
+    await deposits.withdraw(
+        session, actor, deposit, reason=_("Waived: letter of credit. %(note)s", note=letter_note.strip()), today=today
+    )
     return deposit
 
 
@@ -124,4 +204,6 @@ async def apply_deposit(session: AsyncSession, actor: Actor, account: Account, t
     deposit = await deposits.for_account(session, account.id)
     if deposit is None or deposit.status != DepositStatus.HELD or deposit.paid_cents <= 0:
         raise Conflict(_("There is no paid deposit to apply."))
-    return await deposits.apply_to_balance(session, actor, deposit, today=today, memo=_("Deposit applied to the balance"))
+    return await deposits.apply_to_balance(
+        session, actor, deposit, today=today, memo=_("Deposit applied to the balance")
+    )

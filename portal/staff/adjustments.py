@@ -47,7 +47,11 @@ class Facts:
 
 
 async def facts(session: AsyncSession, account: Account) -> Facts:
-    bills = list(await session.scalars(select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(13)))
+    bills = list(
+        await session.scalars(
+            select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(13)
+        )
+    )
     waived_ids = {
         int(entry_id)
         for entry_id in await session.scalars(
@@ -64,7 +68,9 @@ async def facts(session: AsyncSession, account: Account) -> Facts:
     )
     candidates = await session.scalars(
         select(LedgerEntry)
-        .where(LedgerEntry.account_id == account.id, LedgerEntry.kind.in_(FEE_KINDS), LedgerEntry.id.not_in(reversed_ids))
+        .where(
+            LedgerEntry.account_id == account.id, LedgerEntry.kind.in_(FEE_KINDS), LedgerEntry.id.not_in(reversed_ids)
+        )
         .order_by(LedgerEntry.effective_on.desc())
         .limit(24)
     )
@@ -74,7 +80,9 @@ async def facts(session: AsyncSession, account: Account) -> Facts:
 
 async def garbage_monthly_cents(session: AsyncSession, account: Account) -> int:
     """The monthly solid-waste charge on the latest bill (what a vacancy saves each month)."""
-    latest = await session.scalar(select(Bill.id).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(1))
+    latest = await session.scalar(
+        select(Bill.id).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(1)
+    )
     if latest is None:
         return 0
     total = await session.scalar(
@@ -101,10 +109,16 @@ async def average_usage(session: AsyncSession, account_id: int, before: Bill) ->
 async def prices_for(session: AsyncSession, bill: Bill) -> VolumePrices:
     """Volume prices from the bill's own lines (gallons and cents per 1,000 gallons). Bills without them (history
     imported as amounts only) fall back to the bill's average price per gallon, on its whole usage."""
-    lines = list(await session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.sort, BillLine.id)))
+    lines = list(
+        await session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.sort, BillLine.id))
+    )
 
     def volume(kind: ServiceKind) -> list[BillLine]:
-        return [line for line in lines if line.service_kind == kind and line.unit == "gal" and line.rate is not None and line.quantity]
+        return [
+            line
+            for line in lines
+            if line.service_kind == kind and line.unit == "gal" and line.rate is not None and line.quantity
+        ]
 
     water, sewer = volume(ServiceKind.WATER), volume(ServiceKind.SEWER)
     if water:
@@ -115,13 +129,21 @@ async def prices_for(session: AsyncSession, bill: Bill) -> VolumePrices:
             tiers.append((top, int(line.rate or 0)))
             floor = top or floor
     else:
-        water_volume = sum(line.amount_cents for line in lines if line.service_kind == ServiceKind.WATER and "base" not in line.description.lower())
+        water_volume = sum(
+            line.amount_cents
+            for line in lines
+            if line.service_kind == ServiceKind.WATER and "base" not in line.description.lower()
+        )
         tiers = [(None, round(water_volume * 1000 / bill.usage) if bill.usage else 0)]
     if sewer:
         sewer_gallons = int(sum(Decimal(line.quantity or 0) for line in sewer))
         sewer_rate = int(sewer[-1].rate or 0)
     else:
-        sewer_volume = sum(line.amount_cents for line in lines if line.service_kind == ServiceKind.SEWER and "base" not in line.description.lower())
+        sewer_volume = sum(
+            line.amount_cents
+            for line in lines
+            if line.service_kind == ServiceKind.SEWER and "base" not in line.description.lower()
+        )
         sewer_gallons = bill.usage
         sewer_rate = round(sewer_volume * 1000 / bill.usage) if bill.usage else 0
     return VolumePrices(tuple(tiers), sewer_rate, sewer_gallons)
@@ -154,17 +176,34 @@ async def calculate(
         bill_id = bill.id
         average = await average_usage(session, account.id, bill)
         prices = await prices_for(session, bill)
-        inputs = {"bill_id": bill.id, "usage_gallons": bill.usage, "average_gallons": average,
-                  "water_tiers": [list(t) for t in prices.water_tiers], "sewer_cents_per_kgal": prices.sewer_cents_per_kgal,
-                  "sewer_billed_gallons": prices.sewer_billed_gallons}
+        inputs = {
+            "bill_id": bill.id,
+            "usage_gallons": bill.usage,
+            "average_gallons": average,
+            "water_tiers": [list(t) for t in prices.water_tiers],
+            "sewer_cents_per_kgal": prices.sewer_cents_per_kgal,
+            "sewer_billed_gallons": prices.sewer_billed_gallons,
+        }
         if kind == AdjustmentKind.LEAK:
             inputs["repair_note"] = data.get("repair_note") or ""
-            result = rules.leak(policy, today=today, usage_gallons=bill.usage, average_gallons=average, prices=prices,
-                                proof_of_repair=bool(data.get("proof_of_repair")),
-                                earlier_leak_adjustments=await _earlier(session, account.id, kind))
+            result = rules.leak(
+                policy,
+                today=today,
+                usage_gallons=bill.usage,
+                average_gallons=average,
+                prices=prices,
+                proof_of_repair=bool(data.get("proof_of_repair")),
+                earlier_leak_adjustments=await _earlier(session, account.id, kind),
+            )
         else:
-            result = rules.pool_fill(policy, today=today, usage_gallons=bill.usage, average_gallons=average, prices=prices,
-                                     earlier_pool_adjustments=await _earlier(session, account.id, kind))
+            result = rules.pool_fill(
+                policy,
+                today=today,
+                usage_gallons=bill.usage,
+                average_gallons=average,
+                prices=prices,
+                earlier_pool_adjustments=await _earlier(session, account.id, kind),
+            )
     elif kind == AdjustmentKind.VACATION_GARBAGE:
         monthly = await garbage_monthly_cents(session, account)
         if monthly <= 0:
@@ -172,8 +211,15 @@ async def calculate(
         vacant_from, vacant_until = data.get("vacant_from"), data.get("vacant_until")
         if not vacant_from or not vacant_until:
             raise AdjustmentDenied(_("Enter when the vacancy starts and ends."), field="vacant_from")
-        inputs = {"vacant_from": vacant_from, "vacant_until": vacant_until, "monthly_cents": monthly, "requested_on": today}
-        result = rules.vacation_garbage(policy, requested_on=today, vacant_from=vacant_from, vacant_until=vacant_until, monthly_cents=monthly)
+        inputs = {
+            "vacant_from": vacant_from,
+            "vacant_until": vacant_until,
+            "monthly_cents": monthly,
+            "requested_on": today,
+        }
+        result = rules.vacation_garbage(
+            policy, requested_on=today, vacant_from=vacant_from, vacant_until=vacant_until, monthly_cents=monthly
+        )
     elif kind == AdjustmentKind.BILLING_ERROR:
         error_from, per_bill = data.get("error_from"), data.get("amount_cents")
         if not error_from:
@@ -181,22 +227,32 @@ async def calculate(
         dates = list(await session.scalars(select(Bill.bill_date).where(Bill.account_id == account.id)))
         overcharged = data.get("direction", "overcharged") != "undercharged"
         inputs = {"error_from": error_from, "per_bill_cents": per_bill or 0, "overcharged": overcharged}
-        result = rules.billing_error(policy, today=today, error_from=error_from, per_bill_cents=per_bill or 0,
-                                     bill_dates=dates, overcharged=overcharged)
+        result = rules.billing_error(
+            policy,
+            today=today,
+            error_from=error_from,
+            per_bill_cents=per_bill or 0,
+            bill_dates=dates,
+            overcharged=overcharged,
+        )
     elif kind == AdjustmentKind.FEE_WAIVER:
         entry = await session.get(LedgerEntry, data.get("entry_id")) if data.get("entry_id") else None
         if entry is None or entry.account_id != account.id:
             raise AdjustmentDenied(_("Choose the fee to waive."), field="entry_id")
         waived = await session.scalar(
             select(func.count()).where(
-                Adjustment.account_id == account.id, Adjustment.kind == AdjustmentKind.FEE_WAIVER,
-                Adjustment.status != AdjustmentStatus.REJECTED, Adjustment.inputs["entry_id"].as_integer() == entry.id,
+                Adjustment.account_id == account.id,
+                Adjustment.kind == AdjustmentKind.FEE_WAIVER,
+                Adjustment.status != AdjustmentStatus.REJECTED,
+                Adjustment.inputs["entry_id"].as_integer() == entry.id,
             )
         )
         reversed_ = await session.scalar(select(func.count()).where(LedgerEntry.reverses_id == entry.id))
         inputs = {"entry_id": entry.id, "fee_cents": entry.amount_cents, "memo": entry.memo}
         bill_id = entry.bill_id
-        result = rules.fee_waiver(fee_cents=entry.amount_cents, fee_kind=entry.kind.value, already_waived=bool(waived or reversed_))
+        result = rules.fee_waiver(
+            fee_cents=entry.amount_cents, fee_kind=entry.kind.value, already_waived=bool(waived or reversed_)
+        )
     else:  # pragma: no cover - the form offers only the kinds above
         raise AdjustmentDenied(_("Choose a kind of adjustment."))
     return result, inputs, bill_id
@@ -232,8 +288,15 @@ async def request(
     )
     session.add(adjustment)
     await session.flush()
-    await audit.record(session, actor, "adjustment.request", "adjustment", adjustment.id, account_id=account.id,
-                       after={"kind": kind, "amount_cents": result.amount_cents, "status": adjustment.status, "reason": reason})
+    await audit.record(
+        session,
+        actor,
+        "adjustment.request",
+        "adjustment",
+        adjustment.id,
+        account_id=account.id,
+        after={"kind": kind, "amount_cents": result.amount_cents, "status": adjustment.status, "reason": reason},
+    )
     if not pending:
         await _post(session, actor, adjustment, today)
     return adjustment
@@ -293,9 +356,16 @@ async def decide(
     else:
         adjustment.status = AdjustmentStatus.REJECTED
         await session.flush()
-    await audit.record(session, actor, "adjustment.approve" if approve else "adjustment.reject", "adjustment", adjustment.id,
-                       account_id=adjustment.account_id, before=before,
-                       after={"status": adjustment.status, "note": adjustment.decision_note})
+    await audit.record(
+        session,
+        actor,
+        "adjustment.approve" if approve else "adjustment.reject",
+        "adjustment",
+        adjustment.id,
+        account_id=adjustment.account_id,
+        before=before,
+        after={"status": adjustment.status, "note": adjustment.decision_note},
+    )
     return adjustment
 
 

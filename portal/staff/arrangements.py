@@ -39,14 +39,20 @@ RETURNED_KEYS = ("return:%", "dispute:%")
 def schedule(arrangement: PaymentArrangement) -> tuple[dt.date, tuple[tuple[dt.date, int], ...]]:
     """(down payment due on, ((instalment due on, cents), ...)) as stored."""
     down_due = arrangement.down_payment_due_on or arrangement.starts_on
-    return down_due, tuple((dt.date.fromisoformat(i["due_on"]), int(i["amount_cents"])) for i in arrangement.instalments)
+    return down_due, tuple(
+        (dt.date.fromisoformat(i["due_on"]), int(i["amount_cents"])) for i in arrangement.instalments
+    )
 
 
 async def facts_for(session: AsyncSession, arrangement: PaymentArrangement, on: dt.date) -> rules.ArrangementFacts:
     start = arrangement.starts_on
     reversal = aliased(LedgerEntry)
-    settled = (LedgerEntry.account_id == arrangement.account_id, LedgerEntry.effective_on <= on,
-               LedgerEntry.reverses_id.is_(None), reversal.id.is_(None))
+    settled = (
+        LedgerEntry.account_id == arrangement.account_id,
+        LedgerEntry.effective_on <= on,
+        LedgerEntry.reverses_id.is_(None),
+        reversal.id.is_(None),
+    )
     current = await session.execute(
         select(Bill.due_date, LedgerEntry.amount_cents)
         .join(Bill, Bill.id == LedgerEntry.bill_id)
@@ -59,17 +65,26 @@ async def facts_for(session: AsyncSession, arrangement: PaymentArrangement, on: 
         .where(*settled, LedgerEntry.amount_cents < 0, LedgerEntry.effective_on >= start)
     )
     returned_on = await session.scalar(
-        select(LedgerEntry.effective_on).where(
-            LedgerEntry.account_id == arrangement.account_id, LedgerEntry.kind == LedgerKind.REVERSAL,
-            LedgerEntry.effective_on >= start, LedgerEntry.effective_on <= on,
-            or_(*(LedgerEntry.source_key.like(key) for key in RETURNED_KEYS)))
-        .order_by(LedgerEntry.effective_on).limit(1)
+        select(LedgerEntry.effective_on)
+        .where(
+            LedgerEntry.account_id == arrangement.account_id,
+            LedgerEntry.kind == LedgerKind.REVERSAL,
+            LedgerEntry.effective_on >= start,
+            LedgerEntry.effective_on <= on,
+            or_(*(LedgerEntry.source_key.like(key) for key in RETURNED_KEYS)),
+        )
+        .order_by(LedgerEntry.effective_on)
+        .limit(1)
     )
     down_due, instalments = schedule(arrangement)
     return rules.ArrangementFacts(
-        starts_on=start, down_payment_cents=arrangement.down_payment_cents, down_payment_due_on=down_due,
-        instalments=instalments, current_charges=tuple((d, int(c)) for d, c in current),
-        credits=tuple((d, -int(c)) for d, c in credits), returned_on=returned_on,
+        starts_on=start,
+        down_payment_cents=arrangement.down_payment_cents,
+        down_payment_due_on=down_due,
+        instalments=instalments,
+        current_charges=tuple((d, int(c)) for d, c in current),
+        credits=tuple((d, -int(c)) for d, c in credits),
+        returned_on=returned_on,
     )
 
 
@@ -77,13 +92,29 @@ def _notice(customer: Customer, account: Account, outcome: rules.ArrangementOutc
     with use_locale(customer.language or "en"):
         number = numbers.display(account.number)
         if outcome.status == "completed":
-            return (str(_("Your payment arrangement is complete")),
-                    str(_("Thank you, %(name)s. The payment arrangement on account %(number)s is paid in full.",
-                          name=customer.display_name, number=number)))
-        return (str(_("Your payment arrangement has ended")),
-                str(_("%(name)s, the payment arrangement on account %(number)s has ended: %(why)s The usual collection "
-                      "steps resume, which can lead to a service disconnection. Please pay the past-due balance or call "
-                      "us at 555-0100.", name=customer.display_name, number=number, why=outcome.note)))
+            return (
+                str(_("Your payment arrangement is complete")),
+                str(
+                    _(
+                        "Thank you, %(name)s. The payment arrangement on account %(number)s is paid in full.",
+                        name=customer.display_name,
+                        number=number,
+                    )
+                ),
+            )
+        return (
+            str(_("Your payment arrangement has ended")),
+            str(
+                _(
+                    "%(name)s, the payment arrangement on account %(number)s has ended: %(why)s The usual collection "
+                    "steps resume, which can lead to a service disconnection. Please pay the past-due balance or call "
+                    "us at 555-0100.",
+                    name=customer.display_name,
+                    number=number,
+                    why=outcome.note,
+                )
+            ),
+        )
 
 
 @dataclass
@@ -97,8 +128,11 @@ class CheckTally:
 async def check(session: AsyncSession, actor: Actor, *, on: dt.date) -> CheckTally:
     """Decide every active arrangement as of `on`: completed, broken, or still running."""
     tally = CheckTally()
-    query = (select(PaymentArrangement).where(PaymentArrangement.status == ArrangementStatus.ACTIVE)
-             .order_by(PaymentArrangement.id))
+    query = (
+        select(PaymentArrangement)
+        .where(PaymentArrangement.status == ArrangementStatus.ACTIVE)
+        .order_by(PaymentArrangement.id)
+    )
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for arrangement in list(await session.scalars(query)):
@@ -111,9 +145,16 @@ async def check(session: AsyncSession, actor: Actor, *, on: dt.date) -> CheckTal
         arrangement.closed_on = on
         arrangement.outcome_note = outcome.note[:300]
         await session.flush()
-        await audit.record(session, actor, f"arrangement.{outcome.status}", "payment_arrangement", arrangement.id,
-                           account_id=arrangement.account_id, before=before,
-                           after={"status": arrangement.status, "note": arrangement.outcome_note, "missed_on": outcome.missed_on})
+        await audit.record(
+            session,
+            actor,
+            f"arrangement.{outcome.status}",
+            "payment_arrangement",
+            arrangement.id,
+            account_id=arrangement.account_id,
+            before=before,
+            after={"status": arrangement.status, "note": arrangement.outcome_note, "missed_on": outcome.missed_on},
+        )
         if outcome.status == "completed":
             tally.completed += 1
         else:

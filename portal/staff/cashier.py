@@ -19,7 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts import audit, ledger
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
-from portal.accounts.models import Account, CashDrawer, Counter, Customer, LedgerEntry, LedgerKind, Receipt, Tender, User
+from portal.accounts.models import (
+    Account,
+    CashDrawer,
+    Counter,
+    Customer,
+    LedgerEntry,
+    LedgerKind,
+    Receipt,
+    Tender,
+    User,
+)
 from portal.accounts.models.base import utcnow
 from portal.accounts.payments import post_payment
 from portal.accounts.policy import Policy
@@ -52,7 +62,10 @@ async def next_number(session: AsyncSession, name: str = RECEIPT_COUNTER) -> int
 
 async def open_drawer_of(session: AsyncSession, user_id: int) -> CashDrawer | None:
     return await session.scalar(
-        select(CashDrawer).where(CashDrawer.opened_by_id == user_id, CashDrawer.closed_at.is_(None)).order_by(CashDrawer.id.desc()).limit(1)
+        select(CashDrawer)
+        .where(CashDrawer.opened_by_id == user_id, CashDrawer.closed_at.is_(None))
+        .order_by(CashDrawer.id.desc())
+        .limit(1)
     )
 
 
@@ -64,7 +77,9 @@ async def open_drawer(session: AsyncSession, actor: Actor, opening_float_cents: 
     drawer = CashDrawer(opened_by_id=actor.user_id, opened_at=utcnow(), opening_float_cents=opening_float_cents)
     session.add(drawer)
     await session.flush()
-    await audit.record(session, actor, "drawer.open", "cash_drawer", drawer.id, after={"opening_float_cents": opening_float_cents})
+    await audit.record(
+        session, actor, "drawer.open", "cash_drawer", drawer.id, after={"opening_float_cents": opening_float_cents}
+    )
     return drawer
 
 
@@ -112,8 +127,15 @@ async def take_payment(
     )
     session.add(receipt)
     await session.flush()
-    await audit.record(session, actor, "receipt.create", "receipt", number, account_id=account.id,
-                       after={"tender": tender, "amount_cents": amount_cents, "drawer_id": drawer.id})
+    await audit.record(
+        session,
+        actor,
+        "receipt.create",
+        "receipt",
+        number,
+        account_id=account.id,
+        after={"tender": tender, "amount_cents": amount_cents, "drawer_id": drawer.id},
+    )
     return receipt
 
 
@@ -138,8 +160,15 @@ async def request_void(session: AsyncSession, actor: Actor, number: int, reason:
     receipt.voided_by_id = actor.user_id
     receipt.void_reason = reason[:300]
     await session.flush()
-    await audit.record(session, actor, "receipt.void_requested", "receipt", number, account_id=receipt.account_id,
-                       after={"reason": receipt.void_reason})
+    await audit.record(
+        session,
+        actor,
+        "receipt.void_requested",
+        "receipt",
+        number,
+        account_id=receipt.account_id,
+        after={"reason": receipt.void_reason},
+    )
     return receipt
 
 
@@ -159,13 +188,25 @@ async def confirm_void(session: AsyncSession, actor: Actor, number: int, today: 
         raise DomainError(_("A second person must confirm a void."), code="same_person")
     entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"receipt:{number}"))
     if entry is not None:
-        await ledger.reverse(session, actor, entry.id, reason=_("Void of receipt %(number)s: %(reason)s", number=number,
-                                                                  reason=receipt.void_reason or ""), effective_on=today)
+        await ledger.reverse(
+            session,
+            actor,
+            entry.id,
+            reason=_("Void of receipt %(number)s: %(reason)s", number=number, reason=receipt.void_reason or ""),
+            effective_on=today,
+        )
     receipt.voided_at = utcnow()
     receipt.void_approved_by_id = actor.user_id
     await session.flush()
-    await audit.record(session, actor, "receipt.void", "receipt", number, account_id=receipt.account_id,
-                       after={"requested_by": receipt.voided_by_id, "reason": receipt.void_reason})
+    await audit.record(
+        session,
+        actor,
+        "receipt.void",
+        "receipt",
+        number,
+        account_id=receipt.account_id,
+        after={"requested_by": receipt.voided_by_id, "reason": receipt.void_reason},
+    )
     return receipt
 
 
@@ -180,12 +221,18 @@ async def receipts_in(session: AsyncSession, drawer_id: int) -> list[tuple[Recei
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
-async def expected_balance(session: AsyncSession, policy: Policy, drawer: CashDrawer, counted: dict[str, int]) -> rules.DrawerBalance:
+async def expected_balance(
+    session: AsyncSession, policy: Policy, drawer: CashDrawer, counted: dict[str, int]
+) -> rules.DrawerBalance:
     kept = await session.execute(
         select(Receipt.tender, Receipt.amount_cents).where(Receipt.drawer_id == drawer.id, Receipt.voided_at.is_(None))
     )
-    return rules.balance_drawer(policy, opening_float_cents=drawer.opening_float_cents,
-                                receipts=[(tender.value, cents) for tender, cents in kept], counted=counted)
+    return rules.balance_drawer(
+        policy,
+        opening_float_cents=drawer.opening_float_cents,
+        receipts=[(tender.value, cents) for tender, cents in kept],
+        counted=counted,
+    )
 
 
 async def close_drawer(
@@ -196,7 +243,9 @@ async def close_drawer(
     if drawer.opened_by_id != actor.user_id:
         raise Conflict(_("Only the person who opened a drawer can close it."))
     pending = await session.scalar(
-        select(func.count()).where(Receipt.drawer_id == drawer.id, Receipt.voided_by_id.is_not(None), Receipt.voided_at.is_(None))
+        select(func.count()).where(
+            Receipt.drawer_id == drawer.id, Receipt.voided_by_id.is_not(None), Receipt.voided_at.is_(None)
+        )
     )
     if pending:
         raise Conflict(_("A void is waiting for a second person: confirm it before closing."))
@@ -212,9 +261,20 @@ async def close_drawer(
     drawer.over_short_reason = reason[:300] or None
     drawer.flagged = balance.flagged
     await session.flush()
-    await audit.record(session, actor, "drawer.close", "cash_drawer", drawer.id,
-                       after={"counted": balance.counted, "expected": balance.expected,
-                              "over_short_cents": balance.over_short_cents, "flagged": balance.flagged, "reason": reason})
+    await audit.record(
+        session,
+        actor,
+        "drawer.close",
+        "cash_drawer",
+        drawer.id,
+        after={
+            "counted": balance.counted,
+            "expected": balance.expected,
+            "over_short_cents": balance.over_short_cents,
+            "flagged": balance.flagged,
+            "reason": reason,
+        },
+    )
     return balance
 
 
@@ -231,8 +291,11 @@ async def pending_voids(session: AsyncSession) -> list[tuple[Receipt, Account, s
 
 async def flagged_drawers(session: AsyncSession) -> list[tuple[CashDrawer, str]]:
     rows = await session.execute(
-        select(CashDrawer, User.display_name).join(User, User.id == CashDrawer.opened_by_id)
-        .where(CashDrawer.flagged.is_(True)).order_by(CashDrawer.closed_at.desc()).limit(50)
+        select(CashDrawer, User.display_name)
+        .join(User, User.id == CashDrawer.opened_by_id)
+        .where(CashDrawer.flagged.is_(True))
+        .order_by(CashDrawer.closed_at.desc())
+        .limit(50)
     )
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
@@ -287,15 +350,19 @@ async def collections(session: AsyncSession, day: dt.date, timezone: str) -> Col
     start, end = _day_bounds(day, timezone)
     drawers = list(
         await session.execute(
-            select(CashDrawer, User.display_name).join(User, User.id == CashDrawer.opened_by_id)
-            .where(CashDrawer.opened_at >= start, CashDrawer.opened_at < end).order_by(CashDrawer.id)
+            select(CashDrawer, User.display_name)
+            .join(User, User.id == CashDrawer.opened_by_id)
+            .where(CashDrawer.opened_at >= start, CashDrawer.opened_at < end)
+            .order_by(CashDrawer.id)
         )
     )
     by_drawer = {drawer.id: DrawerDay(drawer, name, dict.fromkeys(rules.TENDERS, 0)) for drawer, name in drawers}
     counter = dict.fromkeys(rules.TENDERS, 0)
     checks: list[tuple[int, str | None, int]] = []
     if by_drawer:
-        for receipt in await session.scalars(select(Receipt).where(Receipt.drawer_id.in_(list(by_drawer))).order_by(Receipt.number)):
+        for receipt in await session.scalars(
+            select(Receipt).where(Receipt.drawer_id.in_(list(by_drawer))).order_by(Receipt.number)
+        ):
             day_row = by_drawer[receipt.drawer_id]
             if receipt.voided_at is not None:
                 day_row.voided += 1
@@ -316,6 +383,8 @@ async def collections(session: AsyncSession, day: dt.date, timezone: str) -> Col
         if channel != "counter":
             other[channel] = other.get(channel, 0) - cents
     cash_to_deposit = sum(
-        int((d.drawer.counted or {}).get("cash", 0)) - d.drawer.opening_float_cents for d in by_drawer.values() if d.drawer.closed_at
+        int((d.drawer.counted or {}).get("cash", 0)) - d.drawer.opening_float_cents
+        for d in by_drawer.values()
+        if d.drawer.closed_at
     )
     return Collections(day, list(by_drawer.values()), counter, other, checks, cash_to_deposit)

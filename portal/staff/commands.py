@@ -13,7 +13,9 @@ from portal.settings import Settings
 
 
 @click.command("cutoff-list")
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The cut-off day (default: today).")
+@click.option(
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The cut-off day (default: today)."
+)
 @click.option("--forecast-high", type=int, default=None, help="Forecast high in °F: a weather hold stops the list.")
 @click.option("--create-orders", is_flag=True, help="Create a disconnect order for each eligible account without one.")
 @click.option("--recheck", is_flag=True, help="Cancel open disconnect orders of accounts that no longer qualify.")
@@ -35,17 +37,23 @@ def cutoff_list(day: dt.datetime | None, forecast_high: int | None, create_order
     async def job(maker) -> None:  # noqa: ANN001
         async with transaction(maker) as session:
             listing = await cutoff.build(session, policy, when, settings.timezone, forecast_high)
-            click.echo(f"Cut-off list for {when.isoformat()}: {len(listing.eligible)} eligible, "
-                       f"{len(listing.rows) - len(listing.eligible)} delinquent accounts excluded.")
+            click.echo(
+                f"Cut-off list for {when.isoformat()}: {len(listing.eligible)} eligible, "
+                f"{len(listing.rows) - len(listing.eligible)} delinquent accounts excluded."
+            )
             if listing.day_refusal:
                 click.echo(f"No disconnections this day: {listing.day_refusal}")
             for row in listing.eligible:
-                click.echo(f"  CUT  {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
-                           f"{row.days_past_due:>4} days  {row.premise.route}  {row.premise.address}")
+                click.echo(
+                    f"  CUT  {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
+                    f"{row.days_past_due:>4} days  {row.premise.route}  {row.premise.address}"
+                )
             for row in listing.rows:
                 if not row.decision.eligible:
-                    click.echo(f"  skip {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
-                               f"{'; '.join(row.decision.reasons)}")
+                    click.echo(
+                        f"  skip {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
+                        f"{'; '.join(row.decision.reasons)}"
+                    )
             if create_orders:
                 try:
                     created = await cutoff.create_orders(session, actor, policy, when, settings.timezone, forecast_high)
@@ -60,7 +68,13 @@ def cutoff_list(day: dt.datetime | None, forecast_high: int | None, create_order
 
 
 @click.command("arrangements-check")
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The day to check as (default: today).")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day to check as (default: today).",
+)
 def arrangements_check(day: dt.datetime | None) -> None:
     """Mark payment arrangements completed (paid) or broken (a missed payment or a returned one) and notify each
     customer; a broken arrangement's account goes back on the cut-off list."""
@@ -77,8 +91,10 @@ def arrangements_check(day: dt.datetime | None) -> None:
             return await arrangements.check(session, Actor.job("arrangements-check"), on=when)
 
     tally = asyncio.run(run_job(settings.database_url, job))
-    click.echo(f"Arrangements checked on {when.isoformat()}: {tally.checked} active, {tally.completed} completed, "
-               f"{tally.broken} broken, {tally.notified} customers notified.")
+    click.echo(
+        f"Arrangements checked on {when.isoformat()}: {tally.checked} active, {tally.completed} completed, "
+        f"{tally.broken} broken, {tally.notified} customers notified."
+    )
 
 
 COMMANDS = [cutoff_list, arrangements_check]

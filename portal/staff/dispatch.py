@@ -19,8 +19,14 @@ from portal.accounts.models import Account, Meter, Premise, Role, User, WorkOrde
 from portal.i18n import gettext as _
 
 # What dispatch may create by hand; starts, stops and disconnects come from their own flows.
-CREATABLE = (WorkOrderKind.CHECK_READ, WorkOrderKind.METER_TEST, WorkOrderKind.METER_CHANGE, WorkOrderKind.LEAK_CHECK,
-             WorkOrderKind.READ, WorkOrderKind.INVESTIGATE)
+CREATABLE = (
+    WorkOrderKind.CHECK_READ,
+    WorkOrderKind.METER_TEST,
+    WorkOrderKind.METER_CHANGE,
+    WorkOrderKind.LEAK_CHECK,
+    WorkOrderKind.READ,
+    WorkOrderKind.INVESTIGATE,
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,11 @@ class OrderRow:
 
 
 async def technicians(session: AsyncSession) -> list[User]:
-    return list(await session.scalars(select(User).where(User.role == Role.FIELD, User.active.is_(True)).order_by(User.display_name)))
+    return list(
+        await session.scalars(
+            select(User).where(User.role == Role.FIELD, User.active.is_(True)).order_by(User.display_name)
+        )
+    )
 
 
 async def routes(session: AsyncSession) -> list[str]:
@@ -68,11 +78,19 @@ def urgency(unassigned: bool, overdue: bool) -> int:
 def _urgency_column(today: dt.date):  # noqa: ANN202 - a SQL expression
     unassigned = WorkOrder.assigned_to_id.is_(None)
     overdue = WorkOrder.due_on < today
-    return case(*[(and_(unassigned if u else ~unassigned, overdue if o else ~overdue), urgency(u, o))
-                  for u in (True, False) for o in (True, False)], else_=urgency(False, False))
+    return case(
+        *[
+            (and_(unassigned if u else ~unassigned, overdue if o else ~overdue), urgency(u, o))
+            for u in (True, False)
+            for o in (True, False)
+        ],
+        else_=urgency(False, False),
+    )
 
 
-async def orders(session: AsyncSession, filters: Filters, limit: int = 200, *, today: dt.date | None = None) -> list[OrderRow]:
+async def orders(
+    session: AsyncSession, filters: Filters, limit: int = 200, *, today: dt.date | None = None
+) -> list[OrderRow]:
     tech = aliased(User)
     query = (
         select(WorkOrder, Premise, Account.number, tech.display_name)
@@ -115,14 +133,32 @@ async def set_route_owner(session: AsyncSession, actor: Actor, code: str, techni
     return RouteRow(route.code, route.technician_id)
 
 
-async def create(session: AsyncSession, actor: Actor, account: Account, kind: WorkOrderKind, due_on: dt.date,
-                 instructions: str, today: dt.date) -> WorkOrder:
+async def create(
+    session: AsyncSession,
+    actor: Actor,
+    account: Account,
+    kind: WorkOrderKind,
+    due_on: dt.date,
+    instructions: str,
+    today: dt.date,
+) -> WorkOrder:
     if kind not in CREATABLE:
         raise DomainError(_("Choose a kind of order dispatch can create."), field="kind")
     if due_on < today:
         raise DomainError(_("The due date cannot be in the past."), field="due_on")
     meter_id = await session.scalar(
-        select(Meter.id).where(Meter.premise_id == account.premise_id, Meter.removed_on.is_(None)).order_by(Meter.id.desc()).limit(1)
+        select(Meter.id)
+        .where(Meter.premise_id == account.premise_id, Meter.removed_on.is_(None))
+        .order_by(Meter.id.desc())
+        .limit(1)
     )
-    return await workorders.create(session, actor, kind=kind, premise_id=account.premise_id, account_id=account.id,
-                                   meter_id=meter_id, due_on=due_on, instructions=instructions.strip()[:2000] or None)
+    return await workorders.create(
+        session,
+        actor,
+        kind=kind,
+        premise_id=account.premise_id,
+        account_id=account.id,
+        meter_id=meter_id,
+        due_on=due_on,
+        instructions=instructions.strip()[:2000] or None,
+    )

@@ -26,7 +26,9 @@ class MedicalAlertForm(Form):
     certified_on = DateField(
         _("Date on the medical certificate"),
         validators=[DataRequired(_("Enter the date on the certificate, like 2026-11-20."))],
-        description=_("Holds off disconnection for %(days)d days from this date.", days=current_policy().medical_certificate_days),
+        description=_(
+            "Holds off disconnection for %(days)d days from this date.", days=current_policy().medical_certificate_days
+        ),
     )
 
 
@@ -43,19 +45,32 @@ class AdjustmentForm(Form):
     kind = HiddenField()
     bill_id = SelectField(_("Bill"), coerce=int, validate_choice=False)
     proof_of_repair = BooleanField(_("The customer showed proof of repair"))
-    repair_note = StringField(_("Proof of repair"), validators=[Optional(), Length(max=200)],
-                              description=_("For example: plumber's invoice 4471, 11/20."))
+    repair_note = StringField(
+        _("Proof of repair"),
+        validators=[Optional(), Length(max=200)],
+        description=_("For example: plumber's invoice 4471, 11/20."),
+    )
     vacant_from = DateField(_("Vacant from"), validators=[Optional()])
     vacant_until = DateField(_("Vacant until"), validators=[Optional()])
     error_from = DateField(_("The error started on"), validators=[Optional()])
-    amount = DollarsField(_("Wrong by, on each bill ($)"), validators=[Optional(), NumberRange(min=0.01, max=100000)],
-                          render_kw={"inputmode": "decimal"})
-    direction = RadioField(_("The customer was"), choices=[("overcharged", _("Overcharged (credit)")), ("undercharged", _("Undercharged (charge)"))],
-                           default="overcharged", validators=[Optional()])
+    amount = DollarsField(
+        _("Wrong by, on each bill ($)"),
+        validators=[Optional(), NumberRange(min=0.01, max=100000)],
+        render_kw={"inputmode": "decimal"},
+    )
+    direction = RadioField(
+        _("The customer was"),
+        choices=[("overcharged", _("Overcharged (credit)")), ("undercharged", _("Undercharged (charge)"))],
+        default="overcharged",
+        validators=[Optional()],
+    )
     entry_id = SelectField(_("Fee"), coerce=int, validate_choice=False)
-    reason = TextAreaField(_("Reason"), validators=[DataRequired(_("Say why, in words the customer would understand.")), Length(max=500)],
-                           description=_("Shown on the account and, for adjustments over the limit, to the supervisor."),
-                           render_kw={"rows": "2"})
+    reason = TextAreaField(
+        _("Reason"),
+        validators=[DataRequired(_("Say why, in words the customer would understand.")), Length(max=500)],
+        description=_("Shown on the account and, for adjustments over the limit, to the supervisor."),
+        render_kw={"rows": "2"},
+    )
 
     def data_for_rule(self) -> dict:
         return {
@@ -91,7 +106,11 @@ def _dollars(label: object, *, minimum: Decimal = Decimal(0)) -> DollarsField:
     too_small = _("Enter an amount above zero.") if minimum > 0 else _("The amount cannot be negative.")
     return DollarsField(
         label,
-        validators=[InputRequired(_("Enter an amount, like 45.10.")), WholeCents(), NumberRange(min=minimum, max=Decimal(1_000_000), message=too_small)],
+        validators=[
+            InputRequired(_("Enter an amount, like 45.10.")),
+            WholeCents(),
+            NumberRange(min=minimum, max=Decimal(1_000_000), message=too_small),
+        ],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
 
@@ -101,16 +120,27 @@ class OpenDrawerForm(Form):
 
 
 class CounterPaymentForm(Form):
-    account_number = StringField(_("Account number"), validators=[DataRequired(_("Enter the account number.")), AccountNumber()],
-                                 render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    tender = RadioField(_("Paid with"), choices=[("cash", _("Cash")), ("check", _("Check")), ("card", _("Card (present)"))],
-                        validators=[DataRequired(_("Choose how the customer paid."))], default="cash")
+    account_number = StringField(
+        _("Account number"),
+        validators=[DataRequired(_("Enter the account number.")), AccountNumber()],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    tender = RadioField(
+        _("Paid with"),
+        choices=[("cash", _("Cash")), ("check", _("Check")), ("card", _("Card (present)"))],
+        validators=[DataRequired(_("Choose how the customer paid."))],
+        default="cash",
+    )
     amount = _dollars(_("Amount ($)"), minimum=Decimal("0.01"))
-    check_number = StringField(_("Check number"), validators=[Optional(), Length(max=32)], render_kw={"autocomplete": "off"})
+    check_number = StringField(
+        _("Check number"), validators=[Optional(), Length(max=32)], render_kw={"autocomplete": "off"}
+    )
 
 
 class VoidForm(Form):
-    reason = StringField(_("Why void it?"), validators=[DataRequired(_("Say why the receipt is voided.")), Length(max=300)])
+    reason = StringField(
+        _("Why void it?"), validators=[DataRequired(_("Say why the receipt is voided.")), Length(max=300)]
+    )
 
 
 class CloseDrawerForm(Form):
@@ -130,9 +160,12 @@ class WalkinPayForm(Form):
 class ServiceDepositForm(LetterOfCreditForm):
     deposit_option = RadioField(
         _("Deposit"),
-        choices=[("pay", _("The customer pays the deposit")),
-                 ("letter", _("The customer has a letter of credit from a prior utility"))],
-        default="pay", validators=[InputRequired(_("Choose how the deposit is handled."))],
+        choices=[
+            ("pay", _("The customer pays the deposit")),
+            ("letter", _("The customer has a letter of credit from a prior utility")),
+        ],
+        default="pay",
+        validators=[InputRequired(_("Choose how the deposit is handled."))],
     )
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
@@ -144,24 +177,46 @@ class ServiceDepositForm(LetterOfCreditForm):
 
 
 class StartServiceForm(ServiceDepositForm):
-    start_on = DateField(_("Start date"), validators=[InputRequired(_("Enter the date service should start."))],
-                         description=_("A weekday, from the next business day."))
-    account_class = RadioField(_("Kind of account"), choices=[("residential", _("Home (residential)")),
-                                                              ("commercial", _("Business (commercial)"))],
-                               default="residential", validators=[InputRequired(_("Choose the kind of account."))])
+    start_on = DateField(
+        _("Start date"),
+        validators=[InputRequired(_("Enter the date service should start."))],
+        description=_("A weekday, from the next business day."),
+    )
+    account_class = RadioField(
+        _("Kind of account"),
+        choices=[("residential", _("Home (residential)")), ("commercial", _("Business (commercial)"))],
+        default="residential",
+        validators=[InputRequired(_("Choose the kind of account."))],
+    )
     customer_account = StringField(
-        _("Existing customer: one of their account numbers"), validators=[Optional(), AccountNumber()],
+        _("Existing customer: one of their account numbers"),
+        validators=[Optional(), AccountNumber()],
         description=_("Leave empty for a new customer and fill in who they are below."),
-        render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    first_name = StringField(_("First name"), validators=[Optional(), Length(max=80)], render_kw={"autocomplete": "off"})
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    first_name = StringField(
+        _("First name"), validators=[Optional(), Length(max=80)], render_kw={"autocomplete": "off"}
+    )
     last_name = StringField(_("Last name"), validators=[Optional(), Length(max=80)], render_kw={"autocomplete": "off"})
-    business_name = StringField(_("Business name (business accounts)"), validators=[Optional(), Length(max=160)],
-                                render_kw={"autocomplete": "off"})
-    phone = TelField(_("Phone number"), validators=[Optional(), PHONE], render_kw={"inputmode": "tel", "autocomplete": "off"})
-    email = EmailField(_("Email address"), validators=[Optional(), Email(_("Enter an email address like name@example.com."))],
-                       render_kw={"inputmode": "email", "autocomplete": "off"})
-    language = RadioField(_("Language for bills and notices"), choices=[("en", "English"), ("es", "Español")], default="en",
-                          validators=[InputRequired(_("Choose a language."))])
+    business_name = StringField(
+        _("Business name (business accounts)"),
+        validators=[Optional(), Length(max=160)],
+        render_kw={"autocomplete": "off"},
+    )
+    phone = TelField(
+        _("Phone number"), validators=[Optional(), PHONE], render_kw={"inputmode": "tel", "autocomplete": "off"}
+    )
+    email = EmailField(
+        _("Email address"),
+        validators=[Optional(), Email(_("Enter an email address like name@example.com."))],
+        render_kw={"inputmode": "email", "autocomplete": "off"},
+    )
+    language = RadioField(
+        _("Language for bills and notices"),
+        choices=[("en", "English"), ("es", "Español")],
+        default="en",
+        validators=[InputRequired(_("Choose a language."))],
+    )
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
         ok = super().validate(extra_validators)
@@ -171,19 +226,29 @@ class StartServiceForm(ServiceDepositForm):
             self.add_error("business_name", str(_("Enter the business name.")))
             ok = False
         if self.account_class.data != "commercial" or not (self.business_name.data or "").strip():
-            for name, message in (("first_name", _("Enter the customer's first name.")),
-                                  ("last_name", _("Enter the customer's last name."))):
+            for name, message in (
+                ("first_name", _("Enter the customer's first name.")),
+                ("last_name", _("Enter the customer's last name.")),
+            ):
                 if not (getattr(self, name).data or "").strip():
                     self.add_error(name, str(message))
                     ok = False
         if not (self.phone.data or "").strip() and not (self.email.data or "").strip():
-            self.add_error("phone", str(_("Enter a phone number or an email address, so the crew and the office can reach them.")))
+            self.add_error(
+                "phone", str(_("Enter a phone number or an email address, so the crew and the office can reach them."))
+            )
             ok = False
         return ok
 
 
 class MoveServiceForm(ServiceDepositForm):
-    stop_on = DateField(_("Last day at the current address"), validators=[InputRequired(_("Enter the date service should stop."))],
-                        description=_("The meter is read that day for the final bill, which goes to the new address."))
-    start_on = DateField(_("First day at the new address"), validators=[InputRequired(_("Enter the date service should start."))],
-                         description=_("A weekday, from the next business day."))
+    stop_on = DateField(
+        _("Last day at the current address"),
+        validators=[InputRequired(_("Enter the date service should stop."))],
+        description=_("The meter is read that day for the final bill, which goes to the new address."),
+    )
+    start_on = DateField(
+        _("First day at the new address"),
+        validators=[InputRequired(_("Enter the date service should start."))],
+        description=_("A weekday, from the next business day."),
+    )

@@ -82,8 +82,14 @@ def parse(content: bytes) -> tuple[list[Line], list[BadLine]]:
         return _lines(reader, read)
     except csv.Error as exc:
         # A broken quote: the rest of the file cannot be trusted, so none of it is posted.
-        raise DomainError(_("Line %(line)d cannot be read as CSV (%(reason)s); nothing was posted.",
-                            line=read[0] + 1, reason=str(exc)), field="file") from None
+        raise DomainError(
+            _(
+                "Line %(line)d cannot be read as CSV (%(reason)s); nothing was posted.",
+                line=read[0] + 1,
+                reason=str(exc),
+            ),
+            field="file",
+        ) from None
 
 
 def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[BadLine]]:
@@ -99,7 +105,7 @@ def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[Ba
         read[0] = index
         if index > MAX_LINES + 1:
             raise DomainError(_("The file has more than %(count)d lines.", count=MAX_LINES), field="file")
-        get = lambda column: (row.get(header.get(column, ""), "") or "").strip()  # noqa: E731
+        get = lambda column, row=row: (row.get(header.get(column, ""), "") or "").strip()  # noqa: E731 - a one-line reader of this row's cells
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue  # a blank line
         if any(params.has_nul(value) for value in row.values()):
@@ -114,8 +120,16 @@ def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[Ba
         try:
             cents = _cents(get("amount"))
         except params.BadValue:
-            bad.append(BadLine(index, _("Amount %(amount)s is not a number of dollars and cents up to %(max)s.",
-                                        amount=get("amount")[:40] or "—", max=format_money(params.MAX_CENTS))))
+            bad.append(
+                BadLine(
+                    index,
+                    _(
+                        "Amount %(amount)s is not a number of dollars and cents up to %(max)s.",
+                        amount=get("amount")[:40] or "—",
+                        max=format_money(params.MAX_CENTS),
+                    ),
+                )
+            )
             continue
         if cents <= 0:
             bad.append(BadLine(index, _("The amount must be above zero.")))
@@ -123,7 +137,9 @@ def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[Ba
         try:
             paid_on = _date(get("paid_on"))
         except ValueError:
-            bad.append(BadLine(index, _("Date %(date)s is not a date between 1900 and 2100.", date=get("paid_on")[:40] or "—")))
+            bad.append(
+                BadLine(index, _("Date %(date)s is not a date between 1900 and 2100.", date=get("paid_on")[:40] or "—"))
+            )
             continue
         check = " ".join(get("check_number").split())[:32]  # a line break inside the quotes is not part of the number
         if item_column:
@@ -132,7 +148,9 @@ def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[Ba
                 bad.append(BadLine(index, _("The line has no bank item id.")))
                 continue
             if len(item) > MAX_ITEM_ID:
-                bad.append(BadLine(index, _("The bank item id is longer than %(count)d characters.", count=MAX_ITEM_ID)))
+                bad.append(
+                    BadLine(index, _("The bank item id is longer than %(count)d characters.", count=MAX_ITEM_ID))
+                )
                 continue
             key = f"lockbox:{item}"
         else:
@@ -148,23 +166,43 @@ async def import_file(
 ) -> LockboxBatch:
     lines, bad = parse(content)
     report: list[dict[str, object]] = [{"line": b.line, "outcome": "rejected", "message": b.message} for b in bad]
-    accounts = {
-        a.number: a for a in await session.scalars(select(Account).where(Account.number.in_({line.account_number for line in lines})))
-    } if lines else {}
+    accounts = (
+        {
+            a.number: a
+            for a in await session.scalars(
+                select(Account).where(Account.number.in_({line.account_number for line in lines}))
+            )
+        }
+        if lines
+        else {}
+    )
     posted = duplicates = 0
     posted_cents = 0
     noon = dt.time(12)
     for line in lines:
         account = accounts.get(line.account_number)
         if account is None:
-            report.append({"line": line.line, "outcome": "rejected", "message": _("No account %(number)s.", number=numbers.display(line.account_number))})
+            report.append(
+                {
+                    "line": line.line,
+                    "outcome": "rejected",
+                    "message": _("No account %(number)s.", number=numbers.display(line.account_number)),
+                }
+            )
             continue
         try:
             async with session.begin_nested():
                 result = await post_payment(
-                    session, actor, account_id=account.id, amount_cents=line.amount_cents, source_key=line.key, method="lockbox",
-                    paid_at=dt.datetime.combine(line.paid_on, noon, dt.UTC), timezone=timezone,
-                    reference=_("check %(number)s", number=line.check_number) if line.check_number else "", policy=policy,
+                    session,
+                    actor,
+                    account_id=account.id,
+                    amount_cents=line.amount_cents,
+                    source_key=line.key,
+                    method="lockbox",
+                    paid_at=dt.datetime.combine(line.paid_on, noon, dt.UTC),
+                    timezone=timezone,
+                    reference=_("check %(number)s", number=line.check_number) if line.check_number else "",
+                    policy=policy,
                 )
         except Conflict as exc:
             report.append({"line": line.line, "outcome": "rejected", "message": exc.message})
@@ -172,10 +210,24 @@ async def import_file(
         if result.created:
             posted += 1
             posted_cents += line.amount_cents
-            report.append({"line": line.line, "outcome": "posted", "account": line.account_number, "amount_cents": line.amount_cents})
+            report.append(
+                {
+                    "line": line.line,
+                    "outcome": "posted",
+                    "account": line.account_number,
+                    "amount_cents": line.amount_cents,
+                }
+            )
         else:
             duplicates += 1
-            report.append({"line": line.line, "outcome": "duplicate", "account": line.account_number, "amount_cents": line.amount_cents})
+            report.append(
+                {
+                    "line": line.line,
+                    "outcome": "duplicate",
+                    "account": line.account_number,
+                    "amount_cents": line.amount_cents,
+                }
+            )
     report.sort(key=lambda item: int(item["line"]))  # type: ignore[arg-type]
     batch = LockboxBatch(
         file_name=file_name[:200] or "lockbox.csv",
@@ -190,7 +242,18 @@ async def import_file(
     )
     session.add(batch)
     await session.flush()
-    await audit.record(session, actor, "lockbox.import", "lockbox_batch", batch.id,
-                       after={"file": batch.file_name, "posted": posted, "duplicates": duplicates, "rejected": batch.rejected,
-                              "posted_cents": posted_cents})
+    await audit.record(
+        session,
+        actor,
+        "lockbox.import",
+        "lockbox_batch",
+        batch.id,
+        after={
+            "file": batch.file_name,
+            "posted": posted,
+            "duplicates": duplicates,
+            "rejected": batch.rejected,
+            "posted_cents": posted_cents,
+        },
+    )
     return batch

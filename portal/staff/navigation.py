@@ -14,16 +14,30 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
         ("staff.accounts", _("Accounts"), _("Search, see and act on an account.")),
         ("staff.start", _("Start service"), _("A new customer, or one moving in: address, date, deposit.")),
         ("staff.drawer", _("Cash drawer"), _("Open a drawer, take payments, void, close with counts.")),
-        ("staff.collections", _("Daily collections"), _("The day's payments by drawer and channel, and the deposit slip.")),
+        (
+            "staff.collections",
+            _("Daily collections"),
+            _("The day's payments by drawer and channel, and the deposit slip."),
+        ),
         ("staff.lockbox", _("Lockbox import"), _("Post the bank's file of mailed payments, each once.")),
-        ("staff.extensions", _("Extension requests"), _("Payment extensions the rule sent to a person: grant or deny.")),
+        (
+            "staff.extensions",
+            _("Extension requests"),
+            _("Payment extensions the rule sent to a person: grant or deny."),
+        ),
         ("staff.cutoff", _("Cut-off list"), _("Who may be disconnected on a day, and why the others may not.")),
         ("staff.dispatch", _("Dispatch"), _("Orders by status, kind, route and due date; assign; sync exceptions.")),
         ("staff.walkin", _("Walk-in demo"), _("Show self-service on a practice account; a QR code for sign-up.")),
-        ("staff.reports", _("Reports"), _("Collections, aged receivables, orders, adjustments, extensions, returns, reads.")),
+        (
+            "staff.reports",
+            _("Reports"),
+            _("Collections, aged receivables, orders, adjustments, extensions, returns, reads."),
+        ),
     ]
     if role in SUPERVISORS:
-        links.append(("staff.approvals", _("Approvals"), _("Adjustments and refunds over the limit waiting for a supervisor.")))
+        links.append(
+            ("staff.approvals", _("Approvals"), _("Adjustments and refunds over the limit waiting for a supervisor."))
+        )
         links.append(("staff.rates", _("Rates"), _("Rate schedules: see them and set new prices from a date.")))
     return links
 
@@ -34,5 +48,7 @@ def account_actions(role: Role, account: Account) -> list[tuple[str, dict[str, o
     actions = [("staff.adjustment.new", this, _("Adjustment"))]
     if account.status in (AccountStatus.ACTIVE, AccountStatus.DISCONNECTED):
         actions.append(("staff.move", this, _("Transfer service to a new address")))
-    actions.append(("staff.start", {"query": {"customer": account.number}}, _("Start service elsewhere for this customer")))
+    actions.append(
+        ("staff.start", {"query": {"customer": account.number}}, _("Start service elsewhere for this customer"))
+    )
     return actions

@@ -145,7 +145,9 @@ def pool_fill(
     if usage_gallons <= average_gallons:
         raise AdjustmentDenied(_("This bill's usage is not above the average: there is nothing to adjust."))
     basis = min(prices.sewer_billed_gallons, average_gallons)
-    credit = sewer_cost(prices.sewer_cents_per_kgal, prices.sewer_billed_gallons) - sewer_cost(prices.sewer_cents_per_kgal, basis)
+    credit = sewer_cost(prices.sewer_cents_per_kgal, prices.sewer_billed_gallons) - sewer_cost(
+        prices.sewer_cents_per_kgal, basis
+    )
     if credit <= 0:
         raise AdjustmentDenied(_("Sewer on this bill was already charged on no more than the average."))
     explanation = _(
@@ -165,7 +167,10 @@ def vacation_garbage(
         raise AdjustmentDenied(_("The vacancy must end after it starts."), field="vacant_until")
     if whole_months(vacant_from, vacant_until) < policy.vacation_garbage_min_months:
         raise AdjustmentDenied(
-            _("A vacancy must last at least %(months)d months for a garbage credit.", months=policy.vacation_garbage_min_months)
+            _(
+                "A vacancy must last at least %(months)d months for a garbage credit.",
+                months=policy.vacation_garbage_min_months,
+            )
         )
     start = max(vacant_from, requested_on)
     months = whole_months(start, vacant_until)
@@ -185,7 +190,13 @@ def vacation_garbage(
 
 
 def billing_error(
-    policy: Policy, *, today: dt.date, error_from: dt.date, per_bill_cents: int, bill_dates: Iterable[dt.date], overcharged: bool
+    policy: Policy,
+    *,
+    today: dt.date,
+    error_from: dt.date,
+    per_bill_cents: int,
+    bill_dates: Iterable[dt.date],
+    overcharged: bool,
 ) -> Adjusted:
     """Correct each bill since the error, going back no further than the policy's months, whichever is shorter."""
     if error_from > today:
@@ -334,11 +345,18 @@ def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at:
         reasons.append(_("The account is not active."))
     if days_late < policy.cutoff_days_past_due:
         codes.append("too_recent")
-        reasons.append(_("Past due %(days)d days; the rule needs %(needed)d.", days=days_late, needed=policy.cutoff_days_past_due))
+        reasons.append(
+            _("Past due %(days)d days; the rule needs %(needed)d.", days=days_late, needed=policy.cutoff_days_past_due)
+        )
     if facts.past_due_cents < cutoff_minimum_cents(policy):
         codes.append("too_small")
-        reasons.append(_("Past due %(amount)s; the rule needs %(needed)s.", amount=money(facts.past_due_cents),
-                         needed=money(cutoff_minimum_cents(policy))))
+        reasons.append(
+            _(
+                "Past due %(amount)s; the rule needs %(needed)s.",
+                amount=money(facts.past_due_cents),
+                needed=money(cutoff_minimum_cents(policy)),
+            )
+        )
     if facts.medical_alert_until and facts.medical_alert_until >= day:
         codes.append("medical")
         reasons.append(_("Medical certification on file until %(date)s.", date=facts.medical_alert_until.isoformat()))
@@ -357,21 +375,35 @@ def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at:
     if facts.bankruptcy_hold:
         codes.append("bankruptcy")
         reasons.append(_("Bankruptcy hold."))
-    notice_by = dt.datetime.combine(day - dt.timedelta(days=policy.cutoff_notice_days_before), dt.time(23, 59, 59), cutoff_at.tzinfo)
-    notice_ok = facts.last_notice_at is not None and facts.last_notice_at <= notice_by and (
-        facts.oldest_past_due_on is None or facts.last_notice_at.date() >= facts.oldest_past_due_on
+    notice_by = dt.datetime.combine(
+        day - dt.timedelta(days=policy.cutoff_notice_days_before), dt.time(23, 59, 59), cutoff_at.tzinfo
+    )
+    notice_ok = (
+        facts.last_notice_at is not None
+        and facts.last_notice_at <= notice_by
+        and (facts.oldest_past_due_on is None or facts.last_notice_at.date() >= facts.oldest_past_due_on)
     )
     if not notice_ok:
         codes.append("no_notice")
-        reasons.append(_("No cut-off notice sent at least %(days)d days before.", days=policy.cutoff_notice_days_before))
+        reasons.append(
+            _("No cut-off notice sent at least %(days)d days before.", days=policy.cutoff_notice_days_before)
+        )
     courtesy_ok = facts.last_courtesy_at is not None and facts.last_courtesy_at <= cutoff_at - dt.timedelta(
         hours=policy.courtesy_contact_hours_before
     )
     if not courtesy_ok:
         codes.append("no_courtesy")
-        reasons.append(_("No courtesy contact at least %(hours)d hours before.", hours=policy.courtesy_contact_hours_before))
-    return CutoffDecision(facts.account_id, not reasons, tuple(reasons), tuple(codes), needs_notice=not notice_ok,
-                          needs_courtesy_call=not courtesy_ok)
+        reasons.append(
+            _("No courtesy contact at least %(hours)d hours before.", hours=policy.courtesy_contact_hours_before)
+        )
+    return CutoffDecision(
+        facts.account_id,
+        not reasons,
+        tuple(reasons),
+        tuple(codes),
+        needs_notice=not notice_ok,
+        needs_courtesy_call=not courtesy_ok,
+    )
 
 
 def medical_certificate_until(policy: Policy, certified_on: dt.date) -> dt.date:
@@ -380,7 +412,12 @@ def medical_certificate_until(policy: Policy, certified_on: dt.date) -> dt.date:
 
 
 def medical_certification_refusal(
-    policy: Policy, *, today: dt.date, certified_on: dt.date, arrears_since: dt.date | None, earlier_for_these_arrears: int
+    policy: Policy,
+    *,
+    today: dt.date,
+    certified_on: dt.date,
+    arrears_since: dt.date | None,
+    earlier_for_these_arrears: int,
 ) -> str | None:
     """Why this certificate cannot be recorded, or None. For the same arrears (the same oldest past-due date) a
     certification may be renewed the policy's number of times: 1 + 2 certificates in all by default. Without
@@ -390,9 +427,12 @@ def medical_certification_refusal(
     if medical_certificate_until(policy, certified_on) < today:
         return _("That certificate has already expired.")
     if arrears_since is not None and earlier_for_these_arrears >= medical_certificates_allowed(policy):
-        return _("A medical certification was already renewed %(renewals)d times for these arrears (past due since "
-                 "%(date)s): it cannot hold off disconnection again until they are paid.",
-                 renewals=policy.medical_certificate_renewals, date=arrears_since.isoformat())
+        return _(
+            "A medical certification was already renewed %(renewals)d times for these arrears (past due since "
+            "%(date)s): it cannot hold off disconnection again until they are paid.",
+            renewals=policy.medical_certificate_renewals,
+            date=arrears_since.isoformat(),
+        )
     return None
 
 
@@ -431,7 +471,9 @@ def arrangement_plan(
     if account_in_collections:
         raise ArrangementRefused(_("An account in collections cannot get an arrangement."))
     if not 1 <= instalments <= policy.arrangement_max_instalments:
-        raise ArrangementRefused(_("Choose from 1 to %(max)d instalments.", max=policy.arrangement_max_instalments), field="instalments")
+        raise ArrangementRefused(
+            _("Choose from 1 to %(max)d instalments.", max=policy.arrangement_max_instalments), field="instalments"
+        )
     if _recent(earlier_arrangements, add_months(today, -12)) >= policy.arrangements_per_12_months:
         raise ArrangementRefused(_("This account already had a payment arrangement in the last 12 months."))
     down = -(-past_due_cents * policy.arrangement_down_payment_percent // 100)
@@ -449,7 +491,9 @@ class ArrangementFacts:
     down_payment_cents: int
     down_payment_due_on: dt.date
     instalments: tuple[tuple[dt.date, int], ...]  # (due on, cents)
-    current_charges: tuple[tuple[dt.date, int], ...]  # (due on, cents): the bills that were not yet past due at the start
+    current_charges: tuple[
+        tuple[dt.date, int], ...
+    ]  # (due on, cents): the bills that were not yet past due at the start
     credits: tuple[tuple[dt.date, int], ...]  # (posted on, cents) from the start on, returned payments left out
     returned_on: dt.date | None = None  # the first payment returned by the bank (or charged back) since the start
 
@@ -466,8 +510,9 @@ def arrangement_outcome(facts: ArrangementFacts, on: dt.date) -> ArrangementOutc
     start must cover the down payment and instalments due by then and the current bills (which are paid alongside
     the instalments) due by then. Completed once the arranged total and the current bills due so far are paid."""
     if facts.returned_on is not None:
-        return ArrangementOutcome("broken", _("A payment was returned on %(date)s.", date=facts.returned_on.isoformat()),
-                                  facts.returned_on)
+        return ArrangementOutcome(
+            "broken", _("A payment was returned on %(date)s.", date=facts.returned_on.isoformat()), facts.returned_on
+        )
     arranged = ((facts.down_payment_due_on, facts.down_payment_cents), *facts.instalments)
     for day in sorted({d for d, _c in arranged} | {d for d, _c in facts.current_charges}):
         if day >= on:
@@ -478,14 +523,21 @@ def arrangement_outcome(facts: ArrangementFacts, on: dt.date) -> ArrangementOutc
             continue
         due_today = sum(c for d, c in arranged if d == day)
         if day == facts.down_payment_due_on:
-            note = _("The down payment of %(amount)s due %(date)s was not paid.", amount=money(facts.down_payment_cents),
-                     date=day.isoformat())
+            note = _(
+                "The down payment of %(amount)s due %(date)s was not paid.",
+                amount=money(facts.down_payment_cents),
+                date=day.isoformat(),
+            )
         elif due_today:
-            note = _("The instalment of %(amount)s due %(date)s was not paid.", amount=money(due_today), date=day.isoformat())
+            note = _(
+                "The instalment of %(amount)s due %(date)s was not paid.", amount=money(due_today), date=day.isoformat()
+            )
         else:
             note = _("The bill due %(date)s was not paid with the instalments.", date=day.isoformat())
         return ArrangementOutcome("broken", note, day)
     total = sum(c for _d, c in arranged) + sum(c for d, c in facts.current_charges if d < on)
     if sum(c for d, c in facts.credits if d <= on) >= total:
-        return ArrangementOutcome("completed", _("Paid in full: %(amount)s.", amount=money(sum(c for _d, c in arranged))))
+        return ArrangementOutcome(
+            "completed", _("Paid in full: %(amount)s.", amount=money(sum(c for _d, c in arranged)))
+        )
     return ArrangementOutcome(None)

@@ -9,9 +9,19 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.actor import Actor
 from portal.accounts import extensions
-from portal.accounts.models import Account, AccountClass, AccountStatus, AdjustmentKind, CollectionContact, ContactKind, Origin, User, UserAccount
+from portal.accounts.actor import Actor
+from portal.accounts.models import (
+    Account,
+    AccountClass,
+    AccountStatus,
+    AdjustmentKind,
+    CollectionContact,
+    ContactKind,
+    Origin,
+    User,
+    UserAccount,
+)
 from portal.accounts.policy import current_policy
 
 from . import adjustments, cutoff, services
@@ -19,33 +29,52 @@ from . import adjustments, cutoff, services
 
 async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     today = today or dt.date.today()
-    staff = {user.email: user for user in await session.scalars(select(User).where(User.email.like("%@riverton.example")))}
+    staff = {
+        user.email: user for user in await session.scalars(select(User).where(User.email.like("%@riverton.example")))
+    }
     csr1, csr2 = staff.get("csr1@riverton.example"), staff.get("csr2@riverton.example")
     if csr1 is None or csr2 is None:
         return
     first = Actor(csr1.id, csr1.email, Origin.CLI, csr1.role)
     second = Actor(csr2.id, csr2.email, Origin.CLI, csr2.role)
     late = await session.scalar(
-        select(Account).join(UserAccount, UserAccount.account_id == Account.id).join(User, User.id == UserAccount.user_id)
+        select(Account)
+        .join(UserAccount, UserAccount.account_id == Account.id)
+        .join(User, User.id == UserAccount.user_id)
         .where(User.email == "james.late@example.com")
     )
     # accounts billed all year (the history closes a few accounts that moved away)
-    others = list(await session.scalars(select(Account).where(Account.status == AccountStatus.ACTIVE)
-                                        .order_by(Account.id).offset(40).limit(3)))
+    others = list(
+        await session.scalars(
+            select(Account).where(Account.status == AccountStatus.ACTIVE).order_by(Account.id).offset(40).limit(3)
+        )
+    )
     if late is not None:
-        await services.add_note(session, first, late, "Called about the past-due balance; customer expects to pay Friday.")
+        await services.add_note(
+            session, first, late, "Called about the past-due balance; customer expects to pay Friday."
+        )
     if len(others) == 3:
         await services.add_note(session, second, others[0], "Customer asked about a high bill; suggested a leak check.")
         policy = current_policy()
         await adjustments.request(
-            session, second, others[1], AdjustmentKind.BILLING_ERROR,
+            session,
+            second,
+            others[1],
+            AdjustmentKind.BILLING_ERROR,
             {"error_from": today - dt.timedelta(days=70), "amount_cents": 450, "direction": "overcharged"},
-            "Wrong stormwater ERU count since the last meter change", today, policy,
+            "Wrong stormwater ERU count since the last meter change",
+            today,
+            policy,
         )
         await adjustments.request(
-            session, first, others[2], AdjustmentKind.BILLING_ERROR,
+            session,
+            first,
+            others[2],
+            AdjustmentKind.BILLING_ERROR,
             {"error_from": today - dt.timedelta(days=330), "amount_cents": 3_500, "direction": "overcharged"},
-            "Commercial rate applied to a residence for most of the year", today, policy,
+            "Commercial rate applied to a residence for most of the year",
+            today,
+            policy,
         )
     await _collections(session, first, today)
 
@@ -59,15 +88,35 @@ async def _collections(session: AsyncSession, actor: Actor, today: dt.date) -> N
     business = next((row.account for row in listing.rows if row.account.account_class == AccountClass.COMMERCIAL), None)
     if business is not None:  # a business asks for more time: the rule is for homes, so it waits in /staff/extensions
         try:
-            await extensions.request(session, actor, current_policy(), business, promised_on=today + dt.timedelta(days=7), today=today)
+            await extensions.request(
+                session, actor, current_policy(), business, promised_on=today + dt.timedelta(days=7), today=today
+            )
         except extensions.ExtensionRefused:
             pass
-    ready = [row for row in listing.rows if set(row.decision.codes) <= {"no_notice", "no_courtesy"} and row.account is not business]
+    ready = [
+        row
+        for row in listing.rows
+        if set(row.decision.codes) <= {"no_notice", "no_courtesy"} and row.account is not business
+    ]
     now = dt.datetime.now(dt.UTC)
     for index, row in enumerate(ready[:8]):
-        session.add(CollectionContact(account_id=row.account.id, kind=ContactKind.CUTOFF_NOTICE, contacted_at=now - dt.timedelta(days=12),
-                                      outcome="letter", created_by_id=actor.user_id))
+        session.add(
+            CollectionContact(
+                account_id=row.account.id,
+                kind=ContactKind.CUTOFF_NOTICE,
+                contacted_at=now - dt.timedelta(days=12),
+                outcome="letter",
+                created_by_id=actor.user_id,
+            )
+        )
         if index % 4 != 3:  # a few still need their courtesy call
-            session.add(CollectionContact(account_id=row.account.id, kind=ContactKind.COURTESY_CALL, contacted_at=now - dt.timedelta(days=2),
-                                          outcome="voicemail", created_by_id=actor.user_id))
+            session.add(
+                CollectionContact(
+                    account_id=row.account.id,
+                    kind=ContactKind.COURTESY_CALL,
+                    contacted_at=now - dt.timedelta(days=2),
+                    outcome="voicemail",
+                    created_by_id=actor.user_id,
+                )
+            )
     await session.flush()

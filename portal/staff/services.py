@@ -63,7 +63,9 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
     """Everything the account page shows, newest first, each list bounded."""
 
     async def newest(model: type, order: object, limit: int = 24) -> list:
-        return list(await session.scalars(select(model).where(model.account_id == account.id).order_by(order).limit(limit)))
+        return list(
+            await session.scalars(select(model).where(model.account_id == account.id).order_by(order).limit(limit))
+        )
 
     head = await summary.summarize(session, account)
     plans = await newest(PaymentArrangement, PaymentArrangement.created_at.desc(), 10)
@@ -102,9 +104,14 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
         drafts=await newest(BankDraft, BankDraft.created_at.desc(), 5),
         adjustments=await newest(Adjustment, Adjustment.created_at.desc(), 20),
         notes=notes,
-        contacts=list(await session.scalars(
-            select(CollectionContact).where(CollectionContact.account_id == account.id)
-            .order_by(CollectionContact.contacted_at.desc(), CollectionContact.id.desc()).limit(20))),
+        contacts=list(
+            await session.scalars(
+                select(CollectionContact)
+                .where(CollectionContact.account_id == account.id)
+                .order_by(CollectionContact.contacted_at.desc(), CollectionContact.id.desc())
+                .limit(20)
+            )
+        ),
         history=await audit_history(session, account.id),
         medical_alert_until=until,
         medical_alert_active=until is not None and until >= today,
@@ -129,7 +136,9 @@ async def add_note(session: AsyncSession, actor: Actor, account: Account, body: 
     note = AccountNote(account_id=account.id, author_id=actor.user_id, body=body[:4000])
     session.add(note)
     await session.flush()
-    await audit.record(session, actor, "account.note", "account_note", note.id, account_id=account.id, after={"body": note.body})
+    await audit.record(
+        session, actor, "account.note", "account_note", note.id, account_id=account.id, after={"body": note.body}
+    )
     return note
 
 
@@ -146,13 +155,24 @@ class MedicalStanding:
 async def medical_standing(session: AsyncSession, policy: Policy, account: Account, today: dt.date) -> MedicalStanding:
     owed = await arrears.arrears(session, account.id, today)
     since = owed.oldest_past_due_on
-    certifications = list(await session.scalars(
-        select(MedicalCertification).where(MedicalCertification.account_id == account.id)
-        .order_by(MedicalCertification.certified_on.desc(), MedicalCertification.id.desc()).limit(20)))
+    certifications = list(
+        await session.scalars(
+            select(MedicalCertification)
+            .where(MedicalCertification.account_id == account.id)
+            .order_by(MedicalCertification.certified_on.desc(), MedicalCertification.id.desc())
+            .limit(20)
+        )
+    )
     used = 0
     if since is not None:
-        used = int(await session.scalar(select(func.count()).select_from(MedicalCertification).where(
-            MedicalCertification.account_id == account.id, MedicalCertification.arrears_since == since)) or 0)
+        used = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(MedicalCertification)
+                .where(MedicalCertification.account_id == account.id, MedicalCertification.arrears_since == since)
+            )
+            or 0
+        )
     return MedicalStanding(certifications, since, used, rules.medical_certificates_allowed(policy))
 
 
@@ -162,9 +182,13 @@ async def certify_medical(
     """Record a doctor's certificate: the customer's accounts are held off disconnection until it lapses, unless
     the current arrears have used up their renewals."""
     standing = await medical_standing(session, policy, account, today)
-    refusal = rules.medical_certification_refusal(policy, today=today, certified_on=certified_on,
-                                                  arrears_since=standing.arrears_since,
-                                                  earlier_for_these_arrears=standing.used_for_these_arrears)
+    refusal = rules.medical_certification_refusal(
+        policy,
+        today=today,
+        certified_on=certified_on,
+        arrears_since=standing.arrears_since,
+        earlier_for_these_arrears=standing.used_for_these_arrears,
+    )
     if refusal:
         raise DomainError(refusal, field="certified_on")
     until = rules.medical_certificate_until(policy, certified_on)
@@ -172,15 +196,32 @@ async def certify_medical(
     assert customer is not None
     before = customer.medical_alert_until
     customer.medical_alert_until = until
-    certification = MedicalCertification(customer_id=customer.id, account_id=account.id, certified_on=certified_on,
-                                         holds_until=until, arrears_since=standing.arrears_since,
-                                         recorded_by_id=actor.user_id)
+    certification = MedicalCertification(
+        customer_id=customer.id,
+        account_id=account.id,
+        certified_on=certified_on,
+        holds_until=until,
+        arrears_since=standing.arrears_since,
+        recorded_by_id=actor.user_id,
+    )
     session.add(certification)
     await session.flush()
-    await audit.record(session, actor, "customer.medical_alert", "customer", customer.id, account_id=account.id,
-                       before={"medical_alert_until": before},
-                       after={"medical_alert_until": until, "certified_on": certified_on, "arrears_since": standing.arrears_since,
-                              "certificate": standing.used_for_these_arrears + 1, "certification_id": certification.id})
+    await audit.record(
+        session,
+        actor,
+        "customer.medical_alert",
+        "customer",
+        customer.id,
+        account_id=account.id,
+        before={"medical_alert_until": before},
+        after={
+            "medical_alert_until": until,
+            "certified_on": certified_on,
+            "arrears_since": standing.arrears_since,
+            "certificate": standing.used_for_these_arrears + 1,
+            "certification_id": certification.id,
+        },
+    )
     return until
 
 
@@ -197,9 +238,14 @@ async def extension_queue(session: AsyncSession, today: dt.date) -> list[QueuedE
     queue = await extensions.review_queue(session)
     if not queue:
         return []
-    found = {account.id: (account, customer) for account, customer in await session.execute(
-        select(Account, Customer).join(Customer, Customer.id == Account.customer_id)
-        .where(Account.id.in_({e.account_id for e in queue})))}
+    found = {
+        account.id: (account, customer)
+        for account, customer in await session.execute(
+            select(Account, Customer)
+            .join(Customer, Customer.id == Account.customer_id)
+            .where(Account.id.in_({e.account_id for e in queue}))
+        )
+    }
     owed = await arrears.arrears_many(session, list(found), today)
     return [QueuedExtension(e, *found[e.account_id], owed[e.account_id].past_due_cents) for e in queue]
 
@@ -210,19 +256,31 @@ async def customer_by_account_number(session: AsyncSession, number: str) -> Cust
         normalized = numbers.normalize(number)
     except numbers.InvalidAccountNumber:
         return None
-    return await session.scalar(select(Customer).join(Account, Account.customer_id == Customer.id)
-                                .where(Account.number == normalized))
+    return await session.scalar(
+        select(Customer).join(Account, Account.customer_id == Customer.id).where(Account.number == normalized)
+    )
 
 
-async def resident_login(session: AsyncSession, *, customer_id: int | None = None, account_id: int | None = None) -> int | None:
+async def resident_login(
+    session: AsyncSession, *, customer_id: int | None = None, account_id: int | None = None
+) -> int | None:
     """The resident login that should see a new account: one linked to the account the customer is leaving, else
     one belonging to the customer. None when they have no login."""
     if account_id is not None:
-        linked = await session.scalar(select(UserAccount.user_id).join(User, User.id == UserAccount.user_id).where(
-            UserAccount.account_id == account_id, User.role == Role.CUSTOMER).order_by(UserAccount.linked_at).limit(1))
+        linked = await session.scalar(
+            select(UserAccount.user_id)
+            .join(User, User.id == UserAccount.user_id)
+            .where(UserAccount.account_id == account_id, User.role == Role.CUSTOMER)
+            .order_by(UserAccount.linked_at)
+            .limit(1)
+        )
         if linked is not None:
             return linked
     if customer_id is not None:
-        return await session.scalar(select(User.id).where(User.customer_id == customer_id, User.role == Role.CUSTOMER)
-                                    .order_by(User.id).limit(1))
+        return await session.scalar(
+            select(User.id)
+            .where(User.customer_id == customer_id, User.role == Role.CUSTOMER)
+            .order_by(User.id)
+            .limit(1)
+        )
     return None

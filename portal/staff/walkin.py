@@ -81,8 +81,12 @@ def current_state(raw: object, now: dt.datetime) -> dict[str, Any]:
         return fresh_state(now)
     if now - touched > IDLE_RESET:
         return fresh_state(now)
-    return {"started": raw.get("started", touched.isoformat()), "touched": touched.isoformat(), "payments": payments,
-            "paperless": bool(raw.get("paperless"))}
+    return {
+        "started": raw.get("started", touched.isoformat()),
+        "touched": touched.isoformat(),
+        "payments": payments,
+        "paperless": bool(raw.get("paperless")),
+    }
 
 
 def sandbox(state: dict[str, Any], today: dt.date) -> Sandbox:
@@ -121,4 +125,6 @@ def usage_chart(box: Sandbox, title: str, unit: str, month: Callable[[dt.date, s
 
 def signup_qr_svg(url: str, title: str) -> str:
     """The QR code as inline SVG (drawn with attributes only, so the strict CSP allows it)."""
-    return segno.make(url, error="m").svg_inline(scale=6, border=4, title=title, dark="#000000", light="#ffffff", omitsize=True)
+    return segno.make(url, error="m").svg_inline(
+        scale=6, border=4, title=title, dark="#000000", light="#ffffff", omitsize=True
+    )

@@ -40,7 +40,9 @@ class Assets:
     def import_map(self) -> str:
         """An import map that sends every module import (``import "./csrf.js"``) to the hashed URL, so a module is
         loaded once per page and never served stale from a year-long cache."""
-        imports = {f"/static/{name}": self.url(name) for name in self.hashes if name.endswith(".js") and name != "js/sw.js"}
+        imports = {
+            f"/static/{name}": self.url(name) for name in self.hashes if name.endswith(".js") and name != "js/sw.js"
+        }
         return json.dumps({"imports": imports}, separators=(",", ":"), sort_keys=True)
 
     @cached_property

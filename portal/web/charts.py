@@ -118,8 +118,12 @@ def bar_chart(
         previous: dict[str, float | str | None] = {}
         if point.previous is not None:
             previous_height = plot_height * max(0.0, point.previous) / scale_top
-            previous = {"previous_x": round(x - bar_width, 1), "previous_y": round(top + plot_height - previous_height, 1),
-                        "previous_height": round(previous_height, 1), "previous_text": f"{_fmt(point.previous)} {unit}"}
+            previous = {
+                "previous_x": round(x - bar_width, 1),
+                "previous_y": round(top + plot_height - previous_height, 1),
+                "previous_height": round(previous_height, 1),
+                "previous_text": f"{_fmt(point.previous)} {unit}",
+            }
         bars.append(
             Bar(
                 point,
@@ -137,8 +141,12 @@ def bar_chart(
         highest = max(points, key=lambda p: p.value)
         description = i18n.gettext(
             "%(count)s periods from %(first)s to %(last)s. Highest: %(high_label)s, %(high)s %(unit)s.",
-            count=len(points), first=points[0].label, last=points[-1].label, high_label=highest.label,
-            high=_fmt(highest.value), unit=unit,
+            count=len(points),
+            first=points[0].label,
+            last=points[-1].label,
+            high_label=highest.label,
+            high=_fmt(highest.value),
+            unit=unit,
         )
         current = [p for p in points if p.highlight]
         if current:

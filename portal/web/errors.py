@@ -30,7 +30,9 @@ def wants_json(request: Request) -> bool:
 
 
 def _json_error(code: str, message: str, status: int, **extra: object) -> Response:
-    return Response({"error": {"code": code, "message": message, **extra}}, status_code=status, media_type=MediaType.JSON)
+    return Response(
+        {"error": {"code": code, "message": message, **extra}}, status_code=status, media_type=MediaType.JSON
+    )
 
 
 def _ensure_locale(request: Request) -> None:

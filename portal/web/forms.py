@@ -101,8 +101,13 @@ class DateField(wtforms.DateField):
                 params.check_date(self.data)
             except params.BadValue:
                 self.data = None
-                raise ValueError(i18n.gettext("Enter a date between %(first)s and %(last)s.", first=params.DATE_MIN.year,
-                                              last=params.DATE_MAX.year)) from None
+                raise ValueError(
+                    i18n.gettext(
+                        "Enter a date between %(first)s and %(last)s.",
+                        first=params.DATE_MIN.year,
+                        last=params.DATE_MAX.year,
+                    )
+                ) from None
 
 
 class IntegerField(wtforms.IntegerField):
@@ -129,8 +134,12 @@ class DollarsField(wtforms.DecimalField):
         try:
             self.data = Decimal(params.parse_cents(valuelist[0])) / 100
         except params.BadValue:
-            raise ValueError(i18n.gettext("Enter an amount in dollars and cents, like 45.10, up to %(max)s.",
-                                          max=i18n.format_money(params.MAX_CENTS))) from None
+            raise ValueError(
+                i18n.gettext(
+                    "Enter an amount in dollars and cents, like 45.10, up to %(max)s.",
+                    max=i18n.format_money(params.MAX_CENTS),
+                )
+            ) from None
 
 
 class AccountNumber:
@@ -162,8 +171,11 @@ class AddressSearchForm(Form):
         description=_("The house number and street are enough."),
         render_kw={"autocomplete": "street-address"},
     )
-    zip = StringField(_("ZIP code (optional)"), validators=[Optional(), Zip()],
-                      render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"})
+    zip = StringField(
+        _("ZIP code (optional)"),
+        validators=[Optional(), Zip()],
+        render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"},
+    )
 
 
 LETTER_FIELDS = ("utility", "service_from", "service_to", "late_payments", "disconnects", "returned_payments")
@@ -175,17 +187,29 @@ class LetterOfCreditForm(Form):
 
     utility = StringField(_("Name of your previous utility"), validators=[Optional(), Length(max=120)])
     service_from = DateField(_("Service there started on"), validators=[Optional()])
-    service_to = DateField(_("Service there ended on"), validators=[Optional()],
-                           description=_("Leave empty if you still have service there."))
-    late_payments = IntegerField(_("Late payments the letter shows"), default=0,
-                                 validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
-                                 render_kw={"inputmode": "numeric"})
-    disconnects = IntegerField(_("Disconnections for non-payment the letter shows"), default=0,
-                               validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
-                               render_kw={"inputmode": "numeric"})
-    returned_payments = IntegerField(_("Returned payments the letter shows"), default=0,
-                                     validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
-                                     render_kw={"inputmode": "numeric"})
+    service_to = DateField(
+        _("Service there ended on"),
+        validators=[Optional()],
+        description=_("Leave empty if you still have service there."),
+    )
+    late_payments = IntegerField(
+        _("Late payments the letter shows"),
+        default=0,
+        validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
+        render_kw={"inputmode": "numeric"},
+    )
+    disconnects = IntegerField(
+        _("Disconnections for non-payment the letter shows"),
+        default=0,
+        validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
+        render_kw={"inputmode": "numeric"},
+    )
+    returned_payments = IntegerField(
+        _("Returned payments the letter shows"),
+        default=0,
+        validators=[Optional(), NumberRange(0, 99, _("Enter a number from 0 to 99."))],
+        render_kw={"inputmode": "numeric"},
+    )
 
     def ignore_letter(self) -> bool:
         """The letter was not chosen: its fields are hidden then and may still post what was typed before the choice
@@ -210,5 +234,10 @@ class LetterOfCreditForm(Form):
 
     def letter(self) -> deposits.LetterOfCredit:
         return deposits.LetterOfCredit(
-            (self.utility.data or "").strip(), self.service_from.data, self.service_to.data,
-            self.late_payments.data or 0, self.disconnects.data or 0, self.returned_payments.data or 0)
+            (self.utility.data or "").strip(),
+            self.service_from.data,
+            self.service_to.data,
+            self.late_payments.data or 0,
+            self.disconnects.data or 0,
+            self.returned_payments.data or 0,
+        )

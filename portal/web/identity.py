@@ -79,8 +79,11 @@ class IdentityMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=None, auth=None)
         session_id, started = session.get(SESSION_ID), session.get(SESSION_STARTED)
         settings = connection.app.state.settings
-        if not isinstance(session_id, str) or not isinstance(started, int | float) \
-                or time.time() - started > settings.session_lifetime:
+        if (
+            not isinstance(session_id, str)
+            or not isinstance(started, int | float)
+            or time.time() - started > settings.session_lifetime
+        ):
             session.clear()  # a session from before revocation existed, or past its lifetime: sign in again
             return AuthenticationResult(user=None, auth=None)
         maker: async_sessionmaker[AsyncSession] = connection.app.state.sessionmaker
@@ -101,8 +104,15 @@ async def sign_in(connection: ASGIConnection, db: AsyncSession, user: User) -> N
     await _revoke(connection, db)
     keep = {k: v for k, v in connection.session.items() if k in {"lang"}}
     connection.clear_session()
-    connection.set_session({**keep, SESSION_USER: user.id, SESSION_VERSION: user.session_version,
-                            SESSION_ID: secrets.token_urlsafe(32), SESSION_STARTED: int(time.time())})
+    connection.set_session(
+        {
+            **keep,
+            SESSION_USER: user.id,
+            SESSION_VERSION: user.session_version,
+            SESSION_ID: secrets.token_urlsafe(32),
+            SESSION_STARTED: int(time.time()),
+        }
+    )
     connection.scope.setdefault("state", {})[ROTATE_CSRF] = True
 
 
@@ -122,8 +132,14 @@ async def _revoke(connection: ASGIConnection, db: AsyncSession) -> None:
         await db.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))  # no copy of these works anyway
         try:
             async with db.begin_nested():  # two tabs signing out at once: the first row is the one that counts
-                db.add(RevokedSession(session_id=session_id, user_id=session.get(SESSION_USER), revoked_at=now,
-                                      expires_at=dt.datetime.fromtimestamp(started + lifetime, dt.UTC)))
+                db.add(
+                    RevokedSession(
+                        session_id=session_id,
+                        user_id=session.get(SESSION_USER),
+                        revoked_at=now,
+                        expires_at=dt.datetime.fromtimestamp(started + lifetime, dt.UTC),
+                    )
+                )
         except IntegrityError:
             pass
 
@@ -141,10 +157,15 @@ class CsrfRotation:
     async def __call__(self, message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start" or not scope.get("state", {}).get(ROTATE_CSRF):
             return
-        cookie = Cookie(key=self.config.cookie_name, value=generate_csrf_token(self.config.secret),
-                        path=self.config.cookie_path, secure=self.config.cookie_secure,
-                        httponly=self.config.cookie_httponly, samesite=self.config.cookie_samesite,
-                        domain=self.config.cookie_domain)
+        cookie = Cookie(
+            key=self.config.cookie_name,
+            value=generate_csrf_token(self.config.secret),
+            path=self.config.cookie_path,
+            secure=self.config.cookie_secure,
+            httponly=self.config.cookie_httponly,
+            samesite=self.config.cookie_samesite,
+            domain=self.config.cookie_domain,
+        )
         MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
 
 
@@ -192,9 +213,12 @@ def resolve_client_ip(peer: str | None, forwarded_for: list[str], trusted: tuple
 def client_ip(request: ASGIConnection) -> str:
     """The one place a request's client address is decided (rate limits, audit rows, authorizations)."""
     settings = request.app.state.settings
-    forwarded = [value.decode("latin-1") for key, value in request.scope.get("headers", []) if key == b"x-forwarded-for"]
-    return resolve_client_ip(request.client.host if request.client else None, forwarded,
-                             parse_trusted_proxies(settings.trusted_proxies))
+    forwarded = [
+        value.decode("latin-1") for key, value in request.scope.get("headers", []) if key == b"x-forwarded-for"
+    ]
+    return resolve_client_ip(
+        request.client.host if request.client else None, forwarded, parse_trusted_proxies(settings.trusted_proxies)
+    )
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from portal.i18n import gettext, lazy_gettext as _
+from portal.i18n import gettext
+from portal.i18n import lazy_gettext as _
 
 LABELS: dict[str, object] = {
     # account status

@@ -27,8 +27,9 @@ class LanguageNote:
 def _why(locale: str, shown_in: str) -> str:
     with i18n.use_locale(shown_in):
         name = {"en": i18n.gettext("English"), "es": i18n.gettext("Spanish")}[locale]
-        return i18n.gettext("These pages are in %(language)s because that is the language saved in your preferences.",
-                            language=name)
+        return i18n.gettext(
+            "These pages are in %(language)s because that is the language saved in your preferences.", language=name
+        )
 
 
 def language_note(request: Any) -> LanguageNote | None:
@@ -51,5 +52,11 @@ def language_note(request: Any) -> LanguageNote | None:
     with i18n.use_locale(browser):
         switch = i18n.gettext("Switch to %(language)s", language=i18n.LANGUAGE_NAMES[browser])
     target = request.app.route_reverse("language", code=browser)
-    return LanguageNote(saved, _why(saved, saved), browser, _why(saved, browser), switch,
-                        f"{target}?next={quote(request.url.path, safe='/')}")
+    return LanguageNote(
+        saved,
+        _why(saved, saved),
+        browser,
+        _why(saved, browser),
+        switch,
+        f"{target}?next={quote(request.url.path, safe='/')}",
+    )

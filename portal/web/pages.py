@@ -70,7 +70,12 @@ async def manifest(request: Request) -> Response:
         "icons": [
             {"src": assets.url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
             {"src": assets.url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
-            {"src": assets.url("icons/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+            {
+                "src": assets.url("icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
             {"src": assets.url("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
         ],
     }

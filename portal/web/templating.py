@@ -24,7 +24,13 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 # (route name, label) per role: the path is built and the label translated when the menu renders.
 NAVIGATION: dict[Role | None, list[tuple[str, str]]] = {
     None: [("landing", "Home"), ("pay", "Pay a bill"), ("signin", "Sign in")],
-    Role.CUSTOMER: [("customer.home", "My account"), ("customer.bills", "Bills"), ("pay", "Pay a bill"), ("customer.requests", "My requests"), ("settings", "Settings")],
+    Role.CUSTOMER: [
+        ("customer.home", "My account"),
+        ("customer.bills", "Bills"),
+        ("pay", "Pay a bill"),
+        ("customer.requests", "My requests"),
+        ("settings", "Settings"),
+    ],
     Role.FIELD: [("field.today", "Today's orders"), ("settings", "Settings")],
     Role.CSR: [("staff.home", "Console"), ("staff.accounts", "Accounts"), ("settings", "Settings")],
     Role.SUPERVISOR: [("staff.home", "Console"), ("staff.accounts", "Accounts"), ("settings", "Settings")],
@@ -77,7 +83,8 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         date=i18n.format_date,
         # a stored ISO string too (a phone's "as of" stamp, in UTC): shown on the utility's clock, in the reader's format
         datetime=lambda value, style="short": i18n.format_datetime(
-            datetime.fromisoformat(value) if isinstance(value, str) else value, settings.timezone, style),
+            datetime.fromisoformat(value) if isinstance(value, str) else value, settings.timezone, style
+        ),
         number=i18n.format_number,
         account_number=numbers.display,
         label=label,

@@ -22,16 +22,18 @@ class RouteLink:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def reverse(app: Litestar, route_name: str, /, *, query: Mapping[str, Any] | None = None, anchor: str = "",
-            **params: Any) -> str:
+def reverse(
+    app: Litestar, route_name: str, /, *, query: Mapping[str, Any] | None = None, anchor: str = "", **params: Any
+) -> str:
     """The path of the route named ``route_name`` with its path parameters filled in (each quoted), then the query
     string and the anchor. Unlike ``app.route_reverse`` it takes a path parameter called ``name`` (the staff report)
     and accepts a number given as a string or a string given as a number."""
     index = app.get_handler_index_by_name(route_name)
     if index is None:
         raise NoRouteMatchFoundException(f"no route named {route_name!r}")
-    routes = sorted(app.asgi_router.route_mapping[index["identifier"]], key=lambda r: len(r.path_parameters),
-                    reverse=True)
+    routes = sorted(
+        app.asgi_router.route_mapping[index["identifier"]], key=lambda r: len(r.path_parameters), reverse=True
+    )
     route = next((r for r in routes if set(params).issuperset(r.path_parameters)), None)
     if route is None:
         raise NoRouteMatchFoundException(f"route {route_name!r} needs {sorted(routes[-1].path_parameters)}")
@@ -44,7 +46,9 @@ def reverse(app: Litestar, route_name: str, /, *, query: Mapping[str, Any] | Non
     path = "/" + "/".join(p for p in parts if p)
     if query:
         # "/" stays readable in a query value (?next=/my/bills), as quote() leaves it.
-        path += "?" + urlencode({k: v for k, v in query.items() if v is not None}, doseq=True, safe="/", quote_via=quote)
+        path += "?" + urlencode(
+            {k: v for k, v in query.items() if v is not None}, doseq=True, safe="/", quote_via=quote
+        )
     return path + (f"#{anchor}" if anchor else "")
 
 

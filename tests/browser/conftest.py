@@ -143,7 +143,9 @@ def serve(database_url: str, **settings_overrides: object) -> Iterator[LiveServe
     )
     app = create_app(settings)
     sent: list[Sent] = []
-    config = uvicorn.Config(_CountBytes(app, sent), lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=3)
+    config = uvicorn.Config(
+        _CountBytes(app, sent), lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=3
+    )
     server = uvicorn.Server(config)
     failure: list[BaseException] = []
 

@@ -106,10 +106,26 @@ async def resident_with_activity(session: AsyncSession, resident: Resident) -> R
     """The resident's account with a bill charge and a part payment: a balance due and rows in the ledger table."""
     today = dt.date.today()
     account_id = resident.account.id
-    await ledger.post(session, JOB, account_id=account_id, kind=LedgerKind.CHARGE, amount_cents=8642,
-                      source_key="bill-1", effective_on=today - dt.timedelta(days=20), memo="Water and sewer, October")
-    await ledger.post(session, JOB, account_id=account_id, kind=LedgerKind.PAYMENT, amount_cents=-4000,
-                      source_key="pay-1", effective_on=today - dt.timedelta(days=5), memo="Payment, thank you")
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account_id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=8642,
+        source_key="bill-1",
+        effective_on=today - dt.timedelta(days=20),
+        memo="Water and sewer, October",
+    )
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account_id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-4000,
+        source_key="pay-1",
+        effective_on=today - dt.timedelta(days=5),
+        memo="Payment, thank you",
+    )
     await session.commit()
     return resident
 
@@ -160,7 +176,9 @@ async def test_technician_today(page: Page, session: AsyncSession, technician: U
 
 
 @pytest.mark.parametrize(("path", "heading"), [("/staff", "Console"), ("/staff/accounts?q=Lopez", "Accounts")])
-async def test_staff_pages(page: Page, session: AsyncSession, csr: User, resident: Resident, path: str, heading: str) -> None:
+async def test_staff_pages(
+    page: Page, session: AsyncSession, csr: User, resident: Resident, path: str, heading: str
+) -> None:
     await sign_in_by_request(page.context, session, csr.email)
     await page.goto(path)
     await _heading(page, heading)
@@ -213,7 +231,9 @@ async def test_technician_coming_up_and_a_held_disconnect(page: Page, session: A
     await assert_accessible(page)
 
 
-async def test_dispatch_with_route_owners(page: Page, session: AsyncSession, csr: User, technician: User, resident: Resident) -> None:
+async def test_dispatch_with_route_owners(
+    page: Page, session: AsyncSession, csr: User, technician: User, resident: Resident
+) -> None:
     await factories.make_order(session, resident.account)
     await session.commit()
     await sign_in_by_request(page.context, session, csr.email)

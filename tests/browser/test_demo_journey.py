@@ -22,7 +22,9 @@ from tests.browser.conftest import PHONE
 DEMO_URL = os.environ.get("DEMO_URL", "")
 DEMO_LOG = os.environ.get("DEMO_LOG", "")
 
-pytestmark = pytest.mark.skipif(not (DEMO_URL and DEMO_LOG), reason="drives a running demo: scripts/check-demo sets DEMO_URL and DEMO_LOG")
+pytestmark = pytest.mark.skipif(
+    not (DEMO_URL and DEMO_LOG), reason="drives a running demo: scripts/check-demo sets DEMO_URL and DEMO_LOG"
+)
 
 # Words a healthy demo never prints: a feature switched off or a package missing, pip's complaint about an extra,
 # a warning, an error or a traceback.

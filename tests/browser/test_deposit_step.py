@@ -11,12 +11,19 @@ from tests.browser.conftest import PHONE
 from tests.browser.flows import sign_in_by_request
 from tests.http.test_resident import earliest
 
-LETTER_FIELDS = ("Name of your previous utility", "Service there started on", "Service there ended on",
-                 "Late payments the letter shows", "Disconnections for non-payment the letter shows",
-                 "Returned payments the letter shows")
+LETTER_FIELDS = (
+    "Name of your previous utility",
+    "Service there started on",
+    "Service there ended on",
+    "Late payments the letter shows",
+    "Disconnections for non-payment the letter shows",
+    "Returned payments the letter shows",
+)
 
 
-async def test_the_letter_fields_show_only_when_the_letter_is_chosen_without_javascript(browser, live_server, session, resident) -> None:  # noqa: ANN001
+async def test_the_letter_fields_show_only_when_the_letter_is_chosen_without_javascript(
+    browser, live_server, session, resident
+) -> None:  # noqa: ANN001
     target = await factories.make_account(session, status=AccountStatus.CLOSED, address="12 Travis St", meter_size="1")
     await session.commit()
     context = await browser.new_context(base_url=live_server.url, locale="en-US", java_script_enabled=False, **PHONE)
@@ -25,9 +32,14 @@ async def test_the_letter_fields_show_only_when_the_letter_is_chosen_without_jav
         page = await context.new_page()
         await page.goto("/my/start")
         token = next(c["value"] for c in await context.cookies() if c["name"] == "csrftoken")
-        for step, form in (("address", {"premise_id": str(target.premise_id)}), ("date", {"start_on": earliest().isoformat()}),
-                           ("contact", {"phone": "254-555-0199", "email": "maria@example.com"})):
-            answer = await context.request.post(f"/my/start/{step}", form={**form, "_csrf_token": token}, max_redirects=0)
+        for step, form in (
+            ("address", {"premise_id": str(target.premise_id)}),
+            ("date", {"start_on": earliest().isoformat()}),
+            ("contact", {"phone": "254-555-0199", "email": "maria@example.com"}),
+        ):
+            answer = await context.request.post(
+                f"/my/start/{step}", form={**form, "_csrf_token": token}, max_redirects=0
+            )
             assert answer.status == 303, await answer.text()
         await page.goto("/my/start/deposit")
         await expect(page.get_by_label("I will pay the deposit")).to_be_checked()

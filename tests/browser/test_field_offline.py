@@ -5,7 +5,6 @@ while offline, come back and sync: exactly one row per action, and the photos' c
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 from PIL import Image
@@ -65,8 +64,9 @@ async def phone_photos(page: Page) -> list[dict]:
     })""")
 
 
-async def test_a_day_offline_syncs_each_action_exactly_once(browser, live_server: LiveServer, session: AsyncSession,
-                                                           technician: User, tmp_path) -> None:  # noqa: ANN001
+async def test_a_day_offline_syncs_each_action_exactly_once(
+    browser, live_server: LiveServer, session: AsyncSession, technician: User, tmp_path
+) -> None:  # noqa: ANN001
     read_order = await make_field_order(session, technician)
     flagged_order = await make_field_order(session, technician)
     disconnect = await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
@@ -87,10 +87,20 @@ async def test_a_day_offline_syncs_each_action_exactly_once(browser, live_server
         await page.get_by_role("button", name="Save today's orders on this phone").click()
         await expect(page.locator("[data-sync-text]")).to_have_text("Orders saved on this phone: 3")
 
-        print("CACHES", await page.evaluate("""async () => { const out = {}; for (const k of await caches.keys()) { const c = await caches.open(k); out[k] = (await c.keys()).map(r => r.url); } return out; }"""))
+        print(
+            "CACHES",
+            await page.evaluate(
+                """async () => { const out = {}; for (const k of await caches.keys()) { const c = await caches.open(k); out[k] = (await c.keys()).map(r => r.url); } return out; }"""
+            ),
+        )
         await signal.set(True)
 
-        print("FETCH", await page.evaluate("""async () => { try { const r = await fetch("/field/orders/1"); return [r.status, (await r.text()).length]; } catch (e) { return String(e); } }"""))
+        print(
+            "FETCH",
+            await page.evaluate(
+                """async () => { try { const r = await fetch("/field/orders/1"); return [r.status, (await r.text()).length]; } catch (e) { return String(e); } }"""
+            ),
+        )
         page.on("console", lambda m: print("CONSOLE", m.text))
         # A read in range.
         await page.goto(f"/field/orders/{read_order.id}")
@@ -140,10 +150,18 @@ async def test_a_day_offline_syncs_each_action_exactly_once(browser, live_server
 
     await session.commit()
     ids = [read_order.id, flagged_order.id, disconnect.id]
-    reads = (await session.execute(select(MeterRead.work_order_id, MeterRead.value, MeterRead.flags)
-                                   .where(MeterRead.work_order_id.in_(ids)).order_by(MeterRead.work_order_id))).all()
-    assert [(r.work_order_id, r.value) for r in reads] == [(read_order.id, LAST_READ + 6_000), (flagged_order.id, LAST_READ + 60_000),
-                                                           (disconnect.id, LAST_READ + 6_100)]
+    reads = (
+        await session.execute(
+            select(MeterRead.work_order_id, MeterRead.value, MeterRead.flags)
+            .where(MeterRead.work_order_id.in_(ids))
+            .order_by(MeterRead.work_order_id)
+        )
+    ).all()
+    assert [(r.work_order_id, r.value) for r in reads] == [
+        (read_order.id, LAST_READ + 6_000),
+        (flagged_order.id, LAST_READ + 60_000),
+        (disconnect.id, LAST_READ + 6_100),
+    ]
     assert reads[1].flags == ["high", "re_entered"]
     assert await session.scalar(select(func.count()).select_from(SyncMutation)) == 3
     statuses = (await session.scalars(select(WorkOrder.status).where(WorkOrder.id.in_(ids)))).all()
@@ -156,7 +174,8 @@ async def test_a_day_offline_syncs_each_action_exactly_once(browser, live_server
 
 
 async def test_a_disconnect_after_the_customer_paid_offers_restore_now_on_the_order_page(
-        browser, live_server: LiveServer, session: AsyncSession, technician: User, tmp_path) -> None:  # noqa: ANN001
+    browser, live_server: LiveServer, session: AsyncSession, technician: User, tmp_path
+) -> None:  # noqa: ANN001
     from portal.accounts import workorders
     from portal.accounts.actor import Actor
 

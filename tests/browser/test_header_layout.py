@@ -38,7 +38,15 @@ def rows(middles: list[float]) -> int:
 @pytest.mark.parametrize("who, home", [("resident", "/my"), ("technician", "/field"), ("csr", "/staff")])
 @pytest.mark.parametrize("language", ["en", "es"])
 async def test_the_header_fits_in_two_rows_at_360_px_with_every_link_reachable(
-    browser, live_server, session, resident, technician, csr, who, home, language,  # noqa: ANN001
+    browser,
+    live_server,
+    session,
+    resident,
+    technician,
+    csr,
+    who,
+    home,
+    language,  # noqa: ANN001
 ) -> None:
     email = {"resident": resident.user.email, "technician": technician.email, "csr": csr.email}[who]
     context = await browser.new_context(base_url=live_server.url, locale="en-US", **NARROW)

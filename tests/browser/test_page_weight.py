@@ -40,8 +40,10 @@ class Visit:
         return sum(s.total for s in self.sent)
 
     def report(self) -> str:
-        lines = [f"{self.path}: page requests {self.page_total:,} B (CDP), whole visit with service worker "
-                 f"precache {self.server_total:,} B (server), budget {BUDGET:,} B"]
+        lines = [
+            f"{self.path}: page requests {self.page_total:,} B (CDP), whole visit with service worker "
+            f"precache {self.server_total:,} B (server), budget {BUDGET:,} B"
+        ]
         lines += [f"    {size:>6,} B  {url}" for url, size in self.page_bytes.items()]
         lines += [f"    server {s.total:>6,} B  {s.method} {s.path} ({s.status})" for s in self.sent]
         return "\n".join(lines)
@@ -53,12 +55,16 @@ async def _fresh_context(browser: Browser, server: LiveServer) -> BrowserContext
 
 async def _visit(context: BrowserContext, server: LiveServer, path: str) -> Visit:
     visit = Visit(path)
-    context.on("request", lambda request: visit.requests.append(request))  # includes the service worker's requests (see conftest)
+    context.on(
+        "request", lambda request: visit.requests.append(request)
+    )  # includes the service worker's requests (see conftest)
     page: Page = await context.new_page()
     cdp = await context.new_cdp_session(page)
     urls: dict[str, str] = {}
     cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
-    cdp.on("Network.loadingFinished", lambda e: visit.page_bytes.__setitem__(urls[e["requestId"]], e["encodedDataLength"]))
+    cdp.on(
+        "Network.loadingFinished", lambda e: visit.page_bytes.__setitem__(urls[e["requestId"]], e["encodedDataLength"])
+    )
     await cdp.send("Network.enable")
     start = len(server.sent)
     response = await page.goto(path)
@@ -125,14 +131,18 @@ async def test_email_code_sign_in_works_without_javascript(
         await expect(page.get_by_label("Email address")).to_have_value(resident.user.email)
 
         await session.commit()
-        mails = await session.scalar(select(func.count()).select_from(MailMessage).where(MailMessage.to_addr == resident.user.email))
+        mails = await session.scalar(
+            select(func.count()).select_from(MailMessage).where(MailMessage.to_addr == resident.user.email)
+        )
         assert mails == 1
         await page.get_by_label("6-digit code").fill(await latest_code(session, resident.user.email))
         await page.get_by_role("button", name="Continue").click()
         await expect(page).to_have_url(re.compile(r"/settings#passkeys$"))
         await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
         # <noscript> is parsed into elements only when scripting is off (with it on, its content is one text node).
-        await expect(page.locator("#passkeys noscript > p")).to_have_text("Adding a passkey needs JavaScript turned on.")
+        await expect(page.locator("#passkeys noscript > p")).to_have_text(
+            "Adding a passkey needs JavaScript turned on."
+        )
         await expect(page.get_by_role("button", name="Add a passkey")).to_be_hidden()
         await page.goto("/my")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Hello, María Lopez")

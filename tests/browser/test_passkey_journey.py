@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts import numbers
 from portal.accounts.models import Passkey, User
 from tests import factories
+from tests.browser.conftest import LiveServer
 from tests.browser.flows import add_virtual_authenticator, sign_in_with_code
 from tests.personas import Resident
 
@@ -140,7 +141,9 @@ async def test_a_removed_passkey_no_longer_signs_in(page: Page, session: AsyncSe
     await expect(page.get_by_role("button", name="Sign out", exact=True)).to_have_count(0)
 
 
-async def test_adding_a_passkey_shows_it_on_the_settings_page_at_once(page: Page, session: AsyncSession, resident: Resident) -> None:
+async def test_adding_a_passkey_shows_it_on_the_settings_page_at_once(
+    page: Page, session: AsyncSession, resident: Resident
+) -> None:
     await add_virtual_authenticator(page)
     await sign_in_with_code(page, session, resident.user.email)
     await expect(page).to_have_url(re.compile(r"/settings#passkeys$"))

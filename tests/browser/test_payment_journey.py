@@ -28,17 +28,29 @@ JOB = Actor.job("test")
 @pytest.fixture
 def live_server(database_url: str, stripe_clean: str) -> Iterator[LiveServer]:
     """The live app pointed at the stand-in, and the stand-in's webhooks pointed at the live app."""
-    with serve(database_url, stripe_api_key=SECRET_KEY, stripe_publishable_key=PUBLISHABLE_KEY,
-               stripe_api_base=stripe_clean, stripe_js_url=f"{stripe_clean}/js.stripe.com/v3/",
-               stripe_webhook_secret=WEBHOOK_SECRET) as server:
+    with serve(
+        database_url,
+        stripe_api_key=SECRET_KEY,
+        stripe_publishable_key=PUBLISHABLE_KEY,
+        stripe_api_base=stripe_clean,
+        stripe_js_url=f"{stripe_clean}/js.stripe.com/v3/",
+        stripe_webhook_secret=WEBHOOK_SECRET,
+    ) as server:
         stand_in.register_webhook(stripe_clean, f"{server.url}/payments/webhook", WEBHOOK_SECRET)
         yield server
 
 
 async def overdue_account(session):  # noqa: ANN001, ANN201
     account = await factories.make_account(session, zip_code="76501")
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=8_450,
-                      source_key=f"charge:{account.id}", effective_on=dt.date.today() - dt.timedelta(days=40))
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=8_450,
+        source_key=f"charge:{account.id}",
+        effective_on=dt.date.today() - dt.timedelta(days=40),
+    )
     order = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
     await session.commit()
     return account, order
@@ -87,13 +99,25 @@ async def test_a_guest_pays_a_bill_by_card_on_a_phone(page, session, live_server
     # Stripe's webhook arrives about a second later and finds the payment already posted.
     for _ in range(50):
         await session.commit()
-        if await session.scalar(select(func.count()).select_from(StripeEvent).where(StripeEvent.object_id == payment.intent_id)):
+        if await session.scalar(
+            select(func.count()).select_from(StripeEvent).where(StripeEvent.object_id == payment.intent_id)
+        ):
             break
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
     await session.commit()
-    assert await session.scalar(select(func.count()).select_from(StripeEvent).where(StripeEvent.object_id == payment.intent_id)) >= 1
-    assert await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key == payment.intent_id)) == 1
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(StripeEvent).where(StripeEvent.object_id == payment.intent_id)
+        )
+        >= 1
+    )
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key == payment.intent_id)
+        )
+        == 1
+    )
     assert await ledger.balance(session, account.id) == 0
     await session.refresh(order)
     assert order.status == WorkOrderStatus.CANCELLED

@@ -102,8 +102,14 @@ async def test_resident_pages_with_errors_and_in_spanish_pass_axe(
 ) -> None:
     await bills_for(session, resident.account)
     await sign_in_with_code(page, session, resident.user.email)
-    for path, heading in [("/my/usage", "Water use"), ("/my/bills", "Bills"), ("/my/report", "Report a problem"),
-                          ("/my/preferences", "Preferences"), ("/my/stop", "Stop service"), ("/my/start", "Where do you want service?")]:
+    for path, heading in [
+        ("/my/usage", "Water use"),
+        ("/my/bills", "Bills"),
+        ("/my/report", "Report a problem"),
+        ("/my/preferences", "Preferences"),
+        ("/my/stop", "Stop service"),
+        ("/my/start", "Where do you want service?"),
+    ]:
         await page.goto(path)
         await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         await assert_accessible(page)

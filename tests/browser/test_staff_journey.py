@@ -21,13 +21,31 @@ from tests.personas import Resident
 pytestmark = pytest.mark.browser
 
 
-async def test_a_csr_serves_a_customer_at_the_counter(page: Page, session: AsyncSession, csr: User, resident: Resident) -> None:
+async def test_a_csr_serves_a_customer_at_the_counter(
+    page: Page, session: AsyncSession, csr: User, resident: Resident
+) -> None:
     number = numbers.display(resident.account.number)
     job = Actor.job("browser-test")
-    await ledger.post(session, job, account_id=resident.account.id, kind=LedgerKind.CHARGE, amount_cents=8_000,
-                      source_key="bill:browser", effective_on=dt.date.today() - dt.timedelta(days=40), memo="October bill")
-    await ledger.post(session, job, account_id=resident.account.id, kind=LedgerKind.LATE_FEE, amount_cents=800,
-                      source_key="latefee:browser", effective_on=dt.date.today() - dt.timedelta(days=10), memo="Late fee")
+    await ledger.post(
+        session,
+        job,
+        account_id=resident.account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=8_000,
+        source_key="bill:browser",
+        effective_on=dt.date.today() - dt.timedelta(days=40),
+        memo="October bill",
+    )
+    await ledger.post(
+        session,
+        job,
+        account_id=resident.account.id,
+        kind=LedgerKind.LATE_FEE,
+        amount_cents=800,
+        source_key="latefee:browser",
+        effective_on=dt.date.today() - dt.timedelta(days=10),
+        memo="Late fee",
+    )
     await session.commit()
     await sign_in_with_code(page, session, csr.email)
 
@@ -92,26 +110,39 @@ async def test_a_csr_serves_a_customer_at_the_counter(page: Page, session: Async
     await assert_accessible(page)
 
 
-async def test_the_cutoff_list_dispatch_and_approvals_are_accessible(page: Page, session: AsyncSession, supervisor: User,
-                                                                       technician: User, resident: Resident) -> None:
+async def test_the_cutoff_list_dispatch_and_approvals_are_accessible(
+    page: Page, session: AsyncSession, supervisor: User, technician: User, resident: Resident
+) -> None:
     from tests import factories
     from tests.browser.flows import sign_in_by_request
 
     await factories.make_order(session, resident.account, assignee=technician)
-    await ledger.post(session, Actor.job("browser-test"), account_id=resident.account.id, kind=LedgerKind.CHARGE,
-                      amount_cents=9_000, source_key="bill:cutoff-browser", effective_on=dt.date.today() - dt.timedelta(days=60))
+    await ledger.post(
+        session,
+        Actor.job("browser-test"),
+        account_id=resident.account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=9_000,
+        source_key="bill:cutoff-browser",
+        effective_on=dt.date.today() - dt.timedelta(days=60),
+    )
     await session.commit()
     await sign_in_by_request(page.context, session, supervisor.email)
-    for path, heading in (("/staff/cutoff", re.compile("Cut-off list")), ("/staff/dispatch", "Dispatch"),
-                          ("/staff/approvals", "Adjustments waiting for approval"), ("/staff/lockbox", "Lockbox import"),
-                          ("/staff/reports", "Reports")):
+    for path, heading in (
+        ("/staff/cutoff", re.compile("Cut-off list")),
+        ("/staff/dispatch", "Dispatch"),
+        ("/staff/approvals", "Adjustments waiting for approval"),
+        ("/staff/lockbox", "Lockbox import"),
+        ("/staff/reports", "Reports"),
+    ):
         await page.goto(path)
         await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         await assert_accessible(page)
 
 
-async def test_a_csr_starts_service_and_the_new_console_pages_are_accessible(page: Page, session: AsyncSession, csr: User,
-                                                                             resident: Resident) -> None:
+async def test_a_csr_starts_service_and_the_new_console_pages_are_accessible(
+    page: Page, session: AsyncSession, csr: User, resident: Resident
+) -> None:
     """Start service for a walk-in (a refused form first, then the account), and axe on the transfer, refund,
     extension-queue and account pages."""
     from portal.accounts.models import Meter, Premise
@@ -121,8 +152,15 @@ async def test_a_csr_starts_service_and_the_new_console_pages_are_accessible(pag
     session.add(premise)
     await session.flush()
     session.add(Meter(serial="WT88800001", size="5/8", premise_id=premise.id, installed_on=dt.date(2020, 1, 1)))
-    await ledger.post(session, Actor.job("browser-test"), account_id=resident.account.id, kind=LedgerKind.PAYMENT,
-                      amount_cents=-4_000, source_key="over:browser", effective_on=dt.date.today() - dt.timedelta(days=2))
+    await ledger.post(
+        session,
+        Actor.job("browser-test"),
+        account_id=resident.account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-4_000,
+        source_key="over:browser",
+        effective_on=dt.date.today() - dt.timedelta(days=2),
+    )
     await session.commit()
     await sign_in_by_request(page.context, session, csr.email)
 
@@ -144,11 +182,13 @@ async def test_a_csr_starts_service_and_the_new_console_pages_are_accessible(pag
     await assert_accessible(page)
 
     number = resident.account.number
-    for path, heading in ((f"/staff/accounts/{number}/move?q=evergreen", "Where is the customer moving to?"),
-                          (f"/staff/accounts/{number}/move/{premise.id}", "Transfer service for María Lopez"),
-                          (f"/staff/accounts/{number}/refund", "Refund the credit balance"),
-                          ("/staff/extensions", "Extension requests waiting for a decision"),
-                          (f"/staff/accounts/{number}", re.compile("María Lopez"))):
+    for path, heading in (
+        (f"/staff/accounts/{number}/move?q=evergreen", "Where is the customer moving to?"),
+        (f"/staff/accounts/{number}/move/{premise.id}", "Transfer service for María Lopez"),
+        (f"/staff/accounts/{number}/refund", "Refund the credit balance"),
+        ("/staff/extensions", "Extension requests waiting for a decision"),
+        (f"/staff/accounts/{number}", re.compile("María Lopez")),
+    ):
         await page.goto(path)
         await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         await assert_accessible(page)

@@ -14,12 +14,19 @@ from tests.stripe_harness import confirm_bank_setup, stripe_settings_for
 
 @pytest.fixture
 def settings(database_url: str, stripe_clean: str) -> Settings:
-    base = Settings(database_url=database_url, secret_key="test-secret-key-0123456789abcdef0123456789",
-                    public_url="http://portal.test", demo=False, utility_name="City of Riverton Utilities")
+    base = Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789abcdef0123456789",
+        public_url="http://portal.test",
+        demo=False,
+        utility_name="City of Riverton Utilities",
+    )
     return stripe_settings_for(base, stripe_clean)
 
 
-async def test_autopay_needs_a_signed_in_resident_of_that_account(client, session, resident, other_resident, csr) -> None:
+async def test_autopay_needs_a_signed_in_resident_of_that_account(
+    client, session, resident, other_resident, csr
+) -> None:
     response = await client.get(f"/autopay/{resident.account.number}", follow_redirects=False)
     assert response.status_code in (302, 303) and "/signin" in response.headers["location"]
     await sign_in(client, session, other_resident.user)
@@ -30,7 +37,9 @@ async def test_autopay_needs_a_signed_in_resident_of_that_account(client, sessio
     assert (await client.get(f"/autopay/{resident.account.number}")).status_code == 403
 
 
-async def test_enrolling_stores_the_authorization_verbatim_and_cancelling_works(client, session, resident, payments_ctx) -> None:
+async def test_enrolling_stores_the_authorization_verbatim_and_cancelling_works(
+    client, session, resident, payments_ctx
+) -> None:
     await sign_in(client, session, resident.user)
     page = await client.get(f"/autopay/{resident.account.number}")
     assert page.status_code == 200 and "NACHA" in page.text

@@ -38,7 +38,9 @@ async def billed(session, engine, account) -> Bill:  # noqa: ANN001
 
     await with_rates(session)
     for kind, code in SERVICES:
-        session.add(Service(account_id=account.id, kind=kind, rate_code=code, quantity=1, started_on=dt.date(2020, 1, 15)))
+        session.add(
+            Service(account_id=account.id, kind=kind, rate_code=code, quantity=1, started_on=dt.date(2020, 1, 15))
+        )
     meter = await meter_of(session, account)
     for day, value in monthly_reads(ON, 13, per_month=5_000):
         session.add(MeterRead(meter_id=meter.id, value=value, read_at=at(day), source=ReadSource.FIELD, flags=[]))
@@ -50,7 +52,9 @@ async def billed(session, engine, account) -> Bill:  # noqa: ANN001
     return await session.scalar(select(Bill).where(Bill.account_id == account.id, Bill.period_end == ON))
 
 
-async def test_a_resident_reads_their_bill_with_usage_chart_table_and_explained_charges(client, session, engine, resident) -> None:
+async def test_a_resident_reads_their_bill_with_usage_chart_table_and_explained_charges(
+    client, session, engine, resident
+) -> None:
     bill = await billed(session, engine, resident.account)
     await sign_in(client, session, resident.user)
     page = await client.get(f"/my/bills/{bill.id}")
@@ -83,7 +87,9 @@ async def test_a_resident_cannot_open_another_residents_bill(client, session, en
     assert (await client.get("/my/bills/999999")).status_code == 404
 
 
-async def test_staff_may_read_a_bill_and_a_technician_may_not(client, session, engine, resident, csr, technician) -> None:
+async def test_staff_may_read_a_bill_and_a_technician_may_not(
+    client, session, engine, resident, csr, technician
+) -> None:
     bill = await billed(session, engine, resident.account)
     await sign_in(client, session, csr)
     page = await client.get(f"/my/bills/{bill.id}")
@@ -130,14 +136,22 @@ async def test_a_supervisor_sees_the_rates_and_adds_a_future_version(client, ses
     form = await client.get("/staff/rates/S-RES/new")
     assert form.status_code == 200 and 'value="4.80"' in form.text
     tomorrow = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-    response = await post_form(client, "/staff/rates/S-RES", {"effective_on": tomorrow, "base": "15.00", "per_kgal": "5.10",
-                                                               "note": "Ordinance 2026-41"})
+    response = await post_form(
+        client,
+        "/staff/rates/S-RES",
+        {"effective_on": tomorrow, "base": "15.00", "per_kgal": "5.10", "note": "Ordinance 2026-41"},
+    )
     assert response.status_code == 303, response.text
     await session.commit()
-    record = await session.scalar(select(RateScheduleRecord).where(RateScheduleRecord.rate_code == "S-RES",
-                                                                   RateScheduleRecord.effective_on == dt.date.fromisoformat(tomorrow)))
+    record = await session.scalar(
+        select(RateScheduleRecord).where(
+            RateScheduleRecord.rate_code == "S-RES", RateScheduleRecord.effective_on == dt.date.fromisoformat(tomorrow)
+        )
+    )
     assert record.data == {"kind": "sewer", "name": "Sewer, residential", "base_cents": 1500, "cents_per_kgal": 510}
-    assert await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "rates.add")) == 1
+    assert (
+        await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "rates.add")) == 1
+    )
     page = await client.get("/staff/rates")
     assert "Scheduled" in page.text and "Ordinance 2026-41" in page.text
 
@@ -147,16 +161,36 @@ async def test_bad_rates_are_refused_with_messages_and_nothing_is_saved(client, 
     await session.commit()
     await sign_in(client, session, supervisor)
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    data = {"effective_on": yesterday, "base_0": "abc", "tier_up_to_0": "3000", "tier_price_0": "3.10",
-            "tier_up_to_1": "2000", "tier_price_1": "4.25", "tier_price_2": "5.90"}
+    data = {
+        "effective_on": yesterday,
+        "base_0": "abc",
+        "tier_up_to_0": "3000",
+        "tier_price_0": "3.10",
+        "tier_up_to_1": "2000",
+        "tier_price_1": "4.25",
+        "tier_price_2": "5.90",
+    }
     response = await post_form(client, "/staff/rates/W-RES", data)
     assert response.status_code == 400
-    assert "There is a problem" in response.text and 'href="#effective_on"' in response.text and 'href="#base_0"' in response.text
+    assert (
+        "There is a problem" in response.text
+        and 'href="#effective_on"' in response.text
+        and 'href="#base_0"' in response.text
+    )
     await session.commit()
-    assert await session.scalar(select(func.count()).select_from(RateScheduleRecord).where(RateScheduleRecord.rate_code == "W-RES")) == 1
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(RateScheduleRecord).where(RateScheduleRecord.rate_code == "W-RES")
+        )
+        == 1
+    )
     future = (dt.date.today() + dt.timedelta(days=10)).isoformat()
     sizes = {f"base_{i}": "12.50" for i in range(5)}
-    bad_tiers = await post_form(client, "/staff/rates/W-RES", {**sizes, "effective_on": future, **{k: v for k, v in data.items() if k.startswith("tier")}})
+    bad_tiers = await post_form(
+        client,
+        "/staff/rates/W-RES",
+        {**sizes, "effective_on": future, **{k: v for k, v in data.items() if k.startswith("tier")}},
+    )
     assert bad_tiers.status_code == 400 and "Tier limits must go up" in bad_tiers.text
 
 
@@ -165,7 +199,9 @@ async def test_only_supervisors_reach_the_rates_page(client, session, csr) -> No
     await session.commit()
     await sign_in(client, session, csr)
     assert (await client.get("/staff/rates")).status_code == 403
-    response = await post_form(client, "/staff/rates/S-RES", {"effective_on": "2030-01-01", "base": "1", "per_kgal": "1"})
+    response = await post_form(
+        client, "/staff/rates/S-RES", {"effective_on": "2030-01-01", "base": "1", "per_kgal": "1"}
+    )
     assert response.status_code == 403
     assert (await client.get("/staff/rates/NOPE/new")).status_code == 403
 
@@ -175,7 +211,9 @@ async def test_an_unknown_schedule_is_a_404_for_a_supervisor(client, session, su
     assert (await client.get("/staff/rates/NOPE/new")).status_code == 404
 
 
-async def test_the_bills_list_links_each_bill_to_its_pdf_and_the_link_opens_it(client, session, engine, resident) -> None:
+async def test_the_bills_list_links_each_bill_to_its_pdf_and_the_link_opens_it(
+    client, session, engine, resident
+) -> None:
     bill = await billed(session, engine, resident.account)
     await sign_in(client, session, resident.user)
     page = await client.get("/my/bills")
@@ -203,7 +241,9 @@ async def test_pay_this_bill_opens_the_pay_form_for_that_bill_and_its_amount(cli
     assert f'value="{owed / 100:.2f}"' in form.text
 
 
-async def test_the_pay_form_ignores_a_bill_of_another_account(client, session, engine, resident, other_resident) -> None:
+async def test_the_pay_form_ignores_a_bill_of_another_account(
+    client, session, engine, resident, other_resident
+) -> None:
     bill = await billed(session, engine, other_resident.account)
     await sign_in(client, session, resident.user)
     for query in (f"?bill={bill.id}", "?bill=99999999999999999999", "?bill=x"):
@@ -212,7 +252,9 @@ async def test_the_pay_form_ignores_a_bill_of_another_account(client, session, e
         assert "data-paying-bill" not in form.text
 
 
-async def test_staff_reading_a_bill_get_no_pay_button_that_leads_nowhere(client, session, engine, resident, csr) -> None:
+async def test_staff_reading_a_bill_get_no_pay_button_that_leads_nowhere(
+    client, session, engine, resident, csr
+) -> None:
     bill = await billed(session, engine, resident.account)
     await sign_in(client, session, csr)
     page = await client.get(f"/my/bills/{bill.id}")

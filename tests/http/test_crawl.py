@@ -44,7 +44,14 @@ FORBIDDEN = {
 }
 SHARED = {"billing.bill", "billing.bill.pdf"}
 SEARCH = "Oak"  # every address the factories make is on Oak St
-HOME = {"visitor": "/", "resident": "/my", "resident_with_bill": "/my", "technician": "/field", "csr": "/staff", "supervisor": "/staff"}
+HOME = {
+    "visitor": "/",
+    "resident": "/my",
+    "resident_with_bill": "/my",
+    "technician": "/field",
+    "csr": "/staff",
+    "supervisor": "/staff",
+}
 
 LOCKBOX = "account_number,amount,paid_on,check_number\n{a},12.34,2026-11-20,5001\n"
 
@@ -184,37 +191,60 @@ async def _city(client, session, resident, other_resident, technician, csr, supe
     await session.commit()
     # A resident's own requests: an extension too far out (a CSR decides it) and a stop (an order for the field).
     await sign_in(client, session, resident.user)
-    asked = await post_form(client, "/my/extension", {"promised_on": (local_today() + dt.timedelta(days=14)).isoformat()})
+    asked = await post_form(
+        client, "/my/extension", {"promised_on": (local_today() + dt.timedelta(days=14)).isoformat()}
+    )
     assert asked.status_code == 303, asked.text
     client.cookies.clear()
     await sign_in(client, session, other_resident.user)
     stop_on = tenancy.earliest_date(current_policy(), local_today())
-    stopped = await post_form(client, "/my/stop", {"stop_on": stop_on.isoformat(), "forwarding_address": "900 Lake Dr, Austin, TX 78701"})
+    stopped = await post_form(
+        client, "/my/stop", {"stop_on": stop_on.isoformat(), "forwarding_address": "900 Lake Dr, Austin, TX 78701"}
+    )
     assert stopped.status_code == 303, stopped.text
     client.cookies.clear()
     # Counter work through the app itself: a closed drawer with a receipt, a lockbox batch, a cut-off notice.
     await sign_in(client, session, csr)
     assert (await post_form(client, "/staff/drawer/open", {"opening_float": "100.00"})).status_code == 303
-    paid = await post_form(client, "/staff/drawer/payments", {"account_number": resident.account.number,
-                                                              "tender": "cash", "amount": "20.00", "check_number": ""})
+    paid = await post_form(
+        client,
+        "/staff/drawer/payments",
+        {"account_number": resident.account.number, "tender": "cash", "amount": "20.00", "check_number": ""},
+    )
     assert paid.status_code == 303, paid.text
     closed = await post_form(client, "/staff/drawer/close", {"cash": "120.00", "check": "0", "card": "0"})
     assert closed.status_code == 303, closed.text
     token = await csrf(client)
-    batch = await client.post("/staff/lockbox", data={"_csrf_token": token}, follow_redirects=False,
-                              files={"file": ("lockbox.csv", LOCKBOX.format(a=other_resident.account.number).encode(), "text/csv")})
+    batch = await client.post(
+        "/staff/lockbox",
+        data={"_csrf_token": token},
+        follow_redirects=False,
+        files={"file": ("lockbox.csv", LOCKBOX.format(a=other_resident.account.number).encode(), "text/csv")},
+    )
     assert batch.status_code == 303, batch.text
     assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
-    big = await post_form(client, f"/staff/accounts/{resident.account.number}/adjustments", {
-        "kind": "billing_error", "error_from": (local_today() - dt.timedelta(days=200)).isoformat(), "amount": "300.00",
-        "direction": "overcharged", "reason": "Meter multiplier was wrong", "action": "submit"})
+    big = await post_form(
+        client,
+        f"/staff/accounts/{resident.account.number}/adjustments",
+        {
+            "kind": "billing_error",
+            "error_from": (local_today() - dt.timedelta(days=200)).isoformat(),
+            "amount": "300.00",
+            "direction": "overcharged",
+            "reason": "Meter multiplier was wrong",
+            "action": "submit",
+        },
+    )
     assert big.status_code == 303, big.text  # over the CSR's limit: waits for the supervisor
     client.cookies.clear()
     # The supervisor's drawer stays open with a receipt on it, so the open drawer's links are crawled too.
     await sign_in(client, session, supervisor)
     assert (await post_form(client, "/staff/drawer/open", {"opening_float": "50.00"})).status_code == 303
-    paid = await post_form(client, "/staff/drawer/payments", {"account_number": resident.account.number,
-                                                              "tender": "check", "amount": "10.00", "check_number": "1234"})
+    paid = await post_form(
+        client,
+        "/staff/drawer/payments",
+        {"account_number": resident.account.number, "tender": "check", "amount": "10.00", "check_number": "1234"},
+    )
     assert paid.status_code == 303, paid.text
     client.cookies.clear()
 
@@ -247,27 +277,61 @@ def report_line(request: pytest.FixtureRequest):  # noqa: ANN201
 
 @pytest.mark.parametrize("role", list(HOME))
 async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
-        role, app, client, session, resident, other_resident, technician, csr, supervisor, report_line) -> None:  # noqa: ANN001
+    role, app, client, session, resident, other_resident, technician, csr, supervisor, report_line
+) -> None:  # noqa: ANN001
     await _city(client, session, resident, other_resident, technician, csr, supervisor)
-    person = {"visitor": None, "resident": other_resident.user, "resident_with_bill": resident.user,
-              "technician": technician, "csr": csr, "supervisor": supervisor}[role]
+    person = {
+        "visitor": None,
+        "resident": other_resident.user,
+        "resident_with_bill": resident.user,
+        "technician": technician,
+        "csr": csr,
+        "supervisor": supervisor,
+    }[role]
     if person is not None:
         await sign_in(client, session, person)
     fetched, per_route, problems = await crawl(client, Routes.of(app), role)
     left = per_route.pop("(left by the per-route cap)", 0)
-    report_line(role, f"crawl {os.environ.get('TEST_DB', 'sqlite')} {role}: {fetched} pages over {len(per_route)} routes"
-                      f"{f', {left} links left by the per-route cap' if left else ''}")
+    report_line(
+        role,
+        f"crawl {os.environ.get('TEST_DB', 'sqlite')} {role}: {fetched} pages over {len(per_route)} routes"
+        f"{f', {left} links left by the per-route cap' if left else ''}",
+    )
     assert not problems, "\n".join(problems)
     # The crawl really went through the role's pages, ids included.
     expected = {
         "visitor": {"landing", "signin", "signup", "pay", "language"},
         "resident": {"customer.home", "customer.bills", "customer.requests", "settings"},
-        "resident_with_bill": {"customer.home", "billing.bill", "billing.bill.pdf", "pay.account", "customer.usage",
-                               "customer.extension", "payments.autopay"},
+        "resident_with_bill": {
+            "customer.home",
+            "billing.bill",
+            "billing.bill.pdf",
+            "pay.account",
+            "customer.usage",
+            "customer.extension",
+            "payments.autopay",
+        },
         "technician": {"field.today", "field.order", "settings"},
-        "csr": {"staff.home", "staff.account", "staff.drawer.closed", "staff.lockbox.batch", "staff.cutoff.letter",
-                "staff.collections", "staff.dispatch", "staff.extensions", "staff.adjustment.new", "staff.start.new",
-                "staff.move.new"},
-        "supervisor": {"staff.home", "staff.receipt", "staff.rates", "staff.rates.new", "staff.approvals", "staff.account"},
+        "csr": {
+            "staff.home",
+            "staff.account",
+            "staff.drawer.closed",
+            "staff.lockbox.batch",
+            "staff.cutoff.letter",
+            "staff.collections",
+            "staff.dispatch",
+            "staff.extensions",
+            "staff.adjustment.new",
+            "staff.start.new",
+            "staff.move.new",
+        },
+        "supervisor": {
+            "staff.home",
+            "staff.receipt",
+            "staff.rates",
+            "staff.rates.new",
+            "staff.approvals",
+            "staff.account",
+        },
     }[role]
     assert expected <= set(per_route), sorted(expected - set(per_route))

@@ -36,9 +36,19 @@ async def test_the_letter_fields_are_inside_the_letter_choice_which_starts_uncho
 
 async def test_paying_the_deposit_goes_on_whatever_the_hidden_letter_fields_hold(client, session, resident) -> None:
     await at_the_deposit_step(client, session, resident)
-    answer = await post_form(client, "/my/start/deposit", {
-        "option": "pay", "utility": "x" * 500, "service_from": "not a date", "service_to": "2020-13-45",
-        "late_payments": "abc", "disconnects": "99999999999999999999999", "returned_payments": "-4"})
+    answer = await post_form(
+        client,
+        "/my/start/deposit",
+        {
+            "option": "pay",
+            "utility": "x" * 500,
+            "service_from": "not a date",
+            "service_to": "2020-13-45",
+            "late_payments": "abc",
+            "disconnects": "99999999999999999999999",
+            "returned_payments": "-4",
+        },
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/my/start/check"
     check = (await client.get("/my/start/check")).text
     assert "$200.00" in check and "xxxxx" not in check  # the deposit stands; no letter was kept
@@ -52,8 +62,11 @@ async def test_choosing_the_letter_still_requires_its_fields_and_checks_them(cli
     empty = await post_form(client, "/my/start/deposit", {"option": "letter"})
     assert empty.status_code == 400 and set(error_summary_links(empty.text)) == {"utility", "service_from"}
     assert re.search(r'<input[^>]*checked[^>]*value="letter"|<input[^>]*value="letter"[^>]*checked', empty.text)
-    too_many = await post_form(client, "/my/start/deposit", {
-        "option": "letter", "utility": "Temple Water", "service_from": "2023-01-01", "late_payments": "100"})
+    too_many = await post_form(
+        client,
+        "/my/start/deposit",
+        {"option": "letter", "utility": "Temple Water", "service_from": "2023-01-01", "late_payments": "100"},
+    )
     assert too_many.status_code == 400 and error_summary_links(too_many.text) == ["late_payments"]
     nothing = await post_form(client, "/my/start/deposit", {"utility": "Temple Water"})
     assert nothing.status_code == 400 and error_summary_links(nothing.text) == ["option"]
@@ -67,11 +80,19 @@ async def test_the_console_start_form_also_ignores_the_letter_unless_it_is_chose
     await sign_in(client, session, csr)
     page = (await client.get(f"/staff/start/{premise.id}")).text
     assert 'id="deposit_option-letter"' in page  # the letter's fields inside the letter's choice
-    answer = await post_form(client, f"/staff/start/{premise.id}", {
-        **NEW_CUSTOMER, "start_on": _day().isoformat(), "late_payments": "abc", "service_from": "soon"})
+    answer = await post_form(
+        client,
+        f"/staff/start/{premise.id}",
+        {**NEW_CUSTOMER, "start_on": _day().isoformat(), "late_payments": "abc", "service_from": "soon"},
+    )
     assert answer.status_code == 303, answer.text
     deposit = await session.scalar(select(Deposit))
     assert deposit is not None and deposit.required_cents == 15_000
-    refused = await post_form(client, f"/staff/start/{premise.id}", {
-        **NEW_CUSTOMER, "deposit_option": "letter", "start_on": _day().isoformat(), "late_payments": "abc"})
-    assert refused.status_code == 400 and {"utility", "service_from", "late_payments"} <= set(error_summary_links(refused.text))
+    refused = await post_form(
+        client,
+        f"/staff/start/{premise.id}",
+        {**NEW_CUSTOMER, "deposit_option": "letter", "start_on": _day().isoformat(), "late_payments": "abc"},
+    )
+    assert refused.status_code == 400 and {"utility", "service_from", "late_payments"} <= set(
+        error_summary_links(refused.text)
+    )

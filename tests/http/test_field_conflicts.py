@@ -23,11 +23,27 @@ PAID_AT = dt.datetime(2026, 12, 1, 0, 22, tzinfo=ZoneInfo(TZ))  # 22 minutes pas
 
 async def _paid_while_on_the_way(session, technician) -> WorkOrder:  # noqa: ANN001
     order = await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
-    await ledger.post(session, Actor.job("test"), account_id=order.account_id, kind=LedgerKind.CHARGE, amount_cents=12_000,
-                      source_key=f"charge:{order.account_id}", effective_on=dt.date(2026, 10, 1))
-    posted = await payments.post_payment(session, Actor.webhook(), account_id=order.account_id, amount_cents=12_000,
-                                         source_key="pi_conflict", method="card", paid_at=PAID_AT, timezone=TZ,
-                                         reference="RDDJ38AT", policy=Policy(holidays=us_holidays(range(2026, 2028))))
+    await ledger.post(
+        session,
+        Actor.job("test"),
+        account_id=order.account_id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=12_000,
+        source_key=f"charge:{order.account_id}",
+        effective_on=dt.date(2026, 10, 1),
+    )
+    posted = await payments.post_payment(
+        session,
+        Actor.webhook(),
+        account_id=order.account_id,
+        amount_cents=12_000,
+        source_key="pi_conflict",
+        method="card",
+        paid_at=PAID_AT,
+        timezone=TZ,
+        reference="RDDJ38AT",
+        policy=Policy(holidays=us_holidays(range(2026, 2028))),
+    )
     assert posted.cancelled_order_ids == (order.id,)
     order.cancelled_at = PAID_AT.astimezone(dt.UTC)  # cancelled when paid, as it would be live
     await session.commit()
@@ -35,9 +51,12 @@ async def _paid_while_on_the_way(session, technician) -> WorkOrder:  # noqa: ANN
 
 
 async def _disconnect(client, phone: Phone, order: WorkOrder) -> dict:  # noqa: ANN001
-    done = phone.action("disconnect_done", order.id, {"value": LAST_READ + 6_000, "seal": "S-1",
-                                                      "at": (PAID_AT + dt.timedelta(minutes=18)).isoformat()},
-                        photo_ids=[str(uuid.uuid4())])
+    done = phone.action(
+        "disconnect_done",
+        order.id,
+        {"value": LAST_READ + 6_000, "seal": "S-1", "at": (PAID_AT + dt.timedelta(minutes=18)).isoformat()},
+        photo_ids=[str(uuid.uuid4())],
+    )
     return (await post_json(client, "/field/sync", phone.batch(done))).json()["answers"][0]
 
 
@@ -73,8 +92,11 @@ async def test_the_order_page_offers_restore_now_for_a_conflict_the_phone_sent(c
     assert f'data-conflicts-order="{order.id}"' in page  # where the phone shows conflicts it has not sent yet
 
     token = await csrf(client)
-    asked = await client.post(f"/field/orders/{order.id}/actions/request_restore",
-                              data={"_csrf_token": token, "mutation_id": str(uuid.uuid4())}, follow_redirects=False)
+    asked = await client.post(
+        f"/field/orders/{order.id}/actions/request_restore",
+        data={"_csrf_token": token, "mutation_id": str(uuid.uuid4())},
+        follow_redirects=False,
+    )
     assert asked.status_code == 303
     await session.commit()
     restore = await session.scalar(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.RESTORE))

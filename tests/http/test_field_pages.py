@@ -11,8 +11,17 @@ from sqlalchemy import func, select
 
 from portal.accounts import tenancy, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.models import (Account, AccountStatus, MeterRead, Photo, Role, Service, WorkOrder, WorkOrderKind,
-                                    WorkOrderStatus)
+from portal.accounts.models import (
+    Account,
+    AccountStatus,
+    MeterRead,
+    Photo,
+    Role,
+    Service,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
 from portal.accounts.policy import Policy
 from tests import factories
 from tests.field_world import LAST_READ, local_today, make_field_order
@@ -25,7 +34,9 @@ async def _post(client, url: str, data: dict, files: dict | None = None):  # noq
     return await client.post(url, data={**data, "_csrf_token": token}, files=files, follow_redirects=False)
 
 
-async def test_today_lists_my_orders_with_safety_notes_and_the_order_page_shows_the_expected_range(client, session, technician) -> None:
+async def test_today_lists_my_orders_with_safety_notes_and_the_order_page_shows_the_expected_range(
+    client, session, technician
+) -> None:
     order = await make_field_order(session, technician, WorkOrderKind.DISCONNECT, medical=True)
     other = await make_field_order(session, await factories.make_user(session, Role.FIELD))
     await session.commit()
@@ -38,7 +49,9 @@ async def test_today_lists_my_orders_with_safety_notes_and_the_order_page_shows_
     assert (await client.get(f"/field/orders/{other.id}")).status_code == 404
 
 
-async def test_a_read_posts_and_redirects_and_sending_the_form_twice_records_one_read(client, session, technician) -> None:
+async def test_a_read_posts_and_redirects_and_sending_the_form_twice_records_one_read(
+    client, session, technician
+) -> None:
     order = await make_field_order(session, technician)
     await session.commit()
     await sign_in(client, session, technician)
@@ -48,7 +61,10 @@ async def test_a_read_posts_and_redirects_and_sending_the_form_twice_records_one
     second = await _post(client, f"/field/orders/{order.id}/actions/record_read", form)
     assert second.status_code == 303
     await session.commit()
-    assert await session.scalar(select(func.count()).select_from(MeterRead).where(MeterRead.work_order_id == order.id)) == 1
+    assert (
+        await session.scalar(select(func.count()).select_from(MeterRead).where(MeterRead.work_order_id == order.id))
+        == 1
+    )
 
 
 async def test_a_flagged_read_must_be_typed_again_with_a_photo(client, session, technician, app, tmp_path) -> None:
@@ -63,8 +79,12 @@ async def test_a_flagged_read_must_be_typed_again_with_a_photo(client, session, 
     high = str(LAST_READ + 60_000)
     asked = await _post(client, url, {"mutation_id": page_id, "value": high})
     assert asked.status_code == 400 and "Higher than expected" in asked.text and "Take a photo" in asked.text
-    done = await _post(client, url, {"mutation_id": page_id, "value": high, "confirm_value": high},
-                       files={"photo": ("meter.jpg", jpeg(), "image/jpeg")})
+    done = await _post(
+        client,
+        url,
+        {"mutation_id": page_id, "value": high, "confirm_value": high},
+        files={"photo": ("meter.jpg", jpeg(), "image/jpeg")},
+    )
     assert done.status_code == 303, done.text
     await session.commit()
     read = await session.scalar(select(MeterRead).where(MeterRead.work_order_id == order.id))
@@ -72,7 +92,9 @@ async def test_a_flagged_read_must_be_typed_again_with_a_photo(client, session, 
     assert await session.scalar(select(func.count()).select_from(Photo).where(Photo.work_order_id == order.id)) == 1
 
 
-async def test_a_disconnect_on_a_cancelled_order_shows_the_reason_and_a_restore_button(client, session, technician, app, tmp_path) -> None:
+async def test_a_disconnect_on_a_cancelled_order_shows_the_reason_and_a_restore_button(
+    client, session, technician, app, tmp_path
+) -> None:
     from portal.accounts.photos import LocalPhotoStore
 
     app.state.photo_store = LocalPhotoStore(tmp_path)
@@ -83,11 +105,16 @@ async def test_a_disconnect_on_a_cancelled_order_shows_the_reason_and_a_restore_
     assert "Record disconnect" in page.text
     await workorders.cancel(session, Actor.job("payments"), order, "Customer paid at 10:42")
     await session.commit()
-    answer = await _post(client, f"/field/orders/{order.id}/actions/disconnect_done",
-                         {"mutation_id": str(uuid.uuid4()), "value": str(LAST_READ + 6_000), "seal": "S-77"},
-                         files={"photo": ("meter.jpg", jpeg(), "image/jpeg")})
+    answer = await _post(
+        client,
+        f"/field/orders/{order.id}/actions/disconnect_done",
+        {"mutation_id": str(uuid.uuid4()), "value": str(LAST_READ + 6_000), "seal": "S-77"},
+        files={"photo": ("meter.jpg", jpeg(), "image/jpeg")},
+    )
     assert answer.status_code == 409 and "was cancelled" in answer.text and "Restore now" in answer.text
-    restore = await _post(client, f"/field/orders/{order.id}/actions/request_restore", {"mutation_id": str(uuid.uuid4())})
+    restore = await _post(
+        client, f"/field/orders/{order.id}/actions/request_restore", {"mutation_id": str(uuid.uuid4())}
+    )
     assert restore.status_code == 303 and restore.headers["location"].startswith("/field/orders/")
     await session.commit()
     new = await session.scalar(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.RESTORE))
@@ -99,11 +126,21 @@ async def test_skip_note_and_leak_check_forms_work_without_javascript(client, se
     leak = await make_field_order(session, technician, WorkOrderKind.LEAK_CHECK)
     await session.commit()
     await sign_in(client, session, technician)
-    note = await _post(client, f"/field/orders/{read_order.id}/actions/add_note", {"mutation_id": str(uuid.uuid4()), "note": "Dog loose"})
+    note = await _post(
+        client,
+        f"/field/orders/{read_order.id}/actions/add_note",
+        {"mutation_id": str(uuid.uuid4()), "note": "Dog loose"},
+    )
     assert note.status_code == 303
-    skip = await _post(client, f"/field/orders/{read_order.id}/actions/skip_read", {"mutation_id": str(uuid.uuid4()), "code": "dog"})
+    skip = await _post(
+        client, f"/field/orders/{read_order.id}/actions/skip_read", {"mutation_id": str(uuid.uuid4()), "code": "dog"}
+    )
     assert skip.status_code == 303
-    done = await _post(client, f"/field/orders/{leak.id}/actions/complete_order", {"mutation_id": str(uuid.uuid4()), "leak_found": "no"})
+    done = await _post(
+        client,
+        f"/field/orders/{leak.id}/actions/complete_order",
+        {"mutation_id": str(uuid.uuid4()), "leak_found": "no"},
+    )
     assert done.status_code == 303
     await session.commit()
     read_order = await session.get(WorkOrder, read_order.id, populate_existing=True)
@@ -120,19 +157,30 @@ async def test_staff_and_residents_cannot_open_field_pages(client, session, csr,
     assert (await _post(client, f"/field/orders/{order.id}/actions/add_note", {"note": "x"})).status_code == 403
 
 
-async def test_a_start_read_from_the_plain_form_turns_the_pending_account_on_the_reads_day(client, session, technician) -> None:
+async def test_a_start_read_from_the_plain_form_turns_the_pending_account_on_the_reads_day(
+    client, session, technician
+) -> None:
     before = await factories.make_account(session, status=AccountStatus.CLOSED)
     asked_on = local_today() - dt.timedelta(days=10)
     started = await tenancy.start_service(
-        session, Actor.job("test"), Policy(), premise_id=before.premise_id, start_on=tenancy.earliest_date(Policy(), asked_on),
-        today=asked_on, identity=tenancy.Identity(first_name="Ana", last_name="Reyes", email=None, phone=None))
+        session,
+        Actor.job("test"),
+        Policy(),
+        premise_id=before.premise_id,
+        start_on=tenancy.earliest_date(Policy(), asked_on),
+        today=asked_on,
+        identity=tenancy.Identity(first_name="Ana", last_name="Reyes", email=None, phone=None),
+    )
     await workorders.assign(session, Actor.job("test"), started.order, technician)
     await session.commit()
     await sign_in(client, session, technician)
     page = await client.get(f"/field/orders/{started.order.id}")
     assert page.status_code == 200 and 'name="value"' in page.text
-    answer = await _post(client, f"/field/orders/{started.order.id}/actions/record_read",
-                         {"mutation_id": str(uuid.uuid4()), "value": "20000"})
+    answer = await _post(
+        client,
+        f"/field/orders/{started.order.id}/actions/record_read",
+        {"mutation_id": str(uuid.uuid4()), "value": "20000"},
+    )
     assert answer.status_code == 303
     await session.commit()
     account = await session.get(Account, started.account.id, populate_existing=True)

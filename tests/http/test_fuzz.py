@@ -28,9 +28,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from portal.accounts.models import Base
+from portal.settings import Settings
 from portal.web.forms import Form
 from tests.field_world import make_field_order
-from portal.settings import Settings
 from tests.http.helpers import sign_in
 from tests.stripe_harness import stripe_settings_for
 
@@ -44,15 +44,77 @@ REFUSALS_COUNTED_IN = {"throttle_hit"}
 # Routes that end the persona's session: fuzzed signed out only, so the other cases keep their signed-in client.
 SIGNS_OUT = {"/signout", "/settings/signout-everywhere"}
 
-HUGE = ["9223372036854775808", "9223372036854775807", "2147483648", "18446744073709551616", "1" + "0" * 40,
-        "-9223372036854775809", "-1", "0", "00000000000000000001"]
-NUMBERS = ["1e308", "-1e308", "1e-308", "NaN", "nan", "Infinity", "-Infinity", "inf", "1.005", "0.001", "-0.01",
-           "1,000.00", "$12.50", "12.5.5", "0x10", "1_000", "١٢٣", "²", "１２", "9" * 5000, "99999999999999999999.99", "21474836.48",
-           "10000000", "1000000.01", " 12.50 "]
-DATES = ["9999-12-31", "0001-01-01", "2026-02-30", "1899-12-31", "2101-01-01", "12/31/9999", "2026-13-01",
-         "99999-01-01", "2026-1-1", "T", "2026-12-04T10:00:00"]
-STRINGS = ["", " ", "\x00", "a\x00b", "\r", "a\r\nb", "\ud7ff", "é✓日本", "<script>alert(1)</script>", "' OR 1=1 --",
-           "%00", "../../etc/passwd", "x" * 5000, "\u202e", "null", "true", "[]", "{}"]
+HUGE = [
+    "9223372036854775808",
+    "9223372036854775807",
+    "2147483648",
+    "18446744073709551616",
+    "1" + "0" * 40,
+    "-9223372036854775809",
+    "-1",
+    "0",
+    "00000000000000000001",
+]
+NUMBERS = [
+    "1e308",
+    "-1e308",
+    "1e-308",
+    "NaN",
+    "nan",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "1.005",
+    "0.001",
+    "-0.01",
+    "1,000.00",
+    "$12.50",
+    "12.5.5",
+    "0x10",
+    "1_000",
+    "١٢٣",
+    "²",
+    "１２",
+    "9" * 5000,
+    "99999999999999999999.99",
+    "21474836.48",
+    "10000000",
+    "1000000.01",
+    " 12.50 ",
+]
+DATES = [
+    "9999-12-31",
+    "0001-01-01",
+    "2026-02-30",
+    "1899-12-31",
+    "2101-01-01",
+    "12/31/9999",
+    "2026-13-01",
+    "99999-01-01",
+    "2026-1-1",
+    "T",
+    "2026-12-04T10:00:00",
+]
+STRINGS = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\r",
+    "a\r\nb",
+    "\ud7ff",
+    "é✓日本",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "%00",
+    "../../etc/passwd",
+    "x" * 5000,
+    "\u202e",
+    "null",
+    "true",
+    "[]",
+    "{}",
+]
 
 
 @pytest.fixture
@@ -111,7 +173,9 @@ def _forms_by_name() -> dict[str, type[Form]]:
     return found
 
 
-_READS = re.compile(r"""(?:\.get|\.getall|\.getlist)\(\s*["']([a-z_][a-z0-9_\[\]]*)["']|\[["']([a-z_][a-z0-9_]*)["']\]""")
+_READS = re.compile(
+    r"""(?:\.get|\.getall|\.getlist)\(\s*["']([a-z_][a-z0-9_\[\]]*)["']|\[["']([a-z_][a-z0-9_]*)["']\]"""
+)
 
 
 def _fields(handler: Any, forms: dict[str, type[Form]]) -> tuple[str, ...]:
@@ -138,11 +202,16 @@ def targets(app: Any) -> list[Target]:
             for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
                 params = {p.name: p.type for p in route.path_parameters.values()}
                 signature = handler.parsed_fn_signature.parameters
-                query = tuple(sorted(name for name, p in signature.items()
-                                     if name not in params and name not in {"self", "request", "db_session", "settings",
-                                                                            "data", "scope", "body"}
-                                     and not str(p.annotation).startswith(("litestar.", "<class 'litestar"))
-                                     and "NamedDependency" not in str(p.annotation)))
+                query = tuple(
+                    sorted(
+                        name
+                        for name, p in signature.items()
+                        if name not in params
+                        and name not in {"self", "request", "db_session", "settings", "data", "scope", "body"}
+                        and not str(p.annotation).startswith(("litestar.", "<class 'litestar"))
+                        and "NamedDependency" not in str(p.annotation)
+                    )
+                )
                 roles = _roles(handler)
                 if route.path in SIGNS_OUT:
                     roles = ("anonymous",)
@@ -161,10 +230,19 @@ def bad_values(known: list[str]) -> st.SearchStrategy[str]:
 
 
 def json_values(known: list[str]) -> st.SearchStrategy[Any]:
-    leaves = st.one_of(bad_values(known), st.integers(min_value=-(2**70), max_value=2**70), st.none(), st.booleans(),
-                       st.floats(allow_nan=False, allow_infinity=False), st.just(1e308))
-    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-                        max_leaves=12)
+    leaves = st.one_of(
+        bad_values(known),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.none(),
+        st.booleans(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.just(1e308),
+    )
+    return st.recursive(
+        leaves,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+        max_leaves=12,
+    )
 
 
 @st.composite
@@ -176,34 +254,72 @@ def cases(draw: st.DrawFn, all_targets: list[Target], ids: dict[str, list[str]])
     for name, kind in target.path_params.items():
         # Half the cases use a real value, so the rest of the request reaches the handler's own parsing.
         if kind is int:
-            value = draw(st.sampled_from(ids["int"]) | st.sampled_from(HUGE) | st.integers(min_value=0, max_value=2**70).map(str))
+            value = draw(
+                st.sampled_from(ids["int"]) | st.sampled_from(HUGE) | st.integers(min_value=0, max_value=2**70).map(str)
+            )
         else:
-            value = draw(st.sampled_from(ids["str"]) | st.sampled_from(HUGE + STRINGS[1:6]) | st.text(min_size=1, max_size=20))
-        path = re.sub(rf"{{{name}:[a-z]+}}", lambda _: quote(value, safe=""), path)
+            value = draw(
+                st.sampled_from(ids["str"]) | st.sampled_from(HUGE + STRINGS[1:6]) | st.text(min_size=1, max_size=20)
+            )
+        path = re.sub(rf"{{{name}:[a-z]+}}", lambda _, value=value: quote(value, safe=""), path)
     query = {name: draw(bad_values(known)) for name in target.query if draw(st.booleans())}
     body: dict[str, Any] = {"kind": "none"}
     if target.method in {"POST", "PUT", "PATCH", "DELETE"}:
         # Plus names no handler source shows: the rate form's fields are built in a loop, the sync batch is JSON.
-        names = list(target.fields) + ["amount", "id", "number", "base", "per_kgal", "base_0", "tier_price_0",
-                                       "tier_up_to_0", "mutations", "device_id", "schema"]
+        names = list(target.fields) + [
+            "amount",
+            "id",
+            "number",
+            "base",
+            "per_kgal",
+            "base_0",
+            "tier_price_0",
+            "tier_up_to_0",
+            "mutations",
+            "device_id",
+            "schema",
+        ]
         chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=min(8, len(names))))
         if target.fields and draw(st.booleans()):  # every field the handler reads, so validation gets past "missing"
             chosen = list(dict.fromkeys([*target.fields, *chosen]))
         encoding = draw(st.sampled_from(["form", "form", "json", "multipart"]))
         if encoding == "json":
-            body = {"kind": "json", "value": draw(st.one_of(st.dictionaries(st.sampled_from(names), json_values(known), max_size=8),
-                                                            json_values(known)))}
+            body = {
+                "kind": "json",
+                "value": draw(
+                    st.one_of(
+                        st.dictionaries(st.sampled_from(names), json_values(known), max_size=8), json_values(known)
+                    )
+                ),
+            }
         else:
             body = {"kind": encoding, "value": {name: draw(bad_values(known)) for name in chosen}}
             if encoding == "multipart":
-                body["file"] = draw(st.sampled_from([
-                    b"account_number,amount,paid_on\n" + ids["csv_account"][0].encode() + b",99999999999999999999.99,2026-12-01\n",
-                    b'account_number,amount,paid_on,check_number\n' + ids["csv_account"][0].encode() + b',12.00,2026-12-01,"12\r34"\n',
-                    b"account_number,amount,paid_on\n" + ids["csv_account"][0].encode() + b",NaN,9999-12-31\n",
-                    b"\xff\xfe\x00garbage", b"", b"account_number,amount\n1,2\n",
-                ]) | st.binary(max_size=200))
-    return {"target": f"{target.method} {target.path}", "method": target.method, "path": path, "role": role,
-            "query": query, "body": body}
+                body["file"] = draw(
+                    st.sampled_from(
+                        [
+                            b"account_number,amount,paid_on\n"
+                            + ids["csv_account"][0].encode()
+                            + b",99999999999999999999.99,2026-12-01\n",
+                            b"account_number,amount,paid_on,check_number\n"
+                            + ids["csv_account"][0].encode()
+                            + b',12.00,2026-12-01,"12\r34"\n',
+                            b"account_number,amount,paid_on\n" + ids["csv_account"][0].encode() + b",NaN,9999-12-31\n",
+                            b"\xff\xfe\x00garbage",
+                            b"",
+                            b"account_number,amount\n1,2\n",
+                        ]
+                    )
+                    | st.binary(max_size=200)
+                )
+    return {
+        "target": f"{target.method} {target.path}",
+        "method": target.method,
+        "path": path,
+        "role": role,
+        "query": query,
+        "body": body,
+    }
 
 
 async def _counts(client: AsyncTestClient, tables: list[str]) -> dict[str, int]:
@@ -244,21 +360,38 @@ async def send(world: World, case: dict[str, Any]) -> None:
         return
     if _refused(response.status_code, response.text):
         after = await _counts(client, world.tables)
-        written = {t: after[t] - before[t] for t in world.tables if after[t] != before[t] and t not in REFUSALS_COUNTED_IN}
+        written = {
+            t: after[t] - before[t] for t in world.tables if after[t] != before[t] and t not in REFUSALS_COUNTED_IN
+        }
         if written:
             world.failures.append(f"refused ({response.status_code}) but wrote {written}: {shown!r}"[:600])
         world.counts = after
 
 
-async def test_bad_input_never_reaches_a_500(app, engine, session, resident, other_resident, technician, csr, supervisor):  # noqa: ANN001
+async def test_bad_input_never_reaches_a_500(
+    app, engine, session, resident, other_resident, technician, csr, supervisor
+):  # noqa: ANN001
     order = await make_field_order(session, technician)
     await session.commit()
     app.state.fuzz_engine = engine
     all_targets = [t for t in targets(app) if ONLY.search(f"{t.method} {t.path}")]
     ids = {
         "int": [str(resident.account.id), str(order.id), "1", "2"],
-        "str": [resident.account.number, other_resident.account.number, "water", "approve", "reject", "complete",
-                "record_read", "leak", "start", "move", "extension", "hold", "R01"],
+        "str": [
+            resident.account.number,
+            other_resident.account.number,
+            "water",
+            "approve",
+            "reject",
+            "complete",
+            "record_read",
+            "leak",
+            "start",
+            "move",
+            "extension",
+            "hold",
+            "R01",
+        ],
         "csv_account": [resident.account.number],
     }
     ids["any"] = ids["int"] + ids["str"]
@@ -266,8 +399,13 @@ async def test_bad_input_never_reaches_a_500(app, engine, session, resident, oth
     # One client (one app lifespan); each persona's cookies are put on it for that persona's cases.
     async with AsyncTestClient(app=app, base_url="http://portal.test") as client:
         jars: dict[str, httpx.Cookies] = {}
-        for role, user in [("anonymous", None), ("resident", resident.user), ("technician", technician), ("csr", csr),
-                           ("supervisor", supervisor)]:
+        for role, user in [
+            ("anonymous", None),
+            ("resident", resident.user),
+            ("technician", technician),
+            ("csr", csr),
+            ("supervisor", supervisor),
+        ]:
             client.cookies = httpx.Cookies()
             await client.get("/signin")
             if user is not None:
@@ -278,8 +416,9 @@ async def test_bad_input_never_reaches_a_500(app, engine, session, resident, oth
 
         # Hypothesis drives the cases from a worker thread; each request runs on the test's own loop, where the app
         # and its database connections live.
-        @hypothesis_settings(max_examples=CASES, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
+        @hypothesis_settings(
+            max_examples=CASES, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+        )
         @given(case=cases(all_targets, ids))
         def run(case: dict[str, Any]) -> None:
             asyncio.run_coroutine_threadsafe(send(world, case), loop).result()
@@ -287,7 +426,9 @@ async def test_bad_input_never_reaches_a_500(app, engine, session, resident, oth
         started = time.monotonic()
         await asyncio.to_thread(run)
         elapsed = time.monotonic() - started
-    print(f"\nfuzz: {world.cases} cases to {len(all_targets)} endpoints in {elapsed:.0f} s; "
-          f"5xx: {sum(n for s, n in world.by_status.items() if s >= 500)}; statuses {dict(sorted(world.by_status.items()))}")
+    print(
+        f"\nfuzz: {world.cases} cases to {len(all_targets)} endpoints in {elapsed:.0f} s; "
+        f"5xx: {sum(n for s, n in world.by_status.items() if s >= 500)}; statuses {dict(sorted(world.by_status.items()))}"
+    )
     assert world.cases >= min(CASES, 2000) * 0.9, "Hypothesis ran fewer cases than asked"
     assert not world.failures, "\n".join(sorted(set(world.failures))[:40])

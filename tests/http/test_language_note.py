@@ -40,7 +40,9 @@ async def test_the_first_page_in_a_saved_language_says_why_once_with_a_switch(cl
     assert '<html lang="en"' in switched.text and note(switched.text) is None
 
 
-async def test_no_note_when_the_browser_asks_for_the_saved_language_or_none_is_saved(client, session, resident, other_resident) -> None:
+async def test_no_note_when_the_browser_asks_for_the_saved_language_or_none_is_saved(
+    client, session, resident, other_resident
+) -> None:
     resident.user.locale = "es"
     await session.commit()
     await sign_in(client, session, resident.user)
@@ -54,8 +56,9 @@ async def test_no_note_when_the_browser_asks_for_the_saved_language_or_none_is_s
 
 async def test_the_demo_button_says_maria_prefers_spanish_and_her_home_says_why(settings, session) -> None:
     account = await factories.make_account(session, last_name="Lopez", first_name="María")
-    user = await factories.make_user(session, Role.CUSTOMER, email=PERSONAS["resident"][0], name="María Lopez",
-                                     customer_id=account.customer_id)
+    user = await factories.make_user(
+        session, Role.CUSTOMER, email=PERSONAS["resident"][0], name="María Lopez", customer_id=account.customer_id
+    )
     user.locale = "es"
     await factories.link(session, user, account)
     await session.commit()

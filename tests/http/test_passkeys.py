@@ -14,7 +14,9 @@ async def _register(client, device: SoftPasskey, nickname: str = "My phone"):  #
     return await post_json(client, "/settings/passkeys", {"credential": device.create(options), "nickname": nickname})
 
 
-async def test_a_resident_registers_a_passkey_then_signs_in_with_it_without_typing_a_name(client, session, resident) -> None:
+async def test_a_resident_registers_a_passkey_then_signs_in_with_it_without_typing_a_name(
+    client, session, resident
+) -> None:
     device = SoftPasskey()
     await sign_in(client, session, resident.user)
     registered = await _register(client, device)

@@ -20,14 +20,26 @@ JOB = Actor.job("test")
 
 @pytest.fixture
 def settings(database_url: str, stripe_clean: str) -> Settings:
-    base = Settings(database_url=database_url, secret_key="test-secret-key-0123456789abcdef0123456789",
-                    public_url="http://portal.test", demo=False, utility_name="City of Riverton Utilities")
+    base = Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789abcdef0123456789",
+        public_url="http://portal.test",
+        demo=False,
+        utility_name="City of Riverton Utilities",
+    )
     return stripe_settings_for(base, stripe_clean)
 
 
 async def owe(session, account, cents: int = 8_450) -> None:  # noqa: ANN001
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
-                      source_key=f"charge:{account.id}:{cents}", effective_on=dt.date.today() - dt.timedelta(days=40))
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=cents,
+        source_key=f"charge:{account.id}:{cents}",
+        effective_on=dt.date.today() - dt.timedelta(days=40),
+    )
     await session.commit()
 
 
@@ -36,7 +48,9 @@ async def guest_in(client, account, zip_code: str = "76501"):  # noqa: ANN001, A
 
 
 async def start_card_payment(client, account, amount: str = "84.50", email: str = "payer@example.com") -> str:  # noqa: ANN001
-    response = await post_form(client, f"/pay/{account.number}", {"amount": amount, "method": "card", "email": email, "claim": "c1"})
+    response = await post_form(
+        client, f"/pay/{account.number}", {"amount": amount, "method": "card", "email": email, "claim": "c1"}
+    )
     assert response.status_code == 303, response.text
     found = re.fullmatch(r"/payments/([A-Z0-9]{8})/checkout", response.headers["location"])
     assert found, response.headers["location"]
@@ -45,7 +59,11 @@ async def start_card_payment(client, account, amount: str = "84.50", email: str 
 
 async def payment_row(session, confirmation: str) -> OnlinePayment:  # noqa: ANN001
     await session.commit()
-    return await session.scalar(select(OnlinePayment).where(OnlinePayment.confirmation == confirmation).execution_options(populate_existing=True))
+    return await session.scalar(
+        select(OnlinePayment)
+        .where(OnlinePayment.confirmation == confirmation)
+        .execution_options(populate_existing=True)
+    )
 
 
 async def entry_count(session, key: str) -> int:  # noqa: ANN001
@@ -81,7 +99,9 @@ async def test_guest_look_up_warns_before_the_last_try_then_pauses_for_an_hour(c
 
 async def test_a_wrong_zip_is_told_on_the_form_never_on_one_field(client, session, resident) -> None:
     wrong_zip = await guest_in(client, resident.account, zip_code="99999")
-    unknown = await post_form(client, "/pay/guest", {"account_number": numbers.with_check_digit(12_345_678), "zip_code": "76501"})
+    unknown = await post_form(
+        client, "/pay/guest", {"account_number": numbers.with_check_digit(12_345_678), "zip_code": "76501"}
+    )
     for response in (wrong_zip, unknown):
         assert response.status_code == 400
         assert 'id="lookup-error"' in response.text and "do not match our records" in response.text
@@ -103,7 +123,9 @@ async def test_a_household_on_one_address_can_still_pay_its_own_bill(client, ses
     assert response.status_code == 303 and response.headers["location"] == f"/pay/{resident.account.number}"
 
 
-async def test_one_client_address_trying_many_accounts_is_paused_but_not_its_neighbours(settings, session, resident) -> None:
+async def test_one_client_address_trying_many_accounts_is_paused_but_not_its_neighbours(
+    settings, session, resident
+) -> None:
     from tests.http.behind_proxy import as_client, balanced_client
 
     await owe(session, resident.account)
@@ -112,17 +134,25 @@ async def test_one_client_address_trying_many_accounts_is_paused_but_not_its_nei
         neighbour.headers.update(as_client("198.51.100.10"))  # behind the same load balancer
         for n in range(30):
             number = numbers.with_check_digit(20_000_000 + n)
-            assert (await post_form(prober, "/pay/guest", {"account_number": number, "zip_code": "76501"})).status_code == 400
-        refused = await post_form(prober, "/pay/guest", {"account_number": resident.account.number, "zip_code": "76501"})
+            assert (
+                await post_form(prober, "/pay/guest", {"account_number": number, "zip_code": "76501"})
+            ).status_code == 400
+        refused = await post_form(
+            prober, "/pay/guest", {"account_number": resident.account.number, "zip_code": "76501"}
+        )
         assert refused.status_code == 429
-        response = await post_form(neighbour, "/pay/guest", {"account_number": resident.account.number, "zip_code": "76501"})
+        response = await post_form(
+            neighbour, "/pay/guest", {"account_number": resident.account.number, "zip_code": "76501"}
+        )
         assert response.status_code == 303
 
 
 async def test_a_guest_must_give_an_email_for_the_receipt(client, session, resident) -> None:
     await owe(session, resident.account)
     await guest_in(client, resident.account)
-    response = await post_form(client, f"/pay/{resident.account.number}", {"amount": "84.50", "method": "card", "email": ""})
+    response = await post_form(
+        client, f"/pay/{resident.account.number}", {"amount": "84.50", "method": "card", "email": ""}
+    )
     assert response.status_code == 400 and "receipt" in response.text
 
 
@@ -134,7 +164,9 @@ async def test_a_bad_amount_is_refused_with_a_message_and_nothing_is_started(cli
     assert await session.scalar(select(func.count()).select_from(OnlinePayment)) == 0
 
 
-async def test_a_resident_pays_by_card_and_gets_a_receipt_page_and_one_entry(client, session, resident, payments_ctx) -> None:
+async def test_a_resident_pays_by_card_and_gets_a_receipt_page_and_one_entry(
+    client, session, resident, payments_ctx
+) -> None:
     await owe(session, resident.account)
     await sign_in(client, session, resident.user)
     assert (await client.get("/pay", follow_redirects=False)).headers["location"] == f"/pay/{resident.account.number}"
@@ -153,7 +185,9 @@ async def test_a_resident_pays_by_card_and_gets_a_receipt_page_and_one_entry(cli
     assert await ledger.balance(session, resident.account.id) == 0
 
 
-async def test_someone_else_cannot_pay_for_or_see_a_residents_payment(client, session, resident, other_resident) -> None:
+async def test_someone_else_cannot_pay_for_or_see_a_residents_payment(
+    client, session, resident, other_resident
+) -> None:
     await owe(session, resident.account)
     await sign_in(client, session, resident.user)
     confirmation = await start_card_payment(client, resident.account)
@@ -184,17 +218,23 @@ async def test_a_declined_card_shows_a_clear_message_and_posts_nothing(client, s
 
 async def _post_event(client, event) -> object:  # noqa: ANN001
     body, signature = signed(event)
-    return await client.post("/payments/webhook", content=body, headers={"stripe-signature": signature, "content-type": "application/json"})
+    return await client.post(
+        "/payments/webhook", content=body, headers={"stripe-signature": signature, "content-type": "application/json"}
+    )
 
 
-async def test_a_webhook_replayed_3_times_and_out_of_order_posts_one_entry(client, session, resident, payments_ctx) -> None:
+async def test_a_webhook_replayed_3_times_and_out_of_order_posts_one_entry(
+    client, session, resident, payments_ctx
+) -> None:
     await owe(session, resident.account)
     await sign_in(client, session, resident.user)
     confirmation = await start_card_payment(client, resident.account)
     payment = await payment_row(session, confirmation)
     created = await payments_ctx.gateway.retrieve_intent(payment.intent_id)  # the intent as it was: no payment yet
     await confirm_card(payments_ctx, payment.intent_id)
-    succeeded = event_for(await payments_ctx.gateway.retrieve_intent(payment.intent_id), "payment_intent.succeeded", "evt_ok")
+    succeeded = event_for(
+        await payments_ctx.gateway.retrieve_intent(payment.intent_id), "payment_intent.succeeded", "evt_ok"
+    )
     stale_failed = event_for(created, "payment_intent.payment_failed", "evt_old_fail")
     stale_processing = event_for(created, "payment_intent.processing", "evt_old_proc")
     answers = []
@@ -209,7 +249,9 @@ async def test_a_webhook_replayed_3_times_and_out_of_order_posts_one_entry(clien
 
 
 async def test_a_webhook_with_a_bad_signature_is_refused_and_stores_nothing(client, session, resident) -> None:
-    body, signature = signed(event_for({"id": "pi_x", "object": "payment_intent"}, "payment_intent.succeeded"), secret="whsec_wrong")
+    body, signature = signed(
+        event_for({"id": "pi_x", "object": "payment_intent"}, "payment_intent.succeeded"), secret="whsec_wrong"
+    )
     response = await client.post("/payments/webhook", content=body, headers={"stripe-signature": signature})
     assert response.status_code == 400
     response = await client.post("/payments/webhook", content=body)
@@ -244,10 +286,21 @@ async def test_a_webhook_we_cannot_check_with_stripe_is_refused_so_stripe_sends_
 
     unreachable = dataclasses.replace(settings, stripe_api_base="http://127.0.0.1:9")
     async with AsyncTestClient(app=create_app(unreachable), base_url="http://portal.test") as offline:
-        session.add(OnlinePayment(account_id=(await _any_account(session)), claim_key="web:z", confirmation="OFFLINE2",
-                                  intent_id="pi_offline", method="card", channel="guest", amount_cents=100))
+        session.add(
+            OnlinePayment(
+                account_id=(await _any_account(session)),
+                claim_key="web:z",
+                confirmation="OFFLINE2",
+                intent_id="pi_offline",
+                method="card",
+                channel="guest",
+                amount_cents=100,
+            )
+        )
         await session.commit()
-        response = await _post_event(offline, event_for({"id": "pi_offline", "object": "payment_intent"}, "payment_intent.succeeded"))
+        response = await _post_event(
+            offline, event_for({"id": "pi_offline", "object": "payment_intent"}, "payment_intent.succeeded")
+        )
     assert response.status_code == 503
     assert await session.scalar(select(func.count()).select_from(StripeEvent)) == 0
 

@@ -34,15 +34,26 @@ def store(app, tmp_path):  # noqa: ANN001, ANN201
 
 
 async def report(client, photo: bytes, **extra: str):  # noqa: ANN001, ANN201
-    data = {"kind": "leak", "description": "Water pooling by the meter box", "_csrf_token": client.cookies["csrftoken"], **extra}
-    return await client.post("/my/report", data=data, files={"photo": ("leak.jpg", photo, "image/jpeg")},
-                             follow_redirects=False)
+    data = {
+        "kind": "leak",
+        "description": "Water pooling by the meter box",
+        "_csrf_token": client.cookies["csrftoken"],
+        **extra,
+    }
+    return await client.post(
+        "/my/report", data=data, files={"photo": ("leak.jpg", photo, "image/jpeg")}, follow_redirects=False
+    )
 
 
-async def test_a_photos_location_is_dropped_when_the_resident_does_not_tick_the_box(client, session, resident, store) -> None:
+async def test_a_photos_location_is_dropped_when_the_resident_does_not_tick_the_box(
+    client, session, resident, store
+) -> None:
     await sign_in(client, session, resident.user)
     form = await client.get("/my/report")
-    assert 'name="share_location"' in form.text and "checked" not in form.text.split('name="share_location"')[1].split(">")[0]
+    assert (
+        'name="share_location"' in form.text
+        and "checked" not in form.text.split('name="share_location"')[1].split(">")[0]
+    )
     response = await report(client, phone_photo())
     assert response.status_code == 303, response.text[:500]
     await session.commit()
@@ -54,8 +65,9 @@ async def test_a_photos_location_is_dropped_when_the_resident_does_not_tick_the_
     assert request.details["photo_location_kept"] is False
 
 
-async def test_a_photos_location_is_kept_when_the_resident_agrees_and_never_shown_to_residents(client, session, resident,
-                                                                                             other_resident, store) -> None:
+async def test_a_photos_location_is_kept_when_the_resident_agrees_and_never_shown_to_residents(
+    client, session, resident, other_resident, store
+) -> None:
     await sign_in(client, session, resident.user)
     response = await report(client, phone_photo(), share_location="y")
     assert response.status_code == 303
@@ -73,7 +85,9 @@ async def test_a_photos_location_is_kept_when_the_resident_agrees_and_never_show
         assert "31.09" not in page and "97.36" not in page and "pooling" not in page
 
 
-async def test_a_cut_off_photo_is_refused_with_a_message_even_after_a_pdf_was_made(client, session, resident, store) -> None:
+async def test_a_cut_off_photo_is_refused_with_a_message_even_after_a_pdf_was_made(
+    client, session, resident, store
+) -> None:
     import weasyprint  # noqa: F401 - importing it turns Pillow's LOAD_TRUNCATED_IMAGES on for the process
 
     await sign_in(client, session, resident.user)

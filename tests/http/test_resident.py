@@ -36,8 +36,19 @@ from tests.http.helpers import post_form, sign_in
 from tests.resident_data import bills_for
 
 JOB = Actor.job("test")
-PAGES = ["/my", "/my/bills", "/my/usage", "/my/requests", "/my/extension", "/my/report", "/my/preferences", "/my/link",
-         "/my/start", "/my/move", "/my/stop"]
+PAGES = [
+    "/my",
+    "/my/bills",
+    "/my/usage",
+    "/my/requests",
+    "/my/extension",
+    "/my/report",
+    "/my/preferences",
+    "/my/link",
+    "/my/start",
+    "/my/move",
+    "/my/stop",
+]
 
 
 def today() -> dt.date:
@@ -63,7 +74,9 @@ async def test_every_page_opens_for_a_signed_in_resident(client, session, reside
 
 
 @pytest.mark.parametrize("path", PAGES)
-async def test_every_page_sends_a_visitor_to_sign_in_and_refuses_a_technician(client, session, technician, path) -> None:
+async def test_every_page_sends_a_visitor_to_sign_in_and_refuses_a_technician(
+    client, session, technician, path
+) -> None:
     visitor = await client.get(path, follow_redirects=False)
     assert visitor.status_code in (302, 303) and visitor.headers["location"].startswith("/signin")
     await sign_in(client, session, technician)
@@ -72,8 +85,15 @@ async def test_every_page_sends_a_visitor_to_sign_in_and_refuses_a_technician(cl
 
 async def test_home_shows_balance_due_date_autopay_last_payment_and_alerts(client, session, resident) -> None:
     await bills_for(session, resident.account)
-    await ledger.post(session, JOB, account_id=resident.account.id, kind=LedgerKind.PAYMENT, amount_cents=-1_234,
-                      source_key="partial", effective_on=today() - dt.timedelta(days=2))
+    await ledger.post(
+        session,
+        JOB,
+        account_id=resident.account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-1_234,
+        source_key="partial",
+        effective_on=today() - dt.timedelta(days=2),
+    )
     await session.commit()
     await sign_in(client, session, resident.user)
     page = (await client.get("/my")).text
@@ -98,21 +118,38 @@ async def test_a_possible_leak_shows_on_home(client, session, resident) -> None:
     assert 'data-alert="leak"' in page and "Possible leak" in page
 
 
-async def test_linking_another_account_switches_to_it_and_wrong_details_reveal_nothing(client, session, resident) -> None:
+async def test_linking_another_account_switches_to_it_and_wrong_details_reveal_nothing(
+    client, session, resident
+) -> None:
     mine = await factories.make_account(session, last_name="Lopez", zip_code="76504", address="9 Mill Creek Dr")
     stranger = await factories.make_account(session, last_name="Okafor", zip_code="76504")
     await session.commit()
     await sign_in(client, session, resident.user)
-    wrong_name = await post_form(client, "/my/link", {"account_number": stranger.number, "zip_code": "76504", "last_name": "Lopez"})
-    unknown = await post_form(client, "/my/link", {"account_number": numbers.with_check_digit(99_999_999), "zip_code": "76504", "last_name": "Lopez"})
+    wrong_name = await post_form(
+        client, "/my/link", {"account_number": stranger.number, "zip_code": "76504", "last_name": "Lopez"}
+    )
+    unknown = await post_form(
+        client,
+        "/my/link",
+        {"account_number": numbers.with_check_digit(99_999_999), "zip_code": "76504", "last_name": "Lopez"},
+    )
     assert wrong_name.status_code == unknown.status_code == 400
     message = "We could not match those details"
     assert message in wrong_name.text and message in unknown.text and "Okafor" not in wrong_name.text
     assert error_summary_links(wrong_name.text) == ["account_number"]
-    typo = await post_form(client, "/my/link", {"account_number": mine.number[:-1] + str((int(mine.number[-1]) + 1) % 10),
-                                                "zip_code": "76504", "last_name": "Lopez"})
+    typo = await post_form(
+        client,
+        "/my/link",
+        {
+            "account_number": mine.number[:-1] + str((int(mine.number[-1]) + 1) % 10),
+            "zip_code": "76504",
+            "last_name": "Lopez",
+        },
+    )
     assert typo.status_code == 400 and "Check the account number" in typo.text
-    linked = await post_form(client, "/my/link", {"account_number": mine.number, "zip_code": "76504", "last_name": "lópez"})
+    linked = await post_form(
+        client, "/my/link", {"account_number": mine.number, "zip_code": "76504", "last_name": "lópez"}
+    )
     assert linked.status_code == 303 and linked.headers["location"] == "/my"
     assert await session.get(UserAccount, (resident.user.id, mine.id)) is not None
     home = (await client.get("/my")).text
@@ -127,13 +164,19 @@ async def test_linking_is_rate_limited(client, session, resident) -> None:
     await session.commit()
     await sign_in(client, session, resident.user)
     for _ in range(6):
-        await post_form(client, "/my/link", {"account_number": target.number, "zip_code": "76501", "last_name": "Wrong"})
-    blocked = await post_form(client, "/my/link", {"account_number": target.number, "zip_code": "76501", "last_name": "Okafor"})
+        await post_form(
+            client, "/my/link", {"account_number": target.number, "zip_code": "76501", "last_name": "Wrong"}
+        )
+    blocked = await post_form(
+        client, "/my/link", {"account_number": target.number, "zip_code": "76501", "last_name": "Okafor"}
+    )
     assert blocked.status_code == 429 and "Too many tries" in blocked.text
     assert await session.get(UserAccount, (resident.user.id, target.id)) is None
 
 
-async def test_another_residents_account_cannot_be_switched_to_or_opened(client, session, resident, other_resident) -> None:
+async def test_another_residents_account_cannot_be_switched_to_or_opened(
+    client, session, resident, other_resident
+) -> None:
     await sign_in(client, session, resident.user)
     switched = await post_form(client, "/my/accounts/switch", {"account": other_resident.account.number})
     assert switched.status_code == 404
@@ -147,10 +190,14 @@ async def test_stop_service_errors_link_to_fields_and_success_creates_a_stop_ord
     bad = await post_form(client, "/my/stop", {"stop_on": today().isoformat(), "forwarding_address": ""})
     assert bad.status_code == 400
     assert set(error_summary_links(bad.text)) == {"forwarding_address"}
-    bad_date = await post_form(client, "/my/stop", {"stop_on": today().isoformat(), "forwarding_address": "900 Lake Dr, Austin, TX 78701"})
+    bad_date = await post_form(
+        client, "/my/stop", {"stop_on": today().isoformat(), "forwarding_address": "900 Lake Dr, Austin, TX 78701"}
+    )
     assert bad_date.status_code == 400 and error_summary_links(bad_date.text) == ["stop_on"]
     assert not await session.scalar(select(func.count()).select_from(WorkOrder))
-    ok = await post_form(client, "/my/stop", {"stop_on": earliest().isoformat(), "forwarding_address": "900 Lake Dr, Austin, TX 78701"})
+    ok = await post_form(
+        client, "/my/stop", {"stop_on": earliest().isoformat(), "forwarding_address": "900 Lake Dr, Austin, TX 78701"}
+    )
     assert ok.status_code == 303 and ok.headers["location"] == "/my/requests"
     order = await session.scalar(select(WorkOrder))
     assert order.kind == WorkOrderKind.STOP and order.account_id == resident.account.id
@@ -158,7 +205,9 @@ async def test_stop_service_errors_link_to_fields_and_success_creates_a_stop_ord
 
 
 async def test_a_move_walks_every_step_shows_the_deposit_and_can_be_cancelled(client, session, resident) -> None:
-    target = await factories.make_account(session, status=AccountStatus.CLOSED, address="4410 Bluebonnet Dr", meter_size="1")
+    target = await factories.make_account(
+        session, status=AccountStatus.CLOSED, address="4410 Bluebonnet Dr", meter_size="1"
+    )
     await session.commit()
     await sign_in(client, session, resident.user)
     search = await client.get("/my/move", params={"q": "4410 bluebonnet"})
@@ -166,16 +215,25 @@ async def test_a_move_walks_every_step_shows_the_deposit_and_can_be_cancelled(cl
     assert "Okafor" not in search.text and "Lopez" not in search.text.split("Moving from")[0][-200:]
     none = await post_form(client, "/my/move/address", {})
     assert none.status_code == 400 and error_summary_links(none.text) == ["premise_id"]
-    assert (await post_form(client, "/my/move/address", {"premise_id": str(target.premise_id)})).headers["location"] == "/my/move/date"
+    assert (await post_form(client, "/my/move/address", {"premise_id": str(target.premise_id)})).headers[
+        "location"
+    ] == "/my/move/date"
     bad = await post_form(client, "/my/move/date", {"stop_on": "", "start_on": today().isoformat()})
     assert bad.status_code == 400 and set(error_summary_links(bad.text)) == {"stop_on", "start_on"}
     day = earliest().isoformat()
-    assert (await post_form(client, "/my/move/date", {"stop_on": day, "start_on": day})).headers["location"] == "/my/move/contact"
-    assert (await post_form(client, "/my/move/contact", {"phone": "254-555-0199", "email": "maria@example.com"})).headers["location"] == "/my/move/deposit"
+    assert (await post_form(client, "/my/move/date", {"stop_on": day, "start_on": day})).headers[
+        "location"
+    ] == "/my/move/contact"
+    assert (
+        await post_form(client, "/my/move/contact", {"phone": "254-555-0199", "email": "maria@example.com"})
+    ).headers["location"] == "/my/move/deposit"
     deposit_page = await client.get("/my/move/deposit")
     assert "$200.00" in deposit_page.text and "larger than 3/4 inch" in deposit_page.text
     letter_missing = await post_form(client, "/my/move/deposit", {"option": "letter"})
-    assert letter_missing.status_code == 400 and set(error_summary_links(letter_missing.text)) == {"utility", "service_from"}
+    assert letter_missing.status_code == 400 and set(error_summary_links(letter_missing.text)) == {
+        "utility",
+        "service_from",
+    }
     assert (await post_form(client, "/my/move/deposit", {"option": "pay"})).headers["location"] == "/my/move/check"
     check = await client.get("/my/move/check")
     assert "$200.00" in check.text and "4410 Bluebonnet Dr" in check.text
@@ -200,9 +258,19 @@ async def test_a_start_with_a_letter_of_credit_waives_the_deposit(client, sessio
     await post_form(client, "/my/start/address", {"premise_id": str(target.premise_id)})
     await post_form(client, "/my/start/date", {"start_on": earliest().isoformat()})
     await post_form(client, "/my/start/contact", {"phone": "254-555-0199", "email": "maria@example.com"})
-    response = await post_form(client, "/my/start/deposit", {
-        "option": "letter", "utility": "Temple Water", "service_from": "2023-01-01", "service_to": "",
-        "late_payments": "1", "disconnects": "0", "returned_payments": "0"})
+    response = await post_form(
+        client,
+        "/my/start/deposit",
+        {
+            "option": "letter",
+            "utility": "Temple Water",
+            "service_from": "2023-01-01",
+            "service_to": "",
+            "late_payments": "1",
+            "disconnects": "0",
+            "returned_payments": "0",
+        },
+    )
     assert response.headers["location"] == "/my/start/check"
     check = await client.get("/my/start/check")
     assert "$0.00" in check.text and "Temple Water" in check.text
@@ -221,8 +289,15 @@ async def test_flow_pages_out_of_order_go_back_to_the_start(client, session, res
 
 
 async def test_another_residents_request_cannot_be_cancelled(client, session, resident, other_resident) -> None:
-    request = await tenancy.stop_service(session, JOB, current_policy(), other_resident.account, stop_on=earliest(),
-                                         forwarding_address="1 Far Away Rd, Waco, TX 76701", today=today())
+    request = await tenancy.stop_service(
+        session,
+        JOB,
+        current_policy(),
+        other_resident.account,
+        stop_on=earliest(),
+        forwarding_address="1 Far Away Rd, Waco, TX 76701",
+        today=today(),
+    )
     await session.commit()
     await sign_in(client, session, resident.user)
     response = await post_form(client, f"/my/requests/{request.id}/cancel")
@@ -246,7 +321,9 @@ async def test_an_eligible_extension_is_granted_at_once(client, session, residen
     assert 'data-extension="active"' in page and "Extension granted" in page
 
 
-async def test_an_extension_date_too_far_goes_to_review_and_no_past_due_is_refused(client, session, resident, other_resident) -> None:
+async def test_an_extension_date_too_far_goes_to_review_and_no_past_due_is_refused(
+    client, session, resident, other_resident
+) -> None:
     await bills_for(session, resident.account)
     await sign_in(client, session, resident.user)
     too_far = await post_form(client, "/my/extension", {"promised_on": (today() + dt.timedelta(days=14)).isoformat()})
@@ -278,9 +355,17 @@ async def test_a_problem_report_with_a_photo_makes_a_work_order(client, session,
     app.state.photo_store = photos.LocalPhotoStore(tmp_path)
     await sign_in(client, session, resident.user)
     token = client.cookies["csrftoken"]
-    response = await client.post("/my/report", data={"kind": "leak", "description": "Water bubbling by the meter box",
-                                                      "phone": "254-555-0142", "_csrf_token": token},
-                                  files={"photo": ("leak.png", png_bytes(), "image/png")}, follow_redirects=False)
+    response = await client.post(
+        "/my/report",
+        data={
+            "kind": "leak",
+            "description": "Water bubbling by the meter box",
+            "phone": "254-555-0142",
+            "_csrf_token": token,
+        },
+        files={"photo": ("leak.png", png_bytes(), "image/png")},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text[:800]
     order = await session.scalar(select(WorkOrder))
     assert order.kind == WorkOrderKind.LEAK_CHECK and "bubbling" in order.instructions
@@ -292,8 +377,12 @@ async def test_a_problem_report_with_a_photo_makes_a_work_order(client, session,
 async def test_a_problem_report_refuses_a_file_that_is_not_a_photo(client, session, resident) -> None:
     await sign_in(client, session, resident.user)
     token = client.cookies["csrftoken"]
-    response = await client.post("/my/report", data={"kind": "no_water", "description": "Nothing from any tap", "_csrf_token": token},
-                                 files={"photo": ("x.png", b"not an image at all" * 10, "image/png")}, follow_redirects=False)
+    response = await client.post(
+        "/my/report",
+        data={"kind": "no_water", "description": "Nothing from any tap", "_csrf_token": token},
+        files={"photo": ("x.png", b"not an image at all" * 10, "image/png")},
+        follow_redirects=False,
+    )
     assert response.status_code == 400 and error_summary_links(response.text) == ["photo"]
     assert not await session.scalar(select(func.count()).select_from(WorkOrder))
     missing = await post_form(client, "/my/report", {"description": ""})
@@ -305,7 +394,9 @@ async def test_preferences_are_saved_and_the_language_applies(client, session, r
     sms_without_phone = await post_form(client, "/my/preferences", {"notify_sms": "y", "phone": "", "language": "en"})
     # the customer has a phone on file, but the form field is what counts here
     assert sms_without_phone.status_code == 400 and error_summary_links(sms_without_phone.text) == ["phone"]
-    saved = await post_form(client, "/my/preferences", {"paperless": "y", "notify_sms": "y", "phone": "254-555-0177", "language": "es"})
+    saved = await post_form(
+        client, "/my/preferences", {"paperless": "y", "notify_sms": "y", "phone": "254-555-0177", "language": "es"}
+    )
     assert saved.status_code == 303
     customer = await session.get(Customer, resident.account.customer_id)
     await session.refresh(customer)
@@ -320,4 +411,7 @@ async def test_pages_are_in_spanish(client, session, resident) -> None:
     await sign_in(client, session, resident.user)
     page = (await client.get("/my/extension")).text
     assert "Más tiempo para pagar" in page and "prórroga" in page
-    assert "Solicitudes" in (await client.get("/my/requests")).text or "solicitudes" in (await client.get("/my/requests")).text
+    assert (
+        "Solicitudes" in (await client.get("/my/requests")).text
+        or "solicitudes" in (await client.get("/my/requests")).text
+    )

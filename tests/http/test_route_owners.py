@@ -13,18 +13,24 @@ from tests.http.helpers import local_today, post_form, sign_in
 from tests.http.test_resident import earliest
 
 
-async def test_the_move_journeys_orders_appear_on_the_route_owners_field_list(client, session, csr, technician, resident) -> None:
+async def test_the_move_journeys_orders_appear_on_the_route_owners_field_list(
+    client, session, csr, technician, resident
+) -> None:
     target = await factories.make_account(session, status=AccountStatus.CLOSED, address="4410 Bluebonnet Dr")
     await session.commit()
     await sign_in(client, session, csr)
-    assert (await post_form(client, "/staff/dispatch/routes/owner", {"route": "R01", "technician_id": str(technician.id)})).status_code == 303
+    assert (
+        await post_form(client, "/staff/dispatch/routes/owner", {"route": "R01", "technician_id": str(technician.id)})
+    ).status_code == 303
 
     client.cookies.clear()
     await sign_in(client, session, resident.user)
     day = earliest().isoformat()
     assert (await post_form(client, "/my/move/address", {"premise_id": str(target.premise_id)})).status_code == 303
     assert (await post_form(client, "/my/move/date", {"stop_on": day, "start_on": day})).status_code == 303
-    assert (await post_form(client, "/my/move/contact", {"phone": "254-555-0199", "email": "maria@example.com"})).status_code == 303
+    assert (
+        await post_form(client, "/my/move/contact", {"phone": "254-555-0199", "email": "maria@example.com"})
+    ).status_code == 303
     assert (await post_form(client, "/my/move/deposit", {"option": "pay"})).status_code == 303
     assert (await post_form(client, "/my/move/check")).status_code == 303
 
@@ -44,18 +50,27 @@ async def test_only_staff_who_dispatch_can_set_a_routes_owner(client, session, c
     for who in (technician, resident.user):
         client.cookies.clear()
         await sign_in(client, session, who)
-        refused = await post_form(client, "/staff/dispatch/routes/owner", {"route": "R01", "technician_id": str(technician.id)})
+        refused = await post_form(
+            client, "/staff/dispatch/routes/owner", {"route": "R01", "technician_id": str(technician.id)}
+        )
         assert refused.status_code == 403
     client.cookies.clear()
     await sign_in(client, session, csr)
-    for bad in ({"route": "R01", "technician_id": str(csr.id)}, {"route": "R01", "technician_id": str(2**63)},
-                {"route": "R99", "technician_id": str(technician.id)}):
+    for bad in (
+        {"route": "R01", "technician_id": str(csr.id)},
+        {"route": "R01", "technician_id": str(2**63)},
+        {"route": "R99", "technician_id": str(technician.id)},
+    ):
         assert (await post_form(client, "/staff/dispatch/routes/owner", bad)).status_code == 400
     await session.commit()
     assert await session.scalar(select(func.count()).select_from(Route)) == 0
-    assert not await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "route.owner"))
+    assert not await session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "route.owner")
+    )
 
-    done = await post_form(client, "/staff/dispatch/routes/owner", {"route": "R01", "technician_id": str(technician.id)})
+    done = await post_form(
+        client, "/staff/dispatch/routes/owner", {"route": "R01", "technician_id": str(technician.id)}
+    )
     assert done.status_code == 303 and done.headers["location"].endswith("/staff/dispatch#routes")
     await session.commit()
     route = await session.scalar(select(Route))
@@ -66,7 +81,9 @@ async def test_only_staff_who_dispatch_can_set_a_routes_owner(client, session, c
     row = page.split('id="routes"')[1].split("</tr>", 2)[1]
     assert "R01" in row and f'<option value="{technician.id}" selected>' in row
 
-    assert (await post_form(client, "/staff/dispatch/routes/owner", {"route": "R01", "technician_id": ""})).status_code == 303
+    assert (
+        await post_form(client, "/staff/dispatch/routes/owner", {"route": "R01", "technician_id": ""})
+    ).status_code == 303
     await session.refresh(route)
     assert route.technician_id is None
 
@@ -74,7 +91,9 @@ async def test_only_staff_who_dispatch_can_set_a_routes_owner(client, session, c
 async def test_dispatch_shows_unassigned_and_overdue_orders_first(client, session, csr, technician, resident) -> None:
     today = local_today()
     on_time = await factories.make_order(session, resident.account, assignee=technician, due_on=today)
-    overdue = await factories.make_order(session, resident.account, assignee=technician, due_on=today - dt.timedelta(days=3))
+    overdue = await factories.make_order(
+        session, resident.account, assignee=technician, due_on=today - dt.timedelta(days=3)
+    )
     unassigned = await factories.make_order(session, resident.account, due_on=today + dt.timedelta(days=2))
     await session.commit()
     await sign_in(client, session, csr)

@@ -118,7 +118,11 @@ async def test_an_unrouted_404_and_a_static_file_carry_the_security_headers(clie
     assert "frame-ancestors 'none'" in missing.headers["content-security-policy"]  # the 404 page is HTML
     assert missing.headers["cache-control"] == "no-store"
     page = await client.get("/signin")
-    css = next(part.split('"')[0] for part in page.text.split('href="')[1:] if part.startswith("/static/") and ".css" in part.split('"')[0])
+    css = next(
+        part.split('"')[0]
+        for part in page.text.split('href="')[1:]
+        if part.startswith("/static/") and ".css" in part.split('"')[0]
+    )
     static = await client.get(css)
     assert static.status_code == 200
     assert static.headers["x-content-type-options"] == "nosniff" and static.headers["referrer-policy"] == "same-origin"
@@ -134,7 +138,9 @@ async def test_signed_in_pages_are_never_stored_by_a_browser_or_proxy(client, se
         assert response.headers["cache-control"] == "no-store", url
 
 
-async def test_a_plain_sign_out_ends_every_copy_of_the_session_on_every_instance(client, session, settings, resident) -> None:
+async def test_a_plain_sign_out_ends_every_copy_of_the_session_on_every_instance(
+    client, session, settings, resident
+) -> None:
     await sign_in(client, session, resident.user)
     copied = dict(client.cookies)  # a copy taken before sign-out (a shared computer, a stolen cookie)
     assert (await post_form(client, "/signout")).status_code in (302, 303)
@@ -155,7 +161,9 @@ async def test_a_session_past_its_lifetime_is_refused_however_active(client, ses
     from dataclasses import replace
 
     await sign_in(client, session, resident.user)
-    async with AsyncTestClient(app=create_app(replace(settings, session_lifetime=0)), base_url="http://portal.test") as later:
+    async with AsyncTestClient(
+        app=create_app(replace(settings, session_lifetime=0)), base_url="http://portal.test"
+    ) as later:
         later.cookies = dict(client.cookies)
         assert (await later.get("/my", follow_redirects=False)).status_code == 302
 
@@ -213,8 +221,9 @@ async def test_the_csrf_token_changes_when_someone_signs_in_with_the_demo_button
         assert after is not None and after != before
 
 
-async def test_signing_in_over_a_session_nobody_signed_out_of_ends_that_session(client, session, settings, resident,
-                                                                              other_resident) -> None:
+async def test_signing_in_over_a_session_nobody_signed_out_of_ends_that_session(
+    client, session, settings, resident, other_resident
+) -> None:
     """A shared computer: the first person never signed out and the next signs in on the same browser. A copy of the
     first person's cookie (taken before) must stop working then, as a sign-out would have made it."""
     await sign_in(client, session, resident.user)

@@ -79,7 +79,9 @@ async def test_a_blank_email_shows_the_error_summary(client) -> None:
 async def test_sign_in_redirects_only_to_our_own_pages(client, session, resident) -> None:
     await post_form(client, "/signin/code", {"email": resident.user.email})
     code = await latest_code(session, resident.user.email)
-    response = await post_form(client, "/signin/code/verify", {"email": resident.user.email, "code": code, "next": "//evil.example/x"})
+    response = await post_form(
+        client, "/signin/code/verify", {"email": resident.user.email, "code": code, "next": "//evil.example/x"}
+    )
     assert response.headers["location"] in ("/my", "/settings#passkeys")
 
 
@@ -128,7 +130,9 @@ async def test_a_code_works_only_in_the_browser_that_asked_for_it(client, sessio
     async with AsyncTestClient(app=create_app(settings), base_url="http://portal.test") as elsewhere:
         response = await post_form(elsewhere, "/signin/code/verify", {"email": resident.user.email, "code": code})
         assert response.status_code == 400
-    assert (await post_form(client, "/signin/code/verify", {"email": resident.user.email, "code": code})).status_code == 302
+    assert (
+        await post_form(client, "/signin/code/verify", {"email": resident.user.email, "code": code})
+    ).status_code == 302
 
 
 async def test_code_requests_are_also_limited_per_client_ip(settings, session, resident, other_resident) -> None:
@@ -145,12 +149,17 @@ async def test_code_requests_are_also_limited_per_client_ip(settings, session, r
         assert (await post_form(neighbour, "/signin/code", {"email": resident.user.email})).status_code == 302
 
 
-async def test_the_session_cookie_after_asking_a_code_does_not_tell_which_addresses_have_a_login(client, session, resident) -> None:
+async def test_the_session_cookie_after_asking_a_code_does_not_tell_which_addresses_have_a_login(
+    client, session, resident
+) -> None:
     def session_cookie_size(response) -> int:  # noqa: ANN001
         # The value only, unquoted: the cookie is quoted when its random base64 happens to hold a "/" (about 1 in 20),
         # two characters that say nothing about the address.
-        return sum(len(h.split(";")[0].replace('"', "")) for h in response.headers.get_list("set-cookie")
-                   if h.startswith("portal_session"))
+        return sum(
+            len(h.split(";")[0].replace('"', ""))
+            for h in response.headers.get_list("set-cookie")
+            if h.startswith("portal_session")
+        )
 
     known = await post_form(client, "/signin/code", {"email": resident.user.email})
     client.cookies.delete("portal_session")

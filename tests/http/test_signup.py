@@ -16,7 +16,11 @@ async def _account(session):  # noqa: ANN001, ANN202
 async def test_a_resident_links_an_account_and_gets_a_login(client, session) -> None:
     account = await _account(session)
     typed_number = f"{account.number[:4]} {account.number[4:]}"
-    response = await post_form(client, "/signup", {"account_number": typed_number, "zip_code": "76504", "last_name": "garcia perez", "email": "Rosa@Example.com"})
+    response = await post_form(
+        client,
+        "/signup",
+        {"account_number": typed_number, "zip_code": "76504", "last_name": "garcia perez", "email": "Rosa@Example.com"},
+    )
     assert response.status_code == 302 and response.headers["location"] == "/signup/verify"
     code = await latest_code(session, "rosa@example.com")
     response = await post_form(client, "/signup/verify", {"email": "rosa@example.com", "code": code})
@@ -25,7 +29,10 @@ async def test_a_resident_links_an_account_and_gets_a_login(client, session) -> 
     user = await session.scalar(select(User).where(User.email == "rosa@example.com"))
     assert user.role == Role.CUSTOMER and user.customer_id == account.customer_id
     assert await session.get(UserAccount, (user.id, account.id)) is not None
-    assert await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "account.link")) == 1
+    assert (
+        await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "account.link"))
+        == 1
+    )
     home = await client.get("/my")
     assert account.number[:4] in home.text
 
@@ -33,7 +40,9 @@ async def test_a_resident_links_an_account_and_gets_a_login(client, session) -> 
 async def test_wrong_details_get_one_message_that_reveals_nothing(client, session) -> None:
     account = await _account(session)
     for wrong in ({"zip_code": "76501", "last_name": "García-Pérez"}, {"zip_code": "76504", "last_name": "Smith"}):
-        response = await post_form(client, "/signup", {"account_number": account.number, "email": "x@example.com", **wrong})
+        response = await post_form(
+            client, "/signup", {"account_number": account.number, "email": "x@example.com", **wrong}
+        )
         assert response.status_code == 400
         assert "We could not match those details" in response.text
         assert "García" not in response.text.split("<main")[1].split("value=")[0]
@@ -43,7 +52,11 @@ async def test_wrong_details_get_one_message_that_reveals_nothing(client, sessio
 async def test_a_mistyped_account_number_is_caught_by_its_check_digit(client, session) -> None:
     account = await _account(session)
     typo = account.number[:3] + str((int(account.number[3]) + 1) % 10) + account.number[4:]
-    response = await post_form(client, "/signup", {"account_number": typo, "zip_code": "76504", "last_name": "García-Pérez", "email": "x@example.com"})
+    response = await post_form(
+        client,
+        "/signup",
+        {"account_number": typo, "zip_code": "76504", "last_name": "García-Pérez", "email": "x@example.com"},
+    )
     assert response.status_code == 400
     assert "Check the account number" in response.text
 
@@ -51,15 +64,27 @@ async def test_a_mistyped_account_number_is_caught_by_its_check_digit(client, se
 async def test_guessing_is_locked_after_six_failures_on_one_account(client, session) -> None:
     account = await _account(session)
     for _ in range(6):
-        await post_form(client, "/signup", {"account_number": account.number, "zip_code": "76504", "last_name": "Wrong", "email": "x@example.com"})
-    response = await post_form(client, "/signup", {"account_number": account.number, "zip_code": "76504", "last_name": "García-Pérez", "email": "x@example.com"})
+        await post_form(
+            client,
+            "/signup",
+            {"account_number": account.number, "zip_code": "76504", "last_name": "Wrong", "email": "x@example.com"},
+        )
+    response = await post_form(
+        client,
+        "/signup",
+        {"account_number": account.number, "zip_code": "76504", "last_name": "García-Pérez", "email": "x@example.com"},
+    )
     assert response.status_code == 429
     assert "Too many tries" in response.text
 
 
 async def test_a_staff_email_cannot_become_a_resident_login(client, session, csr) -> None:
     account = await _account(session)
-    await post_form(client, "/signup", {"account_number": account.number, "zip_code": "76504", "last_name": "García-Pérez", "email": csr.email})
+    await post_form(
+        client,
+        "/signup",
+        {"account_number": account.number, "zip_code": "76504", "last_name": "García-Pérez", "email": csr.email},
+    )
     code = await latest_code(session, csr.email)
     response = await post_form(client, "/signup/verify", {"email": csr.email, "code": code})
     assert response.status_code == 409

@@ -19,7 +19,6 @@ from portal.accounts.models import (
     LedgerKind,
     PaymentArrangement,
 )
-from tests import factories
 from tests.http.helpers import local_today, post_form, sign_in
 
 JOB = Actor.job("test")
@@ -28,12 +27,28 @@ TODAY = dt.date.today()
 
 async def _owe(session, account, cents: int, days_late: int = 40) -> None:
     due = TODAY - dt.timedelta(days=days_late)
-    bill = Bill(account_id=account.id, period_start=due - dt.timedelta(days=50), period_end=due - dt.timedelta(days=21),
-                bill_date=due - dt.timedelta(days=21), due_date=due, usage=5000, total_cents=cents, document={})
+    bill = Bill(
+        account_id=account.id,
+        period_start=due - dt.timedelta(days=50),
+        period_end=due - dt.timedelta(days=21),
+        bill_date=due - dt.timedelta(days=21),
+        due_date=due,
+        usage=5000,
+        total_cents=cents,
+        document={},
+    )
     session.add(bill)
     await session.flush()
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
-                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=cents,
+        source_key=f"bill:{bill.id}",
+        effective_on=bill.bill_date,
+        bill_id=bill.id,
+    )
 
 
 async def test_a_bankruptcy_hold_is_placed_and_lifted_with_a_reason(client, session, csr, resident) -> None:
@@ -54,7 +69,9 @@ async def test_an_arrangement_takes_half_down_and_only_one_a_year(client, sessio
     await session.commit()
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/arrangements"
-    assert (await post_form(client, url, {"instalments": "4", "reason": "Lost job, back at work in January"})).status_code == 303
+    assert (
+        await post_form(client, url, {"instalments": "4", "reason": "Lost job, back at work in January"})
+    ).status_code == 303
     plan = await session.scalar(select(PaymentArrangement))
     assert plan.status == ArrangementStatus.ACTIVE and plan.down_payment_cents == 20_000
     assert [i["amount_cents"] for i in plan.instalments] == [5_000] * 4
@@ -65,8 +82,12 @@ async def test_an_arrangement_takes_half_down_and_only_one_a_year(client, sessio
 async def test_a_final_balance_moves_to_the_customers_new_account_once(client, session, csr, resident) -> None:
     await _owe(session, resident.account, 7_500)
     resident.account.status = AccountStatus.FINAL
-    new = Account(number=numbers.with_check_digit(59_999_999), customer_id=resident.account.customer_id,
-                  premise_id=resident.account.premise_id, status=AccountStatus.ACTIVE)
+    new = Account(
+        number=numbers.with_check_digit(59_999_999),
+        customer_id=resident.account.customer_id,
+        premise_id=resident.account.premise_id,
+        status=AccountStatus.ACTIVE,
+    )
     session.add(new)
     await session.commit()
     await sign_in(client, session, csr)
@@ -82,7 +103,9 @@ async def test_a_balance_does_not_move_to_another_customer(client, session, csr,
     resident.account.status = AccountStatus.FINAL
     await session.commit()
     await sign_in(client, session, csr)
-    response = await post_form(client, f"/staff/accounts/{resident.account.number}/transfer", {"target": other_resident.account.number})
+    response = await post_form(
+        client, f"/staff/accounts/{resident.account.number}/transfer", {"target": other_resident.account.number}
+    )
     assert response.status_code == 409 and "same customer" in response.text
     assert await ledger.balance(session, other_resident.account.id) == 0
 
@@ -101,18 +124,43 @@ async def test_a_final_account_that_owes_is_referred_to_collections(client, sess
     assert await session.scalar(select(AuditEvent).where(AuditEvent.action == "account.status"))
 
 
-async def test_a_deposit_is_waived_with_a_letter_or_applied_when_held(client, session, csr, resident, other_resident) -> None:
-    required = Deposit(account_id=resident.account.id, required_cents=15_000, rule="new_premise", reason="New premise", status=DepositStatus.REQUIRED)
+async def test_a_deposit_is_waived_with_a_letter_or_applied_when_held(
+    client, session, csr, resident, other_resident
+) -> None:
+    required = Deposit(
+        account_id=resident.account.id,
+        required_cents=15_000,
+        rule="new_premise",
+        reason="New premise",
+        status=DepositStatus.REQUIRED,
+    )
     session.add(required)
     await session.flush()
-    await ledger.post(session, JOB, account_id=resident.account.id, kind=LedgerKind.DEPOSIT_BILLED, amount_cents=15_000,
-                      source_key=f"deposit:{required.id}:billed", effective_on=TODAY)
-    held = Deposit(account_id=other_resident.account.id, required_cents=15_000, rule="new_premise", reason="New premise",
-                   status=DepositStatus.HELD, paid_cents=15_000)
+    await ledger.post(
+        session,
+        JOB,
+        account_id=resident.account.id,
+        kind=LedgerKind.DEPOSIT_BILLED,
+        amount_cents=15_000,
+        source_key=f"deposit:{required.id}:billed",
+        effective_on=TODAY,
+    )
+    held = Deposit(
+        account_id=other_resident.account.id,
+        required_cents=15_000,
+        rule="new_premise",
+        reason="New premise",
+        status=DepositStatus.HELD,
+        paid_cents=15_000,
+    )
     session.add(held)
     await session.commit()
     await sign_in(client, session, csr)
-    waive = await post_form(client, f"/staff/accounts/{resident.account.number}/deposit/waive", {"letter": "Oncor: 14 months, no late payments"})
+    waive = await post_form(
+        client,
+        f"/staff/accounts/{resident.account.number}/deposit/waive",
+        {"letter": "Oncor: 14 months, no late payments"},
+    )
     assert waive.status_code == 303
     assert await ledger.balance(session, resident.account.id) == 0
     await session.refresh(required)
@@ -120,12 +168,16 @@ async def test_a_deposit_is_waived_with_a_letter_or_applied_when_held(client, se
     applied = await post_form(client, f"/staff/accounts/{other_resident.account.number}/deposit/apply")
     assert applied.status_code == 303
     assert await ledger.balance(session, other_resident.account.id) == -15_000
-    assert (await post_form(client, f"/staff/accounts/{other_resident.account.number}/deposit/apply")).status_code == 409
+    assert (
+        await post_form(client, f"/staff/accounts/{other_resident.account.number}/deposit/apply")
+    ).status_code == 409
 
 
 async def test_a_technician_cannot_act_on_an_account(client, session, technician, resident) -> None:
     await sign_in(client, session, technician)
-    response = await post_form(client, f"/staff/accounts/{resident.account.number}/holds/dispute", {"on": "1", "reason": "x"})
+    response = await post_form(
+        client, f"/staff/accounts/{resident.account.number}/holds/dispute", {"on": "1", "reason": "x"}
+    )
     assert response.status_code == 403
     await session.refresh(resident.account)
     assert resident.account.dispute_pending is False
@@ -141,7 +193,9 @@ async def test_a_csr_stops_service_through_the_residents_own_request(client, ses
         day += dt.timedelta(days=1)
     short = await post_form(client, url, {"stop_on": day.isoformat(), "forwarding_address": "x"})
     assert short.status_code in (400, 422)
-    done = await post_form(client, url, {"stop_on": day.isoformat(), "forwarding_address": "88 New Home Rd, Austin TX 78701"})
+    done = await post_form(
+        client, url, {"stop_on": day.isoformat(), "forwarding_address": "88 New Home Rd, Austin TX 78701"}
+    )
     assert done.status_code == 303, done.text
     await session.commit()
     order = await session.scalar(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.STOP))
@@ -155,17 +209,25 @@ async def test_the_account_page_shows_the_plan_and_why_it_broke(client, session,
     await session.commit()
     await sign_in(client, session, csr)
     today = local_today()
-    granted = await post_form(client, f"/staff/accounts/{resident.account.number}/arrangements", {"instalments": "2", "reason": "Hardship"})
+    granted = await post_form(
+        client, f"/staff/accounts/{resident.account.number}/arrangements", {"instalments": "2", "reason": "Hardship"}
+    )
     assert granted.status_code == 303
     page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
     assert "Down payment" in page and page.count("Instalment ·") == 2 and "$200.00" in page
     await arrangements.check(session, JOB, on=today + dt.timedelta(days=3))
     await session.commit()
     page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
-    assert "Broken" in page and "The down payment of $200.00 due" in page and "The cut-off rules apply to the account again." in page
+    assert (
+        "Broken" in page
+        and "The down payment of $200.00 due" in page
+        and "The cut-off rules apply to the account again." in page
+    )
 
 
-async def test_a_paid_up_customer_is_reconnected_tonight_at_the_after_hours_fee(client, session, csr, resident, monkeypatch) -> None:
+async def test_a_paid_up_customer_is_reconnected_tonight_at_the_after_hours_fee(
+    client, session, csr, resident, monkeypatch
+) -> None:
     from zoneinfo import ZoneInfo
 
     from portal.accounts.models import LedgerEntry, WorkOrder, WorkOrderKind
@@ -175,10 +237,25 @@ async def test_a_paid_up_customer_is_reconnected_tonight_at_the_after_hours_fee(
     tuesday = dt.date(2026, 11, 24)
     evening = dt.datetime(2026, 11, 24, 18, 15, tzinfo=ZoneInfo("America/Chicago"))
     resident.account.status = AccountStatus.DISCONNECTED
-    await ledger.post(session, JOB, account_id=resident.account.id, kind=LedgerKind.CHARGE, amount_cents=9_000,
-                      source_key="old-bill", effective_on=tuesday - dt.timedelta(days=60))
-    paid = await post_payment(session, JOB, account_id=resident.account.id, amount_cents=9_000, source_key="receipt:9",
-                              method="cash", paid_at=evening - dt.timedelta(hours=2, minutes=30), timezone="America/Chicago")
+    await ledger.post(
+        session,
+        JOB,
+        account_id=resident.account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=9_000,
+        source_key="old-bill",
+        effective_on=tuesday - dt.timedelta(days=60),
+    )
+    paid = await post_payment(
+        session,
+        JOB,
+        account_id=resident.account.id,
+        amount_cents=9_000,
+        source_key="receipt:9",
+        method="cash",
+        paid_at=evening - dt.timedelta(hours=2, minutes=30),
+        timezone="America/Chicago",
+    )
     await session.commit()
     await sign_in(client, session, csr)
     page = await client.get(f"/staff/accounts/{resident.account.number}")
@@ -192,7 +269,9 @@ async def test_a_paid_up_customer_is_reconnected_tonight_at_the_after_hours_fee(
     await session.refresh(order)
     assert order.kind == WorkOrderKind.RESTORE and order.due_on == tuesday
     assert await ledger.balance(session, resident.account.id) == 10_000
-    assert await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"reconnect:{order.id}:after_hours"))
+    assert await session.scalar(
+        select(LedgerEntry).where(LedgerEntry.source_key == f"reconnect:{order.id}:after_hours")
+    )
     monkeypatch.setattr(controllers, "clock", lambda: evening.replace(hour=10))
     again = await post_form(client, f"/staff/accounts/{resident.account.number}/restore-after-hours")
     assert again.status_code == 409

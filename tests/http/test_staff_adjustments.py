@@ -9,7 +9,17 @@ from sqlalchemy import func, select
 
 from portal.accounts import ledger
 from portal.accounts.actor import Actor
-from portal.accounts.models import Adjustment, AdjustmentStatus, AuditEvent, Bill, BillLine, LedgerEntry, LedgerKind, Role, ServiceKind
+from portal.accounts.models import (
+    Adjustment,
+    AdjustmentStatus,
+    AuditEvent,
+    Bill,
+    BillLine,
+    LedgerEntry,
+    LedgerKind,
+    Role,
+    ServiceKind,
+)
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 
@@ -18,22 +28,62 @@ TODAY = dt.date.today()
 
 async def _bill(session, account, months_ago: int, usage: int, *, lines: bool = True) -> Bill:
     end = TODAY - dt.timedelta(days=30 * months_ago + 5)
-    bill = Bill(account_id=account.id, period_start=end - dt.timedelta(days=29), period_end=end, bill_date=end + dt.timedelta(days=2),
-                due_date=end + dt.timedelta(days=23), usage=usage, total_cents=0, document={})
+    bill = Bill(
+        account_id=account.id,
+        period_start=end - dt.timedelta(days=29),
+        period_end=end,
+        bill_date=end + dt.timedelta(days=2),
+        due_date=end + dt.timedelta(days=23),
+        usage=usage,
+        total_cents=0,
+        document={},
+    )
     session.add(bill)
     await session.flush()
     if lines:
         tiers = [(min(usage, 3000), 310), (max(0, min(usage, 10000) - 3000), 425), (max(0, usage - 10000), 590)]
         sort = 0
-        session.add(BillLine(bill_id=bill.id, service_kind=ServiceKind.WATER, description="Water base", amount_cents=1250, sort=sort))
+        session.add(
+            BillLine(
+                bill_id=bill.id, service_kind=ServiceKind.WATER, description="Water base", amount_cents=1250, sort=sort
+            )
+        )
         for gallons, rate in tiers:
             if gallons:
                 sort += 1
-                session.add(BillLine(bill_id=bill.id, service_kind=ServiceKind.WATER, description="Water tier", quantity=Decimal(gallons),
-                                     unit="gal", rate=Decimal(rate), amount_cents=round(gallons * rate / 1000), sort=sort))
-        session.add(BillLine(bill_id=bill.id, service_kind=ServiceKind.SEWER, description="Sewer volume", quantity=Decimal(min(usage, 12000)),
-                             unit="gal", rate=Decimal(480), amount_cents=round(min(usage, 12000) * 480 / 1000), sort=9))
-        session.add(BillLine(bill_id=bill.id, service_kind=ServiceKind.SOLID_WASTE, description="Solid waste", amount_cents=2150, sort=10))
+                session.add(
+                    BillLine(
+                        bill_id=bill.id,
+                        service_kind=ServiceKind.WATER,
+                        description="Water tier",
+                        quantity=Decimal(gallons),
+                        unit="gal",
+                        rate=Decimal(rate),
+                        amount_cents=round(gallons * rate / 1000),
+                        sort=sort,
+                    )
+                )
+        session.add(
+            BillLine(
+                bill_id=bill.id,
+                service_kind=ServiceKind.SEWER,
+                description="Sewer volume",
+                quantity=Decimal(min(usage, 12000)),
+                unit="gal",
+                rate=Decimal(480),
+                amount_cents=round(min(usage, 12000) * 480 / 1000),
+                sort=9,
+            )
+        )
+        session.add(
+            BillLine(
+                bill_id=bill.id,
+                service_kind=ServiceKind.SOLID_WASTE,
+                description="Solid waste",
+                amount_cents=2150,
+                sort=10,
+            )
+        )
     await session.flush()
     return bill
 
@@ -56,7 +106,13 @@ async def test_a_leak_is_calculated_then_posted_with_its_key_and_audit(client, s
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/adjustments"
     assert (await client.get(f"{url}/new?kind=leak")).status_code == 200
-    form = {"kind": "leak", "bill_id": str(bill.id), "proof_of_repair": "y", "repair_note": "Invoice 4471", "reason": "Broken toilet flapper, fixed"}
+    form = {
+        "kind": "leak",
+        "bill_id": str(bill.id),
+        "proof_of_repair": "y",
+        "repair_note": "Invoice 4471",
+        "reason": "Broken toilet flapper, fixed",
+    }
     preview = await post_form(client, url, {**form, "action": "calculate"})
     assert preview.status_code == 200 and "-$70.10" in preview.text and "13,000" in preview.text
     assert await _count(session, Adjustment) == 0  # a preview records nothing
@@ -76,15 +132,21 @@ async def test_a_leak_is_calculated_then_posted_with_its_key_and_audit(client, s
 async def test_a_leak_without_proof_of_repair_is_refused(client, session, csr, resident) -> None:
     bill = await _history(session, resident.account)
     await sign_in(client, session, csr)
-    response = await post_form(client, f"/staff/accounts/{resident.account.number}/adjustments",
-                               {"kind": "leak", "bill_id": str(bill.id), "reason": "leak", "action": "submit"})
+    response = await post_form(
+        client,
+        f"/staff/accounts/{resident.account.number}/adjustments",
+        {"kind": "leak", "bill_id": str(bill.id), "reason": "leak", "action": "submit"},
+    )
     assert response.status_code == 422 and "proof of repair" in response.text and 'href="#bill_id"' in response.text
 
 
 async def test_a_reason_is_required(client, session, csr, resident) -> None:
     await sign_in(client, session, csr)
-    response = await post_form(client, f"/staff/accounts/{resident.account.number}/adjustments",
-                               {"kind": "billing_error", "error_from": "2026-01-01", "amount": "5", "action": "submit"})
+    response = await post_form(
+        client,
+        f"/staff/accounts/{resident.account.number}/adjustments",
+        {"kind": "billing_error", "error_from": "2026-01-01", "amount": "5", "action": "submit"},
+    )
     assert response.status_code == 400 and 'href="#reason"' in response.text
     assert await _count(session, Adjustment) == 0
 
@@ -93,9 +155,18 @@ async def _big_billing_error(client, session, account) -> Adjustment:
     for months in range(6, -1, -1):
         await _bill(session, account, months, 6000, lines=False)
     await session.commit()
-    response = await post_form(client, f"/staff/accounts/{account.number}/adjustments", {
-        "kind": "billing_error", "error_from": (TODAY - dt.timedelta(days=200)).isoformat(), "amount": "100.00",
-        "direction": "overcharged", "reason": "Meter multiplier was wrong", "action": "submit"})
+    response = await post_form(
+        client,
+        f"/staff/accounts/{account.number}/adjustments",
+        {
+            "kind": "billing_error",
+            "error_from": (TODAY - dt.timedelta(days=200)).isoformat(),
+            "amount": "100.00",
+            "direction": "overcharged",
+            "reason": "Meter multiplier was wrong",
+            "action": "submit",
+        },
+    )
     assert response.status_code == 303
     await session.commit()
     return await session.scalar(select(Adjustment).order_by(Adjustment.id.desc()))
@@ -115,7 +186,9 @@ async def test_over_the_limit_waits_and_a_csr_cannot_approve_it(client, session,
     await sign_in(client, session, supervisor)
     queue = await client.get("/staff/approvals")
     assert "Meter multiplier was wrong" in queue.text
-    approved = await post_form(client, f"/staff/approvals/{adjustment.id}/approve", {"note": "checked the meter record"})
+    approved = await post_form(
+        client, f"/staff/approvals/{adjustment.id}/approve", {"note": "checked the meter record"}
+    )
     assert approved.status_code == 303
     entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"adjustment:{adjustment.id}"))
     assert entry is not None and entry.amount_cents == adjustment.amount_cents
@@ -141,19 +214,34 @@ async def test_a_rejected_adjustment_posts_nothing(client, session, csr, residen
     adjustment = await _big_billing_error(client, session, resident.account)
     client.cookies.clear()
     await sign_in(client, session, other)
-    assert (await post_form(client, f"/staff/approvals/{adjustment.id}/reject", {"note": "no evidence"})).status_code == 303
+    assert (
+        await post_form(client, f"/staff/approvals/{adjustment.id}/reject", {"note": "no evidence"})
+    ).status_code == 303
     await session.refresh(adjustment)
     assert adjustment.status == AdjustmentStatus.REJECTED
     assert await _count(session, LedgerEntry, LedgerEntry.kind == LedgerKind.ADJUSTMENT) == 0
 
 
 async def test_a_late_fee_is_waived_once(client, session, csr, resident) -> None:
-    posting = await ledger.post(session, Actor.job("t"), account_id=resident.account.id, kind=LedgerKind.LATE_FEE, amount_cents=500,
-                                source_key="latefee:t", effective_on=TODAY, memo="Late fee")
+    posting = await ledger.post(
+        session,
+        Actor.job("t"),
+        account_id=resident.account.id,
+        kind=LedgerKind.LATE_FEE,
+        amount_cents=500,
+        source_key="latefee:t",
+        effective_on=TODAY,
+        memo="Late fee",
+    )
     await session.commit()
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/adjustments"
-    form = {"kind": "fee_waiver", "entry_id": str(posting.entry.id), "reason": "First late fee in years", "action": "submit"}
+    form = {
+        "kind": "fee_waiver",
+        "entry_id": str(posting.entry.id),
+        "reason": "First late fee in years",
+        "action": "submit",
+    }
     assert (await post_form(client, url, form)).status_code == 303
     assert await ledger.balance(session, resident.account.id) == 0
     page = await client.get(f"{url}/new?kind=fee_waiver")

@@ -17,8 +17,11 @@ async def _open(client, float_dollars: str = "100.00") -> None:
 
 
 async def _pay(client, account, tender: str, amount: str, check: str = "") -> int:
-    response = await post_form(client, "/staff/drawer/payments",
-                               {"account_number": numbers.display(account.number), "tender": tender, "amount": amount, "check_number": check})
+    response = await post_form(
+        client,
+        "/staff/drawer/payments",
+        {"account_number": numbers.display(account.number), "tender": tender, "amount": amount, "check_number": check},
+    )
     assert response.status_code == 303, response.text
     return int(response.headers["location"].rsplit("/", 1)[1])
 
@@ -32,8 +35,11 @@ async def test_receipts_are_numbered_without_gaps_and_post_once_each(client, ses
     await sign_in(client, session, csr)
     await _open(client)
     first = await _pay(client, resident.account, "cash", "45.10")
-    bad = await post_form(client, "/staff/drawer/payments",
-                          {"account_number": resident.account.number, "tender": "check", "amount": "20.00", "check_number": ""})
+    bad = await post_form(
+        client,
+        "/staff/drawer/payments",
+        {"account_number": resident.account.number, "tender": "check", "amount": "20.00", "check_number": ""},
+    )
     assert bad.status_code == 400 and "Enter the check number." in bad.text
     second = await _pay(client, resident.account, "check", "20.00", "1042")
     third = await _pay(client, resident.account, "card", "0.01")
@@ -49,13 +55,19 @@ async def test_receipts_are_numbered_without_gaps_and_post_once_each(client, ses
 
 async def test_a_payment_needs_an_open_drawer_and_a_real_account(client, session, csr, resident) -> None:
     await sign_in(client, session, csr)
-    closed = await post_form(client, "/staff/drawer/payments", {"account_number": resident.account.number, "tender": "cash", "amount": "5"})
+    closed = await post_form(
+        client, "/staff/drawer/payments", {"account_number": resident.account.number, "tender": "cash", "amount": "5"}
+    )
     assert closed.status_code == 400
     await _open(client)
     typo = resident.account.number[:-1] + str((int(resident.account.number[-1]) + 1) % 10)
     wrong = await post_form(client, "/staff/drawer/payments", {"account_number": typo, "tender": "cash", "amount": "5"})
     assert wrong.status_code == 400 and 'href="#account_number"' in wrong.text
-    cents = await post_form(client, "/staff/drawer/payments", {"account_number": resident.account.number, "tender": "cash", "amount": "5.005"})
+    cents = await post_form(
+        client,
+        "/staff/drawer/payments",
+        {"account_number": resident.account.number, "tender": "cash", "amount": "5.005"},
+    )
     assert cents.status_code == 400
     await _fresh(session)
     assert await session.scalar(select(func.count()).select_from(Receipt)) == 0
@@ -87,7 +99,9 @@ async def test_a_void_needs_a_second_person_and_reverses_the_payment(client, ses
     assert (await post_form(client, f"/staff/drawer/receipts/{number}/void/confirm")).status_code == 409
 
 
-async def test_the_drawer_balances_to_the_cent_and_a_shortage_needs_a_reason(client, session, csr, resident, other_resident) -> None:
+async def test_the_drawer_balances_to_the_cent_and_a_shortage_needs_a_reason(
+    client, session, csr, resident, other_resident
+) -> None:
     await sign_in(client, session, csr)
     await _open(client, "150.00")
     await _pay(client, resident.account, "cash", "45.37")
@@ -106,16 +120,23 @@ async def test_the_drawer_balances_to_the_cent_and_a_shortage_needs_a_reason(cli
     assert "$196.00" in page.text
 
 
-async def test_a_shortage_over_25_dollars_is_flagged_to_a_supervisor(client, session, csr, supervisor, resident) -> None:
+async def test_a_shortage_over_25_dollars_is_flagged_to_a_supervisor(
+    client, session, csr, supervisor, resident
+) -> None:
     await sign_in(client, session, csr)
     await _open(client, "100.00")
     await _pay(client, resident.account, "cash", "80.00")
-    done = await post_form(client, "/staff/drawer/close", {"cash": "154.99", "check": "0", "card": "0", "reason": "Gave wrong change?"})
+    done = await post_form(
+        client, "/staff/drawer/close", {"cash": "154.99", "check": "0", "card": "0", "reason": "Gave wrong change?"}
+    )
     assert done.status_code == 303
     await _fresh(session)
     drawer = await session.scalar(select(CashDrawer))
     assert drawer.over_short_cents == -2501 and drawer.flagged and drawer.over_short_reason == "Gave wrong change?"
-    assert await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "drawer.close")) == 1
+    assert (
+        await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "drawer.close"))
+        == 1
+    )
     client.cookies.clear()
     await sign_in(client, session, supervisor)
     assert "Gave wrong change?" in (await client.get("/staff/approvals")).text
@@ -142,17 +163,31 @@ LOCKBOX = """account_number,amount,paid_on,check_number
 """
 
 
-async def test_a_lockbox_file_imported_twice_posts_each_payment_once(client, session, csr, resident, other_resident) -> None:
+async def test_a_lockbox_file_imported_twice_posts_each_payment_once(
+    client, session, csr, resident, other_resident
+) -> None:
     await sign_in(client, session, csr)
     content = LOCKBOX.format(a=resident.account.number, b=other_resident.account.number).encode()
-    token = client.cookies.get("csrftoken") or (await client.get("/staff/lockbox")).cookies.get("csrftoken") or client.cookies["csrftoken"]
-    first = await client.post("/staff/lockbox", files={"file": ("lockbox-1120.csv", content, "text/csv")},
-                              data={"_csrf_token": token}, follow_redirects=False)
+    token = (
+        client.cookies.get("csrftoken")
+        or (await client.get("/staff/lockbox")).cookies.get("csrftoken")
+        or client.cookies["csrftoken"]
+    )
+    first = await client.post(
+        "/staff/lockbox",
+        files={"file": ("lockbox-1120.csv", content, "text/csv")},
+        data={"_csrf_token": token},
+        follow_redirects=False,
+    )
     assert first.status_code == 303, first.text
     report = await client.get(first.headers["location"])
     assert "is not a number" in report.text and "is not valid" in report.text
-    again = await client.post("/staff/lockbox", files={"file": ("lockbox-1120.csv", content, "text/csv")},
-                              data={"_csrf_token": token}, follow_redirects=False)
+    again = await client.post(
+        "/staff/lockbox",
+        files={"file": ("lockbox-1120.csv", content, "text/csv")},
+        data={"_csrf_token": token},
+        follow_redirects=False,
+    )
     assert again.status_code == 303
     await _fresh(session)
     batches = list(await session.scalars(select(LockboxBatch).order_by(LockboxBatch.id)))
@@ -165,8 +200,12 @@ async def test_a_lockbox_file_imported_twice_posts_each_payment_once(client, ses
 async def test_a_file_that_is_not_a_lockbox_csv_is_refused_whole(client, session, csr) -> None:
     await sign_in(client, session, csr)
     await client.get("/staff/lockbox")
-    response = await client.post("/staff/lockbox", files={"file": ("photo.csv", b"\xff\xd8\xff\xe0garbage", "text/csv")},
-                                 data={"_csrf_token": client.cookies["csrftoken"]}, follow_redirects=False)
+    response = await client.post(
+        "/staff/lockbox",
+        files={"file": ("photo.csv", b"\xff\xd8\xff\xe0garbage", "text/csv")},
+        data={"_csrf_token": client.cookies["csrftoken"]},
+        follow_redirects=False,
+    )
     assert response.status_code == 400 and "not a text CSV" in response.text
     await _fresh(session)
     assert await session.scalar(select(func.count()).select_from(LockboxBatch)) == 0

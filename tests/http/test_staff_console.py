@@ -7,10 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts import numbers
-from portal.accounts.models import AccountNote, AuditEvent, Customer, LedgerKind
+from portal.accounts import ledger, numbers
 from portal.accounts.actor import Actor
-from portal.accounts import ledger
+from portal.accounts.models import AccountNote, AuditEvent, Customer, LedgerKind
 from tests.http.helpers import local_today, post_form, sign_in
 
 
@@ -74,17 +73,43 @@ async def test_the_home_page_and_the_results_share_one_search_form(client, sessi
 async def test_the_account_page_shows_the_ledger_with_a_running_balance(client, session, csr, resident) -> None:
     actor = Actor.job("test")
     account = resident.account
-    await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=12_345,
-                      source_key="t:1", effective_on=dt.date(2026, 1, 5), memo="January bill")
-    await ledger.post(session, actor, account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-2_345,
-                      source_key="t:2", effective_on=dt.date(2026, 1, 20), memo="Payment thanks")
+    await ledger.post(
+        session,
+        actor,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=12_345,
+        source_key="t:1",
+        effective_on=dt.date(2026, 1, 5),
+        memo="January bill",
+    )
+    await ledger.post(
+        session,
+        actor,
+        account_id=account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-2_345,
+        source_key="t:2",
+        effective_on=dt.date(2026, 1, 20),
+        memo="Payment thanks",
+    )
     await session.commit()
     await sign_in(client, session, csr)
     page = await client.get(f"/staff/accounts/{account.number}")
     assert page.status_code == 200
     text = page.text
     assert "January bill" in text and "$123.45" in text and "$100.00" in text
-    for section in ('id="bills"', 'id="reads"', 'id="orders"', 'id="plans"', 'id="deposit"', 'id="autopay"', 'id="notes"', 'id="history"', 'id="medical"'):
+    for section in (
+        'id="bills"',
+        'id="reads"',
+        'id="orders"',
+        'id="plans"',
+        'id="deposit"',
+        'id="autopay"',
+        'id="notes"',
+        'id="history"',
+        'id="medical"',
+    ):
         assert section in text
     assert "ledger.post" in text  # the audit history
 
@@ -102,7 +127,10 @@ async def test_a_note_is_kept_with_its_author_and_audited(client, session, csr, 
     page = await client.get(url)
     assert "Angela Ruiz: Called about a high bill" in page.text
     await session.commit()
-    assert await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "account.note")) == 1
+    assert (
+        await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "account.note"))
+        == 1
+    )
 
 
 async def test_an_empty_note_is_refused_and_nothing_is_written(client, session, csr, resident) -> None:
@@ -113,7 +141,9 @@ async def test_an_empty_note_is_refused_and_nothing_is_written(client, session, 
     assert await session.scalar(select(func.count()).select_from(AccountNote)) == 0
 
 
-async def test_a_medical_certificate_holds_off_disconnection_for_the_policy_days(client, session, csr, resident) -> None:
+async def test_a_medical_certificate_holds_off_disconnection_for_the_policy_days(
+    client, session, csr, resident
+) -> None:
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/medical-alert"
     today = local_today()
@@ -134,34 +164,66 @@ async def test_a_certification_is_renewed_at_most_twice_for_the_same_arrears(cli
 
     today = local_today()
     due = today - dt.timedelta(days=45)
-    bill = Bill(account_id=resident.account.id, period_start=due - dt.timedelta(days=51), period_end=due - dt.timedelta(days=22),
-                bill_date=due - dt.timedelta(days=21), due_date=due, total_cents=9_000, document={})
+    bill = Bill(
+        account_id=resident.account.id,
+        period_start=due - dt.timedelta(days=51),
+        period_end=due - dt.timedelta(days=22),
+        bill_date=due - dt.timedelta(days=21),
+        due_date=due,
+        total_cents=9_000,
+        document={},
+    )
     session.add(bill)
     await session.flush()
-    await ledger.post(session, Actor.job("test"), account_id=resident.account.id, kind=LedgerKind.CHARGE, amount_cents=9_000,
-                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+    await ledger.post(
+        session,
+        Actor.job("test"),
+        account_id=resident.account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=9_000,
+        source_key=f"bill:{bill.id}",
+        effective_on=bill.bill_date,
+        bill_id=bill.id,
+    )
     await session.commit()
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/medical-alert"
     for days_ago in (20, 10, 0):
-        assert (await post_form(client, url, {"certified_on": (today - dt.timedelta(days=days_ago)).isoformat()})).status_code == 303
+        assert (
+            await post_form(client, url, {"certified_on": (today - dt.timedelta(days=days_ago)).isoformat()})
+        ).status_code == 303
     page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
     assert "3 of 3 certifications used" in page
     refused = await post_form(client, url, {"certified_on": today.isoformat()})
-    assert refused.status_code == 400 and "There is a problem" in refused.text and "renewed 2 times for these arrears" in refused.text
+    assert (
+        refused.status_code == 400
+        and "There is a problem" in refused.text
+        and "renewed 2 times for these arrears" in refused.text
+    )
     await session.commit()
     rows = list(await session.scalars(select(MedicalCertification).order_by(MedicalCertification.id)))
     assert len(rows) == 3 and {r.arrears_since for r in rows} == {due}
     customer = await session.get(Customer, resident.account.customer_id)
     await session.refresh(customer)
-    assert customer.medical_alert_until == today + dt.timedelta(days=30)  # the third certificate's, unchanged by the refusal
+    assert customer.medical_alert_until == today + dt.timedelta(
+        days=30
+    )  # the third certificate's, unchanged by the refusal
     # Once those arrears are paid, new arrears start a new count.
-    await ledger.post(session, Actor.job("test"), account_id=resident.account.id, kind=LedgerKind.PAYMENT, amount_cents=-9_000,
-                      source_key="paid-up", effective_on=today)
+    await ledger.post(
+        session,
+        Actor.job("test"),
+        account_id=resident.account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-9_000,
+        source_key="paid-up",
+        effective_on=today,
+    )
     await session.commit()
     assert (await post_form(client, url, {"certified_on": today.isoformat()})).status_code == 303
     await session.commit()
-    assert (await session.scalars(select(MedicalCertification).order_by(MedicalCertification.id.desc()))).first().arrears_since is None
+    assert (
+        await session.scalars(select(MedicalCertification).order_by(MedicalCertification.id.desc()))
+    ).first().arrears_since is None
 
 
 async def test_the_csrf_token_is_required_to_add_a_note(client, session, csr, resident) -> None:

@@ -32,17 +32,47 @@ JOB = Actor.job("test")
 async def _delinquent(session, last_name: str, *, notice: bool = True, call: bool = True, cents: int = 12_000):
     account = await factories.make_account(session, last_name=last_name)
     due = DAY - dt.timedelta(days=45)
-    bill = Bill(account_id=account.id, period_start=due - dt.timedelta(days=50), period_end=due - dt.timedelta(days=21),
-                bill_date=due - dt.timedelta(days=21), due_date=due, usage=5000, total_cents=cents, document={})
+    bill = Bill(
+        account_id=account.id,
+        period_start=due - dt.timedelta(days=50),
+        period_end=due - dt.timedelta(days=21),
+        bill_date=due - dt.timedelta(days=21),
+        due_date=due,
+        usage=5000,
+        total_cents=cents,
+        document={},
+    )
     session.add(bill)
     await session.flush()
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
-                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=cents,
+        source_key=f"bill:{bill.id}",
+        effective_on=bill.bill_date,
+        bill_id=bill.id,
+    )
     start = dt.datetime.combine(DAY, dt.time(13, 30), dt.UTC)
     if notice:
-        session.add(CollectionContact(account_id=account.id, kind=ContactKind.CUTOFF_NOTICE, contacted_at=start - dt.timedelta(days=12), outcome="emailed"))
+        session.add(
+            CollectionContact(
+                account_id=account.id,
+                kind=ContactKind.CUTOFF_NOTICE,
+                contacted_at=start - dt.timedelta(days=12),
+                outcome="emailed",
+            )
+        )
     if call:
-        session.add(CollectionContact(account_id=account.id, kind=ContactKind.COURTESY_CALL, contacted_at=start - dt.timedelta(days=2), outcome="voicemail"))
+        session.add(
+            CollectionContact(
+                account_id=account.id,
+                kind=ContactKind.COURTESY_CALL,
+                contacted_at=start - dt.timedelta(days=2),
+                outcome="voicemail",
+            )
+        )
     await session.flush()
     return account
 
@@ -59,7 +89,10 @@ async def test_the_list_shows_who_qualifies_and_why_others_do_not(client, sessio
     assert page.status_code == 200
     eligible = page.text.split('id="eligible-title"')[1].split('id="calls"')[0]
     assert due.number in eligible and medical.number not in eligible
-    assert "Medical certification on file until" in page.text and "No cut-off notice sent at least 10 days before." in page.text
+    assert (
+        "Medical certification on file until" in page.text
+        and "No cut-off notice sent at least 10 days before." in page.text
+    )
     friday = await client.get("/staff/cutoff?day=2026-12-11")
     assert "No disconnections on Fridays." in friday.text
 
@@ -70,13 +103,22 @@ async def test_orders_are_created_once_and_the_recheck_cancels_those_that_paid(c
     await session.commit()
     await sign_in(client, session, csr)
     assert (await post_form(client, "/staff/cutoff/orders", {"day": DAY.isoformat()})).status_code == 303
-    assert (await post_form(client, "/staff/cutoff/orders", {"day": DAY.isoformat()})).status_code == 303  # twice: nothing new
+    assert (
+        await post_form(client, "/staff/cutoff/orders", {"day": DAY.isoformat()})
+    ).status_code == 303  # twice: nothing new
     await session.commit()
     orders = list(await session.scalars(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.DISCONNECT)))
     assert sorted(o.account_id for o in orders) == sorted([first.id, second.id])
     # The first pays before the crews leave: payments' own effect may already cancel it; the recheck catches the rest.
-    await ledger.post(session, JOB, account_id=first.id, kind=LedgerKind.PAYMENT, amount_cents=-12_000,
-                      source_key="pay:first", effective_on=DAY - dt.timedelta(days=1))
+    await ledger.post(
+        session,
+        JOB,
+        account_id=first.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-12_000,
+        source_key="pay:first",
+        effective_on=DAY - dt.timedelta(days=1),
+    )
     await session.commit()
     assert (await post_form(client, "/staff/cutoff/recheck", {"day": DAY.isoformat()})).status_code == 303
     await session.commit()
@@ -94,11 +136,17 @@ async def test_notices_are_emailed_once_and_a_courtesy_call_is_recorded(client, 
     assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
     assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
     await session.commit()
-    notices = await session.scalar(select(func.count()).select_from(CollectionContact).where(CollectionContact.kind == ContactKind.CUTOFF_NOTICE))
+    notices = await session.scalar(
+        select(func.count()).select_from(CollectionContact).where(CollectionContact.kind == ContactKind.CUTOFF_NOTICE)
+    )
     assert notices == 1
     mail = await session.scalar(select(MailMessage).order_by(MailMessage.id.desc()))
     assert "disconnect" in mail.text_body.lower()
-    response = await post_form(client, f"/staff/cutoff/calls/{account.number}", {"outcome": "reached", "note": "Will pay Friday", "day": DAY.isoformat()})
+    response = await post_form(
+        client,
+        f"/staff/cutoff/calls/{account.number}",
+        {"outcome": "reached", "note": "Will pay Friday", "day": DAY.isoformat()},
+    )
     assert response.status_code == 303
     await session.commit()
     call = await session.scalar(select(CollectionContact).where(CollectionContact.kind == ContactKind.COURTESY_CALL))
@@ -114,7 +162,9 @@ async def test_a_technician_cannot_see_the_cutoff_list(client, session, technici
 
 def _portal(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40}
-    return subprocess.run([sys.executable, "-m", "portal.cli", *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 async def test_the_cli_prints_the_list_and_creates_orders_once(session, database_url) -> None:
@@ -128,7 +178,9 @@ async def test_the_cli_prints_the_list_and_creates_orders_once(session, database
     weather = _portal(database_url, "cutoff-list", "--date", DAY.isoformat(), "--forecast-high", "20")
     assert "Weather hold" in weather.stdout
     await session.commit()
-    assert await session.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.account_id == account.id)) == 1
+    assert (
+        await session.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.account_id == account.id)) == 1
+    )
 
 
 async def test_a_customer_without_email_gets_a_printable_letter_in_their_language(client, session, csr) -> None:
@@ -157,7 +209,9 @@ async def test_a_customer_without_email_gets_a_printable_letter_in_their_languag
     assert b"/Title (Service disconnection notice for account" in text  # the English letter's heading
     assert "Aviso".encode("utf-16-be").hex().encode() in text  # and the Spanish one's, in Spanish
     one = await client.get(f"/staff/cutoff/letters/{contacts[spanish.id].id}/pdf")
-    assert one.status_code == 200 and b"/Lang (es)" in pdf_text(one.content) and b"/Lang (en)" not in pdf_text(one.content)
+    assert (
+        one.status_code == 200 and b"/Lang (es)" in pdf_text(one.content) and b"/Lang (en)" not in pdf_text(one.content)
+    )
     account_page = await client.get(f"/staff/accounts/{spanish.number}")
     assert f'href="/staff/cutoff/letters/{contacts[spanish.id].id}/pdf"' in account_page.text
 
@@ -173,12 +227,18 @@ async def test_a_letter_that_does_not_exist_answers_not_found(client, session, c
     assert (await client.get("/staff/cutoff/letters/pdf?day=2020-01-01")).status_code == 404
 
 
-async def test_a_notice_recorded_before_notices_kept_their_amount_prints_with_what_was_past_due(client, session, csr) -> None:
+async def test_a_notice_recorded_before_notices_kept_their_amount_prints_with_what_was_past_due(
+    client, session, csr
+) -> None:
     from portal.staff import cutoff
 
     account = await _delinquent(session, "Older", notice=False, call=False, cents=7_700)
-    contact = CollectionContact(account_id=account.id, kind=ContactKind.CUTOFF_NOTICE, outcome="letter",
-                                contacted_at=dt.datetime.combine(DAY, dt.time(15), dt.UTC))
+    contact = CollectionContact(
+        account_id=account.id,
+        kind=ContactKind.CUTOFF_NOTICE,
+        outcome="letter",
+        contacted_at=dt.datetime.combine(DAY, dt.time(15), dt.UTC),
+    )
     session.add(contact)
     await session.commit()
     [letter] = await cutoff.letters(session, contact_id=contact.id)

@@ -21,13 +21,30 @@ async def _queued(session, last_name: str = "Okafor") -> PaymentExtension:  # no
     today = local_today()
     account = await factories.make_account(session, last_name=last_name, account_class=AccountClass.COMMERCIAL)
     due = today - dt.timedelta(days=10)
-    bill = Bill(account_id=account.id, period_start=due - dt.timedelta(days=51), period_end=due - dt.timedelta(days=22),
-                bill_date=due - dt.timedelta(days=21), due_date=due, total_cents=12_300, document={})
+    bill = Bill(
+        account_id=account.id,
+        period_start=due - dt.timedelta(days=51),
+        period_end=due - dt.timedelta(days=22),
+        bill_date=due - dt.timedelta(days=21),
+        due_date=due,
+        total_cents=12_300,
+        document={},
+    )
     session.add(bill)
     await session.flush()
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=12_300,
-                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
-    result = await extensions.request(session, JOB, Policy(), account, promised_on=today + dt.timedelta(days=7), today=today)
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=12_300,
+        source_key=f"bill:{bill.id}",
+        effective_on=bill.bill_date,
+        bill_id=bill.id,
+    )
+    result = await extensions.request(
+        session, JOB, Policy(), account, promised_on=today + dt.timedelta(days=7), today=today
+    )
     assert result.extension.status == ExtensionStatus.PENDING_REVIEW
     await session.commit()
     return result.extension
@@ -54,10 +71,16 @@ async def _account_number(session, ext: PaymentExtension) -> str:  # noqa: ANN00
 async def test_a_csr_grants_a_request_and_it_holds_the_account_off_the_cutoff_list(client, session, csr) -> None:
     ext = await _queued(session)
     await sign_in(client, session, csr)
-    response = await post_form(client, f"/staff/extensions/{ext.id}/approve", {"note": "Owner called: check in the mail"})
+    response = await post_form(
+        client, f"/staff/extensions/{ext.id}/approve", {"note": "Owner called: check in the mail"}
+    )
     assert response.status_code == 303 and response.headers["location"] == "/staff/extensions"
     await session.refresh(ext)
-    assert (ext.status, ext.decided_by_id, ext.reason) == (ExtensionStatus.ACTIVE, csr.id, "Owner called: check in the mail")
+    assert (ext.status, ext.decided_by_id, ext.reason) == (
+        ExtensionStatus.ACTIVE,
+        csr.id,
+        "Owner called: check in the mail",
+    )
     assert await extensions.held_account_ids(session, [ext.account_id], local_today()) == {ext.account_id}
     assert await session.scalar(select(func.count()).where(AuditEvent.action == "extension.approve")) == 1
     assert "Nothing is waiting." in (await client.get("/staff/extensions")).text
@@ -66,7 +89,9 @@ async def test_a_csr_grants_a_request_and_it_holds_the_account_off_the_cutoff_li
 async def test_a_denied_request_is_closed_and_cannot_be_decided_again(client, session, csr) -> None:
     ext = await _queued(session)
     await sign_in(client, session, csr)
-    assert (await post_form(client, f"/staff/extensions/{ext.id}/deny", {"note": "Third request this year"})).status_code == 303
+    assert (
+        await post_form(client, f"/staff/extensions/{ext.id}/deny", {"note": "Third request this year"})
+    ).status_code == 303
     await session.refresh(ext)
     assert ext.status == ExtensionStatus.DENIED and ext.closed_on == local_today()
     again = await post_form(client, f"/staff/extensions/{ext.id}/approve")

@@ -35,17 +35,38 @@ WEB = Actor(user_id=None, label="visitor", origin="web")
 
 @pytest.fixture
 def settings(database_url: str, stripe_clean: str) -> Settings:
-    base = Settings(database_url=database_url, secret_key="test-secret-key-0123456789abcdef0123456789",
-                    public_url="http://portal.test", demo=False, utility_name="City of Riverton Utilities")
+    base = Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789abcdef0123456789",
+        public_url="http://portal.test",
+        demo=False,
+        utility_name="City of Riverton Utilities",
+    )
     return stripe_settings_for(base, stripe_clean)
 
 
 async def _overpaid_by_card(session, payments_ctx, account, owed: int = 1_000, paid: int = 6_000) -> None:  # noqa: ANN001
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=owed,
-                      source_key=f"charge:{account.id}", effective_on=dt.date.today() - dt.timedelta(days=10))
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=owed,
+        source_key=f"charge:{account.id}",
+        effective_on=dt.date.today() - dt.timedelta(days=10),
+    )
     await session.commit()
-    payment = await services.start_payment(session, payments_ctx, WEB, account=account, amount_cents=paid, method="card",
-                                           channel="signed_in", claim_key=f"web:{account.id}", receipt_email=None)
+    payment = await services.start_payment(
+        session,
+        payments_ctx,
+        WEB,
+        account=account,
+        amount_cents=paid,
+        method="card",
+        channel="signed_in",
+        claim_key=f"web:{account.id}",
+        receipt_email=None,
+    )
     await session.commit()
     await confirm_card(payments_ctx, payment.intent_id)
     await services.sync_intent(session, payments_ctx, WEB, payment.intent_id)
@@ -57,12 +78,25 @@ async def _final_with_applied_deposit(session, account, cents: int = 30_000) -> 
     account.status = AccountStatus.FINAL
     customer = await session.get(Customer, account.customer_id)
     customer.mailing_address = "88 New Home Rd, Austin TX 78701"
-    deposit = Deposit(account_id=account.id, required_cents=cents, rule="average_12m", reason="2x average",
-                      status=DepositStatus.APPLIED, paid_cents=cents)
+    deposit = Deposit(
+        account_id=account.id,
+        required_cents=cents,
+        rule="average_12m",
+        reason="2x average",
+        status=DepositStatus.APPLIED,
+        paid_cents=cents,
+    )
     session.add(deposit)
     await session.flush()
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.DEPOSIT_APPLIED, amount_cents=-cents,
-                      source_key=deposits.applied_key(deposit.id), effective_on=dt.date.today())
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.DEPOSIT_APPLIED,
+        amount_cents=-cents,
+        source_key=deposits.applied_key(deposit.id),
+        effective_on=dt.date.today(),
+    )
     await session.commit()
     return deposit
 
@@ -72,7 +106,9 @@ async def _count(session, model, *where) -> int:  # noqa: ANN001
     return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
 
 
-async def test_a_credit_goes_back_to_the_card_once_with_a_reason_and_audit(client, session, payments_ctx, csr, resident) -> None:
+async def test_a_credit_goes_back_to_the_card_once_with_a_reason_and_audit(
+    client, session, payments_ctx, csr, resident
+) -> None:
     await _overpaid_by_card(session, payments_ctx, resident.account)
     assert await ledger.balance(session, resident.account.id) == -5_000
     await sign_in(client, session, csr)
@@ -82,7 +118,9 @@ async def test_a_credit_goes_back_to_the_card_once_with_a_reason_and_audit(clien
     assert page.status_code == 200 and "$50.00" in page.text and "$60.00" in page.text
     form = {"amount": "50.00", "method": "online", "reason": "Paid twice by mistake", "claim": "k1"}
     assert (await post_form(client, f"/staff/accounts/{resident.account.number}/refund", form)).status_code == 303
-    assert (await post_form(client, f"/staff/accounts/{resident.account.number}/refund", form)).status_code == 303  # twice
+    assert (
+        await post_form(client, f"/staff/accounts/{resident.account.number}/refund", form)
+    ).status_code == 303  # twice
     assert await ledger.balance(session, resident.account.id) == 0
     assert await _count(session, PaymentRefund) == 1 and await _count(session, RefundRequest) == 1
     request = await session.scalar(select(RefundRequest))
@@ -93,7 +131,9 @@ async def test_a_credit_goes_back_to_the_card_once_with_a_reason_and_audit(clien
     assert actions == {"refund.request", "refund.send"}
 
 
-async def test_a_refund_over_the_credit_or_the_card_payments_is_refused_and_changes_nothing(client, session, payments_ctx, csr, resident) -> None:
+async def test_a_refund_over_the_credit_or_the_card_payments_is_refused_and_changes_nothing(
+    client, session, payments_ctx, csr, resident
+) -> None:
     await _overpaid_by_card(session, payments_ctx, resident.account, owed=1_000, paid=3_000)
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/refund"
@@ -106,23 +146,39 @@ async def test_a_refund_over_the_credit_or_the_card_payments_is_refused_and_chan
     assert await _count(session, RefundRequest) == 0 and await ledger.balance(session, resident.account.id) == -2_000
 
 
-async def test_a_leftover_deposit_over_the_limit_waits_for_another_supervisor_then_goes_by_check(client, session, csr, supervisor, resident) -> None:
+async def test_a_leftover_deposit_over_the_limit_waits_for_another_supervisor_then_goes_by_check(
+    client, session, csr, supervisor, resident
+) -> None:
     await _final_with_applied_deposit(session, resident.account)
     other = await factories.make_user(session, Role.SUPERVISOR, email="boss2@riverton.example", name="Ray Boss")
     await session.commit()
     await sign_in(client, session, supervisor)
     url = f"/staff/accounts/{resident.account.number}/refund"
-    online = await post_form(client, url, {"amount": "300.00", "method": "online", "reason": "Deposit left over", "claim": "k5"})
+    online = await post_form(
+        client, url, {"amount": "300.00", "method": "online", "reason": "Deposit left over", "claim": "k5"}
+    )
     assert online.status_code == 400 and 'href="#method"' in online.text and "send a check instead" in online.text
-    asked = await post_form(client, url, {"amount": "300.00", "method": "check", "reason": "Deposit left over after the final bill",
-                                          "check_number": "10442", "claim": "k6"})
+    asked = await post_form(
+        client,
+        url,
+        {
+            "amount": "300.00",
+            "method": "check",
+            "reason": "Deposit left over after the final bill",
+            "check_number": "10442",
+            "claim": "k6",
+        },
+    )
     assert asked.status_code == 303
     request = await session.scalar(select(RefundRequest))
     assert request.status == RefundStatus.PENDING_APPROVAL and request.kind == "deposit"
     assert request.mail_to == "88 New Home Rd, Austin TX 78701"
     assert await ledger.balance(session, resident.account.id) == -30_000
     queue = await client.get("/staff/approvals")
-    assert "Deposit left over after the final bill" in queue.text and f'action="/staff/refunds/{request.id}/approve"' in queue.text
+    assert (
+        "Deposit left over after the final bill" in queue.text
+        and f'action="/staff/refunds/{request.id}/approve"' in queue.text
+    )
     own = await post_form(client, f"/staff/refunds/{request.id}/approve")
     assert own.status_code == 400 and "Someone other than the person who asked" in own.text
     client.cookies.clear()
@@ -130,10 +186,18 @@ async def test_a_leftover_deposit_over_the_limit_waits_for_another_supervisor_th
     assert (await post_form(client, f"/staff/refunds/{request.id}/approve")).status_code == 403
     client.cookies.clear()
     await sign_in(client, session, other)
-    assert (await post_form(client, f"/staff/refunds/{request.id}/approve", {"note": "Checked the final bill"})).status_code == 303
+    assert (
+        await post_form(client, f"/staff/refunds/{request.id}/approve", {"note": "Checked the final bill"})
+    ).status_code == 303
     await session.refresh(request)
-    assert (request.status, request.decided_by_id, request.decision_note) == (RefundStatus.SENT, other.id, "Checked the final bill")
-    entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"refund-request:{request.id}:check"))
+    assert (request.status, request.decided_by_id, request.decision_note) == (
+        RefundStatus.SENT,
+        other.id,
+        "Checked the final bill",
+    )
+    entry = await session.scalar(
+        select(LedgerEntry).where(LedgerEntry.source_key == f"refund-request:{request.id}:check")
+    )
     assert (entry.kind, entry.amount_cents) == (LedgerKind.DEPOSIT_REFUNDED, 30_000) and "10442" in entry.memo
     assert await ledger.balance(session, resident.account.id) == 0
     assert (await post_form(client, f"/staff/refunds/{request.id}/approve")).status_code == 409
@@ -147,7 +211,9 @@ async def test_a_rejected_refund_moves_no_money(client, session, csr, supervisor
     request = await session.scalar(select(RefundRequest))
     client.cookies.clear()
     await sign_in(client, session, supervisor)
-    assert (await post_form(client, f"/staff/refunds/{request.id}/reject", {"note": "Collections owes first"})).status_code == 303
+    assert (
+        await post_form(client, f"/staff/refunds/{request.id}/reject", {"note": "Collections owes first"})
+    ).status_code == 303
     await session.refresh(request)
     assert request.status == RefundStatus.REJECTED
     assert await ledger.balance(session, resident.account.id) == -30_000
@@ -158,7 +224,9 @@ async def test_technicians_and_residents_cannot_refund(client, session, technici
     await sign_in(client, session, technician)
     url = f"/staff/accounts/{resident.account.number}/refund"
     assert (await client.get(url)).status_code == 403
-    assert (await post_form(client, url, {"amount": "10.00", "method": "check", "reason": "x", "claim": "k8"})).status_code == 403
+    assert (
+        await post_form(client, url, {"amount": "10.00", "method": "check", "reason": "x", "claim": "k8"})
+    ).status_code == 403
     client.cookies.clear()
     await sign_in(client, session, resident.user)
     assert (await client.get(url)).status_code == 403

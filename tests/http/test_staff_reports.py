@@ -19,12 +19,28 @@ TODAY = dt.date.today()
 
 async def _past_due(session, account, cents: int, days: int) -> None:
     due = TODAY - dt.timedelta(days=days)
-    bill = Bill(account_id=account.id, period_start=due - dt.timedelta(days=50), period_end=due - dt.timedelta(days=21),
-                bill_date=due - dt.timedelta(days=21), due_date=due, usage=5000, total_cents=cents, document={})
+    bill = Bill(
+        account_id=account.id,
+        period_start=due - dt.timedelta(days=50),
+        period_end=due - dt.timedelta(days=21),
+        bill_date=due - dt.timedelta(days=21),
+        due_date=due,
+        usage=5000,
+        total_cents=cents,
+        document={},
+    )
     session.add(bill)
     await session.flush()
-    await ledger.post(session, Actor.job("t"), account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
-                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+    await ledger.post(
+        session,
+        Actor.job("t"),
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=cents,
+        source_key=f"bill:{bill.id}",
+        effective_on=bill.bill_date,
+        bill_id=bill.id,
+    )
 
 
 @pytest.mark.parametrize("name", list(REPORTS))
@@ -38,7 +54,9 @@ async def test_every_report_opens_as_a_page_and_a_csv(client, session, csr, name
     assert next(csv.reader(io.StringIO(download.text)))  # a header row
 
 
-async def test_aged_receivables_put_each_charge_in_its_age_bucket(client, session, csr, resident, other_resident) -> None:
+async def test_aged_receivables_put_each_charge_in_its_age_bucket(
+    client, session, csr, resident, other_resident
+) -> None:
     await _past_due(session, resident.account, 10_000, 95)
     await _past_due(session, resident.account, 5_050, 45)
     await _past_due(session, other_resident.account, 2_500, 10)
@@ -70,15 +88,17 @@ async def test_a_technician_or_a_resident_cannot_see_reports(client, session, te
 
 
 async def test_read_exceptions_list_flagged_reads_and_skipped_orders(client, session, csr, resident) -> None:
+    from zoneinfo import ZoneInfo
+
     from sqlalchemy import select
 
     from portal.accounts.models import Meter, MeterRead, WorkOrderKind, WorkOrderStatus
     from tests import factories
 
-    from zoneinfo import ZoneInfo
-
     meter = await session.scalar(select(Meter).where(Meter.premise_id == resident.account.premise_id))
-    now = dt.datetime.combine(local_today(), dt.time(12), ZoneInfo("America/Chicago"))  # within the report's default day
+    now = dt.datetime.combine(
+        local_today(), dt.time(12), ZoneInfo("America/Chicago")
+    )  # within the report's default day
     session.add(MeterRead(meter_id=meter.id, value=99_999, read_at=now, flags=["high", "re_entered"]))
     session.add(MeterRead(meter_id=meter.id, value=10, read_at=now - dt.timedelta(hours=1), flags=[]))
     order = await factories.make_order(session, resident.account, kind=WorkOrderKind.READ)
@@ -87,17 +107,27 @@ async def test_read_exceptions_list_flagged_reads_and_skipped_orders(client, ses
     await session.commit()
     await sign_in(client, session, csr)
     rows = list(csv.DictReader(io.StringIO((await client.get("/staff/reports/read-exceptions.csv")).text)))
-    assert [row["Exception"] for row in rows] == ["High, Re-entered", "Skipped: Locked gate"] or \
-        sorted(row["Exception"] for row in rows) == ["High, Re-entered", "Skipped: Locked gate"]
+    assert [row["Exception"] for row in rows] == ["High, Re-entered", "Skipped: Locked gate"] or sorted(
+        row["Exception"] for row in rows
+    ) == ["High, Re-entered", "Skipped: Locked gate"]
     assert all(row["Reading"] != "10" for row in rows)
 
 
-async def test_credit_balances_list_final_accounts_first_with_what_we_owe(client, session, csr, resident, other_resident) -> None:
+async def test_credit_balances_list_final_accounts_first_with_what_we_owe(
+    client, session, csr, resident, other_resident
+) -> None:
     from portal.accounts.models import AccountStatus
 
     for account, cents in ((resident.account, -2_000), (other_resident.account, -9_000)):
-        await ledger.post(session, Actor.job("t"), account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=cents,
-                          source_key=f"over:{account.id}", effective_on=local_today())
+        await ledger.post(
+            session,
+            Actor.job("t"),
+            account_id=account.id,
+            kind=LedgerKind.PAYMENT,
+            amount_cents=cents,
+            source_key=f"over:{account.id}",
+            effective_on=local_today(),
+        )
     resident.account.status = AccountStatus.FINAL
     await session.commit()
     await sign_in(client, session, csr)
@@ -109,10 +139,22 @@ async def test_credit_balances_list_final_accounts_first_with_what_we_owe(client
 async def test_the_arrangements_report_shows_why_one_broke(client, session, csr, resident) -> None:
     from portal.accounts.models import ArrangementStatus, PaymentArrangement
 
-    session.add(PaymentArrangement(account_id=resident.account.id, status=ArrangementStatus.BROKEN, total_cents=40_000,
-                                   down_payment_cents=20_000, starts_on=local_today() - dt.timedelta(days=40), closed_on=local_today(),
-                                   instalments=[], outcome_note="The instalment of $100.00 due 2026-12-16 was not paid."))
+    session.add(
+        PaymentArrangement(
+            account_id=resident.account.id,
+            status=ArrangementStatus.BROKEN,
+            total_cents=40_000,
+            down_payment_cents=20_000,
+            starts_on=local_today() - dt.timedelta(days=40),
+            closed_on=local_today(),
+            instalments=[],
+            outcome_note="The instalment of $100.00 due 2026-12-16 was not paid.",
+        )
+    )
     await session.commit()
     await sign_in(client, session, csr)
     page = await client.get("/staff/reports/arrangements")
-    assert "The instalment of $100.00 due 2026-12-16 was not paid." in page.text and "0 completed, 1 broken, 0 running." in page.text
+    assert (
+        "The instalment of $100.00 due 2026-12-16 was not paid." in page.text
+        and "0 completed, 1 broken, 0 running." in page.text
+    )

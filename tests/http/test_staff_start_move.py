@@ -38,8 +38,15 @@ def _day() -> dt.date:
     return tenancy.earliest_date(current_policy(), local_today())
 
 
-NEW_CUSTOMER = {"account_class": "residential", "first_name": "Rosa", "last_name": "Delgado", "phone": "254-555-0199",
-                "email": "rosa@example.com", "language": "es", "deposit_option": "pay"}
+NEW_CUSTOMER = {
+    "account_class": "residential",
+    "first_name": "Rosa",
+    "last_name": "Delgado",
+    "phone": "254-555-0199",
+    "email": "rosa@example.com",
+    "language": "es",
+    "deposit_option": "pay",
+}
 
 
 async def _count(session, model) -> int:  # noqa: ANN001
@@ -74,8 +81,11 @@ async def test_a_start_without_a_name_or_contact_shows_the_errors_and_creates_no
     premise = await _vacant(session)
     await sign_in(client, session, csr)
     before = await _count(session, Account)
-    response = await post_form(client, f"/staff/start/{premise.id}", {"start_on": _day().isoformat(), "account_class": "residential",
-                                                                      "language": "en", "deposit_option": "pay"})
+    response = await post_form(
+        client,
+        f"/staff/start/{premise.id}",
+        {"start_on": _day().isoformat(), "account_class": "residential", "language": "en", "deposit_option": "pay"},
+    )
     assert response.status_code == 400 and "There is a problem" in response.text
     for field in ("first_name", "last_name", "phone"):
         assert f'href="#{field}"' in response.text
@@ -91,16 +101,36 @@ async def test_a_start_on_a_weekend_is_refused_with_the_rule(client, session, cs
     assert await _count(session, ServiceRequest) == 0 and await _count(session, Deposit) == 0
 
 
-async def test_an_existing_customer_starts_at_a_second_address_and_their_login_sees_it(client, session, csr, resident) -> None:
+async def test_an_existing_customer_starts_at_a_second_address_and_their_login_sees_it(
+    client, session, csr, resident
+) -> None:
     premise = await _vacant(session)
     await sign_in(client, session, csr)
     found = await client.get(f"/staff/start?q=evergreen&customer={resident.account.number}")
     assert f'href="/staff/start/{premise.id}?customer={resident.account.number}"' in found.text
-    unknown = await post_form(client, f"/staff/start/{premise.id}", {"customer_account": "100000000", "start_on": _day().isoformat(),
-                                                                     "account_class": "residential", "language": "en", "deposit_option": "pay"})
+    unknown = await post_form(
+        client,
+        f"/staff/start/{premise.id}",
+        {
+            "customer_account": "100000000",
+            "start_on": _day().isoformat(),
+            "account_class": "residential",
+            "language": "en",
+            "deposit_option": "pay",
+        },
+    )
     assert unknown.status_code == 400 and 'href="#customer_account"' in unknown.text
-    response = await post_form(client, f"/staff/start/{premise.id}", {"customer_account": resident.account.number, "start_on": _day().isoformat(),
-                                                                      "account_class": "residential", "language": "en", "deposit_option": "pay"})
+    response = await post_form(
+        client,
+        f"/staff/start/{premise.id}",
+        {
+            "customer_account": resident.account.number,
+            "start_on": _day().isoformat(),
+            "account_class": "residential",
+            "language": "en",
+            "deposit_option": "pay",
+        },
+    )
     assert response.status_code == 303, response.text
     await session.commit()
     new = await session.scalar(select(Account).where(Account.premise_id == premise.id))
@@ -111,15 +141,29 @@ async def test_an_existing_customer_starts_at_a_second_address_and_their_login_s
 async def test_a_good_letter_of_credit_waives_the_deposit(client, session, csr) -> None:
     premise = await _vacant(session)
     await sign_in(client, session, csr)
-    letter = {"deposit_option": "letter", "utility": "Temple Water", "service_from": "2023-01-01", "late_payments": "0",
-              "disconnects": "0", "returned_payments": "0"}
-    missing = await post_form(client, f"/staff/start/{premise.id}", {**NEW_CUSTOMER, "deposit_option": "letter", "start_on": _day().isoformat()})
+    letter = {
+        "deposit_option": "letter",
+        "utility": "Temple Water",
+        "service_from": "2023-01-01",
+        "late_payments": "0",
+        "disconnects": "0",
+        "returned_payments": "0",
+    }
+    missing = await post_form(
+        client,
+        f"/staff/start/{premise.id}",
+        {**NEW_CUSTOMER, "deposit_option": "letter", "start_on": _day().isoformat()},
+    )
     assert missing.status_code == 400 and 'href="#utility"' in missing.text and 'href="#service_from"' in missing.text
-    response = await post_form(client, f"/staff/start/{premise.id}", {**NEW_CUSTOMER, **letter, "start_on": _day().isoformat()})
+    response = await post_form(
+        client, f"/staff/start/{premise.id}", {**NEW_CUSTOMER, **letter, "start_on": _day().isoformat()}
+    )
     assert response.status_code == 303
     await session.commit()
     deposit = await session.scalar(select(Deposit))
-    assert deposit.status == DepositStatus.WAIVED and deposit.required_cents == 0 and "Temple Water" in deposit.waiver_note
+    assert (
+        deposit.status == DepositStatus.WAIVED and deposit.required_cents == 0 and "Temple Water" in deposit.waiver_note
+    )
 
 
 async def test_a_csr_transfers_service_to_the_new_address(client, session, csr, resident) -> None:
@@ -131,8 +175,11 @@ async def test_a_csr_transfers_service_to_the_new_address(client, session, csr, 
     assert f'href="/staff/accounts/{resident.account.number}/move/{premise.id}"' in found.text
     stop_on = _day()
     start_on = tenancy.earliest_date(current_policy(), stop_on)
-    response = await post_form(client, f"/staff/accounts/{resident.account.number}/move/{premise.id}",
-                               {"stop_on": stop_on.isoformat(), "start_on": start_on.isoformat(), "deposit_option": "pay"})
+    response = await post_form(
+        client,
+        f"/staff/accounts/{resident.account.number}/move/{premise.id}",
+        {"stop_on": stop_on.isoformat(), "start_on": start_on.isoformat(), "deposit_option": "pay"},
+    )
     assert response.status_code == 303, response.text
     await session.commit()
     request = await session.scalar(select(ServiceRequest))
@@ -145,8 +192,11 @@ async def test_a_csr_transfers_service_to_the_new_address(client, session, csr, 
     customer = await session.get(Customer, resident.account.customer_id)
     await session.refresh(customer)
     assert "9 Harbor Ln" in customer.mailing_address  # the final bill goes to the new address
-    again = await post_form(client, f"/staff/accounts/{resident.account.number}/move/{premise.id}",
-                            {"stop_on": stop_on.isoformat(), "start_on": start_on.isoformat(), "deposit_option": "pay"})
+    again = await post_form(
+        client,
+        f"/staff/accounts/{resident.account.number}/move/{premise.id}",
+        {"stop_on": stop_on.isoformat(), "start_on": start_on.isoformat(), "deposit_option": "pay"},
+    )
     assert again.status_code == 400 and "already requested" in again.text
     assert await _count(session, ServiceRequest) == 1
 
@@ -162,6 +212,8 @@ async def test_technicians_cannot_start_or_transfer_service(client, session, tec
     premise = await _vacant(session)
     await sign_in(client, session, technician)
     assert (await client.get("/staff/start")).status_code == 403
-    assert (await post_form(client, f"/staff/start/{premise.id}", {**NEW_CUSTOMER, "start_on": _day().isoformat()})).status_code == 403
+    assert (
+        await post_form(client, f"/staff/start/{premise.id}", {**NEW_CUSTOMER, "start_on": _day().isoformat()})
+    ).status_code == 403
     assert (await client.get(f"/staff/accounts/{resident.account.number}/move")).status_code == 403
     assert await _count(session, ServiceRequest) == 0

@@ -8,7 +8,9 @@ from tests.http.helpers import post_form, sign_in
 
 async def _counts(session) -> tuple[int, int, int]:
     await session.commit()
-    return tuple([await session.scalar(select(func.count()).select_from(m)) for m in (Account, LedgerEntry, AuditEvent)])
+    return tuple(
+        [await session.scalar(select(func.count()).select_from(m)) for m in (Account, LedgerEntry, AuditEvent)]
+    )
 
 
 async def test_a_practice_payment_changes_no_real_account(client, session, csr, resident) -> None:

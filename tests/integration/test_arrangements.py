@@ -26,23 +26,46 @@ START = dt.date(2026, 11, 16)  # a Monday
 async def owing(session, cents: int = 40_000):  # noqa: ANN001, ANN201
     account = await factories.make_account(session)
     due = START - dt.timedelta(days=45)
-    bill = Bill(account_id=account.id, period_start=due - dt.timedelta(days=50), period_end=due - dt.timedelta(days=21),
-                bill_date=due - dt.timedelta(days=21), due_date=due, total_cents=cents, document={})
+    bill = Bill(
+        account_id=account.id,
+        period_start=due - dt.timedelta(days=50),
+        period_end=due - dt.timedelta(days=21),
+        bill_date=due - dt.timedelta(days=21),
+        due_date=due,
+        total_cents=cents,
+        document={},
+    )
     session.add(bill)
     await session.flush()
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
-                      source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=cents,
+        source_key=f"bill:{bill.id}",
+        effective_on=bill.bill_date,
+        bill_id=bill.id,
+    )
     return account
 
 
 async def grant(session, account, instalments: int = 2) -> PaymentArrangement:  # noqa: ANN001
-    return await account_actions.grant_arrangement(session, JOB, POLICY, account, instalments=instalments,
-                                                   reason="Hardship", today=START)
+    return await account_actions.grant_arrangement(
+        session, JOB, POLICY, account, instalments=instalments, reason="Hardship", today=START
+    )
 
 
 async def pay(session, account, cents: int, on: dt.date, key: str):  # noqa: ANN001, ANN201
-    return await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-cents,
-                             source_key=key, effective_on=on)
+    return await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-cents,
+        source_key=key,
+        effective_on=on,
+    )
 
 
 async def test_the_down_payment_is_due_two_days_after_the_grant(session) -> None:
@@ -75,8 +98,14 @@ async def test_a_bank_return_breaks_it_even_when_the_plan_is_paid_ahead(session)
     account = await owing(session)
     plan = await grant(session, account)
     posted = await pay(session, account, 40_000, START, "pi_1")
-    await ledger.reverse(session, JOB, posted.entry.id, reason="ACH return R01", effective_on=dt.date(2026, 11, 20),
-                         source_key="return:ch_1")
+    await ledger.reverse(
+        session,
+        JOB,
+        posted.entry.id,
+        reason="ACH return R01",
+        effective_on=dt.date(2026, 11, 20),
+        source_key="return:ch_1",
+    )
     await arrangements.check(session, JOB, on=dt.date(2026, 11, 21))
     assert plan.status == ArrangementStatus.BROKEN and "returned on 2026-11-20" in plan.outcome_note
 

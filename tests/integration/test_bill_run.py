@@ -92,15 +92,28 @@ async def test_inserting_bills_skips_one_already_there_and_keeps_the_others(sess
     skipping that one, as the run's ON CONFLICT path does."""
     first = await factories.make_account(session)
     second = await factories.make_account(session)
-    row = {"cycle": 1, "period_start": dt.date(2026, 6, 4), "period_end": ON, "bill_date": ON,
-           "due_date": dt.date(2026, 7, 24), "prev_read_id": None, "curr_read_id": None, "usage": 0,
-           "estimated": False, "final": False, "previous_balance_cents": 0, "total_cents": 100,
-           "document": {"v": 1}, "created_at": dt.datetime.now(dt.UTC)}
+    row = {
+        "cycle": 1,
+        "period_start": dt.date(2026, 6, 4),
+        "period_end": ON,
+        "bill_date": ON,
+        "due_date": dt.date(2026, 7, 24),
+        "prev_read_id": None,
+        "curr_read_id": None,
+        "usage": 0,
+        "estimated": False,
+        "final": False,
+        "previous_balance_cents": 0,
+        "total_cents": 100,
+        "document": {"v": 1},
+        "created_at": dt.datetime.now(dt.UTC),
+    }
     already = await insert_bills(session, [{**row, "account_id": first.id}])
     assert list(already) == [first.id]
 
-    created = await insert_bills(session, [{**row, "account_id": first.id, "total_cents": 999},
-                                           {**row, "account_id": second.id}])
+    created = await insert_bills(
+        session, [{**row, "account_id": first.id, "total_cents": 999}, {**row, "account_id": second.id}]
+    )
     assert list(created) == [second.id]
     assert await session.scalar(select(Bill.total_cents).where(Bill.account_id == first.id)) == 100
     assert await count(session, Bill, Bill.account_id.in_([first.id, second.id])) == 2
@@ -123,11 +136,14 @@ async def test_two_runs_at_once_bill_each_account_once(session, database_url) ->
     assert await count(session, LedgerEntry, LedgerEntry.kind == LedgerKind.CHARGE) == 30
     ids = [a.id for a in accounts]
     per_account = await session.execute(
-        select(Bill.account_id, func.count()).where(Bill.account_id.in_(ids)).group_by(Bill.account_id))
+        select(Bill.account_id, func.count()).where(Bill.account_id.in_(ids)).group_by(Bill.account_id)
+    )
     assert {n for _, n in per_account} == {1}
 
 
-async def test_a_missing_read_is_estimated_three_times_then_a_read_order_and_the_fourth_is_held(session, engine) -> None:
+async def test_a_missing_read_is_estimated_three_times_then_a_read_order_and_the_fourth_is_held(
+    session, engine
+) -> None:
     await with_rates(session)
     # reads stop after March: April, May, June and July bills have no read
     account = await billable_account(session, monthly_reads(dt.date(2026, 3, 3), 12, per_month=3_000))
@@ -141,14 +157,19 @@ async def test_a_missing_read_is_estimated_three_times_then_a_read_order_and_the
     assert [r.read_orders for r in results] == [0, 0, 1, 0]  # the order from the third is still open for the fourth
     bills = list(await session.scalars(select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end)))
     assert [b.estimated for b in bills] == [True, True, True]
-    estimated_reads = list(await session.scalars(
-        select(MeterRead).where(MeterRead.source == ReadSource.ESTIMATED).order_by(MeterRead.read_at)))
+    estimated_reads = list(
+        await session.scalars(
+            select(MeterRead).where(MeterRead.source == ReadSource.ESTIMATED).order_by(MeterRead.read_at)
+        )
+    )
     assert [b.curr_read_id for b in bills] == [r.id for r in estimated_reads]
     # each estimate continues from the last: 3,000 gal a month from April 2025's same period
     assert [r.value for r in estimated_reads] == [46_000 + 3_000 * n for n in range(1, 4)]
     await session.refresh(account)
     assert account.consecutive_estimates == 3
-    assert await count(session, WorkOrder, WorkOrder.account_id == account.id, WorkOrder.kind == WorkOrderKind.READ) == 1
+    assert (
+        await count(session, WorkOrder, WorkOrder.account_id == account.id, WorkOrder.kind == WorkOrderKind.READ) == 1
+    )
 
 
 async def test_an_actual_read_after_estimates_resets_the_count(session, engine) -> None:
@@ -177,8 +198,17 @@ async def test_a_final_bill_is_prorated_to_the_stop_and_the_held_deposit_is_appl
     account.status = AccountStatus.FINAL
     for service in await session.scalars(select(Service).where(Service.account_id == account.id)):
         service.ended_on = dt.date(2026, 6, 20)
-    session.add(Deposit(account_id=account.id, required_cents=15_000, rule="new_premise", reason="New premise",
-                        status=DepositStatus.HELD, paid_cents=15_000, interest_cents=120))
+    session.add(
+        Deposit(
+            account_id=account.id,
+            required_cents=15_000,
+            rule="new_premise",
+            reason="New premise",
+            status=DepositStatus.HELD,
+            paid_cents=15_000,
+            interest_cents=120,
+        )
+    )
     await session.commit()
 
     # The run for the June 3 period already billed... here the first bill after the stop is the final bill.
@@ -201,14 +231,34 @@ async def test_a_final_bill_applies_what_was_paid_of_a_deposit_and_drops_the_unp
     office = Actor.job("test")
     await with_rates(session)
     account = await billable_account(session, monthly_reads(dt.date(2026, 6, 3), 2) + [(dt.date(2026, 6, 20), 22_500)])
-    deposit = Deposit(account_id=account.id, required_cents=20_000, rule="new_premise", reason="New premise",
-                      status=DepositStatus.REQUIRED)
+    deposit = Deposit(
+        account_id=account.id,
+        required_cents=20_000,
+        rule="new_premise",
+        reason="New premise",
+        status=DepositStatus.REQUIRED,
+    )
     session.add(deposit)
     await session.flush()
-    await ledger.post(session, office, account_id=account.id, kind=LedgerKind.DEPOSIT_BILLED, amount_cents=20_000,
-                      source_key=f"deposit:{deposit.id}:billed", effective_on=dt.date(2026, 5, 1))
-    await payments.post_payment(session, office, account_id=account.id, amount_cents=5_000, source_key="test:part",
-                                method="cash", paid_at=dt.datetime(2026, 5, 2, 15, tzinfo=dt.UTC), timezone="UTC")
+    await ledger.post(
+        session,
+        office,
+        account_id=account.id,
+        kind=LedgerKind.DEPOSIT_BILLED,
+        amount_cents=20_000,
+        source_key=f"deposit:{deposit.id}:billed",
+        effective_on=dt.date(2026, 5, 1),
+    )
+    await payments.post_payment(
+        session,
+        office,
+        account_id=account.id,
+        amount_cents=5_000,
+        source_key="test:part",
+        method="cash",
+        paid_at=dt.datetime(2026, 5, 2, 15, tzinfo=dt.UTC),
+        timezone="UTC",
+    )
     await session.refresh(deposit)
     assert (deposit.status, deposit.paid_cents) == (DepositStatus.REQUIRED, 5_000)
     account.status = AccountStatus.FINAL
@@ -218,8 +268,10 @@ async def test_a_final_bill_applies_what_was_paid_of_a_deposit_and_drops_the_unp
 
     assert (await run(engine)).final == 1
     bill = await session.scalar(select(Bill).where(Bill.account_id == account.id))
-    entries = {e.source_key: e.amount_cents for e in await session.scalars(
-        select(LedgerEntry).where(LedgerEntry.account_id == account.id))}
+    entries = {
+        e.source_key: e.amount_cents
+        for e in await session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == account.id))
+    }
     assert entries[f"deposit:{deposit.id}:applied"] == -5_000
     assert entries[f"deposit:{deposit.id}:unbilled"] == -15_000
     # the deposit charge is gone, and the $50 paid towards it counts against the final bill
@@ -246,16 +298,33 @@ async def test_a_final_account_closes_when_its_final_bill_is_paid_off(session, e
     assert account.status == AccountStatus.FINAL  # it still owes the final bill
 
     paid_at = dt.datetime(2026, 7, 6, 15, tzinfo=dt.UTC)
-    await payments.post_payment(session, Actor.job("test"), account_id=account.id, amount_cents=bill.total_cents - 1,
-                                source_key="test:most", method="cash", paid_at=paid_at, timezone="UTC")
+    await payments.post_payment(
+        session,
+        Actor.job("test"),
+        account_id=account.id,
+        amount_cents=bill.total_cents - 1,
+        source_key="test:most",
+        method="cash",
+        paid_at=paid_at,
+        timezone="UTC",
+    )
     await session.refresh(account)
     assert account.status == AccountStatus.FINAL  # a cent short
-    await payments.post_payment(session, Actor.job("test"), account_id=account.id, amount_cents=1,
-                                source_key="test:rest", method="cash", paid_at=paid_at, timezone="UTC")
+    await payments.post_payment(
+        session,
+        Actor.job("test"),
+        account_id=account.id,
+        amount_cents=1,
+        source_key="test:rest",
+        method="cash",
+        paid_at=paid_at,
+        timezone="UTC",
+    )
     await session.refresh(account)
     assert account.status == AccountStatus.CLOSED
-    audited = await session.scalar(select(AuditEvent.after).where(AuditEvent.action == "account.status",
-                                                                  AuditEvent.account_id == account.id))
+    audited = await session.scalar(
+        select(AuditEvent.after).where(AuditEvent.action == "account.status", AuditEvent.account_id == account.id)
+    )
     assert audited["status"] == "closed"
 
 
@@ -278,14 +347,22 @@ async def test_portal_close_settled_closes_final_accounts_at_zero_once(session, 
     await run(engine)
     bill = await session.scalar(select(Bill).where(Bill.account_id == settled.id))
     # money that reached zero some other way than the services that close accounts as they go (a raw adjustment)
-    await ledger.post(session, Actor.job("test"), account_id=settled.id, kind=LedgerKind.ADJUSTMENT,
-                      amount_cents=-bill.total_cents, source_key="test:write-off", effective_on=dt.date(2026, 7, 10))
+    await ledger.post(
+        session,
+        Actor.job("test"),
+        account_id=settled.id,
+        kind=LedgerKind.ADJUSTMENT,
+        amount_cents=-bill.total_cents,
+        source_key="test:write-off",
+        effective_on=dt.date(2026, 7, 10),
+    )
     await session.commit()
 
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40}
     for expected in ("Closed 1 settled", "Closed 0 settled"):
-        done = subprocess.run([sys.executable, "-m", "portal.cli", "close-settled"], env=env, capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "portal.cli", "close-settled"], env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0 and expected in done.stdout, done.stderr
     await session.refresh(settled)
     await session.refresh(owing)
@@ -334,7 +411,9 @@ async def test_units_under_a_master_meter_share_its_use(session, engine) -> None
 def test_due_dates_move_off_weekends_and_holidays() -> None:
     assert due_date(dt.date(2026, 6, 6), POLICY) == dt.date(2026, 6, 29)  # June 27 is a Saturday
     assert due_date(dt.date(2026, 6, 29), POLICY) == dt.date(2026, 7, 20)
-    assert due_date(dt.date(2026, 6, 13), POLICY) == dt.date(2026, 7, 6)  # Sat July 4 -> observed Fri July 3 is a holiday; Sun -> Mon
+    assert due_date(dt.date(2026, 6, 13), POLICY) == dt.date(
+        2026, 7, 6
+    )  # Sat July 4 -> observed Fri July 3 is a holiday; Sun -> Mon
     assert due_date(dt.date(2026, 6, 12), POLICY) == dt.date(2026, 7, 6)  # Fri July 3 (observed holiday) -> Mon July 6
 
 
@@ -371,7 +450,9 @@ async def test_post_many_posts_each_source_key_once(session) -> None:
     account = await factories.make_account(session)
     items = [ledger.NewEntry(account.id, LedgerKind.CHARGE, 100 * n, f"k:{n}", ON, "x") for n in range(1, 4)]
     first = await ledger.post_many(session, Actor.job("test"), items)
-    again = await ledger.post_many(session, Actor.job("test"), items[1:] + [ledger.NewEntry(account.id, LedgerKind.FEE, 7, "k:4", ON)])
+    again = await ledger.post_many(
+        session, Actor.job("test"), items[1:] + [ledger.NewEntry(account.id, LedgerKind.FEE, 7, "k:4", ON)]
+    )
     assert set(first) == {"k:1", "k:2", "k:3"} and set(again) == {"k:4"}
     assert await ledger.balance(session, account.id) == 607
     assert await count(session, AuditEvent, AuditEvent.action == "ledger.post") == 4

@@ -11,7 +11,9 @@ from portal.accounts.models import AuditEvent, Role, User
 
 def _portal(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40}
-    return subprocess.run([sys.executable, "-m", "portal.cli", *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 async def test_create_staff_makes_a_login_with_an_audit_row(database_url, session) -> None:
@@ -19,7 +21,9 @@ async def test_create_staff_makes_a_login_with_an_audit_row(database_url, sessio
     assert result.returncode == 0, result.stderr
     user = await session.scalar(select(User).where(User.email == "new.tech@riverton.example"))
     assert user is not None and user.role == Role.FIELD
-    assert await session.scalar(select(AuditEvent).where(AuditEvent.action == "user.create", AuditEvent.entity_id == str(user.id)))
+    assert await session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "user.create", AuditEvent.entity_id == str(user.id))
+    )
 
 
 async def test_create_staff_refuses_a_duplicate_email(database_url, session) -> None:

@@ -12,7 +12,16 @@ from sqlalchemy import func, select
 
 from portal.accounts import deposits, ledger
 from portal.accounts.actor import Actor
-from portal.accounts.models import AccountClass, AccountStatus, AuditEvent, Bill, Deposit, DepositStatus, LedgerEntry, LedgerKind
+from portal.accounts.models import (
+    AccountClass,
+    AccountStatus,
+    AuditEvent,
+    Bill,
+    Deposit,
+    DepositStatus,
+    LedgerEntry,
+    LedgerKind,
+)
 from portal.accounts.payments import post_payment
 from portal.accounts.policy import Policy
 from tests import factories
@@ -29,16 +38,25 @@ def noon(day: dt.date) -> dt.datetime:
 
 async def account_with_deposit(session, status: AccountStatus = AccountStatus.ACTIVE):  # noqa: ANN001, ANN201
     account = await factories.make_account(session, status=status)
-    decision = await deposits.quote(session, POLICY, premise_id=account.premise_id, account_class=AccountClass.RESIDENTIAL,
-                                    today=TODAY)
+    decision = await deposits.quote(
+        session, POLICY, premise_id=account.premise_id, account_class=AccountClass.RESIDENTIAL, today=TODAY
+    )
     deposit = await deposits.require(session, JOB, account, decision, today=TODAY)
     assert deposit.required_cents == 15_000
     return account, deposit
 
 
 async def pay(session, account, cents: int, key: str, on: dt.date = TODAY):  # noqa: ANN001, ANN201
-    return await post_payment(session, JOB, account_id=account.id, amount_cents=cents, source_key=key, method="cash",
-                              paid_at=noon(on), timezone=TZ)
+    return await post_payment(
+        session,
+        JOB,
+        account_id=account.id,
+        amount_cents=cents,
+        source_key=key,
+        method="cash",
+        paid_at=noon(on),
+        timezone=TZ,
+    )
 
 
 async def test_paying_the_billed_deposit_holds_it(session) -> None:
@@ -47,8 +65,13 @@ async def test_paying_the_billed_deposit_holds_it(session) -> None:
     assert (deposit.paid_cents, deposit.status) == (10_000, DepositStatus.REQUIRED)
     await pay(session, account, 5_000, "receipt:2")
     assert (deposit.paid_cents, deposit.status) == (15_000, DepositStatus.HELD)
-    audit = list(await session.scalars(select(AuditEvent).where(AuditEvent.action == "deposit.paid").order_by(AuditEvent.id)))
-    assert [a.after for a in audit] == [{"status": "required", "paid_cents": 10_000}, {"status": "held", "paid_cents": 15_000}]
+    audit = list(
+        await session.scalars(select(AuditEvent).where(AuditEvent.action == "deposit.paid").order_by(AuditEvent.id))
+    )
+    assert [a.after for a in audit] == [
+        {"status": "required", "paid_cents": 10_000},
+        {"status": "held", "paid_cents": 15_000},
+    ]
 
 
 async def test_a_replayed_payment_moves_nothing(session) -> None:
@@ -76,15 +99,37 @@ async def _monthly_bills(session, account, count: int, late: set[int] = frozense
     due = TODAY
     for n in range(count):
         due = deposits.add_months(TODAY + dt.timedelta(days=20), n)
-        bill = Bill(account_id=account.id, period_start=due - dt.timedelta(days=50), period_end=due - dt.timedelta(days=21),
-                    bill_date=due - dt.timedelta(days=21), due_date=due, total_cents=4_000, document={})
+        bill = Bill(
+            account_id=account.id,
+            period_start=due - dt.timedelta(days=50),
+            period_end=due - dt.timedelta(days=21),
+            bill_date=due - dt.timedelta(days=21),
+            due_date=due,
+            total_cents=4_000,
+            document={},
+        )
         session.add(bill)
         await session.flush()
-        await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=4_000,
-                          source_key=f"bill:{bill.id}", effective_on=bill.bill_date, bill_id=bill.id)
+        await ledger.post(
+            session,
+            JOB,
+            account_id=account.id,
+            kind=LedgerKind.CHARGE,
+            amount_cents=4_000,
+            source_key=f"bill:{bill.id}",
+            effective_on=bill.bill_date,
+            bill_id=bill.id,
+        )
         paid_on = due + dt.timedelta(days=5 if n in late else -5)
-        await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-4_000,
-                          source_key=f"pay:{bill.id}", effective_on=paid_on)
+        await ledger.post(
+            session,
+            JOB,
+            account_id=account.id,
+            kind=LedgerKind.PAYMENT,
+            amount_cents=-4_000,
+            source_key=f"pay:{bill.id}",
+            effective_on=paid_on,
+        )
     return due + dt.timedelta(days=6)
 
 
@@ -121,12 +166,24 @@ async def test_a_final_account_keeps_its_deposit_for_the_final_bill(session) -> 
 
 async def test_the_command_runs_as_a_job(database_url, session) -> None:
     account, _deposit = await account_with_deposit(session)
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-15_000,
-                      source_key="lockbox:legacy", effective_on=TODAY)  # posted without post_payment: the job finds it
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-15_000,
+        source_key="lockbox:legacy",
+        effective_on=TODAY,
+    )  # posted without post_payment: the job finds it
     await session.commit()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40}
-    result = subprocess.run([sys.executable, "-m", "portal.cli", "deposits-check", "--date", TODAY.isoformat()],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "portal.cli", "deposits-check", "--date", TODAY.isoformat()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "1 now held" in result.stdout
     session.expire_all()

@@ -33,20 +33,46 @@ POLICY = Policy()
 TODAY = dt.date(2026, 11, 10)
 
 
-async def bill(session, account, *, bill_date: dt.date, total: int, due: dt.date | None = None, post: bool = True) -> Bill:  # noqa: ANN001
-    row = Bill(account_id=account.id, period_start=bill_date - dt.timedelta(days=31), period_end=bill_date - dt.timedelta(days=2),
-               bill_date=bill_date, due_date=due or bill_date + dt.timedelta(days=21), total_cents=total, document={})
+async def bill(
+    session, account, *, bill_date: dt.date, total: int, due: dt.date | None = None, post: bool = True
+) -> Bill:  # noqa: ANN001
+    row = Bill(
+        account_id=account.id,
+        period_start=bill_date - dt.timedelta(days=31),
+        period_end=bill_date - dt.timedelta(days=2),
+        bill_date=bill_date,
+        due_date=due or bill_date + dt.timedelta(days=21),
+        total_cents=total,
+        document={},
+    )
     session.add(row)
     await session.flush()
     if post:
-        await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=total,
-                          source_key=f"bill:{row.id}", effective_on=bill_date, bill_id=row.id)
+        await ledger.post(
+            session,
+            JOB,
+            account_id=account.id,
+            kind=LedgerKind.CHARGE,
+            amount_cents=total,
+            source_key=f"bill:{row.id}",
+            effective_on=bill_date,
+            bill_id=row.id,
+        )
     return row
 
 
 async def pay(session, account, cents: int, on: dt.date, key: str) -> LedgerEntry:  # noqa: ANN001
-    return (await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-cents,
-                              source_key=key, effective_on=on)).entry
+    return (
+        await ledger.post(
+            session,
+            JOB,
+            account_id=account.id,
+            kind=LedgerKind.PAYMENT,
+            amount_cents=-cents,
+            source_key=key,
+            effective_on=on,
+        )
+    ).entry
 
 
 async def past_due_account(session, **kwargs):  # noqa: ANN001, ANN201
@@ -59,16 +85,21 @@ async def past_due_account(session, **kwargs):  # noqa: ANN001, ANN201
 async def test_the_quote_uses_the_premise_history_of_earlier_customers(session) -> None:
     previous = await factories.make_account(session)
     for month in range(1, 13):
-        await bill(session, previous, bill_date=dt.date(2025, 11, 15) + dt.timedelta(days=30 * month), total=6_000, post=False)
+        await bill(
+            session, previous, bill_date=dt.date(2025, 11, 15) + dt.timedelta(days=30 * month), total=6_000, post=False
+        )
     await bill(session, previous, bill_date=dt.date(2024, 1, 1), total=99_999, post=False)  # too old: ignored
-    decision = await deposits.quote(session, POLICY, premise_id=previous.premise_id,
-                                    account_class=AccountClass.RESIDENTIAL, today=TODAY)
+    decision = await deposits.quote(
+        session, POLICY, premise_id=previous.premise_id, account_class=AccountClass.RESIDENTIAL, today=TODAY
+    )
     assert decision.required_cents == 12_000 and decision.rule == deposits.RULE_AVERAGE
 
 
 async def test_a_required_deposit_is_billed_once_and_withdrawn_by_a_reversal(session) -> None:
     account = await factories.make_account(session, status=AccountStatus.PENDING, meter_size="1")
-    decision = await deposits.quote(session, POLICY, premise_id=account.premise_id, account_class=AccountClass.RESIDENTIAL, today=TODAY)
+    decision = await deposits.quote(
+        session, POLICY, premise_id=account.premise_id, account_class=AccountClass.RESIDENTIAL, today=TODAY
+    )
     assert decision.required_cents == 20_000
     deposit = await deposits.require(session, JOB, account, decision, today=TODAY)
     assert deposit.status == DepositStatus.REQUIRED and deposit.reason == decision.reason
@@ -83,8 +114,14 @@ async def test_a_required_deposit_is_billed_once_and_withdrawn_by_a_reversal(ses
 async def test_a_waived_deposit_posts_nothing_and_keeps_the_letter(session) -> None:
     account = await factories.make_account(session, status=AccountStatus.PENDING)
     letter = deposits.LetterOfCredit("Temple Water", dt.date(2024, 1, 1), None, 0, 0, 0)
-    decision = await deposits.quote(session, POLICY, premise_id=account.premise_id,
-                                    account_class=AccountClass.RESIDENTIAL, today=TODAY, letter=letter)
+    decision = await deposits.quote(
+        session,
+        POLICY,
+        premise_id=account.premise_id,
+        account_class=AccountClass.RESIDENTIAL,
+        today=TODAY,
+        letter=letter,
+    )
     deposit = await deposits.require(session, JOB, account, decision, today=TODAY, letter=letter)
     assert deposit.status == DepositStatus.WAIVED and deposit.required_cents == 0
     assert "Temple Water" in (deposit.waiver_note or "")
@@ -112,7 +149,9 @@ async def test_an_ineligible_request_goes_to_a_csr_with_the_reason(session, csr)
     assert await extensions.held_account_ids(session, None, TODAY) == set()
     assert [e.id for e in await extensions.review_queue(session)] == [result.extension.id]
     staff = Actor(user_id=csr.id, label=csr.email, origin=JOB.origin)
-    await extensions.decide(session, staff, result.extension, approve=True, note="Customer called; hardship", today=TODAY)
+    await extensions.decide(
+        session, staff, result.extension, approve=True, note="Customer called; hardship", today=TODAY
+    )
     assert result.extension.status == ExtensionStatus.ACTIVE and result.extension.decided_by_id == csr.id
 
 
@@ -127,8 +166,12 @@ async def test_no_past_due_balance_is_refused_outright(session) -> None:
 async def test_the_check_marks_kept_and_broken_notifies_and_changes_nothing_when_run_again(session) -> None:
     keeper = await past_due_account(session)
     breaker = await past_due_account(session, last_name="Smith")
-    kept = (await extensions.request(session, JOB, POLICY, keeper, promised_on=dt.date(2026, 11, 18), today=TODAY)).extension
-    broken = (await extensions.request(session, JOB, POLICY, breaker, promised_on=dt.date(2026, 11, 18), today=TODAY)).extension
+    kept = (
+        await extensions.request(session, JOB, POLICY, keeper, promised_on=dt.date(2026, 11, 18), today=TODAY)
+    ).extension
+    broken = (
+        await extensions.request(session, JOB, POLICY, breaker, promised_on=dt.date(2026, 11, 18), today=TODAY)
+    ).extension
     await pay(session, keeper, 9_500, dt.date(2026, 11, 17), "k1")
     await pay(session, breaker, 2_000, dt.date(2026, 11, 17), "b1")
     tally = await extensions.check(session, JOB, on=dt.date(2026, 11, 18))
@@ -145,7 +188,9 @@ async def test_the_check_marks_kept_and_broken_notifies_and_changes_nothing_when
 
 async def test_a_returned_payment_does_not_keep_an_extension(session) -> None:
     account = await past_due_account(session)
-    extension = (await extensions.request(session, JOB, POLICY, account, promised_on=dt.date(2026, 11, 18), today=TODAY)).extension
+    extension = (
+        await extensions.request(session, JOB, POLICY, account, promised_on=dt.date(2026, 11, 18), today=TODAY)
+    ).extension
     payment = await pay(session, account, 9_500, dt.date(2026, 11, 12), "r1")
     await ledger.reverse(session, JOB, payment.id, reason="ACH return", effective_on=dt.date(2026, 11, 14))
     await extensions.check(session, JOB, on=dt.date(2026, 11, 19))
@@ -157,8 +202,13 @@ async def test_the_command_runs_as_a_job(database_url, session) -> None:
     await extensions.request(session, JOB, POLICY, account, promised_on=dt.date(2026, 11, 18), today=TODAY)
     await session.commit()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40}
-    result = subprocess.run([sys.executable, "-m", "portal.cli", "extensions-check", "--date", "2026-11-25"],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "portal.cli", "extensions-check", "--date", "2026-11-25"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "1 broken" in result.stdout
     status = await session.scalar(select(PaymentExtension.status))

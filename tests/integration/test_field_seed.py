@@ -6,7 +6,16 @@ from sqlalchemy import select
 
 from portal import seed
 from portal.accounts import sync_exceptions
-from portal.accounts.models import Account, AccountStatus, Customer, Premise, User, WorkOrder, WorkOrderKind, WorkOrderStatus
+from portal.accounts.models import (
+    Account,
+    AccountStatus,
+    Customer,
+    Premise,
+    User,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -15,12 +24,19 @@ async def test_the_seed_gives_luis_a_dog_a_medical_alert_and_a_restore_and_dispa
     await seed.load(session, seed.build(TODAY, premises=150, seed=3))
     await session.commit()
     luis = await session.scalar(select(User).where(User.email == "tech1@riverton.example"))
-    mine = list(await session.scalars(select(WorkOrder).where(WorkOrder.assigned_to_id == luis.id,
-                                                             WorkOrder.status == WorkOrderStatus.ASSIGNED)))
+    mine = list(
+        await session.scalars(
+            select(WorkOrder).where(WorkOrder.assigned_to_id == luis.id, WorkOrder.status == WorkOrderStatus.ASSIGNED)
+        )
+    )
     hazards = [(await session.get(Premise, o.premise_id)).hazards or "" for o in mine]
     assert any("Dog" in h for h in hazards)
-    medical = [o for o in mine if o.kind == WorkOrderKind.DISCONNECT
-               and (await session.get(Customer, (await session.get(Account, o.account_id)).customer_id)).medical_alert_until]
+    medical = [
+        o
+        for o in mine
+        if o.kind == WorkOrderKind.DISCONNECT
+        and (await session.get(Customer, (await session.get(Account, o.account_id)).customer_id)).medical_alert_until
+    ]
     assert medical
     restore = [o for o in mine if o.kind == WorkOrderKind.RESTORE]
     assert restore and restore[0].due_on == TODAY
@@ -33,4 +49,7 @@ async def test_the_seed_gives_luis_a_dog_a_medical_alert_and_a_restore_and_dispa
 
     owners = await routes.owners(session)
     assert set(owners) == set(await routes.codes(session)) and None not in owners.values()
-    assert set(owners.values()) == {luis.id, (await session.scalar(select(User).where(User.email == "tech2@riverton.example"))).id}
+    assert set(owners.values()) == {
+        luis.id,
+        (await session.scalar(select(User).where(User.email == "tech2@riverton.example"))).id,
+    }

@@ -23,27 +23,53 @@ POLICY = Policy(holidays=us_holidays(range(2025, 2028)))
 
 
 async def make_bill(session, account, bill_date: dt.date, total: int) -> Bill:  # noqa: ANN001
-    bill = Bill(account_id=account.id, period_start=bill_date - dt.timedelta(days=30), period_end=bill_date,
-                bill_date=bill_date, due_date=due_date(bill_date, POLICY), total_cents=total, document={})
+    bill = Bill(
+        account_id=account.id,
+        period_start=bill_date - dt.timedelta(days=30),
+        period_end=bill_date,
+        bill_date=bill_date,
+        due_date=due_date(bill_date, POLICY),
+        total_cents=total,
+        document={},
+    )
     session.add(bill)
     await session.flush()
-    session.add(LedgerEntry(account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=total, effective_on=bill_date,
-                            source_key=f"bill:{account.id}:{bill_date}", bill_id=bill.id))
+    session.add(
+        LedgerEntry(
+            account_id=account.id,
+            kind=LedgerKind.CHARGE,
+            amount_cents=total,
+            effective_on=bill_date,
+            source_key=f"bill:{account.id}:{bill_date}",
+            bill_id=bill.id,
+        )
+    )
     await session.flush()
     return bill
 
 
 async def pay(session, account, cents: int, on: dt.date) -> None:  # noqa: ANN001
-    session.add(LedgerEntry(account_id=account.id, kind=LedgerKind.PAYMENT, amount_cents=-cents, effective_on=on,
-                            source_key=f"pay:{account.id}:{on}:{cents}"))
+    session.add(
+        LedgerEntry(
+            account_id=account.id,
+            kind=LedgerKind.PAYMENT,
+            amount_cents=-cents,
+            effective_on=on,
+            source_key=f"pay:{account.id}:{on}:{cents}",
+        )
+    )
     await session.flush()
 
 
 async def fees(session, account) -> list[int]:  # noqa: ANN001
     await session.commit()
-    return list(await session.scalars(
-        select(LedgerEntry.amount_cents).where(LedgerEntry.account_id == account.id, LedgerEntry.kind == LedgerKind.LATE_FEE)
-        .order_by(LedgerEntry.id)))
+    return list(
+        await session.scalars(
+            select(LedgerEntry.amount_cents)
+            .where(LedgerEntry.account_id == account.id, LedgerEntry.kind == LedgerKind.LATE_FEE)
+            .order_by(LedgerEntry.id)
+        )
+    )
 
 
 async def run(engine, on: dt.date):  # noqa: ANN001, ANN201
@@ -99,7 +125,9 @@ async def test_a_fee_is_never_charged_on_a_fee(session, engine) -> None:
     assert await fees(session, account) == [1_000, 1_500]
 
 
-async def test_a_payment_goes_to_the_oldest_charge_the_fee_included_and_the_fee_itself_never_counts(session, engine) -> None:
+async def test_a_payment_goes_to_the_oldest_charge_the_fee_included_and_the_fee_itself_never_counts(
+    session, engine
+) -> None:
     account = await factories.make_account(session)
     await make_bill(session, account, dt.date(2026, 5, 1), 10_000)
     await session.commit()
@@ -117,8 +145,16 @@ async def test_no_fee_during_an_active_payment_extension_or_when_paid(session, e
     await make_bill(session, extended, dt.date(2026, 6, 1), 10_000)
     await make_bill(session, paid, dt.date(2026, 6, 1), 10_000)
     await pay(session, paid, 10_000, dt.date(2026, 6, 20))
-    session.add(PaymentExtension(account_id=extended.id, amount_cents=10_000, requested_on=dt.date(2026, 6, 20),
-                                 promised_on=dt.date(2026, 7, 2), status=ExtensionStatus.ACTIVE, granted_by_rule=True))
+    session.add(
+        PaymentExtension(
+            account_id=extended.id,
+            amount_cents=10_000,
+            requested_on=dt.date(2026, 6, 20),
+            promised_on=dt.date(2026, 7, 2),
+            status=ExtensionStatus.ACTIVE,
+            granted_by_rule=True,
+        )
+    )
     await session.commit()
     result = await run(engine, dt.date(2026, 6, 25))
     assert result.charged == 0
@@ -131,4 +167,9 @@ async def test_old_bills_outside_the_look_back_are_left_alone(session, engine) -
     await make_bill(session, account, dt.date(2026, 1, 2), 10_000)
     await session.commit()
     assert (await run(engine, dt.date(2026, 6, 25))).considered == 0
-    assert await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == LedgerKind.LATE_FEE)) == 0
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == LedgerKind.LATE_FEE)
+        )
+        == 0
+    )

@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from portal.accounts import ledger, payments
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict
-from portal.accounts.models import AccountStatus, AuditEvent, LedgerEntry, LedgerKind, WorkOrder, WorkOrderKind, WorkOrderStatus
+from portal.accounts.models import (
+    AccountStatus,
+    AuditEvent,
+    LedgerEntry,
+    LedgerKind,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
 from portal.accounts.policy import Policy, us_holidays
 from tests import factories
 
@@ -25,15 +33,31 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 async def overdue_account(session, cents: int = 12_000, **kwargs):  # noqa: ANN001, ANN201
     account = await factories.make_account(session, **kwargs)
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
-                      source_key=f"test-charge:{account.id}", effective_on=TUESDAY - dt.timedelta(days=45))
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=cents,
+        source_key=f"test-charge:{account.id}",
+        effective_on=TUESDAY - dt.timedelta(days=45),
+    )
     return account
 
 
 async def pay(session, account, cents: int, key: str, when: dt.datetime | None = None, method: str = "card"):  # noqa: ANN001, ANN201
-    return await payments.post_payment(session, JOB, account_id=account.id, amount_cents=cents, source_key=key,
-                                       method=method, paid_at=when or at(TUESDAY, 10, 42), timezone=TZ,
-                                       reference="PAY-1", policy=POLICY)
+    return await payments.post_payment(
+        session,
+        JOB,
+        account_id=account.id,
+        amount_cents=cents,
+        source_key=key,
+        method=method,
+        paid_at=when or at(TUESDAY, 10, 42),
+        timezone=TZ,
+        reference="PAY-1",
+        policy=POLICY,
+    )
 
 
 async def test_posting_the_same_key_twice_posts_one_entry_and_applies_effects_once(session) -> None:
@@ -44,7 +68,9 @@ async def test_posting_the_same_key_twice_posts_one_entry_and_applies_effects_on
     assert first.created and not second.created and second.entry.id == first.entry.id
     assert first.cancelled_order_ids == (order.id,) and second.cancelled_order_ids == ()
     assert await ledger.balance(session, account.id) == 0
-    count = await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key == "pi_123"))
+    count = await session.scalar(
+        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key == "pi_123")
+    )
     assert count == 1
 
 
@@ -91,7 +117,9 @@ async def test_paying_a_disconnected_account_after_three_asks_for_a_restore_next
     assert order.due_on == dt.date(2026, 11, 25)
 
 
-async def test_a_completed_disconnect_counts_as_service_off_and_a_second_payment_adds_no_second_restore(session) -> None:
+async def test_a_completed_disconnect_counts_as_service_off_and_a_second_payment_adds_no_second_restore(
+    session,
+) -> None:
     account = await overdue_account(session)
     disconnect = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
     disconnect.status = WorkOrderStatus.COMPLETED
@@ -100,8 +128,11 @@ async def test_a_completed_disconnect_counts_as_service_off_and_a_second_payment
     first = await pay(session, account, 12_000, "rcpt-1", method="cash")
     second = await pay(session, account, 1_000, "rcpt-2", method="cash")
     assert first.restore_order_id is not None and second.restore_order_id == first.restore_order_id
-    restores = await session.scalar(select(func.count()).select_from(WorkOrder).where(
-        WorkOrder.account_id == account.id, WorkOrder.kind == WorkOrderKind.RESTORE))
+    restores = await session.scalar(
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(WorkOrder.account_id == account.id, WorkOrder.kind == WorkOrderKind.RESTORE)
+    )
     assert restores == 1
 
 
@@ -117,8 +148,17 @@ async def test_a_bank_payment_processing_marks_the_account_payment_pending(sessi
 
     account = await overdue_account(session)
     other = await overdue_account(session)
-    session.add(OnlinePayment(account_id=account.id, claim_key="web:p", confirmation="PENDING2", method="us_bank_account",
-                              channel="signed_in", amount_cents=12_000, status="processing"))
+    session.add(
+        OnlinePayment(
+            account_id=account.id,
+            claim_key="web:p",
+            confirmation="PENDING2",
+            method="us_bank_account",
+            channel="signed_in",
+            amount_cents=12_000,
+            status="processing",
+        )
+    )
     await session.flush()
     assert await payments.accounts_with_payment_pending(session, [account.id, other.id]) == {account.id}
 
@@ -126,7 +166,9 @@ async def test_a_bank_payment_processing_marks_the_account_payment_pending(sessi
 async def test_a_restore_ordered_by_a_payment_charges_the_business_hours_reconnection_fee_once(session) -> None:
     account = await overdue_account(session, status=AccountStatus.DISCONNECTED)
     result = await pay(session, account, 12_000, "pi_fee", when=at(TUESDAY, 16, 30))
-    fee = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"reconnect:{result.restore_order_id}"))
+    fee = await session.scalar(
+        select(LedgerEntry).where(LedgerEntry.source_key == f"reconnect:{result.restore_order_id}")
+    )
     assert (fee.kind, fee.amount_cents) == (LedgerKind.FEE, 5_000)
     await pay(session, account, 12_000, "pi_fee", when=at(TUESDAY, 16, 30))  # replayed
     await pay(session, account, 2_000, "pi_more", when=at(TUESDAY, 16, 40))  # the same restore still open
@@ -143,7 +185,9 @@ async def test_a_restore_tonight_swaps_the_fee_for_the_after_hours_one(session) 
     order = await session.get(WorkOrder, result.restore_order_id)
     assert order.due_on == dt.date(2026, 11, 25)
     with pytest.raises(Refused):
-        await reconnect.restore_after_hours(session, JOB, POLICY, account, now_local=at(TUESDAY, 16, 0))  # still business hours
+        await reconnect.restore_after_hours(
+            session, JOB, POLICY, account, now_local=at(TUESDAY, 16, 0)
+        )  # still business hours
     await reconnect.restore_after_hours(session, JOB, POLICY, account, now_local=at(TUESDAY, 18, 15))
     assert order.due_on == TUESDAY and order.priority == 0 and "After hours" in order.instructions
     assert await ledger.balance(session, account.id) == 10_000  # $50 reversed, $100 charged
@@ -166,10 +210,19 @@ async def test_many_payments_at_once_do_what_one_call_after_another_would(sessio
     whole_order = await factories.make_order(session, whole, kind=WorkOrderKind.DISCONNECT)
     short = await overdue_account(session, zip_code="76504")
     short_order = await factories.make_order(session, short, kind=WorkOrderKind.DISCONNECT)
-    results = await payments.post_payments(session, JOB, [
-        new(split, 7_000, "lockbox:a"), new(whole, 12_000, "lockbox:b"), new(split, 5_000, "lockbox:c", 11),
-        new(short, 4_000, "lockbox:d"), new(split, 5_000, "lockbox:c", 11),
-    ], timezone=TZ, policy=POLICY)
+    results = await payments.post_payments(
+        session,
+        JOB,
+        [
+            new(split, 7_000, "lockbox:a"),
+            new(whole, 12_000, "lockbox:b"),
+            new(split, 5_000, "lockbox:c", 11),
+            new(short, 4_000, "lockbox:d"),
+            new(split, 5_000, "lockbox:c", 11),
+        ],
+        timezone=TZ,
+        policy=POLICY,
+    )
     assert [r.created for r in results] == [True, True, True, True, False]
     assert results[4].entry.id == results[2].entry.id
     assert results[0].cancelled_order_ids == () and results[2].cancelled_order_ids == (split_order.id,)
@@ -177,8 +230,11 @@ async def test_many_payments_at_once_do_what_one_call_after_another_would(sessio
     assert [await ledger.balance(session, a.id) for a in (split, whole, short)] == [0, 0, 8_000]
     await session.refresh(short_order)
     assert short_order.status != WorkOrderStatus.CANCELLED
-    audits = await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "ledger.post",
-                                                                                    AuditEvent.account_id == split.id))
+    audits = await session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "ledger.post", AuditEvent.account_id == split.id)
+    )
     assert audits == 3  # the test charge and two payments
 
 
@@ -187,15 +243,22 @@ async def test_a_batch_refuses_a_key_reused_with_other_details_and_posts_nothing
     other = await overdue_account(session, zip_code="76502")
     await pay(session, account, 5_000, "lockbox:used")
     with pytest.raises(Conflict):
-        await payments.post_payments(session, JOB, [new(other, 3_000, "lockbox:fresh"), new(other, 6_000, "lockbox:used")],
-                                     timezone=TZ, policy=POLICY)
+        await payments.post_payments(
+            session,
+            JOB,
+            [new(other, 3_000, "lockbox:fresh"), new(other, 6_000, "lockbox:used")],
+            timezone=TZ,
+            policy=POLICY,
+        )
 
 
 async def test_a_batch_payment_that_clears_a_disconnected_account_orders_the_restore_with_its_fee(session) -> None:
     account = await overdue_account(session)
     account.status = AccountStatus.DISCONNECTED
     await session.flush()
-    [result] = await payments.post_payments(session, JOB, [new(account, 12_000, "lockbox:r")], timezone=TZ, policy=POLICY)
+    [result] = await payments.post_payments(
+        session, JOB, [new(account, 12_000, "lockbox:r")], timezone=TZ, policy=POLICY
+    )
     restore = await session.get(WorkOrder, result.restore_order_id)
     assert restore.kind == WorkOrderKind.RESTORE and restore.due_on == TUESDAY
     assert await ledger.balance(session, account.id) == POLICY.reconnect_fee_cents

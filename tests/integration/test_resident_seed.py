@@ -17,6 +17,7 @@ async def test_the_seed_has_requests_and_extensions_in_every_state(session) -> N
     statuses = set(await session.scalars(select(PaymentExtension.status)))
     assert {ExtensionStatus.KEPT, ExtensionStatus.BROKEN} <= statuses
     assert statuses & {ExtensionStatus.ACTIVE, ExtensionStatus.PENDING_REVIEW}
-    orders = await session.scalar(select(func.count()).select_from(ServiceRequest)
-                                  .join(WorkOrder, WorkOrder.id == ServiceRequest.stop_order_id))
+    orders = await session.scalar(
+        select(func.count()).select_from(ServiceRequest).join(WorkOrder, WorkOrder.id == ServiceRequest.stop_order_id)
+    )
     assert orders >= 2

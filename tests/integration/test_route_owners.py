@@ -12,7 +12,16 @@ from sqlalchemy import select
 from portal.accounts import ledger, payments, routes, tenancy
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
-from portal.accounts.models import AccountStatus, AuditEvent, LedgerKind, Premise, Role, WorkOrder, WorkOrderKind, WorkOrderStatus
+from portal.accounts.models import (
+    AccountStatus,
+    AuditEvent,
+    LedgerKind,
+    Premise,
+    Role,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
 from portal.accounts.policy import Policy, current_policy, us_holidays
 from portal.field import services as field_services
 from portal.staff import cutoff, dispatch
@@ -44,16 +53,26 @@ async def test_a_move_assigns_the_stop_and_the_start_to_each_routes_owner(sessio
     (await session.get(Premise, target.premise_id)).route = "R02"
     await routes.set_owner(session, OFFICE, "R01", luis.id)
     await routes.set_owner(session, OFFICE, "R02", dana.id)
-    result = await tenancy.move_service(session, JOB, POLICY, resident.account, stop_on=MONDAY, premise_id=target.premise_id,
-                                        start_on=MONDAY, today=WEDNESDAY, link_user_id=resident.user.id)
+    result = await tenancy.move_service(
+        session,
+        JOB,
+        POLICY,
+        resident.account,
+        stop_on=MONDAY,
+        premise_id=target.premise_id,
+        start_on=MONDAY,
+        today=WEDNESDAY,
+        link_user_id=resident.user.id,
+    )
     stop = await session.get(WorkOrder, result.request.stop_order_id)
     start = await session.get(WorkOrder, result.request.start_order_id)
     assert (stop.kind, stop.assigned_to_id, stop.status) == (WorkOrderKind.STOP, luis.id, WorkOrderStatus.ASSIGNED)
     assert (start.kind, start.assigned_to_id, start.status) == (WorkOrderKind.START, dana.id, WorkOrderStatus.ASSIGNED)
     assert await _on_list(session, luis, stop) and await _on_list(session, dana, start)
     assert not await _on_list(session, luis, start)
-    created = await session.scalar(select(AuditEvent).where(AuditEvent.action == "work_order.create",
-                                                            AuditEvent.entity_id == str(start.id)))
+    created = await session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "work_order.create", AuditEvent.entity_id == str(start.id))
+    )
     assert created.after["assigned_to_id"] == dana.id
 
 
@@ -61,8 +80,15 @@ async def test_an_order_a_csr_creates_goes_to_the_routes_owner(session, resident
     luis = await _tech(session, "Luis")
     await routes.set_owner(session, OFFICE, "R01", luis.id)
     csr = await factories.make_user(session, Role.CSR)
-    order = await dispatch.create(session, Actor(csr.id, csr.email, JOB.origin, Role.CSR), resident.account,
-                                  WorkOrderKind.CHECK_READ, WEDNESDAY, "Customer disputes read", WEDNESDAY)
+    order = await dispatch.create(
+        session,
+        Actor(csr.id, csr.email, JOB.origin, Role.CSR),
+        resident.account,
+        WorkOrderKind.CHECK_READ,
+        WEDNESDAY,
+        "Customer disputes read",
+        WEDNESDAY,
+    )
     assert order.assigned_to_id == luis.id and order.status == WorkOrderStatus.ASSIGNED
     assert await _on_list(session, luis, order)
 
@@ -71,7 +97,9 @@ async def test_the_cutoff_job_assigns_disconnects_to_the_routes_owner(session) -
     luis = await _tech(session, "Luis")
     account = await _delinquent(session, "Able")
     await routes.set_owner(session, OFFICE, "R01", luis.id)
-    created = await cutoff.create_orders(session, Actor.job("cutoff-list"), current_policy(), CUTOFF_DAY, "America/Chicago")
+    created = await cutoff.create_orders(
+        session, Actor.job("cutoff-list"), current_policy(), CUTOFF_DAY, "America/Chicago"
+    )
     order = await session.get(WorkOrder, created[0])
     assert order.account_id == account.id and order.kind == WorkOrderKind.DISCONNECT
     assert order.assigned_to_id == luis.id and await _on_list(session, luis, order)
@@ -80,12 +108,27 @@ async def test_the_cutoff_job_assigns_disconnects_to_the_routes_owner(session) -
 async def test_a_restore_after_a_payment_goes_to_the_routes_owner(session) -> None:
     luis = await _tech(session, "Luis")
     account = await factories.make_account(session, status=AccountStatus.DISCONNECTED)
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=12_000,
-                      source_key=f"test-charge:{account.id}", effective_on=dt.date(2026, 10, 1))
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=12_000,
+        source_key=f"test-charge:{account.id}",
+        effective_on=dt.date(2026, 10, 1),
+    )
     await routes.set_owner(session, OFFICE, "R01", luis.id)
-    paid = await payments.post_payment(session, Actor.webhook(), account_id=account.id, amount_cents=12_000, source_key="pi_x",
-                                       method="card", paid_at=dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/Chicago")),
-                                       timezone="America/Chicago", policy=POLICY)
+    paid = await payments.post_payment(
+        session,
+        Actor.webhook(),
+        account_id=account.id,
+        amount_cents=12_000,
+        source_key="pi_x",
+        method="card",
+        paid_at=dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/Chicago")),
+        timezone="America/Chicago",
+        policy=POLICY,
+    )
     restore = await session.get(WorkOrder, paid.restore_order_id)
     assert restore.kind == WorkOrderKind.RESTORE and restore.assigned_to_id == luis.id
     assert await _on_list(session, luis, restore)
@@ -98,8 +141,13 @@ async def test_a_new_owner_gets_new_orders_and_existing_ones_keep_their_technici
     await routes.set_owner(session, OFFICE, "R01", dana.id)
     second = await dispatch.create(session, JOB, resident.account, WorkOrderKind.READ, WEDNESDAY, "", WEDNESDAY)
     assert (first.assigned_to_id, second.assigned_to_id) == (luis.id, dana.id)
-    changes = list(await session.scalars(select(AuditEvent).where(AuditEvent.action == "route.owner").order_by(AuditEvent.id)))
-    assert [(c.before["technician_id"], c.after["technician_id"]) for c in changes] == [(None, luis.id), (luis.id, dana.id)]
+    changes = list(
+        await session.scalars(select(AuditEvent).where(AuditEvent.action == "route.owner").order_by(AuditEvent.id))
+    )
+    assert [(c.before["technician_id"], c.after["technician_id"]) for c in changes] == [
+        (None, luis.id),
+        (luis.id, dana.id),
+    ]
 
 
 async def test_an_owner_who_left_gets_nothing_and_the_order_waits_unassigned(session, resident) -> None:

@@ -8,7 +8,17 @@ from sqlalchemy import func, select, text
 from portal import seed
 from portal.accounts import ledger
 from portal.accounts.models import (
-    Account, AccountStatus, Bill, Customer, LedgerEntry, MeterRead, Role, User, UserAccount, WorkOrder, WorkOrderKind,
+    Account,
+    AccountStatus,
+    Bill,
+    Customer,
+    LedgerEntry,
+    MeterRead,
+    Role,
+    User,
+    UserAccount,
+    WorkOrder,
+    WorkOrderKind,
 )
 
 TODAY = dt.date(2026, 11, 24)
@@ -20,7 +30,8 @@ async def test_a_small_seed_loads_with_personas_history_and_todays_orders(sessio
     await session.commit()
     # the history's moves open accounts (and close others); side seeds open pending ones for today's requests
     assert counts["account"] + counts["move"] == await session.scalar(
-        select(func.count()).select_from(Account).where(Account.status != AccountStatus.PENDING))
+        select(func.count()).select_from(Account).where(Account.status != AccountStatus.PENDING)
+    )
     assert counts["bill"] >= counts["account"] * 13  # 13 or 14 monthly bills each, made by the bill run
 
     roles = dict((await session.execute(select(User.role, func.count()).group_by(User.role))).all())
@@ -37,9 +48,16 @@ async def test_a_small_seed_loads_with_personas_history_and_todays_orders(sessio
     assert {o.assigned_to_id for o in orders} and any(o.kind == WorkOrderKind.DISCONNECT for o in orders)
 
     # Every bill's charge is in the ledger, keyed by the bill: the ledger, not the bill table, holds the money.
-    charged = await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key.like("bill:%")))
+    charged = await session.scalar(
+        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key.like("bill:%"))
+    )
     assert charged == await session.scalar(select(func.count()).select_from(Bill).where(Bill.bill_date <= TODAY))
-    assert await session.scalar(select(func.count()).select_from(Customer).where(Customer.medical_alert_until.is_not(None))) >= 0
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(Customer).where(Customer.medical_alert_until.is_not(None))
+        )
+        >= 0
+    )
 
 
 async def test_the_same_seed_number_gives_the_same_city(session) -> None:
@@ -52,10 +70,18 @@ async def test_the_same_seed_number_gives_the_same_city(session) -> None:
 
 
 async def _history(session) -> list[tuple]:
-    entries = await session.execute(select(LedgerEntry.account_id, LedgerEntry.kind, LedgerEntry.amount_cents,
-                                           LedgerEntry.source_key, LedgerEntry.effective_on).order_by(LedgerEntry.id))
-    bills = await session.execute(select(Bill.account_id, Bill.period_end, Bill.previous_balance_cents, Bill.total_cents)
-                                  .order_by(Bill.id))
+    entries = await session.execute(
+        select(
+            LedgerEntry.account_id,
+            LedgerEntry.kind,
+            LedgerEntry.amount_cents,
+            LedgerEntry.source_key,
+            LedgerEntry.effective_on,
+        ).order_by(LedgerEntry.id)
+    )
+    bills = await session.execute(
+        select(Bill.account_id, Bill.period_end, Bill.previous_balance_cents, Bill.total_cents).order_by(Bill.id)
+    )
     return [tuple(row) for row in entries] + [tuple(row) for row in bills]
 
 

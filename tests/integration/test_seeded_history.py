@@ -40,8 +40,9 @@ DEPOSIT = {AccountClass.RESIDENTIAL: (15_000, 100_000), AccountClass.COMMERCIAL:
 
 async def _persona(session, key: str) -> tuple[User, Account]:
     user = await session.scalar(select(User).where(User.email == seed.PERSONAS[key][0]))
-    account = await session.scalar(select(Account).join(UserAccount, UserAccount.account_id == Account.id)
-                                   .where(UserAccount.user_id == user.id))
+    account = await session.scalar(
+        select(Account).join(UserAccount, UserAccount.account_id == Account.id).where(UserAccount.user_id == user.id)
+    )
     return user, account
 
 
@@ -64,8 +65,13 @@ async def check_every_bills_previous_balance_is_the_ledger_balance_just_before_i
 
 
 async def check_every_accounts_balance_is_its_ledger_sum_wherever_it_is_read(session) -> None:
-    sums = dict((await session.execute(select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
-                                       .group_by(LedgerEntry.account_id))).all())
+    sums = dict(
+        (
+            await session.execute(
+                select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents)).group_by(LedgerEntry.account_id)
+            )
+        ).all()
+    )
     ids = list(await session.scalars(select(Account.id)))
     balances = await ledger.balances(session, ids)
     owed = await arrears.arrears_many(session, ids, TODAY + dt.timedelta(days=400))
@@ -73,33 +79,58 @@ async def check_every_accounts_balance_is_its_ledger_sum_wherever_it_is_read(ses
         assert balances[account_id] == sums.get(account_id, 0) == owed[account_id].balance_cents
     # the latest bill plus what was posted after its charge is what the account owes now
     for account_id in ids[:60]:
-        bill = await session.scalar(select(Bill).where(Bill.account_id == account_id).order_by(Bill.period_end.desc()).limit(1))
+        bill = await session.scalar(
+            select(Bill).where(Bill.account_id == account_id).order_by(Bill.period_end.desc()).limit(1)
+        )
         if bill is None:
             continue
-        charge = await session.scalar(select(LedgerEntry.id).where(LedgerEntry.bill_id == bill.id, LedgerEntry.kind == LedgerKind.CHARGE))
-        after = await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
-                                     .where(LedgerEntry.account_id == account_id, LedgerEntry.id > charge))
+        charge = await session.scalar(
+            select(LedgerEntry.id).where(LedgerEntry.bill_id == bill.id, LedgerEntry.kind == LedgerKind.CHARGE)
+        )
+        after = await session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+                LedgerEntry.account_id == account_id, LedgerEntry.id > charge
+            )
+        )
         assert bill.previous_balance_cents + bill.total_cents + after == balances[account_id]
 
 
 async def check_monthly_bills_and_deposits_fall_in_the_ranges_for_the_account_class(session) -> None:
-    rows = await session.execute(select(Account.account_class, Bill.total_cents).join(Account, Account.id == Bill.account_id)
-                                 .where(Bill.final.is_(False), Bill.estimated.is_(False)))
+    rows = await session.execute(
+        select(Account.account_class, Bill.total_cents)
+        .join(Account, Account.id == Bill.account_id)
+        .where(Bill.final.is_(False), Bill.estimated.is_(False))
+    )
     seen = defaultdict(list)
     for account_class, total in rows:
         seen[account_class].append(total)
     for account_class, (low, high) in MONTHLY_BILL.items():
         assert seen[account_class], account_class
-        assert low <= min(seen[account_class]) and max(seen[account_class]) <= high, (account_class, min(seen[account_class]), max(seen[account_class]))
+        assert low <= min(seen[account_class]) and max(seen[account_class]) <= high, (
+            account_class,
+            min(seen[account_class]),
+            max(seen[account_class]),
+        )
     # what the deposit rule asks of a new customer at every address today, from the engine's bills there
     policy = current_policy()
     accounts = list(await session.scalars(select(Account).where(Account.status == AccountStatus.ACTIVE)))
     for account in accounts:
-        decision = await deposits.quote(session, policy, premise_id=account.premise_id, account_class=account.account_class, today=TODAY)
+        decision = await deposits.quote(
+            session, policy, premise_id=account.premise_id, account_class=account.account_class, today=TODAY
+        )
         low, high = DEPOSIT[account.account_class]
-        assert low <= decision.required_cents <= high, (account.id, account.account_class, decision.required_cents, decision.reason)
+        assert low <= decision.required_cents <= high, (
+            account.id,
+            account.account_class,
+            decision.required_cents,
+            decision.reason,
+        )
         assert decision.rule != deposits.RULE_NEW_PREMISE_SMALL  # every address has a year of bills
-    made = list(await session.execute(select(Account.account_class, Deposit.required_cents).join(Account, Account.id == Deposit.account_id)))
+    made = list(
+        await session.execute(
+            select(Account.account_class, Deposit.required_cents).join(Account, Account.id == Deposit.account_id)
+        )
+    )
     assert made, "the history's new customers paid deposits set by the rule"
     for account_class, cents in made:
         low, high = DEPOSIT[account_class]
@@ -112,18 +143,35 @@ async def check_the_history_has_every_kind_of_payment_late_fees_and_the_rarer_st
     assert {"pi_", "receipt", "lockbox", "draft"} <= prefixes
     memos = set(await session.scalars(select(LedgerEntry.memo).where(LedgerEntry.kind == LedgerKind.PAYMENT)))
     assert {"Payment by card", "Payment by bank account", "Payment by bank draft", "Payment by mailed check"} <= memos
-    fees = await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == LedgerKind.LATE_FEE))
+    fees = await session.scalar(
+        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == LedgerKind.LATE_FEE)
+    )
     assert fees >= 10
-    assert await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key.like("late:%"))) == fees
+    assert (
+        await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key.like("late:%")))
+        == fees
+    )
     statuses = set(await session.scalars(select(PaymentExtension.status)))
     assert {ExtensionStatus.KEPT, ExtensionStatus.BROKEN} <= statuses
-    assert await session.scalar(select(func.count()).select_from(PaymentArrangement)
-                                .where(PaymentArrangement.status != ArrangementStatus.CANCELLED)) >= 1
-    restores = list(await session.scalars(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.RESTORE,
-                                                                  WorkOrder.status == WorkOrderStatus.COMPLETED)))
+    assert (
+        await session.scalar(
+            select(func.count())
+            .select_from(PaymentArrangement)
+            .where(PaymentArrangement.status != ArrangementStatus.CANCELLED)
+        )
+        >= 1
+    )
+    restores = list(
+        await session.scalars(
+            select(WorkOrder).where(
+                WorkOrder.kind == WorkOrderKind.RESTORE, WorkOrder.status == WorkOrderStatus.COMPLETED
+            )
+        )
+    )
     assert restores and all(o.completed_at.date() < TODAY for o in restores)
-    reconnect_fees = await session.scalar(select(func.count()).select_from(LedgerEntry)
-                                          .where(LedgerEntry.source_key.like("reconnect:%")))
+    reconnect_fees = await session.scalar(
+        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key.like("reconnect:%"))
+    )
     assert reconnect_fees == len(restores)
 
 
@@ -138,32 +186,61 @@ async def check_the_demo_personas_are_what_the_demo_promises(session) -> None:
     assert late.account_class == AccountClass.RESIDENTIAL
     owed = await arrears.arrears(session, late.id, TODAY)
     assert owed.past_due_cents >= policy.cutoff_minimum_past_due_cents
-    last = await session.scalar(select(Bill).where(Bill.account_id == late.id).order_by(Bill.period_end.desc()).limit(1))
+    last = await session.scalar(
+        select(Bill).where(Bill.account_id == late.id).order_by(Bill.period_end.desc()).limit(1)
+    )
     assert last.previous_balance_cents > 0
-    assert last.previous_balance_cents == await ledger.balance(session, late.id) - last.total_cents - await session.scalar(
+    assert last.previous_balance_cents == await ledger.balance(
+        session, late.id
+    ) - last.total_cents - await session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-            LedgerEntry.account_id == late.id, LedgerEntry.id > select(LedgerEntry.id).where(
-                LedgerEntry.bill_id == last.id, LedgerEntry.kind == LedgerKind.CHARGE).scalar_subquery()))
+            LedgerEntry.account_id == late.id,
+            LedgerEntry.id
+            > select(LedgerEntry.id)
+            .where(LedgerEntry.bill_id == last.id, LedgerEntry.kind == LedgerKind.CHARGE)
+            .scalar_subquery(),
+        )
+    )
 
     luis = await session.scalar(select(User).where(User.email == seed.PERSONAS["technician"][0]))
-    todays = list(await session.scalars(select(WorkOrder).where(WorkOrder.assigned_to_id == luis.id, WorkOrder.due_on == TODAY,
-                                                                WorkOrder.status == WorkOrderStatus.ASSIGNED)))
+    todays = list(
+        await session.scalars(
+            select(WorkOrder).where(
+                WorkOrder.assigned_to_id == luis.id,
+                WorkOrder.due_on == TODAY,
+                WorkOrder.status == WorkOrderStatus.ASSIGNED,
+            )
+        )
+    )
     assert len(todays) >= 5
     for key, role in (("csr", Role.CSR), ("supervisor", Role.SUPERVISOR)):
         assert (await session.scalar(select(User).where(User.email == seed.PERSONAS[key][0]))).role == role
     # the cut-off list has people on it, medical alerts among the customers
-    disconnects = list(await session.scalars(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.DISCONNECT, WorkOrder.due_on == TODAY)))
+    disconnects = list(
+        await session.scalars(
+            select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.DISCONNECT, WorkOrder.due_on == TODAY)
+        )
+    )
     figures = await arrears.arrears_many(session, [o.account_id for o in disconnects], TODAY)
     assert disconnects and all(f.past_due_cents > 0 for f in figures.values())
-    assert await session.scalar(select(func.count()).select_from(Customer).where(Customer.medical_alert_until.is_not(None))) >= 1
+    assert (
+        await session.scalar(
+            select(func.count()).select_from(Customer).where(Customer.medical_alert_until.is_not(None))
+        )
+        >= 1
+    )
 
 
 async def check_todays_orders_are_on_their_route_owners_lists(session) -> None:
     owner_of = await routes.owners(session)
     assert owner_of and all(owner_of.values())
-    rows = (await session.execute(
-        select(WorkOrder.id, WorkOrder.assigned_to_id, Premise.route).join(Premise, Premise.id == WorkOrder.premise_id)
-        .where(WorkOrder.status == WorkOrderStatus.ASSIGNED, WorkOrder.due_on == TODAY))).all()
+    rows = (
+        await session.execute(
+            select(WorkOrder.id, WorkOrder.assigned_to_id, Premise.route)
+            .join(Premise, Premise.id == WorkOrder.premise_id)
+            .where(WorkOrder.status == WorkOrderStatus.ASSIGNED, WorkOrder.due_on == TODAY)
+        )
+    ).all()
     assert len(rows) > 20
     assert [r for r in rows if r.assigned_to_id != owner_of[r.route]] == []
 

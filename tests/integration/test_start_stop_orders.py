@@ -54,13 +54,28 @@ def evening(day: dt.date) -> dt.datetime:
 
 
 def _read(order: WorkOrder, value: int, when: dt.datetime) -> sync.Mutation:
-    return sync.Mutation(mutation_id=str(uuid.uuid4()), device_id="phone", seq=1, kind="record_read", order_id=order.id,
-                         base_version=order.version, payload={"value": value, "at": when.isoformat(), "confirmed": True})
+    return sync.Mutation(
+        mutation_id=str(uuid.uuid4()),
+        device_id="phone",
+        seq=1,
+        kind="record_read",
+        order_id=order.id,
+        base_version=order.version,
+        payload={"value": value, "at": when.isoformat(), "confirmed": True},
+    )
 
 
-async def _complete_in_the_field(maker, tech, order: WorkOrder, value: int, day: dt.date,  # noqa: ANN001
-                                 when: Callable[[dt.date], dt.datetime] = noon) -> dict:
-    ctx = sync.Context(policy=POLICY, actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago")
+async def _complete_in_the_field(
+    maker,
+    tech,
+    order: WorkOrder,
+    value: int,
+    day: dt.date,  # noqa: ANN001
+    when: Callable[[dt.date], dt.datetime] = noon,
+) -> dict:
+    ctx = sync.Context(
+        policy=POLICY, actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago"
+    )
     [answer] = await sync.apply_batch(maker, ctx, [_read(order, value, when(day))])
     assert answer["status"] == "applied", answer
     return answer
@@ -72,8 +87,9 @@ async def _count(session, model, *where) -> int:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("when", [noon, evening])
-async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with_the_deposit_applied(engine, session,
-                                                                                                     when) -> None:  # noqa: ANN001
+async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with_the_deposit_applied(
+    engine, session, when
+) -> None:  # noqa: ANN001
     maker = make_sessionmaker(engine)
     stop_day = TODAY - dt.timedelta(days=5)
     month_back = stop_day - dt.timedelta(days=30)
@@ -81,12 +97,26 @@ async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with
     await with_rates(session)
     account = await billable_account(session, monthly_reads(last_monthly, 2))
     tech = await factories.make_user(session, Role.FIELD)
-    deposit = Deposit(account_id=account.id, required_cents=15_000, rule="new_premise", reason="New premise",
-                      status=DepositStatus.HELD, paid_cents=15_000, interest_cents=120)
+    deposit = Deposit(
+        account_id=account.id,
+        required_cents=15_000,
+        rule="new_premise",
+        reason="New premise",
+        status=DepositStatus.HELD,
+        paid_cents=15_000,
+        interest_cents=120,
+    )
     session.add(deposit)
     asked_on = stop_day - dt.timedelta(days=7)
-    request = await tenancy.stop_service(session, OFFICE, POLICY, account, stop_on=tenancy.earliest_date(POLICY, asked_on),
-                                         forwarding_address="900 Lake Dr, Austin, TX 78701", today=asked_on)
+    request = await tenancy.stop_service(
+        session,
+        OFFICE,
+        POLICY,
+        account,
+        stop_on=tenancy.earliest_date(POLICY, asked_on),
+        forwarding_address="900 Lake Dr, Austin, TX 78701",
+        today=asked_on,
+    )
     order = await session.get(WorkOrder, request.stop_order_id)
     await workorders.assign(session, OFFICE, order, tech)
     await session.commit()
@@ -97,8 +127,9 @@ async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with
     assert account.status == AccountStatus.FINAL and account.closed_on == stop_day
     services = list(await session.scalars(select(Service).where(Service.account_id == account.id)))
     assert len(services) == 4 and {s.ended_on for s in services} == {stop_day}
-    audited = await session.scalar(select(AuditEvent.after).where(AuditEvent.action == "account.status",
-                                                                  AuditEvent.account_id == account.id))
+    audited = await session.scalar(
+        select(AuditEvent.after).where(AuditEvent.action == "account.status", AuditEvent.account_id == account.id)
+    )
     assert audited["status"] == "final" and audited["closed_on"] == stop_day.isoformat()
     assert audited["work_order_id"] == order.id and len(audited["services"]) == 4
     await session.refresh(order)
@@ -109,7 +140,9 @@ async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with
     bill = await session.scalar(select(Bill).where(Bill.account_id == account.id))
     assert bill.final and bill.period_end == stop_day and not bill.estimated
     assert bill.curr_read_id == answer["read_id"] and bill.usage == 3_100
-    entries = {e.kind: e for e in await session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == account.id))}
+    entries = {
+        e.kind: e for e in await session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == account.id))
+    }
     assert entries[LedgerKind.CHARGE].source_key == bill_key(account.id, stop_day)
     assert entries[LedgerKind.CHARGE].amount_cents == bill.total_cents > 0
     applied = entries[LedgerKind.DEPOSIT_APPLIED]
@@ -131,8 +164,14 @@ async def test_a_start_completed_in_the_field_turns_the_account_on_and_the_next_
     asked_on = TODAY - dt.timedelta(days=50)
     start_on = tenancy.earliest_date(POLICY, asked_on)
     started = await tenancy.start_service(
-        session, OFFICE, POLICY, premise_id=before.premise_id, start_on=start_on, today=asked_on,
-        identity=tenancy.Identity(first_name="Ana", last_name="Reyes", email="ana@example.com", phone=None))
+        session,
+        OFFICE,
+        POLICY,
+        premise_id=before.premise_id,
+        start_on=start_on,
+        today=asked_on,
+        identity=tenancy.Identity(first_name="Ana", last_name="Reyes", email="ana@example.com", phone=None),
+    )
     account = started.account
     assert account.status == AccountStatus.PENDING
     await workorders.assign(session, OFFICE, started.order, tech)
@@ -145,8 +184,9 @@ async def test_a_start_completed_in_the_field_turns_the_account_on_and_the_next_
     assert account.status == AccountStatus.ACTIVE and account.opened_on == turned_on
     services = list(await session.scalars(select(Service).where(Service.account_id == account.id)))
     assert services and {s.started_on for s in services} == {turned_on}
-    audited = await session.scalar(select(AuditEvent.after).where(AuditEvent.action == "account.status",
-                                                                  AuditEvent.account_id == account.id))
+    audited = await session.scalar(
+        select(AuditEvent.after).where(AuditEvent.action == "account.status", AuditEvent.account_id == account.id)
+    )
     assert audited["status"] == "active" and audited["opened_on"] == turned_on.isoformat()
 
     bill_day = turned_on + dt.timedelta(days=30)
@@ -168,14 +208,33 @@ async def test_a_skipped_start_read_leaves_the_account_pending(engine, session) 
     tech = await factories.make_user(session, Role.FIELD)
     asked_on = TODAY - dt.timedelta(days=10)
     started = await tenancy.start_service(
-        session, OFFICE, POLICY, premise_id=before.premise_id, start_on=tenancy.earliest_date(POLICY, asked_on),
-        today=asked_on, identity=tenancy.Identity(first_name="Ana", last_name="Reyes", email=None, phone=None))
+        session,
+        OFFICE,
+        POLICY,
+        premise_id=before.premise_id,
+        start_on=tenancy.earliest_date(POLICY, asked_on),
+        today=asked_on,
+        identity=tenancy.Identity(first_name="Ana", last_name="Reyes", email=None, phone=None),
+    )
     await workorders.assign(session, OFFICE, started.order, tech)
     await session.commit()
-    ctx = sync.Context(policy=POLICY, actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago")
-    [answer] = await sync.apply_batch(maker, ctx, [sync.Mutation(
-        mutation_id=str(uuid.uuid4()), device_id="phone", seq=1, kind="skip_read", order_id=started.order.id,
-        payload={"code": "locked_gate"})])
+    ctx = sync.Context(
+        policy=POLICY, actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago"
+    )
+    [answer] = await sync.apply_batch(
+        maker,
+        ctx,
+        [
+            sync.Mutation(
+                mutation_id=str(uuid.uuid4()),
+                device_id="phone",
+                seq=1,
+                kind="skip_read",
+                order_id=started.order.id,
+                payload={"code": "locked_gate"},
+            )
+        ],
+    )
     assert answer["status"] == "applied"
     account = await session.get(Account, started.account.id, populate_existing=True)
     assert account.status == AccountStatus.PENDING

@@ -29,15 +29,31 @@ JOB = Actor.job("test")
 
 async def owing(session, cents: int = 8_450, **kwargs):  # noqa: ANN001, ANN201
     account = await factories.make_account(session, **kwargs)
-    await ledger.post(session, JOB, account_id=account.id, kind=LedgerKind.CHARGE, amount_cents=cents,
-                      source_key=f"charge:{account.id}", effective_on=dt.date.today() - dt.timedelta(days=40))
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=cents,
+        source_key=f"charge:{account.id}",
+        effective_on=dt.date.today() - dt.timedelta(days=40),
+    )
     await session.commit()
     return account
 
 
 async def start(session, ctx, account, cents: int = 8_450, method: str = "card", key: str = "web:1"):  # noqa: ANN001, ANN201
-    payment = await services.start_payment(session, ctx, WEB, account=account, amount_cents=cents, method=method,
-                                           channel="guest", claim_key=key, receipt_email="payer@example.com")
+    payment = await services.start_payment(
+        session,
+        ctx,
+        WEB,
+        account=account,
+        amount_cents=cents,
+        method=method,
+        channel="guest",
+        claim_key=key,
+        receipt_email="payer@example.com",
+    )
     await session.commit()
     return payment
 
@@ -125,10 +141,17 @@ async def _settled_bank_payment(session, ctx, account, key: str) -> OnlinePaymen
     return payment
 
 
-async def test_an_ach_return_reverses_adds_the_fee_notifies_and_the_second_suspends_autopay(session, payments_ctx, stripe_stand_in) -> None:
+async def test_an_ach_return_reverses_adds_the_fee_notifies_and_the_second_suspends_autopay(
+    session, payments_ctx, stripe_stand_in
+) -> None:
     account = await owing(session, cents=20_000)
-    draft = BankDraft(account_id=account.id, status=BankDraftStatus.ACTIVE, authorization_text="I authorize...",
-                      authorized_at=dt.datetime.now(dt.UTC), authorized_ip="203.0.113.9")
+    draft = BankDraft(
+        account_id=account.id,
+        status=BankDraftStatus.ACTIVE,
+        authorization_text="I authorize...",
+        authorized_at=dt.datetime.now(dt.UTC),
+        authorized_ip="203.0.113.9",
+    )
     session.add(draft)
     await session.commit()
     first = await _settled_bank_payment(session, payments_ctx, account, "web:r1")
@@ -148,7 +171,11 @@ async def test_an_ach_return_reverses_adds_the_fee_notifies_and_the_second_suspe
     await session.commit()
     await session.refresh(draft)
     assert draft.status == BankDraftStatus.SUSPENDED and draft.returns_count == 2
-    notices = (await session.scalars(select(MailMessage.text_body).where(MailMessage.subject == "Returned payment on your account"))).all()
+    notices = (
+        await session.scalars(
+            select(MailMessage.text_body).where(MailMessage.subject == "Returned payment on your account")
+        )
+    ).all()
     assert len(notices) == 2 and "suspended" in notices[1] and "suspended" not in notices[0]
 
 
@@ -174,10 +201,26 @@ async def test_a_credit_refund_goes_back_to_the_card_and_posts_once(session, pay
     await services.sync_intent(session, payments_ctx, WEB, payment.intent_id)
     await session.commit()
     assert await ledger.balance(session, account.id) == -5_000
-    done = await refunds.refund(session, payments_ctx, JOB, account_id=account.id, kind="credit", amount_cents=5_000,
-                                reason="credit balance at stop", claim_key="stop:1:credit")
-    again = await refunds.refund(session, payments_ctx, JOB, account_id=account.id, kind="credit", amount_cents=5_000,
-                                 reason="credit balance at stop", claim_key="stop:1:credit")
+    done = await refunds.refund(
+        session,
+        payments_ctx,
+        JOB,
+        account_id=account.id,
+        kind="credit",
+        amount_cents=5_000,
+        reason="credit balance at stop",
+        claim_key="stop:1:credit",
+    )
+    again = await refunds.refund(
+        session,
+        payments_ctx,
+        JOB,
+        account_id=account.id,
+        kind="credit",
+        amount_cents=5_000,
+        reason="credit balance at stop",
+        claim_key="stop:1:credit",
+    )
     await session.commit()
     assert done.refunded_cents == 5_000 and [r.id for r in again.refunds] == [r.id for r in done.refunds]
     assert await ledger.balance(session, account.id) == 0
@@ -189,8 +232,16 @@ async def test_a_credit_refund_goes_back_to_the_card_and_posts_once(session, pay
 async def test_a_refund_larger_than_the_online_payments_is_refused(session, payments_ctx) -> None:
     account = await owing(session, cents=0 + 1)
     with pytest.raises(services.PaymentProblem):
-        await refunds.refund(session, payments_ctx, JOB, account_id=account.id, kind="deposit", amount_cents=15_000,
-                             reason="deposit", claim_key="stop:2:deposit")
+        await refunds.refund(
+            session,
+            payments_ctx,
+            JOB,
+            account_id=account.id,
+            kind="deposit",
+            amount_cents=15_000,
+            reason="deposit",
+            claim_key="stop:2:deposit",
+        )
 
 
 async def test_reconciliation_lists_every_difference_with_stripe(session, payments_ctx) -> None:
@@ -221,7 +272,9 @@ async def test_a_credit_balance_refund_refunds_what_is_owed_back_and_nothing_twi
     await confirm_card(payments_ctx, payment.intent_id)
     await services.sync_intent(session, payments_ctx, WEB, payment.intent_id)
     first = await refunds.refund_credit_balance(session, payments_ctx, JOB, account_id=account.id, claim_key="staff:9")
-    second = await refunds.refund_credit_balance(session, payments_ctx, JOB, account_id=account.id, claim_key="staff:10")
+    second = await refunds.refund_credit_balance(
+        session, payments_ctx, JOB, account_id=account.id, claim_key="staff:10"
+    )
     await session.commit()
     assert first.refunded_cents == 2_500 and second.refunded_cents == 0
     assert await ledger.balance(session, account.id) == 0

@@ -14,7 +14,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.accounts import workorders
 from portal.accounts.actor import Actor
 from portal.accounts.audit import AuditLater
-from portal.accounts.models import Account, AuditEvent, MeterRead, Origin, Role, SyncMutation, WorkOrder, WorkOrderStatus
+from portal.accounts.models import (
+    Account,
+    AuditEvent,
+    MeterRead,
+    Origin,
+    Role,
+    SyncMutation,
+    WorkOrder,
+    WorkOrderStatus,
+)
 from portal.accounts.policy import Policy
 from portal.db import make_sessionmaker
 from portal.field import sync
@@ -23,12 +32,21 @@ from tests.field_world import LAST_READ, make_field_order
 
 
 def _ctx(tech) -> sync.Context:  # noqa: ANN001
-    return sync.Context(policy=Policy(), actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago")
+    return sync.Context(
+        policy=Policy(), actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago"
+    )
 
 
 def _read(seq: int, order_id: int, value: int, at: dt.datetime, mutation_id: str | None = None) -> sync.Mutation:
-    return sync.Mutation(mutation_id=mutation_id or str(uuid.uuid4()), device_id="d", seq=seq, kind="record_read",
-                         order_id=order_id, base_version=1, payload={"value": value, "at": at.isoformat(), "confirmed": True})
+    return sync.Mutation(
+        mutation_id=mutation_id or str(uuid.uuid4()),
+        device_id="d",
+        seq=seq,
+        kind="record_read",
+        order_id=order_id,
+        base_version=1,
+        payload={"value": value, "at": at.isoformat(), "confirmed": True},
+    )
 
 
 async def test_a_second_read_of_a_meter_in_one_batch_is_checked_against_the_first(engine) -> None:
@@ -40,18 +58,34 @@ async def test_a_second_read_of_a_meter_in_one_batch_is_checked_against_the_firs
         second = await make_field_order(session, tech, account=account)  # same premise, same meter
         await session.commit()
     now = dt.datetime.now(dt.UTC)
-    answers = await sync.apply_batch(maker, _ctx(tech), [
-        _read(1, first.id, LAST_READ + 6_000, now - dt.timedelta(hours=2)),
-        _read(2, second.id, LAST_READ + 6_100, now - dt.timedelta(hours=1)),
-    ])
+    answers = await sync.apply_batch(
+        maker,
+        _ctx(tech),
+        [
+            _read(1, first.id, LAST_READ + 6_000, now - dt.timedelta(hours=2)),
+            _read(2, second.id, LAST_READ + 6_100, now - dt.timedelta(hours=1)),
+        ],
+    )
     assert [a["status"] for a in answers] == ["applied", "applied"]
     assert [a["usage"] for a in answers] == [6_000, 100]
     async with maker() as session:
-        stored = dict((await session.execute(select(MeterRead.work_order_id, MeterRead.id)
-                                             .where(MeterRead.work_order_id.in_([first.id, second.id])))).all())
-        orders = {o.id: o for o in await session.scalars(select(WorkOrder).where(WorkOrder.id.in_([first.id, second.id])))}
-        completed = await session.scalar(select(AuditEvent.after).where(AuditEvent.action == "work_order.complete",
-                                                                        AuditEvent.entity_id == str(first.id)))
+        stored = dict(
+            (
+                await session.execute(
+                    select(MeterRead.work_order_id, MeterRead.id).where(
+                        MeterRead.work_order_id.in_([first.id, second.id])
+                    )
+                )
+            ).all()
+        )
+        orders = {
+            o.id: o for o in await session.scalars(select(WorkOrder).where(WorkOrder.id.in_([first.id, second.id])))
+        }
+        completed = await session.scalar(
+            select(AuditEvent.after).where(
+                AuditEvent.action == "work_order.complete", AuditEvent.entity_id == str(first.id)
+            )
+        )
     assert [a["read_id"] for a in answers] == [stored[first.id], stored[second.id]]
     assert orders[first.id].result["read_id"] == stored[first.id] and orders[first.id].version == 2
     assert completed["result"]["read_id"] == stored[first.id]
@@ -68,7 +102,10 @@ async def test_an_id_sent_twice_in_one_batch_is_applied_once_and_answered_as_the
     assert [a["status"] for a in answers] == ["applied", "duplicate"]
     assert answers[1]["read_id"] == answers[0]["read_id"] is not None and answers[1]["original_status"] == "applied"
     async with maker() as session:
-        assert await session.scalar(select(func.count()).select_from(MeterRead).where(MeterRead.work_order_id == order.id)) == 1
+        assert (
+            await session.scalar(select(func.count()).select_from(MeterRead).where(MeterRead.work_order_id == order.id))
+            == 1
+        )
         assert await session.scalar(select(func.count()).select_from(SyncMutation)) == 1
 
 
@@ -110,8 +147,11 @@ async def test_a_note_and_a_completion_written_together_bump_the_version_twice_a
         await audit.write(session)
     async with maker() as session:
         stored = await session.get(WorkOrder, order.id)
-        actions = list(await session.scalars(select(AuditEvent.action).where(AuditEvent.entity_id == str(order.id))
-                                             .order_by(AuditEvent.id)))
+        actions = list(
+            await session.scalars(
+                select(AuditEvent.action).where(AuditEvent.entity_id == str(order.id)).order_by(AuditEvent.id)
+            )
+        )
     assert stored.version == 3 and stored.status == WorkOrderStatus.COMPLETED
     assert stored.result["notes"][0]["text"] == "Gate code 4412" and stored.completed_by_id == tech.id
     assert actions == ["work_order.note", "work_order.complete"]

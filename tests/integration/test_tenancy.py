@@ -57,7 +57,12 @@ async def test_premise_search_matches_every_word_and_shows_no_master_premise(ses
 async def test_a_new_customer_start_opens_a_pending_account_with_deposit_and_order(session, resident) -> None:
     premise_id = await vacant_premise(session, address="77 Elm St", meter_size="1")
     result = await tenancy.start_service(
-        session, JOB, POLICY, premise_id=premise_id, start_on=MONDAY, today=WEDNESDAY,
+        session,
+        JOB,
+        POLICY,
+        premise_id=premise_id,
+        start_on=MONDAY,
+        today=WEDNESDAY,
         identity=tenancy.Identity("Rosa", "Delgado", "rosa@example.com", "254-555-0101"),
     )
     account = result.account
@@ -77,31 +82,68 @@ async def test_a_start_with_a_bad_date_or_address_changes_nothing(session, resid
     premise_id = await vacant_premise(session)
     before = await session.scalar(select(func.count()).select_from(Account))
     with pytest.raises(tenancy.RequestRefused) as refused:
-        await tenancy.start_service(session, JOB, POLICY, premise_id=premise_id, start_on=WEDNESDAY, today=WEDNESDAY,
-                                    identity=tenancy.Identity("A", "B", None, None))
+        await tenancy.start_service(
+            session,
+            JOB,
+            POLICY,
+            premise_id=premise_id,
+            start_on=WEDNESDAY,
+            today=WEDNESDAY,
+            identity=tenancy.Identity("A", "B", None, None),
+        )
     assert refused.value.field == "start_on"
     with pytest.raises(tenancy.RequestRefused):
-        await tenancy.start_service(session, JOB, POLICY, premise_id=999_999, start_on=MONDAY, today=WEDNESDAY,
-                                    identity=tenancy.Identity("A", "B", None, None))
+        await tenancy.start_service(
+            session,
+            JOB,
+            POLICY,
+            premise_id=999_999,
+            start_on=MONDAY,
+            today=WEDNESDAY,
+            identity=tenancy.Identity("A", "B", None, None),
+        )
     assert await session.scalar(select(func.count()).select_from(Account)) == before
 
 
 async def test_stop_sets_the_forwarding_address_and_orders_a_final_read(session, resident) -> None:
-    request = await tenancy.stop_service(session, JOB, POLICY, resident.account, stop_on=MONDAY,
-                                         forwarding_address="900 Lake Dr, Austin, TX 78701", today=WEDNESDAY)
+    request = await tenancy.stop_service(
+        session,
+        JOB,
+        POLICY,
+        resident.account,
+        stop_on=MONDAY,
+        forwarding_address="900 Lake Dr, Austin, TX 78701",
+        today=WEDNESDAY,
+    )
     order = await session.get(WorkOrder, request.stop_order_id)
     assert order.kind == WorkOrderKind.STOP and order.due_on == MONDAY
     customer = await session.get(Customer, resident.account.customer_id)
     assert customer.mailing_address == "900 Lake Dr, Austin, TX 78701"
     with pytest.raises(tenancy.RequestRefused):  # a second stop while the first is pending
-        await tenancy.stop_service(session, JOB, POLICY, resident.account, stop_on=MONDAY,
-                                   forwarding_address="900 Lake Dr, Austin, TX 78701", today=WEDNESDAY)
+        await tenancy.stop_service(
+            session,
+            JOB,
+            POLICY,
+            resident.account,
+            stop_on=MONDAY,
+            forwarding_address="900 Lake Dr, Austin, TX 78701",
+            today=WEDNESDAY,
+        )
 
 
 async def test_a_move_is_one_request_with_both_orders_and_the_new_account_linked(session, resident) -> None:
     premise_id = await vacant_premise(session, address="15 Willow Bend")
-    result = await tenancy.move_service(session, JOB, POLICY, resident.account, stop_on=MONDAY, premise_id=premise_id,
-                                        start_on=MONDAY, today=WEDNESDAY, link_user_id=resident.user.id)
+    result = await tenancy.move_service(
+        session,
+        JOB,
+        POLICY,
+        resident.account,
+        stop_on=MONDAY,
+        premise_id=premise_id,
+        start_on=MONDAY,
+        today=WEDNESDAY,
+        link_user_id=resident.user.id,
+    )
     request = result.request
     assert request.kind == RequestKind.MOVE and request.stop_order_id and request.start_order_id
     assert result.account.customer_id == resident.account.customer_id
@@ -109,14 +151,25 @@ async def test_a_move_is_one_request_with_both_orders_and_the_new_account_linked
     assert result.decision.required_cents == 15_000  # no bills at the new address: a 5/8" meter's flat amount
     assert "15 Willow Bend" in (request.forwarding_address or "")
     with pytest.raises(tenancy.RequestRefused):
-        await tenancy.move_service(session, JOB, POLICY, resident.account, stop_on=MONDAY,
-                                   premise_id=resident.account.premise_id, start_on=MONDAY, today=WEDNESDAY)
+        await tenancy.move_service(
+            session,
+            JOB,
+            POLICY,
+            resident.account,
+            stop_on=MONDAY,
+            premise_id=resident.account.premise_id,
+            start_on=MONDAY,
+            today=WEDNESDAY,
+        )
 
 
-async def test_cancelling_a_pending_move_cancels_orders_closes_the_new_account_and_reverses_the_deposit(session, resident) -> None:
+async def test_cancelling_a_pending_move_cancels_orders_closes_the_new_account_and_reverses_the_deposit(
+    session, resident
+) -> None:
     premise_id = await vacant_premise(session)
-    result = await tenancy.move_service(session, JOB, POLICY, resident.account, stop_on=MONDAY, premise_id=premise_id,
-                                        start_on=MONDAY, today=WEDNESDAY)
+    result = await tenancy.move_service(
+        session, JOB, POLICY, resident.account, stop_on=MONDAY, premise_id=premise_id, start_on=MONDAY, today=WEDNESDAY
+    )
     await tenancy.cancel_request(session, JOB, result.request, reason="Lease fell through", today=WEDNESDAY)
     orders = await tenancy.orders_of(session, [result.request])
     assert {o.status for o in orders.values()} == {WorkOrderStatus.CANCELLED}
@@ -129,8 +182,15 @@ async def test_cancelling_a_pending_move_cancels_orders_closes_the_new_account_a
 
 
 async def test_a_request_cannot_be_cancelled_once_the_field_has_done_its_part(session, resident, technician) -> None:
-    request = await tenancy.stop_service(session, JOB, POLICY, resident.account, stop_on=MONDAY,
-                                         forwarding_address="900 Lake Dr, Austin, TX 78701", today=WEDNESDAY)
+    request = await tenancy.stop_service(
+        session,
+        JOB,
+        POLICY,
+        resident.account,
+        stop_on=MONDAY,
+        forwarding_address="900 Lake Dr, Austin, TX 78701",
+        today=WEDNESDAY,
+    )
     order = await session.get(WorkOrder, request.stop_order_id)
     await workorders.complete(session, Actor(technician.id, technician.email, JOB.origin), order, {"read": 48213})
     orders = await tenancy.orders_of(session, [request])
@@ -140,8 +200,15 @@ async def test_a_request_cannot_be_cancelled_once_the_field_has_done_its_part(se
 
 
 async def test_requests_are_found_only_through_their_accounts(session, resident, other_resident) -> None:
-    request = await tenancy.stop_service(session, JOB, POLICY, resident.account, stop_on=MONDAY,
-                                         forwarding_address="900 Lake Dr, Austin, TX 78701", today=WEDNESDAY)
+    request = await tenancy.stop_service(
+        session,
+        JOB,
+        POLICY,
+        resident.account,
+        stop_on=MONDAY,
+        forwarding_address="900 Lake Dr, Austin, TX 78701",
+        today=WEDNESDAY,
+    )
     assert [r.id for r in await tenancy.requests_for_accounts(session, [resident.account.id])] == [request.id]
     assert await tenancy.requests_for_accounts(session, [other_resident.account.id]) == []
     with pytest.raises(Exception, match="could not find"):

@@ -18,7 +18,9 @@ DAY = dt.date(2026, 11, 2)
 async def test_an_order_goes_from_open_to_assigned_to_completed_and_each_step_is_audited(session) -> None:
     account = await factories.make_account(session)
     tech = await factories.make_user(session, Role.FIELD, email="tech@example.test")
-    order = await workorders.create(session, JOB, kind=WorkOrderKind.READ, premise_id=account.premise_id, account_id=account.id, due_on=DAY)
+    order = await workorders.create(
+        session, JOB, kind=WorkOrderKind.READ, premise_id=account.premise_id, account_id=account.id, due_on=DAY
+    )
     assert order.status == WorkOrderStatus.OPEN
     await workorders.assign(session, JOB, order, tech)
     assert order.status == WorkOrderStatus.ASSIGNED and order.assigned_to_id == tech.id
@@ -26,13 +28,19 @@ async def test_an_order_goes_from_open_to_assigned_to_completed_and_each_step_is
     assert order.status == WorkOrderStatus.COMPLETED and order.result == {"read": 1234}
     with pytest.raises(Conflict):
         await workorders.complete(session, JOB, order, {"read": 1234})
-    actions = (await session.scalars(select(AuditEvent.action).where(AuditEvent.entity_id == str(order.id)).order_by(AuditEvent.id))).all()
+    actions = (
+        await session.scalars(
+            select(AuditEvent.action).where(AuditEvent.entity_id == str(order.id)).order_by(AuditEvent.id)
+        )
+    ).all()
     assert actions == ["work_order.create", "work_order.assign", "work_order.complete"]
 
 
 async def test_cancelling_keeps_the_reason_and_a_closed_order_is_not_cancelled_again(session) -> None:
     account = await factories.make_account(session)
-    order = await workorders.create(session, JOB, kind=WorkOrderKind.DISCONNECT, premise_id=account.premise_id, account_id=account.id, due_on=DAY)
+    order = await workorders.create(
+        session, JOB, kind=WorkOrderKind.DISCONNECT, premise_id=account.premise_id, account_id=account.id, due_on=DAY
+    )
     assert await workorders.open_for(session, account, WorkOrderKind.DISCONNECT) is order
     assert await workorders.cancel(session, JOB, order, "Paid in full at 10:42")
     assert order.cancel_reason == "Paid in full at 10:42" and order.status == WorkOrderStatus.CANCELLED

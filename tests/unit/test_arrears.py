@@ -34,5 +34,11 @@ def test_a_credit_balance_is_never_past_due() -> None:
 
 def test_aged_receivables_put_each_unpaid_charge_in_its_bucket() -> None:
     on = D(2026, 12, 31)
-    charges = [(D(2027, 1, 10), 100), (D(2026, 12, 20), 200), (D(2026, 11, 20), 300), (D(2026, 10, 15), 400), (D(2026, 8, 1), 500)]
+    charges = [
+        (D(2027, 1, 10), 100),
+        (D(2026, 12, 20), 200),
+        (D(2026, 11, 20), 300),
+        (D(2026, 10, 15), 400),
+        (D(2026, 8, 1), 500),
+    ]
     assert allocate(charges, 0, on).aged(on) == {"current": 100, "1-30": 200, "31-60": 300, "61-90": 400, "90+": 500}

@@ -40,16 +40,22 @@ ERU = {"kind": "per_unit", "name": "Stormwater", "base_cents": 600, "unit_name":
 
 def book(*extra: rates.RateSchedule) -> rates.RateBook:
     start = D(2020, 1, 1)
-    return rates.RateBook([
-        rates.parse("W-RES", start, WATER_RES),
-        rates.parse("S-RES", start, SEWER_RES),
-        rates.parse("SW-CART", start, CART),
-        rates.parse("SW-ERU", start, ERU),
-        *extra,
-    ])
+    return rates.RateBook(
+        [
+            rates.parse("W-RES", start, WATER_RES),
+            rates.parse("S-RES", start, SEWER_RES),
+            rates.parse("SW-CART", start, CART),
+            rates.parse("SW-ERU", start, ERU),
+            *extra,
+        ]
+    )
 
 
-def services(started_on: dt.date = D(2020, 1, 1), ended_on: dt.date | None = None, kinds: tuple[str, ...] = ("water", "sewer", "solid_waste", "stormwater")) -> tuple[ServiceInfo, ...]:
+def services(
+    started_on: dt.date = D(2020, 1, 1),
+    ended_on: dt.date | None = None,
+    kinds: tuple[str, ...] = ("water", "sewer", "solid_waste", "stormwater"),
+) -> tuple[ServiceInfo, ...]:
     codes = {"water": "W-RES", "sewer": "S-RES", "solid_waste": "SW-CART", "stormwater": "SW-ERU"}
     return tuple(ServiceInfo(kind, codes[kind], 1, started_on, ended_on) for kind in kinds)
 
@@ -68,8 +74,13 @@ def amounts(bill) -> list[tuple[str, int]]:  # noqa: ANN001
 
 def test_a_five_eighths_meter_using_12400_gallons_across_the_tiers_with_sewer_capped_by_the_winter_average() -> None:
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(), meter=MeterInfo("5/8"),
-        prev_read=Read(100_000, D(2026, 6, 3)), curr_read=Read(112_400, D(2026, 7, 3)), history=WINTER,
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(100_000, D(2026, 6, 3)),
+        curr_read=Read(112_400, D(2026, 7, 3)),
+        history=WINTER,
     )
     bill = compute(data, book(), POLICY)
 
@@ -95,8 +106,12 @@ def test_a_five_eighths_meter_using_12400_gallons_across_the_tiers_with_sewer_ca
 def test_a_start_mid_period_prorates_fixed_charges_by_days_over_30() -> None:
     # Service starts June 19 in a June 4 - July 3 period: 15 days, so fixed charges are 15/30 of a month.
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(started_on=D(2026, 6, 19)),
-        meter=MeterInfo("5/8"), prev_read=Read(500, D(2026, 6, 19)), curr_read=Read(2_500, D(2026, 7, 3)),
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(started_on=D(2026, 6, 19)),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(500, D(2026, 6, 19)),
+        curr_read=Read(2_500, D(2026, 7, 3)),
     )
     bill = compute(data, book(), POLICY)
     assert amounts(bill) == [
@@ -114,8 +129,13 @@ def test_a_start_mid_period_prorates_fixed_charges_by_days_over_30() -> None:
 def test_a_final_bill_prorates_to_the_stop_date() -> None:
     # Stopped June 10: June 4-10 is 7 days.
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 6, 10), services=services(ended_on=D(2026, 6, 10)),
-        meter=MeterInfo("5/8"), prev_read=Read(1_000, D(2026, 6, 3)), curr_read=Read(2_000, D(2026, 6, 10)), final=True,
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 6, 10),
+        services=services(ended_on=D(2026, 6, 10)),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(1_000, D(2026, 6, 3)),
+        curr_read=Read(2_000, D(2026, 6, 10)),
+        final=True,
     )
     bill = compute(data, book(), POLICY)
     assert bill.final and bill.notes == (("final_bill", {}),)
@@ -124,12 +144,22 @@ def test_a_final_bill_prorates_to_the_stop_date() -> None:
 
 
 def test_a_rate_change_mid_period_splits_the_period_by_days() -> None:
-    new_water = rates.parse("W-RES", D(2026, 6, 16), {**WATER_RES, "base_cents_by_size": {"5/8": 1300},
-                                                       "tiers": [{"up_to_gallons": 3000, "cents_per_kgal": 350},
-                                                                 {"up_to_gallons": None, "cents_per_kgal": 600}]})
+    new_water = rates.parse(
+        "W-RES",
+        D(2026, 6, 16),
+        {
+            **WATER_RES,
+            "base_cents_by_size": {"5/8": 1300},
+            "tiers": [{"up_to_gallons": 3000, "cents_per_kgal": 350}, {"up_to_gallons": None, "cents_per_kgal": 600}],
+        },
+    )
     data = BillInput(
-        period_start=D(2026, 6, 1), period_end=D(2026, 6, 30), services=services(kinds=("water",)),
-        meter=MeterInfo("5/8"), prev_read=Read(0, D(2026, 5, 31)), curr_read=Read(4_000, D(2026, 6, 30)),
+        period_start=D(2026, 6, 1),
+        period_end=D(2026, 6, 30),
+        services=services(kinds=("water",)),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(0, D(2026, 5, 31)),
+        curr_read=Read(4_000, D(2026, 6, 30)),
     )
     bill = compute(data, book(new_water), POLICY)
     # June 1-15 (15 of 30 days) under the old rates, June 16-30 under the new: half the use and half the blocks each.
@@ -146,8 +176,12 @@ def test_a_rate_change_mid_period_splits_the_period_by_days() -> None:
 
 def test_a_meter_that_rolls_over_bills_the_use_past_zero() -> None:
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("water",)),
-        meter=MeterInfo("5/8", dials=6), prev_read=Read(999_000, D(2026, 6, 3)), curr_read=Read(1_400, D(2026, 7, 3)),
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(kinds=("water",)),
+        meter=MeterInfo("5/8", dials=6),
+        prev_read=Read(999_000, D(2026, 6, 3)),
+        curr_read=Read(1_400, D(2026, 7, 3)),
     )
     bill = compute(data, book(), POLICY)
     assert bill.usage.gallons == 2_400  # 1,000 to reach 999,999 -> 0, then 1,400
@@ -156,8 +190,12 @@ def test_a_meter_that_rolls_over_bills_the_use_past_zero() -> None:
 
 def test_a_read_far_below_the_last_one_holds_the_bill_instead_of_guessing() -> None:
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("water",)),
-        meter=MeterInfo("5/8", dials=6), prev_read=Read(500_000, D(2026, 6, 3)), curr_read=Read(100, D(2026, 7, 3)),
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(kinds=("water",)),
+        meter=MeterInfo("5/8", dials=6),
+        prev_read=Read(500_000, D(2026, 6, 3)),
+        curr_read=Read(100, D(2026, 7, 3)),
     )
     with pytest.raises(BillHeld) as held:
         compute(data, book(), POLICY)
@@ -166,8 +204,12 @@ def test_a_read_far_below_the_last_one_holds_the_bill_instead_of_guessing() -> N
 
 def test_multiplier_and_cubic_feet_are_converted_to_gallons() -> None:
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("water",)),
-        meter=MeterInfo("5/8", multiplier=10, unit="cf"), prev_read=Read(1_000, D(2026, 6, 3)), curr_read=Read(1_100, D(2026, 7, 3)),
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(kinds=("water",)),
+        meter=MeterInfo("5/8", multiplier=10, unit="cf"),
+        prev_read=Read(1_000, D(2026, 6, 3)),
+        curr_read=Read(1_100, D(2026, 7, 3)),
     )
     bill = compute(data, book(), POLICY)
     assert bill.usage.register_units == 100
@@ -177,8 +219,13 @@ def test_multiplier_and_cubic_feet_are_converted_to_gallons() -> None:
 def test_a_missing_read_is_estimated_from_the_same_period_last_year() -> None:
     history = (PastUsage(D(2025, 7, 3), 30, 6_000), PastUsage(D(2026, 6, 3), 31, 3_100))
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("water",)),
-        meter=MeterInfo("5/8"), prev_read=Read(10_000, D(2026, 6, 3)), curr_read=None, history=history,
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(kinds=("water",)),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(10_000, D(2026, 6, 3)),
+        curr_read=None,
+        history=history,
     )
     bill = compute(data, book(), POLICY)
     assert bill.usage.estimated
@@ -188,11 +235,19 @@ def test_a_missing_read_is_estimated_from_the_same_period_last_year() -> None:
 
 
 def test_without_last_year_the_estimate_uses_the_last_three_periods() -> None:
-    history = (PastUsage(D(2026, 4, 3), 31, 3_100), PastUsage(D(2026, 5, 3), 30, 3_000), PastUsage(D(2026, 6, 3), 31, 6_200),
-               PastUsage(D(2026, 3, 3), 28, 90_000))
+    history = (
+        PastUsage(D(2026, 4, 3), 31, 3_100),
+        PastUsage(D(2026, 5, 3), 30, 3_000),
+        PastUsage(D(2026, 6, 3), 31, 6_200),
+        PastUsage(D(2026, 3, 3), 28, 90_000),
+    )
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("water",)),
-        meter=MeterInfo("5/8"), prev_read=Read(0, D(2026, 6, 3)), history=history,
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(kinds=("water",)),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(0, D(2026, 6, 3)),
+        history=history,
     )
     bill = compute(data, book(), POLICY)
     # (3,100 + 3,000 + 6,200) / (31 + 30 + 31) = 133.695... gal a day; x 30 days = 4,010.87 -> 4,011 gal.
@@ -202,8 +257,12 @@ def test_without_last_year_the_estimate_uses_the_last_three_periods() -> None:
 
 def test_the_third_estimate_in_a_row_asks_for_a_read_and_a_fourth_is_held() -> None:
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("water",)),
-        meter=MeterInfo("5/8"), prev_read=Read(0, D(2026, 6, 3)), consecutive_estimates=2,
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(kinds=("water",)),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(0, D(2026, 6, 3)),
+        consecutive_estimates=2,
     )
     bill = compute(data, book(), POLICY)
     assert bill.usage.estimated and bill.usage.needs_read_order
@@ -213,8 +272,14 @@ def test_the_third_estimate_in_a_row_asks_for_a_read_and_a_fourth_is_held() -> N
 
 
 def test_residential_sewer_is_capped_and_commercial_is_not() -> None:
-    base = dict(period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("sewer",)),
-                meter=MeterInfo("5/8"), prev_read=Read(0, D(2026, 6, 3)), curr_read=Read(20_000, D(2026, 7, 3)))
+    base = dict(
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(kinds=("sewer",)),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(0, D(2026, 6, 3)),
+        curr_read=Read(20_000, D(2026, 7, 3)),
+    )
     residential = compute(BillInput(**base), book(), POLICY)
     assert residential.lines[1].quantity == 12_000 and residential.lines[1].amount_cents == 5760  # 12,000 x $4.80
     commercial = compute(BillInput(**base, residential=False), book(), POLICY)
@@ -223,8 +288,12 @@ def test_residential_sewer_is_capped_and_commercial_is_not() -> None:
 
 def test_in_winter_sewer_is_billed_on_actual_use() -> None:
     data = BillInput(
-        period_start=D(2026, 12, 4), period_end=D(2027, 1, 3), services=services(kinds=("sewer",)),
-        meter=MeterInfo("5/8"), prev_read=Read(0, D(2026, 12, 3)), curr_read=Read(9_000, D(2027, 1, 3)),
+        period_start=D(2026, 12, 4),
+        period_end=D(2027, 1, 3),
+        services=services(kinds=("sewer",)),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(0, D(2026, 12, 3)),
+        curr_read=Read(9_000, D(2027, 1, 3)),
         history=(PastUsage(D(2026, 2, 3), 31, 3_100),),
     )
     bill = compute(data, book(), POLICY)
@@ -236,8 +305,13 @@ def test_a_master_meter_is_split_evenly_between_units() -> None:
     shares = []
     for index in range(3):
         data = BillInput(
-            period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("water",)),
-            meter=MeterInfo("1"), prev_read=Read(0, D(2026, 6, 3)), curr_read=Read(9_601, D(2026, 7, 3)), share=(index, 3),
+            period_start=D(2026, 6, 4),
+            period_end=D(2026, 7, 3),
+            services=services(kinds=("water",)),
+            meter=MeterInfo("1"),
+            prev_read=Read(0, D(2026, 6, 3)),
+            curr_read=Read(9_601, D(2026, 7, 3)),
+            share=(index, 3),
         )
         shares.append(compute(data, book(), POLICY).usage.gallons)
     assert shares == [3201, 3200, 3200] and sum(shares) == 9_601
@@ -253,10 +327,20 @@ def test_a_service_without_a_rate_holds_the_bill() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        {"kind": "metered_water", "base_cents_by_size": {"5/8": 1}, "tiers": [{"up_to_gallons": 3000, "cents_per_kgal": 1}]},
-        {"kind": "metered_water", "base_cents_by_size": {"5/8": 1}, "tiers": [{"up_to_gallons": 3000, "cents_per_kgal": 1},
-                                                                              {"up_to_gallons": 2000, "cents_per_kgal": 1},
-                                                                              {"up_to_gallons": None, "cents_per_kgal": 1}]},
+        {
+            "kind": "metered_water",
+            "base_cents_by_size": {"5/8": 1},
+            "tiers": [{"up_to_gallons": 3000, "cents_per_kgal": 1}],
+        },
+        {
+            "kind": "metered_water",
+            "base_cents_by_size": {"5/8": 1},
+            "tiers": [
+                {"up_to_gallons": 3000, "cents_per_kgal": 1},
+                {"up_to_gallons": 2000, "cents_per_kgal": 1},
+                {"up_to_gallons": None, "cents_per_kgal": 1},
+            ],
+        },
         {"kind": "metered_water", "base_cents_by_size": {}, "tiers": [{"up_to_gallons": None, "cents_per_kgal": 1}]},
         {"kind": "sewer", "base_cents": -5},
         {"kind": "sewer", "base_cents": 1.5},
@@ -284,8 +368,13 @@ def test_every_line_renders_in_the_readers_language() -> None:
     from portal.billing import wording
 
     data = BillInput(
-        period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(), meter=MeterInfo("5/8"),
-        prev_read=Read(100_000, D(2026, 6, 3)), curr_read=Read(112_400, D(2026, 7, 3)), history=WINTER,
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(),
+        meter=MeterInfo("5/8"),
+        prev_read=Read(100_000, D(2026, 6, 3)),
+        curr_read=Read(112_400, D(2026, 7, 3)),
+        history=WINTER,
     )
     bill = compute(data, book(), POLICY)
     english = [wording.render_english(*line.text) for line in bill.lines]
@@ -299,7 +388,12 @@ def test_every_line_renders_in_the_readers_language() -> None:
 
 
 def test_a_backwards_read_the_reader_confirmed_as_a_rollover_is_billed() -> None:
-    base = dict(period_start=D(2026, 6, 4), period_end=D(2026, 7, 3), services=services(kinds=("water",)),
-                meter=MeterInfo("5/8", dials=6), prev_read=Read(400_000, D(2026, 6, 3)))
+    base = dict(
+        period_start=D(2026, 6, 4),
+        period_end=D(2026, 7, 3),
+        services=services(kinds=("water",)),
+        meter=MeterInfo("5/8", dials=6),
+        prev_read=Read(400_000, D(2026, 6, 3)),
+    )
     confirmed = compute(BillInput(**base, curr_read=Read(100, D(2026, 7, 3), flags=("rollover",))), book(), POLICY)
     assert confirmed.usage.gallons == 600_100

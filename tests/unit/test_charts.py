@@ -41,8 +41,11 @@ def test_bars_are_scaled_from_zero_and_the_tallest_fits() -> None:
 
 def test_the_component_draws_an_svg_with_a_name_and_a_table_with_the_same_figures() -> None:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), extensions=["jinja2.ext.i18n"], autoescape=True)
-    env.install_gettext_callables(lambda m, **kw: i18n.gettext(m) % kw if kw else i18n.gettext(m),  # type: ignore[attr-defined]
-                                  lambda s, p, n, **kw: s if n == 1 else p, newstyle=True)
+    env.install_gettext_callables(
+        lambda m, **kw: i18n.gettext(m) % kw if kw else i18n.gettext(m),  # type: ignore[attr-defined]
+        lambda s, p, n, **kw: s if n == 1 else p,
+        newstyle=True,
+    )
     macro = env.from_string('{% from "components/charts.html" import usage_chart %}{{ usage_chart(chart, "u") }}')
     html = macro.render(chart=bar_chart(points(), title="Water use", unit="gallons"))
     assert 'role="img" aria-labelledby="u-title u-desc"' in html
@@ -70,5 +73,7 @@ def test_a_year_before_comparison_draws_a_second_bar_beside_and_a_table_column()
     assert first.previous_height > first.height  # 5,000 is taller than 4,000 on the same scale
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), extensions=["jinja2.ext.i18n"], autoescape=True)
     env.install_null_translations(newstyle=True)
-    html = env.from_string('{% from "components/charts.html" import usage_chart %}{{ usage_chart(chart, "u") }}').render(chart=chart)
+    html = env.from_string(
+        '{% from "components/charts.html" import usage_chart %}{{ usage_chart(chart, "u") }}'
+    ).render(chart=chart)
     assert "chart__bar--previous" in html and "A year before" in html and "5,000 gallons" in html

@@ -26,7 +26,9 @@ def test_a_forged_leftmost_entry_does_not_count() -> None:
 
 
 def test_a_chain_of_trusted_proxies_is_walked_right_to_left() -> None:
-    assert resolve_client_ip("10.0.0.2", ["1.2.3.4, 198.51.100.9, 192.168.1.5", "10.0.0.7"], BALANCERS) == "198.51.100.9"
+    assert (
+        resolve_client_ip("10.0.0.2", ["1.2.3.4, 198.51.100.9, 192.168.1.5", "10.0.0.7"], BALANCERS) == "198.51.100.9"
+    )
 
 
 def test_garbage_in_the_header_stops_at_the_last_trusted_hop() -> None:

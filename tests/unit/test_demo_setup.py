@@ -12,7 +12,6 @@ import tomllib
 import urllib.request
 from pathlib import Path
 
-
 from portal.payments import stand_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +31,13 @@ def test_the_test_command_installs_what_the_demo_needs_too() -> None:
 
 
 def test_start_for_demo_starts_the_stand_in_on_a_free_port_and_points_payments_at_it(monkeypatch) -> None:  # noqa: ANN001
-    for name in ("STRIPE_API_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_BASE", "STRIPE_JS_URL", "STRIPE_WEBHOOK_SECRET"):
+    for name in (
+        "STRIPE_API_KEY",
+        "STRIPE_PUBLISHABLE_KEY",
+        "STRIPE_API_BASE",
+        "STRIPE_JS_URL",
+        "STRIPE_WEBHOOK_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     said: list[str] = []
     process = stand_in.start_for_demo(8000, said.append)
@@ -56,8 +61,14 @@ def test_portal_demo_refuses_a_port_in_use_before_seeding(tmp_path: Path) -> Non
         busy.listen(1)
         port = busy.getsockname()[1]
         env = {**os.environ, "PORTAL_VAR_DIR": str(tmp_path / "var"), "STRIPE_API_KEY": "sk_test_unused"}
-        result = subprocess.run([sys.executable, "-m", "portal.cli", "demo", "--port", str(port)], env=env,
-                                capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        result = subprocess.run(
+            [sys.executable, "-m", "portal.cli", "demo", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
     assert result.returncode != 0
     assert f"Port {port} is in use" in result.stderr
     assert not (tmp_path / "var").exists()  # nothing migrated, seeded or started
@@ -66,12 +77,29 @@ def test_portal_demo_refuses_a_port_in_use_before_seeding(tmp_path: Path) -> Non
 def test_the_demo_journey_catches_the_lines_a_demo_without_localstripe_printed() -> None:
     from tests.browser.test_demo_journey import trouble_in
 
-    broken = ("WARNING: utility-portal 0.1.0 does not provide the extra 'demo'\n"
-              "Payments are off: no STRIPE_API_KEY and localstripe is not installed (pip install -e '.[demo]').\n"
-              "Seeded in 16.2 s.\n")
+    broken = (
+        "WARNING: utility-portal 0.1.0 does not provide the extra 'demo'\n"
+        "Payments are off: no STRIPE_API_KEY and localstripe is not installed (pip install -e '.[demo]').\n"
+        "Seeded in 16.2 s.\n"
+    )
     assert len(trouble_in(broken)) == 2
     # this machine's pip configuration names index directories that lack some packages: not the demo's trouble
-    assert trouble_in("WARNING: Location 'file:///opt/pypi/simple/litestar/' is ignored: it is neither a file nor a directory.") == []
-    assert trouble_in("WARNING: Location 'x' is ignored: it is neither a file nor a directory.\nTraceback (most recent call last):") != []
-    assert trouble_in("Payments go to a local Stripe stand-in at http://localhost:4242 (card 4242 4242 4242 4242 pays,"
-                      " 4000 0000 0000 0341 is declined)\nSeeded in 16.2 s.\n") == []
+    assert (
+        trouble_in(
+            "WARNING: Location 'file:///opt/pypi/simple/litestar/' is ignored: it is neither a file nor a directory."
+        )
+        == []
+    )
+    assert (
+        trouble_in(
+            "WARNING: Location 'x' is ignored: it is neither a file nor a directory.\nTraceback (most recent call last):"
+        )
+        != []
+    )
+    assert (
+        trouble_in(
+            "Payments go to a local Stripe stand-in at http://localhost:4242 (card 4242 4242 4242 4242 pays,"
+            " 4000 0000 0000 0341 is declined)\nSeeded in 16.2 s.\n"
+        )
+        == []
+    )

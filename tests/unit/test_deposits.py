@@ -16,12 +16,20 @@ POLICY = Policy()
 
 
 def decide(bills, *, cls=AccountClass.RESIDENTIAL, size="5/8", letter=None, policy=POLICY):
-    return compute_deposit(policy, account_class=cls, monthly_bills_cents=bills, meter_size=size, letter=letter, today=TODAY)
+    return compute_deposit(
+        policy, account_class=cls, monthly_bills_cents=bills, meter_size=size, letter=letter, today=TODAY
+    )
 
 
 def good_letter(**changes) -> LetterOfCredit:
-    values = dict(utility="Temple Water", service_from=dt.date(2024, 1, 1), service_to=dt.date(2026, 10, 31),
-                  late_payments=1, disconnects=0, returned_payments=0)
+    values = dict(
+        utility="Temple Water",
+        service_from=dt.date(2024, 1, 1),
+        service_to=dt.date(2026, 10, 31),
+        late_payments=1,
+        disconnects=0,
+        returned_payments=0,
+    )
     values.update(changes)
     return LetterOfCredit(**values)
 
@@ -98,7 +106,12 @@ def test_twelve_months_within_eighteen_counts_only_the_window() -> None:
     check = deposits.check_letter(POLICY, letter, TODAY)
     assert check.months_in_window == 6  # window starts 2025-05-20
     assert not check.accepted
-    assert deposits.check_letter(POLICY, good_letter(service_from=dt.date(2025, 11, 20), service_to=None), TODAY).months_in_window == 12
+    assert (
+        deposits.check_letter(
+            POLICY, good_letter(service_from=dt.date(2025, 11, 20), service_to=None), TODAY
+        ).months_in_window
+        == 12
+    )
 
 
 def test_month_arithmetic() -> None:

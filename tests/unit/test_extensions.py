@@ -78,7 +78,9 @@ def test_the_limit_per_twelve_months_is_a_policy_number() -> None:
 
 
 def test_next_due_date_is_the_upcoming_bill_or_a_month_after_the_last() -> None:
-    assert extensions.next_due_on([dt.date(2026, 10, 26), dt.date(2026, 11, 24)], TODAY, POLICY) == dt.date(2026, 11, 24)
+    assert extensions.next_due_on([dt.date(2026, 10, 26), dt.date(2026, 11, 24)], TODAY, POLICY) == dt.date(
+        2026, 11, 24
+    )
     # 2026-11-26 is Thanksgiving: a month after Oct 26 is Nov 26, moved to the next business day
     holidays = Policy(holidays=(dt.date(2026, 11, 26), dt.date(2026, 11, 27)))
     assert extensions.next_due_on([dt.date(2026, 10, 26)], TODAY, holidays) == dt.date(2026, 11, 30)

@@ -38,9 +38,20 @@ def test_a_restore_is_asked_for_only_after_a_disconnect_order_closed() -> None:
 
 
 def test_facts_are_checked_and_normalized() -> None:
-    read = facts("record_read", {"value": "048213", "at": "2026-11-26T10:50:00-06:00", "confirmed": True,
-                                 "location": {"lat": 31.1, "lon": -97.3, "accuracy": 12.34}}, [], NOW)
-    assert read["value"] == 48213 and read["confirmed"] and read["at"] == dt.datetime(2026, 11, 26, 16, 50, tzinfo=dt.UTC)
+    read = facts(
+        "record_read",
+        {
+            "value": "048213",
+            "at": "2026-11-26T10:50:00-06:00",
+            "confirmed": True,
+            "location": {"lat": 31.1, "lon": -97.3, "accuracy": 12.34},
+        },
+        [],
+        NOW,
+    )
+    assert (
+        read["value"] == 48213 and read["confirmed"] and read["at"] == dt.datetime(2026, 11, 26, 16, 50, tzinfo=dt.UTC)
+    )
     assert read["location"] == {"lat": 31.1, "lon": -97.3, "accuracy": 12.3}
     future = facts("record_read", {"value": 1, "at": "2030-01-01T00:00:00Z"}, [], NOW)
     assert future["at"] == NOW  # a phone clock far ahead does not write the future
@@ -59,7 +70,9 @@ def test_facts_are_checked_and_normalized() -> None:
         ("teleport", {}, [], "does not know"),
     ],
 )
-def test_bad_facts_are_refused_with_words_for_the_technician(action: str, payload: dict, photos: list, words: str) -> None:
+def test_bad_facts_are_refused_with_words_for_the_technician(
+    action: str, payload: dict, photos: list, words: str
+) -> None:
     with pytest.raises(InvalidAction) as caught:
         facts(action, payload, photos, NOW)
     assert words in caught.value.message

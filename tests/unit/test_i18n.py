@@ -33,7 +33,14 @@ def test_gettext_follows_the_current_locale() -> None:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("es-MX,es;q=0.9,en;q=0.8", "es"), ("en-US,en;q=0.9", "en"), ("fr-FR", "en"), ("", "en"), ("es", "es"), ("*", "en")],
+    [
+        ("es-MX,es;q=0.9,en;q=0.8", "es"),
+        ("en-US,en;q=0.9", "en"),
+        ("fr-FR", "en"),
+        ("", "en"),
+        ("es", "es"),
+        ("*", "en"),
+    ],
 )
 def test_the_browser_language_picks_english_or_spanish(header: str, expected: str) -> None:
     assert i18n.negotiate(header) == expected

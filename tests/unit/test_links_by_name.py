@@ -18,7 +18,9 @@ TEMPLATES = sorted(TEMPLATE_DIR.rglob("*.html"))
 SOURCES = sorted(p for p in PORTAL.rglob("*.py") if "migrations" not in p.parts)
 
 # A path written into an attribute, or handed to the post_button macro; static files go through static_url().
-LITERAL_IN_TEMPLATE = re.compile(r"""\b(?:href|action|formaction|src|data-[\w-]*url)=["']/(?!static/)|post_button\(\s*["']/""")
+LITERAL_IN_TEMPLATE = re.compile(
+    r"""\b(?:href|action|formaction|src|data-[\w-]*url)=["']/(?!static/)|post_button\(\s*["']/"""
+)
 LITERAL_IN_PYTHON = re.compile(r"""\b(?:Redirect|_see_other)\(\s*f?["']/""")
 SCRIPTS = sorted((PORTAL / "static" / "js").rglob("*.js"))
 # Fixed by design: the service worker is served at the root (its scope) and precaches the offline page; the shared
@@ -33,7 +35,9 @@ def literal_paths_in_script(text: str, areas: set[str]) -> list[str]:
 
 
 NAME_IN_TEMPLATE = re.compile(r"""\burl\(\s*["']([\w.]+)["']""")
-NAME_IN_PYTHON = re.compile(r"""\b(?:redirect_to|RouteLink)\(\s*["']([\w.]+)["']|\burl\(\s*request,\s*["']([\w.]+)["']""")
+NAME_IN_PYTHON = re.compile(
+    r"""\b(?:redirect_to|RouteLink)\(\s*["']([\w.]+)["']|\burl\(\s*request,\s*["']([\w.]+)["']"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +71,9 @@ def test_no_handler_redirects_to_a_path_written_by_hand(source: Path) -> None:
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_no_script_writes_an_internal_path_by_hand(script: Path, route_areas: set[str]) -> None:
-    found = [p for p in literal_paths_in_script(script.read_text(), route_areas) if (script.name, p) not in SCRIPT_EXCEPTIONS]
+    found = [
+        p for p in literal_paths_in_script(script.read_text(), route_areas) if (script.name, p) not in SCRIPT_EXCEPTIONS
+    ]
     assert not found, f"read the path from a data-url-* attribute the page builds with url(): {found}"
 
 
@@ -78,14 +84,20 @@ def test_the_check_catches_a_literal_link() -> None:
     assert not LITERAL_IN_TEMPLATE.search('<script src="/static/js/app.js">')
     assert LITERAL_IN_PYTHON.search('return Redirect(f"/staff/accounts/{n}", status_code=303)')
     areas = {"field", "my"}
-    assert literal_paths_in_script('link.href = `/field/orders/${order.id}`;', areas) == ["/field"]
+    assert literal_paths_in_script("link.href = `/field/orders/${order.id}`;", areas) == ["/field"]
     assert literal_paths_in_script('fetch("/my")', areas) == ["/my"]
-    assert not literal_paths_in_script('link.href = route("order", { order_id: order.id }); x.includes("/js/field/")', areas)
+    assert not literal_paths_in_script(
+        'link.href = route("order", { order_id: order.id }); x.includes("/js/field/")', areas
+    )
 
 
 def test_every_route_handler_has_a_name(app) -> None:  # noqa: ANN001
-    unnamed = [route.path for route in app.routes for h in route.route_handlers
-               if not h.name and "OPTIONS" not in getattr(h, "http_methods", ())]
+    unnamed = [
+        route.path
+        for route in app.routes
+        for h in route.route_handlers
+        if not h.name and "OPTIONS" not in getattr(h, "http_methods", ())
+    ]
     assert not unnamed
 
 

@@ -10,7 +10,9 @@ from portal.payments import rules
 POLICY = Policy(holidays=us_holidays(range(2026, 2027)))
 
 
-@pytest.mark.parametrize(("typed", "cents"), [("84.50", 8450), ("$1,234.5", 123450), ("80", 8000), (" 0.07 ", 7), (".5", 50)])
+@pytest.mark.parametrize(
+    ("typed", "cents"), [("84.50", 8450), ("$1,234.5", 123450), ("80", 8000), (" 0.07 ", 7), (".5", 50)]
+)
 def test_amounts_are_read_as_people_type_them(typed: str, cents: int) -> None:
     assert rules.parse_amount(typed) == cents
 

@@ -12,8 +12,15 @@ from portal.accounts.policy import Policy
 POLICY = Policy()
 
 
-def jpeg(width: int = 800, height: int = 600, *, gps: bool = False, when: str | None = None, orientation: int | None = None,
-         fmt: str = "JPEG") -> bytes:
+def jpeg(
+    width: int = 800,
+    height: int = 600,
+    *,
+    gps: bool = False,
+    when: str | None = None,
+    orientation: int | None = None,
+    fmt: str = "JPEG",
+) -> bytes:
     image = Image.new("RGB", (width, height), (200, 40, 40))
     image.paste((20, 40, 200), (0, 0, width // 2, height))  # left half blue: tells an upright image from a turned one
     exif = Image.Exif()

@@ -26,18 +26,36 @@ def cases() -> list[dict]:
         for average in (None, 0.0, 200.0, 5_000.0):
             for previous in (0, 100_000, 999_000):
                 for value in (0, 1_000, 100_500, 101_800, 106_000, 115_000, 115_001, 300_000, 999_999):
-                    out.append({"size": size, "dials": dials, "multiplier": multiplier, "average": average,
-                                "previous": previous, "value": value})
+                    out.append(
+                        {
+                            "size": size,
+                            "dials": dials,
+                            "multiplier": multiplier,
+                            "average": average,
+                            "previous": previous,
+                            "value": value,
+                        }
+                    )
     return out
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node is not installed")
 def test_the_phone_flags_reads_exactly_as_the_server_does(tmp_path: Path) -> None:
     items = cases()
-    orders = [{"meter": {"dials": c["dials"], "multiplier": c["multiplier"]},
-               "reads": {"previous": c["previous"], "previous_at": LAST.isoformat(), "average_daily": c["average"],
-                         "ceiling_daily": POLICY.read_ceiling_per_day(c["size"]),
-                         "high_factor": POLICY.high_read_factor, "low_factor": POLICY.low_read_factor}} for c in items]
+    orders = [
+        {
+            "meter": {"dials": c["dials"], "multiplier": c["multiplier"]},
+            "reads": {
+                "previous": c["previous"],
+                "previous_at": LAST.isoformat(),
+                "average_daily": c["average"],
+                "ceiling_daily": POLICY.read_ceiling_per_day(c["size"]),
+                "high_factor": POLICY.high_read_factor,
+                "low_factor": POLICY.low_read_factor,
+            },
+        }
+        for c in items
+    ]
     script = tmp_path / "run.mjs"
     script.write_text(
         f"import {{ checkRead }} from {json.dumps(MODULE.as_uri())};\n"
@@ -45,10 +63,17 @@ def test_the_phone_flags_reads_exactly_as_the_server_does(tmp_path: Path) -> Non
         f"const at = new Date({json.dumps(NOW.isoformat())});\n"
         "console.log(JSON.stringify(orders.map((o, i) => checkRead(o, values[i], at).flags)));\n"
     )
-    phone = json.loads(subprocess.run(["node", str(script)], capture_output=True, text=True, check=True, timeout=60).stdout)
+    phone = json.loads(
+        subprocess.run(["node", str(script)], capture_output=True, text=True, check=True, timeout=60).stdout
+    )
     for case, flags in zip(items, phone, strict=True):
-        server = check_read(POLICY, MeterFacts(case["size"], case["dials"], case["multiplier"]),
-                            ReadHistory(case["previous"], LAST, case["average"]), case["value"], NOW)
+        server = check_read(
+            POLICY,
+            MeterFacts(case["size"], case["dials"], case["multiplier"]),
+            ReadHistory(case["previous"], LAST, case["average"]),
+            case["value"],
+            NOW,
+        )
         assert list(server.flags) == flags, case
 
 
@@ -56,14 +81,19 @@ def test_the_phone_flags_reads_exactly_as_the_server_does(tmp_path: Path) -> Non
 def test_the_phone_asks_for_a_read_again_exactly_when_the_server_would_refuse_it(tmp_path: Path) -> None:
     from portal.field.rules import needs_confirmation
 
-    cases = [(kind, flags) for kind in ("record_read", "disconnect_done", "restore_done", "complete_order")
-             for flags in ([], ["low"], ["high"], ["negative"], ["negative", "rollover"])]
+    cases = [
+        (kind, flags)
+        for kind in ("record_read", "disconnect_done", "restore_done", "complete_order")
+        for flags in ([], ["low"], ["high"], ["negative"], ["negative", "rollover"])
+    ]
     script = tmp_path / "confirm.mjs"
     script.write_text(
         f"import {{ needsConfirmation }} from {json.dumps(MODULE.as_uri())};\n"
         f"const cases = {json.dumps(cases)};\n"
         "console.log(JSON.stringify(cases.map(([kind, flags]) => needsConfirmation(kind, flags))));\n"
     )
-    phone = json.loads(subprocess.run(["node", str(script)], capture_output=True, text=True, check=True, timeout=60).stdout)
+    phone = json.loads(
+        subprocess.run(["node", str(script)], capture_output=True, text=True, check=True, timeout=60).stdout
+    )
     assert phone == [needs_confirmation(kind, flags) for kind, flags in cases]
     assert needs_confirmation("disconnect_done", ["low"]) and not needs_confirmation("restore_done", ["low"])

@@ -11,12 +11,16 @@ UTC = dt.UTC
 POLICY = Policy()
 
 
-def monthly(values: list[int], start: dt.datetime = dt.datetime(2025, 11, 1, tzinfo=UTC)) -> list[tuple[dt.datetime, int]]:
+def monthly(
+    values: list[int], start: dt.datetime = dt.datetime(2025, 11, 1, tzinfo=UTC)
+) -> list[tuple[dt.datetime, int]]:
     return [(start + dt.timedelta(days=30 * i), v) for i, v in enumerate(values)]
 
 
 def test_usage_between_reads_handles_rollover_and_multiplier() -> None:
-    spans = rules.intervals([(dt.datetime(2026, 1, 1, tzinfo=UTC), 999_000), (dt.datetime(2026, 2, 1, tzinfo=UTC), 2_000)])
+    spans = rules.intervals(
+        [(dt.datetime(2026, 1, 1, tzinfo=UTC), 999_000), (dt.datetime(2026, 2, 1, tzinfo=UTC), 2_000)]
+    )
     assert spans[0].gallons == 3_000
     spans = rules.intervals(monthly([100, 700]), multiplier=10)
     assert spans[0].gallons == 6_000 and round(spans[0].per_day) == 200

@@ -17,7 +17,12 @@ def test_half_down_and_the_rest_in_equal_instalments_to_the_cent() -> None:
     assert plan.down_payment_cents == 30_001
     assert [cents for _day, cents in plan.instalments] == [7_500, 7_500, 7_500, 7_500]
     assert plan.down_payment_cents + sum(c for _d, c in plan.instalments) == 60_001
-    assert [day for day, _c in plan.instalments] == [dt.date(2026, 12, 26), dt.date(2027, 1, 26), dt.date(2027, 2, 26), dt.date(2027, 3, 26)]
+    assert [day for day, _c in plan.instalments] == [
+        dt.date(2026, 12, 26),
+        dt.date(2027, 1, 26),
+        dt.date(2027, 2, 26),
+        dt.date(2027, 3, 26),
+    ]
     odd = rules.arrangement_plan(POLICY, today=TODAY, past_due_cents=10_003, instalments=3)
     assert [c for _d, c in odd.instalments] == [1_667, 1_667, 1_667] and odd.down_payment_cents == 5_002
 
@@ -26,8 +31,12 @@ def test_at_most_four_instalments_and_one_arrangement_a_year() -> None:
     with pytest.raises(ArrangementRefused, match="1 to 4"):
         rules.arrangement_plan(POLICY, today=TODAY, past_due_cents=10_000, instalments=5)
     with pytest.raises(ArrangementRefused, match="last 12 months"):
-        rules.arrangement_plan(POLICY, today=TODAY, past_due_cents=10_000, instalments=2, earlier_arrangements=[dt.date(2026, 3, 1)])
-    assert rules.arrangement_plan(POLICY, today=TODAY, past_due_cents=10_000, instalments=2, earlier_arrangements=[dt.date(2025, 11, 1)])
+        rules.arrangement_plan(
+            POLICY, today=TODAY, past_due_cents=10_000, instalments=2, earlier_arrangements=[dt.date(2026, 3, 1)]
+        )
+    assert rules.arrangement_plan(
+        POLICY, today=TODAY, past_due_cents=10_000, instalments=2, earlier_arrangements=[dt.date(2025, 11, 1)]
+    )
 
 
 def test_nothing_past_due_or_collections_gets_no_arrangement() -> None:
@@ -45,9 +54,14 @@ START = dt.date(2026, 11, 26)
 def facts(*, credits=(), current=(), returned_on=None) -> rules.ArrangementFacts:  # noqa: ANN001
     """$400 past due: $200 down by Nov 28, then $100 on Dec 26 and Jan 26."""
     return rules.ArrangementFacts(
-        starts_on=START, down_payment_cents=20_000, down_payment_due_on=dt.date(2026, 11, 28),
+        starts_on=START,
+        down_payment_cents=20_000,
+        down_payment_due_on=dt.date(2026, 11, 28),
         instalments=((dt.date(2026, 12, 26), 10_000), (dt.date(2027, 1, 26), 10_000)),
-        current_charges=tuple(current), credits=tuple(credits), returned_on=returned_on)
+        current_charges=tuple(current),
+        credits=tuple(credits),
+        returned_on=returned_on,
+    )
 
 
 def test_an_arrangement_runs_until_a_due_date_passes() -> None:
@@ -77,7 +91,9 @@ def test_the_current_bills_are_paid_alongside_the_instalments() -> None:
 
 
 def test_a_returned_payment_breaks_it_whatever_was_paid() -> None:
-    outcome = rules.arrangement_outcome(facts(credits=[(START, 40_000)], returned_on=dt.date(2026, 12, 2)), dt.date(2026, 12, 3))
+    outcome = rules.arrangement_outcome(
+        facts(credits=[(START, 40_000)], returned_on=dt.date(2026, 12, 2)), dt.date(2026, 12, 3)
+    )
     assert outcome.status == "broken" and "returned on 2026-12-02" in outcome.note
 
 

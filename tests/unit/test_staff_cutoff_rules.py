@@ -13,10 +13,20 @@ START = dt.datetime(2026, 12, 8, 13, 30, tzinfo=dt.UTC)
 
 
 def facts(**changes) -> CutoffFacts:
-    base = dict(account_id=1, past_due_cents=12_000, oldest_past_due_on=DAY - dt.timedelta(days=45), active=True,
-                last_notice_at=START - dt.timedelta(days=12), last_courtesy_at=START - dt.timedelta(hours=30),
-                medical_alert_until=None, extension_hold=False, arrangement_active=False, payment_pending=False,
-                dispute_pending=False, bankruptcy_hold=False)
+    base = dict(
+        account_id=1,
+        past_due_cents=12_000,
+        oldest_past_due_on=DAY - dt.timedelta(days=45),
+        active=True,
+        last_notice_at=START - dt.timedelta(days=12),
+        last_courtesy_at=START - dt.timedelta(hours=30),
+        medical_alert_until=None,
+        extension_hold=False,
+        arrangement_active=False,
+        payment_pending=False,
+        dispute_pending=False,
+        bankruptcy_hold=False,
+    )
     return CutoffFacts(**{**base, **changes})
 
 
@@ -40,7 +50,9 @@ def test_the_minimum_is_never_below_the_reconnect_fee() -> None:
 def test_the_notice_must_be_10_days_old_and_the_courtesy_call_24_hours() -> None:
     late_notice = rules.cutoff_decision(POLICY, facts(last_notice_at=START - dt.timedelta(days=9)), DAY, START)
     assert late_notice.needs_notice and not late_notice.eligible
-    old_notice = rules.cutoff_decision(POLICY, facts(last_notice_at=DAY - dt.timedelta(days=60) and START - dt.timedelta(days=60)), DAY, START)
+    old_notice = rules.cutoff_decision(
+        POLICY, facts(last_notice_at=DAY - dt.timedelta(days=60) and START - dt.timedelta(days=60)), DAY, START
+    )
     assert old_notice.needs_notice  # sent before these arrears began
     fresh_call = rules.cutoff_decision(POLICY, facts(last_courtesy_at=START - dt.timedelta(hours=23)), DAY, START)
     assert fresh_call.needs_courtesy_call and not fresh_call.eligible
@@ -78,9 +90,14 @@ def test_no_disconnections_on_fridays_weekends_holidays_their_eves_or_in_extreme
 
 # ---- medical certification: 30 days, renewable twice for the same arrears ----------------------------------------
 
+
 def _medical(**kwargs) -> str | None:  # noqa: ANN003
-    values = {"today": dt.date(2026, 11, 20), "certified_on": dt.date(2026, 11, 18), "arrears_since": dt.date(2026, 10, 1),
-              "earlier_for_these_arrears": 0}
+    values = {
+        "today": dt.date(2026, 11, 20),
+        "certified_on": dt.date(2026, 11, 18),
+        "arrears_since": dt.date(2026, 10, 1),
+        "earlier_for_these_arrears": 0,
+    }
     return rules.medical_certification_refusal(Policy(), **{**values, **kwargs})
 
 
@@ -111,4 +128,6 @@ def test_a_notice_allows_a_cutoff_ten_days_later_on_a_business_day() -> None:
     policy = Policy(holidays=us_holidays([2026]))
     assert rules.notice_cutoff_on(policy, dt.date(2026, 11, 2)) == dt.date(2026, 11, 12)  # a Thursday
     assert rules.notice_cutoff_on(policy, dt.date(2026, 11, 4)) == dt.date(2026, 11, 16)  # Saturday -> Monday
-    assert rules.notice_cutoff_on(policy, dt.date(2026, 11, 16)) == dt.date(2026, 11, 30)  # Thanksgiving and the day after
+    assert rules.notice_cutoff_on(policy, dt.date(2026, 11, 16)) == dt.date(
+        2026, 11, 30
+    )  # Thanksgiving and the day after

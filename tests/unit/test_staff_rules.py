@@ -11,7 +11,9 @@ from portal.staff.rules import AdjustmentDenied, VolumePrices
 POLICY = Policy()
 TODAY = dt.date(2026, 11, 26)
 # 0-3 kgal at $3.10, 3-10 at $4.25, above 10 at $5.90; sewer $4.80/kgal on the billed basis.
-PRICES = VolumePrices(water_tiers=((3000, 310), (10000, 425), (None, 590)), sewer_cents_per_kgal=480, sewer_billed_gallons=12000)
+PRICES = VolumePrices(
+    water_tiers=((3000, 310), (10000, 425), (None, 590)), sewer_cents_per_kgal=480, sewer_billed_gallons=12000
+)
 
 
 def test_water_cost_walks_the_tiers() -> None:
@@ -20,7 +22,9 @@ def test_water_cost_walks_the_tiers() -> None:
 
 
 def test_leak_bills_the_average_plus_half_the_excess_and_sewer_on_the_average() -> None:
-    result = rules.leak(POLICY, today=TODAY, usage_gallons=20000, average_gallons=6000, prices=PRICES, proof_of_repair=True)
+    result = rules.leak(
+        POLICY, today=TODAY, usage_gallons=20000, average_gallons=6000, prices=PRICES, proof_of_repair=True
+    )
     # water: cost(20,000) - cost(13,000) = (930 + 2975 + 5900) - (930 + 2975 + 1770) = 4130
     # sewer: cost(12,000) - cost(6,000) = 5760 - 2880 = 2880
     assert result.amount_cents == -(4130 + 2880)
@@ -48,30 +52,62 @@ def test_pool_fill_credits_sewer_above_the_average_once_a_year() -> None:
     result = rules.pool_fill(POLICY, today=TODAY, usage_gallons=30000, average_gallons=6000, prices=PRICES)
     assert result.amount_cents == -(5760 - 2880)
     with pytest.raises(AdjustmentDenied, match="this year"):
-        rules.pool_fill(POLICY, today=TODAY, usage_gallons=30000, average_gallons=6000, prices=PRICES,
-                        earlier_pool_adjustments=[dt.date(2026, 1, 3)])
-    again_next_year = rules.pool_fill(POLICY, today=dt.date(2027, 1, 2), usage_gallons=30000, average_gallons=6000,
-                                      prices=PRICES, earlier_pool_adjustments=[dt.date(2026, 1, 3)])
+        rules.pool_fill(
+            POLICY,
+            today=TODAY,
+            usage_gallons=30000,
+            average_gallons=6000,
+            prices=PRICES,
+            earlier_pool_adjustments=[dt.date(2026, 1, 3)],
+        )
+    again_next_year = rules.pool_fill(
+        POLICY,
+        today=dt.date(2027, 1, 2),
+        usage_gallons=30000,
+        average_gallons=6000,
+        prices=PRICES,
+        earlier_pool_adjustments=[dt.date(2026, 1, 3)],
+    )
     assert again_next_year.amount_cents < 0
 
 
 def test_vacation_garbage_needs_three_months_and_is_never_retroactive() -> None:
     with pytest.raises(AdjustmentDenied, match="at least 3 months"):
-        rules.vacation_garbage(POLICY, requested_on=TODAY, vacant_from=TODAY, vacant_until=dt.date(2027, 2, 25), monthly_cents=2150)
-    ahead = rules.vacation_garbage(POLICY, requested_on=TODAY, vacant_from=dt.date(2026, 12, 1), vacant_until=dt.date(2027, 4, 1), monthly_cents=2150)
+        rules.vacation_garbage(
+            POLICY, requested_on=TODAY, vacant_from=TODAY, vacant_until=dt.date(2027, 2, 25), monthly_cents=2150
+        )
+    ahead = rules.vacation_garbage(
+        POLICY,
+        requested_on=TODAY,
+        vacant_from=dt.date(2026, 12, 1),
+        vacant_until=dt.date(2027, 4, 1),
+        monthly_cents=2150,
+    )
     assert ahead.amount_cents == -4 * 2150
     # Vacant since September, asked today: only the months from today count.
-    late = rules.vacation_garbage(POLICY, requested_on=TODAY, vacant_from=dt.date(2026, 9, 1), vacant_until=dt.date(2027, 1, 26), monthly_cents=2150)
+    late = rules.vacation_garbage(
+        POLICY,
+        requested_on=TODAY,
+        vacant_from=dt.date(2026, 9, 1),
+        vacant_until=dt.date(2027, 1, 26),
+        monthly_cents=2150,
+    )
     assert late.amount_cents == -2 * 2150
 
 
 def test_billing_error_goes_back_to_the_error_or_12_months_whichever_is_shorter() -> None:
     bills = [dt.date(2025, m, 5) for m in range(1, 13)] + [dt.date(2026, m, 5) for m in range(1, 12)]
-    recent = rules.billing_error(POLICY, today=TODAY, error_from=dt.date(2026, 8, 1), per_bill_cents=1000, bill_dates=bills, overcharged=True)
+    recent = rules.billing_error(
+        POLICY, today=TODAY, error_from=dt.date(2026, 8, 1), per_bill_cents=1000, bill_dates=bills, overcharged=True
+    )
     assert recent.amount_cents == -4 * 1000  # Aug, Sep, Oct, Nov
-    old = rules.billing_error(POLICY, today=TODAY, error_from=dt.date(2024, 1, 1), per_bill_cents=1000, bill_dates=bills, overcharged=True)
+    old = rules.billing_error(
+        POLICY, today=TODAY, error_from=dt.date(2024, 1, 1), per_bill_cents=1000, bill_dates=bills, overcharged=True
+    )
     assert old.amount_cents == -12 * 1000  # Dec 2025 .. Nov 2026: twelve months back from today
-    under = rules.billing_error(POLICY, today=TODAY, error_from=dt.date(2026, 8, 1), per_bill_cents=1000, bill_dates=bills, overcharged=False)
+    under = rules.billing_error(
+        POLICY, today=TODAY, error_from=dt.date(2026, 8, 1), per_bill_cents=1000, bill_dates=bills, overcharged=False
+    )
     assert under.amount_cents == 4000
 
 
@@ -93,12 +129,14 @@ def test_over_the_threshold_needs_a_supervisor_who_did_not_ask() -> None:
 
 def test_the_drawer_balances_to_the_cent_by_tender() -> None:
     receipts = [("cash", 4_512), ("cash", 10_001), ("check", 7_550), ("card", 12_345), ("cash", 1)]
-    balanced = rules.balance_drawer(POLICY, opening_float_cents=10_000, receipts=receipts,
-                                    counted={"cash": 24_514, "check": 7_550, "card": 12_345})
+    balanced = rules.balance_drawer(
+        POLICY, opening_float_cents=10_000, receipts=receipts, counted={"cash": 24_514, "check": 7_550, "card": 12_345}
+    )
     assert balanced.expected == {"cash": 24_514, "check": 7_550, "card": 12_345}
     assert balanced.over_short_cents == 0 and not balanced.needs_reason and not balanced.flagged
-    one_cent = rules.balance_drawer(POLICY, opening_float_cents=10_000, receipts=receipts,
-                                    counted={"cash": 24_513, "check": 7_550, "card": 12_345})
+    one_cent = rules.balance_drawer(
+        POLICY, opening_float_cents=10_000, receipts=receipts, counted={"cash": 24_513, "check": 7_550, "card": 12_345}
+    )
     assert one_cent.over_short == {"cash": -1, "check": 0, "card": 0} and one_cent.needs_reason and not one_cent.flagged
 
 

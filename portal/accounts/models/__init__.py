@@ -26,9 +26,22 @@ from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, RevokedSession, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise, Route
 from .rates import RateScheduleRecord
-from .system import AuditEvent, MailMessage, ThrottleHit
 from .requests import RequestKind, RequestStatus, ServiceRequest  # noqa: F401
-from .staff import AccountNote, Adjustment, AdjustmentKind, AdjustmentStatus, ArrangementStatus, CollectionContact, ContactKind, LockboxBatch, MedicalCertification, PaymentArrangement, RefundRequest, RefundStatus  # noqa: F401, E501
+from .staff import (  # noqa: F401, E501
+    AccountNote,
+    Adjustment,
+    AdjustmentKind,
+    AdjustmentStatus,
+    ArrangementStatus,
+    CollectionContact,
+    ContactKind,
+    LockboxBatch,
+    MedicalCertification,
+    PaymentArrangement,
+    RefundRequest,
+    RefundStatus,
+)
+from .system import AuditEvent, MailMessage, ThrottleHit
 
 __all__ = [
     "STAFF_ROLES",

@@ -104,7 +104,9 @@ class CollectionContact(IdMixin, CreatedMixin, Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind))
     contacted_at: Mapped[dt.datetime]
-    outcome: Mapped[str] = mapped_column(String(32))  # emailed, letter; reached, voicemail, no_answer, wrong_number, promised
+    outcome: Mapped[str] = mapped_column(
+        String(32)
+    )  # emailed, letter; reached, voicemail, no_answer, wrong_number, promised
     note: Mapped[str | None] = mapped_column(String(300))
     amount_cents: Mapped[int | None]  # a notice: the past-due amount it told the customer about
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
