@@ -14,7 +14,6 @@ from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
-from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.static_files import create_static_files_router
@@ -30,7 +29,7 @@ from portal.field.controllers import ROUTES as FIELD_ROUTES
 from portal.payments.controllers import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.staff.controllers import ROUTES as STAFF_ROUTES
-from portal.web import errors, pages, params, templating
+from portal.web import deps, errors, pages, params, templating
 from portal.web.assets import Assets
 from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies
 from portal.web.middleware import LocaleMiddleware, SecurityHeaders, content_security_policy
@@ -134,7 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     params.bound_int_path_params()  # before the routes are built: an id no row can have is a 404, not a 500
     app = Litestar(
         route_handlers=route_handlers,
-        dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
+        dependencies=deps.app_dependencies(settings),
         plugins=[SQLAlchemyPlugin(config=db_config)],
         template_config=template_config,
         csrf_config=csrf_config,

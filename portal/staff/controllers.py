@@ -43,7 +43,7 @@ from portal.i18n import format_date, format_money, ngettext, use_locale
 from portal.i18n import gettext as _
 from portal.settings import Settings
 from portal.web import guards, params
-from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery
+from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
 from portal.web.forms import AddressSearchForm
 from portal.web.identity import actor_of
@@ -150,19 +150,21 @@ class ConsoleController(Controller):
 
     @post("/accounts/{number:str}/medical-alert", name="staff.account.medical_alert")
     async def medical_alert(
-        self, request: Request, db_session: DbSession, settings: AppSettings, number: FromPath[str]
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        today: Today,
+        policy: CurrentPolicy,
+        actor: CurrentActor,
+        number: FromPath[str],
     ) -> Template | Redirect:
         account = await staff_account(request, db_session, number)
         form = await MedicalAlertForm.from_request(request)
         if form.validate():
             try:
                 until = await services.certify_medical(
-                    db_session,
-                    actor_of(request),
-                    account,
-                    current_policy(),
-                    form.certified_on.data,
-                    local_today(settings),
+                    db_session, actor, account, policy, form.certified_on.data, today
                 )
             except DomainError as exc:
                 form.add_error("certified_on", exc.message)
