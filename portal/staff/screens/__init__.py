@@ -14,6 +14,7 @@ from .extensions import ExtensionQueueController
 from .home import HomeController
 from .lockbox import LockboxController
 from .move import MoveServiceController
+from .rates import RatesController
 from .reports import ReportController
 from .start import StartServiceController
 from .walkin import WalkinController
@@ -34,4 +35,5 @@ ROUTES = [
     StartServiceController,
     MoveServiceController,
     AccountActionController,
+    RatesController,
 ]
