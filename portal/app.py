@@ -28,7 +28,7 @@ from portal.db import make_engine, make_sessionmaker
 from portal.field.controllers import ROUTES as FIELD_ROUTES
 from portal.payments.controllers import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
-from portal.staff.controllers import ROUTES as STAFF_ROUTES
+from portal.staff.screens import ROUTES as STAFF_ROUTES
 from portal.web import deps, errors, pages, params, templating
 from portal.web.assets import Assets
 from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies

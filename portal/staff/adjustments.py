@@ -258,6 +258,14 @@ async def calculate(
     return result, inputs, bill_id
 
 
+async def preview(
+    session: AsyncSession, account: Account, kind: AdjustmentKind, data: dict[str, Any], today: dt.date, policy: Policy
+) -> dict[str, Any]:
+    """What the adjustment would be, before the CSR submits it: the result and whether a supervisor must approve."""
+    result, _inputs, _bill = await calculate(session, account, kind, data, today, policy)
+    return {"result": result, "needs_approval": rules.needs_approval(policy, result.amount_cents)}
+
+
 async def request(
     session: AsyncSession,
     actor: Actor,

@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger
+from portal.accounts import audit, ledger, summary
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -146,6 +146,15 @@ async def receipt_by_number(session: AsyncSession, number: int) -> Receipt:
     return receipt
 
 
+async def receipt_with_account(
+    session: AsyncSession, number: int
+) -> tuple[Receipt, Account | None, summary.AccountSummary | None]:
+    """A receipt with its account and the account's summary, as the receipt page shows them."""
+    receipt = await receipt_by_number(session, number)
+    account = await session.get(Account, receipt.account_id)
+    return receipt, account, await summary.summarize(session, account) if account else None
+
+
 async def request_void(session: AsyncSession, actor: Actor, number: int, reason: str) -> Receipt:
     """The cashier asks for a void; nothing changes in the money until a second person confirms it."""
     receipt = await receipt_by_number(session, number)
@@ -219,6 +228,18 @@ async def receipts_in(session: AsyncSession, drawer_id: int) -> list[tuple[Recei
         .order_by(Receipt.number)
     )
     return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def kept_total(receipts: list[tuple[Receipt, Account, Customer]]) -> int:
+    """What a drawer's receipts add up to, leaving out the voided ones."""
+    return sum(receipt.amount_cents for receipt, _account, _customer in receipts if receipt.voided_at is None)
+
+
+async def drawer_by_id(session: AsyncSession, drawer_id: int) -> CashDrawer:
+    drawer = await session.get(CashDrawer, drawer_id)
+    if drawer is None:
+        raise NotFound(_("No such drawer."))
+    return drawer
 
 
 async def expected_balance(

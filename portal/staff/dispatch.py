@@ -12,10 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from portal.accounts import routes as field_routes
-from portal.accounts import workorders
+from portal.accounts import sync_exceptions, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError, NotFound
-from portal.accounts.models import Account, Meter, Premise, Role, User, WorkOrder, WorkOrderKind, WorkOrderStatus
+from portal.accounts.models import (
+    Account,
+    Meter,
+    Premise,
+    Role,
+    SyncMutation,
+    User,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
 from portal.i18n import gettext as _
 
 # What dispatch may create by hand; starts, stops and disconnects come from their own flows.
@@ -114,6 +124,27 @@ async def orders(
     first = [_urgency_column(today)] if today is not None and still_open else []
     query = query.order_by(*first, WorkOrder.due_on, WorkOrder.priority, Premise.route, Premise.address).limit(limit)
     return [OrderRow(*row) for row in await session.execute(query)]
+
+
+@dataclass(frozen=True)
+class Board:
+    """Everything the dispatch page lists: the orders the filters select, who can take them, who owns each route,
+    and the sync exceptions waiting for an office decision."""
+
+    rows: list[OrderRow]
+    technicians: list[User]
+    route_owners: list[RouteRow]
+    exceptions: list[SyncMutation]
+
+
+async def board(session: AsyncSession, filters: Filters, today: dt.date) -> Board:
+    owners = await route_owners(session)
+    return Board(
+        await orders(session, filters, today=today),
+        await technicians(session),
+        owners,
+        await sync_exceptions.open_exceptions(session),
+    )
 
 
 async def assign(session: AsyncSession, actor: Actor, order_id: int, technician_id: int | None) -> WorkOrder:

@@ -8,9 +8,13 @@ from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectFie
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal import i18n
+from portal.accounts import tenancy
+from portal.accounts.models import Bill, LedgerEntry
 from portal.accounts.policy import current_policy
+from portal.i18n import format_date, format_money
 from portal.i18n import lazy_gettext as _
 from portal.web.forms import PHONE, AccountNumber, DateField, DollarsField, Form, LetterOfCreditForm
+from portal.web.labels import label
 
 
 class NoteForm(Form):
@@ -84,6 +88,23 @@ class AdjustmentForm(Form):
             "direction": self.direction.data,
             "entry_id": self.entry_id.data,
         }
+
+    def offer(self, bills: list[Bill], fees: list[LedgerEntry]) -> None:
+        """The account's bills and fees to choose from, each labelled as the CSR reads it on the account page."""
+        self.bill_id.choices = [
+            (
+                bill.id,
+                f"{format_date(bill.period_start)} – {format_date(bill.period_end)} · {bill.usage:,} gal · {format_money(bill.total_cents)}",
+            )
+            for bill in bills
+        ]
+        self.entry_id.choices = [
+            (
+                entry.id,
+                f"{format_date(entry.effective_on)} · {entry.memo or label(entry.kind)} · {format_money(entry.amount_cents)}",
+            )
+            for entry in fees
+        ]
 
 
 class DecisionForm(Form):
@@ -239,6 +260,17 @@ class StartServiceForm(ServiceDepositForm):
             )
             ok = False
         return ok
+
+    def identity(self) -> tenancy.Identity:
+        """Who the new customer is, as typed (used when no existing customer's account was given)."""
+        return tenancy.Identity(
+            first_name=self.first_name.data or "",
+            last_name=self.last_name.data or "",
+            email=(self.email.data or "").strip() or None,
+            phone=(self.phone.data or "").strip() or None,
+            business_name=self.business_name.data or None,
+            language=self.language.data,
+        )
 
 
 class MoveServiceForm(ServiceDepositForm):

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import audit, numbers
 from portal.accounts.actor import Actor
-from portal.accounts.errors import Conflict, DomainError
+from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import Account, LockboxBatch
 from portal.accounts.payments import post_payment
 from portal.accounts.policy import Policy
@@ -256,4 +256,15 @@ async def import_file(
             "posted_cents": posted_cents,
         },
     )
+    return batch
+
+
+async def recent_batches(session: AsyncSession, limit: int = 20) -> list[LockboxBatch]:
+    return list(await session.scalars(select(LockboxBatch).order_by(LockboxBatch.id.desc()).limit(limit)))
+
+
+async def batch_by_id(session: AsyncSession, batch_id: int) -> LockboxBatch:
+    batch = await session.get(LockboxBatch, batch_id)
+    if batch is None:
+        raise NotFound(_("No such import."))
     return batch

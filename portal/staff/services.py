@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import arrears, audit, extensions, numbers, summary
 from portal.accounts.actor import Actor
-from portal.accounts.errors import DomainError
+from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import (
     Account,
     AccountNote,
@@ -27,6 +27,7 @@ from portal.accounts.models import (
     MeterRead,
     PaymentArrangement,
     PaymentExtension,
+    Premise,
     Role,
     User,
     UserAccount,
@@ -248,6 +249,25 @@ async def extension_queue(session: AsyncSession, today: dt.date) -> list[QueuedE
     }
     owed = await arrears.arrears_many(session, list(found), today)
     return [QueuedExtension(e, *found[e.account_id], owed[e.account_id].past_due_cents) for e in queue]
+
+
+async def extension_request(session: AsyncSession, extension_id: int) -> PaymentExtension:
+    extension = await session.get(PaymentExtension, extension_id)
+    if extension is None:
+        raise NotFound(_("No such request."))
+    return extension
+
+
+async def account_numbered(session: AsyncSession, number: str) -> Account | None:
+    """The account with this number, as typed (raises numbers.InvalidAccountNumber when it cannot be one)."""
+    return await session.scalar(select(Account).where(Account.number == numbers.normalize(number)))
+
+
+async def premise(session: AsyncSession, premise_id: int) -> Premise:
+    found = await session.get(Premise, premise_id)
+    if found is None:
+        raise NotFound(_("We could not find that address."))
+    return found
 
 
 async def customer_by_account_number(session: AsyncSession, number: str) -> Customer | None:

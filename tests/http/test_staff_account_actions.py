@@ -232,7 +232,7 @@ async def test_a_paid_up_customer_is_reconnected_tonight_at_the_after_hours_fee(
 
     from portal.accounts.models import LedgerEntry, WorkOrder, WorkOrderKind
     from portal.accounts.payments import post_payment
-    from portal.staff import controllers
+    from portal.web import clock
 
     tuesday = dt.date(2026, 11, 24)
     evening = dt.datetime(2026, 11, 24, 18, 15, tzinfo=ZoneInfo("America/Chicago"))
@@ -261,7 +261,7 @@ async def test_a_paid_up_customer_is_reconnected_tonight_at_the_after_hours_fee(
     page = await client.get(f"/staff/accounts/{resident.account.number}")
     assert "Reconnect tonight, at the after-hours fee" in page.text
     assert await ledger.balance(session, resident.account.id) == 5_000
-    monkeypatch.setattr(controllers, "clock", lambda: evening)
+    monkeypatch.setattr(clock, "now", lambda: evening)
     response = await post_form(client, f"/staff/accounts/{resident.account.number}/restore-after-hours")
     assert response.status_code == 303
     await session.commit()
@@ -272,7 +272,7 @@ async def test_a_paid_up_customer_is_reconnected_tonight_at_the_after_hours_fee(
     assert await session.scalar(
         select(LedgerEntry).where(LedgerEntry.source_key == f"reconnect:{order.id}:after_hours")
     )
-    monkeypatch.setattr(controllers, "clock", lambda: evening.replace(hour=10))
+    monkeypatch.setattr(clock, "now", lambda: evening.replace(hour=10))
     again = await post_form(client, f"/staff/accounts/{resident.account.number}/restore-after-hours")
     assert again.status_code == 409
     assert await ledger.balance(session, resident.account.id) == 10_000

@@ -18,10 +18,9 @@ from portal.accounts import audit
 from portal.accounts.actor import Actor
 from portal.accounts.errors import NotFound
 from portal.accounts.models import RateScheduleRecord
+from portal.billing import rates
 from portal.i18n import gettext as _
 from portal.web import params
-
-from . import rates
 
 MAX_TIERS = 5
 MAX_PRICE_CENTS = 10_000_000  # $100,000.00: no charge or price per 1,000 gallons comes near it

@@ -1,0 +1,55 @@
+"""What several staff screens share: the account behind a URL, the account page, and the address search that starts
+a start or a move of service."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Request
+from litestar.response import Template
+
+from portal.accounts import access, tenancy
+from portal.accounts.models import Account, Premise
+from portal.accounts.policy import Policy
+from portal.web.deps import DbSession
+from portal.web.forms import AddressSearchForm
+
+from .. import navigation, services
+from ..forms import MedicalAlertForm, NoteForm
+
+
+async def staff_account(request: Request, db_session: DbSession, number: str) -> Account:
+    return await access.account_for(db_session, request.user.id, request.user.role, number)
+
+
+async def account_page(
+    request: Request,
+    db_session: DbSession,
+    today: dt.date,
+    policy: Policy,
+    account: Account,
+    status_code: int = 200,
+    **forms: object,
+) -> Template:
+    context = {
+        "view": await services.account_view(db_session, account, today),
+        "medical": await services.medical_standing(db_session, policy, account, today),
+        "today": today,
+        "actions": navigation.account_actions(request.user.role, account),
+        "note_form": NoteForm(),
+        "medical_form": MedicalAlertForm(),
+        **forms,
+    }
+    return Template("staff/account.html", context=context, status_code=status_code)
+
+
+async def address_search(
+    db_session: DbSession, q: str | None, zip_code: str | None
+) -> tuple[AddressSearchForm, list[Premise], int]:
+    """The address search form, its results and the status to show them with (nothing searched yet: no results)."""
+    search = AddressSearchForm(data={"q": q or "", "zip": zip_code or ""})
+    if q is None:
+        return search, [], 200
+    if not search.validate():
+        return search, [], 400
+    return search, await tenancy.find_premises(db_session, search.q.data, search.zip.data or None, limit=20), 200

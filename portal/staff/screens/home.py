@@ -1,0 +1,26 @@
+"""The console's home and the account search."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from portal.web import guards
+from portal.web.deps import DbSession, FromQuery
+
+from .. import navigation
+from .. import search as account_search
+
+
+class HomeController(Controller):
+    path = "/staff"
+    guards = [guards.staff]
+
+    @get("/", name="staff.home")
+    async def home(self, request: Request) -> Template:
+        return Template("staff/home.html", context={"links": navigation.console_links(request.user.role)})
+
+    @get("/accounts", name="staff.accounts")
+    async def search(self, db_session: DbSession, q: FromQuery[str] = "") -> Template:
+        results = await account_search.search(db_session, q[:200])
+        return Template("staff/search.html", context={"q": q, "results": results})

@@ -1,0 +1,63 @@
+"""The reports: the list, and each report for a period as a page or a CSV file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Controller, Response, get
+from litestar.response import Template
+
+from portal.accounts.errors import DomainError, NotFound
+from portal.i18n import gettext as _
+from portal.web import guards, params
+from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery, Today
+
+from .. import reports
+
+
+def _period(start: str | None, end: str | None, today: dt.date) -> reports.Period:
+    """The period asked for; by default the month so far."""
+    try:
+        last = params.parse_date(end) if end else today
+        first = params.parse_date(start) if start else last.replace(day=1)
+    except params.BadValue:
+        raise DomainError(_("Give the dates as YYYY-MM-DD."), field="start") from None
+    if first > last:
+        raise DomainError(_("The period must start before it ends."), field="start")
+    if (last - first).days > 366:
+        raise DomainError(_("Choose a period of at most a year."), field="start")
+    return reports.Period(first, last)
+
+
+class ReportController(Controller):
+    path = "/staff/reports"
+    guards = [guards.staff]
+
+    @get("/", name="staff.reports")
+    async def index(self) -> Template:
+        return Template("staff/reports.html", context={"reports": reports.REPORTS})
+
+    @get("/{name:str}", name="staff.report")
+    async def report(
+        self,
+        db_session: DbSession,
+        settings: AppSettings,
+        today: Today,
+        name: FromPath[str],
+        start: FromQuery[str | None] = None,
+        end: FromQuery[str | None] = None,
+    ) -> Template | Response:
+        as_csv = name.endswith(".csv")
+        key = name.removesuffix(".csv")
+        if key not in reports.REPORTS:
+            raise NotFound(_("No such report."))
+        period = _period(start, end, today)
+        built = await reports.REPORTS[key][2](db_session, period, today, settings.timezone)
+        if as_csv:
+            filename = f"{key}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+            return Response(
+                built.csv(),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        return Template("staff/report.html", context={"report": built, "period": period, "key": key})
