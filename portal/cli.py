@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import importlib
 import os
+import signal
 import sys
 import time
 
@@ -116,6 +117,9 @@ def demo(port: int) -> None:
     os.environ["PORTAL_DEMO"] = "1"
     os.environ.setdefault("PUBLIC_URL", f"http://localhost:{port}")
     start_for_demo(port, _echo)  # a local Stripe stand-in when no STRIPE_API_KEY is set
+    # Stopped by SIGTERM, uvicorn raises it again once it has shut down; the signal's default action would skip atexit
+    # and leave the stand-in running, so exit normally instead.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     settings = Settings.from_env()
     upgrade(settings.database_url)
     asyncio.run(_seed(settings, DEMO_PREMISES, 42, force=False))
