@@ -154,8 +154,8 @@ def generate(n: int, seed: int = 7) -> dict[Any, list[dict[str, Any]]]:
 
 
 async def seed_rates(url: str) -> None:
-    from portal.billing.seed import seed_rates as seed
     from portal.db import make_engine, make_sessionmaker, transaction
+    from portal.demo.billing import seed_rates as seed
 
     engine = make_engine(url)
     try:

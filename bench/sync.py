@@ -65,7 +65,7 @@ from portal.accounts.models import (  # noqa: E402
     WorkOrder,
 )
 from portal.db import make_engine, make_sessionmaker  # noqa: E402
-from portal.seed import FIRST, HAZARDS, LAST, STREETS  # noqa: E402
+from portal.demo.city import FIRST, HAZARDS, LAST, STREETS  # noqa: E402
 from portal.settings import Settings  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_sync"

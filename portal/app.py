@@ -21,7 +21,6 @@ from litestar.template import TemplateConfig
 
 from portal import mail
 from portal.auth.controllers import SettingsController, SignInController, SignUpController, signout
-from portal.auth.demo import DemoController
 from portal.billing.controllers import ROUTES as BILLING_ROUTES
 from portal.customer.controllers import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
@@ -64,7 +63,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_dependency_key="db_session",
         create_all=False,
     )
-    template_config = TemplateConfig(engine=templating.make_engine(settings, assets))
+    templates = templating.make_engine(settings, assets)
+    template_config = TemplateConfig(engine=templates)
     sessions = CookieBackendConfig(
         secret=_key(settings.secret_key, "session"),
         key="portal_session",
@@ -107,7 +107,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
     ]
     if settings.demo:
-        route_handlers.append(DemoController)
+        # Demo code is imported in demo mode only: production never loads it (tests/unit/test_layers.py).
+        from portal.demo import signin as demo_signin
+
+        demo_signin.install(route_handlers, templates)
 
     @contextlib.asynccontextmanager
     async def mail_sender(app: Litestar) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import importlib
 import os
+import signal
 import sys
 import time
 
@@ -34,8 +35,8 @@ def migrate() -> None:
 
 
 async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bool:
-    from portal import seed as seeding
     from portal.db import make_engine, make_sessionmaker, transaction
+    from portal.demo import city as seeding
 
     engine = make_engine(settings.database_url)
     try:
@@ -107,20 +108,20 @@ def demo(port: int) -> None:
     """One command for a fresh machine: migrate, seed a demo city, serve on http://localhost:PORT."""
     import uvicorn
 
+    from portal.demo.city import DEMO_PREMISES, PERSONAS
+    from portal.demo.stripe_stand_in import start_for_demo
     from portal.migrate import upgrade
-    from portal.seed import PERSONAS
 
     _port_free_or_exit(port)  # before a minute of seeding, not after it
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     os.environ["PORTAL_DEMO"] = "1"
     os.environ.setdefault("PUBLIC_URL", f"http://localhost:{port}")
-    from portal.payments.stand_in import start_for_demo
-
     start_for_demo(port, _echo)  # a local Stripe stand-in when no STRIPE_API_KEY is set
+    # Stopped by SIGTERM, uvicorn raises it again once it has shut down; the signal's default action would skip atexit
+    # and leave the stand-in running, so exit normally instead.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     settings = Settings.from_env()
     upgrade(settings.database_url)
-    from portal.seed import DEMO_PREMISES
-
     asyncio.run(_seed(settings, DEMO_PREMISES, 42, force=False))
     url = f"http://localhost:{port}"
     _echo("")

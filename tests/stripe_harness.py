@@ -1,4 +1,4 @@
-"""Stripe in tests: the local stand-in (localstripe extended by portal.payments.stand_in) started once per run on a
+"""Stripe in tests: the local stand-in (localstripe extended by portal.demo.stripe_stand_in) started once per run on a
 free port, settings that point the app at it, and helpers that do what Stripe.js and Stripe's webhooks would.
 
 Nothing in the suite can reach api.stripe.com: the SDK's default base is pointed at the stand-in too."""
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import stripe
 
-from portal.payments import stand_in
+from portal.demo import stripe_stand_in as stand_in
 from portal.payments.gateway import Gateway
 from portal.payments.services import Context
 from portal.settings import Settings

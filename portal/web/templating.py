@@ -46,12 +46,6 @@ def navigation_for(context: Any, user: Any) -> list[tuple[str, str]]:
     return [(reverse(app, name), i18n.gettext(label)) for name, label in NAVIGATION.get(role, NAVIGATION[None])]
 
 
-def _demo_personas() -> dict[str, tuple[str, object]]:
-    from portal.seed import PERSONAS
-
-    return PERSONAS
-
-
 def user_of(request: Any) -> Any:
     """The signed-in user, or None (also on pages the identity middleware never saw, such as a 404)."""
     return request.scope.get("user") if request is not None else None
@@ -102,8 +96,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         get_flashes=flashes,
         language_note=language_note,
         utility_name=settings.utility_name,
-        demo_mode=settings.demo,
-        demo_personas=_demo_personas() if settings.demo else {},
+        demo_mode=settings.demo,  # in demo mode the demo adds demo_personas (portal/demo/signin.py)
     )
     return env
 

@@ -78,7 +78,7 @@ async def test_a_resident_signs_in_with_the_demo_button_and_pays_a_bill_by_card(
     await page.get_by_role("button", name="Continue to payment").click()
     await expect(page).to_have_url(re.compile(r"/payments/[A-Z0-9]{8}/checkout$"))
 
-    # The stand-in's Stripe.js card element (portal/payments/stand_in.py labels its inputs).
+    # The stand-in's Stripe.js card element (portal/demo/stripe_stand_in.py labels its inputs).
     await page.get_by_label("Card number").fill("4242424242424242")
     await page.get_by_label("Expiry month (MM)").fill("12")
     await page.get_by_label("Expiry year (YY)").fill("30")

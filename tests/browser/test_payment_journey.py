@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from portal.accounts import ledger
 from portal.accounts.actor import Actor
 from portal.accounts.models import LedgerEntry, LedgerKind, OnlinePayment, StripeEvent, WorkOrderKind, WorkOrderStatus
-from portal.payments import stand_in
+from portal.demo import stripe_stand_in as stand_in
 from tests import factories
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import LiveServer, serve

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from portal.accounts.models import Role
 from portal.app import create_app
-from portal.seed import PERSONAS
+from portal.demo.city import PERSONAS
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 

@@ -209,7 +209,7 @@ async def test_the_csrf_token_changes_when_someone_signs_in_with_the_demo_button
     from dataclasses import replace
 
     from portal.accounts.models import Role
-    from portal.seed import PERSONAS
+    from portal.demo.city import PERSONAS
 
     await factories.make_user(session, Role.CSR, email=PERSONAS["csr"][0])
     await session.commit()

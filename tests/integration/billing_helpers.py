@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import Account, Meter, MeterRead, ReadSource, Service, ServiceKind
-from portal.billing.seed import seed_rates
+from portal.demo.billing import seed_rates
 from tests import factories
 
 SERVICES = [

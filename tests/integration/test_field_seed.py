@@ -4,7 +4,6 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from portal import seed
 from portal.accounts import sync_exceptions
 from portal.accounts.models import (
     Account,
@@ -16,12 +15,13 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
+from portal.demo import city
 
 TODAY = dt.date(2026, 11, 24)
 
 
 async def test_the_seed_gives_luis_a_dog_a_medical_alert_and_a_restore_and_dispatch_a_sync_exception(session) -> None:
-    await seed.load(session, seed.build(TODAY, premises=150, seed=3))
+    await city.load(session, city.build(TODAY, premises=150, seed=3))
     await session.commit()
     luis = await session.scalar(select(User).where(User.email == "tech1@riverton.example"))
     mine = list(

@@ -4,13 +4,13 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from portal import seed
 from portal.accounts.models import ExtensionStatus, PaymentExtension, RequestKind, ServiceRequest, WorkOrder
+from portal.demo import city
 
 
 async def test_the_seed_has_requests_and_extensions_in_every_state(session) -> None:
-    rows = seed.build(dt.date.today(), premises=300, seed=5)
-    await seed.load(session, rows)
+    rows = city.build(dt.date.today(), premises=300, seed=5)
+    await city.load(session, rows)
     await session.commit()
     kinds = set(await session.scalars(select(ServiceRequest.kind)))
     assert {RequestKind.PROBLEM, RequestKind.STOP, RequestKind.MOVE, RequestKind.START} <= kinds

@@ -5,7 +5,6 @@ import shutil
 
 from sqlalchemy import func, select, text
 
-from portal import seed
 from portal.accounts import ledger
 from portal.accounts.models import (
     Account,
@@ -20,13 +19,14 @@ from portal.accounts.models import (
     WorkOrder,
     WorkOrderKind,
 )
+from portal.demo import city
 
 TODAY = dt.date(2026, 11, 24)
 
 
 async def test_a_small_seed_loads_with_personas_history_and_todays_orders(session) -> None:
-    rows = seed.build(TODAY, premises=150, seed=3)
-    counts = await seed.load(session, rows)
+    rows = city.build(TODAY, premises=150, seed=3)
+    counts = await city.load(session, rows)
     await session.commit()
     # the history's moves open accounts (and close others); side seeds open pending ones for today's requests
     assert counts["account"] + counts["move"] == await session.scalar(
@@ -38,7 +38,7 @@ async def test_a_small_seed_loads_with_personas_history_and_todays_orders(sessio
     assert roles[Role.FIELD] == 3 and roles[Role.CSR] == 2 and roles[Role.SUPERVISOR] == 1
 
     for key in ("resident", "resident-late"):
-        email = seed.PERSONAS[key][0]
+        email = city.PERSONAS[key][0]
         user = await session.scalar(select(User).where(User.email == email))
         linked = await session.scalar(select(UserAccount.account_id).where(UserAccount.user_id == user.id))
         balance = await ledger.balance(session, linked)
@@ -61,12 +61,12 @@ async def test_a_small_seed_loads_with_personas_history_and_todays_orders(sessio
 
 
 async def test_the_same_seed_number_gives_the_same_city(session) -> None:
-    first = seed.build(TODAY, premises=60, seed=9)
-    second = seed.build(TODAY, premises=60, seed=9)
+    first = city.build(TODAY, premises=60, seed=9)
+    second = city.build(TODAY, premises=60, seed=9)
     assert first.data[Account] == second.data[Account]
     assert first.data[MeterRead] == second.data[MeterRead]
     assert first.habits == second.habits
-    assert seed.build(TODAY, premises=60, seed=10).habits != first.habits
+    assert city.build(TODAY, premises=60, seed=10).habits != first.habits
 
 
 async def _history(session) -> list[tuple]:
@@ -90,7 +90,7 @@ async def test_the_same_seed_number_gives_the_same_history(session, migrated_tem
     from portal.db import make_engine, make_sessionmaker
     from tests.conftest import _TABLES, TEST_DB
 
-    await seed.load(session, seed.build(TODAY, premises=40, seed=9))
+    await city.load(session, city.build(TODAY, premises=40, seed=9))
     await session.commit()
     first = await _history(session)
     if TEST_DB == "postgres":
@@ -103,7 +103,7 @@ async def test_the_same_seed_number_gives_the_same_history(session, migrated_tem
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as again:
-            await seed.load(again, seed.build(TODAY, premises=40, seed=9))
+            await city.load(again, city.build(TODAY, premises=40, seed=9))
             await again.commit()
             assert await _history(again) == first and len(first) > 40 * 26
     finally:
@@ -113,8 +113,8 @@ async def test_the_same_seed_number_gives_the_same_history(session, migrated_tem
 async def test_the_seed_has_rate_schedules_and_its_latest_bills_come_from_the_billing_engine(session) -> None:
     from portal.accounts.models import BillLine, RateScheduleRecord
 
-    rows = seed.build(TODAY, premises=60, seed=5)
-    await seed.load(session, rows)
+    rows = city.build(TODAY, premises=60, seed=5)
+    await city.load(session, rows)
     await session.commit()
     codes = set(await session.scalars(select(RateScheduleRecord.rate_code)))
     assert {"W-RES", "W-COM", "S-RES", "S-COM", "SW-CART", "SW-ERU"} <= codes

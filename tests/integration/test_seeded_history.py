@@ -1,12 +1,11 @@
 """The seeded city's history is what the engine makes: its invariants, checked on a small city seeded through the
-same function the demo uses (`seed.build` + `seed.load`)."""
+same function the demo uses (`city.build` + `city.load`)."""
 
 import datetime as dt
 from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from portal import seed
 from portal.accounts import arrears, deposits, ledger, routes
 from portal.accounts.models import (
     Account,
@@ -30,6 +29,7 @@ from portal.accounts.models import (
     WorkOrderStatus,
 )
 from portal.accounts.policy import current_policy
+from portal.demo import city
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -39,7 +39,7 @@ DEPOSIT = {AccountClass.RESIDENTIAL: (15_000, 100_000), AccountClass.COMMERCIAL:
 
 
 async def _persona(session, key: str) -> tuple[User, Account]:
-    user = await session.scalar(select(User).where(User.email == seed.PERSONAS[key][0]))
+    user = await session.scalar(select(User).where(User.email == city.PERSONAS[key][0]))
     account = await session.scalar(
         select(Account).join(UserAccount, UserAccount.account_id == Account.id).where(UserAccount.user_id == user.id)
     )
@@ -202,7 +202,7 @@ async def check_the_demo_personas_are_what_the_demo_promises(session) -> None:
         )
     )
 
-    luis = await session.scalar(select(User).where(User.email == seed.PERSONAS["technician"][0]))
+    luis = await session.scalar(select(User).where(User.email == city.PERSONAS["technician"][0]))
     todays = list(
         await session.scalars(
             select(WorkOrder).where(
@@ -214,7 +214,7 @@ async def check_the_demo_personas_are_what_the_demo_promises(session) -> None:
     )
     assert len(todays) >= 5
     for key, role in (("csr", Role.CSR), ("supervisor", Role.SUPERVISOR)):
-        assert (await session.scalar(select(User).where(User.email == seed.PERSONAS[key][0]))).role == role
+        assert (await session.scalar(select(User).where(User.email == city.PERSONAS[key][0]))).role == role
     # the cut-off list has people on it, medical alerts among the customers
     disconnects = list(
         await session.scalars(
@@ -247,7 +247,7 @@ async def check_todays_orders_are_on_their_route_owners_lists(session) -> None:
 
 async def test_the_seeded_city_holds_every_invariant(session) -> None:
     """One city for all the checks: seeding it is most of the time (minutes on a busy machine), so it is made once."""
-    await seed.load(session, seed.build(TODAY, premises=150, seed=3))
+    await city.load(session, city.build(TODAY, premises=150, seed=3))
     await session.commit()
     for check in (
         check_every_bills_previous_balance_is_the_ledger_balance_just_before_it,

@@ -12,7 +12,7 @@ import tomllib
 import urllib.request
 from pathlib import Path
 
-from portal.payments import stand_in
+from portal.demo import stripe_stand_in as stand_in
 
 ROOT = Path(__file__).resolve().parents[2]
 

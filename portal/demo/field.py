@@ -27,8 +27,7 @@ from portal.accounts.models import (
     WorkOrderStatus,
 )
 from portal.accounts.policy import current_policy
-
-from . import sync
+from portal.field import sync
 
 TECHS = ("tech1@riverton.example", "tech2@riverton.example")
 

@@ -1,5 +1,5 @@
 """A realistic small city for the demo and for trying things out: about 1,500 premises and accounts, 14 months of
-seasonal reads with a few leaks, billed and paid month by month by the real engine (portal/history.py), some
+seasonal reads with a few leaks, billed and paid month by month by the real engine (portal/demo/history.py), some
 delinquent accounts, medical-alert customers, technicians with today's orders, CSRs and a supervisor.
 
 Deterministic for a given seed number. The city's people, places, meters and reads are bulk-inserted with explicit
@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import history
 from portal.accounts import numbers
 from portal.accounts.models import (
     Account,
@@ -40,6 +39,11 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
+from portal.demo import history
+from portal.demo.billing import seed as seed_billing
+from portal.demo.field import seed as seed_field
+from portal.demo.residents import seed as seed_residents
+from portal.demo.staff import seed as seed_staff
 from portal.i18n import lazy_gettext
 
 UTC = dt.UTC
@@ -201,7 +205,7 @@ HAZARDS = [
     "Steep driveway: park on street",
 ]
 
-# Demo personas: the sign-in page offers these as buttons in demo mode (see portal.auth.demo).
+# Demo personas: the sign-in page offers these as buttons in demo mode (see portal/demo/signin.py).
 PERSONAS: dict[str, tuple[str, Any]] = {
     "resident": ("maria.resident@example.com", lazy_gettext("Resident (María Lopez, prefers Spanish)")),
     "resident-late": ("james.late@example.com", lazy_gettext("Resident with a past-due balance")),
@@ -539,7 +543,7 @@ async def is_empty(session: AsyncSession) -> bool:
 
 async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
     """Insert the city (people, places, meters, reads) in dependency order, in chunks; move PostgreSQL's sequences
-    past the explicit ids; make its history with the real jobs and services (portal/history.py); then today's
+    past the explicit ids; make its history with the real jobs and services (portal/demo/history.py); then today's
     orders and each side's demo data."""
     order = [Premise, Customer, Account, Service, Meter, User, UserAccount, MeterRead]
     counts = {}
@@ -562,9 +566,7 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                     )
                 )
-    from portal.billing.seed import seed as seed_billing  # noqa: PLC0415
-    from portal.staff.seed import seed as seed_staff  # noqa: PLC0415 - each side seeds after the bulk load
-
+    # each side seeds its demo data after the bulk load, through its own services
     await seed_billing(session)  # the rate schedules, before the first bill run
     today = rows.today or dt.date.today()
     made = await history.make(
@@ -582,10 +584,6 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
         await session.execute(insert(WorkOrder).execution_options(render_nulls=True), orders)
     counts["work_order"] = len(orders)
     await seed_staff(session, today)
-    from portal.field.seed import seed as seed_field  # noqa: PLC0415
-
     await seed_field(session, today)
-    from portal.customer.seed import seed as seed_residents  # noqa: PLC0415
-
     await seed_residents(session, today)
     return counts

@@ -1,6 +1,6 @@
 """A local stand-in for Stripe (tests and the demo): localstripe's aiohttp app, extended with what it lacks.
 
-    python -m portal.payments.stand_in --port 8420
+    python -m portal.demo.stripe_stand_in --port 8420
 
 localstripe (PyPI, a test/demo dependency) rejects us_bank_account (ACH) payment methods and setup intents, ignores
 idempotency keys, sends no setup_intent / charge / refund / mandate events and cannot confirm a PaymentIntent with a
@@ -458,7 +458,7 @@ class _MatchProxy:
 
 
 STRIPE_JS_EXTENSION = r"""
-// ---- portal stand-in extensions (portal/payments/stand_in.py) ----
+// ---- portal stand-in extensions (portal/demo/stripe_stand_in.py) ----
 (function () {
   const base = LOCALSTRIPE_BASE_API;
   const mount = Element.prototype.mount;
@@ -550,7 +550,7 @@ def start(
     """Start the stand-in in its own process on localhost; answer (process, base URL) once it serves."""
     port = port or free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "portal.payments.stand_in", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "portal.demo.stripe_stand_in", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + timeout

@@ -23,8 +23,7 @@ from portal.accounts.models import (
     UserAccount,
 )
 from portal.accounts.policy import current_policy
-
-from . import adjustments, cutoff, services
+from portal.staff import adjustments, cutoff, services
 
 
 async def seed(session: AsyncSession, today: dt.date | None = None) -> None:

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import RateScheduleRecord, ServiceKind
-
-from . import rates
+from portal.billing import rates
 
 SIZES_RES = {"5/8": 1250, "3/4": 1500, "1": 2200, "1.5": 3800, "2": 6000}
 SIZES_COM = {"5/8": 1600, "3/4": 1900, "1": 2800, "1.5": 5200, "2": 8200, "3": 16500, "4": 25800}
@@ -109,9 +108,8 @@ def demo_bill(
     from decimal import Decimal
 
     from portal.accounts.policy import current_policy
-
-    from . import compute as c
-    from .run import document, english
+    from portal.billing import compute as c
+    from portal.billing.run import document, english
 
     suffix = "RES" if residential else "COM"
     services = [

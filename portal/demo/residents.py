@@ -22,8 +22,7 @@ from portal.accounts.models import (
     UserAccount,
 )
 from portal.accounts.policy import current_policy
-
-from . import services
+from portal.customer import services
 
 RESIDENT = "maria.resident@example.com"
 
@@ -107,7 +106,7 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
         pass  # a holiday-heavy week or an odd seed: the demo goes on without these
 
     # extensions asked today on accounts with a past-due balance: one granted, others for a CSR to decide (kept and
-    # broken ones come from the history, portal/history.py, decided by the real extension check)
+    # broken ones come from the history, portal/demo/history.py, decided by the real extension check)
     figures = await arrears.arrears_many(session, [a.id for a in plain], today)
     owing = [a for a in plain if figures[a.id].past_due_cents > 0]
     if not owing:

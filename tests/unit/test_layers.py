@@ -1,0 +1,96 @@
+"""Layering that the imports must keep: demo code (portal/demo) imports the product, and the product imports the demo
+only where it has to start it: the app factory in demo mode and the CLI's `demo` and `seed` commands."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PORTAL = Path(__file__).resolve().parents[2] / "portal"
+DEMO = PORTAL / "demo"
+# The only product modules that may import the demo, and where.
+MAY_IMPORT_DEMO = {PORTAL / "app.py", PORTAL / "cli.py"}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PORTAL.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(node: ast.AST, module: str, is_package: bool) -> list[str]:
+    """Absolute names an import statement brings in (relative imports resolved against `module`)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom):
+        if node.level:
+            package = module.split(".")
+            base = package if is_package else package[:-1]
+            base = base[: len(base) - (node.level - 1)]
+            stem = ".".join(base + ([node.module] if node.module else []))
+        else:
+            stem = node.module or ""
+        return [stem, *(f"{stem}.{alias.name}" for alias in node.names)]
+    return []
+
+
+def _is_demo(name: str) -> bool:
+    return name == "portal.demo" or name.startswith("portal.demo.")
+
+
+def _demo_imports(path: Path, source: str | None = None) -> list[tuple[int, str, bool]]:
+    """(line, imported name, at module level) for each import of portal.demo in the file."""
+    tree = ast.parse(path.read_text() if source is None else source, filename=str(path))
+    module, is_package = _module_name(path), path.name == "__init__.py"
+    top_level = {id(node) for node in tree.body}
+    found = []
+    for node in ast.walk(tree):
+        demo = [name for name in _imported(node, module, is_package) if _is_demo(name)]
+        if demo:
+            found.append((node.lineno, demo[0], id(node) in top_level))
+    return found
+
+
+def test_the_product_does_not_import_the_demo() -> None:
+    offenders = [
+        f"{path.relative_to(PORTAL.parent)}:{line} imports {name}"
+        for path in sorted(PORTAL.rglob("*.py"))
+        if not path.is_relative_to(DEMO) and path not in MAY_IMPORT_DEMO
+        for line, name, _top in _demo_imports(path)
+    ]
+    assert offenders == [], "only portal/app.py (demo mode) and portal/cli.py may import portal.demo"
+
+
+def test_the_app_factory_imports_the_demo_only_in_demo_mode() -> None:
+    """No module-level import in app.py: a production app never loads demo code, not even at import."""
+    assert [found for found in _demo_imports(PORTAL / "app.py") if found[2]] == []
+    tree = ast.parse((PORTAL / "app.py").read_text())
+    guarded = [
+        inner
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "settings.demo"
+        for statement in node.body
+        for inner in ast.walk(statement)
+        if any(_is_demo(name) for name in _imported(inner, "portal.app", False))
+    ]
+    everywhere = [lineno for lineno, _name, _top in _demo_imports(PORTAL / "app.py")]
+    assert everywhere, "the factory installs the demo in demo mode (see create_app)"
+    assert sorted(inner.lineno for inner in guarded) == sorted(everywhere), "demo imports outside `if settings.demo:`"
+
+
+def test_the_guard_sees_every_kind_of_import() -> None:
+    """Absolute, from- and relative imports, nested ones too, are found (so a passing guard means something)."""
+    source = (
+        "import portal.demo.city\n"
+        "from portal.demo import signin\n"
+        "from portal import demo\n"
+        "def f():\n    from ..demo.city import PERSONAS\n"
+        "from portal import demonstration\n"
+        "from . import deps\n"
+    )
+    found = _demo_imports(PORTAL / "web" / "sample.py", source)
+    assert found == [
+        (1, "portal.demo.city", True),
+        (2, "portal.demo", True),
+        (3, "portal.demo", True),
+        (5, "portal.demo.city", False),
+    ]
