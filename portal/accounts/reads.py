@@ -169,6 +169,18 @@ HISTORY = (
 )
 
 
+async def recent_reads(
+    session: AsyncSession, meter_ids: list[int], since: dt.datetime
+) -> dict[int, list[tuple[dt.datetime, int]]]:
+    """The actual reads of many meters from `since` on, per meter oldest first (what `history_from` takes), in one
+    query; a meter without any is missing."""
+    found: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
+    if meter_ids:
+        for meter_id, read_at, value in await session.execute(HISTORY, {"meter_ids": meter_ids, "since": since}):
+            found[meter_id].append((read_at, value))
+    return found
+
+
 async def histories(
     session: AsyncSession, policy: Policy, meters: Iterable[Meter], before: dt.datetime
 ) -> dict[int, ReadHistory]:
@@ -176,10 +188,7 @@ async def histories(
     by_id = {m.id: m for m in meters}
     if not by_id:
         return {}
-    since = before - dt.timedelta(days=policy.read_history_days)
-    found: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    for meter_id, read_at, value in await session.execute(HISTORY, {"meter_ids": list(by_id), "since": since}):
-        found[meter_id].append((read_at, value))
+    found = await recent_reads(session, list(by_id), before - dt.timedelta(days=policy.read_history_days))
     return {
         meter_id: history_from(found.get(meter_id, []), facts_of(meter), policy, before)
         for meter_id, meter in by_id.items()
@@ -230,9 +239,14 @@ async def record_read(session: AsyncSession, actor: Actor, meter: Meter, **facts
     return read
 
 
-async def record_reads(session: AsyncSession, audit: AuditLater, rows: list[dict[str, Any]]) -> list[int]:
-    """Store many reads (rows from `new_read`) with one multi-row INSERT in the caller's transaction, their audit rows
-    added to `audit` (which the caller writes); their ids, in order."""
+def checked_flags(check: ReadCheck, *, confirmed: bool) -> list[str]:
+    """The flags a read is stored with: the read check's, and `re_entered` when the reader typed a flagged read again."""
+    return list(check.flags) + ([ReadFlag.RE_ENTERED] if confirmed and check.flagged else [])
+
+
+async def record_field_reads(session: AsyncSession, audit: AuditLater, rows: list[dict[str, Any]]) -> list[int]:
+    """Store many reads (rows from `new_read`, flagged by `checked_flags`) with one multi-row INSERT in the caller's
+    transaction, their audit rows added to `audit` (which the caller writes); their ids, in order."""
     if not rows:
         return []
     now = utcnow()

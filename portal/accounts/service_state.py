@@ -4,8 +4,8 @@ the account becomes final, and the next bill run sends the final bill with the h
 turns it off and a restore back on. A transfer read is the read at a change of customers: it starts a pending account
 and stops an active one.
 
-The field sync calls `order_completed` in the transaction that completes the order; the decision is the pure
-`change_for`, which the tests check case by case. After the final bill, a final account closes once it owes nothing
+The field sync calls `apply_service_outcomes` in the transaction that completes a batch's orders (the seeded history
+calls `order_completed` for one); the decision is the pure `change_for`, which the tests check case by case. After the final bill, a final account closes once it owes nothing
 and is owed nothing (`close_settled`, called wherever money moves on a final account, and by `portal close-settled`).
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import ledger
 from .actor import Actor
-from .audit import record
+from .audit import AuditLater, record
 from .models import Account, AccountStatus, Bill, Service, WorkOrder, WorkOrderKind
 
 A = AccountStatus
@@ -75,26 +75,15 @@ def service_dates(change: Change, started_on: dt.date, ended_on: dt.date | None)
     return started_on, None
 
 
-async def order_completed(
-    session: AsyncSession, actor: Actor, order: WorkOrder, *, action: str, day: dt.date
-) -> Change | None:
-    """Apply what completing `order` with `action` on `day` does to its account, with an `account.status` audit row
-    (services' dates included), in the caller's transaction."""
-    if order.account_id is None:
-        return None
-    account = await session.get(Account, order.account_id)
-    if account is None:
-        return None
-    change = change_for(order.kind, action, account.status, day)
-    if change is None:
-        return None
+def _apply_change(
+    account: Account, services: list[Service], change: Change, order: WorkOrder
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Change the account and its services in memory; the audit row's before and after."""
     before: dict[str, Any] = {"status": account.status}
     after: dict[str, Any] = {"status": change.status, "work_order_id": order.id}
     if change.starts_on is not None or change.ends_on is not None:
         moved = []
-        for service in await session.scalars(
-            select(Service).where(Service.account_id == account.id).order_by(Service.id)
-        ):
+        for service in services:
             started, ended = service_dates(change, service.started_on, service.ended_on)
             if (started, ended) != (service.started_on, service.ended_on):
                 moved.append(
@@ -115,11 +104,75 @@ async def order_completed(
         before["closed_on"], after["closed_on"] = account.closed_on, change.ends_on
         account.closed_on = change.ends_on
     account.status = change.status
+    return before, after
+
+
+async def _services_of(session: AsyncSession, account_ids: list[int]) -> dict[int, list[Service]]:
+    found: dict[int, list[Service]] = {i: [] for i in account_ids}
+    for service in await session.scalars(
+        select(Service).where(Service.account_id.in_(account_ids)).order_by(Service.id)
+    ):
+        found[service.account_id].append(service)
+    return found
+
+
+async def order_completed(
+    session: AsyncSession, actor: Actor, order: WorkOrder, *, action: str, day: dt.date
+) -> Change | None:
+    """Apply what completing `order` with `action` on `day` does to its account, with an `account.status` audit row
+    (services' dates included), in the caller's transaction."""
+    if order.account_id is None:
+        return None
+    account = await session.get(Account, order.account_id)
+    if account is None:
+        return None
+    change = change_for(order.kind, action, account.status, day)
+    if change is None:
+        return None
+    dated = change.starts_on is not None or change.ends_on is not None
+    services = (await _services_of(session, [account.id]))[account.id] if dated else []
+    before, after = _apply_change(account, services, change, order)
     await session.flush()
     await record(
         session, actor, "account.status", "account", account.id, account_id=account.id, before=before, after=after
     )
     return change
+
+
+@dataclass(frozen=True)
+class ServiceOutcome:
+    """A field order completed with `action`, its read taken on `day` (the utility's date, as billing dates reads)."""
+
+    order: WorkOrder
+    action: str
+    day: dt.date
+
+
+async def apply_service_outcomes(
+    session: AsyncSession, audit: AuditLater, outcomes: list[ServiceOutcome]
+) -> list[Change | None]:
+    """What many completed orders do to their accounts (starts, stops, disconnects, restores), as `order_completed`
+    does for one, in the caller's transaction: one query for the accounts and one for their services, applied in the
+    outcomes' order (a disconnect and a restore of one account end with it on), the `account.status` audit rows added
+    to `audit` (which the caller writes). What each changed, in order (None: nothing)."""
+    counted = [o for o in outcomes if o.order.kind in KINDS and o.order.account_id is not None and o.action in DONE]
+    if not counted:
+        return [None] * len(outcomes)
+    ids = sorted({o.order.account_id for o in counted})
+    accounts = {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(ids)))}
+    services = await _services_of(session, ids)
+    changes: list[Change | None] = []
+    for outcome in outcomes:
+        order = outcome.order
+        account = accounts.get(order.account_id) if order.kind in KINDS and order.account_id is not None else None
+        change = change_for(order.kind, outcome.action, account.status, outcome.day) if account else None
+        changes.append(change)
+        if account is None or change is None:
+            continue
+        before, after = _apply_change(account, services[account.id], change, order)
+        audit.add("account.status", "account", account.id, account_id=account.id, before=before, after=after)
+    await session.flush()
+    return changes
 
 
 def settles(status: AccountStatus, *, final_billed: bool, balance_cents: int) -> bool:

@@ -1,10 +1,14 @@
 """Sync exceptions: field facts that could not move an order (a disconnect reported after the customer paid and the
-order was cancelled, an order completed twice). The field side records them on the applied-mutation row; dispatch
-lists the open ones and resolves each with a note."""
+order was cancelled, an order completed twice). The field side records them on the applied-mutation row
+(`record_sync_outcomes`, with every action's id and answer); dispatch lists the open ones and resolves each with a
+note."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
@@ -14,6 +18,60 @@ from .actor import Actor
 from .audit import record
 from .errors import DomainError, NotFound
 from .models import SyncMutation, WorkOrder, utcnow
+
+
+@dataclass
+class StoredMutation:
+    """What a field action's id answered: read from the table, or given earlier in the caller's transaction."""
+
+    payload_sha256: str
+    user_id: int
+    status: str
+    result: dict[str, Any]
+
+
+_STORED = select(
+    SyncMutation.mutation_id,
+    SyncMutation.payload_sha256,
+    SyncMutation.user_id,
+    SyncMutation.status,
+    SyncMutation.result,
+).where(SyncMutation.mutation_id.in_(bindparam("mutation_ids", expanding=True)))
+
+
+async def stored_mutations(session: AsyncSession, mutation_ids: list[str]) -> dict[str, StoredMutation]:
+    """The answers already stored for any of these action ids (one query)."""
+    rows = await session.execute(_STORED, {"mutation_ids": mutation_ids})
+    return {row.mutation_id: StoredMutation(row.payload_sha256, row.user_id, row.status, row.result) for row in rows}
+
+
+@dataclass
+class SyncOutcome:
+    """One field action as the phone sent it and what it was answered (`applied` or `rejected`); `exception_code`
+    puts it on dispatch's list of sync exceptions."""
+
+    mutation_id: str
+    device_id: str
+    seq: int
+    user_id: int
+    kind: str
+    work_order_id: int | None
+    payload: dict[str, Any]
+    payload_sha256: str
+    status: str
+    result: dict[str, Any]
+    exception_code: str | None = None
+
+
+async def record_sync_outcomes(session: AsyncSession, outcomes: list[SyncOutcome]) -> int:
+    """Store many actions' ids with their answers (one multi-row INSERT in the caller's transaction, so each id commits
+    with its effect; an id stored already raises IntegrityError). How many were stored."""
+    if not outcomes:
+        return 0
+    now = utcnow()
+    rows = [{**vars(o), "device_id": o.device_id[:64], "kind": o.kind[:32], "received_at": now} for o in outcomes]
+    await session.execute(insert(SyncMutation.__table__), rows)
+    return len(rows)
 
 
 async def open_exceptions(session: AsyncSession, *, limit: int = 200) -> list[SyncMutation]:

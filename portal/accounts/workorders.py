@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
@@ -19,7 +20,7 @@ from . import routes
 from .actor import Actor
 from .audit import AuditLater, record
 from .errors import Conflict
-from .models import Account, User, WorkOrder, WorkOrderKind, WorkOrderStatus
+from .models import Account, Meter, User, WorkOrder, WorkOrderKind, WorkOrderStatus
 from .models.base import utcnow
 
 OPEN_STATUSES = (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED)
@@ -207,6 +208,10 @@ class OrderChanges:
             after={**_state(order), "result": order.result},
         )
 
+    def conflict(self, order: WorkOrder, fact: dict[str, Any]) -> None:
+        """A field fact that met the order already closed: logged on the order for dispatch, the order unchanged."""
+        self.audit.add("work_order.field_conflict", "work_order", order.id, account_id=order.account_id, after=fact)
+
     async def write(self, session: AsyncSession) -> None:
         if not self._orders:
             return
@@ -283,6 +288,93 @@ async def complete(
     await changes.write(session)
     await audit.write(session)
     return order
+
+
+@dataclass(frozen=True)
+class OrderMeter:
+    """What a field action needs of its order's meter: the read check's facts and the register's size."""
+
+    id: int
+    size: str
+    dials: int
+    multiplier: int
+
+
+# Built once (statements cost more to build than to run): the orders as ORM objects, their meters as plain columns.
+_WITH_METERS = (
+    select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier)
+    .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
+    .where(WorkOrder.id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(WorkOrder.id)
+)
+_WITH_METERS_LOCKED = _WITH_METERS.with_for_update(of=WorkOrder)
+
+
+async def orders_with_meters(
+    session: AsyncSession, order_ids: Iterable[int]
+) -> dict[int, tuple[WorkOrder, OrderMeter | None]]:
+    """Many orders with their meters in one query; locked on PostgreSQL, in id order, so two phones acting on one
+    order take turns (changes to them go through `OrderChanges`)."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    query = _WITH_METERS_LOCKED if session.bind.dialect.name == "postgresql" else _WITH_METERS
+    return {
+        order.id: (order, OrderMeter(meter_id, size, dials, multiplier) if meter_id is not None else None)
+        for order, meter_id, size, dials, multiplier in (await session.execute(query, {"order_ids": ids})).all()
+    }
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    """A technician asking for service back after a disconnect (`disconnect`): the restore order they would get."""
+
+    disconnect: WorkOrder
+    assignee_id: int | None
+    due_on: dt.date
+    instructions: str
+
+
+async def request_restores(session: AsyncSession, actor: Actor, requests: list[RestoreRequest]) -> list[int]:
+    """The open restore order of each request's account, made when it has none (one per account however many ask,
+    assigned to the one who asked first); their ids, in the requests' order."""
+    if not requests:
+        return []
+    account_ids = sorted({r.disconnect.account_id for r in requests if r.disconnect.account_id is not None})
+    open_restores: dict[int, int] = {}
+    if account_ids:
+        for account_id, order_id in await session.execute(
+            select(WorkOrder.account_id, WorkOrder.id)
+            .where(
+                WorkOrder.account_id.in_(account_ids),
+                WorkOrder.kind == WorkOrderKind.RESTORE,
+                WorkOrder.status.in_(OPEN_STATUSES),
+            )
+            .order_by(WorkOrder.due_on, WorkOrder.id)
+        ):
+            open_restores.setdefault(account_id, order_id)
+    ids = []
+    for request in requests:
+        disconnect = request.disconnect
+        if disconnect.account_id is None or disconnect.account_id not in open_restores:
+            restore = await create(
+                session,
+                actor,
+                kind=WorkOrderKind.RESTORE,
+                premise_id=disconnect.premise_id,
+                account_id=disconnect.account_id,
+                meter_id=disconnect.meter_id,
+                assignee_id=request.assignee_id,
+                due_on=request.due_on,
+                priority=1,
+                instructions=request.instructions,
+            )
+            if disconnect.account_id is None:
+                ids.append(restore.id)
+                continue
+            open_restores[disconnect.account_id] = restore.id
+        ids.append(open_restores[disconnect.account_id])
+    return ids
 
 
 async def open_for(session: AsyncSession, account: Account, kind: WorkOrderKind) -> WorkOrder | None:

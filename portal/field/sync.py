@@ -4,7 +4,8 @@ transaction as its effect; the answer is applied, duplicate, rejected or retry_l
 A batch runs in one transaction (`Batch`: a few queries up front, a few multi-row statements at the end); any
 failure rolls it back and it runs again one transaction per mutation (`apply_one`, a batch of one). The web forms
 (no JavaScript) go through the same `apply_one` with an id made on the server, so an action has one path whichever
-way it arrives. What a completed order does to its account is `portal.accounts.service_state`.
+way it arrives. This module decides and answers; the writes are the account model's batch operations (orders
+through `workorders.OrderChanges`, reads, service state, restore orders and the actions' ids with their answers).
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.accounts import holds, payments, reads, service_state, workorders
+from portal.accounts import holds, payments, reads, service_state, sync_exceptions, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.audit import AuditLater
 from portal.accounts.errors import Conflict
-from portal.accounts.models import Meter, SyncMutation, WorkOrder, WorkOrderKind
+from portal.accounts.models import WorkOrder, WorkOrderKind
 from portal.accounts.policy import Policy
+from portal.accounts.sync_exceptions import StoredMutation
+from portal.accounts.workorders import OrderMeter
 from portal.i18n import format_datetime
 from portal.i18n import gettext as _
 
@@ -141,7 +143,7 @@ def _needs_read(m: Mutation, facts: dict[str, Any]) -> bool:
     )
 
 
-def _check_meter(m: Mutation, meter: MeterInfo | None, facts: dict[str, Any]) -> None:
+def _check_meter(m: Mutation, meter: OrderMeter | None, facts: dict[str, Any]) -> None:
     """Everything that could refuse the action, checked before anything is written (no savepoint needed)."""
     if not _needs_read(m, facts):
         return
@@ -164,7 +166,7 @@ def _result(facts: dict[str, Any], m: Mutation, extra: dict[str, Any]) -> dict[s
     return {"action": m.kind, "at": facts["at"].isoformat(), "mutation_id": m.mutation_id, **kept, **extra}
 
 
-def _duplicate(stored: Stored, m: Mutation, ctx: Context) -> dict[str, Any]:
+def _duplicate(stored: StoredMutation, m: Mutation, ctx: Context) -> dict[str, Any]:
     if stored.payload_sha256 != m.digest() or stored.user_id != ctx.actor.user_id:
         return _rejected(
             m, "id_reused", _("This action's id was already used for a different action. It was not applied.")
@@ -178,55 +180,18 @@ def _duplicate(stored: Stored, m: Mutation, ctx: Context) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class MeterInfo:
-    """What an action needs of its order's meter."""
-
-    id: int
-    size: str
-    dials: int
-    multiplier: int
-
-
-@dataclass
-class Stored:
-    """What a mutation id answered: read from the table, or given earlier in this transaction."""
-
-    payload_sha256: str
-    user_id: int
-    status: str
-    result: dict[str, Any]
-
-
-# Built once (statements cost more to build than to run): the orders as ORM objects, which the rarer effects use,
-# their meters as plain columns; locked on PostgreSQL, in id order, so two phones acting on one order take turns.
-_ORDERS = (
-    select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier)
-    .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
-    .where(WorkOrder.id.in_(bindparam("order_ids", expanding=True)))
-    .order_by(WorkOrder.id)
-)
-_ORDERS_LOCKED = _ORDERS.with_for_update(of=WorkOrder)
-_STORED = select(
-    SyncMutation.mutation_id,
-    SyncMutation.payload_sha256,
-    SyncMutation.user_id,
-    SyncMutation.status,
-    SyncMutation.result,
-).where(SyncMutation.mutation_id.in_(bindparam("mutation_ids", expanding=True)))
-
-
 class Batch:
     """Mutations applied in one transaction. What they need is read up front in a few queries (their orders with
-    meters, locked on PostgreSQL; the ids already stored; the meters' read history), and their usual effects (reads,
-    order changes, audit rows, mutation rows) are written at the end with a few multi-row statements. Rarer effects
-    (a restore order, an account's status) go through the ORM as they happen, in the same transaction."""
+    meters, locked on PostgreSQL; the ids already stored; what holds accounts off disconnection; the meters' read
+    history), and their effects are written at the end by the account model's batch operations, a few statements
+    whatever the batch's size: reads, order changes, accounts' service state, restore orders, audit rows, the
+    actions' ids with their answers. What one action did is seen by the next (an order's state, a meter's reads)."""
 
     def __init__(self, session: AsyncSession, ctx: Context) -> None:
         self.session = session
         self.ctx = ctx
-        self.stored: dict[str, Stored] = {}
-        self.orders: dict[int, tuple[WorkOrder, MeterInfo | None]] = {}
+        self.stored: dict[str, StoredMutation] = {}
+        self.orders: dict[int, tuple[WorkOrder, OrderMeter | None]] = {}
         self.facts: dict[int, dict[str, Any] | rules.InvalidAction] = {}  # by id() of the mutation
         # meter -> (read at, 0 for stored reads or n for this batch's n-th, value), in the order history_from takes them
         self.read_history: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
@@ -234,26 +199,20 @@ class Batch:
         self.order_changes = workorders.OrderChanges(self.audit)
         self.new_reads: list[dict[str, Any]] = []
         self.read_id_targets: list[list[dict[str, Any]]] = []  # per new read: the dicts whose "read_id" it fills
-        self.mutation_rows: list[dict[str, Any]] = []
-        self.echoes: list[tuple[dict[str, Any], Stored, Mutation]] = []  # duplicates of ids first seen in this batch
+        self.service_outcomes: list[service_state.ServiceOutcome] = []
+        self.restores: list[workorders.RestoreRequest] = []
+        self.restore_answers: list[dict[str, Any]] = []  # per restore request: the answer its order's id goes into
+        self.mutation_rows: list[sync_exceptions.SyncOutcome] = []
+        self.echoes: list[tuple[dict[str, Any], StoredMutation, Mutation]] = []  # duplicates of ids first seen here
         self.holds: dict[int, holds.HoldFacts] = {}  # by account: what holds it off disconnection
 
     async def load(self, mutations: list[Mutation]) -> None:
         session = self.session
-        order_ids = sorted(
-            {m.order_id for m in mutations if m.order_id is not None}
-        )  # sorted: locks taken in one order
-        if order_ids:
-            query = _ORDERS_LOCKED if session.bind.dialect.name == "postgresql" else _ORDERS
-            self.orders = {
-                order.id: (order, MeterInfo(meter_id, size, dials, multiplier) if meter_id is not None else None)
-                for order, meter_id, size, dials, multiplier in (
-                    await session.execute(query, {"order_ids": order_ids})
-                ).all()
-            }
+        self.orders = await workorders.orders_with_meters(
+            session, [m.order_id for m in mutations if m.order_id is not None]
+        )
         # After the locks: a request that held them and committed the same ids is seen now, not after a failed commit.
-        rows = await session.execute(_STORED, {"mutation_ids": [m.mutation_id for m in mutations]})
-        self.stored = {row.mutation_id: Stored(row.payload_sha256, row.user_id, row.status, row.result) for row in rows}
+        self.stored = await sync_exceptions.stored_mutations(session, [m.mutation_id for m in mutations])
         now = self.ctx.now()
         for m in mutations:
             try:
@@ -283,16 +242,14 @@ class Batch:
         if reading:
             since = min(at for _meter, at in reading) - dt.timedelta(days=self.ctx.policy.read_history_days)
             meter_ids = sorted({meter.id for meter, _at in reading})
-            for meter_id, read_at, value in await session.execute(
-                reads.HISTORY, {"meter_ids": meter_ids, "since": since}
-            ):
-                self.read_history[meter_id].append((read_at, 0, value))
+            for meter_id, found in (await reads.recent_reads(session, meter_ids, since)).items():
+                self.read_history[meter_id] = [(read_at, 0, value) for read_at, value in found]
 
-    def _history(self, meter: MeterInfo, before: dt.datetime) -> reads.ReadHistory:
+    def _history(self, meter: OrderMeter, before: dt.datetime) -> reads.ReadHistory:
         known = [(at, value) for at, _order, value in self.read_history[meter.id]]
         return reads.history_from(known, reads.facts_of(meter), self.ctx.policy, before)
 
-    def _check_read(self, meter: MeterInfo, facts: dict[str, Any]) -> reads.ReadCheck:
+    def _check_read(self, meter: OrderMeter, facts: dict[str, Any]) -> reads.ReadCheck:
         return reads.check_read(
             self.ctx.policy, reads.facts_of(meter), self._history(meter, facts["at"]), facts["value"], facts["at"]
         )
@@ -305,11 +262,11 @@ class Batch:
         return holds.disconnect_hold(self.holds.get(order.account_id, holds.HoldFacts()), today)
 
     def _record_meter_read(
-        self, order: WorkOrder, meter: MeterInfo, facts: dict[str, Any], check: reads.ReadCheck | None = None
+        self, order: WorkOrder, meter: OrderMeter, facts: dict[str, Any], check: reads.ReadCheck | None = None
     ) -> dict[str, Any]:
         ctx = self.ctx
         check = check or self._check_read(meter, facts)
-        flags = list(check.flags) + ([reads.ReadFlag.RE_ENTERED] if facts.get("confirmed") and check.flagged else [])
+        flags = reads.checked_flags(check, confirmed=bool(facts.get("confirmed")))
         row = reads.new_read(
             ctx.actor,
             meter,
@@ -330,12 +287,12 @@ class Batch:
         self,
         m: Mutation,
         order: WorkOrder,
-        meter: MeterInfo | None,
+        meter: OrderMeter | None,
         facts: dict[str, Any],
         check: reads.ReadCheck | None = None,
     ) -> dict[str, Any]:
         """The effect of an accepted action; returns what the answer says about it."""
-        ctx, session = self.ctx, self.session
+        ctx = self.ctx
         extra: dict[str, Any] = {}
         if m.kind == "add_note":
             self.order_changes.note(
@@ -343,28 +300,16 @@ class Batch:
             )
             return {}
         if m.kind == "request_restore":
-            existing = (
-                await workorders.for_account(session, order.account_id, kinds=[WorkOrderKind.RESTORE])
-                if order.account_id
-                else []
-            )
-            restore = (
-                existing[0]
-                if existing
-                else await workorders.create(
-                    session,
-                    ctx.actor,
-                    kind=WorkOrderKind.RESTORE,
-                    premise_id=order.premise_id,
-                    account_id=order.account_id,
-                    meter_id=order.meter_id,
+            # The restore order (the account's open one, or a new one) is found or made when the batch is written.
+            self.restores.append(
+                workorders.RestoreRequest(
+                    order,
                     assignee_id=ctx.actor.user_id,
                     due_on=facts["at"].astimezone(ZoneInfo(ctx.timezone)).date(),
-                    priority=1,
                     instructions=_("Restore after the disconnect on order %(id)s.") % {"id": order.id},
                 )
             )
-            return {"restore_order_id": restore.id}
+            return {"restore_order_id": None}
         if _needs_read(m, facts):
             assert meter is not None  # _check_meter ran first
             extra = self._record_meter_read(order, meter, facts, check)
@@ -378,7 +323,7 @@ class Batch:
             # The read's day on the utility's clock, as the bill run dates reads, so a final bill ends on its own
             # final read and a first bill starts at the start read whatever the hour.
             day = facts["at"].astimezone(ZoneInfo(ctx.timezone)).date()
-            await service_state.order_completed(session, ctx.actor, order, action=m.kind, day=day)
+            self.service_outcomes.append(service_state.ServiceOutcome(order, m.kind, day))
         return extra
 
     async def apply(self, m: Mutation) -> dict[str, Any]:
@@ -387,9 +332,7 @@ class Batch:
         stored = self.stored.get(m.mutation_id)
         if stored is not None:
             answer = _duplicate(stored, m, ctx)
-            if answer["status"] == "duplicate" and any(
-                row["mutation_id"] == m.mutation_id for row in self.mutation_rows
-            ):
+            if answer["status"] == "duplicate" and any(row.mutation_id == m.mutation_id for row in self.mutation_rows):
                 self.echoes.append((answer, stored, m))  # its answer is complete only once the batch is written
             return answer
         order, meter = self.orders.get(m.order_id, (None, None)) if m.order_id is not None else (None, None)
@@ -436,6 +379,8 @@ class Batch:
                     }
                     if "read_id" in extra:
                         self.read_id_targets[-1].append(answer)
+                    if "restore_order_id" in extra:
+                        self.restore_answers.append(answer)
                 elif decision.code in ("order_cancelled", "already_completed"):
                     exception_code = decision.code
                     answer = _rejected(
@@ -445,12 +390,8 @@ class Batch:
                         order,
                         restore_offer=decision.restore_offer,
                     )
-                    self.audit.add(
-                        "work_order.field_conflict",
-                        "work_order",
-                        order.id,
-                        account_id=order.account_id,
-                        after={"code": decision.code, "action": m.kind, "mutation_id": m.mutation_id, "facts": facts},
+                    self.order_changes.conflict(
+                        order, {"code": decision.code, "action": m.kind, "mutation_id": m.mutation_id, "facts": facts}
                     )
                 else:
                     answer = _rejected(
@@ -475,46 +416,48 @@ class Batch:
                 answer = _rejected(m, "invalid", problem.message, order)
         digest = m.digest()
         self.mutation_rows.append(
-            {
-                "mutation_id": m.mutation_id,
-                "device_id": m.device_id[:64],
-                "seq": m.seq,
-                "user_id": ctx.actor.user_id,
-                "kind": m.kind[:32],
-                "work_order_id": order.id if order else None,
-                "payload": {
+            sync_exceptions.SyncOutcome(
+                mutation_id=m.mutation_id,
+                device_id=m.device_id,
+                seq=m.seq,
+                user_id=ctx.actor.user_id,
+                kind=m.kind,
+                work_order_id=order.id if order else None,
+                payload={
                     "order_id": m.order_id,
                     "base_version": m.base_version,
                     "payload": m.payload,
                     "photo_ids": list(m.photo_ids),
                 },
-                "payload_sha256": digest,
-                "status": status,
-                "result": answer,
-                "exception_code": exception_code,
-            }
+                payload_sha256=digest,
+                status=status,
+                result=answer,
+                exception_code=exception_code,
+            )
         )
-        self.stored[m.mutation_id] = Stored(digest, ctx.actor.user_id, status, answer)
+        self.stored[m.mutation_id] = StoredMutation(digest, ctx.actor.user_id, status, answer)
         return answer
 
     async def write(self) -> None:
         """Everything the batch's mutations did that is not written yet: reads first (their ids go into the answers
-        and order results), then the orders (version-checked), then the mutation rows."""
+        and order results), then the orders (version-checked), the accounts' service state, restore orders (their
+        ids go into the answers), the audit rows, and last the mutation rows with their complete answers."""
         session = self.session
-        read_ids = await reads.record_reads(session, self.audit, self.new_reads)
+        read_ids = await reads.record_field_reads(session, self.audit, self.new_reads)
         for read_id, targets in zip(read_ids, self.read_id_targets, strict=True):
             for target in targets:
                 target["read_id"] = read_id
         await self.order_changes.write(session)
+        await service_state.apply_service_outcomes(session, self.audit, self.service_outcomes)
+        restore_ids = await workorders.request_restores(session, self.ctx.actor, self.restores)
+        for answer, restore_id in zip(self.restore_answers, restore_ids, strict=True):
+            answer["restore_order_id"] = restore_id
         await self.audit.write(session)
-        if self.mutation_rows:
-            now = dt.datetime.now(dt.UTC)
-            await session.execute(
-                insert(SyncMutation.__table__), [{**row, "received_at": now} for row in self.mutation_rows]
-            )
+        await sync_exceptions.record_sync_outcomes(session, self.mutation_rows)
         for answer, stored, m in self.echoes:
             answer.update(_duplicate(stored, m, self.ctx))
         self.new_reads, self.read_id_targets, self.mutation_rows, self.echoes = [], [], [], []
+        self.service_outcomes, self.restores, self.restore_answers = [], [], []
 
 
 async def disconnect_refusal(session: AsyncSession, ctx: Context, order: WorkOrder) -> dict[str, Any] | None:

@@ -11,17 +11,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.accounts import workorders
+from portal.accounts import service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.audit import AuditLater
 from portal.accounts.models import (
     Account,
+    AccountStatus,
     AuditEvent,
     MeterRead,
     Origin,
     Role,
     SyncMutation,
     WorkOrder,
+    WorkOrderKind,
     WorkOrderStatus,
 )
 from portal.accounts.policy import Policy
@@ -155,3 +157,53 @@ async def test_a_note_and_a_completion_written_together_bump_the_version_twice_a
     assert stored.version == 3 and stored.status == WorkOrderStatus.COMPLETED
     assert stored.result["notes"][0]["text"] == "Gate code 4412" and stored.completed_by_id == tech.id
     assert actions == ["work_order.note", "work_order.complete"]
+
+
+async def test_restore_requests_for_one_account_get_its_one_open_restore_order(engine) -> None:
+    maker = make_sessionmaker(engine)
+    async with maker() as session:
+        tech = await factories.make_user(session, Role.FIELD)
+        disconnect = await make_field_order(session, tech, WorkOrderKind.DISCONNECT)
+        await session.commit()
+    actor = Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD)
+    request = workorders.RestoreRequest(disconnect, assignee_id=tech.id, due_on=dt.date.today(), instructions="On")
+    async with maker() as session, session.begin():
+        first = await workorders.request_restores(session, actor, [request, request])
+    async with maker() as session, session.begin():
+        again = await workorders.request_restores(session, actor, [request])
+        restores = list(await session.scalars(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.RESTORE)))
+    assert first[0] == first[1] == again[0] == restores[0].id and len(restores) == 1
+    assert restores[0].assigned_to_id == tech.id and restores[0].account_id == disconnect.account_id
+
+
+async def test_service_outcomes_of_one_account_apply_in_their_order(engine) -> None:
+    maker = make_sessionmaker(engine)
+    async with maker() as session:
+        tech = await factories.make_user(session, Role.FIELD)
+        disconnect = await make_field_order(session, tech, WorkOrderKind.DISCONNECT)
+        account = await session.get(Account, disconnect.account_id)
+        restore = await make_field_order(session, tech, WorkOrderKind.RESTORE, account=account)
+        read = await make_field_order(session, tech, account=account)
+        await session.commit()
+    day = dt.date.today()
+    async with maker() as session, session.begin():
+        audit = AuditLater(Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD))
+        changes = await service_state.apply_service_outcomes(
+            session,
+            audit,
+            [
+                service_state.ServiceOutcome(disconnect, "disconnect_done", day),
+                service_state.ServiceOutcome(read, "record_read", day),
+                service_state.ServiceOutcome(restore, "restore_done", day),
+            ],
+        )
+        await audit.write(session)
+    assert [c.status if c else None for c in changes] == [AccountStatus.DISCONNECTED, None, AccountStatus.ACTIVE]
+    async with maker() as session:
+        assert (await session.get(Account, account.id)).status == AccountStatus.ACTIVE
+        audited = list(
+            await session.scalars(
+                select(AuditEvent.after).where(AuditEvent.action == "account.status").order_by(AuditEvent.id)
+            )
+        )
+    assert [a["status"] for a in audited] == ["disconnected", "active"]
