@@ -23,7 +23,7 @@ from portal import mail
 from portal.auth.controllers import SettingsController, SignInController, SignUpController, signout
 from portal.auth.demo import DemoController
 from portal.billing.controllers import ROUTES as BILLING_ROUTES
-from portal.customer.controllers import ROUTES as CUSTOMER_ROUTES
+from portal.customer.screens import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
 from portal.field.controllers import ROUTES as FIELD_ROUTES
 from portal.payments.controllers import ROUTES as PAYMENT_ROUTES

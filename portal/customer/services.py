@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import access, arrears, audit, extensions, tenancy, workorders
+from portal.accounts import access, arrears, audit, extensions, photos, tenancy, throttle, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.errors import NotFound
+from portal.accounts.errors import DomainError, NotFound, RateLimited
 from portal.accounts.models import (
     Account,
     BankDraft,
@@ -32,7 +33,9 @@ from portal.accounts.models import (
     WorkOrderKind,
 )
 from portal.accounts.policy import Policy
+from portal.i18n import format_date
 from portal.i18n import gettext as _
+from portal.web.charts import BarChart, ChartPoint, bar_chart
 from portal.web.urls import RouteLink
 
 from . import rules
@@ -244,6 +247,28 @@ async def usage_months(session: AsyncSession, account: Account, today: dt.date, 
     return out
 
 
+def usage_chart(months: list[UsageMonth]) -> BarChart:
+    """The usage page's chart: one bar per month, the latest highlighted, each with the year before beside it."""
+    points = [
+        ChartPoint(
+            format_date(m.month, "MMM"),
+            format_date(m.month, "MMMM yyyy"),
+            m.gallons,
+            highlight=index == len(months) - 1,
+            estimated=m.estimated,
+            previous=m.last_year,
+        )
+        for index, m in enumerate(months)
+    ]
+    return bar_chart(
+        points,
+        title=_("Water use by month, last %(count)s months", count=len(points)),
+        unit=_("gallons"),
+        width=600,
+        height=220,
+    )
+
+
 # ---- linking and preferences ---------------------------------------------------------------------------------
 
 
@@ -254,6 +279,45 @@ async def link_account(session: AsyncSession, actor: Actor, user_id: int, accoun
             session, actor, "account.link", "account", account.id, account_id=account.id, after={"user_id": user_id}
         )
     return linked
+
+
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+
+
+async def link_by_details(
+    session: AsyncSession,
+    maker: Any,
+    actor: Actor,
+    user_id: int,
+    ip: str,
+    *,
+    account_number: str,
+    zip_code: str,
+    last_name: str,
+) -> tuple[Account, bool]:
+    """Link the account these details name to the login (and whether it is new); a miss counts against the asker.
+
+    The same buckets as sign-up: a person cannot get more guesses by asking from inside a login. The counts go
+    through their own sessions (`maker`), so they stay when the request's work is rolled back."""
+    number = "".join(ch for ch in account_number if "0" <= ch <= "9")
+    if (
+        await throttle.is_limited(maker, "link_fail_ip", ip, limit=10, window=HOUR)
+        or await throttle.is_limited(maker, "link_fail_acct", number, limit=6, window=DAY)
+        or await throttle.is_limited(maker, "link_fail_user", str(user_id), limit=10, window=DAY)
+    ):
+        raise RateLimited(_("Too many tries. For your security, wait and try again tomorrow, or call us."))
+    account = await access.match_account(session, number, zip_code, last_name)
+    if account is None:
+        await throttle.hit(maker, "link_fail_ip", ip)
+        await throttle.hit(maker, "link_fail_acct", number)
+        await throttle.hit(maker, "link_fail_user", str(user_id))
+        raise DomainError(
+            _(
+                "We could not match those details. Check the account number, the service ZIP code and the last name as they appear on your bill."
+            )
+        )
+    return account, await link_account(session, actor, user_id, account)
 
 
 async def customer_of(session: AsyncSession, user_id: int) -> Customer:
@@ -336,6 +400,16 @@ PROBLEM_WORDS = {
     "meter_damage": "Meter damage reported by the customer",
     "lid_damage": "Meter box lid damage reported by the customer",
 }
+
+
+def checked_photo(policy: Policy, data: bytes, content_type: str | None) -> tuple[bytes, str | None] | None:
+    """The photo a resident attached, if any; a DomainError says why it cannot be taken."""
+    if not data:
+        return None
+    if len(data) > policy.photo_max_bytes:
+        raise DomainError(_("The photo is too large (at most %(mb)s MB).", mb=policy.photo_max_bytes // 1_000_000))
+    photos.clean_image(policy, data, content_type)
+    return data, content_type
 
 
 async def report_problem(
@@ -439,6 +513,73 @@ async def requests_page(
         else []
     )
     return requests, orders, accounts, extension_rows
+
+
+async def requests_view(session: AsyncSession, account_ids: list[int]) -> dict[str, Any]:
+    """The requests page: each request with its state and whether it may still be cancelled, and recent extensions."""
+    rows, orders, by_id, extension_rows = await requests_page(session, account_ids)
+    items = [
+        {
+            "request": r,
+            "state": tenancy.request_state(r, orders),
+            "cancellable": tenancy.cancellable(r, orders),
+            "from": by_id.get(r.from_account_id or 0),
+            "to": by_id.get(r.to_account_id or 0),
+            "order": orders.get(r.problem_order_id or 0),
+        }
+        for r in rows
+    ]
+    return {
+        "items": items,
+        "premises": await premises_of(session, list(by_id.values())),
+        "extensions": extension_rows,
+        "accounts_by_id": by_id,
+    }
+
+
+async def cancel_request(
+    session: AsyncSession, actor: Actor, user_id: int, request_id: int, reason: str | None, today: dt.date
+) -> None:
+    """Cancel one of the login's own requests (another login's request answers "not found")."""
+    accounts = await access.linked_accounts(session, user_id)
+    row = await tenancy.request_for(session, request_id, [a.id for a in accounts])
+    await tenancy.cancel_request(
+        session,
+        actor,
+        row,
+        reason=(reason or "").strip()[:200] or "Cancelled by the customer online",
+        today=today,
+    )
+
+
+async def stop_service(
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    *,
+    stop_on: dt.date,
+    forwarding_address: str,
+    today: dt.date,
+) -> None:
+    """Ask to stop service; a refusal (tenancy.RequestRefused) leaves nothing half-written."""
+    async with session.begin_nested():
+        await tenancy.stop_service(
+            session, actor, policy, account, stop_on=stop_on, forwarding_address=forwarding_address, today=today
+        )
+
+
+async def extension_standing(session: AsyncSession, policy: Policy, account: Account, today: dt.date) -> dict[str, Any]:
+    """The extension page: whether this account may have one now, its history and the rules in words."""
+    facts = await extensions.facts_for(session, policy, account, today)
+    return {
+        "account": account,
+        "facts": facts,
+        "verdict": extensions.eligibility(policy, facts, today),
+        "history": await extensions.for_account(session, account.id),
+        "rules": extensions.rules_in_words(policy),
+        "today": today,
+    }
 
 
 async def work_order(session: AsyncSession, order_id: int) -> WorkOrder | None:
