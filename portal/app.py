@@ -25,7 +25,7 @@ from portal.auth.demo import DemoController
 from portal.billing.controllers import ROUTES as BILLING_ROUTES
 from portal.customer.screens import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
-from portal.field.controllers import ROUTES as FIELD_ROUTES
+from portal.field.screens import ROUTES as FIELD_ROUTES
 from portal.payments.controllers import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.staff.controllers import ROUTES as STAFF_ROUTES
