@@ -20,8 +20,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from portal import mail
-from portal.auth.controllers import SettingsController, SignInController, SignUpController, signout
 from portal.auth.demo import DemoController
+from portal.auth.screens import ROUTES as AUTH_ROUTES
 from portal.billing.controllers import ROUTES as BILLING_ROUTES
 from portal.customer.screens import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
@@ -89,10 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     route_handlers = [
-        SignInController,
-        SignUpController,
-        SettingsController,
-        signout,
+        *AUTH_ROUTES,
         *pages.ROUTES,
         *CUSTOMER_ROUTES,
         *FIELD_ROUTES,
