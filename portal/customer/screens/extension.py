@@ -17,13 +17,17 @@ from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, Today
 from portal.web.flash import flash
 from portal.web.urls import redirect_to
 
-from .. import forms, services
+from .. import forms, service_requests
 from .common import form_page, in_view
 
 
 async def _context(request: Request, db_session: Any, policy: Policy, today: dt.date, **more: Any) -> dict[str, Any]:
     accounts, current = await in_view(request, db_session)
-    return {"accounts": accounts, **await services.extension_standing(db_session, policy, current, today), **more}
+    return {
+        "accounts": accounts,
+        **await service_requests.extension_standing(db_session, policy, current, today),
+        **more,
+    }
 
 
 class ExtensionController(Controller):

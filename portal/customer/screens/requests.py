@@ -12,7 +12,7 @@ from portal.web.deps import CurrentActor, DbSession, FromPath, Today
 from portal.web.flash import flash
 from portal.web.urls import redirect_to
 
-from .. import forms, services
+from .. import forms, service_requests
 
 
 class RequestsController(Controller):
@@ -22,7 +22,7 @@ class RequestsController(Controller):
     @get("/requests", name="customer.requests")
     async def requests(self, request: Request, db_session: DbSession) -> Template:
         accounts = await access.linked_accounts(db_session, request.user.id)
-        page = await services.requests_view(db_session, [a.id for a in accounts])
+        page = await service_requests.requests_view(db_session, [a.id for a in accounts])
         return Template("customer/requests.html", context={**page, "cancel_form": forms.CancelRequestForm()})
 
     @post("/requests/{request_id:int}/cancel", name="customer.requests.cancel")
@@ -31,6 +31,6 @@ class RequestsController(Controller):
     ) -> Redirect:
         form = await forms.CancelRequestForm.from_request(request)
         form.validate()
-        await services.cancel_request(db_session, actor, request.user.id, request_id, form.reason.data, today)
+        await service_requests.cancel_request(db_session, actor, request.user.id, request_id, form.reason.data, today)
         flash(request, _("Request cancelled."), "success")
         return redirect_to("customer.requests")

@@ -16,7 +16,7 @@ from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, Today
 from portal.web.flash import flash
 from portal.web.urls import redirect_to
 
-from .. import forms, services
+from .. import forms, service_requests
 from .common import in_view
 
 
@@ -49,7 +49,7 @@ class StopController(Controller):
             return await _stop_page(request, db_session, form, 400)
         _accounts, current = await in_view(request, db_session)
         try:
-            await services.stop_service(
+            await service_requests.stop_service(
                 db_session,
                 actor,
                 policy,
