@@ -3,6 +3,7 @@ check page that submits. The answers ride in the session until then (portal.cust
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -11,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from portal.accounts import tenancy
 from portal.accounts.models import Account, Premise
+from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 from portal.web import guards, params
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
@@ -47,6 +49,44 @@ async def _context(request: Request, db_session: Any, kind: str, **more: Any) ->
         context["from_account"] = current
         context["from_premise"] = await db_session.get(Premise, current.premise_id)
     return {**context, **more}
+
+
+async def _date_page(
+    request: Request,
+    db_session: Any,
+    policy: Policy,
+    today: dt.date,
+    kind: str,
+    flow: dict[str, Any],
+    form: Any,
+    status: int = 200,
+) -> Template:
+    context = await _context(
+        request,
+        db_session,
+        kind,
+        form=form,
+        premise=await db_session.get(Premise, flow["premise_id"]),
+        earliest=tenancy.earliest_date(policy, today),
+    )
+    return Template("customer/flow_date.html", context=context, status_code=status)
+
+
+async def _deposit_page(
+    request: Request,
+    db_session: Any,
+    policy: Policy,
+    today: dt.date,
+    kind: str,
+    flow: dict[str, Any],
+    form: forms.DepositForm,
+    status: int = 200,
+) -> Template:
+    quote = await moves.quote(db_session, policy, flow, today, await _moving_from(request, db_session, kind))
+    context = await _context(
+        request, db_session, kind, form=form, quote=quote, premise=await db_session.get(Premise, flow["premise_id"])
+    )
+    return Template("customer/flow_deposit.html", context=context, status_code=status)
 
 
 class StartMoveController(Controller):
@@ -105,15 +145,7 @@ class StartMoveController(Controller):
         if "premise_id" not in flow:
             return redirect_to("customer.flow", kind=kind)
         form_class = forms.MoveDatesForm if kind == "move" else forms.StartDateForm
-        context = await _context(
-            request,
-            db_session,
-            kind,
-            form=form_class(data=moves.dates_of(flow)),
-            premise=await db_session.get(Premise, flow["premise_id"]),
-            earliest=tenancy.earliest_date(policy, today),
-        )
-        return Template("customer/flow_date.html", context=context)
+        return await _date_page(request, db_session, policy, today, kind, flow, form_class(data=moves.dates_of(flow)))
 
     @post("/{kind:str}/date", name="customer.flow.date.save")
     async def flow_date(
@@ -125,15 +157,7 @@ class StartMoveController(Controller):
         form_class = forms.MoveDatesForm if kind == "move" else forms.StartDateForm
         form = await form_class.from_request(request)
         if not moves.validate_dates(form, policy, today):
-            context = await _context(
-                request,
-                db_session,
-                kind,
-                form=form,
-                premise=await db_session.get(Premise, flow["premise_id"]),
-                earliest=tenancy.earliest_date(policy, today),
-            )
-            return form_page("customer/flow_date.html", context)
+            return await _date_page(request, db_session, policy, today, kind, flow, form, 400)
         flow["start_on"] = form.start_on.data.isoformat()
         if kind == "move":
             flow["stop_on"] = form.stop_on.data.isoformat()
@@ -179,16 +203,8 @@ class StartMoveController(Controller):
         flow = _flow(request, kind)
         if "email" not in flow:
             return redirect_to("customer.flow", kind=kind)
-        quote = await moves.quote(db_session, policy, flow, today, await _moving_from(request, db_session, kind))
-        context = await _context(
-            request,
-            db_session,
-            kind,
-            form=forms.DepositForm(data=moves.deposit_form_data(flow)),
-            quote=quote,
-            premise=await db_session.get(Premise, flow["premise_id"]),
-        )
-        return Template("customer/flow_deposit.html", context=context)
+        form = forms.DepositForm(data=moves.deposit_form_data(flow))
+        return await _deposit_page(request, db_session, policy, today, kind, flow, form)
 
     @post("/{kind:str}/deposit", name="customer.flow.deposit.save")
     async def flow_deposit(
@@ -199,16 +215,7 @@ class StartMoveController(Controller):
             return redirect_to("customer.flow", kind=kind)
         form = await forms.DepositForm.from_request(request)
         if not form.validate():
-            quote = await moves.quote(db_session, policy, flow, today, await _moving_from(request, db_session, kind))
-            context = await _context(
-                request,
-                db_session,
-                kind,
-                form=form,
-                quote=quote,
-                premise=await db_session.get(Premise, flow["premise_id"]),
-            )
-            return form_page("customer/flow_deposit.html", context)
+            return await _deposit_page(request, db_session, policy, today, kind, flow, form, 400)
         if form.option.data == "letter":
             flow["letter"] = moves.letter_data(form)
         else:
