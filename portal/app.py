@@ -20,11 +20,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from portal import mail
-from portal.auth.controllers import SettingsController, SignInController, SignUpController, signout
-from portal.billing.controllers import ROUTES as BILLING_ROUTES
-from portal.customer.controllers import ROUTES as CUSTOMER_ROUTES
+from portal.auth.screens import ROUTES as AUTH_ROUTES
+from portal.customer.screens import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
-from portal.field.controllers import ROUTES as FIELD_ROUTES
+from portal.field.screens import ROUTES as FIELD_ROUTES
 from portal.payments.controllers import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.staff.screens import ROUTES as STAFF_ROUTES
@@ -89,16 +88,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     route_handlers = [
-        SignInController,
-        SignUpController,
-        SettingsController,
-        signout,
+        *AUTH_ROUTES,
         *pages.ROUTES,
         *CUSTOMER_ROUTES,
         *FIELD_ROUTES,
         *PAYMENT_ROUTES,
         *STAFF_ROUTES,
-        *BILLING_ROUTES,
         create_static_files_router(
             path="/static",
             directories=[assets.root],

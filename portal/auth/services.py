@@ -190,6 +190,25 @@ def send_code(session: AsyncSession, settings: Settings, email: str, code: str) 
     mail.queue(session, normalize_email(email), subject, body)
 
 
+async def send_signup_code(
+    session: AsyncSession, settings: Settings, email: str, account: Account, *, requester: str
+) -> None:
+    """Mail a sign-up code that carries the account it will link."""
+    code = await issue_code(
+        session, settings, email, requester=requester, purpose="signup", payload={"account_id": account.id}
+    )
+    send_code(session, settings, email, code)
+
+
+async def signing_in_with_code(session: AsyncSession, email: str, now: dt.datetime) -> User | None:
+    """The active login a redeemed sign-in code opens (its last sign-in set to now); None if there is none."""
+    user = await user_by_email(session, email)
+    if user is None or not user.active:
+        return None
+    user.last_sign_in_at = now
+    return user
+
+
 # ---- logins --------------------------------------------------------------------------------------------------
 
 

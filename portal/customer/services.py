@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import access, arrears, audit, extensions, tenancy, workorders
+from portal.accounts import access, arrears, audit, extensions, photos, tenancy, throttle, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.errors import NotFound
+from portal.accounts.errors import DomainError, NotFound, RateLimited
 from portal.accounts.models import (
     Account,
     BankDraft,
@@ -32,7 +33,9 @@ from portal.accounts.models import (
     WorkOrderKind,
 )
 from portal.accounts.policy import Policy
+from portal.i18n import format_date
 from portal.i18n import gettext as _
+from portal.web.charts import BarChart, ChartPoint, bar_chart
 from portal.web.urls import RouteLink
 
 from . import rules
@@ -244,6 +247,28 @@ async def usage_months(session: AsyncSession, account: Account, today: dt.date, 
     return out
 
 
+def usage_chart(months: list[UsageMonth]) -> BarChart:
+    """The usage page's chart: one bar per month, the latest highlighted, each with the year before beside it."""
+    points = [
+        ChartPoint(
+            format_date(m.month, "MMM"),
+            format_date(m.month, "MMMM yyyy"),
+            m.gallons,
+            highlight=index == len(months) - 1,
+            estimated=m.estimated,
+            previous=m.last_year,
+        )
+        for index, m in enumerate(months)
+    ]
+    return bar_chart(
+        points,
+        title=_("Water use by month, last %(count)s months", count=len(points)),
+        unit=_("gallons"),
+        width=600,
+        height=220,
+    )
+
+
 # ---- linking and preferences ---------------------------------------------------------------------------------
 
 
@@ -254,6 +279,45 @@ async def link_account(session: AsyncSession, actor: Actor, user_id: int, accoun
             session, actor, "account.link", "account", account.id, account_id=account.id, after={"user_id": user_id}
         )
     return linked
+
+
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+
+
+async def link_by_details(
+    session: AsyncSession,
+    maker: Any,
+    actor: Actor,
+    user_id: int,
+    ip: str,
+    *,
+    account_number: str,
+    zip_code: str,
+    last_name: str,
+) -> tuple[Account, bool]:
+    """Link the account these details name to the login (and whether it is new); a miss counts against the asker.
+
+    The same buckets as sign-up: a person cannot get more guesses by asking from inside a login. The counts go
+    through their own sessions (`maker`), so they stay when the request's work is rolled back."""
+    number = "".join(ch for ch in account_number if "0" <= ch <= "9")
+    if (
+        await throttle.is_limited(maker, "link_fail_ip", ip, limit=10, window=HOUR)
+        or await throttle.is_limited(maker, "link_fail_acct", number, limit=6, window=DAY)
+        or await throttle.is_limited(maker, "link_fail_user", str(user_id), limit=10, window=DAY)
+    ):
+        raise RateLimited(_("Too many tries. For your security, wait and try again tomorrow, or call us."))
+    account = await access.match_account(session, number, zip_code, last_name)
+    if account is None:
+        await throttle.hit(maker, "link_fail_ip", ip)
+        await throttle.hit(maker, "link_fail_acct", number)
+        await throttle.hit(maker, "link_fail_user", str(user_id))
+        raise DomainError(
+            _(
+                "We could not match those details. Check the account number, the service ZIP code and the last name as they appear on your bill."
+            )
+        )
+    return account, await link_account(session, actor, user_id, account)
 
 
 async def customer_of(session: AsyncSession, user_id: int) -> Customer:
@@ -338,6 +402,16 @@ PROBLEM_WORDS = {
 }
 
 
+def checked_photo(policy: Policy, data: bytes, content_type: str | None) -> tuple[bytes, str | None] | None:
+    """The photo a resident attached, if any; a DomainError says why it cannot be taken."""
+    if not data:
+        return None
+    if len(data) > policy.photo_max_bytes:
+        raise DomainError(_("The photo is too large (at most %(mb)s MB).", mb=policy.photo_max_bytes // 1_000_000))
+    photos.clean_image(policy, data, content_type)
+    return data, content_type
+
+
 async def report_problem(
     session: AsyncSession,
     actor: Actor,
@@ -417,28 +491,6 @@ async def report_problem(
         after={"problem": kind, "order_id": order.id},
     )
     return request
-
-
-async def requests_page(
-    session: AsyncSession, account_ids: list[int]
-) -> tuple[list[ServiceRequest], dict[int, WorkOrder], dict[int, Account], list[PaymentExtension]]:
-    requests = await tenancy.requests_for_accounts(session, account_ids)
-    orders = await tenancy.orders_of(session, requests)
-    ids = {i for r in requests for i in (r.from_account_id, r.to_account_id) if i} | set(account_ids)
-    accounts = {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(ids)))} if ids else {}
-    extension_rows = (
-        list(
-            await session.scalars(
-                select(PaymentExtension)
-                .where(PaymentExtension.account_id.in_(account_ids))
-                .order_by(PaymentExtension.requested_on.desc(), PaymentExtension.id.desc())
-                .limit(20)
-            )
-        )
-        if account_ids
-        else []
-    )
-    return requests, orders, accounts, extension_rows
 
 
 async def work_order(session: AsyncSession, order_id: int) -> WorkOrder | None:

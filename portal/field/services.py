@@ -1,5 +1,5 @@
-"""What a technician sees: their own orders (never another technician's), a read checked before it is saved, and
-where photos are kept."""
+"""What a technician sees: their own orders (never another technician's), and a read checked before it is
+saved."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import photos, reads, workorders
+from portal.accounts import reads, workorders
 from portal.accounts.errors import NotFound
 from portal.accounts.models import Meter, Premise, SyncMutation, WorkOrder, WorkOrderKind, WorkOrderStatus
 from portal.accounts.policy import Policy
@@ -94,12 +94,3 @@ async def preview_read(session: AsyncSession, policy: Policy, order: WorkOrder, 
     now = dt.datetime.now(dt.UTC)
     history = await reads.history(session, policy, meter, now)
     return reads.check_read(policy, reads.facts_of(meter), history, int(raw.strip()), now)
-
-
-def photo_store(app: Any, settings: Any) -> photos.PhotoStore:
-    """One store per app (an S3 client is worth keeping)."""
-    store = getattr(app.state, "photo_store", None)
-    if store is None:
-        store = photos.store_from_setting(settings.photo_store)
-        app.state.photo_store = store
-    return store

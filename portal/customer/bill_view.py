@@ -1,5 +1,5 @@
 """What a bill page (and its PDF) shows: the stored bill rendered in the reader's language, with its usage chart,
-the same period last year, and each charge explained."""
+the same period last year, and each charge explained. Staff read the same page from an account."""
 
 from __future__ import annotations
 
@@ -24,12 +24,13 @@ from portal.accounts.models import (
     Premise,
     Role,
 )
+from portal.billing.compute import same_period_last_year
+from portal.billing.wording import MESSAGES, render
 from portal.i18n import gettext as _
 from portal.web.charts import BarChart, ChartPoint, bar_chart
 from portal.web.labels import label
 
-from .compute import same_period_last_year
-from .wording import MESSAGES, render
+from . import services
 
 
 @dataclass(frozen=True)
@@ -194,9 +195,6 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
     )
 
 
-async def bills_of(session: AsyncSession, account_id: int, limit: int = 24) -> list[Bill]:
-    return list(
-        await session.scalars(
-            select(Bill).where(Bill.account_id == account_id).order_by(Bill.period_end.desc()).limit(limit)
-        )
-    )
+async def other_bills(session: AsyncSession, bill: Bill) -> list[Bill]:
+    """The account's other recent bills, for the page's list (at most 12)."""
+    return [b for b in await services.bills(session, bill.account_id, limit=13) if b.id != bill.id][:12]

@@ -1,4 +1,5 @@
-"""Billing pages: a resident's bill (HTML and PDF)."""
+"""A resident's bills: the list, one bill's page and its PDF. Staff read the same bill page and PDF from an
+account (the route names and paths are shared), with a way back to the account in the console."""
 
 from __future__ import annotations
 
@@ -13,29 +14,38 @@ from portal.web.deps import AppSettings, DbSession, FromPath
 from portal.web.pdf import render_pdf
 from portal.web.urls import url
 
-from . import views
+from .. import bill_view, services
+from .common import in_view
 
-readers = guards.roles(Role.CUSTOMER, *STAFF_ROLES)
+readers = guards.roles(Role.CUSTOMER, *STAFF_ROLES)  # staff read a bill from an account in the console
+residents = guards.customer
 
 
 def _back_url(request: Request, number: str) -> str:
     return url(request, "staff.account" if request.user.role in STAFF_ROLES else "customer.account", number=number)
 
 
-class BillController(Controller):
+class BillsController(Controller):
     path = "/my/bills"
     guards = [readers]
 
+    @get("/", name="customer.bills", guards=[residents])
+    async def bills(self, request: Request, db_session: DbSession) -> Template:
+        accounts, current = await in_view(request, db_session)
+        return Template(
+            "customer/bills.html",
+            context={"accounts": accounts, "account": current, "bills": await services.bills(db_session, current.id)},
+        )
+
     @get("/{bill_id:int}", name="billing.bill")
     async def show(self, request: Request, db_session: DbSession, bill_id: FromPath[int]) -> Template:
-        bill = await views.bill_for(db_session, request.user.id, request.user.role, bill_id)
-        view = await views.bill_view(db_session, bill)
-        others = [b for b in await views.bills_of(db_session, bill.account_id, limit=13) if b.id != bill.id][:12]
+        bill = await bill_view.bill_for(db_session, request.user.id, request.user.role, bill_id)
+        view = await bill_view.bill_view(db_session, bill)
         return Template(
             "billing/bill.html",
             context={
                 "view": view,
-                "others": others,
+                "others": await bill_view.other_bills(db_session, bill),
                 "back_url": _back_url(request, view.account.number),
                 "payer": request.user.role == Role.CUSTOMER,
             },
@@ -45,8 +55,8 @@ class BillController(Controller):
     async def pdf(
         self, request: Request, db_session: DbSession, settings: AppSettings, bill_id: FromPath[int]
     ) -> Response:
-        bill = await views.bill_for(db_session, request.user.id, request.user.role, bill_id)
-        view = await views.bill_view(db_session, bill)
+        bill = await bill_view.bill_for(db_session, request.user.id, request.user.role, bill_id)
+        view = await bill_view.bill_view(db_session, bill)
         html = request.app.template_engine.get_template("billing/bill_pdf.html").render(
             view=view, public_url=settings.public_url
         )
@@ -57,6 +67,3 @@ class BillController(Controller):
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"},
         )
-
-
-ROUTES = [BillController]

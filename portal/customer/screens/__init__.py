@@ -1,0 +1,32 @@
+"""Resident pages: the public landing page and everything a signed-in resident does with their accounts, one
+module per screen.
+
+Every form posts and answers with a 303 redirect (or the form again with an error summary); every page finds the
+account through the login's links, so another resident's account answers "not found".
+"""
+
+from __future__ import annotations
+
+from .bills import BillsController
+from .extension import ExtensionController
+from .home import HomeController
+from .landing import landing
+from .preferences import PreferencesController
+from .report import ReportController
+from .requests import RequestsController
+from .start_move import StartMoveController
+from .stop import StopController
+from .usage import UsageController
+
+ROUTES = [
+    landing,
+    HomeController,
+    BillsController,
+    UsageController,
+    StartMoveController,
+    StopController,
+    RequestsController,
+    ExtensionController,
+    ReportController,
+    PreferencesController,
+]

@@ -1,0 +1,79 @@
+"""A payment extension: the resident's standing, the rules in words, and asking for one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+
+from portal.accounts import extensions
+from portal.accounts.policy import Policy
+from portal.i18n import format_date, format_money
+from portal.i18n import gettext as _
+from portal.web import guards
+from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, Today
+from portal.web.flash import flash
+from portal.web.urls import redirect_to
+
+from .. import forms, service_requests
+from .common import form_page, in_view
+
+
+async def _context(request: Request, db_session: Any, policy: Policy, today: dt.date, **more: Any) -> dict[str, Any]:
+    accounts, current = await in_view(request, db_session)
+    return {
+        "accounts": accounts,
+        **await service_requests.extension_standing(db_session, policy, current, today),
+        **more,
+    }
+
+
+class ExtensionController(Controller):
+    path = "/my"
+    guards = [guards.customer]
+
+    @get("/extension", name="customer.extension")
+    async def extension_page(
+        self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy
+    ) -> Template:
+        context = await _context(request, db_session, policy, today)
+        context["form"] = forms.ExtensionForm(data={"promised_on": context["verdict"].latest_promise_on})
+        return Template("customer/extension.html", context=context)
+
+    @post("/extension", name="customer.extension.ask")
+    async def extension(
+        self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy, actor: CurrentActor
+    ) -> Template | Redirect:
+        form = await forms.ExtensionForm.from_request(request)
+        if not form.validate():
+            return form_page("customer/extension.html", await _context(request, db_session, policy, today, form=form))
+        _accounts, current = await in_view(request, db_session)
+        try:
+            result = await extensions.request(
+                db_session, actor, policy, current, promised_on=form.promised_on.data, today=today
+            )
+        except extensions.ExtensionRefused as exc:
+            form.add_error("promised_on", exc.message)
+            return form_page("customer/extension.html", await _context(request, db_session, policy, today, form=form))
+        if result.granted:
+            flash(
+                request,
+                _(
+                    "Extension granted: pay %(amount)s by %(date)s. Your service will not be cut off for this balance until then.",
+                    amount=format_money(result.extension.amount_cents),
+                    date=format_date(result.extension.promised_on),
+                ),
+                "success",
+            )
+        else:
+            flash(
+                request,
+                _(
+                    "Your request was sent to our staff for review, because: %(reason)s We will contact you within one business day.",
+                    reason=result.eligibility.reason_text,
+                ),
+                "info",
+            )
+        return redirect_to("customer.extension")

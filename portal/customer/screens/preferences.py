@@ -1,0 +1,62 @@
+"""The resident's preferences: paperless bills, notices by email or text, and the language."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+
+from portal.i18n import gettext as _
+from portal.web import guards
+from portal.web.deps import CurrentActor, DbSession
+from portal.web.flash import flash
+from portal.web.middleware import LANG_COOKIE
+from portal.web.urls import redirect_to
+
+from .. import forms, services
+from .common import form_page
+
+
+class PreferencesController(Controller):
+    path = "/my"
+    guards = [guards.customer]
+
+    @get("/preferences", name="customer.preferences")
+    async def preferences_page(self, request: Request, db_session: DbSession) -> Template:
+        customer = await services.customer_of(db_session, request.user.id)
+        form = forms.PreferencesForm(
+            data={
+                "paperless": customer.paperless,
+                "notify_email": customer.notify_email,
+                "notify_sms": customer.notify_sms,
+                "phone": customer.phone,
+                "language": customer.language or "en",
+            }
+        )
+        return Template("customer/preferences.html", context={"form": form})
+
+    @post("/preferences", name="customer.preferences.save")
+    async def preferences(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Template | Redirect:
+        form = await forms.PreferencesForm.from_request(request)
+        if not form.validate():
+            return form_page("customer/preferences.html", {"form": form})
+        await services.save_preferences(
+            db_session,
+            actor,
+            request.user.id,
+            paperless=form.paperless.data,
+            notify_email=form.notify_email.data,
+            notify_sms=form.notify_sms.data,
+            phone=(form.phone.data or "").strip() or None,
+            language=form.language.data,
+        )
+        flash(request, _("Preferences saved."), "success")
+        # This device switches now; other devices follow the saved language when they have not chosen one.
+        return redirect_to(
+            "customer.preferences",
+            cookies=[
+                Cookie(
+                    key=LANG_COOKIE, value=form.language.data, max_age=365 * 24 * 3600, samesite="lax", httponly=False
+                )
+            ],
+        )

@@ -1,0 +1,72 @@
+"""Stop service at the address in view (the final read and bill follow)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+
+from portal.accounts import tenancy
+from portal.accounts.models import Premise
+from portal.i18n import format_date
+from portal.i18n import gettext as _
+from portal.web import guards
+from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, Today
+from portal.web.flash import flash
+from portal.web.urls import redirect_to
+
+from .. import forms, service_requests
+from .common import in_view
+
+
+async def _stop_page(
+    request: Request, db_session: Any, form: forms.StopForm | None = None, status: int = 200
+) -> Template:
+    accounts, current = await in_view(request, db_session)
+    premise = await db_session.get(Premise, current.premise_id)
+    return Template(
+        "customer/stop.html",
+        context={"form": form or forms.StopForm(), "account": current, "accounts": accounts, "premise": premise},
+        status_code=status,
+    )
+
+
+class StopController(Controller):
+    path = "/my"
+    guards = [guards.customer]
+
+    @get("/stop", name="customer.stop")
+    async def stop_page(self, request: Request, db_session: DbSession) -> Template:
+        return await _stop_page(request, db_session)
+
+    @post("/stop", name="customer.stop.submit")
+    async def stop(
+        self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy, actor: CurrentActor
+    ) -> Template | Redirect:
+        form = await forms.StopForm.from_request(request)
+        if not form.validate():
+            return await _stop_page(request, db_session, form, 400)
+        _accounts, current = await in_view(request, db_session)
+        try:
+            await service_requests.stop_service(
+                db_session,
+                actor,
+                policy,
+                current,
+                stop_on=form.stop_on.data,
+                forwarding_address=form.forwarding_address.data,
+                today=today,
+            )
+        except tenancy.RequestRefused as exc:
+            form.add_error(exc.field or "stop_on", exc.message)
+            return await _stop_page(request, db_session, form, 400)
+        flash(
+            request,
+            _(
+                "Stop requested for %(date)s. We will read the meter that day and send your final bill.",
+                date=format_date(form.stop_on.data),
+            ),
+            "success",
+        )
+        return redirect_to("customer.requests")
