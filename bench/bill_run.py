@@ -15,7 +15,7 @@ Measured on this 2-core machine with nothing else running (target: 100,000 accou
     --accounts 100000 --db postgres --jobs 3    29.8 s   3,361 bills/s   96 MB
     --accounts 100000 --db sqlite               56.7 s   1,764 bills/s  106 MB
 
-About 0.34 ms of Python and 0.22 ms of PostgreSQL CPU a bill; the README's billing section says where the rest went.
+About 0.34 ms of Python and 0.22 ms of PostgreSQL CPU a bill; docs/benchmarks.md says where the rest went.
 """
 
 from __future__ import annotations

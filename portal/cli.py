@@ -70,7 +70,7 @@ def seed(premises: int, seed_number: int, force: bool) -> None:
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=1, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the app (configure with environment variables; see the README)."""
+    """Serve the app (configure with environment variables; see docs/operations.md)."""
     import uvicorn
 
     # Forwarded headers count only from TRUSTED_PROXIES (the app applies the same rule to rate limits and audit rows):

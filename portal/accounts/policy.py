@@ -1,4 +1,4 @@
-"""Every number the business rules use, in one object (docs/design.md, section 4). Rules are pure functions that take
+"""Every number the business rules use, in one object (docs/policies.md). Rules are pure functions that take
 this policy and plain values; nothing else in the code hard-codes a rate, a limit or a day count.
 
 Defaults are drawn from published city policies. A city changes them with environment variables

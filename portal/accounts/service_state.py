@@ -1,4 +1,4 @@
-"""What a completed field order does to its account (docs/design.md, section 3): a start turns service on (pending ->
+"""What a completed field order does to its account (docs/architecture.md): a start turns service on (pending ->
 active, services started on the day of the start read), a stop ends it (services end on the day of the final read,
 the account becomes final, and the next bill run sends the final bill with the held deposit applied), a disconnect
 turns it off and a restore back on. A transfer read is the read at a change of customers: it starts a pending account

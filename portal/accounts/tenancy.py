@@ -1,4 +1,4 @@
-"""Start, stop and move service (docs/design.md, section 3), shared by the resident pages and the staff console.
+"""Start, stop and move service (docs/architecture.md), shared by the resident pages and the staff console.
 
 Start: find the address among premises, a start date from the next business day, the customer (an existing one or
 a new identity), the deposit by its rule (with the letter-of-credit option) -> a pending account, its services and a

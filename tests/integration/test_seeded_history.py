@@ -33,7 +33,7 @@ from portal.demo import city
 
 TODAY = dt.date(2026, 11, 24)
 
-# Realistic ranges, in cents, for the demo city (README "How the demo history is made" states them).
+# Realistic ranges, in cents, for the demo city (docs/demo-history.md states them).
 MONTHLY_BILL = {AccountClass.RESIDENTIAL: (4_000, 50_000), AccountClass.COMMERCIAL: (10_000, 300_000)}
 DEPOSIT = {AccountClass.RESIDENTIAL: (15_000, 100_000), AccountClass.COMMERCIAL: (17_500, 600_000)}
 

@@ -1,5 +1,5 @@
-"""Start and stop orders completed in the field change the account, and the bill run follows (docs/design.md,
-section 3): a stop's final read ends service, the next run sends one final bill to that day with the held deposit
+"""Start and stop orders completed in the field change the account, and the bill run follows (docs/architecture.md,
+Flows): a stop's final read ends service, the next run sends one final bill to that day with the held deposit
 applied and a second run bills nothing; a start's read turns the pending account on and the next run bills it from that
 read."""
 

@@ -1,4 +1,4 @@
-"""Property tests for applying outboxes (docs/design.md, section 5): whatever the network does to the batches (replayed,
+"""Property tests for applying outboxes (docs/field-sync.md): whatever the network does to the batches (replayed,
 duplicated, split differently, delivered out of order across devices), the end state is the state of every action
 applied once; and an id sent again with a different payload is refused and changes nothing."""
 

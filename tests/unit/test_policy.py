@@ -1,4 +1,4 @@
-"""The policy object: defaults from docs/design.md (section 4), overrides from the environment, the business-day
+"""The policy object: defaults from docs/policies.md, overrides from the environment, the business-day
 calendar."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The shared account model (docs/design.md, section 2): every side reads and writes these tables."""
+"""The shared account model (docs/architecture.md): every side reads and writes these tables."""
 
 from .accounts import Account, Service
 from .base import (

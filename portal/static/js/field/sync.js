@@ -1,4 +1,4 @@
-// The sync loop (docs/design.md, section 5): one at a time (a Web Lock, else a lease in IndexedDB); pull what changed
+// The sync loop (docs/field-sync.md): one at a time (a Web Lock, else a lease in IndexedDB); pull what changed
 // since the cursor, then push the outbox in seq order in batches of up to 50, then upload photos named by answered
 // actions. Progress goes out as `field-sync` events on `window` for the page to show.
 
