@@ -24,11 +24,13 @@ from portal.auth.controllers import SettingsController, SignInController, SignUp
 from portal.auth.demo import DemoController
 from portal.billing.controllers import ROUTES as BILLING_ROUTES
 from portal.customer.controllers import ROUTES as CUSTOMER_ROUTES
+from portal.customer.screens import ROUTES as CUSTOMER_SCREENS
 from portal.db import make_engine, make_sessionmaker
 from portal.field.controllers import ROUTES as FIELD_ROUTES
-from portal.payments.controllers import ROUTES as PAYMENT_ROUTES
+from portal.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.staff.controllers import ROUTES as STAFF_ROUTES
+from portal.staff.screens import ROUTES as STAFF_SCREENS
 from portal.web import deps, errors, pages, params, templating
 from portal.web.assets import Assets
 from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies
@@ -95,9 +97,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         signout,
         *pages.ROUTES,
         *CUSTOMER_ROUTES,
+        *CUSTOMER_SCREENS,
         *FIELD_ROUTES,
         *PAYMENT_ROUTES,
         *STAFF_ROUTES,
+        *STAFF_SCREENS,
         *BILLING_ROUTES,
         create_static_files_router(
             path="/static",
