@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
+from collections.abc import Sequence
 from email.message import EmailMessage
 
 from sqlalchemy import select
@@ -27,7 +28,7 @@ def queue(session: AsyncSession, to: str, subject: str, text: str, html: str | N
     return message
 
 
-async def queue_many(session: AsyncSession, messages: list[tuple[str, str, str, str | None]]) -> int:
+async def queue_many(session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
     """Queue many messages (to, subject, text, html) with one statement: for jobs that notify thousands."""
     if not messages:
         return 0
@@ -46,7 +47,7 @@ class Outbox:
     def queue(self, session: AsyncSession, to: str, subject: str, text: str, html: str | None = None) -> MailMessage:
         return queue(session, to, subject, text, html)
 
-    async def queue_many(self, session: AsyncSession, messages: list[tuple[str, str, str, str | None]]) -> int:
+    async def queue_many(self, session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
         return await queue_many(session, messages)
 
 

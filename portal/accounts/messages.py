@@ -6,6 +6,7 @@ portal/mail.py implements it by queueing in the caller's transaction, so a messa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,5 +16,5 @@ class Mailer(Protocol):
     def queue(self, session: AsyncSession, to: str, subject: str, text: str, html: str | None = None) -> Any:
         """Queue one message in the session's transaction."""
 
-    async def queue_many(self, session: AsyncSession, messages: list[tuple[str, str, str, str | None]]) -> int:
+    async def queue_many(self, session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
         """Queue many messages (to, subject, text, html) at once; answers how many."""

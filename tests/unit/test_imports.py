@@ -143,6 +143,12 @@ def test_no_module_takes_anothers_private_names() -> None:
     assert private == []
 
 
+def test_the_domain_is_given_its_mailer_and_never_imports_the_outbox() -> None:
+    edges, _private = graph()
+    domain = ("portal.accounts", "portal.billing", "portal.payments")
+    assert sorted(name for name, targets in edges.items() if name.startswith(domain) and "portal.mail" in targets) == []
+
+
 def test_the_guard_sees_cycles_through_function_level_imports(tmp_path: Path) -> None:
     package = tmp_path / PACKAGE / "pay"
     package.mkdir(parents=True)
