@@ -24,7 +24,7 @@ from portal.auth.screens import ROUTES as AUTH_ROUTES
 from portal.customer.screens import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
 from portal.field.screens import ROUTES as FIELD_ROUTES
-from portal.payments.controllers import ROUTES as PAYMENT_ROUTES
+from portal.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.staff.screens import ROUTES as STAFF_ROUTES
 from portal.web import deps, errors, pages, params, templating

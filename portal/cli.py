@@ -20,8 +20,13 @@ def _echo(message: str) -> None:
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Utility Portal: residents, field technicians and customer-service staff on one app."""
+    from portal import mail
+
+    # The jobs (`@click.pass_obj`) hand the outbox to the domain, which is given its Mailer and never imports mail.
+    ctx.obj = mail.OUTBOX
 
 
 @main.command()

@@ -1,6 +1,7 @@
 """Outgoing email: queued in the same transaction as the change that causes it, delivered by SMTP afterwards.
 
-Without SMTP settings (the demo) messages stay in the table and the dev mailbox page shows them.
+Without SMTP settings (the demo) messages stay in the table and the dev mailbox page shows them. `OUTBOX` is the
+Mailer (portal/accounts/messages.py) that handlers, jobs and CLI commands hand to the domain.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
+from collections.abc import Sequence
 from email.message import EmailMessage
 
 from sqlalchemy import select
@@ -26,7 +28,7 @@ def queue(session: AsyncSession, to: str, subject: str, text: str, html: str | N
     return message
 
 
-async def queue_many(session: AsyncSession, messages: list[tuple[str, str, str, str | None]]) -> int:
+async def queue_many(session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
     """Queue many messages (to, subject, text, html) with one statement: for jobs that notify thousands."""
     if not messages:
         return 0
@@ -37,6 +39,19 @@ async def queue_many(session: AsyncSession, messages: list[tuple[str, str, str, 
     ]
     await copy_rows(session, MailMessage.__table__, rows)
     return len(rows)
+
+
+class Outbox:
+    """The outbox as the domain's Mailer. An instance, not this module, so a bill-run worker process can be given it."""
+
+    def queue(self, session: AsyncSession, to: str, subject: str, text: str, html: str | None = None) -> MailMessage:
+        return queue(session, to, subject, text, html)
+
+    async def queue_many(self, session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
+        return await queue_many(session, messages)
+
+
+OUTBOX = Outbox()
 
 
 def _send_one(settings: Settings, message: MailMessage) -> None:

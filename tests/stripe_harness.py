@@ -18,6 +18,7 @@ import pytest
 import stripe
 
 from portal.demo import stripe_stand_in as stand_in
+from portal.mail import OUTBOX
 from portal.payments.gateway import Gateway
 from portal.payments.services import Context
 from portal.settings import Settings
@@ -72,7 +73,7 @@ def stripe_clean(stripe_stand_in: str) -> str:
 @pytest.fixture
 def payments_ctx(settings: Settings, stripe_clean: str) -> Context:
     configured = stripe_settings_for(settings, stripe_clean)
-    return Context.of(Gateway.from_settings(configured), configured)
+    return Context.of(Gateway.from_settings(configured), configured, OUTBOX)
 
 
 def sdk(ctx: Context) -> stripe.StripeClient:

@@ -15,7 +15,6 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from portal import mail
 from portal.i18n import format_date, format_money, use_locale
 from portal.i18n import gettext as _
 
@@ -23,6 +22,7 @@ from . import arrears, audit
 from .actor import Actor
 from .deposits import add_months
 from .errors import DomainError
+from .messages import Mailer
 from .models import (
     Account,
     AccountClass,
@@ -482,7 +482,7 @@ class CheckTally:
     notified: int = 0
 
 
-async def check(session: AsyncSession, actor: Actor, *, on: dt.date) -> CheckTally:
+async def check(session: AsyncSession, actor: Actor, *, on: dt.date, mailer: Mailer) -> CheckTally:
     """Mark active extensions kept (paid) or broken (date passed unpaid) and notify the resident. Running it twice
     changes nothing the second time: only active extensions are looked at, and each is locked while decided."""
     tally = CheckTally()
@@ -519,6 +519,6 @@ async def check(session: AsyncSession, actor: Actor, *, on: dt.date) -> CheckTal
         )
         if customer is not None and customer.email:
             subject, body = _notice(extension, customer, status)
-            mail.queue(session, customer.email, subject, body)
+            mailer.queue(session, customer.email, subject, body)
             tally.notified += 1
     return tally

@@ -7,6 +7,7 @@ import datetime as dt
 
 import click
 
+from portal.accounts.messages import Mailer
 from portal.settings import Settings
 
 
@@ -27,7 +28,8 @@ def _date(value: str | None) -> dt.date:
     show_default=True,
     help="Worker processes (PostgreSQL; SQLite always runs one).",
 )
-def bill_run_command(cycle: int, on: str | None, jobs: int) -> None:
+@click.pass_obj
+def bill_run_command(mailer: Mailer, cycle: int, on: str | None, jobs: int) -> None:
     """Bill every account of a cycle once for the period ending on DATE (running it again bills nobody twice)."""
     from portal.accounts.policy import current_policy
 
@@ -39,6 +41,7 @@ def bill_run_command(cycle: int, on: str | None, jobs: int) -> None:
         cycle,
         _date(on),
         current_policy(),
+        mailer=mailer,
         jobs=jobs,
         public_url=settings.public_url,
         timezone=settings.timezone,

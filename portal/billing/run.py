@@ -27,9 +27,10 @@ from sqlalchemy import String, and_, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal import i18n, mail
+from portal import i18n
 from portal.accounts import audit, deposits, ledger, service_state, workorders
 from portal.accounts.actor import Actor
+from portal.accounts.messages import Mailer
 from portal.accounts.models import (
     Account,
     AccountClass,
@@ -102,6 +103,7 @@ class RunContext:
     rates: r.RateBook
     policy: Policy
     public_url: str
+    mailer: Mailer  # the bill emails
     zone: ZoneInfo = ZoneInfo(DEFAULT_TIMEZONE)  # reads are dated by the utility's clock, as its customers count days
 
     def midnight(self, day: dt.date) -> dt.datetime:
@@ -719,7 +721,7 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
     if finals_billed:
         await service_state.close_settled(session, ACTOR, finals_billed, today=ctx.on)
     result.read_orders = await order_reads(session, read_order_accounts, chunk, ctx)
-    result.emailed = await mail.queue_many(session, mails)
+    result.emailed = await ctx.mailer.queue_many(session, mails)
     return result
 
 
@@ -814,6 +816,7 @@ async def bill_run(
     on: dt.date,
     policy: Policy,
     *,
+    mailer: Mailer,
     public_url: str = "http://localhost:8000",
     timezone: str = DEFAULT_TIMEZONE,
     worker: tuple[int, int] = (0, 1),
@@ -827,7 +830,7 @@ async def bill_run(
     async with maker() as session:
         book = await load_rates(session)
         ids = await candidates(session, cycle, on, worker)
-    ctx = RunContext(cycle, on, due_date(on, policy), book, policy, public_url, ZoneInfo(timezone))
+    ctx = RunContext(cycle, on, due_date(on, policy), book, policy, public_url, mailer, ZoneInfo(timezone))
     size = chunk_size or policy.bill_run_chunk
     total = RunResult()
     with collect_between_chunks() as collect:
@@ -867,6 +870,7 @@ def _worker_main(
     cycle: int,
     on: dt.date,
     policy: Policy,
+    mailer: Mailer,
     public_url: str,
     timezone: str,
     worker: tuple[int, int],
@@ -882,6 +886,7 @@ def _worker_main(
                 cycle,
                 on,
                 policy,
+                mailer=mailer,
                 public_url=public_url,
                 timezone=timezone,
                 worker=worker,
@@ -900,6 +905,7 @@ def run_processes(
     on: dt.date,
     policy: Policy,
     *,
+    mailer: Mailer,
     jobs: int,
     public_url: str,
     timezone: str = DEFAULT_TIMEZONE,
@@ -910,12 +916,14 @@ def run_processes(
     import multiprocessing
 
     if jobs <= 1 or database_url.startswith("sqlite"):
-        return _worker_main(database_url, cycle, on, policy, public_url, timezone, (0, 1), chunk_size)
+        return _worker_main(database_url, cycle, on, policy, mailer, public_url, timezone, (0, 1), chunk_size)
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [
-            pool.submit(_worker_main, database_url, cycle, on, policy, public_url, timezone, (k, jobs), chunk_size)
+            pool.submit(
+                _worker_main, database_url, cycle, on, policy, mailer, public_url, timezone, (k, jobs), chunk_size
+            )
             for k in range(jobs)
         ]
         total = RunResult()

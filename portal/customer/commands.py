@@ -7,10 +7,11 @@ import datetime as dt
 
 import click
 
+from portal.accounts.messages import Mailer
 from portal.settings import Settings
 
 
-async def _extensions_check(settings: Settings, on: dt.date) -> None:
+async def _extensions_check(settings: Settings, on: dt.date, mailer: Mailer) -> None:
     from portal.accounts import extensions
     from portal.accounts.actor import Actor
     from portal.db import make_engine, make_sessionmaker, transaction
@@ -18,7 +19,7 @@ async def _extensions_check(settings: Settings, on: dt.date) -> None:
     engine = make_engine(settings.database_url)
     try:
         async with transaction(make_sessionmaker(engine)) as session:
-            tally = await extensions.check(session, Actor.job("extensions-check"), on=on)
+            tally = await extensions.check(session, Actor.job("extensions-check"), on=on, mailer=mailer)
     finally:
         await engine.dispose()
     click.echo(
@@ -35,9 +36,10 @@ async def _extensions_check(settings: Settings, on: dt.date) -> None:
     default=None,
     help="The day to check as (YYYY-MM-DD); today when left out.",
 )
-def extensions_check(on: dt.datetime | None) -> None:
+@click.pass_obj
+def extensions_check(mailer: Mailer, on: dt.datetime | None) -> None:
     """Mark payment extensions kept (paid) or broken (date passed unpaid) and notify each resident."""
-    asyncio.run(_extensions_check(Settings.from_env(), on.date() if on else dt.date.today()))
+    asyncio.run(_extensions_check(Settings.from_env(), on.date() if on else dt.date.today(), mailer))
 
 
 COMMANDS = [extensions_check]

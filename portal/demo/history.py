@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal import mail
 from portal.accounts import extensions, ledger, reads, service_state, tenancy, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
@@ -207,7 +208,7 @@ class History:
                 result = await late_fees.fee_chunk(self.session, bills, day, self.policy)
                 self.counts["late_fee"] += result.charged
         if self.active_extensions:
-            tally = await extensions.check(self.session, self.job, on=day)
+            tally = await extensions.check(self.session, self.job, on=day, mailer=mail.OUTBOX)
             self.active_extensions -= tally.kept + tally.broken
         if self.active_arrangements:
             from portal.staff import arrangements
@@ -231,7 +232,14 @@ class History:
     async def bill(self, cycle: int, day: dt.date) -> None:
         book = await bill_run.load_rates(self.session)
         ctx = bill_run.RunContext(
-            cycle, day, bill_run.due_date(day, self.policy), book, self.policy, "http://localhost:8000", self.zone
+            cycle,
+            day,
+            bill_run.due_date(day, self.policy),
+            book,
+            self.policy,
+            "http://localhost:8000",
+            mail.OUTBOX,
+            self.zone,
         )
         ids = await bill_run.candidates(self.session, cycle, day)
         size = self.policy.bill_run_chunk

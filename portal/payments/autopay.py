@@ -21,7 +21,7 @@ from portal.i18n import gettext as _
 
 from . import rules
 from .gateway import object_id, value_of
-from .services import Context, PaymentProblem, _locked, sync_intent
+from .services import Context, PaymentProblem, locked, sync_intent
 
 
 def authorization_text(ctx: Context, account_number: str) -> str:
@@ -117,7 +117,7 @@ async def sync_setup_intent(
     session: AsyncSession, ctx: Context, actor: Actor, setup_intent_id: str
 ) -> BankDraft | None:
     """Activate the enrolment once Stripe says the bank account is set up (return page or webhook, in any order)."""
-    draft = await _locked(session, select(BankDraft).where(BankDraft.stripe_setup_intent_id == setup_intent_id))
+    draft = await locked(session, select(BankDraft).where(BankDraft.stripe_setup_intent_id == setup_intent_id))
     if draft is None:
         return None
     setup = await ctx.gateway.retrieve_setup_intent(setup_intent_id)
@@ -262,7 +262,7 @@ async def draft_run(
                     continue
         # The claim is committed: from here on every retry uses the same idempotency key.
         async with maker() as session, session.begin():
-            payment = await _locked(session, select(OnlinePayment).where(OnlinePayment.claim_key == key))
+            payment = await locked(session, select(OnlinePayment).where(OnlinePayment.claim_key == key))
             if payment is None or payment.intent_id is not None:
                 report.skipped.append(f"account {account_id}: bill {bill_id} drafted by another run")
                 continue

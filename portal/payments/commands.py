@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from portal.accounts.messages import Mailer
 from portal.settings import Settings
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -18,23 +19,23 @@ def _today(settings: Settings) -> dt.date:
     return dt.datetime.now(ZoneInfo(settings.timezone)).date()
 
 
-def _context(settings: Settings):  # noqa: ANN202
+def _context(settings: Settings, mailer: Mailer):  # noqa: ANN202
     from portal.payments.gateway import Gateway, PaymentsUnavailable
     from portal.payments.services import Context
 
     try:
-        return Context.of(Gateway.from_settings(settings), settings)
+        return Context.of(Gateway.from_settings(settings), settings, mailer)
     except PaymentsUnavailable as exc:
         raise click.ClickException("STRIPE_API_KEY is not set: nothing to do without Stripe.") from exc
 
 
-async def _draft_run(settings: Settings, day: dt.date) -> int:
+async def _draft_run(settings: Settings, day: dt.date, mailer: Mailer) -> int:
     from portal.db import make_engine, make_sessionmaker
     from portal.payments.autopay import draft_run
 
     engine = make_engine(settings.database_url)
     try:
-        report = await draft_run(make_sessionmaker(engine), _context(settings), day, click.echo)
+        report = await draft_run(make_sessionmaker(engine), _context(settings, mailer), day, click.echo)
     finally:
         await engine.dispose()
     for line in report.skipped + report.failed:
@@ -44,13 +45,14 @@ async def _draft_run(settings: Settings, day: dt.date) -> int:
 
 @click.command("draft-run")
 @click.option("--date", "day", type=DATE, default=None, help="The draft day (YYYY-MM-DD); today when left out.")
-def draft_run_command(day: dt.datetime | None) -> None:
+@click.pass_obj
+def draft_run_command(mailer: Mailer, day: dt.datetime | None) -> None:
     """Charge each autopay account's bill off-session on its draft date (each bill at most once)."""
     settings = Settings.from_env()
-    raise SystemExit(asyncio.run(_draft_run(settings, day.date() if day else _today(settings))))
+    raise SystemExit(asyncio.run(_draft_run(settings, day.date() if day else _today(settings), mailer)))
 
 
-async def _reconcile(settings: Settings, day: dt.date) -> int:
+async def _reconcile(settings: Settings, day: dt.date, mailer: Mailer) -> int:
     from portal.db import make_engine, make_sessionmaker
     from portal.i18n import format_money
     from portal.payments.refunds import reconcile
@@ -58,7 +60,7 @@ async def _reconcile(settings: Settings, day: dt.date) -> int:
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            differences, ours, theirs = await reconcile(session, _context(settings), day)
+            differences, ours, theirs = await reconcile(session, _context(settings, mailer), day)
     finally:
         await engine.dispose()
     click.echo(f"Reconciliation for {day.isoformat()}: {ours} payment(s) in the ledger, {theirs} at Stripe.")
@@ -72,10 +74,11 @@ async def _reconcile(settings: Settings, day: dt.date) -> int:
 
 @click.command("reconcile")
 @click.option("--date", "day", type=DATE, default=None, help="The day to compare (YYYY-MM-DD); today when left out.")
-def reconcile_command(day: dt.datetime | None) -> None:
+@click.pass_obj
+def reconcile_command(mailer: Mailer, day: dt.datetime | None) -> None:
     """List every difference between the ledger's card/bank payments and Stripe's for one day (exit 1 if any)."""
     settings = Settings.from_env()
-    raise SystemExit(asyncio.run(_reconcile(settings, day.date() if day else _today(settings))))
+    raise SystemExit(asyncio.run(_reconcile(settings, day.date() if day else _today(settings), mailer)))
 
 
 COMMANDS = [draft_run_command, reconcile_command]

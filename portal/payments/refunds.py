@@ -20,7 +20,7 @@ from portal.i18n import format_money
 from portal.i18n import gettext as _
 
 from .gateway import object_id, value_of
-from .services import Context, PaymentProblem, _locked, refund_payment_rows
+from .services import Context, PaymentProblem, locked, refund_payment_rows
 
 KINDS = {"deposit": LedgerKind.DEPOSIT_REFUNDED, "credit": LedgerKind.REFUND}
 
@@ -167,7 +167,7 @@ async def _post_refund(session: AsyncSession, actor: Actor, row: PaymentRefund, 
 async def sync_refunds(session: AsyncSession, ctx: Context, actor: Actor, charge_id: str) -> str:
     """charge.refunded: post every succeeded refund of the charge once (ours by row, or one made in Stripe's
     dashboard as a credit refund)."""
-    payment = await _locked(session, select(OnlinePayment).where(OnlinePayment.charge_id == charge_id))
+    payment = await locked(session, select(OnlinePayment).where(OnlinePayment.charge_id == charge_id))
     if payment is None:
         return "not ours"
     posted = 0

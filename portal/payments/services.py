@@ -1,4 +1,5 @@
-"""Paying through Stripe: start a payment, bring it in line with Stripe's current state, and handle webhooks.
+"""Paying through Stripe, the core the rest of payments builds on: start a payment and bring it in line with
+Stripe's current state. Above it: webhooks (event dispatch), autopay and refunds; below it only the gateway.
 
 The return page, the webhook and the draft run all end in `sync_intent`, which asks Stripe for the PaymentIntent's
 current state (never trusting an event's copy, so an old event arriving late cannot move anything backwards) and
@@ -13,13 +14,12 @@ from typing import Any
 
 import stripe
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import mail
 from portal.accounts import audit, ledger
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
+from portal.accounts.messages import Mailer
 from portal.accounts.models import (
     Account,
     BankDraft,
@@ -29,7 +29,6 @@ from portal.accounts.models import (
     LedgerKind,
     OnlinePayment,
     PaymentRefund,
-    StripeEvent,
     utcnow,
 )
 from portal.accounts.payments import post_payment
@@ -54,13 +53,16 @@ class Context:
     utility_name: str
     public_url: str
     policy: Policy
+    mailer: Mailer  # receipts and returned-payment notices
 
     @classmethod
-    def of(cls, gateway: Gateway, settings: Any, policy: Policy | None = None) -> Context:
-        return cls(gateway, settings.timezone, settings.utility_name, settings.public_url, policy or current_policy())
+    def of(cls, gateway: Gateway, settings: Any, mailer: Mailer, policy: Policy | None = None) -> Context:
+        return cls(
+            gateway, settings.timezone, settings.utility_name, settings.public_url, policy or current_policy(), mailer
+        )
 
 
-async def _locked(session: AsyncSession, query: Any) -> Any:
+async def locked(session: AsyncSession, query: Any) -> Any:
     """The row, locked for this transaction on PostgreSQL (SQLite serialises writers anyway)."""
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -178,7 +180,7 @@ async def client_secret(ctx: Context, payment: OnlinePayment) -> str:
 
 async def sync_intent(session: AsyncSession, ctx: Context, actor: Actor, intent_id: str) -> OnlinePayment | None:
     """Bring our payment in line with the PaymentIntent as Stripe has it now. None when the intent is not ours."""
-    payment = await _locked(session, select(OnlinePayment).where(OnlinePayment.intent_id == intent_id))
+    payment = await locked(session, select(OnlinePayment).where(OnlinePayment.intent_id == intent_id))
     if payment is None:
         return None
     intent = await ctx.gateway.retrieve_intent(intent_id)
@@ -257,7 +259,7 @@ async def _mail_receipt(session: AsyncSession, ctx: Context, payment: OnlinePaym
             ctx.utility_name,
         ]
     )
-    mail.queue(session, to, _("Payment received: %(number)s", number=payment.confirmation), text)
+    ctx.mailer.queue(session, to, _("Payment received: %(number)s", number=payment.confirmation), text)
 
 
 async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: OnlinePayment, charge: Any) -> None:
@@ -351,101 +353,7 @@ async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: 
                 )
             )
         lines += ["", _("Account: %(number)s", number=account.number), ctx.utility_name]
-        mail.queue(session, customer.email, _("Returned payment on your account"), "\n".join(lines))
-
-
-async def _disputed(session: AsyncSession, ctx: Context, actor: Actor, dispute_id: str) -> str:
-    dispute = await ctx.gateway.retrieve_dispute(dispute_id)
-    charge_id = object_id(value_of(dispute, "charge"))
-    payment = await _locked(session, select(OnlinePayment).where(OnlinePayment.charge_id == charge_id))
-    if payment is None:
-        return "not ours"
-    if payment.disputed_at is None:
-        payment.disputed_at = utcnow()
-        await audit.record(
-            session,
-            actor,
-            "payment.disputed",
-            "online_payment",
-            payment.id,
-            account_id=payment.account_id,
-            after={
-                "dispute": dispute.id,
-                "reason": value_of(dispute, "reason"),
-                "amount_cents": value_of(dispute, "amount"),
-            },
-        )
-    if payment.ledger_entry_id is not None:
-        # The bank took the money back when the dispute opened: the payment no longer counts.
-        await ledger.reverse(
-            session,
-            actor,
-            payment.ledger_entry_id,
-            reason=f"Disputed payment {payment.confirmation}",
-            effective_on=dt.datetime.now(dt.UTC).date(),
-            source_key=f"dispute:{dispute.id}",
-        )
-    return "disputed"
-
-
-# ---- webhooks -------------------------------------------------------------------------------------------------------
-
-
-async def record_event(session: AsyncSession, event_id: str, kind: str, object_id_: str | None) -> bool:
-    """Store the event id before handling it, in the handler's transaction; False when it was already stored (a
-    replay). If handling fails, the row rolls back with it and Stripe's retry is handled afresh."""
-    if await session.get(StripeEvent, event_id) is not None:
-        return False
-    row = StripeEvent(id=event_id, type=kind, object_id=object_id_)
-    if session.bind.dialect.name == "sqlite":
-        # pysqlite opens no transaction before a SAVEPOINT, so releasing one that is the transaction's first write
-        # would commit it at once; SQLite serialises writers, so a plain insert is enough here.
-        session.add(row)
-        await session.flush()
-        return True
-    try:
-        async with session.begin_nested():  # a concurrent delivery of the same event: the unique id decides
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
-async def handle_event(session: AsyncSession, ctx: Context, event: Any) -> str:
-    """Handle one verified Stripe event at most once; the answer says what happened (kept on the event row)."""
-    obj = event["data"]["object"]
-    kind = event["type"]
-    if not await record_event(session, event["id"], kind, value_of(obj, "id")):
-        return "duplicate"
-    actor = Actor.webhook()
-    outcome = "ignored"
-    if kind.startswith("payment_intent."):
-        payment = await sync_intent(session, ctx, actor, obj["id"])
-        outcome = payment.status if payment else "not ours"
-    elif kind == "charge.failed" or kind == "charge.succeeded":
-        intent_id = object_id(value_of(obj, "payment_intent"))
-        payment = await sync_intent(session, ctx, actor, intent_id) if intent_id else None
-        outcome = payment.status if payment else "not ours"
-    elif kind == "charge.refunded":
-        from .refunds import sync_refunds
-
-        outcome = await sync_refunds(session, ctx, actor, obj["id"])
-    elif kind == "charge.dispute.created":
-        outcome = await _disputed(session, ctx, actor, obj["id"])
-    elif kind == "setup_intent.succeeded":
-        from .autopay import sync_setup_intent
-
-        draft = await sync_setup_intent(session, ctx, actor, obj["id"])
-        outcome = draft.status if draft else "not ours"
-    elif kind == "mandate.updated":
-        from .autopay import sync_mandate
-
-        outcome = await sync_mandate(session, ctx, actor, obj["id"])
-    stored = await session.get(StripeEvent, event["id"])
-    if stored is not None:
-        stored.outcome = str(outcome)[:200]
-    return str(outcome)
+        ctx.mailer.queue(session, customer.email, _("Returned payment on your account"), "\n".join(lines))
 
 
 async def refund_payment_rows(session: AsyncSession, account_id: int) -> list[OnlinePayment]:
@@ -463,4 +371,4 @@ async def refund_payment_rows(session: AsyncSession, account_id: int) -> list[On
     )
 
 
-__all__ = ["Context", "PaymentProblem", "PaymentRefund", "amount_due", "handle_event", "start_payment", "sync_intent"]
+__all__ = ["Context", "PaymentProblem", "PaymentRefund", "amount_due", "locked", "start_payment", "sync_intent"]

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from portal import i18n
 
-from .middleware import LANG_COOKIE, _cookie, _header
+from .middleware import LANG_COOKIE, cookie_value, header_value
 
 SHOWN = "language_note_shown"  # session key: the note is said once, on the first page after sign-in
 
@@ -43,9 +43,9 @@ def language_note(request: Any) -> LanguageNote | None:
     session = scope.get("session")
     if saved not in i18n.SUPPORTED or not isinstance(session, dict) or session.get(SHOWN):
         return None
-    if _cookie(scope, LANG_COOKIE) in i18n.SUPPORTED or i18n.current() != saved:
+    if cookie_value(scope, LANG_COOKIE) in i18n.SUPPORTED or i18n.current() != saved:
         return None
-    browser = i18n.negotiate(_header(scope, b"accept-language"))
+    browser = i18n.negotiate(header_value(scope, b"accept-language"))
     if browser == saved:
         return None
     session[SHOWN] = True

@@ -12,7 +12,7 @@ from portal import i18n
 LANG_COOKIE = "lang"
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
+def cookie_value(scope: Scope, name: str) -> str | None:
     for key, value in scope.get("headers", []):
         if key == b"cookie":
             jar = SimpleCookie()
@@ -25,7 +25,7 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header_value(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
@@ -34,13 +34,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def locale_for(scope: Scope) -> str:
     """This device's explicit choice, else the signed-in person's saved language, else the browser's."""
-    chosen = _cookie(scope, LANG_COOKIE)
+    chosen = cookie_value(scope, LANG_COOKIE)
     if chosen in i18n.SUPPORTED:
         return chosen
     saved = getattr(scope.get("user"), "locale", None)
     if saved in i18n.SUPPORTED:
         return saved
-    return i18n.negotiate(_header(scope, b"accept-language"))
+    return i18n.negotiate(header_value(scope, b"accept-language"))
 
 
 class LocaleMiddleware:

@@ -12,6 +12,7 @@ from portal.accounts.models import AuditEvent, Bill, RateScheduleRecord
 from portal.accounts.policy import Policy
 from portal.billing.run import bill_run
 from portal.db import make_sessionmaker
+from portal.mail import OUTBOX
 from tests.http.helpers import post_form, sign_in
 from tests.integration.billing_helpers import SERVICES, at, meter_of, monthly_reads, with_rates
 
@@ -47,8 +48,8 @@ async def billed(session, engine, account) -> Bill:  # noqa: ANN001
     await session.commit()
     maker = make_sessionmaker(engine)
     for month in range(1, 7):  # bills for Jan..Jun 2026 so the chart has history
-        await bill_run(maker, 1, dt.date(2026, month, 3), Policy())
-    await bill_run(maker, 1, ON, Policy())
+        await bill_run(maker, 1, dt.date(2026, month, 3), Policy(), mailer=OUTBOX)
+    await bill_run(maker, 1, ON, Policy(), mailer=OUTBOX)
     return await session.scalar(select(Bill).where(Bill.account_id == account.id, Bill.period_end == ON))
 
 

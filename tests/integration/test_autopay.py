@@ -14,7 +14,7 @@ from portal.accounts import ledger
 from portal.accounts.actor import Actor
 from portal.accounts.models import BankDraftStatus, Bill, LedgerEntry, LedgerKind, OnlinePayment
 from portal.db import make_engine, make_sessionmaker
-from portal.payments import autopay, services
+from portal.payments import autopay, services, webhooks
 from tests import factories
 from tests.stripe_harness import PUBLISHABLE_KEY, SECRET_KEY, confirm_bank_setup, control, sdk, wait_for
 
@@ -68,14 +68,14 @@ async def test_enrolment_keeps_the_authorization_verbatim_and_activates_with_the
         "type": "setup_intent.succeeded",
         "data": {"object": {"id": draft.stripe_setup_intent_id}},
     }
-    assert await services.handle_event(session, payments_ctx, event) == "active"
+    assert await webhooks.handle_event(session, payments_ctx, event) == "active"
 
 
 async def test_an_inactive_mandate_suspends_the_draft(session, payments_ctx, stripe_clean) -> None:
     _account, _bill, draft = await enrolled_account(session, payments_ctx)
     control(stripe_clean, f"/_test/mandates/{draft.stripe_mandate_id}/inactivate")
     event = {"id": "evt_mandate", "type": "mandate.updated", "data": {"object": {"id": draft.stripe_mandate_id}}}
-    assert "1 suspended" in await services.handle_event(session, payments_ctx, event)
+    assert "1 suspended" in await webhooks.handle_event(session, payments_ctx, event)
     await session.commit()
     await session.refresh(draft)
     assert draft.status == BankDraftStatus.SUSPENDED
@@ -164,7 +164,7 @@ async def test_a_drafted_payment_returned_twice_suspends_autopay(session, engine
         "type": "charge.failed",
         "data": {"object": {"id": first.charge_id, "payment_intent": first.intent_id}},
     }
-    assert await services.handle_event(session, payments_ctx, event) == "returned"
+    assert await webhooks.handle_event(session, payments_ctx, event) == "returned"
     await session.commit()
     fees = await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == LedgerKind.FEE))
     assert fees == 1 and await ledger.balance(session, account.id) == 6_120 + 3_000

@@ -30,6 +30,7 @@ from portal.accounts.models import (
 from portal.accounts.policy import Policy, us_holidays
 from portal.billing.run import bill_run, due_date, insert_bills
 from portal.db import make_engine, make_sessionmaker
+from portal.mail import OUTBOX
 from tests import factories
 from tests.integration.billing_helpers import billable_account, monthly_reads, with_rates
 
@@ -43,7 +44,9 @@ async def count(session, model, *where) -> int:  # noqa: ANN001
 
 
 async def run(engine, **kwargs):  # noqa: ANN001, ANN201
-    return await bill_run(make_sessionmaker(engine), 1, ON, POLICY, public_url="http://portal.test", **kwargs)
+    return await bill_run(
+        make_sessionmaker(engine), 1, ON, POLICY, mailer=OUTBOX, public_url="http://portal.test", **kwargs
+    )
 
 
 async def test_a_run_bills_each_account_of_the_cycle_once_and_a_second_run_bills_nobody(session, engine) -> None:
@@ -151,7 +154,7 @@ async def test_a_missing_read_is_estimated_three_times_then_a_read_order_and_the
     maker = make_sessionmaker(engine)
     results = []
     for month in (4, 5, 6, 7):
-        results.append(await bill_run(maker, 1, dt.date(2026, month, 3), POLICY))
+        results.append(await bill_run(maker, 1, dt.date(2026, month, 3), POLICY, mailer=OUTBOX))
     assert [r.estimated for r in results] == [1, 1, 1, 0]
     assert results[3].held == {"estimate_limit": 1}
     assert [r.read_orders for r in results] == [0, 0, 1, 0]  # the order from the third is still open for the fourth
@@ -177,13 +180,13 @@ async def test_an_actual_read_after_estimates_resets_the_count(session, engine) 
     account = await billable_account(session, monthly_reads(dt.date(2026, 5, 3), 12, per_month=3_000))
     await session.commit()
     maker = make_sessionmaker(engine)
-    await bill_run(maker, 1, dt.date(2026, 6, 3), POLICY)  # estimated
+    await bill_run(maker, 1, dt.date(2026, 6, 3), POLICY, mailer=OUTBOX)  # estimated
     from tests.integration.billing_helpers import at, meter_of
 
     meter = await meter_of(session, account)
     session.add(MeterRead(meter_id=meter.id, value=46_000 + 6_100, read_at=at(ON), source=ReadSource.FIELD, flags=[]))
     await session.commit()
-    await bill_run(maker, 1, ON, POLICY)
+    await bill_run(maker, 1, ON, POLICY, mailer=OUTBOX)
     bills = list(await session.scalars(select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end)))
     assert [b.estimated for b in bills] == [True, False]
     await session.refresh(account)

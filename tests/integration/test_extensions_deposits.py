@@ -26,6 +26,7 @@ from portal.accounts.models import (
     PaymentExtension,
 )
 from portal.accounts.policy import Policy
+from portal.mail import OUTBOX
 from tests import factories
 
 JOB = Actor.job("test")
@@ -174,14 +175,14 @@ async def test_the_check_marks_kept_and_broken_notifies_and_changes_nothing_when
     ).extension
     await pay(session, keeper, 9_500, dt.date(2026, 11, 17), "k1")
     await pay(session, breaker, 2_000, dt.date(2026, 11, 17), "b1")
-    tally = await extensions.check(session, JOB, on=dt.date(2026, 11, 18))
+    tally = await extensions.check(session, JOB, on=dt.date(2026, 11, 18), mailer=OUTBOX)
     assert (tally.kept, tally.broken) == (1, 0)  # the breaker still has until the end of the 18th
-    tally = await extensions.check(session, JOB, on=dt.date(2026, 11, 19))
+    tally = await extensions.check(session, JOB, on=dt.date(2026, 11, 19), mailer=OUTBOX)
     assert (tally.kept, tally.broken, tally.notified) == (0, 1, 1)
     assert kept.status == ExtensionStatus.KEPT and broken.status == ExtensionStatus.BROKEN
     subjects = list(await session.scalars(select(MailMessage.subject).order_by(MailMessage.id)))
     assert subjects == ["Your payment extension is complete", "Your payment extension was not kept"]
-    again = await extensions.check(session, JOB, on=dt.date(2026, 11, 20))
+    again = await extensions.check(session, JOB, on=dt.date(2026, 11, 20), mailer=OUTBOX)
     assert (again.checked, again.kept, again.broken) == (0, 0, 0)
     assert await session.scalar(select(func.count()).select_from(MailMessage)) == 2
 
@@ -193,7 +194,7 @@ async def test_a_returned_payment_does_not_keep_an_extension(session) -> None:
     ).extension
     payment = await pay(session, account, 9_500, dt.date(2026, 11, 12), "r1")
     await ledger.reverse(session, JOB, payment.id, reason="ACH return", effective_on=dt.date(2026, 11, 14))
-    await extensions.check(session, JOB, on=dt.date(2026, 11, 19))
+    await extensions.check(session, JOB, on=dt.date(2026, 11, 19), mailer=OUTBOX)
     assert extension.status == ExtensionStatus.BROKEN
 
 

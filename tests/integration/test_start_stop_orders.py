@@ -35,6 +35,7 @@ from portal.accounts.policy import Policy, us_holidays
 from portal.billing.run import bill_key, bill_run
 from portal.db import make_sessionmaker
 from portal.field import sync
+from portal.mail import OUTBOX
 from tests import factories
 from tests.integration.billing_helpers import at, billable_account, meter_of, monthly_reads, with_rates
 
@@ -135,7 +136,7 @@ async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with
     await session.refresh(order)
     assert tenancy.request_state(request, {order.id: order}) == "completed"
 
-    first = await bill_run(maker, 1, TODAY, POLICY)
+    first = await bill_run(maker, 1, TODAY, POLICY, mailer=OUTBOX)
     assert first.billed == 1 and first.final == 1 and not first.held
     bill = await session.scalar(select(Bill).where(Bill.account_id == account.id))
     assert bill.final and bill.period_end == stop_day and not bill.estimated
@@ -150,7 +151,7 @@ async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with
     await session.refresh(deposit)
     assert deposit.status == DepositStatus.APPLIED
 
-    second = await bill_run(maker, 1, TODAY, POLICY)
+    second = await bill_run(maker, 1, TODAY, POLICY, mailer=OUTBOX)
     assert second.billed == 0
     assert await _count(session, Bill, Bill.account_id == account.id) == 1
     assert await _count(session, LedgerEntry, LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED) == 1
@@ -193,7 +194,7 @@ async def test_a_start_completed_in_the_field_turns_the_account_on_and_the_next_
     meter = await meter_of(session, account)
     session.add(MeterRead(meter_id=meter.id, value=26_000, read_at=at(bill_day), source=ReadSource.FIELD, flags=[]))
     await session.commit()
-    result = await bill_run(maker, 1, bill_day, POLICY)
+    result = await bill_run(maker, 1, bill_day, POLICY, mailer=OUTBOX)
     assert result.billed == 1 and not result.held
     bill = await session.scalar(select(Bill).where(Bill.account_id == account.id))
     assert bill.period_start == turned_on and bill.period_end == bill_day and bill.usage == 6_000 and not bill.estimated

@@ -19,7 +19,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
-from portal.payments import refunds, services
+from portal.payments import refunds, services, webhooks
 from tests import factories
 from tests.stripe_harness import BANK_CLOSED, confirm_bank, confirm_card, control, wait_for
 
@@ -187,8 +187,8 @@ async def test_a_dispute_reverses_the_payment_once(session, payments_ctx, stripe
     await session.commit()
     dispute = control(stripe_stand_in, f"/_test/charges/{payment.charge_id}/dispute", reason="fraudulent")
     event = {"id": "evt_dispute_1", "type": "charge.dispute.created", "data": {"object": dispute}}
-    assert await services.handle_event(session, payments_ctx, event) == "disputed"
-    assert await services.handle_event(session, payments_ctx, event) == "duplicate"
+    assert await webhooks.handle_event(session, payments_ctx, event) == "disputed"
+    assert await webhooks.handle_event(session, payments_ctx, event) == "duplicate"
     await session.commit()
     assert await ledger.balance(session, account.id) == 8_450
     assert payment.disputed_at is not None

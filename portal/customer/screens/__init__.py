@@ -7,10 +7,13 @@ account through the login's links, so another resident's account answers "not fo
 
 from __future__ import annotations
 
+from .autopay import ROUTES as AUTOPAY_ROUTES
 from .bills import BillsController
+from .checkout import ROUTES as CHECKOUT_ROUTES
 from .extension import ExtensionController
 from .home import HomeController
 from .landing import landing
+from .pay import ROUTES as PAY_ROUTES
 from .preferences import PreferencesController
 from .report import ReportController
 from .requests import RequestsController
@@ -29,4 +32,7 @@ ROUTES = [
     ExtensionController,
     ReportController,
     PreferencesController,
+    *PAY_ROUTES,
+    *CHECKOUT_ROUTES,
+    *AUTOPAY_ROUTES,
 ]

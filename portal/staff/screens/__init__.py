@@ -15,6 +15,7 @@ from .home import HomeController
 from .lockbox import LockboxController
 from .move import MoveServiceController
 from .rates import RatesController
+from .refunds import ROUTES as REFUND_ROUTES
 from .reports import ReportController
 from .start import StartServiceController
 from .walkin import WalkinController
@@ -36,4 +37,5 @@ ROUTES = [
     MoveServiceController,
     AccountActionController,
     RatesController,
+    *REFUND_ROUTES,
 ]

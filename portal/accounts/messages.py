@@ -1,0 +1,20 @@
+"""The mail service as the domain sees it: what accounts, billing and payments need to tell a resident something.
+
+The domain is given a Mailer by its caller (a handler, a CLI command, a job) and never imports the outbox itself;
+portal/mail.py implements it by queueing in the caller's transaction, so a message goes out only if the change does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class Mailer(Protocol):
+    def queue(self, session: AsyncSession, to: str, subject: str, text: str, html: str | None = None) -> Any:
+        """Queue one message in the session's transaction."""
+
+    async def queue_many(self, session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
+        """Queue many messages (to, subject, text, html) at once; answers how many."""
