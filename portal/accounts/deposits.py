@@ -7,7 +7,7 @@ Start service (resident and staff) and the staff console's deposit pages call th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -483,6 +483,93 @@ def final_settlement(required_cents: int, paid_cents: int, interest_cents: int, 
     Returns (applied, unbilled) in cents."""
     paid = max(min(paid_cents, required_cents), 0)
     return paid + max(interest_cents, 0), (required_cents - paid if billed else 0)
+
+
+async def settle_at_final_bills(
+    session: AsyncSession, actor: Actor, final_bills: Mapping[int, int], *, on: dt.date
+) -> int:
+    """Settle the open deposits of many accounts at their final bills ({account id: final bill id}) in one go, as
+    `final_settlement` says: each ledger entry is posted once by its key (tied to the bill), and a deposit that
+    someone else settled meanwhile is left alone. The bill run calls this; returns how many deposits it settled."""
+    if not final_bills:
+        return 0
+    open_ = list(
+        await session.scalars(
+            select(Deposit)
+            .where(
+                Deposit.account_id.in_(list(final_bills)),
+                Deposit.status.in_([DepositStatus.REQUIRED, DepositStatus.HELD]),
+            )
+            .order_by(Deposit.id)
+        )
+    )
+    if not open_:
+        return 0
+    billed_keys = {f"deposit:{d.id}:billed": d.id for d in open_}
+    billed = {
+        billed_keys[key]
+        for key in await session.scalars(
+            select(LedgerEntry.source_key).where(LedgerEntry.source_key.in_(list(billed_keys)))
+        )
+    }
+    settlements: list[tuple[Deposit, list[ledger.NewEntry]]] = []
+    for deposit in open_:
+        applied, unbilled = final_settlement(
+            deposit.required_cents, deposit.paid_cents, deposit.interest_cents, billed=deposit.id in billed
+        )
+        bill_id = final_bills[deposit.account_id]
+        entries = []
+        if applied > 0:
+            entries.append(
+                ledger.NewEntry(
+                    deposit.account_id,
+                    LedgerKind.DEPOSIT_APPLIED,
+                    -applied,
+                    applied_key(deposit.id),
+                    on,
+                    "Deposit applied to the final bill",
+                    bill_id,
+                )
+            )
+        if unbilled > 0:
+            entries.append(
+                ledger.NewEntry(
+                    deposit.account_id,
+                    LedgerKind.ADJUSTMENT,
+                    -unbilled,
+                    unbilled_key(deposit.id),
+                    on,
+                    "Unpaid part of the deposit: not owed once service ends",
+                    bill_id,
+                )
+            )
+        settlements.append((deposit, entries))
+    posted = await ledger.post_many(session, actor, [entry for _, entries in settlements for entry in entries])
+    settled = 0
+    for deposit, entries in settlements:
+        if entries and not any(entry.source_key in posted for entry in entries):
+            continue  # settled by someone else meanwhile
+        before = {"status": deposit.status, "paid_cents": deposit.paid_cents}
+        deposit.status = DepositStatus.APPLIED
+        deposit.settled_on = on
+        await audit.record(
+            session,
+            actor,
+            "deposit.apply",
+            "deposit",
+            deposit.id,
+            account_id=deposit.account_id,
+            before=before,
+            after={
+                "status": DepositStatus.APPLIED,
+                **{
+                    ("applied_cents" if e.kind == LedgerKind.DEPOSIT_APPLIED else "unbilled_cents"): -e.amount_cents
+                    for e in entries
+                },
+            },
+        )
+        settled += 1
+    return settled
 
 
 async def apply_to_balance(

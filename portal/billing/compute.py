@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from portal.accounts.policy import Policy
 
+from .pricing import cents, volume_cents, water_blocks
 from .rates import RateBook, RateError, RateSchedule, Segment
 from .wording import MESSAGES
 
@@ -132,10 +133,6 @@ class Bill:
     @property
     def days(self) -> int:
         return (self.period_end - self.period_start).days + 1
-
-
-def cents(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 # ---- usage ------------------------------------------------------------------------------------------------------
@@ -330,10 +327,11 @@ def _fixed(
     )
 
 
-def _volume(kind: str, text: Message, gallons: Decimal, rate_cents: int, notes: list[Message]) -> Line:
-    amount = cents(gallons * rate_cents / 1000)
+def _volume(
+    kind: str, text: Message, gallons: Decimal, rate_cents: int, amount: int, notes: tuple[Message, ...]
+) -> Line:
     shown = gallons.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return Line(kind, text, amount, shown, "gal", rate_cents, tuple(notes))
+    return Line(kind, text, amount, shown, "gal", rate_cents, notes)
 
 
 def water_lines(
@@ -356,24 +354,14 @@ def water_lines(
             policy,
         )
     ]
-    # Tiers are monthly blocks: a stretch of the period under one schedule gets its share of the use and of the
-    # blocks, so splitting a period by a rate change never moves use into a higher tier.
-    fraction = Decimal(segment.days) / window.days
-    remaining = Decimal(gallons) * fraction
-    floor = 0
-    for tier in schedule.tiers:
-        if remaining <= 0:
-            break
-        if tier.up_to_gallons is None:
-            block = remaining
-            text: Message = ("water_tier_top", {"low": floor})
+    # A stretch of the period under one schedule gets its share of the use and of the tiers (pricing.water_blocks).
+    notes = tuple(_rate_part_note(segment, window, split))
+    for block in water_blocks(schedule.tiers, gallons, Decimal(segment.days) / window.days):
+        if block.up_to_gallons is None:
+            text: Message = ("water_tier_top", {"low": block.low})
         else:
-            block = min(remaining, (tier.up_to_gallons - floor) * fraction)
-            text = ("water_tier", {"low": floor + 1 if floor else 0, "high": tier.up_to_gallons})
-        notes = _rate_part_note(segment, window, split)
-        lines.append(_volume("water", text, block, tier.cents_per_kgal, notes))
-        remaining -= block
-        floor = tier.up_to_gallons or floor
+            text = ("water_tier", {"low": block.low + 1 if block.low else 0, "high": block.up_to_gallons})
+        lines.append(_volume("water", text, block.gallons, block.cents_per_kgal, block.amount_cents, notes))
     return lines
 
 
@@ -405,7 +393,9 @@ def sewer_lines(
     fraction = Decimal(segment.days) / window.days
     notes = _rate_part_note(segment, window, split) + basis
     if billed:
-        lines.append(_volume("sewer", ("sewer_volume", {}), Decimal(billed) * fraction, schedule.cents_per_kgal, notes))
+        volume = Decimal(billed) * fraction
+        rate = schedule.cents_per_kgal
+        lines.append(_volume("sewer", ("sewer_volume", {}), volume, rate, volume_cents(volume, rate), tuple(notes)))
     return lines
 
 

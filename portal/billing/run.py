@@ -23,12 +23,12 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, cast, func, insert, select, update
+from sqlalchemy import String, and_, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal import i18n
-from portal.accounts import audit, deposits, ledger, service_state, workorders
+from portal.accounts import deposits, estimates, ledger, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.messages import Mailer
 from portal.accounts.models import (
@@ -38,9 +38,6 @@ from portal.accounts.models import (
     Bill,
     BillLine,
     Customer,
-    Deposit,
-    DepositStatus,
-    LedgerEntry,
     LedgerKind,
     Meter,
     MeterKind,
@@ -182,8 +179,6 @@ class Chunk:
     last_bill: dict[int, Any] = field(default_factory=dict)
     units_of_parent: dict[int, list[int]] = field(default_factory=dict)  # parent premise -> account ids in order
     balances: dict[int, int] = field(default_factory=dict)
-    deposits: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))  # final accounts' open deposits
-    billed_deposits: set[int] = field(default_factory=set)  # of those, the ones charged to the ledger
 
 
 class ReadRow(NamedTuple):
@@ -330,22 +325,6 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
             for read in await fetch_rows(session, select(*READ_COLUMNS).where(among(MeterRead.id, missing)), make_read):
                 chunk.read_by_id[read.id] = read
     chunk.balances = await ledger.balances(session, ids)
-    finals = [a.id for a in chunk.accounts.values() if a.status == AccountStatus.FINAL]
-    if finals:
-        for deposit in await session.scalars(
-            select(Deposit).where(
-                Deposit.account_id.in_(finals), Deposit.status.in_([DepositStatus.REQUIRED, DepositStatus.HELD])
-            )
-        ):
-            chunk.deposits[deposit.account_id].append(deposit)
-        billed_keys = {f"deposit:{d.id}:billed": d.id for ds in chunk.deposits.values() for d in ds}
-        if billed_keys:
-            chunk.billed_deposits = {
-                billed_keys[key]
-                for key in await session.scalars(
-                    select(LedgerEntry.source_key).where(LedgerEntry.source_key.in_(list(billed_keys)))
-                )
-            }
     return chunk
 
 
@@ -573,12 +552,11 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
     created = await insert_bills(session, bill_rows)
     line_rows: list[tuple[Any, ...]] = []
     charges: list[ledger.NewEntry] = []
-    estimated_reads: list[tuple[int, dict[str, Any]]] = []
-    estimate_counts: list[dict[str, Any]] = []
+    estimated_reads: list[tuple[int, estimates.EstimatedRead]] = []
+    estimate_counts: dict[int, int] = {}
     mails = []
     read_order_accounts: list[int] = list(needs_read)
-    deposit_entries: list[tuple[Any, list[ledger.NewEntry]]] = []
-    finals_billed: list[int] = []
+    final_bills: dict[int, int] = {}  # account id -> its final bill
     for account_id, data, bill in computed:
         bill_id = created.get(account_id)
         if bill_id is None:
@@ -619,57 +597,21 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
                 estimated_reads.append(
                     (
                         bill_id,
-                        {
-                            "meter_id": meter_row.id,
-                            "value": bill.usage.estimated_read.value,
-                            "read_at": dt.datetime.combine(bill.period_end, dt.time(12), ctx.zone).astimezone(dt.UTC),
-                            "source": ReadSource.ESTIMATED,
-                            "flags": [],
-                            "created_at": now,
-                            "note": f"estimated for bill {bill_id}",
-                        },
+                        estimates.EstimatedRead(
+                            meter_row.id,
+                            bill.usage.estimated_read.value,
+                            dt.datetime.combine(bill.period_end, dt.time(12), ctx.zone).astimezone(dt.UTC),
+                            f"estimated for bill {bill_id}",
+                        ),
                     )
                 )
         new_count = (account.consecutive_estimates or 0) + 1 if bill.usage.estimated else 0
         if new_count != (account.consecutive_estimates or 0):
-            estimate_counts.append({"b_id": account_id, "b_count": new_count})
+            estimate_counts[account_id] = new_count
         if bill.usage.needs_read_order:
             read_order_accounts.append(account_id)
-        for deposit in chunk.deposits.get(account_id, []) if bill.final else []:
-            applied, unbilled = deposits.final_settlement(
-                deposit.required_cents,
-                deposit.paid_cents,
-                deposit.interest_cents,
-                billed=deposit.id in chunk.billed_deposits,
-            )
-            entries = []
-            if applied > 0:
-                entries.append(
-                    ledger.NewEntry(
-                        account_id,
-                        LedgerKind.DEPOSIT_APPLIED,
-                        -applied,
-                        deposits.applied_key(deposit.id),
-                        ctx.on,
-                        "Deposit applied to the final bill",
-                        bill_id,
-                    )
-                )
-            if unbilled > 0:
-                entries.append(
-                    ledger.NewEntry(
-                        account_id,
-                        LedgerKind.ADJUSTMENT,
-                        -unbilled,
-                        deposits.unbilled_key(deposit.id),
-                        ctx.on,
-                        "Unpaid part of the deposit: not owed once service ends",
-                        bill_id,
-                    )
-                )
-            deposit_entries.append((deposit, entries))
         if bill.final:
-            finals_billed.append(account_id)
+            final_bills[account_id] = bill_id
         customer = chunk.customers.get(account.customer_id)
         if customer is not None and customer.email and customer.paperless and customer.notify_email:
             due_total = chunk.balances.get(account_id, 0) + bill.total_cents
@@ -677,8 +619,7 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
     if line_rows:
         await copy_rows(session, BillLine.__table__, line_rows, LINE_COLUMNS)
     if estimated_reads:
-        statement = insert(MeterRead.__table__).returning(MeterRead.__table__.c.id, sort_by_parameter_order=True)
-        read_ids = list((await session.scalars(statement, [row for _, row in estimated_reads])).all())
+        read_ids = await estimates.record_estimated_reads(session, [read for _, read in estimated_reads], now=now)
         await session.execute(
             update(Bill.__table__).where(Bill.__table__.c.id == _bind("b_bill")).values(curr_read_id=_bind("b_read")),
             [
@@ -686,40 +627,11 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
                 for (bill_id, _), read_id in zip(estimated_reads, read_ids, strict=True)
             ],
         )
-    if estimate_counts:
-        await session.execute(
-            update(Account.__table__)
-            .where(Account.__table__.c.id == _bind("b_id"))
-            .values(consecutive_estimates=_bind("b_count")),
-            estimate_counts,
-        )
+    await estimates.set_consecutive_estimates(session, estimate_counts)
     await ledger.post_many(session, ACTOR, charges)
-    if deposit_entries:
-        posted = await ledger.post_many(session, ACTOR, [entry for _, entries in deposit_entries for entry in entries])
-        for deposit, entries in deposit_entries:
-            if entries and not any(entry.source_key in posted for entry in entries):
-                continue  # settled by someone else meanwhile
-            before = {"status": deposit.status, "paid_cents": deposit.paid_cents}
-            deposit.status = DepositStatus.APPLIED
-            deposit.settled_on = ctx.on
-            await audit.record(
-                session,
-                ACTOR,
-                "deposit.apply",
-                "deposit",
-                deposit.id,
-                account_id=deposit.account_id,
-                before=before,
-                after={
-                    "status": DepositStatus.APPLIED,
-                    **{
-                        ("applied_cents" if e.kind == LedgerKind.DEPOSIT_APPLIED else "unbilled_cents"): -e.amount_cents
-                        for e in entries
-                    },
-                },
-            )
-    if finals_billed:
-        await service_state.close_settled(session, ACTOR, finals_billed, today=ctx.on)
+    await deposits.settle_at_final_bills(session, ACTOR, final_bills, on=ctx.on)
+    if final_bills:
+        await service_state.close_settled(session, ACTOR, list(final_bills), today=ctx.on)
     result.read_orders = await order_reads(session, read_order_accounts, chunk, ctx)
     result.emailed = await ctx.mailer.queue_many(session, mails)
     return result

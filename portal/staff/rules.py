@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from portal.accounts import approval
 from portal.accounts.errors import DomainError
 from portal.accounts.policy import Policy
+from portal.billing import pricing
+from portal.billing.rates import Tier
 from portal.i18n import gettext as _
 
 
@@ -40,31 +41,13 @@ class VolumePrices:
     sewer_billed_gallons: int
 
 
-def _cents(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def money(cents: int) -> str:
     return f"${abs(cents) / 100:,.2f}"
 
 
 def water_cost(tiers: Sequence[tuple[int | None, int]], gallons: int) -> int:
-    """Volume charge for `gallons` through inclining tiers (each tier's price applies to the gallons inside it)."""
-    total = Decimal(0)
-    floor = 0
-    remaining = gallons
-    for up_to, cents_per_kgal in tiers:
-        if remaining <= 0:
-            break
-        block = remaining if up_to is None else min(remaining, up_to - floor)
-        total += Decimal(block) * cents_per_kgal / 1000
-        remaining -= block
-        floor = up_to if up_to is not None else floor
-    return _cents(total)
-
-
-def sewer_cost(cents_per_kgal: int, gallons: int) -> int:
-    return _cents(Decimal(gallons) * cents_per_kgal / 1000)
+    """Volume charge for `gallons` through inclining tiers, priced as the bill prices them (billing/pricing.py)."""
+    return pricing.water_cents([Tier(up_to, cents_per_kgal) for up_to, cents_per_kgal in tiers], gallons)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -112,9 +95,9 @@ def leak(
     rebilled = average_gallons + excess // 2
     water_credit = water_cost(prices.water_tiers, usage_gallons) - water_cost(prices.water_tiers, rebilled)
     sewer_basis = min(prices.sewer_billed_gallons, average_gallons)
-    sewer_credit = sewer_cost(prices.sewer_cents_per_kgal, prices.sewer_billed_gallons) - sewer_cost(
-        prices.sewer_cents_per_kgal, sewer_basis
-    )
+    sewer_credit = pricing.volume_cents(
+        prices.sewer_billed_gallons, prices.sewer_cents_per_kgal
+    ) - pricing.volume_cents(sewer_basis, prices.sewer_cents_per_kgal)
     credit = water_credit + max(0, sewer_credit)
     explanation = _(
         "Leak: used %(usage)s gal against a 12-month average of %(average)s gal. Water rebilled on %(rebilled)s gal "
@@ -145,8 +128,8 @@ def pool_fill(
     if usage_gallons <= average_gallons:
         raise AdjustmentDenied(_("This bill's usage is not above the average: there is nothing to adjust."))
     basis = min(prices.sewer_billed_gallons, average_gallons)
-    credit = sewer_cost(prices.sewer_cents_per_kgal, prices.sewer_billed_gallons) - sewer_cost(
-        prices.sewer_cents_per_kgal, basis
+    credit = pricing.volume_cents(prices.sewer_billed_gallons, prices.sewer_cents_per_kgal) - pricing.volume_cents(
+        basis, prices.sewer_cents_per_kgal
     )
     if credit <= 0:
         raise AdjustmentDenied(_("Sewer on this bill was already charged on no more than the average."))

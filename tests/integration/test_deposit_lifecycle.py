@@ -164,6 +164,38 @@ async def test_a_final_account_keeps_its_deposit_for_the_final_bill(session) -> 
     assert deposit.status == DepositStatus.HELD  # the bill run applies it to the final bill
 
 
+async def test_final_bills_settle_many_deposits_in_one_go_and_once(session) -> None:
+    paid_account, paid = await account_with_deposit(session, status=AccountStatus.FINAL)
+    unpaid_account, unpaid = await account_with_deposit(session, status=AccountStatus.FINAL)
+    await pay(session, paid_account, 15_000, "receipt:1")
+    await deposits.record_paid_for_account(session, JOB, paid_account.id, on=TODAY)
+    bill_of = {}
+    for account in (paid_account, unpaid_account):
+        bill = Bill(
+            account_id=account.id,
+            period_start=TODAY - dt.timedelta(days=29),
+            period_end=TODAY,
+            bill_date=TODAY,
+            due_date=TODAY + dt.timedelta(days=21),
+            final=True,
+            total_cents=4_000,
+            document={},
+        )
+        session.add(bill)
+        await session.flush()
+        bill_of[account.id] = bill.id
+    assert await deposits.settle_at_final_bills(session, JOB, bill_of, on=TODAY) == 2
+    entries = {
+        e.source_key: (e.amount_cents, e.bill_id)
+        for e in await session.scalars(select(LedgerEntry).where(LedgerEntry.source_key.like("deposit:%")))
+    }
+    assert entries[deposits.applied_key(paid.id)] == (-15_000, bill_of[paid_account.id])
+    assert entries[deposits.unbilled_key(unpaid.id)] == (-15_000, bill_of[unpaid_account.id])
+    assert deposits.applied_key(unpaid.id) not in entries  # nothing of it was paid
+    assert (paid.status, unpaid.status) == (DepositStatus.APPLIED, DepositStatus.APPLIED)
+    assert await deposits.settle_at_final_bills(session, JOB, bill_of, on=TODAY) == 0
+
+
 async def test_the_command_runs_as_a_job(database_url, session) -> None:
     account, _deposit = await account_with_deposit(session)
     await ledger.post(
