@@ -14,6 +14,7 @@ import io
 import re
 import uuid
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -66,8 +67,8 @@ def _gps(exif: Image.Exif) -> tuple[float | None, float | None]:
         return None, None
     try:
 
-        def degrees(parts: object, ref: object, negative: str) -> float:
-            d, m, s = (_rational(p) for p in parts)  # type: ignore[union-attr]
+        def degrees(parts: Iterable[object], ref: object, negative: str) -> float:
+            d, m, s = (_rational(p) for p in parts)
             value = d + m / 60 + s / 3600
             return -value if str(ref).upper().startswith(negative) else value
 
@@ -220,7 +221,8 @@ class S3PhotoStore:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
 
     def get(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        body: bytes = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        return body
 
 
 def store_from_setting(setting: str) -> PhotoStore:

@@ -175,7 +175,7 @@ async def request_void(session: AsyncSession, actor: Actor, number: int, reason:
 async def confirm_void(session: AsyncSession, actor: Actor, number: int, today: dt.date) -> Receipt:
     """A second person confirms: the payment is reversed in the ledger and the receipt leaves the drawer's total."""
     query = select(Receipt).where(Receipt.number == number)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     receipt = await session.scalar(query)
     if receipt is None:
