@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -11,6 +13,9 @@ from portal import i18n
 from portal.accounts.policy import current_policy
 from portal.i18n import lazy_gettext as _
 from portal.web.forms import PHONE, AccountNumber, DateField, DollarsField, Form, LetterOfCreditForm
+
+if TYPE_CHECKING:
+    from portal.accounts.deposits import LetterOfCredit
 
 
 class NoteForm(Form):
@@ -168,11 +173,11 @@ class ServiceDepositForm(LetterOfCreditForm):
         validators=[InputRequired(_("Choose how the deposit is handled."))],
     )
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         return self.check_letter() and ok if self.deposit_option.data == "letter" else self.ignore_letter()
 
-    def letter_or_none(self):  # noqa: ANN201
+    def letter_or_none(self) -> LetterOfCredit | None:
         return self.letter() if self.deposit_option.data == "letter" else None
 
 
@@ -218,7 +223,7 @@ class StartServiceForm(ServiceDepositForm):
         validators=[InputRequired(_("Choose a language."))],
     )
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         if (self.customer_account.data or "").strip():
             return ok
