@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             while True:
                 try:
                     await mail.deliver_pending(sessionmaker, settings)
-                except Exception:  # noqa: BLE001 - a mail hiccup must not stop the loop
+                except Exception:  # a mail hiccup must not stop the loop
                     log.exception("mail delivery failed")
                 await asyncio.sleep(5)
 
@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         before_send=[SecurityHeaders(csp=csp, hsts=settings.secure_cookies), CsrfRotation(csrf_config)],
-        exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=errors.HANDLERS,
         before_request=params.refuse_nul,
         lifespan=[mail_sender],
         debug=settings.debug,

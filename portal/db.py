@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import collections
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import msgspec
 from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, event, insert
@@ -92,11 +92,13 @@ async def copy_rows(
     NOT NULL column without a server default."""
     if not rows:
         return
+    tuples: Sequence[Sequence[Any]]
     if columns is None:
-        columns = list(rows[0])
-        tuples = [tuple(row[name] for name in columns) for row in rows]  # type: ignore[call-overload]
+        dicts = cast("list[dict[str, Any]]", rows)  # without `columns` the rows are dicts
+        columns = list(dicts[0])
+        tuples = [tuple(row[name] for name in columns) for row in dicts]
     else:
-        tuples = rows  # type: ignore[assignment]
+        tuples = cast("list[tuple[Any, ...]]", rows)
     if session.get_bind().dialect.name != "postgresql":
         await session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in tuples])
         return
@@ -104,14 +106,14 @@ async def copy_rows(
     if json_at:
         encode = _JSON.encode  # msgspec: the same JSON as json.dumps for these plain values, ten times quicker
 
-        def with_json(row: tuple[Any, ...]) -> list[Any]:
+        def with_json(row: Sequence[Any]) -> list[Any]:
             values = list(row)
             for index in json_at:
                 if values[index] is not None:
                     values[index] = encode(values[index]).decode()
             return values
 
-        tuples = [with_json(row) for row in tuples]  # type: ignore[misc]
+        tuples = [with_json(row) for row in tuples]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection  # asyncpg's connection: COPY is its own API

@@ -218,7 +218,7 @@ async def receipts_in(session: AsyncSession, drawer_id: int) -> list[tuple[Recei
         .where(Receipt.drawer_id == drawer_id)
         .order_by(Receipt.number)
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(receipt, account, customer) for receipt, account, customer in rows]
 
 
 async def expected_balance(
@@ -286,7 +286,7 @@ async def pending_voids(session: AsyncSession) -> list[tuple[Receipt, Account, s
         .where(Receipt.voided_by_id.is_not(None), Receipt.voided_at.is_(None))
         .order_by(Receipt.number)
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(receipt, account, name) for receipt, account, name in rows]
 
 
 async def flagged_drawers(session: AsyncSession) -> list[tuple[CashDrawer, str]]:
@@ -297,7 +297,7 @@ async def flagged_drawers(session: AsyncSession) -> list[tuple[CashDrawer, str]]
         .order_by(CashDrawer.closed_at.desc())
         .limit(50)
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(drawer, name) for drawer, name in rows]
 
 
 # ---- the day's collections and the deposit slip ------------------------------------------------------------------

@@ -75,7 +75,7 @@ def urgency(unassigned: bool, overdue: bool) -> int:
     return (0 if unassigned else 2) + (0 if overdue else 1)
 
 
-def _urgency_column(today: dt.date):  # noqa: ANN202 - a SQL expression
+def _urgency_column(today: dt.date):
     unassigned = WorkOrder.assigned_to_id.is_(None)
     overdue = WorkOrder.due_on < today
     return case(

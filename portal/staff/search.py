@@ -152,5 +152,5 @@ async def search(session: AsyncSession, raw: str, limit: int = 25) -> Results:
         .order_by(Account.status.in_(("closed", "final")), Premise.address, Premise.unit, Account.id)
         .limit(limit + 1)
     )
-    rows = [tuple(row) for row in await session.execute(query)]
-    return Results(p, rows[:limit], more=len(rows) > limit)  # type: ignore[arg-type]
+    rows = [(account, customer, premise) for account, customer, premise in await session.execute(query)]
+    return Results(p, rows[:limit], more=len(rows) > limit)
