@@ -68,7 +68,7 @@ class Base(DeclarativeBase):
         list[Any]: JSON,
     }
     if TYPE_CHECKING:
-        # Every model maps one plain table: typed so, `Model.__table__` offers `.name` and takes part in COPY.
+        # Every model maps one plain Table: so typed, `Model.__table__` has the `.name` and `.c` that COPY uses.
         __table__: ClassVar[Table]
 
 
