@@ -31,12 +31,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import fresh_database, load_rows  # noqa: E402
-from portal.accounts import numbers  # noqa: E402
-from portal.accounts.models import Account, Customer, Meter, MeterRead, Premise, Service  # noqa: E402
+from bench.common import fresh_database, load_rows
+from portal.accounts import numbers
+from portal.accounts.models import Account, Customer, Meter, MeterRead, Premise, Service
 
 ON = dt.date(2026, 7, 3)
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_billing"

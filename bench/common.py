@@ -15,9 +15,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import JSON  # noqa: E402
+from sqlalchemy import JSON
 
-from portal.migrate import upgrade  # noqa: E402
+from portal.migrate import upgrade
 
 
 def _dsn(url: str) -> str:

@@ -22,12 +22,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from bench.common import fresh_database, load_rows  # noqa: E402
-from portal.accounts import numbers  # noqa: E402
-from portal.accounts.models import Account, AccountStatus, Customer, Meter, Premise  # noqa: E402
-from portal.db import make_engine, make_sessionmaker  # noqa: E402
-from portal.demo.city import FIRST, LAST, STREETS  # noqa: E402
-from portal.staff.search import search  # noqa: E402
+from bench.common import fresh_database, load_rows
+from portal.accounts import numbers
+from portal.accounts.models import Account, AccountStatus, Customer, Meter, Premise
+from portal.db import make_engine, make_sessionmaker
+from portal.demo.city import FIRST, LAST, STREETS
+from portal.staff.search import search
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_search"
 EXTRA_STREETS = [

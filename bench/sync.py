@@ -46,12 +46,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+import httpx
+from sqlalchemy import func, select
 
-from bench.common import fresh_database, load_rows  # noqa: E402
-from portal.accounts import numbers  # noqa: E402
-from portal.accounts.models import (  # noqa: E402
+from bench.common import fresh_database, load_rows
+from portal.accounts import numbers
+from portal.accounts.models import (
     Account,
     Customer,
     LedgerEntry,
@@ -64,9 +64,9 @@ from portal.accounts.models import (  # noqa: E402
     User,
     WorkOrder,
 )
-from portal.db import make_engine, make_sessionmaker  # noqa: E402
-from portal.demo.city import FIRST, HAZARDS, LAST, STREETS  # noqa: E402
-from portal.settings import Settings  # noqa: E402
+from portal.db import make_engine, make_sessionmaker
+from portal.demo.city import FIRST, HAZARDS, LAST, STREETS
+from portal.settings import Settings
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_sync"
 UTC = dt.UTC
@@ -204,7 +204,7 @@ def world(technicians: list[int], per_tech: list[int], today: dt.date, rnd: rand
     return rows
 
 
-async def signed_in(app, email: str, maker, base_url: str | None) -> httpx.AsyncClient:  # noqa: ANN001
+async def signed_in(app, email: str, maker, base_url: str | None) -> httpx.AsyncClient:
     if base_url:  # a real server over loopback
         client = httpx.AsyncClient(base_url=base_url, limits=httpx.Limits(max_connections=4))
     else:

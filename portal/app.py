@@ -18,6 +18,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import ControllerRouterHandler
 
 from portal import mail
 from portal.auth.screens import ROUTES as AUTH_ROUTES
@@ -87,12 +88,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=CSRF_EXEMPT,
     )
 
-    route_handlers = [
+    route_handlers: list[ControllerRouterHandler] = [
         *AUTH_ROUTES,
         *pages.ROUTES,
-        *CUSTOMER_ROUTES,
+        *CUSTOMER_ROUTES,  # type: ignore[list-item]  # pending the i13 merge: this ROUTES infers as list[object]
         *FIELD_ROUTES,
-        *PAYMENT_ROUTES,
+        *PAYMENT_ROUTES,  # type: ignore[list-item]  # pending the i13 merge: this ROUTES is typed list[object]
         *STAFF_ROUTES,
         create_static_files_router(
             path="/static",
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             while True:
                 try:
                     await mail.deliver_pending(sessionmaker, settings)
-                except Exception:  # noqa: BLE001 - a mail hiccup must not stop the loop
+                except Exception:  # a mail hiccup must not stop the loop
                     log.exception("mail delivery failed")
                 await asyncio.sleep(5)
 
@@ -144,7 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         before_send=[SecurityHeaders(csp=csp, hsts=settings.secure_cookies), CsrfRotation(csrf_config)],
-        exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=errors.HANDLERS,
         before_request=params.refuse_nul,
         lifespan=[mail_sender],
         debug=settings.debug,

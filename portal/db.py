@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import collections
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import msgspec
-from sqlalchemy import JSON, ColumnElement, Executable, Table, any_, bindparam, event, insert
+from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, event, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
 _JSON = msgspec.json.Encoder()
+_T = TypeVar("_T")
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
@@ -26,12 +28,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
-def _sqlite_begin_before_savepoint(connection, _name) -> None:  # noqa: ANN001
+def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
     """The sqlite3 driver opens a transaction before INSERT/UPDATE/DELETE but not before a SAVEPOINT, so a savepoint
     that was a transaction's first write would commit on release and survive a later rollback. Open it ourselves.
     (Only here: taking SQLAlchemy's full BEGIN recipe would turn every read into a snapshot transaction, whose later
     write fails at once with SQLITE_BUSY_SNAPSHOT when another request committed in between.)"""
-    raw = connection.connection.dbapi_connection
+    raw: Any = connection.connection.dbapi_connection
     driver = getattr(raw, "_connection", raw)  # aiosqlite's adapter wraps the sqlite3 connection
     if not driver.in_transaction:
         connection.exec_driver_sql("BEGIN")
@@ -39,14 +41,14 @@ def _sqlite_begin_before_savepoint(connection, _name) -> None:  # noqa: ANN001
 
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, **kwargs)  # type: ignore[arg-type]
+        engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    return create_async_engine(url, **kwargs)  # type: ignore[arg-type]
+    return create_async_engine(url, **kwargs)
 
 
 def sync_url(url: str) -> str:
@@ -65,7 +67,7 @@ async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[
         yield session
 
 
-async def run_job(database_url: str, job):  # noqa: ANN001, ANN201
+async def run_job(database_url: str, job: Callable[[async_sessionmaker[AsyncSession]], Awaitable[_T]]) -> _T:
     """Run `await job(sessionmaker)` with an engine made for it (CLI commands), and dispose of the engine after."""
     engine = make_engine(database_url)
     try:
@@ -90,45 +92,53 @@ async def copy_rows(
     NOT NULL column without a server default."""
     if not rows:
         return
+    tuples: Sequence[Sequence[Any]]
     if columns is None:
-        columns = list(rows[0])
-        tuples = [tuple(row[name] for name in columns) for row in rows]  # type: ignore[call-overload]
+        dicts = cast("list[dict[str, Any]]", rows)  # without `columns` the rows are dicts
+        columns = list(dicts[0])
+        tuples = [tuple(row[name] for name in columns) for row in dicts]
     else:
-        tuples = rows  # type: ignore[assignment]
-    if session.bind.dialect.name != "postgresql":
+        tuples = cast("list[tuple[Any, ...]]", rows)
+    if session.get_bind().dialect.name != "postgresql":
         await session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in tuples])
         return
     json_at = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     if json_at:
         encode = _JSON.encode  # msgspec: the same JSON as json.dumps for these plain values, ten times quicker
 
-        def with_json(row: tuple[Any, ...]) -> list[Any]:
+        def with_json(row: Sequence[Any]) -> list[Any]:
             values = list(row)
             for index in json_at:
                 if values[index] is not None:
                     values[index] = encode(values[index]).decode()
             return values
 
-        tuples = [with_json(row) for row in tuples]  # type: ignore[misc]
+        tuples = [with_json(row) for row in tuples]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table.name, records=tuples, columns=columns)
+    driver: Any = raw.driver_connection  # asyncpg's connection: COPY is its own API
+    await driver.copy_records_to_table(table.name, records=tuples, columns=columns)
 
 
 def member_of(session: AsyncSession, column: Any, values: list[Any]) -> ColumnElement[bool]:
     """`column IN (values)`; on PostgreSQL as `= ANY($1)` with one array parameter, so a job's statement is the same
     text for every chunk (asyncpg prepares it once) instead of a thousand bind parameters rendered per call."""
-    if session.bind.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    condition: ColumnElement[bool]
+    if session.get_bind().dialect.name == "postgresql":
+        condition = column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    else:
+        condition = column.in_(values)
+    return condition
 
 
 @functools.lru_cache(maxsize=256)
 def _row_type(names: tuple[str, ...]) -> type:
-    return collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]
+    return collections.namedtuple("Row", names, rename=True)
 
 
-async def fetch_rows(session: AsyncSession, statement: Executable, make: Callable[..., Any] | None = None) -> list[Any]:
+async def fetch_rows(
+    session: AsyncSession, statement: ExecutableReturnsRows, make: Callable[..., Any] | None = None
+) -> list[Any]:
     """All rows of a Core SELECT for jobs that read hundreds of thousands (the bill run). On PostgreSQL the compiled
     statement goes straight to asyncpg, whose C decoder builds the rows: SQLAlchemy's result layer costs several times
     the query itself at that volume. Values come back as the driver gives them (enums as their string values,
@@ -137,14 +147,16 @@ async def fetch_rows(session: AsyncSession, statement: Executable, make: Callabl
     with nothing written yet, a read outside the not-yet-begun transaction sees what a read inside it would)."""
     await session.flush()
     connection = await session.connection()
-    if session.bind.dialect.name != "postgresql":
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
         rows = (await connection.execute(statement)).all()
         return list(rows) if make is None else [make(*row) for row in rows]
-    compiled = statement.compile(dialect=session.bind.dialect, compile_kwargs={"render_postcompile": True})
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     args = [params[name] for name in compiled.positiontup or ()]
     raw = await connection.get_raw_connection()
-    records = await raw.driver_connection.fetch(str(compiled), *args)
+    driver: Any = raw.driver_connection  # asyncpg's connection, for its C row decoder
+    records = await driver.fetch(str(compiled), *args)
     if not records:
         return []
     if make is None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from babel import Locale, dates, numbers
 from babel.support import LazyProxy, NullTranslations, Translations
@@ -61,9 +62,10 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     return text % variables
 
 
-def lazy_gettext(message: str, **variables: object) -> LazyProxy:
+def lazy_gettext(message: str, **variables: object) -> str:
     """For messages defined at import time (form labels, choices): translated when shown."""
-    return LazyProxy(gettext, message, enable_cache=False, **variables)
+    # Typed as the str it stands in for: WTForms and the templates take a label wherever they take a str.
+    return cast(str, LazyProxy(gettext, message, enable_cache=False, **variables))
 
 
 _ = gettext

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", "var"))
 
@@ -83,9 +84,9 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
+    def from_env(cls, **overrides: Any) -> Settings:
         env = os.environ
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         mapping = {
             "database_url": "DATABASE_URL",
             "public_url": "PUBLIC_URL",
@@ -115,4 +116,4 @@ class Settings:
             "SECURE_COOKIES", default=str(values.get("public_url", "")).startswith("https")
         )
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)

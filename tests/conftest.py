@@ -98,14 +98,14 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings):  # noqa: ANN201
+def app(settings: Settings):
     from portal.app import create_app
 
     return create_app(settings)
 
 
 @pytest.fixture
-async def client(app):  # noqa: ANN001, ANN201
+async def client(app):
     from litestar.testing import AsyncTestClient
 
     async with AsyncTestClient(app=app, base_url="http://portal.test") as client:

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,7 +83,7 @@ async def arrears_many(
     if not account_ids:
         return {}
     due_on = func.coalesce(Bill.due_date, LedgerEntry.effective_on)
-    groups = [LedgerEntry.account_id, due_on]
+    groups: list[Any] = [LedgerEntry.account_id, due_on]
     if not_counted:
         groups.append(case((LedgerEntry.kind.in_(list(not_counted)), 0), else_=1))
     charge_rows = await session.execute(

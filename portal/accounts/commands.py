@@ -8,6 +8,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.settings import Settings
 
@@ -31,7 +32,7 @@ def deposits_check(on: dt.datetime | None) -> None:
     settings = Settings.from_env()
     when = on.date() if on else dt.datetime.now(ZoneInfo(settings.timezone)).date()
 
-    async def job(maker) -> deposits.DepositCheck:  # noqa: ANN001
+    async def job(maker: async_sessionmaker[AsyncSession]) -> deposits.DepositCheck:
         async with transaction(maker) as session:
             return await deposits.check(session, Actor.job("deposits-check"), current_policy(), on=when)
 
@@ -54,7 +55,7 @@ def close_settled() -> None:
     settings = Settings.from_env()
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
 
-    async def job(maker) -> list[int]:  # noqa: ANN001
+    async def job(maker: async_sessionmaker[AsyncSession]) -> list[int]:
         async with transaction(maker) as session:
             return await service_state.close_settled(session, Actor.job("close-settled"), today=today)
 

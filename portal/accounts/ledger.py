@@ -114,7 +114,7 @@ async def post_many(session: AsyncSession, actor: Actor, items: Sequence[NewEntr
     for item in items:
         if not isinstance(item.amount_cents, int) or isinstance(item.amount_cents, bool):
             raise TypeError("amount_cents must be an int")
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = dt.datetime.now(dt.UTC)
     rows = [

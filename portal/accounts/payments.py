@@ -251,7 +251,7 @@ async def _post_round(
         return results
 
     cleared_ids = [p.account_id for _i, p, _e in cleared]
-    disconnects: dict[int, list[WorkOrder]] = {}
+    disconnects: dict[int | None, list[WorkOrder]] = {}
     for order in await session.scalars(
         select(WorkOrder)
         .where(
@@ -296,10 +296,10 @@ async def _services_off(session: AsyncSession, accounts: list[Account]) -> set[i
             )
             .order_by(WorkOrder.account_id, WorkOrder.completed_at.desc(), WorkOrder.id.desc())
         )
-        latest: dict[int, WorkOrderKind] = {}
+        latest: dict[int | None, WorkOrderKind] = {}
         for account_id, kind in rows:
             latest.setdefault(account_id, kind)
-        off |= {a for a, kind in latest.items() if kind == WorkOrderKind.DISCONNECT}
+        off |= {a for a, kind in latest.items() if a is not None and kind == WorkOrderKind.DISCONNECT}
     return off
 
 

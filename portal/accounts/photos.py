@@ -14,9 +14,10 @@ import io
 import re
 import uuid
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, SupportsFloat
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -53,21 +54,21 @@ class CleanPhoto:
     lon: float | None
 
 
-def _rational(value: object) -> float:
+def _rational(value: SupportsFloat | tuple[float, float]) -> float:
     if isinstance(value, tuple) and len(value) == 2:  # (numerator, denominator)
         return value[0] / value[1] if value[1] else 0.0
-    return float(value)  # type: ignore[arg-type]
+    return float(value)
 
 
 def _gps(exif: Image.Exif) -> tuple[float | None, float | None]:
     try:
         gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    except Exception:  # noqa: BLE001 - a broken GPS block is simply no location
+    except Exception:  # a broken GPS block is simply no location
         return None, None
     try:
 
-        def degrees(parts: object, ref: object, negative: str) -> float:
-            d, m, s = (_rational(p) for p in parts)  # type: ignore[union-attr]
+        def degrees(parts: Iterable[SupportsFloat | tuple[float, float]], ref: object, negative: str) -> float:
+            d, m, s = (_rational(p) for p in parts)
             value = d + m / 60 + s / 3600
             return -value if str(ref).upper().startswith(negative) else value
 
@@ -220,7 +221,8 @@ class S3PhotoStore:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
 
     def get(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        body: bytes = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        return body
 
 
 def store_from_setting(setting: str) -> PhotoStore:

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def _coerce(kind: type | str, raw: str) -> object:
 
 def policy_from_env(env: dict[str, str] | None = None) -> Policy:
     env = dict(os.environ if env is None else env)
-    overrides = {}
+    overrides: dict[str, Any] = {}  # each value coerced to its field's type
     for item in dataclasses.fields(Policy):
         raw = env.get(f"POLICY_{item.name.upper()}")
         if raw is not None:

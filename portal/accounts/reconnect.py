@@ -52,6 +52,7 @@ async def charge_fee(
     session: AsyncSession, actor: Actor, policy: Policy, order: WorkOrder, *, on: dt.date
 ) -> LedgerEntry:
     """The business-hours fee for a restore scheduled on its due date (a business day), once per restore order."""
+    assert order.account_id is not None  # a restore order is always for an account
     cents = fee_cents(policy, business_hours_start(policy, order.due_on))
     posting = await ledger.post(
         session,

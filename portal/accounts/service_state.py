@@ -194,7 +194,7 @@ async def close_settled(
     accounts = list(
         await session.scalars(
             query.order_by(Account.id).with_for_update()
-            if session.bind.dialect.name == "postgresql"
+            if session.get_bind().dialect.name == "postgresql"
             else query.order_by(Account.id)
         )
     )

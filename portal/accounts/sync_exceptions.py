@@ -114,6 +114,6 @@ async def override_hold(session: AsyncSession, actor: Actor, exception_id: int, 
     reason = reason.strip()
     if len(reason) < 10:
         raise DomainError(_("Say why the hold does not apply (at least 10 characters)."), field="reason")
-    order = await session.get(WorkOrder, row.work_order_id)
+    order = await session.get_one(WorkOrder, row.work_order_id)  # the exception's order: a foreign key
     await workorders.override_hold(session, actor, order, reason)
     return await resolve(session, actor, exception_id, _("Hold overridden: %(reason)s", reason=reason))

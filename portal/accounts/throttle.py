@@ -6,8 +6,9 @@ Hits are written in their own transaction: the request that failed is rolled bac
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .models import ThrottleHit, utcnow
@@ -34,5 +35,9 @@ async def hit(maker: async_sessionmaker[AsyncSession], bucket: str, *keys: str) 
 
 async def purge(maker: async_sessionmaker[AsyncSession], older_than: dt.timedelta = dt.timedelta(days=2)) -> int:
     async with maker() as session, session.begin():
-        result = await session.execute(delete(ThrottleHit).where(ThrottleHit.at < utcnow() - older_than))
+        # A DELETE answers a CursorResult (with its rowcount); the session types every execute as a plain Result.
+        result = cast(
+            "CursorResult[Any]",
+            await session.execute(delete(ThrottleHit).where(ThrottleHit.at < utcnow() - older_than)),
+        )
         return result.rowcount or 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -120,8 +121,11 @@ async def fee_chunk(session: AsyncSession, bills: dict[int, int], on: dt.date, p
 
 
 async def late_fee_run(
-    maker: async_sessionmaker[AsyncSession], on: dt.date, policy: Policy, progress=lambda _m: None
-) -> LateFeeResult:  # noqa: ANN001
+    maker: async_sessionmaker[AsyncSession],
+    on: dt.date,
+    policy: Policy,
+    progress: Callable[[str], object] = lambda _m: None,
+) -> LateFeeResult:
     started = time.perf_counter()
     async with maker() as session:
         bills = await past_due_bills(session, on, policy)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from wtforms import BooleanField, EmailField, FileField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
@@ -63,7 +66,7 @@ class DepositForm(LetterOfCreditForm):
         validators=[InputRequired(_("Choose how you want to handle the deposit."))],
     )
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         return self.check_letter() and ok if self.option.data == "letter" else self.ignore_letter()
 
@@ -144,7 +147,7 @@ class PreferencesForm(Form):
         validators=[InputRequired(_("Choose a language."))],
     )
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         if self.notify_sms.data and not (self.phone.data or "").strip():
             self.add_error("phone", str(_("Enter a mobile number for text messages.")))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,9 @@ from portal.web.charts import BarChart, ChartPoint, bar_chart
 from portal.web.urls import RouteLink
 
 from . import rules
+
+if TYPE_CHECKING:
+    from portal.accounts.photos import PhotoStore
 
 SESSION_ACCOUNT = "acct"
 
@@ -152,7 +155,10 @@ async def home(session: AsyncSession, policy: Policy, account: Account, today: d
         open_extension,
     )
     if owed.past_due_cents > 0:
-        held = open_extension is not None and open_extension.status == "active"
+        held_until = (
+            open_extension.promised_on if open_extension is not None and open_extension.status == "active" else None
+        )
+        held = held_until is not None
         view.alerts.append(
             Alert(
                 "past_due",
@@ -160,7 +166,7 @@ async def home(session: AsyncSession, policy: Policy, account: Account, today: d
                 _("%(amount)s is past due.", amount=format_money(owed.past_due_cents))
                 + " "
                 + (
-                    _("Your payment extension runs until %(date)s.", date=format_date(open_extension.promised_on))
+                    _("Your payment extension runs until %(date)s.", date=format_date(held_until))
                     if held
                     else _("Pay now to avoid a late fee or a disconnection, or ask for more time.")
                 ),
@@ -423,7 +429,7 @@ async def report_problem(
     phone: str | None,
     today: dt.date,
     photo: tuple[bytes, str | None] | None = None,
-    photo_store: object = None,
+    photo_store: PhotoStore | None = None,
     keep_photo_location: bool = False,
 ) -> ServiceRequest:
     """A work order for the field (no water first), the resident's words and optional photo on it (its location

@@ -147,7 +147,9 @@ async def transfer_balance(
     amount = await ledger.balance(session, source.id)
     if amount == 0:
         raise Conflict(_("This account has no balance to move."))
-    done = await session.scalar(select(func.count()).where(LedgerEntry.source_key.like(f"transfer:{source.id}:%")))
+    done = (
+        await session.execute(select(func.count()).where(LedgerEntry.source_key.like(f"transfer:{source.id}:%")))
+    ).scalar_one()
     key = f"transfer:{source.id}:{target.id}:{done // 2 + 1}"
     memo_out = _("Balance moved to account %(number)s", number=target.number)
     memo_in = _("Balance moved from account %(number)s", number=source.number)

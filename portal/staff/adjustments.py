@@ -341,7 +341,7 @@ async def decide(
 ) -> Adjustment:
     """A supervisor other than the requester approves (posts) or rejects a waiting adjustment, once."""
     query = select(Adjustment).where(Adjustment.id == adjustment_id)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     adjustment = await session.scalar(query)
     if adjustment is None:

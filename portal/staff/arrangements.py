@@ -133,7 +133,7 @@ async def check(session: AsyncSession, actor: Actor, *, on: dt.date) -> CheckTal
         .where(PaymentArrangement.status == ArrangementStatus.ACTIVE)
         .order_by(PaymentArrangement.id)
     )
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for arrangement in list(await session.scalars(query)):
         tally.checked += 1

@@ -184,7 +184,7 @@ async def request_void(session: AsyncSession, actor: Actor, number: int, reason:
 async def confirm_void(session: AsyncSession, actor: Actor, number: int, today: dt.date) -> Receipt:
     """A second person confirms: the payment is reversed in the ledger and the receipt leaves the drawer's total."""
     query = select(Receipt).where(Receipt.number == number)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     receipt = await session.scalar(query)
     if receipt is None:
@@ -227,7 +227,7 @@ async def receipts_in(session: AsyncSession, drawer_id: int) -> list[tuple[Recei
         .where(Receipt.drawer_id == drawer_id)
         .order_by(Receipt.number)
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(receipt, account, customer) for receipt, account, customer in rows]
 
 
 def kept_total(receipts: list[tuple[Receipt, Account, Customer]]) -> int:
@@ -307,7 +307,7 @@ async def pending_voids(session: AsyncSession) -> list[tuple[Receipt, Account, s
         .where(Receipt.voided_by_id.is_not(None), Receipt.voided_at.is_(None))
         .order_by(Receipt.number)
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(receipt, account, name) for receipt, account, name in rows]
 
 
 async def flagged_drawers(session: AsyncSession) -> list[tuple[CashDrawer, str]]:
@@ -318,7 +318,7 @@ async def flagged_drawers(session: AsyncSession) -> list[tuple[CashDrawer, str]]
         .order_by(CashDrawer.closed_at.desc())
         .limit(50)
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(drawer, name) for drawer, name in rows]
 
 
 # ---- the day's collections and the deposit slip ------------------------------------------------------------------

@@ -8,6 +8,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.settings import Settings
 
@@ -34,7 +35,7 @@ def cutoff_list(day: dt.datetime | None, forecast_high: int | None, create_order
     policy = current_policy()
     actor = Actor.cli("cutoff-list")
 
-    async def job(maker) -> None:  # noqa: ANN001
+    async def job(maker: async_sessionmaker[AsyncSession]) -> None:
         async with transaction(maker) as session:
             listing = await cutoff.build(session, policy, when, settings.timezone, forecast_high)
             click.echo(
@@ -86,7 +87,7 @@ def arrangements_check(day: dt.datetime | None) -> None:
     settings = Settings.from_env()
     when = day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date()
 
-    async def job(maker) -> arrangements.CheckTally:  # noqa: ANN001
+    async def job(maker: async_sessionmaker[AsyncSession]) -> arrangements.CheckTally:
         async with transaction(maker) as session:
             return await arrangements.check(session, Actor.job("arrangements-check"), on=when)
 

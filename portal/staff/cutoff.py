@@ -152,7 +152,7 @@ async def build(
     return CutoffList(day, rules.disconnect_day_refusal(policy, day, forecast_high_f), rows)
 
 
-async def _open_disconnects(session: AsyncSession, account_ids: list[int]) -> dict[int, int]:
+async def _open_disconnects(session: AsyncSession, account_ids: list[int]) -> dict[int | None, int]:
     found = await session.execute(
         select(WorkOrder.account_id, WorkOrder.id).where(
             WorkOrder.account_id.in_(account_ids),
@@ -377,7 +377,7 @@ async def recheck(session: AsyncSession, actor: Actor, policy: Policy, day: dt.d
     """On the cut-off morning: cancel each open disconnect order whose account no longer qualifies, with the reason."""
     listing = await build(session, policy, day, timezone)
     still = {row.account.id for row in listing.eligible}
-    delinquent = {row.account.id: row for row in listing.rows}
+    delinquent: dict[int | None, Row] = {row.account.id: row for row in listing.rows}
     cancelled = []
     for order in await session.scalars(
         select(WorkOrder).where(

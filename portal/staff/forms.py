@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -15,6 +17,9 @@ from portal.i18n import format_date, format_money
 from portal.i18n import lazy_gettext as _
 from portal.web.forms import PHONE, AccountNumber, DateField, DollarsField, Form, LetterOfCreditForm
 from portal.web.labels import label
+
+if TYPE_CHECKING:
+    from portal.accounts.deposits import LetterOfCredit
 
 
 class NoteForm(Form):
@@ -189,11 +194,11 @@ class ServiceDepositForm(LetterOfCreditForm):
         validators=[InputRequired(_("Choose how the deposit is handled."))],
     )
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         return self.check_letter() and ok if self.deposit_option.data == "letter" else self.ignore_letter()
 
-    def letter_or_none(self):  # noqa: ANN201
+    def letter_or_none(self) -> LetterOfCredit | None:
         return self.letter() if self.deposit_option.data == "letter" else None
 
 
@@ -239,7 +244,7 @@ class StartServiceForm(ServiceDepositForm):
         validators=[InputRequired(_("Choose a language."))],
     )
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
         if (self.customer_account.data or "").strip():
             return ok

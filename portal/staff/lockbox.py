@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -165,7 +166,7 @@ async def import_file(
     session: AsyncSession, actor: Actor, policy: Policy, *, file_name: str, content: bytes, timezone: str
 ) -> LockboxBatch:
     lines, bad = parse(content)
-    report: list[dict[str, object]] = [{"line": b.line, "outcome": "rejected", "message": b.message} for b in bad]
+    report: list[dict[str, Any]] = [{"line": b.line, "outcome": "rejected", "message": b.message} for b in bad]
     accounts = (
         {
             a.number: a
@@ -228,7 +229,7 @@ async def import_file(
                     "amount_cents": line.amount_cents,
                 }
             )
-    report.sort(key=lambda item: int(item["line"]))  # type: ignore[arg-type]
+    report.sort(key=lambda item: int(item["line"]))
     batch = LockboxBatch(
         file_name=file_name[:200] or "lockbox.csv",
         sha256=hashlib.sha256(content).hexdigest(),

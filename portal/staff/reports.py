@@ -157,7 +157,7 @@ async def aged_receivables(session: AsyncSession, period: Period, today: dt.date
         else {}
     )
     buckets = ["current", "1-30", "31-60", "61-90", "90+"]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for account_id in owing:
         aged = found[account_id].aged(on)
         number, name, business, status = people[account_id]
@@ -401,7 +401,7 @@ async def read_exceptions(session: AsyncSession, period: Period, today: dt.date,
 async def credit_balances(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
     """Accounts the utility owes money to as of the period's end (a deposit left over after the final bill, an
     overpayment): the refund screen's work list. Final and closed accounts first: nothing will use up their credit."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for account_id, credit in await session.execute(
         select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
         .where(LedgerEntry.effective_on <= period.end)

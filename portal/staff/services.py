@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import arrears, audit, extensions, numbers, summary
 from portal.accounts.actor import Actor
+from portal.accounts.arrears import Arrears
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import (
     Account,
@@ -34,22 +36,25 @@ from portal.accounts.models import (
     WorkOrder,
 )
 from portal.accounts.policy import Policy
+from portal.accounts.summary import AccountSummary, LedgerLine
 from portal.i18n import gettext as _
 
 from . import arrangements, rules
+from .arrangements import ScheduleLine
 
 
 @dataclass(frozen=True)
 class AccountView:
-    summary: summary.AccountSummary
-    arrears: arrears.Arrears
-    lines: list[summary.LedgerLine]
+    # Types imported by name: inside the class, the fields `summary`, `arrears` and `arrangements` hide the modules.
+    summary: AccountSummary
+    arrears: Arrears
+    lines: list[LedgerLine]
     bills: list[Bill]
     reads: list[tuple[MeterRead, Meter]]
     orders: list[WorkOrder]
     extensions: list[PaymentExtension]
     arrangements: list[PaymentArrangement]
-    arrangement_lines: dict[int, list[arrangements.ScheduleLine]]
+    arrangement_lines: dict[int, list[ScheduleLine]]
     deposits: list[Deposit]
     drafts: list[BankDraft]
     adjustments: list[Adjustment]
@@ -63,7 +68,7 @@ class AccountView:
 async def account_view(session: AsyncSession, account: Account, today: dt.date) -> AccountView:
     """Everything the account page shows, newest first, each list bounded."""
 
-    async def newest(model: type, order: object, limit: int = 24) -> list:
+    async def newest(model: Any, order: Any, limit: int = 24) -> list[Any]:
         return list(
             await session.scalars(select(model).where(model.account_id == account.id).order_by(order).limit(limit))
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from portal import i18n
 
@@ -115,7 +116,7 @@ def bar_chart(
     for index, point in enumerate(points):
         bar_height = plot_height * max(0.0, point.value) / scale_top
         x = left + index * slot + (slot - bar_width) / 2 + (bar_width / 2 if any_previous else 0)
-        previous: dict[str, float | str | None] = {}
+        previous: dict[str, Any] = {}  # Bar's previous_* fields, when there is a year before
         if point.previous is not None:
             previous_height = plot_height * max(0.0, point.previous) / scale_top
             previous = {
@@ -133,7 +134,7 @@ def bar_chart(
                 round(bar_width, 1),
                 round(bar_height, 1),
                 round(x + bar_width / 2 - (bar_width / 2 if any_previous else 0), 1),
-                **previous,  # type: ignore[arg-type]
+                **previous,
             )
         )
     description = ""

@@ -8,6 +8,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 from portal.accounts.errors import DomainError
 from portal.i18n import gettext as _
@@ -100,7 +101,7 @@ def server_error(request: Request, exc: Exception) -> Response:
     return _page(request, 500, _("Sorry, something went wrong"), message)
 
 
-HANDLERS = {
+HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error,
     NotAuthorizedException: not_authorized,
     PermissionDeniedException: permission_denied,

@@ -233,6 +233,7 @@ class LetterOfCreditForm(Form):
         return ok
 
     def letter(self) -> deposits.LetterOfCredit:
+        assert self.service_from.data is not None  # called once check_letter passed, which requires it
         return deposits.LetterOfCredit(
             (self.utility.data or "").strip(),
             self.service_from.data,

@@ -73,9 +73,9 @@ def home_route(role: Role) -> str:
 
 class IdentityMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        session = connection.scope.get("session") or {}
+        session = connection.scope.get("session")
         user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
-        if not user_id:
+        if not isinstance(session, dict) or not user_id:
             return AuthenticationResult(user=None, auth=None)
         session_id, started = session.get(SESSION_ID), session.get(SESSION_STARTED)
         settings = connection.app.state.settings

@@ -18,7 +18,7 @@ def cookie_value(scope: Scope, name: str) -> str | None:
             jar = SimpleCookie()
             try:
                 jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header is the visitor's problem, not a 500
+            except Exception:  # a malformed cookie header is the visitor's problem, not a 500
                 return None
             if name in jar:
                 return jar[name].value

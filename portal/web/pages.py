@@ -23,7 +23,7 @@ SHELL_PAGES = ["/offline"]
 
 
 @get("/lang/{code:str}", name="language")
-async def switch_language(request: Request, code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:  # noqa: A002
+async def switch_language(request: Request, code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:
     code = code if code in i18n.SUPPORTED else i18n.DEFAULT
     referer_path = None
     referer = request.headers.get("referer", "")

@@ -67,7 +67,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n adds it to the environment
         lambda message: i18n.gettext(message),
         lambda singular, plural, n: i18n.translations(i18n.current()).ngettext(singular, plural, n),
         newstyle=True,

@@ -92,7 +92,7 @@ class RouteRedirect(Redirect):
         self.route_name = route_name
         self.params = params
 
-    def to_asgi_response(self, app: Litestar | None, request: Request, **kwargs: Any) -> Any:  # type: ignore[override]
+    def to_asgi_response(self, app: Litestar | None, request: Request, **kwargs: Any) -> Any:
         self.url = reverse(request.app, self.route_name, **self.params)
         return super().to_asgi_response(None, request, **kwargs)
 

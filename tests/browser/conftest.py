@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -53,7 +54,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 WEIGHT_SUMMARY: list[str] = []
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if WEIGHT_SUMMARY:
         terminalreporter.write_sep("-", "page weight on a first visit (compressed bytes on the wire)")
         for line in WEIGHT_SUMMARY:
@@ -96,13 +97,13 @@ class _CountBytes:
         self.app = app
         self.sent = sent
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         seen = {"status": 0, "headers": 0, "body": 0}
 
-        async def counting_send(message) -> None:  # noqa: ANN001
+        async def counting_send(message) -> None:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
                 # "HTTP/1.1 200 OK\r\n", each "name: value\r\n", the blank line (uvicorn adds date/server too)
@@ -126,7 +127,7 @@ def _free_socket() -> socket.socket:
 
 
 @contextlib.contextmanager
-def serve(database_url: str, **settings_overrides: object) -> Iterator[LiveServer]:
+def serve(database_url: str, **settings_overrides: Any) -> Iterator[LiveServer]:
     """Run the app with uvicorn in a thread with its own event loop; stop it and dispose of its engine after.
     settings_overrides: extra Settings fields (e.g. the Stripe stand-in's keys and URLs)."""
     sock = _free_socket()
@@ -139,7 +140,7 @@ def serve(database_url: str, **settings_overrides: object) -> Iterator[LiveServe
         public_url=f"http://localhost:{port}",
         demo=False,
         utility_name="City of Riverton Utilities",
-        **settings_overrides,  # type: ignore[arg-type]
+        **settings_overrides,
     )
     app = create_app(settings)
     sent: list[Sent] = []
@@ -158,7 +159,7 @@ def serve(database_url: str, **settings_overrides: object) -> Iterator[LiveServe
 
         try:
             asyncio.run(main())
-        except BaseException as exc:  # noqa: BLE001 - reported to the test below
+        except BaseException as exc:  # reported to the test below
             failure.append(exc)
 
     thread = threading.Thread(target=run, name=f"uvicorn-{port}", daemon=True)
@@ -214,7 +215,7 @@ async def browser() -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def phone_context(browser, live_server: LiveServer) -> AsyncIterator[object]:  # noqa: ANN001
+async def phone_context(browser, live_server: LiveServer) -> AsyncIterator[object]:
     """A fresh phone-sized context (no cookies, no cache) pointed at the live server; closed before it stops."""
     context = await browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
     context.set_default_timeout(10_000)
@@ -223,5 +224,5 @@ async def phone_context(browser, live_server: LiveServer) -> AsyncIterator[objec
 
 
 @pytest.fixture
-async def page(phone_context) -> AsyncIterator[object]:  # noqa: ANN001
+async def page(phone_context) -> AsyncIterator[object]:
     yield await phone_context.new_page()

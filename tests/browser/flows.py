@@ -24,7 +24,7 @@ async def sign_in_with_code(page: Page, session: AsyncSession, email: str) -> No
     await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
 
-async def sign_in_by_request(context, session: AsyncSession, email: str) -> None:  # noqa: ANN001
+async def sign_in_by_request(context, session: AsyncSession, email: str) -> None:
     """The same code flow through the context's request API: it shares the cookies but loads nothing into the
     browser's cache (for first-load measurements)."""
     await context.request.get("/signin")
@@ -38,7 +38,7 @@ async def sign_in_by_request(context, session: AsyncSession, email: str) -> None
     assert answer.status in (302, 303), await answer.text()
 
 
-async def add_virtual_authenticator(page: Page):  # noqa: ANN201
+async def add_virtual_authenticator(page: Page):
     """A platform authenticator that keeps discoverable credentials and verifies the user (fingerprint/face)."""
     cdp = await page.context.new_cdp_session(page)
     await cdp.send("WebAuthn.enable", {"enableUI": False})

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 async def test_a_resident_reads_a_bill_on_a_phone(
     page: Page, session: AsyncSession, engine, resident: Resident, tmp_path
-) -> None:  # noqa: ANN001
+) -> None:
     bill = await billed(session, engine, resident.account)
     await sign_in_by_request(page.context, session, resident.user.email)
     await page.goto(f"/my/bills/{bill.id}")

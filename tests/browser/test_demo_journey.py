@@ -48,7 +48,7 @@ def demo_log() -> str:
 
 
 @pytest.fixture
-async def demo_page(browser) -> AsyncIterator[object]:  # noqa: ANN001
+async def demo_page(browser) -> AsyncIterator[object]:
     context = await browser.new_context(base_url=DEMO_URL, locale="en-US", **PHONE)
     context.set_default_timeout(15_000)
     page = await context.new_page()
@@ -63,7 +63,7 @@ def test_the_demo_started_with_payments_and_nothing_off_or_missing() -> None:
     assert trouble_in(log) == [], log
 
 
-async def test_a_resident_signs_in_with_the_demo_button_and_pays_a_bill_by_card(demo_page) -> None:  # noqa: ANN001
+async def test_a_resident_signs_in_with_the_demo_button_and_pays_a_bill_by_card(demo_page) -> None:
     page = demo_page
     await page.goto("/signin")
     await page.get_by_role("button", name="Resident with a past-due balance").click()
@@ -104,7 +104,7 @@ async def test_a_resident_signs_in_with_the_demo_button_and_pays_a_bill_by_card(
     assert trouble_in(demo_log()) == [], demo_log()
 
 
-async def card(page) -> None:  # noqa: ANN001
+async def card(page) -> None:
     await page.locator("input[name=stripe-number]").fill("4242424242424242")
     await page.locator("input[name=stripe-exp_month]").fill("12")
     await page.locator("input[name=stripe-exp_year]").fill("30")
@@ -112,7 +112,7 @@ async def card(page) -> None:  # noqa: ANN001
     await page.locator("input[name=stripe-postal_code]").fill("76501")
 
 
-async def test_maria_in_spanish_sets_up_autopay_and_overpays_and_a_csr_refunds_it(browser, demo_page) -> None:  # noqa: ANN001
+async def test_maria_in_spanish_sets_up_autopay_and_overpays_and_a_csr_refunds_it(browser, demo_page) -> None:
     """The rest of the payments the demo offers: autopay from a bank account (a setup intent), a card payment over
     the balance, and the console's refund of that credit back to the card. María's pages are in Spanish (her saved
     language) and her first page says why; the steps below go by field names, not words."""

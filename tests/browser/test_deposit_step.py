@@ -23,7 +23,7 @@ LETTER_FIELDS = (
 
 async def test_the_letter_fields_show_only_when_the_letter_is_chosen_without_javascript(
     browser, live_server, session, resident
-) -> None:  # noqa: ANN001
+) -> None:
     target = await factories.make_account(session, status=AccountStatus.CLOSED, address="12 Travis St", meter_size="1")
     await session.commit()
     context = await browser.new_context(base_url=live_server.url, locale="en-US", java_script_enabled=False, **PHONE)

@@ -41,7 +41,7 @@ class Signal:
         await self.context.set_offline(offline)
 
 
-def photo_file(tmp_path, name: str) -> str:  # noqa: ANN001
+def photo_file(tmp_path, name: str) -> str:
     path = tmp_path / name
     image = Image.new("RGB", (2400, 1800), (90, 120, 160))
     image.paste((220, 200, 40), (300, 300, 900, 900))
@@ -66,7 +66,7 @@ async def phone_photos(page: Page) -> list[dict]:
 
 async def test_a_day_offline_syncs_each_action_exactly_once(
     browser, live_server: LiveServer, session: AsyncSession, technician: User, tmp_path
-) -> None:  # noqa: ANN001
+) -> None:
     read_order = await make_field_order(session, technician)
     flagged_order = await make_field_order(session, technician)
     disconnect = await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
@@ -175,7 +175,7 @@ async def test_a_day_offline_syncs_each_action_exactly_once(
 
 async def test_a_disconnect_after_the_customer_paid_offers_restore_now_on_the_order_page(
     browser, live_server: LiveServer, session: AsyncSession, technician: User, tmp_path
-) -> None:  # noqa: ANN001
+) -> None:
     from portal.accounts import workorders
     from portal.accounts.actor import Actor
 

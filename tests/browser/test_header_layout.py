@@ -46,7 +46,7 @@ async def test_the_header_fits_in_two_rows_at_360_px_with_every_link_reachable(
     csr,
     who,
     home,
-    language,  # noqa: ANN001
+    language,
 ) -> None:
     email = {"resident": resident.user.email, "technician": technician.email, "csr": csr.email}[who]
     context = await browser.new_context(base_url=live_server.url, locale="en-US", **NARROW)

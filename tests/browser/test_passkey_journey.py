@@ -28,11 +28,11 @@ async def _passkeys_of(session: AsyncSession, user: User) -> list[Passkey]:
     return list(await session.scalars(select(Passkey).where(Passkey.user_id == user.id)))
 
 
-async def _credentials(cdp, authenticator_id: str) -> list[dict]:  # noqa: ANN001
+async def _credentials(cdp, authenticator_id: str) -> list[dict]:
     return (await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id}))["credentials"]
 
 
-def _is_registration(response) -> bool:  # noqa: ANN001
+def _is_registration(response) -> bool:
     return response.request.method == "POST" and response.url.endswith("/settings/passkeys")
 
 
@@ -161,7 +161,7 @@ async def test_removing_a_passkey_asks_once(page: Page, session: AsyncSession, r
     await page.goto("/settings")
     questions: list[str] = []
 
-    async def answer(dialog) -> None:  # noqa: ANN001
+    async def answer(dialog) -> None:
         questions.append(dialog.message)
         await dialog.accept()
 

@@ -40,7 +40,7 @@ def live_server(database_url: str, stripe_clean: str) -> Iterator[LiveServer]:
         yield server
 
 
-async def overdue_account(session):  # noqa: ANN001, ANN201
+async def overdue_account(session):
     account = await factories.make_account(session, zip_code="76501")
     await ledger.post(
         session,
@@ -56,7 +56,7 @@ async def overdue_account(session):  # noqa: ANN001, ANN201
     return account, order
 
 
-async def checkout_as_guest(page, account, check_accessibility: bool = False, bank: bool = False) -> None:  # noqa: ANN001
+async def checkout_as_guest(page, account, check_accessibility: bool = False, bank: bool = False) -> None:
     await page.goto("/pay")
     if check_accessibility:
         await assert_accessible(page)
@@ -74,7 +74,7 @@ async def checkout_as_guest(page, account, check_accessibility: bool = False, ba
     await expect(page).to_have_url(re.compile(r"/payments/[A-Z0-9]{8}/checkout$"))
 
 
-async def type_card(page, number: str) -> None:  # noqa: ANN001
+async def type_card(page, number: str) -> None:
     await page.get_by_label("Card number").fill(number)
     await page.get_by_label("Expiry month (MM)").fill("12")
     await page.get_by_label("Expiry year (YY)").fill("30")
@@ -82,7 +82,7 @@ async def type_card(page, number: str) -> None:  # noqa: ANN001
     await page.get_by_label("Billing ZIP code").fill("76501")
 
 
-async def test_a_guest_pays_a_bill_by_card_on_a_phone(page, session, live_server) -> None:  # noqa: ANN001
+async def test_a_guest_pays_a_bill_by_card_on_a_phone(page, session, live_server) -> None:
     account, order = await overdue_account(session)
     await checkout_as_guest(page, account, check_accessibility=True)
     await expect(page.get_by_label("Card number")).to_be_visible()
@@ -123,7 +123,7 @@ async def test_a_guest_pays_a_bill_by_card_on_a_phone(page, session, live_server
     assert order.status == WorkOrderStatus.CANCELLED
 
 
-async def test_a_declined_card_says_so_and_posts_nothing(page, session, live_server) -> None:  # noqa: ANN001
+async def test_a_declined_card_says_so_and_posts_nothing(page, session, live_server) -> None:
     account, _order = await overdue_account(session)
     await checkout_as_guest(page, account)
     await type_card(page, "4000000000000341")
@@ -134,7 +134,7 @@ async def test_a_declined_card_says_so_and_posts_nothing(page, session, live_ser
     assert await ledger.balance(session, account.id) == 8_450
 
 
-async def test_a_guest_pays_from_a_bank_account_which_settles_later(page, session, live_server) -> None:  # noqa: ANN001
+async def test_a_guest_pays_from_a_bank_account_which_settles_later(page, session, live_server) -> None:
     account, _order = await overdue_account(session)
     await checkout_as_guest(page, account, bank=True)
     await page.get_by_label("Name on the bank account").fill("María Lopez")

@@ -31,9 +31,9 @@ class BehindProxy:
 
 
 @asynccontextmanager
-async def balanced_client(settings: Settings, trusted: str = "10.0.0.0/24"):  # noqa: ANN201
+async def balanced_client(settings: Settings, trusted: str = "10.0.0.0/24"):
     app = create_app(replace(settings, trusted_proxies=trusted))
-    async with AsyncTestClient(app=BehindProxy(app), base_url="http://portal.test") as client:  # type: ignore[arg-type]
+    async with AsyncTestClient(app=BehindProxy(app), base_url="http://portal.test") as client:
         yield client
 
 

@@ -17,18 +17,18 @@ def local_today() -> dt.date:
     return dt.datetime.now(ZoneInfo("America/Chicago")).date()
 
 
-async def csrf(client) -> str:  # noqa: ANN001
+async def csrf(client) -> str:
     if "csrftoken" not in client.cookies:
         await client.get("/signin")
     return client.cookies["csrftoken"]
 
 
-async def post_form(client, url: str, data: dict | None = None, **kwargs):  # noqa: ANN001, ANN201
+async def post_form(client, url: str, data: dict | None = None, **kwargs):
     token = await csrf(client)
     return await client.post(url, data={**(data or {}), "_csrf_token": token}, follow_redirects=False, **kwargs)
 
 
-async def post_json(client, url: str, body: object = None):  # noqa: ANN001, ANN201
+async def post_json(client, url: str, body: object = None):
     token = await csrf(client)
     return await client.post(
         url, json=body if body is not None else {}, headers={"x-csrftoken": token, "accept": "application/json"}
@@ -46,7 +46,7 @@ async def latest_code(session: AsyncSession, email: str) -> str:
     return found.group(1)
 
 
-async def sign_in(client, session: AsyncSession, user: User) -> None:  # noqa: ANN001
+async def sign_in(client, session: AsyncSession, user: User) -> None:
     """Sign in the way a person without a passkey does: ask for a code, read the email, type it."""
     response = await post_form(client, "/signin/code", {"email": user.email})
     assert response.status_code in (302, 303), response.text

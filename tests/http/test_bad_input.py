@@ -31,7 +31,7 @@ TOO_BIG = str(2**63)
 NOT_MONEY = ["1e308", "NaN", "Infinity", "-Infinity", "99999999999999999999.99", "1000000.01"]
 
 
-async def _count(session, model) -> int:  # noqa: ANN001
+async def _count(session, model) -> int:
     await session.commit()  # see what the app committed
     return await session.scalar(select(func.count()).select_from(model)) or 0
 
@@ -153,7 +153,7 @@ LOCKBOX_TOO_BIG = """account_number,amount,paid_on,check_number
 """
 
 
-async def _upload(client, content: bytes):  # noqa: ANN001, ANN202
+async def _upload(client, content: bytes):
     token = await csrf(client)
     return await client.post(
         "/staff/lockbox",

@@ -33,7 +33,7 @@ def pdf_text(body: bytes) -> bytes:
     return b"\n".join(parts)
 
 
-async def billed(session, engine, account) -> Bill:  # noqa: ANN001
+async def billed(session, engine, account) -> Bill:
     """Give the persona's account services and a year of reads, then run the bill run for July and the months before."""
     from portal.accounts.models import MeterRead, ReadSource, Service
 

@@ -102,7 +102,7 @@ class Routes:
     table: list[tuple[re.Pattern[str], set[str], str]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, app) -> Routes:  # noqa: ANN001
+    def of(cls, app) -> Routes:
         table = []
         for route in app.routes:
             pattern = re.sub(r"\{\w+:path\}", ".+", route.path)
@@ -123,7 +123,7 @@ def _in_area(path: str, prefixes: tuple[str, ...]) -> bool:
     return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
-async def crawl(client, routes: Routes, role: str) -> tuple[int, Counter[str], list[str]]:  # noqa: ANN001
+async def crawl(client, routes: Routes, role: str) -> tuple[int, Counter[str], list[str]]:
     """Breadth-first from the role's home. Returns pages fetched, fetches per route name, and the problems found."""
     queue: deque[tuple[str, str]] = deque([(HOME[role], "start")])
     seen: set[str] = set()
@@ -181,7 +181,7 @@ async def crawl(client, routes: Routes, role: str) -> tuple[int, Counter[str], l
     return fetched, per_route, problems
 
 
-async def _city(client, session, resident, other_resident, technician, csr, supervisor) -> None:  # noqa: ANN001
+async def _city(client, session, resident, other_resident, technician, csr, supervisor) -> None:
     """One row of each kind a link can carry an id of."""
     await bills_for(session, resident.account)  # 16 bills, one past due
     await with_rates(session)
@@ -255,7 +255,7 @@ _SUMMARY: dict[str, str] = {}
 class _Report:
     """Adds the pages crawled per role to pytest's terminal summary."""
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:  # noqa: ANN001
+    def pytest_terminal_summary(self, terminalreporter) -> None:
         if _SUMMARY:
             terminalreporter.section("links crawled")
             for line in _SUMMARY.values():
@@ -263,7 +263,7 @@ class _Report:
 
 
 @pytest.fixture
-def report_line(request: pytest.FixtureRequest):  # noqa: ANN201
+def report_line(request: pytest.FixtureRequest):
     plugins = request.config.pluginmanager
     if not plugins.has_plugin("links-crawl-report"):
         plugins.register(_Report(), "links-crawl-report")
@@ -278,7 +278,7 @@ def report_line(request: pytest.FixtureRequest):  # noqa: ANN201
 @pytest.mark.parametrize("role", list(HOME))
 async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
     role, app, client, session, resident, other_resident, technician, csr, supervisor, report_line
-) -> None:  # noqa: ANN001
+) -> None:
     await _city(client, session, resident, other_resident, technician, csr, supervisor)
     person = {
         "visitor": None,

@@ -13,7 +13,7 @@ from tests.http.helpers import post_form, sign_in
 from tests.http.test_resident import earliest, error_summary_links
 
 
-async def at_the_deposit_step(client, session, resident) -> None:  # noqa: ANN001
+async def at_the_deposit_step(client, session, resident) -> None:
     target = await factories.make_account(session, status=AccountStatus.CLOSED, address="12 Travis St", meter_size="1")
     await session.commit()
     await sign_in(client, session, resident.user)

@@ -21,7 +21,7 @@ TZ = "America/Chicago"
 PAID_AT = dt.datetime(2026, 12, 1, 0, 22, tzinfo=ZoneInfo(TZ))  # 22 minutes past midnight: "12:22 AM", not "00:22"
 
 
-async def _paid_while_on_the_way(session, technician) -> WorkOrder:  # noqa: ANN001
+async def _paid_while_on_the_way(session, technician) -> WorkOrder:
     order = await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
     await ledger.post(
         session,
@@ -50,7 +50,7 @@ async def _paid_while_on_the_way(session, technician) -> WorkOrder:  # noqa: ANN
     return order
 
 
-async def _disconnect(client, phone: Phone, order: WorkOrder) -> dict:  # noqa: ANN001
+async def _disconnect(client, phone: Phone, order: WorkOrder) -> dict:
     done = phone.action(
         "disconnect_done",
         order.id,

@@ -29,7 +29,7 @@ from tests.http.helpers import csrf, sign_in
 from tests.unit.test_photos import jpeg
 
 
-async def _post(client, url: str, data: dict, files: dict | None = None):  # noqa: ANN001, ANN201
+async def _post(client, url: str, data: dict, files: dict | None = None):
     token = await csrf(client)
     return await client.post(url, data={**data, "_csrf_token": token}, files=files, follow_redirects=False)
 

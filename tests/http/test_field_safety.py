@@ -30,24 +30,24 @@ from tests.unit.test_photos import jpeg
 LOW_FINAL = LAST_READ + 100  # 100 gallons in 30 days on a meter that uses about 200 a day: "low"
 
 
-async def _post(client, url: str, data: dict, files: dict | None = None):  # noqa: ANN001, ANN201
+async def _post(client, url: str, data: dict, files: dict | None = None):
     token = await csrf(client)
     return await client.post(url, data={**data, "_csrf_token": token}, files=files, follow_redirects=False)
 
 
-async def _count(session, model, *where) -> int:  # noqa: ANN001
+async def _count(session, model, *where) -> int:
     await session.commit()
     return await session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-async def _nothing_written(session, order: WorkOrder) -> None:  # noqa: ANN001
+async def _nothing_written(session, order: WorkOrder) -> None:
     assert await _count(session, MeterRead, MeterRead.work_order_id == order.id) == 0
     await session.refresh(order)
     assert order.status == WorkOrderStatus.ASSIGNED and order.version == 1 and order.result == {}
     assert (await session.get(Account, order.account_id, populate_existing=True)).status == AccountStatus.ACTIVE
 
 
-async def _spanish(session, user: User) -> None:  # noqa: ANN001
+async def _spanish(session, user: User) -> None:
     user.locale = "es"
     session.add(user)
     await session.commit()

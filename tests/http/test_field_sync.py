@@ -32,7 +32,7 @@ from tests.http.helpers import csrf, post_json, sign_in
 from tests.unit.test_photos import jpeg
 
 
-async def _count(session, model, *where) -> int:  # noqa: ANN001
+async def _count(session, model, *where) -> int:
     await session.commit()
     return await session.scalar(select(func.count()).select_from(model).where(*where))
 

@@ -370,7 +370,7 @@ async def send(world: World, case: dict[str, Any]) -> None:
 
 async def test_bad_input_never_reaches_a_500(
     app, engine, session, resident, other_resident, technician, csr, supervisor
-):  # noqa: ANN001
+):
     order = await make_field_order(session, technician)
     await session.commit()
     app.state.fuzz_engine = engine

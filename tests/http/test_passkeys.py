@@ -7,7 +7,7 @@ from tests.http.helpers import post_form, post_json, sign_in
 from tests.webauthn_device import SoftPasskey
 
 
-async def _register(client, device: SoftPasskey, nickname: str = "My phone"):  # noqa: ANN001, ANN202
+async def _register(client, device: SoftPasskey, nickname: str = "My phone"):
     options = (await post_json(client, "/settings/passkeys/options")).json()
     assert options["authenticatorSelection"]["residentKey"] == "required"
     assert options["authenticatorSelection"]["userVerification"] == "required"

@@ -30,7 +30,7 @@ def settings(database_url: str, stripe_clean: str) -> Settings:
     return stripe_settings_for(base, stripe_clean)
 
 
-async def owe(session, account, cents: int = 8_450) -> None:  # noqa: ANN001
+async def owe(session, account, cents: int = 8_450) -> None:
     await ledger.post(
         session,
         JOB,
@@ -43,11 +43,11 @@ async def owe(session, account, cents: int = 8_450) -> None:  # noqa: ANN001
     await session.commit()
 
 
-async def guest_in(client, account, zip_code: str = "76501"):  # noqa: ANN001, ANN201
+async def guest_in(client, account, zip_code: str = "76501"):
     return await post_form(client, "/pay/guest", {"account_number": account.number, "zip_code": zip_code})
 
 
-async def start_card_payment(client, account, amount: str = "84.50", email: str = "payer@example.com") -> str:  # noqa: ANN001
+async def start_card_payment(client, account, amount: str = "84.50", email: str = "payer@example.com") -> str:
     response = await post_form(
         client, f"/pay/{account.number}", {"amount": amount, "method": "card", "email": email, "claim": "c1"}
     )
@@ -57,7 +57,7 @@ async def start_card_payment(client, account, amount: str = "84.50", email: str 
     return found.group(1)
 
 
-async def payment_row(session, confirmation: str) -> OnlinePayment:  # noqa: ANN001
+async def payment_row(session, confirmation: str) -> OnlinePayment:
     await session.commit()
     return await session.scalar(
         select(OnlinePayment)
@@ -66,7 +66,7 @@ async def payment_row(session, confirmation: str) -> OnlinePayment:  # noqa: ANN
     )
 
 
-async def entry_count(session, key: str) -> int:  # noqa: ANN001
+async def entry_count(session, key: str) -> int:
     await session.commit()
     return int(await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key == key)))
 
@@ -216,7 +216,7 @@ async def test_a_declined_card_shows_a_clear_message_and_posts_nothing(client, s
     assert await ledger.balance(session, resident.account.id) == 8_450
 
 
-async def _post_event(client, event) -> object:  # noqa: ANN001
+async def _post_event(client, event) -> object:
     body, signature = signed(event)
     return await client.post(
         "/payments/webhook", content=body, headers={"stripe-signature": signature, "content-type": "application/json"}
@@ -305,7 +305,7 @@ async def test_a_webhook_we_cannot_check_with_stripe_is_refused_so_stripe_sends_
     assert await session.scalar(select(func.count()).select_from(StripeEvent)) == 0
 
 
-async def _any_account(session) -> int:  # noqa: ANN001
+async def _any_account(session) -> int:
     from tests import factories
 
     account = await factories.make_account(session)

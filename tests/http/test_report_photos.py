@@ -28,12 +28,12 @@ def phone_photo(*, gps: bool = True) -> bytes:
 
 
 @pytest.fixture
-def store(app, tmp_path):  # noqa: ANN001, ANN201
+def store(app, tmp_path):
     app.state.photo_store = photos.LocalPhotoStore(tmp_path)
     return app.state.photo_store
 
 
-async def report(client, photo: bytes, **extra: str):  # noqa: ANN001, ANN201
+async def report(client, photo: bytes, **extra: str):
     data = {
         "kind": "leak",
         "description": "Water pooling by the meter box",

@@ -168,7 +168,7 @@ async def test_a_session_past_its_lifetime_is_refused_however_active(client, ses
         assert (await later.get("/my", follow_redirects=False)).status_code == 302
 
 
-async def _csrf_cookie_after(response) -> str | None:  # noqa: ANN001
+async def _csrf_cookie_after(response) -> str | None:
     for header in response.headers.get_list("set-cookie"):
         if header.startswith("csrftoken="):
             return header.split(";")[0].removeprefix("csrftoken=")

@@ -152,7 +152,7 @@ async def test_code_requests_are_also_limited_per_client_ip(settings, session, r
 async def test_the_session_cookie_after_asking_a_code_does_not_tell_which_addresses_have_a_login(
     client, session, resident
 ) -> None:
-    def session_cookie_size(response) -> int:  # noqa: ANN001
+    def session_cookie_size(response) -> int:
         # The value only, unquoted: the cookie is quoted when its random base64 happens to hold a "/" (about 1 in 20),
         # two characters that say nothing about the address.
         return sum(

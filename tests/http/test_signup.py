@@ -7,7 +7,7 @@ from tests import factories
 from tests.http.helpers import latest_code, post_form
 
 
-async def _account(session):  # noqa: ANN001, ANN202
+async def _account(session):
     account = await factories.make_account(session, last_name="García-Pérez", zip_code="76504")
     await session.commit()
     return account

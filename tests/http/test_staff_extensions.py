@@ -16,7 +16,7 @@ from tests.http.helpers import local_today, post_form, sign_in
 JOB = Actor.job("test")
 
 
-async def _queued(session, last_name: str = "Okafor") -> PaymentExtension:  # noqa: ANN001
+async def _queued(session, last_name: str = "Okafor") -> PaymentExtension:
     """A business account's request: the rule is for homes only, so it waits for a CSR."""
     today = local_today()
     account = await factories.make_account(session, last_name=last_name, account_class=AccountClass.COMMERCIAL)
@@ -62,7 +62,7 @@ async def test_the_queue_shows_each_request_with_why_it_needs_a_person(client, s
     assert f'href="/staff/extensions#ext-{ext.id}"' in account_page.text
 
 
-async def _account_number(session, ext: PaymentExtension) -> str:  # noqa: ANN001
+async def _account_number(session, ext: PaymentExtension) -> str:
     from portal.accounts.models import Account
 
     return (await session.get(Account, ext.account_id)).number

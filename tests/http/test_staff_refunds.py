@@ -45,7 +45,7 @@ def settings(database_url: str, stripe_clean: str) -> Settings:
     return stripe_settings_for(base, stripe_clean)
 
 
-async def _overpaid_by_card(session, payments_ctx, account, owed: int = 1_000, paid: int = 6_000) -> None:  # noqa: ANN001
+async def _overpaid_by_card(session, payments_ctx, account, owed: int = 1_000, paid: int = 6_000) -> None:
     await ledger.post(
         session,
         JOB,
@@ -73,7 +73,7 @@ async def _overpaid_by_card(session, payments_ctx, account, owed: int = 1_000, p
     await session.commit()
 
 
-async def _final_with_applied_deposit(session, account, cents: int = 30_000) -> Deposit:  # noqa: ANN001
+async def _final_with_applied_deposit(session, account, cents: int = 30_000) -> Deposit:
     """A final account whose $300 deposit was applied to a zero balance: $300 of credit is left."""
     account.status = AccountStatus.FINAL
     customer = await session.get(Customer, account.customer_id)
@@ -101,7 +101,7 @@ async def _final_with_applied_deposit(session, account, cents: int = 30_000) -> 
     return deposit
 
 
-async def _count(session, model, *where) -> int:  # noqa: ANN001
+async def _count(session, model, *where) -> int:
     await session.commit()
     return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
 

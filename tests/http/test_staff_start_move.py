@@ -25,7 +25,7 @@ from portal.accounts.policy import current_policy
 from tests.http.helpers import local_today, post_form, sign_in
 
 
-async def _vacant(session, address: str = "742 Evergreen Ter") -> Premise:  # noqa: ANN001
+async def _vacant(session, address: str = "742 Evergreen Ter") -> Premise:
     premise = Premise(address=address, city="Riverton", state="TX", zip="76501", route="R02", cycle=1)
     session.add(premise)
     await session.flush()
@@ -49,7 +49,7 @@ NEW_CUSTOMER = {
 }
 
 
-async def _count(session, model) -> int:  # noqa: ANN001
+async def _count(session, model) -> int:
     await session.commit()
     return await session.scalar(select(func.count()).select_from(model))
 

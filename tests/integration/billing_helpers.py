@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,9 +28,9 @@ async def billable_account(
     reads: list[tuple[dt.date, int]],
     *,
     started_on: dt.date = dt.date(2020, 1, 15),
-    **account_args: object,
+    **account_args: Any,
 ) -> Account:
-    account = await factories.make_account(session, opened_on=started_on, **account_args)  # type: ignore[arg-type]
+    account = await factories.make_account(session, opened_on=started_on, **account_args)
     for kind, code in SERVICES:
         session.add(Service(account_id=account.id, kind=kind, rate_code=code, quantity=1, started_on=started_on))
     meter = await meter_of(session, account)

@@ -23,7 +23,7 @@ POLICY = Policy()
 START = dt.date(2026, 11, 16)  # a Monday
 
 
-async def owing(session, cents: int = 40_000):  # noqa: ANN001, ANN201
+async def owing(session, cents: int = 40_000):
     account = await factories.make_account(session)
     due = START - dt.timedelta(days=45)
     bill = Bill(
@@ -50,13 +50,13 @@ async def owing(session, cents: int = 40_000):  # noqa: ANN001, ANN201
     return account
 
 
-async def grant(session, account, instalments: int = 2) -> PaymentArrangement:  # noqa: ANN001
+async def grant(session, account, instalments: int = 2) -> PaymentArrangement:
     return await account_actions.grant_arrangement(
         session, JOB, POLICY, account, instalments=instalments, reason="Hardship", today=START
     )
 
 
-async def pay(session, account, cents: int, on: dt.date, key: str):  # noqa: ANN001, ANN201
+async def pay(session, account, cents: int, on: dt.date, key: str):
     return await ledger.post(
         session,
         JOB,

@@ -23,7 +23,7 @@ RESIDENT = Actor(user_id=None, label="maria@example.com", origin="web", ip="203.
 DUE = dt.date(2026, 12, 8)  # a Tuesday
 
 
-async def enrolled_account(session, ctx, *, bill_cents: int = 6_120, due: dt.date = DUE):  # noqa: ANN001, ANN201
+async def enrolled_account(session, ctx, *, bill_cents: int = 6_120, due: dt.date = DUE):
     account = await factories.make_account(session)
     bill = Bill(
         account_id=account.id,
@@ -81,7 +81,7 @@ async def test_an_inactive_mandate_suspends_the_draft(session, payments_ctx, str
     assert draft.status == BankDraftStatus.SUSPENDED
 
 
-async def _intents_at_stripe(ctx) -> int:  # noqa: ANN001
+async def _intents_at_stripe(ctx) -> int:
     page = await asyncio.to_thread(sdk(ctx).v1.payment_intents.list, params={"limit": 100})
     return len(page.data)
 

@@ -38,12 +38,12 @@ ON = dt.date(2026, 7, 3)
 POLICY = Policy(holidays=us_holidays(range(2025, 2028)))
 
 
-async def count(session, model, *where) -> int:  # noqa: ANN001
+async def count(session, model, *where) -> int:
     await session.commit()
     return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
 
 
-async def run(engine, **kwargs):  # noqa: ANN001, ANN201
+async def run(engine, **kwargs):
     return await bill_run(
         make_sessionmaker(engine), 1, ON, POLICY, mailer=OUTBOX, public_url="http://portal.test", **kwargs
     )

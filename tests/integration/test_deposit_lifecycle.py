@@ -36,7 +36,7 @@ def noon(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(12), dt.UTC)
 
 
-async def account_with_deposit(session, status: AccountStatus = AccountStatus.ACTIVE):  # noqa: ANN001, ANN201
+async def account_with_deposit(session, status: AccountStatus = AccountStatus.ACTIVE):
     account = await factories.make_account(session, status=status)
     decision = await deposits.quote(
         session, POLICY, premise_id=account.premise_id, account_class=AccountClass.RESIDENTIAL, today=TODAY
@@ -46,7 +46,7 @@ async def account_with_deposit(session, status: AccountStatus = AccountStatus.AC
     return account, deposit
 
 
-async def pay(session, account, cents: int, key: str, on: dt.date = TODAY):  # noqa: ANN001, ANN201
+async def pay(session, account, cents: int, key: str, on: dt.date = TODAY):
     return await post_payment(
         session,
         JOB,
@@ -93,7 +93,7 @@ async def test_a_returned_payment_unpays_the_deposit_at_the_next_check(session) 
     assert (again.unpaid_again, again.now_held) == (0, 0)
 
 
-async def _monthly_bills(session, account, count: int, late: set[int] = frozenset()) -> dt.date:  # noqa: ANN001, B006
+async def _monthly_bills(session, account, count: int, late: set[int] = frozenset()) -> dt.date:
     """`count` $40 bills due monthly from next month, each paid 5 days early (or 5 days late for indexes in `late`);
     returns the day after the last due date."""
     due = TODAY

@@ -36,7 +36,7 @@ TODAY = dt.date(2026, 11, 10)
 
 async def bill(
     session, account, *, bill_date: dt.date, total: int, due: dt.date | None = None, post: bool = True
-) -> Bill:  # noqa: ANN001
+) -> Bill:
     row = Bill(
         account_id=account.id,
         period_start=bill_date - dt.timedelta(days=31),
@@ -62,7 +62,7 @@ async def bill(
     return row
 
 
-async def pay(session, account, cents: int, on: dt.date, key: str) -> LedgerEntry:  # noqa: ANN001
+async def pay(session, account, cents: int, on: dt.date, key: str) -> LedgerEntry:
     return (
         await ledger.post(
             session,
@@ -76,7 +76,7 @@ async def pay(session, account, cents: int, on: dt.date, key: str) -> LedgerEntr
     ).entry
 
 
-async def past_due_account(session, **kwargs):  # noqa: ANN001, ANN201
+async def past_due_account(session, **kwargs):
     account = await factories.make_account(session, **kwargs)
     await bill(session, account, bill_date=dt.date(2026, 9, 20), total=9_500, due=dt.date(2026, 10, 12))
     await bill(session, account, bill_date=dt.date(2026, 11, 3), total=8_800, due=dt.date(2026, 11, 24))

@@ -22,7 +22,7 @@ from tests import factories
 POLICY = Policy(holidays=us_holidays(range(2025, 2028)))
 
 
-async def make_bill(session, account, bill_date: dt.date, total: int) -> Bill:  # noqa: ANN001
+async def make_bill(session, account, bill_date: dt.date, total: int) -> Bill:
     bill = Bill(
         account_id=account.id,
         period_start=bill_date - dt.timedelta(days=30),
@@ -48,7 +48,7 @@ async def make_bill(session, account, bill_date: dt.date, total: int) -> Bill:  
     return bill
 
 
-async def pay(session, account, cents: int, on: dt.date) -> None:  # noqa: ANN001
+async def pay(session, account, cents: int, on: dt.date) -> None:
     session.add(
         LedgerEntry(
             account_id=account.id,
@@ -61,7 +61,7 @@ async def pay(session, account, cents: int, on: dt.date) -> None:  # noqa: ANN00
     await session.flush()
 
 
-async def fees(session, account) -> list[int]:  # noqa: ANN001
+async def fees(session, account) -> list[int]:
     await session.commit()
     return list(
         await session.scalars(
@@ -72,7 +72,7 @@ async def fees(session, account) -> list[int]:  # noqa: ANN001
     )
 
 
-async def run(engine, on: dt.date):  # noqa: ANN001, ANN201
+async def run(engine, on: dt.date):
     return await late_fee_run(make_sessionmaker(engine), on, POLICY)
 
 

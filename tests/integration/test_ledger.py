@@ -199,10 +199,10 @@ async def test_amounts_must_be_integer_cents(session) -> None:
             JOB,
             account_id=account.id,
             kind=LedgerKind.CHARGE,
-            amount_cents=10.5,
+            amount_cents=10.5,  # type: ignore[arg-type]  # the float the ledger must refuse
             source_key="c:4",
             effective_on=DAY,
-        )  # type: ignore[arg-type]
+        )
 
 
 async def test_arrears_come_from_the_ledger_and_the_bills_due_dates(session) -> None:

@@ -10,7 +10,7 @@ from portal.accounts.models import Base
 from portal.migrate import downgrade, include_object, upgrade
 
 
-def _diff(connection):  # noqa: ANN001, ANN202
+def _diff(connection):
     context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
     return compare_metadata(context, Base.metadata)
 

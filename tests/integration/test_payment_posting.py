@@ -31,7 +31,7 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), ZoneInfo(TZ))
 
 
-async def overdue_account(session, cents: int = 12_000, **kwargs):  # noqa: ANN001, ANN201
+async def overdue_account(session, cents: int = 12_000, **kwargs):
     account = await factories.make_account(session, **kwargs)
     await ledger.post(
         session,
@@ -45,7 +45,7 @@ async def overdue_account(session, cents: int = 12_000, **kwargs):  # noqa: ANN0
     return account
 
 
-async def pay(session, account, cents: int, key: str, when: dt.datetime | None = None, method: str = "card"):  # noqa: ANN001, ANN201
+async def pay(session, account, cents: int, key: str, when: dt.datetime | None = None, method: str = "card"):
     return await payments.post_payment(
         session,
         JOB,
@@ -197,7 +197,7 @@ async def test_a_restore_tonight_swaps_the_fee_for_the_after_hours_one(session) 
     assert await session.scalar(select(func.count()).where(AuditEvent.action == "work_order.after_hours")) == 1
 
 
-def new(account, cents: int, key: str, hour: int = 10):  # noqa: ANN001, ANN201
+def new(account, cents: int, key: str, hour: int = 10):
     return payments.NewPayment(account.id, cents, key, "lockbox", at(TUESDAY, hour))
 
 

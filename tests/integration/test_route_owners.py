@@ -36,11 +36,11 @@ WEDNESDAY = dt.date(2026, 11, 25)
 MONDAY = dt.date(2026, 11, 30)
 
 
-async def _tech(session, name: str):  # noqa: ANN001, ANN202
+async def _tech(session, name: str):
     return await factories.make_user(session, Role.FIELD, name=name)
 
 
-async def _on_list(session, tech, order: WorkOrder) -> bool:  # noqa: ANN001
+async def _on_list(session, tech, order: WorkOrder) -> bool:
     """On the technician's page: today's list on the due day, or coming up before it."""
     today = await field_services.orders_for(session, tech.id, order.due_on)
     ahead = await field_services.upcoming_for(session, tech.id, order.due_on - dt.timedelta(days=3))

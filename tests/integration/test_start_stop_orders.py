@@ -71,7 +71,7 @@ async def _complete_in_the_field(
     tech,
     order: WorkOrder,
     value: int,
-    day: dt.date,  # noqa: ANN001
+    day: dt.date,
     when: Callable[[dt.date], dt.datetime] = noon,
 ) -> dict:
     ctx = sync.Context(
@@ -82,7 +82,7 @@ async def _complete_in_the_field(
     return answer
 
 
-async def _count(session, model, *where) -> int:  # noqa: ANN001
+async def _count(session, model, *where) -> int:
     await session.commit()
     return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
 
@@ -90,7 +90,7 @@ async def _count(session, model, *where) -> int:  # noqa: ANN001
 @pytest.mark.parametrize("when", [noon, evening])
 async def test_a_stop_completed_in_the_field_is_billed_once_as_a_final_bill_with_the_deposit_applied(
     engine, session, when
-) -> None:  # noqa: ANN001
+) -> None:
     maker = make_sessionmaker(engine)
     stop_day = TODAY - dt.timedelta(days=5)
     month_back = stop_day - dt.timedelta(days=30)

@@ -27,7 +27,7 @@ WEB = Actor(user_id=None, label="visitor", origin="web")
 JOB = Actor.job("test")
 
 
-async def owing(session, cents: int = 8_450, **kwargs):  # noqa: ANN001, ANN201
+async def owing(session, cents: int = 8_450, **kwargs):
     account = await factories.make_account(session, **kwargs)
     await ledger.post(
         session,
@@ -42,7 +42,7 @@ async def owing(session, cents: int = 8_450, **kwargs):  # noqa: ANN001, ANN201
     return account
 
 
-async def start(session, ctx, account, cents: int = 8_450, method: str = "card", key: str = "web:1"):  # noqa: ANN001, ANN201
+async def start(session, ctx, account, cents: int = 8_450, method: str = "card", key: str = "web:1"):
     payment = await services.start_payment(
         session,
         ctx,
@@ -58,7 +58,7 @@ async def start(session, ctx, account, cents: int = 8_450, method: str = "card",
     return payment
 
 
-async def entries_for(session, key: str) -> int:  # noqa: ANN001
+async def entries_for(session, key: str) -> int:
     return int(await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.source_key == key)))
 
 
@@ -132,7 +132,7 @@ async def test_a_closed_bank_account_fails_later_and_posts_nothing(session, paym
     assert await entries_for(session, payment.intent_id) == 0
 
 
-async def _settled_bank_payment(session, ctx, account, key: str) -> OnlinePayment:  # noqa: ANN001
+async def _settled_bank_payment(session, ctx, account, key: str) -> OnlinePayment:
     payment = await start(session, ctx, account, method="us_bank_account", key=key, cents=4_000)
     await confirm_bank(ctx, payment.intent_id)
     await wait_for(ctx, payment.intent_id, "succeeded")

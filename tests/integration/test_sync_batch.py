@@ -33,7 +33,7 @@ from tests import factories
 from tests.field_world import LAST_READ, make_field_order
 
 
-def _ctx(tech) -> sync.Context:  # noqa: ANN001
+def _ctx(tech) -> sync.Context:
     return sync.Context(
         policy=Policy(), actor=Actor(tech.id, tech.email, Origin.SYNC, Role.FIELD), timezone="America/Chicago"
     )

@@ -59,7 +59,7 @@ def build_streams(
     return streams
 
 
-async def end_state(maker, order_ids: list[int]) -> dict:  # noqa: ANN001
+async def end_state(maker, order_ids: list[int]) -> dict:
     async with maker() as session:
         orders = (
             await session.scalars(select(WorkOrder).where(WorkOrder.id.in_(order_ids)).order_by(WorkOrder.id))
@@ -88,7 +88,7 @@ async def end_state(maker, order_ids: list[int]) -> dict:  # noqa: ANN001
     }
 
 
-async def scenario(database_url: str, plan, note_plan, deliveries) -> None:  # noqa: ANN001
+async def scenario(database_url: str, plan, note_plan, deliveries) -> None:
     engine = make_engine(database_url)
     maker = make_sessionmaker(engine)
     try:
@@ -138,7 +138,7 @@ async def scenario(database_url: str, plan, note_plan, deliveries) -> None:  # n
 def test_replayed_duplicated_and_reordered_batches_end_as_each_action_applied_once(database_url: str) -> None:
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(plan=st.lists(completion, min_size=ORDERS, max_size=ORDERS), note_plan=notes, deliveries=windows)
-    def check(plan, note_plan, deliveries) -> None:  # noqa: ANN001
+    def check(plan, note_plan, deliveries) -> None:
         asyncio.run(scenario(database_url, plan, note_plan, deliveries))
 
     check()

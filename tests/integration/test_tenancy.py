@@ -33,7 +33,7 @@ WEDNESDAY = dt.date(2026, 11, 25)  # Thursday 26 and Friday 27 are holidays
 MONDAY = dt.date(2026, 11, 30)
 
 
-async def vacant_premise(session, **kwargs):  # noqa: ANN001, ANN201
+async def vacant_premise(session, **kwargs):
     old = await factories.make_account(session, status=AccountStatus.CLOSED, **kwargs)
     return old.premise_id
 

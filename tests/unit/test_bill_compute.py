@@ -68,7 +68,7 @@ WINTER = (
 )
 
 
-def amounts(bill) -> list[tuple[str, int]]:  # noqa: ANN001
+def amounts(bill) -> list[tuple[str, int]]:
     return [(line.text[0], line.amount_cents) for line in bill.lines]
 
 

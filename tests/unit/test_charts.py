@@ -41,8 +41,8 @@ def test_bars_are_scaled_from_zero_and_the_tallest_fits() -> None:
 
 def test_the_component_draws_an_svg_with_a_name_and_a_table_with_the_same_figures() -> None:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), extensions=["jinja2.ext.i18n"], autoescape=True)
-    env.install_gettext_callables(
-        lambda m, **kw: i18n.gettext(m) % kw if kw else i18n.gettext(m),  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n adds it to the environment
+        lambda m, **kw: i18n.gettext(m) % kw if kw else i18n.gettext(m),
         lambda s, p, n, **kw: s if n == 1 else p,
         newstyle=True,
     )

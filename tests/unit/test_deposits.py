@@ -144,7 +144,7 @@ def test_a_deposit_charge_that_is_not_there_counts_as_unpaid() -> None:
     assert deposits.deposit_covered_cents([(D(2026, 10, 1), 1, 500)], 10_000, 99) == 0
 
 
-def monthly(count: int, late: set[int] = frozenset()) -> tuple[list, list, list]:  # noqa: B006
+def monthly(count: int, late: set[int] = frozenset()) -> tuple[list, list, list]:
     """`count` monthly bills of $40 due on the 20th, each paid on the 15th or, for the indexes in `late`, on the 25th."""
     dues, charges, credits = [], [], []
     for n in range(count):

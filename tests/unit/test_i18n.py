@@ -11,7 +11,7 @@ from portal import i18n
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _translate_module():  # noqa: ANN202
+def _translate_module():
     spec = importlib.util.spec_from_file_location("translate", ROOT / "scripts" / "translate.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

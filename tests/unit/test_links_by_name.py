@@ -41,18 +41,18 @@ NAME_IN_PYTHON = re.compile(
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def app(tmp_path_factory: pytest.TempPathFactory):
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('links') / 'app.db'}"
     return create_app(Settings(database_url=url, secret_key="x" * 40, demo=True))
 
 
 @pytest.fixture(scope="module")
-def route_names(app) -> set[str]:  # noqa: ANN001
+def route_names(app) -> set[str]:
     return {h.name for route in app.routes for h in route.route_handlers if h.name}
 
 
 @pytest.fixture(scope="module")
-def route_areas(app) -> set[str]:  # noqa: ANN001
+def route_areas(app) -> set[str]:
     """The first path segments of the app's routes (field, my, staff, signout, sw.js...), static files aside."""
     return {route.path.strip("/").split("/")[0] for route in app.routes} - {"", "static"}
 
@@ -91,7 +91,7 @@ def test_the_check_catches_a_literal_link() -> None:
     )
 
 
-def test_every_route_handler_has_a_name(app) -> None:  # noqa: ANN001
+def test_every_route_handler_has_a_name(app) -> None:
     unnamed = [
         route.path
         for route in app.routes

@@ -51,7 +51,7 @@ def test_nothing_past_due_or_collections_gets_no_arrangement() -> None:
 START = dt.date(2026, 11, 26)
 
 
-def facts(*, credits=(), current=(), returned_on=None) -> rules.ArrangementFacts:  # noqa: ANN001
+def facts(*, credits=(), current=(), returned_on=None) -> rules.ArrangementFacts:
     """$400 past due: $200 down by Nov 28, then $100 on Dec 26 and Jan 26."""
     return rules.ArrangementFacts(
         starts_on=START,

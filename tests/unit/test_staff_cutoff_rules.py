@@ -91,7 +91,7 @@ def test_no_disconnections_on_fridays_weekends_holidays_their_eves_or_in_extreme
 # ---- medical certification: 30 days, renewable twice for the same arrears ----------------------------------------
 
 
-def _medical(**kwargs) -> str | None:  # noqa: ANN003
+def _medical(**kwargs) -> str | None:
     values = {
         "today": dt.date(2026, 11, 20),
         "certified_on": dt.date(2026, 11, 18),

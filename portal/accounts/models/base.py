@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Enum, Integer, MetaData
+from sqlalchemy import JSON, BigInteger, DateTime, Enum, Integer, MetaData, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -67,6 +67,9 @@ class Base(DeclarativeBase):
         list[str]: JSON,
         list[Any]: JSON,
     }
+    if TYPE_CHECKING:
+        # Every model maps one plain Table: so typed, `Model.__table__` has the `.name` and `.c` that COPY uses.
+        __table__: ClassVar[Table]
 
 
 class IdMixin:
