@@ -638,7 +638,7 @@ async def check(session: AsyncSession, actor: Actor, policy: Policy, *, on: dt.d
     a deposit changes only when the ledger says it must, and an applied deposit is applied once by its key."""
     tally = DepositCheck()
     query = select(Deposit).where(Deposit.status.in_([DepositStatus.REQUIRED, DepositStatus.HELD])).order_by(Deposit.id)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     open_ = list(await session.scalars(query))
     tally.checked = len(open_)

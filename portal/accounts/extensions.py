@@ -489,7 +489,7 @@ async def check(session: AsyncSession, actor: Actor, *, on: dt.date, mailer: Mai
     query = (
         select(PaymentExtension).where(PaymentExtension.status == ExtensionStatus.ACTIVE).order_by(PaymentExtension.id)
     )
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for extension in list(await session.scalars(query)):
         tally.checked += 1

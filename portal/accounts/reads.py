@@ -87,7 +87,11 @@ def expected_range(
         return None, None
     low, high = _limits(policy, meter, history, _days(history.previous_at, on))
     modulus = 10**meter.dials
-    as_value = lambda gallons: (history.previous_value + int(gallons // meter.multiplier)) % modulus  # noqa: E731
+    previous = history.previous_value
+
+    def as_value(gallons: float) -> int:
+        return int((previous + int(gallons // meter.multiplier)) % modulus)
+
     return (as_value(low) if low is not None else None, as_value(high) if high is not None else None)
 
 

@@ -158,7 +158,7 @@ async def apply_service_outcomes(
     counted = [o for o in outcomes if o.order.kind in KINDS and o.order.account_id is not None and o.action in DONE]
     if not counted:
         return [None] * len(outcomes)
-    ids = sorted({o.order.account_id for o in counted})
+    ids = sorted({o.order.account_id for o in counted if o.order.account_id is not None})
     accounts = {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(ids)))}
     services = await _services_of(session, ids)
     changes: list[Change | None] = []

@@ -7,9 +7,9 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import CursorResult, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -228,7 +228,7 @@ class OrderChanges:
             }
             for o in self._orders.values()
         ]
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             # One statement whatever the number of rows (one prepared statement), the rows as one JSON parameter.
             changed = len(
                 (await session.execute(_UPDATE_FROM_JSON, {"rows": json.dumps(rows, default=_json_value)})).all()
@@ -246,9 +246,8 @@ class OrderChanges:
                     }
                 )
             )
-            changed = (
-                await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
-            ).rowcount
+            result = await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+            changed = cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor result
         if changed != len(rows):
             raise StaleDataError(f"{len(rows) - changed} of {len(rows)} work orders changed since they were read")
         self._orders.clear()
@@ -318,7 +317,7 @@ async def orders_with_meters(
     ids = sorted(set(order_ids))
     if not ids:
         return {}
-    query = _WITH_METERS_LOCKED if session.bind.dialect.name == "postgresql" else _WITH_METERS
+    query = _WITH_METERS_LOCKED if session.get_bind().dialect.name == "postgresql" else _WITH_METERS
     return {
         order.id: (order, OrderMeter(meter_id, size, dials, multiplier) if meter_id is not None else None)
         for order, meter_id, size, dials, multiplier in (await session.execute(query, {"order_ids": ids})).all()
@@ -352,7 +351,8 @@ async def request_restores(session: AsyncSession, actor: Actor, requests: list[R
             )
             .order_by(WorkOrder.due_on, WorkOrder.id)
         ):
-            open_restores.setdefault(account_id, order_id)
+            if account_id is not None:  # the query asked for these accounts only
+                open_restores.setdefault(account_id, order_id)
     ids = []
     for request in requests:
         disconnect = request.disconnect

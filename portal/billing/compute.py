@@ -54,7 +54,7 @@ class MeterInfo:
 
     @property
     def capacity(self) -> int:
-        return 10**self.dials
+        return int(10**self.dials)
 
     @property
     def gallons_per_register_unit(self) -> Decimal:

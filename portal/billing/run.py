@@ -149,7 +149,7 @@ async def candidates(session: AsyncSession, cycle: int, on: dt.date, worker: tup
 
 async def claim(session: AsyncSession, ids: list[int], on: dt.date) -> list[int]:
     """Lock this chunk's accounts (PostgreSQL: skipping those another run holds) and drop any billed meanwhile."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         locked = select(Account.id).where(member_of(session, Account.id, ids)).with_for_update(skip_locked=True)
         ids = list(await session.scalars(locked))
     if not ids:
@@ -198,7 +198,13 @@ def _read_row(
 ) -> ReadRow:
     # Flags come as JSON text so 100,000s of reads are not decoded.
     return ReadRow(
-        read_id, meter_id, value, read_at, read_at.astimezone(zone).date(), source, bool(flags) and "rollover" in flags
+        read_id,
+        meter_id,
+        value,
+        read_at,
+        read_at.astimezone(zone).date(),
+        source,
+        flags is not None and "rollover" in flags,
     )
 
 
@@ -504,7 +510,7 @@ def _email_parts(language: str, due_on: dt.date) -> tuple[str, str, str, str]:
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> RunResult:  # noqa: PLR0912, PLR0915
@@ -641,7 +647,7 @@ async def insert_bills(session: AsyncSession, rows: list[dict[str, Any]]) -> dic
     """Insert the chunk's bills; {account id: bill id} for those inserted (a bill already there is skipped)."""
     if not rows:
         return {}
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # COPY, several times cheaper than INSERT for these documents. It cannot collide: the chunk's accounts are
         # row-locked (claim) and were seen unbilled under the lock, and only the bill run, which always locks
         # first, writes bills. Should a row collide anyway (a final bill ending on a day already billed), the
@@ -761,7 +767,7 @@ async def bill_run(
 
 
 @contextmanager
-def collect_between_chunks() -> Iterator[Callable[[], None]]:
+def collect_between_chunks() -> Iterator[Callable[[], object]]:
     """A chunk makes millions of short-lived objects that reference counting frees; Python's cyclic collector,
     started by allocation counts, would walk the live ones again and again (a quarter of the run's CPU, measured).
     So it is paused during a chunk and run once after each, with what existed before the run frozen out of it."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from babel import dates
 from sqlalchemy import func, select
@@ -107,7 +108,7 @@ async def bill_for(session: AsyncSession, user_id: int, role: Role, bill_id: int
     return bill
 
 
-def _message(item: list) -> str:  # type: ignore[type-arg]
+def _message(item: list[Any]) -> str:
     key, params = item[0], item[1] if len(item) > 1 else {}
     return render(key, params) if key in MESSAGES else ""
 
@@ -177,9 +178,9 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
     ]
     chart = bar_chart(points, title=_("Water use by bill, in gallons"), unit=_("gallons"))
     last_year = None
-    index = same_period_last_year([h.period_end for h in history], bill.period_end)
-    if index is not None:
-        best = history[index]
+    last_year_index = same_period_last_year([h.period_end for h in history], bill.period_end)
+    if last_year_index is not None:
+        best = history[last_year_index]
         last_year = Comparison(best.usage, (best.period_end - best.period_start).days + 1, best.period_end)
     return BillView(
         bill=bill,

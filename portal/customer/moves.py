@@ -15,6 +15,7 @@ from portal.accounts.models import Account, AccountClass
 from portal.accounts.policy import Policy
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
+from portal.web.forms import filled
 
 from . import forms, services
 
@@ -56,8 +57,8 @@ def letter_of(flow: dict[str, Any]) -> deposits.LetterOfCredit | None:
 def letter_data(form: forms.DepositForm) -> dict[str, Any]:
     """What the session keeps of a letter of credit (plain values, so the cookie can carry them)."""
     return {
-        "utility": form.utility.data.strip()[:120],
-        "service_from": form.service_from.data.isoformat(),
+        "utility": filled(form.utility.data).strip()[:120],
+        "service_from": filled(form.service_from.data).isoformat(),
         "service_to": form.service_to.data.isoformat() if form.service_to.data else None,
         "late_payments": form.late_payments.data or 0,
         "disconnects": form.disconnects.data or 0,

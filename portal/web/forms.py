@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import wtforms
 from litestar import Request
@@ -242,3 +242,14 @@ class LetterOfCreditForm(Form):
             self.disconnects.data or 0,
             self.returned_payments.data or 0,
         )
+
+
+T = TypeVar("T")
+
+
+def filled(value: T | None) -> T:
+    """A required field's value once the form has validated: its DataRequired/InputRequired validator has already
+    refused an empty one, which WTForms' types cannot know."""
+    if value is None:
+        raise ValueError("a required form field was read before the form validated")
+    return value

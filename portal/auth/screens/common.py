@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.models import SignInCode
 from portal.i18n import gettext as _
 from portal.settings import Settings
+from portal.web.forms import filled
 from portal.web.identity import client_ip
 
 from .. import attempts, services
@@ -50,14 +51,21 @@ async def redeem(
     """Check the typed code; answer the used code, or the HTTP status for the form re-shown with its error."""
     if not form.validate():
         return 400
-    email = services.normalize_email(form.email.data)
+    email = services.normalize_email(filled(form.email.data))
     maker, ip = request.app.state.sessionmaker, client_ip(request)
     if await attempts.code_attempts_exceeded(maker, ip, email):
         form.add_error("code", _("Too many wrong codes. Ask for a new code in an hour."))
         return 429
     try:
         return await attempts.redeem_code(
-            db_session, maker, settings, ip, email, form.code.data, purpose=purpose, requester=requester(request)
+            db_session,
+            maker,
+            settings,
+            ip,
+            email,
+            filled(form.code.data),
+            purpose=purpose,
+            requester=requester(request),
         )
     except services.InvalidCode as exc:
         form.add_error("code", exc.message)

@@ -11,6 +11,7 @@ from portal.i18n import gettext as _
 from portal.web import clock
 from portal.web.deps import AppSettings, DbSession, FromQuery
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.identity import client_ip, home_route, safe_next, sign_in
 from portal.web.urls import redirect_to, url
 
@@ -57,7 +58,7 @@ class SignInController(Controller):
         next_ = safe_next((await request.form()).get("next"), "")
         if not form.validate():
             return Template("auth/signin.html", context={"form": form, "next": next_}, status_code=400)
-        email = services.normalize_email(form.email.data)
+        email = services.normalize_email(filled(form.email.data))
         maker, ip = request.app.state.sessionmaker, client_ip(request)
         if await attempts.code_requests_exceeded(maker, ip, email):
             form.add_error("email", _("Too many codes were asked for. Wait an hour and try again."))

@@ -14,6 +14,7 @@ from portal.accounts.models import Account
 from portal.i18n import gettext as _
 from portal.web.deps import AppSettings, CurrentActor, DbSession
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.identity import client_ip, sign_in
 from portal.web.urls import redirect_to
 
@@ -39,14 +40,14 @@ class SignUpController(Controller):
                 db_session,
                 request.app.state.sessionmaker,
                 client_ip(request),
-                account_number=form.account_number.data,
-                zip_code=form.zip_code.data,
-                last_name=form.last_name.data,
+                account_number=filled(form.account_number.data),
+                zip_code=filled(form.zip_code.data),
+                last_name=filled(form.last_name.data),
             )
         except DomainError as exc:
             form.add_error("account_number", exc.message)
             return Template("auth/signup.html", context={"form": form}, status_code=exc.status_code)
-        email = services.normalize_email(form.email.data)
+        email = services.normalize_email(filled(form.email.data))
         await services.send_signup_code(db_session, settings, email, account, requester=requester(request))
         request.session["code_email"] = email
         return redirect_to("signup.verify", status_code=302)

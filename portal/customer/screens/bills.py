@@ -57,9 +57,9 @@ class BillsController(Controller):
     ) -> Response:
         bill = await bill_view.bill_for(db_session, request.user.id, request.user.role, bill_id)
         view = await bill_view.bill_view(db_session, bill)
-        html = request.app.template_engine.get_template("billing/bill_pdf.html").render(
-            view=view, public_url=settings.public_url
-        )
+        engine = request.app.template_engine
+        assert engine is not None  # the app is always built with its template config
+        html = engine.get_template("billing/bill_pdf.html").render(view=view, public_url=settings.public_url)
         document = await asyncio.to_thread(render_pdf, html)
         filename = f"bill-{view.account.number}-{bill.bill_date.isoformat()}.pdf"
         return Response(

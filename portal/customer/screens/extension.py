@@ -15,6 +15,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.urls import redirect_to
 
 from .. import forms, service_requests
@@ -52,7 +53,7 @@ class ExtensionController(Controller):
         _accounts, current = await in_view(request, db_session)
         try:
             result = await extensions.request(
-                db_session, actor, policy, current, promised_on=form.promised_on.data, today=today
+                db_session, actor, policy, current, promised_on=filled(form.promised_on.data), today=today
             )
         except extensions.ExtensionRefused as exc:
             form.add_error("promised_on", exc.message)

@@ -11,6 +11,7 @@ from portal.i18n import gettext as _
 from portal.web import clock, guards
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.identity import client_ip
 from portal.web.urls import redirect_to, url
 
@@ -73,9 +74,9 @@ class HomeController(Controller):
                 actor,
                 request.user.id,
                 client_ip(request),
-                account_number=form.account_number.data,
-                zip_code=form.zip_code.data,
-                last_name=form.last_name.data,
+                account_number=filled(form.account_number.data),
+                zip_code=filled(form.zip_code.data),
+                last_name=filled(form.last_name.data),
             )
         except DomainError as exc:
             form.add_error("account_number", exc.message)

@@ -19,6 +19,7 @@ from portal.i18n import gettext as _
 from portal.payments import rules, services
 from portal.payments.gateway import PaymentsUnavailable
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery
+from portal.web.forms import filled
 from portal.web.identity import client_ip
 from portal.web.payments import payments_context
 from portal.web.urls import redirect_to
@@ -97,13 +98,13 @@ class PayController(Controller):
         if not form.validate():
             return Template("payments/guest.html", context={"form": form}, status_code=400)
         maker = request.app.state.sessionmaker
-        number = numbers.normalize(form.account_number.data)
+        number = numbers.normalize(filled(form.account_number.data))
         ip = client_ip(request)
         limit = await _guest_limit(maker, policy, number, ip)
         if limit.locked:
             form.add_form_error(_paused(limit.pause))
             return Template("payments/guest.html", context={"form": form}, status_code=429)
-        account = await access.match_account(db_session, number, form.zip_code.data)
+        account = await access.match_account(db_session, number, filled(form.zip_code.data))
         if account is None:
             await throttle.hit(maker, "guest_pay_client", f"{ip}|{number}")
             await throttle.hit(maker, "guest_pay_acct", number)

@@ -13,6 +13,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromQuery, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.photo_store import photo_store
 from portal.web.urls import redirect_to
 
@@ -70,7 +71,7 @@ class ReportController(Controller):
             policy,
             current,
             kind=form.kind.data,
-            description=form.description.data,
+            description=filled(form.description.data),
             phone=(form.phone.data or "").strip() or None,
             today=today,
             photo=photo,

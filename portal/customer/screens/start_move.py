@@ -17,6 +17,7 @@ from portal.i18n import gettext as _
 from portal.web import guards, params
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.urls import redirect_to
 
 from .. import forms, moves, services
@@ -110,7 +111,7 @@ class StartMoveController(Controller):
         searched = q is not None
         if searched:
             if search.validate():
-                results = await tenancy.find_premises(db_session, search.q.data, search.zip.data or None)
+                results = await tenancy.find_premises(db_session, filled(search.q.data), search.zip.data or None)
             else:
                 context.update(search=search, choose=None, results=[], searched=searched)
                 return Template("customer/flow_address.html", context=context, status_code=400)
@@ -158,9 +159,9 @@ class StartMoveController(Controller):
         form = await form_class.from_request(request)
         if not moves.validate_dates(form, policy, today):
             return await _date_page(request, db_session, policy, today, kind, flow, form, 400)
-        flow["start_on"] = form.start_on.data.isoformat()
-        if kind == "move":
-            flow["stop_on"] = form.stop_on.data.isoformat()
+        flow["start_on"] = filled(form.start_on.data).isoformat()
+        if isinstance(form, forms.MoveDatesForm):
+            flow["stop_on"] = filled(form.stop_on.data).isoformat()
         _save_flow(request, flow)
         return redirect_to("customer.flow.contact", kind=kind)
 
@@ -192,7 +193,7 @@ class StartMoveController(Controller):
             return form_page(
                 "customer/flow_contact.html", await _context(request, db_session, kind, form=form, customer=customer)
             )
-        flow.update(phone=form.phone.data.strip(), email=form.email.data.strip())
+        flow.update(phone=filled(form.phone.data).strip(), email=filled(form.email.data).strip())
         _save_flow(request, flow)
         return redirect_to("customer.flow.deposit", kind=kind)
 

@@ -14,6 +14,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.urls import redirect_to
 
 from .. import forms, service_requests
@@ -54,8 +55,8 @@ class StopController(Controller):
                 actor,
                 policy,
                 current,
-                stop_on=form.stop_on.data,
-                forwarding_address=form.forwarding_address.data,
+                stop_on=filled(form.stop_on.data),
+                forwarding_address=filled(form.forwarding_address.data),
                 today=today,
             )
         except tenancy.RequestRefused as exc:

@@ -12,7 +12,7 @@ from portal.accounts import access, tenancy
 from portal.accounts.models import Account, Premise
 from portal.accounts.policy import Policy
 from portal.web.deps import DbSession
-from portal.web.forms import AddressSearchForm
+from portal.web.forms import AddressSearchForm, filled
 
 from .. import navigation, services
 from ..forms import MedicalAlertForm, NoteForm
@@ -52,4 +52,8 @@ async def address_search(
         return search, [], 200
     if not search.validate():
         return search, [], 400
-    return search, await tenancy.find_premises(db_session, search.q.data, search.zip.data or None, limit=20), 200
+    return (
+        search,
+        await tenancy.find_premises(db_session, filled(search.q.data), search.zip.data or None, limit=20),
+        200,
+    )

@@ -10,6 +10,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.urls import redirect_to
 
 from .. import services
@@ -42,7 +43,7 @@ class AccountController(Controller):
         form = await NoteForm.from_request(request)
         if not form.validate():
             return await account_page(request, db_session, today, policy, account, 400, note_form=form)
-        await services.add_note(db_session, actor, account, form.body.data)
+        await services.add_note(db_session, actor, account, filled(form.body.data))
         flash(request, _("Note added."), "success")
         return redirect_to("staff.account", number=account.number, anchor="notes")
 
@@ -61,7 +62,7 @@ class AccountController(Controller):
         if form.validate():
             try:
                 until = await services.certify_medical(
-                    db_session, actor, account, policy, form.certified_on.data, today
+                    db_session, actor, account, policy, filled(form.certified_on.data), today
                 )
             except DomainError as exc:
                 form.add_error("certified_on", exc.message)

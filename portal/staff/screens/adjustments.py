@@ -13,6 +13,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.urls import redirect_to
 
 from .. import adjustments
@@ -94,7 +95,7 @@ class AdjustmentController(Controller):
                 preview = await adjustments.preview(db_session, account, kind, form.data_for_rule(), today, policy)
                 return await _page(db_session, policy, account, kind_value, form, preview=preview)
             adjustment = await adjustments.request(
-                db_session, actor, account, kind, form.data_for_rule(), form.reason.data, today, policy
+                db_session, actor, account, kind, form.data_for_rule(), filled(form.reason.data), today, policy
             )
         except DomainError as exc:
             form.add_error(refusal_field(form, exc, KIND_FIELD[kind_value]), exc.message)

@@ -44,6 +44,7 @@ async def _page(
 async def _letters_response(request: Request, public_url: str, found: list[cutoff.Letter], filename: str) -> Response:
     """Render each letter in its customer's language, then the document (in that language when there is one letter)."""
     engine = request.app.template_engine
+    assert engine is not None  # the app is always built with its template config
     sections = []
     for letter in found:
         with use_locale(letter.language):

@@ -14,6 +14,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.urls import redirect_to
 
 from .. import cashier, services
@@ -70,7 +71,7 @@ class CounterController(Controller):
         drawer = await cashier.open_drawer_of(db_session, request.user.id)
         if not form.validate() or drawer is None:
             return await _page(request, db_session, 400, pay_form=form)
-        account = await services.account_numbered(db_session, form.account_number.data)
+        account = await services.account_numbered(db_session, filled(form.account_number.data))
         if account is None:
             form.add_error("account_number", _("No account has this number."))
             return await _page(request, db_session, 400, pay_form=form)
@@ -102,7 +103,7 @@ class CounterController(Controller):
         form = await VoidForm.from_request(request)
         if not form.validate():
             return await _receipt_page(db_session, number, form, 400)
-        await cashier.request_void(db_session, actor, number, form.reason.data)
+        await cashier.request_void(db_session, actor, number, filled(form.reason.data))
         flash(request, _("Void asked for: a second person must confirm it."), "warning")
         return redirect_to("staff.drawer.voids")
 

@@ -17,6 +17,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.urls import redirect_to, url
 
 from .. import services
@@ -123,9 +124,9 @@ class MoveServiceController(Controller):
                 actor,
                 policy,
                 account,
-                stop_on=form.stop_on.data,
+                stop_on=filled(form.stop_on.data),
                 premise_id=premise.id,
-                start_on=form.start_on.data,
+                start_on=filled(form.start_on.data),
                 today=today,
                 letter=form.letter_or_none(),
                 link_user_id=await services.resident_login(

@@ -21,6 +21,7 @@ from portal.settings import Settings
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.payments import context_or_none
 from portal.web.urls import redirect_to
 
@@ -99,7 +100,7 @@ class StaffRefundController(Controller):
                     account,
                     amount_cents=form.amount_cents,
                     method=form.method.data,
-                    reason=form.reason.data,
+                    reason=filled(form.reason.data),
                     check_number=form.check_number.data or "",
                     claim_key=f"staff:{form.claim.data}",
                 )

@@ -18,6 +18,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
+from portal.web.forms import filled
 from portal.web.urls import redirect_to, url
 
 from .. import services
@@ -102,7 +103,7 @@ class StartServiceController(Controller):
         form = await StartServiceForm.from_request(request)
         customer = None
         if form.validate() and (form.customer_account.data or "").strip():
-            customer = await services.customer_by_account_number(db_session, form.customer_account.data)
+            customer = await services.customer_by_account_number(db_session, filled(form.customer_account.data))
             if customer is None:
                 form.add_error("customer_account", _("No account has this number."))
         if form.errors:
@@ -113,7 +114,7 @@ class StartServiceController(Controller):
                 actor,
                 policy,
                 premise_id=premise.id,
-                start_on=form.start_on.data,
+                start_on=filled(form.start_on.data),
                 today=today,
                 customer=customer,
                 identity=None if customer else form.identity(),
