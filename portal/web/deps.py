@@ -29,7 +29,7 @@ CurrentPolicy = NamedDependency[Policy]
 CurrentActor = NamedDependency[Actor]
 
 
-def _today(settings: Settings) -> dt.date:
+def _today(settings: AppSettings) -> dt.date:
     return clock.today_in(settings.timezone)
 
 
