@@ -6,7 +6,7 @@ from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
 from portal.i18n import lazy_gettext as _
-from portal.web.forms import AccountNumber, Form, Zip
+from portal.web.forms import Form, LinkAccountForm
 
 
 class EmailCodeRequestForm(Form):
@@ -29,27 +29,6 @@ class EmailCodeForm(Form):
             Regexp(r"^\s*\d{6}\s*$", message=_("The code is 6 digits.")),
         ],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "6"},
-    )
-
-
-class LinkAccountForm(Form):
-    """Proof that a person holds an account: used to sign up and, signed in, to link more accounts."""
-
-    account_number = StringField(
-        _("Account number"),
-        validators=[DataRequired(_("Enter your account number.")), AccountNumber()],
-        description=_("9 digits, at the top of your bill."),
-        render_kw={"inputmode": "numeric", "autocomplete": "off"},
-    )
-    zip_code = StringField(
-        _("ZIP code of the service address"),
-        validators=[DataRequired(_("Enter the ZIP code of the service address.")), Zip()],
-        render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"},
-    )
-    last_name = StringField(
-        _("Last name on the account (or business name)"),
-        validators=[DataRequired(_("Enter the last name on the account.")), Length(max=160)],
-        render_kw={"autocomplete": "family-name"},
     )
 
 

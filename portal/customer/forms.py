@@ -8,9 +8,15 @@ from typing import Any
 from wtforms import BooleanField, EmailField, FileField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from portal.auth.forms import LinkAccountForm  # noqa: F401 - the same proof as at sign-up
 from portal.i18n import lazy_gettext as _
-from portal.web.forms import PHONE, AddressSearchForm, DateField, Form, LetterOfCreditForm  # noqa: F401 - shared with the console
+from portal.web.forms import (  # noqa: F401 - shared with the console and sign-up
+    PHONE,
+    AddressSearchForm,
+    DateField,
+    Form,
+    LetterOfCreditForm,
+    LinkAccountForm,
+)
 
 
 class ChooseAddressForm(Form):

@@ -181,6 +181,28 @@ class AddressSearchForm(Form):
 LETTER_FIELDS = ("utility", "service_from", "service_to", "late_payments", "disconnects", "returned_payments")
 
 
+class LinkAccountForm(Form):
+    """Proof that a person holds an account: used to sign up and, signed in, to link more
+    accounts (both sides show it, so it lives here)."""
+
+    account_number = StringField(
+        _("Account number"),
+        validators=[DataRequired(_("Enter your account number.")), AccountNumber()],
+        description=_("9 digits, at the top of your bill."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    zip_code = StringField(
+        _("ZIP code of the service address"),
+        validators=[DataRequired(_("Enter the ZIP code of the service address.")), Zip()],
+        render_kw={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "10"},
+    )
+    last_name = StringField(
+        _("Last name on the account (or business name)"),
+        validators=[DataRequired(_("Enter the last name on the account.")), Length(max=160)],
+        render_kw={"autocomplete": "family-name"},
+    )
+
+
 class LetterOfCreditForm(Form):
     """What a letter of credit from a prior utility shows (the deposit rule checks it): the resident's deposit step
     and the console's start and move forms. `check_letter` validates these fields when the letter is offered."""
