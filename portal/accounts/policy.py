@@ -11,8 +11,14 @@ import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from typing import Any
+
+# The largest single amount of money anyone may enter (a payment, a charge, an adjustment, a refund): a hard bound
+# on input that no utility's bill reaches, not a setting. Forms, the lockbox file and the payment rules share it.
+MAX_DOLLARS = Decimal("1000000.00")
+MAX_CENTS = int(MAX_DOLLARS * 100)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,9 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from portal.accounts.policy import Policy
+from portal.accounts.policy import MAX_CENTS, Policy
 from portal.i18n import format_money
 from portal.i18n import gettext as _
-from portal.web.params import MAX_CENTS
 
 # No 0/O or 1/I: a confirmation number read over the phone is not misheard.
 CONFIRMATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"

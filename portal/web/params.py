@@ -24,11 +24,10 @@ from litestar.routes import base as _routes
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from portal.accounts.policy import MAX_CENTS, MAX_DOLLARS  # noqa: F401 - the bound forms and parsers check
 from portal.i18n import gettext
 
 ID_MAX = 2**63 - 1
-MAX_DOLLARS = Decimal("1000000.00")
-MAX_CENTS = int(MAX_DOLLARS * 100)
 DATE_MIN = dt.date(1900, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
 

@@ -94,3 +94,47 @@ def test_the_guard_sees_every_kind_of_import() -> None:
         (3, "portal.demo", True),
         (5, "portal.demo.city", False),
     ]
+
+
+SIDES = ("portal.customer", "portal.field", "portal.staff", "portal.auth")
+DOMAIN = ("portal.accounts", "portal.billing", "portal.payments")
+# The one route the payments part serves is Stripe's signed webhook; it is the only web code a domain part holds.
+DOMAIN_WEB_ALLOWED = {PORTAL / "payments" / "routes.py"}
+
+
+def _part(name: str, parts: tuple[str, ...]) -> str | None:
+    return next((part for part in parts if name == part or name.startswith(part + ".")), None)
+
+
+def _all_imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    module, is_package = _module_name(path), path.name == "__init__.py"
+    return [(node.lineno, name) for node in ast.walk(tree) for name in _imported(node, module, is_package)]
+
+
+def test_no_side_imports_another_side() -> None:
+    offenders = []
+    for path in sorted(PORTAL.rglob("*.py")):
+        side = _part(_module_name(path), SIDES)
+        if side is None:
+            continue
+        offenders += [
+            f"{path.relative_to(PORTAL.parent)}:{line} imports {name}"
+            for line, name in _all_imports(path)
+            if _part(name, SIDES) not in (None, side)
+        ]
+    assert offenders == []
+
+
+def test_the_domain_imports_no_side_and_no_web_code() -> None:
+    """Accounts, billing and payments are used by every side; they import none of them, nor the web layer (mail and
+    pages are given to them), so a job or the CLI can run them without an app."""
+    offenders = []
+    for path in sorted(PORTAL.rglob("*.py")):
+        if _part(_module_name(path), DOMAIN) is None:
+            continue
+        for line, name in _all_imports(path):
+            web = name == "portal.web" or name.startswith("portal.web.") or name.startswith("litestar")
+            if _part(name, SIDES) or name.startswith("portal.mail") or (web and path not in DOMAIN_WEB_ALLOWED):
+                offenders.append(f"{path.relative_to(PORTAL.parent)}:{line} imports {name}")
+    assert offenders == []
