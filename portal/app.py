@@ -91,9 +91,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[ControllerRouterHandler] = [
         *AUTH_ROUTES,
         *pages.ROUTES,
-        *CUSTOMER_ROUTES,  # type: ignore[list-item]  # pending the i13 merge: this ROUTES infers as list[object]
+        *CUSTOMER_ROUTES,
         *FIELD_ROUTES,
-        *PAYMENT_ROUTES,  # type: ignore[list-item]  # pending the i13 merge: this ROUTES is typed list[object]
+        *PAYMENT_ROUTES,
         *STAFF_ROUTES,
         create_static_files_router(
             path="/static",

@@ -77,7 +77,7 @@ async def deliver_pending(maker: async_sessionmaker[AsyncSession], settings: Set
     sent = 0
     async with maker() as session, session.begin():
         query = select(MailMessage).where(MailMessage.sent_at.is_(None), MailMessage.error.is_(None)).limit(limit)
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         for message in await session.scalars(query):
             try:

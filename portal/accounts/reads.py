@@ -12,7 +12,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -146,7 +146,20 @@ def average_daily(reads: Sequence[tuple[dt.datetime, int]], meter: MeterFacts) -
     return gallons / days
 
 
-def facts_of(meter: Meter) -> MeterFacts:
+class MeterLike(Protocol):
+    """What the read checks need of a meter: a Meter row, or the few columns the field sync loads of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def size(self) -> str: ...
+    @property
+    def dials(self) -> int: ...
+    @property
+    def multiplier(self) -> int: ...
+
+
+def facts_of(meter: MeterLike) -> MeterFacts:
     return MeterFacts(size=meter.size, dials=meter.dials, multiplier=meter.multiplier)
 
 
@@ -205,7 +218,7 @@ async def history(session: AsyncSession, policy: Policy, meter: Meter, before: d
 
 def new_read(
     actor: Actor,
-    meter: Meter,
+    meter: MeterLike,
     *,
     value: int,
     read_at: dt.datetime,

@@ -547,7 +547,7 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
     orders and each side's demo data."""
     order = [Premise, Customer, Account, Service, Meter, User, UserAccount, MeterRead]
     counts = {}
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         # The whole history is one transaction: let SQLite keep its pages in memory (256 MB at most) rather than
         # reading them back from the write-ahead log (this connection only; the pool's others keep the default).
         await session.execute(text("PRAGMA cache_size = -262144"))
@@ -557,7 +557,7 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
             await session.execute(insert(model).execution_options(render_nulls=True), items[offset : offset + 5000])
         counts[model.__tablename__] = len(items)
         progress(f"  {model.__tablename__}: {len(items):,}")
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         for model in order:
             if "id" in model.__table__.c:
                 table = model.__tablename__

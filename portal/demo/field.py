@@ -67,16 +67,18 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
 
     reads = await _orders(session, luis, WorkOrderKind.READ)
     if reads:
-        premise = await session.get(Premise, reads[0].premise_id)
+        premise = await session.get_one(Premise, reads[0].premise_id)
         premise.hazards = "Dog in yard: call first"
     disconnects = await _orders(session, luis, WorkOrderKind.DISCONNECT)
     homes = [
-        o for o in disconnects if (await session.get(Account, o.account_id)).account_class == AccountClass.RESIDENTIAL
+        o
+        for o in disconnects
+        if (await session.get_one(Account, o.account_id)).account_class == AccountClass.RESIDENTIAL
     ]
     disconnects = homes[:1] + [o for o in disconnects if o not in homes[:1]]
     if disconnects:
-        account = await session.get(Account, disconnects[0].account_id)
-        customer = await session.get(Customer, account.customer_id)
+        account = await session.get_one(Account, disconnects[0].account_id)
+        customer = await session.get_one(Customer, account.customer_id)
         customer.medical_alert_until = today + dt.timedelta(days=25)  # certified after the order went out
 
     # Yesterday's disconnect (any technician's), paid this morning: Luis restores it today.
@@ -101,7 +103,7 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
             completed_at=dt.datetime.combine(today - dt.timedelta(days=1), dt.time(16, 20), dt.UTC),
         )
         done.due_on = today - dt.timedelta(days=1)
-        account = await session.get(Account, done.account_id)
+        account = await session.get_one(Account, done.account_id)
         account.status = AccountStatus.DISCONNECTED
         await workorders.create(
             session,

@@ -213,8 +213,8 @@ class History:
         if self.active_arrangements:
             from portal.staff import arrangements
 
-            tally = await arrangements.check(self.session, self.job, on=day)
-            self.active_arrangements -= tally.completed + tally.broken
+            settled = await arrangements.check(self.session, self.job, on=day)
+            self.active_arrangements -= settled.completed + settled.broken
         for account_id, promised_on in self.pending_extensions.pop(day, []):
             await self.ask_extension(account_id, day, promised_on)
         for account_id in self.pending_arrangements.pop(day, []):
@@ -348,7 +348,7 @@ class History:
     async def ask_extension(self, account_id: int, day: dt.date, promised_on: dt.date) -> None:
         """Asked through the rule as a resident would; kept or broken is then up to the planned payment's day and
         the real extension check."""
-        account = await self.session.get(Account, account_id)
+        account = await self.session.get_one(Account, account_id)
         try:
             result = await extensions.request(
                 self.session, self.job, self.policy, account, promised_on=promised_on, today=day
@@ -362,7 +362,7 @@ class History:
     async def grant_arrangement(self, account_id: int, day: dt.date) -> None:
         from portal.staff import account_actions
 
-        account = await self.session.get(Account, account_id)
+        account = await self.session.get_one(Account, account_id)
         actor = Actor(self.csr.id, self.csr.email, Origin.WEB, self.csr.role) if self.csr else self.job
         try:
             arrangement = await account_actions.grant_arrangement(
@@ -389,7 +389,7 @@ class History:
     async def move_out_and_in(self, account_id: int, day: dt.date, stop_on: dt.date) -> None:
         """A customer asks to stop service two weeks ahead; a new one asks to start the next day at that address and
         is quoted a deposit by the rule from the address's bills. The orders are done on their days."""
-        account = await self.session.get(Account, account_id)
+        account = await self.session.get_one(Account, account_id)
         start_on = self.policy.next_business_day(stop_on + dt.timedelta(days=1))
         first, last = self.rnd.choice(NEW_FIRST), self.rnd.choice(NEW_LAST)
         identity = tenancy.Identity(
@@ -422,7 +422,8 @@ class History:
                 )
         except DomainError:
             return  # a holiday in the way: this one stays
-        self.order_days[stop_on].append(stop.stop_order_id)
+        if stop.stop_order_id is not None:  # a stop always makes its order; the type allows a stop without one
+            self.order_days[stop_on].append(stop.stop_order_id)
         self.order_days[start_on].append(start.order.id)
         self.habits[start.account.id] = Habit("card", "ontime")
         self.counts["move"] += 1
@@ -430,9 +431,9 @@ class History:
     async def complete_order(self, order_id: int, day: dt.date) -> None:
         """The technician's visit: a stop takes the final read (between the month's reads on the meter's register),
         a start turns service on; the account's status and service dates follow from the order."""
-        order = await self.session.get(WorkOrder, order_id)
+        order = await self.session.get_one(WorkOrder, order_id)
         tech = (
-            await self.session.get(User, self.technicians[order_id % len(self.technicians)])
+            await self.session.get_one(User, self.technicians[order_id % len(self.technicians)])
             if self.technicians
             else None
         )
@@ -440,7 +441,7 @@ class History:
         at = dt.datetime.combine(day, dt.time(11, 15), self.zone).astimezone(dt.UTC)
         result: dict[str, object] = {"action": "complete_order"}
         if order.kind == WorkOrderKind.STOP and order.meter_id is not None:
-            meter = await self.session.get(Meter, order.meter_id)
+            meter = await self.session.get_one(Meter, order.meter_id)
             before = (
                 await self.session.execute(
                     select(MeterRead.value, MeterRead.read_at)
@@ -467,7 +468,7 @@ class History:
         await service_state.order_completed(self.session, actor, order, action=str(result["action"]), day=day)
 
     async def disconnect(self, account_id: int, day: dt.date) -> None:
-        account = await self.session.get(Account, account_id)
+        account = await self.session.get_one(Account, account_id)
         tech = self.technicians[account_id % len(self.technicians)] if self.technicians else None
         order = await workorders.create(
             self.session,
@@ -492,7 +493,7 @@ class History:
         self.counts["disconnect"] += 1
 
     async def restore(self, account_id: int, day: dt.date) -> None:
-        account = await self.session.get(Account, account_id)
+        account = await self.session.get_one(Account, account_id)
         order = await workorders.open_for(self.session, account, WorkOrderKind.RESTORE)
         if order is None:
             return  # not paid after all

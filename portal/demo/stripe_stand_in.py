@@ -25,7 +25,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 # ACH test account numbers (Stripe's documented test numbers): these fail as Stripe's do.
 ACH_FAILURES = {
@@ -43,8 +43,8 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
     from localstripe.webhooks import schedule_webhook
 
     # Several stand-ins run on one machine: never share localstripe's /tmp pickle between them.
-    r.Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
-    r.Store.try_load_from_disk = lambda self: None  # type: ignore[method-assign]
+    r.Store.dump_to_disk = lambda self: None
+    r.Store.try_load_from_disk = lambda self: None
 
     def event(kind: str, obj: Any) -> None:
         schedule_webhook(r.Event(kind, obj))
@@ -115,7 +115,7 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
         self.customer = None
         self.metadata = metadata or {}
 
-    r.PaymentMethod.__init__ = payment_method_init  # type: ignore[method-assign]
+    r.PaymentMethod.__init__ = payment_method_init
     pm_declined = r.PaymentMethod._charging_is_declined
 
     def charging_is_declined(self: Any) -> bool:
@@ -123,8 +123,8 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
             return self._ach_account in ACH_FAILURES
         return pm_declined(self)
 
-    r.PaymentMethod._charging_is_declined = charging_is_declined  # type: ignore[method-assign]
-    pm_list = r.PaymentMethod._api_list_all.__func__  # type: ignore[attr-defined]
+    r.PaymentMethod._charging_is_declined = charging_is_declined
+    pm_list = r.PaymentMethod._api_list_all.__func__
 
     @classmethod  # type: ignore[misc]
     def list_payment_methods(
@@ -141,14 +141,14 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
             return li
         return pm_list(cls, url, customer=customer, type=type, limit=limit, starting_after=starting_after)
 
-    r.PaymentMethod._api_list_all = list_payment_methods  # type: ignore[assignment]
+    r.PaymentMethod._api_list_all = list_payment_methods
 
     # ---- charges: ACH settles later, failures say why, and Stripe's charge events -------------------------------
     def is_async(self: Any) -> bool:
         pm = r.PaymentMethod._api_retrieve(self.payment_method)
         return pm.type in ("sepa_debit", "us_bank_account")
 
-    r.Charge._is_async_payment_method = is_async  # type: ignore[method-assign]
+    r.Charge._is_async_payment_method = is_async
 
     def set_auth_failure(self: Any) -> None:
         pm = r.PaymentMethod._api_retrieve(self.payment_method)
@@ -162,7 +162,7 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
             self.failure_message = "Your card was declined."
         event("charge.failed", self)
 
-    r.Charge._set_auth_failure = set_auth_failure  # type: ignore[method-assign]
+    r.Charge._set_auth_failure = set_auth_failure
     trigger = r.Charge._trigger_payment
 
     def trigger_payment(self: Any, on_success: Any = None) -> None:
@@ -192,7 +192,7 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
         asyncio.ensure_future(settle())
         return None
 
-    r.Charge._trigger_payment = trigger_payment  # type: ignore[method-assign]
+    r.Charge._trigger_payment = trigger_payment
 
     # ---- payment intents: payment_method_types kept, mandates, processing event -------------------------------
     pi_init = r.PaymentIntent.__init__
@@ -217,7 +217,7 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
         self.mandate = mandate
         self._mandate_data = mandate_data
 
-    r.PaymentIntent.__init__ = payment_intent_init  # type: ignore[method-assign]
+    r.PaymentIntent.__init__ = payment_intent_init
     create_charge = r.PaymentIntent._create_charge
 
     def payment_intent_create_charge(self: Any, on_failure_now: Any) -> None:
@@ -234,7 +234,7 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
         if self.latest_charge is not None and self.latest_charge.status == "pending":
             event("payment_intent.processing", self)
 
-    r.PaymentIntent._create_charge = payment_intent_create_charge  # type: ignore[method-assign]
+    r.PaymentIntent._create_charge = payment_intent_create_charge
 
     # ---- refunds: capped at what is left, and charge.refunded -------------------------------------------------
     refund_init = r.Refund.__init__
@@ -269,7 +269,7 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
         if charge_obj is not None:
             event("charge.refunded", charge_obj)
 
-    r.Refund.__init__ = refund_init_capped  # type: ignore[method-assign]
+    r.Refund.__init__ = refund_init_capped
 
     # ---- setup intents for bank accounts ---------------------------------------------------------------------
     si_init = r.SetupIntent.__init__
@@ -282,7 +282,7 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
         self.payment_method_types = types
         self.mandate = None
 
-    r.SetupIntent.__init__ = setup_intent_init  # type: ignore[method-assign]
+    r.SetupIntent.__init__ = setup_intent_init
 
     # ---- routes localstripe lacks (checked before its own auth: they authenticate themselves) -----------------
     def authenticated(request: web.Request, data: dict[str, Any], client_secret_of: Any = None) -> None:
@@ -420,7 +420,11 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
                 )
             response = await dispatch(request, handler)
             if isinstance(response, web.Response) and response.status < 500:
-                answered[key] = (fingerprint, response.status, response.body or b"")
+                answered[key] = (
+                    fingerprint,
+                    response.status,
+                    cast(bytes, response.body or b""),
+                )  # json_response bodies are bytes
             return response
 
     async def dispatch(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -428,7 +432,9 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
             found = pattern.match(request.path) if request.method == method else None
             if found:
                 data = await server.get_post_data(request, remove_auth=False) or {}
-                obj = await func(_MatchProxy(request, found.groupdict()), data)
+                obj = await func(
+                    cast(web.Request, _MatchProxy(request, found.groupdict())), data
+                )  # a Request with match_info
                 return server.json_response(obj._export())
         return await handler(request)
 
@@ -442,7 +448,7 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
     for resource in list(server.app.router.resources()):
         if resource.canonical == "/js.stripe.com/v3/":
             for route in resource:
-                route._handler = stripe_js  # type: ignore[attr-defined]
+                route._handler = stripe_js
     return server.app
 
 

@@ -64,7 +64,7 @@ def parse_batch(body: object, limit: int) -> tuple[list[sync.Mutation], list[dic
                 order_id=order_id,
                 base_version=base_version if isinstance(base_version, int) else None,
                 payload=item.get("payload") or {},
-                photo_ids=tuple(valid_uuid(p) for p in photo_ids),
+                photo_ids=tuple(str(uuid.UUID(str(p))) for p in photo_ids),  # each checked by valid_uuid above
             )
         )
     return mutations, answers

@@ -39,7 +39,7 @@ def parse_cursor(cursor: str | None) -> dt.datetime | None:
 
 
 def _has_dog(hazards: str | None) -> bool:
-    return bool(hazards) and "dog" in hazards.lower()
+    return hazards is not None and "dog" in hazards.lower()
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:

@@ -241,7 +241,7 @@ class Batch:
         ]
         if reading:
             since = min(at for _meter, at in reading) - dt.timedelta(days=self.ctx.policy.read_history_days)
-            meter_ids = sorted({meter.id for meter, _at in reading})
+            meter_ids = sorted({meter.id for meter, _at in reading if meter is not None})
             for meter_id, found in (await reads.recent_reads(session, meter_ids, since)).items():
                 self.read_history[meter_id] = [(read_at, 0, value) for read_at, value in found]
 
@@ -355,13 +355,16 @@ class Batch:
                     answer = _rejected(
                         m,
                         "disconnect_hold",
-                        holds.hold_message(hold, order.id, self.holds.get(order.account_id, holds.HoldFacts())),
+                        holds.hold_message(
+                            hold, order.id, self.holds.get(order.account_id or 0, holds.HoldFacts())
+                        ),  # a hold is only found for an order with an account
                         order,
                         hold=hold,
                     )
                 elif decision.apply:
                     _check_meter(m, meter, facts)
-                    check = self._check_read(meter, facts) if _needs_read(m, facts) else None
+                    # _check_meter has refused an action that needs a read of an order without a meter.
+                    check = self._check_read(meter, facts) if meter is not None and _needs_read(m, facts) else None
                     if (
                         check is not None
                         and not facts.get("confirmed")
@@ -415,12 +418,14 @@ class Batch:
             except (rules.InvalidAction, Conflict) as problem:
                 answer = _rejected(m, "invalid", problem.message, order)
         digest = m.digest()
+        user_id = ctx.actor.user_id
+        assert user_id is not None  # only a signed-in technician syncs
         self.mutation_rows.append(
             sync_exceptions.SyncOutcome(
                 mutation_id=m.mutation_id,
                 device_id=m.device_id,
                 seq=m.seq,
-                user_id=ctx.actor.user_id,
+                user_id=user_id,
                 kind=m.kind,
                 work_order_id=order.id if order else None,
                 payload={
@@ -435,7 +440,7 @@ class Batch:
                 exception_code=exception_code,
             )
         )
-        self.stored[m.mutation_id] = StoredMutation(digest, ctx.actor.user_id, status, answer)
+        self.stored[m.mutation_id] = StoredMutation(digest, user_id, status, answer)
         return answer
 
     async def write(self) -> None:

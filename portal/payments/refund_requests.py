@@ -167,7 +167,7 @@ async def request_refund(
             session.add(request)
             await session.flush()
     except IntegrityError:  # the same form sent twice at the same moment: the other request is the one
-        return await session.scalar(select(RefundRequest).where(RefundRequest.claim_key == claim_key))
+        return (await session.scalars(select(RefundRequest).where(RefundRequest.claim_key == claim_key))).one()
     await audit.record(
         session,
         actor,
@@ -191,7 +191,7 @@ async def decide(
     """A supervisor other than the requester sends (approves) or rejects a waiting refund, once. The credit is
     checked again: the balance may have changed since the request."""
     query = select(RefundRequest).where(RefundRequest.id == request_id)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     request = await session.scalar(query)
     if request is None:

@@ -96,7 +96,7 @@ async def refund(
             )
         except stripe.StripeError as exc:
             raise PaymentProblem(
-                _("Stripe refused the refund: %(message)s", message=exc.user_message or str(exc))
+                _("Stripe refused the refund: %(reason)s", reason=exc.user_message or str(exc))
             ) from exc
         row.stripe_refund_id = answer.id
         await _post_refund(session, actor, row, answer)
@@ -218,7 +218,7 @@ async def reconcile(session: AsyncSession, ctx: Context, day: dt.date) -> tuple[
             .where(OnlinePayment.created_at >= start, OnlinePayment.created_at < end, reversal.id.is_(None))
         )
     ).all()
-    ours = {key: -int(cents) for key, cents in rows}
+    ours = {key: -int(cents) for key, cents in rows if key is not None}  # every online payment has its intent id
     charges = await ctx.gateway.list_charges_since(int(start.timestamp()) - 1)
     theirs: dict[str, int] = {}
     for charge in charges:

@@ -7,6 +7,7 @@ import logging
 
 import stripe
 from litestar import Request, Response, post
+from litestar.types import ControllerRouterHandler
 
 from portal.web.deps import AppSettings, DbSession
 from portal.web.payments import payments_context
@@ -38,4 +39,4 @@ async def webhook(request: Request, db_session: DbSession, settings: AppSettings
     return Response({"received": True, "outcome": outcome}, status_code=200)
 
 
-ROUTES: list[object] = [webhook]
+ROUTES: list[ControllerRouterHandler] = [webhook]

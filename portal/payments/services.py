@@ -64,7 +64,7 @@ class Context:
 
 async def locked(session: AsyncSession, query: Any) -> Any:
     """The row, locked for this transaction on PostgreSQL (SQLite serialises writers anyway)."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return await session.scalar(query)
 

@@ -25,7 +25,7 @@ async def record_event(session: AsyncSession, event_id: str, kind: str, object_i
     if await session.get(StripeEvent, event_id) is not None:
         return False
     row = StripeEvent(id=event_id, type=kind, object_id=object_id_)
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         # pysqlite opens no transaction before a SAVEPOINT, so releasing one that is the transaction's first write
         # would commit it at once; SQLite serialises writers, so a plain insert is enough here.
         session.add(row)

@@ -3,9 +3,11 @@ endpoints sit with the screen whose script calls them."""
 
 from __future__ import annotations
 
+from litestar.types import ControllerRouterHandler
+
 from .settings import SettingsController
 from .signin import SignInController
 from .signout import signout
 from .signup import SignUpController
 
-ROUTES = [SignInController, SignUpController, SettingsController, signout]
+ROUTES: list[ControllerRouterHandler] = [SignInController, SignUpController, SettingsController, signout]

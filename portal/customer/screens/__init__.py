@@ -7,6 +7,8 @@ account through the login's links, so another resident's account answers "not fo
 
 from __future__ import annotations
 
+from litestar.types import ControllerRouterHandler
+
 from .autopay import ROUTES as AUTOPAY_ROUTES
 from .bills import BillsController
 from .checkout import ROUTES as CHECKOUT_ROUTES
@@ -21,7 +23,7 @@ from .start_move import StartMoveController
 from .stop import StopController
 from .usage import UsageController
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     landing,
     HomeController,
     BillsController,

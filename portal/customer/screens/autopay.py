@@ -7,6 +7,7 @@ import stripe
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
+from litestar.types import ControllerRouterHandler
 
 from portal.accounts import access
 from portal.accounts.models import BankDraftStatus
@@ -144,4 +145,4 @@ class AutopayController(Controller):
         return redirect_to("payments.autopay", number=account.number)
 
 
-ROUTES: list[object] = [AutopayController]
+ROUTES: list[ControllerRouterHandler] = [AutopayController]

@@ -8,6 +8,7 @@ import logging
 import stripe
 from litestar import Controller, Request, get
 from litestar.response import Redirect, Template
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access
@@ -126,4 +127,4 @@ class PaymentController(Controller):
         return Template("payments/receipt.html", context={"payment": payment, "account": account})
 
 
-ROUTES: list[object] = [PaymentController]
+ROUTES: list[ControllerRouterHandler] = [PaymentController]

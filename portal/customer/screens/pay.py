@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access, numbers, throttle
@@ -191,4 +192,4 @@ class PayController(Controller):
         return redirect_to("payments.checkout", confirmation=payment.confirmation)
 
 
-ROUTES: list[object] = [PayController]
+ROUTES: list[ControllerRouterHandler] = [PayController]

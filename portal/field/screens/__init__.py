@@ -3,8 +3,10 @@ uploads, one module per screen or resource."""
 
 from __future__ import annotations
 
+from litestar.types import ControllerRouterHandler
+
 from .orders import OrdersController
 from .photos import PhotosController
 from .sync_api import SyncController
 
-ROUTES = [OrdersController, SyncController, PhotosController]
+ROUTES: list[ControllerRouterHandler] = [OrdersController, SyncController, PhotosController]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from litestar.types import ControllerRouterHandler
+
 from .account import AccountController
 from .actions import AccountActionController
 from .adjustments import AdjustmentController
@@ -20,7 +22,7 @@ from .reports import ReportController
 from .start import StartServiceController
 from .walkin import WalkinController
 
-ROUTES = [
+ROUTES: list[ControllerRouterHandler] = [
     HomeController,
     AccountController,
     AdjustmentController,

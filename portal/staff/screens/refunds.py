@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access, refund_queue
@@ -144,4 +145,4 @@ class StaffRefundController(Controller):
         return redirect_to("staff.approvals")
 
 
-ROUTES: list[object] = [StaffRefundController]
+ROUTES: list[ControllerRouterHandler] = [StaffRefundController]
