@@ -1,4 +1,4 @@
-"""Applying a phone's outbox (docs/design.md, section 5): each mutation at most once, with its id stored in the same
+"""Applying a phone's outbox (docs/field-sync.md): each mutation at most once, with its id stored in the same
 transaction as its effect; the answer is applied, duplicate, rejected or retry_later.
 
 A batch runs in one transaction (`Batch`: a few queries up front, a few multi-row statements at the end); any
