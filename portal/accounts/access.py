@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
-from . import numbers
-from .errors import NotFound
+from . import numbers, throttle
+from .errors import DomainError, NotFound, RateLimited
 from .models import STAFF_ROLES, Account, Customer, Premise, Role, UserAccount
 
 
@@ -89,3 +91,41 @@ async def link(session: AsyncSession, user_id: int, account_id: int) -> bool:
     session.add(UserAccount(user_id=user_id, account_id=account_id))
     await session.flush()
     return True
+
+
+async def match_by_details(
+    session: AsyncSession,
+    maker: Any,
+    ip: str,
+    *,
+    account_number: str,
+    zip_code: str,
+    last_name: str,
+    user_id: int | None = None,
+) -> Account:
+    """The account these details name (number, service ZIP, last name as on the bill), for signing up or, signed in,
+    linking one more; a miss counts against the asker's address, the account and (signed in) the login.
+
+    Sign-up and linking share the buckets, so a person gets no more guesses by asking from inside a login. The counts
+    go through their own sessions (`maker`), so they stay when the request's work is rolled back."""
+    number = "".join(ch for ch in account_number if "0" <= ch <= "9")
+    buckets = [("link_fail_ip", ip, 10, _HOUR), ("link_fail_acct", number, 6, _DAY)]
+    if user_id is not None:
+        buckets.append(("link_fail_user", str(user_id), 10, _DAY))
+    for bucket, key, limit, window in buckets:
+        if await throttle.is_limited(maker, bucket, key, limit=limit, window=window):
+            raise RateLimited(_("Too many tries. For your security, wait and try again tomorrow, or call us."))
+    account = await match_account(session, number, zip_code, last_name)
+    if account is None:
+        for bucket, key, _limit, _window in buckets:
+            await throttle.hit(maker, bucket, key)
+        raise DomainError(
+            _(
+                "We could not match those details. Check the account number, the service ZIP code and the last name as they appear on your bill."
+            )
+        )
+    return account
+
+
+_HOUR = dt.timedelta(hours=1)
+_DAY = dt.timedelta(days=1)

@@ -11,9 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access, throttle
-from portal.accounts.errors import DomainError, RateLimited
 from portal.accounts.models import Account, SignInCode, User
-from portal.i18n import gettext as _
 from portal.settings import Settings
 
 from . import passkeys, services
@@ -118,18 +116,6 @@ async def match_for_signup(
     session: AsyncSession, maker: Any, ip: str, *, account_number: str, zip_code: str, last_name: str
 ) -> Account:
     """The account these details name (number, service ZIP, last name as on the bill); a miss counts."""
-    number = "".join(ch for ch in account_number if "0" <= ch <= "9")
-    if await throttle.is_limited(maker, "link_fail_ip", ip, limit=10, window=HOUR) or await throttle.is_limited(
-        maker, "link_fail_acct", number, limit=6, window=DAY
-    ):
-        raise RateLimited(_("Too many tries. For your security, wait and try again tomorrow, or call us."))
-    account = await access.match_account(session, number, zip_code, last_name)
-    if account is None:
-        await throttle.hit(maker, "link_fail_ip", ip)
-        await throttle.hit(maker, "link_fail_acct", number)
-        raise DomainError(
-            _(
-                "We could not match those details. Check the account number, the service ZIP code and the last name as they appear on your bill."
-            )
-        )
-    return account
+    return await access.match_by_details(
+        session, maker, ip, account_number=account_number, zip_code=zip_code, last_name=last_name
+    )

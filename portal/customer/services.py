@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import access, arrears, audit, extensions, photos, tenancy, throttle, workorders
+from portal.accounts import access, arrears, audit, extensions, photos, tenancy, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.errors import DomainError, NotFound, RateLimited
+from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import (
     Account,
     BankDraft,
@@ -287,10 +287,6 @@ async def link_account(session: AsyncSession, actor: Actor, user_id: int, accoun
     return linked
 
 
-HOUR = dt.timedelta(hours=1)
-DAY = dt.timedelta(days=1)
-
-
 async def link_by_details(
     session: AsyncSession,
     maker: Any,
@@ -302,27 +298,17 @@ async def link_by_details(
     zip_code: str,
     last_name: str,
 ) -> tuple[Account, bool]:
-    """Link the account these details name to the login (and whether it is new); a miss counts against the asker.
-
-    The same buckets as sign-up: a person cannot get more guesses by asking from inside a login. The counts go
-    through their own sessions (`maker`), so they stay when the request's work is rolled back."""
-    number = "".join(ch for ch in account_number if "0" <= ch <= "9")
-    if (
-        await throttle.is_limited(maker, "link_fail_ip", ip, limit=10, window=HOUR)
-        or await throttle.is_limited(maker, "link_fail_acct", number, limit=6, window=DAY)
-        or await throttle.is_limited(maker, "link_fail_user", str(user_id), limit=10, window=DAY)
-    ):
-        raise RateLimited(_("Too many tries. For your security, wait and try again tomorrow, or call us."))
-    account = await access.match_account(session, number, zip_code, last_name)
-    if account is None:
-        await throttle.hit(maker, "link_fail_ip", ip)
-        await throttle.hit(maker, "link_fail_acct", number)
-        await throttle.hit(maker, "link_fail_user", str(user_id))
-        raise DomainError(
-            _(
-                "We could not match those details. Check the account number, the service ZIP code and the last name as they appear on your bill."
-            )
-        )
+    """Link the account these details name to the login (and whether it is new); a miss counts against the asker
+    (`access.match_by_details`, the same check as sign-up)."""
+    account = await access.match_by_details(
+        session,
+        maker,
+        ip,
+        account_number=account_number,
+        zip_code=zip_code,
+        last_name=last_name,
+        user_id=user_id,
+    )
     return account, await link_account(session, actor, user_id, account)
 
 
