@@ -60,7 +60,7 @@ def city(count: int, rnd: random.Random) -> dict[type, list[dict]]:
             {
                 "id": i,
                 "address": f"{100 + (i // len(streets)) * 2} {street}",
-                "unit": None,
+                "unit": f"Apt {100 + i % 20}" if i % 10 == 0 else None,  # every tenth premise is a flat
                 "city": "Riverton",
                 "state": "TX",
                 "zip": rnd.choice(["76501", "76502", "76504"]),
@@ -123,7 +123,29 @@ def queries(rows: dict[type, list[dict]], n: int, rnd: random.Random) -> dict[st
         "phone (10 digits)": [c["phone"].replace("-", "") for c in rnd.sample(customers, n)],
         "phone (last 7)": [c["phone"][-8:] for c in rnd.sample(customers, n)],
         "meter serial": [m["serial"] for m in rnd.sample(meters, n)],
+        # As callers say them: the street type spelled out and the unit after a '#', the name surname first, a
+        # letter dropped from the surname, one digit of the account number misread.
+        "address + unit": [
+            f"{p['address'].replace(' St', ' Street').replace(' Ave', ' Avenue')} #{p['unit'].split()[1]}"
+            for p in rnd.sample([p for p in premises if p["unit"]], n)
+        ],
+        "name surname first": [f"{c['last_name']} {c['first_name']}" for c in rnd.sample(customers, n)],
+        "misspelt surname": [_drop_letter(c["last_name"].split("-")[0], rnd) for c in rnd.sample(customers, n)],
+        "number with a slip": [_slip(a["number"], rnd) for a in rnd.sample(accounts, n)],
     }
+
+
+def _drop_letter(name: str, rnd: random.Random) -> str:
+    i = rnd.randrange(1, len(name))
+    return name[:i] + name[i + 1 :]
+
+
+def _slip(number: str, rnd: random.Random) -> str:
+    while True:
+        i = rnd.randrange(len(number))
+        typed = number[:i] + str((int(number[i]) + rnd.randint(1, 9)) % 10) + number[i + 1 :]
+        if not numbers.is_valid(typed):
+            return typed
 
 
 async def measure(url: str, batches: dict[str, list[str]]) -> None:
@@ -140,9 +162,9 @@ async def measure(url: str, batches: dict[str, list[str]]) -> None:
             await search(session, items[0])  # warm the connection and statement cache
             for q in items:
                 started = time.perf_counter()
-                results = (await search(session, q)).rows
+                results = await search(session, q)
                 timings.append((time.perf_counter() - started) * 1000)
-                found.append(len(results))
+                found.append(len(results.rows) + len(results.near))
         timings.sort()
         p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
         print(
