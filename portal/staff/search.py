@@ -48,6 +48,7 @@ MIN_DIGITS = 4
 # one slip in a word of six letters or more ("Jonson", "Andersen", "Wilsen") passes, another name does not.
 CLOSE_ENOUGH = 0.8
 CLOSE_CANDIDATES = 200
+EMBEDDED_CANDIDATES = 5000  # SQLite has no trigram index: a demo city's names sharing three letters are all ranked
 WORD_SIMILARITY = 0.45  # pg_trgm's word similarity of "jonson" in "mary johnson" is 0.5; its default of 0.6 misses it
 
 # Exactly the expressions migrations 0500 and 0720 index on PostgreSQL.
@@ -266,21 +267,24 @@ def name_closeness(typed: tuple[str, ...], first_name: str, last_name: str) -> f
 
 async def _close_names(session: AsyncSession, p: Plan, limit: int) -> list[tuple[Account, Customer, Premise]]:
     """Names a small misspelling away, nearest first. The database finds candidates (on PostgreSQL by trigram word
-    similarity from the name index, on SQLite by a word's first three letters); `name_closeness` ranks them."""
+    similarity from the name index, on SQLite by any three letters in a row of a typed word); `name_closeness`
+    ranks them."""
     typed = tuple(word for word in p.words if len(word) >= MIN_TEXT and not word.isdigit())
     if not typed:
         return []
+    cap = CLOSE_CANDIDATES
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY}"))
         condition = or_(*(literal(word).op("<%")(NAME_SQL) for word in typed))
     else:
-        condition = or_(*(NAME_SQL.ilike(_contains(word[:3]), escape="\\") for word in typed))
-    ids = select(Customer.id).where(condition).limit(CLOSE_CANDIDATES)
+        cap = EMBEDDED_CANDIDATES
+        # "Jonson" shares "son" with "Johnson"; an embedded city is small enough to rank every such name.
+        grams = {word[i : i + 3] for word in typed for i in range(len(word) - 2)}
+        condition = or_(*(NAME_SQL.ilike(_contains(gram), escape="\\") for gram in sorted(grams)))
+    ids = select(Customer.id).where(condition).limit(cap)
     rows = [
         tuple(row)
-        for row in await session.execute(
-            _rows_query(select(Account.id).where(Account.customer_id.in_(ids)), CLOSE_CANDIDATES)
-        )
+        for row in await session.execute(_rows_query(select(Account.id).where(Account.customer_id.in_(ids)), cap))
     ]
     ranked = sorted(
         ((name_closeness(typed, row[1].first_name, row[1].last_name), row) for row in rows),

@@ -69,6 +69,7 @@ async def test_a_misspelt_name_offers_the_close_spellings_and_does_not_open_one(
     assert results.close and _numbers(results) == {city["johnson"].number}
     assert results.only is None  # a guess is shown, never opened on its own
     assert _numbers(await search(session, "Andersen")) == {city["anderson"].number}
+    assert _numbers(await search(session, "Jonson")) == {city["johnson"].number}  # no three first letters in common
     assert _numbers(await search(session, "Zbigniew")) == set()
 
 
