@@ -513,7 +513,7 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> RunResult:  # noqa: PLR0912, PLR0915
+async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> RunResult:
     result = RunResult()
     ids = await claim(session, ids, ctx.on)
     result.considered = len(ids)

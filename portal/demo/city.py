@@ -263,7 +263,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=day.year + month // 12, month=month % 12 + 1, day=min(day.day, 28))
 
 
-def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows:  # noqa: PLR0915 - one linear story
+def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows:
     rnd = random.Random(seed)
     rows = Rows(today=today, seed=seed)
 
@@ -284,7 +284,7 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
         street = STREETS[index % len(STREETS)]
         number = 100 + (index // len(STREETS)) * 4 + rnd.randint(0, 3)
         if kind == "unit":
-            parent_row = rows.data[Premise][parent]  # type: ignore[index]
+            parent_row = rows.data[Premise][parent]  # type: ignore[index]  # a unit's plan entry always names its building
             address, zip_code, route, cycle = (
                 parent_row["address"],
                 parent_row["zip"],

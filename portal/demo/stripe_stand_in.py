@@ -35,7 +35,7 @@ ACH_FAILURES = {
 ACH_SETTLE_SECONDS = 0.5
 
 
-def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstripe, kept together on purpose
+def _install() -> Any:
     from aiohttp import web
     from localstripe import resources as r
     from localstripe import server
@@ -85,7 +85,7 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
     def payment_method_init(
         self: Any,
         type: str | None = None,
-        billing_details: Any = None,  # noqa: A002
+        billing_details: Any = None,
         us_bank_account: Any = None,
         metadata: Any = None,
         **kwargs: Any,
@@ -126,13 +126,13 @@ def _install() -> Any:  # noqa: C901, PLR0915 - one place that patches localstri
     r.PaymentMethod._charging_is_declined = charging_is_declined
     pm_list = r.PaymentMethod._api_list_all.__func__
 
-    @classmethod  # type: ignore[misc]
+    @classmethod  # type: ignore[misc]  # replaces localstripe's method on its class, which mypy cannot see typed
     def list_payment_methods(
         cls: Any,
         url: str,
         customer: Any = None,
         type: Any = None,
-        limit: Any = None,  # noqa: A002
+        limit: Any = None,
         starting_after: Any = None,
     ) -> Any:
         if type == "us_bank_account":
@@ -544,7 +544,7 @@ def free_port() -> int:
 
 def available() -> bool:
     try:
-        import localstripe  # noqa: F401
+        import localstripe  # noqa: F401 - imported only to learn whether it is installed
     except ImportError:
         return False
     return True
@@ -564,7 +564,7 @@ def start(
         if process.poll() is not None:
             raise RuntimeError(f"the Stripe stand-in exited with {process.returncode}")
         try:
-            with urllib.request.urlopen(f"{url}/js.stripe.com/v3/", timeout=1) as answer:  # noqa: S310 - localhost
+            with urllib.request.urlopen(f"{url}/js.stripe.com/v3/", timeout=1) as answer:
                 if answer.status == 200:
                     return process, url
         except OSError:
@@ -576,8 +576,8 @@ def start(
 def register_webhook(base_url: str, endpoint_url: str, secret: str, name: str = "portal") -> None:
     """Ask the stand-in to send every event to endpoint_url, signed with secret (Stripe-Signature)."""
     data = f"url={urllib.parse.quote(endpoint_url, safe='')}&secret={urllib.parse.quote(secret, safe='')}".encode()
-    request = urllib.request.Request(f"{base_url}/_config/webhooks/{name}", data=data, method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - localhost
+    request = urllib.request.Request(f"{base_url}/_config/webhooks/{name}", data=data, method="POST")
+    with urllib.request.urlopen(request, timeout=5):
         pass
 
 

@@ -19,7 +19,7 @@ def _today(settings: Settings) -> dt.date:
     return dt.datetime.now(ZoneInfo(settings.timezone)).date()
 
 
-def _context(settings: Settings, mailer: Mailer):  # noqa: ANN202
+def _context(settings: Settings, mailer: Mailer):
     from portal.payments.gateway import Gateway, PaymentsUnavailable
     from portal.payments.services import Context
 

@@ -31,7 +31,8 @@ class Gateway:
         if not settings.stripe_api_key:
             raise PaymentsUnavailable("STRIPE_API_KEY is not set")
         base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
-        client = stripe.StripeClient(settings.stripe_api_key, base_addresses=base, max_network_retries=2)  # type: ignore[arg-type]
+        # The SDK types base_addresses as a TypedDict that this plain dict (its one key, "api") satisfies at run time.
+        client = stripe.StripeClient(settings.stripe_api_key, base_addresses=base, max_network_retries=2)  # type: ignore[arg-type]  # see above
         return cls(
             client, settings.stripe_publishable_key or "", settings.stripe_webhook_secret, settings.stripe_js_url
         )

@@ -24,7 +24,7 @@ class SignInController(Controller):
     path = "/signin"
 
     @get("/", name="signin")
-    async def page(self, request: Request, next: FromQuery[str | None] = None) -> Template | Redirect:  # noqa: A002
+    async def page(self, request: Request, next: FromQuery[str | None] = None) -> Template | Redirect:
         if request.user is not None:
             return Redirect(safe_next(next, url(request, request.user.home_route)))
         return Template("auth/signin.html", context={"form": EmailCodeRequestForm(), "next": safe_next(next, "")})
@@ -70,7 +70,7 @@ class SignInController(Controller):
         return redirect_to("signin.code", query={"next": next_} if next_ else None, status_code=302)
 
     @get("/code", name="signin.code")
-    async def code_page(self, request: Request, next: FromQuery[str | None] = None) -> Template:  # noqa: A002
+    async def code_page(self, request: Request, next: FromQuery[str | None] = None) -> Template:
         form = EmailCodeForm(data={"email": request.session.get("code_email", "")})
         return Template("auth/code.html", context={"form": form, "next": safe_next(next, ""), "purpose": "signin"})
 

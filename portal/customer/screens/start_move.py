@@ -102,7 +102,7 @@ class StartMoveController(Controller):
         kind: FromPath[str],
         q: FromQuery[str | None] = None,
         zip: FromQuery[str | None] = None,
-    ) -> Template:  # noqa: A002
+    ) -> Template:
         if kind not in FLOW_KINDS:
             raise NotFoundException()
         context = await _context(request, db_session, kind)

@@ -42,7 +42,7 @@ class SyncController(Controller):
     ) -> Response:
         try:
             body = await request.json()
-        except Exception:  # noqa: BLE001 - any unreadable body is the same answer
+        except Exception:
             return _bad(_("The batch could not be read."))
         parsed = parse_batch(body, policy.sync_batch_max)
         if isinstance(parsed, str):

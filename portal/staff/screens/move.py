@@ -63,7 +63,7 @@ class MoveServiceController(Controller):
         db_session: DbSession,
         number: FromPath[str],
         q: FromQuery[str | None] = None,
-        zip: FromQuery[str | None] = None,  # noqa: A002
+        zip: FromQuery[str | None] = None,
     ) -> Template:
         account = await staff_account(request, db_session, number)
         search, results, status = await address_search(db_session, q, zip)

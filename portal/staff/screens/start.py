@@ -56,7 +56,7 @@ class StartServiceController(Controller):
         request: Request,
         db_session: DbSession,
         q: FromQuery[str | None] = None,
-        zip: FromQuery[str | None] = None,  # noqa: A002
+        zip: FromQuery[str | None] = None,
         customer: FromQuery[str] = "",
     ) -> Template:
         search, results, status = await address_search(db_session, q, zip)
