@@ -28,7 +28,7 @@ ACTUAL_SOURCES = frozenset({"field", "customer", "check", "office"})
 Message = tuple[str, dict[str, Any]]
 
 
-class BillHeld(Exception):
+class BillHeld(Exception):  # named for the decision (a held bill), not as an error
     """This account cannot be billed now; `reason` says why (a code) and `needs_read` asks for a read order."""
 
     def __init__(self, reason: str, *, needs_read: bool = False) -> None:

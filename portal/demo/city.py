@@ -263,7 +263,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=day.year + month // 12, month=month % 12 + 1, day=min(day.day, 28))
 
 
-def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows:
+def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows:  # long: one linear story
     rnd = random.Random(seed)
     rows = Rows(today=today, seed=seed)
 

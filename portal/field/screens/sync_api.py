@@ -42,7 +42,7 @@ class SyncController(Controller):
     ) -> Response:
         try:
             body = await request.json()
-        except Exception:
+        except Exception:  # any unreadable body gets the same answer
             return _bad(_("The batch could not be read."))
         parsed = parse_batch(body, policy.sync_batch_max)
         if isinstance(parsed, str):
