@@ -67,10 +67,6 @@ DEMO_RATES: list[tuple[str, ServiceKind, dict[str, Any]]] = [
 DEMO_EFFECTIVE_ON = dt.date(2020, 1, 1)
 
 
-def demo_book(effective_on: dt.date = DEMO_EFFECTIVE_ON) -> rates.RateBook:
-    return rates.RateBook(rates.parse(code, effective_on, data) for code, _kind, data in DEMO_RATES)
-
-
 async def seed_rates(session: AsyncSession, effective_on: dt.date = DEMO_EFFECTIVE_ON) -> int:
     """Insert the demo schedules that are not there yet (by code and date); returns how many were added."""
     existing = set(await session.execute(select(RateScheduleRecord.rate_code, RateScheduleRecord.effective_on)))
@@ -87,65 +83,6 @@ async def seed_rates(session: AsyncSession, effective_on: dt.date = DEMO_EFFECTI
         added += 1
     await session.flush()
     return added
-
-
-def demo_bill(
-    *,
-    period_start: dt.date,
-    period_end: dt.date,
-    size: str,
-    multiplier: int,
-    dials: int,
-    prev: tuple[int, dt.date],
-    curr: tuple[int, dt.date],
-    history: list[tuple[dt.date, int, int]],
-    residential: bool,
-    carts: int,
-    erus: int,
-    started_on: dt.date,
-) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
-    """A seeded bill worked out by the real computation: (bill line rows without bill_id, total, document)."""
-    from decimal import Decimal
-
-    from portal.accounts.policy import current_policy
-    from portal.billing import compute as c
-    from portal.billing.run import document, english
-
-    suffix = "RES" if residential else "COM"
-    services = [
-        c.ServiceInfo("water", f"W-{suffix}", 1, started_on),
-        c.ServiceInfo("sewer", f"S-{suffix}", 1, started_on),
-    ]
-    if residential:
-        services.append(c.ServiceInfo("solid_waste", "SW-CART", carts, started_on))
-    services.append(c.ServiceInfo("stormwater", "SW-ERU", erus, started_on))
-    data = c.BillInput(
-        period_start=period_start,
-        period_end=period_end,
-        services=tuple(services),
-        residential=residential,
-        meter=c.MeterInfo(size, dials, multiplier),
-        prev_read=c.Read(*prev),
-        curr_read=c.Read(*curr),
-        history=tuple(c.PastUsage(end, days, gallons) for end, days, gallons in history),
-    )
-    bill = c.compute(data, _BOOK, current_policy())
-    lines = [
-        {
-            "service_kind": line.service_kind,
-            "description": english(line.text)[:200],
-            "quantity": line.quantity,
-            "unit": line.unit,
-            "rate": Decimal(line.rate_cents) / 100 if line.rate_cents is not None else None,
-            "amount_cents": line.amount_cents,
-            "sort": sort,
-        }
-        for sort, line in enumerate(bill.lines)
-    ]
-    return lines, bill.total_cents, document(data, bill, "paper")
-
-
-_BOOK = demo_book()
 
 
 async def seed(session: AsyncSession) -> None:
