@@ -36,6 +36,8 @@ LAUNCH_ARGS = [
 SECRET_KEY = "browser-test-secret-key-0123456789abcdef0123456789"
 # A phone: iPhone 12-15 sized viewport, touch, 3x pixels.
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
+# The counter's tablet, where staff screens are used.
+TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True}
 HERE = Path(__file__).parent
 SW_EVENTS = "PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS"
 
@@ -226,3 +228,12 @@ async def phone_context(browser, live_server: LiveServer) -> AsyncIterator[objec
 @pytest.fixture
 async def page(phone_context) -> AsyncIterator[object]:
     yield await phone_context.new_page()
+
+
+@pytest.fixture
+async def tablet_page(browser, live_server: LiveServer) -> AsyncIterator[object]:
+    """A page in a fresh 1024x768 tablet context (the counter's), closed before the server stops."""
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", **TABLET)
+    context.set_default_timeout(10_000)
+    yield await context.new_page()
+    await context.close()
