@@ -81,7 +81,7 @@ class KioskExitController(Controller):
             return _page(request, form, 429)
         await attempts.send_signin_code(db_session, maker, settings, ip, email, requester(request), purpose="kiosk")
         request.session[CODE_SENT] = True
-        return redirect_to("kiosk.exit", anchor="code")
+        return redirect_to("kiosk.exit", anchor="by-code")
 
     @post("/code/verify", name="kiosk.exit.code.verify")
     async def verify_code(
