@@ -58,7 +58,7 @@ def bill_hint_words(hint: BillHint | None) -> list[str]:
         return []
     words = []
     if hint.ratio is not None:
-        words.append(i18n.gettext("%(ratio)s× the 12-month average", ratio=i18n.format_number(hint.ratio)))
+        words.append(i18n.gettext("%(ratio)s× the 12-month average", ratio=i18n.format_number(float(hint.ratio))))
     if hint.flags:
         flags = ", ".join(label(flag) for flag in hint.flags)
         words.append(i18n.gettext("⚑ flagged read: %(flags)s", flags=flags))
