@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 from portal.web import guards, kiosk
@@ -22,9 +23,14 @@ from .common import json_error, put_challenge, redeem, requester, take_challenge
 CODE_SENT = "kiosk_code_sent"
 
 
-def _page(request: Request, form: EmailCodeForm | None = None, status_code: int = 200) -> Template:
-    sent = bool(request.session.get(CODE_SENT))
-    context: dict[str, Any] = {"form": form or EmailCodeForm(), "code_sent": sent}
+async def _page(
+    request: Request, db_session: AsyncSession, form: EmailCodeForm | None = None, status_code: int = 200
+) -> Template:
+    context: dict[str, Any] = {
+        "form": form or EmailCodeForm(),
+        "code_sent": bool(request.session.get(CODE_SENT)),
+        "has_passkey": bool(await services.passkeys_of(db_session, request.user.id)),  # else only the code is offered
+    }
     return Template("auth/kiosk_exit.html", context=context, status_code=status_code)
 
 
@@ -33,10 +39,10 @@ class KioskExitController(Controller):
     guards = [guards.staff]
 
     @get("/", name="kiosk.exit")
-    async def page(self, request: Request) -> Template | Redirect:
+    async def page(self, request: Request, db_session: DbSession) -> Template | Redirect:
         if kiosk.active(request.session) is None:
             return redirect_to("staff.walkin")
-        return _page(request)
+        return await _page(request, db_session)
 
     @post("/passkey/options", name="kiosk.exit.passkey.options")
     async def passkey_options(self, request: Request, db_session: DbSession, settings: AppSettings) -> Response:
@@ -78,7 +84,7 @@ class KioskExitController(Controller):
         if await attempts.code_requests_exceeded(maker, ip, email):
             form = EmailCodeForm()
             form.add_error("code", _("Too many codes were asked for. Wait an hour and try again."))
-            return _page(request, form, 429)
+            return await _page(request, db_session, form, 429)
         await attempts.send_signin_code(db_session, maker, settings, ip, email, requester(request), purpose="kiosk")
         request.session[CODE_SENT] = True
         return redirect_to("kiosk.exit", anchor="by-code")
@@ -93,7 +99,7 @@ class KioskExitController(Controller):
         form.email.data = request.user.email  # always the signed-in CSR's address, whatever the page sent
         redeemed = await redeem(request, db_session, settings, form, "kiosk")
         if isinstance(redeemed, int):
-            return _page(request, form, redeemed)
+            return await _page(request, db_session, form, redeemed)
         request.session.pop(CODE_SENT, None)
         await kiosk.finish(request, db_session, actor, "code")
         flash(request, _("Kiosk mode is off."), "success")
