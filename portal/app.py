@@ -31,6 +31,7 @@ from portal.staff.screens import ROUTES as STAFF_ROUTES
 from portal.web import deps, errors, pages, params, templating
 from portal.web.assets import Assets
 from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies
+from portal.web.kiosk import KioskMiddleware
 from portal.web.middleware import LocaleMiddleware, SecurityHeaders, content_security_policy
 
 log = logging.getLogger("portal")
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 IdentityMiddleware, exclude=["^/static/", "^/sw.js", "^/manifest.webmanifest", "^/healthz"]
             ),
             DefineMiddleware(LocaleMiddleware),
+            DefineMiddleware(KioskMiddleware),  # after identity: it needs the signed-in person
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         before_send=[SecurityHeaders(csp=csp, hsts=settings.secure_cookies), CsrfRotation(csrf_config)],

@@ -41,15 +41,16 @@ async def code_requests_exceeded(maker: Any, ip: str, email: str) -> bool:
 
 
 async def send_signin_code(
-    session: AsyncSession, maker: Any, settings: Settings, ip: str, email: str, requester: str
+    session: AsyncSession, maker: Any, settings: Settings, ip: str, email: str, requester: str, purpose: str = "signin"
 ) -> None:
-    """Count the request, and mail a code when the address has an active login (silently nothing otherwise)."""
+    """Count the request, and mail a code when the address has an active login (silently nothing otherwise).
+    `purpose` "kiosk" is a signed-in CSR proving it is still them: that code opens nothing else."""
     await throttle.hit(maker, "code_send", f"{email}|{ip}")
     await throttle.hit(maker, "code_send_ip", ip)
     await throttle.hit(maker, "code_send_all", email)
     user = await services.user_by_email(session, email)
     if user is not None and user.active:
-        code = await services.issue_code(session, settings, email, requester=requester, purpose="signin")
+        code = await services.issue_code(session, settings, email, requester=requester, purpose=purpose)
         services.send_code(session, settings, email, code)
 
 
@@ -86,6 +87,10 @@ async def redeem_code(
 
 async def passkey_limited(maker: Any, ip: str) -> bool:
     return await throttle.is_limited(maker, "passkey_fail", ip, limit=20, window=HOUR)
+
+
+async def count_passkey_failure(maker: Any, ip: str) -> None:
+    await throttle.hit(maker, "passkey_fail", ip)
 
 
 async def passkey_sign_in(

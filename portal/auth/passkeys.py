@@ -81,10 +81,13 @@ def verify_registration(settings: Settings, credential: dict, challenge: bytes) 
     )
 
 
-def authentication_options(settings: Settings) -> tuple[str, bytes]:
-    # No allow list: the browser offers the discoverable credentials it holds for this site (no username typed).
+def authentication_options(settings: Settings, allow: list[bytes] | None = None) -> tuple[str, bytes]:
+    # No allow list at sign-in: the browser offers the discoverable credentials it holds for this site (no username
+    # typed). Re-authenticating a known person (leaving kiosk mode) lists that person's passkeys only.
     options = generate_authentication_options(
-        rp_id=settings.rp_id, user_verification=UserVerificationRequirement.REQUIRED
+        rp_id=settings.rp_id,
+        user_verification=UserVerificationRequirement.REQUIRED,
+        allow_credentials=[PublicKeyCredentialDescriptor(id=cid) for cid in allow or []] or None,
     )
     return options_to_json(options), options.challenge
 

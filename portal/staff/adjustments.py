@@ -4,8 +4,9 @@ ledger at once, or hold it for a supervisor when it is over the threshold. One t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,6 +24,8 @@ from portal.accounts.models import (
     BillLine,
     LedgerEntry,
     LedgerKind,
+    Meter,
+    MeterRead,
     Role,
     ServiceKind,
 )
@@ -38,12 +41,76 @@ FEE_KINDS = (LedgerKind.LATE_FEE, LedgerKind.FEE)
 
 
 @dataclass(frozen=True)
+class BillHint:
+    """What the bill picker says beside a bill: its use against the account's 12-month average, and the flags of
+    the meter reads taken in its period (so the CSR sees which bill is high, and why, without opening each)."""
+
+    ratio: Decimal | None  # use / average, one decimal; None without an average to compare with
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the calculator form offers to pick from."""
 
     bills: list[Bill]
     fees: list[LedgerEntry]
     garbage_monthly_cents: int
+    average_gallons: int | None = None  # the account's 12-month average use per bill
+    hints: dict[int, BillHint] = field(default_factory=dict)  # by bill id
+
+
+def twelve_month_average(bills: Sequence[tuple[dt.date, int]]) -> int | None:
+    """Average use per bill over the 12 months up to the newest bill: bills given as (period end, use), any order.
+    None when there is no bill. The same window for every bill in the picker, so the ratios compare with one figure."""
+    if not bills:
+        return None
+    newest = max(end for end, _usage in bills)
+    try:
+        since = newest.replace(year=newest.year - 1)
+    except ValueError:  # Feb 29
+        since = newest.replace(year=newest.year - 1, day=28)
+    recent = sorted(((end, usage) for end, usage in bills if end > since), reverse=True)[:12]
+    return round(sum(usage for _end, usage in recent) / len(recent))
+
+
+def usage_ratio(usage: int, average: int | None) -> Decimal | None:
+    """Use against the average, to one decimal (8,200 against 3,900 is 2.1); None when there is no average."""
+    if not average or average <= 0:
+        return None
+    return (Decimal(usage) / Decimal(average)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+async def period_read_flags(
+    session: AsyncSession, account: Account, bills: Sequence[Bill]
+) -> dict[int, tuple[str, ...]]:
+    """The flags of the reads of the premise's meters taken in each bill's period (its opening read belongs to the
+    bill before): one query for every bill."""
+    if not bills or account.premise_id is None:
+        return {}
+    start = min(bill.period_start for bill in bills)
+    end = max(bill.period_end for bill in bills)
+    reads = (
+        await session.execute(
+            select(MeterRead.id, MeterRead.read_at, MeterRead.flags)
+            .join(Meter, Meter.id == MeterRead.meter_id)
+            .where(
+                Meter.premise_id == account.premise_id,
+                MeterRead.read_at >= dt.datetime.combine(start, dt.time.min, dt.UTC),
+                MeterRead.read_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.UTC),
+            )
+        )
+    ).all()
+    flagged = [(read_id, read_at.date(), tuple(flags)) for read_id, read_at, flags in reads if flags]
+    found: dict[int, tuple[str, ...]] = {}
+    for bill in bills:
+        flags: list[str] = []
+        for read_id, day, read_flags in flagged:
+            if bill.period_start <= day <= bill.period_end and read_id != bill.prev_read_id:
+                flags.extend(flag for flag in read_flags if flag not in flags)
+        if flags:
+            found[bill.id] = tuple(flags)
+    return found
 
 
 async def facts(session: AsyncSession, account: Account) -> Facts:
@@ -75,7 +142,10 @@ async def facts(session: AsyncSession, account: Account) -> Facts:
         .limit(24)
     )
     fees = [entry for entry in candidates if entry.id not in waived_ids][:12]
-    return Facts(bills, fees, await garbage_monthly_cents(session, account))
+    average = twelve_month_average([(bill.period_end, bill.usage) for bill in bills])
+    flags = await period_read_flags(session, account, bills)
+    hints = {bill.id: BillHint(usage_ratio(bill.usage, average), flags.get(bill.id, ())) for bill in bills}
+    return Facts(bills, fees, await garbage_monthly_cents(session, account), average, hints)
 
 
 async def garbage_monthly_cents(session: AsyncSession, account: Account) -> int:

@@ -21,6 +21,8 @@ from portal.web.labels import label
 if TYPE_CHECKING:
     from portal.accounts.deposits import LetterOfCredit
 
+    from .adjustments import BillHint
+
 
 class NoteForm(Form):
     body = TextAreaField(
@@ -48,6 +50,19 @@ KIND_FIELD = {
     "billing_error": "error_from",
     "fee_waiver": "entry_id",
 }
+
+
+def bill_hint_words(hint: BillHint | None) -> list[str]:
+    """ "2.1× the 12-month average", "flagged read: High, Re-entered": the picker's words for a bill's hint."""
+    if hint is None:
+        return []
+    words = []
+    if hint.ratio is not None:
+        words.append(i18n.gettext("%(ratio)s× the 12-month average", ratio=i18n.format_number(float(hint.ratio))))
+    if hint.flags:
+        flags = ", ".join(label(flag) for flag in hint.flags)
+        words.append(i18n.gettext("⚑ flagged read: %(flags)s", flags=flags))
+    return words
 
 
 class AdjustmentForm(Form):
@@ -94,12 +109,20 @@ class AdjustmentForm(Form):
             "entry_id": self.entry_id.data,
         }
 
-    def offer(self, bills: list[Bill], fees: list[LedgerEntry]) -> None:
-        """The account's bills and fees to choose from, each labelled as the CSR reads it on the account page."""
+    def offer(self, bills: list[Bill], fees: list[LedgerEntry], hints: Mapping[int, BillHint] | None = None) -> None:
+        """The account's bills and fees to choose from, each labelled as the CSR reads it on the account page, with
+        the bill's use against the 12-month average and its flagged reads in words when `hints` has them."""
         self.bill_id.choices = [
             (
                 bill.id,
-                f"{format_date(bill.period_start)} – {format_date(bill.period_end)} · {bill.usage:,} gal · {format_money(bill.total_cents)}",
+                " · ".join(
+                    [
+                        f"{format_date(bill.period_start)} – {format_date(bill.period_end)}",
+                        f"{i18n.format_number(bill.usage)} gal",
+                        *bill_hint_words((hints or {}).get(bill.id)),
+                        format_money(bill.total_cents),
+                    ]
+                ),
             )
             for bill in bills
         ]

@@ -123,6 +123,13 @@ async def sign_out(connection: ASGIConnection, db: AsyncSession) -> None:
     connection.clear_session()
 
 
+async def renew_session_id(connection: ASGIConnection, db: AsyncSession) -> None:
+    """Keep this session (same person, same sign-in time, same contents) under a new id, and revoke the old one: a
+    copy of the cookie taken before (say, before kiosk mode began) stops working everywhere."""
+    await _revoke(connection, db)
+    connection.session[SESSION_ID] = secrets.token_urlsafe(32)
+
+
 async def _revoke(connection: ASGIConnection, db: AsyncSession) -> None:
     session = connection.session if isinstance(connection.scope.get("session"), dict) else {}
     session_id, started = session.get(SESSION_ID), session.get(SESSION_STARTED)

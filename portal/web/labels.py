@@ -76,6 +76,7 @@ LABELS: dict[str, object] = {
     "high": _("High"),
     "low": _("Low"),
     "re_entered": _("Re-entered"),
+    "negative": _("Lower than the last read"),
     "rollover": _("Rollover"),
     "estimated": _("Estimated"),
     "customer": _("Customer"),

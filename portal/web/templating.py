@@ -15,6 +15,7 @@ from portal.accounts.models import Role
 from portal.settings import Settings
 
 from .assets import Assets
+from .kiosk import in_kiosk
 from .labels import label
 from .language_note import language_note
 from .urls import reverse, template_pattern, template_url
@@ -40,7 +41,9 @@ NAVIGATION: dict[Role | None, list[tuple[str, str]]] = {
 
 @pass_context
 def navigation_for(context: Any, user: Any) -> list[tuple[str, str]]:
-    """(path, label) for the header menu of this person's role."""
+    """(path, label) for the header menu of this person's role; none in kiosk mode (the visitor holds the tablet)."""
+    if in_kiosk(context["request"]):
+        return []
     role = getattr(user, "role", None)
     app = context["request"].app
     return [(reverse(app, name), i18n.gettext(label)) for name, label in NAVIGATION.get(role, NAVIGATION[None])]
@@ -92,6 +95,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         current_locale=i18n.current,
         languages=i18n.LANGUAGE_NAMES,
         navigation_for=navigation_for,
+        in_kiosk=in_kiosk,
         user_of=user_of,
         get_flashes=flashes,
         language_note=language_note,

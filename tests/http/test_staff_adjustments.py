@@ -253,3 +253,24 @@ async def test_a_technician_cannot_reach_adjustments_or_approvals(client, sessio
     await sign_in(client, session, technician)
     assert (await client.get(f"/staff/accounts/{resident.account.number}/adjustments/new")).status_code == 403
     assert (await client.get("/staff/approvals")).status_code == 403
+
+
+async def test_the_bill_picker_shows_each_bills_use_against_the_average_and_its_flagged_reads(
+    client, session, csr, resident
+) -> None:
+    from portal.accounts.models import Meter, MeterRead
+
+    leak_bill = await _history(session, resident.account)
+    meter = await session.scalar(select(Meter).where(Meter.premise_id == resident.account.premise_id))
+    read_at = dt.datetime.combine(leak_bill.period_end, dt.time(15), dt.UTC)
+    session.add(MeterRead(meter_id=meter.id, value=123456, read_at=read_at, flags=["high", "re_entered"]))
+    await session.commit()
+    await sign_in(client, session, csr)
+    page = await client.get(f"/staff/accounts/{resident.account.number}/adjustments/new?kind=leak")
+    assert page.status_code == 200
+    # The latest 12 bills: eleven of 6,000 and the leak of 20,000, an average of 7,167 a bill.
+    assert "12-month average: 7,167 gal a bill" in page.text
+    leak = next(o for o in page.text.split("<option")[1:] if f'value="{leak_bill.id}"' in o)
+    assert "20,000 gal · 2.8× the 12-month average · ⚑ flagged read: High, Re-entered" in leak
+    usual = [o for o in page.text.split("<option")[1:] if "6,000 gal" in o]
+    assert usual and all("0.8× the 12-month average" in o and "flagged" not in o for o in usual)

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from .kiosk import KioskExitController
 from .settings import SettingsController
 from .signin import SignInController
 from .signout import signout
 from .signup import SignUpController
 
-ROUTES: list[ControllerRouterHandler] = [SignInController, SignUpController, SettingsController, signout]
+ROUTES: list[ControllerRouterHandler] = [
+    SignInController,
+    SignUpController,
+    SettingsController,
+    KioskExitController,
+    signout,
+]

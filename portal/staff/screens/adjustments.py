@@ -34,7 +34,7 @@ async def _page(
     status_code: int = 200,
 ) -> Template:
     facts = await adjustments.facts(db_session, account)
-    form.offer(facts.bills, facts.fees)
+    form.offer(facts.bills, facts.fees, facts.hints)
     return Template(
         "staff/adjustment.html",
         context={

@@ -11,8 +11,8 @@ from litestar.response import Redirect, Template
 
 from portal.i18n import format_date
 from portal.i18n import gettext as _
-from portal.web import clock, guards
-from portal.web.deps import AppSettings, Today
+from portal.web import clock, guards, kiosk
+from portal.web.deps import AppSettings, CurrentActor, DbSession, Today
 from portal.web.flash import flash
 from portal.web.urls import redirect_to, url
 
@@ -71,6 +71,16 @@ class WalkinController(Controller):
     async def reset(self, request: Request) -> Redirect:
         _save(request, walkin.fresh_state(clock.now()))
         flash(request, _("The practice account is back to its start."), "info")
+        return redirect_to("staff.walkin")
+
+    @post("/kiosk", name="staff.walkin.kiosk")
+    async def start_kiosk(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Redirect:
+        """Hand the tablet over: from here on the session reaches only the practice until the CSR signs back in."""
+        await kiosk.start(request, db_session, actor, clock.now())
+        _save(request, walkin.fresh_state(clock.now()))  # the visitor starts on a clean practice account
+        flash(
+            request, _("Kiosk mode is on. Only the practice account can be reached until staff sign back in."), "info"
+        )
         return redirect_to("staff.walkin")
 
     @get("/qr", name="staff.walkin.qr")

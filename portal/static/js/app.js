@@ -6,10 +6,11 @@ if ("serviceWorker" in navigator) {
   });
 }
 
-// Signing out also clears the pages this device kept for offline reading (a counter tablet is shared).
+// Signing out also clears the pages this device kept for offline reading (a counter tablet is shared); so does
+// starting kiosk mode (data-clear-pages), or an offline visitor could open the staff pages the worker kept.
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  if (form.matches && form.matches('form[action="/signout"], form[action="/settings/signout-everywhere"]')) {
+  if (form.matches && form.matches('form[action="/signout"], form[action="/settings/signout-everywhere"], form[data-clear-pages]')) {
     navigator.serviceWorker?.controller?.postMessage("clear-pages");
   }
 });
