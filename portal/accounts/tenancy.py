@@ -571,7 +571,9 @@ async def cancel_request(
             )
             deposit = await deposits.for_account(session, account.id)
             if deposit is not None and deposit.paid_cents == 0:
-                await deposits.withdraw(session, actor, deposit, reason=ledger_words.memo("start_cancelled", reason=reason), today=today)
+                await deposits.withdraw(
+                    session, actor, deposit, reason=ledger_words.memo("start_cancelled", reason=reason), today=today
+                )
     request.status = RequestStatus.CANCELLED
     request.cancel_reason = reason[:300]
     request.cancelled_at = utcnow()
