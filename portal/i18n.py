@@ -7,6 +7,7 @@ import contextvars
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -132,5 +133,5 @@ def format_time(value: dt.datetime | None, tz: str = "America/Chicago", style: s
     return dates.format_time(value, style, tzinfo=dates.get_timezone(tz), locale=_FORMAT_LOCALE[current()])
 
 
-def format_number(value: float | int) -> str:
+def format_number(value: float | int | Decimal) -> str:
     return numbers.format_decimal(value, locale=_FORMAT_LOCALE[current()])
