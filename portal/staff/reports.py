@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears
+from portal.accounts import arrears, ledger_words
 from portal.accounts.models import (
     Account,
     AccountStatus,
@@ -320,7 +320,7 @@ async def autopay_returns(session: AsyncSession, period: Period, today: dt.date,
             "date": entry.effective_on,
             "account": number,
             "amount": entry.amount_cents,
-            "memo": entry.memo,
+            "memo": ledger_words.words_of(entry.memo),
             "what": _("Returned payment") if entry.source_key.startswith("return:") else _("Returned-payment fee"),
         }
         for entry, number in await session.execute(
