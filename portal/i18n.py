@@ -7,6 +7,7 @@ import contextvars
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -97,18 +98,32 @@ def format_money(cents: int | None, *, signed: bool = False) -> str:
     return f"+{text}" if signed and cents > 0 else text
 
 
-def format_date(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
-    if value is None:
+def format_date(value: dt.date | dt.datetime | str | None, style: str = "medium") -> str:
+    """A date in the reader's one date style ("Nov 26, 2026", "26 nov 2026"); a stored ISO string too, so no raw
+    "2027-09-16" reaches a page. Other styles only for a different kind (a heading's "full", a chart's month)."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):
         value = value.date()
     return dates.format_date(value, style, locale=_FORMAT_LOCALE[current()])
 
 
-def format_datetime(value: dt.datetime | None, tz: str = "America/Chicago", style: str = "short") -> str:
-    if value is None:
+def format_datetime(value: dt.datetime | str | None, tz: str = "America/Chicago") -> str:
+    """A moment on the utility's clock in the one date-time style, the date as format_date shows it and the time as
+    format_time does: "Nov 24, 2026, 5:01 AM" / "24 nov 2026, 5:01 a.m.". Naive values are UTC, as stored."""
+    if value is None or value == "":
         return ""
-    return dates.format_datetime(value, style, tzinfo=dates.get_timezone(tz), locale=_FORMAT_LOCALE[current()])
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    locale = _FORMAT_LOCALE[current()]
+    local = value.astimezone(dates.get_timezone(tz))
+    day = dates.format_date(local.date(), "medium", locale=locale)
+    time = dates.format_time(local, "short", tzinfo=local.tzinfo, locale=locale)
+    return str(locale.datetime_formats["medium"]).replace("{1}", day).replace("{0}", time)
 
 
 def format_time(value: dt.datetime | None, tz: str = "America/Chicago", style: str = "short") -> str:
@@ -118,5 +133,5 @@ def format_time(value: dt.datetime | None, tz: str = "America/Chicago", style: s
     return dates.format_time(value, style, tzinfo=dates.get_timezone(tz), locale=_FORMAT_LOCALE[current()])
 
 
-def format_number(value: float | int) -> str:
+def format_number(value: float | int | Decimal) -> str:
     return numbers.format_decimal(value, locale=_FORMAT_LOCALE[current()])

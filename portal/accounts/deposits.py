@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.i18n import format_money
 from portal.i18n import gettext as _
 
-from . import arrears, audit, ledger
+from . import arrears, audit, ledger, ledger_words
 from .actor import Actor
 from .models import Account, AccountClass, AccountStatus, Bill, Deposit, DepositStatus, LedgerEntry, LedgerKind, Meter
 from .policy import Policy
@@ -329,7 +329,7 @@ async def require(
             amount_cents=decision.required_cents,
             source_key=f"deposit:{deposit.id}:billed",
             effective_on=today,
-            memo="Service deposit",
+            memo=ledger_words.memo("deposit_billed"),
         )
     return deposit
 
@@ -527,7 +527,7 @@ async def settle_at_final_bills(
                     -applied,
                     applied_key(deposit.id),
                     on,
-                    "Deposit applied to the final bill",
+                    ledger_words.memo("deposit_final_bill"),
                     bill_id,
                 )
             )
@@ -539,7 +539,7 @@ async def settle_at_final_bills(
                     -unbilled,
                     unbilled_key(deposit.id),
                     on,
-                    "Unpaid part of the deposit: not owed once service ends",
+                    ledger_words.memo("deposit_unbilled"),
                     bill_id,
                 )
             )
@@ -668,7 +668,7 @@ async def check(session: AsyncSession, actor: Actor, policy: Policy, *, on: dt.d
             deposit,
             today=on,
             action="deposit.good_record",
-            memo=_("Deposit returned after %(count)s bills paid on time", count=streak),
+            memo=ledger_words.memo("deposit_good_record", count=streak),
         )
         if amount:
             tally.returned += 1

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.i18n import format_date, format_time
 from portal.i18n import gettext as _
 
-from . import arrears, deposits, ledger, reconnect, service_state, workorders
+from . import arrears, deposits, ledger, ledger_words, reconnect, service_state, workorders
 from .actor import Actor
 from .audit import record
 from .errors import Conflict
@@ -191,7 +191,12 @@ async def _post_round(
                 -p.amount_cents,
                 p.source_key,
                 _local(p.paid_at, timezone).date(),
-                p.memo or f"Payment by {method_label(p.method)}" + (f" ({p.reference})" if p.reference else ""),
+                p.memo
+                or (
+                    ledger_words.memo("payment_reference", method=p.method, reference=p.reference)
+                    if p.reference
+                    else ledger_words.memo("payment", method=p.method)
+                ),
             )
             for _i, p in fresh
         ],

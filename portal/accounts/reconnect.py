@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
-from . import audit, ledger, workorders
+from . import audit, ledger, ledger_words, workorders
 from .actor import Actor
 from .errors import Conflict
 from .models import Account, LedgerEntry, LedgerKind, WorkOrder, WorkOrderKind
@@ -62,7 +62,7 @@ async def charge_fee(
         amount_cents=cents,
         source_key=fee_key(order),
         effective_on=on,
-        memo=f"Reconnection fee, restore order {order.id} (business hours)",
+        memo=ledger_words.memo("reconnect_fee", order=order.id),
     )
     return posting.entry
 
@@ -88,7 +88,7 @@ async def restore_after_hours(
             actor,
             business.id,
             effective_on=today,
-            reason=f"Reconnection after hours instead (restore order {order.id})",
+            reason=ledger_words.memo("reconnect_after_hours_instead", order=order.id),
         )
     await ledger.post(
         session,
@@ -98,7 +98,7 @@ async def restore_after_hours(
         amount_cents=policy.reconnect_after_hours_fee_cents,
         source_key=fee_key(order, after_hours=True),
         effective_on=today,
-        memo=f"Reconnection fee, restore order {order.id} (after hours)",
+        memo=ledger_words.memo("reconnect_fee_after_hours", order=order.id),
     )
     before = {"due_on": order.due_on, "priority": order.priority}
     order.due_on = today

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.i18n import format_date
 from portal.i18n import gettext as _
 
-from . import access, audit, deposits, numbers, workorders
+from . import access, audit, deposits, ledger_words, numbers, workorders
 from .actor import Actor
 from .errors import Conflict, DomainError, NotFound
 from .models import (
@@ -571,7 +571,9 @@ async def cancel_request(
             )
             deposit = await deposits.for_account(session, account.id)
             if deposit is not None and deposit.paid_cents == 0:
-                await deposits.withdraw(session, actor, deposit, reason=f"Start cancelled: {reason}", today=today)
+                await deposits.withdraw(
+                    session, actor, deposit, reason=ledger_words.memo("start_cancelled", reason=reason), today=today
+                )
     request.status = RequestStatus.CANCELLED
     request.cancel_reason = reason[:300]
     request.cancelled_at = utcnow()

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.accounts import arrears, ledger
+from portal.accounts import arrears, ledger, ledger_words
 from portal.accounts.actor import Actor
 from portal.accounts.models import Bill, ExtensionStatus, LedgerEntry, LedgerKind, PaymentExtension
 from portal.accounts.policy import Policy
@@ -107,7 +107,11 @@ async def fee_chunk(session: AsyncSession, bills: dict[int, int], on: dt.date, p
                 fee,
                 fee_key(bill_id),
                 on,
-                f"Late fee: {policy.late_fee_percent}% of {owed[account_id].past_due_cents / 100:.2f} past due",
+                ledger_words.memo(
+                    "late_fee",
+                    percent=policy.late_fee_percent,
+                    dollars=f"{owed[account_id].past_due_cents / 100:.2f}",
+                ),
             )
         )
     created = await ledger.post_many(session, ACTOR, entries)

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal import i18n
-from portal.accounts import deposits, estimates, ledger, service_state, workorders
+from portal.accounts import deposits, estimates, ledger, ledger_words, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.messages import Mailer
 from portal.accounts.models import (
@@ -592,7 +592,11 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
                     bill.total_cents,
                     bill_key(account_id, bill.period_end),
                     ctx.on,
-                    f"{'Final bill' if bill.final else 'Bill'} {bill.period_start.isoformat()} to {bill.period_end.isoformat()}",
+                    ledger_words.memo(
+                        "final_bill" if bill.final else "bill",
+                        start_on=bill.period_start.isoformat(),
+                        end_on=bill.period_end.isoformat(),
+                    ),
                     bill_id,
                 )
             )

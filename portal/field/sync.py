@@ -91,7 +91,7 @@ def _order_state(order: WorkOrder | None) -> dict[str, Any] | None:
 
 
 def _local(ctx: Context, when: dt.datetime | None) -> str:
-    return format_datetime(when, ctx.timezone, "short") if when else ""
+    return format_datetime(when, ctx.timezone) if when else ""
 
 
 def _rejected(m: Mutation, code: str, message: str, order: WorkOrder | None = None, **state: Any) -> dict[str, Any]:

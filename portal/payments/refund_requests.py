@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import approval, audit, deposits, ledger, service_state
+from portal.accounts import approval, audit, deposits, ledger, ledger_words, service_state
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -110,7 +110,6 @@ async def _send(session: AsyncSession, ctx: Context | None, actor: Actor, reques
             claim_key=f"refund-request:{request.id}",
         )
     else:
-        number = f" {request.check_number}" if request.check_number else ""
         await ledger.post(
             session,
             actor,
@@ -119,7 +118,11 @@ async def _send(session: AsyncSession, ctx: Context | None, actor: Actor, reques
             amount_cents=request.amount_cents,
             source_key=f"refund-request:{request.id}:check",
             effective_on=dt.datetime.now(dt.UTC).date(),
-            memo=f"{request.kind.capitalize()} refund by check{number} mailed to {request.mail_to}",
+            memo=ledger_words.memo(
+                f"{request.kind}_refund_check" + ("" if request.check_number else "_no_number"),
+                number=request.check_number,
+                address=request.mail_to,
+            ),
         )
         await service_state.close_settled(session, actor, [request.account_id], today=dt.datetime.now(dt.UTC).date())
     request.status = RefundStatus.SENT

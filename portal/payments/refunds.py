@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from portal.accounts import audit, ledger, service_state
+from portal.accounts import audit, ledger, ledger_words, service_state
 from portal.accounts.actor import Actor
 from portal.accounts.models import LedgerEntry, LedgerKind, OnlinePayment, PaymentRefund
 from portal.i18n import format_money
@@ -147,7 +147,7 @@ async def _post_refund(session: AsyncSession, actor: Actor, row: PaymentRefund, 
         amount_cents=row.amount_cents,
         source_key=answer.id,
         effective_on=dt.datetime.now(dt.UTC).date(),
-        memo=f"{row.kind.capitalize()} refund to {payment.method.replace('_', ' ')} ({payment.confirmation})",
+        memo=ledger_words.memo(f"{row.kind}_refund", method=payment.method, reference=payment.confirmation),
     )
     row.ledger_entry_id = posting.entry.id
     if posting.created:

@@ -16,7 +16,7 @@ import stripe
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger
+from portal.accounts import audit, ledger, ledger_words
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.messages import Mailer
@@ -270,7 +270,7 @@ async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: 
         session,
         actor,
         payment.ledger_entry_id or 0,
-        reason=f"Returned payment {payment.confirmation} ({code})",
+        reason=ledger_words.memo("returned", reference=payment.confirmation, code=code),
         effective_on=today,
         source_key=f"return:{charge.id}",
     )
@@ -282,7 +282,7 @@ async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: 
         amount_cents=ctx.policy.returned_payment_fee_cents,
         source_key=f"return-fee:{charge.id}",
         effective_on=today,
-        memo=f"Returned payment fee ({payment.confirmation})",
+        memo=ledger_words.memo("returned_fee", reference=payment.confirmation),
     )
     if not reversal.created and payment.status == "returned":
         return

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger
+from portal.accounts import audit, ledger, ledger_words
 from portal.accounts.actor import Actor
 from portal.accounts.models import OnlinePayment, StripeEvent, utcnow
 
@@ -97,7 +97,7 @@ async def _disputed(session: AsyncSession, ctx: Context, actor: Actor, dispute_i
             session,
             actor,
             payment.ledger_entry_id,
-            reason=f"Disputed payment {payment.confirmation}",
+            reason=ledger_words.memo("disputed", reference=payment.confirmation),
             effective_on=dt.datetime.now(dt.UTC).date(),
             source_key=f"dispute:{dispute.id}",
         )

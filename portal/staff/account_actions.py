@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, audit, deposits, ledger, service_state
+from portal.accounts import arrears, audit, deposits, ledger, ledger_words, service_state
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError
 from portal.accounts.models import (
@@ -151,8 +151,8 @@ async def transfer_balance(
         await session.execute(select(func.count()).where(LedgerEntry.source_key.like(f"transfer:{source.id}:%")))
     ).scalar_one()
     key = f"transfer:{source.id}:{target.id}:{done // 2 + 1}"
-    memo_out = _("Balance moved to account %(number)s", number=target.number)
-    memo_in = _("Balance moved from account %(number)s", number=source.number)
+    memo_out = ledger_words.memo("transfer_out", number=target.number)
+    memo_in = ledger_words.memo("transfer_in", number=source.number)
     await ledger.post(
         session,
         actor,
@@ -196,7 +196,7 @@ async def waive_deposit(
     if not letter_note.strip():
         raise DomainError(_("Describe the letter of credit: which utility, what it shows."), field="letter")
     await deposits.withdraw(
-        session, actor, deposit, reason=_("Waived: letter of credit. %(note)s", note=letter_note.strip()), today=today
+        session, actor, deposit, reason=ledger_words.memo("deposit_waived", note=letter_note.strip()), today=today
     )
     return deposit
 
@@ -207,5 +207,5 @@ async def apply_deposit(session: AsyncSession, actor: Actor, account: Account, t
     if deposit is None or deposit.status != DepositStatus.HELD or deposit.paid_cents <= 0:
         raise Conflict(_("There is no paid deposit to apply."))
     return await deposits.apply_to_balance(
-        session, actor, deposit, today=today, memo=_("Deposit applied to the balance")
+        session, actor, deposit, today=today, memo=ledger_words.memo("deposit_balance")
     )

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import approval, audit, ledger, service_state
+from portal.accounts import approval, audit, ledger, ledger_words, service_state
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -32,7 +32,6 @@ from portal.accounts.models import (
 from portal.accounts.models.base import utcnow
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
-from portal.web.labels import label
 
 from . import rules
 from .rules import Adjusted, AdjustmentDenied, VolumePrices
@@ -358,8 +357,8 @@ async def request(
         status=AdjustmentStatus.PENDING_APPROVAL if pending else AdjustmentStatus.POSTED,
         amount_cents=result.amount_cents,
         reason=reason[:500],
-        explanation=result.explanation[:500],
-        inputs=_plain(inputs),
+        explanation=result.english[:500],
+        inputs=_plain({**inputs, "explanation": {"key": result.key, "values": result.values}}),
         bill_id=bill_id,
         effective_on=today,
         requested_by_id=actor.user_id,
@@ -389,17 +388,13 @@ async def _post(session: AsyncSession, actor: Actor, adjustment: Adjustment, tod
         amount_cents=adjustment.amount_cents,
         source_key=f"adjustment:{adjustment.id}",
         effective_on=today,
-        memo=f"{_label(adjustment.kind)}: {adjustment.reason}",
+        memo=ledger_words.memo("adjustment", adjustment=adjustment.kind, reason=adjustment.reason),
         bill_id=adjustment.bill_id,
     )
     adjustment.ledger_entry_id = posting.entry.id
     adjustment.status = AdjustmentStatus.POSTED
     await session.flush()
     await service_state.close_settled(session, actor, [adjustment.account_id], today=today)
-
-
-def _label(kind: AdjustmentKind) -> str:
-    return label(kind)
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

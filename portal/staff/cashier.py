@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger, summary
+from portal.accounts import audit, ledger, ledger_words, summary
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -112,6 +112,7 @@ async def take_payment(
         paid_at=utcnow(),
         timezone=timezone,
         reference=_("receipt %(number)s", number=number),
+        memo=ledger_words.memo("payment_receipt", method=tender.value, number=number),
         policy=policy,
     )
     if not posted.created:  # pragma: no cover - a fresh number is never already posted
@@ -201,7 +202,7 @@ async def confirm_void(session: AsyncSession, actor: Actor, number: int, today: 
             session,
             actor,
             entry.id,
-            reason=_("Void of receipt %(number)s: %(reason)s", number=number, reason=receipt.void_reason or ""),
+            reason=ledger_words.memo("void", number=number, reason=receipt.void_reason or ""),
             effective_on=today,
         )
     receipt.voided_at = utcnow()

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from portal import i18n
 from portal.accounts import tenancy
+from portal.accounts.ledger_words import ledger_words
 from portal.accounts.models import Bill, LedgerEntry
 from portal.accounts.policy import current_policy
 from portal.i18n import format_date, format_money
@@ -129,7 +130,7 @@ class AdjustmentForm(Form):
         self.entry_id.choices = [
             (
                 entry.id,
-                f"{format_date(entry.effective_on)} · {entry.memo or label(entry.kind)} · {format_money(entry.amount_cents)}",
+                f"{format_date(entry.effective_on)} · {ledger_words(entry) or label(entry.kind)} · {format_money(entry.amount_cents)}",
             )
             for entry in fees
         ]

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, numbers
+from portal.accounts import audit, ledger_words, numbers
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import Account, LockboxBatch
@@ -203,6 +203,9 @@ async def import_file(
                     paid_at=dt.datetime.combine(line.paid_on, noon, dt.UTC),
                     timezone=timezone,
                     reference=_("check %(number)s", number=line.check_number) if line.check_number else "",
+                    memo=ledger_words.memo("payment_check", method="lockbox", number=line.check_number)
+                    if line.check_number
+                    else "",
                     policy=policy,
                 )
         except Conflict as exc:

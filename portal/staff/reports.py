@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears
+from portal.accounts import arrears, ledger_words
 from portal.accounts.models import (
     Account,
     AccountStatus,
@@ -31,8 +31,8 @@ from portal.accounts.models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from portal.i18n import format_date, lazy_gettext
 from portal.i18n import gettext as _
-from portal.i18n import lazy_gettext
 from portal.web.labels import label
 
 from . import cashier
@@ -183,7 +183,7 @@ async def aged_receivables(session: AsyncSession, period: Period, today: dt.date
         Column("90+", _("Over 90 days"), MONEY),
         Column("total", _("Balance"), MONEY),
     ]
-    return Report("aged", _("Aged receivables"), columns, rows, totals, note=_("As of %(date)s.", date=on.isoformat()))
+    return Report("aged", _("Aged receivables"), columns, rows, totals, note=_("As of %(date)s.", date=format_date(on)))
 
 
 async def orders(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
@@ -320,7 +320,7 @@ async def autopay_returns(session: AsyncSession, period: Period, today: dt.date,
             "date": entry.effective_on,
             "account": number,
             "amount": entry.amount_cents,
-            "memo": entry.memo,
+            "memo": ledger_words.words_of(entry.memo),
             "what": _("Returned payment") if entry.source_key.startswith("return:") else _("Returned-payment fee"),
         }
         for entry, number in await session.execute(
@@ -445,7 +445,7 @@ async def credit_balances(session: AsyncSession, period: Period, today: dt.date,
         columns,
         rows,
         {"account": _("Total"), "credit": sum(r["credit"] for r in rows)},
-        note=_("As of %(date)s.", date=period.end.isoformat()),
+        note=_("As of %(date)s.", date=format_date(period.end)),
     )
 
 

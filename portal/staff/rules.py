@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from portal.accounts import approval
+from portal.accounts import adjustment_words, approval
 from portal.accounts.errors import DomainError
 from portal.accounts.policy import Policy
 from portal.billing import pricing
 from portal.billing.rates import Tier
+from portal.i18n import format_date
 from portal.i18n import gettext as _
 
 
@@ -28,7 +30,18 @@ class AdjustmentDenied(DomainError):
 @dataclass(frozen=True)
 class Adjusted:
     amount_cents: int  # ledger sign: negative credits the customer
-    explanation: str
+    key: str  # the explanation's message (portal/accounts/adjustment_words.py) and its plain numbers
+    values: dict[str, Any]
+
+    @property
+    def explanation(self) -> str:
+        """The rule's working in the current language."""
+        return adjustment_words.render(self.key, self.values)
+
+    @property
+    def english(self) -> str:
+        """What the adjustment stores (exports, audit)."""
+        return adjustment_words.render_english(self.key, self.values)
 
 
 @dataclass(frozen=True)
@@ -99,17 +112,15 @@ def leak(
         prices.sewer_billed_gallons, prices.sewer_cents_per_kgal
     ) - pricing.volume_cents(sewer_basis, prices.sewer_cents_per_kgal)
     credit = water_credit + max(0, sewer_credit)
-    explanation = _(
-        "Leak: used %(usage)s gal against a 12-month average of %(average)s gal. Water rebilled on %(rebilled)s gal "
-        "(average plus half the excess): %(water)s back. Sewer rebilled on %(sewer_basis)s gal: %(sewer)s back.",
-        usage=f"{usage_gallons:,}",
-        average=f"{average_gallons:,}",
-        rebilled=f"{rebilled:,}",
-        water=money(water_credit),
-        sewer_basis=f"{sewer_basis:,}",
-        sewer=money(max(0, sewer_credit)),
-    )
-    return Adjusted(-credit, explanation)
+    values = {
+        "usage": usage_gallons,
+        "average": average_gallons,
+        "rebilled": rebilled,
+        "water": water_credit,
+        "sewer_basis": sewer_basis,
+        "sewer": max(0, sewer_credit),
+    }
+    return Adjusted(-credit, "leak", values)
 
 
 def pool_fill(
@@ -133,13 +144,8 @@ def pool_fill(
     )
     if credit <= 0:
         raise AdjustmentDenied(_("Sewer on this bill was already charged on no more than the average."))
-    explanation = _(
-        "Pool fill: sewer rebilled on the average of %(average)s gal instead of %(billed)s gal: %(credit)s back.",
-        average=f"{basis:,}",
-        billed=f"{prices.sewer_billed_gallons:,}",
-        credit=money(credit),
-    )
-    return Adjusted(-credit, explanation)
+    values = {"average": basis, "billed": prices.sewer_billed_gallons, "credit": credit}
+    return Adjusted(-credit, "pool_fill", values)
 
 
 def vacation_garbage(
@@ -160,16 +166,14 @@ def vacation_garbage(
     if months <= 0:
         raise AdjustmentDenied(_("No credit is given for time before the request."))
     credit = months * monthly_cents
-    explanation = _(
-        "Vacation garbage: %(months)d whole months from %(start)s to %(end)s at %(monthly)s a month (no credit before "
-        "the request on %(requested)s).",
-        months=months,
-        start=start.isoformat(),
-        end=vacant_until.isoformat(),
-        monthly=money(monthly_cents),
-        requested=requested_on.isoformat(),
-    )
-    return Adjusted(-credit, explanation)
+    values = {
+        "months": months,
+        "start": start.isoformat(),
+        "end": vacant_until.isoformat(),
+        "monthly": monthly_cents,
+        "requested": requested_on.isoformat(),
+    }
+    return Adjusted(-credit, "vacation_garbage", values)
 
 
 def billing_error(
@@ -191,15 +195,13 @@ def billing_error(
     if not bills:
         raise AdjustmentDenied(_("No bill falls between the error date and today."))
     total = per_bill_cents * len(bills)
-    explanation = _(
-        "Billing error: %(count)d bills from %(start)s, %(each)s each (back to the error date or %(months)d months, "
-        "whichever is shorter).",
-        count=len(bills),
-        start=window_start.isoformat(),
-        each=money(per_bill_cents),
-        months=policy.billing_error_max_months_back,
-    )
-    return Adjusted(-total if overcharged else total, explanation)
+    values = {
+        "count": len(bills),
+        "start": window_start.isoformat(),
+        "each": per_bill_cents,
+        "months": policy.billing_error_max_months_back,
+    }
+    return Adjusted(-total if overcharged else total, "billing_error", values)
 
 
 def fee_waiver(*, fee_cents: int, fee_kind: str, already_waived: bool) -> Adjusted:
@@ -209,7 +211,7 @@ def fee_waiver(*, fee_cents: int, fee_kind: str, already_waived: bool) -> Adjust
         raise AdjustmentDenied(_("Only a fee can be waived."))
     if already_waived:
         raise AdjustmentDenied(_("This fee was already waived."))
-    return Adjusted(-fee_cents, _("Fee waived: %(amount)s.", amount=money(fee_cents)))
+    return Adjusted(-fee_cents, "fee_waiver", {"amount": fee_cents})
 
 
 # ---- approval ---------------------------------------------------------------------------------------------------
@@ -342,7 +344,7 @@ def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at:
         )
     if facts.medical_alert_until and facts.medical_alert_until >= day:
         codes.append("medical")
-        reasons.append(_("Medical certification on file until %(date)s.", date=facts.medical_alert_until.isoformat()))
+        reasons.append(_("Medical certification on file until %(date)s.", date=format_date(facts.medical_alert_until)))
     if facts.extension_hold:
         codes.append("extension")
         reasons.append(_("An active payment extension."))
@@ -414,7 +416,7 @@ def medical_certification_refusal(
             "A medical certification was already renewed %(renewals)d times for these arrears (past due since "
             "%(date)s): it cannot hold off disconnection again until they are paid.",
             renewals=policy.medical_certificate_renewals,
-            date=arrears_since.isoformat(),
+            date=format_date(arrears_since),
         )
     return None
 
@@ -494,7 +496,7 @@ def arrangement_outcome(facts: ArrangementFacts, on: dt.date) -> ArrangementOutc
     the instalments) due by then. Completed once the arranged total and the current bills due so far are paid."""
     if facts.returned_on is not None:
         return ArrangementOutcome(
-            "broken", _("A payment was returned on %(date)s.", date=facts.returned_on.isoformat()), facts.returned_on
+            "broken", _("A payment was returned on %(date)s.", date=format_date(facts.returned_on)), facts.returned_on
         )
     arranged = ((facts.down_payment_due_on, facts.down_payment_cents), *facts.instalments)
     for day in sorted({d for d, _c in arranged} | {d for d, _c in facts.current_charges}):
@@ -509,14 +511,16 @@ def arrangement_outcome(facts: ArrangementFacts, on: dt.date) -> ArrangementOutc
             note = _(
                 "The down payment of %(amount)s due %(date)s was not paid.",
                 amount=money(facts.down_payment_cents),
-                date=day.isoformat(),
+                date=format_date(day),
             )
         elif due_today:
             note = _(
-                "The instalment of %(amount)s due %(date)s was not paid.", amount=money(due_today), date=day.isoformat()
+                "The instalment of %(amount)s due %(date)s was not paid.",
+                amount=money(due_today),
+                date=format_date(day),
             )
         else:
-            note = _("The bill due %(date)s was not paid with the instalments.", date=day.isoformat())
+            note = _("The bill due %(date)s was not paid with the instalments.", date=format_date(day))
         return ArrangementOutcome("broken", note, day)
     total = sum(c for _d, c in arranged) + sum(c for d, c in facts.current_charges if d < on)
     if sum(c for d, c in facts.credits if d <= on) >= total:

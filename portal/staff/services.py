@@ -41,6 +41,7 @@ from portal.i18n import gettext as _
 
 from . import arrangements, rules
 from .arrangements import ScheduleLine
+from .history import HistoryLine, history_line
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class AccountView:
     adjustments: list[Adjustment]
     notes: list[tuple[AccountNote, str]]
     contacts: list[CollectionContact]
-    history: list[AuditEvent]
+    history: list[HistoryLine]
     medical_alert_until: dt.date | None
     medical_alert_active: bool
 
@@ -124,15 +125,16 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
     )
 
 
-async def audit_history(session: AsyncSession, account_id: int, limit: int = 50) -> list[AuditEvent]:
-    return list(
-        await session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.account_id == account_id)
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-            .limit(limit)
-        )
+async def audit_history(session: AsyncSession, account_id: int, limit: int = 50) -> list[HistoryLine]:
+    """The account's audit rows, newest first, each with the actor's name and the action in words."""
+    rows = await session.execute(
+        select(AuditEvent, User.display_name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.account_id == account_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
     )
+    return [history_line(event, name) for event, name in rows]
 
 
 async def add_note(session: AsyncSession, actor: Actor, account: Account, body: str) -> AccountNote:

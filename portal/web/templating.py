@@ -11,6 +11,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from portal import i18n
 from portal.accounts import numbers
+from portal.accounts.adjustment_words import explanation_words
+from portal.accounts.ledger_words import ledger_words
 from portal.accounts.models import Role
 from portal.settings import Settings
 
@@ -78,10 +80,11 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
     env.filters.update(
         money=i18n.format_money,
         date=i18n.format_date,
-        # a stored ISO string too (a phone's "as of" stamp, in UTC): shown on the utility's clock, in the reader's format
-        datetime=lambda value, style="short": i18n.format_datetime(
-            datetime.fromisoformat(value) if isinstance(value, str) else value, settings.timezone, style
-        ),
+        # one style per kind, the same as Python messages use (portal/i18n.py); a stored ISO string too (a phone's
+        # "as of" stamp, in UTC), shown on the utility's clock
+        datetime=lambda value: i18n.format_datetime(value, settings.timezone),
+        explanation=explanation_words,
+        ledger_words=lambda entry: ledger_words(entry) or label(entry.kind),
         number=i18n.format_number,
         account_number=numbers.display,
         label=label,

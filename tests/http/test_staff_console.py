@@ -114,7 +114,7 @@ async def test_the_account_page_shows_the_ledger_with_a_running_balance(client, 
         'id="medical"',
     ):
         assert section in text
-    assert "ledger.post" in text  # the audit history
+    assert "System: Posted to the ledger: January bill" in text  # the audit history, in words
 
 
 async def test_an_unknown_account_number_is_a_404(client, session, csr) -> None:

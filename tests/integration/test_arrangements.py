@@ -82,7 +82,7 @@ async def test_a_missed_instalment_breaks_it_notifies_and_puts_the_account_back_
     assert "arrangement" in held.rows[0].decision.codes
     tally = await arrangements.check(session, JOB, on=dt.date(2026, 12, 17))  # the first instalment is due 12-16
     assert (tally.broken, plan.status, plan.closed_on) == (1, ArrangementStatus.BROKEN, dt.date(2026, 12, 17))
-    assert "instalment of $100.00 due 2026-12-16" in plan.outcome_note
+    assert "instalment of $100.00 due Dec 16, 2026" in plan.outcome_note
     mail = await session.scalar(select(MailMessage))
     assert "has ended" in mail.text_body and plan.outcome_note in mail.text_body
     event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "arrangement.broken"))
@@ -107,7 +107,7 @@ async def test_a_bank_return_breaks_it_even_when_the_plan_is_paid_ahead(session)
         source_key="return:ch_1",
     )
     await arrangements.check(session, JOB, on=dt.date(2026, 11, 21))
-    assert plan.status == ArrangementStatus.BROKEN and "returned on 2026-11-20" in plan.outcome_note
+    assert plan.status == ArrangementStatus.BROKEN and "returned on Nov 20, 2026" in plan.outcome_note
 
 
 async def test_paying_every_instalment_completes_it(session) -> None:

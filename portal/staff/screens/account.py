@@ -6,6 +6,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from portal.accounts.errors import DomainError
+from portal.i18n import format_date
 from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, Today
@@ -68,5 +69,5 @@ class AccountController(Controller):
                 form.add_error("certified_on", exc.message)
         if form.errors:
             return await account_page(request, db_session, today, policy, account, 400, medical_form=form)
-        flash(request, _("Medical alert on file until %(date)s.", date=until.isoformat()), "success")
+        flash(request, _("Medical alert on file until %(date)s.", date=format_date(until)), "success")
         return redirect_to("staff.account", number=account.number, anchor="medical")

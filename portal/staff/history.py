@@ -1,0 +1,121 @@
+"""The account page's history in words: who did it (a person's name, "System" for jobs) and what, as a sentence in
+the viewer's language. The audit row keeps the raw code and the actor's label (an email, "job:bill-run") for
+auditors; this is only how a CSR reads it. An action with no sentence yet reads as its code made readable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from portal.accounts.ledger_words import words_of
+from portal.accounts.models import AuditEvent, Origin
+from portal.i18n import format_money, lazy_gettext
+from portal.i18n import gettext as _
+from portal.web.labels import label
+
+SENTENCES: dict[str, str] = {
+    "account.balance_transfer": lazy_gettext("Moved the balance between accounts"),
+    "account.link": lazy_gettext("Linked a sign-in to this account"),
+    "account.note": lazy_gettext("Added a note"),
+    "account.open": lazy_gettext("Opened the account"),
+    "account.status": lazy_gettext("Changed the account's status"),
+    "adjustment.approve": lazy_gettext("Approved an adjustment"),
+    "adjustment.reject": lazy_gettext("Rejected an adjustment"),
+    "adjustment.request": lazy_gettext("Asked for an adjustment"),
+    "arrangement.grant": lazy_gettext("Granted a payment arrangement"),
+    "bank_draft.authorize": lazy_gettext("Enrolled in autopay"),
+    "bank_draft.suspend": lazy_gettext("Suspended autopay"),
+    "customer.contact": lazy_gettext("Changed the contact details"),
+    "customer.create": lazy_gettext("Created the customer"),
+    "customer.mailing_address": lazy_gettext("Changed the mailing address"),
+    "customer.medical_alert": lazy_gettext("Recorded a medical certification"),
+    "customer.preferences": lazy_gettext("Changed the preferences"),
+    "cutoff.courtesy_call": lazy_gettext("Made a courtesy call"),
+    "cutoff.notice": lazy_gettext("Sent a cut-off notice"),
+    "deposit.apply": lazy_gettext("Applied the deposit to the balance"),
+    "deposit.good_record": lazy_gettext("Returned the deposit for paying on time"),
+    "deposit.paid": lazy_gettext("Recorded the deposit as paid"),
+    "deposit.require": lazy_gettext("Required a deposit"),
+    "deposit.withdraw": lazy_gettext("Withdrew the deposit"),
+    "extension.approve": lazy_gettext("Approved a payment extension"),
+    "extension.cancel": lazy_gettext("Cancelled a payment extension"),
+    "extension.deny": lazy_gettext("Denied a payment extension"),
+    "extension.grant": lazy_gettext("Granted a payment extension"),
+    "extension.queue": lazy_gettext("Asked for a payment extension"),
+    "ledger.reverse": lazy_gettext("Reversed a ledger entry"),
+    "meter_read.record": lazy_gettext("Recorded a meter read"),
+    "payment.cleared_arrears": lazy_gettext("A payment cleared the past-due balance"),
+    "payment.disputed": lazy_gettext("A card payment was disputed"),
+    "payment.draft": lazy_gettext("Drafted a payment from the bank account"),
+    "payment.draft_failed": lazy_gettext("A bank draft failed"),
+    "payment.refund": lazy_gettext("Refunded a payment"),
+    "payment.returned": lazy_gettext("A bank payment was returned"),
+    "payment.start": lazy_gettext("Started an online payment"),
+    "photo.store": lazy_gettext("Stored a photo"),
+    "receipt.create": lazy_gettext("Took a payment at the counter"),
+    "receipt.void": lazy_gettext("Voided a receipt"),
+    "receipt.void_requested": lazy_gettext("Asked to void a receipt"),
+    "refund.approve": lazy_gettext("Approved a refund"),
+    "refund.reject": lazy_gettext("Rejected a refund"),
+    "refund.request": lazy_gettext("Asked for a refund"),
+    "refund.send": lazy_gettext("Sent a refund"),
+    "request.cancel": lazy_gettext("Cancelled a request"),
+    "request.move": lazy_gettext("Asked to move service"),
+    "request.problem": lazy_gettext("Reported a problem"),
+    "request.start": lazy_gettext("Asked to start service"),
+    "request.stop": lazy_gettext("Asked to stop service"),
+    "route.owner": lazy_gettext("Changed the route's owner"),
+    "staff.move": lazy_gettext("Moved service for the customer"),
+    "staff.start": lazy_gettext("Started service for the customer"),
+    "staff.start.new": lazy_gettext("Started service for a new customer"),
+    "sync_exception.resolve": lazy_gettext("Resolved a field sync problem"),
+    "work_order.after_hours": lazy_gettext("Ordered an after-hours restore"),
+    "work_order.assign": lazy_gettext("Assigned a work order"),
+    "work_order.cancel": lazy_gettext("Cancelled a work order"),
+    "work_order.create": lazy_gettext("Created a work order"),
+    "work_order.hold_override": lazy_gettext("Overrode a hold on a work order"),
+}
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: dt.datetime
+    who: str
+    what: str
+    code: str  # the raw action, kept for a title attribute or a test
+
+
+def who(event: AuditEvent, name: str | None) -> str:
+    """The person's name; "System" for jobs and scripts; the payment processor for its webhooks."""
+    if name:
+        return name
+    if event.origin == Origin.WEBHOOK or event.actor_label.startswith("webhook:"):
+        return _("Payment processor")
+    if event.actor_id is None:
+        return _("System")
+    return event.actor_label  # a user since removed: the label is all that is left
+
+
+def what(action: str, after: Mapping[str, Any] | None = None) -> str:
+    """The action as a sentence in the current language."""
+    after = after or {}
+    if action == "ledger.post":
+        words = words_of(str(after.get("memo") or "")) or label(str(after.get("kind", "")))
+        amount = after.get("amount_cents")
+        if isinstance(amount, int):
+            return _("Posted to the ledger: %(words)s, %(amount)s", words=words, amount=format_money(amount))
+        return _("Posted to the ledger: %(words)s", words=words)
+    if action in SENTENCES:
+        return str(SENTENCES[action])
+    # Unknown code: "work_order.hold_override" reads "Work order: hold override".
+    parts = [part.replace("_", " ") for part in action.split(".") if part]
+    if not parts:
+        return action
+    head, rest = parts[0], " ".join(parts[1:])
+    return f"{head[:1].upper()}{head[1:]}: {rest}" if rest else f"{head[:1].upper()}{head[1:]}"
+
+
+def history_line(event: AuditEvent, name: str | None) -> HistoryLine:
+    return HistoryLine(event.at, who(event, name), what(event.action, event.after), event.action)
