@@ -20,7 +20,9 @@ from portal.demo import city
 TODAY = dt.date(2026, 11, 24)
 
 
-async def test_the_seed_gives_luis_a_dog_a_medically_held_cancellation_and_a_restore_and_dispatch_a_sync_exception(session) -> None:
+async def test_the_seed_gives_luis_a_dog_a_medically_held_cancellation_and_a_restore_and_dispatch_a_sync_exception(
+    session,
+) -> None:
     await city.load(session, city.build(TODAY, premises=150, seed=3))
     await session.commit()
     luis = await session.scalar(select(User).where(User.email == "tech1@riverton.example"))
