@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from portal.i18n import format_date, format_money, use_locale
 from portal.i18n import gettext as _
 
-from . import arrears, audit
+from . import arrears, audit, holds, workorders
 from .actor import Actor
 from .deposits import add_months
 from .errors import DomainError
@@ -332,6 +332,8 @@ async def request(
         account_id=account.id,
         after={**_state(extension), "reasons": [f.code for f in verdict.findings]},
     )
+    if verdict.eligible:
+        await workorders.exclusion_started(session, actor, [account.id], holds.extension_reason(promised_on))
     return ExtensionResult(extension, verdict.eligible, verdict)
 
 
@@ -358,6 +360,10 @@ async def decide(
         before=before,
         after=_state(extension),
     )
+    if approve:
+        await workorders.exclusion_started(
+            session, actor, [extension.account_id], holds.extension_reason(extension.promised_on)
+        )
     return extension
 
 

@@ -1,10 +1,16 @@
 """What holds an account off disconnection right now (a medical alert on file, an active payment extension or
 arrangement): the rule, and the facts for many accounts in one query each. The cut-off list decides who gets a
-disconnect order; this answers whether a disconnect may still be done when the technician is at the meter."""
+disconnect order; this answers whether a disconnect may still be done when the technician is at the meter.
+
+The account-level part of the cut-off rule lives here too (`exclusions`, with `exclusion_facts` gathering its facts),
+so the domain refuses a disconnect order for an excluded account (`refuse_disconnect`, called by
+`workorders.create`) and every place an exclusion starts cancels the account's open disconnect orders through one
+function (`workorders.exclusion_started`). The staff side's cut-off list adds the day's and the notices' conditions on top."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,7 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.i18n import format_date
 from portal.i18n import gettext as _
 
-from .models import Account, ArrangementStatus, Customer, ExtensionStatus, PaymentArrangement, PaymentExtension
+from . import arrears
+from .errors import DomainError
+from .models import (
+    Account,
+    AccountStatus,
+    ArrangementStatus,
+    Customer,
+    ExtensionStatus,
+    OnlinePayment,
+    PaymentArrangement,
+    PaymentExtension,
+)
+from .policy import Policy
 
 
 @dataclass(frozen=True)
@@ -85,3 +103,133 @@ async def hold_facts(session: AsyncSession, account_ids: list[int]) -> dict[int,
         )
     )
     return {i: HoldFacts(medical.get(i), extensions.get(i), i in arranged) for i in ids}
+
+
+# ---- the account-level cut-off rule ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What the account-level part of the cut-off rule needs to know about one account on a day."""
+
+    active: bool
+    past_due_cents: int
+    medical_alert_until: dt.date | None = None
+    extension_until: dt.date | None = None
+    arrangement: bool = False
+    payment_pending: bool = False
+    dispute_pending: bool = False
+    bankruptcy_hold: bool = False
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    code: str  # the same codes as the cut-off list's (inactive, too_small, medical, extension...)
+    reason: str  # in words, for the order's cancel reason, dispatch's flag and the recheck
+
+
+def cutoff_minimum_cents(policy: Policy) -> int:
+    """Never cut off for less than it costs to reconnect."""
+    return max(policy.cutoff_minimum_past_due_cents, policy.reconnect_fee_cents)
+
+
+def medical_reason(until: dt.date) -> str:
+    return _("Medical certificate until %(date)s", date=format_date(until))
+
+
+def extension_reason(promised_on: dt.date) -> str:
+    return _("Extension to %(date)s", date=format_date(promised_on))
+
+
+def exclusions(policy: Policy, facts: AccountFacts, day: dt.date) -> tuple[Exclusion, ...]:
+    """Every reason of the account's own that keeps it off disconnection on `day`, the strongest first (a medical
+    certificate is the one nobody may work around). Empty: the account itself does not stop a disconnect (the day,
+    the notice and the courtesy call are the cut-off list's to check)."""
+    found: list[Exclusion] = []
+    if facts.medical_alert_until is not None and facts.medical_alert_until >= day:
+        found.append(Exclusion("medical", medical_reason(facts.medical_alert_until)))
+    if facts.extension_until is not None:
+        found.append(Exclusion("extension", extension_reason(facts.extension_until)))
+    if facts.arrangement:
+        found.append(Exclusion("arrangement", _("Payment arrangement")))
+    if facts.bankruptcy_hold:
+        found.append(Exclusion("bankruptcy", _("Bankruptcy hold")))
+    if facts.dispute_pending:
+        found.append(Exclusion("dispute", _("Dispute pending")))
+    if facts.payment_pending:
+        found.append(Exclusion("payment_pending", _("Payment pending")))
+    if not facts.active:
+        found.append(Exclusion("inactive", _("Account not active")))
+    if facts.past_due_cents <= 0:
+        found.append(Exclusion("too_small", _("Nothing past due")))
+    elif facts.past_due_cents < cutoff_minimum_cents(policy):
+        found.append(
+            Exclusion(
+                "too_small",
+                _(
+                    "Past due %(amount)s, under the %(minimum)s cut-off minimum",
+                    amount=_money(facts.past_due_cents),
+                    minimum=_money(cutoff_minimum_cents(policy)),
+                ),
+            )
+        )
+    return tuple(found)
+
+
+def _money(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+async def exclusion_facts(session: AsyncSession, account_ids: Iterable[int], day: dt.date) -> dict[int, AccountFacts]:
+    """The rule's facts for many accounts, a few queries for all of them."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    held = await hold_facts(session, ids)
+    owed = await arrears.arrears_many(session, ids, day)
+    pending = set(
+        await session.scalars(
+            select(OnlinePayment.account_id).where(
+                OnlinePayment.account_id.in_(ids), OnlinePayment.status == "processing"
+            )
+        )
+    )
+    found = {}
+    for account in await session.scalars(select(Account).where(Account.id.in_(ids))):
+        h = held[account.id]
+        found[account.id] = AccountFacts(
+            active=account.status == AccountStatus.ACTIVE,
+            past_due_cents=owed[account.id].past_due_cents,
+            medical_alert_until=h.medical_alert_until,
+            extension_until=h.extension_until,
+            arrangement=h.arrangement,
+            payment_pending=account.id in pending,
+            dispute_pending=account.dispute_pending,
+            bankruptcy_hold=account.bankruptcy_hold,
+        )
+    return found
+
+
+async def excluded(
+    session: AsyncSession, policy: Policy, account_ids: Iterable[int], day: dt.date
+) -> dict[int, tuple[Exclusion, ...]]:
+    """The accounts among these that the rule keeps off disconnection on `day`, with their reasons."""
+    facts = await exclusion_facts(session, account_ids, day)
+    return {i: found for i, f in facts.items() if (found := exclusions(policy, f, day))}
+
+
+class DisconnectExcluded(DomainError):
+    status_code = 409
+
+
+async def refuse_disconnect(session: AsyncSession, policy: Policy, account_id: int, day: dt.date) -> None:
+    """Raise DisconnectExcluded, with the reasons in words, when the rule keeps this account off disconnection."""
+    found = (await excluded(session, policy, [account_id], day)).get(account_id)
+    if found:
+        raise DisconnectExcluded(
+            _(
+                "No disconnect order for this account: %(reasons)s.",
+                reasons="; ".join(e.reason for e in found),
+            ),
+            code="disconnect_excluded",
+        )

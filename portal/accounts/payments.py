@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.i18n import format_date, format_time
 from portal.i18n import gettext as _
 
-from . import arrears, deposits, ledger, ledger_words, reconnect, service_state, workorders
+from . import arrears, deposits, holds, ledger, ledger_words, reconnect, service_state, workorders
 from .actor import Actor
 from .audit import record
 from .errors import Conflict
@@ -252,36 +252,43 @@ async def _post_round(
     cleared = [(i, p, e) for i, p, e in posted if owed[p.account_id].past_due_cents <= 0]
     for index, _payment, entry in posted:
         results[index] = PaymentPosted(entry, created=True)
+    # A payment that leaves less past due than the cut-off minimum also takes the account out of cut-off.
+    below = [
+        (i, p, e) for i, p, e in posted if 0 < owed[p.account_id].past_due_cents < holds.cutoff_minimum_cents(policy)
+    ]
+    for index, payment, entry in below:
+        cancelled = await workorders.exclusion_started(
+            session,
+            actor,
+            [payment.account_id],
+            _(
+                "Payment received: %(amount)s past due now, under the %(minimum)s cut-off minimum.",
+                amount=_money(owed[payment.account_id].past_due_cents),
+                minimum=_money(holds.cutoff_minimum_cents(policy)),
+            ),
+        )
+        if cancelled:
+            results[index] = PaymentPosted(entry, created=True, cancelled_order_ids=tuple(cancelled))
     if not cleared:
         return results
 
     cleared_ids = [p.account_id for _i, p, _e in cleared]
-    disconnects: dict[int | None, list[WorkOrder]] = {}
-    for order in await session.scalars(
-        select(WorkOrder)
-        .where(
-            WorkOrder.account_id.in_(cleared_ids),
-            WorkOrder.kind == WorkOrderKind.DISCONNECT,
-            WorkOrder.status.in_(workorders.OPEN_STATUSES),
+    with_disconnect = set(
+        await session.scalars(
+            select(WorkOrder.account_id).where(
+                WorkOrder.account_id.in_(cleared_ids),
+                WorkOrder.kind == WorkOrderKind.DISCONNECT,
+                WorkOrder.status.in_(workorders.OPEN_STATUSES),
+            )
         )
-        .order_by(WorkOrder.due_on, WorkOrder.id)
-    ):
-        disconnects.setdefault(order.account_id, []).append(order)
+    )
     off = await _services_off(session, [account_of[a] for a in cleared_ids])
     for index, payment, entry in cleared:
         account = account_of[payment.account_id]
-        if not disconnects.get(account.id) and account.id not in off:
+        if account.id not in with_disconnect and account.id not in off:
             continue
         results[index] = await _after_arrears_cleared(
-            session,
-            actor,
-            policy,
-            account,
-            payment,
-            entry,
-            timezone,
-            disconnects.get(account.id, []),
-            off=account.id in off,
+            session, actor, policy, account, payment, entry, timezone, off=account.id in off
         )
     return results
 
@@ -316,7 +323,6 @@ async def _after_arrears_cleared(
     payment: NewPayment,
     entry: LedgerEntry,
     timezone: str,
-    disconnects: list[WorkOrder],
     *,
     off: bool,
 ) -> PaymentPosted:
@@ -324,17 +330,13 @@ async def _after_arrears_cleared(
     a restore order (with its reconnection fee)."""
     local = _local(payment.paid_at, timezone)
     label = method_label(payment.method)
-    cancelled: list[int] = []
     paid = {
         "amount_cents": payment.amount_cents,
         "method": payment.method,
         "paid_at": local.isoformat(),
         "reference": payment.reference,
     }
-    reason = paid_reason(paid, timezone)
-    for order in disconnects:
-        if await workorders.cancel(session, actor, order, reason, paid=paid):
-            cancelled.append(order.id)
+    cancelled = await workorders.exclusion_started(session, actor, [account.id], paid_reason(paid, timezone), paid=paid)
 
     restore_id: int | None = None
     if off:

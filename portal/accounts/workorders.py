@@ -16,12 +16,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.i18n import gettext as _
 
-from . import routes
+from . import holds, routes
 from .actor import Actor
 from .audit import AuditLater, record
 from .errors import Conflict
 from .models import Account, Meter, User, WorkOrder, WorkOrderKind, WorkOrderStatus
 from .models.base import utcnow
+from .policy import Policy, current_policy
 
 OPEN_STATUSES = (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED)
 
@@ -42,9 +43,13 @@ async def create(
     assignee_id: int | None = None,
     priority: int = 3,
     instructions: str | None = None,
+    policy: Policy | None = None,
 ) -> WorkOrder:
     """Every order is made here, whoever asks (a resident's move, a CSR, a job, a payment, the field), so every order
-    goes to its route's owner unless the creator chose someone (routes.assignee_for)."""
+    goes to its route's owner unless the creator chose someone (routes.assignee_for). A disconnect order for an
+    account the cut-off rule keeps off disconnection on its due day is refused with the reasons (holds.py)."""
+    if kind == WorkOrderKind.DISCONNECT and account_id is not None:
+        await holds.refuse_disconnect(session, policy or current_policy(), account_id, due_on)
     if assignee_id is None:
         assignee_id = routes.assignee_for(None, await routes.owner_of_premise(session, premise_id))
     order = WorkOrder(
@@ -129,6 +134,36 @@ async def cancel(
         after={**_state(order), "cancel_reason": order.cancel_reason},
     )
     return True
+
+
+async def exclusion_started(
+    session: AsyncSession,
+    actor: Actor,
+    account_ids: Iterable[int],
+    reason: str,
+    *,
+    paid: dict[str, Any] | None = None,
+) -> list[int]:
+    """An exclusion from cut-off has just started on these accounts (a medical certificate, an extension, an
+    arrangement, a payment, a dispute, a bankruptcy hold): each open disconnect order is cancelled with the reason in
+    words, audited per order. Every such point calls this, after its change and in the same transaction; the
+    technician's phone learns of the cancellation, with its reason, at its next sync. The ids of the orders cancelled."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return []
+    cancelled = []
+    for order in await session.scalars(
+        select(WorkOrder)
+        .where(
+            WorkOrder.account_id.in_(ids),
+            WorkOrder.kind == WorkOrderKind.DISCONNECT,
+            WorkOrder.status.in_(OPEN_STATUSES),
+        )
+        .order_by(WorkOrder.due_on, WorkOrder.id)
+    ):
+        if await cancel(session, actor, order, reason, paid=paid):
+            cancelled.append(order.id)
+    return cancelled
 
 
 async def override_hold(session: AsyncSession, actor: Actor, order: WorkOrder, reason: str) -> WorkOrder:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import numbers
+from portal.accounts import holds, numbers
 from portal.accounts.models import (
     Account,
     AccountClass,
@@ -39,6 +39,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
+from portal.accounts.policy import current_policy
 from portal.demo import history
 from portal.demo.billing import seed as seed_billing
 from portal.demo.field import seed as seed_field
@@ -579,7 +580,19 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
     )
     counts.update(made)
     # Today's orders come after the history, so no payment in it cancels them; their ids come from the sequence.
-    orders = [{k: v for k, v in row.items() if k != "id"} for row in rows.data.get(WorkOrder, [])]
+    # A disconnect is planned only where the cut-off rule allows one (no certificate, extension, arrangement...).
+    planned = rows.data.get(WorkOrder, [])
+    held = await holds.excluded(
+        session,
+        current_policy(),
+        [row["account_id"] for row in planned if row["kind"] == WorkOrderKind.DISCONNECT],
+        today,
+    )
+    orders = [
+        {k: v for k, v in row.items() if k != "id"}
+        for row in planned
+        if not (row["kind"] == WorkOrderKind.DISCONNECT and row["account_id"] in held)
+    ]
     if orders:
         await session.execute(insert(WorkOrder).execution_options(render_nulls=True), orders)
     counts["work_order"] = len(orders)

@@ -1,5 +1,6 @@
 """Demo data for the technicians' screens, made through the same services the field side uses (so the audit trail is
-real): an owning technician for every route, a dog warning and a medical alert on Luis's route, a restore after
+real): an owning technician for every route, a dog warning on Luis's route and a disconnect of his cancelled by a
+medical certificate recorded after it went out, a restore after
 yesterday's disconnect, and one sync exception for dispatch (a disconnect reported after the customer paid and the order was cancelled)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import routes, workorders
+from portal.accounts import holds, routes, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Account,
@@ -79,7 +80,12 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     if disconnects:
         account = await session.get_one(Account, disconnects[0].account_id)
         customer = await session.get_one(Customer, account.customer_id)
-        customer.medical_alert_until = today + dt.timedelta(days=25)  # certified after the order went out
+        # Certified after the order went out: the order is cancelled with the certificate as its reason, and Luis's
+        # phone is told at its next sync (a disconnect order never stands against a held account).
+        customer.medical_alert_until = today + dt.timedelta(days=25)
+        await workorders.exclusion_started(
+            session, office, [account.id], holds.medical_reason(customer.medical_alert_until)
+        )
 
     # Yesterday's disconnect (any technician's), paid this morning: Luis restores it today.
     dana_disconnects = await _orders(session, dana, WorkOrderKind.DISCONNECT)

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import mail
-from portal.accounts import extensions, ledger, reads, service_state, tenancy, workorders
+from portal.accounts import extensions, holds, ledger, reads, service_state, tenancy, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.models import (
@@ -470,6 +470,8 @@ class History:
     async def disconnect(self, account_id: int, day: dt.date) -> None:
         account = await self.session.get_one(Account, account_id)
         tech = self.technicians[account_id % len(self.technicians)] if self.technicians else None
+        if await holds.excluded(self.session, self.policy, [account_id], day):
+            return  # the cut-off rule keeps this one (an extension, a small balance...): no disconnect
         order = await workorders.create(
             self.session,
             self.job,

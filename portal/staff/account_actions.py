@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, audit, deposits, ledger, ledger_words, service_state
+from portal.accounts import arrears, audit, deposits, ledger, ledger_words, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError
 from portal.accounts.models import (
@@ -50,6 +50,10 @@ async def set_hold(session: AsyncSession, actor: Actor, account: Account, hold: 
         before={column: before},
         after={column: on, "reason": reason},
     )
+    if on and not before:
+        await workorders.exclusion_started(
+            session, actor, [account.id], _("Bankruptcy hold") if hold == "bankruptcy" else _("Dispute filed")
+        )
 
 
 async def refer_to_collections(
@@ -130,6 +134,7 @@ async def grant_arrangement(
             "reason": arrangement.reason,
         },
     )
+    await workorders.exclusion_started(session, actor, [account.id], _("Payment arrangement made"))
     return arrangement
 
 

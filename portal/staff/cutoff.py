@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import mail
-from portal.accounts import arrears, audit, extensions, numbers, workorders
+from portal.accounts import arrears, audit, extensions, holds, numbers, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.models import (
@@ -379,20 +379,29 @@ async def recheck(session: AsyncSession, actor: Actor, policy: Policy, day: dt.d
     still = {row.account.id for row in listing.eligible}
     delinquent: dict[int | None, Row] = {row.account.id: row for row in listing.rows}
     cancelled = []
-    for order in await session.scalars(
-        select(WorkOrder).where(
-            WorkOrder.kind == WorkOrderKind.DISCONNECT,
-            WorkOrder.status.in_(workorders.OPEN_STATUSES),
-            WorkOrder.due_on <= day,
+    orders = list(
+        await session.scalars(
+            select(WorkOrder).where(
+                WorkOrder.kind == WorkOrderKind.DISCONNECT,
+                WorkOrder.status.in_(workorders.OPEN_STATUSES),
+                WorkOrder.due_on <= day,
+            )
         )
-    ):
+    )
+    # The account's own reason (its certificate, its extension...) is the one recorded, before the day's refusal.
+    own = await holds.excluded(session, policy, [o.account_id for o in orders if o.account_id is not None], day)
+    for order in orders:
         if order.account_id in still:
             continue
         row = delinquent.get(order.account_id)
-        if listing.day_refusal:
-            reason = _("Cancelled at the day-of recheck: %(why)s", why=listing.day_refusal)
-        elif row is None:
+        if row is None:
             reason = _("Cancelled at the day-of recheck: nothing is past due any more (paid).")
+        elif order.account_id in own:
+            reason = _(
+                "Cancelled at the day-of recheck: %(why)s", why="; ".join(e.reason for e in own[order.account_id])
+            )
+        elif listing.day_refusal:
+            reason = _("Cancelled at the day-of recheck: %(why)s", why=listing.day_refusal)
         else:
             reason = _("Cancelled at the day-of recheck: %(why)s", why="; ".join(row.decision.reasons))
         if await workorders.cancel(session, actor, order, reason):

@@ -1,18 +1,19 @@
-"""Dispatch: the field's work orders by status, kind, route and due date; assigning technicians; creating check
-reads, meter tests and meter changes; setting each route's owning technician; and resolving the sync exceptions the
-field side raises."""
+"""Dispatch: the field's work orders by status, kind, route and due date; assigning technicians (one order, a
+selection, or every unassigned order on a route); creating check reads, meter tests and meter changes; setting each
+route's owning technician; flagging a disconnect the cut-off rule no longer allows; and resolving the sync exceptions
+the field side raises."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, and_, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from portal.accounts import holds, sync_exceptions, workorders
 from portal.accounts import routes as field_routes
-from portal.accounts import sync_exceptions, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import (
@@ -26,6 +27,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
+from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
 # What dispatch may create by hand; starts, stops and disconnects come from their own flows.
@@ -54,6 +56,7 @@ class OrderRow:
     premise: Premise
     account_number: str | None
     technician: str | None
+    conflict: str | None = None  # an open disconnect the cut-off rule now excludes: why, in words
 
 
 async def technicians(session: AsyncSession) -> list[User]:
@@ -136,11 +139,38 @@ class Board:
     route_owners: list[RouteRow]
     exceptions: list[SyncMutation]
 
+    @property
+    def conflicts(self) -> int:
+        return sum(1 for row in self.rows if row.conflict)
 
-async def board(session: AsyncSession, filters: Filters, today: dt.date) -> Board:
+
+async def flag_conflicts(session: AsyncSession, policy: Policy, rows: list[OrderRow], today: dt.date) -> list[OrderRow]:
+    """Mark each open disconnect the cut-off rule excludes today (an order that escaped every cancellation, or whose
+    hold began some way the rule cannot see coming) with its reasons. One dispatch has overridden is left alone."""
+    open_disconnects = [
+        row
+        for row in rows
+        if row.order.kind == WorkOrderKind.DISCONNECT
+        and row.order.status in workorders.OPEN_STATUSES
+        and row.order.account_id is not None
+        and not workorders.hold_overridden(row.order)
+    ]
+    if not open_disconnects:
+        return rows
+    found = await holds.excluded(
+        session, policy, [row.order.account_id for row in open_disconnects if row.order.account_id], today
+    )
+    flagged = {row.order.id: found[row.order.account_id] for row in open_disconnects if row.order.account_id in found}
+    return [
+        replace(row, conflict="; ".join(e.reason for e in flagged[row.order.id])) if row.order.id in flagged else row
+        for row in rows
+    ]
+
+
+async def board(session: AsyncSession, filters: Filters, today: dt.date, policy: Policy) -> Board:
     owners = await route_owners(session)
     return Board(
-        await orders(session, filters, today=today),
+        await flag_conflicts(session, policy, await orders(session, filters, today=today), today),
         await technicians(session),
         owners,
         await sync_exceptions.open_exceptions(session),
@@ -157,6 +187,59 @@ async def assign(session: AsyncSession, actor: Actor, order_id: int, technician_
         if technician is None or technician.role != Role.FIELD or not technician.active:
             raise DomainError(_("Choose a field technician."), field="technician_id")
     return await workorders.assign(session, actor, order, technician)
+
+
+async def _technician(session: AsyncSession, technician_id: int | None) -> User:
+    technician = await session.get(User, technician_id) if technician_id else None
+    if technician is None or technician.role != Role.FIELD or not technician.active:
+        raise DomainError(_("Choose a field technician."), field="technician_id")
+    return technician
+
+
+async def assign_many(
+    session: AsyncSession, actor: Actor, order_ids: list[int], technician_id: int | None
+) -> list[WorkOrder]:
+    """Assign every selected open order to one technician, each audited; any order that is not an open order
+    (unknown, closed) refuses the whole selection, so nothing changes."""
+    technician = await _technician(session, technician_id)
+    ids = sorted(set(order_ids))
+    if not ids:
+        raise DomainError(_("Select at least one order to assign."), field="order_id")
+    found = list(
+        await session.scalars(
+            select(WorkOrder).where(WorkOrder.id.in_(ids), WorkOrder.status.in_(workorders.OPEN_STATUSES))
+        )
+    )
+    if len(found) != len(ids):
+        raise DomainError(
+            _("Some of the selected orders are not open orders any more: reload the page and select again."),
+            field="order_id",
+        )
+    for order in sorted(found, key=lambda o: o.id):
+        await workorders.assign(session, actor, order, technician)
+    return found
+
+
+async def assign_route(session: AsyncSession, actor: Actor, route: str, technician_id: int | None) -> list[WorkOrder]:
+    """Assign every open, unassigned order on the route to one technician, each audited."""
+    technician = await _technician(session, technician_id)
+    if route not in await field_routes.codes(session):
+        raise DomainError(_("Choose a route."), field="route")
+    found = list(
+        await session.scalars(
+            select(WorkOrder)
+            .join(Premise, Premise.id == WorkOrder.premise_id)
+            .where(
+                Premise.route == route,
+                WorkOrder.status.in_(workorders.OPEN_STATUSES),
+                WorkOrder.assigned_to_id.is_(None),
+            )
+            .order_by(WorkOrder.id)
+        )
+    )
+    for order in found:
+        await workorders.assign(session, actor, order, technician)
+    return found
 
 
 async def set_route_owner(session: AsyncSession, actor: Actor, code: str, technician_id: int | None) -> RouteRow:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from portal.accounts import adjustment_words, approval
+from portal.accounts import adjustment_words, approval, holds
 from portal.accounts.errors import DomainError
 from portal.accounts.policy import Policy
 from portal.billing import pricing
@@ -310,8 +310,8 @@ def disconnect_day_refusal(policy: Policy, day: dt.date, forecast_high_f: int | 
 
 
 def cutoff_minimum_cents(policy: Policy) -> int:
-    """Never cut off for less than it costs to reconnect."""
-    return max(policy.cutoff_minimum_past_due_cents, policy.reconnect_fee_cents)
+    """Never cut off for less than it costs to reconnect (the domain's rule, portal/accounts/holds.py)."""
+    return holds.cutoff_minimum_cents(policy)
 
 
 def notice_cutoff_on(policy: Policy, sent_on: dt.date) -> dt.date:

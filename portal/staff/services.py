@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, audit, extensions, numbers, summary
+from portal.accounts import arrears, audit, extensions, holds, numbers, summary, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.arrears import Arrears
 from portal.accounts.errors import DomainError, NotFound
@@ -230,6 +230,9 @@ async def certify_medical(
             "certification_id": certification.id,
         },
     )
+    # The certificate holds off disconnection for every account of this customer.
+    accounts = await session.scalars(select(Account.id).where(Account.customer_id == customer.id))
+    await workorders.exclusion_started(session, actor, list(accounts), holds.medical_reason(until))
     return until
 
 

@@ -20,7 +20,9 @@ from portal.demo import city
 TODAY = dt.date(2026, 11, 24)
 
 
-async def test_the_seed_gives_luis_a_dog_a_medical_alert_and_a_restore_and_dispatch_a_sync_exception(session) -> None:
+async def test_the_seed_gives_luis_a_dog_a_medically_held_cancellation_and_a_restore_and_dispatch_a_sync_exception(
+    session,
+) -> None:
     await city.load(session, city.build(TODAY, premises=150, seed=3))
     await session.commit()
     luis = await session.scalar(select(User).where(User.email == "tech1@riverton.example"))
@@ -31,13 +33,21 @@ async def test_the_seed_gives_luis_a_dog_a_medical_alert_and_a_restore_and_dispa
     )
     hazards = [(await session.get(Premise, o.premise_id)).hazards or "" for o in mine]
     assert any("Dog" in h for h in hazards)
-    medical = [
-        o
-        for o in mine
-        if o.kind == WorkOrderKind.DISCONNECT
-        and (await session.get(Customer, (await session.get(Account, o.account_id)).customer_id)).medical_alert_until
-    ]
-    assert medical
+    # A certificate recorded after Luis's disconnect went out cancelled it, with the reason his phone is told.
+    held = list(
+        await session.scalars(
+            select(WorkOrder).where(
+                WorkOrder.assigned_to_id == luis.id,
+                WorkOrder.kind == WorkOrderKind.DISCONNECT,
+                WorkOrder.status == WorkOrderStatus.CANCELLED,
+            )
+        )
+    )
+    assert any((o.cancel_reason or "").startswith("Medical certificate until") for o in held)
+    for o in mine:
+        if o.kind == WorkOrderKind.DISCONNECT:  # none left standing against a medical alert
+            customer = await session.get(Customer, (await session.get(Account, o.account_id)).customer_id)
+            assert customer.medical_alert_until is None or customer.medical_alert_until < TODAY
     restore = [o for o in mine if o.kind == WorkOrderKind.RESTORE]
     assert restore and restore[0].due_on == TODAY
     assert (await session.get(Account, restore[0].account_id)).status == AccountStatus.DISCONNECTED

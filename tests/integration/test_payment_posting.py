@@ -96,10 +96,20 @@ async def test_clearing_the_past_due_cancels_the_open_disconnect_with_a_reason_f
 async def test_a_partial_payment_leaves_the_disconnect_open(session) -> None:
     account = await overdue_account(session)
     order = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
-    result = await pay(session, account, 11_999, "pi_partial")
+    result = await pay(session, account, 6_000, "pi_partial")  # $60.00 still past due: over the $50.00 minimum
     await session.refresh(order)
     assert result.created and result.cancelled_order_ids == ()
     assert order.status == WorkOrderStatus.OPEN
+
+
+async def test_a_payment_that_leaves_less_than_the_cutoff_minimum_cancels_the_disconnect(session) -> None:
+    account = await overdue_account(session)
+    order = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
+    result = await pay(session, account, 11_999, "pi_partial")  # 1 cent past due: no cut-off for that
+    await session.refresh(order)
+    assert result.cancelled_order_ids == (order.id,) and result.restore_order_id is None
+    assert order.status == WorkOrderStatus.CANCELLED and order.cancel_reason.startswith("Payment received")
+    assert "$0.01" in order.cancel_reason
 
 
 async def test_paying_a_disconnected_account_before_three_asks_for_a_restore_today(session) -> None:

@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from portal.accounts import workorders
+from portal.accounts import ledger, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict
-from portal.accounts.models import AuditEvent, Role, WorkOrderKind, WorkOrderStatus
+from portal.accounts.models import AuditEvent, LedgerKind, Role, WorkOrderKind, WorkOrderStatus
 from tests import factories
 
 JOB = Actor.job("test")
@@ -36,8 +36,23 @@ async def test_an_order_goes_from_open_to_assigned_to_completed_and_each_step_is
     assert actions == ["work_order.create", "work_order.assign", "work_order.complete"]
 
 
-async def test_cancelling_keeps_the_reason_and_a_closed_order_is_not_cancelled_again(session) -> None:
+async def overdue(session, cents: int = 12_000):
+    """An account past due by `cents` since 45 days before DAY: the cut-off rule lets a disconnect order stand."""
     account = await factories.make_account(session)
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=cents,
+        source_key=f"test-charge:{account.id}",
+        effective_on=DAY - dt.timedelta(days=45),
+    )
+    return account
+
+
+async def test_cancelling_keeps_the_reason_and_a_closed_order_is_not_cancelled_again(session) -> None:
+    account = await overdue(session)
     order = await workorders.create(
         session, JOB, kind=WorkOrderKind.DISCONNECT, premise_id=account.premise_id, account_id=account.id, due_on=DAY
     )

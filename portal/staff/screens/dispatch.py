@@ -3,6 +3,8 @@ exceptions the field side raises."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
@@ -10,8 +12,9 @@ from portal.accounts import numbers, sync_exceptions
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import WorkOrderKind, WorkOrderStatus
 from portal.i18n import gettext as _
+from portal.i18n import ngettext
 from portal.web import guards, params
-from portal.web.deps import CurrentActor, DbSession, FromPath, FromQuery, Today
+from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
 from portal.web.urls import redirect_to
 
@@ -28,6 +31,7 @@ class DispatchController(Controller):
         self,
         db_session: DbSession,
         today: Today,
+        policy: CurrentPolicy,
         status: FromQuery[str] = "active",
         kind: FromQuery[str] = "",
         route: FromQuery[str] = "",
@@ -41,7 +45,7 @@ class DispatchController(Controller):
             due_by=parse_day(due_by, today) if due_by else None,
             technician_id=parse_technician(technician),
         )
-        board = await dispatch.board(db_session, filters, today)
+        board = await dispatch.board(db_session, filters, today, policy)
         return Template(
             "staff/dispatch.html",
             context={
@@ -54,6 +58,7 @@ class DispatchController(Controller):
                 "statuses": list(WorkOrderStatus),
                 "creatable": dispatch.CREATABLE,
                 "exceptions": board.exceptions,
+                "conflicts": board.conflicts,
                 "today": today,
             },
         )
@@ -72,6 +77,49 @@ class DispatchController(Controller):
             "success",
         )
         return redirect_to("staff.dispatch")
+
+    @post("/orders/assign", name="staff.dispatch.assign_many")
+    async def assign_many(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Redirect:
+        """The orders ticked on the list, to one technician: all or nothing, one flash saying how many."""
+        form = await request.form()
+        try:
+            technician_id = parse_technician(str(form.get("technician_id", "")))
+            try:
+                ids = [params.parse_id(raw) for raw in form.getall("order_id", [])]
+            except params.BadValue:
+                raise DomainError(_("Select orders from the list."), field="order_id") from None
+            assigned = await dispatch.assign_many(db_session, actor, ids, technician_id)
+        except DomainError as refused:
+            flash(request, refused.message, "error")
+            return _back(form)
+        flash(request, ngettext("%(num)d order assigned.", "%(num)d orders assigned.", len(assigned)), "success")
+        return _back(form)
+
+    @post("/routes/assign", name="staff.dispatch.assign_route")
+    async def assign_route(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Redirect:
+        """Every unassigned open order on a route, to one technician."""
+        form = await request.form()
+        route = str(form.get("route", ""))[:64]
+        try:
+            technician_id = parse_technician(str(form.get("technician_id", "")))
+            assigned = await dispatch.assign_route(db_session, actor, route, technician_id)
+        except DomainError as refused:
+            flash(request, refused.message, "error")
+            return _back(form)
+        if assigned:
+            flash(
+                request,
+                ngettext(
+                    "%(num)d order on route %(route)s assigned.",
+                    "%(num)d orders on route %(route)s assigned.",
+                    len(assigned),
+                    route=route,
+                ),
+                "success",
+            )
+        else:
+            flash(request, _("Route %(route)s has no unassigned open orders.", route=route), "info")
+        return _back(form)
 
     @post("/routes/owner", name="staff.dispatch.route_owner")
     async def route_owner(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Redirect:
@@ -123,3 +171,12 @@ class DispatchController(Controller):
         row = await sync_exceptions.override_hold(db_session, actor, exception_id, reason)
         flash(request, _("Hold overridden: order %(id)s may be disconnected.", id=row.work_order_id), "success")
         return redirect_to("staff.dispatch", anchor="exceptions")
+
+
+_FILTERS = ("status", "kind", "route", "due_by", "technician")
+
+
+def _back(form: Any) -> Redirect:
+    """Back to the list as it was filtered (the bulk forms carry the filters as `back_*` fields)."""
+    query = {name: str(form.get(f"back_{name}", ""))[:64] for name in _FILTERS}
+    return redirect_to("staff.dispatch", query={k: v for k, v in query.items() if v})
