@@ -97,7 +97,11 @@ async def test_take_a_payment_checks_the_account_then_posts(client, session, csr
     assert started.status_code == 200 and f'value="{resident.account.id}"' in started.text
     form = {"account_number": numbers.display(resident.account.number), "tender": "cash", "amount": "$1,234.50"}
     checked = await post_form(client, "/staff/drawer/payments", form)
-    assert checked.status_code == 200 and "Post payment" in checked.text and f'value="{resident.account.id}"' in checked.text
+    assert (
+        checked.status_code == 200
+        and "Post payment" in checked.text
+        and f'value="{resident.account.id}"' in checked.text
+    )
     assert "Lopez" in checked.text and "Balance" in checked.text
     # The number changed between the check and the post: refused, nothing posted, the new account's card shown.
     changed = await post_form(
