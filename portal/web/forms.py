@@ -125,6 +125,10 @@ class DollarsField(wtforms.DecimalField):
     one money parser): finite, at most 2 decimals, not negative, at most params.MAX_DOLLARS; "1e308", "NaN" and
     "Infinity" are refused here rather than reaching a comparison. The message says what was wrong."""
 
+    # A text box, not type=number: a number input refuses "$" and "," as they are typed (inputmode still brings up
+    # the decimal keypad on a tablet).
+    widget = wtforms.widgets.TextInput()
+
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
         super().__init__(label, validators, places=2, **kwargs)
 
