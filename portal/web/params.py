@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from litestar import Request
@@ -24,6 +23,7 @@ from litestar.routes import base as _routes
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from portal.accounts import amounts
 from portal.accounts.policy import MAX_CENTS, MAX_DOLLARS  # noqa: F401 - the bound forms and parsers check
 from portal.i18n import gettext
 
@@ -33,8 +33,6 @@ DATE_MAX = dt.date(2100, 12, 31)
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
 # "1234", "1,234.5", "$ 12.50": what people type. No exponent, no NaN or Infinity, no digits of other scripts.
-_DOLLARS = re.compile(r"\$?\s*(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]{0,2})?")
-_TOO_PRECISE = re.compile(r"\$?\s*(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?\.[0-9]{3,}")  # "12.345": a slip, not a price
 
 
 class BadValue(ValueError):
@@ -43,8 +41,8 @@ class BadValue(ValueError):
 
 
 class BadAmount(BadValue):
-    """An amount of money that cannot be taken; `reason` is one of not_amount, decimals, negative, too_small,
-    too_large, so a form can say which (portal.web.forms.DollarsField)."""
+    """An amount of money that cannot be taken; `reason` (portal.accounts.amounts.BadAmount's) lets a form say what
+    was wrong (portal.web.forms.DollarsField)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -91,34 +89,12 @@ def bound_int_path_params() -> None:
 
 
 def parse_cents(raw: object, *, minimum: int = 0, maximum: int = MAX_CENTS) -> int:
-    """Dollars as typed ("$1,234.5", " 1,234 ", "0.75") to cents, within minimum .. maximum cents. The one parser
-    behind every money field; BadValue.reason says what was wrong (see BadAmount)."""
-    text = str(raw if raw is not None else "").strip()
-    if text.startswith("-") and _DOLLARS.fullmatch(text[1:].strip()) and any(c.isdigit() for c in text):
-        raise BadAmount("negative")
-    if not text or not _DOLLARS.fullmatch(text) or not any(c.isdigit() for c in text):
-        if _TOO_PRECISE.fullmatch(text):
-            raise BadAmount("decimals")
-        raise BadAmount("not_amount")
-    value = Decimal(text.replace("$", "").replace(",", "").strip() or "0")
-    return cents_of(value, minimum=minimum, maximum=maximum)
-
-
-def cents_of(value: Decimal, *, minimum: int = 0, maximum: int = MAX_CENTS) -> int:
-    """A Decimal amount of dollars to cents: finite, at most 2 decimals, within minimum .. maximum cents."""
+    """Dollars as typed ("$1,234.5", " 1,234 ", "0.75") to cents, within minimum .. maximum cents, by the one money
+    parser (portal.accounts.amounts); BadAmount.reason says what was wrong."""
     try:
-        if not value.is_finite() or abs(value) > Decimal(ID_MAX) / 100:
-            raise BadAmount("not_amount")
-        cents = value * 100
-        if cents != cents.to_integral_value():
-            raise BadAmount("decimals")
-    except InvalidOperation:
-        raise BadAmount("not_amount") from None
-    if cents < minimum:
-        raise BadAmount("negative" if cents < 0 else "too_small")
-    if cents > maximum:
-        raise BadAmount("too_large")
-    return int(cents)
+        return amounts.parse_cents(raw, minimum=minimum, maximum=maximum)
+    except amounts.BadAmount as exc:
+        raise BadAmount(exc.reason) from None
 
 
 def parse_date(raw: object) -> dt.date:

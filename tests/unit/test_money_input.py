@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from portal.accounts.errors import DomainError
+from portal.payments import rules as payment_rules
 from portal.staff import rules
 from portal.web import params
 from portal.web.forms import DollarsField, Form
@@ -81,3 +82,12 @@ def test_cash_short_of_the_amount_is_refused() -> None:
     with pytest.raises(DomainError) as refused:
         rules.change_due(6_550, 6_500)
     assert refused.value.field == "tendered" and "less than the amount" in refused.value.message
+
+
+@pytest.mark.parametrize("typed", ["$1,234.50", " 1,234 ", "12.345", "-5", "abc", "1000000.01"])
+def test_the_resident_payment_form_reads_amounts_with_the_same_parser(typed: str) -> None:
+    try:
+        expected: int | None = params.parse_cents(typed)
+    except params.BadValue:
+        expected = None
+    assert payment_rules.parse_amount(typed) == expected
