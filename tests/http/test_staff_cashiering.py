@@ -92,7 +92,12 @@ async def test_take_a_payment_checks_the_account_then_posts(client, session, csr
     account = await client.get(f"/staff/accounts/{resident.account.number}")
     link = f"/staff/drawer?account={resident.account.number}"
     assert "Take a payment" in account.text and link in account.text
-    await _open(client)
+    closed = await client.get(link)  # no drawer yet: opening one comes back to the payment for this account
+    assert 'name="account"' in closed.text
+    opened = await post_form(
+        client, "/staff/drawer/open", {"opening_float": "100.00", "account": resident.account.number}
+    )
+    assert opened.status_code == 303 and opened.headers["location"] == link
     started = await client.get(link)
     assert started.status_code == 200 and f'value="{resident.account.id}"' in started.text
     form = {"account_number": numbers.display(resident.account.number), "tender": "cash", "amount": "$1,234.50"}

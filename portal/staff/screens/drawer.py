@@ -94,7 +94,8 @@ class CounterController(Controller):
             return await _page(request, db_session, 400, open_form=form)
         await cashier.open_drawer(db_session, actor, cents(form.opening_float.data))
         flash(request, _("Drawer open."), "success")
-        return redirect_to("staff.drawer")
+        account = str((await request.form()).get("account") or "")[:20]  # came from "Take a payment": keep it
+        return redirect_to("staff.drawer", query={"account": account}) if account else redirect_to("staff.drawer")
 
     @post("/payments", name="staff.drawer.pay")
     async def pay(
