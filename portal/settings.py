@@ -56,6 +56,9 @@ class Settings:
     stripe_js_url: str = "https://js.stripe.com/v3/"
     photo_store: str = field(default_factory=lambda: f"file:{VAR_DIR / 'photos'}")
     utility_name: str = "City of Riverton Utilities"
+    # Printed on counter receipts; the defaults are the demo city's.
+    utility_address: str = "200 Main St, Riverton, TX 76501"
+    utility_phone: str = "555-0100"
     timezone: str = DEFAULT_TIMEZONE
     session_max_age: int = 60 * 60 * 12
     secure_cookies: bool = False
@@ -102,6 +105,8 @@ class Settings:
             "stripe_js_url": "STRIPE_JS_URL",
             "photo_store": "PHOTO_STORE",
             "utility_name": "UTILITY_NAME",
+            "utility_address": "UTILITY_ADDRESS",
+            "utility_phone": "UTILITY_PHONE",
             "timezone": "UTILITY_TIMEZONE",
             "trusted_proxies": "TRUSTED_PROXIES",
         }

@@ -6,8 +6,9 @@ import wtforms
 from wtforms import validators
 
 from portal import i18n
+from portal.accounts import amounts
 from portal.payments import rules
-from portal.web.forms import AccountNumber, Form, Zip
+from portal.web.forms import AccountNumber, Form, Zip, money_message
 
 _ = i18n.lazy_gettext
 
@@ -28,9 +29,13 @@ class GuestLookupForm(Form):
 
 
 class Amount:
+    """The portal's one money parser, with its message for what was wrong ("12.345", "-5", "abc")."""
+
     def __call__(self, form: wtforms.Form, field: wtforms.Field) -> None:
-        if rules.parse_amount(field.data or "") is None:
-            raise wtforms.validators.ValidationError(i18n.gettext("Enter an amount in dollars and cents, like 84.50."))
+        try:
+            amounts.parse_cents(field.data or "", maximum=rules.MAX_PAYMENT_CENTS)
+        except amounts.BadAmount as exc:
+            raise wtforms.validators.ValidationError(money_message(exc.reason)) from None
 
 
 class PayForm(Form):

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from portal.accounts import amounts
 from portal.accounts.policy import MAX_CENTS, Policy
 from portal.i18n import format_money
 from portal.i18n import gettext as _
@@ -33,19 +34,12 @@ MAX_PAYMENT_CENTS = MAX_CENTS
 
 
 def parse_amount(text: str) -> int | None:
-    """Dollars as a person types them ("$1,234.5", "80") to cents; None when it is not an amount."""
-    cleaned = text.strip().replace("$", "").replace(",", "").replace(" ", "")
-    if not cleaned or cleaned.count(".") > 1:
+    """Dollars as a person types them ("$1,234.5", "80") to cents, by the portal's one money parser
+    (portal.accounts.amounts); None when it is not an amount or is above the largest payment."""
+    try:
+        return amounts.parse_cents(text, maximum=MAX_PAYMENT_CENTS)
+    except amounts.BadAmount:
         return None
-    whole, _, fraction = cleaned.partition(".")
-    if not (whole.isascii() and whole.isdigit()) and not (whole == "" and fraction):
-        return None
-    if fraction and (not (fraction.isascii() and fraction.isdigit()) or len(fraction) > 2):
-        return None
-    if not cleaned.isascii():
-        return None  # digits of other scripts, which int() would accept
-    cents = int(whole or "0") * 100 + int((fraction + "00")[:2])
-    return cents if cents <= MAX_PAYMENT_CENTS else None
 
 
 def bill_amount_to_pay(bill_due_cents: int, account_due_cents: int) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger, ledger_words, summary
+from portal.accounts import audit, ledger, ledger_words, numbers, summary
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -35,7 +35,7 @@ from portal.accounts.payments import post_payment
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
-from . import rules
+from . import rules, search
 
 RECEIPT_COUNTER = "receipt"
 
@@ -94,13 +94,19 @@ async def take_payment(
     check_number: str | None,
     timezone: str,
     policy: Policy | None = None,
+    tendered_cents: int | None = None,
 ) -> Receipt:
+    """Post a counter payment with its receipt. For cash, `tendered_cents` is what the customer handed over (None:
+    the exact amount); it must cover the amount, and the receipt keeps it so the change is printed."""
     if drawer.closed_at is not None or drawer.opened_by_id != actor.user_id:
         raise Conflict(_("Open your own drawer before taking payments."))
     if amount_cents <= 0:
         raise DomainError(_("Enter an amount above zero."), field="amount")
     if tender == Tender.CHECK and not (check_number or "").strip():
         raise DomainError(_("Enter the check number."), field="check_number")
+    if tender != Tender.CASH:
+        tendered_cents = None  # only cash gives change
+    rules.change_due(amount_cents, tendered_cents)
     number = await next_number(session)
     posted = await post_payment(
         session,
@@ -123,6 +129,7 @@ async def take_payment(
         account_id=account.id,
         tender=tender,
         amount_cents=amount_cents,
+        tendered_cents=tendered_cents,
         check_number=(check_number or "").strip() or None if tender == Tender.CHECK else None,
         created_by_id=actor.user_id,
     )
@@ -135,9 +142,49 @@ async def take_payment(
         "receipt",
         number,
         account_id=account.id,
-        after={"tender": tender, "amount_cents": amount_cents, "drawer_id": drawer.id},
+        after={
+            "tender": tender,
+            "amount_cents": amount_cents,
+            "tendered_cents": tendered_cents,
+            "drawer_id": drawer.id,
+        },
     )
     return receipt
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The account a typed number names, as the drawer shows it before a payment posts; or why there is none."""
+
+    summary: summary.AccountSummary | None = None
+    problem: str | None = None  # what to tell the cashier when no account is shown
+    near: tuple[str, ...] = ()  # accounts one slip away from a number whose check digit is wrong
+
+
+async def look_up(session: AsyncSession, typed: str) -> Lookup:
+    """The account behind a number typed at the counter: a wrong check digit names the existing accounts one slip
+    away (the caller search's suggestion), an unknown number says so."""
+    digits = "".join(c for c in (typed or "") if c not in " -.")
+    if len(digits) != numbers.BODY_DIGITS + 1 or not (digits.isascii() and digits.isdigit()):
+        return Lookup(problem=_("An account number has 9 digits, like 1000-0040-9."))
+    if not numbers.is_valid(digits):
+        candidates = search.one_slip_away(digits)
+        near = tuple(
+            await session.scalars(select(Account.number).where(Account.number.in_(candidates)).order_by(Account.number))
+        )
+        if near:
+            return Lookup(
+                problem=_(
+                    "One digit looks wrong: did you mean %(numbers)s?",
+                    numbers=_(" or ").join(numbers.display(n) for n in near),
+                ),
+                near=near,
+            )
+        return Lookup(problem=_("One digit looks wrong (the check digit does not match): read the number again."))
+    account = await session.scalar(select(Account).where(Account.number == digits))
+    if account is None:
+        return Lookup(problem=_("No account has this number."))
+    return Lookup(summary=await summary.summarize(session, account))
 
 
 async def receipt_by_number(session: AsyncSession, number: int) -> Receipt:
@@ -147,13 +194,35 @@ async def receipt_by_number(session: AsyncSession, number: int) -> Receipt:
     return receipt
 
 
-async def receipt_with_account(
-    session: AsyncSession, number: int
-) -> tuple[Receipt, Account | None, summary.AccountSummary | None]:
-    """A receipt with its account and the account's summary, as the receipt page shows them."""
+@dataclass(frozen=True)
+class ReceiptView:
+    """A receipt as printed: its account, who took it at which drawer, and the change given for cash."""
+
+    receipt: Receipt
+    account: Account | None
+    summary: summary.AccountSummary | None
+    cashier: str
+    drawer: CashDrawer | None
+
+    @property
+    def change_cents(self) -> int | None:
+        if self.receipt.tendered_cents is None:
+            return None
+        return rules.change_due(self.receipt.amount_cents, self.receipt.tendered_cents)
+
+
+async def receipt_with_account(session: AsyncSession, number: int) -> ReceiptView:
+    """A receipt with its account and the account's summary, its cashier and drawer, as the receipt page shows them."""
     receipt = await receipt_by_number(session, number)
     account = await session.get(Account, receipt.account_id)
-    return receipt, account, await summary.summarize(session, account) if account else None
+    cashier = await session.get(User, receipt.created_by_id)
+    return ReceiptView(
+        receipt,
+        account,
+        await summary.summarize(session, account) if account else None,
+        cashier.display_name if cashier else "",
+        await session.get(CashDrawer, receipt.drawer_id),
+    )
 
 
 async def request_void(session: AsyncSession, actor: Actor, number: int, reason: str) -> Receipt:

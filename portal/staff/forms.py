@@ -172,9 +172,11 @@ class OpenDrawerForm(Form):
 class CounterPaymentForm(Form):
     account_number = StringField(
         _("Account number"),
-        validators=[DataRequired(_("Enter the account number.")), AccountNumber()],
+        validators=[DataRequired(_("Enter the account number.")), Length(max=20)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
+    # The account the cashier saw on the card at "Check": a number changed after that is refused, not posted.
+    account_id = HiddenField()
     tender = RadioField(
         _("Paid with"),
         choices=[("cash", _("Cash")), ("check", _("Check")), ("card", _("Card (present)"))],
@@ -182,6 +184,12 @@ class CounterPaymentForm(Form):
         default="cash",
     )
     amount = _dollars(_("Amount ($)"), minimum=Decimal("0.01"))
+    tendered = DollarsField(
+        _("Cash handed over ($)"),
+        validators=[Optional(), WholeCents()],
+        description=_("For cash: what the customer gave you. Leave empty for the exact amount."),
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
     check_number = StringField(
         _("Check number"), validators=[Optional(), Length(max=32)], render_kw={"autocomplete": "off"}
     )

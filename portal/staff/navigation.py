@@ -45,7 +45,10 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
 def account_actions(role: Role, account: Account) -> list[tuple[str, dict[str, object], str]]:
     """(route name, its parameters, label) buttons on an account page."""
     this: dict[str, object] = {"number": account.number}
-    actions: list[tuple[str, dict[str, object], str]] = [("staff.adjustment.new", this, _("Adjustment"))]
+    actions: list[tuple[str, dict[str, object], str]] = [
+        ("staff.drawer", {"query": {"account": account.number}}, _("Take a payment")),
+        ("staff.adjustment.new", this, _("Adjustment")),
+    ]
     if account.status in (AccountStatus.ACTIVE, AccountStatus.DISCONNECTED):
         actions.append(("staff.move", this, _("Transfer service to a new address")))
     actions.append(

@@ -528,3 +528,20 @@ def arrangement_outcome(facts: ArrangementFacts, on: dt.date) -> ArrangementOutc
             "completed", _("Paid in full: %(amount)s.", amount=money(sum(c for _d, c in arranged)))
         )
     return ArrangementOutcome(None)
+
+
+def change_due(amount_cents: int, tendered_cents: int | None) -> int:
+    """The change for a cash payment: what was handed over less the amount (nothing handed over means exact cash).
+    Handing over less than the amount is a mistake to fix at the counter, not a partial payment."""
+    if tendered_cents is None:
+        return 0
+    if tendered_cents < amount_cents:
+        raise DomainError(
+            _(
+                "The cash handed over (%(tendered)s) is less than the amount (%(amount)s).",
+                tendered=money(tendered_cents),
+                amount=money(amount_cents),
+            ),
+            field="tendered",
+        )
+    return tendered_cents - amount_cents

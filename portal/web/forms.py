@@ -121,8 +121,13 @@ class IntegerField(wtforms.IntegerField):
 
 
 class DollarsField(wtforms.DecimalField):
-    """Dollars and cents as people type them ("1,234.50", "$80"): finite, at most 2 decimals, at most
-    params.MAX_DOLLARS; "1e308", "NaN" and "Infinity" are refused here rather than reaching a comparison."""
+    """Dollars and cents as people type them ("$1,234.50", "1234.5", " 1,234 "), parsed by params.parse_cents (the
+    one money parser): finite, at most 2 decimals, not negative, at most params.MAX_DOLLARS; "1e308", "NaN" and
+    "Infinity" are refused here rather than reaching a comparison. The message says what was wrong."""
+
+    # A text box, not type=number: a number input refuses "$" and "," as they are typed (inputmode still brings up
+    # the decimal keypad on a tablet).
+    widget = wtforms.widgets.TextInput()
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
         super().__init__(label, validators, places=2, **kwargs)
@@ -133,13 +138,19 @@ class DollarsField(wtforms.DecimalField):
             return
         try:
             self.data = Decimal(params.parse_cents(valuelist[0])) / 100
-        except params.BadValue:
-            raise ValueError(
-                i18n.gettext(
-                    "Enter an amount in dollars and cents, like 45.10, up to %(max)s.",
-                    max=i18n.format_money(params.MAX_CENTS),
-                )
-            ) from None
+        except params.BadAmount as exc:
+            raise ValueError(money_message(exc.reason)) from None
+
+
+def money_message(reason: str) -> str:
+    """What to tell the person who typed an amount params.parse_cents refused (BadAmount.reason)."""
+    if reason == "decimals":
+        return i18n.gettext("Enter an amount in dollars and cents: at most two digits after the point, like 12.35.")
+    if reason == "negative":
+        return i18n.gettext("Enter an amount in dollars and cents without a minus sign, like 45.10.")
+    return i18n.gettext(
+        "Enter an amount in dollars and cents, like 45.10, up to %(max)s.", max=i18n.format_money(params.MAX_CENTS)
+    )
 
 
 class AccountNumber:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from litestar import Request
@@ -24,6 +23,7 @@ from litestar.routes import base as _routes
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from portal.accounts import amounts
 from portal.accounts.policy import MAX_CENTS, MAX_DOLLARS  # noqa: F401 - the bound forms and parsers check
 from portal.i18n import gettext
 
@@ -33,12 +33,20 @@ DATE_MAX = dt.date(2100, 12, 31)
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
 # "1234", "1,234.5", "$ 12.50": what people type. No exponent, no NaN or Infinity, no digits of other scripts.
-_DOLLARS = re.compile(r"\$?\s*(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]{0,2})?")
 
 
 class BadValue(ValueError):
     """A value outside its bounds; the message says what is wrong, for the person who typed it (not translated here:
     callers show their own translated message)."""
+
+
+class BadAmount(BadValue):
+    """An amount of money that cannot be taken; `reason` (portal.accounts.amounts.BadAmount's) lets a form say what
+    was wrong (portal.web.forms.DollarsField)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def parse_id(raw: object) -> int:
@@ -81,27 +89,12 @@ def bound_int_path_params() -> None:
 
 
 def parse_cents(raw: object, *, minimum: int = 0, maximum: int = MAX_CENTS) -> int:
-    """Dollars as typed ("$1,234.5", "80", "0.75") to cents, within minimum .. maximum cents."""
-    text = str(raw if raw is not None else "").strip()
-    if not text or not _DOLLARS.fullmatch(text) or not any(c.isdigit() for c in text):
-        raise BadValue("not an amount")
-    value = Decimal(text.replace("$", "").replace(",", "").strip() or "0")
-    return cents_of(value, minimum=minimum, maximum=maximum)
-
-
-def cents_of(value: Decimal, *, minimum: int = 0, maximum: int = MAX_CENTS) -> int:
-    """A Decimal amount of dollars to cents: finite, at most 2 decimals, within minimum .. maximum cents."""
+    """Dollars as typed ("$1,234.5", " 1,234 ", "0.75") to cents, within minimum .. maximum cents, by the one money
+    parser (portal.accounts.amounts); BadAmount.reason says what was wrong."""
     try:
-        if not value.is_finite() or abs(value) > Decimal(ID_MAX) / 100:
-            raise BadValue("not a finite amount")
-        cents = value * 100
-        if cents != cents.to_integral_value():
-            raise BadValue("more than 2 decimals")
-    except InvalidOperation:
-        raise BadValue("not an amount") from None
-    if not minimum <= cents <= maximum:
-        raise BadValue("out of range")
-    return int(cents)
+        return amounts.parse_cents(raw, minimum=minimum, maximum=maximum)
+    except amounts.BadAmount as exc:
+        raise BadAmount(exc.reason) from None
 
 
 def parse_date(raw: object) -> dt.date:

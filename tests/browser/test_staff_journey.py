@@ -77,8 +77,9 @@ async def test_a_csr_serves_a_customer_at_the_counter(
     await page.get_by_label("Account number").fill(number)
     await page.get_by_label("Cash", exact=True).check()
     await page.get_by_label("Amount ($)").fill("80.00")
+    await expect(page.locator("#account-card")).to_contain_text("María Lopez")  # whose account, before posting
     await assert_accessible(page)
-    await page.get_by_role("button", name="Take payment").click()
+    await page.get_by_role("button", name="Post payment").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Receipt 1")
     await expect(page.locator(".facts")).to_contain_text("$80.00")
     await page.get_by_role("link", name="Cash drawer").first.click()

@@ -209,7 +209,13 @@ async def _city(client, session, resident, other_resident, technician, csr, supe
     paid = await post_form(
         client,
         "/staff/drawer/payments",
-        {"account_number": resident.account.number, "tender": "cash", "amount": "20.00", "check_number": ""},
+        {
+            "account_number": resident.account.number,
+            "account_id": str(resident.account.id),
+            "tender": "cash",
+            "amount": "20.00",
+            "check_number": "",
+        },
     )
     assert paid.status_code == 303, paid.text
     closed = await post_form(client, "/staff/drawer/close", {"cash": "120.00", "check": "0", "card": "0"})
@@ -243,7 +249,13 @@ async def _city(client, session, resident, other_resident, technician, csr, supe
     paid = await post_form(
         client,
         "/staff/drawer/payments",
-        {"account_number": resident.account.number, "tender": "check", "amount": "10.00", "check_number": "1234"},
+        {
+            "account_number": resident.account.number,
+            "account_id": str(resident.account.id),
+            "tender": "check",
+            "amount": "10.00",
+            "check_number": "1234",
+        },
     )
     assert paid.status_code == 303, paid.text
     client.cookies.clear()

@@ -16,11 +16,19 @@ async def _open(client, float_dollars: str = "100.00") -> None:
     assert response.status_code == 303, response.text
 
 
-async def _pay(client, account, tender: str, amount: str, check: str = "") -> int:
+async def _pay(client, account, tender: str, amount: str, check: str = "", **more: str) -> int:
+    """Post a payment as the drawer's "Post payment" step does: with the id of the account its card showed."""
     response = await post_form(
         client,
         "/staff/drawer/payments",
-        {"account_number": numbers.display(account.number), "tender": tender, "amount": amount, "check_number": check},
+        {
+            "account_number": numbers.display(account.number),
+            "account_id": str(account.id),
+            "tender": tender,
+            "amount": amount,
+            "check_number": check,
+            **more,
+        },
     )
     assert response.status_code == 303, response.text
     return int(response.headers["location"].rsplit("/", 1)[1])
@@ -38,7 +46,13 @@ async def test_receipts_are_numbered_without_gaps_and_post_once_each(client, ses
     bad = await post_form(
         client,
         "/staff/drawer/payments",
-        {"account_number": resident.account.number, "tender": "check", "amount": "20.00", "check_number": ""},
+        {
+            "account_number": resident.account.number,
+            "account_id": str(resident.account.id),
+            "tender": "check",
+            "amount": "20.00",
+            "check_number": "",
+        },
     )
     assert bad.status_code == 400 and "Enter the check number." in bad.text
     second = await _pay(client, resident.account, "check", "20.00", "1042")
@@ -73,6 +87,67 @@ async def test_a_payment_needs_an_open_drawer_and_a_real_account(client, session
     assert await session.scalar(select(func.count()).select_from(Receipt)) == 0
 
 
+async def test_take_a_payment_checks_the_account_then_posts(client, session, csr, resident, other_resident) -> None:
+    await sign_in(client, session, csr)
+    account = await client.get(f"/staff/accounts/{resident.account.number}")
+    link = f"/staff/drawer?account={resident.account.number}"
+    assert "Take a payment" in account.text and link in account.text
+    closed = await client.get(link)  # no drawer yet: opening one comes back to the payment for this account
+    assert 'name="account"' in closed.text
+    opened = await post_form(
+        client, "/staff/drawer/open", {"opening_float": "100.00", "account": resident.account.number}
+    )
+    assert opened.status_code == 303 and opened.headers["location"] == link
+    started = await client.get(link)
+    assert started.status_code == 200 and f'value="{resident.account.id}"' in started.text
+    form = {"account_number": numbers.display(resident.account.number), "tender": "cash", "amount": "$1,234.50"}
+    checked = await post_form(client, "/staff/drawer/payments", form)
+    assert (
+        checked.status_code == 200
+        and "Post payment" in checked.text
+        and f'value="{resident.account.id}"' in checked.text
+    )
+    assert "Lopez" in checked.text and "Balance" in checked.text
+    # The number changed between the check and the post: refused, nothing posted, the new account's card shown.
+    changed = await post_form(
+        client,
+        "/staff/drawer/payments",
+        {**form, "account_number": other_resident.account.number, "account_id": str(resident.account.id)},
+    )
+    assert changed.status_code == 409 and "changed after the check" in changed.text
+    assert f'value="{other_resident.account.id}"' in changed.text
+    short = await post_form(
+        client, "/staff/drawer/payments", {**form, "account_id": str(resident.account.id), "tendered": "1,000"}
+    )
+    assert short.status_code == 400 and "less than the amount" in short.text and 'href="#tendered"' in short.text
+    await _fresh(session)
+    assert await session.scalar(select(func.count()).select_from(Receipt)) == 0
+    number = await _pay(client, resident.account, "cash", "$1,234.50", tendered=" 1,300 ")
+    receipt = await client.get(f"/staff/drawer/receipts/{number}")
+    text = receipt.text
+    assert "$1,300.00" in text and "$65.50" in text  # handed over and change given
+    drawer = await (await _fresh(session)).scalar(select(CashDrawer))
+    assert csr.display_name in text and f"Drawer {drawer.id}" in text
+    assert "200 Main St, Riverton, TX 76501" in text and "555-0100" in text and "Print receipt" in text
+    await _fresh(session)
+    assert await ledger.balance(session, resident.account.id) == -123_450
+
+
+async def test_a_mistyped_number_at_the_counter_names_the_account_it_was_likely_meant_to_be(
+    client, session, csr, resident
+) -> None:
+    await sign_in(client, session, csr)
+    await _open(client)
+    typo = resident.account.number[:-1] + str((int(resident.account.number[-1]) + 1) % 10)
+    card = await client.get("/staff/drawer/card", params={"number": typo})
+    assert card.status_code == 200 and "did you mean" in card.text
+    assert numbers.display(resident.account.number) in card.text
+    unknown = await client.get("/staff/drawer/card", params={"number": "12"})
+    assert "9 digits" in unknown.text
+    found = await client.get("/staff/drawer/card", params={"number": resident.account.number})
+    assert f'data-account-id="{resident.account.id}"' in found.text
+
+
 async def test_a_void_needs_a_second_person_and_reverses_the_payment(client, session, csr, resident) -> None:
     colleague = await factories.make_user(session, Role.CSR, email="csr2@riverton.example", name="Tom Becker")
     await session.commit()
@@ -91,6 +166,11 @@ async def test_a_void_needs_a_second_person_and_reverses_the_payment(client, ses
     client.cookies.clear()
     await sign_in(client, session, colleague)
     assert "Wrong account" in (await client.get("/staff/drawer/voids")).text
+    review = await client.get(f"/staff/drawer/receipts/{number}/void/confirm")
+    assert review.status_code == 200 and "$60.00" in review.text and "reverses this payment" in review.text
+    assert numbers.display(resident.account.number) in review.text
+    await _fresh(session)
+    assert await ledger.balance(session, resident.account.id) == -6000  # the review changed nothing
     assert (await post_form(client, f"/staff/drawer/receipts/{number}/void/confirm")).status_code == 303
     await _fresh(session)
     assert await ledger.balance(session, resident.account.id) == 0

@@ -162,6 +162,7 @@ class Receipt(IdMixin, CreatedMixin, Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     tender: Mapped[Tender] = mapped_column(str_enum(Tender))
     amount_cents: Mapped[int]
+    tendered_cents: Mapped[int | None]  # cash handed over; the change given is tendered_cents - amount_cents
     check_number: Mapped[str | None] = mapped_column(String(32))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     voided_at: Mapped[dt.datetime | None]

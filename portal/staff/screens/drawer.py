@@ -1,5 +1,9 @@
 """The counter: open a cash drawer, take payments with receipts, void a receipt (asked, then confirmed by a second
-person), close the drawer with its counts."""
+person after a review of what it reverses), close the drawer with its counts.
+
+A payment takes two steps without JavaScript: "Check" shows whose account the typed number is (name, address,
+balance) and carries that account's id; "Post payment" posts only if the number still names that account. With
+JavaScript the card appears as the number is typed (the `staff.drawer.card` fragment), so one press posts."""
 
 from __future__ import annotations
 
@@ -9,20 +13,25 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from portal.accounts.errors import Conflict, DomainError
-from portal.accounts.models import Tender
+from portal.accounts.models import Tender, User
 from portal.i18n import gettext as _
-from portal.web import guards
-from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, Today
+from portal.web import guards, params
+from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
-from portal.web.forms import filled
 from portal.web.urls import redirect_to
 
-from .. import cashier, services
+from .. import cashier, rules
 from ..forms import CloseDrawerForm, CounterPaymentForm, OpenDrawerForm, VoidForm, cents
 from ._params import refusal_field
 
 
-async def _page(request: Request, db_session: DbSession, status_code: int = 200, **forms: object) -> Template:
+async def _page(
+    request: Request,
+    db_session: DbSession,
+    status_code: int = 200,
+    lookup: cashier.Lookup | None = None,
+    **forms: object,
+) -> Template:
     drawer = await cashier.open_drawer_of(db_session, request.user.id)
     receipts = await cashier.receipts_in(db_session, drawer.id) if drawer else []
     context = {
@@ -32,16 +41,27 @@ async def _page(request: Request, db_session: DbSession, status_code: int = 200,
         "pay_form": CounterPaymentForm(),
         "close_form": CloseDrawerForm(),
         "kept_total": cashier.kept_total(receipts),
+        "lookup": lookup,
         **forms,
     }
     return Template("staff/drawer.html", context=context, status_code=status_code)
 
 
-async def _receipt_page(db_session: DbSession, number: int, form: VoidForm, status_code: int = 200) -> Template:
-    receipt, account, head = await cashier.receipt_with_account(db_session, number)
+async def _receipt_page(
+    db_session: DbSession, settings: AppSettings, number: int, form: VoidForm, status_code: int = 200
+) -> Template:
+    view = await cashier.receipt_with_account(db_session, number)
     return Template(
         "staff/receipt.html",
-        context={"receipt": receipt, "account": account, "summary": head, "void_form": form},
+        context={
+            "view": view,
+            "receipt": view.receipt,
+            "account": view.account,
+            "summary": view.summary,
+            "void_form": form,
+            "utility_address": settings.utility_address,
+            "utility_phone": settings.utility_phone,
+        },
         status_code=status_code,
     )
 
@@ -51,8 +71,21 @@ class CounterController(Controller):
     guards = [guards.staff]
 
     @get("/", name="staff.drawer")
-    async def page(self, request: Request, db_session: DbSession) -> Template:
-        return await _page(request, db_session)
+    async def page(self, request: Request, db_session: DbSession, account: FromQuery[str | None] = None) -> Template:
+        """`?account=` (from an account page's "Take a payment"): the form starts with that number and its card."""
+        if not account:
+            return await _page(request, db_session)
+        form = CounterPaymentForm(data={"account_number": account[:20]})
+        lookup = await cashier.look_up(db_session, account)
+        if lookup.summary:
+            form.account_id.data = str(lookup.summary.account.id)
+        return await _page(request, db_session, lookup=lookup, pay_form=form)
+
+    @get("/card", name="staff.drawer.card")
+    async def card(self, db_session: DbSession, number: FromQuery[str] = "") -> Template:
+        """The account card for a typed number, as a page fragment the drawer's script puts in place."""
+        lookup = await cashier.look_up(db_session, number[:20])
+        return Template("staff/_drawer_card.html", context={"lookup": lookup})
 
     @post("/open", name="staff.drawer.open")
     async def open(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Template | Redirect:
@@ -61,7 +94,8 @@ class CounterController(Controller):
             return await _page(request, db_session, 400, open_form=form)
         await cashier.open_drawer(db_session, actor, cents(form.opening_float.data))
         flash(request, _("Drawer open."), "success")
-        return redirect_to("staff.drawer")
+        account = str((await request.form()).get("account") or "")[:20]  # came from "Take a payment": keep it
+        return redirect_to("staff.drawer", query={"account": account}) if account else redirect_to("staff.drawer")
 
     @post("/payments", name="staff.drawer.pay")
     async def pay(
@@ -69,47 +103,87 @@ class CounterController(Controller):
     ) -> Template | Redirect:
         form = await CounterPaymentForm.from_request(request)
         drawer = await cashier.open_drawer_of(db_session, request.user.id)
-        if not form.validate() or drawer is None:
+        valid = form.validate()
+        if drawer is None:
             return await _page(request, db_session, 400, pay_form=form)
-        account = await services.account_numbered(db_session, filled(form.account_number.data))
-        if account is None:
-            form.add_error("account_number", _("No account has this number."))
-            return await _page(request, db_session, 400, pay_form=form)
+        lookup = await cashier.look_up(db_session, form.account_number.data or "")
+        checked = params.id_or_none(form.account_id.data)
+        status = 400
+        if lookup.problem:
+            form.add_error("account_number", lookup.problem)
+            valid = False
+        elif lookup.summary and checked is not None and checked != lookup.summary.account.id:
+            form.add_error(
+                "account_number",
+                _("The account number changed after the check: look at this account's card, then post again."),
+            )
+            valid, status = False, 409
+        if lookup.summary:
+            form.account_id.data = str(lookup.summary.account.id)  # the card now shown is the one a post confirms
+        if not valid or lookup.summary is None:
+            return await _page(request, db_session, status, lookup=lookup, pay_form=form)
+        if checked is None:  # the "Check" step: show whose account it is, post on the next press
+            return await _page(request, db_session, lookup=lookup, pay_form=form)
+        tender = Tender(form.tender.data)
         try:
             receipt = await cashier.take_payment(
                 db_session,
                 actor,
                 drawer,
-                account,
-                tender=Tender(form.tender.data),
+                lookup.summary.account,
+                tender=tender,
                 amount_cents=cents(form.amount.data),
+                tendered_cents=cents(form.tendered.data) if form.tendered.data is not None else None,
                 check_number=form.check_number.data,
                 timezone=settings.timezone,
             )
         except DomainError as exc:
             form.add_error(refusal_field(form, exc, "amount"), exc.message)
-            return await _page(request, db_session, exc.status_code, pay_form=form)
-        flash(request, _("Payment taken: receipt %(number)s.", number=receipt.number), "success")
+            return await _page(request, db_session, exc.status_code, lookup=lookup, pay_form=form)
+        if receipt.tendered_cents is not None and receipt.tendered_cents > receipt.amount_cents:
+            message = _(
+                "Payment taken: receipt %(number)s. Change due: %(change)s.",
+                number=receipt.number,
+                change=rules.money(receipt.tendered_cents - receipt.amount_cents),
+            )
+        else:
+            message = _("Payment taken: receipt %(number)s.", number=receipt.number)
+        flash(request, message, "success")
         return redirect_to("staff.receipt", number=receipt.number)
 
     @get("/receipts/{number:int}", name="staff.receipt")
-    async def receipt(self, db_session: DbSession, number: FromPath[int]) -> Template:
-        return await _receipt_page(db_session, number, VoidForm())
+    async def receipt(self, db_session: DbSession, settings: AppSettings, number: FromPath[int]) -> Template:
+        return await _receipt_page(db_session, settings, number, VoidForm())
 
     @post("/receipts/{number:int}/void", name="staff.receipt.void")
     async def void(
-        self, request: Request, db_session: DbSession, actor: CurrentActor, number: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        actor: CurrentActor,
+        number: FromPath[int],
     ) -> Template | Redirect:
         form = await VoidForm.from_request(request)
         if not form.validate():
-            return await _receipt_page(db_session, number, form, 400)
-        await cashier.request_void(db_session, actor, number, filled(form.reason.data))
+            return await _receipt_page(db_session, settings, number, form, 400)
+        await cashier.request_void(db_session, actor, number, form.reason.data or "")
         flash(request, _("Void asked for: a second person must confirm it."), "warning")
         return redirect_to("staff.drawer.voids")
 
     @get("/voids", name="staff.drawer.voids")
     async def voids(self, db_session: DbSession) -> Template:
         return Template("staff/voids.html", context={"pending": await cashier.pending_voids(db_session)})
+
+    @get("/receipts/{number:int}/void/confirm", name="staff.receipt.void_review")
+    async def review_void(self, db_session: DbSession, number: FromPath[int]) -> Template:
+        """The confirm step of a void: which payment, on which account, for how much, and that it will be reversed."""
+        view = await cashier.receipt_with_account(db_session, number)
+        asked_by = await db_session.get(User, view.receipt.voided_by_id) if view.receipt.voided_by_id else None
+        return Template(
+            "staff/void_confirm.html",
+            context={"view": view, "receipt": view.receipt, "asked_by": asked_by.display_name if asked_by else None},
+        )
 
     @post("/receipts/{number:int}/void/confirm", name="staff.receipt.void_confirm")
     async def confirm_void(
