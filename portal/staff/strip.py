@@ -132,8 +132,8 @@ def strip_facts(
             alerts.append(Alert("extension", "hold", promised_on))
         elif status == ExtensionStatus.PENDING_REVIEW:
             alerts.append(Alert("extension_review", "info", promised_on))
-    for status, due_dates in arrangements:
-        if status == ArrangementStatus.ACTIVE:
+    for plan_status, due_dates in arrangements:
+        if plan_status == ArrangementStatus.ACTIVE:
             coming = [day for day in due_dates if day >= today]
             alerts.append(Alert("arrangement", "hold", min(coming) if coming else None))
     if account.bankruptcy_hold:
