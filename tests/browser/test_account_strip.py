@@ -10,6 +10,7 @@ from pathlib import Path
 from playwright.async_api import expect
 
 from tests import factories
+from tests.browser.axe import assert_accessible
 from tests.browser.flows import sign_in_by_request
 from tests.http.helpers import local_today
 
@@ -32,6 +33,7 @@ async def test_the_strip_with_every_alert_fits_the_first_screen_of_a_tablet(brow
         boxes.append(await page.get_by_role("link", name="Adjustment").bounding_box())
         for box in boxes:
             assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, box
+        await assert_accessible(page)  # the alerts' colours and marks too
         # An action opens its form in place; a redirect to a section's anchor opens that section.
         await page.locator("#action-note > summary").click()
         await expect(page.get_by_label("Add a note")).to_be_visible()
