@@ -1,6 +1,6 @@
 """The account page's summary strip: the money and every fact that changes what a CSR tells a caller, on the first
 screen of a counter tablet (docs/features.md). `strip_facts` decides from plain values; `load_strip` adds the few
-facts the page does not already load, in four small queries."""
+facts the page does not already load, in a few small queries."""
 
 from __future__ import annotations
 
