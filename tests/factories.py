@@ -1,4 +1,5 @@
-"""Build the rows a test needs through the ORM: a premise with a meter and an account, logins, orders."""
+"""Build the rows a test needs through the ORM: a premise with a meter and an account, logins, orders, and an account
+with every alert the staff account page's summary strip shows."""
 
 from __future__ import annotations
 
@@ -8,14 +9,28 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import numbers
+from portal.accounts import ledger, numbers
+from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Account,
     AccountClass,
     AccountStatus,
+    Adjustment,
+    AdjustmentKind,
+    AdjustmentStatus,
+    ArrangementStatus,
+    BankDraft,
+    BankDraftStatus,
+    Bill,
     Customer,
+    ExtensionStatus,
+    LedgerKind,
     Meter,
+    PaymentArrangement,
+    PaymentExtension,
     Premise,
+    RefundRequest,
+    RefundStatus,
     Role,
     User,
     UserAccount,
@@ -102,3 +117,108 @@ async def make_order(
     session.add(order)
     await session.flush()
     return order
+
+
+async def make_alerted_account(session: AsyncSession, staff: User, today: dt.date) -> Account:
+    """An account with every alert of the staff account page's strip: past due with a returned payment, a medical
+    certificate, an active extension and arrangement, a disconnect order due today and a restore order, both holds,
+    an adjustment and a refund waiting for approval, Spanish, paperless, autopay."""
+    account = await make_account(session, first_name="Jessica", last_name="Wilson")
+    customer = await session.get(Customer, account.customer_id)
+    assert customer is not None
+    customer.language, customer.paperless = "es", True
+    customer.medical_alert_until = today + dt.timedelta(days=25)
+    account.bankruptcy_hold = account.dispute_pending = True
+    job = Actor.job("factory")
+    due = today - dt.timedelta(days=20)
+    bill = Bill(
+        account_id=account.id,
+        period_start=due - dt.timedelta(days=50),
+        period_end=due - dt.timedelta(days=21),
+        bill_date=due - dt.timedelta(days=21),
+        due_date=due,
+        usage=6000,
+        total_cents=18_450,
+        document={},
+    )
+    session.add(bill)
+    await session.flush()
+    for kind, cents, key, on in (
+        (LedgerKind.CHARGE, 18_450, f"bill:{bill.id}", bill.bill_date),
+        (LedgerKind.PAYMENT, -5_000, f"pi_alerted_{account.id}", today - dt.timedelta(days=12)),
+        (LedgerKind.PAYMENT, -2_500, f"lockbox:alerted-{account.id}", today - dt.timedelta(days=5)),
+    ):
+        await ledger.post(
+            session,
+            job,
+            account_id=account.id,
+            kind=kind,
+            amount_cents=cents,
+            source_key=key,
+            effective_on=on,
+            bill_id=bill.id if kind == LedgerKind.CHARGE else None,
+        )
+    returned = await ledger.post(
+        session,
+        job,
+        account_id=account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-3_000,
+        source_key=f"pi_returned_{account.id}",
+        effective_on=today - dt.timedelta(days=30),
+    )
+    await ledger.reverse(
+        session, job, returned.entry.id, reason="Returned payment (R01)", effective_on=today - dt.timedelta(days=27)
+    )
+    session.add_all(
+        [
+            PaymentExtension(
+                account_id=account.id,
+                amount_cents=11_000,
+                requested_on=today - dt.timedelta(days=2),
+                promised_on=today + dt.timedelta(days=12),
+                status=ExtensionStatus.ACTIVE,
+            ),
+            PaymentArrangement(
+                account_id=account.id,
+                status=ArrangementStatus.ACTIVE,
+                total_cents=20_000,
+                down_payment_cents=10_000,
+                instalments=[{"due_on": (today + dt.timedelta(days=30)).isoformat(), "amount_cents": 10_000}],
+                starts_on=today - dt.timedelta(days=1),
+            ),
+            Adjustment(
+                account_id=account.id,
+                kind=AdjustmentKind.LEAK,
+                status=AdjustmentStatus.PENDING_APPROVAL,
+                amount_cents=-74_199,
+                reason="Leak under the slab, repaired",
+                explanation="Half the usage above the average",
+                effective_on=today,
+                requested_by_id=staff.id,
+            ),
+            RefundRequest(
+                account_id=account.id,
+                claim_key=f"alerted-{account.id}",
+                kind="credit",
+                method="check",
+                amount_cents=1_250,
+                reason="Overpaid",
+                status=RefundStatus.PENDING_APPROVAL,
+                requested_by_id=staff.id,
+            ),
+            BankDraft(
+                account_id=account.id,
+                status=BankDraftStatus.ACTIVE,
+                bank_name="Riverton Savings",
+                last4="6789",
+                authorization_text="I authorize...",
+                authorized_at=dt.datetime.now(dt.UTC),
+                authorized_ip="127.0.0.1",
+            ),
+        ]
+    )
+    await make_order(session, account, kind=WorkOrderKind.DISCONNECT, assignee=staff, due_on=today)
+    await make_order(session, account, kind=WorkOrderKind.RESTORE, due_on=today + dt.timedelta(days=1))
+    await session.flush()
+    return account

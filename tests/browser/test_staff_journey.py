@@ -54,8 +54,9 @@ async def test_a_csr_serves_a_customer_at_the_counter(
     await page.get_by_label("Find an account").fill("Lopez")
     await page.get_by_role("button", name="Search").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("María Lopez")
+    await page.locator("#action-note > summary").click()  # the note form opens from its button
     await page.get_by_label("Add a note").fill("Came in about the late fee; first one in years.")
-    await page.get_by_role("button", name="Add note").click()
+    await page.get_by_role("button", name="Save note").click()
     await expect(page.get_by_role("status").filter(has_text="Note added.")).to_be_visible()
     await expect(page.locator("#notes")).to_contain_text("first one in years")
 

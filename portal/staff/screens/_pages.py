@@ -8,13 +8,13 @@ import datetime as dt
 from litestar import Request
 from litestar.response import Template
 
-from portal.accounts import access, tenancy
-from portal.accounts.models import Account, Premise
+from portal.accounts import access, payments, tenancy
+from portal.accounts.models import Account, AdjustmentStatus, Premise
 from portal.accounts.policy import Policy
 from portal.web.deps import DbSession
 from portal.web.forms import AddressSearchForm, filled
 
-from .. import navigation, services
+from .. import navigation, services, strip
 from ..forms import MedicalAlertForm, NoteForm
 
 
@@ -31,10 +31,29 @@ async def account_page(
     status_code: int = 200,
     **forms: object,
 ) -> Template:
+    view = await services.account_view(db_session, account, today)
     context = {
-        "view": await services.account_view(db_session, account, today),
+        "view": view,
+        "strip": await strip.load_strip(
+            db_session,
+            policy,
+            account,
+            view.summary.customer,
+            view.arrears,
+            view.summary.last_bill.due_date if view.summary.last_bill else None,
+            today,
+            drafts=view.drafts,
+            extensions=[(e.status, e.promised_on) for e in view.extensions],
+            arrangements=[
+                (plan.status, [line.due_on for line in view.arrangement_lines[plan.id]]) for plan in view.arrangements
+            ],
+            pending_adjustments_cents=[
+                a.amount_cents for a in view.adjustments if a.status == AdjustmentStatus.PENDING_APPROVAL
+            ],
+        ),
         "medical": await services.medical_standing(db_session, policy, account, today),
         "today": today,
+        "method_label": payments.method_label,
         "actions": navigation.account_actions(request.user.role, account),
         "note_form": NoteForm(),
         "medical_form": MedicalAlertForm(),

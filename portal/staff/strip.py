@@ -1,0 +1,261 @@
+"""The account page's summary strip: the money and every fact that changes what a CSR tells a caller, on the first
+screen of a counter tablet (docs/features.md). `strip_facts` decides from plain values; `load_strip` adds the few
+facts the page does not already load, in a few small queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from portal.accounts.arrears import Arrears
+from portal.accounts.models import (
+    Account,
+    ArrangementStatus,
+    BankDraft,
+    BankDraftStatus,
+    Customer,
+    ExtensionStatus,
+    LedgerEntry,
+    LedgerKind,
+    OnlinePayment,
+    Receipt,
+    RefundRequest,
+    RefundStatus,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
+from portal.accounts.policy import Policy
+
+from .rules import add_months
+
+OPEN_ORDER = (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED)
+# The order in which alerts are listed: what stops or starts service first, then holds, then how to speak to them.
+ALERT_ORDER = (
+    "disconnect",
+    "restore",
+    "medical",
+    "extension",
+    "extension_review",
+    "arrangement",
+    "bankruptcy",
+    "dispute",
+    "returned_payments",
+    "adjustment_pending",
+    "refund_pending",
+    "language",
+    "paperless",
+)
+
+
+@dataclass(frozen=True)
+class LastPayment:
+    amount_cents: int  # positive
+    paid_on: dt.date
+    method: str  # portal.accounts.payments.METHODS, or "" when the ledger does not say
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One fact that changes what a CSR says. `tone` is "stop" (service is being cut or held back), "hold" (no
+    cut-off for now) or "info"; the words always say which, the colour only repeats it."""
+
+    kind: str
+    tone: str
+    on: dt.date | None = None
+    count: int = 0
+    amount_cents: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StripFacts:
+    balance_cents: int
+    past_due_cents: int
+    days_past_due: int
+    due_on: dt.date | None  # the latest bill's due date, while something is owed
+    last_payment: LastPayment | None
+    autopay: BankDraftStatus | None  # the newest enrolment's status; None: never enrolled
+    autopay_last4: str | None
+    alerts: tuple[Alert, ...]
+
+    def has(self, kind: str) -> bool:
+        return any(alert.kind == kind for alert in self.alerts)
+
+
+@dataclass(frozen=True)
+class OpenOrder:
+    kind: WorkOrderKind
+    status: WorkOrderStatus
+    due_on: dt.date | None
+
+
+def strip_facts(
+    *,
+    today: dt.date,
+    account: Account,
+    customer: Customer,
+    arrears: Arrears,
+    last_bill_due_on: dt.date | None,
+    last_payment: LastPayment | None,
+    drafts: Sequence[BankDraft],
+    extensions: Sequence[tuple[ExtensionStatus, dt.date]],
+    arrangements: Sequence[tuple[ArrangementStatus, Sequence[dt.date]]],
+    open_orders: Sequence[OpenOrder],
+    pending_adjustments_cents: Sequence[int],
+    pending_refunds_cents: Sequence[int],
+    returned_on: Sequence[dt.date],
+) -> StripFacts:
+    """The strip's facts. extensions: (status, promised date); arrangements: (status, due dates of its schedule);
+    drafts: newest first; returned_on: the dates of the payments returned within the window that matters."""
+    alerts: list[Alert] = []
+    for order in sorted(open_orders, key=lambda o: o.due_on or dt.date.max):
+        if order.kind in (WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE) and order.status in OPEN_ORDER:
+            alerts.append(
+                Alert(
+                    order.kind.value,
+                    "stop" if order.kind == WorkOrderKind.DISCONNECT else "info",
+                    order.due_on,
+                    detail=order.status.value,
+                )
+            )
+    until = customer.medical_alert_until
+    if until is not None and until >= today:
+        alerts.append(Alert("medical", "hold", until))
+    for status, promised_on in extensions:
+        if status == ExtensionStatus.ACTIVE:
+            alerts.append(Alert("extension", "hold", promised_on))
+        elif status == ExtensionStatus.PENDING_REVIEW:
+            alerts.append(Alert("extension_review", "info", promised_on))
+    for plan_status, due_dates in arrangements:
+        if plan_status == ArrangementStatus.ACTIVE:
+            coming = [day for day in due_dates if day >= today]
+            alerts.append(Alert("arrangement", "hold", min(coming) if coming else None))
+    if account.bankruptcy_hold:
+        alerts.append(Alert("bankruptcy", "hold"))
+    if account.dispute_pending:
+        alerts.append(Alert("dispute", "hold"))
+    if returned_on:
+        alerts.append(Alert("returned_payments", "stop", max(returned_on), count=len(returned_on)))
+    if pending_adjustments_cents:
+        alerts.append(
+            Alert(
+                "adjustment_pending",
+                "info",
+                count=len(pending_adjustments_cents),
+                amount_cents=sum(pending_adjustments_cents),
+            )
+        )
+    if pending_refunds_cents:
+        alerts.append(
+            Alert("refund_pending", "info", count=len(pending_refunds_cents), amount_cents=sum(pending_refunds_cents))
+        )
+    if customer.language and customer.language != "en":
+        alerts.append(Alert("language", "info", detail=customer.language))
+    if customer.paperless:
+        alerts.append(Alert("paperless", "info"))
+    alerts.sort(key=lambda alert: ALERT_ORDER.index(alert.kind))
+    draft = drafts[0] if drafts else None
+    return StripFacts(
+        balance_cents=arrears.balance_cents,
+        past_due_cents=arrears.past_due_cents,
+        days_past_due=arrears.days_past_due(today),
+        due_on=last_bill_due_on if arrears.balance_cents > 0 else None,
+        last_payment=last_payment,
+        autopay=draft.status if draft else None,
+        autopay_last4=draft.last4 if draft else None,
+        alerts=tuple(alerts),
+    )
+
+
+async def last_payment(session: AsyncSession, account_id: int) -> LastPayment | None:
+    """The newest payment and how it came: an online payment's method, a counter receipt's tender, a lockbox line."""
+    row = (
+        await session.execute(
+            select(LedgerEntry, OnlinePayment.method, OnlinePayment.channel)
+            .outerjoin(OnlinePayment, OnlinePayment.ledger_entry_id == LedgerEntry.id)
+            .where(LedgerEntry.account_id == account_id, LedgerEntry.kind == LedgerKind.PAYMENT)
+            .order_by(LedgerEntry.effective_on.desc(), LedgerEntry.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    entry, method, channel = row
+    how = "draft" if channel == "draft" else (method or "")
+    prefix, _sep, rest = entry.source_key.partition(":")
+    if not how and prefix == "lockbox":
+        how = "lockbox"
+    elif not how and prefix == "receipt" and rest.isdigit():
+        tender = await session.scalar(select(Receipt.tender).where(Receipt.number == int(rest)))
+        how = tender.value if tender else ""
+    return LastPayment(-entry.amount_cents, entry.effective_on, how)
+
+
+async def load_strip(
+    session: AsyncSession,
+    policy: Policy,
+    account: Account,
+    customer: Customer,
+    arrears: Arrears,
+    last_bill_due_on: dt.date | None,
+    today: dt.date,
+    *,
+    drafts: Sequence[BankDraft],
+    extensions: Sequence[tuple[ExtensionStatus, dt.date]],
+    arrangements: Sequence[tuple[ArrangementStatus, Sequence[dt.date]]],
+    pending_adjustments_cents: Sequence[int],
+) -> StripFacts:
+    """The strip from what the account page loaded, plus open field orders, refunds waiting for a supervisor, the
+    last payment and the payments returned within the window the extension rule looks at."""
+    orders = [
+        OpenOrder(kind, status, due_on)
+        for kind, status, due_on in await session.execute(
+            select(WorkOrder.kind, WorkOrder.status, WorkOrder.due_on).where(
+                WorkOrder.account_id == account.id,
+                WorkOrder.kind.in_((WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE)),
+                WorkOrder.status.in_(OPEN_ORDER),
+            )
+        )
+    ]
+    refunds = list(
+        await session.scalars(
+            select(RefundRequest.amount_cents).where(
+                RefundRequest.account_id == account.id, RefundRequest.status == RefundStatus.PENDING_APPROVAL
+            )
+        )
+    )
+    original = aliased(LedgerEntry)
+    since = add_months(today, -policy.extension_no_return_months)
+    returned = list(
+        await session.scalars(
+            select(LedgerEntry.effective_on)
+            .join(original, original.id == LedgerEntry.reverses_id)
+            .where(
+                LedgerEntry.account_id == account.id,
+                LedgerEntry.kind == LedgerKind.REVERSAL,
+                original.kind == LedgerKind.PAYMENT,
+                LedgerEntry.effective_on > since,
+            )
+        )
+    )
+    return strip_facts(
+        today=today,
+        account=account,
+        customer=customer,
+        arrears=arrears,
+        last_bill_due_on=last_bill_due_on,
+        last_payment=await last_payment(session, account.id),
+        drafts=drafts,
+        extensions=extensions,
+        arrangements=arrangements,
+        open_orders=orders,
+        pending_adjustments_cents=pending_adjustments_cents,
+        pending_refunds_cents=refunds,
+        returned_on=returned,
+    )
