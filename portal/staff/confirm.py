@@ -54,3 +54,9 @@ def check(plan: Plan, expected: str | None) -> None:
     """Refuse to run a plan other than the one that was previewed (when a fingerprint was given)."""
     if expected is not None and expected != plan.fingerprint:
         raise StalePlan(plan)
+
+
+def approval_plan(action: str, item_id: int, account_number: str, name: str, amount_cents: int, status: str) -> Plan:
+    """Approving one waiting request (an adjustment to post, a refund to send): one item, fingerprinted with its
+    amount and status, so an edited or already decided request is not approved on an old preview."""
+    return Plan(action, (Item(item_id, account_number, name, amount_cents, status),))

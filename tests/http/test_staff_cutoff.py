@@ -301,7 +301,10 @@ async def test_the_page_opens_on_the_next_allowed_day_and_groups_the_reasons(cli
     page = await client.get("/staff/cutoff")
     assert "No disconnections today (Friday). Showing Monday, December 7, 2026." in page.text
     assert 'value="2026-12-07"' in page.text
-    assert '<details class="group" id="why-medical">' in page.text and "Medical certification on file · 1 account" in page.text
+    assert (
+        '<details class="group" id="why-medical">' in page.text
+        and "Medical certification on file · 1 account" in page.text
+    )
     # marked on the caller's row, wherever the call left it (on the list, or still waiting for a call in time)
     mark = page.text.split(f">{numbers.display(caller.number)}<")[1].split("</tr>")[0]
     assert f"Called by {csr.display_name}, " in mark and ": Left a voicemail" in mark and csr.email not in mark
