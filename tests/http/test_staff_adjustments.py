@@ -16,12 +16,14 @@ from portal.accounts.models import (
     AuditEvent,
     Bill,
     BillLine,
+    Customer,
     LedgerEntry,
     LedgerKind,
     Role,
     ServiceKind,
 )
 from portal.i18n import format_money
+from portal.staff import confirm
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 
@@ -35,8 +37,10 @@ async def approve(client, path: str, data: dict | None = None):
         return first, None
     preview = await client.get(first.headers["location"])
     assert preview.status_code == 200, preview.text
-    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview.text)[1]
-    return await post_form(client, path, {**(data or {}), "fingerprint": fingerprint}), fingerprint
+    found = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview.text)
+    if found is None:  # the preview refuses (the four-eyes rule): nothing to confirm
+        return preview, None
+    return await post_form(client, path, {**(data or {}), "fingerprint": found[1]}), found[1]
 
 
 async def _bill(session, account, months_ago: int, usage: int, *, lines: bool = True) -> Bill:
@@ -224,9 +228,21 @@ async def test_over_the_limit_waits_and_a_csr_cannot_approve_it(client, session,
 async def test_a_supervisor_cannot_approve_their_own_request(client, session, supervisor, resident) -> None:
     await sign_in(client, session, supervisor)
     adjustment = await _big_billing_error(client, session, resident.account)
-    refused, _fingerprint = await approve(client, f"/staff/approvals/{adjustment.id}/approve")
-    assert refused.status_code == 422 and "Someone other than the person who asked" in refused.text
+    preview, fingerprint = await approve(client, f"/staff/approvals/{adjustment.id}/approve")
+    assert fingerprint is None and "Someone other than the person who asked" in preview.text  # said before confirm
+    customer = await session.get(Customer, resident.account.customer_id)
+    plan = confirm.approval_plan(
+        "adjustment",
+        adjustment.id,
+        resident.account.number,
+        customer.display_name,
+        adjustment.amount_cents,
+        str(adjustment.status),
+    )
+    forced = await post_form(client, f"/staff/approvals/{adjustment.id}/approve", {"fingerprint": plan.fingerprint})
+    assert forced.status_code == 422  # and the decision itself still refuses, whatever is posted
     await session.refresh(adjustment)
+    assert adjustment.status == AdjustmentStatus.PENDING_APPROVAL
     assert adjustment.status == AdjustmentStatus.PENDING_APPROVAL
 
 

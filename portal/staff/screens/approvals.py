@@ -6,8 +6,9 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from portal.accounts import approval, ledger, refund_queue
+from portal.accounts.actor import Actor
 from portal.accounts.errors import NotFound
-from portal.accounts.models import AdjustmentStatus
+from portal.accounts.models import AdjustmentStatus, Role
 from portal.i18n import format_money
 from portal.i18n import gettext as _
 from portal.web import guards
@@ -39,9 +40,16 @@ def plan_for(kind: str, waiting: approval.Waiting) -> confirm.Plan:
     )
 
 
-async def preview_page(db_session: DbSession, kind: str, waiting: approval.Waiting | None, note: str) -> Template:
+async def preview_page(
+    db_session: DbSession, actor: Actor, kind: str, waiting: approval.Waiting | None, note: str
+) -> Template:
     if waiting is None:
         raise NotFound(_("Nothing with that number is waiting for approval: it may have been decided already."))
+    refusal = approval.may_decide(
+        approver_id=actor.user_id or 0,
+        approver_is_supervisor=actor.role in (Role.SUPERVISOR, Role.ADMIN),
+        requester_id=waiting.item.requested_by_id,
+    )
     balance = await ledger.balance(db_session, waiting.account.id)
     return Template(
         "staff/approval_confirm.html",
@@ -52,6 +60,7 @@ async def preview_page(db_session: DbSession, kind: str, waiting: approval.Waiti
             "balance": balance,
             "balance_after": balance + waiting.item.amount_cents if kind == "adjustment" else None,
             "note": note[:300],
+            "refusal": refusal,  # the four-eyes rule, said before the confirm (the decision checks it again)
         },
     )
 
@@ -74,18 +83,25 @@ class ApprovalController(Controller):
 
     @get("/{adjustment_id:int}/{decision:str}", name="staff.approvals.preview")
     async def preview(
-        self, db_session: DbSession, adjustment_id: FromPath[int], decision: FromPath[str], note: FromQuery[str] = ""
+        self,
+        db_session: DbSession,
+        actor: CurrentActor,
+        adjustment_id: FromPath[int],
+        decision: FromPath[str],
+        note: FromQuery[str] = "",
     ) -> Template:
         """What approve-and-post will do, with the confirm button (approving posts money: it is never one click)."""
         if decision != "approve":
             raise NotFound(_("No such decision."))
-        return await preview_page(db_session, "adjustment", await waiting_adjustment(db_session, adjustment_id), note)
+        return await preview_page(
+            db_session, actor, "adjustment", await waiting_adjustment(db_session, adjustment_id), note
+        )
 
     @get("/refunds/{request_id:int}/approve", name="staff.approvals.refund_preview")
     async def refund_preview(
-        self, db_session: DbSession, request_id: FromPath[int], note: FromQuery[str] = ""
+        self, db_session: DbSession, actor: CurrentActor, request_id: FromPath[int], note: FromQuery[str] = ""
     ) -> Template:
-        return await preview_page(db_session, "refund", await waiting_refund(db_session, request_id), note)
+        return await preview_page(db_session, actor, "refund", await waiting_refund(db_session, request_id), note)
 
     @post("/{adjustment_id:int}/{decision:str}", name="staff.approvals.decide")
     async def decide(
