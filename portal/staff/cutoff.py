@@ -3,11 +3,15 @@ cut-off notices (email + a contact record), courtesy-call outcomes, disconnect o
 that cancels the orders of accounts that no longer qualify (they paid, got an extension...).
 
 Safe to run twice: a disconnect order is created only when the account has none open, and notices are keyed per
-account and day in the contact table (one notice a day at most)."""
+account and day in the contact table (one notice a day at most).
+
+Each bulk action is a plan (`notice_plan`, `orders_plan`, `recheck_plan`: pure functions over the list) that the
+page previews; the action computes the same plan again and applies it only if its fingerprint is the one confirmed."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -29,6 +33,7 @@ from portal.accounts.models import (
     OnlinePayment,
     PaymentArrangement,
     Premise,
+    User,
     WorkOrder,
     WorkOrderKind,
 )
@@ -37,9 +42,18 @@ from portal.accounts.policy import Policy
 from portal.i18n import format_date, use_locale
 from portal.i18n import gettext as _
 
-from . import rules
+from . import confirm, rules
 
 COURTESY_OUTCOMES = ("reached", "voicemail", "no_answer", "wrong_number", "promised")
+
+
+@dataclass(frozen=True)
+class CallMark:
+    """The latest courtesy call on an account: who called, when and how it went (so two CSRs do not both call)."""
+
+    by: str
+    at: dt.datetime
+    outcome: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class Row:
     decision: rules.CutoffDecision
     open_disconnect_id: int | None
     last_notice_at: dt.datetime | None
+    last_call: CallMark | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,61 @@ class CutoffList:
     @property
     def excluded(self) -> list[Row]:
         return [r for r in self.rows if not r.decision.eligible or self.day_refusal]
+
+
+# The reason an account is off the list, most decisive first: it is grouped under the first that applies.
+REASON_ORDER = (
+    "inactive",
+    "bankruptcy",
+    "dispute",
+    "medical",
+    "extension",
+    "arrangement",
+    "payment_pending",
+    "too_small",
+    "too_recent",
+    "no_notice",
+    "no_courtesy",
+)
+
+
+def reason_heading(code: str) -> str:
+    return {
+        "inactive": _("The account is not active"),
+        "bankruptcy": _("Bankruptcy hold"),
+        "dispute": _("A dispute is pending"),
+        "medical": _("Medical certification on file"),
+        "extension": _("An active payment extension"),
+        "arrangement": _("An active payment arrangement"),
+        "payment_pending": _("A payment is pending"),
+        "too_small": _("Past due too little"),
+        "too_recent": _("Not past due long enough"),
+        "no_notice": _("No cut-off notice in time"),
+        "no_courtesy": _("No courtesy call in time"),
+        "day": _("No disconnections this day"),
+    }.get(code, code)
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    code: str
+    heading: str
+    rows: list[Row]
+
+
+def reason_groups(listing: CutoffList) -> list[ReasonGroup]:
+    """The accounts off the list, each under the most decisive reason it is off (so the counts add up to the
+    excluded total); the rows still show every reason. Largest groups are not moved first: the order is the rule's."""
+    grouped: dict[str, list[Row]] = {}
+    for row in listing.excluded:
+        codes = row.decision.codes
+        code = next((c for c in REASON_ORDER if c in codes), codes[0] if codes else "day")
+        grouped.setdefault(code, []).append(row)
+    order = {code: i for i, code in enumerate(REASON_ORDER)}
+    return [
+        ReasonGroup(code, reason_heading(code), rows)
+        for code, rows in sorted(grouped.items(), key=lambda item: order.get(item[0], len(order)))
+    ]
 
 
 def cutoff_start(policy: Policy, day: dt.date, timezone: str) -> dt.datetime:
@@ -113,6 +183,7 @@ async def build(
         )
     }
     open_disconnects = await _open_disconnects(session, delinquent)
+    calls = await _last_calls(session, delinquent)
     start = cutoff_start(policy, day, timezone)
     rows: list[Row] = []
     for account, customer, premise in await session.execute(
@@ -146,10 +217,24 @@ async def build(
                 rules.cutoff_decision(policy, facts, day, start),
                 open_disconnects.get(account.id),
                 facts.last_notice_at,
+                calls.get(account.id),
             )
         )
     rows.sort(key=lambda r: (not r.decision.eligible, r.premise.route, r.premise.address))
     return CutoffList(day, rules.disconnect_day_refusal(policy, day, forecast_high_f), rows)
+
+
+async def _last_calls(session: AsyncSession, account_ids: list[int]) -> dict[int, CallMark]:
+    found = await session.execute(
+        select(
+            CollectionContact.account_id, User.display_name, CollectionContact.contacted_at, CollectionContact.outcome
+        )
+        .outerjoin(User, User.id == CollectionContact.created_by_id)
+        .where(CollectionContact.account_id.in_(account_ids), CollectionContact.kind == ContactKind.COURTESY_CALL)
+        .order_by(CollectionContact.contacted_at, CollectionContact.id)
+    )
+    # ordered oldest first, so the latest call per account is the one kept
+    return {account_id: CallMark(name or _("system"), at, outcome) for account_id, name, at, outcome in found}
 
 
 async def _open_disconnects(session: AsyncSession, account_ids: list[int]) -> dict[int | None, int]:
@@ -163,25 +248,52 @@ async def _open_disconnects(session: AsyncSession, account_ids: list[int]) -> di
     return {account_id: order_id for account_id, order_id in found}
 
 
-async def send_notices(
-    session: AsyncSession, actor: Actor, policy: Policy, day: dt.date, timezone: str, planned_cutoff_on: dt.date
-) -> int:
-    """Email a cut-off notice to every delinquent account (over the thresholds, not held) that has none for these
-    arrears yet, and record each; returns how many were sent. Accounts without email get a contact row marked
-    for a mailed letter."""
-    listing = await build(session, policy, day, timezone)
-    sent = 0
-    now = utcnow()
+def notice_plan(policy: Policy, listing: CutoffList) -> confirm.Plan:
+    """Who gets a cut-off notice today: every delinquent account over the thresholds, not held, without a notice
+    for these arrears yet; by email, or by letter when there is no email."""
+    items = []
     for row in listing.rows:
         d = row.decision
         holds = [code for code in d.codes if code not in ("no_notice", "no_courtesy", "too_recent")]
         if not d.needs_notice or holds or row.past_due_cents < rules.cutoff_minimum_cents(policy):
             continue
-        oldest = day - dt.timedelta(days=row.days_past_due)
+        oldest = listing.day - dt.timedelta(days=row.days_past_due)
         if row.last_notice_at is not None and row.last_notice_at.date() >= oldest:
             continue  # already told about these arrears; the notice only has to age
+        items.append(_item(row, "email" if row.customer.email else "letter"))
+    return confirm.Plan("notices", tuple(items))
+
+
+def _item(row: Row, detail: str, key: int | None = None) -> confirm.Item:
+    return confirm.Item(
+        key if key is not None else row.account.id,
+        row.account.number,
+        row.customer.display_name,
+        row.past_due_cents,
+        detail,
+    )
+
+
+async def send_notices(
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    day: dt.date,
+    timezone: str,
+    planned_cutoff_on: dt.date,
+    expected: str | None = None,
+) -> int:
+    """Send the notices of `notice_plan` (the one previewed, when `expected` gives its fingerprint) and record each;
+    returns how many were sent. Accounts without email get a contact row marked for a mailed letter."""
+    listing = await build(session, policy, day, timezone)
+    plan = notice_plan(policy, listing)
+    confirm.check(plan, expected)
+    by_id = {row.account.id: row for row in listing.rows}
+    now = utcnow()
+    for item in plan.items:
+        row = by_id[item.key]
         message_id = None
-        if row.customer.email:
+        if item.detail == "email" and row.customer.email:
             with use_locale(row.customer.language or "en"):
                 subject, paragraphs = notice_wording(row.account, row.premise, row.past_due_cents, planned_cutoff_on)
             message = mail.queue(session, row.customer.email, subject, "\n\n".join(paragraphs))
@@ -208,8 +320,7 @@ async def send_notices(
             account_id=row.account.id,
             after={"past_due_cents": row.past_due_cents, "planned_cutoff_on": planned_cutoff_on},
         )
-        sent += 1
-    return sent
+    return len(plan.items)
 
 
 def notice_wording(
@@ -343,17 +454,32 @@ async def record_courtesy_call(
     return contact
 
 
-async def create_orders(
-    session: AsyncSession, actor: Actor, policy: Policy, day: dt.date, timezone: str, forecast_high_f: int | None = None
-) -> list[int]:
+def orders_plan(listing: CutoffList) -> confirm.Plan:
     """A disconnect order for each eligible account that has none open (so running it twice creates nothing new)."""
-    listing = await build(session, policy, day, timezone, forecast_high_f)
     if listing.day_refusal:
-        raise DomainError(listing.day_refusal, field="day")
+        return confirm.Plan("orders", (), listing.day_refusal)
+    return confirm.Plan("orders", tuple(_item(row, "") for row in listing.eligible if row.open_disconnect_id is None))
+
+
+async def create_orders(
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    day: dt.date,
+    timezone: str,
+    forecast_high_f: int | None = None,
+    expected: str | None = None,
+) -> list[int]:
+    """Create the orders of `orders_plan` (the one previewed, when `expected` gives its fingerprint)."""
+    listing = await build(session, policy, day, timezone, forecast_high_f)
+    plan = orders_plan(listing)
+    if plan.refusal:
+        raise DomainError(plan.refusal, field="day")
+    confirm.check(plan, expected)
+    by_id = {row.account.id: row for row in listing.rows}
     created = []
-    for row in listing.eligible:
-        if row.open_disconnect_id is not None:
-            continue
+    for item in plan.items:
+        row = by_id[item.key]
         order = await workorders.create(
             session,
             actor,
@@ -373,24 +499,42 @@ async def create_orders(
     return created
 
 
-async def recheck(session: AsyncSession, actor: Actor, policy: Policy, day: dt.date, timezone: str) -> list[int]:
-    """On the cut-off morning: cancel each open disconnect order whose account no longer qualifies, with the reason."""
-    listing = await build(session, policy, day, timezone)
+async def open_orders_due(session: AsyncSession, day: dt.date) -> list[tuple[WorkOrder, Account, Customer]]:
+    """The open disconnect orders due on or before `day`, with their account and customer."""
+    found = await session.execute(
+        select(WorkOrder, Account, Customer)
+        .join(Account, Account.id == WorkOrder.account_id)
+        .join(Customer, Customer.id == Account.customer_id)
+        .where(
+            WorkOrder.kind == WorkOrderKind.DISCONNECT,
+            WorkOrder.status.in_(workorders.OPEN_STATUSES),
+            WorkOrder.due_on <= day,
+        )
+        .order_by(WorkOrder.id)
+    )
+    return [(order, account, customer) for order, account, customer in found]
+
+
+async def own_exclusions(
+    session: AsyncSession, policy: Policy, orders: list[tuple[WorkOrder, Account, Customer]], day: dt.date
+) -> dict[int, tuple[holds.Exclusion, ...]]:
+    """For `recheck_plan`: the accounts of these orders that the rule itself keeps off disconnection, with why."""
+    return await holds.excluded(session, policy, [account.id for _order, account, _customer in orders], day)
+
+
+def recheck_plan(
+    listing: CutoffList,
+    orders: list[tuple[WorkOrder, Account, Customer]],
+    own: Mapping[int, Sequence[holds.Exclusion]] | None = None,
+) -> confirm.Plan:
+    """Which open disconnect orders the day-of recheck cancels (their account no longer qualifies), and why. The
+    account's own reason (`own`: its certificate, its extension... from `holds.excluded`) is the one recorded, before
+    the day's refusal."""
+    own = own or {}
     still = {row.account.id for row in listing.eligible}
     delinquent: dict[int | None, Row] = {row.account.id: row for row in listing.rows}
-    cancelled = []
-    orders = list(
-        await session.scalars(
-            select(WorkOrder).where(
-                WorkOrder.kind == WorkOrderKind.DISCONNECT,
-                WorkOrder.status.in_(workorders.OPEN_STATUSES),
-                WorkOrder.due_on <= day,
-            )
-        )
-    )
-    # The account's own reason (its certificate, its extension...) is the one recorded, before the day's refusal.
-    own = await holds.excluded(session, policy, [o.account_id for o in orders if o.account_id is not None], day)
-    for order in orders:
+    items = []
+    for order, account, customer in orders:
         if order.account_id in still:
             continue
         row = delinquent.get(order.account_id)
@@ -404,6 +548,23 @@ async def recheck(session: AsyncSession, actor: Actor, policy: Policy, day: dt.d
             reason = _("Cancelled at the day-of recheck: %(why)s", why=listing.day_refusal)
         else:
             reason = _("Cancelled at the day-of recheck: %(why)s", why="; ".join(row.decision.reasons))
-        if await workorders.cancel(session, actor, order, reason):
-            cancelled.append(order.id)
+        owed = row.past_due_cents if row is not None else 0
+        items.append(confirm.Item(order.id, account.number, customer.display_name, owed, reason))
+    return confirm.Plan("recheck", tuple(items))
+
+
+async def recheck(
+    session: AsyncSession, actor: Actor, policy: Policy, day: dt.date, timezone: str, expected: str | None = None
+) -> list[int]:
+    """On the cut-off morning: cancel each open disconnect order whose account no longer qualifies, with the reason
+    (the orders of `recheck_plan`, the one previewed when `expected` gives its fingerprint)."""
+    listing = await build(session, policy, day, timezone)
+    orders = await open_orders_due(session, day)
+    plan = recheck_plan(listing, orders, await own_exclusions(session, policy, orders, day))
+    confirm.check(plan, expected)
+    by_id = {order.id: order for order, _account, _customer in orders}
+    cancelled = []
+    for item in plan.items:
+        if await workorders.cancel(session, actor, by_id[item.key], item.detail):
+            cancelled.append(item.key)
     return cancelled

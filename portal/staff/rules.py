@@ -309,6 +309,15 @@ def disconnect_day_refusal(policy: Policy, day: dt.date, forecast_high_f: int | 
     return None
 
 
+def next_disconnect_day(policy: Policy, day: dt.date) -> dt.date:
+    """The first day from `day` on when disconnections are allowed (the weather, not known ahead, is not counted)."""
+    for ahead in range(60):
+        candidate = day + dt.timedelta(days=ahead)
+        if disconnect_day_refusal(policy, candidate) is None:
+            return candidate
+    return day  # a policy that forbids every day for two months: show the day asked for, with its refusal
+
+
 def cutoff_minimum_cents(policy: Policy) -> int:
     """Never cut off for less than it costs to reconnect (the domain's rule, portal/accounts/holds.py)."""
     return holds.cutoff_minimum_cents(policy)

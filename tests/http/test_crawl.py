@@ -228,7 +228,9 @@ async def _city(client, session, resident, other_resident, technician, csr, supe
         files={"file": ("lockbox.csv", LOCKBOX.format(a=other_resident.account.number).encode(), "text/csv")},
     )
     assert batch.status_code == 303, batch.text
-    assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
+    preview = (await client.get("/staff/cutoff/notices")).text  # bulk actions preview, then confirm
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview)[1]
+    assert (await post_form(client, "/staff/cutoff/notices", {"fingerprint": fingerprint})).status_code == 303
     big = await post_form(
         client,
         f"/staff/accounts/{resident.account.number}/adjustments",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -15,15 +16,31 @@ from portal.accounts.models import (
     AuditEvent,
     Bill,
     BillLine,
+    Customer,
     LedgerEntry,
     LedgerKind,
     Role,
     ServiceKind,
 )
+from portal.i18n import format_money
+from portal.staff import confirm
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 
 TODAY = dt.date.today()
+
+
+async def approve(client, path: str, data: dict | None = None):
+    """Approve through the preview: the first post shows it, the confirm posts its fingerprint; (response, fingerprint)."""
+    first = await post_form(client, path, data)
+    if first.status_code != 303:
+        return first, None
+    preview = await client.get(first.headers["location"])
+    assert preview.status_code == 200, preview.text
+    found = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview.text)
+    if found is None:  # the preview refuses (the four-eyes rule): nothing to confirm
+        return preview, None
+    return await post_form(client, path, {**(data or {}), "fingerprint": found[1]}), found[1]
 
 
 async def _bill(session, account, months_ago: int, usage: int, *, lines: bool = True) -> Bill:
@@ -186,14 +203,24 @@ async def test_over_the_limit_waits_and_a_csr_cannot_approve_it(client, session,
     await sign_in(client, session, supervisor)
     queue = await client.get("/staff/approvals")
     assert "Meter multiplier was wrong" in queue.text
+    first = await post_form(client, f"/staff/approvals/{adjustment.id}/approve", {"note": "checked the meter record"})
+    assert (
+        first.status_code == 303 and await _count(session, LedgerEntry, LedgerEntry.kind == LedgerKind.ADJUSTMENT) == 0
+    )
+    preview = await client.get(first.headers["location"])
+    assert f"This posts {format_money(adjustment.amount_cents)} to account" in preview.text
+    assert 'value="checked the meter record"' in preview.text and "Balance after posting" in preview.text
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview.text)[1]
     approved = await post_form(
-        client, f"/staff/approvals/{adjustment.id}/approve", {"note": "checked the meter record"}
+        client,
+        f"/staff/approvals/{adjustment.id}/approve",
+        {"note": "checked the meter record", "fingerprint": fingerprint},
     )
     assert approved.status_code == 303
     entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"adjustment:{adjustment.id}"))
     assert entry is not None and entry.amount_cents == adjustment.amount_cents
     assert await _count(session, AuditEvent, AuditEvent.action == "adjustment.approve") == 1
-    twice = await post_form(client, f"/staff/approvals/{adjustment.id}/approve")
+    twice = await post_form(client, f"/staff/approvals/{adjustment.id}/approve", {"fingerprint": fingerprint})
     assert twice.status_code == 409
     assert await _count(session, LedgerEntry, LedgerEntry.kind == LedgerKind.ADJUSTMENT) == 1
 
@@ -201,10 +228,41 @@ async def test_over_the_limit_waits_and_a_csr_cannot_approve_it(client, session,
 async def test_a_supervisor_cannot_approve_their_own_request(client, session, supervisor, resident) -> None:
     await sign_in(client, session, supervisor)
     adjustment = await _big_billing_error(client, session, resident.account)
-    refused = await post_form(client, f"/staff/approvals/{adjustment.id}/approve")
-    assert refused.status_code == 422 and "Someone other than the person who asked" in refused.text
+    preview, fingerprint = await approve(client, f"/staff/approvals/{adjustment.id}/approve")
+    assert fingerprint is None and "Someone other than the person who asked" in preview.text  # said before confirm
+    customer = await session.get(Customer, resident.account.customer_id)
+    plan = confirm.approval_plan(
+        "adjustment",
+        adjustment.id,
+        resident.account.number,
+        customer.display_name,
+        adjustment.amount_cents,
+        str(adjustment.status),
+    )
+    forced = await post_form(client, f"/staff/approvals/{adjustment.id}/approve", {"fingerprint": plan.fingerprint})
+    assert forced.status_code == 422  # and the decision itself still refuses, whatever is posted
     await session.refresh(adjustment)
     assert adjustment.status == AdjustmentStatus.PENDING_APPROVAL
+    assert adjustment.status == AdjustmentStatus.PENDING_APPROVAL
+
+
+async def test_an_adjustment_changed_after_the_preview_is_not_posted(
+    client, session, csr, supervisor, resident
+) -> None:
+    await sign_in(client, session, csr)
+    adjustment = await _big_billing_error(client, session, resident.account)
+    client.cookies.clear()
+    await sign_in(client, session, supervisor)
+    preview = await client.get(f"/staff/approvals/{adjustment.id}/approve")
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview.text)[1]
+    adjustment.amount_cents -= 100  # changed between the preview and the confirm
+    await session.commit()
+    stale = await post_form(client, f"/staff/approvals/{adjustment.id}/approve", {"fingerprint": fingerprint})
+    assert stale.status_code == 303 and stale.headers["location"].endswith(f"/staff/approvals/{adjustment.id}/approve")
+    assert await _count(session, LedgerEntry, LedgerEntry.kind == LedgerKind.ADJUSTMENT) == 0
+    shown = await client.get(stale.headers["location"])
+    assert "The request changed since the preview: nothing was done." in shown.text
+    assert format_money(adjustment.amount_cents) in shown.text
 
 
 async def test_a_rejected_adjustment_posts_nothing(client, session, csr, resident) -> None:

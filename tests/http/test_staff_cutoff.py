@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 
 from sqlalchemy import func, select
 
-from portal.accounts import ledger
+from portal.accounts import ledger, numbers
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Bill,
@@ -27,6 +28,19 @@ from tests.http.helpers import post_form, sign_in
 
 DAY = dt.date(2026, 12, 8)  # a Tuesday, not near a holiday
 JOB = Actor.job("test")
+
+
+async def confirmed(client, path: str, query: str = "") -> tuple[str, object]:
+    """Preview a bulk action (a first post redirects to it), then confirm it: (the preview's text, the response)."""
+    first = await post_form(client, path, {"day": DAY.isoformat()})
+    assert first.status_code == 303, first.text
+    preview = await client.get(first.headers["location"])
+    assert preview.status_code == 200, preview.text
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview.text)
+    assert fingerprint is not None, preview.text
+    done = await post_form(client, path, {"day": DAY.isoformat(), "fingerprint": fingerprint[1]})
+    assert done.status_code == 303, done.text
+    return preview.text, done
 
 
 async def _delinquent(session, last_name: str, *, notice: bool = True, call: bool = True, cents: int = 12_000):
@@ -102,10 +116,11 @@ async def test_orders_are_created_once_and_the_recheck_cancels_those_that_paid(c
     second = await _delinquent(session, "Baker")
     await session.commit()
     await sign_in(client, session, csr)
-    assert (await post_form(client, "/staff/cutoff/orders", {"day": DAY.isoformat()})).status_code == 303
-    assert (
-        await post_form(client, "/staff/cutoff/orders", {"day": DAY.isoformat()})
-    ).status_code == 303  # twice: nothing new
+    preview, _done = await confirmed(client, "/staff/cutoff/orders")
+    assert "2 disconnect orders will be created" in preview and first.number in preview
+    assert (await session.scalar(select(func.count()).select_from(WorkOrder))) == 2
+    again = await client.get(f"/staff/cutoff/orders?day={DAY.isoformat()}")  # twice: nothing new
+    assert "Nothing to do" in again.text and 'name="fingerprint"' not in again.text
     await session.commit()
     orders = list(await session.scalars(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.DISCONNECT)))
     assert sorted(o.account_id for o in orders) == sorted([first.id, second.id])
@@ -120,7 +135,8 @@ async def test_orders_are_created_once_and_the_recheck_cancels_those_that_paid(c
         effective_on=DAY - dt.timedelta(days=1),
     )
     await session.commit()
-    assert (await post_form(client, "/staff/cutoff/recheck", {"day": DAY.isoformat()})).status_code == 303
+    preview, _done = await confirmed(client, "/staff/cutoff/recheck")
+    assert "1 disconnect order will be cancelled" in preview and "paid" in preview
     await session.commit()
     for order in orders:
         await session.refresh(order)
@@ -133,8 +149,11 @@ async def test_notices_are_emailed_once_and_a_courtesy_call_is_recorded(client, 
     account = await _delinquent(session, "Noticeme", notice=False, call=False)
     await session.commit()
     await sign_in(client, session, csr)
-    assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
-    assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
+    preview, done = await confirmed(client, "/staff/cutoff/notices")
+    assert "1 cut-off notice will be sent: 1 by email, 0 by letter" in preview and account.number in preview
+    assert "1 cut-off notice sent." in (await client.get(done.headers["location"])).text
+    again = await client.get("/staff/cutoff/notices")
+    assert "Nothing to do" in again.text
     await session.commit()
     notices = await session.scalar(
         select(func.count()).select_from(CollectionContact).where(CollectionContact.kind == ContactKind.CUTOFF_NOTICE)
@@ -193,7 +212,8 @@ async def test_a_customer_without_email_gets_a_printable_letter_in_their_languag
         customer.email, customer.language = None, language
     await session.commit()
     await sign_in(client, session, csr)
-    assert (await post_form(client, "/staff/cutoff/notices")).status_code == 303
+    preview, _done = await confirmed(client, "/staff/cutoff/notices")
+    assert "2 cut-off notices will be sent: 0 by email, 2 by letter" in preview
     await session.commit()
     contacts = {c.account_id: c for c in await session.scalars(select(CollectionContact))}
     assert {c.outcome for c in contacts.values()} == {"letter"}
@@ -246,3 +266,47 @@ async def test_a_notice_recorded_before_notices_kept_their_amount_prints_with_wh
     await sign_in(client, session, csr)
     response = await client.get(f"/staff/cutoff/letters/{contact.id}/pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+async def test_a_changed_list_between_preview_and_confirm_does_nothing(client, session, csr) -> None:
+    await _delinquent(session, "Early")
+    await session.commit()
+    await sign_in(client, session, csr)
+    preview = await client.get(f"/staff/cutoff/orders?day={DAY.isoformat()}")
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview.text)[1]
+    late = await _delinquent(session, "Late")  # joins the list after the preview
+    await session.commit()
+    stale = await post_form(client, "/staff/cutoff/orders", {"day": DAY.isoformat(), "fingerprint": fingerprint})
+    assert stale.status_code == 303 and "/staff/cutoff/orders?" in stale.headers["location"]
+    assert await session.scalar(select(func.count()).select_from(WorkOrder)) == 0
+    shown = await client.get(stale.headers["location"])
+    assert "The list changed since the preview: nothing was done." in shown.text
+    assert "2 disconnect orders will be created" in shown.text and late.number in shown.text
+
+
+async def test_the_page_opens_on_the_next_allowed_day_and_groups_the_reasons(client, session, csr, monkeypatch) -> None:
+    from portal.web import clock
+
+    caller = await _delinquent(session, "Called", call=False)
+    medical = await _delinquent(session, "Medic")
+    customer = await session.get(Customer, medical.customer_id)
+    customer.medical_alert_until = DAY + dt.timedelta(days=20)
+    await session.commit()
+    await sign_in(client, session, csr)
+    assert (
+        await post_form(client, f"/staff/cutoff/calls/{caller.number}", {"outcome": "voicemail", "day": "2026-12-07"})
+    ).status_code == 303
+    friday = dt.datetime(2026, 12, 4, 16, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(clock, "now", lambda: friday)
+    page = await client.get("/staff/cutoff")
+    assert "No disconnections today (Friday). Showing Monday, December 7, 2026." in page.text
+    assert 'value="2026-12-07"' in page.text
+    assert (
+        '<details class="group" id="why-medical">' in page.text
+        and "Medical certification on file · 1 account" in page.text
+    )
+    # marked on the caller's row, wherever the call left it (on the list, or still waiting for a call in time)
+    mark = page.text.split(f">{numbers.display(caller.number)}<")[1].split("</tr>")[0]
+    assert f"Called by {csr.display_name}, " in mark and ": Left a voicemail" in mark and csr.email not in mark
+    chosen = await client.get("/staff/cutoff?day=2026-12-11")  # a day can still be chosen
+    assert "No disconnections on Fridays." in chosen.text and "Showing" not in chosen.text

@@ -4,6 +4,7 @@ over the limit it waits for a supervisor who did not ask. A double submit refund
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -31,6 +32,19 @@ from tests.stripe_harness import confirm_card, stripe_settings_for
 
 JOB = Actor.job("test")
 WEB = Actor(user_id=None, label="visitor", origin="web")
+
+
+async def approve(client, path: str, data: dict | None = None):
+    """Approve through the preview: the first post shows it, the confirm posts its fingerprint; (response, fingerprint)."""
+    first = await post_form(client, path, data)
+    if first.status_code != 303:
+        return first, None
+    preview = await client.get(first.headers["location"])
+    assert preview.status_code == 200, preview.text
+    found = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview.text)
+    if found is None:  # the preview refuses (the four-eyes rule): nothing to confirm
+        return preview, None
+    return await post_form(client, path, {**(data or {}), "fingerprint": found[1]}), found[1]
 
 
 @pytest.fixture
@@ -179,16 +193,19 @@ async def test_a_leftover_deposit_over_the_limit_waits_for_another_supervisor_th
         "Deposit left over after the final bill" in queue.text
         and f'action="/staff/refunds/{request.id}/approve"' in queue.text
     )
-    own = await post_form(client, f"/staff/refunds/{request.id}/approve")
-    assert own.status_code == 400 and "Someone other than the person who asked" in own.text
+    own, fingerprint = await approve(client, f"/staff/refunds/{request.id}/approve")
+    assert fingerprint is None and "Someone other than the person who asked" in own.text
     client.cookies.clear()
     await sign_in(client, session, csr)
     assert (await post_form(client, f"/staff/refunds/{request.id}/approve")).status_code == 403
     client.cookies.clear()
     await sign_in(client, session, other)
-    assert (
-        await post_form(client, f"/staff/refunds/{request.id}/approve", {"note": "Checked the final bill"})
-    ).status_code == 303
+    preview = await client.get(f"/staff/approvals/refunds/{request.id}/approve")
+    assert "This sends a refund of $300.00" in preview.text and "Money sent cannot be called back." in preview.text
+    sent, fingerprint = await approve(
+        client, f"/staff/refunds/{request.id}/approve", {"note": "Checked the final bill"}
+    )
+    assert sent.status_code == 303
     await session.refresh(request)
     assert (request.status, request.decided_by_id, request.decision_note) == (
         RefundStatus.SENT,
@@ -200,7 +217,8 @@ async def test_a_leftover_deposit_over_the_limit_waits_for_another_supervisor_th
     )
     assert (entry.kind, entry.amount_cents) == (LedgerKind.DEPOSIT_REFUNDED, 30_000) and "10442" in entry.memo
     assert await ledger.balance(session, resident.account.id) == 0
-    assert (await post_form(client, f"/staff/refunds/{request.id}/approve")).status_code == 409
+    again = await post_form(client, f"/staff/refunds/{request.id}/approve", {"fingerprint": fingerprint})
+    assert again.status_code == 409
 
 
 async def test_a_rejected_refund_moves_no_money(client, session, csr, supervisor, resident) -> None:

@@ -131,3 +131,12 @@ def test_a_notice_allows_a_cutoff_ten_days_later_on_a_business_day() -> None:
     assert rules.notice_cutoff_on(policy, dt.date(2026, 11, 16)) == dt.date(
         2026, 11, 30
     )  # Thanksgiving and the day after
+
+
+def test_the_next_disconnect_day_skips_fridays_weekends_and_holiday_eves() -> None:
+    from portal.staff.rules import next_disconnect_day
+
+    policy = POLICY
+    assert next_disconnect_day(policy, dt.date(2026, 12, 4)) == dt.date(2026, 12, 7)  # Friday -> Monday
+    assert next_disconnect_day(policy, dt.date(2026, 12, 8)) == dt.date(2026, 12, 8)  # a Tuesday stays
+    assert next_disconnect_day(policy, dt.date(2026, 12, 24)) == dt.date(2026, 12, 28)  # holiday, Friday, weekend

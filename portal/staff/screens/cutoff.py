@@ -13,32 +13,66 @@ from portal import i18n
 from portal.accounts import numbers
 from portal.accounts.errors import NotFound
 from portal.accounts.policy import Policy
+from portal.i18n import format_date, ngettext, use_locale
 from portal.i18n import gettext as _
-from portal.i18n import ngettext, use_locale
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
 from portal.web.pdf import render_pdf
 from portal.web.urls import redirect_to
 
-from .. import cutoff, rules
+from .. import confirm, cutoff, rules
 from ._pages import staff_account
 from ._params import parse_day, parse_forecast
 
 
 async def _page(
-    db_session: DbSession, policy: Policy, timezone: str, today: dt.date, day: dt.date, forecast: int | None
+    db_session: DbSession,
+    policy: Policy,
+    timezone: str,
+    today: dt.date,
+    day: dt.date,
+    forecast: int | None,
+    moved_from: dt.date | None = None,
 ) -> Template:
+    listing = await cutoff.build(db_session, policy, day, timezone, forecast)
     return Template(
         "staff/cutoff.html",
         context={
-            "listing": await cutoff.build(db_session, policy, day, timezone, forecast),
+            "listing": listing,
+            "groups": cutoff.reason_groups(listing),
+            "calls": [row for row in listing.rows if row.decision.codes == ("no_courtesy",)],
+            "moved_from": moved_from,
             "forecast": forecast,
             "outcomes": cutoff.COURTESY_OUTCOMES,
             "notice_cutoff_on": rules.notice_cutoff_on(policy, today),
             "letter_days": await cutoff.recent_letter_days(db_session, timezone, today - dt.timedelta(days=30)),
         },
     )
+
+
+def _preview(plan: confirm.Plan, action: str, day: dt.date, forecast: int | None, summary: str) -> Template:
+    """What a bulk action will do, to which accounts, with the confirm button that posts the plan's fingerprint."""
+    return Template(
+        "staff/cutoff_confirm.html",
+        context={"plan": plan, "action": action, "day": day, "forecast": forecast, "summary": summary},
+    )
+
+
+async def _confirmed(request: Request) -> tuple[dict[str, str], str | None]:
+    """The form's fields, and the fingerprint it confirms (None when it is a first post: show the preview)."""
+    data = await request.form()
+    fields = {key: str(data.get(key) or "") for key in ("day", "forecast_high", "fingerprint")}
+    return fields, fields["fingerprint"] or None
+
+
+def _stale(request: Request, route: str, query: dict[str, str]) -> Redirect:
+    flash(
+        request,
+        _("The list changed since the preview: nothing was done. Check the new list and confirm again."),
+        "warning",
+    )
+    return redirect_to(route, query=query)
 
 
 async def _letters_response(request: Request, public_url: str, found: list[cutoff.Letter], filename: str) -> Response:
@@ -87,7 +121,25 @@ class CutoffController(Controller):
         forecast_high: FromQuery[str | None] = None,
     ) -> Template:
         when, forecast = parse_day(day, today), parse_forecast(forecast_high)
-        return await _page(db_session, policy, settings.timezone, today, when, forecast)
+        moved_from = None
+        if not day and rules.disconnect_day_refusal(policy, today) is not None:
+            # nothing may happen today: open on the next day that work can be planned for
+            when, moved_from = rules.next_disconnect_day(policy, today), today
+        return await _page(db_session, policy, settings.timezone, today, when, forecast, moved_from)
+
+    @get("/notices", name="staff.cutoff.notices.preview")
+    async def notices_preview(
+        self, db_session: DbSession, settings: AppSettings, today: Today, policy: CurrentPolicy
+    ) -> Template:
+        plan = cutoff.notice_plan(policy, await cutoff.build(db_session, policy, today, settings.timezone))
+        summary = ngettext(
+            "%(num)d cut-off notice will be sent: %(email)d by email, %(letter)d by letter to print and mail.",
+            "%(num)d cut-off notices will be sent: %(email)d by email, %(letter)d by letter to print and mail.",
+            len(plan.items),
+            email=plan.count("email"),
+            letter=plan.count("letter"),
+        )
+        return _preview(plan, "staff.cutoff.notices", rules.notice_cutoff_on(policy, today), None, summary)
 
     @post("/notices", name="staff.cutoff.notices")
     async def notices(
@@ -99,11 +151,37 @@ class CutoffController(Controller):
         policy: CurrentPolicy,
         actor: CurrentActor,
     ) -> Redirect:
-        sent = await cutoff.send_notices(
-            db_session, actor, policy, today, settings.timezone, rules.notice_cutoff_on(policy, today)
-        )
+        _fields, expected = await _confirmed(request)
+        if expected is None:
+            return redirect_to("staff.cutoff.notices.preview")
+        try:
+            sent = await cutoff.send_notices(
+                db_session, actor, policy, today, settings.timezone, rules.notice_cutoff_on(policy, today), expected
+            )
+        except confirm.StalePlan:
+            return _stale(request, "staff.cutoff.notices.preview", {})
         flash(request, ngettext("%(num)d cut-off notice sent.", "%(num)d cut-off notices sent.", sent), "success")
         return redirect_to("staff.cutoff")
+
+    @get("/orders", name="staff.cutoff.orders.preview")
+    async def orders_preview(
+        self,
+        db_session: DbSession,
+        settings: AppSettings,
+        today: Today,
+        policy: CurrentPolicy,
+        day: FromQuery[str | None] = None,
+        forecast_high: FromQuery[str | None] = None,
+    ) -> Template:
+        when, forecast = parse_day(day, today), parse_forecast(forecast_high)
+        plan = cutoff.orders_plan(await cutoff.build(db_session, policy, when, settings.timezone, forecast))
+        summary = ngettext(
+            "%(num)d disconnect order will be created for %(date)s.",
+            "%(num)d disconnect orders will be created for %(date)s.",
+            len(plan.items),
+            date=format_date(when),
+        )
+        return _preview(plan, "staff.cutoff.orders", when, forecast, summary)
 
     @post("/orders", name="staff.cutoff.orders")
     async def orders(
@@ -115,16 +193,43 @@ class CutoffController(Controller):
         policy: CurrentPolicy,
         actor: CurrentActor,
     ) -> Redirect:
-        data = await request.form()
-        day = parse_day(data.get("day"), today)
-        forecast = parse_forecast(data.get("forecast_high"))
-        created = await cutoff.create_orders(db_session, actor, policy, day, settings.timezone, forecast)
+        fields, expected = await _confirmed(request)
+        day = parse_day(fields["day"], today)
+        forecast = parse_forecast(fields["forecast_high"])
+        query = {"day": day.isoformat(), "forecast_high": fields["forecast_high"]}
+        if expected is None:
+            return redirect_to("staff.cutoff.orders.preview", query=query)
+        try:
+            created = await cutoff.create_orders(db_session, actor, policy, day, settings.timezone, forecast, expected)
+        except confirm.StalePlan:
+            return _stale(request, "staff.cutoff.orders.preview", query)
         flash(
             request,
             ngettext("%(num)d disconnect order created.", "%(num)d disconnect orders created.", len(created)),
             "success",
         )
         return redirect_to("staff.cutoff", query={"day": day.isoformat()})
+
+    @get("/recheck", name="staff.cutoff.recheck.preview")
+    async def recheck_preview(
+        self,
+        db_session: DbSession,
+        settings: AppSettings,
+        today: Today,
+        policy: CurrentPolicy,
+        day: FromQuery[str | None] = None,
+    ) -> Template:
+        when = parse_day(day, today)
+        listing = await cutoff.build(db_session, policy, when, settings.timezone)
+        orders = await cutoff.open_orders_due(db_session, when)
+        plan = cutoff.recheck_plan(listing, orders, await cutoff.own_exclusions(db_session, policy, orders, when))
+        summary = ngettext(
+            "%(num)d disconnect order will be cancelled: its account no longer qualifies on %(date)s.",
+            "%(num)d disconnect orders will be cancelled: their accounts no longer qualify on %(date)s.",
+            len(plan.items),
+            date=format_date(when),
+        )
+        return _preview(plan, "staff.cutoff.recheck", when, None, summary)
 
     @post("/recheck", name="staff.cutoff.recheck")
     async def recheck(
@@ -136,8 +241,14 @@ class CutoffController(Controller):
         policy: CurrentPolicy,
         actor: CurrentActor,
     ) -> Redirect:
-        day = parse_day((await request.form()).get("day"), today)
-        cancelled = await cutoff.recheck(db_session, actor, policy, day, settings.timezone)
+        fields, expected = await _confirmed(request)
+        day = parse_day(fields["day"], today)
+        if expected is None:
+            return redirect_to("staff.cutoff.recheck.preview", query={"day": day.isoformat()})
+        try:
+            cancelled = await cutoff.recheck(db_session, actor, policy, day, settings.timezone, expected)
+        except confirm.StalePlan:
+            return _stale(request, "staff.cutoff.recheck.preview", {"day": day.isoformat()})
         flash(
             request,
             ngettext("Recheck: %(num)d order cancelled.", "Recheck: %(num)d orders cancelled.", len(cancelled)),

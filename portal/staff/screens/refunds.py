@@ -27,6 +27,7 @@ from portal.web.payments import context_or_none
 from portal.web.urls import redirect_to
 
 from ..refund_forms import StaffRefundForm
+from . import approvals
 
 _supervisors = guards.supervisor  # the class body's `guards` list hides the module below
 
@@ -129,7 +130,20 @@ class StaffRefundController(Controller):
     ) -> Redirect:
         if decision not in ("approve", "reject"):
             raise NotFound(_("No such decision."))
-        note = str((await request.form()).get("note", ""))
+        data = await request.form()
+        note = str(data.get("note", ""))
+        if decision == "approve":  # sending money: show the preview first, and send only what it showed
+            expected = str(data.get("fingerprint") or "")
+            if not expected:
+                return redirect_to("staff.approvals.refund_preview", request_id=request_id, query={"note": note})
+            waiting = await approvals.waiting_refund(db_session, request_id)
+            if waiting is not None and approvals.plan_for("refund", waiting).fingerprint != expected:
+                flash(
+                    request,
+                    _("The request changed since the preview: nothing was done. Check it and confirm again."),
+                    "warning",
+                )
+                return redirect_to("staff.approvals.refund_preview", request_id=request_id)
         refund = await refund_requests.decide(
             db_session,
             context_or_none(settings),
