@@ -540,10 +540,8 @@ def recheck_plan(
         row = delinquent.get(order.account_id)
         if row is None:
             reason = _("Cancelled at the day-of recheck: nothing is past due any more (paid).")
-        elif order.account_id in own:
-            reason = _(
-                "Cancelled at the day-of recheck: %(why)s", why="; ".join(e.reason for e in own[order.account_id])
-            )
+        elif account.id in own:
+            reason = _("Cancelled at the day-of recheck: %(why)s", why="; ".join(e.reason for e in own[account.id]))
         elif listing.day_refusal:
             reason = _("Cancelled at the day-of recheck: %(why)s", why=listing.day_refusal)
         else:
