@@ -33,15 +33,8 @@ METHODS = ("card", "us_bank_account", "cash", "check", "lockbox", "draft")
 
 def method_label(method: str) -> str:
     """How a way of paying reads on a work order's cancel reason, a receipt and the ledger memo."""
-    labels = {
-        "card": _("card"),
-        "us_bank_account": _("bank account"),
-        "cash": _("cash"),
-        "check": _("check"),
-        "lockbox": _("mailed check"),
-        "draft": _("bank draft"),
-    }
-    return labels.get(method, method)
+    word = ledger_words.METHOD_WORDS.get(method)
+    return str(word) if word is not None else method
 
 
 @dataclass(frozen=True)
