@@ -160,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[mail_sender],
         debug=settings.debug,
         openapi_config=None,
+        logging_config=None,  # portal/logs.py formats every log line; Litestar's own config would replace it
     )
     app.state.settings = settings
     app.state.assets = assets

@@ -114,7 +114,11 @@ def _prepare_multiprocess_metrics() -> None:
         for stale in Path(folder).glob("*.db"):
             stale.unlink()
     else:
+        import atexit
+        import shutil
+
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="portal-metrics-")
+        atexit.register(shutil.rmtree, os.environ[MULTIPROC_ENV], ignore_errors=True)
 
 
 @main.command("check-config")

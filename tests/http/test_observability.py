@@ -110,9 +110,10 @@ async def test_job_figures_come_from_the_hook_the_job_engine_fills(client, setti
 
 def test_field_answers_are_counted_by_outcome_and_channel() -> None:
     def count(outcome: str) -> float:
-        return REGISTRY.get_sample_value(
-            "portal_field_sync_mutations_total", {"outcome": outcome, "channel": "phone"}
-        ) or 0.0
+        return (
+            REGISTRY.get_sample_value("portal_field_sync_mutations_total", {"outcome": outcome, "channel": "phone"})
+            or 0.0
+        )
 
     before = count("applied"), count("rejected")
     metrics.count_sync_answers([{"status": "applied"}, {"status": "applied"}, {"status": "rejected"}], "phone")
