@@ -149,3 +149,21 @@ def test_a_number_setting_that_is_not_a_number_is_refused(
     with pytest.raises(SystemExit):
         config.settings_or_exit()
     assert "INSTANCES, SMTP_PORT" in capsys.readouterr().err
+
+
+def test_the_domain_never_imports_the_metrics_module() -> None:
+    """Metrics are counted in the sides and the web layer from what the domain answered (portal/metrics.py)."""
+    import ast
+    from pathlib import Path
+
+    portal = Path(config.__file__).parent
+    offenders = [
+        f"{path.relative_to(portal.parent)}"
+        for part in ("accounts", "billing", "payments")
+        for path in sorted((portal / part).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("portal"))
+        and ("portal.metrics" in {node.module, *(f"{node.module}.{a.name}" for a in node.names)})
+        or (isinstance(node, ast.Import) and any(a.name == "portal.metrics" for a in node.names))
+    ]
+    assert offenders == []
