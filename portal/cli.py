@@ -82,7 +82,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = config.settings_or_exit(workers=workers)  # a wrong configuration never binds the port
     logs.configure(settings.log_renderer, settings.log_level)
-    if workers > 1:
+    if workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         _prepare_multiprocess_metrics()
     # Forwarded headers count only from TRUSTED_PROXIES (the app applies the same rule to rate limits and audit rows):
     # uvicorn's own default would believe anyone connecting from 127.0.0.1.

@@ -73,7 +73,7 @@ def describe(settings: Settings, env: Mapping[str, str]) -> list[Row]:
         Row("PORTAL_DEMO", "on" if settings.demo else "off", source("PORTAL_DEMO")),
         Row("PORTAL_DEBUG", "on" if settings.debug else "off", source("PORTAL_DEBUG")),
         Row("SECURE_COOKIES", "on" if settings.secure_cookies else "off", source("SECURE_COOKIES")),
-        Row("(log format in use)", settings.log_renderer, "LOG_FORMAT" if settings.log_format else "default"),
+        Row("(log format in use)", settings.log_renderer, source("LOG_FORMAT")),
     ]
     policy_names = sorted(name for name in env if name.startswith("POLICY_"))
     rows += [Row(name, env[name], "environment") for name in policy_names]

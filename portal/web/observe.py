@@ -37,6 +37,8 @@ SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 # Load balancers poll these every few seconds: counted in the metrics, logged only when they fail.
 QUIET_ROUTES = frozenset({"health", "ready", "metrics"})
 UNMATCHED = "unmatched"  # 404s and 405s the router answers: one label, whatever path was asked for
+# A method label from this set only: a client can send any word as a method, and each would be a new series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 READY_TIMEOUT_SECONDS = 3
 
 
@@ -97,10 +99,11 @@ class RequestLog:
             finally:
                 seconds = time.perf_counter() - started
                 route = route_name(scope)
-                metrics.count_request(route, str(scope.get("method", "")), status, seconds)
+                method = str(scope.get("method", ""))
+                metrics.count_request(route, method if method in METHODS else "OTHER", status, seconds)
                 if route not in QUIET_ROUTES or status >= 400:
                     user = scope.get("user")
-                    log.info(
+                    (log.error if status >= 500 else log.info)(
                         "request",
                         method=scope.get("method"),
                         route=route,
