@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=deps.app_dependencies(settings),
         plugins=[SQLAlchemyPlugin(config=db_config)],
         template_config=template_config,
+        logging_config=None,  # portal/logs.py formats every log line; Litestar's own config would replace it
         csrf_config=csrf_config,
         middleware=[
             sessions.middleware,
@@ -160,7 +161,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[mail_sender],
         debug=settings.debug,
         openapi_config=None,
-        logging_config=None,  # portal/logs.py formats every log line; Litestar's own config would replace it
     )
     app.state.settings = settings
     app.state.assets = assets
