@@ -130,3 +130,19 @@ async def test_ready_when_migrated_and_503_with_a_reason_when_not(client, settin
     assert answer.status_code == 503 and answer.json()["status"] == "not ready"
     assert answer.json()["reason"].startswith("migrations not at head (database: none;")
     assert alive.status_code == 200  # alive, just not ready: the balancer waits instead of restarting it
+
+
+async def test_production_logs_are_json_lines_and_never_carry_an_email_field(client, capsys) -> None:
+    import json
+    import logging
+
+    capsys.readouterr()
+    response = await client.get("/signin")
+    logging.getLogger("portal.test").warning("from the standard library")
+    logs.get("portal.test").info("careless", email="someone@riverton.example")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    request = next(line for line in lines if line["event"] == "request")
+    assert request["request_id"] == response.headers["x-request-id"] and request["route"] == "signin"
+    assert {"timestamp", "level", "logger"} <= set(request)
+    assert any(line["event"] == "from the standard library" for line in lines)
+    assert next(line for line in lines if line["event"] == "careless")["email"] == "[removed]"
