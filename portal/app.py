@@ -20,7 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from portal import mail
+from portal import config, logs, mail
 from portal.auth.screens import ROUTES as AUTH_ROUTES
 from portal.customer.screens import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
@@ -28,7 +28,7 @@ from portal.field.screens import ROUTES as FIELD_ROUTES
 from portal.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.staff.screens import ROUTES as STAFF_ROUTES
-from portal.web import deps, errors, pages, params, templating
+from portal.web import deps, errors, observe, pages, params, templating
 from portal.web.assets import Assets
 from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies
 from portal.web.kiosk import KioskMiddleware
@@ -52,7 +52,10 @@ def _origin(url: str | None) -> str | None:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or Settings.from_env()
+    # Read from the environment (uvicorn's factory call, every worker): a wrong configuration stops here, with a
+    # message (portal/config.py). Settings handed in were built on purpose (tests, benchmarks).
+    settings = settings or config.settings_or_exit()
+    logs.configure(settings.log_renderer, settings.log_level)
     parse_trusted_proxies(settings.trusted_proxies)  # a mistyped TRUSTED_PROXIES stops the start, not a request
     assets = Assets()
     engine = make_engine(settings.database_url)
@@ -73,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         samesite="lax",
         secure=settings.secure_cookies,
         max_age=settings.session_max_age,
-        exclude=["/static", "/sw.js", "/manifest.webmanifest", "/healthz"],
+        exclude=["/static", "/sw.js", "/manifest.webmanifest", *observe.PROBE_PATHS],
     )
     stripe_origins = [o for o in {_origin(settings.stripe_js_url)} if o]
     csp = content_security_policy(
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *FIELD_ROUTES,
         *PAYMENT_ROUTES,
         *STAFF_ROUTES,
+        *observe.ROUTES,
         create_static_files_router(
             path="/static",
             directories=[assets.root],
@@ -136,11 +140,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=deps.app_dependencies(settings),
         plugins=[SQLAlchemyPlugin(config=db_config)],
         template_config=template_config,
+        logging_config=None,  # portal/logs.py formats every log line; Litestar's own config would replace it
         csrf_config=csrf_config,
         middleware=[
             sessions.middleware,
             DefineMiddleware(
-                IdentityMiddleware, exclude=["^/static/", "^/sw.js", "^/manifest.webmanifest", "^/healthz"]
+                IdentityMiddleware,
+                exclude=[
+                    "^/static/",
+                    "^/sw.js",
+                    "^/manifest.webmanifest",
+                    *(f"^{path}" for path in observe.PROBE_PATHS),
+                ],
             ),
             DefineMiddleware(LocaleMiddleware),
             DefineMiddleware(KioskMiddleware),  # after identity: it needs the signed-in person
@@ -157,4 +168,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.assets = assets
     app.state.sessionmaker = sessionmaker
     app.state.engine = engine
+    observe.install(app, settings.trusted_proxies)  # request ids, request log lines and metrics
     return app

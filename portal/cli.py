@@ -78,6 +78,12 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the app (configure with environment variables; see docs/operations.md)."""
     import uvicorn
 
+    from portal import config, logs
+
+    settings = config.settings_or_exit(workers=workers)  # a wrong configuration never binds the port
+    logs.configure(settings.log_renderer, settings.log_level)
+    if workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        _prepare_multiprocess_metrics()
     # Forwarded headers count only from TRUSTED_PROXIES (the app applies the same rule to rate limits and audit rows):
     # uvicorn's own default would believe anyone connecting from 127.0.0.1.
     trusted = os.environ.get("TRUSTED_PROXIES", "").strip()
@@ -89,7 +95,52 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
+        log_config=None,  # uvicorn's messages go through the portal's log format (portal/logs.py)
+        access_log=False,  # one line per request comes from the app, with its request id
     )
+
+
+def _prepare_multiprocess_metrics() -> None:
+    """Workers count into files in PROMETHEUS_MULTIPROC_DIR so a scrape of any one adds up all (portal/metrics.py).
+    The folder must start empty: a given one is emptied, otherwise a fresh temporary one is made."""
+    import tempfile
+    from pathlib import Path
+
+    from portal.metrics import MULTIPROC_ENV
+
+    folder = os.environ.get(MULTIPROC_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+    else:
+        import atexit
+        import shutil
+
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="portal-metrics-")
+        atexit.register(shutil.rmtree, os.environ[MULTIPROC_ENV], ignore_errors=True)
+
+
+@main.command("check-config")
+@click.option("--workers", default=1, show_default=True, help="As `portal serve --workers` would be given.")
+def check_config(workers: int) -> None:
+    """Print every setting, its value (secrets masked) and where it came from; exit 2 if serving would be refused."""
+    from portal import config
+
+    try:
+        settings = config.from_env()
+    except ValueError as exc:
+        raise click.ClickException(f"A number setting (INSTANCES, SMTP_PORT) is not a whole number: {exc}") from exc
+    rows = config.describe(settings, os.environ)
+    width = max(len(row.name) for row in rows)
+    for row in rows:
+        _echo(f"{row.name:<{width}}  {row.value}  [{row.source}]")
+    found = config.problems(settings, os.environ, workers)
+    _echo("")
+    if found:
+        click.echo(config.refusal_message(found), err=True)
+        sys.exit(config.EXIT_REFUSED)
+    _echo("The configuration is complete: `portal serve` would start.")
 
 
 def _port_free_or_exit(port: int) -> None:
@@ -125,7 +176,9 @@ def demo(port: int) -> None:
     # Stopped by SIGTERM, uvicorn raises it again once it has shut down; the signal's default action would skip atexit
     # and leave the stand-in running, so exit normally instead.
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
-    settings = Settings.from_env()
+    from portal import config
+
+    settings = config.settings_or_exit()  # demo mode: only what the demo cannot supply (policy numbers, formats)
     upgrade(settings.database_url)
     asyncio.run(_seed(settings, DEMO_PREMISES, 42, force=False))
     url = f"http://localhost:{port}"

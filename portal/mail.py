@@ -83,7 +83,8 @@ async def deliver_pending(maker: async_sessionmaker[AsyncSession], settings: Set
             try:
                 await asyncio.to_thread(_send_one, settings, message)
             except (OSError, smtplib.SMTPException) as exc:
-                log.warning("mail to %s failed: %s", message.to_addr, exc)
+                # The id and the kind of failure: never the address, which SMTP errors often quote (docs/security.md).
+                log.warning("mail %s failed: %s", message.id, type(exc).__name__)
                 message.error = str(exc)[:500]
             else:
                 message.sent_at = utcnow()

@@ -67,6 +67,16 @@ class Settings:
     session_lifetime: int = 60 * 60 * 24 * 7
     # Load balancers and proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs; none by default).
     trusted_proxies: str = ""
+    # Observability (docs/operations.md): "json" lines for a log collector, "console" for people (demo, debug).
+    log_format: str = ""
+    log_level: str = "INFO"
+    metrics_token: str | None = None  # /metrics answers 404 until it is set
+    instances: int = 1  # how many machines run the app on this database (INSTANCES): more than one needs shared photos
+
+    @property
+    def log_renderer(self) -> str:
+        """LOG_FORMAT if set, else readable in the demo and in debug, JSON everywhere else."""
+        return self.log_format or ("console" if self.demo or self.debug else "json")
 
     @property
     def rp_id(self) -> str:
@@ -90,31 +100,12 @@ class Settings:
     def from_env(cls, **overrides: Any) -> Settings:
         env = os.environ
         values: dict[str, Any] = {}
-        mapping = {
-            "database_url": "DATABASE_URL",
-            "public_url": "PUBLIC_URL",
-            "redis_url": "REDIS_URL",
-            "smtp_host": "SMTP_HOST",
-            "smtp_user": "SMTP_USER",
-            "smtp_password": "SMTP_PASSWORD",
-            "mail_from": "MAIL_FROM",
-            "stripe_api_key": "STRIPE_API_KEY",
-            "stripe_api_base": "STRIPE_API_BASE",
-            "stripe_publishable_key": "STRIPE_PUBLISHABLE_KEY",
-            "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
-            "stripe_js_url": "STRIPE_JS_URL",
-            "photo_store": "PHOTO_STORE",
-            "utility_name": "UTILITY_NAME",
-            "utility_address": "UTILITY_ADDRESS",
-            "utility_phone": "UTILITY_PHONE",
-            "timezone": "UTILITY_TIMEZONE",
-            "trusted_proxies": "TRUSTED_PROXIES",
-        }
-        for attr, name in mapping.items():
+        for attr, name in ENV_NAMES.items():
             if env.get(name):
                 values[attr] = env[name]
-        if env.get("SMTP_PORT"):
-            values["smtp_port"] = int(env["SMTP_PORT"])
+        for attr, name in ENV_INTS.items():
+            if env.get(name):
+                values[attr] = int(env[name])
         values["demo"] = _bool("PORTAL_DEMO")
         values["debug"] = _bool("PORTAL_DEBUG")
         values["secure_cookies"] = _bool(
@@ -122,3 +113,30 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)
+
+
+# Which environment variable sets which setting (portal/config.py reports where each value came from).
+ENV_NAMES = {
+    "database_url": "DATABASE_URL",
+    "public_url": "PUBLIC_URL",
+    "redis_url": "REDIS_URL",
+    "smtp_host": "SMTP_HOST",
+    "smtp_user": "SMTP_USER",
+    "smtp_password": "SMTP_PASSWORD",
+    "mail_from": "MAIL_FROM",
+    "stripe_api_key": "STRIPE_API_KEY",
+    "stripe_api_base": "STRIPE_API_BASE",
+    "stripe_publishable_key": "STRIPE_PUBLISHABLE_KEY",
+    "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
+    "stripe_js_url": "STRIPE_JS_URL",
+    "photo_store": "PHOTO_STORE",
+    "utility_name": "UTILITY_NAME",
+    "utility_address": "UTILITY_ADDRESS",
+    "utility_phone": "UTILITY_PHONE",
+    "timezone": "UTILITY_TIMEZONE",
+    "trusted_proxies": "TRUSTED_PROXIES",
+    "log_format": "LOG_FORMAT",
+    "log_level": "LOG_LEVEL",
+    "metrics_token": "METRICS_TOKEN",
+}
+ENV_INTS = {"smtp_port": "SMTP_PORT", "instances": "INSTANCES"}

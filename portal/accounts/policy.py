@@ -213,3 +213,106 @@ def us_holidays(years: range) -> tuple[dt.date, ...]:
             observed(dt.date(year, 12, 25)),
         ]
     return tuple(sorted(set(days)))
+
+
+# The range each number may take: a value outside is a typo or a misunderstanding (a fee of 150 %, a batch of 0),
+# and the app refuses to start with it (portal/config.py). Every numeric field has its bounds here
+# (tests/unit/test_config.py checks that none is missing).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "days_until_due": (1, 90),
+    "late_fee_percent": (0, 25),
+    "late_fee_minimum_cents": (0, 10_000),
+    "max_consecutive_estimates": (1, 12),
+    "proration_days_per_month": (28, 31),
+    "residential_sewer_cap_gallons": (0, 1_000_000),
+    "bill_read_window_days": (0, 31),
+    "late_fee_lookback_days": (1, 365),
+    "bill_run_chunk": (1, 100_000),
+    "high_read_factor": (1, 100),
+    "low_read_factor": (0, 1),
+    "read_history_days": (30, 3_650),
+    "photo_max_bytes": (100_000, 50_000_000),
+    "photo_max_side_px": (64, 20_000),
+    "photo_min_side_px": (1, 4_096),
+    "photo_stored_side_px": (64, 8_000),
+    "photo_jpeg_quality": (30, 95),
+    "sync_batch_max": (1, 500),
+    "deposit_average_multiple": (0, 6),
+    "deposit_new_premise_small_cents": (0, 1_000_000),
+    "deposit_new_premise_large_cents": (0, 1_000_000),
+    "deposit_rounding_cents": (1, 10_000),
+    "deposit_commercial_minimum_cents": (0, 10_000_000),
+    "deposit_refund_after_on_time_payments": (1, 60),
+    "letter_of_credit_months_required": (1, 60),
+    "letter_of_credit_window_months": (1, 120),
+    "letter_of_credit_max_late_payments": (0, 24),
+    "extensions_per_12_months": (0, 12),
+    "extension_max_days": (1, 90),
+    "extension_no_return_months": (0, 24),
+    "arrangement_down_payment_percent": (0, 100),
+    "arrangement_max_instalments": (1, 24),
+    "arrangements_per_12_months": (0, 12),
+    "arrangement_down_payment_days": (0, 30),
+    "service_request_max_days_ahead": (1, 365),
+    "high_use_alert_factor": (1, 100),
+    "continuous_use_alert_days": (1, 60),
+    "cutoff_days_past_due": (1, 365),
+    "cutoff_minimum_past_due_cents": (0, MAX_CENTS),
+    "cutoff_notice_days_before": (1, 60),
+    "courtesy_contact_hours_before": (0, 168),
+    "medical_certificate_days": (1, 365),
+    "medical_certificate_renewals": (0, 12),
+    "weather_hold_low_f": (-60, 80),
+    "weather_hold_high_f": (50, 130),
+    "reconnect_fee_cents": (0, 100_000),
+    "reconnect_after_hours_fee_cents": (0, 100_000),
+    "leak_adjustments_per_12_months": (0, 12),
+    "pool_fill_adjustments_per_year": (0, 12),
+    "vacation_garbage_min_months": (0, 12),
+    "billing_error_max_months_back": (0, 120),
+    "adjustment_supervisor_threshold_cents": (0, MAX_CENTS),
+    "refund_supervisor_threshold_cents": (0, MAX_CENTS),
+    "draft_days_before_due": (0, 30),
+    "returned_payment_fee_cents": (0, 10_000),
+    "returns_to_suspend_autopay": (1, 12),
+    "autopay_authorization_retention_years": (2, 20),  # NACHA: keep an authorization two years after it ends
+    "autopay_returns_window_days": (30, 3_650),
+    "online_payment_minimum_cents": (1, MAX_CENTS),
+    "online_payment_maximum_cents": (1, MAX_CENTS),
+    "guest_lookup_failures_per_client_per_hour": (1, 1_000),
+    "guest_lookup_failures_per_account_per_day": (1, 1_000),
+    "guest_lookup_failures_per_ip_per_hour": (1, 1_000),
+    "drawer_shortage_flag_cents": (0, 100_000),
+}
+
+# Pairs whose first number must stay below (or at) the second.
+ORDERED = (
+    ("photo_min_side_px", "photo_stored_side_px"),
+    ("photo_stored_side_px", "photo_max_side_px"),
+    ("online_payment_minimum_cents", "online_payment_maximum_cents"),
+    ("weather_hold_low_f", "weather_hold_high_f"),
+    ("letter_of_credit_months_required", "letter_of_credit_window_months"),
+    ("deposit_new_premise_small_cents", "deposit_new_premise_large_cents"),
+    ("business_hours_start", "business_hours_end"),
+)
+
+
+def out_of_range(policy: Policy) -> list[str]:
+    """Every number of the policy outside its bounds, and every pair out of order, as one line each (empty: fine)."""
+    found = []
+    for name, (low, high) in BOUNDS.items():
+        value = getattr(policy, name)
+        if not low <= value <= high:
+            found.append(f"POLICY_{name.upper()}={value} is out of range ({low:,} to {high:,}).")
+    for first, second in ORDERED:
+        if getattr(policy, first) > getattr(policy, second):
+            found.append(f"POLICY_{first.upper()} must not be above POLICY_{second.upper()}.")
+    if any(not 1 <= month <= 12 for month in policy.winter_months):
+        found.append(f"POLICY_WINTER_MONTHS={','.join(map(str, policy.winter_months))} names a month outside 1 to 12.")
+    for pair in policy.read_ceiling_gallons_per_day.split(","):
+        size, _, gallons = pair.strip().partition(":")
+        if not size or not gallons.strip().isdigit() or int(gallons) <= 0:
+            found.append(
+                f"POLICY_READ_CEILING_GALLONS_PER_DAY has an entry that is not size:gallons ({pair.strip()!r})."
+            )
+    return found

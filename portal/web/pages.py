@@ -7,10 +7,9 @@ import json
 from litestar import Request, Response, get
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
-from sqlalchemy import text
 
 from portal import i18n
-from portal.web.deps import DbSession, FromPath, FromQuery
+from portal.web.deps import FromPath, FromQuery
 
 from .assets import Assets
 from .identity import safe_next
@@ -83,8 +82,8 @@ async def manifest(request: Request) -> Response:
 
 
 @get("/healthz", include_in_schema=False, name="health")
-async def health(db_session: DbSession) -> dict[str, str]:
-    await db_session.execute(text("SELECT 1"))
+async def health() -> dict[str, str]:
+    """Alive: the process answers. Cheap on purpose (no database): readiness is /readyz (portal/web/observe.py)."""
     return {"status": "ok"}
 
 

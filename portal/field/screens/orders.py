@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 
+from portal import metrics
 from portal.accounts.errors import NotFound
 from portal.accounts.models import Origin
 from portal.i18n import gettext as _
@@ -83,6 +84,7 @@ class OrdersController(Controller):
         answer = await actions.apply(
             db_session, request.app.state.sessionmaker, store, ctx, order, action, checked, uploads
         )
+        metrics.count_sync_answers([answer], "form")
         if actions.applied(answer):
             flash(request, _("Saved: order %(id)s.") % {"id": order_id}, "success")
             restore = answer.get("restore_order_id")

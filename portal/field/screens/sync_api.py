@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get, post
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
+from portal import metrics
 from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromQuery, Today
@@ -50,4 +51,5 @@ class SyncController(Controller):
         mutations, answers = parsed
         ctx = sync_context(policy, actor, settings)
         answers += await sync.apply_batch(request.app.state.sessionmaker, ctx, mutations)
+        metrics.count_sync_answers(answers, "phone")
         return Response({"schema": sync.SCHEMA, "answers": answers}, headers=NO_STORE)
