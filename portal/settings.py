@@ -64,6 +64,8 @@ class Settings:
     session_lifetime: int = 60 * 60 * 24 * 7
     # Load balancers and proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs; none by default).
     trusted_proxies: str = ""
+    # The app runs the job schedule itself (an asyncio task): the embedded SQLite install, where no worker can run.
+    jobs_in_process: bool = False
 
     @property
     def rp_id(self) -> str:
@@ -115,5 +117,7 @@ class Settings:
         values["secure_cookies"] = _bool(
             "SECURE_COOKIES", default=str(values.get("public_url", "")).startswith("https")
         )
+        database_url = str(values.get("database_url", "sqlite"))
+        values["jobs_in_process"] = _bool("PORTAL_JOBS_IN_PROCESS", default=database_url.startswith("sqlite"))
         values.update(overrides)
         return cls(**values)
