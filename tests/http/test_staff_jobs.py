@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -95,3 +96,30 @@ async def test_run_now_goes_through_the_claim_once(client, app, session, monkeyp
     assert "already run" in page.text
     assert (await finished(session)).attempts == 1
     assert (await post_form(client, "/staff/jobs/no-such-job/run")).status_code == 404
+
+
+async def test_the_embedded_app_runs_the_schedule_in_its_own_process(settings) -> None:
+    """The demo's case (SQLite): the app's lifespan starts the schedule; its first tick records where each job
+    starts (the baseline), and from then on runs what is owed (tests/integration/test_job_engine.py)."""
+    if TEST_DB == "postgres":
+        return  # PostgreSQL installs run `portal worker`s instead
+    from litestar.testing import AsyncTestClient
+    from sqlalchemy import func
+
+    from portal.app import create_app
+    from portal.db import make_engine, make_sessionmaker
+    from portal.jobs.schedule import SCHEDULE
+
+    app = create_app(dataclasses.replace(settings, jobs_in_process=True))
+    engine = make_engine(settings.database_url)
+    try:
+        async with AsyncTestClient(app=app, base_url="http://portal.test"), make_sessionmaker(engine)() as session:
+            for _ in range(100):
+                jobs = await session.scalar(select(func.count(func.distinct(JobRun.job))))
+                if jobs == len(SCHEDULE):
+                    break
+                await session.commit()
+                await asyncio.sleep(0.05)
+            assert jobs == len(SCHEDULE)
+    finally:
+        await engine.dispose()
