@@ -200,3 +200,21 @@ async def recent(session: AsyncSession, limit: int = 30) -> list[JobRun]:
             select(JobRun).where(JobRun.outcome != SKIPPED).order_by(JobRun.started_at.desc()).limit(limit)
         )
     )
+
+
+async def totals(session: AsyncSession) -> list[tuple[str, str, int, float]]:
+    """(job, outcome, runs, seconds in all) over the ledger: what a metrics endpoint exports as job run counts and
+    durations (issue 14, observability). Skipped rows ran nothing and count no seconds."""
+    seconds = func.sum(
+        func.coalesce(func.extract("epoch", JobRun.finished_at) - func.extract("epoch", JobRun.started_at), 0)
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        seconds = func.sum(
+            func.coalesce((func.julianday(JobRun.finished_at) - func.julianday(JobRun.started_at)) * 86400, 0)
+        )
+    rows = await session.execute(
+        select(JobRun.job, JobRun.outcome, func.count(), seconds)
+        .group_by(JobRun.job, JobRun.outcome)
+        .order_by(JobRun.job, JobRun.outcome)
+    )
+    return [(job, outcome, int(count), float(total or 0)) for job, outcome, count, total in rows]

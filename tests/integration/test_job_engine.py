@@ -226,3 +226,15 @@ async def test_a_real_worker_runs_a_queued_run_once(engine, session, settings, d
             .all()
         )
     assert statuses == ["succeeded", "succeeded"]
+
+
+async def test_run_counts_and_durations_are_there_for_metrics(engine, session, settings) -> None:
+    calls: list[tuple[str, dt.date]] = []
+    env = env_for(engine, settings, {"late-fees": recorder(calls), "reconcile": recorder(calls)})
+    await execute(env, "late-fees", DAY, "cli", "cli")
+    await execute(env, "reconcile", DAY, "cli", "cli")
+    await execute(env, "reconcile", DAY - dt.timedelta(days=1), "cli", "cli")
+    async with make_sessionmaker(engine)() as s:
+        found = {(job, outcome): (count, seconds) for job, outcome, count, seconds in await runs.totals(s)}
+    assert set(found) == {("late-fees", "ok"), ("reconcile", "ok")}
+    assert found[("reconcile", "ok")][0] == 2 and all(seconds >= 0 for _, seconds in found.values())
