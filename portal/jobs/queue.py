@@ -3,7 +3,9 @@
 Two tasks. `portal.jobs.tick` is periodic (every minute): procrastinate defers each minute's tick once however many
 workers run (its periodic_defers table), and the tick defers one `portal.jobs.run` per run owed. The run claims its
 row in the ledger (runs.claim) before the body starts, so a run is never done twice: not by two workers, not by a
-retry of a task, not against a command typed by hand. The task's `lock` and `queueing_lock` only keep the queue tidy.
+retry of a task, not against a command typed by hand. The `queueing_lock` only keeps one copy of a run waiting. No
+procrastinate `lock`: a worker killed mid-task leaves its task "doing" for good, and a lock would then hold every
+later task with that key (the next ticks, the retake of the run) behind it.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def make_app(
         return env()
 
     @app.periodic(cron="* * * * *", periodic_id="minute")
-    @app.task(name=TICK, lock=TICK, pass_context=False)
+    @app.task(name=TICK, pass_context=False)
     async def tick(timestamp: int) -> None:
         for item in await engine.owed(the_env(), utcnow()):
             await defer_run(app, item.job, item.day, item.trigger, "job:schedule")
@@ -73,7 +75,7 @@ async def defer_run(app: procrastinate.App, job: str, day: dt.date, trigger: str
     """Queue one run (False when the same run already waits in the queue)."""
     key = f"{job}:{day.isoformat()}"
     try:
-        await app.configure_task(RUN, lock=key, queueing_lock=key).defer_async(
+        await app.configure_task(RUN, queueing_lock=key).defer_async(
             job=job, business_date=day.isoformat(), trigger=trigger, requested_by=requested_by
         )
     except AlreadyEnqueued:
