@@ -21,6 +21,7 @@ async def finished(session) -> JobRun:
     """The run, once the app's process finished it (the test client serves the app from another event loop)."""
     for _ in range(100):
         await session.commit()
+        session.expire_all()  # the sessions keep objects across commits (expire_on_commit=False)
         row = await session.scalar(select(JobRun).where(JobRun.job == "close-settled"))
         if row is not None and row.outcome != "running":
             return row

@@ -32,6 +32,7 @@ def env_for(engine, settings, bodies) -> Env:
 
 async def rows(session) -> list[JobRun]:
     await session.commit()
+    session.expire_all()  # the sessions keep objects across commits (expire_on_commit=False)
     return list(await session.scalars(select(JobRun).order_by(JobRun.job, JobRun.business_date)))
 
 
