@@ -134,6 +134,30 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             task.cancel()
 
+    @contextlib.asynccontextmanager
+    async def job_runner(app: Litestar) -> AsyncIterator[None]:
+        """The schedule in this process when the database is SQLite (no procrastinate there); "run now" goes here
+        too. On PostgreSQL `portal worker`s run the jobs and "run now" queues the run for them."""
+        if not settings.is_sqlite:
+            from portal.jobs.queue import QueueDispatcher
+
+            app.state.jobs = QueueDispatcher(settings.database_url)
+            yield
+            return
+        from portal.accounts.policy import current_policy
+        from portal.jobs import catalog
+        from portal.jobs.engine import Env, InProcessRunner
+
+        runner = InProcessRunner(Env(sessionmaker, settings, current_policy(), mail.OUTBOX, catalog.bodies()))
+        app.state.jobs = runner
+        task = asyncio.create_task(runner.loop()) if settings.jobs_in_process else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+            await runner.idle()
+
     params.bound_int_path_params()  # before the routes are built: an id no row can have is a 404, not a 500
     app = Litestar(
         route_handlers=route_handlers,
@@ -160,7 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[SecurityHeaders(csp=csp, hsts=settings.secure_cookies), CsrfRotation(csrf_config)],
         exception_handlers=errors.HANDLERS,
         before_request=params.refuse_nul,
-        lifespan=[mail_sender],
+        lifespan=[mail_sender, job_runner],
         debug=settings.debug,
         openapi_config=None,
     )

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from typing import cast
 
 import click
 
@@ -216,6 +217,47 @@ def create_staff(email: str, name: str, role: str) -> None:
                 _echo(f"Created {role} login {user.email} (id {user.id}). They sign in at /signin with an email code.")
         except Conflict as exc:
             raise click.ClickException(exc.message) from exc
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(2, 32),
+    default=2,
+    show_default=True,
+    help="Tasks at once (at least 2: the minute's tick never waits behind a long bill run).",
+)
+@click.pass_obj
+def worker(mailer: object, concurrency: int) -> None:
+    """Run the scheduled jobs (PostgreSQL, procrastinate): start one or more on any machines; each run happens once."""
+    import logging
+
+    from portal.accounts.messages import Mailer
+    from portal.accounts.policy import current_policy
+    from portal.db import make_engine, make_sessionmaker
+    from portal.jobs import catalog, queue
+    from portal.jobs.engine import Env
+
+    if not logging.getLogger().handlers:  # each run's outcome on the worker's output (the ledger keeps it too)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    if settings.is_sqlite:
+        raise click.ClickException(
+            "`portal worker` needs PostgreSQL; with SQLite the app runs the schedule itself (docs/operations.md)."
+        )
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        env = Env(make_sessionmaker(engine), settings, current_policy(), cast("Mailer", mailer), catalog.bodies())
+        app = queue.make_app(queue.connector(settings.database_url), lambda: env)
+        try:
+            async with app.open_async():
+                _echo(f"Worker started ({concurrency} at once); the schedule is in docs/operations.md. Ctrl-C stops.")
+                await app.run_worker_async(concurrency=concurrency, install_signal_handlers=True)
         finally:
             await engine.dispose()
 

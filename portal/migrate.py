@@ -15,7 +15,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 DIALECT_ONLY_INDEX_SUFFIX = "_search"
 
 
+# procrastinate's queue tables (PostgreSQL, migration 0800) belong to the library, not to our models.
+QUEUE_TABLE_PREFIX = "procrastinate_"
+
+
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    if reflected and compare_to is None and type_ == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX):
+        return False
     return not (
         type_ == "index" and reflected and compare_to is None and (name or "").endswith(DIALECT_ONLY_INDEX_SUFFIX)
     )

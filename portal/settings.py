@@ -78,6 +78,9 @@ class Settings:
         """LOG_FORMAT if set, else readable in the demo and in debug, JSON everywhere else."""
         return self.log_format or ("console" if self.demo or self.debug else "json")
 
+    # The app runs the job schedule itself (an asyncio task): the embedded SQLite install, where no worker can run.
+    jobs_in_process: bool = False
+
     @property
     def rp_id(self) -> str:
         """WebAuthn relying-party id: the host of PUBLIC_URL."""
@@ -111,6 +114,8 @@ class Settings:
         values["secure_cookies"] = _bool(
             "SECURE_COOKIES", default=str(values.get("public_url", "")).startswith("https")
         )
+        database_url = str(values.get("database_url", "sqlite"))
+        values["jobs_in_process"] = _bool("PORTAL_JOBS_IN_PROCESS", default=database_url.startswith("sqlite"))
         values.update(overrides)
         return cls(**values)
 

@@ -1,31 +1,38 @@
-"""Resident-side jobs: `portal extensions-check --date D` (safe to run twice, or on two machines at once)."""
+"""Resident-side jobs: `portal extensions-check --date D`, the body the schedule runs (JOBS) and a command that takes
+the same claim (portal/jobs), so a date's run happens once however it is started."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from portal.accounts.messages import Mailer
 from portal.settings import Settings
 
+if TYPE_CHECKING:
+    from portal.jobs.engine import JobBody, JobContext
 
-async def _extensions_check(settings: Settings, on: dt.date, mailer: Mailer) -> None:
+
+async def extensions_job(ctx: JobContext) -> Mapping[str, Any]:
     from portal.accounts import extensions
     from portal.accounts.actor import Actor
-    from portal.db import make_engine, make_sessionmaker, transaction
+    from portal.db import transaction
+    from portal.jobs.command import tally
 
-    engine = make_engine(settings.database_url)
-    try:
-        async with transaction(make_sessionmaker(engine)) as session:
-            tally = await extensions.check(session, Actor.job("extensions-check"), on=on, mailer=mailer)
-    finally:
-        await engine.dispose()
-    click.echo(
-        f"Extensions checked on {on.isoformat()}: {tally.checked} active, {tally.kept} kept, "
-        f"{tally.broken} broken, {tally.notified} residents notified."
+    async with transaction(ctx.maker) as session:
+        found = await extensions.check(session, Actor.job("extensions-check"), on=ctx.day, mailer=ctx.mailer)
+    ctx.echo(
+        f"Extensions checked on {ctx.day.isoformat()}: {found.checked} active, {found.kept} kept, "
+        f"{found.broken} broken, {found.notified} residents notified."
     )
+    return tally(found)
+
+
+JOBS: dict[str, JobBody] = {"extensions-check": extensions_job}
 
 
 @click.command("extensions-check")
@@ -39,7 +46,10 @@ async def _extensions_check(settings: Settings, on: dt.date, mailer: Mailer) -> 
 @click.pass_obj
 def extensions_check(mailer: Mailer, on: dt.datetime | None) -> None:
     """Mark payment extensions kept (paid) or broken (date passed unpaid) and notify each resident."""
-    asyncio.run(_extensions_check(Settings.from_env(), on.date() if on else dt.date.today(), mailer))
+    from portal.jobs.command import run_from_cli
+
+    today = dt.datetime.now(ZoneInfo(Settings.from_env().timezone)).date()
+    run_from_cli("extensions-check", on.date() if on else today, mailer)
 
 
 COMMANDS = [extensions_check]

@@ -1,16 +1,114 @@
-"""Staff jobs for cron or a person at a terminal: `portal cutoff-list --date D` and `portal arrangements-check
---date D` (each safe to run twice)."""
+"""Staff jobs for the schedule, or a person at a terminal: `portal cutoff-list --date D` (with `--create-orders` and
+`--recheck`) and `portal arrangements-check --date D`. The order-making and checking parts are bodies the schedule
+runs (JOBS) and take the same claim from the command (portal/jobs), so a date's run happens once."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from portal.accounts.messages import Mailer
 from portal.settings import Settings
+
+if TYPE_CHECKING:
+    from portal.jobs.engine import JobBody, JobContext
+
+
+async def _create_orders(ctx: JobContext, forecast_high: int | None) -> Mapping[str, Any]:
+    from portal.accounts.actor import Actor
+    from portal.accounts.errors import DomainError
+    from portal.db import transaction
+    from portal.jobs.engine import JobSkipped
+
+    from . import cutoff
+
+    async with transaction(ctx.maker) as session:
+        try:
+            created = await cutoff.create_orders(
+                session, Actor.job("cutoff-list"), ctx.policy, ctx.day, ctx.settings.timezone, forecast_high
+            )
+        except DomainError as exc:  # no disconnections that day (weather, a holiday ahead): nothing to do
+            raise JobSkipped(exc.message) from exc
+    ctx.echo(f"Created {len(created)} disconnect orders.")
+    return {"created": len(created)}
+
+
+async def cutoff_list_job(ctx: JobContext) -> Mapping[str, Any]:
+    return await _create_orders(ctx, None)
+
+
+async def cutoff_recheck_job(ctx: JobContext) -> Mapping[str, Any]:
+    from portal.accounts.actor import Actor
+    from portal.db import transaction
+
+    from . import cutoff
+
+    async with transaction(ctx.maker) as session:
+        cancelled = await cutoff.recheck(
+            session, Actor.job("cutoff-recheck"), ctx.policy, ctx.day, ctx.settings.timezone
+        )
+    ctx.echo(f"Recheck cancelled {len(cancelled)} disconnect orders.")
+    return {"cancelled": len(cancelled)}
+
+
+async def arrangements_job(ctx: JobContext) -> Mapping[str, Any]:
+    from portal.accounts.actor import Actor
+    from portal.db import transaction
+    from portal.jobs.command import tally
+
+    from . import arrangements
+
+    async with transaction(ctx.maker) as session:
+        found = await arrangements.check(session, Actor.job("arrangements-check"), on=ctx.day)
+    ctx.echo(
+        f"Arrangements checked on {ctx.day.isoformat()}: {found.checked} active, {found.completed} completed, "
+        f"{found.broken} broken, {found.notified} customers notified."
+    )
+    return tally(found)
+
+
+JOBS: dict[str, JobBody] = {
+    "cutoff-list": cutoff_list_job,
+    "cutoff-recheck": cutoff_recheck_job,
+    "arrangements-check": arrangements_job,
+}
+
+
+def _print_list(settings: Settings, when: dt.date, forecast_high: int | None) -> None:
+    from portal.accounts import numbers
+    from portal.accounts.policy import current_policy
+    from portal.db import run_job
+
+    from . import cutoff, rules
+
+    async def job(maker: async_sessionmaker[AsyncSession]) -> None:
+        async with maker() as session:
+            listing = await cutoff.build(session, current_policy(), when, settings.timezone, forecast_high)
+        click.echo(
+            f"Cut-off list for {when.isoformat()}: {len(listing.eligible)} eligible, "
+            f"{len(listing.rows) - len(listing.eligible)} delinquent accounts excluded."
+        )
+        if listing.day_refusal:
+            click.echo(f"No disconnections this day: {listing.day_refusal}")
+        for row in listing.eligible:
+            click.echo(
+                f"  CUT  {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
+                f"{row.days_past_due:>4} days  {row.premise.route}  {row.premise.address}"
+            )
+        for row in listing.rows:
+            if not row.decision.eligible:
+                click.echo(
+                    f"  skip {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
+                    f"{'; '.join(row.decision.reasons)}"
+                )
+
+    asyncio.run(run_job(settings.database_url, job))
 
 
 @click.command("cutoff-list")
@@ -20,52 +118,26 @@ from portal.settings import Settings
 @click.option("--forecast-high", type=int, default=None, help="Forecast high in °F: a weather hold stops the list.")
 @click.option("--create-orders", is_flag=True, help="Create a disconnect order for each eligible account without one.")
 @click.option("--recheck", is_flag=True, help="Cancel open disconnect orders of accounts that no longer qualify.")
-def cutoff_list(day: dt.datetime | None, forecast_high: int | None, create_orders: bool, recheck: bool) -> None:
+@click.pass_obj
+def cutoff_list(
+    mailer: Mailer, day: dt.datetime | None, forecast_high: int | None, create_orders: bool, recheck: bool
+) -> None:
     """Print the cut-off list for a day: who qualifies, and why each other delinquent account does not."""
-    from portal.accounts import numbers
-    from portal.accounts.actor import Actor
-    from portal.accounts.errors import DomainError
-    from portal.accounts.policy import current_policy
-    from portal.db import run_job, transaction
-
-    from . import cutoff, rules
+    from portal.jobs.command import run_from_cli
 
     settings = Settings.from_env()
     when = day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date()
-    policy = current_policy()
-    actor = Actor.cli("cutoff-list")
+    _print_list(settings, when, forecast_high)
+    if create_orders:
 
-    async def job(maker: async_sessionmaker[AsyncSession]) -> None:
-        async with transaction(maker) as session:
-            listing = await cutoff.build(session, policy, when, settings.timezone, forecast_high)
-            click.echo(
-                f"Cut-off list for {when.isoformat()}: {len(listing.eligible)} eligible, "
-                f"{len(listing.rows) - len(listing.eligible)} delinquent accounts excluded."
-            )
-            if listing.day_refusal:
-                click.echo(f"No disconnections this day: {listing.day_refusal}")
-            for row in listing.eligible:
-                click.echo(
-                    f"  CUT  {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
-                    f"{row.days_past_due:>4} days  {row.premise.route}  {row.premise.address}"
-                )
-            for row in listing.rows:
-                if not row.decision.eligible:
-                    click.echo(
-                        f"  skip {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
-                        f"{'; '.join(row.decision.reasons)}"
-                    )
-            if create_orders:
-                try:
-                    created = await cutoff.create_orders(session, actor, policy, when, settings.timezone, forecast_high)
-                except DomainError as exc:
-                    raise click.ClickException(exc.message) from exc
-                click.echo(f"Created {len(created)} disconnect orders.")
-            if recheck:
-                cancelled = await cutoff.recheck(session, actor, policy, when, settings.timezone)
-                click.echo(f"Recheck cancelled {len(cancelled)} disconnect orders.")
+        async def body(ctx: JobContext) -> Mapping[str, Any]:
+            return await _create_orders(ctx, forecast_high)
 
-    asyncio.run(run_job(settings.database_url, job))
+        outcome = run_from_cli("cutoff-list", when, mailer, body)
+        if outcome.claimed and outcome.outcome == "skipped":
+            raise click.ClickException(outcome.error or "no disconnections this day")
+    if recheck:
+        run_from_cli("cutoff-recheck", when, mailer)
 
 
 @click.command("arrangements-check")
@@ -76,25 +148,15 @@ def cutoff_list(day: dt.datetime | None, forecast_high: int | None, create_order
     default=None,
     help="The day to check as (default: today).",
 )
-def arrangements_check(day: dt.datetime | None) -> None:
+@click.pass_obj
+def arrangements_check(mailer: Mailer, day: dt.datetime | None) -> None:
     """Mark payment arrangements completed (paid) or broken (a missed payment or a returned one) and notify each
     customer; a broken arrangement's account goes back on the cut-off list."""
-    from portal.accounts.actor import Actor
-    from portal.db import run_job, transaction
-
-    from . import arrangements
+    from portal.jobs.command import run_from_cli
 
     settings = Settings.from_env()
-    when = day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date()
-
-    async def job(maker: async_sessionmaker[AsyncSession]) -> arrangements.CheckTally:
-        async with transaction(maker) as session:
-            return await arrangements.check(session, Actor.job("arrangements-check"), on=when)
-
-    tally = asyncio.run(run_job(settings.database_url, job))
-    click.echo(
-        f"Arrangements checked on {when.isoformat()}: {tally.checked} active, {tally.completed} completed, "
-        f"{tally.broken} broken, {tally.notified} customers notified."
+    run_from_cli(
+        "arrangements-check", day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date(), mailer
     )
 
 

@@ -39,6 +39,7 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
             ("staff.approvals", _("Approvals"), _("Adjustments and refunds over the limit waiting for a supervisor."))
         )
         links.append(("staff.rates", _("Rates"), _("Rate schedules: see them and set new prices from a date.")))
+        links.append(("staff.jobs", _("Scheduled jobs"), _("The daily jobs: last and next runs, failures, run now.")))
     return links
 
 

@@ -193,7 +193,7 @@ async def test_the_cli_prints_the_list_and_creates_orders_once(session, database
     assert result.returncode == 0, result.stderr
     assert "1 eligible" in result.stdout and "Created 1 disconnect orders." in result.stdout
     again = _portal(database_url, "cutoff-list", "--date", DAY.isoformat(), "--create-orders")
-    assert "Created 0 disconnect orders." in again.stdout
+    assert "already ran" in again.stdout  # the run ledger: that day's orders were made
     weather = _portal(database_url, "cutoff-list", "--date", DAY.isoformat(), "--forecast-high", "20")
     assert "Weather hold" in weather.stdout
     await session.commit()

@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from portal.accounts import ledger
 from portal.accounts.actor import Actor
-from portal.accounts.models import BankDraftStatus, Bill, LedgerEntry, LedgerKind, OnlinePayment
+from portal.accounts.models import BankDraftStatus, Bill, JobRun, LedgerEntry, LedgerKind, OnlinePayment
 from portal.db import make_engine, make_sessionmaker
 from portal.payments import autopay, services, webhooks
 from tests import factories
@@ -205,19 +205,23 @@ async def test_the_draft_run_command_runs_twice_and_charges_once(
         "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
         "STRIPE_API_BASE": stripe_clean,
     }
-    outputs = [
-        subprocess.run(
+
+    def draft_run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "portal.cli", "draft-run", "--date", DUE.isoformat()],
             env=env,
             capture_output=True,
             text=True,
             timeout=60,
         )
-        for _ in range(2)
-    ]
+
+    outputs = [draft_run(), draft_run()]
     assert [o.returncode for o in outputs] == [0, 0], outputs[0].stderr + outputs[1].stderr
-    assert "Drafted 1" in outputs[0].stdout and "Drafted 0" in outputs[1].stdout
-    assert "already drafted" in outputs[1].stdout
+    assert "Drafted 1" in outputs[0].stdout and "already ran" in outputs[1].stdout  # the run ledger refuses the 2nd
+    await session.execute(delete(JobRun))  # without the ledger's row, each bill's draft key still charges it once
+    await session.commit()
+    third = draft_run()
+    assert "Drafted 0" in third.stdout and "already drafted" in third.stdout, third.stdout + third.stderr
     assert await session.scalar(select(func.count()).select_from(OnlinePayment)) == 1
     reconciled = subprocess.run(
         [sys.executable, "-m", "portal.cli", "reconcile"], env=env, capture_output=True, text=True, timeout=60

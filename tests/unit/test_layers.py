@@ -138,3 +138,20 @@ def test_the_domain_imports_no_side_and_no_web_code() -> None:
             if _part(name, SIDES) or name.startswith("portal.mail") or (web and path not in DOMAIN_WEB_ALLOWED):
                 offenders.append(f"{path.relative_to(PORTAL.parent)}:{line} imports {name}")
     assert offenders == []
+
+
+JOBS = "portal.jobs"
+
+
+def test_the_job_engine_imports_no_side_and_no_web_code() -> None:
+    """portal/jobs (the schedule, the run ledger, the runners) sits with the domain: sides (the staff page) and the
+    parts' commands use it, and it runs in a worker without an app. The jobs' bodies stay in each part's commands
+    module (`JOBS`), which portal/jobs/catalog.py loads by name as the CLI loads their commands."""
+    offenders = []
+    for path in sorted((PORTAL / "jobs").rglob("*.py")):
+        for line, name in _all_imports(path):
+            web = name == "portal.web" or name.startswith("portal.web.") or name.startswith("litestar")
+            if _part(name, SIDES) or name.startswith("portal.mail") or _is_demo(name) or web:
+                offenders.append(f"{path.relative_to(PORTAL.parent)}:{line} imports {name}")
+    assert offenders == []
+    assert _part(JOBS, SIDES + DOMAIN) is None  # a package of its own, listed in docs/architecture.md

@@ -20,6 +20,7 @@ from .base import (
     WorkOrderStatus,
     utcnow,
 )
+from .jobs import JobRun
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
 from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
@@ -67,6 +68,7 @@ __all__ = [
     "Deposit",
     "DepositStatus",
     "ExtensionStatus",
+    "JobRun",
     "LedgerEntry",
     "LedgerKind",
     "LockboxBatch",

@@ -14,6 +14,7 @@ from .dispatch import DispatchController
 from .drawer import CounterController
 from .extensions import ExtensionQueueController
 from .home import HomeController
+from .jobs import JobsController
 from .lockbox import LockboxController
 from .move import MoveServiceController
 from .rates import RatesController
@@ -39,5 +40,6 @@ ROUTES: list[ControllerRouterHandler] = [
     MoveServiceController,
     AccountActionController,
     RatesController,
+    JobsController,
     *REFUND_ROUTES,
 ]

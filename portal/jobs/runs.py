@@ -1,0 +1,220 @@
+"""The run ledger (`job_run`): a run of a job for a business date is claimed by inserting its row, and the unique
+(job, business_date) makes the claim exclusive across workers, processes and a command typed by hand.
+
+A claim that lost finds the row taken. A failed run (or a claim whose process died: no heartbeat for STALE_AFTER) may
+be taken again by one conditional UPDATE, which only one of several racing claimers wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal.accounts.models import JobRun, utcnow
+
+RUNNING, OK, FAILED, SKIPPED = "running", "ok", "failed", "skipped"
+# The scheduler retries a failed run this many times in all, at least RETRY_AFTER apart; then a person decides.
+MAX_ATTEMPTS = 3
+RETRY_AFTER = dt.timedelta(minutes=10)
+# A running claim without progress for this long belongs to a process that died (SIGKILL, power): it may be retaken.
+# Jobs write a heartbeat every few seconds while they run, and every step they take is keyed (design.md, section 6),
+# so a retaken run finishes the work without doing any twice.
+STALE_AFTER = dt.timedelta(minutes=15)
+
+
+def _insert(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def claim(
+    maker: async_sessionmaker[AsyncSession],
+    job: str,
+    day: dt.date,
+    trigger: str,
+    requested_by: str,
+    *,
+    retake: Collection[str] = (),
+    now: dt.datetime | None = None,
+) -> int | None:
+    """The run id when this caller now owns the run of `job` for `day`; None when someone else has it (running or
+    done). A row whose outcome is in `retake` (failed; skipped, for a person) is taken again, as is a stale claim."""
+    now = now or utcnow()
+    async with maker() as session, session.begin():
+        statement = (
+            _insert(session)(JobRun)
+            .values(
+                job=job,
+                business_date=day,
+                trigger=trigger,
+                outcome=RUNNING,
+                attempts=1,
+                started_at=now,
+                heartbeat_at=now,
+                requested_by=requested_by[:160],
+            )
+            .on_conflict_do_nothing(index_elements=["job", "business_date"])
+            .returning(JobRun.id)
+        )
+        run_id = await session.scalar(statement)
+        if run_id is not None:
+            return int(run_id)
+        again = or_(
+            and_(JobRun.outcome == RUNNING, JobRun.heartbeat_at < now - STALE_AFTER), JobRun.outcome.in_(retake)
+        )
+        run_id = await session.scalar(
+            update(JobRun)
+            .where(JobRun.job == job, JobRun.business_date == day, again)
+            .values(
+                outcome=RUNNING,
+                attempts=JobRun.attempts + 1,
+                trigger=trigger,
+                started_at=now,
+                heartbeat_at=now,
+                finished_at=None,
+                error=None,
+                progress=None,
+                counts=None,
+                requested_by=requested_by[:160],
+            )
+            .returning(JobRun.id)
+        )
+        return None if run_id is None else int(run_id)
+
+
+async def record_covered(maker: async_sessionmaker[AsyncSession], job: str, days: Sequence[dt.date], why: str) -> int:
+    """Skipped rows for dates a later run covers (or the baseline before the schedule started), so they are never
+    owed again; a date someone already claimed is left as it is."""
+    if not days:
+        return 0
+    now = utcnow()
+    made = 0
+    async with maker() as session, session.begin():
+        for day in days:
+            made += len(
+                (
+                    await session.execute(
+                        _insert(session)(JobRun)
+                        .values(
+                            job=job,
+                            business_date=day,
+                            trigger="schedule",
+                            outcome=SKIPPED,
+                            started_at=now,
+                            heartbeat_at=now,
+                            finished_at=now,
+                            error=why[:500],
+                            requested_by="job:schedule",
+                        )
+                        .on_conflict_do_nothing(index_elements=["job", "business_date"])
+                        .returning(JobRun.id)
+                    )
+                ).all()
+            )
+    return made
+
+
+async def heartbeat(maker: async_sessionmaker[AsyncSession], run_id: int, progress: str | None) -> None:
+    async with maker() as session, session.begin():
+        values: dict[str, Any] = {"heartbeat_at": utcnow()}
+        if progress is not None:
+            values["progress"] = progress[:300]
+        await session.execute(update(JobRun).where(JobRun.id == run_id, JobRun.outcome == RUNNING).values(**values))
+
+
+async def finish(
+    session: AsyncSession,
+    run_id: int,
+    outcome: str,
+    *,
+    counts: dict[str, Any] | None = None,
+    error: str | None = None,
+    progress: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"outcome": outcome, "finished_at": utcnow(), "counts": counts, "error": error}
+    if progress is not None:
+        values["progress"] = progress[:300]
+    await session.execute(update(JobRun).where(JobRun.id == run_id).values(**values))
+
+
+async def latest_dates(session: AsyncSession) -> dict[str, dt.date]:
+    """The latest business date in the ledger per job (any outcome): where the schedule picks up."""
+    rows = await session.execute(select(JobRun.job, func.max(JobRun.business_date)).group_by(JobRun.job))
+    return {job: day for job, day in rows}
+
+
+async def retryable(session: AsyncSession, now: dt.datetime) -> list[JobRun]:
+    """Failed runs the scheduler tries again, and claims left by a process that died."""
+    return list(
+        await session.scalars(
+            select(JobRun)
+            .where(
+                or_(
+                    and_(
+                        JobRun.outcome == FAILED,
+                        JobRun.attempts < MAX_ATTEMPTS,
+                        JobRun.finished_at < now - RETRY_AFTER,
+                    ),
+                    and_(JobRun.outcome == RUNNING, JobRun.heartbeat_at < now - STALE_AFTER),
+                )
+            )
+            .order_by(JobRun.business_date, JobRun.id)
+        )
+    )
+
+
+async def get(session: AsyncSession, job: str, day: dt.date) -> JobRun | None:
+    return await session.scalar(select(JobRun).where(JobRun.job == job, JobRun.business_date == day))
+
+
+async def last_runs(session: AsyncSession) -> dict[str, JobRun]:
+    """Each job's latest run that actually ran (or runs), for the page."""
+    latest = (
+        select(JobRun.job, func.max(JobRun.business_date).label("day"))
+        .where(JobRun.outcome != SKIPPED)
+        .group_by(JobRun.job)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(JobRun).join(latest, and_(JobRun.job == latest.c.job, JobRun.business_date == latest.c.day))
+    )
+    return {run.job: run for run in rows}
+
+
+async def failures(session: AsyncSession, limit: int = 20) -> list[JobRun]:
+    return list(
+        await session.scalars(
+            select(JobRun).where(JobRun.outcome == FAILED).order_by(JobRun.finished_at.desc()).limit(limit)
+        )
+    )
+
+
+async def recent(session: AsyncSession, limit: int = 30) -> list[JobRun]:
+    return list(
+        await session.scalars(
+            select(JobRun).where(JobRun.outcome != SKIPPED).order_by(JobRun.started_at.desc()).limit(limit)
+        )
+    )
+
+
+async def totals(session: AsyncSession) -> list[tuple[str, str, int, float]]:
+    """(job, outcome, runs, seconds in all) over the ledger: what a metrics endpoint exports as job run counts and
+    durations (issue 14, observability). Skipped rows ran nothing and count no seconds."""
+    seconds = func.sum(
+        func.coalesce(func.extract("epoch", JobRun.finished_at) - func.extract("epoch", JobRun.started_at), 0)
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        seconds = func.sum(
+            func.coalesce((func.julianday(JobRun.finished_at) - func.julianday(JobRun.started_at)) * 86400, 0)
+        )
+    rows = await session.execute(
+        select(JobRun.job, JobRun.outcome, func.count(), seconds)
+        .group_by(JobRun.job, JobRun.outcome)
+        .order_by(JobRun.job, JobRun.outcome)
+    )
+    return [(job, outcome, int(count), float(total or 0)) for job, outcome, count, total in rows]
