@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.accounts.models import MailMessage
+from portal.jobs import runs
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -73,11 +74,15 @@ class JobRunFigure:
 JobFiguresReader = Callable[[AsyncSession], Awaitable[Sequence[JobRunFigure]]]
 
 
-async def no_job_figures(session: AsyncSession) -> Sequence[JobRunFigure]:
-    return ()
+async def job_ledger_figures(session: AsyncSession) -> Sequence[JobRunFigure]:
+    """The job engine's run ledger (portal/jobs/runs.py): what /metrics reports unless another reader is set."""
+    return [
+        JobRunFigure(job, outcomes, seconds, last_ok, running)
+        for job, outcomes, seconds, last_ok, running in await runs.figures(session)
+    ]
 
 
-_job_figures: list[JobFiguresReader] = [no_job_figures]
+_job_figures: list[JobFiguresReader] = [job_ledger_figures]
 
 
 def read_job_figures_with(reader: JobFiguresReader) -> None:

@@ -218,3 +218,38 @@ async def totals(session: AsyncSession) -> list[tuple[str, str, int, float]]:
         .order_by(JobRun.job, JobRun.outcome)
     )
     return [(job, outcome, int(count), float(total or 0)) for job, outcome, count, total in rows]
+
+
+async def figures(session: AsyncSession) -> list[tuple[str, dict[str, int], float | None, dt.datetime | None, int]]:
+    """Per job, for /metrics: (job, runs by outcome, the latest finished run's seconds, when the latest successful run
+    finished, runs going now). Two grouped queries and one for the latest finished runs, whatever the ledger's size."""
+    by_job: dict[str, dict[str, int]] = {}
+    for job, outcome, count in await session.execute(
+        select(JobRun.job, JobRun.outcome, func.count()).group_by(JobRun.job, JobRun.outcome)
+    ):
+        by_job.setdefault(job, {})[outcome] = int(count)
+    last_ok = {
+        job: at if at.tzinfo else at.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
+        for job, at in await session.execute(
+            select(JobRun.job, func.max(JobRun.finished_at)).where(JobRun.outcome == OK).group_by(JobRun.job)
+        )
+        if at is not None
+    }
+    latest = (
+        select(JobRun.job, func.max(JobRun.finished_at).label("at"))
+        .where(JobRun.finished_at.is_not(None), JobRun.outcome != SKIPPED)
+        .group_by(JobRun.job)
+        .subquery()
+    )
+    last_seconds: dict[str, float] = {}
+    for job, started, finished in await session.execute(
+        select(JobRun.job, JobRun.started_at, JobRun.finished_at).join(
+            latest, (latest.c.job == JobRun.job) & (latest.c.at == JobRun.finished_at)
+        )
+    ):
+        if finished is not None:
+            last_seconds[job] = (finished - started).total_seconds()
+    return [
+        (job, outcomes, last_seconds.get(job), last_ok.get(job), outcomes.get(RUNNING, 0))
+        for job, outcomes in sorted(by_job.items())
+    ]

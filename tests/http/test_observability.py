@@ -103,9 +103,54 @@ async def test_job_figures_come_from_the_hook_the_job_engine_fills(client, setti
         async with AsyncTestClient(app=app, base_url="http://portal.test") as scraper:
             body = (await scraper.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).text
     finally:
-        metrics.read_job_figures_with(metrics.no_job_figures)
+        metrics.read_job_figures_with(metrics.job_ledger_figures)
     assert 'portal_job_runs_total{job="late-fees",outcome="failed"} 1.0' in body
     assert 'portal_job_last_duration_seconds{job="late-fees"} 12.5' in body
+
+
+async def test_job_figures_by_default_are_the_job_run_ledger(client, settings, session) -> None:
+    import datetime as dt
+
+    from portal.accounts.models import JobRun
+
+    started = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
+    session.add_all(
+        [
+            JobRun(
+                job="late-fees",
+                business_date=dt.date(2026, 12, 3),
+                trigger="schedule",
+                outcome="ok",
+                started_at=started,
+                finished_at=started + dt.timedelta(seconds=42),
+            ),
+            JobRun(
+                job="late-fees",
+                business_date=dt.date(2026, 12, 4),
+                trigger="schedule",
+                outcome="running",
+                started_at=started,
+            ),
+            JobRun(
+                job="draft-run",
+                business_date=dt.date(2026, 12, 4),
+                trigger="schedule",
+                outcome="failed",
+                started_at=started,
+                finished_at=started + dt.timedelta(seconds=3),
+                error="boom",
+            ),
+        ]
+    )
+    await session.commit()
+    app = create_app(replace(settings, metrics_token=TOKEN))
+    async with AsyncTestClient(app=app, base_url="http://portal.test") as scraper:
+        body = (await scraper.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).text
+    assert 'portal_job_runs_total{job="late-fees",outcome="ok"} 1.0' in body
+    assert 'portal_job_runs_total{job="draft-run",outcome="failed"} 1.0' in body
+    assert 'portal_job_last_duration_seconds{job="late-fees"} 42.0' in body
+    assert 'portal_job_running{job="late-fees"} 1.0' in body
+    assert 'portal_job_last_success_timestamp_seconds{job="late-fees"} 1.796385642e+09' in body
 
 
 def test_field_answers_are_counted_by_outcome_and_channel() -> None:
