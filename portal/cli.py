@@ -234,17 +234,16 @@ def create_staff(email: str, name: str, role: str) -> None:
 @click.pass_obj
 def worker(mailer: object, concurrency: int) -> None:
     """Run the scheduled jobs (PostgreSQL, procrastinate): start one or more on any machines; each run happens once."""
-    import logging
 
+    from portal import config, logs
     from portal.accounts.messages import Mailer
     from portal.accounts.policy import current_policy
     from portal.db import make_engine, make_sessionmaker
     from portal.jobs import catalog, queue
     from portal.jobs.engine import Env
 
-    if not logging.getLogger().handlers:  # each run's outcome on the worker's output (the ledger keeps it too)
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    settings = config.settings_or_exit()  # a worker refuses a wrong configuration as the app does
+    logs.configure(settings.log_renderer, settings.log_level)  # each run's outcome in the worker's log lines
     if settings.is_sqlite:
         raise click.ClickException(
             "`portal worker` needs PostgreSQL; with SQLite the app runs the schedule itself (docs/operations.md)."
