@@ -28,7 +28,7 @@ from portal.field.screens import ROUTES as FIELD_ROUTES
 from portal.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.staff.screens import ROUTES as STAFF_ROUTES
-from portal.web import deps, errors, observe, pages, params, templating
+from portal.web import deps, errors, observe, pages, params, photo_routes, templating
 from portal.web.assets import Assets
 from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies
 from portal.web.kiosk import KioskMiddleware
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *PAYMENT_ROUTES,
         *STAFF_ROUTES,
         *observe.ROUTES,
+        *photo_routes.ROUTES,
         create_static_files_router(
             path="/static",
             directories=[assets.root],

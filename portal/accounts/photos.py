@@ -1,6 +1,8 @@
 """Photos people send (a technician's completed-order photo, a resident's problem report): checked to be a real
 image within limits, EXIF time and location moved into fields and every other piece of metadata stripped, then kept
-through a photo store (a local folder by default, an S3-compatible bucket by setting).
+through a photo store (a local folder by default, an S3-compatible bucket by setting). A thumbnail is made on first
+view and kept in the same store under `thumbs/`. All image work (decode, clean, thumbnail) and every store call run
+in a worker thread (`asyncio.to_thread`), never on the event loop.
 
 A photo is keyed by the client's id (a UUID made on the phone) and checked against the SHA-256 the client computed:
 a retried upload stores nothing new, and a different photo under the same id is refused.
@@ -8,6 +10,7 @@ a retried upload stores nothing new, and a different photo under the same id is 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import io
@@ -176,6 +179,10 @@ def clean_image(policy: Policy, data: bytes, declared_type: str | None = None) -
 
 
 class PhotoStore(Protocol):
+    """Where photo bytes live. Both calls are blocking (callers run them in a thread). Keys are relative paths such
+    as `2026/12/<uuid>.jpg` (the photo) and `thumbs/320/2026/12/<uuid>.jpg` (its thumbnail); `put` of an existing key
+    overwrites it; `get` of a key nothing was stored under raises FileNotFoundError."""
+
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
     def get(self, key: str) -> bytes: ...
 
@@ -221,7 +228,10 @@ class S3PhotoStore:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
 
     def get(self, key: str) -> bytes:
-        body: bytes = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        try:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(key) from None  # the same as the local store: callers need not know boto
         return body
 
 
@@ -232,6 +242,47 @@ def store_from_setting(setting: str) -> PhotoStore:
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         return S3PhotoStore(parts.netloc, parts.path, endpoint_url=query.get("endpoint"), region=query.get("region"))
     return LocalPhotoStore(setting.removeprefix("file:"))
+
+
+# ---- showing them ----------------------------------------------------------------------------------------------
+
+THUMB_SIDE_PX = 320  # twice the 160 CSS pixels a thumbnail takes on a page, for sharp phone screens
+THUMB_QUALITY = 80
+
+
+def thumb_key(key: str) -> str:
+    """Where a photo's thumbnail is kept: derived data, safe to delete (it is made again on the next view)."""
+    return f"thumbs/{THUMB_SIDE_PX}/{key}"
+
+
+def make_thumbnail(data: bytes, side: int = THUMB_SIDE_PX) -> bytes:
+    """A small JPEG of a stored photo (already cleaned at upload: upright, no metadata). Blocking: run in a thread."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("RGB", (side, side))  # a JPEG decodes at a fraction of its size: much less work
+        small = image.convert("RGB")
+    small.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def thumbnail_of(store: PhotoStore, key: str) -> bytes:
+    """The kept thumbnail, or one made now and kept. Two instances making it at once write the same bytes under the
+    same key, so the race is harmless. Blocking: run in a thread."""
+    try:
+        return store.get(thumb_key(key))
+    except FileNotFoundError:
+        pass
+    thumb = make_thumbnail(store.get(key))
+    store.put(thumb_key(key), thumb, "image/jpeg")
+    return thumb
+
+
+async def image_bytes(store: PhotoStore, key: str, *, thumbnail: bool = False) -> bytes:
+    """A stored photo or its thumbnail, read (and the thumbnail made) off the event loop."""
+    if thumbnail:
+        return await asyncio.to_thread(thumbnail_of, store, key)
+    return await asyncio.to_thread(store.get, key)
 
 
 # ---- the service ---------------------------------------------------------------------------------------------
@@ -287,10 +338,13 @@ async def save_photo(
         return existing, False
     if sha256_of(data) != sha256:
         raise PhotoRejected(_("The photo arrived damaged. It will be sent again."), code="photo_checksum")
-    clean = clean_image(policy, data, content_type)
+    clean = await asyncio.to_thread(
+        clean_image, policy, data, content_type
+    )  # a decode is 100+ ms of CPU: not on the loop
     now = dt.datetime.now(dt.UTC)
     key = storage_key(client_id, now)
-    store.put(key, clean.data, clean.content_type)  # the same key on a retry: a second put overwrites, never adds
+    # the same key on a retry: a second put overwrites, never adds
+    await asyncio.to_thread(store.put, key, clean.data, clean.content_type)
     photo = Photo(
         work_order_id=work_order_id,
         client_id=client_id,

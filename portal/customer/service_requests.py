@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import access, extensions, tenancy
+from portal.accounts import access, extensions, photo_access, tenancy
 from portal.accounts.actor import Actor
 from portal.accounts.models import Account, PaymentExtension
 from portal.accounts.policy import Policy
@@ -49,6 +49,7 @@ async def requests_view(session: AsyncSession, account_ids: list[int]) -> dict[s
     ]
     return {
         "items": items,
+        "report_photos": await photo_access.report_photos(session, requests),
         "premises": await premises_of(session, list(by_id.values())),
         "extensions": extension_rows,
         "accounts_by_id": by_id,

@@ -14,7 +14,7 @@ from typing import Any
 from litestar.datastructures import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import photos
+from portal.accounts import photo_access, photos
 from portal.accounts.models import WorkOrder, WorkOrderStatus
 from portal.i18n import gettext as _
 
@@ -47,6 +47,7 @@ async def order_page(
         "errors": [],
         "values": {},
         "hold": hold,
+        "photos": (await photo_access.photos_of_orders(session, [order.id])).get(order.id, []),
         **extra,
     }
 

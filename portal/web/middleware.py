@@ -91,7 +91,8 @@ class SecurityHeaders:
     """A before-send hook, so every response carries the headers: routed pages, static files, and the 404 or 405
     the router answers before any middleware runs. The CSP applies to HTML documents only. A response nobody marked
     cacheable, and anything answered to a signed-in person, is `no-store`: no browser or proxy keeps a copy of a
-    bill, a balance or a Stripe client secret."""
+    bill, a balance or a Stripe client secret. The one exception is a response that marked itself `private` (a
+    photo): the viewer's own browser may keep it, no shared cache may."""
 
     def __init__(self, csp: str, hsts: bool) -> None:
         self.csp = csp
@@ -118,5 +119,8 @@ class SecurityHeaders:
             headers["Vary"] = "Cookie, Accept-Language"
         if not str(scope.get("path", "")).startswith(STATIC_PREFIXES):
             signed_in = scope.get("user") is not None
-            if signed_in or "Cache-Control" not in headers:
+            cache = headers.get("Cache-Control") or ""
+            # A response to a signed-in person may be kept by that person's browser only if it says `private`
+            # itself (the photo route); anything else answered to them is no-store.
+            if not cache or (signed_in and not cache.startswith("private")):
                 headers["Cache-Control"] = "no-store"

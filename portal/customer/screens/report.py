@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -59,7 +60,9 @@ class ReportController(Controller):
         photo = None
         if upload is not None and hasattr(upload, "read"):
             try:
-                photo = services.checked_photo(policy, await upload.read(), getattr(upload, "content_type", None))
+                data, content_type = await upload.read(), getattr(upload, "content_type", None)
+                # decoding the image to check it is CPU work: off the event loop
+                photo = await asyncio.to_thread(services.checked_photo, policy, data, content_type)
             except DomainError as exc:
                 form.add_error("photo", exc.message)
                 ok = False

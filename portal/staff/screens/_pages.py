@@ -8,7 +8,7 @@ import datetime as dt
 from litestar import Request
 from litestar.response import Template
 
-from portal.accounts import access, payments, tenancy
+from portal.accounts import access, payments, photo_access, tenancy
 from portal.accounts.models import Account, AdjustmentStatus, Premise
 from portal.accounts.policy import Policy
 from portal.web.deps import DbSession
@@ -56,6 +56,7 @@ async def account_page(
         "method_label": payments.method_label,
         "actions": navigation.account_actions(request.user.role, account),
         "note_form": NoteForm(),
+        "photos_by_order": await photo_access.photos_of_orders(db_session, [o.id for o in view.orders]),
         "medical_form": MedicalAlertForm(),
         **forms,
     }

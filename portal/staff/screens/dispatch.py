@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from portal.accounts import numbers, sync_exceptions
+from portal.accounts import numbers, photo_access, sync_exceptions
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import WorkOrderKind, WorkOrderStatus
 from portal.i18n import gettext as _
@@ -59,6 +59,12 @@ class DispatchController(Controller):
                 "creatable": dispatch.CREATABLE,
                 "exceptions": board.exceptions,
                 "conflicts": board.conflicts,
+                # what the technician photographed, next to each exception and each conflicting order
+                "photos_by_order": await photo_access.photos_of_orders(
+                    db_session,
+                    [ex.work_order_id for ex in board.exceptions if ex.work_order_id]
+                    + [row.order.id for row in board.rows if row.conflict],
+                ),
                 "today": today,
             },
         )
