@@ -41,6 +41,7 @@ def migrate() -> None:
 
 
 async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bool:
+    from portal.accounts.photos import store_from_setting
     from portal.db import make_engine, make_sessionmaker, transaction
     from portal.demo import city as seeding
 
@@ -53,7 +54,7 @@ async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bo
             started = time.perf_counter()
             _echo(f"Seeding a small city of {premises:,} premises...")
             rows = seeding.build(dt.date.today(), premises=premises, seed=seed)
-            await seeding.load(session, rows, _echo)
+            await seeding.load(session, rows, _echo, store_from_setting(settings.photo_store))
             _echo(f"Seeded in {time.perf_counter() - started:.1f} s.")
             return True
     finally:

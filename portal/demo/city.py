@@ -39,6 +39,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
+from portal.accounts.photos import PhotoStore
 from portal.accounts.policy import current_policy
 from portal.demo import history
 from portal.demo.billing import seed as seed_billing
@@ -542,7 +543,12 @@ async def is_empty(session: AsyncSession) -> bool:
     return not await session.scalar(select(func.count()).select_from(Account))
 
 
-async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
+async def load(
+    session: AsyncSession,
+    rows: Rows,
+    progress: Callable[[str], None] = lambda _m: None,
+    photo_store: PhotoStore | None = None,
+) -> dict[str, int]:
     """Insert the city (people, places, meters, reads) in dependency order, in chunks; move PostgreSQL's sequences
     past the explicit ids; make its history with the real jobs and services (portal/demo/history.py); then today's
     orders and each side's demo data."""
@@ -597,6 +603,6 @@ async def load(session: AsyncSession, rows: Rows, progress: Callable[[str], None
         await session.execute(insert(WorkOrder).execution_options(render_nulls=True), orders)
     counts["work_order"] = len(orders)
     await seed_staff(session, today)
-    await seed_field(session, today)
+    await seed_field(session, today, photo_store)
     await seed_residents(session, today)
     return counts

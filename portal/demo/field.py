@@ -1,17 +1,21 @@
 """Demo data for the technicians' screens, made through the same services the field side uses (so the audit trail is
 real): an owning technician for every route, a dog warning on Luis's route and a disconnect of his cancelled by a
 medical certificate recorded after it went out, a restore after
-yesterday's disconnect, and one sync exception for dispatch (a disconnect reported after the customer paid and the order was cancelled)."""
+yesterday's disconnect, and one sync exception for dispatch (a disconnect reported after the customer paid and the order was cancelled),
+with the technician's photo of the sealed meter when the seed is given the photo store."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import uuid
 
+from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import holds, routes, workorders
+from portal.accounts import holds, photos, routes, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Account,
@@ -44,7 +48,22 @@ async def _orders(session: AsyncSession, user: User, kind: WorkOrderKind) -> lis
     return list(await session.scalars(query))
 
 
-async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
+def meter_picture(seal: str, reading: int) -> bytes:
+    """A drawn stand-in for a technician's photo of a sealed meter (JPEG): a box, a dial, the reading and the seal."""
+    image = Image.new("RGB", (800, 600), (92, 98, 94))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((120, 80, 680, 520), fill=(40, 44, 42), outline=(20, 20, 20), width=6)
+    draw.ellipse((250, 130, 550, 430), fill=(225, 228, 220), outline=(10, 10, 10), width=8)
+    draw.rectangle((300, 250, 500, 300), fill=(255, 255, 255), outline=(0, 0, 0), width=3)
+    draw.text((320, 265), f"{reading:08d}", fill=(0, 0, 0))
+    draw.rectangle((560, 440, 660, 490), fill=(200, 30, 30))
+    draw.text((570, 458), seal, fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+async def seed(session: AsyncSession, today: dt.date | None = None, store: photos.PhotoStore | None = None) -> None:
     # The day the bulk seed planned the orders for (the demo's today; a fixed day in tests).
     today = today or await session.scalar(select(func.max(WorkOrder.due_on))) or dt.date.today()
     users = {u.email: u for u in await session.scalars(select(User).where(User.email.in_(TECHS)))}
@@ -134,6 +153,21 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
         order.cancelled_at = now - dt.timedelta(minutes=20)
         await session.flush()
         last = await session.scalar(select(func.max(MeterRead.value)).where(MeterRead.meter_id == order.meter_id)) or 0
+        photo_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"seed-photo-{order.id}"))
+        if store is not None:  # the photo the phone sent with it, so staff see it on the account and in dispatch
+            picture = meter_picture("S-40912", last + 4_180)
+            await photos.save_photo(
+                session,
+                store,
+                current_policy(),
+                Actor(dana.id, dana.email, Origin.SYNC, Role.FIELD),
+                client_id=photo_id,
+                data=picture,
+                sha256=hashlib.sha256(picture).hexdigest(),
+                content_type="image/jpeg",
+                work_order_id=order.id,
+                taken_at=now - dt.timedelta(minutes=2),
+            )
         ctx = sync.Context(
             policy=current_policy(),
             actor=Actor(dana.id, dana.email, Origin.SYNC, Role.FIELD),
@@ -150,7 +184,7 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
                 order_id=order.id,
                 base_version=1,
                 payload={"value": last + 4_180, "seal": "S-40912", "at": now.isoformat()},
-                photo_ids=(str(uuid.uuid5(uuid.NAMESPACE_URL, f"seed-photo-{order.id}")),),
+                photo_ids=(photo_id,),
             ),
         )
     await session.flush()

@@ -9,21 +9,24 @@ from portal.accounts.models import (
     Account,
     AccountStatus,
     Customer,
+    Photo,
     Premise,
     User,
     WorkOrder,
     WorkOrderKind,
     WorkOrderStatus,
 )
+from portal.accounts.photos import LocalPhotoStore
 from portal.demo import city
 
 TODAY = dt.date(2026, 11, 24)
 
 
 async def test_the_seed_gives_luis_a_dog_a_medically_held_cancellation_and_a_restore_and_dispatch_a_sync_exception(
-    session,
+    session, tmp_path
 ) -> None:
-    await city.load(session, city.build(TODAY, premises=150, seed=3))
+    store = LocalPhotoStore(str(tmp_path))
+    await city.load(session, city.build(TODAY, premises=150, seed=3), photo_store=store)
     await session.commit()
     luis = await session.scalar(select(User).where(User.email == "tech1@riverton.example"))
     mine = list(
@@ -54,6 +57,9 @@ async def test_the_seed_gives_luis_a_dog_a_medically_held_cancellation_and_a_res
     exceptions = await sync_exceptions.open_exceptions(session)
     assert [e.exception_code for e in exceptions] == ["order_cancelled"]
     assert "was cancelled" in exceptions[0].result["message"] and exceptions[0].result["server_state"]["restore_offer"]
+    # The phone's photo of the sealed meter came with it: stored, linked to the order, so staff can look at it.
+    photo = await session.scalar(select(Photo).where(Photo.work_order_id == exceptions[0].work_order_id))
+    assert photo is not None and store.get(photo.storage_key)[:2] == b"\xff\xd8"  # a JPEG
     # Every route has an owning technician, so orders made in the demo reach someone's list.
     from portal.accounts import routes
 
