@@ -229,8 +229,12 @@ async def fallback_letter(session: AsyncSession, message: MailMessage) -> MailMe
         return None
     key = f"{message.idempotency_key or message.id}:letter"
     if message.about is not None:
+        # One letter per notice, and none when another channel already reached the resident.
         existing = await session.scalar(
-            select(MailMessage.id).where(MailMessage.about == message.about, MailMessage.channel == "letter")
+            select(MailMessage.id).where(
+                MailMessage.about == message.about,
+                (MailMessage.channel == "letter") | MailMessage.reached_at.is_not(None),
+            )
         )
         if existing is not None:
             return None
