@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 from html import escape
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -455,3 +455,22 @@ async def run_sender(maker: async_sessionmaker[AsyncSession], settings: Settings
         except Exception:  # a provider hiccup must not stop the loop
             log.exception("outbox delivery failed")
         await asyncio.sleep(interval)
+
+
+# ---- reading ----------------------------------------------------------------------------------------------------
+
+
+async def for_accounts(
+    session: AsyncSession, account_ids: Sequence[int], addresses: Sequence[str | None] = (), limit: int = 30
+) -> list[MailMessage]:
+    """The messages about these accounts, and those sent to these addresses without an account (bills, receipts),
+    newest first: what the account page and the resident's preferences show with their status."""
+    found = [address for address in addresses if address]
+    where: ColumnElement[bool] = MailMessage.account_id.in_(list(account_ids))
+    if found:
+        where = where | (MailMessage.account_id.is_(None) & MailMessage.to_addr.in_(found))
+    return list(
+        await session.scalars(
+            select(MailMessage).where(where).order_by(MailMessage.created_at.desc(), MailMessage.id.desc()).limit(limit)
+        )
+    )

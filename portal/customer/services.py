@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal import mail
 from portal.accounts import access, arrears, audit, extensions, photos, tenancy, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError, NotFound
@@ -21,6 +22,7 @@ from portal.accounts.models import (
     Customer,
     LedgerEntry,
     LedgerKind,
+    MailMessage,
     Meter,
     MeterRead,
     PaymentExtension,
@@ -319,6 +321,13 @@ async def customer_of(session: AsyncSession, user_id: int) -> Customer:
     customer = await session.get(Customer, user.customer_id)
     assert customer is not None
     return customer
+
+
+async def notices_for(session: AsyncSession, customer: Customer, limit: int = 10) -> list[MailMessage]:
+    """The notices we sent this resident about their accounts, newest first, with where each stands."""
+    account_ids = list(await session.scalars(select(Account.id).where(Account.customer_id == customer.id)))
+    found = await mail.for_accounts(session, account_ids, limit=3 * limit) if account_ids else []
+    return [message for message in found if message.kind is not None][:limit]
 
 
 async def save_preferences(

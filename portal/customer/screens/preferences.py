@@ -33,7 +33,8 @@ class PreferencesController(Controller):
                 "language": customer.language or "en",
             }
         )
-        return Template("customer/preferences.html", context={"form": form})
+        messages = await services.notices_for(db_session, customer)
+        return Template("customer/preferences.html", context={"form": form, "messages": messages})
 
     @post("/preferences", name="customer.preferences.save")
     async def preferences(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Template | Redirect:
