@@ -145,3 +145,21 @@ async def test_without_a_channel_configured_nothing_is_sent(session, engine, set
     mail.queue(session, "a@example.com", "Hi", "Hi.")
     await session.commit()
     assert await mail.deliver_pending(make_sessionmaker(engine), dataclasses.replace(settings, demo=False)) == 0
+
+
+async def test_the_sender_loop_sends_in_the_demo_into_its_mailbox(session, engine, settings) -> None:
+    """The loop the app runs in process on SQLite (and `portal worker` beside the queue): in the demo, without SMTP,
+    an email arrives in the demo mailbox, so it is sent."""
+    message = mail.queue(session, "a@example.com", "Hi", "Hi.")
+    await session.commit()
+    task = asyncio.create_task(
+        mail.run_sender(make_sessionmaker(engine), dataclasses.replace(settings, demo=True), 0.05)
+    )
+    try:
+        for _ in range(100):
+            if (await _reload(session, message.id)).status == "sent":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+    assert (await _reload(session, message.id)).status == "sent"
