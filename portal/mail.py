@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 from html import escape
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -393,12 +393,25 @@ async def _claim(
         )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        claimed = list(await session.scalars(query))
+        claimed = []
+        for message in await session.scalars(query):
+            # Conditional on what was read: where rows cannot be locked (SQLite), a second sender that read the same
+            # row finds it changed and leaves it.
+            taken = await session.execute(
+                update(MailMessage)
+                .where(
+                    MailMessage.id == message.id,
+                    MailMessage.status == "queued",
+                    MailMessage.attempts == message.attempts,
+                )
+                .values(attempts=message.attempts + 1, next_attempt_at=now + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(taken, "rowcount", 0) == 1:
+                claimed.append(message)
+        session.expunge_all()  # plain copies for the send: the rows are read again to record the outcome
         for message in claimed:
             message.attempts += 1
-            message.next_attempt_at = now + LEASE
-        await session.flush()
-        session.expunge_all()  # plain copies for the send: the rows are read again to record the outcome
     return claimed
 
 
