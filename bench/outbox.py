@@ -13,8 +13,7 @@ Measured on this 2-core machine while other test runs shared it (2026-12-04), 1,
     SQLite       email 102 messages/s   sms 129 messages/s
 
 Each message is one SMTP connection or one HTTPS request, plus one short transaction to record its outcome (so a
-sender killed mid-batch re-sends at most the message in flight); a second sender doubles throughput on PostgreSQL
-only when the provider, not the database, is the limit.
+sender killed mid-batch re-sends at most the message in flight).
 """
 
 from __future__ import annotations

@@ -67,3 +67,20 @@ async def test_a_delivery_callback_delivers_the_text(client, session) -> None:
     session.expunge_all()
     row = await session.scalar(select(MailMessage).where(MailMessage.provider_id == "SMabc"))
     assert row.status == "delivered" and row.reached_at is not None
+
+
+async def test_an_undelivered_text_notice_falls_back_to_a_letter(client, session) -> None:
+    account = await factories.make_account(session)
+    message = mail.queue(
+        session, "+15128675309", "", "Notice.", channel="sms", kind="cutoff_notice", account_id=account.id,
+        about="collection_contact:5",
+    )  # fmt: skip
+    await session.flush()
+    await mail.set_status(session, message, "sent", provider_id="SMund")
+    await session.commit()
+    form = {"MessageSid": "SMund", "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    assert (await _post(client, "/sms/status", form)).status_code == 200
+    session.expunge_all()
+    rows = {m.channel: m for m in await session.scalars(select(MailMessage).where(MailMessage.about.is_not(None)))}
+    assert rows["sms"].status == "failed" and rows["sms"].error == "twilio error 30003"
+    assert rows["letter"].status == "queued" and rows["letter"].text_body == "Notice."
