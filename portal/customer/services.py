@@ -330,6 +330,32 @@ async def notices_for(session: AsyncSession, customer: Customer, limit: int = 10
     return [message for message in found if message.kind is not None][:limit]
 
 
+async def unsubscribe_email_notices(session: AsyncSession, message_id: int) -> Customer | None:
+    """One-click unsubscribe from a notice's email (its token already checked): the customer of the notice's account
+    gets no more email notices (they go by text or letter instead). None when the message has no customer."""
+    message = await session.get(MailMessage, message_id)
+    if message is None or message.account_id is None:
+        return None
+    account = await session.get(Account, message.account_id)
+    customer = await session.get(Customer, account.customer_id) if account is not None else None
+    if customer is None:
+        return None
+    if customer.notify_email is not False:
+        customer.notify_email = False
+        await audit.record(
+            session,
+            Actor.webhook("list-unsubscribe"),
+            "customer.preferences",
+            "customer",
+            customer.id,
+            account_id=account.id if account is not None else None,
+            before={"notify_email": True},
+            after={"notify_email": False},
+        )
+        await session.flush()
+    return customer
+
+
 async def save_preferences(
     session: AsyncSession,
     actor: Actor,

@@ -3,8 +3,10 @@ resident's preferences page (without addresses or errors)."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from portal import mail
-from portal.accounts.models import Customer
+from portal.accounts.models import AuditEvent, Customer, utcnow
 from tests.http.helpers import sign_in
 
 
@@ -44,3 +46,29 @@ async def test_the_resident_sees_their_notices_status_without_addresses(client, 
     listed = page.text.split("Notices we sent you", 1)[1]
     assert "Service disconnection notice" in listed and "Bounced" in listed and "Waiting to be printed" in listed
     assert "550" not in listed and "@example.com" not in listed and "Your bill is ready" not in listed
+
+
+async def test_one_click_unsubscribe_turns_email_notices_off_and_a_forged_token_does_nothing(
+    client, session, resident, settings
+) -> None:
+    customer = await session.get(Customer, resident.account.customer_id)
+    notice = mail.queue(
+        session, customer.email, "Notice", "Words.", kind="cutoff_notice", account_id=resident.account.id
+    )
+    await session.commit()
+    email = mail.email_message(settings, notice, utcnow())
+    token = mail.unsubscribe_token(settings, notice.id)
+    link = f"/my/preferences/unsubscribe/{token}"
+    assert email["List-Unsubscribe"] == f"<http://portal.test{link}>, <http://portal.test/my/preferences>"
+    asked = await client.get(link)  # a link scanner's GET changes nothing
+    assert asked.status_code == 200 and "Stop email notices" in asked.text
+    session.expunge_all()
+    assert (await session.get(Customer, customer.id)).notify_email is True
+    for forged in (f"{notice.id}.{'0' * 32}", f"{notice.id + 1}.{token.split('.')[1]}", "x.y"):
+        assert (await client.post(f"/my/preferences/unsubscribe/{forged}", data={})).status_code == 404
+    done = await client.post(link, data={"List-Unsubscribe": "One-Click"})  # what the mail provider posts
+    assert done.status_code == 200 and "no more notices by email" in done.text
+    session.expunge_all()
+    assert (await session.get(Customer, customer.id)).notify_email is False
+    audit = await session.scalar(select(AuditEvent).where(AuditEvent.action == "customer.preferences"))
+    assert audit.actor_label == "webhook:list-unsubscribe" and audit.after == {"notify_email": False}

@@ -40,7 +40,10 @@ async def test_an_email_goes_out_with_its_headers_and_a_plain_text_part(session,
         and email["Date"]
         and email["To"] == "lopez@example.com"
     )
-    assert email["List-Unsubscribe"] == "<http://portal.test/my/preferences>"
+    assert email["List-Unsubscribe"] == (
+        f"<http://portal.test/my/preferences/unsubscribe/{mail.unsubscribe_token(settings, message.id)}>, "
+        "<http://portal.test/my/preferences>"
+    )
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     parts = {part.get_content_type(): part.get_content() for part in email.walk() if not part.is_multipart()}
     assert "Pay by Friday." in parts["text/plain"] and "<p>Pay by Friday.</p>" in parts["text/html"]
