@@ -169,3 +169,21 @@ async def test_the_sender_loop_sends_in_the_demo_into_its_mailbox(session, engin
     finally:
         task.cancel()
     assert (await _reload(session, message.id)).status == "sent"
+
+
+async def test_two_queueings_of_one_key_at_once_make_one_message(engine) -> None:
+    """The second insert of a key waits on the unique index, then loses to it and answers the first's row."""
+    maker = make_sessionmaker(engine)
+    async with maker() as first, maker() as second:
+        one = await mail.queue_once(first, "race:1", "a@example.com", "Hi", "Hi.")
+
+        async def later() -> MailMessage:
+            return await mail.queue_once(second, "race:1", "a@example.com", "Hi", "Hi.")
+
+        racing = asyncio.create_task(later())
+        await asyncio.sleep(0.2)
+        await first.commit()
+        two = await racing
+        await second.commit()
+        assert two.id == one.id
+        assert await second.scalar(select(func.count()).select_from(MailMessage)) == 1
