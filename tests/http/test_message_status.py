@@ -72,3 +72,20 @@ async def test_one_click_unsubscribe_turns_email_notices_off_and_a_forged_token_
     assert (await session.get(Customer, customer.id)).notify_email is False
     audit = await session.scalar(select(AuditEvent).where(AuditEvent.action == "customer.preferences"))
     assert audit.actor_label == "webhook:list-unsubscribe" and audit.after == {"notify_email": False}
+
+
+async def test_the_demo_mailbox_shows_each_message_channel_and_status(session, settings) -> None:
+    import dataclasses
+
+    from litestar.testing import AsyncTestClient
+
+    from portal.app import create_app
+
+    text = mail.queue(session, "+15128675309", "", "Your service is scheduled.", channel="sms")
+    await session.flush()
+    await mail.set_status(session, text, "delivered")
+    await session.commit()
+    demo = create_app(dataclasses.replace(settings, demo=True))
+    async with AsyncTestClient(app=demo, base_url="http://portal.test") as client:
+        page = await client.get("/demo/mailbox")
+    assert page.status_code == 200 and "Text message · Delivered" in page.text
