@@ -27,6 +27,7 @@ from portal.db import make_engine, make_sessionmaker
 from portal.field.screens import ROUTES as FIELD_ROUTES
 from portal.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
+from portal.sms_routes import ROUTES as SMS_ROUTES
 from portal.staff.screens import ROUTES as STAFF_ROUTES
 from portal.web import deps, errors, observe, pages, params, photo_routes, templating
 from portal.web.assets import Assets
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *CUSTOMER_ROUTES,
         *FIELD_ROUTES,
         *PAYMENT_ROUTES,
+        *SMS_ROUTES,
         *STAFF_ROUTES,
         *observe.ROUTES,
         *photo_routes.ROUTES,
@@ -116,20 +118,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def mail_sender(app: Litestar) -> AsyncIterator[None]:
-        """Deliver queued mail every few seconds when SMTP is configured (several instances may do this)."""
-        if not settings.smtp_host:
+        """The outbox's sender in this process where the jobs run in process too (SQLite, the demo); on PostgreSQL
+        `portal worker` runs it beside the job queue (portal/mail.py)."""
+        if not settings.jobs_in_process:
             yield
             return
-
-        async def loop() -> None:
-            while True:
-                try:
-                    await mail.deliver_pending(sessionmaker, settings)
-                except Exception:  # a mail hiccup must not stop the loop
-                    log.exception("mail delivery failed")
-                await asyncio.sleep(5)
-
-        task = asyncio.create_task(loop())
+        task = asyncio.create_task(mail.run_sender(sessionmaker, settings))
         try:
             yield
         finally:

@@ -166,6 +166,7 @@ def demo(port: int) -> None:
     """One command for a fresh machine: migrate, seed a demo city, serve on http://localhost:PORT."""
     import uvicorn
 
+    from portal.demo import twilio_stand_in
     from portal.demo.city import DEMO_PREMISES, PERSONAS
     from portal.demo.stripe_stand_in import start_for_demo
     from portal.migrate import upgrade
@@ -175,6 +176,7 @@ def demo(port: int) -> None:
     os.environ["PORTAL_DEMO"] = "1"
     os.environ.setdefault("PUBLIC_URL", f"http://localhost:{port}")
     start_for_demo(port, _echo)  # a local Stripe stand-in when no STRIPE_API_KEY is set
+    twilio_stand_in.start_for_demo(_echo)  # and a Twilio one when no TWILIO_ACCOUNT_SID is set
     # Stopped by SIGTERM, uvicorn raises it again once it has shut down; the signal's default action would skip atexit
     # and leave the stand-in running, so exit normally instead.
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
@@ -236,7 +238,7 @@ def create_staff(email: str, name: str, role: str) -> None:
 def worker(mailer: object, concurrency: int) -> None:
     """Run the scheduled jobs (PostgreSQL, procrastinate): start one or more on any machines; each run happens once."""
 
-    from portal import config, logs
+    from portal import config, logs, mail
     from portal.accounts.messages import Mailer
     from portal.accounts.policy import current_policy
     from portal.db import make_engine, make_sessionmaker
@@ -257,7 +259,12 @@ def worker(mailer: object, concurrency: int) -> None:
         try:
             async with app.open_async():
                 _echo(f"Worker started ({concurrency} at once); the schedule is in docs/operations.md. Ctrl-C stops.")
-                await app.run_worker_async(concurrency=concurrency, install_signal_handlers=True)
+                # The outbox's sender beside the queue: every worker sends, rows are claimed (portal/mail.py).
+                sender = asyncio.create_task(mail.run_sender(env.maker, settings))
+                try:
+                    await app.run_worker_async(concurrency=concurrency, install_signal_handlers=True)
+                finally:
+                    sender.cancel()
         finally:
             await engine.dispose()
 

@@ -23,7 +23,9 @@ from portal.settings import ENV_INTS, ENV_NAMES, Settings
 
 # What production must say explicitly: the demo's fallbacks for these are wrong anywhere else.
 REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_URL")
-SECRETS = frozenset({"SECRET_KEY", "SMTP_PASSWORD", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "METRICS_TOKEN"})
+SECRETS = frozenset(
+    {"SECRET_KEY", "SMTP_PASSWORD", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "METRICS_TOKEN", "TWILIO_AUTH_TOKEN"}
+)
 URLS_WITH_PASSWORDS = frozenset({"DATABASE_URL", "REDIS_URL"})
 # Defaults that exist for the demo: shown as coming from "demo" when demo mode is on.
 DEMO_DEFAULTS = frozenset({"SECRET_KEY", "DATABASE_URL", "PUBLIC_URL", "PHOTO_STORE"})

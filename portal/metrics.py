@@ -117,18 +117,19 @@ def job_families(figures: Sequence[JobRunFigure]) -> list[Metric]:
 
 
 async def outbox_families(session: AsyncSession, now: dt.datetime) -> list[Metric]:
-    """Queued mail (the outbox's depth and its oldest message's age) and mail that failed (portal/mail.py keeps the
-    error on the row and does not retry it). Counted from the mail_message table at each scrape."""
-    waiting = MailMessage.sent_at.is_(None) & MailMessage.error.is_(None)
+    """Queued messages (the outbox's depth and its oldest message's age; letters waiting for a print batch are not
+    counted) and messages that will not arrive (bounced or failed after their retries). Counted from the
+    mail_message table at each scrape."""
+    waiting = (MailMessage.status == "queued") & (MailMessage.channel != "letter")
     depth, oldest = (await session.execute(select(func.count(), func.min(MailMessage.created_at)).where(waiting))).one()
-    failed = await session.scalar(select(func.count()).where(MailMessage.error.is_not(None)))
+    failed = await session.scalar(select(func.count()).where(MailMessage.status.in_(("bounced", "failed"))))
     queued = GaugeMetricFamily("portal_outbox_queued", "Messages waiting to be sent.")
     queued.add_metric([], depth)
     age = GaugeMetricFamily("portal_outbox_oldest_queued_seconds", "Age of the oldest message waiting (0: none).")
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
     age.add_metric([], max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0)
-    failures = GaugeMetricFamily("portal_outbox_failed", "Messages whose sending failed (kept with their error).")
+    failures = GaugeMetricFamily("portal_outbox_failed", "Messages bounced or failed (kept with their error).")
     failures.add_metric([], failed or 0)
     return [queued, age, failures]
 

@@ -54,6 +54,11 @@ class Settings:
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_js_url: str = "https://js.stripe.com/v3/"
+    # Text messages through Twilio (docs/operations.md#the-outbox): off until the account SID and token are set.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None  # the sending number (+1...) or a Messaging Service SID (MG...)
+    twilio_api_base: str | None = None  # the local stand-in in the demo and tests; unset: api.twilio.com
     photo_store: str = field(default_factory=lambda: f"file:{VAR_DIR / 'photos'}")
     utility_name: str = "City of Riverton Utilities"
     # Printed on counter receipts; the defaults are the demo city's.
@@ -134,6 +139,10 @@ ENV_NAMES = {
     "stripe_publishable_key": "STRIPE_PUBLISHABLE_KEY",
     "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
     "stripe_js_url": "STRIPE_JS_URL",
+    "twilio_account_sid": "TWILIO_ACCOUNT_SID",
+    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
+    "twilio_from": "TWILIO_FROM",
+    "twilio_api_base": "TWILIO_API_BASE",
     "photo_store": "PHOTO_STORE",
     "utility_name": "UTILITY_NAME",
     "utility_address": "UTILITY_ADDRESS",

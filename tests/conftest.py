@@ -112,5 +112,6 @@ async def client(app):
         yield client
 
 
+from tests.outbox_harness import smtp, smtp_stand_in, twilio, twilio_stand_in_url  # noqa: E402, F401 - the outbox stand-ins
 from tests.personas import *  # noqa: E402, F403 - persona fixtures
 from tests.stripe_harness import *  # noqa: E402, F403 - the Stripe stand-in fixtures

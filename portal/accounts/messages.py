@@ -18,3 +18,15 @@ class Mailer(Protocol):
 
     async def queue_many(self, session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
         """Queue many messages (to, subject, text, html) at once; answers how many."""
+
+
+def notice_channels(*, email: str | None, phone: str | None, notify_email: bool, notify_sms: bool) -> list[str]:
+    """How a notice reaches a resident, from their preferences: email and/or a text message (`phone` already
+    normalized, None when it is no valid number); a printed letter when neither is chosen or possible. A notice that
+    bounces or fails on every electronic channel falls back to a letter too (portal/mail.py)."""
+    channels = []
+    if email and notify_email:
+        channels.append("email")
+    if phone and notify_sms:
+        channels.append("sms")
+    return channels or ["letter"]

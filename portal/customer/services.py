@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal import mail
 from portal.accounts import access, arrears, audit, extensions, photos, tenancy, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError, NotFound
@@ -21,6 +22,7 @@ from portal.accounts.models import (
     Customer,
     LedgerEntry,
     LedgerKind,
+    MailMessage,
     Meter,
     MeterRead,
     PaymentExtension,
@@ -318,6 +320,39 @@ async def customer_of(session: AsyncSession, user_id: int) -> Customer:
         raise NotFound(_("We could not find that account."))
     customer = await session.get(Customer, user.customer_id)
     assert customer is not None
+    return customer
+
+
+async def notices_for(session: AsyncSession, customer: Customer, limit: int = 10) -> list[MailMessage]:
+    """The notices we sent this resident about their accounts, newest first, with where each stands."""
+    account_ids = list(await session.scalars(select(Account.id).where(Account.customer_id == customer.id)))
+    found = await mail.for_accounts(session, account_ids, limit=3 * limit) if account_ids else []
+    return [message for message in found if message.kind is not None][:limit]
+
+
+async def unsubscribe_email_notices(session: AsyncSession, message_id: int) -> Customer | None:
+    """One-click unsubscribe from a notice's email (its token already checked): the customer of the notice's account
+    gets no more email notices (they go by text or letter instead). None when the message has no customer."""
+    message = await session.get(MailMessage, message_id)
+    if message is None or message.account_id is None:
+        return None
+    account = await session.get(Account, message.account_id)
+    customer = await session.get(Customer, account.customer_id) if account is not None else None
+    if customer is None:
+        return None
+    if customer.notify_email is not False:
+        customer.notify_email = False
+        await audit.record(
+            session,
+            Actor.webhook("list-unsubscribe"),
+            "customer.preferences",
+            "customer",
+            customer.id,
+            account_id=account.id if account is not None else None,
+            before={"notify_email": True},
+            after={"notify_email": False},
+        )
+        await session.flush()
     return customer
 
 

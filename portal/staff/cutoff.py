@@ -3,7 +3,11 @@ cut-off notices (email + a contact record), courtesy-call outcomes, disconnect o
 that cancels the orders of accounts that no longer qualify (they paid, got an extension...).
 
 Safe to run twice: a disconnect order is created only when the account has none open, and notices are keyed per
-account and day in the contact table (one notice a day at most).
+account and day in the outbox (one notice a day at most).
+
+A notice counts for the rule only once it reached the resident (portal/mail.py): an email the mail server took and
+that did not bounce, a text delivered, a letter printed in a mailing batch. Until then it is pending: not counted,
+and not sent again.
 
 Each bulk action is a plan (`notice_plan`, `orders_plan`, `recheck_plan`: pure functions over the list) that the
 page previews; the action computes the same plan again and applies it only if its fingerprint is the one confirmed."""
@@ -18,10 +22,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal import mail
+from portal import mail, sms
 from portal.accounts import arrears, audit, extensions, holds, numbers, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
+from portal.accounts.messages import notice_channels
 from portal.accounts.models import (
     Account,
     AccountStatus,
@@ -30,6 +35,7 @@ from portal.accounts.models import (
     ContactKind,
     Customer,
     LedgerEntry,
+    MailMessage,
     OnlinePayment,
     PaymentArrangement,
     Premise,
@@ -65,8 +71,9 @@ class Row:
     days_past_due: int
     decision: rules.CutoffDecision
     open_disconnect_id: int | None
-    last_notice_at: dt.datetime | None
+    last_notice_at: dt.datetime | None  # the latest notice that reached the resident (the one the rule counts)
     last_call: CallMark | None = None
+    last_notice_sent_at: dt.datetime | None = None  # the latest notice sent, reached or still on its way
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,7 @@ async def build(
             .group_by(CollectionContact.account_id, CollectionContact.kind)
         )
     }
+    reached = await notices_reached(session, delinquent)
     open_disconnects = await _open_disconnects(session, delinquent)
     calls = await _last_calls(session, delinquent)
     start = cutoff_start(policy, day, timezone)
@@ -198,7 +206,7 @@ async def build(
             past_due_cents=owed.past_due_cents,
             oldest_past_due_on=owed.oldest_past_due_on,
             active=account.status == AccountStatus.ACTIVE,
-            last_notice_at=last.get((account.id, ContactKind.CUTOFF_NOTICE)),
+            last_notice_at=reached.get(account.id),
             last_courtesy_at=last.get((account.id, ContactKind.COURTESY_CALL)),
             medical_alert_until=customer.medical_alert_until,
             extension_hold=account.id in held,
@@ -218,10 +226,51 @@ async def build(
                 open_disconnects.get(account.id),
                 facts.last_notice_at,
                 calls.get(account.id),
+                last.get((account.id, ContactKind.CUTOFF_NOTICE)),
             )
         )
     rows.sort(key=lambda r: (not r.decision.eligible, r.premise.route, r.premise.address))
     return CutoffList(day, rules.disconnect_day_refusal(policy, day, forecast_high_f), rows)
+
+
+def notice_about(contact_id: int) -> str:
+    """The outbox's `about` for the messages of one notice (one per channel, and a letter a bounce falls back to)."""
+    return f"collection_contact:{contact_id}"
+
+
+async def notices_reached(session: AsyncSession, account_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each account's latest notice reached the resident: the first of its messages that did (an email taken
+    by the mail server and not bounced, a text delivered, a letter printed). A notice recorded without any outbox
+    message (before the outbox, or recorded by hand) counts from its own time."""
+    contacts = list(
+        await session.execute(
+            select(CollectionContact.id, CollectionContact.account_id, CollectionContact.contacted_at).where(
+                CollectionContact.account_id.in_(account_ids), CollectionContact.kind == ContactKind.CUTOFF_NOTICE
+            )
+        )
+    )
+    if not contacts:
+        return {}
+    abouts = {notice_about(contact_id): contact_id for contact_id, _account, _at in contacts}
+    messages: dict[int, list[dt.datetime | None]] = {}
+    for about, reached_at in await session.execute(
+        select(MailMessage.about, MailMessage.reached_at).where(MailMessage.about.in_(list(abouts)))
+    ):
+        messages.setdefault(abouts[about or ""], []).append(reached_at)
+    found: dict[int, dt.datetime] = {}
+    for contact_id, account_id, contacted_at in contacts:
+        if contact_id in messages:
+            times = [at for at in messages[contact_id] if at is not None]
+            if not times:
+                continue  # still on its way, or it never arrived
+            at = min(times)
+        else:
+            at = contacted_at
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
+        if account_id not in found or at > found[account_id]:
+            found[account_id] = at
+    return found
 
 
 async def _last_calls(session: AsyncSession, account_ids: list[int]) -> dict[int, CallMark]:
@@ -258,10 +307,21 @@ def notice_plan(policy: Policy, listing: CutoffList) -> confirm.Plan:
         if not d.needs_notice or holds or row.past_due_cents < rules.cutoff_minimum_cents(policy):
             continue
         oldest = listing.day - dt.timedelta(days=row.days_past_due)
-        if row.last_notice_at is not None and row.last_notice_at.date() >= oldest:
-            continue  # already told about these arrears; the notice only has to age
-        items.append(_item(row, "email" if row.customer.email else "letter"))
+        sent_at = row.last_notice_sent_at or row.last_notice_at
+        if sent_at is not None and sent_at.date() >= oldest:
+            continue  # already told (or being told) about these arrears; the notice only has to arrive and age
+        items.append(_item(row, channels_of(row.customer)[0]))
     return confirm.Plan("notices", tuple(items))
+
+
+def channels_of(customer: Customer) -> list[str]:
+    """The channels a notice to this customer goes by, from their preferences (a letter when nothing else)."""
+    return notice_channels(
+        email=customer.email,
+        phone=sms.normalize(customer.phone),
+        notify_email=customer.notify_email is not False,  # unset on a customer not yet saved: the default, on
+        notify_sms=bool(customer.notify_sms),
+    )
 
 
 def _item(row: Row, detail: str, key: int | None = None) -> confirm.Item:
@@ -284,7 +344,8 @@ async def send_notices(
     expected: str | None = None,
 ) -> int:
     """Send the notices of `notice_plan` (the one previewed, when `expected` gives its fingerprint) and record each;
-    returns how many were sent. Accounts without email get a contact row marked for a mailed letter."""
+    returns how many were queued. Each goes by the customer's channels (email, text) through the outbox, or as a
+    letter for the print batch when neither is chosen; it counts once it reaches them (`notices_reached`)."""
     listing = await build(session, policy, day, timezone)
     plan = notice_plan(policy, listing)
     confirm.check(plan, expected)
@@ -292,25 +353,41 @@ async def send_notices(
     now = utcnow()
     for item in plan.items:
         row = by_id[item.key]
-        message_id = None
-        if item.detail == "email" and row.customer.email:
-            with use_locale(row.customer.language or "en"):
-                subject, paragraphs = notice_wording(row.account, row.premise, row.past_due_cents, planned_cutoff_on)
-            message = mail.queue(session, row.customer.email, subject, "\n\n".join(paragraphs))
-            await session.flush()
-            message_id = message.id
+        channels = channels_of(row.customer)
+        keys = {channel: f"cutoff_notice:{row.account.id}:{day.isoformat()}:{channel}" for channel in channels}
+        if await session.scalar(select(MailMessage.id).where(MailMessage.idempotency_key.in_(list(keys.values())))):
+            continue  # this day's notice is already in the outbox: a replay records and queues nothing
         contact = CollectionContact(
             account_id=row.account.id,
             kind=ContactKind.CUTOFF_NOTICE,
             contacted_at=now,
-            outcome="emailed" if message_id else "letter",
+            outcome={"email": "emailed", "sms": "texted"}.get(channels[0], "letter"),
             created_by_id=actor.user_id,
-            mail_message_id=message_id,
             note=planned_cutoff_on.isoformat(),
             amount_cents=row.past_due_cents,
         )
         session.add(contact)
         await session.flush()
+        with use_locale(row.customer.language or "en"):
+            subject, paragraphs = notice_wording(row.account, row.premise, row.past_due_cents, planned_cutoff_on)
+        addresses = {
+            "email": row.customer.email or "",
+            "sms": sms.normalize(row.customer.phone) or "",
+            "letter": row.customer.mailing_address or f"{row.customer.display_name}, {row.premise.one_line}",
+        }
+        for channel in channels:
+            message = await mail.queue_once(
+                session,
+                keys[channel],
+                addresses[channel],
+                subject,
+                "\n\n".join([subject, *paragraphs]) if channel == "sms" else "\n\n".join(paragraphs),
+                channel=channel,
+                kind="cutoff_notice",
+                about=notice_about(contact.id),
+                account_id=row.account.id,
+            )
+            contact.mail_message_id = contact.mail_message_id or message.id
         await audit.record(
             session,
             actor,

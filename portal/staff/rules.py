@@ -272,7 +272,9 @@ class CutoffFacts:
     past_due_cents: int
     oldest_past_due_on: dt.date | None
     active: bool  # account status allows a disconnect (active)
-    last_notice_at: dt.datetime | None  # the latest cut-off notice for these arrears
+    # When the latest cut-off notice reached the resident (delivered, or printed in a mailing batch; None while it is
+    # on its way or when it never arrived): the days before a disconnection count from here, not from its sending.
+    last_notice_at: dt.datetime | None
     last_courtesy_at: dt.datetime | None  # the latest courtesy contact attempt
     medical_alert_until: dt.date | None
     extension_hold: bool
@@ -380,7 +382,10 @@ def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at:
     if not notice_ok:
         codes.append("no_notice")
         reasons.append(
-            _("No cut-off notice sent at least %(days)d days before.", days=policy.cutoff_notice_days_before)
+            _(
+                "No cut-off notice delivered or printed at least %(days)d days before.",
+                days=policy.cutoff_notice_days_before,
+            )
         )
     courtesy_ok = facts.last_courtesy_at is not None and facts.last_courtesy_at <= cutoff_at - dt.timedelta(
         hours=policy.courtesy_contact_hours_before

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal import mail, sms
 from portal.accounts import arrears, audit, extensions, holds, numbers, summary, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.arrears import Arrears
@@ -24,6 +25,7 @@ from portal.accounts.models import (
     CollectionContact,
     Customer,
     Deposit,
+    MailMessage,
     MedicalCertification,
     Meter,
     MeterRead,
@@ -61,6 +63,7 @@ class AccountView:
     adjustments: list[Adjustment]
     notes: list[tuple[AccountNote, str]]
     contacts: list[CollectionContact]
+    messages: list[MailMessage]
     history: list[HistoryLine]
     medical_alert_until: dt.date | None
     medical_alert_active: bool
@@ -118,6 +121,9 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
                 .order_by(CollectionContact.contacted_at.desc(), CollectionContact.id.desc())
                 .limit(20)
             )
+        ),
+        messages=await mail.for_accounts(
+            session, [account.id], [head.customer.email, sms.normalize(head.customer.phone)], limit=30
         ),
         history=await audit_history(session, account.id),
         medical_alert_until=until,

@@ -105,7 +105,7 @@ async def test_the_list_shows_who_qualifies_and_why_others_do_not(client, sessio
     assert due.number in eligible and medical.number not in eligible
     assert (
         "Medical certification on file until" in page.text
-        and "No cut-off notice sent at least 10 days before." in page.text
+        and "No cut-off notice delivered or printed at least 10 days before." in page.text
     )
     friday = await client.get("/staff/cutoff?day=2026-12-11")
     assert "No disconnections on Fridays." in friday.text
@@ -218,7 +218,14 @@ async def test_a_customer_without_email_gets_a_printable_letter_in_their_languag
     contacts = {c.account_id: c for c in await session.scalars(select(CollectionContact))}
     assert {c.outcome for c in contacts.values()} == {"letter"}
     assert contacts[spanish.id].amount_cents == 9_900
-    assert await session.scalar(select(func.count()).where(MailMessage.subject.like("%disconnection%"))) == 0
+    sent = list(
+        await session.execute(
+            select(MailMessage.channel, MailMessage.status, MailMessage.about).where(
+                MailMessage.kind == "cutoff_notice"
+            )
+        )
+    )
+    assert sorted(sent) == sorted(("letter", "queued", f"collection_contact:{c.id}") for c in contacts.values())
     page = await client.get("/staff/cutoff")
     day = contacts[spanish.id].contacted_at.astimezone(__import__("zoneinfo").ZoneInfo("America/Chicago")).date()
     assert f'href="/staff/cutoff/letters/pdf?day={day.isoformat()}"' in page.text and "2 letters sent on" in page.text

@@ -16,7 +16,7 @@ from .extension import ExtensionController
 from .home import HomeController
 from .landing import landing
 from .pay import ROUTES as PAY_ROUTES
-from .preferences import PreferencesController
+from .preferences import PreferencesController, unsubscribe, unsubscribe_page
 from .report import ReportController
 from .requests import RequestsController
 from .start_move import StartMoveController
@@ -34,6 +34,8 @@ ROUTES: list[ControllerRouterHandler] = [
     ExtensionController,
     ReportController,
     PreferencesController,
+    unsubscribe_page,
+    unsubscribe,
     *PAY_ROUTES,
     *CHECKOUT_ROUTES,
     *AUTOPAY_ROUTES,

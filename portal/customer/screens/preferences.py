@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
+from portal import mail
 from portal.i18n import gettext as _
 from portal.web import guards
-from portal.web.deps import CurrentActor, DbSession
+from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.middleware import LANG_COOKIE
 from portal.web.urls import redirect_to
@@ -33,7 +35,8 @@ class PreferencesController(Controller):
                 "language": customer.language or "en",
             }
         )
-        return Template("customer/preferences.html", context={"form": form})
+        messages = await services.notices_for(db_session, customer)
+        return Template("customer/preferences.html", context={"form": form, "messages": messages})
 
     @post("/preferences", name="customer.preferences.save")
     async def preferences(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Template | Redirect:
@@ -60,3 +63,23 @@ class PreferencesController(Controller):
                 )
             ],
         )
+
+
+# One-click unsubscribe from a notice's email (List-Unsubscribe, RFC 8058): no sign-in, the token is the proof. A GET
+# (a person following the link; a link scanner) only asks; the POST (the mail provider's one click, or the button)
+# turns email notices off. Exempt from CSRF as the signed webhooks are: the token is unguessable and per message.
+
+
+@get("/my/preferences/unsubscribe/{token:str}", name="customer.unsubscribe.page")
+async def unsubscribe_page(settings: AppSettings, token: FromPath[str]) -> Template:
+    if mail.unsubscribe_message_id(settings, token) is None:
+        raise NotFoundException()
+    return Template("customer/unsubscribe.html", context={"token": token, "done": False})
+
+
+@post("/my/preferences/unsubscribe/{token:str}", exclude_from_csrf=True, name="customer.unsubscribe", status_code=200)
+async def unsubscribe(db_session: DbSession, settings: AppSettings, token: FromPath[str]) -> Template:
+    message_id = mail.unsubscribe_message_id(settings, token)
+    if message_id is None or await services.unsubscribe_email_notices(db_session, message_id) is None:
+        raise NotFoundException()
+    return Template("customer/unsubscribe.html", context={"token": token, "done": True})
