@@ -118,5 +118,6 @@ class SecurityHeaders:
             headers["Vary"] = "Cookie, Accept-Language"
         if not str(scope.get("path", "")).startswith(STATIC_PREFIXES):
             signed_in = scope.get("user") is not None
-            if signed_in or "Cache-Control" not in headers:
+            # A handler's own "private, no-store" (a download) stays: it says the same, more plainly to proxies.
+            if (signed_in or "Cache-Control" not in headers) and headers.get("Cache-Control") != "private, no-store":
                 headers["Cache-Control"] = "no-store"
