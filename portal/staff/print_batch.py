@@ -51,7 +51,7 @@ from . import cutoff
 
 BILL = "bill"
 LETTER = "cutoff_letter"
-CHUNK = 250  # documents a process lays out before writing them out (memory stays flat however big the cycle)
+CHUNK = 100  # documents a process lays out at once (memory stays flat however big the cycle)
 MANIFEST_COLUMNS = (
     "sequence",
     "account",
@@ -250,8 +250,8 @@ def _environment(settings: Settings) -> Any:
     return make_environment(settings, Assets())
 
 
-def _bill_html(env: Any, doc: Doc, public_url: str) -> str:
-    ctx = dict(doc.context)
+def _bill_html(env: Any, doc: Doc, anchor: int, public_url: str) -> str:
+    ctx = doc.context
     lines = []
     for message, english, cents in ctx["lines"]:
         words = render(message[0], message[1] if len(message) > 1 else {}) if message and message[0] in MESSAGES else ""
@@ -259,6 +259,7 @@ def _bill_html(env: Any, doc: Doc, public_url: str) -> str:
     return str(
         env.get_template("staff/print_bill.html").render(
             doc=doc,
+            anchor=anchor,
             lines=lines,
             bill_date=dt.date.fromisoformat(ctx["bill_date"]),
             due_date=dt.date.fromisoformat(ctx["due_date"]),
@@ -269,22 +270,24 @@ def _bill_html(env: Any, doc: Doc, public_url: str) -> str:
     )
 
 
-def _letter_html(env: Any, doc: Doc, public_url: str) -> str:
+def _letter_html(env: Any, doc: Doc, anchor: int, public_url: str) -> str:
     ctx = doc.context
     cutoff_on = dt.date.fromisoformat(ctx["cutoff_on"]) if ctx["cutoff_on"] else None
     sent_on = dt.date.fromisoformat(ctx["sent_on"])
     account = Account(id=doc.account_id, number=doc.account_number)
     premise = _PremiseWords(ctx["service_address"])
     subject, paragraphs = cutoff.notice_wording(account, premise, doc.amount_cents, cutoff_on or sent_on)  # type: ignore[arg-type]
-    section = env.get_template("staff/print_letter.html").render(
-        doc=doc,
-        subject=subject,
-        paragraphs=paragraphs,
-        sent_on=sent_on,
-        cutoff_on=cutoff_on,
-        public_url=public_url,
+    return str(
+        env.get_template("staff/print_letter.html").render(
+            doc=doc,
+            anchor=anchor,
+            subject=subject,
+            paragraphs=paragraphs,
+            sent_on=sent_on,
+            cutoff_on=cutoff_on,
+            public_url=public_url,
+        )
     )
-    return str(section)
 
 
 @dataclass(frozen=True)
@@ -295,19 +298,24 @@ class _PremiseWords:
 
 
 def render_chunk(settings: Settings, docs: list[dict[str, Any]]) -> tuple[bytes, list[int]]:
-    """Lay out each document (in its language) and write them as one PDF; (pdf, pages per document). A plain
-    function of plain data, so it runs in a process pool."""
+    """Lay out a chunk of documents as one PDF, each in its language and starting on a new sheet; (pdf, pages per
+    document, found from the page each document's anchor starts on). A plain function of plain data, so it runs in
+    a process pool."""
     import weasyprint
 
     env = _environment(settings)
-    laid_out = []
-    for data in docs:
+    sections = []
+    for anchor, data in enumerate(docs):
         doc = Doc(**data)
         with i18n.use_locale(doc.language):
-            html = (_bill_html if doc.kind == BILL else _letter_html)(env, doc, settings.public_url)
-        laid_out.append(weasyprint.HTML(string=html).render())
-    pages = [page for document in laid_out for page in document.pages]
-    return laid_out[0].copy(pages).write_pdf(), [len(document.pages) for document in laid_out]
+            sections.append((_bill_html if doc.kind == BILL else _letter_html)(env, doc, anchor, settings.public_url))
+    html = env.get_template("staff/print_batch_pdf.html").render(sections=sections, title=settings.utility_name)
+    document = weasyprint.HTML(string=html).render()
+    starts = [index for index, page in enumerate(document.pages) for name in page.anchors if name.startswith("doc-")]
+    if len(starts) != len(docs):
+        raise RuntimeError(f"{len(docs)} documents laid out on {len(starts)} first pages")
+    pages = [end - start for start, end in zip(starts, [*starts[1:], len(document.pages)], strict=True)]
+    return document.write_pdf(), pages
 
 
 def join_pdfs(parts: list[bytes]) -> bytes:
