@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -73,8 +74,9 @@ async def arrangements_job(ctx: JobContext) -> Mapping[str, Any]:
     return tally(found)
 
 
-async def print_batch_job(ctx: JobContext, processes: int = 1) -> Mapping[str, Any]:
-    """The cycle's print batch for the bill date, once its bill run has finished for that date (the run ledger)."""
+async def print_batch_job(ctx: JobContext, processes: int | None = None) -> Mapping[str, Any]:
+    """The cycle's print batch for the bill date, once its bill run has finished for that date (the run ledger).
+    A worker on PostgreSQL renders on up to 4 processes (rendering is CPU-bound); the embedded demo on one."""
     from portal.accounts.actor import Actor
     from portal.jobs import runs
     from portal.jobs.engine import JobSkipped
@@ -99,7 +101,7 @@ async def print_batch_job(ctx: JobContext, processes: int = 1) -> Mapping[str, A
         cycle,
         ctx.day,
         Actor.job(ctx.job.name),
-        processes=processes,
+        processes=processes or (1 if ctx.settings.is_sqlite else min(4, os.cpu_count() or 1)),
         progress=ctx.progress,
     )
     ctx.echo(

@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import multiprocessing
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -338,7 +339,8 @@ def render_all(
     chunks = [[asdict(d) for d in docs[i : i + CHUNK]] for i in range(0, len(docs), CHUNK)]
     results: list[tuple[bytes, list[int]]] = []
     if processes > 1 and len(chunks) > 1:
-        with ProcessPoolExecutor(processes) as pool:
+        # spawn, not fork: a worker or the app forks with an event loop, threads and open connections.
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
             for number, result in enumerate(pool.map(render_chunk, [settings] * len(chunks), chunks), start=1):
                 results.append(result)
                 progress(f"print batch: {min(number * CHUNK, len(docs)):,} of {len(docs):,} documents laid out")
