@@ -9,9 +9,11 @@ presort has work), runs the bill run in process, then times `make_batch` and pri
 pages per second, the PDF's size and the peak memory of the largest process, with the load average around it (the
 rendering is CPU-bound: on a shared machine the figure moves with the load).
 
-Measured 2026-12-04 on this shared 2-core machine under other test runs (load 3.5-4.7):
+Measured 2026-12-04 on this shared 2-core machine, other test runs coming and going (docs/benchmarks.md):
 
-    --bills 10000 --jobs 2    931.7 s   10.7 pages/s   PDF 28.9 MB (3.0 KB a page)   591 MB peak
+    --bills 10000 --jobs 2    512.7 s   19.5 pages/s   PDF 28.9 MB (3.0 KB a page)   593 MB peak   load 1.5-3.2
+    --bills 10000 --jobs 2    931.7 s   10.7 pages/s   PDF 28.9 MB                   591 MB peak   load 3.5-4.7
+    --bills 1000 --jobs 1      66.6 s   15.0 pages/s;  --jobs 2: 34.4 s, 29.1 pages/s (load about 1.6)
 """
 
 from __future__ import annotations
