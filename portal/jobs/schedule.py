@@ -52,9 +52,28 @@ def _bill_runs() -> tuple[Job, ...]:
     )
 
 
+def _print_batches() -> tuple[Job, ...]:
+    """A cycle's print batch follows its bill run as a job of its own: the staff side renders it (the billing domain
+    has no templates), it waits for the bill run's ledger row, and a failed rendering is retried without the bills."""
+    return tuple(
+        Job(
+            f"print-batch-cycle-{cycle}",
+            "print-batch",
+            dt.time(3, 0),
+            "monthly",
+            "each",
+            month_day=day,
+            cycle=cycle,
+            why="each bill run's paper goes out once: a missed batch prints that run's bills",
+        )
+        for cycle, day in sorted(BILL_CYCLE_DAYS.items())
+    )
+
+
 # In the order a day runs them (docs/operations.md#daily-jobs).
 SCHEDULE: tuple[Job, ...] = (
     *_bill_runs(),
+    *_print_batches(),
     Job(
         "extensions-check",
         "extensions-check",
@@ -136,6 +155,8 @@ def command(job: Job, day: dt.date) -> str:
     """The command a person types to run the same thing by hand (it takes the same claim)."""
     if job.kind == "bill-run":
         return f"portal bill-run --cycle {job.cycle} --date {day.isoformat()}"
+    if job.kind == "print-batch":
+        return f"portal print-batch --cycle {job.cycle} --date {day.isoformat()}"
     if job.kind == "cutoff-list":
         return f"portal cutoff-list --create-orders --date {day.isoformat()}"
     if job.kind == "cutoff-recheck":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -73,7 +74,45 @@ async def arrangements_job(ctx: JobContext) -> Mapping[str, Any]:
     return tally(found)
 
 
+async def print_batch_job(ctx: JobContext, processes: int | None = None) -> Mapping[str, Any]:
+    """The cycle's print batch for the bill date, once its bill run has finished for that date (the run ledger).
+    A worker on PostgreSQL renders on up to 4 processes (rendering is CPU-bound); the embedded demo on one."""
+    from portal.accounts.actor import Actor
+    from portal.jobs import runs
+    from portal.jobs.engine import JobSkipped
+
+    from . import print_batch
+
+    cycle = ctx.job.cycle
+    if cycle is None:
+        raise ValueError(f"{ctx.job.name} names no cycle")
+    async with ctx.maker() as session:
+        bill_run = await runs.get(session, f"bill-run-cycle-{cycle}", ctx.day)
+    if bill_run is not None and bill_run.outcome == runs.SKIPPED:
+        raise JobSkipped(f"the bill run for cycle {cycle} on {ctx.day.isoformat()} was skipped")
+    if bill_run is None or bill_run.outcome != runs.OK:
+        # Failed for now (a worker may take it before the bill run's claim during a catch-up): the schedule retries
+        # it a few times, and by then the bill run has finished (or a person has fixed it).
+        state = bill_run.outcome if bill_run else "not started"
+        raise RuntimeError(f"the bill run for cycle {cycle} on {ctx.day.isoformat()} is {state}")
+    made = await print_batch.make_batch(
+        ctx.maker,
+        ctx.settings,
+        cycle,
+        ctx.day,
+        Actor.job(ctx.job.name),
+        processes=processes or (1 if ctx.settings.is_sqlite else min(4, os.cpu_count() or 1)),
+        progress=ctx.progress,
+    )
+    ctx.echo(
+        f"Print batch, cycle {cycle}, {ctx.day.isoformat()}: {made.bills} bills, {made.letters} letters, "
+        f"{made.pages} pages{'' if made.created else ' (already made)'}."
+    )
+    return {"bills": made.bills, "letters": made.letters, "pages": made.pages, "created": int(made.created)}
+
+
 JOBS: dict[str, JobBody] = {
+    "print-batch": print_batch_job,
     "cutoff-list": cutoff_list_job,
     "cutoff-recheck": cutoff_recheck_job,
     "arrangements-check": arrangements_job,
@@ -160,4 +199,28 @@ def arrangements_check(mailer: Mailer, day: dt.datetime | None) -> None:
     )
 
 
-COMMANDS = [cutoff_list, arrangements_check]
+@click.command("print-batch")
+@click.option("--cycle", type=click.IntRange(1, 31), required=True, help="Billing cycle.")
+@click.option(
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The bill-run date (default today)."
+)
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True, help="Rendering processes.")
+@click.pass_obj
+def print_batch_command(mailer: Mailer, cycle: int, day: dt.datetime | None, jobs: int) -> None:
+    """Make the cycle's print batch (PDF and vendor manifest) for a bill-run date, once its bill run has finished
+    (the batch for a cycle and date is made once: a second run, here or by the schedule, does nothing)."""
+    from portal.jobs import schedule
+    from portal.jobs.command import run_from_cli
+
+    name = f"print-batch-cycle-{cycle}"
+    if name not in schedule.BY_NAME:
+        raise click.ClickException(f"Cycle {cycle} is not in the schedule (cycles {sorted(schedule.BILL_CYCLE_DAYS)}).")
+    settings = Settings.from_env()
+
+    async def body(ctx: JobContext) -> Mapping[str, Any]:
+        return await print_batch_job(ctx, processes=jobs)
+
+    run_from_cli(name, day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date(), mailer, body)
+
+
+COMMANDS = [cutoff_list, arrangements_check, print_batch_command]

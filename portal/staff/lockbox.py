@@ -5,7 +5,9 @@ of the line's own facts plus how many identical lines came before it in the file
 stay two payments while the same file imported again posts nothing new.
 
 Expected columns (header row, any order, case-insensitive): account_number, amount, paid_on (YYYY-MM-DD or
-MM/DD/YYYY), optional check_number, optional item_id/trace/sequence.
+MM/DD/YYYY), optional check_number, optional item_id/trace/sequence. A file may give the stub's OCR `scan_line`
+instead of account_number (portal/billing/scanline.py): the line names the account, and its amount due is the
+payment when the line has no amount; a scan line whose check digits are wrong is refused with the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import Account, LockboxBatch
 from portal.accounts.payments import post_payment
 from portal.accounts.policy import Policy
+from portal.billing import scanline
 from portal.i18n import format_money
 from portal.i18n import gettext as _
 from portal.web import params
@@ -95,9 +98,13 @@ def parse(content: bytes) -> tuple[list[Line], list[BadLine]]:
 
 def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[BadLine]]:
     header = {name.strip().lower(): name for name in (reader.fieldnames or []) if name}
-    missing = [column for column in ("account_number", "amount", "paid_on") if column not in header]
-    if missing:
-        raise DomainError(_("The file needs the columns account_number, amount and paid_on."), field="file")
+    has_scan = "scan_line" in header
+    needed = ("paid_on",) if has_scan else ("account_number", "amount", "paid_on")
+    if any(column not in header for column in needed):
+        raise DomainError(
+            _("The file needs the columns account_number, amount and paid_on (or scan_line and paid_on)."),
+            field="file",
+        )
     item_column = next((header[c] for c in ITEM_COLUMNS if c in header), None)
     good: list[Line] = []
     bad: list[BadLine] = []
@@ -112,14 +119,21 @@ def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[Ba
         if any(params.has_nul(value) for value in row.values()):
             bad.append(BadLine(index, _("The line holds a control character (NUL).")))
             continue
+        scanned = _scan(get("scan_line")) if has_scan and get("scan_line") else None
+        if isinstance(scanned, BadLine):
+            bad.append(BadLine(index, scanned.message))
+            continue
         raw_number = get("account_number")
         try:
-            number = numbers.normalize(raw_number)
+            number = scanned.account_number if scanned else numbers.normalize(raw_number)
         except numbers.InvalidAccountNumber:
             bad.append(BadLine(index, _("Account number %(number)s is not valid.", number=raw_number or "—")))
             continue
+        if scanned and raw_number and numbers.is_valid(raw_number) and numbers.normalize(raw_number) != number:
+            bad.append(BadLine(index, _("The scan line and the account number name different accounts.")))
+            continue
         try:
-            cents = _cents(get("amount"))
+            cents = scanned.amount_cents if scanned and not get("amount") else _cents(get("amount"))
         except params.BadValue:
             bad.append(
                 BadLine(
@@ -160,6 +174,19 @@ def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[Ba
             key = "lockbox:" + hashlib.sha256(f"{facts}|{seen[facts]}".encode()).hexdigest()[:40]
         good.append(Line(index, number, cents, paid_on, check, key))
     return good, bad
+
+
+def _scan(raw: str) -> scanline.ScanLine | BadLine:
+    """The stub's scan line, or why it cannot be read (a misread is never posted to a guessed account)."""
+    try:
+        return scanline.parse(raw)
+    except scanline.BadScanLine as exc:
+        shown = raw[:40]
+        if exc.reason == "account_check":
+            return BadLine(0, _("Scan line %(line)s: the account number's check digit is wrong.", line=shown))
+        if exc.reason == "line_check":
+            return BadLine(0, _("Scan line %(line)s: the line's check digit is wrong (a misread amount?).", line=shown))
+        return BadLine(0, _("Scan line %(line)s is not 20 digits (account, amount in cents, check digit).", line=shown))
 
 
 async def import_file(

@@ -21,6 +21,11 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
         ),
         ("staff.lockbox", _("Lockbox import"), _("Post the bank's file of mailed payments, each once.")),
         (
+            "staff.print",
+            _("Print batches"),
+            _("Each cycle's paper bills and letters: the PDF and the vendor's manifest."),
+        ),
+        (
             "staff.extensions",
             _("Extension requests"),
             _("Payment extensions the rule sent to a person: grant or deny."),

@@ -277,6 +277,27 @@ async def test_a_lockbox_file_imported_twice_posts_each_payment_once(
     assert await ledger.balance(session, other_resident.account.id) == -120000
 
 
+async def test_a_lockbox_file_of_scan_lines_posts_to_the_stubs_accounts(client, session, csr, resident) -> None:
+    from portal.billing import scanline
+
+    await sign_in(client, session, csr)
+    line = scanline.make(resident.account.number, 6_425)
+    misread = line[:12] + ("1" if line[12] != "1" else "2") + line[13:]
+    content = f"scan_line,amount,paid_on,item_id\n{line},,2026-11-20,S1\n{misread},,2026-11-20,S2\n".encode()
+    await client.get("/staff/lockbox")
+    response = await client.post(
+        "/staff/lockbox",
+        files={"file": ("lockbox-scan.csv", content, "text/csv")},
+        data={"_csrf_token": client.cookies["csrftoken"]},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    report = await client.get(response.headers["location"])
+    assert "check digit is wrong" in report.text
+    await _fresh(session)
+    assert await ledger.balance(session, resident.account.id) == -6_425
+
+
 async def test_a_file_that_is_not_a_lockbox_csv_is_refused_whole(client, session, csr) -> None:
     await sign_in(client, session, csr)
     await client.get("/staff/lockbox")

@@ -26,6 +26,7 @@ from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, RevokedSession, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise, Route
+from .printing import PrintBatch, PrintItem
 from .rates import RateScheduleRecord
 from .requests import RequestKind, RequestStatus, ServiceRequest
 from .staff import (
@@ -85,6 +86,8 @@ __all__ = [
     "PaymentRefund",
     "Photo",
     "Premise",
+    "PrintBatch",
+    "PrintItem",
     "ReadSource",
     "RevokedSession",
     "RateScheduleRecord",

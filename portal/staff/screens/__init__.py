@@ -17,6 +17,7 @@ from .home import HomeController
 from .jobs import JobsController
 from .lockbox import LockboxController
 from .move import MoveServiceController
+from .print import PrintController
 from .rates import RatesController
 from .refunds import ROUTES as REFUND_ROUTES
 from .reports import ReportController
@@ -41,5 +42,6 @@ ROUTES: list[ControllerRouterHandler] = [
     AccountActionController,
     RatesController,
     JobsController,
+    PrintController,
     *REFUND_ROUTES,
 ]
