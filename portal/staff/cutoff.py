@@ -238,6 +238,12 @@ def notice_about(contact_id: int) -> str:
     return f"collection_contact:{contact_id}"
 
 
+def contact_of(about: str | None) -> int | None:
+    """The notice (collection contact id) an outbox message's `about` names, or None for anything else."""
+    prefix, _colon, rest = (about or "").partition(":")
+    return int(rest) if prefix == "collection_contact" and rest.isdigit() else None
+
+
 async def notices_reached(session: AsyncSession, account_ids: list[int]) -> dict[int, dt.datetime]:
     """When each account's latest notice reached the resident: the first of its messages that did (an email taken
     by the mail server and not bounced, a text delivered, a letter printed). A notice recorded without any outbox

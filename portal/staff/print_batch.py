@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal import i18n
+from portal import i18n, mail
 from portal.accounts import audit, numbers
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
@@ -176,11 +176,14 @@ async def bills_to_print(session: AsyncSession, cycle: int, day: dt.date) -> lis
 
 
 async def letters_to_print(session: AsyncSession, cycle: int, day: dt.date, timezone: str) -> list[Doc]:
-    """SEAM for the outbox: the cut-off letters of the cycle's accounts recorded up to the end of `day` that no batch
-    has printed yet. TODO(outbox): read the outbox's queued letters (channel "letter") instead of the notices'
-    outcome, once portal/outbox exists; the letter's contents stay what cutoff.letters gives."""
+    """The cut-off letters waiting in the outbox (channel "letter", queued: a notice sent by letter, or the letter an
+    undeliverable email or text falls back to) for the cycle's accounts, recorded up to the end of `day`, that no
+    batch has printed yet; the letter's contents are what cutoff.letters gives."""
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), ZoneInfo(timezone))
     printed = select(PrintItem.ref_id).where(PrintItem.kind == LETTER)
+    waiting = [id_ for message in await mail.letters_to_print(session) if (id_ := cutoff.contact_of(message.about))]
+    if not waiting:
+        return []
     ids = list(
         await session.scalars(
             select(CollectionContact.id)
@@ -188,7 +191,7 @@ async def letters_to_print(session: AsyncSession, cycle: int, day: dt.date, time
             .join(Premise, Premise.id == Account.premise_id)
             .where(
                 CollectionContact.kind == ContactKind.CUTOFF_NOTICE,
-                CollectionContact.outcome == "letter",
+                CollectionContact.id.in_(waiting),
                 CollectionContact.contacted_at < end,
                 Premise.cycle == cycle,
                 CollectionContact.id.not_in(printed),
@@ -222,9 +225,12 @@ async def letters_to_print(session: AsyncSession, cycle: int, day: dt.date, time
 
 
 async def mark_letters_printed(session: AsyncSession, actor: Actor, contact_ids: list[int], batch_id: int) -> int:
-    """SEAM for the outbox: the letters went into a mailing batch, so the notice counts as given.
-    TODO(outbox): call `outbox.mark_printed(session, message_ids, batch_id)` here (the message ids of these notices);
-    until then the batch's print_item rows are the record, and each notice gets an audit row."""
+    """The letters went into a mailing batch: their outbox messages are marked printed, from which the notice counts
+    as given (cutoff.notices_reached), and each notice gets an audit row."""
+    abouts = {cutoff.notice_about(contact_id) for contact_id in contact_ids}
+    await mail.mark_printed(
+        session, [m.id for m in await mail.letters_to_print(session) if m.about in abouts], str(batch_id)
+    )
     await audit.record_many(
         session,
         actor,

@@ -17,6 +17,7 @@ from portal.accounts.models import (
     ContactKind,
     Customer,
     JobRun,
+    MailMessage,
     PrintBatch,
     PrintItem,
 )
@@ -25,7 +26,7 @@ from portal.billing import scanline
 from portal.db import make_sessionmaker
 from portal.jobs import catalog
 from portal.jobs.engine import Env, execute
-from portal.staff import print_batch
+from portal.staff import cutoff, print_batch
 from tests.integration.billing_helpers import billable_account, monthly_reads, with_rates
 
 ON = dt.date(2026, 7, 3)  # cycle 1's bill day
@@ -39,16 +40,28 @@ async def _city(session):
     for account, language, paperless in ((english, "en", False), (spanish, "es", False), (online, "en", True)):
         customer = await session.get(Customer, account.customer_id)
         customer.language, customer.paperless = language, paperless
-    # A cut-off notice that goes by mail (no email), recorded the day before: the batch prints it.
-    session.add(
-        CollectionContact(
-            account_id=english.id,
-            kind=ContactKind.CUTOFF_NOTICE,
-            contacted_at=dt.datetime(2026, 7, 2, 15, tzinfo=dt.UTC),
-            outcome="letter",
-            amount_cents=4_200,
-            note="2026-07-20",
-        )
+    # A cut-off notice that goes by mail (no email), recorded the day before, its letter waiting in the outbox: the
+    # batch prints it.
+    notice = CollectionContact(
+        account_id=english.id,
+        kind=ContactKind.CUTOFF_NOTICE,
+        contacted_at=dt.datetime(2026, 7, 2, 15, tzinfo=dt.UTC),
+        outcome="letter",
+        amount_cents=4_200,
+        note="2026-07-20",
+    )
+    session.add(notice)
+    await session.flush()
+    await mail.queue_once(
+        session,
+        f"cutoff_notice:{english.id}:2026-07-02:letter",
+        "Ann Baker, 100 Oak St, Riverton, TX 76503",
+        "Disconnection notice",
+        "Pay by July 20.",
+        channel="letter",
+        kind="cutoff_notice",
+        about=cutoff.notice_about(notice.id),
+        account_id=english.id,
     )
     await session.commit()
     return english, spanish, online
@@ -91,6 +104,10 @@ async def test_after_the_bill_run_one_batch_in_zip_order_in_each_language_made_o
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "cutoff_letter.printed")
     )
     assert printed == 1
+    # The letter's outbox message is printed in this batch, so the notice counts as given from now.
+    letter = await session.scalar(select(MailMessage).where(MailMessage.channel == "letter"))
+    assert letter.status == "sent" and letter.print_batch_id == str(batch.id) and letter.reached_at is not None
+    assert english.id in await cutoff.notices_reached(session, [english.id])
 
     # Again (by hand, or a second worker): the same batch, nothing new made, no letter printed twice.
     again = await print_batch.make_batch(make_sessionmaker(engine), settings, 1, ON, env_actor())
