@@ -107,7 +107,7 @@ def format_date(value: dt.date | dt.datetime | str | None, style: str = "medium"
         try:
             value = dt.date.fromisoformat(value[:10])
         except ValueError:  # free text piped through `date` (a note) shows as written, never a 500
-            return value
+            return str(value)
     if isinstance(value, dt.datetime):
         value = value.date()
     return dates.format_date(value, style, locale=_FORMAT_LOCALE[current()])
