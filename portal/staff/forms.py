@@ -179,6 +179,8 @@ class CounterPaymentForm(Form):
     )
     # The account the cashier saw on the card at "Check": a number changed after that is refused, not posted.
     account_id = HiddenField()
+    # A one-time token issued with the form: posting the same form twice takes the payment once (cashier.take_payment).
+    once = HiddenField(validators=[Optional(), Length(max=24)])
     tender = RadioField(
         _("Paid with"),
         choices=[("cash", _("Cash")), ("check", _("Check")), ("card", _("Card (present)"))],
