@@ -104,7 +104,10 @@ def format_date(value: dt.date | dt.datetime | str | None, style: str = "medium"
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:  # free text piped through `date` (a note) shows as written, never a 500
+            return str(value)
     if isinstance(value, dt.datetime):
         value = value.date()
     return dates.format_date(value, style, locale=_FORMAT_LOCALE[current()])

@@ -168,7 +168,12 @@ async def make_alerted_account(session: AsyncSession, staff: User, today: dt.dat
         effective_on=today - dt.timedelta(days=30),
     )
     await ledger.reverse(
-        session, job, returned.entry.id, reason="Returned payment (R01)", effective_on=today - dt.timedelta(days=27)
+        session,
+        job,
+        returned.entry.id,
+        reason="Returned payment (R01)",
+        effective_on=today - dt.timedelta(days=27),
+        source_key=f"return:ch_returned_{account.id}",  # keyed as portal/payments keys an ACH return
     )
     session.add_all(
         [

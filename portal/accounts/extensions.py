@@ -57,6 +57,8 @@ class Reason(enum.StrEnum):
     RETURNED_PAYMENT = "returned_payment"
 
 
+# How portal/payments keys the reversal of a payment the bank returned (an ACH return of a payment or a draft).
+RETURN_KEY_PREFIX = "return:"
 HARD_REFUSALS = frozenset({Reason.NO_PAST_DUE, Reason.DATE_NOT_AHEAD, Reason.ALREADY_OPEN})
 
 
@@ -240,20 +242,20 @@ def rules_in_words(policy: Policy) -> list[str]:
 # ---- services ------------------------------------------------------------------------------------------------
 
 
-async def _returned_payment_since(session: AsyncSession, account_id: int, since: dt.date) -> bool:
-    original = aliased(LedgerEntry)
-    found = await session.scalar(
-        select(func.count())
-        .select_from(LedgerEntry)
-        .join(original, original.id == LedgerEntry.reverses_id)
+async def returned_payment_dates(session: AsyncSession, account_id: int, since: dt.date) -> list[dt.date]:
+    """When the bank returned a payment of the account after `since`, oldest first. Only bank returns (portal/payments
+    keys their reversals "return:<charge>"): a counter void or a card dispute is not a returned payment."""
+    found = await session.scalars(
+        select(LedgerEntry.effective_on)
         .where(
             LedgerEntry.account_id == account_id,
             LedgerEntry.kind == LedgerKind.REVERSAL,
-            original.kind == LedgerKind.PAYMENT,
+            LedgerEntry.source_key.like(f"{RETURN_KEY_PREFIX}%"),
             LedgerEntry.effective_on > since,
         )
+        .order_by(LedgerEntry.effective_on, LedgerEntry.id)
     )
-    return bool(found)
+    return list(found)
 
 
 async def facts_for(session: AsyncSession, policy: Policy, account: Account, today: dt.date) -> ExtensionFacts:
@@ -279,8 +281,8 @@ async def facts_for(session: AsyncSession, policy: Policy, account: Account, tod
         next_due_on=next_due_on(list(due_dates), today, policy),
         granted_in_12_months=sum(1 for e in recent if e.status in GRANTED),
         broken_in_12_months=any(e.status == ExtensionStatus.BROKEN for e in recent),
-        returned_payment_in_6_months=await _returned_payment_since(
-            session, account.id, add_months(today, -policy.extension_no_return_months)
+        returned_payment_in_6_months=bool(
+            await returned_payment_dates(session, account.id, add_months(today, -policy.extension_no_return_months))
         ),
         open_extension=bool(any_open),
     )

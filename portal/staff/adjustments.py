@@ -41,7 +41,7 @@ FEE_KINDS = (LedgerKind.LATE_FEE, LedgerKind.FEE)
 
 @dataclass(frozen=True)
 class BillHint:
-    """What the bill picker says beside a bill: its use against the account's 12-month average, and the flags of
+    """What the bill picker says beside a bill: its use against the average of the 12 bills before it, and the flags of
     the meter reads taken in its period (so the CSR sees which bill is high, and why, without opening each)."""
 
     ratio: Decimal | None  # use / average, one decimal; None without an average to compare with
@@ -55,22 +55,18 @@ class Facts:
     bills: list[Bill]
     fees: list[LedgerEntry]
     garbage_monthly_cents: int
-    average_gallons: int | None = None  # the account's 12-month average use per bill
     hints: dict[int, BillHint] = field(default_factory=dict)  # by bill id
 
 
-def twelve_month_average(bills: Sequence[tuple[dt.date, int]]) -> int | None:
-    """Average use per bill over the 12 months up to the newest bill: bills given as (period end, use), any order.
-    None when there is no bill. The same window for every bill in the picker, so the ratios compare with one figure."""
-    if not bills:
-        return None
-    newest = max(end for end, _usage in bills)
-    try:
-        since = newest.replace(year=newest.year - 1)
-    except ValueError:  # Feb 29
-        since = newest.replace(year=newest.year - 1, day=28)
-    recent = sorted(((end, usage) for end, usage in bills if end > since), reverse=True)[:12]
-    return round(sum(usage for _end, usage in recent) / len(recent))
+def averages_before(bills: Sequence[tuple[dt.date, int]]) -> list[int | None]:
+    """For each bill, given as (period end, use), the average use of up to 12 bills that ended before it: the same
+    rule as `average_usage`, which the leak and pool-fill rules rebill on, so the picker's hint matches the
+    calculation. None for a bill with no bill before it. In the order given."""
+    result: list[int | None] = []
+    for end, _usage in bills:
+        before = sorted((e for e in bills if e[0] < end), reverse=True)[:12]
+        result.append(sum(u for _e, u in before) // len(before) if before else None)
+    return result
 
 
 def usage_ratio(usage: int, average: int | None) -> Decimal | None:
@@ -113,11 +109,13 @@ async def period_read_flags(
 
 
 async def facts(session: AsyncSession, account: Account) -> Facts:
-    bills = list(
+    # the 13 bills offered, and the 12 before the oldest of them for its hint's average
+    history = list(
         await session.scalars(
-            select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(13)
+            select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(25)
         )
     )
+    bills = history[:13]
     waived_ids = {
         int(entry_id)
         for entry_id in await session.scalars(
@@ -141,10 +139,13 @@ async def facts(session: AsyncSession, account: Account) -> Facts:
         .limit(24)
     )
     fees = [entry for entry in candidates if entry.id not in waived_ids][:12]
-    average = twelve_month_average([(bill.period_end, bill.usage) for bill in bills])
+    averages = averages_before([(bill.period_end, bill.usage) for bill in history])
     flags = await period_read_flags(session, account, bills)
-    hints = {bill.id: BillHint(usage_ratio(bill.usage, average), flags.get(bill.id, ())) for bill in bills}
-    return Facts(bills, fees, await garbage_monthly_cents(session, account), average, hints)
+    hints = {
+        bill.id: BillHint(usage_ratio(bill.usage, average), flags.get(bill.id, ()))
+        for bill, average in zip(bills, averages, strict=False)
+    }
+    return Facts(bills, fees, await garbage_monthly_cents(session, account), hints)
 
 
 async def garbage_monthly_cents(session: AsyncSession, account: Account) -> int:

@@ -9,6 +9,7 @@ Every payment goes through portal.accounts.payments.post_payment keyed `receipt:
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -83,6 +84,37 @@ async def open_drawer(session: AsyncSession, actor: Actor, opening_float_cents: 
     return drawer
 
 
+ONCE_PREFIX = "post:"  # a counter form's one-time token, kept as a `counter` row naming the receipt it posted
+
+
+def new_once() -> str:
+    """A one-time token for one counter payment form: its post is taken once, however often it is sent."""
+    return secrets.token_urlsafe(18)  # 24 characters; with the prefix within counter.name's 32
+
+
+class AlreadyPosted(Conflict):
+    """The form with this token was already posted (a double click, a resubmitted page): its receipt."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(_("This payment was already posted: receipt %(number)s.", number=number))
+        self.number = number
+
+
+async def _claim_once(session: AsyncSession, once: str) -> Counter:
+    """Claim the token before the payment, or raise AlreadyPosted with the receipt it posted. The unique counter name
+    is the lock: a second post of the same form waits here for the first to commit, then finds its receipt."""
+    key = ONCE_PREFIX + once
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(Counter).values(name=key, value=0))
+    except IntegrityError:
+        taken = await session.get(Counter, key, populate_existing=True)
+        raise AlreadyPosted(taken.value if taken else 0) from None
+    claimed = await session.get(Counter, key)
+    assert claimed is not None
+    return claimed
+
+
 async def take_payment(
     session: AsyncSession,
     actor: Actor,
@@ -95,9 +127,11 @@ async def take_payment(
     timezone: str,
     policy: Policy | None = None,
     tendered_cents: int | None = None,
+    once: str | None = None,
 ) -> Receipt:
     """Post a counter payment with its receipt. For cash, `tendered_cents` is what the customer handed over (None:
-    the exact amount); it must cover the amount, and the receipt keeps it so the change is printed."""
+    the exact amount); it must cover the amount, and the receipt keeps it so the change is printed. `once`: the form's
+    one-time token (`new_once`); a second post with it raises AlreadyPosted instead of taking the money twice."""
     if drawer.closed_at is not None or drawer.opened_by_id != actor.user_id:
         raise Conflict(_("Open your own drawer before taking payments."))
     if amount_cents <= 0:
@@ -107,7 +141,10 @@ async def take_payment(
     if tender != Tender.CASH:
         tendered_cents = None  # only cash gives change
     rules.change_due(amount_cents, tendered_cents)
+    claimed = await _claim_once(session, once) if once else None
     number = await next_number(session)
+    if claimed is not None:
+        claimed.value = number
     posted = await post_payment(
         session,
         actor,

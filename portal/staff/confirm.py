@@ -30,8 +30,10 @@ class Plan:
 
     @property
     def fingerprint(self) -> str:
-        """A hash of what the plan acts on and for how much: it changes when the list does."""
-        text = "|".join([self.action, *(f"{i.key}:{i.account_number}:{i.amount_cents}:{i.detail}" for i in self.items)])
+        """A hash of what the plan acts on and for how much: it changes when the list does, not when only its order
+        does (rows at one address may come back from the database in either order)."""
+        items = sorted(self.items, key=lambda i: (i.key, i.account_number, i.amount_cents, i.detail))
+        text = "|".join([self.action, *(f"{i.key}:{i.account_number}:{i.amount_cents}:{i.detail}" for i in items)])
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def count(self, detail: str) -> int:

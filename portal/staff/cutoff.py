@@ -229,7 +229,7 @@ async def build(
                 last.get((account.id, ContactKind.CUTOFF_NOTICE)),
             )
         )
-    rows.sort(key=lambda r: (not r.decision.eligible, r.premise.route, r.premise.address))
+    rows.sort(key=lambda r: (not r.decision.eligible, r.premise.route, r.premise.address, r.account.id))
     return CutoffList(day, rules.disconnect_day_refusal(policy, day, forecast_high_f), rows)
 
 

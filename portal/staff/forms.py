@@ -54,12 +54,14 @@ KIND_FIELD = {
 
 
 def bill_hint_words(hint: BillHint | None) -> list[str]:
-    """ "2.1× the 12-month average", "flagged read: High, Re-entered": the picker's words for a bill's hint."""
+    """ "2.1× the average of the 12 bills before", "flagged read: High, Re-entered": the picker's words for a bill's hint."""
     if hint is None:
         return []
     words = []
     if hint.ratio is not None:
-        words.append(i18n.gettext("%(ratio)s× the 12-month average", ratio=i18n.format_number(float(hint.ratio))))
+        words.append(
+            i18n.gettext("%(ratio)s× the average of the 12 bills before", ratio=i18n.format_number(float(hint.ratio)))
+        )
     if hint.flags:
         flags = ", ".join(label(flag) for flag in hint.flags)
         words.append(i18n.gettext("⚑ flagged read: %(flags)s", flags=flags))
@@ -177,6 +179,8 @@ class CounterPaymentForm(Form):
     )
     # The account the cashier saw on the card at "Check": a number changed after that is refused, not posted.
     account_id = HiddenField()
+    # A one-time token issued with the form: posting the same form twice takes the payment once (cashier.take_payment).
+    once = HiddenField(validators=[Optional(), Length(max=24)])
     tender = RadioField(
         _("Paid with"),
         choices=[("cash", _("Cash")), ("check", _("Check")), ("card", _("Card (present)"))],

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from portal.accounts.arrears import Arrears
+from portal.accounts.extensions import returned_payment_dates
 from portal.accounts.models import (
     Account,
     ArrangementStatus,
@@ -230,20 +230,8 @@ async def load_strip(
             )
         )
     )
-    original = aliased(LedgerEntry)
     since = add_months(today, -policy.extension_no_return_months)
-    returned = list(
-        await session.scalars(
-            select(LedgerEntry.effective_on)
-            .join(original, original.id == LedgerEntry.reverses_id)
-            .where(
-                LedgerEntry.account_id == account.id,
-                LedgerEntry.kind == LedgerKind.REVERSAL,
-                original.kind == LedgerKind.PAYMENT,
-                LedgerEntry.effective_on > since,
-            )
-        )
-    )
+    returned = await returned_payment_dates(session, account.id, since)
     return strip_facts(
         today=today,
         account=account,

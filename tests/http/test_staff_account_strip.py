@@ -83,3 +83,26 @@ async def test_a_note_refused_comes_back_with_its_form_open(client, session, csr
     assert '<details class="action" id="action-note" open>' in response.text
     assert '<details class="action" id="action-medical">' in response.text
     assert numbers.display(resident.account.number) in response.text
+
+
+async def test_a_voided_or_disputed_payment_is_not_a_returned_payment(client, session, csr, resident) -> None:
+    from portal.accounts import ledger
+    from portal.accounts.actor import Actor
+    from portal.accounts.models import LedgerKind
+
+    job, today = Actor.job("test"), local_today()
+    for key, reversal_key in (("receipt:901", None), ("pi_disputed", "dispute:dp_1")):
+        paid = await ledger.post(
+            session,
+            job,
+            account_id=resident.account.id,
+            kind=LedgerKind.PAYMENT,
+            amount_cents=-1_000,
+            source_key=key,
+            effective_on=today,
+        )
+        await ledger.reverse(session, job, paid.entry.id, reason="void", effective_on=today, source_key=reversal_key)
+    await session.commit()
+    await sign_in(client, session, csr)
+    strip = strip_of((await client.get(f"/staff/accounts/{resident.account.number}")).text)
+    assert "returned_payments" not in strip and "returned payment" not in strip

@@ -326,9 +326,10 @@ async def test_the_bill_picker_shows_each_bills_use_against_the_average_and_its_
     await sign_in(client, session, csr)
     page = await client.get(f"/staff/accounts/{resident.account.number}/adjustments/new?kind=leak")
     assert page.status_code == 200
-    # The latest 12 bills: eleven of 6,000 and the leak of 20,000, an average of 7,167 a bill.
-    assert "12-month average: 7,167 gal a bill" in page.text
+    # Each bill against the 12 bills before it (the leak rule's average): twelve of 6,000, then the leak of 20,000.
+    assert "the average of the 12 bills before it, the average the rule rebills on" in page.text
     leak = next(o for o in page.text.split("<option")[1:] if f'value="{leak_bill.id}"' in o)
-    assert "20,000 gal · 2.8× the 12-month average · ⚑ flagged read: High, Re-entered" in leak
+    assert "20,000 gal · 3.3× the average of the 12 bills before · ⚑ flagged read: High, Re-entered" in leak
     usual = [o for o in page.text.split("<option")[1:] if "6,000 gal" in o]
-    assert usual and all("0.8× the 12-month average" in o and "flagged" not in o for o in usual)
+    assert len(usual) == 12 and "×" not in usual[-1]  # the oldest bill has none before it
+    assert all("6,000 gal · 1× the average of the 12 bills before" in o and "flagged" not in o for o in usual[:-1])

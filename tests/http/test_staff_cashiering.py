@@ -67,6 +67,40 @@ async def test_receipts_are_numbered_without_gaps_and_post_once_each(client, ses
     assert "#1042" in page.text and "$20.00" in page.text
 
 
+async def test_the_same_payment_form_posted_twice_takes_the_payment_once(client, session, csr, resident) -> None:
+    import re
+
+    await sign_in(client, session, csr)
+    await _open(client)
+    page = await client.get("/staff/drawer", params={"account": resident.account.number})
+    once = re.search(r'name="once"[^>]*value="([^"]+)"', page.text) or re.search(
+        r'value="([^"]+)"[^>]*name="once"', page.text
+    )
+    assert once, "the form carries a one-time token"
+    first = await _pay(client, resident.account, "cash", "30.00", once=once.group(1))
+    again = await post_form(  # a double click or a resubmitted page: the same form, the same token
+        client,
+        "/staff/drawer/payments",
+        {
+            "account_number": resident.account.number,
+            "account_id": str(resident.account.id),
+            "tender": "cash",
+            "amount": "30.00",
+            "once": once.group(1),
+        },
+    )
+    assert again.status_code == 303 and again.headers["location"].endswith(f"/receipts/{first}")
+    shown = await client.get(again.headers["location"])
+    assert f"This payment was already posted: receipt {first}." in shown.text
+    await _fresh(session)
+    assert await session.scalar(select(func.count()).select_from(Receipt)) == 1
+    payments = select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == LedgerKind.PAYMENT)
+    assert await session.scalar(payments) == 1
+    assert (await session.get(Counter, "receipt")).value == 1
+    fresh = await client.get("/staff/drawer")
+    assert once.group(1) not in fresh.text  # the next form has a token of its own
+
+
 async def test_a_payment_needs_an_open_drawer_and_a_real_account(client, session, csr, resident) -> None:
     await sign_in(client, session, csr)
     closed = await post_form(

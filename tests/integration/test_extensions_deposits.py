@@ -143,7 +143,9 @@ async def test_an_eligible_request_is_granted_and_holds_the_account_off_cut_off(
 async def test_an_ineligible_request_goes_to_a_csr_with_the_reason(session, csr) -> None:
     account = await past_due_account(session)
     payment = await pay(session, account, 5_000, dt.date(2026, 8, 1), "p1")
-    await ledger.reverse(session, JOB, payment.id, reason="ACH return R01", effective_on=dt.date(2026, 8, 5))
+    await ledger.reverse(
+        session, JOB, payment.id, reason="ACH return R01", effective_on=dt.date(2026, 8, 5), source_key="return:ch_1"
+    )
     result = await extensions.request(session, JOB, POLICY, account, promised_on=dt.date(2026, 11, 20), today=TODAY)
     assert not result.granted and result.extension.status == ExtensionStatus.PENDING_REVIEW
     assert "returned" in (result.extension.reason or "")
@@ -154,6 +156,24 @@ async def test_an_ineligible_request_goes_to_a_csr_with_the_reason(session, csr)
         session, staff, result.extension, approve=True, note="Customer called; hardship", today=TODAY
     )
     assert result.extension.status == ExtensionStatus.ACTIVE and result.extension.decided_by_id == csr.id
+
+
+async def test_only_a_bank_return_counts_as_a_returned_payment(session) -> None:
+    # a counter void (a payment entered by mistake) or a card dispute is a reversal too, but not a returned payment
+    account = await past_due_account(session)
+    voided = await pay(session, account, 5_000, dt.date(2026, 8, 1), "v1")
+    await ledger.reverse(session, JOB, voided.id, reason="Entered twice", effective_on=dt.date(2026, 8, 1))
+    disputed = await pay(session, account, 4_000, dt.date(2026, 8, 2), "d1")
+    await ledger.reverse(
+        session, JOB, disputed.id, reason="Chargeback", effective_on=dt.date(2026, 8, 3), source_key="dispute:dp_1"
+    )
+    since = dt.date(2026, 6, 1)
+    assert await extensions.returned_payment_dates(session, account.id, since) == []
+    returned = await pay(session, account, 3_000, dt.date(2026, 8, 4), "r2")
+    await ledger.reverse(
+        session, JOB, returned.id, reason="ACH return R01", effective_on=dt.date(2026, 8, 6), source_key="return:ch_2"
+    )
+    assert await extensions.returned_payment_dates(session, account.id, since) == [dt.date(2026, 8, 6)]
 
 
 async def test_no_past_due_balance_is_refused_outright(session) -> None:

@@ -86,3 +86,11 @@ def test_reasons_are_grouped_under_the_most_decisive_one_in_the_rule_order() -> 
     assert [(g.code, [r.account.id for r in g.rows]) for g in groups] == [("medical", [2, 4]), ("no_courtesy", [3, 5])]
     day_off = cutoff.reason_groups(listing(row(1), refusal="No disconnections on Fridays."))
     assert [(g.code, len(g.rows)) for g in day_off] == [("day", 1)]
+
+
+def test_the_same_plan_in_another_order_has_the_same_fingerprint() -> None:
+    # two accounts at one address may come back in either order between the preview and the confirm
+    forward = cutoff.orders_plan(listing(row(1), row(2)))
+    backward = cutoff.orders_plan(listing(row(2), row(1)))
+    assert [i.key for i in forward.items] != [i.key for i in backward.items]
+    assert forward.fingerprint == backward.fingerprint

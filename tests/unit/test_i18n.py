@@ -59,3 +59,9 @@ def test_dates_read_naturally_in_each_language() -> None:
     assert i18n.format_date(day) == "Nov 24, 2026"
     with i18n.use_locale("es"):
         assert "nov" in i18n.format_date(day).lower()
+
+
+def test_a_date_filter_on_free_text_shows_the_text() -> None:
+    # staff/account.html pipes a contact's note through `date`; a note is not a date and must not raise
+    assert i18n.format_date("left a message") == "left a message"
+    assert i18n.format_date("2026-11-24") == "Nov 24, 2026"

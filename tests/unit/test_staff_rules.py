@@ -155,19 +155,23 @@ def test_whole_months_count_calendar_months() -> None:
     assert rules.whole_months(dt.date(2026, 1, 31), dt.date(2026, 2, 28)) == 1
 
 
-def test_the_twelve_month_average_and_each_bills_ratio_against_it() -> None:
+def test_each_bills_hint_averages_the_12_bills_before_it_and_its_ratio() -> None:
     import datetime as dt
     from decimal import Decimal
 
-    from portal.staff.adjustments import twelve_month_average, usage_ratio
+    from portal.staff.adjustments import averages_before, usage_ratio
 
-    assert twelve_month_average([]) is None
+    assert averages_before([]) == []
     newest = dt.date(2026, 11, 30)
-    monthly = [(newest - dt.timedelta(days=30 * n), 3900) for n in range(1, 12)] + [(newest, 8200)]
-    too_old = [(dt.date(2025, 11, 30), 100_000), (dt.date(2024, 6, 30), 100_000)]  # a year or more before: left out
-    assert twelve_month_average(monthly + too_old) == round((11 * 3900 + 8200) / 12) == 4258
+    # newest first, as the picker lists them: the high bill, then 13 older ones (the oldest left out of its window)
+    bills = [(newest, 8200)] + [(newest - dt.timedelta(days=30 * n), 3900) for n in range(1, 13)]
+    bills.append((dt.date(2025, 6, 30), 100_000))
+    averages = averages_before(bills)
+    assert averages[0] == 3900  # the 12 before it, not itself, as the leak rule's average_usage
+    assert averages[-1] is None  # nothing before the oldest
+    assert averages[-2] == 100_000
+    assert averages_before(list(reversed(bills)))[::-1] == averages  # any order in, the same figure per bill
     assert usage_ratio(8200, 3900) == Decimal("2.1")
     assert usage_ratio(3900, 3900) == Decimal("1.0")
     assert usage_ratio(195, 3900) == Decimal("0.1")  # 0.05 rounds up: one decimal, half up
     assert usage_ratio(500, 0) is None and usage_ratio(500, None) is None
-    assert twelve_month_average([(dt.date(2024, 2, 29), 10)]) == 10  # a leap-day bill has a window too

@@ -40,6 +40,15 @@ def plan_for(kind: str, waiting: approval.Waiting) -> confirm.Plan:
     )
 
 
+def changed_since_preview(request: Request, kind: str, waiting: approval.Waiting | None, expected: str) -> bool:
+    """Whether the waiting request differs from the preview the approver confirmed (then say so and do nothing); a
+    request no longer waiting is left to the decision itself to refuse."""
+    if waiting is None or plan_for(kind, waiting).fingerprint == expected:
+        return False
+    flash(request, _("The request changed since the preview: nothing was done. Check it and confirm again."), "warning")
+    return True
+
+
 async def preview_page(
     db_session: DbSession, actor: Actor, kind: str, waiting: approval.Waiting | None, note: str
 ) -> Template:
@@ -126,12 +135,7 @@ class ApprovalController(Controller):
                     query={"note": form.note.data or ""},
                 )
             waiting = await waiting_adjustment(db_session, adjustment_id)
-            if waiting is not None and plan_for("adjustment", waiting).fingerprint != expected:
-                flash(
-                    request,
-                    _("The request changed since the preview: nothing was done. Check it and confirm again."),
-                    "warning",
-                )
+            if changed_since_preview(request, "adjustment", waiting, expected):
                 return redirect_to("staff.approvals.preview", adjustment_id=adjustment_id, decision="approve")
         adjustment = await adjustments.decide(
             db_session, actor, adjustment_id, approve=decision == "approve", note=form.note.data or "", today=today

@@ -44,6 +44,9 @@ async def _page(
         "lookup": lookup,
         **forms,
     }
+    pay_form = context["pay_form"]
+    if isinstance(pay_form, CounterPaymentForm) and not pay_form.once.data:
+        pay_form.once.data = cashier.new_once()  # a fresh form, a fresh token; a form shown again keeps its own
     return Template("staff/drawer.html", context=context, status_code=status_code)
 
 
@@ -136,7 +139,11 @@ class CounterController(Controller):
                 tendered_cents=cents(form.tendered.data) if form.tendered.data is not None else None,
                 check_number=form.check_number.data,
                 timezone=settings.timezone,
+                once=form.once.data or None,
             )
+        except cashier.AlreadyPosted as posted:  # the same form sent again: show what the first post took
+            flash(request, posted.message, "info")
+            return redirect_to("staff.receipt", number=posted.number)
         except DomainError as exc:
             form.add_error(refusal_field(form, exc, "amount"), exc.message)
             return await _page(request, db_session, exc.status_code, lookup=lookup, pay_form=form)

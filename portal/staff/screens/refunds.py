@@ -137,12 +137,7 @@ class StaffRefundController(Controller):
             if not expected:
                 return redirect_to("staff.approvals.refund_preview", request_id=request_id, query={"note": note})
             waiting = await approvals.waiting_refund(db_session, request_id)
-            if waiting is not None and approvals.plan_for("refund", waiting).fingerprint != expected:
-                flash(
-                    request,
-                    _("The request changed since the preview: nothing was done. Check it and confirm again."),
-                    "warning",
-                )
+            if approvals.changed_since_preview(request, "refund", waiting, expected):
                 return redirect_to("staff.approvals.refund_preview", request_id=request_id)
         refund = await refund_requests.decide(
             db_session,

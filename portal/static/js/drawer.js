@@ -68,4 +68,16 @@ if (form) {
   form.addEventListener("input", showChange);
   form.addEventListener("change", showChange);
   showChange();
+
+  // One press posts once: a second press while the page loads is ignored (the server's one-time token is what
+  // guarantees it; this only spares the cashier the "already posted" message).
+  let sent = false;
+  form.addEventListener("submit", (event) => {
+    if (sent) {
+      event.preventDefault();
+      return;
+    }
+    sent = true;
+    submit.setAttribute("aria-disabled", "true");
+  });
 }
