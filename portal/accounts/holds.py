@@ -148,7 +148,7 @@ def exclusions(policy: Policy, facts: AccountFacts, day: dt.date) -> tuple[Exclu
     found: list[Exclusion] = []
     if facts.medical_alert_until is not None and facts.medical_alert_until >= day:
         found.append(Exclusion("medical", medical_reason(facts.medical_alert_until)))
-    if facts.extension_until is not None:
+    if facts.extension_until is not None and facts.extension_until >= day:  # as the cut-off list counts it
         found.append(Exclusion("extension", extension_reason(facts.extension_until)))
     if facts.arrangement:
         found.append(Exclusion("arrangement", _("Payment arrangement")))

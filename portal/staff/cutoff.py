@@ -563,21 +563,25 @@ async def create_orders(
     created = []
     for item in plan.items:
         row = by_id[item.key]
-        order = await workorders.create(
-            session,
-            actor,
-            kind=WorkOrderKind.DISCONNECT,
-            premise_id=row.account.premise_id,
-            account_id=row.account.id,
-            due_on=day,
-            priority=1,
-            instructions=_(
-                "Disconnect for non-payment: %(amount)s past due %(days)d days. Collect payment or disconnect; "
-                "leave a door hanger.",
-                amount=rules.money(row.past_due_cents),
-                days=row.days_past_due,
-            ),
-        )
+        try:
+            order = await workorders.create(
+                session,
+                actor,
+                kind=WorkOrderKind.DISCONNECT,
+                premise_id=row.account.premise_id,
+                account_id=row.account.id,
+                due_on=day,
+                priority=1,
+                policy=policy,
+                instructions=_(
+                    "Disconnect for non-payment: %(amount)s past due %(days)d days. Collect payment or disconnect; "
+                    "leave a door hanger.",
+                    amount=rules.money(row.past_due_cents),
+                    days=row.days_past_due,
+                ),
+            )
+        except holds.DisconnectExcluded:
+            continue  # the rule refuses before writing anything; one account never stops the others' orders
         created.append(order.id)
     return created
 

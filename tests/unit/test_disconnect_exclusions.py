@@ -68,6 +68,13 @@ def test_the_minimum_is_never_below_the_reconnection_fee() -> None:
     assert reason == "Past due $60.00, under the $75.00 cut-off minimum"
 
 
+def test_an_extension_holds_off_disconnection_only_until_its_promised_day() -> None:
+    # The cut-off page plans for the next allowed day: an extension promised before it must not stop that plan.
+    promised = holds.AccountFacts(active=True, past_due_cents=12_000, extension_until=DAY)
+    assert codes(promised) == ["extension"]
+    assert codes(promised, DAY + dt.timedelta(days=3)) == []
+
+
 def test_an_inactive_account_is_excluded() -> None:
     assert codes(holds.AccountFacts(active=False, past_due_cents=12_000)) == ["inactive"]
 
@@ -80,6 +87,8 @@ def test_the_staff_cutoff_decision_agrees_on_the_accounts_own_conditions() -> No
         holds.AccountFacts(active=True, past_due_cents=4_000),
         holds.AccountFacts(active=True, past_due_cents=12_000, medical_alert_until=DAY),
         holds.AccountFacts(active=True, past_due_cents=12_000, extension_until=DAY),
+        # promised before the day: neither the list (extensions.held_account_ids) nor the rule holds it off then
+        holds.AccountFacts(active=True, past_due_cents=12_000, extension_until=DAY - dt.timedelta(days=3)),
         holds.AccountFacts(active=True, past_due_cents=12_000, arrangement=True),
         holds.AccountFacts(active=True, past_due_cents=12_000, payment_pending=True),
         holds.AccountFacts(active=True, past_due_cents=12_000, dispute_pending=True),
@@ -96,7 +105,8 @@ def test_the_staff_cutoff_decision_agrees_on_the_accounts_own_conditions() -> No
                 last_notice_at=None,
                 last_courtesy_at=None,
                 medical_alert_until=facts.medical_alert_until,
-                extension_hold=facts.extension_until is not None,
+                # as cutoff.build asks extensions.held_account_ids: an extension promised on or after the day
+                extension_hold=facts.extension_until is not None and facts.extension_until >= DAY,
                 arrangement_active=facts.arrangement,
                 payment_pending=facts.payment_pending,
                 dispute_pending=facts.dispute_pending,
