@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import cast
 
 import click
@@ -105,7 +106,6 @@ def _prepare_multiprocess_metrics() -> None:
     """Workers count into files in PROMETHEUS_MULTIPROC_DIR so a scrape of any one adds up all (portal/metrics.py).
     The folder must start empty: a given one is emptied, otherwise a fresh temporary one is made."""
     import tempfile
-    from pathlib import Path
 
     from portal.metrics import MULTIPROC_ENV
 
@@ -261,6 +261,33 @@ def worker(mailer: object, concurrency: int) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+@main.command("backup")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(archive: Path) -> None:
+    """Write the database (pg_dump or SQLite's backup) and every photo into one archive with a manifest."""
+    from portal import backup
+
+    settings = Settings.from_env()
+    try:
+        backup.backup(settings.database_url, settings.photo_store, archive, _echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Restore over a database that has accounts or users (replaces them).")
+def restore_command(archive: Path, force: bool) -> None:
+    """Restore a `portal backup` archive into DATABASE_URL (empty, at the same migration head) and PHOTO_STORE."""
+    from portal import backup
+
+    settings = Settings.from_env()
+    try:
+        backup.restore(settings.database_url, settings.photo_store, archive, force=force, echo=_echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 # Each side adds its jobs (bill-run, draft-run, cutoff-list...) as click commands in `portal/<side>/commands.py`,
