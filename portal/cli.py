@@ -290,6 +290,48 @@ def restore_command(archive: Path, force: bool) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
+@main.command()
+@click.option("--days", type=click.IntRange(1, 366), default=31, show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="The first simulated day (default: tomorrow).")
+@click.option("--seed-premises", type=int, default=300, show_default=True, help="Seed a city of this size when empty.")
+@click.option("--yes", is_flag=True, help="Outside demo mode: yes, write a simulated month into DATABASE_URL.")
+@click.pass_obj
+def simulate(mailer: object, days: int, start: dt.datetime | None, seed_premises: int, yes: bool) -> None:
+    """Run the job schedule over simulated days on a seeded city; check every job ran on its business days and
+    nothing was charged or sent twice (exit 1 when not). It writes: use a scratch database."""
+    from zoneinfo import ZoneInfo
+
+    from portal.accounts.messages import Mailer
+    from portal.accounts.policy import current_policy
+    from portal.db import make_engine, make_sessionmaker
+    from portal.jobs import catalog
+    from portal.jobs import simulate as simulation
+    from portal.jobs.engine import Env
+
+    settings = Settings.from_env()
+    if not settings.demo and not yes:
+        raise click.ClickException("simulate writes a month of jobs into DATABASE_URL: use a scratch database, --yes")
+    first = start.date() if start else dt.datetime.now(ZoneInfo(settings.timezone)).date() + dt.timedelta(days=1)
+    asyncio.run(_seed(settings, seed_premises, 42, force=False))
+
+    async def run() -> simulation.Report:
+        engine = make_engine(settings.database_url)
+        try:
+            env = Env(make_sessionmaker(engine), settings, current_policy(), cast("Mailer", mailer), catalog.bodies())
+            return await simulation.simulate(env, first, days, _echo)
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in report.lines():
+        _echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
 # Each side adds its jobs (bill-run, draft-run, cutoff-list...) as click commands in `portal/<side>/commands.py`,
 # listed in that module's COMMANDS; they appear here as `portal <name>`.
 SIDE_COMMANDS = (
