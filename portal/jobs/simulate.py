@@ -71,7 +71,7 @@ async def _tick_through(
     while now <= last:
         for item in await engine.owed(env, now):
             done = await engine.execute(env, item.job, item.day, item.trigger, "job:simulate")
-            outcomes[done.outcome if done.claimed else "not claimed"] += 1
+            outcomes[(done.outcome or "?") if done.claimed else "not claimed"] += 1
             if done.claimed and done.outcome == runs.FAILED:
                 echo(f"  {item.job} for {item.day.isoformat()} failed: {done.error}")
         ticks += 1
