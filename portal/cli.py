@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import cast
 
 import click
@@ -106,7 +107,6 @@ def _prepare_multiprocess_metrics() -> None:
     """Workers count into files in PROMETHEUS_MULTIPROC_DIR so a scrape of any one adds up all (portal/metrics.py).
     The folder must start empty: a given one is emptied, otherwise a fresh temporary one is made."""
     import tempfile
-    from pathlib import Path
 
     from portal.metrics import MULTIPROC_ENV
 
@@ -269,6 +269,75 @@ def worker(mailer: object, concurrency: int) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+@main.command("backup")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(archive: Path) -> None:
+    """Write the database (pg_dump or SQLite's backup) and every photo into one archive with a manifest."""
+    from portal import backup
+
+    settings = Settings.from_env()
+    try:
+        backup.backup(settings.database_url, settings.photo_store, archive, _echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Restore over a database that has accounts or users (replaces them).")
+def restore_command(archive: Path, force: bool) -> None:
+    """Restore a `portal backup` archive into DATABASE_URL (empty, at the same migration head) and PHOTO_STORE."""
+    from portal import backup
+
+    settings = Settings.from_env()
+    try:
+        backup.restore(settings.database_url, settings.photo_store, archive, force=force, echo=_echo)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(1, 366), default=31, show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="The first simulated day (default: tomorrow).")
+@click.option("--seed-premises", type=int, default=300, show_default=True, help="Seed a city of this size when empty.")
+@click.option("--yes", is_flag=True, help="Outside demo mode: yes, write a simulated month into DATABASE_URL.")
+@click.pass_obj
+def simulate(mailer: object, days: int, start: dt.datetime | None, seed_premises: int, yes: bool) -> None:
+    """Run the job schedule over simulated days on a seeded city; check every job ran on its business days and
+    nothing was charged or sent twice (exit 1 when not). It writes: use a scratch database."""
+    from zoneinfo import ZoneInfo
+
+    from portal.accounts.messages import Mailer
+    from portal.accounts.policy import current_policy
+    from portal.db import make_engine, make_sessionmaker
+    from portal.jobs import catalog
+    from portal.jobs import simulate as simulation
+    from portal.jobs.engine import Env
+
+    settings = Settings.from_env()
+    if not settings.demo and not yes:
+        raise click.ClickException("simulate writes a month of jobs into DATABASE_URL: use a scratch database, --yes")
+    first = start.date() if start else dt.datetime.now(ZoneInfo(settings.timezone)).date() + dt.timedelta(days=1)
+    asyncio.run(_seed(settings, seed_premises, 42, force=False))
+
+    async def run() -> simulation.Report:
+        engine = make_engine(settings.database_url)
+        try:
+            env = Env(make_sessionmaker(engine), settings, current_policy(), cast("Mailer", mailer), catalog.bodies())
+            return await simulation.simulate(env, first, days, _echo)
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in report.lines():
+        _echo(line)
+    if not report.ok:
+        sys.exit(1)
 
 
 # Each side adds its jobs (bill-run, draft-run, cutoff-list...) as click commands in `portal/<side>/commands.py`,

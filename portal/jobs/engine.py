@@ -9,10 +9,12 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -113,6 +115,7 @@ async def execute(
     beat = asyncio.create_task(_heartbeat(env.maker, run_id, ctx))
     outcome, counts, error = runs.OK, {}, None
     try:
+        await _test_hold(ctx)
         counts = dict(await env.bodies[job.kind](ctx))
     except JobSkipped as exc:
         outcome, error = runs.SKIPPED, str(exc)
@@ -131,6 +134,19 @@ async def execute(
             await _tell_admins(session, env, name, day, error or "")
     log.info("job %s for %s: %s %s", name, day, outcome, counts)
     return Outcome(True, run_id, outcome, counts, error)
+
+
+async def _test_hold(ctx: JobContext) -> None:
+    """Test-only: with PORTAL_TEST_JOB_HOLD=<folder>, a run of job J waits while <folder>/J exists (heartbeat on), so
+    the several-machines test can SIGKILL a worker mid-run. Unset in production: one environment lookup."""
+    folder = os.environ.get("PORTAL_TEST_JOB_HOLD")
+    if not folder:
+        return
+    hold = Path(folder) / ctx.job.name
+    if hold.exists():
+        ctx.progress(f"held for a test (pid {os.getpid()})")
+    while hold.exists():  # noqa: ASYNC110 - a file another process removes, not an event of ours
+        await asyncio.sleep(0.2)
 
 
 async def _heartbeat(maker: async_sessionmaker[AsyncSession], run_id: int, ctx: JobContext) -> None:

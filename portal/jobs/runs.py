@@ -8,6 +8,7 @@ be taken again by one conditional UPDATE, which only one of several racing claim
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -25,7 +26,8 @@ RETRY_AFTER = dt.timedelta(minutes=10)
 # A running claim without progress for this long belongs to a process that died (SIGKILL, power): it may be retaken.
 # Jobs write a heartbeat every few seconds while they run, and every step they take is keyed (design.md, section 6),
 # so a retaken run finishes the work without doing any twice.
-STALE_AFTER = dt.timedelta(minutes=15)
+# PORTAL_JOB_STALE_SECONDS shortens it for the several-machines test (tests/integration/test_machines.py).
+STALE_AFTER = dt.timedelta(seconds=float(os.environ.get("PORTAL_JOB_STALE_SECONDS") or 15 * 60))
 
 
 def _insert(session: AsyncSession) -> Any:
