@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.i18n import format_date
+from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 
 from . import arrears
@@ -168,16 +168,12 @@ def exclusions(policy: Policy, facts: AccountFacts, day: dt.date) -> tuple[Exclu
                 "too_small",
                 _(
                     "Past due %(amount)s, under the %(minimum)s cut-off minimum",
-                    amount=_money(facts.past_due_cents),
-                    minimum=_money(cutoff_minimum_cents(policy)),
+                    amount=format_money(facts.past_due_cents),
+                    minimum=format_money(cutoff_minimum_cents(policy)),
                 ),
             )
         )
     return tuple(found)
-
-
-def _money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 async def exclusion_facts(session: AsyncSession, account_ids: Iterable[int], day: dt.date) -> dict[int, AccountFacts]:

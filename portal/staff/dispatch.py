@@ -196,9 +196,41 @@ async def _technician(session: AsyncSession, technician_id: int | None) -> User:
     return technician
 
 
+@dataclass(frozen=True)
+class Assigned:
+    orders: list[WorkOrder]
+    held: list[tuple[WorkOrder, str]]  # disconnect orders left unassigned: the rule excludes their account (why)
+
+
+async def _assign_all(
+    session: AsyncSession, actor: Actor, policy: Policy, today: dt.date, found: list[WorkOrder], technician: User
+) -> Assigned:
+    """Assign each order, except an open disconnect the cut-off rule excludes today (and dispatch has not
+    overridden): no bulk action sends a technician to cut off a held account."""
+    disconnects = [
+        o
+        for o in found
+        if o.kind == WorkOrderKind.DISCONNECT and o.account_id is not None and not workorders.hold_overridden(o)
+    ]
+    excluded = await holds.excluded(session, policy, [o.account_id for o in disconnects if o.account_id], today)
+    done, held = [], []
+    for order in sorted(found, key=lambda o: o.id):
+        if order in disconnects and order.account_id in excluded:
+            held.append((order, "; ".join(e.reason for e in excluded[order.account_id])))
+            continue
+        await workorders.assign(session, actor, order, technician)
+        done.append(order)
+    return Assigned(done, held)
+
+
 async def assign_many(
-    session: AsyncSession, actor: Actor, order_ids: list[int], technician_id: int | None
-) -> list[WorkOrder]:
+    session: AsyncSession,
+    actor: Actor,
+    order_ids: list[int],
+    technician_id: int | None,
+    policy: Policy,
+    today: dt.date,
+) -> Assigned:
     """Assign every selected open order to one technician, each audited; any order that is not an open order
     (unknown, closed) refuses the whole selection, so nothing changes."""
     technician = await _technician(session, technician_id)
@@ -215,12 +247,12 @@ async def assign_many(
             _("Some of the selected orders are not open orders any more: reload the page and select again."),
             field="order_id",
         )
-    for order in sorted(found, key=lambda o: o.id):
-        await workorders.assign(session, actor, order, technician)
-    return found
+    return await _assign_all(session, actor, policy, today, found, technician)
 
 
-async def assign_route(session: AsyncSession, actor: Actor, route: str, technician_id: int | None) -> list[WorkOrder]:
+async def assign_route(
+    session: AsyncSession, actor: Actor, route: str, technician_id: int | None, policy: Policy, today: dt.date
+) -> Assigned:
     """Assign every open, unassigned order on the route to one technician, each audited."""
     technician = await _technician(session, technician_id)
     if route not in await field_routes.codes(session):
@@ -237,9 +269,7 @@ async def assign_route(session: AsyncSession, actor: Actor, route: str, technici
             .order_by(WorkOrder.id)
         )
     )
-    for order in found:
-        await workorders.assign(session, actor, order, technician)
-    return found
+    return await _assign_all(session, actor, policy, today, found, technician)
 
 
 async def set_route_owner(session: AsyncSession, actor: Actor, code: str, technician_id: int | None) -> RouteRow:

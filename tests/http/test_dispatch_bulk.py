@@ -116,3 +116,29 @@ async def test_an_open_disconnect_against_a_held_account_is_flagged_and_counted(
     assert "1 disconnect order conflicts with the cut-off rule" in page
     row = page.split(f'data-order-row="{held.id}"')[1].split("</tr>")[0]
     assert "Conflict:" in row and "Medical certificate until" in row
+
+
+async def test_bulk_assignment_leaves_a_disconnect_against_a_held_account_alone(
+    client, session, csr, technician
+) -> None:
+    (read,) = await _orders(session, 1, route="R05")
+    account = await factories.make_account(session, last_name="Held")
+    (await session.get(Premise, account.premise_id)).route = "R05"
+    (await session.get(Customer, account.customer_id)).medical_alert_until = TODAY + dt.timedelta(days=20)
+    held = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT, due_on=TODAY)
+    await session.commit()
+    await sign_in(client, session, csr)
+    response = await post_form(
+        client,
+        "/staff/dispatch/orders/assign",
+        {"order_id": [str(read.id), str(held.id)], "technician_id": str(technician.id)},
+    )
+    assert response.status_code == 303
+    assert await _assigned(session, [read, held]) == [technician.id, None]
+    page = (await client.get("/staff/dispatch")).text
+    assert "1 order assigned." in page
+    assert f"Disconnect order {held.id} was not assigned: the account is excluded (Medical certificate until" in page
+    by_route = await post_form(
+        client, "/staff/dispatch/routes/assign", {"route": "R05", "technician_id": str(technician.id)}
+    )
+    assert by_route.status_code == 303 and await _assigned(session, [held]) == [None]

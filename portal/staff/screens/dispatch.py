@@ -85,7 +85,9 @@ class DispatchController(Controller):
         return redirect_to("staff.dispatch")
 
     @post("/orders/assign", name="staff.dispatch.assign_many")
-    async def assign_many(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Redirect:
+    async def assign_many(
+        self, request: Request, db_session: DbSession, actor: CurrentActor, policy: CurrentPolicy, today: Today
+    ) -> Redirect:
         """The orders ticked on the list, to one technician: all or nothing, one flash saying how many."""
         form = await request.form()
         try:
@@ -94,37 +96,41 @@ class DispatchController(Controller):
                 ids = [params.parse_id(raw) for raw in form.getall("order_id", [])]
             except params.BadValue:
                 raise DomainError(_("Select orders from the list."), field="order_id") from None
-            assigned = await dispatch.assign_many(db_session, actor, ids, technician_id)
+            assigned = await dispatch.assign_many(db_session, actor, ids, technician_id, policy, today)
         except DomainError as refused:
             flash(request, refused.message, "error")
             return _back(form)
-        flash(request, ngettext("%(num)d order assigned.", "%(num)d orders assigned.", len(assigned)), "success")
+        flash(request, ngettext("%(num)d order assigned.", "%(num)d orders assigned.", len(assigned.orders)), "success")
+        _flash_held(request, assigned)
         return _back(form)
 
     @post("/routes/assign", name="staff.dispatch.assign_route")
-    async def assign_route(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Redirect:
+    async def assign_route(
+        self, request: Request, db_session: DbSession, actor: CurrentActor, policy: CurrentPolicy, today: Today
+    ) -> Redirect:
         """Every unassigned open order on a route, to one technician."""
         form = await request.form()
         route = str(form.get("route", ""))[:64]
         try:
             technician_id = parse_technician(str(form.get("technician_id", "")))
-            assigned = await dispatch.assign_route(db_session, actor, route, technician_id)
+            assigned = await dispatch.assign_route(db_session, actor, route, technician_id, policy, today)
         except DomainError as refused:
             flash(request, refused.message, "error")
             return _back(form)
-        if assigned:
+        if assigned.orders:
             flash(
                 request,
                 ngettext(
                     "%(num)d order on route %(route)s assigned.",
                     "%(num)d orders on route %(route)s assigned.",
-                    len(assigned),
+                    len(assigned.orders),
                     route=route,
                 ),
                 "success",
             )
-        else:
+        elif not assigned.held:
             flash(request, _("Route %(route)s has no unassigned open orders.", route=route), "info")
+        _flash_held(request, assigned)
         return _back(form)
 
     @post("/routes/owner", name="staff.dispatch.route_owner")
@@ -186,3 +192,13 @@ def _back(form: Any) -> Redirect:
     """Back to the list as it was filtered (the bulk forms carry the filters as `back_*` fields)."""
     query = {name: str(form.get(f"back_{name}", ""))[:64] for name in _FILTERS}
     return redirect_to("staff.dispatch", query={k: v for k, v in query.items() if v})
+
+
+def _flash_held(request: Request, assigned: dispatch.Assigned) -> None:
+    """Say which disconnect orders a bulk assignment left alone, and why (the rule excludes their account today)."""
+    for order, why in assigned.held:
+        flash(
+            request,
+            _("Disconnect order %(id)s was not assigned: the account is excluded (%(why)s).", id=order.id, why=why),
+            "warning",
+        )
