@@ -166,6 +166,19 @@ async def exclusion_started(
     return cancelled
 
 
+async def cancel_if_excluded(
+    session: AsyncSession, actor: Actor, account_ids: Iterable[int], day: dt.date, policy: Policy | None = None
+) -> list[int]:
+    """After a change that may take accounts out of cut-off without being an exclusion of its own (an adjustment
+    credit, a deposit applied to the balance): the accounts the rule now excludes on `day` have their open
+    disconnect orders cancelled with the rule's reasons. The ids of the orders cancelled."""
+    found = await holds.excluded(session, policy or current_policy(), sorted(set(account_ids)), day)
+    cancelled: list[int] = []
+    for account_id, reasons in found.items():
+        cancelled += await exclusion_started(session, actor, [account_id], "; ".join(e.reason for e in reasons))
+    return cancelled
+
+
 async def override_hold(session: AsyncSession, actor: Actor, order: WorkOrder, reason: str) -> WorkOrder:
     """Dispatch lets a held disconnect go ahead (the hold is wrong or has lapsed), with its reason audited: the one
     way past a hold, which the technician's phone cannot take."""

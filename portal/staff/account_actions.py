@@ -211,6 +211,8 @@ async def apply_deposit(session: AsyncSession, actor: Actor, account: Account, t
     deposit = await deposits.for_account(session, account.id)
     if deposit is None or deposit.status != DepositStatus.HELD or deposit.paid_cents <= 0:
         raise Conflict(_("There is no paid deposit to apply."))
-    return await deposits.apply_to_balance(
+    applied = await deposits.apply_to_balance(
         session, actor, deposit, today=today, memo=ledger_words.memo("deposit_balance")
     )
+    await workorders.cancel_if_excluded(session, actor, [account.id], today)  # the deposit may clear the arrears
+    return applied

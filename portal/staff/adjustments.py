@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import approval, audit, ledger, ledger_words, service_state
+from portal.accounts import approval, audit, ledger, ledger_words, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -396,6 +396,7 @@ async def _post(session: AsyncSession, actor: Actor, adjustment: Adjustment, tod
     adjustment.status = AdjustmentStatus.POSTED
     await session.flush()
     await service_state.close_settled(session, actor, [adjustment.account_id], today=today)
+    await workorders.cancel_if_excluded(session, actor, [adjustment.account_id], today)  # a credit may clear arrears
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from portal.accounts.models import (
     AuditEvent,
     Bill,
     Customer,
+    Deposit,
+    DepositStatus,
     ExtensionStatus,
     LedgerKind,
     WorkOrder,
@@ -180,3 +182,27 @@ async def test_the_day_of_recheck_records_the_accounts_own_reason_not_the_days(s
     assert await cutoff.recheck(session, JOB, POLICY, friday, TZ) == [order.id]
     reason = await cancelled_with(session, order)
     assert reason == "Cancelled at the day-of recheck: Medical certificate until Dec 29, 2026"
+
+
+async def test_a_deposit_applied_to_the_balance_cancels_the_disconnect_it_makes_unneeded(session) -> None:
+    account, order = await with_disconnect(session)
+    session.add(
+        Deposit(
+            account_id=account.id,
+            required_cents=10_000,
+            rule="test",
+            reason="test",
+            status=DepositStatus.HELD,
+            paid_cents=10_000,
+        )
+    )
+    await session.flush()
+    assert await account_actions.apply_deposit(session, JOB, account, TODAY) == 10_000
+    assert "Nothing past due" in await cancelled_with(session, order)
+
+
+async def test_a_change_that_leaves_the_account_owing_cancels_nothing(session) -> None:
+    account, order = await with_disconnect(session)
+    assert await workorders.cancel_if_excluded(session, JOB, [account.id], TODAY, POLICY) == []
+    await session.refresh(order)
+    assert order.status in workorders.OPEN_STATUSES
