@@ -46,7 +46,7 @@ async def test_cutoff_notices_are_previewed_then_sent_on_confirm(
         # The preview: how many, by which channel, and the list; nothing is sent yet.
         await expect(page.get_by_role("heading", level=1)).to_contain_text("check before you confirm")
         await expect(page.locator("#plan-summary")).to_have_text(
-            "1 cut-off notice will be sent: 1 by email, 0 by letter to print and mail."
+            "1 cut-off notice will be sent: 1 by email, 0 by text message, 0 by letter to print and mail."
         )
         row = page.get_by_role("row").filter(has_text=numbers.display(resident.account.number))
         await expect(row).to_contain_text("By email")

@@ -150,7 +150,10 @@ async def test_notices_are_emailed_once_and_a_courtesy_call_is_recorded(client, 
     await session.commit()
     await sign_in(client, session, csr)
     preview, done = await confirmed(client, "/staff/cutoff/notices")
-    assert "1 cut-off notice will be sent: 1 by email, 0 by letter" in preview and account.number in preview
+    assert (
+        "1 cut-off notice will be sent: 1 by email, 0 by text message, 0 by letter" in preview
+        and account.number in preview
+    )
     assert "1 cut-off notice sent." in (await client.get(done.headers["location"])).text
     again = await client.get("/staff/cutoff/notices")
     assert "Nothing to do" in again.text
@@ -213,7 +216,7 @@ async def test_a_customer_without_email_gets_a_printable_letter_in_their_languag
     await session.commit()
     await sign_in(client, session, csr)
     preview, _done = await confirmed(client, "/staff/cutoff/notices")
-    assert "2 cut-off notices will be sent: 0 by email, 2 by letter" in preview
+    assert "2 cut-off notices will be sent: 0 by email, 0 by text message, 2 by letter" in preview
     await session.commit()
     contacts = {c.account_id: c for c in await session.scalars(select(CollectionContact))}
     assert {c.outcome for c in contacts.values()} == {"letter"}

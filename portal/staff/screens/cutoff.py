@@ -133,10 +133,13 @@ class CutoffController(Controller):
     ) -> Template:
         plan = cutoff.notice_plan(policy, await cutoff.build(db_session, policy, today, settings.timezone))
         summary = ngettext(
-            "%(num)d cut-off notice will be sent: %(email)d by email, %(letter)d by letter to print and mail.",
-            "%(num)d cut-off notices will be sent: %(email)d by email, %(letter)d by letter to print and mail.",
+            "%(num)d cut-off notice will be sent: %(email)d by email, %(text)d by text message, %(letter)d by letter "
+            "to print and mail.",
+            "%(num)d cut-off notices will be sent: %(email)d by email, %(text)d by text message, %(letter)d by letter "
+            "to print and mail.",
             len(plan.items),
             email=plan.count("email"),
+            text=plan.count("sms"),
             letter=plan.count("letter"),
         )
         return _preview(plan, "staff.cutoff.notices", rules.notice_cutoff_on(policy, today), None, summary)
