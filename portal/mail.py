@@ -335,9 +335,9 @@ def unsubscribe_token(settings: Settings, message_id: int) -> str:
 def unsubscribe_message_id(settings: Settings, token: str) -> int | None:
     """The message a token was made for, or None when it is not one of ours."""
     head, _dot, _mac = token.partition(".")
-    if not head.isdigit() or len(head) > 18:
+    if not token.isascii() or not head.isdigit() or len(head) > 18:  # "²" is a digit to isdigit(), not to int()
         return None
-    return int(head) if hmac.compare_digest(unsubscribe_token(settings, int(head)), token) else None
+    return int(head) if hmac.compare_digest(unsubscribe_token(settings, int(head)).encode(), token.encode()) else None
 
 
 def unsubscribe_url(settings: Settings, message_id: int) -> str:

@@ -133,7 +133,9 @@ def _lines(reader: csv.DictReader, read: list[int]) -> tuple[list[Line], list[Ba
             bad.append(BadLine(index, _("The scan line and the account number name different accounts.")))
             continue
         try:
-            cents = scanned.amount_cents if scanned and not get("amount") else _cents(get("amount"))
+            # What the check paid, always from the amount column: the stub's amount due is what was asked, and a
+            # partial payment posted as paid in full would be wrong money.
+            cents = _cents(get("amount"))
         except params.BadValue:
             bad.append(
                 BadLine(

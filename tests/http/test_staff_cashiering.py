@@ -317,7 +317,7 @@ async def test_a_lockbox_file_of_scan_lines_posts_to_the_stubs_accounts(client, 
     await sign_in(client, session, csr)
     line = scanline.make(resident.account.number, 6_425)
     misread = line[:12] + ("1" if line[12] != "1" else "2") + line[13:]
-    content = f"scan_line,amount,paid_on,item_id\n{line},,2026-11-20,S1\n{misread},,2026-11-20,S2\n".encode()
+    content = f"scan_line,amount,paid_on,item_id\n{line},64.25,2026-11-20,S1\n{misread},64.25,2026-11-20,S2\n".encode()
     await client.get("/staff/lockbox")
     response = await client.post(
         "/staff/lockbox",

@@ -18,10 +18,11 @@ def _csv(*rows: str, header: str = "scan_line,amount,paid_on,item_id") -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode()
 
 
-def test_the_scan_line_names_the_account_and_its_amount_due_is_the_payment_when_none_is_given() -> None:
+def test_the_scan_line_names_the_account_and_the_amount_column_is_what_was_paid() -> None:
+    # A blank amount is refused: the stub's amount due is what was asked, not what the check paid.
     good, bad = lockbox.parse(_csv(f"{LINE},,2026-07-10,A1", f"{LINE},50.00,2026-07-10,A2"))
-    assert bad == []
-    assert [(line.account_number, line.amount_cents) for line in good] == [(NUMBER, 8_450), (NUMBER, 5_000)]
+    assert [b.line for b in bad] == [2]
+    assert [(line.account_number, line.amount_cents) for line in good] == [(NUMBER, 5_000)]
 
 
 def test_a_wrong_check_digit_is_refused_with_the_reason() -> None:
@@ -40,8 +41,8 @@ def test_a_wrong_check_digit_is_refused_with_the_reason() -> None:
 def test_a_scan_line_and_an_account_number_that_disagree_are_refused() -> None:
     good, bad = lockbox.parse(
         _csv(
-            f"{LINE},{OTHER},,2026-07-10",
-            f"{LINE},{NUMBER},,2026-07-10",
+            f"{LINE},{OTHER},84.50,2026-07-10",
+            f"{LINE},{NUMBER},84.50,2026-07-10",
             header="scan_line,account_number,amount,paid_on",
         )
     )

@@ -77,3 +77,13 @@ def test_a_twilio_signature_is_checked_over_the_url_and_the_fields() -> None:
     assert sms.signature_ok(settings, "https://portal.test/sms/inbound", params, good)
     assert not sms.signature_ok(settings, "https://portal.test/sms/inbound", {**params, "Body": "START"}, good)
     assert not sms.signature_ok(settings, "https://portal.test/sms/inbound", params, None)
+
+
+@pytest.mark.parametrize("token", ["².abc", "١.abc", "1.é", "", ".", "12", "99999999999999999999.x"])
+def test_a_token_that_is_not_ours_names_no_message_and_never_raises(token: str) -> None:
+    from portal.settings import Settings
+
+    settings = Settings(secret_key="k" * 40)
+    assert mail.unsubscribe_message_id(settings, token) is None
+    good = mail.unsubscribe_token(settings, 12)
+    assert mail.unsubscribe_message_id(settings, good) == 12
