@@ -438,6 +438,23 @@ async def _claim(
     return claimed
 
 
+async def _renew(maker: async_sessionmaker[AsyncSession], claimed: MailMessage) -> bool:
+    """Just before its send, a claimed message's lease starts again from now, if the claim is still this sender's
+    (same attempt, still queued): a slow batch never lets a message be retaken while it is being sent."""
+    async with maker() as session, session.begin():
+        renewed = await session.execute(
+            update(MailMessage)
+            .where(
+                MailMessage.id == claimed.id,
+                MailMessage.status == "queued",
+                MailMessage.attempts == claimed.attempts,
+            )
+            .values(next_attempt_at=utcnow() + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+    return getattr(renewed, "rowcount", 0) == 1
+
+
 async def deliver_pending(
     maker: async_sessionmaker[AsyncSession], settings: Settings, limit: int = 50, now: dt.datetime | None = None
 ) -> int:
@@ -448,6 +465,8 @@ async def deliver_pending(
     now = now or utcnow()
     sent = 0
     for claimed in await _claim(maker, channels, now, limit):
+        if not await _renew(maker, claimed):
+            continue  # the batch's lease ran out before this message's turn and another sender took it
         try:
             status, provider_id = await _send(settings, claimed, now)
         except Refused as exc:
@@ -467,8 +486,8 @@ async def deliver_pending(
             sent += 1
         async with maker() as session, session.begin():
             message = await session.get(MailMessage, claimed.id)
-            if message is None:
-                continue
+            if message is None or message.attempts != claimed.attempts:
+                continue  # no longer ours to record (retaken after a lost lease): its new holder records it
             new_status, given_id, error = outcome
             if new_status == "retry":
                 message.error = (error or "")[:500]

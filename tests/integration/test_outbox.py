@@ -187,3 +187,18 @@ async def test_two_queueings_of_one_key_at_once_make_one_message(engine) -> None
         await second.commit()
         assert two.id == one.id
         assert await second.scalar(select(func.count()).select_from(MailMessage)) == 1
+
+
+async def test_a_message_retaken_after_its_lease_ran_out_is_sent_by_its_new_holder_only(session, engine) -> None:
+    """A slow batch: the first sender's lease on a message ran out before that message's turn and a second sender
+    took it. Just before sending, the first finds the claim is no longer its own and leaves the message."""
+    mail.queue(session, "late@example.com", "Hi", "Hi.")
+    await session.commit()
+    maker, start = make_sessionmaker(engine), mail.utcnow()
+    (first,) = await mail._claim(maker, ["email"], start, 50)
+    (second,) = await mail._claim(maker, ["email"], start + mail.LEASE + dt.timedelta(seconds=1), 50)
+    assert (first.attempts, second.attempts) == (1, 2)
+    assert not await mail._renew(maker, first)
+    assert await mail._renew(maker, second)
+    # and the renewed lease keeps a third sender away while the second one sends
+    assert await mail._claim(maker, ["email"], mail.utcnow() + dt.timedelta(seconds=1), 50) == []
