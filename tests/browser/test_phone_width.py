@@ -1,0 +1,51 @@
+"""Every page of each role's menu fits a 390 px phone: nothing widens the page past the screen (a wide table scrolls in
+its own region). Found by hand once: dispatch's visually hidden row labels escaped their scrolling table and made the
+whole page 563 px wide, so the test fills the lists (orders on a route, an unassigned one) before measuring."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portal.accounts.models import WorkOrderKind
+from tests import factories
+from tests.browser.conftest import PHONE
+from tests.browser.flows import sign_in_by_request
+from tests.field_world import make_field_order
+
+WIDTH = PHONE["viewport"]["width"]
+MENU_LINKS = "nav.site-nav a[href^='/']"
+
+MEASURE = """() => ({width: document.documentElement.scrollWidth,
+  wide: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1
+    && !e.closest('.table-wrap')).slice(0, 5).map(e => e.tagName + '.' + e.className)})"""
+
+
+@pytest.mark.parametrize("who", ["resident", "technician", "supervisor"])
+async def test_every_menu_page_fits_a_phone(browser, live_server, session, resident, technician, supervisor, who):
+    await make_field_order(session, technician, account=resident.account)
+    await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
+    await factories.make_order(session, resident.account, kind=WorkOrderKind.LEAK_CHECK)  # unassigned
+    await session.commit()
+    email = {"resident": resident.user.email, "technician": technician.email, "supervisor": supervisor.email}[who]
+    home = {"resident": "/my", "technician": "/field", "supervisor": "/staff"}[who]
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
+    try:
+        await sign_in_by_request(context, session, email)
+        page = await context.new_page()
+        await page.goto(home)
+        paths = [home]
+        for href in await page.locator(MENU_LINKS).evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+            if href not in paths and not re.match(r"^/(lang|signout)", href):
+                paths.append(href)
+        if who == "supervisor":
+            paths.append("/staff/dispatch")
+        assert len(paths) >= 2, paths  # the home and at least one menu page
+        for path in paths:
+            answer = await page.goto(path)
+            assert answer is not None and answer.status == 200, path
+            measured = await page.evaluate(MEASURE)
+            assert measured["width"] <= WIDTH, (path, measured)
+    finally:
+        await context.close()
