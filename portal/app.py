@@ -13,10 +13,8 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlche
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import CacheControlHeader
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
-from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
@@ -29,7 +27,7 @@ from portal.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.sms_routes import ROUTES as SMS_ROUTES
 from portal.staff.screens import ROUTES as STAFF_ROUTES
-from portal.web import deps, errors, observe, pages, params, photo_routes, templating
+from portal.web import deps, errors, observe, pages, params, photo_routes, static_files, templating
 from portal.web.assets import Assets
 from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies
 from portal.web.kiosk import KioskMiddleware
@@ -77,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         samesite="lax",
         secure=settings.secure_cookies,
         max_age=settings.session_max_age,
-        exclude=["/static", "/sw.js", "/manifest.webmanifest", *observe.PROBE_PATHS],
+        exclude=["/sw.js", "/manifest.webmanifest", *observe.PROBE_PATHS],
     )
     stripe_origins = [o for o in {_origin(settings.stripe_js_url)} if o]
     csp = content_security_policy(
@@ -103,12 +101,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *STAFF_ROUTES,
         *observe.ROUTES,
         *photo_routes.ROUTES,
-        create_static_files_router(
-            path="/static",
-            directories=[assets.root],
-            cache_control=CacheControlHeader(max_age=31536000, public=True),
-            include_in_schema=False,
-        ),
     ]
     if settings.demo:
         # Demo code is imported in demo mode only: production never loads it (tests/unit/test_layers.py).
@@ -166,7 +158,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(
                 IdentityMiddleware,
                 exclude=[
-                    "^/static/",
                     "^/sw.js",
                     "^/manifest.webmanifest",
                     *(f"^{path}" for path in observe.PROBE_PATHS),
@@ -188,4 +179,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.sessionmaker = sessionmaker
     app.state.engine = engine
     observe.install(app, settings.trusted_proxies)  # request ids, request log lines and metrics
+    # Assets in front of everything: read and compressed once, no session, cookie or CSP (portal/web/static_files.py)
+    app.asgi_handler = static_files.StaticFirst(static_files.StaticApp(assets), app.asgi_handler)
     return app

@@ -24,11 +24,19 @@ class Assets:
                 found[path.relative_to(self.root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
         return found
 
-    def url(self, name: str) -> str:
+    def hashed_name(self, name: str) -> str:
+        """`css/app.css` -> `css/app.3f2a1b9c0d.css`: the hash in the file's name, so every cache (a proxy's too,
+        which may ignore a query string) keeps each version apart."""
         digest = self.hashes.get(name)
         if digest is None:
             raise KeyError(f"no static asset {name!r}")
-        return f"/static/{name}?v={digest}"
+        folder, _, file = name.rpartition("/")
+        stem, dot, suffix = file.rpartition(".")
+        hashed = f"{stem}.{digest}.{suffix}" if dot else f"{file}.{digest}"
+        return f"{folder}/{hashed}" if folder else hashed
+
+    def url(self, name: str) -> str:
+        return f"/static/{self.hashed_name(name)}"
 
     @cached_property
     def version(self) -> str:

@@ -84,11 +84,11 @@ def content_security_policy(extra_script: list[str], extra_frame: list[str], ext
     )
 
 
-STATIC_PREFIXES = ("/static/",)  # content-hashed assets: their own long Cache-Control, never personal
+STATIC_PREFIX = "/static/"
 
 
 class SecurityHeaders:
-    """A before-send hook, so every response carries the headers: routed pages, static files, and the 404 or 405
+    """A before-send hook, so every response but an asset's carries the headers: routed pages and the 404 or 405
     the router answers before any middleware runs. The CSP applies to HTML documents only. A response nobody marked
     cacheable, and anything answered to a signed-in person, is `no-store`: no browser or proxy keeps a copy of a
     bill, a balance or a Stripe client secret. The one exception is a response that marked itself `private` (a
@@ -109,6 +109,8 @@ class SecurityHeaders:
     async def __call__(self, message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start" or scope.get("type") != "http":
             return
+        if str(scope.get("path", "")).startswith(STATIC_PREFIX):
+            return  # an asset carries its own few headers (portal/web/static_files.py)
         headers = MutableScopeHeaders.from_message(message)
         for name, value in self.headers.items():
             if name not in headers:
@@ -117,10 +119,9 @@ class SecurityHeaders:
             headers["Content-Security-Policy"] = self.csp
         if headers.get("Vary") is None:
             headers["Vary"] = "Cookie, Accept-Language"
-        if not str(scope.get("path", "")).startswith(STATIC_PREFIXES):
-            signed_in = scope.get("user") is not None
-            cache = headers.get("Cache-Control") or ""
-            # A response to a signed-in person may be kept by that person's browser only if it says `private`
-            # itself (the photo route); anything else answered to them is no-store.
-            if not cache or (signed_in and not cache.startswith("private")):
-                headers["Cache-Control"] = "no-store"
+        signed_in = scope.get("user") is not None
+        cache = headers.get("Cache-Control") or ""
+        # A response to a signed-in person may be kept by that person's browser only if it says `private` itself
+        # (the photo route); anything else answered to them is no-store.
+        if not cache or (signed_in and not cache.startswith("private")):
+            headers["Cache-Control"] = "no-store"

@@ -287,8 +287,9 @@ function assetUrls() {
   const urls = new Set();
   const map = document.querySelector('script[type="importmap"]');
   if (map) {
-    for (const url of Object.values(JSON.parse(map.textContent).imports)) {
-      if (url.includes("/js/field/") || url.includes("/js/app.js") || url.includes("/js/csrf.js")) urls.add(url);
+    // Keys are the plain names (/static/js/app.js), values the hashed URLs to keep.
+    for (const [name, url] of Object.entries(JSON.parse(map.textContent).imports)) {
+      if (name.includes("/js/field/") || name.endsWith("/js/app.js") || name.endsWith("/js/csrf.js")) urls.add(url);
     }
   }
   for (const link of document.querySelectorAll('link[rel="stylesheet"], link[rel="icon"]')) urls.add(link.getAttribute("href"));
