@@ -1,0 +1,211 @@
+"""The cost of one request under load: `portal serve --workers 2` on PostgreSQL with the seeded city, driven by wrk.
+
+Prints, for 20 and 100 concurrent users: requests/s and p50/p95/p99 for /healthz, the resident home, a bill page,
+the field list and a staff search, each page's ratio to /healthz in the same run, and the load average before and
+after. Every page is fetched signed in as its role (cookies from a real code sign-in), so each request does the work
+a person's does: session, identity, CSRF, queries, template.
+
+    .venv/bin/python bench/load.py                          # seed a fresh city in portal_load, then measure
+    .venv/bin/python bench/load.py --reuse                  # the city already seeded: measure only
+    .venv/bin/python bench/load.py --reuse --code DIR       # serve another checkout's code (before and after)
+    .venv/bin/python bench/load.py --reuse --server granian # the same run on granian instead of uvicorn
+
+Needs wrk (Debian: apt-get install wrk). The load generator shares the machine's two cores with the server, as a
+proxy in front of it would."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import fresh_database  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/portal_load"
+RESIDENT = "maria.resident@example.com"
+TECHNICIAN = "tech1@riverton.example"
+CSR = "csr1@riverton.example"
+REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('\\n@@{"requests":%d,"seconds":%.3f,"errors":%d,"bad_status":%d,'
+    .. '"p50":%.2f,"p95":%.2f,"p99":%.2f}\\n', summary.requests, summary.duration / 1e6,
+    e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(url: str, port: int, code: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        SECRET_KEY=secrets.token_hex(32),
+        PUBLIC_URL=f"http://localhost:{port}",
+        SMTP_HOST="localhost",  # nothing is sent: no worker runs; sign-in codes wait in the outbox
+        PYTHONPATH=str(code),
+        LOG_LEVEL="WARNING",  # a request line per request would measure the terminal
+    )
+    env.pop("PORTAL_DEMO", None)
+    return env
+
+
+def start_server(kind: str, url: str, port: int, workers: int, code: Path) -> subprocess.Popen[bytes]:
+    env = server_env(url, port, code)
+    python = sys.executable
+    if kind == "uvicorn":
+        command = [python, "-c", "from portal.cli import main; main()", "serve", "--workers", str(workers)]
+        command += ["--port", str(port)]
+    else:
+        command = [python, "-m", "granian", "--interface", "asgi", "--factory", "--workers", str(workers)]
+        command += ["--port", str(port), "--no-ws", "portal.app:create_app"]
+    return subprocess.Popen(command, env=env, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient(base_url=base) as client:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise SystemExit(
+                    f"the server stopped: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+                )
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit("the server did not become ready in 60 s")
+
+
+async def cookies_for(base: str, url: str, email: str) -> str:
+    """A real sign-in by emailed code (read from the outbox table), as bench/sync.py does."""
+    import asyncpg
+
+    async with httpx.AsyncClient(base_url=base) as client:
+        await client.get("/signin")
+        token = client.cookies["csrftoken"]
+        sent = await client.post("/signin/code", data={"email": email, "_csrf_token": token})
+        assert sent.status_code in (302, 303), (sent.status_code, sent.text[:300])
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            body = await connection.fetchval(
+                "SELECT text_body FROM mail_message WHERE to_addr = $1 ORDER BY id DESC LIMIT 1", email
+            )
+        finally:
+            await connection.close()
+        code = re.search(r"\b(\d{6})\b", body).group(1)
+        answer = await client.post("/signin/code/verify", data={"email": email, "code": code, "_csrf_token": token})
+        assert answer.status_code in (302, 303), answer.text[:300]
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+async def targets(base: str, url: str) -> list[tuple[str, str, str | None]]:
+    """(label, path, cookie header) for each page measured."""
+    import asyncpg
+
+    resident, technician, csr = [await cookies_for(base, url, e) for e in (RESIDENT, TECHNICIAN, CSR)]
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        bill_id = await connection.fetchval(
+            "SELECT b.id FROM bill b JOIN user_account ua ON ua.account_id = b.account_id "
+            "JOIN app_user u ON u.id = ua.user_id WHERE u.email = $1 ORDER BY b.id DESC LIMIT 1",
+            RESIDENT,
+        )
+    finally:
+        await connection.close()
+    return [
+        ("/healthz", "/healthz", None),
+        ("resident home", "/my", resident),
+        ("bill page", f"/my/bills/{bill_id}", resident),
+        ("field list", "/field", technician),
+        ("staff search", "/staff/accounts?q=Oak", csr),
+    ]
+
+
+def run_wrk(base: str, path: str, cookie: str | None, users: int, seconds: int, script: str) -> dict[str, float]:
+    command = ["wrk", f"-t{min(2, users)}", f"-c{users}", f"-d{seconds}s", "--timeout", "10s", "-s", script]
+    command += ["-H", "Accept-Encoding: gzip, br"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*command, base + path], capture_output=True, text=True, check=True).stdout
+    found = json.loads(out.split("@@", 1)[1].strip())
+    found["rps"] = found["requests"] / found["seconds"]
+    return found
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--reuse", action="store_true", help="the database is seeded already")
+    parser.add_argument("--users", default="20,100", help="concurrent users, comma-separated")
+    parser.add_argument("--seconds", type=int, default=10, help="per page and user count")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose code is served")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    if not args.reuse:
+        print(f"Seeding a fresh city into {args.url} ...", flush=True)
+        await fresh_database(args.url)
+        env = {**os.environ, "DATABASE_URL": args.url}
+        seed = [sys.executable, "-c", "from portal.cli import main; main()", "seed"]
+        subprocess.run(seed, env=env, cwd=ROOT, check=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(args.server, args.url, port, args.workers, args.code.resolve())
+    try:
+        await wait_ready(base, server)
+        pages = await targets(base, args.url)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(REPORT)
+        print(f"{args.server}, --workers {args.workers}, code {args.code}, {args.seconds} s a page; load {loadavg()}")
+        print(f"{'page':<14} {'users':>5} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'x healthz':>9} bad")
+        for users in [int(u) for u in args.users.split(",")]:
+            health = 0.0
+            for label, path, cookie in pages:
+                run_wrk(base, path, cookie, users, 2, script.name)  # warm up: connections, caches, JIT-less paths
+                got = run_wrk(base, path, cookie, users, args.seconds, script.name)
+                health = got["rps"] if path == "/healthz" else health
+                ratio = got["rps"] / health if health else 0.0
+                print(
+                    f"{label:<14} {users:>5} {got['rps']:>8.0f} {got['p50']:>7.1f} {got['p95']:>7.1f} "
+                    f"{got['p99']:>7.1f} {ratio:>9.2f} {got['bad_status'] + got['errors']}",
+                    flush=True,
+                )
+        print(f"load after: {loadavg()}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
