@@ -26,6 +26,18 @@ async def linked_accounts(session: AsyncSession, user_id: int) -> list[Account]:
     return list(await session.scalars(query))
 
 
+async def linked_with_premises(session: AsyncSession, user_id: int) -> list[tuple[Account, Premise]]:
+    """The login's accounts with their premises, in one statement (the resident home's switcher and heading)."""
+    query = (
+        select(Account, Premise)
+        .join(UserAccount, UserAccount.account_id == Account.id)
+        .join(Premise, Premise.id == Account.premise_id)
+        .where(UserAccount.user_id == user_id)
+        .order_by(UserAccount.linked_at)
+    )
+    return [(account, premise) for account, premise in await session.execute(query)]
+
+
 async def account_for(session: AsyncSession, user_id: int, role: Role, number: str) -> Account:
     """The account with this number if this user may see it. Someone else's account answers exactly like a
     missing one, so a resident cannot learn which numbers exist."""

@@ -77,31 +77,31 @@ def allocate(
 async def arrears_many(
     session: AsyncSession, account_ids: list[int], on: dt.date, *, not_counted: Collection[LedgerKind] = ()
 ) -> dict[int, Arrears]:
-    """Arrears as of the end of `on` for many accounts in two queries (entries effective after `on` are ignored).
+    """Arrears as of the end of `on` for many accounts in one query (entries effective after `on` are ignored).
     Charges of the `not_counted` kinds are paid off in turn but never counted as unpaid (a late fee is never
     charged on a late fee)."""
     if not account_ids:
         return {}
-    due_on = func.coalesce(Bill.due_date, LedgerEntry.effective_on)
-    groups: list[Any] = [LedgerEntry.account_id, due_on]
+    # One statement: charges grouped by the day they fall due (and whether they count), credits summed apart.
+    is_charge = case((LedgerEntry.amount_cents > 0, 1), else_=0)
+    due_on = case((LedgerEntry.amount_cents > 0, func.coalesce(Bill.due_date, LedgerEntry.effective_on)), else_=None)
+    groups: list[Any] = [LedgerEntry.account_id, is_charge, due_on]
     if not_counted:
         groups.append(case((LedgerEntry.kind.in_(list(not_counted)), 0), else_=1))
-    charge_rows = await session.execute(
+    rows = await session.execute(
         select(*groups, func.sum(LedgerEntry.amount_cents))
         .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
-        .where(LedgerEntry.account_id.in_(account_ids), LedgerEntry.amount_cents > 0, LedgerEntry.effective_on <= on)
+        .where(LedgerEntry.account_id.in_(account_ids), LedgerEntry.amount_cents != 0, LedgerEntry.effective_on <= on)
         .group_by(*groups)
     )
-    credit_rows = await session.execute(
-        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
-        .where(LedgerEntry.account_id.in_(account_ids), LedgerEntry.amount_cents < 0, LedgerEntry.effective_on <= on)
-        .group_by(LedgerEntry.account_id)
-    )
     charges: dict[int, list[tuple[dt.date, int, bool]]] = defaultdict(list)
-    for row in charge_rows:
-        account_id, due, cents = row[0], row[1], row[-1]
-        charges[account_id].append((due, int(cents), bool(row[2]) if not_counted else True))
-    credits = {account_id: -int(cents) for account_id, cents in credit_rows}
+    credits: dict[int, int] = defaultdict(int)
+    for row in rows:
+        account_id, charge, due, cents = row[0], row[1], row[2], row[-1]
+        if charge:
+            charges[account_id].append((due, int(cents), bool(row[3]) if not_counted else True))
+        else:
+            credits[account_id] -= int(cents)
     return {a: allocate(charges.get(a, []), credits.get(a, 0), on) for a in account_ids}
 
 

@@ -26,15 +26,15 @@ class HomeController(Controller):
 
     @get("/", name="customer.home")
     async def home(self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy) -> Template:
-        accounts, current = await services.accounts_in_view(
-            db_session, request.user.id, request.session.get(SESSION_ACCOUNT)
-        )
-        if current is None:
+        linked = await access.linked_with_premises(db_session, request.user.id)
+        if not linked:
             return Template("customer/home.html", context={"accounts": [], "view": None, "premises": {}})
-        view = await services.home(db_session, policy, current, today, clock.now())
+        chosen = request.session.get(SESSION_ACCOUNT)
+        current, premise = next(((a, p) for a, p in linked if a.number == chosen), linked[0])
+        view = await services.home(db_session, policy, current, premise, today, clock.now())
         return Template(
             "customer/home.html",
-            context={"accounts": accounts, "view": view, "premises": await services.premises_of(db_session, accounts)},
+            context={"accounts": [a for a, _p in linked], "view": view, "premises": {p.id: p for _a, p in linked}},
         )
 
     @post("/accounts/switch", name="customer.switch")
