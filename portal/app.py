@@ -27,6 +27,7 @@ from portal.db import make_engine, make_sessionmaker
 from portal.field.screens import ROUTES as FIELD_ROUTES
 from portal.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
+from portal.mail_routes import ROUTES as MAIL_ROUTES
 from portal.sms_routes import ROUTES as SMS_ROUTES
 from portal.staff.screens import ROUTES as STAFF_ROUTES
 from portal.web import deps, errors, observe, pages, params, photo_routes, templating
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *FIELD_ROUTES,
         *PAYMENT_ROUTES,
         *SMS_ROUTES,
+        *MAIL_ROUTES,
         *STAFF_ROUTES,
         *observe.ROUTES,
         *photo_routes.ROUTES,

@@ -215,12 +215,14 @@ async def set_status(
 
 
 async def record_provider_status(
-    session: AsyncSession, provider_id: str, status: str, error: str | None = None
+    session: AsyncSession, provider_id: str, status: str, error: str | None = None, *, at: dt.datetime | None = None
 ) -> MailMessage | None:
-    """A provider's report on a message it was given (a Twilio status callback, a bounce): None when unknown."""
+    """A provider's report on a message it was given (a Twilio status callback, the mail relay's bounce webhook,
+    the status check of texts): None when unknown. `at` is when it happened, when the provider says so. The same
+    report twice changes nothing (statuses only move forward)."""
     message = await session.scalar(select(MailMessage).where(MailMessage.provider_id == provider_id))
     if message is not None:
-        await set_status(session, message, status, error=error)
+        await set_status(session, message, status, error=error, now=at)
     return message
 
 
