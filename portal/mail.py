@@ -514,6 +514,62 @@ async def run_sender(maker: async_sessionmaker[AsyncSession], settings: Settings
         await asyncio.sleep(interval)
 
 
+# ---- the status check of texts ------------------------------------------------------------------------------------
+
+# A text still "sent" this long after it went has probably lost its status callback (it can arrive before the sender
+# saved the SID, or not at all): the daily `text-status-check` job asks Twilio. Texts older than the window are left
+# alone: some carriers never report delivery, and asking about them every day would go on for ever.
+STATUS_CHECK_AFTER = dt.timedelta(minutes=30)
+STATUS_CHECK_WINDOW = dt.timedelta(days=7)
+
+
+async def check_text_statuses(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    now: dt.datetime | None = None,
+    *,
+    after: dt.timedelta = STATUS_CHECK_AFTER,
+    limit: int = 2000,
+) -> dict[str, int]:
+    """Ask Twilio for the status of each text sent at least `after` ago (within the window) and not final yet, and
+    record what it says as its callback would have. Safe to run again: a status already recorded changes nothing."""
+    now = now or utcnow()
+    async with maker() as session:
+        found = list(
+            await session.execute(
+                select(MailMessage.id, MailMessage.provider_id)
+                .where(
+                    MailMessage.channel == "sms",
+                    MailMessage.status == "sent",
+                    MailMessage.provider_id.is_not(None),
+                    MailMessage.sent_at <= now - after,
+                    MailMessage.sent_at > now - STATUS_CHECK_WINDOW,
+                )
+                .order_by(MailMessage.id)
+                .limit(limit)
+            )
+        )
+    counts = {"checked": 0, "recorded": 0, "unreachable": 0}
+    for message_id, sid in found:
+        try:
+            answer, code = await asyncio.to_thread(sms.fetch_status, settings, str(sid))
+        except sms.SendError as exc:
+            log.warning("outbox sms %s status check failed: %s", message_id, exc.message)
+            counts["unreachable"] += 1
+            continue
+        counts["checked"] += 1
+        status = sms.TWILIO_STATUS.get(answer)
+        if status is None:
+            continue  # still on its way
+        async with maker() as session, session.begin():
+            message = await session.get(MailMessage, message_id)
+            if message is not None and await set_status(
+                session, message, status, error=f"twilio error {code}" if code else None
+            ):
+                counts["recorded"] += 1
+    return counts
+
+
 # ---- reading ----------------------------------------------------------------------------------------------------
 
 
