@@ -25,9 +25,9 @@ from portal.auth.screens import ROUTES as AUTH_ROUTES
 from portal.customer.screens import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
 from portal.field.screens import ROUTES as FIELD_ROUTES
+from portal.mail_routes import ROUTES as MAIL_ROUTES
 from portal.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
-from portal.mail_routes import ROUTES as MAIL_ROUTES
 from portal.sms_routes import ROUTES as SMS_ROUTES
 from portal.staff.screens import ROUTES as STAFF_ROUTES
 from portal.web import deps, errors, observe, pages, params, photo_routes, templating
