@@ -215,12 +215,22 @@ async def set_status(
 
 
 async def record_provider_status(
-    session: AsyncSession, provider_id: str, status: str, error: str | None = None, *, at: dt.datetime | None = None
+    session: AsyncSession,
+    provider_id: str,
+    status: str,
+    error: str | None = None,
+    *,
+    at: dt.datetime | None = None,
+    channel: str | None = None,
 ) -> MailMessage | None:
-    """A provider's report on a message it was given (a Twilio status callback, the mail relay's bounce webhook,
-    the status check of texts): None when unknown. `at` is when it happened, when the provider says so. The same
-    report twice changes nothing (statuses only move forward)."""
-    message = await session.scalar(select(MailMessage).where(MailMessage.provider_id == provider_id))
+    """A provider's report on a message it was given (a Twilio status callback, the mail relay's bounce webhook):
+    None when unknown. `at` is when it happened, when the provider says so; `channel` keeps a provider to its own
+    messages (the relay never reaches a text or a printed letter). The same report twice changes nothing (statuses
+    only move forward)."""
+    query = select(MailMessage).where(MailMessage.provider_id == provider_id)
+    if channel is not None:
+        query = query.where(MailMessage.channel == channel)
+    message = await session.scalar(query.limit(1))
     if message is not None:
         await set_status(session, message, status, error=error, now=at)
     return message

@@ -104,7 +104,7 @@ async def events(request: Request, db_session: DbSession, settings: AppSettings)
     message_id, status, at, note = parsed
     message = None
     for provider_id in candidates(message_id):
-        message = await mail.record_provider_status(db_session, provider_id, status, note, at=at)
+        message = await mail.record_provider_status(db_session, provider_id, status, note, at=at, channel="email")
         if message is not None:
             break
     if message is None:

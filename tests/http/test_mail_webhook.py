@@ -83,6 +83,15 @@ async def test_a_delivery_report_without_angle_brackets_counts_from_the_relays_t
         client, {"message_id": "<nobody@example.com>", "event": "bounced", "time": "2026-12-04T17:00Z"}
     )
     assert unknown.status_code == 200 and unknown.json() == {"received": True, "known": False}
+    # The relay reaches emails only: not a text (its SID) nor a printed letter (its batch id).
+    text = mail.queue(session, "+15128675309", "", "Hi.", channel="sms")
+    await session.flush()
+    await mail.set_status(session, text, "sent", provider_id="SMtext")
+    await session.commit()
+    wrong = await _post(client, {"message_id": "SMtext", "event": "bounced", "time": "2026-12-04T17:00Z"})
+    assert wrong.json()["known"] is False
+    session.expunge_all()
+    assert (await session.get(MailMessage, text.id)).status == "sent"
 
 
 async def test_forged_stale_and_unreadable_reports_are_refused_and_change_nothing(client, session) -> None:
