@@ -170,6 +170,8 @@ def test_the_printout_masks_secrets_and_says_where_each_value_came_from() -> Non
     rows = {row.name: row for row in config.describe(_settings(given, metrics_token="t" * 40), given)}
     assert rows["SECRET_KEY"].value == "******** (48 characters)" and rows["SECRET_KEY"].source == "environment"
     assert rows["METRICS_TOKEN"].value == "******** (40 characters)"
+    hooked = config.describe(_settings(GOOD, mail_webhook_secret="w" * 30), GOOD)
+    assert [row.value for row in hooked if row.name == "MAIL_WEBHOOK_SECRET"] == ["******** (30 characters)"]
     assert rows["DATABASE_URL"].value == "postgresql+asyncpg://portal:***@db.city.example/portal"
     assert rows["PHOTO_STORE"].source == "default"
     assert rows["POLICY_LATE_FEE_PERCENT"].value == "5"
