@@ -290,6 +290,7 @@ async def main() -> None:
             "DATABASE_URL": args.url,
             "SECRET_KEY": settings.secret_key,
             "PUBLIC_URL": f"http://localhost:{port}",
+            "SMTP_HOST": "127.0.0.1",  # required outside the demo; this benchmark sends no email
         }
         portal = Path(sys.executable).with_name("portal")
         server = subprocess.Popen(

@@ -23,6 +23,7 @@ from portal.auth.screens import ROUTES as AUTH_ROUTES
 from portal.customer.screens import ROUTES as CUSTOMER_ROUTES
 from portal.db import make_engine, make_sessionmaker
 from portal.field.screens import ROUTES as FIELD_ROUTES
+from portal.mail_routes import ROUTES as MAIL_ROUTES
 from portal.payments.routes import ROUTES as PAYMENT_ROUTES
 from portal.settings import Settings
 from portal.sms_routes import ROUTES as SMS_ROUTES
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *FIELD_ROUTES,
         *PAYMENT_ROUTES,
         *SMS_ROUTES,
+        *MAIL_ROUTES,
         *STAFF_ROUTES,
         *observe.ROUTES,
         *photo_routes.ROUTES,

@@ -349,6 +349,7 @@ SIDE_COMMANDS = (
     "portal.field.commands",
     "portal.payments.commands",
     "portal.staff.commands",
+    "portal.mail_commands",
 )
 
 

@@ -24,12 +24,22 @@ from portal.settings import ENV_INTS, ENV_NAMES, Settings
 # What production must say explicitly: the demo's fallbacks for these are wrong anywhere else.
 REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_URL")
 SECRETS = frozenset(
-    {"SECRET_KEY", "SMTP_PASSWORD", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "METRICS_TOKEN", "TWILIO_AUTH_TOKEN"}
+    {
+        "SECRET_KEY",
+        "SMTP_PASSWORD",
+        "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "METRICS_TOKEN",
+        "TWILIO_AUTH_TOKEN",
+        "MAIL_WEBHOOK_SECRET",
+    }
 )
 URLS_WITH_PASSWORDS = frozenset({"DATABASE_URL", "REDIS_URL"})
 # Defaults that exist for the demo: shown as coming from "demo" when demo mode is on.
 DEMO_DEFAULTS = frozenset({"SECRET_KEY", "DATABASE_URL", "PUBLIC_URL", "PHOTO_STORE"})
 MIN_SECRET_LENGTH = 32
+MIN_TOKEN_LENGTH = 24  # METRICS_TOKEN and MAIL_WEBHOOK_SECRET outside the demo: long enough not to be guessed
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 LOG_FORMATS = ("json", "console")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 EXIT_REFUSED = 2
@@ -111,6 +121,35 @@ def problems(settings: Settings, env: Mapping[str, str], workers: int = 1) -> li
             found.append(
                 f"INSTANCES={settings.instances} but DATABASE_URL is SQLite: several machines need PostgreSQL."
             )
+        if not (settings.smtp_host or "").strip():
+            found.append(
+                "SMTP_HOST is not set: outside demo mode email needs a mail server, or every email (sign-in codes, "
+                "receipts, notices) would wait in the outbox for ever."
+            )
+        for name, value in (
+            ("METRICS_TOKEN", settings.metrics_token),
+            ("MAIL_WEBHOOK_SECRET", settings.mail_webhook_secret),
+        ):
+            if value and len(value) < MIN_TOKEN_LENGTH:
+                found.append(
+                    f"{name} is {len(value)} characters: use at least {MIN_TOKEN_LENGTH} random ones "
+                    "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+                )
+    else:
+        if not settings.is_sqlite:
+            found.append(
+                "PORTAL_DEMO is on with a PostgreSQL DATABASE_URL: demo mode signs anyone in with a button and seeds a "
+                "demo city. Turn PORTAL_DEMO off for a real database."
+            )
+        if settings.instances > 1:
+            found.append(
+                f"PORTAL_DEMO is on with INSTANCES={settings.instances}: the demo is one machine. Turn PORTAL_DEMO off."
+            )
+    if settings.twilio_api_base and not twilio_api_base_ok(settings.twilio_api_base):
+        found.append(
+            f"TWILIO_API_BASE={settings.twilio_api_base} is not an https address (http only to localhost, for the "
+            "stand-in): the auth token goes with every request."
+        )
     if workers < 1 or settings.instances < 1:
         found.append("--workers and INSTANCES count processes and machines: at least 1.")
     if settings.log_format and settings.log_format not in LOG_FORMATS:
@@ -129,6 +168,18 @@ def problems(settings: Settings, env: Mapping[str, str], workers: int = 1) -> li
         found.append(f"TRUSTED_PROXIES has an entry that is not an IP address or network ({exc}).")
     found += policy_problems(env)
     return found
+
+
+def twilio_api_base_ok(url: str) -> bool:
+    """An https address, or http to this machine (the stand-in): Twilio's auth token goes with every request."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in LOCAL_HOSTS)
 
 
 _WHY = {

@@ -215,12 +215,24 @@ async def set_status(
 
 
 async def record_provider_status(
-    session: AsyncSession, provider_id: str, status: str, error: str | None = None
+    session: AsyncSession,
+    provider_id: str,
+    status: str,
+    error: str | None = None,
+    *,
+    at: dt.datetime | None = None,
+    channel: str | None = None,
 ) -> MailMessage | None:
-    """A provider's report on a message it was given (a Twilio status callback, a bounce): None when unknown."""
-    message = await session.scalar(select(MailMessage).where(MailMessage.provider_id == provider_id))
+    """A provider's report on a message it was given (a Twilio status callback, the mail relay's bounce webhook):
+    None when unknown. `at` is when it happened, when the provider says so; `channel` keeps a provider to its own
+    messages (the relay never reaches a text or a printed letter). The same report twice changes nothing (statuses
+    only move forward)."""
+    query = select(MailMessage).where(MailMessage.provider_id == provider_id)
+    if channel is not None:
+        query = query.where(MailMessage.channel == channel)
+    message = await session.scalar(query.limit(1))
     if message is not None:
-        await set_status(session, message, status, error=error)
+        await set_status(session, message, status, error=error, now=at)
     return message
 
 
@@ -510,6 +522,62 @@ async def run_sender(maker: async_sessionmaker[AsyncSession], settings: Settings
         except Exception:  # a provider hiccup must not stop the loop
             log.exception("outbox delivery failed")
         await asyncio.sleep(interval)
+
+
+# ---- the status check of texts ------------------------------------------------------------------------------------
+
+# A text still "sent" this long after it went has probably lost its status callback (it can arrive before the sender
+# saved the SID, or not at all): the daily `text-status-check` job asks Twilio. Texts older than the window are left
+# alone: some carriers never report delivery, and asking about them every day would go on for ever.
+STATUS_CHECK_AFTER = dt.timedelta(minutes=30)
+STATUS_CHECK_WINDOW = dt.timedelta(days=7)
+
+
+async def check_text_statuses(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    now: dt.datetime | None = None,
+    *,
+    after: dt.timedelta = STATUS_CHECK_AFTER,
+    limit: int = 2000,
+) -> dict[str, int]:
+    """Ask Twilio for the status of each text sent at least `after` ago (within the window) and not final yet, and
+    record what it says as its callback would have. Safe to run again: a status already recorded changes nothing."""
+    now = now or utcnow()
+    async with maker() as session:
+        found = list(
+            await session.execute(
+                select(MailMessage.id, MailMessage.provider_id)
+                .where(
+                    MailMessage.channel == "sms",
+                    MailMessage.status == "sent",
+                    MailMessage.provider_id.is_not(None),
+                    MailMessage.sent_at <= now - after,
+                    MailMessage.sent_at > now - STATUS_CHECK_WINDOW,
+                )
+                .order_by(MailMessage.id)
+                .limit(limit)
+            )
+        )
+    counts = {"checked": 0, "recorded": 0, "unreachable": 0}
+    for message_id, sid in found:
+        try:
+            answer, code = await asyncio.to_thread(sms.fetch_status, settings, str(sid))
+        except sms.SendError as exc:
+            log.warning("outbox sms %s status check failed: %s", message_id, exc.message)
+            counts["unreachable"] += 1
+            continue
+        counts["checked"] += 1
+        status = sms.TWILIO_STATUS.get(answer)
+        if status is None:
+            continue  # still on its way
+        async with maker() as session, session.begin():
+            message = await session.get(MailMessage, message_id)
+            if message is not None and await set_status(
+                session, message, status, error=f"twilio error {code}" if code else None
+            ):
+                counts["recorded"] += 1
+    return counts
 
 
 # ---- reading ----------------------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ class Settings:
     log_format: str = ""
     log_level: str = "INFO"
     metrics_token: str | None = None  # /metrics answers 404 until it is set
+    # Shared with the city's mail relay: it signs the bounce and delivery reports it posts to /mail/events.
+    mail_webhook_secret: str | None = None
     instances: int = 1  # how many machines run the app on this database (INSTANCES): more than one needs shared photos
 
     @property
@@ -152,5 +154,6 @@ ENV_NAMES = {
     "log_format": "LOG_FORMAT",
     "log_level": "LOG_LEVEL",
     "metrics_token": "METRICS_TOKEN",
+    "mail_webhook_secret": "MAIL_WEBHOOK_SECRET",
 }
 ENV_INTS = {"smtp_port": "SMTP_PORT", "instances": "INSTANCES"}

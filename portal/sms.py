@@ -108,6 +108,22 @@ def send(settings: Settings, to: str, body: str, status_callback: str | None) ->
     return str(message.sid), str(message.status or "queued")
 
 
+def fetch_status(settings: Settings, sid: str) -> tuple[str, int | None]:
+    """Ask Twilio for a text's current status (blocking: run it in a thread): (Twilio's status, its error code)."""
+    try:
+        message = client(settings).messages(sid).fetch()
+    except TwilioRestException as exc:
+        raise SendError(f"twilio {exc.status} {exc.code}: {exc.msg}", exc.status == 404) from exc
+    except (TwilioException, OSError) as exc:
+        raise SendError(f"twilio unreachable: {type(exc).__name__}", False) from exc
+    except Exception as exc:  # requests' connection errors (not OSError subclasses in every version)
+        if type(exc).__module__.startswith("requests"):
+            raise SendError(f"twilio unreachable: {type(exc).__name__}", False) from exc
+        raise
+    code = message.error_code
+    return str(message.status or ""), int(code) if code else None
+
+
 def signature_ok(settings: Settings, url: str, params: dict[str, str], signature: str | None) -> bool:
     """Twilio signs each webhook with the account's auth token over the URL it called and the form fields."""
     if not settings.twilio_auth_token or not signature:

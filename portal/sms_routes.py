@@ -36,7 +36,7 @@ async def delivery_status(request: Request, db_session: DbSession, settings: App
     status = sms.TWILIO_STATUS.get(form.get("MessageStatus", ""))
     if status and form.get("MessageSid"):
         error = f"twilio error {form['ErrorCode']}" if form.get("ErrorCode") else None
-        await mail.record_provider_status(db_session, form["MessageSid"], status, error)
+        await mail.record_provider_status(db_session, form["MessageSid"], status, error, channel="sms")
         await db_session.commit()
     return Response({"received": True}, status_code=200)
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel import dates
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import i18n
@@ -20,11 +20,10 @@ from portal.accounts.models import (
     Bill,
     BillLine,
     Customer,
-    LedgerEntry,
-    LedgerKind,
     Premise,
     Role,
 )
+from portal.billing.amount_due import amount_due_cents, deposits_applied
 from portal.billing.compute import same_period_last_year
 from portal.billing.wording import MESSAGES, render
 from portal.i18n import gettext as _
@@ -83,7 +82,7 @@ class BillView:
 
     @property
     def amount_due_cents(self) -> int:
-        return self.bill.previous_balance_cents + self.bill.total_cents + self.deposit_applied_cents
+        return amount_due_cents(self.bill.previous_balance_cents, self.bill.total_cents, self.deposit_applied_cents)
 
     @property
     def title(self) -> str:
@@ -153,11 +152,7 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
     services = tuple(
         ServiceView(label(kind), tuple(lines), sum(x.amount_cents for x in lines)) for kind, lines in grouped.items()
     )
-    deposit = await session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-            LedgerEntry.bill_id == bill.id, LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED
-        )
-    )
+    deposit = (await deposits_applied(session, [bill.id])).get(bill.id, 0)
     history = list(
         await session.execute(
             select(Bill.id, Bill.period_start, Bill.period_end, Bill.usage, Bill.estimated)

@@ -6,7 +6,8 @@ POST /2010-04-01/Accounts/{AccountSid}/Messages.json creates a message (HTTP Bas
 auth token) and answers Twilio's JSON; then, like Twilio, it POSTs the message's StatusCallback ("sent", then
 "delivered"), signed with X-Twilio-Signature. Twilio's documented magic numbers behave as Twilio's test credentials
 do: +15005550001 is invalid (21211), +15005550004 has replied STOP (21610), +15005550009 cannot get texts (21614);
-+15005550010 is accepted but ends "undelivered" (30003). Test controls: POST /_test/fail?times=N answers the next N
++15005550010 is accepted but ends "undelivered" (30003). GET .../Messages/{Sid}.json answers a message's current
+status (the outbox's status check asks it). Test controls: POST /_test/fail?times=N answers the next N
 creates with a 503; GET /_test/messages lists what was sent; POST /_test/reset forgets it.
 
 Nothing here runs in production: the SDK only comes here when TWILIO_API_BASE points at it.
@@ -64,6 +65,7 @@ def make_app(auth_token: str, callback_delay: float = 0.2) -> Any:
             }
             if status == "undelivered":
                 params["ErrorCode"] = "30003"
+                message["error_code"] = 30003
             await callback(url, params)
 
     async def create(request: web.Request) -> web.Response:
@@ -111,6 +113,16 @@ def make_app(auth_token: str, callback_delay: float = 0.2) -> Any:
             asyncio.get_running_loop().create_task(report(message, str(form["StatusCallback"])))
         return web.json_response(dict(message), status=201)
 
+    async def fetch(request: web.Request) -> web.Response:
+        account = request.match_info["account"]
+        expected = "Basic " + base64.b64encode(f"{account}:{auth_token}".encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            return error(401, 20003, "Authenticate")
+        for message in state["messages"]:
+            if message["sid"] == request.match_info["sid"] and message["account_sid"] == account:
+                return web.json_response(dict(message))
+        return error(404, 20404, "The requested resource was not found")
+
     async def fail(request: web.Request) -> web.Response:
         state["fail"] = int(request.query.get("times", "1"))
         return web.json_response({"fail": state["fail"]})
@@ -125,6 +137,7 @@ def make_app(auth_token: str, callback_delay: float = 0.2) -> Any:
 
     app = web.Application()
     app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", create)
+    app.router.add_get("/2010-04-01/Accounts/{account}/Messages/{sid}.json", fetch)
     app.router.add_post("/_test/fail", fail)
     app.router.add_get("/_test/messages", listing)
     app.router.add_post("/_test/reset", reset)

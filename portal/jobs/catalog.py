@@ -13,6 +13,7 @@ PART_MODULES = (
     "portal.customer.commands",
     "portal.payments.commands",
     "portal.staff.commands",
+    "portal.mail_commands",  # the outbox's status check of texts
 )
 
 

@@ -123,6 +123,15 @@ SCHEDULE: tuple[Job, ...] = (
         why="charges every bill past due by the run date, once per bill; earlier dates would charge no other bill",
     ),
     Job(
+        "text-status-check",
+        "text-status-check",
+        dt.time(7, 20),
+        "daily",
+        "latest",
+        why="asks Twilio about every text of the last 7 days whose status callback was lost; before the cut-off "
+        "list, so a text notice that was delivered counts",
+    ),
+    Job(
         "cutoff-recheck",
         "cutoff-recheck",
         dt.time(7, 35),

@@ -303,9 +303,9 @@ async def _open_disconnects(session: AsyncSession, account_ids: list[int]) -> di
     return {account_id: order_id for account_id, order_id in found}
 
 
-def notice_plan(policy: Policy, listing: CutoffList) -> confirm.Plan:
+def notice_plan(policy: Policy, listing: CutoffList, *, texts: bool) -> confirm.Plan:
     """Who gets a cut-off notice today: every delinquent account over the thresholds, not held, without a notice
-    for these arrears yet; by email, or by letter when there is no email."""
+    for these arrears yet; by email, by text (only when `texts`: Twilio is configured), or by letter when neither."""
     items = []
     for row in listing.rows:
         d = row.decision
@@ -316,17 +316,19 @@ def notice_plan(policy: Policy, listing: CutoffList) -> confirm.Plan:
         sent_at = row.last_notice_sent_at or row.last_notice_at
         if sent_at is not None and sent_at.date() >= oldest:
             continue  # already told (or being told) about these arrears; the notice only has to arrive and age
-        items.append(_item(row, channels_of(row.customer)[0]))
+        items.append(_item(row, channels_of(row.customer, texts=texts)[0]))
     return confirm.Plan("notices", tuple(items))
 
 
-def channels_of(customer: Customer) -> list[str]:
-    """The channels a notice to this customer goes by, from their preferences (a letter when nothing else)."""
+def channels_of(customer: Customer, *, texts: bool) -> list[str]:
+    """The channels a notice to this customer goes by, from their preferences (a letter when nothing else). Without
+    `texts` (no Twilio configured) a resident's texts preference is left out: email, or else a letter, instead of a
+    text that no sender would ever send."""
     return notice_channels(
         email=customer.email,
         phone=sms.normalize(customer.phone),
         notify_email=customer.notify_email is not False,  # unset on a customer not yet saved: the default, on
-        notify_sms=bool(customer.notify_sms),
+        notify_sms=texts and bool(customer.notify_sms),
     )
 
 
@@ -348,21 +350,27 @@ async def send_notices(
     timezone: str,
     planned_cutoff_on: dt.date,
     expected: str | None = None,
+    *,
+    texts: bool,
 ) -> int:
     """Send the notices of `notice_plan` (the one previewed, when `expected` gives its fingerprint) and record each;
-    returns how many were queued. Each goes by the customer's channels (email, text) through the outbox, or as a
-    letter for the print batch when neither is chosen; it counts once it reaches them (`notices_reached`)."""
+    returns how many were queued. Each goes by the customer's channels (email, text when `texts`) through the
+    outbox, or as a letter for the print batch when neither is chosen; it counts once it reaches them
+    (`notices_reached`). One notice per account and day, whatever the channels: a run again after the resident
+    changed their preferences (or two runs at once) records and queues nothing more."""
     listing = await build(session, policy, day, timezone)
-    plan = notice_plan(policy, listing)
+    plan = notice_plan(policy, listing, texts=texts)
     confirm.check(plan, expected)
     by_id = {row.account.id: row for row in listing.rows}
     now = utcnow()
+    count = 0
     for item in plan.items:
         row = by_id[item.key]
-        channels = channels_of(row.customer)
-        keys = {channel: f"cutoff_notice:{row.account.id}:{day.isoformat()}:{channel}" for channel in channels}
-        if await session.scalar(select(MailMessage.id).where(MailMessage.idempotency_key.in_(list(keys.values())))):
-            continue  # this day's notice is already in the outbox: a replay records and queues nothing
+        if await _noticed_on(session, row.account.id, day, timezone):
+            continue  # this day's notice is already recorded: a replay records and queues nothing
+        channels = channels_of(row.customer, texts=texts)
+        keys = {channel: notice_key(row.account.id, day, channel) for channel in channels}
+        count += 1
         contact = CollectionContact(
             account_id=row.account.id,
             kind=ContactKind.CUTOFF_NOTICE,
@@ -403,7 +411,39 @@ async def send_notices(
             account_id=row.account.id,
             after={"past_due_cents": row.past_due_cents, "planned_cutoff_on": planned_cutoff_on},
         )
-    return len(plan.items)
+    return count
+
+
+def notice_key(account_id: int, day: dt.date, channel: str) -> str:
+    """The outbox idempotency key of one account's notice of one day on one channel."""
+    return f"cutoff_notice:{account_id}:{day.isoformat()}:{channel}"
+
+
+async def _noticed_on(session: AsyncSession, account_id: int, day: dt.date, timezone: str) -> bool:
+    """Whether the account already has a cut-off notice for `day`: one in the outbox on any channel, or a notice
+    recorded during that local day (by hand, or before the outbox). The account row is locked first on PostgreSQL,
+    so two runs at once take turns and the second sees the first's notice."""
+    query = select(Account.id).where(Account.id == account_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    await session.execute(query)
+    keys = [notice_key(account_id, day, channel) for channel in mail.CHANNELS]
+    if await session.scalar(select(MailMessage.id).where(MailMessage.idempotency_key.in_(keys)).limit(1)):
+        return True
+    zone = ZoneInfo(timezone)
+    start = dt.datetime.combine(day, dt.time(0), zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
+    found = await session.scalar(
+        select(CollectionContact.id)
+        .where(
+            CollectionContact.account_id == account_id,
+            CollectionContact.kind == ContactKind.CUTOFF_NOTICE,
+            CollectionContact.contacted_at >= start,
+            CollectionContact.contacted_at < end,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def notice_wording(

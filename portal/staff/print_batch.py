@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,13 +38,12 @@ from portal.accounts.models import (
     CollectionContact,
     ContactKind,
     Customer,
-    LedgerEntry,
-    LedgerKind,
     Premise,
     PrintBatch,
     PrintItem,
 )
 from portal.billing import scanline
+from portal.billing.amount_due import amount_due_cents, deposits_applied
 from portal.billing.wording import MESSAGES, render
 from portal.settings import Settings
 
@@ -122,24 +121,17 @@ async def bills_to_print(session: AsyncSession, cycle: int, day: dt.date) -> lis
     )
     ids = [bill.id for bill, *_ in rows]
     lines: dict[int, list[BillLine]] = {}
-    deposits: dict[int, int] = {}
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]
         for line in await session.scalars(
             select(BillLine).where(BillLine.bill_id.in_(part)).order_by(BillLine.bill_id, BillLine.sort, BillLine.id)
         ):
             lines.setdefault(line.bill_id, []).append(line)
-        for bill_id, cents in await session.execute(
-            select(LedgerEntry.bill_id, func.sum(LedgerEntry.amount_cents))
-            .where(LedgerEntry.bill_id.in_(part), LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED)
-            .group_by(LedgerEntry.bill_id)
-        ):
-            if bill_id is not None:
-                deposits[bill_id] = int(cents or 0)
+    deposits = await deposits_applied(session, ids)
     docs = []
     for bill, account, customer, premise in rows:
         address, zip_code = mailing(customer, premise)
-        due = bill.previous_balance_cents + bill.total_cents + deposits.get(bill.id, 0)
+        due = amount_due_cents(bill.previous_balance_cents, bill.total_cents, deposits.get(bill.id, 0))
         stored = (bill.document or {}).get("lines") or []
         docs.append(
             Doc(
@@ -152,7 +144,7 @@ async def bills_to_print(session: AsyncSession, cycle: int, day: dt.date) -> lis
                 zip_code,
                 premise.route,
                 customer.language or "en",
-                max(0, due),
+                due,
                 {
                     "service_address": premise.one_line,
                     "bill_date": bill.bill_date.isoformat(),

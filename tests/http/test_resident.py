@@ -390,17 +390,14 @@ async def test_a_problem_report_refuses_a_file_that_is_not_a_photo(client, sessi
 
 
 async def test_preferences_are_saved_and_the_language_applies(client, session, resident) -> None:
+    # Texts (Twilio configured or not): tests/http/test_text_preferences.py.
     await sign_in(client, session, resident.user)
-    sms_without_phone = await post_form(client, "/my/preferences", {"notify_sms": "y", "phone": "", "language": "en"})
-    # the customer has a phone on file, but the form field is what counts here
-    assert sms_without_phone.status_code == 400 and error_summary_links(sms_without_phone.text) == ["phone"]
-    saved = await post_form(
-        client, "/my/preferences", {"paperless": "y", "notify_sms": "y", "phone": "254-555-0177", "language": "es"}
-    )
+    saved = await post_form(client, "/my/preferences", {"paperless": "y", "phone": "254-555-0177", "language": "es"})
     assert saved.status_code == 303
     customer = await session.get(Customer, resident.account.customer_id)
     await session.refresh(customer)
-    assert customer.paperless and customer.notify_sms and not customer.notify_email and customer.language == "es"
+    assert customer.paperless and not customer.notify_email and customer.language == "es"
+    assert customer.phone == "254-555-0177"
     page = await client.get("/my/preferences")
     assert '<html lang="es"' in page.text and "Preferencias" in page.text
 

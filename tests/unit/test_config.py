@@ -15,6 +15,7 @@ GOOD = {
     "SECRET_KEY": "k" * 48,
     "DATABASE_URL": "postgresql+asyncpg://portal:hunter2@db.city.example/portal",
     "PUBLIC_URL": "https://portal.city.example",
+    "SMTP_HOST": "smtp.city.example",
 }
 
 
@@ -34,6 +35,8 @@ def _settings(env: dict[str, str], **overrides: object) -> Settings:
     values = {"secret_key": env.get("SECRET_KEY", ""), "database_url": env.get("DATABASE_URL", "sqlite://")}
     if "PUBLIC_URL" in env:
         values["public_url"] = env["PUBLIC_URL"]
+    if "SMTP_HOST" in env:
+        values["smtp_host"] = env["SMTP_HOST"]
     return Settings(**{**values, **overrides})  # type: ignore[arg-type]  # test values of the right types
 
 
@@ -66,6 +69,67 @@ def test_several_instances_need_shared_photos_and_postgresql() -> None:
     assert on_sqlite == ["INSTANCES=2 but DATABASE_URL is SQLite: several machines need PostgreSQL."]
     # Several workers of one `portal serve` share this machine's disk: a local folder is right for them.
     assert config.problems(_settings(GOOD, photo_store="file:/srv/photos"), GOOD, workers=4) == []
+
+
+def test_email_needs_a_mail_server_outside_the_demo() -> None:
+    given = {name: value for name, value in GOOD.items() if name != "SMTP_HOST"}
+    found = config.problems(_settings(given), given)
+    assert len(found) == 1 and found[0].startswith("SMTP_HOST is not set: outside demo mode email needs a mail server")
+    assert config.problems(_settings({}, demo=True), {}) == []  # the demo's mailbox page is its mail server
+
+
+def test_the_demo_is_refused_on_postgresql_or_several_machines() -> None:
+    on_postgres = _settings(GOOD, demo=True)
+    assert config.problems(on_postgres, GOOD) == [
+        "PORTAL_DEMO is on with a PostgreSQL DATABASE_URL: demo mode signs anyone in with a button and seeds a "
+        "demo city. Turn PORTAL_DEMO off for a real database."
+    ]
+    several = _settings({}, demo=True, instances=3)
+    assert config.problems(several, {}) == [
+        "PORTAL_DEMO is on with INSTANCES=3: the demo is one machine. Turn PORTAL_DEMO off."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("base", "ok"),
+    [
+        ("https://api.twilio.com", True),
+        ("https://twilio-proxy.city.example:8443/", True),
+        ("http://127.0.0.1:8430", True),
+        ("http://localhost:8430", True),
+        ("http://[::1]:8430", True),
+        ("http://api.twilio.com", False),
+        ("http://10.0.0.5:8430", False),
+        ("ftp://localhost", False),
+        ("api.twilio.com", False),
+        ("https://", False),
+        ("http://[::1", False),
+    ],
+)
+def test_twilio_api_base_is_https_or_plain_http_only_to_this_machine(base: str, ok: bool) -> None:
+    for settings, given in (
+        (_settings(GOOD, twilio_api_base=base), GOOD),
+        (_settings({}, demo=True, twilio_api_base=base), {}),
+    ):
+        found = config.problems(settings, given)
+        assert (found == []) is ok, found
+        if not ok:
+            assert found == [
+                f"TWILIO_API_BASE={base} is not an https address (http only to localhost, for the stand-in): the auth "
+                "token goes with every request."
+            ]
+
+
+def test_short_metrics_and_webhook_tokens_are_refused_outside_the_demo() -> None:
+    short = _settings(GOOD, metrics_token="t" * 23, mail_webhook_secret="w" * 10)
+    assert config.problems(short, GOOD) == [
+        "METRICS_TOKEN is 23 characters: use at least 24 random ones "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))').",
+        "MAIL_WEBHOOK_SECRET is 10 characters: use at least 24 random ones "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))').",
+    ]
+    assert config.problems(_settings(GOOD, metrics_token="t" * 24, mail_webhook_secret="w" * 24), GOOD) == []
+    assert config.problems(_settings({}, demo=True, metrics_token="demo"), {}) == []
 
 
 def test_formats_time_zones_and_proxies_that_cannot_work_are_refused() -> None:
@@ -106,6 +170,8 @@ def test_the_printout_masks_secrets_and_says_where_each_value_came_from() -> Non
     rows = {row.name: row for row in config.describe(_settings(given, metrics_token="t" * 40), given)}
     assert rows["SECRET_KEY"].value == "******** (48 characters)" and rows["SECRET_KEY"].source == "environment"
     assert rows["METRICS_TOKEN"].value == "******** (40 characters)"
+    hooked = config.describe(_settings(GOOD, mail_webhook_secret="w" * 30), GOOD)
+    assert [row.value for row in hooked if row.name == "MAIL_WEBHOOK_SECRET"] == ["******** (30 characters)"]
     assert rows["DATABASE_URL"].value == "postgresql+asyncpg://portal:***@db.city.example/portal"
     assert rows["PHOTO_STORE"].source == "default"
     assert rows["POLICY_LATE_FEE_PERCENT"].value == "5"
@@ -119,7 +185,7 @@ def test_check_config_prints_and_exits_2_when_serving_would_be_refused(env: dict
     refused = CliRunner().invoke(main, ["check-config"], env={"DATABASE_URL": GOOD["DATABASE_URL"]})
     assert refused.exit_code == 2
     assert "DATABASE_URL" in refused.stdout and "hunter2" not in refused.output
-    assert "Utility Portal will not start: 2 configuration problems." in refused.stderr
+    assert "Utility Portal will not start: 3 configuration problems." in refused.stderr
     assert "SECRET_KEY is not set" in refused.stderr and "PUBLIC_URL is not set" in refused.stderr
     fine = CliRunner().invoke(main, ["check-config"], env=GOOD)
     assert fine.exit_code == 0, fine.output
@@ -134,7 +200,7 @@ def test_serve_and_the_app_factory_refuse_without_a_traceback(
 
     served = CliRunner().invoke(main, ["serve"], env={"PORTAL_DEBUG": "1"})
     assert served.exit_code == 2 and "Traceback" not in served.output
-    assert served.stderr.startswith("Utility Portal will not start: 3 configuration problems.")
+    assert served.stderr.startswith("Utility Portal will not start: 4 configuration problems.")
     with pytest.raises(SystemExit) as stopped:
         create_app()
     assert stopped.value.code == 2

@@ -39,6 +39,7 @@ def test_notices_go_to_those_without_one_by_email_or_letter_and_never_to_held_ac
             row(4, "no_courtesy"),
             row(5, "no_notice", cents=100),
         ),
+        texts=True,
     )
     assert [(i.key, i.detail) for i in plan.items] == [(1, "email"), (2, "letter")]
     assert (plan.count("email"), plan.count("letter")) == (1, 1)

@@ -16,6 +16,7 @@ from portal.accounts import access, numbers, throttle
 from portal.accounts.errors import NotFound
 from portal.accounts.models import Account, Customer, Role
 from portal.accounts.policy import Policy
+from portal.billing.amount_due import bill_amount_due
 from portal.i18n import gettext as _
 from portal.payments import rules, services
 from portal.payments.gateway import PaymentsUnavailable
@@ -135,7 +136,7 @@ class PayController(Controller):
         due = await services.amount_due(db_session, account.id)
         # "Pay this bill" on a bill page: offer that bill's amount (a bill of another account is ignored).
         paying = await services.bill_of_account(db_session, account.id, rules.parse_id(bill))
-        amount = rules.bill_amount_to_pay(paying.previous_balance_cents + paying.total_cents, due) if paying else due
+        amount = rules.bill_amount_to_pay(await bill_amount_due(db_session, paying), due) if paying else due
         form = PayForm(amount=f"{amount / 100:.2f}" if amount else "", claim=secrets.token_urlsafe(16))
         context = await _pay_context(db_session, account, guest, due, form)
         return Template("payments/pay.html", context={**context, "bill": paying})

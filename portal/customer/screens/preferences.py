@@ -7,7 +7,7 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
-from portal import mail
+from portal import mail, sms
 from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath
@@ -24,7 +24,7 @@ class PreferencesController(Controller):
     guards = [guards.customer]
 
     @get("/preferences", name="customer.preferences")
-    async def preferences_page(self, request: Request, db_session: DbSession) -> Template:
+    async def preferences_page(self, request: Request, db_session: DbSession, settings: AppSettings) -> Template:
         customer = await services.customer_of(db_session, request.user.id)
         form = forms.PreferencesForm(
             data={
@@ -36,20 +36,29 @@ class PreferencesController(Controller):
             }
         )
         messages = await services.notices_for(db_session, customer)
-        return Template("customer/preferences.html", context={"form": form, "messages": messages})
+        texts = sms.configured(settings)
+        return Template("customer/preferences.html", context={"form": form, "messages": messages, "texts": texts})
 
     @post("/preferences", name="customer.preferences.save")
-    async def preferences(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Template | Redirect:
+    async def preferences(
+        self, request: Request, db_session: DbSession, actor: CurrentActor, settings: AppSettings
+    ) -> Template | Redirect:
         form = await forms.PreferencesForm.from_request(request)
+        # Texts are offered only when Twilio is configured; without it the box is not shown, and a posted one is
+        # ignored: the saved choice stays as it was (notices go by email or letter meanwhile).
+        texts = sms.configured(settings)
+        if not texts:
+            form.notify_sms.data = False
         if not form.validate():
-            return form_page("customer/preferences.html", {"form": form})
+            return form_page("customer/preferences.html", {"form": form, "texts": texts})
+        customer = await services.customer_of(db_session, request.user.id)
         await services.save_preferences(
             db_session,
             actor,
             request.user.id,
             paperless=form.paperless.data,
             notify_email=form.notify_email.data,
-            notify_sms=form.notify_sms.data,
+            notify_sms=form.notify_sms.data if texts else bool(customer.notify_sms),
             phone=(form.phone.data or "").strip() or None,
             language=form.language.data,
         )

@@ -9,7 +9,7 @@ import datetime as dt
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from portal import i18n
+from portal import i18n, sms
 from portal.accounts import numbers
 from portal.accounts.errors import NotFound
 from portal.accounts.policy import Policy
@@ -131,7 +131,8 @@ class CutoffController(Controller):
     async def notices_preview(
         self, db_session: DbSession, settings: AppSettings, today: Today, policy: CurrentPolicy
     ) -> Template:
-        plan = cutoff.notice_plan(policy, await cutoff.build(db_session, policy, today, settings.timezone))
+        listing = await cutoff.build(db_session, policy, today, settings.timezone)
+        plan = cutoff.notice_plan(policy, listing, texts=sms.configured(settings))
         summary = ngettext(
             "%(num)d cut-off notice will be sent: %(email)d by email, %(text)d by text message, %(letter)d by letter "
             "to print and mail.",
@@ -159,7 +160,14 @@ class CutoffController(Controller):
             return redirect_to("staff.cutoff.notices.preview")
         try:
             sent = await cutoff.send_notices(
-                db_session, actor, policy, today, settings.timezone, rules.notice_cutoff_on(policy, today), expected
+                db_session,
+                actor,
+                policy,
+                today,
+                settings.timezone,
+                rules.notice_cutoff_on(policy, today),
+                expected,
+                texts=sms.configured(settings),
             )
         except confirm.StalePlan:
             return _stale(request, "staff.cutoff.notices.preview", {})
