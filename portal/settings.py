@@ -33,6 +33,7 @@ def _secret_key() -> str:
     return key
 
 
+DEFAULT_PHONE = "555-0100"  # customer service, as letters and messages print it (the demo city's; UTILITY_PHONE)
 DEFAULT_TIMEZONE = "America/Chicago"  # the utility's clock: its days, due dates and read dates
 
 
@@ -63,7 +64,7 @@ class Settings:
     utility_name: str = "City of Riverton Utilities"
     # Printed on counter receipts; the defaults are the demo city's.
     utility_address: str = "200 Main St, Riverton, TX 76501"
-    utility_phone: str = "555-0100"
+    utility_phone: str = DEFAULT_PHONE
     timezone: str = DEFAULT_TIMEZONE
     session_max_age: int = 60 * 60 * 12
     secure_cookies: bool = False

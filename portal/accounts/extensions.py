@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from portal.i18n import format_date, format_money, use_locale
 from portal.i18n import gettext as _
+from portal.settings import DEFAULT_PHONE
 
 from . import arrears, audit, holds, workorders
 from .actor import Actor
@@ -458,7 +459,7 @@ async def paid_towards(session: AsyncSession, extension: PaymentExtension, on: d
     return paid - returned
 
 
-def _notice(extension: PaymentExtension, customer: Customer, status: ExtensionStatus) -> tuple[str, str]:
+def _notice(extension: PaymentExtension, customer: Customer, status: ExtensionStatus, phone: str) -> tuple[str, str]:
     with use_locale(customer.language or "en"):
         if status == ExtensionStatus.KEPT:
             subject = _("Your payment extension is complete")
@@ -474,7 +475,8 @@ def _notice(extension: PaymentExtension, customer: Customer, status: ExtensionSt
             body = _(
                 "%(name)s, we did not receive the %(amount)s you promised by %(date)s, so the payment extension has "
                 "ended and the usual collection steps resume, which can lead to a service disconnection. Please pay "
-                "now or call us at 555-0100.",
+                "now or call us at %(phone)s.",
+                phone=phone,
                 name=customer.display_name,
                 amount=format_money(extension.amount_cents),
                 date=format_date(extension.promised_on),
@@ -490,7 +492,9 @@ class CheckTally:
     notified: int = 0
 
 
-async def check(session: AsyncSession, actor: Actor, *, on: dt.date, mailer: Mailer) -> CheckTally:
+async def check(
+    session: AsyncSession, actor: Actor, *, on: dt.date, mailer: Mailer, phone: str = DEFAULT_PHONE
+) -> CheckTally:
     """Mark active extensions kept (paid) or broken (date passed unpaid) and notify the resident. Running it twice
     changes nothing the second time: only active extensions are looked at, and each is locked while decided."""
     tally = CheckTally()
@@ -526,7 +530,7 @@ async def check(session: AsyncSession, actor: Actor, *, on: dt.date, mailer: Mai
             select(Customer).join(Account, Account.customer_id == Customer.id).where(Account.id == extension.account_id)
         )
         if customer is not None and customer.email:
-            subject, body = _notice(extension, customer, status)
+            subject, body = _notice(extension, customer, status, phone)
             mailer.queue(session, customer.email, subject, body)
             tally.notified += 1
     return tally

@@ -24,7 +24,9 @@ async def extensions_job(ctx: JobContext) -> Mapping[str, Any]:
     from portal.jobs.command import tally
 
     async with transaction(ctx.maker) as session:
-        found = await extensions.check(session, Actor.job("extensions-check"), on=ctx.day, mailer=ctx.mailer)
+        found = await extensions.check(
+            session, Actor.job("extensions-check"), on=ctx.day, mailer=ctx.mailer, phone=ctx.settings.utility_phone
+        )
     ctx.echo(
         f"Extensions checked on {ctx.day.isoformat()}: {found.checked} active, {found.kept} kept, "
         f"{found.broken} broken, {found.notified} residents notified."

@@ -29,6 +29,7 @@ from portal.accounts.models import (
 )
 from portal.i18n import gettext as _
 from portal.i18n import use_locale
+from portal.settings import DEFAULT_PHONE
 
 from . import rules
 
@@ -88,7 +89,7 @@ async def facts_for(session: AsyncSession, arrangement: PaymentArrangement, on: 
     )
 
 
-def _notice(customer: Customer, account: Account, outcome: rules.ArrangementOutcome) -> tuple[str, str]:
+def _notice(customer: Customer, account: Account, outcome: rules.ArrangementOutcome, phone: str) -> tuple[str, str]:
     with use_locale(customer.language or "en"):
         number = numbers.display(account.number)
         if outcome.status == "completed":
@@ -108,7 +109,8 @@ def _notice(customer: Customer, account: Account, outcome: rules.ArrangementOutc
                 _(
                     "%(name)s, the payment arrangement on account %(number)s has ended: %(why)s The usual collection "
                     "steps resume, which can lead to a service disconnection. Please pay the past-due balance or call "
-                    "us at 555-0100.",
+                    "us at %(phone)s.",
+                    phone=phone,
                     name=customer.display_name,
                     number=number,
                     why=outcome.note,
@@ -125,7 +127,7 @@ class CheckTally:
     notified: int = 0
 
 
-async def check(session: AsyncSession, actor: Actor, *, on: dt.date) -> CheckTally:
+async def check(session: AsyncSession, actor: Actor, *, on: dt.date, phone: str = DEFAULT_PHONE) -> CheckTally:
     """Decide every active arrangement as of `on`: completed, broken, or still running."""
     tally = CheckTally()
     query = (
@@ -162,7 +164,7 @@ async def check(session: AsyncSession, actor: Actor, *, on: dt.date) -> CheckTal
         account = await session.get(Account, arrangement.account_id)
         customer = await session.get(Customer, account.customer_id) if account else None
         if account is not None and customer is not None and customer.email:
-            subject, body = _notice(customer, account, outcome)
+            subject, body = _notice(customer, account, outcome, phone)
             mail.queue(session, customer.email, subject, body)
             tally.notified += 1
     return tally

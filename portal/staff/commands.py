@@ -66,7 +66,9 @@ async def arrangements_job(ctx: JobContext) -> Mapping[str, Any]:
     from . import arrangements
 
     async with transaction(ctx.maker) as session:
-        found = await arrangements.check(session, Actor.job("arrangements-check"), on=ctx.day)
+        found = await arrangements.check(
+            session, Actor.job("arrangements-check"), on=ctx.day, phone=ctx.settings.utility_phone
+        )
     ctx.echo(
         f"Arrangements checked on {ctx.day.isoformat()}: {found.checked} active, {found.completed} completed, "
         f"{found.broken} broken, {found.notified} customers notified."

@@ -352,6 +352,7 @@ async def send_notices(
     expected: str | None = None,
     *,
     texts: bool,
+    phone: str,
 ) -> int:
     """Send the notices of `notice_plan` (the one previewed, when `expected` gives its fingerprint) and record each;
     returns how many were queued. Each goes by the customer's channels (email, text when `texts`) through the
@@ -383,7 +384,9 @@ async def send_notices(
         session.add(contact)
         await session.flush()
         with use_locale(row.customer.language or "en"):
-            subject, paragraphs = notice_wording(row.account, row.premise, row.past_due_cents, planned_cutoff_on)
+            subject, paragraphs = notice_wording(
+                row.account, row.premise, row.past_due_cents, planned_cutoff_on, phone=phone
+            )
         addresses = {
             "email": row.customer.email or "",
             "sms": sms.normalize(row.customer.phone) or "",
@@ -447,7 +450,7 @@ async def _noticed_on(session: AsyncSession, account_id: int, day: dt.date, time
 
 
 def notice_wording(
-    account: Account, premise: Premise, past_due_cents: int, cutoff_on: dt.date
+    account: Account, premise: Premise, past_due_cents: int, cutoff_on: dt.date, *, phone: str
 ) -> tuple[str, list[str]]:
     """The cut-off notice in the current language: (subject, paragraphs), the same words in the email and the
     printed letter. Call it inside `use_locale(customer's language)`."""
@@ -465,8 +468,9 @@ def notice_wording(
             date=format_date(cutoff_on),
         ),
         _(
-            "Pay online, by phone at 555-0100, or at our office, Monday to Friday, 8 a.m. to 5 p.m. Ask us about a "
-            "payment arrangement or more time to pay. If you have already paid, thank you: please ignore this notice."
+            "Pay online, by phone at %(phone)s, or at our office, Monday to Friday, 8 a.m. to 5 p.m. Ask us about a "
+            "payment arrangement or more time to pay. If you have already paid, thank you: please ignore this notice.",
+            phone=phone,
         ),
     ]
     return str(subject), [str(p) for p in paragraphs]

@@ -275,7 +275,13 @@ def _letter_html(env: Any, doc: Doc, anchor: int, public_url: str) -> str:
     sent_on = dt.date.fromisoformat(ctx["sent_on"])
     account = Account(id=doc.account_id, number=doc.account_number)
     premise = _PremiseWords(ctx["service_address"])
-    subject, paragraphs = cutoff.notice_wording(account, premise, doc.amount_cents, cutoff_on or sent_on)  # type: ignore[arg-type]
+    subject, paragraphs = cutoff.notice_wording(
+        account,
+        premise,  # type: ignore[arg-type]
+        doc.amount_cents,
+        cutoff_on or sent_on,
+        phone=env.globals["utility_phone"],
+    )
     return str(
         env.get_template("staff/print_letter.html").render(
             doc=doc,

@@ -22,6 +22,7 @@ from tests.outbox_harness import outbox_settings
 POLICY = Policy()
 JOB = Actor.job("test")
 TZ = "America/Chicago"
+PHONE = "555-0100"
 
 
 async def _delinquent(session, cut: dt.date):
@@ -66,12 +67,16 @@ async def test_an_email_notice_counts_when_sent_stops_on_a_bounce_and_its_letter
     cut = rules.next_disconnect_day(POLICY, today + dt.timedelta(days=14))
     account = await _delinquent(session, cut)
     await session.commit()
-    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True) == 1
-    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True) == 0  # replayed: nothing new
+    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True, phone=PHONE) == 1
+    assert (
+        await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True, phone=PHONE) == 0
+    )  # replayed: nothing new
     await session.commit()
     assert "no_notice" in await _codes(session, account.id, cut)  # queued is not told
     listing = await cutoff.build(session, POLICY, today, TZ)
-    assert cutoff.notice_plan(POLICY, listing, texts=True).items == ()  # but it is on its way: not sent again
+    assert (
+        cutoff.notice_plan(POLICY, listing, texts=True).items == ()
+    )  # but it is on its way: not sent again
 
     # The mail server takes it (a relay bounces later): it counts from then.
     message = await session.scalar(select(MailMessage).where(MailMessage.kind == "cutoff_notice"))
@@ -96,7 +101,7 @@ async def test_an_email_refused_by_the_smtp_server_falls_back_to_a_letter(sessio
     account = await _delinquent(session, cut)
     (await session.get(Customer, account.customer_id)).email = "bounce@example.com"
     await session.commit()
-    await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True)
+    await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True, phone=PHONE)
     await session.commit()
     await mail.deliver_pending(make_sessionmaker(engine), outbox_settings(settings, smtp))
     session.expunge_all()
@@ -112,7 +117,7 @@ async def test_a_text_notice_counts_once_delivered(session) -> None:
     customer = await session.get(Customer, account.customer_id)
     customer.email, customer.phone, customer.notify_sms = None, "512-867-5309", True
     await session.commit()
-    await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True)
+    await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True, phone=PHONE)
     await session.commit()
     text = await session.scalar(select(MailMessage).where(MailMessage.kind == "cutoff_notice"))
     assert (text.channel, text.to_addr) == ("sms", "+15128675309")
@@ -138,7 +143,7 @@ async def test_without_twilio_a_texts_preference_falls_back_to_email_or_a_letter
     listing = await cutoff.build(session, POLICY, today, TZ)
     plan = cutoff.notice_plan(POLICY, listing, texts=False)
     assert {item.key: item.detail for item in plan.items} == {texter.id: "letter", emailer.id: "email"}
-    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=False) == 2
+    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=False, phone=PHONE) == 2
     await session.commit()
     channels = {(m.account_id, m.channel) for m in await session.scalars(select(MailMessage))}
     assert channels == {(texter.id, "letter"), (emailer.id, "email")}  # no text that no sender would send
@@ -153,7 +158,7 @@ async def test_a_notice_is_recorded_once_per_account_and_day_whatever_the_channe
     # A second run that read the list before the first one's notices were there (the job and a supervisor at
     # once), with the resident's preferences changed in between: email, then texts.
     stale = await cutoff.build(session, POLICY, today, TZ)
-    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True) == 2
+    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True, phone=PHONE) == 2
     await session.commit()
     customer = await session.get(Customer, account.customer_id)
     customer.email, customer.phone, customer.notify_sms = None, "512-867-5309", True
@@ -163,7 +168,7 @@ async def test_a_notice_is_recorded_once_per_account_and_day_whatever_the_channe
         return stale
 
     monkeypatch.setattr(cutoff, "build", stale_build)
-    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True) == 0
+    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True, phone=PHONE) == 0
     await session.commit()
     contacts = list(
         await session.scalars(select(CollectionContact).where(CollectionContact.kind == ContactKind.CUTOFF_NOTICE))
@@ -188,8 +193,10 @@ async def test_a_notice_recorded_today_without_the_outbox_is_not_doubled(session
         return stale
 
     monkeypatch.setattr(cutoff, "build", stale_build)
-    assert cutoff.notice_plan(POLICY, stale, texts=True).items  # the list read before it still names the account
-    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True) == 0
+    assert cutoff.notice_plan(
+        POLICY, stale, texts=True, phone=PHONE
+    ).items  # the list read before it still names the account
+    assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True, phone=PHONE) == 0
     await session.commit()
     assert await session.scalar(select(func.count()).select_from(CollectionContact).where(
         CollectionContact.kind == ContactKind.CUTOFF_NOTICE)) == 1  # fmt: skip

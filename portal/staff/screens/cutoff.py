@@ -83,7 +83,11 @@ async def _letters_response(request: Request, public_url: str, found: list[cutof
     for letter in found:
         with use_locale(letter.language):
             subject, paragraphs = cutoff.notice_wording(
-                letter.account, letter.premise, letter.amount_cents, letter.cutoff_on or letter.sent_on
+                letter.account,
+                letter.premise,
+                letter.amount_cents,
+                letter.cutoff_on or letter.sent_on,
+                phone=request.app.state.settings.utility_phone,
             )
             sections.append(
                 engine.get_template("staff/cutoff_letter.html").render(
@@ -168,6 +172,7 @@ class CutoffController(Controller):
                 rules.notice_cutoff_on(policy, today),
                 expected,
                 texts=sms.configured(settings),
+                phone=settings.utility_phone,
             )
         except confirm.StalePlan:
             return _stale(request, "staff.cutoff.notices.preview", {})
