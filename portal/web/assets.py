@@ -10,6 +10,8 @@ from functools import cached_property
 from pathlib import Path
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# The field modules' sources: pages load them as one bundle, js/field.js (scripts/bundle), so no page imports them.
+BUNDLED = "js/field/"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,9 @@ class Assets:
         """An import map that sends every module import (``import "./csrf.js"``) to the hashed URL, so a module is
         loaded once per page and never served stale from a year-long cache."""
         imports = {
-            f"/static/{name}": self.url(name) for name in self.hashes if name.endswith(".js") and name != "js/sw.js"
+            f"/static/{name}": self.url(name)
+            for name in self.hashes
+            if name.endswith(".js") and name != "js/sw.js" and not name.startswith(BUNDLED)
         }
         return json.dumps({"imports": imports}, separators=(",", ":"), sort_keys=True)
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.models import MailMessage
 from tests.browser.conftest import PHONE, WEIGHT_SUMMARY, LiveServer, Sent
 from tests.browser.flows import sign_in_by_request
+from tests.field_world import make_field_order
 from tests.http.helpers import latest_code
 from tests.personas import Resident
 
@@ -114,6 +115,22 @@ async def test_resident_home_weighs_under_30_kb_on_first_load(
     finally:
         await context.close()
     _check(visit, live_server)
+
+
+async def test_field_list_weighs_under_30_kb_in_at_most_6_requests_on_first_load(
+    browser: Browser, live_server: LiveServer, session: AsyncSession, technician
+) -> None:
+    await make_field_order(session, technician)
+    await session.commit()
+    context = await _fresh_context(browser, live_server)
+    try:
+        await sign_in_by_request(context, session, technician.email)
+        visit = await _visit(context, live_server, "/field")
+    finally:
+        await context.close()
+    _check(visit, live_server)
+    # The field modules arrive as one bundle: the page, its stylesheet, two modules, the icon and the first sync.
+    assert len(visit.page_bytes) <= 6, visit.report()
 
 
 async def test_email_code_sign_in_works_without_javascript(

@@ -287,9 +287,10 @@ function assetUrls() {
   const urls = new Set();
   const map = document.querySelector('script[type="importmap"]');
   if (map) {
-    // Keys are the plain names (/static/js/app.js), values the hashed URLs to keep.
+    // Keys are the plain names (/static/js/app.js), values the hashed URLs to keep: the field bundle and the
+    // modules every page loads.
     for (const [name, url] of Object.entries(JSON.parse(map.textContent).imports)) {
-      if (name.includes("/js/field/") || name.endsWith("/js/app.js") || name.endsWith("/js/csrf.js")) urls.add(url);
+      if (name.endsWith("/js/field.js") || name.endsWith("/js/app.js") || name.endsWith("/js/csrf.js")) urls.add(url);
     }
   }
   for (const link of document.querySelectorAll('link[rel="stylesheet"], link[rel="icon"]')) urls.add(link.getAttribute("href"));
