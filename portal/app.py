@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     stripe_origins = [o for o in {_origin(settings.stripe_js_url)} if o]
     csp = content_security_policy(
-        extra_script=[assets.import_map_csp_hash, *stripe_origins],
+        extra_script=[assets.import_map_csp_hash, assets.boot_script_csp_hash, *stripe_origins],
         extra_frame=stripe_origins + (["https://hooks.stripe.com"] if "stripe.com" in settings.stripe_js_url else []),
         extra_connect=[o for o in {_origin(settings.stripe_api_base) or "https://api.stripe.com"} if o],
     )
