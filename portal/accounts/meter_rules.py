@@ -59,7 +59,7 @@ def check_address(
 
 def check_services(kinds: list[str]) -> tuple[list[str], str | None]:
     """The services a new premise offers, in a fixed order; water is needed for a metered premise."""
-    known = [k.value for k in ServiceKind if k.value in set(kinds)]
+    known: list[str] = [str(k.value) for k in ServiceKind if k.value in set(kinds)]
     if ServiceKind.WATER.value not in known:
         return known, _("A new premise needs water service: it is what the meter measures.")
     return known, None
