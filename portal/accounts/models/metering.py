@@ -14,7 +14,7 @@ from .base import Base, CreatedMixin, IdMixin
 class MeterSet(IdMixin, CreatedMixin, Base):
     """A meter put in at a premise by a completed install or change order (one per order: a replayed field action
     finds it). A change names the removed meter and its final read; billing uses each meter for its days
-    (docs/design.md, meters)."""
+    (docs/features.md, billing)."""
 
     __tablename__ = "meter_set"
 
