@@ -160,3 +160,37 @@ def test_the_explanation_reads_in_words() -> None:
         POLICY, tested_on=D(2026, 9, 10), average_tenths=1040, last_passed_on=D(2026, 6, 15), billed_usage=BILLED
     )
     assert "104.0%" in result.english and "$162.00" in result.english and "$6.23" in result.english
+
+
+NOW = dt.datetime(2026, 12, 4, 15, tzinfo=dt.UTC)
+
+
+def test_the_field_facts_of_a_meter_change_are_checked_and_cleaned() -> None:
+    from portal.field import rules as field_rules
+
+    facts = field_rules.facts(
+        "meter_changed", {"value": "24500", "new_serial": " wt-9 01 ", "new_size": "1", "new_value": "0"}, [], NOW
+    )
+    assert facts["value"] == 24_500 and facts["new_serial"] == "WT-901" and facts["new_value"] == 0
+    for bad in (
+        {"value": "1", "new_serial": "", "new_size": "1", "new_value": "0"},
+        {"value": "1", "new_serial": "WT-901", "new_size": "9", "new_value": "0"},
+        {"value": "1", "new_serial": "WT-901", "new_size": "1", "new_value": "-3"},
+        {"value": "1", "new_serial": "WT-901", "new_size": "1"},
+    ):
+        with pytest.raises(field_rules.InvalidAction):
+            field_rules.facts("meter_changed", bad, [], NOW)
+
+
+def test_only_the_meter_actions_complete_install_and_change_orders() -> None:
+    from portal.accounts.models import WorkOrderKind as K
+    from portal.accounts.models import WorkOrderStatus as S
+    from portal.field import rules as field_rules
+
+    assert field_rules.decide("meter_installed", K.METER_INSTALL, S.ASSIGNED).apply
+    assert field_rules.decide("meter_changed", K.METER_CHANGE, S.ASSIGNED).apply
+    for action in ("record_read", "complete_order", "meter_installed"):
+        assert field_rules.decide(action, K.METER_CHANGE, S.ASSIGNED).code == "wrong_kind"
+    assert field_rules.decide("meter_changed", K.METER_CHANGE, S.COMPLETED).code == "already_completed"
+    with pytest.raises(field_rules.InvalidAction):
+        field_rules.facts("meter_installed", {"value": "0"}, [], NOW)
