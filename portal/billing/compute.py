@@ -292,7 +292,13 @@ def _measure_change(data: BillInput, meter: MeterInfo, change: MeterChange, curr
             },
         )
     ]
-    return Usage(gallons, units, curr.source not in ACTUAL_SOURCES, notes=tuple(notes))
+    master = None
+    if data.share is not None:  # a master meter changed: each unit's share of both meters' use
+        index, count = data.share
+        master = gallons
+        gallons = split_evenly(gallons, count)[index]
+        notes.append(("note_share", {"count": count, "total": master}))
+    return Usage(gallons, units, curr.source not in ACTUAL_SOURCES, notes=tuple(notes), master_gallons=master)
 
 
 # ---- charges ----------------------------------------------------------------------------------------------------

@@ -194,3 +194,19 @@ def test_only_the_meter_actions_complete_install_and_change_orders() -> None:
     assert field_rules.decide("meter_changed", K.METER_CHANGE, S.COMPLETED).code == "already_completed"
     with pytest.raises(field_rules.InvalidAction):
         field_rules.facts("meter_installed", {"value": "0"}, [], NOW)
+
+
+def test_a_changed_master_meter_is_shared_like_any_other() -> None:
+    data = BillInput(
+        period_start=D(2026, 11, 2),
+        period_end=D(2026, 12, 1),
+        services=(ServiceInfo("water", "W-RES"),),
+        meter=MeterInfo(),
+        prev_read=Read(1_000, D(2026, 11, 1)),
+        curr_read=Read(2_000, D(2026, 12, 1)),
+        change=MeterChange(MeterInfo(), Read(3_001, D(2026, 11, 15)), Read(1_000, D(2026, 11, 15))),
+        share=(0, 3),
+    )
+    usage = measure(data, POLICY)
+    # 2,001 + 1,000 = 3,001 gallons over 3 units: 1,001 / 1,000 / 1,000
+    assert usage.master_gallons == 3_001 and usage.gallons == 1_001

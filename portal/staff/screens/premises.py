@@ -90,7 +90,7 @@ class PremiseController(Controller):
                 hazards=form.hazards.data,
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form._fields else "address", exc.message)
+            form.add_error(exc.field if exc.field in ("address", "route", "services") else "address", exc.message)
             return await _new_page(db_session, form, 400)
         flash(request, _("Added %(address)s.", address=premise.one_line), "success")
         return redirect_to("staff.premise", premise_id=premise.id)
