@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import meters
+from portal.accounts import meters, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.meter_rules import Verdict
-from portal.accounts.models import Account, Adjustment, AdjustmentKind, Meter, MeterTest
+from portal.accounts.models import Account, Adjustment, AdjustmentKind, Meter, MeterTest, WorkOrder, WorkOrderKind
 from portal.accounts.policy import Policy
 
 from . import adjustments
@@ -43,9 +43,30 @@ async def record_test(
     note: str | None,
     today: dt.date,
 ) -> TestOutcome:
-    test, verdict = await meters.record_test(
-        session, actor, policy, meter, tested_on=tested_on, low=low, mid=mid, high=high, note=note
+    # The meter's open test order, if dispatch sent one: the result recorded here is what it asked for.
+    order = await session.scalar(
+        select(WorkOrder)
+        .where(
+            WorkOrder.meter_id == meter.id,
+            WorkOrder.kind == WorkOrderKind.METER_TEST,
+            WorkOrder.status.in_(workorders.OPEN_STATUSES),
+        )
+        .order_by(WorkOrder.due_on, WorkOrder.id)
     )
+    test, verdict = await meters.record_test(
+        session,
+        actor,
+        policy,
+        meter,
+        tested_on=tested_on,
+        low=low,
+        mid=mid,
+        high=high,
+        note=note,
+        work_order_id=order.id if order is not None else None,
+    )
+    if order is not None:
+        await workorders.complete(session, actor, order, {"meter_test_id": test.id, "passed": verdict.passed})
     if not verdict.over_registering or meter.premise_id is None:
         return TestOutcome(test, verdict)
     account = await session.scalar(

@@ -25,6 +25,7 @@ from portal.accounts.models import (
     ServiceKind,
     WorkOrder,
     WorkOrderKind,
+    WorkOrderStatus,
 )
 from tests import factories
 from tests.http.helpers import csrf, local_today, post_form, sign_in
@@ -230,7 +231,10 @@ async def test_an_over_registering_test_proposes_a_credit_for_a_supervisor(clien
 
 
 async def test_a_passing_test_closes_the_window_so_a_later_failure_today_proposes_nothing(client, session, csr) -> None:
-    account, _meter = await _billed_account(session)
+    account, meter = await _billed_account(session)
+    test_order = await factories.make_order(session, account, kind=WorkOrderKind.METER_TEST)
+    test_order.meter_id = meter.id
+    await session.commit()
     await sign_in(client, session, csr)
     url = f"/staff/premises/{account.premise_id}/tests"
     day = local_today().isoformat()
@@ -244,3 +248,7 @@ async def test_a_passing_test_closes_the_window_so_a_later_failure_today_propose
     assert failed.status_code in (302, 303)
     assert await _count(session, MeterTest) == 2
     assert await _count(session, Adjustment) == 0
+    await session.refresh(test_order)
+    first = await session.scalar(select(MeterTest).order_by(MeterTest.id))
+    assert test_order.status == WorkOrderStatus.COMPLETED and test_order.result["meter_test_id"] == first.id
+    assert first.work_order_id == test_order.id
