@@ -33,10 +33,14 @@ EXPLANATIONS: dict[str, str] = {
         "whichever is shorter)."
     ),
     "fee_waiver": _("Fee waived: %(amount)s."),
+    "meter_accuracy": _(
+        "Meter over-registering: tested at %(accuracy)s%% on average. %(count)d bills from %(start)s (since the last "
+        "passing test, at most %(months)d months) charged %(charged)s for usage; the over-registered share is %(credit)s."
+    ),
 }
 
 # How each value reads: money in cents, gallons as a number, dates as ISO strings; counts stay integers (%d).
-_MONEY = {"water", "sewer", "credit", "monthly", "each", "amount"}
+_MONEY = {"water", "sewer", "credit", "monthly", "each", "amount", "charged"}
 _GALLONS = {"usage", "average", "rebilled", "sewer_basis", "billed"}
 _DATES = {"start", "end", "requested"}
 

@@ -99,6 +99,10 @@ class Policy:
     pool_fill_adjustments_per_year: int = 1
     vacation_garbage_min_months: int = 3
     billing_error_max_months_back: int = 12
+    # A meter test passes when each flow (low, mid, high) is within this many tenths of a percent of 100 %; an
+    # average beyond it on the high side over-registers and proposes a credit back at most this many months.
+    meter_test_tolerance_tenths: int = 15
+    meter_accuracy_max_months_back: int = 6
     adjustment_supervisor_threshold_cents: int = 25_000
     refund_supervisor_threshold_cents: int = 25_000  # a refund above this waits for a supervisor who did not ask
 
@@ -270,6 +274,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "pool_fill_adjustments_per_year": (0, 12),
     "vacation_garbage_min_months": (0, 12),
     "billing_error_max_months_back": (0, 120),
+    "meter_test_tolerance_tenths": (0, 200),
+    "meter_accuracy_max_months_back": (0, 120),
     "adjustment_supervisor_threshold_cents": (0, MAX_CENTS),
     "refund_supervisor_threshold_cents": (0, MAX_CENTS),
     "draft_days_before_due": (0, 30),

@@ -168,6 +168,8 @@ def _services_for(premise: Premise, account_class: AccountClass) -> list[tuple[S
     ]
     if account_class == AccountClass.RESIDENTIAL:
         services.append((ServiceKind.SOLID_WASTE, "SW-CART", premise.solid_waste_carts or 1))
+    if premise.services_available is not None:  # a premise made for new construction says what it can have
+        services = [service for service in services if service[0].value in premise.services_available]
     return services
 
 

@@ -345,11 +345,12 @@ class OrderMeter:
     size: str
     dials: int
     multiplier: int
+    serial: str = ""
 
 
 # Built once (statements cost more to build than to run): the orders as ORM objects, their meters as plain columns.
 _WITH_METERS = (
-    select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier)
+    select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier, Meter.serial)
     .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
     .where(WorkOrder.id.in_(bindparam("order_ids", expanding=True)))
     .order_by(WorkOrder.id)
@@ -367,8 +368,8 @@ async def orders_with_meters(
         return {}
     query = _WITH_METERS_LOCKED if session.get_bind().dialect.name == "postgresql" else _WITH_METERS
     return {
-        order.id: (order, OrderMeter(meter_id, size, dials, multiplier) if meter_id is not None else None)
-        for order, meter_id, size, dials, multiplier in (await session.execute(query, {"order_ids": ids})).all()
+        order.id: (order, OrderMeter(meter_id, size, dials, multiplier, serial) if meter_id is not None else None)
+        for order, meter_id, size, dials, multiplier, serial in (await session.execute(query, {"order_ids": ids})).all()
     }
 
 

@@ -90,10 +90,21 @@ class BillInput:
     consecutive_estimates: int = 0
     share: tuple[int, int] | None = None  # master meter: (this unit's index, number of units)
     final: bool = False
+    # The meter was changed in this period: `prev_read` is the removed meter's, `curr_read` the new meter's.
+    change: MeterChange | None = None
 
     @property
     def days(self) -> int:
         return (self.period_end - self.period_start).days + 1
+
+
+@dataclass(frozen=True)
+class MeterChange:
+    """A meter change inside a bill's period: the removed meter with its final read, the new one with its first."""
+
+    old_meter: MeterInfo
+    old_final: Read
+    new_first: Read
 
 
 class Line(NamedTuple):
@@ -156,6 +167,17 @@ def to_gallons(meter: MeterInfo, units: int) -> int:
     return cents(meter.gallons_per_register_unit * units)
 
 
+def consumption_across_change(
+    old_meter: MeterInfo, prev: Read, old_final: Read, new_meter: MeterInfo, new_first: Read, curr: Read
+) -> tuple[int, int]:
+    """Each meter for its days: the removed meter's (final - previous read) plus the new meter's (current - first
+    read), each in its own register's units and turned into gallons on its own terms. (gallons, register units of
+    both meters.)"""
+    old_units, _rolled = register_delta(old_meter, prev.value, old_final.value, old_final.flags)
+    new_units, _rolled = register_delta(new_meter, new_first.value, curr.value, curr.flags)
+    return to_gallons(old_meter, old_units) + to_gallons(new_meter, new_units), old_units + new_units
+
+
 def split_evenly(total: int, count: int) -> list[int]:
     """Whole gallons per unit that add up to the total (the first units take the remainder)."""
     base, extra = divmod(total, count)
@@ -208,6 +230,8 @@ def measure(data: BillInput, policy: Policy) -> Usage:
     notes: list[Message] = []
     estimated_read = None
     needs_read_order = False
+    if data.change is not None and data.curr_read is not None:
+        return _measure_change(data, meter, data.change, data.curr_read)
     if data.curr_read is not None:
         units, rolled = register_delta(meter, data.prev_read.value, data.curr_read.value, data.curr_read.flags)
         notes.append(
@@ -248,6 +272,33 @@ def measure(data: BillInput, policy: Policy) -> Usage:
     if needs_read_order:
         notes.append(("read_order", {}))
     return Usage(gallons, units, estimated, estimated_read, tuple(notes), needs_read_order, master)
+
+
+def _measure_change(data: BillInput, meter: MeterInfo, change: MeterChange, curr: Read) -> Usage:
+    assert data.prev_read is not None  # measure() returns early without one
+    gallons, units = consumption_across_change(
+        change.old_meter, data.prev_read, change.old_final, meter, change.new_first, curr
+    )
+    notes: list[Message] = [
+        (
+            "usage_meter_change",
+            {
+                "prev": data.prev_read.value,
+                "final": change.old_final.value,
+                "changed_on": change.old_final.on.isoformat(),
+                "first": change.new_first.value,
+                "curr": curr.value,
+                "curr_on": curr.on.isoformat(),
+            },
+        )
+    ]
+    master = None
+    if data.share is not None:  # a master meter changed: each unit's share of both meters' use
+        index, count = data.share
+        master = gallons
+        gallons = split_evenly(gallons, count)[index]
+        notes.append(("note_share", {"count": count, "total": master}))
+    return Usage(gallons, units, curr.source not in ACTUAL_SOURCES, notes=tuple(notes), master_gallons=master)
 
 
 # ---- charges ----------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, and_, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from portal import i18n
 from portal.accounts import deposits, estimates, ledger, ledger_words, service_state, workorders
@@ -42,6 +43,7 @@ from portal.accounts.models import (
     Meter,
     MeterKind,
     MeterRead,
+    MeterSet,
     Premise,
     RateScheduleRecord,
     ReadSource,
@@ -178,6 +180,7 @@ class Chunk:
     read_by_id: dict[int, Any] = field(default_factory=dict)
     last_bill: dict[int, Any] = field(default_factory=dict)
     units_of_parent: dict[int, list[int]] = field(default_factory=dict)  # parent premise -> account ids in order
+    changes: dict[int, Any] = field(default_factory=dict)  # new meter id -> its change (the old meter, both reads)
     balances: dict[int, int] = field(default_factory=dict)
 
 
@@ -310,6 +313,7 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         chunk.last_bill[row.account_id] = row
     meter_ids = [m.id for m in chunk.meter_of_premise.values()]
     if meter_ids:
+        await _load_changes(session, chunk, meter_ids, ctx)
         since = ctx.midnight(ctx.on - dt.timedelta(days=HISTORY_DAYS))
         until = ctx.midnight(ctx.on + dt.timedelta(days=1))
         make_read = functools.partial(_read_row, ctx.zone)
@@ -332,6 +336,44 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
                 chunk.read_by_id[read.id] = read
     chunk.balances = await ledger.balances(session, ids)
     return chunk
+
+
+async def _load_changes(session: AsyncSession, chunk: Chunk, meter_ids: list[int], ctx: RunContext) -> None:
+    """The changes that set the chunk's meters, with the removed meter and the two reads (one query): a bill whose
+    previous read is the removed meter's bills each meter for its days."""
+    old, final, first = aliased(Meter), aliased(MeterRead), aliased(MeterRead)
+    for row in await fetch_rows(
+        session,
+        select(
+            MeterSet.new_meter_id,
+            MeterSet.old_meter_id,
+            old.size,
+            old.dials,
+            old.multiplier,
+            old.unit,
+            final.value.label("final_value"),
+            final.read_at.label("final_at"),
+            first.id.label("first_id"),
+            first.value.label("first_value"),
+            first.read_at.label("first_at"),
+        )
+        .join(old, old.id == MeterSet.old_meter_id)
+        .join(final, final.id == MeterSet.old_final_read_id)
+        .join(first, first.id == MeterSet.new_first_read_id)
+        .where(member_of(session, MeterSet.new_meter_id, meter_ids)),
+    ):
+        chunk.changes[row.new_meter_id] = row
+
+
+def _change_of(chunk: Chunk, meter_id: int, prev_row: ReadRow, ctx: RunContext) -> c.MeterChange | None:
+    change = chunk.changes.get(meter_id)
+    if change is None or prev_row.meter_id != change.old_meter_id:
+        return None
+    return c.MeterChange(
+        _meter_info(change.size, change.dials, change.multiplier, change.unit),
+        c.Read(change.final_value, change.final_at.astimezone(ctx.zone).date()),
+        c.Read(change.first_value, change.first_at.astimezone(ctx.zone).date(), "field", change.first_id),
+    )
 
 
 # ---- one account's input ----------------------------------------------------------------------------------------
@@ -390,6 +432,7 @@ def bill_input(account_id: int, chunk: Chunk, ctx: RunContext) -> c.BillInput:
         share = (units.index(account_id) if account_id in units else 0, len(units))
     meter = None
     prev = curr = None
+    change = None
     history: tuple[c.PastUsage, ...] = ()
     metered = any(s.kind == "water" for s in services)
     if meter_row is not None and metered:
@@ -414,6 +457,10 @@ def bill_input(account_id: int, chunk: Chunk, ctx: RunContext) -> c.BillInput:
             if x.source != ESTIMATED and window_start <= x.on <= period_end:
                 curr_row = x
                 break
+        change = _change_of(chunk, meter_row.id, prev_row, ctx)
+        if change is not None and curr_row is None:
+            # No read of the new meter since it was set: the bill ends at the change, the new meter's first read.
+            curr_row = next((x for x in reads if x.id == change.new_first.id), None)
         curr = _read(curr_row) if curr_row is not None else None
         prev = _read(prev_row)
         history = history_of(reads, meter, prev_row.read_at)
@@ -429,6 +476,7 @@ def bill_input(account_id: int, chunk: Chunk, ctx: RunContext) -> c.BillInput:
         consecutive_estimates=account.consecutive_estimates or 0,
         share=share,
         final=final,
+        change=change,
     )
 
 

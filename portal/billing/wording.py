@@ -33,6 +33,10 @@ MESSAGES: dict[str, Any] = {
     "note_share": _("Your share of the building's master meter: 1 of %(count)s units, of %(total)s gallons."),
     # usage notes on the bill
     "usage_actual": _("Meter read %(prev)s on %(prev_on)s and %(curr)s on %(curr_on)s."),
+    "usage_meter_change": _(
+        "Meter changed on %(changed_on)s: the old meter read %(prev)s, then %(final)s when removed; the new meter read "
+        "%(first)s when set and %(curr)s on %(curr_on)s. Each meter is billed for its days."
+    ),
     "usage_rollover": _("The meter passed its highest reading and started again from zero."),
     "usage_estimated": _(
         "We could not read your meter, so this bill is estimated from %(basis)s. The next actual read corrects it."

@@ -515,6 +515,7 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
         + [WorkOrderKind.START] * 2
         + [WorkOrderKind.STOP] * 2
         + [WorkOrderKind.METER_TEST] * 2
+        + [WorkOrderKind.METER_CHANGE]  # the field's change form: final read, new serial, size and first read
     )
     plan_orders += list(zip(kinds, orderable, strict=False))
     for n, (kind, account_id) in enumerate(plan_orders):

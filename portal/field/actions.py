@@ -14,12 +14,15 @@ from typing import Any
 from litestar.datastructures import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import photo_access, photos
+from portal.accounts import meter_rules, photo_access, photos
 from portal.accounts.models import WorkOrder, WorkOrderStatus
 from portal.i18n import gettext as _
 
 from . import download, rules, services, sync
 from .batch import valid_uuid
+
+# What a form may send as an action's facts (the phone's page.js reads the same names).
+FORM_FIELDS = ("value", "seal", "code", "note", "leak_found", "serial", "new_serial", "new_size", "new_value")
 
 
 async def order_page(
@@ -43,6 +46,7 @@ async def order_page(
         "premise": premise,
         "item": item,
         "skip_codes": rules.SKIP_CODES,
+        "meter_sizes": meter_rules.METER_SIZES,
         "mutation_id": str(uuid.uuid4()),
         "errors": [],
         "values": {},
@@ -75,7 +79,7 @@ async def check(
     checked = Checked(
         page_id=page_id,
         mutation_id=str(uuid.uuid5(uuid.UUID(page_id), action)),
-        payload={k: values[k] for k in ("value", "seal", "code", "note", "leak_found") if values.get(k)},
+        payload={k: values[k] for k in FORM_FIELDS if values.get(k)},
     )
     still_open = order.status in (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED)
     if action == "disconnect_done" and still_open:

@@ -11,26 +11,41 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from portal.accounts import meter_rules
 from portal.accounts.models import WorkOrderKind as K
 from portal.accounts.models import WorkOrderStatus as S
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext
 
-READ_KINDS = frozenset({K.READ, K.CHECK_READ, K.START, K.STOP, K.TRANSFER_READ, K.METER_TEST, K.METER_CHANGE})
+READ_KINDS = frozenset({K.READ, K.CHECK_READ, K.START, K.STOP, K.TRANSFER_READ, K.METER_TEST})
 # Which order kinds each action completes (add_note goes on any order; request_restore follows a disconnect).
 ACTION_KINDS: dict[str, frozenset[K]] = {
     "record_read": READ_KINDS,
     "skip_read": READ_KINDS,
     "disconnect_done": frozenset({K.DISCONNECT}),
     "restore_done": frozenset({K.RESTORE}),
-    "complete_order": frozenset({K.LEAK_CHECK, K.METER_TEST, K.INVESTIGATE, K.METER_CHANGE, K.START, K.STOP}),
+    "complete_order": frozenset({K.LEAK_CHECK, K.METER_TEST, K.INVESTIGATE, K.START, K.STOP}),
+    # A meter set is its own fact: an install's first read; a change's final read and the new meter's facts.
+    "meter_installed": frozenset({K.METER_INSTALL}),
+    "meter_changed": frozenset({K.METER_CHANGE}),
     "add_note": frozenset(K),
     "request_restore": frozenset({K.DISCONNECT}),
 }
 READ_ACTIONS = frozenset(
-    {"record_read", "disconnect_done", "restore_done", "complete_order"}
+    {"record_read", "disconnect_done", "restore_done", "complete_order", "meter_installed", "meter_changed"}
 )  # actions that carry a read
-COMPLETING = frozenset({"record_read", "skip_read", "disconnect_done", "restore_done", "complete_order"})
+METER_SET_ACTIONS = frozenset({"meter_installed", "meter_changed"})
+COMPLETING = frozenset(
+    {
+        "record_read",
+        "skip_read",
+        "disconnect_done",
+        "restore_done",
+        "complete_order",
+        "meter_installed",
+        "meter_changed",
+    }
+)
 PHOTO_REQUIRED = frozenset({"disconnect_done", "restore_done"})
 SKIP_CODES = {
     "locked_gate": lazy_gettext("Locked gate"),
@@ -47,6 +62,8 @@ ACTION_NAMES = {
     "complete_order": lazy_gettext("completion"),
     "add_note": lazy_gettext("note"),
     "request_restore": lazy_gettext("restore request"),
+    "meter_installed": lazy_gettext("meter install"),
+    "meter_changed": lazy_gettext("meter change"),
 }
 MAX_PHOTOS = 6
 
@@ -186,6 +203,20 @@ def facts(action: str, payload: dict[str, Any], photo_ids: list[str], now: dt.da
         out["value"] = _register(payload, "value", required=False)
         leak = payload.get("leak_found")
         out["leak_found"] = None if leak is None or leak == "" else leak in (True, "yes", "true", "1", 1)
+    elif action == "meter_installed":
+        out["value"] = _register(payload, "value", required=True)
+        out["serial"] = meter_rules.clean_serial(_text(payload, "serial", 40))
+        if out["serial"] is None:
+            raise InvalidAction(_("Enter the serial stamped on the meter you set."))
+    elif action == "meter_changed":
+        out["value"] = _register(payload, "value", required=True)
+        out["new_serial"] = meter_rules.clean_serial(_text(payload, "new_serial", 40))
+        if out["new_serial"] is None:
+            raise InvalidAction(_("Enter the serial stamped on the new meter."))
+        out["new_size"] = _text(payload, "new_size", 8)
+        if out["new_size"] not in meter_rules.METER_SIZES:
+            raise InvalidAction(_("Choose the new meter's size."))
+        out["new_value"] = _register(payload, "new_value", required=True)
     elif action == "add_note":
         if not out["note"]:
             raise InvalidAction(_("Write the note first."))

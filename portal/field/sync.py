@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.accounts import holds, payments, reads, service_state, sync_exceptions, workorders
+from portal.accounts import holds, meters, payments, reads, service_state, sync_exceptions, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.audit import AuditLater
 from portal.accounts.errors import Conflict
@@ -138,7 +138,7 @@ def _conflict_message(
 
 
 def _needs_read(m: Mutation, facts: dict[str, Any]) -> bool:
-    return m.kind in ("record_read", "disconnect_done", "restore_done") or (
+    return m.kind in ("record_read", "disconnect_done", "restore_done", *rules.METER_SET_ACTIONS) or (
         m.kind == "complete_order" and facts.get("value") is not None
     )
 
@@ -150,6 +150,12 @@ def _check_meter(m: Mutation, meter: OrderMeter | None, facts: dict[str, Any]) -
     if meter is None:
         raise rules.InvalidAction(_("This order has no meter: call dispatch."))
     if facts["value"] >= 10**meter.dials:
+        raise rules.InvalidAction(_("This meter has %(n)s dials: check the read.") % {"n": meter.dials})
+    if m.kind == "meter_installed" and facts["serial"] != meter.serial:
+        raise rules.InvalidAction(
+            _("This order is for meter %(serial)s: check the serial, or call dispatch.") % {"serial": meter.serial}
+        )
+    if m.kind == "meter_changed" and facts["new_value"] >= 10**meter.dials:
         raise rules.InvalidAction(_("This meter has %(n)s dials: check the read.") % {"n": meter.dials})
 
 
@@ -205,6 +211,8 @@ class Batch:
         self.mutation_rows: list[sync_exceptions.SyncOutcome] = []
         self.echoes: list[tuple[dict[str, Any], StoredMutation, Mutation]] = []  # duplicates of ids first seen here
         self.holds: dict[int, holds.HoldFacts] = {}  # by account: what holds it off disconnection
+        self.meter_sets: list[meters.MeterSetOutcome] = []
+        self.serials: dict[str, meters.SerialUse | None] = {}  # new meters' serials: on record, or taken in this batch
 
     async def load(self, mutations: list[Mutation]) -> None:
         session = self.session
@@ -229,6 +237,17 @@ class Batch:
                 and m.order_id in self.orders
                 and (order := self.orders[m.order_id][0]).account_id is not None
             ],
+        )
+        # The serials of new meters in this batch's changes, as the records have them now.
+        self.serials = dict(
+            await meters.serials_in_use(
+                session,
+                [
+                    f["new_serial"]
+                    for m in mutations
+                    if m.kind == "meter_changed" and isinstance(f := self.facts[id(m)], dict)
+                ],
+            )
         )
         # One query for the read history of every meter a read in this batch is checked against.
         reading = [
@@ -283,6 +302,16 @@ class Batch:
         self.read_id_targets.append([extra])
         return extra
 
+    def _check_new_serial(self, serial: str) -> None:
+        """A new meter is one on record only as stock (never set anywhere), and is set once in a batch."""
+        if serial in self.serials:
+            use = self.serials[serial]
+            if use is None or use.premise_id is not None or use.installed_on is not None:
+                raise rules.InvalidAction(
+                    _("Meter %(serial)s is already set elsewhere: check the serial, or call dispatch.")
+                    % {"serial": serial}
+                )
+
     async def _apply(
         self,
         m: Mutation,
@@ -319,6 +348,20 @@ class Batch:
         self.order_changes.complete(order, result, completed_at=facts["at"])
         if extra:
             self.read_id_targets[-1].append(order.result)  # the order's own copy, which its audit row shows too
+        if m.kind in rules.METER_SET_ACTIONS:
+            self.meter_sets.append(
+                meters.MeterSetOutcome(
+                    order,
+                    facts["at"].astimezone(ZoneInfo(ctx.timezone)).date(),
+                    facts["at"],
+                    extra,
+                    facts.get("new_serial"),
+                    facts.get("new_size"),
+                    facts.get("new_value"),
+                )
+            )
+            if m.kind == "meter_changed":
+                self.serials[facts["new_serial"]] = None  # taken: a second change in this batch cannot set it
         if order.kind in service_state.KINDS:
             # The read's day on the utility's clock, as the bill run dates reads, so a final bill ends on its own
             # final read and a first bill starts at the start read whatever the hour.
@@ -363,6 +406,8 @@ class Batch:
                     )
                 elif decision.apply:
                     _check_meter(m, meter, facts)
+                    if m.kind == "meter_changed":
+                        self._check_new_serial(facts["new_serial"])
                     # _check_meter has refused an action that needs a read of an order without a meter.
                     check = self._check_read(meter, facts) if meter is not None and _needs_read(m, facts) else None
                     if (
@@ -454,6 +499,7 @@ class Batch:
                 target["read_id"] = read_id
         await self.order_changes.write(session)
         await service_state.apply_service_outcomes(session, self.audit, self.service_outcomes)
+        await meters.apply_meter_sets(session, self.audit, self.meter_sets)
         restore_ids = await workorders.request_restores(session, self.ctx.actor, self.restores)
         for answer, restore_id in zip(self.restore_answers, restore_ids, strict=True):
             answer["restore_order_id"] = restore_id
@@ -462,7 +508,7 @@ class Batch:
         for answer, stored, m in self.echoes:
             answer.update(_duplicate(stored, m, self.ctx))
         self.new_reads, self.read_id_targets, self.mutation_rows, self.echoes = [], [], [], []
-        self.service_outcomes, self.restores, self.restore_answers = [], [], []
+        self.service_outcomes, self.restores, self.restore_answers, self.meter_sets = [], [], [], []
 
 
 async def disconnect_refusal(session: AsyncSession, ctx: Context, order: WorkOrder) -> dict[str, Any] | None:

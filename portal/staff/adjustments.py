@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import approval, audit, ledger, ledger_words, service_state, workorders
+from portal.accounts import approval, audit, ledger, ledger_words, meters, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -26,6 +26,7 @@ from portal.accounts.models import (
     LedgerKind,
     Meter,
     MeterRead,
+    MeterTest,
     Role,
     ServiceKind,
 )
@@ -219,6 +220,23 @@ async def prices_for(session: AsyncSession, bill: Bill) -> VolumePrices:
     return VolumePrices(tuple(tiers), sewer_rate, sewer_gallons)
 
 
+async def usage_charges(session: AsyncSession, account_id: int) -> list[tuple[dt.date, int]]:
+    """Each bill's charges for water used (its volume lines, water and sewer): what an over-registering meter
+    inflated. (period end, cents), oldest first."""
+    rows = await session.execute(
+        select(Bill.period_end, func.coalesce(func.sum(BillLine.amount_cents), 0))
+        .join(BillLine, BillLine.bill_id == Bill.id)
+        .where(
+            Bill.account_id == account_id,
+            BillLine.unit == "gal",
+            BillLine.service_kind.in_([ServiceKind.WATER, ServiceKind.SEWER]),
+        )
+        .group_by(Bill.id, Bill.period_end)
+        .order_by(Bill.period_end)
+    )
+    return [(end, int(cents)) for end, cents in rows]
+
+
 async def _earlier(session: AsyncSession, account_id: int, kind: AdjustmentKind) -> list[dt.date]:
     rows = await session.scalars(
         select(Adjustment.effective_on).where(
@@ -322,6 +340,26 @@ async def calculate(
         bill_id = entry.bill_id
         result = rules.fee_waiver(
             fee_cents=entry.amount_cents, fee_kind=entry.kind.value, already_waived=bool(waived or reversed_)
+        )
+    elif kind == AdjustmentKind.METER_ACCURACY:
+        test = await session.get(MeterTest, data.get("meter_test_id")) if data.get("meter_test_id") else None
+        meter = await session.get(Meter, test.meter_id) if test is not None else None
+        if test is None or meter is None or meter.premise_id != account.premise_id:
+            raise AdjustmentDenied(_("Choose a test of this account's meter."), field="meter_test_id")
+        last_passed = await meters.last_passed_before(session, meter.id, test.tested_on, test.id)
+        billed = await usage_charges(session, account.id)
+        inputs = {
+            "meter_test_id": test.id,
+            "average_tenths": round((test.low_tenths + test.mid_tenths + test.high_tenths) / 3),
+            "last_passed_on": last_passed,
+            "billed_usage": [[end.isoformat(), cents] for end, cents in billed],
+        }
+        result = rules.meter_accuracy(
+            policy,
+            tested_on=test.tested_on,
+            average_tenths=inputs["average_tenths"],
+            last_passed_on=last_passed,
+            billed_usage=billed,
         )
     else:  # pragma: no cover - the form offers only the kinds above
         raise AdjustmentDenied(_("Choose a kind of adjustment."))

@@ -13,6 +13,11 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
     links: list[tuple[str, str, str]] = [
         ("staff.accounts", _("Accounts"), _("Search, see and act on an account.")),
         ("staff.start", _("Start service"), _("A new customer, or one moving in: address, date, deposit.")),
+        (
+            "staff.premise.new",
+            _("New premise"),
+            _("New construction: the address, its route and services; then its meter and its start."),
+        ),
         ("staff.drawer", _("Cash drawer"), _("Open a drawer, take payments, void, close with counts.")),
         (
             "staff.collections",

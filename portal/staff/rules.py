@@ -214,6 +214,40 @@ def fee_waiver(*, fee_cents: int, fee_kind: str, already_waived: bool) -> Adjust
     return Adjusted(-fee_cents, "fee_waiver", {"amount": fee_cents})
 
 
+def meter_accuracy(
+    policy: Policy,
+    *,
+    tested_on: dt.date,
+    average_tenths: int,
+    last_passed_on: dt.date | None,
+    billed_usage: Iterable[tuple[dt.date, int]],
+) -> Adjusted:
+    """An over-registering meter (docs/policies.md, meter tests): credit the over-registered share of the usage
+    charges billed since the meter's last passing test, going back no further than the policy's months. The share is
+    (average - 100 %) / average: at 104 % the meter counted 104 gallons for every 100 used, so 4/104 of what was
+    billed on it was never used. `billed_usage`: (period end, volume charges in cents) of each bill on the meter."""
+    over = average_tenths - 1000
+    if over <= policy.meter_test_tolerance_tenths:
+        raise AdjustmentDenied(_("This meter does not over-register beyond the tolerance: there is nothing to credit."))
+    window_start = add_months(tested_on, -policy.meter_accuracy_max_months_back)
+    if last_passed_on is not None and last_passed_on > window_start:
+        window_start = last_passed_on
+    billed = [cents for end, cents in billed_usage if window_start < end <= tested_on]
+    total = sum(billed)
+    if total <= 0:
+        raise AdjustmentDenied(_("No usage was billed on this meter since its last passing test."))
+    credit = (total * over + average_tenths // 2) // average_tenths  # rounded to the nearest cent
+    values = {
+        "accuracy": f"{average_tenths / 10:.1f}",
+        "count": len(billed),
+        "start": window_start.isoformat(),
+        "charged": total,
+        "credit": credit,
+        "months": policy.meter_accuracy_max_months_back,
+    }
+    return Adjusted(-credit, "meter_accuracy", values)
+
+
 # ---- approval ---------------------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from .base import (
     utcnow,
 )
 from .jobs import JobRun
+from .metering import MeterSet, MeterTest
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
 from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
@@ -78,6 +79,8 @@ __all__ = [
     "Meter",
     "MeterKind",
     "MeterRead",
+    "MeterSet",
+    "MeterTest",
     "OnlinePayment",
     "Origin",
     "Passkey",

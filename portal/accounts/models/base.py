@@ -181,6 +181,7 @@ class WorkOrderKind(enum.StrEnum):
     METER_TEST = "meter_test"
     LEAK_CHECK = "leak_check"
     METER_CHANGE = "meter_change"
+    METER_INSTALL = "meter_install"
     INVESTIGATE = "investigate"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, CreatedMixin, IdMixin, MeterKind, ReadSource, str_enum
@@ -28,6 +28,9 @@ class Premise(IdMixin, CreatedMixin, Base):
     hazards: Mapped[str | None] = mapped_column(Text)
     solid_waste_carts: Mapped[int] = mapped_column(Integer, default=1)
     stormwater_erus: Mapped[int] = mapped_column(Integer, default=1)
+    # The services the utility can give here (ServiceKind values), set when a premise is made for new construction;
+    # None: every service (the premises that came before). Starting service opens only these.
+    services_available: Mapped[list[str] | None] = mapped_column(JSON)
 
     @property
     def one_line(self) -> str:

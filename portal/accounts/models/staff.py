@@ -19,6 +19,7 @@ class AdjustmentKind(enum.StrEnum):
     VACATION_GARBAGE = "vacation_garbage"
     BILLING_ERROR = "billing_error"
     FEE_WAIVER = "fee_waiver"
+    METER_ACCURACY = "meter_accuracy"
 
 
 class AdjustmentStatus(enum.StrEnum):

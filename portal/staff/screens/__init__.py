@@ -17,6 +17,7 @@ from .home import HomeController
 from .jobs import JobsController
 from .lockbox import LockboxController
 from .move import MoveServiceController
+from .premises import PremiseController
 from .print import PrintController
 from .rates import RatesController
 from .refunds import ROUTES as REFUND_ROUTES
@@ -38,6 +39,7 @@ ROUTES: list[ControllerRouterHandler] = [
     CutoffController,
     DispatchController,
     StartServiceController,
+    PremiseController,
     MoveServiceController,
     AccountActionController,
     RatesController,

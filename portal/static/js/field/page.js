@@ -219,7 +219,7 @@ async function onSubmit(event) {
   const order = (await db.getOrder(orderId)) || orderFromPage();
   const data = new FormData(form);
   const payload = {};
-  for (const name of ["value", "seal", "code", "note", "leak_found"]) {
+  for (const name of ["value", "seal", "code", "note", "leak_found", "serial", "new_serial", "new_size", "new_value"]) {
     const value = data.get(name);
     if (typeof value === "string" && value.trim()) payload[name] = value.trim();
   }
