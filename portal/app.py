@@ -14,7 +14,6 @@ from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
@@ -33,6 +32,7 @@ from portal.web.assets import Assets
 from portal.web.identity import CsrfRotation, IdentityMiddleware, parse_trusted_proxies
 from portal.web.kiosk import KioskMiddleware
 from portal.web.middleware import LocaleMiddleware, SecurityHeaders, content_security_policy
+from portal.web.sessions import QuietCookieConfig
 
 log = logging.getLogger("portal")
 
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     templates = templating.make_engine(settings, assets)
     template_config = TemplateConfig(engine=templates)
-    sessions = CookieBackendConfig(
+    sessions = QuietCookieConfig(
         secret=_key(settings.secret_key, "session"),
         key="portal_session",
         httponly=True,
