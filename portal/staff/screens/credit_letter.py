@@ -38,7 +38,7 @@ class CreditLetterController(Controller):
         found = await credit_history.history(db_session, policy, account, settings.utility_name, today)
         return Template("staff/credit_letter.html", context={"account": account, "customer": customer, "found": found})
 
-    @post("/", name="staff.credit_letter.issue")
+    @post("/", name="staff.credit_letter.issue", status_code=200)
     async def issue(
         self,
         request: Request,
