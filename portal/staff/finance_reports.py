@@ -142,6 +142,66 @@ async def bill_register(session: AsyncSession, period: Period, today: dt.date, t
     return Report("bill-register", _("Bill register"), columns, rows, totals, note=note)
 
 
+async def bills_of_runs(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
+    """The register's detail: every bill dated in the period, by run, with its amounts by service and what was posted
+    for it, so a run that does not reconcile can be traced to its bills."""
+    bills = list(
+        await session.execute(
+            select(Bill, Account.number, Customer.first_name, Customer.last_name, Customer.business_name)
+            .join(Account, Account.id == Bill.account_id)
+            .join(Customer, Customer.id == Account.customer_id)
+            .where(Bill.bill_date >= period.start, Bill.bill_date <= period.end)
+            .order_by(Bill.bill_date, Bill.cycle, Account.number)
+        )
+    )
+    ids = [bill.id for bill, *_rest in bills]
+    by_service: dict[int, dict[str, int]] = defaultdict(dict)
+    posted: dict[int, int] = defaultdict(int)
+    for offset in range(0, len(ids), 5000):
+        chunk = ids[offset : offset + 5000]
+        for bill_id, service, cents in await session.execute(
+            select(BillLine.bill_id, BillLine.service_kind, func.sum(BillLine.amount_cents))
+            .where(BillLine.bill_id.in_(chunk))
+            .group_by(BillLine.bill_id, BillLine.service_kind)
+        ):
+            by_service[bill_id][ServiceKind(service).value] = int(cents or 0)
+        for charged_bill, cents in await session.execute(
+            select(LedgerEntry.bill_id, func.sum(LedgerEntry.amount_cents))
+            .where(LedgerEntry.bill_id.in_(chunk), LedgerEntry.kind == LedgerKind.CHARGE)
+            .group_by(LedgerEntry.bill_id)
+        ):
+            if charged_bill is not None:
+                posted[charged_bill] = int(cents or 0)
+    rows: list[dict[str, Any]] = [
+        {
+            "day": bill.bill_date,
+            "cycle": bill.cycle,
+            "account": number,
+            "name": business or f"{last}, {first}",
+            "final": _("yes") if bill.final else "",
+            "estimated": _("yes") if bill.estimated else "",
+            **{s.value: by_service[bill.id].get(s.value, 0) for s in SERVICES},
+            "total": bill.total_cents,
+            "posted": posted[bill.id],
+        }
+        for bill, number, first, last, business in bills
+    ]
+    keys = [*[s.value for s in SERVICES], "total", "posted"]
+    totals = {"day": _("Total"), "account": str(len(rows)), **{k: sum(r[k] for r in rows) for k in keys}}
+    columns = [
+        Column("day", _("Bill date"), DATE),
+        Column("cycle", _("Cycle"), NUMBER),
+        Column("account", _("Account")),
+        Column("name", _("Name")),
+        Column("final", _("Final bills")),
+        Column("estimated", _("Estimated")),
+        *[Column(s.value, label(s), MONEY) for s in SERVICES],
+        Column("total", _("Billed"), MONEY),
+        Column("posted", _("Posted to the ledger"), MONEY),
+    ]
+    return Report("bills", _("Bills of the runs"), columns, rows, totals)
+
+
 # ---- deposit liability ----------------------------------------------------------------------------------------
 
 
@@ -237,6 +297,11 @@ FINANCE: dict[str, tuple[object, object, Builder]] = {
         lazy_gettext("Bill register"),
         lazy_gettext("Each bill run's control totals: counts, amounts by service, estimates, holds."),
         bill_register,
+    ),
+    "bills": (
+        lazy_gettext("Bills of the runs"),
+        lazy_gettext("The bill register's detail: every bill of the runs in the period."),
+        bills_of_runs,
     ),
     "deposits": (
         lazy_gettext("Deposit liability"),

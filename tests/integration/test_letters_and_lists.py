@@ -78,6 +78,10 @@ async def test_the_bill_register_of_a_run_equals_the_sum_of_its_bills(session, e
     assert row["posted"] == row["total"] and row["lines_off"] == 0 and row["ledger_off"] == 0
     assert row["held"] == 1 and row["day"] == ON and row["cycle"] == 1
     assert "reconciles" in report.note
+    detail = await finance_reports.bills_of_runs(session, Period(ON, ON), ON, TZ)
+    assert len(detail.rows) == 2 and detail.totals["total"] == row["total"] and detail.totals["posted"] == row["posted"]
+    assert all(detail.totals[s.value] == row[s.value] for s in finance_reports.SERVICES)
+    assert all(sum(r[s.value] for s in finance_reports.SERVICES) == r["total"] == r["posted"] for r in detail.rows)
     nothing = await finance_reports.bill_register(
         session, Period(ON + dt.timedelta(days=1), ON + dt.timedelta(days=9)), ON, TZ
     )
