@@ -17,6 +17,7 @@ from portal.web.labels import label
 
 SENTENCES: dict[str, str] = {
     "account.balance_transfer": lazy_gettext("Moved the balance between accounts"),
+    "account.credit_letter": lazy_gettext("Issued a letter of credit"),
     "account.bankruptcy_hold": lazy_gettext("Changed the bankruptcy hold"),
     "account.dispute_hold": lazy_gettext("Changed the dispute hold"),
     "account.link": lazy_gettext("Linked a sign-in to this account"),

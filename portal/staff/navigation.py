@@ -49,6 +49,9 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
             ("staff.approvals", _("Approvals"), _("Adjustments and refunds over the limit waiting for a supervisor."))
         )
         links.append(("staff.rates", _("Rates"), _("Rate schedules: see them and set new prices from a date.")))
+        links.append(
+            ("staff.finance", _("Finance"), _("Bill register, deposit liability, revenue by service, journal export."))
+        )
         links.append(("staff.jobs", _("Scheduled jobs"), _("The daily jobs: last and next runs, failures, run now.")))
     return links
 
@@ -65,4 +68,5 @@ def account_actions(role: Role, account: Account) -> list[tuple[str, dict[str, o
     actions.append(
         ("staff.start", {"query": {"customer": account.number}}, _("Start service elsewhere for this customer"))
     )
+    actions.append(("staff.credit_letter", this, _("Letter of credit")))
     return actions

@@ -74,7 +74,13 @@ def _csv_value(value: Any, kind: str) -> str:
         return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return str(value)
+    text = str(value)
+    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text  # a name or memo a spreadsheet would run as a formula is read as text
+    return text
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)

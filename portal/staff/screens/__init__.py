@@ -9,10 +9,12 @@ from .actions import AccountActionController
 from .adjustments import AdjustmentController
 from .approvals import ApprovalController
 from .collections import CollectionsController
+from .credit_letter import CreditLetterController
 from .cutoff import CutoffController
 from .dispatch import DispatchController
 from .drawer import CounterController
 from .extensions import ExtensionQueueController
+from .finance import FinanceController
 from .home import HomeController
 from .jobs import JobsController
 from .lockbox import LockboxController
@@ -35,6 +37,8 @@ ROUTES: list[ControllerRouterHandler] = [
     CollectionsController,
     LockboxController,
     ReportController,
+    FinanceController,
+    CreditLetterController,
     WalkinController,
     CutoffController,
     DispatchController,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
 from portal.accounts.errors import DomainError, NotFound
@@ -12,10 +12,14 @@ from portal.i18n import gettext as _
 from portal.web import guards, params
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery, Today
 
-from .. import reports
+from .. import lists, reports
+from ..navigation import SUPERVISORS
+
+# The reports and work lists every staff role reads (finance's are in screens/finance.py, for supervisors).
+STAFF_REPORTS: dict[str, tuple[object, object, reports.Builder]] = {**reports.REPORTS, **lists.LISTS}
 
 
-def _period(start: str | None, end: str | None, today: dt.date) -> reports.Period:
+def period_of(start: str | None, end: str | None, today: dt.date) -> reports.Period:
     """The period asked for; by default the month so far."""
     try:
         last = params.parse_date(end) if end else today
@@ -34,8 +38,11 @@ class ReportController(Controller):
     guards = [guards.staff]
 
     @get("/", name="staff.reports")
-    async def index(self) -> Template:
-        return Template("staff/reports.html", context={"reports": reports.REPORTS})
+    async def index(self, request: Request) -> Template:
+        return Template(
+            "staff/reports.html",
+            context={"reports": STAFF_REPORTS, "finance_link": request.user.role in SUPERVISORS},
+        )
 
     @get("/{name:str}", name="staff.report")
     async def report(
@@ -49,15 +56,22 @@ class ReportController(Controller):
     ) -> Template | Response:
         as_csv = name.endswith(".csv")
         key = name.removesuffix(".csv")
-        if key not in reports.REPORTS:
+        if key not in STAFF_REPORTS:
             raise NotFound(_("No such report."))
-        period = _period(start, end, today)
-        built = await reports.REPORTS[key][2](db_session, period, today, settings.timezone)
-        if as_csv:
-            filename = f"{key}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-            return Response(
-                built.csv(),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-            )
-        return Template("staff/report.html", context={"report": built, "period": period, "key": key})
+        period = period_of(start, end, today)
+        built = await STAFF_REPORTS[key][2](db_session, period, today, settings.timezone)
+        return respond(built, key, period, as_csv)
+
+
+def respond(
+    built: reports.Report, key: str, period: reports.Period, as_csv: bool, **context: object
+) -> Template | Response:
+    """The report as a page, or as a CSV download of the same rows."""
+    if as_csv:
+        filename = f"{key}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+        return Response(
+            built.csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return Template("staff/report.html", context={"report": built, "period": period, "key": key, **context})
