@@ -20,6 +20,7 @@ from .base import (
     WorkOrderStatus,
     utcnow,
 )
+from .corrections import BillCorrection, CorrectionKind, CorrectionStatus
 from .jobs import JobRun
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
 from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
@@ -60,10 +61,13 @@ __all__ = [
     "BankDraftStatus",
     "Base",
     "Bill",
+    "BillCorrection",
     "BillLine",
     "CashDrawer",
     "CollectionContact",
     "ContactKind",
+    "CorrectionKind",
+    "CorrectionStatus",
     "Counter",
     "Customer",
     "Deposit",
