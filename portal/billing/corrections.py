@@ -250,9 +250,10 @@ async def _checked(
         return {"read_id": read.id, "value": value, "was": read.value, "meter_id": meter.id}
     if kind == CorrectionKind.READ_ENTERED:
         meters = {m.id: m for m in await meters_of(session, account) if m.removed_on is None}
-        meter = meters.get(int(change.get("meter_id") or 0))
-        if meter is None:
+        chosen = meters.get(int(change.get("meter_id") or 0))
+        if chosen is None:
             raise DomainError(_("Choose this account's meter."), field="meter_id")
+        meter = chosen
         read_on = change.get("read_on")
         if not isinstance(read_on, dt.date):
             raise DomainError(_("Enter the day of the read."), field="read_on")

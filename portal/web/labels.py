@@ -23,6 +23,7 @@ LABELS: dict[str, object] = {
     "sewer": _("Sewer"),
     "solid_waste": _("Solid waste"),
     "stormwater": _("Stormwater"),
+    "fire_line": _("Fire line"),
     "electric": _("Electric"),
     "gas": _("Gas"),
     # work orders
@@ -61,6 +62,14 @@ LABELS: dict[str, object] = {
     "billing_error": _("Billing error"),
     "fee_waiver": _("Fee waiver"),
     "pending_approval": _("Waiting for approval"),
+    "done": _("Done"),
+    # corrections (cancel and rebill)
+    "read_corrected": _("Read corrected"),
+    "read_entered": _("Read entered"),
+    "records": _("Records corrected"),
+    "corrected": _("Corrected"),
+    "en": _("English"),
+    "es": _("Spanish"),
     "posted": _("Posted"),
     "rejected": _("Rejected"),
     "broken": _("Broken"),

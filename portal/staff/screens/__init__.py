@@ -19,6 +19,8 @@ from .lockbox import LockboxController
 from .move import MoveServiceController
 from .print import PrintController
 from .rates import RatesController
+from .rebills import ReadsController, RebillApprovalController
+from .records import RecordsController
 from .refunds import ROUTES as REFUND_ROUTES
 from .reports import ReportController
 from .start import StartServiceController
@@ -43,5 +45,8 @@ ROUTES: list[ControllerRouterHandler] = [
     RatesController,
     JobsController,
     PrintController,
+    RecordsController,
+    ReadsController,
+    RebillApprovalController,
     *REFUND_ROUTES,
 ]
