@@ -105,13 +105,14 @@ class ReadsController(Controller):
         change: dict[str, Any],
         fallback: str,
     ) -> Template | Redirect:
+        number = account.number
         try:
             correction = await corrections.request(
                 db_session, actor, account, kind, change, str(form["reason"].data), today, policy, timezone
             )
         except DomainError as exc:
             await db_session.rollback()
-            account = await staff_account(request, db_session, account.number)
+            account = await staff_account(request, db_session, number)
             form.add_error(refusal_field(form, exc, fallback), exc.message)
             return await page(db_session, account, policy, exc.status_code, **{name: form})
         return done(request, account, correction)
