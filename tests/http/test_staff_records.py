@@ -96,12 +96,17 @@ async def test_bad_record_input_changes_nothing(client, session, csr) -> None:
     for path, data in bad:
         response = await post_form(client, base + path, data)
         assert response.status_code == 400, (path, data, response.status_code)
-    assert await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.account_id == account.id)) == 0
+    assert (
+        await session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.account_id == account.id))
+        == 0
+    )
     assert await session.scalar(select(func.count()).select_from(Service).where(Service.account_id == account.id)) == 0
     other_meter = await factories.make_account(session)
     their_meter = await session.scalar(select(Meter).where(Meter.premise_id == other_meter.premise_id))
     await session.commit()
-    response = await post_form(client, base + "/meter", {"meter_id": str(their_meter.id), "size": "1", "multiplier": "1"})
+    response = await post_form(
+        client, base + "/meter", {"meter_id": str(their_meter.id), "size": "1", "multiplier": "1"}
+    )
     assert response.status_code == 404
 
 
@@ -186,7 +191,10 @@ async def test_bad_read_input_changes_nothing(client, session, engine, csr) -> N
         ("/correct", {"read_id": str(read_id), "value": "100", "reason": ""}),
         ("/correct", {"read_id": str(read_id), "value": str(10**9), "reason": "x"}),
         ("/enter", {"meter_id": str(meter_id), "value": "1", "read_on": tomorrow, "source": "office", "reason": "x"}),
-        ("/enter", {"meter_id": str(meter_id), "value": "1", "read_on": "2026-02-30", "source": "office", "reason": "x"}),
+        (
+            "/enter",
+            {"meter_id": str(meter_id), "value": "1", "read_on": "2026-02-30", "source": "office", "reason": "x"},
+        ),
         ("/enter", {"meter_id": "999999", "value": "1", "read_on": "2026-01-01", "source": "office", "reason": "x"}),
         ("/rebill", {"bill_id": "999999", "reason": "x"}),
         ("/rebill", {"bill_id": str(bill.id), "reason": ""}),
