@@ -353,7 +353,8 @@ async def _apply(
     await session.flush()
     if correction.bill_ids:
         await service_state.close_settled(session, actor, [account.id], today=today)
-        await workorders.cancel_if_excluded(session, actor, [account.id], today)  # a credit may clear arrears
+        if correction.amount_cents < 0:  # a credit may clear the arrears behind an open disconnect order
+            await workorders.cancel_if_excluded(session, actor, [account.id], today)
 
 
 async def decide(
