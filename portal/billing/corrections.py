@@ -69,6 +69,7 @@ class Preview:
     new_cents: int
     needs_approval: bool
     held: str | None = None  # why the engine cannot bill it so (a code), when it cannot
+    redone: tuple[rebill.Recomputed, ...] = ()  # the engine's results, reused when applied in the same transaction
 
     @property
     def difference_cents(self) -> int:
@@ -150,18 +151,20 @@ async def preview(
     bills, overrides = await _plan(session, account, kind, change, timezone)
     book = await run.load_rates(session)
     results: list[tuple[Bill, int]] = []
+    computed: list[rebill.Recomputed] = []
     opening: c.Read | None = None
     try:
         for bill in bills:
             step = rebill.Overrides(overrides.values, overrides.new_reads, opening)
             redone = await rebill.recompute(session, bill, policy, overrides=step, timezone=timezone, book=book)
             results.append((bill, redone.bill.total_cents))
+            computed.append(redone)
             opening = redone.data.curr_read
     except c.BillHeld as held:
         return Preview([], 0, 0, False, held=held.reason)
     old = sum(b.total_cents for b, _new in results)
     new = sum(total for _b, total in results)
-    return Preview(results, old, new, rebill.needs_approval(policy, new - old))
+    return Preview(results, old, new, rebill.needs_approval(policy, new - old), redone=tuple(computed))
 
 
 HELD_WORDS = {
@@ -231,7 +234,7 @@ async def request(
         },
     )
     if not result.needs_approval:
-        await _apply(session, actor, account, correction, today, policy, timezone)
+        await _apply(session, actor, account, correction, today, policy, timezone, result.redone)
     return correction
 
 
@@ -277,11 +280,13 @@ async def _apply(
     today: dt.date,
     policy: Policy,
     timezone: str,
+    previewed: tuple[rebill.Recomputed, ...] = (),
 ) -> None:
     """Write the change, then cancel and rebill each touched bill, oldest first (the next one opens on the first's
-    replacement)."""
+    replacement). `previewed`: the preview's results in this same transaction, reused rather than computed again."""
     change = correction.change
-    if correction.kind != CorrectionKind.RECORDS:  # bills billed since the request are touched too
+    new_read_id: int | None = None
+    if not previewed and correction.kind != CorrectionKind.RECORDS:  # bills billed since the request are touched too
         touched, _overrides = await _plan(session, account, correction.kind, change, timezone)
         correction.bill_ids = [b.id for b in touched]
     if correction.kind == CorrectionKind.READ_CORRECTED:
@@ -314,6 +319,7 @@ async def _apply(
         )
         session.add(read)
         await session.flush()
+        new_read_id = read.id
         await audit.record(
             session,
             actor,
@@ -326,7 +332,10 @@ async def _apply(
     await session.flush()
     book = await run.load_rates(session)
     old = new = 0
-    for bill_id in correction.bill_ids:
+    for index, bill_id in enumerate(correction.bill_ids):
+        redone = previewed[index] if index < len(previewed) else None
+        if redone is not None and new_read_id is not None:
+            redone = rebill.with_read_id(redone, new_read_id)
         original = await session.get(Bill, int(bill_id))
         if original is None or original.cancelled_on is not None:
             raise Conflict(_("A bill of this correction was already cancelled and rebilled."), code="already_rebilled")
@@ -342,6 +351,7 @@ async def _apply(
                 correction_id=correction.id,
                 timezone=timezone,
                 book=book,
+                redone=redone,
             )
         except c.BillHeld as held:
             raise DomainError(held_message(held.reason), field="value") from held

@@ -82,8 +82,8 @@ def replacement_due_date(
 
 @dataclasses.dataclass(frozen=True)
 class Overrides:
-    """Changes not yet written, for a preview: read values by read id, new reads (id None), and the read a bill
-    opens on when the bill before it is being rebilled in the same preview."""
+    """Changes not yet written, for a preview: read values by read id, new reads (id -1 until written), and the read
+    a bill opens on when the bill before it is being rebilled in the same preview."""
 
     values: dict[int, int] = dataclasses.field(default_factory=dict)
     new_reads: tuple[tuple[int, int, dt.datetime, str], ...] = ()  # (meter id, value, read at, source)
@@ -139,6 +139,16 @@ async def recompute(
     return Recomputed(data, c.compute(data, ctx.rates, policy))
 
 
+def with_read_id(redone: Recomputed, read_id: int) -> Recomputed:
+    """A preview's result with the new read (id -1) given its id once written."""
+
+    def fix(read: c.Read | None) -> c.Read | None:
+        return read._replace(id=read_id) if read is not None and read.id == -1 else read
+
+    data = dataclasses.replace(redone.data, prev_read=fix(redone.data.prev_read), curr_read=fix(redone.data.curr_read))
+    return Recomputed(data, redone.bill)
+
+
 def _apply_overrides(chunk: run.Chunk, overrides: Overrides, ctx: run.RunContext) -> None:
     for meter_id, reads in list(chunk.reads.items()):
         changed = [r._replace(value=overrides.values[r.id]) if r.id in overrides.values else r for r in reads]
@@ -170,12 +180,14 @@ async def replace(
     correction_id: int,
     timezone: str = DEFAULT_TIMEZONE,
     book: Any = None,
+    redone: Recomputed | None = None,
 ) -> Bill:
     """Cancel `original` and bill its period again from the records as they are now: the original's charge reversed,
     the replacement charged, both keyed by the original bill (a replay posts nothing twice)."""
     if original.cancelled_on is not None:
         raise Conflict("This bill was already cancelled and rebilled.", code="already_rebilled")
-    redone = await recompute(session, original, policy, timezone=timezone, book=book)
+    if redone is None:  # else computed already, from exactly the records now written (corrections.request)
+        redone = await recompute(session, original, policy, timezone=timezone, book=book)
     data, computed = redone
     original.cancelled_on = today
     await session.flush()

@@ -243,3 +243,38 @@ async def test_records_rebill_after_a_multiplier_fix_and_a_second_rebill_of_the_
     assert await ledger.balance(session, account.id) == bill.total_cents
     in_force = await session.scalars(select(Bill.id).where(Bill.account_id == account.id, Bill.cancelled_on.is_(None)))
     assert list(in_force) == [third.id]
+
+
+async def test_a_read_entered_for_an_estimated_month_rebills_it_and_the_month_after(session, engine, csr) -> None:  # noqa: F811
+    reads = monthly_reads(ON, 13, per_month=6_000)
+    june_day, june_value = reads.pop(-2)  # June's read was missed: June estimated, July opens on the estimate
+    await with_rates(session)
+    account = await billable_account(session, reads)
+    await session.commit()
+    for on in (june_day, ON):
+        result = await bill_run(make_sessionmaker(engine), 1, on, POLICY, mailer=OUTBOX, public_url="http://t")
+        assert result.billed == 1
+    june, july = list(
+        await session.scalars(select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end))
+    )
+    assert june.estimated and july.prev_read_id == june.curr_read_id
+    meter = await meter_of(session, account)
+    correction = await corrections.request(
+        session,
+        staff(csr),
+        account,
+        CorrectionKind.READ_ENTERED,
+        {"meter_id": meter.id, "value": june_value, "read_on": june_day, "source": "office"},
+        "The read was found on the route sheet",
+        TODAY,
+        POLICY,
+    )
+    await session.commit()
+    assert correction.bill_ids == [june.id, july.id]
+    new_june = await session.scalar(select(Bill).where(Bill.replaces_id == june.id))
+    new_july = await session.scalar(select(Bill).where(Bill.replaces_id == july.id))
+    entered = await session.get(MeterRead, new_june.curr_read_id)
+    assert entered.source == ReadSource.OFFICE and entered.value == june_value
+    assert not new_june.estimated and new_june.usage == 6_000
+    assert new_july.prev_read_id == entered.id and new_july.usage == 6_000
+    assert await ledger.balance(session, account.id) == new_june.total_cents + new_july.total_cents
