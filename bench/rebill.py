@@ -10,6 +10,9 @@ their records instead). Each rebill recomputes the bill with the bill run's engi
 writes the replacement and its lines, charges it and writes the audit rows. Prints accounts, seconds, rebills a
 second and the load average before and after (the machine is shared). The threshold is raised so that none waits
 for a supervisor (the queue is not what is measured).
+
+2026-12-04, this shared 2-core machine: PostgreSQL 38.2 s (26 rebills/s, load 2.4), SQLite 54.9 s (18/s); see
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
