@@ -126,7 +126,10 @@ async def home(session: AsyncSession, policy: Policy, account: Account, today: d
     assert premise is not None
     owed = await arrears.arrears(session, account.id, today)
     last_bill = await session.scalar(
-        select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(1)
+        select(Bill)
+        .where(Bill.account_id == account.id, Bill.cancelled_on.is_(None))  # a cancelled bill's replacement is current
+        .order_by(Bill.period_end.desc())
+        .limit(1)
     )
     autopay = await session.scalar(
         select(BankDraft).where(BankDraft.account_id == account.id).order_by(BankDraft.id.desc()).limit(1)

@@ -176,6 +176,12 @@ async def test_a_read_correction_rebills_and_the_resident_sees_both_bills_with_t
     assert "was cancelled on" in page.text and f"/my/bills/{new.id}" in page.text and "Pay this bill" not in page.text
     page = await client.get(f"/my/bills/{new.id}")
     assert "This is a corrected bill." in page.text
+    pdf = await client.get(f"/my/bills/{bill.id}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    client.cookies.clear()
+    await sign_in(client, session, csr)
+    staff_page = await client.get(f"/staff/accounts/{account.number}/")
+    assert "Corrected bill" in staff_page.text and "Cancelled a bill and rebilled its period" in staff_page.text
 
 
 async def test_bad_read_input_changes_nothing(client, session, engine, csr) -> None:

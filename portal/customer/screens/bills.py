@@ -67,7 +67,10 @@ class BillsController(Controller):
         view = await bill_view.bill_view(db_session, bill)
         engine = request.app.template_engine
         assert engine is not None  # the app is always built with its template config
-        html = engine.get_template("billing/bill_pdf.html").render(view=view, public_url=settings.public_url)
+        notice = (await corrections.notices(db_session, [bill])).get(bill.id)
+        html = engine.get_template("billing/bill_pdf.html").render(
+            view=view, public_url=settings.public_url, notice=notice
+        )
         document = await asyncio.to_thread(render_pdf, html)
         filename = f"bill-{view.account.number}-{bill.bill_date.isoformat()}.pdf"
         return Response(
