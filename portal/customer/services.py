@@ -243,7 +243,12 @@ async def usage_months(session: AsyncSession, account: Account, today: dt.date, 
     since = dt.date(today.year - (months + 12) // 12 - 1, today.month, 1)
     rows = await session.execute(
         select(Bill.period_end, Bill.usage, Bill.estimated)
-        .where(Bill.account_id == account.id, Bill.period_end >= since, Bill.final.is_(False))
+        .where(
+            Bill.account_id == account.id,
+            Bill.period_end >= since,
+            Bill.final.is_(False),
+            Bill.cancelled_on.is_(None),  # a cancelled bill's replacement counts the month once
+        )
         .order_by(Bill.period_end)
     )
     by_month: dict[dt.date, tuple[int, bool]] = {}
