@@ -19,7 +19,16 @@ from .actor import Actor
 from .errors import DomainError, NotFound
 from .models import Account, AccountClass, Customer, Meter, Premise, Service, ServiceKind
 
-CUSTOMER_FIELDS = ("first_name", "last_name", "business_name", "phone", "email", "mailing_address", "language")
+CUSTOMER_FIELDS = (
+    "first_name",
+    "last_name",
+    "business_name",
+    "phone",
+    "alt_phone",
+    "email",
+    "mailing_address",
+    "language",
+)
 PREMISE_FIELDS = ("address", "unit", "city", "state", "zip", "hazards", "solid_waste_carts", "stormwater_erus")
 METER_FIELDS = ("size", "multiplier", "location_note")
 METER_SIZES = ("5/8", "3/4", "1", "1.5", "2", "3", "4", "6", "8")

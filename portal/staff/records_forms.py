@@ -15,6 +15,7 @@ class CustomerForm(Form):
     last_name = StringField(_("Last name"), validators=[Optional(), Length(max=80)])
     business_name = StringField(_("Business name"), validators=[Optional(), Length(max=160)])
     phone = TelField(_("Phone"), validators=[Optional(), PHONE])
+    alt_phone = TelField(_("Other phone"), validators=[Optional(), PHONE])
     email = EmailField(
         _("Email"), validators=[Optional(), Email(_("Enter an email address like name@example.com.")), Length(max=254)]
     )

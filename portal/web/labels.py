@@ -68,6 +68,7 @@ LABELS: dict[str, object] = {
     "read_entered": _("Read entered"),
     "records": _("Records corrected"),
     "corrected": _("Corrected"),
+    "alt_phone": _("Other phone"),
     "en": _("English"),
     "es": _("Spanish"),
     "posted": _("Posted"),

@@ -59,6 +59,7 @@ async def test_a_csr_corrects_the_customer_and_the_history_shows_before_and_afte
         "first_name": "María",
         "last_name": "Lopez-Garza",
         "phone": "254-555-0199",
+        "alt_phone": "254-555-0142",
         "email": customer.email,
         "language": "es",
         "mailing_address": "PO Box 12, Riverton TX 76501",
@@ -67,6 +68,7 @@ async def test_a_csr_corrects_the_customer_and_the_history_shows_before_and_afte
     assert response.status_code == 303
     await session.refresh(customer)
     assert (customer.last_name, customer.phone, customer.language) == ("Lopez-Garza", "254-555-0199", "es")
+    assert customer.alt_phone == "254-555-0142"
     event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "customer.correct"))
     assert event.before["phone"] == old_phone and event.after["phone"] == "254-555-0199"
     assert event.actor_id == csr.id and "email" not in event.after  # only what changed

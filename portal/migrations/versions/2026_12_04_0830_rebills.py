@@ -1,4 +1,5 @@
-"""cancel and rebill: a bill can be cancelled and replaced for the same period; corrections wait for a supervisor
+"""cancel and rebill: a bill can be cancelled and replaced for the same period; corrections wait for a supervisor;
+a customer's second phone
 
 Revision ID: 0830
 Revises: 0820
@@ -19,6 +20,8 @@ ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('customer', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('alt_phone', sa.String(length=32), nullable=True))
     with op.batch_alter_table('bill', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cancelled_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('replaces_id', ID, nullable=True))
@@ -70,3 +73,5 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_bill_replaces_id_bill'), type_='foreignkey')
         batch_op.drop_column('replaces_id')
         batch_op.drop_column('cancelled_on')
+    with op.batch_alter_table('customer', schema=None) as batch_op:
+        batch_op.drop_column('alt_phone')
