@@ -278,3 +278,32 @@ async def test_a_read_entered_for_an_estimated_month_rebills_it_and_the_month_af
     assert not new_june.estimated and new_june.usage == 6_000
     assert new_july.prev_read_id == entered.id and new_july.usage == 6_000
     assert await ledger.balance(session, account.id) == new_june.total_cents + new_july.total_cents
+
+
+async def test_a_corrected_bill_is_not_charged_a_second_late_fee_for_the_same_lateness(session, engine, csr) -> None:  # noqa: F811
+    from portal.billing.late_fees import late_fee_run
+
+    account, bill = await billed_account(session, engine)
+    late = bill.due_date + dt.timedelta(days=2)
+    first = await late_fee_run(make_sessionmaker(engine), late, POLICY)
+    assert first.charged == 1
+    read = await closing_read(session, bill)
+    correction = await corrections.request(
+        session,
+        staff(csr),
+        account,
+        CorrectionKind.READ_CORRECTED,
+        {"read_id": read.id, "value": read.value - 500},
+        "Misread",
+        late,
+        POLICY,
+    )
+    await session.commit()
+    new = await session.scalar(select(Bill).where(Bill.replaces_id == bill.id))
+    assert correction.status == CorrectionStatus.DONE and new.due_date == bill.due_date  # a credit: same due date
+    again = await late_fee_run(make_sessionmaker(engine), late + dt.timedelta(days=1), POLICY)
+    assert again.charged == 0
+    fees = await session.scalar(
+        select(func.count()).where(LedgerEntry.account_id == account.id, LedgerEntry.kind == LedgerKind.LATE_FEE)
+    )
+    assert fees == 1
