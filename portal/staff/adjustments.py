@@ -300,7 +300,11 @@ async def calculate(
         error_from, per_bill = data.get("error_from"), data.get("amount_cents")
         if not error_from:
             raise AdjustmentDenied(_("Enter the date the error started."), field="error_from")
-        dates = list(await session.scalars(select(Bill.bill_date).where(Bill.account_id == account.id)))
+        dates = list(
+            await session.scalars(
+                select(Bill.bill_date).where(Bill.account_id == account.id, Bill.cancelled_on.is_(None))
+            )
+        )
         overcharged = data.get("direction", "overcharged") != "undercharged"
         inputs = {"error_from": error_from, "per_bill_cents": per_bill or 0, "overcharged": overcharged}
         result = rules.billing_error(
