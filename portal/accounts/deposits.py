@@ -241,7 +241,13 @@ async def premise_monthly_bills(session: AsyncSession, premise_id: int, today: d
     rows = await session.scalars(
         select(Bill.total_cents)
         .join(Account, Account.id == Bill.account_id)
-        .where(Account.premise_id == premise_id, Bill.bill_date > since, Bill.bill_date <= today, Bill.final.is_(False))
+        .where(
+            Account.premise_id == premise_id,
+            Bill.bill_date > since,
+            Bill.bill_date <= today,
+            Bill.final.is_(False),
+            Bill.cancelled_on.is_(None),  # a corrected period counts once, at its replacement's total
+        )
     )
     return [int(c) for c in rows]
 
@@ -613,7 +619,10 @@ async def good_record_streak(session: AsyncSession, deposit: Deposit, on: dt.dat
     due_dates = list(
         await session.scalars(
             select(Bill.due_date).where(
-                Bill.account_id == deposit.account_id, Bill.due_date >= since, Bill.due_date < on
+                Bill.account_id == deposit.account_id,
+                Bill.due_date >= since,
+                Bill.due_date < on,
+                Bill.cancelled_on.is_(None),
             )
         )
     )

@@ -274,7 +274,9 @@ async def facts_for(session: AsyncSession, policy: Policy, account: Account, tod
         .select_from(PaymentExtension)
         .where(PaymentExtension.account_id == account.id, PaymentExtension.status.in_(OPEN))
     )
-    due_dates = await session.scalars(select(Bill.due_date).where(Bill.account_id == account.id))
+    due_dates = await session.scalars(
+        select(Bill.due_date).where(Bill.account_id == account.id, Bill.cancelled_on.is_(None))
+    )
     return ExtensionFacts(
         account_class=account.account_class,
         account_status=account.status,

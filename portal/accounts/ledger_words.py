@@ -22,6 +22,8 @@ from .models import AdjustmentKind, LedgerEntry
 
 # Most specific first: the first message whose English form matches the memo is the one shown.
 MESSAGES: dict[str, str] = {
+    "rebill_cancelled": _("Cancelled bill %(start_on)s to %(end_on)s (a corrected bill replaces it)"),
+    "rebill": _("Corrected bill %(start_on)s to %(end_on)s"),
     "bill": _("Bill %(start_on)s to %(end_on)s"),
     "final_bill": _("Final bill %(start_on)s to %(end_on)s"),
     "late_fee": _("Late fee: %(percent)s%% of %(dollars)s past due"),

@@ -105,6 +105,7 @@ class Policy:
     meter_accuracy_max_months_back: int = 6
     adjustment_supervisor_threshold_cents: int = 25_000
     refund_supervisor_threshold_cents: int = 25_000  # a refund above this waits for a supervisor who did not ask
+    rebill_supervisor_threshold_cents: int = 25_000  # a cancel-and-rebill changing a balance more waits for one too
 
     # ---- bank draft ------------------------------------------------------------------------------------------
     draft_days_before_due: int = 0
@@ -278,6 +279,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "meter_accuracy_max_months_back": (0, 120),
     "adjustment_supervisor_threshold_cents": (0, MAX_CENTS),
     "refund_supervisor_threshold_cents": (0, MAX_CENTS),
+    "rebill_supervisor_threshold_cents": (0, MAX_CENTS),
     "draft_days_before_due": (0, 30),
     "returned_payment_fee_cents": (0, 10_000),
     "returns_to_suspend_autopay": (1, 12),

@@ -31,7 +31,10 @@ async def summarize(session: AsyncSession, account: Account) -> AccountSummary:
     premise = await session.get(Premise, account.premise_id)
     assert customer is not None and premise is not None
     last_bill = await session.scalar(
-        select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(1)
+        select(Bill)
+        .where(Bill.account_id == account.id, Bill.cancelled_on.is_(None))  # a cancelled bill's replacement is current
+        .order_by(Bill.period_end.desc())
+        .limit(1)
     )
     return AccountSummary(account, customer, premise, await ledger.balance(session, account.id), last_bill)
 

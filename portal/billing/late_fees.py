@@ -60,13 +60,14 @@ async def past_due_bills(session: AsyncSession, on: dt.date, policy: Policy) -> 
     since = on - dt.timedelta(days=policy.late_fee_lookback_days)
     latest = (
         select(Bill.account_id, func.max(Bill.due_date).label("due"))
-        .where(Bill.due_date < on, Bill.due_date >= since)
+        .where(Bill.due_date < on, Bill.due_date >= since, Bill.cancelled_on.is_(None))
         .group_by(Bill.account_id)
         .subquery()
     )
     rows = await session.execute(
         select(Bill.account_id, func.max(Bill.id))
         .join(latest, (latest.c.account_id == Bill.account_id) & (latest.c.due == Bill.due_date))
+        .where(Bill.cancelled_on.is_(None))  # a cancelled bill's replacement stands for it
         .group_by(Bill.account_id)
         .order_by(Bill.account_id)
     )
@@ -76,6 +77,18 @@ async def past_due_bills(session: AsyncSession, on: dt.date, policy: Policy) -> 
 async def fee_chunk(session: AsyncSession, bills: dict[int, int], on: dt.date, policy: Policy) -> LateFeeResult:
     result = LateFeeResult(considered=len(bills))
     keys = {fee_key(b): a for a, b in bills.items()} | {f"latefee:{b}": a for a, b in bills.items()}
+    # A corrected bill replacing one already charged a late fee is not charged again for the same lateness.
+    wanted = dict(bills)
+    while wanted:
+        replaced = (
+            await session.execute(
+                select(Bill.account_id, Bill.replaces_id).where(
+                    Bill.id.in_(list(wanted.values())), Bill.replaces_id.is_not(None)
+                )
+            )
+        ).all()
+        wanted = {account_id: original for account_id, original in replaced if original is not None}
+        keys |= {fee_key(original): account_id for account_id, original in wanted.items()}
     charged_already = {
         keys[k]
         for k in await session.scalars(select(LedgerEntry.source_key).where(LedgerEntry.source_key.in_(list(keys))))

@@ -300,15 +300,15 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
             chunk.units_of_parent.setdefault(row.parent_id, []).append(row.account_id)
     latest = (
         select(Bill.account_id, func.max(Bill.period_end).label("end"))
-        .where(among(Bill.account_id, ids), Bill.period_end < ctx.on)
+        .where(among(Bill.account_id, ids), Bill.period_end < ctx.on, Bill.cancelled_on.is_(None))
         .group_by(Bill.account_id)
         .subquery()
     )
     for row in await fetch_rows(
         session,
-        select(Bill.account_id, Bill.period_end, Bill.curr_read_id).join(
-            latest, and_(latest.c.account_id == Bill.account_id, latest.c.end == Bill.period_end)
-        ),
+        select(Bill.account_id, Bill.period_end, Bill.curr_read_id)
+        .join(latest, and_(latest.c.account_id == Bill.account_id, latest.c.end == Bill.period_end))
+        .where(Bill.cancelled_on.is_(None)),  # a cancelled bill's replacement is the one in force
     ):
         chunk.last_bill[row.account_id] = row
     meter_ids = [m.id for m in chunk.meter_of_premise.values()]
@@ -723,7 +723,9 @@ async def insert_bills(session: AsyncSession, rows: list[dict[str, Any]]) -> dic
             pass
     statement = (
         _insert(session, Bill.__table__)
-        .on_conflict_do_nothing(index_elements=["account_id", "period_end"])
+        .on_conflict_do_nothing(
+            index_elements=["account_id", "period_end"], index_where=Bill.__table__.c.cancelled_on.is_(None)
+        )
         .returning(Bill.__table__.c.id, Bill.__table__.c.account_id)
     )
     return {account_id: bill_id for bill_id, account_id in (await session.execute(statement, rows)).all()}

@@ -156,7 +156,12 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
     history = list(
         await session.execute(
             select(Bill.id, Bill.period_start, Bill.period_end, Bill.usage, Bill.estimated)
-            .where(Bill.account_id == bill.account_id, Bill.period_end <= bill.period_end)
+            .where(
+                Bill.account_id == bill.account_id,
+                Bill.period_end <= bill.period_end,
+                # each period once: this bill, and the others in force (not this one's replacement)
+                (Bill.id == bill.id) | (Bill.cancelled_on.is_(None) & Bill.replaces_id.is_distinct_from(bill.id)),
+            )
             .order_by(Bill.period_end.desc())
             .limit(13)
         )

@@ -138,7 +138,10 @@ async def home_facts(session: AsyncSession, account_id: int, recent_requests: in
     their orders: each single fact joined on the id its own subquery picks, the requests one row each (their orders
     joined), so the home costs one statement here instead of seven."""
     last_bill = (
-        select(Bill.id).where(Bill.account_id == account_id).order_by(Bill.period_end.desc()).limit(1)
+        select(Bill.id)
+        .where(Bill.account_id == account_id, Bill.cancelled_on.is_(None))  # a cancelled bill's replacement is current
+        .order_by(Bill.period_end.desc())
+        .limit(1)
     ).scalar_subquery()
     draft = (
         select(BankDraft.id).where(BankDraft.account_id == account_id).order_by(BankDraft.id.desc()).limit(1)
@@ -303,7 +306,12 @@ async def usage_months(session: AsyncSession, account: Account, today: dt.date, 
     since = dt.date(today.year - (months + 12) // 12 - 1, today.month, 1)
     rows = await session.execute(
         select(Bill.period_end, Bill.usage, Bill.estimated)
-        .where(Bill.account_id == account.id, Bill.period_end >= since, Bill.final.is_(False))
+        .where(
+            Bill.account_id == account.id,
+            Bill.period_end >= since,
+            Bill.final.is_(False),
+            Bill.cancelled_on.is_(None),  # a cancelled bill's replacement counts the month once
+        )
         .order_by(Bill.period_end)
     )
     by_month: dict[dt.date, tuple[int, bool]] = {}

@@ -62,6 +62,11 @@ DEMO_RATES: list[tuple[str, ServiceKind, dict[str, Any]]] = [
         ServiceKind.STORMWATER,
         {"kind": "per_unit", "name": "Stormwater", "base_cents": 600, "unit_name": "ERU"},
     ),
+    (
+        "FIRE-LINE",
+        ServiceKind.FIRE_LINE,
+        {"kind": "per_unit", "name": "Private fire line", "base_cents": 3000, "unit_name": "line"},
+    ),
 ]
 
 DEMO_EFFECTIVE_ON = dt.date(2020, 1, 1)

@@ -160,6 +160,7 @@ async def _check(env: engine.Env, report: Report, first_entry: int, first_bill: 
         report.problems += [f"bill {bill} was charged {count} late fees" for bill, count in fees.items() if count > 1]
         for account, period_end, count in await session.execute(
             select(Bill.account_id, Bill.period_end, func.count())
+            .where(Bill.cancelled_on.is_(None))  # a cancelled bill and its replacement share their period
             .group_by(Bill.account_id, Bill.period_end)
             .having(func.count() > 1)
         ):

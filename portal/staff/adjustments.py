@@ -113,7 +113,10 @@ async def facts(session: AsyncSession, account: Account) -> Facts:
     # the 13 bills offered, and the 12 before the oldest of them for its hint's average
     history = list(
         await session.scalars(
-            select(Bill).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(25)
+            select(Bill)
+            .where(Bill.account_id == account.id, Bill.cancelled_on.is_(None))  # a cancelled bill is not adjusted
+            .order_by(Bill.period_end.desc())
+            .limit(25)
         )
     )
     bills = history[:13]
@@ -152,7 +155,10 @@ async def facts(session: AsyncSession, account: Account) -> Facts:
 async def garbage_monthly_cents(session: AsyncSession, account: Account) -> int:
     """The monthly solid-waste charge on the latest bill (what a vacancy saves each month)."""
     latest = await session.scalar(
-        select(Bill.id).where(Bill.account_id == account.id).order_by(Bill.period_end.desc()).limit(1)
+        select(Bill.id)
+        .where(Bill.account_id == account.id, Bill.cancelled_on.is_(None))
+        .order_by(Bill.period_end.desc())
+        .limit(1)
     )
     if latest is None:
         return 0
@@ -169,7 +175,7 @@ async def average_usage(session: AsyncSession, account_id: int, before: Bill) ->
     usages = list(
         await session.scalars(
             select(Bill.usage)
-            .where(Bill.account_id == account_id, Bill.period_end < before.period_end)
+            .where(Bill.account_id == account_id, Bill.period_end < before.period_end, Bill.cancelled_on.is_(None))
             .order_by(Bill.period_end.desc())
             .limit(12)
         )
@@ -248,7 +254,7 @@ async def _earlier(session: AsyncSession, account_id: int, kind: AdjustmentKind)
 
 async def _bill(session: AsyncSession, account: Account, bill_id: int | None) -> Bill:
     bill = await session.get(Bill, bill_id) if bill_id else None
-    if bill is None or bill.account_id != account.id:
+    if bill is None or bill.account_id != account.id or bill.cancelled_on is not None:
         raise DomainError(_("Choose one of this account's bills."), field="bill_id")
     return bill
 
@@ -312,7 +318,11 @@ async def calculate(
         error_from, per_bill = data.get("error_from"), data.get("amount_cents")
         if not error_from:
             raise AdjustmentDenied(_("Enter the date the error started."), field="error_from")
-        dates = list(await session.scalars(select(Bill.bill_date).where(Bill.account_id == account.id)))
+        dates = list(
+            await session.scalars(
+                select(Bill.bill_date).where(Bill.account_id == account.id, Bill.cancelled_on.is_(None))
+            )
+        )
         overcharged = data.get("direction", "overcharged") != "undercharged"
         inputs = {"error_from": error_from, "per_bill_cents": per_bill or 0, "overcharged": overcharged}
         result = rules.billing_error(

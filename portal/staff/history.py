@@ -13,7 +13,7 @@ from portal.accounts.ledger_words import words_of
 from portal.accounts.models import AuditEvent, Origin
 from portal.i18n import format_money, lazy_gettext
 from portal.i18n import gettext as _
-from portal.web.labels import label
+from portal.web.labels import LABELS, label
 
 SENTENCES: dict[str, str] = {
     "account.balance_transfer": lazy_gettext("Moved the balance between accounts"),
@@ -27,6 +27,18 @@ SENTENCES: dict[str, str] = {
     "adjustment.approve": lazy_gettext("Approved an adjustment"),
     "adjustment.reject": lazy_gettext("Rejected an adjustment"),
     "adjustment.request": lazy_gettext("Asked for an adjustment"),
+    "account.correct": lazy_gettext("Corrected the rate class"),
+    "bill.rebill": lazy_gettext("Cancelled a bill and rebilled its period"),
+    "bill_correction.approve": lazy_gettext("Approved a cancel and rebill"),
+    "bill_correction.reject": lazy_gettext("Rejected a cancel and rebill"),
+    "bill_correction.request": lazy_gettext("Asked to correct a billed period"),
+    "customer.correct": lazy_gettext("Corrected the customer's details"),
+    "meter.correct": lazy_gettext("Corrected the meter's details"),
+    "meter_read.correct": lazy_gettext("Corrected a meter read"),
+    "meter_read.enter": lazy_gettext("Entered a meter read"),
+    "premise.correct": lazy_gettext("Corrected the premise's details"),
+    "service.add": lazy_gettext("Added a service"),
+    "service.correct": lazy_gettext("Changed a service"),
     "arrangement.broken": lazy_gettext("A payment arrangement was broken"),
     "arrangement.cancelled": lazy_gettext("Cancelled a payment arrangement"),
     "arrangement.completed": lazy_gettext("A payment arrangement was completed"),
@@ -150,5 +162,42 @@ def what(action: str, after: Mapping[str, Any] | None = None) -> str:
     return f"{head[:1].upper()}{head[1:]}: {rest}" if rest else f"{head[:1].upper()}{head[1:]}"
 
 
+# Corrections of records and reads: the line says what changed, before and after.
+SHOWS_CHANGES = frozenset(
+    {"account.correct", "customer.correct", "meter.correct", "meter_read.correct", "premise.correct", "service.correct"}
+)
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(label(v) for v in value) or "—"
+    return label(value) if isinstance(value, str) and value in LABELS else str(value)
+
+
+def changes_words(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
+    """ "phone: 254-555-0101 → 254-555-0199; language: English → Spanish" from an audit row's before and after."""
+    after = after or {}
+    before = before or {}
+    parts = [
+        f"{label(key)}: {_shown(before.get(key))} → {_shown(value)}"
+        for key, value in after.items()
+        if key not in ("reason", "flags")
+    ]
+    return "; ".join(parts)
+
+
 def history_line(event: AuditEvent, name: str | None) -> HistoryLine:
-    return HistoryLine(event.at, who(event, name), what(event.action, event.after), event.action)
+    sentence = what(event.action, event.after)
+    if event.action in SHOWS_CHANGES:
+        detail = changes_words(event.before, event.after)
+        sentence = f"{sentence} ({detail})" if detail else sentence
+    elif event.action == "bill.rebill" and event.before and event.after:
+        sentence = _(
+            "%(sentence)s: %(old)s → %(new)s",
+            sentence=sentence,
+            old=format_money(int(event.before.get("total_cents") or 0)),
+            new=format_money(int(event.after.get("total_cents") or 0)),
+        )
+    return HistoryLine(event.at, who(event, name), sentence, event.action)

@@ -62,6 +62,8 @@ def account_actions(role: Role, account: Account) -> list[tuple[str, dict[str, o
     actions: list[tuple[str, dict[str, object], str]] = [
         ("staff.drawer", {"query": {"account": account.number}}, _("Take a payment")),
         ("staff.adjustment.new", this, _("Adjustment")),
+        ("staff.records", this, _("Correct the records")),
+        ("staff.reads", this, _("Reads and rebills")),
     ]
     if account.status in (AccountStatus.ACTIVE, AccountStatus.DISCONNECTED):
         actions.append(("staff.move", this, _("Transfer service to a new address")))

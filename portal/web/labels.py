@@ -23,6 +23,7 @@ LABELS: dict[str, object] = {
     "sewer": _("Sewer"),
     "solid_waste": _("Solid waste"),
     "stormwater": _("Stormwater"),
+    "fire_line": _("Fire line"),
     "electric": _("Electric"),
     "gas": _("Gas"),
     # work orders
@@ -63,6 +64,15 @@ LABELS: dict[str, object] = {
     "fee_waiver": _("Fee waiver"),
     "meter_accuracy": _("Meter accuracy"),
     "pending_approval": _("Waiting for approval"),
+    "done": _("Done"),
+    # corrections (cancel and rebill)
+    "read_corrected": _("Read corrected"),
+    "read_entered": _("Read entered"),
+    "records": _("Records corrected"),
+    "corrected": _("Corrected"),
+    "alt_phone": _("Other phone"),
+    "en": _("English"),
+    "es": _("Spanish"),
     "posted": _("Posted"),
     "rejected": _("Rejected"),
     "broken": _("Broken"),

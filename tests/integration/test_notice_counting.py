@@ -74,9 +74,7 @@ async def test_an_email_notice_counts_when_sent_stops_on_a_bounce_and_its_letter
     await session.commit()
     assert "no_notice" in await _codes(session, account.id, cut)  # queued is not told
     listing = await cutoff.build(session, POLICY, today, TZ)
-    assert (
-        cutoff.notice_plan(POLICY, listing, texts=True).items == ()
-    )  # but it is on its way: not sent again
+    assert cutoff.notice_plan(POLICY, listing, texts=True).items == ()  # but it is on its way: not sent again
 
     # The mail server takes it (a relay bounces later): it counts from then.
     message = await session.scalar(select(MailMessage).where(MailMessage.kind == "cutoff_notice"))
@@ -193,9 +191,7 @@ async def test_a_notice_recorded_today_without_the_outbox_is_not_doubled(session
         return stale
 
     monkeypatch.setattr(cutoff, "build", stale_build)
-    assert cutoff.notice_plan(
-        POLICY, stale, texts=True
-    ).items  # the list read before it still names the account
+    assert cutoff.notice_plan(POLICY, stale, texts=True).items  # the list read before it still names the account
     assert await cutoff.send_notices(session, JOB, POLICY, today, TZ, cut, texts=True, phone=PHONE) == 0
     await session.commit()
     assert await session.scalar(select(func.count()).select_from(CollectionContact).where(

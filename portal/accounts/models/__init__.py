@@ -20,6 +20,7 @@ from .base import (
     WorkOrderStatus,
     utcnow,
 )
+from .corrections import BillCorrection, CorrectionKind, CorrectionStatus
 from .jobs import JobRun
 from .metering import MeterSet, MeterTest
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
@@ -61,10 +62,13 @@ __all__ = [
     "BankDraftStatus",
     "Base",
     "Bill",
+    "BillCorrection",
     "BillLine",
     "CashDrawer",
     "CollectionContact",
     "ContactKind",
+    "CorrectionKind",
+    "CorrectionStatus",
     "Counter",
     "Customer",
     "Deposit",

@@ -115,6 +115,7 @@ class ServiceKind(enum.StrEnum):
     STORMWATER = "stormwater"
     ELECTRIC = "electric"
     GAS = "gas"
+    FIRE_LINE = "fire_line"  # a private fire-protection line: a flat monthly charge per line
 
 
 class MeterKind(enum.StrEnum):

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import (
@@ -49,8 +49,18 @@ class LedgerEntry(IdMixin, CreatedMixin, Base):
 
 class Bill(IdMixin, CreatedMixin, Base):
     __tablename__ = "bill"
-    # One bill per account and period: the bill run's idempotency key.
-    __table_args__ = (UniqueConstraint("account_id", "period_end"),)
+    # One bill in force per account and period: the bill run's idempotency key. A bill cancelled by a rebill
+    # (portal/billing/rebill.py) steps aside for its replacement, which covers the same period.
+    __table_args__ = (
+        Index(
+            "uq_bill_account_period_current",
+            "account_id",
+            "period_end",
+            unique=True,
+            sqlite_where=text("cancelled_on IS NULL"),
+            postgresql_where=text("cancelled_on IS NULL"),
+        ),
+    )
 
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     cycle: Mapped[int] = mapped_column(Integer, default=1)
@@ -67,6 +77,10 @@ class Bill(IdMixin, CreatedMixin, Base):
     total_cents: Mapped[int] = mapped_column(default=0)
     # Everything the bill document shows, frozen at bill time (messages, comparison, read details).
     document: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Cancel and rebill: the day this bill was cancelled (its charge reversed), and on a replacement the bill it
+    # replaces; the reason is in the replacement's document ("rebill") and its bill_correction row.
+    cancelled_on: Mapped[dt.date | None] = mapped_column(Date)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"), unique=True)
 
 
 class BillLine(IdMixin, Base):

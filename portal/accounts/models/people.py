@@ -23,6 +23,7 @@ class Customer(IdMixin, CreatedMixin, Base):
     business_name: Mapped[str | None] = mapped_column(String(160))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    alt_phone: Mapped[str | None] = mapped_column(String(32))  # a second number (work, a relative), kept by staff
     language: Mapped[str] = mapped_column(String(8), default="en")
     paperless: Mapped[bool] = mapped_column(Boolean, default=False)
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True)

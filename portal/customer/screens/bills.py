@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
 from portal.accounts.models import STAFF_ROLES, Role
+from portal.billing import corrections
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath
 from portal.web.pdf import render_pdf
@@ -32,9 +33,15 @@ class BillsController(Controller):
     @get("/", name="customer.bills", guards=[residents])
     async def bills(self, request: Request, db_session: DbSession) -> Template:
         accounts, current = await in_view(request, db_session)
+        bills = await services.bills(db_session, current.id)
         return Template(
             "customer/bills.html",
-            context={"accounts": accounts, "account": current, "bills": await services.bills(db_session, current.id)},
+            context={
+                "accounts": accounts,
+                "account": current,
+                "bills": bills,
+                "notices": await corrections.notices(db_session, bills),
+            },
         )
 
     @get("/{bill_id:int}", name="billing.bill")
@@ -45,6 +52,7 @@ class BillsController(Controller):
             "billing/bill.html",
             context={
                 "view": view,
+                "notice": (await corrections.notices(db_session, [bill])).get(bill.id),
                 "others": await bill_view.other_bills(db_session, bill),
                 "back_url": _back_url(request, view.account.number),
                 "payer": request.user.role == Role.CUSTOMER,
@@ -59,7 +67,10 @@ class BillsController(Controller):
         view = await bill_view.bill_view(db_session, bill)
         engine = request.app.template_engine
         assert engine is not None  # the app is always built with its template config
-        html = engine.get_template("billing/bill_pdf.html").render(view=view, public_url=settings.public_url)
+        notice = (await corrections.notices(db_session, [bill])).get(bill.id)
+        html = engine.get_template("billing/bill_pdf.html").render(
+            view=view, public_url=settings.public_url, notice=notice
+        )
         document = await asyncio.to_thread(render_pdf, html)
         filename = f"bill-{view.account.number}-{bill.bill_date.isoformat()}.pdf"
         return Response(

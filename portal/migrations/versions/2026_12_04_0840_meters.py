@@ -1,7 +1,7 @@
 """meters: premises' available services, meter sets (installs and changes) and meter tests
 
 Revision ID: 0840
-Revises: 0820
+Revises: 0830
 Create Date: 2026-12-04 17:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0840'
-down_revision = '0820'
+down_revision = '0830'
 branch_labels = None
 depends_on = None
 

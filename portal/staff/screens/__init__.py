@@ -22,6 +22,8 @@ from .move import MoveServiceController
 from .premises import PremiseController
 from .print import PrintController
 from .rates import RatesController
+from .rebills import ReadsController, RebillApprovalController
+from .records import RecordsController
 from .refunds import ROUTES as REFUND_ROUTES
 from .reports import ReportController
 from .start import StartServiceController
@@ -49,5 +51,8 @@ ROUTES: list[ControllerRouterHandler] = [
     RatesController,
     JobsController,
     PrintController,
+    RecordsController,
+    ReadsController,
+    RebillApprovalController,
     *REFUND_ROUTES,
 ]

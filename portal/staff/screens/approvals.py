@@ -9,6 +9,7 @@ from portal.accounts import approval, ledger, refund_queue
 from portal.accounts.actor import Actor
 from portal.accounts.errors import NotFound
 from portal.accounts.models import AdjustmentStatus, Role
+from portal.billing import corrections
 from portal.i18n import format_money
 from portal.i18n import gettext as _
 from portal.web import guards
@@ -85,6 +86,7 @@ class ApprovalController(Controller):
             context={
                 "waiting": await adjustments.waiting(db_session),
                 "refunds": await refund_queue.waiting(db_session),
+                "rebills": await corrections.waiting(db_session),
                 "flagged": await cashier.flagged_drawers(db_session),
                 "form": DecisionForm(),
             },
