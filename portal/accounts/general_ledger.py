@@ -37,6 +37,7 @@ GL_ACCOUNTS: dict[str, str] = {
     "4040": "Stormwater fees",
     "4050": "Electric sales",
     "4060": "Gas sales",
+    "4070": "Private fire protection charges",
     UNALLOCATED_REVENUE: "Billed revenue not allocated to a service",
     "4500": "Late fees",
     "4510": "Service fees",
@@ -50,6 +51,7 @@ REVENUE_BY_SERVICE: dict[ServiceKind, str] = {
     ServiceKind.STORMWATER: "4040",
     ServiceKind.ELECTRIC: "4050",
     ServiceKind.GAS: "4060",
+    ServiceKind.FIRE_LINE: "4070",
 }
 
 # The account on the other side of Customer receivables, by ledger kind (a charge: the revenue by service instead).
