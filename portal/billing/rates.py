@@ -183,6 +183,7 @@ def parse(rate_code: str, effective_on: dt.date, data: Mapping[str, Any]) -> Rat
             ):
                 raise RateError(f"{rate_code}: summer months must be month numbers 1 to 12")
             months = tuple(sorted(set(raw_months)))
+        energy: tuple[EnergyTier, ...]
         if kind == "gas" and "per_therm_millicents" in data:
             energy = (EnergyTier(None, _int(data["per_therm_millicents"], "price per therm")),)
         else:
