@@ -82,7 +82,7 @@ class Version:
                 out.append(_("Plus the %(code)s adjustment per %(unit)s", code=s.adjustment_code, unit=s.unit_name))
             return out
         if s.kind == "adjustment":
-            return [_("%(price)s per %(unit)s", price=unit_dollars(s.millicents_per_unit), unit=s.unit_name)]
+            return [_("$%(price)s per %(unit)s", price=unit_dollars(s.millicents_per_unit), unit=s.unit_name)]
         return [_("%(price)s per %(unit)s a month", price=money(s.base_cents), unit=s.unit_name)]
 
 
