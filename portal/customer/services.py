@@ -24,6 +24,7 @@ from portal.accounts.models import (
     LedgerKind,
     MailMessage,
     Meter,
+    MeterKind,
     MeterRead,
     PaymentExtension,
     Premise,
@@ -96,7 +97,7 @@ async def _reads(
 ) -> tuple[Meter | None, list[tuple[dt.datetime, int]]]:
     meter = await session.scalar(
         select(Meter)
-        .where(Meter.premise_id == premise_id, Meter.removed_on.is_(None))
+        .where(Meter.premise_id == premise_id, Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
         .order_by(Meter.id.desc())
         .limit(1)
     )
@@ -458,7 +459,7 @@ async def report_problem(
     order_kind, priority = PROBLEM_ORDERS[kind]
     meter = await session.scalar(
         select(Meter)
-        .where(Meter.premise_id == account.premise_id, Meter.removed_on.is_(None))
+        .where(Meter.premise_id == account.premise_id, Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
         .order_by(Meter.id.desc())
         .limit(1)
     )
