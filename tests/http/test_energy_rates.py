@@ -127,3 +127,42 @@ async def test_a_csr_cannot_set_the_pca(client, session, csr) -> None:
     assert response.status_code == 403
     await session.commit()
     assert await count(session, "PCA") == 1
+
+
+async def test_a_resident_reads_each_electric_and_gas_charge_explained_on_the_bill_page_and_pdf(
+    client, session, engine, resident
+) -> None:
+    from portal.accounts.models import Meter, MeterKind, MeterRead, ReadSource, Service, ServiceKind
+    from tests.http.test_bills import billed, pdf_text
+    from tests.integration.billing_helpers import at
+
+    account = resident.account
+    for kind, code, unit, first, last in (
+        (MeterKind.ELECTRIC, "E-RES", "kWh", 99_900, 712),
+        (MeterKind.GAS, "G-RES", "therm", 1_000, 1_043),
+    ):
+        meter = Meter(serial=f"{code}-{account.id}", kind=kind, unit=unit, dials=5, premise_id=account.premise_id)
+        session.add(meter)
+        session.add(
+            Service(account_id=account.id, kind=ServiceKind(kind.value), rate_code=code, started_on=dt.date(2026, 6, 4))
+        )
+        await session.flush()
+        for day, value in ((dt.date(2026, 6, 3), first), (dt.date(2026, 7, 3), last)):
+            session.add(MeterRead(meter_id=meter.id, value=value, read_at=at(day), source=ReadSource.FIELD, flags=[]))
+    await session.commit()
+    bill = await billed(session, engine, account)  # water services and reads, then the bill runs Jan..Jul
+    assert bill is not None
+    await sign_in(client, session, resident.user)
+    page = await client.get(f"/my/bills/{bill.id}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Electric customer charge" in text and "Electric, over 500 kWh at $0.14900 per kWh" in text
+    assert "312 kWh" in text and "Summer rates (the period ends in a summer month)." in text
+    assert "Power-cost adjustment: 812 kWh at $0.01250 per kWh" in text
+    assert "Gas, all therms at $0.62000 per therm" in text and "43 therms" in text
+    assert "Purchased-gas adjustment: 43 therms at $0.31500 per therm" in text
+    pdf = await client.get(f"/my/bills/{bill.id}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"/Lang (en)" in pdf_text(pdf.content)
+    await client.get("/lang/es")
+    spanish = (await client.get(f"/my/bills/{bill.id}")).text
+    assert "Ajuste por costo de energía: 812 kWh a $0.01250 por kWh" in spanish and "43 termios" in spanish
