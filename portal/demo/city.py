@@ -526,10 +526,11 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
                 flags=["high"] if leak_month == m else [],
                 created_at=read_at,
             )
-        if not is_business:
-            # About a quarter of the houses buy electric and a sixth gas from the city (a separate random stream, so
-            # the rest of the city is the same with or without them).
-            for kind, share in ((ServiceKind.ELECTRIC, 0.25), (ServiceKind.GAS, 0.17)):
+        if not is_business and habit.kind == "ontime":
+            # Some houses also buy electric and gas from the city: only households that pay on time, and from a
+            # separate random stream, so the rest of the city (its collections story included) is the same with or
+            # without them.
+            for kind, share in ((ServiceKind.ELECTRIC, 0.45), (ServiceKind.GAS, 0.3)):
                 if energy_rnd.random() < share:
                     _energy(rows, energy_rnd, kind, account_id, premise_id, opened, start, premise["cycle"], today)
 
