@@ -530,7 +530,7 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
             # Some houses also buy electric and gas from the city: only households that pay on time, and from a
             # separate random stream, so the rest of the city (its collections story included) is the same with or
             # without them.
-            for kind, share in ((ServiceKind.ELECTRIC, 0.45), (ServiceKind.GAS, 0.3)):
+            for kind, share in ((ServiceKind.ELECTRIC, 0.3), (ServiceKind.GAS, 0.2)):
                 if energy_rnd.random() < share:
                     _energy(rows, energy_rnd, kind, account_id, premise_id, opened, start, premise["cycle"], today)
 
