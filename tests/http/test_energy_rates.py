@@ -166,3 +166,23 @@ async def test_a_resident_reads_each_electric_and_gas_charge_explained_on_the_bi
     await client.get("/lang/es")
     spanish = (await client.get(f"/my/bills/{bill.id}")).text
     assert "Ajuste por costo de energía: 812 kWh a $0.01250 por kWh" in spanish and "43 termios" in spanish
+
+
+async def test_the_field_order_screen_names_an_electric_meter_and_its_unit_in_english_and_spanish(
+    client, session, technician
+) -> None:
+    from portal.accounts.models import Meter, MeterKind
+    from tests.field_world import make_field_order
+
+    order = await make_field_order(session, technician)
+    meter = await session.get(Meter, order.meter_id)
+    meter.kind, meter.unit, meter.size = MeterKind.ELECTRIC, "kWh", ""
+    await session.commit()
+    await sign_in(client, session, technician)
+    page = (await client.get(f"/field/orders/{order.id}")).text
+    assert (
+        "Electric meter" in page and "kilowatt-hours (kWh)" in page and "″" not in page.split("Electric meter")[1][:80]
+    )
+    await client.get("/lang/es")
+    spanish = (await client.get(f"/field/orders/{order.id}")).text
+    assert "Medidor eléctrico" in spanish and "kilovatios-hora (kWh)" in spanish
