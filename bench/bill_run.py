@@ -2,6 +2,7 @@
 
     python bench/bill_run.py --accounts 100000 --db postgres --jobs 2
     python bench/bill_run.py --accounts 100000 --db sqlite
+    python bench/bill_run.py --accounts 100000 --db postgres --jobs 2 --electric 0.3 --gas 0.2   # with energy
 
 Builds a fresh database (SQLite file under /tmp, or the PostgreSQL database named by --url, dropped and created),
 loads the accounts (PostgreSQL: COPY), then times `portal bill-run` in a child process exactly as cron would run it,
@@ -48,10 +49,13 @@ def month_back(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, day.day)
 
 
-def generate(n: int, seed: int = 7) -> dict[Any, list[dict[str, Any]]]:
+def generate(n: int, seed: int = 7, electric: float = 0.0, gas: float = 0.0) -> dict[Any, list[dict[str, Any]]]:
     """Rows per model: every account residential on cycle 1 with four services and a meter read monthly for 13
-    months (2% of meters missed this month's read, so their bills are estimated)."""
+    months (2% of meters missed this month's read, so their bills are estimated). `electric` and `gas` are the
+    shares of accounts that also have that service, its own meter and 14 monthly reads (a separate random stream,
+    so the water side is the same with or without them)."""
     rnd = random.Random(seed)
+    energy_rnd = random.Random(seed + 1)
     now = dt.datetime.now(dt.UTC)
     opened = dt.date(2019, 5, 1)
     rows: dict[Any, list[dict[str, Any]]] = {m: [] for m in (Customer, Premise, Account, Service, Meter, MeterRead)}
@@ -149,6 +153,57 @@ def generate(n: int, seed: int = 7) -> dict[Any, list[dict[str, Any]]]:
                     "created_at": now,
                 }
             )
+        for kind, code, unit, share, per_day in (
+            ("electric", "E-RES", "kWh", electric, (18.0, 40.0)),
+            ("gas", "G-RES", "therm", gas, (0.8, 2.5)),
+        ):
+            if share <= 0 or energy_rnd.random() >= share:
+                continue
+            service_id += 1
+            meter_id = n * (2 if kind == "electric" else 3) + i
+            rows[Service].append(
+                {
+                    "id": service_id,
+                    "account_id": i,
+                    "kind": kind,
+                    "rate_code": code,
+                    "quantity": 1,
+                    "started_on": opened,
+                    "created_at": now,
+                }
+            )
+            rows[Meter].append(
+                {
+                    "id": meter_id,
+                    "serial": f"{kind[0].upper()}{i:09d}",
+                    "kind": kind,
+                    "size": "",
+                    "dials": 5,
+                    "multiplier": 1,
+                    "unit": unit,
+                    "premise_id": i,
+                    "installed_on": opened,
+                    "created_at": now,
+                }
+            )
+            daily = energy_rnd.uniform(*per_day)
+            value = energy_rnd.randint(0, 90_000)
+            for back in range(13, -1, -1):
+                day = month_back(ON, back)
+                if back < 13:
+                    value = (value + int(daily * 30 * energy_rnd.uniform(0.85, 1.15))) % 100_000
+                read_id += 1
+                rows[MeterRead].append(
+                    {
+                        "id": read_id,
+                        "meter_id": meter_id,
+                        "value": value,
+                        "read_at": dt.datetime.combine(day, dt.time(9 + energy_rnd.randint(0, 7)), dt.UTC),
+                        "source": "field",
+                        "flags": [],
+                        "created_at": now,
+                    }
+                )
     return rows
 
 
@@ -233,17 +288,22 @@ def main() -> None:
     parser.add_argument(
         "--jobs", type=int, default=None, help="worker processes (default 2 on PostgreSQL, 1 on SQLite)"
     )
+    parser.add_argument("--electric", type=float, default=0.0, help="share of accounts with electric (0 to 1)")
+    parser.add_argument("--gas", type=float, default=0.0, help="share of accounts with gas (0 to 1)")
     args = parser.parse_args()
     jobs = args.jobs or (2 if args.db == "postgres" else 1)
     url = (args.url or DEFAULT_PG) if args.db == "postgres" else "sqlite+aiosqlite:////tmp/bench_bill_run.db"
     asyncio.run(fresh_database(url))
     started = time.perf_counter()
-    rows = generate(args.accounts)
+    rows = generate(args.accounts, electric=args.electric, gas=args.gas)
+    energy = sum(1 for row in rows[Service] if row["kind"] in ("electric", "gas"))
     reads = len(rows[MeterRead])
     asyncio.run(load_rows(url, rows))
     del rows
     asyncio.run(seed_rates(url))
-    print(f"loaded {args.accounts:,} accounts and {reads:,} reads in {time.perf_counter() - started:.1f} s")
+    print(
+        f"loaded {args.accounts:,} accounts ({energy:,} electric and gas services) and {reads:,} reads in {time.perf_counter() - started:.1f} s"
+    )
     print(f"load before the run: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores")
 
     seconds, peak_mb, summary = bill_run(url, jobs)
@@ -255,7 +315,7 @@ def main() -> None:
     print(f"load after the runs: {os.getloadavg()[0]:.2f} (1 min)")
     print()
     print(
-        f"accounts {args.accounts:,} | db {args.db} | jobs {jobs} | seconds {seconds:.1f} | "
+        f"accounts {args.accounts:,} | electric {args.electric:.0%} gas {args.gas:.0%} | db {args.db} | jobs {jobs} | seconds {seconds:.1f} | "
         f"bills/s {found['bill'] / seconds:,.0f} | peak memory {peak_mb:,.0f} MB (largest process of the run)"
     )
 

@@ -19,7 +19,18 @@ from portal.i18n import gettext as _
 
 from . import arrears, audit, ledger, ledger_words
 from .actor import Actor
-from .models import Account, AccountClass, AccountStatus, Bill, Deposit, DepositStatus, LedgerEntry, LedgerKind, Meter
+from .models import (
+    Account,
+    AccountClass,
+    AccountStatus,
+    Bill,
+    Deposit,
+    DepositStatus,
+    LedgerEntry,
+    LedgerKind,
+    Meter,
+    MeterKind,
+)
 from .policy import Policy
 
 # The rule names stored on the deposit row (what set the amount).
@@ -255,7 +266,7 @@ async def premise_monthly_bills(session: AsyncSession, premise_id: int, today: d
 async def premise_meter_size(session: AsyncSession, premise_id: int) -> str | None:
     return await session.scalar(
         select(Meter.size)
-        .where(Meter.premise_id == premise_id, Meter.removed_on.is_(None))
+        .where(Meter.premise_id == premise_id, Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
         .order_by(Meter.id.desc())
         .limit(1)
     )

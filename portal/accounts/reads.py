@@ -1,8 +1,10 @@
 """Meter reads: the validation rule of docs/design.md (section 4) as pure functions, the history it needs, and recording
 a read (with its audit row). The field side checks on the phone with the same numbers, sent with each order.
 
-A register value is what the dials show; usage in gallons is the difference times the meter's multiplier. A read
-lower than the last one is never taken silently: the dials may have rolled over, or someone misread them.
+A register value is what the dials show; usage is the difference times the meter's multiplier, in the meter's unit
+(gallons for water, kWh for electric, therms for gas). The checks against history work the same for every kind; the
+ceiling by meter size is water's only. A read lower than the last one is never taken silently: the dials may have
+rolled over, or someone misread them.
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ class MeterFacts:
     size: str
     dials: int
     multiplier: int
+    kind: str = "water"  # water, electric, gas
+    unit: str = "gal"
+
+    @property
+    def unit_word(self) -> str:
+        """The usage unit in the reason a reader sees (water usage is counted in gallons whatever the register)."""
+        return str(ENERGY_UNIT_WORDS.get(self.kind, "gal"))
+
+
+ENERGY_UNIT_WORDS = {"electric": "kWh", "gas": "therms"}
+
+
+def ceiling_per_day(policy: Policy, meter: MeterFacts) -> int | None:
+    """Water's most a meter of its size can pass in a day; electric and gas have no such ceiling (history only)."""
+    return policy.read_ceiling_per_day(meter.size) if meter.kind == "water" else None
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,7 @@ def _days(since: dt.datetime, until: dt.datetime) -> float:
 
 def _limits(policy: Policy, meter: MeterFacts, history: ReadHistory, days: float) -> tuple[float | None, float | None]:
     """(low, high) usage in gallons for this many days: high is the smaller of the history's and the meter size's."""
-    ceiling = policy.read_ceiling_per_day(meter.size)
+    ceiling = ceiling_per_day(policy, meter)
     highs = [c * days for c in (ceiling,) if c is not None]
     low = None
     if history.average_daily is not None and history.average_daily > 0:
@@ -109,6 +126,12 @@ def check_read(policy: Policy, meter: MeterFacts, history: ReadHistory, value: i
         flags.append(ReadFlag.NEGATIVE)
         if high is None or wrapped <= high:
             flags.append(ReadFlag.ROLLOVER)
+            if meter.kind != "water":
+                reason = _(
+                    "Lower than the last read (%(previous)s): the dials may have rolled over (%(usage)s %(unit)s), or "
+                    "the read is wrong. Check the meter and enter the read again."
+                ) % {"previous": previous, "usage": f"{wrapped:,}", "unit": meter.unit_word}
+                return ReadCheck(value, wrapped, days, tuple(flags), expected_low, expected_high, reason)
             reason = _(
                 "Lower than the last read (%(previous)s): the dials may have rolled over (%(usage)s gal), or the "
                 "read is wrong. Check the meter and enter the read again."
@@ -120,7 +143,23 @@ def check_read(policy: Policy, meter: MeterFacts, history: ReadHistory, value: i
         return ReadCheck(value, None, days, tuple(flags), expected_low, expected_high, reason)
     usage = (value - previous) * meter.multiplier
     reason = ""
-    if high is not None and usage > high:
+    numbers = {"usage": f"{usage:,}", "days": round(days), "unit": meter.unit_word}
+    if meter.kind != "water" and high is not None and usage > high:
+        flags.append(ReadFlag.HIGH)
+        reason = (
+            _("Higher than expected (%(usage)s %(unit)s in %(days)s days). Check the meter, then enter the read again.")
+            % numbers
+        )
+    elif meter.kind != "water" and low is not None and usage < low:
+        flags.append(ReadFlag.LOW)
+        reason = (
+            _(
+                "Lower than expected (%(usage)s %(unit)s in %(days)s days). Check the meter is turning, then enter the "
+                "read again."
+            )
+            % numbers
+        )
+    elif high is not None and usage > high:
         flags.append(ReadFlag.HIGH)
         reason = _(
             "Higher than expected (%(usage)s gal in %(days)s days). Check for a leak, then enter the read again."
@@ -160,7 +199,15 @@ class MeterLike(Protocol):
 
 
 def facts_of(meter: MeterLike) -> MeterFacts:
-    return MeterFacts(size=meter.size, dials=meter.dials, multiplier=meter.multiplier)
+    kind = getattr(meter, "kind", None)  # the field sync's rows may not carry it: water, as before
+    unit = getattr(meter, "unit", None)
+    return MeterFacts(
+        size=meter.size,
+        dials=meter.dials,
+        multiplier=meter.multiplier,
+        kind=str(getattr(kind, "value", kind) or "water"),
+        unit=str(unit or "gal"),
+    )
 
 
 def history_from(

@@ -30,6 +30,7 @@ from .models import (
     Customer,
     Deposit,
     Meter,
+    MeterKind,
     Premise,
     RequestKind,
     RequestStatus,
@@ -129,7 +130,7 @@ async def _next_account_number(session: AsyncSession) -> str:
 async def _current_meter(session: AsyncSession, premise_id: int) -> Meter | None:
     return await session.scalar(
         select(Meter)
-        .where(Meter.premise_id == premise_id, Meter.removed_on.is_(None))
+        .where(Meter.premise_id == premise_id, Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
         .order_by(Meter.id.desc())
         .limit(1)
     )

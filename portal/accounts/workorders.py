@@ -346,11 +346,12 @@ class OrderMeter:
     dials: int
     multiplier: int
     serial: str = ""
+    kind: str = "water"  # the read check's ceiling is water's only (reads.ceiling_per_day)
 
 
 # Built once (statements cost more to build than to run): the orders as ORM objects, their meters as plain columns.
 _WITH_METERS = (
-    select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier, Meter.serial)
+    select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier, Meter.serial, Meter.kind)
     .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
     .where(WorkOrder.id.in_(bindparam("order_ids", expanding=True)))
     .order_by(WorkOrder.id)
@@ -368,8 +369,15 @@ async def orders_with_meters(
         return {}
     query = _WITH_METERS_LOCKED if session.get_bind().dialect.name == "postgresql" else _WITH_METERS
     return {
-        order.id: (order, OrderMeter(meter_id, size, dials, multiplier, serial) if meter_id is not None else None)
-        for order, meter_id, size, dials, multiplier, serial in (await session.execute(query, {"order_ids": ids})).all()
+        order.id: (
+            order,
+            OrderMeter(meter_id, size, dials, multiplier, serial, str(kind.value if kind else "water"))
+            if meter_id is not None
+            else None,
+        )
+        for order, meter_id, size, dials, multiplier, serial, kind in (
+            await session.execute(query, {"order_ids": ids})
+        ).all()
     }
 
 

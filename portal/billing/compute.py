@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from portal.accounts.policy import Policy
 
-from .pricing import cents, volume_cents, water_blocks
+from .pricing import cents, energy_blocks, energy_cents, volume_cents, water_blocks
 from .rates import RateBook, RateError, RateSchedule, Segment
 from .wording import MESSAGES
 
@@ -62,11 +62,12 @@ class MeterInfo:
 
 
 class ServiceInfo(NamedTuple):
-    kind: str  # water, sewer, solid_waste, stormwater
+    kind: str  # water, sewer, solid_waste, stormwater, electric, gas
     rate_code: str
     quantity: int = 1
     started_on: dt.date = dt.date(2000, 1, 1)
     ended_on: dt.date | None = None
+    units: int | None = None  # electric/gas: the kWh or therms its own meter measured this period
 
 
 class PastUsage(NamedTuple):
@@ -473,6 +474,64 @@ def unit_lines(
     ]
 
 
+def unit_price(millicents: int) -> str:
+    """A price per kWh or therm in dollars to the thousandth of a cent ("$0.11500"): shown as data, not money."""
+    sign = "-" if millicents < 0 else ""
+    return f"{sign}${abs(millicents) // 100_000}.{abs(millicents) % 100_000:05d}"
+
+
+def energy_lines(
+    service: ServiceInfo,
+    schedule: RateSchedule,
+    rates: RateBook,
+    segment: Segment,
+    window: _Window,
+    split: bool,
+    policy: Policy,
+) -> list[Line]:
+    """Electric or gas: the customer charge, the use through the tiers of the season, and the PCA/PGA."""
+    if service.units is None:
+        raise BillHeld(f"no_read:{service.kind}")
+    kind, unit = service.kind, schedule.unit_name
+    lines = [_fixed(kind, (f"{schedule.kind}_customer", {}), schedule.base_cents, segment, window, split, policy)]
+    fraction = Decimal(segment.days) / window.days
+    # The season is the month the period ends in: one season a bill, so a bill never splits its tiers by season.
+    tiers, summer = schedule.tiers_for_month(window.end.month)
+    notes = tuple(_rate_part_note(segment, window, split))
+    tier_notes = (*notes, ("note_summer", {})) if summer else notes
+    single = len(tiers) == 1
+    for block in energy_blocks(tiers, service.units, fraction):
+        params: dict[str, Any] = {"unit": unit, "price": unit_price(block.millicents_per_unit)}
+        if single:
+            key = f"{schedule.kind}_energy"
+        elif block.up_to_units is None:
+            key, params["low"] = f"{schedule.kind}_tier_top", block.low
+        else:
+            key = f"{schedule.kind}_tier"
+            params.update(low=block.low + 1 if block.low else 0, high=block.up_to_units)
+        shown = block.units.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        lines.append(Line(kind, (key, params), block.amount_cents, shown, unit, None, tier_notes))
+    if schedule.adjustment_code and service.units:
+        # The PCA/PGA is set monthly: the version in effect on the last day of this stretch prices all of its use.
+        try:
+            adjustment = rates.in_effect(schedule.adjustment_code, segment.end)
+        except RateError as exc:
+            raise BillHeld(f"no_rate:{schedule.adjustment_code}") from exc
+        used = Decimal(service.units) * fraction
+        price = adjustment.millicents_per_unit
+        text: Message = (
+            f"{schedule.kind}_adjustment",
+            {
+                "units": int(cents(used)),
+                "unit": unit,
+                "price": unit_price(price),
+                "from_on": adjustment.effective_on.isoformat(),
+            },
+        )
+        lines.append(Line(kind, text, energy_cents(used, price), Decimal(cents(used)), unit, None, notes))
+    return lines
+
+
 def compute(data: BillInput, rates: RateBook, policy: Policy) -> Bill:
     """The bill for one account and period. Raises BillHeld when it cannot be billed now (and says why)."""
     if data.period_end < data.period_start:
@@ -499,10 +558,12 @@ def compute(data: BillInput, rates: RateBook, policy: Policy) -> Bill:
                 if sewer_gallons is None:
                     sewer_gallons = sewer_billed_gallons(data, usage.gallons, policy)
                 lines += sewer_lines(schedule, sewer_gallons[0], sewer_gallons[1], segment, window, split, policy)
+            elif schedule.kind in ("electric", "gas"):
+                lines += energy_lines(service, schedule, rates, segment, window, split, policy)
             else:
                 lines += unit_lines(service, schedule, segment, window, split, policy)
     notes: list[Message] = [("final_bill", {})] if data.final else []
     return Bill(data.period_start, data.period_end, usage, tuple(lines), data.final, tuple(notes))
 
 
-SERVICE_ORDER = {"water": 0, "sewer": 1, "solid_waste": 2, "stormwater": 3}
+SERVICE_ORDER = {"water": 0, "sewer": 1, "solid_waste": 2, "stormwater": 3, "electric": 4, "gas": 5}

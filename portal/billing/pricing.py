@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from .rates import Tier
+from .rates import EnergyTier, Tier
 
 ONE = Decimal(1)
 
@@ -60,3 +60,33 @@ def water_blocks(tiers: Sequence[Tier], gallons: Decimal | int, fraction: Decima
 def water_cents(tiers: Sequence[Tier], gallons: Decimal | int, fraction: Decimal = ONE) -> int:
     """The volume charge for `gallons` through the tiers: the sum of the bill's tier lines."""
     return sum(block.amount_cents for block in water_blocks(tiers, gallons, fraction))
+
+
+def energy_cents(units: Decimal | int, millicents_per_unit: int) -> int:
+    """What `units` (kWh or therms) cost at a price in thousandths of a cent per unit, rounded to the cent."""
+    return cents(Decimal(units) * millicents_per_unit / 1000)
+
+
+class EnergyBlock(NamedTuple):
+    low: int  # the unit the tier starts above (0 for the first tier)
+    up_to_units: int | None
+    units: Decimal
+    millicents_per_unit: int
+    amount_cents: int
+
+
+def energy_blocks(tiers: Sequence[EnergyTier], units: Decimal | int, fraction: Decimal = ONE) -> list[EnergyBlock]:
+    """`units` through inclining energy tiers, one block a tier used; `fraction` as in water_blocks (a stretch of
+    the period under one schedule takes its share of the use and of each block)."""
+    blocks = []
+    remaining = Decimal(units) * fraction
+    floor = 0
+    for tier in tiers:
+        if remaining <= 0:
+            break
+        block = remaining if tier.up_to_units is None else min(remaining, (tier.up_to_units - floor) * fraction)
+        price = tier.millicents_per_unit
+        blocks.append(EnergyBlock(floor, tier.up_to_units, block, price, energy_cents(block, price)))
+        remaining -= block
+        floor = tier.up_to_units or floor
+    return blocks

@@ -181,6 +181,7 @@ class Chunk:
     last_bill: dict[int, Any] = field(default_factory=dict)
     units_of_parent: dict[int, list[int]] = field(default_factory=dict)  # parent premise -> account ids in order
     changes: dict[int, Any] = field(default_factory=dict)  # new meter id -> its change (the old meter, both reads)
+    energy_meter: dict[tuple[int, str], Any] = field(default_factory=dict)  # (premise, "electric"/"gas") -> meter
     balances: dict[int, int] = field(default_factory=dict)
 
 
@@ -287,6 +288,19 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         .order_by(Meter.id),
     ):
         chunk.meter_of_premise.setdefault(meter.premise_id, meter)
+    energy_kinds = {s.kind for services in chunk.services.values() for s in services} & ENERGY
+    if energy_kinds:  # electric and gas meters, only when the chunk has such services (water-only runs skip the query)
+        for meter in await fetch_rows(
+            session,
+            select(Meter.id, Meter.premise_id, cast(Meter.kind, String).label("kind"), Meter.dials, Meter.multiplier)
+            .where(
+                among(Meter.premise_id, premise_ids),
+                cast(Meter.kind, String).in_(sorted(energy_kinds)),
+                Meter.removed_on.is_(None),
+            )
+            .order_by(Meter.id),
+        ):
+            chunk.energy_meter.setdefault((meter.premise_id, meter.kind), meter)
     # Units of a building billed from the master meter: every billable account under the parent, in account order.
     shared_parents = [p for p in parents if p in chunk.meter_of_premise]
     if shared_parents:
@@ -311,7 +325,7 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         .where(Bill.cancelled_on.is_(None)),  # a cancelled bill's replacement is the one in force
     ):
         chunk.last_bill[row.account_id] = row
-    meter_ids = [m.id for m in chunk.meter_of_premise.values()]
+    meter_ids = [m.id for m in chunk.meter_of_premise.values()] + [m.id for m in chunk.energy_meter.values()]
     if meter_ids:
         await _load_changes(session, chunk, meter_ids, ctx)
         since = ctx.midnight(ctx.on - dt.timedelta(days=HISTORY_DAYS))
@@ -464,6 +478,13 @@ def bill_input(account_id: int, chunk: Chunk, ctx: RunContext) -> c.BillInput:
         curr = _read(curr_row) if curr_row is not None else None
         prev = _read(prev_row)
         history = history_of(reads, meter, prev_row.read_at)
+    if any(s.kind in ENERGY for s in services):
+        services = tuple(
+            s._replace(units=energy_units(chunk, account.premise_id, s.kind, period_start, period_end))
+            if s.kind in ENERGY
+            else s
+            for s in services
+        )
     return c.BillInput(
         period_start=period_start,
         period_end=period_end,
@@ -478,6 +499,31 @@ def bill_input(account_id: int, chunk: Chunk, ctx: RunContext) -> c.BillInput:
         final=final,
         change=change,
     )
+
+
+ENERGY = frozenset({"electric", "gas"})
+
+
+def energy_units(chunk: Chunk, premise_id: int, kind: str, start: dt.date, end: dt.date) -> int | None:
+    """The kWh or therms an electric or gas meter measured in the period: from the last actual read before the
+    period to the last actual read in it (times the multiplier). None when either read is missing: the bill is held
+    (compute says why) rather than guessed; energy estimates are not made yet."""
+    meter = chunk.energy_meter.get((premise_id, kind))
+    if meter is None:
+        return None
+    prev = curr = None
+    for read in chunk.reads.get(meter.id, ()):
+        if read.source == ESTIMATED:
+            continue
+        if read.on < start:
+            prev = read
+        elif read.on <= end:
+            curr = read
+    if prev is None or curr is None:
+        return None
+    info = _meter_info("", meter.dials, meter.multiplier, "gal")
+    delta, _rolled = c.register_delta(info, prev.value, curr.value, ("rollover",) if curr.rollover else ())
+    return int(delta * meter.multiplier)
 
 
 @lru_cache(maxsize=256)

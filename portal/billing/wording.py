@@ -20,6 +20,19 @@ MESSAGES: dict[str, Any] = {
     "per_unit": _("%(name)s, %(quantity)s %(unit)s"),
     "per_unit_solid_waste": _("Solid waste, carts: %(quantity)s"),
     "per_unit_stormwater": _("Stormwater, equivalent residential units (ERU): %(quantity)s"),
+    "electric_customer": _("Electric customer charge"),
+    "electric_energy": _("Electric, all kWh at %(price)s per kWh"),
+    "electric_tier": _("Electric, %(low)s to %(high)s kWh at %(price)s per kWh"),
+    "electric_tier_top": _("Electric, over %(low)s kWh at %(price)s per kWh"),
+    "electric_adjustment": _("Power-cost adjustment: %(units)s kWh at %(price)s per kWh (rate set from %(from_on)s)"),
+    "gas_customer": _("Gas customer charge"),
+    "gas_energy": _("Gas, all therms at %(price)s per therm"),
+    "gas_tier": _("Gas, %(low)s to %(high)s therms at %(price)s per therm"),
+    "gas_tier_top": _("Gas, over %(low)s therms at %(price)s per therm"),
+    "gas_adjustment": _(
+        "Purchased-gas adjustment: %(units)s therms at %(price)s per therm (rate set from %(from_on)s)"
+    ),
+    "note_summer": _("Summer rates (the period ends in a summer month)."),
     "deposit_applied": _("Deposit applied to your final bill"),
     # notes on a line
     "note_rate_part": _("Rates in effect %(start_on)s to %(end_on)s: %(days)s of %(period_days)s days."),

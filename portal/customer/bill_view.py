@@ -125,6 +125,11 @@ def _detail(line: BillLine) -> str:
         return _(
             "%(quantity)s gallons × %(rate)s per 1,000 gallons", quantity=quantity, rate=i18n.format_money(rate_cents)
         )
+    # Electric and gas lines name their price per unit in their own words; the detail says how many units it took.
+    if line.unit == "kWh":
+        return _("%(quantity)s kWh", quantity=quantity)
+    if line.unit == "therm":
+        return _("%(quantity)s therms", quantity=quantity)
     return ""
 
 

@@ -24,6 +24,7 @@ from portal.accounts.models import (
     LedgerKind,
     MailMessage,
     Meter,
+    MeterKind,
     MeterRead,
     PaymentExtension,
     Premise,
@@ -97,7 +98,7 @@ async def leak_signal(
     """The premise's current meter and its reads of the last 400 days, in one statement."""
     current = (
         select(Meter.id)
-        .where(Meter.premise_id == premise_id, Meter.removed_on.is_(None))
+        .where(Meter.premise_id == premise_id, Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
         .order_by(Meter.id.desc())
         .limit(1)
         .scalar_subquery()
@@ -529,7 +530,7 @@ async def report_problem(
     order_kind, priority = PROBLEM_ORDERS[kind]
     meter = await session.scalar(
         select(Meter)
-        .where(Meter.premise_id == account.premise_id, Meter.removed_on.is_(None))
+        .where(Meter.premise_id == account.premise_id, Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
         .order_by(Meter.id.desc())
         .limit(1)
     )

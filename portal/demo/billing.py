@@ -67,6 +67,48 @@ DEMO_RATES: list[tuple[str, ServiceKind, dict[str, Any]]] = [
         ServiceKind.FIRE_LINE,
         {"kind": "per_unit", "name": "Private fire line", "base_cents": 3000, "unit_name": "line"},
     ),
+    # Electric and gas (prices per kWh or therm in thousandths of a cent: portal/billing/rates.py). The PCA and PGA
+    # are set monthly by staff as new versions of "PCA" and "PGA"; the demo starts them at one value.
+    (
+        "E-RES",
+        ServiceKind.ELECTRIC,
+        {
+            "kind": "electric",
+            "name": "Electric, residential",
+            "customer_cents": 1500,
+            "tiers": [
+                {"up_to_units": 500, "millicents_per_unit": 10_800},
+                {"up_to_units": None, "millicents_per_unit": 12_600},
+            ],
+            "summer_tiers": [
+                {"up_to_units": 500, "millicents_per_unit": 11_500},
+                {"up_to_units": None, "millicents_per_unit": 14_900},
+            ],
+            "summer_months": [6, 7, 8, 9],
+            "adjustment_code": "PCA",
+        },
+    ),
+    (
+        "PCA",
+        ServiceKind.ELECTRIC,
+        {"kind": "adjustment", "name": "Power-cost adjustment", "unit_name": "kWh", "millicents_per_unit": 1_250},
+    ),
+    (
+        "G-RES",
+        ServiceKind.GAS,
+        {
+            "kind": "gas",
+            "name": "Gas, residential",
+            "customer_cents": 1200,
+            "per_therm_millicents": 62_000,
+            "adjustment_code": "PGA",
+        },
+    ),
+    (
+        "PGA",
+        ServiceKind.GAS,
+        {"kind": "adjustment", "name": "Purchased-gas adjustment", "unit_name": "therm", "millicents_per_unit": 31_500},
+    ),
 ]
 
 DEMO_EFFECTIVE_ON = dt.date(2020, 1, 1)

@@ -265,8 +265,70 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=day.year + month // 12, month=month % 12 + 1, day=min(day.day, 28))
 
 
+def _energy(
+    rows: Rows,
+    rnd: random.Random,
+    kind: ServiceKind,
+    account_id: int,
+    premise_id: int,
+    opened: dt.date,
+    start: dt.date,
+    cycle: int,
+    today: dt.date,
+) -> None:
+    """An electric or gas meter, its service and a monthly read on the water read's day: kWh peak in summer, therms in
+    winter (the rates' season and adjustments explain the bill: portal/billing/rates.py)."""
+    electric = kind == ServiceKind.ELECTRIC
+    created = dt.datetime.combine(opened, dt.time(9), UTC)
+    meter_id = rows.add(
+        Meter,
+        serial=f"{'E' if electric else 'G'}{31000000 + account_id:08d}",
+        kind=MeterKind.ELECTRIC if electric else MeterKind.GAS,
+        size="",
+        dials=5,
+        multiplier=1,
+        unit="kWh" if electric else "therm",
+        premise_id=premise_id,
+        installed_on=opened,
+        location_note="Side of house",
+        created_at=created,
+    )
+    rows.add(
+        Service,
+        account_id=account_id,
+        kind=kind,
+        rate_code="E-RES" if electric else "G-RES",
+        quantity=1,
+        started_on=opened,
+        created_at=created,
+    )
+    daily = rnd.uniform(18, 40) if electric else rnd.uniform(0.8, 2.5)
+    register = rnd.randint(0, 60_000)
+    for m in range(HISTORY_MONTHS + 2):
+        on = _add_months(start, m).replace(day=_cycle_day(cycle))
+        if on > today:
+            break
+        if m:
+            days = (on - _add_months(start, m - 1).replace(day=_cycle_day(cycle))).days
+            season = (
+                (1.5 if on.month in (6, 7, 8, 9) else 1.0) if electric else (2.2 if on.month in (12, 1, 2) else 0.6)
+            )
+            register = (register + int(daily * days * season * rnd.uniform(0.9, 1.1))) % 100_000
+        read_at = dt.datetime.combine(on, dt.time(15, rnd.randint(0, 59)), UTC)
+        rows.add(
+            MeterRead,
+            meter_id=meter_id,
+            value=register,
+            read_at=read_at,
+            source=ReadSource.FIELD,
+            flags=[],
+            created_at=read_at,
+        )
+
+
 def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows:  # long: one linear story
     rnd = random.Random(seed)
+    energy_rnd = random.Random(seed + 1)
     rows = Rows(today=today, seed=seed)
 
     # ---- premises ---------------------------------------------------------------------------------------------
@@ -464,6 +526,13 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
                 flags=["high"] if leak_month == m else [],
                 created_at=read_at,
             )
+        if not is_business and habit.kind == "ontime":
+            # Some houses also buy electric and gas from the city: only households that pay on time, and from a
+            # separate random stream, so the rest of the city (its collections story included) is the same with or
+            # without them.
+            for kind, share in ((ServiceKind.ELECTRIC, 0.3), (ServiceKind.GAS, 0.2)):
+                if energy_rnd.random() < share:
+                    _energy(rows, energy_rnd, kind, account_id, premise_id, opened, start, premise["cycle"], today)
 
     # ---- people ------------------------------------------------------------------------------------------------
     for email, name, role in STAFF:

@@ -104,13 +104,14 @@ async def serialize(
                 "dials": meter.dials,
                 "multiplier": meter.multiplier,
                 "unit": meter.unit,
+                "kind": str(meter.kind.value if hasattr(meter.kind, "value") else meter.kind),
                 "location": meter.location_note,
             }
             item["reads"] = {
                 "previous": history.previous_value,
                 "previous_at": _iso(history.previous_at),
                 "average_daily": round(history.average_daily, 1) if history.average_daily is not None else None,
-                "ceiling_daily": policy.read_ceiling_per_day(meter.size),
+                "ceiling_daily": reads.ceiling_per_day(policy, reads.facts_of(meter)),
                 "low": low,
                 "high": high,
                 "high_factor": policy.high_read_factor,

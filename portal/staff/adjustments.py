@@ -25,6 +25,7 @@ from portal.accounts.models import (
     LedgerEntry,
     LedgerKind,
     Meter,
+    MeterKind,
     MeterRead,
     MeterTest,
     Role,
@@ -92,6 +93,7 @@ async def period_read_flags(
             .join(Meter, Meter.id == MeterRead.meter_id)
             .where(
                 Meter.premise_id == account.premise_id,
+                Meter.kind == MeterKind.WATER,
                 MeterRead.read_at >= dt.datetime.combine(start, dt.time.min, dt.UTC),
                 MeterRead.read_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.UTC),
             )

@@ -19,6 +19,7 @@ from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import (
     Account,
     Meter,
+    MeterKind,
     Premise,
     Role,
     SyncMutation,
@@ -292,7 +293,7 @@ async def create(
         raise DomainError(_("The due date cannot be in the past."), field="due_on")
     meter_id = await session.scalar(
         select(Meter.id)
-        .where(Meter.premise_id == account.premise_id, Meter.removed_on.is_(None))
+        .where(Meter.premise_id == account.premise_id, Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
         .order_by(Meter.id.desc())
         .limit(1)
     )

@@ -25,6 +25,8 @@ from portal.web import params
 MAX_TIERS = 5
 MAX_PRICE_CENTS = 10_000_000  # $100,000.00: no charge or price per 1,000 gallons comes near it
 MAX_TIER_GALLONS = 10**9
+MAX_UNIT_MILLICENTS = 10_000_000  # $100.00 a kWh or therm
+ENERGY_KINDS = tuple(rates.ENERGY_UNITS)
 
 
 @dataclass
@@ -70,7 +72,46 @@ class Version:
                 _("Base: %(base)s", base=money(s.base_cents)),
                 _("Volume: %(price)s per 1,000 gal", price=money(s.cents_per_kgal)),
             ]
+        if s.kind in ENERGY_KINDS:
+            out = [_("Customer charge: %(price)s a month", price=money(s.base_cents))]
+            out += _energy_lines(s.energy_tiers, s.unit_name, "")
+            if s.summer_tiers:
+                months = ", ".join(str(m) for m in s.summer_months)
+                out += _energy_lines(s.summer_tiers, s.unit_name, _("Summer (months %(months)s): ", months=months))
+            if s.adjustment_code:
+                out.append(_("Plus the %(code)s adjustment per %(unit)s", code=s.adjustment_code, unit=s.unit_name))
+            return out
+        if s.kind == "adjustment":
+            return [_("$%(price)s per %(unit)s", price=unit_dollars(s.millicents_per_unit), unit=s.unit_name)]
         return [_("%(price)s per %(unit)s a month", price=money(s.base_cents), unit=s.unit_name)]
+
+
+def unit_dollars(millicents: int) -> str:
+    """A price per kWh or therm to the thousandth of a cent, as typed in the form ("0.11500")."""
+    sign = "-" if millicents < 0 else ""
+    return f"{sign}{abs(millicents) // 100_000}.{abs(millicents) % 100_000:05d}"
+
+
+def _energy_lines(tiers: tuple[rates.EnergyTier, ...], unit: str, prefix: str) -> list[str]:
+    out = []
+    floor = 0
+    for tier in tiers:
+        price = unit_dollars(tier.millicents_per_unit)
+        if tier.up_to_units is None:
+            words = _(
+                "over %(low)s %(unit)s: $%(price)s per %(unit)s", low=i18n.format_number(floor), unit=unit, price=price
+            )
+        else:
+            words = _(
+                "%(low)s to %(high)s %(unit)s: $%(price)s per %(unit)s",
+                low=i18n.format_number(floor),
+                high=i18n.format_number(tier.up_to_units),
+                unit=unit,
+                price=price,
+            )
+            floor = tier.up_to_units
+        out.append(prefix + words)
+    return out
 
 
 @dataclass
@@ -142,6 +183,14 @@ class RateForm:
             names += [f"tier_up_to_{i}" for i in range(MAX_TIERS)] + [f"tier_price_{i}" for i in range(MAX_TIERS)]
         elif self.kind == "sewer":
             names += ["base", "per_kgal"]
+        elif self.kind in ENERGY_KINDS:
+            names += (
+                ["base"] + [f"tier_up_to_{i}" for i in range(MAX_TIERS)] + [f"tier_price_{i}" for i in range(MAX_TIERS)]
+            )
+            if self.current.summer_tiers:
+                names += [f"summer_price_{i}" for i in range(MAX_TIERS)]
+        elif self.kind == "adjustment":
+            names += ["unit_price"]
         else:
             names += ["base"]
         return names
@@ -172,6 +221,19 @@ async def blank_form(session: AsyncSession, code: str, today: dt.date) -> RateFo
     elif current.kind == "sewer":
         form.values["base"] = _dollars(current.base_cents)
         form.values["per_kgal"] = _dollars(current.cents_per_kgal)
+    elif current.kind in ENERGY_KINDS:
+        form.values["base"] = _dollars(current.base_cents)
+        for i in range(MAX_TIERS):
+            etier = current.energy_tiers[i] if i < len(current.energy_tiers) else None
+            form.values[f"tier_up_to_{i}"] = (
+                "" if etier is None or etier.up_to_units is None else str(etier.up_to_units)
+            )
+            form.values[f"tier_price_{i}"] = "" if etier is None else unit_dollars(etier.millicents_per_unit)
+            if current.summer_tiers:
+                summer = current.summer_tiers[i] if i < len(current.summer_tiers) else None
+                form.values[f"summer_price_{i}"] = "" if summer is None else unit_dollars(summer.millicents_per_unit)
+    elif current.kind == "adjustment":
+        form.values["unit_price"] = unit_dollars(current.millicents_per_unit)
     else:
         form.values["base"] = _dollars(current.base_cents)
     return form
@@ -188,6 +250,60 @@ def _cents(form: RateForm, name: str, *, required: bool = True) -> int | None:
     except params.BadValue:
         form.error(name, _("Enter an amount in dollars and cents, from 0.00 to 100,000.00."))
         return None
+
+
+def _unit_price(form: RateForm, name: str, *, required: bool = True, negative: bool = False) -> int | None:
+    """A price per kWh or therm in dollars, up to five decimals ("0.11500"); into thousandths of a cent."""
+    raw = form.values.get(name, "").strip().removeprefix("$")
+    if not raw:
+        if required:
+            form.error(name, _("Enter a price per unit in dollars, like 0.11500."))
+        return None
+    sign = 1
+    if negative and raw.startswith("-"):
+        sign, raw = -1, raw[1:]
+    whole, _dot, frac = raw.partition(".")
+    if (
+        not whole.isascii()
+        or not whole.isdigit()
+        or len(whole) > 3
+        or (frac and (not frac.isascii() or not frac.isdigit()))
+        or len(frac) > 5
+    ):
+        form.error(name, _("Enter a price per unit in dollars with at most five decimals, like 0.11500."))
+        return None
+    value = int(whole) * 100_000 + int(frac.ljust(5, "0") or 0)
+    if value > MAX_UNIT_MILLICENTS:
+        form.error(name, _("Enter a price per unit of at most 100.00 dollars."))
+        return None
+    return sign * value
+
+
+def _energy_data(form: RateForm, data: dict[str, Any]) -> None:
+    data["customer_cents"] = _cents(form, "base")
+    tiers, summer = [], []
+    for i in range(MAX_TIERS):
+        up_raw = form.values.get(f"tier_up_to_{i}", "").replace(",", "")
+        price = _unit_price(form, f"tier_price_{i}", required=False)
+        if price is None and not up_raw:
+            continue
+        if price is None:
+            form.error(f"tier_price_{i}", _("Enter the price per unit for this tier."))
+        up_to = None
+        if up_raw:
+            if not up_raw.isdigit() or not up_raw.isascii() or not 0 < int(up_raw) <= MAX_TIER_GALLONS:
+                form.error(f"tier_up_to_{i}", _("Enter the tier's upper limit in whole units, or leave it empty."))
+            else:
+                up_to = int(up_raw)
+        tiers.append({"up_to_units": up_to, "millicents_per_unit": price})
+        if form.current.summer_tiers:
+            # Summer tiers share the limits; only their prices differ.
+            summer.append({"up_to_units": up_to, "millicents_per_unit": _unit_price(form, f"summer_price_{i}")})
+    data["tiers"] = tiers
+    if form.current.summer_tiers:
+        data["summer_tiers"] = summer
+        data["summer_months"] = list(form.current.summer_months)
+    data["adjustment_code"] = form.current.adjustment_code
 
 
 def to_data(form: RateForm, today: dt.date) -> tuple[dt.date | None, dict[str, Any] | None]:
@@ -224,6 +340,11 @@ def to_data(form: RateForm, today: dt.date) -> tuple[dt.date | None, dict[str, A
     elif form.kind == "sewer":
         data["base_cents"] = _cents(form, "base")
         data["cents_per_kgal"] = _cents(form, "per_kgal")
+    elif form.kind in ENERGY_KINDS:
+        _energy_data(form, data)
+    elif form.kind == "adjustment":
+        data["millicents_per_unit"] = _unit_price(form, "unit_price", negative=True)
+        data["unit_name"] = form.current.unit_name
     else:
         data["base_cents"] = _cents(form, "base")
         data["unit_name"] = form.current.unit_name

@@ -43,7 +43,10 @@ async def billable_account(
 async def meter_of(session: AsyncSession, account: Account) -> Meter:
     from sqlalchemy import select
 
-    return (await session.scalars(select(Meter).where(Meter.premise_id == account.premise_id))).one()
+    from portal.accounts.models import MeterKind
+
+    query = select(Meter).where(Meter.premise_id == account.premise_id, Meter.kind == MeterKind.WATER)
+    return (await session.scalars(query)).one()
 
 
 async def with_rates(session: AsyncSession) -> None:
