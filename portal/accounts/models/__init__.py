@@ -23,6 +23,7 @@ from .base import (
 from .jobs import JobRun
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
 from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
+from .outages import Outage, OutageReport
 from .orders import Photo, SyncMutation, WorkOrder
 from .people import Customer, Passkey, RevokedSession, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise, Route
@@ -79,6 +80,8 @@ __all__ = [
     "MeterKind",
     "MeterRead",
     "OnlinePayment",
+    "Outage",
+    "OutageReport",
     "Origin",
     "Passkey",
     "PaymentArrangement",
