@@ -125,9 +125,7 @@ def inside(point: tuple[float, float], polygon: Sequence[Sequence[float]]) -> bo
     return result
 
 
-def in_area(
-    place: Place, streets: Sequence[str], routes: Sequence[str], polygon: Sequence[Sequence[float]]
-) -> bool:
+def in_area(place: Place, streets: Sequence[str], routes: Sequence[str], polygon: Sequence[Sequence[float]]) -> bool:
     """Is a premise in an outage's affected area: on one of its streets or routes, or inside its polygon."""
     if place.street and place.street in streets:
         return True
