@@ -38,7 +38,7 @@ from portal.web.middleware import LocaleMiddleware, SecurityHeaders, content_sec
 log = logging.getLogger("portal")
 
 # Signed webhooks prove themselves with their signature; they are the only routes without a CSRF token.
-CSRF_EXEMPT = ["/payments/webhook"]
+CSRF_EXEMPT = ["/payments/webhook", "^/outages$"]  # the public outage page: GET only, no form, no cookie
 
 
 def _key(secret: str, purpose: str) -> bytes:
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         samesite="lax",
         secure=settings.secure_cookies,
         max_age=settings.session_max_age,
-        exclude=["/static", "/sw.js", "/manifest.webmanifest", *observe.PROBE_PATHS],
+        exclude=["/static", "/sw.js", "/manifest.webmanifest", "^/outages$", *observe.PROBE_PATHS],
     )
     stripe_origins = [o for o in {_origin(settings.stripe_js_url)} if o]
     csp = content_security_policy(

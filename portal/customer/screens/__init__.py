@@ -15,6 +15,7 @@ from .checkout import ROUTES as CHECKOUT_ROUTES
 from .extension import ExtensionController
 from .home import HomeController
 from .landing import landing
+from .outages_public import outages_page
 from .pay import ROUTES as PAY_ROUTES
 from .preferences import PreferencesController, unsubscribe, unsubscribe_page
 from .report import ReportController
@@ -25,6 +26,7 @@ from .usage import UsageController
 
 ROUTES: list[ControllerRouterHandler] = [
     landing,
+    outages_page,
     HomeController,
     BillsController,
     UsageController,
