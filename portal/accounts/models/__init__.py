@@ -23,8 +23,8 @@ from .base import (
 from .jobs import JobRun
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
 from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
-from .outages import Outage, OutageReport
 from .orders import Photo, SyncMutation, WorkOrder
+from .outages import Outage, OutageReport
 from .people import Customer, Passkey, RevokedSession, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise, Route
 from .printing import PrintBatch, PrintItem
