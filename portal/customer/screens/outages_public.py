@@ -31,7 +31,7 @@ def map_shapes(found: list[tuple[Any, list[tuple[float, float]]]]) -> list[dict[
 
     shapes = []
     for n, (outage, pts) in enumerate(found, start=1):
-        polygon = " ".join("%d,%d" % xy(float(v[0]), float(v[1])) for v in outage.polygon)
+        polygon = " ".join("{},{}".format(*xy(float(v[0]), float(v[1]))) for v in outage.polygon)
         shapes.append({"n": n, "utility": outage.utility, "dots": [xy(*p) for p in pts[:500]], "polygon": polygon})
     return shapes
 

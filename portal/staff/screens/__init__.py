@@ -17,6 +17,7 @@ from .home import HomeController
 from .jobs import JobsController
 from .lockbox import LockboxController
 from .move import MoveServiceController
+from .outages import OutagesController
 from .print import PrintController
 from .rates import RatesController
 from .refunds import ROUTES as REFUND_ROUTES
@@ -43,5 +44,6 @@ ROUTES: list[ControllerRouterHandler] = [
     RatesController,
     JobsController,
     PrintController,
+    OutagesController,
     *REFUND_ROUTES,
 ]
