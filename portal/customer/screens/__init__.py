@@ -15,6 +15,7 @@ from .checkout import ROUTES as CHECKOUT_ROUTES
 from .extension import ExtensionController
 from .home import HomeController
 from .landing import landing
+from .outage_report import OutageReportController
 from .outages_public import outages_page
 from .pay import ROUTES as PAY_ROUTES
 from .preferences import PreferencesController, unsubscribe, unsubscribe_page
@@ -35,6 +36,7 @@ ROUTES: list[ControllerRouterHandler] = [
     RequestsController,
     ExtensionController,
     ReportController,
+    OutageReportController,
     PreferencesController,
     unsubscribe_page,
     unsubscribe,

@@ -13,7 +13,7 @@ from portal.accounts import outages
 from portal.accounts.errors import NotFound
 from portal.accounts.models import Outage
 from portal.i18n import gettext as _
-from portal.i18n import lazy_gettext as L
+from portal.i18n import lazy_gettext
 from portal.web import clock, guards
 from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath
 from portal.web.flash import flash
@@ -23,11 +23,13 @@ from portal.web.urls import redirect_to
 
 class PhonedReportForm(Form):
     utility = RadioField(
-        L("Utility"), choices=[("water", L("Water")), ("power", L("Power"))], validators=[InputRequired()]
+        lazy_gettext("Utility"),
+        choices=[("water", lazy_gettext("Water")), ("power", lazy_gettext("Power"))],
+        validators=[InputRequired()],
     )
-    address = StringField(L("Street address"), validators=[DataRequired(), Length(max=160)])
-    phone = StringField(L("Call-back phone (optional)"), validators=[Optional(), Length(max=40)])
-    note = StringField(L("What the caller said (optional)"), validators=[Optional(), Length(max=500)])
+    address = StringField(lazy_gettext("Street address"), validators=[DataRequired(), Length(max=160)])
+    phone = StringField(lazy_gettext("Call-back phone (optional)"), validators=[Optional(), Length(max=40)])
+    note = StringField(lazy_gettext("What the caller said (optional)"), validators=[Optional(), Length(max=500)])
 
 
 class OutagesController(Controller):
