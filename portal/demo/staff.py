@@ -76,6 +76,7 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
             policy,
         )
     await _collections(session, first, today)
+    await _outage(session, first)
 
 
 async def _collections(session: AsyncSession, actor: Actor, today: dt.date) -> None:
@@ -119,3 +120,42 @@ async def _collections(session: AsyncSession, actor: Actor, today: dt.date) -> N
                 )
             )
     await session.flush()
+
+
+async def _outage(session: AsyncSession, actor: Actor) -> None:
+    """One open water outage on a street of the city, so /outages shows something (docs/features.md, Outages)."""
+    from portal import mail
+    from portal.accounts import outage_rules, outages
+    from portal.accounts.models import Outage, Premise
+
+    account = await session.scalar(
+        select(Account)
+        .join(Premise, Premise.id == Account.premise_id)
+        .where(Account.status == AccountStatus.ACTIVE, Premise.lat.is_not(None))
+        .order_by(Account.id)
+        .offset(100)
+        .limit(1)
+    )
+    if account is None:
+        return
+    premise = await session.get(Premise, account.premise_id)
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    report = await outages.report(
+        session, actor, utility="water", now=now - dt.timedelta(minutes=40), source="csr", account=account
+    )
+    outage = await session.get(Outage, report.outage_id)
+    assert outage is not None and premise is not None
+    await outages.update(
+        session,
+        actor,
+        outage,
+        mail.queue_once,
+        now=now,
+        cause="Water main break",
+        streets=[outage_rules.street_of(premise.address)],
+        routes=[],
+        polygon=[],
+        estimate=now + dt.timedelta(hours=3),
+        text="A crew is repairing the main.",
+    )
+    await outages.send_crew(session, actor, outage, now.date())

@@ -38,6 +38,7 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
         ("staff.cutoff", _("Cut-off list"), _("Who may be disconnected on a day, and why the others may not.")),
         ("staff.dispatch", _("Dispatch"), _("Orders by status, kind, route and due date; assign; sync exceptions.")),
         ("staff.walkin", _("Walk-in demo"), _("Show self-service on a practice account; a QR code for sign-up.")),
+        ("staff.outages", _("Outages"), _("Power and water outages: reports, customers affected, service back.")),
         (
             "staff.reports",
             _("Reports"),

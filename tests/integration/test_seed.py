@@ -44,6 +44,14 @@ async def test_a_small_seed_loads_with_personas_history_and_todays_orders(sessio
         balance = await ledger.balance(session, linked)
         assert (balance > 5000) if key == "resident-late" else (balance <= 15000)
 
+    from portal.accounts.models import Outage
+
+    # one open outage for the public /outages page, with its crew order
+    demo_outages = list(await session.scalars(select(Outage)))
+    assert [(o.status, o.utility, bool(o.streets), o.work_order_id is not None) for o in demo_outages] == [
+        ("open", "water", True, True)
+    ]
+
     orders = list(await session.scalars(select(WorkOrder).where(WorkOrder.due_on == TODAY)))
     assert {o.assigned_to_id for o in orders} and any(o.kind == WorkOrderKind.DISCONNECT for o in orders)
 

@@ -26,6 +26,7 @@ from .metering import MeterSet, MeterTest
 from .money import BankDraft, Bill, BillLine, CashDrawer, Counter, Deposit, LedgerEntry, PaymentExtension, Receipt
 from .online_payments import OnlinePayment, PaymentRefund, StripeEvent
 from .orders import Photo, SyncMutation, WorkOrder
+from .outages import Outage, OutageReport
 from .people import Customer, Passkey, RevokedSession, SignInCode, User, UserAccount
 from .places import Meter, MeterRead, Premise, Route
 from .printing import PrintBatch, PrintItem
@@ -86,6 +87,8 @@ __all__ = [
     "MeterSet",
     "MeterTest",
     "OnlinePayment",
+    "Outage",
+    "OutageReport",
     "Origin",
     "Passkey",
     "PaymentArrangement",

@@ -15,6 +15,8 @@ from .checkout import ROUTES as CHECKOUT_ROUTES
 from .extension import ExtensionController
 from .home import HomeController
 from .landing import landing
+from .outage_report import OutageReportController
+from .outages_public import outages_page
 from .pay import ROUTES as PAY_ROUTES
 from .preferences import PreferencesController, unsubscribe, unsubscribe_page
 from .report import ReportController
@@ -25,6 +27,7 @@ from .usage import UsageController
 
 ROUTES: list[ControllerRouterHandler] = [
     landing,
+    outages_page,
     HomeController,
     BillsController,
     UsageController,
@@ -33,6 +36,7 @@ ROUTES: list[ControllerRouterHandler] = [
     RequestsController,
     ExtensionController,
     ReportController,
+    OutageReportController,
     PreferencesController,
     unsubscribe_page,
     unsubscribe,

@@ -19,6 +19,7 @@ from .home import HomeController
 from .jobs import JobsController
 from .lockbox import LockboxController
 from .move import MoveServiceController
+from .outages import OutagesController
 from .premises import PremiseController
 from .print import PrintController
 from .rates import RatesController
@@ -51,6 +52,7 @@ ROUTES: list[ControllerRouterHandler] = [
     RatesController,
     JobsController,
     PrintController,
+    OutagesController,
     RecordsController,
     ReadsController,
     RebillApprovalController,

@@ -1,0 +1,372 @@
+"""Outages of power and water (docs/features.md, Outages): a report joins the open outage near it or starts one;
+staff set the affected area, cause and estimate, send a crew, restore and close it. Residents in the area are told
+when it starts, when the estimate changes and when service is back, each once: every message has the idempotency
+key `outage:<outage>:<event>:<account>:<channel>`, so a replay queues nothing. The outbox is given by the caller
+(`queue_once`, portal/mail.py): the domain never imports it (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.i18n import gettext as _
+from portal.i18n import use_locale
+
+from . import outage_rules as rules
+from . import workorders
+from .actor import Actor
+from .audit import record
+from .errors import Conflict
+from .messages import notice_channels
+from .models import Account, AccountStatus, Customer, MailMessage, Premise, WorkOrderKind
+from .models.outages import Outage, OutageReport
+
+QueueOnce = Callable[..., Awaitable[Any]]
+EVENTS = ("started", "estimate", "restored")
+
+
+def _place(report: OutageReport) -> rules.Place:
+    return rules.Place(report.street, report.route, report.lat, report.lon)
+
+
+async def report(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    utility: str,
+    now: dt.datetime,
+    source: str,
+    address: str | None = None,
+    account: Account | None = None,
+    phone: str | None = None,
+    note: str | None = None,
+) -> OutageReport:
+    """A resident's (their account's premise), a visitor's (a typed address) or a CSR's report: it joins the open
+    outage near it (outage_rules.group_with) or starts a new one."""
+    if utility not in rules.UTILITIES:
+        raise Conflict(_("Choose water or power."))
+    premise = await session.get(Premise, account.premise_id) if account is not None else None
+    typed = (premise.address if premise is not None else (address or "")).strip()
+    street = rules.street_of(typed)
+    if not street:
+        raise Conflict(_("Enter the street address of the outage."))
+    place = rules.Place(
+        street, premise.route if premise else None, premise.lat if premise else None, premise.lon if premise else None
+    )
+    open_ = list(
+        (await session.scalars(select(Outage).where(Outage.status == "open", Outage.utility == utility))).all()
+    )
+    reports: dict[int, list[rules.Place]] = {o.id: [] for o in open_}
+    if open_:
+        for r in await session.scalars(select(OutageReport).where(OutageReport.outage_id.in_(list(reports)))):
+            reports[r.outage_id].append(_place(r))
+    candidates = [rules.Candidate(o.id, o.utility, o.last_report_at, reports[o.id], o.streets, o.routes) for o in open_]
+    joined = rules.group_with(utility, place, now, candidates)
+    if joined is None:
+        outage = Outage(
+            utility=utility,
+            status="open",
+            started_at=now,
+            last_report_at=now,
+            streets=[street],
+            routes=[],
+            polygon=[],
+            updates=[],
+        )
+        session.add(outage)
+        await session.flush()
+    else:
+        outage = next(o for o in open_ if o.id == joined)
+        outage.last_report_at = max(outage.last_report_at, now)
+    row = OutageReport(
+        outage_id=outage.id,
+        utility=utility,
+        source=source,
+        account_id=account.id if account else None,
+        premise_id=premise.id if premise else None,
+        reported_by_id=actor.user_id,
+        address=typed[:160],
+        street=street[:120],
+        route=place.route,
+        lat=place.lat,
+        lon=place.lon,
+        phone=phone,
+        note=note,
+        reported_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "outage.report",
+        "outage",
+        outage.id,
+        account_id=row.account_id,
+        after={"report_id": row.id, "source": source, "street": street, "new": joined is None},
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class Affected:
+    account: Account
+    customer: Customer
+    premise: Premise
+
+
+async def affected(session: AsyncSession, outage: Outage) -> list[Affected]:
+    """The active accounts whose premise is in the outage's area (streets, routes or polygon)."""
+    rows = await session.execute(
+        select(Account, Customer, Premise)
+        .join(Customer, Customer.id == Account.customer_id)
+        .join(Premise, Premise.id == Account.premise_id)
+        .where(Account.status == AccountStatus.ACTIVE)
+        .order_by(Account.id)
+    )
+    streets, routes, polygon = set(outage.streets), set(outage.routes), outage.polygon
+    found = []
+    for account, customer, premise in rows.tuples():
+        place = rules.Place(rules.street_of(premise.address), premise.route, premise.lat, premise.lon)
+        if rules.in_area(place, list(streets), list(routes), polygon):
+            found.append(Affected(account, customer, premise))
+    return found
+
+
+def wording(outage: Outage, event: str, timezone: str) -> tuple[str, str]:
+    """(subject, text) of a notice in the current language."""
+    from portal.i18n import format_datetime
+
+    kind = _("water") if outage.utility == "water" else _("power")
+    estimate = format_datetime(outage.estimated_restore_at, timezone) if outage.estimated_restore_at else None
+    if event == "restored":
+        return _("Your %(kind)s service is back", kind=kind), _(
+            "The %(kind)s outage in your area is over. Thank you for your patience.", kind=kind
+        )
+    subject = _("A %(kind)s outage in your area", kind=kind)
+    if event == "estimate":
+        subject = _("New estimate for the %(kind)s outage in your area", kind=kind)
+    text = _("We know about a %(kind)s outage that affects your address and a crew is on it.", kind=kind)
+    if estimate:
+        text += " " + _("We expect service back by %(time)s.", time=estimate)
+    return subject, text
+
+
+async def notify(
+    session: AsyncSession,
+    outage: Outage,
+    event: str,
+    queue_once: QueueOnce,
+    *,
+    timezone: str = "UTC",
+    targets: Sequence[Affected] | None = None,
+) -> int:
+    """Tell every affected resident about `event` by their chosen channels (email, text; no letter: it would
+    arrive after the fact); answers how many messages were newly queued. Each account+outage+event+channel once;
+    an estimate is its own event per estimate, so each change is told once."""
+    tag = event if event != "estimate" else f"estimate-{outage.estimated_restore_at:%Y%m%dT%H%M}"
+    prefix = f"outage:{outage.id}:{tag}:"
+    sent = set(
+        (
+            await session.scalars(
+                select(MailMessage.idempotency_key).where(MailMessage.idempotency_key.like(prefix + "%"))
+            )
+        ).all()
+    )
+    queued = 0
+    words: dict[str, tuple[str, str]] = {}
+    for item in targets if targets is not None else await affected(session, outage):
+        c = item.customer
+        channels = [
+            ch
+            for ch in notice_channels(
+                email=c.email, phone=c.phone, notify_email=c.notify_email is not False, notify_sms=bool(c.notify_sms)
+            )
+            if ch != "letter"
+        ]
+        lang = c.language or "en"
+        if lang not in words:
+            with use_locale(lang):
+                words[lang] = wording(outage, event, timezone)
+        subject, text = words[lang]
+        for channel in channels:
+            key = f"{prefix}{item.account.id}:{channel}"
+            if key in sent:
+                continue
+            await queue_once(
+                session,
+                key,
+                c.email if channel == "email" else (c.phone or ""),
+                subject,
+                f"{subject}\n\n{text}" if channel == "sms" else text,
+                channel=channel,
+                kind="outage",
+                about=f"outage:{outage.id}",
+                account_id=item.account.id,
+            )
+            queued += 1
+    return queued
+
+
+async def update(
+    session: AsyncSession,
+    actor: Actor,
+    outage: Outage,
+    queue_once: QueueOnce,
+    *,
+    now: dt.datetime,
+    cause: str | None,
+    streets: Sequence[str],
+    routes: Sequence[str],
+    polygon: list[list[float]],
+    estimate: dt.datetime | None,
+    text: str | None,
+    timezone: str = "UTC",
+) -> int:
+    """Set the area, cause and estimate and post an update; tells the affected residents it started (the newly
+    affected only: the others were told) and, when the estimate changed, the new estimate. Answers messages queued."""
+    if outage.status != "open":
+        raise Conflict(_("This outage is no longer open."))
+    before = {"streets": outage.streets, "routes": outage.routes, "estimate": outage.estimated_restore_at}
+    outage.cause = cause
+    outage.streets = sorted(
+        {rules.street_of(s) if any(ch.isdigit() for ch in s) else s.strip().lower() for s in streets if s.strip()}
+    )
+    outage.routes = sorted({r.strip().upper() for r in routes if r.strip()})
+    outage.polygon = polygon
+    changed = estimate != outage.estimated_restore_at
+    outage.estimated_restore_at = estimate
+    if text or changed:
+        outage.updates = [
+            *outage.updates,
+            {"at": now.isoformat(), "text": text or "", "estimate": estimate.isoformat() if estimate else None},
+        ]
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "outage.update",
+        "outage",
+        outage.id,
+        before=before,
+        after={"streets": outage.streets, "routes": outage.routes, "estimate": estimate, "cause": cause},
+    )
+    targets = await affected(session, outage)
+    queued = await notify(session, outage, "started", queue_once, timezone=timezone, targets=targets)
+    if changed and estimate is not None and before["estimate"] is not None:
+        queued += await notify(session, outage, "estimate", queue_once, timezone=timezone, targets=targets)
+    return queued
+
+
+async def send_crew(session: AsyncSession, actor: Actor, outage: Outage, today: dt.date) -> int:
+    """The crew order for the field (priority 1, due today), at the first reported premise; technicians see it on
+    their list like any order (portal/accounts/workorders.py)."""
+    if outage.work_order_id is not None:
+        return outage.work_order_id
+    first = await session.scalar(
+        select(OutageReport)
+        .where(OutageReport.outage_id == outage.id, OutageReport.premise_id.is_not(None))
+        .order_by(OutageReport.id)
+    )
+    premise_id = first.premise_id if first is not None else None
+    if premise_id is None:
+        hit = (await affected(session, outage))[:1]
+        premise_id = hit[0].premise.id if hit else None
+    if premise_id is None:
+        raise Conflict(_("No premise in the area to send the crew to; set the area first."))
+    order = await workorders.create(
+        session,
+        actor,
+        kind=WorkOrderKind.INVESTIGATE,
+        premise_id=premise_id,
+        due_on=today,
+        priority=1,
+        instructions=f"{outage.utility.title()} outage #{outage.id}: {outage.cause or 'cause unknown'}"[:2000],
+    )
+    outage.work_order_id = order.id
+    await session.flush()
+    return order.id
+
+
+async def restore(
+    session: AsyncSession,
+    actor: Actor,
+    outage: Outage,
+    queue_once: QueueOnce,
+    *,
+    restored_at: dt.datetime,
+    timezone: str = "UTC",
+) -> int:
+    """Service is back: the residents told so, once."""
+    if outage.status != "open":
+        raise Conflict(_("This outage is no longer open."))
+    if restored_at < outage.started_at:
+        raise Conflict(_("Service cannot be back before the outage started."))
+    outage.status, outage.restored_at = "restored", restored_at
+    await session.flush()
+    await record(session, actor, "outage.restore", "outage", outage.id, after={"restored_at": restored_at})
+    return await notify(session, outage, "restored", queue_once, timezone=timezone)
+
+
+async def close(
+    session: AsyncSession,
+    actor: Actor,
+    outage: Outage,
+    *,
+    started_at: dt.datetime,
+    restored_at: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """Close with its final times (what the report counts)."""
+    if outage.status == "closed":
+        raise Conflict(_("This outage is already closed."))
+    if restored_at < started_at:
+        raise Conflict(_("Service cannot be back before the outage started."))
+    before = {"started_at": outage.started_at, "restored_at": outage.restored_at}
+    outage.status, outage.started_at, outage.restored_at, outage.closed_at = "closed", started_at, restored_at, now
+    await session.flush()
+    await record(
+        session,
+        actor,
+        "outage.close",
+        "outage",
+        outage.id,
+        before=before,
+        after={"started_at": started_at, "restored_at": restored_at},
+    )
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    outage: Outage
+    customers: int
+    minutes: int
+    reports: int
+
+
+async def report_rows(session: AsyncSession, now: dt.datetime) -> list[ReportRow]:
+    """Every outage, newest first, with customers affected and minutes out (to now while it lasts)."""
+    rows = []
+    for outage in (await session.scalars(select(Outage).order_by(Outage.started_at.desc()))).all():
+        customers = len({a.customer.id for a in await affected(session, outage)})
+        count = len((await session.scalars(select(OutageReport.id).where(OutageReport.outage_id == outage.id))).all())
+        rows.append(ReportRow(outage, customers, rules.minutes_out(outage.started_at, outage.restored_at, now), count))
+    return rows
+
+
+async def public_view(session: AsyncSession) -> list[tuple[Outage, list[tuple[float, float]]]]:
+    """Open outages with the coordinates of their affected premises (for the public map)."""
+    found = []
+    for outage in (await session.scalars(select(Outage).where(Outage.status == "open").order_by(Outage.id))).all():
+        points = [
+            (a.premise.lat, a.premise.lon)
+            for a in await affected(session, outage)
+            if a.premise.lat is not None and a.premise.lon is not None
+        ]
+        found.append((outage, points))
+    return found

@@ -1,0 +1,46 @@
+"""The public outage page: what is known about open outages, a light list and an SVG map of the affected areas (the
+list is the map's text alternative). No sign-in, no script, no form (so no cookie): shared caches may keep it a
+minute (docs/features.md, Outages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import get
+from litestar.response import Template
+
+from portal.accounts import outages
+from portal.web.deps import DbSession
+
+WIDTH, HEIGHT, PAD = 320, 200, 12
+
+
+def map_shapes(found: list[tuple[Any, list[tuple[float, float]]]]) -> list[dict[str, Any]]:
+    """Each outage's premises (and polygon) projected into the SVG's box, one bounding box for all."""
+    points = [p for _o, pts in found for p in pts] + [(float(v[0]), float(v[1])) for o, _p in found for v in o.polygon]
+    if not points:
+        return []
+    lat0, lat1 = min(p[0] for p in points), max(p[0] for p in points)
+    lon0, lon1 = min(p[1] for p in points), max(p[1] for p in points)
+    span_lat, span_lon = (lat1 - lat0) or 0.001, (lon1 - lon0) or 0.001
+
+    def xy(lat: float, lon: float) -> tuple[int, int]:
+        x = PAD + (lon - lon0) / span_lon * (WIDTH - 2 * PAD)
+        y = PAD + (lat1 - lat) / span_lat * (HEIGHT - 2 * PAD)
+        return round(x), round(y)
+
+    shapes = []
+    for n, (outage, pts) in enumerate(found, start=1):
+        polygon = " ".join("{},{}".format(*xy(float(v[0]), float(v[1]))) for v in outage.polygon)
+        shapes.append({"n": n, "utility": outage.utility, "dots": [xy(*p) for p in pts[:500]], "polygon": polygon})
+    return shapes
+
+
+@get("/outages", name="outages.public", cache_control=None)
+async def outages_page(db_session: DbSession) -> Template:
+    found = await outages.public_view(db_session)
+    return Template(
+        "customer/outages.html",
+        context={"found": found, "shapes": map_shapes(found), "width": WIDTH, "height": HEIGHT},
+        headers={"Cache-Control": "public, max-age=60"},
+    )

@@ -1,0 +1,85 @@
+"""Outages on a real database: reports group, the area decides who is told, each notice once, the crew order."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import mail
+from portal.accounts import outages
+from portal.accounts.actor import Actor
+from portal.accounts.errors import Conflict
+from portal.accounts.models import AuditEvent, MailMessage, Outage, OutageReport, WorkOrder
+from tests import factories
+
+JOB = Actor.job("test")
+T0 = dt.datetime(2026, 12, 4, 14, 0, tzinfo=dt.UTC)
+
+
+async def count(session, model) -> int:
+    return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_reports_on_one_street_group_and_another_utility_or_street_does_not(session) -> None:
+    a = await factories.make_account(session, address="101 Oak St")
+    b = await factories.make_account(session, address="205 Oak Street")
+    first = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=a)
+    second = await outages.report(
+        session, JOB, utility="water", now=T0 + dt.timedelta(minutes=20), source="resident", account=b
+    )
+    typed = await outages.report(session, JOB, utility="water", now=T0, source="public", address="9 Elmwood Rd")
+    power = await outages.report(session, JOB, utility="power", now=T0, source="csr", address="300 Oak St")
+    assert first.outage_id == second.outage_id
+    assert len({first.outage_id, typed.outage_id, power.outage_id}) == 3
+    assert typed.premise_id is None and typed.street == "elmwood rd"
+    assert await count(session, Outage) == 3 and await count(session, OutageReport) == 4
+    with pytest.raises(Conflict):
+        await outages.report(session, JOB, utility="gas", now=T0, source="public", address="1 Oak St")
+    with pytest.raises(Conflict):
+        await outages.report(session, JOB, utility="water", now=T0, source="public", address="  12 ")
+
+
+async def test_area_notices_go_once_each_and_the_estimate_change_is_told(session) -> None:
+    inside = [await factories.make_account(session, address=f"{n} Oak St") for n in (1, 2, 3)]
+    outside = await factories.make_account(session, address="7 Pine St")
+    outside_premise = await session.get(factories.Premise, outside.premise_id)
+    outside_premise.route = "R77"
+    report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=inside[0])
+    outage = await session.get(Outage, report.outage_id)
+    kw = dict(now=T0, cause="Main break", streets=["Oak St"], routes=[], polygon=[], text="Crew on site")
+    assert await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), **kw) == 3
+    # the same again: nobody told twice
+    assert await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), **kw) == 0
+    # a new estimate: told once more; the area grows by a route: only the newly affected hear it started
+    kw["routes"] = ["R77"]
+    assert await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=6), **kw) == 5
+    order_id = await outages.send_crew(session, JOB, outage, T0.date())
+    order = await session.get(WorkOrder, order_id)
+    assert order.premise_id == inside[0].premise_id and order.priority == 1
+    assert await outages.send_crew(session, JOB, outage, T0.date()) == order_id
+    assert await outages.restore(session, JOB, outage, mail.queue_once, restored_at=T0 + dt.timedelta(hours=5)) == 4
+    with pytest.raises(Conflict):
+        await outages.restore(session, JOB, outage, mail.queue_once, restored_at=T0 + dt.timedelta(hours=5))
+    kinds = (await session.scalars(select(MailMessage.idempotency_key).order_by(MailMessage.id))).all()
+    assert len(kinds) == len(set(kinds)) == 12
+    assert all(k.startswith(f"outage:{outage.id}:") and k.endswith(":email") for k in kinds)
+    assert any(f":{outside.id}:" in k for k in kinds)
+    rows = await outages.report_rows(session, T0 + dt.timedelta(hours=8))
+    assert [(r.customers, r.minutes, r.reports) for r in rows] == [(4, 300, 1)]
+
+
+async def test_close_with_times_and_bad_times_are_refused(session) -> None:
+    account = await factories.make_account(session, address="1 Oak St")
+    report = await outages.report(session, JOB, utility="power", now=T0, source="csr", account=account)
+    outage = await session.get(Outage, report.outage_id)
+    with pytest.raises(Conflict):
+        await outages.close(session, JOB, outage, started_at=T0, restored_at=T0 - dt.timedelta(minutes=1), now=T0)
+    assert outage.status == "open"
+    await outages.close(
+        session, JOB, outage, started_at=T0 - dt.timedelta(minutes=30), restored_at=T0 + dt.timedelta(hours=1), now=T0
+    )
+    assert outage.status == "closed"
+    rows = await outages.report_rows(session, T0 + dt.timedelta(days=1))
+    assert rows[0].minutes == 90
+    actions = (await session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "outage"))).all()
+    assert sorted(actions) == ["outage.close", "outage.report"]
