@@ -76,10 +76,13 @@ async def arrangements_job(ctx: JobContext) -> Mapping[str, Any]:
 
 async def print_batch_job(ctx: JobContext, processes: int | None = None) -> Mapping[str, Any]:
     """The cycle's print batch for the bill date, once its bill run has finished for that date (the run ledger).
-    A worker on PostgreSQL renders on up to 4 processes (rendering is CPU-bound); the embedded demo on one."""
+    Until then the run is recorded waiting, and the schedule takes it again every few minutes (runs.WAIT_AGAIN) up
+    to the end of its business day (schedule.wait_deadline); a bill run still unfinished then fails it (the admins
+    are emailed). A worker on PostgreSQL renders on up to 4 processes (rendering is CPU-bound); the demo on one."""
     from portal.accounts.actor import Actor
-    from portal.jobs import runs
-    from portal.jobs.engine import JobSkipped
+    from portal.accounts.models import utcnow
+    from portal.jobs import runs, schedule
+    from portal.jobs.engine import JobSkipped, JobWaiting
 
     from . import print_batch
 
@@ -88,13 +91,22 @@ async def print_batch_job(ctx: JobContext, processes: int | None = None) -> Mapp
         raise ValueError(f"{ctx.job.name} names no cycle")
     async with ctx.maker() as session:
         bill_run = await runs.get(session, f"bill-run-cycle-{cycle}", ctx.day)
+        mine = await runs.get(session, ctx.job.name, ctx.day)
     if bill_run is not None and bill_run.outcome == runs.SKIPPED:
         raise JobSkipped(f"the bill run for cycle {cycle} on {ctx.day.isoformat()} was skipped")
     if bill_run is None or bill_run.outcome != runs.OK:
-        # Failed for now (a worker may take it before the bill run's claim during a catch-up): the schedule retries
-        # it a few times, and by then the bill run has finished (or a person has fixed it).
+        # A long bill run, a failed one the schedule (or a person) runs again, or a catch-up whose print batch a
+        # worker took first: wait, the whole business day if need be.
         state = bill_run.outcome if bill_run else "not started"
-        raise RuntimeError(f"the bill run for cycle {cycle} on {ctx.day.isoformat()} is {state}")
+        first = mine.started_at if mine is not None else utcnow()
+        first = first if first.tzinfo else first.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
+        until = schedule.wait_deadline(first, ZoneInfo(ctx.settings.timezone))
+        if utcnow() >= until:
+            raise RuntimeError(
+                f"the bill run for cycle {cycle} on {ctx.day.isoformat()} is still {state}; "
+                f"waited since {first:%Y-%m-%d %H:%M} UTC"
+            )
+        raise JobWaiting(f"waiting for the bill run for cycle {cycle} on {ctx.day.isoformat()} ({state})")
     made = await print_batch.make_batch(
         ctx.maker,
         ctx.settings,
