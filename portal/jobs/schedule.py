@@ -77,6 +77,14 @@ SCHEDULE: tuple[Job, ...] = (
     *_bill_runs(),
     *_print_batches(),
     Job(
+        "print-letters",
+        "print-letters",
+        dt.time(3, 30),
+        "business",
+        "latest",
+        why="prints every letter waiting in the outbox, whatever day it was queued; an earlier day's batch adds none",
+    ),
+    Job(
         "extensions-check",
         "extensions-check",
         dt.time(4, 0),

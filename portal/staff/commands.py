@@ -123,8 +123,27 @@ async def print_batch_job(ctx: JobContext, processes: int | None = None) -> Mapp
     return {"bills": made.bills, "letters": made.letters, "pages": made.pages, "created": int(made.created)}
 
 
+async def print_letters_job(ctx: JobContext) -> Mapping[str, Any]:
+    """The day's letters-only batch: every letter waiting in the outbox (cut-off notices by letter, the letters a
+    bounced email or text falls back to), whatever the cycle, so they go out the next business day instead of with
+    the cycle's next bill run. Once per business date; a notice counts from its printing (mail.mark_printed)."""
+    from portal.accounts.actor import Actor
+
+    from . import print_batch
+
+    made = await print_batch.make_batch(
+        ctx.maker, ctx.settings, print_batch.LETTERS, ctx.day, Actor.job(ctx.job.name), progress=ctx.progress
+    )
+    ctx.echo(
+        f"Letters batch, {ctx.day.isoformat()}: {made.letters} letters, {made.pages} pages"
+        f"{'' if made.created else ' (already made)'}."
+    )
+    return {"letters": made.letters, "pages": made.pages, "created": int(made.created)}
+
+
 JOBS: dict[str, JobBody] = {
     "print-batch": print_batch_job,
+    "print-letters": print_letters_job,
     "cutoff-list": cutoff_list_job,
     "cutoff-recheck": cutoff_recheck_job,
     "arrangements-check": arrangements_job,
@@ -235,4 +254,18 @@ def print_batch_command(mailer: Mailer, cycle: int, day: dt.datetime | None, job
     run_from_cli(name, day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date(), mailer, body)
 
 
-COMMANDS = [cutoff_list, arrangements_check, print_batch_command]
+@click.command("print-letters")
+@click.option(
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The business date (default today)."
+)
+@click.pass_obj
+def print_letters_command(mailer: Mailer, day: dt.datetime | None) -> None:
+    """Make the day's letters-only print batch: every letter waiting in the outbox, whatever its cycle (once per
+    business date: a second run, here or by the schedule, does nothing)."""
+    from portal.jobs.command import run_from_cli
+
+    settings = Settings.from_env()
+    run_from_cli("print-letters", day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date(), mailer)
+
+
+COMMANDS = [cutoff_list, arrangements_check, print_batch_command, print_letters_command]

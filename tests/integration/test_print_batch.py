@@ -191,3 +191,66 @@ def env_actor():
     from portal.accounts.actor import Actor
 
     return Actor.job("test")
+
+
+async def test_letters_go_out_the_next_business_day_in_a_letters_only_batch_once(session, engine, settings) -> None:
+    english, spanish, _online = await _city(session)
+    english_id, spanish_id = english.id, spanish.id
+    # A second notice went by email and bounced: its letter waits in the outbox too.
+    notice = CollectionContact(
+        account_id=spanish.id,
+        kind=ContactKind.CUTOFF_NOTICE,
+        contacted_at=dt.datetime(2026, 7, 2, 16, tzinfo=dt.UTC),
+        outcome="email",
+        amount_cents=3_100,
+        note="2026-07-20",
+    )
+    session.add(notice)
+    await session.flush()
+    email = await mail.queue_once(
+        session,
+        f"cutoff_notice:{spanish.id}:2026-07-02:email",
+        "garza@example.com",
+        "Aviso de desconexión",
+        "Pague antes del 20 de julio.",
+        kind="cutoff_notice",
+        about=cutoff.notice_about(notice.id),
+        account_id=spanish.id,
+    )
+    assert await mail.set_status(session, email, "sent") and await mail.set_status(session, email, "bounced")
+    await session.commit()
+    assert len(await mail.letters_to_print(session)) == 2
+    assert not await cutoff.notices_reached(session, [spanish.id])
+    env = Env(make_sessionmaker(engine), settings, current_policy(), mail.OUTBOX, catalog.bodies())
+
+    # The next business day (Monday the 6th), not with the cycle's next bill run (none is needed).
+    day = dt.date(2026, 7, 6)
+    done = await execute(env, "print-letters", day, "schedule", "job:schedule")
+    assert done.outcome == "ok", done.error
+    assert (done.counts["letters"], done.counts["created"]) == (2, 1)
+    batch = await print_batch.with_file(session, (await session.scalars(select(PrintBatch))).one().id)
+    assert batch is not None and (batch.cycle, batch.business_date, batch.bills, batch.letters) == (0, day, 0, 2)
+    assert print_batch.file_name(batch, "pdf") == "print-letters-2026-07-06.pdf"
+    assert len(PdfReader(io.BytesIO(batch.pdf)).pages) == 2
+    assert [row["document"] for row in csv.DictReader(io.StringIO(batch.manifest_csv))] == ["cutoff_letter"] * 2
+    batch_id = batch.id
+    session.expire_all()
+    assert await mail.letters_to_print(session) == []
+    letters = list(await session.scalars(select(MailMessage).where(MailMessage.channel == "letter")))
+    assert {(m.status, m.print_batch_id) for m in letters} == {("sent", str(batch_id))}
+    # Both notices count as given from their printing.
+    assert set(await cutoff.notices_reached(session, [english_id, spanish_id])) == {english_id, spanish_id}
+
+    # Once per business date: the schedule again, a second worker, or the command: nothing new.
+    again = await execute(env, "print-letters", day, "retry", "job:schedule")
+    assert not again.claimed and again.outcome == "ok"
+    made = await print_batch.make_batch(make_sessionmaker(engine), settings, print_batch.LETTERS, day, env_actor())
+    assert not made.created and made.batch_id == batch_id
+    # The next day prints none of them again, and neither does the cycle's batch after its bill run.
+    assert (await execute(env, "print-letters", dt.date(2026, 7, 7), "schedule", "job:schedule")).counts["letters"] == 0
+    assert (await execute(env, "bill-run-cycle-1", ON, "schedule", "job:schedule")).outcome == "ok"
+    cycle = await execute(env, "print-batch-cycle-1", ON, "schedule", "job:schedule")
+    assert (cycle.outcome, cycle.counts["bills"], cycle.counts["letters"]) == ("ok", 2, 0)
+    assert (
+        await session.scalar(select(func.count()).select_from(PrintItem).where(PrintItem.kind == "cutoff_letter")) == 2
+    )
