@@ -131,6 +131,14 @@ async def print_letters_job(ctx: JobContext) -> Mapping[str, Any]:
 
     from . import print_batch
 
+    async with ctx.maker() as session:
+        found = await print_batch.existing(session, print_batch.LETTERS, ctx.day)
+        waiting = found is None and await print_batch.letters_to_print(
+            session, print_batch.LETTERS, ctx.day, ctx.settings.timezone
+        )
+    if found is None and not waiting:  # no empty batch a day on the page: a letter queued later goes tomorrow
+        ctx.echo(f"Letters batch, {ctx.day.isoformat()}: no letter waiting.")
+        return {"letters": 0, "pages": 0, "created": 0}
     made = await print_batch.make_batch(
         ctx.maker, ctx.settings, print_batch.LETTERS, ctx.day, Actor.job(ctx.job.name), progress=ctx.progress
     )

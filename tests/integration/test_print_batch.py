@@ -248,6 +248,7 @@ async def test_letters_go_out_the_next_business_day_in_a_letters_only_batch_once
     assert not made.created and made.batch_id == batch_id
     # The next day prints none of them again, and neither does the cycle's batch after its bill run.
     assert (await execute(env, "print-letters", dt.date(2026, 7, 7), "schedule", "job:schedule")).counts["letters"] == 0
+    assert await session.scalar(select(func.count()).select_from(PrintBatch)) == 1  # no empty batch that day
     assert (await execute(env, "bill-run-cycle-1", ON, "schedule", "job:schedule")).outcome == "ok"
     cycle = await execute(env, "print-batch-cycle-1", ON, "schedule", "job:schedule")
     assert (cycle.outcome, cycle.counts["bills"], cycle.counts["letters"]) == ("ok", 2, 0)
