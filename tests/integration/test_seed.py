@@ -132,11 +132,14 @@ async def test_the_seed_prints_its_last_bill_runs_batch_with_the_products_functi
     await city.load(session, city.build(TODAY, premises=40, seed=9))
     await session.commit()
     maker = make_sessionmaker(engine)
-    cycle, day = await printing.last_bill_run(session, TODAY)
+    last = await printing.last_bill_run(session, TODAY)
+    assert last is not None
+    cycle, day = last
     assert day <= TODAY and day == await session.scalar(select(func.max(Bill.bill_date)).where(Bill.bill_date <= TODAY))
     paper = len(await print_batch.bills_to_print(session, cycle, day))
     assert paper > 0
     batch_id = await printing.print_last_bill_run(maker, settings, TODAY, processes=1)
+    assert batch_id is not None
     batch = await print_batch.with_file(session, batch_id)
     assert batch is not None and (batch.cycle, batch.business_date, batch.bills) == (cycle, day, paper)
     assert batch.pdf.startswith(b"%PDF") and batch.pages >= paper
