@@ -78,9 +78,10 @@ async def _print_last_bill_run(settings: Settings, processes: int | None = None)
 
 
 def _print_in_background(settings: Settings) -> threading.Thread:
-    """The demo serves at once; the print batch (some 250 pages, 10-25 s of layout on two cores) is made beside it,
-    leaving a core to the app, and appears on /staff/print when done (the same function the print-batch job runs)."""
-    processes = max(1, min(4, (os.cpu_count() or 1) - 1))
+    """The demo serves at once; the print batch (some 250 pages, 10-30 s of layout on two cores) is made beside it
+    and appears on /staff/print when done (the same function the print-batch job runs). Laid out in child processes
+    (at least two), never in the app's own: a thread there would hold the GIL the app's requests need."""
+    processes = max(2, min(4, os.cpu_count() or 1))
 
     def run() -> None:
         try:
