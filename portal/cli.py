@@ -8,6 +8,7 @@ import importlib
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import cast
@@ -62,6 +63,37 @@ async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bo
         await engine.dispose()
 
 
+async def _print_last_bill_run(settings: Settings, processes: int | None = None) -> None:
+    """The seeded city's print batch of its last bill run, by the product's make_batch (portal/demo/printing.py);
+    after the seed's commit, since make_batch reads and writes in its own transactions. Once: a batch made finds
+    itself and does nothing."""
+    from portal.db import make_engine, make_sessionmaker
+    from portal.demo import printing
+
+    engine = make_engine(settings.database_url)
+    try:
+        await printing.print_last_bill_run(make_sessionmaker(engine), settings, dt.date.today(), _echo, processes)
+    finally:
+        await engine.dispose()
+
+
+def _print_in_background(settings: Settings) -> threading.Thread:
+    """The demo serves at once; the print batch (some 250 pages, 10-30 s of layout on two cores) is made beside it
+    and appears on /staff/print when done (the same function the print-batch job runs). Laid out in child processes
+    (at least two), never in the app's own: a thread there would hold the GIL the app's requests need."""
+    processes = max(2, min(4, os.cpu_count() or 1))
+
+    def run() -> None:
+        try:
+            asyncio.run(_print_last_bill_run(settings, processes))
+        except Exception as exc:  # the demo keeps serving; the print-batch job can make it later
+            _echo(f"The demo's print batch was not made: {exc}")
+
+    thread = threading.Thread(target=run, name="demo-print-batch", daemon=True)
+    thread.start()
+    return thread
+
+
 @main.command()
 @click.option("--premises", default=1500, show_default=True, help="How many premises (and accounts) to create.")
 @click.option(
@@ -69,8 +101,10 @@ async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bo
 )
 @click.option("--force", is_flag=True, help="Seed even if accounts exist (ids may clash: for empty databases).")
 def seed(premises: int, seed_number: int, force: bool) -> None:
-    """Fill an empty database with realistic demo data."""
-    asyncio.run(_seed(Settings.from_env(), premises, seed_number, force))
+    """Fill an empty database with realistic demo data (and the print batch of its last bill run)."""
+    settings = Settings.from_env()
+    if asyncio.run(_seed(settings, premises, seed_number, force)):
+        asyncio.run(_print_last_bill_run(settings))
 
 
 @main.command()
@@ -185,6 +219,7 @@ def demo(port: int) -> None:
     settings = config.settings_or_exit()  # demo mode: only what the demo cannot supply (policy numbers, formats)
     upgrade(settings.database_url)
     asyncio.run(_seed(settings, DEMO_PREMISES, 42, force=False))
+    _print_in_background(settings)  # also on a later start, if the first one stopped before the batch was made
     url = f"http://localhost:{port}"
     _echo("")
     _echo(f"Utility Portal demo: {url}")

@@ -82,6 +82,9 @@ def configure(renderer: str = "json", level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Each request is logged once by portal/web/observe.py; uvicorn's access line would repeat it without the id.
     logging.getLogger("uvicorn.access").disabled = True
+    # weasyprint says "Step 5 - Creating layout - Page N" at INFO for every page: a print batch laid out in the app
+    # (the demo, SQLite's in-process jobs) would write a line per page.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def get(name: str) -> Any:

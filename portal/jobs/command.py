@@ -14,7 +14,7 @@ import click
 from portal.accounts.messages import Mailer
 from portal.settings import Settings
 
-from .engine import Env, JobBody, Outcome, execute, job_spec
+from .engine import LOST, Env, JobBody, Outcome, execute, job_spec
 
 
 def tally(value: Any) -> dict[str, Any]:
@@ -49,6 +49,10 @@ def run_from_cli(name: str, day: dt.date, mailer: Mailer, body: JobBody | None =
             f"{name} for {day.isoformat()} already ran or is running (run {outcome.run_id}, {outcome.outcome}): "
             "nothing done."
         )
+    elif outcome.outcome == LOST:
+        raise click.ClickException(f"{name} for {day.isoformat()} stopped: its claim was taken again by another run")
+    elif outcome.outcome == "waiting":
+        click.echo(f"{name} for {day.isoformat()} is waiting ({outcome.error}); the schedule takes it again.")
     elif outcome.outcome == "failed":
         raise click.ClickException(f"{name} for {day.isoformat()} failed: {outcome.error}")
     elif outcome.outcome == "skipped":

@@ -38,6 +38,14 @@ class JobSkipped(Exception):
     """A body that has nothing it can do here (no Stripe configured): recorded as skipped, nobody emailed."""
 
 
+class JobWaiting(Exception):
+    """A body that cannot start yet (the print batch before its bill run has finished): recorded as waiting with the
+    message as its progress, and taken again by a later tick (runs.WAIT_AGAIN); nobody emailed."""
+
+
+LOST = "lost"  # an Outcome's: the claim was taken again (stale) while this attempt ran; it stopped, recording nothing
+
+
 @dataclass
 class JobContext:
     """What a job's body gets: the database, its business date, the settings, the policy, the mailer, and `progress`
@@ -104,21 +112,29 @@ async def execute(
     here, so the claim is the one lock. A failed run is taken again by anyone; a skipped one (covered by a later run,
     before the schedule started, nothing to do that day) only by a person, who asked for it."""
     job = job_spec(name)
-    retake = (runs.FAILED, runs.SKIPPED) if trigger in PEOPLE else (runs.FAILED,)
-    run_id = await runs.claim(env.maker, name, day, trigger, requested_by, retake=retake)
-    if run_id is None:
+    retake = (runs.FAILED, runs.WAITING, runs.SKIPPED) if trigger in PEOPLE else (runs.FAILED, runs.WAITING)
+    claim = await runs.claim(env.maker, name, day, trigger, requested_by, retake=retake)
+    if claim is None:
         async with env.maker() as session:
             row = await runs.get(session, name, day)
         return Outcome(False, row.id if row else None, row.outcome if row else None, error=row.error if row else None)
     ctx = JobContext(env.maker, job, day, env.settings, env.policy, env.mailer, echo)
     started = time.perf_counter()
-    beat = asyncio.create_task(_heartbeat(env.maker, run_id, ctx))
+    work = asyncio.create_task(_body(env, ctx))
+    lost = asyncio.Event()
+    beat = asyncio.create_task(_heartbeat(env.maker, claim, ctx, work, lost))
     outcome, counts, error = runs.OK, {}, None
     try:
-        await _test_hold(ctx)
-        counts = dict(await env.bodies[job.kind](ctx))
+        counts = dict(await work)
     except JobSkipped as exc:
         outcome, error = runs.SKIPPED, str(exc)
+    except JobWaiting as exc:
+        outcome, error = runs.WAITING, None
+        ctx.progress(str(exc))
+    except asyncio.CancelledError:
+        if not lost.is_set():
+            raise  # the worker itself is stopping: its claim goes stale and is taken again
+        outcome = LOST
     except Exception as exc:  # any failure of the body is the run's outcome, recorded and mailed, not a crash
         log.exception("job %s for %s failed", name, day)
         outcome = runs.FAILED
@@ -127,13 +143,26 @@ async def execute(
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beat
+        if not work.done():
+            work.cancel()
     counts["seconds"] = round(time.perf_counter() - started, 3)
-    async with env.maker() as session, session.begin():
-        await runs.finish(session, run_id, outcome, counts=counts, error=error, progress=ctx.last_progress)
-        if outcome == runs.FAILED:
-            await _tell_admins(session, env, name, day, error or "")
+    if outcome != LOST:
+        async with env.maker() as session, session.begin():
+            if await runs.finish(session, claim, outcome, counts=counts, error=error, progress=ctx.last_progress):
+                if outcome == runs.FAILED:
+                    await _tell_admins(session, env, name, day, error or "")
+            else:
+                outcome = LOST  # taken again after the last heartbeat: the new attempt records the run
+    if outcome == LOST:
+        log.warning("job %s for %s: the claim was taken again (attempt %s stale); stopped", name, day, claim.attempt)
+        return Outcome(True, claim.run_id, LOST, counts, "the claim was taken again by another attempt")
     log.info("job %s for %s: %s %s", name, day, outcome, counts)
-    return Outcome(True, run_id, outcome, counts, error)
+    return Outcome(True, claim.run_id, outcome, counts, ctx.last_progress if outcome == runs.WAITING else error)
+
+
+async def _body(env: Env, ctx: JobContext) -> Mapping[str, Any]:
+    await _test_hold(ctx)
+    return await env.bodies[ctx.job.kind](ctx)
 
 
 async def _test_hold(ctx: JobContext) -> None:
@@ -149,16 +178,29 @@ async def _test_hold(ctx: JobContext) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _heartbeat(maker: async_sessionmaker[AsyncSession], run_id: int, ctx: JobContext) -> None:
-    """Keep the claim alive and the page's progress fresh while the body runs."""
+async def _heartbeat(
+    maker: async_sessionmaker[AsyncSession],
+    claim: runs.Claim,
+    ctx: JobContext,
+    work: asyncio.Task[Any],
+    lost: asyncio.Event,
+) -> None:
+    """Keep the claim alive and the page's progress fresh while the body runs. A beat that finds the claim taken
+    again (this attempt went stale: a long pause, a lost connection) cancels the body, so two attempts never run
+    side by side; every step being keyed, what it had done stands and the new attempt does the rest."""
     written: str | None = None
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)
         try:
-            await runs.heartbeat(maker, run_id, ctx.last_progress if ctx.last_progress != written else None)
-            written = ctx.last_progress
+            held = await runs.heartbeat(maker, claim, ctx.last_progress if ctx.last_progress != written else None)
         except Exception:  # a busy database (SQLite's one writer) must not stop the job; the next beat tries again
             log.info("job heartbeat skipped", exc_info=True)
+            continue
+        if not held:
+            lost.set()
+            work.cancel()
+            return
+        written = ctx.last_progress
 
 
 async def _tell_admins(session: AsyncSession, env: Env, name: str, day: dt.date, error: str) -> None:

@@ -2,7 +2,9 @@
 (job, business_date) makes the claim exclusive across workers, processes and a command typed by hand.
 
 A claim that lost finds the row taken. A failed run (or a claim whose process died: no heartbeat for STALE_AFTER) may
-be taken again by one conditional UPDATE, which only one of several racing claimers wins.
+be taken again by one conditional UPDATE, which only one of several racing claimers wins. Each take bumps `attempts`,
+and the holder's heartbeat and outcome are written only while the row still has its attempt: a process that was
+thought dead but was only slow (a long pause, a lost network) finds its claim gone, stops, and records nothing.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal.accounts.models import JobRun, utcnow
 
 RUNNING, OK, FAILED, SKIPPED = "running", "ok", "failed", "skipped"
+# A run whose body cannot start yet (the print batch before its bill run has finished): the tick takes it again
+# WAIT_AGAIN after it stopped, as often as needed (the body decides when waiting has gone on too long).
+WAITING = "waiting"
+WAIT_AGAIN = dt.timedelta(minutes=2)
 # The scheduler retries a failed run this many times in all, at least RETRY_AFTER apart; then a person decides.
 MAX_ATTEMPTS = 3
 RETRY_AFTER = dt.timedelta(minutes=10)
@@ -28,6 +35,14 @@ RETRY_AFTER = dt.timedelta(minutes=10)
 # so a retaken run finishes the work without doing any twice.
 # PORTAL_JOB_STALE_SECONDS shortens it for the several-machines test (tests/integration/test_machines.py).
 STALE_AFTER = dt.timedelta(seconds=float(os.environ.get("PORTAL_JOB_STALE_SECONDS") or 15 * 60))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim this caller holds: the run's row and the attempt it took (the token its writes are conditional on)."""
+
+    run_id: int
+    attempt: int
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -43,9 +58,10 @@ async def claim(
     *,
     retake: Collection[str] = (),
     now: dt.datetime | None = None,
-) -> int | None:
-    """The run id when this caller now owns the run of `job` for `day`; None when someone else has it (running or
-    done). A row whose outcome is in `retake` (failed; skipped, for a person) is taken again, as is a stale claim."""
+) -> Claim | None:
+    """The claim when this caller now owns the run of `job` for `day`; None when someone else has it (running or
+    done). A row whose outcome is in `retake` (failed, waiting; skipped, for a person) is taken again, as is a stale
+    claim; each take is a new attempt. A waiting run keeps its first start (how long it has waited)."""
     now = now or utcnow()
     async with maker() as session, session.begin():
         statement = (
@@ -65,18 +81,18 @@ async def claim(
         )
         run_id = await session.scalar(statement)
         if run_id is not None:
-            return int(run_id)
+            return Claim(int(run_id), 1)
         again = or_(
             and_(JobRun.outcome == RUNNING, JobRun.heartbeat_at < now - STALE_AFTER), JobRun.outcome.in_(retake)
         )
-        run_id = await session.scalar(
+        result = await session.execute(
             update(JobRun)
             .where(JobRun.job == job, JobRun.business_date == day, again)
             .values(
                 outcome=RUNNING,
                 attempts=JobRun.attempts + 1,
                 trigger=trigger,
-                started_at=now,
+                started_at=case((JobRun.outcome == WAITING, JobRun.started_at), else_=now),
                 heartbeat_at=now,
                 finished_at=None,
                 error=None,
@@ -84,9 +100,10 @@ async def claim(
                 counts=None,
                 requested_by=requested_by[:160],
             )
-            .returning(JobRun.id)
+            .returning(JobRun.id, JobRun.attempts)
         )
-        return None if run_id is None else int(run_id)
+        taken = result.first()
+        return None if taken is None else Claim(int(taken[0]), int(taken[1]))
 
 
 async def record_covered(maker: async_sessionmaker[AsyncSession], job: str, days: Sequence[dt.date], why: str) -> int:
@@ -121,27 +138,39 @@ async def record_covered(maker: async_sessionmaker[AsyncSession], job: str, days
     return made
 
 
-async def heartbeat(maker: async_sessionmaker[AsyncSession], run_id: int, progress: str | None) -> None:
+def _held(claim: Claim) -> Any:
+    """The row is still this claim's: running, and not taken again since (its attempt)."""
+    return and_(JobRun.id == claim.run_id, JobRun.attempts == claim.attempt, JobRun.outcome == RUNNING)
+
+
+async def heartbeat(
+    maker: async_sessionmaker[AsyncSession], claim: Claim, progress: str | None, *, now: dt.datetime | None = None
+) -> bool:
+    """Keep the claim alive (and the progress fresh). False when the claim is no longer this attempt's (taken again
+    as stale): the caller must stop its body."""
     async with maker() as session, session.begin():
-        values: dict[str, Any] = {"heartbeat_at": utcnow()}
+        values: dict[str, Any] = {"heartbeat_at": now or utcnow()}
         if progress is not None:
             values["progress"] = progress[:300]
-        await session.execute(update(JobRun).where(JobRun.id == run_id, JobRun.outcome == RUNNING).values(**values))
+        written = await session.execute(update(JobRun).where(_held(claim)).values(**values).returning(JobRun.id))
+        return written.first() is not None
 
 
 async def finish(
     session: AsyncSession,
-    run_id: int,
+    claim: Claim,
     outcome: str,
     *,
     counts: dict[str, Any] | None = None,
     error: str | None = None,
     progress: str | None = None,
-) -> None:
+) -> bool:
+    """Record the outcome, only while the claim is still this attempt's; False (nothing written) when it is not."""
     values: dict[str, Any] = {"outcome": outcome, "finished_at": utcnow(), "counts": counts, "error": error}
     if progress is not None:
         values["progress"] = progress[:300]
-    await session.execute(update(JobRun).where(JobRun.id == run_id).values(**values))
+    written = await session.execute(update(JobRun).where(_held(claim)).values(**values).returning(JobRun.id))
+    return written.first() is not None
 
 
 async def latest_dates(session: AsyncSession) -> dict[str, dt.date]:
@@ -151,7 +180,8 @@ async def latest_dates(session: AsyncSession) -> dict[str, dt.date]:
 
 
 async def retryable(session: AsyncSession, now: dt.datetime) -> list[JobRun]:
-    """Failed runs the scheduler tries again, and claims left by a process that died."""
+    """Failed runs the scheduler tries again, waiting runs whose pause is over, and claims left by a process that
+    died."""
     return list(
         await session.scalars(
             select(JobRun)
@@ -162,6 +192,7 @@ async def retryable(session: AsyncSession, now: dt.datetime) -> list[JobRun]:
                         JobRun.attempts < MAX_ATTEMPTS,
                         JobRun.finished_at < now - RETRY_AFTER,
                     ),
+                    and_(JobRun.outcome == WAITING, JobRun.finished_at < now - WAIT_AGAIN),
                     and_(JobRun.outcome == RUNNING, JobRun.heartbeat_at < now - STALE_AFTER),
                 )
             )

@@ -54,7 +54,9 @@ def _bill_runs() -> tuple[Job, ...]:
 
 def _print_batches() -> tuple[Job, ...]:
     """A cycle's print batch follows its bill run as a job of its own: the staff side renders it (the billing domain
-    has no templates), it waits for the bill run's ledger row, and a failed rendering is retried without the bills."""
+    has no templates), it waits for the bill run's ledger row to finish (the run is recorded "waiting" and taken
+    again every few minutes, up to the end of its business day), and a failed rendering is retried without the
+    bills."""
     return tuple(
         Job(
             f"print-batch-cycle-{cycle}",
@@ -74,6 +76,14 @@ def _print_batches() -> tuple[Job, ...]:
 SCHEDULE: tuple[Job, ...] = (
     *_bill_runs(),
     *_print_batches(),
+    Job(
+        "print-letters",
+        "print-letters",
+        dt.time(3, 30),
+        "business",
+        "latest",
+        why="prints every letter waiting in the outbox, whatever day it was queued; an earlier day's batch adds none",
+    ),
     Job(
         "extensions-check",
         "extensions-check",
@@ -173,6 +183,20 @@ def command(job: Job, day: dt.date) -> str:
     if job.kind == "close-settled":
         return "portal close-settled"
     return f"portal {job.kind} --date {day.isoformat()}"
+
+
+# A run that waits for another (the print batch for its bill run) waits at least this long, and to the end of the
+# local day it began waiting on (for a scheduled run, its business date): then it fails and the admins hear of it.
+WAIT_AT_LEAST = dt.timedelta(hours=2)
+
+
+def wait_deadline(first_started: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """Until when (UTC) a run that began waiting at `first_started` (aware) keeps waiting: the end of that local
+    day (the whole business day, for a run at its scheduled time), and never less than WAIT_AT_LEAST (a catch-up
+    that starts late in the evening)."""
+    local = first_started.astimezone(zone)
+    midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+    return max(midnight, first_started.astimezone(dt.UTC) + WAIT_AT_LEAST)
 
 
 def runs_on(job: Job, day: dt.date, holidays: Collection[dt.date]) -> bool:

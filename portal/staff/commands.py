@@ -78,10 +78,13 @@ async def arrangements_job(ctx: JobContext) -> Mapping[str, Any]:
 
 async def print_batch_job(ctx: JobContext, processes: int | None = None) -> Mapping[str, Any]:
     """The cycle's print batch for the bill date, once its bill run has finished for that date (the run ledger).
-    A worker on PostgreSQL renders on up to 4 processes (rendering is CPU-bound); the embedded demo on one."""
+    Until then the run is recorded waiting, and the schedule takes it again every few minutes (runs.WAIT_AGAIN) up
+    to the end of its business day (schedule.wait_deadline); a bill run still unfinished then fails it (the admins
+    are emailed). A worker on PostgreSQL renders on up to 4 processes (rendering is CPU-bound); the demo on one."""
     from portal.accounts.actor import Actor
-    from portal.jobs import runs
-    from portal.jobs.engine import JobSkipped
+    from portal.accounts.models import utcnow
+    from portal.jobs import runs, schedule
+    from portal.jobs.engine import JobSkipped, JobWaiting
 
     from . import print_batch
 
@@ -90,13 +93,22 @@ async def print_batch_job(ctx: JobContext, processes: int | None = None) -> Mapp
         raise ValueError(f"{ctx.job.name} names no cycle")
     async with ctx.maker() as session:
         bill_run = await runs.get(session, f"bill-run-cycle-{cycle}", ctx.day)
+        mine = await runs.get(session, ctx.job.name, ctx.day)
     if bill_run is not None and bill_run.outcome == runs.SKIPPED:
         raise JobSkipped(f"the bill run for cycle {cycle} on {ctx.day.isoformat()} was skipped")
     if bill_run is None or bill_run.outcome != runs.OK:
-        # Failed for now (a worker may take it before the bill run's claim during a catch-up): the schedule retries
-        # it a few times, and by then the bill run has finished (or a person has fixed it).
+        # A long bill run, a failed one the schedule (or a person) runs again, or a catch-up whose print batch a
+        # worker took first: wait, the whole business day if need be.
         state = bill_run.outcome if bill_run else "not started"
-        raise RuntimeError(f"the bill run for cycle {cycle} on {ctx.day.isoformat()} is {state}")
+        first = mine.started_at if mine is not None else utcnow()
+        first = first if first.tzinfo else first.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
+        until = schedule.wait_deadline(first, ZoneInfo(ctx.settings.timezone))
+        if utcnow() >= until:
+            raise RuntimeError(
+                f"the bill run for cycle {cycle} on {ctx.day.isoformat()} is still {state}; "
+                f"waited since {first:%Y-%m-%d %H:%M} UTC"
+            )
+        raise JobWaiting(f"waiting for the bill run for cycle {cycle} on {ctx.day.isoformat()} ({state})")
     made = await print_batch.make_batch(
         ctx.maker,
         ctx.settings,
@@ -113,8 +125,35 @@ async def print_batch_job(ctx: JobContext, processes: int | None = None) -> Mapp
     return {"bills": made.bills, "letters": made.letters, "pages": made.pages, "created": int(made.created)}
 
 
+async def print_letters_job(ctx: JobContext) -> Mapping[str, Any]:
+    """The day's letters-only batch: every letter waiting in the outbox (cut-off notices by letter, the letters a
+    bounced email or text falls back to), whatever the cycle, so they go out the next business day instead of with
+    the cycle's next bill run. Once per business date; a notice counts from its printing (mail.mark_printed)."""
+    from portal.accounts.actor import Actor
+
+    from . import print_batch
+
+    async with ctx.maker() as session:
+        found = await print_batch.existing(session, print_batch.LETTERS, ctx.day)
+        waiting = found is None and await print_batch.letters_to_print(
+            session, print_batch.LETTERS, ctx.day, ctx.settings.timezone
+        )
+    if found is None and not waiting:  # no empty batch a day on the page: a letter queued later goes tomorrow
+        ctx.echo(f"Letters batch, {ctx.day.isoformat()}: no letter waiting.")
+        return {"letters": 0, "pages": 0, "created": 0}
+    made = await print_batch.make_batch(
+        ctx.maker, ctx.settings, print_batch.LETTERS, ctx.day, Actor.job(ctx.job.name), progress=ctx.progress
+    )
+    ctx.echo(
+        f"Letters batch, {ctx.day.isoformat()}: {made.letters} letters, {made.pages} pages"
+        f"{'' if made.created else ' (already made)'}."
+    )
+    return {"letters": made.letters, "pages": made.pages, "created": int(made.created)}
+
+
 JOBS: dict[str, JobBody] = {
     "print-batch": print_batch_job,
+    "print-letters": print_letters_job,
     "cutoff-list": cutoff_list_job,
     "cutoff-recheck": cutoff_recheck_job,
     "arrangements-check": arrangements_job,
@@ -225,4 +264,18 @@ def print_batch_command(mailer: Mailer, cycle: int, day: dt.datetime | None, job
     run_from_cli(name, day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date(), mailer, body)
 
 
-COMMANDS = [cutoff_list, arrangements_check, print_batch_command]
+@click.command("print-letters")
+@click.option(
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The business date (default today)."
+)
+@click.pass_obj
+def print_letters_command(mailer: Mailer, day: dt.datetime | None) -> None:
+    """Make the day's letters-only print batch: every letter waiting in the outbox, whatever its cycle (once per
+    business date: a second run, here or by the schedule, does nothing)."""
+    from portal.jobs.command import run_from_cli
+
+    settings = Settings.from_env()
+    run_from_cli("print-letters", day.date() if day else dt.datetime.now(ZoneInfo(settings.timezone)).date(), mailer)
+
+
+COMMANDS = [cutoff_list, arrangements_check, print_batch_command, print_letters_command]

@@ -3,6 +3,9 @@ customers who are not paperless, and the cut-off letters of customers without em
 (ZIP, then route and address), each document in its customer's language and starting on its own sheet; each bill with
 a remittance stub carrying the OCR scan line (portal/billing/scanline.py). Plus a CSV manifest for the print vendor.
 
+Plus, each business day, a letters-only batch (cycle LETTERS, 0): every letter waiting in the outbox, whatever its
+cycle, so a cut-off notice or a bounced email's letter goes out the next business day, not with the next bill run.
+
 One batch per cycle and business date (a unique row): running it again finds the batch and makes nothing. The PDF
 and the manifest are stored in the row, so any instance serves the download. Rendering is the slow part (weasyprint
 lays out ~20-30 pages/s a core): documents are laid out one by one in chunks, chunks in parallel processes when asked,
@@ -51,6 +54,7 @@ from . import cutoff
 
 BILL = "bill"
 LETTER = "cutoff_letter"
+LETTERS = 0  # the cycle of the daily letters-only batch (the billing cycles are 1 and up)
 CHUNK = 100  # documents a process lays out at once (memory stays flat however big the cycle)
 MANIFEST_COLUMNS = (
     "sequence",
@@ -169,8 +173,8 @@ async def bills_to_print(session: AsyncSession, cycle: int, day: dt.date) -> lis
 
 async def letters_to_print(session: AsyncSession, cycle: int, day: dt.date, timezone: str) -> list[Doc]:
     """The cut-off letters waiting in the outbox (channel "letter", queued: a notice sent by letter, or the letter an
-    undeliverable email or text falls back to) for the cycle's accounts, recorded up to the end of `day`, that no
-    batch has printed yet; the letter's contents are what cutoff.letters gives."""
+    undeliverable email or text falls back to) for the cycle's accounts (every account for LETTERS), recorded up to
+    the end of `day`, that no batch has printed yet; the letter's contents are what cutoff.letters gives."""
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), ZoneInfo(timezone))
     printed = select(PrintItem.ref_id).where(PrintItem.kind == LETTER)
     waiting = [id_ for message in await mail.letters_to_print(session) if (id_ := cutoff.contact_of(message.about))]
@@ -185,8 +189,8 @@ async def letters_to_print(session: AsyncSession, cycle: int, day: dt.date, time
                 CollectionContact.kind == ContactKind.CUTOFF_NOTICE,
                 CollectionContact.id.in_(waiting),
                 CollectionContact.contacted_at < end,
-                Premise.cycle == cycle,
                 CollectionContact.id.not_in(printed),
+                *([] if cycle == LETTERS else [Premise.cycle == cycle]),
             )
         )
     )
@@ -406,12 +410,13 @@ async def make_batch(
     processes: int = 1,
     progress: Callable[[str], object] = lambda _m: None,
 ) -> Made:
-    """The cycle's print batch for the bill date `day`, once: a second call finds it and makes nothing."""
+    """The cycle's print batch for the bill date `day` (with cycle LETTERS: the day's letters-only batch), once: a
+    second call finds it and makes nothing."""
     async with maker() as session:
         found = await existing(session, cycle, day)
         if found is not None:
             return Made(found.id, False, found.bills, found.letters, found.pages)
-        docs = await bills_to_print(session, cycle, day)
+        docs = [] if cycle == LETTERS else await bills_to_print(session, cycle, day)
         docs += await letters_to_print(session, cycle, day, settings.timezone)
     docs.sort(key=Doc.key)
     pdf = await asyncio.to_thread(render_all, settings, docs, processes, progress) if docs else b""
@@ -487,7 +492,8 @@ async def with_file(session: AsyncSession, batch_id: int) -> PrintBatch | None:
 
 
 def file_name(batch: PrintBatch, extension: str) -> str:
-    return f"print-cycle{batch.cycle}-{batch.business_date.isoformat()}.{extension}"
+    which = "letters" if batch.cycle == LETTERS else f"cycle{batch.cycle}"
+    return f"print-{which}-{batch.business_date.isoformat()}.{extension}"
 
 
 def display_number(number: str) -> str:

@@ -51,21 +51,80 @@ async def test_two_claims_at_the_same_moment_one_wins(engine, database_url) -> N
 
 async def test_a_failed_run_is_taken_again_by_one_claimer_and_a_dead_claim_after_a_while(engine, session) -> None:
     maker = make_sessionmaker(engine)
-    run_id = await runs.claim(maker, "late-fees", DAY, "schedule", "job:schedule")
-    assert run_id is not None
+    first = await runs.claim(maker, "late-fees", DAY, "schedule", "job:schedule")
+    assert first is not None and first.attempt == 1
+    run_id = first.run_id
     assert await runs.claim(maker, "late-fees", DAY, "cli", "cli", retake=(runs.FAILED,)) is None  # still running
     async with maker() as s, s.begin():
-        await runs.finish(s, run_id, runs.FAILED, error="boom")
+        assert await runs.finish(s, first, runs.FAILED, error="boom")
     again = await asyncio.gather(
         *(runs.claim(maker, "late-fees", DAY, "retry", "job:schedule", retake=(runs.FAILED,)) for _ in range(3))
     )
-    assert [claim for claim in again if claim is not None] == [run_id]
+    assert [claim for claim in again if claim is not None] == [runs.Claim(run_id, 2)]
     (row,) = await rows(session)
     assert (row.outcome, row.attempts, row.error) == (runs.RUNNING, 2, None)
     # The process holding it dies: no heartbeat. Within STALE_AFTER nobody takes it; after, one does.
     assert await runs.claim(maker, "late-fees", DAY, "retry", "job:schedule") is None
     later = row.heartbeat_at + runs.STALE_AFTER + dt.timedelta(seconds=1)
-    assert await runs.claim(maker, "late-fees", DAY, "retry", "job:schedule", now=later) == run_id
+    assert await runs.claim(maker, "late-fees", DAY, "retry", "job:schedule", now=later) == runs.Claim(run_id, 3)
+
+
+async def test_a_retaken_attempts_heartbeat_and_outcome_write_nothing(engine, session) -> None:
+    maker = make_sessionmaker(engine)
+    old = await runs.claim(maker, "late-fees", DAY, "schedule", "job:schedule")
+    assert old is not None and await runs.heartbeat(maker, old, "old: 10 of 100")
+    (row,) = await rows(session)
+    later = row.heartbeat_at + runs.STALE_AFTER + dt.timedelta(seconds=1)
+    new = await runs.claim(maker, "late-fees", DAY, "retry", "job:schedule", now=later)
+    assert new == runs.Claim(old.run_id, 2)
+    # The first attempt was only slow: its heartbeat, progress and outcome change nothing now.
+    assert not await runs.heartbeat(maker, old, "old: 90 of 100", now=later + dt.timedelta(seconds=5))
+    async with maker() as s, s.begin():
+        assert not await runs.finish(s, old, runs.FAILED, error="old attempt", counts={"done": 1})
+    (row,) = await rows(session)
+    assert (row.outcome, row.attempts, row.error, row.progress, row.counts) == (runs.RUNNING, 2, None, None, None)
+    assert row.heartbeat_at == later.replace(tzinfo=row.heartbeat_at.tzinfo)
+    assert await runs.heartbeat(maker, new, "new: 50 of 100")
+    async with maker() as s, s.begin():
+        assert await runs.finish(s, new, runs.OK, counts={"done": 2})
+    (row,) = await rows(session)
+    assert (row.outcome, row.progress, row.counts) == (runs.OK, "new: 50 of 100", {"done": 2})
+
+
+async def test_an_attempt_taken_again_while_it_runs_is_cancelled_and_records_nothing(
+    engine, session, settings, monkeypatch
+) -> None:
+    monkeypatch.setattr(jobs_engine, "HEARTBEAT_SECONDS", 0.02)
+    maker = make_sessionmaker(engine)
+    started, steps, cancelled = asyncio.Event(), [], []
+
+    async def slow(ctx: JobContext) -> Mapping[str, Any]:
+        started.set()
+        try:
+            for n in range(200):
+                steps.append(n)
+                ctx.progress(f"old attempt: step {n}")
+                await asyncio.sleep(0.01)
+        except asyncio.CancelledError:
+            cancelled.append(len(steps))
+            raise
+        return {"steps": len(steps)}
+
+    first = asyncio.create_task(execute(env_for(engine, settings, {"late-fees": slow}), "late-fees", DAY, "cli", "cli"))
+    await started.wait()
+    # Another worker judges the first attempt dead (its heartbeat looks older than STALE_AFTER) and takes the run.
+    far = jobs_engine.utcnow() + runs.STALE_AFTER + dt.timedelta(minutes=1)
+    second = await runs.claim(maker, "late-fees", DAY, "retry", "job:schedule", now=far)
+    assert second is not None and second.attempt == 2
+    outcome = await asyncio.wait_for(first, 5)
+    assert outcome.outcome == jobs_engine.LOST
+    assert cancelled and len(steps) < 200  # the body was stopped at its next beat, not run to its end
+    (row,) = await rows(session)
+    assert (row.outcome, row.attempts, row.counts, row.finished_at, row.progress) == (runs.RUNNING, 2, None, None, None)
+    async with maker() as s, s.begin():
+        assert await runs.finish(s, second, runs.OK, counts={"steps": 200})
+    (row,) = await rows(session)
+    assert (row.outcome, row.counts) == (runs.OK, {"steps": 200})
 
 
 async def test_a_failure_is_recorded_and_emailed_to_the_admins_and_a_person_runs_it_again(
@@ -125,9 +184,10 @@ def recorder(calls: list[tuple[str, dt.date]]):
 async def test_the_in_process_runner_catches_up_once_after_an_outage(engine, session, settings) -> None:
     maker = make_sessionmaker(engine)
     for name, day in (("reconcile", dt.date(2026, 11, 26)), ("late-fees", dt.date(2026, 11, 24))):
-        run_id = await runs.claim(maker, name, day, "schedule", "job:schedule")
+        claim = await runs.claim(maker, name, day, "schedule", "job:schedule")
+        assert claim is not None
         async with maker() as s, s.begin():
-            await runs.finish(s, run_id, runs.OK)
+            await runs.finish(s, claim, runs.OK)
     calls: list[tuple[str, dt.date]] = []
     body = recorder(calls)
     env = env_for(engine, settings, {"reconcile": body, "late-fees": body})
@@ -169,9 +229,10 @@ async def test_procrastinate_ticks_and_runs_each_owed_run_once_in_memory(engine,
     from procrastinate.testing import InMemoryConnector
 
     maker = make_sessionmaker(engine)
-    run_id = await runs.claim(maker, "late-fees", dt.date(2000, 1, 3), "schedule", "job:schedule")
+    claim = await runs.claim(maker, "late-fees", dt.date(2000, 1, 3), "schedule", "job:schedule")
+    assert claim is not None
     async with maker() as s, s.begin():
-        await runs.finish(s, run_id, runs.OK)
+        await runs.finish(s, claim, runs.OK)
     calls: list[tuple[str, dt.date]] = []
     env = env_for(engine, settings, {"late-fees": recorder(calls)})
     app = queue.make_app(InMemoryConnector(), lambda: env)

@@ -8,7 +8,7 @@ import datetime as dt
 import io
 
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal import mail
 from portal.accounts.models import (
@@ -72,7 +72,7 @@ async def test_after_the_bill_run_one_batch_in_zip_order_in_each_language_made_o
     env = Env(make_sessionmaker(engine), settings, current_policy(), mail.OUTBOX, catalog.bodies())
 
     waiting = await execute(env, "print-batch-cycle-1", ON, "schedule", "job:schedule")
-    assert waiting.outcome == "failed" and "bill run" in (waiting.error or "")  # retried once the run has finished
+    assert waiting.outcome == "waiting" and "bill run" in (waiting.error or "")  # taken again once it has finished
 
     assert (await execute(env, "bill-run-cycle-1", ON, "schedule", "job:schedule")).outcome == "ok"
     done = await execute(env, "print-batch-cycle-1", ON, "retry", "job:schedule")
@@ -118,7 +118,140 @@ async def test_after_the_bill_run_one_batch_in_zip_order_in_each_language_made_o
     assert runs == {"bill-run-cycle-1": "ok", "print-batch-cycle-1": "ok"}
 
 
+async def test_the_batch_waits_for_a_long_bill_run_the_whole_business_day_then_fails(session, engine, settings) -> None:
+    from portal.accounts.models import Role, utcnow
+    from portal.jobs import runs
+    from tests import factories
+
+    await factories.make_user(session, Role.ADMIN, email="it@riverton.example")
+    await _city(session)
+    env = Env(make_sessionmaker(engine), settings, current_policy(), mail.OUTBOX, catalog.bodies())
+    maker = make_sessionmaker(engine)
+    bill_run = await runs.claim(maker, "bill-run-cycle-1", ON, "schedule", "job:schedule")  # running, for long
+    assert bill_run is not None
+
+    async def row() -> JobRun:
+        async with maker() as s:
+            found = await runs.get(s, "print-batch-cycle-1", ON)
+            assert found is not None
+            return found
+
+    first = await execute(env, "print-batch-cycle-1", ON, "schedule", "job:schedule")
+    assert first.outcome == runs.WAITING
+    waited = await row()
+    assert waited.progress == "waiting for the bill run for cycle 1 on 2026-07-03 (running)"
+    assert waited.error is None
+
+    # The tick takes it again every few minutes, however many times (not 3 tries 10 minutes apart: 80 minutes).
+    async def owed() -> list[tuple[str, dt.date]]:
+        async with maker() as s:
+            return [(r.job, r.business_date) for r in await runs.retryable(s, utcnow())]
+
+    async def pause_over(job: str = "print-batch-cycle-1") -> None:  # as if WAIT_AGAIN had passed since it stopped
+        async with maker() as s, s.begin():
+            await s.execute(
+                update(JobRun)
+                .where(JobRun.job == job)
+                .values(finished_at=utcnow() - runs.WAIT_AGAIN - dt.timedelta(seconds=1))
+            )
+
+    for attempt in range(2, 12):
+        assert await owed() == []  # not before its pause is over
+        await pause_over()
+        assert await owed() == [("print-batch-cycle-1", ON)]
+        again = await execute(env, "print-batch-cycle-1", ON, "retry", "job:schedule")
+        assert again.outcome == runs.WAITING
+        current = await row()
+        assert current.attempts == attempt and current.started_at == waited.started_at  # waiting since the first
+    admin_mail = select(func.count()).select_from(MailMessage).where(MailMessage.to_addr == "it@riverton.example")
+    assert await session.scalar(admin_mail) == 0
+    # The bill run finishes: the next take makes the batch.
+    async with maker() as s, s.begin():
+        assert await runs.finish(s, bill_run, runs.OK)
+    await pause_over()
+    done = await execute(env, "print-batch-cycle-1", ON, "retry", "job:schedule")
+    assert done.outcome == runs.OK and done.counts["created"] == 1, done  # (the bill run here was only its row)
+
+    # Another cycle whose bill run never finishes: past the end of the business day it waited from, it fails.
+    day = dt.date(2026, 7, 10)
+    assert await runs.claim(maker, "bill-run-cycle-2", day, "schedule", "job:schedule") is not None
+    assert (await execute(env, "print-batch-cycle-2", day, "schedule", "job:schedule")).outcome == runs.WAITING
+    async with maker() as s, s.begin():
+        await s.execute(
+            update(JobRun)
+            .where(JobRun.job == "print-batch-cycle-2")
+            .values(started_at=utcnow() - dt.timedelta(days=1), finished_at=utcnow() - dt.timedelta(hours=1))
+        )
+    late = await execute(env, "print-batch-cycle-2", day, "retry", "job:schedule")
+    assert late.outcome == runs.FAILED and "still running" in (late.error or ""), late
+    assert await session.scalar(admin_mail) == 1
+
+
 def env_actor():
     from portal.accounts.actor import Actor
 
     return Actor.job("test")
+
+
+async def test_letters_go_out_the_next_business_day_in_a_letters_only_batch_once(session, engine, settings) -> None:
+    english, spanish, _online = await _city(session)
+    english_id, spanish_id = english.id, spanish.id
+    # A second notice went by email and bounced: its letter waits in the outbox too.
+    notice = CollectionContact(
+        account_id=spanish.id,
+        kind=ContactKind.CUTOFF_NOTICE,
+        contacted_at=dt.datetime(2026, 7, 2, 16, tzinfo=dt.UTC),
+        outcome="email",
+        amount_cents=3_100,
+        note="2026-07-20",
+    )
+    session.add(notice)
+    await session.flush()
+    email = await mail.queue_once(
+        session,
+        f"cutoff_notice:{spanish.id}:2026-07-02:email",
+        "garza@example.com",
+        "Aviso de desconexión",
+        "Pague antes del 20 de julio.",
+        kind="cutoff_notice",
+        about=cutoff.notice_about(notice.id),
+        account_id=spanish.id,
+    )
+    assert await mail.set_status(session, email, "sent") and await mail.set_status(session, email, "bounced")
+    await session.commit()
+    assert len(await mail.letters_to_print(session)) == 2
+    assert not await cutoff.notices_reached(session, [spanish.id])
+    env = Env(make_sessionmaker(engine), settings, current_policy(), mail.OUTBOX, catalog.bodies())
+
+    # The next business day (Monday the 6th), not with the cycle's next bill run (none is needed).
+    day = dt.date(2026, 7, 6)
+    done = await execute(env, "print-letters", day, "schedule", "job:schedule")
+    assert done.outcome == "ok", done.error
+    assert (done.counts["letters"], done.counts["created"]) == (2, 1)
+    batch = await print_batch.with_file(session, (await session.scalars(select(PrintBatch))).one().id)
+    assert batch is not None and (batch.cycle, batch.business_date, batch.bills, batch.letters) == (0, day, 0, 2)
+    assert print_batch.file_name(batch, "pdf") == "print-letters-2026-07-06.pdf"
+    assert len(PdfReader(io.BytesIO(batch.pdf)).pages) == 2
+    assert [row["document"] for row in csv.DictReader(io.StringIO(batch.manifest_csv))] == ["cutoff_letter"] * 2
+    batch_id = batch.id
+    session.expire_all()
+    assert await mail.letters_to_print(session) == []
+    letters = list(await session.scalars(select(MailMessage).where(MailMessage.channel == "letter")))
+    assert {(m.status, m.print_batch_id) for m in letters} == {("sent", str(batch_id))}
+    # Both notices count as given from their printing.
+    assert set(await cutoff.notices_reached(session, [english_id, spanish_id])) == {english_id, spanish_id}
+
+    # Once per business date: the schedule again, a second worker, or the command: nothing new.
+    again = await execute(env, "print-letters", day, "retry", "job:schedule")
+    assert not again.claimed and again.outcome == "ok"
+    made = await print_batch.make_batch(make_sessionmaker(engine), settings, print_batch.LETTERS, day, env_actor())
+    assert not made.created and made.batch_id == batch_id
+    # The next day prints none of them again, and neither does the cycle's batch after its bill run.
+    assert (await execute(env, "print-letters", dt.date(2026, 7, 7), "schedule", "job:schedule")).counts["letters"] == 0
+    assert await session.scalar(select(func.count()).select_from(PrintBatch)) == 1  # no empty batch that day
+    assert (await execute(env, "bill-run-cycle-1", ON, "schedule", "job:schedule")).outcome == "ok"
+    cycle = await execute(env, "print-batch-cycle-1", ON, "schedule", "job:schedule")
+    assert (cycle.outcome, cycle.counts["bills"], cycle.counts["letters"]) == ("ok", 2, 0)
+    assert (
+        await session.scalar(select(func.count()).select_from(PrintItem).where(PrintItem.kind == "cutoff_letter")) == 2
+    )

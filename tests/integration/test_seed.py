@@ -130,3 +130,26 @@ async def test_the_seed_has_rate_schedules_and_its_latest_bills_come_from_the_bi
     assert latest.document["lines"][0][0] == "water_base"
     lines = list(await session.scalars(select(BillLine).where(BillLine.bill_id == latest.id)))
     assert sum(line.amount_cents for line in lines) == latest.total_cents
+
+
+async def test_the_seed_prints_its_last_bill_runs_batch_with_the_products_function(session, engine, settings) -> None:
+    from portal.db import make_sessionmaker
+    from portal.demo import printing
+    from portal.staff import print_batch
+
+    await city.load(session, city.build(TODAY, premises=40, seed=9))
+    await session.commit()
+    maker = make_sessionmaker(engine)
+    last = await printing.last_bill_run(session, TODAY)
+    assert last is not None
+    cycle, day = last
+    assert day <= TODAY and day == await session.scalar(select(func.max(Bill.bill_date)).where(Bill.bill_date <= TODAY))
+    paper = len(await print_batch.bills_to_print(session, cycle, day))
+    assert paper > 0
+    batch_id = await printing.print_last_bill_run(maker, settings, TODAY, processes=1)
+    assert batch_id is not None
+    batch = await print_batch.with_file(session, batch_id)
+    assert batch is not None and (batch.cycle, batch.business_date, batch.bills) == (cycle, day, paper)
+    assert batch.pdf.startswith(b"%PDF") and batch.pages >= paper
+    # Once: a second start of the demo finds it.
+    assert await printing.print_last_bill_run(maker, settings, TODAY, processes=1) == batch_id

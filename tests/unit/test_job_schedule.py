@@ -110,3 +110,15 @@ def test_every_job_has_a_command_and_a_unique_name() -> None:
     assert len(BY_NAME) == len(schedule.SCHEDULE)
     assert schedule.command(CYCLE_1, dt.date(2026, 12, 3)) == "portal bill-run --cycle 1 --date 2026-12-03"
     assert all(job.why for job in schedule.SCHEDULE)
+
+
+def test_a_waiting_run_waits_to_the_end_of_its_business_day_and_at_least_two_hours() -> None:
+    # The print batch at 03:00 (Chicago) on the 3rd waits until midnight at the end of the 3rd, not 80 minutes.
+    at_three = dt.datetime(2026, 12, 3, 3, 0, tzinfo=CHICAGO)
+    assert schedule.wait_deadline(at_three, CHICAGO) == dt.datetime(2026, 12, 4, 0, 0, tzinfo=CHICAGO)
+    # A catch-up that starts late in the evening still waits two hours.
+    late = dt.datetime(2026, 12, 3, 23, 30, tzinfo=CHICAGO)
+    assert schedule.wait_deadline(late, CHICAGO) == late + dt.timedelta(hours=2)
+    # The local day, not UTC's: 20:00 in Chicago is 02:00 UTC the next day.
+    evening = dt.datetime(2026, 12, 3, 20, 0, tzinfo=CHICAGO).astimezone(dt.UTC)
+    assert schedule.wait_deadline(evening, CHICAGO) == dt.datetime(2026, 12, 4, 0, 0, tzinfo=CHICAGO)
