@@ -320,9 +320,15 @@ def render_chunk(settings: Settings, docs: list[dict[str, Any]]) -> tuple[bytes,
             sections.append((_bill_html if doc.kind == BILL else _letter_html)(env, doc, anchor, settings.public_url))
     html = env.get_template("staff/print_batch_pdf.html").render(sections=sections, title=settings.utility_name)
     document = weasyprint.HTML(string=html).render()
-    starts = [index for index, page in enumerate(document.pages) for name in page.anchors if name.startswith("doc-")]
-    if len(starts) != len(docs):
-        raise RuntimeError(f"{len(docs)} documents laid out on {len(starts)} first pages")
+    # A document longer than a page has its anchor on each page it spans: its first page is where it starts.
+    first: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            if name.startswith("doc-"):
+                first.setdefault(name, index)
+    starts = [first[f"doc-{anchor}"] for anchor in range(len(docs)) if f"doc-{anchor}" in first]
+    if len(starts) != len(docs) or starts != sorted(set(starts)):
+        raise RuntimeError(f"{len(docs)} documents laid out on {len(set(starts))} first pages")
     pages = [end - start for start, end in zip(starts, [*starts[1:], len(document.pages)], strict=True)]
     return document.write_pdf(), pages
 
