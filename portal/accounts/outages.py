@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 from portal.i18n import use_locale
+from portal.sms import normalize as sms_number
 
 from . import outage_rules as rules
 from . import workorders
@@ -182,10 +183,11 @@ async def notify(
     words: dict[str, tuple[str, str]] = {}
     for item in targets if targets is not None else await affected(session, outage):
         c = item.customer
+        phone = sms_number(c.phone)  # E.164, or None: a text never goes to a number typed any which way
         channels = [
             ch
             for ch in notice_channels(
-                email=c.email, phone=c.phone, notify_email=c.notify_email is not False, notify_sms=bool(c.notify_sms)
+                email=c.email, phone=phone, notify_email=c.notify_email is not False, notify_sms=bool(c.notify_sms)
             )
             if ch != "letter"
         ]
@@ -201,7 +203,7 @@ async def notify(
             await queue_once(
                 session,
                 key,
-                c.email if channel == "email" else (c.phone or ""),
+                c.email if channel == "email" else (phone or ""),
                 subject,
                 f"{subject}\n\n{text}" if channel == "sms" else text,
                 channel=channel,

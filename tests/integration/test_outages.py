@@ -83,3 +83,20 @@ async def test_close_with_times_and_bad_times_are_refused(session) -> None:
     assert rows[0].minutes == 90
     actions = (await session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "outage"))).all()
     assert sorted(actions) == ["outage.close", "outage.report"]
+
+
+async def test_a_text_goes_to_the_number_in_e164_and_never_to_one_that_is_no_number(session) -> None:
+    typed = await factories.make_account(session, address="11 Oak St")
+    wrong = await factories.make_account(session, address="13 Oak St")
+    for account, phone in ((typed, "(254) 555-0142"), (wrong, "555")):
+        customer = await session.get(factories.Customer, account.customer_id)
+        customer.phone, customer.notify_sms, customer.notify_email = phone, True, False
+    report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=typed)
+    outage = await session.get(Outage, report.outage_id)
+    kw = dict(now=T0, cause="Main break", streets=["Oak St"], routes=[], polygon=[], text="Crew on site")
+    await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), **kw)
+    sent = (await session.execute(select(MailMessage.account_id, MailMessage.channel, MailMessage.to_addr))).all()
+    assert (typed.id, "sms", "+12545550142") in sent
+    assert all(
+        to != "555" for _a, _c, to in sent
+    )  # no valid number: no text (outage notices are not mailed as letters)
