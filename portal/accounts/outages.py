@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 from portal.i18n import use_locale
+from portal.settings import DEFAULT_TIMEZONE
 from portal.sms import normalize as sms_number
 
 from . import outage_rules as rules
@@ -164,7 +165,7 @@ async def notify(
     event: str,
     queue_once: QueueOnce,
     *,
-    timezone: str = "UTC",
+    timezone: str = DEFAULT_TIMEZONE,  # the utility's clock, as residents read times
     targets: Sequence[Affected] | None = None,
 ) -> int:
     """Tell every affected resident about `event` by their chosen channels (email, text; no letter: it would
@@ -228,7 +229,7 @@ async def update(
     polygon: list[list[float]],
     estimate: dt.datetime | None,
     text: str | None,
-    timezone: str = "UTC",
+    timezone: str = DEFAULT_TIMEZONE,  # the utility's clock, as residents read times
 ) -> int:
     """Set the area, cause and estimate and post an update; tells the affected residents it started (the newly
     affected only: the others were told) and, when the estimate changed, the new estimate. Answers messages queued."""
@@ -302,7 +303,7 @@ async def restore(
     queue_once: QueueOnce,
     *,
     restored_at: dt.datetime,
-    timezone: str = "UTC",
+    timezone: str = DEFAULT_TIMEZONE,  # the utility's clock, as residents read times
 ) -> int:
     """Service is back: the residents told so, once."""
     if outage.status != "open":

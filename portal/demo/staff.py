@@ -127,6 +127,7 @@ async def _outage(session: AsyncSession, actor: Actor) -> None:
     from portal import mail
     from portal.accounts import outage_rules, outages
     from portal.accounts.models import Outage, Premise
+    from portal.settings import Settings
 
     account = await session.scalar(
         select(Account)
@@ -157,5 +158,6 @@ async def _outage(session: AsyncSession, actor: Actor) -> None:
         polygon=[],
         estimate=now + dt.timedelta(hours=3),
         text="A crew is repairing the main.",
+        timezone=Settings.from_env().timezone,
     )
     await outages.send_crew(session, actor, outage, now.date())
