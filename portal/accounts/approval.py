@@ -10,7 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
-from .models import Account, Customer, User
+from .actor import Actor
+from .errors import Conflict, DomainError, NotFound
+from .models import Account, Customer, Role, User
+from .models.base import utcnow
 
 
 def may_decide(*, approver_id: int, approver_is_supervisor: bool, requester_id: int) -> str | None:
@@ -20,6 +23,45 @@ def may_decide(*, approver_id: int, approver_is_supervisor: bool, requester_id: 
     if approver_id == requester_id:
         return _("Someone other than the person who asked must approve it.")
     return None
+
+
+async def waiting_to_decide(
+    session: AsyncSession,
+    model: Any,
+    row_id: int,
+    actor: Actor,
+    pending: Any,
+    *,
+    missing: str,
+    decided: str,
+    denied: type[DomainError] = DomainError,
+    code: str | None = None,
+) -> Any:
+    """The request (an adjustment, a refund, a rebill) a supervisor is deciding: locked on PostgreSQL so two
+    supervisors never both decide it; refused when this person may not decide it (`may_decide`) or it was decided."""
+    query = select(model).where(model.id == row_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = await session.scalar(query)
+    if row is None:
+        raise NotFound(missing)
+    refusal = may_decide(
+        approver_id=actor.user_id or 0,
+        approver_is_supervisor=actor.role in (Role.SUPERVISOR, Role.ADMIN),
+        requester_id=row.requested_by_id,
+    )
+    if refusal:
+        raise denied(refusal, code=code)
+    if row.status != pending:
+        raise Conflict(decided)
+    return row
+
+
+def stamp_decision(row: Any, actor: Actor, note: str) -> None:
+    """Who decided, when, and their note (at most 300 characters)."""
+    row.decided_by_id = actor.user_id
+    row.decided_at = utcnow()
+    row.decision_note = note.strip()[:300] or None
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,7 @@ from portal.accounts.models import (
     MeterRead,
     Premise,
     ReadSource,
-    Role,
 )
-from portal.accounts.models.base import utcnow
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext
@@ -379,24 +377,16 @@ async def decide(
     timezone: str = DEFAULT_TIMEZONE,
 ) -> BillCorrection:
     """A supervisor other than the requester approves (applies and rebills) or rejects a waiting correction, once."""
-    query = select(BillCorrection).where(BillCorrection.id == correction_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    correction = await session.scalar(query)
-    if correction is None:
-        raise NotFound(_("No such correction."))
-    refusal = approval.may_decide(
-        approver_id=actor.user_id or 0,
-        approver_is_supervisor=actor.role in (Role.SUPERVISOR, Role.ADMIN),
-        requester_id=correction.requested_by_id,
+    correction: BillCorrection = await approval.waiting_to_decide(
+        session,
+        BillCorrection,
+        correction_id,
+        actor,
+        CorrectionStatus.PENDING_APPROVAL,
+        missing=_("No such correction."),
+        decided=_("This correction was already decided."),
     )
-    if refusal:
-        raise DomainError(refusal)
-    if correction.status != CorrectionStatus.PENDING_APPROVAL:
-        raise Conflict(_("This correction was already decided."))
-    correction.decided_by_id = actor.user_id
-    correction.decided_at = utcnow()
-    correction.decision_note = note.strip()[:300] or None
+    approval.stamp_decision(correction, actor, note)
     if approve:
         account = await session.get(Account, correction.account_id)
         assert account is not None

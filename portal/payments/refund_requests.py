@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import approval, audit, deposits, ledger, ledger_words, service_state
 from portal.accounts.actor import Actor
-from portal.accounts.errors import Conflict, DomainError, NotFound
+from portal.accounts.errors import Conflict, DomainError
 from portal.accounts.models import (
     Account,
     Customer,
@@ -26,9 +26,7 @@ from portal.accounts.models import (
     Premise,
     RefundRequest,
     RefundStatus,
-    Role,
 )
-from portal.accounts.models.base import utcnow
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
@@ -193,25 +191,18 @@ async def decide(
 ) -> RefundRequest:
     """A supervisor other than the requester sends (approves) or rejects a waiting refund, once. The credit is
     checked again: the balance may have changed since the request."""
-    query = select(RefundRequest).where(RefundRequest.id == request_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    request = await session.scalar(query)
-    if request is None:
-        raise NotFound(_("No such refund."))
-    refusal = approval.may_decide(
-        approver_id=actor.user_id or 0,
-        approver_is_supervisor=actor.role in (Role.SUPERVISOR, Role.ADMIN),
-        requester_id=request.requested_by_id,
+    request = await approval.waiting_to_decide(
+        session,
+        RefundRequest,
+        request_id,
+        actor,
+        RefundStatus.PENDING_APPROVAL,
+        missing=_("No such refund."),
+        decided=_("This refund was already decided."),
+        code="not_allowed",
     )
-    if refusal:
-        raise DomainError(refusal, code="not_allowed")
-    if request.status != RefundStatus.PENDING_APPROVAL:
-        raise Conflict(_("This refund was already decided."))
     before = _state(request)
-    request.decided_by_id = actor.user_id
-    request.decided_at = utcnow()
-    request.decision_note = note.strip()[:300] or None
+    approval.stamp_decision(request, actor, note)
     if approve:
         account = await session.get(Account, request.account_id)
         assert account is not None

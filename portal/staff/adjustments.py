@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import approval, audit, ledger, ledger_words, meters, service_state, workorders
 from portal.accounts.actor import Actor
-from portal.accounts.errors import Conflict, DomainError, NotFound
+from portal.accounts.errors import DomainError
 from portal.accounts.models import (
     Account,
     Adjustment,
@@ -28,10 +28,8 @@ from portal.accounts.models import (
     MeterKind,
     MeterRead,
     MeterTest,
-    Role,
     ServiceKind,
 )
-from portal.accounts.models.base import utcnow
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
@@ -457,25 +455,18 @@ async def decide(
     session: AsyncSession, actor: Actor, adjustment_id: int, *, approve: bool, note: str, today: dt.date
 ) -> Adjustment:
     """A supervisor other than the requester approves (posts) or rejects a waiting adjustment, once."""
-    query = select(Adjustment).where(Adjustment.id == adjustment_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    adjustment = await session.scalar(query)
-    if adjustment is None:
-        raise NotFound(_("No such adjustment."))
-    refusal = rules.may_decide(
-        approver_id=actor.user_id or 0,
-        approver_is_supervisor=actor.role in (Role.SUPERVISOR, Role.ADMIN),
-        requester_id=adjustment.requested_by_id,
+    adjustment = await approval.waiting_to_decide(
+        session,
+        Adjustment,
+        adjustment_id,
+        actor,
+        AdjustmentStatus.PENDING_APPROVAL,
+        missing=_("No such adjustment."),
+        decided=_("This adjustment was already decided."),
+        denied=AdjustmentDenied,
     )
-    if refusal:
-        raise AdjustmentDenied(refusal)
-    if adjustment.status != AdjustmentStatus.PENDING_APPROVAL:
-        raise Conflict(_("This adjustment was already decided."))
     before = {"status": adjustment.status}
-    adjustment.decided_by_id = actor.user_id
-    adjustment.decided_at = utcnow()
-    adjustment.decision_note = note.strip()[:300] or None
+    approval.stamp_decision(adjustment, actor, note)
     if approve:
         await _post(session, actor, adjustment, today)
     else:
