@@ -3,8 +3,6 @@ account (the route names and paths are shared), with a way back to the account i
 
 from __future__ import annotations
 
-import asyncio
-
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
 
@@ -12,7 +10,7 @@ from portal.accounts.models import STAFF_ROLES, Role
 from portal.billing import corrections
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath
-from portal.web.pdf import render_pdf
+from portal.web.pdf import pdf_response
 from portal.web.urls import url
 
 from .. import bill_view, services
@@ -71,10 +69,5 @@ class BillsController(Controller):
         html = engine.get_template("billing/bill_pdf.html").render(
             view=view, public_url=settings.public_url, notice=notice
         )
-        document = await asyncio.to_thread(render_pdf, html)
         filename = f"bill-{view.account.number}-{bill.bill_date.isoformat()}.pdf"
-        return Response(
-            document,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"},
-        )
+        return await pdf_response(html, filename)

@@ -3,8 +3,6 @@ to the CSR, then issued as a PDF in the customer's language, with an audit row o
 
 from __future__ import annotations
 
-import asyncio
-
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
@@ -14,7 +12,7 @@ from portal.i18n import gettext as _
 from portal.i18n import use_locale
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, Today
-from portal.web.pdf import render_pdf
+from portal.web.pdf import pdf_response
 
 from ._pages import staff_account
 
@@ -66,10 +64,5 @@ class CreditLetterController(Controller):
             html = engine.get_template("staff/cutoff_letters_pdf.html").render(
                 sections=[section], title=title, lang=language
             )
-        document = await asyncio.to_thread(render_pdf, html)
         filename = f"credit-letter-{account.number}-{today.isoformat()}.pdf"
-        return Response(
-            document,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"},
-        )
+        return await pdf_response(html, filename)

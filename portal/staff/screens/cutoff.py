@@ -3,7 +3,6 @@ recheck that cancels orders for accounts that paid."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from litestar import Controller, Request, Response, get, post
@@ -18,7 +17,7 @@ from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
-from portal.web.pdf import render_pdf
+from portal.web.pdf import pdf_response
 from portal.web.urls import redirect_to
 
 from .. import confirm, cutoff, rules
@@ -102,12 +101,7 @@ async def _letters_response(request: Request, public_url: str, found: list[cutof
             else _("Cut-off letters to mail, %(count)d", count=len(found))
         )
         html = engine.get_template("staff/cutoff_letters_pdf.html").render(sections=sections, title=title, lang=lang)
-    document = await asyncio.to_thread(render_pdf, html)
-    return Response(
-        document,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"},
-    )
+    return await pdf_response(html, filename)
 
 
 class CutoffController(Controller):
