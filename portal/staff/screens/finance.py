@@ -6,13 +6,12 @@ from __future__ import annotations
 from litestar import Controller, Response, get
 from litestar.response import Template
 
-from portal.accounts.errors import NotFound
 from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath, FromQuery, Today
 
 from .. import finance_reports
-from .reports import period_of, respond
+from .reports import serve
 
 
 class FinanceController(Controller):
@@ -36,10 +35,14 @@ class FinanceController(Controller):
         start: FromQuery[str | None] = None,
         end: FromQuery[str | None] = None,
     ) -> Template | Response:
-        as_csv = name.endswith(".csv")
-        key = name.removesuffix(".csv")
-        if key not in finance_reports.FINANCE:
-            raise NotFound(_("No such report."))
-        period = period_of(start, end, today)
-        built = await finance_reports.FINANCE[key][2](db_session, period, today, settings.timezone)
-        return respond(built, key, period, as_csv, route="staff.finance.report", index_route="staff.finance")
+        return await serve(
+            db_session,
+            finance_reports.FINANCE,
+            name,
+            start,
+            end,
+            today,
+            settings.timezone,
+            route="staff.finance.report",
+            index_route="staff.finance",
+        )

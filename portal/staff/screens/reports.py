@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
@@ -54,13 +55,26 @@ class ReportController(Controller):
         start: FromQuery[str | None] = None,
         end: FromQuery[str | None] = None,
     ) -> Template | Response:
-        as_csv = name.endswith(".csv")
-        key = name.removesuffix(".csv")
-        if key not in STAFF_REPORTS:
-            raise NotFound(_("No such report."))
-        period = period_of(start, end, today)
-        built = await STAFF_REPORTS[key][2](db_session, period, today, settings.timezone)
-        return respond(built, key, period, as_csv)
+        return await serve(db_session, STAFF_REPORTS, name, start, end, today, settings.timezone)
+
+
+async def serve(
+    db_session: DbSession,
+    catalog: dict[str, Any],
+    name: str,
+    start: str | None,
+    end: str | None,
+    today: dt.date,
+    timezone: str,
+    **context: object,
+) -> Template | Response:
+    """One report of a catalogue (title, description, builder) by its name, `name.csv` for the download."""
+    key = name.removesuffix(".csv")
+    if key not in catalog:
+        raise NotFound(_("No such report."))
+    period = period_of(start, end, today)
+    built = await catalog[key][2](db_session, period, today, timezone)
+    return respond(built, key, period, name.endswith(".csv"), **context)
 
 
 def respond(
