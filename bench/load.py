@@ -9,6 +9,8 @@ a person's does: session, identity, CSRF, queries, template.
     .venv/bin/python bench/load.py --reuse                  # the city already seeded: measure only
     .venv/bin/python bench/load.py --reuse --code DIR       # serve another checkout's code (before and after)
     .venv/bin/python bench/load.py --reuse --server granian # the same run on granian instead of uvicorn
+    .venv/bin/python bench/load.py --reuse --server uvicorn,granian --rounds 3 --pages healthz,home
+                                                            # the servers taken in turn, three times, in one run
 
 Needs wrk (Debian: apt-get install wrk). The load generator shares the machine's two cores with the server, as a
 proxy in front of it would."""
@@ -54,6 +56,29 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and all its descendants (the server's workers): what a page costs the server,
+    whatever else the shared machine is doing, unlike requests/s."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -76,13 +101,8 @@ def server_env(url: str, port: int, code: Path) -> dict[str, str]:
 
 def start_server(kind: str, url: str, port: int, workers: int, code: Path) -> subprocess.Popen[bytes]:
     env = server_env(url, port, code)
-    python = sys.executable
-    if kind == "uvicorn":
-        command = [python, "-c", "from portal.cli import main; main()", "serve", "--workers", str(workers)]
-        command += ["--port", str(port)]
-    else:
-        command = [python, "-m", "granian", "--interface", "asgi", "--factory", "--workers", str(workers)]
-        command += ["--port", str(port), "--no-ws", "portal.app:create_app"]
+    command = [sys.executable, "-c", "from portal.cli import main; main()", "serve", "--workers", str(workers)]
+    command += ["--port", str(port), "--server", kind]
     return subprocess.Popen(command, env=env, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -161,44 +181,89 @@ def run_wrk(base: str, path: str, cookie: str | None, users: int, seconds: int, 
     return found
 
 
-async def main() -> None:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--reuse", action="store_true", help="the database is seeded already")
     parser.add_argument("--users", default="20,100", help="concurrent users, comma-separated")
     parser.add_argument("--seconds", type=int, default=10, help="per page and user count")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
+    parser.add_argument("--server", default="uvicorn", help="uvicorn, granian, or both comma-separated (taken in turn)")
+    parser.add_argument("--rounds", type=int, default=1, help="how many times each server is measured, in turn")
+    parser.add_argument("--pages", default="", help="labels to measure (first words, comma-separated); all if empty")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose code is served")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     if not args.reuse:
         print(f"Seeding a fresh city into {args.url} ...", flush=True)
-        await fresh_database(args.url)
+        asyncio.run(fresh_database(args.url))
         env = {**os.environ, "DATABASE_URL": args.url}
         seed = [sys.executable, "-c", "from portal.cli import main; main()", "seed"]
         subprocess.run(seed, env=env, cwd=ROOT, check=True)
+    servers = [name.strip() for name in args.server.split(",")]
+    if not set(servers) <= {"uvicorn", "granian"}:
+        raise SystemExit("--server takes uvicorn, granian or both")
+    wanted = [p.strip() for p in args.pages.split(",") if p.strip()]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(REPORT)
+    totals: dict[tuple[str, str, int], list[float]] = {}
+    cpu_totals: dict[tuple[str, str, int], list[float]] = {}
+    for round_number in range(1, args.rounds + 1):
+        for kind in servers:
+            measure_server(kind, args, script.name, wanted, (totals, cpu_totals), round_number)
+    if args.rounds > 1 or len(servers) > 1:
+        print("\nmedians over the rounds: req/s (each round), server CPU ms a request (each round)")
+        for key, values in totals.items():
+            kind, label, users = key
+            cpu = sorted(cpu_totals[key])
+            values = sorted(values)
+            print(
+                f"{kind:<8} {label:<14} {users:>5} {values[len(values) // 2]:>8.0f} "
+                f"({', '.join(f'{v:.0f}' for v in values)})  {cpu[len(cpu) // 2]:.2f} "
+                f"({', '.join(f'{v:.2f}' for v in cpu)})"
+            )
+
+
+def measure_server(
+    kind: str,
+    args: argparse.Namespace,
+    script: str,
+    wanted: list[str],
+    both_totals: tuple[dict[tuple[str, str, int], list[float]], dict[tuple[str, str, int], list[float]]],
+    round_number: int,
+) -> None:
+    totals, cpu_totals = both_totals
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(args.server, args.url, port, args.workers, args.code.resolve())
+    server = start_server(kind, args.url, port, args.workers, args.code.resolve())
     try:
-        await wait_ready(base, server)
-        pages = await targets(base, args.url)
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(REPORT)
-        print(f"{args.server}, --workers {args.workers}, code {args.code}, {args.seconds} s a page; load {loadavg()}")
-        print(f"{'page':<14} {'users':>5} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'x healthz':>9} bad")
+        asyncio.run(wait_ready(base, server))
+        pages = asyncio.run(targets(base, args.url))
+        if wanted:
+            pages = [page for page in pages if page[0].lstrip("/").split()[0] in wanted]
+        print(
+            f"\n{kind}, --workers {args.workers}, round {round_number}, code {args.code}, {args.seconds} s a page; "
+            f"load {loadavg()}"
+        )
+        print(
+            f"{'page':<14} {'users':>5} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'x healthz':>9} "
+            f"{'cpu ms':>6} bad"
+        )
         for users in [int(u) for u in args.users.split(",")]:
             health = 0.0
             for label, path, cookie in pages:
-                run_wrk(base, path, cookie, users, 2, script.name)  # warm up: connections, caches, JIT-less paths
-                got = run_wrk(base, path, cookie, users, args.seconds, script.name)
+                run_wrk(base, path, cookie, users, 2, script)  # warm up: connections, caches, JIT-less paths
+                cpu_before = tree_cpu_seconds(server.pid)
+                got = run_wrk(base, path, cookie, users, args.seconds, script)
+                cpu_ms = 1000 * (tree_cpu_seconds(server.pid) - cpu_before) / max(1, got["requests"])
+                cpu_totals.setdefault((kind, label, users), []).append(cpu_ms)
                 health = got["rps"] if path == "/healthz" else health
                 ratio = got["rps"] / health if health else 0.0
+                totals.setdefault((kind, label, users), []).append(got["rps"])
                 print(
                     f"{label:<14} {users:>5} {got['rps']:>8.0f} {got['p50']:>7.1f} {got['p95']:>7.1f} "
-                    f"{got['p99']:>7.1f} {ratio:>9.2f} {got['bad_status'] + got['errors']}",
+                    f"{got['p99']:>7.1f} {ratio:>9.2f} {cpu_ms:>6.2f} {got['bad_status'] + got['errors']}",
                     flush=True,
                 )
         print(f"load after: {loadavg()}")
@@ -211,4 +276,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
