@@ -8,12 +8,13 @@ bill's due date; any other charge (a fee) is due the day it is posted.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -74,6 +75,27 @@ def allocate(
     )
 
 
+@functools.cache
+def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> Select[Any]:
+    """One statement, built once per set of kinds not counted (every resident page and the cut-off list run it):
+    charges grouped by the day they fall due (and whether they count), credits summed apart."""
+    is_charge = case((LedgerEntry.amount_cents > 0, 1), else_=0)
+    due_on = case((LedgerEntry.amount_cents > 0, func.coalesce(Bill.due_date, LedgerEntry.effective_on)), else_=None)
+    groups: list[Any] = [LedgerEntry.account_id, is_charge, due_on]
+    if not_counted:
+        groups.append(case((LedgerEntry.kind.in_(list(not_counted)), 0), else_=1))
+    return (
+        select(*groups, func.sum(LedgerEntry.amount_cents))
+        .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
+        .where(
+            LedgerEntry.account_id.in_(bindparam("account_ids", expanding=True)),
+            LedgerEntry.amount_cents != 0,
+            LedgerEntry.effective_on <= bindparam("on"),
+        )
+        .group_by(*groups)
+    )
+
+
 async def arrears_many(
     session: AsyncSession, account_ids: list[int], on: dt.date, *, not_counted: Collection[LedgerKind] = ()
 ) -> dict[int, Arrears]:
@@ -82,17 +104,8 @@ async def arrears_many(
     charged on a late fee)."""
     if not account_ids:
         return {}
-    # One statement: charges grouped by the day they fall due (and whether they count), credits summed apart.
-    is_charge = case((LedgerEntry.amount_cents > 0, 1), else_=0)
-    due_on = case((LedgerEntry.amount_cents > 0, func.coalesce(Bill.due_date, LedgerEntry.effective_on)), else_=None)
-    groups: list[Any] = [LedgerEntry.account_id, is_charge, due_on]
-    if not_counted:
-        groups.append(case((LedgerEntry.kind.in_(list(not_counted)), 0), else_=1))
     rows = await session.execute(
-        select(*groups, func.sum(LedgerEntry.amount_cents))
-        .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
-        .where(LedgerEntry.account_id.in_(account_ids), LedgerEntry.amount_cents != 0, LedgerEntry.effective_on <= on)
-        .group_by(*groups)
+        _arrears_query(tuple(sorted(not_counted))), {"account_ids": list(account_ids), "on": on}
     )
     charges: dict[int, list[tuple[dt.date, int, bool]]] = defaultdict(list)
     credits: dict[int, int] = defaultdict(int)

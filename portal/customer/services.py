@@ -5,10 +5,11 @@ portal.accounts.extensions (staff use them too)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import mail
@@ -96,30 +97,33 @@ async def leak_signal(
     session: AsyncSession, policy: Policy, premise_id: int, now: dt.datetime
 ) -> rules.LeakSignal | None:
     """The premise's current meter and its reads of the last 400 days, in one statement."""
-    current = (
-        select(Meter.id)
-        .where(Meter.premise_id == premise_id, Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
-        .order_by(Meter.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     rows = (
-        await session.execute(
-            select(Meter.multiplier, Meter.dials, MeterRead.read_at, MeterRead.value)
-            .select_from(Meter)
-            .outerjoin(
-                MeterRead,
-                and_(MeterRead.meter_id == Meter.id, MeterRead.read_at >= now - dt.timedelta(days=400)),
-            )
-            .where(Meter.id == current)
-            .order_by(MeterRead.read_at)
-        )
+        await session.execute(_leak_query(), {"premise_id": premise_id, "since": now - dt.timedelta(days=400)})
     ).all()
     if not rows:
         return None
     multiplier, dials = rows[0][0], rows[0][1]
     reads = [(at, int(value)) for _m, _d, at, value in rows if at is not None]
     return rules.leak_signal(policy, rules.intervals(reads, multiplier=multiplier, dials=dials), now)
+
+
+@functools.cache
+def _leak_query() -> Select[Any]:
+    """Built once: the home runs it on every visit (statement construction costs more CPU than the query)."""
+    current = (
+        select(Meter.id)
+        .where(Meter.premise_id == bindparam("premise_id"), Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
+        .order_by(Meter.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(Meter.multiplier, Meter.dials, MeterRead.read_at, MeterRead.value)
+        .select_from(Meter)
+        .outerjoin(MeterRead, and_(MeterRead.meter_id == Meter.id, MeterRead.read_at >= bindparam("since")))
+        .where(Meter.id == current)
+        .order_by(MeterRead.read_at)
+    )
 
 
 @dataclass(frozen=True)
@@ -134,10 +138,10 @@ class Facts:
     orders: dict[int, WorkOrder]
 
 
-async def home_facts(session: AsyncSession, account_id: int, recent_requests: int = 20) -> Facts:
-    """The last bill, the bank draft, the last payment, the open extension and the recent service requests with
-    their orders: each single fact joined on the id its own subquery picks, the requests one row each (their orders
-    joined), so the home costs one statement here instead of seven."""
+@functools.cache
+def _facts_query(recent_requests: int) -> Select[Any]:
+    """Built once (see _leak_query); `account_id` is bound at each run."""
+    account_id = bindparam("account_id")
     last_bill = (
         select(Bill.id)
         .where(Bill.account_id == account_id, Bill.cancelled_on.is_(None))  # a cancelled bill's replacement is current
@@ -165,7 +169,7 @@ async def home_facts(session: AsyncSession, account_id: int, recent_requests: in
         .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
         .limit(recent_requests)
     )
-    rows = await session.execute(
+    return (
         select(Bill, BankDraft, LedgerEntry, PaymentExtension, ServiceRequest, WorkOrder)
         .select_from(Account)
         .outerjoin(Bill, Bill.id == last_bill)
@@ -183,6 +187,13 @@ async def home_facts(session: AsyncSession, account_id: int, recent_requests: in
         )
         .where(Account.id == account_id)
     )
+
+
+async def home_facts(session: AsyncSession, account_id: int, recent_requests: int = 20) -> Facts:
+    """The last bill, the bank draft, the last payment, the open extension and the recent service requests with
+    their orders: each single fact joined on the id its own subquery picks, the requests one row each (their orders
+    joined), so the home costs one statement here instead of seven."""
+    rows = await session.execute(_facts_query(recent_requests), {"account_id": account_id})
     first: Any = None
     requests: dict[int, ServiceRequest] = {}
     orders: dict[int, WorkOrder] = {}
@@ -202,7 +213,7 @@ async def home(
     session: AsyncSession, policy: Policy, account: Account, premise: Premise, today: dt.date, now: dt.datetime
 ) -> Home:
     """The resident home: with the identity and the linked accounts, five statements in all (the money state, the
-    facts, the meter's reads; tests/http/test_statement_counts.py holds it there)."""
+    facts, the meter's reads; STATEMENTS in tests/http/test_crawl.py holds it there)."""
     from portal.i18n import format_date, format_money, format_number
 
     owed = await arrears.arrears(session, account.id, today)

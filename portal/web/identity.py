@@ -9,6 +9,7 @@ import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
@@ -16,12 +17,13 @@ from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.types import Message, Scope
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.accounts.actor import Actor
 from portal.accounts.models import STAFF_ROLES, Origin, RevokedSession, Role, User
+from portal.db import fetch_prepared
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -88,13 +90,29 @@ class IdentityMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=None, auth=None)
         maker: async_sessionmaker[AsyncSession] = connection.app.state.sessionmaker
         async with maker() as db:
-            revoked = select(RevokedSession.session_id).where(RevokedSession.session_id == session_id).exists()
-            row = (await db.execute(select(User, revoked).where(User.id == user_id))).first()
-        user, is_revoked = row if row is not None else (None, True)
-        if user is None or is_revoked or not user.active or user.session_version != session.get(SESSION_VERSION):
+            rows = await fetch_prepared(db, _identity_query(), user_id=user_id, session_id=session_id)
+        row = rows[0] if rows else None
+        if row is None or row[-1] or not row[6] or row[7] != session.get(SESSION_VERSION):
             session.clear()
             return AuthenticationResult(user=None, auth=None)
-        return AuthenticationResult(user=CurrentUser.of(user), auth=None)
+        return AuthenticationResult(user=CurrentUser(row[0], row[1], row[2], Role(row[3]), row[4], row[5]), auth=None)
+
+
+@functools.cache
+def _identity_query() -> Select[Any]:
+    """The signed-in user and whether this session was revoked, in one statement built once (every request runs it)."""
+    revoked = select(RevokedSession.session_id).where(RevokedSession.session_id == bindparam("session_id")).exists()
+    return select(
+        User.id,
+        User.email,
+        User.display_name,
+        User.role,
+        User.customer_id,
+        User.locale,
+        User.active,
+        User.session_version,
+        revoked,
+    ).where(User.id == bindparam("user_id"))
 
 
 async def sign_in(connection: ASGIConnection, db: AsyncSession, user: User) -> None:
