@@ -18,7 +18,6 @@ from portal.accounts.errors import Conflict, DomainError
 from portal.accounts.models import (
     AccountStatus,
     AuditEvent,
-    Bill,
     CollectionPlacement,
     Customer,
     LedgerEntry,
@@ -36,32 +35,11 @@ TZ = "America/Chicago"
 
 
 async def _final_account(session, *, owed: int, due_on: dt.date, status=AccountStatus.FINAL, name="Lopez", **flags):
-    account = await factories.make_account(session, status=status, last_name=name)
+    account = await factories.make_final_account(
+        session, owed_cents=owed, due_on=due_on, status=status, last_name=name, **flags
+    )
     if name.startswith("="):  # a name a spreadsheet would run as a formula
         (await session.get(Customer, account.customer_id)).business_name = name
-    for key, value in flags.items():
-        setattr(account, key, value)
-    bill = Bill(
-        account_id=account.id,
-        period_start=due_on - dt.timedelta(days=50),
-        period_end=due_on - dt.timedelta(days=21),
-        bill_date=due_on - dt.timedelta(days=21),
-        due_date=due_on,
-        final=True,
-        total_cents=owed,
-    )
-    session.add(bill)
-    await session.flush()
-    await ledger.post(
-        session,
-        STAFF,
-        account_id=account.id,
-        kind=LedgerKind.CHARGE,
-        amount_cents=owed,
-        source_key=f"bill:{bill.id}",
-        effective_on=bill.bill_date,
-        bill_id=bill.id,
-    )
     return account
 
 
