@@ -56,6 +56,8 @@ SENTENCES: dict[str, str] = {
     "customer.mailing_address": lazy_gettext("Changed the mailing address"),
     "customer.medical_alert": lazy_gettext("Recorded a medical certification"),
     "customer.preferences": lazy_gettext("Changed the preferences"),
+    "collections.batch": lazy_gettext("Made the collection agency's placement file"),
+    "placement_batch.download": lazy_gettext("Downloaded a collection agency placement file"),
     "collections.place": lazy_gettext("Placed with the collection agency (balance written off)"),
     "collections.recovery": lazy_gettext("Recorded money the collection agency collected"),
     "collections.recall": lazy_gettext("Recalled the account from the collection agency"),
