@@ -20,7 +20,7 @@ from portal.i18n import lazy_gettext
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, Today
 from portal.web.flash import flash
-from portal.web.forms import DateField, DollarsField, Form
+from portal.web.forms import DateField, DollarsField, Form, filled
 from portal.web.urls import redirect_to
 
 from .. import navigation
@@ -178,7 +178,7 @@ class PlacementsController(Controller):
                     gross_cents=_cents(form.gross.data),
                     fee_cents=_cents(form.fee.data),
                     reference=form.reference.data or "",
-                    received_on=form.received_on.data,
+                    received_on=filled(form.received_on.data),
                     today=today,
                     timezone=settings.timezone,
                     policy=policy,
