@@ -227,3 +227,41 @@ async def make_alerted_account(session: AsyncSession, staff: User, today: dt.dat
     await make_order(session, account, kind=WorkOrderKind.RESTORE, due_on=today + dt.timedelta(days=1))
     await session.flush()
     return account
+
+
+async def make_final_account(
+    session: AsyncSession,
+    *,
+    owed_cents: int,
+    due_on: dt.date,
+    status: AccountStatus = AccountStatus.FINAL,
+    last_name: str = "Lopez",
+    **flags: bool,
+) -> Account:
+    """A final account whose final bill of `owed_cents`, due on `due_on`, is unpaid (the collection agency's case).
+    `flags`: bankruptcy_hold, dispute_pending."""
+    account = await make_account(session, status=status, last_name=last_name)
+    for key, value in flags.items():
+        setattr(account, key, value)
+    bill = Bill(
+        account_id=account.id,
+        period_start=due_on - dt.timedelta(days=50),
+        period_end=due_on - dt.timedelta(days=21),
+        bill_date=due_on - dt.timedelta(days=21),
+        due_date=due_on,
+        final=True,
+        total_cents=owed_cents,
+    )
+    session.add(bill)
+    await session.flush()
+    await ledger.post(
+        session,
+        Actor.job("factory"),
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=owed_cents,
+        source_key=f"bill:{bill.id}",
+        effective_on=bill.bill_date,
+        bill_id=bill.id,
+    )
+    return account

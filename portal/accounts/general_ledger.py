@@ -25,6 +25,8 @@ CASH = "1010"
 TRANSFER_CLEARING = "1290"
 DEPOSITS_HELD = "2200"
 UNALLOCATED_REVENUE = "4090"
+BAD_DEBT = "6100"
+AGENCY_FEES = "6110"
 
 GL_ACCOUNTS: dict[str, str] = {
     CASH: "Cash in bank",
@@ -42,6 +44,8 @@ GL_ACCOUNTS: dict[str, str] = {
     "4500": "Late fees",
     "4510": "Service fees",
     "4900": "Billing adjustments",
+    BAD_DEBT: "Bad debt expense",
+    AGENCY_FEES: "Collection agency fees",
 }
 
 REVENUE_BY_SERVICE: dict[ServiceKind, str] = {
@@ -67,6 +71,11 @@ OFFSET_BY_KIND: dict[LedgerKind, str] = {
     LedgerKind.DEPOSIT_PAID: DEPOSITS_HELD,
     LedgerKind.DEPOSIT_APPLIED: DEPOSITS_HELD,
     LedgerKind.TRANSFER: TRANSFER_CLEARING,
+    # Collection agency (docs/policies.md#collection-agency): a write-off moves the balance to bad debt; a recovery
+    # brings it back to receivables (the payment then moves it to cash); the agency's fee is the utility's expense.
+    LedgerKind.WRITE_OFF: BAD_DEBT,
+    LedgerKind.WRITE_OFF_RECOVERY: BAD_DEBT,
+    LedgerKind.AGENCY_FEE: AGENCY_FEES,
     LedgerKind.REVERSAL: UNALLOCATED_REVENUE,  # only when the reversed entry cannot be found
 }
 

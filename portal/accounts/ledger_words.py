@@ -53,6 +53,10 @@ MESSAGES: dict[str, str] = {
     "credit_refund": _("Credit refund to %(method)s (%(reference)s)"),
     "transfer_out": _("Balance moved to account %(number)s"),
     "transfer_in": _("Balance moved from account %(number)s"),
+    "write_off": _("Placed with %(agency)s on %(placed_on)s: balance written off"),
+    "agency_recovery": _("Collected by %(agency)s (%(reference)s): owed again, then paid"),
+    "agency_fee": _("Fee of %(agency)s on %(reference)s, paid by the utility"),
+    "agency_recall": _("Recalled from %(agency)s: %(reason)s"),
     "adjustment": _("%(adjustment)s: %(reason)s"),
 }
 
@@ -64,6 +68,7 @@ METHOD_WORDS: dict[str, str] = {
     "check": _("check"),
     "lockbox": _("mailed check"),
     "draft": _("bank draft"),
+    "agency": _("collection agency"),
 }
 
 ADJUSTMENT_WORDS: dict[str, str] = {

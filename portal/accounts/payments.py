@@ -28,7 +28,7 @@ from .errors import Conflict
 from .models import Account, AccountStatus, Deposit, LedgerEntry, LedgerKind, WorkOrder, WorkOrderKind, WorkOrderStatus
 from .policy import Policy, current_policy
 
-METHODS = ("card", "us_bank_account", "cash", "check", "lockbox", "draft")
+METHODS = ("card", "us_bank_account", "cash", "check", "lockbox", "draft", "agency")
 
 
 def method_label(method: str) -> str:

@@ -107,6 +107,11 @@ class Policy:
     refund_supervisor_threshold_cents: int = 25_000  # a refund above this waits for a supervisor who did not ask
     rebill_supervisor_threshold_cents: int = 25_000  # a cancel-and-rebill changing a balance more waits for one too
 
+    # ---- collection agency ------------------------------------------------------------------------------------
+    collection_placement_days: int = 90  # a final bill unpaid this many days past its due date goes to the agency
+    collection_minimum_cents: int = 2_500  # a smaller balance is not worth placing (it stays on the books)
+    collection_agency_name: str = "Collection agency"  # the agency the placement file goes to, as staff read it
+
     # ---- bank draft ------------------------------------------------------------------------------------------
     draft_days_before_due: int = 0
     returned_payment_fee_cents: int = 3_000
@@ -280,6 +285,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "adjustment_supervisor_threshold_cents": (0, MAX_CENTS),
     "refund_supervisor_threshold_cents": (0, MAX_CENTS),
     "rebill_supervisor_threshold_cents": (0, MAX_CENTS),
+    "collection_placement_days": (30, 3_650),
+    "collection_minimum_cents": (1, MAX_CENTS),
     "draft_days_before_due": (0, 30),
     "returned_payment_fee_cents": (0, 10_000),
     "returns_to_suspend_autopay": (1, 12),
@@ -323,4 +330,6 @@ def out_of_range(policy: Policy) -> list[str]:
             found.append(
                 f"POLICY_READ_CEILING_GALLONS_PER_DAY has an entry that is not size:gallons ({pair.strip()!r})."
             )
+    if not policy.collection_agency_name.strip() or len(policy.collection_agency_name) > 120:
+        found.append("POLICY_COLLECTION_AGENCY_NAME must be a name of 1 to 120 characters.")
     return found

@@ -24,6 +24,11 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
             _("Daily collections"),
             _("The day's payments by drawer and channel, and the deposit slip."),
         ),
+        (
+            "staff.placements",
+            _("Collection agency"),
+            _("Final accounts due for the agency, the placement file, recoveries and recalls."),
+        ),
         ("staff.lockbox", _("Lockbox import"), _("Post the bank's file of mailed payments, each once.")),
         (
             "staff.print",

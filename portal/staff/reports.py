@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, ledger_words
+from portal.accounts import arrears, csv_cells, ledger_words
 from portal.accounts.models import (
     Account,
     AccountStatus,
@@ -74,13 +74,8 @@ def _csv_value(value: Any, kind: str) -> str:
         return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
-        return "'" + text  # a name or memo a spreadsheet would run as a formula is read as text
-    return text
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+    # A name or memo a spreadsheet would run as a formula is read as text.
+    return csv_cells.safe_text(value) if isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,22 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.accounts import collections
 from portal.accounts.arrears import Arrears
 from portal.accounts.extensions import returned_payment_dates
 from portal.accounts.models import (
     Account,
+    AccountStatus,
     ArrangementStatus,
     BankDraft,
     BankDraftStatus,
+    CollectionPlacement,
     Customer,
     ExtensionStatus,
     LedgerEntry,
     LedgerKind,
     OnlinePayment,
+    PlacementStatus,
     Receipt,
     RefundRequest,
     RefundStatus,
@@ -45,6 +49,7 @@ ALERT_ORDER = (
     "arrangement",
     "bankruptcy",
     "dispute",
+    "placed",
     "returned_payments",
     "adjustment_pending",
     "refund_pending",
@@ -110,6 +115,7 @@ def strip_facts(
     pending_adjustments_cents: Sequence[int],
     pending_refunds_cents: Sequence[int],
     returned_on: Sequence[dt.date],
+    placement: CollectionPlacement | None = None,
 ) -> StripFacts:
     """The strip's facts. extensions: (status, promised date); arrangements: (status, due dates of its schedule);
     drafts: newest first; returned_on: the dates of the payments returned within the window that matters."""
@@ -140,6 +146,10 @@ def strip_facts(
         alerts.append(Alert("bankruptcy", "hold"))
     if account.dispute_pending:
         alerts.append(Alert("dispute", "hold"))
+    if placement is not None and placement.status == PlacementStatus.PLACED:
+        alerts.append(
+            Alert("placed", "info", placement.placed_on, amount_cents=placement.amount_cents, detail=placement.agency)
+        )
     if returned_on:
         alerts.append(Alert("returned_payments", "stop", max(returned_on), count=len(returned_on)))
     if pending_adjustments_cents:
@@ -246,4 +256,8 @@ async def load_strip(
         pending_adjustments_cents=pending_adjustments_cents,
         pending_refunds_cents=refunds,
         returned_on=returned,
+        # Only an account in collections can be with the agency: no query for the others.
+        placement=(
+            await collections.placement_of(session, account.id) if account.status == AccountStatus.COLLECTIONS else None
+        ),
     )

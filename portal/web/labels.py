@@ -56,6 +56,12 @@ LABELS: dict[str, object] = {
     "fee": _("Fee"),
     "reversal": _("Reversal"),
     "transfer": _("Balance transfer"),
+    "write_off": _("Written off (collection agency)"),
+    "write_off_recovery": _("Owed again (collection agency)"),
+    "agency_fee": _("Agency fee (paid by the utility)"),
+    "placed": _("Placed"),
+    "recalled": _("Recalled"),
+    "paid": _("Paid"),
     # staff: adjustments, arrangements, deposits, extensions, autopay, reads, tenders, contacts
     "leak": _("Leak"),
     "pool_fill": _("Pool fill"),

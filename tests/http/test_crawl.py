@@ -273,6 +273,16 @@ async def _city(client, session, resident, other_resident, technician, csr, supe
         },
     )
     assert paid.status_code == 303, paid.text
+    # A final account placed with the collection agency, and another due for it: the placement pages and the file.
+    for owed in (15_000, 9_000):
+        await factories.make_final_account(
+            session,
+            owed_cents=owed,
+            due_on=local_today() - dt.timedelta(days=current_policy().collection_placement_days + 1),
+        )
+        await session.commit()
+        if owed == 15_000:
+            assert (await post_form(client, "/staff/placements/file")).status_code == 303
     client.cookies.clear()
 
 
@@ -368,6 +378,9 @@ async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
             "staff.rates.new",
             "staff.approvals",
             "staff.account",
+            "staff.placements",
+            "staff.placement",
+            "staff.placements.csv",
         },
     }[role]
     assert expected <= set(per_route), sorted(expected - set(per_route))

@@ -10,8 +10,10 @@ from portal.accounts.models import (
     ArrangementStatus,
     BankDraft,
     BankDraftStatus,
+    CollectionPlacement,
     Customer,
     ExtensionStatus,
+    PlacementStatus,
     WorkOrderKind,
     WorkOrderStatus,
 )
@@ -98,3 +100,19 @@ def test_what_is_over_is_no_alert() -> None:
     )
     assert [(a.kind, a.on) for a in got.alerts] == [("extension_review", dt.date(2026, 12, 18))]
     assert got.has("extension_review") and not got.has("medical")
+
+
+def test_an_account_with_the_collection_agency_says_so_until_recalled_or_paid() -> None:
+    placed = CollectionPlacement(
+        status=PlacementStatus.PLACED, placed_on=dt.date(2026, 11, 2), amount_cents=15_000, agency="Acme Recovery"
+    )
+    alert = next(a for a in facts(placement=placed).alerts if a.kind == "placed")
+    assert (alert.on, alert.amount_cents, alert.detail, alert.tone) == (
+        dt.date(2026, 11, 2),
+        15_000,
+        "Acme Recovery",
+        "info",
+    )
+    for status in (PlacementStatus.RECALLED, PlacementStatus.PAID):
+        placed.status = status
+        assert not facts(placement=placed).has("placed")

@@ -1,6 +1,7 @@
 """The shared account model (docs/architecture.md): every side reads and writes these tables."""
 
 from .accounts import Account, Service
+from .agency import CollectionPlacement, CollectionRecovery, PlacementBatch, PlacementStatus
 from .base import (
     STAFF_ROLES,
     AccountClass,
@@ -67,6 +68,8 @@ __all__ = [
     "BillLine",
     "CashDrawer",
     "CollectionContact",
+    "CollectionPlacement",
+    "CollectionRecovery",
     "ContactKind",
     "CorrectionKind",
     "CorrectionStatus",
@@ -93,6 +96,8 @@ __all__ = [
     "Passkey",
     "PaymentArrangement",
     "PaymentExtension",
+    "PlacementBatch",
+    "PlacementStatus",
     "PaymentRefund",
     "Photo",
     "Premise",

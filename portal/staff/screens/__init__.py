@@ -20,6 +20,7 @@ from .jobs import JobsController
 from .lockbox import LockboxController
 from .move import MoveServiceController
 from .outages import OutagesController
+from .placements import PlacementsController
 from .premises import PremiseController
 from .print import PrintController
 from .rates import RatesController
@@ -53,6 +54,7 @@ ROUTES: list[ControllerRouterHandler] = [
     JobsController,
     PrintController,
     OutagesController,
+    PlacementsController,
     RecordsController,
     ReadsController,
     RebillApprovalController,

@@ -1,0 +1,248 @@
+"""The collection agency on a real database: the placement file writes the balances off receivables and keeps the
+journal balanced, making it again the same day changes nothing, an agency recovery with its fee posts through
+post_payment and leaves the account at zero, a recall puts what is left back on the account, holds keep an account out."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts import collections, ledger
+from portal.accounts import general_ledger as gl
+from portal.accounts.actor import Actor
+from portal.accounts.errors import Conflict, DomainError
+from portal.accounts.models import (
+    AccountStatus,
+    AuditEvent,
+    CollectionPlacement,
+    Customer,
+    LedgerEntry,
+    LedgerKind,
+    PlacementBatch,
+    PlacementStatus,
+)
+from portal.accounts.policy import Policy, us_holidays
+from tests import factories
+
+TODAY = dt.date(2026, 12, 4)
+POLICY = Policy(holidays=us_holidays(range(2025, 2028)))
+STAFF = Actor.job("test")
+TZ = "America/Chicago"
+
+
+async def _final_account(session, *, owed: int, due_on: dt.date, status=AccountStatus.FINAL, name="Lopez", **flags):
+    account = await factories.make_final_account(
+        session, owed_cents=owed, due_on=due_on, status=status, last_name=name, **flags
+    )
+    if name.startswith("="):  # a name a spreadsheet would run as a formula
+        (await session.get(Customer, account.customer_id)).business_name = name
+    return account
+
+
+OLD = TODAY - dt.timedelta(days=POLICY.collection_placement_days)
+
+
+async def test_the_file_writes_off_eligible_balances_and_leaves_the_others(session) -> None:
+    placed = await _final_account(session, owed=12_345, due_on=OLD, name="=HYPERLINK(1)")
+    young = await _final_account(session, owed=12_345, due_on=OLD + dt.timedelta(days=1))
+    small = await _final_account(session, owed=POLICY.collection_minimum_cents, due_on=OLD)
+    bankrupt = await _final_account(session, owed=9_000, due_on=OLD, bankruptcy_hold=True)
+    disputed = await _final_account(session, owed=9_000, due_on=OLD, dispute_pending=True)
+    active = await _final_account(session, owed=9_000, due_on=OLD, status=AccountStatus.ACTIVE)
+
+    found = {c.account_id: c.refusal for c in await collections.candidates(session, POLICY, TODAY)}
+    assert found == {placed.id: None, bankrupt.id: "bankruptcy", disputed.id: "dispute"}
+
+    made = await collections.make_batch(session, STAFF, POLICY, TODAY)
+    assert made.created and made.batch.count == 1 and made.batch.total_cents == 12_345
+    assert await ledger.balance(session, placed.id) == 0
+    for other, owed in ((young, 12_345), (small, 2_500), (bankrupt, 9_000), (disputed, 9_000), (active, 9_000)):
+        assert await ledger.balance(session, other.id) == owed
+    await session.refresh(placed)
+    assert placed.status == AccountStatus.COLLECTIONS
+    row = await session.scalar(select(CollectionPlacement).where(CollectionPlacement.account_id == placed.id))
+    assert row.amount_cents == 12_345 and row.status == PlacementStatus.PLACED and row.status_before == "final"
+    audits = await session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "collections.place", AuditEvent.account_id == placed.id)
+    )
+    assert audits == 1
+
+    lines = list(csv.reader(io.StringIO(made.batch.csv_text)))
+    assert lines[0] == list(collections.CSV_COLUMNS)
+    assert lines[1][0] == placed.number and lines[1][1].startswith("'=")  # read as text, never run
+    assert lines[1][5] == "123.45" and lines[1][6] == (OLD - dt.timedelta(days=21)).isoformat()
+    assert lines[1][7] == ""  # never paid
+
+    # The journal of the day balances, the write-off went to bad debt.
+    journal = gl.journal(await gl.entries_between(session, TODAY, TODAY))
+    assert gl.unbalanced_days(journal) == {}
+    by_account = {line.account: line for line in journal}
+    assert by_account[gl.BAD_DEBT].debit_cents == 12_345 and by_account[gl.RECEIVABLES].credit_cents == 12_345
+
+
+async def test_making_the_file_again_the_same_day_changes_nothing(session) -> None:
+    account = await _final_account(session, owed=8_000, due_on=OLD)
+    first = await collections.make_batch(session, STAFF, POLICY, TODAY)
+    later = await _final_account(session, owed=7_000, due_on=OLD)  # eligible, but today's file is made
+    entries = await session.scalar(select(func.count()).select_from(LedgerEntry))
+    again = await collections.make_batch(session, STAFF, POLICY, TODAY)
+    assert not again.created and again.batch.id == first.batch.id and again.batch.count == 1
+    assert await session.scalar(select(func.count()).select_from(LedgerEntry)) == entries
+    assert await session.scalar(select(func.count()).select_from(PlacementBatch)) == 1
+    assert await ledger.balance(session, later.id) == 7_000 and await ledger.balance(session, account.id) == 0
+    # The next day's file takes it; the account placed yesterday is never placed again.
+    nxt = await collections.make_batch(session, STAFF, POLICY, TODAY + dt.timedelta(days=1))
+    assert nxt.created and nxt.batch.count == 1 and nxt.batch.total_cents == 7_000
+
+
+async def test_no_eligible_account_makes_no_file(session) -> None:
+    await _final_account(session, owed=8_000, due_on=TODAY)
+    with pytest.raises(DomainError):
+        await collections.make_batch(session, STAFF, POLICY, TODAY)
+    assert await session.scalar(select(func.count()).select_from(PlacementBatch)) == 0
+
+
+async def test_a_recovery_with_the_agency_fee_posts_through_post_payment_and_keeps_the_books(session) -> None:
+    account = await _final_account(session, owed=20_000, due_on=OLD)
+    await collections.make_batch(session, STAFF, POLICY, TODAY)
+    placement = await collections.placement_of(session, account.id)
+    later = TODAY + dt.timedelta(days=10)
+    done = await collections.record_recovery(
+        session,
+        STAFF,
+        placement.id,
+        gross_cents=12_000,
+        fee_cents=3_000,
+        reference="R-1",
+        received_on=later,
+        today=later,
+        timezone=TZ,
+        policy=POLICY,
+    )
+    assert done.created
+    assert await ledger.balance(session, account.id) == 0
+    kinds = {
+        e.kind: e.amount_cents
+        for e in await session.scalars(
+            select(LedgerEntry).where(LedgerEntry.account_id == account.id, LedgerEntry.effective_on == later)
+        )
+    }
+    assert kinds == {
+        LedgerKind.WRITE_OFF_RECOVERY: 12_000,
+        LedgerKind.AGENCY_FEE: -3_000,
+        LedgerKind.PAYMENT: -9_000,
+    }
+    journal = {line.account: line for line in gl.journal(await gl.entries_between(session, later, later))}
+    assert gl.unbalanced_days(list(journal.values())) == {}
+    assert journal[gl.CASH].debit_cents == 9_000  # what the agency remitted
+    assert journal[gl.AGENCY_FEES].debit_cents == 3_000
+    assert journal[gl.BAD_DEBT].credit_cents == 12_000  # recovered out of bad debt
+
+    # The same reference again records nothing; with other amounts it is refused.
+    again = await collections.record_recovery(
+        session,
+        STAFF,
+        placement.id,
+        gross_cents=12_000,
+        fee_cents=3_000,
+        reference="R-1",
+        received_on=later,
+        today=later,
+        timezone=TZ,
+        policy=POLICY,
+    )
+    assert not again.created
+    with pytest.raises(Conflict):
+        await collections.record_recovery(
+            session,
+            STAFF,
+            placement.id,
+            gross_cents=11_000,
+            fee_cents=3_000,
+            reference="R-1",
+            received_on=later,
+            today=later,
+            timezone=TZ,
+            policy=POLICY,
+        )
+    # More than is left is refused; the rest pays the placement off and closes the account.
+    with pytest.raises(DomainError):
+        await collections.record_recovery(
+            session,
+            STAFF,
+            placement.id,
+            gross_cents=8_001,
+            fee_cents=0,
+            reference="R-2",
+            received_on=later,
+            today=later,
+            timezone=TZ,
+            policy=POLICY,
+        )
+    await collections.record_recovery(
+        session,
+        STAFF,
+        placement.id,
+        gross_cents=8_000,
+        fee_cents=0,
+        reference="R-2",
+        received_on=later,
+        today=later,
+        timezone=TZ,
+        policy=POLICY,
+    )
+    await session.refresh(placement)
+    await session.refresh(account)
+    assert placement.status == PlacementStatus.PAID and account.status == AccountStatus.CLOSED
+    assert await ledger.balance(session, account.id) == 0
+
+
+async def test_a_recall_puts_what_is_left_back_on_the_account(session) -> None:
+    account = await _final_account(session, owed=10_000, due_on=OLD)
+    await collections.make_batch(session, STAFF, POLICY, TODAY)
+    placement = await collections.placement_of(session, account.id)
+    await collections.record_recovery(
+        session,
+        STAFF,
+        placement.id,
+        gross_cents=4_000,
+        fee_cents=1_000,
+        reference="A7",
+        received_on=TODAY,
+        today=TODAY,
+        timezone=TZ,
+        policy=POLICY,
+    )
+    with pytest.raises(DomainError):
+        await collections.recall(session, STAFF, placement.id, reason="  ", today=TODAY)
+    await collections.recall(session, STAFF, placement.id, reason="Paying at the counter", today=TODAY)
+    await session.refresh(account)
+    assert account.status == AccountStatus.FINAL
+    assert await ledger.balance(session, account.id) == 6_000
+    assert placement.status == PlacementStatus.RECALLED and placement.recall_reason == "Paying at the counter"
+    with pytest.raises(Conflict):
+        await collections.recall(session, STAFF, placement.id, reason="again", today=TODAY)
+    with pytest.raises(Conflict):
+        await collections.record_recovery(
+            session,
+            STAFF,
+            placement.id,
+            gross_cents=1_000,
+            fee_cents=0,
+            reference="A8",
+            received_on=TODAY,
+            today=TODAY,
+            timezone=TZ,
+            policy=POLICY,
+        )
+    journal = gl.journal(await gl.entries_between(session, TODAY - dt.timedelta(days=400), TODAY))
+    assert gl.unbalanced_days(journal) == {}
+    # Not placed again by the next file.
+    assert await collections.candidates(session, POLICY, TODAY + dt.timedelta(days=1)) == []
+    assert (await session.get(Customer, account.customer_id)) is not None
