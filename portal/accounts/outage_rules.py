@@ -29,13 +29,16 @@ _SUFFIXES = {
 }
 
 
+_ORDINAL = re.compile(r"\d+(st|nd|rd|th)")
+
+
 def street_of(address: str) -> str:
     """The street of a service address, normalized: "123 N. Oak Street, Apt 4" -> "n oak st"."""
     text = address.split(",")[0].lower()
     text = re.sub(r"[^\w\s]", " ", text)
     words = [w for w in text.split() if w]
-    while words and any(ch.isdigit() for ch in words[0]):
-        words.pop(0)  # house number (123, 12b, 1/2)
+    while words and any(ch.isdigit() for ch in words[0]) and not _ORDINAL.fullmatch(words[0]):
+        words.pop(0)  # house number (123, 12b, 1/2); a numbered street ("1st", "22nd") stays
     for marker in ("apt", "unit", "ste", "suite"):
         if marker in words:
             words = words[: words.index(marker)]

@@ -249,9 +249,8 @@ async def update(
         raise Conflict(_("This outage is no longer open."))
     before = {"streets": outage.streets, "routes": outage.routes, "estimate": outage.estimated_restore_at}
     outage.cause = cause
-    outage.streets = sorted(
-        {rules.street_of(s) if any(ch.isdigit() for ch in s) else s.strip().lower() for s in streets if s.strip()}
-    )
+    # normalized as premises' addresses are ("Elm Street" is "elm st"), or the area would match none of them
+    outage.streets = sorted({street for street in map(rules.street_of, streets) if street})
     outage.routes = sorted({r.strip().upper() for r in routes if r.strip()})
     outage.polygon = polygon
     changed = estimate != outage.estimated_restore_at

@@ -15,6 +15,8 @@ def test_street_is_normalized() -> None:
     assert r.street_of("123 N. Oak Street, Apt 4") == "n oak st"
     assert r.street_of("12B Elm Avenue Unit 3") == "elm ave"
     assert r.street_of("45 elm ave") == "elm ave"
+    assert r.street_of("Elm Street") == "elm st"  # a street typed for an area, no house number
+    assert r.street_of("210 1st Street") == r.street_of("1st St") == "1st st"  # a numbered street keeps its number
 
 
 def test_same_street_within_window_groups() -> None:
