@@ -45,6 +45,25 @@ def street_of(address: str) -> str:
     return " ".join(_SUFFIXES.get(w, w) for w in words)
 
 
+def address_key(address: str) -> str:
+    """A typed address as one key, house number kept: "12 N. Oak Street" and "12 n oak st" are the same place (how
+    a visitor's address is matched to a premise, and how reports from one address are counted)."""
+    words = re.sub(r"[^\w\s]", " ", address.split(",")[0].lower()).split()
+    for marker in ("apt", "unit", "ste", "suite"):
+        if marker in words:
+            words = words[: words.index(marker)]
+    return " ".join(_SUFFIXES.get(w, w) for w in words)
+
+
+_KINDS = (set(_SUFFIXES) | set(_SUFFIXES.values())) - {"calle"}
+
+
+def search_words(address: str) -> str:
+    """What to look a typed address up by: its words without the street's kind, which premises spell their own way
+    ("12 Oak Street" finds "12 Oak St")."""
+    return " ".join(w for w in re.sub(r"[^\w\s]", " ", address.split(",")[0].lower()).split() if w not in _KINDS)
+
+
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance in metres between two (lat, lon) points."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))

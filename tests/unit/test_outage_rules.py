@@ -75,3 +75,14 @@ def test_bad_polygons_are_refused(text: str) -> None:
 def test_polygon_parses() -> None:
     assert r.parse_polygon("1,2; 3,4 ; 5,6;") == [[1, 2], [3, 4], [5, 6]]
     assert r.parse_polygon("") == []
+
+
+def test_address_key_keeps_the_house_number() -> None:
+    assert r.address_key("12 N. Oak Street, Riverton") == r.address_key("12 n oak st") == "12 n oak st"
+    assert r.address_key("12 Oak St") != r.address_key("120 Oak St")
+    assert r.address_key("12 Oak St Apt 4") == "12 oak st"
+
+
+def test_search_words_leave_out_the_kind_of_street() -> None:
+    assert r.search_words("12 N. Oak Street, Riverton") == "12 n oak"
+    assert r.search_words("5 Calle Sol") == "5 calle sol"
