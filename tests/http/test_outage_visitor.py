@@ -23,7 +23,7 @@ async def test_the_list_links_to_the_form_which_carries_the_csrf_cookie(client) 
     assert page.status_code == 200 and "csrftoken" in page.headers.get("set-cookie", "")
     assert 'name="_csrf_token"' in page.text and "public" not in page.headers.get("cache-control", "")
     spanish = await client.get(URL, headers={"accept-language": "es"})
-    assert "Informar de un corte" in spanish.text and "¿Qué falta?" in spanish.text
+    assert "Reportar un corte" in spanish.text and "¿Qué falta?" in spanish.text
 
 
 async def test_a_post_without_the_token_is_refused(client, session) -> None:

@@ -213,4 +213,4 @@ async def test_only_a_supervisor_closes_and_the_times_are_bounded(client, sessio
     closed_area = await post_form(client, f"/staff/outages/{outage_id}/area", {"streets": "Oak St"})
     assert closed_area.status_code == 400 and "no longer open" in closed_area.text
     spanish = await client.get(f"/staff/outages/{outage_id}", headers={"accept-language": "es"})
-    assert "Cerrado" in spanish.text
+    assert "Cerrada" in spanish.text and "Todos los cortes" in spanish.text
