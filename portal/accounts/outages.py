@@ -273,9 +273,7 @@ async def update(
     targets = await affected(session, outage)
     queued = await notify(session, outage, "started", queue_once, timezone=timezone, targets=targets, texts=texts)
     if changed and estimate is not None and before["estimate"] is not None:
-        queued += await notify(
-            session, outage, "estimate", queue_once, timezone=timezone, targets=targets, texts=texts
-        )
+        queued += await notify(session, outage, "estimate", queue_once, timezone=timezone, targets=targets, texts=texts)
     return queued
 
 

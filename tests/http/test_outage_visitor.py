@@ -37,7 +37,9 @@ async def test_an_address_found_is_reported_and_joins_its_neighbours(client, ses
     for n in (12, 14, 16):
         await factories.make_account(session, address=f"{n} Oak St")
     await session.commit()
-    response = await post_form(client, URL, {"utility": "power", "address": "12 oak street", "contact": "(254) 555-0142"})
+    response = await post_form(
+        client, URL, {"utility": "power", "address": "12 oak street", "contact": "(254) 555-0142"}
+    )
     assert response.status_code in (302, 303), response.text
     done = await client.get(URL)
     assert "Your report is in" in done.text
@@ -82,7 +84,9 @@ async def test_bad_input_and_an_unknown_address_are_said_on_the_page(client, ses
     ):
         response = await post_form(client, URL, data)
         assert response.status_code == 400 and message in response.text, (data, response.status_code)
-    spanish = await post_form(client, URL, {"utility": "power", "address": "99 Nowhere Lane"}, headers={"accept-language": "es"})
+    spanish = await post_form(
+        client, URL, {"utility": "power", "address": "99 Nowhere Lane"}, headers={"accept-language": "es"}
+    )
     assert "No encontramos esa dirección." in spanish.text
     assert await _reports(session) == []
 

@@ -81,7 +81,12 @@ async def test_close_with_times_and_bad_times_are_refused(session) -> None:
             await outages.close(session, JOB, outage, started_at=start, restored_at=back, now=later)
     assert outage.status == "open"
     await outages.close(
-        session, JOB, outage, started_at=T0 - dt.timedelta(minutes=30), restored_at=T0 + dt.timedelta(hours=1), now=later
+        session,
+        JOB,
+        outage,
+        started_at=T0 - dt.timedelta(minutes=30),
+        restored_at=T0 + dt.timedelta(hours=1),
+        now=later,
     )
     assert outage.status == "closed"
     rows = await outages.report_rows(session, T0 + dt.timedelta(days=1))
@@ -99,9 +104,7 @@ async def test_a_text_goes_to_the_number_in_e164_and_never_to_one_that_is_no_num
     report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=typed)
     outage = await session.get(Outage, report.outage_id)
     kw = dict(now=T0, cause="Main break", streets=["Oak St"], routes=[], polygon=[], text="Crew on site")
-    await outages.update(
-        session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), texts=True, **kw
-    )
+    await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), texts=True, **kw)
     sent = (await session.execute(select(MailMessage.account_id, MailMessage.channel, MailMessage.to_addr))).all()
     assert (typed.id, "sms", "+12545550142") in sent
     assert all(
@@ -114,7 +117,12 @@ async def test_without_twilio_no_text_is_queued_and_a_texts_only_resident_is_ema
     no_email = await factories.make_account(session, address="13 Oak St")
     for account, email in ((texts_only, "t@example.com"), (no_email, None)):
         customer = await session.get(factories.Customer, account.customer_id)
-        customer.phone, customer.notify_sms, customer.notify_email, customer.email = "(254) 555-0142", True, False, email
+        customer.phone, customer.notify_sms, customer.notify_email, customer.email = (
+            "(254) 555-0142",
+            True,
+            False,
+            email,
+        )
     report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=texts_only)
     outage = await session.get(Outage, report.outage_id)
     kw = dict(now=T0, cause=None, streets=["Oak St"], routes=[], polygon=[], text=None, estimate=None)

@@ -98,7 +98,7 @@ class VisitorOutageController(Controller):
             return _page(form, status=400)
         maker = request.app.state.sessionmaker
         ip = client_ip(request)
-        typed = form.address.data.strip()
+        typed = (form.address.data or "").strip()
         key = outage_rules.address_key(typed)
         if await throttle.is_limited(maker, "outage_report_ip", ip, limit=PER_IP, window=HOUR) or (
             await throttle.is_limited(maker, "outage_report_addr", key, limit=PER_ADDRESS, window=HOUR)

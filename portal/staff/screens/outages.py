@@ -307,7 +307,9 @@ class OutagesController(Controller):
             flash(request, _("The crew order #%(id)s was already sent.", id=order_id), "info")
         elif order is not None and order.assigned_to_id is None:
             flash(
-                request, _("Crew order #%(id)s made; nobody owns the route: assign it on dispatch.", id=order_id), "info"
+                request,
+                _("Crew order #%(id)s made; nobody owns the route: assign it on dispatch.", id=order_id),
+                "info",
             )
         else:
             flash(request, _("Crew order #%(id)s sent to the technician's list.", id=order_id), "success")
