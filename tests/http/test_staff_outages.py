@@ -214,3 +214,22 @@ async def test_only_a_supervisor_closes_and_the_times_are_bounded(client, sessio
     assert closed_area.status_code == 400 and "no longer open" in closed_area.text
     spanish = await client.get(f"/staff/outages/{outage_id}", headers={"accept-language": "es"})
     assert "Cerrada" in spanish.text and "Todos los cortes" in spanish.text
+
+
+async def test_a_technician_may_not_use_the_outage_page_or_its_forms(client, session, technician) -> None:
+    from portal.accounts import outages
+    from portal.accounts.actor import Actor
+
+    report = await outages.report(
+        session, Actor.job("test"), utility="water", now=dt.datetime.now(dt.UTC), source="csr", address="1 Oak St"
+    )
+    outage_id = report.outage_id
+    await session.commit()
+    await session.refresh(technician)
+    await sign_in(client, session, technician)
+    assert (await client.get(f"/staff/outages/{outage_id}")).status_code == 403
+    for action, data in (("area", {"streets": "Elm St"}), ("crew", {}), ("close", {}), ("restore", {})):
+        assert (await post_form(client, f"/staff/outages/{outage_id}/{action}", data)).status_code == 403, action
+    session.expire_all()
+    outage = await session.get(Outage, outage_id)
+    assert outage.streets == ["oak st"] and outage.status == "open" and outage.work_order_id is None
