@@ -29,17 +29,39 @@ _SUFFIXES = {
 }
 
 
+_ORDINAL = re.compile(r"\d+(st|nd|rd|th)")
+
+
 def street_of(address: str) -> str:
     """The street of a service address, normalized: "123 N. Oak Street, Apt 4" -> "n oak st"."""
     text = address.split(",")[0].lower()
     text = re.sub(r"[^\w\s]", " ", text)
     words = [w for w in text.split() if w]
-    while words and any(ch.isdigit() for ch in words[0]):
-        words.pop(0)  # house number (123, 12b, 1/2)
+    while words and any(ch.isdigit() for ch in words[0]) and not _ORDINAL.fullmatch(words[0]):
+        words.pop(0)  # house number (123, 12b, 1/2); a numbered street ("1st", "22nd") stays
     for marker in ("apt", "unit", "ste", "suite"):
         if marker in words:
             words = words[: words.index(marker)]
     return " ".join(_SUFFIXES.get(w, w) for w in words)
+
+
+def address_key(address: str) -> str:
+    """A typed address as one key, house number kept: "12 N. Oak Street" and "12 n oak st" are the same place (how
+    a visitor's address is matched to a premise, and how reports from one address are counted)."""
+    words = re.sub(r"[^\w\s]", " ", address.split(",")[0].lower()).split()
+    for marker in ("apt", "unit", "ste", "suite"):
+        if marker in words:
+            words = words[: words.index(marker)]
+    return " ".join(_SUFFIXES.get(w, w) for w in words)
+
+
+_KINDS = (set(_SUFFIXES) | set(_SUFFIXES.values())) - {"calle"}
+
+
+def search_words(address: str) -> str:
+    """What to look a typed address up by: its words without the street's kind, which premises spell their own way
+    ("12 Oak Street" finds "12 Oak St")."""
+    return " ".join(w for w in re.sub(r"[^\w\s]", " ", address.split(",")[0].lower()).split() if w not in _KINDS)
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -45,14 +45,16 @@ async def report(
     source: str,
     address: str | None = None,
     account: Account | None = None,
+    premise: Premise | None = None,
     phone: str | None = None,
     note: str | None = None,
 ) -> OutageReport:
-    """A resident's (their account's premise), a visitor's (a typed address) or a CSR's report: it joins the open
-    outage near it (outage_rules.group_with) or starts a new one."""
+    """A resident's (their account's premise), a visitor's (a typed address, or the premise it was found as) or a
+    CSR's report: it joins the open outage near it (outage_rules.group_with) or starts a new one."""
     if utility not in rules.UTILITIES:
         raise Conflict(_("Choose water or power."))
-    premise = await session.get(Premise, account.premise_id) if account is not None else None
+    if account is not None:
+        premise = await session.get(Premise, account.premise_id)
     typed = (premise.address if premise is not None else (address or "")).strip()
     street = rules.street_of(typed)
     if not street:
@@ -140,6 +142,21 @@ async def affected(session: AsyncSession, outage: Outage) -> list[Affected]:
     return found
 
 
+def channels(customer: Customer, phone: str | None, *, texts: bool) -> list[str]:
+    """The channels an outage notice goes by: the resident's chosen ones (portal/accounts/messages.py), texts only when
+    this utility can send them (`texts`: Twilio configured, portal/sms.py). A resident who asked for texts that cannot
+    go is emailed instead when we have their address; never a letter: it would arrive after the fact."""
+    found = notice_channels(
+        email=customer.email,
+        phone=phone,
+        notify_email=customer.notify_email is not False,
+        notify_sms=texts and bool(customer.notify_sms),
+    )
+    if found == ["letter"] and not texts and customer.notify_sms and customer.email:
+        return ["email"]
+    return [ch for ch in found if ch != "letter"]
+
+
 def wording(outage: Outage, event: str, timezone: str) -> tuple[str, str]:
     """(subject, text) of a notice in the current language."""
     from portal.i18n import format_datetime
@@ -167,6 +184,7 @@ async def notify(
     *,
     timezone: str = DEFAULT_TIMEZONE,  # the utility's clock, as residents read times
     targets: Sequence[Affected] | None = None,
+    texts: bool = False,  # Twilio configured (sms.configured): without it no text is queued that nobody would send
 ) -> int:
     """Tell every affected resident about `event` by their chosen channels (email, text; no letter: it would
     arrive after the fact); answers how many messages were newly queued. Each account+outage+event+channel once;
@@ -185,19 +203,12 @@ async def notify(
     for item in targets if targets is not None else await affected(session, outage):
         c = item.customer
         phone = sms_number(c.phone)  # E.164, or None: a text never goes to a number typed any which way
-        channels = [
-            ch
-            for ch in notice_channels(
-                email=c.email, phone=phone, notify_email=c.notify_email is not False, notify_sms=bool(c.notify_sms)
-            )
-            if ch != "letter"
-        ]
         lang = c.language or "en"
         if lang not in words:
             with use_locale(lang):
                 words[lang] = wording(outage, event, timezone)
         subject, text = words[lang]
-        for channel in channels:
+        for channel in channels(c, phone, texts=texts):
             key = f"{prefix}{item.account.id}:{channel}"
             if key in sent:
                 continue
@@ -230,6 +241,7 @@ async def update(
     estimate: dt.datetime | None,
     text: str | None,
     timezone: str = DEFAULT_TIMEZONE,  # the utility's clock, as residents read times
+    texts: bool = False,
 ) -> int:
     """Set the area, cause and estimate and post an update; tells the affected residents it started (the newly
     affected only: the others were told) and, when the estimate changed, the new estimate. Answers messages queued."""
@@ -237,9 +249,8 @@ async def update(
         raise Conflict(_("This outage is no longer open."))
     before = {"streets": outage.streets, "routes": outage.routes, "estimate": outage.estimated_restore_at}
     outage.cause = cause
-    outage.streets = sorted(
-        {rules.street_of(s) if any(ch.isdigit() for ch in s) else s.strip().lower() for s in streets if s.strip()}
-    )
+    # normalized as premises' addresses are ("Elm Street" is "elm st"), or the area would match none of them
+    outage.streets = sorted({street for street in map(rules.street_of, streets) if street})
     outage.routes = sorted({r.strip().upper() for r in routes if r.strip()})
     outage.polygon = polygon
     changed = estimate != outage.estimated_restore_at
@@ -260,15 +271,20 @@ async def update(
         after={"streets": outage.streets, "routes": outage.routes, "estimate": estimate, "cause": cause},
     )
     targets = await affected(session, outage)
-    queued = await notify(session, outage, "started", queue_once, timezone=timezone, targets=targets)
+    queued = await notify(session, outage, "started", queue_once, timezone=timezone, targets=targets, texts=texts)
     if changed and estimate is not None and before["estimate"] is not None:
-        queued += await notify(session, outage, "estimate", queue_once, timezone=timezone, targets=targets)
+        queued += await notify(session, outage, "estimate", queue_once, timezone=timezone, targets=targets, texts=texts)
     return queued
 
 
-async def send_crew(session: AsyncSession, actor: Actor, outage: Outage, today: dt.date) -> int:
-    """The crew order for the field (priority 1, due today), at the first reported premise; technicians see it on
-    their list like any order (portal/accounts/workorders.py)."""
+async def send_crew(
+    session: AsyncSession, actor: Actor, outage: Outage, today: dt.date, *, assignee_id: int | None = None
+) -> int:
+    """The crew order for the field (priority 1, due today), at the first reported premise, for the technician chosen
+    or else the premise's route owner (workorders.create); an order nobody owns waits unassigned on dispatch. The
+    technician sees it on their list like any order (portal/field/services.orders_for)."""
+    if outage.status != "open":
+        raise Conflict(_("This outage is no longer open."))
     if outage.work_order_id is not None:
         return outage.work_order_id
     first = await session.scalar(
@@ -289,6 +305,7 @@ async def send_crew(session: AsyncSession, actor: Actor, outage: Outage, today: 
         premise_id=premise_id,
         due_on=today,
         priority=1,
+        assignee_id=assignee_id,
         instructions=f"{outage.utility.title()} outage #{outage.id}: {outage.cause or 'cause unknown'}"[:2000],
     )
     outage.work_order_id = order.id
@@ -304,6 +321,7 @@ async def restore(
     *,
     restored_at: dt.datetime,
     timezone: str = DEFAULT_TIMEZONE,  # the utility's clock, as residents read times
+    texts: bool = False,
 ) -> int:
     """Service is back: the residents told so, once."""
     if outage.status != "open":
@@ -313,7 +331,7 @@ async def restore(
     outage.status, outage.restored_at = "restored", restored_at
     await session.flush()
     await record(session, actor, "outage.restore", "outage", outage.id, after={"restored_at": restored_at})
-    return await notify(session, outage, "restored", queue_once, timezone=timezone)
+    return await notify(session, outage, "restored", queue_once, timezone=timezone, texts=texts)
 
 
 async def close(
@@ -330,6 +348,8 @@ async def close(
         raise Conflict(_("This outage is already closed."))
     if restored_at < started_at:
         raise Conflict(_("Service cannot be back before the outage started."))
+    if restored_at > now or started_at > now:
+        raise Conflict(_("The times cannot be in the future."))
     before = {"started_at": outage.started_at, "restored_at": outage.restored_at}
     outage.status, outage.started_at, outage.restored_at, outage.closed_at = "closed", started_at, restored_at, now
     await session.flush()

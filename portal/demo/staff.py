@@ -124,7 +124,7 @@ async def _collections(session: AsyncSession, actor: Actor, today: dt.date) -> N
 
 async def _outage(session: AsyncSession, actor: Actor) -> None:
     """One open water outage on a street of the city, so /outages shows something (docs/features.md, Outages)."""
-    from portal import mail
+    from portal import mail, sms
     from portal.accounts import outage_rules, outages
     from portal.accounts.models import Outage, Premise
     from portal.settings import Settings
@@ -159,5 +159,6 @@ async def _outage(session: AsyncSession, actor: Actor) -> None:
         estimate=now + dt.timedelta(hours=3),
         text="A crew is repairing the main.",
         timezone=Settings.from_env().timezone,
+        texts=sms.configured(Settings.from_env()),
     )
     await outages.send_crew(session, actor, outage, now.date())

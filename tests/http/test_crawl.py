@@ -257,6 +257,8 @@ async def _city(client, session, resident, other_resident, technician, csr, supe
         },
     )
     assert big.status_code == 303, big.text  # over the CSR's limit: waits for the supervisor
+    phoned = await post_form(client, "/staff/outages/report", {"utility": "water", "address": "1 Oak St"})
+    assert phoned.status_code == 303, phoned.text  # an open outage: its console page and its forms are crawled
     client.cookies.clear()
     # The supervisor's drawer stays open with a receipt on it, so the open drawer's links are crawled too.
     await sign_in(client, session, supervisor)

@@ -9,7 +9,7 @@ from portal import mail
 from portal.accounts import outages
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict
-from portal.accounts.models import AuditEvent, MailMessage, Outage, OutageReport, WorkOrder
+from portal.accounts.models import AuditEvent, MailMessage, Outage, OutageReport, Route, WorkOrder
 from tests import factories
 
 JOB = Actor.job("test")
@@ -75,8 +75,18 @@ async def test_close_with_times_and_bad_times_are_refused(session) -> None:
     with pytest.raises(Conflict):
         await outages.close(session, JOB, outage, started_at=T0, restored_at=T0 - dt.timedelta(minutes=1), now=T0)
     assert outage.status == "open"
+    later = T0 + dt.timedelta(hours=2)
+    for start, back in ((T0, T0 + dt.timedelta(hours=3)), (T0 + dt.timedelta(hours=3), T0 + dt.timedelta(hours=4))):
+        with pytest.raises(Conflict):  # not in the future (restore, or start and restore)
+            await outages.close(session, JOB, outage, started_at=start, restored_at=back, now=later)
+    assert outage.status == "open"
     await outages.close(
-        session, JOB, outage, started_at=T0 - dt.timedelta(minutes=30), restored_at=T0 + dt.timedelta(hours=1), now=T0
+        session,
+        JOB,
+        outage,
+        started_at=T0 - dt.timedelta(minutes=30),
+        restored_at=T0 + dt.timedelta(hours=1),
+        now=later,
     )
     assert outage.status == "closed"
     rows = await outages.report_rows(session, T0 + dt.timedelta(days=1))
@@ -94,9 +104,64 @@ async def test_a_text_goes_to_the_number_in_e164_and_never_to_one_that_is_no_num
     report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=typed)
     outage = await session.get(Outage, report.outage_id)
     kw = dict(now=T0, cause="Main break", streets=["Oak St"], routes=[], polygon=[], text="Crew on site")
-    await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), **kw)
+    await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), texts=True, **kw)
     sent = (await session.execute(select(MailMessage.account_id, MailMessage.channel, MailMessage.to_addr))).all()
     assert (typed.id, "sms", "+12545550142") in sent
     assert all(
         to != "555" for _a, _c, to in sent
     )  # no valid number: no text (outage notices are not mailed as letters)
+
+
+async def test_without_twilio_no_text_is_queued_and_a_texts_only_resident_is_emailed(session) -> None:
+    texts_only = await factories.make_account(session, address="11 Oak St")
+    no_email = await factories.make_account(session, address="13 Oak St")
+    for account, email in ((texts_only, "t@example.com"), (no_email, None)):
+        customer = await session.get(factories.Customer, account.customer_id)
+        customer.phone, customer.notify_sms, customer.notify_email, customer.email = (
+            "(254) 555-0142",
+            True,
+            False,
+            email,
+        )
+    report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=texts_only)
+    outage = await session.get(Outage, report.outage_id)
+    kw = dict(now=T0, cause=None, streets=["Oak St"], routes=[], polygon=[], text=None, estimate=None)
+    assert await outages.update(session, JOB, outage, mail.queue_once, **kw) == 1
+    sent = (await session.execute(select(MailMessage.account_id, MailMessage.channel, MailMessage.to_addr))).all()
+    assert sent == [(texts_only.id, "email", "t@example.com")]  # no text, no letter; no email address: nothing
+    # Twilio configured later: the same event goes by text once, the email is not sent again
+    assert await outages.update(session, JOB, outage, mail.queue_once, texts=True, **kw) == 2
+    channels = sorted((await session.scalars(select(MailMessage.channel))).all())
+    assert channels == ["email", "sms", "sms"]
+
+
+async def test_the_crew_order_lands_on_a_technicians_list(session) -> None:
+    from portal.field import services as field
+
+    owner = await factories.make_user(session, role=factories.Role.FIELD, email="owner@example.com")
+    chosen = await factories.make_user(session, role=factories.Role.FIELD, email="chosen@example.com")
+    account = await factories.make_account(session, address="1 Oak St")
+    session.add(Route(code="R01", technician_id=owner.id))  # the factories' premises are on route R01
+    await session.flush()
+    first = await outages.report(session, JOB, utility="power", now=T0, source="csr", account=account)
+    outage = await session.get(Outage, first.outage_id)
+    order_id = await outages.send_crew(session, JOB, outage, T0.date())
+    assert [o.id for o, _p in await field.orders_for(session, owner.id, T0.date())] == [order_id]
+    other = await factories.make_account(session, address="1 Elm St")
+    second = await outages.report(session, JOB, utility="water", now=T0, source="csr", account=other)
+    outage2 = await session.get(Outage, second.outage_id)
+    order2 = await outages.send_crew(session, JOB, outage2, T0.date(), assignee_id=chosen.id)
+    assert [o.id for o, _p in await field.orders_for(session, chosen.id, T0.date())] == [order2]
+    await outages.restore(session, JOB, outage2, mail.queue_once, restored_at=T0)
+    outage.work_order_id = None
+    outage.status = "restored"
+    with pytest.raises(Conflict):
+        await outages.send_crew(session, JOB, outage, T0.date())
+
+
+async def test_a_visitors_report_found_as_a_premise_keeps_its_route_and_place(session) -> None:
+    account = await factories.make_account(session, address="12 Oak St")
+    premise = await session.get(factories.Premise, account.premise_id)
+    premise.route, premise.lat, premise.lon = "R9", 31.1, -97.3
+    row = await outages.report(session, JOB, utility="power", now=T0, source="public", premise=premise)
+    assert (row.premise_id, row.route, row.lat, row.account_id, row.street) == (premise.id, "R9", 31.1, None, "oak st")

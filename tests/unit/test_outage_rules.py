@@ -15,6 +15,8 @@ def test_street_is_normalized() -> None:
     assert r.street_of("123 N. Oak Street, Apt 4") == "n oak st"
     assert r.street_of("12B Elm Avenue Unit 3") == "elm ave"
     assert r.street_of("45 elm ave") == "elm ave"
+    assert r.street_of("Elm Street") == "elm st"  # a street typed for an area, no house number
+    assert r.street_of("210 1st Street") == r.street_of("1st St") == "1st st"  # a numbered street keeps its number
 
 
 def test_same_street_within_window_groups() -> None:
@@ -73,3 +75,14 @@ def test_bad_polygons_are_refused(text: str) -> None:
 def test_polygon_parses() -> None:
     assert r.parse_polygon("1,2; 3,4 ; 5,6;") == [[1, 2], [3, 4], [5, 6]]
     assert r.parse_polygon("") == []
+
+
+def test_address_key_keeps_the_house_number() -> None:
+    assert r.address_key("12 N. Oak Street, Riverton") == r.address_key("12 n oak st") == "12 n oak st"
+    assert r.address_key("12 Oak St") != r.address_key("120 Oak St")
+    assert r.address_key("12 Oak St Apt 4") == "12 oak st"
+
+
+def test_search_words_leave_out_the_kind_of_street() -> None:
+    assert r.search_words("12 N. Oak Street, Riverton") == "12 n oak"
+    assert r.search_words("5 Calle Sol") == "5 calle sol"

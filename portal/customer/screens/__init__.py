@@ -16,6 +16,7 @@ from .extension import ExtensionController
 from .home import HomeController
 from .landing import landing
 from .outage_report import OutageReportController
+from .outage_visitor import VisitorOutageController
 from .outages_public import outages_page
 from .pay import ROUTES as PAY_ROUTES
 from .preferences import PreferencesController, unsubscribe, unsubscribe_page
@@ -28,6 +29,7 @@ from .usage import UsageController
 ROUTES: list[ControllerRouterHandler] = [
     landing,
     outages_page,
+    VisitorOutageController,
     HomeController,
     BillsController,
     UsageController,
