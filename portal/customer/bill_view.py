@@ -25,6 +25,7 @@ from portal.accounts.models import (
 )
 from portal.billing.amount_due import amount_due_cents, deposits_applied
 from portal.billing.compute import same_period_last_year
+from portal.billing.energy_use import energy_use, water_estimated
 from portal.billing.wording import MESSAGES, render
 from portal.i18n import gettext as _
 from portal.web.charts import BarChart, ChartPoint, bar_chart
@@ -79,6 +80,13 @@ class BillView:
     @property
     def daily(self) -> int:
         return round(self.bill.usage / self.days) if self.days else 0
+
+    @property
+    def water_estimated(self) -> bool:
+        """The water use was estimated (the bill's `estimated` says any of its meters was; energy lines say so
+        themselves)."""
+        document = self.bill.document or {}
+        return self.bill.estimated and (water_estimated(document) if energy_use(document) else True)
 
     @property
     def amount_due_cents(self) -> int:
