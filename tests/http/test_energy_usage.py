@@ -123,3 +123,24 @@ async def test_staff_see_each_meters_unit_reads_with_units_and_use_per_period(
     spanish = (await client.get(f"/staff/accounts/{account.number}")).text
     assert "Electricidad (kWh)" in spanish and "Consumo desde la lectura anterior" in spanish
     assert "termios</td>" in spanish
+
+
+async def test_the_field_read_entry_names_the_unit_of_an_electric_meter_and_a_water_meter_keeps_its_label(
+    client, session, technician
+) -> None:
+    from tests.field_world import make_field_order
+
+    water_order = await make_field_order(session, technician)
+    order = await make_field_order(session, technician)
+    meter = await session.get(Meter, order.meter_id)
+    meter.kind, meter.unit, meter.size = MeterKind.ELECTRIC, "kWh", ""
+    await session.commit()
+    await sign_in(client, session, technician)
+    page = (await client.get(f"/field/orders/{order.id}")).text
+    assert '<label class="label" for="value">Read (kWh)</label>' in page
+    assert "The meter counts kilowatt-hours (kWh)." in page
+    water = (await client.get(f"/field/orders/{water_order.id}")).text
+    assert '<label class="label" for="value">Read</label>' in water and "The meter counts" not in water
+    await client.get("/lang/es")
+    spanish = (await client.get(f"/field/orders/{order.id}")).text
+    assert "El medidor cuenta kilovatios-hora (kWh)." in spanish
