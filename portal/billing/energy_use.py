@@ -37,6 +37,11 @@ def energy_use(document: Mapping[str, Any] | None) -> dict[str, EnergyUse]:
     return {kind: EnergyUse(kind, units, False) for kind, units in found.items()}
 
 
-def water_estimated(document: Mapping[str, Any] | None) -> bool:
-    """Whether the bill's water use was estimated (the bill's `estimated` says any of its meters was)."""
+def water_estimated(estimated: bool, document: Mapping[str, Any] | None) -> bool:
+    """Whether a bill's water use was estimated: `Bill.estimated` says any of its meters was; a bill with electric or
+    gas tells water's estimate apart by its usage note."""
+    if not estimated:
+        return False
+    if not energy_use(document):
+        return True
     return any(note and note[0] == "usage_estimated" for note in (document or {}).get("usage_notes") or [])

@@ -320,10 +320,11 @@ async def usage_months(session: AsyncSession, account: Account, today: dt.date, 
     )
     by_month: dict[dt.date, tuple[int, bool, dict[str, EnergyUse]]] = {}
     for period_end, usage, estimated, document in rows:
-        energy = energy_use(document)
-        # A bill is estimated when any of its meters was: the water figure is estimated when water's was.
-        water_guessed = bool(estimated) and (water_estimated(document) if energy else True)
-        by_month[period_end.replace(day=1)] = (int(usage), water_guessed, energy)
+        by_month[period_end.replace(day=1)] = (
+            int(usage),
+            water_estimated(bool(estimated), document),
+            energy_use(document),
+        )
     ordered = sorted(by_month)[-months:]
     out = []
     for month in ordered:

@@ -124,3 +124,20 @@ def test_an_actual_bill_after_water_and_energy_is_not_estimated() -> None:
     result = compute(data("gas", reads), book(), POLICY)
     assert not result.estimated and result.energy[0].units == 43
     assert all(not any(n[0] == "gas_estimated" for n in line.notes) for line in result.lines)
+
+
+def test_a_bills_energy_use_comes_from_its_document_or_an_older_bills_adjustment_lines() -> None:
+    from portal.billing.energy_use import EnergyUse, energy_use, water_estimated
+
+    stored = {
+        "energy": {"electric": {"units": 600, "estimated": True}, "gas": {"units": 40, "estimated": False}},
+        "usage_notes": [["usage_actual", {}]],
+    }
+    assert energy_use(stored) == {"electric": EnergyUse("electric", 600, True), "gas": EnergyUse("gas", 40, False)}
+    older = {"lines": [["electric_customer", {}, []], ["electric_adjustment", {"units": 812}, []]]}
+    assert energy_use(older) == {"electric": EnergyUse("electric", 812, False)}
+    assert energy_use(None) == {} and energy_use({"lines": [["water_base", {}, []]]}) == {}
+    # The bill is estimated (its electric meter was); its water use was read.
+    assert not water_estimated(True, stored)
+    assert water_estimated(True, {**stored, "usage_notes": [["usage_estimated", {"basis": ["basis_recent"]}]]})
+    assert water_estimated(True, {}) and not water_estimated(False, {})
