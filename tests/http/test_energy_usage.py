@@ -9,7 +9,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.accounts.models import Meter, MeterKind, MeterRead, ReadSource, Service
+from portal.accounts.models import Bill, Meter, MeterKind, MeterRead, ReadSource, Service
 from portal.accounts.policy import Policy, us_holidays
 from portal.billing.run import bill_run
 from portal.db import make_sessionmaker
@@ -56,7 +56,7 @@ def section(html: str, element_id: str) -> str:
 async def test_a_resident_sees_kwh_and_therms_beside_water_with_the_estimate_marked(
     client, session, engine, resident
 ) -> None:
-    await billed_twice(session, engine, resident.account)
+    _before, last = await billed_twice(session, engine, resident.account)
     await sign_in(client, session, resident.user)
     page = (await client.get("/my/usage")).text
     assert "Water and energy use" in page and "Water (gallons)" in page
@@ -74,6 +74,13 @@ async def test_a_resident_sees_kwh_and_therms_beside_water_with_the_estimate_mar
     assert "Bars with a dashed outline are estimated." in electric
     gas = section(page, "gas")
     assert "Gas (therms)" in gas and "40 therms" in gas and "estimated" not in gas
+
+    # The estimated bill says so on its electric use, not on its water (read).
+    bill = await session.scalar(select(Bill).where(Bill.account_id == resident.account.id, Bill.period_end == last))
+    bill_page = (await client.get(f"/my/bills/{bill.id}")).text
+    assert "We could not read your electric meter, so" in bill_page and "from the same period last year" in bill_page
+    assert "<strong>Estimated.</strong>" not in bill_page
+    assert "(estimated)" not in (await client.get("/my/bills")).text
 
     await client.get("/lang/es")
     spanish = (await client.get("/my/usage")).text
