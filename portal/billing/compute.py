@@ -369,11 +369,15 @@ def measure_energy(kind: str, reads: EnergyReads, data: BillInput, policy: Polic
 
 
 def energy_usages(data: BillInput, policy: Policy) -> dict[str, EnergyUsage]:
-    """Each electric or gas service's use (by kind), for the services given their meter's reads."""
+    """Each electric or gas service's use (by kind), for the services given their meter's reads that ran in the
+    period (a service stopped before it is neither measured nor estimated)."""
     return {
         s.kind: measure_energy(s.kind, s.reads, data, policy)
         for s in data.services
-        if s.kind in ("electric", "gas") and s.units is None and s.reads is not None
+        if s.kind in ("electric", "gas")
+        and s.units is None
+        and s.reads is not None
+        and service_window(s, data, policy) is not None
     }
 
 

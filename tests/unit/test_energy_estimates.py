@@ -141,3 +141,11 @@ def test_a_bills_energy_use_comes_from_its_document_or_an_older_bills_adjustment
     assert not water_estimated(True, stored)
     assert water_estimated(True, {**stored, "usage_notes": [["usage_estimated", {"basis": ["basis_recent"]}]]})
     assert water_estimated(True, {}) and not water_estimated(False, {})
+
+
+def test_a_gas_service_stopped_before_the_period_is_not_estimated_and_holds_nothing() -> None:
+    reads = EnergyReads(OPEN, None, ())  # no read and no history: would hold the bill if the service ran
+    stopped = ServiceInfo("gas", "G-RES", started_on=D(2020, 1, 1), ended_on=D(2026, 9, 30), reads=reads)
+    data_ = BillInput(period_start=START, period_end=END, services=(stopped,))
+    result = compute(data_, book(), POLICY)
+    assert result.energy == () and result.lines == () and not result.estimated
