@@ -179,10 +179,29 @@ def average_daily(reads: Sequence[tuple[dt.datetime, int]], meter: MeterFacts) -
         return None
     gallons = 0
     for (_at, before), (_later, after) in zip(reads, reads[1:], strict=False):
-        step = after - before
-        gallons += (step if step >= 0 else step + 10**meter.dials) * meter.multiplier
+        gallons += use_between(before, after, meter.dials, meter.multiplier)
     days = _days(reads[0][0], reads[-1][0])
     return gallons / days
+
+
+def use_between(before: int, after: int, dials: int, multiplier: int) -> int:
+    """What a meter counted from one reading to the next, in its unit (gallons, kWh, therms) times its multiplier; a
+    lower reading is one wrap of the dials."""
+    step = after - before
+    return (step if step >= 0 else step + 10**dials) * multiplier
+
+
+def uses_since_previous(reads: Sequence[tuple[int, int, int, int, int]]) -> dict[int, int]:
+    """{read id: use since the same meter's previous reading} for reads given newest first as (read id, meter id,
+    value, dials, multiplier): the oldest read of each meter has no previous one here and is left out."""
+    out: dict[int, int] = {}
+    later: dict[int, tuple[int, int]] = {}  # meter id -> (read id, value) of the next newer read
+    for read_id, meter_id, value, dials, multiplier in reads:
+        newer = later.get(meter_id)
+        if newer is not None:
+            out[newer[0]] = use_between(value, newer[1], dials, multiplier)
+        later[meter_id] = (read_id, value)
+    return out
 
 
 class MeterLike(Protocol):

@@ -29,12 +29,14 @@ Message = tuple[str, dict[str, Any]]
 
 
 class BillHeld(Exception):  # named for the decision (a held bill), not as an error
-    """This account cannot be billed now; `reason` says why (a code) and `needs_read` asks for a read order."""
+    """This account cannot be billed now; `reason` says why (a code) and `needs_read` asks for a read order (of the
+    `meter_kind` meter when it is an electric or gas one, else the water meter)."""
 
-    def __init__(self, reason: str, *, needs_read: bool = False) -> None:
+    def __init__(self, reason: str, *, needs_read: bool = False, meter_kind: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.needs_read = needs_read
+        self.meter_kind = meter_kind
 
 
 class Read(NamedTuple):
@@ -61,6 +63,28 @@ class MeterInfo:
         return GALLONS_PER_UNIT[self.unit] * self.multiplier
 
 
+class PastUsage(NamedTuple):
+    """An earlier actual period: for estimates and the winter average (gallons; kWh or therms for an electric or gas
+    meter's history)."""
+
+    end: dt.date
+    days: int
+    gallons: int
+
+
+class EnergyReads(NamedTuple):
+    """An electric or gas meter's reads for one bill: the reading the period opens on (the one the last bill closed
+    on, actual or estimated, as water's bill opens on its last bill's read), the actual read that closes it (None:
+    estimate it) and the meter's actual periods before (in kWh or therms, multiplier applied)."""
+
+    start: Read
+    end: Read | None
+    history: tuple[PastUsage, ...] = ()
+    dials: int = 5
+    multiplier: int = 1
+    meter_id: int | None = None
+
+
 class ServiceInfo(NamedTuple):
     kind: str  # water, sewer, solid_waste, stormwater, electric, gas
     rate_code: str
@@ -68,14 +92,7 @@ class ServiceInfo(NamedTuple):
     started_on: dt.date = dt.date(2000, 1, 1)
     ended_on: dt.date | None = None
     units: int | None = None  # electric/gas: the kWh or therms its own meter measured this period
-
-
-class PastUsage(NamedTuple):
-    """An earlier actual period: for estimates and the winter average."""
-
-    end: dt.date
-    days: int
-    gallons: int
+    reads: EnergyReads | None = None  # electric/gas: its meter's reads, when `units` is to be measured or estimated
 
 
 @dataclass(frozen=True)
@@ -129,6 +146,20 @@ class Usage:
     master_gallons: int | None = None  # the whole master meter's use when this bill is a share of it
 
 
+class EnergyUsage(NamedTuple):
+    """What an electric or gas meter measured for a bill, or its estimate: kWh or therms (multiplier applied), the
+    reading the period opened and closed on (an estimated one when estimated) and the basis of an estimate."""
+
+    kind: str
+    units: int
+    estimated: bool
+    start: Read
+    end: Read
+    meter_id: int | None = None
+    basis: str | None = None
+    needs_read_order: bool = False
+
+
 @dataclass(frozen=True)
 class Bill:
     period_start: dt.date
@@ -137,10 +168,20 @@ class Bill:
     lines: tuple[Line, ...]
     final: bool = False
     notes: tuple[Message, ...] = field(default_factory=tuple)
+    energy: tuple[EnergyUsage, ...] = ()
 
     @property
     def total_cents(self) -> int:
         return sum(line.amount_cents for line in self.lines)
+
+    @property
+    def estimated(self) -> bool:
+        """Any of the bill's meters estimated (water or energy): the bill counts as estimated."""
+        return self.usage.estimated or any(e.estimated for e in self.energy)
+
+    @property
+    def needs_read_order(self) -> bool:
+        return self.usage.needs_read_order or any(e.needs_read_order for e in self.energy)
 
     @property
     def days(self) -> int:
@@ -300,6 +341,44 @@ def _measure_change(data: BillInput, meter: MeterInfo, change: MeterChange, curr
         gallons = split_evenly(gallons, count)[index]
         notes.append(("note_share", {"count": count, "total": master}))
     return Usage(gallons, units, curr.source not in ACTUAL_SOURCES, notes=tuple(notes), master_gallons=master)
+
+
+def measure_energy(kind: str, reads: EnergyReads, data: BillInput, policy: Policy) -> EnergyUsage:
+    """An electric or gas meter's use for the bill: the actual read that closes the period less the reading it opened
+    on; without one, an estimate by water's rule (docs/policies.md, Estimates) in the meter's own unit: the daily use
+    of the same period last year, else of the last three periods, times the bill's days, in whole register units and
+    at most half the dials' range (so the recorded reading never looks like a rollover). The estimate limit is the
+    account's, shared with water: at the limit the bill is held and a read ordered. Without any history there is no
+    estimate: the bill is held (`no_read:<kind>`)."""
+    meter = MeterInfo("", reads.dials, reads.multiplier, "gal")
+    if reads.end is not None:
+        delta, _rolled = register_delta(meter, reads.start.value, reads.end.value, reads.end.flags)
+        estimated = reads.end.source not in ACTUAL_SOURCES
+        return EnergyUsage(kind, delta * reads.multiplier, estimated, reads.start, reads.end, reads.meter_id)
+    daily, basis = estimate_daily(reads.history, data.period_end)
+    if basis == "basis_none":
+        raise BillHeld(f"no_read:{kind}")
+    if data.consecutive_estimates >= policy.max_consecutive_estimates:
+        raise BillHeld("estimate_limit", needs_read=True, meter_kind=kind)
+    register = min(cents(daily * data.days / reads.multiplier), meter.capacity // 2)
+    end = Read((reads.start.value + register) % meter.capacity, data.period_end, "estimated")
+    needs_read_order = data.consecutive_estimates + 1 >= policy.max_consecutive_estimates
+    return EnergyUsage(
+        kind, register * reads.multiplier, True, reads.start, end, reads.meter_id, basis, needs_read_order
+    )
+
+
+def energy_usages(data: BillInput, policy: Policy) -> dict[str, EnergyUsage]:
+    """Each electric or gas service's use (by kind), for the services given their meter's reads that ran in the
+    period (a service stopped before it is neither measured nor estimated)."""
+    return {
+        s.kind: measure_energy(s.kind, s.reads, data, policy)
+        for s in data.services
+        if s.kind in ("electric", "gas")
+        and s.units is None
+        and s.reads is not None
+        and service_window(s, data, policy) is not None
+    }
 
 
 # ---- charges ----------------------------------------------------------------------------------------------------
@@ -488,6 +567,7 @@ def energy_lines(
     window: _Window,
     split: bool,
     policy: Policy,
+    estimated: EnergyUsage | None = None,
 ) -> list[Line]:
     """Electric or gas: the customer charge, the use through the tiers of the season, and the PCA/PGA."""
     if service.units is None:
@@ -500,7 +580,11 @@ def energy_lines(
     notes = tuple(_rate_part_note(segment, window, split))
     tier_notes = (*notes, ("note_summer", {})) if summer else notes
     single = len(tiers) == 1
-    for block in energy_blocks(tiers, service.units, fraction):
+    if estimated is not None:  # the first use line says the use is estimated, and from what
+        tier_notes = (*tier_notes, (f"{kind}_estimated", {"units": service.units, "basis": [estimated.basis]}))
+    for index, block in enumerate(energy_blocks(tiers, service.units, fraction)):
+        if index == 1 and estimated is not None:
+            tier_notes = tier_notes[:-1]
         params: dict[str, Any] = {"unit": unit, "price": unit_price(block.millicents_per_unit)}
         if single:
             key = f"{schedule.kind}_energy"
@@ -537,6 +621,7 @@ def compute(data: BillInput, rates: RateBook, policy: Policy) -> Bill:
     if data.period_end < data.period_start:
         raise BillHeld("empty_period")
     usage = measure(data, policy)
+    energy = energy_usages(data, policy)
     lines: list[Line] = []
     sewer_gallons: tuple[int, list[Message]] | None = None
     for service in sorted(data.services, key=lambda s: SERVICE_ORDER.get(s.kind, 9)):
@@ -559,11 +644,19 @@ def compute(data: BillInput, rates: RateBook, policy: Policy) -> Bill:
                     sewer_gallons = sewer_billed_gallons(data, usage.gallons, policy)
                 lines += sewer_lines(schedule, sewer_gallons[0], sewer_gallons[1], segment, window, split, policy)
             elif schedule.kind in ("electric", "gas"):
-                lines += energy_lines(service, schedule, rates, segment, window, split, policy)
+                measured = energy.get(service.kind)
+                if measured is not None:
+                    service = service._replace(units=measured.units)
+                estimated = measured if measured is not None and measured.estimated else None
+                lines += energy_lines(service, schedule, rates, segment, window, split, policy, estimated)
             else:
                 lines += unit_lines(service, schedule, segment, window, split, policy)
     notes: list[Message] = [("final_bill", {})] if data.final else []
-    return Bill(data.period_start, data.period_end, usage, tuple(lines), data.final, tuple(notes))
+    if any(e.needs_read_order for e in energy.values()) and not usage.needs_read_order:
+        notes.append(("read_order", {}))
+    return Bill(
+        data.period_start, data.period_end, usage, tuple(lines), data.final, tuple(notes), tuple(energy.values())
+    )
 
 
 SERVICE_ORDER = {"water": 0, "sewer": 1, "solid_waste": 2, "stormwater": 3, "electric": 4, "gas": 5}

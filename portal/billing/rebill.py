@@ -224,7 +224,7 @@ async def replace(
         prev_read_id=data.prev_read.id if data.prev_read else None,
         curr_read_id=curr_read_id,
         usage=computed.usage.gallons,
-        estimated=computed.usage.estimated,
+        estimated=computed.estimated,
         final=original.final,
         previous_balance_cents=await ledger.balance(session, original.account_id),
         total_cents=computed.total_cents,

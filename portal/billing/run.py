@@ -182,6 +182,8 @@ class Chunk:
     units_of_parent: dict[int, list[int]] = field(default_factory=dict)  # parent premise -> account ids in order
     changes: dict[int, Any] = field(default_factory=dict)  # new meter id -> its change (the old meter, both reads)
     energy_meter: dict[tuple[int, str], Any] = field(default_factory=dict)  # (premise, "electric"/"gas") -> meter
+    # last bill id -> {"electric"/"gas": what its meter's part closed on} (the bill document's "energy")
+    energy_closed: dict[int, dict[str, Any]] = field(default_factory=dict)
     balances: dict[int, int] = field(default_factory=dict)
 
 
@@ -320,11 +322,19 @@ async def load_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
     )
     for row in await fetch_rows(
         session,
-        select(Bill.account_id, Bill.period_end, Bill.curr_read_id)
+        select(Bill.id, Bill.account_id, Bill.period_end, Bill.curr_read_id)
         .join(latest, and_(latest.c.account_id == Bill.account_id, latest.c.end == Bill.period_end))
         .where(Bill.cancelled_on.is_(None)),  # a cancelled bill's replacement is the one in force
     ):
         chunk.last_bill[row.account_id] = row
+    if energy_kinds:  # where each energy meter's last bill closed (the next opens there, an estimate included)
+        energy_accounts = [a for a, services in chunk.services.items() if any(s.kind in ENERGY for s in services)]
+        last_ids = [chunk.last_bill[a].id for a in energy_accounts if a in chunk.last_bill]
+        if last_ids:
+            for row in await fetch_rows(session, select(Bill.id, Bill.document).where(among(Bill.id, last_ids))):
+                closed = (row.document or {}).get("energy")
+                if closed:
+                    chunk.energy_closed[row.id] = closed
     meter_ids = [m.id for m in chunk.meter_of_premise.values()] + [m.id for m in chunk.energy_meter.values()]
     if meter_ids:
         await _load_changes(session, chunk, meter_ids, ctx)
@@ -479,8 +489,13 @@ def bill_input(account_id: int, chunk: Chunk, ctx: RunContext) -> c.BillInput:
         prev = _read(prev_row)
         history = history_of(reads, meter, prev_row.read_at)
     if any(s.kind in ENERGY for s in services):
+        closed = chunk.energy_closed.get(last.id, {}) if last is not None else {}
         services = tuple(
-            s._replace(units=energy_units(chunk, account.premise_id, s.kind, period_start, period_end))
+            s._replace(
+                reads=energy_reads(
+                    chunk, account.premise_id, s.kind, closed.get(s.kind), (period_start, period_end), ctx
+                )
+            )
             if s.kind in ENERGY
             else s
             for s in services
@@ -504,26 +519,42 @@ def bill_input(account_id: int, chunk: Chunk, ctx: RunContext) -> c.BillInput:
 ENERGY = frozenset({"electric", "gas"})
 
 
-def energy_units(chunk: Chunk, premise_id: int, kind: str, start: dt.date, end: dt.date) -> int | None:
-    """The kWh or therms an electric or gas meter measured in the period: from the last actual read before the
-    period to the last actual read in it (times the multiplier). None when either read is missing: the bill is held
-    (compute says why) rather than guessed; energy estimates are not made yet."""
+def energy_reads(
+    chunk: Chunk,
+    premise_id: int,
+    kind: str,
+    closed: dict[str, Any] | None,
+    period: tuple[dt.date, dt.date],
+    ctx: RunContext,
+) -> c.EnergyReads | None:
+    """An electric or gas meter's reads for the bill's period: it opens on the reading the
+    account's last bill closed this meter on (`closed`, from that bill's document: an estimate included, so the
+    next actual read corrects it, as water's bill opens on its last bill's read), else on the last actual read before
+    the period; it closes on the last actual read in the period (None: compute estimates it). None without a meter
+    or an opening read: the bill is held (compute says why)."""
     meter = chunk.energy_meter.get((premise_id, kind))
     if meter is None:
         return None
-    prev = curr = None
-    for read in chunk.reads.get(meter.id, ()):
-        if read.source == ESTIMATED:
-            continue
-        if read.on < start:
-            prev = read
-        elif read.on <= end:
-            curr = read
-    if prev is None or curr is None:
+    start, period_end = period
+    reads = chunk.reads.get(meter.id, ())
+    opening = None
+    if closed is not None and closed.get("meter") == meter.id:
+        value, on, source = closed["end"]
+        opening = c.Read(value, dt.date.fromisoformat(on), source)
+    else:
+        for read in reads:
+            if read.source != ESTIMATED and read.on < start:
+                opening = _read(read)
+    if opening is None:
         return None
+    end = None
+    for read in reads:
+        if read.source != ESTIMATED and start <= read.on <= period_end and read.on > opening.on:
+            end = _read(read)
     info = _meter_info("", meter.dials, meter.multiplier, "gal")
-    delta, _rolled = c.register_delta(info, prev.value, curr.value, ("rollover",) if curr.rollover else ())
-    return int(delta * meter.multiplier)
+    return c.EnergyReads(
+        opening, end, history_of(reads, info, ctx.midnight(start)), meter.dials, meter.multiplier, meter.id
+    )
 
 
 @lru_cache(maxsize=256)
@@ -549,6 +580,17 @@ def document(data: c.BillInput, bill: c.Bill, delivery: str) -> dict[str, Any]:
         "last_year": [last_year.end.isoformat(), last_year.gallons, last_year.days] if last_year else None,
         "meter_size": data.meter.size if data.meter else None,
         "delivery": delivery,
+        # each electric or gas meter's part: its use and where it opened and closed (the next bill opens there)
+        "energy": {
+            e.kind: {
+                "meter": e.meter_id,
+                "units": e.units,
+                "estimated": e.estimated,
+                "start": [e.start.value, e.start.on.isoformat(), e.start.source],
+                "end": [e.end.value, e.end.on.isoformat(), e.end.source],
+            }
+            for e in bill.energy
+        },
     }
 
 
@@ -615,7 +657,7 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         return result
     chunk = await load_chunk(session, ids, ctx)
     computed: list[tuple[int, c.BillInput, c.Bill]] = []
-    needs_read: list[int] = []
+    needs_read: list[tuple[int, str | None]] = []  # (account, the energy meter's kind or None for water)
     for account_id in ids:
         try:
             data = bill_input(account_id, chunk, ctx)
@@ -623,7 +665,7 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         except c.BillHeld as held:
             result.held[held.reason.split(":")[0]] += 1
             if held.needs_read:
-                needs_read.append(account_id)
+                needs_read.append((account_id, held.meter_kind))
     now = dt.datetime.now(dt.UTC)
     bill_rows = []
     for account_id, data, bill in computed:
@@ -641,7 +683,7 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
                 "prev_read_id": data.prev_read.id if data.prev_read else None,
                 "curr_read_id": data.curr_read.id if data.curr_read else None,
                 "usage": bill.usage.gallons,
-                "estimated": bill.usage.estimated,
+                "estimated": bill.estimated,
                 "final": bill.final,
                 "previous_balance_cents": chunk.balances.get(account_id, 0),
                 "total_cents": bill.total_cents,
@@ -653,9 +695,10 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
     line_rows: list[tuple[Any, ...]] = []
     charges: list[ledger.NewEntry] = []
     estimated_reads: list[tuple[int, estimates.EstimatedRead]] = []
+    energy_reads_made: list[estimates.EstimatedRead] = []
     estimate_counts: dict[int, int] = {}
     mails = []
-    read_order_accounts: list[int] = list(needs_read)
+    read_order_accounts: list[tuple[int, str | None]] = list(needs_read)
     final_bills: dict[int, int] = {}  # account id -> its final bill
     for account_id, data, bill in computed:
         bill_id = created.get(account_id)
@@ -694,8 +737,20 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
                     bill_id,
                 )
             )
+        result.estimated += bill.estimated
+        for energy in bill.energy:  # an electric or gas estimate is recorded on its meter, as water's is
+            if energy.estimated and energy.meter_id is not None and energy.end.source == ESTIMATED:
+                energy_reads_made.append(
+                    estimates.EstimatedRead(
+                        energy.meter_id,
+                        energy.end.value,
+                        dt.datetime.combine(bill.period_end, dt.time(12), ctx.zone).astimezone(dt.UTC),
+                        f"estimated for bill {bill_id}",
+                    )
+                )
+            if energy.needs_read_order:
+                read_order_accounts.append((account_id, energy.kind))
         if bill.usage.estimated and bill.usage.estimated_read is not None:
-            result.estimated += 1
             meter_row = chunk.meter_of_premise.get(chunk.accounts[account_id].premise_id)
             if meter_row is not None and data.share is None:
                 estimated_reads.append(
@@ -709,11 +764,11 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
                         ),
                     )
                 )
-        new_count = (account.consecutive_estimates or 0) + 1 if bill.usage.estimated else 0
+        new_count = (account.consecutive_estimates or 0) + 1 if bill.estimated else 0
         if new_count != (account.consecutive_estimates or 0):
             estimate_counts[account_id] = new_count
         if bill.usage.needs_read_order:
-            read_order_accounts.append(account_id)
+            read_order_accounts.append((account_id, None))
         if bill.final:
             final_bills[account_id] = bill_id
         customer = chunk.customers.get(account.customer_id)
@@ -731,6 +786,7 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
                 for (bill_id, _), read_id in zip(estimated_reads, read_ids, strict=True)
             ],
         )
+    await estimates.record_estimated_reads(session, energy_reads_made, now=now)
     await estimates.set_consecutive_estimates(session, estimate_counts)
     await ledger.post_many(session, ACTOR, charges)
     await deposits.settle_at_final_bills(session, ACTOR, final_bills, on=ctx.on)
@@ -792,32 +848,43 @@ def _bind(name: str) -> Any:
     return bindparam(name)
 
 
-async def order_reads(session: AsyncSession, account_ids: list[int], chunk: Chunk, ctx: RunContext) -> int:
-    """A read order for each account that needs an actual read, unless one is already open."""
-    if not account_ids:
+async def order_reads(
+    session: AsyncSession, wanted: list[tuple[int, str | None]], chunk: Chunk, ctx: RunContext
+) -> int:
+    """A read order for each meter that needs an actual read ((account, "electric"/"gas", or None for the water
+    meter)), unless one is already open for that account and meter."""
+    if not wanted:
         return 0
+    account_ids = sorted({account_id for account_id, _kind in wanted})
     open_orders = set(
-        await session.scalars(
-            select(WorkOrder.account_id).where(
-                WorkOrder.account_id.in_(account_ids),
-                WorkOrder.kind == WorkOrderKind.READ,
-                WorkOrder.status.in_(workorders.OPEN_STATUSES),
+        (
+            await session.execute(
+                select(WorkOrder.account_id, WorkOrder.meter_id).where(
+                    WorkOrder.account_id.in_(account_ids),
+                    WorkOrder.kind == WorkOrderKind.READ,
+                    WorkOrder.status.in_(workorders.OPEN_STATUSES),
+                )
             )
-        )
+        ).tuples()
     )
     made = 0
-    for account_id in dict.fromkeys(account_ids):
-        if account_id in open_orders:
-            continue
+    for account_id, kind in dict.fromkeys(wanted):
         account = chunk.accounts[account_id]
-        meter = chunk.meter_of_premise.get(account.premise_id)
+        if kind is None:
+            meter = chunk.meter_of_premise.get(account.premise_id)
+        else:
+            meter = chunk.energy_meter.get((account.premise_id, kind))
+        meter_id = meter.id if meter else None
+        if (account_id, meter_id) in open_orders or (account_id, None) in open_orders:
+            continue
+        open_orders.add((account_id, meter_id))
         await workorders.create(
             session,
             ACTOR,
             kind=WorkOrderKind.READ,
             premise_id=account.premise_id,
             account_id=account_id,
-            meter_id=meter.id if meter else None,
+            meter_id=meter_id,
             due_on=ctx.policy.next_business_day(ctx.on + dt.timedelta(days=1)),
             instructions=render_english("read_order"),
         )

@@ -33,6 +33,14 @@ MESSAGES: dict[str, Any] = {
         "Purchased-gas adjustment: %(units)s therms at %(price)s per therm (rate set from %(from_on)s)"
     ),
     "note_summer": _("Summer rates (the period ends in a summer month)."),
+    "electric_estimated": _(
+        "We could not read your electric meter, so %(units)s kWh is estimated from %(basis)s. "
+        "The next actual read corrects it."
+    ),
+    "gas_estimated": _(
+        "We could not read your gas meter, so %(units)s therms is estimated from %(basis)s. "
+        "The next actual read corrects it."
+    ),
     "deposit_applied": _("Deposit applied to your final bill"),
     # notes on a line
     "note_rate_part": _("Rates in effect %(start_on)s to %(end_on)s: %(days)s of %(period_days)s days."),

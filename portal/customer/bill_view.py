@@ -25,6 +25,7 @@ from portal.accounts.models import (
 )
 from portal.billing.amount_due import amount_due_cents, deposits_applied
 from portal.billing.compute import same_period_last_year
+from portal.billing.energy_use import water_estimated
 from portal.billing.wording import MESSAGES, render
 from portal.i18n import gettext as _
 from portal.web.charts import BarChart, ChartPoint, bar_chart
@@ -79,6 +80,12 @@ class BillView:
     @property
     def daily(self) -> int:
         return round(self.bill.usage / self.days) if self.days else 0
+
+    @property
+    def water_estimated(self) -> bool:
+        """The water use was estimated (the bill's `estimated` says any of its meters was; energy lines say so
+        themselves)."""
+        return water_estimated(self.bill.estimated, self.bill.document)
 
     @property
     def amount_due_cents(self) -> int:
@@ -160,7 +167,7 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
     deposit = (await deposits_applied(session, [bill.id])).get(bill.id, 0)
     history = list(
         await session.execute(
-            select(Bill.id, Bill.period_start, Bill.period_end, Bill.usage, Bill.estimated)
+            select(Bill.id, Bill.period_start, Bill.period_end, Bill.usage, Bill.estimated, Bill.document)
             .where(
                 Bill.account_id == bill.account_id,
                 Bill.period_end <= bill.period_end,
@@ -177,9 +184,9 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
             dates.format_date(end, "MMMM y", locale=_locale()),
             usage,
             highlight=bill_id == bill.id,
-            estimated=bool(estimated),
+            estimated=water_estimated(bool(estimated), document),
         )
-        for bill_id, _start, end, usage, estimated in history
+        for bill_id, _start, end, usage, estimated, document in history
     ]
     chart = bar_chart(points, title=_("Water use by bill, in gallons"), unit=_("gallons"))
     last_year = None

@@ -37,6 +37,7 @@ from portal.accounts.models import (
     WorkOrderKind,
 )
 from portal.accounts.policy import Policy
+from portal.billing.energy_use import ENERGY_KINDS, EnergyUse, energy_use, water_estimated
 from portal.i18n import format_date
 from portal.i18n import gettext as _
 from portal.web.charts import BarChart, ChartPoint, bar_chart
@@ -310,6 +311,8 @@ class UsageMonth:
     gallons: int
     estimated: bool
     last_year: int | None  # the same month a year before
+    energy: dict[str, EnergyUse] = field(default_factory=dict)  # electric kWh, gas therms billed this month
+    energy_last_year: dict[str, int] = field(default_factory=dict)
 
 
 async def usage_months(session: AsyncSession, account: Account, today: dt.date, months: int = 24) -> list[UsageMonth]:
@@ -317,7 +320,7 @@ async def usage_months(session: AsyncSession, account: Account, today: dt.date, 
     the same month of the year before when there is one."""
     since = dt.date(today.year - (months + 12) // 12 - 1, today.month, 1)
     rows = await session.execute(
-        select(Bill.period_end, Bill.usage, Bill.estimated)
+        select(Bill.period_end, Bill.usage, Bill.estimated, Bill.document)
         .where(
             Bill.account_id == account.id,
             Bill.period_end >= since,
@@ -326,16 +329,48 @@ async def usage_months(session: AsyncSession, account: Account, today: dt.date, 
         )
         .order_by(Bill.period_end)
     )
-    by_month: dict[dt.date, tuple[int, bool]] = {}
-    for period_end, usage, estimated in rows:
-        by_month[period_end.replace(day=1)] = (int(usage), bool(estimated))
+    by_month: dict[dt.date, tuple[int, bool, dict[str, EnergyUse]]] = {}
+    for period_end, usage, estimated, document in rows:
+        by_month[period_end.replace(day=1)] = (
+            int(usage),
+            water_estimated(bool(estimated), document),
+            energy_use(document),
+        )
     ordered = sorted(by_month)[-months:]
     out = []
     for month in ordered:
-        gallons, estimated = by_month[month]
+        gallons, estimated, energy = by_month[month]
         previous = by_month.get(month.replace(year=month.year - 1))
-        out.append(UsageMonth(month, gallons, estimated, previous[0] if previous else None))
+        before = {kind: use.units for kind, use in previous[2].items()} if previous else {}
+        out.append(UsageMonth(month, gallons, estimated, previous[0] if previous else None, energy, before))
     return out
+
+
+def energy_kinds(months: list[UsageMonth]) -> list[str]:
+    """The energy kinds (electric, gas) billed in any of these months, in the bill's order."""
+    return [kind for kind in ENERGY_KINDS if any(kind in m.energy for m in months)]
+
+
+def energy_chart(months: list[UsageMonth], kind: str) -> BarChart:
+    """Electric (kWh) or gas (therms) by month, as the water chart: the latest highlighted, the year before beside
+    each; a month without that service's bill is left out."""
+    billed = [m for m in months if kind in m.energy]
+    points = [
+        ChartPoint(
+            format_date(m.month, "MMM"),
+            format_date(m.month, "MMMM yyyy"),
+            m.energy[kind].units,
+            highlight=index == len(billed) - 1,
+            estimated=m.energy[kind].estimated,
+            previous=m.energy_last_year.get(kind),
+        )
+        for index, m in enumerate(billed)
+    ]
+    if kind == "electric":
+        title, unit = _("Electricity use by month, last %(count)s months", count=len(points)), _("kWh")
+    else:
+        title, unit = _("Gas use by month, last %(count)s months", count=len(points)), _("therms")
+    return bar_chart(points, title=title, unit=unit, width=600, height=220)
 
 
 def usage_chart(months: list[UsageMonth]) -> BarChart:

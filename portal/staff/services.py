@@ -4,7 +4,7 @@ Each action is one transaction with its audit row."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import mail, sms
 from portal.accounts import arrears, audit, extensions, holds, numbers, summary, workorders
+from portal.accounts import reads as reads_module
 from portal.accounts.actor import Actor
 from portal.accounts.arrears import Arrears
 from portal.accounts.errors import DomainError, NotFound
@@ -39,6 +40,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.policy import Policy
 from portal.accounts.summary import AccountSummary, LedgerLine
+from portal.billing.energy_use import ENERGY_KINDS, EnergyUse, energy_use
 from portal.i18n import gettext as _
 
 from . import arrangements, rules
@@ -67,6 +69,10 @@ class AccountView:
     history: list[HistoryLine]
     medical_alert_until: dt.date | None
     medical_alert_active: bool
+    # electric and gas: the kinds billed, each bill's kWh/therms, and each read's use since its meter's previous one
+    energy_kinds: list[str] = field(default_factory=list)
+    bill_energy: dict[int, dict[str, EnergyUse]] = field(default_factory=dict)
+    read_use: dict[int, int] = field(default_factory=dict)
 
 
 async def account_view(session: AsyncSession, account: Account, today: dt.date) -> AccountView:
@@ -100,11 +106,13 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
         )
     ]
     until = head.customer.medical_alert_until
+    bills = await newest(Bill, Bill.period_end.desc(), 13)
+    bill_energy = {bill.id: energy_use(bill.document) for bill in bills}
     return AccountView(
         summary=head,
         arrears=await arrears.arrears(session, account.id, today),
         lines=await summary.ledger_with_running_balance(session, account.id, limit=60),
-        bills=await newest(Bill, Bill.period_end.desc(), 13),
+        bills=bills,
         reads=reads,
         orders=await newest(WorkOrder, WorkOrder.created_at.desc(), 20),
         extensions=await newest(PaymentExtension, PaymentExtension.requested_on.desc(), 10),
@@ -128,6 +136,11 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
         history=await audit_history(session, account.id),
         medical_alert_until=until,
         medical_alert_active=until is not None and until >= today,
+        energy_kinds=[kind for kind in ENERGY_KINDS if any(kind in used for used in bill_energy.values())],
+        bill_energy=bill_energy,
+        read_use=reads_module.uses_since_previous(
+            [(read.id, meter.id, read.value, meter.dials, meter.multiplier) for read, meter in reads]
+        ),
     )
 
 

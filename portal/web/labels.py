@@ -133,6 +133,37 @@ LABELS: dict[str, object] = {
 }
 
 
+# what a meter counts in (`Meter.unit`): in words, and short beside a number
+UNIT_WORDS: dict[str, object] = {
+    "gal": _("gallons"),
+    "cf": _("cubic feet"),
+    "ccf": _("hundreds of cubic feet"),
+    "kgal": _("thousands of gallons"),
+    "kWh": _("kilowatt-hours (kWh)"),
+    "therm": _("therms"),
+}
+UNIT_SHORT: dict[str, object] = {
+    "gal": _("gal"),
+    "cf": _("cu ft"),
+    "ccf": _("CCF"),
+    "kgal": _("kgal"),
+    "kWh": _("kWh"),
+    "therm": _("therms"),
+}
+
+
+def unit_words(unit: object) -> str:
+    """A meter's unit in words ("kilowatt-hours (kWh)"), translated."""
+    found = UNIT_WORDS.get(str(unit))
+    return str(found) if found is not None else str(unit)
+
+
+def unit_short(unit: object) -> str:
+    """A meter's unit beside a number ("kWh", "therms", "gal", "CCF"), translated."""
+    found = UNIT_SHORT.get(str(unit))
+    return str(found) if found is not None else str(unit)
+
+
 def label(value: object) -> str:
     key = value.value if isinstance(value, enum.Enum) else str(value)
     found = LABELS.get(key)

@@ -18,7 +18,7 @@ from portal.settings import Settings
 
 from .assets import Assets
 from .kiosk import in_kiosk
-from .labels import label
+from .labels import label, unit_short, unit_words
 from .language_note import language_note
 from .urls import reverse, template_pattern, template_url
 
@@ -88,6 +88,8 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         number=i18n.format_number,
         account_number=numbers.display,
         label=label,
+        unit_words=unit_words,
+        unit_short=unit_short,
     )
     env.globals.update(
         static_url=assets.url,

@@ -8,6 +8,7 @@ from litestar.response import Template
 
 from portal.accounts.models import STAFF_ROLES, Role
 from portal.billing import corrections
+from portal.billing.energy_use import water_estimated
 from portal.web import guards
 from portal.web.deps import AppSettings, DbSession, FromPath
 from portal.web.pdf import pdf_response
@@ -38,6 +39,8 @@ class BillsController(Controller):
                 "accounts": accounts,
                 "account": current,
                 "bills": bills,
+                # the gallons column says "estimated" when water's use was (a bill is estimated when any meter was)
+                "water_estimated": {b.id for b in bills if water_estimated(b.estimated, b.document)},
                 "notices": await corrections.notices(db_session, bills),
             },
         )

@@ -1,4 +1,5 @@
-"""The resident's water use, month by month, beside the same month a year before."""
+"""The resident's water use, month by month, beside the same month a year before; electric (kWh) and gas (therms)
+in their own charts when the account has them."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class UsageController(Controller):
                 "accounts": accounts,
                 "account": current,
                 "chart": services.usage_chart(months),
+                "energy": [(kind, services.energy_chart(months, kind)) for kind in services.energy_kinds(months)],
                 "months": list(reversed(months)),
                 "latest": months[-1] if months else None,
             },

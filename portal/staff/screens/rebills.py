@@ -13,6 +13,7 @@ from sqlalchemy import select
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import Account, Bill, CorrectionKind, CorrectionStatus, Meter, MeterRead
 from portal.accounts.policy import Policy
+from portal.accounts.reads import uses_since_previous
 from portal.billing import corrections
 from portal.i18n import format_money
 from portal.i18n import gettext as _
@@ -50,6 +51,7 @@ async def page(
         "account": account,
         "meters": [m for m in meters if m.removed_on is None],
         "reads": reads,
+        "read_use": uses_since_previous([(r.id, m.id, r.value, m.dials, m.multiplier) for r, m in reads]),
         "bills": bills,
         "notices": await corrections.notices(db_session, bills),
         "history": await corrections.for_account(db_session, account.id),
