@@ -145,6 +145,7 @@ class LedgerKind(enum.StrEnum):
     FEE = "fee"
     REVERSAL = "reversal"
     TRANSFER = "transfer"
+    WRITE_OFF = "write_off"  # a balance written off (a bankruptcy discharge)
 
 
 class DepositStatus(enum.StrEnum):
