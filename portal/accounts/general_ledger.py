@@ -25,6 +25,7 @@ CASH = "1010"
 TRANSFER_CLEARING = "1290"
 DEPOSITS_HELD = "2200"
 UNALLOCATED_REVENUE = "4090"
+BAD_DEBT = "6100"
 
 GL_ACCOUNTS: dict[str, str] = {
     CASH: "Cash in bank",
@@ -42,6 +43,7 @@ GL_ACCOUNTS: dict[str, str] = {
     "4500": "Late fees",
     "4510": "Service fees",
     "4900": "Billing adjustments",
+    BAD_DEBT: "Bad debt written off",
 }
 
 REVENUE_BY_SERVICE: dict[ServiceKind, str] = {
@@ -67,6 +69,7 @@ OFFSET_BY_KIND: dict[LedgerKind, str] = {
     LedgerKind.DEPOSIT_PAID: DEPOSITS_HELD,
     LedgerKind.DEPOSIT_APPLIED: DEPOSITS_HELD,
     LedgerKind.TRANSFER: TRANSFER_CLEARING,
+    LedgerKind.WRITE_OFF: BAD_DEBT,
     LedgerKind.REVERSAL: UNALLOCATED_REVENUE,  # only when the reversed entry cannot be found
 }
 

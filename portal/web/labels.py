@@ -56,6 +56,7 @@ LABELS: dict[str, object] = {
     "fee": _("Fee"),
     "reversal": _("Reversal"),
     "transfer": _("Balance transfer"),
+    "write_off": _("Written off"),
     # staff: adjustments, arrangements, deposits, extensions, autopay, reads, tenders, contacts
     "leak": _("Leak"),
     "pool_fill": _("Pool fill"),
