@@ -57,6 +57,13 @@ LABELS: dict[str, object] = {
     "reversal": _("Reversal"),
     "transfer": _("Balance transfer"),
     "write_off": _("Written off"),
+    # cases
+    "dispute": _("Dispute"),
+    "complaint": _("Complaint"),
+    "bankruptcy": _("Bankruptcy"),
+    "discharged": _("Discharged"),
+    "dismissed": _("Dismissed"),
+    "resolved": _("Resolved"),
     # staff: adjustments, arrangements, deposits, extensions, autopay, reads, tenders, contacts
     "leak": _("Leak"),
     "pool_fill": _("Pool fill"),
