@@ -22,6 +22,7 @@ from portal.accounts.models import (
     BankDraft,
     BankDraftStatus,
     Bill,
+    Case,
     Customer,
     ExtensionStatus,
     LedgerKind,
@@ -128,7 +129,6 @@ async def make_alerted_account(session: AsyncSession, staff: User, today: dt.dat
     assert customer is not None
     customer.language, customer.paperless = "es", True
     customer.medical_alert_until = today + dt.timedelta(days=25)
-    account.bankruptcy_hold = account.dispute_pending = True
     job = Actor.job("factory")
     due = today - dt.timedelta(days=20)
     bill = Bill(
@@ -201,6 +201,24 @@ async def make_alerted_account(session: AsyncSession, staff: User, today: dt.dat
                 explanation="Half the usage above the average",
                 effective_on=today,
                 requested_by_id=staff.id,
+            ),
+            Case(
+                account_id=account.id,
+                kind="bankruptcy",
+                status="open",
+                reason="Chapter 13 petition",
+                chapter=13,
+                case_number="26-40117",
+                filed_on=today - dt.timedelta(days=3),
+                held_cents=0,
+            ),
+            Case(
+                account_id=account.id,
+                kind="dispute",
+                status="open",
+                reason="Says the October read was too high",
+                disputed_cents=2_000,
+                due_on=today + dt.timedelta(days=30),
             ),
             RefundRequest(
                 account_id=account.id,

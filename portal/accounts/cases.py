@@ -24,6 +24,7 @@ from .models.base import STAFF_ROLES
 from .policy import Policy
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+OPEN = {"status": "open"}
 
 
 def is_supervisor(actor: Actor) -> bool:
@@ -142,29 +143,24 @@ async def add_note(session: AsyncSession, actor: Actor, case: Case, body: str) -
     return note
 
 
-async def _close(session: AsyncSession, actor: Actor, case: Case, outcome: str, resolution: str, action: str) -> None:
+async def _close(session: AsyncSession, actor: Actor, case: Case, outcome: str, resolution: str) -> None:
     case.status = "resolved"
     case.outcome = outcome
     case.resolution = resolution
     case.resolved_by_id = actor.user_id
     case.resolved_at = utcnow()
     await session.flush()
-    await audit.record(
-        session,
-        actor,
-        action,
-        "case",
-        case.id,
-        account_id=case.account_id,
-        before={"status": "open"},
-        after={
-            "status": "resolved",
-            "outcome": outcome,
-            "resolution": resolution,
-            "discharged_on": case.discharged_on,
-            "write_off_entry_id": case.write_off_entry_id,
-        },
-    )
+
+
+def _closed(case: Case) -> dict[str, object]:
+    """The audit row's `after` of a case closed."""
+    return {
+        "status": case.status,
+        "outcome": case.outcome,
+        "resolution": case.resolution,
+        "discharged_on": case.discharged_on,
+        "write_off_entry_id": case.write_off_entry_id,
+    }
 
 
 async def resolve(session: AsyncSession, actor: Actor, case: Case, resolution: str) -> Case:
@@ -172,8 +168,9 @@ async def resolve(session: AsyncSession, actor: Actor, case: Case, resolution: s
     _must_be_open(case)
     if case.kind == "bankruptcy":
         raise Conflict(_("A bankruptcy ends with its discharge or its dismissal."))
-    await _close(
-        session, actor, case, "resolved", case_rules.check_reason(resolution, field="resolution"), "case.resolve"
+    await _close(session, actor, case, "resolved", case_rules.check_reason(resolution, field="resolution"))
+    await audit.record(
+        session, actor, "case.resolve", "case", case.id, account_id=case.account_id, before=OPEN, after=_closed(case)
     )
     return case
 
@@ -206,7 +203,10 @@ async def discharge(
             ),
         )
         case.write_off_entry_id = posting.entry.id
-    await _close(session, actor, case, "discharged", text, "case.discharge")
+    await _close(session, actor, case, "discharged", text)
+    await audit.record(
+        session, actor, "case.discharge", "case", case.id, account_id=case.account_id, before=OPEN, after=_closed(case)
+    )
     return case
 
 
@@ -215,7 +215,8 @@ async def dismiss(session: AsyncSession, actor: Actor, case: Case, resolution: s
     _must_be_open(case)
     if case.kind != "bankruptcy":
         raise Conflict(_("Only a bankruptcy is dismissed."))
-    await _close(
-        session, actor, case, "dismissed", case_rules.check_reason(resolution, field="resolution"), "case.dismiss"
+    await _close(session, actor, case, "dismissed", case_rules.check_reason(resolution, field="resolution"))
+    await audit.record(
+        session, actor, "case.dismiss", "case", case.id, account_id=case.account_id, before=OPEN, after=_closed(case)
     )
     return case

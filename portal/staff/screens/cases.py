@@ -25,6 +25,9 @@ async def _case(db_session: DbSession, case_id: int) -> Case:
     return await case_queue.get_case(db_session, case_id)
 
 
+_supervisors = guards.supervisor
+
+
 class CaseController(Controller):
     path = "/staff/cases"
     guards = [guards.staff]
@@ -89,7 +92,7 @@ class CaseController(Controller):
         flash(request, _("Case resolved."), "success")
         return redirect_to("staff.case", case_id=case.id)
 
-    @post("/{case_id:int}/discharge", name="staff.case.discharge", guards=[guards.supervisor])
+    @post("/{case_id:int}/discharge", name="staff.case.discharge", guards=[_supervisors])
     async def discharge(
         self, request: Request, db_session: DbSession, today: Today, actor: CurrentActor, case_id: FromPath[int]
     ) -> Redirect:
