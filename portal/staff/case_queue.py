@@ -59,7 +59,7 @@ async def queue(session: AsyncSession, user_id: int, view: str, kind: str, today
     check_filters(view, kind)
     owner = aliased(User)
     query = (
-        select(Case, Account.number, Customer.display_name, owner.display_name)
+        select(Case, Account.number, Customer, owner.display_name)
         .join(Account, Account.id == Case.account_id)
         .join(Customer, Customer.id == Account.customer_id)
         .outerjoin(owner, owner.id == Case.owner_id)
@@ -75,8 +75,10 @@ async def queue(session: AsyncSession, user_id: int, view: str, kind: str, today
         query = query.where(Case.kind == kind)
     query = query.order_by(Case.due_on.is_(None), Case.due_on, Case.id).limit(QUEUE_LIMIT)
     return [
-        QueueRow(case, number, name, owner_name, case_rules.is_overdue(case.status, case.due_on, today))
-        for case, number, name, owner_name in await session.execute(query)
+        QueueRow(
+            case, number, customer.display_name, owner_name, case_rules.is_overdue(case.status, case.due_on, today)
+        )
+        for case, number, customer, owner_name in await session.execute(query)
     ]
 
 
