@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from portal.i18n import gettext as _
 
@@ -25,6 +26,20 @@ from .policy import Policy
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 OPEN = {"status": "open"}
+
+
+class CaseNotesAreAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_note_changes(session: Session, _ctx: object, _instances: object) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, CaseNote) and session.is_modified(obj):
+            raise CaseNotesAreAppendOnly("case notes are append-only: add another note")
+    for obj in session.deleted:
+        if isinstance(obj, CaseNote):
+            raise CaseNotesAreAppendOnly("case notes are append-only: add another note")
 
 
 def is_supervisor(actor: Actor) -> bool:

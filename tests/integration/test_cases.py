@@ -98,10 +98,24 @@ async def test_a_complaint_is_opened_assigned_noted_and_resolved_each_step_audit
     assert (case.status, case.outcome, case.resolved_by_id) == ("resolved", "resolved", csr.id)
     assert await case_queue.queue(session, csr.id, "open", "", TODAY) == []
     assert await actions(session, case.id) == ["case.open", "case.assign", "case.note", "case.resolve"]
-    view = await case_queue.case_view(session, case.id, TODAY, with_staff=False)
-    assert [(n.author, n.note.body) for n in view.notes] == [("Casey CSR", "Called back, left a message")]
     with pytest.raises(Conflict):
         await cases.resolve(session, me, case, "again")
+    note = await session.scalar(select(CaseNote))
+    note.body = "changed"
+    with pytest.raises(cases.CaseNotesAreAppendOnly):
+        await session.flush()
+    await session.rollback()
+
+
+async def test_a_case_page_names_the_notes_authors(session) -> None:
+    csr = await factories.make_user(session, Role.CSR, name="Casey CSR")
+    account = await factories.make_account(session)
+    me = actor_of(csr)
+    case = await cases.open_case(session, me, POLICY, account, kind="complaint", reason="Noise", today=TODAY)
+    await cases.add_note(session, me, case, "Called back, left a message")
+    view = await case_queue.case_view(session, case.id, TODAY, with_staff=False)
+    assert [(n.author, n.note.body) for n in view.notes] == [("Casey CSR", "Called back, left a message")]
+    assert (await case_queue.case_view(session, case.id, TODAY, with_staff=True)).staff == [(csr.id, "Casey CSR")]
 
 
 async def test_the_overdue_queue_and_who_may_assign_to_whom(session) -> None:
