@@ -22,6 +22,7 @@ from portal.accounts.models import (
     BankDraft,
     BankDraftStatus,
     Bill,
+    Case,
     Customer,
     ExtensionStatus,
     LedgerKind,
@@ -128,7 +129,6 @@ async def make_alerted_account(session: AsyncSession, staff: User, today: dt.dat
     assert customer is not None
     customer.language, customer.paperless = "es", True
     customer.medical_alert_until = today + dt.timedelta(days=25)
-    account.bankruptcy_hold = account.dispute_pending = True
     job = Actor.job("factory")
     due = today - dt.timedelta(days=20)
     bill = Bill(
@@ -202,6 +202,24 @@ async def make_alerted_account(session: AsyncSession, staff: User, today: dt.dat
                 effective_on=today,
                 requested_by_id=staff.id,
             ),
+            Case(
+                account_id=account.id,
+                kind="bankruptcy",
+                status="open",
+                reason="Chapter 13 petition",
+                chapter=13,
+                case_number="26-40117",
+                filed_on=today - dt.timedelta(days=3),
+                held_cents=0,
+            ),
+            Case(
+                account_id=account.id,
+                kind="dispute",
+                status="open",
+                reason="Says the October read was too high",
+                disputed_cents=2_000,
+                due_on=today + dt.timedelta(days=30),
+            ),
             RefundRequest(
                 account_id=account.id,
                 claim_key=f"alerted-{account.id}",
@@ -239,10 +257,33 @@ async def make_final_account(
     **flags: bool,
 ) -> Account:
     """A final account whose final bill of `owed_cents`, due on `due_on`, is unpaid (the collection agency's case).
-    `flags`: bankruptcy_hold, dispute_pending."""
+    `flags`: bankruptcy_hold, dispute_pending: an open bankruptcy case holding the balance (filed after the bill), or
+    an open dispute of the whole bill."""
     account = await make_account(session, status=status, last_name=last_name)
-    for key, value in flags.items():
-        setattr(account, key, value)
+    if flags.get("bankruptcy_hold"):
+        session.add(
+            Case(
+                account_id=account.id,
+                kind="bankruptcy",
+                status="open",
+                reason="Chapter 7 petition",
+                chapter=7,
+                case_number="26-10001",
+                filed_on=due_on,
+                held_cents=owed_cents,
+            )
+        )
+    if flags.get("dispute_pending"):
+        session.add(
+            Case(
+                account_id=account.id,
+                kind="dispute",
+                status="open",
+                reason="Says the final read was wrong",
+                disputed_cents=owed_cents,
+                due_on=due_on + dt.timedelta(days=30),
+            )
+        )
     bill = Bill(
         account_id=account.id,
         period_start=due_on - dt.timedelta(days=50),

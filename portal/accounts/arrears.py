@@ -3,6 +3,10 @@ arrears and the aged-receivables report all ask the same question, answered here
 
 Credits (payments, adjustments, reversals of charges) pay the oldest charges first. A bill's charges fall due on the
 bill's due date; any other charge (a fee) is due the day it is posted.
+
+An open bankruptcy case holds the balance at its filing date (docs/policies.md, Cases): that amount is taken off the
+oldest charges before any credit, so it is never past due (no cut-off, no late fee, no collection for it) while the
+charges after the petition fall due and are paid as usual. The ledger balance still counts it.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, select
+from sqlalchemy import CompoundSelect, Date, bindparam, case, cast, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from .models import Bill, LedgerEntry, LedgerKind
+from .models import Bill, Case, LedgerEntry, LedgerKind
+
+HELD = 2  # in arrears_many's statement, the rows of a bankruptcy's held balance (1: a charge, 0: a credit)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class Arrears:
     past_due_cents: int
     oldest_past_due_on: dt.date | None  # the due date of the oldest charge still unpaid after its due date
     unpaid: tuple[tuple[dt.date, int], ...]  # (due date, cents still unpaid), oldest first
+    held_cents: int = 0  # the balance a bankruptcy petition holds: in the balance, never unpaid or past due
 
     def days_past_due(self, on: dt.date) -> int:
         return (on - self.oldest_past_due_on).days if self.oldest_past_due_on else 0
@@ -51,12 +58,17 @@ class Arrears:
 
 
 def allocate(
-    charges: Iterable[tuple[dt.date, int] | tuple[dt.date, int, bool]], credits_cents: int, on: dt.date
+    charges: Iterable[tuple[dt.date, int] | tuple[dt.date, int, bool]],
+    credits_cents: int,
+    on: dt.date,
+    held_cents: int = 0,
 ) -> Arrears:
     """charges: (due date, positive cents) or (due date, cents, counted); credits_cents: the sum of all credits as a
     positive number. A charge with counted=False (a late fee, when working out the next late fee) takes its share of
-    the credits like any other but is left out of what is unpaid and past due."""
-    remaining = credits_cents
+    the credits like any other but is left out of what is unpaid and past due. held_cents (a bankruptcy's balance at
+    its petition) covers the oldest charges first, like a credit, but stays in the balance."""
+    held_cents = max(0, held_cents)
+    remaining = credits_cents + held_cents
     unpaid: list[tuple[dt.date, int]] = []
     total_charges = 0
     for item in sorted(charges):
@@ -72,28 +84,47 @@ def allocate(
         past_due_cents=sum(c for _, c in past),
         oldest_past_due_on=past[0][0] if past else None,
         unpaid=tuple(unpaid),
+        held_cents=held_cents,
     )
 
 
 @functools.cache
-def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> Select[Any]:
-    """One statement, built once per set of kinds not counted (every resident page and the cut-off list run it):
-    charges grouped by the day they fall due (and whether they count), credits summed apart."""
+def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> CompoundSelect:
+    """The statement, built once per set of kinds not counted (every resident page and the cut-off list run it;
+    building it cost more CPU than running it)."""
+    account_ids, on = bindparam("account_ids", expanding=True), bindparam("on")
+    # One statement: charges grouped by the day they fall due (and whether they count), credits summed apart.
     is_charge = case((LedgerEntry.amount_cents > 0, 1), else_=0)
     due_on = case((LedgerEntry.amount_cents > 0, func.coalesce(Bill.due_date, LedgerEntry.effective_on)), else_=None)
     groups: list[Any] = [LedgerEntry.account_id, is_charge, due_on]
     if not_counted:
         groups.append(case((LedgerEntry.kind.in_(list(not_counted)), 0), else_=1))
-    return (
+    entries = (
         select(*groups, func.sum(LedgerEntry.amount_cents))
         .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
         .where(
-            LedgerEntry.account_id.in_(bindparam("account_ids", expanding=True)),
+            LedgerEntry.account_id.in_(account_ids),
             LedgerEntry.amount_cents != 0,
-            LedgerEntry.effective_on <= bindparam("on"),
+            LedgerEntry.effective_on <= on,
         )
         .group_by(*groups)
     )
+    # In the same statement: the balance each open bankruptcy filed by `on` holds, marked apart (HELD).
+    held_groups: list[Any] = [Case.account_id, literal_column(str(HELD)), cast(null(), Date)]
+    if not_counted:
+        held_groups.append(literal_column("1"))
+    held_rows = (
+        select(*held_groups, func.sum(Case.held_cents))
+        .where(
+            Case.account_id.in_(account_ids),
+            Case.kind == "bankruptcy",
+            Case.status == "open",
+            Case.filed_on <= on,
+            Case.held_cents > 0,
+        )
+        .group_by(Case.account_id)
+    )
+    return union_all(entries, held_rows)
 
 
 async def arrears_many(
@@ -109,13 +140,16 @@ async def arrears_many(
     )
     charges: dict[int, list[tuple[dt.date, int, bool]]] = defaultdict(list)
     credits: dict[int, int] = defaultdict(int)
+    held: dict[int, int] = defaultdict(int)
     for row in rows:
         account_id, charge, due, cents = row[0], row[1], row[2], row[-1]
-        if charge:
+        if charge == HELD:
+            held[account_id] += int(cents)
+        elif charge:
             charges[account_id].append((due, int(cents), bool(row[3]) if not_counted else True))
         else:
             credits[account_id] -= int(cents)
-    return {a: allocate(charges.get(a, []), credits.get(a, 0), on) for a in account_ids}
+    return {a: allocate(charges.get(a, []), credits.get(a, 0), on, held.get(a, 0)) for a in account_ids}
 
 
 async def arrears(session: AsyncSession, account_id: int, on: dt.date) -> Arrears:

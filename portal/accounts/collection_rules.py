@@ -29,7 +29,7 @@ class PlacementFacts:
 
 def collection_hold(facts: PlacementFacts) -> str | None:
     """The hold that keeps an account out of the agency's file, or None. The one place holds are read for
-    collections: today the account's two flags; when holds become cases, this is what changes."""
+    collections: an open bankruptcy or dispute case (holds.case_facts)."""
     if facts.bankruptcy_hold:
         return "bankruptcy"
     if facts.dispute_pending:

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
-from . import audit, collection_rules, csv_cells, ledger, ledger_words, payments
+from . import audit, collection_rules, csv_cells, holds, ledger, ledger_words, payments
 from .actor import Actor
 from .errors import Conflict, DomainError, NotFound
 from .models import (
@@ -112,6 +112,7 @@ async def candidates(session: AsyncSession, policy: Policy, today: dt.date) -> l
         )
     )
     paid_on = await last_payments(session, [row[0].id for row in rows])
+    open_cases = await holds.case_facts(session, [row[0].id for row in rows])
     found = []
     for account, customer, premise, due_on, billed_on, owed in rows:
         facts = collection_rules.PlacementFacts(
@@ -119,8 +120,8 @@ async def candidates(session: AsyncSession, policy: Policy, today: dt.date) -> l
             balance_cents=int(owed),
             final_due_on=due_on,
             placed_before=False,
-            bankruptcy_hold=account.bankruptcy_hold,
-            dispute_pending=account.dispute_pending,
+            bankruptcy_hold=open_cases[account.id].bankruptcy,
+            dispute_pending=open_cases[account.id].disputed_cents > 0,
         )
         refusal = collection_rules.placement_refusal(policy, facts, today)
         if refusal not in (None, "bankruptcy", "dispute"):  # pragma: no cover - the query already keeps these out

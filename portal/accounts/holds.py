@@ -13,18 +13,19 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 
-from . import arrears
+from . import arrears, case_rules
 from .errors import DomainError
 from .models import (
     Account,
     AccountStatus,
     ArrangementStatus,
+    Case,
     Customer,
     ExtensionStatus,
     OnlinePayment,
@@ -105,6 +106,39 @@ async def hold_facts(session: AsyncSession, account_ids: list[int]) -> dict[int,
     return {i: HoldFacts(medical.get(i), extensions.get(i), i in arranged) for i in ids}
 
 
+# ---- open cases ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the open cases of an account mean for the money rules (docs/policies.md, Cases)."""
+
+    disputed_cents: int = 0  # the sum of the open disputes' amounts
+    bankruptcy: bool = False  # an open bankruptcy case (its held balance is arrears' to apply)
+    open_kinds: tuple[str, ...] = ()
+
+
+async def case_facts(session: AsyncSession, account_ids: Iterable[int]) -> dict[int, CaseFacts]:
+    """The open cases' facts for many accounts, in one query."""
+    ids = sorted(set(account_ids))
+    found: dict[int, dict[str, int]] = {i: {} for i in ids}
+    if ids:
+        for account_id, kind, disputed in await session.execute(
+            select(Case.account_id, Case.kind, func.sum(func.coalesce(Case.disputed_cents, 0)))
+            .where(Case.account_id.in_(ids), Case.status == "open")
+            .group_by(Case.account_id, Case.kind)
+        ):
+            found[account_id][kind] = int(disputed or 0)
+    return {
+        i: CaseFacts(
+            disputed_cents=kinds.get("dispute", 0),
+            bankruptcy="bankruptcy" in kinds,
+            open_kinds=tuple(k for k in case_rules.KINDS if k in kinds),
+        )
+        for i, kinds in found.items()
+    }
+
+
 # ---- the account-level cut-off rule ------------------------------------------------------------------------------
 
 
@@ -118,8 +152,8 @@ class AccountFacts:
     extension_until: dt.date | None = None
     arrangement: bool = False
     payment_pending: bool = False
-    dispute_pending: bool = False
-    bankruptcy_hold: bool = False
+    disputed_cents: int = 0  # the amount in open disputes: not cut off for
+    held_cents: int = 0  # an open bankruptcy's balance at the petition (already left out of past_due_cents)
 
 
 @dataclass(frozen=True)
@@ -141,6 +175,14 @@ def extension_reason(promised_on: dt.date) -> str:
     return _("Extension to %(date)s", date=format_date(promised_on))
 
 
+def bankruptcy_reason(held_cents: int) -> str:
+    return _("Bankruptcy: %(amount)s owed at the petition is held", amount=format_money(held_cents))
+
+
+def dispute_reason(disputed_cents: int) -> str:
+    return _("Dispute of %(amount)s pending", amount=format_money(disputed_cents))
+
+
 def exclusions(policy: Policy, facts: AccountFacts, day: dt.date) -> tuple[Exclusion, ...]:
     """Every reason of the account's own that keeps it off disconnection on `day`, the strongest first (a medical
     certificate is the one nobody may work around). Empty: the account itself does not stop a disconnect (the day,
@@ -152,24 +194,26 @@ def exclusions(policy: Policy, facts: AccountFacts, day: dt.date) -> tuple[Exclu
         found.append(Exclusion("extension", extension_reason(facts.extension_until)))
     if facts.arrangement:
         found.append(Exclusion("arrangement", _("Payment arrangement")))
-    if facts.bankruptcy_hold:
-        found.append(Exclusion("bankruptcy", _("Bankruptcy hold")))
-    if facts.dispute_pending:
-        found.append(Exclusion("dispute", _("Dispute pending")))
+    minimum = cutoff_minimum_cents(policy)
+    cuttable = case_rules.cut_off_past_due(facts.past_due_cents, facts.disputed_cents)
+    if facts.held_cents > 0 and cuttable < minimum:
+        found.append(Exclusion("bankruptcy", bankruptcy_reason(facts.held_cents)))
+    if facts.disputed_cents > 0 and cuttable < minimum:
+        found.append(Exclusion("dispute", dispute_reason(facts.disputed_cents)))
     if facts.payment_pending:
         found.append(Exclusion("payment_pending", _("Payment pending")))
     if not facts.active:
         found.append(Exclusion("inactive", _("Account not active")))
-    if facts.past_due_cents <= 0:
+    if cuttable <= 0:
         found.append(Exclusion("too_small", _("Nothing past due")))
-    elif facts.past_due_cents < cutoff_minimum_cents(policy):
+    elif cuttable < minimum:
         found.append(
             Exclusion(
                 "too_small",
                 _(
                     "Past due %(amount)s, under the %(minimum)s cut-off minimum",
-                    amount=format_money(facts.past_due_cents),
-                    minimum=format_money(cutoff_minimum_cents(policy)),
+                    amount=format_money(cuttable),
+                    minimum=format_money(minimum),
                 ),
             )
         )
@@ -183,6 +227,7 @@ async def exclusion_facts(session: AsyncSession, account_ids: Iterable[int], day
         return {}
     held = await hold_facts(session, ids)
     owed = await arrears.arrears_many(session, ids, day)
+    cases = await case_facts(session, ids)
     pending = set(
         await session.scalars(
             select(OnlinePayment.account_id).where(
@@ -200,8 +245,8 @@ async def exclusion_facts(session: AsyncSession, account_ids: Iterable[int], day
             extension_until=h.extension_until,
             arrangement=h.arrangement,
             payment_pending=account.id in pending,
-            dispute_pending=account.dispute_pending,
-            bankruptcy_hold=account.bankruptcy_hold,
+            disputed_cents=cases[account.id].disputed_cents,
+            held_cents=owed[account.id].held_cents,
         )
     return found
 

@@ -51,6 +51,7 @@ MESSAGES: dict[str, str] = {
     "credit_refund_check_no_number": _("Credit refund by check mailed to %(address)s"),
     "deposit_refund": _("Deposit refund to %(method)s (%(reference)s)"),
     "credit_refund": _("Credit refund to %(method)s (%(reference)s)"),
+    "bankruptcy_discharge": _("Written off: bankruptcy case %(number)s discharged on %(on)s"),
     "transfer_out": _("Balance moved to account %(number)s"),
     "transfer_in": _("Balance moved from account %(number)s"),
     "write_off": _("Placed with %(agency)s on %(placed_on)s: balance written off"),

@@ -1,4 +1,4 @@
-"""What a CSR does to an account's standing: holds (bankruptcy, dispute), referral to collections, a payment
+"""What a CSR does to an account's standing: referral to collections, a payment
 arrangement, moving a balance to another account, and the deposit (waive with a letter of credit, apply to the
 balance). One transaction per action, each with its audit row; money moves only through the ledger."""
 
@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, audit, deposits, ledger, ledger_words, service_state, workorders
+from portal.accounts import arrears, audit, deposits, holds, ledger, ledger_words, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError
 from portal.accounts.models import (
@@ -27,34 +27,6 @@ from portal.i18n import gettext as _
 
 from . import rules
 
-HOLDS = {"bankruptcy": "bankruptcy_hold", "dispute": "dispute_pending"}
-
-
-async def set_hold(session: AsyncSession, actor: Actor, account: Account, hold: str, on: bool, reason: str) -> None:
-    if hold not in HOLDS:
-        raise DomainError(_("No such hold."))
-    reason = reason.strip()
-    if not reason:
-        raise DomainError(_("Say why."), field="reason")
-    column = HOLDS[hold]
-    before = getattr(account, column)
-    setattr(account, column, on)
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        f"account.{hold}_hold",
-        "account",
-        account.id,
-        account_id=account.id,
-        before={column: before},
-        after={column: on, "reason": reason},
-    )
-    if on and not before:
-        await workorders.exclusion_started(
-            session, actor, [account.id], _("Bankruptcy hold") if hold == "bankruptcy" else _("Dispute filed")
-        )
-
 
 async def refer_to_collections(
     session: AsyncSession, actor: Actor, account: Account, reason: str, today: dt.date
@@ -65,6 +37,8 @@ async def refer_to_collections(
     balance = await ledger.balance(session, account.id, as_of=today)
     if balance <= 0:
         raise Conflict(_("This account owes nothing."))
+    if (await holds.case_facts(session, [account.id]))[account.id].bankruptcy:
+        raise Conflict(_("An open bankruptcy case holds this balance: it is not collected while the case is open."))
     before = account.status
     account.status = AccountStatus.COLLECTIONS
     await session.flush()

@@ -110,8 +110,8 @@ REASON_ORDER = (
 def reason_heading(code: str) -> str:
     return {
         "inactive": _("The account is not active"),
-        "bankruptcy": _("Bankruptcy hold"),
-        "dispute": _("A dispute is pending"),
+        "bankruptcy": _("Bankruptcy: the balance at the petition is held"),
+        "dispute": _("The past due is disputed"),
         "medical": _("Medical certification on file"),
         "extension": _("An active payment extension"),
         "arrangement": _("An active payment arrangement"),
@@ -189,6 +189,7 @@ async def build(
             .group_by(CollectionContact.account_id, CollectionContact.kind)
         )
     }
+    cases = await holds.case_facts(session, delinquent)
     reached = await notices_reached(session, delinquent)
     open_disconnects = await _open_disconnects(session, delinquent)
     calls = await _last_calls(session, delinquent)
@@ -212,8 +213,8 @@ async def build(
             extension_hold=account.id in held,
             arrangement_active=account.id in arranged,
             payment_pending=account.id in pending,
-            dispute_pending=account.dispute_pending,
-            bankruptcy_hold=account.bankruptcy_hold,
+            disputed_cents=cases[account.id].disputed_cents,
+            held_cents=owed.held_cents,
         )
         rows.append(
             Row(

@@ -40,6 +40,7 @@ def console_links(role: Role) -> list[tuple[str, str, str]]:
             _("Extension requests"),
             _("Payment extensions the rule sent to a person: grant or deny."),
         ),
+        ("staff.cases", _("Cases"), _("Disputes, complaints and bankruptcies: mine, unassigned, overdue.")),
         ("staff.cutoff", _("Cut-off list"), _("Who may be disconnected on a day, and why the others may not.")),
         ("staff.dispatch", _("Dispatch"), _("Orders by status, kind, route and due date; assign; sync exceptions.")),
         ("staff.walkin", _("Walk-in demo"), _("Show self-service on a practice account; a QR code for sign-up.")),

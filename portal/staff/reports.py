@@ -168,11 +168,12 @@ async def aged_receivables(session: AsyncSession, period: Period, today: dt.date
                 "name": business or name,
                 "status": label(status),
                 **aged,
+                "held": found[account_id].held_cents,  # a bankruptcy's balance at the petition: in no age bucket
                 "total": found[account_id].balance_cents,
             }
         )
     rows.sort(key=lambda r: (-r["90+"], -r["61-90"], -r["31-60"], -r["total"]))
-    totals = {"account": _("Total"), **{b: sum(r[b] for r in rows) for b in [*buckets, "total"]}}
+    totals = {"account": _("Total"), **{b: sum(r[b] for r in rows) for b in [*buckets, "held", "total"]}}
     columns = [
         Column("account", _("Account")),
         Column("name", _("Name")),
@@ -182,6 +183,7 @@ async def aged_receivables(session: AsyncSession, period: Period, today: dt.date
         Column("31-60", _("31–60 days"), MONEY),
         Column("61-90", _("61–90 days"), MONEY),
         Column("90+", _("Over 90 days"), MONEY),
+        Column("held", _("Held by a bankruptcy"), MONEY),
         Column("total", _("Balance"), MONEY),
     ]
     return Report("aged", _("Aged receivables"), columns, rows, totals, note=_("As of %(date)s.", date=format_date(on)))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from portal.accounts import adjustment_words, approval, holds
+from portal.accounts import adjustment_words, approval, case_rules, holds
 from portal.accounts.errors import DomainError
 from portal.accounts.policy import Policy
 from portal.billing import pricing
@@ -314,8 +314,8 @@ class CutoffFacts:
     extension_hold: bool
     arrangement_active: bool
     payment_pending: bool
-    dispute_pending: bool
-    bankruptcy_hold: bool
+    disputed_cents: int = 0  # the amount in open disputes: cut off only for the past due beyond it
+    held_cents: int = 0  # an open bankruptcy's balance at the petition (already left out of past_due_cents)
 
 
 @dataclass(frozen=True)
@@ -378,12 +378,13 @@ def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at:
         reasons.append(
             _("Past due %(days)d days; the rule needs %(needed)d.", days=days_late, needed=policy.cutoff_days_past_due)
         )
-    if facts.past_due_cents < cutoff_minimum_cents(policy):
+    cuttable = case_rules.cut_off_past_due(facts.past_due_cents, facts.disputed_cents)
+    if cuttable < cutoff_minimum_cents(policy):
         codes.append("too_small")
         reasons.append(
             _(
                 "Past due %(amount)s; the rule needs %(needed)s.",
-                amount=money(facts.past_due_cents),
+                amount=money(cuttable),
                 needed=money(cutoff_minimum_cents(policy)),
             )
         )
@@ -399,12 +400,12 @@ def cutoff_decision(policy: Policy, facts: CutoffFacts, day: dt.date, cutoff_at:
     if facts.payment_pending:
         codes.append("payment_pending")
         reasons.append(_("A payment is pending."))
-    if facts.dispute_pending:
+    if facts.disputed_cents > 0 and cuttable < cutoff_minimum_cents(policy):
         codes.append("dispute")
-        reasons.append(_("A dispute is pending."))
-    if facts.bankruptcy_hold:
+        reasons.append(_("%(amount)s is disputed.", amount=money(facts.disputed_cents)))
+    if facts.held_cents > 0 and cuttable < cutoff_minimum_cents(policy):
         codes.append("bankruptcy")
-        reasons.append(_("Bankruptcy hold."))
+        reasons.append(_("Bankruptcy: %(amount)s owed at the petition is held.", amount=money(facts.held_cents)))
     notice_by = dt.datetime.combine(
         day - dt.timedelta(days=policy.cutoff_notice_days_before), dt.time(23, 59, 59), cutoff_at.tzinfo
     )

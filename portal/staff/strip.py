@@ -20,6 +20,7 @@ from portal.accounts.models import (
     ArrangementStatus,
     BankDraft,
     BankDraftStatus,
+    Case,
     CollectionPlacement,
     Customer,
     ExtensionStatus,
@@ -49,6 +50,7 @@ ALERT_ORDER = (
     "arrangement",
     "bankruptcy",
     "dispute",
+    "complaint",
     "placed",
     "returned_payments",
     "adjustment_pending",
@@ -76,6 +78,7 @@ class Alert:
     count: int = 0
     amount_cents: int = 0
     detail: str = ""
+    case_id: int | None = None  # a case's alert links to the case
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,17 @@ class StripFacts:
 
     def has(self, kind: str) -> bool:
         return any(alert.kind == kind for alert in self.alerts)
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    id: int
+    kind: str  # dispute | complaint | bankruptcy
+    due_on: dt.date | None
+    disputed_cents: int | None = None
+    held_cents: int | None = None
+    filed_on: dt.date | None = None
+    case_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,7 @@ def strip_facts(
     pending_refunds_cents: Sequence[int],
     returned_on: Sequence[dt.date],
     placement: CollectionPlacement | None = None,
+    cases: Sequence[OpenCase] = (),
 ) -> StripFacts:
     """The strip's facts. extensions: (status, promised date); arrangements: (status, due dates of its schedule);
     drafts: newest first; returned_on: the dates of the payments returned within the window that matters."""
@@ -142,10 +157,22 @@ def strip_facts(
         if plan_status == ArrangementStatus.ACTIVE:
             coming = [day for day in due_dates if day >= today]
             alerts.append(Alert("arrangement", "hold", min(coming) if coming else None))
-    if account.bankruptcy_hold:
-        alerts.append(Alert("bankruptcy", "hold"))
-    if account.dispute_pending:
-        alerts.append(Alert("dispute", "hold"))
+    for case in cases:  # open cases: a bankruptcy and a dispute hold money off cut-off, a complaint is to answer
+        if case.kind == "bankruptcy":
+            alerts.append(
+                Alert(
+                    "bankruptcy",
+                    "hold",
+                    case.filed_on,
+                    amount_cents=case.held_cents or 0,
+                    detail=case.case_number or "",
+                    case_id=case.id,
+                )
+            )
+        elif case.kind == "dispute":
+            alerts.append(Alert("dispute", "hold", case.due_on, amount_cents=case.disputed_cents or 0, case_id=case.id))
+        else:
+            alerts.append(Alert("complaint", "info", case.due_on, case_id=case.id))
     if placement is not None and placement.status == PlacementStatus.PLACED:
         alerts.append(
             Alert("placed", "info", placement.placed_on, amount_cents=placement.amount_cents, detail=placement.agency)
@@ -169,7 +196,7 @@ def strip_facts(
         alerts.append(Alert("language", "info", detail=customer.language))
     if customer.paperless:
         alerts.append(Alert("paperless", "info"))
-    alerts.sort(key=lambda alert: ALERT_ORDER.index(alert.kind))
+    alerts.sort(key=lambda alert: (ALERT_ORDER.index(alert.kind), alert.case_id or 0))
     draft = drafts[0] if drafts else None
     return StripFacts(
         balance_cents=arrears.balance_cents,
@@ -240,6 +267,12 @@ async def load_strip(
             )
         )
     )
+    cases = [
+        OpenCase(case.id, case.kind, case.due_on, case.disputed_cents, case.held_cents, case.filed_on, case.case_number)
+        for case in await session.scalars(
+            select(Case).where(Case.account_id == account.id, Case.status == "open").order_by(Case.id)
+        )
+    ]
     since = add_months(today, -policy.extension_no_return_months)
     returned = await returned_payment_dates(session, account.id, since)
     return strip_facts(
@@ -256,6 +289,7 @@ async def load_strip(
         pending_adjustments_cents=pending_adjustments_cents,
         pending_refunds_cents=refunds,
         returned_on=returned,
+        cases=cases,
         # Only an account in collections can be with the agency: no query for the others.
         placement=(
             await collections.placement_of(session, account.id) if account.status == AccountStatus.COLLECTIONS else None

@@ -249,3 +249,34 @@ async def test_dispatch_with_route_owners(
     await page.get_by_role("button", name="Set owner").click()
     await expect(page.get_by_label("Technician for route R01")).to_have_value(str(technician.id))
     await assert_accessible(page)
+
+
+async def test_the_cases_queue_and_a_case_page(
+    page: Page, session: AsyncSession, csr: User, resident: Resident
+) -> None:
+    """A CSR opens a bankruptcy from the account page at a phone's width, then sees it in the queue and on its page."""
+    from sqlalchemy import select
+
+    from portal.accounts.models import Case
+    from tests.http.helpers import local_today
+
+    await sign_in_by_request(page.context, session, csr.email)
+    await page.goto(f"/staff/accounts/{resident.account.number}")
+    await page.locator("#action-case > summary").click()
+    await page.get_by_label("Kind").select_option("bankruptcy")
+    await page.get_by_label("Reason").last.fill("Chapter 13 petition")
+    await page.get_by_label("Chapter", exact=True).select_option("13")
+    await page.get_by_label("Court case number").fill("26-40117")
+    await page.get_by_label("Filing date").fill(local_today().isoformat())
+    await page.get_by_role("button", name="Open the case").click()
+    await _heading(page, re.compile(r"Case \d+ · Bankruptcy"))
+    await assert_accessible(page)
+    assert not await page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    await session.commit()
+    case_id = await session.scalar(select(Case.id))
+    await page.goto("/staff/cases?view=unassigned")
+    await _heading(page, "Cases")
+    await expect(page.get_by_role("link", name=re.compile(f"Case {case_id}"))).to_be_visible()
+    await assert_accessible(page)
+    wide = await page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not wide

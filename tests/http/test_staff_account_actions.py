@@ -14,6 +14,7 @@ from portal.accounts.models import (
     ArrangementStatus,
     AuditEvent,
     Bill,
+    Case,
     Deposit,
     DepositStatus,
     LedgerKind,
@@ -49,19 +50,6 @@ async def _owe(session, account, cents: int, days_late: int = 40) -> None:
         effective_on=bill.bill_date,
         bill_id=bill.id,
     )
-
-
-async def test_a_bankruptcy_hold_is_placed_and_lifted_with_a_reason(client, session, csr, resident) -> None:
-    await sign_in(client, session, csr)
-    url = f"/staff/accounts/{resident.account.number}/holds/bankruptcy"
-    assert (await post_form(client, url, {"on": "1", "reason": ""})).status_code == 400
-    assert (await post_form(client, url, {"on": "1", "reason": "Chapter 13 filing 26-1234"})).status_code == 303
-    await session.refresh(resident.account)
-    assert resident.account.bankruptcy_hold
-    assert "Bankruptcy hold" in (await client.get(f"/staff/accounts/{resident.account.number}")).text
-    assert (await post_form(client, url, {"on": "0", "reason": "Case dismissed"})).status_code == 303
-    await session.refresh(resident.account)
-    assert not resident.account.bankruptcy_hold
 
 
 async def test_an_arrangement_takes_half_down_and_only_one_a_year(client, session, csr, resident) -> None:
@@ -176,11 +164,10 @@ async def test_a_deposit_is_waived_with_a_letter_or_applied_when_held(
 async def test_a_technician_cannot_act_on_an_account(client, session, technician, resident) -> None:
     await sign_in(client, session, technician)
     response = await post_form(
-        client, f"/staff/accounts/{resident.account.number}/holds/dispute", {"on": "1", "reason": "x"}
+        client, f"/staff/accounts/{resident.account.number}/cases", {"kind": "complaint", "reason": "x"}
     )
     assert response.status_code == 403
-    await session.refresh(resident.account)
-    assert resident.account.dispute_pending is False
+    assert await session.scalar(select(Case.id)) is None
 
 
 async def test_a_csr_stops_service_through_the_residents_own_request(client, session, csr, resident) -> None:

@@ -66,6 +66,7 @@ async def test_aged_receivables_put_each_charge_in_its_age_bucket(
     by_account = {row["Account"]: row for row in rows}
     mine = by_account[resident.account.number]
     assert mine["Over 90 days"] == "100.00" and mine["31–60 days"] == "50.50" and mine["Balance"] == "150.50"
+    assert mine["Held by a bankruptcy"] == "0.00"
     assert by_account[other_resident.account.number]["1–30 days"] == "25.00"
     assert rows[-1]["Account"] == "Total" and rows[-1]["Balance"] == "175.50"
     page = await client.get("/staff/reports/aged")

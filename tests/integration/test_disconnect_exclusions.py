@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from portal.accounts import extensions, holds, ledger, payments, workorders
+from portal.accounts import cases, extensions, holds, ledger, payments, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     AuditEvent,
@@ -110,11 +110,38 @@ async def test_an_arrangement_cancels_the_open_disconnect(session) -> None:
     assert await cancelled_with(session, order) == "Payment arrangement made"
 
 
-@pytest.mark.parametrize(("hold", "words"), [("bankruptcy", "Bankruptcy hold"), ("dispute", "Dispute filed")])
-async def test_a_bankruptcy_hold_or_a_dispute_cancels_the_open_disconnect(session, hold: str, words: str) -> None:
+async def test_a_dispute_of_the_whole_past_due_cancels_the_open_disconnect(session) -> None:
     account, order = await with_disconnect(session)
-    await account_actions.set_hold(session, JOB, account, hold, True, "Filed today")
-    assert await cancelled_with(session, order) == words
+    await cases.open_case(
+        session, JOB, POLICY, account, kind="dispute", reason="Read too high", today=TODAY, disputed_cents=9_500
+    )
+    assert (await cancelled_with(session, order)).startswith("Dispute of $95.00 pending")
+
+
+async def test_a_dispute_of_part_leaves_the_disconnect_when_the_rest_is_over_the_minimum(session) -> None:
+    account, order = await with_disconnect(session)
+    await cases.open_case(
+        session, JOB, POLICY, account, kind="dispute", reason="One fee", today=TODAY, disputed_cents=3_000
+    )
+    await session.refresh(order)
+    assert order.status == WorkOrderStatus.OPEN  # $65.00 past due beyond the dispute: over the $50.00 minimum
+
+
+async def test_a_bankruptcy_filed_before_the_arrears_cancels_the_open_disconnect(session) -> None:
+    account, order = await with_disconnect(session)
+    await cases.open_case(
+        session,
+        JOB,
+        POLICY,
+        account,
+        kind="bankruptcy",
+        reason="Chapter 7 petition",
+        today=TODAY,
+        chapter=7,
+        case_number="26-10077",
+        filed_on=dt.date(2026, 11, 5),
+    )
+    assert (await cancelled_with(session, order)).startswith("Bankruptcy: $183.00 owed at the petition is held")
 
 
 async def test_a_payment_that_clears_the_arrears_cancels_the_open_disconnect(session) -> None:

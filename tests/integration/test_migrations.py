@@ -1,6 +1,7 @@
 """The migrations build exactly the models, on SQLite and PostgreSQL, and can be undone and redone."""
 
 import asyncio
+import datetime as dt
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -29,3 +30,48 @@ async def test_migrations_go_down_and_up_again(database_url, engine) -> None:
         tables = await connection.run_sync(lambda c: set(c.dialect.get_table_names(c)))
         assert {"ledger_entry", "account", "audit_event"} <= tables
         await connection.execute(text("SELECT count(*) FROM ledger_entry"))
+
+
+async def test_migration_0860_turns_the_old_flags_into_open_cases(database_url, engine, session) -> None:
+    from portal.accounts import ledger
+    from portal.accounts.actor import Actor
+    from portal.accounts.models import LedgerKind
+    from tests import factories
+
+    disputed = await factories.make_account(session)
+    bankrupt = await factories.make_account(session)
+    await factories.make_account(session)  # no flag: no case
+    await ledger.post(
+        session,
+        Actor.job("test"),
+        account_id=bankrupt.id,
+        kind=LedgerKind.FEE,
+        amount_cents=4_200,
+        source_key="test:flag",
+        effective_on=dt.date(2026, 11, 1),
+    )
+    await session.commit()
+    await session.close()
+    await engine.dispose()
+    await asyncio.to_thread(downgrade, database_url, "0850")
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE account SET dispute_pending = :t WHERE id = :i"), {"t": True, "i": disputed.id}
+        )
+        await connection.execute(
+            text("UPDATE account SET bankruptcy_hold = :t WHERE id = :i"), {"t": True, "i": bankrupt.id}
+        )
+    await engine.dispose()
+    await asyncio.to_thread(upgrade, database_url)
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    'SELECT account_id, kind, status, disputed_cents, held_cents, filed_on FROM "case" ORDER BY account_id'
+                )
+            )
+        ).all()
+    assert [(r[0], r[1], r[2], r[3], r[4], r[5] is not None) for r in rows] == [
+        (disputed.id, "dispute", "open", 0, None, False),
+        (bankrupt.id, "bankruptcy", "open", None, 4_200, True),
+    ]

@@ -31,8 +31,8 @@ def test_each_hold_is_a_reason_in_words_with_its_date() -> None:
         medical_alert_until=dt.date(2026, 12, 29),
         extension_until=dt.date(2026, 12, 16),
         arrangement=True,
-        bankruptcy_hold=True,
-        dispute_pending=True,
+        held_cents=30_000,
+        disputed_cents=12_000,
         payment_pending=True,
     )
     found = holds.exclusions(POLICY, facts, DAY)
@@ -43,7 +43,10 @@ def test_each_hold_is_a_reason_in_words_with_its_date() -> None:
         "bankruptcy",
         "dispute",
         "payment_pending",
+        "too_small",
     ]
+    assert found[3].reason == "Bankruptcy: $300.00 owed at the petition is held"
+    assert found[4].reason == "Dispute of $120.00 pending"
     assert found[0].reason == "Medical certificate until Dec 29, 2026"
     assert found[1].reason == "Extension to Dec 16, 2026"
 
@@ -91,8 +94,10 @@ def test_the_staff_cutoff_decision_agrees_on_the_accounts_own_conditions() -> No
         holds.AccountFacts(active=True, past_due_cents=12_000, extension_until=DAY - dt.timedelta(days=3)),
         holds.AccountFacts(active=True, past_due_cents=12_000, arrangement=True),
         holds.AccountFacts(active=True, past_due_cents=12_000, payment_pending=True),
-        holds.AccountFacts(active=True, past_due_cents=12_000, dispute_pending=True),
-        holds.AccountFacts(active=True, past_due_cents=12_000, bankruptcy_hold=True),
+        holds.AccountFacts(active=True, past_due_cents=12_000, disputed_cents=12_000),
+        holds.AccountFacts(active=True, past_due_cents=12_000, disputed_cents=4_000),
+        holds.AccountFacts(active=True, past_due_cents=3_000, held_cents=50_000),
+        holds.AccountFacts(active=True, past_due_cents=12_000, held_cents=50_000),
     ]
     for facts in cases:
         decision = rules.cutoff_decision(
@@ -109,10 +114,31 @@ def test_the_staff_cutoff_decision_agrees_on_the_accounts_own_conditions() -> No
                 extension_hold=facts.extension_until is not None and facts.extension_until >= DAY,
                 arrangement_active=facts.arrangement,
                 payment_pending=facts.payment_pending,
-                dispute_pending=facts.dispute_pending,
-                bankruptcy_hold=facts.bankruptcy_hold,
+                disputed_cents=facts.disputed_cents,
+                held_cents=facts.held_cents,
             ),
             DAY,
             start,
         )
         assert set(codes(facts)) <= set(decision.codes), facts
+
+
+def test_a_dispute_holds_off_cut_off_only_for_the_amount_disputed() -> None:
+    # $300 past due, $100 disputed: $200 is still over the $50 minimum, so the account may be cut off
+    assert codes(holds.AccountFacts(active=True, past_due_cents=30_000, disputed_cents=10_000)) == []
+    # everything disputed: nothing left to cut off for
+    assert codes(holds.AccountFacts(active=True, past_due_cents=30_000, disputed_cents=30_000)) == [
+        "dispute",
+        "too_small",
+    ]
+    # what is left is under the minimum
+    assert codes(holds.AccountFacts(active=True, past_due_cents=30_000, disputed_cents=26_000)) == [
+        "dispute",
+        "too_small",
+    ]
+
+
+def test_a_bankruptcy_holds_off_cut_off_only_while_nothing_after_the_petition_is_past_due() -> None:
+    # the held balance is already out of past_due_cents (arrears); what is past due after it counts as usual
+    assert codes(holds.AccountFacts(active=True, past_due_cents=0, held_cents=40_000)) == ["bankruptcy", "too_small"]
+    assert codes(holds.AccountFacts(active=True, past_due_cents=9_000, held_cents=40_000)) == []

@@ -24,8 +24,6 @@ def facts(**changes) -> CutoffFacts:
         extension_hold=False,
         arrangement_active=False,
         payment_pending=False,
-        dispute_pending=False,
-        bankruptcy_hold=False,
     )
     return CutoffFacts(**{**base, **changes})
 
@@ -66,8 +64,7 @@ def test_each_exclusion_keeps_the_account_off_and_says_why() -> None:
         "extension_hold": (True, "extension"),
         "arrangement_active": (True, "arrangement"),
         "payment_pending": (True, "payment is pending"),
-        "dispute_pending": (True, "dispute"),
-        "bankruptcy_hold": (True, "Bankruptcy"),
+        "disputed_cents": (12_000, "is disputed"),
         "active": (False, "not active"),
     }
     for field, (value, words) in cases.items():
@@ -75,6 +72,23 @@ def test_each_exclusion_keeps_the_account_off_and_says_why() -> None:
         assert not decision.eligible and any(words in reason for reason in decision.reasons), field
     expired = rules.cutoff_decision(POLICY, facts(medical_alert_until=DAY - dt.timedelta(days=1)), DAY, START)
     assert expired.eligible
+
+
+def test_a_dispute_leaves_the_past_due_beyond_it_to_cut_off_for() -> None:
+    # $300 past due with $100 disputed: $200 is over the minimum, still on the list
+    assert rules.cutoff_decision(POLICY, facts(past_due_cents=30_000, disputed_cents=10_000), DAY, START).eligible
+    everything = rules.cutoff_decision(POLICY, facts(past_due_cents=30_000, disputed_cents=30_000), DAY, START)
+    assert not everything.eligible and {"dispute", "too_small"} <= set(everything.codes)
+    assert "$300.00 is disputed." in everything.reasons
+
+
+def test_a_bankruptcy_keeps_off_only_while_nothing_after_the_petition_is_past_due() -> None:
+    # past_due_cents comes from arrears, which leaves the held balance out
+    held = rules.cutoff_decision(POLICY, facts(past_due_cents=0, held_cents=40_000), DAY, START)
+    assert not held.eligible and "bankruptcy" in held.codes
+    assert "Bankruptcy: $400.00 owed at the petition is held." in held.reasons
+    after = rules.cutoff_decision(POLICY, facts(past_due_cents=12_000, held_cents=40_000), DAY, START)
+    assert after.eligible
 
 
 def test_no_disconnections_on_fridays_weekends_holidays_their_eves_or_in_extreme_weather() -> None:

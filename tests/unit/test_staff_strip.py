@@ -17,7 +17,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
-from portal.staff.strip import LastPayment, OpenOrder, strip_facts
+from portal.staff.strip import LastPayment, OpenCase, OpenOrder, strip_facts
 
 TODAY = dt.date(2026, 12, 4)
 
@@ -25,7 +25,7 @@ TODAY = dt.date(2026, 12, 4)
 def facts(**overrides):
     values = {
         "today": TODAY,
-        "account": Account(bankruptcy_hold=False, dispute_pending=False),
+        "account": Account(),
         "customer": Customer(language="en", paperless=False, medical_alert_until=None),
         "arrears": Arrears(0, 0, None, ()),
         "last_bill_due_on": dt.date(2026, 11, 20),
@@ -58,7 +58,11 @@ def test_money_facts() -> None:
 
 def test_every_alert_in_order_with_its_date() -> None:
     got = facts(
-        account=Account(bankruptcy_hold=True, dispute_pending=True),
+        cases=[
+            OpenCase(9, "complaint", dt.date(2026, 12, 14)),
+            OpenCase(8, "dispute", dt.date(2027, 1, 3), disputed_cents=10_000),
+            OpenCase(7, "bankruptcy", None, held_cents=42_000, filed_on=dt.date(2026, 11, 2), case_number="26-1234"),
+        ],
         customer=Customer(language="es", paperless=True, medical_alert_until=dt.date(2026, 12, 29)),
         extensions=[(ExtensionStatus.ACTIVE, dt.date(2026, 12, 16)), (ExtensionStatus.KEPT, dt.date(2026, 6, 1))],
         arrangements=[
@@ -79,14 +83,18 @@ def test_every_alert_in_order_with_its_date() -> None:
         ("medical", "hold", dt.date(2026, 12, 29)),
         ("extension", "hold", dt.date(2026, 12, 16)),
         ("arrangement", "hold", dt.date(2026, 12, 20)),  # the next date of its schedule
-        ("bankruptcy", "hold", None),
-        ("dispute", "hold", None),
+        ("bankruptcy", "hold", dt.date(2026, 11, 2)),
+        ("dispute", "hold", dt.date(2027, 1, 3)),
+        ("complaint", "info", dt.date(2026, 12, 14)),
         ("returned_payments", "stop", dt.date(2026, 11, 2)),
         ("adjustment_pending", "info", None),
         ("refund_pending", "info", None),
         ("language", "info", None),
         ("paperless", "info", None),
     ]
+    bankruptcy = next(a for a in got.alerts if a.kind == "bankruptcy")
+    assert (bankruptcy.amount_cents, bankruptcy.detail, bankruptcy.case_id) == (42_000, "26-1234", 7)
+    assert next(a for a in got.alerts if a.kind == "dispute").amount_cents == 10_000
     refund = next(a for a in got.alerts if a.kind == "refund_pending")
     assert (refund.count, refund.amount_cents) == (2, 1_250)
     assert next(a for a in got.alerts if a.kind == "disconnect").detail == "assigned"

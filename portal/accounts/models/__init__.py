@@ -21,6 +21,7 @@ from .base import (
     WorkOrderStatus,
     utcnow,
 )
+from .cases import Case, CaseNote
 from .corrections import BillCorrection, CorrectionKind, CorrectionStatus
 from .jobs import JobRun
 from .metering import MeterSet, MeterTest
@@ -66,6 +67,8 @@ __all__ = [
     "Bill",
     "BillCorrection",
     "BillLine",
+    "Case",
+    "CaseNote",
     "CashDrawer",
     "CollectionContact",
     "CollectionPlacement",

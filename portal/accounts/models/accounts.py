@@ -26,7 +26,7 @@ class Account(IdMixin, CreatedMixin, Base):
     status: Mapped[AccountStatus] = mapped_column(str_enum(AccountStatus), default=AccountStatus.PENDING, index=True)
     opened_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
-    # Holds that keep an account off cut-off lists; set by staff with an audit row.
+    # The flags before cases (migration 0860 made each one set an open case); kept, no longer read.
     dispute_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     bankruptcy_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     consecutive_estimates: Mapped[int] = mapped_column(Integer, default=0)

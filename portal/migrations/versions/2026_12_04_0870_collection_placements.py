@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0870'
-down_revision = '0850'
+down_revision = '0860'
 branch_labels = None
 depends_on = None
 

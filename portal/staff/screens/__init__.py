@@ -8,6 +8,7 @@ from .account import AccountController
 from .actions import AccountActionController
 from .adjustments import AdjustmentController
 from .approvals import ApprovalController
+from .cases import CaseController
 from .collections import CollectionsController
 from .credit_letter import CreditLetterController
 from .cutoff import CutoffController
@@ -37,6 +38,7 @@ ROUTES: list[ControllerRouterHandler] = [
     AdjustmentController,
     ApprovalController,
     ExtensionQueueController,
+    CaseController,
     CounterController,
     CollectionsController,
     LockboxController,

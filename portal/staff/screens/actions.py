@@ -1,4 +1,4 @@
-"""Holds, collections referral, arrangements, balance transfer, deposit actions, the after-hours restore and the stop
+"""Collections referral, arrangements, balance transfer, deposit actions, the after-hours restore and the stop
 of service, from the account page. Each posts and comes back to the page; a refusal shows its reason and changes
 nothing."""
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, post
 from litestar.response import Redirect
 
-from portal.accounts import numbers, reconnect, tenancy
+from portal.accounts import cases, numbers, reconnect, tenancy
 from portal.accounts.errors import DomainError
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
@@ -18,7 +18,7 @@ from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession,
 from portal.web.flash import flash
 from portal.web.urls import redirect_to
 
-from .. import account_actions
+from .. import account_actions, case_form
 from ._pages import staff_account
 
 
@@ -26,16 +26,22 @@ class AccountActionController(Controller):
     path = "/staff/accounts/{number:str}"
     guards = [guards.staff]
 
-    @post("/holds/{hold:str}", name="staff.account.hold")
-    async def hold(
-        self, request: Request, db_session: DbSession, actor: CurrentActor, number: FromPath[str], hold: FromPath[str]
+    @post("/cases", name="staff.account.case_open")
+    async def open_case(
+        self,
+        request: Request,
+        db_session: DbSession,
+        today: Today,
+        policy: CurrentPolicy,
+        actor: CurrentActor,
+        number: FromPath[str],
     ) -> Redirect:
         account = await staff_account(request, db_session, number)
         data = await request.form()
-        on = data.get("on") == "1"
-        await account_actions.set_hold(db_session, actor, account, hold, on, str(data.get("reason", "")))
-        flash(request, _("Hold placed.") if on else _("Hold lifted."), "success")
-        return redirect_to("staff.account", number=account.number, anchor="actions")
+        form = case_form.opening(data)
+        case = await cases.open_case(db_session, actor, policy, account, today=today, **form)
+        flash(request, _("Case %(id)s opened.", id=case.id), "success")
+        return redirect_to("staff.case", case_id=case.id)
 
     @post("/collections", name="staff.account.collections")
     async def collections(

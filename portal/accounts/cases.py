@@ -1,0 +1,237 @@
+"""Cases on an account: open, assign, add a note, resolve; for a bankruptcy, discharge (the held balance written off)
+or dismissal (docs/features.md, Cases; the rules in case_rules.py, docs/policies.md, Cases). Each action writes its
+audit row in the same transaction.
+
+What open cases mean for money is read where the money rules read their facts: the disputed amount by the cut-off
+rule (holds.case_facts), a bankruptcy's held balance by arrears (arrears.arrears_many). Opening a dispute or a
+bankruptcy cancels the account's open disconnect orders when the rule now keeps it off disconnection
+(workorders.cancel_if_excluded, through workorders.exclusion_started)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from portal.i18n import gettext as _
+
+from . import audit, case_rules, ledger, ledger_words, workorders
+from .actor import Actor
+from .errors import Conflict, DomainError, Forbidden
+from .models import Account, Case, CaseNote, LedgerKind, Role, User, utcnow
+from .models.base import STAFF_ROLES
+from .policy import Policy
+
+SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+OPEN = {"status": "open"}
+
+
+class CaseNotesAreAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_note_changes(session: Session, _ctx: object, _instances: object) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, CaseNote) and session.is_modified(obj):
+            raise CaseNotesAreAppendOnly("case notes are append-only: add another note")
+    for obj in session.deleted:
+        if isinstance(obj, CaseNote):
+            raise CaseNotesAreAppendOnly("case notes are append-only: add another note")
+
+
+def is_supervisor(actor: Actor) -> bool:
+    return actor.role in SUPERVISORS
+
+
+async def open_case(
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    *,
+    kind: str,
+    reason: str,
+    today: dt.date,
+    due_on: dt.date | None = None,
+    disputed_cents: int | None = None,
+    chapter: int | None = None,
+    case_number: str = "",
+    filed_on: dt.date | None = None,
+) -> Case:
+    if kind not in case_rules.KINDS:
+        raise DomainError(_("Choose a dispute, a complaint or a bankruptcy."), field="kind")
+    text = case_rules.check_reason(reason)
+    case = Case(account_id=account.id, kind=kind, status="open", reason=text, created_by_id=actor.user_id)
+    if kind == "bankruptcy":
+        case.case_number = case_rules.check_petition(chapter, case_number, filed_on, today)
+        already = await session.scalar(
+            select(Case.id).where(Case.account_id == account.id, Case.kind == "bankruptcy", Case.status == "open")
+        )
+        if already is not None:
+            raise Conflict(_("This account already has an open bankruptcy case."), field="kind")
+        assert filed_on is not None
+        case.chapter, case.filed_on = chapter, filed_on
+        case.held_cents = case_rules.held_at_petition(await ledger.balance(session, account.id, as_of=filed_on))
+        case.due_on = None
+    else:
+        case_rules.check_due_on(due_on, today)
+        case.due_on = due_on or case_rules.default_due_on(kind, today)
+        if kind == "dispute":
+            case.disputed_cents = case_rules.check_disputed(disputed_cents, await ledger.balance(session, account.id))
+    session.add(case)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "case.open",
+        "case",
+        case.id,
+        account_id=account.id,
+        after={
+            "kind": kind,
+            "reason": text,
+            "due_on": case.due_on,
+            "disputed_cents": case.disputed_cents,
+            "chapter": case.chapter,
+            "case_number": case.case_number,
+            "filed_on": case.filed_on,
+            "held_cents": case.held_cents,
+        },
+    )
+    if kind in ("dispute", "bankruptcy"):
+        await workorders.cancel_if_excluded(session, actor, [account.id], today, policy)
+    return case
+
+
+def _must_be_open(case: Case) -> None:
+    if case.status != "open":
+        raise Conflict(_("This case is closed."))
+
+
+async def assign(session: AsyncSession, actor: Actor, case: Case, owner_id: int | None) -> Case:
+    """Give the case to a staff member (None: back to the unassigned queue). Anyone on staff takes a case for
+    themselves or gives up their own; giving it to someone else, or taking it from someone, is a supervisor's."""
+    _must_be_open(case)
+    if owner_id is not None:
+        owner = await session.get(User, owner_id)
+        if owner is None or owner.role not in STAFF_ROLES or not owner.active:
+            raise DomainError(_("Choose someone on staff."), field="owner")
+    mine = owner_id == actor.user_id or (owner_id is None and case.owner_id == actor.user_id)
+    if not mine and not is_supervisor(actor):
+        raise Forbidden(_("Only a supervisor gives a case to someone else."))
+    if case.owner_id is not None and case.owner_id != actor.user_id and not is_supervisor(actor):
+        raise Forbidden(_("Only a supervisor takes a case from someone else."))
+    before = case.owner_id
+    case.owner_id = owner_id
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "case.assign",
+        "case",
+        case.id,
+        account_id=case.account_id,
+        before={"owner_id": before},
+        after={"owner_id": owner_id},
+    )
+    return case
+
+
+async def add_note(session: AsyncSession, actor: Actor, case: Case, body: str) -> CaseNote:
+    """Notes are added, never changed (a closed case still takes notes: what happened after)."""
+    text = case_rules.check_reason(body, field="body", limit=case_rules.NOTE_MAX)
+    note = CaseNote(case_id=case.id, body=text, author_id=actor.user_id)
+    session.add(note)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "case.note",
+        "case",
+        case.id,
+        account_id=case.account_id,
+        after={"note_id": note.id, "body": text},
+    )
+    return note
+
+
+async def _close(session: AsyncSession, actor: Actor, case: Case, outcome: str, resolution: str) -> None:
+    case.status = "resolved"
+    case.outcome = outcome
+    case.resolution = resolution
+    case.resolved_by_id = actor.user_id
+    case.resolved_at = utcnow()
+    await session.flush()
+
+
+def _closed(case: Case) -> dict[str, object]:
+    """The audit row's `after` of a case closed."""
+    return {
+        "status": case.status,
+        "outcome": case.outcome,
+        "resolution": case.resolution,
+        "discharged_on": case.discharged_on,
+        "write_off_entry_id": case.write_off_entry_id,
+    }
+
+
+async def resolve(session: AsyncSession, actor: Actor, case: Case, resolution: str) -> Case:
+    """A dispute or a complaint is resolved with what was decided; a dispute's amount counts for cut-off again."""
+    _must_be_open(case)
+    if case.kind == "bankruptcy":
+        raise Conflict(_("A bankruptcy ends with its discharge or its dismissal."))
+    await _close(session, actor, case, "resolved", case_rules.check_reason(resolution, field="resolution"))
+    await audit.record(
+        session, actor, "case.resolve", "case", case.id, account_id=case.account_id, before=OPEN, after=_closed(case)
+    )
+    return case
+
+
+async def discharge(
+    session: AsyncSession, actor: Actor, case: Case, *, discharged_on: dt.date | None, resolution: str, today: dt.date
+) -> Case:
+    """The court discharged the debt: the held balance is written off (one write-off entry, keyed by the case, so
+    a second submit posts nothing) and the case is resolved. A supervisor's."""
+    _must_be_open(case)
+    if not is_supervisor(actor):
+        raise Forbidden(_("Only a supervisor records a discharge."))
+    if case.kind != "bankruptcy":
+        raise Conflict(_("Only a bankruptcy is discharged."))
+    text = case_rules.check_reason(resolution, field="resolution")
+    case_rules.check_discharge(case.filed_on, discharged_on, today)
+    assert discharged_on is not None
+    case.discharged_on = discharged_on
+    if case.held_cents:
+        posting = await ledger.post(
+            session,
+            actor,
+            account_id=case.account_id,
+            kind=LedgerKind.WRITE_OFF,
+            amount_cents=-case.held_cents,
+            source_key=f"case:{case.id}:discharge",
+            effective_on=today,
+            memo=ledger_words.memo(
+                "bankruptcy_discharge", number=case.case_number or case.id, on=discharged_on.isoformat()
+            ),
+        )
+        case.write_off_entry_id = posting.entry.id
+    await _close(session, actor, case, "discharged", text)
+    await audit.record(
+        session, actor, "case.discharge", "case", case.id, account_id=case.account_id, before=OPEN, after=_closed(case)
+    )
+    return case
+
+
+async def dismiss(session: AsyncSession, actor: Actor, case: Case, resolution: str) -> Case:
+    """The petition was dismissed: the case is resolved and the balance it held is owed (and past due) again."""
+    _must_be_open(case)
+    if case.kind != "bankruptcy":
+        raise Conflict(_("Only a bankruptcy is dismissed."))
+    await _close(session, actor, case, "dismissed", case_rules.check_reason(resolution, field="resolution"))
+    await audit.record(
+        session, actor, "case.dismiss", "case", case.id, account_id=case.account_id, before=OPEN, after=_closed(case)
+    )
+    return case
