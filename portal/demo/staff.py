@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import extensions
+from portal.accounts import cases, extensions
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Account,
@@ -18,6 +18,7 @@ from portal.accounts.models import (
     AdjustmentKind,
     CollectionContact,
     ContactKind,
+    LedgerEntry,
     Origin,
     User,
     UserAccount,
@@ -76,7 +77,61 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
             policy,
         )
     await _collections(session, first, today)
+    await _cases(session, first, today)
     await _outage(session, first)
+
+
+async def _cases(session: AsyncSession, actor: Actor, today: dt.date) -> None:
+    """A dispute of part of a bill, a complaint waiting for its owner and a bankruptcy, so /staff/cases has work."""
+    policy = current_policy()
+    owing = (
+        select(LedgerEntry.account_id)
+        .group_by(LedgerEntry.account_id)
+        .having(func.sum(LedgerEntry.amount_cents) > 3_000)  # a dispute needs something owed
+    )
+    picked = list(
+        await session.scalars(
+            select(Account)
+            .where(Account.status == AccountStatus.ACTIVE, Account.id.in_(owing))
+            .order_by(Account.id)
+            .offset(60)
+            .limit(3)
+        )
+    )
+    if len(picked) < 3:
+        return
+    disputed, unhappy, bankrupt = picked
+    await cases.open_case(
+        session,
+        actor,
+        policy,
+        disputed,
+        kind="dispute",
+        today=today,
+        disputed_cents=3_000,
+        reason="Says the October read was too high; asked for a meter re-read.",
+    )
+    await cases.open_case(
+        session,
+        actor,
+        policy,
+        unhappy,
+        kind="complaint",
+        today=today,
+        reason="Crew left the meter box lid off after the read.",
+    )
+    await cases.open_case(
+        session,
+        actor,
+        policy,
+        bankrupt,
+        kind="bankruptcy",
+        today=today,
+        chapter=13,
+        case_number="26-40117",
+        filed_on=today - dt.timedelta(days=20),
+        reason="Chapter 13 petition; notice from the court received.",
+    )
 
 
 async def _collections(session: AsyncSession, actor: Actor, today: dt.date) -> None:
