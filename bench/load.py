@@ -102,7 +102,9 @@ def server_env(url: str, port: int, code: Path) -> dict[str, str]:
 def start_server(kind: str, url: str, port: int, workers: int, code: Path) -> subprocess.Popen[bytes]:
     env = server_env(url, port, code)
     command = [sys.executable, "-c", "from portal.cli import main; main()", "serve", "--workers", str(workers)]
-    command += ["--port", str(port), "--server", kind]
+    command += ["--port", str(port)] + (
+        ["--server", kind] if kind != "uvicorn" else []
+    )  # an older checkout has no --server
     return subprocess.Popen(command, env=env, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
