@@ -19,10 +19,10 @@ from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.identity import client_ip
 from portal.web.payments import payments_context
+from portal.web.stripe_pages import script_json, stripe_page_context, unavailable
 from portal.web.urls import redirect_to, url
 
 from ..pay_forms import AutopayForm
-from ..stripe_pages import script_json, stripe_page_context, unavailable
 
 
 class AutopayController(Controller):

@@ -1,5 +1,5 @@
-"""What the resident's Stripe.js pages share: the script's origin, the page's JSON configuration, and the page shown
-when online payments are off."""
+"""What the Stripe.js pages share (the resident's, and the CSR's bank step for a caller): the script's origin, the
+page's JSON configuration, and the page shown when online payments are off."""
 
 from __future__ import annotations
 
