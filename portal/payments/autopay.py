@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.accounts import audit, ledger
+from portal.accounts import audit, documents, ledger
 from portal.accounts.actor import Actor
+from portal.accounts.errors import DomainError
 from portal.accounts.models import (
     Account,
     BankDraft,
@@ -27,6 +28,7 @@ from portal.accounts.models import (
     Premise,
     utcnow,
 )
+from portal.accounts.photos import PhotoStore
 from portal.i18n import format_datetime, format_money, use_locale
 from portal.i18n import gettext as _
 
@@ -194,6 +196,75 @@ async def start_enrolment(
         after={"setup_intent": setup.id, "ip": ip, "authorization_text": text, "channel": channel, "record": record},
     )
     return draft, str(setup.client_secret)
+
+
+def _refuse(problems: list[rules.Refusal]) -> None:
+    if problems:
+        raise DomainError(" ".join(p.message for p in problems), field=problems[0].field, code="authorization")
+
+
+async def enrol_by_paper(
+    session: AsyncSession,
+    ctx: Context,
+    actor: Actor,
+    store: PhotoStore,
+    *,
+    account: Account,
+    signer: str,
+    signed_on: dt.date,
+    version: str,
+    numbers_covered: bool,
+    scan: documents.Scan,
+    ip: str,
+    today: dt.date,
+) -> tuple[BankDraft, str]:
+    """A CSR takes a signed paper authorization (NACHA PPD): the form's wording (by the version printed on it, in
+    its language) kept verbatim, the scan kept (its bank numbers covered), the signer and the date; then the bank
+    numbers go from the CSR's browser to Stripe like the resident's. `actor` is the CSR acting for the customer."""
+    _refuse(
+        rules.paper_form_problems(
+            signer=signer, signed_on=signed_on, version=version, numbers_covered=numbers_covered, today=today
+        )
+    )
+    kept = await documents.keep_scan(store, scan, utcnow())
+    record = {
+        "signer": signer.strip(),
+        "signed_on": signed_on.isoformat(),
+        "wording_version": version,
+        "language": rules.PPD_FORMS[version],
+        "scan": kept.as_record(),
+        "bank_numbers_covered": True,
+    }
+    text = text_in(ctx, account.number, PAPER, rules.PPD_FORMS[version])
+    return await start_enrolment(session, ctx, actor, account=account, text=text, ip=ip, channel=PAPER, record=record)
+
+
+async def enrol_by_phone(
+    session: AsyncSession,
+    ctx: Context,
+    actor: Actor,
+    *,
+    account: Account,
+    caller: str,
+    called_at: dt.datetime,
+    recording_ref: str,
+    language: str,
+    ip: str,
+    now: dt.datetime,
+) -> tuple[BankDraft, str]:
+    """A CSR takes a recorded phone authorization (NACHA TEL): the script as read (in the caller's language) kept
+    verbatim with the caller's name, the time of the call and the recording's reference; the written confirmation
+    goes out when the bank account is set up (`_confirm_in_writing`)."""
+    _refuse(rules.phone_call_problems(caller=caller, called_at=called_at, recording_ref=recording_ref, now=now))
+    record = {
+        "caller": caller.strip(),
+        "called_at": called_at.astimezone(dt.UTC).isoformat(),
+        "recording_ref": recording_ref.strip(),
+        "wording_version": rules.TEL_SCRIPT_VERSION,
+        "language": language,
+    }
+    text = text_in(ctx, account.number, PHONE, language)
+    return await start_enrolment(session, ctx, actor, account=account, text=text, ip=ip, channel=PHONE, record=record)
 
 
 async def sync_setup_intent(

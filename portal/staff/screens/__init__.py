@@ -8,6 +8,7 @@ from .account import AccountController
 from .actions import AccountActionController
 from .adjustments import AdjustmentController
 from .approvals import ApprovalController
+from .bank_draft import BankDraftController
 from .collections import CollectionsController
 from .credit_letter import CreditLetterController
 from .cutoff import CutoffController
@@ -49,6 +50,7 @@ ROUTES: list[ControllerRouterHandler] = [
     PremiseController,
     MoveServiceController,
     AccountActionController,
+    BankDraftController,
     RatesController,
     JobsController,
     PrintController,
