@@ -9,6 +9,7 @@ from .actions import AccountActionController
 from .adjustments import AdjustmentController
 from .approvals import ApprovalController
 from .bank_draft import BankDraftController
+from .caller import CallerController
 from .collections import CollectionsController
 from .credit_letter import CreditLetterController
 from .cutoff import CutoffController
@@ -51,6 +52,7 @@ ROUTES: list[ControllerRouterHandler] = [
     MoveServiceController,
     AccountActionController,
     BankDraftController,
+    CallerController,
     RatesController,
     JobsController,
     PrintController,
