@@ -150,15 +150,5 @@ class CallerController(Controller):
             photo_store=photo_store(request.app, settings) if photo is not None else None,
             keep_photo_location=bool(form.share_location.data),
         )
-        flash(
-            request,
-            _(
-                "Problem reported: crew order %(id)s is due %(date)s.",
-                id=report.problem_order_id,
-                date=format_date(today),
-            )
-            if form.kind.data == "no_water"
-            else _("Problem reported: crew order %(id)s.", id=report.problem_order_id),
-            "success",
-        )
+        flash(request, _("Problem reported: crew order %(id)s.", id=report.problem_order_id), "success")
         return redirect_to("staff.account", number=account.number, anchor="orders")
