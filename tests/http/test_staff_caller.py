@@ -153,6 +153,17 @@ async def test_a_signed_paper_form_is_kept_and_the_bank_goes_to_stripe(
     assert await _labels(session, "bank_draft.cancelled") == ["csr@riverton.example for the customer, by phone"]
 
 
+async def test_the_form_to_sign_is_printed_in_its_language(client, session, resident, csr) -> None:
+    await sign_in(client, session, csr)
+    number = resident.account.number
+    page = await client.get(f"/staff/accounts/{number}/bank-draft/")
+    assert f"/staff/accounts/{number}/bank-draft/print/PPD-2026-12-ES" in page.text
+    printed = await client.get(f"/staff/accounts/{number}/bank-draft/print/PPD-2026-12-ES")
+    assert printed.status_code == 200 and printed.content.startswith(b"%PDF-")
+    assert printed.headers["content-type"] == "application/pdf"
+    assert (await client.get(f"/staff/accounts/{number}/bank-draft/print/PPD-1999")).status_code == 404
+
+
 async def test_the_scan_of_another_account_is_not_found(client, session, resident, other_resident, csr, store) -> None:
     await sign_in(client, session, csr)
     assert (await send_paper(client, resident.account.number, PDF)).status_code == 303

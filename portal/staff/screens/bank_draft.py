@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import documents
 from portal.accounts.errors import DomainError
-from portal.accounts.models import Account, BankDraft, BankDraftStatus, Customer
+from portal.accounts.models import Account, BankDraft, BankDraftStatus, Customer, Premise
 from portal.i18n import gettext as _
+from portal.i18n import use_locale
 from portal.payments import autopay, rules
 from portal.payments.gateway import PaymentsUnavailable
 from portal.payments.services import Context
@@ -30,6 +31,7 @@ from portal.web.flash import flash
 from portal.web.forms import filled
 from portal.web.identity import client_ip
 from portal.web.payments import payments_context
+from portal.web.pdf import pdf_response
 from portal.web.photo_store import photo_store
 from portal.web.stripe_pages import script_json, stripe_page_context, unavailable
 from portal.web.urls import redirect_to, url
@@ -276,6 +278,40 @@ class BankDraftController(Controller):
             media_type=kind,
             headers={"Content-Disposition": f'{disposition}; filename="{name}"', "Cache-Control": "no-store"},
         )
+
+    @get("/print/{version:str}", name="staff.bank_draft.print")
+    async def print_form(
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        number: FromPath[str],
+        version: FromPath[str],
+    ) -> Response[bytes]:
+        """The paper form for a walk-in to sign (the version's wording, in its language, the account filled in)."""
+        account = await staff_account(request, db_session, number)
+        if version not in rules.PPD_FORMS:
+            raise NotFoundException()
+        try:
+            ctx = _context(settings)
+        except PaymentsUnavailable:
+            raise NotFoundException() from None
+        customer = await db_session.get(Customer, account.customer_id)
+        premise = await db_session.get(Premise, account.premise_id)
+        engine = request.app.template_engine
+        assert engine is not None and customer is not None and premise is not None
+        with use_locale(rules.PPD_FORMS[version]):
+            section = engine.get_template("staff/bank_draft_form_pdf.html").render(
+                account=account,
+                customer=customer,
+                premise=premise,
+                version=version,
+                text=autopay.authorization_text(ctx, account.number, autopay.PAPER),
+            )
+            html = engine.get_template("staff/cutoff_letters_pdf.html").render(
+                sections=[section], title=_("Authorization for automatic bank draft"), lang=rules.PPD_FORMS[version]
+            )
+        return await pdf_response(html, f"bank-draft-form-{account.number}-{version}.pdf")
 
     @post("/cancel", name="staff.bank_draft.cancel")
     async def cancel(
