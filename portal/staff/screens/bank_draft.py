@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import stripe
@@ -33,7 +32,7 @@ from portal.web.identity import client_ip
 from portal.web.payments import payments_context
 from portal.web.pdf import pdf_response
 from portal.web.photo_store import photo_store
-from portal.web.stripe_pages import script_json, stripe_page_context, unavailable
+from portal.web.stripe_pages import bank_setup_page, unavailable
 from portal.web.urls import redirect_to, url
 
 from ..caller_forms import CHANNELS, PaperAutopayForm, PhoneAutopayForm
@@ -207,27 +206,13 @@ class BankDraftController(Controller):
             setup = await ctx.gateway.retrieve_setup_intent(draft.stripe_setup_intent_id or "")
         except (PaymentsUnavailable, stripe.StripeError):
             return unavailable()
-        config: dict[str, Any] = {
-            "publishableKey": ctx.gateway.publishable_key,
-            "clientSecret": setup.client_secret,
-            "method": "us_bank_account",
-            "mode": "setup",
-            "returnUrl": url(request, "staff.bank_draft.enrolled", number=account.number, draft_id=draft.id),
-            "messages": {
-                "failed": _("We could not set up that bank account: %(reason)s"),
-                "working": _("Saving…"),
-                "agree": "",
-                "bank": _("Enter the routing number (9 digits) and the account number."),
-            },
-        }
-        return Template(
-            "payments/autopay_bank.html",
-            context={
-                "account": account,
-                "draft": draft,
-                "config": script_json(config),
-                **stripe_page_context(settings),
-            },
+        return bank_setup_page(
+            settings,
+            ctx.gateway.publishable_key,
+            str(setup.client_secret),
+            url(request, "staff.bank_draft.enrolled", number=account.number, draft_id=draft.id),
+            account=account,
+            draft=draft,
         )
 
     @get("/{draft_id:int}/return", name="staff.bank_draft.enrolled")
