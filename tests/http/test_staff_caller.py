@@ -138,6 +138,8 @@ async def test_a_signed_paper_form_is_kept_and_the_bank_goes_to_stripe(
     assert "Automatic bank draft is on for this account." in done.text
     await session.refresh(draft)
     assert draft.status == BankDraftStatus.ACTIVE and draft.last4
+    account_page = await client.get(f"/staff/accounts/{number}/")
+    assert "signed paper form" in account_page.text and draft.last4 in account_page.text
     # paper needs no written confirmation: the customer signed the words
     assert (
         await session.scalar(
