@@ -130,6 +130,7 @@ async def test_a_signed_paper_form_is_kept_and_the_bank_goes_to_stripe(
     assert await _labels(session, "bank_draft.authorize") == ["csr@riverton.example for the customer, at the counter"]
     bank = await client.get(response.headers["location"])
     assert bank.status_code == 200 and "/js.stripe.com/v3/" in bank.text and "bank-routing" in bank.text
+    assert 'class="staff"' in bank.text or "staff" in bank.text.split("<body", 1)[1].split(">", 1)[0]
     scan = await client.get(f"/staff/accounts/{number}/bank-draft/{draft.id}/form")
     assert scan.status_code == 200 and scan.content == PDF
     assert scan.headers["content-disposition"].startswith("attachment") and scan.headers["cache-control"] == "no-store"

@@ -213,6 +213,7 @@ class BankDraftController(Controller):
             url(request, "staff.bank_draft.enrolled", number=account.number, draft_id=draft.id),
             account=account,
             draft=draft,
+            layout="staff/base.html",
         )
 
     @get("/{draft_id:int}/return", name="staff.bank_draft.enrolled")
