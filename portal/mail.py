@@ -172,6 +172,11 @@ class Outbox:
     async def queue_many(self, session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
         return await queue_many(session, messages)
 
+    def queue_letter(
+        self, session: AsyncSession, address: str, subject: str, text: str, account_id: int | None = None
+    ) -> MailMessage:
+        return queue(session, address, subject, text, channel="letter", account_id=account_id)
+
 
 OUTBOX = Outbox()
 

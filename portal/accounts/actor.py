@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .models import Origin, Role
 
@@ -14,6 +14,12 @@ class Actor:
     origin: Origin
     role: Role | None = None
     ip: str | None = None
+
+    def for_customer(self, channel: str) -> Actor:
+        """A CSR acting for a caller or a walk-in: the same person, the audit row saying so ("by jane@... for the
+        customer, by phone"). `channel` is "phone" or "counter"."""
+        how = {"phone": "by phone", "counter": "at the counter"}[channel]
+        return replace(self, label=f"{self.label} for the customer, {how}"[:160])
 
     @classmethod
     def job(cls, name: str) -> Actor:

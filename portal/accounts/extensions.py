@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -393,6 +394,20 @@ async def cancel(
         after=_state(extension),
     )
     return True
+
+
+async def standing(session: AsyncSession, policy: Policy, account: Account, today: dt.date) -> dict[str, Any]:
+    """An extension page's facts (the resident's, and the CSR's for a caller): whether this account may have one
+    now, its history and the rules in words."""
+    facts = await facts_for(session, policy, account, today)
+    return {
+        "account": account,
+        "facts": facts,
+        "verdict": eligibility(policy, facts, today),
+        "history": await for_account(session, account.id),
+        "rules": rules_in_words(policy),
+        "today": today,
+    }
 
 
 async def held_account_ids(session: AsyncSession, account_ids: Iterable[int] | None, on: dt.date) -> set[int]:

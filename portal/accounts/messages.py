@@ -19,6 +19,11 @@ class Mailer(Protocol):
     async def queue_many(self, session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
         """Queue many messages (to, subject, text, html) at once; answers how many."""
 
+    def queue_letter(
+        self, session: AsyncSession, address: str, subject: str, text: str, account_id: int | None = None
+    ) -> Any:
+        """Queue a printed letter to a postal address, for the next print batch."""
+
 
 def notice_channels(*, email: str | None, phone: str | None, notify_email: bool, notify_sms: bool) -> list[str]:
     """How a notice reaches a resident, from their preferences: email and/or a text message (`phone` already

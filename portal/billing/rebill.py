@@ -104,6 +104,11 @@ class _NoMail:
     async def queue_many(self, session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
         return 0
 
+    def queue_letter(
+        self, session: AsyncSession, address: str, subject: str, text: str, account_id: int | None = None
+    ) -> Any:
+        return None
+
 
 def context(book: Any, bill: Bill, policy: Policy, timezone: str = DEFAULT_TIMEZONE) -> run.RunContext:
     return run.RunContext(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from wtforms import BooleanField, EmailField, FileField, RadioField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from portal.i18n import lazy_gettext as _
@@ -13,9 +13,11 @@ from portal.web.forms import (  # noqa: F401 - shared with the console and sign-
     PHONE,
     AddressSearchForm,
     DateField,
+    ExtensionForm,
     Form,
     LetterOfCreditForm,
     LinkAccountForm,
+    ProblemForm,
 )
 
 
@@ -93,49 +95,6 @@ class StopForm(Form):
 
 class CancelRequestForm(Form):
     reason = StringField(_("Why are you cancelling? (optional)"), validators=[Optional(), Length(max=200)])
-
-
-class ExtensionForm(Form):
-    promised_on = DateField(
-        _("I will pay the past-due amount by"), validators=[InputRequired(_("Enter the date you will pay by."))]
-    )
-
-
-class ProblemForm(Form):
-    kind = RadioField(
-        _("What is the problem?"),
-        choices=[
-            ("leak", _("A leak (water running or pooling)")),
-            ("no_water", _("No water")),
-            ("meter_damage", _("The meter is damaged")),
-            ("lid_damage", _("The meter box lid is damaged or missing")),
-        ],
-        validators=[InputRequired(_("Choose what the problem is."))],
-    )
-    description = TextAreaField(
-        _("Tell us more"),
-        validators=[DataRequired(_("Tell us what you see and where.")), Length(max=1000)],
-        description=_("Where is it, and since when? For a leak: is it before or after the meter?"),
-        render_kw={"rows": "4"},
-    )
-    phone = TelField(
-        _("Phone number for the crew (optional)"),
-        validators=[Optional(), PHONE],
-        render_kw={"autocomplete": "tel", "inputmode": "tel"},
-    )
-    photo = FileField(
-        _("Photo (optional)"),
-        description=_("A JPEG, PNG or WebP photo, up to 12 MB."),
-        render_kw={"accept": "image/jpeg,image/png,image/webp"},
-    )
-    share_location = BooleanField(
-        _("Keep the place where the photo was taken with my report"),
-        description=_(
-            "Only if your phone saved it in the photo. It helps our crew find the problem. Staff see it; other "
-            "residents never do. Leave this unticked and we remove the location from the photo."
-        ),
-        default=False,
-    )
 
 
 class PreferencesForm(Form):

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import access, extensions, photo_access, tenancy
+from portal.accounts import access, photo_access, tenancy
 from portal.accounts.actor import Actor
 from portal.accounts.models import Account, PaymentExtension
 from portal.accounts.policy import Policy
@@ -86,16 +86,3 @@ async def stop_service(
         await tenancy.stop_service(
             session, actor, policy, account, stop_on=stop_on, forwarding_address=forwarding_address, today=today
         )
-
-
-async def extension_standing(session: AsyncSession, policy: Policy, account: Account, today: dt.date) -> dict[str, Any]:
-    """The extension page: whether this account may have one now, its history and the rules in words."""
-    facts = await extensions.facts_for(session, policy, account, today)
-    return {
-        "account": account,
-        "facts": facts,
-        "verdict": extensions.eligibility(policy, facts, today),
-        "history": await extensions.for_account(session, account.id),
-        "rules": extensions.rules_in_words(policy),
-        "today": today,
-    }

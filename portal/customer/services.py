@@ -1,6 +1,6 @@
 """Resident self-service actions and page data: which account is in view, the home page, usage, linking another
-account, preferences and problem reports. Start/stop/move live in portal.accounts.tenancy and extensions in
-portal.accounts.extensions (staff use them too)."""
+account, and preferences. Start/stop/move live in portal.accounts.tenancy, extensions in
+portal.accounts.extensions and problem reports in portal.accounts.problems (staff use them too)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import mail
-from portal.accounts import access, arrears, audit, extensions, photos, tenancy, workorders
+from portal.accounts import access, arrears, audit, extensions, tenancy
 from portal.accounts.actor import Actor
-from portal.accounts.errors import DomainError, NotFound
+from portal.accounts.errors import NotFound
 from portal.accounts.models import (
     Account,
     BankDraft,
@@ -29,12 +29,9 @@ from portal.accounts.models import (
     MeterRead,
     PaymentExtension,
     Premise,
-    RequestKind,
-    RequestStatus,
     ServiceRequest,
     User,
     WorkOrder,
-    WorkOrderKind,
 )
 from portal.accounts.policy import Policy
 from portal.billing.energy_use import ENERGY_KINDS, EnergyUse, energy_use, water_estimated
@@ -46,7 +43,7 @@ from portal.web.urls import RouteLink
 from . import rules
 
 if TYPE_CHECKING:
-    from portal.accounts.photos import PhotoStore
+    pass
 
 SESSION_ACCOUNT = "acct"
 
@@ -532,110 +529,6 @@ async def update_contact(
 
 
 # ---- problem reports -----------------------------------------------------------------------------------------
-
-PROBLEM_ORDERS = {
-    "leak": (WorkOrderKind.LEAK_CHECK, 2),
-    "no_water": (WorkOrderKind.INVESTIGATE, 1),
-    "meter_damage": (WorkOrderKind.INVESTIGATE, 3),
-    "lid_damage": (WorkOrderKind.INVESTIGATE, 3),
-}
-PROBLEM_WORDS = {
-    "leak": "Leak reported by the customer",
-    "no_water": "No water reported by the customer",
-    "meter_damage": "Meter damage reported by the customer",
-    "lid_damage": "Meter box lid damage reported by the customer",
-}
-
-
-def checked_photo(policy: Policy, data: bytes, content_type: str | None) -> tuple[bytes, str | None] | None:
-    """The photo a resident attached, if any; a DomainError says why it cannot be taken."""
-    if not data:
-        return None
-    if len(data) > policy.photo_max_bytes:
-        raise DomainError(_("The photo is too large (at most %(mb)s MB).", mb=policy.photo_max_bytes // 1_000_000))
-    photos.clean_image(policy, data, content_type)
-    return data, content_type
-
-
-async def report_problem(
-    session: AsyncSession,
-    actor: Actor,
-    policy: Policy,
-    account: Account,
-    *,
-    kind: str,
-    description: str,
-    phone: str | None,
-    today: dt.date,
-    photo: tuple[bytes, str | None] | None = None,
-    photo_store: PhotoStore | None = None,
-    keep_photo_location: bool = False,
-) -> ServiceRequest:
-    """A work order for the field (no water first), the resident's words and optional photo on it (its location
-    kept only when the resident ticked the box)."""
-    order_kind, priority = PROBLEM_ORDERS[kind]
-    meter = await session.scalar(
-        select(Meter)
-        .where(Meter.premise_id == account.premise_id, Meter.kind == MeterKind.WATER, Meter.removed_on.is_(None))
-        .order_by(Meter.id.desc())
-        .limit(1)
-    )
-    due = today if kind == "no_water" else policy.next_business_day(today + dt.timedelta(days=1))
-    text = f"{PROBLEM_WORDS[kind]}: {description.strip()}" + (f" Call back: {phone}" if phone else "")
-    order = await workorders.create(
-        session,
-        actor,
-        kind=order_kind,
-        premise_id=account.premise_id,
-        account_id=account.id,
-        meter_id=meter.id if meter else None,
-        due_on=due,
-        priority=priority,
-        instructions=text[:2000],
-    )
-    details: dict[str, object] = {"problem": kind, "description": description.strip()[:1000], "phone": phone}
-    if photo is not None and photo_store is not None:
-        import hashlib
-        import uuid
-
-        from portal.accounts import photos
-
-        data, content_type = photo
-        saved, _created = await photos.save_photo(
-            session,
-            photo_store,
-            policy,
-            actor,
-            client_id=str(uuid.uuid4()),
-            data=data,
-            sha256=hashlib.sha256(data).hexdigest(),
-            content_type=content_type,
-            work_order_id=order.id,
-            keep_location=keep_photo_location,
-        )
-        details["photo_id"] = saved.id
-        details["photo_location_kept"] = keep_photo_location
-    request = ServiceRequest(
-        kind=RequestKind.PROBLEM,
-        status=RequestStatus.PENDING,
-        customer_id=account.customer_id,
-        requested_by_id=actor.user_id,
-        from_account_id=account.id,
-        problem_order_id=order.id,
-        details=details,
-    )
-    session.add(request)
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "request.problem",
-        "service_request",
-        request.id,
-        account_id=account.id,
-        after={"problem": kind, "order_id": order.id},
-    )
-    return request
 
 
 async def work_order(session: AsyncSession, order_id: int) -> WorkOrder | None:

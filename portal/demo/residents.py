@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears, extensions, tenancy
+from portal.accounts import arrears, extensions, problems, tenancy
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.models import (
@@ -22,7 +22,6 @@ from portal.accounts.models import (
     UserAccount,
 )
 from portal.accounts.policy import current_policy
-from portal.customer import services
 
 RESIDENT = "maria.resident@example.com"
 
@@ -45,7 +44,7 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     user, account = await _persona_account(session, RESIDENT)
     if user is not None and account is not None:
         actor = Actor(user.id, user.email, Origin.WEB, user.role)
-        await services.report_problem(
+        await problems.report_problem(
             session,
             actor,
             policy,

@@ -1,4 +1,5 @@
-"""Bank draft (autopay): enrolment with a SetupIntent and a NACHA WEB authorization kept verbatim, cancellation, and
+"""Bank draft (autopay): enrolment with a SetupIntent and the authorization kept verbatim (NACHA WEB online, PPD from a
+signed paper form, TEL from a recorded call, the last two confirmed in writing as TEL asks), cancellation, and
 the draft run that charges each enrolled account's bill off-session on its draft date, at most once per bill."""
 
 from __future__ import annotations
@@ -7,50 +8,114 @@ import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import stripe
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.accounts import audit, ledger
+from portal.accounts import audit, documents, ledger
 from portal.accounts.actor import Actor
-from portal.accounts.models import Account, BankDraft, BankDraftStatus, Bill, Customer, OnlinePayment, utcnow
-from portal.i18n import format_money
+from portal.accounts.errors import DomainError
+from portal.accounts.models import (
+    Account,
+    BankDraft,
+    BankDraftStatus,
+    Bill,
+    Customer,
+    OnlinePayment,
+    Premise,
+    utcnow,
+)
+from portal.accounts.photos import PhotoStore
+from portal.i18n import format_datetime, format_money, use_locale
 from portal.i18n import gettext as _
 
 from . import rules
 from .gateway import object_id, value_of
 from .services import Context, PaymentProblem, locked, sync_intent
 
+WEB, PAPER, PHONE = "web", "paper", "phone"
 
-def authorization_text(ctx: Context, account_number: str) -> str:
-    """The NACHA WEB authorization the resident reads and agrees to; stored verbatim as shown."""
+
+def authorization_text(ctx: Context, account_number: str, channel: str = WEB) -> str:
+    """The authorization as the customer agrees to it, stored verbatim: NACHA WEB (the resident online, in the first
+    person), PPD (the signed paper form, the same words the form prints) or TEL (the script a CSR reads to a caller,
+    in the second person). Written in the current locale: call it inside `use_locale` for the customer's language."""
     days = ctx.policy.draft_days_before_due
     when = _("on each bill's due date") if days == 0 else _("%(days)s days before each bill's due date", days=days)
+    words = {"utility": ctx.utility_name, "account": account_number, "when": when}
+    fee = format_money(ctx.policy.returned_payment_fee_cents)
+    count = ctx.policy.returns_to_suspend_autopay
+    if channel == PHONE:
+        return " ".join(
+            [
+                _(
+                    "You authorize %(utility)s to electronically debit the checking or savings account whose numbers "
+                    "you give me on this call for the amount of each utility bill on account %(account)s, %(when)s, "
+                    "until you cancel.",
+                    **words,
+                ),
+                _("Each bill, sent at least 10 days before the debit, is your notice of the amount and date."),
+                _(
+                    "You can cancel at any time by calling us or online; a cancellation made at least 3 business days "
+                    "before a debit stops that debit."
+                ),
+                _(
+                    "If your bank returns a debit, a returned-payment fee of %(fee)s is added to your account, and "
+                    "automatic debits stop after %(count)s returns in 12 months.",
+                    fee=fee,
+                    count=count,
+                ),
+                _("We will send you a written confirmation of this authorization before the first debit."),
+                _("This call is recorded. Do you agree?"),
+            ]
+        )
+    first = (
+        _(
+            "I authorize %(utility)s to electronically debit the checking or savings account named on this form for "
+            "the amount of each utility bill on account %(account)s, %(when)s, until I cancel.",
+            **words,
+        )
+        if channel == PAPER
+        else _(
+            "I authorize %(utility)s to electronically debit the bank account I enter below for the amount of each "
+            "utility bill on account %(account)s, %(when)s, until I cancel.",
+            **words,
+        )
+    )
+    cancel = (
+        _(
+            "I can cancel at any time by calling, in writing or online; a cancellation made at least 3 business days "
+            "before a debit stops that debit."
+        )
+        if channel == PAPER
+        else _(
+            "I can cancel at any time on this page; a cancellation made at least 3 business days before a debit "
+            "stops that debit."
+        )
+    )
     return " ".join(
         [
-            _(
-                "I authorize %(utility)s to electronically debit the bank account I enter below for the amount of each "
-                "utility bill on account %(account)s, %(when)s, until I cancel.",
-                utility=ctx.utility_name,
-                account=account_number,
-                when=when,
-            ),
+            first,
             _("Each bill, sent at least 10 days before the debit, is my notice of the amount and date."),
-            _(
-                "I can cancel at any time on this page; a cancellation made at least 3 business days before a debit "
-                "stops that debit."
-            ),
+            cancel,
             _(
                 "If my bank returns a debit, a returned-payment fee of %(fee)s is added to my account, and automatic "
                 "debits stop after %(count)s returns in 12 months.",
-                fee=format_money(ctx.policy.returned_payment_fee_cents),
-                count=ctx.policy.returns_to_suspend_autopay,
+                fee=fee,
+                count=count,
             ),
             _("This authorization complies with U.S. law and the NACHA Operating Rules."),
         ]
     )
+
+
+def text_in(ctx: Context, account_number: str, channel: str, language: str) -> str:
+    """The authorization in a language (the printed form's, the caller's)."""
+    with use_locale(language):
+        return authorization_text(ctx, account_number, channel)
 
 
 async def current_draft(session: AsyncSession, account_id: int) -> BankDraft | None:
@@ -66,11 +131,9 @@ async def current_draft(session: AsyncSession, account_id: int) -> BankDraft | N
     )
 
 
-async def start_enrolment(
-    session: AsyncSession, ctx: Context, actor: Actor, *, account: Account, text: str, ip: str
-) -> tuple[BankDraft, str]:
-    """The resident agreed to `text`: keep it verbatim with time and IP, and open a SetupIntent for a bank account.
-    Answers the draft and the SetupIntent's client secret for Stripe.js."""
+async def _open_setup(session: AsyncSession, ctx: Context, account: Account) -> tuple[str, Any]:
+    """A Stripe customer and an off-session SetupIntent for a US bank account: the bank numbers go from the browser
+    (the resident's, or the CSR's keying them from the form or the call) to Stripe, never to us."""
     customer = await session.get(Customer, account.customer_id)
     assert customer is not None
     nonce = secrets.token_hex(8)
@@ -90,14 +153,36 @@ async def start_enrolment(
         )
     except stripe.StripeError as exc:
         raise PaymentProblem(_("We could not start the bank draft enrolment. Please try again in a minute.")) from exc
+    return stripe_customer.id, setup
+
+
+async def start_enrolment(
+    session: AsyncSession,
+    ctx: Context,
+    actor: Actor,
+    *,
+    account: Account,
+    text: str,
+    ip: str,
+    channel: str = WEB,
+    record: dict[str, Any] | None = None,
+) -> tuple[BankDraft, str]:
+    """The customer agreed to `text`: keep it verbatim with time and IP, and open a SetupIntent for a bank account.
+    Answers the draft and the SetupIntent's client secret for Stripe.js. The resident online is channel "web"; a CSR
+    taking a signed form ("paper") or a recorded call ("phone") passes the record of it (and acts for the customer:
+    `Actor.for_customer`), and the CSR is kept as who took it."""
+    stripe_customer_id, setup = await _open_setup(session, ctx, account)
     draft = BankDraft(
         account_id=account.id,
         status=BankDraftStatus.PENDING,
-        stripe_customer_id=stripe_customer.id,
+        stripe_customer_id=stripe_customer_id,
         stripe_setup_intent_id=setup.id,
         authorization_text=text,
         authorized_at=utcnow(),
         authorized_ip=ip[:64],
+        channel=channel,
+        taken_by_id=actor.user_id if channel != WEB else None,
+        authorization_record=record,
     )
     session.add(draft)
     await session.flush()
@@ -108,9 +193,78 @@ async def start_enrolment(
         "bank_draft",
         draft.id,
         account_id=account.id,
-        after={"setup_intent": setup.id, "ip": ip, "authorization_text": text},
+        after={"setup_intent": setup.id, "ip": ip, "authorization_text": text, "channel": channel, "record": record},
     )
     return draft, str(setup.client_secret)
+
+
+def _refuse(problems: list[rules.Refusal]) -> None:
+    if problems:
+        raise DomainError(" ".join(p.message for p in problems), field=problems[0].field, code="authorization")
+
+
+async def enrol_by_paper(
+    session: AsyncSession,
+    ctx: Context,
+    actor: Actor,
+    store: PhotoStore,
+    *,
+    account: Account,
+    signer: str,
+    signed_on: dt.date,
+    version: str,
+    numbers_covered: bool,
+    scan: documents.Scan,
+    ip: str,
+    today: dt.date,
+) -> tuple[BankDraft, str]:
+    """A CSR takes a signed paper authorization (NACHA PPD): the form's wording (by the version printed on it, in
+    its language) kept verbatim, the scan kept (its bank numbers covered), the signer and the date; then the bank
+    numbers go from the CSR's browser to Stripe like the resident's. `actor` is the CSR acting for the customer."""
+    _refuse(
+        rules.paper_form_problems(
+            signer=signer, signed_on=signed_on, version=version, numbers_covered=numbers_covered, today=today
+        )
+    )
+    kept = await documents.keep_scan(store, scan, utcnow())
+    record = {
+        "signer": signer.strip(),
+        "signed_on": signed_on.isoformat(),
+        "wording_version": version,
+        "language": rules.PPD_FORMS[version],
+        "scan": kept.as_record(),
+        "bank_numbers_covered": True,
+    }
+    text = text_in(ctx, account.number, PAPER, rules.PPD_FORMS[version])
+    return await start_enrolment(session, ctx, actor, account=account, text=text, ip=ip, channel=PAPER, record=record)
+
+
+async def enrol_by_phone(
+    session: AsyncSession,
+    ctx: Context,
+    actor: Actor,
+    *,
+    account: Account,
+    caller: str,
+    called_at: dt.datetime,
+    recording_ref: str,
+    language: str,
+    ip: str,
+    now: dt.datetime,
+) -> tuple[BankDraft, str]:
+    """A CSR takes a recorded phone authorization (NACHA TEL): the script as read (in the caller's language) kept
+    verbatim with the caller's name, the time of the call and the recording's reference; the written confirmation
+    goes out when the bank account is set up (`_confirm_in_writing`)."""
+    _refuse(rules.phone_call_problems(caller=caller, called_at=called_at, recording_ref=recording_ref, now=now))
+    record = {
+        "caller": caller.strip(),
+        "called_at": called_at.astimezone(dt.UTC).isoformat(),
+        "recording_ref": recording_ref.strip(),
+        "wording_version": rules.TEL_SCRIPT_VERSION,
+        "language": language,
+    }
+    text = text_in(ctx, account.number, PHONE, language)
+    return await start_enrolment(session, ctx, actor, account=account, text=text, ip=ip, channel=PHONE, record=record)
 
 
 async def sync_setup_intent(
@@ -140,7 +294,62 @@ async def sync_setup_intent(
     ):
         await _set_status(session, actor, older, BankDraftStatus.CANCELLED, "replaced by a new enrolment")
     await _set_status(session, actor, draft, BankDraftStatus.ACTIVE, "bank account set up")
+    if draft.channel == PHONE:
+        await _confirm_in_writing(session, ctx, actor, draft)
     return draft
+
+
+async def _confirm_in_writing(session: AsyncSession, ctx: Context, actor: Actor, draft: BankDraft) -> None:
+    """NACHA TEL: the written notice of a phone authorization, before the first debit (the draft run is on the
+    bill's draft date, days away). By email when the customer has one, else by letter; in their language; once (the
+    draft turns active once)."""
+    found = (
+        await session.execute(
+            select(Customer, Account, Premise)
+            .join(Account, Account.customer_id == Customer.id)
+            .join(Premise, Premise.id == Account.premise_id)
+            .where(Account.id == draft.account_id)
+        )
+    ).one()
+    customer, account, premise = found
+    record = dict(draft.authorization_record or {})
+    with use_locale(customer.language or "en"):
+        subject = str(_("Your automatic bank draft authorization"))
+        body = "\n\n".join(
+            [
+                _(
+                    "%(name)s, this confirms the authorization you gave by phone on %(when)s for automatic bank draft "
+                    "on account %(account)s, from the account ending in %(last4)s at %(bank)s.",
+                    name=customer.display_name,
+                    when=format_datetime(record.get("called_at"), ctx.timezone),
+                    account=account.number,
+                    last4=draft.last4 or "····",
+                    bank=draft.bank_name or _("your bank"),
+                ),
+                _("The authorization, as read to you:"),
+                draft.authorization_text,
+                _("If this is not what you agreed to, call us before the first debit and we will cancel it."),
+            ]
+        )
+    if customer.email:
+        ctx.mailer.queue(session, customer.email, subject, body)
+        channel = "email"
+    else:
+        address = customer.mailing_address or f"{customer.display_name}, {premise.one_line}"
+        ctx.mailer.queue_letter(session, address, subject, body, account_id=account.id)
+        channel = "letter"
+    record["confirmation"] = {"channel": channel, "queued_at": utcnow().isoformat()}
+    draft.authorization_record = record
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "bank_draft.confirm",
+        "bank_draft",
+        draft.id,
+        account_id=draft.account_id,
+        after={"channel": channel},
+    )
 
 
 async def sync_mandate(session: AsyncSession, ctx: Context, actor: Actor, mandate_id: str) -> str:

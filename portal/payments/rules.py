@@ -127,3 +127,86 @@ def guest_lookup_limit(
     ]
     left, pause = min(limits, key=lambda limit: (limit[0], limit[1] != "day"))
     return GuestLookupLimit(locked=left <= 0, tries_left=max(left, 0), pause=pause)
+
+
+# ---- a bank draft given to a CSR: a signed paper form (NACHA PPD) or a recorded phone call (NACHA TEL) -------------
+
+# The paper forms we print, by the version printed in their footer, and the language each is printed in. A form of a
+# version not here is not ours (an old or home-made form): the customer signs the current one.
+PPD_FORMS = {"PPD-2026-12-EN": "en", "PPD-2026-12-ES": "es"}
+# The script a CSR reads on the phone, by its version (the words are in `autopay.authorization_text`).
+TEL_SCRIPT_VERSION = "TEL-2026-12"
+# A signed form is taken within this many days of its signature; a call is recorded within this many days of it.
+FORM_MAX_AGE_DAYS = 60
+CALL_MAX_AGE_DAYS = 3
+# The scan of a signed form: at most this size (a letter page at 300 dpi is well under it).
+SCAN_MAX_BYTES = 10_000_000
+NAME_MAX = 120
+RECORDING_REF_MAX = 80
+
+
+@dataclass(frozen=True)
+class Refusal:
+    field: str
+    message: str
+
+
+def _name_problem(name: str, field: str) -> Refusal | None:
+    name = name.strip()
+    if not name:
+        return Refusal(field, _("Enter the name as the customer gave it."))
+    if len(name) > NAME_MAX:
+        return Refusal(field, _("Use at most %(n)s characters.", n=NAME_MAX))
+    return None
+
+
+def paper_form_problems(
+    *, signer: str, signed_on: dt.date, version: str, numbers_covered: bool, today: dt.date
+) -> list[Refusal]:
+    """What stops a signed paper authorization (PPD) from being taken: who signed, when, which form, and the bank
+    numbers covered on the scan (they go to Stripe, never into our files)."""
+    problems = [p for p in [_name_problem(signer, "signer")] if p]
+    if signed_on > today:
+        problems.append(Refusal("signed_on", _("The form cannot be signed after today.")))
+    elif (today - signed_on).days > FORM_MAX_AGE_DAYS:
+        problems.append(
+            Refusal(
+                "signed_on",
+                _(
+                    "The form was signed more than %(days)s days ago: ask the customer to sign a new one.",
+                    days=FORM_MAX_AGE_DAYS,
+                ),
+            )
+        )
+    if version not in PPD_FORMS:
+        problems.append(Refusal("version", _("Choose the version printed at the foot of the form.")))
+    if not numbers_covered:
+        problems.append(
+            Refusal(
+                "numbers_covered", _("Cover the routing and account numbers before scanning: we keep no bank numbers.")
+            )
+        )
+    return problems
+
+
+def phone_call_problems(*, caller: str, called_at: dt.datetime, recording_ref: str, now: dt.datetime) -> list[Refusal]:
+    """What stops a recorded phone authorization (TEL) from being taken: who agreed, when, and the reference that
+    finds the recording (NACHA: the originator keeps the recording, and sends written notice before the first debit)."""
+    problems = [p for p in [_name_problem(caller, "caller")] if p]
+    if called_at > now + dt.timedelta(minutes=5):
+        problems.append(Refusal("called_at", _("The call cannot be later than now.")))
+    elif now - called_at > dt.timedelta(days=CALL_MAX_AGE_DAYS):
+        problems.append(
+            Refusal(
+                "called_at",
+                _("Record the call within %(days)s days of it: call the customer again.", days=CALL_MAX_AGE_DAYS),
+            )
+        )
+    ref = recording_ref.strip()
+    if not ref:
+        problems.append(Refusal("recording_ref", _("Enter the call recording's reference.")))
+    elif len(ref) > RECORDING_REF_MAX or not ref.isprintable():
+        problems.append(
+            Refusal("recording_ref", _("Use at most %(n)s letters, digits and dashes.", n=RECORDING_REF_MAX))
+        )
+    return problems

@@ -78,4 +78,6 @@ def account_actions(role: Role, account: Account) -> list[tuple[str, dict[str, o
         ("staff.start", {"query": {"customer": account.number}}, _("Start service elsewhere for this customer"))
     )
     actions.append(("staff.credit_letter", this, _("Letter of credit")))
+    actions.append(("staff.caller", this, _("Extension or problem for the customer")))
+    actions.append(("staff.bank_draft", this, _("Bank draft for the customer")))
     return actions

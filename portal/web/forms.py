@@ -11,9 +11,9 @@ from typing import Any, Self, TypeVar
 
 import wtforms
 from litestar import Request
-from wtforms import StringField
+from wtforms import BooleanField, FileField, RadioField, StringField, TelField, TextAreaField
 from wtforms.i18n import get_translations
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal import i18n
 from portal.accounts import deposits, numbers
@@ -286,3 +286,49 @@ def filled(value: T | None) -> T:
     if value is None:
         raise ValueError("a required form field was read before the form validated")
     return value
+
+
+# ---- what a resident asks for, and a CSR asks for on a caller's behalf ----
+
+
+class ExtensionForm(Form):
+    promised_on = DateField(
+        _("I will pay the past-due amount by"), validators=[InputRequired(_("Enter the date you will pay by."))]
+    )
+
+
+class ProblemForm(Form):
+    kind = RadioField(
+        _("What is the problem?"),
+        choices=[
+            ("leak", _("A leak (water running or pooling)")),
+            ("no_water", _("No water")),
+            ("meter_damage", _("The meter is damaged")),
+            ("lid_damage", _("The meter box lid is damaged or missing")),
+        ],
+        validators=[InputRequired(_("Choose what the problem is."))],
+    )
+    description = TextAreaField(
+        _("Tell us more"),
+        validators=[DataRequired(_("Tell us what you see and where.")), Length(max=1000)],
+        description=_("Where is it, and since when? For a leak: is it before or after the meter?"),
+        render_kw={"rows": "4"},
+    )
+    phone = TelField(
+        _("Phone number for the crew (optional)"),
+        validators=[Optional(), PHONE],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    photo = FileField(
+        _("Photo (optional)"),
+        description=_("A JPEG, PNG or WebP photo, up to 12 MB."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    share_location = BooleanField(
+        _("Keep the place where the photo was taken with my report"),
+        description=_(
+            "Only if your phone saved it in the photo. It helps our crew find the problem. Staff see it; other "
+            "residents never do. Leave this unticked and we remove the location from the photo."
+        ),
+        default=False,
+    )

@@ -387,6 +387,8 @@ async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
             "staff.adjustment.new",
             "staff.start.new",
             "staff.move.new",
+            "staff.bank_draft",
+            "staff.caller",
         },
         "supervisor": {
             "staff.home",

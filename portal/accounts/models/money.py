@@ -142,6 +142,13 @@ class BankDraft(IdMixin, CreatedMixin, Base):
     authorized_ip: Mapped[str] = mapped_column(String(64))
     returns_count: Mapped[int] = mapped_column(default=0)
     cancelled_at: Mapped[dt.datetime | None]
+    # How it was given: "web" (the resident online, NACHA WEB), "paper" (a signed form, PPD), "phone" (a recorded
+    # call, TEL). For paper and phone: who took it and the record of the authorization (signer or caller, date
+    # signed or time of the call, the wording version, the call recording's reference, the scanned form's store key,
+    # checksum and type, the written confirmation sent).
+    channel: Mapped[str] = mapped_column(String(8), default="web", server_default="web")
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    authorization_record: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class Counter(Base):

@@ -19,10 +19,10 @@ from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.identity import client_ip
 from portal.web.payments import payments_context
+from portal.web.stripe_pages import bank_setup_page, unavailable
 from portal.web.urls import redirect_to, url
 
 from ..pay_forms import AutopayForm
-from ..stripe_pages import script_json, stripe_page_context, unavailable
 
 
 class AutopayController(Controller):
@@ -91,27 +91,13 @@ class AutopayController(Controller):
             setup = await ctx.gateway.retrieve_setup_intent(draft.stripe_setup_intent_id or "")
         except (PaymentsUnavailable, stripe.StripeError):
             return unavailable()
-        config = {
-            "publishableKey": ctx.gateway.publishable_key,
-            "clientSecret": setup.client_secret,
-            "method": "us_bank_account",
-            "mode": "setup",
-            "returnUrl": url(request, "payments.autopay.enrolled", number=account.number, draft_id=draft.id),
-            "messages": {
-                "failed": _("We could not set up that bank account: %(reason)s"),
-                "working": _("Saving…"),
-                "agree": "",
-                "bank": _("Enter the routing number (9 digits) and the account number."),
-            },
-        }
-        return Template(
-            "payments/autopay_bank.html",
-            context={
-                "account": account,
-                "draft": draft,
-                "config": script_json(config),
-                **stripe_page_context(settings),
-            },
+        return bank_setup_page(
+            settings,
+            ctx.gateway.publishable_key,
+            str(setup.client_secret),
+            url(request, "payments.autopay.enrolled", number=account.number, draft_id=draft.id),
+            account=account,
+            draft=draft,
         )
 
     @get("/{number:str}/return/{draft_id:int}", name="payments.autopay.enrolled")

@@ -20,9 +20,8 @@ from portal.payments.gateway import PaymentsUnavailable
 from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.payments import payments_context
+from portal.web.stripe_pages import script_json, stripe_page_context, unavailable
 from portal.web.urls import redirect_to, url
-
-from ..stripe_pages import script_json, stripe_page_context, unavailable
 
 log = logging.getLogger("portal.payments")
 

@@ -18,7 +18,7 @@ from portal.web.flash import flash
 from portal.web.forms import filled
 from portal.web.urls import redirect_to
 
-from .. import forms, service_requests
+from .. import forms
 from .common import form_page, in_view
 
 
@@ -26,7 +26,7 @@ async def _context(request: Request, db_session: Any, policy: Policy, today: dt.
     accounts, current = await in_view(request, db_session)
     return {
         "accounts": accounts,
-        **await service_requests.extension_standing(db_session, policy, current, today),
+        **await extensions.standing(db_session, policy, current, today),
         **more,
     }
 

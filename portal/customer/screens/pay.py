@@ -24,10 +24,10 @@ from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession,
 from portal.web.forms import filled
 from portal.web.identity import client_ip
 from portal.web.payments import payments_context
+from portal.web.stripe_pages import unavailable
 from portal.web.urls import redirect_to
 
 from ..pay_forms import GuestLookupForm, PayForm
-from ..stripe_pages import unavailable
 from .checkout import STARTED_SESSION
 
 GUEST_SESSION = "guest_pay"

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
+from portal.accounts import problems
 from portal.accounts.errors import DomainError
 from portal.accounts.models import Premise
 from portal.i18n import gettext as _
@@ -18,7 +19,7 @@ from portal.web.forms import filled
 from portal.web.photo_store import photo_store
 from portal.web.urls import redirect_to
 
-from .. import forms, services
+from .. import forms
 from .common import form_page, in_view
 
 
@@ -40,7 +41,7 @@ class ReportController(Controller):
     async def report_page(
         self, request: Request, db_session: DbSession, kind: FromQuery[str | None] = None
     ) -> Template:
-        form = forms.ProblemForm(data={"kind": kind} if kind in services.PROBLEM_ORDERS else None)
+        form = forms.ProblemForm(data={"kind": kind} if kind in problems.PROBLEM_ORDERS else None)
         return Template("customer/report.html", context=await _context(request, db_session, form))
 
     @post("/report", name="customer.report.submit")
@@ -62,13 +63,13 @@ class ReportController(Controller):
             try:
                 data, content_type = await upload.read(), getattr(upload, "content_type", None)
                 # decoding the image to check it is CPU work: off the event loop
-                photo = await asyncio.to_thread(services.checked_photo, policy, data, content_type)
+                photo = await asyncio.to_thread(problems.checked_photo, policy, data, content_type)
             except DomainError as exc:
                 form.add_error("photo", exc.message)
                 ok = False
         if not ok:
             return form_page("customer/report.html", await _context(request, db_session, form))
-        await services.report_problem(
+        await problems.report_problem(
             db_session,
             actor,
             policy,

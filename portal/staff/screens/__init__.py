@@ -8,6 +8,8 @@ from .account import AccountController
 from .actions import AccountActionController
 from .adjustments import AdjustmentController
 from .approvals import ApprovalController
+from .bank_draft import BankDraftController
+from .caller import CallerController
 from .cases import CaseController
 from .collections import CollectionsController
 from .credit_letter import CreditLetterController
@@ -52,6 +54,8 @@ ROUTES: list[ControllerRouterHandler] = [
     PremiseController,
     MoveServiceController,
     AccountActionController,
+    BankDraftController,
+    CallerController,
     RatesController,
     JobsController,
     PrintController,
