@@ -328,6 +328,10 @@ class PlacementView:
         return tuple(r for r in self.recoveries if agency_direct.is_direct(r))
 
     @property
+    def direct_cents(self) -> int:
+        return sum(r.gross_cents for r in self.direct)
+
+    @property
     def by_agency(self) -> tuple[CollectionRecovery, ...]:
         return tuple(r for r in self.recoveries if not agency_direct.is_direct(r))
 
