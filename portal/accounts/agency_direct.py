@@ -155,7 +155,9 @@ class DirectPayment:
     number: str
 
 
-async def since_last_file(session: AsyncSession, *, limit: int = 200) -> tuple[PlacementBatch | None, list[DirectPayment]]:
+async def since_last_file(
+    session: AsyncSession, *, limit: int = 200
+) -> tuple[PlacementBatch | None, list[DirectPayment]]:
     """The last placement file and the direct payments recorded since it was made (all, when no file yet), newest
     first: what staff tell the agency."""
     last = await session.scalar(select(PlacementBatch).order_by(PlacementBatch.made_on.desc()).limit(1))

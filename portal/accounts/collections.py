@@ -425,7 +425,9 @@ async def record_recovery(
     if not reference or len(reference) > 64:
         raise DomainError(_("Enter the agency's remittance reference (up to 64 characters)."), field="reference")
     if reference.lower().startswith(agency_direct.PREFIX):  # the references of payments made to the utility
-        raise DomainError(_("A remittance reference may not start with %(prefix)s.", prefix="direct:"), field="reference")
+        raise DomainError(
+            _("A remittance reference may not start with %(prefix)s.", prefix="direct:"), field="reference"
+        )
     view = await placement_view(session, placement_id, lock=True)
     placement = view.placement
     same = next((r for r in view.recoveries if r.reference == reference), None)
@@ -515,7 +517,9 @@ async def record_recovery(
     )
     if status != placement.status:
         placement.status = status
-        await agency_direct.set_account_status(session, actor, placement.account_id, AccountStatus.CLOSED, "collected by the agency")
+        await agency_direct.set_account_status(
+            session, actor, placement.account_id, AccountStatus.CLOSED, "collected by the agency"
+        )
     await session.flush()
     return RecoveryRecorded(recovery, created=True)
 
@@ -556,7 +560,9 @@ async def recall(
         before={"status": PlacementStatus.PLACED.value},
         after={"status": PlacementStatus.RECALLED.value, "reason": reason, "owed_again_cents": view.outstanding_cents},
     )
-    await agency_direct.set_account_status(session, actor, placement.account_id, AccountStatus.FINAL, "recalled from the agency")
+    await agency_direct.set_account_status(
+        session, actor, placement.account_id, AccountStatus.FINAL, "recalled from the agency"
+    )
     await session.flush()
     return placement
 

@@ -175,8 +175,7 @@ async def _post_round(
     if not fresh:
         return results
     account_of = {
-        a.id: a
-        for a in await session.scalars(select(Account).where(Account.id.in_([p.account_id for _i, p in fresh])))
+        a.id: a for a in await session.scalars(select(Account).where(Account.id.in_([p.account_id for _i, p in fresh])))
     }
     # On an account placed with the collection agency: the written-off amount owed again first (agency_direct)
     reinstated = await agency_direct.reinstate(

@@ -171,15 +171,33 @@ async def test_a_visitors_contact_is_told_each_new_estimate_and_service_back_onc
     await factories.make_account(session, address="21 Birch St")  # a resident of the area, with their own email
     resident = await session.scalar(select(factories.Customer).order_by(factories.Customer.id.desc()))
     es = await outages.report(
-        session, JOB, utility="power", now=T0, source="public", address="9 Birch St", email="ana@example.com",
+        session,
+        JOB,
+        utility="power",
+        now=T0,
+        source="public",
+        address="9 Birch St",
+        email="ana@example.com",
         language="es",
     )
     texted = await outages.report(
-        session, JOB, utility="power", now=T0, source="public", address="11 Birch St", phone="+12545550142",
+        session,
+        JOB,
+        utility="power",
+        now=T0,
+        source="public",
+        address="11 Birch St",
+        phone="+12545550142",
         language="en",
     )
     same_as_resident = await outages.report(
-        session, JOB, utility="power", now=T0, source="public", address="13 Birch St", email=resident.email,
+        session,
+        JOB,
+        utility="power",
+        now=T0,
+        source="public",
+        address="13 Birch St",
+        email=resident.email,
     )
     assert es.email == "ana@example.com" and es.language == "es" and es.note is None
     assert es.outage_id == texted.outage_id == same_as_resident.outage_id
