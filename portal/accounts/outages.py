@@ -252,13 +252,13 @@ async def notify_reporters(
     texts: bool = False,
     skip: Sequence[str] = (),
 ) -> int:
-    """Tell the outage's reporters who left a contact (a visitor's email or phone) about `event` ("estimate" or
+    """Tell the outage's reporters who left a contact (a visitor's email or phone, a caller's phone) about `event` ("estimate" or
     "restored"), in the language they reported in: by email when they gave one, by text when they gave a phone and
     texts can go (Twilio configured). Each report+event+channel once, and one address once per event (two reports
     from one person, or a resident already told by `notify`: `skip`, the addresses told)."""
     prefix = f"outage:{outage.id}:{_tag(outage, event)}:"
     sent = await _sent(session, prefix)
-    told = set(skip)
+    told = {address.lower() for address in skip}
     reports = await session.scalars(
         select(OutageReport)
         .where(
@@ -280,9 +280,9 @@ async def notify_reporters(
             if not to:
                 continue
             key = f"{prefix}report-{row.id}:{channel}"
-            if key in sent or to in told:
+            if key in sent or to.lower() in told:
                 continue
-            told.add(to)
+            told.add(to.lower())
             await queue_once(
                 session,
                 key,

@@ -165,7 +165,9 @@ async def test_residents_technicians_and_visitors_cannot_reach_it(client, sessio
         client.cookies.clear()
 
 
-async def test_a_counter_payment_on_a_placed_account_is_shown_as_paid_directly(client, session, supervisor, csr) -> None:
+async def test_a_counter_payment_on_a_placed_account_is_shown_as_paid_directly(
+    client, session, supervisor, csr
+) -> None:
     from portal.accounts import numbers
 
     account = await _due(session, 12_000)
