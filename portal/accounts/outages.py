@@ -9,7 +9,7 @@ with their report is told of each new estimate and of service back the same way,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,13 +170,9 @@ def _tag(outage: Outage, event: str) -> str:
 
 
 async def _sent(session: AsyncSession, prefix: str) -> set[str]:
-    return set(
-        (
-            await session.scalars(
-                select(MailMessage.idempotency_key).where(MailMessage.idempotency_key.like(prefix + "%"))
-            )
-        ).all()
-    )
+    """The keys of the messages already queued under `prefix`."""
+    query = select(MailMessage.idempotency_key).where(MailMessage.idempotency_key.like(prefix + "%"))
+    return {key for key in (await session.scalars(query)).all() if key}
 
 
 def wording(outage: Outage, event: str, timezone: str) -> tuple[str, str]:
@@ -250,7 +246,7 @@ async def notify_reporters(
     *,
     timezone: str = DEFAULT_TIMEZONE,
     texts: bool = False,
-    skip: Sequence[str] = (),
+    skip: Iterable[str] = (),
 ) -> int:
     """Tell the outage's reporters who left a contact (a visitor's email or phone, a caller's phone) about `event` ("estimate" or
     "restored"), in the language they reported in: by email when they gave one, by text when they gave a phone and
