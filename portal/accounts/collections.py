@@ -11,6 +11,8 @@
   charged to the customer) and the net through `payments.post_payment` (method "agency") take it off again, so the
   account stays at 0 and the general ledger moves the gross out of bad debt, the fee into agency fees and the net
   into cash. The same reference again records nothing.
+- A payment made to the utility while placed (any channel) is recorded against the placement as a direct payment
+  by payments.post_payment through agency_direct (owed again, then paid; no fee), for staff to tell the agency.
 - `recall`: the placement taken back; what is still placed is owed to the utility again and the account is final.
 """
 
@@ -29,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
 
-from . import audit, collection_rules, csv_cells, holds, ledger, ledger_words, payments
+from . import agency_direct, audit, collection_rules, csv_cells, holds, ledger, ledger_words, payments
 from .actor import Actor
 from .errors import Conflict, DomainError, NotFound
 from .models import (
@@ -321,6 +323,19 @@ class PlacementView:
     def outstanding_cents(self) -> int:
         return max(self.placement.amount_cents - self.recovered_cents, 0)
 
+    @property
+    def direct(self) -> tuple[CollectionRecovery, ...]:
+        """The payments made to the utility while placed (agency_direct): the agency is to be told of them."""
+        return tuple(r for r in self.recoveries if agency_direct.is_direct(r))
+
+    @property
+    def direct_cents(self) -> int:
+        return sum(r.gross_cents for r in self.direct)
+
+    @property
+    def by_agency(self) -> tuple[CollectionRecovery, ...]:
+        return tuple(r for r in self.recoveries if not agency_direct.is_direct(r))
+
 
 async def placements(session: AsyncSession, *, limit: int = 50) -> list[PlacementView]:
     """The newest placements, each with what the agency collected on it (two queries)."""
@@ -410,6 +425,10 @@ async def record_recovery(
     reference = reference.strip()
     if not reference or len(reference) > 64:
         raise DomainError(_("Enter the agency's remittance reference (up to 64 characters)."), field="reference")
+    if reference.lower().startswith(agency_direct.PREFIX):  # the references of payments made to the utility
+        raise DomainError(
+            _("A remittance reference may not start with %(prefix)s.", prefix="direct:"), field="reference"
+        )
     view = await placement_view(session, placement_id, lock=True)
     placement = view.placement
     same = next((r for r in view.recoveries if r.reference == reference), None)
@@ -499,7 +518,9 @@ async def record_recovery(
     )
     if status != placement.status:
         placement.status = status
-        await _set_account_status(session, actor, placement.account_id, AccountStatus.CLOSED, "collected by the agency")
+        await agency_direct.set_account_status(
+            session, actor, placement.account_id, AccountStatus.CLOSED, "collected by the agency"
+        )
     await session.flush()
     return RecoveryRecorded(recovery, created=True)
 
@@ -540,30 +561,11 @@ async def recall(
         before={"status": PlacementStatus.PLACED.value},
         after={"status": PlacementStatus.RECALLED.value, "reason": reason, "owed_again_cents": view.outstanding_cents},
     )
-    await _set_account_status(session, actor, placement.account_id, AccountStatus.FINAL, "recalled from the agency")
+    await agency_direct.set_account_status(
+        session, actor, placement.account_id, AccountStatus.FINAL, "recalled from the agency"
+    )
     await session.flush()
     return placement
-
-
-async def _set_account_status(
-    session: AsyncSession, actor: Actor, account_id: int, status: AccountStatus, reason: str
-) -> None:
-    account = await session.get(Account, account_id)
-    if account is None or account.status == status:
-        return
-    before = account.status
-    account.status = status
-    await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "account.status",
-        "account",
-        account.id,
-        account_id=account.id,
-        before={"status": before.value},
-        after={"status": status.value, "reason": reason},
-    )
 
 
 def placed_total(views: Sequence[PlacementView]) -> int:

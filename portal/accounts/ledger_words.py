@@ -55,6 +55,7 @@ MESSAGES: dict[str, str] = {
     "transfer_out": _("Balance moved to account %(number)s"),
     "transfer_in": _("Balance moved from account %(number)s"),
     "write_off": _("Placed with %(agency)s on %(placed_on)s: balance written off"),
+    "agency_direct": _("Paid to the utility while placed with %(agency)s: owed again, then paid"),
     "agency_recovery": _("Collected by %(agency)s (%(reference)s): owed again, then paid"),
     "agency_fee": _("Fee of %(agency)s on %(reference)s, paid by the utility"),
     "agency_recall": _("Recalled from %(agency)s: %(reason)s"),

@@ -1,13 +1,15 @@
 """Outages of power and water (docs/features.md, Outages): a report joins the open outage near it or starts one;
 staff set the affected area, cause and estimate, send a crew, restore and close it. Residents in the area are told
 when it starts, when the estimate changes and when service is back, each once: every message has the idempotency
-key `outage:<outage>:<event>:<account>:<channel>`, so a replay queues nothing. The outbox is given by the caller
+key `outage:<outage>:<event>:<account>:<channel>`, so a replay queues nothing. A visitor who left a phone or email
+with their report is told of each new estimate and of service back the same way, in the language they reported in
+(`notify_reporters`, key `outage:<outage>:<event>:report-<report>:<channel>`). The outbox is given by the caller
 (`queue_once`, portal/mail.py): the domain never imports it (docs/architecture.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,10 +49,13 @@ async def report(
     account: Account | None = None,
     premise: Premise | None = None,
     phone: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
     note: str | None = None,
 ) -> OutageReport:
     """A resident's (their account's premise), a visitor's (a typed address, or the premise it was found as) or a
-    CSR's report: it joins the open outage near it (outage_rules.group_with) or starts a new one."""
+    CSR's report: it joins the open outage near it (outage_rules.group_with) or starts a new one. `phone` (E.164)
+    and `email` are the reporter's contact for this outage's news, `language` the one they reported in."""
     if utility not in rules.UTILITIES:
         raise Conflict(_("Choose water or power."))
     if account is not None:
@@ -100,6 +105,8 @@ async def report(
         lat=place.lat,
         lon=place.lon,
         phone=phone,
+        email=(email or "").strip()[:120] or None,
+        language=language if language in ("en", "es") else None,
         note=note,
         reported_at=now,
     )
@@ -157,6 +164,17 @@ def channels(customer: Customer, phone: str | None, *, texts: bool) -> list[str]
     return [ch for ch in found if ch != "letter"]
 
 
+def _tag(outage: Outage, event: str) -> str:
+    """The event's part of a key: an estimate is its own event per estimate, so each change is told once."""
+    return event if event != "estimate" else f"estimate-{outage.estimated_restore_at:%Y%m%dT%H%M}"
+
+
+async def _sent(session: AsyncSession, prefix: str) -> set[str]:
+    """The keys of the messages already queued under `prefix`."""
+    query = select(MailMessage.idempotency_key).where(MailMessage.idempotency_key.like(prefix + "%"))
+    return {key for key in (await session.scalars(query)).all() if key}
+
+
 def wording(outage: Outage, event: str, timezone: str) -> tuple[str, str]:
     """(subject, text) of a notice in the current language."""
     from portal.i18n import format_datetime
@@ -189,15 +207,8 @@ async def notify(
     """Tell every affected resident about `event` by their chosen channels (email, text; no letter: it would
     arrive after the fact); answers how many messages were newly queued. Each account+outage+event+channel once;
     an estimate is its own event per estimate, so each change is told once."""
-    tag = event if event != "estimate" else f"estimate-{outage.estimated_restore_at:%Y%m%dT%H%M}"
-    prefix = f"outage:{outage.id}:{tag}:"
-    sent = set(
-        (
-            await session.scalars(
-                select(MailMessage.idempotency_key).where(MailMessage.idempotency_key.like(prefix + "%"))
-            )
-        ).all()
-    )
+    prefix = f"outage:{outage.id}:{_tag(outage, event)}:"
+    sent = await _sent(session, prefix)
     queued = 0
     words: dict[str, tuple[str, str]] = {}
     for item in targets if targets is not None else await affected(session, outage):
@@ -227,6 +238,62 @@ async def notify(
     return queued
 
 
+async def notify_reporters(
+    session: AsyncSession,
+    outage: Outage,
+    event: str,
+    queue_once: QueueOnce,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    texts: bool = False,
+    skip: Iterable[str] = (),
+) -> int:
+    """Tell the outage's reporters who left a contact (a visitor's email or phone, a caller's phone) about `event` ("estimate" or
+    "restored"), in the language they reported in: by email when they gave one, by text when they gave a phone and
+    texts can go (Twilio configured). Each report+event+channel once, and one address once per event (two reports
+    from one person, or a resident already told by `notify`: `skip`, the addresses told)."""
+    prefix = f"outage:{outage.id}:{_tag(outage, event)}:"
+    sent = await _sent(session, prefix)
+    told = {address.lower() for address in skip}
+    reports = await session.scalars(
+        select(OutageReport)
+        .where(
+            OutageReport.outage_id == outage.id,
+            (OutageReport.email.is_not(None)) | (OutageReport.phone.is_not(None)),
+        )
+        .order_by(OutageReport.id)
+    )
+    queued = 0
+    words: dict[str, tuple[str, str]] = {}
+    for row in reports:
+        lang = row.language or "en"
+        if lang not in words:
+            with use_locale(lang):
+                words[lang] = wording(outage, event, timezone)
+        subject, text = words[lang]
+        phone = sms_number(row.phone)
+        for channel, to in (("email", row.email), ("sms", phone if texts else None)):
+            if not to:
+                continue
+            key = f"{prefix}report-{row.id}:{channel}"
+            if key in sent or to.lower() in told:
+                continue
+            told.add(to.lower())
+            await queue_once(
+                session,
+                key,
+                to,
+                subject,
+                f"{subject}\n\n{text}" if channel == "sms" else text,
+                channel=channel,
+                kind="outage",
+                about=f"outage:{outage.id}",
+                account_id=row.account_id,
+            )
+            queued += 1
+    return queued
+
+
 async def update(
     session: AsyncSession,
     actor: Actor,
@@ -244,7 +311,8 @@ async def update(
     texts: bool = False,
 ) -> int:
     """Set the area, cause and estimate and post an update; tells the affected residents it started (the newly
-    affected only: the others were told) and, when the estimate changed, the new estimate. Answers messages queued."""
+    affected only: the others were told) and, when the estimate changed, the new estimate; the reporters who left a
+    contact are told each new estimate (the first one too: nobody told them it started). Answers messages queued."""
     if outage.status != "open":
         raise Conflict(_("This outage is no longer open."))
     before = {"streets": outage.streets, "routes": outage.routes, "estimate": outage.estimated_restore_at}
@@ -274,7 +342,22 @@ async def update(
     queued = await notify(session, outage, "started", queue_once, timezone=timezone, targets=targets, texts=texts)
     if changed and estimate is not None and before["estimate"] is not None:
         queued += await notify(session, outage, "estimate", queue_once, timezone=timezone, targets=targets, texts=texts)
+    if changed and estimate is not None:
+        told = _addresses(targets, texts=texts)
+        queued += await notify_reporters(
+            session, outage, "estimate", queue_once, timezone=timezone, texts=texts, skip=told
+        )
     return queued
+
+
+def _addresses(targets: Sequence[Affected], *, texts: bool) -> set[str]:
+    """The residents' addresses `notify` writes to, so a reporter who is one of them is not told twice."""
+    found = set()
+    for item in targets:
+        phone = sms_number(item.customer.phone)
+        for channel in channels(item.customer, phone, texts=texts):
+            found.add((item.customer.email if channel == "email" else phone) or "")
+    return found - {""}
 
 
 async def send_crew(
@@ -331,7 +414,11 @@ async def restore(
     outage.status, outage.restored_at = "restored", restored_at
     await session.flush()
     await record(session, actor, "outage.restore", "outage", outage.id, after={"restored_at": restored_at})
-    return await notify(session, outage, "restored", queue_once, timezone=timezone, texts=texts)
+    targets = await affected(session, outage)
+    queued = await notify(session, outage, "restored", queue_once, timezone=timezone, targets=targets, texts=texts)
+    return queued + await notify_reporters(
+        session, outage, "restored", queue_once, timezone=timezone, texts=texts, skip=_addresses(targets, texts=texts)
+    )
 
 
 async def close(

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.i18n import format_date, format_time
 from portal.i18n import gettext as _
 
-from . import arrears, deposits, holds, ledger, ledger_words, reconnect, service_state, workorders
+from . import agency_direct, arrears, deposits, holds, ledger, ledger_words, reconnect, service_state, workorders
 from .actor import Actor
 from .audit import record
 from .errors import Conflict
@@ -174,6 +174,19 @@ async def _post_round(
             fresh.append((index, payment))
     if not fresh:
         return results
+    account_of = {
+        a.id: a for a in await session.scalars(select(Account).where(Account.id.in_([p.account_id for _i, p in fresh])))
+    }
+    # On an account placed with the collection agency: the written-off amount owed again first (agency_direct)
+    reinstated = await agency_direct.reinstate(
+        session,
+        actor,
+        [
+            agency_direct.Paid(p.account_id, p.amount_cents, p.source_key, p.method, _local(p.paid_at, timezone).date())
+            for _i, p in fresh
+            if account_of[p.account_id].status == AccountStatus.COLLECTIONS
+        ],
+    )
     created = await ledger.post_many(
         session,
         actor,
@@ -212,6 +225,9 @@ async def _post_round(
             posted.append((index, payment, entry))
     if not posted:
         return results
+    for _index, payment, entry in posted:
+        if payment.source_key in reinstated:
+            await agency_direct.record(session, actor, reinstated[payment.source_key], entry)
 
     by_day: dict[dt.date, list[int]] = {}
     for _index, payment, _entry in posted:
@@ -231,10 +247,6 @@ async def _post_round(
         if found:
             await deposits.record_paid(session, actor, found, on=day)
 
-    account_of = {
-        a.id: a
-        for a in await session.scalars(select(Account).where(Account.id.in_([p.account_id for _i, p, _e in posted])))
-    }
     for day, ids in by_day.items():
         finals = [a for a in ids if account_of[a].status == AccountStatus.FINAL]
         if finals:

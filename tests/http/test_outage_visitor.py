@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Outage, OutageReport
 from portal.customer.screens import outage_visitor
 from tests import factories
-from tests.http.helpers import post_form
+from tests.http.helpers import post_form, sign_in
 
 URL = "/outages/report"
 
@@ -50,7 +50,8 @@ async def test_an_address_found_is_reported_and_joins_its_neighbours(client, ses
         ("public", "12 Oak St", True, None),
         ("public", "14 Oak St", True, None),
     ]
-    assert rows[0].phone == "+12545550142" and rows[1].note == "Email: me@example.com"
+    assert rows[0].phone == "+12545550142" and rows[0].email is None and rows[0].language == "en"
+    assert rows[1].email == "me@example.com" and rows[1].phone is None and rows[1].note is None
     assert rows[0].outage_id == rows[1].outage_id and await session.scalar(select(func.count(Outage.id))) == 1
 
 
@@ -114,3 +115,28 @@ async def test_one_client_is_throttled_after_its_hourly_tries(client, session, m
         assert (await post_form(client, URL, {"utility": "power", "address": "7 Nowhere Ln"})).status_code == 400
     response = await post_form(client, URL, {"utility": "power", "address": "12 Oak St"})
     assert response.status_code == 429 and await _reports(session) == []
+
+
+async def test_a_spanish_visitors_email_and_language_are_kept_on_the_report(client, session) -> None:
+    await factories.make_account(session, address="12 Oak St")
+    await session.commit()
+    es = {"accept-language": "es"}
+    response = await post_form(
+        client, URL, {"utility": "water", "address": "12 Oak St", "contact": " ana@example.com "}, headers=es
+    )
+    assert response.status_code in (302, 303), response.text
+    done = await client.get(URL, headers=es)
+    assert "Gracias. Recibimos su reporte" in done.text
+    [row] = await _reports(session)
+    assert (row.email, row.phone, row.language, row.note) == ("ana@example.com", None, "es", None)
+
+
+async def test_a_signed_in_resident_is_sent_to_their_own_report_page(client, session, resident) -> None:
+    await sign_in(client, session, resident.user)
+    response = await client.get(URL, follow_redirects=False)
+    assert response.status_code in (302, 303) and response.headers["location"].endswith("/my/outage")
+    page = await client.get(URL, follow_redirects=True)
+    assert page.status_code == 200 and str(page.url).endswith("/my/outage")
+    posted = await post_form(client, URL, {"utility": "power", "address": "12 Oak St"})
+    assert posted.status_code in (302, 303) and posted.headers["location"].endswith("/my/outage")
+    assert await _reports(session) == []

@@ -233,3 +233,36 @@ async def test_a_technician_may_not_use_the_outage_page_or_its_forms(client, ses
     session.expire_all()
     outage = await session.get(Outage, outage_id)
     assert outage.streets == ["oak st"] and outage.status == "open" and outage.work_order_id is None
+
+
+async def test_a_visitors_contact_hears_the_estimate_and_service_back_once_in_spanish(client, session, csr) -> None:
+    await factories.make_account(session, address="10 Oak St")
+    await session.commit()
+    es = {"accept-language": "es"}
+    reported = await post_form(
+        client,
+        "/outages/report",
+        {"utility": "power", "address": "10 Oak St", "contact": "ana@example.com"},
+        headers=es,
+    )
+    assert reported.status_code in (302, 303), reported.text
+    outage_id = (await session.scalar(select(Outage))).id
+    await sign_in(client, session, csr)
+    estimate = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
+    data = {"streets": "Oak St", "routes": "", "polygon": "", "cause": "", "estimate": _local(estimate), "text": ""}
+    for _ in range(2):  # the same estimate twice: told once
+        assert (await post_form(client, f"/staff/outages/{outage_id}/area", data)).status_code in (302, 303)
+    page = await client.get(f"/staff/outages/{outage_id}")
+    assert "ana@example.com" in page.text  # the contact on the reports, not in the note
+    assert (await post_form(client, f"/staff/outages/{outage_id}/restore")).status_code in (302, 303)
+    assert (await post_form(client, f"/staff/outages/{outage_id}/restore")).status_code == 409
+    session.expire_all()
+    told = (
+        await session.execute(
+            select(MailMessage.subject, MailMessage.channel)
+            .where(MailMessage.to_addr == "ana@example.com")
+            .order_by(MailMessage.id)
+        )
+    ).all()
+    assert [channel for _s, channel in told] == ["email", "email"]
+    assert told[0][0].startswith("Nueva hora estimada") and told[1][0].startswith("Su servicio de")

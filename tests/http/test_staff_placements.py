@@ -163,3 +163,49 @@ async def test_residents_technicians_and_visitors_cannot_reach_it(client, sessio
         assert (await client.get("/staff/placements", follow_redirects=False)).status_code == 403
         assert (await post_form(client, "/staff/placements/file")).status_code == 403
         client.cookies.clear()
+
+
+async def test_a_counter_payment_on_a_placed_account_is_shown_as_paid_directly(
+    client, session, supervisor, csr
+) -> None:
+    from portal.accounts import numbers
+
+    account = await _due(session, 12_000)
+    account_id, number = account.id, account.number
+    await sign_in(client, session, supervisor)
+    assert (await post_form(client, "/staff/placements/file")).status_code == 303
+    page = await client.get("/staff/placements")
+    assert "Paid directly: tell the agency" in page.text and "None since the last file." in page.text
+
+    await sign_in(client, session, csr)
+    assert (await post_form(client, "/staff/drawer/open", {"opening_float": "100.00"})).status_code == 303
+    paid = await post_form(
+        client,
+        "/staff/drawer/payments",
+        {
+            "account_number": numbers.display(number),
+            "account_id": str(account_id),
+            "tender": "cash",
+            "amount": "50.00",
+            "check_number": "",
+        },
+    )
+    assert paid.status_code == 303, paid.text
+    await session.commit()
+    session.expire_all()
+    assert await ledger.balance(session, account_id) == 0  # owed again, then paid: no credit
+    placement = await session.scalar(select(CollectionPlacement).where(CollectionPlacement.account_id == account_id))
+    assert placement.status == PlacementStatus.PLACED
+
+    page = await client.get("/staff/placements")
+    assert page.status_code == 200 and "None since the last file." not in page.text
+    assert f'href="/staff/placements/{placement.id}"' in page.text and "$50.00" in page.text
+    one = await client.get(f"/staff/placements/{placement.id}")
+    assert one.status_code == 200 and "Paid directly: tell the agency" in one.text
+    assert "$50.00" in one.text and "$70.00" in one.text  # paid directly; still placed
+    spanish = await client.get(f"/staff/placements/{placement.id}", headers={"accept-language": "es"})
+    assert "Pagado directamente: avise a la agencia" in spanish.text
+    audits = await session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "collections.direct_payment")
+    )
+    assert audits == 1

@@ -246,3 +246,126 @@ async def test_a_recall_puts_what_is_left_back_on_the_account(session) -> None:
     # Not placed again by the next file.
     assert await collections.candidates(session, POLICY, TODAY + dt.timedelta(days=1)) == []
     assert (await session.get(Customer, account.customer_id)) is not None
+
+
+async def test_a_payment_to_the_utility_while_placed_is_a_direct_payment_and_keeps_the_books(session) -> None:
+    from portal.accounts import agency_direct, payments
+
+    account = await _final_account(session, owed=10_000, due_on=OLD)
+    other = await _final_account(session, owed=5_000, due_on=OLD)  # placed, never paid: untouched
+    await collections.make_batch(session, STAFF, POLICY, TODAY)
+    placement = await collections.placement_of(session, account.id)
+    later = TODAY + dt.timedelta(days=3)
+    noon = dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC)
+
+    counter = await payments.post_payment(
+        session,
+        STAFF,
+        account_id=account.id,
+        amount_cents=4_000,
+        source_key="receipt:R-100",
+        method="cash",
+        paid_at=noon,
+        timezone=TZ,
+        policy=POLICY,
+    )
+    assert counter.created
+    assert await ledger.balance(session, account.id) == 0  # owed again, then paid: no credit
+    entries = list(
+        await session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.account_id == account.id, LedgerEntry.effective_on == later)
+            .order_by(LedgerEntry.id)
+        )
+    )
+    assert [(e.kind, e.amount_cents) for e in entries] == [
+        (LedgerKind.WRITE_OFF_RECOVERY, 4_000),  # before the payment
+        (LedgerKind.PAYMENT, -4_000),
+    ]
+    view = await collections.placement_view(session, placement.id)
+    assert view.outstanding_cents == 6_000 and view.fees_cents == 0 and view.by_agency == ()
+    [direct] = view.direct
+    assert direct.reference == f"direct:{counter.entry.id}" and direct.gross_cents == 4_000
+    assert placement.status == PlacementStatus.PLACED
+    audits = list(await session.scalars(select(AuditEvent).where(AuditEvent.action == "collections.direct_payment")))
+    assert len(audits) == 1 and audits[0].after["amount_cents"] == 4_000 and audits[0].after["method"] == "cash"
+
+    # The same key again changes nothing.
+    again = await payments.post_payment(
+        session,
+        STAFF,
+        account_id=account.id,
+        amount_cents=4_000,
+        source_key="receipt:R-100",
+        method="cash",
+        paid_at=noon,
+        timezone=TZ,
+        policy=POLICY,
+    )
+    assert not again.created and len((await collections.placement_view(session, placement.id)).direct) == 1
+
+    # Online, more than is left: the rest is reinstated, the surplus stands as the customer's credit;
+    # the placement is paid and the account closed.
+    await payments.post_payment(
+        session,
+        STAFF,
+        account_id=account.id,
+        amount_cents=7_000,
+        source_key="pi_123",
+        method="card",
+        paid_at=noon,
+        timezone=TZ,
+        policy=POLICY,
+    )
+    assert await ledger.balance(session, account.id) == -1_000
+    await session.refresh(placement)
+    await session.refresh(account)
+    assert placement.status == PlacementStatus.PAID and account.status == AccountStatus.CLOSED
+    view = await collections.placement_view(session, placement.id)
+    assert [r.gross_cents for r in view.direct] == [4_000, 6_000] and view.outstanding_cents == 0
+    assert await ledger.balance(session, other.id) == 0
+
+    # The journal balances: what came in moved out of bad debt into cash.
+    journal = gl.journal(await gl.entries_between(session, later, later))
+    assert gl.unbalanced_days(journal) == {}
+    by_account = {line.account: line for line in journal}
+    assert by_account[gl.BAD_DEBT].credit_cents == 10_000 and by_account[gl.CASH].debit_cents == 11_000
+
+    # Listed for staff since the last file; a later file starts the list again.
+    last, listed = await agency_direct.since_last_file(session)
+    assert last is not None and [d.number for d in listed] == [account.number, account.number]
+    with pytest.raises(DomainError):  # an agency reference may not pass for a direct payment
+        await collections.record_recovery(
+            session,
+            STAFF,
+            (await collections.placement_of(session, other.id)).id,
+            gross_cents=100,
+            fee_cents=0,
+            reference="direct:1",
+            received_on=later,
+            today=later,
+            timezone=TZ,
+            policy=POLICY,
+        )
+
+
+async def test_a_lockbox_file_of_payments_on_placed_accounts_records_each_once(session) -> None:
+    from portal.accounts import payments
+
+    placed = [await _final_account(session, owed=3_000, due_on=OLD) for _ in range(2)]
+    await collections.make_batch(session, STAFF, POLICY, TODAY)
+    noon = dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC)
+    lines = [
+        payments.NewPayment(placed[0].id, 1_000, "lockbox:f1:1", "lockbox", noon),
+        payments.NewPayment(placed[1].id, 3_000, "lockbox:f1:2", "lockbox", noon),
+        payments.NewPayment(placed[0].id, 500, "lockbox:f1:3", "lockbox", noon),  # the same account again
+    ]
+    await payments.post_payments(session, STAFF, lines, timezone=TZ, policy=POLICY)
+    assert [await ledger.balance(session, a.id) for a in placed] == [0, 0]
+    views = [
+        await collections.placement_view(session, (await collections.placement_of(session, a.id)).id) for a in placed
+    ]
+    assert [v.outstanding_cents for v in views] == [1_500, 0]
+    assert [v.placement.status for v in views] == [PlacementStatus.PLACED, PlacementStatus.PAID]
+    journal = gl.journal(await gl.entries_between(session, TODAY, TODAY + dt.timedelta(days=3)))
+    assert gl.unbalanced_days(journal) == {}

@@ -165,3 +165,72 @@ async def test_a_visitors_report_found_as_a_premise_keeps_its_route_and_place(se
     premise.route, premise.lat, premise.lon = "R9", 31.1, -97.3
     row = await outages.report(session, JOB, utility="power", now=T0, source="public", premise=premise)
     assert (row.premise_id, row.route, row.lat, row.account_id, row.street) == (premise.id, "R9", 31.1, None, "oak st")
+
+
+async def test_a_visitors_contact_is_told_each_new_estimate_and_service_back_once_in_their_language(session) -> None:
+    await factories.make_account(session, address="21 Birch St")  # a resident of the area, with their own email
+    resident = await session.scalar(select(factories.Customer).order_by(factories.Customer.id.desc()))
+    es = await outages.report(
+        session,
+        JOB,
+        utility="power",
+        now=T0,
+        source="public",
+        address="9 Birch St",
+        email="ana@example.com",
+        language="es",
+    )
+    texted = await outages.report(
+        session,
+        JOB,
+        utility="power",
+        now=T0,
+        source="public",
+        address="11 Birch St",
+        phone="+12545550142",
+        language="en",
+    )
+    same_as_resident = await outages.report(
+        session,
+        JOB,
+        utility="power",
+        now=T0,
+        source="public",
+        address="13 Birch St",
+        email=resident.email,
+    )
+    assert es.email == "ana@example.com" and es.language == "es" and es.note is None
+    assert es.outage_id == texted.outage_id == same_as_resident.outage_id
+    outage = await session.get(Outage, es.outage_id)
+    kw = dict(now=T0, cause=None, streets=["Birch St"], routes=[], polygon=[], text=None)
+
+    async def sent_to(to: str) -> list[MailMessage]:
+        return list((await session.scalars(select(MailMessage).where(MailMessage.to_addr == to))).all())
+
+    # no estimate yet: the visitors are not told (they know it is out); the resident hears it started
+    await outages.update(session, JOB, outage, mail.queue_once, estimate=None, **kw)
+    assert await sent_to("ana@example.com") == [] and len(await sent_to(resident.email)) == 1
+    # the first estimate: the visitor is told in Spanish; the number only by text once Twilio is configured
+    await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=3), **kw)
+    [first] = await sent_to("ana@example.com")
+    assert first.subject.startswith("Nueva hora estimada para el corte de") and first.channel == "email"
+    assert first.idempotency_key == f"outage:{outage.id}:estimate-20261204T1700:report-{es.id}:email"
+    assert await sent_to("+12545550142") == []
+    # the same estimate again: nothing
+    assert await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=3), **kw) == 0
+    # a new estimate, Twilio now configured: the visitor emailed once more, the number texted once
+    await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=5), texts=True, **kw)
+    assert len(await sent_to("ana@example.com")) == 2
+    [text] = await sent_to("+12545550142")
+    assert text.channel == "sms" and "New estimate for the power outage" in text.text_body
+    # the visitor whose email is a resident's of the area is told as the resident, never twice
+    assert not any("report-" in m.idempotency_key for m in await sent_to(resident.email))
+    # service back: once, in Spanish
+    await outages.restore(session, JOB, outage, mail.queue_once, restored_at=T0 + dt.timedelta(hours=4))
+    back = [m for m in await sent_to("ana@example.com") if ":restored:" in m.idempotency_key]
+    assert len(back) == 1 and back[0].subject.startswith("Su servicio de ")
+    # Twilio configured since: the number hears it once, the others are not told again
+    again = dict(texts=True, skip=[resident.email])
+    assert await outages.notify_reporters(session, outage, "restored", mail.queue_once, **again) == 1
+    assert await outages.notify_reporters(session, outage, "restored", mail.queue_once, **again) == 0
+    assert [m.channel for m in await sent_to("+12545550142")] == ["sms", "sms"]

@@ -47,6 +47,10 @@ class OutageReport(IdMixin, CreatedMixin, Base):
     route: Mapped[str | None] = mapped_column(String(16))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # the reporter's contact for this outage's news (a visitor's; a resident's is their customer record): phone in
+    # E.164, email, and the language they reported in (en | es), so each notice is worded as they read
     phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(Text)
     reported_at: Mapped[dt.datetime]

@@ -1,6 +1,8 @@
 """A visitor reports an outage without signing in (docs/features.md, Outages; docs/security.md, The public outage
 report): the address typed is found among the premises (several found: the visitor picks one; none: they are told
-so), water or power, and a phone or email for a call-back. Its own route, not a form on /outages: the list stays
+so), water or power, and a phone or email for this outage's news (the new estimate, service back: kept on the report
+with the language the visitor used, portal/accounts/outages.notify_reporters). A signed-in resident is sent to their
+own report page (/my/outage), where their address is known. Its own route, not a form on /outages: the list stays
 cookie-free and cacheable, and this page carries the CSRF cookie and token like every form.
 
 Throttled in the database (portal/accounts/throttle.py) per client IP and per address, so a flood stops while a
@@ -16,9 +18,9 @@ from litestar.response import Redirect, Template
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal import sms
+from portal import i18n, sms
 from portal.accounts import outage_rules, outages, tenancy, throttle
-from portal.accounts.models import Premise
+from portal.accounts.models import Premise, Role
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext
 from portal.web import clock
@@ -86,11 +88,15 @@ class VisitorOutageController(Controller):
     path = "/outages/report"
 
     @get("/", name="outages.report")
-    async def page(self) -> Template:
+    async def page(self, request: Request) -> Template | Redirect:
+        if _resident(request):
+            return redirect_to("customer.outage")
         return _page(VisitorOutageForm())
 
     @post("/", name="outages.report.submit")
     async def submit(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Template | Redirect:
+        if _resident(request):
+            return redirect_to("customer.outage")
         form = await VisitorOutageForm.from_request(request)
         ok = form.validate()
         contact = _contact(form)
@@ -133,10 +139,17 @@ class VisitorOutageController(Controller):
             address=premise.address,
             premise=premise,
             phone=phone,
-            note=f"Email: {email}" if email else None,  # a record for staff, in no one language
+            email=email,
+            language=i18n.current(),
         )
         flash(request, _("Thank you. Your report is in; the outage page shows what we know."), "success")
         return redirect_to("outages.report")
+
+
+def _resident(request: Request) -> bool:
+    """A signed-in resident: their address is known, so they report on /my/outage."""
+    user = request.scope.get("user")
+    return user is not None and user.role == Role.CUSTOMER
 
 
 def _chosen(form: VisitorOutageForm, found: list[Premise], key: str) -> Premise | None:

@@ -1,6 +1,7 @@
 """The collection agency (/staff/placements; /staff/collections is the day's cash): the final accounts due for the
 agency with their totals, the supervisor's "make the placement file" button, past files with their CSV, and each
-placement with what the agency collected, its recovery form and its recall (docs/features.md, Collection agency).
+placement with what the agency collected, its recovery form and its recall; the payments made to the utility on placed
+accounts since the last file, "paid directly: tell the agency" (portal/accounts/agency_direct.py) (docs/features.md, Collection agency).
 Anyone on staff reads; a supervisor makes the file, downloads it, records a recovery or recalls."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from litestar.response import Redirect, Template
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal.accounts import audit, collection_rules, collections
+from portal.accounts import agency_direct, audit, collection_rules, collections
 from portal.accounts.errors import DomainError
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext
@@ -73,6 +74,7 @@ class PlacementsController(Controller):
         eligible = [c for c in found if c.refusal is None]
         held = [c for c in found if c.refusal is not None]
         placed = await collections.placements(db_session)
+        last_file, direct = await agency_direct.since_last_file(db_session)
         return Template(
             "staff/placements.html",
             context={
@@ -82,6 +84,8 @@ class PlacementsController(Controller):
                 "batches": await collections.recent_batches(db_session),
                 "placements": placed,
                 "today_batch": await collections.batch_on(db_session, today),
+                "last_file": last_file,
+                "direct": direct,
                 "policy": policy,
                 "refusal_words": lambda code: collection_rules.refusal_words(code, policy),
                 "today": today,
