@@ -85,6 +85,9 @@ def configure(renderer: str = "json", level: str = "INFO") -> None:
     # weasyprint says "Step 5 - Creating layout - Page N" at INFO for every page: a print batch laid out in the app
     # (the demo, SQLite's in-process jobs) would write a line per page.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    # The Twilio SDK logs every request's headers and body at INFO (phone numbers and message text included): the
+    # outbox logs each text it sends once, with its id, so the SDK's own lines are kept to warnings.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
 def get(name: str) -> Any:
