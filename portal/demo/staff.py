@@ -101,7 +101,7 @@ async def _cases(session: AsyncSession, actor: Actor, today: dt.date) -> None:
     if len(picked) < 3:
         return
     disputed, unhappy, bankrupt = picked
-    await cases.open_case(
+    dispute = await cases.open_case(
         session,
         actor,
         policy,
@@ -111,6 +111,7 @@ async def _cases(session: AsyncSession, actor: Actor, today: dt.date) -> None:
         disputed_cents=3_000,
         reason="Says the October read was too high; asked for a meter re-read.",
     )
+    await cases.assign(session, actor, dispute, actor.user_id)  # the CSR's own queue ("Mine") has work too
     await cases.open_case(
         session,
         actor,
