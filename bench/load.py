@@ -110,7 +110,7 @@ def start_server(kind: str, url: str, port: int, workers: int, code: Path) -> su
 
 async def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
     async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(300):
+        for _ in range(900):  # start-up compresses the assets once (brotli): slow on a loaded machine
             if process.poll() is not None:
                 raise SystemExit(
                     f"the server stopped: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
@@ -121,7 +121,7 @@ async def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.2)
-    raise SystemExit("the server did not become ready in 60 s")
+    raise SystemExit("the server did not become ready in 180 s")
 
 
 async def cookies_for(base: str, url: str, email: str) -> str:
