@@ -257,6 +257,9 @@ async def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=0, help="serve with `portal serve --workers N` on loopback instead of in process"
     )
+    parser.add_argument(
+        "--code", type=Path, default=ROOT, help="with --workers: the checkout whose code is served (to compare two)"
+    )
     args = parser.parse_args()
     rnd = random.Random(7)
 
@@ -285,7 +288,7 @@ async def main() -> None:
     if args.workers:  # `portal serve` of this checkout, as bench/load.py starts it
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        server = start_server("uvicorn", args.url, port, args.workers, ROOT)
+        server = start_server("uvicorn", args.url, port, args.workers, args.code.resolve())
         await wait_ready(base_url, server)
         print(f"server: portal serve --workers {args.workers} on {base_url}")
     maker = make_sessionmaker(make_engine(args.url))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import collections
 import functools
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
 import msgspec
-from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, event, insert
+from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, event, exc, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -39,16 +40,42 @@ def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+# A pooled connection idle longer than this is pinged before use (docs/operations.md, "Database connections").
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _note_use(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    record.info["used_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Pre-ping only a connection that sat idle: one that was in use moments ago is alive, and pinging it cost
+    every request three round trips per checkout (the asyncpg ping runs in a transaction of its own). A dead one
+    is thrown away and the pool hands out another, as `pool_pre_ping` does."""
+    used_at = record.info.get("used_at")
+    if used_at is not None and time.monotonic() - used_at < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as problem:
+        raise exc.DisconnectionError(str(problem)) from problem
+    record.info["used_at"] = time.monotonic()
+
+
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine.sync_engine, "connect", _note_use)
+        event.listen(engine.sync_engine, "checkin", _note_use)
+        event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+    return engine
 
 
 def sync_url(url: str) -> str:
