@@ -63,6 +63,9 @@ class SyncOutcome:
     exception_code: str | None = None
 
 
+_INSERT_OUTCOMES = insert(SyncMutation.__table__)  # built once (one per field sync request)
+
+
 async def record_sync_outcomes(session: AsyncSession, outcomes: list[SyncOutcome]) -> int:
     """Store many actions' ids with their answers (one multi-row INSERT in the caller's transaction, so each id commits
     with its effect; an id stored already raises IntegrityError). How many were stored."""
@@ -70,7 +73,7 @@ async def record_sync_outcomes(session: AsyncSession, outcomes: list[SyncOutcome
         return 0
     now = utcnow()
     rows = [{**vars(o), "device_id": o.device_id[:64], "kind": o.kind[:32], "received_at": now} for o in outcomes]
-    await session.execute(insert(SyncMutation.__table__), rows)
+    await session.execute(_INSERT_OUTCOMES, rows)
     return len(rows)
 
 
