@@ -173,24 +173,45 @@ def member_of(session: AsyncSession, column: Any, values: list[Any]) -> ColumnEl
     return condition
 
 
-_PREPARED: dict[int, tuple[Any, str, tuple[str, ...]]] = {}
+def is_postgresql(session: AsyncSession) -> bool:
+    return bool(session.get_bind().dialect.name == "postgresql")
+
+
+def member_of_param(column: Any, name: str, *, postgresql: bool) -> ColumnElement[bool]:
+    """`column IN (:name)` for a statement built once and run by `fetch_prepared`: on PostgreSQL `= ANY(:name)` with
+    one array parameter; elsewhere an expanding IN."""
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+_PREPARED: dict[int, tuple[Any, str, tuple[str, ...], dict[str, Any]]] = {}
 
 
 async def fetch_prepared(session: AsyncSession, statement: ExecutableReturnsRows, **params: Any) -> list[Any]:
     """Rows of a hot read that is built once (a `functools.cache` function) and run with named `bindparam`s: the
     identity look-up every request makes. On PostgreSQL its SQL is compiled once and asyncpg runs it, skipping
     SQLAlchemy's execution pipeline: about 0.2 ms of CPU instead of 0.8 (docs/benchmarks.md, "Load"). Values come
-    back as the driver gives them (enums as their string values), so select plain columns."""
+    back as the driver gives them (enums as their string values), so select plain columns; values written in the
+    statement go to the driver as they are (plain values and StrEnums). A list goes in as one array parameter
+    (`member_of_param`): an expanding IN cannot be prepared.
+    Pending ORM changes are not flushed: run it before any."""
     if session.get_bind().dialect.name != "postgresql":
         return list((await session.execute(statement, params)).all())
     known = _PREPARED.get(id(statement))
     if known is None or known[0] is not statement:
         compiled = statement.compile(dialect=session.get_bind().dialect)
-        known = _PREPARED[id(statement)] = (statement, str(compiled), tuple(compiled.positiontup or ()))
+        known = _PREPARED[id(statement)] = (
+            statement,
+            str(compiled),
+            tuple(compiled.positiontup or ()),
+            compiled.construct_params(_check=False),  # the statement's own literals (a StrEnum, a number)
+        )
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
-    return list(await driver.fetch(known[1], *[params[name] for name in known[2]]))
+    given = known[3] | params
+    return list(await driver.fetch(known[1], *[given[name] for name in known[2]]))
 
 
 @functools.lru_cache(maxsize=256)
