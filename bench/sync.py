@@ -23,6 +23,27 @@ and the mutation rows; statements are built once. Measured on PostgreSQL, each r
     .venv/bin/python bench/sync.py --workers 1  1,523 [3.0] actions/s
     .venv/bin/python bench/sync.py --workers 2  1,726 [3.0]  1,824 [3.0] actions/s
 
+Server CPU per action (`--workers N` prints it: the CPU of the server's process tree over the push, divided by the
+actions; robust on this shared machine where actions/s is not). A phone syncing action by action (`--batch 1`)
+was 4-5 ms; issue 16 asks for at most 2. Measured with `--devices 4 --actions 100 --workers 1`, base (d75a7f4,
+served with `--code`) and this code in turn, five rounds at load average 2.0-4.0 (2026-12-04):
+
+    --batch 1    base 3.17 3.83 4.20 4.47 6.60 ms (median 4.20)    now 3.33 3.70 3.60 3.85 4.97 ms (median 3.70)
+    --batch 50   base 0.60 0.60 ms                                 now 0.60 0.62 ms
+
+What changed for a one-action request: guards are coroutines (Litestar ran the plain function guards in a worker
+thread, a thread hop every request); a pooled connection is pinged only after 5 s idle (the asyncpg pre-ping was a
+BEGIN, a `;` and a ROLLBACK on each of a request's two checkouts: 16 round trips a request, now 10); the stored
+ids and the read history are built once and run through asyncpg (`db.fetch_prepared`); one or two audit rows are a
+prepared INSERT instead of COPY (two round trips); the INSERTs are built once. The target is not met: in process a
+one-action request is about 0.5 ms of middleware (session, identity 0.45, locale, CSRF, the request log), 0.6 ms of
+handler (JSON in and out, dependencies) and 3 ms of batch (a session, BEGIN, the three reads, the four writes,
+COMMIT), yet each piece run alone in a hot loop is several times cheaper (a raw asyncpg query 0.02 ms of CPU, a
+SQLAlchemy execute 0.07, a session with BEGIN, one statement and COMMIT 0.3): on this loaded machine the cost is
+mostly the amount of code a request walks through with cold caches, not one hot spot. Next steps that would cut it:
+the write phase as one statement (data-modifying CTEs: reads, orders, audit, ids), the orders read without the ORM,
+and the batch's transaction on the identity look-up's connection.
+
 What is left per batch: each commit's WAL flush (about 5 ms on this disk; concurrent batches share flushes), the
 identity look-up of every request, and PostgreSQL's own work on the rows and their indexes. In process, the phones'
 HTTP client shares the one Python core with the server, so that figure is the lower one and swings with the load.
