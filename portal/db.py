@@ -40,7 +40,7 @@ def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-# A pooled connection idle longer than this is pinged before use (docs/operations.md, "Database connections").
+# A pooled connection idle longer than this is pinged before use (docs/operations.md, "PostgreSQL").
 PING_AFTER_IDLE_SECONDS = 5.0
 
 
