@@ -2,6 +2,9 @@
 
 await fresh_database(url)         # PostgreSQL: the database dropped and made again; SQLite: the file removed
 await load_rows(url, rows)        # {Model: [row dicts]}: COPY on PostgreSQL, multi-row INSERT on SQLite
+server = start_server("uvicorn", url, free_port(), workers, ROOT)  # `portal serve` of this checkout
+await wait_ready(base, server)
+tree_cpu_seconds(server.pid)      # CPU of a served process and its workers; loadavg() for the record
 """
 
 from __future__ import annotations
@@ -9,15 +12,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
+import secrets
+import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import httpx
 from sqlalchemy import JSON
 
 from portal.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _dsn(url: str) -> str:
@@ -100,3 +110,73 @@ async def load_rows(url: str, rows: dict[Any, list[dict[str, Any]]]) -> None:
             conn.exec_driver_sql("ANALYZE")
     finally:
         engine.dispose()
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and all its descendants (the server's workers): what a page costs the server,
+    whatever else the shared machine is doing, unlike requests/s."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(url: str, port: int, code: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        SECRET_KEY=secrets.token_hex(32),
+        PUBLIC_URL=f"http://localhost:{port}",
+        SMTP_HOST="localhost",  # nothing is sent: no worker runs; sign-in codes wait in the outbox
+        PYTHONPATH=str(code),
+        LOG_LEVEL="WARNING",  # a request line per request would measure the terminal
+    )
+    env.pop("PORTAL_DEMO", None)
+    return env
+
+
+def start_server(kind: str, url: str, port: int, workers: int, code: Path) -> subprocess.Popen[bytes]:
+    env = server_env(url, port, code)
+    command = [sys.executable, "-c", "from portal.cli import main; main()", "serve", "--workers", str(workers)]
+    command += ["--port", str(port)] + (["--server", kind] if kind != "uvicorn" else [])  # older checkouts: no --server
+    return subprocess.Popen(command, env=env, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient(base_url=base) as client:
+        for _ in range(900):  # start-up compresses the assets once (brotli): slow on a loaded machine
+            if process.poll() is not None:
+                raise SystemExit(
+                    f"the server stopped: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+                )
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit("the server did not become ready in 180 s")

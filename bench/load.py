@@ -22,9 +22,7 @@ import asyncio
 import json
 import os
 import re
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import fresh_database  # noqa: E402
+from bench.common import free_port, fresh_database, loadavg, start_server, tree_cpu_seconds, wait_ready  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/portal_load"
@@ -50,78 +48,6 @@ done = function(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU of a process and all its descendants (the server's workers): what a page costs the server,
-    whatever else the shared machine is doing, unlike requests/s."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
-    tree, grew = {root}, True
-    while grew:
-        found = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= found
-        grew = bool(found)
-    return sum(times.get(pid, 0.0) for pid in tree)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def server_env(url: str, port: int, code: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=url,
-        SECRET_KEY=secrets.token_hex(32),
-        PUBLIC_URL=f"http://localhost:{port}",
-        SMTP_HOST="localhost",  # nothing is sent: no worker runs; sign-in codes wait in the outbox
-        PYTHONPATH=str(code),
-        LOG_LEVEL="WARNING",  # a request line per request would measure the terminal
-    )
-    env.pop("PORTAL_DEMO", None)
-    return env
-
-
-def start_server(kind: str, url: str, port: int, workers: int, code: Path) -> subprocess.Popen[bytes]:
-    env = server_env(url, port, code)
-    command = [sys.executable, "-c", "from portal.cli import main; main()", "serve", "--workers", str(workers)]
-    command += ["--port", str(port)] + (
-        ["--server", kind] if kind != "uvicorn" else []
-    )  # an older checkout has no --server
-    return subprocess.Popen(command, env=env, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-async def wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(900):  # start-up compresses the assets once (brotli): slow on a loaded machine
-            if process.poll() is not None:
-                raise SystemExit(
-                    f"the server stopped: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
-                )
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the server did not become ready in 180 s")
 
 
 async def cookies_for(base: str, url: str, email: str) -> str:

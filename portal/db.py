@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import collections
 import functools
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
 import msgspec
-from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, event, insert
+from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, event, exc, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -39,16 +40,42 @@ def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+# A pooled connection idle longer than this is pinged before use (docs/operations.md, "PostgreSQL").
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _note_use(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    record.info["used_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Pre-ping only a connection that sat idle: one that was in use moments ago is alive, and pinging it cost
+    every request three round trips per checkout (the asyncpg ping runs in a transaction of its own). A dead one
+    is thrown away and the pool hands out another, as `pool_pre_ping` does."""
+    used_at = record.info.get("used_at")
+    if used_at is not None and time.monotonic() - used_at < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as problem:
+        raise exc.DisconnectionError(str(problem)) from problem
+    record.info["used_at"] = time.monotonic()
+
+
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine.sync_engine, "connect", _note_use)
+        event.listen(engine.sync_engine, "checkin", _note_use)
+        event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+    return engine
 
 
 def sync_url(url: str) -> str:
@@ -117,7 +144,22 @@ async def copy_rows(
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection  # asyncpg's connection: COPY is its own API
+    if len(tuples) <= FEW_ROWS:
+        # COPY takes two round trips (its start, then the data) and more work in asyncpg than a prepared INSERT of a
+        # few rows, which takes one: a field sync request writes one or two audit rows.
+        await driver.executemany(_insert_sql(table.name, tuple(columns)), tuples)
+        return
     await driver.copy_records_to_table(table.name, records=tuples, columns=columns)
+
+
+FEW_ROWS = 20
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    names = ", ".join(f'"{name}"' for name in columns)
+    values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+    return f'INSERT INTO "{table}" ({names}) VALUES ({values})'
 
 
 def member_of(session: AsyncSession, column: Any, values: list[Any]) -> ColumnElement[bool]:
@@ -131,24 +173,45 @@ def member_of(session: AsyncSession, column: Any, values: list[Any]) -> ColumnEl
     return condition
 
 
-_PREPARED: dict[int, tuple[Any, str, tuple[str, ...]]] = {}
+def is_postgresql(session: AsyncSession) -> bool:
+    return bool(session.get_bind().dialect.name == "postgresql")
+
+
+def member_of_param(column: Any, name: str, *, postgresql: bool) -> ColumnElement[bool]:
+    """`column IN (:name)` for a statement built once and run by `fetch_prepared`: on PostgreSQL `= ANY(:name)` with
+    one array parameter; elsewhere an expanding IN."""
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+_PREPARED: dict[int, tuple[Any, str, tuple[str, ...], dict[str, Any]]] = {}
 
 
 async def fetch_prepared(session: AsyncSession, statement: ExecutableReturnsRows, **params: Any) -> list[Any]:
     """Rows of a hot read that is built once (a `functools.cache` function) and run with named `bindparam`s: the
     identity look-up every request makes. On PostgreSQL its SQL is compiled once and asyncpg runs it, skipping
     SQLAlchemy's execution pipeline: about 0.2 ms of CPU instead of 0.8 (docs/benchmarks.md, "Load"). Values come
-    back as the driver gives them (enums as their string values), so select plain columns."""
+    back as the driver gives them (enums as their string values), so select plain columns; values written in the
+    statement go to the driver as they are (plain values and StrEnums). A list goes in as one array parameter
+    (`member_of_param`): an expanding IN cannot be prepared.
+    Pending ORM changes are not flushed: run it before any."""
     if session.get_bind().dialect.name != "postgresql":
         return list((await session.execute(statement, params)).all())
     known = _PREPARED.get(id(statement))
     if known is None or known[0] is not statement:
         compiled = statement.compile(dialect=session.get_bind().dialect)
-        known = _PREPARED[id(statement)] = (statement, str(compiled), tuple(compiled.positiontup or ()))
+        known = _PREPARED[id(statement)] = (
+            statement,
+            str(compiled),
+            tuple(compiled.positiontup or ()),
+            compiled.construct_params(_check=False),  # the statement's own literals (a StrEnum, a number)
+        )
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
-    return list(await driver.fetch(known[1], *[params[name] for name in known[2]]))
+    given = known[3] | params
+    return list(await driver.fetch(known[1], *[given[name] for name in known[2]]))
 
 
 @functools.lru_cache(maxsize=256)

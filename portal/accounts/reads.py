@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.db import fetch_prepared, is_postgresql, member_of_param
 from portal.i18n import gettext as _
 
 from .actor import Actor
@@ -240,26 +242,32 @@ def history_from(
     return ReadHistory(last[1], last[0], average_daily(window, meter))
 
 
-# Actual reads of some meters (`meter_ids`) from `since` on, per meter oldest first: what `history_from` takes.
-HISTORY = (
-    select(MeterRead.meter_id, MeterRead.read_at, MeterRead.value)
-    .where(
-        MeterRead.meter_id.in_(bindparam("meter_ids", expanding=True)),
-        MeterRead.read_at >= bindparam("since"),
-        MeterRead.source != ReadSource.ESTIMATED,
+@functools.cache
+def _history_query(postgresql: bool) -> Select[Any]:
+    """Actual reads of some meters (`meter_ids`) from `since` on, per meter oldest first: what `history_from` takes.
+    Built once per dialect and run through `fetch_prepared` (a field sync request runs it)."""
+    return (
+        select(MeterRead.meter_id, MeterRead.read_at, MeterRead.value)
+        .where(
+            member_of_param(MeterRead.meter_id, "meter_ids", postgresql=postgresql),
+            MeterRead.read_at >= bindparam("since"),
+            MeterRead.source != ReadSource.ESTIMATED,
+        )
+        .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id)
     )
-    .order_by(MeterRead.meter_id, MeterRead.read_at, MeterRead.id)
-)
 
 
 async def recent_reads(
     session: AsyncSession, meter_ids: list[int], since: dt.datetime
 ) -> dict[int, list[tuple[dt.datetime, int]]]:
     """The actual reads of many meters from `since` on, per meter oldest first (what `history_from` takes), in one
-    query; a meter without any is missing."""
+    query; a meter without any is missing. Pending ORM changes are flushed first, as `session.execute` would."""
     found: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
     if meter_ids:
-        for meter_id, read_at, value in await session.execute(HISTORY, {"meter_ids": meter_ids, "since": since}):
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        query = _history_query(is_postgresql(session))
+        for meter_id, read_at, value in await fetch_prepared(session, query, meter_ids=list(meter_ids), since=since):
             found[meter_id].append((read_at, value))
     return found
 
@@ -327,14 +335,17 @@ def checked_flags(check: ReadCheck, *, confirmed: bool) -> list[str]:
     return list(check.flags) + ([ReadFlag.RE_ENTERED] if confirmed and check.flagged else [])
 
 
+# Built once: a statement costs more to build than to run (one per field sync request).
+_INSERT_READS = insert(MeterRead.__table__).returning(MeterRead.__table__.c.id, sort_by_parameter_order=True)
+
+
 async def record_field_reads(session: AsyncSession, audit: AuditLater, rows: list[dict[str, Any]]) -> list[int]:
     """Store many reads (rows from `new_read`, flagged by `checked_flags`) with one multi-row INSERT in the caller's
     transaction, their audit rows added to `audit` (which the caller writes); their ids, in order."""
     if not rows:
         return []
     now = utcnow()
-    statement = insert(MeterRead.__table__).returning(MeterRead.__table__.c.id, sort_by_parameter_order=True)
-    ids = list(await session.scalars(statement, [{**row, "created_at": now} for row in rows]))
+    ids = list(await session.scalars(_INSERT_READS, [{**row, "created_at": now} for row in rows]))
     for row, read_id in zip(rows, ids, strict=True):
         audit.add("meter_read.record", "meter_read", read_id, after=_audit_after(row))
     return ids

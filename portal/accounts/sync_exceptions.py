@@ -5,12 +5,14 @@ note."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.db import fetch_prepared, is_postgresql, member_of_param
 from portal.i18n import gettext as _
 
 from . import workorders
@@ -30,19 +32,26 @@ class StoredMutation:
     result: dict[str, Any]
 
 
-_STORED = select(
-    SyncMutation.mutation_id,
-    SyncMutation.payload_sha256,
-    SyncMutation.user_id,
-    SyncMutation.status,
-    SyncMutation.result,
-).where(SyncMutation.mutation_id.in_(bindparam("mutation_ids", expanding=True)))
+@functools.cache
+def _stored_query(postgresql: bool) -> Select[Any]:
+    """Built once per dialect and run through `fetch_prepared` (every field sync request runs it)."""
+    return select(
+        SyncMutation.mutation_id,
+        SyncMutation.payload_sha256,
+        SyncMutation.user_id,
+        SyncMutation.status,
+        SyncMutation.result,
+    ).where(member_of_param(SyncMutation.mutation_id, "mutation_ids", postgresql=postgresql))
 
 
 async def stored_mutations(session: AsyncSession, mutation_ids: list[str]) -> dict[str, StoredMutation]:
     """The answers already stored for any of these action ids (one query)."""
-    rows = await session.execute(_STORED, {"mutation_ids": mutation_ids})
-    return {row.mutation_id: StoredMutation(row.payload_sha256, row.user_id, row.status, row.result) for row in rows}
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    rows = await fetch_prepared(session, _stored_query(is_postgresql(session)), mutation_ids=list(mutation_ids))
+    return {
+        mutation_id: StoredMutation(sha, user_id, status, result) for mutation_id, sha, user_id, status, result in rows
+    }
 
 
 @dataclass
@@ -63,6 +72,9 @@ class SyncOutcome:
     exception_code: str | None = None
 
 
+_INSERT_OUTCOMES = insert(SyncMutation.__table__)  # built once (one per field sync request)
+
+
 async def record_sync_outcomes(session: AsyncSession, outcomes: list[SyncOutcome]) -> int:
     """Store many actions' ids with their answers (one multi-row INSERT in the caller's transaction, so each id commits
     with its effect; an id stored already raises IntegrityError). How many were stored."""
@@ -70,7 +82,7 @@ async def record_sync_outcomes(session: AsyncSession, outcomes: list[SyncOutcome
         return 0
     now = utcnow()
     rows = [{**vars(o), "device_id": o.device_id[:64], "kind": o.kind[:32], "received_at": now} for o in outcomes]
-    await session.execute(insert(SyncMutation.__table__), rows)
+    await session.execute(_INSERT_OUTCOMES, rows)
     return len(rows)
 
 

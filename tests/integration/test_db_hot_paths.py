@@ -1,0 +1,103 @@
+"""portal/db.py's hot paths: a few rows by INSERT and many by COPY store the same thing; a prepared read takes a list
+and the statement's own literals; a pooled connection that died while idle is replaced, not handed out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+import pytest
+from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from portal import db
+from portal.accounts.models import AuditEvent, Meter, MeterRead, Origin, ReadSource
+
+
+def _rows(n: int, start: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": dt.datetime(2026, 12, 4, 12, tzinfo=dt.UTC),
+            "actor_id": None,
+            "actor_label": "test",
+            "origin": Origin.SYNC,
+            "action": "test.row",
+            "entity_type": "thing",
+            "entity_id": str(start + i),
+            "account_id": None,
+            "before": None,
+            "after": {"n": start + i, "nested": {"ok": True}, "text": "señal"},
+            "ip": "127.0.0.1",
+        }
+        for i in range(n)
+    ]
+
+
+async def test_few_rows_and_many_rows_store_the_same(session: AsyncSession) -> None:
+    few, many = _rows(2, 0), _rows(db.FEW_ROWS + 5, 100)
+    await db.copy_rows(session, AuditEvent.__table__, few)  # INSERT on PostgreSQL
+    await db.copy_rows(session, AuditEvent.__table__, many)  # COPY on PostgreSQL
+    await session.commit()
+    stored = (
+        await session.execute(
+            select(AuditEvent.entity_id, AuditEvent.origin, AuditEvent.after, AuditEvent.ip).order_by(AuditEvent.id)
+        )
+    ).all()
+    assert len(stored) == len(few) + len(many)
+    for row, sent in zip(stored, few + many, strict=True):
+        assert row.entity_id == sent["entity_id"]
+        assert row.origin == Origin.SYNC
+        assert row.after == sent["after"]
+        assert row.ip == "127.0.0.1"
+
+
+@functools.cache
+def _reads_query(postgresql: bool) -> Select[Any]:
+    return (
+        select(MeterRead.meter_id, MeterRead.value)
+        .where(
+            db.member_of_param(MeterRead.meter_id, "meter_ids", postgresql=postgresql),
+            MeterRead.source != ReadSource.ESTIMATED,  # a literal of the statement, not a parameter
+            MeterRead.value >= bindparam("low"),
+        )
+        .order_by(MeterRead.meter_id, MeterRead.value)
+    )
+
+
+async def test_prepared_read_takes_a_list_and_its_literals(session: AsyncSession) -> None:
+    meter, other = Meter(serial="T-HOT-1"), Meter(serial="T-HOT-2")
+    session.add_all([meter, other])
+    await session.flush()
+    at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    for meter_id, value, source in [
+        (meter.id, 10, ReadSource.FIELD),
+        (meter.id, 20, ReadSource.ESTIMATED),
+        (other.id, 30, ReadSource.FIELD),
+        (other.id, 5, ReadSource.FIELD),
+    ]:
+        session.add(MeterRead(meter_id=meter_id, value=value, read_at=at, source=source, flags=[]))
+    await session.commit()
+    query = _reads_query(db.is_postgresql(session))
+    for _ in range(2):  # compiled once, run twice
+        rows = await db.fetch_prepared(session, query, meter_ids=[meter.id, other.id], low=6)
+        assert [tuple(r) for r in rows] == [(meter.id, 10), (other.id, 30)]
+    assert [tuple(r) for r in await db.fetch_prepared(session, query, meter_ids=[other.id], low=0)] == [
+        (other.id, 5),
+        (other.id, 30),
+    ]
+
+
+@pytest.mark.postgres_only
+async def test_a_connection_that_died_idle_is_replaced(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with engine.connect() as connection:
+        pid = await connection.scalar(text("SELECT pg_backend_pid()"))
+    async with engine.connect() as connection:  # used moments ago: handed out without a ping, the same one
+        assert await connection.scalar(text("SELECT pg_backend_pid()")) == pid
+    killer = db.make_engine(str(engine.url.render_as_string(hide_password=False)))
+    async with killer.connect() as connection:
+        await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await killer.dispose()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it had sat idle: pinged, found dead, replaced
+    async with engine.connect() as connection:
+        assert await connection.scalar(text("SELECT pg_backend_pid()")) != pid
