@@ -187,11 +187,17 @@ def run_lighthouse(binary: Path, url: str, cookie: str | None, chrome: str) -> d
     ]
     if cookie:
         command.append("--extra-headers=" + json.dumps({"Cookie": cookie}))
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"lighthouse failed on {url}:\n{done.stderr[-3000:]}")
-    report: dict[str, object] = json.loads(done.stdout)
-    return report
+    for attempt in range(3):  # a trace lost on a loaded machine (NO_NAVSTART, NO_FCP) says "run Lighthouse again"
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode == 0:
+            report: dict[str, object] = json.loads(done.stdout)
+            if not report.get("runtimeError"):
+                return report
+            problem = str(report["runtimeError"])
+        else:
+            problem = done.stderr[-3000:]
+        print(f"  lighthouse failed on {url} (attempt {attempt + 1}): {problem.strip()[:300]}", flush=True)
+    raise SystemExit(f"lighthouse failed three times on {url}")
 
 
 def figures(report: dict[str, object]) -> tuple[dict[str, float], dict[str, str]]:
