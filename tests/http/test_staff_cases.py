@@ -169,7 +169,7 @@ async def test_a_bankruptcy_discharge_is_a_supervisors_and_writes_the_held_balan
     assert (await post_form(client, f"/staff/cases/{case.id}/discharge", data)).status_code == 409
 
 
-async def test_a_bankruptcy_dismissal(client, session, csr, resident) -> None:
+async def test_a_bankruptcy_dismissal_is_a_supervisors(client, session, csr, supervisor, resident) -> None:
     await sign_in(client, session, csr)
     await _open(
         client,
@@ -181,6 +181,12 @@ async def test_a_bankruptcy_dismissal(client, session, csr, resident) -> None:
         filed_on=local_today().isoformat(),
     )
     (case,) = await _cases(session)
+    assert "Record the dismissal" not in (await client.get(f"/staff/cases/{case.id}")).text
+    assert (await post_form(client, f"/staff/cases/{case.id}/dismiss", {"resolution": "Dismissed"})).status_code == 403
+    (case,) = await _cases(session)
+    assert case.status == "open"
+    await sign_in(client, session, supervisor)
+    assert "Record the dismissal" in (await client.get(f"/staff/cases/{case.id}")).text
     assert (await post_form(client, f"/staff/cases/{case.id}/dismiss", {"resolution": ""})).status_code == 400
     assert (await post_form(client, f"/staff/cases/{case.id}/dismiss", {"resolution": "Dismissed"})).status_code == 303
     (case,) = await _cases(session)

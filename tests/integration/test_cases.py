@@ -279,7 +279,26 @@ async def test_a_dismissal_makes_the_held_balance_owed_and_past_due_again(sessio
         filed_on=dt.date(2026, 11, 2),
     )
     assert (await arrears.arrears(session, account.id, TODAY)).past_due_cents == 0
-    await cases.dismiss(session, JOB, case, "Dismissed for failure to file schedules")
+    csr = await factories.make_user(session, Role.CSR)
+    with pytest.raises(Forbidden):  # a supervisor's, like the discharge
+        await cases.dismiss(session, actor_of(csr), case, "Dismissed")
+    assert case.status == "open"
+    boss = await factories.make_user(session, Role.SUPERVISOR)
+    await cases.dismiss(session, actor_of(boss), case, "Dismissed for failure to file schedules")
     assert (case.outcome, case.write_off_entry_id) == ("dismissed", None)
     assert (await arrears.arrears(session, account.id, TODAY)).past_due_cents == 30_000
     assert await session.scalar(select(CaseNote.id)) is None
+
+
+async def test_an_open_dispute_keeps_the_account_from_collections(session) -> None:
+    account = await owing(session)
+    case = await cases.open_case(
+        session, JOB, POLICY, account, kind="dispute", reason="Meter misread", today=TODAY, disputed_cents=5_000
+    )
+    account.status = AccountStatus.FINAL
+    with pytest.raises(Conflict):
+        await account_actions.refer_to_collections(session, JOB, account, "Owes", TODAY)
+    assert account.status == AccountStatus.FINAL
+    await cases.resolve(session, JOB, case, "Read was right")
+    await account_actions.refer_to_collections(session, JOB, account, "Owes", TODAY)
+    assert account.status == AccountStatus.COLLECTIONS
