@@ -212,6 +212,16 @@ async def resolve(session: AsyncSession, actor: Actor, case: Case, resolution: s
     return case
 
 
+async def still_held(session: AsyncSession, case: Case, today: dt.date) -> int:
+    """What an open bankruptcy holds today, what its discharge writes off: the held amount as arrears applies it
+    (capped at the pre-petition debt still unpaid, docs/policies.md, Cases), never more than the balance (a write-off
+    never makes a credit), never below zero."""
+    if case.kind != "bankruptcy" or case.status != "open":
+        return 0
+    owed = await arrears.arrears(session, case.account_id, today)
+    return max(0, min(case.held_cents or 0, owed.held_cents, owed.balance_cents))
+
+
 async def discharge(
     session: AsyncSession, actor: Actor, case: Case, *, discharged_on: dt.date | None, resolution: str, today: dt.date
 ) -> Case:
@@ -227,10 +237,7 @@ async def discharge(
     case_rules.check_discharge(case.filed_on, discharged_on, today)
     assert discharged_on is not None
     case.discharged_on = discharged_on
-    # at most what is still owed: the held amount as arrears applies it (capped at the pre-petition debt still
-    # unpaid, docs/policies.md, Cases) and never more than the balance (a write-off never makes a credit)
-    owed = await arrears.arrears(session, case.account_id, today)
-    written_off = max(0, min(case.held_cents or 0, owed.held_cents, owed.balance_cents))
+    written_off = await still_held(session, case, today)
     if written_off:
         posting = await ledger.post(
             session,
