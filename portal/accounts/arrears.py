@@ -6,7 +6,9 @@ bill's due date; any other charge (a fee) is due the day it is posted.
 
 An open bankruptcy case holds the balance at its filing date (docs/policies.md, Cases): that amount is taken off the
 oldest charges before any credit, so it is never past due (no cut-off, no late fee, no collection for it) while the
-charges after the petition fall due and are paid as usual. The ledger balance still counts it.
+charges after the petition fall due and are paid as usual. The ledger balance still counts it. The amount applied
+follows what happened since the petition (`held_applied`): a rebill lowering a pre-petition bill lowers it and
+payments after the petition pay it down, so it never covers post-petition charges nor makes a credit.
 """
 
 from __future__ import annotations
@@ -18,13 +20,29 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Date, bindparam, case, cast, func, literal_column, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from .models import Bill, Case, LedgerEntry, LedgerKind
 
 HELD = 2  # in arrears_many's statement, the rows of a bankruptcy's held balance (1: a charge, 0: a credit)
+# and, after the filing date, the net of the entries on pre-petition bills (a rebill, an adjustment of such a bill)
+# and the sum of every other credit (payments): what caps the held amount (`held_applied`)
+PRE_PETITION, POST_PETITION = 3, 4
 
 
 @dataclass(frozen=True)
@@ -124,7 +142,49 @@ def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> CompoundSelect:
         )
         .group_by(Case.account_id)
     )
-    return union_all(entries, held_rows)
+    # ... and the entries after the filing date, split by whether they are on a bill for service before the petition
+    petition = and_(
+        Case.account_id == LedgerEntry.account_id,
+        Case.kind == "bankruptcy",
+        Case.status == "open",
+        Case.filed_on <= on,
+        Case.held_cents > 0,
+    )
+    # pre-petition: on a bill for service up to the filing date (a rebill, an adjustment of such a bill), or the
+    # collection agency's write-off and its recall (of what was owed at the petition)
+    pre = or_(
+        and_(Bill.period_end.is_not(None), Bill.period_end <= Case.filed_on),
+        LedgerEntry.kind.in_([LedgerKind.WRITE_OFF, LedgerKind.WRITE_OFF_RECOVERY]),
+    )
+    side = case((pre, literal_column(str(PRE_PETITION))), else_=literal_column(str(POST_PETITION)))
+    since_groups: list[Any] = [LedgerEntry.account_id, side, cast(null(), Date)]
+    if not_counted:
+        since_groups.append(literal_column("1"))
+    since_rows = (
+        select(*since_groups, func.sum(LedgerEntry.amount_cents))
+        .select_from(LedgerEntry)
+        .join(Case, petition)
+        .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
+        .where(
+            LedgerEntry.account_id.in_(account_ids),
+            or_(pre, LedgerEntry.amount_cents < 0),  # of the rest, the credits: post-petition charges are not held
+            LedgerEntry.effective_on > Case.filed_on,
+            LedgerEntry.effective_on <= on,
+        )
+        .group_by(LedgerEntry.account_id, side)
+    )
+    return union_all(entries, held_rows, since_rows)
+
+
+def held_applied(held_cents: int, pre_petition_cents: int, credits_since_cents: int) -> int:
+    """The part of a bankruptcy's held amount still owed (docs/policies.md, Cases): held_cents, the balance at the
+    petition; pre_petition_cents, the net since the filing date of the entries on bills for service up to it (a rebill
+    lowering such a bill is negative) and of the agency's write-off and recall; credits_since_cents (zero or
+    negative), every other credit since the filing date (payments, a trustee's, adjustments). Credits after the
+    petition pay the held debt first; a charge after it (post-petition service, a fee) is never held, so it is owed
+    and falls due as usual. Never more than was held, never below zero."""
+    still_owed = held_cents + pre_petition_cents + min(0, credits_since_cents)
+    return max(0, min(held_cents, still_owed))
 
 
 async def arrears_many(
@@ -141,15 +201,19 @@ async def arrears_many(
     charges: dict[int, list[tuple[dt.date, int, bool]]] = defaultdict(list)
     credits: dict[int, int] = defaultdict(int)
     held: dict[int, int] = defaultdict(int)
+    since: dict[tuple[int, int], int] = defaultdict(int)
     for row in rows:
         account_id, charge, due, cents = row[0], row[1], row[2], row[-1]
         if charge == HELD:
             held[account_id] += int(cents)
+        elif charge in (PRE_PETITION, POST_PETITION):
+            since[account_id, charge] += int(cents)
         elif charge:
             charges[account_id].append((due, int(cents), bool(row[3]) if not_counted else True))
         else:
             credits[account_id] -= int(cents)
-    return {a: allocate(charges.get(a, []), credits.get(a, 0), on, held.get(a, 0)) for a in account_ids}
+    applied = {a: held_applied(h, since[a, PRE_PETITION], since[a, POST_PETITION]) for a, h in held.items()}
+    return {a: allocate(charges.get(a, []), credits.get(a, 0), on, applied.get(a, 0)) for a in account_ids}
 
 
 async def arrears(session: AsyncSession, account_id: int, on: dt.date) -> Arrears:

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from portal.i18n import gettext as _
 
-from . import audit, case_rules, ledger, ledger_words, workorders
+from . import arrears, audit, case_rules, collections, ledger, ledger_words, workorders
 from .actor import Actor
 from .errors import Conflict, DomainError, Forbidden
-from .models import Account, Case, CaseNote, LedgerKind, Role, User, utcnow
+from .models import Account, Case, CaseNote, LedgerKind, PlacementStatus, Role, User, utcnow
 from .models.base import STAFF_ROLES
 from .policy import Policy
 
@@ -64,6 +64,7 @@ async def open_case(
     if kind not in case_rules.KINDS:
         raise DomainError(_("Choose a dispute, a complaint or a bankruptcy."), field="kind")
     text = case_rules.check_reason(reason)
+    recalled: tuple[dt.date, int] | None = None
     case = Case(account_id=account.id, kind=kind, status="open", reason=text, created_by_id=actor.user_id)
     if kind == "bankruptcy":
         case.case_number = case_rules.check_petition(chapter, case_number, filed_on, today)
@@ -76,6 +77,11 @@ async def open_case(
         case.chapter, case.filed_on = chapter, filed_on
         case.held_cents = case_rules.held_at_petition(await ledger.balance(session, account.id, as_of=filed_on))
         case.due_on = None
+        recalled = await _stay_collection(session, actor, account, case.case_number, today)
+        if recalled is not None and recalled[0] <= filed_on:
+            # placed (written off) by the filing date: the balance at the petition left it out; it is pre-petition
+            # debt owed again, so the case holds it too
+            case.held_cents += recalled[1]
     else:
         case_rules.check_due_on(due_on, today)
         case.due_on = due_on or case_rules.default_due_on(kind, today)
@@ -99,11 +105,27 @@ async def open_case(
             "case_number": case.case_number,
             "filed_on": case.filed_on,
             "held_cents": case.held_cents,
+            "recalled_from_agency_cents": recalled[1] if recalled is not None else None,
         },
     )
     if kind in ("dispute", "bankruptcy"):
         await workorders.cancel_if_excluded(session, actor, [account.id], today, policy)
     return case
+
+
+async def _stay_collection(
+    session: AsyncSession, actor: Actor, account: Account, number: str, today: dt.date
+) -> tuple[dt.date, int] | None:
+    """The automatic stay: a placement still with the agency is recalled (collections.recall: what is still placed is
+    owed again, a `write_off_recovery`). (placed on, cents owed again), or None when nothing was placed."""
+    placement = await collections.placement_of(session, account.id)
+    if placement is None or placement.status != PlacementStatus.PLACED:
+        return None
+    outstanding = (await collections.placement_view(session, placement.id, lock=True)).outstanding_cents
+    await collections.recall(
+        session, actor, placement.id, reason=f"Bankruptcy petition {number}: automatic stay", today=today
+    )
+    return placement.placed_on, outstanding
 
 
 def _must_be_open(case: Case) -> None:
@@ -190,11 +212,22 @@ async def resolve(session: AsyncSession, actor: Actor, case: Case, resolution: s
     return case
 
 
+async def still_held(session: AsyncSession, case: Case, today: dt.date) -> int:
+    """What an open bankruptcy holds today, what its discharge writes off: the held amount as arrears applies it
+    (capped at the pre-petition debt still unpaid, docs/policies.md, Cases), never more than the balance (a write-off
+    never makes a credit), never below zero."""
+    if case.kind != "bankruptcy" or case.status != "open":
+        return 0
+    owed = await arrears.arrears(session, case.account_id, today)
+    return max(0, min(case.held_cents or 0, owed.held_cents, owed.balance_cents))
+
+
 async def discharge(
     session: AsyncSession, actor: Actor, case: Case, *, discharged_on: dt.date | None, resolution: str, today: dt.date
 ) -> Case:
-    """The court discharged the debt: the held balance is written off (one write-off entry, keyed by the case, so
-    a second submit posts nothing) and the case is resolved. A supervisor's."""
+    """The court discharged the debt: the held balance still owed is written off (one write-off entry, keyed by the
+    case, so a second submit posts nothing; the entry, `write_off_entry_id`, is the amount actually written off, at
+    most the balance) and the case is resolved. A supervisor's."""
     _must_be_open(case)
     if not is_supervisor(actor):
         raise Forbidden(_("Only a supervisor records a discharge."))
@@ -204,13 +237,14 @@ async def discharge(
     case_rules.check_discharge(case.filed_on, discharged_on, today)
     assert discharged_on is not None
     case.discharged_on = discharged_on
-    if case.held_cents:
+    written_off = await still_held(session, case, today)
+    if written_off:
         posting = await ledger.post(
             session,
             actor,
             account_id=case.account_id,
             kind=LedgerKind.WRITE_OFF,
-            amount_cents=-case.held_cents,
+            amount_cents=-written_off,
             source_key=f"case:{case.id}:discharge",
             effective_on=today,
             memo=ledger_words.memo(
@@ -220,14 +254,24 @@ async def discharge(
         case.write_off_entry_id = posting.entry.id
     await _close(session, actor, case, "discharged", text)
     await audit.record(
-        session, actor, "case.discharge", "case", case.id, account_id=case.account_id, before=OPEN, after=_closed(case)
+        session,
+        actor,
+        "case.discharge",
+        "case",
+        case.id,
+        account_id=case.account_id,
+        before=OPEN,
+        after={**_closed(case), "held_cents": case.held_cents, "written_off_cents": written_off},
     )
     return case
 
 
 async def dismiss(session: AsyncSession, actor: Actor, case: Case, resolution: str) -> Case:
-    """The petition was dismissed: the case is resolved and the balance it held is owed (and past due) again."""
+    """The petition was dismissed: the case is resolved and the balance it held is owed (and past due) again. A
+    supervisor's, like the discharge."""
     _must_be_open(case)
+    if not is_supervisor(actor):
+        raise Forbidden(_("Only a supervisor records a dismissal."))
     if case.kind != "bankruptcy":
         raise Conflict(_("Only a bankruptcy is dismissed."))
     await _close(session, actor, case, "dismissed", case_rules.check_reason(resolution, field="resolution"))

@@ -441,6 +441,11 @@ async def record_recovery(
         return RecoveryRecorded(same, created=False)
     if placement.status != PlacementStatus.PLACED:
         raise Conflict(_("This placement is not with the agency any more."), code="not_placed")
+    if (await holds.case_facts(session, [placement.account_id]))[placement.account_id].bankruptcy:
+        raise Conflict(
+            _("An open bankruptcy case holds this balance: the agency must not collect while the case is open."),
+            code="bankruptcy",
+        )
     if received_on > today or received_on < placement.placed_on:
         raise DomainError(_("The date must be between the placement and today."), field="received_on")
     refusal = collection_rules.recovery_refusal(

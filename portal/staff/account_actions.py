@@ -37,8 +37,11 @@ async def refer_to_collections(
     balance = await ledger.balance(session, account.id, as_of=today)
     if balance <= 0:
         raise Conflict(_("This account owes nothing."))
-    if (await holds.case_facts(session, [account.id]))[account.id].bankruptcy:
+    open_cases = (await holds.case_facts(session, [account.id]))[account.id]
+    if open_cases.bankruptcy:
         raise Conflict(_("An open bankruptcy case holds this balance: it is not collected while the case is open."))
+    if "dispute" in open_cases.open_kinds:
+        raise Conflict(_("An open dispute is on this balance: it is not collected while the dispute is open."))
     before = account.status
     account.status = AccountStatus.COLLECTIONS
     await session.flush()

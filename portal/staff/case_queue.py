@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from portal.accounts import case_rules
+from portal.accounts import case_rules, cases
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import STAFF_ROLES, Account, Case, CaseNote, Customer, User
 from portal.i18n import gettext as _
@@ -45,6 +45,7 @@ class CaseView:
     notes: list[NoteRow]
     staff: list[tuple[int, str]]  # who the case may be given to (id, name)
     overdue: bool
+    still_held_cents: int = 0  # an open bankruptcy: what it holds now, what a discharge writes off
 
 
 def check_filters(view: str, kind: str) -> None:
@@ -122,6 +123,7 @@ async def case_view(session: AsyncSession, case_id: int, today: dt.date, *, with
         notes=[NoteRow(n, names.get(n.author_id, _("system")) if n.author_id else _("system")) for n in notes],
         staff=staff,
         overdue=case_rules.is_overdue(case.status, case.due_on, today),
+        still_held_cents=await cases.still_held(session, case, today),
     )
 
 

@@ -158,18 +158,29 @@ async def test_a_bankruptcy_discharge_is_a_supervisors_and_writes_the_held_balan
     assert (await post_form(client, f"/staff/cases/{case.id}/discharge", data)).status_code == 403
     assert (await post_form(client, f"/staff/cases/{case.id}/resolve", {"resolution": "x"})).status_code == 409
     await sign_in(client, session, supervisor)
+    await ledger.post(  # a payment since the petition: the discharge writes off the rest only
+        session,
+        JOB,
+        account_id=resident.account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-10_000,
+        source_key="test-trustee",
+        effective_on=local_today(),
+    )
+    await session.commit()
+    assert "write off $200.00" in (await client.get(f"/staff/cases/{case.id}")).text
     bad = await post_form(client, f"/staff/cases/{case.id}/discharge", {"discharged_on": "x", "resolution": "y"})
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
     assert (await post_form(client, f"/staff/cases/{case.id}/discharge", data)).status_code == 303
     (case,) = await _cases(session)
     assert (case.status, case.outcome) == ("resolved", "discharged")
     entry = await session.get(LedgerEntry, case.write_off_entry_id)
-    assert (entry.kind, entry.amount_cents) == (LedgerKind.WRITE_OFF, -30_000)
+    assert (entry.kind, entry.amount_cents) == (LedgerKind.WRITE_OFF, -20_000)
     assert await ledger.balance(session, resident.account.id) == 0
     assert (await post_form(client, f"/staff/cases/{case.id}/discharge", data)).status_code == 409
 
 
-async def test_a_bankruptcy_dismissal(client, session, csr, resident) -> None:
+async def test_a_bankruptcy_dismissal_is_a_supervisors(client, session, csr, supervisor, resident) -> None:
     await sign_in(client, session, csr)
     await _open(
         client,
@@ -181,6 +192,12 @@ async def test_a_bankruptcy_dismissal(client, session, csr, resident) -> None:
         filed_on=local_today().isoformat(),
     )
     (case,) = await _cases(session)
+    assert "Record the dismissal" not in (await client.get(f"/staff/cases/{case.id}")).text
+    assert (await post_form(client, f"/staff/cases/{case.id}/dismiss", {"resolution": "Dismissed"})).status_code == 403
+    (case,) = await _cases(session)
+    assert case.status == "open"
+    await sign_in(client, session, supervisor)
+    assert "Record the dismissal" in (await client.get(f"/staff/cases/{case.id}")).text
     assert (await post_form(client, f"/staff/cases/{case.id}/dismiss", {"resolution": ""})).status_code == 400
     assert (await post_form(client, f"/staff/cases/{case.id}/dismiss", {"resolution": "Dismissed"})).status_code == 303
     (case,) = await _cases(session)

@@ -209,3 +209,38 @@ async def test_a_counter_payment_on_a_placed_account_is_shown_as_paid_directly(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "collections.direct_payment")
     )
     assert audits == 1
+
+
+async def test_opening_a_bankruptcy_on_a_placed_account_recalls_it_and_says_so(client, session, supervisor) -> None:
+    account = await _due(session, 20_000)
+    await sign_in(client, session, supervisor)
+    assert (await post_form(client, "/staff/placements/file")).status_code == 303
+    opened = await post_form(
+        client,
+        f"/staff/accounts/{account.number}/cases",
+        {
+            "kind": "bankruptcy",
+            "reason": "Chapter 7",
+            "chapter": "7",
+            "case_number": "26-555",
+            "filed_on": local_today().isoformat(),
+        },
+    )
+    assert opened.status_code == 303
+    page = await client.get(opened.headers["location"])
+    assert "recalled from the collection agency (automatic stay)" in page.text
+    await session.commit()
+    placement = await session.scalar(
+        select(CollectionPlacement)
+        .where(CollectionPlacement.account_id == account.id)
+        .execution_options(populate_existing=True)
+    )
+    assert placement.status == PlacementStatus.RECALLED
+    assert await ledger.balance(session, account.id) == 20_000
+    today = local_today().isoformat()
+    refused = await post_form(
+        client,
+        f"/staff/placements/{placement.id}/recovery",
+        {"gross": "50.00", "fee": "5", "reference": "R9", "received_on": today},
+    )
+    assert refused.status_code == 409

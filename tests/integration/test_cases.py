@@ -279,7 +279,122 @@ async def test_a_dismissal_makes_the_held_balance_owed_and_past_due_again(sessio
         filed_on=dt.date(2026, 11, 2),
     )
     assert (await arrears.arrears(session, account.id, TODAY)).past_due_cents == 0
-    await cases.dismiss(session, JOB, case, "Dismissed for failure to file schedules")
+    csr = await factories.make_user(session, Role.CSR)
+    with pytest.raises(Forbidden):  # a supervisor's, like the discharge
+        await cases.dismiss(session, actor_of(csr), case, "Dismissed")
+    assert case.status == "open"
+    boss = await factories.make_user(session, Role.SUPERVISOR)
+    await cases.dismiss(session, actor_of(boss), case, "Dismissed for failure to file schedules")
     assert (case.outcome, case.write_off_entry_id) == ("dismissed", None)
     assert (await arrears.arrears(session, account.id, TODAY)).past_due_cents == 30_000
     assert await session.scalar(select(CaseNote.id)) is None
+
+
+async def test_an_open_dispute_keeps_the_account_from_collections(session) -> None:
+    account = await owing(session)
+    case = await cases.open_case(
+        session, JOB, POLICY, account, kind="dispute", reason="Meter misread", today=TODAY, disputed_cents=5_000
+    )
+    account.status = AccountStatus.FINAL
+    with pytest.raises(Conflict):
+        await account_actions.refer_to_collections(session, JOB, account, "Owes", TODAY)
+    assert account.status == AccountStatus.FINAL
+    await cases.resolve(session, JOB, case, "Read was right")
+    await account_actions.refer_to_collections(session, JOB, account, "Owes", TODAY)
+    assert account.status == AccountStatus.COLLECTIONS
+
+
+async def _chapter_13(session, account, filed_on=dt.date(2026, 10, 20)):
+    return await cases.open_case(
+        session,
+        JOB,
+        POLICY,
+        account,
+        kind="bankruptcy",
+        reason="Chapter 13",
+        today=TODAY,
+        chapter=13,
+        case_number="26-40118",
+        filed_on=filed_on,
+    )
+
+
+async def test_trustee_payments_lower_the_held_amount_and_the_discharge_writes_off_only_the_rest(session) -> None:
+    """$300 held; the trustee pays $250 after the petition and a post-petition bill of $80 is not paid: $50 is still
+    held, the $80 bill is owed and past due like any other (the held amount never covers it); the discharge writes
+    off the $50 and the $80 is still owed, never a credit."""
+    boss = await factories.make_user(session, Role.SUPERVISOR)
+    account = await owing(session)
+    case = await _chapter_13(session, account)
+    await bill(session, account, dt.date(2026, 10, 29), dt.date(2026, 11, 5), 8_000)
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-25_000,
+        source_key="trustee:1",
+        effective_on=dt.date(2026, 11, 3),
+    )
+    owed = await arrears.arrears(session, account.id, TODAY)
+    assert (owed.balance_cents, owed.held_cents, owed.past_due_cents) == (13_000, 5_000, 8_000)
+    await cases.discharge(session, actor_of(boss), case, discharged_on=TODAY, resolution="Discharged", today=TODAY)
+    entry = await session.get(LedgerEntry, case.write_off_entry_id)
+    assert entry.amount_cents == -5_000
+    assert await ledger.balance(session, account.id) == 8_000
+
+
+async def test_paid_held_debt_never_covers_a_post_petition_bill(session) -> None:
+    """The trustee pays the $300 held in full; the $80 bill after the petition is then past due like any other."""
+    account = await owing(session)
+    await _chapter_13(session, account)
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-30_000,
+        source_key="trustee:2",
+        effective_on=dt.date(2026, 10, 25),
+    )
+    await bill(session, account, dt.date(2026, 10, 29), dt.date(2026, 11, 5), 8_000)
+    owed = await arrears.arrears(session, account.id, TODAY)
+    assert (owed.balance_cents, owed.held_cents, owed.past_due_cents) == (8_000, 0, 8_000)
+
+
+async def test_a_rebill_lowering_a_pre_petition_bill_lowers_the_held_amount(session) -> None:
+    boss = await factories.make_user(session, Role.SUPERVISOR)
+    account = await owing(session)
+    case = await _chapter_13(session, account)
+    original = await session.scalar(select(Bill).where(Bill.account_id == account.id, Bill.total_cents == 10_000))
+    charge = await session.scalar(select(LedgerEntry).where(LedgerEntry.bill_id == original.id))
+    await ledger.reverse(session, JOB, charge.id, reason="rebill", effective_on=TODAY, source_key="rebill:test:rev")
+    original.cancelled_on = TODAY
+    await session.flush()
+    replacement = Bill(
+        account_id=account.id,
+        period_start=original.period_start,
+        period_end=original.period_end,
+        bill_date=TODAY,
+        due_date=original.due_date,
+        total_cents=4_000,
+        document={},
+        replaces_id=original.id,
+    )
+    session.add(replacement)
+    await session.flush()
+    await ledger.post(
+        session,
+        JOB,
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=4_000,
+        source_key="rebill:test",
+        effective_on=TODAY,
+        bill_id=replacement.id,
+    )
+    owed = await arrears.arrears(session, account.id, TODAY)
+    assert (owed.balance_cents, owed.held_cents, owed.past_due_cents) == (24_000, 24_000, 0)
+    await cases.discharge(session, actor_of(boss), case, discharged_on=TODAY, resolution="Discharged", today=TODAY)
+    assert (await session.get(LedgerEntry, case.write_off_entry_id)).amount_cents == -24_000
+    assert await ledger.balance(session, account.id) == 0

@@ -11,19 +11,21 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts import collections, ledger
+from portal.accounts import arrears, cases, collections, ledger
 from portal.accounts import general_ledger as gl
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError
 from portal.accounts.models import (
     AccountStatus,
     AuditEvent,
+    Case,
     CollectionPlacement,
     Customer,
     LedgerEntry,
     LedgerKind,
     PlacementBatch,
     PlacementStatus,
+    Role,
 )
 from portal.accounts.policy import Policy, us_holidays
 from tests import factories
@@ -369,3 +371,114 @@ async def test_a_lockbox_file_of_payments_on_placed_accounts_records_each_once(s
     assert [v.placement.status for v in views] == [PlacementStatus.PLACED, PlacementStatus.PAID]
     journal = gl.journal(await gl.entries_between(session, TODAY, TODAY + dt.timedelta(days=3)))
     assert gl.unbalanced_days(journal) == {}
+
+
+async def _bankruptcy(session, account, filed_on: dt.date):
+    return await cases.open_case(
+        session,
+        STAFF,
+        POLICY,
+        account,
+        kind="bankruptcy",
+        reason="Chapter 7 petition",
+        today=TODAY,
+        chapter=7,
+        case_number="26-777",
+        filed_on=filed_on,
+    )
+
+
+async def _discharge(session, case):
+    boss = await factories.make_user(session, Role.SUPERVISOR)
+    actor = Actor(user_id=boss.id, label=boss.email, origin=STAFF.origin, role=boss.role)
+    return await cases.discharge(session, actor, case, discharged_on=TODAY, resolution="Discharged", today=TODAY)
+
+
+@pytest.mark.parametrize("filed_days_before_placement", [5, -3])
+async def test_a_bankruptcy_recalls_the_placement_and_its_discharge_writes_off_once(
+    session, filed_days_before_placement
+) -> None:
+    """Placed with the agency ($200 written off); then a petition (filed before the placement, or after it): the
+    automatic stay recalls the placement (owed again), the case holds the $200, the agency may not collect, and the
+    discharge writes off the $200 once: the balance ends at zero, never a credit."""
+    placed_on = TODAY - dt.timedelta(days=10)
+    account = await _final_account(
+        session, owed=20_000, due_on=placed_on - dt.timedelta(days=POLICY.collection_placement_days)
+    )
+    await collections.make_batch(session, STAFF, POLICY, placed_on)
+    placement = await collections.placement_of(session, account.id)
+    assert await ledger.balance(session, account.id) == 0
+    case = await _bankruptcy(session, account, placed_on - dt.timedelta(days=filed_days_before_placement))
+    await session.refresh(placement)
+    assert placement.status == PlacementStatus.RECALLED and "automatic stay" in placement.recall_reason
+    assert await ledger.balance(session, account.id) == 20_000
+    assert case.held_cents == 20_000
+    owed = await arrears.arrears(session, account.id, TODAY)
+    assert (owed.held_cents, owed.past_due_cents) == (20_000, 0)
+    recall = await session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "collections.recall", AuditEvent.account_id == account.id)
+    )
+    assert recall is not None and recall.after["owed_again_cents"] == 20_000
+    opened = await session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "case.open", AuditEvent.account_id == account.id)
+    )
+    assert opened.after["recalled_from_agency_cents"] == 20_000
+    await _discharge(session, case)
+    entry = await session.get(LedgerEntry, case.write_off_entry_id)
+    assert entry.amount_cents == -20_000
+    assert await ledger.balance(session, account.id) == 0
+    journal = gl.journal(await gl.entries_between(session, TODAY - dt.timedelta(days=400), TODAY))
+    assert gl.unbalanced_days(journal) == {}
+
+
+async def test_the_agency_may_not_collect_while_a_bankruptcy_is_open(session) -> None:
+    account = await _final_account(session, owed=10_000, due_on=OLD)
+    await collections.make_batch(session, STAFF, POLICY, TODAY)
+    placement = await collections.placement_of(session, account.id)
+    # a case that is open on a placed account without the stay (as an old row would be): recoveries are refused
+    session.add(
+        Case(
+            account_id=account.id,
+            kind="bankruptcy",
+            status="open",
+            reason="Chapter 13",
+            chapter=13,
+            filed_on=TODAY,
+            held_cents=0,
+        )
+    )
+    await session.flush()
+    with pytest.raises(Conflict) as refused:
+        await collections.record_recovery(
+            session,
+            STAFF,
+            placement.id,
+            gross_cents=1_000,
+            fee_cents=0,
+            reference="B1",
+            received_on=TODAY,
+            today=TODAY,
+            timezone=TZ,
+            policy=POLICY,
+        )
+    assert refused.value.code == "bankruptcy"
+    assert await ledger.balance(session, account.id) == 0
+
+
+async def test_a_discharge_never_writes_off_more_than_is_owed(session) -> None:
+    """A case whose held amount is more than the balance (held recorded before the fix, or paid since) writes off
+    only the balance."""
+    account = await _final_account(session, owed=20_000, due_on=OLD)
+    case = await _bankruptcy(session, account, OLD + dt.timedelta(days=1))
+    await ledger.post(
+        session,
+        STAFF,
+        account_id=account.id,
+        kind=LedgerKind.WRITE_OFF,
+        amount_cents=-20_000,
+        source_key="test:old-write-off",
+        effective_on=TODAY,
+    )
+    await _discharge(session, case)
+    assert case.write_off_entry_id is None and case.outcome == "discharged"
+    assert await ledger.balance(session, account.id) == 0

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from portal.accounts.arrears import allocate
+from portal.accounts.arrears import allocate, held_applied
 
 D = dt.date
 
@@ -42,3 +42,12 @@ def test_aged_receivables_put_each_unpaid_charge_in_its_bucket() -> None:
         (D(2026, 8, 1), 500),
     ]
     assert allocate(charges, 0, on).aged(on) == {"current": 100, "1-30": 200, "31-60": 300, "61-90": 400, "90+": 500}
+
+
+def test_the_held_amount_follows_what_is_still_owed_from_before_the_petition() -> None:
+    assert held_applied(30_000, 0, 0) == 30_000  # nothing since the filing
+    assert held_applied(30_000, -5_000, 0) == 25_000  # a rebill lowered a pre-petition bill by $50
+    assert held_applied(30_000, 0, -10_000) == 20_000  # $100 paid since the petition (a trustee's)
+    assert held_applied(30_000, 0, -40_000) == 0  # paid in full (and more): never below zero
+    assert held_applied(30_000, 2_000, 0) == 30_000  # never more than was held at the petition
+    assert held_applied(30_000, -20_000, 20_000) == 10_000  # a credit is never added back

@@ -10,7 +10,9 @@ from litestar import Controller, Request, post
 from litestar.response import Redirect
 
 from portal.accounts import cases, numbers, reconnect, tenancy
+from portal.accounts import collections as agency
 from portal.accounts.errors import DomainError
+from portal.accounts.models import PlacementStatus
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 from portal.web import clock, guards, params
@@ -39,8 +41,20 @@ class AccountActionController(Controller):
         account = await staff_account(request, db_session, number)
         data = await request.form()
         form = case_form.opening(data)
+        placement = await agency.placement_of(db_session, account.id)
+        placed = placement is not None and placement.status == PlacementStatus.PLACED
         case = await cases.open_case(db_session, actor, policy, account, today=today, **form)
-        flash(request, _("Case %(id)s opened.", id=case.id), "success")
+        if placed and case.kind == "bankruptcy":  # the automatic stay recalled it (cases.open_case)
+            flash(
+                request,
+                _(
+                    "Case %(id)s opened. The account was recalled from the collection agency (automatic stay).",
+                    id=case.id,
+                ),
+                "success",
+            )
+        else:
+            flash(request, _("Case %(id)s opened.", id=case.id), "success")
         return redirect_to("staff.case", case_id=case.id)
 
     @post("/collections", name="staff.account.collections")

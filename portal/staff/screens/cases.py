@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 
 from portal.accounts import cases
 from portal.accounts.errors import DomainError
-from portal.accounts.models import Case
+from portal.accounts.models import Case, LedgerEntry
 from portal.i18n import format_money
 from portal.i18n import gettext as _
 from portal.web import guards, params
@@ -106,14 +106,15 @@ class CaseController(Controller):
             resolution=case_form.text(data, "resolution"),
             today=today,
         )
+        entry = await db_session.get(LedgerEntry, case.write_off_entry_id) if case.write_off_entry_id else None
         flash(
             request,
-            _("Discharge recorded: %(amount)s written off.", amount=format_money(case.held_cents or 0)),
+            _("Discharge recorded: %(amount)s written off.", amount=format_money(-entry.amount_cents if entry else 0)),
             "success",
         )
         return redirect_to("staff.case", case_id=case.id)
 
-    @post("/{case_id:int}/dismiss", name="staff.case.dismiss")
+    @post("/{case_id:int}/dismiss", name="staff.case.dismiss", guards=[_supervisors])
     async def dismiss(
         self, request: Request, db_session: DbSession, actor: CurrentActor, case_id: FromPath[int]
     ) -> Redirect:
