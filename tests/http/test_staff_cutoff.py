@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from portal.accounts import cases, ledger, numbers
 from portal.accounts.actor import Actor
-from portal.accounts.policy import Policy
 from portal.accounts.models import (
     Bill,
     CollectionContact,
@@ -24,6 +23,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
+from portal.accounts.policy import Policy
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 

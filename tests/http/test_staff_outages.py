@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import AuditEvent, MailMessage, Outage, OutageReport, Route, WorkOrder
 from tests import factories
+from tests.http.helpers import post_form, sign_in
 
 SERVED = ("water", "electric")  # told of water and power outages alike
-from tests.http.helpers import post_form, sign_in
 
 
 async def _count(session, model) -> int:
