@@ -1,6 +1,7 @@
 """Benchmark outage notification fan-out: N accounts on one street, one outage over the street, the "started"
-notice queued to each (portal/accounts/outages.notify through mail.queue_once, one key per account+outage+event+
-channel), then the same again, which must queue 0.
+notice queued to each with water service (portal/accounts/outages.notify through mail.queue_once, one key per account+outage+event+
+channel), then the same again, which must queue 0. A tenth as many electric-only accounts on the street are not told
+(an outage reaches only the accounts with a service of its utility).
 
     python bench/outage_fanout.py --accounts 10000
     python bench/outage_fanout.py --accounts 10000 --url postgresql+asyncpg://postgres@127.0.0.1:5432/bench_outage
@@ -25,7 +26,16 @@ from sqlalchemy import func, insert, select
 from bench.common import fresh_database
 from portal import mail
 from portal.accounts import numbers, outages
-from portal.accounts.models import Account, AccountStatus, Customer, MailMessage, Outage, Premise
+from portal.accounts.models import (
+    Account,
+    AccountStatus,
+    Customer,
+    MailMessage,
+    Outage,
+    Premise,
+    Service,
+    ServiceKind,
+)
 from portal.db import make_engine, make_sessionmaker
 
 
@@ -35,7 +45,7 @@ async def run(url: str, count: int) -> None:
     maker = make_sessionmaker(engine)
     now = dt.datetime.now(dt.UTC)
     async with maker() as session, session.begin():
-        ids = range(1, count + 1)
+        ids = range(1, count + count // 10 + 1)  # the first `count` have water, the rest electric only
         await session.execute(
             insert(Customer),
             [{"id": n, "first_name": "R", "last_name": f"N{n}", "email": f"r{n}@example.com"} for n in ids],
@@ -65,6 +75,18 @@ async def run(url: str, count: int) -> None:
                     "premise_id": n,
                     "status": AccountStatus.ACTIVE,
                     "opened_on": dt.date(2020, 1, 1),
+                }
+                for n in ids
+            ],
+        )
+        await session.execute(
+            insert(Service),
+            [
+                {
+                    "account_id": n,
+                    "kind": ServiceKind.WATER if n <= count else ServiceKind.ELECTRIC,
+                    "rate_code": "RES",
+                    "started_on": dt.date(2020, 1, 1),
                 }
                 for n in ids
             ],

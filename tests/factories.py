@@ -33,6 +33,8 @@ from portal.accounts.models import (
     RefundRequest,
     RefundStatus,
     Role,
+    Service,
+    ServiceKind,
     User,
     UserAccount,
     WorkOrder,
@@ -55,7 +57,10 @@ async def make_account(
     account_class: AccountClass = AccountClass.RESIDENTIAL,
     meter_size: str = "5/8",
     opened_on: dt.date = dt.date(2020, 1, 15),
+    services: tuple[str, ...] = (),
 ) -> Account:
+    """An account at a new premise with a water meter; `services` gives it active services of those kinds (none by
+    default: the tests that need them, outages for one, say which)."""
     n = next(_seq)
     customer = Customer(
         first_name=first_name, last_name=last_name, email=f"customer{n}@example.com", phone=f"254-555-{n:04d}"
@@ -76,6 +81,10 @@ async def make_account(
     )
     session.add(account)
     await session.flush()
+    for kind in services:
+        session.add(Service(account_id=account.id, kind=ServiceKind(kind), rate_code="RES", started_on=opened_on))
+    if services:
+        await session.flush()
     return account
 
 

@@ -10,6 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 UTILITIES = ("water", "power")
+# The services an outage of each utility stops (service kinds, portal/accounts/models ServiceKind): a power outage
+# the electric service; a water outage the water service and a fire line (fed by the same mains). Sewer, solid
+# waste, stormwater and gas go on: a sewer-only account (a private well) has nothing to be told.
+SERVICE_KINDS = {"power": ("electric",), "water": ("water", "fire_line")}
 # Reports join an outage whose last report is at most this old ...
 GROUP_WINDOW = dt.timedelta(hours=3)
 # ... and that is on the same street or route, or has a report within this distance (premises with coordinates).
@@ -27,6 +31,11 @@ _SUFFIXES = {
     "place": "pl",
     "calle": "calle",
 }
+
+
+def service_kinds(utility: str) -> tuple[str, ...]:
+    """The service kinds an outage of `utility` affects: only accounts with one of them are told or counted."""
+    return SERVICE_KINDS.get(utility, ())
 
 
 _ORDINAL = re.compile(r"\d+(st|nd|rd|th)")

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
@@ -27,7 +27,7 @@ from .actor import Actor
 from .audit import record
 from .errors import Conflict
 from .messages import notice_channels
-from .models import Account, AccountStatus, Customer, MailMessage, Premise, WorkOrderKind
+from .models import Account, AccountStatus, Customer, MailMessage, Premise, Service, ServiceKind, WorkOrderKind
 from .models.outages import Outage, OutageReport
 
 QueueOnce = Callable[..., Awaitable[Any]]
@@ -132,12 +132,24 @@ class Affected:
 
 
 async def affected(session: AsyncSession, outage: Outage) -> list[Affected]:
-    """The active accounts whose premise is in the outage's area (streets, routes or polygon)."""
+    """The active accounts whose premise is in the outage's area (streets, routes or polygon) and that have a service
+    the outage stops (`outage_rules.service_kinds`: electric for power, water or a fire line for water) not ended
+    before the outage started: a water-only customer is not told of a power outage, nor counted in it."""
+    kinds = [ServiceKind(kind) for kind in rules.service_kinds(outage.utility)]
+    served = (
+        select(Service.id)
+        .where(
+            Service.account_id == Account.id,
+            Service.kind.in_(kinds),
+            or_(Service.ended_on.is_(None), Service.ended_on >= outage.started_at.date()),
+        )
+        .exists()
+    )
     rows = await session.execute(
         select(Account, Customer, Premise)
         .join(Customer, Customer.id == Account.customer_id)
         .join(Premise, Premise.id == Account.premise_id)
-        .where(Account.status == AccountStatus.ACTIVE)
+        .where(Account.status == AccountStatus.ACTIVE, served)
         .order_by(Account.id)
     )
     streets, routes, polygon = set(outage.streets), set(outage.routes), outage.polygon

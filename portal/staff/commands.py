@@ -178,13 +178,13 @@ def _print_list(settings: Settings, when: dt.date, forecast_high: int | None) ->
             click.echo(f"No disconnections this day: {listing.day_refusal}")
         for row in listing.eligible:
             click.echo(
-                f"  CUT  {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
+                f"  CUT  {numbers.display(row.account.number)}  {rules.money(row.due_cents):>10}  "
                 f"{row.days_past_due:>4} days  {row.premise.route}  {row.premise.address}"
             )
         for row in listing.rows:
             if not row.decision.eligible:
                 click.echo(
-                    f"  skip {numbers.display(row.account.number)}  {rules.money(row.past_due_cents):>10}  "
+                    f"  skip {numbers.display(row.account.number)}  {rules.money(row.due_cents):>10}  "
                     f"{'; '.join(row.decision.reasons)}"
                 )
 

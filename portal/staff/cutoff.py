@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import mail, sms
-from portal.accounts import arrears, audit, extensions, holds, numbers, workorders
+from portal.accounts import arrears, audit, case_rules, extensions, holds, numbers, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.messages import notice_channels
@@ -74,6 +74,13 @@ class Row:
     last_notice_at: dt.datetime | None  # the latest notice that reached the resident (the one the rule counts)
     last_call: CallMark | None = None
     last_notice_sent_at: dt.datetime | None = None  # the latest notice sent, reached or still on its way
+    disputed_cents: int = 0  # the amount in open disputes: not cut off for, so not asked for
+
+    @property
+    def due_cents(self) -> int:
+        """What the resident must pay to avoid cut-off: the past due less the open disputes (a dispute holds
+        cut-off for the disputed amount only). What a notice asks for and what an order is for."""
+        return case_rules.cut_off_past_due(self.past_due_cents, self.disputed_cents)
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,7 @@ async def build(
                 facts.last_notice_at,
                 calls.get(account.id),
                 last.get((account.id, ContactKind.CUTOFF_NOTICE)),
+                facts.disputed_cents,
             )
         )
     rows.sort(key=lambda r: (not r.decision.eligible, r.premise.route, r.premise.address, r.account.id))
@@ -311,7 +319,7 @@ def notice_plan(policy: Policy, listing: CutoffList, *, texts: bool) -> confirm.
     for row in listing.rows:
         d = row.decision
         holds = [code for code in d.codes if code not in ("no_notice", "no_courtesy", "too_recent")]
-        if not d.needs_notice or holds or row.past_due_cents < rules.cutoff_minimum_cents(policy):
+        if not d.needs_notice or holds or row.due_cents < rules.cutoff_minimum_cents(policy):
             continue
         oldest = listing.day - dt.timedelta(days=row.days_past_due)
         sent_at = row.last_notice_sent_at or row.last_notice_at
@@ -338,7 +346,7 @@ def _item(row: Row, detail: str, key: int | None = None) -> confirm.Item:
         key if key is not None else row.account.id,
         row.account.number,
         row.customer.display_name,
-        row.past_due_cents,
+        row.due_cents,
         detail,
     )
 
@@ -380,13 +388,13 @@ async def send_notices(
             outcome={"email": "emailed", "sms": "texted"}.get(channels[0], "letter"),
             created_by_id=actor.user_id,
             note=planned_cutoff_on.isoformat(),
-            amount_cents=row.past_due_cents,
+            amount_cents=row.due_cents,
         )
         session.add(contact)
         await session.flush()
         with use_locale(row.customer.language or "en"):
             subject, paragraphs = notice_wording(
-                row.account, row.premise, row.past_due_cents, planned_cutoff_on, phone=phone
+                row.account, row.premise, row.due_cents, planned_cutoff_on, phone=phone
             )
         addresses = {
             "email": row.customer.email or "",
@@ -413,7 +421,12 @@ async def send_notices(
             "collection_contact",
             contact.id,
             account_id=row.account.id,
-            after={"past_due_cents": row.past_due_cents, "planned_cutoff_on": planned_cutoff_on},
+            after={
+                "past_due_cents": row.past_due_cents,
+                "disputed_cents": row.disputed_cents,
+                "amount_cents": row.due_cents,
+                "planned_cutoff_on": planned_cutoff_on,
+            },
         )
     return count
 
@@ -451,10 +464,11 @@ async def _noticed_on(session: AsyncSession, account_id: int, day: dt.date, time
 
 
 def notice_wording(
-    account: Account, premise: Premise, past_due_cents: int, cutoff_on: dt.date, *, phone: str
+    account: Account, premise: Premise, amount_cents: int, cutoff_on: dt.date, *, phone: str
 ) -> tuple[str, list[str]]:
     """The cut-off notice in the current language: (subject, paragraphs), the same words in the email and the
-    printed letter. Call it inside `use_locale(customer's language)`."""
+    printed letter. `amount_cents` is what avoids cut-off (`Row.due_cents`: the past due less open disputes, never
+    the disputed money). Call it inside `use_locale(customer's language)`."""
     number = numbers.display(account.number)
     subject = _("Service disconnection notice for account %(number)s", number=number)
     paragraphs = [
@@ -465,7 +479,7 @@ def notice_wording(
             "off disconnection.",
             number=number,
             address=premise.one_line,
-            amount=rules.money(past_due_cents),
+            amount=rules.money(amount_cents),
             date=format_date(cutoff_on),
         ),
         _(
@@ -621,7 +635,7 @@ async def create_orders(
                 instructions=_(
                     "Disconnect for non-payment: %(amount)s past due %(days)d days. Collect payment or disconnect; "
                     "leave a door hanger.",
-                    amount=rules.money(row.past_due_cents),
+                    amount=rules.money(row.due_cents),
                     days=row.days_past_due,
                 ),
             )
@@ -678,7 +692,7 @@ def recheck_plan(
             reason = _("Cancelled at the day-of recheck: %(why)s", why=listing.day_refusal)
         else:
             reason = _("Cancelled at the day-of recheck: %(why)s", why="; ".join(row.decision.reasons))
-        owed = row.past_due_cents if row is not None else 0
+        owed = row.due_cents if row is not None else 0
         items.append(confirm.Item(order.id, account.number, customer.display_name, owed, reason))
     return confirm.Plan("recheck", tuple(items))
 

@@ -8,11 +8,13 @@ from portal.accounts.actor import Actor
 from portal.accounts.models import Outage
 from tests import factories
 
+SERVED = ("water", "electric")  # told of water and power outages alike
+
 JOB = Actor.job("test")
 
 
 async def _open_outage(session) -> Outage:
-    account = await factories.make_account(session, address="12 Oak St")
+    account = await factories.make_account(session, address="12 Oak St", services=SERVED)
     premise = await session.get(factories.Premise, account.premise_id)
     premise.lat, premise.lon = 31.1, -97.3
     now = dt.datetime.now(dt.UTC)

@@ -10,7 +10,7 @@ import sys
 
 from sqlalchemy import func, select
 
-from portal.accounts import ledger, numbers
+from portal.accounts import cases, ledger, numbers
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Bill,
@@ -23,6 +23,7 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
+from portal.accounts.policy import Policy
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 
@@ -320,3 +321,25 @@ async def test_the_page_opens_on_the_next_allowed_day_and_groups_the_reasons(cli
     assert f"Called by {csr.display_name}, " in mark and ": Left a voicemail" in mark and csr.email not in mark
     chosen = await client.get("/staff/cutoff?day=2026-12-11")  # a day can still be chosen
     assert "No disconnections on Fridays." in chosen.text and "Showing" not in chosen.text
+
+
+async def test_a_notice_and_the_list_ask_only_for_the_past_due_beyond_an_open_dispute(client, session, csr) -> None:
+    account = await _delinquent(session, "Disputer", notice=False, call=False, cents=30_000)
+    await cases.open_case(
+        session, JOB, Policy(), account, kind="dispute", reason="October bill", today=DAY, disputed_cents=10_000
+    )
+    await session.commit()
+    await sign_in(client, session, csr)
+    page = (await client.get(f"/staff/cutoff?day={DAY.isoformat()}")).text
+    assert "$200.00" in page and "$100.00 disputed" in page
+    preview, done = await confirmed(client, "/staff/cutoff/notices")
+    assert account.number in preview and "$200.00" in preview and "$300.00" not in preview
+    await session.commit()
+    contact = await session.scalar(
+        select(CollectionContact).where(
+            CollectionContact.account_id == account.id, CollectionContact.kind == ContactKind.CUTOFF_NOTICE
+        )
+    )
+    assert contact.amount_cents == 20_000
+    mail = await session.scalar(select(MailMessage).where(MailMessage.account_id == account.id))
+    assert "$200.00" in mail.text_body and "$300.00" not in mail.text_body

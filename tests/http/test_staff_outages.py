@@ -10,6 +10,8 @@ from portal.accounts.models import AuditEvent, MailMessage, Outage, OutageReport
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 
+SERVED = ("water", "electric")  # told of water and power outages alike
+
 
 async def _count(session, model) -> int:
     return await session.scalar(select(func.count()).select_from(model))
@@ -29,7 +31,7 @@ async def test_a_technician_may_not_log_a_report(client, session, technician) ->
 
 
 async def test_a_csr_logs_a_phoned_report_and_marks_service_back(client, session, csr) -> None:
-    account = await factories.make_account(session, address="10 Oak St")
+    account = await factories.make_account(session, address="10 Oak St", services=SERVED)
     account_id = account.id
     await session.commit()
     await sign_in(client, session, csr)
@@ -78,7 +80,7 @@ def _local(moment: dt.datetime) -> str:
 
 async def _outage_on_oak(client, session, user) -> tuple[int, int]:
     """An open water outage on Oak St (one active account there); signs `user` in. Answers (outage, account)."""
-    account = await factories.make_account(session, address="10 Oak St")
+    account = await factories.make_account(session, address="10 Oak St", services=SERVED)
     account_id = account.id
     await session.commit()
     await sign_in(client, session, user)
@@ -236,7 +238,7 @@ async def test_a_technician_may_not_use_the_outage_page_or_its_forms(client, ses
 
 
 async def test_a_visitors_contact_hears_the_estimate_and_service_back_once_in_spanish(client, session, csr) -> None:
-    await factories.make_account(session, address="10 Oak St")
+    await factories.make_account(session, address="10 Oak St", services=SERVED)
     await session.commit()
     es = {"accept-language": "es"}
     reported = await post_form(

@@ -12,6 +12,8 @@ from portal.accounts.errors import Conflict
 from portal.accounts.models import AuditEvent, MailMessage, Outage, OutageReport, Route, WorkOrder
 from tests import factories
 
+SERVED = ("water", "electric")  # told of water and power outages alike
+
 JOB = Actor.job("test")
 T0 = dt.datetime(2026, 12, 4, 14, 0, tzinfo=dt.UTC)
 
@@ -21,8 +23,8 @@ async def count(session, model) -> int:
 
 
 async def test_reports_on_one_street_group_and_another_utility_or_street_does_not(session) -> None:
-    a = await factories.make_account(session, address="101 Oak St")
-    b = await factories.make_account(session, address="205 Oak Street")
+    a = await factories.make_account(session, address="101 Oak St", services=SERVED)
+    b = await factories.make_account(session, address="205 Oak Street", services=SERVED)
     first = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=a)
     second = await outages.report(
         session, JOB, utility="water", now=T0 + dt.timedelta(minutes=20), source="resident", account=b
@@ -40,8 +42,8 @@ async def test_reports_on_one_street_group_and_another_utility_or_street_does_no
 
 
 async def test_area_notices_go_once_each_and_the_estimate_change_is_told(session) -> None:
-    inside = [await factories.make_account(session, address=f"{n} Oak St") for n in (1, 2, 3)]
-    outside = await factories.make_account(session, address="7 Pine St")
+    inside = [await factories.make_account(session, address=f"{n} Oak St", services=SERVED) for n in (1, 2, 3)]
+    outside = await factories.make_account(session, address="7 Pine St", services=SERVED)
     outside_premise = await session.get(factories.Premise, outside.premise_id)
     outside_premise.route = "R77"
     report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=inside[0])
@@ -69,7 +71,7 @@ async def test_area_notices_go_once_each_and_the_estimate_change_is_told(session
 
 
 async def test_close_with_times_and_bad_times_are_refused(session) -> None:
-    account = await factories.make_account(session, address="1 Oak St")
+    account = await factories.make_account(session, address="1 Oak St", services=SERVED)
     report = await outages.report(session, JOB, utility="power", now=T0, source="csr", account=account)
     outage = await session.get(Outage, report.outage_id)
     with pytest.raises(Conflict):
@@ -96,8 +98,8 @@ async def test_close_with_times_and_bad_times_are_refused(session) -> None:
 
 
 async def test_a_text_goes_to_the_number_in_e164_and_never_to_one_that_is_no_number(session) -> None:
-    typed = await factories.make_account(session, address="11 Oak St")
-    wrong = await factories.make_account(session, address="13 Oak St")
+    typed = await factories.make_account(session, address="11 Oak St", services=SERVED)
+    wrong = await factories.make_account(session, address="13 Oak St", services=SERVED)
     for account, phone in ((typed, "(254) 555-0142"), (wrong, "555")):
         customer = await session.get(factories.Customer, account.customer_id)
         customer.phone, customer.notify_sms, customer.notify_email = phone, True, False
@@ -113,8 +115,8 @@ async def test_a_text_goes_to_the_number_in_e164_and_never_to_one_that_is_no_num
 
 
 async def test_without_twilio_no_text_is_queued_and_a_texts_only_resident_is_emailed(session) -> None:
-    texts_only = await factories.make_account(session, address="11 Oak St")
-    no_email = await factories.make_account(session, address="13 Oak St")
+    texts_only = await factories.make_account(session, address="11 Oak St", services=SERVED)
+    no_email = await factories.make_account(session, address="13 Oak St", services=SERVED)
     for account, email in ((texts_only, "t@example.com"), (no_email, None)):
         customer = await session.get(factories.Customer, account.customer_id)
         customer.phone, customer.notify_sms, customer.notify_email, customer.email = (
@@ -140,14 +142,14 @@ async def test_the_crew_order_lands_on_a_technicians_list(session) -> None:
 
     owner = await factories.make_user(session, role=factories.Role.FIELD, email="owner@example.com")
     chosen = await factories.make_user(session, role=factories.Role.FIELD, email="chosen@example.com")
-    account = await factories.make_account(session, address="1 Oak St")
+    account = await factories.make_account(session, address="1 Oak St", services=SERVED)
     session.add(Route(code="R01", technician_id=owner.id))  # the factories' premises are on route R01
     await session.flush()
     first = await outages.report(session, JOB, utility="power", now=T0, source="csr", account=account)
     outage = await session.get(Outage, first.outage_id)
     order_id = await outages.send_crew(session, JOB, outage, T0.date())
     assert [o.id for o, _p in await field.orders_for(session, owner.id, T0.date())] == [order_id]
-    other = await factories.make_account(session, address="1 Elm St")
+    other = await factories.make_account(session, address="1 Elm St", services=SERVED)
     second = await outages.report(session, JOB, utility="water", now=T0, source="csr", account=other)
     outage2 = await session.get(Outage, second.outage_id)
     order2 = await outages.send_crew(session, JOB, outage2, T0.date(), assignee_id=chosen.id)
@@ -160,7 +162,7 @@ async def test_the_crew_order_lands_on_a_technicians_list(session) -> None:
 
 
 async def test_a_visitors_report_found_as_a_premise_keeps_its_route_and_place(session) -> None:
-    account = await factories.make_account(session, address="12 Oak St")
+    account = await factories.make_account(session, address="12 Oak St", services=SERVED)
     premise = await session.get(factories.Premise, account.premise_id)
     premise.route, premise.lat, premise.lon = "R9", 31.1, -97.3
     row = await outages.report(session, JOB, utility="power", now=T0, source="public", premise=premise)
@@ -168,7 +170,9 @@ async def test_a_visitors_report_found_as_a_premise_keeps_its_route_and_place(se
 
 
 async def test_a_visitors_contact_is_told_each_new_estimate_and_service_back_once_in_their_language(session) -> None:
-    await factories.make_account(session, address="21 Birch St")  # a resident of the area, with their own email
+    await factories.make_account(
+        session, address="21 Birch St", services=SERVED
+    )  # a resident of the area, with their own email
     resident = await session.scalar(select(factories.Customer).order_by(factories.Customer.id.desc()))
     es = await outages.report(
         session,
@@ -234,3 +238,36 @@ async def test_a_visitors_contact_is_told_each_new_estimate_and_service_back_onc
     assert await outages.notify_reporters(session, outage, "restored", mail.queue_once, **again) == 1
     assert await outages.notify_reporters(session, outage, "restored", mail.queue_once, **again) == 0
     assert [m.channel for m in await sent_to("+12545550142")] == ["sms", "sms"]
+
+
+async def test_an_outage_reaches_only_the_accounts_with_a_service_of_its_utility(session) -> None:
+    """A power outage is not told to water-only customers and a water outage not to electric- or gas-only ones; a
+    service that ended before the outage does not count; the staff report counts the same customers."""
+    power_only = await factories.make_account(session, address="1 Oak St", services=("electric",))
+    water_only = await factories.make_account(session, address="2 Oak St", services=("water", "sewer"))
+    both = await factories.make_account(session, address="3 Oak St", services=("water", "electric"))
+    gas_only = await factories.make_account(session, address="4 Oak St", services=("gas",))
+    ended = await factories.make_account(session, address="5 Oak St")
+    session.add(
+        factories.Service(
+            account_id=ended.id,
+            kind="water",
+            rate_code="W1",
+            started_on=dt.date(2020, 1, 15),
+            ended_on=dt.date(2026, 11, 1),
+        )
+    )
+    await session.flush()
+    area = dict(now=T0, cause="Main break", streets=["Oak St"], routes=[], polygon=[], text="Crew on site")
+    told = {}
+    for utility, account in (("power", power_only), ("water", water_only)):
+        report = await outages.report(session, JOB, utility=utility, now=T0, source="resident", account=account)
+        outage = await session.get(Outage, report.outage_id)
+        told[utility] = {a.account.id for a in await outages.affected(session, outage)}
+        await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), **area)
+    assert told["power"] == {power_only.id, both.id}
+    assert told["water"] == {water_only.id, both.id}
+    keys = (await session.scalars(select(MailMessage.idempotency_key))).all()
+    assert gas_only.id not in {int(k.split(":")[3]) for k in keys} and len(keys) == 4
+    rows = await outages.report_rows(session, T0 + dt.timedelta(hours=1))
+    assert sorted(r.customers for r in rows) == [2, 2]

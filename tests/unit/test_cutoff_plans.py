@@ -1,5 +1,6 @@
 """The bulk actions' plans: pure functions over the cut-off list, whose fingerprint changes when the list does."""
 
+import dataclasses
 import datetime as dt
 
 from portal.accounts.models import Account, Customer, Premise, WorkOrder, WorkOrderKind
@@ -95,3 +96,15 @@ def test_the_same_plan_in_another_order_has_the_same_fingerprint() -> None:
     backward = cutoff.orders_plan(listing(row(2), row(1)))
     assert [i.key for i in forward.items] != [i.key for i in backward.items]
     assert forward.fingerprint == backward.fingerprint
+
+
+def test_a_notice_asks_only_for_the_past_due_beyond_the_open_disputes() -> None:
+    disputed = row(1, "no_notice", cents=30_000)
+    disputed = dataclasses.replace(disputed, disputed_cents=10_000)
+    assert disputed.due_cents == 20_000
+    plan = cutoff.notice_plan(POLICY, listing(disputed), texts=True)
+    assert [(i.key, i.amount_cents) for i in plan.items] == [(1, 20_000)]
+    # what is left after the dispute is under the minimum: no notice (the threshold is on what is asked for)
+    small = row(2, "no_notice", cents=30_000)
+    small = dataclasses.replace(small, disputed_cents=30_000 - rules.cutoff_minimum_cents(POLICY) + 1)
+    assert cutoff.notice_plan(POLICY, listing(small), texts=True).items == ()

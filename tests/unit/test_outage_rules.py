@@ -86,3 +86,10 @@ def test_address_key_keeps_the_house_number() -> None:
 def test_search_words_leave_out_the_kind_of_street() -> None:
     assert r.search_words("12 N. Oak Street, Riverton") == "12 n oak"
     assert r.search_words("5 Calle Sol") == "5 calle sol"
+
+
+def test_an_outage_affects_the_service_kinds_of_its_utility_only() -> None:
+    assert r.service_kinds("power") == ("electric",)
+    assert r.service_kinds("water") == ("water", "fire_line")  # sewer and gas do not stop with the water
+    assert set(r.service_kinds("water")).isdisjoint(r.service_kinds("power"))
+    assert all(r.service_kinds(u) for u in r.UTILITIES)
