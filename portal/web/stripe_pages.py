@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import stripe
 from litestar.response import Template
 
+from portal.accounts.models import BankDraft
 from portal.i18n import gettext as _
+from portal.payments.gateway import PaymentsUnavailable
 from portal.settings import Settings
+from portal.web.payments import payments_context
 
 
 def stripe_page_context(settings: Settings) -> dict[str, Any]:
@@ -42,6 +46,19 @@ def bank_setup_page(
     return Template(
         "payments/autopay_bank.html",
         context={**context, "config": script_json(config), **stripe_page_context(settings)},
+    )
+
+
+async def pending_draft_bank_page(settings: Settings, draft: BankDraft, return_url: str, **context: Any) -> Template:
+    """The bank step of a pending draft (the resident's, and the CSR's): its SetupIntent fetched again from Stripe and
+    the bank page with its client secret, or the "payments are off" page when Stripe cannot be reached."""
+    try:
+        ctx = payments_context(settings)
+        setup = await ctx.gateway.retrieve_setup_intent(draft.stripe_setup_intent_id or "")
+    except (PaymentsUnavailable, stripe.StripeError):
+        return unavailable()
+    return bank_setup_page(
+        settings, ctx.gateway.publishable_key, str(setup.client_secret), return_url, draft=draft, **context
     )
 
 

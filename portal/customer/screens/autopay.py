@@ -3,7 +3,6 @@ the return from Stripe, and cancelling."""
 
 from __future__ import annotations
 
-import stripe
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
@@ -19,7 +18,7 @@ from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.identity import client_ip
 from portal.web.payments import payments_context
-from portal.web.stripe_pages import bank_setup_page, unavailable
+from portal.web.stripe_pages import pending_draft_bank_page, unavailable
 from portal.web.urls import redirect_to, url
 
 from ..pay_forms import AutopayForm
@@ -86,18 +85,11 @@ class AutopayController(Controller):
             raise NotFoundException()
         if draft.status != BankDraftStatus.PENDING:
             return redirect_to("payments.autopay", number=account.number)
-        try:
-            ctx = payments_context(settings)
-            setup = await ctx.gateway.retrieve_setup_intent(draft.stripe_setup_intent_id or "")
-        except (PaymentsUnavailable, stripe.StripeError):
-            return unavailable()
-        return bank_setup_page(
+        return await pending_draft_bank_page(
             settings,
-            ctx.gateway.publishable_key,
-            str(setup.client_secret),
+            draft,
             url(request, "payments.autopay.enrolled", number=account.number, draft_id=draft.id),
             account=account,
-            draft=draft,
         )
 
     @get("/{number:str}/return/{draft_id:int}", name="payments.autopay.enrolled")

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from portal.accounts import problems
-from portal.accounts.errors import DomainError
 from portal.accounts.models import Premise
 from portal.i18n import gettext as _
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromQuery, Today
 from portal.web.flash import flash
 from portal.web.forms import filled
-from portal.web.photo_store import photo_store
+from portal.web.photo_store import photo_store, problem_photo
 from portal.web.urls import redirect_to
 
 from .. import forms
@@ -56,18 +54,9 @@ class ReportController(Controller):
     ) -> Template | Redirect:
         _accounts, current = await in_view(request, db_session)
         form = await forms.ProblemForm.from_request(request)
-        upload = (await request.form()).get("photo")
         ok = form.validate()
-        photo = None
-        if upload is not None and hasattr(upload, "read"):
-            try:
-                data, content_type = await upload.read(), getattr(upload, "content_type", None)
-                # decoding the image to check it is CPU work: off the event loop
-                photo = await asyncio.to_thread(problems.checked_photo, policy, data, content_type)
-            except DomainError as exc:
-                form.add_error("photo", exc.message)
-                ok = False
-        if not ok:
+        photo, photo_ok = await problem_photo(request, policy, form)
+        if not (ok and photo_ok):
             return form_page("customer/report.html", await _context(request, db_session, form))
         await problems.report_problem(
             db_session,

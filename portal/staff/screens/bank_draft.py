@@ -9,7 +9,6 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import stripe
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
@@ -32,7 +31,7 @@ from portal.web.identity import client_ip
 from portal.web.payments import payments_context
 from portal.web.pdf import pdf_response
 from portal.web.photo_store import photo_store
-from portal.web.stripe_pages import bank_setup_page, unavailable
+from portal.web.stripe_pages import pending_draft_bank_page, unavailable
 from portal.web.urls import redirect_to, url
 
 from ..caller_forms import CHANNELS, PaperAutopayForm, PhoneAutopayForm
@@ -201,18 +200,11 @@ class BankDraftController(Controller):
         draft = await _draft(db_session, account, draft_id)
         if draft.status != BankDraftStatus.PENDING:
             return redirect_to("staff.bank_draft", number=account.number)
-        try:
-            ctx = _context(settings)
-            setup = await ctx.gateway.retrieve_setup_intent(draft.stripe_setup_intent_id or "")
-        except (PaymentsUnavailable, stripe.StripeError):
-            return unavailable()
-        return bank_setup_page(
+        return await pending_draft_bank_page(
             settings,
-            ctx.gateway.publishable_key,
-            str(setup.client_secret),
+            draft,
             url(request, "staff.bank_draft.enrolled", number=account.number, draft_id=draft.id),
             account=account,
-            draft=draft,
             layout="staff/base.html",
         )
 

@@ -4,7 +4,6 @@ saying "by <CSR> for the customer, by phone" or "at the counter"."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any
 
@@ -13,7 +12,6 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import extensions, problems
-from portal.accounts.errors import DomainError
 from portal.accounts.models import Account, Premise
 from portal.accounts.policy import Policy
 from portal.i18n import format_date, format_money
@@ -22,7 +20,7 @@ from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, Today
 from portal.web.flash import flash
 from portal.web.forms import filled
-from portal.web.photo_store import photo_store
+from portal.web.photo_store import photo_store, problem_photo
 from portal.web.urls import redirect_to
 
 from ..caller_forms import CallerExtensionForm, CallerProblemForm
@@ -124,18 +122,9 @@ class CallerController(Controller):
     ) -> Template | Redirect:
         account = await staff_account(request, db_session, number)
         form = await CallerProblemForm.from_request(request)
-        upload = (await request.form()).get("photo")
         ok = form.validate()
-        photo = None
-        if upload is not None and hasattr(upload, "read"):
-            try:
-                data, content_type = await upload.read(), getattr(upload, "content_type", None)
-                # decoding the image to check it is CPU work: off the event loop
-                photo = await asyncio.to_thread(problems.checked_photo, policy, data, content_type)
-            except DomainError as exc:
-                form.add_error("photo", exc.message)
-                ok = False
-        if not ok:
+        photo, photo_ok = await problem_photo(request, policy, form)
+        if not (ok and photo_ok):
             return await _page(db_session, policy, account, today, problem=form, status_code=400)
         report = await problems.report_problem(
             db_session,
