@@ -201,12 +201,13 @@ async def fetch_prepared(session: AsyncSession, statement: ExecutableReturnsRows
     known = _PREPARED.get(id(statement))
     if known is None or known[0] is not statement:
         compiled = statement.compile(dialect=session.get_bind().dialect)
-        known = _PREPARED[id(statement)] = (
+        known = (
             statement,
             str(compiled),
             tuple(compiled.positiontup or ()),
-            compiled.construct_params(_check=False),  # the statement's own literals (a StrEnum, a number)
+            dict(compiled.construct_params(_check=False)),  # the statement's own literals (a StrEnum, a number)
         )
+        _PREPARED[id(statement)] = known
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection

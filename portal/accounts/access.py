@@ -33,7 +33,7 @@ async def linked_with_premises(session: AsyncSession, user_id: int) -> list[tupl
 
 
 @functools.cache
-def _linked_query() -> Select[tuple[Account, Premise]]:
+def _linked_query() -> Select[Account, Premise]:
     """Built once: every resident page runs it (statement construction costs more CPU than the query)."""
     return (
         select(Account, Premise)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     CompoundSelect,
     Date,
     and_,
@@ -107,10 +108,11 @@ def allocate(
 
 
 @functools.cache
-def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> CompoundSelect:
+def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> CompoundSelect[Any]:
     """The statement, built once per set of kinds not counted (every resident page and the cut-off list run it;
     building it cost more CPU than running it)."""
-    account_ids, on = bindparam("account_ids", expanding=True), bindparam("on")
+    account_ids: BindParameter[Any] = bindparam("account_ids", expanding=True)
+    on: BindParameter[dt.date] = bindparam("on")
     # One statement: charges grouped by the day they fall due (and whether they count), credits summed apart.
     is_charge = case((LedgerEntry.amount_cents > 0, 1), else_=0)
     due_on = case((LedgerEntry.amount_cents > 0, func.coalesce(Bill.due_date, LedgerEntry.effective_on)), else_=None)

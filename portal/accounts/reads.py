@@ -243,7 +243,7 @@ def history_from(
 
 
 @functools.cache
-def _history_query(postgresql: bool) -> Select[Any]:
+def _history_query(postgresql: bool) -> Select[int, dt.datetime, int]:
     """Actual reads of some meters (`meter_ids`) from `since` on, per meter oldest first: what `history_from` takes.
     Built once per dialect and run through `fetch_prepared` (a field sync request runs it)."""
     return (

@@ -9,7 +9,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import mail
@@ -106,7 +106,7 @@ async def leak_signal(
 
 
 @functools.cache
-def _leak_query() -> Select[Any]:
+def _leak_query() -> Select[int, int, dt.datetime, int]:
     """Built once: the home runs it on every visit (statement construction costs more CPU than the query)."""
     current = (
         select(Meter.id)
@@ -137,9 +137,11 @@ class Facts:
 
 
 @functools.cache
-def _facts_query(recent_requests: int) -> Select[Any]:
+def _facts_query(
+    recent_requests: int,
+) -> Select[Bill, BankDraft, LedgerEntry, PaymentExtension, ServiceRequest, WorkOrder]:
     """Built once (see _leak_query); `account_id` is bound at each run."""
-    account_id = bindparam("account_id")
+    account_id: BindParameter[int] = bindparam("account_id")
     last_bill = (
         select(Bill.id)
         .where(Bill.account_id == account_id, Bill.cancelled_on.is_(None))  # a cancelled bill's replacement is current

@@ -9,7 +9,6 @@ import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
@@ -99,7 +98,7 @@ class IdentityMiddleware(AbstractAuthenticationMiddleware):
 
 
 @functools.cache
-def _identity_query() -> Select[Any]:
+def _identity_query() -> Select[int, str, str, Role, int | None, str | None, bool, int, bool]:
     """The signed-in user and whether this session was revoked, in one statement built once (every request runs it)."""
     revoked = select(RevokedSession.session_id).where(RevokedSession.session_id == bindparam("session_id")).exists()
     return select(

@@ -145,7 +145,8 @@ class LedgerKind(enum.StrEnum):
     FEE = "fee"
     REVERSAL = "reversal"
     TRANSFER = "transfer"
-    WRITE_OFF = "write_off"  # a balance taken off receivables: placed with the collection agency, or a bankruptcy discharge
+    # a balance taken off receivables: placed with the collection agency, or a bankruptcy discharge
+    WRITE_OFF = "write_off"
     WRITE_OFF_RECOVERY = "write_off_recovery"  # part of a write-off owed again (the agency collected it, or a recall)
     AGENCY_FEE = "agency_fee"  # the agency's fee on what it collected: the utility's expense, credited to the account
 
