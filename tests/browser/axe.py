@@ -20,6 +20,9 @@ def axe_source() -> str:
 
 
 async def violations(page: Page) -> list[dict]:
+    # Judge the page as a person sees it: after a click that navigates, the new document can be there before its
+    # stylesheet is, and an unstyled header fails target-size (a loaded machine made that race show).
+    await page.wait_for_load_state("load")
     if not await page.evaluate("typeof window.axe === 'object'"):
         await page.evaluate(axe_source())
     version = await page.evaluate("window.axe.version")
