@@ -299,7 +299,8 @@ async def test_a_bad_phone_record_is_refused(client, session, resident, csr, ext
 async def test_cancel_needs_how_the_customer_asked(client, session, resident, csr) -> None:
     await sign_in(client, session, csr)
     response = await post_form(client, f"/staff/accounts/{resident.account.number}/bank-draft/cancel", {"channel": "x"})
-    assert response.status_code == 400
+    assert response.status_code == 400 and "Say how the customer asked." in response.text
+    assert "Automatic bank draft is cancelled" not in response.text
 
 
 async def _past_due(session, account) -> None:
