@@ -68,7 +68,7 @@ async def measure(args: argparse.Namespace) -> None:
             for _ in range(args.n):
                 await client.get(args.page)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
 
 
 def main() -> None:
@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=300, help="requests measured")
     parser.add_argument("--code", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="the profile's order: tottime or cumulative")
     args = parser.parse_args()
     sys.path.insert(0, str(args.code.resolve()))  # before the installed checkout: --code serves that code
     os.environ.update(
