@@ -6,7 +6,8 @@ channel), then the same again, which must queue 0. A tenth as many electric-only
     python bench/outage_fanout.py --accounts 10000
     python bench/outage_fanout.py --accounts 10000 --url postgresql+asyncpg://postgres@127.0.0.1:5432/bench_outage
 
-Prints messages queued per second, the second run's count, and the load average (docs/benchmarks.md).
+Prints messages queued per second, the second run's count, what the public /outages page's view and the staff
+outage report take over that many accounts, and the load average (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -117,6 +118,18 @@ async def run(url: str, count: int) -> None:
         )
     async with maker() as session:
         total = await session.scalar(select(func.count()).select_from(MailMessage))
+    # What each request costs on the outage's day: the public page's view (the first time, then again within its
+    # minute) and the staff report's rows, each counting the accounts in the area.
+    cache: outages.PointsCache = {}  # the app's, as portal/customer/screens/outages_public.py keeps it
+    for label, work in (
+        ("public /outages, first", lambda s: outages.public_view(s, cache)),
+        ("public /outages, again", lambda s: outages.public_view(s, cache)),
+        ("staff outage report", lambda s: outages.report_rows(s, now)),
+    ):
+        async with maker() as session:
+            started = time.perf_counter()
+            await work(session)
+            print(f"{label}: {1000 * (time.perf_counter() - started):,.1f} ms")
     assert figures[0][0] == count and figures[1][0] == 0 and total == count, (figures, total)
     print(
         f"each once: {total} messages in the outbox for {count} accounts; loadavg {Path('/proc/loadavg').read_text().strip()}"

@@ -271,3 +271,41 @@ async def test_an_outage_reaches_only_the_accounts_with_a_service_of_its_utility
     assert gas_only.id not in {int(k.split(":")[3]) for k in keys} and len(keys) == 4
     rows = await outages.report_rows(session, T0 + dt.timedelta(hours=1))
     assert sorted(r.customers for r in rows) == [2, 2]
+
+
+async def test_the_public_map_keeps_an_areas_points_a_minute_and_a_new_area_is_seen_at_once(
+    session, monkeypatch
+) -> None:
+    """/outages is what everybody opens on an outage's day: the affected premises' points are computed once a
+    minute per area (the page's own max-age), and a staff change to the area is a new key, shown at once."""
+    for n in (1, 2):
+        account = await factories.make_account(session, address=f"{n} Oak St", services=SERVED)
+        premise = await session.get(factories.Premise, account.premise_id)
+        premise.lat, premise.lon = 31.0 + n / 100, -97.0
+    pine = await factories.make_account(session, address="7 Pine St", services=SERVED)
+    pine_premise = await session.get(factories.Premise, pine.premise_id)
+    pine_premise.lat, pine_premise.lon = 31.5, -97.5
+    report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=pine)
+    outage = await session.get(Outage, report.outage_id)
+    outage.streets = ["oak st"]
+    await session.flush()
+    assert {a.account.id for a in await outages.affected(session, outage)} == {
+        hit.account_id for hit in await outages.in_area(session, outage)
+    }
+    cache: outages.PointsCache = {}
+    [(_o, points)] = await outages.public_view(session, cache)
+    assert sorted(points) == [(31.01, -97.0), (31.02, -97.0)]
+    # a third Oak St premise within the minute: the cached points stand (the page may be a minute old anyway)
+    third = await factories.make_account(session, address="3 Oak St", services=SERVED)
+    third_premise = await session.get(factories.Premise, third.premise_id)
+    third_premise.lat, third_premise.lon = 31.03, -97.0
+    await session.flush()
+    assert len((await outages.public_view(session, cache))[0][1]) == 2
+    # the minute over: counted again
+    monkeypatch.setattr(outages, "PUBLIC_POINTS_SECONDS", -1.0)
+    assert len((await outages.public_view(session, cache))[0][1]) == 3
+    monkeypatch.setattr(outages, "PUBLIC_POINTS_SECONDS", 60.0)
+    # staff widen the area: a new key, so Pine St shows without waiting
+    outage.streets = ["oak st", "pine st"]
+    await session.flush()
+    assert len((await outages.public_view(session, cache))[0][1]) == 4

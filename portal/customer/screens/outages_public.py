@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.response import Template
 
 from portal.accounts import outages
@@ -37,8 +37,11 @@ def map_shapes(found: list[tuple[Any, list[tuple[float, float]]]]) -> list[dict[
 
 
 @get("/outages", name="outages.public", cache_control=None)
-async def outages_page(db_session: DbSession) -> Template:
-    found = await outages.public_view(db_session)
+async def outages_page(request: Request, db_session: DbSession) -> Template:
+    cache = request.app.state.get("outage_points")
+    if cache is None:  # one per app: a test's app never sees another's
+        cache = request.app.state["outage_points"] = {}
+    found = await outages.public_view(db_session, cache)
     return Template(
         "customer/outages.html",
         context={"found": found, "shapes": map_shapes(found), "width": WIDTH, "height": HEIGHT},

@@ -170,7 +170,7 @@ class OutagesController(Controller):
         crew.technician_id.choices = [("", _("The route's owner (or unassigned on dispatch)"))] + [
             (str(t.id), t.display_name) for t in technicians
         ]
-        customers = len({a.customer.id for a in await outages.affected(db_session, outage)})
+        customers = outages.customers_in(await outages.in_area(db_session, outage))
         return Template(
             "staff/outage.html",
             context={
