@@ -1,6 +1,6 @@
 """Benchmark outage notification fan-out: N accounts on one street, one outage over the street, the "started"
-notice queued to each with water service (portal/accounts/outages.notify through mail.queue_once, one key per account+outage+event+
-channel), then the same again, which must queue 0. A tenth as many electric-only accounts on the street are not told
+notice queued to each with water service (portal/accounts/outages.notify through mail.queue_once_many, a few hundred
+to a statement, one key per account+outage+event+channel), then the same again, which must queue 0. A tenth as many electric-only accounts on the street are not told
 (an outage reaches only the accounts with a service of its utility).
 
     python bench/outage_fanout.py --accounts 10000
@@ -109,7 +109,7 @@ async def run(url: str, count: int) -> None:
             found = await session.get(Outage, outage.id)
             assert found is not None
             started = time.perf_counter()
-            queued = await outages.notify(session, found, "started", mail.queue_once)
+            queued = await outages.notify(session, found, "started", mail.queue_once_many)
             seconds = time.perf_counter() - started
         figures.append((queued, seconds))
         print(

@@ -6,8 +6,8 @@ portal/mail.py implements it by queueing in the caller's transaction, so a messa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,23 @@ class Mailer(Protocol):
         self, session: AsyncSession, address: str, subject: str, text: str, account_id: int | None = None
     ) -> Any:
         """Queue a printed letter to a postal address, for the next print batch."""
+
+
+class Once(NamedTuple):
+    """One message to queue under its idempotency key (a replay of the same key queues nothing)."""
+
+    key: str
+    to: str
+    subject: str
+    text: str
+    channel: str = "email"
+    kind: str | None = None
+    about: str | None = None
+    account_id: int | None = None
+
+
+# mail.queue_once_many: queue the messages whose keys are new, in one statement a few hundred; answers how many were
+QueueOnceMany = Callable[[AsyncSession, Sequence[Once]], Awaitable[int]]
 
 
 def notice_channels(*, email: str | None, phone: str | None, notify_email: bool, notify_sms: bool) -> list[str]:

@@ -4,13 +4,13 @@ when it starts, when the estimate changes and when service is back, each once: e
 key `outage:<outage>:<event>:<account>:<channel>`, so a replay queues nothing. A visitor who left a phone or email
 with their report is told of each new estimate and of service back the same way, in the language they reported in
 (`notify_reporters`, key `outage:<outage>:<event>:report-<report>:<channel>`). The outbox is given by the caller
-(`queue_once`, portal/mail.py): the domain never imports it (docs/architecture.md)."""
+(`queue_once_many`, portal/mail.py): the domain never imports it (docs/architecture.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +27,10 @@ from . import workorders
 from .actor import Actor
 from .audit import record
 from .errors import Conflict
-from .messages import notice_channels
+from .messages import Once, QueueOnceMany, notice_channels
 from .models import Account, AccountStatus, Customer, MailMessage, Premise, Service, ServiceKind, WorkOrderKind
 from .models.outages import Outage, OutageReport
 
-QueueOnce = Callable[..., Awaitable[Any]]
 EVENTS = ("started", "estimate", "restored")
 
 
@@ -250,7 +249,7 @@ async def notify(
     session: AsyncSession,
     outage: Outage,
     event: str,
-    queue_once: QueueOnce,
+    queue_once_many: QueueOnceMany,
     *,
     timezone: str = DEFAULT_TIMEZONE,  # the utility's clock, as residents read times
     targets: Sequence[Affected] | None = None,
@@ -260,8 +259,8 @@ async def notify(
     arrive after the fact); answers how many messages were newly queued. Each account+outage+event+channel once;
     an estimate is its own event per estimate, so each change is told once."""
     prefix = f"outage:{outage.id}:{_tag(outage, event)}:"
-    sent = await _sent(session, prefix)
-    queued = 0
+    sent = await _sent(session, prefix)  # most of a replay's keys: skipped here rather than sent to the database
+    pending: list[Once] = []
     words: dict[str, tuple[str, str]] = {}
     for item in targets if targets is not None else await affected(session, outage):
         c = item.customer
@@ -275,18 +274,12 @@ async def notify(
             key = f"{prefix}{item.account.id}:{channel}"
             if key in sent:
                 continue
-            await queue_once(
-                session,
-                key,
-                c.email if channel == "email" else (phone or ""),
-                subject,
-                f"{subject}\n\n{text}" if channel == "sms" else text,
-                channel=channel,
-                kind="outage",
-                about=f"outage:{outage.id}",
-                account_id=item.account.id,
+            to = c.email if channel == "email" else phone
+            body = f"{subject}\n\n{text}" if channel == "sms" else text
+            pending.append(
+                Once(key, to or "", subject, body, channel, "outage", f"outage:{outage.id}", item.account.id)
             )
-            queued += 1
+    queued = await queue_once_many(session, pending)
     return queued
 
 
@@ -294,7 +287,7 @@ async def notify_reporters(
     session: AsyncSession,
     outage: Outage,
     event: str,
-    queue_once: QueueOnce,
+    queue_once_many: QueueOnceMany,
     *,
     timezone: str = DEFAULT_TIMEZONE,
     texts: bool = False,
@@ -315,7 +308,7 @@ async def notify_reporters(
         )
         .order_by(OutageReport.id)
     )
-    queued = 0
+    pending: list[Once] = []
     words: dict[str, tuple[str, str]] = {}
     for row in reports:
         lang = row.language or "en"
@@ -331,18 +324,9 @@ async def notify_reporters(
             if key in sent or to.lower() in told:
                 continue
             told.add(to.lower())
-            await queue_once(
-                session,
-                key,
-                to,
-                subject,
-                f"{subject}\n\n{text}" if channel == "sms" else text,
-                channel=channel,
-                kind="outage",
-                about=f"outage:{outage.id}",
-                account_id=row.account_id,
-            )
-            queued += 1
+            body = f"{subject}\n\n{text}" if channel == "sms" else text
+            pending.append(Once(key, to, subject, body, channel, "outage", f"outage:{outage.id}", row.account_id))
+    queued = await queue_once_many(session, pending)
     return queued
 
 
@@ -350,7 +334,7 @@ async def update(
     session: AsyncSession,
     actor: Actor,
     outage: Outage,
-    queue_once: QueueOnce,
+    queue_once_many: QueueOnceMany,
     *,
     now: dt.datetime,
     cause: str | None,
@@ -391,13 +375,15 @@ async def update(
         after={"streets": outage.streets, "routes": outage.routes, "estimate": estimate, "cause": cause},
     )
     targets = await affected(session, outage)
-    queued = await notify(session, outage, "started", queue_once, timezone=timezone, targets=targets, texts=texts)
+    queued = await notify(session, outage, "started", queue_once_many, timezone=timezone, targets=targets, texts=texts)
     if changed and estimate is not None and before["estimate"] is not None:
-        queued += await notify(session, outage, "estimate", queue_once, timezone=timezone, targets=targets, texts=texts)
+        queued += await notify(
+            session, outage, "estimate", queue_once_many, timezone=timezone, targets=targets, texts=texts
+        )
     if changed and estimate is not None:
         told = _addresses(targets, texts=texts)
         queued += await notify_reporters(
-            session, outage, "estimate", queue_once, timezone=timezone, texts=texts, skip=told
+            session, outage, "estimate", queue_once_many, timezone=timezone, texts=texts, skip=told
         )
     return queued
 
@@ -452,7 +438,7 @@ async def restore(
     session: AsyncSession,
     actor: Actor,
     outage: Outage,
-    queue_once: QueueOnce,
+    queue_once_many: QueueOnceMany,
     *,
     restored_at: dt.datetime,
     timezone: str = DEFAULT_TIMEZONE,  # the utility's clock, as residents read times
@@ -467,9 +453,15 @@ async def restore(
     await session.flush()
     await record(session, actor, "outage.restore", "outage", outage.id, after={"restored_at": restored_at})
     targets = await affected(session, outage)
-    queued = await notify(session, outage, "restored", queue_once, timezone=timezone, targets=targets, texts=texts)
+    queued = await notify(session, outage, "restored", queue_once_many, timezone=timezone, targets=targets, texts=texts)
     return queued + await notify_reporters(
-        session, outage, "restored", queue_once, timezone=timezone, texts=texts, skip=_addresses(targets, texts=texts)
+        session,
+        outage,
+        "restored",
+        queue_once_many,
+        timezone=timezone,
+        texts=texts,
+        skip=_addresses(targets, texts=texts),
     )
 
 

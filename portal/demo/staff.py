@@ -206,7 +206,7 @@ async def _outage(session: AsyncSession, actor: Actor) -> None:
         session,
         actor,
         outage,
-        mail.queue_once,
+        mail.queue_once_many,
         now=now,
         cause="Water main break",
         streets=[outage_rules.street_of(premise.address)],

@@ -24,7 +24,7 @@ async def _open_outage(session) -> Outage:
         session,
         JOB,
         outage,
-        mail.queue_once,
+        mail.queue_once_many,
         now=now,
         cause="Main break",
         streets=["oak st"],

@@ -49,19 +49,27 @@ async def test_area_notices_go_once_each_and_the_estimate_change_is_told(session
     report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=inside[0])
     outage = await session.get(Outage, report.outage_id)
     kw = dict(now=T0, cause="Main break", streets=["Oak St"], routes=[], polygon=[], text="Crew on site")
-    assert await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), **kw) == 3
+    assert (
+        await outages.update(session, JOB, outage, mail.queue_once_many, estimate=T0 + dt.timedelta(hours=4), **kw) == 3
+    )
     # the same again: nobody told twice
-    assert await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), **kw) == 0
+    assert (
+        await outages.update(session, JOB, outage, mail.queue_once_many, estimate=T0 + dt.timedelta(hours=4), **kw) == 0
+    )
     # a new estimate: told once more; the area grows by a route: only the newly affected hear it started
     kw["routes"] = ["R77"]
-    assert await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=6), **kw) == 5
+    assert (
+        await outages.update(session, JOB, outage, mail.queue_once_many, estimate=T0 + dt.timedelta(hours=6), **kw) == 5
+    )
     order_id = await outages.send_crew(session, JOB, outage, T0.date())
     order = await session.get(WorkOrder, order_id)
     assert order.premise_id == inside[0].premise_id and order.priority == 1
     assert await outages.send_crew(session, JOB, outage, T0.date()) == order_id
-    assert await outages.restore(session, JOB, outage, mail.queue_once, restored_at=T0 + dt.timedelta(hours=5)) == 4
+    assert (
+        await outages.restore(session, JOB, outage, mail.queue_once_many, restored_at=T0 + dt.timedelta(hours=5)) == 4
+    )
     with pytest.raises(Conflict):
-        await outages.restore(session, JOB, outage, mail.queue_once, restored_at=T0 + dt.timedelta(hours=5))
+        await outages.restore(session, JOB, outage, mail.queue_once_many, restored_at=T0 + dt.timedelta(hours=5))
     kinds = (await session.scalars(select(MailMessage.idempotency_key).order_by(MailMessage.id))).all()
     assert len(kinds) == len(set(kinds)) == 12
     assert all(k.startswith(f"outage:{outage.id}:") and k.endswith(":email") for k in kinds)
@@ -106,7 +114,9 @@ async def test_a_text_goes_to_the_number_in_e164_and_never_to_one_that_is_no_num
     report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=typed)
     outage = await session.get(Outage, report.outage_id)
     kw = dict(now=T0, cause="Main break", streets=["Oak St"], routes=[], polygon=[], text="Crew on site")
-    await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), texts=True, **kw)
+    await outages.update(
+        session, JOB, outage, mail.queue_once_many, estimate=T0 + dt.timedelta(hours=4), texts=True, **kw
+    )
     sent = (await session.execute(select(MailMessage.account_id, MailMessage.channel, MailMessage.to_addr))).all()
     assert (typed.id, "sms", "+12545550142") in sent
     assert all(
@@ -128,11 +138,11 @@ async def test_without_twilio_no_text_is_queued_and_a_texts_only_resident_is_ema
     report = await outages.report(session, JOB, utility="water", now=T0, source="resident", account=texts_only)
     outage = await session.get(Outage, report.outage_id)
     kw = dict(now=T0, cause=None, streets=["Oak St"], routes=[], polygon=[], text=None, estimate=None)
-    assert await outages.update(session, JOB, outage, mail.queue_once, **kw) == 1
+    assert await outages.update(session, JOB, outage, mail.queue_once_many, **kw) == 1
     sent = (await session.execute(select(MailMessage.account_id, MailMessage.channel, MailMessage.to_addr))).all()
     assert sent == [(texts_only.id, "email", "t@example.com")]  # no text, no letter; no email address: nothing
     # Twilio configured later: the same event goes by text once, the email is not sent again
-    assert await outages.update(session, JOB, outage, mail.queue_once, texts=True, **kw) == 2
+    assert await outages.update(session, JOB, outage, mail.queue_once_many, texts=True, **kw) == 2
     channels = sorted((await session.scalars(select(MailMessage.channel))).all())
     assert channels == ["email", "sms", "sms"]
 
@@ -154,7 +164,7 @@ async def test_the_crew_order_lands_on_a_technicians_list(session) -> None:
     outage2 = await session.get(Outage, second.outage_id)
     order2 = await outages.send_crew(session, JOB, outage2, T0.date(), assignee_id=chosen.id)
     assert [o.id for o, _p in await field.orders_for(session, chosen.id, T0.date())] == [order2]
-    await outages.restore(session, JOB, outage2, mail.queue_once, restored_at=T0)
+    await outages.restore(session, JOB, outage2, mail.queue_once_many, restored_at=T0)
     outage.work_order_id = None
     outage.status = "restored"
     with pytest.raises(Conflict):
@@ -212,31 +222,35 @@ async def test_a_visitors_contact_is_told_each_new_estimate_and_service_back_onc
         return list((await session.scalars(select(MailMessage).where(MailMessage.to_addr == to))).all())
 
     # no estimate yet: the visitors are not told (they know it is out); the resident hears it started
-    await outages.update(session, JOB, outage, mail.queue_once, estimate=None, **kw)
+    await outages.update(session, JOB, outage, mail.queue_once_many, estimate=None, **kw)
     assert await sent_to("ana@example.com") == [] and len(await sent_to(resident.email)) == 1
     # the first estimate: the visitor is told in Spanish; the number only by text once Twilio is configured
-    await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=3), **kw)
+    await outages.update(session, JOB, outage, mail.queue_once_many, estimate=T0 + dt.timedelta(hours=3), **kw)
     [first] = await sent_to("ana@example.com")
     assert first.subject.startswith("Nueva hora estimada para el corte de") and first.channel == "email"
     assert first.idempotency_key == f"outage:{outage.id}:estimate-20261204T1700:report-{es.id}:email"
     assert await sent_to("+12545550142") == []
     # the same estimate again: nothing
-    assert await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=3), **kw) == 0
+    assert (
+        await outages.update(session, JOB, outage, mail.queue_once_many, estimate=T0 + dt.timedelta(hours=3), **kw) == 0
+    )
     # a new estimate, Twilio now configured: the visitor emailed once more, the number texted once
-    await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=5), texts=True, **kw)
+    await outages.update(
+        session, JOB, outage, mail.queue_once_many, estimate=T0 + dt.timedelta(hours=5), texts=True, **kw
+    )
     assert len(await sent_to("ana@example.com")) == 2
     [text] = await sent_to("+12545550142")
     assert text.channel == "sms" and "New estimate for the power outage" in text.text_body
     # the visitor whose email is a resident's of the area is told as the resident, never twice
     assert not any("report-" in m.idempotency_key for m in await sent_to(resident.email))
     # service back: once, in Spanish
-    await outages.restore(session, JOB, outage, mail.queue_once, restored_at=T0 + dt.timedelta(hours=4))
+    await outages.restore(session, JOB, outage, mail.queue_once_many, restored_at=T0 + dt.timedelta(hours=4))
     back = [m for m in await sent_to("ana@example.com") if ":restored:" in m.idempotency_key]
     assert len(back) == 1 and back[0].subject.startswith("Su servicio de ")
     # Twilio configured since: the number hears it once, the others are not told again
     again = dict(texts=True, skip=[resident.email])
-    assert await outages.notify_reporters(session, outage, "restored", mail.queue_once, **again) == 1
-    assert await outages.notify_reporters(session, outage, "restored", mail.queue_once, **again) == 0
+    assert await outages.notify_reporters(session, outage, "restored", mail.queue_once_many, **again) == 1
+    assert await outages.notify_reporters(session, outage, "restored", mail.queue_once_many, **again) == 0
     assert [m.channel for m in await sent_to("+12545550142")] == ["sms", "sms"]
 
 
@@ -264,7 +278,7 @@ async def test_an_outage_reaches_only_the_accounts_with_a_service_of_its_utility
         report = await outages.report(session, JOB, utility=utility, now=T0, source="resident", account=account)
         outage = await session.get(Outage, report.outage_id)
         told[utility] = {a.account.id for a in await outages.affected(session, outage)}
-        await outages.update(session, JOB, outage, mail.queue_once, estimate=T0 + dt.timedelta(hours=4), **area)
+        await outages.update(session, JOB, outage, mail.queue_once_many, estimate=T0 + dt.timedelta(hours=4), **area)
     assert told["power"] == {power_only.id, both.id}
     assert told["water"] == {water_only.id, both.id}
     keys = (await session.scalars(select(MailMessage.idempotency_key))).all()

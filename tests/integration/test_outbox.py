@@ -202,3 +202,23 @@ async def test_a_message_retaken_after_its_lease_ran_out_is_sent_by_its_new_hold
     assert await mail._renew(maker, second)
     # and the renewed lease keeps a third sender away while the second one sends
     assert await mail._claim(maker, ["email"], mail.utcnow() + dt.timedelta(seconds=1), 50) == []
+
+
+async def test_many_messages_queue_once_each_a_few_hundred_to_a_statement(session) -> None:
+    """queue_once_many (an outage's notices to thousands): each key once, across calls and within one; a key
+    queued one by one before is skipped too; the count answered is what was newly queued."""
+    account = await factories.make_account(session)
+    await mail.queue_once(session, "outage:1:started:0:email", "first@example.com", "Outage", "Water is off.")
+    many = [
+        mail.Once(f"outage:1:started:{n}:email", f"r{n}@example.com", "Outage", "Water is off.", account_id=account.id)
+        for n in range(1201)  # three statements' worth
+    ]
+    assert await mail.queue_once_many(session, many + many[:3]) == 1200
+    assert await mail.queue_once_many(session, many) == 0
+    sms = mail.Once("outage:1:started:5:sms", "+15125550100", "Outage", "Outage\n\nWater is off.", "sms", "outage")
+    assert await mail.queue_once_many(session, [sms]) == 1
+    rows = (await session.execute(select(MailMessage.channel, func.count()).group_by(MailMessage.channel))).all()
+    assert dict(rows) == {"email": 1201, "sms": 1}
+    row = await session.scalar(select(MailMessage).where(MailMessage.idempotency_key == "outage:1:started:7:email"))
+    assert row is not None and (row.to_addr, row.status, row.account_id) == ("r7@example.com", "queued", account.id)
+    assert row.created_at is not None and row.status_at is not None
