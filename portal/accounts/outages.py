@@ -125,10 +125,21 @@ async def report(
 
 
 @dataclass(frozen=True)
+class Contact:
+    """What a notice needs of a customer: where and how they want to be told, in which language."""
+
+    id: int
+    email: str | None
+    phone: str | None
+    language: str | None
+    notify_email: bool | None
+    notify_sms: bool | None
+
+
+@dataclass(frozen=True)
 class Affected:
-    account: Account
-    customer: Customer
-    premise: Premise
+    account_id: int
+    customer: Contact
 
 
 @dataclass(frozen=True)
@@ -178,20 +189,30 @@ async def in_area(session: AsyncSession, outage: Outage) -> list[InArea]:
 
 
 async def affected(session: AsyncSession, outage: Outage) -> list[Affected]:
-    """`in_area`'s accounts with their customer and premise loaded, for the notices (wording, channels), in account
-    order."""
+    """`in_area`'s accounts with their customer's contact, for the notices (wording, channels), in account order;
+    plain columns again, so that telling 10,000 accounts does not build 30,000 ORM objects first."""
     hits = await in_area(session, outage)
     found: list[Affected] = []
     for start in range(0, len(hits), 500):  # bounded IN lists (SQLite's parameter limit)
         ids = [hit.account_id for hit in hits[start : start + 500]]
         rows = await session.execute(
-            select(Account, Customer, Premise)
+            select(
+                Account.id,
+                Customer.id,
+                Customer.email,
+                Customer.phone,
+                Customer.language,
+                Customer.notify_email,
+                Customer.notify_sms,
+            )
             .join(Customer, Customer.id == Account.customer_id)
-            .join(Premise, Premise.id == Account.premise_id)
             .where(Account.id.in_(ids))
             .order_by(Account.id)
         )
-        found.extend(Affected(account, customer, premise) for account, customer, premise in rows.tuples())
+        found.extend(
+            Affected(account_id, Contact(customer_id, email, phone, language, notify_email, notify_sms))
+            for account_id, customer_id, email, phone, language, notify_email, notify_sms in rows.tuples()
+        )
     return found
 
 
@@ -200,7 +221,7 @@ def customers_in(hits: Sequence[InArea]) -> int:
     return len({hit.customer_id for hit in hits})
 
 
-def channels(customer: Customer, phone: str | None, *, texts: bool) -> list[str]:
+def channels(customer: Customer | Contact, phone: str | None, *, texts: bool) -> list[str]:
     """The channels an outage notice goes by: the resident's chosen ones (portal/accounts/messages.py), texts only when
     this utility can send them (`texts`: Twilio configured, portal/sms.py). A resident who asked for texts that cannot
     go is emailed instead when we have their address; never a letter: it would arrive after the fact."""
@@ -271,13 +292,13 @@ async def notify(
                 words[lang] = wording(outage, event, timezone)
         subject, text = words[lang]
         for channel in channels(c, phone, texts=texts):
-            key = f"{prefix}{item.account.id}:{channel}"
+            key = f"{prefix}{item.account_id}:{channel}"
             if key in sent:
                 continue
             to = c.email if channel == "email" else phone
             body = f"{subject}\n\n{text}" if channel == "sms" else text
             pending.append(
-                Once(key, to or "", subject, body, channel, "outage", f"outage:{outage.id}", item.account.id)
+                Once(key, to or "", subject, body, channel, "outage", f"outage:{outage.id}", item.account_id)
             )
     queued = await queue_once_many(session, pending)
     return queued

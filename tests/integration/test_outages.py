@@ -277,7 +277,7 @@ async def test_an_outage_reaches_only_the_accounts_with_a_service_of_its_utility
     for utility, account in (("power", power_only), ("water", water_only)):
         report = await outages.report(session, JOB, utility=utility, now=T0, source="resident", account=account)
         outage = await session.get(Outage, report.outage_id)
-        told[utility] = {a.account.id for a in await outages.affected(session, outage)}
+        told[utility] = {a.account_id for a in await outages.affected(session, outage)}
         await outages.update(session, JOB, outage, mail.queue_once_many, estimate=T0 + dt.timedelta(hours=4), **area)
     assert told["power"] == {power_only.id, both.id}
     assert told["water"] == {water_only.id, both.id}
@@ -303,7 +303,7 @@ async def test_the_public_map_keeps_an_areas_points_a_minute_and_a_new_area_is_s
     outage = await session.get(Outage, report.outage_id)
     outage.streets = ["oak st"]
     await session.flush()
-    assert {a.account.id for a in await outages.affected(session, outage)} == {
+    assert {a.account_id for a in await outages.affected(session, outage)} == {
         hit.account_id for hit in await outages.in_area(session, outage)
     }
     cache: outages.PointsCache = {}
