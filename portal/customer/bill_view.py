@@ -4,34 +4,36 @@ the same period last year, and each charge explained. Staff read the same page f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from babel import dates
-from sqlalchemy import select
+from sqlalchemy import BindParameter, CompoundSelect, Select, bindparam, false, func, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import i18n
-from portal.accounts import access
 from portal.accounts.errors import NotFound
 from portal.accounts.models import (
+    STAFF_ROLES,
     Account,
     Bill,
     BillLine,
     Customer,
+    LedgerEntry,
+    LedgerKind,
     Premise,
     Role,
+    UserAccount,
 )
-from portal.billing.amount_due import amount_due_cents, deposits_applied
+from portal.billing.amount_due import amount_due_cents
 from portal.billing.compute import same_period_last_year
 from portal.billing.energy_use import water_estimated
 from portal.billing.wording import MESSAGES, render
 from portal.i18n import gettext as _
 from portal.web.charts import BarChart, ChartPoint, bar_chart
 from portal.web.labels import label
-
-from . import services
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class BillView:
     chart: BarChart
     last_year: Comparison | None
     deposit_applied_cents: int
+    others: tuple[Any, ...] = ()  # the account's other recent bills (id, bill_date, total_cents, cancelled_on), at most 12
 
     @property
     def days(self) -> int:
@@ -100,18 +103,56 @@ class BillView:
         )
 
 
-async def bill_for(session: AsyncSession, user_id: int, role: Role, bill_id: int) -> Bill:
-    """The bill if this person may see its account; someone else's bill answers exactly like a missing one."""
-    bill = await session.get(Bill, bill_id)
-    if bill is None:
+@dataclass(frozen=True)
+class LoadedBill:
+    """A bill with what its page shows beside it, read in one statement (`_bill_query`)."""
+
+    bill: Bill
+    account: Account
+    premise: Premise
+    customer: Customer
+    lines: tuple[BillLine, ...]
+    deposit_applied_cents: int
+
+
+@functools.cache
+def _bill_query() -> Select[Any]:
+    """Built once; `bill_id` and `user_id` are bound at each run. The bill, its account, premise and customer, whether
+    the reader's login is linked to the account, the deposit applied to the bill, and its lines (one row each, outer
+    joined so a bill without lines still answers): one statement where it was eight look-ups."""
+    bill_id: BindParameter[int] = bindparam("bill_id")
+    deposit = (
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+        .where(LedgerEntry.bill_id == Bill.id, LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED)
+        .scalar_subquery()
+    )
+    linked = (
+        select(UserAccount.user_id)
+        .where(UserAccount.user_id == bindparam("user_id"), UserAccount.account_id == Account.id)
+        .exists()
+    )
+    return (
+        select(Bill, Account, Premise, Customer, deposit, linked, BillLine)
+        .join(Account, Account.id == Bill.account_id)
+        .join(Premise, Premise.id == Account.premise_id)
+        .join(Customer, Customer.id == Account.customer_id)
+        .outerjoin(BillLine, BillLine.bill_id == Bill.id)
+        .where(Bill.id == bill_id)
+        .order_by(BillLine.sort, BillLine.id)
+    )
+
+
+async def bill_for(session: AsyncSession, user_id: int, role: Role, bill_id: int) -> LoadedBill:
+    """The bill if this person may see its account (staff see all, a resident the accounts linked to their login);
+    someone else's bill answers exactly like a missing one."""
+    rows = list(await session.execute(_bill_query(), {"bill_id": bill_id, "user_id": user_id}))
+    if not rows:
         raise NotFound(_("We could not find that bill."))
-    account = await session.get(Account, bill.account_id)
-    assert account is not None
-    try:
-        await access.account_for(session, user_id, role, account.number)
-    except NotFound:
-        raise NotFound(_("We could not find that bill.")) from None
-    return bill
+    bill, account, premise, customer, deposit, linked, _line = rows[0]
+    if not (role in STAFF_ROLES or (role == Role.CUSTOMER and linked)):
+        raise NotFound(_("We could not find that bill."))
+    lines = tuple(row[6] for row in rows if row[6] is not None)
+    return LoadedBill(bill, account, premise, customer, lines, int(deposit or 0))
 
 
 def _message(item: list[Any]) -> str:
@@ -140,15 +181,8 @@ def _detail(line: BillLine) -> str:
     return ""
 
 
-async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
-    account = await session.get(Account, bill.account_id)
-    assert account is not None
-    premise = await session.get(Premise, account.premise_id)
-    customer = await session.get(Customer, account.customer_id)
-    assert premise is not None and customer is not None
-    rows = list(
-        await session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.sort, BillLine.id))
-    )
+async def bill_view(session: AsyncSession, loaded: LoadedBill) -> BillView:
+    bill, rows = loaded.bill, loaded.lines
     document = bill.document or {}
     stored = document.get("lines") or []
     grouped: dict[str, list[LineView]] = {}
@@ -164,20 +198,13 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
     services = tuple(
         ServiceView(label(kind), tuple(lines), sum(x.amount_cents for x in lines)) for kind, lines in grouped.items()
     )
-    deposit = (await deposits_applied(session, [bill.id])).get(bill.id, 0)
-    history = list(
-        await session.execute(
-            select(Bill.id, Bill.period_start, Bill.period_end, Bill.usage, Bill.estimated, Bill.document)
-            .where(
-                Bill.account_id == bill.account_id,
-                Bill.period_end <= bill.period_end,
-                # each period once: this bill, and the others in force (not this one's replacement)
-                (Bill.id == bill.id) | (Bill.cancelled_on.is_(None) & Bill.replaces_id.is_distinct_from(bill.id)),
-            )
-            .order_by(Bill.period_end.desc())
-            .limit(13)
-        )
-    )[::-1]
+    history: list[Any] = []
+    others: list[Any] = []
+    bound = {"account_id": bill.account_id, "bill_id": bill.id, "period_end": bill.period_end}
+    for row in await session.execute(_bills_query(), bound):
+        (history if row.history else others).append(row)
+    history.reverse()
+    others = [b for b in others if b.id != bill.id][:12]
     points = [
         ChartPoint(
             dates.format_date(end, "MMM", locale=_locale()),
@@ -186,7 +213,7 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
             highlight=bill_id == bill.id,
             estimated=water_estimated(bool(estimated), document),
         )
-        for bill_id, _start, end, usage, estimated, document in history
+        for bill_id, _start, end, usage, estimated, document, *_rest in history
     ]
     chart = bar_chart(points, title=_("Water use by bill, in gallons"), unit=_("gallons"))
     last_year = None
@@ -196,18 +223,55 @@ async def bill_view(session: AsyncSession, bill: Bill) -> BillView:
         last_year = Comparison(best.usage, (best.period_end - best.period_start).days + 1, best.period_end)
     return BillView(
         bill=bill,
-        account=account,
-        premise=premise,
-        customer=customer,
+        account=loaded.account,
+        premise=loaded.premise,
+        customer=loaded.customer,
         services=services,
         usage_notes=tuple(filter(None, (_message(n) for n in document.get("usage_notes", [])))),
         notes=tuple(filter(None, (_message(n) for n in document.get("notes", [])))),
         chart=chart,
         last_year=last_year,
-        deposit_applied_cents=int(deposit or 0),
+        deposit_applied_cents=loaded.deposit_applied_cents,
+        others=tuple(others),
     )
 
 
-async def other_bills(session: AsyncSession, bill: Bill) -> list[Bill]:
-    """The account's other recent bills, for the page's list (at most 12)."""
-    return [b for b in await services.bills(session, bill.account_id, limit=13) if b.id != bill.id][:12]
+@functools.cache
+def _bills_query() -> CompoundSelect[Any]:
+    """Built once; `account_id`, `bill_id` and `period_end` are bound at each run. Two lists in one statement: the
+    chart's bills (`history` true: up to 13 ending with this one, each period once: this bill and the others in force,
+    not this one's replacement) and the account's 13 most recent bills for the page's list of other bills."""
+    account_id: BindParameter[int] = bindparam("account_id")
+    bill_id: BindParameter[int] = bindparam("bill_id")
+    columns = (
+        Bill.id,
+        Bill.period_start,
+        Bill.period_end,
+        Bill.usage,
+        Bill.estimated,
+        Bill.document,
+        Bill.bill_date,
+        Bill.total_cents,
+        Bill.cancelled_on,
+    )
+    chart = (
+        select(*columns, true().label("history"))
+        .where(
+            Bill.account_id == account_id,
+            Bill.period_end <= bindparam("period_end"),
+            (Bill.id == bill_id) | (Bill.cancelled_on.is_(None) & Bill.replaces_id.is_distinct_from(bill_id)),
+        )
+        .order_by(Bill.period_end.desc())
+        .limit(13)
+        .subquery()
+    )
+    recent = (
+        select(*columns, false().label("history"))
+        .where(Bill.account_id == account_id)
+        .order_by(Bill.period_end.desc())
+        .limit(13)
+        .subquery()
+    )
+    # SQLite wants a limited SELECT inside a UNION as a subquery; the union is ordered again, newest first
+    both = union_all(select(chart), select(recent))
+    return both.order_by(both.selected_columns.period_end.desc(), both.selected_columns.id.desc())

@@ -51,7 +51,8 @@ SHARED = {"billing.bill", "billing.bill.pdf"}
 STATEMENTS = {
     "customer.home": 5,
     "field.today": 3,
-    "billing.bill": 12,
+    "billing.bill": 3,  # identity, the bill with its account, lines and deposit, the chart's and the list's bills
+    "billing.bill.pdf": 3,
     "field.order": 12,
     "staff.account": 31,  # the strip's open cases (docs/features.md, Cases)
     "staff.cutoff.recheck.preview": 21,  # the cut-off list reads the open disputes' amounts

@@ -47,14 +47,14 @@ class BillsController(Controller):
 
     @get("/{bill_id:int}", name="billing.bill")
     async def show(self, request: Request, db_session: DbSession, bill_id: FromPath[int]) -> Template:
-        bill = await bill_view.bill_for(db_session, request.user.id, request.user.role, bill_id)
-        view = await bill_view.bill_view(db_session, bill)
+        loaded = await bill_view.bill_for(db_session, request.user.id, request.user.role, bill_id)
+        view = await bill_view.bill_view(db_session, loaded)
         return Template(
             "billing/bill.html",
             context={
                 "view": view,
-                "notice": (await corrections.notices(db_session, [bill])).get(bill.id),
-                "others": await bill_view.other_bills(db_session, bill),
+                "notice": (await corrections.notices(db_session, [view.bill])).get(view.bill.id),
+                "others": view.others,
                 "back_url": _back_url(request, view.account.number),
                 "payer": request.user.role == Role.CUSTOMER,
             },
@@ -64,8 +64,9 @@ class BillsController(Controller):
     async def pdf(
         self, request: Request, db_session: DbSession, settings: AppSettings, bill_id: FromPath[int]
     ) -> Response:
-        bill = await bill_view.bill_for(db_session, request.user.id, request.user.role, bill_id)
-        view = await bill_view.bill_view(db_session, bill)
+        loaded = await bill_view.bill_for(db_session, request.user.id, request.user.role, bill_id)
+        view = await bill_view.bill_view(db_session, loaded)
+        bill = view.bill
         engine = request.app.template_engine
         assert engine is not None  # the app is always built with its template config
         notice = (await corrections.notices(db_session, [bill])).get(bill.id)
