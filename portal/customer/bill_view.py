@@ -74,7 +74,8 @@ class BillView:
     chart: BarChart
     last_year: Comparison | None
     deposit_applied_cents: int
-    others: tuple[Any, ...] = ()  # the account's other recent bills (id, bill_date, total_cents, cancelled_on), at most 12
+    # the account's other recent bills (id, bill_date, total_cents, cancelled_on), at most 12
+    others: tuple[Any, ...] = ()
 
     @property
     def days(self) -> int:
