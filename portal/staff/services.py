@@ -111,7 +111,7 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
     return AccountView(
         summary=head,
         arrears=await arrears.arrears(session, account.id, today),
-        lines=await summary.ledger_with_running_balance(session, account.id, limit=60),
+        lines=await summary.ledger_with_running_balance(session, account.id, limit=60, total=head.balance_cents),
         bills=bills,
         reads=reads,
         orders=await newest(WorkOrder, WorkOrder.created_at.desc(), 20),
@@ -179,28 +179,33 @@ class MedicalStanding:
     allowed: int
 
 
-async def medical_standing(session: AsyncSession, policy: Policy, account: Account, today: dt.date) -> MedicalStanding:
-    owed = await arrears.arrears(session, account.id, today)
+async def medical_standing(
+    session: AsyncSession, policy: Policy, account: Account, today: dt.date, owed: Arrears | None = None
+) -> MedicalStanding:
+    """`owed`: the account's arrears today, when the caller has read them (the account page has)."""
+    if owed is None:
+        owed = await arrears.arrears(session, account.id, today)
     since = owed.oldest_past_due_on
-    certifications = list(
-        await session.scalars(
-            select(MedicalCertification)
-            .where(MedicalCertification.account_id == account.id)
+    # the certifications and how many were for these arrears in one statement (outer joined: none still answers)
+    used = (
+        select(func.count())
+        .select_from(MedicalCertification)
+        .where(MedicalCertification.account_id == account.id, MedicalCertification.arrears_since == since)
+        .scalar_subquery()
+    )
+    rows = list(
+        await session.execute(
+            select(MedicalCertification, used)
+            .select_from(Account)
+            .outerjoin(MedicalCertification, MedicalCertification.account_id == Account.id)
+            .where(Account.id == account.id)
             .order_by(MedicalCertification.certified_on.desc(), MedicalCertification.id.desc())
             .limit(20)
         )
     )
-    used = 0
-    if since is not None:
-        used = int(
-            await session.scalar(
-                select(func.count())
-                .select_from(MedicalCertification)
-                .where(MedicalCertification.account_id == account.id, MedicalCertification.arrears_since == since)
-            )
-            or 0
-        )
-    return MedicalStanding(certifications, since, used, rules.medical_certificates_allowed(policy))
+    certifications = [certification for certification, _used in rows if certification is not None]
+    count = int(rows[0][1] or 0) if rows and since is not None else 0
+    return MedicalStanding(certifications, since, count, rules.medical_certificates_allowed(policy))
 
 
 async def certify_medical(

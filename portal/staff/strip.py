@@ -1,19 +1,32 @@
 """The account page's summary strip: the money and every fact that changes what a CSR tells a caller, on the first
 screen of a counter tablet (docs/features.md). `strip_facts` decides from plain values; `load_strip` adds the few
-facts the page does not already load, in a few small queries."""
+facts the page does not already load, in two statements (a third when the last payment was at the counter)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import collections
 from portal.accounts.arrears import Arrears
-from portal.accounts.extensions import returned_payment_dates
+from portal.accounts.extensions import RETURN_KEY_PREFIX
 from portal.accounts.models import (
     Account,
     AccountStatus,
@@ -210,28 +223,82 @@ def strip_facts(
     )
 
 
-async def last_payment(session: AsyncSession, account_id: int) -> LastPayment | None:
-    """The newest payment and how it came: an online payment's method, a counter receipt's tender, a lockbox line."""
-    row = (
-        await session.execute(
-            select(LedgerEntry, OnlinePayment.method, OnlinePayment.channel)
-            .outerjoin(OnlinePayment, OnlinePayment.ledger_entry_id == LedgerEntry.id)
-            .where(LedgerEntry.account_id == account_id, LedgerEntry.kind == LedgerKind.PAYMENT)
-            .order_by(LedgerEntry.effective_on.desc(), LedgerEntry.id.desc())
-            .limit(1)
-        )
-    ).first()
-    if row is None:
-        return None
-    entry, method, channel = row
+def _how_paid(entry: LedgerEntry, method: str | None, channel: str | None) -> tuple[str, int | None]:
+    """How a payment came: an online payment's method, a bank draft, a lockbox line; or the number of the counter
+    receipt whose tender says it (looked up by the caller)."""
     how = "draft" if channel == "draft" else (method or "")
     prefix, _sep, rest = entry.source_key.partition(":")
     if not how and prefix == "lockbox":
         how = "lockbox"
     elif not how and prefix == "receipt" and rest.isdigit():
-        tender = await session.scalar(select(Receipt.tender).where(Receipt.number == int(rest)))
+        return "", int(rest)
+    return how, None
+
+
+async def _last_payment(
+    session: AsyncSession, entry: LedgerEntry | None, method: str | None, channel: str | None
+) -> LastPayment | None:
+    """The newest payment and how it came (a counter receipt's tender costs one more look-up)."""
+    if entry is None:
+        return None
+    how, receipt = _how_paid(entry, method, channel)
+    if receipt is not None:
+        tender = await session.scalar(select(Receipt.tender).where(Receipt.number == receipt))
         how = tender.value if tender else ""
     return LastPayment(-entry.amount_cents, entry.effective_on, how)
+
+
+@functools.cache
+def _payment_and_cases_query() -> Select[LedgerEntry, str, str, Case]:
+    """Built once; `account_id` is bound at each run. The newest payment (joined on the id its subquery picks, with
+    its online payment's method) and the open cases, one row each: one statement where it was two."""
+    account_id: BindParameter[int] = bindparam("account_id")
+    newest_payment = (
+        select(LedgerEntry.id)
+        .where(LedgerEntry.account_id == account_id, LedgerEntry.kind == LedgerKind.PAYMENT)
+        .order_by(LedgerEntry.effective_on.desc(), LedgerEntry.id.desc())
+        .limit(1)
+    ).scalar_subquery()
+    return (
+        select(LedgerEntry, OnlinePayment.method, OnlinePayment.channel, Case)
+        .select_from(Account)
+        .outerjoin(LedgerEntry, LedgerEntry.id == newest_payment)
+        .outerjoin(OnlinePayment, OnlinePayment.ledger_entry_id == LedgerEntry.id)
+        .outerjoin(Case, and_(Case.account_id == Account.id, Case.status == "open"))
+        .where(Account.id == account_id)
+        .order_by(Case.id)
+    )
+
+
+@functools.cache
+def _lists_query() -> CompoundSelect[Any]:
+    """Built once; `account_id` and `since` are bound at each run. Three short lists as narrow rows of one statement
+    (`what` says which): the open disconnect and restore orders, the refunds waiting for a supervisor, and the bank
+    returns after `since` (as `returned_payment_dates` reads them)."""
+    account_id: BindParameter[int] = bindparam("account_id")
+    nothing = null()
+    orders = select(
+        literal_column("'order'", String).label("what"),
+        WorkOrder.kind.label("kind"),
+        WorkOrder.status.label("status"),
+        WorkOrder.due_on.label("on"),
+        nothing.label("cents"),
+    ).where(
+        WorkOrder.account_id == account_id,
+        WorkOrder.kind.in_((WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE)),
+        WorkOrder.status.in_(OPEN_ORDER),
+    )
+    refunds = select(literal_column("'refund'", String), nothing, nothing, nothing, RefundRequest.amount_cents).where(
+        RefundRequest.account_id == account_id, RefundRequest.status == RefundStatus.PENDING_APPROVAL
+    )
+    returned = select(literal_column("'returned'", String), nothing, nothing, LedgerEntry.effective_on, nothing).where(
+        LedgerEntry.account_id == account_id,
+        LedgerEntry.kind == LedgerKind.REVERSAL,
+        LedgerEntry.source_key.like(f"{RETURN_KEY_PREFIX}%"),
+        LedgerEntry.effective_on > bindparam("since"),
+    )
+    both: CompoundSelect[Any] = union_all(orders, refunds, returned)
+    return both.order_by(both.selected_columns.what, both.selected_columns.on)
 
 
 async def load_strip(
@@ -250,38 +317,33 @@ async def load_strip(
 ) -> StripFacts:
     """The strip from what the account page loaded, plus open field orders, refunds waiting for a supervisor, the
     last payment and the payments returned within the window the extension rule looks at."""
-    orders = [
-        OpenOrder(kind, status, due_on)
-        for kind, status, due_on in await session.execute(
-            select(WorkOrder.kind, WorkOrder.status, WorkOrder.due_on).where(
-                WorkOrder.account_id == account.id,
-                WorkOrder.kind.in_((WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE)),
-                WorkOrder.status.in_(OPEN_ORDER),
-            )
-        )
-    ]
-    refunds = list(
-        await session.scalars(
-            select(RefundRequest.amount_cents).where(
-                RefundRequest.account_id == account.id, RefundRequest.status == RefundStatus.PENDING_APPROVAL
-            )
-        )
-    )
-    cases = [
-        OpenCase(case.id, case.kind, case.due_on, case.disputed_cents, case.held_cents, case.filed_on, case.case_number)
-        for case in await session.scalars(
-            select(Case).where(Case.account_id == account.id, Case.status == "open").order_by(Case.id)
-        )
-    ]
     since = add_months(today, -policy.extension_no_return_months)
-    returned = await returned_payment_dates(session, account.id, since)
+    orders: list[OpenOrder] = []
+    refunds: list[int] = []
+    returned: list[dt.date] = []
+    for what, kind, status, on, cents in await session.execute(
+        _lists_query(), {"account_id": account.id, "since": since}
+    ):
+        if what == "order":
+            orders.append(OpenOrder(WorkOrderKind(kind), WorkOrderStatus(status), on))
+        elif what == "refund":
+            refunds.append(cents)
+        else:
+            returned.append(on)
+    rows = list(await session.execute(_payment_and_cases_query(), {"account_id": account.id}))
+    entry, method, channel = rows[0][:3]  # the account's row: always one, the payment's columns on each
+    cases: dict[int, OpenCase] = {}
+    for case in (row[3] for row in rows if row[3] is not None):
+        cases[case.id] = OpenCase(
+            case.id, case.kind, case.due_on, case.disputed_cents, case.held_cents, case.filed_on, case.case_number
+        )
     return strip_facts(
         today=today,
         account=account,
         customer=customer,
         arrears=arrears,
         last_bill_due_on=last_bill_due_on,
-        last_payment=await last_payment(session, account.id),
+        last_payment=await _last_payment(session, entry, method, channel),
         drafts=drafts,
         extensions=extensions,
         arrangements=arrangements,
@@ -289,7 +351,7 @@ async def load_strip(
         pending_adjustments_cents=pending_adjustments_cents,
         pending_refunds_cents=refunds,
         returned_on=returned,
-        cases=cases,
+        cases=list(cases.values()),
         # Only an account in collections can be with the agency: no query for the others.
         placement=(
             await collections.placement_of(session, account.id) if account.status == AccountStatus.COLLECTIONS else None

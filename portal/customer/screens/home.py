@@ -50,13 +50,9 @@ class HomeController(Controller):
     @get("/accounts/{number:str}", name="customer.account")
     async def account(self, request: Request, db_session: DbSession, number: FromPath[str]) -> Template:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
-        return Template(
-            "customer/account.html",
-            context={
-                "summary": await summary.summarize(db_session, account),
-                "lines": await summary.ledger_with_running_balance(db_session, account.id, limit=12),
-            },
-        )
+        head = await summary.summarize(db_session, account)
+        lines = await summary.ledger_with_running_balance(db_session, account.id, limit=12, total=head.balance_cents)
+        return Template("customer/account.html", context={"summary": head, "lines": lines})
 
     @get("/link", name="customer.link")
     async def link_page(self) -> Template:

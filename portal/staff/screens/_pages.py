@@ -51,7 +51,7 @@ async def account_page(
                 a.amount_cents for a in view.adjustments if a.status == AdjustmentStatus.PENDING_APPROVAL
             ],
         ),
-        "medical": await services.medical_standing(db_session, policy, account, today),
+        "medical": await services.medical_standing(db_session, policy, account, today, view.arrears),
         "today": today,
         "method_label": payments.method_label,
         "actions": navigation.account_actions(request.user.role, account),
