@@ -55,12 +55,17 @@ async def order_for(
     session: AsyncSession, user_id: int, order_id: int, *, any_status: bool = True
 ) -> tuple[WorkOrder, Premise]:
     """The order if it is assigned to this technician; anyone else's answers exactly like a missing one."""
-    order = await session.get(WorkOrder, order_id, populate_existing=True)
-    if order is None or order.assigned_to_id != user_id:
+    row = (
+        await session.execute(
+            select(WorkOrder, Premise)
+            .join(Premise, Premise.id == WorkOrder.premise_id)
+            .where(WorkOrder.id == order_id)
+            .execution_options(populate_existing=True)  # the order as stored, even if this session holds it already
+        )
+    ).first()
+    if row is None or row[0].assigned_to_id != user_id:
         raise NotFound(_("This order is not assigned to you."))
-    premise = await session.get(Premise, order.premise_id)
-    assert premise is not None
-    return order, premise
+    return row[0], row[1]
 
 
 async def restore_offer(session: AsyncSession, user_id: int, order: WorkOrder) -> dict[str, Any] | None:

@@ -53,13 +53,15 @@ STATEMENTS = {
     "field.today": 3,
     "billing.bill": 3,  # identity, the bill with its account, lines and deposit, the chart's and the list's bills
     "billing.bill.pdf": 3,
-    "field.order": 12,
+    # identity, the order with its premise, its meter, account and customer, the meter's reads, arrears, holds, photos
+    "field.order": 7,
+    "staff.dispatch": 10,
     # the console's sections are each a table of their own: the account, its summary (customer, premise, last bill,
     # balance), arrears, ledger, bills, reads, orders and their photos, plans, extensions, deposits, drafts,
     # adjustments, contacts, notes, messages, history, medical certifications; the strip two more and a receipt's tender
     "staff.account": 22,
     "customer.account": 5,
-    "staff.cutoff.recheck.preview": 21,  # the cut-off list reads the open disputes' amounts
+    "staff.cutoff.recheck.preview": 16,  # the cut-off list reads the open disputes' amounts
     "staff.cases": 2,
     "staff.case": 4,
 }
