@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import BindParameter, ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -410,11 +410,14 @@ async def standing(session: AsyncSession, policy: Policy, account: Account, toda
     }
 
 
+def holding(on: dt.date | BindParameter[dt.date]) -> ColumnElement[bool]:
+    """An extension that holds its account off the cut-off list on this date (the cut-off list binds the day)."""
+    return and_(PaymentExtension.status == ExtensionStatus.ACTIVE, PaymentExtension.promised_on >= on)
+
+
 async def held_account_ids(session: AsyncSession, account_ids: Iterable[int] | None, on: dt.date) -> set[int]:
     """Accounts an active extension holds off the cut-off list on this date."""
-    query = select(PaymentExtension.account_id).where(
-        PaymentExtension.status == ExtensionStatus.ACTIVE, PaymentExtension.promised_on >= on
-    )
+    query = select(PaymentExtension.account_id).where(holding(on))
     if account_ids is not None:
         query = query.where(PaymentExtension.account_id.in_(list(account_ids)))
     return set(await session.scalars(query))

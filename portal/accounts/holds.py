@@ -77,8 +77,9 @@ def hold_message(code: str, order_id: int, facts: HoldFacts) -> str:
     )
 
 
-def _extension_until() -> ScalarSelect[dt.date]:
-    """The latest promised date of the account's active extensions (correlated with the outer `Account`)."""
+def extension_until_column() -> ScalarSelect[dt.date]:
+    """The latest promised date of the account's active extensions. These column builders are correlated with the
+    outer statement's `Account`: one row per account carries its facts (here and on the cut-off list)."""
     return (
         select(func.max(PaymentExtension.promised_on))
         .where(PaymentExtension.account_id == Account.id, PaymentExtension.status == ExtensionStatus.ACTIVE)
@@ -86,7 +87,8 @@ def _extension_until() -> ScalarSelect[dt.date]:
     )
 
 
-def _arranged() -> Exists:
+def arrangement_column() -> Exists:
+    """An active payment arrangement."""
     return (
         select(PaymentArrangement.id)
         .where(PaymentArrangement.account_id == Account.id, PaymentArrangement.status == ArrangementStatus.ACTIVE)
@@ -94,11 +96,29 @@ def _arranged() -> Exists:
     )
 
 
+def payment_pending_column() -> Exists:
+    """A card or bank payment still processing."""
+    return (
+        select(OnlinePayment.id)
+        .where(OnlinePayment.account_id == Account.id, OnlinePayment.status == "processing")
+        .exists()
+    )
+
+
+def disputed_column() -> ScalarSelect[int]:
+    """The open disputes' amounts (0 without one)."""
+    return (
+        select(func.coalesce(func.sum(Case.disputed_cents), 0))
+        .where(Case.account_id == Account.id, Case.status == "open", Case.kind == "dispute")
+        .scalar_subquery()
+    )
+
+
 @functools.cache
 def _hold_query() -> Select[int, dt.date | None, dt.date | None, bool]:
     """Built once; the account ids are bound at each run. One row per account: one statement where it was three."""
     return (
-        select(Account.id, Customer.medical_alert_until, _extension_until(), _arranged())
+        select(Account.id, Customer.medical_alert_until, extension_until_column(), arrangement_column())
         .join(Customer, Customer.id == Account.customer_id)
         .where(Account.id.in_(bindparam("ids", expanding=True)))
     )
@@ -233,18 +253,15 @@ def exclusions(policy: Policy, facts: AccountFacts, day: dt.date) -> tuple[Exclu
 def _exclusion_query() -> Select[Account, dt.date | None, dt.date | None, bool, bool, int]:
     """Built once; the account ids are bound at each run. Each account with its hold facts, a card payment still
     processing and the open disputes' amount: one statement where it was six (the arrears are their own)."""
-    pending = (
-        select(OnlinePayment.id)
-        .where(OnlinePayment.account_id == Account.id, OnlinePayment.status == "processing")
-        .exists()
-    )
-    disputed = (
-        select(func.coalesce(func.sum(Case.disputed_cents), 0))
-        .where(Case.account_id == Account.id, Case.status == "open", Case.kind == "dispute")
-        .scalar_subquery()
-    )
     return (
-        select(Account, Customer.medical_alert_until, _extension_until(), _arranged(), pending, disputed)
+        select(
+            Account,
+            Customer.medical_alert_until,
+            extension_until_column(),
+            arrangement_column(),
+            payment_pending_column(),
+            disputed_column(),
+        )
         .join(Customer, Customer.id == Account.customer_id)
         .where(Account.id.in_(bindparam("ids", expanding=True)))
     )

@@ -61,7 +61,12 @@ STATEMENTS = {
     # adjustments, contacts, notes, messages, history, medical certifications; the strip two more and a receipt's tender
     "staff.account": 22,
     "customer.account": 5,
-    "staff.cutoff.recheck.preview": 16,  # the cut-off list reads the open disputes' amounts
+    # the cut-off list (owing, arrears, the notices and their messages, the accounts with their facts), then the open
+    # orders, their accounts' arrears and facts, and the accounts
+    "staff.cutoff.recheck.preview": 9,
+    "staff.cutoff": 7,
+    "staff.cutoff.notices.preview": 6,
+    "staff.cutoff.orders.preview": 6,
     "staff.cases": 2,
     "staff.case": 4,
 }
