@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.i18n import gettext as _
@@ -51,6 +51,13 @@ async def codes(session: AsyncSession) -> list[str]:
     """Every route: the ones premises are on and the ones dispatch has given an owner."""
     on_premises = set(await session.scalars(select(Premise.route).distinct()))
     return sorted(on_premises | set(await session.scalars(select(Route.code))))
+
+
+async def codes_with_owners(session: AsyncSession) -> list[tuple[str, int | None]]:
+    """Every route (as `codes`) with its owner's id, in one statement: the codes' union joined to the routes."""
+    every = union(select(Premise.route.label("code")), select(Route.code)).subquery()
+    rows = await session.execute(select(every.c.code, Route.technician_id).outerjoin(Route, Route.code == every.c.code))
+    return sorted(((code, technician_id) for code, technician_id in rows), key=lambda row: row[0])
 
 
 async def owners(session: AsyncSession) -> dict[str, int | None]:

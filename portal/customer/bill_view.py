@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel import dates
-from sqlalchemy import BindParameter, CompoundSelect, Select, bindparam, false, func, select, true, union_all
+from sqlalchemy import BindParameter, CompoundSelect, Select, bindparam, false, func, null, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import i18n
@@ -208,13 +208,13 @@ async def bill_view(session: AsyncSession, loaded: LoadedBill) -> BillView:
     others = [b for b in others if b.id != bill.id][:12]
     points = [
         ChartPoint(
-            dates.format_date(end, "MMM", locale=_locale()),
-            dates.format_date(end, "MMMM y", locale=_locale()),
-            usage,
-            highlight=bill_id == bill.id,
-            estimated=water_estimated(bool(estimated), document),
+            dates.format_date(h.period_end, "MMM", locale=_locale()),
+            dates.format_date(h.period_end, "MMMM y", locale=_locale()),
+            h.usage,
+            highlight=h.id == bill.id,
+            estimated=water_estimated(bool(h.estimated), h.document),
         )
-        for bill_id, _start, end, usage, estimated, document, *_rest in history
+        for h in history
     ]
     chart = bar_chart(points, title=_("Water use by bill, in gallons"), unit=_("gallons"))
     last_year = None
@@ -250,13 +250,12 @@ def _bills_query() -> CompoundSelect[Any]:
         Bill.period_end,
         Bill.usage,
         Bill.estimated,
-        Bill.document,
         Bill.bill_date,
         Bill.total_cents,
         Bill.cancelled_on,
     )
     chart = (
-        select(*columns, true().label("history"))
+        select(*columns, Bill.document, true().label("history"))
         .where(
             Bill.account_id == account_id,
             Bill.period_end <= bindparam("period_end"),
@@ -266,8 +265,8 @@ def _bills_query() -> CompoundSelect[Any]:
         .limit(13)
         .subquery()
     )
-    recent = (
-        select(*columns, false().label("history"))
+    recent = (  # the list shows no usage: its documents are left unread
+        select(*columns, null().label("document"), false().label("history"))
         .where(Bill.account_id == account_id)
         .order_by(Bill.period_end.desc())
         .limit(13)

@@ -79,8 +79,7 @@ class RouteRow:
 
 
 async def route_owners(session: AsyncSession) -> list[RouteRow]:
-    owners = await field_routes.owners(session)
-    return [RouteRow(code, owners.get(code)) for code in await field_routes.codes(session)]
+    return [RouteRow(code, owner) for code, owner in await field_routes.codes_with_owners(session)]
 
 
 def urgency(unassigned: bool, overdue: bool) -> int:

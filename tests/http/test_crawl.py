@@ -55,7 +55,8 @@ STATEMENTS = {
     "billing.bill.pdf": 3,
     # identity, the order with its premise, its meter, account and customer, the meter's reads, arrears, holds, photos
     "field.order": 7,
-    "staff.dispatch": 10,
+    # the routes with their owners, the orders, the conflicts' arrears and facts, technicians, exceptions, photos
+    "staff.dispatch": 8,
     # the console's sections are each a table of their own: the account, its summary (customer, premise, last bill,
     # balance), arrears, ledger, bills, reads, orders and their photos, plans, extensions, deposits, drafts,
     # adjustments, contacts, notes, messages, history, medical certifications; the strip two more and a receipt's tender
