@@ -43,11 +43,13 @@ async def _page(
     account: Account,
     form: StaffRefundForm,
     status_code: int = 200,
+    facts: refund_requests.RefundFacts | None = None,
 ) -> Template:
+    """`facts`: the account's refund facts when the caller has just read them (the form starts from them)."""
     return Template(
         "payments/staff_refund.html",
         context={
-            "facts": await refund_requests.facts(db, account),
+            "facts": facts or await refund_requests.facts(db, account),
             "form": form,
             "online": _online(settings),
             "requests": await refund_queue.for_account(db, account.id),
@@ -76,7 +78,7 @@ class StaffRefundController(Controller):
         form = StaffRefundForm(
             data={"amount": Decimal(found.credit_cents) / 100, "method": method, "claim": secrets.token_urlsafe(16)}
         )
-        return await _page(db_session, settings, policy, account, form)
+        return await _page(db_session, settings, policy, account, form, facts=found)
 
     @post("/accounts/{number:str}/refund", name="staff.refund.create")
     async def create(
