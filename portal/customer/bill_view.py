@@ -10,7 +10,19 @@ from decimal import Decimal
 from typing import Any
 
 from babel import dates
-from sqlalchemy import BindParameter, CompoundSelect, Select, bindparam, false, func, null, select, true, union_all
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Select,
+    bindparam,
+    cast,
+    false,
+    func,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import i18n
@@ -266,7 +278,7 @@ def _bills_query() -> CompoundSelect[Any]:
         .subquery()
     )
     recent = (  # the list shows no usage: its documents are left unread
-        select(*columns, null().label("document"), false().label("history"))
+        select(*columns, cast(null(), Bill.document.type).label("document"), false().label("history"))
         .where(Bill.account_id == account_id)
         .order_by(Bill.period_end.desc())
         .limit(13)
