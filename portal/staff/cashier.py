@@ -475,44 +475,66 @@ def channel_of(source_key: str) -> str:
 
 
 async def collections(session: AsyncSession, day: dt.date, timezone: str) -> Collections:
-    start, end = _day_bounds(day, timezone)
-    drawers = list(
-        await session.execute(
-            select(CashDrawer, User.display_name)
-            .join(User, User.id == CashDrawer.opened_by_id)
-            .where(CashDrawer.opened_at >= start, CashDrawer.opened_at < end)
-            .order_by(CashDrawer.id)
-        )
-    )
-    by_drawer = {drawer.id: DrawerDay(drawer, name, dict.fromkeys(rules.TENDERS, 0)) for drawer, name in drawers}
-    counter = dict.fromkeys(rules.TENDERS, 0)
-    checks: list[tuple[int, str | None, int]] = []
+    return (await collections_over(session, day, day, timezone))[0]
+
+
+async def collections_over(session: AsyncSession, first: dt.date, last: dt.date, timezone: str) -> list[Collections]:
+    """Each day's collections from `first` to `last`, in three statements for the whole period (the drawers opened in
+    it, their receipts, the payments posted): the daily report reads a month without a query per day."""
+    start, _first_end = _day_bounds(first, timezone)
+    _last_start, end = _day_bounds(last, timezone)
+    zone = ZoneInfo(timezone)
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    drawers_of: dict[dt.date, dict[int, DrawerDay]] = {day: {} for day in days}
+    by_drawer: dict[int, tuple[dt.date, DrawerDay]] = {}
+    for drawer, name in await session.execute(
+        select(CashDrawer, User.display_name)
+        .join(User, User.id == CashDrawer.opened_by_id)
+        .where(CashDrawer.opened_at >= start, CashDrawer.opened_at < end)
+        .order_by(CashDrawer.id)
+    ):
+        opened = drawer.opened_at if drawer.opened_at.tzinfo else drawer.opened_at.replace(tzinfo=dt.UTC)
+        local_day = opened.astimezone(zone).date()  # SQLite hands back naive UTC
+        row = DrawerDay(drawer, name, dict.fromkeys(rules.TENDERS, 0))
+        drawers_of[local_day][drawer.id] = row
+        by_drawer[drawer.id] = (local_day, row)
+    counter = {day: dict.fromkeys(rules.TENDERS, 0) for day in days}
+    checks: dict[dt.date, list[tuple[int, str | None, int]]] = {day: [] for day in days}
     if by_drawer:
         for receipt in await session.scalars(
             select(Receipt).where(Receipt.drawer_id.in_(list(by_drawer))).order_by(Receipt.number)
         ):
-            day_row = by_drawer[receipt.drawer_id]
+            local_day, day_row = by_drawer[receipt.drawer_id]
             if receipt.voided_at is not None:
                 day_row.voided += 1
                 continue
             day_row.receipts += 1
             day_row.by_tender[receipt.tender.value] += receipt.amount_cents
-            counter[receipt.tender.value] += receipt.amount_cents
+            counter[local_day][receipt.tender.value] += receipt.amount_cents
             if receipt.tender == Tender.CHECK:
-                checks.append((receipt.number, receipt.check_number, receipt.amount_cents))
-    other: dict[str, int] = {}
+                checks[local_day].append((receipt.number, receipt.check_number, receipt.amount_cents))
+    other: dict[dt.date, dict[str, int]] = {day: {} for day in days}
     payments = await session.execute(
-        select(LedgerEntry.source_key, LedgerEntry.amount_cents).where(
-            LedgerEntry.kind == LedgerKind.PAYMENT, LedgerEntry.effective_on == day
+        select(LedgerEntry.effective_on, LedgerEntry.source_key, LedgerEntry.amount_cents).where(
+            LedgerEntry.kind == LedgerKind.PAYMENT, LedgerEntry.effective_on >= first, LedgerEntry.effective_on <= last
         )
     )
-    for key, cents in payments:
+    for on, key, cents in payments:
         channel = channel_of(key)
         if channel != "counter":
-            other[channel] = other.get(channel, 0) - cents
-    cash_to_deposit = sum(
-        int((d.drawer.counted or {}).get("cash", 0)) - d.drawer.opening_float_cents
-        for d in by_drawer.values()
-        if d.drawer.closed_at
-    )
-    return Collections(day, list(by_drawer.values()), counter, other, checks, cash_to_deposit)
+            other[on][channel] = other[on].get(channel, 0) - cents
+    return [
+        Collections(
+            day,
+            list(drawers_of[day].values()),
+            counter[day],
+            other[day],
+            checks[day],
+            sum(
+                int((d.drawer.counted or {}).get("cash", 0)) - d.drawer.opening_float_cents
+                for d in drawers_of[day].values()
+                if d.drawer.closed_at
+            ),
+        )
+        for day in days
+    ]
