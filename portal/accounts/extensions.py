@@ -244,17 +244,25 @@ def rules_in_words(policy: Policy) -> list[str]:
 # ---- services ------------------------------------------------------------------------------------------------
 
 
+def returned_payment(
+    account_id: int | BindParameter[int], since: dt.date | BindParameter[dt.date]
+) -> ColumnElement[bool]:
+    """A ledger entry that is the bank's return of one of the account's payments after `since` (the account page's
+    strip binds both)."""
+    return and_(
+        LedgerEntry.account_id == account_id,
+        LedgerEntry.kind == LedgerKind.REVERSAL,
+        LedgerEntry.source_key.like(f"{RETURN_KEY_PREFIX}%"),
+        LedgerEntry.effective_on > since,
+    )
+
+
 async def returned_payment_dates(session: AsyncSession, account_id: int, since: dt.date) -> list[dt.date]:
     """When the bank returned a payment of the account after `since`, oldest first. Only bank returns (portal/payments
     keys their reversals "return:<charge>"): a counter void or a card dispute is not a returned payment."""
     found = await session.scalars(
         select(LedgerEntry.effective_on)
-        .where(
-            LedgerEntry.account_id == account_id,
-            LedgerEntry.kind == LedgerKind.REVERSAL,
-            LedgerEntry.source_key.like(f"{RETURN_KEY_PREFIX}%"),
-            LedgerEntry.effective_on > since,
-        )
+        .where(returned_payment(account_id, since))
         .order_by(LedgerEntry.effective_on, LedgerEntry.id)
     )
     return list(found)

@@ -24,9 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import collections
+from portal.accounts import collections, extensions
 from portal.accounts.arrears import Arrears
-from portal.accounts.extensions import RETURN_KEY_PREFIX
 from portal.accounts.models import (
     Account,
     AccountStatus,
@@ -274,7 +273,7 @@ def _payment_and_cases_query() -> Select[LedgerEntry, str, str, Case]:
 def _lists_query() -> CompoundSelect[Any]:
     """Built once; `account_id` and `since` are bound at each run. Three short lists as narrow rows of one statement
     (`what` says which): the open disconnect and restore orders, the refunds waiting for a supervisor, and the bank
-    returns after `since` (as `returned_payment_dates` reads them)."""
+    returns after `since`."""
     account_id: BindParameter[int] = bindparam("account_id")
     nothing = null()
     orders = select(
@@ -292,10 +291,7 @@ def _lists_query() -> CompoundSelect[Any]:
         RefundRequest.account_id == account_id, RefundRequest.status == RefundStatus.PENDING_APPROVAL
     )
     returned = select(literal_column("'returned'", String), nothing, nothing, LedgerEntry.effective_on, nothing).where(
-        LedgerEntry.account_id == account_id,
-        LedgerEntry.kind == LedgerKind.REVERSAL,
-        LedgerEntry.source_key.like(f"{RETURN_KEY_PREFIX}%"),
-        LedgerEntry.effective_on > bindparam("since"),
+        extensions.returned_payment(account_id, bindparam("since"))
     )
     both: CompoundSelect[Any] = union_all(orders, refunds, returned)
     return both.order_by(both.selected_columns.what, both.selected_columns.on)
