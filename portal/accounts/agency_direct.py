@@ -161,6 +161,11 @@ async def since_last_file(
     """The last placement file and the direct payments recorded since it was made (all, when no file yet), newest
     first: what staff tell the agency."""
     last = await session.scalar(select(PlacementBatch).order_by(PlacementBatch.made_on.desc()).limit(1))
+    return last, await direct_since(session, last, limit=limit)
+
+
+async def direct_since(session: AsyncSession, last: PlacementBatch | None, *, limit: int = 200) -> list[DirectPayment]:
+    """The direct payments recorded since this placement file was made (all, when there is none), newest first."""
     query = (
         select(CollectionRecovery, CollectionPlacement, Account.number)
         .join(CollectionPlacement, CollectionPlacement.id == CollectionRecovery.placement_id)
@@ -171,7 +176,7 @@ async def since_last_file(
     )
     if last is not None:
         query = query.where(CollectionRecovery.created_at >= last.created_at)
-    return last, [DirectPayment(r, p, n) for r, p, n in await session.execute(query)]
+    return [DirectPayment(r, p, n) for r, p, n in await session.execute(query)]
 
 
 async def set_account_status(

@@ -74,16 +74,19 @@ class PlacementsController(Controller):
         eligible = [c for c in found if c.refusal is None]
         held = [c for c in found if c.refusal is not None]
         placed = await collections.placements(db_session)
-        last_file, direct = await agency_direct.since_last_file(db_session)
+        # the recent files, newest first: the last one and today's are among them (one file a business date)
+        batches = await collections.recent_batches(db_session)
+        last_file = batches[0] if batches else None
+        direct = await agency_direct.direct_since(db_session, last_file)
         return Template(
             "staff/placements.html",
             context={
                 "eligible": eligible,
                 "held": held,
                 "eligible_total": sum(c.balance_cents for c in eligible),
-                "batches": await collections.recent_batches(db_session),
+                "batches": batches,
                 "placements": placed,
-                "today_batch": await collections.batch_on(db_session, today),
+                "today_batch": next((batch for batch in batches if batch.made_on == today), None),
                 "last_file": last_file,
                 "direct": direct,
                 "policy": policy,
