@@ -72,7 +72,8 @@ STATEMENTS = {
     "staff.cases": 2,
     "staff.case": 4,
 }
-STATEMENTS_AT_MOST = 9  # staff.caller: the account, arrears, the extension rule's facts (customer.extension reads them too)
+# the ceiling is staff.caller's: the account, arrears and the extension rule's facts (customer.extension reads them too)
+STATEMENTS_AT_MOST = 9
 SEARCH = "Oak"  # every address the factories make is on Oak St
 HOME = {
     "visitor": "/",
