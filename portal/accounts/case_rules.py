@@ -9,13 +9,11 @@ from portal.i18n import format_money
 from portal.i18n import gettext as _
 
 from .errors import DomainError
+from .policy import Policy
 
 KINDS = ("dispute", "complaint", "bankruptcy")
 CHAPTERS = (7, 11, 13)
 OUTCOMES = ("resolved", "discharged", "dismissed")
-# When a new case is due when the CSR gives no date: a dispute answered within 30 days, a complaint within 10.
-# A bankruptcy follows the court and has no due date of its own.
-DEFAULT_DUE_DAYS = {"dispute": 30, "complaint": 10}
 MAX_DUE_DAYS = 365  # a due date at most a year ahead
 MAX_FILED_YEARS = 10  # a petition filed at most ten years ago
 MAX_DISPUTED_CENTS = 10_000_000  # $100,000
@@ -36,8 +34,10 @@ def held_at_petition(balance_at_filing_cents: int) -> int:
     return max(0, balance_at_filing_cents)
 
 
-def default_due_on(kind: str, today: dt.date) -> dt.date | None:
-    days = DEFAULT_DUE_DAYS.get(kind)
+def default_due_on(policy: Policy, kind: str, today: dt.date) -> dt.date | None:
+    """When a new case is due when the CSR gives no date: a dispute answered within `dispute_due_days`, a complaint
+    within `complaint_due_days` (docs/policies.md, Cases). A bankruptcy follows the court and has none of its own."""
+    days = {"dispute": policy.dispute_due_days, "complaint": policy.complaint_due_days}.get(kind)
     return today + dt.timedelta(days=days) if days is not None else None
 
 

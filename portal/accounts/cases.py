@@ -84,7 +84,7 @@ async def open_case(
             case.held_cents += recalled[1]
     else:
         case_rules.check_due_on(due_on, today)
-        case.due_on = due_on or case_rules.default_due_on(kind, today)
+        case.due_on = due_on or case_rules.default_due_on(policy, kind, today)
         if kind == "dispute":
             case.disputed_cents = case_rules.check_disputed(disputed_cents, await ledger.balance(session, account.id))
     session.add(case)

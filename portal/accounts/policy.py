@@ -107,6 +107,10 @@ class Policy:
     refund_supervisor_threshold_cents: int = 25_000  # a refund above this waits for a supervisor who did not ask
     rebill_supervisor_threshold_cents: int = 25_000  # a cancel-and-rebill changing a balance more waits for one too
 
+    # ---- cases ------------------------------------------------------------------------------------------------
+    dispute_due_days: int = 30  # a dispute is answered within this many days unless the CSR gives a date
+    complaint_due_days: int = 10  # a complaint, likewise
+
     # ---- collection agency ------------------------------------------------------------------------------------
     collection_placement_days: int = 90  # a final bill unpaid this many days past its due date goes to the agency
     collection_minimum_cents: int = 2_500  # a smaller balance is not worth placing (it stays on the books)
@@ -285,6 +289,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "adjustment_supervisor_threshold_cents": (0, MAX_CENTS),
     "refund_supervisor_threshold_cents": (0, MAX_CENTS),
     "rebill_supervisor_threshold_cents": (0, MAX_CENTS),
+    "dispute_due_days": (1, 365),
+    "complaint_due_days": (1, 365),
     "collection_placement_days": (30, 3_650),
     "collection_minimum_cents": (1, MAX_CENTS),
     "draft_days_before_due": (0, 30),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from portal.accounts import case_rules
 from portal.accounts.arrears import allocate
 from portal.accounts.errors import DomainError
+from portal.accounts.policy import Policy
 
 TODAY = dt.date(2026, 12, 4)
 
@@ -46,9 +48,14 @@ def test_a_case_is_overdue_only_while_open_and_past_its_due_date() -> None:
 
 
 def test_default_due_dates() -> None:
-    assert case_rules.default_due_on("dispute", TODAY) == TODAY + dt.timedelta(days=30)
-    assert case_rules.default_due_on("complaint", TODAY) == TODAY + dt.timedelta(days=10)
-    assert case_rules.default_due_on("bankruptcy", TODAY) is None
+    policy = Policy()
+    assert case_rules.default_due_on(policy, "dispute", TODAY) == TODAY + dt.timedelta(days=30)
+    assert case_rules.default_due_on(policy, "complaint", TODAY) == TODAY + dt.timedelta(days=10)
+    assert case_rules.default_due_on(policy, "bankruptcy", TODAY) is None
+    # a city that answers disputes within 45 days and complaints within 5 says so in its policy
+    quicker = dataclasses.replace(policy, dispute_due_days=45, complaint_due_days=5)
+    assert case_rules.default_due_on(quicker, "dispute", TODAY) == TODAY + dt.timedelta(days=45)
+    assert case_rules.default_due_on(quicker, "complaint", TODAY) == TODAY + dt.timedelta(days=5)
 
 
 @pytest.mark.parametrize(
