@@ -20,7 +20,7 @@ from portal.i18n import gettext as _
 from . import arrears, audit, case_rules, collections, ledger, ledger_words, workorders
 from .actor import Actor
 from .errors import Conflict, DomainError, Forbidden
-from .models import Account, Case, CaseNote, LedgerKind, PlacementStatus, Role, User, utcnow
+from .models import Account, AccountStatus, Case, CaseNote, LedgerKind, PlacementStatus, Role, User, utcnow
 from .models.base import STAFF_ROLES
 from .policy import Policy
 
@@ -60,7 +60,12 @@ async def open_case(
     chapter: int | None = None,
     case_number: str = "",
     filed_on: dt.date | None = None,
+    covers_customer: bool = True,
 ) -> Case:
+    """Open a case. A bankruptcy petition is the customer's, not one account's: with `covers_customer` (the default)
+    the customer's other accounts that owed at the filing date, or are placed with the agency, get the same petition
+    as a case of their own (each holding its own balance, each recalled from the agency), so none of them is cut off,
+    charged a late fee or placed for debt the court now holds (docs/policies.md, Cases)."""
     if kind not in case_rules.KINDS:
         raise DomainError(_("Choose a dispute, a complaint or a bankruptcy."), field="kind")
     text = case_rules.check_reason(reason)
@@ -110,7 +115,64 @@ async def open_case(
     )
     if kind in ("dispute", "bankruptcy"):
         await workorders.cancel_if_excluded(session, actor, [account.id], today, policy)
+    if kind == "bankruptcy" and covers_customer:
+        for other in await _also_covered(session, account, case):
+            await open_case(
+                session,
+                actor,
+                policy,
+                other,
+                kind=kind,
+                reason=text,
+                today=today,
+                chapter=chapter,
+                case_number=case.case_number or "",
+                filed_on=filed_on,
+                covers_customer=False,
+            )
     return case
+
+
+async def _also_covered(session: AsyncSession, account: Account, case: Case) -> list[Account]:
+    """The customer's other accounts a petition reaches: those that owed at the filing date or are with the agency,
+    and have no open bankruptcy of their own yet."""
+    others = list(
+        await session.scalars(
+            select(Account)
+            .where(Account.customer_id == account.customer_id, Account.id != account.id)
+            .where(
+                ~select(Case.id)
+                .where(Case.account_id == Account.id, Case.kind == "bankruptcy", Case.status == "open")
+                .exists()
+            )
+            .order_by(Account.id)
+        )
+    )
+    found = []
+    for other in others:
+        owed = await ledger.balance(session, other.id, as_of=case.filed_on)
+        if owed > 0 or other.status == AccountStatus.COLLECTIONS:
+            found.append(other)
+    return found
+
+
+async def _same_petition(session: AsyncSession, case: Case) -> list[Case]:
+    """The customer's other open cases of the same petition (opened with it by `open_case`)."""
+    customer_id = select(Account.customer_id).where(Account.id == case.account_id).scalar_subquery()
+    return list(
+        await session.scalars(
+            select(Case)
+            .join(Account, Account.id == Case.account_id)
+            .where(
+                Account.customer_id == customer_id,
+                Case.id != case.id,
+                Case.kind == "bankruptcy",
+                Case.status == "open",
+                Case.case_number == case.case_number,
+            )
+            .order_by(Case.id)
+        )
+    )
 
 
 async def _stay_collection(
@@ -223,7 +285,14 @@ async def still_held(session: AsyncSession, case: Case, today: dt.date) -> int:
 
 
 async def discharge(
-    session: AsyncSession, actor: Actor, case: Case, *, discharged_on: dt.date | None, resolution: str, today: dt.date
+    session: AsyncSession,
+    actor: Actor,
+    case: Case,
+    *,
+    discharged_on: dt.date | None,
+    resolution: str,
+    today: dt.date,
+    whole_petition: bool = True,
 ) -> Case:
     """The court discharged the debt: the held balance still owed is written off (one write-off entry, keyed by the
     case, so a second submit posts nothing; the entry, `write_off_entry_id`, is the amount actually written off, at
@@ -263,10 +332,23 @@ async def discharge(
         before=OPEN,
         after={**_closed(case), "held_cents": case.held_cents, "written_off_cents": written_off},
     )
+    if whole_petition:  # the court discharges the petition: the customer's other accounts under it too
+        for other in await _same_petition(session, case):
+            await discharge(
+                session,
+                actor,
+                other,
+                discharged_on=discharged_on,
+                resolution=resolution,
+                today=today,
+                whole_petition=False,
+            )
     return case
 
 
-async def dismiss(session: AsyncSession, actor: Actor, case: Case, resolution: str) -> Case:
+async def dismiss(
+    session: AsyncSession, actor: Actor, case: Case, resolution: str, *, whole_petition: bool = True
+) -> Case:
     """The petition was dismissed: the case is resolved and the balance it held is owed (and past due) again. A
     supervisor's, like the discharge."""
     _must_be_open(case)
@@ -278,4 +360,7 @@ async def dismiss(session: AsyncSession, actor: Actor, case: Case, resolution: s
     await audit.record(
         session, actor, "case.dismiss", "case", case.id, account_id=case.account_id, before=OPEN, after=_closed(case)
     )
+    if whole_petition:
+        for other in await _same_petition(session, case):
+            await dismiss(session, actor, other, resolution, whole_petition=False)
     return case

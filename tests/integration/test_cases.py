@@ -398,3 +398,42 @@ async def test_a_rebill_lowering_a_pre_petition_bill_lowers_the_held_amount(sess
     await cases.discharge(session, actor_of(boss), case, discharged_on=TODAY, resolution="Discharged", today=TODAY)
     assert (await session.get(LedgerEntry, case.write_off_entry_id)).amount_cents == -24_000
     assert await ledger.balance(session, account.id) == 0
+
+
+async def test_a_petition_covers_the_customers_other_accounts_and_its_discharge_too(session) -> None:
+    """A bankruptcy is the customer's: their other account that owed at the filing date gets the same petition as a
+    case of its own (holding its own balance); one that owed nothing does not; discharging the petition on one
+    account discharges it on the other."""
+    boss = await factories.make_user(session, Role.SUPERVISOR)
+    home = await owing(session)
+    cabin = await factories.make_account(session)
+    paid_up = await factories.make_account(session)
+    cabin.customer_id = paid_up.customer_id = home.customer_id
+    await session.flush()
+    await bill(session, cabin, dt.date(2026, 9, 20), dt.date(2026, 10, 12), 5_000)
+    case = await cases.open_case(
+        session,
+        JOB,
+        POLICY,
+        home,
+        kind="bankruptcy",
+        reason="Chapter 7",
+        today=TODAY,
+        chapter=7,
+        case_number="26-10078",
+        filed_on=dt.date(2026, 11, 2),
+    )
+    opened = list(await session.scalars(select(Case).where(Case.kind == "bankruptcy").order_by(Case.id)))
+    assert [(c.account_id, c.case_number, c.held_cents) for c in opened] == [
+        (home.id, "26-10078", 30_000),
+        (cabin.id, "26-10078", 5_000),
+    ]
+    facts = await holds.exclusion_facts(session, [cabin.id], TODAY)
+    assert facts[cabin.id].held_cents == 5_000  # not past due for the cut-off rule
+    assert (await actions(session, opened[1].id)) == ["case.open"]
+    await cases.discharge(session, actor_of(boss), case, discharged_on=TODAY, resolution="Order", today=TODAY)
+    await session.refresh(opened[1])
+    assert (opened[1].status, opened[1].outcome) == ("resolved", "discharged")
+    assert await ledger.balance(session, home.id) == 0 and await ledger.balance(session, cabin.id) == 0
+    assert await ledger.balance(session, paid_up.id) == 0
+    assert (await actions(session, opened[1].id))[-1] == "case.discharge"
