@@ -132,6 +132,68 @@ async def record(session: AsyncSession, actor: Actor, done: Reinstated, entry: L
     return row
 
 
+RETURNED = "returned:"  # after PREFIX: a returned direct payment's row, negative, reference direct:returned:<entry>
+
+
+async def payment_reversed(session: AsyncSession, actor: Actor, payment_entry_id: int, day: dt.date) -> int:
+    """A direct payment taken back (an ACH return, a card dispute, a void at the counter) after its reversal is
+    posted: what it took off the placement is placed again. A `write_off` of that amount (key
+    `direct_return:<entry>`) takes it back off receivables, as the placement had, so the reversal leaves the account
+    at 0 rather than owing the utility money the agency collects; a negative direct row (reference
+    `direct:returned:<entry>`) puts it back on the placement's open amount, a paid placement is placed again and the
+    account back in collections; one audit row. Answers the cents placed again (0: not a direct payment, or done)."""
+    found = await session.scalar(
+        select(CollectionRecovery).where(CollectionRecovery.reference == f"{PREFIX}{payment_entry_id}")
+    )
+    if found is None:
+        return 0
+    reference = f"{PREFIX}{RETURNED}{payment_entry_id}"
+    if await session.scalar(select(CollectionRecovery.id).where(CollectionRecovery.reference == reference)):
+        return 0
+    placement = await session.get_one(CollectionPlacement, found.placement_id)
+    amount = found.gross_cents
+    posting = await ledger.post(
+        session,
+        actor,
+        account_id=placement.account_id,
+        kind=LedgerKind.WRITE_OFF,
+        amount_cents=-amount,
+        source_key=f"direct_return:{payment_entry_id}",
+        effective_on=day,
+        memo=ledger_words.memo("agency_direct", agency=placement.agency),
+    )
+    if not posting.created:
+        return 0
+    session.add(
+        CollectionRecovery(
+            placement_id=placement.id,
+            reference=reference,
+            received_on=day,
+            gross_cents=-amount,
+            fee_cents=0,
+            recorded_by_id=actor.user_id,
+        )
+    )
+    before = placement.status
+    placement.status = PlacementStatus.PLACED
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "collections.direct_returned",
+        "collection_placement",
+        placement.id,
+        account_id=placement.account_id,
+        before={"status": before.value},
+        after={"status": placement.status.value, "payment_entry_id": payment_entry_id, "amount_cents": amount},
+    )
+    if before != PlacementStatus.PLACED:
+        await set_account_status(
+            session, actor, placement.account_id, AccountStatus.COLLECTIONS, "a direct payment was taken back"
+        )
+    return amount
+
+
 async def recovered_cents(session: AsyncSession, placement_ids: Sequence[int]) -> dict[int, int]:
     """What has come off each placement (the agency's recoveries and direct payments, gross)."""
     if not placement_ids:

@@ -16,7 +16,7 @@ import stripe
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger, ledger_words
+from portal.accounts import agency_direct, audit, ledger, ledger_words
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.messages import Mailer
@@ -284,6 +284,8 @@ async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: 
         effective_on=today,
         memo=ledger_words.memo("returned_fee", reference=payment.confirmation),
     )
+    if reversal.created:
+        await agency_direct.payment_reversed(session, actor, reversal.entry.reverses_id or 0, today)
     if not reversal.created and payment.status == "returned":
         return
     payment.status = "returned"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger, ledger_words
+from portal.accounts import agency_direct, audit, ledger, ledger_words
 from portal.accounts.actor import Actor
 from portal.accounts.models import OnlinePayment, StripeEvent, utcnow
 
@@ -93,7 +93,7 @@ async def _disputed(session: AsyncSession, ctx: Context, actor: Actor, dispute_i
         )
     if payment.ledger_entry_id is not None:
         # The bank took the money back when the dispute opened: the payment no longer counts.
-        await ledger.reverse(
+        taken = await ledger.reverse(
             session,
             actor,
             payment.ledger_entry_id,
@@ -101,4 +101,8 @@ async def _disputed(session: AsyncSession, ctx: Context, actor: Actor, dispute_i
             effective_on=dt.datetime.now(dt.UTC).date(),
             source_key=f"dispute:{dispute.id}",
         )
+        if taken.created:
+            await agency_direct.payment_reversed(
+                session, actor, payment.ledger_entry_id, dt.datetime.now(dt.UTC).date()
+            )
     return "disputed"

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger, ledger_words, numbers, summary
+from portal.accounts import agency_direct, audit, ledger, ledger_words, numbers, summary
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -304,13 +304,15 @@ async def confirm_void(session: AsyncSession, actor: Actor, number: int, today: 
         raise DomainError(_("A second person must confirm a void."), code="same_person")
     entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"receipt:{number}"))
     if entry is not None:
-        await ledger.reverse(
+        voided = await ledger.reverse(
             session,
             actor,
             entry.id,
             reason=ledger_words.memo("void", number=number, reason=receipt.void_reason or ""),
             effective_on=today,
         )
+        if voided.created:
+            await agency_direct.payment_reversed(session, actor, entry.id, today)
     receipt.voided_at = utcnow()
     receipt.void_approved_by_id = actor.user_id
     await session.flush()

@@ -68,6 +68,9 @@ SENTENCES: dict[str, str] = {
     "collections.place": lazy_gettext("Placed with the collection agency (balance written off)"),
     "collections.recovery": lazy_gettext("Recorded money the collection agency collected"),
     "collections.direct_payment": lazy_gettext("Paid the utility while placed with the agency (tell the agency)"),
+    "collections.direct_returned": lazy_gettext(
+        "A payment made while placed was taken back: placed again (tell the agency)"
+    ),
     "collections.recall": lazy_gettext("Recalled the account from the collection agency"),
     "cutoff.courtesy_call": lazy_gettext("Made a courtesy call"),
     "cutoff.notice": lazy_gettext("Sent a cut-off notice"),

@@ -482,3 +482,46 @@ async def test_a_discharge_never_writes_off_more_than_is_owed(session) -> None:
     await _discharge(session, case)
     assert case.write_off_entry_id is None and case.outcome == "discharged"
     assert await ledger.balance(session, account.id) == 0
+
+
+async def test_a_direct_payment_taken_back_is_placed_again(session) -> None:
+    """A payment made to the utility while placed, then returned (an ACH return, a card dispute, a void): the
+    reversal would leave the account owing the utility what the agency collects. Instead what it took off the
+    placement is written off again and placed again: the account stays at 0, the placement is open for the full
+    amount, a paid placement is placed again and the account back in collections; done once."""
+    from portal.accounts import agency_direct, payments
+
+    account = await _final_account(session, owed=10_000, due_on=OLD)
+    await collections.make_batch(session, STAFF, POLICY, TODAY)
+    placement = await collections.placement_of(session, account.id)
+    later = TODAY + dt.timedelta(days=3)
+    paid = await payments.post_payment(
+        session,
+        STAFF,
+        account_id=account.id,
+        amount_cents=10_000,
+        source_key="pi_456",
+        method="bank",
+        paid_at=dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC),
+        timezone=TZ,
+        policy=POLICY,
+    )
+    await session.refresh(placement)
+    assert placement.status == PlacementStatus.PAID
+    returned_on = later + dt.timedelta(days=4)
+    await ledger.reverse(session, STAFF, paid.entry.id, reason="R01 insufficient funds", effective_on=returned_on)
+    assert await agency_direct.payment_reversed(session, STAFF, paid.entry.id, returned_on) == 10_000
+    assert await agency_direct.payment_reversed(session, STAFF, paid.entry.id, returned_on) == 0  # once
+    assert await ledger.balance(session, account.id) == 0
+    await session.refresh(placement)
+    await session.refresh(account)
+    assert placement.status == PlacementStatus.PLACED and account.status == AccountStatus.COLLECTIONS
+    view = await collections.placement_view(session, placement.id)
+    assert view.outstanding_cents == 10_000
+    assert sorted(r.gross_cents for r in view.direct) == [-10_000, 10_000]
+    audits = list(await session.scalars(select(AuditEvent).where(AuditEvent.action == "collections.direct_returned")))
+    assert len(audits) == 1 and audits[0].after["amount_cents"] == 10_000
+    journal = gl.journal(await gl.entries_between(session, returned_on, returned_on))
+    assert gl.unbalanced_days(journal) == {}
+    # a payment that was no direct payment is nothing to the agency
+    assert await agency_direct.payment_reversed(session, STAFF, 999_999, returned_on) == 0
