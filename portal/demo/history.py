@@ -50,7 +50,6 @@ from portal.settings import DEFAULT_TIMEZONE
 
 WAYS = ("autopay", "card", "bank", "counter", "lockbox")
 KINDS = ("ontime", "late", "partial", "skipper", "delinquent")
-WALKAWAYS = 3  # households that moved away owing their last two bills (the placement file's candidates)
 
 
 @dataclass(frozen=True)
@@ -140,9 +139,6 @@ class History:
         self.pending_extensions: dict[dt.date, list[tuple[int, dt.date]]] = defaultdict(list)
         self.pending_arrangements: dict[dt.date, list[int]] = defaultdict(list)
         self.moves: dict[dt.date, list[tuple[int, dt.date]]] = defaultdict(list)
-        # a few households that moved away months ago and never paid their last bills: the collection agency's
-        # candidates (/staff/placements), account -> stop date
-        self.walkaways: dict[int, dt.date] = {}
         self.order_days: dict[dt.date, list[int]] = defaultdict(list)  # start and stop orders done that day
         self.active_extensions = 0
         self.active_arrangements = 0
@@ -199,9 +195,6 @@ class History:
                 month.replace(day=CYCLE_DAYS[cycle_of[account_id]]) + dt.timedelta(days=8)
             )
             self.moves[stop_on - dt.timedelta(days=14)].append((account_id, stop_on))
-            placeable = self.today - dt.timedelta(days=self.policy.collection_placement_days + 60)
-            if len(self.walkaways) < WALKAWAYS and account_id in homes and stop_on <= placeable:
-                self.walkaways[account_id] = stop_on
 
     # ---- one day, in the order the schedule runs things ----------------------------------------------------------
 
@@ -270,9 +263,6 @@ class History:
         stop = self.stops.get(account_id)
         if stop is not None and bill_date >= stop:
             return
-        walked = self.walkaways.get(account_id)
-        if walked is not None and bill_date >= walked - dt.timedelta(days=35):
-            return  # neither the last regular bill nor the final one is paid
         way = habit.way if rnd.random() < 0.92 else rnd.choice(("card", "counter", "lockbox"))
         on, amount = bill_date + dt.timedelta(days=rnd.randint(4, 18)), None
         months_left = (self.today - bill_date).days // 30
