@@ -9,16 +9,18 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import cases, extensions
+from portal.accounts import agency_direct, cases, extensions, ledger, ledger_words
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Account,
     AccountClass,
     AccountStatus,
     AdjustmentKind,
+    Bill,
     CollectionContact,
     ContactKind,
     LedgerEntry,
+    LedgerKind,
     Origin,
     User,
     UserAccount,
@@ -77,8 +79,73 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
             policy,
         )
     await _collections(session, first, today)
+    await _returned_checks(session, first, today)
     await _cases(session, first, today)
     await _outage(session, first)
+
+
+async def _returned_checks(session: AsyncSession, actor: Actor, today: dt.date) -> None:
+    """Three customers who moved away months ago paid their final bill with a check that came back after they had
+    gone: the payment reversed and the returned-payment fee charged, as the counter would. Their final accounts are
+    the collection agency's candidates, so the supervisor's /staff/placements has work in the demo. Done after the
+    history, on final accounts only, so nothing the history decided changes."""
+    policy = current_policy()
+    old_enough = today - dt.timedelta(days=policy.collection_placement_days + 30)
+    finals = (
+        select(Bill.account_id)
+        .where(Bill.final.is_(True), Bill.cancelled_on.is_(None))
+        .group_by(Bill.account_id)
+        .having(func.max(Bill.due_date) <= old_enough)
+    )
+    owing = (
+        select(LedgerEntry.account_id).group_by(LedgerEntry.account_id).having(func.sum(LedgerEntry.amount_cents) != 0)
+    )
+    accounts = list(
+        await session.scalars(
+            select(Account.id)
+            .where(
+                Account.status.in_([AccountStatus.FINAL, AccountStatus.CLOSED]),
+                Account.id.in_(finals),
+                Account.id.not_in(owing),
+            )
+            .order_by(Account.id)
+        )
+    )
+    done = 0
+    for account_id in accounts:
+        paid = await session.scalar(
+            select(LedgerEntry)
+            .where(LedgerEntry.account_id == account_id, LedgerEntry.kind == LedgerKind.PAYMENT)
+            .order_by(LedgerEntry.effective_on.desc(), LedgerEntry.id.desc())
+            .limit(1)
+        )
+        if paid is None or -paid.amount_cents < policy.collection_minimum_cents:
+            continue
+        back_on = min(today, paid.effective_on + dt.timedelta(days=9))
+        reference = f"check {paid.id}"
+        await ledger.reverse(
+            session,
+            actor,
+            paid.id,
+            reason=ledger_words.memo("returned", reference=reference, code="account closed"),
+            effective_on=back_on,
+            source_key=f"demo-returned:{paid.id}",
+        )
+        await ledger.post(
+            session,
+            actor,
+            account_id=account_id,
+            kind=LedgerKind.FEE,
+            amount_cents=policy.returned_payment_fee_cents,
+            source_key=f"demo-returned-fee:{paid.id}",
+            effective_on=back_on,
+            memo=ledger_words.memo("returned_fee", reference=reference),
+        )
+        # paid off, it had closed; owing again, it is final (what the placement file takes)
+        await agency_direct.set_account_status(session, actor, account_id, AccountStatus.FINAL, "a returned check")
+        done += 1
+        if done == 3:
+            break
 
 
 async def _cases(session: AsyncSession, actor: Actor, today: dt.date) -> None:

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from portal.accounts import arrears, deposits, ledger, routes
+from portal.accounts import arrears, collections, deposits, ledger, routes
 from portal.accounts.models import (
     Account,
     AccountClass,
@@ -231,6 +231,21 @@ async def check_the_demo_personas_are_what_the_demo_promises(session) -> None:
     )
 
 
+async def check_customers_who_left_owing_are_the_agencys_candidates(session) -> None:
+    """Customers who moved away and whose last check came back (the staff seed) are the collection agency's
+    candidates, so /staff/placements has work: final accounts, each owing its ledger sum over the minimum, their
+    final bill due longer ago than the policy's age."""
+    policy = current_policy()
+    found = await collections.candidates(session, policy, TODAY)
+    assert found, "no final account is old enough to be placed"
+    for candidate in found:
+        account = await session.get(Account, candidate.account_id)
+        assert account is not None and account.status == AccountStatus.FINAL
+        assert candidate.refusal is None
+        assert candidate.balance_cents == await ledger.balance(session, account.id) > policy.collection_minimum_cents
+        assert (TODAY - candidate.final_due_on).days >= policy.collection_placement_days
+
+
 async def check_todays_orders_are_on_their_route_owners_lists(session) -> None:
     owner_of = await routes.owners(session)
     assert owner_of and all(owner_of.values())
@@ -256,5 +271,6 @@ async def test_the_seeded_city_holds_every_invariant(session) -> None:
         check_the_history_has_every_kind_of_payment_late_fees_and_the_rarer_stories,
         check_the_demo_personas_are_what_the_demo_promises,
         check_todays_orders_are_on_their_route_owners_lists,
+        check_customers_who_left_owing_are_the_agencys_candidates,
     ):
         await check(session)
