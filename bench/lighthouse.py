@@ -2,11 +2,12 @@
 scores, LCP, CLS and TBT, the median of N runs a page.
 
     .venv/bin/python bench/lighthouse.py [--runs 3] [--pages signin,my,bill,...] [--url http://localhost:8000]
-        [--chrome /usr/bin/chromium] [--json out.json]
+        [--chrome /usr/bin/chromium] [--json out.json] [--reports DIR]
 
 Without --url it starts the demo (`portal demo --port N`, a free port) on a scratch SQLite database in a temporary
 PORTAL_VAR_DIR, waits for the seed and the print batch made beside it (which would otherwise share the CPU with the
-measurement), measures, and stops it. With --url it measures a demo already running there.
+measurement), measures, and stops it. With --url it measures a demo already running there. --reports DIR keeps each run's whole
+Lighthouse report (DIR/<page>-<run>.json) for reading its audits: the LCP element, the LCP breakdown, the request graph.
 
 Each role's cookie comes from the demo's own sign-in buttons (POST /demo/signin/<persona>, portal/demo/signin.py) and
 is put in the cookie jar of a fresh Chrome that Lighthouse attaches to (class Chrome). Lighthouse is a bench tool, not
@@ -299,6 +300,7 @@ def main() -> None:
     parser.add_argument("--url", help="a demo already running (otherwise one is started on a free port)")
     parser.add_argument("--chrome", default="/usr/bin/chromium")
     parser.add_argument("--json", type=Path, help="write every run's figures here")
+    parser.add_argument("--reports", type=Path, help="keep each run's whole Lighthouse report in this folder")
     args = parser.parse_args()
     pages = [name.strip() for name in args.pages.split(",") if name.strip()]
     unknown = [name for name in pages if name not in PAGES]
@@ -333,7 +335,11 @@ def main() -> None:
             result = Result(name, path)
             for run in range(args.runs):
                 result.load.append(load_average())
-                found, failing = figures(run_lighthouse(binary, base + path, base, cookies, args.chrome))
+                report = run_lighthouse(binary, base + path, base, cookies, args.chrome)
+                if args.reports:
+                    args.reports.mkdir(parents=True, exist_ok=True)
+                    (args.reports / f"{name}-{run + 1}.json").write_text(json.dumps(report))
+                found, failing = figures(report)
                 result.runs.append(found)
                 result.failing.update(failing)
                 print(

@@ -8,13 +8,28 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import quote
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # Runs in <head> before the first paint: what scripts will add (the passkey button, the field's sync bar) takes its
 # place from the start (`.js`, `.passkeys` in app.css), so nothing shifts when the modules load (CLS 0).
+# Then it adds what waits in each `<template data-after-paint>` (inert: nothing in it is fetched or run) once the
+# browser reports the first contentful paint (presented, not only painted) and the page is parsed: the page's modules
+# and the manifest, so the first paint never waits for their fetch or a module's run (docs/benchmarks.md#lighthouse).
+# Modules run in order (async=false), as parser-inserted ones would. Without paint timing, at the load event; and 3 s
+# after it at the latest, should no paint be reported (a page prerendered and never shown).
 BOOT_SCRIPT = (
     'document.documentElement.classList.add("js");'
-    'if(typeof PublicKeyCredential==="function")document.documentElement.classList.add("passkeys")'
+    'if(typeof PublicKeyCredential==="function")document.documentElement.classList.add("passkeys");'
+    "(function(){var d=document,P=window.PerformanceObserver,done=0;"
+    'function go(){if(done)return;done=1;d.querySelectorAll("template[data-after-paint]").forEach(function(t){'
+    'var c=d.importNode(t.content,true);c.querySelectorAll("script").forEach(function(s){s.async=false});'
+    "d.head.append(c)})}"
+    'function parsed(){d.readyState==="loading"?d.addEventListener("DOMContentLoaded",go):go()}'
+    'addEventListener("load",function(){setTimeout(go,3000)});'
+    'if(P&&(P.supportedEntryTypes||[]).indexOf("paint")>=0)new P(function(l,o){'
+    'if(l.getEntriesByName("first-contentful-paint").length){o.disconnect();parsed()}})'
+    '.observe({type:"paint",buffered:true});else addEventListener("load",go)})()'
 )
 # The field modules' sources: pages load them as one bundle, js/field.js (scripts/bundle), so no page imports them.
 BUNDLED = "js/field/"
@@ -68,6 +83,13 @@ class Assets:
         return _csp_hash(self.import_map)
 
     boot_script = BOOT_SCRIPT
+
+    @cached_property
+    def icon_data_url(self) -> str:
+        """The tab's icon (icons/icon.svg, 211 bytes) in the page: the browser fetches a linked icon just before the
+        first paint, a request of its own on a slow network (docs/benchmarks.md#lighthouse)."""
+        svg = (self.root / "icons" / "icon.svg").read_text().strip().replace('"', "'")  # no &#34; in the attribute
+        return "data:image/svg+xml," + quote(svg, safe=" /:='")
 
     @cached_property
     def boot_script_csp_hash(self) -> str:

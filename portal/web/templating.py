@@ -97,6 +97,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         url_pattern=template_pattern,
         import_map=assets.import_map,
         boot_script=assets.boot_script,
+        icon_data_url=assets.icon_data_url,
         generated_at=lambda: datetime.now(UTC).isoformat(timespec="seconds"),
         current_locale=i18n.current,
         languages=i18n.LANGUAGE_NAMES,

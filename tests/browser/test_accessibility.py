@@ -48,6 +48,7 @@ async def test_signin_after_a_passkey_attempt_fails(page: Page, live_server: Liv
     """The passkey section (shown by passkey.js) with its error: this phone has no passkey for the portal."""
     await add_virtual_authenticator(page)  # an authenticator with no credential: the browser refuses at once
     await page.goto("/signin")
+    await page.wait_for_load_state("networkidle")  # passkey.js loads after the first paint (portal/web/assets.py)
     await page.get_by_role("button", name="Sign in with a passkey").click()
     error = page.locator("[data-passkey-signin-section]").get_by_role("alert")
     await expect(error).to_be_visible()

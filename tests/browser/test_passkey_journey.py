@@ -175,6 +175,7 @@ async def test_removing_a_passkey_asks_once(page: Page, session: AsyncSession, r
 async def test_a_passkey_sign_in_that_finds_no_passkey_says_what_to_do(page: Page, live_server: LiveServer) -> None:
     await add_virtual_authenticator(page)  # this phone holds no passkey for the portal
     await page.goto("/signin")
+    await page.wait_for_load_state("networkidle")  # passkey.js loads after the first paint (portal/web/assets.py)
     await page.get_by_role("button", name="Sign in with a passkey").click()
     error = page.locator("[data-passkey-signin-section]").get_by_role("alert")
     await expect(error).to_be_visible()

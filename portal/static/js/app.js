@@ -1,9 +1,10 @@
 // Progressive enhancements every page gets: service worker, offline notice, error-summary focus, confirm buttons.
 
+// This module runs after the first paint (the head's boot script adds it), usually after the load event too.
 if ("serviceWorker" in navigator) {
-  window.addEventListener("load", () => {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
-  });
+  const register = () => navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+  if (document.readyState === "complete") register();
+  else window.addEventListener("load", register);
 }
 
 // Signing out also clears the pages this device kept for offline reading (a counter tablet is shared); so does
