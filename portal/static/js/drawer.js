@@ -52,6 +52,9 @@ if (form) {
     timer = setTimeout(showCard, 250);
   });
 
+  // A number typed before this script ran (scripts load after the first paint) gets its card now.
+  if (number?.value && !accountId.value) showCard();
+
   const showChange = () => {
     const tender = form.querySelector('input[name="tender"]:checked')?.value;
     cashBox.hidden = tender !== "cash";
