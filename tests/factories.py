@@ -315,3 +315,33 @@ async def make_final_account(
         bill_id=bill.id,
     )
     return account
+
+
+async def make_past_due_bill(
+    session: AsyncSession, account: Account, *, cents: int, due_on: dt.date, usage: int | None = None
+) -> Bill:
+    """A bill for `account` due on `due_on` (issued three weeks before), its charge posted to the ledger as the bill
+    run posts it: what owes a past-due balance when `due_on` is before today."""
+    bill = Bill(
+        account_id=account.id,
+        period_start=due_on - dt.timedelta(days=51),
+        period_end=due_on - dt.timedelta(days=22),
+        bill_date=due_on - dt.timedelta(days=21),
+        due_date=due_on,
+        usage=usage,
+        total_cents=cents,
+        document={},
+    )
+    session.add(bill)
+    await session.flush()
+    await ledger.post(
+        session,
+        Actor.job("test"),
+        account_id=account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=cents,
+        source_key=f"bill:{bill.id}",
+        effective_on=bill.bill_date,
+        bill_id=bill.id,
+    )
+    return bill

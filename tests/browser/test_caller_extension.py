@@ -9,9 +9,8 @@ import datetime as dt
 from playwright.async_api import expect
 from sqlalchemy import select
 
-from portal.accounts import ledger
-from portal.accounts.actor import Actor
-from portal.accounts.models import AuditEvent, Bill, LedgerKind, PaymentExtension
+from portal.accounts.models import AuditEvent, PaymentExtension
+from tests import factories
 from tests.browser.axe import assert_accessible
 from tests.browser.flows import sign_in_with_code
 from tests.http.helpers import local_today
@@ -20,28 +19,7 @@ from tests.http.helpers import local_today
 async def test_a_csr_files_an_extension_for_a_caller(tablet_page, session, resident, csr) -> None:
     today = local_today()
     csr_email = csr.email
-    due = today - dt.timedelta(days=10)
-    bill = Bill(
-        account_id=resident.account.id,
-        period_start=due - dt.timedelta(days=51),
-        period_end=due - dt.timedelta(days=22),
-        bill_date=due - dt.timedelta(days=21),
-        due_date=due,
-        total_cents=8_400,
-        document={},
-    )
-    session.add(bill)
-    await session.flush()
-    await ledger.post(
-        session,
-        Actor.job("test"),
-        account_id=resident.account.id,
-        kind=LedgerKind.CHARGE,
-        amount_cents=8_400,
-        source_key=f"bill:{bill.id}",
-        effective_on=bill.bill_date,
-        bill_id=bill.id,
-    )
+    await factories.make_past_due_bill(session, resident.account, cents=8_400, due_on=today - dt.timedelta(days=10))
     await session.commit()
     page = tablet_page
     await sign_in_with_code(page, session, csr_email)

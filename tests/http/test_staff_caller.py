@@ -13,21 +13,19 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from portal.accounts import ledger, photos
-from portal.accounts.actor import Actor
+from portal.accounts import photos
 from portal.accounts.models import (
     AuditEvent,
     BankDraft,
     BankDraftStatus,
-    Bill,
     Customer,
-    LedgerKind,
     MailMessage,
     PaymentExtension,
     ServiceRequest,
     WorkOrder,
 )
 from portal.settings import Settings
+from tests import factories
 from tests.http.helpers import local_today, post_form, sign_in
 from tests.stripe_harness import confirm_bank_setup, stripe_settings_for
 
@@ -304,29 +302,7 @@ async def test_cancel_needs_how_the_customer_asked(client, session, resident, cs
 
 
 async def _past_due(session, account) -> None:
-    today = local_today()
-    due = today - dt.timedelta(days=10)
-    bill = Bill(
-        account_id=account.id,
-        period_start=due - dt.timedelta(days=51),
-        period_end=due - dt.timedelta(days=22),
-        bill_date=due - dt.timedelta(days=21),
-        due_date=due,
-        total_cents=8_400,
-        document={},
-    )
-    session.add(bill)
-    await session.flush()
-    await ledger.post(
-        session,
-        Actor.job("test"),
-        account_id=account.id,
-        kind=LedgerKind.CHARGE,
-        amount_cents=8_400,
-        source_key=f"bill:{bill.id}",
-        effective_on=bill.bill_date,
-        bill_id=bill.id,
-    )
+    await factories.make_past_due_bill(session, account, cents=8_400, due_on=local_today() - dt.timedelta(days=10))
     await session.commit()
 
 

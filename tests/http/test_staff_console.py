@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.accounts import ledger, numbers
 from portal.accounts.actor import Actor
 from portal.accounts.models import AccountNote, AuditEvent, Customer, LedgerKind
+from tests import factories
 from tests.http.helpers import local_today, post_form, sign_in
 
 
@@ -163,31 +164,11 @@ async def test_a_medical_certificate_holds_off_disconnection_for_the_policy_days
 
 
 async def test_a_certification_is_renewed_at_most_twice_for_the_same_arrears(client, session, csr, resident) -> None:
-    from portal.accounts.models import Bill, MedicalCertification
+    from portal.accounts.models import MedicalCertification
 
     today = local_today()
     due = today - dt.timedelta(days=45)
-    bill = Bill(
-        account_id=resident.account.id,
-        period_start=due - dt.timedelta(days=51),
-        period_end=due - dt.timedelta(days=22),
-        bill_date=due - dt.timedelta(days=21),
-        due_date=due,
-        total_cents=9_000,
-        document={},
-    )
-    session.add(bill)
-    await session.flush()
-    await ledger.post(
-        session,
-        Actor.job("test"),
-        account_id=resident.account.id,
-        kind=LedgerKind.CHARGE,
-        amount_cents=9_000,
-        source_key=f"bill:{bill.id}",
-        effective_on=bill.bill_date,
-        bill_id=bill.id,
-    )
+    await factories.make_past_due_bill(session, resident.account, cents=9_000, due_on=due)
     await session.commit()
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/medical-alert"
