@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
+from portal.settings import Settings
 
 from . import refunds, rules
 from .services import Context, refund_payment_rows
@@ -89,6 +91,13 @@ def _state(request: RefundRequest) -> dict[str, object]:
     }
 
 
+def _today(ctx: Context | None) -> dt.date:
+    """The business date on the utility's clock (a check refund needs no Stripe context, so none may be given)."""
+    if ctx is not None:
+        return ctx.today()
+    return dt.datetime.now(ZoneInfo(Settings.from_env().timezone)).date()
+
+
 async def _send(session: AsyncSession, ctx: Context | None, actor: Actor, request: RefundRequest) -> None:
     """Send the money back: through Stripe to the payments on file, or post the check to the ledger."""
     reason = f"Refund request {request.id}: {request.reason}"
@@ -115,14 +124,14 @@ async def _send(session: AsyncSession, ctx: Context | None, actor: Actor, reques
             kind=refunds.KINDS[request.kind],
             amount_cents=request.amount_cents,
             source_key=f"refund-request:{request.id}:check",
-            effective_on=dt.datetime.now(dt.UTC).date(),
+            effective_on=_today(ctx),
             memo=ledger_words.memo(
                 f"{request.kind}_refund_check" + ("" if request.check_number else "_no_number"),
                 number=request.check_number,
                 address=request.mail_to,
             ),
         )
-        await service_state.close_settled(session, actor, [request.account_id], today=dt.datetime.now(dt.UTC).date())
+        await service_state.close_settled(session, actor, [request.account_id], today=_today(ctx))
     request.status = RefundStatus.SENT
     await session.flush()
 

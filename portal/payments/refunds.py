@@ -99,7 +99,7 @@ async def refund(
                 _("Stripe refused the refund: %(reason)s", reason=exc.user_message or str(exc))
             ) from exc
         row.stripe_refund_id = answer.id
-        await _post_refund(session, actor, row, answer)
+        await _post_refund(session, actor, row, answer, ctx.today())
         made.append(row)
     return RefundResult(made, sum(r.amount_cents for r in made if r.status == "succeeded"))
 
@@ -129,7 +129,7 @@ async def refund_credit_balance(
     )
 
 
-async def _post_refund(session: AsyncSession, actor: Actor, row: PaymentRefund, answer: Any) -> None:
+async def _post_refund(session: AsyncSession, actor: Actor, row: PaymentRefund, answer: Any, day: dt.date) -> None:
     row.status = (
         "succeeded"
         if answer.status == "succeeded"
@@ -146,7 +146,7 @@ async def _post_refund(session: AsyncSession, actor: Actor, row: PaymentRefund, 
         kind=KINDS[row.kind],
         amount_cents=row.amount_cents,
         source_key=answer.id,
-        effective_on=dt.datetime.now(dt.UTC).date(),
+        effective_on=day,
         memo=ledger_words.memo(f"{row.kind}_refund", method=payment.method, reference=payment.confirmation),
     )
     row.ledger_entry_id = posting.entry.id
@@ -186,7 +186,7 @@ async def sync_refunds(session: AsyncSession, ctx: Context, actor: Actor, charge
             session.add(row)
             await session.flush()
         before = row.ledger_entry_id
-        await _post_refund(session, actor, row, answer)
+        await _post_refund(session, actor, row, answer, ctx.today())
         posted += before is None and row.ledger_entry_id is not None
     return f"{posted} refund(s) posted"
 

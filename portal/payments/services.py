@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import stripe
 from sqlalchemy import func, select
@@ -54,6 +55,12 @@ class Context:
     public_url: str
     policy: Policy
     mailer: Mailer  # receipts and returned-payment notices
+
+    def today(self) -> dt.date:
+        """The business date on the utility's clock: what a payment, return or refund posted now is dated. The UTC
+        date would be tomorrow on a Central-time evening, and the resident's balance (as of today there) would not
+        count it yet."""
+        return dt.datetime.now(ZoneInfo(self.timezone)).date()
 
     @classmethod
     def of(cls, gateway: Gateway, settings: Any, mailer: Mailer, policy: Policy | None = None) -> Context:
@@ -264,7 +271,7 @@ async def _mail_receipt(session: AsyncSession, ctx: Context, payment: OnlinePaym
 
 async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: OnlinePayment, charge: Any) -> None:
     """An ACH return: reverse the payment, charge the returned-payment fee, notify, suspend autopay on repeats."""
-    today = dt.datetime.now(dt.UTC).date()
+    today = ctx.today()
     code = value_of(charge, "failure_code") or "return"
     reversal = await ledger.reverse(
         session,

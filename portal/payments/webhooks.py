@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -98,11 +97,9 @@ async def _disputed(session: AsyncSession, ctx: Context, actor: Actor, dispute_i
             actor,
             payment.ledger_entry_id,
             reason=ledger_words.memo("disputed", reference=payment.confirmation),
-            effective_on=dt.datetime.now(dt.UTC).date(),
+            effective_on=ctx.today(),
             source_key=f"dispute:{dispute.id}",
         )
         if taken.created:
-            await agency_direct.payment_reversed(
-                session, actor, payment.ledger_entry_id, dt.datetime.now(dt.UTC).date()
-            )
+            await agency_direct.payment_reversed(session, actor, payment.ledger_entry_id, ctx.today())
     return "disputed"
