@@ -5,15 +5,17 @@ from __future__ import annotations
 import collections
 import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar, cast
 
+import asyncpg
 import msgspec
 from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, event, exc, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
 _JSON = msgspec.json.Encoder()
@@ -113,8 +115,9 @@ async def copy_rows(
     rows: list[dict[str, Any]] | list[tuple[Any, ...]],
     columns: list[str] | None = None,
 ) -> None:
-    """Insert many rows that have no unique key to respect (bill lines, audit rows, mail): COPY on PostgreSQL,
-    several times faster than INSERT for jobs that write hundreds of thousands; a multi-row INSERT elsewhere.
+    """Insert many rows (bill lines, audit rows, mail, a field sync batch's action ids): COPY on PostgreSQL, several
+    times faster than INSERT for jobs that write hundreds of thousands; a multi-row INSERT elsewhere. A row that
+    breaks a unique key raises IntegrityError either way (there is no ON CONFLICT here).
     Rows are dicts naming the same columns, or tuples in the order of `columns`; either way they must include any
     NOT NULL column without a server default."""
     if not rows:
@@ -129,27 +132,67 @@ async def copy_rows(
     if session.get_bind().dialect.name != "postgresql":
         await session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in tuples])
         return
+    tuples = _json_encoded(table, columns, tuples)
+    driver = await _driver(session)
+    with driver_errors():
+        if len(tuples) <= FEW_ROWS:
+            # COPY takes two round trips (its start, then the data) and more work in asyncpg than a prepared INSERT
+            # of a few rows, which takes one: a field sync request writes one or two audit rows.
+            await driver.executemany(_insert_sql(table.name, tuple(columns)), tuples)
+            return
+        await driver.copy_records_to_table(table.name, records=tuples, columns=columns)
+
+
+def _json_encoded(table: Table, columns: Sequence[str], tuples: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """Rows for asyncpg: its JSON codec (set by SQLAlchemy's dialect) takes text, so JSON columns are encoded here."""
     json_at = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
-    if json_at:
-        encode = _JSON.encode  # msgspec: the same JSON as json.dumps for these plain values, ten times quicker
+    if not json_at:
+        return tuples
+    encode = _JSON.encode  # msgspec: the same JSON as json.dumps for these plain values, ten times quicker
 
-        def with_json(row: Sequence[Any]) -> list[Any]:
-            values = list(row)
-            for index in json_at:
-                if values[index] is not None:
-                    values[index] = encode(values[index]).decode()
-            return values
+    def with_json(row: Sequence[Any]) -> list[Any]:
+        values = list(row)
+        for index in json_at:
+            if values[index] is not None:
+                values[index] = encode(values[index]).decode()
+        return values
 
-        tuples = [with_json(row) for row in tuples]
+    return [with_json(row) for row in tuples]
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session's transaction (its own API: COPY, prepared statements)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection  # asyncpg's connection: COPY is its own API
-    if len(tuples) <= FEW_ROWS:
-        # COPY takes two round trips (its start, then the data) and more work in asyncpg than a prepared INSERT of a
-        # few rows, which takes one: a field sync request writes one or two audit rows.
-        await driver.executemany(_insert_sql(table.name, tuple(columns)), tuples)
-        return
-    await driver.copy_records_to_table(table.name, records=tuples, columns=columns)
+    return raw.driver_connection
+
+
+@contextmanager
+def driver_errors() -> Iterator[None]:
+    """asyncpg's errors as SQLAlchemy's, so a caller catches the same IntegrityError (a unique key) or DBAPIError
+    (a lock timeout, a deadlock) whether a statement went through SQLAlchemy or straight to the driver."""
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as problem:
+        raise exc.IntegrityError(None, None, problem) from problem
+    except asyncpg.PostgresError as problem:
+        raise exc.DBAPIError(None, None, problem) from problem
+
+
+async def insert_returning_id(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT rows (dicts naming the same columns) in the caller's transaction; their ids, in the rows' order. One
+    row on PostgreSQL is one prepared statement through asyncpg (a field sync request's read: SQLAlchemy's
+    execution pipeline costs several times the statement); more are one multi-row INSERT."""
+    if not rows:
+        return []
+    if len(rows) > 1 or session.get_bind().dialect.name != "postgresql":
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(await session.scalars(statement, rows))
+    columns = tuple(rows[0])
+    (values,) = _json_encoded(table, columns, [tuple(rows[0].values())])
+    driver = await _driver(session)
+    with driver_errors():
+        return [await driver.fetchval(_insert_sql(table.name, columns) + " RETURNING id", *values)]
 
 
 FEW_ROWS = 20
@@ -188,7 +231,9 @@ def member_of_param(column: Any, name: str, *, postgresql: bool) -> ColumnElemen
 _PREPARED: dict[int, tuple[Any, str, tuple[str, ...], dict[str, Any]]] = {}
 
 
-async def fetch_prepared(session: AsyncSession, statement: ExecutableReturnsRows, **params: Any) -> list[Any]:
+async def fetch_prepared(
+    session: AsyncSession, statement: ExecutableReturnsRows | TextClause, **params: Any
+) -> list[Any]:
     """Rows of a hot read that is built once (a `functools.cache` function) and run with named `bindparam`s: the
     identity look-up every request makes. On PostgreSQL its SQL is compiled once and asyncpg runs it, skipping
     SQLAlchemy's execution pipeline: about 0.2 ms of CPU instead of 0.8 (docs/benchmarks.md, "Load"). Values come
@@ -208,11 +253,10 @@ async def fetch_prepared(session: AsyncSession, statement: ExecutableReturnsRows
             dict(compiled.construct_params(_check=False)),  # the statement's own literals (a StrEnum, a number)
         )
         _PREPARED[id(statement)] = known
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await _driver(session)
     given = known[3] | params
-    return list(await driver.fetch(known[1], *[given[name] for name in known[2]]))
+    with driver_errors():
+        return list(await driver.fetch(known[1], *[given[name] for name in known[2]]))
 
 
 @functools.lru_cache(maxsize=256)

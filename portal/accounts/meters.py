@@ -197,7 +197,7 @@ class MeterSetOutcome:
     """A completed install or change order. `read` is the answer dict whose "read_id" the batch fills with the read
     it recorded on the order's meter: the install's first read, or the removed meter's final read."""
 
-    order: WorkOrder
+    order: workorders.AnyOrder
     day: dt.date
     at: dt.datetime
     read: dict[str, Any]

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.db import fetch_prepared, is_postgresql, member_of_param
+from portal.db import fetch_prepared, insert_returning_id, is_postgresql, member_of_param
 from portal.i18n import gettext as _
 
 from .actor import Actor
@@ -335,17 +335,13 @@ def checked_flags(check: ReadCheck, *, confirmed: bool) -> list[str]:
     return list(check.flags) + ([ReadFlag.RE_ENTERED] if confirmed and check.flagged else [])
 
 
-# Built once: a statement costs more to build than to run (one per field sync request).
-_INSERT_READS = insert(MeterRead.__table__).returning(MeterRead.__table__.c.id, sort_by_parameter_order=True)
-
-
 async def record_field_reads(session: AsyncSession, audit: AuditLater, rows: list[dict[str, Any]]) -> list[int]:
     """Store many reads (rows from `new_read`, flagged by `checked_flags`) with one multi-row INSERT in the caller's
     transaction, their audit rows added to `audit` (which the caller writes); their ids, in order."""
     if not rows:
         return []
     now = utcnow()
-    ids = list(await session.scalars(_INSERT_READS, [{**row, "created_at": now} for row in rows]))
+    ids = await insert_returning_id(session, MeterRead.__table__, [{**row, "created_at": now} for row in rows])
     for row, read_id in zip(rows, ids, strict=True):
         audit.add("meter_read.record", "meter_read", read_id, after=_audit_after(row))
     return ids

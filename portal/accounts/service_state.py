@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,9 @@ from . import ledger
 from .actor import Actor
 from .audit import AuditLater, record
 from .models import Account, AccountStatus, Bill, Service, WorkOrder, WorkOrderKind
+
+if TYPE_CHECKING:  # a type only (workorders is not needed here at run time)
+    from .workorders import AnyOrder
 
 A = AccountStatus
 # The kinds of order whose completion can change the account (the others never look it up).
@@ -76,7 +79,7 @@ def service_dates(change: Change, started_on: dt.date, ended_on: dt.date | None)
 
 
 def _apply_change(
-    account: Account, services: list[Service], change: Change, order: WorkOrder
+    account: Account, services: list[Service], change: Change, order: AnyOrder
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Change the account and its services in memory; the audit row's before and after."""
     before: dict[str, Any] = {"status": account.status}
@@ -143,7 +146,7 @@ async def order_completed(
 class ServiceOutcome:
     """A field order completed with `action`, its read taken on `day` (the utility's date, as billing dates reads)."""
 
-    order: WorkOrder
+    order: AnyOrder
     action: str
     day: dt.date
 

@@ -9,10 +9,10 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.db import fetch_prepared, is_postgresql, member_of_param
+from portal.db import copy_rows, fetch_prepared, is_postgresql, member_of_param
 from portal.i18n import gettext as _
 
 from . import workorders
@@ -72,9 +72,6 @@ class SyncOutcome:
     exception_code: str | None = None
 
 
-_INSERT_OUTCOMES = insert(SyncMutation.__table__)  # built once (one per field sync request)
-
-
 async def record_sync_outcomes(session: AsyncSession, outcomes: list[SyncOutcome]) -> int:
     """Store many actions' ids with their answers (one multi-row INSERT in the caller's transaction, so each id commits
     with its effect; an id stored already raises IntegrityError). How many were stored."""
@@ -82,7 +79,7 @@ async def record_sync_outcomes(session: AsyncSession, outcomes: list[SyncOutcome
         return 0
     now = utcnow()
     rows = [{**vars(o), "device_id": o.device_id[:64], "kind": o.kind[:32], "received_at": now} for o in outcomes]
-    await session.execute(_INSERT_OUTCOMES, rows)
+    await copy_rows(session, SyncMutation.__table__, rows)
     return len(rows)
 
 

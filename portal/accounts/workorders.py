@@ -4,16 +4,19 @@ ask for restores, staff dispatch them, technicians complete them. Each change wr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, select, text, update
+from sqlalchemy import CursorResult, Select, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
+from portal.db import fetch_prepared, is_postgresql, member_of_param
 from portal.i18n import gettext as _
 
 from . import holds, routes
@@ -27,7 +30,7 @@ from .policy import Policy, current_policy
 OPEN_STATUSES = (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED)
 
 
-def _state(order: WorkOrder) -> dict[str, Any]:
+def _state(order: AnyOrder) -> dict[str, Any]:
     return {"status": order.status, "assigned_to_id": order.assigned_to_id, "due_on": order.due_on}
 
 
@@ -201,28 +204,31 @@ async def override_hold(session: AsyncSession, actor: Actor, order: WorkOrder, r
     return order
 
 
-def hold_overridden(order: WorkOrder) -> bool:
+def hold_overridden(order: AnyOrder) -> bool:
     return bool((order.result or {}).get("hold_override"))
 
 
 class OrderChanges:
     """Changes to orders made in memory and written together: one UPDATE for all of them that changes each row only if
-    it still has the version it was read with (anything else raises StaleDataError and the caller's transaction rolls
-    back); their audit rows go to `audit`, which the caller writes. The ORM objects are kept as the database will have
-    them, so the session does not write them again. Used for a field sync batch; `complete` is the same for one order."""
+        it still has the version it was read with (anything else raises StaleDataError and the caller's transaction rolls
+        back); their audit rows go to `audit`, which the caller writes. The ORM objects are kept as the database will have
+        them, so the session does not write them again; a batch's plain orders (`FieldOrder`) are changed in place, and an
+    ORM copy of one that the session holds is expired when they are written. Used for a field sync batch; `complete` is
+    the same for one order."""
 
     def __init__(self, audit: AuditLater) -> None:
         self.audit = audit
         self._read_version: dict[int, int] = {}
-        self._orders: dict[int, WorkOrder] = {}
+        self._orders: dict[int, AnyOrder] = {}
 
-    def _change(self, order: WorkOrder, **values: Any) -> None:
+    def _change(self, order: AnyOrder, **values: Any) -> None:
         self._read_version.setdefault(order.id, order.version)
         self._orders[order.id] = order
+        put = set_committed_value if isinstance(order, WorkOrder) else setattr
         for name, value in {**values, "version": order.version + 1, "updated_at": utcnow()}.items():
-            set_committed_value(order, name, value)
+            put(order, name, value)
 
-    def note(self, order: WorkOrder, note: dict[str, Any]) -> None:
+    def note(self, order: AnyOrder, note: dict[str, Any]) -> None:
         notes = [*order.result.get("notes", []), note]
         self._change(order, result={**order.result, "notes": notes})
         self.audit.add(
@@ -234,7 +240,7 @@ class OrderChanges:
             after={"note": note["text"]},
         )
 
-    def complete(self, order: WorkOrder, result: dict[str, Any], *, completed_at: dt.datetime | None = None) -> None:
+    def complete(self, order: AnyOrder, result: dict[str, Any], *, completed_at: dt.datetime | None = None) -> None:
         if order.status == WorkOrderStatus.COMPLETED:
             raise Conflict(_("This order was already completed."))
         before = _state(order)
@@ -256,7 +262,7 @@ class OrderChanges:
             after={**_state(order), "result": order.result},
         )
 
-    def conflict(self, order: WorkOrder, fact: dict[str, Any]) -> None:
+    def conflict(self, order: AnyOrder, fact: dict[str, Any]) -> None:
         """A field fact that met the order already closed: logged on the order for dispatch, the order unchanged."""
         self.audit.add("work_order.field_conflict", "work_order", order.id, account_id=order.account_id, after=fact)
 
@@ -278,9 +284,7 @@ class OrderChanges:
         ]
         if session.get_bind().dialect.name == "postgresql":
             # One statement whatever the number of rows (one prepared statement), the rows as one JSON parameter.
-            changed = len(
-                (await session.execute(_UPDATE_FROM_JSON, {"rows": json.dumps(rows, default=_json_value)})).all()
-            )
+            changed = len(await fetch_prepared(session, _UPDATE_FROM_JSON, rows=json.dumps(rows, default=_json_value)))
         else:
             # SQLite: one executemany; its row count is the sum over the rows, and each row can match at most one.
             table = WorkOrder.__table__
@@ -298,6 +302,10 @@ class OrderChanges:
             changed = cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor result
         if changed != len(rows):
             raise StaleDataError(f"{len(rows) - changed} of {len(rows)} work orders changed since they were read")
+        for order in self._orders.values():
+            held = session.identity_map.get(identity_key(WorkOrder, order.id)) if type(order) is FieldOrder else None
+            if held is not None:
+                session.expire(held)  # the session's ORM copy of a plain order is stale now
         self._orders.clear()
         self._read_version.clear()
 
@@ -349,43 +357,78 @@ class OrderMeter:
     kind: str = "water"  # the read check's ceiling is water's only (reads.ceiling_per_day)
 
 
-# Built once (statements cost more to build than to run): the orders as ORM objects, their meters as plain columns.
-_WITH_METERS = (
-    select(WorkOrder, Meter.id, Meter.size, Meter.dials, Meter.multiplier, Meter.serial, Meter.kind)
-    .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
-    .where(WorkOrder.id.in_(bindparam("order_ids", expanding=True)))
-    .order_by(WorkOrder.id)
-)
-_WITH_METERS_LOCKED = _WITH_METERS.with_for_update(of=WorkOrder)
+@dataclass(slots=True)
+class FieldOrder:
+    """A work order as a field sync batch reads and changes it: its columns as plain values, without the ORM (a phone
+    syncing action by action reads one order a request, and an ORM object cost more than the query). Changes go
+    through `OrderChanges`, like an ORM order's."""
+
+    id: int
+    kind: WorkOrderKind
+    status: WorkOrderStatus
+    account_id: int | None
+    premise_id: int
+    meter_id: int | None
+    assigned_to_id: int | None
+    due_on: dt.date
+    result: dict[str, Any]
+    completed_at: dt.datetime | None
+    completed_by_id: int | None
+    cancelled_at: dt.datetime | None
+    cancel_reason: str | None
+    updated_at: dt.datetime
+    version: int
+
+
+AnyOrder = WorkOrder | FieldOrder
+
+_FIELD_ORDER_COLUMNS = tuple(WorkOrder.__table__.c[name] for name in FieldOrder.__slots__)
+
+
+@functools.cache
+def _with_meters_query(postgresql: bool) -> Select[Any]:
+    """Orders (`order_ids`) with their meters, in id order; locked on PostgreSQL. Built once per dialect and run
+    through `fetch_prepared` (every field sync request runs it)."""
+    query = (
+        select(*_FIELD_ORDER_COLUMNS, Meter.id, Meter.size, Meter.dials, Meter.multiplier, Meter.serial, Meter.kind)
+        .outerjoin(Meter, Meter.id == WorkOrder.meter_id)
+        .where(member_of_param(WorkOrder.id, "order_ids", postgresql=postgresql))
+        .order_by(WorkOrder.id)
+    )
+    return query.with_for_update(of=WorkOrder) if postgresql else query
 
 
 async def orders_with_meters(
     session: AsyncSession, order_ids: Iterable[int]
-) -> dict[int, tuple[WorkOrder, OrderMeter | None]]:
+) -> dict[int, tuple[FieldOrder, OrderMeter | None]]:
     """Many orders with their meters in one query; locked on PostgreSQL, in id order, so two phones acting on one
     order take turns (changes to them go through `OrderChanges`)."""
     ids = sorted(set(order_ids))
     if not ids:
         return {}
-    query = _WITH_METERS_LOCKED if session.get_bind().dialect.name == "postgresql" else _WITH_METERS
-    return {
-        order.id: (
-            order,
-            OrderMeter(meter_id, size, dials, multiplier, serial, str(kind.value if kind else "water"))
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # the raw query would not see pending changes
+    width = len(_FIELD_ORDER_COLUMNS)
+    found = {}
+    for row in await fetch_prepared(session, _with_meters_query(is_postgresql(session)), order_ids=ids):
+        order = FieldOrder(*row[:width])
+        # The driver gives enums as their values (PostgreSQL) where SQLAlchemy gives members (SQLite).
+        order.kind, order.status = WorkOrderKind(order.kind), WorkOrderStatus(order.status)
+        meter_id, size, dials, multiplier, serial, kind = row[width:]
+        meter = (
+            OrderMeter(meter_id, size, dials, multiplier, serial, str(kind or "water"))
             if meter_id is not None
-            else None,
+            else None
         )
-        for order, meter_id, size, dials, multiplier, serial, kind in (
-            await session.execute(query, {"order_ids": ids})
-        ).all()
-    }
+        found[order.id] = (order, meter)
+    return found
 
 
 @dataclass(frozen=True)
 class RestoreRequest:
     """A technician asking for service back after a disconnect (`disconnect`): the restore order they would get."""
 
-    disconnect: WorkOrder
+    disconnect: AnyOrder
     assignee_id: int | None
     due_on: dt.date
     instructions: str

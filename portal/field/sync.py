@@ -32,7 +32,7 @@ from portal.accounts.errors import Conflict
 from portal.accounts.models import WorkOrder, WorkOrderKind
 from portal.accounts.policy import Policy
 from portal.accounts.sync_exceptions import StoredMutation
-from portal.accounts.workorders import OrderMeter
+from portal.accounts.workorders import AnyOrder, FieldOrder, OrderMeter
 from portal.i18n import format_datetime
 from portal.i18n import gettext as _
 
@@ -77,7 +77,7 @@ class Context:
 after_commit: Callable[[Mutation], Awaitable[None]] | None = None
 
 
-def _order_state(order: WorkOrder | None) -> dict[str, Any] | None:
+def _order_state(order: AnyOrder | None) -> dict[str, Any] | None:
     if order is None:
         return None
     return {
@@ -94,7 +94,7 @@ def _local(ctx: Context, when: dt.datetime | None) -> str:
     return format_datetime(when, ctx.timezone) if when else ""
 
 
-def _rejected(m: Mutation, code: str, message: str, order: WorkOrder | None = None, **state: Any) -> dict[str, Any]:
+def _rejected(m: Mutation, code: str, message: str, order: AnyOrder | None = None, **state: Any) -> dict[str, Any]:
     server_state = _order_state(order)
     if server_state is not None or state:
         server_state = {**(server_state or {}), **state}
@@ -115,7 +115,7 @@ def _sentence(text: str) -> str:
 
 
 def _conflict_message(
-    ctx: Context, m: Mutation, order: WorkOrder, decision: rules.Decision, done_at: dt.datetime
+    ctx: Context, m: Mutation, order: FieldOrder, decision: rules.Decision, done_at: dt.datetime
 ) -> str:
     action = str(rules.ACTION_NAMES.get(m.kind, m.kind))
     if decision.code == "order_cancelled":
@@ -197,7 +197,7 @@ class Batch:
         self.session = session
         self.ctx = ctx
         self.stored: dict[str, StoredMutation] = {}
-        self.orders: dict[int, tuple[WorkOrder, OrderMeter | None]] = {}
+        self.orders: dict[int, tuple[FieldOrder, OrderMeter | None]] = {}
         self.facts: dict[int, dict[str, Any] | rules.InvalidAction] = {}  # by id() of the mutation
         # meter -> (read at, 0 for stored reads or n for this batch's n-th, value), in the order history_from takes them
         self.read_history: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
@@ -273,7 +273,7 @@ class Batch:
             self.ctx.policy, reads.facts_of(meter), self._history(meter, facts["at"]), facts["value"], facts["at"]
         )
 
-    def _hold(self, m: Mutation, order: WorkOrder) -> str | None:
+    def _hold(self, m: Mutation, order: FieldOrder) -> str | None:
         """Why this disconnect must not be done (a medical alert, an extension, an arrangement), or None."""
         if m.kind != "disconnect_done" or order.account_id is None or workorders.hold_overridden(order):
             return None
@@ -281,7 +281,7 @@ class Batch:
         return holds.disconnect_hold(self.holds.get(order.account_id, holds.HoldFacts()), today)
 
     def _record_meter_read(
-        self, order: WorkOrder, meter: OrderMeter, facts: dict[str, Any], check: reads.ReadCheck | None = None
+        self, order: FieldOrder, meter: OrderMeter, facts: dict[str, Any], check: reads.ReadCheck | None = None
     ) -> dict[str, Any]:
         ctx = self.ctx
         check = check or self._check_read(meter, facts)
@@ -315,7 +315,7 @@ class Batch:
     async def _apply(
         self,
         m: Mutation,
-        order: WorkOrder,
+        order: FieldOrder,
         meter: OrderMeter | None,
         facts: dict[str, Any],
         check: reads.ReadCheck | None = None,

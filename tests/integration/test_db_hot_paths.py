@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from portal import db
-from portal.accounts.models import AuditEvent, Meter, MeterRead, Origin, ReadSource
+from portal.accounts.models import AuditEvent, Meter, MeterRead, Origin, ReadSource, Role, SyncMutation
+from tests import factories
 
 
 def _rows(n: int, start: int) -> list[dict[str, Any]]:
@@ -50,6 +52,59 @@ async def test_few_rows_and_many_rows_store_the_same(session: AsyncSession) -> N
         assert row.origin == Origin.SYNC
         assert row.after == sent["after"]
         assert row.ip == "127.0.0.1"
+
+
+def _outcome(mutation_id: str, user_id: int) -> dict[str, Any]:
+    return {
+        "mutation_id": mutation_id,
+        "device_id": "phone",
+        "seq": 1,
+        "user_id": user_id,
+        "kind": "add_note",
+        "work_order_id": None,
+        "payload": {},
+        "payload_sha256": "0" * 64,
+        "status": "applied",
+        "result": {"ok": True},
+        "exception_code": None,
+        "received_at": dt.datetime(2026, 12, 5, tzinfo=dt.UTC),
+    }
+
+
+@pytest.mark.parametrize("rows", [1, db.FEW_ROWS + 1])
+async def test_a_unique_key_broken_by_a_row_written_straight_to_the_driver_is_sqlalchemys_integrity_error(
+    session: AsyncSession, rows: int
+) -> None:
+    """The field sync falls back to one transaction per action on IntegrityError: asyncpg's own error (INSERT or
+    COPY) must reach it as that, not as an error nobody catches."""
+    tech = (await factories.make_user(session, Role.FIELD)).id
+    first = _outcome("11111111-1111-1111-1111-111111111111", tech)
+    await db.copy_rows(session, SyncMutation.__table__, [first])
+    others = [_outcome(f"22222222-2222-2222-2222-{n:012d}", tech) for n in range(rows - 1)]
+    with pytest.raises(IntegrityError, match="(?i)unique"):
+        await db.copy_rows(session, SyncMutation.__table__, [*others, first])
+
+
+async def test_rows_inserted_one_or_many_come_back_with_their_ids_in_order(session: AsyncSession) -> None:
+    meter = Meter(serial="ID-ORDER-1", kind="water", size="5/8", dials=6)
+    session.add(meter)
+    await session.flush()
+
+    def read(value: int) -> dict[str, Any]:
+        return {
+            "meter_id": meter.id,
+            "value": value,
+            "read_at": dt.datetime(2026, 12, 5, tzinfo=dt.UTC),
+            "source": ReadSource.FIELD,
+            "flags": ["high"],
+            "created_at": dt.datetime(2026, 12, 5, tzinfo=dt.UTC),
+        }
+
+    one = await db.insert_returning_id(session, MeterRead.__table__, [read(7)])  # prepared, straight to asyncpg
+    many = await db.insert_returning_id(session, MeterRead.__table__, [read(8), read(9), read(10)])
+    stored = dict((await session.execute(select(MeterRead.id, MeterRead.value))).all())
+    assert [stored[i] for i in one + many] == [7, 8, 9, 10]
+    assert (await session.get(MeterRead, one[0])).flags == ["high"]
 
 
 @functools.cache
