@@ -160,10 +160,16 @@ def _json_encoded(table: Table, columns: Sequence[str], tuples: Sequence[Sequenc
     return [with_json(row) for row in tuples]
 
 
-async def _driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session's transaction (its own API: COPY, prepared statements)."""
+async def _driver(session: AsyncSession, *, begin: bool = True) -> Any:
+    """The asyncpg connection under the session (its own API: COPY, prepared statements). SQLAlchemy sends BEGIN
+    only before the first statement that goes through it, so a statement sent straight to the driver first would
+    run outside the session's transaction (a lock released at once, a write committed alone): unless told a lone
+    read needs none (`begin=False`), the transaction is begun here as SQLAlchemy would begin it."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    adapted: Any = raw.dbapi_connection  # SQLAlchemy's asyncpg adapter (pinned in requirements/lock.txt)
+    if begin and adapted._transaction is None:
+        await adapted._start_transaction()
     return raw.driver_connection
 
 
@@ -232,7 +238,7 @@ _PREPARED: dict[int, tuple[Any, str, tuple[str, ...], dict[str, Any]]] = {}
 
 
 async def fetch_prepared(
-    session: AsyncSession, statement: ExecutableReturnsRows | TextClause, **params: Any
+    session: AsyncSession, statement: ExecutableReturnsRows | TextClause, *, begin: bool = True, **params: Any
 ) -> list[Any]:
     """Rows of a hot read that is built once (a `functools.cache` function) and run with named `bindparam`s: the
     identity look-up every request makes. On PostgreSQL its SQL is compiled once and asyncpg runs it, skipping
@@ -240,7 +246,8 @@ async def fetch_prepared(
     back as the driver gives them (enums as their string values), so select plain columns; values written in the
     statement go to the driver as they are (plain values and StrEnums). A list goes in as one array parameter
     (`member_of_param`): an expanding IN cannot be prepared.
-    Pending ORM changes are not flushed: run it before any."""
+    Pending ORM changes are not flushed: run it before any. It runs in the session's transaction, begun here if
+    need be; a lone read outside any (`begin=False`: the identity look-up) saves the BEGIN and ROLLBACK."""
     if session.get_bind().dialect.name != "postgresql":
         return list((await session.execute(statement, params)).all())
     known = _PREPARED.get(id(statement))
@@ -253,7 +260,7 @@ async def fetch_prepared(
             dict(compiled.construct_params(_check=False)),  # the statement's own literals (a StrEnum, a number)
         )
         _PREPARED[id(statement)] = known
-    driver = await _driver(session)
+    driver = await _driver(session, begin=begin)
     given = known[3] | params
     with driver_errors():
         return list(await driver.fetch(known[1], *[given[name] for name in known[2]]))
@@ -271,8 +278,7 @@ async def fetch_rows(
     statement goes straight to asyncpg, whose C decoder builds the rows: SQLAlchemy's result layer costs several times
     the query itself at that volume. Values come back as the driver gives them (enums as their string values,
     timestamps already aware), so select plain columns and casts. Rows answer `row.name`, or are `make(*columns)`.
-    Pending ORM changes are flushed first, as `session.execute` would (the raw path would not see them otherwise;
-    with nothing written yet, a read outside the not-yet-begun transaction sees what a read inside it would)."""
+    Pending ORM changes are flushed first, as `session.execute` would (the raw path would not see them otherwise)."""
     await session.flush()
     connection = await session.connection()
     dialect = session.get_bind().dialect
@@ -282,9 +288,9 @@ async def fetch_rows(
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     args = [params[name] for name in compiled.positiontup or ()]
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection  # asyncpg's connection, for its C row decoder
-    records = await driver.fetch(str(compiled), *args)
+    driver = await _driver(session)  # asyncpg's connection, for its C row decoder
+    with driver_errors():
+        records = await driver.fetch(str(compiled), *args)
     if not records:
         return []
     if make is None:

@@ -89,7 +89,7 @@ class IdentityMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=None, auth=None)
         maker: async_sessionmaker[AsyncSession] = connection.app.state.sessionmaker
         async with maker() as db:
-            rows = await fetch_prepared(db, _identity_query(), user_id=user_id, session_id=session_id)
+            rows = await fetch_prepared(db, _identity_query(), begin=False, user_id=user_id, session_id=session_id)
         row = rows[0] if rows else None
         if row is None or row[-1] or not row[6] or row[7] != session.get(SESSION_VERSION):
             session.clear()

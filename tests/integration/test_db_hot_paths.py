@@ -156,3 +156,33 @@ async def test_a_connection_that_died_idle_is_replaced(engine: AsyncEngine, monk
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it had sat idle: pinged, found dead, replaced
     async with engine.connect() as connection:
         assert await connection.scalar(text("SELECT pg_backend_pid()")) != pid
+
+
+class _Undo(Exception):
+    pass
+
+
+async def test_what_goes_straight_to_the_driver_first_is_inside_the_sessions_transaction(engine: AsyncEngine) -> None:
+    """SQLAlchemy sends BEGIN only before its own first statement: a write sent straight to asyncpg first must
+    still roll back with the transaction (and a row locked first stay locked), not commit on its own."""
+    maker = db.make_sessionmaker(engine)
+    with pytest.raises(_Undo):
+        async with maker() as session, session.begin():
+            await db.copy_rows(session, AuditEvent.__table__, _rows(1, 900))  # the transaction's first statement
+            raise _Undo
+    async with maker() as session, session.begin():
+        await db.insert_returning_id(session, AuditEvent.__table__, _rows(1, 901))
+        locked = await db.fetch_prepared(session, _locked_query(db.is_postgresql(session)), ids=[1])
+        assert locked == [] or len(locked) == 1
+        if db.is_postgresql(session):
+            assert await session.scalar(text("SELECT now() <> statement_timestamp()")), "not in a transaction"
+        await session.rollback()
+    async with maker() as session:
+        found = await session.scalars(select(AuditEvent.entity_id).where(AuditEvent.entity_id.in_(["900", "901"])))
+        assert list(found) == []
+
+
+@functools.cache
+def _locked_query(postgresql: bool) -> Select[Any]:
+    query = select(AuditEvent.id).where(db.member_of_param(AuditEvent.id, "ids", postgresql=postgresql))
+    return query.with_for_update() if postgresql else query
