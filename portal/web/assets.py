@@ -22,6 +22,9 @@ BOOT_SCRIPT = (
     'document.documentElement.classList.add("js");'
     'if(typeof PublicKeyCredential==="function")document.documentElement.classList.add("passkeys");'
     "(function(){var d=document,P=window.PerformanceObserver,done=0;"
+    # A button that asks first asks from the first moment, before the page's modules have loaded (they wait for paint).
+    'd.addEventListener("click",function(e){var b=e.target.closest&&e.target.closest("[data-confirm]");'
+    "if(b&&!confirm(b.dataset.confirm))e.preventDefault()});"
     'function go(){if(done)return;done=1;d.querySelectorAll("template[data-after-paint]").forEach(function(t){'
     'var c=d.importNode(t.content,true);c.querySelectorAll("script").forEach(function(s){s.async=false});'
     "d.head.append(c)})}"

@@ -37,7 +37,5 @@ showOfflineNotice();
 const summary = document.querySelector("[data-autofocus]");
 if (summary) summary.focus();
 
-document.addEventListener("click", (event) => {
-  const button = event.target.closest("[data-confirm]");
-  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
-});
+// A button with data-confirm asks before it posts: the boot script in every page's head does it (portal/web/assets.py),
+// so it asks even when clicked before this module has loaded.
