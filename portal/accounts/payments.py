@@ -298,6 +298,19 @@ async def _post_round(
     return results
 
 
+async def payment_taken_back(
+    session: AsyncSession, actor: Actor, payment_entry_id: int, account_id: int, day: dt.date, why: str
+) -> None:
+    """After a payment's reversal is posted (a returned check or bank debit, a card dispute, a receipt voided): what
+    it had paid on a collection placement is placed again (agency_direct.payment_reversed), and an account that the
+    payment had closed, owing again, is final again (audited with `why`), so its balance is shown, dunned and placed
+    like any final account's instead of sitting on a closed one."""
+    await agency_direct.payment_reversed(session, actor, payment_entry_id, day)
+    account = await session.get(Account, account_id)
+    if account is not None and account.status == AccountStatus.CLOSED and await ledger.balance(session, account_id) > 0:
+        await agency_direct.set_account_status(session, actor, account_id, AccountStatus.FINAL, why)
+
+
 async def _services_off(session: AsyncSession, accounts: list[Account]) -> set[int]:
     """Which accounts have service off: the account says so, or its latest completed disconnect has no completed
     restore after it."""

@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import agency_direct, cases, extensions, ledger, ledger_words
+from portal.accounts import cases, extensions, ledger, ledger_words, payments
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Account,
@@ -123,7 +123,7 @@ async def _returned_checks(session: AsyncSession, actor: Actor, today: dt.date) 
             continue
         back_on = min(today, paid.effective_on + dt.timedelta(days=9))
         reference = f"check {paid.id}"
-        await ledger.reverse(
+        returned = await ledger.reverse(
             session,
             actor,
             paid.id,
@@ -141,8 +141,9 @@ async def _returned_checks(session: AsyncSession, actor: Actor, today: dt.date) 
             effective_on=back_on,
             memo=ledger_words.memo("returned_fee", reference=reference),
         )
-        # paid off, it had closed; owing again, it is final (what the placement file takes)
-        await agency_direct.set_account_status(session, actor, account_id, AccountStatus.FINAL, "a returned check")
+        # paid off, it had closed; owing again, it is final (what the placement file takes), as for any return
+        if returned.created:
+            await payments.payment_taken_back(session, actor, paid.id, account_id, back_on, "a check was returned")
         done += 1
         if done == 3:
             break

@@ -17,7 +17,7 @@ import stripe
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import agency_direct, audit, ledger, ledger_words
+from portal.accounts import audit, ledger, ledger_words, payments
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.messages import Mailer
@@ -292,7 +292,9 @@ async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: 
         memo=ledger_words.memo("returned_fee", reference=payment.confirmation),
     )
     if reversal.created:
-        await agency_direct.payment_reversed(session, actor, reversal.entry.reverses_id or 0, today)
+        await payments.payment_taken_back(
+            session, actor, reversal.entry.reverses_id or 0, payment.account_id, today, "a payment was returned"
+        )
     if not reversal.created and payment.status == "returned":
         return
     payment.status = "returned"

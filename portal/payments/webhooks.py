@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import agency_direct, audit, ledger, ledger_words
+from portal.accounts import audit, ledger, ledger_words, payments
 from portal.accounts.actor import Actor
 from portal.accounts.models import OnlinePayment, StripeEvent, utcnow
 
@@ -101,5 +101,7 @@ async def _disputed(session: AsyncSession, ctx: Context, actor: Actor, dispute_i
             source_key=f"dispute:{dispute.id}",
         )
         if taken.created:
-            await agency_direct.payment_reversed(session, actor, payment.ledger_entry_id, ctx.today())
+            await payments.payment_taken_back(
+                session, actor, payment.ledger_entry_id, payment.account_id, ctx.today(), "a card payment was disputed"
+            )
     return "disputed"

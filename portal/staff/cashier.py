@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import agency_direct, audit, ledger, ledger_words, numbers, summary
+from portal.accounts import audit, ledger, ledger_words, numbers, payments, summary
 from portal.accounts.actor import Actor
 from portal.accounts.errors import Conflict, DomainError, NotFound
 from portal.accounts.models import (
@@ -312,7 +312,9 @@ async def confirm_void(session: AsyncSession, actor: Actor, number: int, today: 
             effective_on=today,
         )
         if voided.created:
-            await agency_direct.payment_reversed(session, actor, entry.id, today)
+            await payments.payment_taken_back(
+                session, actor, entry.id, entry.account_id, today, "a counter receipt was voided"
+            )
     receipt.voided_at = utcnow()
     receipt.void_approved_by_id = actor.user_id
     await session.flush()

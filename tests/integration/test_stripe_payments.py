@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from portal.accounts import ledger
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
+    AccountStatus,
+    AuditEvent,
     BankDraft,
     BankDraftStatus,
     LedgerEntry,
@@ -192,6 +194,27 @@ async def test_a_dispute_reverses_the_payment_once(session, payments_ctx, stripe
     await session.commit()
     assert await ledger.balance(session, account.id) == 8_450
     assert payment.disputed_at is not None
+
+
+async def test_a_dispute_on_an_account_its_payment_closed_makes_the_account_final_again(
+    session, payments_ctx, stripe_stand_in
+) -> None:
+    account = await owing(session)
+    payment = await start(session, payments_ctx, account)
+    await confirm_card(payments_ctx, payment.intent_id)
+    await services.sync_intent(session, payments_ctx, WEB, payment.intent_id)
+    account.status = AccountStatus.CLOSED  # paid off after its final bill: closed
+    await session.commit()
+    dispute = control(stripe_stand_in, f"/_test/charges/{payment.charge_id}/dispute", reason="fraudulent")
+    event = {"id": "evt_dispute_closed", "type": "charge.dispute.created", "data": {"object": dispute}}
+    assert await webhooks.handle_event(session, payments_ctx, event) == "disputed"
+    await session.commit()
+    await session.refresh(account)
+    assert account.status == AccountStatus.FINAL and await ledger.balance(session, account.id) == 8_450
+    why = await session.scalar(
+        select(AuditEvent.after).where(AuditEvent.account_id == account.id, AuditEvent.action == "account.status")
+    )
+    assert why == {"status": "final", "reason": "a card payment was disputed"}
 
 
 async def test_a_credit_refund_goes_back_to_the_card_and_posts_once(session, payments_ctx) -> None:
