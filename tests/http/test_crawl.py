@@ -21,6 +21,7 @@ from urllib.parse import urldefrag, urlencode, urljoin, urlsplit
 import pytest
 from sqlalchemy import event
 
+from portal import db
 from portal.accounts import tenancy
 from portal.accounts.models import WorkOrderKind
 from portal.accounts.policy import current_policy
@@ -344,7 +345,7 @@ def report_line(request: pytest.FixtureRequest):
 
 @pytest.mark.parametrize("role", list(HOME))
 async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
-    role, app, client, session, resident, other_resident, technician, csr, supervisor, report_line
+    role, app, client, session, resident, other_resident, technician, csr, supervisor, report_line, monkeypatch
 ) -> None:
     await _city(client, session, resident, other_resident, technician, csr, supervisor)
     person = {
@@ -359,6 +360,15 @@ async def test_every_link_and_form_a_role_reaches_works_and_stays_in_its_area(
         await sign_in(client, session, person)
     ran = Counter[str]()
     event.listen(app.state.engine.sync_engine, "before_cursor_execute", lambda *_a: ran.update(["sql"]))
+    # On PostgreSQL the hot statements go straight to asyncpg, past SQLAlchemy's events: each passes portal.db's
+    # _driver once, so counting there makes the budgets hold on both databases (BEGIN is counted on neither).
+    straight = db._driver
+
+    async def counted(*args: object, **kwargs: object) -> object:
+        ran.update(["sql"])
+        return await straight(*args, **kwargs)
+
+    monkeypatch.setattr(db, "_driver", counted)
     most: Counter[str] = Counter()
     fetched, per_route, problems = await crawl(client, Routes.of(app), role, lambda: ran["sql"], most)
     over = {name: n for name, n in most.items() if n > STATEMENTS.get(name, STATEMENTS_AT_MOST)}
