@@ -166,3 +166,48 @@ async def test_maria_in_spanish_sets_up_autopay_and_overpays_and_a_csr_refunds_i
     await page.goto("/my")
     await expect(page.locator("#balance-title + .big")).to_have_text("$0.00")
     assert trouble_in(demo_log()) == [], demo_log()
+
+
+async def test_a_csr_turns_on_bank_draft_for_a_caller_through_the_bank_box(browser, demo_page) -> None:
+    """The counter's bank draft by phone: the call recorded (who, when, the recording, the script read), then the
+    bank numbers keyed into the Stripe stand-in's box (never a form of ours), and the account shows the draft on."""
+    await demo_page.goto("/signin")
+    await demo_page.get_by_role("button", name="Resident with a past-due balance").click()
+    number = re.sub(r"\D", "", re.search(r"\d{4}-\d{4}-\d", await demo_page.locator("main").inner_text()).group(0))
+
+    # The office is in the city: its computers' clock is the utility's (the call's time is typed on it).
+    staff = await browser.new_context(
+        base_url=DEMO_URL, locale="en-US", timezone_id="America/Chicago", viewport={"width": 1280, "height": 900}
+    )
+    staff.set_default_timeout(15_000)
+    try:
+        console = await staff.new_page()
+        await console.goto("/signin")
+        await console.get_by_role("button", name="Customer-service representative").click()
+        await console.goto(f"/staff/accounts/{number}/bank-draft")
+        await console.get_by_label("Caller's name").fill("James Whitaker")
+        called = await console.evaluate(
+            "() => { const d = new Date(Date.now() - 5 * 60000); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
+            " return d.toISOString().slice(0, 16); }"
+        )
+        await console.get_by_label("Date and time of the call").fill(called)
+        await console.get_by_label("Call recording reference").fill("REC-20261205-0042")
+        await console.get_by_label("I read the authorization above and the caller said yes").check()
+        await console.get_by_role("button", name="Record the call and continue").click()
+        await expect(console.locator(".error-summary")).to_have_count(0)
+
+        await console.locator("#bank-name").fill("James Whitaker")
+        await console.locator("#bank-routing").fill("110000000")
+        await console.locator("#bank-account").fill("000123456789")
+        for box in await console.locator("#pay-form input[type=checkbox]").all():
+            await box.check()
+        await console.locator("#pay-button").click()
+        await expect(console).to_have_url(re.compile(f"/staff/accounts/{number}/bank-draft$"))
+        await expect(console.get_by_text("Automatic bank draft is on for this account.")).to_be_visible()
+        main = console.locator("main")
+        await expect(main).to_contain_text("Recorded phone call (TEL)")
+        await expect(main).to_contain_text("REC-20261205-0042")
+        await expect(main).to_contain_text("6789")
+    finally:
+        await staff.close()
+    assert trouble_in(demo_log()) == [], demo_log()
