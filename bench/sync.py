@@ -42,7 +42,10 @@ COMMIT), yet each piece run alone in a hot loop is several times cheaper (a raw 
 SQLAlchemy execute 0.07, a session with BEGIN, one statement and COMMIT 0.3): on this loaded machine the cost is
 mostly the amount of code a request walks through with cold caches, not one hot spot. Next steps that would cut it:
 the write phase as one statement (data-modifying CTEs: reads, orders, audit, ids), the orders read without the ORM,
-and the batch's transaction on the identity look-up's connection.
+and the batch's transaction on the identity look-up's connection. Since then (2026-12-05) the orders are read as
+plain rows and every statement of a one-read batch goes straight to asyncpg: median 3.85 -> 3.16 ms over six pairs
+against f3144f5 (docs/benchmarks.md, "Field sync"); the route without the batch is 0.9 ms, so what is left is the
+batch's nine round trips and the ORM session around them.
 
 What is left per batch: each commit's WAL flush (about 5 ms on this disk; concurrent batches share flushes), the
 identity look-up of every request, and PostgreSQL's own work on the rows and their indexes. In process, the phones'
