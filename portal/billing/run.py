@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -805,9 +806,8 @@ async def insert_bills(session: AsyncSession, rows: list[dict[str, Any]]) -> dic
         # COPY, several times cheaper than INSERT for these documents. It cannot collide: the chunk's accounts are
         # row-locked (claim) and were seen unbilled under the lock, and only the bill run, which always locks
         # first, writes bills. Should a row collide anyway (a final bill ending on a day already billed), the
-        # unique index refuses the copy, the savepoint undoes it and the plain path below skips that bill.
-        import asyncpg
-
+        # unique index refuses the copy (IntegrityError, as copy_rows raises it), the savepoint undoes it and the
+        # plain path below skips that bill.
         ids = list(
             await session.scalars(
                 select(func.nextval(func.pg_get_serial_sequence("bill", "id"))).select_from(
@@ -821,7 +821,7 @@ async def insert_bills(session: AsyncSession, rows: list[dict[str, Any]]) -> dic
                     session, Bill.__table__, [{"id": bill_id, **row} for bill_id, row in zip(ids, rows, strict=True)]
                 )
             return {row["account_id"]: bill_id for bill_id, row in zip(ids, rows, strict=True)}
-        except asyncpg.UniqueViolationError:
+        except IntegrityError:
             pass
     statement = (
         _insert(session, Bill.__table__)
