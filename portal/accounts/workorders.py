@@ -210,9 +210,9 @@ def hold_overridden(order: AnyOrder) -> bool:
 
 class OrderChanges:
     """Changes to orders made in memory and written together: one UPDATE for all of them that changes each row only if
-        it still has the version it was read with (anything else raises StaleDataError and the caller's transaction rolls
-        back); their audit rows go to `audit`, which the caller writes. The ORM objects are kept as the database will have
-        them, so the session does not write them again; a batch's plain orders (`FieldOrder`) are changed in place, and an
+    it still has the version it was read with (anything else raises StaleDataError and the caller's transaction rolls
+    back); their audit rows go to `audit`, which the caller writes. The ORM objects are kept as the database will have
+    them, so the session does not write them again; a batch's plain orders (`FieldOrder`) are changed in place, and an
     ORM copy of one that the session holds is expired when they are written. Used for a field sync batch; `complete` is
     the same for one order."""
 
