@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # message (portal/config.py). Settings handed in were built on purpose (tests, benchmarks).
     settings = settings or config.settings_or_exit()
     logs.configure(settings.log_renderer, settings.log_level)
+    deps.resolve_dependencies_in_turn()
     parse_trusted_proxies(settings.trusted_proxies)  # a mistyped TRUSTED_PROXIES stops the start, not a request
     assets = Assets()
     engine = make_engine(settings.database_url)

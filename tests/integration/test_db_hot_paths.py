@@ -186,3 +186,28 @@ async def test_what_goes_straight_to_the_driver_first_is_inside_the_sessions_tra
 def _locked_query(postgresql: bool) -> Select[Any]:
     query = select(AuditEvent.id).where(db.member_of_param(AuditEvent.id, "ids", postgresql=postgresql))
     return query.with_for_update() if postgresql else query
+
+
+async def test_one_session_in_turn_writes_each_transaction_on_its_own_connection(engine: AsyncEngine) -> None:
+    """The driver connection is remembered for a session's transaction only: after a commit the session may hold
+    another pooled connection, and a write sent straight to the driver must land in the new transaction (rolled
+    back with it), not on the connection the last one used."""
+    maker = db.make_sessionmaker(engine)
+    async with maker() as session:
+        async with session.begin():
+            await db.copy_rows(session, AuditEvent.__table__, _rows(1, 910))
+        # Another session takes the connection just returned, so this session's next transaction gets another.
+        async with maker() as other, other.begin():
+            await other.execute(text("SELECT 1"))
+            with pytest.raises(_Undo):
+                async with session.begin():
+                    await db.copy_rows(session, AuditEvent.__table__, _rows(1, 911))
+                    raise _Undo
+        async with session.begin():
+            kept = await db.fetch_prepared(session, _entity_query(db.is_postgresql(session)), ids=["910", "911"])
+    assert [row[0] for row in kept] == ["910"]
+
+
+@functools.cache
+def _entity_query(postgresql: bool) -> Select[Any]:
+    return select(AuditEvent.entity_id).where(db.member_of_param(AuditEvent.entity_id, "ids", postgresql=postgresql))
