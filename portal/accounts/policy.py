@@ -53,6 +53,14 @@ class Policy:
     # ---- field sync ------------------------------------------------------------------------------------------
     sync_batch_max: int = 50
 
+    # ---- visitors' outage reports (no sign-in) ---------------------------------------------------------------
+    # Tries (found or not) from one client address an hour: a household, or an apartment block behind one address,
+    # reports a few outages; a script does not get to walk the address list. Phones on one carrier can share an
+    # address, so a city raises it in a storm rather than turn neighbours away.
+    outage_reports_per_ip_per_hour: int = 20
+    # Reports of one address an hour: one home tells us once or twice; its neighbours count against their own.
+    outage_reports_per_address_per_hour: int = 3
+
     # ---- deposits --------------------------------------------------------------------------------------------
     deposit_average_multiple: int = 2
     deposit_new_premise_small_cents: int = 15_000  # meters up to 3/4"
@@ -251,6 +259,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "photo_stored_side_px": (64, 8_000),
     "photo_jpeg_quality": (30, 95),
     "sync_batch_max": (1, 500),
+    "outage_reports_per_ip_per_hour": (1, 100_000),
+    "outage_reports_per_address_per_hour": (1, 100),
     "deposit_average_multiple": (0, 6),
     "deposit_new_premise_small_cents": (0, 1_000_000),
     "deposit_new_premise_large_cents": (0, 1_000_000),

@@ -1,14 +1,25 @@
 """A visitor's outage report (no sign-in): the address found among the premises, candidates or "not found", the
 contact checked, CSRF, the throttles per client and per address; the list page stays cookie-free."""
 
+import dataclasses
+from typing import Any
+
+import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import Outage, OutageReport
-from portal.customer.screens import outage_visitor
+from portal.accounts.policy import current_policy
+from portal.web import deps
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 
 URL = "/outages/report"
+
+
+def _policy(monkeypatch: pytest.MonkeyPatch, **numbers: Any) -> None:
+    """A city's own throttle numbers (POLICY_OUTAGE_REPORTS_PER_*_PER_HOUR), as the handlers receive the policy."""
+    changed = dataclasses.replace(current_policy(), **numbers)
+    monkeypatch.setattr(deps, "current_policy", lambda: changed)
 
 
 async def _reports(session) -> list[OutageReport]:
@@ -93,7 +104,7 @@ async def test_bad_input_and_an_unknown_address_are_said_on_the_page(client, ses
 
 
 async def test_one_address_is_throttled_but_its_neighbours_are_not(client, session, monkeypatch) -> None:
-    monkeypatch.setattr(outage_visitor, "PER_ADDRESS", 2)
+    _policy(monkeypatch, outage_reports_per_address_per_hour=2)
     for n in (12, 14, 16, 18):
         await factories.make_account(session, address=f"{n} Oak St")
     await session.commit()
@@ -108,7 +119,7 @@ async def test_one_address_is_throttled_but_its_neighbours_are_not(client, sessi
 
 
 async def test_one_client_is_throttled_after_its_hourly_tries(client, session, monkeypatch) -> None:
-    monkeypatch.setattr(outage_visitor, "PER_IP", 3)
+    _policy(monkeypatch, outage_reports_per_ip_per_hour=3)
     await factories.make_account(session, address="12 Oak St")
     await session.commit()
     for _ in range(3):  # misses count too: nobody walks the address list

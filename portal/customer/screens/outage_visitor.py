@@ -24,18 +24,13 @@ from portal.accounts.models import Premise, Role
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext
 from portal.web import clock
-from portal.web.deps import CurrentActor, DbSession
+from portal.web.deps import CurrentActor, CurrentPolicy, DbSession
 from portal.web.flash import flash
 from portal.web.forms import Form
 from portal.web.identity import client_ip
 from portal.web.urls import redirect_to
 
-HOUR = dt.timedelta(hours=1)
-# Tries (found or not) from one client address an hour: a household, or an apartment block behind one address,
-# reports a few outages; a script does not get to walk the address list.
-PER_IP = 20
-# Reports of one address an hour: one home tells us once or twice; its neighbours count against their own addresses.
-PER_ADDRESS = 3
+HOUR = dt.timedelta(hours=1)  # the throttles' window; their limits are policy (outage_reports_per_*_per_hour)
 CANDIDATES = 6  # addresses offered to pick from
 SEARCHED = 50  # addresses looked at for the one typed exactly
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -94,7 +89,9 @@ class VisitorOutageController(Controller):
         return _page(VisitorOutageForm())
 
     @post("/", name="outages.report.submit")
-    async def submit(self, request: Request, db_session: DbSession, actor: CurrentActor) -> Template | Redirect:
+    async def submit(
+        self, request: Request, db_session: DbSession, actor: CurrentActor, policy: CurrentPolicy
+    ) -> Template | Redirect:
         if _resident(request):
             return redirect_to("customer.outage")
         form = await VisitorOutageForm.from_request(request)
@@ -106,8 +103,9 @@ class VisitorOutageController(Controller):
         ip = client_ip(request)
         typed = (form.address.data or "").strip()
         key = outage_rules.address_key(typed)
-        if await throttle.is_limited(maker, "outage_report_ip", ip, limit=PER_IP, window=HOUR) or (
-            await throttle.is_limited(maker, "outage_report_addr", key, limit=PER_ADDRESS, window=HOUR)
+        per_ip, per_address = policy.outage_reports_per_ip_per_hour, policy.outage_reports_per_address_per_hour
+        if await throttle.is_limited(maker, "outage_report_ip", ip, limit=per_ip, window=HOUR) or (
+            await throttle.is_limited(maker, "outage_report_addr", key, limit=per_address, window=HOUR)
         ):
             form.add_form_error(
                 _("We already have reports from here. We are on it; for an emergency, call 555-0199, any hour.")
