@@ -45,7 +45,9 @@ the write phase as one statement (data-modifying CTEs: reads, orders, audit, ids
 and the batch's transaction on the identity look-up's connection. Since then (2026-12-05) the orders are read as
 plain rows and every statement of a one-read batch goes straight to asyncpg: median 3.85 -> 3.16 ms over six pairs
 against f3144f5 (docs/benchmarks.md, "Field sync"); the route without the batch is 0.9 ms, so what is left is the
-batch's nine round trips and the ORM session around them.
+batch's nine round trips and the ORM session around them. Then the driver connection remembered per transaction
+and the handler's dependencies resolved without a task group: median 3.15 -> 2.87 ms over nine pairs against 0b146e2;
+docs/benchmarks.md says why 2 ms is out of reach on this stack.
 
 What is left per batch: each commit's WAL flush (about 5 ms on this disk; concurrent batches share flushes), the
 identity look-up of every request, and PostgreSQL's own work on the rows and their indexes. In process, the phones'
