@@ -27,15 +27,13 @@ from email.message import EmailMessage
 from html import escape
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal import sms
 from portal.accounts.messages import Once
 from portal.accounts.models import Account, Customer, MailMessage, Premise, utcnow
-from portal.db import copy_rows
+from portal.db import copy_rows, insert_new
 from portal.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -145,43 +143,33 @@ async def queue_once(
 
 
 async def queue_once_many(session: AsyncSession, messages: Sequence[Once]) -> int:
-    """Queue many messages each under its idempotency key, a few hundred to a statement, skipping a key already
-    queued (`ON CONFLICT DO NOTHING` on the unique key, so a replay or a concurrent run queues nothing twice);
-    answers how many were newly queued. What an outage's notices to thousands use: `queue_once` one by one costs a
-    savepoint and a flush each (docs/benchmarks.md, Outages)."""
-    if not messages:
-        return 0
+    """Queue many messages each under its idempotency key, skipping a key already queued (`ON CONFLICT DO NOTHING` on
+    the unique key, so a replay or a concurrent run queues nothing twice); answers how many were newly queued. What an
+    outage's notices to thousands use: `queue_once` one by one costs a savepoint and a flush each, and `db.insert_new`
+    sends them in one statement on PostgreSQL (docs/benchmarks.md, "Outage notices")."""
     now = utcnow()
-    table = MailMessage.__table__
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    queued = 0
-    for start in range(0, len(messages), 500):  # 500 rows x 12 values stays under SQLite's parameter limit
-        rows = []
-        for m in messages[start : start + 500]:
-            if m.channel not in CHANNELS:
-                raise ValueError(f"unknown channel {m.channel!r}")
-            rows.append(
-                {
-                    "to_addr": m.to[:254],
-                    "subject": m.subject[:200],
-                    "text_body": m.text,
-                    "html_body": None,
-                    "channel": m.channel,
-                    "status": "queued",
-                    "attempts": 0,
-                    "kind": m.kind,
-                    "about": m.about,
-                    "account_id": m.account_id,
-                    "idempotency_key": m.key,
-                    "status_at": now,
-                    "created_at": now,
-                }
-            )
-        statement = make(table).values(rows).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
-        result = await session.execute(statement)
-        queued += max(result.rowcount, 0)  # type: ignore[attr-defined]  # a CursorResult: INSERT's rows
-    return queued
+    rows = []
+    for m in messages:
+        if m.channel not in CHANNELS:
+            raise ValueError(f"unknown channel {m.channel!r}")
+        rows.append(
+            {
+                "to_addr": m.to[:254],
+                "subject": m.subject[:200],
+                "text_body": m.text,
+                "html_body": None,
+                "channel": m.channel,
+                "status": "queued",
+                "attempts": 0,
+                "kind": m.kind,
+                "about": m.about,
+                "account_id": m.account_id,
+                "idempotency_key": m.key,
+                "status_at": now,
+                "created_at": now,
+            }
+        )
+    return await insert_new(session, MailMessage.__table__, rows, unique="idempotency_key")
 
 
 async def queue_many(session: AsyncSession, messages: Sequence[tuple[str, str, str, str | None]]) -> int:

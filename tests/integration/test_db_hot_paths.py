@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Select, bindparam, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from portal import db
-from portal.accounts.models import AuditEvent, Meter, MeterRead, Origin, ReadSource, Role, SyncMutation
+from portal.accounts.models import AuditEvent, MailMessage, Meter, MeterRead, Origin, ReadSource, Role, SyncMutation
 from tests import factories
 
 
@@ -211,3 +211,43 @@ async def test_one_session_in_turn_writes_each_transaction_on_its_own_connection
 @functools.cache
 def _entity_query(postgresql: bool) -> Select[Any]:
     return select(AuditEvent.entity_id).where(db.member_of_param(AuditEvent.entity_id, "ids", postgresql=postgresql))
+
+
+def _mail(key: str, to: str = "a@example.com") -> dict[str, Any]:
+    now = dt.datetime(2026, 12, 5, 12, tzinfo=dt.UTC)
+    return {
+        "to_addr": to,
+        "subject": "s",
+        "text_body": "t",
+        "channel": "email",
+        "status": "queued",
+        "attempts": 0,
+        "idempotency_key": key,
+        "status_at": now,
+        "created_at": now,
+    }
+
+
+async def test_insert_new_skips_keys_already_there_or_repeated_and_counts_the_rest(session: AsyncSession) -> None:
+    assert (
+        await db.insert_new(
+            session, MailMessage.__table__, [_mail("k1"), _mail("k2"), _mail("k1")], unique="idempotency_key"
+        )
+        == 2
+    )
+    assert (
+        await db.insert_new(session, MailMessage.__table__, [_mail("k2"), _mail("k3")], unique="idempotency_key") == 1
+    )
+    assert await db.insert_new(session, MailMessage.__table__, [], unique="idempotency_key") == 0
+    keys = await session.scalars(select(MailMessage.idempotency_key).order_by(MailMessage.idempotency_key))
+    assert list(keys) == ["k1", "k2", "k3"]
+
+
+@pytest.mark.postgres_only
+async def test_insert_new_refuses_a_value_too_long_rather_than_cut_it(engine: AsyncEngine) -> None:
+    maker = db.make_sessionmaker(engine)
+    with pytest.raises(DBAPIError):
+        async with maker() as session, session.begin():
+            await db.insert_new(session, MailMessage.__table__, [_mail("long", "x" * 300)], unique="idempotency_key")
+    async with maker() as session:
+        assert await session.scalar(select(MailMessage.id).where(MailMessage.idempotency_key == "long")) is None
