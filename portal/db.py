@@ -229,7 +229,7 @@ async def insert_new(session: AsyncSession, table: Table, rows: list[dict[str, A
     earlier among the rows (ON CONFLICT DO NOTHING: a replay, or a concurrent run, inserts nothing twice); answers how
     many were inserted. On PostgreSQL one statement through asyncpg however many rows, each column one array that
     `unnest` turns back into rows: 10,000 outage notices as multi-row VALUES were 20 statements of 6,500 parameters and
-    2.5 s, this is 0.2 s (docs/benchmarks.md, "Outage notices"). Elsewhere a multi-row INSERT a chunk at a time."""
+    2.5 s, this is about 0.3 s (docs/benchmarks.md, "Outage notices"). Elsewhere a multi-row INSERT a chunk at a time."""
     if not rows:
         return 0
     columns = tuple(rows[0])
