@@ -54,7 +54,7 @@ async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bo
                 _echo("The database already has accounts: not seeding (use --force on an empty database only).")
                 return False
             started = time.perf_counter()
-            _echo(f"Seeding a small city of {premises:,} premises...")
+            _echo(f"Seeding a city of {premises:,} premises...")
             rows = seeding.build(dt.date.today(), premises=premises, seed=seed)
             await seeding.load(session, rows, _echo, store_from_setting(settings.photo_store))
             _echo(f"Seeded in {time.perf_counter() - started:.1f} s.")
