@@ -38,6 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from portal.db import is_postgresql, member_of, member_of_param
+
 from .models import Bill, Case, LedgerEntry, LedgerKind
 
 HELD = 2  # in arrears_many's statement, the rows of a bankruptcy's held balance (1: a charge, 0: a credit)
@@ -108,10 +110,15 @@ def allocate(
 
 
 @functools.cache
-def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> CompoundSelect[Any]:
+def _arrears_query(not_counted: tuple[LedgerKind, ...], postgresql: bool) -> CompoundSelect[Any]:
     """The statement, built once per set of kinds not counted (every resident page and the cut-off list run it;
-    building it cost more CPU than running it)."""
-    account_ids: BindParameter[Any] = bindparam("account_ids", expanding=True)
+    building it cost more CPU than running it). The accounts go in as one array on PostgreSQL: the cut-off list and
+    the aged receivables ask for every account that owes, and as an IN list a city's 11,000 would pass the 32,767
+    parameters a statement may carry (three times each)."""
+
+    def among(column: Any) -> Any:
+        return member_of_param(column, "account_ids", postgresql=postgresql)
+
     on: BindParameter[dt.date] = bindparam("on")
     # One statement: charges grouped by the day they fall due (and whether they count), credits summed apart.
     is_charge = case((LedgerEntry.amount_cents > 0, 1), else_=0)
@@ -123,7 +130,7 @@ def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> CompoundSelect[Any]:
         select(*groups, func.sum(LedgerEntry.amount_cents))
         .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
         .where(
-            LedgerEntry.account_id.in_(account_ids),
+            among(LedgerEntry.account_id),
             LedgerEntry.amount_cents != 0,
             LedgerEntry.effective_on <= on,
         )
@@ -136,7 +143,7 @@ def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> CompoundSelect[Any]:
     held_rows = (
         select(*held_groups, func.sum(Case.held_cents))
         .where(
-            Case.account_id.in_(account_ids),
+            among(Case.account_id),
             Case.kind == "bankruptcy",
             Case.status == "open",
             Case.filed_on <= on,
@@ -168,7 +175,7 @@ def _arrears_query(not_counted: tuple[LedgerKind, ...]) -> CompoundSelect[Any]:
         .join(Case, petition)
         .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
         .where(
-            LedgerEntry.account_id.in_(account_ids),
+            among(LedgerEntry.account_id),
             or_(pre, LedgerEntry.amount_cents < 0),  # of the rest, the credits: post-petition charges are not held
             LedgerEntry.effective_on > Case.filed_on,
             LedgerEntry.effective_on <= on,
@@ -189,6 +196,9 @@ def held_applied(held_cents: int, pre_petition_cents: int, credits_since_cents: 
     return max(0, min(held_cents, still_owed))
 
 
+SQLITE_ACCOUNTS_PER_STATEMENT = 10_000
+
+
 async def arrears_many(
     session: AsyncSession, account_ids: list[int], on: dt.date, *, not_counted: Collection[LedgerKind] = ()
 ) -> dict[int, Arrears]:
@@ -197,9 +207,14 @@ async def arrears_many(
     charged on a late fee)."""
     if not account_ids:
         return {}
-    rows = await session.execute(
-        _arrears_query(tuple(sorted(not_counted))), {"account_ids": list(account_ids), "on": on}
-    )
+    postgresql = is_postgresql(session)
+    statement = _arrears_query(tuple(sorted(not_counted)), postgresql)
+    # SQLite binds at most 32,766 values a statement, and the list goes in three times.
+    per_statement = len(account_ids) if postgresql else SQLITE_ACCOUNTS_PER_STATEMENT
+    rows: list[Any] = []
+    for start in range(0, len(account_ids), per_statement):
+        chunk = list(account_ids[start : start + per_statement])
+        rows.extend(await session.execute(statement, {"account_ids": chunk, "on": on}))
     charges: dict[int, list[tuple[dt.date, int, bool]]] = defaultdict(list)
     credits: dict[int, int] = defaultdict(int)
     held: dict[int, int] = defaultdict(int)
@@ -240,7 +255,7 @@ async def settled_entries(
         .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
         .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
         .where(
-            LedgerEntry.account_id.in_(list(account_ids)),
+            member_of(session, LedgerEntry.account_id, list(account_ids)),  # every open deposit's: an array
             LedgerEntry.effective_on <= on,
             LedgerEntry.reverses_id.is_(None),
             reversal.id.is_(None),

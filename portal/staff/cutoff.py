@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -46,6 +46,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.models.base import utcnow
 from portal.accounts.policy import Policy
+from portal.db import is_postgresql, member_of, member_of_param
 from portal.i18n import format_date, use_locale
 from portal.i18n import gettext as _
 
@@ -190,7 +191,7 @@ async def build(
         call_at,
         call_outcome,
         caller,
-    ) in await session.execute(_accounts_query(), {"ids": delinquent, "day": day}):
+    ) in await session.execute(_accounts_query(is_postgresql(session)), {"ids": delinquent, "day": day}):
         owed = found[account.id]
         facts = rules.CutoffFacts(
             account_id=account.id,
@@ -243,7 +244,8 @@ async def notices_reached(session: AsyncSession, account_ids: list[int]) -> dict
     contacts = list(
         await session.execute(
             select(CollectionContact.id, CollectionContact.account_id, CollectionContact.contacted_at).where(
-                CollectionContact.account_id.in_(account_ids), CollectionContact.kind == ContactKind.CUTOFF_NOTICE
+                member_of(session, CollectionContact.account_id, account_ids),
+                CollectionContact.kind == ContactKind.CUTOFF_NOTICE,
             )
         )
     )
@@ -252,7 +254,7 @@ async def notices_reached(session: AsyncSession, account_ids: list[int]) -> dict
     abouts = {notice_about(contact_id): contact_id for contact_id, _account, _at in contacts}
     messages: dict[int, list[dt.datetime | None]] = {}
     for about, reached_at in await session.execute(
-        select(MailMessage.about, MailMessage.reached_at).where(MailMessage.about.in_(list(abouts)))
+        select(MailMessage.about, MailMessage.reached_at).where(member_of(session, MailMessage.about, list(abouts)))
     ):
         messages.setdefault(abouts[about or ""], []).append(reached_at)
     found: dict[int, dt.datetime] = {}
@@ -272,11 +274,11 @@ async def notices_reached(session: AsyncSession, account_ids: list[int]) -> dict
 
 
 @functools.cache
-def _accounts_query() -> Select[Any]:
+def _accounts_query(postgresql: bool) -> Select[Any]:
     """Built once; the delinquent accounts' ids and the day are bound at each run. Each account with its customer,
     premise and every fact the rule and the list read, one row each (correlated subqueries, each on an index by
-    account): one statement where it was nine. The latest courtesy call is joined on the id its subquery picks."""
-    account_ids: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    account): one statement where it was nine. The latest courtesy call is joined on the id its subquery picks.
+    The ids go in as one array on PostgreSQL, however many accounts are delinquent."""
     held = (
         select(PaymentExtension.id)
         .where(PaymentExtension.account_id == Account.id, extensions.holding(bindparam("day")))
@@ -323,7 +325,7 @@ def _accounts_query() -> Select[Any]:
         .join(Premise, Premise.id == Account.premise_id)
         .outerjoin(call, call.id == last_call)
         .outerjoin(User, User.id == call.created_by_id)
-        .where(Account.id.in_(account_ids))
+        .where(member_of_param(Account.id, "ids", postgresql=postgresql))
     )
 
 

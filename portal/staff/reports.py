@@ -31,6 +31,7 @@ from portal.accounts.models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from portal.db import member_of
 from portal.i18n import format_date, lazy_gettext
 from portal.i18n import gettext as _
 from portal.web.labels import label
@@ -148,7 +149,7 @@ async def aged_receivables(session: AsyncSession, period: Period, today: dt.date
                     Account.status,
                 )
                 .join(Customer, Customer.id == Account.customer_id)
-                .where(Account.id.in_(owing))
+                .where(member_of(session, Account.id, owing))  # an array on PostgreSQL: a city's every debtor
             )
         }
         if owing
