@@ -233,6 +233,25 @@ async def arrears_many(
     return {a: allocate(charges.get(a, []), credits.get(a, 0), on, applied.get(a, 0)) for a in account_ids}
 
 
+async def maybe_past_due(session: AsyncSession, on: dt.date) -> list[int]:
+    """The accounts that may have money past due at the end of `on`: those whose balance is more than their charges
+    not yet due by then. A superset, and a far smaller one than every account that owes (each owes its latest bill
+    for three weeks): `arrears_many` then works out the exact figures for these only. Credits pay the oldest charges
+    first (`allocate`), so what is unpaid is never more than the balance, and what is past due never more than the
+    balance less the charges not yet due; a bankruptcy's held balance only lowers it further."""
+    due_on = func.coalesce(Bill.due_date, LedgerEntry.effective_on)
+    not_yet_due = case((and_(LedgerEntry.amount_cents > 0, due_on >= on), LedgerEntry.amount_cents), else_=0)
+    return list(
+        await session.scalars(
+            select(LedgerEntry.account_id)
+            .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
+            .where(LedgerEntry.effective_on <= on)
+            .group_by(LedgerEntry.account_id)
+            .having(func.sum(LedgerEntry.amount_cents) > func.sum(not_yet_due))
+        )
+    )
+
+
 async def arrears(session: AsyncSession, account_id: int, on: dt.date) -> Arrears:
     return (await arrears_many(session, [account_id], on))[account_id]
 

@@ -36,7 +36,6 @@ from portal.accounts.models import (
     CollectionContact,
     ContactKind,
     Customer,
-    LedgerEntry,
     MailMessage,
     PaymentExtension,
     Premise,
@@ -163,16 +162,9 @@ def cutoff_start(policy: Policy, day: dt.date, timezone: str) -> dt.datetime:
 async def build(
     session: AsyncSession, policy: Policy, day: dt.date, timezone: str, forecast_high_f: int | None = None
 ) -> CutoffList:
-    owing = [
-        account_id
-        for account_id, total in await session.execute(
-            select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
-            .group_by(LedgerEntry.account_id)
-            .having(func.sum(LedgerEntry.amount_cents) > 0)
-        )
-    ]
-    found = await arrears.arrears_many(session, owing, day) if owing else {}
-    delinquent = [a for a in owing if found[a].past_due_cents > 0]
+    candidates = await arrears.maybe_past_due(session, day)
+    found = await arrears.arrears_many(session, candidates, day) if candidates else {}
+    delinquent = [a for a in candidates if found[a].past_due_cents > 0]
     if not delinquent:
         return CutoffList(day, rules.disconnect_day_refusal(policy, day, forecast_high_f), [])
     reached = await notices_reached(session, delinquent)

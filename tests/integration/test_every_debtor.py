@@ -5,10 +5,13 @@ Ids without entries stand in for a large city's accounts; the statements must an
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import arrears
+from portal.accounts import arrears, ledger
+from portal.accounts.actor import Actor
+from portal.accounts.models import LedgerKind
 from portal.db import is_postgresql
 from portal.staff import cutoff
 from tests import factories
@@ -43,3 +46,40 @@ async def test_accounts_read_in_chunks_keep_each_ones_own_figures(session: Async
     found = await arrears.arrears_many(session, [a.id for a in accounts], DAY)
     assert [found[a.id].past_due_cents for a in accounts] == [0, 2000, 3000, 4000, 5000]  # the first falls due on DAY
     assert [found[a.id].balance_cents for a in accounts] == [1000, 2000, 3000, 4000, 5000]
+
+
+async def test_the_cut_off_lists_candidates_hold_every_account_past_due_and_skip_those_only_billed(
+    session: AsyncSession,
+) -> None:
+    """`arrears.maybe_past_due` narrows the cut-off list's work to the accounts that may owe past due money: every one
+    that does is among them; one that owes only a bill not yet due, or paid, is not."""
+    made = {name: await factories.make_account(session) for name in ("late", "current", "paid", "partly", "old_paid")}
+    await factories.make_past_due_bill(session, made["late"], cents=5000, due_on=DAY - dt.timedelta(days=30))
+    await factories.make_past_due_bill(session, made["current"], cents=4000, due_on=DAY + dt.timedelta(days=10))
+    await factories.make_past_due_bill(session, made["paid"], cents=3000, due_on=DAY - dt.timedelta(days=30))
+    await _pay(session, made["paid"], 3000)
+    # an older bill part paid, a newer one not yet due: past due by what is left of the older
+    await factories.make_past_due_bill(session, made["partly"], cents=3000, due_on=DAY - dt.timedelta(days=30))
+    await factories.make_past_due_bill(session, made["partly"], cents=2500, due_on=DAY + dt.timedelta(days=5))
+    await _pay(session, made["partly"], 2000)
+    # an older bill paid, a newer one due after the day: not past due although it owes
+    await factories.make_past_due_bill(session, made["old_paid"], cents=3000, due_on=DAY - dt.timedelta(days=30))
+    await factories.make_past_due_bill(session, made["old_paid"], cents=2500, due_on=DAY + dt.timedelta(days=5))
+    await _pay(session, made["old_paid"], 3000)
+    ids = {account.id: name for name, account in made.items()}
+    candidates = {ids[a] for a in await arrears.maybe_past_due(session, DAY) if a in ids}
+    figures = await arrears.arrears_many(session, list(ids), DAY)
+    past_due = {ids[a] for a, owed in figures.items() if owed.past_due_cents > 0}
+    assert past_due == {"late", "partly"} and candidates == past_due
+
+
+async def _pay(session: AsyncSession, account: Any, cents: int) -> None:
+    await ledger.post(
+        session,
+        Actor.job("test"),
+        account_id=account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-cents,
+        source_key=f"test-payment:{account.id}:{cents}",
+        effective_on=DAY - dt.timedelta(days=20),
+    )
