@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from litestar import Litestar, get
 from litestar._kwargs import kwargs_model
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.testing import TestClient
 
 from portal.web import deps
@@ -21,14 +21,16 @@ def _app(*, with_async: bool) -> Litestar:
     def one() -> int:
         return 1
 
-    def after(a: int) -> int:
+    def after(a: NamedDependency[int]) -> int:
         return a + 1
 
     def ten() -> int:
         return 10
 
     @get("/", sync_to_thread=False)
-    def handler(a: int, b: int, c: int, later: str = "none") -> dict[str, Any]:
+    def handler(
+        a: NamedDependency[int], b: NamedDependency[int], c: NamedDependency[int], later: NamedDependency[str] = "none"
+    ) -> dict[str, Any]:
         return {"sum": a + b + c, "later": later}
 
     dependencies = {
