@@ -112,6 +112,22 @@ async def card(page) -> None:
     await page.locator("input[name=stripe-postal_code]").fill("76501")
 
 
+async def bank_box(page, name: str) -> None:
+    """The Stripe stand-in's bank box: the test account's numbers keyed in, its authorization boxes ticked."""
+    await page.locator("#bank-name").fill(name)
+    await page.locator("#bank-routing").fill("110000000")
+    await page.locator("#bank-account").fill("000123456789")
+    for box in await page.locator("#pay-form input[type=checkbox]").all():
+        await box.check()
+
+
+async def account_number(page) -> str:
+    """The signed-in resident's account number as the home shows it (1000-0001-1), digits only."""
+    shown = re.search(r"\d{4}-\d{4}-\d", await page.locator("main").inner_text())
+    assert shown is not None
+    return re.sub(r"\D", "", shown.group(0))
+
+
 async def test_maria_in_spanish_sets_up_autopay_and_overpays_and_a_csr_refunds_it(browser, demo_page) -> None:
     """The rest of the payments the demo offers: autopay from a bank account (a setup intent), a card payment over
     the balance, and the console's refund of that credit back to the card. María's pages are in Spanish (her saved
@@ -121,17 +137,13 @@ async def test_maria_in_spanish_sets_up_autopay_and_overpays_and_a_csr_refunds_i
     await page.get_by_role("button", name="Resident (María Lopez, prefers Spanish)").click()
     await expect(page.locator("html")).to_have_attribute("lang", "es")
     await expect(page.locator("[data-language-note]")).to_contain_text("saved in your preferences")
-    number = re.sub(r"\D", "", re.search(r"\d{4}-\d{4}-\d", await page.locator("main").inner_text()).group(0))
+    number = await account_number(page)
 
     await page.goto(f"/pay/{number}")
     await page.locator("a[href^='/autopay/']").click()
     await page.locator("input[name=agree]").check()
     await page.locator("form[action^='/autopay/'] button[type=submit]").click()
-    await page.locator("#bank-name").fill("María Lopez")
-    await page.locator("#bank-routing").fill("110000000")
-    await page.locator("#bank-account").fill("000123456789")
-    for box in await page.locator("#pay-form input[type=checkbox]").all():
-        await box.check()
+    await bank_box(page, "María Lopez")
     await page.locator("#pay-button").click()
     await expect(page).to_have_url(re.compile(f"/autopay/{number}$"))
     await expect(page.locator("main p.notice--success")).to_contain_text("6789")
@@ -173,7 +185,7 @@ async def test_a_csr_turns_on_bank_draft_for_a_caller_through_the_bank_box(brows
     bank numbers keyed into the Stripe stand-in's box (never a form of ours), and the account shows the draft on."""
     await demo_page.goto("/signin")
     await demo_page.get_by_role("button", name="Resident with a past-due balance").click()
-    number = re.sub(r"\D", "", re.search(r"\d{4}-\d{4}-\d", await demo_page.locator("main").inner_text()).group(0))
+    number = await account_number(demo_page)
 
     # The office is in the city: its computers' clock is the utility's (the call's time is typed on it).
     staff = await browser.new_context(
@@ -196,11 +208,7 @@ async def test_a_csr_turns_on_bank_draft_for_a_caller_through_the_bank_box(brows
         await console.get_by_role("button", name="Record the call and continue").click()
         await expect(console.locator(".error-summary")).to_have_count(0)
 
-        await console.locator("#bank-name").fill("James Whitaker")
-        await console.locator("#bank-routing").fill("110000000")
-        await console.locator("#bank-account").fill("000123456789")
-        for box in await console.locator("#pay-form input[type=checkbox]").all():
-            await box.check()
+        await bank_box(console, "James Whitaker")
         await console.locator("#pay-button").click()
         await expect(console).to_have_url(re.compile(f"/staff/accounts/{number}/bank-draft$"))
         await expect(console.get_by_text("Automatic bank draft is on for this account.")).to_be_visible()
