@@ -180,3 +180,21 @@ async def test_a_passkey_sign_in_that_finds_no_passkey_says_what_to_do(page: Pag
     error = page.locator("[data-passkey-signin-section]").get_by_role("alert")
     await expect(error).to_be_visible()
     await expect(error).not_to_contain_text("w3.org", timeout=1000)
+
+
+async def test_the_passkey_button_cannot_be_tapped_before_passkey_js_listens(
+    page: Page, live_server: LiveServer
+) -> None:
+    """The head script shows the section at first paint; passkey.js comes later. A tap in between did nothing, and
+    the resident was left waiting (a CI run caught it), so the button is served disabled and passkey.js enables it."""
+    await add_virtual_authenticator(page)
+    await page.route("**/js/passkey.*.js", lambda route: route.abort())  # passkey.js never arrives
+    await page.goto("/signin")
+    await page.wait_for_load_state("networkidle")
+    button = page.get_by_role("button", name="Sign in with a passkey")
+    await expect(button).to_be_visible()
+    await expect(button).to_be_disabled()
+
+    await page.unroute("**/js/passkey.*.js")
+    await page.reload()
+    await expect(button).to_be_enabled()

@@ -76,6 +76,8 @@ function go(target) {
 }
 
 const supported = typeof window.PublicKeyCredential === "function";
+// The buttons are served disabled and shown as soon as the page paints (assets.py); a tap before this module
+// listens would do nothing, so each is enabled only once its listener is in place.
 
 const signinButton = document.querySelector("[data-passkey-signin]");
 if (signinButton && supported) {
@@ -94,6 +96,7 @@ if (signinButton && supported) {
       signinButton.disabled = false;
     }
   });
+  signinButton.disabled = false;
 }
 
 const registerButton = document.querySelector("[data-passkey-register]");
@@ -113,4 +116,5 @@ if (registerButton && supported) {
       registerButton.disabled = false;
     }
   });
+  registerButton.disabled = false;
 }
