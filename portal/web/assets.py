@@ -25,6 +25,12 @@ BOOT_SCRIPT = (
     # A button that asks first asks from the first moment, before the page's modules have loaded (they wait for paint).
     'd.addEventListener("click",function(e){var b=e.target.closest&&e.target.closest("[data-confirm]");'
     "if(b&&!confirm(b.dataset.confirm))e.preventDefault()});"
+    # A field action tapped before field.js listens would post the plain form (lost with no signal): it is held, and
+    # field.js sends it once it listens; if field.js has not come 8 s later, the plain form goes after all.
+    'd.addEventListener("submit",function(e){var f=e.target;'
+    'if(window.portalFieldReady||!f.matches||!f.matches("form[data-field-action]"))return;'
+    "e.preventDefault();e.stopImmediatePropagation();(window.portalHeld=window.portalHeld||[]).push(f);"
+    "setTimeout(function(){if(!window.portalFieldReady&&f.isConnected)f.submit()},8000)},true);"
     'function go(){if(done)return;done=1;d.querySelectorAll("template[data-after-paint]").forEach(function(t){'
     'var c=d.importNode(t.content,true);c.querySelectorAll("script").forEach(function(s){s.async=false});'
     "d.head.append(c)})}"

@@ -4,7 +4,9 @@ while offline, come back and sync: exactly one row per action, and the photos' c
 
 from __future__ import annotations
 
+import asyncio
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -87,21 +89,8 @@ async def test_a_day_offline_syncs_each_action_exactly_once(
         await page.get_by_role("button", name="Save today's orders on this phone").click()
         await expect(page.locator("[data-sync-text]")).to_have_text("Orders saved on this phone: 3")
 
-        print(
-            "CACHES",
-            await page.evaluate(
-                """async () => { const out = {}; for (const k of await caches.keys()) { const c = await caches.open(k); out[k] = (await c.keys()).map(r => r.url); } return out; }"""
-            ),
-        )
         await signal.set(True)
 
-        print(
-            "FETCH",
-            await page.evaluate(
-                """async () => { try { const r = await fetch("/field/orders/1"); return [r.status, (await r.text()).length]; } catch (e) { return String(e); } }"""
-            ),
-        )
-        page.on("console", lambda m: print("CONSOLE", m.text))
         # A read in range.
         await page.goto(f"/field/orders/{read_order.id}")
         await page.get_by_label("Read", exact=True).fill(str(LAST_READ + 6_000))
@@ -227,3 +216,67 @@ async def test_a_disconnect_after_the_customer_paid_offers_restore_now_on_the_or
         assert read is not None and read.flags == ["low", "re_entered"]
     finally:
         await context.close()
+
+
+async def test_a_read_saved_before_field_js_has_loaded_is_kept_on_the_phone_and_sent_once(
+    browser, live_server: LiveServer, session: AsyncSession, technician: User
+) -> None:
+    """The field modules load after the first paint. A technician who taps Save in between used to post the plain
+    form (with no signal, lost); the head's boot script now holds the tap until field.js listens."""
+    order = await make_field_order(session, technician)
+    await session.commit()
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", service_workers="block", **PHONE)
+    context.set_default_timeout(15_000)
+
+    async def late(route: Route) -> None:
+        await asyncio.sleep(1.5)  # a slow phone on a weak signal
+        await route.continue_()
+
+    try:
+        await sign_in_by_request(context, session, technician.email)
+        page = await context.new_page()
+        await page.route("**/js/field.*.js", late)
+        posted: list[str] = []
+        page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and "/sync" not in r.url else None)
+        await page.goto(f"/field/orders/{order.id}", wait_until="commit")
+        await page.get_by_label("Read", exact=True).fill(str(LAST_READ + 6_000))
+        await page.get_by_role("button", name="Save read").click()
+        assert await page.evaluate("() => !window.portalFieldReady")  # tapped before field.js listened
+
+        saved = re.compile("Saved on this phone|Done and sent")  # the phone's own notice: field.js took the tap
+        await expect(page.locator("main > [data-local-state]")).to_contain_text(saved)
+        await expect(page.locator("[data-sync-count]")).to_have_text("0", timeout=20_000)
+        assert posted == []  # the plain form never went
+    finally:
+        await context.close()
+
+    await session.commit()
+    reads = (await session.scalars(select(MeterRead.value).where(MeterRead.work_order_id == order.id))).all()
+    assert reads == [LAST_READ + 6_000]
+    assert await session.scalar(select(func.count()).select_from(SyncMutation)) == 1
+
+
+async def test_a_read_tapped_when_field_js_never_comes_goes_as_the_plain_form(
+    browser, live_server: LiveServer, session: AsyncSession, technician: User
+) -> None:
+    """The held tap is not lost if field.js fails to load: 8 s later the plain form posts, as with no JavaScript."""
+    order = await make_field_order(session, technician)
+    await session.commit()
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", service_workers="block", **PHONE)
+    try:
+        await sign_in_by_request(context, session, technician.email)
+        page = await context.new_page()
+        await page.route("**/js/field.*.js", lambda route: route.abort())
+        await page.goto(f"/field/orders/{order.id}")
+        await page.get_by_label("Read", exact=True).fill(str(LAST_READ + 6_000))
+        async with page.expect_response(lambda r: r.request.method == "POST", timeout=12_000) as posted:
+            await page.get_by_role("button", name="Save read").click()
+        answer = await posted.value
+        assert f"/field/orders/{order.id}" in answer.url and answer.status in (302, 303), answer.status
+        await expect(page.locator(".notice--success")).to_contain_text(f"Saved: order {order.id}.")
+    finally:
+        await context.close()
+
+    await session.commit()
+    reads = (await session.scalars(select(MeterRead.value).where(MeterRead.work_order_id == order.id))).all()
+    assert reads == [LAST_READ + 6_000]

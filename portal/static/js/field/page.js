@@ -376,6 +376,10 @@ navigator.serviceWorker?.addEventListener("message", (event) => {
   if (event.data && event.data.type === "field-sync") syncNow("background");
 });
 
+// An action tapped before this module listened was held by the head's boot script (portal/web/assets.py): send it.
+window.portalFieldReady = true;
+for (const form of (window.portalHeld || []).splice(0)) form.requestSubmit();
+
 (async () => {
   const order = orderFromPage();
   if (order && !(await db.getOrder(order.id))) await db.putOrders([order], null);
