@@ -10,12 +10,13 @@ import datetime as dt
 import hashlib
 import io
 import uuid
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import holds, photos, routes, workorders
+from portal.accounts import holds, ledger, payments, photos, routes, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     Account,
@@ -33,6 +34,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.policy import current_policy
 from portal.field import sync
+from portal.settings import DEFAULT_TIMEZONE
 
 TECHS = ("tech1@riverton.example", "tech2@riverton.example")
 
@@ -130,26 +132,62 @@ async def seed(session: AsyncSession, today: dt.date | None = None, store: photo
         done.due_on = today - dt.timedelta(days=1)
         account = await session.get_one(Account, done.account_id)
         account.status = AccountStatus.DISCONNECTED
-        await workorders.create(
-            session,
-            office,
-            kind=WorkOrderKind.RESTORE,
-            premise_id=done.premise_id,
-            account_id=done.account_id,
-            meter_id=done.meter_id,
-            assignee_id=luis.id,
-            due_on=today,
-            priority=1,
-            instructions="Restore service: customer paid at the counter this morning.",
-        )
+        # The payment is really taken (by card at the counter, 8:10 this morning), so the account's balance, its
+        # ledger and the restore order the payment makes (with its reconnection fee) agree.
+        owed = await ledger.balance(session, account.id)
+        paid_at = dt.datetime.combine(today, dt.time(8, 10), ZoneInfo(DEFAULT_TIMEZONE)).astimezone(dt.UTC)
+        posted = None
+        if owed > 0:
+            posted = await payments.post_payment(
+                session,
+                office,
+                account_id=account.id,
+                amount_cents=owed,
+                source_key=f"demo-counter-restore:{done.id}",
+                method="card",
+                paid_at=paid_at,
+                timezone=DEFAULT_TIMEZONE,
+                reference="counter",
+            )
+        if posted is not None and posted.restore_order_id is not None:
+            restore = await session.get_one(WorkOrder, posted.restore_order_id)
+            restore.assigned_to_id, restore.due_on = luis.id, today
+        else:
+            await workorders.create(
+                session,
+                office,
+                kind=WorkOrderKind.RESTORE,
+                premise_id=done.premise_id,
+                account_id=done.account_id,
+                meter_id=done.meter_id,
+                assignee_id=luis.id,
+                due_on=today,
+                priority=1,
+                instructions="Restore service: customer paid at the counter this morning.",
+            )
 
     # Dana disconnected a meter the office had cancelled twenty minutes earlier: a sync exception for dispatch.
     if dana_disconnects:
         order = dana_disconnects[0]
-        await workorders.cancel(
-            session, office, order, "Cancelled: customer paid $184.20 by card; past-due balance cleared."
-        )
         now = dt.datetime.now(dt.UTC)
+        # The customer paid by card twenty minutes ago: the payment cancels the order, with its own reason.
+        owed = await ledger.balance(session, order.account_id)
+        if owed > 0:
+            await payments.post_payment(
+                session,
+                office,
+                account_id=order.account_id,
+                amount_cents=owed,
+                source_key=f"demo-card-before-disconnect:{order.id}",
+                method="card",
+                paid_at=now - dt.timedelta(minutes=20),
+                timezone=DEFAULT_TIMEZONE,
+            )
+        await session.refresh(order)
+        if order.status != WorkOrderStatus.CANCELLED:
+            await workorders.cancel(
+                session, office, order, "Cancelled: customer paid by card; past-due balance cleared."
+            )
         order.cancelled_at = now - dt.timedelta(minutes=20)
         await session.flush()
         last = await session.scalar(select(func.max(MeterRead.value)).where(MeterRead.meter_id == order.meter_id)) or 0

@@ -4,11 +4,13 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from portal.accounts import sync_exceptions
+from portal.accounts import ledger, sync_exceptions
 from portal.accounts.models import (
     Account,
     AccountStatus,
     Customer,
+    LedgerEntry,
+    LedgerKind,
     Photo,
     Premise,
     User,
@@ -17,6 +19,7 @@ from portal.accounts.models import (
     WorkOrderStatus,
 )
 from portal.accounts.photos import LocalPhotoStore
+from portal.accounts.policy import current_policy
 from portal.demo import city
 
 TODAY = dt.date(2026, 11, 24)
@@ -54,9 +57,26 @@ async def test_the_seed_gives_luis_a_dog_a_medically_held_cancellation_and_a_res
     restore = [o for o in mine if o.kind == WorkOrderKind.RESTORE]
     assert restore and restore[0].due_on == TODAY
     assert (await session.get(Account, restore[0].account_id)).status == AccountStatus.DISCONNECTED
+    # Paid at the counter for real: the payment is on the ledger and nothing is owed but the reconnection fee.
+
+    paid = await session.scalar(
+        select(LedgerEntry).where(
+            LedgerEntry.account_id == restore[0].account_id,
+            LedgerEntry.kind == LedgerKind.PAYMENT,
+            LedgerEntry.source_key.startswith("demo-counter-restore:"),
+        )
+    )
+    assert paid is not None and paid.amount_cents < 0
+    assert 0 <= await ledger.balance(session, restore[0].account_id) <= current_policy().reconnect_fee_cents
     exceptions = await sync_exceptions.open_exceptions(session)
     assert [e.exception_code for e in exceptions] == ["order_cancelled"]
     assert "was cancelled" in exceptions[0].result["message"] and exceptions[0].result["server_state"]["restore_offer"]
+    cancelled = await session.get(WorkOrder, exceptions[0].work_order_id)
+    card = await session.scalar(
+        select(LedgerEntry).where(LedgerEntry.source_key == f"demo-card-before-disconnect:{cancelled.id}")
+    )
+    assert card is not None and card.account_id == cancelled.account_id  # the payment that cancelled it is real
+    assert cancelled.cancel_reason.startswith("Cancelled: customer paid") and "by card" in cancelled.cancel_reason
     # The phone's photo of the sealed meter came with it: stored, linked to the order, so staff can look at it.
     photo = await session.scalar(select(Photo).where(Photo.work_order_id == exceptions[0].work_order_id))
     assert photo is not None and store.get(photo.storage_key)[:2] == b"\xff\xd8"  # a JPEG
