@@ -171,8 +171,8 @@ async def seed(session: AsyncSession, today: dt.date | None = None, store: photo
         order = dana_disconnects[0]
         now = dt.datetime.now(dt.UTC)
         # The customer paid by card twenty minutes ago: the payment cancels the order, with its own reason.
-        owed = await ledger.balance(session, order.account_id)
-        if owed > 0:
+        owed = await ledger.balance(session, order.account_id) if order.account_id is not None else 0
+        if owed > 0 and order.account_id is not None:
             await payments.post_payment(
                 session,
                 office,
