@@ -29,8 +29,9 @@ BOOT_SCRIPT = (
     # field.js sends it once it listens; if field.js has not come 8 s later, the plain form goes after all.
     'd.addEventListener("submit",function(e){var f=e.target;'
     'if(window.portalFieldReady||!f.matches||!f.matches("form[data-field-action]"))return;'
-    "e.preventDefault();e.stopImmediatePropagation();(window.portalHeld=window.portalHeld||[]).push(f);"
-    "setTimeout(function(){if(!window.portalFieldReady&&f.isConnected)f.submit()},8000)},true);"
+    "e.preventDefault();e.stopImmediatePropagation();var h=window.portalHeld=window.portalHeld||[];"
+    "if(h.indexOf(f)<0){h.push(f);"  # a second tap while it waits is the same action, not another
+    "setTimeout(function(){if(!window.portalFieldReady&&f.isConnected)f.submit()},8000)}},true);"
     'function go(){if(done)return;done=1;d.querySelectorAll("template[data-after-paint]").forEach(function(t){'
     'var c=d.importNode(t.content,true);c.querySelectorAll("script").forEach(function(s){s.async=false});'
     "d.head.append(c)})}"
