@@ -6,6 +6,11 @@ of that role, the page fetched N times through an in-process ASGI client. Prints
     .venv/bin/python bench/page_cpu.py                                  # the resident home, this checkout
     .venv/bin/python bench/page_cpu.py --code /tmp/before               # another checkout's code, same database
     .venv/bin/python bench/page_cpu.py --page /field --email tech1@riverton.example --profile
+    .venv/bin/python bench/page_cpu.py --floor                          # also what a page doing nothing costs
+
+--floor registers, in this process only, a signed-in page and a signed-in JSON POST (CSRF header, as the phone's
+sync sends) that do nothing: the cost of the session, identity, CSRF, locale, kiosk, guard and response plumbing that
+every page pays before its own work. No page of this stack can be cheaper than that floor.
 
 CPU time is far steadier than requests/s on this shared machine (it counts this process only), but contention still
 moves it by 10-20%: compare runs taken in turn."""
@@ -22,6 +27,9 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, get, post  # the floor's routes resolve their hints from here
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/portal_load"
 
@@ -33,6 +41,8 @@ async def measure(args: argparse.Namespace) -> None:
     from portal.app import create_app
 
     app = create_app()
+    if args.floor:
+        register_floor(app)
     transport = httpx.ASGITransport(app=app)
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://bench.local") as client:
         connection = await asyncpg.connect(args.url.replace("postgresql+asyncpg", "postgresql"))
@@ -62,6 +72,8 @@ async def measure(args: argparse.Namespace) -> None:
         page, health = await cpu_ms(args.page), await cpu_ms("/healthz")
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         print(f"code {args.code}: {args.page} {page:.2f} ms CPU a request, /healthz {health:.2f} ms; load {load}")
+        if args.floor:
+            await floor(client, cpu_ms, page, health)
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -69,6 +81,44 @@ async def measure(args: argparse.Namespace) -> None:
                 await client.get(args.page)
             profiler.disable()
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
+
+
+def register_floor(app: Any) -> None:
+    """Two routes that do nothing but what every signed-in request does before its handler's own work."""
+    from portal.web import guards
+
+    @get("/bench/floor", guards=[guards.signed_in], sync_to_thread=False)
+    def page(request: Request) -> Response:
+        return Response(
+            f"<!doctype html><title>floor</title><p>{request.user.display_name}</p>", media_type="text/html"
+        )
+
+    @post("/bench/floor", guards=[guards.signed_in], sync_to_thread=False)
+    def action(request: Request) -> Response:
+        return Response({"answers": []})
+
+    app.register(page)
+    app.register(action)
+
+
+async def floor(client: Any, cpu_ms: Any, page: float, health: float) -> None:
+    """The floor beside the page and /healthz, taken in turn, and the same for the JSON POST."""
+    empty_page = await cpu_ms("/bench/floor")
+    headers = {"x-csrftoken": client.cookies["csrftoken"], "accept": "application/json"}
+    answer = await client.post("/bench/floor", json={"actions": []}, headers=headers)
+    if answer.status_code != 201:
+        raise SystemExit(f"the floor's POST answered {answer.status_code}: {answer.text[:200]}")
+    started = time.process_time()
+    for _ in range(300):
+        await client.post("/bench/floor", json={"actions": []}, headers=headers)
+    empty_post = 1000 * (time.process_time() - started) / 300
+    # The in-process client costs CPU too; /healthz pays it with nothing under it, so subtracting /healthz from each
+    # leaves what the app does above a probe.
+    print(
+        f"floor: a signed-in page doing nothing {empty_page:.2f} ms, a signed-in JSON POST doing nothing "
+        f"{empty_post:.2f} ms; above /healthz: the floor page {empty_page - health:.2f} ms, the page "
+        f"{page - health:.2f} ms, the POST {empty_post - health:.2f} ms"
+    )
 
 
 def main() -> None:
@@ -79,6 +129,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=300, help="requests measured")
     parser.add_argument("--code", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--floor", action="store_true", help="also measure a signed-in page and POST doing nothing")
     parser.add_argument("--sort", default="tottime", help="the profile's order: tottime or cumulative")
     args = parser.parse_args()
     sys.path.insert(0, str(args.code.resolve()))  # before the installed checkout: --code serves that code
