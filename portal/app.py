@@ -37,7 +37,9 @@ from portal.web.sessions import QuietCookieConfig
 log = logging.getLogger("portal")
 
 # Signed webhooks prove themselves with their signature; they are the only routes without a CSRF token.
-CSRF_EXEMPT = ["/payments/webhook", "^/outages$"]  # the public outage page: GET only, no form, no cookie
+# The public outage page is GET only and sets no cookie, so a shared cache may keep a visitor's copy; it still reads
+# the session, so a signed-in resident sees it in their own language with their own menu (never cached).
+CSRF_EXEMPT = ["/payments/webhook", "^/outages$"]
 
 
 def _key(secret: str, purpose: str) -> bytes:
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         samesite="lax",
         secure=settings.secure_cookies,
         max_age=settings.session_max_age,
-        exclude=["/sw.js", "/manifest.webmanifest", "^/outages$", *observe.PROBE_PATHS],
+        exclude=["/sw.js", "/manifest.webmanifest", *observe.PROBE_PATHS],
     )
     stripe_origins = [o for o in {_origin(settings.stripe_js_url)} if o]
     csp = content_security_policy(

@@ -125,3 +125,5 @@ class SecurityHeaders:
         # (the photo route); anything else answered to them is no-store.
         if not cache or (signed_in and not cache.startswith("private")):
             headers["Cache-Control"] = "no-store"
+        elif "public" in cache and "set-cookie" in headers:
+            headers["Cache-Control"] = "no-store"  # a shared cache must never hand one visitor's cookie to another

@@ -1,12 +1,15 @@
-"""The public outage page: no sign-in, cacheable a minute, English and Spanish, the SVG with the list as its text."""
+"""The public outage page: no sign-in, a visitor's copy cacheable a minute, a signed-in resident's their own, English
+and Spanish, the SVG with the list as its text."""
 
 import datetime as dt
+import re
 
 from portal import mail
 from portal.accounts import outages
 from portal.accounts.actor import Actor
 from portal.accounts.models import Outage
 from tests import factories
+from tests.http.helpers import sign_in
 
 SERVED = ("water", "electric")  # told of water and power outages alike
 
@@ -57,8 +60,35 @@ async def test_an_open_outage_shows_in_the_list_and_the_map(client, session) -> 
     assert '<html lang="es"' in spanish.text and "Corte de agua" in spanish.text
 
 
-async def test_the_page_ignores_the_session_so_it_stays_cacheable(client) -> None:
-    """The page is answered without the session or CSRF cookie (portal/app.py excludes it): nothing personal."""
+async def test_a_stale_session_cookie_is_cleared_and_that_answer_is_not_cached(client) -> None:
+    """A visitor's copy is shared; an answer that clears a bad session cookie carries a Set-Cookie, so no cache keeps
+    it (it would hand the cookie to the next visitor)."""
     page = await client.get("/outages", headers={"cookie": "portal_session=anything; csrftoken=x"})
-    assert page.status_code == 200 and page.headers["cache-control"] == "public, max-age=60"
-    assert "Sign out" not in page.text and "set-cookie" not in page.headers
+    assert page.status_code == 200 and "Sign out" not in page.text
+    assert "portal_session=null" in page.headers["set-cookie"] and page.headers["cache-control"] == "no-store"
+
+
+async def test_a_signed_in_resident_sees_it_in_their_language_with_their_menu_never_cached(client, session) -> None:
+    """Followed from the resident's own pages ("Known outages"), the page is theirs: their saved language, their menu
+    with a sign-out that works, and no copy kept by any cache. It sets no cookie."""
+    await _open_outage(session)
+    user = await factories.make_user(session, factories.Role.CUSTOMER, name="Ana Ruiz")
+    user.locale = "es"
+    await session.commit()
+    await sign_in(client, session, user)
+    await client.get("/my/link")  # the sign-in's one-time notice, which changes the session, is shown there
+    page = await client.get("/outages")
+    assert page.status_code == 200
+    assert '<html lang="es"' in page.text and "Corte de agua" in page.text
+    assert "Cerrar sesión" in page.text and "Iniciar sesión" not in page.text
+    assert page.headers["cache-control"] == "no-store" and "set-cookie" not in page.headers
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token and token.group(1) == client.cookies["csrftoken"]
+    signed_out = await client.post("/signout", data={"_csrf_token": token.group(1)}, follow_redirects=False)
+    assert signed_out.status_code in (302, 303)
+    assert (await client.get("/my", follow_redirects=False)).status_code in (302, 303, 401)
+    after = await client.get("/outages")  # shows "signed out" once, which empties the session cookie: not cached
+    assert 'href="/signin"' in after.text and "Cerrar sesión" not in after.text
+    assert after.headers["cache-control"] == "no-store" and "set-cookie" in after.headers
+    visitor = await client.get("/outages")  # now a visitor like any other: a copy a shared cache may keep
+    assert "set-cookie" not in visitor.headers and visitor.headers["cache-control"] == "public, max-age=60"

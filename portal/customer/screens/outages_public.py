@@ -1,6 +1,7 @@
 """The public outage page: what is known about open outages, a light list and an SVG map of the affected areas (the
-list is the map's text alternative). No sign-in, no script, no form (so no cookie): shared caches may keep it a
-minute (docs/features.md, Outages)."""
+list is the map's text alternative). No sign-in, no script, no form for a visitor (so no cookie): shared caches may
+keep a visitor's copy a minute. A signed-in resident who follows "Known outages" sees it in their language with their
+menu, never cached (docs/features.md, Outages)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.response import Template
+from litestar.utils.scope.state import ScopeState
 
 from portal.accounts import outages
 from portal.web.deps import DbSession
@@ -42,6 +44,10 @@ async def outages_page(request: Request, db_session: DbSession) -> Template:
     if cache is None:  # one per app: a test's app never sees another's
         cache = request.app.state["outage_points"] = {}
     found = await outages.public_view(db_session, cache)
+    if request.user is not None and request.app.csrf_config is not None:
+        # The route is outside the CSRF middleware (it would set a cookie on a visitor's cacheable copy); the menu's
+        # sign-out form takes the token the signed-in browser already holds, as the middleware does on any GET.
+        ScopeState.from_scope(request.scope).csrf_token = request.cookies.get(request.app.csrf_config.cookie_name, "")
     return Template(
         "customer/outages.html",
         context={"found": found, "shapes": map_shapes(found), "width": WIDTH, "height": HEIGHT},
