@@ -94,6 +94,9 @@ class Period:
 Builder = Callable[[AsyncSession, Period, dt.date, str], Awaitable[Report]]
 
 
+CHANNELS = ("lockbox", "online", "autopay")  # payments not taken at the counter, by cashier.channel_of
+
+
 async def daily_collections(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
     rows: list[dict[str, Any]] = []
     for c in await cashier.collections_over(session, period.start, period.end, timezone):
@@ -103,21 +106,20 @@ async def daily_collections(session: AsyncSession, period: Period, today: dt.dat
                 "cash": c.counter_by_tender["cash"],
                 "check": c.counter_by_tender["check"],
                 "card": c.counter_by_tender["card"],
-                "lockbox": c.other_channels.get("lockbox", 0),
-                "online": c.other_channels.get("online", 0),
-                "other": c.other_channels.get("other", 0),
+                **{channel: c.other_channels.get(channel, 0) for channel in CHANNELS},
+                # whatever no column names (a channel added later) is "other", so a row always adds up to its total
+                "other": c.other_total - sum(c.other_channels.get(channel, 0) for channel in CHANNELS),
                 "total": c.counter_total + c.other_total,
             }
         )
-    keys = ["cash", "check", "card", "lockbox", "online", "other", "total"]
+    keys = ["cash", "check", "card", *CHANNELS, "other", "total"]
     totals = {"day": _("Total"), **{k: sum(r[k] for r in rows) for k in keys}}
     columns = [
         Column("day", _("Day"), DATE),
         Column("cash", label("cash"), MONEY),
         Column("check", label("check"), MONEY),
         Column("card", label("card"), MONEY),
-        Column("lockbox", label("lockbox"), MONEY),
-        Column("online", label("online"), MONEY),
+        *(Column(channel, label(channel), MONEY) for channel in CHANNELS),
         Column("other", label("other"), MONEY),
         Column("total", _("Total"), MONEY),
     ]

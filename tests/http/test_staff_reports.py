@@ -159,3 +159,29 @@ async def test_the_arrangements_report_shows_why_one_broke(client, session, csr,
         "The instalment of $100.00 due 2026-12-16 was not paid." in page.text
         and "0 completed, 1 broken, 0 running." in page.text
     )
+
+
+async def test_daily_collections_give_each_channel_its_column_and_every_row_adds_up(
+    client, session, csr, resident
+) -> None:
+    """A bank draft (autopay) had no column: the day's total counted it and no column did."""
+    today = local_today()
+    for key, cents in (("draft:1:2026-12", 13_864), ("pi_test123", 2_109), ("lockbox:7", 5_036), ("misc:9", 100)):
+        await ledger.post(
+            session,
+            Actor.job("t"),
+            account_id=resident.account.id,
+            kind=LedgerKind.PAYMENT,
+            amount_cents=-cents,
+            source_key=key,
+            effective_on=today,
+        )
+    await session.commit()
+    await sign_in(client, session, csr)
+    rows = list(csv.DictReader(io.StringIO((await client.get("/staff/reports/collections.csv")).text)))
+    day = next(row for row in rows if row["Day"] not in ("Total",) and "138.64" in row.values())
+    assert day["Autopay"] == "138.64" and day["Online"] == "21.09" and day["Lockbox"] == "50.36"
+    assert day["Other"] == "1.00" and day["Total"] == "211.09"
+    for row in rows:
+        parts = [v for k, v in row.items() if k not in ("Day", "Total")]
+        assert round(sum(float(v) for v in parts), 2) == float(row["Total"]), row
