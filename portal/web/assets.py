@@ -24,7 +24,9 @@ BOOT_SCRIPT = (
     "(function(){var d=document,P=window.PerformanceObserver,done=0;"
     # A button that asks first asks from the first moment, before the page's modules have loaded (they wait for paint).
     'd.addEventListener("click",function(e){var b=e.target.closest&&e.target.closest("[data-confirm]");'
-    "if(b&&!confirm(b.dataset.confirm))e.preventDefault()});"
+    "if(b&&!confirm(b.dataset.confirm))e.preventDefault();"
+    # A refusal's "go back" goes back in history, where the browser keeps what was typed in the form.
+    'var k=e.target.closest&&e.target.closest("[data-back]");if(k&&history.length>1){e.preventDefault();history.back()}});'
     # A field action tapped before field.js listens would post the plain form (lost with no signal): it is held, and
     # field.js sends it once it listens; if field.js has not come 8 s later, the plain form goes after all.
     'd.addEventListener("submit",function(e){var f=e.target;'

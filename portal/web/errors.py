@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
@@ -42,17 +43,31 @@ def _ensure_locale(request: Request) -> None:
         set_locale(locale_for(request.scope))
 
 
-def _page(request: Request, status: int, title: str, message: str) -> Template:
+def _page(request: Request, status: int, title: str, message: str, back: str | None = None) -> Template:
     return Template(
-        "errors/problem.html", context={"title": title, "message": message, "status": status}, status_code=status
+        "errors/problem.html",
+        context={"title": title, "message": message, "status": status, "back": back},
+        status_code=status,
     )
+
+
+def form_page_of(request: Request) -> str | None:
+    """The page whose form was refused: the same-origin Referer of a POST, as a path. The refusal links back to it
+    (JavaScript goes back in history instead, where the browser keeps what was typed)."""
+    referer = request.headers.get("referer")
+    if request.method != "POST" or not referer:
+        return None
+    parts = urlsplit(referer)
+    if parts.netloc != request.headers.get("host") or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def domain_error(request: Request, exc: DomainError) -> Response:
     _ensure_locale(request)
     if wants_json(request):
         return _json_error(exc.code, exc.message, exc.status_code, field=exc.field)
-    return _page(request, exc.status_code, _("We could not do that"), exc.message)
+    return _page(request, exc.status_code, _("We could not do that"), exc.message, form_page_of(request))
 
 
 def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from portal.accounts import ledger
 from portal.accounts.models import (
     AuditEvent,
+    Case,
     CashDrawer,
     LedgerEntry,
     LockboxBatch,
@@ -319,3 +320,18 @@ async def test_instalments_in_digits_int_refuses_are_a_field_error(client, sessi
             {"instalments": raw, "reason": "Hardship"},
         )
         assert 400 <= response.status_code < 500 and "instalments" in response.text, raw
+
+
+async def test_a_refused_form_links_back_to_its_own_page_and_never_elsewhere(client, session, csr, resident) -> None:
+    """The refusal names the page whose form was refused (same origin only), so staff can correct what they typed."""
+    await sign_in(client, session, csr)
+    form = f"/staff/accounts/{resident.account.number}"
+    data = {"kind": "dispute", "reason": "Too high", "disputed": "abc"}
+    host = client.base_url.host
+    mine = await post_form(client, f"{form}/cases", data, headers={"referer": f"http://{host}{form}?tab=1"})
+    assert mine.status_code == 400 and "Give the amount in dollars and cents" in mine.text
+    assert f'href="{form}?tab=1" data-back>Go back and correct it' in mine.text
+    for foreign in ("https://evil.example/staff", f"http://{host}//evil.example/x", "not a url"):
+        other = await post_form(client, f"{form}/cases", data, headers={"referer": foreign})
+        assert other.status_code == 400 and "Go back and correct it" not in other.text
+    assert await session.scalar(select(func.count()).select_from(Case)) == 0  # nothing was opened
