@@ -400,6 +400,27 @@ async def test_preferences_are_saved_and_the_language_applies(client, session, r
     assert customer.phone == "254-555-0177"
     page = await client.get("/my/preferences")
     assert '<html lang="es"' in page.text and "Preferencias" in page.text
+    assert "Preferencias guardadas." in page.text  # the confirmation in the language chosen, not the one left
+
+
+async def test_signing_out_keeps_the_saved_language_on_this_device_unless_it_chose_one(
+    client, session, resident
+) -> None:
+    """A Spanish reader who signs out is not dropped into English; a device that chose a language keeps its choice."""
+    resident.user.locale = "es"
+    await session.commit()
+    await sign_in(client, session, resident.user)
+    out = await post_form(client, "/signout")
+    assert out.status_code == 302 and "lang=es" in out.headers["set-cookie"]
+    landing = await client.get("/")
+    assert '<html lang="es"' in landing.text and "Cerró la sesión." in landing.text
+
+    client.cookies.delete("lang")
+    client.cookies.set("lang", "en")
+    await sign_in(client, session, resident.user)
+    out = await post_form(client, "/signout")
+    assert "lang=" not in out.headers.get("set-cookie", "")
+    assert '<html lang="en"' in (await client.get("/")).text
 
 
 async def test_pages_are_in_spanish(client, session, resident) -> None:

@@ -9,6 +9,7 @@ from litestar.response import Redirect, Template
 
 from portal import mail, sms
 from portal.i18n import gettext as _
+from portal.i18n import use_locale
 from portal.web import guards
 from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath
 from portal.web.flash import flash
@@ -62,7 +63,8 @@ class PreferencesController(Controller):
             phone=(form.phone.data or "").strip() or None,
             language=form.language.data,
         )
-        flash(request, _("Preferences saved."), "success")
+        with use_locale(form.language.data):  # said in the language the next page is in
+            flash(request, _("Preferences saved."), "success")
         # This device switches now; other devices follow the saved language when they have not chosen one.
         return redirect_to(
             "customer.preferences",
