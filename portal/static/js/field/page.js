@@ -224,8 +224,15 @@ async function onSubmit(event) {
     if (typeof value === "string" && value.trim()) payload[name] = value.trim();
   }
   const valueInput = form.querySelector('[name="value"]');
-  if (valueInput?.required && !payload.value) return showError(form, valueInput.labels?.[0]?.textContent || "", valueInput);
-  if (payload.value && !/^\d+$/.test(payload.value)) return showError(form, valueInput.labels?.[0]?.textContent || "", valueInput);
+  // A read's own message where the form carries one (read_texts in field/order.html), else the field's label.
+  const readText = (name, n) =>
+    (form.dataset[name] || valueInput?.labels?.[0]?.textContent || "").replace("{n}", String(n ?? ""));
+  if (valueInput?.required && !payload.value) return showError(form, readText("textReadMissing"), valueInput);
+  if (payload.value && !/^\d+$/.test(payload.value)) return showError(form, readText("textReadDigits"), valueInput);
+  const dials = order?.meter?.dials;
+  if (payload.value && dials && payload.value.replace(/^0+(?=\d)/, "").length > dials) {
+    return showError(form, readText("textReadDials", dials), valueInput);  // the sync would refuse it (sync.py)
+  }
   for (const input of form.querySelectorAll("[required]")) {
     if (input.type === "radio" ? !form.querySelector(`[name="${input.name}"]:checked`) : (input.type !== "file" && !input.value.trim())) {
       return showError(form, input.closest("fieldset")?.querySelector("legend")?.textContent || input.labels?.[0]?.textContent || "", input);
@@ -244,7 +251,10 @@ async function onSubmit(event) {
     const warning = form.querySelector("[data-read-warning]");
     const confirm = form.querySelector('[name="confirm_value"]');
     if (needsConfirmation(kind, check.flags)) {
-      if (confirmField.hidden) {
+      // Asked first, or the read was changed since it was asked about: say what is wrong with this one.
+      if (confirmField.hidden || form.dataset.warnedValue !== String(payload.value)) {
+        form.dataset.warnedValue = String(payload.value);
+        confirm.value = "";
         warning.hidden = false;
         warning.textContent = form.dataset[`text${check.reason[0].toUpperCase()}${check.reason.slice(1)}`] || check.reason;
         confirmField.hidden = false;
@@ -256,6 +266,8 @@ async function onSubmit(event) {
       if (confirm.value.trim() !== String(payload.value)) return showError(form, form.dataset.textMismatch || "", confirm);
       payload.confirmed = true;
       needsPhoto = true;
+    } else if (warning && !warning.hidden) {
+      warning.hidden = true;  // the read was corrected: the warning about the old one no longer applies
     }
   }
   if (needsPhoto && !files.length) return showError(form, form.dataset.textPhoto || fileInput?.labels?.[0]?.textContent || "", fileInput);
@@ -270,6 +282,7 @@ async function onSubmit(event) {
     if (!(await db.getOrder(orderId)) && order) await db.putOrders([order], null);
     await record(kind, order, payload, photos, kind === "add_note" ? null : { state: "waiting" });
     form.reset();
+    delete form.dataset.warnedValue;
     if (kind === "add_note") {
       showError(form, text("textNoteSaved"), null);
     }
