@@ -102,6 +102,24 @@ async def test_home_shows_balance_due_date_autopay_last_payment_and_alerts(clien
     assert "$12.34" in page  # last payment
     assert 'data-alert="past_due"' in page and 'data-alert="bill_ready"' in page
     assert 'href="/my/extension"' in page
+    # The balance's date says what is owed now: it read "Due <the new bill's date>" under a past-due balance.
+    assert "$82.66 due now, the rest by" in page
+
+
+async def test_home_says_due_now_when_the_whole_balance_is_past_due(client, session, resident) -> None:
+    await ledger.post(
+        session,
+        JOB,
+        account_id=resident.account.id,
+        kind=LedgerKind.CHARGE,
+        amount_cents=9_500,  # a charge with no bill falls due the day it is posted: all of it is past due
+        source_key="old-charge",
+        effective_on=today() - dt.timedelta(days=40),
+    )
+    await session.commit()
+    await sign_in(client, session, resident.user)
+    page = (await client.get("/my")).text
+    assert "$95.00 is past due." in page and "Due now" in page and "the rest by" not in page
 
 
 async def test_a_possible_leak_shows_on_home(client, session, resident) -> None:
