@@ -126,17 +126,24 @@ class LoadedBill:
     customer: Customer
     lines: tuple[BillLine, ...]
     deposit_applied_cents: int
+    balance_now_cents: int = 0  # the account's balance today (the page says whether anything is left to pay)
 
 
 @functools.cache
 def _bill_query() -> Select[Any]:
     """Built once; `bill_id` and `user_id` are bound at each run. The bill, its account, premise and customer, whether
-    the reader's login is linked to the account, the deposit applied to the bill, and its lines (one row each, outer
-    joined so a bill without lines still answers): one statement where it was eight look-ups."""
+    the reader's login is linked to the account, the deposit applied to the bill, the account's balance today, and its
+    lines (one row each, outer joined so a bill without lines still answers): one statement where it was eight
+    look-ups."""
     bill_id: BindParameter[int] = bindparam("bill_id")
     deposit = (
         select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
         .where(LedgerEntry.bill_id == Bill.id, LedgerEntry.kind == LedgerKind.DEPOSIT_APPLIED)
+        .scalar_subquery()
+    )
+    balance_now = (
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+        .where(LedgerEntry.account_id == Account.id)
         .scalar_subquery()
     )
     linked = (
@@ -145,7 +152,7 @@ def _bill_query() -> Select[Any]:
         .exists()
     )
     return (
-        select(Bill, Account, Premise, Customer, deposit, linked, BillLine)
+        select(Bill, Account, Premise, Customer, deposit, linked, BillLine, balance_now)
         .join(Account, Account.id == Bill.account_id)
         .join(Premise, Premise.id == Account.premise_id)
         .join(Customer, Customer.id == Account.customer_id)
@@ -161,11 +168,11 @@ async def bill_for(session: AsyncSession, user_id: int, role: Role, bill_id: int
     rows = list(await session.execute(_bill_query(), {"bill_id": bill_id, "user_id": user_id}))
     if not rows:
         raise NotFound(_("We could not find that bill."))
-    bill, account, premise, customer, deposit, linked, _line = rows[0]
+    bill, account, premise, customer, deposit, linked, _line, balance_now = rows[0]
     if not (role in STAFF_ROLES or (role == Role.CUSTOMER and linked)):
         raise NotFound(_("We could not find that bill."))
     lines = tuple(row[6] for row in rows if row[6] is not None)
-    return LoadedBill(bill, account, premise, customer, lines, int(deposit or 0))
+    return LoadedBill(bill, account, premise, customer, lines, int(deposit or 0), int(balance_now or 0))
 
 
 def _message(item: list[Any]) -> str:

@@ -8,7 +8,9 @@ import re
 
 from sqlalchemy import func, select
 
-from portal.accounts.models import AuditEvent, Bill, RateScheduleRecord
+from portal.accounts import ledger
+from portal.accounts.actor import Actor
+from portal.accounts.models import AuditEvent, Bill, LedgerKind, RateScheduleRecord
 from portal.accounts.policy import Policy
 from portal.billing.run import bill_run
 from portal.db import make_sessionmaker
@@ -240,6 +242,52 @@ async def test_pay_this_bill_opens_the_pay_form_for_that_bill_and_its_amount(cli
     assert f'data-paying-bill="{bill.id}"' in form.text
     owed = bill.previous_balance_cents + bill.total_cents
     assert f'value="{owed / 100:.2f}"' in form.text
+
+
+async def test_a_paid_bill_says_nothing_is_left_to_pay_and_offers_no_payment(client, session, engine, resident) -> None:
+    """The bill still shows what was due when it was sent; a line says where the account stands today. A paid bill
+    kept its "Pay this bill" button and seemed to ask for its amount again."""
+    bill = await billed(session, engine, resident.account)
+    owed = bill.previous_balance_cents + bill.total_cents
+    await sign_in(client, session, resident.user)
+    pay = Actor.job("test")
+    await ledger.post(
+        session,
+        pay,
+        account_id=resident.account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-1_000,
+        source_key="part",
+        effective_on=dt.date.today(),
+    )
+    await session.commit()
+    page = (await client.get(f"/my/bills/{bill.id}")).text
+    assert f"The account's balance today is ${(owed - 1_000) / 100:,.2f}." in page and "Pay this bill" in page
+    await ledger.post(
+        session,
+        pay,
+        account_id=resident.account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-(owed - 1_000),
+        source_key="rest",
+        effective_on=dt.date.today(),
+    )
+    await session.commit()
+    page = (await client.get(f"/my/bills/{bill.id}")).text
+    assert "Nothing to pay today: the account's balance is $0.00." in page and "Pay this bill" not in page
+    assert f"${owed / 100:,.2f}" in page  # what was due when it was sent is still the bill's figure
+    await ledger.post(
+        session,
+        pay,
+        account_id=resident.account.id,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=-2_500,
+        source_key="over",
+        effective_on=dt.date.today(),
+    )
+    await session.commit()
+    page = (await client.get(f"/my/bills/{bill.id}")).text
+    assert "Nothing to pay today: the account has a credit of $25.00." in page and "Pay this bill" not in page
 
 
 async def test_the_pay_form_ignores_a_bill_of_another_account(

@@ -57,6 +57,7 @@ class BillsController(Controller):
                 "others": view.others,
                 "back_url": _back_url(request, view.account.number),
                 "payer": request.user.role == Role.CUSTOMER,
+                "balance_now": loaded.balance_now_cents,
             },
         )
 
