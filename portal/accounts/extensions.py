@@ -179,21 +179,23 @@ def eligibility(
     if promised_on is not None:
         if promised_on <= today:
             add(Reason.DATE_NOT_AHEAD, _("Choose a date after today."))
-        elif promised_on > today + dt.timedelta(days=policy.extension_max_days):
-            add(
-                Reason.TOO_LONG,
-                _(
-                    "The date is more than %(days)s days away; the latest is %(latest)s.",
-                    days=policy.extension_max_days,
-                    latest=format_date(latest),
-                ),
-            )
+        # The limit that binds is the one named: the next bill's due date when it comes before the longest wait
+        # ("more than 14 days away; the latest is Dec 7" left staff unsure what counted).
         elif facts.next_due_on is not None and promised_on >= facts.next_due_on:
             add(
                 Reason.AFTER_NEXT_DUE,
                 _(
                     "The date must be before your next bill is due (%(due)s); the latest is %(latest)s.",
                     due=format_date(facts.next_due_on),
+                    latest=format_date(latest),
+                ),
+            )
+        elif promised_on > today + dt.timedelta(days=policy.extension_max_days):
+            add(
+                Reason.TOO_LONG,
+                _(
+                    "The date is more than %(days)s days away; the latest is %(latest)s.",
+                    days=policy.extension_max_days,
                     latest=format_date(latest),
                 ),
             )
