@@ -47,6 +47,7 @@ from portal.demo.field import seed as seed_field
 from portal.demo.residents import seed as seed_residents
 from portal.demo.staff import seed as seed_staff
 from portal.i18n import lazy_gettext
+from portal.staff.rules import next_disconnect_day
 
 UTC = dt.UTC
 CITY, STATE = "Riverton", "TX"
@@ -657,15 +658,19 @@ async def load(
     counts.update(made)
     # Today's orders come after the history, so no payment in it cancels them; their ids come from the sequence.
     # A disconnect is planned only where the cut-off rule allows one (no certificate, extension, arrangement...).
+    # A disconnect is due on a day the policy allows them (not a Friday, a weekend or before a holiday): on such a day
+    # the demo's disconnects wait under "Coming up" for the next allowed one, as the cut-off list would date them.
     planned = rows.data.get(WorkOrder, [])
+    cut_day = next_disconnect_day(current_policy(), today)
     held = await holds.excluded(
         session,
         current_policy(),
         [row["account_id"] for row in planned if row["kind"] == WorkOrderKind.DISCONNECT],
-        today,
+        cut_day,
     )
     orders = [
         {k: v for k, v in row.items() if k != "id"}
+        | ({"due_on": cut_day} if row["kind"] == WorkOrderKind.DISCONNECT else {})
         for row in planned
         if not (row["kind"] == WorkOrderKind.DISCONNECT and row["account_id"] in held)
     ]

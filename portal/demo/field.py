@@ -1,7 +1,7 @@
 """Demo data for the technicians' screens, made through the same services the field side uses (so the audit trail is
 real): an owning technician for every route, a dog warning on Luis's route and a disconnect of his cancelled by a
 medical certificate recorded after it went out, a restore after
-yesterday's disconnect, and one sync exception for dispatch (a disconnect reported after the customer paid and the order was cancelled),
+the last disconnect day's disconnect, and one sync exception for dispatch (a disconnect reported after the customer paid and the order was cancelled),
 with the technician's photo of the sealed meter when the seed is given the photo store."""
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
-from portal.accounts.policy import current_policy
+from portal.accounts.policy import Policy, current_policy
 from portal.field import sync
 from portal.settings import DEFAULT_TIMEZONE
+from portal.staff.rules import disconnect_day_refusal
 
 TECHS = ("tech1@riverton.example", "tech2@riverton.example")
 
@@ -48,6 +49,15 @@ async def _orders(session: AsyncSession, user: User, kind: WorkOrderKind) -> lis
         .order_by(WorkOrder.id)
     )
     return list(await session.scalars(query))
+
+
+def last_disconnect_day(policy: Policy, today: dt.date) -> dt.date:
+    """The last day before today on which the policy allowed disconnections."""
+    for back in range(1, 61):
+        day = today - dt.timedelta(days=back)
+        if disconnect_day_refusal(policy, day) is None:
+            return day
+    return today - dt.timedelta(days=1)
 
 
 def meter_picture(seal: str, reading: int) -> bytes:
@@ -108,7 +118,9 @@ async def seed(session: AsyncSession, today: dt.date | None = None, store: photo
             session, office, [account.id], holds.medical_reason(customer.medical_alert_until)
         )
 
-    # Yesterday's disconnect (any technician's), paid this morning: Luis restores it today.
+    # The last disconnect day's disconnect (yesterday, or Thursday before a weekend: the policy allows none on a Friday,
+    # a weekend or the day before a holiday), any technician's, paid this morning: Luis restores it today.
+    cut_day = last_disconnect_day(current_policy(), today)
     dana_disconnects = await _orders(session, dana, WorkOrderKind.DISCONNECT)
     taken = {o.id for o in disconnects[:1] + dana_disconnects[:1]}
     candidates = [
@@ -127,9 +139,9 @@ async def seed(session: AsyncSession, today: dt.date | None = None, store: photo
             office,
             done,
             {"action": "disconnect_done", "seal": "S-40877"},
-            completed_at=dt.datetime.combine(today - dt.timedelta(days=1), dt.time(16, 20), dt.UTC),
+            completed_at=dt.datetime.combine(cut_day, dt.time(16, 20), dt.UTC),
         )
-        done.due_on = today - dt.timedelta(days=1)
+        done.due_on = cut_day
         account = await session.get_one(Account, done.account_id)
         account.status = AccountStatus.DISCONNECTED
         # The payment is really taken (by card at the counter, 8:10 this morning), so the account's balance, its

@@ -89,3 +89,25 @@ async def test_the_seed_gives_luis_a_dog_a_medically_held_cancellation_and_a_res
         luis.id,
         (await session.scalar(select(User).where(User.email == "tech2@riverton.example"))).id,
     }
+
+
+async def test_on_a_saturday_the_demo_disconnects_nothing_today_and_its_last_disconnect_was_on_an_allowed_day(
+    session,
+) -> None:
+    """The policy allows no disconnection on a Friday, a weekend or the day before a holiday. Seeded on a Saturday, the
+    demo listed disconnects due that day and a completed one from the Friday, which the cut-off list itself forbids."""
+    from portal.staff.rules import disconnect_day_refusal
+
+    saturday = dt.date(2026, 12, 5)
+    await city.load(session, city.build(saturday, premises=150, seed=3))
+    await session.commit()
+    policy = current_policy()
+    disconnects = list(await session.scalars(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.DISCONNECT)))
+    planned = [o for o in disconnects if o.status != WorkOrderStatus.COMPLETED and o.due_on >= saturday]
+    assert planned, "the demo has today's disconnects to show (standing, or cancelled by its scenarios)"
+    assert {o.due_on for o in planned} == {dt.date(2026, 12, 7)}  # the Monday after, under "Coming up"
+    done_lately = [
+        o for o in disconnects if o.status == WorkOrderStatus.COMPLETED and o.due_on >= saturday - dt.timedelta(days=7)
+    ]
+    assert done_lately and all(disconnect_day_refusal(policy, o.due_on) is None for o in done_lately)
+    assert {o.completed_at.date() for o in done_lately} == {dt.date(2026, 12, 3)}  # Thursday, not Friday
