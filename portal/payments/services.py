@@ -17,7 +17,7 @@ import stripe
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import audit, ledger, ledger_words, payments
+from portal.accounts import audit, ledger, ledger_words, numbers, payments
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.messages import Mailer
@@ -34,7 +34,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.payments import post_payment
 from portal.accounts.policy import Policy, current_policy
-from portal.i18n import format_money
+from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 
 from . import rules
@@ -252,17 +252,19 @@ async def _mail_receipt(session: AsyncSession, ctx: Context, payment: OnlinePaym
     to = payment.receipt_email or customer.email
     if not to:
         return
-    method = _("card") if payment.method == "card" else _("bank account")
+    method = _("Card") if payment.method == "card" else _("Bank account")
+    # The email is the receipt: the receipt page opens only in the browser that paid (or for the account's login and
+    # staff), so a link to it was a 404 for a guest reading this on another device.
     text = "\n".join(
         [
-            _("Thank you. We received your payment."),
+            _("Thank you. We received your payment. Keep this email as your receipt."),
             "",
             _("Confirmation number: %(number)s", number=payment.confirmation),
             _("Amount: %(amount)s", amount=format_money(payment.amount_cents)),
             _("Paid by: %(method)s", method=method),
-            _("Account: %(number)s", number=account.number),
+            _("Account: %(number)s", number=numbers.display(account.number)),
+            _("Date: %(date)s", date=format_date(ctx.today())),
             "",
-            _("Receipt: %(url)s", url=f"{ctx.public_url}/payments/{payment.confirmation}"),
             ctx.utility_name,
         ]
     )

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.accounts import ledger, numbers
 from portal.accounts.actor import Actor
-from portal.accounts.models import LedgerEntry, LedgerKind, OnlinePayment, StripeEvent
+from portal.accounts.models import LedgerEntry, LedgerKind, MailMessage, OnlinePayment, StripeEvent
 from portal.settings import Settings
 from tests.http.helpers import post_form, sign_in
 from tests.stripe_harness import confirm_card, event_for, signed, stripe_settings_for
@@ -183,6 +183,26 @@ async def test_a_resident_pays_by_card_and_gets_a_receipt_page_and_one_entry(
     assert "Payment received" in receipt.text and confirmation in receipt.text
     assert await entry_count(session, payment.intent_id) == 1
     assert await ledger.balance(session, resident.account.id) == 0
+
+
+async def test_a_guests_receipt_email_is_the_receipt_with_no_link_that_only_the_paying_browser_opens(
+    client, session, resident, payments_ctx
+) -> None:
+    """The email linked to /payments/<confirmation>, which answers 404 anywhere but the browser that paid."""
+    await owe(session, resident.account)
+    await guest_in(client, resident.account)
+    confirmation = await start_card_payment(client, resident.account, email="guest@example.com")
+    payment = await payment_row(session, confirmation)
+    await confirm_card(payments_ctx, payment.intent_id)
+    assert (await client.get(f"/payments/{confirmation}/return", follow_redirects=False)).status_code == 303
+    await session.commit()
+    body = await session.scalar(
+        select(MailMessage.text_body).where(MailMessage.to_addr == "guest@example.com").order_by(MailMessage.id.desc())
+    )
+    assert body is not None and "Keep this email as your receipt." in body
+    assert f"Confirmation number: {confirmation}" in body and "Amount: $84.50" in body and "Paid by: Card" in body
+    assert f"Account: {numbers.display(resident.account.number)}" in body
+    assert "/payments/" not in body and "http" not in body
 
 
 async def test_someone_else_cannot_pay_for_or_see_a_residents_payment(
