@@ -49,3 +49,21 @@ async def test_every_menu_page_fits_a_phone(browser, live_server, session, resid
             assert measured["width"] <= WIDTH, (path, measured)
     finally:
         await context.close()
+
+
+async def test_a_long_email_in_a_list_of_facts_breaks_instead_of_widening_the_page(
+    browser, live_server, session, resident
+) -> None:
+    """The move's review page listed maria.resident@example.com in its facts and the page grew to 417 px."""
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
+    try:
+        await sign_in_by_request(context, session, resident.user.email)
+        page = await context.new_page()
+        await page.goto("/my")
+        await page.evaluate("""() => document.querySelector('main').insertAdjacentHTML('beforeend',
+          '<dl class="facts"><dt>Email</dt><dd>maria.resident.with.a.long.name@riverton-utilities.example.com ' +
+          '<a href="#">Change</a></dd></dl>')""")
+        measured = await page.evaluate(MEASURE)
+        assert measured["width"] <= WIDTH, measured
+    finally:
+        await context.close()

@@ -255,6 +255,10 @@ async def test_a_move_walks_every_step_shows_the_deposit_and_can_be_cancelled(cl
     assert (await post_form(client, "/my/move/deposit", {"option": "pay"})).headers["location"] == "/my/move/check"
     check = await client.get("/my/move/check")
     assert "$200.00" in check.text and "4410 Bluebonnet Dr" in check.text
+    # Each "Change" sits on the row it changes: the stop date on the last day's row, the contact on phone and email.
+    rows = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", check.text))
+    assert "the stop date" in rows["Last day there"] and "Change" not in rows["Stop at"]
+    assert "/my/move/contact" in rows["Phone"] and "/my/move/contact" in rows["Email"]
     sent = await post_form(client, "/my/move/check")
     assert sent.status_code == 303 and sent.headers["location"].startswith("/my/requests#request-")
     request = await session.scalar(select(ServiceRequest))
