@@ -93,9 +93,11 @@ class AdjustmentForm(Form):
     )
     entry_id = SelectField(_("Fee"), coerce=int, validate_choice=False)
     reason = TextAreaField(
-        _("Reason"),
+        _("Why (the customer sees this)"),
         validators=[DataRequired(_("Say why, in words the customer would understand.")), Length(max=500)],
-        description=_("Shown on the account and, for adjustments over the limit, to the supervisor."),
+        description=_(
+            "Shown to the customer on their account's activity and, for adjustments over the limit, to the supervisor."
+        ),
         render_kw={"rows": "2"},
     )
 

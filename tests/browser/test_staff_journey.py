@@ -63,7 +63,7 @@ async def test_a_csr_serves_a_customer_at_the_counter(
     # Waive the late fee: calculate first, then record it.
     await page.get_by_role("link", name="Adjustment").click()
     await page.get_by_role("link", name="Fee waiver").click()
-    await page.get_by_label("Reason").fill("First late fee in five years")
+    await page.get_by_label("Why (the customer sees this)").fill("First late fee in five years")
     await page.get_by_role("button", name="Calculate").click()
     await expect(page.locator("#preview")).to_contain_text("-$8.00")
     await assert_accessible(page)
