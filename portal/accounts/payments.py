@@ -363,12 +363,24 @@ async def _after_arrears_cleared(
             restore_id = existing.id
         else:
             due = restore_due_on(policy, local)
+            # The meter the last disconnect locked: the technician's page shows it, its last read and its range.
+            meter_id = await session.scalar(
+                select(WorkOrder.meter_id)
+                .where(
+                    WorkOrder.account_id == account.id,
+                    WorkOrder.kind == WorkOrderKind.DISCONNECT,
+                    WorkOrder.status == WorkOrderStatus.COMPLETED,
+                )
+                .order_by(WorkOrder.completed_at.desc(), WorkOrder.id.desc())
+                .limit(1)
+            )
             order = await workorders.create(
                 session,
                 actor,
                 kind=WorkOrderKind.RESTORE,
                 premise_id=account.premise_id,
                 account_id=account.id,
+                meter_id=meter_id,
                 due_on=due,
                 priority=1,
                 instructions=_(

@@ -75,3 +75,36 @@ async def test_migration_0860_turns_the_old_flags_into_open_cases(database_url, 
         (disputed.id, "dispute", "open", 0, None, False),
         (bankrupt.id, "bankruptcy", "open", None, 4_200, True),
     ]
+
+
+async def test_migration_0900_gives_an_open_restore_the_meter_its_disconnect_locked(
+    database_url, engine, session
+) -> None:
+    from sqlalchemy import select
+
+    from portal.accounts.models import Meter, WorkOrderKind, WorkOrderStatus
+    from tests import factories
+
+    account = await factories.make_account(session)
+    meter = await session.scalar(select(Meter).where(Meter.premise_id == account.premise_id))
+    disconnect = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
+    disconnect.meter_id, disconnect.status = meter.id, WorkOrderStatus.COMPLETED
+    disconnect.completed_at = dt.datetime(2026, 12, 1, 15, tzinfo=dt.UTC)
+    restore = await factories.make_order(session, account, kind=WorkOrderKind.RESTORE)
+    done = await factories.make_order(session, account, kind=WorkOrderKind.RESTORE)
+    done.status = WorkOrderStatus.COMPLETED  # a finished order is left as it was
+    other = await factories.make_order(session, await factories.make_account(session), kind=WorkOrderKind.RESTORE)
+    await session.commit()
+    ids = (restore.id, done.id, other.id)
+    await session.close()
+    await engine.dispose()
+    await asyncio.to_thread(downgrade, database_url, "0890")
+    async with engine.begin() as connection:  # as a payment had made them: no meter
+        await connection.execute(text(f"UPDATE work_order SET meter_id = NULL WHERE id IN {ids}"))
+    await engine.dispose()
+    await asyncio.to_thread(upgrade, database_url)
+    async with engine.connect() as connection:
+        rows = dict((await connection.execute(text(f"SELECT id, meter_id FROM work_order WHERE id IN {ids}"))).all())
+        version = await connection.scalar(text("SELECT version FROM work_order WHERE id = :i"), {"i": restore.id})
+    assert rows == {restore.id: meter.id, done.id: None, other.id: None}
+    assert version == 2  # the phones download it again

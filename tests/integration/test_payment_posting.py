@@ -14,6 +14,7 @@ from portal.accounts.models import (
     AuditEvent,
     LedgerEntry,
     LedgerKind,
+    Meter,
     WorkOrder,
     WorkOrderKind,
     WorkOrderStatus,
@@ -118,6 +119,21 @@ async def test_paying_a_disconnected_account_before_three_asks_for_a_restore_tod
     order = await session.get(WorkOrder, result.restore_order_id)
     assert order.kind == WorkOrderKind.RESTORE and order.due_on == TUESDAY and order.status == WorkOrderStatus.OPEN
     assert order.premise_id == account.premise_id
+
+
+async def test_the_restore_order_names_the_meter_the_disconnect_locked(session) -> None:
+    """The technician's restore page showed no meter, last read or range: the order was made without one."""
+    account = await overdue_account(session, status=AccountStatus.DISCONNECTED)
+    meter = await session.scalar(select(Meter).where(Meter.premise_id == account.premise_id))
+    assert meter is not None
+    disconnect = await factories.make_order(session, account, kind=WorkOrderKind.DISCONNECT)
+    disconnect.meter_id = meter.id
+    disconnect.status = WorkOrderStatus.COMPLETED
+    disconnect.completed_at = at(TUESDAY, 9)
+    await session.flush()
+    result = await pay(session, account, 12_000, "pi_restore_meter", when=at(TUESDAY, 14, 30))
+    order = await session.get(WorkOrder, result.restore_order_id)
+    assert order.kind == WorkOrderKind.RESTORE and order.meter_id == meter.id
 
 
 async def test_paying_a_disconnected_account_after_three_asks_for_a_restore_next_business_day(session) -> None:
