@@ -18,7 +18,8 @@ document.addEventListener("submit", (event) => {
 
 // Offline: say so, and say how old the page is (the server stamps each page with the time it was made).
 function showOfflineNotice() {
-  if (navigator.onLine || document.getElementById("offline-notice")) return;
+  // The offline page itself says so: "showing this page as of" beside "this page is not saved" contradicted it.
+  if (navigator.onLine || document.getElementById("offline-notice") || document.querySelector("[data-offline-page]")) return;
   const made = document.querySelector('meta[name="generated-at"]')?.content;
   const notice = document.createElement("p");
   notice.id = "offline-notice";
