@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import i18n
+from portal.accounts import numbers
 from portal.accounts.errors import NotFound
 from portal.accounts.models import (
     STAFF_ROLES,
@@ -112,7 +113,7 @@ class BillView:
         return _(
             "Bill of %(date)s, account %(number)s",
             date=i18n.format_date(self.bill.bill_date),
-            number=self.account.number,
+            number=numbers.display(self.account.number),
         )
 
 

@@ -365,7 +365,7 @@ async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: 
                     count=returns,
                 )
             )
-        lines += ["", _("Account: %(number)s", number=account.number), ctx.utility_name]
+        lines += ["", _("Account: %(number)s", number=numbers.display(account.number)), ctx.utility_name]
         ctx.mailer.queue(session, customer.email, _("Returned payment on your account"), "\n".join(lines))
 
 
