@@ -288,7 +288,7 @@ async def test_a_paid_bill_says_nothing_is_left_to_pay_and_offers_no_payment(cli
     await session.commit()
     page = (await client.get(f"/my/bills/{bill.id}")).text
     assert "Nothing to pay today: the account has a credit of $25.00." in page and "Pay this bill" not in page
-    assert f"account {numbers.display(resident.account.number)}</title>" in page  # printed as everywhere else
+    assert f"account {numbers.display(resident.account.number)} · " in page  # the title, printed as everywhere else
 
 
 async def test_the_pay_form_ignores_a_bill_of_another_account(
