@@ -1,5 +1,6 @@
 // The counter's payment form, enhanced: the account card appears as the number is typed (so one press posts), the
-// cash box shows only for cash, and the change due is shown live. The server checks and computes all of it again.
+// cash box shows only for cash and the check number only for a check, and the change due is shown live. The server
+// checks and computes all of it again.
 
 const form = document.querySelector("form.counter-pay");
 
@@ -11,6 +12,7 @@ if (form) {
   const amount = form.querySelector("#amount");
   const tendered = form.querySelector("#tendered");
   const cashBox = form.querySelector(".tender-cash");
+  const checkBox = form.querySelector(".tender-check");
   const change = form.querySelector("#change-due");
   const money = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "currency", currency: "USD" });
   let asked = 0;
@@ -58,6 +60,7 @@ if (form) {
   const showChange = () => {
     const tender = form.querySelector('input[name="tender"]:checked')?.value;
     cashBox.hidden = tender !== "cash";
+    if (checkBox) checkBox.hidden = tender !== "check";  // a check's number; nothing to type for cash or a card
     const due = cents(amount.value);
     const given = cents(tendered.value);
     if (tender !== "cash" || due === null || given === null) {
