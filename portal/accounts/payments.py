@@ -21,11 +21,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.i18n import format_date, format_time
 from portal.i18n import gettext as _
 
-from . import agency_direct, arrears, deposits, holds, ledger, ledger_words, reconnect, service_state, workorders
+from . import (
+    agency_direct,
+    arrears,
+    deposits,
+    extensions,
+    holds,
+    ledger,
+    ledger_words,
+    reconnect,
+    service_state,
+    workorders,
+)
 from .actor import Actor
 from .audit import record
 from .errors import Conflict
-from .models import Account, AccountStatus, Deposit, LedgerEntry, LedgerKind, WorkOrder, WorkOrderKind, WorkOrderStatus
+from .models import (
+    Account,
+    AccountStatus,
+    Deposit,
+    ExtensionStatus,
+    LedgerEntry,
+    LedgerKind,
+    PaymentExtension,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
 from .policy import Policy, current_policy
 
 METHODS = ("card", "us_bank_account", "cash", "check", "lockbox", "draft", "agency")
@@ -278,6 +300,23 @@ async def _post_round(
         return results
 
     cleared_ids = [p.account_id for _i, p, _e in cleared]
+    # A request for more time still waiting for staff is moot once the past-due balance is paid: it leaves the queue
+    # and the resident's pages stop saying it waits for review (audited as extension.cancel).
+    paid_on = {p.account_id: _local(p.paid_at, timezone).date() for _i, p, _e in cleared}
+    for waiting in list(
+        await session.scalars(
+            select(PaymentExtension).where(
+                PaymentExtension.account_id.in_(cleared_ids), PaymentExtension.status == ExtensionStatus.PENDING_REVIEW
+            )
+        )
+    ):
+        await extensions.cancel(
+            session,
+            actor,
+            waiting,
+            reason=_("No longer needed: the past-due balance was paid."),
+            today=paid_on[waiting.account_id],
+        )
     with_disconnect = set(
         await session.scalars(
             select(WorkOrder.account_id).where(
@@ -355,7 +394,6 @@ async def _after_arrears_cleared(
         "reference": payment.reference,
     }
     cancelled = await workorders.exclusion_started(session, actor, [account.id], paid_reason(paid, timezone), paid=paid)
-
     restore_id: int | None = None
     if off:
         existing = await workorders.open_for(session, account, WorkOrderKind.RESTORE)

@@ -288,3 +288,28 @@ async def test_a_batch_payment_that_clears_a_disconnected_account_orders_the_res
     restore = await session.get(WorkOrder, result.restore_order_id)
     assert restore.kind == WorkOrderKind.RESTORE and restore.due_on == TUESDAY
     assert await ledger.balance(session, account.id) == POLICY.reconnect_fee_cents
+
+
+async def test_a_payment_clearing_the_past_due_closes_a_request_for_more_time_still_waiting_for_review(session) -> None:
+    """The resident's page said "waiting for review" and the CSR's queue kept it after the balance was paid."""
+    from portal.accounts import extensions
+    from portal.accounts.models import ExtensionStatus, PaymentExtension
+
+    account = await overdue_account(session)
+    waiting = PaymentExtension(
+        account_id=account.id,
+        amount_cents=12_000,
+        requested_on=TUESDAY,
+        promised_on=TUESDAY + dt.timedelta(days=25),
+        status=ExtensionStatus.PENDING_REVIEW,
+        reason="The date is more than 14 days away",
+    )
+    session.add(waiting)
+    await session.flush()
+    await pay(session, account, 5_000, "pi_part", when=at(TUESDAY, 10))
+    assert waiting.status == ExtensionStatus.PENDING_REVIEW  # still past due: still a question for staff
+    await pay(session, account, 7_000, "pi_rest", when=at(TUESDAY, 11))
+    assert waiting.status == ExtensionStatus.CANCELLED and waiting.reason.startswith("No longer needed")
+    assert await extensions.review_queue(session) == []
+    audit = await session.scalar(select(AuditEvent).where(AuditEvent.action == "extension.cancel"))
+    assert audit is not None and audit.entity_id == str(waiting.id)
