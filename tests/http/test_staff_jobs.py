@@ -54,10 +54,25 @@ async def test_a_supervisor_sees_the_schedule_with_last_and_next_runs_and_failur
             error="RuntimeError: the database went away",
         )
     )
+    session.add(
+        JobRun(
+            job="bill-run-cycle-1",
+            business_date=dt.date(2026, 11, 27),
+            trigger="schedule",
+            outcome="ok",
+            attempts=1,
+            started_at=MONDAY,
+            heartbeat_at=MONDAY,
+            finished_at=MONDAY,
+            counts={"billed": 1200, "charged_cents": 10_950_000, "read_orders": 3, "seconds": 12.5},
+        )
+    )
     await session.commit()
     await sign_in(client, session, supervisor)
     page = await client.get("/staff/jobs")
     assert page.status_code == 200
+    # A run's counts in words, money as money (they read "charged_cents 10950000, ... seconds 12.5").
+    assert "billed 1,200, charged $109,500.00, read orders 3 · took 12.5 s" in page.text
     for name in ("bill-run-cycle-1", "late-fees", "cutoff-recheck", "reconcile"):
         assert f'id="job-{name}"' in page.text
     assert "the database went away" in page.text and "Failures" in page.text
