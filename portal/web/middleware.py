@@ -10,6 +10,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from portal import i18n
 
 LANG_COOKIE = "lang"
+SIGNED_OUT_LANG = "signed_out_lang"  # the session's note, after sign-out, of the language the person had saved
 
 
 def cookie_value(scope: Scope, name: str) -> str | None:
@@ -33,13 +34,20 @@ def header_value(scope: Scope, name: bytes) -> str | None:
 
 
 def locale_for(scope: Scope) -> str:
-    """This device's explicit choice, else the signed-in person's saved language, else the browser's."""
+    """This device's explicit choice, else the signed-in person's saved language (or, just after sign-out, the one
+    they had saved), else the browser's."""
     chosen = cookie_value(scope, LANG_COOKIE)
     if chosen in i18n.SUPPORTED:
         return chosen
     saved = getattr(scope.get("user"), "locale", None)
     if saved in i18n.SUPPORTED:
         return saved
+    # Just signed out: the pages stay in the language the person had saved until someone signs in (a sign-in starts
+    # a fresh session without it), so a Spanish reader is not dropped into English on a shared device either.
+    session = scope.get("session")
+    left = session.get(SIGNED_OUT_LANG) if isinstance(session, dict) else None
+    if left in i18n.SUPPORTED:
+        return str(left)
     return i18n.negotiate(header_value(scope, b"accept-language"))
 
 

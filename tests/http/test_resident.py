@@ -427,24 +427,29 @@ async def test_preferences_are_saved_and_the_language_applies(client, session, r
     assert "Preferencias guardadas." in page.text  # the confirmation in the language chosen, not the one left
 
 
-async def test_signing_out_keeps_the_saved_language_on_this_device_unless_it_chose_one(
-    client, session, resident
+async def test_signing_out_keeps_the_saved_language_until_someone_signs_in(
+    client, session, resident, other_resident
 ) -> None:
-    """A Spanish reader who signs out is not dropped into English; a device that chose a language keeps its choice."""
+    """A Spanish reader who signs out is not dropped into English; the next person to sign in on the device gets
+    their own language (the browser's here), and a device that chose a language keeps its choice."""
     resident.user.locale = "es"
     await session.commit()
+    english = {"accept-language": "en-US,en;q=0.9"}
     await sign_in(client, session, resident.user)
     out = await post_form(client, "/signout")
-    assert out.status_code == 302 and "lang=es" in out.headers["set-cookie"]
-    landing = await client.get("/")
+    assert out.status_code == 302
+    landing = await client.get("/", headers=english)
     assert '<html lang="es"' in landing.text and "Cerró la sesión." in landing.text
+    assert '<html lang="es"' in (await client.get("/signin", headers=english)).text  # still, page after page
 
-    client.cookies.delete("lang")
-    client.cookies.set("lang", "en")
+    await sign_in(client, session, other_resident.user)
+    assert '<html lang="en"' in (await client.get("/my", headers=english)).text
+    await post_form(client, "/signout")
+
+    client.cookies.set("lang", "en")  # this device chose English
     await sign_in(client, session, resident.user)
-    out = await post_form(client, "/signout")
-    assert "lang=" not in out.headers.get("set-cookie", "")
-    assert '<html lang="en"' in (await client.get("/")).text
+    await post_form(client, "/signout")
+    assert '<html lang="en"' in (await client.get("/", headers=english)).text
 
 
 async def test_pages_are_in_spanish(client, session, resident) -> None:
