@@ -398,6 +398,7 @@ async def test_a_problem_report_with_a_photo_makes_a_work_order(client, session,
     home = (await client.get("/my")).text
     assert re.search(r"Problem report</a>: Leak[^,<]*, sent [A-Z][a-z]{2} \d{1,2}, \d{4}", home), home
 
+
 async def test_a_problem_report_refuses_a_file_that_is_not_a_photo(client, session, resident) -> None:
     await sign_in(client, session, resident.user)
     token = client.cookies["csrftoken"]
