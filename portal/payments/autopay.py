@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.accounts import audit, documents, ledger
+from portal.accounts import audit, documents, ledger, numbers
 from portal.accounts.actor import Actor
 from portal.accounts.errors import DomainError
 from portal.accounts.models import (
@@ -294,15 +294,16 @@ async def sync_setup_intent(
     ):
         await _set_status(session, actor, older, BankDraftStatus.CANCELLED, "replaced by a new enrolment")
     await _set_status(session, actor, draft, BankDraftStatus.ACTIVE, "bank account set up")
-    if draft.channel == PHONE:
+    if draft.channel != PAPER:  # a signed form's signer holds its words; a caller and a resident online do not
         await _confirm_in_writing(session, ctx, actor, draft)
     return draft
 
 
 async def _confirm_in_writing(session: AsyncSession, ctx: Context, actor: Actor, draft: BankDraft) -> None:
-    """NACHA TEL: the written notice of a phone authorization, before the first debit (the draft run is on the
-    bill's draft date, days away). By email when the customer has one, else by letter; in their language; once (the
-    draft turns active once)."""
+    """A copy of the authorization for the customer to keep, before the first debit (the draft run is on the bill's
+    draft date, days away): what NACHA requires for a phone authorization (TEL: written notice), and what a resident
+    who agreed online is owed too (they had no copy of what they agreed to). By email when the
+    customer has one, else by letter; in their language; once (the draft turns active once)."""
     found = (
         await session.execute(
             select(Customer, Account, Premise)
@@ -315,18 +316,32 @@ async def _confirm_in_writing(session: AsyncSession, ctx: Context, actor: Actor,
     record = dict(draft.authorization_record or {})
     with use_locale(customer.language or "en"):
         subject = str(_("Your automatic bank draft authorization"))
+        facts = {
+            "name": customer.display_name,
+            "account": numbers.display(account.number),
+            "last4": draft.last4 or "····",
+            "bank": draft.bank_name or _("your bank"),
+        }
+        if draft.channel == PHONE:
+            opening = _(
+                "%(name)s, this confirms the authorization you gave by phone on %(when)s for automatic bank draft "
+                "on account %(account)s, from the account ending in %(last4)s at %(bank)s.",
+                when=format_datetime(record.get("called_at"), ctx.timezone),
+                **facts,
+            )
+            heading = _("The authorization, as read to you:")
+        else:
+            opening = _(
+                "%(name)s, this confirms the authorization you gave on %(when)s for automatic bank draft on account "
+                "%(account)s, from the account ending in %(last4)s at %(bank)s. Keep this copy.",
+                when=format_datetime(draft.authorized_at, ctx.timezone),
+                **facts,
+            )
+            heading = _("The authorization you agreed to:")
         body = "\n\n".join(
             [
-                _(
-                    "%(name)s, this confirms the authorization you gave by phone on %(when)s for automatic bank draft "
-                    "on account %(account)s, from the account ending in %(last4)s at %(bank)s.",
-                    name=customer.display_name,
-                    when=format_datetime(record.get("called_at"), ctx.timezone),
-                    account=account.number,
-                    last4=draft.last4 or "····",
-                    bank=draft.bank_name or _("your bank"),
-                ),
-                _("The authorization, as read to you:"),
+                opening,
+                heading,
                 draft.authorization_text,
                 _("If this is not what you agreed to, call us before the first debit and we will cancel it."),
             ]

@@ -6,7 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import BankDraft, BankDraftStatus
+from portal.accounts import numbers
+from portal.accounts.models import BankDraft, BankDraftStatus, MailMessage
 from portal.settings import Settings
 from tests.http.helpers import post_form, sign_in
 from tests.stripe_harness import confirm_bank_setup, stripe_settings_for
@@ -60,6 +61,12 @@ async def test_enrolling_stores_the_authorization_verbatim_and_cancelling_works(
     assert "Automatic bank draft is on" in done.text
     await session.refresh(draft)
     assert draft.status == BankDraftStatus.ACTIVE
+    # A copy of what was agreed to, for the resident to keep (nothing was sent after enrolling online).
+    copy = await session.scalar(
+        select(MailMessage).where(MailMessage.subject == "Your automatic bank draft authorization")
+    )
+    assert copy is not None and "Keep this copy." in copy.text_body and draft.authorization_text in copy.text_body
+    assert numbers.display(resident.account.number) in copy.text_body and draft.last4 in copy.text_body
     cancelled = await post_form(client, f"/autopay/{resident.account.number}/cancel")
     assert cancelled.status_code == 303
     await session.refresh(draft)
