@@ -131,7 +131,7 @@ async def make_order(
 
 async def make_alerted_account(session: AsyncSession, staff: User, today: dt.date) -> Account:
     """An account with every alert of the staff account page's strip: past due with a returned payment, a medical
-    certificate, an active extension and arrangement, a disconnect order due today and a restore order, both holds,
+    certificate, an active extension and arrangement, a disconnect order due today, a restore order and a stop of service, both holds,
     an adjustment and a refund waiting for approval, Spanish, paperless, autopay."""
     account = await make_account(session, first_name="Jessica", last_name="Wilson")
     customer = await session.get(Customer, account.customer_id)
@@ -252,6 +252,7 @@ async def make_alerted_account(session: AsyncSession, staff: User, today: dt.dat
     )
     await make_order(session, account, kind=WorkOrderKind.DISCONNECT, assignee=staff, due_on=today)
     await make_order(session, account, kind=WorkOrderKind.RESTORE, due_on=today + dt.timedelta(days=1))
+    await make_order(session, account, kind=WorkOrderKind.STOP, due_on=today + dt.timedelta(days=10))
     await session.flush()
     return account
 

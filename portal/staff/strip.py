@@ -52,10 +52,13 @@ from portal.accounts.policy import Policy
 from .rules import add_months
 
 OPEN_ORDER = (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED)
+# The open orders the strip names: those that turn service off or on (a stop of service showed nowhere but the orders).
+STRIP_ORDER_KINDS = (WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE, WorkOrderKind.STOP)
 # The order in which alerts are listed: what stops or starts service first, then holds, then how to speak to them.
 ALERT_ORDER = (
     "disconnect",
     "restore",
+    "stop",
     "medical",
     "extension",
     "extension_review",
@@ -148,7 +151,7 @@ def strip_facts(
     drafts: newest first; returned_on: the dates of the payments returned within the window that matters."""
     alerts: list[Alert] = []
     for order in sorted(open_orders, key=lambda o: o.due_on or dt.date.max):
-        if order.kind in (WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE) and order.status in OPEN_ORDER:
+        if order.kind in STRIP_ORDER_KINDS and order.status in OPEN_ORDER:
             alerts.append(
                 Alert(
                     order.kind.value,
@@ -272,7 +275,7 @@ def _payment_and_cases_query() -> Select[LedgerEntry, str, str, Case]:
 @functools.cache
 def _lists_query() -> CompoundSelect[Any]:
     """Built once; `account_id` and `since` are bound at each run. Three short lists as narrow rows of one statement
-    (`what` says which): the open disconnect and restore orders, the refunds waiting for a supervisor, and the bank
+    (`what` says which): the open disconnect, restore and stop orders, the refunds waiting for a supervisor, and the bank
     returns after `since`."""
     account_id: BindParameter[int] = bindparam("account_id")
     nothing = null()
@@ -284,7 +287,7 @@ def _lists_query() -> CompoundSelect[Any]:
         nothing.label("cents"),
     ).where(
         WorkOrder.account_id == account_id,
-        WorkOrder.kind.in_((WorkOrderKind.DISCONNECT, WorkOrderKind.RESTORE)),
+        WorkOrder.kind.in_(STRIP_ORDER_KINDS),
         WorkOrder.status.in_(OPEN_ORDER),
     )
     refunds = select(literal_column("'refund'", String), nothing, nothing, nothing, RefundRequest.amount_cents).where(

@@ -27,9 +27,9 @@ async def test_the_strip_with_every_alert_fits_the_first_screen_of_a_tablet(brow
         page = await context.new_page()
         await page.goto(f"/staff/accounts/{account.number}")
         alerts = page.locator(".strip [data-alert]")
-        await expect(alerts).to_have_count(12)
+        await expect(alerts).to_have_count(13)
         boxes = [await page.locator(".strip").bounding_box()]
-        boxes += [await alerts.nth(i).bounding_box() for i in range(12)]
+        boxes += [await alerts.nth(i).bounding_box() for i in range(13)]
         boxes.append(await page.get_by_role("link", name="Adjustment").bounding_box())
         for box in boxes:
             assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, box

@@ -30,6 +30,7 @@ async def test_the_strip_shows_every_alert_in_words(client, session, csr) -> Non
     assert kinds == [
         "disconnect",
         "restore",
+        "stop",
         "medical",
         "extension",
         "arrangement",
@@ -44,6 +45,7 @@ async def test_the_strip_shows_every_alert_in_words(client, session, csr) -> Non
     for words in (
         "Disconnect order",
         "Restore order",
+        f"Stop of service</strong> Open · final read {format_date(today + dt.timedelta(days=10))}",
         f"Medical certificate</strong> until {format_date(today + dt.timedelta(days=25))}",
         f"Extension</strong> to {format_date(today + dt.timedelta(days=12))}",
         "Payment arrangement",

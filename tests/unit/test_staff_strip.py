@@ -72,6 +72,7 @@ def test_every_alert_in_order_with_its_date() -> None:
         open_orders=[
             OpenOrder(WorkOrderKind.RESTORE, WorkOrderStatus.OPEN, dt.date(2026, 12, 7)),
             OpenOrder(WorkOrderKind.DISCONNECT, WorkOrderStatus.ASSIGNED, TODAY),
+            OpenOrder(WorkOrderKind.STOP, WorkOrderStatus.OPEN, dt.date(2026, 12, 15)),
         ],
         pending_adjustments_cents=[-74_199],
         pending_refunds_cents=[1_000, 250],
@@ -80,6 +81,7 @@ def test_every_alert_in_order_with_its_date() -> None:
     assert [(a.kind, a.tone, a.on) for a in got.alerts] == [
         ("disconnect", "stop", TODAY),
         ("restore", "info", dt.date(2026, 12, 7)),
+        ("stop", "info", dt.date(2026, 12, 15)),  # a stop of service: said, not a warning
         ("medical", "hold", dt.date(2026, 12, 29)),
         ("extension", "hold", dt.date(2026, 12, 16)),
         ("arrangement", "hold", dt.date(2026, 12, 20)),  # the next date of its schedule
