@@ -32,10 +32,10 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
-from portal.accounts.policy import Policy, current_policy
+from portal.accounts.policy import current_policy
 from portal.field import sync
 from portal.settings import DEFAULT_TIMEZONE
-from portal.staff.rules import disconnect_day_refusal
+from portal.staff.rules import previous_disconnect_day
 
 TECHS = ("tech1@riverton.example", "tech2@riverton.example")
 
@@ -49,15 +49,6 @@ async def _orders(session: AsyncSession, user: User, kind: WorkOrderKind) -> lis
         .order_by(WorkOrder.id)
     )
     return list(await session.scalars(query))
-
-
-def last_disconnect_day(policy: Policy, today: dt.date) -> dt.date:
-    """The last day before today on which the policy allowed disconnections."""
-    for back in range(1, 61):
-        day = today - dt.timedelta(days=back)
-        if disconnect_day_refusal(policy, day) is None:
-            return day
-    return today - dt.timedelta(days=1)
 
 
 def meter_picture(seal: str, reading: int) -> bytes:
@@ -120,7 +111,7 @@ async def seed(session: AsyncSession, today: dt.date | None = None, store: photo
 
     # The last disconnect day's disconnect (yesterday, or Thursday before a weekend: the policy allows none on a Friday,
     # a weekend or the day before a holiday), any technician's, paid this morning: Luis restores it today.
-    cut_day = last_disconnect_day(current_policy(), today)
+    cut_day = previous_disconnect_day(current_policy(), today)
     dana_disconnects = await _orders(session, dana, WorkOrderKind.DISCONNECT)
     taken = {o.id for o in disconnects[:1] + dana_disconnects[:1]}
     candidates = [

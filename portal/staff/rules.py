@@ -354,6 +354,15 @@ def next_disconnect_day(policy: Policy, day: dt.date) -> dt.date:
     return day  # a policy that forbids every day for two months: show the day asked for, with its refusal
 
 
+def previous_disconnect_day(policy: Policy, day: dt.date) -> dt.date:
+    """The last day before `day` when disconnections were allowed (the day before, when none in two months was)."""
+    for back in range(1, 61):
+        candidate = day - dt.timedelta(days=back)
+        if disconnect_day_refusal(policy, candidate) is None:
+            return candidate
+    return day - dt.timedelta(days=1)
+
+
 def cutoff_minimum_cents(policy: Policy) -> int:
     """Never cut off for less than it costs to reconnect (the domain's rule, portal/accounts/holds.py)."""
     return holds.cutoff_minimum_cents(policy)

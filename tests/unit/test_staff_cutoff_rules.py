@@ -154,3 +154,11 @@ def test_the_next_disconnect_day_skips_fridays_weekends_and_holiday_eves() -> No
     assert next_disconnect_day(policy, dt.date(2026, 12, 4)) == dt.date(2026, 12, 7)  # Friday -> Monday
     assert next_disconnect_day(policy, dt.date(2026, 12, 8)) == dt.date(2026, 12, 8)  # a Tuesday stays
     assert next_disconnect_day(policy, dt.date(2026, 12, 24)) == dt.date(2026, 12, 28)  # holiday, Friday, weekend
+
+
+def test_the_previous_disconnect_day_skips_back_over_fridays_weekends_and_holiday_eves() -> None:
+    from portal.staff.rules import previous_disconnect_day
+
+    assert previous_disconnect_day(POLICY, dt.date(2026, 12, 5)) == dt.date(2026, 12, 3)  # Saturday -> Thursday
+    assert previous_disconnect_day(POLICY, dt.date(2026, 12, 9)) == dt.date(2026, 12, 8)  # Wednesday -> Tuesday
+    assert previous_disconnect_day(POLICY, dt.date(2026, 12, 28)) == dt.date(2026, 12, 23)  # back over Christmas
