@@ -66,6 +66,11 @@ async def phone_photos(page: Page) -> list[dict]:
     })""")
 
 
+async def first_sync_over(page: Page) -> None:
+    """Waits for the sync a field page starts as it opens (needs the test's init script counting sync phases)."""
+    await page.wait_for_function("() => (window.syncPhases || []).some((p) => p === 'done' || p === 'failed')")
+
+
 async def test_a_day_offline_syncs_each_action_exactly_once(
     browser, live_server: LiveServer, session: AsyncSession, technician: User, tmp_path
 ) -> None:
@@ -173,17 +178,27 @@ async def test_a_disconnect_after_the_customer_paid_offers_restore_now_on_the_or
     await session.commit()
     context = await browser.new_context(base_url=live_server.url, locale="en-US", service_workers="allow", **PHONE)
     context.set_default_timeout(15_000)
+    # The page syncs once as it opens. Acting while that sync runs races it (the action may go out with it and come
+    # back answered before "Saved on this phone" is ever seen), so each step below waits for it and acts offline.
+    await context.add_init_script(
+        "window.syncPhases = []; addEventListener('field-sync', (e) => window.syncPhases.push(e.detail.phase));"
+    )
     try:
+        signal = Signal(context)
+        await signal.install()
         await sign_in_by_request(context, session, technician.email)
         page = await context.new_page()
         await page.goto(f"/field/orders/{disconnect.id}")  # loaded before the customer paid
+        await first_sync_over(page)
         await workorders.cancel(session, Actor.job("payments"), disconnect, "Cancelled: customer paid $120.00 by card.")
         await session.commit()
+        await signal.set(True)  # in the basement, at the meter
         await page.get_by_label("Final read").fill(str(LAST_READ + 6_100))
         await page.get_by_label("Seal number").fill("S-40917")
         await page.get_by_label("Photo of the locked meter").set_input_files(photo_file(tmp_path, "seal.jpg"))
         await page.get_by_role("button", name="Record disconnect").click()
         await expect(page.locator("main > [data-local-state]")).to_contain_text("Saved on this phone")
+        await signal.set(False)
         await page.get_by_role("button", name="Sync now").click()
         await expect(page.locator("[data-sync-count]")).to_have_text("0", timeout=20_000)
         await expect(page.get_by_role("button", name="Restore now")).to_have_count(1)  # the phone's answer, here
@@ -199,6 +214,8 @@ async def test_a_disconnect_after_the_customer_paid_offers_restore_now_on_the_or
 
         # A disconnect's final read far below the expected range is asked again on the phone too.
         await page.goto(f"/field/orders/{low.id}")
+        await first_sync_over(page)
+        await signal.set(True)
         await page.get_by_label("Final read").fill(str(LAST_READ + 100))
         await page.get_by_label("Seal number").fill("S-40918")
         await page.get_by_label("Photo of the locked meter").set_input_files(photo_file(tmp_path, "low.jpg"))
@@ -207,6 +224,7 @@ async def test_a_disconnect_after_the_customer_paid_offers_restore_now_on_the_or
         await page.get_by_label("Enter the read again to confirm").fill(str(LAST_READ + 100))
         await page.get_by_role("button", name="Record disconnect").click()
         await expect(page.locator("main > [data-local-state]")).to_contain_text("Saved on this phone")
+        await signal.set(False)
         await page.get_by_role("button", name="Sync now").click()
         await expect(page.locator("[data-sync-count]")).to_have_text("0", timeout=20_000)
         await session.commit()
