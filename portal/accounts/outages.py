@@ -179,7 +179,7 @@ async def in_area(session: AsyncSession, outage: Outage) -> list[InArea]:
     streets, routes, polygon = list(set(outage.streets)), list(set(outage.routes)), outage.polygon
     street_of: dict[str, str] = {}  # many accounts share an address's street: normalize each address once
     found = []
-    for account_id, customer_id, premise_id, address, route, lat, lon in rows.tuples():
+    for account_id, customer_id, premise_id, address, route, lat, lon in rows:
         street = street_of.get(address)
         if street is None:
             street = street_of[address] = rules.street_of(address)
@@ -211,7 +211,7 @@ async def affected(session: AsyncSession, outage: Outage) -> list[Affected]:
         )
         found.extend(
             Affected(account_id, Contact(customer_id, email, phone, language, notify_email, notify_sms))
-            for account_id, customer_id, email, phone, language, notify_email, notify_sms in rows.tuples()
+            for account_id, customer_id, email, phone, language, notify_email, notify_sms in rows
         )
     return found
 

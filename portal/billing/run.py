@@ -856,17 +856,16 @@ async def order_reads(
     if not wanted:
         return 0
     account_ids = sorted({account_id for account_id, _kind in wanted})
-    open_orders = set(
-        (
-            await session.execute(
-                select(WorkOrder.account_id, WorkOrder.meter_id).where(
-                    WorkOrder.account_id.in_(account_ids),
-                    WorkOrder.kind == WorkOrderKind.READ,
-                    WorkOrder.status.in_(workorders.OPEN_STATUSES),
-                )
+    open_orders = {
+        (account_id, meter_id)
+        for account_id, meter_id in await session.execute(
+            select(WorkOrder.account_id, WorkOrder.meter_id).where(
+                WorkOrder.account_id.in_(account_ids),
+                WorkOrder.kind == WorkOrderKind.READ,
+                WorkOrder.status.in_(workorders.OPEN_STATUSES),
             )
-        ).tuples()
-    )
+        )
+    }
     made = 0
     for account_id, kind in dict.fromkeys(wanted):
         account = chunk.accounts[account_id]

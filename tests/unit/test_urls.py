@@ -5,18 +5,19 @@ from __future__ import annotations
 import pytest
 from litestar import Litestar, get, post
 from litestar.exceptions import NoRouteMatchFoundException
+from litestar.params import FromPath
 from litestar.testing import TestClient
 
 from portal.web.urls import redirect_to, reverse
 
 
 @get("/reports/{name:str}", name="report", sync_to_thread=False)
-def report(name: str) -> str:
+def report(name: FromPath[str]) -> str:
     return name
 
 
 @get("/orders/{order_id:int}/actions/{action:str}", name="order.action", sync_to_thread=False)
-def order_action(order_id: int, action: str) -> str:
+def order_action(order_id: FromPath[int], action: FromPath[str]) -> str:
     return f"{order_id}:{action}"
 
 
