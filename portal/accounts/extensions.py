@@ -62,6 +62,9 @@ class Reason(enum.StrEnum):
 # How portal/payments keys the reversal of a payment the bank returned (an ACH return of a payment or a draft).
 RETURN_KEY_PREFIX = "return:"
 HARD_REFUSALS = frozenset({Reason.NO_PAST_DUE, Reason.DATE_NOT_AHEAD, Reason.ALREADY_OPEN})
+# The limits on the date alone: a resident who could have the extension at once with an earlier date is told so
+# and chooses, rather than being queued for a review they may not want.
+DATE_LIMITS = frozenset({Reason.TOO_LONG, Reason.AFTER_NEXT_DUE})
 
 
 class ExtensionRefused(DomainError):
@@ -106,6 +109,11 @@ class Eligibility:
     @property
     def reason_text(self) -> str:
         return " ".join(f.message for f in self.findings)
+
+    @property
+    def only_the_date(self) -> bool:
+        """Granted at once with an earlier date: the date is all that stands in the way."""
+        return bool(self.findings) and all(f.code in DATE_LIMITS for f in self.findings)
 
 
 def latest_promise_on(policy: Policy, today: dt.date, next_due_on: dt.date | None) -> dt.date:
@@ -319,15 +327,25 @@ def _state(extension: PaymentExtension) -> dict[str, object]:
 
 
 async def request(
-    session: AsyncSession, actor: Actor, policy: Policy, account: Account, *, promised_on: dt.date, today: dt.date
+    session: AsyncSession,
+    actor: Actor,
+    policy: Policy,
+    account: Account,
+    *,
+    promised_on: dt.date,
+    today: dt.date,
+    review_date: bool = True,
 ) -> ExtensionResult:
     """Grant at once when the rule allows, else queue for a CSR with the reason. Raises ExtensionRefused when
-    there is nothing a CSR could grant (no past-due balance, a date not ahead, one already open)."""
+    there is nothing a CSR could grant (no past-due balance, a date not ahead, one already open), and, with
+    review_date=False, when only the date keeps it from being granted at once (code "date_limit")."""
     facts = await facts_for(session, policy, account, today)
     verdict = eligibility(policy, facts, today, promised_on)
     if verdict.refused:
         hard = [f for f in verdict.findings if f.code in HARD_REFUSALS]
         raise ExtensionRefused(" ".join(f.message for f in hard), field="promised_on", code=hard[0].code)
+    if not review_date and verdict.only_the_date:
+        raise ExtensionRefused(verdict.reason_text, field="promised_on", code="date_limit")
     extension = PaymentExtension(
         account_id=account.id,
         amount_cents=facts.past_due_cents,
@@ -442,6 +460,15 @@ async def review_queue(session: AsyncSession, limit: int = 200) -> list[PaymentE
             .order_by(PaymentExtension.requested_on, PaymentExtension.id)
             .limit(limit)
         )
+    )
+
+
+async def waiting_for_review(session: AsyncSession, account_id: int) -> PaymentExtension | None:
+    return await session.scalar(
+        select(PaymentExtension)
+        .where(PaymentExtension.account_id == account_id, PaymentExtension.status == ExtensionStatus.PENDING_REVIEW)
+        .order_by(PaymentExtension.id.desc())
+        .limit(1)
     )
 
 

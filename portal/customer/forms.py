@@ -21,6 +21,11 @@ from portal.web.forms import (  # noqa: F401 - shared with the console and sign-
 )
 
 
+class ResidentExtensionForm(ExtensionForm):
+    # Set by the second button offered when only the date is outside the rule: "ask our staff for this date".
+    review = BooleanField(default=False)
+
+
 class ChooseAddressForm(Form):
     premise_id = RadioField(
         _("Choose the address"), coerce=int, validators=[InputRequired(_("Choose an address from the list."))]

@@ -230,7 +230,7 @@ async def _city(client, session, resident, other_resident, technician, csr, supe
     # A resident's own requests: an extension too far out (a CSR decides it) and a stop (an order for the field).
     await sign_in(client, session, resident.user)
     asked = await post_form(
-        client, "/my/extension", {"promised_on": (local_today() + dt.timedelta(days=14)).isoformat()}
+        client, "/my/extension", {"promised_on": (local_today() + dt.timedelta(days=14)).isoformat(), "review": "1"}
     )
     assert asked.status_code == 303, asked.text
     client.cookies.clear()

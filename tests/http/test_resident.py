@@ -16,6 +16,7 @@ from portal.accounts import ledger, numbers, tenancy
 from portal.accounts.actor import Actor
 from portal.accounts.models import (
     AccountStatus,
+    AuditEvent,
     Customer,
     ExtensionStatus,
     LedgerKind,
@@ -348,11 +349,31 @@ async def test_an_extension_date_too_far_goes_to_review_and_no_past_due_is_refus
 ) -> None:
     await bills_for(session, resident.account)
     await sign_in(client, session, resident.user)
-    too_far = await post_form(client, "/my/extension", {"promised_on": (today() + dt.timedelta(days=14)).isoformat()})
-    assert too_far.status_code == 303
+    # Only the date stands in the way: the resident is told and chooses (an earlier date, or a review of this one).
+    late = (today() + dt.timedelta(days=14)).isoformat()
+    too_far = await post_form(client, "/my/extension", {"promised_on": late})
+    assert too_far.status_code == 400 and "before your next bill is due" in too_far.text
+    assert "data-date-limit" in too_far.text and f'value="{late}"' in too_far.text
+    assert not await session.scalar(select(func.count()).select_from(PaymentExtension))
+    asked = await post_form(client, "/my/extension", {"promised_on": late, "review": "1"})
+    assert asked.status_code == 303
     extension = await session.scalar(select(PaymentExtension))
     assert extension.status == ExtensionStatus.PENDING_REVIEW and "before your next bill is due" in extension.reason
-    assert 'data-extension="pending_review"' in (await client.get("/my/extension")).text
+    page = (await client.get("/my/extension")).text
+    assert 'data-extension="pending_review"' in page and "Withdraw this request" in page
+
+    # Taken back before anyone reviewed it: cancelled, audited, off the queue, and a new request can be made.
+    withdrawn = await post_form(client, "/my/extension/withdraw", {})
+    assert withdrawn.status_code == 303
+    await session.refresh(extension)
+    assert extension.status == ExtensionStatus.CANCELLED and extension.closed_on == today()
+    audited = await session.scalar(select(AuditEvent).where(AuditEvent.action == "extension.cancel"))
+    assert audited is not None and audited.entity_id == str(extension.id)
+    page = (await client.get("/my/extension")).text
+    assert "Your request for more time was withdrawn." in page and "Ask for the extension" in page
+    again = await post_form(client, "/my/extension/withdraw", {})  # nothing left to withdraw: said, not an error
+    assert again.status_code == 303
+    assert "There is no request waiting for review" in (await client.get("/my/extension")).text
 
 
 async def test_an_extension_without_a_past_due_balance_is_refused_with_the_reason(client, session, resident) -> None:

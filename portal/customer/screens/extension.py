@@ -40,24 +40,32 @@ class ExtensionController(Controller):
         self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy
     ) -> Template:
         context = await _context(request, db_session, policy, today)
-        context["form"] = forms.ExtensionForm(data={"promised_on": context["verdict"].latest_promise_on})
+        context["form"] = forms.ResidentExtensionForm(data={"promised_on": context["verdict"].latest_promise_on})
         return Template("customer/extension.html", context=context)
 
     @post("/extension", name="customer.extension.ask")
     async def extension(
         self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy, actor: CurrentActor
     ) -> Template | Redirect:
-        form = await forms.ExtensionForm.from_request(request)
+        form = await forms.ResidentExtensionForm.from_request(request)
         if not form.validate():
             return form_page("customer/extension.html", await _context(request, db_session, policy, today, form=form))
         _accounts, current = await in_view(request, db_session)
         try:
             result = await extensions.request(
-                db_session, actor, policy, current, promised_on=filled(form.promised_on.data), today=today
+                db_session,
+                actor,
+                policy,
+                current,
+                promised_on=filled(form.promised_on.data),
+                today=today,
+                review_date=bool(form.review.data),
             )
         except extensions.ExtensionRefused as exc:
             form.add_error("promised_on", exc.message)
-            return form_page("customer/extension.html", await _context(request, db_session, policy, today, form=form))
+            context = await _context(request, db_session, policy, today, form=form)
+            context["date_limit"] = exc.code == "date_limit"  # offers the choice: an earlier date, or a review
+            return form_page("customer/extension.html", context)
         if result.granted:
             flash(
                 request,
@@ -77,4 +85,20 @@ class ExtensionController(Controller):
                 ),
                 "info",
             )
+        return redirect_to("customer.extension")
+
+    @post("/extension/withdraw", name="customer.extension.withdraw")
+    async def withdraw(
+        self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy, actor: CurrentActor
+    ) -> Redirect:
+        """A request still waiting for review is the resident's to take back (paid meanwhile, or asked by mistake);
+        a granted extension is not: it is what holds the service on."""
+        _accounts, current = await in_view(request, db_session)
+        waiting = await extensions.waiting_for_review(db_session, current.id)
+        if waiting is not None and await extensions.cancel(
+            db_session, actor, waiting, reason=_("Withdrawn by the customer."), today=today
+        ):
+            flash(request, _("Your request for more time was withdrawn."), "success")
+        else:
+            flash(request, _("There is no request waiting for review on this account."), "info")
         return redirect_to("customer.extension")
