@@ -133,6 +133,8 @@ def format_time(value: dt.datetime | None, tz: str = "America/Chicago", style: s
     """A time of day in the reader's format, to sit beside format_datetime's ("12:22 AM", never "00:22" next to it)."""
     if value is None:
         return ""
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=dt.UTC)
     return dates.format_time(value, style, tzinfo=dates.get_timezone(tz), locale=_FORMAT_LOCALE[current()])
 
 

@@ -424,7 +424,7 @@ async def send_crew(
 ) -> int:
     """The crew order for the field (priority 1, due today), at the first reported premise, for the technician chosen
     or else the premise's route owner (workorders.create); an order nobody owns waits unassigned on dispatch. The
-    technician sees it on their list like any order (portal/field/services.orders_for)."""
+    technician sees it on their list like any order (portal/field/services.day_for)."""
     if outage.status != "open":
         raise Conflict(_("This outage is no longer open."))
     if outage.work_order_id is not None:

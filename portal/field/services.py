@@ -4,51 +4,89 @@ saved."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import reads, workorders
 from portal.accounts.errors import NotFound
-from portal.accounts.models import Meter, Premise, SyncMutation, WorkOrder, WorkOrderKind, WorkOrderStatus
+from portal.accounts.models import (
+    Account,
+    Customer,
+    Meter,
+    Premise,
+    SyncMutation,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderStatus,
+)
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
 
-async def _open_orders_of(
-    session: AsyncSession, user_id: int, *when: Any, order_by: tuple[Any, ...]
-) -> list[tuple[WorkOrder, Premise]]:
+OPEN = (WorkOrderStatus.ASSIGNED, WorkOrderStatus.OPEN)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One line of the technician's day: the order, where, and whether the customer has a medical alert on file
+    (said on the list too, so it is seen before the drive rather than at the door)."""
+
+    order: WorkOrder
+    premise: Premise
+    medical_alert: bool
+
+
+@dataclass(frozen=True)
+class Day:
+    to_do: list[Stop]
+    done: list[Stop]  # completed since the start of the day, newest first: what was done, and proof it went in
+
+
+async def day_for(session: AsyncSession, user_id: int, day: dt.date, since: dt.datetime) -> Day:
+    """Today's list in one statement: open orders due by `day`, and orders completed since `since` (the local
+    midnight, in UTC)."""
     rows = await session.execute(
-        select(WorkOrder, Premise)
+        select(WorkOrder, Premise, Customer.medical_alert_until)
         .join(Premise, Premise.id == WorkOrder.premise_id)
+        .outerjoin(Account, Account.id == WorkOrder.account_id)
+        .outerjoin(Customer, Customer.id == Account.customer_id)
         .where(
             WorkOrder.assigned_to_id == user_id,
-            WorkOrder.status.in_([WorkOrderStatus.ASSIGNED, WorkOrderStatus.OPEN]),
-            *when,
+            or_(
+                and_(WorkOrder.status.in_(OPEN), WorkOrder.due_on <= day),
+                and_(WorkOrder.status == WorkOrderStatus.COMPLETED, WorkOrder.completed_at >= since),
+            ),
         )
-        .order_by(*order_by)
+        .order_by(WorkOrder.priority, Premise.route, Premise.address)
     )
-    return [(order, premise) for order, premise in rows]
-
-
-async def orders_for(session: AsyncSession, user_id: int, day: dt.date) -> list[tuple[WorkOrder, Premise]]:
-    return await _open_orders_of(
-        session, user_id, WorkOrder.due_on <= day, order_by=(WorkOrder.priority, Premise.route, Premise.address)
-    )
+    to_do: list[Stop] = []
+    done: list[Stop] = []
+    for order, premise, alert_until in rows:
+        stop = Stop(order, premise, alert_until is not None and alert_until >= day)
+        (done if order.status == WorkOrderStatus.COMPLETED else to_do).append(stop)
+    done.sort(key=lambda s: s.order.completed_at or since, reverse=True)
+    return Day(to_do, done)
 
 
 async def upcoming_for(
     session: AsyncSession, user_id: int, day: dt.date, days: int = 14
 ) -> list[tuple[WorkOrder, Premise]]:
     """Orders assigned to this technician due after today (a move's stop and start): seen ahead, worked on the day."""
-    return await _open_orders_of(
-        session,
-        user_id,
-        WorkOrder.due_on > day,
-        WorkOrder.due_on <= day + dt.timedelta(days=days),
-        order_by=(WorkOrder.due_on, WorkOrder.priority, Premise.route, Premise.address),
+    rows = await session.execute(
+        select(WorkOrder, Premise)
+        .join(Premise, Premise.id == WorkOrder.premise_id)
+        .where(
+            WorkOrder.assigned_to_id == user_id,
+            WorkOrder.status.in_(OPEN),
+            WorkOrder.due_on > day,
+            WorkOrder.due_on <= day + dt.timedelta(days=days),
+        )
+        .order_by(WorkOrder.due_on, WorkOrder.priority, Premise.route, Premise.address)
     )
+    return [(order, premise) for order, premise in rows]
 
 
 async def order_for(

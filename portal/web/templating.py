@@ -83,6 +83,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         # one style per kind, the same as Python messages use (portal/i18n.py); a stored ISO string too (a phone's
         # "as of" stamp, in UTC), shown on the utility's clock
         datetime=lambda value: i18n.format_datetime(value, settings.timezone),
+        time=lambda value: i18n.format_time(value, settings.timezone),
         explanation=explanation_words,
         ledger_words=lambda entry: ledger_words(entry) or label(entry.kind),
         number=i18n.format_number,

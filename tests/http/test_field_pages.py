@@ -4,6 +4,7 @@ a flagged read asks to be typed again with a photo; another technician's order i
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -38,11 +39,30 @@ async def test_today_lists_my_orders_with_safety_notes_and_the_order_page_shows_
     client, session, technician
 ) -> None:
     order = await make_field_order(session, technician, WorkOrderKind.DISCONNECT, medical=True)
+    plain = await make_field_order(session, technician)
     other = await make_field_order(session, await factories.make_user(session, Role.FIELD))
+    # Completed: one this morning (listed as done, with its time), one last night before midnight (not today's).
+    now = dt.datetime.now(dt.UTC)
+    zone = ZoneInfo("America/Chicago")
+    midnight = dt.datetime.combine(local_today(), dt.time(0), zone).astimezone(dt.UTC)
+    done = await make_field_order(session, technician)
+    yesterday = await make_field_order(session, technician)
+    this_morning = max(midnight + dt.timedelta(minutes=1), now - dt.timedelta(minutes=5))
+    for finished, at in ((done, this_morning), (yesterday, midnight - dt.timedelta(minutes=1))):
+        finished.status, finished.completed_at, finished.completed_by_id = WorkOrderStatus.COMPLETED, at, technician.id
     await session.commit()
     await sign_in(client, session, technician)
     today = await client.get("/field")
     assert f"/field/orders/{order.id}" in today.text and f"/field/orders/{other.id}" not in today.text
+    # The medical alert is on the list, before the drive, and only on that customer's order.
+    items = dict(re.findall(r'data-order-id="(\d+)">(.*?)</li>', today.text, re.S))
+    assert "Medical alert on file: do not disconnect" in items[str(order.id)]
+    assert "data-medical-alert" not in items[str(plain.id)]
+    assert set(items) == {str(order.id), str(plain.id)}  # completed orders are not to do
+    done_list = today.text.split('data-done-list', 1)[1].split("</ol>", 1)[0]
+    assert "Done today" in today.text and "2 orders · 1 done" in today.text
+    assert f'data-done-id="{done.id}"' in done_list and f"/field/orders/{yesterday.id}" not in done_list
+    assert re.search(r"Done at \d{1,2}:\d{2}\s?[AP]M", done_list), done_list
     page = await client.get(f"/field/orders/{order.id}")
     assert page.status_code == 200
     assert "Medical alert on file" in page.text and "Seal number" not in page.text and 'id="order-data"' in page.text

@@ -158,12 +158,12 @@ async def test_the_crew_order_lands_on_a_technicians_list(session) -> None:
     first = await outages.report(session, JOB, utility="power", now=T0, source="csr", account=account)
     outage = await session.get(Outage, first.outage_id)
     order_id = await outages.send_crew(session, JOB, outage, T0.date())
-    assert [o.id for o, _p in await field.orders_for(session, owner.id, T0.date())] == [order_id]
+    assert [s.order.id for s in (await field.day_for(session, owner.id, T0.date(), T0)).to_do] == [order_id]
     other = await factories.make_account(session, address="1 Elm St", services=SERVED)
     second = await outages.report(session, JOB, utility="water", now=T0, source="csr", account=other)
     outage2 = await session.get(Outage, second.outage_id)
     order2 = await outages.send_crew(session, JOB, outage2, T0.date(), assignee_id=chosen.id)
-    assert [o.id for o, _p in await field.orders_for(session, chosen.id, T0.date())] == [order2]
+    assert [s.order.id for s in (await field.day_for(session, chosen.id, T0.date(), T0)).to_do] == [order2]
     await outages.restore(session, JOB, outage2, mail.queue_once_many, restored_at=T0)
     outage.work_order_id = None
     outage.status = "restored"

@@ -42,9 +42,9 @@ async def _tech(session, name: str):
 
 async def _on_list(session, tech, order: WorkOrder) -> bool:
     """On the technician's page: today's list on the due day, or coming up before it."""
-    today = await field_services.orders_for(session, tech.id, order.due_on)
+    day = await field_services.day_for(session, tech.id, order.due_on, since=dt.datetime.now(dt.UTC))
     ahead = await field_services.upcoming_for(session, tech.id, order.due_on - dt.timedelta(days=3))
-    return order.id in {o.id for o, _p in today} and order.id in {o.id for o, _p in ahead}
+    return order.id in {s.order.id for s in day.to_do} and order.id in {o.id for o, _p in ahead}
 
 
 async def test_a_move_assigns_the_stop_and_the_start_to_each_routes_owner(session, resident) -> None:

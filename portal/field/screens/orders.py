@@ -6,6 +6,9 @@ outbox and `POST /field/sync`. Both paths end in `sync.apply_one`, so an action 
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
@@ -29,10 +32,12 @@ class OrdersController(Controller):
     guards = [guards.field]
 
     @get("/", name="field.today")
-    async def today(self, request: Request, db_session: DbSession, today: Today) -> Template:
-        orders = await services.orders_for(db_session, request.user.id, today)
+    async def today(self, request: Request, db_session: DbSession, today: Today, settings: AppSettings) -> Template:
+        zone = ZoneInfo(settings.timezone)
+        midnight = dt.datetime.combine(today, dt.time(0), zone).astimezone(dt.UTC)
+        day = await services.day_for(db_session, request.user.id, today, midnight)
         upcoming = await services.upcoming_for(db_session, request.user.id, today)
-        return Template("field/today.html", context={"orders": orders, "upcoming": upcoming, "today": today})
+        return Template("field/today.html", context={"day": day, "upcoming": upcoming, "today": today})
 
     @get("/orders/{order_id:int}", name="field.order")
     async def order(
