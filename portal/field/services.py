@@ -25,7 +25,6 @@ from portal.accounts.models import (
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 
-
 OPEN = (WorkOrderStatus.ASSIGNED, WorkOrderStatus.OPEN)
 
 

@@ -59,7 +59,7 @@ async def test_today_lists_my_orders_with_safety_notes_and_the_order_page_shows_
     assert "Medical alert on file: do not disconnect" in items[str(order.id)]
     assert "data-medical-alert" not in items[str(plain.id)]
     assert set(items) == {str(order.id), str(plain.id)}  # completed orders are not to do
-    done_list = today.text.split('data-done-list', 1)[1].split("</ol>", 1)[0]
+    done_list = today.text.split("data-done-list", 1)[1].split("</ol>", 1)[0]
     assert "Done today" in today.text and "2 orders · 1 done" in today.text
     assert f'data-done-id="{done.id}"' in done_list and f"/field/orders/{yesterday.id}" not in done_list
     assert re.search(r"Done at \d{1,2}:\d{2}\s?[AP]M", done_list), done_list
