@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import access, photo_access, tenancy
 from portal.accounts.actor import Actor
-from portal.accounts.models import Account, PaymentExtension
+from portal.accounts.models import Account, PaymentExtension, ServiceRequest
 from portal.accounts.policy import Policy
 
 from .services import premises_of
@@ -80,9 +80,9 @@ async def stop_service(
     stop_on: dt.date,
     forwarding_address: str,
     today: dt.date,
-) -> None:
+) -> ServiceRequest:
     """Ask to stop service; a refusal (tenancy.RequestRefused) leaves nothing half-written."""
     async with session.begin_nested():
-        await tenancy.stop_service(
+        return await tenancy.stop_service(
             session, actor, policy, account, stop_on=stop_on, forwarding_address=forwarding_address, today=today
         )

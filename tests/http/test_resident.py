@@ -20,6 +20,7 @@ from portal.accounts.models import (
     Customer,
     ExtensionStatus,
     LedgerKind,
+    MailMessage,
     Meter,
     MeterRead,
     PaymentExtension,
@@ -32,6 +33,7 @@ from portal.accounts.models import (
     WorkOrderStatus,
 )
 from portal.accounts.policy import current_policy
+from portal.i18n import format_date
 from tests import factories
 from tests.http.helpers import post_form, sign_in
 from tests.resident_data import bills_for
@@ -221,6 +223,12 @@ async def test_stop_service_errors_link_to_fields_and_success_creates_a_stop_ord
     order = await session.scalar(select(WorkOrder))
     assert order.kind == WorkOrderKind.STOP and order.account_id == resident.account.id
     assert "Stop service" in (await client.get("/my/requests")).text
+    # The resident's written record of what was asked: only for the request taken (the refusals sent nothing).
+    customer = await session.get(Customer, resident.account.customer_id)
+    (sent,) = (await session.scalars(select(MailMessage).where(MailMessage.subject.startswith("We received")))).all()
+    assert sent.to_addr == customer.email and sent.subject == "We received your request to stop service"
+    assert "900 Lake Dr, Austin, TX 78701" in sent.text_body and format_date(earliest()) in sent.text_body
+    assert numbers.display(resident.account.number) in sent.text_body
 
 
 async def test_a_move_walks_every_step_shows_the_deposit_and_can_be_cancelled(client, session, resident) -> None:
@@ -264,6 +272,12 @@ async def test_a_move_walks_every_step_shows_the_deposit_and_can_be_cancelled(cl
     assert sent.status_code == 303 and sent.headers["location"].startswith("/my/requests#request-")
     request = await session.scalar(select(ServiceRequest))
     assert request.kind == RequestKind.MOVE and request.details["deposit_cents"] == 20_000
+    (confirmation,) = (
+        await session.scalars(select(MailMessage).where(MailMessage.subject.startswith("We received")))
+    ).all()
+    assert confirmation.to_addr == "maria@example.com"  # the address just given in the flow
+    assert confirmation.subject == "We received your request to move service"
+    assert "4410 Bluebonnet Dr" in confirmation.text_body and "A deposit of $200.00 is due" in confirmation.text_body
     page = (await client.get("/my/requests")).text
     assert "$200.00" in page and "A deposit of $200.00 is due" in page and 'data-state="pending"' in page
     cancelled = await post_form(client, f"/my/requests/{request.id}/cancel", {"reason": "Lease fell through"})
@@ -415,6 +429,13 @@ async def test_a_problem_report_with_a_photo_makes_a_work_order(client, session,
     photo = await session.scalar(select(Photo))
     assert photo.work_order_id == order.id
     assert "Leak" in (await client.get("/my/requests")).text
+    (confirmation,) = (
+        await session.scalars(select(MailMessage).where(MailMessage.subject.startswith("We received")))
+    ).all()
+    assert confirmation.subject == "We received your problem report"
+    assert (
+        "report of a leak at " in confirmation.text_body and f"Your reference is {order.id}." in confirmation.text_body
+    )
     # The home's open requests say which problem and when, so two reports are told apart.
     home = (await client.get("/my")).text
     assert re.search(r"Problem report</a>: Leak[^,<]*, sent [A-Z][a-z]{2} \d{1,2}, \d{4}", home), home

@@ -20,6 +20,7 @@ from portal.accounts.models import (
     LedgerKind,
     PaymentArrangement,
 )
+from tests import factories
 from tests.http.helpers import local_today, post_form, sign_in
 
 JOB = Actor.job("test")
@@ -171,8 +172,11 @@ async def test_a_technician_cannot_act_on_an_account(client, session, technician
 
 
 async def test_a_csr_stops_service_through_the_residents_own_request(client, session, csr, resident) -> None:
-    from portal.accounts.models import WorkOrder, WorkOrderKind
+    from portal.accounts.models import Customer, MailMessage, WorkOrder, WorkOrderKind
 
+    customer = await session.get(Customer, resident.account.customer_id)
+    customer.language = "es"
+    await session.commit()
     await sign_in(client, session, csr)
     url = f"/staff/accounts/{resident.account.number}/stop"
     day = TODAY + dt.timedelta(days=7)
@@ -187,6 +191,32 @@ async def test_a_csr_stops_service_through_the_residents_own_request(client, ses
     await session.commit()
     order = await session.scalar(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.STOP))
     assert order.account_id == resident.account.id and order.due_on == day
+    # The caller gets it in writing, in their own language; the CSR is told it went.
+    (sent,) = (await session.scalars(select(MailMessage).where(MailMessage.to_addr == customer.email))).all()
+    assert sent.subject == "Recibimos su solicitud para suspender el servicio"
+    assert "88 New Home Rd, Austin TX 78701" in sent.text_body
+    assert "A confirmation was emailed to the customer." in (await client.get(done.headers["location"])).text
+
+
+async def test_a_stop_for_a_customer_with_no_email_tells_the_csr_to_read_it_out(client, session, csr) -> None:
+    from portal.accounts.models import Customer, MailMessage
+
+    account = await factories.make_account(session)
+    customer = await session.get(Customer, account.customer_id)
+    customer.email = None
+    await session.commit()
+    await sign_in(client, session, csr)
+    day = TODAY + dt.timedelta(days=7)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    done = await post_form(
+        client,
+        f"/staff/accounts/{account.number}/stop",
+        {"stop_on": day.isoformat(), "forwarding_address": "88 New Home Rd, Austin TX 78701"},
+    )
+    assert done.status_code == 303, done.text
+    assert "No email address on file" in (await client.get(done.headers["location"])).text
+    assert not (await session.scalars(select(MailMessage).where(MailMessage.subject.contains("stop")))).all()
 
 
 async def test_the_account_page_shows_the_plan_and_why_it_broke(client, session, csr, resident) -> None:

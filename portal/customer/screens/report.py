@@ -7,7 +7,8 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from portal.accounts import problems
+from portal import mail
+from portal.accounts import confirmations, problems
 from portal.accounts.models import Premise
 from portal.i18n import gettext as _
 from portal.web import guards
@@ -58,7 +59,7 @@ class ReportController(Controller):
         photo, photo_ok = await problem_photo(request, policy, form)
         if not (ok and photo_ok):
             return form_page("customer/report.html", await _context(request, db_session, form))
-        await problems.report_problem(
+        reported = await problems.report_problem(
             db_session,
             actor,
             policy,
@@ -71,5 +72,6 @@ class ReportController(Controller):
             photo_store=photo_store(request.app, settings) if photo is not None else None,
             keep_photo_location=bool(form.share_location.data),
         )
+        await confirmations.request_received(db_session, mail.OUTBOX, reported, phone=settings.utility_phone)
         flash(request, _("Thank you. We have sent a crew request; you can follow it on this page."), "success")
         return redirect_to("customer.requests")

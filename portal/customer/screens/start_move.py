@@ -10,12 +10,13 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
-from portal.accounts import tenancy
+from portal import mail
+from portal.accounts import confirmations, tenancy
 from portal.accounts.models import Account, Premise
 from portal.accounts.policy import Policy
 from portal.i18n import gettext as _
 from portal.web import guards, params
-from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
+from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
 from portal.web.forms import filled
 from portal.web.urls import redirect_to
@@ -255,6 +256,7 @@ class StartMoveController(Controller):
         policy: CurrentPolicy,
         actor: CurrentActor,
         kind: FromPath[str],
+        settings: AppSettings,
     ) -> Template | Redirect:
         flow = _flow(request, kind)
         if "email" not in flow:
@@ -272,6 +274,7 @@ class StartMoveController(Controller):
         except tenancy.RequestRefused as exc:
             flash(request, exc.message, "error")
             return redirect_to(moves.step_to_change(exc), kind=kind)
+        await confirmations.request_received(db_session, mail.OUTBOX, result.request, phone=settings.utility_phone)
         request.session.pop(FLOW, None)
         flash(request, moves.received_message(result), "success")
         return redirect_to("customer.requests", anchor=f"request-{result.request.id}")

@@ -7,12 +7,13 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from portal.accounts import tenancy
+from portal import mail
+from portal.accounts import confirmations, tenancy
 from portal.accounts.models import Premise
 from portal.i18n import format_date
 from portal.i18n import gettext as _
 from portal.web import guards
-from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, Today
+from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, Today
 from portal.web.flash import flash
 from portal.web.forms import filled
 from portal.web.urls import redirect_to
@@ -43,14 +44,20 @@ class StopController(Controller):
 
     @post("/stop", name="customer.stop.submit")
     async def stop(
-        self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy, actor: CurrentActor
+        self,
+        request: Request,
+        db_session: DbSession,
+        today: Today,
+        policy: CurrentPolicy,
+        actor: CurrentActor,
+        settings: AppSettings,
     ) -> Template | Redirect:
         form = await forms.StopForm.from_request(request)
         if not form.validate():
             return await _stop_page(request, db_session, form, 400)
         _accounts, current = await in_view(request, db_session)
         try:
-            await service_requests.stop_service(
+            asked = await service_requests.stop_service(
                 db_session,
                 actor,
                 policy,
@@ -62,6 +69,7 @@ class StopController(Controller):
         except tenancy.RequestRefused as exc:
             form.add_error(exc.field or "stop_on", exc.message)
             return await _stop_page(request, db_session, form, 400)
+        await confirmations.request_received(db_session, mail.OUTBOX, asked, phone=settings.utility_phone)
         flash(
             request,
             _(

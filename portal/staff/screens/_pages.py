@@ -8,10 +8,14 @@ import datetime as dt
 from litestar import Request
 from litestar.response import Template
 
-from portal.accounts import access, payments, photo_access, tenancy
-from portal.accounts.models import Account, AdjustmentStatus, Premise
+from portal import mail
+from portal.accounts import access, confirmations, payments, photo_access, tenancy
+from portal.accounts.models import Account, AdjustmentStatus, Premise, ServiceRequest
 from portal.accounts.policy import Policy
+from portal.i18n import gettext as _
+from portal.settings import Settings
 from portal.web.deps import DbSession
+from portal.web.flash import flash
 from portal.web.forms import AddressSearchForm, filled
 
 from .. import navigation, services, strip
@@ -20,6 +24,14 @@ from ..forms import MedicalAlertForm, NoteForm
 
 async def staff_account(request: Request, db_session: DbSession, number: str) -> Account:
     return await access.account_for(db_session, request.user.id, request.user.role, number)
+
+
+async def confirm_request(request: Request, db_session: DbSession, settings: Settings, asked: ServiceRequest) -> None:
+    """The customer's written confirmation of a request a CSR took, and a word to the CSR on whether it went."""
+    if await confirmations.request_received(db_session, mail.OUTBOX, asked, phone=settings.utility_phone):
+        flash(request, _("A confirmation was emailed to the customer."), "info")
+    else:
+        flash(request, _("No email address on file: no confirmation was sent, so read the details to the customer."))
 
 
 async def account_page(

@@ -21,7 +21,7 @@ from portal.web.flash import flash
 from portal.web.urls import redirect_to
 
 from .. import account_actions, case_form
-from ._pages import staff_account
+from ._pages import confirm_request, staff_account
 
 
 class AccountActionController(Controller):
@@ -174,6 +174,7 @@ class AccountActionController(Controller):
         self,
         request: Request,
         db_session: DbSession,
+        settings: AppSettings,
         today: Today,
         policy: CurrentPolicy,
         actor: CurrentActor,
@@ -187,7 +188,7 @@ class AccountActionController(Controller):
         except params.BadValue:
             raise DomainError(_("Give the stop date as YYYY-MM-DD."), field="stop_on") from None
         forwarding = str(data.get("forwarding_address", ""))
-        await tenancy.stop_service(
+        asked = await tenancy.stop_service(
             db_session, actor, policy, account, stop_on=stop_on, forwarding_address=forwarding, today=today
         )
         flash(
@@ -195,4 +196,5 @@ class AccountActionController(Controller):
             _("Stop of service requested for %(date)s; the final read is ordered.", date=format_date(stop_on)),
             "success",
         )
+        await confirm_request(request, db_session, settings, asked)
         return redirect_to("staff.account", number=account.number, anchor="orders")

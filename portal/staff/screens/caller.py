@@ -24,7 +24,7 @@ from portal.web.photo_store import photo_store, problem_photo
 from portal.web.urls import redirect_to
 
 from ..caller_forms import CallerExtensionForm, CallerProblemForm
-from ._pages import staff_account
+from ._pages import confirm_request, staff_account
 
 
 async def _page(
@@ -140,4 +140,5 @@ class CallerController(Controller):
             keep_photo_location=bool(form.share_location.data),
         )
         flash(request, _("Problem reported: crew order %(id)s.", id=report.problem_order_id), "success")
+        await confirm_request(request, db_session, settings, report)
         return redirect_to("staff.account", number=account.number, anchor="orders")

@@ -15,14 +15,14 @@ from portal.accounts.policy import Policy
 from portal.i18n import format_date
 from portal.i18n import gettext as _
 from portal.web import guards
-from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
+from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
 from portal.web.forms import filled
 from portal.web.urls import redirect_to, url
 
 from .. import services
 from ..forms import MoveServiceForm
-from ._pages import address_search, staff_account
+from ._pages import address_search, confirm_request, staff_account
 from ._params import refusal_field
 
 
@@ -110,6 +110,7 @@ class MoveServiceController(Controller):
         today: Today,
         policy: CurrentPolicy,
         actor: CurrentActor,
+        settings: AppSettings,
         number: FromPath[str],
         premise_id: FromPath[int],
     ) -> Template | Redirect:
@@ -147,4 +148,5 @@ class MoveServiceController(Controller):
             ),
             "success",
         )
+        await confirm_request(request, db_session, settings, result.request)
         return redirect_to("staff.account", number=result.account.number, anchor="orders")

@@ -16,14 +16,14 @@ from portal.accounts.policy import Policy
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 from portal.web import guards
-from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
+from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
 from portal.web.forms import filled
 from portal.web.urls import redirect_to, url
 
 from .. import services
 from ..forms import StartServiceForm
-from ._pages import address_search
+from ._pages import address_search, confirm_request
 from ._params import refusal_field
 
 
@@ -97,6 +97,7 @@ class StartServiceController(Controller):
         today: Today,
         policy: CurrentPolicy,
         actor: CurrentActor,
+        settings: AppSettings,
         premise_id: FromPath[int],
     ) -> Template | Redirect:
         premise = await services.premise(db_session, premise_id)
@@ -137,4 +138,5 @@ class StartServiceController(Controller):
             ),
             "success",
         )
+        await confirm_request(request, db_session, settings, result.request)
         return redirect_to("staff.account", number=result.account.number, anchor="orders")

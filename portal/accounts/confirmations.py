@@ -1,0 +1,128 @@
+"""Written confirmation of a request: a start, stop or move of service and a problem report are each confirmed by
+email in the customer's language, whoever took the request (the resident online, a CSR on the phone or at the
+counter). It is their record of what was asked, for which address and day, and the number to call if it is wrong.
+
+Queued in the request's own transaction through the Mailer its caller gives (a refused request sends nothing), and
+only by email: a letter would arrive after the day it confirms. A customer with no email address has the flash on
+the page, or the CSR's word, and the request on their requests page."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.i18n import format_date, format_money, use_locale
+from portal.i18n import gettext as _
+
+from . import numbers
+from .messages import Mailer
+from .models import Account, Customer, Premise, RequestKind, ServiceRequest, WorkOrder
+
+
+def problem_words(kind: str) -> str:
+    """The problem as the resident chose it, in the reader's language."""
+    return {
+        "leak": _("a leak"),
+        "no_water": _("no water"),
+        "meter_damage": _("a damaged meter"),
+        "lid_damage": _("a damaged or missing meter box lid"),
+    }.get(kind, kind)
+
+
+async def _where(session: AsyncSession, account_id: int | None) -> tuple[str, str]:
+    """(address, account number shown) of an account, or ("", "")."""
+    if account_id is None:
+        return "", ""
+    row = (
+        await session.execute(
+            select(Premise, Account.number)
+            .join(Account, Account.premise_id == Premise.id)
+            .where(Account.id == account_id)
+        )
+    ).first()
+    return (row[0].one_line, numbers.display(row[1])) if row else ("", "")
+
+
+def _deposit_line(request: ServiceRequest) -> str:
+    cents = int((request.details or {}).get("deposit_cents") or 0)
+    if cents:
+        return _("A deposit of %(amount)s is due before service starts.", amount=format_money(cents))
+    return _("No deposit is due.")
+
+
+async def request_received(session: AsyncSession, mailer: Mailer, request: ServiceRequest, *, phone: str) -> bool:
+    """Queue the confirmation of a request just taken; answers whether one was queued (False: no email address)."""
+    customer = await session.get(Customer, request.customer_id)
+    if customer is None or not customer.email:
+        return False
+    leaving, old_number = await _where(session, request.from_account_id)
+    going, new_number = await _where(session, request.to_account_id)
+    with use_locale(customer.language or "en"):
+        call = _("If any of this is wrong, call us at %(phone)s.", phone=phone)
+        if request.kind == RequestKind.START:
+            subject = _("We received your request to start service")
+            lines = [
+                _(
+                    "%(name)s, we received your request to start service at %(address)s on %(date)s. "
+                    "Your new account number is %(account)s.",
+                    name=customer.display_name,
+                    address=going,
+                    date=format_date(request.start_on),
+                    account=new_number,
+                ),
+                _deposit_line(request),
+            ]
+        elif request.kind == RequestKind.STOP:
+            subject = _("We received your request to stop service")
+            lines = [
+                _(
+                    "%(name)s, we received your request to stop service at %(address)s (account %(account)s) on "
+                    "%(date)s. The meter is read that day and the final bill is sent to: %(forwarding)s.",
+                    name=customer.display_name,
+                    address=leaving,
+                    account=old_number,
+                    date=format_date(request.stop_on),
+                    forwarding=request.forwarding_address or leaving,
+                )
+            ]
+        elif request.kind == RequestKind.MOVE:
+            subject = _("We received your request to move service")
+            lines = [
+                _(
+                    "%(name)s, we received your request to move your service. Service at %(from)s (account "
+                    "%(old)s) stops on %(stop)s; its final bill is sent to your new address. Service at %(to)s "
+                    "starts on %(start)s, on the new account %(new)s.",
+                    name=customer.display_name,
+                    **{"from": leaving},
+                    old=old_number,
+                    stop=format_date(request.stop_on),
+                    to=going,
+                    start=format_date(request.start_on),
+                    new=new_number,
+                ),
+                _deposit_line(request),
+            ]
+        elif request.kind == RequestKind.PROBLEM:
+            order = await session.get(WorkOrder, request.problem_order_id) if request.problem_order_id else None
+            subject = _("We received your problem report")
+            lines = [
+                _(
+                    "%(name)s, we received your report of %(problem)s at %(address)s. A crew is scheduled for "
+                    "%(date)s. Your reference is %(reference)s.",
+                    name=customer.display_name,
+                    problem=problem_words(str((request.details or {}).get("problem", ""))),
+                    address=leaving,
+                    date=format_date(order.due_on) if order else "",
+                    reference=order.id if order else request.id,
+                ),
+                _("If water is spraying or anyone is in danger, call us now: %(phone)s.", phone=phone),
+            ]
+            call = ""
+        else:
+            return False
+        lines.append(_("You can follow this request on the My requests page when you sign in."))
+        if call:
+            lines.append(call)
+        body = "\n\n".join(str(line) for line in lines)
+    mailer.queue(session, customer.email, str(subject), body)
+    return True
