@@ -40,6 +40,18 @@ class StaticFile:
     br: bytes | None
 
 
+# Compressed bodies by content digest: brotli at quality 11 is most of an app's start-up, and a process that builds
+# several apps (the test suite builds one per test) compresses each file's content once.
+_SQUEEZED: dict[str, tuple[bytes, bytes]] = {}
+
+
+def _squeezed(digest: str, data: bytes) -> tuple[bytes, bytes]:
+    found = _SQUEEZED.get(digest)
+    if found is None:
+        found = _SQUEEZED[digest] = (gzip.compress(data, compresslevel=9, mtime=0), brotli.compress(data, quality=11))
+    return found
+
+
 def load(assets: Assets) -> dict[str, tuple[StaticFile, bool]]:
     """Every asset by the path after /static/: its hashed name (immutable) and its plain name (revalidated)."""
     table: dict[str, tuple[StaticFile, bool]] = {}
@@ -49,8 +61,7 @@ def load(assets: Assets) -> dict[str, tuple[StaticFile, bool]]:
         if kind.startswith("text/") or kind.endswith(("javascript", "json", "+xml")):
             kind += "; charset=utf-8"
         squeeze = kind.startswith(COMPRESSIBLE) and len(data) >= MIN_SIZE
-        zipped = gzip.compress(data, compresslevel=9, mtime=0) if squeeze else None
-        broken = brotli.compress(data, quality=11) if squeeze else None
+        zipped, broken = _squeezed(digest, data) if squeeze else (None, None)
         found = StaticFile(
             content_type=kind,
             etag=f'"{digest}"'.encode(),
