@@ -40,6 +40,7 @@ RULE_NEW_PREMISE_LARGE = "new_premise_large_meter"
 RULE_COMMERCIAL_AVERAGE = "commercial_average"
 RULE_COMMERCIAL_MINIMUM = "commercial_minimum"
 RULE_LETTER_OF_CREDIT = "letter_of_credit"
+RULE_GOOD_RECORD = "good_record"  # a move: the customer's own on-time record with us waives it
 
 
 # ---- pure rules ----------------------------------------------------------------------------------------------
@@ -158,12 +159,15 @@ def compute_deposit(
     meter_size: str | None,
     letter: LetterOfCredit | None = None,
     today: dt.date,
+    on_time_bills: int | None = None,
 ) -> DepositDecision:
     """The deposit for a new account at a premise, from the premise's bills in the last 12 months.
 
     Residential: twice the average monthly bill; a premise without 12-month history pays a flat amount by meter size.
     Commercial: twice the average, never less than the commercial minimum. Rounded to the policy's step.
-    A qualifying letter of credit from a prior utility waives it.
+    A qualifying letter of credit from a prior utility waives it. So does, on a move, the customer's own record with
+    us (`on_time_bills`: the latest bills in a row paid on time on the account being left), by the same count that
+    earns a held deposit back: a customer whose deposit would be refunded is not asked for a new one.
     """
     average = average_monthly_cents(monthly_bills_cents)
     multiple = policy.deposit_average_multiple
@@ -215,6 +219,19 @@ def compute_deposit(
             multiple=multiple,
             average=format_money(average),
             step=format_money(step),
+        )
+    if on_time_bills is not None and good_record_refund_due(policy, streak=on_time_bills):
+        return DepositDecision(
+            0,
+            computed,
+            RULE_GOOD_RECORD,
+            _(
+                "Waived: your last %(count)s bills with us were paid on time. Without that record the deposit would "
+                "be %(amount)s.",
+                count=on_time_bills,
+                amount=format_money(computed),
+            ),
+            waived=True,
         )
     if letter is None:
         return DepositDecision(computed, computed, rule, reason)
@@ -280,7 +297,9 @@ async def quote(
     account_class: AccountClass,
     today: dt.date,
     letter: LetterOfCredit | None = None,
+    moving_from: int | None = None,
 ) -> DepositDecision:
+    """`moving_from`: the account a move leaves, whose payment record may waive the deposit."""
     return compute_deposit(
         policy,
         account_class=account_class,
@@ -288,6 +307,7 @@ async def quote(
         meter_size=await premise_meter_size(session, premise_id),
         letter=letter,
         today=today,
+        on_time_bills=await on_time_bills(session, moving_from, None, today) if moving_from is not None else None,
     )
 
 
@@ -626,18 +646,14 @@ async def apply_to_balance(
 
 async def good_record_streak(session: AsyncSession, deposit: Deposit, on: dt.date) -> int:
     """Bills since the deposit was required, paid on time in a row (latest first), as of `on`."""
-    since = deposit.created_at.date()
-    due_dates = list(
-        await session.scalars(
-            select(Bill.due_date).where(
-                Bill.account_id == deposit.account_id,
-                Bill.due_date >= since,
-                Bill.due_date < on,
-                Bill.cancelled_on.is_(None),
-            )
-        )
-    )
-    rows = (await arrears.settled_entries(session, [deposit.account_id], on))[deposit.account_id]
+    return await on_time_bills(session, deposit.account_id, deposit.created_at.date(), on)
+
+
+async def on_time_bills(session: AsyncSession, account_id: int, since: dt.date | None, on: dt.date) -> int:
+    """An account's bills due before `on` (and from `since`), paid on time in a row, latest first."""
+    due = select(Bill.due_date).where(Bill.account_id == account_id, Bill.due_date < on, Bill.cancelled_on.is_(None))
+    due_dates = list(await session.scalars(due.where(Bill.due_date >= since) if since else due))
+    rows = (await arrears.settled_entries(session, [account_id], on))[account_id]
     return on_time_streak(
         due_dates, [(due, c) for due, _i, c in rows if c > 0], [(day, -c) for day, _i, c in rows if c < 0]
     )

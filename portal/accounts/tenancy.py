@@ -265,6 +265,7 @@ async def _start(
     account_class: AccountClass,
     letter: deposits.LetterOfCredit | None,
     link_user_id: int | None,
+    moving_from: int | None = None,
 ) -> tuple[Account, WorkOrder, Deposit, deposits.DepositDecision, Customer]:
     premise = await session.get(Premise, premise_id)
     if premise is None:
@@ -291,7 +292,13 @@ async def _start(
     who = await _customer(session, actor, customer, identity)
     account = await _open_account(session, actor, who, premise, account_class, start_on)
     decision = await deposits.quote(
-        session, policy, premise_id=premise.id, account_class=account_class, today=today, letter=letter
+        session,
+        policy,
+        premise_id=premise.id,
+        account_class=account_class,
+        today=today,
+        letter=letter,
+        moving_from=moving_from,
     )
     deposit = await deposits.require(session, actor, account, decision, today=today, letter=letter)
     meter = await _current_meter(session, premise.id)
@@ -505,6 +512,7 @@ async def move_service(
         account_class=account.account_class,
         letter=letter,
         link_user_id=link_user_id,
+        moving_from=account.id,
     )
     request = ServiceRequest(
         kind=RequestKind.MOVE,

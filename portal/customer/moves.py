@@ -90,6 +90,7 @@ async def quote(
         account_class=moving_from.account_class if moving_from is not None else AccountClass.RESIDENTIAL,
         today=today,
         letter=letter,
+        moving_from=moving_from.id if moving_from is not None else None,
     )
 
 

@@ -288,6 +288,34 @@ async def test_a_move_walks_every_step_shows_the_deposit_and_can_be_cancelled(cl
     assert {o.status for o in orders} == {WorkOrderStatus.CANCELLED}
 
 
+@pytest.mark.parametrize("past_due", [False, True])
+async def test_a_move_by_a_customer_who_pays_on_time_asks_no_new_deposit(client, session, resident, past_due) -> None:
+    """The record on the account being left is the letter of credit: 12 bills in a row paid on time waive the new
+    deposit (the count that earns a held deposit back); an unpaid past-due bill keeps it."""
+    await bills_for(session, resident.account, past_due=past_due)
+    target = await factories.make_account(
+        session, status=AccountStatus.CLOSED, address="4410 Bluebonnet Dr", meter_size="1"
+    )
+    await session.commit()
+    await sign_in(client, session, resident.user)
+    await post_form(client, "/my/move/address", {"premise_id": str(target.premise_id)})
+    day = earliest().isoformat()
+    await post_form(client, "/my/move/date", {"stop_on": day, "start_on": day})
+    await post_form(client, "/my/move/contact", {"phone": "254-555-0199", "email": "maria@example.com"})
+    page = (await client.get("/my/move/deposit")).text
+    shown = re.search(r"data-deposit>([^<]+)<", page).group(1)
+    if past_due:
+        assert shown == "$200.00" and "Your letter of credit" in page
+    else:
+        assert shown == "$0.00" and "Waived: your last 15 bills with us were paid on time" in page
+        assert "$200.00" in page and "Your letter of credit" not in page  # nothing to choose
+    assert (await post_form(client, "/my/move/deposit", {"option": "pay"})).headers["location"] == "/my/move/check"
+    assert (await post_form(client, "/my/move/check")).status_code == 303
+    request = await session.scalar(select(ServiceRequest))
+    assert request.details["deposit_cents"] == (20_000 if past_due else 0)
+    assert request.details["deposit_rule"] == ("new_premise_large_meter" if past_due else "good_record")
+
+
 async def test_a_start_with_a_letter_of_credit_waives_the_deposit(client, session, resident) -> None:
     target = await factories.make_account(session, status=AccountStatus.CLOSED, address="12 Travis St")
     await session.commit()

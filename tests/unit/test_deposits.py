@@ -84,6 +84,25 @@ def test_a_good_letter_of_credit_waives_the_deposit_and_says_what_it_would_have_
     assert "Temple Water" in decision.reason and "$120.00" in decision.reason
 
 
+@pytest.mark.parametrize(("streak", "waived"), [(12, True), (30, True), (11, False), (0, False), (None, False)])
+def test_a_move_with_the_record_that_would_earn_a_deposit_back_pays_none(streak, waived) -> None:
+    """The count is the good-record refund's (policy.deposit_refund_after_on_time_payments): the same record both
+    returns a held deposit and spares a new one. No record (a start, not a move) changes nothing."""
+    decision = compute_deposit(
+        POLICY,
+        account_class=AccountClass.RESIDENTIAL,
+        monthly_bills_cents=[6120] * 12,
+        meter_size="5/8",
+        today=TODAY,
+        on_time_bills=streak,
+    )
+    assert decision.computed_cents == 12_000 and decision.waived is waived
+    assert decision.required_cents == (0 if waived else 12_000)
+    assert (decision.rule == deposits.RULE_GOOD_RECORD) is waived
+    if waived:
+        assert f"last {streak} bills with us were paid on time" in decision.reason and "$120.00" in decision.reason
+
+
 @pytest.mark.parametrize(
     ("changes", "words"),
     [

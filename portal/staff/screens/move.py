@@ -36,7 +36,12 @@ async def _page(
     status_code: int = 200,
 ) -> Template:
     quote = await deposits.quote(
-        db_session, policy, premise_id=premise.id, account_class=account.account_class, today=today
+        db_session,
+        policy,
+        premise_id=premise.id,
+        account_class=account.account_class,
+        today=today,
+        moving_from=account.id,
     )
     return Template(
         "staff/move.html",
