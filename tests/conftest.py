@@ -54,7 +54,23 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-_TABLES = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+def _pg_reset() -> str:
+    """Empty every table and restart every id, as `TRUNCATE ... RESTART IDENTITY CASCADE` would, in one round trip.
+    TRUNCATE of all 52 tables cost about 0.3 s a test (a new file per table); a DELETE of a test's few rows costs
+    milliseconds. Children go first (the metadata's reverse dependency order); the ledger, whose trigger refuses
+    DELETE (append-only), is truncated, and only when it has rows."""
+    tables = [t for t in reversed(Base.metadata.sorted_tables)]
+    deletes = "".join(f'DELETE FROM "{t.name}";' for t in tables if t.name != "ledger_entry")
+    restarts = "".join(
+        f"PERFORM setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false);"
+        for t in tables
+        if [c.name for c in t.primary_key.columns] == ["id"] and t.c.id.type.python_type is int
+    )
+    ledger = "IF EXISTS (SELECT 1 FROM ledger_entry) THEN TRUNCATE ledger_entry CASCADE; END IF;"
+    return f"DO $$ BEGIN {ledger}{deletes}{restarts} END $$"
+
+
+_RESET_PG = _pg_reset()
 
 
 @pytest.fixture
@@ -62,7 +78,7 @@ async def database_url(migrated_template: str, tmp_path: Path) -> AsyncIterator[
     if TEST_DB == "postgres":
         engine = create_async_engine(PG_URL)
         async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+            await conn.execute(text(_RESET_PG))
         await engine.dispose()
         yield PG_URL
     else:

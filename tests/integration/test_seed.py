@@ -96,13 +96,13 @@ async def _history(session) -> list[tuple]:
 async def test_the_same_seed_number_gives_the_same_history(session, migrated_template, tmp_path) -> None:
     """Seeded twice into empty databases, the same bills, payments, fees and keys come out."""
     from portal.db import make_engine, make_sessionmaker
-    from tests.conftest import _TABLES, TEST_DB
+    from tests.conftest import _RESET_PG, TEST_DB
 
     await city.load(session, city.build(TODAY, premises=40, seed=9))
     await session.commit()
     first = await _history(session)
     if TEST_DB == "postgres":
-        await session.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+        await session.execute(text(_RESET_PG))
         await session.commit()
         url = migrated_template
     else:
