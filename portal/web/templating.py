@@ -44,10 +44,15 @@ NAVIGATION: dict[Role | None, list[tuple[str, str]]] = {
 @pass_context
 def navigation_for(context: Any, user: Any) -> list[tuple[str, str]]:
     """(path, label) for the header menu of this person's role; none in kiosk mode (the visitor holds the tablet)."""
-    if in_kiosk(context["request"]):
+    request = context["request"]
+    if in_kiosk(request):
         return []
+    app = request.app
+    if "user" not in request.scope:
+        # A page the identity middleware never saw (a 404 of no route): who is reading is unknown, so no "Sign in"
+        # that would tell a signed-in resident they were signed out; Home leads each to their own start.
+        return [(reverse(app, "landing"), i18n.gettext("Home"))]
     role = getattr(user, "role", None)
-    app = context["request"].app
     return [(reverse(app, name), i18n.gettext(label)) for name, label in NAVIGATION.get(role, NAVIGATION[None])]
 
 

@@ -117,6 +117,7 @@ async def test_an_unrouted_404_carries_the_security_headers_and_a_static_file_it
     assert missing.headers["x-content-type-options"] == "nosniff" and missing.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in missing.headers["content-security-policy"]  # the 404 page is HTML
     assert missing.headers["cache-control"] == "no-store"
+    assert ">Home</a>" in missing.text and "Sign in" not in missing.text  # who is reading is unknown here
     page = await client.get("/signin")
     css = next(
         part.split('"')[0]
