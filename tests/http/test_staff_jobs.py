@@ -111,6 +111,8 @@ async def test_run_now_goes_through_the_claim_once(client, app, session, monkeyp
     page = await client.get("/staff/jobs")
     assert "already run" in page.text
     assert (await finished(session)).attempts == 1
+    recent = page.text.split('id="recent-title"', 1)[1]
+    assert "<td>Ida Admin</td>" in recent and "it@riverton.example" not in recent  # the person, by name
     assert (await post_form(client, "/staff/jobs/no-such-job/run")).status_code == 404
 
 

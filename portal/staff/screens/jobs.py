@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 
 from portal.accounts.errors import NotFound
-from portal.accounts.models import JobRun
+from portal.accounts.models import JobRun, User
 from portal.i18n import format_date
 from portal.i18n import gettext as _
 from portal.jobs import runs, schedule
@@ -62,10 +63,20 @@ class JobsController(Controller):
             )
             for job in schedule.SCHEDULE
         ]
+        recent = await runs.recent(db_session)
+        people = {run.requested_by for run in recent if run.trigger == "manual" and run.requested_by}
         context: dict[str, Any] = {
             "rows": rows,
             "failures": await runs.failures(db_session),
-            "recent": await runs.recent(db_session),
+            "recent": recent,
+            "names": {
+                email: name
+                for email, name in await db_session.execute(
+                    select(User.email, User.display_name).where(User.email.in_(people))
+                )
+            }
+            if people
+            else {},
             "in_process": settings.is_sqlite,
             "zone": settings.timezone,
         }
