@@ -34,6 +34,9 @@ def _secret_key() -> str:
 
 
 DEFAULT_PHONE = "555-0100"  # customer service, as letters and messages print it (the demo city's; UTILITY_PHONE)
+DEFAULT_EMERGENCY_PHONE = (
+    "555-0199"  # answered any hour: a main break, a sewer backup, no water (UTILITY_EMERGENCY_PHONE)
+)
 DEFAULT_TIMEZONE = "America/Chicago"  # the utility's clock: its days, due dates and read dates
 
 
@@ -65,6 +68,7 @@ class Settings:
     # Printed on counter receipts; the defaults are the demo city's.
     utility_address: str = "200 Main St, Riverton, TX 76501"
     utility_phone: str = DEFAULT_PHONE
+    emergency_phone: str = DEFAULT_EMERGENCY_PHONE
     timezone: str = DEFAULT_TIMEZONE
     session_max_age: int = 60 * 60 * 12
     secure_cookies: bool = False
@@ -150,6 +154,7 @@ ENV_NAMES = {
     "utility_name": "UTILITY_NAME",
     "utility_address": "UTILITY_ADDRESS",
     "utility_phone": "UTILITY_PHONE",
+    "emergency_phone": "UTILITY_EMERGENCY_PHONE",
     "timezone": "UTILITY_TIMEZONE",
     "trusted_proxies": "TRUSTED_PROXIES",
     "log_format": "LOG_FORMAT",

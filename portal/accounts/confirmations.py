@@ -50,7 +50,9 @@ def _deposit_line(request: ServiceRequest) -> str:
     return _("No deposit is due.")
 
 
-async def request_received(session: AsyncSession, mailer: Mailer, request: ServiceRequest, *, phone: str) -> bool:
+async def request_received(
+    session: AsyncSession, mailer: Mailer, request: ServiceRequest, *, phone: str, emergency_phone: str
+) -> bool:
     """Queue the confirmation of a request just taken; answers whether one was queued (False: no email address)."""
     customer = await session.get(Customer, request.customer_id)
     if customer is None or not customer.email:
@@ -115,7 +117,7 @@ async def request_received(session: AsyncSession, mailer: Mailer, request: Servi
                     date=format_date(order.due_on) if order else "",
                     reference=order.id if order else request.id,
                 ),
-                _("If water is spraying or anyone is in danger, call us now: %(phone)s.", phone=phone),
+                _("If water is spraying or anyone is in danger, call us now: %(phone)s.", phone=emergency_phone),
             ]
             call = ""
         else:

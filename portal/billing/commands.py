@@ -58,6 +58,7 @@ async def bill_run_job(ctx: JobContext, processes: int = 1) -> Mapping[str, Any]
             jobs=processes,
             public_url=settings.public_url,
             timezone=settings.timezone,
+            phone=settings.utility_phone,
         )
     else:
         result = await bill_run(
@@ -68,6 +69,7 @@ async def bill_run_job(ctx: JobContext, processes: int = 1) -> Mapping[str, Any]
             mailer=ctx.mailer,
             public_url=settings.public_url,
             timezone=settings.timezone,
+            phone=settings.utility_phone,
             progress=ctx.progress,
         )
     ctx.echo(f"Bill run, cycle {cycle}, {ctx.day.isoformat()}: {result.summary()}")

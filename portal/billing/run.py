@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from portal import i18n
-from portal.accounts import deposits, estimates, ledger, ledger_words, service_state, workorders
+from portal.accounts import deposits, estimates, ledger, ledger_words, numbers, service_state, workorders
 from portal.accounts.actor import Actor
 from portal.accounts.messages import Mailer
 from portal.accounts.models import (
@@ -54,7 +54,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.policy import Policy
 from portal.db import copy_rows, fetch_rows, member_of
-from portal.settings import DEFAULT_TIMEZONE
+from portal.settings import DEFAULT_PHONE, DEFAULT_TIMEZONE
 
 from . import compute as c
 from . import rates as r
@@ -105,6 +105,7 @@ class RunContext:
     public_url: str
     mailer: Mailer  # the bill emails
     zone: ZoneInfo = ZoneInfo(DEFAULT_TIMEZONE)  # reads are dated by the utility's clock, as its customers count days
+    phone: str = DEFAULT_PHONE  # customer service, as the bill email prints it (UTILITY_PHONE)
 
     def midnight(self, day: dt.date) -> dt.datetime:
         """The utility's midnight starting `day`, as a UTC bound for stored read times."""
@@ -615,11 +616,11 @@ def bill_email(
     customer: Any, number: str, bill_id: int, amount_cents: int, due_on: dt.date, ctx: RunContext
 ) -> tuple[str, str, str, None]:
     language = customer.language or "en"
-    subject, template, due, utility = _email_parts(language, due_on)
+    subject, template, due, utility = _email_parts(language, due_on, ctx.phone)
     with i18n.use_locale(language):
         text = template % {
             "name": customer.first_name,
-            "number": number,
+            "number": numbers.display(number),
             "amount": i18n.format_money(amount_cents),
             "due": due,
             "url": f"{ctx.public_url.rstrip('/')}/my/bills/{bill_id}",
@@ -629,7 +630,7 @@ def bill_email(
 
 
 @lru_cache(maxsize=16)
-def _email_parts(language: str, due_on: dt.date) -> tuple[str, str, str, str]:
+def _email_parts(language: str, due_on: dt.date, phone: str) -> tuple[str, str, str, str]:
     """What every bill-ready email of a run shares in one language (a run sends tens of thousands)."""
     with i18n.use_locale(language):
         return (
@@ -639,7 +640,7 @@ def _email_parts(language: str, due_on: dt.date) -> tuple[str, str, str, str]:
                 "See it, with your usage and how each charge was worked out, at %(url)s\n\n%(utility)s"
             ),
             i18n.format_date(due_on),
-            i18n.gettext("Customer service: 555-0100, Monday to Friday, 8 a.m. to 5 p.m."),
+            i18n.gettext("Customer service: %(phone)s, Monday to Friday, 8 a.m. to 5 p.m.") % {"phone": phone},
         )
 
 
@@ -903,6 +904,7 @@ async def bill_run(
     mailer: Mailer,
     public_url: str = "http://localhost:8000",
     timezone: str = DEFAULT_TIMEZONE,
+    phone: str = DEFAULT_PHONE,
     worker: tuple[int, int] = (0, 1),
     chunk_size: int | None = None,
     max_chunks: int | None = None,
@@ -914,7 +916,7 @@ async def bill_run(
     async with maker() as session:
         book = await load_rates(session)
         ids = await candidates(session, cycle, on, worker)
-    ctx = RunContext(cycle, on, due_date(on, policy), book, policy, public_url, mailer, ZoneInfo(timezone))
+    ctx = RunContext(cycle, on, due_date(on, policy), book, policy, public_url, mailer, ZoneInfo(timezone), phone)
     size = chunk_size or policy.bill_run_chunk
     total = RunResult()
     with collect_between_chunks() as collect:
@@ -959,6 +961,7 @@ def _worker_main(
     timezone: str,
     worker: tuple[int, int],
     chunk_size: int | None,
+    phone: str = DEFAULT_PHONE,
 ) -> RunResult:
     from portal.db import make_engine, make_sessionmaker
 
@@ -973,6 +976,7 @@ def _worker_main(
                 mailer=mailer,
                 public_url=public_url,
                 timezone=timezone,
+                phone=phone,
                 worker=worker,
                 chunk_size=chunk_size,
                 progress=print,
@@ -994,19 +998,30 @@ def run_processes(
     public_url: str,
     timezone: str = DEFAULT_TIMEZONE,
     chunk_size: int | None = None,
+    phone: str = DEFAULT_PHONE,
 ) -> RunResult:
     """The run split over `jobs` processes (PostgreSQL only: SQLite has one writer, so it runs in one)."""
     import concurrent.futures
     import multiprocessing
 
     if jobs <= 1 or database_url.startswith("sqlite"):
-        return _worker_main(database_url, cycle, on, policy, mailer, public_url, timezone, (0, 1), chunk_size)
+        return _worker_main(database_url, cycle, on, policy, mailer, public_url, timezone, (0, 1), chunk_size, phone)
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [
             pool.submit(
-                _worker_main, database_url, cycle, on, policy, mailer, public_url, timezone, (k, jobs), chunk_size
+                _worker_main,
+                database_url,
+                cycle,
+                on,
+                policy,
+                mailer,
+                public_url,
+                timezone,
+                (k, jobs),
+                chunk_size,
+                phone,
             )
             for k in range(jobs)
         ]

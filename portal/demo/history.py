@@ -46,7 +46,7 @@ from portal.accounts.payments import NewPayment, post_payments
 from portal.accounts.policy import Policy, current_policy
 from portal.billing import late_fees
 from portal.billing import run as bill_run
-from portal.settings import DEFAULT_TIMEZONE
+from portal.settings import DEFAULT_TIMEZONE, Settings
 
 WAYS = ("autopay", "card", "bank", "counter", "lockbox")
 KINDS = ("ontime", "late", "partial", "skipper", "delinquent")
@@ -123,6 +123,7 @@ class History:
             today,
         )
         self.zone = ZoneInfo(timezone)
+        self.settings = Settings.from_env()  # its public address (the demo's --port) and phone, for the bill emails
         self.counts: dict[str, int] = defaultdict(int)
         self.payments: dict[dt.date, list[Payment]] = defaultdict(list)
         self.due_days: set[dt.date] = set()
@@ -237,9 +238,10 @@ class History:
             bill_run.due_date(day, self.policy),
             book,
             self.policy,
-            "http://localhost:8000",
+            self.settings.public_url,  # the demo's own address (its --port), which the bill emails link to
             mail.OUTBOX,
             self.zone,
+            self.settings.utility_phone,
         )
         ids = await bill_run.candidates(self.session, cycle, day)
         size = self.policy.bill_run_chunk

@@ -45,7 +45,7 @@ def authorization_text(ctx: Context, account_number: str, channel: str = WEB) ->
     in the second person). Written in the current locale: call it inside `use_locale` for the customer's language."""
     days = ctx.policy.draft_days_before_due
     when = _("on each bill's due date") if days == 0 else _("%(days)s days before each bill's due date", days=days)
-    words = {"utility": ctx.utility_name, "account": account_number, "when": when}
+    words = {"utility": ctx.utility_name, "account": numbers.display(account_number), "when": when}
     fee = format_money(ctx.policy.returned_payment_fee_cents)
     count = ctx.policy.returns_to_suspend_autopay
     if channel == PHONE:

@@ -114,6 +114,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         language_note=language_note,
         utility_name=settings.utility_name,
         utility_phone=settings.utility_phone,
+        emergency_phone=settings.emergency_phone,
         demo_mode=settings.demo,  # in demo mode the demo adds demo_personas (portal/demo/signin.py)
     )
     return env

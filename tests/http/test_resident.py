@@ -107,6 +107,10 @@ async def test_home_shows_balance_due_date_autopay_last_payment_and_alerts(clien
     assert 'href="/my/extension"' in page
     # The balance's date says what is owed now: it read "Due <the new bill's date>" under a past-due balance.
     assert "$82.66 due now, the rest by" in page
+    # Paying is one tap from home (the home had no pay button: "Pay now" in the alert was plain text).
+    pay = re.search(r'<a class="button button--primary" href="([^"]+)" data-pay>([^<]+)</a>', page)
+    assert pay and pay.group(1) == f"/pay/{resident.account.number}" and pay.group(2) == "Pay $170.66"
+    assert f'href="/autopay/{resident.account.number}">Set up autopay</a>' in page
 
 
 async def test_home_says_due_now_when_the_whole_balance_is_past_due(client, session, resident) -> None:
@@ -464,6 +468,7 @@ async def test_a_problem_report_with_a_photo_makes_a_work_order(client, session,
     assert (
         "report of a leak at " in confirmation.text_body and f"Your reference is {order.id}." in confirmation.text_body
     )
+    assert "call us now: 555-0199." in confirmation.text_body  # the emergency line (UTILITY_EMERGENCY_PHONE)
     # The home's open requests say which problem and when, so two reports are told apart.
     home = (await client.get("/my")).text
     assert re.search(r"Problem report</a>: Leak[^,<]*, sent [A-Z][a-z]{2} \d{1,2}, \d{4}", home), home

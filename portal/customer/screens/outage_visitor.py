@@ -24,7 +24,7 @@ from portal.accounts.models import Premise, Role
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext
 from portal.web import clock
-from portal.web.deps import CurrentActor, CurrentPolicy, DbSession
+from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession
 from portal.web.flash import flash
 from portal.web.forms import Form
 from portal.web.identity import client_ip
@@ -90,7 +90,12 @@ class VisitorOutageController(Controller):
 
     @post("/", name="outages.report.submit")
     async def submit(
-        self, request: Request, db_session: DbSession, actor: CurrentActor, policy: CurrentPolicy
+        self,
+        request: Request,
+        db_session: DbSession,
+        actor: CurrentActor,
+        policy: CurrentPolicy,
+        settings: AppSettings,
     ) -> Template | Redirect:
         if _resident(request):
             return redirect_to("customer.outage")
@@ -108,7 +113,10 @@ class VisitorOutageController(Controller):
             await throttle.is_limited(maker, "outage_report_addr", key, limit=per_address, window=HOUR)
         ):
             form.add_form_error(
-                _("We already have reports from here. We are on it; for an emergency, call 555-0199, any hour.")
+                _(
+                    "We already have reports from here. We are on it; for an emergency, call %(phone)s, any hour.",
+                    phone=settings.emergency_phone,
+                )
             )
             return _page(form, status=429)
         await throttle.hit(maker, "outage_report_ip", ip)
@@ -119,7 +127,10 @@ class VisitorOutageController(Controller):
             if not found:
                 form.add_error(
                     "address",
-                    _("We could not find that address. Check the number and the street, or call 555-0199."),
+                    _(
+                        "We could not find that address. Check the number and the street, or call %(phone)s.",
+                        phone=settings.emergency_phone,
+                    ),
                 )
                 return _page(form, status=400)
             if form.premise_id.data:

@@ -72,6 +72,8 @@ class ReportController(Controller):
             photo_store=photo_store(request.app, settings) if photo is not None else None,
             keep_photo_location=bool(form.share_location.data),
         )
-        await confirmations.request_received(db_session, mail.OUTBOX, reported, phone=settings.utility_phone)
+        await confirmations.request_received(
+            db_session, mail.OUTBOX, reported, phone=settings.utility_phone, emergency_phone=settings.emergency_phone
+        )
         flash(request, _("Thank you. We have sent a crew request; you can follow it on this page."), "success")
         return redirect_to("customer.requests")

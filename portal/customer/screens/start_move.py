@@ -274,7 +274,13 @@ class StartMoveController(Controller):
         except tenancy.RequestRefused as exc:
             flash(request, exc.message, "error")
             return redirect_to(moves.step_to_change(exc), kind=kind)
-        await confirmations.request_received(db_session, mail.OUTBOX, result.request, phone=settings.utility_phone)
+        await confirmations.request_received(
+            db_session,
+            mail.OUTBOX,
+            result.request,
+            phone=settings.utility_phone,
+            emergency_phone=settings.emergency_phone,
+        )
         request.session.pop(FLOW, None)
         flash(request, moves.received_message(result), "success")
         return redirect_to("customer.requests", anchor=f"request-{result.request.id}")

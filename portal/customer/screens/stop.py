@@ -69,7 +69,9 @@ class StopController(Controller):
         except tenancy.RequestRefused as exc:
             form.add_error(exc.field or "stop_on", exc.message)
             return await _stop_page(request, db_session, form, 400)
-        await confirmations.request_received(db_session, mail.OUTBOX, asked, phone=settings.utility_phone)
+        await confirmations.request_received(
+            db_session, mail.OUTBOX, asked, phone=settings.utility_phone, emergency_phone=settings.emergency_phone
+        )
         flash(
             request,
             _(

@@ -28,7 +28,9 @@ async def staff_account(request: Request, db_session: DbSession, number: str) ->
 
 async def confirm_request(request: Request, db_session: DbSession, settings: Settings, asked: ServiceRequest) -> None:
     """The customer's written confirmation of a request a CSR took, and a word to the CSR on whether it went."""
-    if await confirmations.request_received(db_session, mail.OUTBOX, asked, phone=settings.utility_phone):
+    if await confirmations.request_received(
+        db_session, mail.OUTBOX, asked, phone=settings.utility_phone, emergency_phone=settings.emergency_phone
+    ):
         flash(request, _("A confirmation was emailed to the customer."), "info")
     else:
         flash(request, _("No email address on file: no confirmation was sent, so read the details to the customer."))
