@@ -47,6 +47,12 @@ async def test_every_menu_page_fits_a_phone(browser, live_server, session, resid
             assert answer is not None and answer.status == 200, path
             measured = await page.evaluate(MEASURE)
             assert measured["width"] <= WIDTH, (path, measured)
+        # Every item of the menu, Sign out too, is on the screen: the row once scrolled them out of sight.
+        items = await page.locator("nav.site-nav li").evaluate_all(
+            "items => items.map(li => [li.textContent.trim(), li.getBoundingClientRect().right])"
+        )
+        assert items and all(right <= WIDTH for _text, right in items), items
+        assert "Sign out" in [text for text, _right in items]
     finally:
         await context.close()
 
