@@ -24,6 +24,8 @@ from portal.web.forms import (  # noqa: F401 - shared with the console and sign-
 class ResidentExtensionForm(ExtensionForm):
     # Set by the second button offered when only the date is outside the rule: "ask our staff for this date".
     review = BooleanField(default=False)
+    # Set by the other button: "pay by <the latest date granted at once> instead" of the date typed.
+    use_latest = BooleanField(default=False)
 
 
 class ChooseAddressForm(Form):

@@ -421,6 +421,14 @@ async def test_an_extension_date_too_far_goes_to_review_and_no_past_due_is_refus
     assert again.status_code == 303
     assert "There is no request waiting for review" in (await client.get("/my/extension")).text
 
+    # The other choice: the latest date granted at once, in place of the one typed.
+    offered = re.search(r"Pay by ([A-Z][a-z]{2} \d{1,2}, \d{4}) instead", too_far.text)
+    assert offered, too_far.text
+    at_once = await post_form(client, "/my/extension", {"promised_on": late, "use_latest": "1"})
+    assert at_once.status_code == 303
+    granted = await session.scalar(select(PaymentExtension).where(PaymentExtension.status == ExtensionStatus.ACTIVE))
+    assert granted is not None and format_date(granted.promised_on) == offered.group(1)
+
 
 async def test_an_extension_without_a_past_due_balance_is_refused_with_the_reason(client, session, resident) -> None:
     await bills_for(session, resident.account, past_due=False)

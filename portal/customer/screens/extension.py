@@ -51,13 +51,17 @@ class ExtensionController(Controller):
         if not form.validate():
             return form_page("customer/extension.html", await _context(request, db_session, policy, today, form=form))
         _accounts, current = await in_view(request, db_session)
+        promised_on = filled(form.promised_on.data)
+        if form.use_latest.data:
+            standing = await extensions.standing(db_session, policy, current, today)
+            promised_on = standing["verdict"].latest_promise_on
         try:
             result = await extensions.request(
                 db_session,
                 actor,
                 policy,
                 current,
-                promised_on=filled(form.promised_on.data),
+                promised_on=promised_on,
                 today=today,
                 review_date=bool(form.review.data),
             )
