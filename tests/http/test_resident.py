@@ -477,6 +477,7 @@ async def test_a_problem_report_with_a_photo_makes_a_work_order(client, session,
         "report of a leak at " in confirmation.text_body and f"Your reference is {order.id}." in confirmation.text_body
     )
     assert "call us now: 555-0199." in confirmation.text_body  # the emergency line (UTILITY_EMERGENCY_PHONE)
+    assert re.search(rf"<dt>Reference</dt><dd>{order.id}</dd>", (await client.get("/my/requests")).text)  # as emailed
     # The home's open requests say which problem and when, so two reports are told apart.
     home = (await client.get("/my")).text
     assert re.search(r"Problem report</a>: Leak[^,<]*, sent [A-Z][a-z]{2} \d{1,2}, \d{4}", home), home
