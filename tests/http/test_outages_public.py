@@ -56,8 +56,12 @@ async def test_an_open_outage_shows_in_the_list_and_the_map(client, session) -> 
     assert "Water outage" in page.text and "Oak St" in page.text and "Main break" in page.text
     assert 'role="img"' in page.text and '<title id="outage-map-title">' in page.text
     assert "<circle" in page.text and "<polygon" in page.text
+    assert "1 outage known right now." in page.text  # one, not "1 outage(s)"
     spanish = await client.get("/outages", headers={"accept-language": "es"})
     assert '<html lang="es"' in spanish.text and "Corte de agua" in spanish.text
+    assert "1 corte conocido en este momento." in spanish.text
+    # A Spanish time ends in "a.m."/"p.m.": that period closes the sentence ("p.m.." was shown).
+    assert "m.." not in spanish.text
 
 
 async def test_a_stale_session_cookie_is_cleared_and_that_answer_is_not_cached(client) -> None:
