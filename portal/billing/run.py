@@ -567,6 +567,18 @@ def _meter_info(size: str, dials: int, multiplier: int, unit: str) -> c.MeterInf
 # ---- the bill document --------------------------------------------------------------------------------------------
 
 
+def emailed(customer: Any) -> bool:
+    """A bill goes by email to a paperless customer with an address who takes email; every other bill is printed
+    (print_batch selects by `EMAILED`, the same rule in SQL). A paperless customer without an email address, or
+    who turned email off, got neither an email nor paper."""
+    return bool(customer is not None and customer.email and customer.paperless and customer.notify_email)
+
+
+EMAILED = and_(
+    Customer.paperless.is_(True), Customer.email.is_not(None), Customer.email != "", Customer.notify_email.is_(True)
+)
+
+
 def document(data: c.BillInput, bill: c.Bill, delivery: str) -> dict[str, Any]:
     """What the bill page and PDF show, frozen at bill time (numbers only; words are rendered when shown)."""
     index = c.same_period_last_year([h.end for h in data.history], bill.period_end)
@@ -673,7 +685,7 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
     for account_id, data, bill in computed:
         account = chunk.accounts[account_id]
         customer = chunk.customers.get(account.customer_id)
-        delivery = "email" if customer is not None and customer.email and customer.paperless else "paper"
+        delivery = "email" if emailed(customer) else "paper"
         bill_rows.append(
             {
                 "account_id": account_id,
@@ -774,7 +786,7 @@ async def bill_chunk(session: AsyncSession, ids: list[int], ctx: RunContext) -> 
         if bill.final:
             final_bills[account_id] = bill_id
         customer = chunk.customers.get(account.customer_id)
-        if customer is not None and customer.email and customer.paperless and customer.notify_email:
+        if emailed(customer):
             due_total = chunk.balances.get(account_id, 0) + bill.total_cents
             mails.append(bill_email(customer, account.number, bill_id, due_total, ctx.due_on, ctx))
     if line_rows:

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,6 +47,7 @@ from portal.accounts.models import (
 )
 from portal.billing import scanline
 from portal.billing.amount_due import amount_due_cents, deposits_applied
+from portal.billing.run import EMAILED
 from portal.billing.wording import MESSAGES, render
 from portal.settings import Settings
 
@@ -113,14 +114,15 @@ def mailing(customer: Customer, premise: Premise) -> tuple[list[str], str]:
 
 
 async def bills_to_print(session: AsyncSession, cycle: int, day: dt.date) -> list[Doc]:
-    """The cycle's bills of that bill date for customers who get paper (paperless off)."""
+    """The cycle's bills of that bill date that are not emailed (billing.run.EMAILED): paperless off, or no way to
+    email the bill."""
     rows = list(
         await session.execute(
             select(Bill, Account, Customer, Premise)
             .join(Account, Account.id == Bill.account_id)
             .join(Customer, Customer.id == Account.customer_id)
             .join(Premise, Premise.id == Account.premise_id)
-            .where(Bill.cycle == cycle, Bill.bill_date == day, Customer.paperless.is_(False))
+            .where(Bill.cycle == cycle, Bill.bill_date == day, not_(EMAILED))
         )
     )
     ids = [bill.id for bill, *_ in rows]

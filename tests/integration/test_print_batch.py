@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from portal import mail
 from portal.accounts.models import (
     AuditEvent,
+    Bill,
     CollectionContact,
     ContactKind,
     Customer,
@@ -255,3 +256,24 @@ async def test_letters_go_out_the_next_business_day_in_a_letters_only_batch_once
     assert (
         await session.scalar(select(func.count()).select_from(PrintItem).where(PrintItem.kind == "cutoff_letter")) == 2
     )
+
+
+async def test_a_paperless_customer_with_no_way_to_email_gets_the_bill_on_paper(session, engine, settings) -> None:
+    """Paperless, but no email address (or email turned off): the bill used to go neither way."""
+    await _city(session)
+    no_address = await billable_account(session, monthly_reads(ON, 13), zip_code="76504", last_name="Diaz")
+    no_email = await billable_account(session, monthly_reads(ON, 13), zip_code="76505", last_name="Evans")
+    for account, email, notify in ((no_address, None, True), (no_email, "evans@example.com", False)):
+        customer = await session.get(Customer, account.customer_id)
+        customer.paperless, customer.email, customer.notify_email = True, email, notify
+    await session.commit()
+    env = Env(make_sessionmaker(engine), settings, current_policy(), mail.OUTBOX, catalog.bodies())
+    assert (await execute(env, "bill-run-cycle-1", ON, "schedule", "job:schedule")).outcome == "ok"
+    printed = {doc.account_id for doc in await print_batch.bills_to_print(session, 1, ON)}
+    assert {no_address.id, no_email.id} <= printed
+    bills = {b.account_id: b for b in await session.scalars(select(Bill).where(Bill.bill_date == ON))}
+    assert bills[no_address.id].document["delivery"] == bills[no_email.id].document["delivery"] == "paper"
+    emailed = await session.scalars(
+        select(MailMessage.to_addr).where(MailMessage.subject == "Your utility bill is ready")
+    )
+    assert "evans@example.com" not in list(emailed)
