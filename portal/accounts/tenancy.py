@@ -252,6 +252,42 @@ async def _open_account(
     return account
 
 
+async def _check_vacant(session: AsyncSession, premise_id: int, customer_id: int | None, start_on: dt.date) -> None:
+    """One customer's service at an address at a time: another customer's active or pending account there must
+    have its stop ordered for the start day or before (the tenant leaving on the 14th, the next starting on the 15th).
+    Two accounts billed for one meter would each pay for the other's water."""
+    stopping = (
+        select(WorkOrder.id)
+        .where(
+            WorkOrder.account_id == Account.id,
+            WorkOrder.kind == WorkOrderKind.STOP,
+            WorkOrder.status.in_(workorders.OPEN_STATUSES),
+            WorkOrder.due_on <= start_on,
+        )
+        .exists()
+    )
+    occupied = await session.scalar(
+        select(Account.id)
+        .where(
+            Account.premise_id == premise_id,
+            Account.status.in_([AccountStatus.PENDING, AccountStatus.ACTIVE]),
+            Account.customer_id != (customer_id or 0),
+            ~stopping,
+        )
+        .limit(1)
+    )
+    if occupied is not None:
+        raise RequestRefused(
+            _(
+                "Service at this address is on another customer's account. It can start once their stop of "
+                "service is set for %(date)s or before: call us and we will arrange it.",
+                date=format_date(start_on),
+            ),
+            field="premise_id",
+            code="occupied",
+        )
+
+
 async def _start(
     session: AsyncSession,
     actor: Actor,
@@ -289,6 +325,7 @@ async def _start(
                 field="premise_id",
                 code="already_here",
             )
+    await _check_vacant(session, premise.id, customer.id if customer is not None else None, start_on)
     who = await _customer(session, actor, customer, identity)
     account = await _open_account(session, actor, who, premise, account_class, start_on)
     decision = await deposits.quote(

@@ -78,6 +78,34 @@ async def test_a_new_customer_start_opens_a_pending_account_with_deposit_and_ord
     assert {"account.open", "deposit.require", "work_order.create", "request.start"} <= actions
 
 
+async def test_a_start_where_another_customer_is_served_waits_for_their_stop(session, resident) -> None:
+    """One customer's service at an address at a time: a start there is refused while the current customer's
+    account runs on, and taken once their stop is set for the start day or before (one leaves, the next arrives)."""
+    here = resident.account.premise_id
+    newcomer = tenancy.Identity("Rosa", "Delgado", "rosa@example.com", "254-555-0101")
+    accounts_before = await session.scalar(select(func.count()).select_from(Account))
+    with pytest.raises(tenancy.RequestRefused) as refused:
+        await tenancy.start_service(
+            session, JOB, POLICY, premise_id=here, start_on=MONDAY, today=WEDNESDAY, identity=newcomer
+        )
+    assert refused.value.code == "occupied" and refused.value.field == "premise_id"
+    assert "another customer's account" in refused.value.message
+    assert await session.scalar(select(func.count()).select_from(Account)) == accounts_before
+    # Their stop on the Tuesday after: a start that Monday still overlaps; one on the Tuesday is taken.
+    tuesday = MONDAY + dt.timedelta(days=1)
+    await tenancy.stop_service(
+        session, JOB, POLICY, resident.account, stop_on=tuesday, forwarding_address="9 Far Rd", today=WEDNESDAY
+    )
+    with pytest.raises(tenancy.RequestRefused):
+        await tenancy.start_service(
+            session, JOB, POLICY, premise_id=here, start_on=MONDAY, today=WEDNESDAY, identity=newcomer
+        )
+    started = await tenancy.start_service(
+        session, JOB, POLICY, premise_id=here, start_on=tuesday, today=WEDNESDAY, identity=newcomer
+    )
+    assert started.account.premise_id == here and started.account.status == AccountStatus.PENDING
+
+
 async def test_a_start_with_a_bad_date_or_address_changes_nothing(session, resident) -> None:
     premise_id = await vacant_premise(session)
     before = await session.scalar(select(func.count()).select_from(Account))
