@@ -18,6 +18,7 @@ from portal.accounts import reads
 from portal.accounts.arrears import arrears_many
 from portal.accounts.models import Account, Customer, Meter, Premise, WorkOrder, WorkOrderStatus
 from portal.accounts.policy import Policy
+from portal.web.labels import label
 
 from .sync import SCHEMA
 
@@ -77,6 +78,7 @@ async def serialize(
         item: dict[str, Any] = {
             "id": order.id,
             "kind": str(order.kind),
+            "kind_label": label(order.kind),  # in the technician's language, for a card the phone draws itself
             "status": str(order.status),
             "version": order.version,
             "due_on": _iso(order.due_on),

@@ -82,15 +82,21 @@ async function renderLocalState() {
       line.hidden = !words;
       line.textContent = words || "";
     }
-    // Orders the phone learned about after this page was made (a restore asked for, a new assignment).
+    // Orders the phone learned about after this page was made (a restore asked for, a new assignment), drawn as
+    // the server draws a card; one due after today stays under "Coming up" (the server lists it there).
+    const today = list.dataset.today || "";
     for (const order of orders) {
       if (shown.has(order.id) || !["open", "assigned"].includes(order.status) || order.local) continue;
+      if ((today && order.due_on > today) || document.querySelector(`[data-upcoming-id="${order.id}"]`)) continue;
       const li = document.createElement("li");
       li.className = "card order";
       li.dataset.orderId = String(order.id);
       const link = document.createElement("a");
       link.href = route("order", { order_id: order.id });
-      link.textContent = `${order.kind} · ${order.premise.address}`;
+      const kind = document.createElement("strong");
+      kind.textContent = order.kind_label || order.kind;
+      const where = [order.premise.address, order.premise.unit].filter(Boolean).join(" ");
+      link.append(kind, ` · ${where}`);
       li.append(link);
       list.append(li);
     }
