@@ -16,7 +16,16 @@ from portal.i18n import gettext as _
 
 from . import numbers
 from .messages import Mailer
-from .models import Account, Customer, Premise, RequestKind, ServiceRequest, WorkOrder
+from .models import (
+    Account,
+    Customer,
+    ExtensionStatus,
+    PaymentExtension,
+    Premise,
+    RequestKind,
+    ServiceRequest,
+    WorkOrder,
+)
 
 
 def problem_words(kind: str) -> str:
@@ -127,4 +136,57 @@ async def request_received(
             lines.append(call)
         body = "\n\n".join(str(line) for line in lines)
     mailer.queue(session, customer.email, str(subject), body)
+    return True
+
+
+async def extension_answered(session: AsyncSession, mailer: Mailer, extension: PaymentExtension, *, phone: str) -> bool:
+    """Tell the customer where a request for more time stands: granted (at once or by staff), waiting for review,
+    or denied. A customer who asked by phone, or whom staff answered days later, has it in writing; one who asked
+    online has the page's words kept. Only by email, as request_received."""
+    row = (
+        await session.execute(
+            select(Customer, Account.number)
+            .join(Account, Account.customer_id == Customer.id)
+            .where(Account.id == extension.account_id)
+        )
+    ).first()
+    if row is None:
+        return False
+    customer, number = row
+    email = customer.email
+    if not email:
+        return False
+    with use_locale(customer.language or "en"):
+        facts = {
+            "name": customer.display_name,
+            "amount": format_money(extension.amount_cents),
+            "date": format_date(extension.promised_on),
+            "account": numbers.display(number),
+        }
+        if extension.status == ExtensionStatus.ACTIVE:
+            subject = _("Your payment extension is granted")
+            body = _(
+                "%(name)s, your payment extension on account %(account)s is granted: pay %(amount)s by %(date)s. "
+                "Your service will not be cut off for this balance until then.",
+                **facts,
+            )
+        elif extension.status == ExtensionStatus.PENDING_REVIEW:
+            subject = _("We received your request for more time to pay")
+            body = _(
+                "%(name)s, we received your request to pay %(amount)s on account %(account)s by %(date)s. A member "
+                "of our staff reviews it and we will tell you the answer, usually within one business day.",
+                **facts,
+            )
+        elif extension.status == ExtensionStatus.DENIED:
+            subject = _("Your request for more time to pay")
+            body = _(
+                "%(name)s, we could not grant more time to pay %(amount)s on account %(account)s. Please pay the "
+                "past-due balance, or call us at %(phone)s to talk about a payment arrangement.",
+                phone=phone,
+                **facts,
+            )
+        else:
+            return False
+        body = f"{body}\n\n{_('If any of this is wrong, call us at %(phone)s.', phone=phone)}"
+    mailer.queue(session, email, str(subject), body)
     return True

@@ -388,6 +388,8 @@ async def test_an_eligible_extension_is_granted_at_once(client, session, residen
     assert extension.status == ExtensionStatus.ACTIVE and extension.amount_cents == 9_500
     page = (await client.get("/my/extension")).text
     assert 'data-extension="active"' in page and "Extension granted" in page
+    (told,) = (await session.scalars(select(MailMessage).where(MailMessage.subject.contains("extension")))).all()
+    assert told.subject == "Your payment extension is granted" and "$95.00" in told.text_body
 
 
 async def test_an_extension_date_too_far_goes_to_review_and_no_past_due_is_refused(

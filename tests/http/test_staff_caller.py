@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from portal.accounts import photos
+from portal.accounts import numbers, photos
 from portal.accounts.models import (
     AuditEvent,
     BankDraft,
@@ -124,7 +124,7 @@ async def test_a_signed_paper_form_is_kept_and_the_bank_goes_to_stripe(
     record = draft.authorization_record
     assert record["signer"] == "María Lopez" and record["wording_version"] == "PPD-2026-12-EN"
     assert record["scan"]["content_type"] == "application/pdf" and (store / record["scan"]["key"]).read_bytes() == PDF
-    assert "named on this form" in draft.authorization_text and number in draft.authorization_text
+    assert "named on this form" in draft.authorization_text and numbers.display(number) in draft.authorization_text
     assert await _labels(session, "bank_draft.authorize") == ["csr@riverton.example for the customer, at the counter"]
     bank = await client.get(response.headers["location"])
     assert bank.status_code == 200 and "/js.stripe.com/v3/" in bank.text and "bank-routing" in bank.text

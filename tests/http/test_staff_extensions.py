@@ -8,8 +8,17 @@ from sqlalchemy import func, select
 
 from portal.accounts import extensions, ledger
 from portal.accounts.actor import Actor
-from portal.accounts.models import AccountClass, AuditEvent, Bill, ExtensionStatus, LedgerKind, PaymentExtension
+from portal.accounts.models import (
+    AccountClass,
+    AuditEvent,
+    Bill,
+    ExtensionStatus,
+    LedgerKind,
+    MailMessage,
+    PaymentExtension,
+)
 from portal.accounts.policy import Policy
+from portal.i18n import format_date
 from tests import factories
 from tests.http.helpers import local_today, post_form, sign_in
 
@@ -84,6 +93,10 @@ async def test_a_csr_grants_a_request_and_it_holds_the_account_off_the_cutoff_li
     assert await extensions.held_account_ids(session, [ext.account_id], local_today()) == {ext.account_id}
     assert await session.scalar(select(func.count()).where(AuditEvent.action == "extension.approve")) == 1
     assert "Nothing is waiting." in (await client.get("/staff/extensions")).text
+    # The customer is told in writing: they asked days ago and are waiting for the answer.
+    (told,) = (await session.scalars(select(MailMessage).where(MailMessage.subject.contains("extension")))).all()
+    assert told.subject == "Your payment extension is granted"
+    assert f"by {format_date(ext.promised_on)}" in told.text_body and "will not be cut off" in told.text_body
 
 
 async def test_a_denied_request_is_closed_and_cannot_be_decided_again(client, session, csr) -> None:
@@ -94,6 +107,8 @@ async def test_a_denied_request_is_closed_and_cannot_be_decided_again(client, se
     ).status_code == 303
     await session.refresh(ext)
     assert ext.status == ExtensionStatus.DENIED and ext.closed_on == local_today()
+    (told,) = (await session.scalars(select(MailMessage).where(MailMessage.subject.contains("more time")))).all()
+    assert "could not grant more time" in told.text_body and "payment arrangement" in told.text_body
     again = await post_form(client, f"/staff/extensions/{ext.id}/approve")
     assert again.status_code == 400 and "already decided" in again.text
     await session.refresh(ext)

@@ -8,12 +8,13 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from portal.accounts import extensions
+from portal import mail
+from portal.accounts import confirmations, extensions
 from portal.accounts.policy import Policy
 from portal.i18n import format_date, format_money
 from portal.i18n import gettext as _
 from portal.web import guards
-from portal.web.deps import CurrentActor, CurrentPolicy, DbSession, Today
+from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, Today
 from portal.web.flash import flash
 from portal.web.forms import filled
 from portal.web.urls import redirect_to
@@ -45,7 +46,13 @@ class ExtensionController(Controller):
 
     @post("/extension", name="customer.extension.ask")
     async def extension(
-        self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy, actor: CurrentActor
+        self,
+        request: Request,
+        db_session: DbSession,
+        today: Today,
+        policy: CurrentPolicy,
+        actor: CurrentActor,
+        settings: AppSettings,
     ) -> Template | Redirect:
         form = await forms.ResidentExtensionForm.from_request(request)
         if not form.validate():
@@ -70,6 +77,7 @@ class ExtensionController(Controller):
             context = await _context(request, db_session, policy, today, form=form)
             context["date_limit"] = exc.code == "date_limit"  # offers the choice: an earlier date, or a review
             return form_page("customer/extension.html", context)
+        await confirmations.extension_answered(db_session, mail.OUTBOX, result.extension, phone=settings.utility_phone)
         if result.granted:
             flash(
                 request,

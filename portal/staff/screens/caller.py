@@ -11,7 +11,8 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import extensions, problems
+from portal import mail
+from portal.accounts import confirmations, extensions, problems
 from portal.accounts.models import Account, Premise
 from portal.accounts.policy import Policy
 from portal.i18n import format_date, format_money
@@ -70,6 +71,7 @@ class CallerController(Controller):
         today: Today,
         policy: CurrentPolicy,
         actor: CurrentActor,
+        settings: AppSettings,
         number: FromPath[str],
     ) -> Template | Redirect:
         account = await staff_account(request, db_session, number)
@@ -87,6 +89,9 @@ class CallerController(Controller):
             except extensions.ExtensionRefused as exc:
                 form.add_error("promised_on", exc.message)
             else:
+                await confirmations.extension_answered(
+                    db_session, mail.OUTBOX, result.extension, phone=settings.utility_phone
+                )
                 if result.granted:
                     flash(
                         request,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from portal.accounts import extensions
+from portal import mail
+from portal.accounts import confirmations, extensions
 from portal.accounts.errors import DomainError, NotFound
 from portal.i18n import format_date
 from portal.i18n import gettext as _
 from portal.web import guards
-from portal.web.deps import CurrentActor, DbSession, FromPath, Today
+from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath, Today
 from portal.web.flash import flash
 from portal.web.urls import redirect_to
 
@@ -36,6 +37,7 @@ class ExtensionQueueController(Controller):
         db_session: DbSession,
         today: Today,
         actor: CurrentActor,
+        settings: AppSettings,
         extension_id: FromPath[int],
         decision: FromPath[str],
     ) -> Redirect:
@@ -48,6 +50,7 @@ class ExtensionQueueController(Controller):
         await extensions.decide(
             db_session, actor, extension, approve=decision == "approve", note=form.note.data or "", today=today
         )
+        await confirmations.extension_answered(db_session, mail.OUTBOX, extension, phone=settings.utility_phone)
         if decision == "approve":
             flash(
                 request,
