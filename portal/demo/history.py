@@ -32,6 +32,7 @@ from portal.accounts.models import (
     AccountClass,
     Bill,
     ExtensionStatus,
+    JobRun,
     LedgerEntry,
     Meter,
     MeterRead,
@@ -46,6 +47,7 @@ from portal.accounts.payments import NewPayment, post_payments
 from portal.accounts.policy import Policy, current_policy
 from portal.billing import late_fees
 from portal.billing import run as bill_run
+from portal.jobs import schedule
 from portal.settings import DEFAULT_TIMEZONE, Settings
 
 WAYS = ("autopay", "card", "bank", "counter", "lockbox")
@@ -199,23 +201,47 @@ class History:
 
     # ---- one day, in the order the schedule runs things ----------------------------------------------------------
 
+    def ran(self, job: str, day: dt.date, **counts: int) -> None:
+        """The job ledger's row for a job the history ran (what `portal worker` would have written), so the staff's
+        jobs page shows when each last ran rather than "never" over 14 months of bills. Only jobs whose every run the
+        history makes (the bill runs) or whose catch-up takes only the latest day: nothing is replayed at start-up."""
+        at = schedule.scheduled_at(schedule.BY_NAME[job], day, self.zone)
+        self.session.add(
+            JobRun(
+                job=job,
+                business_date=day,
+                trigger="history",
+                outcome="ok",
+                started_at=at,
+                heartbeat_at=at,
+                finished_at=at + dt.timedelta(seconds=40),
+                counts=counts,
+                requested_by="job:seed-history",
+            )
+        )
+
     async def day(self, day: dt.date) -> None:
         for cycle in self.cycles:
             if day.day == CYCLE_DAYS[cycle]:
+                billed = self.counts["bill"]
                 await self.bill(cycle, day)
+                self.ran(f"bill-run-cycle-{cycle}", day, billed=self.counts["bill"] - billed)
         if day - dt.timedelta(days=1) in self.due_days:
             bills = await late_fees.past_due_bills(self.session, day, self.policy)
             if bills:
                 result = await late_fees.fee_chunk(self.session, bills, day, self.policy)
                 self.counts["late_fee"] += result.charged
+                self.ran("late-fees", day, charged=result.charged)
         if self.active_extensions:
             tally = await extensions.check(self.session, self.job, on=day, mailer=mail.OUTBOX)
             self.active_extensions -= tally.kept + tally.broken
+            self.ran("extensions-check", day, kept=tally.kept, broken=tally.broken)
         if self.active_arrangements:
             from portal.staff import arrangements
 
             settled = await arrangements.check(self.session, self.job, on=day)
             self.active_arrangements -= settled.completed + settled.broken
+            self.ran("arrangements-check", day, completed=settled.completed, broken=settled.broken)
         for account_id, promised_on in self.pending_extensions.pop(day, []):
             await self.ask_extension(account_id, day, promised_on)
         for account_id in self.pending_arrangements.pop(day, []):

@@ -54,7 +54,10 @@ async def test_a_paper_form_keeps_its_scan_and_its_wording_in_the_forms_language
     await session.commit()
     assert secret.startswith(draft.stripe_setup_intent_id)
     assert draft.channel == "paper" and draft.status == BankDraftStatus.PENDING
-    assert draft.authorization_text.startswith("Autorizo a") and numbers.display(account.number) in draft.authorization_text
+    assert (
+        draft.authorization_text.startswith("Autorizo a")
+        and numbers.display(account.number) in draft.authorization_text
+    )
     record = draft.authorization_record
     assert record["signer"] == "Ana Ruiz" and record["signed_on"] == "2026-12-01" and record["language"] == "es"
     assert (

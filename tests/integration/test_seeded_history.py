@@ -274,6 +274,24 @@ async def check_todays_orders_are_on_their_route_owners_lists(session) -> None:
     assert [r for r in rows if r.assigned_to_id != owner_of[r.route]] == []
 
 
+async def check_the_jobs_the_history_ran_are_in_the_job_ledger(session) -> None:
+    """The jobs page said "never" for every job of a city with 14 months of bills: each run the history makes is
+    recorded as the worker would, one per job and day, each bill run with its count."""
+    from portal.accounts.models import Bill, JobRun
+
+    runs = list(await session.scalars(select(JobRun).where(JobRun.trigger == "history")))
+    bill_runs = {(r.job, r.business_date): r for r in runs if r.job.startswith("bill-run-cycle-")}
+    billed = {
+        (f"bill-run-cycle-{cycle}", day): count
+        for cycle, day, count in await session.execute(
+            select(Bill.cycle, Bill.bill_date, func.count()).group_by(Bill.cycle, Bill.bill_date)
+        )
+    }
+    assert set(billed) <= set(bill_runs)  # every bill came from a recorded run (the first month's billed none)
+    assert all(run.outcome == "ok" and run.counts["billed"] == billed.get(key, 0) for key, run in bill_runs.items())
+    assert {"late-fees", "extensions-check"} <= {r.job for r in runs}
+
+
 async def test_the_seeded_city_holds_every_invariant(session) -> None:
     """One city for all the checks: seeding it is most of the time (minutes on a busy machine), so it is made once."""
     await city.load(session, city.build(TODAY, premises=150, seed=3))
@@ -286,5 +304,6 @@ async def test_the_seeded_city_holds_every_invariant(session) -> None:
         check_the_demo_personas_are_what_the_demo_promises,
         check_todays_orders_are_on_their_route_owners_lists,
         check_customers_who_left_owing_are_the_agencys_candidates,
+        check_the_jobs_the_history_ran_are_in_the_job_ledger,
     ):
         await check(session)
