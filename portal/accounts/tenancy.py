@@ -413,6 +413,15 @@ async def start_service(
     return StartResult(request, account, order, deposit, decision)
 
 
+async def stop_refusal(session: AsyncSession, account: Account) -> RequestRefused | None:
+    """Why service on this account cannot be stopped now, or None: a stop page says so before asking for a date."""
+    try:
+        await _check_stoppable(session, account)
+    except RequestRefused as refused:
+        return refused
+    return None
+
+
 async def _check_stoppable(session: AsyncSession, account: Account) -> None:
     if account.status not in (AccountStatus.ACTIVE, AccountStatus.DISCONNECTED):
         raise RequestRefused(_("Service on this account is not on, so there is nothing to stop."), code="not_active")

@@ -227,6 +227,9 @@ async def test_stop_service_errors_link_to_fields_and_success_creates_a_stop_ord
     order = await session.scalar(select(WorkOrder))
     assert order.kind == WorkOrderKind.STOP and order.account_id == resident.account.id
     assert "Stop service" in (await client.get("/my/requests")).text
+    # Asked again: the page says so at once, with no form to fill in first.
+    again = (await client.get("/my/stop")).text
+    assert "data-stop-refusal" in again and "already requested" in again and 'name="stop_on"' not in again
     # The resident's written record of what was asked: only for the request taken (the refusals sent nothing).
     customer = await session.get(Customer, resident.account.customer_id)
     (sent,) = (await session.scalars(select(MailMessage).where(MailMessage.subject.startswith("We received")))).all()

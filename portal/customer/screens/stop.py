@@ -27,9 +27,16 @@ async def _stop_page(
 ) -> Template:
     accounts, current = await in_view(request, db_session)
     premise = await db_session.get(Premise, current.premise_id)
+    refusal = await tenancy.stop_refusal(db_session, current)
     return Template(
         "customer/stop.html",
-        context={"form": form or forms.StopForm(), "account": current, "accounts": accounts, "premise": premise},
+        context={
+            "form": form or forms.StopForm(),
+            "account": current,
+            "accounts": accounts,
+            "premise": premise,
+            "refusal": refusal.message if refusal and not form else None,  # said first, not after the form
+        },
         status_code=status,
     )
 
