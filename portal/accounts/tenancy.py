@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +37,7 @@ from .models import (
     Service,
     ServiceKind,
     ServiceRequest,
+    UserAccount,
     WorkOrder,
     WorkOrderKind,
     WorkOrderStatus,
@@ -631,6 +632,24 @@ async def cancel_request(
                 await deposits.withdraw(
                     session, actor, deposit, reason=ledger_words.memo("start_cancelled", reason=reason), today=today
                 )
+            if request.kind == RequestKind.MOVE:
+                # The new address never served them: it leaves their logins' lists (the switcher, Pay, Move, all for
+                # an account that never was), while the request stays on the requests page through the old account.
+                logins = list(
+                    await session.scalars(select(UserAccount.user_id).where(UserAccount.account_id == account.id))
+                )
+                if logins:
+                    await session.execute(delete(UserAccount).where(UserAccount.account_id == account.id))
+                    await audit.record(
+                        session,
+                        actor,
+                        "account.unlink",
+                        "account",
+                        account.id,
+                        account_id=account.id,
+                        before={"user_ids": logins},
+                        after={"user_ids": [], "reason": reason},
+                    )
     request.status = RequestStatus.CANCELLED
     request.cancel_reason = reason[:300]
     request.cancelled_at = utcnow()

@@ -196,9 +196,22 @@ async def test_cancelling_a_pending_move_cancels_orders_closes_the_new_account_a
 ) -> None:
     premise_id = await vacant_premise(session)
     result = await tenancy.move_service(
-        session, JOB, POLICY, resident.account, stop_on=MONDAY, premise_id=premise_id, start_on=MONDAY, today=WEDNESDAY
+        session,
+        JOB,
+        POLICY,
+        resident.account,
+        stop_on=MONDAY,
+        premise_id=premise_id,
+        start_on=MONDAY,
+        today=WEDNESDAY,
+        link_user_id=resident.user.id,
     )
     await tenancy.cancel_request(session, JOB, result.request, reason="Lease fell through", today=WEDNESDAY)
+    # The address never served them: it leaves the login (the old account, and the request through it, stay).
+    assert await session.get(UserAccount, (resident.user.id, result.account.id)) is None
+    assert await session.get(UserAccount, (resident.user.id, resident.account.id)) is not None
+    unlinked = await session.scalar(select(AuditEvent).where(AuditEvent.action == "account.unlink"))
+    assert unlinked is not None and unlinked.entity_id == str(result.account.id)
     orders = await tenancy.orders_of(session, [result.request])
     assert {o.status for o in orders.values()} == {WorkOrderStatus.CANCELLED}
     assert all("Lease fell through" in (o.cancel_reason or "") for o in orders.values())
