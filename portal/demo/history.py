@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import mail
@@ -30,6 +30,7 @@ from portal.accounts.errors import DomainError
 from portal.accounts.models import (
     Account,
     AccountClass,
+    AuditEvent,
     Bill,
     ExtensionStatus,
     JobRun,
@@ -39,10 +40,12 @@ from portal.accounts.models import (
     Origin,
     Premise,
     Role,
+    ServiceRequest,
     User,
     WorkOrder,
     WorkOrderKind,
 )
+from portal.accounts.models.base import IdMixin
 from portal.accounts.payments import NewPayment, post_payments
 from portal.accounts.policy import Policy, current_policy
 from portal.billing import late_fees
@@ -96,7 +99,9 @@ async def make(
     started = time.perf_counter()
     day = start + dt.timedelta(days=1)
     while day <= today:
+        marks = await maker.marks()
         await maker.day(day)
+        await maker.backdate(day, marks)
         if day.day == 1:
             progress(
                 f"  history: {day:%B %Y}, {maker.counts['bill']:,} bills, {maker.counts['payment']:,} payments "
@@ -219,6 +224,21 @@ class History:
                 requested_by="job:seed-history",
             )
         )
+
+    async def marks(self) -> dict[type[IdMixin], int]:
+        return {model: await self.session.scalar(select(func.max(model.id))) or 0 for model in DATED}
+
+    async def backdate(self, day: dt.date, marks: dict[type[IdMixin], int]) -> None:
+        """What a history day wrote is dated that day, not the moment of seeding: the account history, an order's
+        turnaround (created after it was completed, it was negative) and the requests page read these times."""
+        at = dt.datetime.combine(day, dt.time(8, 0), self.zone).astimezone(dt.UTC)
+        for model, column in DATED.items():
+            await self.session.execute(
+                update(model)
+                .where(model.id > marks[model])
+                .values({column: at})
+                .execution_options(synchronize_session=False)
+            )
 
     async def day(self, day: dt.date) -> None:
         for cycle in self.cycles:
@@ -534,6 +554,8 @@ class History:
 
 
 CYCLE_DAYS = {1: 3, 2: 10, 3: 17, 4: 24}
+# The rows a history day makes that carry the moment they were made (an order's visit keeps its own completed_at).
+DATED: dict[type[IdMixin], str] = {AuditEvent: "at", WorkOrder: "created_at", ServiceRequest: "created_at"}
 NEW_FIRST = ["Ashley", "Diego", "Hannah", "Marco", "Tanya", "Oscar", "Mei", "Andre", "Lucía", "Grace"]
 NEW_LAST = ["Alvarez", "Bennett", "Chen", "Dominguez", "Ellis", "Fuentes", "Grant", "Holloway", "Ibarra", "Jensen"]
 

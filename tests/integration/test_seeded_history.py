@@ -292,6 +292,21 @@ async def check_the_jobs_the_history_ran_are_in_the_job_ledger(session) -> None:
     assert {"late-fees", "extensions-check"} <= {r.job for r in runs}
 
 
+async def check_what_the_history_made_is_dated_the_day_it_happened(session) -> None:
+    """Seeded rows were stamped with the moment of seeding: every history entry read "today", and an order completed
+    months ago had been created after it (a negative turnaround on the orders report)."""
+    from portal.accounts.models import AuditEvent
+
+    backwards = await session.scalar(
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(WorkOrder.completed_at.is_not(None), WorkOrder.completed_at < WorkOrder.created_at)
+    )
+    assert backwards == 0
+    days = await session.scalar(select(func.count(func.distinct(func.date(AuditEvent.at)))))
+    assert days > 300  # fourteen months of days, not the one day the seed ran
+
+
 async def test_the_seeded_city_holds_every_invariant(session) -> None:
     """One city for all the checks: seeding it is most of the time (minutes on a busy machine), so it is made once."""
     await city.load(session, city.build(TODAY, premises=150, seed=3))
@@ -305,5 +320,6 @@ async def test_the_seeded_city_holds_every_invariant(session) -> None:
         check_todays_orders_are_on_their_route_owners_lists,
         check_customers_who_left_owing_are_the_agencys_candidates,
         check_the_jobs_the_history_ran_are_in_the_job_ledger,
+        check_what_the_history_made_is_dated_the_day_it_happened,
     ):
         await check(session)
