@@ -1,6 +1,7 @@
-"""The site header on the narrowest common phone (360 px): at most two rows for each role's home, in English and
-Spanish, with the language switch and every link of the menu reachable (scrolled into view, then the topmost thing
-under a finger at its centre)."""
+"""The site header on the narrowest common phone (360 px), for each role's home in English and Spanish: the menu wraps
+rather than scrolls (a row that scrolled hid Settings and Sign out past the edge, and two people walking the demo
+did not find them), so every link is on the screen as the page opens, the topmost thing under a finger at its
+centre; the header stays within four rows (the brand's, three of menu)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tests.browser.flows import sign_in_by_request
 
 NARROW = {**PHONE, "viewport": {"width": 360, "height": 740}}
 ROW_TOLERANCE = 8  # px: items whose vertical middles differ by less sit on the same row
-MAX_HEADER = 2 * 60  # px: two rows of 44 px touch targets with their spacing
+MAX_HEADER = 4 * 48  # px: four rows of 44 px touch targets with their spacing
 
 MEASURE = """header => {
   const box = header.getBoundingClientRect();
@@ -20,7 +21,6 @@ MEASURE = """header => {
 }"""
 
 REACHABLE = """element => {
-  element.scrollIntoView({block: 'nearest', inline: 'nearest'});
   const box = element.getBoundingClientRect();
   const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
   return {left: box.left, right: box.right, hit: hit !== null && (hit === element || element.contains(hit))};
@@ -60,7 +60,7 @@ async def test_the_header_fits_in_two_rows_at_360_px_with_every_link_reachable(
         await page.wait_for_url(f"**{home}")
         header = page.locator("header.site-header")
         measured = await header.evaluate(MEASURE)
-        assert rows(measured["middles"]) <= 2, measured
+        assert rows(measured["middles"]) <= 4, measured
         assert measured["height"] <= MAX_HEADER, measured
         targets = header.locator("a, button")
         names = []
