@@ -601,7 +601,7 @@ def build(today: dt.date, premises: int = DEMO_PREMISES, seed: int = 42) -> Rows
             priority=1 if kind == WorkOrderKind.DISCONNECT else 3,
             result={},
             version=1,
-            instructions="Collect payment or disconnect; leave door hanger."
+            instructions="Disconnect for non-payment; a customer who says they paid today: call dispatch first. Leave a door hanger."
             if kind == WorkOrderKind.DISCONNECT
             else None,
             created_at=dt.datetime.combine(today - dt.timedelta(days=1), dt.time(15), UTC),

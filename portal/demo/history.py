@@ -529,7 +529,7 @@ class History:
             assignee_id=tech,
             due_on=day,
             priority=1,
-            instructions="Collect payment or disconnect; leave door hanger.",
+            instructions="Disconnect for non-payment; a customer who says they paid today: call dispatch first. Leave a door hanger.",
         )
         at = dt.datetime.combine(day, dt.time(10, 30), self.zone).astimezone(dt.UTC)
         await workorders.complete(

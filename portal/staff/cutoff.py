@@ -642,8 +642,8 @@ async def create_orders(
                 priority=1,
                 policy=policy,
                 instructions=_(
-                    "Disconnect for non-payment: %(amount)s past due %(days)d days. Collect payment or disconnect; "
-                    "leave a door hanger.",
+                    "Disconnect for non-payment: %(amount)s past due %(days)d days. A customer who says they paid "
+                    "today: call dispatch before you disconnect. Leave a door hanger.",
                     amount=rules.money(row.due_cents),
                     days=row.days_past_due,
                 ),
