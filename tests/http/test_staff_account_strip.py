@@ -56,7 +56,7 @@ async def test_the_strip_shows_every_alert_in_words(client, session, csr) -> Non
         "Adjustment waiting for approval",
         "$741.99",
         "Refund waiting for approval",
-        "Speaks Español",
+        "Speaks Spanish",
         "Paperless",
         "$109.50",  # past due
         "$25.00",  # the last payment, by mailed check
