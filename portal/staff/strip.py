@@ -48,6 +48,7 @@ from portal.accounts.models import (
     WorkOrderStatus,
 )
 from portal.accounts.policy import Policy
+from portal.billing.run import emailed
 
 from .rules import add_months
 
@@ -210,7 +211,8 @@ def strip_facts(
     if customer.language and customer.language != "en":
         alerts.append(Alert("language", "info", detail=customer.language))
     if customer.paperless:
-        alerts.append(Alert("paperless", "info"))
+        # Billing sends paper when it cannot email (no address, or email off): the strip says which one it is.
+        alerts.append(Alert("paperless", "info", detail="email" if emailed(customer) else "paper"))
     alerts.sort(key=lambda alert: (ALERT_ORDER.index(alert.kind), alert.case_id or 0))
     draft = drafts[0] if drafts else None
     return StripFacts(

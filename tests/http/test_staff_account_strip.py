@@ -57,13 +57,25 @@ async def test_the_strip_shows_every_alert_in_words(client, session, csr) -> Non
         "$741.99",
         "Refund waiting for approval",
         "Speaks Spanish",
-        "Paperless",
+        "Paperless</strong> no paper bills",
         "$109.50",  # past due
         "$25.00",  # the last payment, by mailed check
         "mailed check",
         "···6789",
     ):
         assert words in strip, words
+
+
+async def test_a_paperless_customer_billing_cannot_email_is_said_to_get_paper(client, session, csr) -> None:
+    from portal.accounts.models import Customer
+
+    account = await factories.make_account(session)
+    customer = await session.get(Customer, account.customer_id)
+    customer.paperless, customer.email = True, None
+    await session.commit()
+    await sign_in(client, session, csr)
+    strip = strip_of((await client.get(f"/staff/accounts/{account.number}")).text)
+    assert "Paperless</strong> but no way to email: bills go on paper" in strip and "no paper bills" not in strip
 
 
 async def test_an_account_without_alerts_has_a_quiet_strip_and_collapsed_sections(
