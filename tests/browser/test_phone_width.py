@@ -73,3 +73,25 @@ async def test_a_long_email_in_a_list_of_facts_breaks_instead_of_widening_the_pa
         assert measured["width"] <= WIDTH, measured
     finally:
         await context.close()
+
+
+async def test_the_bills_list_fits_a_phone_without_scrolling_sideways(browser, live_server, session, resident) -> None:
+    """A resident's bills at 390 px: the date (linking to the bill, with its period and PDF), use, amount and due date
+    fit; the period and PDF columns showed only after a sideways scroll nobody was told about."""
+    from tests.resident_data import bills_for
+
+    await bills_for(session, resident.account)
+    await session.commit()
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
+    try:
+        await sign_in_by_request(context, session, resident.user.email)
+        page = await context.new_page()
+        await page.goto("/my/bills")
+        region = page.locator(".table-wrap")
+        assert await region.evaluate("r => r.scrollWidth <= r.clientWidth"), await region.evaluate(
+            "r => [r.scrollWidth, r.clientWidth]"
+        )
+        await page.set_viewport_size({"width": 1024, "height": 768})  # a tablet shows every column
+        assert await page.get_by_role("columnheader", name="Download").is_visible()
+    finally:
+        await context.close()
