@@ -111,6 +111,15 @@ async def test_home_shows_balance_due_date_autopay_last_payment_and_alerts(clien
     pay = re.search(r'<a class="button button--primary" href="([^"]+)" data-pay>([^<]+)</a>', page)
     assert pay and pay.group(1) == f"/pay/{resident.account.number}" and pay.group(2) == "Pay $170.66"
     assert f'href="/autopay/{resident.account.number}">Set up autopay</a>' in page
+    assert '<span class="amount amount--due">$170.66</span>' in page  # red: part of it is past due
+
+
+async def test_a_balance_not_yet_due_is_not_shown_as_an_alarm(client, session, resident) -> None:
+    await bills_for(session, resident.account, past_due=False)
+    await session.commit()
+    await sign_in(client, session, resident.user)
+    page = (await client.get("/my")).text
+    assert '<span class="amount">$88.00</span>' in page and "amount--due" not in page
 
 
 async def test_home_says_due_now_when_the_whole_balance_is_past_due(client, session, resident) -> None:
