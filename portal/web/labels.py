@@ -115,6 +115,7 @@ LABELS: dict[str, object] = {
     "duplicate": _("Already posted"),
     "counter": _("Counter"),
     "lockbox": _("Lockbox"),
+    "counter_no_receipt": _("Counter, no drawer receipt"),
     "online": _("Online"),
     "sent": _("Sent"),
     "autopay": _("Autopay"),
