@@ -1,6 +1,7 @@
-"""Written confirmation of a request: a start, stop or move of service and a problem report are each confirmed by
-email in the customer's language, whoever took the request (the resident online, a CSR on the phone or at the
-counter). It is their record of what was asked, for which address and day, and the number to call if it is wrong.
+"""Written confirmation of a request: a start, stop or move of service, a problem report, and the answer to a request
+for more time to pay are each confirmed by email in the customer's language, whoever took the request (the resident
+online, a CSR on the phone or at the counter). It is their record of what was asked, for which address and day, and
+the number to call if it is wrong.
 
 Queued in the request's own transaction through the Mailer its caller gives (a refused request sends nothing), and
 only by email: a letter would arrive after the day it confirms. A customer with no email address has the flash on
