@@ -253,40 +253,67 @@ async def _open_account(
     return account
 
 
-async def _check_vacant(session: AsyncSession, premise_id: int, customer_id: int | None, start_on: dt.date) -> None:
-    """One customer's service at an address at a time: another customer's active or pending account there must
-    have its stop ordered for the start day or before (the tenant leaving on the 14th, the next starting on the 15th).
-    Two accounts billed for one meter would each pay for the other's water."""
-    stopping = (
-        select(WorkOrder.id)
+async def occupants_leave(
+    session: AsyncSession, premise_id: int, customer_id: int | None
+) -> tuple[bool, dt.date | None]:
+    """Whether another customer's account is active or pending at this address, and the day the last of them
+    leaves (their open stop order's date), or None when one of them has no stop set: (False, None) when vacant."""
+    stop_on = (
+        select(func.max(WorkOrder.due_on))
         .where(
             WorkOrder.account_id == Account.id,
             WorkOrder.kind == WorkOrderKind.STOP,
             WorkOrder.status.in_(workorders.OPEN_STATUSES),
-            WorkOrder.due_on <= start_on,
         )
-        .exists()
+        .scalar_subquery()
     )
-    occupied = await session.scalar(
-        select(Account.id)
-        .where(
-            Account.premise_id == premise_id,
-            Account.status.in_([AccountStatus.PENDING, AccountStatus.ACTIVE]),
-            Account.customer_id != (customer_id or 0),
-            ~stopping,
+    leaving = list(
+        await session.scalars(
+            select(stop_on).where(
+                Account.premise_id == premise_id,
+                Account.status.in_([AccountStatus.PENDING, AccountStatus.ACTIVE]),
+                Account.customer_id != (customer_id or 0),
+            )
         )
-        .limit(1)
     )
-    if occupied is not None:
-        raise RequestRefused(
+    if not leaving:
+        return False, None
+    return True, None if None in leaving else max(day for day in leaving if day is not None)
+
+
+def occupied_refusal(occupied: bool, leaves_on: dt.date | None, start_on: dt.date | None) -> RequestRefused | None:
+    """One customer's service at an address at a time: another customer's account there must have its stop set for
+    the start day or before (the tenant leaving on the 14th, the next starting on the 14th or 15th). Two accounts
+    billed for one meter would each pay for the other's water. Without a start day yet (the address step), only an
+    occupant with no stop set at all is refused."""
+    if not occupied:
+        return None
+    if leaves_on is None:
+        return RequestRefused(
             _(
-                "Service at this address is on another customer's account. It can start once their stop of "
-                "service is set for %(date)s or before: call us and we will arrange it.",
-                date=format_date(start_on),
+                "Service at this address is on another customer's account, with no stop of service set. Call us "
+                "and we will arrange it."
             ),
             field="premise_id",
             code="occupied",
         )
+    if start_on is not None and start_on < leaves_on:
+        return RequestRefused(
+            _(
+                "Service at this address stays on another customer's account until %(date)s: start on that day or "
+                "later.",
+                date=format_date(leaves_on),
+            ),
+            field="start_on",
+            code="occupied_until",
+        )
+    return None
+
+
+async def _check_vacant(session: AsyncSession, premise_id: int, customer_id: int | None, start_on: dt.date) -> None:
+    refusal = occupied_refusal(*await occupants_leave(session, premise_id, customer_id), start_on)
+    if refusal is not None:
+        raise refusal
 
 
 async def _start(

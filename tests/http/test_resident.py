@@ -332,6 +332,41 @@ async def test_a_move_by_a_customer_who_pays_on_time_asks_no_new_deposit(client,
     assert request.details["deposit_rule"] == ("new_premise_large_meter" if past_due else "good_record")
 
 
+async def test_an_address_someone_else_is_served_at_is_said_at_its_step(
+    client, session, resident, other_resident
+) -> None:
+    """One customer's service at an address at a time, said where it is chosen: no stop set there, at the address;
+    a stop set for a later day, at the date (before, it was refused only at the end, after the deposit)."""
+    there = other_resident.account.premise_id
+    await sign_in(client, session, resident.user)
+    taken = await post_form(client, "/my/start/address", {"premise_id": str(there)})
+    assert taken.status_code == 400 and "with no stop of service set" in taken.text
+    assert error_summary_links(taken.text) == ["premise_id"]
+
+    leaves = earliest() + dt.timedelta(days=7)
+    while leaves.weekday() >= 5:
+        leaves += dt.timedelta(days=1)
+    await tenancy.stop_service(
+        session,
+        JOB,
+        current_policy(),
+        other_resident.account,
+        stop_on=leaves,
+        forwarding_address="9 Far Rd",
+        today=today(),
+    )
+    await session.commit()
+    assert (await post_form(client, "/my/start/address", {"premise_id": str(there)})).headers[
+        "location"
+    ] == "/my/start/date"
+    early = await post_form(client, "/my/start/date", {"start_on": earliest().isoformat()})
+    assert early.status_code == 400 and error_summary_links(early.text) == ["start_on"]
+    assert f"until {format_date(leaves)}: start on that day or later" in early.text
+    assert (await post_form(client, "/my/start/date", {"start_on": leaves.isoformat()})).headers[
+        "location"
+    ] == "/my/start/contact"
+
+
 async def test_a_start_with_a_letter_of_credit_waives_the_deposit(client, session, resident) -> None:
     target = await factories.make_account(session, status=AccountStatus.CLOSED, address="12 Travis St")
     await session.commit()

@@ -128,7 +128,15 @@ class StartMoveController(Controller):
         premise_id = params.id_or_none((await request.form()).get("premise_id"))
         premise = await db_session.get(Premise, premise_id) if premise_id else None
         form.premise_id.choices = [(premise.id, premise.one_line)] if premise else []
-        if premise is None or not form.validate():
+        valid = premise is not None and form.validate()
+        if premise is not None and valid:
+            # Someone else's service there with no stop set: said now, not after four more steps.
+            occupied = await tenancy.occupants_leave(db_session, premise.id, request.user.customer_id)
+            refusal = tenancy.occupied_refusal(*occupied, None)
+            if refusal is not None:
+                form.add_error("premise_id", refusal.message)
+                valid = False
+        if premise is None or not valid:
             if not form.errors:
                 form.add_error("premise_id", _("Choose an address from the list."))
             context = await _context(
@@ -159,6 +167,11 @@ class StartMoveController(Controller):
         form_class = forms.MoveDatesForm if kind == "move" else forms.StartDateForm
         form = await form_class.from_request(request)
         if not moves.validate_dates(form, policy, today):
+            return await _date_page(request, db_session, policy, today, kind, flow, form, 400)
+        occupied = await tenancy.occupants_leave(db_session, flow["premise_id"], request.user.customer_id)
+        refusal = tenancy.occupied_refusal(*occupied, filled(form.start_on.data))
+        if refusal is not None:  # the one living there leaves later than this start
+            form.add_error("start_on", refusal.message)
             return await _date_page(request, db_session, policy, today, kind, flow, form, 400)
         flow["start_on"] = filled(form.start_on.data).isoformat()
         if isinstance(form, forms.MoveDatesForm):
