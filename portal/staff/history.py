@@ -21,6 +21,7 @@ SENTENCES: dict[str, str] = {
     "account.bankruptcy_hold": lazy_gettext("Changed the bankruptcy hold"),
     "account.dispute_hold": lazy_gettext("Changed the dispute hold"),
     "account.link": lazy_gettext("Linked a sign-in to this account"),
+    "account.unlink": lazy_gettext("Took this account off the sign-ins it was linked to"),
     "account.note": lazy_gettext("Added a note"),
     "account.open": lazy_gettext("Opened the account"),
     "account.status": lazy_gettext("Changed the account's status"),
