@@ -118,6 +118,8 @@ async def test_an_unrouted_404_carries_the_security_headers_and_a_static_file_it
     assert "frame-ancestors 'none'" in missing.headers["content-security-policy"]  # the 404 page is HTML
     assert missing.headers["cache-control"] == "no-store"
     assert ">Home</a>" in missing.text and "Sign in" not in missing.text  # who is reading is unknown here
+    # The footer's emergency line keeps its number whole on a phone, and the setting is escaped into it.
+    assert 'any hour: <span class="nowrap">555-0199</span>' in missing.text
     page = await client.get("/signin")
     css = next(
         part.split('"')[0]
