@@ -125,6 +125,9 @@ async def test_orders_are_created_once_and_the_recheck_cancels_those_that_paid(c
     await session.commit()
     orders = list(await session.scalars(select(WorkOrder).where(WorkOrder.kind == WorkOrderKind.DISCONNECT)))
     assert sorted(o.account_id for o in orders) == sorted([first.id, second.id])
+    # The technician collects nothing (the field app takes no payment): a customer who says they paid is a call.
+    assert all("call dispatch before you disconnect" in (o.instructions or "") for o in orders)
+    assert not any("Collect payment" in (o.instructions or "") for o in orders)
     # The first pays before the crews leave: payments' own effect may already cancel it; the recheck catches the rest.
     await ledger.post(
         session,

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from portal import mail
+from portal.accounts import numbers
 from portal.accounts.models import (
     AuditEvent,
     Bill,
@@ -260,7 +261,7 @@ async def test_letters_go_out_the_next_business_day_in_a_letters_only_batch_once
 
 async def test_a_paperless_customer_with_no_way_to_email_gets_the_bill_on_paper(session, engine, settings) -> None:
     """Paperless, but no email address (or email turned off): the bill used to go neither way."""
-    await _city(session)
+    _english, _spanish, online = await _city(session)
     no_address = await billable_account(session, monthly_reads(ON, 13), zip_code="76504", last_name="Diaz")
     no_email = await billable_account(session, monthly_reads(ON, 13), zip_code="76505", last_name="Evans")
     for account, email, notify in ((no_address, None, True), (no_email, "evans@example.com", False)):
@@ -273,7 +274,14 @@ async def test_a_paperless_customer_with_no_way_to_email_gets_the_bill_on_paper(
     assert {no_address.id, no_email.id} <= printed
     bills = {b.account_id: b for b in await session.scalars(select(Bill).where(Bill.bill_date == ON))}
     assert bills[no_address.id].document["delivery"] == bills[no_email.id].document["delivery"] == "paper"
-    emailed = await session.scalars(
-        select(MailMessage.to_addr).where(MailMessage.subject == "Your utility bill is ready")
-    )
-    assert "evans@example.com" not in list(emailed)
+    emailed = {
+        m.to_addr: m
+        for m in await session.scalars(select(MailMessage).where(MailMessage.subject == "Your utility bill is ready"))
+    }
+    assert "evans@example.com" not in emailed
+    # The one paperless customer billing can email: the account number as every page prints it, the office line
+    # from the settings (UTILITY_PHONE), and the link on the public address.
+    customer = await session.get(Customer, online.customer_id)
+    body = emailed[customer.email].text_body
+    assert f"account {numbers.display(online.number)} is ready" in body
+    assert f"Customer service: {settings.utility_phone}, Monday" in body and f"{settings.public_url}/my/bills/" in body
