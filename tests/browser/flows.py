@@ -56,3 +56,17 @@ async def add_virtual_authenticator(page: Page):
         },
     )
     return cdp, added["authenticatorId"]
+
+
+async def count_sync_phases(context) -> None:
+    """Every page of the context records the field app's sync phases (its `field-sync` events), so a test can wait
+    for the sync a field page starts as it opens: acting during it races it (the sync holds the lock, or carries the
+    action and answers before the phone's own notice is seen)."""
+    await context.add_init_script(
+        "window.syncPhases = []; addEventListener('field-sync', (e) => window.syncPhases.push(e.detail.phase));"
+    )
+
+
+async def first_sync_over(page: Page) -> None:
+    """Waits for the opening sync of the page (needs count_sync_phases on its context)."""
+    await page.wait_for_function("() => (window.syncPhases || []).some((p) => p === 'done' || p === 'failed')")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.models import Premise, User, WorkOrderKind
 from portal.web.labels import label
 from tests.browser.conftest import PHONE, LiveServer
-from tests.browser.flows import sign_in_by_request
+from tests.browser.flows import count_sync_phases, first_sync_over, sign_in_by_request
 from tests.field_world import local_today, make_field_order
 
 pytestmark = pytest.mark.browser
@@ -26,15 +26,12 @@ async def test_an_order_synced_after_the_page_was_drawn_looks_like_the_rest(
     await session.commit()
     context = await browser.new_context(base_url=live_server.url, locale="en-US", service_workers="block", **PHONE)
     context.set_default_timeout(15_000)
-    await context.add_init_script(
-        "window.syncPhases = []; addEventListener('field-sync', (e) => window.syncPhases.push(e.detail.phase));"
-    )
+    await count_sync_phases(context)
     try:
         await sign_in_by_request(context, session, technician.email)
         page = await context.new_page()
         await page.goto("/field")
-        # The page's own sync as it opens holds the sync lock: "Sync now" during it would do nothing.
-        await page.wait_for_function("() => window.syncPhases.includes('done')")
+        await first_sync_over(page)  # it holds the sync lock: "Sync now" during it would do nothing
 
         # Filed meanwhile: one for today at a flat (its unit), one for next week (a move's start).
         now = await make_field_order(session, technician, WorkOrderKind.INVESTIGATE)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import MeterRead, Photo, SyncMutation, User, WorkOrder, WorkOrderKind, WorkOrderStatus
 from tests.browser.conftest import PHONE, LiveServer
-from tests.browser.flows import sign_in_by_request
+from tests.browser.flows import count_sync_phases, first_sync_over, sign_in_by_request
 from tests.field_world import LAST_READ, make_field_order
 
 pytestmark = pytest.mark.browser
@@ -64,11 +64,6 @@ async def phone_photos(page: Page) -> list[dict]:
         };
         req.onerror = () => reject(req.error);
     })""")
-
-
-async def first_sync_over(page: Page) -> None:
-    """Waits for the sync a field page starts as it opens (needs the test's init script counting sync phases)."""
-    await page.wait_for_function("() => (window.syncPhases || []).some((p) => p === 'done' || p === 'failed')")
 
 
 async def test_a_day_offline_syncs_each_action_exactly_once(
@@ -180,9 +175,7 @@ async def test_a_disconnect_after_the_customer_paid_offers_restore_now_on_the_or
     context.set_default_timeout(15_000)
     # The page syncs once as it opens. Acting while that sync runs races it (the action may go out with it and come
     # back answered before "Saved on this phone" is ever seen), so each step below waits for it and acts offline.
-    await context.add_init_script(
-        "window.syncPhases = []; addEventListener('field-sync', (e) => window.syncPhases.push(e.detail.phase));"
-    )
+    await count_sync_phases(context)
     try:
         signal = Signal(context)
         await signal.install()
