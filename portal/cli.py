@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 from typing import cast
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -55,7 +56,9 @@ async def _seed(settings: Settings, premises: int, seed: int, force: bool) -> bo
                 return False
             started = time.perf_counter()
             _echo(f"Seeding a city of {premises:,} premises...")
-            rows = seeding.build(dt.date.today(), premises=premises, seed=seed)
+            # The utility's day, not the machine's: on a server in UTC, an evening in Chicago is already tomorrow, and
+            # the seeded orders were due a day the technician's list had not reached ("0 orders" after 6 PM).
+            rows = seeding.build(dt.datetime.now(ZoneInfo(settings.timezone)).date(), premises=premises, seed=seed)
             await seeding.load(session, rows, _echo, store_from_setting(settings.photo_store))
             _echo(f"Seeded in {time.perf_counter() - started:.1f} s.")
             return True
@@ -72,7 +75,8 @@ async def _print_last_bill_run(settings: Settings, processes: int | None = None)
 
     engine = make_engine(settings.database_url)
     try:
-        await printing.print_last_bill_run(make_sessionmaker(engine), settings, dt.date.today(), _echo, processes)
+        today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+        await printing.print_last_bill_run(make_sessionmaker(engine), settings, today, _echo, processes)
     finally:
         await engine.dispose()
 
@@ -373,7 +377,6 @@ def restore_command(archive: Path, force: bool) -> None:
 def simulate(mailer: object, days: int, start: dt.datetime | None, seed_premises: int, yes: bool) -> None:
     """Run the job schedule over simulated days on a seeded city; check every job ran on its business days and
     nothing was charged or sent twice (exit 1 when not). It writes: use a scratch database."""
-    from zoneinfo import ZoneInfo
 
     from portal.accounts.messages import Mailer
     from portal.accounts.policy import current_policy
