@@ -39,7 +39,9 @@ log = logging.getLogger("portal")
 # Signed webhooks prove themselves with their signature; they are the only routes without a CSRF token.
 # The public outage page is GET only and sets no cookie, so a shared cache may keep a visitor's copy; it still reads
 # the session, so a signed-in resident sees it in their own language with their own menu (never cached).
-CSRF_EXEMPT = ["/payments/webhook", "^/outages$"]
+# What the browser fetches on its own (the worker script, the manifest, the worker's offline page) sets no cookie: it
+# runs beside the visitor's first form page, and a CSRF cookie landing after that page's own would void its token.
+CSRF_EXEMPT = ["/payments/webhook", "^/outages$", "^/offline$", "^/sw.js$", "^/manifest.webmanifest$"]
 
 
 def _key(secret: str, purpose: str) -> bytes:

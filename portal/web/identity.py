@@ -16,6 +16,7 @@ from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.types import Message, Scope
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -191,6 +192,14 @@ class CsrfRotation:
             domain=self.config.cookie_domain,
         )
         MutableScopeHeaders.from_message(message).add("set-cookie", cookie.to_header(header=""))
+
+
+def token_without_cookie(request: ASGIConnection) -> None:
+    """For a GET outside the CSRF middleware (a page that must set no cookie): a signed-in reader's menu still needs
+    the sign-out form's token, so take the one their browser already holds, as the middleware does on any GET."""
+    config = request.app.csrf_config
+    if request.scope.get("user") is not None and config is not None:
+        ScopeState.from_scope(request.scope).csrf_token = request.cookies.get(config.cookie_name, "")
 
 
 def actor_of(request: ASGIConnection) -> Actor:

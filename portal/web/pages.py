@@ -12,12 +12,13 @@ from portal import i18n
 from portal.web.deps import FromPath, FromQuery
 
 from .assets import Assets
-from .identity import safe_next
+from .identity import safe_next, token_without_cookie
 from .middleware import LANG_COOKIE
 from .urls import url
 
 # What the service worker keeps for offline use: the shell every page needs. The field side adds its own.
 SHELL_ASSETS = ["css/app.css", "js/app.js", "js/passkey.js", "icons/icon.svg", "icons/icon-192.png"]
+# The pages set no cookie (outside the CSRF middleware, portal/app.py says why).
 SHELL_PAGES = ["/offline"]
 
 
@@ -36,7 +37,8 @@ async def switch_language(request: Request, code: FromPath[str], next: FromQuery
 
 
 @get("/offline", name="offline")
-async def offline_page() -> Template:
+async def offline_page(request: Request) -> Template:
+    token_without_cookie(request)
     return Template("offline.html")
 
 

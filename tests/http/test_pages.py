@@ -1,8 +1,9 @@
 """Public pages, the language switch, the web app manifest and the service worker."""
 
+import json
 import re
 
-from tests.http.helpers import post_form
+from tests.http.helpers import post_form, sign_in
 
 
 async def test_the_landing_page_offers_sign_in_and_sign_up(client) -> None:
@@ -59,6 +60,23 @@ async def test_the_service_worker_is_served_from_the_root_and_precaches_the_shel
     assert "text/javascript" in response.headers["content-type"]
     assert "/offline" in response.text and re.search(r"/static/css/app\.[0-9a-f]{10}\.css", response.text)
     assert (await client.get("/offline")).status_code == 200
+
+
+async def test_nothing_the_browser_fetches_on_its_own_sets_a_cookie(client, session, resident) -> None:
+    """The worker installs while a visitor opens their first form page. A CSRF cookie on one of its fetches, landing
+    after that page's own, voided the form's token: the visitor's outage report was refused (403)."""
+    worker = (await client.get("/sw.js")).text
+    precache = json.loads(re.search(r"const PRECACHE = (\[.*\]);", worker).group(1))
+    assert "/offline" in precache
+    for path in ["/sw.js", "/manifest.webmanifest", *precache]:
+        client.cookies.clear()
+        response = await client.get(path)
+        assert response.status_code == 200 and "set-cookie" not in response.headers, path
+    # A signed-in reader's copy still carries the sign-out form's token: the one their browser holds.
+    await sign_in(client, session, resident.user)
+    held = client.cookies.get("csrftoken")
+    page = await client.get("/offline")
+    assert held and f'value="{held}"' in page.text and "csrftoken" not in page.headers.get("set-cookie", "")
 
 
 async def test_static_assets_are_cacheable_and_compressed(client) -> None:

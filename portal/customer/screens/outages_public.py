@@ -9,10 +9,10 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.response import Template
-from litestar.utils.scope.state import ScopeState
 
 from portal.accounts import outages
 from portal.web.deps import DbSession
+from portal.web.identity import token_without_cookie
 
 WIDTH, HEIGHT, PAD = 320, 200, 12
 
@@ -44,10 +44,7 @@ async def outages_page(request: Request, db_session: DbSession) -> Template:
     if cache is None:  # one per app: a test's app never sees another's
         cache = request.app.state["outage_points"] = {}
     found = await outages.public_view(db_session, cache)
-    if request.user is not None and request.app.csrf_config is not None:
-        # The route is outside the CSRF middleware (it would set a cookie on a visitor's cacheable copy); the menu's
-        # sign-out form takes the token the signed-in browser already holds, as the middleware does on any GET.
-        ScopeState.from_scope(request.scope).csrf_token = request.cookies.get(request.app.csrf_config.cookie_name, "")
+    token_without_cookie(request)  # outside the CSRF middleware: it would set a cookie on a cacheable copy
     return Template(
         "customer/outages.html",
         context={"found": found, "shapes": map_shapes(found), "width": WIDTH, "height": HEIGHT},
