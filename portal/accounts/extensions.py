@@ -193,7 +193,7 @@ def eligibility(
             add(
                 Reason.AFTER_NEXT_DUE,
                 _(
-                    "The date must be before your next bill is due (%(due)s); the latest is %(latest)s.",
+                    "The date must be before the next bill is due (%(due)s); the latest is %(latest)s.",
                     due=format_date(facts.next_due_on),
                     latest=format_date(latest),
                 ),

@@ -447,13 +447,13 @@ async def test_an_extension_date_too_far_goes_to_review_and_no_past_due_is_refus
     # Only the date stands in the way: the resident is told and chooses (an earlier date, or a review of this one).
     late = (today() + dt.timedelta(days=14)).isoformat()
     too_far = await post_form(client, "/my/extension", {"promised_on": late})
-    assert too_far.status_code == 400 and "before your next bill is due" in too_far.text
+    assert too_far.status_code == 400 and "before the next bill is due" in too_far.text
     assert "data-date-limit" in too_far.text and f'value="{late}"' in too_far.text
     assert not await session.scalar(select(func.count()).select_from(PaymentExtension))
     asked = await post_form(client, "/my/extension", {"promised_on": late, "review": "1"})
     assert asked.status_code == 303
     extension = await session.scalar(select(PaymentExtension))
-    assert extension.status == ExtensionStatus.PENDING_REVIEW and "before your next bill is due" in extension.reason
+    assert extension.status == ExtensionStatus.PENDING_REVIEW and "before the next bill is due" in extension.reason
     page = (await client.get("/my/extension")).text
     assert 'data-extension="pending_review"' in page and "Withdraw this request" in page
 

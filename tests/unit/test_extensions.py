@@ -69,7 +69,7 @@ def test_the_promised_date_must_be_ahead_within_the_limit_and_before_the_next_du
     # Past both limits, the nearer one is named: the next bill's due date, with the latest date it allows.
     (finding,) = eligibility(POLICY, near_due, TODAY, TODAY + dt.timedelta(days=20)).findings
     assert finding.code == Reason.AFTER_NEXT_DUE
-    assert "before your next bill is due (Nov 15, 2026); the latest is Nov 14, 2026" in finding.message
+    assert "before the next bill is due (Nov 15, 2026); the latest is Nov 14, 2026" in finding.message
 
 
 def test_without_a_date_only_the_account_conditions_are_checked() -> None:
