@@ -30,6 +30,7 @@ from .errors import Conflict
 from .messages import Once, QueueOnceMany, notice_channels
 from .models import Account, AccountStatus, Customer, MailMessage, Premise, Service, ServiceKind, WorkOrderKind
 from .models.outages import Outage, OutageReport
+from .outage_words import cause_words
 
 EVENTS = ("started", "estimate", "restored")
 
@@ -364,6 +365,7 @@ async def update(
     polygon: list[list[float]],
     estimate: dt.datetime | None,
     text: str | None,
+    text_es: str | None = None,  # the same update in Spanish (outage_words.update_words)
     timezone: str = DEFAULT_TIMEZONE,  # the utility's clock, as residents read times
     texts: bool = False,
 ) -> int:
@@ -380,11 +382,9 @@ async def update(
     outage.polygon = polygon
     changed = estimate != outage.estimated_restore_at
     outage.estimated_restore_at = estimate
-    if text or changed:
-        outage.updates = [
-            *outage.updates,
-            {"at": now.isoformat(), "text": text or "", "estimate": estimate.isoformat() if estimate else None},
-        ]
+    if text or text_es or changed:
+        posted = {"at": now.isoformat(), "text": text or "", "estimate": estimate.isoformat() if estimate else None}
+        outage.updates = [*outage.updates, {**posted, "text_es": text_es} if text_es else posted]
     await session.flush()
     await record(
         session,
@@ -448,7 +448,9 @@ async def send_crew(
         due_on=today,
         priority=1,
         assignee_id=assignee_id,
-        instructions=f"{outage.utility.title()} outage #{outage.id}: {outage.cause or 'cause unknown'}"[:2000],
+        instructions=f"{outage.utility.title()} outage #{outage.id}: {cause_words(outage.cause) or 'cause unknown'}"[
+            :2000
+        ],
     )
     outage.work_order_id = order.id
     await session.flush()

@@ -14,6 +14,7 @@ from portal.accounts import numbers
 from portal.accounts.adjustment_words import explanation_words
 from portal.accounts.ledger_words import ledger_words
 from portal.accounts.models import Role
+from portal.accounts.outage_words import cause_words, update_words
 from portal.settings import Settings
 
 from .assets import Assets
@@ -90,6 +91,8 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
         datetime=lambda value: i18n.format_datetime(value, settings.timezone),
         time=lambda value: i18n.format_time(value, settings.timezone),
         explanation=explanation_words,
+        outage_cause=cause_words,
+        outage_update=update_words,
         ledger_words=lambda entry: ledger_words(entry) or label(entry.kind),
         number=i18n.format_number,
         account_number=numbers.display,

@@ -60,7 +60,7 @@ async def test_the_console_outage_page_fits_a_phone(browser, live_server, sessio
         await page.goto("/staff/outages")
         await page.get_by_role("link", name="Water").first.click()
         await page.get_by_role("heading", name="Area, cause and estimate").wait_for()
-        await page.get_by_label("Cause (optional)").fill("Main break")
+        await page.get_by_label("Cause", exact=True).select_option("main_break")
         await page.get_by_role("button", name="Save and tell residents").click()
         await page.get_by_text("Outage updated").wait_for()
         await _fits(page)

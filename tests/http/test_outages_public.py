@@ -29,12 +29,13 @@ async def _open_outage(session) -> Outage:
         outage,
         mail.queue_once_many,
         now=now,
-        cause="Main break",
+        cause="main_break",
         streets=["oak st"],
         routes=[],
         polygon=[[31.0, -97.4], [31.2, -97.4], [31.2, -97.2]],
         estimate=now + dt.timedelta(hours=3),
         text="Crew on site",
+        text_es="Cuadrilla en el lugar",
     )
     await session.commit()
     return outage
@@ -53,15 +54,28 @@ async def test_an_open_outage_shows_in_the_list_and_the_map(client, session) -> 
     await _open_outage(session)
     page = await client.get("/outages")
     assert page.status_code == 200 and page.headers["cache-control"] == "public, max-age=60"
-    assert "Water outage" in page.text and "Oak St" in page.text and "Main break" in page.text
+    assert "Water outage" in page.text and "Oak St" in page.text and "Cause: Water main break" in page.text
+    assert "Crew on site" in page.text and "Cuadrilla" not in page.text
     assert 'role="img"' in page.text and '<title id="outage-map-title">' in page.text
     assert "<circle" in page.text and "<polygon" in page.text
     assert "1 outage known right now." in page.text  # one, not "1 outage(s)"
     spanish = await client.get("/outages", headers={"accept-language": "es"})
     assert '<html lang="es"' in spanish.text and "Corte de agua" in spanish.text
     assert "1 corte conocido en este momento." in spanish.text
+    # The cause was picked from a list and the update written twice: a Spanish reader gets neither in English.
+    assert "Causa: Rotura de tubería principal" in spanish.text and "Cuadrilla en el lugar" in spanish.text
+    assert "Water main break" not in spanish.text and "Crew on site" not in spanish.text
     # A Spanish time ends in "a.m."/"p.m.": that period closes the sentence ("p.m.." was shown).
     assert "m.." not in spanish.text
+
+
+async def test_a_cause_typed_before_the_list_shows_as_typed_and_an_english_only_update_in_both(client, session) -> None:
+    outage = await _open_outage(session)
+    outage.cause = "Contractor dug through the main"
+    outage.updates = [{"at": outage.started_at.isoformat(), "text": "Crew on site", "estimate": None}]
+    await session.commit()
+    spanish = await client.get("/outages", headers={"accept-language": "es"})
+    assert "Causa: Contractor dug through the main" in spanish.text and "Crew on site" in spanish.text
 
 
 async def test_a_stale_session_cookie_is_cleared_and_that_answer_is_not_cached(client) -> None:

@@ -101,9 +101,10 @@ async def test_a_csr_sets_the_area_and_the_estimate_and_each_change_is_told_once
         "streets": "Oak St\nElm Street",
         "routes": "",
         "polygon": "",
-        "cause": "Main break",
+        "cause": "main_break",
         "estimate": _local(estimate),
         "text": "Crew on site",
+        "text_es": "Cuadrilla en el lugar",
     }
     response = await post_form(client, f"/staff/outages/{outage_id}/area", data)
     assert response.status_code in (302, 303), response.text
@@ -115,8 +116,11 @@ async def test_a_csr_sets_the_area_and_the_estimate_and_each_change_is_told_once
     assert later.status_code in (302, 303)
     session.expire_all()
     outage = await session.get(Outage, outage_id)
-    assert outage.streets == ["elm st", "oak st"] and outage.cause == "Main break"
+    assert outage.streets == ["elm st", "oak st"] and outage.cause == "main_break"
     assert outage.updates[-1]["text"] == "Crew on site" and len(outage.updates) == 3
+    assert outage.updates[-1]["text_es"] == "Cuadrilla en el lugar"
+    page = await client.get(f"/staff/outages/{outage_id}")
+    assert "<dd>Water main break</dd>" in page.text and '<option selected value="main_break">' in page.text
     keys = (await session.scalars(select(MailMessage.idempotency_key).where(MailMessage.kind == "outage"))).all()
     assert len(keys) == 2 and all(k.endswith(f":{account_id}:email") for k in keys)  # started, then the estimate
     channels = (await session.scalars(select(MailMessage.channel).where(MailMessage.kind == "outage"))).all()
@@ -139,7 +143,8 @@ async def test_bad_area_input_is_shown_on_the_page_and_nothing_changes(client, s
         ({"streets": "Oak St", "estimate": _local(now + dt.timedelta(days=30))}, "within 14 days"),
         ({"streets": "Oak St", "estimate": "9999-12-31T23:59"}, "Enter a date between"),
         ({"streets": "Oak St", "estimate": "tomorrow"}, "datetime"),
-        ({"streets": "Oak St", "cause": "x" * 201}, "200"),
+        ({"streets": "Oak St", "cause": "Main break"}, "Not a valid choice"),
+        ({"streets": "Oak St", "text_es": "x" * 501}, "500"),
         ({"streets": "\n".join(f"{n} St" for n in range(60))}, "At most 50 streets"),
     ):
         response = await post_form(client, f"/staff/outages/{outage_id}/area", data)

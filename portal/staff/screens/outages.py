@@ -19,6 +19,7 @@ from portal import mail, sms
 from portal.accounts import outage_rules, outages
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import Outage, OutageReport, Role, User, WorkOrder
+from portal.accounts.outage_words import CAUSES
 from portal.accounts.routes import codes as route_codes
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext
@@ -51,7 +52,8 @@ class PhonedReportForm(Form):
 
 
 class AreaForm(Form):
-    cause = StringField(lazy_gettext("Cause (optional)"), validators=[Optional(), Length(max=200)])
+    # from a list, so residents read it in their language (portal/accounts/outage_words.py); choices per outage
+    cause = SelectField(lazy_gettext("Cause"), choices=[], validators=[Optional()])
     streets = TextAreaField(
         lazy_gettext("Streets"),
         description=lazy_gettext('One street a line, as on an address: "Oak St", "N Main Street".'),
@@ -76,6 +78,17 @@ class AreaForm(Form):
     text = TextAreaField(
         lazy_gettext("Update for the public page (optional)"), validators=[Optional(), Length(max=500)]
     )
+    text_es = TextAreaField(
+        lazy_gettext("The same update in Spanish (optional)"),
+        description=lazy_gettext("Spanish readers see the English update when this is empty."),
+        validators=[Optional(), Length(max=500)],
+    )
+
+
+def _cause_choices(current: str | None) -> list[tuple[str, str]]:
+    """The list, and a cause typed before there was one: kept as it was until staff pick from the list."""
+    kept = [(current, current)] if current and current not in CAUSES else []
+    return [("", lazy_gettext("Not known yet")), *CAUSES.items(), *kept]
 
 
 class CrewForm(Form):
@@ -116,15 +129,17 @@ async def _outage(db_session: Any, outage_id: int) -> Outage:
 
 
 def _area_form(outage: Outage, timezone: str) -> AreaForm:
-    return AreaForm(
+    form = AreaForm(
         data={
-            "cause": outage.cause,
+            "cause": outage.cause or "",
             "streets": "\n".join(s.title() for s in outage.streets),
             "routes": ", ".join(outage.routes),
             "polygon": "; ".join(f"{p[0]},{p[1]}" for p in outage.polygon),
             "estimate": _local(outage.estimated_restore_at, timezone),
         }
     )
+    form.cause.choices = _cause_choices(outage.cause)
+    return form
 
 
 def _close_form(outage: Outage, timezone: str) -> CloseForm:
@@ -228,6 +243,7 @@ class OutagesController(Controller):
     ) -> Template | Redirect:
         outage = await _outage(db_session, outage_id)
         form = await AreaForm.from_request(request)
+        form.cause.choices = _cause_choices(outage.cause)
         ok = form.validate()
         if outage.status != "open":
             form.add_form_error(_("This outage is no longer open."))
@@ -269,12 +285,13 @@ class OutagesController(Controller):
             outage,
             mail.queue_once_many,
             now=now,
-            cause=(form.cause.data or "").strip() or None,
+            cause=form.cause.data or None,
             streets=streets,
             routes=routes,
             polygon=polygon,
             estimate=estimate,
             text=(form.text.data or "").strip() or None,
+            text_es=(form.text_es.data or "").strip() or None,
             timezone=settings.timezone,
             texts=sms.configured(settings),
         )
