@@ -95,3 +95,26 @@ async def test_the_bills_list_fits_a_phone_without_scrolling_sideways(browser, l
         assert await page.get_by_role("columnheader", name="Download").is_visible()
     finally:
         await context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_the_usage_table_fits_a_phone_in_either_language(browser, live_server, session, resident, language):
+    """At 390 px the Spanish heading "Mismo mes del año pasado" would not wrap: the last two columns were out of
+    sight in a region that scrolled sideways."""
+    from tests.resident_data import bills_for
+
+    await bills_for(session, resident.account)
+    await session.commit()
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
+    try:
+        await sign_in_by_request(context, session, resident.user.email)
+        page = await context.new_page()
+        await page.goto(f"/lang/{language}?next=/my/usage")
+        heading = "Same month last year" if language == "en" else "Mismo mes del año pasado"
+        await page.get_by_role("columnheader", name=heading).wait_for()
+        region = page.locator(".table-wrap", has=page.get_by_role("columnheader", name=heading))
+        assert await region.evaluate("r => r.scrollWidth <= r.clientWidth"), await region.evaluate(
+            "r => [r.scrollWidth, r.clientWidth]"
+        )
+    finally:
+        await context.close()
