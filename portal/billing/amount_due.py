@@ -3,6 +3,8 @@ line both read it from here, so paper and screen never disagree.
 
     amount due = the balance before the bill + this bill's charges + the deposit applied to it (a credit, negative),
                  never below zero: a credit left over is nothing to pay (it shows in the balance before the next bill)
+    due now    = the part of it that is the balance before the bill: it was due on an earlier bill, so it is past due
+                 as this one is issued; the rest is due on this bill's date
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ BATCH = 5000  # bill ids per query (a print batch reads a whole cycle)
 def amount_due_cents(previous_balance_cents: int, total_cents: int, deposit_applied_cents: int = 0) -> int:
     """The amount due of a bill from its stored numbers and the deposit applied to it (negative or 0)."""
     return max(0, previous_balance_cents + total_cents + deposit_applied_cents)
+
+
+def due_now_cents(previous_balance_cents: int, total_cents: int, deposit_applied_cents: int = 0) -> int:
+    """The part of a bill's amount due carried from before it (past due when the bill is issued); 0 when none is."""
+    return max(
+        0, min(previous_balance_cents, amount_due_cents(previous_balance_cents, total_cents, deposit_applied_cents))
+    )
 
 
 async def deposits_applied(session: AsyncSession, bill_ids: Sequence[int]) -> dict[int, int]:

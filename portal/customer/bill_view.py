@@ -40,7 +40,7 @@ from portal.accounts.models import (
     Role,
     UserAccount,
 )
-from portal.billing.amount_due import amount_due_cents
+from portal.billing.amount_due import amount_due_cents, due_now_cents
 from portal.billing.compute import same_period_last_year
 from portal.billing.energy_use import water_estimated
 from portal.billing.wording import MESSAGES, render
@@ -107,6 +107,10 @@ class BillView:
     @property
     def amount_due_cents(self) -> int:
         return amount_due_cents(self.bill.previous_balance_cents, self.bill.total_cents, self.deposit_applied_cents)
+
+    @property
+    def due_now_cents(self) -> int:
+        return due_now_cents(self.bill.previous_balance_cents, self.bill.total_cents, self.deposit_applied_cents)
 
     @property
     def title(self) -> str:

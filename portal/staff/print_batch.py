@@ -46,7 +46,7 @@ from portal.accounts.models import (
     PrintItem,
 )
 from portal.billing import scanline
-from portal.billing.amount_due import amount_due_cents, deposits_applied
+from portal.billing.amount_due import amount_due_cents, deposits_applied, due_now_cents
 from portal.billing.run import EMAILED
 from portal.billing.wording import MESSAGES, render
 from portal.settings import Settings
@@ -161,6 +161,9 @@ async def bills_to_print(session: AsyncSession, cycle: int, day: dt.date) -> lis
                     "previous_cents": bill.previous_balance_cents,
                     "total_cents": bill.total_cents,
                     "deposit_cents": deposits.get(bill.id, 0),
+                    "due_now_cents": due_now_cents(
+                        bill.previous_balance_cents, bill.total_cents, deposits.get(bill.id, 0)
+                    ),
                     "usage": bill.usage,
                     # (stored message, English text, cents): the words are rendered in the customer's language
                     "lines": [

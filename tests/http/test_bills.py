@@ -8,6 +8,7 @@ import re
 
 from sqlalchemy import func, select
 
+from portal import i18n
 from portal.accounts import ledger, numbers
 from portal.accounts.actor import Actor
 from portal.accounts.models import AuditEvent, Bill, LedgerKind, RateScheduleRecord
@@ -70,6 +71,13 @@ async def test_a_resident_reads_their_bill_with_usage_chart_table_and_explained_
     assert "5,000 gallons in 30 days" in text
     assert f"/my/bills/{bill.id}/pdf" in text
     assert "Amount due" in text
+    # The months before were not paid: the bill says that part is past due, not all of it "Due" on its date.
+    carried = i18n.format_money(bill.previous_balance_cents)
+    assert bill.previous_balance_cents > 0
+    assert f"Includes {carried} past due from before this bill, due at once; the rest is due" in text
+    first = await session.scalar(select(Bill).where(Bill.account_id == bill.account_id).order_by(Bill.id))
+    page = (await client.get(f"/my/bills/{first.id}")).text
+    assert first.previous_balance_cents == 0 and "past due" not in page and "Due " in page
 
 
 async def test_the_bill_page_is_in_spanish_for_a_spanish_reader(client, session, engine, resident) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from portal.accounts.models import Bill
-from portal.billing.amount_due import amount_due_cents
+from portal.billing.amount_due import amount_due_cents, due_now_cents
 from portal.customer.bill_view import BillView
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
@@ -30,6 +30,22 @@ def test_the_amount_due_adds_the_balance_charges_and_deposit_and_is_never_negati
     previous: int, total: int, deposit: int, due: int
 ) -> None:
     assert amount_due_cents(previous, total, deposit) == due
+
+
+@pytest.mark.parametrize(
+    ("previous", "total", "deposit", "now"),
+    [
+        (0, 4_512, 0, 0),  # nothing carried: all of it by the due date
+        (2_000, 4_512, 0, 2_000),  # the last bill unpaid: that part is past due as this one is issued
+        (-1_000, 4_512, 0, 0),  # a credit carried in
+        (2_000, 4_512, -5_000, 1_512),  # the deposit applied leaves less than the carried balance to pay
+        (2_000, -3_000, 0, 0),  # a credit on this bill covers it: nothing to pay
+    ],
+)
+def test_the_part_due_at_once_is_the_balance_carried_never_more_than_the_amount_due(
+    previous: int, total: int, deposit: int, now: int
+) -> None:
+    assert due_now_cents(previous, total, deposit) == now <= amount_due_cents(previous, total, deposit)
 
 
 def test_the_bill_page_shows_what_the_printed_bill_shows_for_a_credit() -> None:
