@@ -154,7 +154,7 @@ async def last_payments(session: AsyncSession, account_ids: Sequence[int]) -> di
         (
             await session.execute(
                 select(LedgerEntry.account_id, func.max(LedgerEntry.effective_on))
-                .where(LedgerEntry.account_id.in_(list(account_ids)), LedgerEntry.kind == LedgerKind.PAYMENT)
+                .where(LedgerEntry.account_id.in_(list(account_ids)), ledger.payment_in_force())
                 .group_by(LedgerEntry.account_id)
             )
         ).all()

@@ -10,11 +10,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import event, func, select
+from sqlalchemy import ColumnElement, and_, event, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.db import fetch_rows, member_of
 
@@ -219,6 +219,26 @@ async def balance(session: AsyncSession, account_id: int, *, as_of: dt.date | No
     if as_of is not None:
         query = query.where(LedgerEntry.effective_on <= as_of)
     return int(await session.scalar(query) or 0)
+
+
+def payment_in_force() -> ColumnElement[bool]:
+    """A payment no entry reverses: not voided at the counter, not returned by the bank. The "last payment" a page
+    names is one of these (a voided $5,000 was still shown as the customer's last payment)."""
+    reversal = aliased(LedgerEntry)
+    return and_(LedgerEntry.kind == LedgerKind.PAYMENT, ~exists().where(reversal.reverses_id == LedgerEntry.id))
+
+
+async def balance_after(session: AsyncSession, source_key: str) -> int | None:
+    """The account's balance just after the entry with this key was posted (the entries up to it, in the order they
+    were written): what a receipt printed, however often it is reprinted. None when no entry has the key."""
+    entry = select(LedgerEntry.account_id, LedgerEntry.id).where(LedgerEntry.source_key == source_key).subquery()
+    total = await session.execute(
+        select(func.count(entry.c.id), func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+        .select_from(entry)
+        .outerjoin(LedgerEntry, and_(LedgerEntry.account_id == entry.c.account_id, LedgerEntry.id <= entry.c.id))
+    )
+    found, cents = total.one()
+    return int(cents) if found else None
 
 
 async def balances(session: AsyncSession, account_ids: list[int]) -> dict[int, int]:

@@ -13,7 +13,7 @@ from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import mail
-from portal.accounts import access, arrears, audit, extensions, tenancy
+from portal.accounts import access, arrears, audit, extensions, ledger, tenancy
 from portal.accounts.actor import Actor
 from portal.accounts.errors import NotFound
 from portal.accounts.models import (
@@ -22,7 +22,6 @@ from portal.accounts.models import (
     Bill,
     Customer,
     LedgerEntry,
-    LedgerKind,
     MailMessage,
     Meter,
     MeterKind,
@@ -153,7 +152,7 @@ def _facts_query(
     ).scalar_subquery()
     payment = (
         select(LedgerEntry.id)
-        .where(LedgerEntry.account_id == account_id, LedgerEntry.kind == LedgerKind.PAYMENT)
+        .where(LedgerEntry.account_id == account_id, ledger.payment_in_force())
         .order_by(LedgerEntry.effective_on.desc(), LedgerEntry.id.desc())
         .limit(1)
     ).scalar_subquery()

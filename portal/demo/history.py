@@ -379,7 +379,7 @@ class History:
 
             number = await cashier.next_number(self.session)  # the cashiers' own gap-free sequence
             key, method, at = (
-                f"receipt:{number}",
+                cashier.receipt_key(number),
                 rnd.choice(("cash", "check")),
                 dt.time(rnd.randint(8, 16), rnd.randint(0, 59)),
             )

@@ -150,7 +150,7 @@ async def take_payment(
         actor,
         account_id=account.id,
         amount_cents=amount_cents,
-        source_key=f"receipt:{number}",
+        source_key=receipt_key(number),
         method=tender.value,
         paid_at=utcnow(),
         timezone=timezone,
@@ -224,6 +224,11 @@ async def look_up(session: AsyncSession, typed: str) -> Lookup:
     return Lookup(summary=await summary.summarize(session, account))
 
 
+def receipt_key(number: int) -> str:
+    """The ledger key of a receipt's payment."""
+    return f"receipt:{number}"
+
+
 async def receipt_by_number(session: AsyncSession, number: int) -> Receipt:
     receipt = await session.scalar(select(Receipt).where(Receipt.number == number))
     if receipt is None:
@@ -240,6 +245,7 @@ class ReceiptView:
     summary: summary.AccountSummary | None
     cashier: str
     drawer: CashDrawer | None
+    balance_after_cents: int | None  # as printed when it was taken: the ledger up to this payment
 
     @property
     def change_cents(self) -> int | None:
@@ -259,6 +265,7 @@ async def receipt_with_account(session: AsyncSession, number: int) -> ReceiptVie
         await summary.summarize(session, account) if account else None,
         cashier.display_name if cashier else "",
         await session.get(CashDrawer, receipt.drawer_id),
+        await ledger.balance_after(session, receipt_key(receipt.number)),
     )
 
 
@@ -302,7 +309,7 @@ async def confirm_void(session: AsyncSession, actor: Actor, number: int, today: 
         raise Conflict(_("Nobody asked for this receipt to be voided."))
     if receipt.voided_by_id == actor.user_id:
         raise DomainError(_("A second person must confirm a void."), code="same_person")
-    entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == f"receipt:{number}"))
+    entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.source_key == receipt_key(number)))
     if entry is not None:
         voided = await ledger.reverse(
             session,

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import collections, extensions
+from portal.accounts import collections, extensions, ledger
 from portal.accounts.arrears import Arrears
 from portal.accounts.models import (
     Account,
@@ -37,7 +37,6 @@ from portal.accounts.models import (
     Customer,
     ExtensionStatus,
     LedgerEntry,
-    LedgerKind,
     OnlinePayment,
     PlacementStatus,
     Receipt,
@@ -259,7 +258,7 @@ def _payment_and_cases_query() -> Select[LedgerEntry, str, str, Case]:
     account_id: BindParameter[int] = bindparam("account_id")
     newest_payment = (
         select(LedgerEntry.id)
-        .where(LedgerEntry.account_id == account_id, LedgerEntry.kind == LedgerKind.PAYMENT)
+        .where(LedgerEntry.account_id == account_id, ledger.payment_in_force())
         .order_by(LedgerEntry.effective_on.desc(), LedgerEntry.id.desc())
         .limit(1)
     ).scalar_subquery()

@@ -213,6 +213,38 @@ async def test_a_void_needs_a_second_person_and_reverses_the_payment(client, ses
     assert (await post_form(client, f"/staff/drawer/receipts/{number}/void/confirm")).status_code == 409
 
 
+def _balance_after(page: str) -> str:
+    return page.split("Balance after payment</dt><dd>", 1)[1].split("</dd>", 1)[0]
+
+
+async def test_a_reprinted_receipt_keeps_its_balance_and_a_voided_payment_is_not_the_last(
+    client, session, csr, resident
+) -> None:
+    """A receipt reprinted after later payments said today's balance; the account strip named a voided $5,000 as the
+    customer's last payment. Voided receipts say so instead of thanking."""
+    colleague = await factories.make_user(session, Role.CSR, email="csr2@riverton.example", name="Tom Becker")
+    await session.commit()
+    await sign_in(client, session, csr)
+    await _open(client)
+    first = await _pay(client, resident.account, "cash", "20.00")
+    second = await _pay(client, resident.account, "check", "30.00", check="1001")
+    slip = await _pay(client, resident.account, "cash", "5000.00")
+    assert _balance_after((await client.get(f"/staff/drawer/receipts/{first}")).text) == "-$20.00"
+    assert _balance_after((await client.get(f"/staff/drawer/receipts/{second}")).text) == "-$50.00"
+    assert _balance_after((await client.get(f"/staff/drawer/receipts/{slip}")).text) == "-$5,050.00"
+    await post_form(client, f"/staff/drawer/receipts/{slip}/void", {"reason": "Keyed 5000 for 50"})
+    client.cookies.clear()
+    await sign_in(client, session, colleague)
+    assert (await post_form(client, f"/staff/drawer/receipts/{slip}/void/confirm")).status_code == 303
+    account = (await client.get(f"/staff/accounts/{resident.account.number}")).text
+    assert "$5,000.00" not in account.split("Last payment", 1)[1].split("</dd>", 1)[0]
+    assert "$30.00" in account.split("Last payment", 1)[1].split("</dd>", 1)[0]
+    voided = (await client.get(f"/staff/drawer/receipts/{slip}")).text
+    assert _balance_after(voided) == "-$5,050.00" and "This receipt is void" in voided
+    assert "Thank you for your payment" not in voided
+    assert _balance_after((await client.get(f"/staff/drawer/receipts/{first}")).text) == "-$20.00"
+
+
 async def test_the_drawer_balances_to_the_cent_and_a_shortage_needs_a_reason(
     client, session, csr, resident, other_resident
 ) -> None:
