@@ -34,7 +34,7 @@ from portal.accounts.models import (
 )
 from portal.accounts.payments import post_payment
 from portal.accounts.policy import Policy, current_policy
-from portal.i18n import format_date, format_money
+from portal.i18n import format_date, format_money, use_locale
 from portal.i18n import gettext as _
 
 from . import rules
@@ -104,6 +104,7 @@ async def start_payment(
     channel: str,
     claim_key: str,
     receipt_email: str | None = None,
+    language: str | None = None,
 ) -> OnlinePayment:
     """Record the attempt and create its PaymentIntent (idempotency key = claim key). The same claim key again (a
     form sent twice) answers the first payment."""
@@ -141,6 +142,7 @@ async def start_payment(
         status="created",
         user_id=actor.user_id,
         receipt_email=receipt_email,
+        language=language,
     )
     session.add(payment)
     await session.flush()
@@ -252,6 +254,12 @@ async def _mail_receipt(session: AsyncSession, ctx: Context, payment: OnlinePaym
     to = payment.receipt_email or customer.email
     if not to:
         return
+    # in the payer's language: a bank payment's receipt is sent by the webhook, outside the payer's request
+    with use_locale(payment.language or customer.language or "en"):
+        _queue_receipt(session, ctx, payment, account, to)
+
+
+def _queue_receipt(session: AsyncSession, ctx: Context, payment: OnlinePayment, account: Account, to: str) -> None:
     method = _("Card") if payment.method == "card" else _("Bank account")
     # The email is the receipt: the receipt page opens only in the browser that paid (or for the account's login and
     # staff), so a link to it was a 404 for a guest reading this on another device.
@@ -346,27 +354,28 @@ async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: 
     )
     account, customer = await _customer_of(session, payment.account_id)
     if customer.email:
-        lines = [
-            _(
-                "Your bank returned your payment %(number)s of %(amount)s (%(code)s).",
-                number=payment.confirmation,
-                amount=format_money(payment.amount_cents),
-                code=code,
-            ),
-            _(
-                "We have added it back to your balance with a returned-payment fee of %(fee)s.",
-                fee=format_money(ctx.policy.returned_payment_fee_cents),
-            ),
-        ]
-        if suspended:
-            lines.append(
+        with use_locale(customer.language or "en"):  # sent from the bank's webhook, not a customer's page
+            lines = [
                 _(
-                    "Automatic bank draft is suspended after %(count)s returned payments in 12 months. Please pay another way.",
-                    count=returns,
+                    "Your bank returned your payment %(number)s of %(amount)s (%(code)s).",
+                    number=payment.confirmation,
+                    amount=format_money(payment.amount_cents),
+                    code=code,
+                ),
+                _(
+                    "We have added it back to your balance with a returned-payment fee of %(fee)s.",
+                    fee=format_money(ctx.policy.returned_payment_fee_cents),
+                ),
+            ]
+            if suspended:
+                lines.append(
+                    _(
+                        "Automatic bank draft is suspended after %(count)s returned payments in 12 months. Please pay another way.",
+                        count=returns,
+                    )
                 )
-            )
-        lines += ["", _("Account: %(number)s", number=numbers.display(account.number)), ctx.utility_name]
-        ctx.mailer.queue(session, customer.email, _("Returned payment on your account"), "\n".join(lines))
+            lines += ["", _("Account: %(number)s", number=numbers.display(account.number)), ctx.utility_name]
+            ctx.mailer.queue(session, customer.email, _("Returned payment on your account"), "\n".join(lines))
 
 
 async def refund_payment_rows(session: AsyncSession, account_id: int) -> list[OnlinePayment]:

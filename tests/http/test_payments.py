@@ -268,6 +268,26 @@ async def test_a_webhook_replayed_3_times_and_out_of_order_posts_one_entry(
     assert await session.scalar(select(func.count()).select_from(StripeEvent)) == 3
 
 
+async def test_a_receipt_sent_by_the_webhook_is_in_the_language_the_guest_paid_in(
+    client, session, resident, payments_ctx
+) -> None:
+    """A bank payment's receipt goes out when Stripe's webhook says it succeeded, outside the payer's request: it was
+    written in English for a guest who paid on the Spanish pages."""
+    await owe(session, resident.account)
+    await guest_in(client, resident.account)
+    await client.get("/lang/es")
+    confirmation = await start_card_payment(client, resident.account, email="pagador@example.com")
+    payment = await payment_row(session, confirmation)
+    assert payment.language == "es"
+    await confirm_card(payments_ctx, payment.intent_id)
+    succeeded = event_for(await payments_ctx.gateway.retrieve_intent(payment.intent_id), "payment_intent.succeeded")
+    client.cookies.clear()  # Stripe's request: no language of its own
+    assert (await _post_event(client, succeeded)).json()["outcome"] == "succeeded"
+    await session.commit()
+    body = await session.scalar(select(MailMessage.text_body).where(MailMessage.to_addr == "pagador@example.com"))
+    assert body is not None and "Guarde este correo como su recibo." in body, body
+
+
 async def test_a_webhook_with_a_bad_signature_is_refused_and_stores_nothing(client, session, resident) -> None:
     body, signature = signed(
         event_for({"id": "pi_x", "object": "payment_intent"}, "payment_intent.succeeded"), secret="whsec_wrong"

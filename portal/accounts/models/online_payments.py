@@ -33,6 +33,7 @@ class OnlinePayment(IdMixin, CreatedMixin, Base):
     status: Mapped[str] = mapped_column(String(32), default="created")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     receipt_email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str | None] = mapped_column(String(8))  # the payer's page; None: the customer's (a draft)
     bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"))
     bank_draft_id: Mapped[int | None] = mapped_column(ForeignKey("bank_draft.id"), index=True)
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))

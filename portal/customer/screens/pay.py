@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal import i18n
 from portal.accounts import access, numbers, throttle
 from portal.accounts.errors import NotFound
 from portal.accounts.models import Account, Customer, Role
@@ -180,6 +181,7 @@ class PayController(Controller):
                 channel="guest" if guest else "signed_in",
                 claim_key=f"web:{form.claim.data}",
                 receipt_email=form.email.data or None,
+                language=i18n.current(),
             )
         except services.PaymentProblem as problem:
             form.add_error(problem.field or "amount", problem.message)
