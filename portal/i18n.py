@@ -98,18 +98,23 @@ def format_money(cents: int | None, *, signed: bool = False) -> str:
     return f"+{text}" if signed and cents > 0 else text
 
 
-def format_date(value: dt.date | dt.datetime | str | None, style: str = "medium") -> str:
+def format_date(
+    value: dt.date | dt.datetime | str | None, style: str = "medium", tz: str = "America/Chicago"
+) -> str:
     """A date in the reader's one date style ("Nov 26, 2026", "26 nov 2026"); a stored ISO string too, so no raw
-    "2027-09-16" reaches a page. Other styles only for a different kind (a heading's "full", a chart's month)."""
+    "2027-09-16" reaches a page. Other styles only for a different kind (a heading's "full", a chart's month).
+    A moment (a datetime, naive ones being UTC as stored) is dated on the utility's clock `tz`: a report sent at
+    8 p.m. in Chicago is dated that day, not the next day in UTC."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
         try:
-            value = dt.date.fromisoformat(value[:10])
+            value = dt.datetime.fromisoformat(value) if len(value) > 10 else dt.date.fromisoformat(value)
         except ValueError:  # free text piped through `date` (a note) shows as written, never a 500
             return str(value)
     if isinstance(value, dt.datetime):
-        value = value.date()
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        value = moment.astimezone(dates.get_timezone(tz)).date()
     return dates.format_date(value, style, locale=_FORMAT_LOCALE[current()])
 
 

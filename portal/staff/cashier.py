@@ -473,7 +473,8 @@ class Collections:
         return sum(cents for _n, _c, cents in self.checks)
 
 
-def _day_bounds(day: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+def day_bounds(day: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """A day from midnight to midnight on the utility's clock, as moments (UTC): the day's payments, a report's days."""
     zone = ZoneInfo(timezone)
     start = dt.datetime.combine(day, dt.time(0), zone)
     return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
@@ -492,8 +493,8 @@ async def collections(session: AsyncSession, day: dt.date, timezone: str) -> Col
 async def collections_over(session: AsyncSession, first: dt.date, last: dt.date, timezone: str) -> list[Collections]:
     """Each day's collections from `first` to `last`, in three statements for the whole period (the drawers opened in
     it, their receipts, the payments posted): the daily report reads a month without a query per day."""
-    start, _first_end = _day_bounds(first, timezone)
-    _last_start, end = _day_bounds(last, timezone)
+    start, _first_end = day_bounds(first, timezone)
+    _last_start, end = day_bounds(last, timezone)
     zone = ZoneInfo(timezone)
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     drawers_of: dict[dt.date, dict[int, DrawerDay]] = {day: {} for day in days}

@@ -139,7 +139,7 @@ def turnaround(orders: Iterable[Done], zone: ZoneInfo) -> list[dict[str, Any]]:
 
 
 async def orders_turnaround(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
-    start, end = period.bounds()
+    start, end = period.bounds(timezone)
     who = select(User.display_name).where(User.id == WorkOrder.completed_by_id).scalar_subquery()
     assigned = select(User.display_name).where(User.id == WorkOrder.assigned_to_id).scalar_subquery()
     done = [

@@ -9,6 +9,7 @@ import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,16 +80,21 @@ def _csv_value(value: Any, kind: str) -> str:
     return csv_cells.safe_text(value) if isinstance(value, str) else str(value)
 
 
+def _local_day(moment: dt.datetime, timezone: str) -> dt.date:
+    """The day a stored moment (naive ones are UTC) falls on, on the utility's clock."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(ZoneInfo(timezone)).date()
+
+
 @dataclass(frozen=True)
 class Period:
     start: dt.date
     end: dt.date  # inclusive
 
-    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        return (
-            dt.datetime.combine(self.start, dt.time(0), dt.UTC),
-            dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(0), dt.UTC),
-        )
+    def bounds(self, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+        """The period's first and last day from midnight to midnight on the utility's clock, as moments (UTC): an
+        adjustment made at 8 p.m. in Chicago belongs to that day's report, not the next day's."""
+        return cashier.day_bounds(self.start, timezone)[0], cashier.day_bounds(self.end, timezone)[1]
 
 
 Builder = Callable[[AsyncSession, Period, dt.date, str], Awaitable[Report]]
@@ -191,7 +197,7 @@ async def aged_receivables(session: AsyncSession, period: Period, today: dt.date
 
 async def orders(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
     """Orders completed in the period and orders open now, by kind."""
-    start, end = period.bounds()
+    start, end = period.bounds(timezone)
     completed = dict(
         (kind, count)
         for kind, count in await session.execute(
@@ -247,12 +253,12 @@ async def orders(session: AsyncSession, period: Period, today: dt.date, timezone
 
 
 async def adjustments(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
-    start, end = period.bounds()
+    start, end = period.bounds(timezone)
     requester = select(User.display_name).where(User.id == Adjustment.requested_by_id).scalar_subquery()
     approver = select(User.display_name).where(User.id == Adjustment.decided_by_id).scalar_subquery()
     rows = [
         {
-            "date": adj.created_at.date(),
+            "date": _local_day(adj.created_at, timezone),
             "account": number,
             "kind": label(adj.kind),
             "amount": adj.amount_cents,
@@ -350,7 +356,7 @@ async def autopay_returns(session: AsyncSession, period: Period, today: dt.date,
 
 async def read_exceptions(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
     """Reads flagged by validation (high, low, rollover, re-entered) and read orders closed with a skip code."""
-    start, end = period.bounds()
+    start, end = period.bounds(timezone)
     rows: list[dict[str, Any]] = [
         {
             "when": read.read_at,

@@ -85,7 +85,7 @@ def make_environment(settings: Settings, assets: Assets) -> Environment:
     )
     env.filters.update(
         money=i18n.format_money,
-        date=i18n.format_date,
+        date=lambda value, style="medium": i18n.format_date(value, style, settings.timezone),
         # one style per kind, the same as Python messages use (portal/i18n.py); a stored ISO string too (a phone's
         # "as of" stamp, in UTC), shown on the utility's clock
         datetime=lambda value: i18n.format_datetime(value, settings.timezone),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from portal import i18n
 from portal.accounts import ledger
 from portal.accounts.actor import Actor
-from portal.accounts.models import Bill, LedgerKind
+from portal.accounts.models import Adjustment, AdjustmentKind, AdjustmentStatus, Bill, LedgerKind
 from portal.staff.reports import REPORTS
 from tests.http.helpers import local_today, sign_in
 
@@ -41,6 +43,34 @@ async def _past_due(session, account, cents: int, days: int) -> None:
         effective_on=bill.bill_date,
         bill_id=bill.id,
     )
+
+
+async def test_an_evening_adjustment_is_in_that_days_report_dated_that_day(client, session, supervisor, resident):
+    """An adjustment approved at 8:07 p.m. in Chicago is 02:07 UTC the next day: the account dated it the next day
+    and the report for its own day left it out."""
+    day = local_today() - dt.timedelta(days=1)
+    evening = dt.datetime.combine(day, dt.time(20, 7), ZoneInfo("America/Chicago")).astimezone(dt.UTC)
+    session.add(
+        Adjustment(
+            account_id=resident.account.id,
+            kind=AdjustmentKind.BILLING_ERROR,
+            status=AdjustmentStatus.POSTED,
+            amount_cents=-42_000,
+            reason="Billing error",
+            explanation="",
+            effective_on=day,
+            requested_by_id=supervisor.id,
+            created_at=evening,
+        )
+    )
+    await session.commit()
+    await sign_in(client, session, supervisor)
+    rows = list(
+        csv.DictReader(io.StringIO((await client.get(f"/staff/reports/adjustments.csv?start={day}&end={day}")).text))
+    )
+    assert [(r["Date"], r["Amount"]) for r in rows if r["Account"]] == [(day.isoformat(), "-420.00")], rows
+    account = (await client.get(f"/staff/accounts/{resident.account.number}")).text
+    assert f"{i18n.format_date(day)} · Billing error" in account
 
 
 @pytest.mark.parametrize("name", list(REPORTS))

@@ -61,6 +61,15 @@ def test_dates_read_naturally_in_each_language() -> None:
         assert "nov" in i18n.format_date(day).lower()
 
 
+def test_a_moment_is_dated_on_the_utilitys_clock_not_in_utc() -> None:
+    """A problem reported at 8 p.m. in Chicago (02:00 UTC the next day) read "sent Dec 6" on the home page."""
+    evening = dt.datetime(2026, 12, 6, 2, 0, tzinfo=dt.UTC)
+    assert i18n.format_date(evening, tz="America/Chicago") == "Dec 5, 2026"
+    assert i18n.format_date(evening.replace(tzinfo=None), tz="America/Chicago") == "Dec 5, 2026"  # stored naive UTC
+    assert i18n.format_date("2026-12-06T02:00:00+00:00", tz="America/Chicago") == "Dec 5, 2026"  # a phone's stamp
+    assert i18n.format_date(evening, tz="UTC") == "Dec 6, 2026"
+
+
 def test_a_date_filter_on_free_text_shows_the_text() -> None:
     # staff/account.html pipes a contact's note through `date`; a note is not a date and must not raise
     assert i18n.format_date("left a message") == "left a message"
