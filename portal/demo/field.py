@@ -125,14 +125,17 @@ async def seed(session: AsyncSession, today: dt.date | None = None, store: photo
     ]
     if candidates:
         done = candidates[0]
+        zone = ZoneInfo(DEFAULT_TIMEZONE)
         await workorders.complete(
             session,
             office,
             done,
             {"action": "disconnect_done", "seal": "S-40877"},
-            completed_at=dt.datetime.combine(cut_day, dt.time(16, 20), dt.UTC),
+            completed_at=dt.datetime.combine(cut_day, dt.time(16, 20), zone).astimezone(dt.UTC),
         )
         done.due_on = cut_day
+        # made that morning, as the cut-off list makes them: made at seeding, it was done before it existed
+        done.created_at = dt.datetime.combine(cut_day, dt.time(7, 30), zone).astimezone(dt.UTC)
         account = await session.get_one(Account, done.account_id)
         account.status = AccountStatus.DISCONNECTED
         # The payment is really taken (by card at the counter, 8:10 this morning), so the account's balance, its
