@@ -156,3 +156,8 @@ async def test_the_seed_prints_its_last_bill_runs_batch_with_the_products_functi
     assert batch.pdf.startswith(b"%PDF") and batch.pages >= paper
     # Once: a second start of the demo finds it.
     assert await printing.print_last_bill_run(maker, settings, TODAY, processes=1) == batch_id
+    # The job ledger says so, once: the jobs page said this cycle's print batch had never run.
+    from portal.accounts.models import JobRun
+
+    runs = (await session.execute(select(JobRun.job, JobRun.business_date, JobRun.outcome))).all()
+    assert [r for r in runs if r.job.startswith("print-batch")] == [(f"print-batch-cycle-{cycle}", day, "ok")]
