@@ -8,7 +8,8 @@ function setup() {
   const errorBox = document.getElementById("pay-error");
   const button = document.getElementById("pay-button");
   const label = button.textContent;
-  const stripe = window.Stripe(config.publishableKey);
+  // Stripe's own messages (a decline's reason) in the page's language, not the browser's
+  const stripe = window.Stripe(config.publishableKey, { locale: document.documentElement.lang || "auto" });
   let card = null;
   if (config.method === "card") {
     card = stripe.elements().create("card");
