@@ -98,9 +98,7 @@ def format_money(cents: int | None, *, signed: bool = False) -> str:
     return f"+{text}" if signed and cents > 0 else text
 
 
-def format_date(
-    value: dt.date | dt.datetime | str | None, style: str = "medium", tz: str = "America/Chicago"
-) -> str:
+def format_date(value: dt.date | dt.datetime | str | None, style: str = "medium", tz: str = "America/Chicago") -> str:
     """A date in the reader's one date style ("Nov 26, 2026", "26 nov 2026"); a stored ISO string too, so no raw
     "2027-09-16" reaches a page. Other styles only for a different kind (a heading's "full", a chart's month).
     A moment (a datetime, naive ones being UTC as stored) is dated on the utility's clock `tz`: a report sent at

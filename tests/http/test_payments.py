@@ -82,8 +82,16 @@ async def test_a_guest_sees_only_the_amount_due_never_a_name_or_address(client, 
 
 
 async def test_a_visitor_who_did_not_look_the_account_up_cannot_open_its_pay_page(client, session, resident) -> None:
+    """A pay link opened signed out (from an email) was a 404 "We could not find that account": it goes to the
+    look-up with the number filled in, the ZIP still asked, and nothing of the account shown."""
     await owe(session, resident.account)
-    assert (await client.get(f"/pay/{resident.account.number}")).status_code == 404
+    opened = await client.get(f"/pay/{resident.account.number}", follow_redirects=False)
+    assert opened.status_code in (302, 303) and opened.headers["location"] == f"/pay?account={resident.account.number}"
+    page = await client.get(opened.headers["location"])
+    assert page.status_code == 200 and f'value="{resident.account.number}"' in page.text
+    assert "ZIP" in page.text and "$84.50" not in page.text and "Sign in to pay" in page.text
+    posted = await post_form(client, f"/pay/{resident.account.number}", {"amount": "84.50", "method": "card"})
+    assert posted.status_code == 404  # the form itself still needs the look-up
 
 
 async def test_guest_look_up_warns_before_the_last_try_then_pauses_for_an_hour(client, session, resident) -> None:
@@ -94,7 +102,8 @@ async def test_guest_look_up_warns_before_the_last_try_then_pauses_for_an_hour(c
     assert "paused for an hour" in response.text  # the sixth wrong try says so at once
     response = await guest_in(client, resident.account)  # the right ZIP, too late
     assert response.status_code == 429 and "Too many tries" in response.text and "an hour" in response.text
-    assert (await client.get(f"/pay/{resident.account.number}")).status_code == 404
+    opened = await client.get(f"/pay/{resident.account.number}", follow_redirects=False)
+    assert opened.status_code in (302, 303) and opened.headers["location"].startswith("/pay?")  # back to the look-up
 
 
 async def test_a_wrong_zip_is_told_on_the_form_never_on_one_field(client, session, resident) -> None:

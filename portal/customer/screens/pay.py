@@ -42,13 +42,20 @@ async def _account_for_payer(request: Request, db: AsyncSession, number: str) ->
     user = request.user
     if user is not None and user.role == Role.CUSTOMER:
         return await access.account_for(db, user.id, user.role, number), False
-    guest = request.session.get(GUEST_SESSION) if isinstance(request.session, dict) else None
-    if guest and user is None:
-        fresh = dt.datetime.now(dt.UTC).timestamp() - guest.get("at", 0) < GUEST_MINUTES * 60
-        account = await db.get(Account, guest.get("account"))
-        if fresh and account is not None and numbers.normalize(number) == account.number:
+    guest = _guest_account(request) if user is None else None
+    if guest is not None:
+        account = await db.get(Account, guest)
+        if account is not None and numbers.normalize(number) == account.number:
             return account, True
     raise NotFound(_("We could not find that account."))
+
+
+def _guest_account(request: Request) -> int | None:
+    """The account id a guest looked up in the last GUEST_MINUTES."""
+    guest = request.session.get(GUEST_SESSION) if isinstance(request.session, dict) else None
+    if not guest or dt.datetime.now(dt.UTC).timestamp() - guest.get("at", 0) >= GUEST_MINUTES * 60:
+        return None
+    return guest.get("account")
 
 
 async def _guest_limit(maker: Any, policy: Policy, number: str, ip: str) -> rules.GuestLookupLimit:
@@ -83,7 +90,9 @@ class PayController(Controller):
     path = "/pay"
 
     @get("/", name="pay")
-    async def start(self, request: Request, db_session: DbSession) -> Template | Redirect:
+    async def start(
+        self, request: Request, db_session: DbSession, account: FromQuery[str | None] = None
+    ) -> Template | Redirect:
         user = request.user
         if user is not None and user.role != Role.CUSTOMER:
             return redirect_to(user.home_route)
@@ -93,7 +102,9 @@ class PayController(Controller):
                 return redirect_to("pay.account", number=accounts[0].number)
             dues = {a.id: await services.amount_due(db_session, a.id) for a in accounts}
             return Template("payments/choose.html", context={"accounts": accounts, "dues": dues})
-        return Template("payments/guest.html", context={"form": GuestLookupForm()})
+        # From a pay link opened signed out (an email, a bookmark): the number is filled in, the ZIP still asked.
+        typed = numbers.normalize(account or "")[:20] if account else ""
+        return Template("payments/guest.html", context={"form": GuestLookupForm(account_number=typed)})
 
     @post("/guest", name="pay.guest")
     async def guest_lookup(self, request: Request, db_session: DbSession, policy: CurrentPolicy) -> Template | Redirect:
@@ -132,8 +143,14 @@ class PayController(Controller):
     @get("/{number:str}", name="pay.account")
     async def form_page(
         self, request: Request, db_session: DbSession, number: FromPath[str], bill: FromQuery[str | None] = None
-    ) -> Template:
-        account, guest = await _account_for_payer(request, db_session, number)
+    ) -> Template | Redirect:
+        try:
+            account, guest = await _account_for_payer(request, db_session, number)
+        except NotFound:
+            if request.user is not None:
+                raise
+            # A pay link opened signed out was a 404 ("We could not find that account"): look it up, or sign in.
+            return redirect_to("pay", query={"account": numbers.normalize(number)[:20]})
         due = await services.amount_due(db_session, account.id)
         # "Pay this bill" on a bill page: offer that bill's amount (a bill of another account is ignored).
         paying = await services.bill_of_account(db_session, account.id, rules.parse_id(bill))
