@@ -1,7 +1,8 @@
 """Written confirmation of a request: a start, stop or move of service, a problem report, and the answer to a request
 for more time to pay are each confirmed by email in the customer's language, whoever took the request (the resident
 online, a CSR on the phone or at the counter). It is their record of what was asked, for which address and day, and
-the number to call if it is wrong.
+the number to call if it is wrong. Cancelling one, or cancelling automatic bank draft, is confirmed the same way:
+the sign-up was, and a customer who did not cancel must hear of it.
 
 Queued in the request's own transaction through the Mailer its caller gives (a refused request sends nothing), and
 only by email: a letter would arrive after the day it confirms. A customer with no email address has the flash on
@@ -19,6 +20,7 @@ from . import numbers
 from .messages import Mailer
 from .models import (
     Account,
+    BankDraft,
     Customer,
     ExtensionStatus,
     PaymentExtension,
@@ -189,5 +191,71 @@ async def extension_answered(session: AsyncSession, mailer: Mailer, extension: P
         else:
             return False
         body = f"{body}\n\n{_('If any of this is wrong, call us at %(phone)s.', phone=phone)}"
+    mailer.queue(session, email, str(subject), body)
+    return True
+
+
+async def _customer_of_account(session: AsyncSession, account_id: int) -> tuple[Customer, str] | None:
+    row = (
+        await session.execute(
+            select(Customer, Account.number)
+            .join(Account, Account.customer_id == Customer.id)
+            .where(Account.id == account_id)
+        )
+    ).first()
+    return (row[0], numbers.display(row[1])) if row else None
+
+
+async def request_cancelled(session: AsyncSession, mailer: Mailer, request: ServiceRequest, *, phone: str) -> bool:
+    """Confirm that a start, stop or move will not happen (the day it named stays as it was)."""
+    customer = await session.get(Customer, request.customer_id)
+    if customer is None or not customer.email:
+        return False
+    address, _number = await _where(session, request.to_account_id or request.from_account_id)
+    with use_locale(customer.language or "en"):
+        what = {
+            RequestKind.START: _("to start service"),
+            RequestKind.STOP: _("to stop service"),
+            RequestKind.MOVE: _("to move service"),
+            RequestKind.PROBLEM: _("about a problem"),
+        }.get(request.kind, "")
+        subject = _("Your request is cancelled")
+        body = "\n\n".join(
+            [
+                _(
+                    "%(name)s, your request %(what)s at %(address)s is cancelled. Nothing changes at that address "
+                    "because of it.",
+                    name=customer.display_name,
+                    what=what,
+                    address=address,
+                ),
+                _("If you did not cancel it, call us at %(phone)s.", phone=phone),
+            ]
+        )
+    mailer.queue(session, customer.email, str(subject), body)
+    return True
+
+
+async def autopay_cancelled(session: AsyncSession, mailer: Mailer, draft: BankDraft, *, phone: str) -> bool:
+    """Confirm that automatic bank draft is off: from now on each bill is paid by the customer."""
+    found = await _customer_of_account(session, draft.account_id)
+    if found is None or not found[0].email:
+        return False
+    customer, number = found
+    email = found[0].email
+    with use_locale(customer.language or "en"):
+        subject = _("Automatic bank draft is cancelled")
+        body = "\n\n".join(
+            [
+                _(
+                    "%(name)s, automatic bank draft on account %(account)s, from the account ending in %(last4)s, is "
+                    "cancelled. No more bills will be drafted; please pay each bill by its due date.",
+                    name=customer.display_name,
+                    account=number,
+                    last4=draft.last4 or "····",
+                ),
+                _("If you did not cancel it, call us at %(phone)s.", phone=phone),
+            ]
+        )
     mailer.queue(session, email, str(subject), body)
     return True

@@ -58,7 +58,7 @@ async def requests_view(session: AsyncSession, account_ids: list[int]) -> dict[s
 
 async def cancel_request(
     session: AsyncSession, actor: Actor, user_id: int, request_id: int, reason: str | None, today: dt.date
-) -> None:
+) -> ServiceRequest:
     """Cancel one of the login's own requests (another login's request answers "not found")."""
     accounts = await access.linked_accounts(session, user_id)
     row = await tenancy.request_for(session, request_id, [a.id for a in accounts])
@@ -69,6 +69,7 @@ async def cancel_request(
         reason=(reason or "").strip()[:200] or "Cancelled by the customer online",
         today=today,
     )
+    return row
 
 
 async def stop_service(

@@ -71,6 +71,13 @@ async def test_enrolling_stores_the_authorization_verbatim_and_cancelling_works(
     assert cancelled.status_code == 303
     await session.refresh(draft)
     assert draft.status == BankDraftStatus.CANCELLED and draft.cancelled_at is not None
+    told = await session.scalar(select(MailMessage).where(MailMessage.subject == "Automatic bank draft is cancelled"))
+    assert told is not None and f"ending in {draft.last4}" in told.text_body and "by its due date" in told.text_body
+    # The home says autopay is off and offers it again; in Spanish it said "Cancelada" (the wrong gender).
+    home = (await client.get("/my")).text
+    assert "Off · <a" in home and "Set up autopay" in home
+    await client.get("/lang/es")
+    assert "Cancelada" not in (await client.get("/my")).text
 
 
 async def test_cancel_needs_the_csrf_token(client, session, resident) -> None:

@@ -302,6 +302,10 @@ async def test_a_move_walks_every_step_shows_the_deposit_and_can_be_cancelled(cl
     assert request.status == "cancelled"
     orders = list(await session.scalars(select(WorkOrder)))
     assert {o.status for o in orders} == {WorkOrderStatus.CANCELLED}
+    # The sign-up was confirmed in writing; so is the cancel (it said nothing before).
+    told = await session.scalar(select(MailMessage).where(MailMessage.subject == "Your request is cancelled"))
+    assert told is not None and "request to move service at 4410 Bluebonnet Dr" in told.text_body
+    assert "If you did not cancel it, call us" in told.text_body
 
 
 @pytest.mark.parametrize("past_due", [False, True])

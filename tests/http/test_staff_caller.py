@@ -152,6 +152,8 @@ async def test_a_signed_paper_form_is_kept_and_the_bank_goes_to_stripe(
     await session.refresh(draft)
     assert draft.status == BankDraftStatus.CANCELLED
     assert await _labels(session, "bank_draft.cancelled") == ["csr@riverton.example for the customer, by phone"]
+    page = (await client.get(cancel.headers["location"])).text
+    assert "the customer is emailed a confirmation" in page  # the CSR knows the customer has it in writing
 
 
 async def test_the_form_to_sign_is_printed_in_its_language(client, session, resident, csr) -> None:

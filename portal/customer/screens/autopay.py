@@ -8,7 +8,8 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
-from portal.accounts import access
+from portal import mail
+from portal.accounts import access, confirmations
 from portal.accounts.models import BankDraftStatus
 from portal.i18n import gettext as _
 from portal.payments import autopay
@@ -114,11 +115,17 @@ class AutopayController(Controller):
 
     @post("/{number:str}/cancel", name="payments.autopay.cancel")
     async def cancel(
-        self, request: Request, db_session: DbSession, actor: CurrentActor, number: FromPath[str]
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        actor: CurrentActor,
+        number: FromPath[str],
     ) -> Redirect:
         account = await access.account_for(db_session, request.user.id, request.user.role, number)
         draft = await autopay.current_draft(db_session, account.id)
         if draft is not None and await autopay.cancel(db_session, actor, draft):
+            await confirmations.autopay_cancelled(db_session, mail.OUTBOX, draft, phone=settings.utility_phone)
             flash(request, _("Automatic bank draft is cancelled. Pay each bill yourself from now on."), "success")
         return redirect_to("payments.autopay", number=account.number)
 

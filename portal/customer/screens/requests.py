@@ -5,10 +5,11 @@ from __future__ import annotations
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from portal.accounts import access
+from portal import mail
+from portal.accounts import access, confirmations
 from portal.i18n import gettext as _
 from portal.web import guards
-from portal.web.deps import CurrentActor, DbSession, FromPath, Today
+from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath, Today
 from portal.web.flash import flash
 from portal.web.urls import redirect_to
 
@@ -27,10 +28,19 @@ class RequestsController(Controller):
 
     @post("/requests/{request_id:int}/cancel", name="customer.requests.cancel")
     async def cancel(
-        self, request: Request, db_session: DbSession, today: Today, actor: CurrentActor, request_id: FromPath[int]
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        today: Today,
+        actor: CurrentActor,
+        request_id: FromPath[int],
     ) -> Redirect:
         form = await forms.CancelRequestForm.from_request(request)
         form.validate()
-        await service_requests.cancel_request(db_session, actor, request.user.id, request_id, form.reason.data, today)
+        cancelled = await service_requests.cancel_request(
+            db_session, actor, request.user.id, request_id, form.reason.data, today
+        )
+        await confirmations.request_cancelled(db_session, mail.OUTBOX, cancelled, phone=settings.utility_phone)
         flash(request, _("Request cancelled."), "success")
         return redirect_to("customer.requests")

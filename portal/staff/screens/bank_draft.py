@@ -14,7 +14,8 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts import documents
+from portal import mail
+from portal.accounts import confirmations, documents
 from portal.accounts.errors import DomainError
 from portal.accounts.models import Account, BankDraft, BankDraftStatus, Customer, Premise
 from portal.i18n import gettext as _
@@ -293,7 +294,12 @@ class BankDraftController(Controller):
 
     @post("/cancel", name="staff.bank_draft.cancel")
     async def cancel(
-        self, request: Request, db_session: DbSession, actor: CurrentActor, number: FromPath[str]
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        actor: CurrentActor,
+        number: FromPath[str],
     ) -> Redirect:
         account = await staff_account(request, db_session, number)
         how = str((await request.form()).get("channel", ""))
@@ -301,5 +307,12 @@ class BankDraftController(Controller):
             raise DomainError(_("Say how the customer asked."), field="channel")
         draft = await autopay.current_draft(db_session, account.id)
         if draft is not None and await autopay.cancel(db_session, actor.for_customer(how), draft):
-            flash(request, _("Automatic bank draft is cancelled for this account."), "success")
+            sent = await confirmations.autopay_cancelled(db_session, mail.OUTBOX, draft, phone=settings.utility_phone)
+            flash(
+                request,
+                _("Automatic bank draft is cancelled for this account; the customer is emailed a confirmation.")
+                if sent
+                else _("Automatic bank draft is cancelled for this account. There is no email on file: tell them."),
+                "success",
+            )
         return redirect_to("staff.bank_draft", number=account.number)
