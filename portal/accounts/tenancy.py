@@ -10,7 +10,6 @@ A pending request can be cancelled: its orders are cancelled with the reason the
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select
@@ -22,6 +21,7 @@ from portal.i18n import gettext as _
 
 from . import access, audit, deposits, ledger_words, numbers, workorders
 from .actor import Actor
+from .address_words import address_words
 from .errors import Conflict, DomainError, NotFound
 from .models import (
     Account,
@@ -98,16 +98,13 @@ def cancellable(request: ServiceRequest, orders: dict[int, WorkOrder]) -> bool:
 # ---- look-ups ------------------------------------------------------------------------------------------------
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"[^0-9A-Za-zÀ-ÿ]+", text or "") if w]
-
-
 async def find_premises(
     session: AsyncSession, query: str, zip_code: str | None = None, limit: int = 10
 ) -> list[Premise]:
     """Service addresses matching every word typed ("120 oak"), never a building's master premise. Shows addresses
-    only: nothing about who lives there."""
-    words = _words(query)[:6]
+    only: nothing about who lives there. The words as the records spell them ("100 Oak Street Apt 101" is
+    "100 oak st 101"), as the account search reads them."""
+    words = list(address_words(query))[:6]
     if not words:
         return []
     has_units = select(Premise.parent_id).where(Premise.parent_id.is_not(None)).distinct()

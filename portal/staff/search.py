@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum import damm
 
 from portal.accounts import numbers
+from portal.accounts.address_words import address_words
 from portal.accounts.models import Account, Customer, Meter, Premise
 
 MIN_TEXT = 3
@@ -64,38 +65,6 @@ ADDRESS_WORDS_SQL: ColumnClause[str] = literal_column(
 
 _SEPARATORS = re.compile(r"[\s\-().+]")
 _SERIAL = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9\-]{4,32}$")
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
-
-# How a caller may say a word -> the form addresses are stored in (USPS abbreviations, as the city's records use).
-ABBREVIATIONS = {
-    "street": "st",
-    "str": "st",
-    "avenue": "ave",
-    "av": "ave",
-    "road": "rd",
-    "drive": "dr",
-    "lane": "ln",
-    "court": "ct",
-    "boulevard": "blvd",
-    "blv": "blvd",
-    "trail": "trl",
-    "place": "pl",
-    "circle": "cir",
-    "parkway": "pkwy",
-    "highway": "hwy",
-    "terrace": "ter",
-    "square": "sq",
-    "north": "n",
-    "south": "s",
-    "east": "e",
-    "west": "w",
-    "northeast": "ne",
-    "northwest": "nw",
-    "southeast": "se",
-    "southwest": "sw",
-}
-# Words that only say "a unit number follows": the number itself is what is stored with the unit.
-UNIT_WORDS = {"apt", "apartment", "unit", "suite", "ste", "no", "number", "#"}
 
 
 @dataclass(frozen=True)
@@ -107,16 +76,6 @@ class Plan:
     text: str | None = None
     words: tuple[str, ...] = ()  # the text's words, abbreviations folded, unit words dropped
     near_numbers: tuple[str, ...] = ()  # for a wrong check digit: valid numbers one slip away
-
-
-def address_words(raw: str) -> tuple[str, ...]:
-    """The words of a typed address or name as they are stored: lower case, abbreviations folded, "Apt"/"#" dropped."""
-    words = []
-    for word in _WORD.findall((raw or "").lower().replace("#", " # ")):
-        word = ABBREVIATIONS.get(word, word)
-        if word not in UNIT_WORDS:
-            words.append(word)
-    return tuple(words)
 
 
 def one_slip_away(digits: str) -> tuple[str, ...]:

@@ -52,6 +52,9 @@ async def test_premise_search_matches_every_word_and_shows_no_master_premise(ses
     found = await tenancy.find_premises(session, "1200 pecan")
     assert [p.address for p in found] == ["1200 Pecan Ave"]
     assert await tenancy.find_premises(session, "   ") == []
+    # As a caller says it, as the account search reads it: "Avenue" is "Ave" and "Apt" only says a unit follows.
+    assert [p.address for p in await tenancy.find_premises(session, "1200 Pecan Avenue")] == ["1200 Pecan Ave"]
+    assert [p.address for p in await tenancy.find_premises(session, "1200 oak street apt")] == ["1200 Oak St"]
 
 
 async def test_a_new_customer_start_opens_a_pending_account_with_deposit_and_order(session, resident) -> None:

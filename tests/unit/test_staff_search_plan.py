@@ -33,7 +33,7 @@ def test_too_little_to_search_for_is_said_so() -> None:
 
 
 def test_an_address_is_read_as_the_words_it_is_stored_in() -> None:
-    from portal.staff.search import address_words
+    from portal.accounts.address_words import address_words
 
     assert address_words("100 Oak Street Apt 103") == ("100", "oak", "st", "103")
     assert address_words("100 oak st #103") == ("100", "oak", "st", "103")
