@@ -24,6 +24,7 @@ from .actor import Actor
 from .address_words import address_words
 from .errors import Conflict, DomainError, NotFound
 from .models import (
+    STAFF_ROLES,
     Account,
     AccountClass,
     AccountStatus,
@@ -278,7 +279,9 @@ async def occupants_leave(
     return True, None if None in leaving else max(day for day in leaving if day is not None)
 
 
-def occupied_refusal(occupied: bool, leaves_on: dt.date | None, start_on: dt.date | None) -> RequestRefused | None:
+def occupied_refusal(
+    occupied: bool, leaves_on: dt.date | None, start_on: dt.date | None, *, staff: bool = False
+) -> RequestRefused | None:
     """One customer's service at an address at a time: another customer's account there must have its stop set for
     the start day or before (the tenant leaving on the 14th, the next starting on the 14th or 15th). Two accounts
     billed for one meter would each pay for the other's water. Without a start day yet (the address step), only an
@@ -288,6 +291,12 @@ def occupied_refusal(occupied: bool, leaves_on: dt.date | None, start_on: dt.dat
     if leaves_on is None:
         return RequestRefused(
             _(
+                "Service at this address is on another customer's account, with no stop of service set. Set that "
+                "customer's stop first (find the address on the account search), then start this one on that day or "
+                "later."
+            )
+            if staff
+            else _(
                 "Service at this address is on another customer's account, with no stop of service set. Call us "
                 "and we will arrange it."
             ),
@@ -307,8 +316,11 @@ def occupied_refusal(occupied: bool, leaves_on: dt.date | None, start_on: dt.dat
     return None
 
 
-async def _check_vacant(session: AsyncSession, premise_id: int, customer_id: int | None, start_on: dt.date) -> None:
-    refusal = occupied_refusal(*await occupants_leave(session, premise_id, customer_id), start_on)
+async def _check_vacant(
+    session: AsyncSession, actor: Actor, premise_id: int, customer_id: int | None, start_on: dt.date
+) -> None:
+    staff = actor.role in STAFF_ROLES  # told what to do at the console, not to call us
+    refusal = occupied_refusal(*await occupants_leave(session, premise_id, customer_id), start_on, staff=staff)
     if refusal is not None:
         raise refusal
 
@@ -350,7 +362,7 @@ async def _start(
                 field="premise_id",
                 code="already_here",
             )
-    await _check_vacant(session, premise.id, customer.id if customer is not None else None, start_on)
+    await _check_vacant(session, actor, premise.id, customer.id if customer is not None else None, start_on)
     who = await _customer(session, actor, customer, identity)
     account = await _open_account(session, actor, who, premise, account_class, start_on)
     decision = await deposits.quote(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from sqlalchemy import func, select
 
@@ -22,6 +23,7 @@ from portal.accounts.models import (
     WorkOrderKind,
 )
 from portal.accounts.policy import current_policy
+from tests import factories
 from tests.http.helpers import local_today, post_form, sign_in
 
 
@@ -75,6 +77,20 @@ async def test_a_csr_finds_the_address_and_starts_service_for_a_new_customer(cli
     assert (order.kind, order.due_on) == (WorkOrderKind.START, _day())
     request = await session.scalar(select(ServiceRequest))
     assert (request.kind, request.requested_by_id, request.to_account_id) == (RequestKind.START, csr.id, account.id)
+
+
+async def test_a_start_at_an_occupied_address_tells_the_csr_what_to_do_not_to_call_us(client, session, csr) -> None:
+    """The refusal was the resident's "Call us and we will arrange it", read by the person taking the call."""
+    occupant = await factories.make_account(session, address="9 Occupied Ln")
+    await session.commit()
+    await sign_in(client, session, csr)
+    response = await post_form(
+        client, f"/staff/start/{occupant.premise_id}", {**NEW_CUSTOMER, "start_on": _day().isoformat()}
+    )
+    assert response.status_code == 400
+    text = html.unescape(response.text)
+    assert "Set that customer's stop first" in text and "Call us" not in text
+    assert await _count(session, ServiceRequest) == 0
 
 
 async def test_a_start_without_a_name_or_contact_shows_the_errors_and_creates_nothing(client, session, csr) -> None:
