@@ -108,8 +108,10 @@ def _ends_in_fill(image: Image.Image) -> bool:
     if image.format != "JPEG" or image.info.get("progressive") or image.info.get("progression"):
         return False
     width, height = image.size
+    grey = ((128, 128), (128, 128), (128, 128))
     corner = image.crop((max(width - 8, 0), max(height - 8, 0), width, height)).convert("RGB")
-    return corner.getextrema() == ((128, 128), (128, 128), (128, 128))
+    # ... unless the whole picture is that grey (a grey wall, a test card): then nothing says a part is missing
+    return corner.getextrema() == grey and image.convert("RGB").getextrema() != grey
 
 
 def clean_image(policy: Policy, data: bytes, declared_type: str | None = None) -> CleanPhoto:

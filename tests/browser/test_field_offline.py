@@ -292,3 +292,62 @@ async def test_a_read_tapped_when_field_js_never_comes_goes_as_the_plain_form(
     await session.commit()
     reads = (await session.scalars(select(MeterRead.value).where(MeterRead.work_order_id == order.id))).all()
     assert reads == [LAST_READ + 6_000]
+
+
+async def test_a_photo_the_server_refuses_is_told_on_the_phone_and_another_goes_with_a_note(
+    browser, live_server: LiveServer, session: AsyncSession, technician: User, tmp_path
+) -> None:
+    """A refused photo (422: cut off) stayed "waiting", was sent again at every sync, and the bar said "Done and
+    sent": the technician never learned the disconnect's photo was lost."""
+    order = await make_field_order(session, technician, WorkOrderKind.DISCONNECT)
+    await session.commit()
+    context = await browser.new_context(base_url=live_server.url, locale="en-US", service_workers="allow", **PHONE)
+    context.set_default_timeout(15_000)
+    await count_sync_phases(context)
+    refused: list[str] = []
+
+    async def refuse(route: Route) -> None:
+        refused.append(route.request.url)
+        message = "Only part of this photo arrived (the file is cut off). Send it again, or take a new one."
+        await route.fulfill(status=422, json={"code": "photo_incomplete", "message": message})
+
+    try:
+        signal = Signal(context)
+        await signal.install()
+        await sign_in_by_request(context, session, technician.email)
+        page = await context.new_page()
+        await page.goto(f"/field/orders/{order.id}")
+        await first_sync_over(page)
+        await signal.set(True)
+        await page.get_by_label("Final read").fill(str(LAST_READ + 6_100))
+        await page.get_by_label("Seal number").fill("S-40919")
+        await page.get_by_label("Photo of the locked meter").set_input_files(photo_file(tmp_path, "seal.jpg"))
+        await page.get_by_role("button", name="Record disconnect").click()
+        await expect(page.locator("main > [data-local-state]")).to_contain_text("Saved on this phone")
+        await context.route("**/field/photos/**", refuse)
+        await signal.set(False)
+        await page.get_by_role("button", name="Sync now").click()
+        notice = page.locator("[data-photo-refusals] [role=alert]")
+        await expect(notice).to_contain_text(f"A photo for order {order.id} was not accepted: Only part of this photo")
+        await expect(page.locator("[data-sync-count]")).to_have_text("0")  # nothing left waiting to send
+        await page.get_by_role("button", name="Sync now").click()
+        await expect(page.locator("[data-sync-text]")).to_have_text("Everything is sent.")
+        assert len(refused) == 1  # not sent again at every sync
+        await context.unroute("**/field/photos/**")
+        await notice.get_by_role("button", name="Got it").click()
+        await expect(notice).to_have_count(0)
+        # Another photo goes with a note on the same order.
+        await page.get_by_label("Note", exact=True).fill("New photo of the seal")
+        await page.get_by_label("Photo (optional)").set_input_files(photo_file(tmp_path, "again.jpg"))
+        await page.get_by_role("button", name="Save note").click()
+        await expect(page.get_by_text("Note saved.")).to_be_visible()
+        photos: list[Photo] = []
+        for _ in range(40):  # the note's sync and its photo's upload run on their own
+            await session.commit()
+            photos = list(await session.scalars(select(Photo).where(Photo.work_order_id == order.id)))
+            if photos:
+                break
+            await asyncio.sleep(0.5)
+        assert len(photos) == 1
+    finally:
+        await context.close()

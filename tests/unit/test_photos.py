@@ -139,6 +139,14 @@ def test_a_cut_off_jpeg_closed_with_an_end_marker_is_refused() -> None:
         assert caught.value.code == "photo_incomplete"
 
 
+def test_a_photo_that_is_all_the_decoders_grey_is_accepted() -> None:
+    """A flat grey picture (a grey wall, a test card) was refused as "only part of this photo arrived": its corner is
+    the fill's exact grey, but so is all of it, so nothing says a part is missing."""
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (128, 128, 128)).save(out, "JPEG", quality=90)
+    assert clean_image(POLICY, out.getvalue(), "image/jpeg").width == 640
+
+
 def test_a_whole_photo_with_a_grey_corner_is_still_accepted() -> None:
     image = Image.effect_noise((640, 480), 50).convert("RGB")
     image.paste((120, 120, 120), (600, 440, 640, 480))  # a grey patch, but not the decoder's exact fill

@@ -218,7 +218,22 @@ export function allPhotos() {
   return run(["photos"], "readonly", (tx) => request(tx.objectStore("photos").getAll()));
 }
 
-// Only after the server confirmed the checksum.
+// The server refused it (cut off, not an image): kept with the server's words, out of the sending, until the
+// technician has read them; the bytes are not worth sending again.
+export function photoRefused(id, message) {
+  return run(["photos"], "readwrite", (tx) => {
+    const store = tx.objectStore("photos");
+    return request(store.get(id)).then((photo) => {
+      if (photo) store.put({ ...photo, blob: null, status: "refused", message: message || "" });
+    });
+  });
+}
+
+export function refusedPhotos() {
+  return run(["photos"], "readonly", (tx) => request(tx.objectStore("photos").index("status").getAll("refused")));
+}
+
+// Only after the server confirmed the checksum, or once a refusal is read.
 export function photoConfirmed(id) {
   return run(["photos"], "readwrite", (tx) => { tx.objectStore("photos").delete(id); });
 }

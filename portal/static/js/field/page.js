@@ -31,6 +31,34 @@ async function renderBar(status) {
   const photoLine = bar.querySelector("[data-sync-photos]");
   photoLine.hidden = photos === 0;
   if (photos) photoLine.textContent = text("textPhotos", { done: 0, total: photos });
+  await renderRefusedPhotos();
+}
+
+// A photo the server refused: why, a link to its order (a note there can carry a new photo), and "Got it".
+async function renderRefusedPhotos() {
+  const box = bar.querySelector("[data-photo-refusals]");
+  if (!box) return;
+  box.replaceChildren();
+  for (const photo of await db.refusedPhotos()) {
+    const notice = document.createElement("div");
+    notice.className = "notice notice--error";
+    notice.setAttribute("role", "alert");
+    const words = document.createElement("p");
+    words.textContent = text("textPhotoRefused", { order: photo.order_id, message: photo.message });
+    const link = document.createElement("a");
+    link.href = route("order", { order_id: photo.order_id });
+    link.textContent = text("textPhotoAgain");
+    const done = document.createElement("button");
+    done.type = "button";
+    done.className = "button button--secondary button--small";
+    done.textContent = text("textPhotoDismiss");
+    done.addEventListener("click", async () => { await db.photoConfirmed(photo.id); notice.remove(); });
+    const actions = document.createElement("div");
+    actions.className = "button-list";
+    actions.append(link, done);
+    notice.append(words, actions);
+    box.append(notice);
+  }
 }
 
 window.addEventListener("field-sync", async (event) => {

@@ -89,8 +89,12 @@ async function uploadPhotos() {
       sent += 1;
     } else if (status >= 500 || status === 0) {
       throw new Error("photo upload failed");
+    } else {
+      // Refused (a 4xx: cut off, not an image): the technician is told why, on the sync bar, and can take another
+      // with a note on the order. It was kept as "waiting" and tried at every sync while the bar said all was sent.
+      await db.photoRefused(photo.id, body && body.message);
+      emit({ phase: "photo-refused" });
     }
-    // A 4xx (refused photo) stays on the phone, visible as waiting, for the office to sort out.
   }
   emit({ phase: "photo", done: sent, total: photos.length, progress: 1 });
 }
