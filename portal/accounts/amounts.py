@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from portal import i18n
+
 from .policy import MAX_CENTS
 
 # Digits with an optional "$", thousands grouped by commas (or not), at most 2 decimals. No exponent, no NaN or
@@ -14,6 +16,9 @@ from .policy import MAX_CENTS
 _DOLLARS = re.compile(r"\$?\s*(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]{0,2})?")
 _TOO_PRECISE = re.compile(r"\$?\s*(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?\.[0-9]{3,}")  # "12.345": a slip, not a price
 _LARGEST = Decimal(2**63 - 1) / 100  # beyond a BIGINT of cents
+# "244,01": cents after a comma, as a Spanish reader writes them (on a Spanish page only: in English "1,23" is more
+# likely a slip than $1.23, and stays refused). Never a thousands group: those have 3 digits.
+_DECIMAL_COMMA = re.compile(r"(\$?\s*[0-9]+),([0-9]{1,2})")
 
 
 class BadAmount(ValueError):
@@ -28,6 +33,8 @@ class BadAmount(ValueError):
 def parse_cents(raw: object, *, minimum: int = 0, maximum: int = MAX_CENTS) -> int:
     """Dollars as typed to cents, within minimum .. maximum cents (by default up to MAX_CENTS, $1,000,000.00)."""
     text = str(raw if raw is not None else "").strip()
+    if i18n.current() == "es" and (comma := _DECIMAL_COMMA.fullmatch(text)):
+        text = f"{comma.group(1)}.{comma.group(2)}"
     has_digit = any(c.isdigit() for c in text)
     if text.startswith("-") and has_digit and _DOLLARS.fullmatch(text[1:].strip()):
         raise BadAmount("negative")

@@ -49,6 +49,17 @@ def test_what_is_not_an_amount_says_why(typed: str, reason: str) -> None:
     assert refused.value.reason == reason
 
 
+def test_a_spanish_reader_may_write_the_cents_after_a_comma() -> None:
+    """"244,01" was refused on the Spanish pages; in English "1,23" stays refused (a slip, not $1.23)."""
+    from portal import i18n
+
+    with i18n.use_locale("es"):
+        assert params.parse_cents("244,01") == 24_401 and params.parse_cents("$5,5") == 550
+        assert params.parse_cents("1,234") == 123_400  # three digits: still a thousands group
+    with pytest.raises(params.BadAmount):
+        params.parse_cents("244,01")
+
+
 def test_the_bound_is_the_policy_maximum() -> None:
     assert params.parse_cents("1,000,000.00") == params.MAX_CENTS
 
