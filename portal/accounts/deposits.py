@@ -226,8 +226,8 @@ def compute_deposit(
             computed,
             RULE_GOOD_RECORD,
             _(
-                "Waived: your last %(count)s bills with us were paid on time. Without that record the deposit would "
-                "be %(amount)s.",
+                "Waived: the last %(count)s bills on the account being left were paid on time. Without that record "
+                "the deposit would be %(amount)s.",
                 count=on_time_bills,
                 amount=format_money(computed),
             ),
@@ -242,7 +242,7 @@ def compute_deposit(
             computed,
             RULE_LETTER_OF_CREDIT,
             _(
-                "Waived: your letter of credit from %(utility)s shows %(months)s months of service with a good payment "
+                "Waived: the letter of credit from %(utility)s shows %(months)s months of service with a good payment "
                 "record. Without it the deposit would be %(amount)s.",
                 utility=letter.utility,
                 months=check.months_in_window,
@@ -255,7 +255,7 @@ def compute_deposit(
         computed,
         computed,
         rule,
-        reason + " " + _("Your letter of credit does not waive it:") + " " + " ".join(check.problems),
+        reason + " " + _("The letter of credit does not waive it:") + " " + " ".join(check.problems),
         letter=check,
     )
 

@@ -571,7 +571,7 @@ async def move_service(
     """Stop here and start there, one request. The final bill goes to the new address."""
     if premise_id == account.premise_id:
         raise RequestRefused(
-            _("Choose the address you are moving to, not the one you are leaving."),
+            _("Choose the new address: this is the one being left."),
             field="premise_id",
             code="same_premise",
         )

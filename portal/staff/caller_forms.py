@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import wtforms
-from wtforms import BooleanField, FileField, RadioField, SelectField, StringField
+from wtforms import BooleanField, FileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal import i18n
@@ -76,13 +76,32 @@ class PhoneAutopayForm(Form):
     )
 
 
+# The resident's forms in the clerk's words: "I will pay", "Tell us more" and "my report" were the resident's.
 class CallerExtensionForm(ExtensionForm):
+    promised_on = DateField(
+        _("The customer will pay the past-due amount by"),
+        validators=[InputRequired(_("Enter the date the customer will pay by."))],
+    )
     channel = RadioField(
         _("The customer asked"), choices=CHANNELS, validators=[InputRequired(_("Say how the customer asked."))]
     )
 
 
 class CallerProblemForm(ProblemForm):
+    description = TextAreaField(
+        _("What the customer describes"),
+        validators=[DataRequired(_("Say what the customer sees and where.")), Length(max=1000)],
+        description=_("Where is it, and since when? For a leak: is it before or after the meter?"),
+        render_kw={"rows": "4"},
+    )
+    share_location = BooleanField(
+        _("Keep the place where the photo was taken with the report"),
+        description=_(
+            "Only if the photo holds it. It helps the crew find the problem; other residents never see it. Left "
+            "unticked, the location is removed from the photo."
+        ),
+        default=False,
+    )
     channel = RadioField(
         _("The customer reported it"),
         choices=CHANNELS,

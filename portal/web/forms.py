@@ -218,12 +218,12 @@ class LetterOfCreditForm(Form):
     """What a letter of credit from a prior utility shows (the deposit rule checks it): the resident's deposit step
     and the console's start and move forms. `check_letter` validates these fields when the letter is offered."""
 
-    utility = StringField(_("Name of your previous utility"), validators=[Optional(), Length(max=120)])
+    utility = StringField(_("Previous utility"), validators=[Optional(), Length(max=120)])
     service_from = DateField(_("Service there started on"), validators=[Optional()])
     service_to = DateField(
         _("Service there ended on"),
         validators=[Optional()],
-        description=_("Leave empty if you still have service there."),
+        description=_("Leave empty if service there has not ended."),
     )
     late_payments = IntegerField(
         _("Late payments the letter shows"),

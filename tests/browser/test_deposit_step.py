@@ -12,7 +12,7 @@ from tests.browser.flows import sign_in_by_request
 from tests.http.test_resident import earliest
 
 LETTER_FIELDS = (
-    "Name of your previous utility",
+    "Previous utility",
     "Service there started on",
     "Service there ended on",
     "Late payments the letter shows",
@@ -44,20 +44,20 @@ async def test_the_letter_fields_show_only_when_the_letter_is_chosen_without_jav
         await page.goto("/my/start/deposit")
         await expect(page.get_by_label("I will pay the deposit")).to_be_checked()
         for label in LETTER_FIELDS:
-            await expect(page.get_by_label(label)).to_be_hidden()
+            await expect(page.get_by_label(label, exact=True)).to_be_hidden()
 
         await page.get_by_text("I have a letter of credit from my previous utility").click()
         for label in LETTER_FIELDS:
-            await expect(page.get_by_label(label)).to_be_visible()
+            await expect(page.get_by_label(label, exact=True)).to_be_visible()
         await page.get_by_text("I will pay the deposit").click()
-        await expect(page.get_by_label(LETTER_FIELDS[0])).to_be_hidden()
+        await expect(page.get_by_label(LETTER_FIELDS[0], exact=True)).to_be_hidden()
 
         # Chosen and sent half filled: the page comes back with the letter chosen and its fields (and errors) shown.
         await page.get_by_text("I have a letter of credit from my previous utility").click()
-        await page.get_by_label(LETTER_FIELDS[0]).fill("Temple Water")
+        await page.get_by_label(LETTER_FIELDS[0], exact=True).fill("Temple Water")
         await page.get_by_role("button", name="Continue").click()
         await expect(page.locator(".error-summary")).to_contain_text("Enter the date your service there started.")
         await expect(page.get_by_label(LETTER_FIELDS[1])).to_be_visible()
-        await expect(page.get_by_label(LETTER_FIELDS[0])).to_have_value("Temple Water")
+        await expect(page.get_by_label(LETTER_FIELDS[0], exact=True)).to_have_value("Temple Water")
     finally:
         await context.close()

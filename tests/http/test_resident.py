@@ -327,7 +327,7 @@ async def test_a_move_by_a_customer_who_pays_on_time_asks_no_new_deposit(client,
     if past_due:
         assert shown == "$200.00" and "Your letter of credit" in page
     else:
-        assert shown == "$0.00" and "Waived: your last 15 bills with us were paid on time" in page
+        assert shown == "$0.00" and "Waived: the last 15 bills on the account being left were paid on time" in page
         assert "$200.00" in page and "Your letter of credit" not in page  # nothing to choose
     assert (await post_form(client, "/my/move/deposit", {"option": "pay"})).headers["location"] == "/my/move/check"
     assert (await post_form(client, "/my/move/check")).status_code == 303

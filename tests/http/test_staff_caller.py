@@ -314,6 +314,9 @@ async def test_an_extension_for_a_caller_goes_through_the_residents_rule(client,
     number = resident.account.number
     page = await client.get(f"/staff/accounts/{number}/for-customer/")
     assert page.status_code == 200 and "$84.00" in page.text
+    # In the clerk's words: the resident's "I will pay", "Tell us more" and "my report" were on this page.
+    assert "The customer will pay the past-due amount by" in page.text and "What the customer describes" in page.text
+    assert "I will pay" not in page.text and "Tell us more" not in page.text and "with my report" not in page.text
     promised = (local_today() + dt.timedelta(days=5)).isoformat()
     no_channel = await post_form(client, f"/staff/accounts/{number}/for-customer/extension", {"promised_on": promised})
     assert no_channel.status_code == 400 and "Say how the customer asked." in no_channel.text

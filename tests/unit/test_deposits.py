@@ -100,7 +100,10 @@ def test_a_move_with_the_record_that_would_earn_a_deposit_back_pays_none(streak,
     assert decision.required_cents == (0 if waived else 12_000)
     assert (decision.rule == deposits.RULE_GOOD_RECORD) is waived
     if waived:
-        assert f"last {streak} bills with us were paid on time" in decision.reason and "$120.00" in decision.reason
+        assert (
+            f"last {streak} bills on the account being left were paid on time" in decision.reason
+            and "$120.00" in decision.reason
+        )
 
 
 @pytest.mark.parametrize(

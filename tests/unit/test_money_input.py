@@ -50,7 +50,7 @@ def test_what_is_not_an_amount_says_why(typed: str, reason: str) -> None:
 
 
 def test_a_spanish_reader_may_write_the_cents_after_a_comma() -> None:
-    """"244,01" was refused on the Spanish pages; in English "1,23" stays refused (a slip, not $1.23)."""
+    """ "244,01" was refused on the Spanish pages; in English "1,23" stays refused (a slip, not $1.23)."""
     from portal import i18n
 
     with i18n.use_locale("es"):
