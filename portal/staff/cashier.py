@@ -34,6 +34,7 @@ from portal.accounts.models import (
 from portal.accounts.models.base import utcnow
 from portal.accounts.payments import post_payment
 from portal.accounts.policy import Policy
+from portal.i18n import format_money
 from portal.i18n import gettext as _
 
 from . import rules, search
@@ -391,7 +392,13 @@ async def close_drawer(
     balance = await expected_balance(session, policy, drawer, counted)
     reason = reason.strip()
     if balance.needs_reason and not reason:
-        raise DomainError(_("The count is over or short: say why."), field="reason")
+        off = balance.over_short_cents
+        raise DomainError(
+            _("The count is over by %(amount)s: say why.", amount=format_money(off))
+            if off > 0
+            else _("The count is short by %(amount)s: say why.", amount=format_money(-off)),
+            field="reason",
+        )
     drawer.closed_at = utcnow()
     drawer.closed_by_id = actor.user_id
     drawer.counted = balance.counted

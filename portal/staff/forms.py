@@ -82,7 +82,10 @@ class AdjustmentForm(Form):
     error_from = DateField(_("The error started on"), validators=[Optional()])
     amount = DollarsField(
         _("Wrong by, on each bill ($)"),
-        validators=[Optional(), NumberRange(min=0.01, max=100000)],
+        validators=[
+            Optional(),
+            NumberRange(min=0.01, max=100000, message=_("Enter an amount from $0.01 to $100,000.")),
+        ],
         render_kw={"inputmode": "decimal"},
     )
     direction = RadioField(

@@ -67,10 +67,14 @@ class PremiseForm(Form):
         validate_choice=False,
     )
     solid_waste_carts = IntegerField(
-        _("Garbage carts"), default=1, validators=[InputRequired(), NumberRange(0, 10, _("0 to 10 carts."))]
+        _("Garbage carts"),
+        default=1,
+        validators=[InputRequired(_("Enter the number of carts.")), NumberRange(0, 10, _("0 to 10 carts."))],
     )
     stormwater_erus = IntegerField(
-        _("Stormwater units (ERU)"), default=1, validators=[InputRequired(), NumberRange(0, 100, _("0 to 100 units."))]
+        _("Stormwater units (ERU)"),
+        default=1,
+        validators=[InputRequired(_("Enter the number of units.")), NumberRange(0, 100, _("0 to 100 units."))],
     )
     hazards = TextAreaField(_("Field safety notes (optional)"), validators=[Optional(), Length(max=500)])
 

@@ -42,15 +42,22 @@ class PremiseForm(Form):
     state = StringField(_("State"), validators=[DataRequired(_("Enter the state.")), Length(min=2, max=2)])
     zip = StringField(_("ZIP code"), validators=[DataRequired(_("Enter the ZIP code.")), Zip()])
     hazards = TextAreaField(_("Field safety notes"), validators=[Optional(), Length(max=2000)], render_kw={"rows": "2"})
-    solid_waste_carts = IntegerField(_("Garbage carts"), validators=[InputRequired(), NumberRange(0, 20)])
-    stormwater_erus = IntegerField(_("Stormwater ERUs"), validators=[InputRequired(), NumberRange(0, 1000)])
+    solid_waste_carts = IntegerField(
+        _("Garbage carts"),
+        validators=[InputRequired(_("Enter the number of carts.")), NumberRange(0, 20, _("0 to 20 carts."))],
+    )
+    stormwater_erus = IntegerField(
+        _("Stormwater ERUs"),
+        validators=[InputRequired(_("Enter the number of units.")), NumberRange(0, 1000, _("0 to 1,000 units."))],
+    )
 
 
 class MeterForm(Form):
     meter_id = HiddenField()
     size = SelectField(_("Size (inches)"), choices=[(s, s) for s in records.METER_SIZES])
     multiplier = IntegerField(
-        _("Multiplier"), validators=[InputRequired(_("Enter the multiplier.")), NumberRange(1, 1000)]
+        _("Multiplier"),
+        validators=[InputRequired(_("Enter the multiplier.")), NumberRange(1, 1000, _("A multiplier is 1 to 1,000."))],
     )
     location_note = StringField(_("Where the meter is"), validators=[Optional(), Length(max=200)])
 
@@ -61,20 +68,29 @@ class ServiceForm(Form):
     service_id = HiddenField()
     kind = SelectField(_("Service"), choices=[(k.value, k.value) for k in records.ADDABLE], validate_choice=False)
     rate_code = StringField(_("Rate"), validators=[DataRequired(_("Choose a rate.")), Length(max=32)])
-    quantity = IntegerField(_("Quantity (carts, ERUs, lines)"), validators=[InputRequired(), NumberRange(1, 20)])
+    quantity = IntegerField(
+        _("Quantity (carts, ERUs, lines)"),
+        validators=[InputRequired(_("Enter the quantity.")), NumberRange(1, 20, _("1 to 20."))],
+    )
     started_on = DateField(_("Starts on"), validators=[Optional()])
     ended_on = DateField(_("Ends on (leave empty while it runs)"), validators=[Optional()])
 
 
 class ReadCorrectionForm(Form):
-    read_id = IntegerField(validators=[InputRequired()])
-    value = IntegerField(_("Correct reading"), validators=[InputRequired(_("Enter the reading.")), NumberRange(0)])
+    read_id = IntegerField(validators=[InputRequired(_("Choose the read to correct."))])
+    value = IntegerField(
+        _("Correct reading"),
+        validators=[InputRequired(_("Enter the reading.")), NumberRange(0, message=_("A reading cannot be negative."))],
+    )
     reason = StringField(_("Why (the customer sees this)"), validators=[DataRequired(_("Say why.")), Length(max=500)])
 
 
 class ReadEntryForm(Form):
     meter_id = IntegerField(_("Meter"), validators=[InputRequired(_("Choose the meter."))])
-    value = IntegerField(_("Reading"), validators=[InputRequired(_("Enter the reading.")), NumberRange(0)])
+    value = IntegerField(
+        _("Reading"),
+        validators=[InputRequired(_("Enter the reading.")), NumberRange(0, message=_("A reading cannot be negative."))],
+    )
     read_on = DateField(_("Day of the read"), validators=[DataRequired(_("Enter the day of the read."))])
     source = SelectField(_("Reported by"), choices=[("office", _("Office")), ("customer", _("Customer"))])
     reason = StringField(_("Why (the customer sees this)"), validators=[DataRequired(_("Say why.")), Length(max=500)])

@@ -88,7 +88,19 @@ class Form(wtforms.Form):
         """(field id, message) pairs for the error summary at the top of the page; a whole-form error links to the
         first field, where the person starts again."""
         first = next(iter(self._fields), "")
-        return [(name or first, message) for name, messages in self.errors.items() for message in messages]
+        pairs = [(name or first, message) for name, messages in self.errors.items() for message in messages]
+        seen = [message for _name, message in pairs]
+        # The same words for two fields (a drawer closed blank: "Enter an amount" for cash, checks and cards) are told
+        # apart by the field's label, or the summary lists one sentence three times.
+        return [
+            (
+                name,
+                f"{self._fields[name].label.text}: {message}"
+                if seen.count(message) > 1 and name in self._fields
+                else message,
+            )
+            for name, message in pairs
+        ]
 
 
 class DateField(wtforms.DateField):
@@ -140,6 +152,12 @@ class DollarsField(wtforms.DecimalField):
             self.data = Decimal(params.parse_cents(valuelist[0])) / 100
         except params.BadAmount as exc:
             raise ValueError(money_message(exc.reason)) from None
+
+    def pre_validate(self, form: wtforms.form.BaseForm) -> None:
+        # What was typed is not an amount: that one message, not also "cannot be negative" from a range check that
+        # then sees no number ("abc" showed both).
+        if self.process_errors:
+            raise wtforms.validators.StopValidation()
 
 
 def money_message(reason: str) -> str:

@@ -87,8 +87,8 @@ async def test_bad_input_and_an_unknown_address_are_said_on_the_page(client, ses
     await session.commit()
     for data, message in (
         ({"utility": "gas", "address": "12 Oak St"}, "Not a valid choice"),
-        ({"address": "12 Oak St"}, "This field is required"),
-        ({"utility": "power", "address": ""}, "This field is required"),
+        ({"address": "12 Oak St"}, "Choose water or power."),
+        ({"utility": "power", "address": ""}, "Enter the street address, as in 120 Elm St."),
         ({"utility": "power", "address": "x" * 161}, "160"),
         ({"utility": "power", "address": "12 Oak St", "contact": "call me"}, "phone number or an email"),
         ({"utility": "power", "address": "12 Oak St", "contact": "a@b"}, "phone number or an email"),

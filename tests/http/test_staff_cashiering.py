@@ -255,7 +255,7 @@ async def test_the_drawer_balances_to_the_cent_and_a_shortage_needs_a_reason(
     await _pay(client, resident.account, "check", "112.50", "5521")
     await _pay(client, other_resident.account, "card", "19.99")
     short = await post_form(client, "/staff/drawer/close", {"cash": "195.99", "check": "112.50", "card": "19.99"})
-    assert short.status_code == 400 and "say why" in short.text  # one cent short, no reason
+    assert short.status_code == 400 and "The count is short by $0.01: say why." in short.text  # one cent short
     done = await post_form(client, "/staff/drawer/close", {"cash": "196.00", "check": "112.50", "card": "19.99"})
     assert done.status_code == 303
     await _fresh(session)

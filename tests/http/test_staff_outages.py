@@ -202,7 +202,7 @@ async def test_only_a_supervisor_closes_and_the_times_are_bounded(client, sessio
         ({**good, "restored_at": _local(now - dt.timedelta(hours=3))}, "before the outage started"),
         ({**good, "restored_at": _local(now + dt.timedelta(hours=1))}, "in the future"),
         ({**good, "started_at": _local(now - dt.timedelta(days=400))}, "within the last year"),
-        ({**good, "started_at": ""}, "This field is required"),
+        ({**good, "started_at": ""}, "Enter when it started."),
         ({**good, "restored_at": "0001-01-01T00:00"}, "Enter a date between"),
     ):
         response = await post_form(client, f"/staff/outages/{outage_id}/close", data)

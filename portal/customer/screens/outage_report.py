@@ -25,7 +25,7 @@ class OutageForm(Form):
     utility = RadioField(
         lazy_gettext("What is out?"),
         choices=[("water", lazy_gettext("Water")), ("power", lazy_gettext("Power"))],
-        validators=[InputRequired()],
+        validators=[InputRequired(lazy_gettext("Choose water or power."))],
     )
     note = StringField(lazy_gettext("Anything we should know (optional)"), validators=[Optional(), Length(max=500)])
 

@@ -40,12 +40,12 @@ class VisitorOutageForm(Form):
     utility = RadioField(
         lazy_gettext("What is out?"),
         choices=[("power", lazy_gettext("Power")), ("water", lazy_gettext("Water"))],
-        validators=[InputRequired()],
+        validators=[InputRequired(lazy_gettext("Choose water or power."))],
     )
     address = StringField(
         lazy_gettext("Street address"),
         description=lazy_gettext('The number and street, as on a letter: "120 Oak St".'),
-        validators=[DataRequired(), Length(min=3, max=160)],
+        validators=[DataRequired(lazy_gettext("Enter the street address, as in 120 Elm St.")), Length(min=3, max=160)],
     )
     premise_id = RadioField(lazy_gettext("Which address?"), choices=[], validate_choice=False, validators=[Optional()])
     contact = StringField(

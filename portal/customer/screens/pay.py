@@ -103,7 +103,7 @@ class PayController(Controller):
             dues = {a.id: await services.amount_due(db_session, a.id) for a in accounts}
             return Template("payments/choose.html", context={"accounts": accounts, "dues": dues})
         # From a pay link opened signed out (an email, a bookmark): the number is filled in, the ZIP still asked.
-        typed = numbers.normalize(account or "")[:20] if account else ""
+        typed = numbers.normalize(account) if account and numbers.is_valid(account) else ""
         return Template("payments/guest.html", context={"form": GuestLookupForm(account_number=typed)})
 
     @post("/guest", name="pay.guest")
@@ -150,7 +150,9 @@ class PayController(Controller):
             if request.user is not None:
                 raise
             # A pay link opened signed out was a 404 ("We could not find that account"): look it up, or sign in.
-            return redirect_to("pay", query={"account": numbers.normalize(number)[:20]})
+            if not numbers.is_valid(number):
+                return redirect_to("pay")
+            return redirect_to("pay", query={"account": numbers.normalize(number)})
         due = await services.amount_due(db_session, account.id)
         # "Pay this bill" on a bill page: offer that bill's amount (a bill of another account is ignored).
         paying = await services.bill_of_account(db_session, account.id, rules.parse_id(bill))

@@ -44,9 +44,12 @@ class PhonedReportForm(Form):
     utility = RadioField(
         lazy_gettext("Utility"),
         choices=[("water", lazy_gettext("Water")), ("power", lazy_gettext("Power"))],
-        validators=[InputRequired()],
+        validators=[InputRequired(lazy_gettext("Choose water or power."))],
     )
-    address = StringField(lazy_gettext("Street address"), validators=[DataRequired(), Length(max=160)])
+    address = StringField(
+        lazy_gettext("Street address"),
+        validators=[DataRequired(lazy_gettext("Enter the street address, as in 120 Elm St.")), Length(max=160)],
+    )
     phone = StringField(lazy_gettext("Call-back phone (optional)"), validators=[Optional(), Length(max=40)])
     note = StringField(lazy_gettext("What the caller said (optional)"), validators=[Optional(), Length(max=500)])
 
@@ -96,8 +99,14 @@ class CrewForm(Form):
 
 
 class CloseForm(Form):
-    started_at = DateTimeLocalField(lazy_gettext("Started"), format=LOCAL, validators=[InputRequired()])
-    restored_at = DateTimeLocalField(lazy_gettext("Service back"), format=LOCAL, validators=[InputRequired()])
+    started_at = DateTimeLocalField(
+        lazy_gettext("Started"), format=LOCAL, validators=[InputRequired(lazy_gettext("Enter when it started."))]
+    )
+    restored_at = DateTimeLocalField(
+        lazy_gettext("Service back"),
+        format=LOCAL,
+        validators=[InputRequired(lazy_gettext("Enter when service came back."))],
+    )
 
 
 def _local(value: dt.datetime | None, timezone: str) -> dt.datetime | None:
