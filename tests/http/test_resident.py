@@ -221,9 +221,12 @@ async def test_another_residents_account_cannot_be_switched_to_or_opened(
 
 async def test_stop_service_errors_link_to_fields_and_success_creates_a_stop_order(client, session, resident) -> None:
     await sign_in(client, session, resident.user)
+    page = (await client.get("/my/stop")).text  # the date picker offers only the days the rule allows
+    assert f'min="{earliest().isoformat()}"' in page and 'max="' in page
     bad = await post_form(client, "/my/stop", {"stop_on": today().isoformat(), "forwarding_address": ""})
     assert bad.status_code == 400
-    assert set(error_summary_links(bad.text)) == {"forwarding_address"}
+    # Both at once: the address was told first, and the date only once the address was given.
+    assert set(error_summary_links(bad.text)) == {"stop_on", "forwarding_address"}
     bad_date = await post_form(
         client, "/my/stop", {"stop_on": today().isoformat(), "forwarding_address": "900 Lake Dr, Austin, TX 78701"}
     )

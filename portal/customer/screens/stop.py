@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -10,6 +11,7 @@ from litestar.response import Redirect, Template
 from portal import mail
 from portal.accounts import confirmations, tenancy
 from portal.accounts.models import Premise
+from portal.accounts.policy import Policy
 from portal.i18n import format_date
 from portal.i18n import gettext as _
 from portal.web import guards
@@ -23,19 +25,30 @@ from .common import in_view
 
 
 async def _stop_page(
-    request: Request, db_session: Any, form: forms.StopForm | None = None, status: int = 200
+    request: Request,
+    db_session: Any,
+    policy: Policy,
+    today: dt.date,
+    form: forms.StopForm | None = None,
+    status: int = 200,
 ) -> Template:
     accounts, current = await in_view(request, db_session)
     premise = await db_session.get(Premise, current.premise_id)
     refusal = await tenancy.stop_refusal(db_session, current)
+    form = form or forms.StopForm()
+    # the phone's date picker offers only the days the rule allows
+    form.stop_on.render_kw = {
+        "min": tenancy.earliest_date(policy, today).isoformat(),
+        "max": tenancy.latest_date(policy, today).isoformat(),
+    }
     return Template(
         "customer/stop.html",
         context={
-            "form": form or forms.StopForm(),
+            "form": form,
             "account": current,
             "accounts": accounts,
             "premise": premise,
-            "refusal": refusal.message if refusal and not form else None,  # said first, not after the form
+            "refusal": refusal.message if refusal and status == 200 else None,  # said first, not after the form
         },
         status_code=status,
     )
@@ -46,8 +59,8 @@ class StopController(Controller):
     guards = [guards.customer]
 
     @get("/stop", name="customer.stop")
-    async def stop_page(self, request: Request, db_session: DbSession) -> Template:
-        return await _stop_page(request, db_session)
+    async def stop_page(self, request: Request, db_session: DbSession, today: Today, policy: CurrentPolicy) -> Template:
+        return await _stop_page(request, db_session, policy, today)
 
     @post("/stop", name="customer.stop.submit")
     async def stop(
@@ -60,8 +73,13 @@ class StopController(Controller):
         settings: AppSettings,
     ) -> Template | Redirect:
         form = await forms.StopForm.from_request(request)
-        if not form.validate():
-            return await _stop_page(request, db_session, form, 400)
+        valid = form.validate()
+        # the date's rule with the form's own checks, so every problem is told at once (not the address, then the date)
+        if form.stop_on.data is not None and (problem := tenancy.date_problem(policy, today, form.stop_on.data)):
+            form.add_error("stop_on", problem)
+            valid = False
+        if not valid:
+            return await _stop_page(request, db_session, policy, today, form, 400)
         _accounts, current = await in_view(request, db_session)
         try:
             asked = await service_requests.stop_service(
@@ -75,7 +93,7 @@ class StopController(Controller):
             )
         except tenancy.RequestRefused as exc:
             form.add_error(exc.field or "stop_on", exc.message)
-            return await _stop_page(request, db_session, form, 400)
+            return await _stop_page(request, db_session, policy, today, form, 400)
         await confirmations.request_received(
             db_session, mail.OUTBOX, asked, phone=settings.utility_phone, emergency_phone=settings.emergency_phone
         )
