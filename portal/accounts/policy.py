@@ -134,6 +134,9 @@ class Policy:
     # ---- online payments -------------------------------------------------------------------------------------
     online_payment_minimum_cents: int = 100
     online_payment_maximum_cents: int = 1_000_000
+    # A payment more than this above what is owed asks "on purpose?" first (online and at the counter): $5,000 keyed
+    # for $50 would leave a credit only a refund gives back.
+    overpayment_confirm_cents: int = 10_000
 
     # ---- guest pay and sign-in -------------------------------------------------------------------------------
     # A household gets this many wrong tries on one account (per client address) before a 1-hour pause, with a
@@ -310,6 +313,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "autopay_returns_window_days": (30, 3_650),
     "online_payment_minimum_cents": (1, MAX_CENTS),
     "online_payment_maximum_cents": (1, MAX_CENTS),
+    "overpayment_confirm_cents": (0, MAX_CENTS),
     "guest_lookup_failures_per_client_per_hour": (1, 1_000),
     "guest_lookup_failures_per_account_per_day": (1, 1_000),
     "guest_lookup_failures_per_ip_per_hour": (1, 1_000),

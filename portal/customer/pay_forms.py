@@ -60,6 +60,8 @@ class PayForm(Form):
         render_kw={"autocomplete": "email"},
     )
     claim = wtforms.HiddenField()
+    # asked only when the amount is well above what is owed (payments.rules.overpayment_to_confirm)
+    more_than_owed = wtforms.BooleanField(_("Yes, pay this amount: the rest stays on the account as a credit"))
 
     @property
     def amount_cents(self) -> int:

@@ -210,3 +210,10 @@ def phone_call_problems(*, caller: str, called_at: dt.datetime, recording_ref: s
             Refusal("recording_ref", _("Use at most %(n)s letters, digits and dashes.", n=RECORDING_REF_MAX))
         )
     return problems
+
+
+def overpayment_to_confirm(amount_cents: int, owed_cents: int, policy: Policy) -> int | None:
+    """How much more than what is owed a payment is, when that is more than the policy lets go without asking "on
+    purpose?" (a slip of a key, 5000 for 50); None when it needs no question."""
+    extra = amount_cents - max(owed_cents, 0)
+    return extra if extra > policy.overpayment_confirm_cents else None

@@ -202,6 +202,8 @@ class CounterPaymentForm(Form):
     check_number = StringField(
         _("Check number"), validators=[Optional(), Length(max=32)], render_kw={"autocomplete": "off"}
     )
+    # asked only when the amount is well above the balance (payments.rules.overpayment_to_confirm): 5000 keyed for 50
+    more_than_owed = BooleanField(_("The customer pays more than the balance on purpose (the rest stays as a credit)"))
 
 
 class VoidForm(Form):

@@ -40,6 +40,11 @@ async def test_a_cash_payment_from_the_account_page_prints_a_receipt(
     await page.get_by_label("Cash handed over ($)").fill("1,300")
     await expect(page.locator("#change-due")).to_have_text("Change due: $65.50")
     await page.get_by_role("button", name="Post payment").click()
+    # Far more than the balance: asked first, with what was typed kept.
+    await expect(page.get_by_text("more than the balance of")).to_have_count(2)  # the summary and the field
+    await page.get_by_label("The customer pays more than the balance on purpose").check()
+    await expect(page.get_by_label("Cash handed over ($)")).to_have_value("1,300")
+    await page.get_by_role("button", name="Post payment").click()
 
     await expect(page.get_by_role("heading", level=1)).to_have_text("Receipt 1")
     await expect(page.get_by_role("button", name="Print receipt")).to_be_visible()

@@ -165,6 +165,21 @@ async def test_a_guest_must_give_an_email_for_the_receipt(client, session, resid
     assert response.status_code == 400 and "receipt" in response.text
 
 
+async def test_paying_far_more_than_is_owed_asks_first(client, session, resident, payments_ctx) -> None:
+    """$5,000.00 against $84.50 went straight to checkout: one slip of a key, charged at once."""
+    await owe(session, resident.account)
+    await sign_in(client, session, resident.user)
+    form = {"amount": "5000.00", "method": "card", "claim": "c1"}
+    asked = await post_form(client, f"/pay/{resident.account.number}", form)
+    assert asked.status_code == 400 and "That is $4,915.50 more than the $84.50 owed" in asked.text
+    assert 'name="more_than_owed"' in asked.text
+    assert await session.scalar(select(func.count()).select_from(OnlinePayment)) == 0
+    small = await post_form(client, f"/pay/{resident.account.number}", {**form, "amount": "150.00", "claim": "c2"})
+    assert small.status_code == 303  # $65.50 over: a rounder amount, no question
+    taken = await post_form(client, f"/pay/{resident.account.number}", {**form, "more_than_owed": "y"})
+    assert taken.status_code == 303 and "/checkout" in taken.headers["location"]
+
+
 async def test_a_bad_amount_is_refused_with_a_message_and_nothing_is_started(client, session, resident) -> None:
     await sign_in(client, session, resident.user)
     for amount, message in [("abc", "dollars and cents"), ("0.50", "smallest online payment")]:

@@ -27,6 +27,7 @@ async def _pay(client, account, tender: str, amount: str, check: str = "", **mor
             "tender": tender,
             "amount": amount,
             "check_number": check,
+            "more_than_owed": "y",  # these accounts owe little: a payment is taken whatever it is (asked: one test)
             **more,
         },
     )
@@ -134,7 +135,12 @@ async def test_take_a_payment_checks_the_account_then_posts(client, session, csr
     assert opened.status_code == 303 and opened.headers["location"] == link
     started = await client.get(link)
     assert started.status_code == 200 and f'value="{resident.account.id}"' in started.text
-    form = {"account_number": numbers.display(resident.account.number), "tender": "cash", "amount": "$1,234.50"}
+    form = {
+        "account_number": numbers.display(resident.account.number),
+        "tender": "cash",
+        "amount": "$1,234.50",
+        "more_than_owed": "y",  # paid ahead on purpose
+    }
     checked = await post_form(client, "/staff/drawer/payments", form)
     assert (
         checked.status_code == 200
@@ -228,6 +234,20 @@ async def test_a_reprinted_receipt_keeps_its_balance_and_a_voided_payment_is_not
     await _open(client)
     first = await _pay(client, resident.account, "cash", "20.00")
     second = await _pay(client, resident.account, "check", "30.00", check="1001")
+    # $5,000 on a balance of -$50.00: asked first ("on purpose?"), taken once ticked
+    asked = await post_form(
+        client,
+        "/staff/drawer/payments",
+        {
+            "account_number": numbers.display(resident.account.number),
+            "account_id": str(resident.account.id),
+            "tender": "cash",
+            "amount": "5000.00",
+        },
+    )
+    assert asked.status_code == 400 and "That is $5,000.00 more than the balance of $0.00" in asked.text
+    assert 'name="more_than_owed"' in asked.text
+    assert await session.scalar(select(func.count()).select_from(Receipt)) == 2  # nothing taken
     slip = await _pay(client, resident.account, "cash", "5000.00")
     assert _balance_after((await client.get(f"/staff/drawer/receipts/{first}")).text) == "-$20.00"
     assert _balance_after((await client.get(f"/staff/drawer/receipts/{second}")).text) == "-$50.00"

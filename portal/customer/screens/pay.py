@@ -18,6 +18,7 @@ from portal.accounts.errors import NotFound
 from portal.accounts.models import Account, Customer, Role
 from portal.accounts.policy import Policy
 from portal.billing.amount_due import bill_amount_due
+from portal.i18n import format_money
 from portal.i18n import gettext as _
 from portal.payments import rules, services
 from portal.payments.gateway import PaymentsUnavailable
@@ -168,6 +169,7 @@ class PayController(Controller):
         db_session: DbSession,
         settings: AppSettings,
         actor: CurrentActor,
+        policy: CurrentPolicy,
         number: FromPath[str],
     ) -> Template | Redirect:
         account, guest = await _account_for_payer(request, db_session, number)
@@ -179,10 +181,21 @@ class PayController(Controller):
             valid = False
         if not form.claim.data:
             form.claim.data = secrets.token_urlsafe(16)
+        extra = rules.overpayment_to_confirm(form.amount_cents, due, policy) if valid else None
+        if extra is not None and not form.more_than_owed.data:
+            form.add_error(
+                "amount",
+                _(
+                    "That is %(extra)s more than the %(due)s owed. Check the amount, or tick the box below to pay it.",
+                    extra=format_money(extra),
+                    due=format_money(max(due, 0)),
+                ),
+            )
+            valid = False
         if not valid:
             return Template(
                 "payments/pay.html",
-                context=await _pay_context(db_session, account, guest, due, form),
+                context={**await _pay_context(db_session, account, guest, due, form), "ask_more": extra is not None},
                 status_code=400,
             )
         try:

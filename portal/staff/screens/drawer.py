@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from portal.accounts.errors import Conflict, DomainError
 from portal.accounts.models import Tender, User
 from portal.i18n import gettext as _
+from portal.payments import rules as payment_rules
 from portal.web import guards, params
 from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath, FromQuery, Today
 from portal.web.flash import flash
@@ -102,7 +103,12 @@ class CounterController(Controller):
 
     @post("/payments", name="staff.drawer.pay")
     async def pay(
-        self, request: Request, db_session: DbSession, settings: AppSettings, actor: CurrentActor
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        actor: CurrentActor,
+        policy: CurrentPolicy,
     ) -> Template | Redirect:
         form = await CounterPaymentForm.from_request(request)
         drawer = await cashier.open_drawer_of(db_session, request.user.id)
@@ -127,6 +133,19 @@ class CounterController(Controller):
             return await _page(request, db_session, status, lookup=lookup, pay_form=form)
         if checked is None:  # the "Check" step: show whose account it is, post on the next press
             return await _page(request, db_session, lookup=lookup, pay_form=form)
+        owed = lookup.summary.balance_cents
+        extra = payment_rules.overpayment_to_confirm(cents(form.amount.data), owed, policy)
+        if extra is not None and not form.more_than_owed.data:
+            form.add_error(
+                "amount",
+                _(
+                    "That is %(extra)s more than the balance of %(owed)s. Check the amount with the customer, or tick "
+                    "the box to take it.",
+                    extra=rules.money(extra),
+                    owed=rules.money(max(owed, 0)),
+                ),
+            )
+            return await _page(request, db_session, 400, lookup=lookup, pay_form=form, ask_more=True)
         tender = Tender(form.tender.data)
         try:
             receipt = await cashier.take_payment(
