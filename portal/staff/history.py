@@ -11,7 +11,7 @@ from typing import Any
 
 from portal.accounts.ledger_words import words_of
 from portal.accounts.models import AuditEvent, Origin
-from portal.i18n import format_money, lazy_gettext
+from portal.i18n import format_date, format_money, lazy_gettext
 from portal.i18n import gettext as _
 from portal.web.labels import LABELS, label
 
@@ -154,8 +154,13 @@ class HistoryLine:
 
 
 def who(event: AuditEvent, name: str | None) -> str:
-    """The person's name; "System" for jobs and scripts; the payment processor for its webhooks."""
+    """The person's name (and, for a CSR acting for a caller, how the customer asked); "System" for jobs and scripts;
+    the payment processor for its webhooks."""
     if name:
+        if event.actor_label.endswith(" for the customer, by phone"):
+            return _("%(name)s, for the customer by phone", name=name)
+        if event.actor_label.endswith(" for the customer, at the counter"):
+            return _("%(name)s, for the customer at the counter", name=name)
         return name
     if event.origin == Origin.WEBHOOK or event.actor_label.startswith("webhook:"):
         return _("Payment processor")
@@ -185,8 +190,38 @@ def what(action: str, after: Mapping[str, Any] | None = None) -> str:
 
 # Corrections of records and reads: the line says what changed, before and after.
 SHOWS_CHANGES = frozenset(
-    {"account.correct", "customer.correct", "meter.correct", "meter_read.correct", "premise.correct", "service.correct"}
+    {
+        "account.correct",
+        "customer.correct",
+        "customer.mailing_address",
+        "meter.correct",
+        "meter_read.correct",
+        "premise.correct",
+        "service.correct",
+    }
 )
+
+
+def _day(value: Any) -> str:
+    return format_date(str(value)) if value else "—"
+
+
+def details(action: str, after: Mapping[str, Any]) -> str:
+    """What a line adds to its sentence from the audit row: the amount, the day asked for. "Took a payment at the
+    counter" without the amount, or "Asked to stop service" without the day, sent the CSR to another page."""
+    if action == "receipt.create" and isinstance(after.get("amount_cents"), int):
+        return _(
+            "%(amount)s, %(tender)s", amount=format_money(after["amount_cents"]), tender=label(str(after.get("tender")))
+        )
+    if action.startswith("extension.") and isinstance(after.get("amount_cents"), int) and after.get("promised_on"):
+        return _("%(amount)s by %(date)s", amount=format_money(after["amount_cents"]), date=_day(after["promised_on"]))
+    if action == "request.stop" and after.get("stop_on"):
+        return _("stop on %(date)s", date=_day(after["stop_on"]))
+    if action == "request.start" and after.get("start_on"):
+        return _("start on %(date)s", date=_day(after["start_on"]))
+    if action == "request.move" and after.get("stop_on") and after.get("start_on"):
+        return _("stop on %(stop)s, start on %(start)s", stop=_day(after["stop_on"]), start=_day(after["start_on"]))
+    return ""
 
 
 def _shown(value: Any) -> str:
@@ -211,6 +246,9 @@ def changes_words(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
 
 def history_line(event: AuditEvent, name: str | None) -> HistoryLine:
     sentence = what(event.action, event.after)
+    added = details(event.action, event.after or {})
+    if added:
+        sentence = f"{sentence}: {added}"
     if event.action in SHOWS_CHANGES:
         detail = changes_words(event.before, event.after)
         sentence = f"{sentence} ({detail})" if detail else sentence

@@ -60,3 +60,40 @@ def test_every_recorded_action_has_a_sentence() -> None:
     assert {"work_order.complete", "receipt.create", "extension.kept", "case.discharge"} <= actions
     missing = sorted(a for a in actions if a not in SENTENCES and a != "ledger.post")  # ledger.post: its own words
     assert not missing, missing
+
+
+def test_a_line_says_how_much_which_day_and_for_whom() -> None:
+    """The walk of the console found "Took a payment at the counter" with no amount, "Asked to stop service" with no
+    day, a phone extension with neither, and no word that the CSR acted for a caller."""
+    import datetime as dt
+
+    from portal.accounts.models import AuditEvent, Origin
+    from portal.staff.history import history_line
+
+    def line(action: str, after: dict, label: str = "csr1@riverton.example", before: dict | None = None) -> tuple:
+        event = AuditEvent(
+            action=action,
+            after=after,
+            before=before,
+            actor_label=label,
+            actor_id=7,
+            origin=Origin.WEB,
+            at=dt.datetime(2026, 12, 5, 20, 0, tzinfo=dt.UTC),
+        )
+        found = history_line(event, "Angela Ruiz")
+        return found.who, found.what
+
+    assert line("receipt.create", {"tender": "cash", "amount_cents": 10_000}) == (
+        "Angela Ruiz",
+        "Took a payment at the counter: $100.00, Cash",
+    )
+    assert line(
+        "extension.queue",
+        {"amount_cents": 8_400, "promised_on": "2026-12-14"},
+        "csr1@riverton.example for the customer, by phone",
+    ) == ("Angela Ruiz, for the customer by phone", "Asked for a payment extension: $84.00 by Dec 14, 2026")
+    assert line("request.stop", {"stop_on": "2026-12-15"})[1] == "Asked to stop service: stop on Dec 15, 2026"
+    moved = line("request.move", {"stop_on": "2026-12-15", "start_on": "2026-12-16"})[1]
+    assert moved == "Asked to move service: stop on Dec 15, 2026, start on Dec 16, 2026"
+    changed = line("customer.mailing_address", {"mailing_address": "9 New Rd"}, before={"mailing_address": "1 Old St"})
+    assert changed[1] == "Changed the mailing address (Mailing address: 1 Old St → 9 New Rd)"
