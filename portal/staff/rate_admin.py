@@ -97,7 +97,9 @@ def _energy_lines(tiers: tuple[rates.EnergyTier, ...], unit: str, prefix: str) -
     floor = 0
     for tier in tiers:
         price = unit_dollars(tier.millicents_per_unit)
-        if tier.up_to_units is None:
+        if tier.up_to_units is None and floor == 0:  # one price for all use: "over 0 therm" said nothing
+            words = _("all use: $%(price)s per %(unit)s", unit=unit, price=price)
+        elif tier.up_to_units is None:
             words = _(
                 "over %(low)s %(unit)s: $%(price)s per %(unit)s", low=i18n.format_number(floor), unit=unit, price=price
             )

@@ -142,3 +142,13 @@ def test_prices_and_lines_read_in_words() -> None:
         wording.render_english("gas_energy", {"unit": "therm", "price": "$0.95000"})
         == "Gas, all therms at $0.95000 per therm"
     )
+
+
+def test_the_rates_page_says_one_price_for_all_use_in_words() -> None:
+    """The supervisor's rates page read "over 0 therm: $0.62000 per therm" for a single price."""
+    from portal.staff.rate_admin import _energy_lines
+
+    one = (rates.EnergyTier(None, 62_000),)
+    assert _energy_lines(one, "therm", "") == ["all use: $0.62000 per therm"]
+    two = (rates.EnergyTier(500, 10_000), rates.EnergyTier(None, 12_000))
+    assert _energy_lines(two, "kWh", "")[1] == "over 500 kWh: $0.12000 per kWh"
