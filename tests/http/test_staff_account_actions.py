@@ -113,6 +113,25 @@ async def test_a_final_account_that_owes_is_referred_to_collections(client, sess
     assert await session.scalar(select(AuditEvent).where(AuditEvent.action == "account.status"))
 
 
+async def test_an_account_offers_only_the_actions_that_can_succeed_on_it(client, session, csr, resident) -> None:
+    """A closed account at $0.00 offered a payment arrangement, a referral to collections, a balance to move and a
+    medical certification: each could only be refused."""
+    await sign_in(client, session, csr)
+    url = f"/staff/accounts/{resident.account.number}"
+    forms = ("/arrangements", "/collections", "/transfer", "/medical")
+    active = (await client.get(url)).text
+    assert f'action="{url}/medical' in active and f'action="{url}/arrangements"' not in active  # nothing past due
+    resident.account.status = AccountStatus.CLOSED
+    await session.commit()
+    closed = (await client.get(url)).text
+    assert not [form for form in forms if f'action="{url}{form}' in closed], "a closed account at $0.00"
+    await _owe(session, resident.account, 3_000)
+    await session.commit()
+    owing = (await client.get(url)).text
+    assert f'action="{url}/collections"' in owing and f'action="{url}/transfer"' in owing
+    assert f'action="{url}/arrangements"' in owing  # past due: an arrangement can be granted
+
+
 async def test_a_deposit_is_waived_with_a_letter_or_applied_when_held(
     client, session, csr, resident, other_resident
 ) -> None:
