@@ -373,6 +373,9 @@ async def test_a_problem_reported_at_the_counter_makes_the_residents_request(
     request = await session.scalar(select(ServiceRequest))
     order = await session.get(WorkOrder, request.problem_order_id)
     assert request.requested_by_id == csr.id and request.from_account_id == resident.account.id
+    # The account's orders say what was reported: the Note column was empty until the field wrote one.
+    orders = (await client.get(f"/staff/accounts/{number}")).text.split('id="orders"', 1)[1]
+    assert "Nothing from the taps" in orders.split("</table>", 1)[0]
     assert order.due_on == local_today() and "Nothing from the taps" in order.instructions
     assert await _labels(session, "request.problem") == ["csr@riverton.example for the customer, at the counter"]
     client.cookies.clear()
