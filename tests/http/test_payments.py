@@ -180,6 +180,17 @@ async def test_paying_far_more_than_is_owed_asks_first(client, session, resident
     assert taken.status_code == 303 and "/checkout" in taken.headers["location"]
 
 
+async def test_a_one_time_bank_debit_names_the_returned_payment_fee(client, session, resident, payments_ctx) -> None:
+    """The authorization said "a returned-payment fee" with no amount; the autopay one said $30.00."""
+    await owe(session, resident.account)
+    await sign_in(client, session, resident.user)
+    form = {"amount": "84.50", "method": "us_bank_account", "claim": "b1"}
+    started = await post_form(client, f"/pay/{resident.account.number}", form)
+    assert started.status_code == 303, started.text
+    page = (await client.get(started.headers["location"])).text
+    assert "a returned-payment fee of $30.00 is added to my account" in page
+
+
 async def test_a_bad_amount_is_refused_with_a_message_and_nothing_is_started(client, session, resident) -> None:
     await sign_in(client, session, resident.user)
     for amount, message in [("abc", "dollars and cents"), ("0.50", "smallest online payment")]:

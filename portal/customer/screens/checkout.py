@@ -17,7 +17,7 @@ from portal.accounts.models import Account, OnlinePayment, Role
 from portal.i18n import gettext as _
 from portal.payments import services
 from portal.payments.gateway import PaymentsUnavailable
-from portal.web.deps import AppSettings, CurrentActor, DbSession, FromPath
+from portal.web.deps import AppSettings, CurrentActor, CurrentPolicy, DbSession, FromPath
 from portal.web.flash import flash
 from portal.web.payments import payments_context
 from portal.web.stripe_pages import script_json, stripe_page_context, unavailable
@@ -56,7 +56,12 @@ class PaymentController(Controller):
 
     @get("/{confirmation:str}/checkout", name="payments.checkout")
     async def checkout(
-        self, request: Request, db_session: DbSession, settings: AppSettings, confirmation: FromPath[str]
+        self,
+        request: Request,
+        db_session: DbSession,
+        settings: AppSettings,
+        policy: CurrentPolicy,
+        confirmation: FromPath[str],
     ) -> Template | Redirect:
         payment = await _payment_for(request, db_session, confirmation)
         if payment.status in ("succeeded", "processing", "returned"):
@@ -85,6 +90,7 @@ class PaymentController(Controller):
                 "payment": payment,
                 "account": account,
                 "config": script_json(config),
+                "returned_fee_cents": policy.returned_payment_fee_cents,
                 **stripe_page_context(settings),
             },
         )
