@@ -237,3 +237,16 @@ async def test_a_search_that_finds_several_accounts_lists_them_and_opens_none(
     assert page.status_code == 200
     for account in (resident.account, other_resident.account):
         assert f'href="/staff/accounts/{account.number}"' in page.text
+
+
+async def test_a_search_with_more_matches_than_shown_does_not_claim_a_count(client, session, csr) -> None:
+    """It said "25 results" when 26 accounts matched: the heading now says these are the first ones."""
+    from tests import factories
+
+    for n in range(26):
+        await factories.make_account(session, address=f"{100 + n} Birch Ln")
+    await session.commit()
+    await sign_in(client, session, csr)
+    page = await client.get("/staff/accounts", params={"q": "Birch Ln"})
+    assert "The first 25 results</h2>" in page.text and ">25 results</h2>" not in page.text
+    assert "More accounts match" in page.text
