@@ -25,8 +25,8 @@ from portal.accounts.models import (
     LedgerKind,
     ServiceKind,
 )
-from portal.i18n import format_date, lazy_gettext
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext
 from portal.web.labels import label
 
 from .reports import DATE, MONEY, NUMBER, Builder, Column, Period, Report
@@ -241,8 +241,7 @@ async def deposit_liability(session: AsyncSession, period: Period, today: dt.dat
         Column("interest", _("Interest"), MONEY),
         Column("held", _("Held"), MONEY),
     ]
-    note = _("Held now, as of %(date)s.", date=format_date(today))
-    return Report("deposits", _("Deposit liability"), columns, rows, totals, note=note)
+    return Report("deposits", _("Deposit liability"), columns, rows, totals, as_of=today, today_only=True)
 
 
 # ---- revenue and the journal ------------------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from portal.accounts.models import (
     WorkOrderKind,
     WorkOrderStatus,
 )
-from portal.i18n import format_date, lazy_gettext
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext
 from portal.web.labels import label
 
 from .reports import DATE, NUMBER, Builder, Column, Period, Report
@@ -93,12 +93,11 @@ async def medical_alerts(session: AsyncSession, period: Period, today: dt.date, 
         Column("state", _("Alert")),
     ]
     note = _(
-        "As of %(date)s: %(active)d accounts with a medical alert, %(expiring)d expiring within 30 days.",
-        date=format_date(today),
+        "%(active)d accounts with a medical alert, %(expiring)d expiring within 30 days.",
         active=len(rows),
         expiring=expiring,
     )
-    return Report("medical", _("Medical alerts"), columns, rows, note=note)
+    return Report("medical", _("Medical alerts"), columns, rows, note=note, as_of=today, today_only=True)
 
 
 # ---- turnaround ----------------------------------------------------------------------------------------------

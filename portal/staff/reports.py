@@ -33,8 +33,8 @@ from portal.accounts.models import (
     WorkOrderStatus,
 )
 from portal.db import member_of
-from portal.i18n import format_date, lazy_gettext
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext
 from portal.web.labels import label
 
 from . import cashier
@@ -57,6 +57,10 @@ class Report:
     rows: list[dict[str, Any]]
     totals: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    # A report of where things stand on one day (what is owed, credits held) is not a period's: the page asks for that
+    # one date. `today_only`: it can only be now (certifications in force, deposits held), so it asks for none.
+    as_of: dt.date | None = None
+    today_only: bool = False
 
     def csv(self) -> str:
         """Money as plain dollars with two decimals, dates ISO: what a spreadsheet reads without help."""
@@ -192,7 +196,7 @@ async def aged_receivables(session: AsyncSession, period: Period, today: dt.date
         Column("held", _("Held by a bankruptcy"), MONEY),
         Column("total", _("Balance"), MONEY),
     ]
-    return Report("aged", _("Aged receivables"), columns, rows, totals, note=_("As of %(date)s.", date=format_date(on)))
+    return Report("aged", _("Aged receivables"), columns, rows, totals, as_of=on)
 
 
 async def orders(session: AsyncSession, period: Period, today: dt.date, timezone: str) -> Report:
@@ -454,7 +458,7 @@ async def credit_balances(session: AsyncSession, period: Period, today: dt.date,
         columns,
         rows,
         {"account": _("Total"), "credit": sum(r["credit"] for r in rows)},
-        note=_("As of %(date)s.", date=format_date(period.end)),
+        as_of=period.end,
     )
 
 

@@ -73,6 +73,19 @@ async def test_an_evening_adjustment_is_in_that_days_report_dated_that_day(clien
     assert f"{i18n.format_date(day)} · Billing error" in account
 
 
+async def test_a_report_of_one_day_asks_for_one_date_not_a_range(client, session, supervisor) -> None:
+    """Aged receivables said "As of Dec 5" over a "Dec 1 – Dec 5" range; the medical-alert list, which is always today,
+    offered dates that changed nothing."""
+    await sign_in(client, session, supervisor)
+    aged = (await client.get("/staff/reports/aged")).text
+    assert 'for="end">As of</label>' in aged and 'for="start">From' not in aged
+    assert f"Aged receivables · as of {i18n.format_date(local_today())}" in aged
+    medical = (await client.get("/staff/reports/medical")).text
+    assert 'name="end"' not in medical and "as of" in medical
+    collections = (await client.get("/staff/reports/collections")).text
+    assert 'for="start">From' in collections  # a period's report keeps its range
+
+
 @pytest.mark.parametrize("name", list(REPORTS))
 async def test_every_report_opens_as_a_page_and_a_csv(client, session, csr, name) -> None:
     await sign_in(client, session, csr)
