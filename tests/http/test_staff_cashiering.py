@@ -284,6 +284,7 @@ async def test_the_drawer_balances_to_the_cent_and_a_shortage_needs_a_reason(
     assert drawer.over_short_cents == 0 and not drawer.flagged and drawer.closed_at is not None
     page = await client.get(f"/staff/drawer/{drawer.id}")
     assert "$196.00" in page.text
+    assert f"Opened by {csr.display_name}" in page.text and f"Closed by {csr.display_name}" in page.text  # who counted
 
 
 async def test_a_shortage_over_25_dollars_is_flagged_to_a_supervisor(

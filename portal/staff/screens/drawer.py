@@ -240,7 +240,14 @@ class CounterController(Controller):
     @get("/{drawer_id:int}", name="staff.drawer.closed")
     async def closed(self, db_session: DbSession, drawer_id: FromPath[int]) -> Template:
         drawer = await cashier.drawer_by_id(db_session, drawer_id)
+        opener = await db_session.get(User, drawer.opened_by_id)
+        closer = await db_session.get(User, drawer.closed_by_id) if drawer.closed_by_id else None
         return Template(
             "staff/drawer_closed.html",
-            context={"drawer": drawer, "receipts": await cashier.receipts_in(db_session, drawer.id)},
+            context={
+                "drawer": drawer,
+                "receipts": await cashier.receipts_in(db_session, drawer.id),
+                "opener": opener.display_name if opener else "",
+                "closer": closer.display_name if closer else "",
+            },
         )
