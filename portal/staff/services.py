@@ -48,6 +48,10 @@ from .arrangements import ScheduleLine
 from .history import HistoryLine, history_line
 
 
+READS_SHOWN = 13  # the account page's latest reads (the template's count says "latest 13")
+READS_BEHIND = 12  # older ones read to give each meter's oldest shown read its use
+
+
 @dataclass(frozen=True)
 class AccountView:
     # Types imported by name: inside the class, the fields `summary`, `arrears` and `arrangements` hide the modules.
@@ -92,9 +96,12 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
             .join(Meter, Meter.id == MeterRead.meter_id)
             .where(Meter.premise_id == account.premise_id)
             .order_by(MeterRead.read_at.desc())
-            .limit(13)
+            .limit(READS_SHOWN + READS_BEHIND)
         )
     ]
+    # The reads shown, and a few older ones in the same query so that the oldest shown of each meter has its use too
+    # (it read "—" when its previous read was just past the 13th).
+    reads, behind = reads[:READS_SHOWN], reads
     notes = [
         (note, name or _("System"))
         for note, name in await session.execute(
@@ -139,7 +146,7 @@ async def account_view(session: AsyncSession, account: Account, today: dt.date) 
         energy_kinds=[kind for kind in ENERGY_KINDS if any(kind in used for used in bill_energy.values())],
         bill_energy=bill_energy,
         read_use=reads_module.uses_since_previous(
-            [(read.id, meter.id, read.value, meter.dials, meter.multiplier) for read, meter in reads]
+            [(read.id, meter.id, read.value, meter.dials, meter.multiplier) for read, meter in behind]
         ),
     )
 

@@ -250,3 +250,20 @@ async def test_a_search_with_more_matches_than_shown_does_not_claim_a_count(clie
     page = await client.get("/staff/accounts", params={"q": "Birch Ln"})
     assert "The first 25 results</h2>" in page.text and ">25 results</h2>" not in page.text
     assert "More accounts match" in page.text
+
+
+async def test_the_oldest_read_shown_has_its_use_too(client, session, csr, resident) -> None:
+    """The 13th read on the account page said "Use since the last read —": its previous read was just past the list."""
+    import datetime as dt
+
+    from portal.accounts.models import MeterRead, ReadSource
+    from tests.integration.billing_helpers import at, meter_of, monthly_reads
+
+    meter = await meter_of(session, resident.account)
+    for day, value in monthly_reads(dt.date(2026, 11, 20), 15, per_month=5_000):
+        session.add(MeterRead(meter_id=meter.id, value=value, read_at=at(day), source=ReadSource.FIELD, flags=[]))
+    await session.commit()
+    await sign_in(client, session, csr)
+    page = (await client.get(f"/staff/accounts/{resident.account.number}")).text
+    rows = page.split('id="reads"', 1)[1].split("</tbody>", 1)[0].split("<tr>")[2:]
+    assert len(rows) == 13 and all("5,000" in row for row in rows), rows[-1]
