@@ -332,6 +332,7 @@ async def test_a_move_by_a_customer_who_pays_on_time_asks_no_new_deposit(client,
     else:
         assert shown == "$0.00" and "Waived: the last 15 bills on the account being left were paid on time" in page
         assert "$200.00" in page and "Your letter of credit" not in page  # nothing to choose
+        assert "refunded with interest" not in page  # no deposit: nothing to refund
     assert (await post_form(client, "/my/move/deposit", {"option": "pay"})).headers["location"] == "/my/move/check"
     assert (await post_form(client, "/my/move/check")).status_code == 303
     request = await session.scalar(select(ServiceRequest))
