@@ -47,7 +47,6 @@ from . import arrangements, rules
 from .arrangements import ScheduleLine
 from .history import HistoryLine, history_line
 
-
 READS_SHOWN = 13  # the account page's latest reads (the template's count says "latest 13")
 READS_BEHIND = 12  # older ones read to give each meter's oldest shown read its use
 
