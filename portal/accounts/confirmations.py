@@ -10,6 +10,8 @@ the page, or the CSR's word, and the request on their requests page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -206,34 +208,45 @@ async def _customer_of_account(session: AsyncSession, account_id: int) -> tuple[
     return (row[0], numbers.display(row[1])) if row else None
 
 
+def _cancel_confirmed(
+    session: AsyncSession,
+    mailer: Mailer,
+    customer: Customer,
+    email: str,
+    phone: str,
+    words: Callable[[], tuple[str, str]],
+) -> bool:
+    """Queue a cancellation's confirmation: `words` gives (subject, what was cancelled) in the customer's language."""
+    with use_locale(customer.language or "en"):
+        subject, opening = words()
+        body = "\n\n".join([opening, _("If you did not cancel it, call us at %(phone)s.", phone=phone)])
+    mailer.queue(session, email, str(subject), body)
+    return True
+
+
 async def request_cancelled(session: AsyncSession, mailer: Mailer, request: ServiceRequest, *, phone: str) -> bool:
     """Confirm that a start, stop or move will not happen (the day it named stays as it was)."""
     customer = await session.get(Customer, request.customer_id)
     if customer is None or not customer.email:
         return False
     address, _number = await _where(session, request.to_account_id or request.from_account_id)
-    with use_locale(customer.language or "en"):
+
+    def words() -> tuple[str, str]:
         what = {
             RequestKind.START: _("to start service"),
             RequestKind.STOP: _("to stop service"),
             RequestKind.MOVE: _("to move service"),
             RequestKind.PROBLEM: _("about a problem"),
         }.get(request.kind, "")
-        subject = _("Your request is cancelled")
-        body = "\n\n".join(
-            [
-                _(
-                    "%(name)s, your request %(what)s at %(address)s is cancelled. Nothing changes at that address "
-                    "because of it.",
-                    name=customer.display_name,
-                    what=what,
-                    address=address,
-                ),
-                _("If you did not cancel it, call us at %(phone)s.", phone=phone),
-            ]
+        return _("Your request is cancelled"), _(
+            "%(name)s, your request %(what)s at %(address)s is cancelled. Nothing changes at that address because "
+            "of it.",
+            name=customer.display_name,
+            what=what,
+            address=address,
         )
-    mailer.queue(session, customer.email, str(subject), body)
-    return True
+
+    return _cancel_confirmed(session, mailer, customer, customer.email, phone, words)
 
 
 async def autopay_cancelled(session: AsyncSession, mailer: Mailer, draft: BankDraft, *, phone: str) -> bool:
@@ -242,20 +255,14 @@ async def autopay_cancelled(session: AsyncSession, mailer: Mailer, draft: BankDr
     if found is None or not found[0].email:
         return False
     customer, number = found
-    email = found[0].email
-    with use_locale(customer.language or "en"):
-        subject = _("Automatic bank draft is cancelled")
-        body = "\n\n".join(
-            [
-                _(
-                    "%(name)s, automatic bank draft on account %(account)s, from the account ending in %(last4)s, is "
-                    "cancelled. No more bills will be drafted; please pay each bill by its due date.",
-                    name=customer.display_name,
-                    account=number,
-                    last4=draft.last4 or "····",
-                ),
-                _("If you did not cancel it, call us at %(phone)s.", phone=phone),
-            ]
+
+    def words() -> tuple[str, str]:
+        return _("Automatic bank draft is cancelled"), _(
+            "%(name)s, automatic bank draft on account %(account)s, from the account ending in %(last4)s, is "
+            "cancelled. No more bills will be drafted; please pay each bill by its due date.",
+            name=customer.display_name,
+            account=number,
+            last4=draft.last4 or "····",
         )
-    mailer.queue(session, email, str(subject), body)
-    return True
+
+    return _cancel_confirmed(session, mailer, customer, found[0].email, phone, words)

@@ -4,7 +4,9 @@ whole page 563 px wide, so the test fills the lists (orders on a route, an unass
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -75,9 +77,9 @@ async def test_a_long_email_in_a_list_of_facts_breaks_instead_of_widening_the_pa
         await context.close()
 
 
-async def test_the_bills_list_fits_a_phone_without_scrolling_sideways(browser, live_server, session, resident) -> None:
-    """A resident's bills at 390 px: the date (linking to the bill, with its period and PDF), use, amount and due date
-    fit; the period and PDF columns showed only after a sideways scroll nobody was told about."""
+@contextlib.asynccontextmanager
+async def _resident_with_bills(browser, live_server, session, resident) -> AsyncIterator:
+    """A signed-in resident with a year of bills, on a phone."""
     from tests.resident_data import bills_for
 
     await bills_for(session, resident.account)
@@ -85,36 +87,33 @@ async def test_the_bills_list_fits_a_phone_without_scrolling_sideways(browser, l
     context = await browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
     try:
         await sign_in_by_request(context, session, resident.user.email)
-        page = await context.new_page()
-        await page.goto("/my/bills")
-        region = page.locator(".table-wrap")
-        assert await region.evaluate("r => r.scrollWidth <= r.clientWidth"), await region.evaluate(
-            "r => [r.scrollWidth, r.clientWidth]"
-        )
-        await page.set_viewport_size({"width": 1024, "height": 768})  # a tablet shows every column
-        assert await page.get_by_role("columnheader", name="Download").is_visible()
+        yield await context.new_page()
     finally:
         await context.close()
+
+
+async def _no_sideways_scroll(region) -> None:
+    assert await region.evaluate("r => r.scrollWidth <= r.clientWidth"), await region.evaluate(
+        "r => [r.scrollWidth, r.clientWidth]"
+    )
+
+
+async def test_the_bills_list_fits_a_phone_without_scrolling_sideways(browser, live_server, session, resident) -> None:
+    """A resident's bills at 390 px: the date (linking to the bill, with its period and PDF), use, amount and due date
+    fit; the period and PDF columns showed only after a sideways scroll nobody was told about."""
+    async with _resident_with_bills(browser, live_server, session, resident) as page:
+        await page.goto("/my/bills")
+        await _no_sideways_scroll(page.locator(".table-wrap"))
+        await page.set_viewport_size({"width": 1024, "height": 768})  # a tablet shows every column
+        assert await page.get_by_role("columnheader", name="Download").is_visible()
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
 async def test_the_usage_table_fits_a_phone_in_either_language(browser, live_server, session, resident, language):
     """At 390 px the Spanish heading "Mismo mes del año pasado" would not wrap: the last two columns were out of
     sight in a region that scrolled sideways."""
-    from tests.resident_data import bills_for
-
-    await bills_for(session, resident.account)
-    await session.commit()
-    context = await browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
-    try:
-        await sign_in_by_request(context, session, resident.user.email)
-        page = await context.new_page()
+    async with _resident_with_bills(browser, live_server, session, resident) as page:
         await page.goto(f"/lang/{language}?next=/my/usage")
         heading = "Same month last year" if language == "en" else "Mismo mes del año pasado"
         await page.get_by_role("columnheader", name=heading).wait_for()
-        region = page.locator(".table-wrap", has=page.get_by_role("columnheader", name=heading))
-        assert await region.evaluate("r => r.scrollWidth <= r.clientWidth"), await region.evaluate(
-            "r => [r.scrollWidth, r.clientWidth]"
-        )
-    finally:
-        await context.close()
+        await _no_sideways_scroll(page.locator(".table-wrap", has=page.get_by_role("columnheader", name=heading)))
