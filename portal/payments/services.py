@@ -273,10 +273,23 @@ def _queue_receipt(session: AsyncSession, ctx: Context, payment: OnlinePayment, 
             _("Account: %(number)s", number=numbers.display(account.number)),
             _("Date: %(date)s", date=format_date(ctx.today())),
             "",
+            *(_bank_line(ctx) if payment.method != "card" else []),
             ctx.utility_name,
         ]
     )
     ctx.mailer.queue(session, to, _("Payment received: %(number)s", number=payment.confirmation), text)
+
+
+def _bank_line(ctx: Context) -> list[str]:
+    """A bank can still return a payment after it cleared: the authorization said so, the receipt says it too."""
+    return [
+        _(
+            "If your bank later returns this payment, it is taken off your balance and a returned-payment fee of "
+            "%(fee)s is added.",
+            fee=format_money(ctx.policy.returned_payment_fee_cents),
+        ),
+        "",
+    ]
 
 
 async def _returned(session: AsyncSession, ctx: Context, actor: Actor, payment: OnlinePayment, charge: Any) -> None:

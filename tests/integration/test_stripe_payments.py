@@ -121,6 +121,13 @@ async def test_a_bank_payment_is_processing_first_and_posts_once_when_it_settles
     await services.sync_intent(session, payments_ctx, WEB, payment.intent_id)
     await session.commit()
     assert payment.status == "succeeded" and await entries_for(session, payment.intent_id) == 1
+    # Its receipt says a bank can still return it, and what that costs (a card's does not).
+    from portal.accounts.models import MailMessage
+
+    receipt = await session.scalar(
+        select(MailMessage.text_body).where(MailMessage.subject.startswith("Payment received"))
+    )
+    assert receipt is not None and "If your bank later returns this payment" in receipt and "$30.00" in receipt
 
 
 async def test_a_closed_bank_account_fails_later_and_posts_nothing(session, payments_ctx) -> None:
