@@ -27,6 +27,7 @@ from portal.accounts.models import (
     Customer,
     LedgerEntry,
     LedgerKind,
+    Premise,
     Receipt,
     Tender,
     User,
@@ -207,16 +208,26 @@ async def look_up(session: AsyncSession, typed: str) -> Lookup:
         return Lookup(problem=_("An account number has 9 digits, like 1000-0040-9."))
     if not numbers.is_valid(digits):
         candidates = search.one_slip_away(digits)
-        near = tuple(
-            await session.scalars(select(Account.number).where(Account.number.in_(candidates)).order_by(Account.number))
-        )
-        if near:
+        found = (
+            await session.execute(
+                select(Account.number, Customer, Premise)
+                .join(Customer, Customer.id == Account.customer_id)
+                .join(Premise, Premise.id == Account.premise_id)
+                .where(Account.number.in_(candidates))
+                .order_by(Account.number)
+            )
+        ).all()
+        if found:
+            # with whose account each is, as the caller search shows them: a bare number to pick from was a guess
             return Lookup(
                 problem=_(
                     "One digit looks wrong: did you mean %(numbers)s?",
-                    numbers=_(" or ").join(numbers.display(n) for n in near),
+                    numbers=_(" or ").join(
+                        f"{numbers.display(n)} ({customer.display_name}, {premise.one_line})"
+                        for n, customer, premise in found
+                    ),
                 ),
-                near=near,
+                near=tuple(n for n, _customer, _premise in found),
             )
         return Lookup(problem=_("One digit looks wrong (the check digit does not match): read the number again."))
     account = await session.scalar(select(Account).where(Account.number == digits))
