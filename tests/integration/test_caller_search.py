@@ -63,6 +63,16 @@ async def test_a_name_is_found_with_its_words_in_either_order(session: AsyncSess
         assert not results.close
 
 
+async def test_a_name_said_without_its_accent_is_the_name_not_a_close_spelling(session: AsyncSession) -> None:
+    """ "maria lopez" said "No exact match. Close spellings:" above María Lopez: callers rarely say an accent."""
+    maria = await _at(session, "María", "López", "9 Pecan St")
+    await _city(session)
+    for typed in ("maria lopez", "Lopez Maria", "maría"):
+        results = await search(session, typed)
+        assert _numbers(results) == {maria.number} and not results.close, typed
+        assert results.only is not None and results.only.number == maria.number
+
+
 async def test_a_misspelt_name_offers_the_close_spellings_and_does_not_open_one(session: AsyncSession) -> None:
     city = await _city(session)
     results = await search(session, "Mary Jonson")
