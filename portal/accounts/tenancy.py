@@ -484,7 +484,7 @@ async def _stop(
     stop_on: dt.date,
     forwarding_address: str,
     today: dt.date,
-) -> WorkOrder:
+) -> tuple[WorkOrder, str | None]:
     problem = date_problem(policy, today, stop_on)
     if problem:
         raise RequestRefused(problem, field="stop_on", code="stop_date")
@@ -511,7 +511,7 @@ async def _stop(
         after={"mailing_address": customer.mailing_address},
     )
     meter = await _current_meter(session, account.premise_id)
-    return await workorders.create(
+    order = await workorders.create(
         session,
         actor,
         kind=WorkOrderKind.STOP,
@@ -521,6 +521,8 @@ async def _stop(
         due_on=stop_on,
         instructions="Stop service: take the final read. Final bill goes to the forwarding address.",
     )
+    # the address it replaced, kept on the request: cancelling the stop puts it back
+    return order, before["mailing_address"]
 
 
 async def stop_service(
@@ -533,7 +535,7 @@ async def stop_service(
     forwarding_address: str,
     today: dt.date,
 ) -> ServiceRequest:
-    order = await _stop(
+    order, mailing_before = await _stop(
         session, actor, policy, account, stop_on=stop_on, forwarding_address=forwarding_address, today=today
     )
     request = ServiceRequest(
@@ -545,7 +547,7 @@ async def stop_service(
         stop_order_id=order.id,
         stop_on=stop_on,
         forwarding_address=forwarding_address.strip()[:500],
-        details={},
+        details={"mailing_before": mailing_before},
     )
     session.add(request)
     await session.flush()
@@ -580,7 +582,7 @@ async def move_service(
         raise RequestRefused(_("Choose an address from the list."), field="premise_id", code="no_premise")
     customer = await session.get(Customer, account.customer_id)
     assert customer is not None
-    stop_order = await _stop(
+    stop_order, mailing_before = await _stop(
         session, actor, policy, account, stop_on=stop_on, forwarding_address=premise.one_line, today=today
     )
     new_account, start_order, deposit, decision, _who = await _start(
@@ -609,7 +611,11 @@ async def move_service(
         stop_on=stop_on,
         start_on=start_on,
         forwarding_address=customer.mailing_address,
-        details={"deposit_cents": decision.required_cents, "deposit_rule": decision.rule},
+        details={
+            "deposit_cents": decision.required_cents,
+            "deposit_rule": decision.rule,
+            "mailing_before": mailing_before,
+        },
     )
     session.add(request)
     await session.flush()
@@ -632,6 +638,29 @@ async def orders_of(session: AsyncSession, requests: list[ServiceRequest]) -> di
     return {o.id: o for o in await session.scalars(select(WorkOrder).where(WorkOrder.id.in_(ids)))}
 
 
+async def _mailing_back(session: AsyncSession, actor: Actor, request: ServiceRequest) -> None:
+    """A cancelled stop or move puts back the mailing address it set, unless it was changed since: the bills and
+    cut-off letters went to the forwarding address of a stop that never happened."""
+    details = request.details or {}
+    if "mailing_before" not in details or request.from_account_id is None:
+        return
+    customer = await session.get(Customer, request.customer_id)
+    if customer is None or customer.mailing_address != request.forwarding_address:
+        return
+    before = {"mailing_address": customer.mailing_address}
+    customer.mailing_address = details["mailing_before"]
+    await audit.record(
+        session,
+        actor,
+        "customer.mailing_address",
+        "customer",
+        customer.id,
+        account_id=request.from_account_id,
+        before=before,
+        after={"mailing_address": customer.mailing_address, "reason": "request cancelled"},
+    )
+
+
 async def cancel_request(
     session: AsyncSession, actor: Actor, request: ServiceRequest, *, reason: str, today: dt.date
 ) -> None:
@@ -648,6 +677,7 @@ async def cancel_request(
     for order_id in (request.stop_order_id, request.start_order_id):
         if order_id and order_id in orders:
             await workorders.cancel(session, actor, orders[order_id], f"Request cancelled: {reason}")
+    await _mailing_back(session, actor, request)
     if request.to_account_id:
         account = await session.get(Account, request.to_account_id)
         if account is not None and account.status == AccountStatus.PENDING:

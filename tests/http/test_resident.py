@@ -604,3 +604,21 @@ async def test_pages_are_in_spanish(client, session, resident) -> None:
         "Solicitudes" in (await client.get("/my/requests")).text
         or "solicitudes" in (await client.get("/my/requests")).text
     )
+
+
+async def test_a_cancelled_stop_puts_the_mailing_address_back(client, session, resident) -> None:
+    """The stop set the customer's mailing address to its forwarding address; cancelling it left it there, so the next
+    bills and any cut-off letter went to an address the customer never moved to."""
+    customer = await session.get(Customer, resident.account.customer_id)
+    customer.mailing_address = "PO Box 12, Riverton, TX 76501"
+    await session.commit()
+    await sign_in(client, session, resident.user)
+    day = earliest().isoformat()
+    asked = await post_form(client, "/my/stop", {"stop_on": day, "forwarding_address": "500 Elm St, Temple, TX 76501"})
+    assert asked.status_code == 303
+    await session.refresh(customer)
+    assert customer.mailing_address == "500 Elm St, Temple, TX 76501"
+    request = await session.scalar(select(ServiceRequest))
+    assert (await post_form(client, f"/my/requests/{request.id}/cancel")).status_code == 303
+    await session.refresh(customer)
+    assert customer.mailing_address == "PO Box 12, Riverton, TX 76501"
