@@ -251,6 +251,10 @@ async def _open_account(
     return account
 
 
+# The statuses of a customer's account that hold an address: a start or move there waits for that customer's stop.
+OCCUPYING = (AccountStatus.PENDING, AccountStatus.ACTIVE, AccountStatus.DISCONNECTED)
+
+
 async def occupants_leave(
     session: AsyncSession, premise_id: int, customer_id: int | None
 ) -> tuple[bool, dt.date | None]:
@@ -269,7 +273,8 @@ async def occupants_leave(
         await session.scalars(
             select(stop_on).where(
                 Account.premise_id == premise_id,
-                Account.status.in_([AccountStatus.PENDING, AccountStatus.ACTIVE]),
+                # a disconnected customer still holds the address: paying brings their service back on that meter
+                Account.status.in_(OCCUPYING),
                 Account.customer_id != (customer_id or 0),
             )
         )

@@ -67,7 +67,7 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
         return
     served = (
         select(Account.id)
-        .where(Account.premise_id == Premise.id, Account.status.in_([AccountStatus.ACTIVE, AccountStatus.PENDING]))
+        .where(Account.premise_id == Premise.id, Account.status.in_(tenancy.OCCUPYING))
         .exists()
     )
     vacant = list(  # nobody's service there: a start or move into it is one customer's, not a second account

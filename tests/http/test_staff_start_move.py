@@ -91,6 +91,14 @@ async def test_a_start_at_an_occupied_address_tells_the_csr_what_to_do_not_to_ca
     text = html.unescape(response.text)
     assert "Set that customer's stop first" in text and "Call us" not in text
     assert await _count(session, ServiceRequest) == 0
+    # A disconnected customer still holds the address: paying brings their service back on that meter.
+    cut_off = await factories.make_account(session, address="11 Occupied Ln", status=AccountStatus.DISCONNECTED)
+    await session.commit()
+    refused = await post_form(
+        client, f"/staff/start/{cut_off.premise_id}", {**NEW_CUSTOMER, "start_on": _day().isoformat()}
+    )
+    assert refused.status_code == 400 and "another customer" in html.unescape(refused.text)
+    assert await _count(session, ServiceRequest) == 0
 
 
 async def test_a_start_without_a_name_or_contact_shows_the_errors_and_creates_nothing(client, session, csr) -> None:
