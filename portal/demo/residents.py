@@ -65,11 +65,7 @@ async def seed(session: AsyncSession, today: dt.date | None = None) -> None:
     plain = list(await session.scalars(residential.where(Account.id.not_in(linked)).offset(20).limit(400)))
     if len(plain) < 12:
         return
-    served = (
-        select(Account.id)
-        .where(Account.premise_id == Premise.id, Account.status.in_(tenancy.OCCUPYING))
-        .exists()
-    )
+    served = select(Account.id).where(Account.premise_id == Premise.id, Account.status.in_(tenancy.OCCUPYING)).exists()
     vacant = list(  # nobody's service there: a start or move into it is one customer's, not a second account
         await session.scalars(select(Premise).where(~served).order_by(Premise.id.desc()).limit(3))
     )

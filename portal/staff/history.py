@@ -215,6 +215,8 @@ def details(action: str, after: Mapping[str, Any]) -> str:
         )
     if action.startswith("extension.") and isinstance(after.get("amount_cents"), int) and after.get("promised_on"):
         return _("%(amount)s by %(date)s", amount=format_money(after["amount_cents"]), date=_day(after["promised_on"]))
+    if action == "work_order.note" and after.get("note"):
+        return f"“{after['note']}”"
     if action == "request.stop" and after.get("stop_on"):
         return _("stop on %(date)s", date=_day(after["stop_on"]))
     if action == "request.start" and after.get("start_on"):

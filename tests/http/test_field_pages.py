@@ -152,6 +152,8 @@ async def test_skip_note_and_leak_check_forms_work_without_javascript(client, se
         {"mutation_id": str(uuid.uuid4()), "note": "Dog loose"},
     )
     assert note.status_code == 303
+    # The note is read where the next person looks: the order's page (it was stored and shown nowhere).
+    assert "Dog loose" in (await client.get(f"/field/orders/{read_order.id}")).text
     skip = await _post(
         client, f"/field/orders/{read_order.id}/actions/skip_read", {"mutation_id": str(uuid.uuid4()), "code": "dog"}
     )

@@ -97,3 +97,20 @@ def test_a_line_says_how_much_which_day_and_for_whom() -> None:
     assert moved == "Asked to move service: stop on Dec 15, 2026, start on Dec 16, 2026"
     changed = line("customer.mailing_address", {"mailing_address": "9 New Rd"}, before={"mailing_address": "1 Old St"})
     assert changed[1] == "Changed the mailing address (Mailing address: 1 Old St → 9 New Rd)"
+
+
+def test_a_field_note_is_read_in_the_history() -> None:
+    import datetime as dt
+
+    from portal.accounts.models import AuditEvent, Origin
+    from portal.staff.history import history_line
+
+    event = AuditEvent(
+        action="work_order.note",
+        after={"note": "Leak on the city side"},
+        actor_label="tech1@riverton.example",
+        actor_id=3,
+        origin=Origin.SYNC,
+        at=dt.datetime(2026, 12, 5, 20, 0, tzinfo=dt.UTC),
+    )
+    assert history_line(event, "Luis Ortega").what == "Added a note to a work order: “Leak on the city side”"
