@@ -151,6 +151,14 @@ async def services_of(session: AsyncSession, account: Account) -> list[Service]:
     return list(await session.scalars(select(Service).where(Service.account_id == account.id).order_by(Service.id)))
 
 
+def _check_rate(known_rate_codes: Mapping[str, str], rate_code: str, kind: str) -> None:
+    """The rate is one of this service's own: a garbage service saved on the water rate would be billed as water."""
+    if rate_code not in known_rate_codes:
+        raise DomainError(_("Choose a rate."), field="rate_code")
+    if known_rate_codes[rate_code] != str(kind):
+        raise DomainError(_("Choose a rate for this service: %(code)s is not one.", code=rate_code), field="rate_code")
+
+
 async def add_service(
     session: AsyncSession,
     actor: Actor,
@@ -160,15 +168,14 @@ async def add_service(
     rate_code: str,
     quantity: int,
     started_on: dt.date,
-    known_rate_codes: set[str],
+    known_rate_codes: Mapping[str, str],
 ) -> Service:
     """A service on the account from `started_on` (a second cart is quantity 2 on solid waste; a fire line its own
     service), billed from the next bill on, prorated in the period it starts."""
     refusal = service_refusal(kind, quantity, started_on, account.opened_on)
     if refusal:
         raise DomainError(refusal, field="quantity" if "quantity" in refusal else "kind")
-    if rate_code not in known_rate_codes:
-        raise DomainError(_("Choose a rate."), field="rate_code")
+    _check_rate(known_rate_codes, rate_code, kind)
     service = Service(
         account_id=account.id, kind=ServiceKind(kind), rate_code=rate_code, quantity=quantity, started_on=started_on
     )
@@ -195,7 +202,7 @@ async def change_service(
     rate_code: str,
     quantity: int,
     ended_on: dt.date | None,
-    known_rate_codes: set[str],
+    known_rate_codes: Mapping[str, str],
 ) -> dict[str, Any]:
     """A service's rate, quantity (carts, ERUs, lines) or end date."""
     service = await session.get(Service, service_id)
@@ -203,8 +210,7 @@ async def change_service(
         raise NotFound(_("No such service on this account."))
     if not 1 <= quantity <= 20:
         raise DomainError(_("Enter a quantity from 1 to 20."), field="quantity")
-    if rate_code not in known_rate_codes:
-        raise DomainError(_("Choose a rate."), field="rate_code")
+    _check_rate(known_rate_codes, rate_code, service.kind)
     if ended_on is not None and ended_on < service.started_on:
         raise DomainError(_("A service cannot end before it started."), field="ended_on")
     return await _apply(

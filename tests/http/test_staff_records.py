@@ -94,6 +94,8 @@ async def test_bad_record_input_changes_nothing(client, session, csr) -> None:
         ("/services", {"kind": "water", "rate_code": "W-RES", "quantity": "1", "started_on": "2026-01-01"}),
         ("/services", {"kind": "fire_line", "rate_code": "NOPE", "quantity": "1", "started_on": "2026-01-01"}),
         ("/services", {"kind": "solid_waste", "rate_code": "SW-CART", "quantity": "99", "started_on": "2026-01-01"}),
+        # another utility's rate: a garbage service on the water rate would be billed as water
+        ("/services", {"kind": "solid_waste", "rate_code": "W-RES", "quantity": "1", "started_on": "2026-12-01"}),
     ]
     for path, data in bad:
         response = await post_form(client, base + path, data)
@@ -119,9 +121,17 @@ async def test_a_second_cart_and_a_fire_line_are_added_and_audited(client, sessi
     )
     await sign_in(client, session, csr)
     base = f"/staff/accounts/{account.number}/records/services"
+    # Another utility's rate is refused on the form, for a change or a new service: a garbage service saved on the
+    # water rate would be billed as water.
+    wrong = await post_form(client, base, {"service_id": str(cart.id), "rate_code": "W-RES", "quantity": "2"})
+    assert wrong.status_code == 400 and "W-RES is not one" in wrong.text
+    start = local_today().isoformat()
+    wrong = await post_form(
+        client, base, {"kind": "fire_line", "rate_code": "W-RES", "quantity": "1", "started_on": start}
+    )
+    assert wrong.status_code == 400 and "W-RES is not one" in wrong.text
     response = await post_form(client, base, {"service_id": str(cart.id), "rate_code": "SW-CART", "quantity": "2"})
     assert response.status_code == 303
-    start = local_today().isoformat()
     response = await post_form(
         client, base, {"kind": "fire_line", "rate_code": "FIRE-LINE", "quantity": "1", "started_on": start}
     )

@@ -150,7 +150,7 @@ class RecordsController(Controller):
         form = await ServiceForm.from_request(request)
         if not form.validate():
             return await page(db_session, account, 400, service_form=form)
-        codes = set(await rate_codes(db_session))
+        codes = await rate_codes(db_session)
         try:
             if form.service_id.data:
                 try:
