@@ -125,8 +125,13 @@ class SecurityHeaders:
                 headers[name] = value
         if (headers.get("Content-Type") or "").startswith("text/html") and "Content-Security-Policy" not in headers:
             headers["Content-Security-Policy"] = self.csp
-        if headers.get("Vary") is None:
-            headers["Vary"] = "Cookie, Accept-Language"
+        # The page depends on the language (cookie or Accept-Language) and the session: said beside the compression's
+        # "Accept-Encoding", which used to stand alone, so a browser's copy of /outages in English was shown again
+        # after the visitor chose Spanish.
+        vary = [part.strip() for part in (headers.get("Vary") or "").split(",") if part.strip()]
+        missing = [name for name in ("Cookie", "Accept-Language") if name.lower() not in {v.lower() for v in vary}]
+        if missing:
+            headers["Vary"] = ", ".join([*vary, *missing])
         signed_in = scope.get("user") is not None
         cache = headers.get("Cache-Control") or ""
         # A response to a signed-in person may be kept by that person's browser only if it says `private` itself

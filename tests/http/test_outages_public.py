@@ -78,6 +78,14 @@ async def test_a_cause_typed_before_the_list_shows_as_typed_and_an_english_only_
     assert "Causa: Contractor dug through the main" in spanish.text and "Crew on site" in spanish.text
 
 
+async def test_the_cached_copy_varies_by_language_so_choosing_spanish_shows_spanish(client) -> None:
+    """The compressed page said only "Vary: Accept-Encoding": a browser kept its English copy for a minute and showed
+    it again after the visitor chose Español."""
+    page = await client.get("/outages", headers={"accept-encoding": "gzip"})
+    vary = {part.strip().lower() for part in page.headers["vary"].split(",")}
+    assert {"accept-encoding", "cookie", "accept-language"} <= vary, page.headers["vary"]
+
+
 async def test_a_stale_session_cookie_is_cleared_and_that_answer_is_not_cached(client) -> None:
     """A visitor's copy is shared; an answer that clears a bad session cookie carries a Set-Cookie, so no cache keeps
     it (it would hand the cookie to the next visitor)."""
