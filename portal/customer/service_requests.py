@@ -56,6 +56,10 @@ async def requests_view(session: AsyncSession, account_ids: list[int]) -> dict[s
     }
 
 
+# What a request cancelled online without a reason records; its page shows it in the reader's words.
+NO_REASON_ONLINE = "Cancelled by the customer online"
+
+
 async def cancel_request(
     session: AsyncSession, actor: Actor, user_id: int, request_id: int, reason: str | None, today: dt.date
 ) -> ServiceRequest:
@@ -66,7 +70,7 @@ async def cancel_request(
         session,
         actor,
         row,
-        reason=(reason or "").strip()[:200] or "Cancelled by the customer online",
+        reason=(reason or "").strip()[:200] or NO_REASON_ONLINE,
         today=today,
     )
     return row

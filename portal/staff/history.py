@@ -53,7 +53,7 @@ SENTENCES: dict[str, str] = {
     "bank_draft.active": lazy_gettext("Autopay became active"),
     "bank_draft.authorize": lazy_gettext("Enrolled in autopay"),
     "bank_draft.cancelled": lazy_gettext("Cancelled autopay"),
-    "bank_draft.confirm": lazy_gettext("Sent the written confirmation of a phone autopay authorization"),
+    "bank_draft.confirm": lazy_gettext("Sent the written confirmation of the autopay authorization"),
     "bank_draft.pending": lazy_gettext("Autopay is waiting to start"),
     "bank_draft.suspend": lazy_gettext("Suspended autopay"),
     "bank_draft.suspended": lazy_gettext("Autopay was suspended"),

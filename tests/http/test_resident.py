@@ -622,3 +622,7 @@ async def test_a_cancelled_stop_puts_the_mailing_address_back(client, session, r
     assert (await post_form(client, f"/my/requests/{request.id}/cancel")).status_code == 303
     await session.refresh(customer)
     assert customer.mailing_address == "PO Box 12, Riverton, TX 76501"
+    # Cancelled without a reason: the page says so in the reader's words, not the stored English.
+    await client.get("/lang/es")
+    page = (await client.get("/my/requests")).text
+    assert "Por usted, en línea" in page and "Cancelled by the customer online" not in page
