@@ -26,6 +26,13 @@ CAUSES: dict[str, str] = {
 }
 
 
+# Which causes a water or a power outage can have: a water main offered "A tree on the lines".
+CAUSES_FOR: dict[str, tuple[str, ...]] = {
+    "water": ("main_break", "pump", "storm", "equipment", "supply", "planned"),
+    "power": ("storm", "tree", "vehicle", "animal", "equipment", "supply", "planned"),
+}
+
+
 def cause_words(cause: str | None) -> str:
     """The cause in the reader's language; empty when not known yet."""
     if not cause:

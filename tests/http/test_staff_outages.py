@@ -121,6 +121,7 @@ async def test_a_csr_sets_the_area_and_the_estimate_and_each_change_is_told_once
     assert outage.updates[-1]["text_es"] == "Cuadrilla en el lugar"
     page = await client.get(f"/staff/outages/{outage_id}")
     assert "<dd>Water main break</dd>" in page.text and '<option selected value="main_break">' in page.text
+    assert "A tree on the lines" not in page.text  # a power outage's cause, not offered for water
     keys = (await session.scalars(select(MailMessage.idempotency_key).where(MailMessage.kind == "outage"))).all()
     assert len(keys) == 2 and all(k.endswith(f":{account_id}:email") for k in keys)  # started, then the estimate
     channels = (await session.scalars(select(MailMessage.channel).where(MailMessage.kind == "outage"))).all()

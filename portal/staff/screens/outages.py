@@ -19,7 +19,7 @@ from portal import mail, sms
 from portal.accounts import outage_rules, outages
 from portal.accounts.errors import DomainError, NotFound
 from portal.accounts.models import Outage, OutageReport, Role, User, WorkOrder
-from portal.accounts.outage_words import CAUSES
+from portal.accounts.outage_words import CAUSES, CAUSES_FOR
 from portal.accounts.routes import codes as route_codes
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext
@@ -88,10 +88,13 @@ class AreaForm(Form):
     )
 
 
-def _cause_choices(current: str | None) -> list[tuple[str, str]]:
-    """The list, and a cause typed before there was one: kept as it was until staff pick from the list."""
-    kept = [(current, current)] if current and current not in CAUSES else []
-    return [("", lazy_gettext("Not known yet")), *CAUSES.items(), *kept]
+def _cause_choices(outage: Outage) -> list[tuple[str, str]]:
+    """The causes this utility's outage can have, and a cause typed before there was a list (kept as it was until
+    staff pick from the list)."""
+    current = outage.cause
+    listed = [(code, CAUSES[code]) for code in CAUSES_FOR.get(outage.utility, tuple(CAUSES))]
+    kept = [(current, CAUSES.get(current, current))] if current and current not in dict(listed) else []
+    return [("", lazy_gettext("Not known yet")), *listed, *kept]
 
 
 class CrewForm(Form):
@@ -147,7 +150,7 @@ def _area_form(outage: Outage, timezone: str) -> AreaForm:
             "estimate": _local(outage.estimated_restore_at, timezone),
         }
     )
-    form.cause.choices = _cause_choices(outage.cause)
+    form.cause.choices = _cause_choices(outage)
     return form
 
 
@@ -252,7 +255,7 @@ class OutagesController(Controller):
     ) -> Template | Redirect:
         outage = await _outage(db_session, outage_id)
         form = await AreaForm.from_request(request)
-        form.cause.choices = _cause_choices(outage.cause)
+        form.cause.choices = _cause_choices(outage)
         ok = form.validate()
         if outage.status != "open":
             form.add_form_error(_("This outage is no longer open."))
