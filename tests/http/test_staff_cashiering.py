@@ -4,6 +4,7 @@ and lockbox files posting each payment once."""
 from __future__ import annotations
 
 import html
+import re
 
 from sqlalchemy import func, select
 
@@ -223,7 +224,8 @@ async def test_a_void_needs_a_second_person_and_reverses_the_payment(client, ses
 
 
 def _balance_after(page: str) -> str:
-    return page.split("Balance after payment</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    shown = page.split("Balance after payment</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", shown).split())
 
 
 async def test_a_reprinted_receipt_keeps_its_balance_and_a_voided_payment_is_not_the_last(
@@ -252,9 +254,9 @@ async def test_a_reprinted_receipt_keeps_its_balance_and_a_voided_payment_is_not
     assert 'name="more_than_owed"' in asked.text
     assert await session.scalar(select(func.count()).select_from(Receipt)) == 2  # nothing taken
     slip = await _pay(client, resident.account, "cash", "5000.00")
-    assert _balance_after((await client.get(f"/staff/drawer/receipts/{first}")).text) == "-$20.00"
-    assert _balance_after((await client.get(f"/staff/drawer/receipts/{second}")).text) == "-$50.00"
-    assert _balance_after((await client.get(f"/staff/drawer/receipts/{slip}")).text) == "-$5,050.00"
+    assert _balance_after((await client.get(f"/staff/drawer/receipts/{first}")).text) == "$20.00 credit"
+    assert _balance_after((await client.get(f"/staff/drawer/receipts/{second}")).text) == "$50.00 credit"
+    assert _balance_after((await client.get(f"/staff/drawer/receipts/{slip}")).text) == "$5,050.00 credit"
     await post_form(client, f"/staff/drawer/receipts/{slip}/void", {"reason": "Keyed 5000 for 50"})
     client.cookies.clear()
     await sign_in(client, session, colleague)
@@ -263,9 +265,9 @@ async def test_a_reprinted_receipt_keeps_its_balance_and_a_voided_payment_is_not
     assert "$5,000.00" not in account.split("Last payment", 1)[1].split("</dd>", 1)[0]
     assert "$30.00" in account.split("Last payment", 1)[1].split("</dd>", 1)[0]
     voided = (await client.get(f"/staff/drawer/receipts/{slip}")).text
-    assert _balance_after(voided) == "-$5,050.00" and "This receipt is void" in voided
+    assert _balance_after(voided) == "$5,050.00 credit" and "This receipt is void" in voided
     assert "Thank you for your payment" not in voided
-    assert _balance_after((await client.get(f"/staff/drawer/receipts/{first}")).text) == "-$20.00"
+    assert _balance_after((await client.get(f"/staff/drawer/receipts/{first}")).text) == "$20.00 credit"
 
 
 async def test_the_drawer_balances_to_the_cent_and_a_shortage_needs_a_reason(
