@@ -159,21 +159,24 @@ def cents(value: Decimal | None) -> int:
     return int((value or Decimal(0)) * 100)
 
 
-def _dollars(label: object, *, minimum: Decimal = Decimal(0)) -> DollarsField:
+def _dollars(label: object, *, minimum: Decimal = Decimal(0), maximum: Decimal | None = None) -> DollarsField:
     too_small = _("Enter an amount above zero.") if minimum > 0 else _("The amount cannot be negative.")
-    return DollarsField(
-        label,
-        validators=[
-            InputRequired(_("Enter an amount, like 45.10.")),
-            WholeCents(),
-            NumberRange(min=minimum, max=Decimal(1_000_000), message=too_small),
-        ],
-        render_kw={"inputmode": "decimal", "autocomplete": "off"},
-    )
+    checks = [
+        InputRequired(_("Enter an amount, like 45.10.")),
+        WholeCents(),
+        NumberRange(min=minimum, max=Decimal(1_000_000), message=too_small),
+    ]
+    if maximum is not None:
+        checks.append(NumberRange(max=maximum, message=_("At most %(amount)s.", amount=f"${maximum:,.2f}")))
+    return DollarsField(label, validators=checks, render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+
+# A till's float is tens or hundreds of dollars: "1,000,000" opened a drawer and skewed the day's cash.
+FLOAT_MAX = Decimal(10_000)
 
 
 class OpenDrawerForm(Form):
-    opening_float = _dollars(_("Opening float ($)"))
+    opening_float = _dollars(_("Opening float ($)"), maximum=FLOAT_MAX)
 
 
 class CounterPaymentForm(Form):

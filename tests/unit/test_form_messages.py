@@ -70,3 +70,10 @@ def test_the_summary_tells_apart_fields_with_the_same_message() -> None:
     ]
     one = OpenDrawerForm(_Data())
     assert not one.validate() and [m for _f, m in one.error_list] == ["Enter an amount, like 45.10."]
+
+
+def test_a_drawer_float_is_a_till_not_a_vault() -> None:
+    """A float of $1,000,000.00 opened a drawer without a question."""
+    form = OpenDrawerForm(_Data(opening_float="1,000,000"))
+    assert not form.validate() and form.opening_float.errors == ["At most $10,000.00."]
+    assert OpenDrawerForm(_Data(opening_float="150.00")).validate()
