@@ -200,6 +200,8 @@ async def test_a_void_needs_a_second_person_and_reverses_the_payment(client, ses
     number = await _pay(client, resident.account, "cash", "60.00")
     asked = await post_form(client, f"/staff/drawer/receipts/{number}/void", {"reason": "Wrong account"})
     assert asked.status_code == 303
+    review = await client.get(f"/staff/drawer/receipts/{number}/void/confirm")
+    assert "You asked for this void" in review.text and "and reverse the payment</button>" not in review.text
     own = await post_form(client, f"/staff/drawer/receipts/{number}/void/confirm")
     assert own.status_code == 400 and "second person" in own.text
     await _fresh(session)

@@ -202,13 +202,19 @@ class CounterController(Controller):
         return Template("staff/voids.html", context={"pending": await cashier.pending_voids(db_session)})
 
     @get("/receipts/{number:int}/void/confirm", name="staff.receipt.void_review")
-    async def review_void(self, db_session: DbSession, number: FromPath[int]) -> Template:
+    async def review_void(self, request: Request, db_session: DbSession, number: FromPath[int]) -> Template:
         """The confirm step of a void: which payment, on which account, for how much, and that it will be reversed."""
         view = await cashier.receipt_with_account(db_session, number)
         asked_by = await db_session.get(User, view.receipt.voided_by_id) if view.receipt.voided_by_id else None
         return Template(
             "staff/void_confirm.html",
-            context={"view": view, "receipt": view.receipt, "asked_by": asked_by.display_name if asked_by else None},
+            context={
+                "view": view,
+                "receipt": view.receipt,
+                "asked_by": asked_by.display_name if asked_by else None,
+                # the one who asked cannot confirm: told here, not after pressing the button
+                "own_request": view.receipt.voided_by_id == request.user.id,
+            },
         )
 
     @post("/receipts/{number:int}/void/confirm", name="staff.receipt.void_confirm")
