@@ -43,6 +43,10 @@ class Bar:
     previous_y: float | None = None
     previous_height: float | None = None
     previous_text: str | None = None
+    # the figures alone, for the table under the chart whose headings name the unit (with it, the Spanish table was
+    # wider than a phone)
+    figure: str = ""
+    previous_figure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ def bar_chart(
                 "previous_y": round(top + plot_height - previous_height, 1),
                 "previous_height": round(previous_height, 1),
                 "previous_text": f"{_fmt(point.previous)} {unit}",
+                "previous_figure": _fmt(point.previous),
             }
         bars.append(
             Bar(
@@ -134,6 +139,7 @@ def bar_chart(
                 round(bar_width, 1),
                 round(bar_height, 1),
                 round(x + bar_width / 2 - (bar_width / 2 if any_previous else 0), 1),
+                figure=_fmt(point.value),
                 **previous,
             )
         )

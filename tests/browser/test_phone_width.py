@@ -117,3 +117,6 @@ async def test_the_usage_table_fits_a_phone_in_either_language(browser, live_ser
         heading = "Same month last year" if language == "en" else "Mismo mes del año pasado"
         await page.get_by_role("columnheader", name=heading).wait_for()
         await _no_sideways_scroll(page.locator(".table-wrap", has=page.get_by_role("columnheader", name=heading)))
+        # the chart's own table too, opened ("Un año antes (galones)" beside "6,400 galones" was 393 px in 358)
+        await page.locator("details.chart__table summary").first.click()
+        await _no_sideways_scroll(page.locator("details.chart__table .table-wrap").first)
