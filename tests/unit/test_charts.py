@@ -53,10 +53,11 @@ def test_the_component_draws_an_svg_with_a_name_and_a_table_with_the_same_figure
     assert "chart__bar--current" in html and "chart__bar--estimated" in html
     rows = re.findall(r'<th scope="row">([^<]+)</th>\s*<td class="num">([^<]+)</td>', html)
     assert [(label.strip(), value.strip()) for label, value in rows] == [
-        ("January 2026", "4,000 gallons"),
-        ("February 2026", "0 gallons (estimated)"),
-        ("March 2026 (current period)", "9,100 gallons"),
+        ("January 2026", "4,000"),
+        ("February 2026", "0 (estimated)"),
+        ("March 2026 (current period)", "9,100"),
     ]
+    assert "Use (gallons)" in html  # the unit is in the heading, once
 
 
 def test_an_empty_chart_says_so() -> None:
