@@ -53,6 +53,7 @@ async def requests_view(session: AsyncSession, account_ids: list[int]) -> dict[s
         "premises": await premises_of(session, list(by_id.values())),
         "extensions": extension_rows,
         "accounts_by_id": by_id,
+        "no_reason_online": NO_REASON_ONLINE,  # shown as "By you, online" in the reader's language
     }
 
 
